@@ -1,0 +1,172 @@
+package dev.gatehouse.activities.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import dev.gatehouse.activities.tool.ToolCallException;
+import dev.gatehouse.registry.tools.HttpEndpoint;
+import dev.gatehouse.registry.tools.ToolDefinition;
+import dev.gatehouse.workflows.tool.ToolCallResult;
+import dev.gatehouse.workflows.tool.ToolFailureTypes;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * Calls an HTTP tool: fills the URL template, sends the other arguments as query or JSON body,
+ * adds the idempotency key, and reads at most {@code maxResponseBytes} of the answer.
+ */
+public class HttpToolConnector {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final HttpClient client;
+  private final int maxResponseBytes;
+
+  public HttpToolConnector(int maxResponseBytes) {
+    this(
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build(),
+        maxResponseBytes);
+  }
+
+  public HttpToolConnector(HttpClient client, int maxResponseBytes) {
+    this.client = client;
+    this.maxResponseBytes = maxResponseBytes;
+  }
+
+  public ToolCallResult call(ToolDefinition tool, JsonNode args, String idempotencyKey) {
+    HttpEndpoint http = tool.http();
+    ObjectNode rest = args != null && args.isObject() ? ((ObjectNode) args).deepCopy() : JsonNodeFactory.instance.objectNode();
+    String url = http.url();
+    for (String name : http.placeholders()) {
+      JsonNode v = rest.remove(name);
+      url = url.replace("{" + name + "}", encode(v == null ? "" : v.asText()));
+    }
+    HttpRequest.BodyPublisher body = HttpRequest.BodyPublishers.noBody();
+    boolean jsonBody = false;
+    if (http.argsInQuery()) {
+      url = withQuery(url, rest);
+    } else {
+      body = HttpRequest.BodyPublishers.ofString(rest.toString());
+      jsonBody = true;
+    }
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(url))
+            .timeout(tool.timeout())
+            .method(http.method(), body)
+            .header("Idempotency-Key", idempotencyKey)
+            .header("User-Agent", "gatehouse");
+    if (jsonBody) {
+      request.header("Content-Type", "application/json");
+    }
+    for (Map.Entry<String, String> h : http.headers().entrySet()) {
+      request.setHeader(h.getKey(), h.getValue());
+    }
+    HttpResponse<InputStream> response;
+    try {
+      response = client.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+    } catch (HttpTimeoutException e) {
+      throw new ToolCallException(
+          ToolFailureTypes.UPSTREAM_ERROR,
+          tool.name() + " did not answer within " + tool.timeout().toMillis() + " ms",
+          true);
+    } catch (IOException e) {
+      throw new ToolCallException(
+          ToolFailureTypes.UPSTREAM_ERROR,
+          "could not reach " + tool.name() + ": " + e.getClass().getSimpleName(),
+          true);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ToolCallException(ToolFailureTypes.UPSTREAM_ERROR, "interrupted", true);
+    }
+    byte[] bytes = readCapped(tool, response);
+    int status = response.statusCode();
+    if (status >= 200 && status < 300) {
+      return new ToolCallResult(status, parse(bytes, response));
+    }
+    boolean retryable = status == 408 || status == 429 || status >= 500;
+    String detail = new String(bytes, 0, Math.min(bytes.length, 300), StandardCharsets.UTF_8).strip();
+    throw new ToolCallException(
+        retryable ? ToolFailureTypes.UPSTREAM_ERROR : ToolFailureTypes.UPSTREAM_CLIENT_ERROR,
+        tool.name() + " answered HTTP " + status + (detail.isEmpty() ? "" : ": " + detail),
+        retryable);
+  }
+
+  private byte[] readCapped(ToolDefinition tool, HttpResponse<InputStream> response) {
+    long declared = response.headers().firstValueAsLong("Content-Length").orElse(-1);
+    try (InputStream in = response.body()) {
+      if (declared > maxResponseBytes) {
+        throw tooLarge(tool);
+      }
+      byte[] bytes = in.readNBytes(maxResponseBytes + 1);
+      if (bytes.length > maxResponseBytes) {
+        throw tooLarge(tool);
+      }
+      return bytes;
+    } catch (IOException e) {
+      throw new ToolCallException(
+          ToolFailureTypes.UPSTREAM_ERROR,
+          "reading the answer of " + tool.name() + " failed: " + e.getClass().getSimpleName(),
+          true);
+    }
+  }
+
+  private ToolCallException tooLarge(ToolDefinition tool) {
+    return new ToolCallException(
+        ToolFailureTypes.RESPONSE_TOO_LARGE,
+        "the answer of " + tool.name() + " is larger than the cap of " + maxResponseBytes + " bytes",
+        false);
+  }
+
+  private static JsonNode parse(byte[] bytes, HttpResponse<?> response) {
+    if (bytes.length == 0) {
+      return JsonNodeFactory.instance.nullNode();
+    }
+    String type = response.headers().firstValue("Content-Type").orElse("");
+    if (type.contains("json") || type.isEmpty()) {
+      try {
+        return JSON.readTree(bytes);
+      } catch (IOException notJson) {
+        // fall through: keep the text
+      }
+    }
+    return TextNode.valueOf(new String(bytes, StandardCharsets.UTF_8));
+  }
+
+  private static String withQuery(String url, ObjectNode args) {
+    if (args.isEmpty()) {
+      return url;
+    }
+    StringBuilder sb = new StringBuilder(url).append(url.contains("?") ? '&' : '?');
+    boolean first = true;
+    for (Map.Entry<String, JsonNode> e : args.properties()) {
+      if (e.getValue().isNull()) {
+        continue;
+      }
+      if (!first) {
+        sb.append('&');
+      }
+      first = false;
+      String value = e.getValue().isValueNode() ? e.getValue().asText() : e.getValue().toString();
+      sb.append(encode(e.getKey())).append('=').append(encode(value));
+    }
+    return sb.toString();
+  }
+
+  private static String encode(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+  }
+}

@@ -1,0 +1,30 @@
+package dev.gatehouse.activities.tool;
+
+import dev.gatehouse.workflows.tool.ToolActivities;
+import dev.gatehouse.workflows.tool.ToolCallRequest;
+import dev.gatehouse.workflows.tool.ToolCallResult;
+import io.temporal.activity.Activity;
+import io.temporal.activity.ActivityInfo;
+import io.temporal.failure.ApplicationFailure;
+
+/** Runs {@link ToolInvoker} inside a Temporal activity and turns its failures into Temporal's. */
+public class ToolActivitiesImpl implements ToolActivities {
+  private final ToolInvoker invoker;
+
+  public ToolActivitiesImpl(ToolInvoker invoker) {
+    this.invoker = invoker;
+  }
+
+  @Override
+  public ToolCallResult call(ToolCallRequest request) {
+    ActivityInfo info = Activity.getExecutionContext().getInfo();
+    CallContext ctx = new CallContext(info.getWorkflowId(), info.getActivityId(), info.getAttempt());
+    try {
+      return invoker.invoke(request.tool(), request.args(), ctx);
+    } catch (ToolCallException e) {
+      throw e.retryable()
+          ? ApplicationFailure.newFailure(e.getMessage(), e.type())
+          : ApplicationFailure.newNonRetryableFailure(e.getMessage(), e.type());
+    }
+  }
+}

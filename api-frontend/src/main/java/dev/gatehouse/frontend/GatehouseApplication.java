@@ -1,0 +1,224 @@
+package dev.gatehouse.frontend;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.activities.http.HttpToolConnector;
+import dev.gatehouse.activities.metrics.GatehouseMetrics;
+import dev.gatehouse.activities.task.TaskIndexActivitiesImpl;
+import dev.gatehouse.activities.tool.ToolActivitiesImpl;
+import dev.gatehouse.activities.tool.ToolInvoker;
+import dev.gatehouse.frontend.GatehouseConfiguration.Role;
+import dev.gatehouse.frontend.auth.ApiKeyAuthFilter;
+import dev.gatehouse.frontend.auth.ApiKeyAuthenticator;
+import dev.gatehouse.frontend.cli.DbCommand;
+import dev.gatehouse.frontend.cli.DevCommand;
+import dev.gatehouse.frontend.cli.WorkerCommand;
+import dev.gatehouse.frontend.config.AuthConfig;
+import dev.gatehouse.frontend.dev.DemoToolsResource;
+import dev.gatehouse.frontend.errors.ApiExceptionMapper;
+import dev.gatehouse.frontend.health.TemporalHealthCheck;
+import dev.gatehouse.frontend.http.HttpMetricsFilter;
+import dev.gatehouse.frontend.http.RequestIdFilter;
+import dev.gatehouse.frontend.tasks.TaskService;
+import dev.gatehouse.frontend.tasks.TasksResource;
+import dev.gatehouse.frontend.temporal.EmbeddedTemporal;
+import dev.gatehouse.frontend.temporal.GatehouseWorker;
+import dev.gatehouse.frontend.temporal.TemporalClients;
+import dev.gatehouse.policies.tools.ToolArgumentsPolicy;
+import dev.gatehouse.registry.RegistryException;
+import dev.gatehouse.registry.db.RegistryDatabase;
+import dev.gatehouse.registry.keys.ApiKeyDao;
+import dev.gatehouse.registry.keys.ApiKeys;
+import dev.gatehouse.registry.yaml.RegistryLoader;
+import io.dropwizard.configuration.EnvironmentVariableSubstitutor;
+import io.dropwizard.configuration.SubstitutingSourceProvider;
+import io.dropwizard.core.Application;
+import io.dropwizard.core.server.AbstractServerFactory;
+import io.dropwizard.core.server.DefaultServerFactory;
+import io.dropwizard.core.setup.Bootstrap;
+import io.dropwizard.core.setup.Environment;
+import io.dropwizard.db.ManagedDataSource;
+import io.dropwizard.jdbi3.JdbiFactory;
+import io.dropwizard.lifecycle.Managed;
+import io.prometheus.client.CollectorRegistry;
+import io.prometheus.client.servlet.jakarta.exporter.MetricsServlet;
+import io.prometheus.client.hotspot.GarbageCollectorExports;
+import io.prometheus.client.hotspot.MemoryPoolsExports;
+import io.prometheus.client.hotspot.StandardExports;
+import io.prometheus.client.hotspot.ThreadExports;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Gatehouse: all wiring happens here, and only here. */
+public class GatehouseApplication extends Application<GatehouseConfiguration> {
+  private static final Logger LOG = LoggerFactory.getLogger(GatehouseApplication.class);
+
+  private GatehouseMetrics metrics;
+  private TemporalClients temporal;
+  private Jdbi jdbi;
+
+  public static void main(String[] args) throws Exception {
+    new GatehouseApplication().run(args);
+  }
+
+  @Override
+  public String getName() {
+    return "gatehouse";
+  }
+
+  @Override
+  public void initialize(Bootstrap<GatehouseConfiguration> bootstrap) {
+    bootstrap.setConfigurationSourceProvider(
+        new SubstitutingSourceProvider(
+            bootstrap.getConfigurationSourceProvider(), new EnvironmentVariableSubstitutor(false)));
+    bootstrap.addCommand(new DevCommand(this));
+    bootstrap.addCommand(new WorkerCommand(this));
+    bootstrap.addCommand(new DbCommand());
+  }
+
+  @Override
+  public void run(GatehouseConfiguration config, Environment env) {
+    Role role = config.role();
+    AbstractServerFactory server = (AbstractServerFactory) config.getServerFactory();
+    server.setRegisterDefaultExceptionMappers(false);
+    if (role == Role.WORKER && server instanceof DefaultServerFactory d) {
+      d.setApplicationConnectors(List.of());
+    }
+
+    CollectorRegistry prometheus = new CollectorRegistry(true);
+    new StandardExports().register(prometheus);
+    new MemoryPoolsExports().register(prometheus);
+    new GarbageCollectorExports().register(prometheus);
+    new ThreadExports().register(prometheus);
+    metrics = new GatehouseMetrics(prometheus);
+    env.admin().addServlet("prometheus", new MetricsServlet(prometheus)).addMapping("/prometheus");
+
+    ManagedDataSource dataSource = config.getDatabase().build(env.metrics(), "postgres");
+    if (config.isMigrateOnStart()) {
+      RegistryDatabase.migrate(dataSource);
+    }
+    jdbi = RegistryDatabase.configure(new JdbiFactory().build(env, config.getDatabase(), dataSource, "postgres"));
+    if (role != Role.WORKER) {
+      registerAgentKeys(jdbi, config.getAuth());
+      applyRegistryFile(jdbi, config.getRegistryFile());
+    }
+
+    String target = config.getTemporal().getTarget();
+    if (config.getTemporal().isEmbedded()) {
+      EmbeddedTemporal engine = EmbeddedTemporal.start(host(target), port(target));
+      target = host(target) + ":" + engine.port();
+      env.lifecycle().manage(closing(engine));
+      LOG.info("embedded Temporal engine listening on {}", target);
+    }
+    temporal = TemporalClients.connect(target, config.getTemporal());
+    env.lifecycle().manage(temporal);
+    env.healthChecks().register("temporal", new TemporalHealthCheck(temporal.stubs()));
+
+    if (role == Role.WORKER || config.getWorker().isEnabled()) {
+      ToolInvoker invoker =
+          new ToolInvoker(
+              jdbi,
+              new ToolArgumentsPolicy((int) config.getLimits().getMaxRequestBody().toBytes()),
+              new HttpToolConnector((int) config.getLimits().getMaxToolResponse().toBytes()),
+              metrics);
+      env.lifecycle()
+          .manage(
+              new GatehouseWorker(
+                  temporal.client(),
+                  config.getTemporal().getTaskQueue(),
+                  config.getWorker(),
+                  new ToolActivitiesImpl(invoker),
+                  new TaskIndexActivitiesImpl(jdbi, metrics)));
+    }
+
+    if (role != Role.WORKER) {
+      ObjectMapper mapper = env.getObjectMapper().copy().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+      TaskService tasks =
+          new TaskService(
+              jdbi,
+              temporal.client(),
+              config.getTemporal().getTaskQueue(),
+              config.getLimits().getDefaultTaskTimeout().toJavaDuration(),
+              metrics,
+              mapper);
+      env.jersey().register(new RequestIdFilter());
+      env.jersey().register(new HttpMetricsFilter(metrics));
+      env.jersey().register(new ApiKeyAuthFilter(new ApiKeyAuthenticator(jdbi, java.time.Duration.ofSeconds(5))));
+      env.jersey().register(new ApiExceptionMapper());
+      env.jersey()
+          .register(
+              new TasksResource(
+                  tasks,
+                  mapper,
+                  (int) config.getLimits().getMaxRequestBody().toBytes(),
+                  config.getLimits().getMaxWait().toJavaDuration()));
+      if (config.isDemoTools()) {
+        env.jersey().register(new DemoToolsResource());
+      }
+    }
+  }
+
+  /** The metrics of the running application (for tests and the dev banner). */
+  public GatehouseMetrics metrics() {
+    return metrics;
+  }
+
+  public TemporalClients temporal() {
+    return temporal;
+  }
+
+  public Jdbi jdbi() {
+    return jdbi;
+  }
+
+  private static void registerAgentKeys(Jdbi jdbi, AuthConfig auth) {
+    ApiKeyDao keys = jdbi.onDemand(ApiKeyDao.class);
+    for (AuthConfig.AgentKey k : auth.getAgentKeys()) {
+      if (k.key() != null && !k.key().isBlank()) {
+        keys.insert(ApiKeys.idOf(k.key()), k.agent(), ApiKeys.hash(k.key()));
+      }
+    }
+  }
+
+  private static void applyRegistryFile(Jdbi jdbi, String file) {
+    if (file == null || file.isBlank()) {
+      return;
+    }
+    try (InputStream in = file.startsWith("classpath:")
+        ? GatehouseApplication.class.getResourceAsStream("/" + file.substring("classpath:".length()))
+        : Files.newInputStream(Path.of(file))) {
+      if (in == null) {
+        throw new IllegalStateException("registry file " + file + " not found");
+      }
+      RegistryLoader.ApplyResult r = RegistryLoader.apply(jdbi, RegistryLoader.parse(in));
+      LOG.info("registry {}: {} tools, {} changed", file, r.tools(), r.changed());
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read registry file " + file + ": " + e.getMessage());
+    } catch (RegistryException e) {
+      throw new IllegalStateException("registry file " + file + " is invalid: " + e.getMessage());
+    }
+  }
+
+  private static Managed closing(AutoCloseable resource) {
+    return new Managed() {
+      @Override
+      public void stop() throws Exception {
+        resource.close();
+      }
+    };
+  }
+
+  private static String host(String target) {
+    return target.substring(0, target.lastIndexOf(':'));
+  }
+
+  private static int port(String target) {
+    return Integer.parseInt(target.substring(target.lastIndexOf(':') + 1));
+  }
+}

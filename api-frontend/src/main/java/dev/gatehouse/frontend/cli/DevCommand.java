@@ -1,0 +1,120 @@
+package dev.gatehouse.frontend.cli;
+
+import dev.gatehouse.frontend.GatehouseConfiguration;
+import dev.gatehouse.frontend.config.AuthConfig;
+import dev.gatehouse.registry.keys.ApiKeys;
+import io.dropwizard.configuration.EnvironmentVariableSubstitutor;
+import io.dropwizard.configuration.ResourceConfigurationSourceProvider;
+import io.dropwizard.configuration.SubstitutingSourceProvider;
+import io.dropwizard.core.Application;
+import io.dropwizard.core.cli.ServerCommand;
+import io.dropwizard.core.setup.Bootstrap;
+import io.dropwizard.core.setup.Environment;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import net.sourceforge.argparse4j.inf.Namespace;
+import net.sourceforge.argparse4j.inf.Subparser;
+import org.eclipse.jetty.util.component.LifeCycle;
+
+/**
+ * {@code gatehouse dev [--registry FILE]}: everything in one process with nothing to install —
+ * an embedded PostgreSQL (data under {@code ./data}), Temporal's test server on 127.0.0.1:7233,
+ * the worker, the API on 127.0.0.1:8080 and the admin port on 127.0.0.1:8081.
+ */
+public class DevCommand extends ServerCommand<GatehouseConfiguration> {
+  public static final String DEV_CONFIG = "gatehouse-dev.yml";
+  public static final String DEMO_REGISTRY = "classpath:demo-registry.yml";
+
+  private EmbeddedPostgres postgres;
+  private String agentKey;
+  private boolean generatedKey;
+
+  public DevCommand(Application<GatehouseConfiguration> application) {
+    super(application, "dev", "Runs Gatehouse with embedded PostgreSQL and Temporal and a demo registry");
+  }
+
+  @Override
+  public void configure(Subparser subparser) {
+    super.configure(subparser);
+    subparser.addArgument("--registry").dest("registry").help("a registry YAML file to load instead of the demo registry");
+    subparser.addArgument("--data").dest("data").setDefault("data").help("where the embedded PostgreSQL keeps its data (default ./data)");
+  }
+
+  @Override
+  public void run(Bootstrap<?> bootstrap, Namespace namespace) throws Exception {
+    if (namespace.getString("file") == null) {
+      namespace.getAttrs().put("file", DEV_CONFIG);
+      bootstrap.setConfigurationSourceProvider(
+          new SubstitutingSourceProvider(
+              new ResourceConfigurationSourceProvider(), new EnvironmentVariableSubstitutor(false)));
+    }
+    super.run(bootstrap, namespace);
+  }
+
+  @Override
+  protected void run(Bootstrap<GatehouseConfiguration> bootstrap, Namespace namespace, GatehouseConfiguration config)
+      throws Exception {
+    Path data = Path.of(namespace.getString("data"), "postgres").toAbsolutePath();
+    Files.createDirectories(data);
+    postgres = EmbeddedPostgres.builder().setDataDirectory(data).setCleanDataDirectory(false).start();
+    config.getDatabase().setUrl(postgres.getJdbcUrl("postgres", "postgres"));
+    config.getDatabase().setUser("postgres");
+    config.getDatabase().setPassword("");
+    config.getTemporal().setEmbedded(true);
+    config.setDemoTools(true);
+    String registry = namespace.getString("registry");
+    config.setRegistryFile(registry != null ? Path.of(registry).toAbsolutePath().toString() : DEMO_REGISTRY);
+    agentKey = System.getenv("GATEHOUSE_DEV_KEY");
+    generatedKey = agentKey == null || agentKey.isBlank();
+    if (generatedKey) {
+      agentKey = ApiKeys.generate();
+    }
+    config.getAuth().getAgentKeys().add(new AuthConfig.AgentKey("demo", agentKey));
+    config.role(GatehouseConfiguration.Role.DEV);
+    super.run(bootstrap, namespace, config);
+  }
+
+  @Override
+  protected void run(Environment environment, Namespace namespace, GatehouseConfiguration config) throws Exception {
+    environment.lifecycle().addServerLifecycleListener(server -> banner(config));
+    environment.lifecycle().addEventListener(new LifeCycle.Listener() {
+      @Override
+      public void lifeCycleStopped(LifeCycle event) {
+        closePostgres();
+      }
+    });
+    try {
+      super.run(environment, namespace, config);
+    } catch (Exception e) {
+      closePostgres();
+      throw e;
+    }
+  }
+
+  private synchronized void closePostgres() {
+    if (postgres != null) {
+      try {
+        postgres.close();
+      } catch (Exception ignored) {
+        // shutting down anyway
+      }
+      postgres = null;
+    }
+  }
+
+  private void banner(GatehouseConfiguration config) {
+    String api = "http://127.0.0.1:8080";
+    System.out.println();
+    System.out.println("  Gatehouse is running in dev mode.");
+    System.out.println("    API          " + api + "/v1/tasks");
+    System.out.println("    Admin        http://127.0.0.1:8081  (/healthcheck, /prometheus)");
+    System.out.println("    Temporal     " + config.getTemporal().getTarget() + "  (gRPC; e.g. temporal workflow list --address ...)");
+    System.out.println("    Registry     " + config.getRegistryFile());
+    System.out.println("    Data         PostgreSQL under ./data (kept across restarts)");
+    System.out.println("    Agent key    " + agentKey + (generatedKey ? "   (generated; set GATEHOUSE_DEV_KEY to fix it)" : "   (from GATEHOUSE_DEV_KEY)"));
+    System.out.println();
+    System.out.println("  Try: curl -s -H \"Authorization: Bearer $KEY\" " + api + "/v1/tasks");
+    System.out.println();
+  }
+}

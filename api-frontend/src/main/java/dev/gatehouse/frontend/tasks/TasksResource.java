@@ -1,0 +1,136 @@
+package dev.gatehouse.frontend.tasks;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.frontend.errors.ApiException;
+import dev.gatehouse.registry.Durations;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.SecurityContext;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/** The durable task API: {@code /v1/tasks}. Thin: parsing and limits here, the rest in {@link TaskService}. */
+@Path("/v1/tasks")
+@Produces(MediaType.APPLICATION_JSON)
+public class TasksResource {
+  private static final Pattern TASK_ID = Pattern.compile("[A-Za-z0-9_-]{1,128}");
+
+  private final TaskService tasks;
+  private final ObjectMapper mapper;
+  private final int maxBodyBytes;
+  private final Duration maxWait;
+
+  public TasksResource(TaskService tasks, ObjectMapper mapper, int maxBodyBytes, Duration maxWait) {
+    this.tasks = tasks;
+    this.mapper = mapper;
+    this.maxBodyBytes = maxBodyBytes;
+    this.maxWait = maxWait;
+  }
+
+  @POST
+  @Consumes(MediaType.WILDCARD)
+  public Response submit(
+      @Context SecurityContext auth,
+      @HeaderParam("Idempotency-Key") String idempotencyKey,
+      InputStream body) {
+    JsonNode json = readJson(body);
+    TaskService.Submitted task = tasks.submit(agent(auth), json, idempotencyKey);
+    return Response.status(task.created() ? 202 : 200)
+        .location(URI.create("/v1/tasks/" + task.id()))
+        .entity(Map.of("id", task.id(), "status", task.status().name()))
+        .build();
+  }
+
+  @GET
+  public TaskSummary.Page list(
+      @Context SecurityContext auth,
+      @QueryParam("status") String status,
+      @QueryParam("limit") @DefaultValue("50") String limit,
+      @QueryParam("cursor") String cursor) {
+    int n;
+    try {
+      n = Integer.parseInt(limit);
+    } catch (NumberFormatException e) {
+      throw ApiException.badRequest("invalid_request", "limit must be a number between 1 and 200");
+    }
+    return tasks.list(agent(auth), status, n, cursor);
+  }
+
+  @GET
+  @Path("/{id}")
+  public TaskView get(
+      @Context SecurityContext auth, @PathParam("id") String id, @QueryParam("wait") String wait) {
+    return tasks.get(agent(auth), checkId(id), parseWait(wait));
+  }
+
+  @GET
+  @Path("/{id}/trace")
+  public TraceView trace(@Context SecurityContext auth, @PathParam("id") String id) {
+    return tasks.trace(agent(auth), checkId(id));
+  }
+
+  @POST
+  @Path("/{id}/cancel")
+  @Consumes(MediaType.WILDCARD)
+  public Response cancel(@Context SecurityContext auth, @PathParam("id") String id) {
+    return Response.accepted(tasks.cancel(agent(auth), checkId(id))).build();
+  }
+
+  private static String agent(SecurityContext auth) {
+    return auth.getUserPrincipal().getName();
+  }
+
+  private static String checkId(String id) {
+    if (!TASK_ID.matcher(id).matches()) {
+      throw ApiException.notFound("task_not_found", "no such task");
+    }
+    return id;
+  }
+
+  private Duration parseWait(String wait) {
+    if (wait == null || wait.isBlank()) {
+      return Duration.ZERO;
+    }
+    try {
+      Duration d = Durations.parse(wait);
+      return d.compareTo(maxWait) > 0 ? maxWait : d;
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest("invalid_request", "wait: " + e.getMessage());
+    }
+  }
+
+  private JsonNode readJson(InputStream body) {
+    byte[] bytes;
+    try {
+      bytes = body.readNBytes(maxBodyBytes + 1);
+    } catch (IOException e) {
+      throw ApiException.badRequest("invalid_request", "the body could not be read");
+    }
+    if (bytes.length > maxBodyBytes) {
+      throw new ApiException(413, "request_too_large", "the body is larger than " + maxBodyBytes + " bytes");
+    }
+    if (bytes.length == 0) {
+      throw ApiException.badRequest("invalid_json", "the body is empty; send a JSON object");
+    }
+    try {
+      return mapper.readTree(bytes);
+    } catch (IOException e) {
+      throw ApiException.badRequest("invalid_json", "the body is not valid JSON");
+    }
+  }
+}

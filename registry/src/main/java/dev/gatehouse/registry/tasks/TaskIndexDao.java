@@ -1,0 +1,98 @@
+package dev.gatehouse.registry.tasks;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.List;
+import java.util.Optional;
+import org.jdbi.v3.core.mapper.RowMapper;
+import org.jdbi.v3.core.statement.StatementContext;
+import org.jdbi.v3.sqlobject.config.RegisterRowMapper;
+import org.jdbi.v3.sqlobject.customizer.Bind;
+import org.jdbi.v3.sqlobject.statement.SqlQuery;
+import org.jdbi.v3.sqlobject.statement.SqlUpdate;
+
+/**
+ * Gatehouse's own task index. The workflow history is the source of truth; this table answers
+ * "which tasks does this agent have" without visibility queries.
+ */
+@RegisterRowMapper(TaskIndexDao.TaskMapper.class)
+public interface TaskIndexDao {
+
+  /** Inserts a RUNNING row; returns false (and changes nothing) if the id exists. */
+  @SqlUpdate(
+      "INSERT INTO tasks (id, agent, workflow, status, idempotency_key, request_hash) "
+          + "VALUES (:id, :agent, :workflow, 'RUNNING', :idempotencyKey, :requestHash) "
+          + "ON CONFLICT (id) DO NOTHING")
+  boolean insert(
+      @Bind("id") String id,
+      @Bind("agent") String agent,
+      @Bind("workflow") String workflow,
+      @Bind("idempotencyKey") String idempotencyKey,
+      @Bind("requestHash") String requestHash);
+
+  @SqlQuery("SELECT * FROM tasks WHERE id = :id")
+  Optional<TaskRecord> find(@Bind("id") String id);
+
+  /** Records how a task ended; a closed row is never changed again. */
+  @SqlUpdate(
+      "UPDATE tasks SET status = :status, error_code = :errorCode, error_message = :errorMessage, "
+          + "closed_at = now() WHERE id = :id AND status = 'RUNNING'")
+  boolean close(
+      @Bind("id") String id,
+      @Bind("status") String status,
+      @Bind("errorCode") String errorCode,
+      @Bind("errorMessage") String errorMessage);
+
+  @SqlUpdate("DELETE FROM tasks WHERE id = :id AND status = 'RUNNING'")
+  void deleteRunning(@Bind("id") String id);
+
+  /**
+   * One page of an agent's tasks, newest first. {@code status} null means any; the cursor is the
+   * (createdAt, id) of the last row of the previous page, or nulls for the first page.
+   */
+  @SqlQuery(
+      "SELECT * FROM tasks WHERE agent = :agent "
+          + "AND (CAST(:status AS text) IS NULL OR status = :status) "
+          + "AND (CAST(:afterCreated AS timestamptz) IS NULL "
+          + "     OR (created_at, id) < (CAST(:afterCreated AS timestamptz), :afterId)) "
+          + "ORDER BY created_at DESC, id DESC LIMIT :limit")
+  List<TaskRecord> page(
+      @Bind("agent") String agent,
+      @Bind("status") String status,
+      @Bind("afterCreated") OffsetDateTime afterCreated,
+      @Bind("afterId") String afterId,
+      @Bind("limit") int limit);
+
+  /** Marks the RUNNING rows older than {@code before} as FAILED with the given reason. */
+  @SqlUpdate(
+      "UPDATE tasks SET status = 'FAILED', error_code = :code, error_message = :message, "
+          + "closed_at = now() WHERE status = 'RUNNING' AND created_at < :before")
+  int failRunningBefore(
+      @Bind("before") OffsetDateTime before,
+      @Bind("code") String code,
+      @Bind("message") String message);
+
+  class TaskMapper implements RowMapper<TaskRecord> {
+    @Override
+    public TaskRecord map(ResultSet rs, StatementContext ctx) throws SQLException {
+      return new TaskRecord(
+          rs.getString("id"),
+          rs.getString("agent"),
+          rs.getString("workflow"),
+          TaskStatus.valueOf(rs.getString("status")),
+          rs.getString("idempotency_key"),
+          rs.getString("request_hash"),
+          rs.getString("error_code"),
+          rs.getString("error_message"),
+          instant(rs.getTimestamp("created_at")),
+          instant(rs.getTimestamp("closed_at")));
+    }
+
+    private static Instant instant(Timestamp ts) {
+      return ts == null ? null : ts.toInstant();
+    }
+  }
+}

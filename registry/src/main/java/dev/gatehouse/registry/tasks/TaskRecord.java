@@ -1,0 +1,16 @@
+package dev.gatehouse.registry.tasks;
+
+import java.time.Instant;
+
+/** A row of the task index. */
+public record TaskRecord(
+    String id,
+    String agent,
+    String workflow,
+    TaskStatus status,
+    String idempotencyKey,
+    String requestHash,
+    String errorCode,
+    String errorMessage,
+    Instant createdAt,
+    Instant closedAt) {}

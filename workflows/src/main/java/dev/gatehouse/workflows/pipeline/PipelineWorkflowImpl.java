@@ -1,0 +1,109 @@
+package dev.gatehouse.workflows.pipeline;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.workflows.tool.ToolActivities;
+import dev.gatehouse.workflows.tool.ToolCallPolicy;
+import dev.gatehouse.workflows.tool.ToolCallRequest;
+import dev.gatehouse.workflows.tool.ToolCallResult;
+import io.temporal.failure.ActivityFailure;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.CanceledFailure;
+import io.temporal.workflow.Async;
+import io.temporal.workflow.Promise;
+import io.temporal.workflow.Workflow;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Runs the DAG: start every step whose dependencies are done, wait for any, repeat. */
+public class PipelineWorkflowImpl implements PipelineWorkflow {
+
+  private final Map<String, ToolActivities> stubs = new HashMap<>();
+
+  @Override
+  public JsonNode run(PipelineInput in) {
+    ObjectNode context = JsonNodeFactory.instance.objectNode();
+    context.set("input", in.input() == null ? JsonNodeFactory.instance.nullNode() : in.input());
+    ObjectNode stepOutputs = context.putObject("steps");
+    Map<String, JsonNode> outputs = new HashMap<>();
+    List<PipelineStep> waiting = new ArrayList<>(in.pipeline().steps());
+    Map<PipelineStep, Promise<ToolCallResult>> running = new LinkedHashMap<>();
+
+    while (!waiting.isEmpty() || !running.isEmpty()) {
+      for (Iterator<PipelineStep> it = waiting.iterator(); it.hasNext(); ) {
+        PipelineStep step = it.next();
+        if (outputs.keySet().containsAll(step.dependsOn())) {
+          it.remove();
+          running.put(step, start(step, context, in.toolPolicies()));
+        }
+      }
+      // Wait without throwing: a failed step is reported by outputOf with its step id.
+      Workflow.await(() -> running.values().stream().anyMatch(Promise::isCompleted));
+      for (Iterator<Map.Entry<PipelineStep, Promise<ToolCallResult>>> it =
+              running.entrySet().iterator();
+          it.hasNext(); ) {
+        Map.Entry<PipelineStep, Promise<ToolCallResult>> e = it.next();
+        if (e.getValue().isCompleted()) {
+          it.remove();
+          JsonNode output = outputOf(e.getKey(), e.getValue());
+          outputs.put(e.getKey().id(), output);
+          stepOutputs.putObject(e.getKey().id()).set("output", output);
+        }
+      }
+    }
+
+    ObjectNode result = JsonNodeFactory.instance.objectNode();
+    for (PipelineStep step : in.pipeline().steps()) {
+      result.set(step.id(), outputs.get(step.id()));
+    }
+    return result;
+  }
+
+  private Promise<ToolCallResult> start(
+      PipelineStep step, JsonNode context, Map<String, ToolCallPolicy> policies) {
+    JsonNode args;
+    try {
+      args = Templates.resolve(step.args(), context);
+    } catch (InvalidPipelineException e) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "step '" + step.id() + "': " + e.getMessage(), TEMPLATE_ERROR, step.id());
+    }
+    ToolActivities stub = stubs.computeIfAbsent(step.tool(), tool -> stubFor(tool, policies));
+    return Async.function(stub::call, new ToolCallRequest(step.id(), step.tool(), args));
+  }
+
+  private static ToolActivities stubFor(String tool, Map<String, ToolCallPolicy> policies) {
+    ToolCallPolicy policy = policies.get(tool);
+    if (policy == null) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "no timeout and retry policy was recorded for tool '" + tool + "'", STEP_FAILED);
+    }
+    return Workflow.newActivityStub(ToolActivities.class, policy.toActivityOptions());
+  }
+
+  private static JsonNode outputOf(PipelineStep step, Promise<ToolCallResult> done) {
+    try {
+      JsonNode output = done.get().output();
+      return output == null ? JsonNodeFactory.instance.nullNode() : output;
+    } catch (ActivityFailure failure) {
+      if (failure.getCause() instanceof CanceledFailure canceled) {
+        throw canceled;
+      }
+      Throwable cause = failure.getCause() == null ? failure : failure.getCause();
+      String type = cause instanceof ApplicationFailure af ? af.getType() : cause.getClass().getSimpleName();
+      String why =
+          cause instanceof ApplicationFailure af ? af.getOriginalMessage() : cause.getMessage();
+      throw ApplicationFailure.newNonRetryableFailureWithCause(
+          "step '" + step.id() + "' (tool " + step.tool() + ") failed: " + why,
+          STEP_FAILED,
+          failure,
+          step.id(),
+          type);
+    }
+  }
+}

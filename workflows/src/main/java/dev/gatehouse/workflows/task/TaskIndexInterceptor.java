@@ -1,0 +1,100 @@
+package dev.gatehouse.workflows.task;
+
+import io.temporal.activity.LocalActivityOptions;
+import io.temporal.common.RetryOptions;
+import io.temporal.common.interceptors.WorkerInterceptorBase;
+import io.temporal.common.interceptors.WorkflowInboundCallsInterceptor;
+import io.temporal.common.interceptors.WorkflowInboundCallsInterceptorBase;
+import io.temporal.failure.ActivityFailure;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.CanceledFailure;
+import io.temporal.failure.TemporalFailure;
+import io.temporal.workflow.Workflow;
+import java.time.Duration;
+
+/**
+ * Records in the task index how every workflow ended, whatever its type, so no workflow
+ * implementation has to remember to. The record is a local activity (a marker in the history, so
+ * replay stays deterministic); if the index cannot be written after a few tries the workflow still
+ * closes, and the API repairs the row when it next reads the task from Temporal.
+ */
+public class TaskIndexInterceptor extends WorkerInterceptorBase {
+
+  private static final LocalActivityOptions OPTIONS =
+      LocalActivityOptions.newBuilder()
+          .setStartToCloseTimeout(Duration.ofSeconds(5))
+          .setRetryOptions(
+              RetryOptions.newBuilder()
+                  .setMaximumAttempts(4)
+                  .setInitialInterval(Duration.ofMillis(200))
+                  .build())
+          .build();
+
+  @Override
+  public WorkflowInboundCallsInterceptor interceptWorkflow(WorkflowInboundCallsInterceptor next) {
+    return new WorkflowInboundCallsInterceptorBase(next) {
+      @Override
+      public WorkflowOutput execute(WorkflowInput input) {
+        try {
+          WorkflowOutput out = super.execute(input);
+          record("COMPLETED", null, null);
+          return out;
+        } catch (CanceledFailure e) {
+          Workflow.newDetachedCancellationScope(() -> record("CANCELED", "canceled", "the task was canceled"))
+              .run();
+          throw e;
+        } catch (TemporalFailure e) {
+          // Only TemporalFailures fail a workflow; any other exception fails the workflow task,
+          // which Temporal retries, so the workflow has not ended.
+          record("FAILED", errorCode(e), messageOf(e));
+          throw e;
+        }
+      }
+    };
+  }
+
+  private static void record(String status, String code, String message) {
+    TaskIndexActivities index = Workflow.newLocalActivityStub(TaskIndexActivities.class, OPTIONS);
+    try {
+      index.recordClosed(
+          new TaskClosed(
+              Workflow.getInfo().getWorkflowId(),
+              Workflow.getInfo().getWorkflowType(),
+              status,
+              code,
+              message));
+    } catch (ActivityFailure e) {
+      Workflow.getLogger(TaskIndexInterceptor.class)
+          .warn("could not record the end of the task in the index; it is repaired on read", e);
+    }
+  }
+
+  /** A stable error code for a workflow failure: the failure type, in snake case. */
+  static String errorCode(TemporalFailure e) {
+    if (e instanceof ApplicationFailure af && af.getType() != null && !af.getType().isBlank()) {
+      return snake(af.getType());
+    }
+    return "workflow_failed";
+  }
+
+  private static String messageOf(TemporalFailure e) {
+    return e instanceof ApplicationFailure af ? af.getOriginalMessage() : e.getOriginalMessage();
+  }
+
+  /** {@code StepFailed} → {@code step_failed}. */
+  public static String snake(String type) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < type.length(); i++) {
+      char c = type.charAt(i);
+      if (Character.isUpperCase(c)) {
+        if (i > 0) {
+          sb.append('_');
+        }
+        sb.append(Character.toLowerCase(c));
+      } else {
+        sb.append(c);
+      }
+    }
+    return sb.toString();
+  }
+}

@@ -1,0 +1,17 @@
+package dev.gatehouse.workflows.tool;
+
+/** {@code ApplicationFailure} types thrown by tool activities; each maps to a stable error code. */
+public final class ToolFailureTypes {
+  /** The upstream answered 4xx (not 408/429): retrying the same request cannot help. */
+  public static final String UPSTREAM_CLIENT_ERROR = "UpstreamClientError";
+  /** The upstream answered 5xx, 408 or 429, or could not be reached: retried. */
+  public static final String UPSTREAM_ERROR = "UpstreamError";
+  /** The response is larger than the configured cap; it is not stored in history. */
+  public static final String RESPONSE_TOO_LARGE = "ResponseTooLarge";
+  /** The tool is not (or no longer) in the registry. */
+  public static final String UNKNOWN_TOOL = "UnknownTool";
+  /** The arguments cannot be used with the tool (a URL placeholder without a value, ...). */
+  public static final String INVALID_ARGUMENTS = "InvalidArguments";
+
+  private ToolFailureTypes() {}
+}

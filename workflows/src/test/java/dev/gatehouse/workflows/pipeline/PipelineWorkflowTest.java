@@ -1,0 +1,174 @@
+package dev.gatehouse.workflows.pipeline;
+
+import static dev.gatehouse.workflows.pipeline.TemplatesTest.json;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.workflows.task.TaskClosed;
+import dev.gatehouse.workflows.task.TaskIndexInterceptor;
+import dev.gatehouse.workflows.tool.ToolCallPolicy;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowFailedException;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.CanceledFailure;
+import io.temporal.testing.TestEnvironmentOptions;
+import io.temporal.testing.TestWorkflowEnvironment;
+import io.temporal.worker.Worker;
+import io.temporal.worker.WorkerFactoryOptions;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class PipelineWorkflowTest {
+  static final String QUEUE = "pipeline-test";
+
+  private TestWorkflowEnvironment env;
+  private FakeToolActivities tools;
+  private RecordingTaskIndex index;
+  private WorkflowClient client;
+
+  @BeforeEach
+  void start() {
+    env =
+        TestWorkflowEnvironment.newInstance(
+            TestEnvironmentOptions.newBuilder()
+                .setWorkerFactoryOptions(
+                    WorkerFactoryOptions.newBuilder().setWorkerInterceptors(new TaskIndexInterceptor()).build())
+                .build());
+    Worker worker = env.newWorker(QUEUE);
+    worker.registerWorkflowImplementationTypes(PipelineWorkflowImpl.class);
+    tools = new FakeToolActivities();
+    index = new RecordingTaskIndex();
+    worker.registerActivitiesImplementations(tools, index);
+    env.start();
+    client = env.getWorkflowClient();
+  }
+
+  @AfterEach
+  void stop() {
+    env.close();
+  }
+
+  static PipelineStep step(String id, String tool, String args, String... deps) {
+    return new PipelineStep(id, tool, json(args), List.of(deps));
+  }
+
+  static PipelineInput input(String input, PipelineStep... steps) {
+    Map<String, ToolCallPolicy> policies = new HashMap<>();
+    for (PipelineStep s : steps) {
+      policies.put(s.tool(), new ToolCallPolicy(5_000, 3, 10, 1.0, 10));
+    }
+    return new PipelineInput(json(input), new PipelineDefinition(List.of(steps)), policies);
+  }
+
+  private PipelineWorkflow stub(String id) {
+    return client.newWorkflowStub(
+        PipelineWorkflow.class, WorkflowOptions.newBuilder().setWorkflowId(id).setTaskQueue(QUEUE).build());
+  }
+
+  @Test
+  void runsStepsInDependencyOrderAndFillsTemplates() {
+    JsonNode result =
+        stub("t-order")
+            .run(
+                input(
+                    "{\"a\":2,\"b\":3,\"name\":\"x\"}",
+                    step("sum", "add", "{\"a\":\"${input.a}\",\"b\":\"${input.b}\"}"),
+                    step("twice", "add", "{\"a\":\"${steps.sum.output.sum}\",\"b\":\"${steps.sum.output.sum}\"}", "sum"),
+                    step("say", "echo", "{\"msg\":\"${input.name}=${steps.twice.output.sum}\"}", "twice")));
+    assertThat(result.get("sum").get("sum").asDouble()).isEqualTo(5.0);
+    assertThat(result.get("twice").get("sum").asDouble()).isEqualTo(10.0);
+    assertThat(result.get("say").get("args").get("msg").asText()).isEqualTo("x=10.0");
+    assertThat(tools.events).containsExactly("start:sum", "end:sum", "start:twice", "end:twice", "start:say", "end:say");
+    assertThat(result.fieldNames()).toIterable().containsExactly("sum", "twice", "say");
+    assertThat(index.closed).containsExactly(new TaskClosed("t-order", "pipeline", "COMPLETED", null, null));
+  }
+
+  @Test
+  void runsIndependentStepsInParallelAndJoinsThem() {
+    JsonNode result =
+        stub("t-parallel")
+            .run(
+                input(
+                    "{}",
+                    step("left", "barrier", "{}"),
+                    step("right", "barrier", "{}"),
+                    step("join", "echo", "{\"l\":\"${steps.left.output.ok}\",\"r\":\"${steps.right.output.ok}\"}", "left", "right")));
+    // The barrier only opens when both steps are in flight at once.
+    assertThat(result.get("join").get("args").toString()).isEqualTo("{\"l\":true,\"r\":true}");
+    assertThat(tools.events.indexOf("start:join")).isGreaterThan(tools.events.indexOf("end:left"));
+    assertThat(tools.events.indexOf("start:join")).isGreaterThan(tools.events.indexOf("end:right"));
+  }
+
+  @Test
+  void retriesARetryableFailureWithTheSameIdempotencyKey() {
+    JsonNode result = stub("t-flaky").run(input("{}", step("s", "flaky", "{}")));
+    assertThat(result.get("s").get("attempt").asInt()).isEqualTo(3);
+    assertThat(tools.calls.get("s").get()).isEqualTo(3);
+    assertThat(tools.idempotencyKeys.get("s")).startsWith("t-flaky/").doesNotContain("|");
+  }
+
+  @Test
+  void failsWhenRetriesRunOut() {
+    tools.flakyFailures = 5;
+    assertThatThrownBy(() -> stub("t-exhausted").run(input("{}", step("s", "flaky", "{}"))))
+        .isInstanceOf(WorkflowFailedException.class)
+        .cause()
+        .isInstanceOf(ApplicationFailure.class)
+        .hasMessageContaining("step 's' (tool flaky) failed: upstream answered 503");
+    assertThat(tools.calls.get("s").get()).isEqualTo(3);
+  }
+
+  @Test
+  void doesNotRetryANonRetryableFailureAndSkipsLaterSteps() {
+    WorkflowFailedException e =
+        (WorkflowFailedException)
+            org.junit.jupiter.api.Assertions.assertThrows(
+                WorkflowFailedException.class,
+                () -> stub("t-reject").run(input("{}", step("bad", "reject", "{}"), step("after", "echo", "{}", "bad"))));
+    ApplicationFailure failure = (ApplicationFailure) e.getCause();
+    assertThat(failure.getType()).isEqualTo(PipelineWorkflow.STEP_FAILED);
+    assertThat(failure.getDetails().get(0, String.class)).isEqualTo("bad");
+    assertThat(failure.getDetails().get(1, String.class)).isEqualTo("UpstreamClientError");
+    assertThat(tools.calls.get("bad").get()).isEqualTo(1);
+    assertThat(tools.calls).doesNotContainKey("after");
+    assertThat(index.closed).singleElement().satisfies(c -> {
+      assertThat(c.status()).isEqualTo("FAILED");
+      assertThat(c.errorCode()).isEqualTo("step_failed");
+    });
+  }
+
+  @Test
+  void failsCleanlyWhenATemplateNamesAMissingValue() {
+    assertThatThrownBy(
+            () ->
+                stub("t-template")
+                    .run(input("{}", step("a", "echo", "{}"), step("b", "echo", "{\"x\":\"${steps.a.output.nope}\"}", "a"))))
+        .isInstanceOf(WorkflowFailedException.class)
+        .cause()
+        .isInstanceOf(ApplicationFailure.class)
+        .hasMessageContaining("step 'b'")
+        .satisfies(c -> assertThat(((ApplicationFailure) c).getType()).isEqualTo(PipelineWorkflow.TEMPLATE_ERROR));
+  }
+
+  @Test
+  void cancellationEndsTheTaskAsCanceled() throws Exception {
+    PipelineWorkflow wf = stub("t-cancel");
+    WorkflowClient.start(wf::run, input("{}", step("wait", "block", "{}")));
+    assertThat(tools.blockStarted.await(10, TimeUnit.SECONDS)).isTrue();
+    WorkflowStub untyped = WorkflowStub.fromTyped(wf);
+    untyped.cancel();
+    assertThatThrownBy(() -> untyped.getResult(10, TimeUnit.SECONDS, JsonNode.class))
+        .isInstanceOf(WorkflowFailedException.class)
+        .cause()
+        .isInstanceOf(CanceledFailure.class);
+    assertThat(index.closed).singleElement().satisfies(c -> assertThat(c.status()).isEqualTo("CANCELED"));
+  }
+}
