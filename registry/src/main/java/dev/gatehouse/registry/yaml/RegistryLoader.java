@@ -1,5 +1,6 @@
 package dev.gatehouse.registry.yaml;
 
+import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -47,7 +48,14 @@ public final class RegistryLoader {
     RegistryFile file;
     try {
       file = YAML.readValue(yaml, RegistryFile.class);
+    } catch (StreamReadException e) {
+      throw new RegistryException("invalid_registry", "registry file is not valid YAML: "
+          + e.getOriginalMessage().lines().findFirst().orElse(""));
     } catch (JsonMappingException e) {
+      if (e.getCause() instanceof StreamReadException || e.getOriginalMessage().contains("end-of-input")) {
+        throw new RegistryException("invalid_registry", "registry file is not valid YAML: "
+            + e.getOriginalMessage().lines().findFirst().orElse(""));
+      }
       throw new RegistryException("invalid_registry", "registry file: " + e.getOriginalMessage()
           + " at " + e.getPathReference());
     } catch (IOException e) {

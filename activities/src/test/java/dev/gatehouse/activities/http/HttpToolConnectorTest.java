@@ -1,0 +1,159 @@
+package dev.gatehouse.activities.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import dev.gatehouse.activities.tool.ToolCallException;
+import dev.gatehouse.registry.tools.HttpEndpoint;
+import dev.gatehouse.registry.tools.RetrySpec;
+import dev.gatehouse.registry.tools.ToolDefinition;
+import dev.gatehouse.workflows.tool.ToolCallResult;
+import dev.gatehouse.workflows.tool.ToolFailureTypes;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The HTTP connector against a real HTTP server on loopback. */
+class HttpToolConnectorTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static HttpServer server;
+  private static String base;
+  private static final List<String> seen = new CopyOnWriteArrayList<>();
+
+  @BeforeAll
+  static void startServer() throws Exception {
+    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext(
+        "/",
+        ex -> {
+          String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+          seen.add(ex.getRequestMethod() + " " + ex.getRequestURI().getRawPath()
+              + (ex.getRequestURI().getRawQuery() == null ? "" : "?" + ex.getRequestURI().getRawQuery())
+              + " key=" + ex.getRequestHeaders().getFirst("Idempotency-Key")
+              + " x=" + ex.getRequestHeaders().getFirst("X-Custom")
+              + " body=" + body);
+          String path = ex.getRequestURI().getPath();
+          int status = 200;
+          String type = "application/json";
+          String answer = "{\"ok\":true}";
+          if (path.startsWith("/status/")) {
+            status = Integer.parseInt(path.substring(8));
+            answer = "{\"error\":\"nope\"}";
+          } else if (path.equals("/big")) {
+            answer = "\"" + "x".repeat(5000) + "\"";
+          } else if (path.equals("/text")) {
+            type = "text/plain";
+            answer = "plain words";
+          } else if (path.equals("/slow")) {
+            try {
+              Thread.sleep(1500);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+          byte[] bytes = answer.getBytes(StandardCharsets.UTF_8);
+          ex.getResponseHeaders().add("Content-Type", type);
+          ex.sendResponseHeaders(status, bytes.length);
+          ex.getResponseBody().write(bytes);
+          ex.close();
+        });
+    server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+    server.start();
+    base = "http://127.0.0.1:" + server.getAddress().getPort();
+  }
+
+  @AfterAll
+  static void stopServer() {
+    server.stop(0);
+  }
+
+  private final HttpToolConnector connector = new HttpToolConnector(1024);
+
+  private static ToolDefinition tool(String method, String path, Duration timeout) {
+    return new ToolDefinition(
+        "t", "", new HttpEndpoint(method, base + path, Map.of("X-Custom", "yes")), null, timeout, RetrySpec.DEFAULT);
+  }
+
+  private static JsonNode json(String s) throws Exception {
+    return JSON.readTree(s);
+  }
+
+  private static String last() {
+    return seen.get(seen.size() - 1);
+  }
+
+  @Test
+  void getFillsPlaceholdersEncodedAndSendsTheRestAsQuery() throws Exception {
+    ToolCallResult r =
+        connector.call(tool("GET", "/weather/{city}", Duration.ofSeconds(5)), json("{\"city\":\"São Paulo/x\",\"units\":\"metric\",\"n\":2}"), "task-1/act-1");
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(r.output().get("ok").asBoolean()).isTrue();
+    assertThat(last()).isEqualTo("GET /weather/S%C3%A3o%20Paulo%2Fx?units=metric&n=2 key=task-1/act-1 x=yes body=");
+  }
+
+  @Test
+  void postSendsTheRestAsJsonBody() throws Exception {
+    connector.call(tool("POST", "/notes/{id}", Duration.ofSeconds(5)), json("{\"id\":7,\"text\":\"hi\"}"), "k");
+    assertThat(last()).isEqualTo("POST /notes/7 key=k x=yes body={\"text\":\"hi\"}");
+  }
+
+  @Test
+  void clientErrorsAreNotRetryableButServerErrorsAnd429And408Are() {
+    for (int status : new int[] {400, 404, 422}) {
+      assertThatThrownBy(() -> connector.call(tool("GET", "/status/" + status, Duration.ofSeconds(5)), null, "k"))
+          .isInstanceOfSatisfying(ToolCallException.class, e -> {
+            assertThat(e.retryable()).isFalse();
+            assertThat(e.type()).isEqualTo(ToolFailureTypes.UPSTREAM_CLIENT_ERROR);
+            assertThat(e.getMessage()).contains("HTTP " + status);
+          });
+    }
+    for (int status : new int[] {408, 429, 500, 503}) {
+      assertThatThrownBy(() -> connector.call(tool("GET", "/status/" + status, Duration.ofSeconds(5)), null, "k"))
+          .isInstanceOfSatisfying(ToolCallException.class, e -> {
+            assertThat(e.retryable()).isTrue();
+            assertThat(e.type()).isEqualTo(ToolFailureTypes.UPSTREAM_ERROR);
+          });
+    }
+  }
+
+  @Test
+  void answersOverTheCapFailWithoutRetry() {
+    assertThatThrownBy(() -> connector.call(tool("GET", "/big", Duration.ofSeconds(5)), null, "k"))
+        .isInstanceOfSatisfying(ToolCallException.class, e -> {
+          assertThat(e.type()).isEqualTo(ToolFailureTypes.RESPONSE_TOO_LARGE);
+          assertThat(e.retryable()).isFalse();
+          assertThat(e.getMessage()).contains("1024 bytes");
+        });
+  }
+
+  @Test
+  void textAnswersAreKeptAsStrings() {
+    assertThat(connector.call(tool("GET", "/text", Duration.ofSeconds(5)), null, "k").output().asText()).isEqualTo("plain words");
+  }
+
+  @Test
+  void aSlowUpstreamTimesOutRetryably() {
+    assertThatThrownBy(() -> connector.call(tool("GET", "/slow", Duration.ofMillis(200)), null, "k"))
+        .isInstanceOfSatisfying(ToolCallException.class, e -> {
+          assertThat(e.retryable()).isTrue();
+          assertThat(e.getMessage()).contains("did not answer within 200 ms");
+        });
+  }
+
+  @Test
+  void anUnreachableUpstreamIsRetryable() {
+    ToolDefinition dead =
+        new ToolDefinition("dead", "", new HttpEndpoint("GET", "http://127.0.0.1:1/x", Map.of()), null, Duration.ofSeconds(2), RetrySpec.DEFAULT);
+    assertThatThrownBy(() -> connector.call(dead, null, "k"))
+        .isInstanceOfSatisfying(ToolCallException.class, e -> assertThat(e.retryable()).isTrue());
+  }
+}

@@ -1,0 +1,171 @@
+package dev.gatehouse.frontend.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.frontend.GatehouseApplication;
+import dev.gatehouse.frontend.GatehouseConfiguration;
+import dev.gatehouse.frontend.config.AuthConfig;
+import dev.gatehouse.registry.testing.TestDatabase;
+import io.dropwizard.core.server.DefaultServerFactory;
+import io.dropwizard.jetty.HttpConnectorFactory;
+import io.dropwizard.testing.DropwizardTestSupport;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * The whole application for a test: a fresh database on the real PostgreSQL, the Temporal test
+ * server in process on a free loopback port, the worker, and a real tool upstream on loopback.
+ */
+public final class TestGatehouse implements AutoCloseable {
+  public static final String KEY_A = "gk_test_agent_a_0123456789abcdef";
+  public static final String KEY_B = "gk_test_agent_b_0123456789abcdef";
+  public static final ObjectMapper JSON = new ObjectMapper();
+
+  public final TestDatabase db;
+  public final ToolServer tools;
+  public final GatehouseConfiguration config;
+  private final DropwizardTestSupport<GatehouseConfiguration> app;
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+  private TestGatehouse(TestDatabase db, ToolServer tools, GatehouseConfiguration config) {
+    this.db = db;
+    this.tools = tools;
+    this.config = config;
+    this.app = new DropwizardTestSupport<>(GatehouseApplication.class, config);
+  }
+
+  public static TestGatehouse start() throws Exception {
+    return start(c -> {});
+  }
+
+  public static TestGatehouse start(Consumer<GatehouseConfiguration> customize) throws Exception {
+    TestDatabase db = TestDatabase.create();
+    ToolServer tools = new ToolServer();
+    Path registry = Files.createTempFile("gatehouse-registry", ".yml");
+    Files.writeString(registry, tools.registryYaml());
+    GatehouseConfiguration config = configuration(db, registry.toString());
+    customize.accept(config);
+    TestGatehouse g = new TestGatehouse(db, tools, config);
+    g.app.before();
+    return g;
+  }
+
+  public static GatehouseConfiguration configuration(TestDatabase db, String registryFile) {
+    GatehouseConfiguration c = new GatehouseConfiguration();
+    DefaultServerFactory server = new DefaultServerFactory();
+    server.setApplicationConnectors(List.of(loopback()));
+    server.setAdminConnectors(List.of(loopback()));
+    c.setServerFactory(server);
+    c.getDatabase().setDriverClass("org.postgresql.Driver");
+    c.getDatabase().setUrl(db.url());
+    c.getDatabase().setUser(TestDatabase.USER);
+    c.getDatabase().setPassword(TestDatabase.PASSWORD);
+    c.getTemporal().setEmbedded(true);
+    c.getTemporal().setTarget("127.0.0.1:0");
+    c.setRegistryFile(registryFile);
+    c.getAuth().getAgentKeys().add(new AuthConfig.AgentKey("agent-a", KEY_A));
+    c.getAuth().getAgentKeys().add(new AuthConfig.AgentKey("agent-b", KEY_B));
+    return c;
+  }
+
+  private static HttpConnectorFactory loopback() {
+    HttpConnectorFactory f = new HttpConnectorFactory();
+    f.setBindHost("127.0.0.1");
+    f.setPort(0);
+    return f;
+  }
+
+  public GatehouseApplication application() {
+    return app.getApplication();
+  }
+
+  public String api() {
+    return "http://127.0.0.1:" + app.getLocalPort();
+  }
+
+  public String admin() {
+    return "http://127.0.0.1:" + app.getAdminPort();
+  }
+
+  public HttpResponse<String> get(String path, String key) {
+    return send(HttpRequest.newBuilder(URI.create(api() + path)).GET(), key);
+  }
+
+  public HttpResponse<String> post(String path, String key, String body, String... headers) {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(api() + path))
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .header("Content-Type", "application/json");
+    for (int i = 0; i < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
+    }
+    return send(b, key);
+  }
+
+  public HttpResponse<String> send(HttpRequest.Builder b, String key) {
+    if (key != null) {
+      b.header("Authorization", "Bearer " + key);
+    }
+    try {
+      return http.send(b.timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public HttpResponse<String> adminGet(String path) {
+    try {
+      return http.send(HttpRequest.newBuilder(URI.create(admin() + path)).build(), HttpResponse.BodyHandlers.ofString());
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public static JsonNode json(HttpResponse<String> r) {
+    try {
+      return JSON.readTree(r.body());
+    } catch (IOException e) {
+      throw new AssertionError("not JSON (" + r.statusCode() + "): " + r.body(), e);
+    }
+  }
+
+  /** Submits a task as agent A and returns its id (asserting 202). */
+  public String submit(String body) {
+    HttpResponse<String> r = post("/v1/tasks", KEY_A, body);
+    if (r.statusCode() != 202) {
+      throw new AssertionError("submit answered " + r.statusCode() + ": " + r.body());
+    }
+    return json(r).get("id").asText();
+  }
+
+  /** Long-polls the task as agent A until it closes (or 30 s pass). */
+  public JsonNode await(String id) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    JsonNode task;
+    do {
+      task = json(get("/v1/tasks/" + id + "?wait=10s", KEY_A));
+    } while (task.path("status").asText().equals("RUNNING") && System.nanoTime() < deadline);
+    return task;
+  }
+
+  @Override
+  public void close() {
+    try {
+      app.after();
+    } finally {
+      tools.close();
+      db.close();
+    }
+  }
+}
