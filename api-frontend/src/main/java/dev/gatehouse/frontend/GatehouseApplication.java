@@ -16,6 +16,7 @@ import dev.gatehouse.frontend.cli.WorkerCommand;
 import dev.gatehouse.frontend.config.AuthConfig;
 import dev.gatehouse.frontend.dev.DemoToolsResource;
 import dev.gatehouse.frontend.errors.ApiExceptionMapper;
+import dev.gatehouse.frontend.errors.JsonErrorHandler;
 import dev.gatehouse.frontend.health.TemporalHealthCheck;
 import dev.gatehouse.frontend.http.HttpMetricsFilter;
 import dev.gatehouse.frontend.http.RequestIdFilter;
@@ -136,6 +137,9 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
                   new ToolActivitiesImpl(invoker),
                   new TaskIndexActivitiesImpl(jdbi, metrics)));
     }
+
+    env.getApplicationContext().setErrorHandler(new JsonErrorHandler());
+    env.lifecycle().addServerLifecycleListener(jetty -> jetty.setErrorHandler(new JsonErrorHandler()));
 
     if (role != Role.WORKER) {
       ObjectMapper mapper = env.getObjectMapper().copy().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);

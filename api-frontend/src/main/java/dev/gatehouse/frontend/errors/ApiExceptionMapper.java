@@ -40,7 +40,7 @@ public class ApiExceptionMapper implements ExceptionMapper<Throwable> {
     if (e instanceof WebApplicationException web) {
       int status = web.getResponse().getStatus();
       if (status < 500) {
-        String code = CODES.getOrDefault(status, "invalid_request");
+        String code = codeFor(status);
         String message =
             status == 404
                 ? "no such resource"
@@ -60,6 +60,11 @@ public class ApiExceptionMapper implements ExceptionMapper<Throwable> {
     LOG.error("unexpected error serving request {}", MDC.get(RequestIdFilter.MDC_KEY), e);
     return respond(500, "internal_error", "an unexpected error occurred; quote the requestId when reporting it")
         .build();
+  }
+
+  /** The stable code for an HTTP status that carries no code of its own. */
+  public static String codeFor(int status) {
+    return status >= 500 ? "internal_error" : CODES.getOrDefault(status, "invalid_request");
   }
 
   private static Response.ResponseBuilder respond(int status, String code, String message) {
