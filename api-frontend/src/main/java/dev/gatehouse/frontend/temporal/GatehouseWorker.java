@@ -31,6 +31,7 @@ public final class GatehouseWorker implements Managed {
             client,
             WorkerFactoryOptions.newBuilder()
                 .setWorkerInterceptors(new TaskIndexInterceptor())
+                .setWorkflowCacheSize(config.getWorkflowCacheSize())
                 .build());
     Worker worker =
         factory.newWorker(
@@ -39,6 +40,7 @@ public final class GatehouseWorker implements Managed {
                 .setMaxConcurrentActivityExecutionSize(config.getMaxConcurrentActivities())
                 .setMaxConcurrentWorkflowTaskExecutionSize(config.getMaxConcurrentWorkflowTasks())
                 .setMaxConcurrentLocalActivityExecutionSize(config.getMaxConcurrentActivities())
+                .setStickyQueueScheduleToStartTimeout(config.getStickyQueueScheduleToStartTimeout().toJavaDuration())
                 .build());
     worker.registerWorkflowImplementationTypes(PipelineWorkflowImpl.class);
     worker.registerActivitiesImplementations(tools, taskIndex);
