@@ -30,6 +30,7 @@ import dev.gatehouse.registry.RegistryException;
 import dev.gatehouse.registry.db.RegistryDatabase;
 import dev.gatehouse.registry.keys.ApiKeyDao;
 import dev.gatehouse.registry.keys.ApiKeys;
+import dev.gatehouse.registry.tasks.TaskIndexDao;
 import dev.gatehouse.registry.yaml.RegistryLoader;
 import io.dropwizard.configuration.EnvironmentVariableSubstitutor;
 import io.dropwizard.configuration.SubstitutingSourceProvider;
@@ -105,6 +106,18 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
       RegistryDatabase.migrate(dataSource);
     }
     jdbi = RegistryDatabase.configure(new JdbiFactory().build(env, config.getDatabase(), dataSource, "postgres"));
+    if (role == Role.DEV) {
+      // The dev engine keeps workflows in memory: whatever was running before this start is gone.
+      int lost =
+          jdbi.onDemand(TaskIndexDao.class)
+              .failRunningBefore(
+                  java.time.OffsetDateTime.now(),
+                  "engine_reset",
+                  "dev mode keeps workflows in memory and Gatehouse was restarted while this task ran");
+      if (lost > 0) {
+        LOG.info("marked {} task(s) left running by the previous dev run as FAILED (engine_reset)", lost);
+      }
+    }
     if (role != Role.WORKER) {
       registerAgentKeys(jdbi, config.getAuth());
       applyRegistryFile(jdbi, config.getRegistryFile());
@@ -194,12 +207,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     if (file == null || file.isBlank()) {
       return;
     }
-    try (InputStream in = file.startsWith("classpath:")
-        ? GatehouseApplication.class.getResourceAsStream("/" + file.substring("classpath:".length()))
-        : Files.newInputStream(Path.of(file))) {
-      if (in == null) {
-        throw new IllegalStateException("registry file " + file + " not found");
-      }
+    try (InputStream in = Files.newInputStream(Path.of(file))) {
       RegistryLoader.ApplyResult r = RegistryLoader.apply(jdbi, RegistryLoader.parse(in));
       LOG.info("registry {}: {} tools, {} changed", file, r.tools(), r.changed());
     } catch (IOException e) {

@@ -24,9 +24,10 @@ import org.eclipse.jetty.util.component.LifeCycle;
  */
 public class DevCommand extends ServerCommand<GatehouseConfiguration> {
   public static final String DEV_CONFIG = "gatehouse-dev.yml";
-  public static final String DEMO_REGISTRY = "classpath:demo-registry.yml";
+  public static final String DEMO_REGISTRY = "/demo-registry.yml";
 
   private EmbeddedPostgres postgres;
+  private Path dataDir;
   private String agentKey;
   private boolean generatedKey;
 
@@ -56,6 +57,7 @@ public class DevCommand extends ServerCommand<GatehouseConfiguration> {
   protected void run(Bootstrap<GatehouseConfiguration> bootstrap, Namespace namespace, GatehouseConfiguration config)
       throws Exception {
     Path data = Path.of(namespace.getString("data"), "postgres").toAbsolutePath();
+    dataDir = data.getParent();
     Files.createDirectories(data);
     postgres = EmbeddedPostgres.builder().setDataDirectory(data).setCleanDataDirectory(false).start();
     config.getDatabase().setUrl(postgres.getJdbcUrl("postgres", "postgres"));
@@ -64,7 +66,8 @@ public class DevCommand extends ServerCommand<GatehouseConfiguration> {
     config.getTemporal().setEmbedded(true);
     config.setDemoTools(true);
     String registry = namespace.getString("registry");
-    config.setRegistryFile(registry != null ? Path.of(registry).toAbsolutePath().toString() : DEMO_REGISTRY);
+    config.setRegistryFile(
+        registry != null ? Path.of(registry).toAbsolutePath().toString() : demoRegistry(config, data.getParent()));
     agentKey = System.getenv("GATEHOUSE_DEV_KEY");
     generatedKey = agentKey == null || agentKey.isBlank();
     if (generatedKey) {
@@ -77,7 +80,14 @@ public class DevCommand extends ServerCommand<GatehouseConfiguration> {
 
   @Override
   protected void run(Environment environment, Namespace namespace, GatehouseConfiguration config) throws Exception {
-    environment.lifecycle().addServerLifecycleListener(server -> banner(config));
+    environment.lifecycle()
+        .addServerLifecycleListener(
+            new io.dropwizard.lifecycle.ServerLifecycleListener() {
+              @Override
+              public void serverStarted(org.eclipse.jetty.server.Server server) {
+                banner(config, getLocalPort(server), getAdminPort(server));
+              }
+            });
     environment.lifecycle().addEventListener(new LifeCycle.Listener() {
       @Override
       public void lifeCycleStopped(LifeCycle event) {
@@ -92,6 +102,22 @@ public class DevCommand extends ServerCommand<GatehouseConfiguration> {
     }
   }
 
+  /** The demo registry, pointed at this process's own API port (its upstream is /demo). */
+  private static String demoRegistry(GatehouseConfiguration config, Path dataDir) throws java.io.IOException {
+    String yaml;
+    try (var in = DevCommand.class.getResourceAsStream(DEMO_REGISTRY)) {
+      yaml = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+    Path file = dataDir.resolve("demo-registry.yml");
+    Files.writeString(file, yaml.replace("http://127.0.0.1:8080", "http://127.0.0.1:" + apiPort(config)));
+    return file.toString();
+  }
+
+  private static int apiPort(GatehouseConfiguration config) {
+    var server = (io.dropwizard.core.server.DefaultServerFactory) config.getServerFactory();
+    return ((io.dropwizard.jetty.HttpConnectorFactory) server.getApplicationConnectors().get(0)).getPort();
+  }
+
   private synchronized void closePostgres() {
     if (postgres != null) {
       try {
@@ -103,18 +129,18 @@ public class DevCommand extends ServerCommand<GatehouseConfiguration> {
     }
   }
 
-  private void banner(GatehouseConfiguration config) {
-    String api = "http://127.0.0.1:8080";
+  private void banner(GatehouseConfiguration config, int apiPort, int adminPort) {
+    String api = "http://127.0.0.1:" + apiPort;
     System.out.println();
     System.out.println("  Gatehouse is running in dev mode.");
     System.out.println("    API          " + api + "/v1/tasks");
-    System.out.println("    Admin        http://127.0.0.1:8081  (/healthcheck, /prometheus)");
-    System.out.println("    Temporal     " + config.getTemporal().getTarget() + "  (gRPC; e.g. temporal workflow list --address ...)");
+    System.out.println("    Admin        http://127.0.0.1:" + adminPort + "  (/healthcheck, /prometheus)");
+    System.out.println("    Temporal     " + config.getTemporal().getTarget() + "  (gRPC, loopback only; e.g. temporal workflow show -w <task id> --address " + config.getTemporal().getTarget() + ")");
     System.out.println("    Registry     " + config.getRegistryFile());
-    System.out.println("    Data         PostgreSQL under ./data (kept across restarts)");
+    System.out.println("    Data         " + dataDir + "  (PostgreSQL; kept across restarts. Workflows live in memory: running tasks end as FAILED/engine_reset on restart)");
     System.out.println("    Agent key    " + agentKey + (generatedKey ? "   (generated; set GATEHOUSE_DEV_KEY to fix it)" : "   (from GATEHOUSE_DEV_KEY)"));
     System.out.println();
-    System.out.println("  Try: curl -s -H \"Authorization: Bearer $KEY\" " + api + "/v1/tasks");
+    System.out.println("  Try: curl -s -H \"Authorization: Bearer " + agentKey + "\" " + api + "/v1/tasks");
     System.out.println();
   }
 }
