@@ -28,7 +28,15 @@ import org.junit.jupiter.api.Test;
  * refresh the committed one; see docs/workflows.md).
  */
 class PipelineHistoryTest {
-  static final List<String> COMMITTED = List.of("histories/pipeline.json");
+  static final String PIPELINE = "histories/pipeline.json";
+
+  /** Every recorded history under src/test/resources/histories/. */
+  static List<String> committed() throws Exception {
+    Path dir = Path.of(PipelineHistoryTest.class.getClassLoader().getResource("histories").toURI());
+    try (var files = Files.list(dir)) {
+      return files.map(f -> "histories/" + f.getFileName()).filter(n -> n.endsWith(".json")).sorted().toList();
+    }
+  }
 
   private static TestWorkflowEnvironment environment() {
     return TestWorkflowEnvironment.newInstance(
@@ -40,7 +48,9 @@ class PipelineHistoryTest {
 
   @Test
   void committedHistoriesReplayAgainstTheCurrentCode() throws Exception {
-    for (String resource : COMMITTED) {
+    List<String> histories = committed();
+    assertThat(histories).contains(PIPELINE);
+    for (String resource : histories) {
       try (TestWorkflowEnvironment env = environment()) {
         WorkflowReplayer.replayWorkflowExecutionFromResource(resource, env, PipelineWorkflowImpl.class);
       }
@@ -51,7 +61,7 @@ class PipelineHistoryTest {
   void replayingWithoutTheTaskIndexInterceptorFails() {
     // The interceptor's local activity is part of every history: a worker must register it.
     assertThatThrownBy(
-            () -> WorkflowReplayer.replayWorkflowExecutionFromResource(COMMITTED.get(0), PipelineWorkflowImpl.class))
+            () -> WorkflowReplayer.replayWorkflowExecutionFromResource(PIPELINE, PipelineWorkflowImpl.class))
         .hasMessageContaining("TaskIndex.RecordClosed");
   }
 
@@ -59,7 +69,7 @@ class PipelineHistoryTest {
   void aNonDeterministicChangeFailsReplay() {
     try (TestWorkflowEnvironment env = environment()) {
       assertThatThrownBy(
-              () -> WorkflowReplayer.replayWorkflowExecutionFromResource(COMMITTED.get(0), env, TimerAddedPipelineWorkflow.class))
+              () -> WorkflowReplayer.replayWorkflowExecutionFromResource(PIPELINE, env, TimerAddedPipelineWorkflow.class))
           .hasMessageContaining("NonDeterministicException");
     }
   }
@@ -91,7 +101,7 @@ class PipelineHistoryTest {
 
   @Test
   void theCommittedHistoryCoversParallelStepsRetriesAndTheIndexMarker() throws IOException {
-    try (InputStream in = getClass().getClassLoader().getResourceAsStream(COMMITTED.get(0))) {
+    try (InputStream in = getClass().getClassLoader().getResourceAsStream(PIPELINE)) {
       assertThat(in).as("committed history").isNotNull();
       String json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
       assertThat(json).contains("EVENT_TYPE_ACTIVITY_TASK_SCHEDULED").contains("EVENT_TYPE_MARKER_RECORDED");
