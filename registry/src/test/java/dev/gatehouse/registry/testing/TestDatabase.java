@@ -35,11 +35,16 @@ public final class TestDatabase implements AutoCloseable {
 
   /** Creates and migrates a new database with a random name. */
   public static TestDatabase create() {
-    String name = "gatehouse_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
-    admin("CREATE DATABASE " + name);
-    TestDatabase db = new TestDatabase(name);
+    TestDatabase db = createEmpty();
     RegistryDatabase.migrate(db.dataSource);
     return db;
+  }
+
+  /** Creates a new, empty database with a random name (no schema). */
+  public static TestDatabase createEmpty() {
+    String name = "gatehouse_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+    admin("CREATE DATABASE " + name);
+    return new TestDatabase(name);
   }
 
   public String url() {
