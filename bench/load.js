@@ -180,6 +180,7 @@ async function main() {
     submit_p50_ms: r1(pct(submits, 50)),
     submit_p99_ms: r1(pct(submits, 99)),
     gets_per_task: latencies.length ? Math.round((polls / latencies.length) * 100) / 100 : null,
+    driver_cpu_ms: Math.round((() => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; })()),
   };
 
   const rows = [

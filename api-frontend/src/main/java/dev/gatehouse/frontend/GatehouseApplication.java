@@ -1,24 +1,31 @@
 package dev.gatehouse.frontend;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gatehouse.activities.http.HttpToolConnector;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
 import dev.gatehouse.activities.task.TaskIndexActivitiesImpl;
 import dev.gatehouse.activities.tool.ToolActivitiesImpl;
 import dev.gatehouse.activities.tool.ToolInvoker;
 import dev.gatehouse.frontend.GatehouseConfiguration.Role;
-import dev.gatehouse.frontend.auth.ApiKeyAuthFilter;
-import dev.gatehouse.frontend.auth.ApiKeyAuthenticator;
+import dev.gatehouse.activities.audit.AuditLog;
+import dev.gatehouse.frontend.admin.AdminContext;
+import dev.gatehouse.frontend.admin.AgentsResource;
+import dev.gatehouse.frontend.admin.AuditResource;
+import dev.gatehouse.frontend.admin.KeysResource;
+import dev.gatehouse.frontend.admin.TenantsResource;
+import dev.gatehouse.frontend.admin.ToolsResource;
+import dev.gatehouse.frontend.auth.AuthFilter;
+import dev.gatehouse.frontend.auth.Authenticator;
+import dev.gatehouse.frontend.identity.KeyBootstrap;
+import dev.gatehouse.policies.limits.FailureThrottle;
 import dev.gatehouse.frontend.cli.DbCommand;
 import dev.gatehouse.frontend.cli.DevCommand;
 import dev.gatehouse.frontend.cli.WorkerCommand;
-import dev.gatehouse.frontend.config.AuthConfig;
 import dev.gatehouse.frontend.dev.DemoToolsResource;
 import dev.gatehouse.frontend.errors.ApiExceptionMapper;
 import dev.gatehouse.frontend.errors.JsonErrorHandler;
 import dev.gatehouse.frontend.health.TemporalHealthCheck;
 import dev.gatehouse.frontend.http.HttpMetricsFilter;
+import dev.gatehouse.frontend.http.JsonBodies;
 import dev.gatehouse.frontend.http.RequestIdFilter;
 import dev.gatehouse.frontend.tasks.TaskService;
 import dev.gatehouse.frontend.tasks.TasksResource;
@@ -28,8 +35,6 @@ import dev.gatehouse.frontend.temporal.TemporalClients;
 import dev.gatehouse.policies.tools.ToolArgumentsPolicy;
 import dev.gatehouse.registry.RegistryException;
 import dev.gatehouse.registry.db.RegistryDatabase;
-import dev.gatehouse.registry.keys.ApiKeyDao;
-import dev.gatehouse.registry.keys.ApiKeys;
 import dev.gatehouse.registry.tasks.TaskIndexDao;
 import dev.gatehouse.registry.yaml.RegistryLoader;
 import io.dropwizard.configuration.EnvironmentVariableSubstitutor;
@@ -119,9 +124,11 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
       }
     }
     if (role != Role.WORKER) {
-      registerAgentKeys(jdbi, config.getAuth());
+      KeyBootstrap.apply(jdbi, config.getAuth());
       applyRegistryFile(jdbi, config.getRegistryFile());
     }
+    AuditLog audit = new AuditLog(jdbi, 10_000, java.time.Duration.ofMillis(200));
+    env.lifecycle().manage(closing(audit));
 
     String target = config.getTemporal().getTarget();
     if (config.getTemporal().isEmbedded()) {
@@ -140,7 +147,8 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
               jdbi,
               new ToolArgumentsPolicy((int) config.getLimits().getMaxRequestBody().toBytes()),
               new HttpToolConnector((int) config.getLimits().getMaxToolResponse().toBytes()),
-              metrics);
+              metrics,
+              audit);
       env.lifecycle()
           .manage(
               new GatehouseWorker(
@@ -155,7 +163,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     env.lifecycle().addServerLifecycleListener(jetty -> jetty.setErrorHandler(new JsonErrorHandler()));
 
     if (role != Role.WORKER) {
-      ObjectMapper mapper = env.getObjectMapper().copy().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+      JsonBodies bodies = new JsonBodies(env.getObjectMapper(), (int) config.getLimits().getMaxRequestBody().toBytes());
       TaskService tasks =
           new TaskService(
               jdbi,
@@ -163,18 +171,27 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
               config.getTemporal().getTaskQueue(),
               config.getLimits().getDefaultTaskTimeout().toJavaDuration(),
               metrics,
-              mapper);
+              audit,
+              bodies);
       env.jersey().register(new RequestIdFilter());
       env.jersey().register(new HttpMetricsFilter(metrics));
-      env.jersey().register(new ApiKeyAuthFilter(new ApiKeyAuthenticator(jdbi, java.time.Duration.ofSeconds(5))));
+      Authenticator authenticator = new Authenticator(jdbi, java.time.Duration.ofSeconds(5));
+      FailureThrottle throttle =
+          new FailureThrottle(
+              config.getAuth().getMaxFailures(),
+              java.time.Duration.ofSeconds(config.getAuth().getFailureWindowSeconds()),
+              java.time.Clock.systemUTC());
+      env.jersey().register(new AuthFilter(authenticator, throttle, audit));
       env.jersey().register(new ApiExceptionMapper());
       env.jersey()
           .register(
-              new TasksResource(
-                  tasks,
-                  mapper,
-                  (int) config.getLimits().getMaxRequestBody().toBytes(),
-                  config.getLimits().getMaxWait().toJavaDuration()));
+              new TasksResource(tasks, bodies, config.getLimits().getMaxWait().toJavaDuration()));
+      AdminContext admin = new AdminContext(jdbi, bodies, audit, authenticator);
+      env.jersey().register(new TenantsResource(admin));
+      env.jersey().register(new AgentsResource(admin));
+      env.jersey().register(new KeysResource(admin));
+      env.jersey().register(new ToolsResource(admin));
+      env.jersey().register(new AuditResource(admin));
       if (config.isDemoTools()) {
         env.jersey().register(new DemoToolsResource());
       }
@@ -192,15 +209,6 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
 
   public Jdbi jdbi() {
     return jdbi;
-  }
-
-  private static void registerAgentKeys(Jdbi jdbi, AuthConfig auth) {
-    ApiKeyDao keys = jdbi.onDemand(ApiKeyDao.class);
-    for (AuthConfig.AgentKey k : auth.getAgentKeys()) {
-      if (k.key() != null && !k.key().isBlank()) {
-        keys.insert(ApiKeys.idOf(k.key()), k.agent(), ApiKeys.hash(k.key()));
-      }
-    }
   }
 
   private static void applyRegistryFile(Jdbi jdbi, String file) {

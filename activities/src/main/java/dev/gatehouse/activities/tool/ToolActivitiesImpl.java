@@ -20,7 +20,7 @@ public class ToolActivitiesImpl implements ToolActivities {
     ActivityInfo info = Activity.getExecutionContext().getInfo();
     CallContext ctx = new CallContext(info.getWorkflowId(), info.getActivityId(), info.getAttempt());
     try {
-      return invoker.invoke(request.tool(), request.args(), ctx);
+      return invoker.invoke(request.tool(), request.args(), request.caller(), ctx);
     } catch (ToolCallException e) {
       throw e.retryable()
           ? ApplicationFailure.newFailure(e.getMessage(), e.type())

@@ -1,52 +1,79 @@
 package dev.gatehouse.activities.tool;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.activities.audit.AuditLog;
 import dev.gatehouse.activities.http.HttpToolConnector;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
 import dev.gatehouse.policies.Decision;
+import dev.gatehouse.policies.access.AccessPolicy;
 import dev.gatehouse.policies.tools.ToolArgumentsPolicy;
+import dev.gatehouse.registry.agents.Agent;
+import dev.gatehouse.registry.agents.AgentDao;
+import dev.gatehouse.registry.audit.AuditEvent;
 import dev.gatehouse.registry.tools.ToolDao;
 import dev.gatehouse.registry.tools.ToolDefinition;
+import dev.gatehouse.workflows.tool.Caller;
 import dev.gatehouse.workflows.tool.ToolCallResult;
 import dev.gatehouse.workflows.tool.ToolFailureTypes;
+import java.time.Instant;
 import org.jdbi.v3.core.Jdbi;
 
 /**
  * The governed call of a tool, the same on every path (pipeline steps today; MCP and the agent
- * loop later): look the tool up, run the policy chain, call the connector, record metrics.
+ * loop later): look the tool up in the caller's tenant, check the caller may use it (now, not at
+ * submit time), check the arguments, call the connector, record metrics and one audit row.
  * Knows nothing of Temporal: failures are {@link ToolCallException}s that say whether a retry
  * could help.
  */
 public class ToolInvoker {
   private final ToolDao tools;
+  private final AgentDao agents;
   private final ToolArgumentsPolicy argumentsPolicy;
   private final HttpToolConnector http;
   private final GatehouseMetrics metrics;
+  private final AuditLog audit;
 
   public ToolInvoker(
-      Jdbi jdbi, ToolArgumentsPolicy argumentsPolicy, HttpToolConnector http, GatehouseMetrics metrics) {
+      Jdbi jdbi,
+      ToolArgumentsPolicy argumentsPolicy,
+      HttpToolConnector http,
+      GatehouseMetrics metrics,
+      AuditLog audit) {
     this.tools = jdbi.onDemand(ToolDao.class);
+    this.agents = jdbi.onDemand(AgentDao.class);
     this.argumentsPolicy = argumentsPolicy;
     this.http = http;
     this.metrics = metrics;
+    this.audit = audit;
   }
 
-  public ToolCallResult invoke(String toolName, JsonNode args, CallContext ctx) {
+  public ToolCallResult invoke(String toolName, JsonNode args, Caller caller, CallContext ctx) {
     long start = System.nanoTime();
     String outcome = "ok";
+    String policy = null;
     try {
+      Agent agent = caller == null ? null : agents.find(caller.agentId()).orElse(null);
+      if (agent == null || !agent.tenantId().equals(caller.tenantId())) {
+        policy = AccessPolicy.NAME;
+        throw new ToolCallException(ToolFailureTypes.TOOL_NOT_ALLOWED, "the agent of this task no longer exists", false);
+      }
       ToolDefinition tool =
           tools
               .find(toolName)
+              .filter(t -> t.tenantId() == null || t.tenantId().equals(caller.tenantId()))
               .orElseThrow(
                   () ->
                       new ToolCallException(
-                          ToolFailureTypes.UNKNOWN_TOOL,
-                          "tool '" + toolName + "' is not in the registry",
-                          false));
-      Decision decision = argumentsPolicy.check(tool.name(), tool.http().placeholders(), args);
-      if (!decision.allowed()) {
-        throw new ToolCallException(ToolFailureTypes.INVALID_ARGUMENTS, decision.reason(), false);
+                          ToolFailureTypes.UNKNOWN_TOOL, "tool '" + toolName + "' is not in the registry", false));
+      Decision access = AccessPolicy.tool(agent.permissions(), caller.scopes(), tool.name());
+      if (!access.allowed()) {
+        policy = access.policy();
+        throw new ToolCallException(ToolFailureTypes.TOOL_NOT_ALLOWED, access.reason(), false);
+      }
+      Decision arguments = argumentsPolicy.check(tool.name(), tool.http().placeholders(), args);
+      if (!arguments.allowed()) {
+        policy = arguments.policy();
+        throw new ToolCallException(ToolFailureTypes.INVALID_ARGUMENTS, arguments.reason(), false);
       }
       return http.call(tool, args, ctx.idempotencyKey());
     } catch (ToolCallException e) {
@@ -56,7 +83,27 @@ public class ToolInvoker {
       outcome = "InternalError";
       throw e;
     } finally {
-      metrics.toolCall(toolName, outcome, ctx.attempt(), (System.nanoTime() - start) / 1e9);
+      double seconds = (System.nanoTime() - start) / 1e9;
+      metrics.toolCall(toolName, outcome, ctx.attempt(), seconds);
+      audit.record(
+          new AuditEvent(
+              Instant.now(),
+              caller == null ? null : caller.tenantId(),
+              caller == null ? null : caller.agentId(),
+              caller == null ? null : caller.agentId(),
+              null,
+              ctx.taskId(),
+              "tool.call",
+              toolName,
+              policy != null ? "deny" : "allow",
+              outcome.equals("ok") ? "ok" : snake(outcome),
+              (int) Math.round(seconds * 1000),
+              policy,
+              "attempt " + ctx.attempt()));
     }
+  }
+
+  private static String snake(String type) {
+    return type.replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT);
   }
 }

@@ -30,6 +30,8 @@ public class DevCommand extends ServerCommand<GatehouseConfiguration> {
   private Path dataDir;
   private String agentKey;
   private boolean generatedKey;
+  private String adminKey;
+  private boolean generatedAdminKey;
 
   public DevCommand(Application<GatehouseConfiguration> application) {
     super(application, "dev", "Runs Gatehouse with embedded PostgreSQL and Temporal and a demo registry");
@@ -71,9 +73,15 @@ public class DevCommand extends ServerCommand<GatehouseConfiguration> {
     agentKey = System.getenv("GATEHOUSE_DEV_KEY");
     generatedKey = agentKey == null || agentKey.isBlank();
     if (generatedKey) {
-      agentKey = ApiKeys.generate();
+      agentKey = ApiKeys.issue(ApiKeys.AGENT_KIND).key();
     }
-    config.getAuth().getAgentKeys().add(new AuthConfig.AgentKey("demo", agentKey));
+    config.getAuth().getAgentKeys().add(new AuthConfig.AgentKey("demo", "demo", agentKey));
+    adminKey = System.getenv("GATEHOUSE_DEV_ADMIN_KEY");
+    generatedAdminKey = adminKey == null || adminKey.isBlank();
+    if (generatedAdminKey) {
+      adminKey = ApiKeys.issue(ApiKeys.ADMIN_KIND).key();
+    }
+    config.getAuth().getAdminKeys().add(new AuthConfig.AdminKey("dev", adminKey));
     config.role(GatehouseConfiguration.Role.DEV);
     super.run(bootstrap, namespace, config);
   }
@@ -139,6 +147,7 @@ public class DevCommand extends ServerCommand<GatehouseConfiguration> {
     System.out.println("    Registry     " + config.getRegistryFile());
     System.out.println("    Data         " + dataDir + "  (PostgreSQL; kept across restarts. Workflows live in memory: running tasks end as FAILED/engine_reset on restart)");
     System.out.println("    Agent key    " + agentKey + (generatedKey ? "   (generated; set GATEHOUSE_DEV_KEY to fix it)" : "   (from GATEHOUSE_DEV_KEY)"));
+    System.out.println("    Admin key    " + adminKey + (generatedAdminKey ? "   (generated; set GATEHOUSE_DEV_ADMIN_KEY to fix it)" : "   (from GATEHOUSE_DEV_ADMIN_KEY)"));
     System.out.println();
     System.out.println("  Try: curl -s -H \"Authorization: Bearer " + agentKey + "\" " + api + "/v1/tasks");
     System.out.println();

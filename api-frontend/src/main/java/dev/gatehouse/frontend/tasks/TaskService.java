@@ -1,11 +1,17 @@
 package dev.gatehouse.frontend.tasks;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.gatehouse.activities.audit.AuditLog;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
+import dev.gatehouse.frontend.auth.Caller.AgentCaller;
+import dev.gatehouse.frontend.http.JsonBodies;
+import dev.gatehouse.frontend.http.RequestIdFilter;
+import dev.gatehouse.policies.Decision;
+import dev.gatehouse.policies.access.AccessPolicy;
+import dev.gatehouse.registry.agents.Agent;
+import dev.gatehouse.registry.audit.AuditEvent;
+import dev.gatehouse.workflows.tool.Caller;
 import dev.gatehouse.frontend.errors.ApiException;
 import dev.gatehouse.registry.Durations;
 import dev.gatehouse.registry.tasks.TaskIndexDao;
@@ -53,7 +59,8 @@ public class TaskService {
   private final String taskQueue;
   private final Duration defaultTimeout;
   private final GatehouseMetrics metrics;
-  private final ObjectMapper strict;
+  private final AuditLog audit;
+  private final JsonBodies bodies;
   private final TraceBuilder traces;
 
   public TaskService(
@@ -62,25 +69,32 @@ public class TaskService {
       String taskQueue,
       Duration defaultTimeout,
       GatehouseMetrics metrics,
-      ObjectMapper mapper) {
+      AuditLog audit,
+      JsonBodies bodies) {
+    this.audit = audit;
+    this.bodies = bodies;
     this.index = jdbi.onDemand(TaskIndexDao.class);
     this.tools = jdbi.onDemand(ToolDao.class);
     this.client = client;
     this.taskQueue = taskQueue;
     this.defaultTimeout = defaultTimeout;
     this.metrics = metrics;
-    this.strict = mapper.copy().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     this.traces = new TraceBuilder(client.getOptions().getDataConverter());
   }
 
   /** What a submit answers: the task, and whether this call created it. */
   public record Submitted(String id, TaskStatus status, boolean created) {}
 
-  public Submitted submit(String agent, JsonNode body, String idempotencyKey) {
-    TaskSubmission submission = parse(body);
+  public Submitted submit(AgentCaller caller, JsonNode body, String idempotencyKey) {
+    Agent agent = caller.agent();
+    TaskSubmission submission = bodies.convert(body, TaskSubmission.class);
     String workflow = submission.workflow() == null ? "" : submission.workflow();
     if (!workflow.equals(PipelineWorkflow.TYPE)) {
       throw new ApiException(422, "unknown_workflow", "unknown workflow '" + workflow + "'; known: pipeline");
+    }
+    Decision mayRun = AccessPolicy.workflow(agent.permissions(), caller.scopes(), workflow);
+    if (!mayRun.allowed()) {
+      throw denied(caller, "task.submit", workflow, mayRun);
     }
     if (submission.pipeline() == null) {
       throw ApiException.badRequest("invalid_request", "a pipeline task needs a 'pipeline' with 'steps'");
@@ -97,19 +111,26 @@ public class TaskService {
         ToolDefinition tool =
             tools
                 .find(step.tool())
+                .filter(t -> t.tenantId() == null || t.tenantId().equals(agent.tenantId()))
                 .orElseThrow(
                     () ->
                         new ApiException(
                             422, "unknown_tool", "step '" + step.id() + "' names unknown tool '" + step.tool() + "'"));
+        Decision mayUse = AccessPolicy.tool(agent.permissions(), caller.scopes(), tool.name());
+        if (!mayUse.allowed()) {
+          throw denied(caller, "task.submit", tool.name(), mayUse);
+        }
         policies.put(tool.name(), policyOf(tool));
       }
     }
     JsonNode input = submission.input() == null ? JsonNodeFactory.instance.objectNode() : submission.input();
-    PipelineInput workflowInput = new PipelineInput(input, submission.pipeline(), policies);
+    PipelineInput workflowInput =
+        new PipelineInput(
+            input, submission.pipeline(), policies, new Caller(agent.tenantId(), agent.id(), caller.scopes()));
 
     String requestHash = sha256(body.toString());
-    String id = taskId(agent, idempotencyKey);
-    if (!index.insert(id, agent, workflow, idempotencyKey, requestHash)) {
+    String id = taskId(agent.id(), idempotencyKey);
+    if (!index.insert(id, agent.tenantId(), agent.id(), workflow, idempotencyKey, requestHash)) {
       TaskRecord existing = index.find(id).orElseThrow();
       if (!requestHash.equals(existing.requestHash())) {
         throw new ApiException(
@@ -133,11 +154,12 @@ public class TaskService {
       throw new ApiException(503, "engine_unavailable", "the workflow engine did not accept the task; retry later");
     }
     metrics.taskStarted(workflow);
+    audit.record(event(caller, id, "task.submit", workflow, "allow", "ok", null, null));
     return new Submitted(id, TaskStatus.RUNNING, true);
   }
 
-  public TaskView get(String agent, String id, Duration wait) {
-    TaskRecord row = owned(agent, id);
+  public TaskView get(AgentCaller caller, String id, Duration wait) {
+    TaskRecord row = owned(caller, id);
     Optional<TaskOutcomes.Outcome> outcome = outcome(id, wait.toMillis());
     if (outcome.isEmpty()) {
       return view(row, row.status(), null, errorOf(row), row.closedAt());
@@ -147,7 +169,7 @@ public class TaskService {
     return view(row, o.status(), o.result(), o.error(), o.closedAt());
   }
 
-  public TaskSummary.Page list(String agent, String status, int limit, String cursor) {
+  public TaskSummary.Page list(AgentCaller caller, String status, int limit, String cursor) {
     TaskStatus filter = null;
     if (status != null && !status.isBlank()) {
       try {
@@ -163,7 +185,7 @@ public class TaskService {
     TaskCursor after = TaskCursor.decode(cursor);
     var rows =
         index.page(
-            agent,
+            caller.agent().id(),
             filter == null ? null : filter.name(),
             after == null ? null : after.createdAt(),
             after == null ? null : after.id(),
@@ -178,23 +200,24 @@ public class TaskService {
         next);
   }
 
-  public TaskView cancel(String agent, String id) {
-    TaskRecord row = owned(agent, id);
+  public TaskView cancel(AgentCaller caller, String id) {
+    TaskRecord row = owned(caller, id);
     if (row.status().isClosed()) {
       throw new ApiException(409, "task_closed", "the task has already ended (" + row.status() + ")");
     }
     try {
       client.newUntypedWorkflowStub(id).cancel();
     } catch (WorkflowNotFoundException e) {
-      get(agent, id, Duration.ZERO);
+      get(caller, id, Duration.ZERO);
       throw new ApiException(409, "task_closed", "the task has already ended");
     }
+    audit.record(event(caller, id, "task.cancel", row.workflow(), "allow", "ok", null, null));
     return view(row, TaskStatus.RUNNING, null, null, null);
   }
 
-  public TraceView trace(String agent, String id) {
-    TaskRecord row = owned(agent, id);
-    TaskView task = get(agent, id, Duration.ZERO);
+  public TraceView trace(AgentCaller caller, String id) {
+    TaskRecord row = owned(caller, id);
+    TaskView task = get(caller, id, Duration.ZERO);
     List<HistoryEvent> events;
     List<PendingActivityInfo> pending = List.of();
     try {
@@ -210,10 +233,10 @@ public class TaskService {
   }
 
   /** The index row, if this agent owns it; a foreign id answers exactly like a missing one. */
-  TaskRecord owned(String agent, String id) {
+  TaskRecord owned(AgentCaller caller, String id) {
     return index
         .find(id)
-        .filter(r -> r.agent().equals(agent))
+        .filter(r -> r.agentId().equals(caller.agent().id()) && caller.agent().tenantId().equals(r.tenantId()))
         .orElseThrow(() -> ApiException.notFound("task_not_found", "no task '" + id + "'"));
   }
 
@@ -235,41 +258,18 @@ public class TaskService {
     }
   }
 
-  private TaskSubmission parse(JsonNode body) {
-    if (body == null || !body.isObject()) {
-      throw ApiException.badRequest("invalid_request", "the body must be a JSON object");
-    }
-    try {
-      return strict.treeToValue(body, TaskSubmission.class);
-    } catch (MismatchedInputException e) {
-      String field = e.getPath().isEmpty() ? "" : " at " + path(e);
-      throw ApiException.badRequest("invalid_request", "the body does not fit the task schema" + field + ": "
-          + firstLine(e.getOriginalMessage()));
-    } catch (Exception e) {
-      throw ApiException.badRequest("invalid_request", "the body does not fit the task schema");
-    }
+  private ApiException denied(AgentCaller caller, String action, String target, Decision d) {
+    audit.record(event(caller, null, action, target, "deny", d.code(), d.policy(), d.reason()));
+    return new ApiException(403, d.code(), d.reason());
   }
 
-  private static String path(MismatchedInputException e) {
-    StringBuilder sb = new StringBuilder();
-    for (var ref : e.getPath()) {
-      if (ref.getFieldName() != null) {
-        sb.append(sb.length() == 0 ? "" : ".").append(ref.getFieldName());
-      } else if (ref.getIndex() >= 0) {
-        sb.append('[').append(ref.getIndex()).append(']');
-      }
-    }
-    return sb.toString();
-  }
-
-  private static String firstLine(String s) {
-    if (s == null) {
-      return "";
-    }
-    int nl = s.indexOf('\n');
-    String line = nl < 0 ? s : s.substring(0, nl);
-    // Jackson names Java classes in some messages; agents need none of that.
-    return line.replaceAll("\\(class [^)]*\\)", "").replaceAll("`[a-z]+(\\.[A-Za-z$]+)+`", "value").trim();
+  private static AuditEvent event(
+      AgentCaller caller, String taskId, String action, String target, String decision, String outcome,
+      String policy, String detail) {
+    return new AuditEvent(
+        java.time.Instant.now(), caller.agent().tenantId(), caller.agent().id(), caller.credential(),
+        org.slf4j.MDC.get(RequestIdFilter.MDC_KEY), taskId, action, target, decision, outcome, null,
+        policy == null ? AccessPolicy.NAME : policy, detail);
   }
 
   private Duration timeout(String text) {

@@ -1,7 +1,8 @@
 package dev.gatehouse.frontend.tasks;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.frontend.http.JsonBodies;
+import dev.gatehouse.frontend.auth.Caller;
 import dev.gatehouse.frontend.errors.ApiException;
 import dev.gatehouse.registry.Durations;
 import jakarta.ws.rs.Consumes;
@@ -17,7 +18,6 @@ import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.SecurityContext;
-import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.time.Duration;
@@ -31,14 +31,12 @@ public class TasksResource {
   private static final Pattern TASK_ID = Pattern.compile("[A-Za-z0-9_-]{1,128}");
 
   private final TaskService tasks;
-  private final ObjectMapper mapper;
-  private final int maxBodyBytes;
+  private final JsonBodies bodies;
   private final Duration maxWait;
 
-  public TasksResource(TaskService tasks, ObjectMapper mapper, int maxBodyBytes, Duration maxWait) {
+  public TasksResource(TaskService tasks, JsonBodies bodies, Duration maxWait) {
     this.tasks = tasks;
-    this.mapper = mapper;
-    this.maxBodyBytes = maxBodyBytes;
+    this.bodies = bodies;
     this.maxWait = maxWait;
   }
 
@@ -48,7 +46,7 @@ public class TasksResource {
       @Context SecurityContext auth,
       @HeaderParam("Idempotency-Key") String idempotencyKey,
       InputStream body) {
-    JsonNode json = readJson(body);
+    JsonNode json = bodies.read(body);
     TaskService.Submitted task = tasks.submit(agent(auth), json, idempotencyKey);
     return Response.status(task.created() ? 202 : 200)
         .location(URI.create("/v1/tasks/" + task.id()))
@@ -91,8 +89,8 @@ public class TasksResource {
     return Response.accepted(tasks.cancel(agent(auth), checkId(id))).build();
   }
 
-  private static String agent(SecurityContext auth) {
-    return auth.getUserPrincipal().getName();
+  private static Caller.AgentCaller agent(SecurityContext auth) {
+    return (Caller.AgentCaller) auth.getUserPrincipal();
   }
 
   private static String checkId(String id) {
@@ -114,23 +112,4 @@ public class TasksResource {
     }
   }
 
-  private JsonNode readJson(InputStream body) {
-    byte[] bytes;
-    try {
-      bytes = body.readNBytes(maxBodyBytes + 1);
-    } catch (IOException e) {
-      throw ApiException.badRequest("invalid_request", "the body could not be read");
-    }
-    if (bytes.length > maxBodyBytes) {
-      throw new ApiException(413, "request_too_large", "the body is larger than " + maxBodyBytes + " bytes");
-    }
-    if (bytes.length == 0) {
-      throw ApiException.badRequest("invalid_json", "the body is empty; send a JSON object");
-    }
-    try {
-      return mapper.readTree(bytes);
-    } catch (IOException e) {
-      throw ApiException.badRequest("invalid_json", "the body is not valid JSON");
-    }
-  }
 }

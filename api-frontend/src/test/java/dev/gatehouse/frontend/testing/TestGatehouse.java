@@ -27,6 +27,7 @@ import java.util.function.Consumer;
 public final class TestGatehouse implements AutoCloseable {
   public static final String KEY_A = "gk_test_agent_a_0123456789abcdef";
   public static final String KEY_B = "gk_test_agent_b_0123456789abcdef";
+  public static final String ADMIN_KEY = "gka_test_platform_admin_0123456789";
   public static final ObjectMapper JSON = new ObjectMapper();
 
   public final TestDatabase db;
@@ -71,8 +72,9 @@ public final class TestGatehouse implements AutoCloseable {
     c.getTemporal().setEmbedded(true);
     c.getTemporal().setTarget("127.0.0.1:0");
     c.setRegistryFile(registryFile);
-    c.getAuth().getAgentKeys().add(new AuthConfig.AgentKey("agent-a", KEY_A));
-    c.getAuth().getAgentKeys().add(new AuthConfig.AgentKey("agent-b", KEY_B));
+    c.getAuth().getAgentKeys().add(new AuthConfig.AgentKey("alpha", "agent-a", KEY_A));
+    c.getAuth().getAgentKeys().add(new AuthConfig.AgentKey("beta", "agent-b", KEY_B));
+    c.getAuth().getAdminKeys().add(new AuthConfig.AdminKey("platform", ADMIN_KEY));
     return c;
   }
 
@@ -100,9 +102,21 @@ public final class TestGatehouse implements AutoCloseable {
   }
 
   public HttpResponse<String> post(String path, String key, String body, String... headers) {
+    return sendBody("POST", path, key, body, headers);
+  }
+
+  public HttpResponse<String> put(String path, String key, String body) {
+    return sendBody("PUT", path, key, body);
+  }
+
+  public HttpResponse<String> delete(String path, String key) {
+    return send(HttpRequest.newBuilder(URI.create(api() + path)).DELETE(), key);
+  }
+
+  public HttpResponse<String> sendBody(String method, String path, String key, String body, String... headers) {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create(api() + path))
-            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .method(method, HttpRequest.BodyPublishers.ofString(body))
             .header("Content-Type", "application/json");
     for (int i = 0; i < headers.length; i += 2) {
       b.header(headers[i], headers[i + 1]);

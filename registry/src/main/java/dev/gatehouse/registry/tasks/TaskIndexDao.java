@@ -23,12 +23,13 @@ public interface TaskIndexDao {
 
   /** Inserts a RUNNING row; returns false (and changes nothing) if the id exists. */
   @SqlUpdate(
-      "INSERT INTO tasks (id, agent, workflow, status, idempotency_key, request_hash) "
-          + "VALUES (:id, :agent, :workflow, 'RUNNING', :idempotencyKey, :requestHash) "
+      "INSERT INTO tasks (id, tenant_id, agent_id, workflow, status, idempotency_key, request_hash) "
+          + "VALUES (:id, :tenantId, :agentId, :workflow, 'RUNNING', :idempotencyKey, :requestHash) "
           + "ON CONFLICT (id) DO NOTHING")
   boolean insert(
       @Bind("id") String id,
-      @Bind("agent") String agent,
+      @Bind("tenantId") String tenantId,
+      @Bind("agentId") String agentId,
       @Bind("workflow") String workflow,
       @Bind("idempotencyKey") String idempotencyKey,
       @Bind("requestHash") String requestHash);
@@ -54,13 +55,13 @@ public interface TaskIndexDao {
    * (createdAt, id) of the last row of the previous page, or nulls for the first page.
    */
   @SqlQuery(
-      "SELECT * FROM tasks WHERE agent = :agent "
+      "SELECT * FROM tasks WHERE agent_id = :agentId "
           + "AND (CAST(:status AS text) IS NULL OR status = :status) "
           + "AND (CAST(:afterCreated AS timestamptz) IS NULL "
           + "     OR (created_at, id) < (CAST(:afterCreated AS timestamptz), :afterId)) "
           + "ORDER BY created_at DESC, id DESC LIMIT :limit")
   List<TaskRecord> page(
-      @Bind("agent") String agent,
+      @Bind("agentId") String agentId,
       @Bind("status") String status,
       @Bind("afterCreated") OffsetDateTime afterCreated,
       @Bind("afterId") String afterId,
@@ -80,7 +81,8 @@ public interface TaskIndexDao {
     public TaskRecord map(ResultSet rs, StatementContext ctx) throws SQLException {
       return new TaskRecord(
           rs.getString("id"),
-          rs.getString("agent"),
+          rs.getString("tenant_id"),
+          rs.getString("agent_id"),
           rs.getString("workflow"),
           TaskStatus.valueOf(rs.getString("status")),
           rs.getString("idempotency_key"),

@@ -5,7 +5,8 @@ import java.time.Instant;
 /** A row of the task index. */
 public record TaskRecord(
     String id,
-    String agent,
+    String tenantId,
+    String agentId,
     String workflow,
     TaskStatus status,
     String idempotencyKey,

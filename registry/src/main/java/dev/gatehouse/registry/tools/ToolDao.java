@@ -24,20 +24,46 @@ public interface ToolDao {
   @SqlQuery("SELECT definition::text FROM tools ORDER BY name")
   List<ToolDefinition> list();
 
-  /** Inserts or replaces; returns true when something changed. */
-  default boolean upsert(ToolDefinition tool) {
+  /**
+   * A page ordered by name of the tools a tenant sees (its own and the global ones), or of every
+   * tool when {@code tenantId} is null.
+   */
+  @SqlQuery(
+      "SELECT definition::text FROM tools WHERE (CAST(:tenantId AS text) IS NULL OR tenant_id IS NULL OR tenant_id = :tenantId) "
+          + "AND (CAST(:after AS text) IS NULL OR name > :after) ORDER BY name LIMIT :limit")
+  List<ToolDefinition> page(@Bind("tenantId") String tenantId, @Bind("after") String after, @Bind("limit") int limit);
+
+  /** Inserts a new tool; false when the name is taken. */
+  default boolean insert(ToolDefinition tool) {
     try {
-      return upsertJson(tool.name(), RegistryJson.MAPPER.writeValueAsString(tool)) > 0;
+      return insertJson(tool.name(), tool.tenantId(), RegistryJson.MAPPER.writeValueAsString(tool)) > 0;
     } catch (JsonProcessingException e) {
       throw new UncheckedIOException(e);
     }
   }
 
   @SqlUpdate(
-      "INSERT INTO tools (name, definition) VALUES (:name, CAST(:json AS jsonb)) "
-          + "ON CONFLICT (name) DO UPDATE SET definition = EXCLUDED.definition, updated_at = now() "
-          + "WHERE tools.definition IS DISTINCT FROM EXCLUDED.definition")
-  int upsertJson(@Bind("name") String name, @Bind("json") String json);
+      "INSERT INTO tools (name, tenant_id, definition) VALUES (:name, :tenantId, CAST(:json AS jsonb)) "
+          + "ON CONFLICT (name) DO NOTHING")
+  int insertJson(@Bind("name") String name, @Bind("tenantId") String tenantId, @Bind("json") String json);
+
+  @SqlUpdate("DELETE FROM tools WHERE name = :name")
+  int delete(@Bind("name") String name);
+
+  /** Inserts or replaces; returns true when something changed. */
+  default boolean upsert(ToolDefinition tool) {
+    try {
+      return upsertJson(tool.name(), tool.tenantId(), RegistryJson.MAPPER.writeValueAsString(tool)) > 0;
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @SqlUpdate(
+      "INSERT INTO tools (name, tenant_id, definition) VALUES (:name, :tenantId, CAST(:json AS jsonb)) "
+          + "ON CONFLICT (name) DO UPDATE SET definition = EXCLUDED.definition, tenant_id = EXCLUDED.tenant_id, "
+          + "updated_at = now() WHERE tools.definition IS DISTINCT FROM EXCLUDED.definition")
+  int upsertJson(@Bind("name") String name, @Bind("tenantId") String tenantId, @Bind("json") String json);
 
   class DefinitionMapper implements RowMapper<ToolDefinition> {
     @Override

@@ -89,7 +89,8 @@ public final class RegistryLoader {
         });
   }
 
-  static ToolDefinition toDefinition(String where, RegistryFile.Tool t) {
+  /** Checks one tool entry; {@code where} names it in error messages. */
+  public static ToolDefinition toDefinition(String where, RegistryFile.Tool t) {
     if (t == null) {
       throw bad(where, "is empty");
     }
@@ -118,7 +119,8 @@ public final class RegistryLoader {
         new HttpEndpoint(method, t.http().url(), t.http().headers()),
         t.inputSchema(),
         timeout,
-        retry(where + ".retry", t.retry()));
+        retry(where + ".retry", t.retry()),
+        null);
   }
 
   private static RetrySpec retry(String where, RegistryFile.Retry r) {

@@ -28,8 +28,8 @@ class TaskIndexDaoTest {
 
   @Test
   void insertIsIdempotentAndCloseHappensOnce() {
-    assertThat(dao.insert("t1", "agent-a", "pipeline", "k1", "h1")).isTrue();
-    assertThat(dao.insert("t1", "agent-a", "pipeline", "k1", "h2")).isFalse();
+    assertThat(dao.insert("t1", "ten_a", "agent-a", "pipeline", "k1", "h1")).isTrue();
+    assertThat(dao.insert("t1", "ten_a", "agent-a", "pipeline", "k1", "h2")).isFalse();
     TaskRecord row = dao.find("t1").orElseThrow();
     assertThat(row.status()).isEqualTo(TaskStatus.RUNNING);
     assertThat(row.requestHash()).isEqualTo("h1");
@@ -45,9 +45,9 @@ class TaskIndexDaoTest {
   @Test
   void pagesNewestFirstPerAgentWithAStatusFilter() {
     for (int i = 0; i < 5; i++) {
-      dao.insert("p" + i, "pager", "pipeline", null, "h");
+      dao.insert("p" + i, "ten_a", "pager", "pipeline", null, "h");
     }
-    dao.insert("other", "someone-else", "pipeline", null, "h");
+    dao.insert("other", "ten_b", "someone-else", "pipeline", null, "h");
     dao.close("p1", "COMPLETED", null, null);
     dao.close("p3", "COMPLETED", null, null);
 

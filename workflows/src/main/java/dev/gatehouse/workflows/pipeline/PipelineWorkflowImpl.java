@@ -39,7 +39,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         PipelineStep step = it.next();
         if (outputs.keySet().containsAll(step.dependsOn())) {
           it.remove();
-          running.put(step, start(step, context, in.toolPolicies()));
+          running.put(step, start(step, context, in));
         }
       }
       // Wait without throwing: a failed step is reported by outputOf with its step id.
@@ -64,8 +64,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     return result;
   }
 
-  private Promise<ToolCallResult> start(
-      PipelineStep step, JsonNode context, Map<String, ToolCallPolicy> policies) {
+  private Promise<ToolCallResult> start(PipelineStep step, JsonNode context, PipelineInput in) {
     JsonNode args;
     try {
       args = Templates.resolve(step.args(), context);
@@ -73,8 +72,8 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
       throw ApplicationFailure.newNonRetryableFailure(
           "step '" + step.id() + "': " + e.getMessage(), TEMPLATE_ERROR, step.id());
     }
-    ToolActivities stub = stubs.computeIfAbsent(step.tool(), tool -> stubFor(tool, policies));
-    return Async.function(stub::call, new ToolCallRequest(step.id(), step.tool(), args));
+    ToolActivities stub = stubs.computeIfAbsent(step.tool(), tool -> stubFor(tool, in.toolPolicies()));
+    return Async.function(stub::call, new ToolCallRequest(step.id(), step.tool(), args, in.caller()));
   }
 
   private static ToolActivities stubFor(String tool, Map<String, ToolCallPolicy> policies) {

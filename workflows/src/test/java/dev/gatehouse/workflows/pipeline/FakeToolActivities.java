@@ -26,6 +26,7 @@ class FakeToolActivities implements ToolActivities {
   final List<String> events = new CopyOnWriteArrayList<>();
   final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
   final Map<String, String> idempotencyKeys = new ConcurrentHashMap<>();
+  final List<String> callers = new CopyOnWriteArrayList<>();
   final CyclicBarrier barrier = new CyclicBarrier(2);
   final CountDownLatch blockStarted = new CountDownLatch(1);
   volatile int flakyFailures = 2;
@@ -36,6 +37,7 @@ class FakeToolActivities implements ToolActivities {
     calls.computeIfAbsent(request.stepId(), k -> new AtomicInteger()).incrementAndGet();
     idempotencyKeys.merge(request.stepId(), info.getWorkflowId() + "/" + info.getActivityId(), (a, b) -> a.equals(b) ? a : a + "|" + b);
     events.add("start:" + request.stepId());
+    callers.add(request.caller() == null ? "none" : request.caller().tenantId() + "/" + request.caller().agentId());
     try {
       return new ToolCallResult(200, run(request, info.getAttempt()));
     } finally {

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.workflows.task.TaskClosed;
 import dev.gatehouse.workflows.task.TaskIndexInterceptor;
+import dev.gatehouse.workflows.tool.Caller;
 import dev.gatehouse.workflows.tool.ToolCallPolicy;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
@@ -65,7 +66,7 @@ class PipelineWorkflowTest {
     for (PipelineStep s : steps) {
       policies.put(s.tool(), new ToolCallPolicy(5_000, 3, 10, 1.0, 10));
     }
-    return new PipelineInput(json(input), new PipelineDefinition(List.of(steps)), policies);
+    return new PipelineInput(json(input), new PipelineDefinition(List.of(steps)), policies, new Caller("ten_test", "agt_test", List.of()));
   }
 
   private PipelineWorkflow stub(String id) {
@@ -88,6 +89,7 @@ class PipelineWorkflowTest {
     assertThat(result.get("say").get("args").get("msg").asText()).isEqualTo("x=10.0");
     assertThat(tools.events).containsExactly("start:sum", "end:sum", "start:twice", "end:twice", "start:say", "end:say");
     assertThat(result.fieldNames()).toIterable().containsExactly("sum", "twice", "say");
+    assertThat(tools.callers).containsOnly("ten_test/agt_test");
     assertThat(index.closed).containsExactly(new TaskClosed("t-order", "pipeline", "COMPLETED", null, null));
   }
 

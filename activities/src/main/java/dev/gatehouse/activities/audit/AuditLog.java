@@ -1,0 +1,118 @@
+package dev.gatehouse.activities.audit;
+
+import dev.gatehouse.registry.audit.AuditDao;
+import dev.gatehouse.registry.audit.AuditEvent;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes audit rows off the request path: {@link #record} only queues; a background thread
+ * appends in batches. A full queue makes the caller write its row itself rather than drop it, and
+ * {@link #close} writes whatever is queued, so a clean shutdown loses nothing. Failed batches are
+ * retried until the queue is closed.
+ */
+public final class AuditLog implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(AuditLog.class);
+  private static final int BATCH = 500;
+
+  private final Jdbi jdbi;
+  private final BlockingQueue<AuditEvent> queue;
+  private final Duration interval;
+  private final Thread writer;
+  private final Object flushed = new Object();
+  private volatile boolean closing;
+  private long written;
+
+  public AuditLog(Jdbi jdbi, int capacity, Duration interval) {
+    this.jdbi = jdbi;
+    this.queue = new ArrayBlockingQueue<>(capacity);
+    this.interval = interval;
+    this.writer = new Thread(this::run, "audit-writer");
+    writer.setDaemon(true);
+    writer.start();
+  }
+
+  public void record(AuditEvent event) {
+    if (closing || !queue.offer(event)) {
+      write(List.of(event));
+    }
+  }
+
+  /** Blocks until every row recorded before this call is written (for tests and shutdown). */
+  public void flush() throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    synchronized (flushed) {
+      while (!queue.isEmpty() && System.nanoTime() < deadline) {
+        flushed.wait(50);
+      }
+    }
+    // The writer may hold a drained batch that is not yet committed; one more interval covers it.
+    Thread.sleep(Math.max(1, interval.toMillis()));
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    closing = true;
+    writer.interrupt();
+    writer.join(TimeUnit.SECONDS.toMillis(10));
+    List<AuditEvent> rest = new ArrayList<>();
+    queue.drainTo(rest);
+    if (!rest.isEmpty()) {
+      write(rest);
+    }
+  }
+
+  public synchronized long written() {
+    return written;
+  }
+
+  private void run() {
+    List<AuditEvent> batch = new ArrayList<>(BATCH);
+    while (!closing) {
+      try {
+        AuditEvent first = queue.poll(interval.toMillis(), TimeUnit.MILLISECONDS);
+        if (first == null) {
+          continue;
+        }
+        batch.add(first);
+        queue.drainTo(batch, BATCH - 1);
+        while (!write(batch) && !closing) {
+          Thread.sleep(1000);
+        }
+        if (closing && !batch.isEmpty()) {
+          write(batch);
+        }
+        batch.clear();
+        synchronized (flushed) {
+          flushed.notifyAll();
+        }
+      } catch (InterruptedException e) {
+        if (!batch.isEmpty()) {
+          write(batch);
+          batch.clear();
+        }
+        return;
+      }
+    }
+  }
+
+  private boolean write(List<AuditEvent> events) {
+    try {
+      jdbi.useExtension(AuditDao.class, dao -> dao.append(events));
+      synchronized (this) {
+        written += events.size();
+      }
+      return true;
+    } catch (RuntimeException e) {
+      LOG.warn("could not write {} audit rows; will retry: {}", events.size(), e.getMessage());
+      return false;
+    }
+  }
+}

@@ -1,0 +1,111 @@
+package dev.gatehouse.frontend.admin;
+
+import static dev.gatehouse.frontend.admin.AdminContext.admin;
+
+import dev.gatehouse.frontend.auth.Caller.AdminCaller;
+import dev.gatehouse.frontend.errors.ApiException;
+import dev.gatehouse.registry.Ids;
+import dev.gatehouse.registry.tenants.Tenant;
+import dev.gatehouse.registry.tenants.TenantDao;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.SecurityContext;
+import java.io.InputStream;
+import java.util.List;
+import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
+
+/** {@code /admin/v1/tenants}: platform admins manage tenants; a tenant admin sees its own. */
+@Path("/admin/v1/tenants")
+@Produces(MediaType.APPLICATION_JSON)
+@Consumes(MediaType.WILDCARD)
+public class TenantsResource {
+  public record TenantBody(String name) {}
+
+  private final AdminContext ctx;
+  private final TenantDao tenants;
+
+  public TenantsResource(AdminContext ctx) {
+    this.ctx = ctx;
+    this.tenants = ctx.jdbi.onDemand(TenantDao.class);
+  }
+
+  @POST
+  public Response create(@Context SecurityContext auth, InputStream body) {
+    AdminCaller admin = admin(auth);
+    AdminContext.requirePlatform(admin);
+    String name = AdminContext.name(ctx.bodies.read(body, TenantBody.class).name(), "name");
+    String id = Ids.newId("ten");
+    try {
+      tenants.insert(id, name);
+    } catch (UnableToExecuteStatementException e) {
+      if (!AdminContext.isConflict(e)) {
+        throw e;
+      }
+      throw new ApiException(409, "tenant_exists", "a tenant named '" + name + "' exists");
+    }
+    ctx.audit(admin, id, "admin.create", "tenant:" + id);
+    return Response.status(201).entity(tenants.find(id).orElseThrow()).build();
+  }
+
+  @GET
+  public Page<Tenant> list(
+      @Context SecurityContext auth, @QueryParam("limit") Integer limit, @QueryParam("cursor") String cursor) {
+    AdminCaller admin = admin(auth);
+    if (!admin.isPlatform()) {
+      return new Page<>(tenants.find(admin.tenantId()).map(List::of).orElse(List.of()), null);
+    }
+    int n = AdminContext.limit(limit);
+    List<Tenant> rows = tenants.page(AdminContext.decodeCursor(cursor), n + 1);
+    boolean more = rows.size() > n;
+    List<Tenant> page = more ? rows.subList(0, n) : rows;
+    return new Page<>(page, more ? AdminContext.encodeCursor(page.get(n - 1).name()) : null);
+  }
+
+  @GET
+  @Path("/{id}")
+  public Tenant get(@Context SecurityContext auth, @PathParam("id") String id) {
+    return ctx.tenant(admin(auth), id);
+  }
+
+  @PUT
+  @Path("/{id}")
+  public Tenant rename(@Context SecurityContext auth, @PathParam("id") String id, InputStream body) {
+    AdminCaller admin = admin(auth);
+    ctx.tenant(admin, id);
+    AdminContext.requirePlatform(admin);
+    String name = AdminContext.name(ctx.bodies.read(body, TenantBody.class).name(), "name");
+    try {
+      tenants.rename(id, name);
+    } catch (UnableToExecuteStatementException e) {
+      if (!AdminContext.isConflict(e)) {
+        throw e;
+      }
+      throw new ApiException(409, "tenant_exists", "a tenant named '" + name + "' exists");
+    }
+    ctx.audit(admin, id, "admin.update", "tenant:" + id);
+    return tenants.find(id).orElseThrow();
+  }
+
+  @DELETE
+  @Path("/{id}")
+  public Response delete(@Context SecurityContext auth, @PathParam("id") String id) {
+    AdminCaller admin = admin(auth);
+    ctx.tenant(admin, id);
+    AdminContext.requirePlatform(admin);
+    if (!tenants.deleteIfEmpty(id)) {
+      throw new ApiException(409, "tenant_not_empty", "delete the tenant's agents, tools, secrets, identity providers and admin keys first");
+    }
+    ctx.audit(admin, id, "admin.delete", "tenant:" + id);
+    return Response.noContent().build();
+  }
+}

@@ -1,0 +1,40 @@
+package dev.gatehouse.registry.tenants;
+
+import java.util.List;
+import java.util.Optional;
+import org.jdbi.v3.sqlobject.config.RegisterConstructorMapper;
+import org.jdbi.v3.sqlobject.customizer.Bind;
+import org.jdbi.v3.sqlobject.statement.SqlQuery;
+import org.jdbi.v3.sqlobject.statement.SqlUpdate;
+
+@RegisterConstructorMapper(Tenant.class)
+public interface TenantDao {
+
+  @SqlUpdate("INSERT INTO tenants (id, name) VALUES (:id, :name)")
+  void insert(@Bind("id") String id, @Bind("name") String name);
+
+  @SqlQuery("SELECT id, name, created_at FROM tenants WHERE id = :id")
+  Optional<Tenant> find(@Bind("id") String id);
+
+  @SqlQuery("SELECT id, name, created_at FROM tenants WHERE name = :name")
+  Optional<Tenant> findByName(@Bind("name") String name);
+
+  /** A page ordered by name; {@code after} is the last name of the previous page, or null. */
+  @SqlQuery(
+      "SELECT id, name, created_at FROM tenants WHERE (CAST(:after AS text) IS NULL OR name > :after) "
+          + "ORDER BY name LIMIT :limit")
+  List<Tenant> page(@Bind("after") String after, @Bind("limit") int limit);
+
+  @SqlUpdate("UPDATE tenants SET name = :name WHERE id = :id")
+  int rename(@Bind("id") String id, @Bind("name") String name);
+
+  /** Deletes a tenant that owns nothing; returns false when it still owns something. */
+  @SqlUpdate(
+      "DELETE FROM tenants t WHERE t.id = :id "
+          + "AND NOT EXISTS (SELECT 1 FROM agents a WHERE a.tenant_id = t.id) "
+          + "AND NOT EXISTS (SELECT 1 FROM tools x WHERE x.tenant_id = t.id) "
+          + "AND NOT EXISTS (SELECT 1 FROM secrets s WHERE s.tenant_id = t.id) "
+          + "AND NOT EXISTS (SELECT 1 FROM identity_providers i WHERE i.tenant_id = t.id) "
+          + "AND NOT EXISTS (SELECT 1 FROM admin_keys k WHERE k.tenant_id = t.id)")
+  boolean deleteIfEmpty(@Bind("id") String id);
+}
