@@ -130,6 +130,7 @@ async function main() {
   let warmupErrors = 0;
   let polls = 0;
   const errorSamples = new Map();
+  const perSecond = []; // completions per second since the start, warm-up included
 
   async function client() {
     while (performance.now() < measureTo) {
@@ -146,6 +147,8 @@ async function main() {
           warmupTasks++;
         }
         if (doneAt >= measureFrom && doneAt < measureTo) completedInWindow++;
+        const sec = Math.floor((doneAt - start) / 1000);
+        perSecond[sec] = (perSecond[sec] || 0) + 1;
       } catch (e) {
         if (measured) errors++;
         else warmupErrors++;
@@ -180,6 +183,17 @@ async function main() {
     submit_p50_ms: r1(pct(submits, 50)),
     submit_p99_ms: r1(pct(submits, 99)),
     gets_per_task: latencies.length ? Math.round((polls / latencies.length) * 100) / 100 : null,
+    // tasks/s in 5-second buckets from the start (warm-up included): shows warm-up and drift
+    timeline_5s: (() => {
+      const out = [];
+      const secs = opts.warmup + opts.duration;
+      for (let b = 0; b * 5 < secs; b++) {
+        let n = 0;
+        for (let i = b * 5; i < Math.min(secs, b * 5 + 5); i++) n += perSecond[i] || 0;
+        out.push(Math.round((n / Math.min(5, secs - b * 5)) * 10) / 10);
+      }
+      return out;
+    })(),
     driver_cpu_ms: Math.round((() => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; })()),
   };
 
@@ -195,6 +209,7 @@ async function main() {
     ['mean ms', result.mean_ms],
     ['POST p50 ms', result.submit_p50_ms],
     ['GETs per task', result.gets_per_task],
+    ['tasks/s per 5s', result.timeline_5s.join(' ')],
   ];
   console.log(`\n  load ${result.label}: ${opts.clients} client(s), ${opts.warmup}s warm-up (${warmupTasks} tasks), ${opts.duration}s measured`);
   for (const [k, v] of rows) console.log(`    ${k.padEnd(16)} ${v === null ? '-' : v}`);

@@ -69,6 +69,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
   private GatehouseMetrics metrics;
   private TemporalClients temporal;
   private Jdbi jdbi;
+  private AuditLog audit;
 
   public static void main(String[] args) throws Exception {
     new GatehouseApplication().run(args);
@@ -127,7 +128,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
       KeyBootstrap.apply(jdbi, config.getAuth());
       applyRegistryFile(jdbi, config.getRegistryFile());
     }
-    AuditLog audit = new AuditLog(jdbi, 10_000, java.time.Duration.ofMillis(200));
+    audit = new AuditLog(jdbi, 10_000, java.time.Duration.ofMillis(200));
     env.lifecycle().manage(closing(audit));
 
     String target = config.getTemporal().getTarget();
@@ -209,6 +210,10 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
 
   public Jdbi jdbi() {
     return jdbi;
+  }
+
+  public AuditLog audit() {
+    return audit;
   }
 
   private static void applyRegistryFile(Jdbi jdbi, String file) {

@@ -156,7 +156,11 @@ public final class TestGatehouse implements AutoCloseable {
 
   /** Submits a task as agent A and returns its id (asserting 202). */
   public String submit(String body) {
-    HttpResponse<String> r = post("/v1/tasks", KEY_A, body);
+    return submit(KEY_A, body);
+  }
+
+  public String submit(String key, String body) {
+    HttpResponse<String> r = post("/v1/tasks", key, body);
     if (r.statusCode() != 202) {
       throw new AssertionError("submit answered " + r.statusCode() + ": " + r.body());
     }
@@ -165,10 +169,14 @@ public final class TestGatehouse implements AutoCloseable {
 
   /** Long-polls the task as agent A until it closes (or 30 s pass). */
   public JsonNode await(String id) {
+    return await(KEY_A, id);
+  }
+
+  public JsonNode await(String key, String id) {
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     JsonNode task;
     do {
-      task = json(get("/v1/tasks/" + id + "?wait=10s", KEY_A));
+      task = json(get("/v1/tasks/" + id + "?wait=10s", key));
     } while (task.path("status").asText().equals("RUNNING") && System.nanoTime() < deadline);
     return task;
   }
