@@ -10,6 +10,7 @@ import dev.gatehouse.activities.audit.AuditLog;
 import dev.gatehouse.frontend.admin.AdminContext;
 import dev.gatehouse.frontend.admin.AgentsResource;
 import dev.gatehouse.frontend.admin.AuditResource;
+import dev.gatehouse.frontend.admin.IdentityProvidersResource;
 import dev.gatehouse.frontend.admin.KeysResource;
 import dev.gatehouse.frontend.admin.TenantsResource;
 import dev.gatehouse.frontend.admin.ToolsResource;
@@ -193,6 +194,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
       env.jersey().register(new KeysResource(admin));
       env.jersey().register(new ToolsResource(admin));
       env.jersey().register(new AuditResource(admin));
+      env.jersey().register(new IdentityProvidersResource(admin));
       if (config.isDemoTools()) {
         env.jersey().register(new DemoToolsResource());
       }
