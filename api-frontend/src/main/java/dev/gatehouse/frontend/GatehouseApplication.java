@@ -12,6 +12,9 @@ import dev.gatehouse.frontend.admin.AgentsResource;
 import dev.gatehouse.frontend.admin.AuditResource;
 import dev.gatehouse.frontend.admin.IdentityProvidersResource;
 import dev.gatehouse.frontend.admin.KeysResource;
+import dev.gatehouse.frontend.admin.SecretsResource;
+import dev.gatehouse.activities.credentials.UpstreamCredentials;
+import dev.gatehouse.registry.secrets.Secrets;
 import dev.gatehouse.frontend.admin.TenantsResource;
 import dev.gatehouse.frontend.admin.ToolsResource;
 import dev.gatehouse.frontend.auth.AuthFilter;
@@ -20,6 +23,7 @@ import dev.gatehouse.frontend.identity.KeyBootstrap;
 import dev.gatehouse.policies.limits.FailureThrottle;
 import dev.gatehouse.frontend.cli.DbCommand;
 import dev.gatehouse.frontend.cli.DevCommand;
+import dev.gatehouse.frontend.cli.SecretsCommand;
 import dev.gatehouse.frontend.cli.WorkerCommand;
 import dev.gatehouse.frontend.dev.DemoToolsResource;
 import dev.gatehouse.frontend.errors.ApiExceptionMapper;
@@ -89,6 +93,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     bootstrap.addCommand(new DevCommand(this));
     bootstrap.addCommand(new WorkerCommand(this));
     bootstrap.addCommand(new DbCommand());
+    bootstrap.addCommand(new SecretsCommand());
   }
 
   @Override
@@ -130,6 +135,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
       applyRegistryFile(jdbi, config.getRegistryFile());
     }
     audit = new AuditLog(jdbi, 10_000, java.time.Duration.ofMillis(200));
+    Secrets secrets = config.getSecrets().box().map(box -> new Secrets(jdbi, box)).orElse(null);
     env.lifecycle().manage(closing(audit));
 
     String target = config.getTemporal().getTarget();
@@ -149,6 +155,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
               jdbi,
               new ToolArgumentsPolicy((int) config.getLimits().getMaxRequestBody().toBytes()),
               new HttpToolConnector((int) config.getLimits().getMaxToolResponse().toBytes()),
+              new UpstreamCredentials(secrets, java.time.Clock.systemUTC()),
               metrics,
               audit);
       env.lifecycle()
@@ -189,6 +196,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
           .register(
               new TasksResource(tasks, bodies, config.getLimits().getMaxWait().toJavaDuration()));
       AdminContext admin = new AdminContext(jdbi, bodies, audit, authenticator);
+      env.jersey().register(new SecretsResource(admin, secrets));
       env.jersey().register(new TenantsResource(admin));
       env.jersey().register(new AgentsResource(admin));
       env.jersey().register(new KeysResource(admin));

@@ -3,6 +3,7 @@ package dev.gatehouse.frontend;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.gatehouse.frontend.config.AuthConfig;
 import dev.gatehouse.frontend.config.LimitsConfig;
+import dev.gatehouse.frontend.config.SecretsConfig;
 import dev.gatehouse.frontend.config.TemporalConfig;
 import dev.gatehouse.frontend.config.WorkerConfig;
 import io.dropwizard.core.Configuration;
@@ -27,6 +28,8 @@ public class GatehouseConfiguration extends Configuration {
   @Valid @NotNull private LimitsConfig limits = new LimitsConfig();
 
   @Valid @NotNull private AuthConfig auth = new AuthConfig();
+
+  @Valid @NotNull private SecretsConfig secrets = new SecretsConfig();
 
   /** What this process runs; set by the command, not by the file. */
   public enum Role {
@@ -119,6 +122,16 @@ public class GatehouseConfiguration extends Configuration {
   @JsonProperty
   public void setAuth(AuthConfig auth) {
     this.auth = auth;
+  }
+
+  @JsonProperty
+  public SecretsConfig getSecrets() {
+    return secrets;
+  }
+
+  @JsonProperty
+  public void setSecrets(SecretsConfig secrets) {
+    this.secrets = secrets;
   }
 
   @JsonProperty

@@ -47,7 +47,21 @@ public class HttpToolConnector {
     this.maxResponseBytes = maxResponseBytes;
   }
 
+  /** Calls with the tool's headers as they are (no secrets to fill). */
   public ToolCallResult call(ToolDefinition tool, JsonNode args, String idempotencyKey) {
+    return call(tool, args, idempotencyKey, tool.http().headers(), s -> s);
+  }
+
+  /**
+   * Calls with {@code headers} (the tool's, with credentials filled in). {@code redact} scrubs
+   * credentials from everything that leaves this method: the output and error messages.
+   */
+  public ToolCallResult call(
+      ToolDefinition tool,
+      JsonNode args,
+      String idempotencyKey,
+      Map<String, String> headers,
+      java.util.function.UnaryOperator<String> redact) {
     HttpEndpoint http = tool.http();
     ObjectNode rest = args != null && args.isObject() ? ((ObjectNode) args).deepCopy() : JsonNodeFactory.instance.objectNode();
     String url = http.url();
@@ -72,7 +86,7 @@ public class HttpToolConnector {
     if (jsonBody) {
       request.header("Content-Type", "application/json");
     }
-    for (Map.Entry<String, String> h : http.headers().entrySet()) {
+    for (Map.Entry<String, String> h : headers.entrySet()) {
       request.setHeader(h.getKey(), h.getValue());
     }
     HttpResponse<InputStream> response;
@@ -95,14 +109,29 @@ public class HttpToolConnector {
     byte[] bytes = readCapped(tool, response);
     int status = response.statusCode();
     if (status >= 200 && status < 300) {
-      return new ToolCallResult(status, parse(bytes, response));
+      return new ToolCallResult(status, redacted(parse(bytes, response), redact));
     }
     boolean retryable = status == 408 || status == 429 || status >= 500;
-    String detail = new String(bytes, 0, Math.min(bytes.length, 300), StandardCharsets.UTF_8).strip();
+    String detail = redact.apply(new String(bytes, StandardCharsets.UTF_8));
+    detail = detail.substring(0, Math.min(detail.length(), 300)).strip();
     throw new ToolCallException(
         retryable ? ToolFailureTypes.UPSTREAM_ERROR : ToolFailureTypes.UPSTREAM_CLIENT_ERROR,
         tool.name() + " answered HTTP " + status + (detail.isEmpty() ? "" : ": " + detail),
-        retryable);
+        retryable,
+        status);
+  }
+
+  private static JsonNode redacted(JsonNode output, java.util.function.UnaryOperator<String> redact) {
+    String text = output.toString();
+    String clean = redact.apply(text);
+    if (clean.equals(text)) {
+      return output;
+    }
+    try {
+      return JSON.readTree(clean);
+    } catch (IOException e) {
+      return TextNode.valueOf(clean);
+    }
   }
 
   private byte[] readCapped(ToolDefinition tool, HttpResponse<InputStream> response) {

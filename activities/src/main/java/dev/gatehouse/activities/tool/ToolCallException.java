@@ -8,11 +8,22 @@ package dev.gatehouse.activities.tool;
 public class ToolCallException extends RuntimeException {
   private final String type;
   private final boolean retryable;
+  private final int httpStatus;
 
   public ToolCallException(String type, String message, boolean retryable) {
+    this(type, message, retryable, 0);
+  }
+
+  public ToolCallException(String type, String message, boolean retryable, int httpStatus) {
     super(message);
     this.type = type;
     this.retryable = retryable;
+    this.httpStatus = httpStatus;
+  }
+
+  /** The upstream's HTTP status when it answered, else 0. */
+  public int httpStatus() {
+    return httpStatus;
   }
 
   public String type() {

@@ -2,6 +2,7 @@ package dev.gatehouse.activities.tool;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.activities.audit.AuditLog;
+import dev.gatehouse.activities.credentials.UpstreamCredentials;
 import dev.gatehouse.activities.http.HttpToolConnector;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
 import dev.gatehouse.policies.Decision;
@@ -32,13 +33,16 @@ public class ToolInvoker {
   private final HttpToolConnector http;
   private final GatehouseMetrics metrics;
   private final AuditLog audit;
+  private final UpstreamCredentials credentials;
 
   public ToolInvoker(
       Jdbi jdbi,
       ToolArgumentsPolicy argumentsPolicy,
       HttpToolConnector http,
+      UpstreamCredentials credentials,
       GatehouseMetrics metrics,
       AuditLog audit) {
+    this.credentials = credentials;
     this.tools = jdbi.onDemand(ToolDao.class);
     this.agents = jdbi.onDemand(AgentDao.class);
     this.argumentsPolicy = argumentsPolicy;
@@ -75,7 +79,17 @@ public class ToolInvoker {
         policy = arguments.policy();
         throw new ToolCallException(ToolFailureTypes.INVALID_ARGUMENTS, arguments.reason(), false);
       }
-      return http.call(tool, args, ctx.idempotencyKey());
+      UpstreamCredentials.Resolved creds = credentials.resolve(tool);
+      try {
+        return http.call(tool, args, ctx.idempotencyKey(), creds.headers(), creds::redact);
+      } catch (ToolCallException e) {
+        // A 401 may mean the cached token was revoked early: fetch a new one once.
+        if (e.httpStatus() == 401 && credentials.invalidate(tool)) {
+          UpstreamCredentials.Resolved fresh = credentials.resolve(tool);
+          return http.call(tool, args, ctx.idempotencyKey(), fresh.headers(), fresh::redact);
+        }
+        throw e;
+      }
     } catch (ToolCallException e) {
       outcome = e.type();
       throw e;

@@ -80,7 +80,7 @@ class HttpToolConnectorTest {
 
   private static ToolDefinition tool(String method, String path, Duration timeout) {
     return new ToolDefinition(
-        "t", "", new HttpEndpoint(method, base + path, Map.of("X-Custom", "yes")), null, timeout, RetrySpec.DEFAULT, null);
+        "t", "", new HttpEndpoint(method, base + path, Map.of("X-Custom", "yes")), null, timeout, RetrySpec.DEFAULT, null, null);
   }
 
   private static JsonNode json(String s) throws Exception {
@@ -152,7 +152,7 @@ class HttpToolConnectorTest {
   @Test
   void anUnreachableUpstreamIsRetryable() {
     ToolDefinition dead =
-        new ToolDefinition("dead", "", new HttpEndpoint("GET", "http://127.0.0.1:1/x", Map.of()), null, Duration.ofSeconds(2), RetrySpec.DEFAULT, null);
+        new ToolDefinition("dead", "", new HttpEndpoint("GET", "http://127.0.0.1:1/x", Map.of()), null, Duration.ofSeconds(2), RetrySpec.DEFAULT, null, null);
     assertThatThrownBy(() -> connector.call(dead, null, "k"))
         .isInstanceOfSatisfying(ToolCallException.class, e -> assertThat(e.retryable()).isTrue());
   }

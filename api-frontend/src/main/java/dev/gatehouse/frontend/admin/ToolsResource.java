@@ -36,7 +36,7 @@ import java.util.List;
 public class ToolsResource {
   public record ToolBody(
       String name, String description, RegistryFile.Http http, JsonNode inputSchema, String timeout,
-      RegistryFile.Retry retry, String tenant) {}
+      RegistryFile.Retry retry, RegistryFile.Auth auth, String tenant) {}
 
   private final AdminContext ctx;
   private final ToolDao tools;
@@ -114,7 +114,7 @@ public class ToolsResource {
     String name = pathName != null ? pathName : b.name();
     try {
       return RegistryLoader.toDefinition(
-              "tool", new RegistryFile.Tool(name, b.description(), b.http(), b.inputSchema(), b.timeout(), b.retry()))
+              "tool", new RegistryFile.Tool(name, b.description(), b.http(), b.inputSchema(), b.timeout(), b.retry(), b.auth()))
           .withTenant(tenant);
     } catch (RegistryException e) {
       throw new ApiException(422, "invalid_tool", e.getMessage());

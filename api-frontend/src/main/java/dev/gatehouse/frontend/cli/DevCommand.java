@@ -66,6 +66,10 @@ public class DevCommand extends ServerCommand<GatehouseConfiguration> {
     config.getDatabase().setUser("postgres");
     config.getDatabase().setPassword("");
     config.getTemporal().setEmbedded(true);
+    if (config.getSecrets().box().isEmpty()) {
+      config.getSecrets().getMasterKeys().put("dev", devMasterKey(data.getParent()));
+      config.getSecrets().setActiveKey("dev");
+    }
     config.setDemoTools(true);
     String registry = namespace.getString("registry");
     config.setRegistryFile(
@@ -108,6 +112,22 @@ public class DevCommand extends ServerCommand<GatehouseConfiguration> {
       closePostgres();
       throw e;
     }
+  }
+
+  /** Dev mode's master key for secrets, kept beside the data so stored secrets survive restarts. */
+  private static String devMasterKey(Path dataDir) throws java.io.IOException {
+    Path file = dataDir.resolve("master.key");
+    if (Files.exists(file)) {
+      return Files.readString(file).trim();
+    }
+    String key = dev.gatehouse.registry.secrets.SecretBox.newMasterKey();
+    Files.writeString(file, key);
+    try {
+      Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    } catch (UnsupportedOperationException notPosix) {
+      // best effort on other file systems
+    }
+    return key;
   }
 
   /** The demo registry, pointed at this process's own API port (its upstream is /demo). */

@@ -28,6 +28,7 @@ public final class TestGatehouse implements AutoCloseable {
   public static final String KEY_A = "gk_test_agent_a_0123456789abcdef";
   public static final String KEY_B = "gk_test_agent_b_0123456789abcdef";
   public static final String ADMIN_KEY = "gka_test_platform_admin_0123456789";
+  public static final String MASTER_KEY = dev.gatehouse.registry.secrets.SecretBox.newMasterKey();
   public static final ObjectMapper JSON = new ObjectMapper();
 
   public final TestDatabase db;
@@ -75,6 +76,7 @@ public final class TestGatehouse implements AutoCloseable {
     c.getAuth().getAgentKeys().add(new AuthConfig.AgentKey("alpha", "agent-a", KEY_A));
     c.getAuth().getAgentKeys().add(new AuthConfig.AgentKey("beta", "agent-b", KEY_B));
     c.getAuth().getAdminKeys().add(new AuthConfig.AdminKey("platform", ADMIN_KEY));
+    c.getSecrets().getMasterKeys().put("test", MASTER_KEY);
     return c;
   }
 

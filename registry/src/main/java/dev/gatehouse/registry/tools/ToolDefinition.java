@@ -5,7 +5,9 @@ import java.time.Duration;
 
 /**
  * A registered tool: what it is, how to call it, its timeout and retry policy, and who owns it
- * ({@code tenantId} null: a global tool, usable by every tenant's agents that are allowed it).
+ * ({@code tenantId} null: a global tool, usable by every tenant's agents that are allowed it), and
+ * how Gatehouse authenticates to its upstream ({@code auth} null: no token; header values may
+ * still name secrets as {@code {{secret:NAME}}}).
  */
 public record ToolDefinition(
     String name,
@@ -14,9 +16,10 @@ public record ToolDefinition(
     JsonNode inputSchema,
     Duration timeout,
     RetrySpec retry,
-    String tenantId) {
+    String tenantId,
+    UpstreamAuth auth) {
 
   public ToolDefinition withTenant(String tenant) {
-    return new ToolDefinition(name, description, http, inputSchema, timeout, retry, tenant);
+    return new ToolDefinition(name, description, http, inputSchema, timeout, retry, tenant, auth);
   }
 }

@@ -13,7 +13,11 @@ public record RegistryFile(List<Tool> tools) {
       Http http,
       JsonNode inputSchema,
       String timeout,
-      Retry retry) {}
+      Retry retry,
+      Auth auth) {}
+
+  /** Upstream authentication: {@code type: oauth2-client-credentials}. */
+  public record Auth(String type, String tokenUrl, String clientId, String clientSecret, java.util.List<String> scopes) {}
 
   public record Http(String method, String url, Map<String, String> headers) {}
 

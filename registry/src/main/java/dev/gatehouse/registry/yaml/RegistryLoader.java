@@ -11,6 +11,8 @@ import dev.gatehouse.registry.tools.HttpEndpoint;
 import dev.gatehouse.registry.tools.RetrySpec;
 import dev.gatehouse.registry.tools.ToolDao;
 import dev.gatehouse.registry.tools.ToolDefinition;
+import dev.gatehouse.registry.tools.UpstreamAuth;
+import dev.gatehouse.registry.secrets.SecretRefs;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -34,6 +36,8 @@ public final class RegistryLoader {
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
   private static final Duration MAX_TIMEOUT = Duration.ofMinutes(10);
   private static final Set<String> METHODS = Set.of("GET", "POST", "PUT", "PATCH", "DELETE");
+  private static final Set<String> RESTRICTED_HEADERS =
+      Set.of("host", "connection", "content-length", "expect", "upgrade", "idempotency-key", "transfer-encoding");
 
   private static final ObjectMapper YAML =
       new ObjectMapper(new YAMLFactory()).enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
@@ -106,6 +110,16 @@ public final class RegistryLoader {
       throw bad(where + ".http.method", "must be one of GET, POST, PUT, PATCH, DELETE");
     }
     checkUrl(where + ".http.url", t.http().url());
+    if (t.http().headers() != null) {
+      for (var h : t.http().headers().entrySet()) {
+        if (!h.getKey().matches("[A-Za-z0-9-]{1,64}") || RESTRICTED_HEADERS.contains(h.getKey().toLowerCase(Locale.ROOT))) {
+          throw bad(where + ".http.headers", "'" + h.getKey() + "' is not a header Gatehouse lets a tool set");
+        }
+        if (h.getValue() == null || h.getValue().contains("{{") && SecretRefs.fill(h.getValue(), n -> "").contains("{{")) {
+          throw bad(where + ".http.headers." + h.getKey(), "has a malformed {{secret:NAME}} reference");
+        }
+      }
+    }
     if (t.inputSchema() != null && !t.inputSchema().isObject()) {
       throw bad(where + ".inputSchema", "must be a JSON Schema object");
     }
@@ -120,7 +134,25 @@ public final class RegistryLoader {
         t.inputSchema(),
         timeout,
         retry(where + ".retry", t.retry()),
-        null);
+        null,
+        auth(where + ".auth", t.auth()));
+  }
+
+  private static UpstreamAuth auth(String where, RegistryFile.Auth a) {
+    if (a == null || "none".equals(a.type())) {
+      return null;
+    }
+    if (!UpstreamAuth.CLIENT_CREDENTIALS.equals(a.type())) {
+      throw bad(where + ".type", "must be none or " + UpstreamAuth.CLIENT_CREDENTIALS);
+    }
+    checkUrl(where + ".tokenUrl", a.tokenUrl());
+    if (a.clientId() == null || a.clientId().isBlank()) {
+      throw bad(where + ".clientId", "is required");
+    }
+    if (!SecretRefs.isReference(a.clientSecret())) {
+      throw bad(where + ".clientSecret", "must name a secret as {{secret:NAME}} (secrets are never written in the registry)");
+    }
+    return new UpstreamAuth(a.type(), a.tokenUrl(), a.clientId(), a.clientSecret(), a.scopes());
   }
 
   private static RetrySpec retry(String where, RegistryFile.Retry r) {

@@ -10,6 +10,8 @@ public final class ToolFailureTypes {
   public static final String RESPONSE_TOO_LARGE = "ResponseTooLarge";
   /** The tool is not (or no longer) in the registry. */
   public static final String UNKNOWN_TOOL = "UnknownTool";
+  /** A secret or token the tool's upstream needs could not be had (not set, or no master key). */
+  public static final String CREDENTIALS_UNAVAILABLE = "CredentialsUnavailable";
   /** The caller may not (or may no longer) use the tool. */
   public static final String TOOL_NOT_ALLOWED = "ToolNotAllowed";
   /** The arguments cannot be used with the tool (a URL placeholder without a value, ...). */

@@ -1,0 +1,42 @@
+package dev.gatehouse.registry.secrets;
+
+import dev.gatehouse.registry.Ids;
+import java.util.Optional;
+import org.jdbi.v3.core.Jdbi;
+
+/** Writes and reads secrets through the box; rotation re-seals every value under the active key. */
+public final class Secrets {
+  private final SecretDao dao;
+  private final SecretBox box;
+
+  public Secrets(Jdbi jdbi, SecretBox box) {
+    this.dao = jdbi.onDemand(SecretDao.class);
+    this.box = box;
+  }
+
+  public void put(String tenantId, String name, String value) {
+    SecretBox.Sealed s = box.seal(tenantId, name, value);
+    dao.put(Ids.newId("sec"), tenantId, name, s.keyId(), s.nonce(), s.ciphertext());
+  }
+
+  /** The value of a tenant's secret, falling back to the global one of that name; or of a global secret. */
+  public Optional<String> value(String tenantId, String name) {
+    Optional<SecretDao.Row> row = tenantId == null ? Optional.empty() : dao.find(tenantId, name);
+    if (row.isEmpty()) {
+      row = dao.find(null, name);
+    }
+    return row.map(r -> box.open(r.tenantId(), r.name(), r.sealed()));
+  }
+
+  /** Re-seals every secret that is not under the active master key; returns how many. */
+  public int rotate() {
+    int n = 0;
+    for (SecretDao.Row r : dao.sealedWithOtherThan(box.activeKeyId())) {
+      String value = box.open(r.tenantId(), r.name(), r.sealed());
+      SecretBox.Sealed s = box.seal(r.tenantId(), r.name(), value);
+      dao.reseal(r.id(), s.keyId(), s.nonce(), s.ciphertext());
+      n++;
+    }
+    return n;
+  }
+}
