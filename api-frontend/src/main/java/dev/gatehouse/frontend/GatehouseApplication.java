@@ -12,6 +12,7 @@ import dev.gatehouse.frontend.admin.AgentsResource;
 import dev.gatehouse.frontend.admin.AuditResource;
 import dev.gatehouse.frontend.admin.IdentityProvidersResource;
 import dev.gatehouse.frontend.admin.KeysResource;
+import dev.gatehouse.frontend.admin.RegistryResource;
 import dev.gatehouse.frontend.admin.SecretsResource;
 import dev.gatehouse.activities.credentials.UpstreamCredentials;
 import dev.gatehouse.registry.secrets.Secrets;
@@ -24,6 +25,7 @@ import dev.gatehouse.policies.limits.FailureThrottle;
 import dev.gatehouse.frontend.cli.DbCommand;
 import dev.gatehouse.frontend.cli.DevCommand;
 import dev.gatehouse.frontend.cli.SecretsCommand;
+import dev.gatehouse.frontend.cli.RegistryCommand;
 import dev.gatehouse.frontend.cli.WorkerCommand;
 import dev.gatehouse.frontend.dev.DemoToolsResource;
 import dev.gatehouse.frontend.errors.ApiExceptionMapper;
@@ -94,6 +96,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     bootstrap.addCommand(new WorkerCommand(this));
     bootstrap.addCommand(new DbCommand());
     bootstrap.addCommand(new SecretsCommand());
+    bootstrap.addCommand(new RegistryCommand());
   }
 
   @Override
@@ -203,6 +206,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
       env.jersey().register(new ToolsResource(admin));
       env.jersey().register(new AuditResource(admin));
       env.jersey().register(new IdentityProvidersResource(admin));
+      env.jersey().register(new RegistryResource(admin));
       if (config.isDemoTools()) {
         env.jersey().register(new DemoToolsResource());
       }
@@ -232,7 +236,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     }
     try (InputStream in = Files.newInputStream(Path.of(file))) {
       RegistryLoader.ApplyResult r = RegistryLoader.apply(jdbi, RegistryLoader.parse(in));
-      LOG.info("registry {}: {} tools, {} changed", file, r.tools(), r.changed());
+      LOG.info("registry {}: {} tenants, {} agents, {} tools, {} changed", file, r.tenants(), r.agents(), r.tools(), r.changed());
     } catch (IOException e) {
       throw new IllegalStateException("cannot read registry file " + file + ": " + e.getMessage());
     } catch (RegistryException e) {

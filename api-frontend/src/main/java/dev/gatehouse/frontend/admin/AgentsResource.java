@@ -6,6 +6,7 @@ import dev.gatehouse.frontend.auth.Caller.AdminCaller;
 import dev.gatehouse.frontend.errors.ApiException;
 import dev.gatehouse.registry.Ids;
 import dev.gatehouse.registry.agents.AccessList;
+import dev.gatehouse.registry.agents.AccessLists;
 import dev.gatehouse.registry.agents.Agent;
 import dev.gatehouse.registry.agents.AgentDao;
 import dev.gatehouse.registry.agents.Permissions;
@@ -31,7 +32,6 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.List;
-import java.util.regex.Pattern;
 import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
 
 /** {@code /admin/v1/agents}: agents, their allow/deny lists, and their keys. */
@@ -39,8 +39,6 @@ import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
 @Produces(MediaType.APPLICATION_JSON)
 @Consumes(MediaType.WILDCARD)
 public class AgentsResource {
-  private static final Pattern PATTERN = Pattern.compile("[A-Za-z0-9._*:/-]{1,128}");
-
   public record AgentBody(
       String tenant, String name, String subject, AccessList tools, AccessList models, AccessList workflows) {}
 
@@ -183,25 +181,11 @@ public class AgentsResource {
   }
 
   private static Permissions permissions(AgentBody b) {
-    return new Permissions(check(b.tools(), "tools"), check(b.models(), "models"), check(b.workflows(), "workflows"));
-  }
-
-  private static AccessList check(AccessList list, String field) {
-    if (list == null) {
-      return AccessList.NONE;
-    }
-    for (String p : list.allow()) {
-      pattern(p, field + ".allow");
-    }
-    for (String p : list.deny()) {
-      pattern(p, field + ".deny");
-    }
-    return list;
-  }
-
-  private static void pattern(String p, String field) {
-    if (p == null || !PATTERN.matcher(p).matches()) {
-      throw ApiException.badRequest("invalid_request", "'" + field + "' holds a pattern that is not 1-128 letters, digits or . _ * : / -");
+    try {
+      return new Permissions(
+          AccessLists.check(b.tools(), "tools"), AccessLists.check(b.models(), "models"), AccessLists.check(b.workflows(), "workflows"));
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest("invalid_request", e.getMessage());
     }
   }
 

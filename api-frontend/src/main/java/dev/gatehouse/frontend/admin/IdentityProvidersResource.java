@@ -7,6 +7,7 @@ import dev.gatehouse.frontend.errors.ApiException;
 import dev.gatehouse.registry.Ids;
 import dev.gatehouse.registry.idp.IdentityProvider;
 import dev.gatehouse.registry.idp.IdentityProviderDao;
+import dev.gatehouse.registry.idp.IdentityProviders;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -21,9 +22,7 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.SecurityContext;
 import java.io.InputStream;
-import java.net.URI;
 import java.util.List;
-import java.util.Set;
 import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
 
 /** {@code /admin/v1/identity-providers}: the OIDC issuers whose tokens a tenant's agents may present. */
@@ -31,8 +30,6 @@ import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
 @Produces(MediaType.APPLICATION_JSON)
 @Consumes(MediaType.WILDCARD)
 public class IdentityProvidersResource {
-  private static final Set<String> CLAIMS = Set.of("sub", "client_id");
-
   public record ProviderBody(
       String tenant, String name, String issuer, String audience, String jwksUrl, List<String> algorithms,
       String agentClaim, Integer clockSkewSeconds) {}
@@ -113,37 +110,11 @@ public class IdentityProvidersResource {
 
   private static IdentityProvider provider(String id, String tenant, ProviderBody b) {
     AdminContext.name(b.name(), "name");
-    url(b.issuer(), "issuer");
-    url(b.jwksUrl(), "jwksUrl");
-    if (b.audience() == null || b.audience().isBlank() || b.audience().length() > 512) {
-      throw ApiException.badRequest("invalid_request", "'audience' is required (at most 512 characters)");
-    }
-    List<String> algorithms = b.algorithms() == null || b.algorithms().isEmpty() ? IdentityProvider.DEFAULT_ALGORITHMS : b.algorithms();
-    for (String a : algorithms) {
-      if (!IdentityProvider.DEFAULT_ALGORITHMS.contains(a)) {
-        throw ApiException.badRequest(
-            "invalid_request", "algorithm '" + a + "' is not accepted; use asymmetric ones: " + IdentityProvider.DEFAULT_ALGORITHMS);
-      }
-    }
-    String claim = b.agentClaim() == null ? "sub" : b.agentClaim();
-    if (!CLAIMS.contains(claim)) {
-      throw ApiException.badRequest("invalid_request", "'agentClaim' must be sub or client_id");
-    }
-    int skew = b.clockSkewSeconds() == null ? 60 : b.clockSkewSeconds();
-    if (skew < 0 || skew > 600) {
-      throw ApiException.badRequest("invalid_request", "'clockSkewSeconds' must be between 0 and 600");
-    }
-    return new IdentityProvider(id, tenant, b.name(), b.issuer(), b.audience(), b.jwksUrl(), algorithms, claim, skew);
-  }
-
-  private static void url(String value, String field) {
     try {
-      URI u = URI.create(value == null ? "" : value);
-      if (!("https".equals(u.getScheme()) || "http".equals(u.getScheme())) || u.getHost() == null) {
-        throw new IllegalArgumentException();
-      }
+      return IdentityProviders.check(
+          id, tenant, b.name(), b.issuer(), b.audience(), b.jwksUrl(), b.algorithms(), b.agentClaim(), b.clockSkewSeconds());
     } catch (IllegalArgumentException e) {
-      throw ApiException.badRequest("invalid_request", "'" + field + "' must be an absolute https:// (or http://) URL");
+      throw ApiException.badRequest("invalid_request", e.getMessage());
     }
   }
 }

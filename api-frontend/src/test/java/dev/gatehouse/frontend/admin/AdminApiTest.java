@@ -177,6 +177,28 @@ class AdminApiTest {
   }
 
   @Test
+  void theWholeRegistryCanBeAppliedAndExportedOverTheAdminApi() {
+    String yaml = """
+        tenants:
+          - name: from-file
+            agents:
+              - {name: filed-agent, tools: {allow: ["t.weather"]}, workflows: {allow: [pipeline]}}
+            tools:
+              - {name: filed.tool, http: {url: "http://127.0.0.1:9/x"}}
+        """;
+    HttpResponse<String> applied = gh.put("/admin/v1/registry", ADMIN_KEY, yaml);
+    assertThat(applied.statusCode()).as(applied.body()).isEqualTo(200);
+    assertThat(json(applied).get("changed").asInt()).isEqualTo(3);
+    assertThat(json(gh.put("/admin/v1/registry", ADMIN_KEY, yaml)).get("changed").asInt()).isZero();
+    HttpResponse<String> exported = gh.get("/admin/v1/registry", ADMIN_KEY);
+    assertThat(exported.statusCode()).isEqualTo(200);
+    assertThat(exported.body()).contains("from-file").contains("filed-agent").contains("filed.tool").doesNotContain(ADMIN_KEY);
+    HttpResponse<String> bad = gh.put("/admin/v1/registry", ADMIN_KEY, "tenants: [{name: 'has space'}]");
+    assertThat(bad.statusCode()).isEqualTo(422);
+    assertThat(json(bad).get("error").get("code").asText()).isEqualTo("invalid_registry");
+  }
+
+  @Test
   void validationAndConflicts() {
     tenant("dup");
     HttpResponse<String> dup = gh.post("/admin/v1/tenants", ADMIN_KEY, "{\"name\":\"dup\"}");

@@ -2,6 +2,7 @@ package dev.gatehouse.registry.yaml;
 
 import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -9,6 +10,16 @@ import dev.gatehouse.registry.Durations;
 import dev.gatehouse.registry.RegistryException;
 import dev.gatehouse.registry.tools.HttpEndpoint;
 import dev.gatehouse.registry.tools.RetrySpec;
+import dev.gatehouse.registry.Ids;
+import dev.gatehouse.registry.agents.AccessLists;
+import dev.gatehouse.registry.agents.Agent;
+import dev.gatehouse.registry.agents.AgentDao;
+import dev.gatehouse.registry.agents.Permissions;
+import dev.gatehouse.registry.idp.IdentityProvider;
+import dev.gatehouse.registry.idp.IdentityProviderDao;
+import dev.gatehouse.registry.idp.IdentityProviders;
+import dev.gatehouse.registry.tenants.Tenant;
+import dev.gatehouse.registry.tenants.TenantDao;
 import dev.gatehouse.registry.tools.ToolDao;
 import dev.gatehouse.registry.tools.ToolDefinition;
 import dev.gatehouse.registry.tools.UpstreamAuth;
@@ -33,6 +44,7 @@ import org.jdbi.v3.core.Jdbi;
 public final class RegistryLoader {
 
   public static final Pattern TOOL_NAME = Pattern.compile("[A-Za-z0-9._-]{1,128}");
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
   private static final Duration MAX_TIMEOUT = Duration.ofMinutes(10);
   private static final Set<String> METHODS = Set.of("GET", "POST", "PUT", "PATCH", "DELETE");
@@ -42,13 +54,13 @@ public final class RegistryLoader {
   private static final ObjectMapper YAML =
       new ObjectMapper(new YAMLFactory()).enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
-  /** What {@link #apply} did. */
-  public record ApplyResult(int tools, int changed) {}
+  /** What {@link #apply} did: how many entries the file has, and how many of them changed something. */
+  public record ApplyResult(int tenants, int agents, int identityProviders, int tools, int changed) {}
 
   private RegistryLoader() {}
 
-  /** Parses and checks a registry file; throws {@code invalid_registry} naming the bad field. */
-  public static List<ToolDefinition> parse(InputStream yaml) {
+  /** Parses and checks a registry file (YAML, or JSON); throws {@code invalid_registry} naming the bad field. */
+  public static Registry parse(InputStream yaml) {
     RegistryFile file;
     try {
       file = YAML.readValue(yaml, RegistryFile.class);
@@ -65,31 +77,144 @@ public final class RegistryLoader {
     } catch (IOException e) {
       throw new RegistryException("invalid_registry", "registry file is not valid YAML: " + e.getMessage());
     }
+    if (file == null) {
+      return new Registry(List.of(), List.of());
+    }
+    Set<String> toolNames = new HashSet<>();
+    List<ToolDefinition> tools = tools("tools", file.tools(), toolNames);
+    List<Registry.TenantSpec> tenants = new ArrayList<>();
+    Set<String> tenantNames = new HashSet<>();
+    List<RegistryFile.Tenant> fileTenants = file.tenants() == null ? List.of() : file.tenants();
+    for (int i = 0; i < fileTenants.size(); i++) {
+      String where = "tenants[" + i + "]";
+      RegistryFile.Tenant t = fileTenants.get(i);
+      if (t == null || t.name() == null || !NAME.matcher(t.name()).matches()) {
+        throw bad(where + ".name", "must be 1-64 letters, digits, '.', '_' or '-'");
+      }
+      if (!tenantNames.add(t.name())) {
+        throw bad(where, "tenant '" + t.name() + "' is declared twice");
+      }
+      tenants.add(
+          new Registry.TenantSpec(
+              t.name(),
+              agents(where + ".agents", t.agents()),
+              providers(where + ".identityProviders", t.identityProviders()),
+              tools(where + ".tools", t.tools(), toolNames)));
+    }
+    return new Registry(tools, tenants);
+  }
+
+  private static List<ToolDefinition> tools(String where, List<RegistryFile.Tool> entries, Set<String> names) {
     List<ToolDefinition> tools = new ArrayList<>();
-    if (file == null || file.tools() == null) {
+    if (entries == null) {
       return tools;
     }
-    Set<String> names = new HashSet<>();
-    for (int i = 0; i < file.tools().size(); i++) {
-      ToolDefinition tool = toDefinition("tools[" + i + "]", file.tools().get(i));
+    for (int i = 0; i < entries.size(); i++) {
+      ToolDefinition tool = toDefinition(where + "[" + i + "]", entries.get(i));
       if (!names.add(tool.name())) {
-        throw new RegistryException("invalid_registry", "tools[" + i + "]: tool '" + tool.name() + "' is declared twice");
+        throw new RegistryException("invalid_registry", where + "[" + i + "]: tool '" + tool.name() + "' is declared twice");
       }
       tools.add(tool);
     }
     return tools;
   }
 
-  /** Upserts every tool in one transaction. Tools absent from the list are left alone. */
-  public static ApplyResult apply(Jdbi jdbi, List<ToolDefinition> tools) {
+  private static List<Registry.AgentSpec> agents(String where, List<RegistryFile.Agent> entries) {
+    List<Registry.AgentSpec> out = new ArrayList<>();
+    Set<String> names = new HashSet<>();
+    for (int i = 0; entries != null && i < entries.size(); i++) {
+      String at = where + "[" + i + "]";
+      RegistryFile.Agent a = entries.get(i);
+      if (a == null || a.name() == null || !NAME.matcher(a.name()).matches()) {
+        throw bad(at + ".name", "must be 1-64 letters, digits, '.', '_' or '-'");
+      }
+      if (!names.add(a.name())) {
+        throw bad(at, "agent '" + a.name() + "' is declared twice");
+      }
+      try {
+        out.add(new Registry.AgentSpec(a.name(), a.subject(),
+            new Permissions(AccessLists.check(a.tools(), "tools"), AccessLists.check(a.models(), "models"),
+                AccessLists.check(a.workflows(), "workflows"))));
+      } catch (IllegalArgumentException e) {
+        throw bad(at + " (" + a.name() + ")", e.getMessage());
+      }
+    }
+    return out;
+  }
+
+  private static List<IdentityProvider> providers(String where, List<RegistryFile.IdentityProvider> entries) {
+    List<IdentityProvider> out = new ArrayList<>();
+    for (int i = 0; entries != null && i < entries.size(); i++) {
+      String at = where + "[" + i + "]";
+      RegistryFile.IdentityProvider p = entries.get(i);
+      if (p == null || p.name() == null || !NAME.matcher(p.name()).matches()) {
+        throw bad(at + ".name", "must be 1-64 letters, digits, '.', '_' or '-'");
+      }
+      try {
+        out.add(IdentityProviders.check(null, null, p.name(), p.issuer(), p.audience(), p.jwksUrl(), p.algorithms(),
+            p.agentClaim(), p.clockSkewSeconds()));
+      } catch (IllegalArgumentException e) {
+        throw bad(at + " (" + p.name() + ")", e.getMessage());
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Applies a registry in one transaction: tenants by name, agents by (tenant, name), identity
+   * providers by (tenant, name), tools by name are created or brought in line with the file.
+   * Nothing absent from the file is removed; keys and secrets are never touched.
+   */
+  public static ApplyResult apply(Jdbi jdbi, Registry registry) {
     return jdbi.inTransaction(
         h -> {
-          ToolDao dao = h.attach(ToolDao.class);
+          ToolDao tools = h.attach(ToolDao.class);
+          TenantDao tenants = h.attach(TenantDao.class);
+          AgentDao agents = h.attach(AgentDao.class);
+          IdentityProviderDao providers = h.attach(IdentityProviderDao.class);
           int changed = 0;
-          for (ToolDefinition tool : tools) {
-            changed += dao.upsert(tool) ? 1 : 0;
+          int agentCount = 0;
+          int providerCount = 0;
+          for (ToolDefinition tool : registry.tools()) {
+            changed += tools.upsert(tool) ? 1 : 0;
           }
-          return new ApplyResult(tools.size(), changed);
+          for (Registry.TenantSpec spec : registry.tenants()) {
+            Tenant tenant = tenants.findByName(spec.name()).orElse(null);
+            if (tenant == null) {
+              tenants.insert(Ids.newId("ten"), spec.name());
+              tenant = tenants.findByName(spec.name()).orElseThrow();
+              changed++;
+            }
+            for (Registry.AgentSpec a : spec.agents()) {
+              agentCount++;
+              Agent existing = agents.findByName(tenant.id(), a.name()).orElse(null);
+              if (existing == null) {
+                agents.insert(new Agent(Ids.newId("agt"), tenant.id(), a.name(), a.subject(), a.permissions(), null, null));
+                changed++;
+              } else if (!a.permissions().equals(existing.permissions()) || !java.util.Objects.equals(a.subject(), existing.subject())) {
+                agents.update(existing.id(), a.name(), a.subject(), a.permissions());
+                changed++;
+              }
+            }
+            for (IdentityProvider p : spec.identityProviders()) {
+              providerCount++;
+              String tenantId = tenant.id();
+              IdentityProvider existing =
+                  providers.list(tenantId).stream().filter(x -> x.name().equals(p.name())).findFirst().orElse(null);
+              IdentityProvider wanted = new IdentityProvider(
+                  existing == null ? Ids.newId("idp") : existing.id(), tenantId, p.name(), p.issuer(), p.audience(),
+                  p.jwksUrl(), p.algorithms(), p.agentClaim(), p.clockSkewSeconds());
+              if (!wanted.equals(existing)) {
+                providers.upsert(wanted);
+                changed++;
+              }
+            }
+            for (ToolDefinition tool : spec.tools()) {
+              changed += tools.upsert(tool.withTenant(tenant.id())) ? 1 : 0;
+            }
+          }
+          return new ApplyResult(
+              registry.tenants().size(), agentCount, providerCount, registry.allTools().size(), changed);
         });
   }
 
@@ -120,7 +245,8 @@ public final class RegistryLoader {
         }
       }
     }
-    if (t.inputSchema() != null && !t.inputSchema().isObject()) {
+    JsonNode schema = t.inputSchema() == null || t.inputSchema().isNull() ? null : t.inputSchema();
+    if (schema != null && !schema.isObject()) {
       throw bad(where + ".inputSchema", "must be a JSON Schema object");
     }
     Duration timeout = duration(where + ".timeout", t.timeout(), DEFAULT_TIMEOUT);
@@ -131,7 +257,7 @@ public final class RegistryLoader {
         t.name(),
         t.description() == null ? "" : t.description(),
         new HttpEndpoint(method, t.http().url(), t.http().headers()),
-        t.inputSchema(),
+        schema,
         timeout,
         retry(where + ".retry", t.retry()),
         null,

@@ -7,6 +7,7 @@ import dev.gatehouse.registry.RegistryException;
 import dev.gatehouse.registry.testing.TestDatabase;
 import dev.gatehouse.registry.tools.ToolDao;
 import dev.gatehouse.registry.tools.ToolDefinition;
+import dev.gatehouse.registry.tools.ToolDao;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -31,6 +32,10 @@ class RegistryLoaderTest {
       """;
 
   static List<ToolDefinition> parse(String yaml) {
+    return registry(yaml).tools();
+  }
+
+  static Registry registry(String yaml) {
     return RegistryLoader.parse(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8)));
   }
 
@@ -70,14 +75,68 @@ class RegistryLoaderTest {
         .isEqualTo("invalid_registry");
   }
 
+  private static final String TENANTS =
+      FILE
+          + """
+          tenants:
+            - name: acme
+              agents:
+                - name: planner
+                  subject: svc-planner
+                  tools: {allow: ["weather.*", "acme.*"], deny: ["weather.admin"]}
+                  workflows: {allow: [pipeline]}
+              identityProviders:
+                - name: corp
+                  issuer: https://login.acme.example
+                  audience: gatehouse
+                  jwksUrl: https://login.acme.example/jwks
+                  algorithms: [RS256, ES256]
+              tools:
+                - name: acme.crm
+                  http: {url: "https://crm.acme.example/customers/{id}", headers: {Authorization: "Bearer {{secret:crm-token}}"}}
+                  auth: {type: none}
+                - name: acme.billing
+                  http: {method: POST, url: "https://billing.acme.example/charge"}
+                  auth: {type: oauth2-client-credentials, tokenUrl: "https://login.acme.example/token", clientId: gatehouse, clientSecret: "{{secret:billing-client}}", scopes: [charge]}
+          """;
+
+  @Test
+  void aWholeRegistryAppliesIdempotentlyAndExportsBackToTheSameRegistry() {
+    try (TestDatabase db = TestDatabase.create(); TestDatabase copy = TestDatabase.create()) {
+      Registry registry = registry(TENANTS);
+      RegistryLoader.ApplyResult first = RegistryLoader.apply(db.jdbi(), registry);
+      assertThat(first).isEqualTo(new RegistryLoader.ApplyResult(1, 1, 1, 4, 1 + 1 + 1 + 4));
+      assertThat(RegistryLoader.apply(db.jdbi(), registry).changed()).isZero();
+
+      String exported = RegistryExporter.toYaml(RegistryExporter.export(db.jdbi()));
+      assertThat(exported).contains("name: acme").contains("svc-planner").contains("{{secret:crm-token}}").contains("timeout: 5s");
+      // Applying the export elsewhere gives the same registry, and re-applying it changes nothing.
+      RegistryLoader.apply(copy.jdbi(), registry(exported));
+      assertThat(RegistryExporter.toYaml(RegistryExporter.export(copy.jdbi()))).isEqualTo(exported);
+      assertThat(RegistryLoader.apply(db.jdbi(), registry(exported)).changed()).isZero();
+
+      var crm = db.jdbi().onDemand(ToolDao.class).find("acme.crm").orElseThrow();
+      assertThat(crm.tenantId()).startsWith("ten_");
+      assertThat(db.jdbi().onDemand(ToolDao.class).find("weather.lookup").orElseThrow().tenantId()).isNull();
+    }
+  }
+
+  @Test
+  void badTenantEntriesAreRejected() {
+    assertBad("tenants:\n  - name: a\n    agents: [{name: x, tools: {allow: ['no spaces']}}]\n", "tenants[0].agents[0]");
+    assertBad("tenants:\n  - name: a\n    identityProviders: [{name: i, issuer: 'https://x', audience: a, jwksUrl: 'https://x/j', algorithms: [HS256]}]\n", "HS256");
+    assertBad("tenants:\n  - name: a\n  - name: a\n", "declared twice");
+    assertBad("tools:\n  - name: t\n    http: {url: 'http://x'}\n    auth: {type: oauth2-client-credentials, tokenUrl: 'http://x/t', clientId: c, clientSecret: literal}\n", "clientSecret");
+  }
+
   @Test
   void applyingTwiceChangesNothingTheSecondTime() {
     try (TestDatabase db = TestDatabase.create()) {
       var jdbi = db.jdbi();
-      assertThat(RegistryLoader.apply(jdbi, parse(FILE))).isEqualTo(new RegistryLoader.ApplyResult(2, 2));
-      assertThat(RegistryLoader.apply(jdbi, parse(FILE))).isEqualTo(new RegistryLoader.ApplyResult(2, 0));
+      assertThat(RegistryLoader.apply(jdbi, registry(FILE)).changed()).isEqualTo(2);
+      assertThat(RegistryLoader.apply(jdbi, registry(FILE)).changed()).isZero();
       String changed = FILE.replace("timeout: 5s", "timeout: 7s");
-      assertThat(RegistryLoader.apply(jdbi, parse(changed))).isEqualTo(new RegistryLoader.ApplyResult(2, 1));
+      assertThat(RegistryLoader.apply(jdbi, registry(changed)).changed()).isEqualTo(1);
       ToolDao dao = jdbi.onDemand(ToolDao.class);
       assertThat(dao.find("weather.lookup").orElseThrow().timeout()).isEqualTo(Duration.ofSeconds(7));
       assertThat(dao.list()).extracting(ToolDefinition::name).containsExactly("notes.save", "weather.lookup");

@@ -1,0 +1,30 @@
+package dev.gatehouse.registry.agents;
+
+import java.util.regex.Pattern;
+
+/** Checks allow/deny patterns wherever they come from (admin API, registry file). */
+public final class AccessLists {
+  private static final Pattern PATTERN = Pattern.compile("[A-Za-z0-9._*:/-]{1,128}");
+
+  private AccessLists() {}
+
+  /** The list, or {@link AccessList#NONE} for null; throws {@link IllegalArgumentException} naming the field. */
+  public static AccessList check(AccessList list, String field) {
+    if (list == null) {
+      return AccessList.NONE;
+    }
+    for (String p : list.allow()) {
+      pattern(p, field + ".allow");
+    }
+    for (String p : list.deny()) {
+      pattern(p, field + ".deny");
+    }
+    return list;
+  }
+
+  private static void pattern(String p, String field) {
+    if (p == null || !PATTERN.matcher(p).matches()) {
+      throw new IllegalArgumentException("'" + field + "' holds a pattern that is not 1-128 letters, digits or . _ * : / -");
+    }
+  }
+}

@@ -1,0 +1,92 @@
+package dev.gatehouse.registry.yaml;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import dev.gatehouse.registry.Durations;
+import dev.gatehouse.registry.agents.Agent;
+import dev.gatehouse.registry.agents.AgentDao;
+import dev.gatehouse.registry.idp.IdentityProvider;
+import dev.gatehouse.registry.idp.IdentityProviderDao;
+import dev.gatehouse.registry.tenants.Tenant;
+import dev.gatehouse.registry.tenants.TenantDao;
+import dev.gatehouse.registry.tools.ToolDao;
+import dev.gatehouse.registry.tools.ToolDefinition;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * Writes the registry back as the file {@link RegistryLoader} reads, so a platform team can keep
+ * it in git: applying the export to an empty database gives the same registry. Keys and secret
+ * values are never exported.
+ */
+public final class RegistryExporter {
+  private static final ObjectMapper YAML =
+      new ObjectMapper(new YAMLFactory().disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER).enable(YAMLGenerator.Feature.MINIMIZE_QUOTES));
+
+  private RegistryExporter() {}
+
+  public static RegistryFile export(Jdbi jdbi) {
+    return jdbi.inTransaction(h -> {
+      List<ToolDefinition> tools = h.attach(ToolDao.class).list();
+      List<RegistryFile.Tool> global = tools.stream().filter(t -> t.tenantId() == null).map(RegistryExporter::tool).toList();
+      List<RegistryFile.Tenant> tenants = new ArrayList<>();
+      String after = null;
+      while (true) {
+        List<Tenant> page = h.attach(TenantDao.class).page(after, 200);
+        for (Tenant t : page) {
+          List<RegistryFile.Agent> agents = new ArrayList<>();
+          String afterAgent = null;
+          while (true) {
+            List<Agent> ap = h.attach(AgentDao.class).page(t.id(), afterAgent, 200);
+            ap.forEach(a -> agents.add(new RegistryFile.Agent(
+                a.name(), a.subject(), a.permissions().tools(), a.permissions().models(), a.permissions().workflows())));
+            if (ap.size() < 200) {
+              break;
+            }
+            afterAgent = ap.get(ap.size() - 1).id();
+          }
+          List<RegistryFile.IdentityProvider> idps =
+              h.attach(IdentityProviderDao.class).list(t.id()).stream().map(RegistryExporter::provider).toList();
+          List<RegistryFile.Tool> own = tools.stream().filter(x -> t.id().equals(x.tenantId())).map(RegistryExporter::tool).toList();
+          tenants.add(new RegistryFile.Tenant(t.name(), agents, idps, own));
+        }
+        if (page.size() < 200) {
+          break;
+        }
+        after = page.get(page.size() - 1).name();
+      }
+      return new RegistryFile(global, tenants);
+    });
+  }
+
+  public static String toYaml(RegistryFile file) {
+    try {
+      return YAML.writeValueAsString(file);
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static RegistryFile.Tool tool(ToolDefinition t) {
+    return new RegistryFile.Tool(
+        t.name(),
+        t.description(),
+        new RegistryFile.Http(t.http().method(), t.http().url(), t.http().headers()),
+        t.inputSchema() == null || t.inputSchema().isNull() ? null : t.inputSchema(),
+        Durations.format(t.timeout()),
+        new RegistryFile.Retry(
+            t.retry().maxAttempts(), Durations.format(t.retry().initialInterval()), t.retry().backoff(),
+            Durations.format(t.retry().maxInterval())),
+        t.auth() == null ? null : new RegistryFile.Auth(
+            t.auth().type(), t.auth().tokenUrl(), t.auth().clientId(), t.auth().clientSecret(), t.auth().scopes()));
+  }
+
+  private static RegistryFile.IdentityProvider provider(IdentityProvider p) {
+    return new RegistryFile.IdentityProvider(
+        p.name(), p.issuer(), p.audience(), p.jwksUrl(), p.algorithms(), p.agentClaim(), p.clockSkewSeconds());
+  }
+}
