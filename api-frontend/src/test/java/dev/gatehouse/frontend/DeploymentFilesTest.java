@@ -51,6 +51,7 @@ class DeploymentFilesTest {
     Map<String, String> env = new HashMap<>();
     compose.path("services").path("gatehouse").path("environment").fields()
         .forEachRemaining(e -> env.put(e.getKey(), e.getValue().asText().startsWith("${") ? "test-key" : e.getValue().asText()));
+    env.put("GATEHOUSE_MASTER_KEY", dev.gatehouse.registry.secrets.SecretBox.newMasterKey());
     GatehouseConfiguration config = load(env);
     assertThat(config.getDatabase().getUrl()).isEqualTo("jdbc:postgresql://postgresql:5432/gatehouse");
     assertThat(config.getTemporal().getTarget()).isEqualTo("temporal:7233");
@@ -58,6 +59,8 @@ class DeploymentFilesTest {
     assertThat(config.getWorker().isEnabled()).isTrue();
     assertThat(config.getAuth().getAgentKeys()).anySatisfy(k -> assertThat(k.key()).isEqualTo("test-key"));
     assertThat(config.getRegistryFile()).isNullOrEmpty();
+    assertThat(config.getAuth().getAdminKeys()).anySatisfy(k -> assertThat(k.key()).isEqualTo("test-key"));
+    assertThat(config.getSecrets().box()).isPresent();
 
     // Prometheus scrapes the admin port's /prometheus.
     JsonNode prometheus = YAML.readTree(ROOT.resolve("deploy/prometheus/prometheus.yml").toFile());
@@ -71,6 +74,7 @@ class DeploymentFilesTest {
     GatehouseConfiguration config = load(Map.of());
     assertThat(config.getTemporal().getTarget()).isEqualTo("127.0.0.1:7233");
     assertThat(config.getTemporal().getTls().getCertChain()).isNull();
+    assertThat(config.getSecrets().box()).isEmpty();
   }
 
   private static GatehouseConfiguration load(Map<String, String> env) throws Exception {

@@ -83,11 +83,13 @@ public final class AuditLog implements AutoCloseable {
         }
         batch.add(first);
         queue.drainTo(batch, BATCH - 1);
-        while (!write(batch) && !closing) {
+        boolean written = write(batch);
+        while (!written && !closing) {
           Thread.sleep(1000);
+          written = write(batch);
         }
-        if (closing && !batch.isEmpty()) {
-          write(batch);
+        if (!written) {
+          write(batch); // last try before the process goes
         }
         batch.clear();
         synchronized (flushed) {

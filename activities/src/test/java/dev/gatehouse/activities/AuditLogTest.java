@@ -1,0 +1,46 @@
+package dev.gatehouse.activities;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gatehouse.activities.audit.AuditLog;
+import dev.gatehouse.registry.audit.AuditEvent;
+import dev.gatehouse.registry.testing.TestDatabase;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+class AuditLogTest {
+
+  private static AuditEvent event(int i) {
+    return new AuditEvent(Instant.now(), "ten_a", "agt_a", "agt_a", "req_" + i, null, "tool.call", "t.x", "allow", "ok", 1, null, null);
+  }
+
+  private static long rows(TestDatabase db) {
+    return db.jdbi().withHandle(h -> h.createQuery("SELECT count(*) FROM audit_log").mapTo(Long.class).one());
+  }
+
+  @Test
+  void aCleanShutdownWritesEverythingQueued() throws Exception {
+    try (TestDatabase db = TestDatabase.create()) {
+      // A long interval: nothing would be written before close() without the final drain.
+      AuditLog log = new AuditLog(db.jdbi(), 10_000, Duration.ofSeconds(30));
+      for (int i = 0; i < 2_500; i++) {
+        log.record(event(i));
+      }
+      log.close();
+      assertThat(rows(db)).isEqualTo(2_500);
+    }
+  }
+
+  @Test
+  void aFullQueueMakesTheCallerWriteInsteadOfDropping() throws Exception {
+    try (TestDatabase db = TestDatabase.create()) {
+      AuditLog log = new AuditLog(db.jdbi(), 1, Duration.ofSeconds(30));
+      for (int i = 0; i < 50; i++) {
+        log.record(event(i));
+      }
+      log.close();
+      assertThat(rows(db)).isEqualTo(50);
+    }
+  }
+}
