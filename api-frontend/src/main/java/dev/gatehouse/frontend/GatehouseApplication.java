@@ -92,6 +92,8 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     bootstrap.setConfigurationSourceProvider(
         new SubstitutingSourceProvider(
             bootstrap.getConfigurationSourceProvider(), new EnvironmentVariableSubstitutor(false)));
+    // Times as ISO-8601 text in every answer, not epoch numbers.
+    bootstrap.getObjectMapper().disable(com.fasterxml.jackson.databind.SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
     bootstrap.addCommand(new DevCommand(this));
     bootstrap.addCommand(new WorkerCommand(this));
     bootstrap.addCommand(new DbCommand());

@@ -54,6 +54,7 @@ class AdminApiTest {
   @Test
   void aTenantAnAgentAndAKeyCreatedOverTheAdminApiWork() {
     String tenant = tenant("acme");
+    assertThat(json(gh.get("/admin/v1/tenants/" + tenant, ADMIN_KEY)).get("createdAt").asText()).matches("\\d{4}-\\d\\d-\\d\\dT.*Z");
     JsonNode agent = agent(tenant, "planner", "\"t.weather\",\"t.add\"");
     assertThat(agent.get("tenant").asText()).isEqualTo(tenant);
     assertThat(agent.get("tools").get("allow").toString()).isEqualTo("[\"t.weather\",\"t.add\"]");
