@@ -9,9 +9,9 @@ import org.jdbi.v3.core.Jdbi;
 
 /**
  * Turns a bearer credential into a {@link Caller}: admin keys, agent keys and OIDC tokens.
- * Successful answers are cached for a few seconds only, keyed by the credential's hash, so a
- * revoked key or a changed agent takes effect almost at once while a busy agent costs one hash
- * per request.
+ * Successful answers are cached for a few seconds only (and never past the credential's own
+ * expiry), keyed by the credential's hash, so a revoked key or a changed agent takes effect almost
+ * at once while a busy agent costs one hash per request.
  */
 public class Authenticator {
   private static final int MAX_CACHED = 10_000;
@@ -44,7 +44,13 @@ public class Authenticator {
     if (cache.size() >= MAX_CACHED) {
       cache.clear();
     }
-    cache.put(cacheKey, new Entry(caller, now + ttlNanos));
+    long until = now + ttlNanos;
+    if (caller instanceof Caller.AgentCaller agent && agent.expiresAt() != null) {
+      // Never serve a credential from the cache past its own expiry.
+      long left = java.time.Duration.between(java.time.Instant.now(), agent.expiresAt()).toNanos();
+      until = Math.min(until, now + Math.max(0, left));
+    }
+    cache.put(cacheKey, new Entry(caller, until));
     return caller;
   }
 

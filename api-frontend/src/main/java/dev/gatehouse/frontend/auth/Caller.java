@@ -7,8 +7,12 @@ import java.util.List;
 /** Who is calling: an agent (API key or OIDC token) or an admin (admin key). */
 public sealed interface Caller extends Principal permits Caller.AgentCaller, Caller.AdminCaller {
 
-  /** An agent; {@code scopes} are its token's scopes (empty for API keys); {@code credential} the key id or token issuer. */
-  record AgentCaller(Agent agent, List<String> scopes, String credential) implements Caller {
+  /**
+   * An agent; {@code scopes} are its token's scopes (empty for API keys); {@code credential} the
+   * key id or the token's provider; {@code expiresAt} when the credential stops being valid (a
+   * token's {@code exp}), or null.
+   */
+  record AgentCaller(Agent agent, List<String> scopes, String credential, java.time.Instant expiresAt) implements Caller {
     @Override
     public String getName() {
       return agent.id();

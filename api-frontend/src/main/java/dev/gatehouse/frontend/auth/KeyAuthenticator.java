@@ -29,7 +29,7 @@ final class KeyAuthenticator {
     check(stored, key, now);
     return agents
         .find(stored.owner())
-        .map(a -> (Caller) new Caller.AgentCaller(a, List.of(), stored.id()))
+        .map(a -> (Caller) new Caller.AgentCaller(a, List.of(), stored.id(), stored.expiresAt()))
         .orElseThrow(() -> new AuthenticationException("the key's agent no longer exists"));
   }
 

@@ -110,7 +110,9 @@ final class OidcAuthenticator {
         agents
             .findBySubject(idp.tenantId(), subject)
             .orElseThrow(() -> new AuthenticationException("no agent of this tenant has the token's " + idp.agentClaim()));
-    return new Caller.AgentCaller(agent, scopes(claims), "oidc:" + idp.id());
+    return new Caller.AgentCaller(
+        agent, scopes(claims), "oidc:" + idp.id(),
+        claims.getExpirationTime() == null ? null : claims.getExpirationTime().toInstant());
   }
 
   private Verifier verifierFor(IdentityProvider idp) throws AuthenticationException {
