@@ -140,6 +140,12 @@ class AdminApiTest {
         gh.post("/admin/v1/tools", ADMIN_KEY,
             "{\"name\":\"their.tool\",\"tenant\":\"" + theirs + "\",\"http\":{\"url\":\"http://127.0.0.1:9/x\"}}");
     assertThat(theirTool.statusCode()).as(theirTool.body()).isEqualTo(201);
+    HttpResponse<String> theirIdp =
+        gh.post("/admin/v1/identity-providers", ADMIN_KEY,
+            "{\"tenant\":\"" + theirs + "\",\"name\":\"idp\",\"issuer\":\"https://their.example\",\"audience\":\"a\",\"jwksUrl\":\"https://their.example/jwks\"}");
+    assertThat(theirIdp.statusCode()).as(theirIdp.body()).isEqualTo(201);
+    String theirIdpId = json(theirIdp).get("id").asText();
+    assertThat(gh.put("/admin/v1/secrets/their-secret", ADMIN_KEY, "{\"value\":\"v-theirs\",\"tenant\":\"" + theirs + "\"}").statusCode()).isEqualTo(200);
 
     // Every endpoint with the other tenant's ids answers 404, like a missing thing.
     for (HttpResponse<String> r :
@@ -158,7 +164,13 @@ class AdminApiTest {
             gh.put("/admin/v1/tools/their.tool", tenantAdmin, "{\"http\":{\"url\":\"http://127.0.0.1:9/y\"},\"tenant\":\"" + theirs + "\"}"),
             gh.delete("/admin/v1/tools/their.tool", tenantAdmin),
             gh.post("/admin/v1/agents", tenantAdmin, "{\"tenant\":\"" + theirs + "\",\"name\":\"sneaky\"}"),
-            gh.post("/admin/v1/admin-keys", tenantAdmin, "{\"name\":\"sneaky\",\"tenant\":\"" + theirs + "\"}"))) {
+            gh.post("/admin/v1/admin-keys", tenantAdmin, "{\"name\":\"sneaky\",\"tenant\":\"" + theirs + "\"}"),
+            gh.get("/admin/v1/identity-providers/" + theirIdpId, tenantAdmin),
+            gh.put("/admin/v1/identity-providers/" + theirIdpId, tenantAdmin, "{\"name\":\"x\"}"),
+            gh.delete("/admin/v1/identity-providers/" + theirIdpId, tenantAdmin),
+            gh.get("/admin/v1/secrets/their-secret?tenant=" + theirs, tenantAdmin),
+            gh.put("/admin/v1/secrets/their-secret", tenantAdmin, "{\"value\":\"overwrite\",\"tenant\":\"" + theirs + "\"}"),
+            gh.delete("/admin/v1/secrets/their-secret?tenant=" + theirs, tenantAdmin))) {
       assertThat(r.statusCode()).as(r.request().method() + " " + r.request().uri() + " " + r.body()).isEqualTo(404);
     }
     // Their things are still there and still work.
@@ -170,6 +182,11 @@ class AdminApiTest {
     assertThat(gh.get("/admin/v1/agents?tenant=" + theirs, tenantAdmin).body()).doesNotContain(theirAgent);
     assertThat(gh.get("/admin/v1/tenants", tenantAdmin).body()).contains(mine).doesNotContain(theirs);
     assertThat(gh.get("/admin/v1/tools", tenantAdmin).body()).doesNotContain("their.tool");
+    assertThat(gh.get("/admin/v1/identity-providers", tenantAdmin).body()).doesNotContain(theirIdpId);
+    assertThat(gh.get("/admin/v1/secrets?tenant=" + theirs, tenantAdmin).body()).doesNotContain("their-secret");
+    assertThat(gh.get("/admin/v1/audit?tenant=" + theirs + "&limit=200", tenantAdmin).body()).doesNotContain(theirs);
+    assertThat(gh.get("/admin/v1/admin-keys", tenantAdmin).body()).doesNotContain("\"platform\"");
+    assertThat(gh.get("/admin/v1/identity-providers/" + theirIdpId, ADMIN_KEY).statusCode()).isEqualTo(200);
     assertThat(gh.post("/admin/v1/tenants", tenantAdmin, "{\"name\":\"more\"}").statusCode()).isEqualTo(403);
 
     // Within its tenant it works.
