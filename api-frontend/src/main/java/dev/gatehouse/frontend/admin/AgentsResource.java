@@ -91,9 +91,7 @@ public class AgentsResource {
     AdminCaller admin = admin(auth);
     int n = AdminContext.limit(limit);
     List<Agent> rows = agents.page(AdminContext.listScope(admin, tenant), AdminContext.decodeCursor(cursor), n + 1);
-    boolean more = rows.size() > n;
-    List<Agent> page = more ? rows.subList(0, n) : rows;
-    return new Page<>(page.stream().map(AgentView::of).toList(), more ? AdminContext.encodeCursor(page.get(n - 1).id()) : null);
+    return Page.of(rows, n, Agent::id, AgentView::of);
   }
 
   @GET

@@ -52,9 +52,7 @@ public class AuditResource {
         audit.page(
             AdminContext.listScope(admin, tenant), blank(agent), blank(kind), blank(outcome), time(since, "since"),
             time(until, "until"), before, n + 1);
-    boolean more = rows.size() > n;
-    List<AuditDao.Row> page = more ? rows.subList(0, n) : rows;
-    return new Page<>(page, more ? AdminContext.encodeCursor(Long.toString(page.get(n - 1).id())) : null);
+    return Page.of(rows, n, r -> Long.toString(r.id()), r -> r);
   }
 
   private static String blank(String s) {

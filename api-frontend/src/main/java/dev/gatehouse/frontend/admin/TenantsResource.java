@@ -65,10 +65,7 @@ public class TenantsResource {
       return new Page<>(tenants.find(admin.tenantId()).map(List::of).orElse(List.of()), null);
     }
     int n = AdminContext.limit(limit);
-    List<Tenant> rows = tenants.page(AdminContext.decodeCursor(cursor), n + 1);
-    boolean more = rows.size() > n;
-    List<Tenant> page = more ? rows.subList(0, n) : rows;
-    return new Page<>(page, more ? AdminContext.encodeCursor(page.get(n - 1).name()) : null);
+    return Page.of(tenants.page(AdminContext.decodeCursor(cursor), n + 1), n, Tenant::name, t -> t);
   }
 
   @GET

@@ -66,9 +66,7 @@ public class ToolsResource {
     AdminCaller admin = admin(auth);
     int n = AdminContext.limit(limit);
     List<ToolDefinition> rows = tools.page(AdminContext.listScope(admin, tenant), AdminContext.decodeCursor(cursor), n + 1);
-    boolean more = rows.size() > n;
-    List<ToolDefinition> page = more ? rows.subList(0, n) : rows;
-    return new Page<>(page, more ? AdminContext.encodeCursor(page.get(n - 1).name()) : null);
+    return Page.of(rows, n, ToolDefinition::name, t -> t);
   }
 
   @GET

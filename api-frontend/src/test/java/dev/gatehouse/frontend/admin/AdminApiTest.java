@@ -217,6 +217,28 @@ class AdminApiTest {
   }
 
   @Test
+  void listingsPageWithCursors() {
+    String t = tenant("paged");
+    java.util.Set<String> created = new java.util.HashSet<>();
+    for (int i = 0; i < 5; i++) {
+      created.add(agent(t, "paged-" + i, "\"*\"").get("id").asText());
+    }
+    java.util.List<String> seen = new java.util.ArrayList<>();
+    String cursor = null;
+    int pages = 0;
+    do {
+      JsonNode page = json(gh.get("/admin/v1/agents?tenant=" + t + "&limit=2" + (cursor == null ? "" : "&cursor=" + cursor), ADMIN_KEY));
+      page.get("items").forEach(a -> seen.add(a.get("id").asText()));
+      cursor = page.get("nextCursor").isNull() ? null : page.get("nextCursor").asText();
+      pages++;
+    } while (cursor != null);
+    assertThat(seen).containsExactlyInAnyOrderElementsOf(created);
+    assertThat(pages).isEqualTo(3);
+    assertThat(gh.get("/admin/v1/agents?limit=500", ADMIN_KEY).statusCode()).isEqualTo(400);
+    assertThat(gh.get("/admin/v1/audit?cursor=%%%", ADMIN_KEY).statusCode()).isEqualTo(400);
+  }
+
+  @Test
   void validationAndConflicts() {
     tenant("dup");
     HttpResponse<String> dup = gh.post("/admin/v1/tenants", ADMIN_KEY, "{\"name\":\"dup\"}");
