@@ -235,7 +235,7 @@ class AdminApiTest {
     assertThat(seen).containsExactlyInAnyOrderElementsOf(created);
     assertThat(pages).isEqualTo(3);
     assertThat(gh.get("/admin/v1/agents?limit=500", ADMIN_KEY).statusCode()).isEqualTo(400);
-    assertThat(gh.get("/admin/v1/audit?cursor=%%%", ADMIN_KEY).statusCode()).isEqualTo(400);
+    assertThat(gh.get("/admin/v1/audit?cursor=%25%25%25", ADMIN_KEY).statusCode()).isEqualTo(400);
   }
 
   @Test
