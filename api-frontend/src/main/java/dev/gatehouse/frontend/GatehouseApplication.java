@@ -4,6 +4,7 @@ import dev.gatehouse.activities.http.HttpToolConnector;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
 import dev.gatehouse.activities.task.TaskIndexActivitiesImpl;
 import dev.gatehouse.activities.tool.ToolActivitiesImpl;
+import dev.gatehouse.activities.tool.ToolCatalog;
 import dev.gatehouse.activities.tool.ToolInvoker;
 import dev.gatehouse.frontend.GatehouseConfiguration.Role;
 import dev.gatehouse.activities.audit.AuditLog;
@@ -154,10 +155,13 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     env.lifecycle().manage(temporal);
     env.healthChecks().register("temporal", new TemporalHealthCheck(temporal.stubs()));
 
+    // Tool definitions change rarely and are read on every submit and step; a change shows within 2 s.
+    ToolCatalog toolCatalog = new ToolCatalog(jdbi, java.time.Duration.ofSeconds(2));
     if (role == Role.WORKER || config.getWorker().isEnabled()) {
       ToolInvoker invoker =
           new ToolInvoker(
               jdbi,
+              toolCatalog,
               new ToolArgumentsPolicy((int) config.getLimits().getMaxRequestBody().toBytes()),
               new HttpToolConnector((int) config.getLimits().getMaxToolResponse().toBytes()),
               new UpstreamCredentials(secrets, java.time.Clock.systemUTC()),
@@ -181,6 +185,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
       TaskService tasks =
           new TaskService(
               jdbi,
+              toolCatalog,
               temporal.client(),
               config.getTemporal().getTaskQueue(),
               config.getLimits().getDefaultTaskTimeout().toJavaDuration(),

@@ -11,7 +11,6 @@ import dev.gatehouse.policies.tools.ToolArgumentsPolicy;
 import dev.gatehouse.registry.agents.Agent;
 import dev.gatehouse.registry.agents.AgentDao;
 import dev.gatehouse.registry.audit.AuditEvent;
-import dev.gatehouse.registry.tools.ToolDao;
 import dev.gatehouse.registry.tools.ToolDefinition;
 import dev.gatehouse.workflows.tool.Caller;
 import dev.gatehouse.workflows.tool.ToolCallResult;
@@ -27,7 +26,7 @@ import org.jdbi.v3.core.Jdbi;
  * could help.
  */
 public class ToolInvoker {
-  private final ToolDao tools;
+  private final ToolCatalog tools;
   private final AgentDao agents;
   private final ToolArgumentsPolicy argumentsPolicy;
   private final HttpToolConnector http;
@@ -37,13 +36,14 @@ public class ToolInvoker {
 
   public ToolInvoker(
       Jdbi jdbi,
+      ToolCatalog tools,
       ToolArgumentsPolicy argumentsPolicy,
       HttpToolConnector http,
       UpstreamCredentials credentials,
       GatehouseMetrics metrics,
       AuditLog audit) {
     this.credentials = credentials;
-    this.tools = jdbi.onDemand(ToolDao.class);
+    this.tools = tools;
     this.agents = jdbi.onDemand(AgentDao.class);
     this.argumentsPolicy = argumentsPolicy;
     this.http = http;

@@ -21,13 +21,23 @@ final class TaskOutcomes {
   private static final long CLOSED_READ_MILLIS = 10_000;
 
   /** Status, result and error of a workflow as the task API shows them. */
-  record Outcome(TaskStatus status, JsonNode result, TaskView.TaskError error, Instant closedAt) {
+  record Outcome(TaskStatus status, JsonNode result, TaskView.TaskError error, Instant closedAt, boolean closedWhileWaiting) {
     Outcome(TaskStatus status, JsonNode result, TaskView.TaskError error) {
-      this(status, result, error, null);
+      this(status, result, error, null, false);
     }
 
-    Outcome closedAt(Instant t) {
-      return new Outcome(status, result, error, t);
+    Outcome closedAt(Instant t, boolean whileWaiting) {
+      return new Outcome(status, result, error, t, whileWaiting);
+    }
+
+    /**
+     * True when the workflow closed while this read waited and ended in a way its own code
+     * records in the task index (completed, failed, canceled), so the index needs no repair.
+     */
+    boolean recordedByWorkflow() {
+      return closedWhileWaiting
+          && status != TaskStatus.TIMED_OUT
+          && !(error != null && "terminated".equals(error.code()));
     }
   }
 
@@ -44,11 +54,11 @@ final class TaskOutcomes {
         return new Outcome(TaskStatus.RUNNING, null, null);
       }
       Outcome o = await(stub, waitMillis);
-      return o.status().isClosed() ? o.closedAt(Instant.now()) : o;
+      return o.status().isClosed() ? o.closedAt(Instant.now(), true) : o;
     }
     var closeTime = d.getRawDescription().getWorkflowExecutionInfo().getCloseTime();
     return await(stub, CLOSED_READ_MILLIS)
-        .closedAt(Instant.ofEpochSecond(closeTime.getSeconds(), closeTime.getNanos()));
+        .closedAt(Instant.ofEpochSecond(closeTime.getSeconds(), closeTime.getNanos()), false);
   }
 
   private static Outcome await(WorkflowStub stub, long waitMillis) {

@@ -17,7 +17,7 @@ import dev.gatehouse.registry.Durations;
 import dev.gatehouse.registry.tasks.TaskIndexDao;
 import dev.gatehouse.registry.tasks.TaskRecord;
 import dev.gatehouse.registry.tasks.TaskStatus;
-import dev.gatehouse.registry.tools.ToolDao;
+import dev.gatehouse.activities.tool.ToolCatalog;
 import dev.gatehouse.registry.tools.ToolDefinition;
 import dev.gatehouse.workflows.pipeline.InvalidPipelineException;
 import dev.gatehouse.workflows.pipeline.PipelineInput;
@@ -54,7 +54,7 @@ public class TaskService {
   private static final int MAX_IDEMPOTENCY_KEY = 200;
 
   private final TaskIndexDao index;
-  private final ToolDao tools;
+  private final ToolCatalog tools;
   private final WorkflowClient client;
   private final String taskQueue;
   private final Duration defaultTimeout;
@@ -65,6 +65,7 @@ public class TaskService {
 
   public TaskService(
       Jdbi jdbi,
+      ToolCatalog tools,
       WorkflowClient client,
       String taskQueue,
       Duration defaultTimeout,
@@ -74,7 +75,7 @@ public class TaskService {
     this.audit = audit;
     this.bodies = bodies;
     this.index = jdbi.onDemand(TaskIndexDao.class);
-    this.tools = jdbi.onDemand(ToolDao.class);
+    this.tools = tools;
     this.client = client;
     this.taskQueue = taskQueue;
     this.defaultTimeout = defaultTimeout;
@@ -249,7 +250,11 @@ public class TaskService {
   }
 
   private void repair(TaskRecord row, TaskOutcomes.Outcome o) {
-    if (row.status() == TaskStatus.RUNNING && o.status().isClosed()) {
+    // A workflow that completed, failed or was canceled recorded that itself (TaskIndexInterceptor)
+    // before it closed, so a long poll that watched it close need not write again. Timeouts and
+    // terminations, which no workflow code sees, and rows read after the fact (a lost record) are
+    // repaired here.
+    if (row.status() == TaskStatus.RUNNING && o.status().isClosed() && !o.recordedByWorkflow()) {
       String code = o.error() == null ? null : o.error().code();
       String message = o.error() == null ? null : o.error().message();
       if (index.close(row.id(), o.status().name(), code, message)) {
