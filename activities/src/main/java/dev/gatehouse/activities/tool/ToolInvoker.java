@@ -7,6 +7,7 @@ import dev.gatehouse.activities.http.HttpToolConnector;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
 import dev.gatehouse.policies.Decision;
 import dev.gatehouse.policies.access.AccessPolicy;
+import dev.gatehouse.policies.tools.ArgumentSchemaPolicy;
 import dev.gatehouse.policies.tools.ToolArgumentsPolicy;
 import dev.gatehouse.registry.agents.Agent;
 import dev.gatehouse.registry.agents.AgentDao;
@@ -21,7 +22,8 @@ import org.jdbi.v3.core.Jdbi;
 /**
  * The governed call of a tool, the same on every path (pipeline steps today; MCP and the agent
  * loop later): look the tool up in the caller's tenant, check the caller may use it (now, not at
- * submit time), check the arguments, call the connector, record metrics and one audit row.
+ * submit time), check the arguments (URL placeholders, then the tool's inputSchema), fill in the
+ * upstream credentials, call the connector, record metrics and one audit row.
  * Knows nothing of Temporal: failures are {@link ToolCallException}s that say whether a retry
  * could help.
  */
@@ -29,6 +31,7 @@ public class ToolInvoker {
   private final ToolCatalog tools;
   private final AgentDao agents;
   private final ToolArgumentsPolicy argumentsPolicy;
+  private final ArgumentSchemaPolicy schemaPolicy = new ArgumentSchemaPolicy();
   private final HttpToolConnector http;
   private final GatehouseMetrics metrics;
   private final AuditLog audit;
@@ -75,6 +78,9 @@ public class ToolInvoker {
         throw new ToolCallException(ToolFailureTypes.TOOL_NOT_ALLOWED, access.reason(), false);
       }
       Decision arguments = argumentsPolicy.check(tool.name(), tool.http().placeholders(), args);
+      if (arguments.allowed()) {
+        arguments = schemaPolicy.check(tool.name(), tool.inputSchema(), args);
+      }
       if (!arguments.allowed()) {
         policy = arguments.policy();
         throw new ToolCallException(ToolFailureTypes.INVALID_ARGUMENTS, arguments.reason(), false);

@@ -136,6 +136,20 @@ class TaskApiTest {
   }
 
   @Test
+  void argumentsThatDoNotMatchTheToolsInputSchemaFailTheStepBeforeAnyCall() {
+    String id =
+        gh.submit(
+            "{\"workflow\":\"pipeline\",\"input\":{\"n\":42},\"pipeline\":{\"steps\":[{\"id\":\"w\",\"tool\":\"t.weather\",\"args\":{\"city\":\"${input.n}\"}}]}}");
+    JsonNode task = gh.await(id);
+    assertThat(task.get("status").asText()).isEqualTo("FAILED");
+    assertThat(task.get("error").get("message").asText()).contains("inputSchema").contains("city");
+    JsonNode step = json(gh.get("/v1/tasks/" + id + "/trace", KEY_A)).get("steps").get(0);
+    assertThat(step.get("error").get("code").asText()).isEqualTo("invalid_arguments");
+    assertThat(step.get("attempts").asInt()).isEqualTo(1);
+    assertThat(gh.tools.keysByPath).doesNotContainKey("/weather/42");
+  }
+
+  @Test
   void anOversizedToolAnswerFailsTheStepWithoutRetry() {
     String id = gh.submit("{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"big\",\"tool\":\"t.big\"}]}}");
     JsonNode task = gh.await(id);

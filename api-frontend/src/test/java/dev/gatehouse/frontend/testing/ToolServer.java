@@ -114,7 +114,8 @@ public final class ToolServer implements AutoCloseable {
     String b = base();
     return """
         tools:
-          - {name: t.weather, http: {method: GET, url: "%1$s/weather/{city}"}, timeout: 5s}
+          - {name: t.weather, http: {method: GET, url: "%1$s/weather/{city}"}, timeout: 5s,
+             inputSchema: {type: object, properties: {city: {type: string, minLength: 1}}, required: [city]}}
           - {name: t.add, http: {method: GET, url: "%1$s/add"}, timeout: 5s}
           - {name: t.echo, http: {method: POST, url: "%1$s/echo"}, timeout: 5s}
           - {name: t.flaky, http: {method: GET, url: "%1$s/flaky/{name}"}, timeout: 5s, retry: {maxAttempts: 3, initialInterval: 50ms, backoff: 1.0}}

@@ -1,0 +1,83 @@
+package dev.gatehouse.policies.tools;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.ValidationMessage;
+import dev.gatehouse.policies.Decision;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+
+/**
+ * Checks a call's arguments against the tool's {@code inputSchema} (JSON Schema 2020-12 unless
+ * the schema names another draft), with the networknt validator. Schemas are compiled once and
+ * kept; they are never allowed to fetch anything: a {@code $ref} to a URL is not followed.
+ */
+public final class ArgumentSchemaPolicy {
+  public static final String NAME = "argument-schema";
+  private static final int MAX_CACHED = 5_000;
+
+  private final JsonSchemaFactory factory =
+      JsonSchemaFactory.builder(JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012))
+          // First in line: anything but the validator's own bundled meta-schemas is refused, so a
+          // tool's schema cannot make the gateway fetch a URL or read a file.
+          .schemaLoaders(loaders -> loaders.values(list -> list.add(0, ArgumentSchemaPolicy::refuseRemote)))
+          .build();
+  private final Map<String, JsonSchema> compiled = new ConcurrentHashMap<>();
+
+  public Decision check(String tool, JsonNode schema, JsonNode args) {
+    if (schema == null || schema.isNull() || schema.isEmpty()) {
+      return Decision.allow(NAME);
+    }
+    JsonSchema compiledSchema;
+    try {
+      compiledSchema = compile(schema);
+    } catch (RuntimeException e) {
+      return Decision.deny(NAME, "invalid_arguments", "the inputSchema of " + tool + " cannot be used: " + firstLine(e.getMessage()));
+    }
+    Set<ValidationMessage> errors;
+    try {
+      errors = compiledSchema.validate(args == null || args.isNull() ? JsonNodeFactory.instance.objectNode() : args);
+    } catch (RuntimeException e) {
+      return Decision.deny(NAME, "invalid_arguments", "the inputSchema of " + tool + " cannot be used: " + firstLine(e.getMessage()));
+    }
+    if (errors.isEmpty()) {
+      return Decision.allow(NAME);
+    }
+    String why = errors.stream().limit(3).map(ValidationMessage::getMessage).sorted().collect(Collectors.joining("; "));
+    return Decision.deny(NAME, "invalid_arguments", "arguments of " + tool + " do not match its inputSchema: " + why);
+  }
+
+  private JsonSchema compile(JsonNode schema) {
+    String key = schema.toString();
+    JsonSchema s = compiled.get(key);
+    if (s == null) {
+      s = factory.getSchema(schema);
+      if (compiled.size() >= MAX_CACHED) {
+        compiled.clear();
+      }
+      compiled.put(key, s);
+    }
+    return s;
+  }
+
+  private static com.networknt.schema.resource.InputStreamSource refuseRemote(com.networknt.schema.AbsoluteIri iri) {
+    String text = iri.toString();
+    if (text.startsWith("classpath:") || text.startsWith("resource:")) {
+      return null; // the bundled meta-schemas: let the built-in loader serve them
+    }
+    throw new IllegalArgumentException("$ref to " + text + " is not followed (schemas must be self-contained)");
+  }
+
+  private static String firstLine(String s) {
+    if (s == null) {
+      return "unknown error";
+    }
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl);
+  }
+}

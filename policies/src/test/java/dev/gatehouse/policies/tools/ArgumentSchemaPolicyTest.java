@@ -1,0 +1,70 @@
+package dev.gatehouse.policies.tools;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.policies.Decision;
+import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class ArgumentSchemaPolicyTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private final ArgumentSchemaPolicy policy = new ArgumentSchemaPolicy();
+
+  private static JsonNode json(String s) throws Exception {
+    return JSON.readTree(s);
+  }
+
+  @Test
+  void acceptsArgumentsThatMatchAndRejectsOnesThatDoNot() throws Exception {
+    JsonNode schema = json("{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\",\"minLength\":2},"
+        + "\"days\":{\"type\":\"integer\",\"maximum\":7}},\"required\":[\"city\"],\"additionalProperties\":false}");
+    assertThat(policy.check("w", schema, json("{\"city\":\"Oslo\",\"days\":3}")).allowed()).isTrue();
+    Decision missing = policy.check("w", schema, json("{\"days\":3}"));
+    assertThat(missing.allowed()).isFalse();
+    assertThat(missing.code()).isEqualTo("invalid_arguments");
+    assertThat(missing.reason()).contains("city");
+    assertThat(policy.check("w", schema, json("{\"city\":5}")).allowed()).isFalse();
+    assertThat(policy.check("w", schema, json("{\"city\":\"Oslo\",\"days\":9}")).reason()).contains("7");
+    assertThat(policy.check("w", schema, json("{\"city\":\"Oslo\",\"extra\":1}")).allowed()).isFalse();
+  }
+
+  @Test
+  void aSchemaThatNamesDraft2020_12Works() throws Exception {
+    JsonNode schema = json("{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\",\"type\":\"object\","
+        + "\"properties\":{\"tags\":{\"type\":\"array\",\"prefixItems\":[{\"type\":\"string\"}]}}}");
+    assertThat(policy.check("w", schema, json("{\"tags\":[\"a\"]}")).allowed()).isTrue();
+    assertThat(policy.check("w", schema, json("{\"tags\":[1]}")).allowed()).isFalse();
+  }
+
+  @Test
+  void noSchemaAllowsAnything() throws Exception {
+    assertThat(policy.check("w", null, json("{\"x\":1}")).allowed()).isTrue();
+    assertThat(policy.check("w", json("{}"), json("{\"x\":1}")).allowed()).isTrue();
+  }
+
+  @Test
+  void aSchemaNeverFetchesARemoteRef() throws Exception {
+    AtomicInteger hits = new AtomicInteger();
+    com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext("/", ex -> {
+      hits.incrementAndGet();
+      byte[] b = "{\"type\":\"string\"}".getBytes();
+      ex.sendResponseHeaders(200, b.length);
+      ex.getResponseBody().write(b);
+      ex.close();
+    });
+    server.start();
+    try {
+      JsonNode schema = json("{\"type\":\"object\",\"properties\":{\"a\":{\"$ref\":\"http://127.0.0.1:" + server.getAddress().getPort() + "/s.json\"}}}");
+      Decision d = policy.check("w", schema, json("{\"a\":\"x\"}"));
+      assertThat(hits.get()).isZero();
+      assertThat(d.allowed()).isFalse();
+      assertThat(d.reason()).contains("cannot be used");
+    } finally {
+      server.stop(0);
+    }
+  }
+}
