@@ -32,6 +32,7 @@ import dev.gatehouse.frontend.dev.DemoToolsResource;
 import dev.gatehouse.frontend.errors.ApiExceptionMapper;
 import dev.gatehouse.frontend.errors.JsonErrorHandler;
 import dev.gatehouse.frontend.health.TemporalHealthCheck;
+import dev.gatehouse.frontend.http.DrainRequestBodyFilter;
 import dev.gatehouse.frontend.http.HttpMetricsFilter;
 import dev.gatehouse.frontend.http.JsonBodies;
 import dev.gatehouse.frontend.http.RequestIdFilter;
@@ -74,9 +75,7 @@ import org.slf4j.LoggerFactory;
 public class GatehouseApplication extends Application<GatehouseConfiguration> {
   private static final Logger LOG = LoggerFactory.getLogger(GatehouseApplication.class);
 
-  private GatehouseMetrics metrics;
   private TemporalClients temporal;
-  private Jdbi jdbi;
   private AuditLog audit;
 
   public static void main(String[] args) throws Exception {
@@ -116,14 +115,14 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     new MemoryPoolsExports().register(prometheus);
     new GarbageCollectorExports().register(prometheus);
     new ThreadExports().register(prometheus);
-    metrics = new GatehouseMetrics(prometheus);
+    GatehouseMetrics metrics = new GatehouseMetrics(prometheus);
     env.admin().addServlet("prometheus", new MetricsServlet(prometheus)).addMapping("/prometheus");
 
     ManagedDataSource dataSource = config.getDatabase().build(env.metrics(), "postgres");
     if (config.isMigrateOnStart()) {
       RegistryDatabase.migrate(dataSource);
     }
-    jdbi = RegistryDatabase.configure(new JdbiFactory().build(env, config.getDatabase(), dataSource, "postgres"));
+    Jdbi jdbi = RegistryDatabase.configure(new JdbiFactory().build(env, config.getDatabase(), dataSource, "postgres"));
     if (role == Role.DEV) {
       // The dev engine keeps workflows in memory: whatever was running before this start is gone.
       int lost =
@@ -194,6 +193,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
               bodies);
       env.jersey().register(new RequestIdFilter());
       env.jersey().register(new HttpMetricsFilter(metrics));
+      env.jersey().register(new DrainRequestBodyFilter(config.getLimits().getMaxRequestBody().toBytes()));
       Authenticator authenticator = new Authenticator(jdbi, java.time.Duration.ofSeconds(5));
       FailureThrottle throttle =
           new FailureThrottle(
@@ -220,17 +220,8 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     }
   }
 
-  /** The metrics of the running application (for tests and the dev banner). */
-  public GatehouseMetrics metrics() {
-    return metrics;
-  }
-
   public TemporalClients temporal() {
     return temporal;
-  }
-
-  public Jdbi jdbi() {
-    return jdbi;
   }
 
   public AuditLog audit() {

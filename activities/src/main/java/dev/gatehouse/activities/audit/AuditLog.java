@@ -28,7 +28,6 @@ public final class AuditLog implements AutoCloseable {
   private final Thread writer;
   private final Object flushed = new Object();
   private volatile boolean closing;
-  private long written;
 
   public AuditLog(Jdbi jdbi, int capacity, Duration interval) {
     this.jdbi = jdbi;
@@ -69,10 +68,6 @@ public final class AuditLog implements AutoCloseable {
     }
   }
 
-  public synchronized long written() {
-    return written;
-  }
-
   private void run() {
     List<AuditEvent> batch = new ArrayList<>(BATCH);
     while (!closing) {
@@ -108,9 +103,6 @@ public final class AuditLog implements AutoCloseable {
   private boolean write(List<AuditEvent> events) {
     try {
       jdbi.useExtension(AuditDao.class, dao -> dao.append(events));
-      synchronized (this) {
-        written += events.size();
-      }
       return true;
     } catch (RuntimeException e) {
       LOG.warn("could not write {} audit rows; will retry: {}", events.size(), e.getMessage());

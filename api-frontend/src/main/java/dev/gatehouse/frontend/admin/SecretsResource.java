@@ -70,7 +70,7 @@ public class SecretsResource {
   @Path("/{name}")
   public SecretDao.Info get(@Context SecurityContext auth, @PathParam("name") String name, @QueryParam("tenant") String tenant) {
     AdminCaller admin = admin(auth);
-    String scope = readScope(admin, tenant);
+    String scope = scope(admin, tenant);
     return dao.info(scope, name).orElseThrow(() -> ApiException.notFound("secret_not_found", "no secret '" + name + "'"));
   }
 
@@ -95,9 +95,5 @@ public class SecretsResource {
       return admin.tenantId();
     }
     return null;
-  }
-
-  private String readScope(AdminCaller admin, String tenant) {
-    return scope(admin, tenant);
   }
 }

@@ -1,7 +1,5 @@
 package dev.gatehouse.registry.secrets;
 
-import java.util.LinkedHashSet;
-import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -11,17 +9,6 @@ public final class SecretRefs {
   public static final Pattern REF = Pattern.compile("\\{\\{secret:([A-Za-z0-9][A-Za-z0-9._-]{0,63})}}");
 
   private SecretRefs() {}
-
-  public static Set<String> names(String text) {
-    Set<String> out = new LinkedHashSet<>();
-    if (text != null) {
-      Matcher m = REF.matcher(text);
-      while (m.find()) {
-        out.add(m.group(1));
-      }
-    }
-    return out;
-  }
 
   /** {@code text} with each reference replaced by {@code value(name)}. */
   public static String fill(String text, Function<String, String> value) {
