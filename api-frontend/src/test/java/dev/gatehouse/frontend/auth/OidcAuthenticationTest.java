@@ -38,7 +38,9 @@ class OidcAuthenticationTest {
   static TestGatehouse gh;
   static HttpServer jwks;
   static final List<JWK> published = new CopyOnWriteArrayList<>();
+  static final List<JWK> rotating = new CopyOnWriteArrayList<>();
   static final AtomicInteger fetches = new AtomicInteger();
+  static String rotatingIssuer;
   static RSAKey rsa;
   static ECKey ec;
   static String issuer;
@@ -59,9 +61,21 @@ class OidcAuthenticationTest {
       ex.getResponseBody().write(body);
       ex.close();
     });
+    // A second provider of its own for the rotation test, so that the other tests' refetches
+    // (an unknown kid) cannot use up its refetch allowance.
+    jwks.createContext("/rotating-jwks", ex -> {
+      fetches.incrementAndGet();
+      byte[] body = new JWKSet(List.copyOf(rotating)).toString(true).getBytes(StandardCharsets.UTF_8);
+      ex.getResponseHeaders().add("Content-Type", "application/json");
+      ex.sendResponseHeaders(200, body.length);
+      ex.getResponseBody().write(body);
+      ex.close();
+    });
     jwks.start();
     String base = "http://127.0.0.1:" + jwks.getAddress().getPort();
     issuer = base + "/issuer";
+    rotatingIssuer = base + "/rotating-issuer";
+    rotating.add(rsa.toPublicJWK());
     gh = TestGatehouse.start();
     String tenant = json(gh.post("/admin/v1/tenants", ADMIN_KEY, "{\"name\":\"oidc-tenant\"}")).get("id").asText();
     HttpResponse<String> idp =
@@ -73,6 +87,11 @@ class OidcAuthenticationTest {
         gh.post("/admin/v1/agents", ADMIN_KEY,
             "{\"tenant\":\"" + tenant + "\",\"name\":\"svc\",\"subject\":\"svc-1\",\"tools\":{\"allow\":[\"t.*\"]},\"workflows\":{\"allow\":[\"pipeline\"]}}");
     assertThat(agent.statusCode()).as(agent.body()).isEqualTo(201);
+    HttpResponse<String> idp2 =
+        gh.post("/admin/v1/identity-providers", ADMIN_KEY,
+            "{\"tenant\":\"" + tenant + "\",\"name\":\"rotating\",\"issuer\":\"" + rotatingIssuer + "\",\"audience\":\"" + AUDIENCE
+                + "\",\"jwksUrl\":\"" + base + "/rotating-jwks\"}");
+    assertThat(idp2.statusCode()).as(idp2.body()).isEqualTo(201);
   }
 
   @AfterAll
@@ -138,11 +157,11 @@ class OidcAuthenticationTest {
 
   @Test
   void aKeyAddedByRotationIsFetchedWhenATokenNamesIt() throws Exception {
-    assertThat(gh.get("/v1/tasks", rsaToken(claims().build())).statusCode()).isEqualTo(200);
+    assertThat(gh.get("/v1/tasks", rsaToken(claims().issuer(rotatingIssuer).build())).statusCode()).isEqualTo(200);
     RSAKey rotated = new RSAKeyGenerator(2048).keyID("rsa-2").generate();
-    published.add(rotated.toPublicJWK());
+    rotating.add(rotated.toPublicJWK());
     int before = fetches.get();
-    HttpResponse<String> r = gh.get("/v1/tasks", sign(rotated, JWSAlgorithm.RS256, claims().build()));
+    HttpResponse<String> r = gh.get("/v1/tasks", sign(rotated, JWSAlgorithm.RS256, claims().issuer(rotatingIssuer).build()));
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     assertThat(fetches.get()).isGreaterThan(before);
   }
