@@ -4,7 +4,6 @@ import dev.gatehouse.frontend.GatehouseConfiguration;
 import dev.gatehouse.registry.db.RegistryDatabase;
 import io.dropwizard.core.cli.ConfiguredCommand;
 import io.dropwizard.core.setup.Bootstrap;
-import io.dropwizard.db.ManagedDataSource;
 import net.sourceforge.argparse4j.inf.Namespace;
 import net.sourceforge.argparse4j.inf.Subparser;
 import org.flywaydb.core.api.output.MigrateResult;
@@ -25,17 +24,13 @@ public class DbCommand extends ConfiguredCommand<GatehouseConfiguration> {
   @Override
   protected void run(Bootstrap<GatehouseConfiguration> bootstrap, Namespace namespace, GatehouseConfiguration config)
       throws Exception {
-    ManagedDataSource dataSource =
-        config.getDatabase().build(bootstrap.getMetricRegistry(), "migrations");
-    try {
+    CommandDatabase.use(bootstrap, config, "migrations", (dataSource, jdbi) -> {
       MigrateResult result = RegistryDatabase.migrate(dataSource);
       System.out.printf(
           "schema at version %s (%d migration(s) applied)%n",
           result.targetSchemaVersion == null ? "unchanged" : result.targetSchemaVersion,
           result.migrationsExecuted);
-    } finally {
-      dataSource.stop();
-    }
+    });
   }
 
   @Override

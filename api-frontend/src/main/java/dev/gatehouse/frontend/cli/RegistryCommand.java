@@ -6,14 +6,12 @@ import dev.gatehouse.registry.yaml.RegistryExporter;
 import dev.gatehouse.registry.yaml.RegistryLoader;
 import io.dropwizard.core.cli.ConfiguredCommand;
 import io.dropwizard.core.setup.Bootstrap;
-import io.dropwizard.db.ManagedDataSource;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import net.sourceforge.argparse4j.impl.Arguments;
 import net.sourceforge.argparse4j.inf.Namespace;
 import net.sourceforge.argparse4j.inf.Subparser;
-import org.jdbi.v3.core.Jdbi;
 
 /**
  * {@code gatehouse registry apply FILE config.yml} applies a registry file idempotently;
@@ -56,12 +54,10 @@ public class RegistryCommand extends ConfiguredCommand<GatehouseConfiguration> {
       System.out.printf("%s is valid: %d tenant(s), %d tool(s)%n", registryFile, parsed.tenants().size(), parsed.allTools().size());
       return;
     }
-    ManagedDataSource dataSource = config.getDatabase().build(bootstrap.getMetricRegistry(), "registry");
-    try {
+    CommandDatabase.use(bootstrap, config, "registry", (dataSource, jdbi) -> {
       if (config.isMigrateOnStart()) {
         RegistryDatabase.migrate(dataSource);
       }
-      Jdbi jdbi = RegistryDatabase.configure(Jdbi.create(dataSource));
       if (parsed != null) {
         RegistryLoader.ApplyResult r = RegistryLoader.apply(jdbi, parsed);
         System.out.printf(
@@ -70,9 +66,7 @@ public class RegistryCommand extends ConfiguredCommand<GatehouseConfiguration> {
       } else {
         System.out.print(RegistryExporter.toYaml(RegistryExporter.export(jdbi)));
       }
-    } finally {
-      dataSource.stop();
-    }
+    });
   }
 
   private static dev.gatehouse.registry.yaml.Registry parse(Path file) throws java.io.IOException {

@@ -1,15 +1,12 @@
 package dev.gatehouse.frontend.cli;
 
 import dev.gatehouse.frontend.GatehouseConfiguration;
-import dev.gatehouse.registry.db.RegistryDatabase;
 import dev.gatehouse.registry.secrets.SecretBox;
 import dev.gatehouse.registry.secrets.Secrets;
 import io.dropwizard.core.cli.ConfiguredCommand;
 import io.dropwizard.core.setup.Bootstrap;
-import io.dropwizard.db.ManagedDataSource;
 import net.sourceforge.argparse4j.inf.Namespace;
 import net.sourceforge.argparse4j.inf.Subparser;
-import org.jdbi.v3.core.Jdbi;
 
 /**
  * {@code gatehouse secrets rotate config.yml}: re-seals every secret under the active master key
@@ -32,14 +29,10 @@ public class SecretsCommand extends ConfiguredCommand<GatehouseConfiguration> {
       throws Exception {
     SecretBox box =
         config.getSecrets().box().orElseThrow(() -> new IllegalStateException("no master key is configured (secrets.masterKeys)"));
-    ManagedDataSource dataSource = config.getDatabase().build(bootstrap.getMetricRegistry(), "secrets");
-    try {
-      Jdbi jdbi = RegistryDatabase.configure(Jdbi.create(dataSource));
+    CommandDatabase.use(bootstrap, config, "secrets", (dataSource, jdbi) -> {
       int n = new Secrets(jdbi, box).rotate();
       System.out.printf("%d secret(s) re-encrypted under master key '%s'%n", n, box.activeKeyId());
-    } finally {
-      dataSource.stop();
-    }
+    });
   }
 
   @Override
