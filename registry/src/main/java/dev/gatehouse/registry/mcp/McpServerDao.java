@@ -1,0 +1,79 @@
+package dev.gatehouse.registry.mcp;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.gatehouse.registry.RegistryJson;
+import java.io.UncheckedIOException;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Optional;
+import org.jdbi.v3.core.mapper.RowMapper;
+import org.jdbi.v3.core.statement.StatementContext;
+import org.jdbi.v3.sqlobject.config.RegisterRowMapper;
+import org.jdbi.v3.sqlobject.customizer.Bind;
+import org.jdbi.v3.sqlobject.statement.SqlQuery;
+import org.jdbi.v3.sqlobject.statement.SqlUpdate;
+
+/** Upstream MCP servers, stored whole as JSONB under their unique name. */
+@RegisterRowMapper(McpServerDao.DefinitionMapper.class)
+public interface McpServerDao {
+
+  @SqlQuery("SELECT definition::text FROM mcp_servers WHERE name = :name")
+  Optional<McpServerDefinition> find(@Bind("name") String name);
+
+  @SqlQuery("SELECT definition::text FROM mcp_servers ORDER BY name")
+  List<McpServerDefinition> list();
+
+  /** The servers a tenant's agents may reach: its own and the global ones. */
+  @SqlQuery("SELECT definition::text FROM mcp_servers WHERE tenant_id IS NULL OR tenant_id = :tenantId ORDER BY name")
+  List<McpServerDefinition> visibleTo(@Bind("tenantId") String tenantId);
+
+  /** A page ordered by name of a tenant's (and the global) servers, or of all when tenantId is null. */
+  @SqlQuery(
+      "SELECT definition::text FROM mcp_servers WHERE (CAST(:tenantId AS text) IS NULL OR tenant_id IS NULL OR tenant_id = :tenantId) "
+          + "AND (CAST(:after AS text) IS NULL OR name > :after) ORDER BY name LIMIT :limit")
+  List<McpServerDefinition> page(@Bind("tenantId") String tenantId, @Bind("after") String after, @Bind("limit") int limit);
+
+  /** Inserts a new server; false when the name is taken. */
+  default boolean insert(McpServerDefinition server) {
+    return insertJson(server.name(), server.tenantId(), json(server)) > 0;
+  }
+
+  @SqlUpdate(
+      "INSERT INTO mcp_servers (name, tenant_id, definition) VALUES (:name, :tenantId, CAST(:json AS jsonb)) "
+          + "ON CONFLICT (name) DO NOTHING")
+  int insertJson(@Bind("name") String name, @Bind("tenantId") String tenantId, @Bind("json") String json);
+
+  /** Inserts or replaces; true when something changed. */
+  default boolean upsert(McpServerDefinition server) {
+    return upsertJson(server.name(), server.tenantId(), json(server)) > 0;
+  }
+
+  @SqlUpdate(
+      "INSERT INTO mcp_servers (name, tenant_id, definition) VALUES (:name, :tenantId, CAST(:json AS jsonb)) "
+          + "ON CONFLICT (name) DO UPDATE SET definition = EXCLUDED.definition, tenant_id = EXCLUDED.tenant_id, "
+          + "updated_at = now() WHERE mcp_servers.definition IS DISTINCT FROM EXCLUDED.definition")
+  int upsertJson(@Bind("name") String name, @Bind("tenantId") String tenantId, @Bind("json") String json);
+
+  @SqlUpdate("DELETE FROM mcp_servers WHERE name = :name")
+  int delete(@Bind("name") String name);
+
+  private static String json(McpServerDefinition server) {
+    try {
+      return RegistryJson.MAPPER.writeValueAsString(server);
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  class DefinitionMapper implements RowMapper<McpServerDefinition> {
+    @Override
+    public McpServerDefinition map(ResultSet rs, StatementContext ctx) throws SQLException {
+      try {
+        return RegistryJson.MAPPER.readValue(rs.getString(1), McpServerDefinition.class);
+      } catch (JsonProcessingException e) {
+        throw new SQLException("unreadable MCP server definition", e);
+      }
+    }
+  }
+}
