@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gatehouse.workflows.task.TaskIndexInterceptor;
+import dev.gatehouse.workflows.tool.ToolCallWorkflowImpl;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.common.WorkflowExecutionHistory;
 import io.temporal.testing.TestEnvironmentOptions;
@@ -52,7 +53,8 @@ class PipelineHistoryTest {
     assertThat(histories).contains(PIPELINE);
     for (String resource : histories) {
       try (TestWorkflowEnvironment env = environment()) {
-        WorkflowReplayer.replayWorkflowExecutionFromResource(resource, env, PipelineWorkflowImpl.class);
+        WorkflowReplayer.replayWorkflowExecutionFromResource(
+            resource, env, PipelineWorkflowImpl.class, ToolCallWorkflowImpl.class);
       }
     }
   }
