@@ -6,6 +6,17 @@ import dev.gatehouse.activities.task.TaskIndexActivitiesImpl;
 import dev.gatehouse.activities.tool.ToolActivitiesImpl;
 import dev.gatehouse.activities.tool.ToolCatalog;
 import dev.gatehouse.activities.tool.ToolInvoker;
+import dev.gatehouse.activities.mcp.McpConnector;
+import dev.gatehouse.activities.mcp.McpJson;
+import dev.gatehouse.activities.mcp.McpToolCalls;
+import dev.gatehouse.activities.mcp.McpToolResolver;
+import dev.gatehouse.activities.mcp.McpUpstreams;
+import dev.gatehouse.frontend.config.McpConfig;
+import dev.gatehouse.frontend.mcp.McpFace;
+import dev.gatehouse.frontend.mcp.McpHttpFilter;
+import dev.gatehouse.frontend.mcp.McpMaintenance;
+import dev.gatehouse.frontend.mcp.ProtectedResourceMetadataResource;
+import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
 import dev.gatehouse.frontend.GatehouseConfiguration.Role;
 import dev.gatehouse.activities.audit.AuditLog;
 import dev.gatehouse.frontend.admin.AdminContext;
@@ -156,16 +167,31 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
 
     // Tool definitions change rarely and are read on every submit and step; a change shows within 2 s.
     ToolCatalog toolCatalog = new ToolCatalog(jdbi, java.time.Duration.ofSeconds(2));
+    UpstreamCredentials credentials = new UpstreamCredentials(secrets, java.time.Clock.systemUTC());
+    McpConfig mcpConfig = config.getMcp();
+    McpConnector mcpConnector = new McpConnector(credentials);
+    McpUpstreams mcpUpstreams =
+        new McpUpstreams(
+            jdbi,
+            mcpConnector,
+            metrics,
+            mcpConfig.getRefreshInterval().toJavaDuration(),
+            mcpConfig.getHealthInterval().toJavaDuration());
+    env.lifecycle().manage(closing(mcpUpstreams));
+    McpToolResolver mcpTools = new McpToolResolver(jdbi, java.time.Duration.ofSeconds(2));
+    mcpUpstreams.onCatalogChanged(changed -> mcpTools.invalidate());
+    ToolInvoker invoker =
+        new ToolInvoker(
+            jdbi,
+            toolCatalog,
+            new ToolArgumentsPolicy((int) config.getLimits().getMaxRequestBody().toBytes()),
+            new HttpToolConnector((int) config.getLimits().getMaxToolResponse().toBytes()),
+            credentials,
+            metrics,
+            audit,
+            mcpTools,
+            new McpToolCalls(mcpUpstreams));
     if (role == Role.WORKER || config.getWorker().isEnabled()) {
-      ToolInvoker invoker =
-          new ToolInvoker(
-              jdbi,
-              toolCatalog,
-              new ToolArgumentsPolicy((int) config.getLimits().getMaxRequestBody().toBytes()),
-              new HttpToolConnector((int) config.getLimits().getMaxToolResponse().toBytes()),
-              new UpstreamCredentials(secrets, java.time.Clock.systemUTC()),
-              metrics,
-              audit);
       env.lifecycle()
           .manage(
               new GatehouseWorker(
@@ -214,6 +240,51 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
       env.jersey().register(new AuditResource(admin));
       env.jersey().register(new IdentityProvidersResource(admin));
       env.jersey().register(new RegistryResource(admin));
+
+      // The MCP face: the SDK's Streamable HTTP transport behind Gatehouse's own checks.
+      mcpUpstreams.start();
+      McpFace face =
+          new McpFace(
+              jdbi,
+              toolCatalog,
+              mcpTools,
+              mcpUpstreams,
+              mcpConnector,
+              invoker,
+              tasks,
+              temporal.client(),
+              mcpConfig.getMaxDurableWait().toJavaDuration());
+      env.lifecycle().manage(new McpMaintenance(face, jdbi, metrics, mcpConfig));
+      mcpUpstreams.onCatalogChanged(changed -> face.catalogChanged());
+      HttpServletStreamableServerTransportProvider transport =
+          HttpServletStreamableServerTransportProvider.builder()
+              .jsonMapper(McpJson.MAPPER)
+              .mcpEndpoint("/mcp")
+              .contextExtractor(McpFace::transportContext)
+              .keepAliveInterval(java.time.Duration.ofSeconds(15))
+              .maxRequestSize((int) config.getLimits().getMaxRequestBody().toBytes())
+              .build();
+      transport.setSessionFactory(face);
+      var mcpServlet = env.servlets().addServlet("mcp", transport);
+      mcpServlet.addMapping("/mcp", "/mcp/*");
+      mcpServlet.setAsyncSupported(true);
+      var mcpGuard =
+          env.servlets()
+          .addFilter(
+              "mcp-guard",
+              new McpHttpFilter(
+                  authenticator,
+                  throttle,
+                  audit,
+                  face,
+                  jdbi,
+                  mcpConfig.getAllowedHosts(),
+                  mcpConfig.getAllowedOrigins(),
+                  mcpConfig.getPublicUrl(),
+                  config.getLimits().getMaxRequestBody().toBytes()));
+      mcpGuard.addMappingForUrlPatterns(java.util.EnumSet.of(jakarta.servlet.DispatcherType.REQUEST), true, "/mcp", "/mcp/*");
+      mcpGuard.setAsyncSupported(true);
+      env.jersey().register(new ProtectedResourceMetadataResource(jdbi, mcpConfig.getPublicUrl()));
       if (config.isDemoTools()) {
         env.jersey().register(new DemoToolsResource());
       }

@@ -3,6 +3,7 @@ package dev.gatehouse.frontend;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.gatehouse.frontend.config.AuthConfig;
 import dev.gatehouse.frontend.config.LimitsConfig;
+import dev.gatehouse.frontend.config.McpConfig;
 import dev.gatehouse.frontend.config.SecretsConfig;
 import dev.gatehouse.frontend.config.TemporalConfig;
 import dev.gatehouse.frontend.config.WorkerConfig;
@@ -30,6 +31,8 @@ public class GatehouseConfiguration extends Configuration {
   @Valid @NotNull private AuthConfig auth = new AuthConfig();
 
   @Valid @NotNull private SecretsConfig secrets = new SecretsConfig();
+
+  @Valid @NotNull private McpConfig mcp = new McpConfig();
 
   /** What this process runs; set by the command, not by the file. */
   public enum Role {
@@ -142,5 +145,15 @@ public class GatehouseConfiguration extends Configuration {
   @JsonProperty
   public void setDemoTools(boolean demoTools) {
     this.demoTools = demoTools;
+  }
+
+  @JsonProperty
+  public McpConfig getMcp() {
+    return mcp;
+  }
+
+  @JsonProperty
+  public void setMcp(McpConfig v) {
+    this.mcp = v;
   }
 }

@@ -69,32 +69,50 @@ public class UpstreamCredentials {
   }
 
   public Resolved resolve(ToolDefinition tool) {
+    return resolve("tool " + tool.name(), tool.tenantId(), tool.http().headers(), tool.auth());
+  }
+
+  /**
+   * The headers an upstream gets: {@code headers} with their secret references filled in, plus a
+   * bearer token when {@code auth} is client credentials. {@code owner} names the tool or server
+   * in error messages; secrets are looked up in {@code tenantId} (null: global).
+   */
+  public Resolved resolve(String owner, String tenantId, Map<String, String> headers, UpstreamAuth auth) {
     Set<String> values = new LinkedHashSet<>();
-    Map<String, String> headers = new LinkedHashMap<>();
-    for (Map.Entry<String, String> h : tool.http().headers().entrySet()) {
-      headers.put(h.getKey(), SecretRefs.fill(h.getValue(), name -> secret(tool, name, values)));
+    Map<String, String> filled = new LinkedHashMap<>();
+    for (Map.Entry<String, String> h : headers.entrySet()) {
+      filled.put(h.getKey(), SecretRefs.fill(h.getValue(), name -> secret(owner, tenantId, name, values)));
     }
-    UpstreamAuth auth = tool.auth();
     if (auth != null && UpstreamAuth.CLIENT_CREDENTIALS.equals(auth.type())) {
-      String token = token(tool, auth, values);
+      String token = token(owner, tenantId, auth, values);
       values.add(token);
-      headers.put("Authorization", "Bearer " + token);
+      filled.put("Authorization", "Bearer " + token);
     }
-    return new Resolved(headers, values);
+    return new Resolved(filled, values);
+  }
+
+  /** {@code values} with their secret references filled in (the environment of a stdio server). */
+  public Resolved fill(String owner, String tenantId, Map<String, String> values) {
+    return resolve(owner, tenantId, values, null);
   }
 
   /** Forgets the tool's cached token (after its upstream answered 401); true if it had one. */
   public boolean invalidate(ToolDefinition tool) {
-    return tool.auth() != null && tokens.remove(cacheKey(tool, tool.auth())) != null;
+    return invalidate(tool.tenantId(), tool.auth());
   }
 
-  private String token(ToolDefinition tool, UpstreamAuth auth, Set<String> values) {
-    String key = cacheKey(tool, auth);
+  /** Forgets a cached token; true if there was one. */
+  public boolean invalidate(String tenantId, UpstreamAuth auth) {
+    return auth != null && tokens.remove(cacheKey(tenantId, auth)) != null;
+  }
+
+  private String token(String owner, String tenantId, UpstreamAuth auth, Set<String> values) {
+    String key = cacheKey(tenantId, auth);
     Token cached = tokens.get(key);
     if (cached != null && clock.instant().isBefore(cached.refreshAt())) {
       return cached.value();
     }
-    String clientSecret = SecretRefs.fill(auth.clientSecret(), name -> secret(tool, name, values));
+    String clientSecret = SecretRefs.fill(auth.clientSecret(), name -> secret(owner, tenantId, name, values));
     TokenRequest request =
         new TokenRequest(
             URI.create(auth.tokenUrl()),
@@ -115,15 +133,15 @@ public class UpstreamCredentials {
         String code = error.getErrorObject() == null ? "error" : error.getErrorObject().getCode();
         throw new ToolCallException(
             retryable ? ToolFailureTypes.UPSTREAM_ERROR : ToolFailureTypes.UPSTREAM_CLIENT_ERROR,
-            "the token endpoint of " + tool.name() + " refused the client credentials (HTTP " + status + ", " + code + ")",
+            "the token endpoint of " + owner + " refused the client credentials (HTTP " + status + ", " + code + ")",
             retryable);
       }
     } catch (IOException e) {
       throw new ToolCallException(
-          ToolFailureTypes.UPSTREAM_ERROR, "could not reach the token endpoint of " + tool.name() + ": " + e.getClass().getSimpleName(), true);
+          ToolFailureTypes.UPSTREAM_ERROR, "could not reach the token endpoint of " + owner + ": " + e.getClass().getSimpleName(), true);
     } catch (ParseException e) {
       throw new ToolCallException(
-          ToolFailureTypes.UPSTREAM_ERROR, "the token endpoint of " + tool.name() + " gave an answer that is not an OAuth token response", true);
+          ToolFailureTypes.UPSTREAM_ERROR, "the token endpoint of " + owner + " gave an answer that is not an OAuth token response", true);
     }
     AccessTokenResponse ok = response.toSuccessResponse();
     AccessToken access = ok.getTokens().getAccessToken();
@@ -133,22 +151,19 @@ public class UpstreamCredentials {
     return access.getValue();
   }
 
-  private String secret(ToolDefinition tool, String name, Set<String> values) {
-    String value =
-        secrets == null
-            ? null
-            : secrets.value(tool.tenantId(), name).orElse(null);
+  private String secret(String owner, String tenantId, String name, Set<String> values) {
+    String value = secrets == null ? null : secrets.value(tenantId, name).orElse(null);
     if (value == null) {
       throw new ToolCallException(
           ToolFailureTypes.CREDENTIALS_UNAVAILABLE,
-          "tool " + tool.name() + " needs secret '" + name + "', which is not set" + (secrets == null ? " (no master key is configured)" : ""),
+          owner + " needs secret '" + name + "', which is not set" + (secrets == null ? " (no master key is configured)" : ""),
           false);
     }
     values.add(value);
     return value;
   }
 
-  private static String cacheKey(ToolDefinition tool, UpstreamAuth auth) {
-    return (tool.tenantId() == null ? "" : tool.tenantId()) + "\n" + auth.tokenUrl() + "\n" + auth.clientId() + "\n" + auth.scopes();
+  private static String cacheKey(String tenantId, UpstreamAuth auth) {
+    return (tenantId == null ? "" : tenantId) + "\n" + auth.tokenUrl() + "\n" + auth.clientId() + "\n" + auth.scopes();
   }
 }

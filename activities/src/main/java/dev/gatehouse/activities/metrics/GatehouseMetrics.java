@@ -2,6 +2,7 @@ package dev.gatehouse.activities.metrics;
 
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.Counter;
+import io.prometheus.client.Gauge;
 import io.prometheus.client.Histogram;
 
 /**
@@ -15,6 +16,9 @@ public final class GatehouseMetrics {
   private final Counter tasksFinished;
   private final Histogram toolCallSeconds;
   private final Counter toolCallAttempts;
+  private final Gauge mcpServerUp;
+  private final Gauge mcpServerTools;
+  private final Gauge mcpSessions;
 
   public GatehouseMetrics(CollectorRegistry registry) {
     this.registry = registry;
@@ -43,6 +47,32 @@ public final class GatehouseMetrics {
                 "Tool-call attempts by tool and outcome; attempt > 1 are retries.")
             .labelNames("tool", "outcome", "retry")
             .register(registry);
+    mcpServerUp =
+        Gauge.build("gatehouse_mcp_server_up", "1 when the upstream MCP server answered its last check, else 0.")
+            .labelNames("server")
+            .register(registry);
+    mcpServerTools =
+        Gauge.build("gatehouse_mcp_server_tools", "Tools the upstream MCP server listed at its last discovery.")
+            .labelNames("server")
+            .register(registry);
+    mcpSessions =
+        Gauge.build("gatehouse_mcp_sessions", "Open downstream MCP sessions on this replica.").register(registry);
+  }
+
+  public void mcpServer(String server, boolean up, int tools) {
+    mcpServerUp.labels(server).set(up ? 1 : 0);
+    if (up) {
+      mcpServerTools.labels(server).set(tools);
+    }
+  }
+
+  public void mcpServerRemoved(String server) {
+    mcpServerUp.remove(server);
+    mcpServerTools.remove(server);
+  }
+
+  public void mcpSessions(int open) {
+    mcpSessions.set(open);
   }
 
   public CollectorRegistry registry() {

@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.activities.audit.AuditLog;
 import dev.gatehouse.activities.credentials.UpstreamCredentials;
 import dev.gatehouse.activities.http.HttpToolConnector;
+import dev.gatehouse.activities.mcp.McpRoute;
+import dev.gatehouse.activities.mcp.McpToolCalls;
+import dev.gatehouse.activities.mcp.McpToolResolver;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
 import dev.gatehouse.policies.Decision;
 import dev.gatehouse.policies.access.AccessPolicy;
@@ -12,6 +15,7 @@ import dev.gatehouse.policies.tools.ToolArgumentsPolicy;
 import dev.gatehouse.registry.agents.Agent;
 import dev.gatehouse.registry.agents.AgentDao;
 import dev.gatehouse.registry.audit.AuditEvent;
+import dev.gatehouse.registry.mcp.McpCatalogEntry;
 import dev.gatehouse.registry.tools.ToolDefinition;
 import dev.gatehouse.workflows.tool.Caller;
 import dev.gatehouse.workflows.tool.ToolCallResult;
@@ -20,8 +24,8 @@ import java.time.Instant;
 import org.jdbi.v3.core.Jdbi;
 
 /**
- * The governed call of a tool, the same on every path (pipeline steps today; MCP and the agent
- * loop later): look the tool up in the caller's tenant, check the caller may use it (now, not at
+ * The governed call of a tool, the same on every path (pipeline steps, durable and direct MCP
+ * calls): look the tool up in the caller's tenant (an HTTP tool, else a discovered MCP tool), check the caller may use it (now, not at
  * submit time), check the arguments (URL placeholders, then the tool's inputSchema), fill in the
  * upstream credentials, call the connector, record metrics and one audit row.
  * Knows nothing of Temporal: failures are {@link ToolCallException}s that say whether a retry
@@ -36,6 +40,8 @@ public class ToolInvoker {
   private final GatehouseMetrics metrics;
   private final AuditLog audit;
   private final UpstreamCredentials credentials;
+  private final McpToolResolver mcpTools;
+  private final McpToolCalls mcpCalls;
 
   public ToolInvoker(
       Jdbi jdbi,
@@ -44,8 +50,12 @@ public class ToolInvoker {
       HttpToolConnector http,
       UpstreamCredentials credentials,
       GatehouseMetrics metrics,
-      AuditLog audit) {
+      AuditLog audit,
+      McpToolResolver mcpTools,
+      McpToolCalls mcpCalls) {
     this.credentials = credentials;
+    this.mcpTools = mcpTools;
+    this.mcpCalls = mcpCalls;
     this.tools = tools;
     this.agents = jdbi.onDemand(AgentDao.class);
     this.argumentsPolicy = argumentsPolicy;
@@ -55,6 +65,14 @@ public class ToolInvoker {
   }
 
   public ToolCallResult invoke(String toolName, JsonNode args, Caller caller, CallContext ctx) {
+    return invoke(toolName, args, caller, ctx, null);
+  }
+
+  /**
+   * As {@link #invoke(String, JsonNode, Caller, CallContext)}; an MCP tool's call goes through
+   * {@code route} (an agent session's own upstream client) when given, else the shared client.
+   */
+  public ToolCallResult invoke(String toolName, JsonNode args, Caller caller, CallContext ctx, McpRoute route) {
     long start = System.nanoTime();
     String outcome = "ok";
     String policy = null;
@@ -68,10 +86,27 @@ public class ToolInvoker {
           tools
               .find(toolName)
               .filter(t -> t.tenantId() == null || t.tenantId().equals(caller.tenantId()))
-              .orElseThrow(
-                  () ->
-                      new ToolCallException(
-                          ToolFailureTypes.UNKNOWN_TOOL, "tool '" + toolName + "' is not in the registry", false));
+              .orElse(null);
+      if (tool == null) {
+        McpToolResolver.McpItem mcp =
+            mcpTools
+                .find(caller.tenantId(), McpCatalogEntry.TOOL, toolName)
+                .orElseThrow(
+                    () ->
+                        new ToolCallException(
+                            ToolFailureTypes.UNKNOWN_TOOL, "tool '" + toolName + "' is not in the registry", false));
+        Decision access = AccessPolicy.tool(agent.permissions(), caller.scopes(), toolName);
+        if (!access.allowed()) {
+          policy = access.policy();
+          throw new ToolCallException(ToolFailureTypes.TOOL_NOT_ALLOWED, access.reason(), false);
+        }
+        Decision arguments = schemaPolicy.check(toolName, mcp.inputSchema(), args);
+        if (!arguments.allowed()) {
+          policy = arguments.policy();
+          throw new ToolCallException(ToolFailureTypes.INVALID_ARGUMENTS, arguments.reason(), false);
+        }
+        return mcpCalls.call(mcp, args, ctx, route == null ? mcpCalls.sharedRoute() : route);
+      }
       Decision access = AccessPolicy.tool(agent.permissions(), caller.scopes(), tool.name());
       if (!access.allowed()) {
         policy = access.policy();

@@ -24,7 +24,9 @@ import dev.gatehouse.workflows.pipeline.PipelineInput;
 import dev.gatehouse.workflows.pipeline.PipelineStep;
 import dev.gatehouse.workflows.pipeline.PipelineValidator;
 import dev.gatehouse.workflows.pipeline.PipelineWorkflow;
+import dev.gatehouse.workflows.tool.ToolCallInput;
 import dev.gatehouse.workflows.tool.ToolCallPolicy;
+import dev.gatehouse.workflows.tool.ToolCallWorkflow;
 import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowExecutionAlreadyStarted;
@@ -156,6 +158,47 @@ public class TaskService {
     }
     metrics.taskStarted(workflow);
     audit.record(event(caller, id, "task.submit", workflow, "allow", "ok", null, null));
+    return new Submitted(id, TaskStatus.RUNNING, true);
+  }
+
+  /**
+   * Starts a durable {@link ToolCallWorkflow} for one already-authorized tool call (the MCP face's
+   * durable path). The same {@code Idempotency-Key} with the same call returns the same task; with
+   * a different call it is refused. The task is listed and traced like any other.
+   */
+  public Submitted submitToolCall(
+      AgentCaller caller, String tool, JsonNode args, ToolCallPolicy policy, String idempotencyKey) {
+    Agent agent = caller.agent();
+    ToolCallInput input = new ToolCallInput(tool, args, new Caller(agent.tenantId(), agent.id(), caller.scopes()), policy);
+    String requestHash = sha256(ToolCallWorkflow.TYPE + "\n" + tool + "\n" + args);
+    String id = taskId(agent.id(), idempotencyKey);
+    if (!index.insert(id, agent.tenantId(), agent.id(), ToolCallWorkflow.TYPE, idempotencyKey, requestHash)) {
+      TaskRecord existing = index.find(id).orElseThrow();
+      if (!requestHash.equals(existing.requestHash())) {
+        throw new ApiException(
+            409, "idempotency_key_reused", "this Idempotency-Key was used with a different request");
+      }
+      return new Submitted(id, existing.status(), false);
+    }
+    long timeoutMillis = policy.timeoutMillis() + 2_000L;
+    long waits = (long) Math.min(Math.max(1, policy.maxAttempts() - 1), 100) * Math.max(policy.maxIntervalMillis(), 1);
+    WorkflowOptions options =
+        WorkflowOptions.newBuilder()
+            .setWorkflowId(id)
+            .setTaskQueue(taskQueue)
+            .setWorkflowRunTimeout(Duration.ofMillis(Math.max(60_000L, timeoutMillis * policy.maxAttempts() + waits + 60_000L)))
+            .setWorkflowIdReusePolicy(WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
+            .build();
+    try {
+      client.newUntypedWorkflowStub(ToolCallWorkflow.TYPE, options).start(input);
+    } catch (WorkflowExecutionAlreadyStarted alreadyStarted) {
+      return new Submitted(id, TaskStatus.RUNNING, false);
+    } catch (RuntimeException e) {
+      index.deleteRunning(id);
+      throw new ApiException(503, "engine_unavailable", "the workflow engine did not accept the call; retry later");
+    }
+    metrics.taskStarted(ToolCallWorkflow.TYPE);
+    audit.record(event(caller, id, "task.submit", ToolCallWorkflow.TYPE + ":" + tool, "allow", "ok", null, null));
     return new Submitted(id, TaskStatus.RUNNING, true);
   }
 
@@ -292,7 +335,7 @@ public class TaskService {
     }
   }
 
-  static ToolCallPolicy policyOf(ToolDefinition tool) {
+  public static ToolCallPolicy policyOf(ToolDefinition tool) {
     return new ToolCallPolicy(
         tool.timeout().toMillis(),
         tool.retry().maxAttempts(),

@@ -33,6 +33,10 @@ public interface IdentityProviderDao {
           + "clock_skew_seconds = EXCLUDED.clock_skew_seconds, updated_at = now()")
   void upsertJson(@BindMethods("p") IdentityProvider p, @Bind("algorithms") String algorithms);
 
+  /** Every distinct issuer: the authorization servers of Gatehouse's protected-resource metadata. */
+  @SqlQuery("SELECT DISTINCT issuer FROM identity_providers ORDER BY issuer")
+  List<String> issuers();
+
   @SqlQuery("SELECT " + COLUMNS + " FROM identity_providers WHERE id = :id")
   Optional<IdentityProvider> find(@Bind("id") String id);
 

@@ -1,0 +1,160 @@
+package dev.gatehouse.activities.mcp;
+
+import dev.gatehouse.activities.credentials.UpstreamCredentials;
+import dev.gatehouse.registry.mcp.McpServerDefinition;
+import io.modelcontextprotocol.client.McpAsyncClient;
+import io.modelcontextprotocol.client.McpClient;
+import io.modelcontextprotocol.client.transport.HttpClientSseClientTransport;
+import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
+import io.modelcontextprotocol.client.transport.ServerParameters;
+import io.modelcontextprotocol.client.transport.StdioClientTransport;
+import io.modelcontextprotocol.spec.McpClientTransport;
+import io.modelcontextprotocol.spec.McpSchema;
+import java.io.File;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+
+/**
+ * Builds MCP clients for upstream servers with the official SDK: Streamable HTTP (the GET stream
+ * is opened right after initializing, so nothing the server sends early is lost), legacy SSE, or
+ * a stdio child process that gets only the environment its registry entry declares plus the
+ * SDK's small safe set ({@code HOME, LOGNAME, PATH, SHELL, TERM, USER}, so {@code npx} and
+ * interpreters resolve) — never the rest of the gateway's environment, where its secrets live.
+ */
+public class McpConnector {
+  private static final Logger LOG = LoggerFactory.getLogger(McpConnector.class);
+  private static final McpSchema.Implementation CLIENT_INFO = new McpSchema.Implementation("gatehouse", "0.1.0");
+
+  private final UpstreamCredentials credentials;
+
+  public McpConnector(UpstreamCredentials credentials) {
+    this.credentials = credentials;
+  }
+
+  /** A new, not yet initialized client. Secrets are resolved now; failures are ToolCallExceptions. */
+  public McpAsyncClient client(McpServerDefinition server, UpstreamHandlers handlers) {
+    McpClient.AsyncSpec spec =
+        McpClient.async(transport(server))
+            .clientInfo(CLIENT_INFO)
+            .jsonSchemaValidator(McpJson.PASS_THROUGH)
+            .requestTimeout(server.timeoutOrDefault())
+            .initializationTimeout(server.connectTimeoutOrDefault());
+    McpSchema.ClientCapabilities.Builder caps = McpSchema.ClientCapabilities.builder();
+    if (handlers.sampling() != null) {
+      spec.sampling(handlers.sampling());
+      caps.sampling();
+    }
+    if (handlers.elicitation() != null) {
+      spec.elicitation(handlers.elicitation());
+      caps.elicitation();
+    }
+    if (handlers.roots() != null) {
+      spec.roots(handlers.roots());
+      caps.roots(true);
+    }
+    spec.capabilities(caps.build());
+    if (handlers.progress() != null) {
+      spec.progressConsumer(handlers.progress());
+    }
+    if (handlers.logging() != null) {
+      spec.loggingConsumer(handlers.logging());
+    }
+    if (handlers.resourceUpdated() != null) {
+      spec.resourcesUpdateConsumer(handlers.resourceUpdated());
+    }
+    if (handlers.listChanged() != null) {
+      Runnable changed = handlers.listChanged();
+      spec.toolsChangeConsumer(tools -> Mono.fromRunnable(changed));
+      spec.promptsChangeConsumer(prompts -> Mono.fromRunnable(changed));
+      spec.resourcesChangeConsumer(resources -> Mono.fromRunnable(changed));
+    }
+    return spec.build();
+  }
+
+  private McpClientTransport transport(McpServerDefinition server) {
+    switch (server.transport()) {
+      case McpServerDefinition.STREAMABLE_HTTP -> {
+        Map<String, String> headers =
+            credentials.resolve("MCP server " + server.name(), server.tenantId(), server.headers(), server.auth()).headers();
+        return HttpClientStreamableHttpTransport.builder(origin(server.url()))
+            .endpoint(path(server.url()))
+            .jsonMapper(McpJson.MAPPER)
+            .connectTimeout(server.connectTimeoutOrDefault())
+            .openConnectionOnStartup(true)
+            .requestBuilder(withHeaders(headers))
+            .build();
+      }
+      case McpServerDefinition.SSE -> {
+        Map<String, String> headers =
+            credentials.resolve("MCP server " + server.name(), server.tenantId(), server.headers(), server.auth()).headers();
+        return HttpClientSseClientTransport.builder(origin(server.url()))
+            .sseEndpoint(path(server.url()))
+            .jsonMapper(McpJson.MAPPER)
+            .connectTimeout(server.connectTimeoutOrDefault())
+            .requestBuilder(withHeaders(headers))
+            .build();
+      }
+      case McpServerDefinition.STDIO -> {
+        Map<String, String> env = credentials.fill("MCP server " + server.name(), server.tenantId(), server.env()).headers();
+        ServerParameters params = ServerParameters.builder(server.command()).args(server.args()).env(env).build();
+        return new IsolatedStdioTransport(params, server.workingDir(), server.name());
+      }
+      default -> throw new IllegalArgumentException("unknown MCP transport '" + server.transport() + "'");
+    }
+  }
+
+  private static HttpRequest.Builder withHeaders(Map<String, String> headers) {
+    HttpRequest.Builder builder = HttpRequest.newBuilder();
+    headers.forEach(builder::header);
+    return builder;
+  }
+
+  static String origin(String url) {
+    URI u = URI.create(url);
+    return u.getScheme() + "://" + u.getRawAuthority();
+  }
+
+  static String path(String url) {
+    URI u = URI.create(url);
+    String path = u.getRawPath() == null || u.getRawPath().isEmpty() ? "/" : u.getRawPath();
+    return u.getRawQuery() == null ? path : path + "?" + u.getRawQuery();
+  }
+
+  /** A stdio transport whose child starts from an empty environment, in its working dir. */
+  static final class IsolatedStdioTransport extends StdioClientTransport {
+    private final String workingDir;
+
+    IsolatedStdioTransport(ServerParameters params, String workingDir, String name) {
+      super(params, McpJson.MAPPER);
+      this.workingDir = workingDir;
+      setStdErrorHandler(line -> LOG.debug("MCP server {} (stderr): {}", name, line));
+    }
+
+    @Override
+    protected ProcessBuilder getProcessBuilder() {
+      ProcessBuilder builder = new ProcessBuilder();
+      // The SDK then adds its safe set and the declared variables (ServerParameters' env).
+      builder.environment().clear();
+      if (workingDir != null && !workingDir.isBlank()) {
+        builder.directory(new File(workingDir));
+      }
+      return builder;
+    }
+  }
+
+  /** How long to wait before the next reconnect after {@code failures} failures in a row. */
+  public static Duration backoff(int failures) {
+    long millis = Math.min(30_000L, 500L << Math.min(failures, 10));
+    return Duration.ofMillis(millis);
+  }
+
+  static List<String> protocolVersions() {
+    return List.of("2025-11-25", "2025-06-18", "2025-03-26");
+  }
+}

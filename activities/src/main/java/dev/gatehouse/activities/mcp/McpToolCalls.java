@@ -1,0 +1,103 @@
+package dev.gatehouse.activities.mcp;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.activities.tool.CallContext;
+import dev.gatehouse.activities.tool.ToolCallException;
+import dev.gatehouse.registry.mcp.McpServerDefinition;
+import dev.gatehouse.workflows.tool.ToolCallResult;
+import dev.gatehouse.workflows.tool.ToolFailureTypes;
+import io.modelcontextprotocol.client.McpAsyncClient;
+import io.modelcontextprotocol.spec.McpError;
+import io.modelcontextprotocol.spec.McpSchema;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Calls a tool on an upstream MCP server and maps what can go wrong to the gateway's failure
+ * types: a result with {@code isError} is a result (the agent sees it as such); a JSON-RPC error
+ * from the upstream is the upstream refusing the call (not retried), except an internal error; an
+ * unreachable server, a broken connection or a timeout is retryable, and drops the shared client so
+ * the next attempt reconnects. Every call carries {@code _meta["dev.gatehouse/idempotency-key"]}
+ * when it runs as part of a task, so a retried side effect can be recognised upstream.
+ */
+public class McpToolCalls {
+  public static final String IDEMPOTENCY_META = "dev.gatehouse/idempotency-key";
+  private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {};
+
+  private final McpUpstreams upstreams;
+  private final McpRoute shared;
+
+  public McpToolCalls(McpUpstreams upstreams) {
+    this.upstreams = upstreams;
+    this.shared =
+        new McpRoute() {
+          @Override
+          public McpAsyncClient client(McpServerDefinition server) {
+            return upstreams.client(server);
+          }
+
+          @Override
+          public boolean shared() {
+            return true;
+          }
+        };
+  }
+
+  public McpRoute sharedRoute() {
+    return shared;
+  }
+
+  public ToolCallResult call(McpToolResolver.McpItem tool, JsonNode args, CallContext ctx, McpRoute route) {
+    McpServerDefinition server = tool.server();
+    Map<String, Object> arguments =
+        args == null || args.isNull() ? Map.of() : McpJson.OBJECT_MAPPER.convertValue(args, MAP);
+    Map<String, Object> meta = new LinkedHashMap<>(route.meta());
+    if (ctx != null && ctx.taskId() != null) {
+      meta.put(IDEMPOTENCY_META, ctx.idempotencyKey());
+    }
+    McpAsyncClient client;
+    try {
+      client = route.client(server);
+    } catch (McpUnavailableException e) {
+      throw new ToolCallException(ToolFailureTypes.UPSTREAM_ERROR, e.getMessage(), true, 503);
+    } catch (ToolCallException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new ToolCallException(
+          ToolFailureTypes.UPSTREAM_ERROR,
+          "could not connect to MCP server " + server.name() + ": " + McpUpstreams.describe(e),
+          true,
+          503);
+    }
+    Duration timeout = server.timeoutOrDefault();
+    McpSchema.CallToolRequest request =
+        new McpSchema.CallToolRequest(tool.upstreamName(), arguments, meta.isEmpty() ? null : meta);
+    try {
+      McpSchema.CallToolResult result = client.callTool(request).block(timeout);
+      return new ToolCallResult(200, McpJson.tree(result));
+    } catch (McpError e) {
+      McpSchema.JSONRPCResponse.JSONRPCError error = e.getJsonRpcError();
+      int code = error == null ? McpSchema.ErrorCodes.INTERNAL_ERROR : error.code();
+      boolean retryable = code == McpSchema.ErrorCodes.INTERNAL_ERROR;
+      throw new ToolCallException(
+          retryable ? ToolFailureTypes.UPSTREAM_ERROR : ToolFailureTypes.UPSTREAM_CLIENT_ERROR,
+          "MCP server " + server.name() + " answered error " + code + ": " + McpUpstreams.describe(e),
+          retryable,
+          retryable ? 502 : 400);
+    } catch (RuntimeException e) {
+      if (route.shared()) {
+        upstreams.reset(server.name());
+      }
+      boolean timedOut = e.getMessage() != null && e.getMessage().startsWith("Timeout on blocking read");
+      throw new ToolCallException(
+          ToolFailureTypes.UPSTREAM_ERROR,
+          timedOut
+              ? "MCP server " + server.name() + " did not answer within " + timeout.toMillis() + " ms"
+              : "MCP server " + server.name() + " failed: " + McpUpstreams.describe(e),
+          true,
+          timedOut ? 504 : 502);
+    }
+  }
+}

@@ -1,0 +1,119 @@
+package dev.gatehouse.activities.mcp;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.registry.mcp.McpCatalogDao;
+import dev.gatehouse.registry.mcp.McpCatalogEntry;
+import dev.gatehouse.registry.mcp.McpServerDao;
+import dev.gatehouse.registry.mcp.McpServerDefinition;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * Finds what a tenant's agents may see on upstream MCP servers, by gateway name ({@code
+ * <prefix>.<name>}). Reads the discovered catalog in PostgreSQL through a short-lived per-tenant
+ * cache (a refreshed catalog is seen within the TTL); permissions are not cached here.
+ */
+public class McpToolResolver {
+  private static final int MAX_TENANTS = 10_000;
+
+  /** A discovered MCP object (tool, prompt, resource, template) with the server it lives on. */
+  public record McpItem(McpServerDefinition server, String kind, String upstreamName, String gatewayName, JsonNode body) {
+    public boolean readOnly() {
+      return body.path("annotations").path("readOnlyHint").asBoolean(false);
+    }
+
+    public JsonNode inputSchema() {
+      return body.get("inputSchema");
+    }
+
+    /** Whether a call runs as a durable workflow (registry override, else not read-only). */
+    public boolean durable() {
+      return server.durable(upstreamName, readOnly());
+    }
+  }
+
+  /** A tenant's view: its servers and their catalogs, as of {@code loadedAt}. */
+  public record View(List<McpServerDefinition> servers, Map<String, List<McpItem>> byKind) {
+    public List<McpItem> items(String kind) {
+      return byKind.getOrDefault(kind, List.of());
+    }
+  }
+
+  private record Entry(View view, long expiresAtNanos) {}
+
+  private final McpServerDao servers;
+  private final McpCatalogDao catalog;
+  private final long ttlNanos;
+  private final Map<String, Entry> cache = new ConcurrentHashMap<>();
+
+  public McpToolResolver(Jdbi jdbi, Duration ttl) {
+    this.servers = jdbi.onDemand(McpServerDao.class);
+    this.catalog = jdbi.onDemand(McpCatalogDao.class);
+    this.ttlNanos = ttl.toNanos();
+  }
+
+  public View view(String tenantId) {
+    long now = System.nanoTime();
+    Entry e = cache.get(tenantId);
+    if (e != null && e.expiresAtNanos - now > 0) {
+      return e.view;
+    }
+    View view = load(tenantId);
+    if (ttlNanos > 0) {
+      if (cache.size() >= MAX_TENANTS) {
+        cache.clear();
+      }
+      cache.put(tenantId, new Entry(view, now + ttlNanos));
+    }
+    return view;
+  }
+
+  /** Forgets cached views, so the next lookup reads the catalog (after a refresh on this replica). */
+  public void invalidate() {
+    cache.clear();
+  }
+
+  private View load(String tenantId) {
+    List<McpServerDefinition> visible = servers.visibleTo(tenantId);
+    Map<String, McpServerDefinition> byName = new java.util.HashMap<>();
+    visible.forEach(s -> byName.put(s.name(), s));
+    Map<String, List<McpItem>> byKind = new java.util.HashMap<>();
+    for (String kind :
+        List.of(McpCatalogEntry.TOOL, McpCatalogEntry.PROMPT, McpCatalogEntry.RESOURCE, McpCatalogEntry.RESOURCE_TEMPLATE)) {
+      List<McpItem> items = new ArrayList<>();
+      for (McpCatalogEntry entry : catalog.visibleTo(tenantId, kind)) {
+        McpServerDefinition server = byName.get(entry.server());
+        if (server != null) {
+          items.add(new McpItem(server, kind, entry.name(), server.qualify(entry.name()), entry.body()));
+        }
+      }
+      byKind.put(kind, List.copyOf(items));
+    }
+    return new View(List.copyOf(visible), Map.copyOf(byKind));
+  }
+
+  /** A tool or prompt by gateway name; servers with a prefix win over those without. */
+  public Optional<McpItem> find(String tenantId, String kind, String gatewayName) {
+    return view(tenantId).items(kind).stream()
+        .filter(i -> i.gatewayName().equals(gatewayName))
+        .min(Comparator.comparing(i -> i.server().effectivePrefix().isEmpty()));
+  }
+
+  /** A resource by exact URI, else a server whose resource template matches the URI. */
+  public Optional<McpItem> resource(String tenantId, String uri) {
+    View view = view(tenantId);
+    Optional<McpItem> exact = view.items(McpCatalogEntry.RESOURCE).stream().filter(i -> i.upstreamName().equals(uri)).findFirst();
+    if (exact.isPresent()) {
+      return exact;
+    }
+    return view.items(McpCatalogEntry.RESOURCE_TEMPLATE).stream()
+        .filter(i -> UriTemplates.matches(i.upstreamName(), uri))
+        .findFirst();
+  }
+}

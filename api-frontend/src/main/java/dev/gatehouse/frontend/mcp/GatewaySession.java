@@ -1,0 +1,221 @@
+package dev.gatehouse.frontend.mcp;
+
+import dev.gatehouse.activities.mcp.McpConnector;
+import dev.gatehouse.activities.mcp.McpRoute;
+import dev.gatehouse.activities.mcp.McpUpstreams;
+import dev.gatehouse.activities.mcp.UpstreamHandlers;
+import dev.gatehouse.registry.mcp.McpServerDefinition;
+import io.modelcontextprotocol.client.McpAsyncClient;
+import io.modelcontextprotocol.json.TypeRef;
+import io.modelcontextprotocol.server.McpAsyncServerExchange;
+import io.modelcontextprotocol.spec.McpSchema;
+import io.modelcontextprotocol.spec.McpStreamableServerSession;
+import java.time.Duration;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+
+/**
+ * One agent's MCP session with Gatehouse ({@code Mcp-Session-Id}) and the upstream sessions it
+ * opened, one per upstream server it used, created on first use. Whatever an upstream sends on
+ * its own is relayed here: progress and log messages and requests to the client (sampling,
+ * elicitation) go to the agent's request in flight on that server when there is one, else to the
+ * agent's GET stream; roots are asked of the agent when the upstream session starts.
+ */
+final class GatewaySession {
+  private static final Logger LOG = LoggerFactory.getLogger(GatewaySession.class);
+  private static final TypeRef<McpSchema.CreateMessageResult> SAMPLING = new TypeRef<>() {};
+  private static final TypeRef<McpSchema.ElicitResult> ELICIT = new TypeRef<>() {};
+  private static final TypeRef<McpSchema.ListRootsResult> ROOTS = new TypeRef<>() {};
+
+  final String id;
+  final String tenantId;
+  final String agentId;
+  final String virtualServer;
+  final McpSchema.ClientCapabilities capabilities;
+  private final McpStreamableServerSession sdk;
+  private final McpConnector connector;
+  private final McpUpstreams upstreams;
+  private final Map<String, McpAsyncClient> clients = new ConcurrentHashMap<>();
+  private final Map<String, Deque<McpAsyncServerExchange>> inFlight = new ConcurrentHashMap<>();
+  volatile long lastSeenNanos = System.nanoTime();
+  /** The agent as its latest request authenticated (scopes of its current token). */
+  volatile dev.gatehouse.frontend.auth.Caller.AgentCaller caller;
+  volatile String toolsFingerprint;
+  volatile McpSchema.LoggingLevel logLevel;
+  private volatile boolean closed;
+
+  GatewaySession(
+      String id,
+      String tenantId,
+      String agentId,
+      String virtualServer,
+      McpSchema.ClientCapabilities capabilities,
+      McpStreamableServerSession sdk,
+      McpConnector connector,
+      McpUpstreams upstreams) {
+    this.id = id;
+    this.tenantId = tenantId;
+    this.agentId = agentId;
+    this.virtualServer = virtualServer;
+    this.capabilities = capabilities == null ? McpSchema.ClientCapabilities.builder().build() : capabilities;
+    this.sdk = sdk;
+    this.connector = connector;
+    this.upstreams = upstreams;
+  }
+
+  boolean hasListeningStream() {
+    return sdk.hasListeningStream();
+  }
+
+  void notifyAgent(String method, Object params) {
+    if (!closed) {
+      sdk.sendNotification(method, params).onErrorResume(e -> Mono.empty()).subscribe();
+    }
+  }
+
+  /** The route of a direct call made for {@code exchange}: this session's upstream client. */
+  McpRoute route(McpAsyncServerExchange exchange, Map<String, Object> meta) {
+    return new McpRoute() {
+      @Override
+      public McpAsyncClient client(McpServerDefinition server) {
+        return upstream(server);
+      }
+
+      @Override
+      public Map<String, Object> meta() {
+        return meta;
+      }
+    };
+  }
+
+  /** Marks {@code exchange} as waiting on {@code server}, so what the server sends goes to it. */
+  void enter(String server, McpAsyncServerExchange exchange) {
+    inFlight.computeIfAbsent(server, k -> new ConcurrentLinkedDeque<>()).push(exchange);
+  }
+
+  void leave(String server, McpAsyncServerExchange exchange) {
+    Deque<McpAsyncServerExchange> d = inFlight.get(server);
+    if (d != null) {
+      d.remove(exchange);
+    }
+  }
+
+  private McpAsyncServerExchange current(String server) {
+    Deque<McpAsyncServerExchange> d = inFlight.get(server);
+    return d == null ? null : d.peek();
+  }
+
+  /** This session's client of {@code server}, started (and initialized) on first use. */
+  McpAsyncClient upstream(McpServerDefinition server) {
+    if (McpServerDefinition.STDIO.equals(server.transport())) {
+      // One child process per server, shared: a process per agent session would not scale.
+      return upstreams.client(server);
+    }
+    McpAsyncClient existing = clients.get(server.name());
+    if (existing != null) {
+      return existing;
+    }
+    synchronized (clients) {
+      existing = clients.get(server.name());
+      if (existing != null) {
+        return existing;
+      }
+      if (closed) {
+        throw new IllegalStateException("session closed");
+      }
+      McpAsyncClient client = connector.client(server, handlers(server));
+      try {
+        client.initialize().block(server.connectTimeoutOrDefault().plusSeconds(5));
+      } catch (RuntimeException e) {
+        client.close();
+        throw e;
+      }
+      if (logLevel != null) {
+        client.setLoggingLevel(logLevel).onErrorResume(e -> Mono.empty()).subscribe();
+      }
+      clients.put(server.name(), client);
+      return client;
+    }
+  }
+
+  /** Applies a log level to every upstream session open now (and to those opened later). */
+  void setLogLevel(McpSchema.LoggingLevel level) {
+    logLevel = level;
+    sdk.setMinLoggingLevel(level);
+    for (McpAsyncClient c : clients.values()) {
+      c.setLoggingLevel(level).onErrorResume(e -> Mono.empty()).subscribe();
+    }
+  }
+
+  private UpstreamHandlers handlers(McpServerDefinition server) {
+    String name = server.name();
+    var sampling =
+        capabilities.sampling() == null
+            ? null
+            : (java.util.function.Function<McpSchema.CreateMessageRequest, Mono<McpSchema.CreateMessageResult>>)
+                req -> {
+                  McpAsyncServerExchange ex = current(name);
+                  return ex != null ? ex.createMessage(req) : sdk.sendRequest(McpSchema.METHOD_SAMPLING_CREATE_MESSAGE, req, SAMPLING);
+                };
+    var elicitation =
+        capabilities.elicitation() == null
+            ? null
+            : (java.util.function.Function<McpSchema.ElicitFormRequest, Mono<McpSchema.ElicitResult>>)
+                req -> {
+                  McpAsyncServerExchange ex = current(name);
+                  return ex != null
+                      ? ex.createElicitation(req)
+                      : sdk.sendRequest(McpSchema.METHOD_ELICITATION_CREATE, req, ELICIT);
+                };
+    List<McpSchema.Root> roots = null;
+    if (capabilities.roots() != null) {
+      try {
+        McpSchema.ListRootsResult r = sdk.sendRequest(McpSchema.METHOD_ROOTS_LIST, null, ROOTS).block(Duration.ofSeconds(5));
+        roots = r == null || r.roots() == null ? List.of() : r.roots();
+      } catch (RuntimeException e) {
+        LOG.debug("agent session {} did not list its roots: {}", id, e.toString());
+        roots = List.of();
+      }
+    }
+    return new UpstreamHandlers(
+        sampling,
+        elicitation,
+        roots,
+        n -> {
+          McpAsyncServerExchange ex = current(name);
+          return ex != null ? ex.progressNotification(n) : sdk.sendNotification(McpSchema.METHOD_NOTIFICATION_PROGRESS, n);
+        },
+        n -> {
+          McpAsyncServerExchange ex = current(name);
+          if (ex != null) {
+            return ex.loggingNotification(n);
+          }
+          return sdk.isNotificationForLevelAllowed(n.level())
+              ? sdk.sendNotification(McpSchema.METHOD_NOTIFICATION_MESSAGE, n)
+              : Mono.empty();
+        },
+        contents -> {
+          for (McpSchema.ResourceContents c : contents) {
+            notifyAgent(McpSchema.METHOD_NOTIFICATION_RESOURCES_UPDATED, new McpSchema.ResourcesUpdatedNotification(c.uri()));
+          }
+          return Mono.empty();
+        },
+        () -> upstreams.refreshSoon(name));
+  }
+
+  void close() {
+    closed = true;
+    synchronized (clients) {
+      for (McpAsyncClient c : clients.values()) {
+        c.closeGracefully().onErrorResume(e -> Mono.empty()).subscribe();
+      }
+      clients.clear();
+    }
+  }
+}
