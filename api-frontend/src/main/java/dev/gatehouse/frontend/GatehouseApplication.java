@@ -234,7 +234,8 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     }
     try (InputStream in = Files.newInputStream(Path.of(file))) {
       RegistryLoader.ApplyResult r = RegistryLoader.apply(jdbi, RegistryLoader.parse(in));
-      LOG.info("registry {}: {} tenants, {} agents, {} tools, {} changed", file, r.tenants(), r.agents(), r.tools(), r.changed());
+      LOG.info("registry {}: {} tenants, {} agents, {} tools, {} MCP servers, {} virtual servers, {} changed",
+          file, r.tenants(), r.agents(), r.tools(), r.mcpServers(), r.virtualServers(), r.changed());
     } catch (IOException e) {
       throw new IllegalStateException("cannot read registry file " + file + ": " + e.getMessage());
     } catch (RegistryException e) {

@@ -61,8 +61,8 @@ public class RegistryCommand extends ConfiguredCommand<GatehouseConfiguration> {
       if (parsed != null) {
         RegistryLoader.ApplyResult r = RegistryLoader.apply(jdbi, parsed);
         System.out.printf(
-            "applied %s: %d tenant(s), %d agent(s), %d identity provider(s), %d tool(s); %d change(s)%n",
-            registryFile, r.tenants(), r.agents(), r.identityProviders(), r.tools(), r.changed());
+            "applied %s: %d tenant(s), %d agent(s), %d identity provider(s), %d tool(s), %d MCP server(s), %d virtual server(s); %d change(s)%n",
+            registryFile, r.tenants(), r.agents(), r.identityProviders(), r.tools(), r.mcpServers(), r.virtualServers(), r.changed());
       } else {
         System.out.print(RegistryExporter.toYaml(RegistryExporter.export(jdbi)));
       }
