@@ -51,7 +51,9 @@ public class RegistryCommand extends ConfiguredCommand<GatehouseConfiguration> {
     String registryFile = namespace.getString("registry");
     var parsed = registryFile == null ? null : parse(Path.of(registryFile));
     if (parsed != null && Boolean.TRUE.equals(namespace.getBoolean("dryRun"))) {
-      System.out.printf("%s is valid: %d tenant(s), %d tool(s)%n", registryFile, parsed.tenants().size(), parsed.allTools().size());
+      System.out.printf(
+          "%s is valid: %d tenant(s), %d tool(s), %d MCP server(s), %d virtual server(s)%n", registryFile,
+          parsed.tenants().size(), parsed.allTools().size(), parsed.allMcpServers().size(), parsed.allVirtualServers().size());
       return;
     }
     CommandDatabase.use(bootstrap, config, "registry", (dataSource, jdbi) -> {
