@@ -24,12 +24,14 @@ import dev.gatehouse.frontend.admin.AgentsResource;
 import dev.gatehouse.frontend.admin.AuditResource;
 import dev.gatehouse.frontend.admin.IdentityProvidersResource;
 import dev.gatehouse.frontend.admin.KeysResource;
+import dev.gatehouse.frontend.admin.McpServersResource;
 import dev.gatehouse.frontend.admin.RegistryResource;
 import dev.gatehouse.frontend.admin.SecretsResource;
 import dev.gatehouse.activities.credentials.UpstreamCredentials;
 import dev.gatehouse.registry.secrets.Secrets;
 import dev.gatehouse.frontend.admin.TenantsResource;
 import dev.gatehouse.frontend.admin.ToolsResource;
+import dev.gatehouse.frontend.admin.VirtualServersResource;
 import dev.gatehouse.frontend.auth.AuthFilter;
 import dev.gatehouse.frontend.auth.Authenticator;
 import dev.gatehouse.frontend.identity.KeyBootstrap;
@@ -237,6 +239,9 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
       env.jersey().register(new AgentsResource(admin));
       env.jersey().register(new KeysResource(admin));
       env.jersey().register(new ToolsResource(admin));
+      // McpServerChanges: a no-op until the MCP runtime can reconnect and rediscover a server.
+      env.jersey().register(new McpServersResource(admin, name -> {}));
+      env.jersey().register(new VirtualServersResource(admin));
       env.jersey().register(new AuditResource(admin));
       env.jersey().register(new IdentityProvidersResource(admin));
       env.jersey().register(new RegistryResource(admin));
@@ -305,7 +310,8 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     }
     try (InputStream in = Files.newInputStream(Path.of(file))) {
       RegistryLoader.ApplyResult r = RegistryLoader.apply(jdbi, RegistryLoader.parse(in));
-      LOG.info("registry {}: {} tenants, {} agents, {} tools, {} changed", file, r.tenants(), r.agents(), r.tools(), r.changed());
+      LOG.info("registry {}: {} tenants, {} agents, {} tools, {} MCP servers, {} virtual servers, {} changed",
+          file, r.tenants(), r.agents(), r.tools(), r.mcpServers(), r.virtualServers(), r.changed());
     } catch (IOException e) {
       throw new IllegalStateException("cannot read registry file " + file + ": " + e.getMessage());
     } catch (RegistryException e) {

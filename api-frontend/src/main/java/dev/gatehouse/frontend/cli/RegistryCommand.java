@@ -51,7 +51,9 @@ public class RegistryCommand extends ConfiguredCommand<GatehouseConfiguration> {
     String registryFile = namespace.getString("registry");
     var parsed = registryFile == null ? null : parse(Path.of(registryFile));
     if (parsed != null && Boolean.TRUE.equals(namespace.getBoolean("dryRun"))) {
-      System.out.printf("%s is valid: %d tenant(s), %d tool(s)%n", registryFile, parsed.tenants().size(), parsed.allTools().size());
+      System.out.printf(
+          "%s is valid: %d tenant(s), %d tool(s), %d MCP server(s), %d virtual server(s)%n", registryFile,
+          parsed.tenants().size(), parsed.allTools().size(), parsed.allMcpServers().size(), parsed.allVirtualServers().size());
       return;
     }
     CommandDatabase.use(bootstrap, config, "registry", (dataSource, jdbi) -> {
@@ -61,8 +63,8 @@ public class RegistryCommand extends ConfiguredCommand<GatehouseConfiguration> {
       if (parsed != null) {
         RegistryLoader.ApplyResult r = RegistryLoader.apply(jdbi, parsed);
         System.out.printf(
-            "applied %s: %d tenant(s), %d agent(s), %d identity provider(s), %d tool(s); %d change(s)%n",
-            registryFile, r.tenants(), r.agents(), r.identityProviders(), r.tools(), r.changed());
+            "applied %s: %d tenant(s), %d agent(s), %d identity provider(s), %d tool(s), %d MCP server(s), %d virtual server(s); %d change(s)%n",
+            registryFile, r.tenants(), r.agents(), r.identityProviders(), r.tools(), r.mcpServers(), r.virtualServers(), r.changed());
       } else {
         System.out.print(RegistryExporter.toYaml(RegistryExporter.export(jdbi)));
       }

@@ -9,6 +9,12 @@ import dev.gatehouse.registry.agents.Agent;
 import dev.gatehouse.registry.agents.AgentDao;
 import dev.gatehouse.registry.idp.IdentityProvider;
 import dev.gatehouse.registry.idp.IdentityProviderDao;
+import dev.gatehouse.registry.mcp.McpServerDao;
+import dev.gatehouse.registry.mcp.McpServerDefinition;
+import dev.gatehouse.registry.mcp.VirtualServer;
+import dev.gatehouse.registry.mcp.VirtualServerDao;
+import dev.gatehouse.registry.tools.RetrySpec;
+import dev.gatehouse.registry.tools.UpstreamAuth;
 import dev.gatehouse.registry.tenants.Tenant;
 import dev.gatehouse.registry.tenants.TenantDao;
 import dev.gatehouse.registry.tools.ToolDao;
@@ -33,6 +39,8 @@ public final class RegistryExporter {
     return jdbi.inTransaction(h -> {
       List<ToolDefinition> tools = h.attach(ToolDao.class).list();
       List<RegistryFile.Tool> global = tools.stream().filter(t -> t.tenantId() == null).map(RegistryExporter::tool).toList();
+      List<McpServerDefinition> servers = h.attach(McpServerDao.class).list();
+      List<VirtualServer> virtuals = h.attach(VirtualServerDao.class).list();
       List<RegistryFile.Tenant> tenants = new ArrayList<>();
       String after = null;
       while (true) {
@@ -52,14 +60,22 @@ public final class RegistryExporter {
           List<RegistryFile.IdentityProvider> idps =
               h.attach(IdentityProviderDao.class).list(t.id()).stream().map(RegistryExporter::provider).toList();
           List<RegistryFile.Tool> own = tools.stream().filter(x -> t.id().equals(x.tenantId())).map(RegistryExporter::tool).toList();
-          tenants.add(new RegistryFile.Tenant(t.name(), agents, idps, own));
+          List<RegistryFile.McpServer> ownServers =
+              servers.stream().filter(x -> t.id().equals(x.tenantId())).map(RegistryExporter::mcpServer).toList();
+          List<RegistryFile.VirtualServer> ownVirtuals =
+              virtuals.stream().filter(x -> t.id().equals(x.tenantId())).map(RegistryExporter::virtualServer).toList();
+          tenants.add(new RegistryFile.Tenant(t.name(), agents, idps, own, ownServers, ownVirtuals));
         }
         if (page.size() < 200) {
           break;
         }
         after = page.get(page.size() - 1).name();
       }
-      return new RegistryFile(global, tenants);
+      return new RegistryFile(
+          global,
+          servers.stream().filter(x -> x.tenantId() == null).map(RegistryExporter::mcpServer).toList(),
+          virtuals.stream().filter(x -> x.tenantId() == null).map(RegistryExporter::virtualServer).toList(),
+          tenants);
     });
   }
 
@@ -78,11 +94,41 @@ public final class RegistryExporter {
         new RegistryFile.Http(t.http().method(), t.http().url(), t.http().headers()),
         t.inputSchema() == null || t.inputSchema().isNull() ? null : t.inputSchema(),
         Durations.format(t.timeout()),
-        new RegistryFile.Retry(
-            t.retry().maxAttempts(), Durations.format(t.retry().initialInterval()), t.retry().backoff(),
-            Durations.format(t.retry().maxInterval())),
-        t.auth() == null ? null : new RegistryFile.Auth(
-            t.auth().type(), t.auth().tokenUrl(), t.auth().clientId(), t.auth().clientSecret(), t.auth().scopes()));
+        retry(t.retry()),
+        auth(t.auth()));
+  }
+
+  /** An MCP server as the file writes it: what was left out (null) stays out. */
+  public static RegistryFile.McpServer mcpServer(McpServerDefinition s) {
+    return new RegistryFile.McpServer(
+        s.name(),
+        s.transport(),
+        s.url(),
+        s.command(),
+        s.args(),
+        s.env(),
+        s.workingDir(),
+        s.prefix(),
+        s.headers(),
+        auth(s.auth()),
+        s.timeout() == null ? null : Durations.format(s.timeout()),
+        s.connectTimeout() == null ? null : Durations.format(s.connectTimeout()),
+        retry(s.retry()),
+        s.execution(),
+        s.toolExecution());
+  }
+
+  public static RegistryFile.VirtualServer virtualServer(VirtualServer v) {
+    return new RegistryFile.VirtualServer(v.name(), v.description(), v.tools());
+  }
+
+  private static RegistryFile.Retry retry(RetrySpec r) {
+    return r == null ? null : new RegistryFile.Retry(
+        r.maxAttempts(), Durations.format(r.initialInterval()), r.backoff(), Durations.format(r.maxInterval()));
+  }
+
+  private static RegistryFile.Auth auth(UpstreamAuth a) {
+    return a == null ? null : new RegistryFile.Auth(a.type(), a.tokenUrl(), a.clientId(), a.clientSecret(), a.scopes());
   }
 
   private static RegistryFile.IdentityProvider provider(IdentityProvider p) {

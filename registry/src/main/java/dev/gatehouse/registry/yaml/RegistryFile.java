@@ -8,11 +8,13 @@ import java.util.Map;
 
 /**
  * The declarative registry file, as written by people (durations as text, optional fields):
- * global tools, and tenants with their agents, identity providers and own tools. It holds no keys
+ * global tools, MCP servers and virtual servers, and tenants with their agents, identity
+ * providers and own tools, MCP servers and virtual servers. It holds no keys
  * and no secret values (credentials are {@code {{secret:NAME}}} references).
  */
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
-public record RegistryFile(List<Tool> tools, List<Tenant> tenants) {
+public record RegistryFile(
+    List<Tool> tools, List<McpServer> mcpServers, List<VirtualServer> virtualServers, List<Tenant> tenants) {
 
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   public record Tool(
@@ -34,7 +36,41 @@ public record RegistryFile(List<Tool> tools, List<Tenant> tenants) {
   public record Auth(String type, String tokenUrl, String clientId, String clientSecret, List<String> scopes) {}
 
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
-  public record Tenant(String name, List<Agent> agents, List<IdentityProvider> identityProviders, List<Tool> tools) {}
+  public record Tenant(
+      String name,
+      List<Agent> agents,
+      List<IdentityProvider> identityProviders,
+      List<Tool> tools,
+      List<McpServer> mcpServers,
+      List<VirtualServer> virtualServers) {}
+
+  /**
+   * An upstream MCP server: {@code transport} {@code streamable-http} or {@code sse} with {@code
+   * url} (and {@code headers}, {@code auth}), or {@code stdio} with {@code command}, {@code args},
+   * {@code env}, {@code workingDir}. {@code prefix} absent means the name; {@code ""} (kept on
+   * export) means no prefix.
+   */
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  public record McpServer(
+      String name,
+      String transport,
+      String url,
+      String command,
+      List<String> args,
+      Map<String, String> env,
+      String workingDir,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String prefix,
+      Map<String, String> headers,
+      Auth auth,
+      String timeout,
+      String connectTimeout,
+      Retry retry,
+      String execution,
+      Map<String, String> toolExecution) {}
+
+  /** A named selection of tools (names or patterns) served as its own MCP endpoint. */
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  public record VirtualServer(String name, String description, List<String> tools) {}
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Agent(String name, String subject, AccessList tools, AccessList models, AccessList workflows) {}

@@ -105,7 +105,7 @@ class RegistryLoaderTest {
     try (TestDatabase db = TestDatabase.create(); TestDatabase copy = TestDatabase.create()) {
       Registry registry = registry(TENANTS);
       RegistryLoader.ApplyResult first = RegistryLoader.apply(db.jdbi(), registry);
-      assertThat(first).isEqualTo(new RegistryLoader.ApplyResult(1, 1, 1, 4, 1 + 1 + 1 + 4));
+      assertThat(first).isEqualTo(new RegistryLoader.ApplyResult(1, 1, 1, 4, 0, 0, 1 + 1 + 1 + 4));
       assertThat(RegistryLoader.apply(db.jdbi(), registry).changed()).isZero();
 
       String exported = RegistryExporter.toYaml(RegistryExporter.export(db.jdbi()));
