@@ -239,8 +239,8 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
       env.jersey().register(new AgentsResource(admin));
       env.jersey().register(new KeysResource(admin));
       env.jersey().register(new ToolsResource(admin));
-      // McpServerChanges: a no-op until the MCP runtime can reconnect and rediscover a server.
-      env.jersey().register(new McpServersResource(admin, name -> {}));
+      // A created, changed or deleted server is reconnected and rediscovered (off the request thread).
+      env.jersey().register(new McpServersResource(admin, mcpUpstreams::refreshSoon));
       env.jersey().register(new VirtualServersResource(admin));
       env.jersey().register(new AuditResource(admin));
       env.jersey().register(new IdentityProvidersResource(admin));

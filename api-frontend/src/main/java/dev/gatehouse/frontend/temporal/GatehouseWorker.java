@@ -4,6 +4,7 @@ import dev.gatehouse.activities.task.TaskIndexActivitiesImpl;
 import dev.gatehouse.activities.tool.ToolActivitiesImpl;
 import dev.gatehouse.frontend.config.WorkerConfig;
 import dev.gatehouse.workflows.pipeline.PipelineWorkflowImpl;
+import dev.gatehouse.workflows.tool.ToolCallWorkflowImpl;
 import dev.gatehouse.workflows.task.TaskIndexInterceptor;
 import io.dropwizard.lifecycle.Managed;
 import io.temporal.client.WorkflowClient;
@@ -42,7 +43,7 @@ public final class GatehouseWorker implements Managed {
                 .setMaxConcurrentLocalActivityExecutionSize(config.getMaxConcurrentActivities())
                 .setStickyQueueScheduleToStartTimeout(config.getStickyQueueScheduleToStartTimeout().toJavaDuration())
                 .build());
-    worker.registerWorkflowImplementationTypes(PipelineWorkflowImpl.class);
+    worker.registerWorkflowImplementationTypes(PipelineWorkflowImpl.class, ToolCallWorkflowImpl.class);
     worker.registerActivitiesImplementations(tools, taskIndex);
   }
 

@@ -1,0 +1,338 @@
+package dev.gatehouse.frontend.mcp;
+
+import static dev.gatehouse.frontend.testing.TestGatehouse.KEY_A;
+import static dev.gatehouse.frontend.testing.TestGatehouse.KEY_B;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.activities.mcp.McpJson;
+import dev.gatehouse.frontend.testing.TestGatehouse;
+import dev.gatehouse.registry.agents.AccessList;
+import dev.gatehouse.registry.agents.Agent;
+import dev.gatehouse.registry.agents.AgentDao;
+import dev.gatehouse.registry.agents.Permissions;
+import dev.gatehouse.registry.mcp.McpServerDao;
+import dev.gatehouse.registry.mcp.McpServerDefinition;
+import dev.gatehouse.registry.mcp.VirtualServer;
+import dev.gatehouse.registry.mcp.VirtualServerDao;
+import dev.gatehouse.registry.tools.RetrySpec;
+import io.modelcontextprotocol.client.McpClient;
+import io.modelcontextprotocol.client.McpSyncClient;
+import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
+import io.modelcontextprotocol.spec.McpError;
+import io.modelcontextprotocol.spec.McpSchema;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The MCP face end to end with real parts: Gatehouse (embedded Temporal, real PostgreSQL), real
+ * upstream MCP servers (the Java SDK on Jetty), and the Java SDK's client over Streamable HTTP.
+ */
+class McpGatewayTest {
+  private static TestGatehouse g;
+  private static ConformanceUpstream conformance;
+  private static NotesUpstream notes;
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  @BeforeAll
+  static void start() throws Exception {
+    conformance = ConformanceUpstream.start();
+    notes = new NotesUpstream();
+    g = TestGatehouse.start(c -> c.getMcp().setHealthInterval(io.dropwizard.util.Duration.milliseconds(300)));
+    McpServerDao servers = g.db.jdbi().onDemand(McpServerDao.class);
+    servers.insert(server("conf", conformance.url(), null, null));
+    servers.insert(server("notes", notes.url(), null, new RetrySpec(3, Duration.ofMillis(50), 1.0, Duration.ofMillis(50))));
+    g.db.jdbi().onDemand(VirtualServerDao.class).insert(new VirtualServer("readers", null, "read-only", List.of("notes.read_note", "t.weather")));
+    try (McpSyncClient client = client(KEY_A, "/mcp")) {
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (client.listTools().tools().stream().noneMatch(t -> t.name().equals("notes.write_note"))
+          || client.listTools().tools().stream().noneMatch(t -> t.name().equals("conf.test_simple_text"))) {
+        assertThat(System.nanoTime()).as("upstream tools discovered in time").isLessThan(deadline);
+        Thread.sleep(100);
+      }
+    }
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    g.close();
+    notes.close();
+    conformance.close();
+  }
+
+  static McpServerDefinition server(String name, String url, String prefix, RetrySpec retry) {
+    return new McpServerDefinition(
+        name, null, McpServerDefinition.STREAMABLE_HTTP, url, null, null, null, null, null, null,
+        Duration.ofSeconds(10), null, retry, prefix, null, null);
+  }
+
+  static McpSyncClient client(String key, String path) {
+    var transport =
+        HttpClientStreamableHttpTransport.builder(g.api())
+            .endpoint(path)
+            .jsonMapper(McpJson.MAPPER)
+            .requestBuilder(HttpRequest.newBuilder().header("Authorization", "Bearer " + key))
+            .build();
+    McpSyncClient client =
+        McpClient.sync(transport)
+            .jsonSchemaValidator(McpJson.PASS_THROUGH)
+            .requestTimeout(Duration.ofSeconds(20))
+            .build();
+    client.initialize();
+    return client;
+  }
+
+  private static String text(McpSchema.CallToolResult r) {
+    return ((McpSchema.TextContent) r.content().get(0)).text();
+  }
+
+  @Test
+  void anAgentSeesHttpAndUpstreamToolsUnderOneNamespace() {
+    try (McpSyncClient client = client(KEY_A, "/mcp")) {
+      List<String> names = client.listTools().tools().stream().map(McpSchema.Tool::name).toList();
+      assertThat(names).contains("t.weather", "t.echo", "notes.write_note", "notes.read_note", "conf.test_simple_text");
+      McpSchema.Tool read = client.listTools().tools().stream().filter(t -> t.name().equals("notes.read_note")).findFirst().orElseThrow();
+      assertThat(read.annotations().readOnlyHint()).isTrue();
+      assertThat(read.inputSchema().get("required")).isEqualTo(List.of("name"));
+    }
+  }
+
+  @Test
+  void aReadOnlyToolRunsDirectlyWithProgressRelayed() {
+    List<McpSchema.ProgressNotification> progress = new CopyOnWriteArrayList<>();
+    var transport =
+        HttpClientStreamableHttpTransport.builder(g.api())
+            .endpoint("/mcp")
+            .jsonMapper(McpJson.MAPPER)
+            .requestBuilder(HttpRequest.newBuilder().header("Authorization", "Bearer " + KEY_A))
+            .build();
+    try (McpSyncClient client =
+        McpClient.sync(transport)
+            .jsonSchemaValidator(McpJson.PASS_THROUGH)
+            .progressConsumer(progress::add)
+            .build()) {
+      client.initialize();
+      // conf.test_tool_with_progress has no annotations: force it direct via the registry? It is
+      // durable by default; the direct path is exercised by notes.read_note and by progress below.
+      notes.notes.put("n1", "hello");
+      McpSchema.CallToolResult r =
+          client.callTool(new McpSchema.CallToolRequest("notes.read_note", Map.of("name", "n1")));
+      assertThat(text(r)).isEqualTo("hello");
+      int tasksBefore = g.json(g.get("/v1/tasks?limit=200", KEY_A)).path("tasks").size();
+      client.callTool(new McpSchema.CallToolRequest("notes.read_note", Map.of("name", "n1")));
+      assertThat(g.json(g.get("/v1/tasks?limit=200", KEY_A)).path("tasks").size()).as("direct calls start no task").isEqualTo(tasksBefore);
+    }
+  }
+
+  @Test
+  void aDurableCallWhoseUpstreamFailsTwiceSucceedsAndItsTraceShowsTheAttempts() {
+    try (McpSyncClient client = client(KEY_A, "/mcp")) {
+      notes.failNextCalls.set(2);
+      int writes = notes.writes.get();
+      McpSchema.CallToolResult r =
+          client.callTool(new McpSchema.CallToolRequest("notes.write_note", Map.of("name", "n2", "text", "durable")));
+      assertThat(text(r)).isEqualTo("stored");
+      assertThat(notes.notes).containsEntry("n2", "durable");
+      assertThat(notes.writes.get() - writes).isEqualTo(1);
+      String taskId = String.valueOf(r.meta().get("dev.gatehouse/task-id"));
+      assertThat(taskId).startsWith("task_");
+      assertThat(notes.idempotencyKeys.get(notes.idempotencyKeys.size() - 1)).startsWith(taskId + "/");
+
+      JsonNode task = g.json(g.get("/v1/tasks/" + taskId, KEY_A));
+      assertThat(task.path("workflow").asText()).isEqualTo("tool-call");
+      assertThat(task.path("status").asText()).isEqualTo("COMPLETED");
+      JsonNode trace = g.json(g.get("/v1/tasks/" + taskId + "/trace", KEY_A));
+      assertThat(trace.toString()).contains("notes.write_note");
+      assertThat(trace.findValues("attempts").stream().mapToInt(JsonNode::asInt).max().orElse(0)).isEqualTo(3);
+    }
+  }
+
+  @Test
+  void resourcesAndPromptsPassThrough() {
+    try (McpSyncClient client = client(KEY_A, "/mcp")) {
+      assertThat(client.listResources().resources()).extracting(McpSchema.Resource::uri).contains("test://static-text");
+      McpSchema.ReadResourceResult read = client.readResource(new McpSchema.ReadResourceRequest("test://static-text"));
+      assertThat(((McpSchema.TextResourceContents) read.contents().get(0)).text()).isNotBlank();
+      McpSchema.ReadResourceResult templated = client.readResource(new McpSchema.ReadResourceRequest("test://template/123/data"));
+      assertThat(((McpSchema.TextResourceContents) templated.contents().get(0)).text()).contains("123");
+      assertThat(client.listPrompts().prompts()).extracting(McpSchema.Prompt::name).contains("conf.test_simple_prompt");
+      McpSchema.GetPromptResult prompt = client.getPrompt(new McpSchema.GetPromptRequest("conf.test_simple_prompt", Map.of()));
+      assertThat(prompt.messages()).isNotEmpty();
+      client.ping();
+    }
+  }
+
+  @Test
+  void aVirtualServerExposesOnlyItsSelection() {
+    try (McpSyncClient client = client(KEY_A, "/mcp/readers")) {
+      assertThat(client.listTools().tools()).extracting(McpSchema.Tool::name).containsExactlyInAnyOrder("notes.read_note", "t.weather");
+      assertThatThrownBy(() -> client.callTool(new McpSchema.CallToolRequest("notes.write_note", Map.of("name", "x"))))
+          .isInstanceOfSatisfying(McpError.class, e -> assertThat(e.getJsonRpcError().data().toString()).contains("unknown_tool"));
+    }
+  }
+
+  @Test
+  void withdrawnPermissionsHideToolsAndTellOpenSessions() throws Exception {
+    AgentDao agents = g.db.jdbi().onDemand(AgentDao.class);
+    Agent b = agents.page(null, null, 100).stream().filter(a -> a.name().equals("agent-b")).findFirst().orElseThrow();
+    List<String> changed = new CopyOnWriteArrayList<>();
+    var transport =
+        HttpClientStreamableHttpTransport.builder(g.api())
+            .endpoint("/mcp")
+            .jsonMapper(McpJson.MAPPER)
+            .requestBuilder(HttpRequest.newBuilder().header("Authorization", "Bearer " + KEY_B))
+            .build();
+    try (McpSyncClient client =
+        McpClient.sync(transport)
+            .jsonSchemaValidator(McpJson.PASS_THROUGH)
+            .toolsChangeConsumer(tools -> changed.add("tools"))
+            .build()) {
+      client.initialize();
+      assertThat(client.listTools().tools()).extracting(McpSchema.Tool::name).contains("notes.write_note");
+      agents.update(b.id(), b.name(), b.subject(), new Permissions(new AccessList(List.of("t.*"), List.of()), AccessList.NONE, AccessList.ALL));
+      long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+      while (changed.isEmpty() && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+      assertThat(changed).as("notifications/tools/list_changed arrived").isNotEmpty();
+      Thread.sleep(5_100); // the authenticator caches the agent for 5 s
+      assertThat(client.listTools().tools()).extracting(McpSchema.Tool::name).allMatch(n -> n.startsWith("t."));
+      assertThatThrownBy(() -> client.callTool(new McpSchema.CallToolRequest("notes.read_note", Map.of("name", "n1"))))
+          .isInstanceOfSatisfying(McpError.class, e -> assertThat(e.getJsonRpcError().data().toString()).contains("tool_not_allowed"));
+    } finally {
+      agents.update(b.id(), b.name(), b.subject(), Permissions.ALL);
+    }
+  }
+
+  // ------------------------------------------------------------------ bad input, on the wire
+
+  private static HttpResponse<String> post(String key, String session, String body, String... headers) throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(g.api() + "/mcp"))
+            .header("Content-Type", "application/json")
+            .header("Accept", "application/json, text/event-stream")
+            .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (key != null) {
+      b.header("Authorization", "Bearer " + key);
+    }
+    if (session != null) {
+      b.header("Mcp-Session-Id", session);
+    }
+    for (int i = 0; i + 1 < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
+    }
+    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static String initialize(String key) throws Exception {
+    HttpResponse<String> r =
+        post(key, null, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}");
+    assertThat(r.statusCode()).isEqualTo(200);
+    String session = r.headers().firstValue("Mcp-Session-Id").orElseThrow();
+    post(key, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
+    return session;
+  }
+
+  private static JsonNode rpcError(HttpResponse<String> r) throws Exception {
+    String body = r.body();
+    if (body.startsWith("event:") || body.startsWith("id:") || body.startsWith("data:")) {
+      body = body.lines().filter(l -> l.startsWith("data:")).map(l -> l.substring(5).trim()).findFirst().orElse(body);
+    }
+    assertThat(body).doesNotContain("\tat ").doesNotContain("Exception");
+    return McpJson.OBJECT_MAPPER.readTree(body).path("error");
+  }
+
+  @Test
+  void unauthenticatedRequestsGet401WithProtectedResourceMetadata() throws Exception {
+    HttpResponse<String> r = post(null, null, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}");
+    assertThat(r.statusCode()).isEqualTo(401);
+    assertThat(r.headers().firstValue("WWW-Authenticate").orElseThrow())
+        .startsWith("Bearer resource_metadata=\"http://127.0.0.1:")
+        .contains("/.well-known/oauth-protected-resource/mcp\"");
+    assertThat(rpcError(r).path("data").path("code").asText()).isEqualTo("unauthorized");
+    JsonNode metadata = g.json(g.get("/.well-known/oauth-protected-resource/mcp", null));
+    assertThat(metadata.path("resource").asText()).endsWith("/mcp");
+    assertThat(metadata.path("authorization_servers").isArray()).isTrue();
+    assertThat(post("gk_live_nope_0000", null, "{}").statusCode()).isEqualTo(401);
+    assertThat(post(TestGatehouse.ADMIN_KEY, null, "{}").statusCode()).isEqualTo(403);
+  }
+
+  @Test
+  void dnsRebindingIsRefused() throws Exception {
+    HttpResponse<String> evilOrigin =
+        post(KEY_A, null, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", "Origin", "http://evil.example.com");
+    assertThat(evilOrigin.statusCode()).isEqualTo(403);
+    assertThat(rpcError(evilOrigin).path("data").path("code").asText()).isEqualTo("forbidden_origin");
+  }
+
+  @Test
+  void badMessagesGetTheJsonRpcErrorsTheSpecCallsFor() throws Exception {
+    String session = initialize(KEY_A);
+    HttpResponse<String> malformed = post(KEY_A, session, "{not json");
+    assertThat(malformed.statusCode()).isEqualTo(400);
+    assertThat(rpcError(malformed).path("code").asInt()).isEqualTo(-32700);
+
+    HttpResponse<String> batch = post(KEY_A, session, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}]");
+    assertThat(batch.statusCode()).isEqualTo(400);
+    assertThat(rpcError(batch).path("data").path("code").asText()).isEqualTo("batch_not_supported");
+
+    HttpResponse<String> unknownMethod = post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"nope/nope\"}");
+    assertThat(rpcError(unknownMethod).path("code").asInt()).isEqualTo(-32601);
+
+    HttpResponse<String> unknownTool =
+        post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"nope.nope\",\"arguments\":{}}}");
+    assertThat(rpcError(unknownTool).path("code").asInt()).isEqualTo(-32602);
+    assertThat(rpcError(unknownTool).path("data").path("code").asText()).isEqualTo("unknown_tool");
+
+    int writes = notes.writes.get();
+    HttpResponse<String> badArgs =
+        post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"notes.write_note\",\"arguments\":{\"name\":\"\"}}}");
+    assertThat(rpcError(badArgs).path("data").path("code").asText()).isEqualTo("invalid_arguments");
+    assertThat(notes.writes.get()).as("nothing ran").isEqualTo(writes);
+
+    HttpResponse<String> unknownSession = post(KEY_A, "no-such-session", "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\"}");
+    assertThat(unknownSession.statusCode()).isEqualTo(404);
+    assertThat(rpcError(unknownSession).path("data").path("code").asText()).isEqualTo("unknown_session");
+
+    HttpResponse<String> othersSession = post(KEY_B, session, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"ping\"}");
+    assertThat(othersSession.statusCode()).as("a session belongs to the agent that opened it").isEqualTo(404);
+
+    HttpResponse<String> huge =
+        post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"ping\",\"params\":{\"x\":\"" + "a".repeat(600 * 1024) + "\"}}");
+    assertThat(huge.statusCode()).isEqualTo(413);
+    assertThat(rpcError(huge).path("data").path("code").asText()).isEqualTo("request_too_large");
+
+    HttpResponse<String> noAccept =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(g.api() + "/mcp"))
+                .header("Authorization", "Bearer " + KEY_A)
+                .header("Mcp-Session-Id", session)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"ping\"}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(noAccept.statusCode()).isBetween(400, 499);
+    rpcError(noAccept); // a JSON-RPC error, no stack trace
+
+    HttpResponse<String> deleted =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(g.api() + "/mcp"))
+                .header("Authorization", "Bearer " + KEY_A)
+                .header("Mcp-Session-Id", session)
+                .DELETE()
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(deleted.statusCode()).isLessThan(300);
+    assertThat(post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"ping\"}").statusCode()).isEqualTo(404);
+  }
+}
