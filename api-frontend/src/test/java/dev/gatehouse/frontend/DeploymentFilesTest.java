@@ -61,6 +61,7 @@ class DeploymentFilesTest {
     assertThat(config.getRegistryFile()).isNullOrEmpty();
     assertThat(config.getAuth().getAdminKeys()).anySatisfy(k -> assertThat(k.key()).isEqualTo("test-key"));
     assertThat(config.getSecrets().box()).isPresent();
+    assertThat(config.getMcp().getAllowedHosts()).containsExactly("localhost", "127.0.0.1", "gatehouse");
 
     // Prometheus scrapes the admin port's /prometheus.
     JsonNode prometheus = YAML.readTree(ROOT.resolve("deploy/prometheus/prometheus.yml").toFile());
@@ -75,6 +76,8 @@ class DeploymentFilesTest {
     assertThat(config.getTemporal().getTarget()).isEqualTo("127.0.0.1:7233");
     assertThat(config.getTemporal().getTls().getCertChain()).isNull();
     assertThat(config.getSecrets().box()).isEmpty();
+    assertThat(config.getMcp().getAllowedHosts()).containsExactly("localhost", "127.0.0.1", "[::1]");
+    assertThat(config.getMcp().getPublicUrl()).isNull();
   }
 
   private static GatehouseConfiguration load(Map<String, String> env) throws Exception {
