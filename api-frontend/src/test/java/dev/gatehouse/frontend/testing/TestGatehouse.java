@@ -37,7 +37,14 @@ public final class TestGatehouse implements AutoCloseable {
   private final DropwizardTestSupport<GatehouseConfiguration> app;
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
+  private final boolean ownsDatabase;
+
   private TestGatehouse(TestDatabase db, ToolServer tools, GatehouseConfiguration config) {
+    this(db, tools, config, true);
+  }
+
+  private TestGatehouse(TestDatabase db, ToolServer tools, GatehouseConfiguration config, boolean ownsDatabase) {
+    this.ownsDatabase = ownsDatabase;
     this.db = db;
     this.tools = tools;
     this.config = config;
@@ -56,6 +63,19 @@ public final class TestGatehouse implements AutoCloseable {
     GatehouseConfiguration config = configuration(db, registry.toString());
     customize.accept(config);
     TestGatehouse g = new TestGatehouse(db, tools, config);
+    g.app.before();
+    return g;
+  }
+
+  /**
+   * A second replica on this one's database (with its own embedded engine): what replicas share
+   * through PostgreSQL, and what they do not, can be tested. Closing it leaves the database.
+   */
+  public TestGatehouse replica(Consumer<GatehouseConfiguration> customize) throws Exception {
+    ToolServer replicaTools = new ToolServer();
+    GatehouseConfiguration c = configuration(db, null);
+    customize.accept(c);
+    TestGatehouse g = new TestGatehouse(db, replicaTools, c, false);
     g.app.before();
     return g;
   }
@@ -189,7 +209,9 @@ public final class TestGatehouse implements AutoCloseable {
       app.after();
     } finally {
       tools.close();
-      db.close();
+      if (ownsDatabase) {
+        db.close();
+      }
     }
   }
 }
