@@ -40,7 +40,7 @@ public class McpConnector {
   /** A new, not yet initialized client. Secrets are resolved now; failures are ToolCallExceptions. */
   public McpAsyncClient client(McpServerDefinition server, UpstreamHandlers handlers) {
     McpClient.AsyncSpec spec =
-        McpClient.async(transport(server))
+        McpClient.async(transport(server, handlers.exited()))
             .clientInfo(CLIENT_INFO)
             .jsonSchemaValidator(McpJson.PASS_THROUGH)
             .requestTimeout(server.timeoutOrDefault())
@@ -77,7 +77,7 @@ public class McpConnector {
     return spec.build();
   }
 
-  private McpClientTransport transport(McpServerDefinition server) {
+  private McpClientTransport transport(McpServerDefinition server, Runnable exited) {
     switch (server.transport()) {
       case McpServerDefinition.STREAMABLE_HTTP -> {
         Map<String, String> headers =
@@ -103,7 +103,7 @@ public class McpConnector {
       case McpServerDefinition.STDIO -> {
         Map<String, String> env = credentials.fill("MCP server " + server.name(), server.tenantId(), server.env()).headers();
         ServerParameters params = ServerParameters.builder(server.command()).args(server.args()).env(env).build();
-        return new IsolatedStdioTransport(params, server.workingDir(), server.name());
+        return new IsolatedStdioTransport(params, server.workingDir(), server.name(), exited);
       }
       default -> throw new IllegalArgumentException("unknown MCP transport '" + server.transport() + "'");
     }
@@ -129,11 +129,40 @@ public class McpConnector {
   /** A stdio transport whose child starts from an empty environment, in its working dir. */
   static final class IsolatedStdioTransport extends StdioClientTransport {
     private final String workingDir;
+    private final String name;
+    private final Runnable exited;
 
-    IsolatedStdioTransport(ServerParameters params, String workingDir, String name) {
+    IsolatedStdioTransport(ServerParameters params, String workingDir, String name, Runnable exited) {
       super(params, McpJson.MAPPER);
       this.workingDir = workingDir;
+      this.name = name;
+      this.exited = exited;
       setStdErrorHandler(line -> LOG.debug("MCP server {} (stderr): {}", name, line));
+    }
+
+    /** Watches the child once it runs: the SDK notices a dead process only when a request times out. */
+    @Override
+    public Mono<Void> connect(
+        java.util.function.Function<Mono<McpSchema.JSONRPCMessage>, Mono<McpSchema.JSONRPCMessage>> handler) {
+      return super.connect(handler)
+          .doOnSuccess(
+              v -> {
+                if (exited != null) {
+                  Thread watcher =
+                      new Thread(
+                          () -> {
+                            try {
+                              awaitForExit();
+                            } catch (RuntimeException e) {
+                              return;
+                            }
+                            exited.run();
+                          },
+                          "mcp-stdio-" + name);
+                  watcher.setDaemon(true);
+                  watcher.start();
+                }
+              });
     }
 
     @Override

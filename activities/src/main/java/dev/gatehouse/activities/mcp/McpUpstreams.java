@@ -37,6 +37,7 @@ import org.slf4j.LoggerFactory;
  */
 public class McpUpstreams implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(McpUpstreams.class);
+  private static final Duration PING_TIMEOUT = Duration.ofSeconds(5);
 
   private final McpServerDao servers;
   private final McpCatalogDao catalog;
@@ -195,7 +196,8 @@ public class McpUpstreams implements AutoCloseable {
       return;
     }
     try {
-      client.ping().block(def.connectTimeoutOrDefault());
+      Duration limit = def.connectTimeoutOrDefault();
+      client.ping().block(limit.compareTo(PING_TIMEOUT) < 0 ? limit : PING_TIMEOUT);
     } catch (RuntimeException e) {
       failed(u, def, e);
     }
@@ -211,7 +213,10 @@ public class McpUpstreams implements AutoCloseable {
         if (u.client == null || !def.equals(u.definition)) {
           closeClient(u);
           u.definition = def;
-          McpAsyncClient client = connector.client(def, UpstreamHandlers.watching(() -> refreshSoon(u.name)));
+          McpAsyncClient[] self = new McpAsyncClient[1];
+          McpAsyncClient client =
+              connector.client(def, UpstreamHandlers.watching(() -> refreshSoon(u.name), () -> exited(u, self[0])));
+          self[0] = client;
           u.client = client;
           client.initialize().block(def.connectTimeoutOrDefault().plusSeconds(5));
         }
@@ -235,6 +240,22 @@ public class McpUpstreams implements AutoCloseable {
         failed(u, def, e);
         return false;
       }
+    }
+  }
+
+  /** A stdio server's process ended: mark it down now and restart it after the backoff. */
+  private void exited(Upstream u, McpAsyncClient client) {
+    McpServerDefinition def;
+    synchronized (u) {
+      if (closed || client == null || u.client != client) {
+        return; // closed on purpose, or already replaced
+      }
+      def = u.definition;
+    }
+    failed(u, def, new IllegalStateException("the server's process exited"));
+    long delay = Math.max(0, u.retryAtNanos - System.nanoTime());
+    if (!closed) {
+      scheduler.schedule(() -> refreshNow(u.name), delay, TimeUnit.NANOSECONDS);
     }
   }
 

@@ -8,8 +8,9 @@ import reactor.core.publisher.Mono;
 /**
  * What an upstream MCP client does with what its server sends on its own: requests to the client
  * (sampling, elicitation; roots are given up front) and notifications (progress, log messages,
- * resource updates, list changes). A per-session client relays them to the agent's session; the
- * shared client only watches list changes. Null handlers leave the capability out.
+ * resource updates, list changes), and what happens when a stdio server's process exits. A
+ * per-session client relays them to the agent's session; the shared client watches list changes
+ * and exits. Null handlers leave the capability out.
  */
 public record UpstreamHandlers(
     Function<McpSchema.CreateMessageRequest, Mono<McpSchema.CreateMessageResult>> sampling,
@@ -18,11 +19,12 @@ public record UpstreamHandlers(
     Function<McpSchema.ProgressNotification, Mono<Void>> progress,
     Function<McpSchema.LoggingMessageNotification, Mono<Void>> logging,
     Function<List<McpSchema.ResourceContents>, Mono<Void>> resourceUpdated,
-    Runnable listChanged) {
+    Runnable listChanged,
+    Runnable exited) {
 
-  public static final UpstreamHandlers NONE = new UpstreamHandlers(null, null, null, null, null, null, null);
+  public static final UpstreamHandlers NONE = new UpstreamHandlers(null, null, null, null, null, null, null, null);
 
-  public static UpstreamHandlers watching(Runnable listChanged) {
-    return new UpstreamHandlers(null, null, null, null, null, null, listChanged);
+  public static UpstreamHandlers watching(Runnable listChanged, Runnable exited) {
+    return new UpstreamHandlers(null, null, null, null, null, null, listChanged, exited);
   }
 }

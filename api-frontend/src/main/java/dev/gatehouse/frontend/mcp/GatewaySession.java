@@ -206,7 +206,8 @@ final class GatewaySession {
           }
           return Mono.empty();
         },
-        () -> upstreams.refreshSoon(name));
+        () -> upstreams.refreshSoon(name),
+        null);
   }
 
   void close() {

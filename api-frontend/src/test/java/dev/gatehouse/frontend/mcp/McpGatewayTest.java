@@ -77,8 +77,12 @@ class McpGatewayTest {
   }
 
   static McpSyncClient client(String key, String path) {
+    return client(g, key, path);
+  }
+
+  static McpSyncClient client(TestGatehouse gateway, String key, String path) {
     var transport =
-        HttpClientStreamableHttpTransport.builder(g.api())
+        HttpClientStreamableHttpTransport.builder(gateway.api())
             .endpoint(path)
             .jsonMapper(McpJson.MAPPER)
             .requestBuilder(HttpRequest.newBuilder().header("Authorization", "Bearer " + key))

@@ -1,0 +1,54 @@
+package dev.gatehouse.frontend.mcp;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.activities.mcp.McpJson;
+import io.modelcontextprotocol.json.jackson2.JacksonMcpJsonMapper;
+import io.modelcontextprotocol.server.McpServer;
+import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
+import io.modelcontextprotocol.server.transport.StdioServerTransportProvider;
+import io.modelcontextprotocol.spec.McpSchema;
+import java.io.PrintStream;
+import java.util.TreeSet;
+
+/**
+ * A real stdio MCP server (the Java SDK), started by Gatehouse as a child process in tests:
+ * {@code whoami} answers its process id and the names of the environment variables it got;
+ * {@code env} answers one variable's value. Both are read-only.
+ */
+public final class StdioNotesServer {
+  private StdioNotesServer() {}
+
+  public static void main(String[] args) throws Exception {
+    // stdout is the protocol: nothing else may write there.
+    PrintStream protocol = System.out;
+    System.setOut(System.err);
+    ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
+        .setLevel(ch.qos.logback.classic.Level.OFF);
+    var json = new JacksonMcpJsonMapper(new ObjectMapper());
+    var readOnly = new McpSchema.ToolAnnotations(null, true, false, true, false, false);
+    String schema = "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"}}}";
+    McpServer.sync(new StdioServerTransportProvider(json, System.in, protocol))
+        .jsonMapper(json)
+        .jsonSchemaValidator(McpJson.PASS_THROUGH)
+        .serverInfo("stdio-notes", "1.0.0")
+        .capabilities(McpSchema.ServerCapabilities.builder().tools(true).build())
+        .tools(
+            new SyncToolSpecification(
+                McpSchema.Tool.builder().name("whoami").description("pid and env names").inputSchema(json, schema).annotations(readOnly).build(),
+                (ex, req) ->
+                    McpSchema.CallToolResult.builder()
+                        .addTextContent(ProcessHandle.current().pid() + " " + String.join(",", new TreeSet<>(System.getenv().keySet())))
+                        .isError(false)
+                        .build()),
+            new SyncToolSpecification(
+                McpSchema.Tool.builder().name("env").description("one variable").inputSchema(json, schema).annotations(readOnly).build(),
+                (ex, req) -> {
+                  Object name = req.arguments() == null ? null : req.arguments().get("name");
+                  String value = name == null ? null : System.getenv(String.valueOf(name));
+                  return McpSchema.CallToolResult.builder().addTextContent(String.valueOf(value)).isError(false).build();
+                }))
+        .build();
+    Thread.currentThread().join();
+  }
+
+}
