@@ -57,6 +57,12 @@ public class McpToolCalls {
     if (ctx != null && ctx.taskId() != null) {
       meta.put(IDEMPOTENCY_META, ctx.idempotencyKey());
     }
+    String progressToken = null;
+    if (route.shared() && ctx != null && ctx.progress() != null) {
+      progressToken = "gh-" + java.util.UUID.randomUUID();
+      meta.put("progressToken", progressToken);
+      upstreams.onProgress(progressToken, ctx.progress());
+    }
     McpAsyncClient client;
     try {
       client = route.client(server);
@@ -98,6 +104,10 @@ public class McpToolCalls {
               : "MCP server " + server.name() + " failed: " + McpUpstreams.describe(e),
           true,
           timedOut ? 504 : 502);
+    } finally {
+      if (progressToken != null) {
+        upstreams.onProgress(progressToken, null);
+      }
     }
   }
 }

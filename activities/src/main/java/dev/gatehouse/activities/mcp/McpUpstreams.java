@@ -48,6 +48,7 @@ public class McpUpstreams implements AutoCloseable {
   private final ScheduledExecutorService scheduler;
   private final Map<String, Upstream> upstreams = new ConcurrentHashMap<>();
   private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
+  private final Map<Object, dev.gatehouse.activities.tool.CallContext.Progress> progress = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
   /** One server's shared client and its health. Guarded by its own monitor. */
@@ -130,6 +131,23 @@ public class McpUpstreams implements AutoCloseable {
       }
       return u.client;
     }
+  }
+
+  /** Routes the shared clients' progress notifications with {@code token} to {@code sink} (null: stop). */
+  public void onProgress(Object token, dev.gatehouse.activities.tool.CallContext.Progress sink) {
+    if (sink == null) {
+      progress.remove(token);
+    } else {
+      progress.put(token, sink);
+    }
+  }
+
+  private reactor.core.publisher.Mono<Void> progressed(McpSchema.ProgressNotification n) {
+    var sink = n.progressToken() == null ? null : progress.get(n.progressToken());
+    if (sink != null) {
+      sink.report(n.progress(), n.total(), n.message());
+    }
+    return reactor.core.publisher.Mono.empty();
   }
 
   /** Drops a server's shared client after a transport failure, so the next use reconnects. */
@@ -215,7 +233,10 @@ public class McpUpstreams implements AutoCloseable {
           u.definition = def;
           McpAsyncClient[] self = new McpAsyncClient[1];
           McpAsyncClient client =
-              connector.client(def, UpstreamHandlers.watching(() -> refreshSoon(u.name), () -> exited(u, self[0])));
+              connector.client(
+                  def,
+                  new UpstreamHandlers(
+                      null, null, null, this::progressed, null, null, () -> refreshSoon(u.name), () -> exited(u, self[0])));
           self[0] = client;
           u.client = client;
           client.initialize().block(def.connectTimeoutOrDefault().plusSeconds(5));

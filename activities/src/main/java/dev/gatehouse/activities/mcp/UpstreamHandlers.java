@@ -23,8 +23,4 @@ public record UpstreamHandlers(
     Runnable exited) {
 
   public static final UpstreamHandlers NONE = new UpstreamHandlers(null, null, null, null, null, null, null, null);
-
-  public static UpstreamHandlers watching(Runnable listChanged, Runnable exited) {
-    return new UpstreamHandlers(null, null, null, null, null, null, listChanged, exited);
-  }
 }

@@ -28,6 +28,7 @@ import dev.gatehouse.workflows.tool.Caller;
 import dev.gatehouse.workflows.tool.ToolCallPolicy;
 import dev.gatehouse.workflows.tool.ToolCallResult;
 import dev.gatehouse.workflows.tool.ToolFailureTypes;
+import dev.gatehouse.workflows.tool.ToolProgress;
 import io.modelcontextprotocol.client.McpAsyncClient;
 import io.modelcontextprotocol.server.McpAsyncServerExchange;
 import io.modelcontextprotocol.server.McpNotificationHandler;
@@ -86,7 +87,7 @@ public final class McpFace implements McpStreamableServerSession.Factory, AutoCl
   private final WorkflowClient workflows;
   private final Duration maxDurableWait;
   private final Map<String, GatewaySession> sessions = new ConcurrentHashMap<>();
-  private final Map<String, Disposable> inFlight = new ConcurrentHashMap<>();
+  private final Map<String, Runnable> inFlight = new ConcurrentHashMap<>();
   private final Map<String, McpRequestHandler<?>> requestHandlers = new HashMap<>();
   private final Map<String, McpNotificationHandler> notificationHandlers = new HashMap<>();
 
@@ -329,20 +330,25 @@ public final class McpFace implements McpStreamableServerSession.Factory, AutoCl
                 target -> {
                   String key = inFlightKey(ex.sessionId(), ctx.jsonRpcId());
                   Mono<Object> run = target.durable()
-                      ? Mono.fromCallable(() -> durableCall(ctx, key, target, args))
+                      ? Mono.fromCallable(() -> durableCall(ex, ctx, key, target, args, meta.get("progressToken")))
                       : Mono.fromCallable(() -> directCall(ex, ctx, target, args, meta));
                   return run.subscribeOn(Schedulers.boundedElastic());
                 });
     String key = inFlightKey(ex.sessionId(), ctx.jsonRpcId());
-    return work.doOnSubscribe(s -> {})
-        .doFinally(signal -> inFlight.remove(key))
-        .transform(m -> Mono.<Object>create(sink -> {
-          Disposable d = m.subscribe(sink::success, sink::error, sink::success);
+    // notifications/cancelled for this request stops waiting and answers at once (the agent
+    // ignores the answer, as the spec says); a durable call's workflow is cancelled as well.
+    return Mono.<Object>create(
+        sink -> {
+          Disposable d = work.doFinally(signal -> remove(key)).subscribe(sink::success, sink::error, sink::success);
           if (key != null) {
-            inFlight.put(key, d);
+            inFlight.put(
+                key,
+                () -> {
+                  d.dispose();
+                  sink.error(McpErrors.error(-32800, "cancelled", "Request cancelled"));
+                });
           }
-          sink.onDispose(() -> {});
-        }));
+        });
   }
 
   /** What a tools/call names: an HTTP tool or an MCP tool, authorized for this agent here. */
@@ -376,6 +382,22 @@ public final class McpFace implements McpStreamableServerSession.Factory, AutoCl
     if (session != null && server != null) {
       session.enter(server, ex);
     }
+    // A stdio server's client is shared by all sessions: give the call a token of its own and
+    // map its progress back to this agent's token.
+    Map<String, Object> callMeta = meta;
+    String sharedToken = null;
+    Object agentToken = meta.get("progressToken");
+    if (agentToken != null && target.mcp() != null && McpServerDefinition.STDIO.equals(target.mcp().server().transport())) {
+      sharedToken = "gh-" + UUID.randomUUID();
+      callMeta = new LinkedHashMap<>(meta);
+      callMeta.put("progressToken", sharedToken);
+      upstreams.onProgress(
+          sharedToken,
+          (p, total, message) ->
+              ex.progressNotification(new McpSchema.ProgressNotification(agentToken, p, total, message))
+                  .onErrorResume(e -> Mono.empty())
+                  .subscribe());
+    }
     try {
       ToolCallResult result =
           invoker.invoke(
@@ -383,18 +405,27 @@ public final class McpFace implements McpStreamableServerSession.Factory, AutoCl
               args,
               caller,
               new CallContext(null, null, 1),
-              session == null ? null : session.route(ex, meta));
+              session == null ? null : session.route(ex, callMeta));
       return asCallToolResult(target, result);
     } catch (ToolCallException e) {
       throw callError(e.type(), e.getMessage());
     } finally {
+      if (sharedToken != null) {
+        upstreams.onProgress(sharedToken, null);
+      }
       if (session != null && server != null) {
         session.leave(server, ex);
       }
     }
   }
 
-  private Object durableCall(McpRequestContext ctx, String inFlightKey, CallTarget target, JsonNode args) {
+  private Object durableCall(
+      McpAsyncServerExchange ex,
+      McpRequestContext ctx,
+      String inFlightKey,
+      CallTarget target,
+      JsonNode args,
+      Object progressToken) {
     ToolCallPolicy policy =
         target.http() != null ? TaskService.policyOf(target.http()) : policyOf(target.mcp().server());
     // Check the arguments now, so a call that cannot succeed starts no task.
@@ -415,8 +446,7 @@ public final class McpFace implements McpStreamableServerSession.Factory, AutoCl
       durableTasks.put(inFlightKey, submitted.id());
     }
     try {
-      ToolCallResult result =
-          stub.getResult(maxDurableWait.toMillis(), TimeUnit.MILLISECONDS, ToolCallResult.class);
+      ToolCallResult result = awaitResult(stub, submitted.id(), ex, progressToken);
       Object out = asCallToolResult(target, result);
       if (out instanceof ObjectNode node) {
         node.putObject("_meta").put("dev.gatehouse/task-id", submitted.id());
@@ -445,6 +475,62 @@ public final class McpFace implements McpStreamableServerSession.Factory, AutoCl
   }
 
   private final Map<String, String> durableTasks = new ConcurrentHashMap<>();
+
+  /**
+   * Waits for a durable call's result. When the agent asked for progress, the tool's progress
+   * (the activity's heartbeat details) is read while waiting and relayed as it changes.
+   */
+  private ToolCallResult awaitResult(WorkflowStub stub, String taskId, McpAsyncServerExchange ex, Object progressToken)
+      throws TimeoutException {
+    long deadline = System.nanoTime() + maxDurableWait.toNanos();
+    if (progressToken == null) {
+      return stub.getResult(maxDurableWait.toMillis(), TimeUnit.MILLISECONDS, ToolCallResult.class);
+    }
+    ToolProgress last = null;
+    while (true) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        throw new TimeoutException();
+      }
+      try {
+        return stub.getResult(Math.min(TimeUnit.NANOSECONDS.toMillis(left), 250), TimeUnit.MILLISECONDS, ToolCallResult.class);
+      } catch (TimeoutException stillRunning) {
+        ToolProgress now = progressOf(taskId);
+        if (now != null && !now.equals(last)) {
+          last = now;
+          ex.progressNotification(
+                  new McpSchema.ProgressNotification(progressToken, now.progress(), now.total(), now.message()))
+              .onErrorResume(e -> Mono.empty())
+              .block(Duration.ofSeconds(5));
+        }
+      }
+    }
+  }
+
+  private ToolProgress progressOf(String taskId) {
+    try {
+      var response =
+          workflows
+              .getWorkflowServiceStubs()
+              .blockingStub()
+              .describeWorkflowExecution(
+                  io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest.newBuilder()
+                      .setNamespace(workflows.getOptions().getNamespace())
+                      .setExecution(io.temporal.api.common.v1.WorkflowExecution.newBuilder().setWorkflowId(taskId))
+                      .build());
+      for (var activity : response.getPendingActivitiesList()) {
+        if (activity.hasHeartbeatDetails()) {
+          return workflows
+              .getOptions()
+              .getDataConverter()
+              .fromPayloads(0, Optional.of(activity.getHeartbeatDetails()), ToolProgress.class, ToolProgress.class);
+        }
+      }
+    } catch (RuntimeException e) {
+      LOG.debug("could not read the progress of task {}: {}", taskId, e.toString());
+    }
+    return null;
+  }
 
   static ToolCallPolicy policyOf(McpServerDefinition server) {
     var retry = server.retryOrDefault();
@@ -492,11 +578,11 @@ public final class McpFace implements McpStreamableServerSession.Factory, AutoCl
     }
     Object id = McpJson.OBJECT_MAPPER.convertValue(requestId, Object.class);
     String key = inFlightKey(ex.sessionId(), id);
-    Disposable d = inFlight.remove(key);
-    if (d != null) {
-      d.dispose();
-    }
     String task = durableTasks.remove(key);
+    Runnable cancel = inFlight.remove(key);
+    if (cancel != null) {
+      cancel.run();
+    }
     if (task != null) {
       try {
         workflows.newUntypedWorkflowStub(task).cancel();
@@ -505,6 +591,12 @@ public final class McpFace implements McpStreamableServerSession.Factory, AutoCl
       }
     }
     return Mono.empty();
+  }
+
+  private void remove(String key) {
+    if (key != null) {
+      inFlight.remove(key);
+    }
   }
 
   private static String inFlightKey(String sessionId, Object jsonRpcId) {

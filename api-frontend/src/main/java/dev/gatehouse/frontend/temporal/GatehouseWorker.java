@@ -42,6 +42,8 @@ public final class GatehouseWorker implements Managed {
                 .setMaxConcurrentWorkflowTaskExecutionSize(config.getMaxConcurrentWorkflowTasks())
                 .setMaxConcurrentLocalActivityExecutionSize(config.getMaxConcurrentActivities())
                 .setStickyQueueScheduleToStartTimeout(config.getStickyQueueScheduleToStartTimeout().toJavaDuration())
+                // Heartbeats carry a tool's progress to the front end waiting for it: send them promptly.
+                .setDefaultHeartbeatThrottleInterval(java.time.Duration.ofMillis(200))
                 .build());
     worker.registerWorkflowImplementationTypes(PipelineWorkflowImpl.class, ToolCallWorkflowImpl.class);
     worker.registerActivitiesImplementations(tools, taskIndex);

@@ -52,6 +52,11 @@ class McpGatewayTest {
     McpServerDao servers = g.db.jdbi().onDemand(McpServerDao.class);
     servers.insert(server("conf", conformance.url(), null, null));
     servers.insert(server("notes", notes.url(), null, new RetrySpec(3, Duration.ofMillis(50), 1.0, Duration.ofMillis(50))));
+    McpServerDefinition direct = server("confd", conformance.url(), null, null);
+    servers.insert(
+        new McpServerDefinition(
+            direct.name(), null, direct.transport(), direct.url(), null, null, null, null, null, null,
+            direct.timeout(), null, null, null, McpServerDefinition.DIRECT, null));
     g.db.jdbi().onDemand(VirtualServerDao.class).insert(new VirtualServer("readers", null, "read-only", List.of("notes.read_note", "t.weather")));
     try (McpSyncClient client = client(KEY_A, "/mcp")) {
       long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -112,22 +117,8 @@ class McpGatewayTest {
   }
 
   @Test
-  void aReadOnlyToolRunsDirectlyWithProgressRelayed() {
-    List<McpSchema.ProgressNotification> progress = new CopyOnWriteArrayList<>();
-    var transport =
-        HttpClientStreamableHttpTransport.builder(g.api())
-            .endpoint("/mcp")
-            .jsonMapper(McpJson.MAPPER)
-            .requestBuilder(HttpRequest.newBuilder().header("Authorization", "Bearer " + KEY_A))
-            .build();
-    try (McpSyncClient client =
-        McpClient.sync(transport)
-            .jsonSchemaValidator(McpJson.PASS_THROUGH)
-            .progressConsumer(progress::add)
-            .build()) {
-      client.initialize();
-      // conf.test_tool_with_progress has no annotations: force it direct via the registry? It is
-      // durable by default; the direct path is exercised by notes.read_note and by progress below.
+  void aReadOnlyToolRunsDirectlyWithoutATask() {
+    try (McpSyncClient client = client(KEY_A, "/mcp")) {
       notes.notes.put("n1", "hello");
       McpSchema.CallToolResult r =
           client.callTool(new McpSchema.CallToolRequest("notes.read_note", Map.of("name", "n1")));
@@ -159,6 +150,74 @@ class McpGatewayTest {
       assertThat(trace.toString()).contains("notes.write_note");
       assertThat(trace.findValues("attempts").stream().mapToInt(JsonNode::asInt).max().orElse(0)).isEqualTo(3);
     }
+  }
+
+  private static List<McpSchema.ProgressNotification> callWithProgress(String tool) {
+    List<McpSchema.ProgressNotification> progress = new CopyOnWriteArrayList<>();
+    var transport =
+        HttpClientStreamableHttpTransport.builder(g.api())
+            .endpoint("/mcp")
+            .jsonMapper(McpJson.MAPPER)
+            .requestBuilder(HttpRequest.newBuilder().header("Authorization", "Bearer " + KEY_A))
+            .build();
+    try (McpSyncClient client =
+        McpClient.sync(transport).jsonSchemaValidator(McpJson.PASS_THROUGH).progressConsumer(progress::add).build()) {
+      client.initialize();
+      McpSchema.CallToolResult r =
+          client.callTool(McpSchema.CallToolRequest.builder().name(tool).arguments(Map.of()).progressToken("p-1").build());
+      assertThat(r.isError()).isNotEqualTo(Boolean.TRUE);
+    }
+    return progress;
+  }
+
+  @Test
+  void progressTravelsThroughTheDirectPath() throws Exception {
+    List<McpSchema.ProgressNotification> progress = callWithProgress("confd.test_tool_with_progress");
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (progress.size() < 3 && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertThat(progress).hasSize(3).allSatisfy(p -> assertThat(p.progressToken()).isEqualTo("p-1"));
+    assertThat(progress.get(2).progress()).isEqualTo(100.0);
+  }
+
+  @Test
+  void progressTravelsThroughTheDurablePath() throws Exception {
+    // The upstream reports 0, 50 and 100 within a few hundred ms; the durable path relays the
+    // latest the activity's heartbeat carried each time the front end looked.
+    List<McpSchema.ProgressNotification> progress = callWithProgress("conf.test_tool_with_progress");
+    assertThat(progress).isNotEmpty().allSatisfy(p -> assertThat(p.progressToken()).isEqualTo("p-1"));
+  }
+
+  @Test
+  void cancellingADurableCallAnswersAtOnceAndCancelsItsTask() throws Exception {
+    String session = initialize(KEY_A);
+    var pending =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return post(KEY_A, session,
+                    "{\"jsonrpc\":\"2.0\",\"id\":77,\"method\":\"tools/call\",\"params\":{\"name\":\"notes.wait\",\"arguments\":{\"seconds\":6}}}");
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    assertThat(notes.waitStarted.tryAcquire(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    long cancelledAt = System.nanoTime();
+    post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":77,\"reason\":\"user\"}}");
+    HttpResponse<String> answer = pending.get(10, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(Duration.ofNanos(System.nanoTime() - cancelledAt)).isLessThan(Duration.ofSeconds(10));
+    assertThat(rpcError(answer).path("data").path("code").asText()).isEqualTo("cancelled");
+    JsonNode tasks = g.json(g.get("/v1/tasks?limit=200", KEY_A)).path("tasks");
+    String id = null;
+    for (JsonNode t : tasks) {
+      if (t.path("workflow").asText().equals("tool-call")) {
+        id = t.path("id").asText();
+        break; // newest first
+      }
+    }
+    assertThat(id).isNotNull();
+    assertThat(g.await(KEY_A, id).path("status").asText()).isEqualTo("CANCELED");
   }
 
   @Test

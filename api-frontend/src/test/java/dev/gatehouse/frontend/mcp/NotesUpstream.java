@@ -36,6 +36,8 @@ final class NotesUpstream implements AutoCloseable {
   final AtomicInteger failNextCalls = new AtomicInteger();
   final AtomicInteger writes = new AtomicInteger();
   final List<String> idempotencyKeys = new CopyOnWriteArrayList<>();
+  /** Counts down when a {@code wait} call starts; such a call returns after {@code seconds}. */
+  final java.util.concurrent.Semaphore waitStarted = new java.util.concurrent.Semaphore(0);
   private final Server jetty;
   private final McpSyncServer mcp;
   private final String url;
@@ -73,6 +75,21 @@ final class NotesUpstream implements AutoCloseable {
                       idempotencyKeys.add(String.valueOf(key));
                       notes.put(String.valueOf(req.arguments().get("name")), String.valueOf(req.arguments().get("text")));
                       return McpSchema.CallToolResult.builder().addTextContent("stored").isError(false).build();
+                    }),
+                new SyncToolSpecification(
+                    McpSchema.Tool.builder()
+                        .name("wait")
+                        .description("Waits, then answers")
+                        .inputSchema(json, "{\"type\":\"object\",\"properties\":{\"seconds\":{\"type\":\"number\"}}}")
+                        .build(),
+                    (ex, req) -> {
+                      waitStarted.release();
+                      try {
+                        Thread.sleep((long) (Double.parseDouble(String.valueOf(req.arguments().get("seconds"))) * 1000));
+                      } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                      }
+                      return McpSchema.CallToolResult.builder().addTextContent("waited").isError(false).build();
                     }),
                 new SyncToolSpecification(
                     read,
