@@ -139,7 +139,11 @@ public class McpProbeCommand extends Command {
         call.put("tool", tool.name());
         call.set("arguments", JSON.valueToTree(arguments));
         call.put("isError", isError);
-        call.set("content", JSON.valueToTree(result.content()));
+        ArrayNode content = call.putArray("content");
+        for (McpSchema.Content c : result.content()) {
+          // As the declared type, so the "type" discriminator is written.
+          content.add(JSON.readTree(JSON.writerFor(McpSchema.Content.class).writeValueAsString(c)));
+        }
       }
       out.put("ok", allOk);
       System.out.println(JSON.writeValueAsString(out));
