@@ -38,6 +38,7 @@ import dev.gatehouse.frontend.identity.KeyBootstrap;
 import dev.gatehouse.policies.limits.FailureThrottle;
 import dev.gatehouse.frontend.cli.DbCommand;
 import dev.gatehouse.frontend.cli.DevCommand;
+import dev.gatehouse.frontend.cli.McpProbeCommand;
 import dev.gatehouse.frontend.cli.SecretsCommand;
 import dev.gatehouse.frontend.cli.RegistryCommand;
 import dev.gatehouse.frontend.cli.WorkerCommand;
@@ -112,6 +113,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     bootstrap.addCommand(new DbCommand());
     bootstrap.addCommand(new SecretsCommand());
     bootstrap.addCommand(new RegistryCommand());
+    bootstrap.addCommand(new McpProbeCommand());
   }
 
   @Override

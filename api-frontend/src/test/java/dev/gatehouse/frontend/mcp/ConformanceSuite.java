@@ -17,18 +17,44 @@ import java.util.stream.Stream;
 
 /**
  * Runs the official MCP conformance suite's server scenarios (through {@link NodeTools}) against
- * a Streamable HTTP endpoint and reads what it wrote: one {@code checks.json} per scenario.
+ * a Streamable HTTP endpoint, or one of its client scenarios against a client command, and reads
+ * what it wrote: one {@code checks.json} per scenario.
  */
 public final class ConformanceSuite {
 
   /** One check of a scenario: SUCCESS, FAILURE, WARNING or INFO. */
   public record Check(String id, String status, String errorMessage, String json) {}
 
-  /** One scenario's checks. It passed when no check failed or warned and at least one succeeded. */
-  public record Scenario(String name, List<Check> checks) {
+  /**
+   * One scenario's checks. It passed when no check failed or warned and at least one succeeded
+   * (and, for a client scenario, whose {@code process} is the suite's run, the suite exited 0:
+   * it fails a scenario whose client timed out or exited non-zero).
+   */
+  public record Scenario(String name, List<Check> checks, NodeTools.Result process) {
     public boolean passed() {
       return checks.stream().anyMatch(c -> c.status().equals("SUCCESS"))
-          && checks.stream().noneMatch(c -> c.status().equals("FAILURE") || c.status().equals("WARNING"));
+          && checks.stream().noneMatch(c -> c.status().equals("FAILURE") || c.status().equals("WARNING"))
+          && (process == null || process.ok());
+    }
+
+    public java.util.Optional<Check> check(String id) {
+      return checks.stream().filter(c -> c.id().equals(id)).findFirst();
+    }
+
+    /** The failing and warning checks, and the suite's output when it did not exit 0. */
+    public String describe() {
+      StringBuilder sb = new StringBuilder(name).append(":\n");
+      for (Check c : checks) {
+        if (!c.status().equals("SUCCESS") && !c.status().equals("INFO")) {
+          sb.append("  ").append(c.status()).append(' ').append(c.id()).append(": ")
+              .append(c.errorMessage() == null ? c.json() : c.errorMessage()).append('\n');
+        }
+      }
+      if (process != null && !process.ok()) {
+        sb.append("  suite exit ").append(process.exitCode()).append(process.timedOut() ? " (timed out)" : "")
+            .append(":\n").append(process.output());
+      }
+      return sb.toString();
     }
 
     public long count(String status) {
@@ -85,6 +111,43 @@ public final class ConformanceSuite {
     return new Report(result, announced, read(outDir));
   }
 
+  /**
+   * Runs one client scenario: the suite starts its server and runs {@code clientCommand} with the
+   * server's URL appended (split on spaces, run by a shell, in {@link NodeTools#dir()}; {@code env}
+   * is added to its environment). The scenario's checks are read from the {@code checks.json} it
+   * wrote under {@code outDir} (which should be empty).
+   */
+  public static Scenario runClient(
+      String scenario, String clientCommand, Map<String, String> env, Path outDir, Duration clientTimeout) {
+    List<String> command =
+        List.of(
+            "conformance", "client", "--scenario", scenario, "--command", clientCommand,
+            "--timeout", Long.toString(clientTimeout.toMillis()), "-o", outDir.toString());
+    NodeTools.Result result = NodeTools.run(command, env, clientTimeout.plusSeconds(60));
+    List<Check> checks = new ArrayList<>();
+    try (Stream<Path> files = Files.walk(outDir)) {
+      for (Path file : files.filter(f -> f.getFileName().toString().equals("checks.json")).toList()) {
+        checks.addAll(checks(file));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return new Scenario(scenario, checks, result);
+  }
+
+  private static List<Check> checks(Path file) throws IOException {
+    List<Check> checks = new ArrayList<>();
+    for (JsonNode c : JSON.readTree(file.toFile())) {
+      checks.add(
+          new Check(
+              c.path("id").asText(),
+              c.path("status").asText(),
+              c.hasNonNull("errorMessage") ? c.get("errorMessage").asText() : null,
+              c.toString()));
+    }
+    return checks;
+  }
+
   /** Reads every {@code server-<scenario>-<timestamp>/checks.json} under {@code outDir}. */
   public static Map<String, Scenario> read(Path outDir) {
     Map<String, Scenario> scenarios = new TreeMap<>();
@@ -98,16 +161,7 @@ public final class ConformanceSuite {
         if (!m.matches() || !Files.isRegularFile(file)) {
           continue;
         }
-        List<Check> checks = new ArrayList<>();
-        for (JsonNode c : JSON.readTree(file.toFile())) {
-          checks.add(
-              new Check(
-                  c.path("id").asText(),
-                  c.path("status").asText(),
-                  c.hasNonNull("errorMessage") ? c.get("errorMessage").asText() : null,
-                  c.toString()));
-        }
-        scenarios.put(m.group(1), new Scenario(m.group(1), checks));
+        scenarios.put(m.group(1), new Scenario(m.group(1), checks(file), null));
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
