@@ -21,8 +21,9 @@ import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
 
 /**
- * Builds MCP clients for upstream servers with the official SDK: Streamable HTTP (the GET stream
- * is opened right after initializing, so nothing the server sends early is lost), legacy SSE, or
+ * Builds MCP clients for upstream servers with the official SDK: Streamable HTTP (the SDK opens
+ * the GET stream right after initializing, so nothing the server sends early is lost; asking it to
+ * open one at start only adds a request without a session), legacy SSE, or
  * a stdio child process that gets only the environment its registry entry declares plus the
  * SDK's small safe set ({@code HOME, LOGNAME, PATH, SHELL, TERM, USER}, so {@code npx} and
  * interpreters resolve) — never the rest of the gateway's environment, where its secrets live.
@@ -86,7 +87,6 @@ public class McpConnector {
             .endpoint(path(server.url()))
             .jsonMapper(McpJson.MAPPER)
             .connectTimeout(server.connectTimeoutOrDefault())
-            .openConnectionOnStartup(true)
             .requestBuilder(withHeaders(headers))
             .build();
       }
