@@ -7,11 +7,13 @@ import dev.gatehouse.activities.tool.ToolCallException;
 import dev.gatehouse.registry.mcp.McpServerDefinition;
 import dev.gatehouse.workflows.tool.ToolCallResult;
 import dev.gatehouse.workflows.tool.ToolFailureTypes;
+import dev.gatehouse.workflows.tool.ToolProgress;
 import io.modelcontextprotocol.client.McpAsyncClient;
 import io.modelcontextprotocol.spec.McpError;
 import io.modelcontextprotocol.spec.McpSchema;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -58,10 +60,21 @@ public class McpToolCalls {
       meta.put(IDEMPOTENCY_META, ctx.idempotencyKey());
     }
     String progressToken = null;
+    java.util.Deque<ToolProgress> reported = null;
     if (route.shared() && ctx != null && ctx.progress() != null) {
       progressToken = "gh-" + java.util.UUID.randomUUID();
       meta.put("progressToken", progressToken);
-      upstreams.onProgress(progressToken, ctx.progress());
+      java.util.Deque<ToolProgress> seen = new java.util.concurrent.ConcurrentLinkedDeque<>();
+      reported = seen;
+      upstreams.onProgress(
+          progressToken,
+          (p, total, message) -> {
+            seen.add(new ToolProgress(p, total, message));
+            while (seen.size() > ToolCallResult.MAX_PROGRESS) {
+              seen.poll();
+            }
+            ctx.progress().report(p, total, message);
+          });
     }
     McpAsyncClient client;
     try {
@@ -82,7 +95,8 @@ public class McpToolCalls {
         new McpSchema.CallToolRequest(tool.upstreamName(), arguments, meta.isEmpty() ? null : meta);
     try {
       McpSchema.CallToolResult result = client.callTool(request).block(timeout);
-      return new ToolCallResult(200, McpJson.tree(result));
+      return new ToolCallResult(
+          200, McpJson.tree(result), reported == null || reported.isEmpty() ? null : List.copyOf(reported));
     } catch (McpError e) {
       McpSchema.JSONRPCResponse.JSONRPCError error = e.getJsonRpcError();
       int code = error == null ? McpSchema.ErrorCodes.INTERNAL_ERROR : error.code();

@@ -267,10 +267,12 @@ public final class McpFace implements McpStreamableServerSession.Factory, AutoCl
       }
       ObjectNode tool = JsonNodeFactory.instance.objectNode();
       tool.put("name", t.name());
-      if (t.description() != null) {
-        tool.put("description", t.description());
-      }
-      tool.set("inputSchema", t.inputSchema() != null ? t.inputSchema() : JsonNodeFactory.instance.objectNode().put("type", "object"));
+      tool.put(
+          "description",
+          t.description() != null && !t.description().isBlank() ? t.description() : "HTTP tool " + t.name());
+      // MCP requires an object schema: a tool registered without one takes any object.
+      boolean hasSchema = t.inputSchema() != null && t.inputSchema().isObject();
+      tool.set("inputSchema", hasSchema ? t.inputSchema() : JsonNodeFactory.instance.objectNode().put("type", "object"));
       if ("GET".equals(t.http().method())) {
         tool.putObject("annotations").put("readOnlyHint", true);
       }
@@ -493,18 +495,29 @@ public final class McpFace implements McpStreamableServerSession.Factory, AutoCl
         throw new TimeoutException();
       }
       try {
-        return stub.getResult(Math.min(TimeUnit.NANOSECONDS.toMillis(left), 250), TimeUnit.MILLISECONDS, ToolCallResult.class);
+        ToolCallResult result =
+            stub.getResult(Math.min(TimeUnit.NANOSECONDS.toMillis(left), 250), TimeUnit.MILLISECONDS, ToolCallResult.class);
+        // What the upstream reported after the last value seen live, in order, before the answer.
+        List<ToolProgress> all = result.progress() == null ? List.of() : result.progress();
+        int from = last == null ? 0 : all.lastIndexOf(last) + 1;
+        for (ToolProgress p : all.subList(Math.max(0, from), all.size())) {
+          relay(ex, progressToken, p);
+        }
+        return result;
       } catch (TimeoutException stillRunning) {
         ToolProgress now = progressOf(taskId);
         if (now != null && !now.equals(last)) {
           last = now;
-          ex.progressNotification(
-                  new McpSchema.ProgressNotification(progressToken, now.progress(), now.total(), now.message()))
-              .onErrorResume(e -> Mono.empty())
-              .block(Duration.ofSeconds(5));
+          relay(ex, progressToken, now);
         }
       }
     }
+  }
+
+  private static void relay(McpAsyncServerExchange ex, Object token, ToolProgress p) {
+    ex.progressNotification(new McpSchema.ProgressNotification(token, p.progress(), p.total(), p.message()))
+        .onErrorResume(e -> Mono.empty())
+        .block(Duration.ofSeconds(5));
   }
 
   private ToolProgress progressOf(String taskId) {

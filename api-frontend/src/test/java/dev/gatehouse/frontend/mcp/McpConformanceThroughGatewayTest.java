@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gatehouse.frontend.testing.TestGatehouse;
+import dev.gatehouse.registry.mcp.McpServerDefinition;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -17,8 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The official MCP conformance suite's active server scenarios against Gatehouse's {@code /mcp}
  * with the conformance fixture ({@link ConformanceUpstream}) registered behind it as a global MCP
- * server (streamable-http, no tool prefix, default execution {@code auto}), so the suite sees the
- * fixture's own names through the gateway:
+ * server (streamable-http, no tool prefix, execution {@code auto} with the tools that talk back to
+ * the client forced direct), so the suite sees the fixture's own names through the gateway, and
+ * its tool scenarios go through both the durable and the direct path:
  *
  * <pre>conformance CLI → BearerProxy (adds agent-a's key) → Gatehouse /mcp → ConformanceUpstream</pre>
  *
@@ -46,53 +48,41 @@ class McpConformanceThroughGatewayTest {
       "prompts-get-with-args", "prompts-get-embedded-resource", "prompts-get-with-image",
       "dns-rebinding-protection");
 
-  /** The suite's pending scenarios, not part of the goal (json-schema-2020-12 also fails on tools/list, as tools-list). */
+  /** The suite's pending scenarios: not part of the goal, not run here. */
   static final List<String> PENDING = List.of("json-schema-2020-12", "server-sse-polling");
 
   private static final Duration PER_SCENARIO = Duration.ofSeconds(20);
 
   /**
-   * Scenarios that fail through the gateway today, with the gateway gap that fails each. Shrink
-   * this as the gateway gets fixed; the test fails when the failing set differs either way.
-   *
-   * <p>DURABLE: the fixture's tools carry no readOnlyHint, so with execution {@code auto} every
-   * call becomes a durable "tool-call" workflow, and the worker only registers the "pipeline"
-   * workflow type (GatehouseWorker: {@code registerWorkflowImplementationTypes(PipelineWorkflowImpl.class)}
-   * only). Temporal logs {@code Unknown workflow type "tool-call". Known types are [pipeline]}
-   * and retries the workflow task forever; the tools/call POST never answers. With the server
-   * registered as {@code execution: direct} all of these pass (checked by hand).
+   * The upstream's tools that ask the client something (sampling, elicitation) or log to it while
+   * they run must run on the direct path: a durable call runs on a worker, which has no line back
+   * to the agent (docs/mcp.md). The others run as the registry's default says (auto: durable,
+   * since they carry no readOnlyHint), so the suite's tool scenarios cover both paths.
    */
-  static final Map<String, String> KNOWN_FAILING = Map.ofEntries(
-      // tools/list answers the registry's HTTP tools that have no inputSchema (t.add, t.big, t.echo,
-      // t.flaky, t.hold, t.hold-short, t.status) with "inputSchema": null; MCP requires an object
-      // and the TypeScript SDK's ListToolsResult schema rejects the whole answer
-      // ("tools.0.inputSchema: expected object, received null"). Should default to {"type":"object"}.
-      Map.entry("tools-list", "HTTP tools listed with inputSchema null"),
-      Map.entry("tools-call-simple-text", "DURABLE: tools/call never answers"),
-      Map.entry("tools-call-image", "DURABLE: tools/call never answers"),
-      Map.entry("tools-call-audio", "DURABLE: tools/call never answers"),
-      Map.entry("tools-call-embedded-resource", "DURABLE: tools/call never answers"),
-      Map.entry("tools-call-mixed-content", "DURABLE: tools/call never answers"),
-      Map.entry("tools-call-with-logging", "DURABLE: tools/call never answers"),
-      Map.entry("tools-call-error", "DURABLE: tools/call never answers"),
-      Map.entry("tools-call-with-progress", "DURABLE: tools/call never answers"),
-      Map.entry("tools-call-sampling", "DURABLE: tools/call never answers (and sampling could not reach the client from a workflow)"),
-      Map.entry("tools-call-elicitation", "DURABLE: tools/call never answers (and elicitation could not reach the client from a workflow)"),
-      Map.entry("elicitation-sep1034-defaults", "DURABLE: tools/call never answers"),
-      Map.entry("elicitation-sep1330-enums", "DURABLE: tools/call never answers"));
+  static final Map<String, String> DIRECT_TOOLS =
+      Map.of(
+          "test_sampling", McpServerDefinition.DIRECT,
+          "test_elicitation", McpServerDefinition.DIRECT,
+          "test_elicitation_sep1034_defaults", McpServerDefinition.DIRECT,
+          "test_elicitation_sep1330_enums", McpServerDefinition.DIRECT,
+          "test_tool_with_logging", McpServerDefinition.DIRECT);
 
   @Test
   void activeServerScenariosThroughTheGateway(@TempDir Path out) throws Exception {
     Map<String, String> failing = new TreeMap<>();
     Set<String> passing = new TreeSet<>();
     StringBuilder details = new StringBuilder();
-    String shutdown = "clean";
     try (ConformanceUpstream upstream = ConformanceUpstream.start()) {
       TestGatehouse g =
           TestGatehouse.start(
               c -> c.getMcp().setHealthInterval(io.dropwizard.util.Duration.milliseconds(500)));
       try {
-      GatewayMcp.register(g, GatewayMcp.streamableHttp("conformance", upstream.url(), ""));
+      McpServerDefinition base = GatewayMcp.streamableHttp("conformance", upstream.url(), "");
+      GatewayMcp.register(
+          g,
+          new McpServerDefinition(
+              base.name(), null, base.transport(), base.url(), null, null, null, null, null, null,
+              null, null, null, "", McpServerDefinition.AUTO, DIRECT_TOOLS));
       GatewayMcp.awaitTools(
           g, TestGatehouse.KEY_A, Duration.ofSeconds(30),
           "test_simple_text", "test_sampling", "test_elicitation");
@@ -120,21 +110,11 @@ class McpConformanceThroughGatewayTest {
         }
       }
       } finally {
-        // Known gap: with durable tools/call requests still hanging (see KNOWN_FAILING), Jetty's
-        // graceful stop times out (TimeoutException in Server.doStop). Recorded, not asserted.
-        try {
-          g.close();
-        } catch (RuntimeException e) {
-          shutdown = "gateway did not stop cleanly: " + e;
-        }
+        g.close();
       }
     }
-    System.out.println("gateway shutdown: " + shutdown);
     failing.forEach((s, why) -> details.append(s).append(": ").append(why).append('\n'));
-    System.out.println("passing through the gateway: " + passing + "\nfailing:\n" + details);
-
-    assertEquals(new TreeSet<>(KNOWN_FAILING.keySet()), failing.keySet(),
-        "the failing scenarios changed (update KNOWN_FAILING); passing " + passing + "\nfailing:\n" + details);
-    assertEquals(ACTIVE.size() - KNOWN_FAILING.size(), passing.size(), "passing: " + passing);
+    assertTrue(failing.isEmpty(), "failing through the gateway:\n" + details + "passing: " + passing);
+    assertEquals(ACTIVE.size(), passing.size(), "passing: " + passing);
   }
 }

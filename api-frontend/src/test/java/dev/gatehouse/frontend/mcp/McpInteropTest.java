@@ -92,29 +92,23 @@ class McpInteropTest {
     return sb.toString();
   }
 
-  /**
-   * Known gateway gap: tools/list lists the registry's HTTP tools without an inputSchema as
-   * "inputSchema": null, which the SDK's schema rejects. Asserted as-is so the test reminds us
-   * when it is fixed; the call itself must work regardless.
-   */
-  private static void assertKnownListGap(JsonNode out) {
-    if (out.path("tools").isArray()) {
-      return; // fixed: then the tool names are checked by the caller
-    }
-    assertTrue(out.path("listError").asText().contains("inputSchema"), "unexpected tools/list failure: " + out);
+  /** The client listed the tools (its SDK validates the answer) and the one it called is there. */
+  private static void assertListed(JsonNode out, String tool) {
+    assertTrue(out.path("tools").isArray(), "tools/list failed: " + out);
+    assertTrue(out.path("tools").toString().contains("\"" + tool + "\""), "not listed: " + tool + " in " + out);
   }
 
   @Test
   void typeScriptClientEchoOverStreamableHttp() throws IOException {
     JsonNode out = tsClient("everything.echo", "{\"message\":\"hi through gatehouse\"}");
-    assertKnownListGap(out);
+    assertListed(out, "everything.echo");
     assertTrue(text(out.path("call")).contains("hi through gatehouse"), out.toString());
   }
 
   @Test
   void typeScriptClientEchoOverStdio() throws IOException {
     JsonNode out = tsClient("everythingstdio.echo", "{\"message\":\"hi over stdio\"}");
-    assertKnownListGap(out);
+    assertListed(out, "everythingstdio.echo");
     assertTrue(text(out.path("call")).contains("hi over stdio"), out.toString());
   }
 
@@ -122,7 +116,7 @@ class McpInteropTest {
   void typeScriptClientReadsAFileThroughServerFilesystem() throws IOException {
     String path = files.resolve("hello.txt").toString();
     JsonNode out = tsClient("fs.read_text_file", "{\"path\":\"" + path + "\"}");
-    assertKnownListGap(out);
+    assertListed(out, "fs.read_text_file");
     assertEquals("hello from gatehouse interop\n", text(out.path("call")), out.toString());
   }
 
@@ -160,38 +154,21 @@ class McpInteropTest {
     }
   }
 
-  /**
-   * The Inspector CLI lists the tools before it calls one, so today its tools/call fails on the
-   * known gap (tools/list answers "inputSchema": null for the registry's HTTP tools): that exact
-   * failure is asserted; once it is fixed the real answers are.
-   */
+  /** The Inspector CLI lists the tools before it calls one, so this also checks the listing. */
   @Test
   void inspectorCliCallsEchoAndListDirectory() {
     NodeTools.Result echo =
         inspector("--method", "tools/call", "--tool-name", "everything.echo", "--tool-arg", "message=inspector says hi");
-    if (knownListGap(echo)) {
-      return;
-    }
     assertTrue(echo.ok() && echo.output().contains("inspector says hi"), echo.output());
     NodeTools.Result dir =
         inspector("--method", "tools/call", "--tool-name", "fs.list_directory", "--tool-arg", "path=" + files);
     assertTrue(dir.ok() && dir.output().contains("hello.txt"), dir.output());
   }
 
-  private static boolean knownListGap(NodeTools.Result r) {
-    return !r.ok() && r.output().contains("Failed to list tools") && r.output().contains("\"inputSchema\"")
-        && r.output().contains("expected object, received null");
-  }
-
   @Test
   void inspectorCliListsTools() {
     NodeTools.Result list = inspector("--method", "tools/list");
-    // Known gap as above: the CLI (TypeScript SDK) rejects tools/list while HTTP tools come with
-    // "inputSchema": null. When that is fixed, this must list the upstreams' tools.
-    if (!list.ok()) {
-      assertTrue(list.output().contains("\"inputSchema\"") && list.output().contains("expected object, received null"), list.output());
-    } else {
-      assertTrue(list.output().contains("everything.echo") && list.output().contains("fs.read_text_file"), list.output());
-    }
+    assertTrue(list.ok(), list.output());
+    assertTrue(list.output().contains("everything.echo") && list.output().contains("fs.read_text_file"), list.output());
   }
 }
