@@ -182,6 +182,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
             mcpConfig.getRefreshInterval().toJavaDuration(),
             mcpConfig.getHealthInterval().toJavaDuration());
     env.lifecycle().manage(closing(mcpUpstreams));
+    env.healthChecks().register("mcp-servers", new dev.gatehouse.frontend.health.McpServersHealthCheck(jdbi));
     McpToolResolver mcpTools = new McpToolResolver(jdbi, java.time.Duration.ofSeconds(2));
     mcpUpstreams.onCatalogChanged(changed -> mcpTools.invalidate());
     ToolInvoker invoker =

@@ -221,6 +221,55 @@ class McpGatewayTest {
   }
 
   @Test
+  void aRetriedDurableCallWithTheSameIdempotencyKeyRunsOnce() throws Exception {
+    String session = initialize(KEY_A);
+    int writes = notes.writes.get();
+    String call =
+        "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"tools/call\",\"params\":{\"name\":\"notes.write_note\",\"arguments\":{\"name\":\"idem\",\"text\":\"once\"}}}";
+    HttpResponse<String> first = post(KEY_A, session, call.formatted(11), "Idempotency-Key", "mcp-idem-1");
+    HttpResponse<String> again = post(KEY_A, session, call.formatted(12), "Idempotency-Key", "mcp-idem-1");
+    String firstTask = result(first).path("_meta").path("dev.gatehouse/task-id").asText();
+    assertThat(firstTask).startsWith("task_");
+    assertThat(result(again).path("_meta").path("dev.gatehouse/task-id").asText()).isEqualTo(firstTask);
+    assertThat(notes.writes.get() - writes).as("the upstream ran the call once").isEqualTo(1);
+  }
+
+  @Test
+  void aServerThatIsDownIsReportedWithoutBreakingTheOthers() throws Exception {
+    g.db.jdbi().onDemand(McpServerDao.class).insert(server("ghost", "http://127.0.0.1:1/mcp", null, null));
+    var catalog = g.db.jdbi().onDemand(dev.gatehouse.registry.mcp.McpCatalogDao.class);
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (!catalog.status("ghost").map(st -> st.state().equals("down")).orElse(false)) {
+      assertThat(System.nanoTime()).as("ghost marked down").isLessThan(deadline);
+      Thread.sleep(100);
+    }
+    HttpResponse<String> health = g.adminGet("/healthcheck");
+    assertThat(health.statusCode()).isEqualTo(200);
+    assertThat(g.json(health).path("mcp-servers").path("message").asText()).contains("ghost");
+    String metrics = g.adminGet("/prometheus").body();
+    assertThat(metrics).contains("gatehouse_mcp_server_up{server=\"ghost\",} 0.0").contains("gatehouse_mcp_server_up{server=\"notes\",} 1.0");
+    JsonNode admin = g.json(g.get("/admin/v1/mcp-servers/ghost", TestGatehouse.ADMIN_KEY));
+    assertThat(admin.path("status").path("state").asText()).isEqualTo("down");
+    assertThat(admin.path("status").path("error").asText()).isNotBlank();
+    try (McpSyncClient client = client(KEY_A, "/mcp")) {
+      notes.notes.put("n9", "still here");
+      assertThat(text(client.callTool(new McpSchema.CallToolRequest("notes.read_note", Map.of("name", "n9"))))).isEqualTo("still here");
+    } finally {
+      g.db.jdbi().onDemand(McpServerDao.class).delete("ghost");
+    }
+  }
+
+  private static JsonNode result(HttpResponse<String> r) throws Exception {
+    String body = r.body();
+    if (!body.trim().startsWith("{")) {
+      body = body.lines().filter(l -> l.startsWith("data:")).map(l -> l.substring(5).trim()).reduce((a, b) -> b).orElse(body);
+    }
+    JsonNode node = McpJson.OBJECT_MAPPER.readTree(body);
+    assertThat(node.has("result")).as(body).isTrue();
+    return node.path("result");
+  }
+
+  @Test
   void resourcesAndPromptsPassThrough() {
     try (McpSyncClient client = client(KEY_A, "/mcp")) {
       assertThat(client.listResources().resources()).extracting(McpSchema.Resource::uri).contains("test://static-text");
