@@ -10,14 +10,14 @@ import org.jdbi.v3.core.Jdbi;
 
 /**
  * Tool definitions with a short-lived cache: a busy pipeline reads the same few tools on every
- * submit and every step, and a change to a tool may take up to the TTL to be seen. Only tools
- * that exist are cached, so a tool created a moment ago is found at once. Permissions are not
- * cached here: a withdrawn permission must stop the very next call.
+ * submit and every step, and an MCP call looks its name up here first (HTTP tools win), so
+ * answers are cached, "no such tool" included; a change to a tool may take up to the TTL to be
+ * seen. Permissions are not cached here: a withdrawn permission must stop the very next call.
  */
 public class ToolCatalog {
   private static final int MAX_CACHED = 10_000;
 
-  private record Entry(ToolDefinition tool, long expiresAtNanos) {}
+  private record Entry(Optional<ToolDefinition> tool, long expiresAtNanos) {}
 
   private final ToolDao tools;
   private final long ttlNanos;
@@ -32,16 +32,14 @@ public class ToolCatalog {
     long now = System.nanoTime();
     Entry e = cache.get(name);
     if (e != null && e.expiresAtNanos - now > 0) {
-      return Optional.of(e.tool);
+      return e.tool;
     }
     Optional<ToolDefinition> tool = tools.find(name);
-    if (tool.isPresent() && ttlNanos > 0) {
+    if (ttlNanos > 0) {
       if (cache.size() >= MAX_CACHED) {
         cache.clear();
       }
-      cache.put(name, new Entry(tool.get(), now + ttlNanos));
-    } else {
-      cache.remove(name);
+      cache.put(name, new Entry(tool, now + ttlNanos));
     }
     return tool;
   }
