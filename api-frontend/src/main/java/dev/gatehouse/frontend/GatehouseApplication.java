@@ -195,7 +195,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
             metrics,
             audit,
             mcpTools,
-            new McpToolCalls(mcpUpstreams));
+            new McpToolCalls(mcpUpstreams, mcpConnector));
     if (role == Role.WORKER || config.getWorker().isEnabled()) {
       env.lifecycle()
           .manage(

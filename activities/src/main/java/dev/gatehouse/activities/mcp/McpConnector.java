@@ -1,5 +1,6 @@
 package dev.gatehouse.activities.mcp;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.activities.credentials.UpstreamCredentials;
 import dev.gatehouse.registry.mcp.McpServerDefinition;
 import io.modelcontextprotocol.client.McpAsyncClient;
@@ -33,15 +34,52 @@ public class McpConnector {
   private static final McpSchema.Implementation CLIENT_INFO = new McpSchema.Implementation("gatehouse", "0.1.0");
 
   private final UpstreamCredentials credentials;
+  /** The secret values each client sends (headers, token, environment), for redaction. */
+  private final Map<McpAsyncClient, UpstreamCredentials.Resolved> secrets =
+      java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
   public McpConnector(UpstreamCredentials credentials) {
     this.credentials = credentials;
   }
 
+  /**
+   * {@code answer} with every secret value the client's connection carries replaced by {@code
+   * [redacted]}, in every string of the tree: an upstream that echoes its credentials must not
+   * hand them to the agent, nor into a workflow history.
+   */
+  public JsonNode redact(McpAsyncClient client, JsonNode answer) {
+    UpstreamCredentials.Resolved resolved = secrets.get(client);
+    if (resolved == null || resolved.secretValues().isEmpty() || answer == null) {
+      return answer;
+    }
+    return redactTree(answer.deepCopy(), resolved);
+  }
+
+  private static JsonNode redactTree(JsonNode node, UpstreamCredentials.Resolved resolved) {
+    if (node.isTextual()) {
+      return com.fasterxml.jackson.databind.node.TextNode.valueOf(resolved.redact(node.asText()));
+    }
+    if (node.isObject()) {
+      var object = (com.fasterxml.jackson.databind.node.ObjectNode) node;
+      java.util.List<String> names = new java.util.ArrayList<>();
+      object.fieldNames().forEachRemaining(names::add);
+      for (String name : names) {
+        object.set(name, redactTree(object.get(name), resolved));
+      }
+    } else if (node.isArray()) {
+      var array = (com.fasterxml.jackson.databind.node.ArrayNode) node;
+      for (int i = 0; i < array.size(); i++) {
+        array.set(i, redactTree(array.get(i), resolved));
+      }
+    }
+    return node;
+  }
+
   /** A new, not yet initialized client. Secrets are resolved now; failures are ToolCallExceptions. */
   public McpAsyncClient client(McpServerDefinition server, UpstreamHandlers handlers) {
+    UpstreamCredentials.Resolved[] resolved = new UpstreamCredentials.Resolved[1];
     McpClient.AsyncSpec spec =
-        McpClient.async(transport(server, handlers.exited()))
+        McpClient.async(transport(server, handlers.exited(), resolved))
             .clientInfo(CLIENT_INFO)
             .jsonSchemaValidator(McpJson.PASS_THROUGH)
             .requestTimeout(server.timeoutOrDefault())
@@ -75,14 +113,19 @@ public class McpConnector {
       spec.promptsChangeConsumer(prompts -> Mono.fromRunnable(changed));
       spec.resourcesChangeConsumer(resources -> Mono.fromRunnable(changed));
     }
-    return spec.build();
+    McpAsyncClient client = spec.build();
+    if (resolved[0] != null) {
+      secrets.put(client, resolved[0]);
+    }
+    return client;
   }
 
-  private McpClientTransport transport(McpServerDefinition server, Runnable exited) {
+  private McpClientTransport transport(
+      McpServerDefinition server, Runnable exited, UpstreamCredentials.Resolved[] resolved) {
     switch (server.transport()) {
       case McpServerDefinition.STREAMABLE_HTTP -> {
-        Map<String, String> headers =
-            credentials.resolve("MCP server " + server.name(), server.tenantId(), server.headers(), server.auth()).headers();
+        resolved[0] = credentials.resolve("MCP server " + server.name(), server.tenantId(), server.headers(), server.auth());
+        Map<String, String> headers = resolved[0].headers();
         return HttpClientStreamableHttpTransport.builder(origin(server.url()))
             .endpoint(path(server.url()))
             .jsonMapper(McpJson.MAPPER)
@@ -91,8 +134,8 @@ public class McpConnector {
             .build();
       }
       case McpServerDefinition.SSE -> {
-        Map<String, String> headers =
-            credentials.resolve("MCP server " + server.name(), server.tenantId(), server.headers(), server.auth()).headers();
+        resolved[0] = credentials.resolve("MCP server " + server.name(), server.tenantId(), server.headers(), server.auth());
+        Map<String, String> headers = resolved[0].headers();
         return HttpClientSseClientTransport.builder(origin(server.url()))
             .sseEndpoint(path(server.url()))
             .jsonMapper(McpJson.MAPPER)
@@ -101,7 +144,8 @@ public class McpConnector {
             .build();
       }
       case McpServerDefinition.STDIO -> {
-        Map<String, String> env = credentials.fill("MCP server " + server.name(), server.tenantId(), server.env()).headers();
+        resolved[0] = credentials.fill("MCP server " + server.name(), server.tenantId(), server.env());
+        Map<String, String> env = resolved[0].headers();
         ServerParameters params = ServerParameters.builder(server.command()).args(server.args()).env(env).build();
         return new IsolatedStdioTransport(params, server.workingDir(), server.name(), exited);
       }

@@ -29,10 +29,12 @@ public class McpToolCalls {
   private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {};
 
   private final McpUpstreams upstreams;
+  private final McpConnector connector;
   private final McpRoute shared;
 
-  public McpToolCalls(McpUpstreams upstreams) {
+  public McpToolCalls(McpUpstreams upstreams, McpConnector connector) {
     this.upstreams = upstreams;
+    this.connector = connector;
     this.shared =
         new McpRoute() {
           @Override
@@ -96,7 +98,7 @@ public class McpToolCalls {
     try {
       McpSchema.CallToolResult result = client.callTool(request).block(timeout);
       return new ToolCallResult(
-          200, McpJson.tree(result), reported == null || reported.isEmpty() ? null : List.copyOf(reported));
+          200, connector.redact(client, McpJson.tree(result)), reported == null || reported.isEmpty() ? null : List.copyOf(reported));
     } catch (McpError e) {
       McpSchema.JSONRPCResponse.JSONRPCError error = e.getJsonRpcError();
       int code = error == null ? McpSchema.ErrorCodes.INTERNAL_ERROR : error.code();

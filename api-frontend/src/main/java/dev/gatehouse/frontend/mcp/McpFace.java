@@ -742,7 +742,8 @@ public final class McpFace implements McpStreamableServerSession.Factory, AutoCl
       session.enter(server.name(), ex);
     }
     try {
-      return call.apply(client).block(server.timeoutOrDefault());
+      Object answer = call.apply(client).block(server.timeoutOrDefault());
+      return answer == null ? null : connector.redact(client, McpJson.tree(answer));
     } catch (McpError e) {
       throw e; // the upstream's own JSON-RPC error, passed through
     } catch (RuntimeException e) {

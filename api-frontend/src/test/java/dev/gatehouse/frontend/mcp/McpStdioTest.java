@@ -20,8 +20,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A stdio upstream is a child process Gatehouse supervises: it gets only the environment its
- * registry entry declares (secrets filled in) plus the MCP clients' safe set, and when it dies it
- * is restarted (with backoff) and calls work again.
+ * registry entry declares (secrets filled in) plus the MCP clients' safe set, a secret it echoes
+ * is redacted from its answers, and when it dies it is restarted (with backoff) and calls work
+ * again.
  */
 class McpStdioTest {
   private static final Set<String> SAFE = Set.of("HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER");
@@ -55,7 +56,13 @@ class McpStdioTest {
         assertThat(names).contains("DECLARED", "TOKEN");
         assertThat(names).as("nothing of the gateway's own environment beyond the safe set")
             .allMatch(n -> n.equals("DECLARED") || n.equals("TOKEN") || SAFE.contains(n));
-        assertThat(text(client.callTool(new McpSchema.CallToolRequest("local.env", Map.of("name", "TOKEN"))))).isEqualTo("s3cret-value");
+        assertThat(text(client.callTool(new McpSchema.CallToolRequest("local.env_length", Map.of("name", "TOKEN")))))
+            .as("the child got the secret")
+            .isEqualTo(String.valueOf("s3cret-value".length()));
+        assertThat(text(client.callTool(new McpSchema.CallToolRequest("local.env", Map.of("name", "TOKEN")))))
+            .as("an upstream that echoes its credentials does not hand them to the agent")
+            .isEqualTo("[redacted]");
+        assertThat(text(client.callTool(new McpSchema.CallToolRequest("local.env", Map.of("name", "DECLARED"))))).isEqualTo("yes");
 
         ProcessHandle child = ProcessHandle.of(pid).orElseThrow();
         assertThat(child.parent().map(ProcessHandle::pid)).contains(ProcessHandle.current().pid());

@@ -13,7 +13,7 @@ import java.util.TreeSet;
 /**
  * A real stdio MCP server (the Java SDK), started by Gatehouse as a child process in tests:
  * {@code whoami} answers its process id and the names of the environment variables it got;
- * {@code env} answers one variable's value. Both are read-only.
+ * {@code env} answers one variable's value, {@code env_length} its length. All are read-only.
  */
 public final class StdioNotesServer {
   private StdioNotesServer() {}
@@ -46,6 +46,16 @@ public final class StdioNotesServer {
                   Object name = req.arguments() == null ? null : req.arguments().get("name");
                   String value = name == null ? null : System.getenv(String.valueOf(name));
                   return McpSchema.CallToolResult.builder().addTextContent(String.valueOf(value)).isError(false).build();
+                }),
+            new SyncToolSpecification(
+                McpSchema.Tool.builder().name("env_length").description("one variable's length").inputSchema(json, schema).annotations(readOnly).build(),
+                (ex, req) -> {
+                  Object name = req.arguments() == null ? null : req.arguments().get("name");
+                  String value = name == null ? null : System.getenv(String.valueOf(name));
+                  return McpSchema.CallToolResult.builder()
+                      .addTextContent(String.valueOf(value == null ? -1 : value.length()))
+                      .isError(false)
+                      .build();
                 }))
         .build();
     Thread.currentThread().join();
