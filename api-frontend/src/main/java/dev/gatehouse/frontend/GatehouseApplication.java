@@ -263,13 +263,14 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
               temporal.client(),
               mcpConfig.getMaxDurableWait().toJavaDuration());
       env.lifecycle().manage(new McpMaintenance(face, jdbi, metrics, mcpConfig));
-      mcpUpstreams.onCatalogChanged(changed -> face.catalogChanged());
       HttpServletStreamableServerTransportProvider transport =
           HttpServletStreamableServerTransportProvider.builder()
               .jsonMapper(McpJson.MAPPER)
               .mcpEndpoint("/mcp")
               .contextExtractor(McpFace::transportContext)
               .keepAliveInterval(java.time.Duration.ofSeconds(15))
+              // The SDK evicts its own idle sessions on the same clock as McpMaintenance ours.
+              .sessionSweepInterval(mcpConfig.getSessionIdleTimeout().toJavaDuration())
               .maxRequestSize((int) config.getLimits().getMaxRequestBody().toBytes())
               .build();
       transport.setSessionFactory(face);

@@ -182,10 +182,6 @@ public final class McpFace implements McpStreamableServerSession.Factory, AutoCl
     return sessions.size();
   }
 
-  Iterable<GatewaySession> allSessions() {
-    return sessions.values();
-  }
-
   void close(String id) {
     GatewaySession s = sessions.remove(id);
     if (s != null) {
@@ -765,13 +761,6 @@ public final class McpFace implements McpStreamableServerSession.Factory, AutoCl
         ? c.toTransportContext()
         : io.modelcontextprotocol.common.McpTransportContext.EMPTY;
   }
-
-  /** An upstream's catalog changed on this replica: re-check sessions' tool lists soon. */
-  public void catalogChanged() {
-    catalogChanged = true;
-  }
-
-  volatile boolean catalogChanged;
 
   private static McpRequestContext context(McpAsyncServerExchange ex) {
     return McpRequestContext.of(ex.transportContext());

@@ -50,7 +50,6 @@ public final class McpMaintenance implements Managed {
 
   private void checkLists() {
     try {
-      face.catalogChanged = false;
       face.notifyToolListChanges(agents::find);
       metrics.mcpSessions(face.openSessions());
     } catch (RuntimeException e) {
