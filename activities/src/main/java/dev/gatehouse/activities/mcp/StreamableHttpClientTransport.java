@@ -38,8 +38,8 @@ import reactor.core.scheduler.Schedulers;
  * <p>Each message is POSTed; the answer comes as {@code 202}, one JSON body or an SSE stream. An
  * SSE stream's event ids and {@code retry:} are remembered, and when a request's stream ends
  * (normally or not) before its response arrived, the stream is resumed with GET and {@code
- * Last-Event-ID} after the retry delay (SEP-1699), a bounded number of times. After the
- * initialized notification a GET stream is opened for what the server sends on its own; it is
+ * Last-Event-ID} after the retry delay (SEP-1699), a bounded number of times. Once the
+ * server gave a session id a GET stream is opened for what the server sends on its own; it is
  * resumed the same way when it drops ({@code 405}: the server has none). A {@code 404} to a
  * request that carried a session id is a {@link McpTransportSessionNotFoundException}. Error
  * messages name the method and status, never a header (they carry credentials).
@@ -56,6 +56,8 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
   private static final int MAX_RESUME_ATTEMPTS = 5;
   /** Failed (re)connections of the listening stream in a row, before it is given up. */
   private static final int MAX_LISTEN_FAILURES = 8;
+  /** A listening stream that stayed up this long counts as working when it drops. */
+  private static final long STABLE_NANOS = TimeUnit.SECONDS.toNanos(10);
   private static final List<String> VERSIONS =
       List.of(
           ProtocolVersions.MCP_2024_11_05,
@@ -217,11 +219,10 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
     int status = info.statusCode();
     if (status >= 200 && status < 300) {
       if (sessionId == null) {
-        info.headers().firstValue(SESSION_ID).ifPresent(id -> sessionId = id);
-      }
-      if (message instanceof McpSchema.JSONRPCNotification n
-          && McpSchema.METHOD_NOTIFICATION_INITIALIZED.equals(n.method())) {
-        startListening();
+        String id = info.headers().firstValue(SESSION_ID).orElse(null);
+        if (id != null) {
+          sessionId = id;
+        }
       }
       String type = info.headers().firstValue("Content-Type").orElse("").toLowerCase(java.util.Locale.ROOT);
       stream.started = true;
@@ -284,6 +285,14 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
         && result.get("protocolVersion") instanceof String version) {
       protocolVersion = version; // the client passes it too, once it has read it
     }
+    if (message instanceof McpSchema.JSONRPCResponse r
+        && initializeId != null
+        && Objects.equals(String.valueOf(r.id()), String.valueOf(initializeId))) {
+      initializeId = null;
+      // As the SDK's transport: open the listening stream as soon as the session exists (before
+      // notifications/initialized), so nothing the server sends right after initializing is lost.
+      startListening();
+    }
     var h = handler.get();
     if (h == null) {
       LOG.warn("MCP message received before connect; dropped");
@@ -340,7 +349,9 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
     volatile String lastEventId;
     volatile long retryMillis = -1;
     /** Resumptions or failed reconnections in a row without an event. */
-    int attempts;
+    volatile int attempts;
+    /** When the last GET was answered with a stream (System.nanoTime()). */
+    private volatile long connectedAt;
     private volatile Flow.Subscription subscription;
     private final StringBuilder data = new StringBuilder();
     private boolean hasData;
@@ -461,6 +472,9 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
       if (listening() && !Objects.equals(session, sessionId)) {
         return; // a stream of a session that is gone
       }
+      if (listening() && connectedAt != 0 && System.nanoTime() - connectedAt > STABLE_NANOS) {
+        attempts = 0; // it was up a good while: a drop, not a server that refuses it
+      }
       attempts++;
       int limit = listening() ? MAX_LISTEN_FAILURES : MAX_RESUME_ATTEMPTS;
       if (!listening() && lastEventId == null) {
@@ -513,9 +527,7 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
         data.setLength(0);
         hasData = false;
         event = null;
-        if (listening()) {
-          attempts = 0; // connected: a drop later starts counting anew
-        }
+        connectedAt = System.nanoTime();
         return HttpResponse.BodySubscribers.fromLineSubscriber(this, x -> Boolean.TRUE, StandardCharsets.UTF_8, null);
       }
       if (listening()) {
