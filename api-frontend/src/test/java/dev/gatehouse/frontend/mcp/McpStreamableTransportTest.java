@@ -144,6 +144,81 @@ class McpStreamableTransportTest {
     }
   }
 
+  /**
+   * 404 to a request with a session id: McpTransportSessionNotFoundException, to the sender and the
+   * exception handler; other statuses: McpTransportException. No message carries a header value.
+   * A request's SSE stream that ends without an event id answers the request with an error.
+   */
+  @Test
+  void errors() throws Exception {
+    String[] next = {"init"};
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext(
+        "/mcp",
+        ex -> {
+          try {
+            JsonNode msg = McpJson.OBJECT_MAPPER.readTree(ex.getRequestBody().readAllBytes());
+            switch (next[0]) {
+              case "init" -> {
+                ex.getResponseHeaders().add("Mcp-Session-Id", "s1");
+                json(ex, "{\"jsonrpc\":\"2.0\",\"id\":" + msg.get("id") + ",\"result\":{\"protocolVersion\":\"2025-11-25\","
+                    + "\"capabilities\":{},\"serverInfo\":{\"name\":\"e\",\"version\":\"1\"}}}");
+              }
+              case "404" -> ex.sendResponseHeaders(404, -1);
+              case "500" -> ex.sendResponseHeaders(500, -1);
+              default -> {
+                ex.getResponseHeaders().add("Content-Type", "text/event-stream");
+                ex.sendResponseHeaders(200, 0);
+                ex.getResponseBody().write(": nothing\n\n".getBytes(StandardCharsets.UTF_8));
+              }
+            }
+          } finally {
+            ex.close();
+          }
+        });
+    server.start();
+    try {
+      String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/mcp";
+      StreamableHttpClientTransport transport =
+          StreamableHttpClientTransport.builder(url).headers(Map.of("Authorization", "Bearer sekret")).build();
+      List<Throwable> reported = new CopyOnWriteArrayList<>();
+      List<McpSchema.JSONRPCMessage> received = new CopyOnWriteArrayList<>();
+      transport.setExceptionHandler(reported::add);
+      transport.connect(m -> m.doOnNext(received::add).then(Mono.empty())).block();
+      transport.sendMessage(new McpSchema.JSONRPCRequest("2.0", "initialize", 1, Map.of())).block(Duration.ofSeconds(5));
+
+      next[0] = "404";
+      Throwable expired = org.assertj.core.api.Assertions.catchThrowable(
+          () -> transport.sendMessage(new McpSchema.JSONRPCRequest("2.0", "ping", 2, null)).block(Duration.ofSeconds(5)));
+      assertThat(expired).isInstanceOf(io.modelcontextprotocol.spec.McpTransportSessionNotFoundException.class);
+      assertThat(reported).hasSize(1).first().isInstanceOf(io.modelcontextprotocol.spec.McpTransportSessionNotFoundException.class);
+
+      next[0] = "500";
+      Throwable failed = org.assertj.core.api.Assertions.catchThrowable(
+          () -> transport.sendMessage(new McpSchema.JSONRPCRequest("2.0", "ping", 3, null)).block(Duration.ofSeconds(5)));
+      assertThat(failed).isInstanceOf(io.modelcontextprotocol.spec.McpTransportException.class).hasMessageContaining("500");
+      for (Throwable t : List.of(expired, failed)) {
+        assertThat(String.valueOf(t)).doesNotContain("sekret");
+      }
+
+      next[0] = "sse";
+      transport.sendMessage(new McpSchema.JSONRPCRequest("2.0", "ping", 4, null)).block(Duration.ofSeconds(5));
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (received.stream().noneMatch(m -> m instanceof McpSchema.JSONRPCResponse r && r.id().equals(4)) && System.nanoTime() < end) {
+        Thread.sleep(20);
+      }
+      assertThat(received).anySatisfy(m -> {
+        assertThat(m).isInstanceOf(McpSchema.JSONRPCResponse.class);
+        McpSchema.JSONRPCResponse r = (McpSchema.JSONRPCResponse) m;
+        assertThat(r.id()).isEqualTo(4);
+        assertThat(r.error()).isNotNull();
+      });
+      transport.closeGracefully().block(Duration.ofSeconds(5));
+    } finally {
+      server.stop(0);
+    }
+  }
+
   private static void json(HttpExchange ex, String body) throws java.io.IOException {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     ex.getResponseHeaders().add("Content-Type", "application/json");
