@@ -31,10 +31,12 @@ class McpTransportLatencyProbe {
   void measure() throws Exception {
     try (NotesUpstream upstream = new NotesUpstream()) {
       String url = upstream.url();
-      for (int round = 0; round < 2; round++) {
+      for (int round = 0; round < Integer.getInteger("gatehouse.latency.rounds", 2); round++) {
         report("sdk", loop(HttpClientStreamableHttpTransport.builder("http://" + URI.create(url).getRawAuthority()).endpoint("/mcp").jsonMapper(McpJson.MAPPER).build()));
         report("gatehouse", loop(StreamableHttpClientTransport.builder(url).jsonMapper(McpJson.MAPPER).build()));
         report("raw", raw(url));
+        report("sdk-bare", bare(HttpClientStreamableHttpTransport.builder("http://" + URI.create(url).getRawAuthority()).endpoint("/mcp").jsonMapper(McpJson.MAPPER).build()));
+        report("gh-bare", bare(StreamableHttpClientTransport.builder(url).jsonMapper(McpJson.MAPPER).build()));
       }
     }
   }
@@ -54,6 +56,39 @@ class McpTransportLatencyProbe {
       }
     }
     client.closeGracefully().block();
+    return t;
+  }
+
+  /** The transport alone, no McpAsyncClient: sendMessage, then wait for the response's arrival. */
+  private static long[] bare(McpClientTransport transport) throws Exception {
+    java.util.concurrent.ConcurrentHashMap<Object, java.util.concurrent.CompletableFuture<Object>> pending = new java.util.concurrent.ConcurrentHashMap<>();
+    transport.connect(m -> m.doOnNext(msg -> {
+      if (msg instanceof McpSchema.JSONRPCResponse r) {
+        var f = pending.remove(String.valueOf(r.id()));
+        if (f != null) {
+          f.complete(r);
+        }
+      }
+    }).then(reactor.core.publisher.Mono.empty())).block();
+    var initF = new java.util.concurrent.CompletableFuture<Object>();
+    pending.put("0", initF);
+    transport.sendMessage(new McpSchema.JSONRPCRequest("2.0", "initialize", 0, Map.of("protocolVersion", "2025-11-25", "capabilities", Map.of(), "clientInfo", Map.of("name", "t", "version", "1")))).block();
+    initF.get();
+    transport.sendMessage(new McpSchema.JSONRPCNotification("2.0", "notifications/initialized", null))
+        .contextWrite(c -> c.put(io.modelcontextprotocol.client.McpAsyncClient.NEGOTIATED_PROTOCOL_VERSION, "2025-11-25")).block();
+    long[] t = new long[CALLS];
+    for (int i = 0; i < WARMUP + CALLS; i++) {
+      long s = System.nanoTime();
+      var f = new java.util.concurrent.CompletableFuture<Object>();
+      pending.put(String.valueOf(i + 1), f);
+      transport.sendMessage(new McpSchema.JSONRPCRequest("2.0", "tools/call", i + 1, Map.of("name", "read_note", "arguments", Map.of("name", "a"))))
+          .contextWrite(c -> c.put(io.modelcontextprotocol.client.McpAsyncClient.NEGOTIATED_PROTOCOL_VERSION, "2025-11-25")).block();
+      f.get();
+      if (i >= WARMUP) {
+        t[i - WARMUP] = System.nanoTime() - s;
+      }
+    }
+    transport.closeGracefully().block();
     return t;
   }
 
