@@ -6,7 +6,6 @@ import dev.gatehouse.registry.mcp.McpServerDefinition;
 import io.modelcontextprotocol.client.McpAsyncClient;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.transport.HttpClientSseClientTransport;
-import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
 import io.modelcontextprotocol.client.transport.ServerParameters;
 import io.modelcontextprotocol.client.transport.StdioClientTransport;
 import io.modelcontextprotocol.spec.McpClientTransport;
@@ -22,9 +21,10 @@ import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
 
 /**
- * Builds MCP clients for upstream servers with the official SDK: Streamable HTTP (the SDK opens
- * the GET stream right after initializing, so nothing the server sends early is lost; asking it to
- * open one at start only adds a request without a session), legacy SSE, or
+ * Builds MCP clients for upstream servers with the official SDK: Streamable HTTP over Gatehouse's
+ * own {@link StreamableHttpClientTransport} (it resumes a response stream the server ends early,
+ * which the SDK's transport does not, and opens the GET stream as soon as the session exists, so
+ * nothing the server sends early is lost), legacy SSE, or
  * a stdio child process that gets only the environment its registry entry declares plus the
  * SDK's small safe set ({@code HOME, LOGNAME, PATH, SHELL, TERM, USER}, so {@code npx} and
  * interpreters resolve) — never the rest of the gateway's environment, where its secrets live.
@@ -126,11 +126,10 @@ public class McpConnector {
       case McpServerDefinition.STREAMABLE_HTTP -> {
         resolved[0] = credentials.resolve("MCP server " + server.name(), server.tenantId(), server.headers(), server.auth());
         Map<String, String> headers = resolved[0].headers();
-        return HttpClientStreamableHttpTransport.builder(origin(server.url()))
-            .endpoint(path(server.url()))
+        return StreamableHttpClientTransport.builder(server.url())
             .jsonMapper(McpJson.MAPPER)
             .connectTimeout(server.connectTimeoutOrDefault())
-            .requestBuilder(withHeaders(headers))
+            .headers(headers)
             .build();
       }
       case McpServerDefinition.SSE -> {

@@ -1,7 +1,6 @@
 package dev.gatehouse.frontend.mcp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -61,19 +60,15 @@ class McpClientConformanceTest {
 
   /**
    * SEP-1699 resumption: the server answers tools/call with an SSE stream that carries only a
-   * priming event ({@code id}, {@code retry: 500}, empty data) and closes it; the client should
+   * priming event ({@code id}, {@code retry: 500}, empty data) and closes it; the client must
    * reconnect with GET and {@code Last-Event-ID} after 500 ms and get the result there. The Java
-   * SDK's client (mcp-core 2.1.0, HttpClientStreamableHttpTransport, resumable streams on by
-   * default) does not: it drops the primer before it tracks any event id, reconnects a stream only
-   * when it fails (not when the server ends it) and does not read {@code retry:}. So the call
-   * gets no answer and the probe gives up. This pins that known gap; when it starts passing,
-   * turn it into a plain assertion.
+   * SDK's client transport (mcp-core 2.1.0, HttpClientStreamableHttpTransport) does not; Gatehouse's
+   * own {@code StreamableHttpClientTransport}, which {@code McpConnector} uses, does.
    */
   @Test
-  void sseRetryIsAKnownGapOfTheSdkClient() {
+  void sseRetry() {
     ConformanceSuite.Scenario s = probe("sse-retry", "--call-tools --timeout 5");
-    assertFalse(s.passed(), "sse-retry passes now: make this test assert that it passes");
-    assertEquals("WARNING", s.check("client-sse-last-event-id").orElseThrow().status(), s::describe);
-    assertTrue(s.process().output().contains("tools/call test_reconnection: no answer within 5 s"), s::describe);
+    assertTrue(s.passed(), s::describe);
+    assertEquals("SUCCESS", s.check("client-sse-last-event-id").orElseThrow().status(), s::describe);
   }
 }

@@ -137,6 +137,11 @@ final class NotesUpstream implements AutoCloseable {
     return url;
   }
 
+  /** Sends notifications/tools/list_changed to every connected client (on its GET stream). */
+  void notifyToolsChanged() {
+    mcp.notifyToolsListChanged();
+  }
+
   @Override
   public void close() throws Exception {
     mcp.close();
