@@ -1,4 +1,4 @@
-package dev.gatehouse.frontend.mcp;
+package dev.gatehouse.benchmarks;
 
 import dev.gatehouse.activities.mcp.McpJson;
 import dev.gatehouse.activities.mcp.StreamableHttpClientTransport;
@@ -14,31 +14,39 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
- * Not a test: per-call latency of McpAsyncClient.callTool(...).block() over the SDK's transport
- * and over Gatehouse's, and of raw POSTs, against the same local SDK server. Run with
- * {@code -Dtest=McpTransportLatencyProbe -Dgatehouse.latency=true}.
+ * Per-call latency of {@code McpAsyncClient.callTool(...).block()} over the SDK's Streamable HTTP
+ * transport and over Gatehouse's own ({@link StreamableHttpClientTransport}), of each transport
+ * without the client, and of raw POSTs, against one upstream (e.g. {@code McpBench upstream}'s
+ * {@code echo}). Reports, asserts nothing:
+ *
+ * <pre>java -cp benchmarks/target/benchmarks.jar dev.gatehouse.benchmarks.McpClientLatency http://127.0.0.1:19200/mcp [rounds]</pre>
  */
-@EnabledIfSystemProperty(named = "gatehouse.latency", matches = "true")
-class McpTransportLatencyProbe {
+public final class McpClientLatency {
   private static final int WARMUP = 300;
   private static final int CALLS = 1000;
+  private static final String TOOL = "echo";
 
-  @Test
-  void measure() throws Exception {
-    try (NotesUpstream upstream = new NotesUpstream()) {
-      String url = upstream.url();
-      for (int round = 0; round < Integer.getInteger("gatehouse.latency.rounds", 2); round++) {
-        report("sdk", loop(HttpClientStreamableHttpTransport.builder("http://" + URI.create(url).getRawAuthority()).endpoint("/mcp").jsonMapper(McpJson.MAPPER).build()));
-        report("gatehouse", loop(StreamableHttpClientTransport.builder(url).jsonMapper(McpJson.MAPPER).build()));
-        report("raw", raw(url));
-        report("sdk-bare", bare(HttpClientStreamableHttpTransport.builder("http://" + URI.create(url).getRawAuthority()).endpoint("/mcp").jsonMapper(McpJson.MAPPER).build()));
-        report("gh-bare", bare(StreamableHttpClientTransport.builder(url).jsonMapper(McpJson.MAPPER).build()));
-      }
+  private McpClientLatency() {}
+
+  public static void main(String[] args) throws Exception {
+    if (args.length < 1) {
+      System.err.println("usage: McpClientLatency URL [rounds]");
+      System.exit(2);
     }
+    ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
+        .setLevel(ch.qos.logback.classic.Level.WARN);
+    String url = args[0];
+    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 2;
+    for (int round = 0; round < rounds; round++) {
+      report("sdk", loop(HttpClientStreamableHttpTransport.builder("http://" + URI.create(url).getRawAuthority()).endpoint(URI.create(url).getRawPath()).jsonMapper(McpJson.MAPPER).build()));
+      report("gatehouse", loop(StreamableHttpClientTransport.builder(url).jsonMapper(McpJson.MAPPER).build()));
+      report("raw", raw(url));
+      report("sdk-bare", bare(HttpClientStreamableHttpTransport.builder("http://" + URI.create(url).getRawAuthority()).endpoint(URI.create(url).getRawPath()).jsonMapper(McpJson.MAPPER).build()));
+      report("gh-bare", bare(StreamableHttpClientTransport.builder(url).jsonMapper(McpJson.MAPPER).build()));
+    }
+    System.exit(0);
   }
 
   private static long[] loop(McpClientTransport transport) {
@@ -46,7 +54,7 @@ class McpTransportLatencyProbe {
         McpClient.async(transport).clientInfo(new McpSchema.Implementation("t", "1")).jsonSchemaValidator(McpJson.PASS_THROUGH)
             .requestTimeout(Duration.ofSeconds(10)).build();
     client.initialize().block();
-    McpSchema.CallToolRequest call = new McpSchema.CallToolRequest("read_note", Map.of("name", "a"));
+    McpSchema.CallToolRequest call = new McpSchema.CallToolRequest(TOOL, Map.of("text", "hi"));
     long[] t = new long[CALLS];
     for (int i = 0; i < WARMUP + CALLS; i++) {
       long s = System.nanoTime();
@@ -81,7 +89,7 @@ class McpTransportLatencyProbe {
       long s = System.nanoTime();
       var f = new java.util.concurrent.CompletableFuture<Object>();
       pending.put(String.valueOf(i + 1), f);
-      transport.sendMessage(new McpSchema.JSONRPCRequest("2.0", "tools/call", i + 1, Map.of("name", "read_note", "arguments", Map.of("name", "a"))))
+      transport.sendMessage(new McpSchema.JSONRPCRequest("2.0", "tools/call", i + 1, Map.of("name", TOOL, "arguments", Map.of("text", "hi"))))
           .contextWrite(c -> c.put(io.modelcontextprotocol.client.McpAsyncClient.NEGOTIATED_PROTOCOL_VERSION, "2025-11-25")).block();
       f.get();
       if (i >= WARMUP) {
@@ -100,7 +108,7 @@ class McpTransportLatencyProbe {
     long[] t = new long[CALLS];
     for (int i = 0; i < WARMUP + CALLS; i++) {
       long s = System.nanoTime();
-      http.send(post(url, session, "{\"jsonrpc\":\"2.0\",\"id\":" + (i + 1) + ",\"method\":\"tools/call\",\"params\":{\"name\":\"read_note\",\"arguments\":{\"name\":\"a\"}}}"), HttpResponse.BodyHandlers.ofString());
+      http.send(post(url, session, "{\"jsonrpc\":\"2.0\",\"id\":" + (i + 1) + ",\"method\":\"tools/call\",\"params\":{\"name\":\"" + TOOL + "\",\"arguments\":{\"text\":\"hi\"}}}"), HttpResponse.BodyHandlers.ofString());
       if (i >= WARMUP) {
         t[i - WARMUP] = System.nanoTime() - s;
       }
@@ -121,7 +129,7 @@ class McpTransportLatencyProbe {
   private static void report(String name, long[] t) {
     long[] s = t.clone();
     Arrays.sort(s);
-    System.out.printf("LATENCY %-10s n=%d p50=%.2f ms p90=%.2f ms p99=%.2f ms mean=%.2f ms%n", name, s.length,
+    System.out.printf("%-10s n=%d p50=%.2f ms p90=%.2f ms p99=%.2f ms mean=%.2f ms%n", name, s.length,
         s[s.length / 2] / 1e6, s[s.length * 9 / 10] / 1e6, s[s.length * 99 / 100] / 1e6, Arrays.stream(s).average().orElse(0) / 1e6);
   }
 }
