@@ -246,11 +246,21 @@ public final class McpHttpFilter implements Filter {
       return false;
     }
     String name = host.toLowerCase(Locale.ROOT);
+    String port = "";
     if (name.startsWith("[")) {
       int end = name.indexOf(']');
-      name = end < 0 ? name : name.substring(0, end + 1);
+      if (end < 0) {
+        return false;
+      }
+      port = name.substring(end + 1);
+      name = name.substring(0, end + 1);
     } else if (name.indexOf(':') >= 0) {
+      port = name.substring(name.indexOf(':'));
       name = name.substring(0, name.indexOf(':'));
+    }
+    // Only an optional numeric port may follow the name (the Host also goes into WWW-Authenticate).
+    if (!port.isEmpty() && !port.matches(":[0-9]{1,5}")) {
+      return false;
     }
     return allowedHosts.contains("*") || allowedHosts.contains(name);
   }

@@ -381,6 +381,8 @@ class McpGatewayTest {
 
   @Test
   void dnsRebindingIsRefused() throws Exception {
+    // A foreign Host is refused too (403 forbidden_host): the conformance suite's
+    // dns-rebinding-protection scenario sends one through BearerProxy, which java.net.http cannot.
     HttpResponse<String> evilOrigin =
         post(KEY_A, null, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}", "Origin", "http://evil.example.com");
     assertThat(evilOrigin.statusCode()).isEqualTo(403);
