@@ -61,7 +61,7 @@ public class McpConnector {
     }
     if (node.isObject()) {
       var object = (com.fasterxml.jackson.databind.node.ObjectNode) node;
-      java.util.List<String> names = new java.util.ArrayList<>();
+      List<String> names = new java.util.ArrayList<>();
       object.fieldNames().forEachRemaining(names::add);
       for (String name : names) {
         object.set(name, redactTree(object.get(name), resolved));
@@ -224,9 +224,5 @@ public class McpConnector {
   public static Duration backoff(int failures) {
     long millis = Math.min(30_000L, 500L << Math.min(failures, 10));
     return Duration.ofMillis(millis);
-  }
-
-  static List<String> protocolVersions() {
-    return List.of("2025-11-25", "2025-06-18", "2025-03-26");
   }
 }

@@ -6,8 +6,6 @@ import java.util.Map;
 
 /** JSON-RPC errors with Gatehouse's stable code in {@code data.code}. */
 final class McpErrors {
-  /** JSON-RPC code for a refused request that is not about its params (server-defined range). */
-  static final int FORBIDDEN = -32001;
   /** JSON-RPC code for an upstream that failed or could not be reached (server-defined range). */
   static final int UPSTREAM = -32003;
 
@@ -21,10 +19,6 @@ final class McpErrors {
     return error(McpSchema.ErrorCodes.INVALID_PARAMS, gatehouseCode, message);
   }
 
-  static McpError forbidden(String gatehouseCode, String message) {
-    return error(FORBIDDEN, gatehouseCode, message);
-  }
-
   static McpError resourceNotFound(String uri) {
     return McpError.builder(McpSchema.ErrorCodes.RESOURCE_NOT_FOUND)
         .message("Resource not found")
@@ -34,9 +28,5 @@ final class McpErrors {
 
   static McpError upstream(String gatehouseCode, String message) {
     return error(UPSTREAM, gatehouseCode, message);
-  }
-
-  static McpError internal(String message) {
-    return error(McpSchema.ErrorCodes.INTERNAL_ERROR, "internal_error", message);
   }
 }

@@ -86,6 +86,9 @@ public final class McpFace implements McpStreamableServerSession.Factory, AutoCl
   private final TaskService tasks;
   private final WorkflowClient workflows;
   private final Duration maxDurableWait;
+  /** Kept, so each tool's compiled schema is reused (the policy caches compiled schemas). */
+  private final dev.gatehouse.policies.tools.ArgumentSchemaPolicy schemaPolicy =
+      new dev.gatehouse.policies.tools.ArgumentSchemaPolicy();
   private final Map<String, GatewaySession> sessions = new ConcurrentHashMap<>();
   private final Map<String, Runnable> inFlight = new ConcurrentHashMap<>();
   private final Map<String, McpRequestHandler<?>> requestHandlers = new HashMap<>();
@@ -428,7 +431,7 @@ public final class McpFace implements McpStreamableServerSession.Factory, AutoCl
         target.http() != null ? TaskService.policyOf(target.http()) : policyOf(target.mcp().server());
     // Check the arguments now, so a call that cannot succeed starts no task.
     JsonNode schema = target.http() != null ? target.http().inputSchema() : target.mcp().inputSchema();
-    var check = new dev.gatehouse.policies.tools.ArgumentSchemaPolicy().check(target.name(), schema, args);
+    var check = schemaPolicy.check(target.name(), schema, args);
     if (!check.allowed()) {
       throw McpErrors.invalidParams("invalid_arguments", check.reason());
     }
