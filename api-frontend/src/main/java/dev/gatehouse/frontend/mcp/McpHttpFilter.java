@@ -54,6 +54,8 @@ import org.jdbi.v3.core.Jdbi;
  */
 public final class McpHttpFilter implements Filter {
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** A refused oversized body is read and dropped up to this many times the limit. */
+  private static final long DRAIN_FACTOR = 8;
 
   private final Authenticator authenticator;
   private final FailureThrottle throttle;
@@ -171,11 +173,13 @@ public final class McpHttpFilter implements Filter {
     HttpServletRequest forward = request;
     if ("POST".equalsIgnoreCase(request.getMethod())) {
       if (request.getContentLengthLong() > maxBody) {
+        drain(request.getInputStream(), maxBody * DRAIN_FACTOR);
         error(response, 413, -32600, "request_too_large", "the message is larger than " + maxBody + " bytes");
         return;
       }
       byte[] body = readLimited(request.getInputStream(), maxBody);
       if (body == null) {
+        drain(request.getInputStream(), maxBody * DRAIN_FACTOR);
         error(response, 413, -32600, "request_too_large", "the message is larger than " + maxBody + " bytes");
         return;
       }
@@ -285,6 +289,24 @@ public final class McpHttpFilter implements Filter {
     return request.getScheme() + "://" + request.getHeader("Host");
   }
 
+  /**
+   * Reads and drops what is left of a refused body, up to {@code max} bytes, so the client that
+   * is still sending sees the error answer instead of a reset connection; a larger body is left
+   * to Jetty, which closes the connection.
+   */
+  private static void drain(InputStream in, long max) {
+    byte[] buf = new byte[8192];
+    long left = max;
+    try {
+      int n;
+      while (left > 0 && (n = in.read(buf, 0, (int) Math.min(buf.length, left))) > 0) {
+        left -= n;
+      }
+    } catch (IOException e) {
+      // the client went away: nothing to drain
+    }
+  }
+
   private static byte[] readLimited(InputStream in, long max) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     byte[] buf = new byte[8192];
@@ -293,7 +315,6 @@ public final class McpHttpFilter implements Filter {
     while ((n = in.read(buf)) > 0) {
       total += n;
       if (total > max) {
-        in.skip(Long.MAX_VALUE);
         return null;
       }
       out.write(buf, 0, n);
