@@ -33,6 +33,22 @@ class AuditLogTest {
   }
 
   @Test
+  void rowsRecordedCloseTogetherShareOneInsert() throws Exception {
+    try (TestDatabase db = TestDatabase.create()) {
+      AuditLog log = new AuditLog(db.jdbi(), 10_000, Duration.ofMillis(200));
+      // 200 rows over about 40 ms (a call every 0.2 ms): without lingering each would be its own insert.
+      for (int i = 0; i < 200; i++) {
+        log.record(event(i));
+        Thread.sleep(0, 200_000);
+      }
+      log.flush();
+      assertThat(rows(db)).isEqualTo(200);
+      assertThat(log.batchesWritten()).isLessThanOrEqualTo(5);
+      log.close();
+    }
+  }
+
+  @Test
   void aFullQueueMakesTheCallerWriteInsteadOfDropping() throws Exception {
     try (TestDatabase db = TestDatabase.create()) {
       AuditLog log = new AuditLog(db.jdbi(), 1, Duration.ofSeconds(30));

@@ -14,17 +14,22 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Writes audit rows off the request path: {@link #record} only queues; a background thread
- * appends in batches. A full queue makes the caller write its row itself rather than drop it, and
+ * appends in batches. After the first row of a batch it waits a little ({@link #LINGER}, at most
+ * the interval) for more, so a steady stream of calls costs one insert per batch rather than
+ * one per row (on a busy gateway, per-row inserts took a third of its CPU). A full queue makes the caller write its row itself rather than drop it, and
  * {@link #close} writes whatever is queued, so a clean shutdown loses nothing. Failed batches are
  * retried until the queue is closed.
  */
 public final class AuditLog implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AuditLog.class);
   private static final int BATCH = 500;
+  static final Duration LINGER = Duration.ofMillis(50);
 
   private final Jdbi jdbi;
   private final BlockingQueue<AuditEvent> queue;
   private final Duration interval;
+  private final long lingerMillis;
+  private final java.util.concurrent.atomic.AtomicLong batches = new java.util.concurrent.atomic.AtomicLong();
   private final Thread writer;
   private final Object flushed = new Object();
   private volatile boolean closing;
@@ -33,6 +38,7 @@ public final class AuditLog implements AutoCloseable {
     this.jdbi = jdbi;
     this.queue = new ArrayBlockingQueue<>(capacity);
     this.interval = interval;
+    this.lingerMillis = Math.min(LINGER.toMillis(), interval.toMillis());
     this.writer = new Thread(this::run, "audit-writer");
     writer.setDaemon(true);
     writer.start();
@@ -77,6 +83,9 @@ public final class AuditLog implements AutoCloseable {
           continue;
         }
         batch.add(first);
+        if (lingerMillis > 0 && queue.size() < BATCH - 1) {
+          Thread.sleep(lingerMillis); // let the rows recorded meanwhile join this insert
+        }
         queue.drainTo(batch, BATCH - 1);
         boolean written = write(batch);
         while (!written && !closing) {
@@ -100,9 +109,15 @@ public final class AuditLog implements AutoCloseable {
     }
   }
 
+  /** How many inserts the log has made (each of one batch of rows). */
+  public long batchesWritten() {
+    return batches.get();
+  }
+
   private boolean write(List<AuditEvent> events) {
     try {
       jdbi.useExtension(AuditDao.class, dao -> dao.append(events));
+      batches.incrementAndGet();
       return true;
     } catch (RuntimeException e) {
       LOG.warn("could not write {} audit rows; will retry: {}", events.size(), e.getMessage());

@@ -37,6 +37,8 @@ public class McpConnector {
   /** The secret values each client sends (headers, token, environment), for redaction. */
   private final Map<McpAsyncClient, UpstreamCredentials.Resolved> secrets =
       java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+  private final Map<McpAsyncClient, StreamableHttpClientTransport> transports =
+      java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
   public McpConnector(UpstreamCredentials credentials) {
     this.credentials = credentials;
@@ -75,11 +77,17 @@ public class McpConnector {
     return node;
   }
 
+  /** The client's own Streamable HTTP transport, when it has one (else null). */
+  public StreamableHttpClientTransport streamable(McpAsyncClient client) {
+    return transports.get(client);
+  }
+
   /** A new, not yet initialized client. Secrets are resolved now; failures are ToolCallExceptions. */
   public McpAsyncClient client(McpServerDefinition server, UpstreamHandlers handlers) {
     UpstreamCredentials.Resolved[] resolved = new UpstreamCredentials.Resolved[1];
+    McpClientTransport transport = transport(server, handlers.exited(), resolved);
     McpClient.AsyncSpec spec =
-        McpClient.async(transport(server, handlers.exited(), resolved))
+        McpClient.async(transport)
             .clientInfo(CLIENT_INFO)
             .jsonSchemaValidator(McpJson.PASS_THROUGH)
             .requestTimeout(server.timeoutOrDefault())
@@ -114,6 +122,9 @@ public class McpConnector {
       spec.resourcesChangeConsumer(resources -> Mono.fromRunnable(changed));
     }
     McpAsyncClient client = spec.build();
+    if (transport instanceof StreamableHttpClientTransport streamable) {
+      transports.put(client, streamable);
+    }
     if (resolved[0] != null) {
       secrets.put(client, resolved[0]);
     }

@@ -2,6 +2,7 @@ package dev.gatehouse.activities.mcp;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.activities.tool.CallContext;
 import dev.gatehouse.activities.tool.ToolCallException;
 import dev.gatehouse.registry.mcp.McpServerDefinition;
@@ -11,6 +12,9 @@ import dev.gatehouse.workflows.tool.ToolProgress;
 import io.modelcontextprotocol.client.McpAsyncClient;
 import io.modelcontextprotocol.spec.McpError;
 import io.modelcontextprotocol.spec.McpSchema;
+import io.modelcontextprotocol.spec.McpTransportException;
+import io.modelcontextprotocol.spec.McpTransportSessionNotFoundException;
+import reactor.core.publisher.Mono;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,7 +26,9 @@ import java.util.Map;
  * from the upstream is the upstream refusing the call (not retried), except an internal error; an
  * unreachable server, a broken connection or a timeout is retryable, and drops the shared client so
  * the next attempt reconnects. Every call carries {@code _meta["dev.gatehouse/idempotency-key"]}
- * when it runs as part of a task, so a retried side effect can be recognised upstream.
+ * when it runs as part of a task, so a retried side effect can be recognised upstream. A call
+ * whose route is cancelled (the agent's {@code notifications/cancelled}) stops waiting, and a
+ * Streamable HTTP upstream is told with a {@code notifications/cancelled} of its own.
  */
 public class McpToolCalls {
   public static final String IDEMPOTENCY_META = "dev.gatehouse/idempotency-key";
@@ -55,8 +61,6 @@ public class McpToolCalls {
 
   public ToolCallResult call(McpToolResolver.McpItem tool, JsonNode args, CallContext ctx, McpRoute route) {
     McpServerDefinition server = tool.server();
-    Map<String, Object> arguments =
-        args == null || args.isNull() ? Map.of() : McpJson.OBJECT_MAPPER.convertValue(args, MAP);
     Map<String, Object> meta = new LinkedHashMap<>(route.meta());
     if (ctx != null && ctx.taskId() != null) {
       meta.put(IDEMPOTENCY_META, ctx.idempotencyKey());
@@ -93,12 +97,15 @@ public class McpToolCalls {
           503);
     }
     Duration timeout = server.timeoutOrDefault();
-    McpSchema.CallToolRequest request =
-        new McpSchema.CallToolRequest(tool.upstreamName(), arguments, meta.isEmpty() ? null : meta);
     try {
-      McpSchema.CallToolResult result = client.callTool(request).block(timeout);
+      JsonNode result = send(client, tool.upstreamName(), args, meta, timeout, route.cancelled());
+      if (result == null) {
+        throw new ToolCallException(ToolFailureTypes.CANCELLED, "the call was cancelled", false);
+      }
       return new ToolCallResult(
-          200, connector.redact(client, McpJson.tree(result)), reported == null || reported.isEmpty() ? null : List.copyOf(reported));
+          200, connector.redact(client, result), reported == null || reported.isEmpty() ? null : List.copyOf(reported));
+    } catch (ToolCallException e) {
+      throw e;
     } catch (McpError e) {
       McpSchema.JSONRPCResponse.JSONRPCError error = e.getJsonRpcError();
       int code = error == null ? McpSchema.ErrorCodes.INTERNAL_ERROR : error.code();
@@ -125,5 +132,48 @@ public class McpToolCalls {
         upstreams.onProgress(progressToken, null);
       }
     }
+  }
+
+  /**
+   * The upstream's CallToolResult, or null when {@code cancelled} fired first. A Streamable HTTP
+   * upstream whose session is up is called through its transport directly (the arguments go out
+   * as they came in, the result comes back as JSON); others, and a session the upstream lost,
+   * through the SDK client, which initializes a new session first.
+   */
+  private JsonNode send(
+      McpAsyncClient client, String name, JsonNode args, Map<String, Object> meta, Duration timeout, Mono<?> cancelled) {
+    StreamableHttpClientTransport transport = connector.streamable(client);
+    if (transport != null && transport.ready()) {
+      ObjectNode params = McpJson.OBJECT_MAPPER.createObjectNode().put("name", name);
+      params.set("arguments", args == null || args.isNull() ? McpJson.OBJECT_MAPPER.createObjectNode() : args);
+      if (!meta.isEmpty()) {
+        params.set("_meta", McpJson.tree(meta));
+      }
+      try {
+        JsonNode answer = transport.request(McpSchema.METHOD_TOOLS_CALL, params).takeUntilOther(cancelled).block(timeout);
+        if (answer == null) {
+          return null;
+        }
+        JsonNode error = answer.get("error");
+        if (error != null && !error.isNull()) {
+          throw McpError.builder(error.path("code").asInt(McpSchema.ErrorCodes.INTERNAL_ERROR))
+              .message(error.path("message").asText("error"))
+              .data(error.has("data") ? McpJson.OBJECT_MAPPER.convertValue(error.get("data"), Object.class) : null)
+              .build();
+        }
+        JsonNode result = answer.get("result");
+        if (result == null || !result.isObject()) {
+          throw new McpTransportException("the MCP server answered tools/call without a result");
+        }
+        return result;
+      } catch (McpTransportSessionNotFoundException lost) {
+        // The upstream forgot the session (it restarted): the client starts a new one below.
+      }
+    }
+    Map<String, Object> arguments =
+        args == null || args.isNull() ? Map.of() : McpJson.OBJECT_MAPPER.convertValue(args, MAP);
+    McpSchema.CallToolRequest request = new McpSchema.CallToolRequest(name, arguments, meta.isEmpty() ? null : meta);
+    McpSchema.CallToolResult result = client.callTool(request).takeUntilOther(cancelled).block(timeout);
+    return result == null ? null : McpJson.tree(result);
   }
 }

@@ -79,6 +79,12 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
   private volatile boolean closed;
   /** The id of the last initialize request, whose response names the negotiated version. */
   private volatile Object initializeId;
+  /** Whether the session is initialized (its initialize answered, and not lost since). */
+  private volatile boolean ready;
+  /** Requests sent through {@link #request}, by id, awaiting their response. */
+  private final Map<String, java.util.concurrent.CompletableFuture<JsonNode>> direct =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong directIds = new java.util.concurrent.atomic.AtomicLong();
   /** The listening GET stream of the current session, if one is open or being reopened. */
   private final AtomicReference<SseStream> listening = new AtomicReference<>();
 
@@ -159,18 +165,15 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
   public Mono<Void> sendMessage(McpSchema.JSONRPCMessage message) {
     return Mono.create(
         sink -> {
-          if (closed) {
-            sink.error(new McpTransportException("transport is closed"));
-            return;
-          }
           String negotiated = sink.contextView().getOrDefault(McpAsyncClient.NEGOTIATED_PROTOCOL_VERSION, null);
           if (negotiated != null) {
             protocolVersion = negotiated;
           }
           boolean initialize =
               message instanceof McpSchema.JSONRPCRequest r && McpSchema.METHOD_INITIALIZE.equals(r.method());
-          if (initialize) {
+          if (initialize && !closed) {
             // A new session: forget the old one (and its listening stream).
+            ready = false;
             sessionId = null;
             protocolVersion = null;
             stopListening();
@@ -182,39 +185,95 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
             sink.error(new McpTransportException("cannot serialize the message", e));
             return;
           }
-          String sentSession = sessionId;
-          HttpRequest.Builder request =
-              base(sentSession)
-                  .header("Accept", JSON + ", " + EVENT_STREAM)
-                  .header("Content-Type", JSON)
-                  .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
           Object requestId = message instanceof McpSchema.JSONRPCRequest r ? r.id() : null;
           if (initialize) {
             initializeId = requestId;
           }
-          SseStream stream = new SseStream(requestId, null, false);
-          http.sendAsync(request.build(), info -> onPostResponse(info, message, sentSession, sink, stream))
-              .whenComplete((response, error) -> {
-                if (error != null) {
-                  Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-                  if (!stream.started) {
-                    sink.error(new McpTransportException(describe("POST", cause), cause));
-                  } else {
-                    stream.ended(cause);
-                  }
-                } else if (stream.started && stream.sse) {
-                  stream.ended(null);
-                }
-              });
+          post(body, requestId, message instanceof McpSchema.JSONRPCNotification, sink::success, sink::error);
         });
+  }
+
+  /**
+   * Sends a request past the SDK client's bookkeeping and answers its response message (a JSON
+   * object with {@code result} or {@code error}). What the server sends on the request's stream
+   * before the response (progress, log messages, requests to the client) goes to the client's
+   * handlers as for any request, and the stream is resumed the same way. The session must be
+   * initialized (through the client). Gatehouse's direct path calls tools this way: one
+   * serialization each way and nothing between the caller and the HTTP exchange.
+   */
+  public Mono<JsonNode> request(String method, JsonNode params) {
+    return Mono.defer(
+        () -> {
+          String id = "gatehouse-" + directIds.incrementAndGet();
+          var message = McpJson.OBJECT_MAPPER.createObjectNode().put("jsonrpc", "2.0").put("id", id).put("method", method);
+          message.set("params", params);
+          java.util.concurrent.CompletableFuture<JsonNode> answer = new java.util.concurrent.CompletableFuture<>();
+          direct.put(id, answer);
+          SseStream stream = post(message.toString(), id, false, () -> {}, answer::completeExceptionally);
+          return Mono.fromFuture(answer, true)
+              .doOnCancel(
+                  () -> {
+                    // The caller gave up (the agent cancelled, or the timeout passed): tell the
+                    // server, and stop reading (or resuming) the request's stream.
+                    if (!answer.isDone()) {
+                      stream.stop();
+                      cancelUpstream(id);
+                    }
+                  })
+              .doFinally(signal -> direct.remove(id));
+        });
+  }
+
+  /** True once the session is initialized, until it is lost: {@link #request} can be used. */
+  public boolean ready() {
+    return ready && !closed;
+  }
+
+  private void cancelUpstream(String requestId) {
+    var note = McpJson.OBJECT_MAPPER.createObjectNode().put("jsonrpc", "2.0").put("method", "notifications/cancelled");
+    note.putObject("params").put("requestId", requestId).put("reason", "the caller gave up on the request");
+    post(note.toString(), null, true, () -> {}, e -> LOG.debug("could not tell the MCP server a request was cancelled: {}", e.toString()));
+  }
+
+  /**
+   * POSTs one message; {@code sent} runs once the server accepted it, else {@code failed}. Returns
+   * the stream that reads the answer.
+   */
+  private SseStream post(String body, Object requestId, boolean notification, Runnable sent, Consumer<Throwable> failed) {
+    SseStream stream = new SseStream(requestId, null, false);
+    if (closed) {
+      failed.accept(new McpTransportException("transport is closed"));
+      return stream;
+    }
+    String sentSession = sessionId;
+    HttpRequest.Builder request =
+        base(sentSession)
+            .header("Accept", JSON + ", " + EVENT_STREAM)
+            .header("Content-Type", JSON)
+            .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
+    http.sendAsync(request.build(), info -> onPostResponse(info, notification, sentSession, sent, failed, stream))
+        .whenComplete((response, error) -> {
+          if (error != null) {
+            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            if (!stream.started) {
+              failed.accept(new McpTransportException(describe("POST", cause), cause));
+            } else {
+              stream.ended(cause);
+            }
+          } else if (stream.started && stream.sse) {
+            stream.ended(null);
+          }
+        });
+    return stream;
   }
 
   /** Decides from the status and content type what the POST's body is, and settles the send. */
   private HttpResponse.BodySubscriber<Void> onPostResponse(
       HttpResponse.ResponseInfo info,
-      McpSchema.JSONRPCMessage message,
+      boolean notification,
       String sentSession,
-      MonoSink<Void> sink,
+      Runnable sent,
+      Consumer<Throwable> failed,
       SseStream stream) {
     int status = info.statusCode();
     if (status >= 200 && status < 300) {
@@ -226,7 +285,7 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
       }
       String type = info.headers().firstValue("Content-Type").orElse("").toLowerCase(java.util.Locale.ROOT);
       stream.started = true;
-      sink.success();
+      sent.run();
       if (status == 202 || type.isBlank()) {
         return HttpResponse.BodySubscribers.replacing(null);
       }
@@ -238,7 +297,7 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
         return HttpResponse.BodySubscribers.mapping(
             HttpResponse.BodySubscribers.ofString(StandardCharsets.UTF_8),
             text -> {
-              if (!(message instanceof McpSchema.JSONRPCNotification) && !text.isBlank()) {
+              if (!notification && !text.isBlank()) {
                 deliverJson(text);
               }
               return null;
@@ -251,6 +310,7 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
     if ((status == 404 || status == 400) && sentSession != null) {
       error = new McpTransportSessionNotFoundException("MCP session not found (HTTP " + status + ")");
       if (Objects.equals(sessionId, sentSession)) {
+        ready = false;
         sessionId = null;
         stopListening();
       }
@@ -258,7 +318,7 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
     } else {
       error = new McpTransportException("MCP server answered POST with HTTP " + status);
     }
-    sink.error(error);
+    failed.accept(error);
     return HttpResponse.BodySubscribers.replacing(null);
   }
 
@@ -267,14 +327,30 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
       JsonNode tree = McpJson.OBJECT_MAPPER.readTree(text);
       if (tree.isArray()) {
         for (JsonNode item : tree) {
-          deliver(McpSchema.deserializeJsonRpcMessage(json, item.toString()));
+          if (!answeredDirect(item)) {
+            deliver(McpSchema.deserializeJsonRpcMessage(json, item.toString()));
+          }
         }
-      } else {
+      } else if (!answeredDirect(tree)) {
         deliver(McpSchema.deserializeJsonRpcMessage(json, text));
       }
     } catch (IOException e) {
       reportException(new McpTransportException("unreadable JSON-RPC message from the MCP server", e));
     }
+  }
+
+  /** Completes a {@link #request} with its response; false when {@code message} is not one. */
+  private boolean answeredDirect(JsonNode message) {
+    if (direct.isEmpty() || message == null || message.has("method")) {
+      return false;
+    }
+    JsonNode id = message.get("id");
+    var answer = id == null || !id.isTextual() ? null : direct.remove(id.asText());
+    if (answer == null) {
+      return false;
+    }
+    answer.complete(message);
+    return true;
   }
 
   private void deliver(McpSchema.JSONRPCMessage message) {
@@ -289,6 +365,7 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
         && initializeId != null
         && Objects.equals(String.valueOf(r.id()), String.valueOf(initializeId))) {
       initializeId = null;
+      ready = r.error() == null;
       // As the SDK's transport: open the listening stream as soon as the session exists (before
       // notifications/initialized), so nothing the server sends right after initializing is lost.
       startListening();
@@ -431,6 +508,17 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
         return; // e.g. the priming event: an id and no data
       }
       attempts = 0;
+      if (!direct.isEmpty()) {
+        try {
+          JsonNode tree = McpJson.OBJECT_MAPPER.readTree(text);
+          if (answeredDirect(tree)) {
+            answered = answered || Objects.equals(tree.path("id").asText(), String.valueOf(requestId));
+            return;
+          }
+        } catch (IOException e) {
+          // reported below
+        }
+      }
       McpSchema.JSONRPCMessage message;
       try {
         message = McpSchema.deserializeJsonRpcMessage(json, text);
@@ -589,7 +677,10 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
             return Mono.empty();
           }
           closed = true;
+          ready = false;
           stopListening();
+          direct.values().forEach(f -> f.completeExceptionally(new McpTransportException("transport is closed")));
+          direct.clear();
           String session = sessionId;
           if (session == null) {
             return Mono.empty();

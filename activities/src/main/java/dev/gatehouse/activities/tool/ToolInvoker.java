@@ -73,11 +73,28 @@ public class ToolInvoker {
    * {@code route} (an agent session's own upstream client) when given, else the shared client.
    */
   public ToolCallResult invoke(String toolName, JsonNode args, Caller caller, CallContext ctx, McpRoute route) {
+    return invoke(toolName, args, caller, ctx, route, null);
+  }
+
+  /**
+   * As {@link #invoke(String, JsonNode, Caller, CallContext, McpRoute)}, for a caller whose agent
+   * the request was just authenticated as ({@code agent}, as fresh as the authentication: an
+   * admin change to the agent takes effect at once): the agent is not read again. A step of a
+   * task passes null, and the agent is read as it is now, since the task may run long after it
+   * was submitted.
+   */
+  public ToolCallResult invoke(
+      String toolName, JsonNode args, Caller caller, CallContext ctx, McpRoute route, Agent authenticated) {
     long start = System.nanoTime();
     String outcome = "ok";
     String policy = null;
     try {
-      Agent agent = caller == null ? null : agents.find(caller.agentId()).orElse(null);
+      Agent agent =
+          caller == null
+              ? null
+              : authenticated != null && authenticated.id().equals(caller.agentId())
+                  ? authenticated
+                  : agents.find(caller.agentId()).orElse(null);
       if (agent == null || !agent.tenantId().equals(caller.tenantId())) {
         policy = AccessPolicy.NAME;
         throw new ToolCallException(ToolFailureTypes.TOOL_NOT_ALLOWED, "the agent of this task no longer exists", false);

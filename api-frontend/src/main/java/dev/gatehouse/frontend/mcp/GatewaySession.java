@@ -1,5 +1,6 @@
 package dev.gatehouse.frontend.mcp;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.activities.mcp.McpConnector;
 import dev.gatehouse.activities.mcp.McpRoute;
 import dev.gatehouse.activities.mcp.McpUpstreams;
@@ -7,13 +8,13 @@ import dev.gatehouse.activities.mcp.UpstreamHandlers;
 import dev.gatehouse.registry.mcp.McpServerDefinition;
 import io.modelcontextprotocol.client.McpAsyncClient;
 import io.modelcontextprotocol.json.TypeRef;
-import io.modelcontextprotocol.server.McpAsyncServerExchange;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpStreamableServerSession;
 import java.time.Duration;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import org.slf4j.Logger;
@@ -42,7 +43,9 @@ final class GatewaySession {
   private final McpConnector connector;
   private final McpUpstreams upstreams;
   private final Map<String, McpAsyncClient> clients = new ConcurrentHashMap<>();
-  private final Map<String, Deque<McpAsyncServerExchange>> inFlight = new ConcurrentHashMap<>();
+  private final Map<String, Deque<AgentChannel>> inFlight = new ConcurrentHashMap<>();
+  /** Requests Gatehouse sent the agent on a request's own stream, by id, awaiting the agent's answer. */
+  private final Map<String, CompletableFuture<JsonNode>> awaitingAgent = new ConcurrentHashMap<>();
   volatile long lastSeenNanos = System.nanoTime();
   /** The agent as its latest request authenticated (scopes of its current token). */
   volatile dev.gatehouse.frontend.auth.Caller.AgentCaller caller;
@@ -79,8 +82,11 @@ final class GatewaySession {
     }
   }
 
-  /** The route of a direct call made for {@code exchange}: this session's upstream client. */
-  McpRoute route(McpAsyncServerExchange exchange, Map<String, Object> meta) {
+  /**
+   * The route of a direct call: this session's upstream client, the agent's {@code _meta}, and the
+   * signal that the agent cancelled the call.
+   */
+  McpRoute route(Map<String, Object> meta, Mono<?> cancelled) {
     return new McpRoute() {
       @Override
       public McpAsyncClient client(McpServerDefinition server) {
@@ -91,24 +97,59 @@ final class GatewaySession {
       public Map<String, Object> meta() {
         return meta;
       }
+
+      @Override
+      public Mono<?> cancelled() {
+        return cancelled;
+      }
     };
   }
 
-  /** Marks {@code exchange} as waiting on {@code server}, so what the server sends goes to it. */
-  void enter(String server, McpAsyncServerExchange exchange) {
-    inFlight.computeIfAbsent(server, k -> new ConcurrentLinkedDeque<>()).push(exchange);
+  /** Marks {@code channel} as waiting on {@code server}, so what the server sends goes to it. */
+  void enter(String server, AgentChannel channel) {
+    inFlight.computeIfAbsent(server, k -> new ConcurrentLinkedDeque<>()).push(channel);
   }
 
-  void leave(String server, McpAsyncServerExchange exchange) {
-    Deque<McpAsyncServerExchange> d = inFlight.get(server);
+  void leave(String server, AgentChannel channel) {
+    Deque<AgentChannel> d = inFlight.get(server);
     if (d != null) {
-      d.remove(exchange);
+      d.remove(channel);
     }
   }
 
-  private McpAsyncServerExchange current(String server) {
-    Deque<McpAsyncServerExchange> d = inFlight.get(server);
+  private AgentChannel current(String server) {
+    Deque<AgentChannel> d = inFlight.get(server);
     return d == null ? null : d.peek();
+  }
+
+  /** Whether a log message of this level reaches the agent (its {@code logging/setLevel}). */
+  boolean logAllowed(McpSchema.LoggingLevel level) {
+    return sdk.isNotificationForLevelAllowed(level);
+  }
+
+  /** Registers a request to the agent; the future completes with the agent's JSON-RPC answer. */
+  CompletableFuture<JsonNode> expectAnswer(String requestId) {
+    CompletableFuture<JsonNode> answer = new CompletableFuture<>();
+    awaitingAgent.put(requestId, answer);
+    return answer;
+  }
+
+  void forgetAnswer(String requestId) {
+    awaitingAgent.remove(requestId);
+  }
+
+  /**
+   * Takes the agent's answer (a JSON-RPC response) to a request Gatehouse sent it; false when the
+   * answer is not to such a request (it is then the SDK's to match).
+   */
+  boolean answer(JsonNode message) {
+    JsonNode id = message.get("id");
+    CompletableFuture<JsonNode> waiting = id == null || !id.isTextual() ? null : awaitingAgent.remove(id.asText());
+    if (waiting == null) {
+      return false;
+    }
+    waiting.complete(message);
+    return true;
   }
 
   /** This session's client of {@code server}, started (and initialized) on first use. */
@@ -160,17 +201,17 @@ final class GatewaySession {
             ? null
             : (java.util.function.Function<McpSchema.CreateMessageRequest, Mono<McpSchema.CreateMessageResult>>)
                 req -> {
-                  McpAsyncServerExchange ex = current(name);
-                  return ex != null ? ex.createMessage(req) : sdk.sendRequest(McpSchema.METHOD_SAMPLING_CREATE_MESSAGE, req, SAMPLING);
+                  AgentChannel ch = current(name);
+                  return ch != null ? ch.createMessage(req) : sdk.sendRequest(McpSchema.METHOD_SAMPLING_CREATE_MESSAGE, req, SAMPLING);
                 };
     var elicitation =
         capabilities.elicitation() == null
             ? null
             : (java.util.function.Function<McpSchema.ElicitFormRequest, Mono<McpSchema.ElicitResult>>)
                 req -> {
-                  McpAsyncServerExchange ex = current(name);
-                  return ex != null
-                      ? ex.createElicitation(req)
+                  AgentChannel ch = current(name);
+                  return ch != null
+                      ? ch.elicit(req)
                       : sdk.sendRequest(McpSchema.METHOD_ELICITATION_CREATE, req, ELICIT);
                 };
     List<McpSchema.Root> roots = null;
@@ -188,13 +229,13 @@ final class GatewaySession {
         elicitation,
         roots,
         n -> {
-          McpAsyncServerExchange ex = current(name);
-          return ex != null ? ex.progressNotification(n) : sdk.sendNotification(McpSchema.METHOD_NOTIFICATION_PROGRESS, n);
+          AgentChannel ch = current(name);
+          return ch != null ? ch.progress(n) : sdk.sendNotification(McpSchema.METHOD_NOTIFICATION_PROGRESS, n);
         },
         n -> {
-          McpAsyncServerExchange ex = current(name);
-          if (ex != null) {
-            return ex.loggingNotification(n);
+          AgentChannel ch = current(name);
+          if (ch != null) {
+            return ch.log(n);
           }
           return sdk.isNotificationForLevelAllowed(n.level())
               ? sdk.sendNotification(McpSchema.METHOD_NOTIFICATION_MESSAGE, n)
@@ -212,6 +253,8 @@ final class GatewaySession {
 
   void close() {
     closed = true;
+    awaitingAgent.values().forEach(f -> f.cancel(false));
+    awaitingAgent.clear();
     synchronized (clients) {
       for (McpAsyncClient c : clients.values()) {
         c.closeGracefully().onErrorResume(e -> Mono.empty()).subscribe();

@@ -14,6 +14,7 @@ import dev.gatehouse.policies.limits.FailureThrottle;
 import dev.gatehouse.registry.audit.AuditEvent;
 import dev.gatehouse.registry.mcp.VirtualServer;
 import dev.gatehouse.registry.mcp.VirtualServerDao;
+import io.modelcontextprotocol.spec.McpSchema;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ReadListener;
@@ -156,16 +157,17 @@ public final class McpHttpFilter implements Filter {
 
     // 3. The session: it must exist here and belong to this agent on this endpoint.
     String sessionId = request.getHeader("Mcp-Session-Id");
+    GatewaySession session = null;
     if (sessionId != null) {
-      Optional<GatewaySession> session = face.session(sessionId);
-      if (session.isEmpty()
-          || !session.get().agentId.equals(agent.agent().id())
-          || !java.util.Objects.equals(session.get().virtualServer, virtualServer)) {
+      session = face.session(sessionId).orElse(null);
+      if (session == null
+          || !session.agentId.equals(agent.agent().id())
+          || !java.util.Objects.equals(session.virtualServer, virtualServer)) {
         error(response, 404, -32001, "unknown_session", "Session not found (it ended, expired or belongs elsewhere); initialize again");
         return;
       }
-      session.get().lastSeenNanos = System.nanoTime();
-      session.get().caller = agent;
+      session.lastSeenNanos = System.nanoTime();
+      session.caller = agent;
     }
 
     // 4. The body: size, JSON, one JSON-RPC message.
@@ -222,6 +224,21 @@ public final class McpHttpFilter implements Filter {
       }
       if (method != null && !"initialize".equals(method.asText()) && sessionId == null) {
         error(response, 400, -32600, "missing_session", "send the Mcp-Session-Id header the initialize answer gave");
+        return;
+      }
+      if (session != null && isResponse && session.answer(message)) {
+        response.setStatus(202); // the agent's answer to a request Gatehouse sent it on a call's stream
+        return;
+      }
+      if (session != null && jsonRpcId != null && McpSchema.METHOD_TOOLS_CALL.equals(method.asText())) {
+        // 5. tools/call is Gatehouse's own: answered here, on this thread, without the SDK.
+        String accept = request.getHeader("Accept");
+        if (accept == null || !accept.contains("application/json") || !accept.contains("text/event-stream")) {
+          error(response, 400, -32600, "invalid_request", "the Accept header must list application/json and text/event-stream");
+          return;
+        }
+        McpRequestContext ctx = new McpRequestContext(agent, virtualServer, jsonRpcId, request.getHeader("Idempotency-Key"));
+        face.toolCalls().handle(session, ctx, message, response);
         return;
       }
       forward = new CachedBodyRequest(request, body);

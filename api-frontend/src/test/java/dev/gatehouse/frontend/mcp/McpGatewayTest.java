@@ -57,6 +57,11 @@ class McpGatewayTest {
         new McpServerDefinition(
             direct.name(), null, direct.transport(), direct.url(), null, null, null, null, null, null,
             direct.timeout(), null, null, null, McpServerDefinition.DIRECT, null));
+    McpServerDefinition notesDirect = server("notesd", notes.url(), null, null);
+    servers.insert(
+        new McpServerDefinition(
+            notesDirect.name(), null, notesDirect.transport(), notesDirect.url(), null, null, null, null, null, null,
+            notesDirect.timeout(), null, null, null, McpServerDefinition.DIRECT, null));
     g.db.jdbi().onDemand(VirtualServerDao.class).insert(new VirtualServer("readers", null, "read-only", List.of("notes.read_note", "t.weather")));
     try (McpSyncClient client = client(KEY_A, "/mcp")) {
       long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -218,6 +223,89 @@ class McpGatewayTest {
     }
     assertThat(id).isNotNull();
     assertThat(g.await(KEY_A, id).path("status").asText()).isEqualTo("CANCELED");
+  }
+
+  @Test
+  void aDirectCallIsPlainJsonUnlessSomethingMustReachTheAgentFirst() throws Exception {
+    String session = initialize(KEY_A);
+    notes.notes.put("plain", "just json");
+    HttpResponse<String> plain =
+        post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":\"r-1\",\"method\":\"tools/call\",\"params\":{\"name\":\"notes.read_note\",\"arguments\":{\"name\":\"plain\"}}}");
+    assertThat(plain.statusCode()).isEqualTo(200);
+    assertThat(plain.headers().firstValue("Content-Type").orElse("")).startsWith("application/json");
+    JsonNode answer = McpJson.OBJECT_MAPPER.readTree(plain.body());
+    assertThat(answer.path("id").asText()).isEqualTo("r-1");
+    assertThat(answer.path("result").path("content").path(0).path("text").asText()).isEqualTo("just json");
+
+    // Progress comes first: the answer becomes an event stream, progress events then the result.
+    HttpResponse<String> streamed =
+        post(KEY_A, session,
+            "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":\"confd.test_tool_with_progress\",\"arguments\":{},\"_meta\":{\"progressToken\":\"tok\"}}}");
+    assertThat(streamed.headers().firstValue("Content-Type").orElse("")).startsWith("text/event-stream");
+    List<JsonNode> events = new java.util.ArrayList<>();
+    for (String line : streamed.body().split("\n")) {
+      if (line.startsWith("data:")) {
+        events.add(McpJson.OBJECT_MAPPER.readTree(line.substring(5).trim()));
+      }
+    }
+    assertThat(events).hasSize(4);
+    assertThat(events.subList(0, 3))
+        .allSatisfy(e -> assertThat(e.path("method").asText()).isEqualTo("notifications/progress"))
+        .allSatisfy(e -> assertThat(e.path("params").path("progressToken").asText()).isEqualTo("tok"));
+    assertThat(events.get(3).path("id").asInt()).isEqualTo(5);
+    assertThat(events.get(3).has("result")).isTrue();
+  }
+
+  @Test
+  void cancellingADirectCallAnswersAtOnce() throws Exception {
+    String session = initialize(KEY_A);
+    long tasksBefore = toolCallTasks();
+    notes.waitStarted.drainPermits();
+    var pending =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return post(KEY_A, session,
+                    "{\"jsonrpc\":\"2.0\",\"id\":\"w-1\",\"method\":\"tools/call\",\"params\":{\"name\":\"notesd.wait\",\"arguments\":{\"seconds\":8}}}");
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    assertThat(notes.waitStarted.tryAcquire(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    HttpResponse<String> note =
+        post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":\"w-1\"}}");
+    assertThat(note.statusCode()).isEqualTo(202);
+    // Well before the upstream's 8 s: the wait stopped when the agent cancelled.
+    HttpResponse<String> answer = pending.get(5, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(rpcError(answer).path("data").path("code").asText()).isEqualTo("cancelled");
+    assertThat(toolCallTasks()).as("a direct call runs no workflow").isEqualTo(tasksBefore);
+  }
+
+  private static long toolCallTasks() throws Exception {
+    JsonNode tasks = g.json(g.get("/v1/tasks?limit=200", KEY_A)).path("tasks");
+    long n = 0;
+    for (JsonNode t : tasks) {
+      n += t.path("workflow").asText().equals("tool-call") ? 1 : 0;
+    }
+    return n;
+  }
+
+  @Test
+  void aToolCallWithoutBothAcceptTypesIsRefused() throws Exception {
+    String session = initialize(KEY_A);
+    HttpResponse<String> r =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(g.api() + "/mcp"))
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json")
+                .header("Authorization", "Bearer " + KEY_A)
+                .header("Mcp-Session-Id", session)
+                .POST(HttpRequest.BodyPublishers.ofString(
+                    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"notes.read_note\",\"arguments\":{\"name\":\"x\"}}}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(rpcError(r).path("data").path("code").asText()).isEqualTo("invalid_request");
   }
 
   @Test

@@ -25,7 +25,8 @@ import reactor.core.publisher.Mono;
 /**
  * Gatehouse's own Streamable HTTP client transport: against the SDK's server (initialize,
  * tools/call, a notification on the GET stream, DELETE on close), and against a server that ends
- * a tools/call's SSE stream after the priming event and answers on the resumption GET.
+ * a tools/call's SSE stream after the priming event and answers on the resumption GET; a request
+ * sent past the SDK client, answered or given up on.
  */
 class McpStreamableTransportTest {
 
@@ -139,6 +140,88 @@ class McpStreamableTransportTest {
           "GET session=s1 version=2025-11-25 last=null",
           "GET session=s1 version=2025-11-25 last=e1",
           "DELETE session=s1");
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  /**
+   * A request sent past the SDK client ({@code request}): its response comes back as JSON; one its
+   * caller gives up on is cancelled upstream with {@code notifications/cancelled} naming its id,
+   * and its stream is not resumed.
+   */
+  @Test
+  void aDirectRequestItsCallerGivesUpOnIsCancelledUpstream() throws Exception {
+    List<String> log = new CopyOnWriteArrayList<>();
+    CountDownLatch cancelled = new CountDownLatch(1);
+    String[] heldId = new String[1];
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+    server.createContext(
+        "/mcp",
+        ex -> {
+          try {
+            if (!ex.getRequestMethod().equals("POST")) {
+              log.add(ex.getRequestMethod() + " " + ex.getRequestHeaders().getFirst("Last-Event-ID"));
+              ex.sendResponseHeaders(ex.getRequestMethod().equals("GET") ? 405 : 200, -1);
+              return;
+            }
+            JsonNode msg = McpJson.OBJECT_MAPPER.readTree(ex.getRequestBody().readAllBytes());
+            String rpc = msg.path("method").asText();
+            log.add("POST " + rpc + " " + msg.path("params").path("requestId").asText(""));
+            if (rpc.equals("notifications/cancelled")) {
+              cancelled.countDown();
+            }
+            if (!msg.has("id")) {
+              ex.sendResponseHeaders(202, -1);
+            } else if (rpc.equals("initialize")) {
+              ex.getResponseHeaders().add("Mcp-Session-Id", "s1");
+              json(ex, "{\"jsonrpc\":\"2.0\",\"id\":" + msg.get("id") + ",\"result\":{\"protocolVersion\":\"2025-11-25\","
+                  + "\"capabilities\":{\"tools\":{}},\"serverInfo\":{\"name\":\"held\",\"version\":\"1\"}}}");
+            } else if (msg.path("params").path("name").asText().equals("quick")) {
+              json(ex, "{\"jsonrpc\":\"2.0\",\"id\":" + msg.get("id") + ",\"result\":{\"content\":[],\"echo\":"
+                  + msg.path("params").path("arguments") + "}}");
+            } else {
+              heldId[0] = msg.get("id").asText();
+              ex.getResponseHeaders().add("Content-Type", "text/event-stream");
+              ex.sendResponseHeaders(200, 0);
+              OutputStream out = ex.getResponseBody();
+              out.write("id: h1\nretry: 100\ndata: \n\n".getBytes(StandardCharsets.UTF_8));
+              out.flush();
+              cancelled.await(10, TimeUnit.SECONDS); // hold the stream until the client cancels
+            }
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          } finally {
+            ex.close();
+          }
+        });
+    server.start();
+    try {
+      String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/mcp";
+      StreamableHttpClientTransport transport = StreamableHttpClientTransport.builder(url).jsonMapper(McpJson.MAPPER).build();
+      McpAsyncClient client =
+          McpClient.async(transport).clientInfo(new McpSchema.Implementation("t", "1")).jsonSchemaValidator(McpJson.PASS_THROUGH).build();
+      assertThat(transport.ready()).isFalse();
+      client.initialize().block(Duration.ofSeconds(10));
+      assertThat(transport.ready()).isTrue();
+
+      var args = McpJson.OBJECT_MAPPER.createObjectNode().put("n", 7);
+      JsonNode quick =
+          transport.request("tools/call", McpJson.OBJECT_MAPPER.createObjectNode().put("name", "quick").set("arguments", args))
+              .block(Duration.ofSeconds(5));
+      assertThat(quick.path("result").path("echo").path("n").asInt()).isEqualTo(7);
+
+      JsonNode gaveUp =
+          transport.request("tools/call", McpJson.OBJECT_MAPPER.createObjectNode().put("name", "held"))
+              .takeUntilOther(Mono.delay(Duration.ofMillis(300)))
+              .block(Duration.ofSeconds(5));
+      assertThat(gaveUp).isNull();
+      assertThat(cancelled.await(5, TimeUnit.SECONDS)).as("notifications/cancelled reached the server").isTrue();
+      assertThat(log).contains("POST notifications/cancelled " + heldId[0]);
+      Thread.sleep(500); // longer than retry: 100 ms; a stopped stream is not resumed
+      assertThat(log).doesNotContain("GET h1").filteredOn(l -> l.startsWith("POST tools/call")).hasSize(2);
+      client.closeGracefully().block(Duration.ofSeconds(5));
     } finally {
       server.stop(0);
     }

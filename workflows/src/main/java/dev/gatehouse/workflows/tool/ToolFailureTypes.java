@@ -17,5 +17,8 @@ public final class ToolFailureTypes {
   /** The arguments cannot be used with the tool (a URL placeholder without a value, ...). */
   public static final String INVALID_ARGUMENTS = "InvalidArguments";
 
+  /** The caller gave up on the call (an MCP agent's notifications/cancelled): not retried. */
+  public static final String CANCELLED = "Cancelled";
+
   private ToolFailureTypes() {}
 }

@@ -1,0 +1,165 @@
+package dev.gatehouse.frontend.mcp;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.activities.mcp.McpJson;
+import io.modelcontextprotocol.spec.McpError;
+import io.modelcontextprotocol.spec.McpSchema;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.ReentrantLock;
+import reactor.core.publisher.Mono;
+
+/**
+ * The HTTP response to one agent request that Gatehouse answers itself ({@code tools/call}). It
+ * stays a plain {@code application/json} answer unless something has to reach the agent before
+ * the result (progress, a log message, a sampling or elicitation request from the upstream): the
+ * first such message turns it into a {@code text/event-stream}, and the result is its last event,
+ * as Streamable HTTP allows. Requests to the agent get ids of Gatehouse's own; the agent's answer
+ * (a POST of a JSON-RPC response) is matched through {@link GatewaySession#answer}.
+ *
+ * <p>Messages are written from whichever thread produces them, one at a time; nothing is written
+ * after the result.
+ */
+final class ResponseChannel implements AgentChannel {
+  private static final byte[] EVENT = "event: message\ndata: ".getBytes(StandardCharsets.UTF_8);
+  private static final byte[] END = "\n\n".getBytes(StandardCharsets.UTF_8);
+
+  private final HttpServletResponse response;
+  private final GatewaySession session;
+  private final JsonNode requestId;
+  private final ReentrantLock lock = new ReentrantLock();
+  private boolean streaming;
+  private boolean finished;
+
+  ResponseChannel(HttpServletResponse response, GatewaySession session, JsonNode requestId) {
+    this.response = response;
+    this.session = session;
+    this.requestId = requestId;
+  }
+
+  @Override
+  public Mono<Void> progress(McpSchema.ProgressNotification n) {
+    return Mono.fromRunnable(() -> send(notification(McpSchema.METHOD_NOTIFICATION_PROGRESS, n)));
+  }
+
+  @Override
+  public Mono<Void> log(McpSchema.LoggingMessageNotification n) {
+    return Mono.fromRunnable(
+        () -> {
+          if (session.logAllowed(n.level())) {
+            send(notification(McpSchema.METHOD_NOTIFICATION_MESSAGE, n));
+          }
+        });
+  }
+
+  @Override
+  public Mono<McpSchema.CreateMessageResult> createMessage(McpSchema.CreateMessageRequest r) {
+    return request(McpSchema.METHOD_SAMPLING_CREATE_MESSAGE, r, McpSchema.CreateMessageResult.class);
+  }
+
+  @Override
+  public Mono<McpSchema.ElicitResult> elicit(McpSchema.ElicitFormRequest r) {
+    return request(McpSchema.METHOD_ELICITATION_CREATE, r, McpSchema.ElicitResult.class);
+  }
+
+  /** Writes the answer: the result, or the error. Nothing is sent after it. */
+  void finish(Object result, McpError error) {
+    ObjectNode message = JsonNodeFactory.instance.objectNode().put("jsonrpc", "2.0");
+    message.set("id", requestId);
+    if (error != null) {
+      message.set("error", McpJson.tree(error.getJsonRpcError()));
+    } else {
+      message.set("result", result instanceof JsonNode node ? node : McpJson.tree(result));
+    }
+    lock.lock();
+    try {
+      if (finished) {
+        return;
+      }
+      finished = true;
+      byte[] body = message.toString().getBytes(StandardCharsets.UTF_8);
+      if (streaming) {
+        writeEvent(body);
+      } else {
+        response.setStatus(200);
+        response.setContentType("application/json");
+        response.setCharacterEncoding("UTF-8");
+        response.setContentLength(body.length);
+        response.getOutputStream().write(body);
+      }
+    } catch (IOException e) {
+      // the agent went away: nobody to answer
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private <T> Mono<T> request(String method, Object params, Class<T> type) {
+    return Mono.defer(
+        () -> {
+          String id = "gatehouse-" + java.util.UUID.randomUUID();
+          CompletableFuture<JsonNode> answer = session.expectAnswer(id);
+          ObjectNode message = JsonNodeFactory.instance.objectNode().put("jsonrpc", "2.0").put("id", id).put("method", method);
+          message.set("params", McpJson.tree(params));
+          if (!send(message)) {
+            session.forgetAnswer(id);
+            return Mono.error(McpErrors.error(McpSchema.ErrorCodes.INTERNAL_ERROR, "agent_gone", "the agent's request has ended"));
+          }
+          return Mono.fromFuture(answer)
+              .doOnCancel(() -> session.forgetAnswer(id))
+              .flatMap(
+                  reply -> {
+                    JsonNode error = reply.get("error");
+                    if (error != null && !error.isNull()) {
+                      return Mono.error(
+                          McpError.builder(error.path("code").asInt(McpSchema.ErrorCodes.INTERNAL_ERROR))
+                              .message(error.path("message").asText("the agent refused the request"))
+                              .build());
+                    }
+                    return Mono.justOrEmpty(McpJson.convert(reply.get("result"), type));
+                  });
+        });
+  }
+
+  private static ObjectNode notification(String method, Object params) {
+    ObjectNode message = JsonNodeFactory.instance.objectNode().put("jsonrpc", "2.0").put("method", method);
+    message.set("params", McpJson.tree(params));
+    return message;
+  }
+
+  /** Sends a message ahead of the answer; false when the answer has been written already. */
+  private boolean send(ObjectNode message) {
+    lock.lock();
+    try {
+      if (finished) {
+        return false;
+      }
+      if (!streaming) {
+        streaming = true;
+        response.setStatus(200);
+        response.setContentType("text/event-stream");
+        response.setCharacterEncoding("UTF-8");
+        response.setHeader("Cache-Control", "no-cache");
+      }
+      writeEvent(message.toString().getBytes(StandardCharsets.UTF_8));
+      return true;
+    } catch (IOException e) {
+      return false;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void writeEvent(byte[] data) throws IOException {
+    ServletOutputStream out = response.getOutputStream();
+    out.write(EVENT);
+    out.write(data);
+    out.write(END);
+    out.flush();
+  }
+}
