@@ -79,6 +79,13 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
   private volatile boolean closed;
   /** The id of the last initialize request, whose response names the negotiated version. */
   private volatile Object initializeId;
+  /**
+   * Where messages from the server reach the client's handlers, in the order they arrived and off
+   * the HTTP client's thread (a handler may block: relaying to an agent, writing to the database).
+   */
+  private final reactor.core.scheduler.Scheduler.Worker lane = Schedulers.boundedElastic().createWorker();
+  /** Tasks given to the lane and not yet finished. */
+  private final java.util.concurrent.atomic.AtomicInteger inLane = new java.util.concurrent.atomic.AtomicInteger();
   /** Whether the session is initialized (its initialize answered, and not lost since). */
   private volatile boolean ready;
   /** Requests sent through {@link #request}, by id, awaiting their response. */
@@ -95,7 +102,15 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
     this.http =
         b.httpClient != null
             ? b.httpClient
-            : HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(b.connectTimeout).build();
+            // Its callbacks run on its selector thread, not handed to a pool thread each time
+            // (several handoffs per call, most of the gateway's CPU on a small machine): they only
+            // parse, and pass messages to the lane below; a direct request's answer is completed
+            // there at once.
+            : HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(b.connectTimeout)
+                .executor(Runnable::run)
+                .build();
   }
 
   public static Builder builder(String url) {
@@ -349,8 +364,30 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
     if (answer == null) {
       return false;
     }
-    answer.complete(message);
+    // At once, unless messages that came before it are still in the lane: they go first.
+    inOrder(() -> answer.complete(message), true);
     return true;
+  }
+
+  private void inOrder(Runnable task, boolean inlineWhenIdle) {
+    if (inlineWhenIdle && inLane.get() == 0) {
+      task.run();
+      return;
+    }
+    inLane.incrementAndGet();
+    try {
+      lane.schedule(
+          () -> {
+            try {
+              task.run();
+            } finally {
+              inLane.decrementAndGet();
+            }
+          });
+    } catch (RuntimeException rejected) {
+      inLane.decrementAndGet();
+      LOG.debug("MCP message dropped: the transport is closed");
+    }
   }
 
   private void deliver(McpSchema.JSONRPCMessage message) {
@@ -375,7 +412,7 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
       LOG.warn("MCP message received before connect; dropped");
       return;
     }
-    h.apply(Mono.just(message)).subscribe(null, e -> LOG.debug("MCP message handler failed", e));
+    inOrder(() -> h.apply(Mono.just(message)).subscribe(null, e -> LOG.debug("MCP message handler failed", e)), false);
   }
 
   private void reportException(Throwable t) {
@@ -681,6 +718,7 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
           stopListening();
           direct.values().forEach(f -> f.completeExceptionally(new McpTransportException("transport is closed")));
           direct.clear();
+          inOrder(lane::dispose, false); // after what is already in it
           String session = sessionId;
           if (session == null) {
             return Mono.empty();
