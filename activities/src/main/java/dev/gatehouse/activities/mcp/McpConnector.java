@@ -37,6 +37,12 @@ public class McpConnector {
   /** The secret values each client sends (headers, token, environment), for redaction. */
   private final Map<McpAsyncClient, UpstreamCredentials.Resolved> secrets =
       java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+  /**
+   * The HTTP clients of Streamable HTTP upstream sessions, one per connect timeout, shared by all
+   * sessions: a client per agent session would mean a selector thread and a connection pool per
+   * session.
+   */
+  private final Map<java.time.Duration, java.net.http.HttpClient> httpClients = new java.util.concurrent.ConcurrentHashMap<>();
   private final Map<McpAsyncClient, StreamableHttpClientTransport> transports =
       java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
@@ -139,7 +145,8 @@ public class McpConnector {
         Map<String, String> headers = resolved[0].headers();
         return StreamableHttpClientTransport.builder(server.url())
             .jsonMapper(McpJson.MAPPER)
-            .connectTimeout(server.connectTimeoutOrDefault())
+            .httpClient(
+                httpClients.computeIfAbsent(server.connectTimeoutOrDefault(), StreamableHttpClientTransport::newHttpClient))
             .headers(headers)
             .build();
       }

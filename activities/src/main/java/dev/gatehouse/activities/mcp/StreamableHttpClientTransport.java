@@ -102,15 +102,21 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
     this.http =
         b.httpClient != null
             ? b.httpClient
-            // Its callbacks run on its selector thread, not handed to a pool thread each time
-            // (several handoffs per call, most of the gateway's CPU on a small machine): they only
-            // parse, and pass messages to the lane below; a direct request's answer is completed
-            // there at once.
-            : HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(b.connectTimeout)
-                .executor(Runnable::run)
-                .build();
+            : newHttpClient(b.connectTimeout);
+  }
+
+  /**
+   * An HTTP client for these transports; many transports may share one. Its callbacks run on its
+   * selector thread instead of being handed to a pool thread each time (several handoffs per
+   * call, most of the gateway's CPU on a small machine): a transport only parses there, hands
+   * messages to its lane, and completes a direct request's answer.
+   */
+  public static HttpClient newHttpClient(Duration connectTimeout) {
+    return HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(connectTimeout)
+        .executor(Runnable::run)
+        .build();
   }
 
   public static Builder builder(String url) {
@@ -204,7 +210,13 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
           if (initialize) {
             initializeId = requestId;
           }
-          post(body, requestId, message instanceof McpSchema.JSONRPCNotification, sink::success, sink::error);
+          // The SDK client's continuations run in the lane, never on the HTTP client's thread.
+          post(
+              body,
+              requestId,
+              message instanceof McpSchema.JSONRPCNotification,
+              () -> inOrder(sink::success, false),
+              e -> inOrder(() -> sink.error(e), false));
         });
   }
 
@@ -386,7 +398,7 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
           });
     } catch (RuntimeException rejected) {
       inLane.decrementAndGet();
-      LOG.debug("MCP message dropped: the transport is closed");
+      task.run(); // the lane is closed: late messages are still handed over
     }
   }
 
