@@ -138,6 +138,15 @@ final class GatewaySession {
     awaitingAgent.remove(requestId);
   }
 
+  /** Fails a request to the agent that can no longer be answered (its stream has ended). */
+  void abandonAnswer(String requestId) {
+    CompletableFuture<JsonNode> waiting = awaitingAgent.remove(requestId);
+    if (waiting != null) {
+      waiting.completeExceptionally(
+          McpErrors.error(McpSchema.ErrorCodes.INTERNAL_ERROR, "agent_gone", "the agent's request ended before it answered"));
+    }
+  }
+
   /**
    * Takes the agent's answer (a JSON-RPC response) to a request Gatehouse sent it; false when the
    * answer is not to such a request (it is then the SDK's to match).

@@ -35,6 +35,8 @@ final class ResponseChannel implements AgentChannel {
   private final ReentrantLock lock = new ReentrantLock();
   private boolean streaming;
   private boolean finished;
+  /** Ids of the requests sent to the agent on this response, while unanswered. */
+  private final java.util.Set<String> asked = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   ResponseChannel(HttpServletResponse response, GatewaySession session, JsonNode requestId) {
     this.response = response;
@@ -97,6 +99,10 @@ final class ResponseChannel implements AgentChannel {
     } finally {
       lock.unlock();
     }
+    // Requests to the agent still unanswered can no longer be: the upstream gets an error.
+    for (String id : asked) {
+      session.abandonAnswer(id);
+    }
   }
 
   private <T> Mono<T> request(String method, Object params, Class<T> type) {
@@ -104,6 +110,8 @@ final class ResponseChannel implements AgentChannel {
         () -> {
           String id = "gatehouse-" + java.util.UUID.randomUUID();
           CompletableFuture<JsonNode> answer = session.expectAnswer(id);
+          asked.add(id);
+          answer.whenComplete((reply, error) -> asked.remove(id));
           ObjectNode message = JsonNodeFactory.instance.objectNode().put("jsonrpc", "2.0").put("id", id).put("method", method);
           message.set("params", McpJson.tree(params));
           if (!send(message)) {
