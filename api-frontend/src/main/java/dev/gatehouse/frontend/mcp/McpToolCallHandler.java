@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.activities.mcp.McpJson;
+import dev.gatehouse.activities.mcp.McpRoute;
 import dev.gatehouse.activities.mcp.McpToolResolver;
 import dev.gatehouse.activities.mcp.McpToolResolver.McpItem;
 import dev.gatehouse.activities.mcp.McpUpstreams;
@@ -50,6 +51,7 @@ import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * {@code tools/call} on the MCP face. {@link McpHttpFilter} hands every such request here once it
@@ -222,14 +224,23 @@ final class McpToolCallHandler {
                   .subscribe());
     }
     try {
-      ToolCallResult result =
-          invoker.invoke(
-              target.name(),
-              args,
-              caller,
-              new CallContext(null, null, 1),
-              session.route(meta, Mono.fromFuture(call.cancelled, true)),
-              agent);
+      Mono<Boolean> cancelled = Mono.fromFuture(call.cancelled, true);
+      McpRoute route = session.route(meta, cancelled);
+      ToolCallResult result;
+      if (target.http() != null) {
+        // An HTTP tool's request cannot be abandoned midway: it runs on another thread, so a
+        // cancellation still answers at once.
+        result =
+            Mono.fromCallable(() -> invoker.invoke(target.name(), args, caller, new CallContext(null, null, 1), route, agent))
+                .subscribeOn(Schedulers.boundedElastic())
+                .takeUntilOther(cancelled)
+                .block();
+        if (result == null) {
+          throw callError(ToolFailureTypes.CANCELLED, "the call was cancelled");
+        }
+      } else {
+        result = invoker.invoke(target.name(), args, caller, new CallContext(null, null, 1), route, agent);
+      }
       return asCallToolResult(target, result);
     } catch (ToolCallException e) {
       throw callError(e.type(), e.getMessage());

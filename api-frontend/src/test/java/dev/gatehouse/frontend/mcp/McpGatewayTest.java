@@ -281,6 +281,30 @@ class McpGatewayTest {
     assertThat(toolCallTasks()).as("a direct call runs no workflow").isEqualTo(tasksBefore);
   }
 
+  @Test
+  void cancellingADirectHttpToolCallAnswersAtOnce() throws Exception {
+    String session = initialize(KEY_A);
+    var pending =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return post(KEY_A, session,
+                    "{\"jsonrpc\":\"2.0\",\"id\":91,\"method\":\"tools/call\",\"params\":{\"name\":\"t.hold\",\"arguments\":{\"name\":\"mcp-cancel\"}}}");
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    try {
+      assertThat(g.tools.arrived("mcp-cancel").await(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":91}}");
+      // The HTTP tool still holds its request (30 s timeout): the answer does not wait for it.
+      HttpResponse<String> answer = pending.get(5, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(rpcError(answer).path("data").path("code").asText()).isEqualTo("cancelled");
+    } finally {
+      g.tools.release("mcp-cancel");
+    }
+  }
+
   private static long toolCallTasks() throws Exception {
     JsonNode tasks = g.json(g.get("/v1/tasks?limit=200", KEY_A)).path("tasks");
     long n = 0;
