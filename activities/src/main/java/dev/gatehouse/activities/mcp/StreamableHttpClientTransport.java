@@ -65,6 +65,8 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
           ProtocolVersions.MCP_2025_06_18,
           ProtocolVersions.MCP_2025_11_25);
   private static final String LATEST = ProtocolVersions.MCP_2025_11_25;
+  /** Ids of {@link #request}s; the SDK client's ids never take this form. */
+  private static final String DIRECT_ID_PREFIX = "gatehouse-";
 
   private final HttpClient http;
   private final URI uri;
@@ -231,7 +233,7 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
   public Mono<JsonNode> request(String method, JsonNode params) {
     return Mono.defer(
         () -> {
-          String id = "gatehouse-" + directIds.incrementAndGet();
+          String id = DIRECT_ID_PREFIX + directIds.incrementAndGet();
           var message = McpJson.OBJECT_MAPPER.createObjectNode().put("jsonrpc", "2.0").put("id", id).put("method", method);
           message.set("params", params);
           java.util.concurrent.CompletableFuture<JsonNode> answer = new java.util.concurrent.CompletableFuture<>();
@@ -241,9 +243,10 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
               .doOnCancel(
                   () -> {
                     // The caller gave up (the agent cancelled, or the timeout passed): tell the
-                    // server, and stop reading (or resuming) the request's stream.
+                    // server, and do not resume the request's stream. It is read to its end (a
+                    // body abandoned midway would never complete its exchange).
                     if (!answer.isDone()) {
-                      stream.stop();
+                      stream.abandoned = true;
                       cancelUpstream(id);
                     }
                   })
@@ -368,13 +371,16 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
 
   /** Completes a {@link #request} with its response; false when {@code message} is not one. */
   private boolean answeredDirect(JsonNode message) {
-    if (direct.isEmpty() || message == null || message.has("method")) {
+    if (message == null || message.has("method")) {
       return false;
     }
     JsonNode id = message.get("id");
-    var answer = id == null || !id.isTextual() ? null : direct.remove(id.asText());
-    if (answer == null) {
+    if (id == null || !id.isTextual() || !id.asText().startsWith(DIRECT_ID_PREFIX)) {
       return false;
+    }
+    var answer = direct.remove(id.asText());
+    if (answer == null) {
+      return true; // the answer to a request its caller gave up on: dropped
     }
     // At once, unless messages that came before it are still in the lane: they go first.
     inOrder(() -> answer.complete(message), true);
@@ -472,6 +478,8 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
     volatile boolean sse;
     volatile boolean answered;
     volatile boolean stopped;
+    /** The request's caller gave up: the stream is read to its end but never resumed. */
+    volatile boolean abandoned;
     volatile String lastEventId;
     volatile long retryMillis = -1;
     /** Resumptions or failed reconnections in a row without an event. */
@@ -557,7 +565,7 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
         return; // e.g. the priming event: an id and no data
       }
       attempts = 0;
-      if (!direct.isEmpty()) {
+      if (text.contains(DIRECT_ID_PREFIX)) {
         try {
           JsonNode tree = McpJson.OBJECT_MAPPER.readTree(text);
           if (answeredDirect(tree)) {
@@ -603,7 +611,7 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
 
     /** The stream ended ({@code error} null: the server closed it): resume it if it must be. */
     void ended(Throwable error) {
-      if (closed || stopped || answered) {
+      if (closed || stopped || answered || abandoned) {
         return;
       }
       if (listening() && !Objects.equals(session, sessionId)) {

@@ -219,7 +219,7 @@ class McpStreamableTransportTest {
       assertThat(gaveUp).isNull();
       assertThat(cancelled.await(5, TimeUnit.SECONDS)).as("notifications/cancelled reached the server").isTrue();
       assertThat(log).contains("POST notifications/cancelled " + heldId[0]);
-      Thread.sleep(500); // longer than retry: 100 ms; a stopped stream is not resumed
+      Thread.sleep(500); // longer than retry: 100 ms; an abandoned stream is not resumed
       assertThat(log).doesNotContain("GET h1").filteredOn(l -> l.startsWith("POST tools/call")).hasSize(2);
       client.closeGracefully().block(Duration.ofSeconds(5));
     } finally {
