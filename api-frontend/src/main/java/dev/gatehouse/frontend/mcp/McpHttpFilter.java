@@ -51,7 +51,9 @@ import org.jdbi.v3.core.Jdbi;
  * spec asks; failed attempts throttled per address), the virtual server, the session's owner,
  * the body's size and JSON-RPC shape (no batches). Errors are JSON-RPC error objects with
  * Gatehouse's code in {@code data.code}; the SDK's own error answers (which would carry a stack
- * trace) are replaced by such objects too.
+ * trace) are replaced by such objects too. Once checked, a {@code tools/call} is answered by
+ * {@link McpToolCallHandler} and the agent's answer to a request Gatehouse sent it on a call's
+ * stream is taken by its session, neither reaching the SDK; everything else goes on to the SDK.
  */
 public final class McpHttpFilter implements Filter {
   private static final ObjectMapper JSON = new ObjectMapper();

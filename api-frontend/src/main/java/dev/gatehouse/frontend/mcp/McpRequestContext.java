@@ -7,7 +7,7 @@ import java.util.Map;
 
 /**
  * What {@link McpHttpFilter} learned about one HTTP request to {@code /mcp}, handed to the MCP
- * handlers through the SDK's transport context: the authenticated agent, the virtual server the
+ * handlers through the SDK's transport context (and directly to {@link McpToolCallHandler}): the authenticated agent, the virtual server the
  * path named, the JSON-RPC id of the request, and its {@code Idempotency-Key} header.
  */
 record McpRequestContext(AgentCaller caller, String virtualServer, Object jsonRpcId, String idempotencyKey) {
