@@ -80,7 +80,7 @@ public final class McpFace implements McpStreamableServerSession.Factory, AutoCl
     this.upstreams = upstreams;
     this.connector = connector;
     this.toolCalls =
-        new McpToolCallHandler(httpTools, virtualServers, resolver, upstreams, invoker, tasks, workflows, maxDurableWait);
+        new McpToolCallHandler(httpTools, resolver, upstreams, invoker, tasks, workflows, maxDurableWait);
     requestHandlers.put(McpSchema.METHOD_PING, (ex, p) -> Mono.just(Map.of()));
     requestHandlers.put(McpSchema.METHOD_TOOLS_LIST, blocking(this::listTools));
     // tools/call never reaches the SDK: McpHttpFilter hands it to toolCalls.

@@ -149,12 +149,14 @@ public final class McpHttpFilter implements Filter {
       error(response, 403, -32600, "forbidden", "admin keys cannot use /mcp; use an agent key");
       return;
     }
+    VirtualServer selection = null;
     if (virtualServer != null) {
       Optional<VirtualServer> vs = virtualServers.find(virtualServer);
       if (vs.isEmpty() || (vs.get().tenantId() != null && !vs.get().tenantId().equals(agent.agent().tenantId()))) {
         error(response, 404, -32600, "unknown_virtual_server", "no virtual server '" + virtualServer + "'");
         return;
       }
+      selection = vs.get();
     }
 
     // 3. The session: it must exist here and belong to this agent on this endpoint.
@@ -239,7 +241,7 @@ public final class McpHttpFilter implements Filter {
           error(response, 400, -32600, "invalid_request", "the Accept header must list application/json and text/event-stream");
           return;
         }
-        McpRequestContext ctx = new McpRequestContext(agent, virtualServer, jsonRpcId, request.getHeader("Idempotency-Key"));
+        McpRequestContext ctx = new McpRequestContext(agent, virtualServer, selection, jsonRpcId, request.getHeader("Idempotency-Key"));
         face.toolCalls().handle(session, ctx, message, response);
         return;
       }
@@ -249,7 +251,7 @@ public final class McpHttpFilter implements Filter {
     if (virtualServer != null) {
       forward = new EndpointRequest(forward); // the SDK serves one endpoint path: /mcp
     }
-    McpRequestContext ctx = new McpRequestContext(agent, virtualServer, jsonRpcId, request.getHeader("Idempotency-Key"));
+    McpRequestContext ctx = new McpRequestContext(agent, virtualServer, selection, jsonRpcId, request.getHeader("Idempotency-Key"));
     forward.setAttribute(McpRequestContext.ATTRIBUTE, ctx);
     SanitizingResponse wrapped = new SanitizingResponse(response);
     McpRequestContext.CURRENT.set(ctx);

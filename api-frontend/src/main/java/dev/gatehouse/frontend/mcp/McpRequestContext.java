@@ -1,6 +1,7 @@
 package dev.gatehouse.frontend.mcp;
 
 import dev.gatehouse.frontend.auth.Caller.AgentCaller;
+import dev.gatehouse.registry.mcp.VirtualServer;
 import io.modelcontextprotocol.common.McpTransportContext;
 import java.util.HashMap;
 import java.util.Map;
@@ -10,7 +11,8 @@ import java.util.Map;
  * handlers through the SDK's transport context (and directly to {@link McpToolCallHandler}): the authenticated agent, the virtual server the
  * path named, the JSON-RPC id of the request, and its {@code Idempotency-Key} header.
  */
-record McpRequestContext(AgentCaller caller, String virtualServer, Object jsonRpcId, String idempotencyKey) {
+record McpRequestContext(
+    AgentCaller caller, String virtualServer, VirtualServer selection, Object jsonRpcId, String idempotencyKey) {
   static final String ATTRIBUTE = "dev.gatehouse.mcp.context";
   private static final String KEY = "gatehouse";
 

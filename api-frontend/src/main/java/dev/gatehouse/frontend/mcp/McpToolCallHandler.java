@@ -20,7 +20,6 @@ import dev.gatehouse.policies.tools.ArgumentSchemaPolicy;
 import dev.gatehouse.registry.mcp.McpCatalogEntry;
 import dev.gatehouse.registry.mcp.McpServerDefinition;
 import dev.gatehouse.registry.mcp.VirtualServer;
-import dev.gatehouse.registry.mcp.VirtualServerDao;
 import dev.gatehouse.registry.tools.ToolDefinition;
 import dev.gatehouse.workflows.tool.Caller;
 import dev.gatehouse.workflows.tool.ToolCallPolicy;
@@ -68,7 +67,6 @@ final class McpToolCallHandler {
   private static final Duration PROGRESS_POLL = Duration.ofMillis(250);
 
   private final ToolCatalog httpTools;
-  private final VirtualServerDao virtualServers;
   private final McpToolResolver resolver;
   private final McpUpstreams upstreams;
   private final ToolInvoker invoker;
@@ -82,7 +80,6 @@ final class McpToolCallHandler {
 
   McpToolCallHandler(
       ToolCatalog httpTools,
-      VirtualServerDao virtualServers,
       McpToolResolver resolver,
       McpUpstreams upstreams,
       ToolInvoker invoker,
@@ -90,7 +87,6 @@ final class McpToolCallHandler {
       WorkflowClient workflows,
       Duration maxDurableWait) {
     this.httpTools = httpTools;
-    this.virtualServers = virtualServers;
     this.resolver = resolver;
     this.upstreams = upstreams;
     this.invoker = invoker;
@@ -175,7 +171,7 @@ final class McpToolCallHandler {
 
   private CallTarget resolve(McpRequestContext ctx, String name) {
     var agent = ctx.caller().agent();
-    VirtualServer selection = ctx.virtualServer() == null ? null : virtualServers.find(ctx.virtualServer()).orElse(null);
+    VirtualServer selection = ctx.selection();
     Optional<ToolDefinition> http =
         httpTools.find(name).filter(t -> t.tenantId() == null || t.tenantId().equals(agent.tenantId()));
     McpItem mcp = http.isPresent() ? null : resolver.find(agent.tenantId(), McpCatalogEntry.TOOL, name).orElse(null);
