@@ -198,15 +198,7 @@ class McpGatewayTest {
   void cancellingADurableCallAnswersAtOnceAndCancelsItsTask() throws Exception {
     String session = initialize(KEY_A);
     var pending =
-        java.util.concurrent.CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return post(KEY_A, session,
-                    "{\"jsonrpc\":\"2.0\",\"id\":77,\"method\":\"tools/call\",\"params\":{\"name\":\"notes.wait\",\"arguments\":{\"seconds\":6}}}");
-              } catch (Exception e) {
-                throw new IllegalStateException(e);
-              }
-            });
+        postLater(session, "{\"jsonrpc\":\"2.0\",\"id\":77,\"method\":\"tools/call\",\"params\":{\"name\":\"notes.wait\",\"arguments\":{\"seconds\":6}}}");
     assertThat(notes.waitStarted.tryAcquire(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
     long cancelledAt = System.nanoTime();
     post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":77,\"reason\":\"user\"}}");
@@ -262,15 +254,7 @@ class McpGatewayTest {
     long tasksBefore = toolCallTasks();
     notes.waitStarted.drainPermits();
     var pending =
-        java.util.concurrent.CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return post(KEY_A, session,
-                    "{\"jsonrpc\":\"2.0\",\"id\":\"w-1\",\"method\":\"tools/call\",\"params\":{\"name\":\"notesd.wait\",\"arguments\":{\"seconds\":8}}}");
-              } catch (Exception e) {
-                throw new IllegalStateException(e);
-              }
-            });
+        postLater(session, "{\"jsonrpc\":\"2.0\",\"id\":\"w-1\",\"method\":\"tools/call\",\"params\":{\"name\":\"notesd.wait\",\"arguments\":{\"seconds\":8}}}");
     assertThat(notes.waitStarted.tryAcquire(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
     HttpResponse<String> note =
         post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":\"w-1\"}}");
@@ -285,15 +269,7 @@ class McpGatewayTest {
   void cancellingADirectHttpToolCallAnswersAtOnce() throws Exception {
     String session = initialize(KEY_A);
     var pending =
-        java.util.concurrent.CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return post(KEY_A, session,
-                    "{\"jsonrpc\":\"2.0\",\"id\":91,\"method\":\"tools/call\",\"params\":{\"name\":\"t.hold\",\"arguments\":{\"name\":\"mcp-cancel\"}}}");
-              } catch (Exception e) {
-                throw new IllegalStateException(e);
-              }
-            });
+        postLater(session, "{\"jsonrpc\":\"2.0\",\"id\":91,\"method\":\"tools/call\",\"params\":{\"name\":\"t.hold\",\"arguments\":{\"name\":\"mcp-cancel\"}}}");
     try {
       assertThat(g.tools.arrived("mcp-cancel").await(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
       post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":91}}");
@@ -303,6 +279,18 @@ class McpGatewayTest {
     } finally {
       g.tools.release("mcp-cancel");
     }
+  }
+
+  /** POSTs {@code body} in the session from another thread: the answer, once it comes. */
+  private static java.util.concurrent.CompletableFuture<HttpResponse<String>> postLater(String session, String body) {
+    return java.util.concurrent.CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            return post(KEY_A, session, body);
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        });
   }
 
   private static long toolCallTasks() throws Exception {
