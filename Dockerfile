@@ -14,15 +14,24 @@ COPY registry/pom.xml registry/
 COPY policies/pom.xml policies/
 COPY activities/pom.xml activities/
 COPY api-frontend/pom.xml api-frontend/
+COPY api-frontend/core/pom.xml api-frontend/core/
+COPY api-frontend/tasks/pom.xml api-frontend/tasks/
+COPY api-frontend/mcp/pom.xml api-frontend/mcp/
+COPY api-frontend/app/pom.xml api-frontend/app/
+# The root POM lists it as a module; it is not built into the image.
+COPY benchmarks/pom.xml benchmarks/
 # Best effort: whatever go-offline misses is fetched by the package step below.
-RUN mvn -B -q dependency:go-offline || echo "dependency:go-offline incomplete; continuing"
+RUN mvn -B -q -pl api-frontend/app -am dependency:go-offline || echo "dependency:go-offline incomplete; continuing"
 
 COPY workflows/src workflows/src
 COPY registry/src registry/src
 COPY policies/src policies/src
 COPY activities/src activities/src
-COPY api-frontend/src api-frontend/src
-RUN mvn -B -DskipTests package
+COPY api-frontend/core/src api-frontend/core/src
+COPY api-frontend/tasks/src api-frontend/tasks/src
+COPY api-frontend/mcp/src api-frontend/mcp/src
+COPY api-frontend/app/src api-frontend/app/src
+RUN mvn -B -DskipTests -pl api-frontend/app -am package
 
 # ---- runtime -------------------------------------------------------------------------------
 FROM eclipse-temurin:17-jre
@@ -32,7 +41,7 @@ RUN groupadd --system --gid 10001 gatehouse \
       --shell /usr/sbin/nologin gatehouse
 
 WORKDIR /app
-COPY --from=build /src/api-frontend/target/gatehouse.jar /app/gatehouse.jar
+COPY --from=build /src/api-frontend/app/target/gatehouse.jar /app/gatehouse.jar
 COPY config/gatehouse.yml /app/gatehouse.yml
 
 # Let the heap use most of the container's memory limit (the JVM default is 25%).

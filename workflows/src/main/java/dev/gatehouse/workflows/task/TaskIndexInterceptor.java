@@ -6,7 +6,6 @@ import io.temporal.common.interceptors.WorkerInterceptorBase;
 import io.temporal.common.interceptors.WorkflowInboundCallsInterceptor;
 import io.temporal.common.interceptors.WorkflowInboundCallsInterceptorBase;
 import io.temporal.failure.ActivityFailure;
-import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.failure.TemporalFailure;
 import io.temporal.workflow.Workflow;
@@ -46,7 +45,7 @@ public class TaskIndexInterceptor extends WorkerInterceptorBase {
         } catch (TemporalFailure e) {
           // Only TemporalFailures fail a workflow; any other exception fails the workflow task,
           // which Temporal retries, so the workflow has not ended.
-          record("FAILED", errorCode(e), messageOf(e));
+          record("FAILED", FailureCodes.of(e), FailureCodes.messageOf(e));
           throw e;
         }
       }
@@ -67,34 +66,5 @@ public class TaskIndexInterceptor extends WorkerInterceptorBase {
       Workflow.getLogger(TaskIndexInterceptor.class)
           .warn("could not record the end of the task in the index; it is repaired on read", e);
     }
-  }
-
-  /** A stable error code for a workflow failure: the failure type, in snake case. */
-  static String errorCode(TemporalFailure e) {
-    if (e instanceof ApplicationFailure af && af.getType() != null && !af.getType().isBlank()) {
-      return snake(af.getType());
-    }
-    return "workflow_failed";
-  }
-
-  private static String messageOf(TemporalFailure e) {
-    return e instanceof ApplicationFailure af ? af.getOriginalMessage() : e.getOriginalMessage();
-  }
-
-  /** {@code StepFailed} → {@code step_failed}. */
-  public static String snake(String type) {
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < type.length(); i++) {
-      char c = type.charAt(i);
-      if (Character.isUpperCase(c)) {
-        if (i > 0) {
-          sb.append('_');
-        }
-        sb.append(Character.toLowerCase(c));
-      } else {
-        sb.append(c);
-      }
-    }
-    return sb.toString();
   }
 }

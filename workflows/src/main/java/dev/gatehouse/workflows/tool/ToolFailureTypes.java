@@ -18,7 +18,7 @@ public final class ToolFailureTypes {
   public static final String INVALID_ARGUMENTS = "InvalidArguments";
 
   /** The caller gave up on the call (an MCP agent's notifications/cancelled): not retried. */
-  public static final String CANCELLED = "Cancelled";
+  public static final String CANCELED = "Canceled";
 
   private ToolFailureTypes() {}
 }

@@ -1,0 +1,356 @@
+package dev.gatehouse.frontend.app;
+
+import dev.gatehouse.activities.http.HttpToolConnector;
+import dev.gatehouse.activities.metrics.GatehouseMetrics;
+import dev.gatehouse.activities.task.TaskIndexActivitiesImpl;
+import dev.gatehouse.activities.tool.ToolActivitiesImpl;
+import dev.gatehouse.activities.tool.ToolCatalog;
+import dev.gatehouse.activities.tool.ToolInvoker;
+import dev.gatehouse.activities.mcp.McpConnector;
+import dev.gatehouse.activities.mcp.McpJson;
+import dev.gatehouse.activities.mcp.McpToolCalls;
+import dev.gatehouse.activities.mcp.McpToolResolver;
+import dev.gatehouse.activities.mcp.McpUpstreams;
+import dev.gatehouse.frontend.mcp.McpConfig;
+import dev.gatehouse.frontend.mcp.McpFace;
+import dev.gatehouse.frontend.mcp.McpHttpFilter;
+import dev.gatehouse.frontend.mcp.McpMaintenance;
+import dev.gatehouse.frontend.mcp.ProtectedResourceMetadataResource;
+import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
+import dev.gatehouse.frontend.app.GatehouseConfiguration.Role;
+import dev.gatehouse.activities.audit.AuditLog;
+import dev.gatehouse.frontend.app.admin.AdminContext;
+import dev.gatehouse.frontend.app.admin.AgentsResource;
+import dev.gatehouse.frontend.app.admin.AuditResource;
+import dev.gatehouse.frontend.app.admin.IdentityProvidersResource;
+import dev.gatehouse.frontend.app.admin.KeysResource;
+import dev.gatehouse.frontend.app.admin.McpServersResource;
+import dev.gatehouse.frontend.app.admin.RegistryResource;
+import dev.gatehouse.frontend.app.admin.SecretsResource;
+import dev.gatehouse.activities.credentials.UpstreamCredentials;
+import dev.gatehouse.registry.secrets.Secrets;
+import dev.gatehouse.frontend.app.admin.TenantsResource;
+import dev.gatehouse.frontend.app.admin.ToolsResource;
+import dev.gatehouse.frontend.app.admin.VirtualServersResource;
+import dev.gatehouse.frontend.core.auth.AuthFilter;
+import dev.gatehouse.frontend.core.auth.Authenticator;
+import dev.gatehouse.frontend.app.identity.KeyBootstrap;
+import dev.gatehouse.policies.limits.FailureThrottle;
+import dev.gatehouse.frontend.app.cli.DbCommand;
+import dev.gatehouse.frontend.app.cli.DevCommand;
+import dev.gatehouse.frontend.app.cli.McpProbeCommand;
+import dev.gatehouse.frontend.app.cli.SecretsCommand;
+import dev.gatehouse.frontend.app.cli.RegistryCommand;
+import dev.gatehouse.frontend.app.cli.WorkerCommand;
+import dev.gatehouse.frontend.app.dev.DemoToolsResource;
+import dev.gatehouse.frontend.core.errors.ApiExceptionMapper;
+import dev.gatehouse.frontend.core.errors.JsonErrorHandler;
+import dev.gatehouse.frontend.app.health.TemporalHealthCheck;
+import dev.gatehouse.frontend.core.http.DrainRequestBodyFilter;
+import dev.gatehouse.frontend.core.http.HttpMetricsFilter;
+import dev.gatehouse.frontend.core.http.JsonBodies;
+import dev.gatehouse.frontend.core.http.RequestIdFilter;
+import dev.gatehouse.frontend.tasks.TaskService;
+import dev.gatehouse.frontend.core.durable.DurableCalls;
+import dev.gatehouse.frontend.core.workflows.PipelineTaskWorkflow;
+import dev.gatehouse.frontend.core.workflows.WorkflowCatalog;
+import dev.gatehouse.frontend.tasks.TasksResource;
+import dev.gatehouse.frontend.app.temporal.EmbeddedTemporal;
+import dev.gatehouse.frontend.app.temporal.GatehouseWorker;
+import dev.gatehouse.frontend.app.temporal.TemporalClients;
+import dev.gatehouse.policies.tools.ToolArgumentsPolicy;
+import dev.gatehouse.registry.RegistryException;
+import dev.gatehouse.registry.db.RegistryDatabase;
+import dev.gatehouse.registry.tasks.TaskIndexDao;
+import dev.gatehouse.registry.yaml.RegistryLoader;
+import io.dropwizard.configuration.EnvironmentVariableSubstitutor;
+import io.dropwizard.configuration.SubstitutingSourceProvider;
+import io.dropwizard.core.Application;
+import io.dropwizard.core.server.AbstractServerFactory;
+import io.dropwizard.core.server.DefaultServerFactory;
+import io.dropwizard.core.setup.Bootstrap;
+import io.dropwizard.core.setup.Environment;
+import io.dropwizard.db.ManagedDataSource;
+import io.dropwizard.jdbi3.JdbiFactory;
+import io.dropwizard.lifecycle.Managed;
+import io.prometheus.client.CollectorRegistry;
+import io.prometheus.client.servlet.jakarta.exporter.MetricsServlet;
+import io.prometheus.client.hotspot.GarbageCollectorExports;
+import io.prometheus.client.hotspot.MemoryPoolsExports;
+import io.prometheus.client.hotspot.StandardExports;
+import io.prometheus.client.hotspot.ThreadExports;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Gatehouse: all wiring happens here, and only here. */
+public class GatehouseApplication extends Application<GatehouseConfiguration> {
+  private static final Logger LOG = LoggerFactory.getLogger(GatehouseApplication.class);
+
+  private TemporalClients temporal;
+  private AuditLog audit;
+
+  public static void main(String[] args) throws Exception {
+    commonPoolOfAtLeastTwo();
+    new GatehouseApplication().run(args);
+  }
+
+  /**
+   * On a machine (or container) with 2 CPUs the JDK sizes the common ForkJoinPool to 1, and
+   * CompletableFuture then runs every async step on a new thread. java.net.http's sendAsync ends
+   * each exchange with such a step, so every upstream MCP call started a thread: measured on 2
+   * cores, a third of the gateway's CPU and +0.2 ms per direct call. A pool of 2 avoids it. Set
+   * before anything touches the pool; an explicit {@code -Djava.util.concurrent.ForkJoinPool.
+   * common.parallelism} wins.
+   */
+  static void commonPoolOfAtLeastTwo() {
+    String key = "java.util.concurrent.ForkJoinPool.common.parallelism";
+    if (System.getProperty(key) == null && Runtime.getRuntime().availableProcessors() - 1 < 2) {
+      System.setProperty(key, "2");
+    }
+  }
+
+  @Override
+  public String getName() {
+    return "gatehouse";
+  }
+
+  @Override
+  public void initialize(Bootstrap<GatehouseConfiguration> bootstrap) {
+    bootstrap.setConfigurationSourceProvider(
+        new SubstitutingSourceProvider(
+            bootstrap.getConfigurationSourceProvider(), new EnvironmentVariableSubstitutor(false)));
+    // Times as ISO-8601 text in every answer, not epoch numbers.
+    bootstrap.getObjectMapper().disable(com.fasterxml.jackson.databind.SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+    bootstrap.addCommand(new DevCommand(this));
+    bootstrap.addCommand(new WorkerCommand(this));
+    bootstrap.addCommand(new DbCommand());
+    bootstrap.addCommand(new SecretsCommand());
+    bootstrap.addCommand(new RegistryCommand());
+    bootstrap.addCommand(new McpProbeCommand());
+  }
+
+  @Override
+  public void run(GatehouseConfiguration config, Environment env) {
+    Role role = config.role();
+    AbstractServerFactory server = (AbstractServerFactory) config.getServerFactory();
+    server.setRegisterDefaultExceptionMappers(false);
+    if (role == Role.WORKER && server instanceof DefaultServerFactory d) {
+      d.setApplicationConnectors(List.of());
+    }
+
+    CollectorRegistry prometheus = new CollectorRegistry(true);
+    new StandardExports().register(prometheus);
+    new MemoryPoolsExports().register(prometheus);
+    new GarbageCollectorExports().register(prometheus);
+    new ThreadExports().register(prometheus);
+    GatehouseMetrics metrics = new GatehouseMetrics(prometheus);
+    env.admin().addServlet("prometheus", new MetricsServlet(prometheus)).addMapping("/prometheus");
+
+    ManagedDataSource dataSource = config.getDatabase().build(env.metrics(), "postgres");
+    if (config.isMigrateOnStart()) {
+      RegistryDatabase.migrate(dataSource);
+    }
+    Jdbi jdbi = RegistryDatabase.configure(new JdbiFactory().build(env, config.getDatabase(), dataSource, "postgres"));
+    if (role == Role.DEV) {
+      // The dev engine keeps workflows in memory: whatever was running before this start is gone.
+      int lost =
+          jdbi.onDemand(TaskIndexDao.class)
+              .failRunningBefore(
+                  java.time.OffsetDateTime.now(),
+                  "engine_reset",
+                  "dev mode keeps workflows in memory and Gatehouse was restarted while this task ran");
+      if (lost > 0) {
+        LOG.info("marked {} task(s) left running by the previous dev run as FAILED (engine_reset)", lost);
+      }
+    }
+    if (role != Role.WORKER) {
+      KeyBootstrap.apply(jdbi, config.getAuth());
+      applyRegistryFile(jdbi, config.getRegistryFile());
+    }
+    audit = new AuditLog(jdbi, 10_000, java.time.Duration.ofMillis(200));
+    Secrets secrets = config.getSecrets().box().map(box -> new Secrets(jdbi, box)).orElse(null);
+    env.lifecycle().manage(closing(audit));
+
+    String target = config.getTemporal().getTarget();
+    if (config.getTemporal().isEmbedded()) {
+      EmbeddedTemporal engine = EmbeddedTemporal.start(host(target), port(target));
+      target = host(target) + ":" + engine.port();
+      env.lifecycle().manage(closing(engine));
+      LOG.info("embedded Temporal engine listening on {}", target);
+    }
+    temporal = TemporalClients.connect(target, config.getTemporal());
+    env.lifecycle().manage(temporal);
+    env.healthChecks().register("temporal", new TemporalHealthCheck(temporal.stubs()));
+
+    // Tool definitions change rarely and are read on every submit and step; a change shows within 2 s.
+    ToolCatalog toolCatalog = new ToolCatalog(jdbi, java.time.Duration.ofSeconds(2));
+    UpstreamCredentials credentials = new UpstreamCredentials(secrets, java.time.Clock.systemUTC());
+    McpConfig mcpConfig = config.getMcp();
+    McpConnector mcpConnector = new McpConnector(credentials);
+    McpUpstreams mcpUpstreams =
+        new McpUpstreams(
+            jdbi,
+            mcpConnector,
+            metrics,
+            mcpConfig.getRefreshInterval().toJavaDuration(),
+            mcpConfig.getHealthInterval().toJavaDuration());
+    env.lifecycle().manage(closing(mcpUpstreams));
+    env.healthChecks().register("mcp-servers", new dev.gatehouse.frontend.app.health.McpServersHealthCheck(jdbi));
+    McpToolResolver mcpTools = new McpToolResolver(jdbi, java.time.Duration.ofSeconds(2));
+    mcpUpstreams.onCatalogChanged(changed -> mcpTools.invalidate());
+    ToolInvoker invoker =
+        new ToolInvoker(
+            jdbi,
+            toolCatalog,
+            new ToolArgumentsPolicy((int) config.getLimits().getMaxRequestBody().toBytes()),
+            new HttpToolConnector((int) config.getLimits().getMaxToolResponse().toBytes()),
+            credentials,
+            metrics,
+            audit,
+            mcpTools,
+            new McpToolCalls(mcpUpstreams, mcpConnector));
+    if (role == Role.WORKER || config.getWorker().isEnabled()) {
+      env.lifecycle()
+          .manage(
+              new GatehouseWorker(
+                  temporal.client(),
+                  config.getTemporal().getTaskQueue(),
+                  config.getWorker(),
+                  new ToolActivitiesImpl(invoker),
+                  new TaskIndexActivitiesImpl(jdbi, metrics)));
+    }
+
+    env.getApplicationContext().setErrorHandler(new JsonErrorHandler());
+    env.lifecycle().addServerLifecycleListener(jetty -> jetty.setErrorHandler(new JsonErrorHandler()));
+
+    if (role != Role.WORKER) {
+      JsonBodies bodies = new JsonBodies(env.getObjectMapper(), (int) config.getLimits().getMaxRequestBody().toBytes());
+      DurableCalls durable =
+          new DurableCalls(jdbi, temporal.client(), config.getTemporal().getTaskQueue(), metrics, audit);
+      WorkflowCatalog workflows = new WorkflowCatalog().register(new PipelineTaskWorkflow(toolCatalog, durable));
+      TaskService tasks =
+          new TaskService(
+              jdbi, durable, workflows, config.getLimits().getDefaultTaskTimeout().toJavaDuration(), bodies);
+      env.jersey().register(new RequestIdFilter());
+      env.jersey().register(new HttpMetricsFilter(metrics));
+      env.jersey().register(new DrainRequestBodyFilter(config.getLimits().getMaxRequestBody().toBytes()));
+      Authenticator authenticator = new Authenticator(jdbi, java.time.Duration.ofSeconds(5));
+      FailureThrottle throttle =
+          new FailureThrottle(
+              config.getAuth().getMaxFailures(),
+              java.time.Duration.ofSeconds(config.getAuth().getFailureWindowSeconds()),
+              java.time.Clock.systemUTC());
+      env.jersey().register(new AuthFilter(authenticator, throttle, audit));
+      env.jersey().register(new ApiExceptionMapper());
+      env.jersey()
+          .register(
+              new TasksResource(tasks, bodies, config.getLimits().getMaxWait().toJavaDuration()));
+      AdminContext admin = new AdminContext(jdbi, bodies, audit, authenticator);
+      env.jersey().register(new SecretsResource(admin, secrets));
+      env.jersey().register(new TenantsResource(admin));
+      env.jersey().register(new AgentsResource(admin));
+      env.jersey().register(new KeysResource(admin));
+      env.jersey().register(new ToolsResource(admin));
+      // A created, changed or deleted server is reconnected and rediscovered (off the request thread).
+      env.jersey().register(new McpServersResource(admin, mcpUpstreams::refreshSoon));
+      env.jersey().register(new VirtualServersResource(admin));
+      env.jersey().register(new AuditResource(admin));
+      env.jersey().register(new IdentityProvidersResource(admin));
+      env.jersey().register(new RegistryResource(admin));
+
+      // The MCP face: the SDK's Streamable HTTP transport behind Gatehouse's own checks.
+      mcpUpstreams.start();
+      McpFace face =
+          new McpFace(
+              jdbi,
+              toolCatalog,
+              mcpTools,
+              mcpUpstreams,
+              mcpConnector,
+              invoker,
+              durable,
+              mcpConfig.getMaxDurableWait().toJavaDuration());
+      env.lifecycle().manage(new McpMaintenance(face, jdbi, metrics, mcpConfig));
+      HttpServletStreamableServerTransportProvider transport =
+          HttpServletStreamableServerTransportProvider.builder()
+              .jsonMapper(McpJson.MAPPER)
+              .mcpEndpoint("/mcp")
+              .contextExtractor(McpFace::transportContext)
+              .keepAliveInterval(java.time.Duration.ofSeconds(15))
+              // The SDK evicts its own idle sessions on the same clock as McpMaintenance ours.
+              .sessionSweepInterval(mcpConfig.getSessionIdleTimeout().toJavaDuration())
+              .maxRequestSize((int) config.getLimits().getMaxRequestBody().toBytes())
+              .build();
+      transport.setSessionFactory(face);
+      var mcpServlet = env.servlets().addServlet("mcp", transport);
+      mcpServlet.addMapping("/mcp", "/mcp/*");
+      mcpServlet.setAsyncSupported(true);
+      var mcpGuard =
+          env.servlets()
+          .addFilter(
+              "mcp-guard",
+              new McpHttpFilter(
+                  authenticator,
+                  throttle,
+                  audit,
+                  face,
+                  jdbi,
+                  mcpConfig.getAllowedHosts(),
+                  mcpConfig.getAllowedOrigins(),
+                  mcpConfig.getPublicUrl(),
+                  config.getLimits().getMaxRequestBody().toBytes()));
+      mcpGuard.addMappingForUrlPatterns(java.util.EnumSet.of(jakarta.servlet.DispatcherType.REQUEST), true, "/mcp", "/mcp/*");
+      mcpGuard.setAsyncSupported(true);
+      env.jersey().register(new ProtectedResourceMetadataResource(jdbi, mcpConfig.getPublicUrl()));
+      if (config.isDemoTools()) {
+        env.jersey().register(new DemoToolsResource());
+      }
+    }
+  }
+
+  public TemporalClients temporal() {
+    return temporal;
+  }
+
+  public AuditLog audit() {
+    return audit;
+  }
+
+  private static void applyRegistryFile(Jdbi jdbi, String file) {
+    if (file == null || file.isBlank()) {
+      return;
+    }
+    try (InputStream in = Files.newInputStream(Path.of(file))) {
+      RegistryLoader.ApplyResult r = RegistryLoader.apply(jdbi, RegistryLoader.parse(in));
+      LOG.info("registry {}: {} tenants, {} agents, {} tools, {} MCP servers, {} virtual servers, {} changed",
+          file, r.tenants(), r.agents(), r.tools(), r.mcpServers(), r.virtualServers(), r.changed());
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read registry file " + file + ": " + e.getMessage());
+    } catch (RegistryException e) {
+      throw new IllegalStateException("registry file " + file + " is invalid: " + e.getMessage());
+    }
+  }
+
+  private static Managed closing(AutoCloseable resource) {
+    return new Managed() {
+      @Override
+      public void stop() throws Exception {
+        resource.close();
+      }
+    };
+  }
+
+  private static String host(String target) {
+    return target.substring(0, target.lastIndexOf(':'));
+  }
+
+  private static int port(String target) {
+    return Integer.parseInt(target.substring(target.lastIndexOf(':') + 1));
+  }
+}

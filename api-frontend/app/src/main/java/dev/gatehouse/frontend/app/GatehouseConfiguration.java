@@ -1,0 +1,159 @@
+package dev.gatehouse.frontend.app;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.gatehouse.frontend.app.config.AuthConfig;
+import dev.gatehouse.frontend.app.config.LimitsConfig;
+import dev.gatehouse.frontend.mcp.McpConfig;
+import dev.gatehouse.frontend.app.config.SecretsConfig;
+import dev.gatehouse.frontend.app.config.TemporalConfig;
+import dev.gatehouse.frontend.app.config.WorkerConfig;
+import io.dropwizard.core.Configuration;
+import io.dropwizard.db.DataSourceFactory;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotNull;
+
+/** Everything Gatehouse reads from its YAML file (see docs/configuration.md). */
+public class GatehouseConfiguration extends Configuration {
+  @Valid @NotNull private DataSourceFactory database = new DataSourceFactory();
+
+  /** Run Flyway migrations when the process starts. */
+  private boolean migrateOnStart = true;
+
+  /** A registry YAML file applied (idempotently) at start; optional. */
+  private String registryFile;
+
+  @Valid @NotNull private TemporalConfig temporal = new TemporalConfig();
+
+  @Valid @NotNull private WorkerConfig worker = new WorkerConfig();
+
+  @Valid @NotNull private LimitsConfig limits = new LimitsConfig();
+
+  @Valid @NotNull private AuthConfig auth = new AuthConfig();
+
+  @Valid @NotNull private SecretsConfig secrets = new SecretsConfig();
+
+  @Valid @NotNull private McpConfig mcp = new McpConfig();
+
+  /** What this process runs; set by the command, not by the file. */
+  public enum Role {
+    /** API and (unless {@code worker.enabled: false}) the worker. */
+    SERVER,
+    /** Only the Temporal worker, plus the admin port. */
+    WORKER,
+    /** Like SERVER, with embedded PostgreSQL and Temporal and the demo registry. */
+    DEV
+  }
+
+  @com.fasterxml.jackson.annotation.JsonIgnore private Role role = Role.SERVER;
+
+  public Role role() {
+    return role;
+  }
+
+  public void role(Role role) {
+    this.role = role;
+  }
+
+  /** Serve the demo tools' upstream under /demo (dev mode turns this on). */
+  private boolean demoTools = false;
+
+  @JsonProperty
+  public DataSourceFactory getDatabase() {
+    return database;
+  }
+
+  @JsonProperty
+  public void setDatabase(DataSourceFactory database) {
+    this.database = database;
+  }
+
+  @JsonProperty
+  public boolean isMigrateOnStart() {
+    return migrateOnStart;
+  }
+
+  @JsonProperty
+  public void setMigrateOnStart(boolean migrateOnStart) {
+    this.migrateOnStart = migrateOnStart;
+  }
+
+  @JsonProperty
+  public String getRegistryFile() {
+    return registryFile;
+  }
+
+  @JsonProperty
+  public void setRegistryFile(String registryFile) {
+    this.registryFile = registryFile;
+  }
+
+  @JsonProperty
+  public TemporalConfig getTemporal() {
+    return temporal;
+  }
+
+  @JsonProperty
+  public void setTemporal(TemporalConfig temporal) {
+    this.temporal = temporal;
+  }
+
+  @JsonProperty
+  public WorkerConfig getWorker() {
+    return worker;
+  }
+
+  @JsonProperty
+  public void setWorker(WorkerConfig worker) {
+    this.worker = worker;
+  }
+
+  @JsonProperty
+  public LimitsConfig getLimits() {
+    return limits;
+  }
+
+  @JsonProperty
+  public void setLimits(LimitsConfig limits) {
+    this.limits = limits;
+  }
+
+  @JsonProperty
+  public AuthConfig getAuth() {
+    return auth;
+  }
+
+  @JsonProperty
+  public void setAuth(AuthConfig auth) {
+    this.auth = auth;
+  }
+
+  @JsonProperty
+  public SecretsConfig getSecrets() {
+    return secrets;
+  }
+
+  @JsonProperty
+  public void setSecrets(SecretsConfig secrets) {
+    this.secrets = secrets;
+  }
+
+  @JsonProperty
+  public boolean isDemoTools() {
+    return demoTools;
+  }
+
+  @JsonProperty
+  public void setDemoTools(boolean demoTools) {
+    this.demoTools = demoTools;
+  }
+
+  @JsonProperty
+  public McpConfig getMcp() {
+    return mcp;
+  }
+
+  @JsonProperty
+  public void setMcp(McpConfig v) {
+    this.mcp = v;
+  }
+}

@@ -1,0 +1,122 @@
+package dev.gatehouse.frontend.app.admin;
+
+import dev.gatehouse.activities.audit.AuditLog;
+import dev.gatehouse.frontend.core.auth.Authenticator;
+import dev.gatehouse.frontend.core.auth.Caller.AdminCaller;
+import dev.gatehouse.frontend.core.errors.ApiException;
+import dev.gatehouse.frontend.core.errors.ErrorCode;
+import dev.gatehouse.frontend.core.http.JsonBodies;
+import dev.gatehouse.frontend.core.http.RequestIdFilter;
+import dev.gatehouse.registry.audit.AuditEvent;
+import dev.gatehouse.registry.tenants.Tenant;
+import dev.gatehouse.registry.tenants.TenantDao;
+import jakarta.ws.rs.core.SecurityContext;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.regex.Pattern;
+import org.jdbi.v3.core.Jdbi;
+import org.slf4j.MDC;
+
+/**
+ * What every admin resource needs: the caller, tenant scoping (a tenant admin sees its tenant only,
+ * and anything outside it answers 404 exactly like a missing thing), name checks, opaque cursors,
+ * and one audit row per change.
+ */
+public final class AdminContext {
+  public static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+
+  final Jdbi jdbi;
+  final JsonBodies bodies;
+  final AuditLog audit;
+  final Authenticator authenticator;
+
+  public AdminContext(Jdbi jdbi, JsonBodies bodies, AuditLog audit, Authenticator authenticator) {
+    this.jdbi = jdbi;
+    this.bodies = bodies;
+    this.audit = audit;
+    this.authenticator = authenticator;
+  }
+
+  static AdminCaller admin(SecurityContext auth) {
+    return (AdminCaller) auth.getUserPrincipal();
+  }
+
+  static void requirePlatform(AdminCaller admin) {
+    if (!admin.isPlatform()) {
+      throw new ApiException(ErrorCode.FORBIDDEN, "only a platform admin key may do this");
+    }
+  }
+
+  /** The tenant with this id, if the admin may see it; 404 otherwise. */
+  Tenant tenant(AdminCaller admin, String tenantId) {
+    if (tenantId == null || tenantId.isBlank()) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "'tenant' (a tenant id) is required");
+    }
+    if (!visible(admin, tenantId)) {
+      throw new ApiException(ErrorCode.TENANT_NOT_FOUND, "no tenant '" + tenantId + "'");
+    }
+    return jdbi.onDemand(TenantDao.class)
+        .find(tenantId)
+        .orElseThrow(() -> new ApiException(ErrorCode.TENANT_NOT_FOUND, "no tenant '" + tenantId + "'"));
+  }
+
+  static boolean visible(AdminCaller admin, String tenantId) {
+    return admin.isPlatform() || admin.tenantId().equals(tenantId);
+  }
+
+  /** The tenant filter of a listing: the admin's own tenant, or the requested one for platform admins. */
+  static String listScope(AdminCaller admin, String requested) {
+    if (admin.isPlatform()) {
+      return requested == null || requested.isBlank() ? null : requested;
+    }
+    return admin.tenantId();
+  }
+
+  static String name(String value, String field) {
+    if (value == null || !NAME.matcher(value).matches()) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "'" + field + "' must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+    }
+    return value;
+  }
+
+  static int limit(Integer limit) {
+    int n = limit == null ? 50 : limit;
+    if (n < 1 || n > 200) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "limit must be between 1 and 200");
+    }
+    return n;
+  }
+
+  static String encodeCursor(String last) {
+    return last == null ? null : Base64.getUrlEncoder().withoutPadding().encodeToString(last.getBytes(StandardCharsets.UTF_8));
+  }
+
+  static String decodeCursor(String cursor) {
+    if (cursor == null || cursor.isBlank()) {
+      return null;
+    }
+    try {
+      return new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "cursor is not one this API gave out");
+    }
+  }
+
+  /** True when a statement failed on a unique constraint (a name that is taken). */
+  static boolean isConflict(RuntimeException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.sql.SQLException sql && "23505".equals(sql.getSQLState())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  void audit(AdminCaller admin, String tenantId, String action, String target) {
+    audit.record(
+        new AuditEvent(
+            Instant.now(), tenantId, null, admin.keyId(), MDC.get(RequestIdFilter.MDC_KEY), null, action, target,
+            "allow", "ok", null, "admin", null));
+  }
+}

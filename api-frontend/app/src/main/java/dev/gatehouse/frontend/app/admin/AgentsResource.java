@@ -1,0 +1,205 @@
+package dev.gatehouse.frontend.app.admin;
+
+import static dev.gatehouse.frontend.app.admin.AdminContext.admin;
+
+import dev.gatehouse.frontend.core.auth.Caller.AdminCaller;
+import dev.gatehouse.frontend.core.errors.ApiException;
+import dev.gatehouse.frontend.core.errors.ErrorCode;
+import dev.gatehouse.registry.Ids;
+import dev.gatehouse.registry.agents.AccessList;
+import dev.gatehouse.registry.agents.AccessLists;
+import dev.gatehouse.registry.agents.Agent;
+import dev.gatehouse.registry.agents.AgentDao;
+import dev.gatehouse.registry.agents.Permissions;
+import dev.gatehouse.registry.keys.ApiKeyDao;
+import dev.gatehouse.registry.keys.ApiKeys;
+import dev.gatehouse.registry.keys.KeyRecord;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.SecurityContext;
+import java.io.InputStream;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
+
+/** {@code /admin/v1/agents}: agents, their allow/deny lists, and their keys. */
+@Path("/admin/v1/agents")
+@Produces(MediaType.APPLICATION_JSON)
+@Consumes(MediaType.WILDCARD)
+public class AgentsResource {
+  public record AgentBody(
+      String tenant, String name, String subject, AccessList tools, AccessList models, AccessList workflows) {}
+
+  public record AgentView(
+      String id, String tenant, String name, String subject, AccessList tools, AccessList models,
+      AccessList workflows, Instant createdAt, Instant updatedAt) {
+    static AgentView of(Agent a) {
+      Permissions p = a.permissions();
+      return new AgentView(a.id(), a.tenantId(), a.name(), a.subject(), p.tools(), p.models(), p.workflows(), a.createdAt(), a.updatedAt());
+    }
+  }
+
+  public record KeyBody(String expiresAt) {}
+
+  /** A new key: {@code key} is shown this once and never again. */
+  public record CreatedKey(String id, String key, String prefix, String agent, Instant expiresAt) {}
+
+  private final AdminContext ctx;
+  private final AgentDao agents;
+  private final ApiKeyDao keys;
+
+  public AgentsResource(AdminContext ctx) {
+    this.ctx = ctx;
+    this.agents = ctx.jdbi.onDemand(AgentDao.class);
+    this.keys = ctx.jdbi.onDemand(ApiKeyDao.class);
+  }
+
+  @POST
+  public Response create(@Context SecurityContext auth, InputStream body) {
+    AdminCaller admin = admin(auth);
+    AgentBody b = ctx.bodies.read(body, AgentBody.class);
+    String tenant = ctx.tenant(admin, b.tenant()).id();
+    Agent agent =
+        new Agent(Ids.newId("agt"), tenant, AdminContext.name(b.name(), "name"), subject(b.subject()), permissions(b), null, null);
+    try {
+      agents.insert(agent);
+    } catch (UnableToExecuteStatementException e) {
+      throw conflict(e, b);
+    }
+    ctx.audit(admin, tenant, "admin.create", "agent:" + agent.id());
+    return Response.status(201).entity(AgentView.of(agents.find(agent.id()).orElseThrow())).build();
+  }
+
+  @GET
+  public Page<AgentView> list(
+      @Context SecurityContext auth,
+      @QueryParam("tenant") String tenant,
+      @QueryParam("limit") Integer limit,
+      @QueryParam("cursor") String cursor) {
+    AdminCaller admin = admin(auth);
+    int n = AdminContext.limit(limit);
+    List<Agent> rows = agents.page(AdminContext.listScope(admin, tenant), AdminContext.decodeCursor(cursor), n + 1);
+    return Page.of(rows, n, Agent::id, AgentView::of);
+  }
+
+  @GET
+  @Path("/{id}")
+  public AgentView get(@Context SecurityContext auth, @PathParam("id") String id) {
+    return AgentView.of(agent(admin(auth), id));
+  }
+
+  @PUT
+  @Path("/{id}")
+  public AgentView update(@Context SecurityContext auth, @PathParam("id") String id, InputStream body) {
+    AdminCaller admin = admin(auth);
+    Agent existing = agent(admin, id);
+    AgentBody b = ctx.bodies.read(body, AgentBody.class);
+    if (b.tenant() != null && !b.tenant().equals(existing.tenantId())) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "an agent cannot move to another tenant");
+    }
+    try {
+      agents.update(id, AdminContext.name(b.name(), "name"), subject(b.subject()), permissions(b));
+    } catch (UnableToExecuteStatementException e) {
+      throw conflict(e, b);
+    }
+    ctx.authenticator.invalidate();
+    ctx.audit(admin, existing.tenantId(), "admin.update", "agent:" + id);
+    return AgentView.of(agents.find(id).orElseThrow());
+  }
+
+  @DELETE
+  @Path("/{id}")
+  public Response delete(@Context SecurityContext auth, @PathParam("id") String id) {
+    AdminCaller admin = admin(auth);
+    Agent existing = agent(admin, id);
+    agents.delete(id);
+    ctx.authenticator.invalidate();
+    ctx.audit(admin, existing.tenantId(), "admin.delete", "agent:" + id);
+    return Response.noContent().build();
+  }
+
+  @POST
+  @Path("/{id}/keys")
+  public Response createKey(@Context SecurityContext auth, @PathParam("id") String id, InputStream body) {
+    AdminCaller admin = admin(auth);
+    Agent agent = agent(admin, id);
+    Instant expires = expiry(optionalBody(body).expiresAt());
+    ApiKeys.Issued issued = ApiKeys.issue(ApiKeys.AGENT_KIND);
+    keys.insertAgentKey(
+        issued.id(), agent.id(), issued.prefix(), issued.hash(),
+        expires == null ? null : OffsetDateTime.ofInstant(expires, ZoneOffset.UTC));
+    ctx.audit(admin, agent.tenantId(), "admin.create", "key:" + issued.id());
+    return Response.status(201).entity(new CreatedKey(issued.id(), issued.key(), issued.prefix(), agent.id(), expires)).build();
+  }
+
+  @GET
+  @Path("/{id}/keys")
+  public Page<KeysResource.KeyView> listKeys(@Context SecurityContext auth, @PathParam("id") String id) {
+    Agent agent = agent(admin(auth), id);
+    List<KeyRecord> rows = keys.listAgentKeys(agent.id());
+    return new Page<>(rows.stream().map(KeysResource.KeyView::agentKey).toList(), null);
+  }
+
+  private KeyBody optionalBody(InputStream body) {
+    var json = ctx.bodies.readOptional(body);
+    return json == null ? new KeyBody(null) : ctx.bodies.convert(json, KeyBody.class);
+  }
+
+  private Agent agent(AdminCaller admin, String id) {
+    return agents
+        .find(id)
+        .filter(a -> AdminContext.visible(admin, a.tenantId()))
+        .orElseThrow(() -> new ApiException(ErrorCode.AGENT_NOT_FOUND, "no agent '" + id + "'"));
+  }
+
+  private static ApiException conflict(UnableToExecuteStatementException e, AgentBody b) {
+    if (!AdminContext.isConflict(e)) {
+      throw e;
+    }
+    return new ApiException(ErrorCode.AGENT_EXISTS, "the tenant has an agent named '" + b.name() + "' or with that subject");
+  }
+
+  private static String subject(String subject) {
+    if (subject != null && (subject.isBlank() || subject.length() > 256)) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "'subject' must be 1-256 characters");
+    }
+    return subject;
+  }
+
+  private static Permissions permissions(AgentBody b) {
+    try {
+      return new Permissions(
+          AccessLists.check(b.tools(), "tools"), AccessLists.check(b.models(), "models"), AccessLists.check(b.workflows(), "workflows"));
+    } catch (IllegalArgumentException e) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, e.getMessage());
+    }
+  }
+
+  static Instant expiry(String text) {
+    if (text == null) {
+      return null;
+    }
+    try {
+      Instant t = OffsetDateTime.parse(text).toInstant();
+      if (!t.isAfter(Instant.now())) {
+        throw new ApiException(ErrorCode.INVALID_REQUEST, "'expiresAt' must be in the future");
+      }
+      return t;
+    } catch (DateTimeParseException e) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "'expiresAt' must be an ISO-8601 time such as 2027-01-31T00:00:00Z");
+    }
+  }
+}

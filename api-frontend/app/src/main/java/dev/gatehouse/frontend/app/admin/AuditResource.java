@@ -1,0 +1,73 @@
+package dev.gatehouse.frontend.app.admin;
+
+import static dev.gatehouse.frontend.app.admin.AdminContext.admin;
+
+import dev.gatehouse.frontend.core.auth.Caller.AdminCaller;
+import dev.gatehouse.frontend.core.errors.ApiException;
+import dev.gatehouse.frontend.core.errors.ErrorCode;
+import dev.gatehouse.registry.audit.AuditDao;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.SecurityContext;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+
+/** {@code GET /admin/v1/audit}: the audit log, newest first, filtered; read-only (there is no other verb). */
+@Path("/admin/v1/audit")
+@Produces(MediaType.APPLICATION_JSON)
+public class AuditResource {
+  private final AuditDao audit;
+
+  public AuditResource(AdminContext ctx) {
+    this.audit = ctx.jdbi.onDemand(AuditDao.class);
+  }
+
+  @GET
+  public Page<AuditDao.Row> list(
+      @Context SecurityContext auth,
+      @QueryParam("tenant") String tenant,
+      @QueryParam("agent") String agent,
+      @QueryParam("kind") String kind,
+      @QueryParam("outcome") String outcome,
+      @QueryParam("since") String since,
+      @QueryParam("until") String until,
+      @QueryParam("limit") Integer limit,
+      @QueryParam("cursor") String cursor) {
+    AdminCaller admin = admin(auth);
+    int n = AdminContext.limit(limit);
+    Long before = null;
+    String decoded = AdminContext.decodeCursor(cursor);
+    if (decoded != null) {
+      try {
+        before = Long.parseLong(decoded);
+      } catch (NumberFormatException e) {
+        throw new ApiException(ErrorCode.INVALID_REQUEST, "cursor is not one this API gave out");
+      }
+    }
+    List<AuditDao.Row> rows =
+        audit.page(
+            AdminContext.listScope(admin, tenant), blank(agent), blank(kind), blank(outcome), time(since, "since"),
+            time(until, "until"), before, n + 1);
+    return Page.of(rows, n, r -> Long.toString(r.id()), r -> r);
+  }
+
+  private static String blank(String s) {
+    return s == null || s.isBlank() ? null : s;
+  }
+
+  private static OffsetDateTime time(String s, String field) {
+    if (s == null || s.isBlank()) {
+      return null;
+    }
+    try {
+      return OffsetDateTime.parse(s);
+    } catch (DateTimeParseException e) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "'" + field + "' must be an ISO-8601 time such as 2026-11-25T00:00:00Z");
+    }
+  }
+}

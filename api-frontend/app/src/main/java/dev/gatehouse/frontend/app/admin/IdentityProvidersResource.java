@@ -1,0 +1,121 @@
+package dev.gatehouse.frontend.app.admin;
+
+import static dev.gatehouse.frontend.app.admin.AdminContext.admin;
+
+import dev.gatehouse.frontend.core.auth.Caller.AdminCaller;
+import dev.gatehouse.frontend.core.errors.ApiException;
+import dev.gatehouse.frontend.core.errors.ErrorCode;
+import dev.gatehouse.registry.Ids;
+import dev.gatehouse.registry.idp.IdentityProvider;
+import dev.gatehouse.registry.idp.IdentityProviderDao;
+import dev.gatehouse.registry.idp.IdentityProviders;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.SecurityContext;
+import java.io.InputStream;
+import java.util.List;
+import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
+
+/** {@code /admin/v1/identity-providers}: the OIDC issuers whose tokens a tenant's agents may present. */
+@Path("/admin/v1/identity-providers")
+@Produces(MediaType.APPLICATION_JSON)
+@Consumes(MediaType.WILDCARD)
+public class IdentityProvidersResource {
+  public record ProviderBody(
+      String tenant, String name, String issuer, String audience, String jwksUrl, List<String> algorithms,
+      String agentClaim, Integer clockSkewSeconds) {}
+
+  private final AdminContext ctx;
+  private final IdentityProviderDao providers;
+
+  public IdentityProvidersResource(AdminContext ctx) {
+    this.ctx = ctx;
+    this.providers = ctx.jdbi.onDemand(IdentityProviderDao.class);
+  }
+
+  @POST
+  public Response create(@Context SecurityContext auth, InputStream body) {
+    AdminCaller admin = admin(auth);
+    ProviderBody b = ctx.bodies.read(body, ProviderBody.class);
+    IdentityProvider p = provider(Ids.newId("idp"), ctx.tenant(admin, b.tenant()).id(), b);
+    save(p);
+    ctx.audit(admin, p.tenantId(), "admin.create", "identity-provider:" + p.id());
+    return Response.status(201).entity(p).build();
+  }
+
+  @GET
+  public Page<IdentityProvider> list(@Context SecurityContext auth, @QueryParam("tenant") String tenant) {
+    return new Page<>(providers.list(AdminContext.listScope(admin(auth), tenant)), null);
+  }
+
+  @GET
+  @Path("/{id}")
+  public IdentityProvider get(@Context SecurityContext auth, @PathParam("id") String id) {
+    return visible(admin(auth), id);
+  }
+
+  @PUT
+  @Path("/{id}")
+  public IdentityProvider replace(@Context SecurityContext auth, @PathParam("id") String id, InputStream body) {
+    AdminCaller admin = admin(auth);
+    IdentityProvider existing = visible(admin, id);
+    ProviderBody b = ctx.bodies.read(body, ProviderBody.class);
+    if (b.tenant() != null && !b.tenant().equals(existing.tenantId())) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "an identity provider cannot move to another tenant");
+    }
+    IdentityProvider p = provider(id, existing.tenantId(), b);
+    save(p);
+    ctx.authenticator.invalidate();
+    ctx.audit(admin, p.tenantId(), "admin.update", "identity-provider:" + id);
+    return p;
+  }
+
+  @DELETE
+  @Path("/{id}")
+  public Response delete(@Context SecurityContext auth, @PathParam("id") String id) {
+    AdminCaller admin = admin(auth);
+    IdentityProvider existing = visible(admin, id);
+    providers.delete(id);
+    ctx.authenticator.invalidate();
+    ctx.audit(admin, existing.tenantId(), "admin.delete", "identity-provider:" + id);
+    return Response.noContent().build();
+  }
+
+  private void save(IdentityProvider p) {
+    try {
+      providers.upsert(p);
+    } catch (UnableToExecuteStatementException e) {
+      if (!AdminContext.isConflict(e)) {
+        throw e;
+      }
+      throw new ApiException(ErrorCode.IDENTITY_PROVIDER_EXISTS, "an identity provider with this name or issuer exists");
+    }
+  }
+
+  private IdentityProvider visible(AdminCaller admin, String id) {
+    return providers
+        .find(id)
+        .filter(p -> AdminContext.visible(admin, p.tenantId()))
+        .orElseThrow(() -> new ApiException(ErrorCode.IDENTITY_PROVIDER_NOT_FOUND, "no identity provider '" + id + "'"));
+  }
+
+  private static IdentityProvider provider(String id, String tenant, ProviderBody b) {
+    AdminContext.name(b.name(), "name");
+    try {
+      return IdentityProviders.check(
+          id, tenant, b.name(), b.issuer(), b.audience(), b.jwksUrl(), b.algorithms(), b.agentClaim(), b.clockSkewSeconds());
+    } catch (IllegalArgumentException e) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, e.getMessage());
+    }
+  }
+}

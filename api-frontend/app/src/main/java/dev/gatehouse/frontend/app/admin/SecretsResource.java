@@ -1,0 +1,100 @@
+package dev.gatehouse.frontend.app.admin;
+
+import static dev.gatehouse.frontend.app.admin.AdminContext.admin;
+
+import dev.gatehouse.frontend.core.auth.Caller.AdminCaller;
+import dev.gatehouse.frontend.core.errors.ApiException;
+import dev.gatehouse.frontend.core.errors.ErrorCode;
+import dev.gatehouse.registry.secrets.SecretDao;
+import dev.gatehouse.registry.secrets.Secrets;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.PUT;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.SecurityContext;
+import java.io.InputStream;
+
+/**
+ * {@code /admin/v1/secrets}: write-only. A value goes in with PUT and is never returned by any
+ * endpoint; reads show names, scope and dates. Without a tenant a secret is global (platform
+ * admins only).
+ */
+@Path("/admin/v1/secrets")
+@Produces(MediaType.APPLICATION_JSON)
+@Consumes(MediaType.WILDCARD)
+public class SecretsResource {
+  private static final int MAX_VALUE = 16_384;
+
+  public record SecretBody(String value, String tenant) {}
+
+  private final AdminContext ctx;
+  private final Secrets secrets;
+  private final SecretDao dao;
+
+  public SecretsResource(AdminContext ctx, Secrets secrets) {
+    this.ctx = ctx;
+    this.secrets = secrets;
+    this.dao = ctx.jdbi.onDemand(SecretDao.class);
+  }
+
+  @PUT
+  @Path("/{name}")
+  public SecretDao.Info put(@Context SecurityContext auth, @PathParam("name") String name, InputStream body) {
+    AdminCaller admin = admin(auth);
+    AdminContext.name(name, "name");
+    SecretBody b = ctx.bodies.read(body, SecretBody.class);
+    String tenant = scope(admin, b.tenant());
+    if (b.value() == null || b.value().isEmpty() || b.value().length() > MAX_VALUE) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "'value' is required (at most " + MAX_VALUE + " characters)");
+    }
+    if (secrets == null) {
+      throw new ApiException(ErrorCode.SECRETS_NOT_CONFIGURED, "no master key is configured (secrets.masterKeys), so secrets cannot be stored");
+    }
+    secrets.put(tenant, name, b.value());
+    ctx.audit(admin, tenant, "admin.secret.put", "secret:" + name);
+    return dao.info(tenant, name).orElseThrow();
+  }
+
+  @GET
+  public Page<SecretDao.Info> list(@Context SecurityContext auth, @QueryParam("tenant") String tenant) {
+    return new Page<>(dao.list(AdminContext.listScope(admin(auth), tenant)), null);
+  }
+
+  @GET
+  @Path("/{name}")
+  public SecretDao.Info get(@Context SecurityContext auth, @PathParam("name") String name, @QueryParam("tenant") String tenant) {
+    AdminCaller admin = admin(auth);
+    String scope = scope(admin, tenant);
+    return dao.info(scope, name).orElseThrow(() -> new ApiException(ErrorCode.SECRET_NOT_FOUND, "no secret '" + name + "'"));
+  }
+
+  @DELETE
+  @Path("/{name}")
+  public Response delete(@Context SecurityContext auth, @PathParam("name") String name, @QueryParam("tenant") String tenant) {
+    AdminCaller admin = admin(auth);
+    String scope = scope(admin, tenant);
+    if (dao.delete(scope, name) == 0) {
+      throw new ApiException(ErrorCode.SECRET_NOT_FOUND, "no secret '" + name + "'");
+    }
+    ctx.audit(admin, scope, "admin.secret.delete", "secret:" + name);
+    return Response.noContent().build();
+  }
+
+  /** The scope an admin may write: a visible tenant, or global for platform admins. */
+  private String scope(AdminCaller admin, String tenant) {
+    if (tenant != null) {
+      return ctx.tenant(admin, tenant).id();
+    }
+    if (!admin.isPlatform()) {
+      return admin.tenantId();
+    }
+    return null;
+  }
+}

@@ -1,0 +1,109 @@
+package dev.gatehouse.frontend.app.admin;
+
+import static dev.gatehouse.frontend.app.admin.AdminContext.admin;
+
+import dev.gatehouse.frontend.core.auth.Caller.AdminCaller;
+import dev.gatehouse.frontend.core.errors.ApiException;
+import dev.gatehouse.frontend.core.errors.ErrorCode;
+import dev.gatehouse.registry.Ids;
+import dev.gatehouse.registry.tenants.Tenant;
+import dev.gatehouse.registry.tenants.TenantDao;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.SecurityContext;
+import java.io.InputStream;
+import java.util.List;
+import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
+
+/** {@code /admin/v1/tenants}: platform admins manage tenants; a tenant admin sees its own. */
+@Path("/admin/v1/tenants")
+@Produces(MediaType.APPLICATION_JSON)
+@Consumes(MediaType.WILDCARD)
+public class TenantsResource {
+  public record TenantBody(String name) {}
+
+  private final AdminContext ctx;
+  private final TenantDao tenants;
+
+  public TenantsResource(AdminContext ctx) {
+    this.ctx = ctx;
+    this.tenants = ctx.jdbi.onDemand(TenantDao.class);
+  }
+
+  @POST
+  public Response create(@Context SecurityContext auth, InputStream body) {
+    AdminCaller admin = admin(auth);
+    AdminContext.requirePlatform(admin);
+    String name = AdminContext.name(ctx.bodies.read(body, TenantBody.class).name(), "name");
+    String id = Ids.newId("ten");
+    try {
+      tenants.insert(id, name);
+    } catch (UnableToExecuteStatementException e) {
+      if (!AdminContext.isConflict(e)) {
+        throw e;
+      }
+      throw new ApiException(ErrorCode.TENANT_EXISTS, "a tenant named '" + name + "' exists");
+    }
+    ctx.audit(admin, id, "admin.create", "tenant:" + id);
+    return Response.status(201).entity(tenants.find(id).orElseThrow()).build();
+  }
+
+  @GET
+  public Page<Tenant> list(
+      @Context SecurityContext auth, @QueryParam("limit") Integer limit, @QueryParam("cursor") String cursor) {
+    AdminCaller admin = admin(auth);
+    if (!admin.isPlatform()) {
+      return new Page<>(tenants.find(admin.tenantId()).map(List::of).orElse(List.of()), null);
+    }
+    int n = AdminContext.limit(limit);
+    return Page.of(tenants.page(AdminContext.decodeCursor(cursor), n + 1), n, Tenant::name, t -> t);
+  }
+
+  @GET
+  @Path("/{id}")
+  public Tenant get(@Context SecurityContext auth, @PathParam("id") String id) {
+    return ctx.tenant(admin(auth), id);
+  }
+
+  @PUT
+  @Path("/{id}")
+  public Tenant rename(@Context SecurityContext auth, @PathParam("id") String id, InputStream body) {
+    AdminCaller admin = admin(auth);
+    ctx.tenant(admin, id);
+    AdminContext.requirePlatform(admin);
+    String name = AdminContext.name(ctx.bodies.read(body, TenantBody.class).name(), "name");
+    try {
+      tenants.rename(id, name);
+    } catch (UnableToExecuteStatementException e) {
+      if (!AdminContext.isConflict(e)) {
+        throw e;
+      }
+      throw new ApiException(ErrorCode.TENANT_EXISTS, "a tenant named '" + name + "' exists");
+    }
+    ctx.audit(admin, id, "admin.update", "tenant:" + id);
+    return tenants.find(id).orElseThrow();
+  }
+
+  @DELETE
+  @Path("/{id}")
+  public Response delete(@Context SecurityContext auth, @PathParam("id") String id) {
+    AdminCaller admin = admin(auth);
+    ctx.tenant(admin, id);
+    AdminContext.requirePlatform(admin);
+    if (!tenants.deleteIfEmpty(id)) {
+      throw new ApiException(ErrorCode.TENANT_NOT_EMPTY, "delete the tenant's agents, tools, secrets, identity providers and admin keys first");
+    }
+    ctx.audit(admin, id, "admin.delete", "tenant:" + id);
+    return Response.noContent().build();
+  }
+}

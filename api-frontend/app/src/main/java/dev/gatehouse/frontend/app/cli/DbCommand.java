@@ -1,0 +1,40 @@
+package dev.gatehouse.frontend.app.cli;
+
+import dev.gatehouse.frontend.app.GatehouseConfiguration;
+import dev.gatehouse.registry.db.RegistryDatabase;
+import io.dropwizard.core.cli.ConfiguredCommand;
+import io.dropwizard.core.setup.Bootstrap;
+import net.sourceforge.argparse4j.inf.Namespace;
+import net.sourceforge.argparse4j.inf.Subparser;
+import org.flywaydb.core.api.output.MigrateResult;
+
+/** {@code gatehouse db migrate config.yml}: brings the PostgreSQL schema up to date, then exits. */
+public class DbCommand extends ConfiguredCommand<GatehouseConfiguration> {
+
+  public DbCommand() {
+    super("db", "Database tasks: 'db migrate config.yml' applies the schema migrations");
+  }
+
+  @Override
+  public void configure(Subparser subparser) {
+    subparser.addArgument("action").choices("migrate").help("what to do: migrate");
+    super.configure(subparser);
+  }
+
+  @Override
+  protected void run(Bootstrap<GatehouseConfiguration> bootstrap, Namespace namespace, GatehouseConfiguration config)
+      throws Exception {
+    CommandDatabase.use(bootstrap, config, "migrations", (dataSource, jdbi) -> {
+      MigrateResult result = RegistryDatabase.migrate(dataSource);
+      System.out.printf(
+          "schema at version %s (%d migration(s) applied)%n",
+          result.targetSchemaVersion == null ? "unchanged" : result.targetSchemaVersion,
+          result.migrationsExecuted);
+    });
+  }
+
+  @Override
+  protected Class<GatehouseConfiguration> getConfigurationClass() {
+    return GatehouseConfiguration.class;
+  }
+}

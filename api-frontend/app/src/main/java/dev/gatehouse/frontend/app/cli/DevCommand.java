@@ -1,0 +1,175 @@
+package dev.gatehouse.frontend.app.cli;
+
+import dev.gatehouse.frontend.app.GatehouseConfiguration;
+import dev.gatehouse.frontend.app.config.AuthConfig;
+import dev.gatehouse.registry.keys.ApiKeys;
+import io.dropwizard.configuration.EnvironmentVariableSubstitutor;
+import io.dropwizard.configuration.ResourceConfigurationSourceProvider;
+import io.dropwizard.configuration.SubstitutingSourceProvider;
+import io.dropwizard.core.Application;
+import io.dropwizard.core.cli.ServerCommand;
+import io.dropwizard.core.setup.Bootstrap;
+import io.dropwizard.core.setup.Environment;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import net.sourceforge.argparse4j.inf.Namespace;
+import net.sourceforge.argparse4j.inf.Subparser;
+import org.eclipse.jetty.util.component.LifeCycle;
+
+/**
+ * {@code gatehouse dev [--registry FILE]}: everything in one process with nothing to install —
+ * an embedded PostgreSQL (data under {@code ./data}), Temporal's test server on 127.0.0.1:7233,
+ * the worker, the API on 127.0.0.1:8080 and the admin port on 127.0.0.1:8081.
+ */
+public class DevCommand extends ServerCommand<GatehouseConfiguration> {
+  public static final String DEV_CONFIG = "gatehouse-dev.yml";
+  public static final String DEMO_REGISTRY = "/demo-registry.yml";
+
+  private EmbeddedPostgres postgres;
+  private Path dataDir;
+  private String agentKey;
+  private boolean generatedKey;
+  private String adminKey;
+  private boolean generatedAdminKey;
+
+  public DevCommand(Application<GatehouseConfiguration> application) {
+    super(application, "dev", "Runs Gatehouse with embedded PostgreSQL and Temporal and a demo registry");
+  }
+
+  @Override
+  public void configure(Subparser subparser) {
+    super.configure(subparser);
+    subparser.addArgument("--registry").dest("registry").help("a registry YAML file to load instead of the demo registry");
+    subparser.addArgument("--data").dest("data").setDefault("data").help("where the embedded PostgreSQL keeps its data (default ./data)");
+  }
+
+  @Override
+  public void run(Bootstrap<?> bootstrap, Namespace namespace) throws Exception {
+    if (namespace.getString("file") == null) {
+      namespace.getAttrs().put("file", DEV_CONFIG);
+      bootstrap.setConfigurationSourceProvider(
+          new SubstitutingSourceProvider(
+              new ResourceConfigurationSourceProvider(), new EnvironmentVariableSubstitutor(false)));
+    }
+    super.run(bootstrap, namespace);
+  }
+
+  @Override
+  protected void run(Bootstrap<GatehouseConfiguration> bootstrap, Namespace namespace, GatehouseConfiguration config)
+      throws Exception {
+    Path data = Path.of(namespace.getString("data"), "postgres").toAbsolutePath();
+    dataDir = data.getParent();
+    Files.createDirectories(data);
+    postgres = EmbeddedPostgres.builder().setDataDirectory(data).setCleanDataDirectory(false).start();
+    config.getDatabase().setUrl(postgres.getJdbcUrl("postgres", "postgres"));
+    config.getDatabase().setUser("postgres");
+    config.getDatabase().setPassword("");
+    config.getTemporal().setEmbedded(true);
+    if (config.getSecrets().box().isEmpty()) {
+      config.getSecrets().getMasterKeys().put("dev", devMasterKey(data.getParent()));
+      config.getSecrets().setActiveKey("dev");
+    }
+    config.setDemoTools(true);
+    String registry = namespace.getString("registry");
+    config.setRegistryFile(
+        registry != null ? Path.of(registry).toAbsolutePath().toString() : demoRegistry(config, data.getParent()));
+    agentKey = System.getenv("GATEHOUSE_DEV_KEY");
+    generatedKey = agentKey == null || agentKey.isBlank();
+    if (generatedKey) {
+      agentKey = ApiKeys.issue(ApiKeys.AGENT_KIND).key();
+    }
+    config.getAuth().getAgentKeys().add(new AuthConfig.AgentKey("demo", "demo", agentKey));
+    adminKey = System.getenv("GATEHOUSE_DEV_ADMIN_KEY");
+    generatedAdminKey = adminKey == null || adminKey.isBlank();
+    if (generatedAdminKey) {
+      adminKey = ApiKeys.issue(ApiKeys.ADMIN_KIND).key();
+    }
+    config.getAuth().getAdminKeys().add(new AuthConfig.AdminKey("dev", adminKey));
+    config.role(GatehouseConfiguration.Role.DEV);
+    super.run(bootstrap, namespace, config);
+  }
+
+  @Override
+  protected void run(Environment environment, Namespace namespace, GatehouseConfiguration config) throws Exception {
+    environment.lifecycle()
+        .addServerLifecycleListener(
+            new io.dropwizard.lifecycle.ServerLifecycleListener() {
+              @Override
+              public void serverStarted(org.eclipse.jetty.server.Server server) {
+                banner(config, getLocalPort(server), getAdminPort(server));
+              }
+            });
+    environment.lifecycle().addEventListener(new LifeCycle.Listener() {
+      @Override
+      public void lifeCycleStopped(LifeCycle event) {
+        closePostgres();
+      }
+    });
+    try {
+      super.run(environment, namespace, config);
+    } catch (Exception e) {
+      closePostgres();
+      throw e;
+    }
+  }
+
+  /** Dev mode's master key for secrets, kept beside the data so stored secrets survive restarts. */
+  private static String devMasterKey(Path dataDir) throws java.io.IOException {
+    Path file = dataDir.resolve("master.key");
+    if (Files.exists(file)) {
+      return Files.readString(file).trim();
+    }
+    String key = dev.gatehouse.registry.secrets.SecretBox.newMasterKey();
+    Files.writeString(file, key);
+    try {
+      Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    } catch (UnsupportedOperationException notPosix) {
+      // best effort on other file systems
+    }
+    return key;
+  }
+
+  /** The demo registry, pointed at this process's own API port (its upstream is /demo). */
+  private static String demoRegistry(GatehouseConfiguration config, Path dataDir) throws java.io.IOException {
+    String yaml;
+    try (var in = DevCommand.class.getResourceAsStream(DEMO_REGISTRY)) {
+      yaml = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+    Path file = dataDir.resolve("demo-registry.yml");
+    Files.writeString(file, yaml.replace("http://127.0.0.1:8080", "http://127.0.0.1:" + apiPort(config)));
+    return file.toString();
+  }
+
+  private static int apiPort(GatehouseConfiguration config) {
+    var server = (io.dropwizard.core.server.DefaultServerFactory) config.getServerFactory();
+    return ((io.dropwizard.jetty.HttpConnectorFactory) server.getApplicationConnectors().get(0)).getPort();
+  }
+
+  private synchronized void closePostgres() {
+    if (postgres != null) {
+      try {
+        postgres.close();
+      } catch (Exception ignored) {
+        // shutting down anyway
+      }
+      postgres = null;
+    }
+  }
+
+  private void banner(GatehouseConfiguration config, int apiPort, int adminPort) {
+    String api = "http://127.0.0.1:" + apiPort;
+    System.out.println();
+    System.out.println("  Gatehouse is running in dev mode.");
+    System.out.println("    API          " + api + "/v1/tasks");
+    System.out.println("    Admin        http://127.0.0.1:" + adminPort + "  (/healthcheck, /prometheus)");
+    System.out.println("    Temporal     " + config.getTemporal().getTarget() + "  (gRPC, loopback only; e.g. temporal workflow show -w <task id> --address " + config.getTemporal().getTarget() + ")");
+    System.out.println("    Registry     " + config.getRegistryFile());
+    System.out.println("    Data         " + dataDir + "  (PostgreSQL; kept across restarts. Workflows live in memory: running tasks end as FAILED/engine_reset on restart)");
+    System.out.println("    Agent key    " + agentKey + (generatedKey ? "   (generated; set GATEHOUSE_DEV_KEY to fix it)" : "   (from GATEHOUSE_DEV_KEY)"));
+    System.out.println("    Admin key    " + adminKey + (generatedAdminKey ? "   (generated; set GATEHOUSE_DEV_ADMIN_KEY to fix it)" : "   (from GATEHOUSE_DEV_ADMIN_KEY)"));
+    System.out.println();
+    System.out.println("  Try: curl -s -H \"Authorization: Bearer " + agentKey + "\" " + api + "/v1/tasks");
+    System.out.println();
+  }
+}

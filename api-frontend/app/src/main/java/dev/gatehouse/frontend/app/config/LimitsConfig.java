@@ -1,0 +1,61 @@
+package dev.gatehouse.frontend.app.config;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.dropwizard.util.DataSize;
+import io.dropwizard.util.Duration;
+import jakarta.validation.constraints.NotNull;
+
+/** Size and time limits that protect the gateway and the workflow histories. */
+public class LimitsConfig {
+  /** Largest request body accepted; larger ones get 413 and start nothing. */
+  @NotNull private DataSize maxRequestBody = DataSize.kibibytes(512);
+
+  /** Largest tool answer stored as a step output; a larger one fails the step (not retried). */
+  @NotNull private DataSize maxToolResponse = DataSize.kibibytes(256);
+
+  /** Longest {@code ?wait=} a client may ask for on {@code GET /v1/tasks/{id}}. */
+  @NotNull private Duration maxWait = Duration.seconds(60);
+
+  /** A task's run timeout when the request does not give one; the task ends TIMED_OUT. */
+  @NotNull private Duration defaultTaskTimeout = Duration.hours(24);
+
+  @JsonProperty
+  public DataSize getMaxRequestBody() {
+    return maxRequestBody;
+  }
+
+  @JsonProperty
+  public void setMaxRequestBody(DataSize v) {
+    this.maxRequestBody = v;
+  }
+
+  @JsonProperty
+  public DataSize getMaxToolResponse() {
+    return maxToolResponse;
+  }
+
+  @JsonProperty
+  public void setMaxToolResponse(DataSize v) {
+    this.maxToolResponse = v;
+  }
+
+  @JsonProperty
+  public Duration getMaxWait() {
+    return maxWait;
+  }
+
+  @JsonProperty
+  public void setMaxWait(Duration v) {
+    this.maxWait = v;
+  }
+
+  @JsonProperty
+  public Duration getDefaultTaskTimeout() {
+    return defaultTaskTimeout;
+  }
+
+  @JsonProperty
+  public void setDefaultTaskTimeout(Duration v) {
+    this.defaultTaskTimeout = v;
+  }
+}

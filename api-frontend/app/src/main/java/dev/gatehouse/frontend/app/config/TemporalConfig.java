@@ -1,0 +1,137 @@
+package dev.gatehouse.frontend.app.config;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.NotNull;
+
+/** Where the Temporal frontend is and which namespace and task queue Gatehouse uses. */
+public class TemporalConfig {
+  /** host:port of the Temporal frontend (gRPC). */
+  @NotBlank private String target = "127.0.0.1:7233";
+
+  @NotBlank private String namespace = "default";
+
+  @NotBlank private String taskQueue = "gatehouse";
+
+  /**
+   * Run Temporal's test server inside this process, bound to {@link #target} on loopback only
+   * (port 0 picks a free one). For {@code dev} and tests; never for production.
+   */
+  private boolean embedded = false;
+
+  @Valid @NotNull private TlsConfig tls = new TlsConfig();
+
+  @JsonProperty
+  public String getTarget() {
+    return target;
+  }
+
+  @JsonProperty
+  public void setTarget(String target) {
+    this.target = target;
+  }
+
+  @JsonProperty
+  public String getNamespace() {
+    return namespace;
+  }
+
+  @JsonProperty
+  public void setNamespace(String namespace) {
+    this.namespace = namespace;
+  }
+
+  @JsonProperty
+  public String getTaskQueue() {
+    return taskQueue;
+  }
+
+  @JsonProperty
+  public void setTaskQueue(String taskQueue) {
+    this.taskQueue = taskQueue;
+  }
+
+  @JsonProperty
+  public boolean isEmbedded() {
+    return embedded;
+  }
+
+  @JsonProperty
+  public void setEmbedded(boolean embedded) {
+    this.embedded = embedded;
+  }
+
+  @JsonProperty
+  public TlsConfig getTls() {
+    return tls;
+  }
+
+  @JsonProperty
+  public void setTls(TlsConfig tls) {
+    this.tls = tls;
+  }
+
+  /** mTLS to the Temporal frontend (for instance Temporal Cloud): PEM files. */
+  public static class TlsConfig {
+    private boolean enabled = false;
+    /** Client certificate chain (PEM); with {@link #privateKey} for mutual TLS. */
+    private String certChain;
+    /** Client private key (PKCS#8 PEM). */
+    private String privateKey;
+    /** CA bundle to trust instead of the JVM's (PEM); optional. */
+    private String trustedCa;
+    /** Server name to verify when it differs from the target's host; optional. */
+    private String serverName;
+
+    @JsonProperty
+    public boolean isEnabled() {
+      return enabled;
+    }
+
+    @JsonProperty
+    public void setEnabled(boolean enabled) {
+      this.enabled = enabled;
+    }
+
+    @JsonProperty
+    public String getCertChain() {
+      return certChain;
+    }
+
+    @JsonProperty
+    public void setCertChain(String certChain) {
+      this.certChain = certChain;
+    }
+
+    @JsonProperty
+    public String getPrivateKey() {
+      return privateKey;
+    }
+
+    @JsonProperty
+    public void setPrivateKey(String privateKey) {
+      this.privateKey = privateKey;
+    }
+
+    @JsonProperty
+    public String getTrustedCa() {
+      return trustedCa;
+    }
+
+    @JsonProperty
+    public void setTrustedCa(String trustedCa) {
+      this.trustedCa = trustedCa;
+    }
+
+    @JsonProperty
+    public String getServerName() {
+      return serverName;
+    }
+
+    @JsonProperty
+    public void setServerName(String serverName) {
+      this.serverName = serverName;
+    }
+  }
+}

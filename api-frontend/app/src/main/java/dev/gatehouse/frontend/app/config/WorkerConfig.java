@@ -1,0 +1,81 @@
+package dev.gatehouse.frontend.app.config;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+
+/** The in-process Temporal worker (in {@code server} mode it can be turned off). */
+public class WorkerConfig {
+  private boolean enabled = true;
+
+  @Min(1)
+  @Max(10_000)
+  private int maxConcurrentActivities = 200;
+
+  @Min(1)
+  @Max(10_000)
+  private int maxConcurrentWorkflowTasks = 200;
+
+  /** Workflows kept in memory between workflow tasks, so a task need not replay the history. */
+  @Min(0)
+  @Max(100_000)
+  private int workflowCacheSize = 600;
+
+  @JsonProperty
+  public int getWorkflowCacheSize() {
+    return workflowCacheSize;
+  }
+
+  @JsonProperty
+  public void setWorkflowCacheSize(int n) {
+    this.workflowCacheSize = n;
+  }
+
+  /**
+   * How long a workflow task waits on this worker's sticky queue before Temporal hands it to any
+   * worker. 0 turns sticky execution off: every workflow task may go to any worker (and replays
+   * the history there).
+   */
+  @NotNull private io.dropwizard.util.Duration stickyQueueScheduleToStartTimeout = io.dropwizard.util.Duration.seconds(5);
+
+  @JsonProperty
+  public io.dropwizard.util.Duration getStickyQueueScheduleToStartTimeout() {
+    return stickyQueueScheduleToStartTimeout;
+  }
+
+  @JsonProperty
+  public void setStickyQueueScheduleToStartTimeout(io.dropwizard.util.Duration d) {
+    this.stickyQueueScheduleToStartTimeout = d;
+  }
+
+  @JsonProperty
+  public boolean isEnabled() {
+    return enabled;
+  }
+
+  @JsonProperty
+  public void setEnabled(boolean enabled) {
+    this.enabled = enabled;
+  }
+
+  @JsonProperty
+  public int getMaxConcurrentActivities() {
+    return maxConcurrentActivities;
+  }
+
+  @JsonProperty
+  public void setMaxConcurrentActivities(int n) {
+    this.maxConcurrentActivities = n;
+  }
+
+  @JsonProperty
+  public int getMaxConcurrentWorkflowTasks() {
+    return maxConcurrentWorkflowTasks;
+  }
+
+  @JsonProperty
+  public void setMaxConcurrentWorkflowTasks(int n) {
+    this.maxConcurrentWorkflowTasks = n;
+  }
+}

@@ -1,0 +1,62 @@
+package dev.gatehouse.frontend.app.temporal;
+
+import dev.gatehouse.activities.task.TaskIndexActivitiesImpl;
+import dev.gatehouse.activities.tool.ToolActivitiesImpl;
+import dev.gatehouse.frontend.app.config.WorkerConfig;
+import dev.gatehouse.workflows.pipeline.PipelineWorkflowImpl;
+import dev.gatehouse.workflows.tool.ToolCallWorkflowImpl;
+import dev.gatehouse.workflows.task.TaskIndexInterceptor;
+import io.dropwizard.lifecycle.Managed;
+import io.temporal.client.WorkflowClient;
+import io.temporal.worker.Worker;
+import io.temporal.worker.WorkerFactory;
+import io.temporal.worker.WorkerFactoryOptions;
+import io.temporal.worker.WorkerOptions;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The Temporal worker: every workflow type and activity Gatehouse runs, on one task queue, with
+ * the task-index interceptor. Started and stopped with the process.
+ */
+public final class GatehouseWorker implements Managed {
+  private final WorkerFactory factory;
+
+  public GatehouseWorker(
+      WorkflowClient client,
+      String taskQueue,
+      WorkerConfig config,
+      ToolActivitiesImpl tools,
+      TaskIndexActivitiesImpl taskIndex) {
+    factory =
+        WorkerFactory.newInstance(
+            client,
+            WorkerFactoryOptions.newBuilder()
+                .setWorkerInterceptors(new TaskIndexInterceptor())
+                .setWorkflowCacheSize(config.getWorkflowCacheSize())
+                .build());
+    Worker worker =
+        factory.newWorker(
+            taskQueue,
+            WorkerOptions.newBuilder()
+                .setMaxConcurrentActivityExecutionSize(config.getMaxConcurrentActivities())
+                .setMaxConcurrentWorkflowTaskExecutionSize(config.getMaxConcurrentWorkflowTasks())
+                .setMaxConcurrentLocalActivityExecutionSize(config.getMaxConcurrentActivities())
+                .setStickyQueueScheduleToStartTimeout(config.getStickyQueueScheduleToStartTimeout().toJavaDuration())
+                // Heartbeats carry a tool's progress to the front end waiting for it: send them promptly.
+                .setDefaultHeartbeatThrottleInterval(java.time.Duration.ofMillis(200))
+                .build());
+    worker.registerWorkflowImplementationTypes(PipelineWorkflowImpl.class, ToolCallWorkflowImpl.class);
+    worker.registerActivitiesImplementations(tools, taskIndex);
+  }
+
+  @Override
+  public void start() {
+    factory.start();
+  }
+
+  @Override
+  public void stop() throws InterruptedException {
+    factory.shutdown();
+    factory.awaitTermination(10, TimeUnit.SECONDS);
+  }
+}

@@ -1,0 +1,284 @@
+package dev.gatehouse.frontend.app.admin;
+
+import static dev.gatehouse.frontend.testing.TestGatehouse.ADMIN_KEY;
+import static dev.gatehouse.frontend.testing.TestGatehouse.KEY_A;
+import static dev.gatehouse.frontend.testing.TestGatehouse.json;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.frontend.testing.TestGatehouse;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The admin API and what it governs: tenants, agents and their permissions, keys, tools, audit. */
+class AdminApiTest {
+  static TestGatehouse gh;
+
+  @BeforeAll
+  static void start() throws Exception {
+    gh = TestGatehouse.start();
+  }
+
+  @AfterAll
+  static void stop() {
+    gh.close();
+  }
+
+  static String tenant(String name) {
+    HttpResponse<String> r = gh.post("/admin/v1/tenants", ADMIN_KEY, "{\"name\":\"" + name + "\"}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    return json(r).get("id").asText();
+  }
+
+  static JsonNode agent(String tenant, String name, String toolsAllow) {
+    HttpResponse<String> r =
+        gh.post(
+            "/admin/v1/agents",
+            ADMIN_KEY,
+            "{\"tenant\":\"" + tenant + "\",\"name\":\"" + name + "\",\"tools\":{\"allow\":[" + toolsAllow
+                + "],\"deny\":[\"t.status\"]},\"workflows\":{\"allow\":[\"pipeline\"]}}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    return json(r);
+  }
+
+  static String key(String agentId) {
+    HttpResponse<String> r = gh.post("/admin/v1/agents/" + agentId + "/keys", ADMIN_KEY, "");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    return json(r).get("key").asText();
+  }
+
+  @Test
+  void aTenantAnAgentAndAKeyCreatedOverTheAdminApiWork() {
+    String tenant = tenant("acme");
+    assertThat(json(gh.get("/admin/v1/tenants/" + tenant, ADMIN_KEY)).get("createdAt").asText()).matches("\\d{4}-\\d\\d-\\d\\dT.*Z");
+    JsonNode agent = agent(tenant, "planner", "\"t.weather\",\"t.add\"");
+    assertThat(agent.get("tenant").asText()).isEqualTo(tenant);
+    assertThat(agent.get("tools").get("allow").toString()).isEqualTo("[\"t.weather\",\"t.add\"]");
+    HttpResponse<String> created = gh.post("/admin/v1/agents/" + agent.get("id").asText() + "/keys", ADMIN_KEY, "");
+    JsonNode k = json(created);
+    assertThat(k.get("key").asText()).startsWith("gk_live_");
+    String key = k.get("key").asText();
+
+    String id = gh.submit(key, "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"w\",\"tool\":\"t.weather\",\"args\":{\"city\":\"Lima\"}}]}}");
+    assertThat(gh.await(key, id).get("status").asText()).isEqualTo("COMPLETED");
+
+    // Listing keys shows the prefix and dates, never the key.
+    String keys = gh.get("/admin/v1/agents/" + agent.get("id").asText() + "/keys", ADMIN_KEY).body();
+    assertThat(keys).contains(k.get("prefix").asText()).contains("\"status\":\"active\"").doesNotContain(key);
+
+    // A tool outside the allow list is refused at submit, with the code agents rely on.
+    HttpResponse<String> denied =
+        gh.post("/v1/tasks", key, "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"e\",\"tool\":\"t.echo\"}]}}");
+    assertThat(denied.statusCode()).isEqualTo(403);
+    assertThat(json(denied).get("error").get("code").asText()).isEqualTo("tool_not_allowed");
+    // Deny wins over allow.
+    HttpResponse<String> deniedToo =
+        gh.post("/v1/tasks", key, "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"s\",\"tool\":\"t.status\",\"args\":{\"code\":200}}]}}");
+    assertThat(json(deniedToo).get("error").get("code").asText()).isEqualTo("tool_not_allowed");
+
+    // Revocation takes effect at once.
+    assertThat(gh.delete("/admin/v1/keys/" + k.get("id").asText(), ADMIN_KEY).statusCode()).isEqualTo(204);
+    assertThat(gh.get("/v1/tasks", key).statusCode()).isEqualTo(401);
+    assertThat(gh.get("/admin/v1/keys/" + k.get("id").asText(), ADMIN_KEY).body()).contains("\"status\":\"revoked\"");
+  }
+
+  @Test
+  void aStepThatBecomesForbiddenWhileTheTaskRunsFails() throws Exception {
+    String tenant = tenant("shifty");
+    JsonNode agent = agent(tenant, "runner", "\"t.hold\",\"t.weather\"");
+    String key = key(agent.get("id").asText());
+    String id =
+        gh.submit(
+            key,
+            "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"h\",\"tool\":\"t.hold\",\"args\":{\"name\":\"revoke-mid-task\"}},"
+                + "{\"id\":\"w\",\"tool\":\"t.weather\",\"args\":{\"city\":\"After\"},\"dependsOn\":[\"h\"]}]}}");
+    assertThat(gh.tools.arrived("revoke-mid-task").await(20, TimeUnit.SECONDS)).isTrue();
+    HttpResponse<String> update =
+        gh.put(
+            "/admin/v1/agents/" + agent.get("id").asText(),
+            ADMIN_KEY,
+            "{\"name\":\"runner\",\"tools\":{\"allow\":[\"t.hold\"]},\"workflows\":{\"allow\":[\"pipeline\"]}}");
+    assertThat(update.statusCode()).as(update.body()).isEqualTo(200);
+    gh.tools.release("revoke-mid-task");
+    JsonNode task = gh.await(key, id);
+    assertThat(task.get("status").asText()).isEqualTo("FAILED");
+    assertThat(task.get("error").get("step").asText()).isEqualTo("w");
+    assertThat(task.get("error").get("message").asText()).contains("t.weather");
+    JsonNode step = json(gh.get("/v1/tasks/" + id + "/trace", key)).get("steps").get(1);
+    assertThat(step.get("error").get("code").asText()).isEqualTo("tool_not_allowed");
+    assertThat(gh.tools.keysByPath).doesNotContainKey("/weather/After");
+  }
+
+  @Test
+  void agentKeysCannotAdministerAndAdminKeysCannotActAsAgents() {
+    HttpResponse<String> a = gh.get("/admin/v1/tenants", KEY_A);
+    assertThat(a.statusCode()).isEqualTo(403);
+    assertThat(json(a).get("error").get("code").asText()).isEqualTo("forbidden");
+    HttpResponse<String> b = gh.get("/v1/tasks", ADMIN_KEY);
+    assertThat(b.statusCode()).isEqualTo(403);
+    HttpResponse<String> none = gh.get("/admin/v1/tenants", null);
+    assertThat(none.statusCode()).isEqualTo(401);
+    assertThat(none.headers().firstValue("WWW-Authenticate")).isPresent();
+  }
+
+  @Test
+  void aTenantAdminSeesAndTouchesOnlyItsTenant() {
+    String mine = tenant("tenant-mine");
+    String theirs = tenant("tenant-theirs");
+    HttpResponse<String> created = gh.post("/admin/v1/admin-keys", ADMIN_KEY, "{\"name\":\"ops\",\"tenant\":\"" + mine + "\"}");
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    String tenantAdmin = json(created).get("key").asText();
+    assertThat(tenantAdmin).startsWith("gka_live_");
+
+    String theirAgent = agent(theirs, "their-agent", "\"*\"").get("id").asText();
+    String theirKeyId = json(gh.post("/admin/v1/agents/" + theirAgent + "/keys", ADMIN_KEY, "")).get("id").asText();
+    HttpResponse<String> theirTool =
+        gh.post("/admin/v1/tools", ADMIN_KEY,
+            "{\"name\":\"their.tool\",\"tenant\":\"" + theirs + "\",\"http\":{\"url\":\"http://127.0.0.1:9/x\"}}");
+    assertThat(theirTool.statusCode()).as(theirTool.body()).isEqualTo(201);
+    HttpResponse<String> theirIdp =
+        gh.post("/admin/v1/identity-providers", ADMIN_KEY,
+            "{\"tenant\":\"" + theirs + "\",\"name\":\"idp\",\"issuer\":\"https://their.example\",\"audience\":\"a\",\"jwksUrl\":\"https://their.example/jwks\"}");
+    assertThat(theirIdp.statusCode()).as(theirIdp.body()).isEqualTo(201);
+    String theirIdpId = json(theirIdp).get("id").asText();
+    assertThat(gh.put("/admin/v1/secrets/their-secret", ADMIN_KEY, "{\"value\":\"v-theirs\",\"tenant\":\"" + theirs + "\"}").statusCode()).isEqualTo(200);
+
+    // Every endpoint with the other tenant's ids answers 404, like a missing thing.
+    for (HttpResponse<String> r :
+        List.of(
+            gh.get("/admin/v1/tenants/" + theirs, tenantAdmin),
+            gh.put("/admin/v1/tenants/" + theirs, tenantAdmin, "{\"name\":\"x\"}"),
+            gh.delete("/admin/v1/tenants/" + theirs, tenantAdmin),
+            gh.get("/admin/v1/agents/" + theirAgent, tenantAdmin),
+            gh.put("/admin/v1/agents/" + theirAgent, tenantAdmin, "{\"name\":\"x\"}"),
+            gh.delete("/admin/v1/agents/" + theirAgent, tenantAdmin),
+            gh.post("/admin/v1/agents/" + theirAgent + "/keys", tenantAdmin, ""),
+            gh.get("/admin/v1/agents/" + theirAgent + "/keys", tenantAdmin),
+            gh.get("/admin/v1/keys/" + theirKeyId, tenantAdmin),
+            gh.delete("/admin/v1/keys/" + theirKeyId, tenantAdmin),
+            gh.get("/admin/v1/tools/their.tool", tenantAdmin),
+            gh.put("/admin/v1/tools/their.tool", tenantAdmin, "{\"http\":{\"url\":\"http://127.0.0.1:9/y\"},\"tenant\":\"" + theirs + "\"}"),
+            gh.delete("/admin/v1/tools/their.tool", tenantAdmin),
+            gh.post("/admin/v1/agents", tenantAdmin, "{\"tenant\":\"" + theirs + "\",\"name\":\"sneaky\"}"),
+            gh.post("/admin/v1/admin-keys", tenantAdmin, "{\"name\":\"sneaky\",\"tenant\":\"" + theirs + "\"}"),
+            gh.get("/admin/v1/identity-providers/" + theirIdpId, tenantAdmin),
+            gh.put("/admin/v1/identity-providers/" + theirIdpId, tenantAdmin, "{\"name\":\"x\"}"),
+            gh.delete("/admin/v1/identity-providers/" + theirIdpId, tenantAdmin),
+            gh.get("/admin/v1/secrets/their-secret?tenant=" + theirs, tenantAdmin),
+            gh.put("/admin/v1/secrets/their-secret", tenantAdmin, "{\"value\":\"overwrite\",\"tenant\":\"" + theirs + "\"}"),
+            gh.delete("/admin/v1/secrets/their-secret?tenant=" + theirs, tenantAdmin))) {
+      assertThat(r.statusCode()).as(r.request().method() + " " + r.request().uri() + " " + r.body()).isEqualTo(404);
+    }
+    // Their things are still there and still work.
+    assertThat(gh.get("/admin/v1/agents/" + theirAgent, ADMIN_KEY).statusCode()).isEqualTo(200);
+    assertThat(gh.get("/admin/v1/keys/" + theirKeyId, ADMIN_KEY).body()).contains("\"status\":\"active\"");
+
+    // Lists show only the tenant's own things; platform-only actions are 403.
+    assertThat(gh.get("/admin/v1/agents", tenantAdmin).body()).doesNotContain(theirAgent);
+    assertThat(gh.get("/admin/v1/agents?tenant=" + theirs, tenantAdmin).body()).doesNotContain(theirAgent);
+    assertThat(gh.get("/admin/v1/tenants", tenantAdmin).body()).contains(mine).doesNotContain(theirs);
+    assertThat(gh.get("/admin/v1/tools", tenantAdmin).body()).doesNotContain("their.tool");
+    assertThat(gh.get("/admin/v1/identity-providers", tenantAdmin).body()).doesNotContain(theirIdpId);
+    assertThat(gh.get("/admin/v1/secrets?tenant=" + theirs, tenantAdmin).body()).doesNotContain("their-secret");
+    assertThat(gh.get("/admin/v1/audit?tenant=" + theirs + "&limit=200", tenantAdmin).body()).doesNotContain(theirs);
+    assertThat(gh.get("/admin/v1/admin-keys", tenantAdmin).body()).doesNotContain("\"platform\"");
+    assertThat(gh.get("/admin/v1/identity-providers/" + theirIdpId, ADMIN_KEY).statusCode()).isEqualTo(200);
+    assertThat(gh.post("/admin/v1/tenants", tenantAdmin, "{\"name\":\"more\"}").statusCode()).isEqualTo(403);
+
+    // Within its tenant it works.
+    HttpResponse<String> own = gh.post("/admin/v1/agents", tenantAdmin, "{\"tenant\":\"" + mine + "\",\"name\":\"own-agent\"}");
+    assertThat(own.statusCode()).as(own.body()).isEqualTo(201);
+  }
+
+  @Test
+  void theWholeRegistryCanBeAppliedAndExportedOverTheAdminApi() {
+    String yaml = """
+        tenants:
+          - name: from-file
+            agents:
+              - {name: filed-agent, tools: {allow: ["t.weather"]}, workflows: {allow: [pipeline]}}
+            tools:
+              - {name: filed.tool, http: {url: "http://127.0.0.1:9/x"}}
+        """;
+    HttpResponse<String> applied = gh.put("/admin/v1/registry", ADMIN_KEY, yaml);
+    assertThat(applied.statusCode()).as(applied.body()).isEqualTo(200);
+    assertThat(json(applied).get("changed").asInt()).isEqualTo(3);
+    assertThat(json(gh.put("/admin/v1/registry", ADMIN_KEY, yaml)).get("changed").asInt()).isZero();
+    HttpResponse<String> exported = gh.get("/admin/v1/registry", ADMIN_KEY);
+    assertThat(exported.statusCode()).isEqualTo(200);
+    assertThat(exported.body()).contains("from-file").contains("filed-agent").contains("filed.tool").doesNotContain(ADMIN_KEY);
+    HttpResponse<String> bad = gh.put("/admin/v1/registry", ADMIN_KEY, "tenants: [{name: 'has space'}]");
+    assertThat(bad.statusCode()).isEqualTo(422);
+    assertThat(json(bad).get("error").get("code").asText()).isEqualTo("invalid_registry");
+  }
+
+  @Test
+  void listingsPageWithCursors() {
+    String t = tenant("paged");
+    java.util.Set<String> created = new java.util.HashSet<>();
+    for (int i = 0; i < 5; i++) {
+      created.add(agent(t, "paged-" + i, "\"*\"").get("id").asText());
+    }
+    java.util.List<String> seen = new java.util.ArrayList<>();
+    String cursor = null;
+    int pages = 0;
+    do {
+      JsonNode page = json(gh.get("/admin/v1/agents?tenant=" + t + "&limit=2" + (cursor == null ? "" : "&cursor=" + cursor), ADMIN_KEY));
+      page.get("items").forEach(a -> seen.add(a.get("id").asText()));
+      cursor = page.get("nextCursor").isNull() ? null : page.get("nextCursor").asText();
+      pages++;
+    } while (cursor != null);
+    assertThat(seen).containsExactlyInAnyOrderElementsOf(created);
+    assertThat(pages).isEqualTo(3);
+    assertThat(gh.get("/admin/v1/agents?limit=500", ADMIN_KEY).statusCode()).isEqualTo(400);
+    assertThat(gh.get("/admin/v1/audit?cursor=%25%25%25", ADMIN_KEY).statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  void validationAndConflicts() {
+    tenant("dup");
+    HttpResponse<String> dup = gh.post("/admin/v1/tenants", ADMIN_KEY, "{\"name\":\"dup\"}");
+    assertThat(dup.statusCode()).isEqualTo(409);
+    assertThat(json(dup).get("error").get("code").asText()).isEqualTo("tenant_exists");
+    assertThat(gh.post("/admin/v1/tenants", ADMIN_KEY, "{\"name\":\"x'; DROP TABLE tenants; --\"}").statusCode()).isEqualTo(400);
+    assertThat(gh.post("/admin/v1/tenants", ADMIN_KEY, "{\"nam\":\"typo\"}").statusCode()).isEqualTo(400);
+    assertThat(gh.post("/admin/v1/tenants", ADMIN_KEY, "{").statusCode()).isEqualTo(400);
+    String t = tenant("validating");
+    assertThat(gh.post("/admin/v1/agents", ADMIN_KEY, "{\"tenant\":\"" + t + "\",\"name\":\"a\",\"tools\":{\"allow\":[\"bad pattern!\"]}}").statusCode()).isEqualTo(400);
+    assertThat(gh.post("/admin/v1/agents", ADMIN_KEY, "{\"tenant\":\"ten_nope\",\"name\":\"a\"}").statusCode()).isEqualTo(404);
+    agent(t, "same", "\"*\"");
+    HttpResponse<String> again = gh.post("/admin/v1/agents", ADMIN_KEY, "{\"tenant\":\"" + t + "\",\"name\":\"same\"}");
+    assertThat(again.statusCode()).isEqualTo(409);
+    assertThat(gh.post("/admin/v1/tools", ADMIN_KEY, "{\"name\":\"t.weather\",\"http\":{\"url\":\"http://127.0.0.1:9/x\"}}").statusCode()).isEqualTo(409);
+    HttpResponse<String> badTool = gh.post("/admin/v1/tools", ADMIN_KEY, "{\"name\":\"bad.tool\",\"http\":{\"url\":\"ftp://x\"}}");
+    assertThat(badTool.statusCode()).isEqualTo(422);
+    assertThat(json(badTool).get("error").get("message").asText()).contains("http.url");
+    String agentId = agent(t, "expiring", "\"*\"").get("id").asText();
+    assertThat(gh.post("/admin/v1/agents/" + agentId + "/keys", ADMIN_KEY, "{\"expiresAt\":\"2001-01-01T00:00:00Z\"}").statusCode()).isEqualTo(400);
+    assertThat(gh.delete("/admin/v1/tenants/" + t, ADMIN_KEY).statusCode()).isEqualTo(409);
+  }
+
+  @Test
+  void everyDecisionLeavesAnAuditRowAndRowsCannotBeChanged() throws Exception {
+    gh.get("/v1/tasks", "gk_live_not_a_real_key");
+    String t = tenant("audited");
+    gh.application().audit().flush();
+    JsonNode rows = json(gh.get("/admin/v1/audit?limit=200", ADMIN_KEY)).get("items");
+    assertThat(rows.toString()).contains("\"action\":\"auth\"").contains("\"outcome\":\"unauthorized\"");
+    assertThat(rows.toString()).contains("\"target\":\"tenant:" + t + "\"");
+    JsonNode filtered = json(gh.get("/admin/v1/audit?kind=admin.create&tenant=" + t, ADMIN_KEY)).get("items");
+    assertThat(filtered).hasSize(1);
+    assertThat(rows.toString()).doesNotContain("gk_live_not_a_real_key").doesNotContain(ADMIN_KEY);
+
+    Throwable update = org.assertj.core.api.Assertions.catchThrowable(() ->
+        gh.db.jdbi().useHandle(h -> h.execute("UPDATE audit_log SET outcome = 'ok'")));
+    assertThat(update).hasMessageContaining("append-only");
+    Throwable delete = org.assertj.core.api.Assertions.catchThrowable(() ->
+        gh.db.jdbi().useHandle(h -> h.execute("DELETE FROM audit_log")));
+    assertThat(delete).hasMessageContaining("append-only");
+  }
+}

@@ -1,0 +1,173 @@
+package dev.gatehouse.frontend.app.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.frontend.app.GatehouseApplication;
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code gatehouse dev} the way the README starts it (a separate JVM, no config file): embedded
+ * PostgreSQL and Temporal, the demo registry with working tools, the key from the environment or
+ * generated and printed; a restart keeps the registry and the task index.
+ */
+class DevModeTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  private static final String DEMO_PIPELINE =
+      """
+      {"workflow":"pipeline","input":{"city":"Oslo"},"pipeline":{"steps":[
+        {"id":"weather","tool":"demo.weather","args":{"city":"${input.city}"}},
+        {"id":"fahrenheit","tool":"demo.convert","args":{"celsius":"${steps.weather.output.tempC}"},"dependsOn":["weather"]},
+        {"id":"note","tool":"demo.notes","args":{"text":"${input.city}: ${steps.fahrenheit.output.fahrenheit}F"},"dependsOn":["fahrenheit"]}]}}
+      """;
+
+  record Dev(Process process, Path log, int api, int admin, int temporal) {
+    String out() throws IOException {
+      return Files.readString(log);
+    }
+  }
+
+  @Test
+  void devModeRunsTheDemoPipelineAndKeepsItsDataAcrossRestarts() throws Exception {
+    Path data = Files.createTempDirectory("gatehouse-dev-data");
+    Dev first = start(data, "gk_dev_test_key_0123456789");
+    String id;
+    try {
+      assertThat(first.out()).contains("Agent key    gk_dev_test_key_0123456789").contains("(from GATEHOUSE_DEV_KEY)");
+      HttpResponse<String> submit = post(first, "gk_dev_test_key_0123456789", DEMO_PIPELINE);
+      assertThat(submit.statusCode()).as(submit.body()).isEqualTo(202);
+      id = JSON.readTree(submit.body()).get("id").asText();
+      JsonNode task = JSON.readTree(get(first, "gk_dev_test_key_0123456789", "/v1/tasks/" + id + "?wait=20s").body());
+      assertThat(task.get("status").asText()).as(task.toString()).isEqualTo("COMPLETED");
+      assertThat(task.get("result").get("note").get("text").asText()).startsWith("Oslo: ");
+      assertThat(task.get("result").get("note").get("idempotencyKey").asText()).startsWith(id + "/");
+
+      assertThat(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + first.admin() + "/healthcheck")).build(),
+          HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+      // The embedded Temporal engine answers on loopback and on no other address.
+      assertThat(canConnect(InetAddress.getLoopbackAddress(), first.temporal())).isTrue();
+      for (InetAddress other : nonLoopbackAddresses()) {
+        assertThat(canConnect(other, first.temporal())).as("Temporal reachable on " + other).isFalse();
+      }
+    } finally {
+      stop(first);
+    }
+
+    Dev second = start(data, null);
+    try {
+      Matcher m = Pattern.compile("Agent key    (gk_\\S+)\\s+\\(generated").matcher(second.out());
+      assertThat(m.find()).as(second.out()).isTrue();
+      String generated = m.group(1);
+      JsonNode list = JSON.readTree(get(second, generated, "/v1/tasks?limit=200").body());
+      // Keys belong to the demo agent, so the new key sees the task of the first run.
+      assertThat(list.get("tasks").toString()).contains(id);
+      HttpResponse<String> again = post(second, generated, DEMO_PIPELINE);
+      assertThat(again.statusCode()).isEqualTo(202);
+    } finally {
+      stop(second);
+    }
+  }
+
+  private static Dev start(Path data, String key) throws Exception {
+    int api = freePort();
+    int admin = freePort();
+    int temporal = freePort();
+    Path log = Files.createTempFile("gatehouse-dev", ".log");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                List.of(java, "-Xmx384m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+                    GatehouseApplication.class.getName(), "dev", "--data", data.toString()))
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
+    Map<String, String> env = pb.environment();
+    env.remove("GATEHOUSE_DEV_KEY");
+    if (key != null) {
+      env.put("GATEHOUSE_DEV_KEY", key);
+    }
+    env.put("GATEHOUSE_PORT", Integer.toString(api));
+    env.put("GATEHOUSE_ADMIN_PORT", Integer.toString(admin));
+    env.put("GATEHOUSE_TEMPORAL_PORT", Integer.toString(temporal));
+    Dev dev = new Dev(pb.start(), log, api, admin, temporal);
+    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    while (!dev.out().contains("Gatehouse is running in dev mode")) {
+      if (!dev.process().isAlive() || System.nanoTime() > deadline) {
+        dev.process().destroyForcibly();
+        throw new AssertionError("dev mode did not start:\n" + dev.out());
+      }
+      Thread.sleep(200);
+    }
+    return dev;
+  }
+
+  private static void stop(Dev dev) throws InterruptedException {
+    dev.process().destroy(); // SIGTERM: a clean shutdown that also stops the embedded PostgreSQL
+    if (!dev.process().waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+      dev.process().destroyForcibly();
+    }
+  }
+
+  private static HttpResponse<String> post(Dev dev, String key, String body) throws Exception {
+    return HTTP.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + dev.api() + "/v1/tasks"))
+            .header("Authorization", "Bearer " + key)
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static HttpResponse<String> get(Dev dev, String key, String path) throws Exception {
+    return HTTP.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + dev.api() + path)).header("Authorization", "Bearer " + key).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static boolean canConnect(InetAddress address, int port) {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress(address, port), 1000);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static List<InetAddress> nonLoopbackAddresses() throws IOException {
+    List<InetAddress> out = new ArrayList<>();
+    for (NetworkInterface nic : java.util.Collections.list(NetworkInterface.getNetworkInterfaces())) {
+      for (InetAddress a : java.util.Collections.list(nic.getInetAddresses())) {
+        if (!a.isLoopbackAddress() && a instanceof Inet4Address) {
+          out.add(a);
+        }
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,82 @@
+package dev.gatehouse.frontend.app.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gatehouse.frontend.app.GatehouseApplication;
+import dev.gatehouse.registry.secrets.SecretBox;
+import dev.gatehouse.registry.secrets.Secrets;
+import dev.gatehouse.registry.testing.TestDatabase;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** {@code gatehouse registry apply/export} and {@code gatehouse secrets rotate}, run as a user would. */
+class RegistryAndSecretsCommandsTest {
+  static final String OLD = SecretBox.newMasterKey();
+  static final String NEW = SecretBox.newMasterKey();
+
+  private static Path config(TestDatabase db, String secrets) throws Exception {
+    Path config = Files.createTempFile("gatehouse-cli", ".yml");
+    Files.writeString(config, """
+        database:
+          driverClass: org.postgresql.Driver
+          url: %s
+          user: %s
+          password: "%s"
+        logging:
+          level: WARN
+        %s
+        """.formatted(db.url(), TestDatabase.USER, TestDatabase.PASSWORD, secrets));
+    return config;
+  }
+
+  private static String run(String... args) throws Exception {
+    PrintStream original = System.out;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    try {
+      new GatehouseApplication().run(args);
+    } finally {
+      System.setOut(original);
+    }
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void applyThenExportRoundTrips() throws Exception {
+    try (TestDatabase db = TestDatabase.create()) {
+      Path config = config(db, "");
+      Path file = Files.createTempFile("registry", ".yml");
+      Files.writeString(file, """
+          tools:
+            - name: weather.lookup
+              http: {url: "http://127.0.0.1:9000/weather/{city}"}
+          tenants:
+            - name: acme
+              agents:
+                - name: planner
+                  tools: {allow: ["weather.*"]}
+                  workflows: {allow: [pipeline]}
+          """);
+      assertThat(run("registry", "apply", file.toString(), config.toString())).contains("1 tenant(s), 1 agent(s)").contains("3 change(s)");
+      assertThat(run("registry", "apply", file.toString(), config.toString())).contains("0 change(s)");
+      String exported = run("registry", "export", config.toString());
+      assertThat(exported).contains("weather.lookup").contains("name: acme").contains("planner").contains("weather.*");
+      assertThat(run("registry", "apply", "--dry-run", file.toString(), config.toString())).contains("is valid");
+    }
+  }
+
+  @Test
+  void rotateReSealsSecretsUnderTheActiveKey() throws Exception {
+    try (TestDatabase db = TestDatabase.create()) {
+      new Secrets(db.jdbi(), new SecretBox(Map.of("old", OLD), "old")).put(null, "token", "s3cr3t-value");
+      Path config = config(db, "secrets: {masterKeys: {old: \"" + OLD + "\", new: \"" + NEW + "\"}, activeKey: new}");
+      assertThat(run("secrets", "rotate", config.toString())).contains("1 secret(s) re-encrypted under master key 'new'");
+      assertThat(new Secrets(db.jdbi(), new SecretBox(Map.of("new", NEW), "new")).value(null, "token")).hasValue("s3cr3t-value");
+    }
+  }
+}

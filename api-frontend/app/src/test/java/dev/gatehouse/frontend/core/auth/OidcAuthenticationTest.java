@@ -1,0 +1,181 @@
+package dev.gatehouse.frontend.core.auth;
+
+import static dev.gatehouse.frontend.testing.TestGatehouse.ADMIN_KEY;
+import static dev.gatehouse.frontend.testing.TestGatehouse.json;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jose.crypto.RSASSASigner;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.PlainJWT;
+import com.nimbusds.jwt.SignedJWT;
+import com.sun.net.httpserver.HttpServer;
+import dev.gatehouse.frontend.testing.TestGatehouse;
+import java.net.InetSocketAddress;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Date;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** OIDC bearer tokens against a JWKS served on loopback, with real RSA and EC keys. */
+class OidcAuthenticationTest {
+  static TestGatehouse gh;
+  static HttpServer jwks;
+  static final List<JWK> published = new CopyOnWriteArrayList<>();
+  static final List<JWK> rotating = new CopyOnWriteArrayList<>();
+  static final AtomicInteger fetches = new AtomicInteger();
+  static String rotatingIssuer;
+  static RSAKey rsa;
+  static ECKey ec;
+  static String issuer;
+  static final String AUDIENCE = "gatehouse-test";
+
+  @BeforeAll
+  static void start() throws Exception {
+    rsa = new RSAKeyGenerator(2048).keyID("rsa-1").generate();
+    ec = new ECKeyGenerator(Curve.P_256).keyID("ec-1").generate();
+    published.add(rsa.toPublicJWK());
+    published.add(ec.toPublicJWK());
+    jwks = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    jwks.createContext("/jwks", ex -> {
+      fetches.incrementAndGet();
+      byte[] body = new JWKSet(List.copyOf(published)).toString(true).getBytes(StandardCharsets.UTF_8);
+      ex.getResponseHeaders().add("Content-Type", "application/json");
+      ex.sendResponseHeaders(200, body.length);
+      ex.getResponseBody().write(body);
+      ex.close();
+    });
+    // A second provider of its own for the rotation test, so that the other tests' refetches
+    // (an unknown kid) cannot use up its refetch allowance.
+    jwks.createContext("/rotating-jwks", ex -> {
+      fetches.incrementAndGet();
+      byte[] body = new JWKSet(List.copyOf(rotating)).toString(true).getBytes(StandardCharsets.UTF_8);
+      ex.getResponseHeaders().add("Content-Type", "application/json");
+      ex.sendResponseHeaders(200, body.length);
+      ex.getResponseBody().write(body);
+      ex.close();
+    });
+    jwks.start();
+    String base = "http://127.0.0.1:" + jwks.getAddress().getPort();
+    issuer = base + "/issuer";
+    rotatingIssuer = base + "/rotating-issuer";
+    rotating.add(rsa.toPublicJWK());
+    gh = TestGatehouse.start();
+    String tenant = json(gh.post("/admin/v1/tenants", ADMIN_KEY, "{\"name\":\"oidc-tenant\"}")).get("id").asText();
+    HttpResponse<String> idp =
+        gh.post("/admin/v1/identity-providers", ADMIN_KEY,
+            "{\"tenant\":\"" + tenant + "\",\"name\":\"corp\",\"issuer\":\"" + issuer + "\",\"audience\":\"" + AUDIENCE
+                + "\",\"jwksUrl\":\"" + base + "/jwks\",\"clockSkewSeconds\":30}");
+    assertThat(idp.statusCode()).as(idp.body()).isEqualTo(201);
+    HttpResponse<String> agent =
+        gh.post("/admin/v1/agents", ADMIN_KEY,
+            "{\"tenant\":\"" + tenant + "\",\"name\":\"svc\",\"subject\":\"svc-1\",\"tools\":{\"allow\":[\"t.*\"]},\"workflows\":{\"allow\":[\"pipeline\"]}}");
+    assertThat(agent.statusCode()).as(agent.body()).isEqualTo(201);
+    HttpResponse<String> idp2 =
+        gh.post("/admin/v1/identity-providers", ADMIN_KEY,
+            "{\"tenant\":\"" + tenant + "\",\"name\":\"rotating\",\"issuer\":\"" + rotatingIssuer + "\",\"audience\":\"" + AUDIENCE
+                + "\",\"jwksUrl\":\"" + base + "/rotating-jwks\"}");
+    assertThat(idp2.statusCode()).as(idp2.body()).isEqualTo(201);
+  }
+
+  @AfterAll
+  static void stop() {
+    gh.close();
+    jwks.stop(0);
+  }
+
+  private static JWTClaimsSet.Builder claims() {
+    long now = System.currentTimeMillis();
+    return new JWTClaimsSet.Builder()
+        .issuer(issuer)
+        .audience(AUDIENCE)
+        .subject("svc-1")
+        .issueTime(new Date(now))
+        .expirationTime(new Date(now + 300_000));
+  }
+
+  private static String rsaToken(JWTClaimsSet claims) throws Exception {
+    return sign(rsa, JWSAlgorithm.RS256, claims);
+  }
+
+  private static String sign(JWK key, JWSAlgorithm alg, JWTClaimsSet claims) throws Exception {
+    SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(alg).keyID(key.getKeyID()).type(JOSEObjectType.JWT).build(), claims);
+    jwt.sign(key instanceof RSAKey r ? new RSASSASigner(r) : new ECDSASigner((ECKey) key));
+    return jwt.serialize();
+  }
+
+  private static void assertRejected(String token, String why) {
+    HttpResponse<String> r = gh.get("/v1/tasks", token);
+    assertThat(r.statusCode()).as(why + ": " + r.body()).isEqualTo(401);
+    assertThat(json(r).get("error").get("code").asText()).isEqualTo("unauthorized");
+    assertThat(r.body()).doesNotContain(token);
+  }
+
+  @Test
+  void validRsaAndEcTokensAuthenticateTheMappedAgent() throws Exception {
+    assertThat(gh.get("/v1/tasks", rsaToken(claims().build())).statusCode()).isEqualTo(200);
+    assertThat(gh.get("/v1/tasks", sign(ec, JWSAlgorithm.ES256, claims().build())).statusCode()).isEqualTo(200);
+    String id = gh.submit(rsaToken(claims().build()),
+        "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"w\",\"tool\":\"t.weather\",\"args\":{\"city\":\"Token\"}}]}}");
+    assertThat(gh.await(rsaToken(claims().build()), id).get("status").asText()).isEqualTo("COMPLETED");
+  }
+
+  @Test
+  void badTokensAreRejected() throws Exception {
+    long now = System.currentTimeMillis();
+    assertRejected(rsaToken(claims().expirationTime(new Date(now - 120_000)).build()), "expired");
+    assertRejected(rsaToken(claims().notBeforeTime(new Date(now + 120_000)).build()), "not yet valid");
+    assertRejected(rsaToken(claims().issuer("https://evil.example/issuer").build()), "wrong issuer");
+    assertRejected(rsaToken(claims().audience("someone-else").build()), "wrong audience");
+    assertRejected(rsaToken(claims().subject("nobody").build()), "no agent for the subject");
+    RSAKey impostor = new RSAKeyGenerator(2048).keyID("rsa-1").generate();
+    assertRejected(sign(impostor, JWSAlgorithm.RS256, claims().build()), "bad signature");
+    assertRejected(new PlainJWT(claims().build()).serialize(), "alg none");
+    SignedJWT hmac = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).keyID("rsa-1").build(), claims().build());
+    hmac.sign(new MACSigner("a-shared-secret-of-at-least-256-bits-length!!"));
+    assertRejected(hmac.serialize(), "HMAC");
+    RSAKey unknown = new RSAKeyGenerator(2048).keyID("never-published").generate();
+    assertRejected(sign(unknown, JWSAlgorithm.RS256, claims().build()), "unknown kid");
+    assertRejected("a.b.c", "garbage");
+  }
+
+  @Test
+  void aKeyAddedByRotationIsFetchedWhenATokenNamesIt() throws Exception {
+    assertThat(gh.get("/v1/tasks", rsaToken(claims().issuer(rotatingIssuer).build())).statusCode()).isEqualTo(200);
+    RSAKey rotated = new RSAKeyGenerator(2048).keyID("rsa-2").generate();
+    rotating.add(rotated.toPublicJWK());
+    int before = fetches.get();
+    HttpResponse<String> r = gh.get("/v1/tasks", sign(rotated, JWSAlgorithm.RS256, claims().issuer(rotatingIssuer).build()));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(fetches.get()).isGreaterThan(before);
+  }
+
+  @Test
+  void scopesNarrowWhatTheTokenMayDo() throws Exception {
+    String narrow = rsaToken(claims().claim("scope", "openid tools:t.weather").build());
+    HttpResponse<String> denied =
+        gh.post("/v1/tasks", narrow, "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"a\",\"tool\":\"t.add\",\"args\":{\"a\":1,\"b\":2}}]}}");
+    assertThat(denied.statusCode()).isEqualTo(403);
+    assertThat(json(denied).get("error").get("code").asText()).isEqualTo("tool_not_allowed");
+    assertThat(json(denied).get("error").get("message").asText()).contains("scopes");
+    HttpResponse<String> allowed =
+        gh.post("/v1/tasks", narrow, "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"w\",\"tool\":\"t.weather\",\"args\":{\"city\":\"Scoped\"}}]}}");
+    assertThat(allowed.statusCode()).isEqualTo(202);
+  }
+}

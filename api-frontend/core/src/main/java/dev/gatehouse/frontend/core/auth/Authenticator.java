@@ -1,0 +1,61 @@
+package dev.gatehouse.frontend.core.auth;
+
+import dev.gatehouse.registry.keys.ApiKeys;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * Turns a bearer credential into a {@link Caller}: admin keys, agent keys and OIDC tokens.
+ * Successful answers are cached for a few seconds only (and never past the credential's own
+ * expiry), keyed by the credential's hash, so a revoked key or a changed agent takes effect almost
+ * at once while a busy agent costs one hash per request.
+ */
+public class Authenticator {
+  private static final int MAX_CACHED = 10_000;
+  private static final int MAX_CREDENTIAL = 8_192;
+
+  private record Entry(Caller caller, long expiresAtNanos) {}
+
+  private final KeyAuthenticator keys;
+  private final OidcAuthenticator oidc;
+  private final long ttlNanos;
+  private final Map<String, Entry> cache = new ConcurrentHashMap<>();
+
+  public Authenticator(Jdbi jdbi, Duration cacheTtl) {
+    this.keys = new KeyAuthenticator(jdbi);
+    this.oidc = new OidcAuthenticator(jdbi);
+    this.ttlNanos = cacheTtl.toNanos();
+  }
+
+  public Caller authenticate(String credential) throws AuthenticationException {
+    if (credential == null || credential.isBlank() || credential.length() > MAX_CREDENTIAL) {
+      throw new AuthenticationException("the bearer credential is not valid");
+    }
+    String cacheKey = HexFormat.of().formatHex(ApiKeys.hash(credential));
+    long now = System.nanoTime();
+    Entry e = cache.get(cacheKey);
+    if (e != null && e.expiresAtNanos - now > 0) {
+      return e.caller;
+    }
+    Caller caller = OidcAuthenticator.looksLikeJwt(credential) ? oidc.authenticate(credential) : keys.authenticate(credential);
+    if (cache.size() >= MAX_CACHED) {
+      cache.clear();
+    }
+    long until = now + ttlNanos;
+    if (caller instanceof Caller.AgentCaller agent && agent.expiresAt() != null) {
+      // Never serve a credential from the cache past its own expiry.
+      long left = java.time.Duration.between(java.time.Instant.now(), agent.expiresAt()).toNanos();
+      until = Math.min(until, now + Math.max(0, left));
+    }
+    cache.put(cacheKey, new Entry(caller, until));
+    return caller;
+  }
+
+  /** Forgets cached answers (after an admin change that must take effect at once). */
+  public void invalidate() {
+    cache.clear();
+  }
+}

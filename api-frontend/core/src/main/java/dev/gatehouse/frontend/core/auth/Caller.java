@@ -1,0 +1,33 @@
+package dev.gatehouse.frontend.core.auth;
+
+import dev.gatehouse.registry.agents.Agent;
+import java.security.Principal;
+import java.util.List;
+
+/** Who is calling: an agent (API key or OIDC token) or an admin (admin key). */
+public sealed interface Caller extends Principal permits Caller.AgentCaller, Caller.AdminCaller {
+
+  /**
+   * An agent; {@code scopes} are its token's scopes (empty for API keys); {@code credential} the
+   * key id or the token's provider; {@code expiresAt} when the credential stops being valid (a
+   * token's {@code exp}), or null.
+   */
+  record AgentCaller(Agent agent, List<String> scopes, String credential, java.time.Instant expiresAt) implements Caller {
+    @Override
+    public String getName() {
+      return agent.id();
+    }
+  }
+
+  /** An admin key: of the platform ({@code tenantId} null) or of one tenant. */
+  record AdminCaller(String keyId, String tenantId) implements Caller {
+    @Override
+    public String getName() {
+      return keyId;
+    }
+
+    public boolean isPlatform() {
+      return tenantId == null;
+    }
+  }
+}

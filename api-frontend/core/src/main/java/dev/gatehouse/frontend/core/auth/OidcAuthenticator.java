@@ -1,0 +1,175 @@
+package dev.gatehouse.frontend.core.auth;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.jwk.source.JWKSource;
+import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
+import com.nimbusds.jose.proc.BadJOSEException;
+import com.nimbusds.jose.proc.JWSVerificationKeySelector;
+import com.nimbusds.jose.proc.SecurityContext;
+import com.nimbusds.jose.util.DefaultResourceRetriever;
+import com.nimbusds.jwt.JWT;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.JWTParser;
+import com.nimbusds.jwt.PlainJWT;
+import com.nimbusds.jwt.SignedJWT;
+import com.nimbusds.jwt.proc.BadJWTException;
+import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
+import com.nimbusds.jwt.proc.DefaultJWTProcessor;
+import dev.gatehouse.registry.agents.Agent;
+import dev.gatehouse.registry.agents.AgentDao;
+import dev.gatehouse.registry.idp.IdentityProvider;
+import dev.gatehouse.registry.idp.IdentityProviderDao;
+import java.net.MalformedURLException;
+import java.net.URI;
+import java.text.ParseException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * OIDC bearer tokens, verified with Nimbus: the token's issuer selects the tenant's identity
+ * provider; the signature must come from a key of the provider's JWKS (fetched, cached, and
+ * refetched — at most every 30 s — when a token names a key it does not know) with one of the
+ * provider's asymmetric algorithms; issuer, audience, expiry and not-before are checked with the
+ * provider's clock skew; the provider's agent claim names the agent.
+ */
+final class OidcAuthenticator {
+  /** Never accepted, whatever a provider's configuration says. */
+  static final Set<String> REJECTED = Set.of("none", "HS256", "HS384", "HS512");
+
+  private static final Duration JWKS_TTL = Duration.ofMinutes(15);
+  private static final Duration JWKS_REFRESH_TIMEOUT = Duration.ofSeconds(5);
+  private static final Duration JWKS_MIN_REFETCH = Duration.ofSeconds(30);
+
+  private record Verifier(IdentityProvider idp, DefaultJWTProcessor<SecurityContext> processor) {}
+
+  private final IdentityProviderDao providers;
+  private final AgentDao agents;
+  private final Map<String, Verifier> verifiers = new ConcurrentHashMap<>();
+
+  OidcAuthenticator(Jdbi jdbi) {
+    this.providers = jdbi.onDemand(IdentityProviderDao.class);
+    this.agents = jdbi.onDemand(AgentDao.class);
+  }
+
+  static boolean looksLikeJwt(String token) {
+    return token.chars().filter(c -> c == '.').count() == 2;
+  }
+
+  Caller authenticate(String token) throws AuthenticationException {
+    JWT jwt;
+    try {
+      jwt = JWTParser.parse(token);
+    } catch (ParseException e) {
+      throw new AuthenticationException("the bearer token is not a valid JWT");
+    }
+    if (jwt instanceof PlainJWT || !(jwt instanceof SignedJWT signed)) {
+      throw new AuthenticationException("unsigned tokens (alg: none) are not accepted");
+    }
+    if (REJECTED.contains(signed.getHeader().getAlgorithm().getName())) {
+      throw new AuthenticationException("tokens signed with " + signed.getHeader().getAlgorithm() + " are not accepted");
+    }
+    String issuer;
+    try {
+      issuer = signed.getJWTClaimsSet().getIssuer();
+    } catch (ParseException e) {
+      throw new AuthenticationException("the token's claims are not valid JSON");
+    }
+    IdentityProvider idp =
+        issuer == null ? null : providers.findByIssuer(issuer).orElse(null);
+    if (idp == null) {
+      throw new AuthenticationException("no identity provider is registered for the token's issuer");
+    }
+    Verifier verifier = verifierFor(idp);
+    JWTClaimsSet claims;
+    try {
+      claims = verifier.processor().process(signed, null);
+    } catch (BadJWTException e) {
+      throw new AuthenticationException("the token was rejected: " + e.getMessage());
+    } catch (BadJOSEException e) {
+      throw new AuthenticationException("the token's signature could not be verified with the provider's keys");
+    } catch (JOSEException e) {
+      throw new AuthenticationException("the token could not be verified: " + e.getMessage());
+    }
+    String subject;
+    try {
+      subject = claims.getStringClaim(idp.agentClaim());
+    } catch (ParseException e) {
+      subject = null;
+    }
+    if (subject == null || subject.isBlank()) {
+      throw new AuthenticationException("the token has no '" + idp.agentClaim() + "' claim");
+    }
+    Agent agent =
+        agents
+            .findBySubject(idp.tenantId(), subject)
+            .orElseThrow(() -> new AuthenticationException("no agent of this tenant has the token's " + idp.agentClaim()));
+    return new Caller.AgentCaller(
+        agent, scopes(claims), "oidc:" + idp.id(),
+        claims.getExpirationTime() == null ? null : claims.getExpirationTime().toInstant());
+  }
+
+  private Verifier verifierFor(IdentityProvider idp) throws AuthenticationException {
+    Verifier cached = verifiers.get(idp.id());
+    if (cached != null && cached.idp().equals(idp)) {
+      return cached;
+    }
+    Verifier fresh = build(idp);
+    verifiers.put(idp.id(), fresh);
+    return fresh;
+  }
+
+  private static Verifier build(IdentityProvider idp) throws AuthenticationException {
+    JWKSource<SecurityContext> keys;
+    try {
+      keys =
+          JWKSourceBuilder.create(
+                  URI.create(idp.jwksUrl()).toURL(), new DefaultResourceRetriever(2_000, 2_000, 512 * 1024))
+              .cache(JWKS_TTL.toMillis(), JWKS_REFRESH_TIMEOUT.toMillis())
+              .rateLimited(JWKS_MIN_REFETCH.toMillis())
+              .retrying(false)
+              .build();
+    } catch (MalformedURLException | IllegalArgumentException e) {
+      throw new AuthenticationException("the identity provider's JWKS URL is not usable");
+    }
+    Set<JWSAlgorithm> algorithms = new HashSet<>();
+    for (String a : idp.algorithms()) {
+      if (!REJECTED.contains(a)) {
+        algorithms.add(JWSAlgorithm.parse(a));
+      }
+    }
+    DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
+    processor.setJWSKeySelector(new JWSVerificationKeySelector<>(algorithms, keys));
+    DefaultJWTClaimsVerifier<SecurityContext> claims =
+        new DefaultJWTClaimsVerifier<>(
+            idp.audience(),
+            new JWTClaimsSet.Builder().issuer(idp.issuer()).build(),
+            Set.of("exp", idp.agentClaim()));
+    claims.setMaxClockSkew(idp.clockSkewSeconds());
+    processor.setJWTClaimsSetVerifier(claims);
+    return new Verifier(idp, processor);
+  }
+
+  private static List<String> scopes(JWTClaimsSet claims) {
+    List<String> out = new ArrayList<>();
+    Object scope = claims.getClaim("scope");
+    if (scope instanceof String s) {
+      for (String part : s.trim().split("\\s+")) {
+        if (!part.isEmpty()) {
+          out.add(part);
+        }
+      }
+    }
+    Object scp = claims.getClaim("scp");
+    if (scp instanceof List<?> list) {
+      list.forEach(x -> out.add(String.valueOf(x)));
+    }
+    return out;
+  }
+}

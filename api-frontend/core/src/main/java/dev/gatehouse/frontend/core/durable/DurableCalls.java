@@ -1,0 +1,295 @@
+package dev.gatehouse.frontend.core.durable;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.activities.audit.AuditLog;
+import dev.gatehouse.activities.metrics.GatehouseMetrics;
+import dev.gatehouse.frontend.core.auth.Caller.AgentCaller;
+import dev.gatehouse.frontend.core.errors.ApiException;
+import dev.gatehouse.frontend.core.errors.ErrorCode;
+import dev.gatehouse.frontend.core.http.RequestIdFilter;
+import dev.gatehouse.policies.Decision;
+import dev.gatehouse.policies.access.AccessPolicy;
+import dev.gatehouse.registry.audit.AuditEvent;
+import dev.gatehouse.registry.mcp.McpServerDefinition;
+import dev.gatehouse.registry.tasks.TaskIndexDao;
+import dev.gatehouse.registry.tasks.TaskRecord;
+import dev.gatehouse.registry.tasks.TaskStatus;
+import dev.gatehouse.registry.tools.ToolDefinition;
+import dev.gatehouse.workflows.tool.Caller;
+import dev.gatehouse.workflows.tool.ToolCallInput;
+import dev.gatehouse.workflows.tool.ToolCallPolicy;
+import dev.gatehouse.workflows.tool.ToolCallResult;
+import dev.gatehouse.workflows.tool.ToolCallWorkflow;
+import dev.gatehouse.workflows.tool.ToolProgress;
+import io.temporal.api.common.v1.WorkflowExecution;
+import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.api.workflow.v1.PendingActivityInfo;
+import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest;
+import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowExecutionAlreadyStarted;
+import io.temporal.client.WorkflowNotFoundException;
+import io.temporal.client.WorkflowOptions;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * Durable calls as every face needs them: start a workflow for an agent (a task, with its row in
+ * Gatehouse's task index, exactly once per {@code Idempotency-Key}), read how it ended or wait for
+ * it, read its progress and history, and cancel it. The task id is the workflow id. Reads repair
+ * the index when it lags behind the workflow (a timeout or termination no workflow code sees).
+ */
+public final class DurableCalls {
+  private static final Logger LOG = LoggerFactory.getLogger(DurableCalls.class);
+  private static final int MAX_IDEMPOTENCY_KEY = 200;
+
+  private final TaskIndexDao index;
+  private final WorkflowClient client;
+  private final String taskQueue;
+  private final GatehouseMetrics metrics;
+  private final AuditLog audit;
+  private final TraceBuilder traces;
+
+  public DurableCalls(Jdbi jdbi, WorkflowClient client, String taskQueue, GatehouseMetrics metrics, AuditLog audit) {
+    this.index = jdbi.onDemand(TaskIndexDao.class);
+    this.client = client;
+    this.taskQueue = taskQueue;
+    this.metrics = metrics;
+    this.audit = audit;
+    this.traces = new TraceBuilder(client.getOptions().getDataConverter());
+  }
+
+  /** A started (or, with a reused key, an earlier) task, and whether this call created it. */
+  public record Started(String id, TaskStatus status, boolean created) {}
+
+  /** What to start: the workflow type and its one argument, how long it may run, what the audit row names. */
+  public record Start(String workflowType, Object input, Duration runTimeout, String auditTarget) {}
+
+  /**
+   * Starts {@code start} for the agent. With an {@code Idempotency-Key} the task id is derived from
+   * the agent and the key, so the same request again returns the same task ({@code created}
+   * false); the same key with another request ({@code requestHash} differs) is refused with 409
+   * {@code idempotency_key_reused}. Nothing is left behind when the engine refuses the start.
+   */
+  public Started start(AgentCaller caller, Start start, String requestHash, String idempotencyKey) {
+    var agent = caller.agent();
+    String id = taskId(agent.id(), idempotencyKey);
+    if (!index.insert(id, agent.tenantId(), agent.id(), start.workflowType(), idempotencyKey, requestHash)) {
+      TaskRecord existing = index.find(id).orElseThrow();
+      if (!requestHash.equals(existing.requestHash())) {
+        throw new ApiException(ErrorCode.IDEMPOTENCY_KEY_REUSED, "this Idempotency-Key was used with a different request");
+      }
+      return new Started(id, existing.status(), false);
+    }
+    WorkflowOptions options =
+        WorkflowOptions.newBuilder()
+            .setWorkflowId(id)
+            .setTaskQueue(taskQueue)
+            .setWorkflowRunTimeout(start.runTimeout())
+            .setWorkflowIdReusePolicy(WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
+            .build();
+    try {
+      client.newUntypedWorkflowStub(start.workflowType(), options).start(start.input());
+    } catch (WorkflowExecutionAlreadyStarted alreadyStarted) {
+      return new Started(id, TaskStatus.RUNNING, false);
+    } catch (RuntimeException e) {
+      index.deleteRunning(id);
+      throw new ApiException(ErrorCode.ENGINE_UNAVAILABLE, "the workflow engine did not accept the task; retry later");
+    }
+    metrics.taskStarted(start.workflowType());
+    audited(caller, id, "task.submit", start.auditTarget());
+    return new Started(id, TaskStatus.RUNNING, true);
+  }
+
+  /**
+   * Starts a durable {@link ToolCallWorkflow} for one already-authorized tool call. The task is
+   * listed and traced like any other; it may run as long as the policy's attempts can take.
+   */
+  public Started startToolCall(
+      AgentCaller caller, String tool, JsonNode args, ToolCallPolicy policy, String idempotencyKey) {
+    var agent = caller.agent();
+    ToolCallInput input = new ToolCallInput(tool, args, new Caller(agent.tenantId(), agent.id(), caller.scopes()), policy);
+    long timeoutMillis = policy.timeoutMillis() + 2_000L;
+    long waits = (long) Math.min(Math.max(1, policy.maxAttempts() - 1), 100) * Math.max(policy.maxIntervalMillis(), 1);
+    Duration runTimeout = Duration.ofMillis(Math.max(60_000L, timeoutMillis * policy.maxAttempts() + waits + 60_000L));
+    return start(
+        caller,
+        new Start(ToolCallWorkflow.TYPE, input, runTimeout, ToolCallWorkflow.TYPE + ":" + tool),
+        sha256(ToolCallWorkflow.TYPE + "\n" + tool + "\n" + args),
+        idempotencyKey);
+  }
+
+  /** The index row, if this agent owns it; a foreign id answers exactly like a missing one. */
+  public TaskRecord owned(AgentCaller caller, String id) {
+    return index
+        .find(id)
+        .filter(r -> r.agentId().equals(caller.agent().id()) && caller.agent().tenantId().equals(r.tenantId()))
+        .orElseThrow(() -> new ApiException(ErrorCode.TASK_NOT_FOUND, "no task '" + id + "'"));
+  }
+
+  /**
+   * How the task's workflow stands now, or after up to {@code wait} if it is still running; empty
+   * when the engine no longer knows it (the index row is then all there is).
+   */
+  public Optional<TaskOutcomes.Outcome> outcome(TaskRecord row, Duration wait) {
+    TaskOutcomes.Outcome o;
+    try {
+      o = TaskOutcomes.read(client.newUntypedWorkflowStub(row.id()), wait.toMillis());
+    } catch (WorkflowNotFoundException e) {
+      return Optional.empty();
+    }
+    repair(row, o);
+    return Optional.of(o);
+  }
+
+  /** The result of a task as it arrives; fails with the workflow's failure or a {@code TimeoutException}. */
+  public CompletableFuture<ToolCallResult> toolCallResult(String id, Duration wait) {
+    return client.newUntypedWorkflowStub(id).getResultAsync(wait.toMillis(), TimeUnit.MILLISECONDS, ToolCallResult.class);
+  }
+
+  /**
+   * Asks the engine to cancel the task; the workflow decides how it ends. Throws {@link
+   * WorkflowNotFoundException} when the engine no longer knows it.
+   */
+  public void cancel(String id) {
+    client.newUntypedWorkflowStub(id).cancel();
+  }
+
+  /** Like {@link #cancel}, for a caller that has nothing to tell anyone when it cannot. */
+  public void cancelQuietly(String id) {
+    try {
+      cancel(id);
+    } catch (RuntimeException e) {
+      LOG.debug("could not cancel task {}: {}", id, e.toString());
+    }
+  }
+
+  /** The tool's latest progress report in a running task (its activity's heartbeat), if any. */
+  public Optional<ToolProgress> progress(String id) {
+    try {
+      var response =
+          client
+              .getWorkflowServiceStubs()
+              .blockingStub()
+              .describeWorkflowExecution(
+                  DescribeWorkflowExecutionRequest.newBuilder()
+                      .setNamespace(client.getOptions().getNamespace())
+                      .setExecution(WorkflowExecution.newBuilder().setWorkflowId(id))
+                      .build());
+      for (var activity : response.getPendingActivitiesList()) {
+        if (activity.hasHeartbeatDetails()) {
+          return Optional.ofNullable(
+              client
+                  .getOptions()
+                  .getDataConverter()
+                  .fromPayloads(0, Optional.of(activity.getHeartbeatDetails()), ToolProgress.class, ToolProgress.class));
+        }
+      }
+    } catch (RuntimeException e) {
+      LOG.debug("could not read the progress of task {}: {}", id, e.toString());
+    }
+    return Optional.empty();
+  }
+
+  /** The task's steps from its workflow history; 404 {@code history_unavailable} once the engine has dropped it. */
+  public List<TraceView.Step> steps(String id, boolean running) {
+    try {
+      List<HistoryEvent> events = client.fetchHistory(id).getEvents();
+      List<PendingActivityInfo> pending =
+          running ? client.newUntypedWorkflowStub(id).describe().getRawDescription().getPendingActivitiesList() : List.of();
+      return traces.build(events, pending);
+    } catch (RuntimeException e) {
+      throw new ApiException(
+          ErrorCode.HISTORY_UNAVAILABLE, "the workflow history of task '" + id + "' is no longer available");
+    }
+  }
+
+  /** Records the agent's action on a task (submit, cancel) in the audit log. */
+  public void audited(AgentCaller caller, String taskId, String action, String target) {
+    audit.record(event(caller, taskId, action, target, "allow", "ok", null, null));
+  }
+
+  /** Records a policy's refusal of an agent's request in the audit log, and the error that answers it. */
+  public ApiException denied(AgentCaller caller, String action, String target, Decision d) {
+    audit.record(event(caller, null, action, target, "deny", d.code(), d.policy(), d.reason()));
+    return new ApiException(ErrorCode.ofCode(d.code()).orElse(ErrorCode.FORBIDDEN), d.reason());
+  }
+
+  private void repair(TaskRecord row, TaskOutcomes.Outcome o) {
+    // A workflow that completed, failed or was canceled recorded that itself (TaskIndexInterceptor)
+    // before it closed, so a long poll that watched it close need not write again. Timeouts and
+    // terminations, which no workflow code sees, and rows read after the fact (a lost record) are
+    // repaired here.
+    if (row.status() == TaskStatus.RUNNING && o.status().isClosed() && !o.recordedByWorkflow()) {
+      String code = o.error() == null ? null : o.error().code();
+      String message = o.error() == null ? null : o.error().message();
+      if (index.close(row.id(), o.status().name(), code, message)) {
+        metrics.taskFinished(row.workflow(), o.status().name());
+      }
+    }
+  }
+
+  private static AuditEvent event(
+      AgentCaller caller, String taskId, String action, String target, String decision, String outcome,
+      String policy, String detail) {
+    return new AuditEvent(
+        Instant.now(), caller.agent().tenantId(), caller.agent().id(), caller.credential(),
+        MDC.get(RequestIdFilter.MDC_KEY), taskId, action, target, decision, outcome, null,
+        policy == null ? AccessPolicy.NAME : policy, detail);
+  }
+
+  /** The timeouts and retries a durable call of this HTTP tool runs with. */
+  public static ToolCallPolicy policyOf(ToolDefinition tool) {
+    return new ToolCallPolicy(
+        tool.timeout().toMillis(),
+        tool.retry().maxAttempts(),
+        tool.retry().initialInterval().toMillis(),
+        tool.retry().backoff(),
+        tool.retry().maxInterval().toMillis());
+  }
+
+  /** The timeouts and retries a durable call of a tool of this MCP server runs with. */
+  public static ToolCallPolicy policyOf(McpServerDefinition server) {
+    var retry = server.retryOrDefault();
+    return new ToolCallPolicy(
+        server.timeoutOrDefault().toMillis(),
+        retry.maxAttempts(),
+        retry.initialInterval().toMillis(),
+        retry.backoff(),
+        retry.maxInterval().toMillis());
+  }
+
+  /** A new random id, or (with an idempotency key) one derived from the agent and the key. */
+  public static String taskId(String agent, String idempotencyKey) {
+    if (idempotencyKey == null) {
+      return "task_" + UUID.randomUUID().toString().replace("-", "");
+    }
+    if (idempotencyKey.isBlank()
+        || idempotencyKey.length() > MAX_IDEMPOTENCY_KEY
+        || !idempotencyKey.chars().allMatch(c -> c >= 0x21 && c <= 0x7e)) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "Idempotency-Key must be 1-200 visible ASCII characters");
+    }
+    return "task_" + sha256(agent + "\n" + idempotencyKey).substring(0, 32);
+  }
+
+  public static String sha256(String s) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

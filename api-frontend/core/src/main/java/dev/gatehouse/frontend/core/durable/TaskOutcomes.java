@@ -1,0 +1,131 @@
+package dev.gatehouse.frontend.core.durable;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.registry.tasks.TaskStatus;
+import dev.gatehouse.frontend.core.errors.ErrorCode;
+import dev.gatehouse.workflows.task.FailureCodes;
+import io.temporal.client.WorkflowFailedException;
+import io.temporal.client.WorkflowStub;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.CanceledFailure;
+import io.temporal.failure.TemporalFailure;
+import io.temporal.failure.TerminatedFailure;
+import io.temporal.failure.TimeoutFailure;
+import io.temporal.api.enums.v1.WorkflowExecutionStatus;
+import io.temporal.client.WorkflowExecutionDescription;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/** Reads how a workflow ended (or that it has not) into task terms. */
+public final class TaskOutcomes {
+  /** Reading a closed workflow's result is immediate; this only bounds a sick connection. */
+  private static final long CLOSED_READ_MILLIS = 10_000;
+
+  /** Status, result and error of a workflow as the task API shows them. */
+  public record Outcome(TaskStatus status, JsonNode result, TaskError error, Instant closedAt, boolean closedWhileWaiting) {
+    Outcome(TaskStatus status, JsonNode result, TaskError error) {
+      this(status, result, error, null, false);
+    }
+
+    Outcome closedAt(Instant t, boolean whileWaiting) {
+      return new Outcome(status, result, error, t, whileWaiting);
+    }
+
+    /**
+     * True when the workflow closed while this read waited and ended in a way its own code
+     * records in the task index (completed, failed, canceled), so the index needs no repair.
+     */
+    public boolean recordedByWorkflow() {
+      return closedWhileWaiting
+          && status != TaskStatus.TIMED_OUT
+          && !(error != null && "terminated".equals(error.code()));
+    }
+  }
+
+  private TaskOutcomes() {}
+
+  /**
+   * The workflow's state now, or after up to {@code waitMillis} if it is still running. Throws
+   * {@code WorkflowNotFoundException} when Temporal no longer knows the workflow.
+   */
+  static Outcome read(WorkflowStub stub, long waitMillis) {
+    WorkflowExecutionDescription d = stub.describe();
+    if (d.getStatus() == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
+      if (waitMillis <= 0) {
+        return new Outcome(TaskStatus.RUNNING, null, null);
+      }
+      Outcome o = await(stub, waitMillis);
+      return o.status().isClosed() ? o.closedAt(Instant.now(), true) : o;
+    }
+    var closeTime = d.getRawDescription().getWorkflowExecutionInfo().getCloseTime();
+    return await(stub, CLOSED_READ_MILLIS)
+        .closedAt(Instant.ofEpochSecond(closeTime.getSeconds(), closeTime.getNanos()), false);
+  }
+
+  private static Outcome await(WorkflowStub stub, long waitMillis) {
+    try {
+      JsonNode result = stub.getResult(Math.max(waitMillis, 1), TimeUnit.MILLISECONDS, JsonNode.class);
+      return new Outcome(TaskStatus.COMPLETED, result, null);
+    } catch (TimeoutException stillRunning) {
+      return new Outcome(TaskStatus.RUNNING, null, null);
+    } catch (WorkflowFailedException e) {
+      return failed(e.getCause());
+    }
+  }
+
+  /**
+   * How a workflow that failed ended, in task terms. A failure the workflow let through from an
+   * activity is named by its cause (a tool-call task whose upstream refused ends as {@code
+   * upstream_client_error}); a pipeline's {@code step_failed} names the step and the step's own
+   * failure.
+   */
+  static Outcome failed(Throwable cause) {
+    if (cause instanceof CanceledFailure) {
+      return new Outcome(TaskStatus.CANCELED, null, error(ErrorCode.CANCELED, "the task was canceled", null, null));
+    }
+    if (cause instanceof TimeoutFailure) {
+      return new Outcome(TaskStatus.TIMED_OUT, null, error(ErrorCode.TIMED_OUT, "the task ran past its timeout", null, null));
+    }
+    if (cause instanceof TerminatedFailure t) {
+      return new Outcome(
+          TaskStatus.FAILED, null, error(ErrorCode.TERMINATED, "the task was terminated: " + t.getOriginalMessage(), null, null));
+    }
+    if (cause instanceof TemporalFailure failure) {
+      TemporalFailure root = FailureCodes.root(failure);
+      if (root instanceof ApplicationFailure af) {
+        String step = detail(af, 0);
+        String stepFailure = detail(af, 1);
+        return new Outcome(
+            TaskStatus.FAILED,
+            null,
+            new TaskError(
+                af.getType() == null ? FailureCodes.WORKFLOW_FAILED : ErrorCode.codeOfFailureType(af.getType()),
+                af.getOriginalMessage(),
+                step,
+                stepFailure == null ? null : ErrorCode.codeOfFailureType(stepFailure)));
+      }
+      if (root instanceof TimeoutFailure) {
+        return new Outcome(TaskStatus.FAILED, null, error(ErrorCode.TIMED_OUT, root.getOriginalMessage(), null, null));
+      }
+    }
+    String message = cause == null ? "the task failed" : cause.getMessage();
+    return new Outcome(TaskStatus.FAILED, null, error(ErrorCode.WORKFLOW_FAILED, message, null, null));
+  }
+
+  private static TaskError error(ErrorCode code, String message, String step, String cause) {
+    return new TaskError(code.code(), message, step, cause);
+  }
+
+  /** The {@code i}th detail of a failure when it is a string (a pipeline's step id, then its failure type). */
+  private static String detail(ApplicationFailure af, int i) {
+    if (af.getDetails() == null || af.getDetails().getSize() <= i) {
+      return null;
+    }
+    try {
+      return af.getDetails().get(i, String.class);
+    } catch (RuntimeException ignored) {
+      return null; // details of another shape: nothing to name
+    }
+  }
+}

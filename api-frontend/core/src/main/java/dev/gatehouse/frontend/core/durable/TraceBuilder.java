@@ -1,0 +1,170 @@
+package dev.gatehouse.frontend.core.durable;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.google.protobuf.Timestamp;
+import io.temporal.api.common.v1.Payloads;
+import io.temporal.api.enums.v1.EventType;
+import io.temporal.api.failure.v1.Failure;
+import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.api.workflow.v1.PendingActivityInfo;
+import io.temporal.common.converter.DataConverter;
+import dev.gatehouse.workflows.tool.ToolCallRequest;
+import dev.gatehouse.workflows.tool.ToolCallResult;
+import dev.gatehouse.frontend.core.errors.ErrorCode;
+import dev.gatehouse.workflows.task.FailureCodes;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Builds a task's trace from its workflow history: one step per activity, in the order they were
+ * scheduled, with inputs and outputs decoded by the same data converter the worker used. Attempts
+ * of a step still in flight come from the workflow's pending-activity description.
+ */
+final class TraceBuilder {
+  /** Temporal names an activity type by its interface prefix and capitalised method name. */
+  private static final String TOOL_CALL = "Tool.Call";
+
+  private final DataConverter converter;
+
+  TraceBuilder(DataConverter converter) {
+    this.converter = converter;
+  }
+
+  private static final class StepState {
+    String id;
+    String kind;
+    String name;
+    String status = "SCHEDULED";
+    int attempts;
+    Instant startedAt;
+    Instant endedAt;
+    JsonNode input;
+    JsonNode output;
+    TaskError error;
+  }
+
+  List<TraceView.Step> build(List<HistoryEvent> events, List<PendingActivityInfo> pending) {
+    Map<Long, StepState> byScheduledEvent = new LinkedHashMap<>();
+    Map<String, StepState> byActivityId = new HashMap<>();
+    for (HistoryEvent e : events) {
+      EventType type = e.getEventType();
+      switch (type) {
+        case EVENT_TYPE_ACTIVITY_TASK_SCHEDULED -> {
+          var a = e.getActivityTaskScheduledEventAttributes();
+          StepState s = new StepState();
+          String activityType = a.getActivityType().getName();
+          s.startedAt = instant(e.getEventTime());
+          if (activityType.equals(TOOL_CALL)) {
+            Optional<ToolCallRequest> req = decode(a.getInput(), ToolCallRequest.class);
+            s.kind = "tool";
+            s.id = req.map(ToolCallRequest::stepId).orElse(a.getActivityId());
+            s.name = req.map(ToolCallRequest::tool).orElse(null);
+            s.input = req.map(ToolCallRequest::args).orElse(null);
+          } else {
+            s.kind = "activity";
+            s.id = a.getActivityId();
+            s.name = activityType;
+          }
+          byScheduledEvent.put(e.getEventId(), s);
+          byActivityId.put(a.getActivityId(), s);
+        }
+        case EVENT_TYPE_ACTIVITY_TASK_STARTED -> {
+          var a = e.getActivityTaskStartedEventAttributes();
+          StepState s = byScheduledEvent.get(a.getScheduledEventId());
+          if (s != null) {
+            s.status = "RUNNING";
+            s.attempts = a.getAttempt();
+            if (a.hasLastFailure()) {
+              s.error = errorOf(a.getLastFailure());
+            }
+          }
+        }
+        case EVENT_TYPE_ACTIVITY_TASK_COMPLETED -> {
+          var a = e.getActivityTaskCompletedEventAttributes();
+          close(byScheduledEvent.get(a.getScheduledEventId()), "COMPLETED", e, null);
+          StepState s = byScheduledEvent.get(a.getScheduledEventId());
+          if (s != null) {
+            s.error = null;
+            s.output =
+                "tool".equals(s.kind)
+                    ? decode(a.getResult(), ToolCallResult.class).map(ToolCallResult::output).orElse(null)
+                    : decode(a.getResult(), JsonNode.class).orElse(null);
+          }
+        }
+        case EVENT_TYPE_ACTIVITY_TASK_FAILED -> {
+          var a = e.getActivityTaskFailedEventAttributes();
+          close(byScheduledEvent.get(a.getScheduledEventId()), "FAILED", e, errorOf(a.getFailure()));
+        }
+        case EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT -> {
+          var a = e.getActivityTaskTimedOutEventAttributes();
+          close(byScheduledEvent.get(a.getScheduledEventId()), "TIMED_OUT", e, errorOf(a.getFailure()));
+        }
+        case EVENT_TYPE_ACTIVITY_TASK_CANCELED -> {
+          var a = e.getActivityTaskCanceledEventAttributes();
+          close(byScheduledEvent.get(a.getScheduledEventId()), "CANCELED", e,
+              new TaskError(ErrorCode.CANCELED.code(), "the step was canceled"));
+        }
+        default -> {}
+      }
+    }
+    for (PendingActivityInfo p : pending) {
+      StepState s = byActivityId.get(p.getActivityId());
+      if (s != null && s.endedAt == null) {
+        s.attempts = Math.max(s.attempts, p.getAttempt());
+        if (p.hasLastFailure()) {
+          s.error = errorOf(p.getLastFailure());
+        }
+        if (p.hasLastStartedTime() && p.getLastStartedTime().getSeconds() > 0) {
+          s.status = "RUNNING";
+        }
+      }
+    }
+    List<TraceView.Step> steps = new ArrayList<>();
+    for (StepState s : byScheduledEvent.values()) {
+      Long duration = s.endedAt == null ? null : Duration.between(s.startedAt, s.endedAt).toMillis();
+      steps.add(
+          new TraceView.Step(
+              s.id, s.kind, s.name, s.status, s.attempts, Instants.iso(s.startedAt),
+              Instants.iso(s.endedAt), duration, s.input, s.output, s.error));
+    }
+    return steps;
+  }
+
+  private static void close(StepState s, String status, HistoryEvent e, TaskError error) {
+    if (s != null) {
+      s.status = status;
+      s.endedAt = instant(e.getEventTime());
+      s.error = error;
+    }
+  }
+
+  private <T> Optional<T> decode(Payloads payloads, Class<T> type) {
+    try {
+      return Optional.ofNullable(converter.fromPayloads(0, Optional.of(payloads), type, type));
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static TaskError errorOf(Failure f) {
+    Failure root = f;
+    while (root.hasCause() && !root.hasApplicationFailureInfo()) {
+      root = root.getCause();
+    }
+    String code =
+        root.hasApplicationFailureInfo() && !root.getApplicationFailureInfo().getType().isEmpty()
+            ? ErrorCode.codeOfFailureType(root.getApplicationFailureInfo().getType())
+            : root.hasTimeoutFailureInfo() ? ErrorCode.TIMED_OUT.code() : FailureCodes.WORKFLOW_FAILED;
+    return new TaskError(code, root.getMessage());
+  }
+
+  private static Instant instant(Timestamp t) {
+    return Instant.ofEpochSecond(t.getSeconds(), t.getNanos());
+  }
+}

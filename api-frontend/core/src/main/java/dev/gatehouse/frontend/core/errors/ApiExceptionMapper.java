@@ -1,0 +1,75 @@
+package dev.gatehouse.frontend.core.errors;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.gatehouse.frontend.core.http.RequestIdFilter;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.ext.ExceptionMapper;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * Maps every exception to the JSON error shape. Client mistakes keep their 4xx and a stable
+ * code; anything unexpected is logged here and answered with a 500 that carries only the request
+ * id, never a stack trace.
+ */
+public class ApiExceptionMapper implements ExceptionMapper<Throwable> {
+  private static final Logger LOG = LoggerFactory.getLogger(ApiExceptionMapper.class);
+
+  private static final Map<Integer, String> CODES =
+      Map.of(
+          400, "invalid_request",
+          401, "unauthorized",
+          403, "forbidden",
+          404, "not_found",
+          405, "method_not_allowed",
+          406, "not_acceptable",
+          413, "request_too_large",
+          415, "unsupported_media_type");
+
+  @Override
+  public Response toResponse(Throwable e) {
+    if (e instanceof ApiException api) {
+      Response.ResponseBuilder r = respond(api.status(), api.code(), api.getMessage());
+      api.headers().forEach(r::header);
+      return r.build();
+    }
+    if (e instanceof WebApplicationException web) {
+      int status = web.getResponse().getStatus();
+      if (status < 500) {
+        String code = codeFor(status);
+        String message =
+            status == 404
+                ? "no such resource"
+                : status == 405 ? "method not allowed on this resource" : "the request was rejected (" + status + ")";
+        Response.ResponseBuilder r = respond(status, code, message);
+        web.getResponse().getHeaders().forEach((k, v) -> {
+          if (k.equalsIgnoreCase("Allow")) {
+            v.forEach(x -> r.header(k, x));
+          }
+        });
+        return r.build();
+      }
+    }
+    if (e instanceof JsonProcessingException) {
+      return respond(400, "invalid_json", "the body is not valid JSON").build();
+    }
+    LOG.error("unexpected error serving request {}", MDC.get(RequestIdFilter.MDC_KEY), e);
+    return respond(500, "internal_error", "an unexpected error occurred; quote the requestId when reporting it")
+        .build();
+  }
+
+  /** The stable code for an HTTP status that carries no code of its own. */
+  public static String codeFor(int status) {
+    return status >= 500 ? "internal_error" : CODES.getOrDefault(status, "invalid_request");
+  }
+
+  private static Response.ResponseBuilder respond(int status, String code, String message) {
+    return Response.status(status)
+        .type(MediaType.APPLICATION_JSON_TYPE)
+        .entity(ErrorBody.of(code, message, MDC.get(RequestIdFilter.MDC_KEY)));
+  }
+}

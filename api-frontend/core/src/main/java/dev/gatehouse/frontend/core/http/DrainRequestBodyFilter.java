@@ -1,0 +1,39 @@
+package dev.gatehouse.frontend.core.http;
+
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.container.ContainerResponseFilter;
+import jakarta.ws.rs.container.ContainerResponseContext;
+import java.io.IOException;
+import java.io.InputStream;
+
+/**
+ * Reads what is left of a request body when the answer is an error given before the body was read
+ * (a 401 or 403, say). Otherwise Jetty may close the keep-alive connection after the answer, and
+ * a client that sends its next request on it sees the connection drop. Bounded: a body larger
+ * than the request limit is left to Jetty.
+ */
+public class DrainRequestBodyFilter implements ContainerResponseFilter {
+  private final long maxBytes;
+
+  public DrainRequestBodyFilter(long maxBytes) {
+    this.maxBytes = maxBytes;
+  }
+
+  @Override
+  public void filter(ContainerRequestContext request, ContainerResponseContext response) {
+    if (response.getStatus() < 400 || !request.hasEntity()) {
+      return;
+    }
+    try {
+      InputStream in = request.getEntityStream();
+      long left = maxBytes;
+      byte[] buffer = new byte[8192];
+      int n;
+      while (left > 0 && (n = in.read(buffer, 0, (int) Math.min(buffer.length, left))) > 0) {
+        left -= n;
+      }
+    } catch (IOException | IllegalStateException e) {
+      // The body was already consumed or the client went away: nothing to drain.
+    }
+  }
+}

@@ -1,0 +1,109 @@
+package dev.gatehouse.frontend.core.http;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import dev.gatehouse.frontend.core.errors.ApiException;
+import dev.gatehouse.frontend.core.errors.ErrorCode;
+import java.io.IOException;
+import java.io.InputStream;
+
+/**
+ * Request bodies: read at most the configured size, parse strictly (no trailing data, no unknown
+ * fields), and turn every problem into a 4xx with a stable code and a message without Java names.
+ */
+public final class JsonBodies {
+  private final ObjectMapper mapper;
+  private final ObjectMapper strict;
+  private final int maxBytes;
+
+  public JsonBodies(ObjectMapper mapper, int maxBytes) {
+    this.mapper = mapper.copy().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    this.strict = this.mapper.copy().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    this.maxBytes = maxBytes;
+  }
+
+  public int maxBytes() {
+    return maxBytes;
+  }
+
+  public JsonNode read(InputStream body) {
+    byte[] bytes;
+    try {
+      bytes = body.readNBytes(maxBytes + 1);
+    } catch (IOException e) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "the body could not be read");
+    }
+    if (bytes.length > maxBytes) {
+      throw new ApiException(ErrorCode.REQUEST_TOO_LARGE, "the body is larger than " + maxBytes + " bytes");
+    }
+    if (bytes.length == 0) {
+      throw new ApiException(ErrorCode.INVALID_JSON, "the body is empty; send a JSON object");
+    }
+    try {
+      return mapper.readTree(bytes);
+    } catch (IOException e) {
+      throw new ApiException(ErrorCode.INVALID_JSON, "the body is not valid JSON");
+    }
+  }
+
+  /** Like {@link #read(InputStream)}, but an empty body is allowed and gives null. */
+  public JsonNode readOptional(InputStream body) {
+    try {
+      if (body == null) {
+        return null;
+      }
+      java.io.PushbackInputStream in = new java.io.PushbackInputStream(body);
+      int first = in.read();
+      if (first < 0) {
+        return null;
+      }
+      in.unread(first);
+      return read(in);
+    } catch (IOException e) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "the body could not be read");
+    }
+  }
+
+  /** The body as {@code type}; unknown fields and wrong types are 400 {@code invalid_request}. */
+  public <T> T read(InputStream body, Class<T> type) {
+    return convert(read(body), type);
+  }
+
+  public <T> T convert(JsonNode json, Class<T> type) {
+    if (json == null || !json.isObject()) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "the body must be a JSON object");
+    }
+    try {
+      return strict.treeToValue(json, type);
+    } catch (MismatchedInputException e) {
+      String field = e.getPath().isEmpty() ? "" : " at " + path(e);
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "the body does not fit the schema" + field + ": " + firstLine(e.getOriginalMessage()));
+    } catch (Exception e) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "the body does not fit the schema");
+    }
+  }
+
+  private static String path(MismatchedInputException e) {
+    StringBuilder sb = new StringBuilder();
+    for (var ref : e.getPath()) {
+      if (ref.getFieldName() != null) {
+        sb.append(sb.length() == 0 ? "" : ".").append(ref.getFieldName());
+      } else if (ref.getIndex() >= 0) {
+        sb.append('[').append(ref.getIndex()).append(']');
+      }
+    }
+    return sb.toString();
+  }
+
+  private static String firstLine(String s) {
+    if (s == null) {
+      return "";
+    }
+    int nl = s.indexOf('\n');
+    String line = nl < 0 ? s : s.substring(0, nl);
+    // Jackson names Java classes in some messages; clients need none of that.
+    return line.replaceAll("\\(class [^)]*\\)", "").replaceAll("`[a-z]+(\\.[A-Za-z$]+)+`", "value").trim();
+  }
+}

@@ -1,0 +1,78 @@
+package dev.gatehouse.frontend.core.workflows;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.gatehouse.activities.tool.ToolCatalog;
+import dev.gatehouse.frontend.core.auth.Caller.AgentCaller;
+import dev.gatehouse.frontend.core.durable.DurableCalls;
+import dev.gatehouse.frontend.core.errors.ApiException;
+import dev.gatehouse.frontend.core.errors.ErrorCode;
+import dev.gatehouse.policies.Decision;
+import dev.gatehouse.policies.access.AccessPolicy;
+import dev.gatehouse.registry.tools.ToolDefinition;
+import dev.gatehouse.workflows.pipeline.InvalidPipelineException;
+import dev.gatehouse.workflows.pipeline.PipelineInput;
+import dev.gatehouse.workflows.pipeline.PipelineStep;
+import dev.gatehouse.workflows.pipeline.PipelineValidator;
+import dev.gatehouse.workflows.pipeline.PipelineWorkflow;
+import dev.gatehouse.workflows.tool.Caller;
+import dev.gatehouse.workflows.tool.ToolCallPolicy;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The {@code pipeline} task: a DAG of HTTP tool steps. A submission is checked whole before it
+ * starts: the DAG and its templates, every tool known in the agent's tenant and allowed to it; the
+ * timeout and retry policy of each tool is recorded in the workflow's input.
+ */
+public final class PipelineTaskWorkflow implements TaskWorkflow {
+  private final ToolCatalog tools;
+  private final DurableCalls durable;
+
+  public PipelineTaskWorkflow(ToolCatalog tools, DurableCalls durable) {
+    this.tools = tools;
+    this.durable = durable;
+  }
+
+  @Override
+  public String type() {
+    return PipelineWorkflow.TYPE;
+  }
+
+  @Override
+  public DurableCalls.Start prepare(AgentCaller caller, TaskSubmission submission, Duration timeout) {
+    var agent = caller.agent();
+    if (submission.pipeline() == null) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "a pipeline task needs a 'pipeline' with 'steps'");
+    }
+    try {
+      PipelineValidator.validate(submission.pipeline());
+    } catch (InvalidPipelineException e) {
+      throw new ApiException(ErrorCode.ofCode(e.code()).orElse(ErrorCode.INVALID_REQUEST), e.getMessage());
+    }
+    Map<String, ToolCallPolicy> policies = new LinkedHashMap<>();
+    for (PipelineStep step : submission.pipeline().steps()) {
+      if (!policies.containsKey(step.tool())) {
+        ToolDefinition tool =
+            tools
+                .find(step.tool())
+                .filter(t -> t.tenantId() == null || t.tenantId().equals(agent.tenantId()))
+                .orElseThrow(
+                    () ->
+                        new ApiException(
+                            ErrorCode.UNKNOWN_TOOL, "step '" + step.id() + "' names unknown tool '" + step.tool() + "'"));
+        Decision mayUse = AccessPolicy.tool(agent.permissions(), caller.scopes(), tool.name());
+        if (!mayUse.allowed()) {
+          throw durable.denied(caller, "task.submit", tool.name(), mayUse);
+        }
+        policies.put(tool.name(), DurableCalls.policyOf(tool));
+      }
+    }
+    JsonNode input = submission.input() == null ? JsonNodeFactory.instance.objectNode() : submission.input();
+    PipelineInput workflowInput =
+        new PipelineInput(
+            input, submission.pipeline(), policies, new Caller(agent.tenantId(), agent.id(), caller.scopes()));
+    return new DurableCalls.Start(PipelineWorkflow.TYPE, workflowInput, timeout, PipelineWorkflow.TYPE);
+  }
+}

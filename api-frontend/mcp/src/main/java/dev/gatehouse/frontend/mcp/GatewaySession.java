@@ -1,0 +1,274 @@
+package dev.gatehouse.frontend.mcp;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.activities.mcp.McpConnector;
+import dev.gatehouse.activities.mcp.McpRoute;
+import dev.gatehouse.activities.mcp.McpUpstreams;
+import dev.gatehouse.activities.mcp.UpstreamHandlers;
+import dev.gatehouse.registry.mcp.McpServerDefinition;
+import io.modelcontextprotocol.client.McpAsyncClient;
+import io.modelcontextprotocol.json.TypeRef;
+import io.modelcontextprotocol.spec.McpSchema;
+import io.modelcontextprotocol.spec.McpStreamableServerSession;
+import java.time.Duration;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+
+/**
+ * One agent's MCP session with Gatehouse ({@code Mcp-Session-Id}) and the upstream sessions it
+ * opened, one per upstream server it used, created on first use. Whatever an upstream sends on
+ * its own is relayed here: progress and log messages and requests to the client (sampling,
+ * elicitation) go to the agent's request in flight on that server when there is one, else to the
+ * agent's GET stream; roots are asked of the agent when the upstream session starts.
+ */
+final class GatewaySession {
+  private static final Logger LOG = LoggerFactory.getLogger(GatewaySession.class);
+  private static final TypeRef<McpSchema.CreateMessageResult> SAMPLING = new TypeRef<>() {};
+  private static final TypeRef<McpSchema.ElicitResult> ELICIT = new TypeRef<>() {};
+  private static final TypeRef<McpSchema.ListRootsResult> ROOTS = new TypeRef<>() {};
+
+  final String id;
+  final String tenantId;
+  final String agentId;
+  final String virtualServer;
+  final McpSchema.ClientCapabilities capabilities;
+  private final McpStreamableServerSession sdk;
+  private final McpConnector connector;
+  private final McpUpstreams upstreams;
+  private final Map<String, McpAsyncClient> clients = new ConcurrentHashMap<>();
+  private final Map<String, Deque<AgentChannel>> inFlight = new ConcurrentHashMap<>();
+  /** Requests Gatehouse sent the agent on a request's own stream, by id, awaiting the agent's answer. */
+  private final Map<String, CompletableFuture<JsonNode>> awaitingAgent = new ConcurrentHashMap<>();
+  volatile long lastSeenNanos = System.nanoTime();
+  /** The agent as its latest request authenticated (scopes of its current token). */
+  volatile dev.gatehouse.frontend.core.auth.Caller.AgentCaller caller;
+  volatile String toolsFingerprint;
+  volatile McpSchema.LoggingLevel logLevel;
+  private volatile boolean closed;
+
+  GatewaySession(
+      String id,
+      String tenantId,
+      String agentId,
+      String virtualServer,
+      McpSchema.ClientCapabilities capabilities,
+      McpStreamableServerSession sdk,
+      McpConnector connector,
+      McpUpstreams upstreams) {
+    this.id = id;
+    this.tenantId = tenantId;
+    this.agentId = agentId;
+    this.virtualServer = virtualServer;
+    this.capabilities = capabilities == null ? McpSchema.ClientCapabilities.builder().build() : capabilities;
+    this.sdk = sdk;
+    this.connector = connector;
+    this.upstreams = upstreams;
+  }
+
+  boolean hasListeningStream() {
+    return sdk.hasListeningStream();
+  }
+
+  void notifyAgent(String method, Object params) {
+    if (!closed) {
+      sdk.sendNotification(method, params).onErrorResume(e -> Mono.empty()).subscribe();
+    }
+  }
+
+  /**
+   * The route of a direct call: this session's upstream client, the agent's {@code _meta}, and the
+   * signal that the agent cancelled the call.
+   */
+  McpRoute route(Map<String, Object> meta, Mono<?> cancelled) {
+    return new McpRoute() {
+      @Override
+      public McpAsyncClient client(McpServerDefinition server) {
+        return upstream(server);
+      }
+
+      @Override
+      public Map<String, Object> meta() {
+        return meta;
+      }
+
+      @Override
+      public Mono<?> cancelled() {
+        return cancelled;
+      }
+    };
+  }
+
+  /** Marks {@code channel} as waiting on {@code server}, so what the server sends goes to it. */
+  void enter(String server, AgentChannel channel) {
+    inFlight.computeIfAbsent(server, k -> new ConcurrentLinkedDeque<>()).push(channel);
+  }
+
+  void leave(String server, AgentChannel channel) {
+    Deque<AgentChannel> d = inFlight.get(server);
+    if (d != null) {
+      d.remove(channel);
+    }
+  }
+
+  private AgentChannel current(String server) {
+    Deque<AgentChannel> d = inFlight.get(server);
+    return d == null ? null : d.peek();
+  }
+
+  /** Whether a log message of this level reaches the agent (its {@code logging/setLevel}). */
+  boolean logAllowed(McpSchema.LoggingLevel level) {
+    return sdk.isNotificationForLevelAllowed(level);
+  }
+
+  /** Registers a request to the agent; the future completes with the agent's JSON-RPC answer. */
+  CompletableFuture<JsonNode> expectAnswer(String requestId) {
+    CompletableFuture<JsonNode> answer = new CompletableFuture<>();
+    awaitingAgent.put(requestId, answer);
+    return answer;
+  }
+
+  void forgetAnswer(String requestId) {
+    awaitingAgent.remove(requestId);
+  }
+
+  /** Fails a request to the agent that can no longer be answered (its stream has ended). */
+  void abandonAnswer(String requestId) {
+    CompletableFuture<JsonNode> waiting = awaitingAgent.remove(requestId);
+    if (waiting != null) {
+      waiting.completeExceptionally(
+          McpErrors.error(McpSchema.ErrorCodes.INTERNAL_ERROR, "agent_gone", "the agent's request ended before it answered"));
+    }
+  }
+
+  /**
+   * Takes the agent's answer (a JSON-RPC response) to a request Gatehouse sent it; false when the
+   * answer is not to such a request (it is then the SDK's to match).
+   */
+  boolean answer(JsonNode message) {
+    JsonNode id = message.get("id");
+    CompletableFuture<JsonNode> waiting = id == null || !id.isTextual() ? null : awaitingAgent.remove(id.asText());
+    if (waiting == null) {
+      return false;
+    }
+    waiting.complete(message);
+    return true;
+  }
+
+  /** This session's client of {@code server}, started (and initialized) on first use. */
+  McpAsyncClient upstream(McpServerDefinition server) {
+    if (McpServerDefinition.STDIO.equals(server.transport())) {
+      // One child process per server, shared: a process per agent session would not scale.
+      return upstreams.client(server);
+    }
+    McpAsyncClient existing = clients.get(server.name());
+    if (existing != null) {
+      return existing;
+    }
+    synchronized (clients) {
+      existing = clients.get(server.name());
+      if (existing != null) {
+        return existing;
+      }
+      if (closed) {
+        throw new IllegalStateException("session closed");
+      }
+      McpAsyncClient client = connector.client(server, handlers(server));
+      try {
+        client.initialize().block(server.connectTimeoutOrDefault().plusSeconds(5));
+      } catch (RuntimeException e) {
+        client.close();
+        throw e;
+      }
+      if (logLevel != null) {
+        client.setLoggingLevel(logLevel).onErrorResume(e -> Mono.empty()).subscribe();
+      }
+      clients.put(server.name(), client);
+      return client;
+    }
+  }
+
+  /** Applies a log level to every upstream session open now (and to those opened later). */
+  void setLogLevel(McpSchema.LoggingLevel level) {
+    logLevel = level;
+    sdk.setMinLoggingLevel(level);
+    for (McpAsyncClient c : clients.values()) {
+      c.setLoggingLevel(level).onErrorResume(e -> Mono.empty()).subscribe();
+    }
+  }
+
+  private UpstreamHandlers handlers(McpServerDefinition server) {
+    String name = server.name();
+    var sampling =
+        capabilities.sampling() == null
+            ? null
+            : (java.util.function.Function<McpSchema.CreateMessageRequest, Mono<McpSchema.CreateMessageResult>>)
+                req -> {
+                  AgentChannel ch = current(name);
+                  return ch != null ? ch.createMessage(req) : sdk.sendRequest(McpSchema.METHOD_SAMPLING_CREATE_MESSAGE, req, SAMPLING);
+                };
+    var elicitation =
+        capabilities.elicitation() == null
+            ? null
+            : (java.util.function.Function<McpSchema.ElicitFormRequest, Mono<McpSchema.ElicitResult>>)
+                req -> {
+                  AgentChannel ch = current(name);
+                  return ch != null
+                      ? ch.elicit(req)
+                      : sdk.sendRequest(McpSchema.METHOD_ELICITATION_CREATE, req, ELICIT);
+                };
+    List<McpSchema.Root> roots = null;
+    if (capabilities.roots() != null) {
+      try {
+        McpSchema.ListRootsResult r = sdk.sendRequest(McpSchema.METHOD_ROOTS_LIST, null, ROOTS).block(Duration.ofSeconds(5));
+        roots = r == null || r.roots() == null ? List.of() : r.roots();
+      } catch (RuntimeException e) {
+        LOG.debug("agent session {} did not list its roots: {}", id, e.toString());
+        roots = List.of();
+      }
+    }
+    return new UpstreamHandlers(
+        sampling,
+        elicitation,
+        roots,
+        n -> {
+          AgentChannel ch = current(name);
+          return ch != null ? ch.progress(n) : sdk.sendNotification(McpSchema.METHOD_NOTIFICATION_PROGRESS, n);
+        },
+        n -> {
+          AgentChannel ch = current(name);
+          if (ch != null) {
+            return ch.log(n);
+          }
+          return sdk.isNotificationForLevelAllowed(n.level())
+              ? sdk.sendNotification(McpSchema.METHOD_NOTIFICATION_MESSAGE, n)
+              : Mono.empty();
+        },
+        contents -> {
+          for (McpSchema.ResourceContents c : contents) {
+            notifyAgent(McpSchema.METHOD_NOTIFICATION_RESOURCES_UPDATED, new McpSchema.ResourcesUpdatedNotification(c.uri()));
+          }
+          return Mono.empty();
+        },
+        () -> upstreams.refreshSoon(name),
+        null);
+  }
+
+  void close() {
+    closed = true;
+    awaitingAgent.values().forEach(f -> f.cancel(false));
+    awaitingAgent.clear();
+    synchronized (clients) {
+      for (McpAsyncClient c : clients.values()) {
+        c.closeGracefully().onErrorResume(e -> Mono.empty()).subscribe();
+      }
+      clients.clear();
+    }
+  }
+}

@@ -1,0 +1,119 @@
+package dev.gatehouse.frontend.mcp;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.dropwizard.util.Duration;
+import jakarta.validation.constraints.NotNull;
+import java.util.List;
+
+/** The MCP face ({@code /mcp}) and Gatehouse's connections to upstream MCP servers. */
+public class McpConfig {
+  /**
+   * Host names (without port) that {@code Host} may carry, and origins ({@code scheme://host[:port]})
+   * that {@code Origin} may carry: the DNS-rebinding protection of the MCP transport spec. A
+   * browser origin not listed is refused; requests without {@code Origin} (programs) pass.
+   */
+  @NotNull private List<String> allowedHosts = List.of("localhost", "127.0.0.1", "[::1]");
+
+  @NotNull private List<String> allowedOrigins = List.of();
+
+  /**
+   * The address agents use to reach Gatehouse (e.g. {@code https://gatehouse.example.com}), for
+   * the protected-resource metadata; unset: taken from each request.
+   */
+  private String publicUrl;
+
+  /** A session with no request (and no open stream) for this long is closed, upstream sessions too. */
+  @NotNull private Duration sessionIdleTimeout = Duration.minutes(30);
+
+  /** How often every upstream server's lists are fetched again (list_changed also triggers it). */
+  @NotNull private Duration refreshInterval = Duration.minutes(5);
+
+  /** How often upstream servers are pinged (and those that are down retried, with backoff). */
+  @NotNull private Duration healthInterval = Duration.seconds(15);
+
+  /** How often open sessions are checked for a changed tool list (permissions, catalog). */
+  @NotNull private Duration listChangedInterval = Duration.seconds(2);
+
+  /** Longest a durable MCP tool call keeps the request waiting for its workflow. */
+  @NotNull private Duration maxDurableWait = Duration.minutes(10);
+
+  @JsonProperty
+  public List<String> getAllowedHosts() {
+    return allowedHosts;
+  }
+
+  @JsonProperty
+  public void setAllowedHosts(List<String> v) {
+    this.allowedHosts = v;
+  }
+
+  @JsonProperty
+  public List<String> getAllowedOrigins() {
+    return allowedOrigins;
+  }
+
+  @JsonProperty
+  public void setAllowedOrigins(List<String> v) {
+    this.allowedOrigins = v;
+  }
+
+  @JsonProperty
+  public String getPublicUrl() {
+    return publicUrl;
+  }
+
+  @JsonProperty
+  public void setPublicUrl(String v) {
+    this.publicUrl = v;
+  }
+
+  @JsonProperty
+  public Duration getSessionIdleTimeout() {
+    return sessionIdleTimeout;
+  }
+
+  @JsonProperty
+  public void setSessionIdleTimeout(Duration v) {
+    this.sessionIdleTimeout = v;
+  }
+
+  @JsonProperty
+  public Duration getRefreshInterval() {
+    return refreshInterval;
+  }
+
+  @JsonProperty
+  public void setRefreshInterval(Duration v) {
+    this.refreshInterval = v;
+  }
+
+  @JsonProperty
+  public Duration getHealthInterval() {
+    return healthInterval;
+  }
+
+  @JsonProperty
+  public void setHealthInterval(Duration v) {
+    this.healthInterval = v;
+  }
+
+  @JsonProperty
+  public Duration getListChangedInterval() {
+    return listChangedInterval;
+  }
+
+  @JsonProperty
+  public void setListChangedInterval(Duration v) {
+    this.listChangedInterval = v;
+  }
+
+  @JsonProperty
+  public Duration getMaxDurableWait() {
+    return maxDurableWait;
+  }
+
+  @JsonProperty
+  public void setMaxDurableWait(Duration v) {
+    this.maxDurableWait = v;
+  }
+}

@@ -1,0 +1,76 @@
+package dev.gatehouse.frontend.mcp;
+
+import dev.gatehouse.activities.metrics.GatehouseMetrics;
+import dev.gatehouse.frontend.mcp.McpConfig;
+import dev.gatehouse.registry.agents.AgentDao;
+import io.dropwizard.lifecycle.Managed;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The MCP face's housekeeping: tells open sessions when their tool list changed (an upstream's
+ * tools, or the agent's permissions, read fresh from PostgreSQL so a change made through another
+ * replica is seen too), closes idle sessions, and reports how many are open.
+ */
+public final class McpMaintenance implements Managed {
+  private static final Logger LOG = LoggerFactory.getLogger(McpMaintenance.class);
+
+  private final McpFace face;
+  private final AgentDao agents;
+  private final GatehouseMetrics metrics;
+  private final McpConfig config;
+  private final ScheduledExecutorService scheduler =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "mcp-maintenance");
+            t.setDaemon(true);
+            return t;
+          });
+
+  public McpMaintenance(McpFace face, Jdbi jdbi, GatehouseMetrics metrics, McpConfig config) {
+    this.face = face;
+    this.agents = jdbi.onDemand(AgentDao.class);
+    this.metrics = metrics;
+    this.config = config;
+  }
+
+  @Override
+  public void start() {
+    long listEvery = Math.max(100, config.getListChangedInterval().toMilliseconds());
+    scheduler.scheduleWithFixedDelay(this::checkLists, listEvery, listEvery, TimeUnit.MILLISECONDS);
+    Duration idle = config.getSessionIdleTimeout().toJavaDuration();
+    long sweepEvery = Math.max(1_000, Math.min(idle.toMillis() / 2, 60_000));
+    scheduler.scheduleWithFixedDelay(() -> sweep(idle), sweepEvery, sweepEvery, TimeUnit.MILLISECONDS);
+  }
+
+  private void checkLists() {
+    try {
+      face.notifyToolListChanges(agents::find);
+      metrics.mcpSessions(face.openSessions());
+    } catch (RuntimeException e) {
+      LOG.warn("MCP tool-list check failed: {}", e.toString());
+    }
+  }
+
+  private void sweep(Duration idle) {
+    try {
+      int closed = face.expireIdle(idle);
+      if (closed > 0) {
+        LOG.info("closed {} idle MCP session(s)", closed);
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("MCP session sweep failed: {}", e.toString());
+    }
+  }
+
+  @Override
+  public void stop() {
+    scheduler.shutdownNow();
+    face.close();
+  }
+}

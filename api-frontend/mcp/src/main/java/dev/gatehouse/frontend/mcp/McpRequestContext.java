@@ -1,0 +1,35 @@
+package dev.gatehouse.frontend.mcp;
+
+import dev.gatehouse.frontend.core.auth.Caller.AgentCaller;
+import dev.gatehouse.registry.mcp.VirtualServer;
+import io.modelcontextprotocol.common.McpTransportContext;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * What {@link McpHttpFilter} learned about one HTTP request to {@code /mcp}, handed to the MCP
+ * handlers through the SDK's transport context (and directly to {@link McpToolCallHandler}): the authenticated agent, the virtual server the
+ * path named, the JSON-RPC id of the request, and its {@code Idempotency-Key} header.
+ */
+record McpRequestContext(
+    AgentCaller caller, String virtualServer, VirtualServer selection, Object jsonRpcId, String idempotencyKey) {
+  static final String ATTRIBUTE = "dev.gatehouse.mcp.context";
+  private static final String KEY = "gatehouse";
+
+  McpTransportContext toTransportContext() {
+    Map<String, Object> map = new HashMap<>();
+    map.put(KEY, this);
+    return McpTransportContext.create(map);
+  }
+
+  static McpRequestContext of(McpTransportContext context) {
+    Object value = context == null ? null : context.get(KEY);
+    if (value instanceof McpRequestContext c) {
+      return c;
+    }
+    throw new IllegalStateException("MCP request without a Gatehouse context");
+  }
+
+  /** Set by the filter for the thread that runs the SDK's session start (initialize). */
+  static final ThreadLocal<McpRequestContext> CURRENT = new ThreadLocal<>();
+}

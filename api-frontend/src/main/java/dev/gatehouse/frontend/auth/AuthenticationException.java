@@ -1,8 +1,0 @@
-package dev.gatehouse.frontend.auth;
-
-/** A credential that does not authenticate; the message is safe to show (it never holds the credential). */
-public class AuthenticationException extends Exception {
-  public AuthenticationException(String message) {
-    super(message, null, false, false);
-  }
-}

@@ -1,0 +1,154 @@
+package dev.gatehouse.frontend.tasks;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.frontend.core.auth.Caller.AgentCaller;
+import dev.gatehouse.frontend.core.durable.DurableCalls;
+import dev.gatehouse.frontend.core.durable.Instants;
+import dev.gatehouse.frontend.core.durable.TaskError;
+import dev.gatehouse.frontend.core.durable.TaskOutcomes;
+import dev.gatehouse.frontend.core.durable.TraceView;
+import dev.gatehouse.frontend.core.errors.ApiException;
+import dev.gatehouse.frontend.core.errors.ErrorCode;
+import dev.gatehouse.frontend.core.http.JsonBodies;
+import dev.gatehouse.frontend.core.workflows.TaskSubmission;
+import dev.gatehouse.frontend.core.workflows.TaskWorkflow;
+import dev.gatehouse.frontend.core.workflows.WorkflowCatalog;
+import dev.gatehouse.policies.Decision;
+import dev.gatehouse.policies.access.AccessPolicy;
+import dev.gatehouse.registry.Durations;
+import dev.gatehouse.registry.tasks.TaskIndexDao;
+import dev.gatehouse.registry.tasks.TaskRecord;
+import dev.gatehouse.registry.tasks.TaskStatus;
+import io.temporal.client.WorkflowNotFoundException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Optional;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * The durable task API behind {@link TasksResource}: a submit names a workflow type of the
+ * {@link WorkflowCatalog}, which checks it completely before anything starts; reads combine
+ * Gatehouse's task index (ownership, listing) with the workflow (status, result).
+ */
+public class TaskService {
+  private final DurableCalls durable;
+  private final WorkflowCatalog workflows;
+  private final TaskIndexDao index;
+  private final Duration defaultTimeout;
+  private final JsonBodies bodies;
+
+  public TaskService(Jdbi jdbi, DurableCalls durable, WorkflowCatalog workflows, Duration defaultTimeout, JsonBodies bodies) {
+    this.durable = durable;
+    this.workflows = workflows;
+    this.index = jdbi.onDemand(TaskIndexDao.class);
+    this.defaultTimeout = defaultTimeout;
+    this.bodies = bodies;
+  }
+
+  public DurableCalls.Started submit(AgentCaller caller, JsonNode body, String idempotencyKey) {
+    TaskSubmission submission = bodies.convert(body, TaskSubmission.class);
+    String type = submission.workflow() == null ? "" : submission.workflow();
+    TaskWorkflow workflow =
+        workflows
+            .find(type)
+            .orElseThrow(
+                () ->
+                    new ApiException(
+                        ErrorCode.UNKNOWN_WORKFLOW,
+                        "unknown workflow '" + type + "'; known: " + String.join(", ", workflows.types())));
+    Decision mayRun = AccessPolicy.workflow(caller.agent().permissions(), caller.scopes(), type);
+    if (!mayRun.allowed()) {
+      throw durable.denied(caller, "task.submit", type, mayRun);
+    }
+    DurableCalls.Start start = workflow.prepare(caller, submission, timeout(submission.timeout()));
+    return durable.start(caller, start, DurableCalls.sha256(body.toString()), idempotencyKey);
+  }
+
+  public TaskView get(AgentCaller caller, String id, Duration wait) {
+    TaskRecord row = durable.owned(caller, id);
+    Optional<TaskOutcomes.Outcome> outcome = durable.outcome(row, wait);
+    if (outcome.isEmpty()) {
+      return view(row, row.status(), null, errorOf(row), row.closedAt());
+    }
+    TaskOutcomes.Outcome o = outcome.get();
+    return view(row, o.status(), o.result(), o.error(), o.closedAt());
+  }
+
+  public TaskSummary.Page list(AgentCaller caller, String status, int limit, String cursor) {
+    TaskStatus filter = null;
+    if (status != null && !status.isBlank()) {
+      try {
+        filter = TaskStatus.valueOf(status.trim().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new ApiException(
+            ErrorCode.INVALID_REQUEST, "status must be one of RUNNING, COMPLETED, FAILED, CANCELED, TIMED_OUT");
+      }
+    }
+    if (limit < 1 || limit > 200) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "limit must be between 1 and 200");
+    }
+    TaskCursor after = TaskCursor.decode(cursor);
+    var rows =
+        index.page(
+            caller.agent().id(),
+            filter == null ? null : filter.name(),
+            after == null ? null : after.createdAt(),
+            after == null ? null : after.id(),
+            limit + 1);
+    boolean more = rows.size() > limit;
+    var page = more ? rows.subList(0, limit) : rows;
+    String next = more ? TaskCursor.encode(page.get(page.size() - 1)) : null;
+    return new TaskSummary.Page(
+        page.stream()
+            .map(r -> new TaskSummary(r.id(), r.workflow(), r.status().name(), Instants.iso(r.createdAt()), Instants.iso(r.closedAt())))
+            .toList(),
+        next);
+  }
+
+  public TaskView cancel(AgentCaller caller, String id) {
+    TaskRecord row = durable.owned(caller, id);
+    if (row.status().isClosed()) {
+      throw new ApiException(ErrorCode.TASK_CLOSED, "the task has already ended (" + row.status() + ")");
+    }
+    try {
+      durable.cancel(id);
+    } catch (WorkflowNotFoundException e) {
+      get(caller, id, Duration.ZERO);
+      throw new ApiException(ErrorCode.TASK_CLOSED, "the task has already ended");
+    }
+    durable.audited(caller, id, "task.cancel", row.workflow());
+    return view(row, TaskStatus.RUNNING, null, null, null);
+  }
+
+  public TraceView trace(AgentCaller caller, String id) {
+    TaskRecord row = durable.owned(caller, id);
+    TaskView task = get(caller, id, Duration.ZERO);
+    boolean running = !TaskStatus.valueOf(task.status()).isClosed();
+    return new TraceView(row.id(), row.workflow(), task.status(), durable.steps(id, running));
+  }
+
+  private Duration timeout(String text) {
+    if (text == null) {
+      return defaultTimeout;
+    }
+    try {
+      Duration d = Durations.parse(text);
+      if (d.isZero()) {
+        throw new IllegalArgumentException("timeout must be positive");
+      }
+      return d;
+    } catch (IllegalArgumentException e) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "timeout: " + e.getMessage());
+    }
+  }
+
+  private static TaskView view(TaskRecord row, TaskStatus status, JsonNode result, TaskError error, Instant closedAt) {
+    return new TaskView(row.id(), row.workflow(), status.name(), result, error, Instants.iso(row.createdAt()),
+        status.isClosed() ? Instants.iso(closedAt != null ? closedAt : row.closedAt()) : null);
+  }
+
+  private static TaskError errorOf(TaskRecord row) {
+    return row.errorCode() == null ? null : new TaskError(row.errorCode(), row.errorMessage());
+  }
+}

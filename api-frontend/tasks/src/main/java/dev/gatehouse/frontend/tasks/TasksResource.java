@@ -1,0 +1,118 @@
+package dev.gatehouse.frontend.tasks;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.frontend.core.durable.DurableCalls;
+import dev.gatehouse.frontend.core.durable.TraceView;
+import dev.gatehouse.frontend.core.http.JsonBodies;
+import dev.gatehouse.frontend.core.auth.Caller;
+import dev.gatehouse.frontend.core.errors.ApiException;
+import dev.gatehouse.frontend.core.errors.ErrorCode;
+import dev.gatehouse.registry.Durations;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.SecurityContext;
+import java.io.InputStream;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/** The durable task API: {@code /v1/tasks}. Thin: parsing and limits here, the rest in {@link TaskService}. */
+@Path("/v1/tasks")
+@Produces(MediaType.APPLICATION_JSON)
+public class TasksResource {
+  private static final Pattern TASK_ID = Pattern.compile("[A-Za-z0-9_-]{1,128}");
+
+  private final TaskService tasks;
+  private final JsonBodies bodies;
+  private final Duration maxWait;
+
+  public TasksResource(TaskService tasks, JsonBodies bodies, Duration maxWait) {
+    this.tasks = tasks;
+    this.bodies = bodies;
+    this.maxWait = maxWait;
+  }
+
+  @POST
+  @Consumes(MediaType.WILDCARD)
+  public Response submit(
+      @Context SecurityContext auth,
+      @HeaderParam("Idempotency-Key") String idempotencyKey,
+      InputStream body) {
+    JsonNode json = bodies.read(body);
+    DurableCalls.Started task = tasks.submit(agent(auth), json, idempotencyKey);
+    return Response.status(task.created() ? 202 : 200)
+        .location(URI.create("/v1/tasks/" + task.id()))
+        .entity(Map.of("id", task.id(), "status", task.status().name()))
+        .build();
+  }
+
+  @GET
+  public TaskSummary.Page list(
+      @Context SecurityContext auth,
+      @QueryParam("status") String status,
+      @QueryParam("limit") @DefaultValue("50") String limit,
+      @QueryParam("cursor") String cursor) {
+    int n;
+    try {
+      n = Integer.parseInt(limit);
+    } catch (NumberFormatException e) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "limit must be a number between 1 and 200");
+    }
+    return tasks.list(agent(auth), status, n, cursor);
+  }
+
+  @GET
+  @Path("/{id}")
+  public TaskView get(
+      @Context SecurityContext auth, @PathParam("id") String id, @QueryParam("wait") String wait) {
+    return tasks.get(agent(auth), checkId(id), parseWait(wait));
+  }
+
+  @GET
+  @Path("/{id}/trace")
+  public TraceView trace(@Context SecurityContext auth, @PathParam("id") String id) {
+    return tasks.trace(agent(auth), checkId(id));
+  }
+
+  @POST
+  @Path("/{id}/cancel")
+  @Consumes(MediaType.WILDCARD)
+  public Response cancel(@Context SecurityContext auth, @PathParam("id") String id) {
+    return Response.accepted(tasks.cancel(agent(auth), checkId(id))).build();
+  }
+
+  private static Caller.AgentCaller agent(SecurityContext auth) {
+    return (Caller.AgentCaller) auth.getUserPrincipal();
+  }
+
+  private static String checkId(String id) {
+    if (!TASK_ID.matcher(id).matches()) {
+      throw new ApiException(ErrorCode.TASK_NOT_FOUND, "no such task");
+    }
+    return id;
+  }
+
+  private Duration parseWait(String wait) {
+    if (wait == null || wait.isBlank()) {
+      return Duration.ZERO;
+    }
+    try {
+      Duration d = Durations.parse(wait);
+      return d.compareTo(maxWait) > 0 ? maxWait : d;
+    } catch (IllegalArgumentException e) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "wait: " + e.getMessage());
+    }
+  }
+
+}

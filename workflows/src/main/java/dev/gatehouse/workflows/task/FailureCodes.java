@@ -1,0 +1,64 @@
+package dev.gatehouse.workflows.task;
+
+import io.temporal.failure.ActivityFailure;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.ChildWorkflowFailure;
+import io.temporal.failure.TemporalFailure;
+
+/**
+ * The stable error code of a failure, as the task index, traces and audit rows record it: an
+ * {@code ApplicationFailure}'s type in snake case ({@code UpstreamClientError} → {@code
+ * upstream_client_error}). The front end's error catalog lists the same code for every type it
+ * knows; this rule also names the types of workflows teams write themselves.
+ */
+public final class FailureCodes {
+  /** The code of a failure that carries no type of its own. */
+  public static final String WORKFLOW_FAILED = "workflow_failed";
+
+  private FailureCodes() {}
+
+  /** {@code StepFailed} → {@code step_failed}. */
+  public static String of(String type) {
+    StringBuilder sb = new StringBuilder(type.length() + 4);
+    for (int i = 0; i < type.length(); i++) {
+      char c = type.charAt(i);
+      if (Character.isUpperCase(c)) {
+        if (i > 0) {
+          sb.append('_');
+        }
+        sb.append(Character.toLowerCase(c));
+      } else {
+        sb.append(c);
+      }
+    }
+    return sb.toString();
+  }
+
+  /**
+   * The failure a workflow ended with, as its code names it: an activity's or child workflow's
+   * failure that the workflow let through is the failure of its cause (a tool-call task whose
+   * upstream refused is {@code upstream_client_error}, not a generic activity failure).
+   */
+  public static TemporalFailure root(TemporalFailure e) {
+    TemporalFailure f = e;
+    while ((f instanceof ActivityFailure || f instanceof ChildWorkflowFailure) && f.getCause() instanceof TemporalFailure cause) {
+      f = cause;
+    }
+    return f;
+  }
+
+  /** The code of the failure a workflow ended with (see {@link #root}). */
+  public static String of(TemporalFailure e) {
+    TemporalFailure root = root(e);
+    if (root instanceof ApplicationFailure af && af.getType() != null && !af.getType().isBlank()) {
+      return of(af.getType());
+    }
+    return WORKFLOW_FAILED;
+  }
+
+  /** The message of the failure a workflow ended with, without Temporal's decorations. */
+  public static String messageOf(TemporalFailure e) {
+    TemporalFailure root = root(e);
+    return root instanceof ApplicationFailure af ? af.getOriginalMessage() : root.getOriginalMessage();
+  }
+}
