@@ -31,7 +31,7 @@ import reactor.core.publisher.Mono;
  */
 public class McpConnector {
   private static final Logger LOG = LoggerFactory.getLogger(McpConnector.class);
-  private static final McpSchema.Implementation CLIENT_INFO = new McpSchema.Implementation("gatehouse", "0.1.0");
+  private static final McpSchema.Implementation CLIENT_INFO = McpImplementation.GATEHOUSE;
 
   private final UpstreamCredentials credentials;
   /** The secret values each client sends (headers, token, environment), for redaction. */

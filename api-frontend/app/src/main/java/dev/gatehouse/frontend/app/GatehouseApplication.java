@@ -12,11 +12,6 @@ import dev.gatehouse.activities.mcp.McpToolCalls;
 import dev.gatehouse.activities.mcp.McpToolResolver;
 import dev.gatehouse.activities.mcp.McpUpstreams;
 import dev.gatehouse.frontend.mcp.McpConfig;
-import dev.gatehouse.frontend.mcp.McpFace;
-import dev.gatehouse.frontend.mcp.McpHttpFilter;
-import dev.gatehouse.frontend.mcp.McpMaintenance;
-import dev.gatehouse.frontend.mcp.ProtectedResourceMetadataResource;
-import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
 import dev.gatehouse.frontend.app.GatehouseConfiguration.Role;
 import dev.gatehouse.activities.audit.AuditLog;
 import dev.gatehouse.frontend.app.admin.AdminContext;
@@ -33,6 +28,10 @@ import dev.gatehouse.frontend.app.admin.TenantsResource;
 import dev.gatehouse.frontend.app.admin.ToolsResource;
 import dev.gatehouse.frontend.app.admin.VirtualServersResource;
 import dev.gatehouse.frontend.core.auth.AuthFilter;
+import dev.gatehouse.frontend.core.auth.BearerAuth;
+import dev.gatehouse.frontend.core.face.FaceContext;
+import dev.gatehouse.frontend.mcp.McpFace;
+import dev.gatehouse.frontend.tasks.TasksFace;
 import dev.gatehouse.frontend.core.auth.Authenticator;
 import dev.gatehouse.frontend.app.identity.KeyBootstrap;
 import dev.gatehouse.policies.limits.FailureThrottle;
@@ -50,11 +49,9 @@ import dev.gatehouse.frontend.core.http.DrainRequestBodyFilter;
 import dev.gatehouse.frontend.core.http.HttpMetricsFilter;
 import dev.gatehouse.frontend.core.http.JsonBodies;
 import dev.gatehouse.frontend.core.http.RequestIdFilter;
-import dev.gatehouse.frontend.tasks.TaskService;
 import dev.gatehouse.frontend.core.durable.DurableCalls;
 import dev.gatehouse.frontend.core.workflows.PipelineTaskWorkflow;
 import dev.gatehouse.frontend.core.workflows.WorkflowCatalog;
-import dev.gatehouse.frontend.tasks.TasksResource;
 import dev.gatehouse.frontend.app.temporal.EmbeddedTemporal;
 import dev.gatehouse.frontend.app.temporal.GatehouseWorker;
 import dev.gatehouse.frontend.app.temporal.TemporalClients;
@@ -234,9 +231,6 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
       DurableCalls durable =
           new DurableCalls(jdbi, temporal.client(), config.getTemporal().getTaskQueue(), metrics, audit);
       WorkflowCatalog workflows = new WorkflowCatalog().register(new PipelineTaskWorkflow(toolCatalog, durable));
-      TaskService tasks =
-          new TaskService(
-              jdbi, durable, workflows, config.getLimits().getDefaultTaskTimeout().toJavaDuration(), bodies);
       env.jersey().register(new RequestIdFilter());
       env.jersey().register(new HttpMetricsFilter(metrics));
       env.jersey().register(new DrainRequestBodyFilter(config.getLimits().getMaxRequestBody().toBytes()));
@@ -246,11 +240,9 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
               config.getAuth().getMaxFailures(),
               java.time.Duration.ofSeconds(config.getAuth().getFailureWindowSeconds()),
               java.time.Clock.systemUTC());
-      env.jersey().register(new AuthFilter(authenticator, throttle, audit));
+      BearerAuth auth = new BearerAuth(authenticator, throttle, audit);
+      env.jersey().register(new AuthFilter(auth));
       env.jersey().register(new ApiExceptionMapper());
-      env.jersey()
-          .register(
-              new TasksResource(tasks, bodies, config.getLimits().getMaxWait().toJavaDuration()));
       AdminContext admin = new AdminContext(jdbi, bodies, audit, authenticator);
       env.jersey().register(new SecretsResource(admin, secrets));
       env.jersey().register(new TenantsResource(admin));
@@ -264,50 +256,11 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
       env.jersey().register(new IdentityProvidersResource(admin));
       env.jersey().register(new RegistryResource(admin));
 
-      // The MCP face: the SDK's Streamable HTTP transport behind Gatehouse's own checks.
+      FaceContext faces = new FaceContext(jdbi, auth, bodies, audit, metrics, durable, workflows, toolCatalog, invoker);
+      new TasksFace(config.getLimits().getDefaultTaskTimeout().toJavaDuration(), config.getLimits().getMaxWait().toJavaDuration())
+          .install(faces, env);
       mcpUpstreams.start();
-      McpFace face =
-          new McpFace(
-              jdbi,
-              toolCatalog,
-              mcpTools,
-              mcpUpstreams,
-              mcpConnector,
-              invoker,
-              durable,
-              mcpConfig.getMaxDurableWait().toJavaDuration());
-      env.lifecycle().manage(new McpMaintenance(face, jdbi, metrics, mcpConfig));
-      HttpServletStreamableServerTransportProvider transport =
-          HttpServletStreamableServerTransportProvider.builder()
-              .jsonMapper(McpJson.MAPPER)
-              .mcpEndpoint("/mcp")
-              .contextExtractor(McpFace::transportContext)
-              .keepAliveInterval(java.time.Duration.ofSeconds(15))
-              // The SDK evicts its own idle sessions on the same clock as McpMaintenance ours.
-              .sessionSweepInterval(mcpConfig.getSessionIdleTimeout().toJavaDuration())
-              .maxRequestSize((int) config.getLimits().getMaxRequestBody().toBytes())
-              .build();
-      transport.setSessionFactory(face);
-      var mcpServlet = env.servlets().addServlet("mcp", transport);
-      mcpServlet.addMapping("/mcp", "/mcp/*");
-      mcpServlet.setAsyncSupported(true);
-      var mcpGuard =
-          env.servlets()
-          .addFilter(
-              "mcp-guard",
-              new McpHttpFilter(
-                  authenticator,
-                  throttle,
-                  audit,
-                  face,
-                  jdbi,
-                  mcpConfig.getAllowedHosts(),
-                  mcpConfig.getAllowedOrigins(),
-                  mcpConfig.getPublicUrl(),
-                  config.getLimits().getMaxRequestBody().toBytes()));
-      mcpGuard.addMappingForUrlPatterns(java.util.EnumSet.of(jakarta.servlet.DispatcherType.REQUEST), true, "/mcp", "/mcp/*");
-      mcpGuard.setAsyncSupported(true);
-      env.jersey().register(new ProtectedResourceMetadataResource(jdbi, mcpConfig.getPublicUrl()));
+      new McpFace(mcpConfig, mcpUpstreams, mcpConnector, mcpTools).install(faces, env);
       if (config.isDemoTools()) {
         env.jersey().register(new DemoToolsResource());
       }

@@ -204,7 +204,7 @@ class McpGatewayTest {
     post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":77,\"reason\":\"user\"}}");
     HttpResponse<String> answer = pending.get(10, java.util.concurrent.TimeUnit.SECONDS);
     assertThat(Duration.ofNanos(System.nanoTime() - cancelledAt)).isLessThan(Duration.ofSeconds(10));
-    assertThat(rpcError(answer).path("data").path("code").asText()).isEqualTo("cancelled");
+    assertThat(rpcError(answer).path("data").path("code").asText()).isEqualTo("canceled");
     JsonNode tasks = g.json(g.get("/v1/tasks?limit=200", KEY_A)).path("tasks");
     String id = null;
     for (JsonNode t : tasks) {
@@ -261,7 +261,7 @@ class McpGatewayTest {
     assertThat(note.statusCode()).isEqualTo(202);
     // Well before the upstream's 8 s: the wait stopped when the agent cancelled.
     HttpResponse<String> answer = pending.get(5, java.util.concurrent.TimeUnit.SECONDS);
-    assertThat(rpcError(answer).path("data").path("code").asText()).isEqualTo("cancelled");
+    assertThat(rpcError(answer).path("data").path("code").asText()).isEqualTo("canceled");
     assertThat(toolCallTasks()).as("a direct call runs no workflow").isEqualTo(tasksBefore);
   }
 
@@ -275,7 +275,7 @@ class McpGatewayTest {
       post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":91}}");
       // The HTTP tool still holds its request (30 s timeout): the answer does not wait for it.
       HttpResponse<String> answer = pending.get(5, java.util.concurrent.TimeUnit.SECONDS);
-      assertThat(rpcError(answer).path("data").path("code").asText()).isEqualTo("cancelled");
+      assertThat(rpcError(answer).path("data").path("code").asText()).isEqualTo("canceled");
     } finally {
       g.tools.release("mcp-cancel");
     }

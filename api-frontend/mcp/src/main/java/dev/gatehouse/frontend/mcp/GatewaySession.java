@@ -1,5 +1,6 @@
 package dev.gatehouse.frontend.mcp;
 
+import dev.gatehouse.frontend.core.errors.ErrorCode;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.activities.mcp.McpConnector;
 import dev.gatehouse.activities.mcp.McpRoute;
@@ -143,7 +144,7 @@ final class GatewaySession {
     CompletableFuture<JsonNode> waiting = awaitingAgent.remove(requestId);
     if (waiting != null) {
       waiting.completeExceptionally(
-          McpErrors.error(McpSchema.ErrorCodes.INTERNAL_ERROR, "agent_gone", "the agent's request ended before it answered"));
+          McpErrors.of(ErrorCode.AGENT_GONE, "the agent's request ended before it answered"));
     }
   }
 

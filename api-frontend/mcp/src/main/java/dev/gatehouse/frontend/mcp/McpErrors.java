@@ -1,32 +1,26 @@
 package dev.gatehouse.frontend.mcp;
 
+import dev.gatehouse.frontend.core.errors.ApiException;
+import dev.gatehouse.frontend.core.errors.ErrorCode;
 import io.modelcontextprotocol.spec.McpError;
-import io.modelcontextprotocol.spec.McpSchema;
 import java.util.Map;
 
-/** JSON-RPC errors with Gatehouse's stable code in {@code data.code}. */
+/** The SDK's JSON-RPC errors made from entries of the error catalog: its code, Gatehouse's in {@code data.code}. */
 final class McpErrors {
-  /** JSON-RPC code for an upstream that failed or could not be reached (server-defined range). */
-  static final int UPSTREAM = -32003;
-
   private McpErrors() {}
 
-  static McpError error(int code, String gatehouseCode, String message) {
-    return McpError.builder(code).message(message).data(Map.of("code", gatehouseCode)).build();
+  static McpError of(ErrorCode error, String message) {
+    return McpError.builder(error.jsonRpcCode()).message(message).data(Map.of("code", error.code())).build();
   }
 
-  static McpError invalidParams(String gatehouseCode, String message) {
-    return error(McpSchema.ErrorCodes.INVALID_PARAMS, gatehouseCode, message);
+  static McpError of(ApiException e) {
+    return of(e.error(), e.getMessage());
   }
 
   static McpError resourceNotFound(String uri) {
-    return McpError.builder(McpSchema.ErrorCodes.RESOURCE_NOT_FOUND)
+    return McpError.builder(ErrorCode.UNKNOWN_RESOURCE.jsonRpcCode())
         .message("Resource not found")
-        .data(Map.of("code", "unknown_resource", "uri", uri))
+        .data(Map.of("code", ErrorCode.UNKNOWN_RESOURCE.code(), "uri", uri))
         .build();
-  }
-
-  static McpError upstream(String gatehouseCode, String message) {
-    return error(UPSTREAM, gatehouseCode, message);
   }
 }

@@ -17,10 +17,10 @@ import org.slf4j.LoggerFactory;
  * tools, or the agent's permissions, read fresh from PostgreSQL so a change made through another
  * replica is seen too), closes idle sessions, and reports how many are open.
  */
-public final class McpMaintenance implements Managed {
+final class McpMaintenance implements Managed {
   private static final Logger LOG = LoggerFactory.getLogger(McpMaintenance.class);
 
-  private final McpFace face;
+  private final McpSessions sessions;
   private final AgentDao agents;
   private final GatehouseMetrics metrics;
   private final McpConfig config;
@@ -32,8 +32,8 @@ public final class McpMaintenance implements Managed {
             return t;
           });
 
-  public McpMaintenance(McpFace face, Jdbi jdbi, GatehouseMetrics metrics, McpConfig config) {
-    this.face = face;
+  McpMaintenance(McpSessions sessions, Jdbi jdbi, GatehouseMetrics metrics, McpConfig config) {
+    this.sessions = sessions;
     this.agents = jdbi.onDemand(AgentDao.class);
     this.metrics = metrics;
     this.config = config;
@@ -50,8 +50,8 @@ public final class McpMaintenance implements Managed {
 
   private void checkLists() {
     try {
-      face.notifyToolListChanges(agents::find);
-      metrics.mcpSessions(face.openSessions());
+      sessions.notifyToolListChanges(agents::find);
+      metrics.mcpSessions(sessions.open());
     } catch (RuntimeException e) {
       LOG.warn("MCP tool-list check failed: {}", e.toString());
     }
@@ -59,7 +59,7 @@ public final class McpMaintenance implements Managed {
 
   private void sweep(Duration idle) {
     try {
-      int closed = face.expireIdle(idle);
+      int closed = sessions.expireIdle(idle);
       if (closed > 0) {
         LOG.info("closed {} idle MCP session(s)", closed);
       }
@@ -71,6 +71,6 @@ public final class McpMaintenance implements Managed {
   @Override
   public void stop() {
     scheduler.shutdownNow();
-    face.close();
+    sessions.close();
   }
 }

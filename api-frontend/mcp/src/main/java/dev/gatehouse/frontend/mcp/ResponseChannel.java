@@ -1,5 +1,6 @@
 package dev.gatehouse.frontend.mcp;
 
+import dev.gatehouse.frontend.core.errors.ErrorCode;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -116,7 +117,7 @@ final class ResponseChannel implements AgentChannel {
           message.set("params", McpJson.tree(params));
           if (!send(message)) {
             session.forgetAnswer(id);
-            return Mono.error(McpErrors.error(McpSchema.ErrorCodes.INTERNAL_ERROR, "agent_gone", "the agent's request has ended"));
+            return Mono.error(McpErrors.of(ErrorCode.AGENT_GONE, "the agent's request has ended"));
           }
           return Mono.fromFuture(answer)
               .doOnCancel(() -> session.forgetAnswer(id))

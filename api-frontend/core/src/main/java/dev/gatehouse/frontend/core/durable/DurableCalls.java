@@ -39,7 +39,12 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import java.util.concurrent.TimeUnit;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
@@ -155,9 +160,61 @@ public final class DurableCalls {
     return Optional.of(o);
   }
 
-  /** The result of a task as it arrives; fails with the workflow's failure or a {@code TimeoutException}. */
-  public CompletableFuture<ToolCallResult> toolCallResult(String id, Duration wait) {
+  private CompletableFuture<ToolCallResult> toolCallResult(String id, Duration wait) {
     return client.newUntypedWorkflowStub(id).getResultAsync(wait.toMillis(), TimeUnit.MILLISECONDS, ToolCallResult.class);
+  }
+
+  /**
+   * Waits for a tool-call task's result, for at most {@code max}, or until {@code cancelled}
+   * completes (the caller gave up: the answer no longer matters). While it waits and {@code
+   * progress} is not null, the tool's progress is read every {@code poll} and each new report is
+   * handed to {@code progress}.
+   *
+   * @throws TimeoutException the task is still running after {@code max}
+   * @throws CancellationException {@code cancelled} completed first
+   * @throws io.temporal.client.WorkflowFailedException the task failed (its cause says how)
+   */
+  public ToolCallResult awaitToolCall(
+      String id, Duration max, CompletableFuture<?> cancelled, Duration poll, Consumer<ToolProgress> progress)
+      throws TimeoutException {
+    CompletableFuture<ToolCallResult> pending = toolCallResult(id, max);
+    long deadline = System.nanoTime() + max.toNanos();
+    CompletableFuture<Object> either = CompletableFuture.anyOf(pending, cancelled);
+    ToolProgress last = null;
+    while (true) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        throw new TimeoutException();
+      }
+      long slice = progress == null ? left : Math.min(left, poll.toNanos());
+      try {
+        either.get(slice, TimeUnit.NANOSECONDS);
+      } catch (TimeoutException stillRunning) {
+        ToolProgress now = progress == null ? null : progress(id).orElse(null);
+        if (now != null && !now.equals(last)) {
+          last = now;
+          progress.accept(now);
+        }
+        continue;
+      } catch (ExecutionException | CompletionException e) {
+        // the result failed: read below
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new ApiException(ErrorCode.INTERRUPTED, "Gatehouse is shutting down");
+      }
+      if (cancelled.isDone()) {
+        throw new CancellationException();
+      }
+      try {
+        return pending.join();
+      } catch (CompletionException e) {
+        Throwable cause = e.getCause();
+        if (cause instanceof TimeoutException te) {
+          throw te;
+        }
+        throw cause instanceof RuntimeException re ? re : e;
+      }
+    }
   }
 
   /**

@@ -24,6 +24,8 @@ public enum ErrorCode {
   // ---- the request itself
   INVALID_REQUEST("invalid_request", 400, Rpc.INVALID_REQUEST),
   INVALID_JSON("invalid_json", 400, Rpc.PARSE_ERROR),
+  /** The parameters of a JSON-RPC method (not a tool's arguments) are missing or malformed. */
+  INVALID_PARAMS("invalid_params", 400, Rpc.INVALID_PARAMS),
   REQUEST_TOO_LARGE("request_too_large", 413, Rpc.INVALID_REQUEST),
   NOT_FOUND("not_found", 404, Rpc.INVALID_REQUEST),
   METHOD_NOT_ALLOWED("method_not_allowed", 405, Rpc.INVALID_REQUEST),

@@ -3,8 +3,6 @@ package dev.gatehouse.frontend.core.http;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ContainerResponseFilter;
 import jakarta.ws.rs.container.ContainerResponseContext;
-import java.io.IOException;
-import java.io.InputStream;
 
 /**
  * Reads what is left of a request body when the answer is an error given before the body was read
@@ -25,15 +23,9 @@ public class DrainRequestBodyFilter implements ContainerResponseFilter {
       return;
     }
     try {
-      InputStream in = request.getEntityStream();
-      long left = maxBytes;
-      byte[] buffer = new byte[8192];
-      int n;
-      while (left > 0 && (n = in.read(buffer, 0, (int) Math.min(buffer.length, left))) > 0) {
-        left -= n;
-      }
-    } catch (IOException | IllegalStateException e) {
-      // The body was already consumed or the client went away: nothing to drain.
+      BoundedBody.drain(request.getEntityStream(), maxBytes);
+    } catch (IllegalStateException e) {
+      // The body was already consumed: nothing to drain.
     }
   }
 }

@@ -1,0 +1,140 @@
+package dev.gatehouse.frontend.core.jsonrpc;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.frontend.core.errors.ApiException;
+import dev.gatehouse.frontend.core.errors.ErrorCode;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * JSON-RPC 2.0 envelopes for the faces that speak it (MCP now, A2A next): one received message
+ * checked for shape, and the messages a face sends. Errors carry the JSON-RPC code of their {@link
+ * ErrorCode} and Gatehouse's stable code in {@code data.code}.
+ */
+public final class JsonRpc {
+  public static final String VERSION = "2.0";
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+  private JsonRpc() {}
+
+  /**
+   * One message as received: a request ({@code method} and an {@code id}), a notification
+   * ({@code method}, no {@code id}) or a response to a request the face sent ({@code result} or
+   * {@code error}, no {@code method}).
+   */
+  public record Message(ObjectNode json, String method, JsonNode id) {
+    public boolean isResponse() {
+      return method == null;
+    }
+
+    /** A request that expects an answer: it has a method and an id that is not null. */
+    public boolean isRequest() {
+      return method != null && id != null && !id.isNull();
+    }
+
+    /** The request's id as the JSON-RPC libraries hold it: a String or a Long; null when there is none. */
+    public Object idValue() {
+      if (!isRequest()) {
+        return null;
+      }
+      return id.isTextual() ? id.asText() : (Object) id.asLong();
+    }
+
+    public JsonNode params() {
+      return json.path("params");
+    }
+  }
+
+  /**
+   * Parses one message. Throws an {@link ApiException} for a body that is not JSON ({@code
+   * invalid_json}), a batch ({@code batch_not_supported}: one message per request), or anything
+   * that is not a JSON-RPC 2.0 message with a string method and a string or integer id ({@code
+   * invalid_request}).
+   */
+  public static Message parse(byte[] body) {
+    JsonNode message;
+    try {
+      message = JSON.readTree(body);
+    } catch (JsonProcessingException e) {
+      throw new ApiException(ErrorCode.INVALID_JSON, "Parse error: the body is not valid JSON");
+    } catch (IOException e) {
+      throw new ApiException(ErrorCode.INVALID_JSON, "Parse error: the body could not be read");
+    }
+    if (message == null || message.isMissingNode()) {
+      throw new ApiException(ErrorCode.INVALID_JSON, "Parse error: the body is empty");
+    }
+    if (message.isArray()) {
+      throw new ApiException(
+          ErrorCode.BATCH_NOT_SUPPORTED, "JSON-RPC batches are not supported; send one message per request");
+    }
+    if (!message.isObject() || !VERSION.equals(message.path("jsonrpc").asText(null))) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "Invalid Request: not a JSON-RPC 2.0 message");
+    }
+    JsonNode method = message.get("method");
+    boolean isResponse = message.has("result") || message.has("error");
+    if ((method == null && !isResponse) || (method != null && !method.isTextual())) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "Invalid Request: 'method' must be a string");
+    }
+    JsonNode id = message.get("id");
+    if (id != null && !(id.isTextual() || id.isIntegralNumber() || id.isNull())) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "Invalid Request: 'id' must be a string or an integer");
+    }
+    return new Message((ObjectNode) message, method == null ? null : method.asText(), id);
+  }
+
+  /** An error answer to the request {@code id} (null when it could not be read). */
+  public static ObjectNode error(JsonNode id, ErrorCode error, String message) {
+    ObjectNode body = NODES.objectNode().put("jsonrpc", VERSION);
+    body.set("id", id == null ? NODES.nullNode() : id);
+    body.set("error", errorObject(error, message));
+    return body;
+  }
+
+  /** The {@code error} member: the catalog's JSON-RPC code, the message, Gatehouse's code in {@code data.code}. */
+  public static ObjectNode errorObject(ErrorCode error, String message) {
+    ObjectNode object = NODES.objectNode().put("code", error.jsonRpcCode()).put("message", message);
+    object.putObject("data").put("code", error.code());
+    return object;
+  }
+
+  public static ObjectNode result(JsonNode id, JsonNode result) {
+    ObjectNode body = NODES.objectNode().put("jsonrpc", VERSION);
+    body.set("id", id);
+    body.set("result", result);
+    return body;
+  }
+
+  public static ObjectNode notification(String method, JsonNode params) {
+    ObjectNode body = NODES.objectNode().put("jsonrpc", VERSION).put("method", method);
+    body.set("params", params);
+    return body;
+  }
+
+  public static ObjectNode request(String id, String method, JsonNode params) {
+    ObjectNode body = NODES.objectNode().put("jsonrpc", VERSION).put("id", id).put("method", method);
+    body.set("params", params);
+    return body;
+  }
+
+  /** Answers an HTTP request with an error the face refused before any message was handled. */
+  public static void writeError(HttpServletResponse response, ApiException e) throws IOException {
+    e.headers().forEach(response::setHeader);
+    writeError(response, e.error(), e.getMessage());
+  }
+
+  /** Answers with {@code error}'s HTTP status and a JSON-RPC error object (id null). */
+  public static void writeError(HttpServletResponse response, ErrorCode error, String message) throws IOException {
+    byte[] body = error(null, error, message).toString().getBytes(StandardCharsets.UTF_8);
+    response.setStatus(error.httpStatus());
+    response.setContentType("application/json");
+    response.setCharacterEncoding("UTF-8");
+    response.setContentLength(body.length);
+    response.getOutputStream().write(body);
+  }
+}

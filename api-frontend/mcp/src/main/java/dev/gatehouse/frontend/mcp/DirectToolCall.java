@@ -1,0 +1,94 @@
+package dev.gatehouse.frontend.mcp;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.activities.mcp.McpRoute;
+import dev.gatehouse.activities.mcp.McpUpstreams;
+import dev.gatehouse.activities.tool.CallContext;
+import dev.gatehouse.activities.tool.ToolCallException;
+import dev.gatehouse.activities.tool.ToolInvoker;
+import dev.gatehouse.registry.mcp.McpServerDefinition;
+import dev.gatehouse.workflows.tool.Caller;
+import dev.gatehouse.workflows.tool.ToolCallResult;
+import dev.gatehouse.workflows.tool.ToolFailureTypes;
+import io.modelcontextprotocol.spec.McpSchema;
+import java.util.Map;
+import java.util.UUID;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * A {@code tools/call} on the direct path (read-only tools): {@link ToolInvoker} runs on the
+ * request's thread, through the agent session's own upstream session, so what the upstream sends
+ * meanwhile (progress, log messages, sampling and elicitation requests) reaches the agent on the
+ * call's own response, and a cancellation reaches the upstream as its own {@code
+ * notifications/cancelled}.
+ */
+final class DirectToolCall {
+  private final ToolInvoker invoker;
+  private final McpUpstreams upstreams;
+
+  DirectToolCall(ToolInvoker invoker, McpUpstreams upstreams) {
+    this.invoker = invoker;
+    this.upstreams = upstreams;
+  }
+
+  JsonNode run(
+      ResponseChannel channel,
+      GatewaySession session,
+      McpRequestContext ctx,
+      McpToolCallHandler.InFlight call,
+      McpToolCallHandler.CallTarget target,
+      JsonNode args,
+      Object agentToken) {
+    var agent = ctx.caller().agent();
+    Caller caller = new Caller(agent.tenantId(), agent.id(), ctx.caller().scopes());
+    String server = target.mcp() == null ? null : target.mcp().server().name();
+    if (server != null) {
+      session.enter(server, channel);
+    }
+    Map<String, Object> meta = agentToken == null ? Map.of() : Map.of("progressToken", agentToken);
+    // A stdio server's client is shared by all sessions: give the call a token of its own and
+    // map its progress back to this agent's token.
+    String sharedToken = null;
+    if (agentToken != null && target.mcp() != null && McpServerDefinition.STDIO.equals(target.mcp().server().transport())) {
+      sharedToken = "gh-" + UUID.randomUUID();
+      meta = Map.of("progressToken", sharedToken);
+      upstreams.onProgress(
+          sharedToken,
+          (p, total, message) ->
+              channel
+                  .progress(new McpSchema.ProgressNotification(agentToken, p, total, message))
+                  .onErrorResume(e -> Mono.empty())
+                  .subscribe());
+    }
+    try {
+      Mono<Boolean> cancelled = Mono.fromFuture(call.cancelled, true);
+      McpRoute route = session.route(meta, cancelled);
+      ToolCallResult result;
+      if (target.http() != null) {
+        // An HTTP tool's request cannot be abandoned midway: it runs on another thread, so a
+        // cancellation still answers at once.
+        result =
+            Mono.fromCallable(() -> invoker.invoke(target.name(), args, caller, new CallContext(null, null, 1), route, agent))
+                .subscribeOn(Schedulers.boundedElastic())
+                .takeUntilOther(cancelled)
+                .block();
+        if (result == null) {
+          return ToolCallAnswers.failure(ToolFailureTypes.CANCELED, "the call was cancelled", null);
+        }
+      } else {
+        result = invoker.invoke(target.name(), args, caller, new CallContext(null, null, 1), route, agent);
+      }
+      return ToolCallAnswers.result(target.mcp() != null, result);
+    } catch (ToolCallException e) {
+      return ToolCallAnswers.failure(e.type(), e.getMessage(), null);
+    } finally {
+      if (sharedToken != null) {
+        upstreams.onProgress(sharedToken, null);
+      }
+      if (server != null) {
+        session.leave(server, channel);
+      }
+    }
+  }
+}

@@ -1,0 +1,165 @@
+package dev.gatehouse.frontend.mcp;
+
+import dev.gatehouse.activities.mcp.McpConnector;
+import dev.gatehouse.activities.mcp.McpImplementation;
+import dev.gatehouse.activities.mcp.McpJson;
+import dev.gatehouse.activities.mcp.McpUpstreams;
+import dev.gatehouse.frontend.core.auth.Caller.AgentCaller;
+import dev.gatehouse.registry.agents.Agent;
+import io.modelcontextprotocol.server.McpNotificationHandler;
+import io.modelcontextprotocol.server.McpRequestHandler;
+import io.modelcontextprotocol.spec.McpSchema;
+import io.modelcontextprotocol.spec.McpStreamableServerSession;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import reactor.core.publisher.Mono;
+
+/**
+ * The agents' MCP sessions on this replica: the SDK's session factory (an {@code initialize}
+ * opens a {@link GatewaySession} for the agent the request authenticated), the method handlers
+ * every session serves, and the sessions' upkeep: closing them, expiring idle ones, and telling
+ * them when their tool list changed.
+ */
+final class McpSessions implements McpStreamableServerSession.Factory, AutoCloseable {
+  static final List<String> PROTOCOL_VERSIONS = List.of("2025-11-25", "2025-06-18", "2025-03-26");
+
+  private final McpConnector connector;
+  private final McpUpstreams upstreams;
+  private final ToolListing tools;
+  private final Map<String, GatewaySession> sessions = new ConcurrentHashMap<>();
+  private final Map<String, McpRequestHandler<?>> requestHandlers = new HashMap<>();
+  private final Map<String, McpNotificationHandler> notificationHandlers = new HashMap<>();
+
+  McpSessions(McpConnector connector, McpUpstreams upstreams, ToolListing tools) {
+    this.connector = connector;
+    this.upstreams = upstreams;
+    this.tools = tools;
+  }
+
+  /** Serves {@code method} in every session opened from now on. */
+  McpSessions onRequest(String method, McpRequestHandler<?> handler) {
+    requestHandlers.put(method, handler);
+    return this;
+  }
+
+  McpSessions onNotification(String method, McpNotificationHandler handler) {
+    notificationHandlers.put(method, handler);
+    return this;
+  }
+
+  @Override
+  public McpStreamableServerSession.McpStreamableServerSessionInit startSession(McpSchema.InitializeRequest request) {
+    McpRequestContext ctx = McpRequestContext.CURRENT.get();
+    if (ctx == null) {
+      throw new IllegalStateException("initialize without an authenticated request");
+    }
+    String id = UUID.randomUUID().toString();
+    McpStreamableServerSession sdk =
+        new McpStreamableServerSession(
+            id,
+            request.capabilities(),
+            request.clientInfo(),
+            Duration.ofMinutes(10),
+            requestHandlers,
+            notificationHandlers,
+            () -> Mono.fromRunnable(() -> close(id)),
+            McpJson.PASS_THROUGH);
+    var agent = ctx.caller().agent();
+    GatewaySession session =
+        new GatewaySession(
+            id, agent.tenantId(), agent.id(), ctx.virtualServer(), request.capabilities(), sdk, connector, upstreams);
+    session.caller = ctx.caller();
+    session.toolsFingerprint = tools.fingerprint(ctx.caller(), ctx.virtualServer());
+    sessions.put(id, session);
+    String version =
+        PROTOCOL_VERSIONS.contains(request.protocolVersion()) ? request.protocolVersion() : PROTOCOL_VERSIONS.get(0);
+    McpSchema.ServerCapabilities caps =
+        McpSchema.ServerCapabilities.builder()
+            .tools(true)
+            .resources(true, true)
+            .prompts(true)
+            .logging()
+            .completions()
+            .build();
+    String instructions =
+        "Gatehouse: the tools, resources and prompts this agent may use, from every registered server"
+            + (ctx.virtualServer() == null ? "" : " (virtual server " + ctx.virtualServer() + ")")
+            + ". Tool names are <server prefix>.<tool>.";
+    return new McpStreamableServerSession.McpStreamableServerSessionInit(
+        sdk, Mono.just(new McpSchema.InitializeResult(version, caps, McpImplementation.GATEHOUSE, instructions)));
+  }
+
+  Optional<GatewaySession> find(String id) {
+    return Optional.ofNullable(id == null ? null : sessions.get(id));
+  }
+
+  int open() {
+    return sessions.size();
+  }
+
+  void close(String id) {
+    GatewaySession s = sessions.remove(id);
+    if (s != null) {
+      s.close();
+    }
+  }
+
+  /** Closes sessions idle for longer than {@code idle} (an open GET stream counts as activity). */
+  int expireIdle(Duration idle) {
+    long now = System.nanoTime();
+    int closed = 0;
+    for (GatewaySession s : List.copyOf(sessions.values())) {
+      if (s.hasListeningStream()) {
+        s.lastSeenNanos = now;
+      } else if (now - s.lastSeenNanos > idle.toNanos()) {
+        close(s.id);
+        closed++;
+      }
+    }
+    return closed;
+  }
+
+  /**
+   * Sends {@code notifications/tools/list_changed} to every session whose tool list is no longer
+   * what it was (a server's tools or the agent's permissions changed). {@code agents} looks up an
+   * agent as it is now. Returns how many sessions were told.
+   */
+  int notifyToolListChanges(Function<String, Optional<Agent>> agents) {
+    int told = 0;
+    Map<String, Optional<Agent>> fresh = new HashMap<>();
+    Map<String, String> prints = new HashMap<>();
+    for (GatewaySession s : List.copyOf(sessions.values())) {
+      AgentCaller last = s.caller;
+      if (last == null || !s.hasListeningStream()) {
+        continue; // nowhere to send a notification; the next tools/list is fresh anyway
+      }
+      Optional<Agent> agent = fresh.computeIfAbsent(s.agentId, agents);
+      if (agent.isEmpty()) {
+        continue;
+      }
+      AgentCaller now = new AgentCaller(agent.get(), last.scopes(), last.credential(), last.expiresAt());
+      String fp =
+          prints.computeIfAbsent(
+              s.agentId + "\n" + s.virtualServer + "\n" + last.scopes(), k -> tools.fingerprint(now, s.virtualServer));
+      if (!fp.equals(s.toolsFingerprint)) {
+        s.toolsFingerprint = fp;
+        s.notifyAgent(McpSchema.METHOD_NOTIFICATION_TOOLS_LIST_CHANGED, Map.of());
+        told++;
+      }
+    }
+    return told;
+  }
+
+  @Override
+  public void close() {
+    for (String id : List.copyOf(sessions.keySet())) {
+      close(id);
+    }
+  }
+}

@@ -1,0 +1,185 @@
+package dev.gatehouse.frontend.mcp;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.activities.mcp.McpConnector;
+import dev.gatehouse.activities.mcp.McpJson;
+import dev.gatehouse.activities.mcp.McpToolResolver;
+import dev.gatehouse.activities.mcp.McpToolResolver.McpItem;
+import dev.gatehouse.activities.mcp.McpUpstreams;
+import dev.gatehouse.frontend.core.errors.ErrorCode;
+import dev.gatehouse.policies.access.AccessPolicy;
+import dev.gatehouse.registry.mcp.McpCatalogEntry;
+import dev.gatehouse.registry.mcp.McpServerDefinition;
+import io.modelcontextprotocol.client.McpAsyncClient;
+import io.modelcontextprotocol.server.McpAsyncServerExchange;
+import io.modelcontextprotocol.spec.McpError;
+import io.modelcontextprotocol.spec.McpSchema;
+import java.util.Map;
+import java.util.function.Function;
+import reactor.core.publisher.Mono;
+
+/**
+ * The MCP methods Gatehouse passes through to the upstream server an item belongs to: resource
+ * lists, reads and subscriptions, prompts, completion, and the session's log level. Lists are
+ * filtered by the agent's permissions (a virtual server shows tools only); every call goes
+ * through the agent session's own upstream session, and answers are redacted of the upstream
+ * connection's secrets.
+ */
+final class PassThrough {
+  private final McpToolResolver resolver;
+  private final McpUpstreams upstreams;
+  private final McpConnector connector;
+  private final McpSessions sessions;
+
+  PassThrough(McpToolResolver resolver, McpUpstreams upstreams, McpConnector connector, McpSessions sessions) {
+    this.resolver = resolver;
+    this.upstreams = upstreams;
+    this.connector = connector;
+    this.sessions = sessions;
+  }
+
+  Object listItems(McpAsyncServerExchange ex, String kind, String field) {
+    McpRequestContext ctx = context(ex);
+    ObjectNode result = JsonNodeFactory.instance.objectNode();
+    ArrayNode items = result.putArray(field);
+    if (ctx.virtualServer() != null) {
+      return result; // a virtual server is a selection of tools only
+    }
+    for (McpItem item : resolver.view(ctx.caller().agent().tenantId()).items(kind)) {
+      if (!AccessPolicy.tool(ctx.caller().agent().permissions(), ctx.caller().scopes(), item.gatewayName()).allowed()) {
+        continue;
+      }
+      ObjectNode body = item.body().deepCopy();
+      if (kind.equals(McpCatalogEntry.PROMPT)) {
+        body.put("name", item.gatewayName());
+      }
+      items.add(body);
+    }
+    return result;
+  }
+
+  private McpItem resourceFor(McpRequestContext ctx, String uri) {
+    McpItem item =
+        ctx.virtualServer() == null ? resolver.resource(ctx.caller().agent().tenantId(), uri).orElse(null) : null;
+    if (item == null
+        || !AccessPolicy.tool(ctx.caller().agent().permissions(), ctx.caller().scopes(), item.server().qualify(uri)).allowed()) {
+      throw McpErrors.resourceNotFound(uri);
+    }
+    return item;
+  }
+
+  Object readResource(McpAsyncServerExchange ex, Object params) {
+    McpRequestContext ctx = context(ex);
+    McpSchema.ReadResourceRequest req = McpJson.convert(params, McpSchema.ReadResourceRequest.class);
+    if (req.uri() == null) {
+      throw McpErrors.of(ErrorCode.INVALID_PARAMS, "resources/read needs a 'uri'");
+    }
+    McpItem item = resourceFor(ctx, req.uri());
+    return upstreamCall(ex, item.server(), c -> c.readResource(req));
+  }
+
+  Object subscribe(McpAsyncServerExchange ex, Object params, boolean on) {
+    McpRequestContext ctx = context(ex);
+    String uri = McpJson.tree(params).path("uri").asText(null);
+    if (uri == null) {
+      throw McpErrors.of(ErrorCode.INVALID_PARAMS, "a 'uri' is needed");
+    }
+    McpItem item = resourceFor(ctx, uri);
+    upstreamCall(
+        ex,
+        item.server(),
+        c -> (on ? c.subscribeResource(new McpSchema.SubscribeRequest(uri)) : c.unsubscribeResource(new McpSchema.UnsubscribeRequest(uri)))
+            .thenReturn(Map.of()));
+    return Map.of();
+  }
+
+  Object getPrompt(McpAsyncServerExchange ex, Object params) {
+    McpRequestContext ctx = context(ex);
+    JsonNode p = McpJson.tree(params);
+    String name = p.path("name").asText("");
+    McpItem item = promptFor(ctx, name);
+    ObjectNode upstreamParams = ((ObjectNode) p).deepCopy();
+    upstreamParams.put("name", item.upstreamName());
+    McpSchema.GetPromptRequest req = McpJson.convert(upstreamParams, McpSchema.GetPromptRequest.class);
+    return upstreamCall(ex, item.server(), c -> c.getPrompt(req));
+  }
+
+  private McpItem promptFor(McpRequestContext ctx, String name) {
+    McpItem item =
+        ctx.virtualServer() == null ? resolver.find(ctx.caller().agent().tenantId(), McpCatalogEntry.PROMPT, name).orElse(null) : null;
+    if (item == null || !AccessPolicy.tool(ctx.caller().agent().permissions(), ctx.caller().scopes(), name).allowed()) {
+      throw McpErrors.of(ErrorCode.UNKNOWN_PROMPT, "Unknown prompt: " + name);
+    }
+    return item;
+  }
+
+  Object complete(McpAsyncServerExchange ex, Object params) {
+    McpRequestContext ctx = context(ex);
+    ObjectNode p = ((ObjectNode) McpJson.tree(params)).deepCopy();
+    JsonNode ref = p.path("ref");
+    McpItem item;
+    if ("ref/prompt".equals(ref.path("type").asText())) {
+      item = promptFor(ctx, ref.path("name").asText(""));
+      ((ObjectNode) p.get("ref")).put("name", item.upstreamName());
+    } else if ("ref/resource".equals(ref.path("type").asText())) {
+      String uri = ref.path("uri").asText("");
+      item =
+          ctx.virtualServer() == null
+              ? resolver.view(ctx.caller().agent().tenantId()).items(McpCatalogEntry.RESOURCE_TEMPLATE).stream()
+                  .filter(i -> i.upstreamName().equals(uri))
+                  .findFirst()
+                  .orElseGet(() -> resourceFor(ctx, uri))
+              : resourceFor(ctx, uri);
+    } else {
+      throw McpErrors.of(ErrorCode.INVALID_PARAMS, "completion/complete needs a ref of type ref/prompt or ref/resource");
+    }
+    McpSchema.CompleteRequest req = McpJson.convert(p, McpSchema.CompleteRequest.class);
+    return upstreamCall(ex, item.server(), c -> c.completeCompletion(req));
+  }
+
+  Object setLevel(McpAsyncServerExchange ex, Object params) {
+    McpSchema.SetLevelRequest req = McpJson.convert(params, McpSchema.SetLevelRequest.class);
+    if (req.level() == null) {
+      throw McpErrors.of(ErrorCode.INVALID_PARAMS, "logging/setLevel needs a valid 'level'");
+    }
+    GatewaySession s = sessions.find(ex.sessionId()).orElse(null);
+    if (s != null) {
+      s.setLogLevel(req.level());
+    }
+    return Map.of();
+  }
+
+  private Object upstreamCall(
+      McpAsyncServerExchange ex, McpServerDefinition server, Function<McpAsyncClient, Mono<?>> call) {
+    GatewaySession session = sessions.find(ex.sessionId()).orElse(null);
+    McpAsyncClient client;
+    try {
+      client = session == null ? upstreams.client(server) : session.upstream(server);
+    } catch (RuntimeException e) {
+      throw McpErrors.of(ErrorCode.UPSTREAM_UNAVAILABLE, "MCP server " + server.name() + " is not reachable");
+    }
+    AgentChannel channel = AgentChannel.of(ex);
+    if (session != null) {
+      session.enter(server.name(), channel);
+    }
+    try {
+      Object answer = call.apply(client).block(server.timeoutOrDefault());
+      return answer == null ? null : connector.redact(client, McpJson.tree(answer));
+    } catch (McpError e) {
+      throw e; // the upstream's own JSON-RPC error, passed through
+    } catch (RuntimeException e) {
+      throw McpErrors.of(ErrorCode.UPSTREAM_ERROR, "MCP server " + server.name() + " failed: " + McpUpstreams.describe(e));
+    } finally {
+      if (session != null) {
+        session.leave(server.name(), channel);
+      }
+    }
+  }
+
+  private static McpRequestContext context(McpAsyncServerExchange ex) {
+    return McpRequestContext.of(ex.transportContext());
+  }
+}

@@ -1,0 +1,69 @@
+package dev.gatehouse.frontend.mcp;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.frontend.core.errors.ErrorCode;
+import dev.gatehouse.workflows.tool.ToolCallResult;
+
+/**
+ * What a {@code tools/call} answers, following MCP's split between the two kinds of failure. A
+ * tool that ran and failed (its upstream refused, broke or timed out: {@link
+ * ErrorCode#toolOutcome()}) answers with a {@code CallToolResult} whose {@code isError} is true and
+ * whose text says what happened, so the model can read it and react; Gatehouse's stable code is in
+ * {@code _meta["dev.gatehouse/error"]}. A call refused before anything ran (unknown tool, invalid
+ * arguments, not allowed, cancelled) answers with a JSON-RPC error, as protocol errors do.
+ */
+final class ToolCallAnswers {
+  static final String ERROR_META = "dev.gatehouse/error";
+  static final String TASK_META = "dev.gatehouse/task-id";
+
+  private ToolCallAnswers() {}
+
+  /** An MCP tool's answer is a CallToolResult already; an HTTP tool's body becomes one. */
+  static JsonNode result(boolean mcpTool, ToolCallResult result) {
+    if (mcpTool) {
+      return result.output();
+    }
+    ObjectNode out = JsonNodeFactory.instance.objectNode();
+    JsonNode body = result.output();
+    String text = body == null ? "" : body.isTextual() ? body.asText() : body.toString();
+    out.putArray("content").addObject().put("type", "text").put("text", text);
+    if (body != null && body.isObject()) {
+      out.set("structuredContent", body);
+    }
+    out.put("isError", false);
+    return out;
+  }
+
+  /**
+   * The answer to a call that failed with {@code failureType} (an {@code ApplicationFailure} type
+   * from {@code ToolFailureTypes}): the isError result of a tool that ran and failed, or (thrown) the
+   * JSON-RPC error of a refused call. A type the catalog does not know is a tool that failed.
+   */
+  static JsonNode failure(String failureType, String message, String taskId) {
+    ErrorCode error = ErrorCode.ofFailureType(failureType).orElse(null);
+    if (error != null && !error.toolOutcome()) {
+      throw McpErrors.of(error, error == ErrorCode.CANCELED ? "Request cancelled" : message);
+    }
+    String code = error != null ? error.code() : ErrorCode.codeOfFailureType(failureType);
+    return failed(code, error == null || error.retryable(), message, taskId);
+  }
+
+  /** The isError result of a tool that ran and failed with {@code error}. */
+  static JsonNode failed(ErrorCode error, String message, String taskId) {
+    return failed(error.code(), error.retryable(), message, taskId);
+  }
+
+  private static JsonNode failed(String code, boolean retryable, String message, String taskId) {
+    ObjectNode out = JsonNodeFactory.instance.objectNode();
+    out.putArray("content").addObject().put("type", "text").put("text", message);
+    out.put("isError", true);
+    ObjectNode meta = out.putObject("_meta");
+    meta.putObject(ERROR_META).put("code", code).put("retryable", retryable);
+    if (taskId != null) {
+      meta.put(TASK_META, taskId);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,27 @@
+package dev.gatehouse.frontend.tasks;
+
+import dev.gatehouse.frontend.core.face.Face;
+import dev.gatehouse.frontend.core.face.FaceContext;
+import io.dropwizard.core.setup.Environment;
+import java.time.Duration;
+
+/**
+ * The task API face, {@code /v1/tasks}: agents submit tasks of the workflow catalog's types, read
+ * their status and traces, list and cancel them.
+ */
+public final class TasksFace implements Face {
+  private final Duration defaultTimeout;
+  private final Duration maxWait;
+
+  /** {@code defaultTimeout}: a task's timeout when it names none; {@code maxWait}: the longest {@code ?wait=}. */
+  public TasksFace(Duration defaultTimeout, Duration maxWait) {
+    this.defaultTimeout = defaultTimeout;
+    this.maxWait = maxWait;
+  }
+
+  @Override
+  public void install(FaceContext core, Environment env) {
+    TaskService tasks = new TaskService(core.jdbi(), core.durable(), core.workflows(), defaultTimeout, core.bodies());
+    env.jersey().register(new TasksResource(tasks, core.bodies(), maxWait));
+  }
+}
