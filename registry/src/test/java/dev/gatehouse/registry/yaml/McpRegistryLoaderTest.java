@@ -60,7 +60,7 @@ class McpRegistryLoaderTest {
       """;
 
   static Registry registry(String yaml) {
-    return RegistryLoader.parse(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8)));
+    return RegistryChecker.check(RegistryParser.parse(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8))));
   }
 
   @Test
@@ -108,9 +108,9 @@ class McpRegistryLoaderTest {
   @Test
   void appliesIdempotentlyAndExportsBackToTheSameRegistry() {
     try (TestDatabase db = TestDatabase.create(); TestDatabase copy = TestDatabase.create()) {
-      RegistryLoader.ApplyResult first = RegistryLoader.apply(db.jdbi(), registry(FILE));
-      assertThat(first).isEqualTo(new RegistryLoader.ApplyResult(1, 0, 0, 0, 4, 2, 1 + 4 + 2));
-      assertThat(RegistryLoader.apply(db.jdbi(), registry(FILE)).changed()).isZero();
+      RegistryApplier.ApplyResult first = RegistryApplier.apply(db.jdbi(), registry(FILE));
+      assertThat(first).isEqualTo(new RegistryApplier.ApplyResult(1, 0, 0, 0, 4, 2, 1 + 4 + 2));
+      assertThat(RegistryApplier.apply(db.jdbi(), registry(FILE)).changed()).isZero();
 
       McpServerDao servers = db.jdbi().onDemand(McpServerDao.class);
       assertThat(servers.find("everything").orElseThrow()).isEqualTo(registry(FILE).mcpServers().get(0));
@@ -131,19 +131,19 @@ class McpRegistryLoaderTest {
           .contains("prefix: \"\"")
           .contains("write_file: durable");
       // The export applies elsewhere to the same registry, and re-applying it changes nothing.
-      RegistryLoader.apply(copy.jdbi(), registry(exported));
+      RegistryApplier.apply(copy.jdbi(), registry(exported));
       assertThat(RegistryExporter.toYaml(RegistryExporter.export(copy.jdbi()))).isEqualTo(exported);
       assertThat(copy.jdbi().onDemand(McpServerDao.class).list())
           .usingRecursiveFieldByFieldElementComparatorIgnoringFields("tenantId")
           .isEqualTo(servers.list());
-      assertThat(RegistryLoader.apply(db.jdbi(), registry(exported)).changed()).isZero();
+      assertThat(RegistryApplier.apply(db.jdbi(), registry(exported)).changed()).isZero();
     }
   }
 
   @Test
   void aChangedServerIsUpdatedAndOnesMissingFromTheFileStay() {
     try (TestDatabase db = TestDatabase.create()) {
-      RegistryLoader.apply(db.jdbi(), registry(FILE));
+      RegistryApplier.apply(db.jdbi(), registry(FILE));
       String smaller =
           """
           mcpServers:
@@ -151,7 +151,7 @@ class McpRegistryLoaderTest {
               transport: sse
               url: https://legacy.example/v2/sse
           """;
-      assertThat(RegistryLoader.apply(db.jdbi(), registry(smaller)).changed()).isEqualTo(1);
+      assertThat(RegistryApplier.apply(db.jdbi(), registry(smaller)).changed()).isEqualTo(1);
       McpServerDao servers = db.jdbi().onDemand(McpServerDao.class);
       assertThat(servers.find("legacy").orElseThrow().url()).isEqualTo("https://legacy.example/v2/sse");
       // Like tools: applying removes nothing absent from the file.

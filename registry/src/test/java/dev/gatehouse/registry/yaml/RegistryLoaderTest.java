@@ -36,7 +36,7 @@ class RegistryLoaderTest {
   }
 
   static Registry registry(String yaml) {
-    return RegistryLoader.parse(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8)));
+    return RegistryChecker.check(RegistryParser.parse(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8))));
   }
 
   @Test
@@ -51,7 +51,7 @@ class RegistryLoaderTest {
     assertThat(weather.retry().initialInterval()).isEqualTo(Duration.ofMillis(200));
     assertThat(weather.inputSchema().path("required").get(0).asText()).isEqualTo("city");
     ToolDefinition notes = tools.get(1);
-    assertThat(notes.timeout()).isEqualTo(RegistryLoader.DEFAULT_TIMEOUT);
+    assertThat(notes.timeout()).isEqualTo(ToolEntries.DEFAULT_TIMEOUT);
     assertThat(notes.retry().maxAttempts()).isEqualTo(3);
   }
 
@@ -104,16 +104,16 @@ class RegistryLoaderTest {
   void aWholeRegistryAppliesIdempotentlyAndExportsBackToTheSameRegistry() {
     try (TestDatabase db = TestDatabase.create(); TestDatabase copy = TestDatabase.create()) {
       Registry registry = registry(TENANTS);
-      RegistryLoader.ApplyResult first = RegistryLoader.apply(db.jdbi(), registry);
-      assertThat(first).isEqualTo(new RegistryLoader.ApplyResult(1, 1, 1, 4, 0, 0, 1 + 1 + 1 + 4));
-      assertThat(RegistryLoader.apply(db.jdbi(), registry).changed()).isZero();
+      RegistryApplier.ApplyResult first = RegistryApplier.apply(db.jdbi(), registry);
+      assertThat(first).isEqualTo(new RegistryApplier.ApplyResult(1, 1, 1, 4, 0, 0, 1 + 1 + 1 + 4));
+      assertThat(RegistryApplier.apply(db.jdbi(), registry).changed()).isZero();
 
       String exported = RegistryExporter.toYaml(RegistryExporter.export(db.jdbi()));
       assertThat(exported).contains("name: acme").contains("svc-planner").contains("{{secret:crm-token}}").contains("timeout: 5s");
       // Applying the export elsewhere gives the same registry, and re-applying it changes nothing.
-      RegistryLoader.apply(copy.jdbi(), registry(exported));
+      RegistryApplier.apply(copy.jdbi(), registry(exported));
       assertThat(RegistryExporter.toYaml(RegistryExporter.export(copy.jdbi()))).isEqualTo(exported);
-      assertThat(RegistryLoader.apply(db.jdbi(), registry(exported)).changed()).isZero();
+      assertThat(RegistryApplier.apply(db.jdbi(), registry(exported)).changed()).isZero();
 
       var crm = db.jdbi().onDemand(ToolDao.class).find("acme.crm").orElseThrow();
       assertThat(crm.tenantId()).startsWith("ten_");
@@ -133,10 +133,10 @@ class RegistryLoaderTest {
   void applyingTwiceChangesNothingTheSecondTime() {
     try (TestDatabase db = TestDatabase.create()) {
       var jdbi = db.jdbi();
-      assertThat(RegistryLoader.apply(jdbi, registry(FILE)).changed()).isEqualTo(2);
-      assertThat(RegistryLoader.apply(jdbi, registry(FILE)).changed()).isZero();
+      assertThat(RegistryApplier.apply(jdbi, registry(FILE)).changed()).isEqualTo(2);
+      assertThat(RegistryApplier.apply(jdbi, registry(FILE)).changed()).isZero();
       String changed = FILE.replace("timeout: 5s", "timeout: 7s");
-      assertThat(RegistryLoader.apply(jdbi, registry(changed)).changed()).isEqualTo(1);
+      assertThat(RegistryApplier.apply(jdbi, registry(changed)).changed()).isEqualTo(1);
       ToolDao dao = jdbi.onDemand(ToolDao.class);
       assertThat(dao.find("weather.lookup").orElseThrow().timeout()).isEqualTo(Duration.ofSeconds(7));
       assertThat(dao.list()).extracting(ToolDefinition::name).containsExactly("notes.save", "weather.lookup");
