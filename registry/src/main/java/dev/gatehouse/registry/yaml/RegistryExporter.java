@@ -25,7 +25,7 @@ import java.util.List;
 import org.jdbi.v3.core.Jdbi;
 
 /**
- * Writes the registry back as the file {@link RegistryLoader} reads, so a platform team can keep
+ * Writes the registry back as the file {@link RegistryParser} reads, so a platform team can keep
  * it in git: applying the export to an empty database gives the same registry. Keys and secret
  * values are never exported.
  */

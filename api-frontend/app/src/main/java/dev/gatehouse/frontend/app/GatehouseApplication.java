@@ -59,7 +59,9 @@ import dev.gatehouse.policies.tools.ToolArgumentsPolicy;
 import dev.gatehouse.registry.RegistryException;
 import dev.gatehouse.registry.db.RegistryDatabase;
 import dev.gatehouse.registry.tasks.TaskIndexDao;
-import dev.gatehouse.registry.yaml.RegistryLoader;
+import dev.gatehouse.registry.yaml.RegistryApplier;
+import dev.gatehouse.registry.yaml.RegistryChecker;
+import dev.gatehouse.registry.yaml.RegistryParser;
 import io.dropwizard.configuration.EnvironmentVariableSubstitutor;
 import io.dropwizard.configuration.SubstitutingSourceProvider;
 import io.dropwizard.core.Application;
@@ -280,7 +282,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
       return;
     }
     try (InputStream in = Files.newInputStream(Path.of(file))) {
-      RegistryLoader.ApplyResult r = RegistryLoader.apply(jdbi, RegistryLoader.parse(in));
+      RegistryApplier.ApplyResult r = RegistryApplier.apply(jdbi, RegistryChecker.check(RegistryParser.parse(in)));
       LOG.info("registry {}: {} tenants, {} agents, {} tools, {} MCP servers, {} virtual servers, {} changed",
           file, r.tenants(), r.agents(), r.tools(), r.mcpServers(), r.virtualServers(), r.changed());
     } catch (IOException e) {

@@ -12,8 +12,8 @@ import dev.gatehouse.registry.mcp.McpCatalogEntry;
 import dev.gatehouse.registry.mcp.McpServerDao;
 import dev.gatehouse.registry.mcp.McpServerDefinition;
 import dev.gatehouse.registry.mcp.McpServerStatus;
+import dev.gatehouse.registry.yaml.McpServerEntries;
 import dev.gatehouse.registry.yaml.RegistryFile;
-import dev.gatehouse.registry.yaml.RegistryLoader;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -195,7 +195,7 @@ public class McpServersResource {
     }
     String name = pathName != null ? pathName : b.name();
     try {
-      return RegistryLoader.toMcpServer(
+      return McpServerEntries.check(
               "mcpServer",
               new RegistryFile.McpServer(
                   name, b.transport(), b.url(), b.command(), b.args(), b.env(), b.workingDir(), b.prefix(),

@@ -6,8 +6,10 @@ import dev.gatehouse.frontend.core.auth.Caller.AdminCaller;
 import dev.gatehouse.frontend.core.errors.ApiException;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
 import dev.gatehouse.registry.RegistryException;
+import dev.gatehouse.registry.yaml.RegistryApplier;
+import dev.gatehouse.registry.yaml.RegistryChecker;
 import dev.gatehouse.registry.yaml.RegistryExporter;
-import dev.gatehouse.registry.yaml.RegistryLoader;
+import dev.gatehouse.registry.yaml.RegistryParser;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.PUT;
@@ -36,7 +38,7 @@ public class RegistryResource {
   @PUT
   @Consumes(MediaType.WILDCARD)
   @Produces(MediaType.APPLICATION_JSON)
-  public RegistryLoader.ApplyResult apply(@Context SecurityContext auth, InputStream body) {
+  public RegistryApplier.ApplyResult apply(@Context SecurityContext auth, InputStream body) {
     AdminCaller admin = admin(auth);
     AdminContext.requirePlatform(admin);
     byte[] bytes;
@@ -48,9 +50,9 @@ public class RegistryResource {
     if (bytes.length > ctx.bodies.maxBytes()) {
       throw new ApiException(ErrorCode.REQUEST_TOO_LARGE, "the body is larger than " + ctx.bodies.maxBytes() + " bytes");
     }
-    RegistryLoader.ApplyResult result;
+    RegistryApplier.ApplyResult result;
     try {
-      result = RegistryLoader.apply(ctx.jdbi, RegistryLoader.parse(new ByteArrayInputStream(bytes)));
+      result = RegistryApplier.apply(ctx.jdbi, RegistryChecker.check(RegistryParser.parse(new ByteArrayInputStream(bytes))));
     } catch (RegistryException e) {
       throw new ApiException(ErrorCode.INVALID_REGISTRY, e.getMessage());
     }

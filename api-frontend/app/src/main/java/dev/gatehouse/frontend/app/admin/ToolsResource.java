@@ -10,7 +10,7 @@ import dev.gatehouse.registry.RegistryException;
 import dev.gatehouse.registry.tools.ToolDao;
 import dev.gatehouse.registry.tools.ToolDefinition;
 import dev.gatehouse.registry.yaml.RegistryFile;
-import dev.gatehouse.registry.yaml.RegistryLoader;
+import dev.gatehouse.registry.yaml.ToolEntries;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -112,7 +112,7 @@ public class ToolsResource {
     }
     String name = pathName != null ? pathName : b.name();
     try {
-      return RegistryLoader.toDefinition(
+      return ToolEntries.check(
               "tool", new RegistryFile.Tool(name, b.description(), b.http(), b.inputSchema(), b.timeout(), b.retry(), b.auth()))
           .withTenant(tenant);
     } catch (RegistryException e) {

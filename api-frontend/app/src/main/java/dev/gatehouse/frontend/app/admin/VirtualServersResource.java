@@ -9,7 +9,7 @@ import dev.gatehouse.registry.RegistryException;
 import dev.gatehouse.registry.mcp.VirtualServer;
 import dev.gatehouse.registry.mcp.VirtualServerDao;
 import dev.gatehouse.registry.yaml.RegistryFile;
-import dev.gatehouse.registry.yaml.RegistryLoader;
+import dev.gatehouse.registry.yaml.VirtualServerEntries;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -111,7 +111,7 @@ public class VirtualServersResource {
     }
     String name = pathName != null ? pathName : b.name();
     try {
-      return RegistryLoader.toVirtualServer("virtualServer", new RegistryFile.VirtualServer(name, b.description(), b.tools()))
+      return VirtualServerEntries.check("virtualServer", new RegistryFile.VirtualServer(name, b.description(), b.tools()))
           .withTenant(tenant);
     } catch (RegistryException e) {
       throw new ApiException(ErrorCode.INVALID_VIRTUAL_SERVER, e.getMessage());

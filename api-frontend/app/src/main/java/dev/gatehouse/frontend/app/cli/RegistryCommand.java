@@ -2,8 +2,10 @@ package dev.gatehouse.frontend.app.cli;
 
 import dev.gatehouse.frontend.app.GatehouseConfiguration;
 import dev.gatehouse.registry.db.RegistryDatabase;
+import dev.gatehouse.registry.yaml.RegistryApplier;
+import dev.gatehouse.registry.yaml.RegistryChecker;
 import dev.gatehouse.registry.yaml.RegistryExporter;
-import dev.gatehouse.registry.yaml.RegistryLoader;
+import dev.gatehouse.registry.yaml.RegistryParser;
 import io.dropwizard.core.cli.ConfiguredCommand;
 import io.dropwizard.core.setup.Bootstrap;
 import java.io.InputStream;
@@ -61,7 +63,7 @@ public class RegistryCommand extends ConfiguredCommand<GatehouseConfiguration> {
         RegistryDatabase.migrate(dataSource);
       }
       if (parsed != null) {
-        RegistryLoader.ApplyResult r = RegistryLoader.apply(jdbi, parsed);
+        RegistryApplier.ApplyResult r = RegistryApplier.apply(jdbi, parsed);
         System.out.printf(
             "applied %s: %d tenant(s), %d agent(s), %d identity provider(s), %d tool(s), %d MCP server(s), %d virtual server(s); %d change(s)%n",
             registryFile, r.tenants(), r.agents(), r.identityProviders(), r.tools(), r.mcpServers(), r.virtualServers(), r.changed());
@@ -73,7 +75,7 @@ public class RegistryCommand extends ConfiguredCommand<GatehouseConfiguration> {
 
   private static dev.gatehouse.registry.yaml.Registry parse(Path file) throws java.io.IOException {
     try (InputStream in = Files.newInputStream(file)) {
-      return RegistryLoader.parse(in);
+      return RegistryChecker.check(RegistryParser.parse(in));
     }
   }
 

@@ -1,0 +1,116 @@
+package dev.gatehouse.registry.yaml;
+
+import dev.gatehouse.registry.Ids;
+import dev.gatehouse.registry.agents.Agent;
+import dev.gatehouse.registry.agents.AgentDao;
+import dev.gatehouse.registry.idp.IdentityProvider;
+import dev.gatehouse.registry.idp.IdentityProviderDao;
+import dev.gatehouse.registry.mcp.McpServerDao;
+import dev.gatehouse.registry.mcp.McpServerDefinition;
+import dev.gatehouse.registry.mcp.VirtualServer;
+import dev.gatehouse.registry.mcp.VirtualServerDao;
+import dev.gatehouse.registry.tenants.Tenant;
+import dev.gatehouse.registry.tenants.TenantDao;
+import dev.gatehouse.registry.tools.ToolDao;
+import dev.gatehouse.registry.tools.ToolDefinition;
+import java.util.Objects;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * Applies a checked {@link Registry} to the database idempotently: applying the same registry
+ * twice changes nothing the second time. Tenants are matched by name, agents and identity
+ * providers by (tenant, name), tools, MCP servers and virtual servers by name; each is created or
+ * brought in line with the file. Nothing absent from the file is removed, and keys and secrets
+ * are never touched.
+ */
+public final class RegistryApplier {
+
+  /** What {@link #apply} did: how many entries the registry has, and how many of them changed something. */
+  public record ApplyResult(
+      int tenants, int agents, int identityProviders, int tools, int mcpServers, int virtualServers, int changed) {}
+
+  private RegistryApplier() {}
+
+  /** Applies the whole registry in one transaction, so a failure leaves the database as it was. */
+  public static ApplyResult apply(Jdbi jdbi, Registry registry) {
+    return jdbi.inTransaction(h -> apply(h, registry));
+  }
+
+  private static ApplyResult apply(Handle h, Registry registry) {
+    ToolDao tools = h.attach(ToolDao.class);
+    TenantDao tenants = h.attach(TenantDao.class);
+    AgentDao agents = h.attach(AgentDao.class);
+    IdentityProviderDao providers = h.attach(IdentityProviderDao.class);
+    McpServerDao servers = h.attach(McpServerDao.class);
+    VirtualServerDao virtuals = h.attach(VirtualServerDao.class);
+    int changed = 0;
+    int agentCount = 0;
+    int providerCount = 0;
+    for (ToolDefinition tool : registry.tools()) {
+      changed += tools.upsert(tool) ? 1 : 0;
+    }
+    for (McpServerDefinition server : registry.mcpServers()) {
+      changed += servers.upsert(server) ? 1 : 0;
+    }
+    for (VirtualServer server : registry.virtualServers()) {
+      changed += virtuals.upsert(server) ? 1 : 0;
+    }
+    for (Registry.TenantSpec spec : registry.tenants()) {
+      Tenant tenant = tenants.findByName(spec.name()).orElse(null);
+      if (tenant == null) {
+        tenants.insert(Ids.newId("ten"), spec.name());
+        tenant = tenants.findByName(spec.name()).orElseThrow();
+        changed++;
+      }
+      for (Registry.AgentSpec a : spec.agents()) {
+        agentCount++;
+        changed += applyAgent(agents, tenant.id(), a) ? 1 : 0;
+      }
+      for (IdentityProvider p : spec.identityProviders()) {
+        providerCount++;
+        changed += applyProvider(providers, tenant.id(), p) ? 1 : 0;
+      }
+      for (ToolDefinition tool : spec.tools()) {
+        changed += tools.upsert(tool.withTenant(tenant.id())) ? 1 : 0;
+      }
+      for (McpServerDefinition server : spec.mcpServers()) {
+        changed += servers.upsert(server.withTenant(tenant.id())) ? 1 : 0;
+      }
+      for (VirtualServer server : spec.virtualServers()) {
+        changed += virtuals.upsert(server.withTenant(tenant.id())) ? 1 : 0;
+      }
+    }
+    return new ApplyResult(
+        registry.tenants().size(), agentCount, providerCount, registry.allTools().size(),
+        registry.allMcpServers().size(), registry.allVirtualServers().size(), changed);
+  }
+
+  /** Creates the agent or updates its subject and permissions; true when something changed. */
+  private static boolean applyAgent(AgentDao agents, String tenantId, Registry.AgentSpec a) {
+    Agent existing = agents.findByName(tenantId, a.name()).orElse(null);
+    if (existing == null) {
+      agents.insert(new Agent(Ids.newId("agt"), tenantId, a.name(), a.subject(), a.permissions(), null, null));
+      return true;
+    }
+    if (!a.permissions().equals(existing.permissions()) || !Objects.equals(a.subject(), existing.subject())) {
+      agents.update(existing.id(), a.name(), a.subject(), a.permissions());
+      return true;
+    }
+    return false;
+  }
+
+  /** Creates the provider or brings it in line, keeping its id; true when something changed. */
+  private static boolean applyProvider(IdentityProviderDao providers, String tenantId, IdentityProvider p) {
+    IdentityProvider existing =
+        providers.list(tenantId).stream().filter(x -> x.name().equals(p.name())).findFirst().orElse(null);
+    IdentityProvider wanted = new IdentityProvider(
+        existing == null ? Ids.newId("idp") : existing.id(), tenantId, p.name(), p.issuer(), p.audience(),
+        p.jwksUrl(), p.algorithms(), p.agentClaim(), p.clockSkewSeconds());
+    if (wanted.equals(existing)) {
+      return false;
+    }
+    providers.upsert(wanted);
+    return true;
+  }
+}

@@ -1,0 +1,139 @@
+package dev.gatehouse.registry.yaml;
+
+import static dev.gatehouse.registry.yaml.EntryChecks.bad;
+
+import dev.gatehouse.registry.RegistryException;
+import dev.gatehouse.registry.idp.IdentityProvider;
+import dev.gatehouse.registry.mcp.McpServerDefinition;
+import dev.gatehouse.registry.mcp.VirtualServer;
+import dev.gatehouse.registry.tools.ToolDefinition;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Checks a parsed registry file as a whole and turns it into a {@link Registry} ready to apply:
+ * every entry goes through its kind's check ({@link ToolEntries}, {@link McpServerEntries}, ...)
+ * under its path in the file ({@code tenants[0].tools[2]}), and the rules across entries hold:
+ * tenants, a tenant's agents, tools, MCP servers and virtual servers are each declared once, and
+ * tool, MCP server and virtual server names are unique across the global entries and all tenants.
+ */
+public final class RegistryChecker {
+  private RegistryChecker() {}
+
+  /** The checked registry; throws {@code invalid_registry} naming the first entry that is wrong. */
+  public static Registry check(RegistryFile file) {
+    Set<String> toolNames = new HashSet<>();
+    List<ToolDefinition> tools = tools("tools", file.tools(), toolNames);
+    Map<String, String> serverOwners = new HashMap<>();
+    List<McpServerDefinition> servers = mcpServers("mcpServers", null, file.mcpServers(), serverOwners);
+    Map<String, String> virtualOwners = new HashMap<>();
+    List<VirtualServer> virtuals = virtualServers("virtualServers", null, file.virtualServers(), virtualOwners);
+    List<Registry.TenantSpec> tenants = new ArrayList<>();
+    Set<String> tenantNames = new HashSet<>();
+    List<RegistryFile.Tenant> fileTenants = file.tenants() == null ? List.of() : file.tenants();
+    for (int i = 0; i < fileTenants.size(); i++) {
+      String where = "tenants[" + i + "]";
+      RegistryFile.Tenant t = fileTenants.get(i);
+      EntryChecks.name(where + ".name", t == null ? null : t.name());
+      if (!tenantNames.add(t.name())) {
+        throw bad(where, "tenant '" + t.name() + "' is declared twice");
+      }
+      tenants.add(
+          new Registry.TenantSpec(
+              t.name(),
+              agents(where + ".agents", t.agents()),
+              providers(where + ".identityProviders", t.identityProviders()),
+              tools(where + ".tools", t.tools(), toolNames),
+              mcpServers(where + ".mcpServers", t.name(), t.mcpServers(), serverOwners),
+              virtualServers(where + ".virtualServers", t.name(), t.virtualServers(), virtualOwners)));
+    }
+    return new Registry(tools, servers, virtuals, tenants);
+  }
+
+  /** Tool names are unique across the whole registry, so {@code names} spans the global list and every tenant's. */
+  private static List<ToolDefinition> tools(String where, List<RegistryFile.Tool> entries, Set<String> names) {
+    List<ToolDefinition> out = new ArrayList<>();
+    for (int i = 0; entries != null && i < entries.size(); i++) {
+      String at = where + "[" + i + "]";
+      ToolDefinition tool = ToolEntries.check(at, entries.get(i));
+      if (!names.add(tool.name())) {
+        throw new RegistryException("invalid_registry", at + ": tool '" + tool.name() + "' is declared twice");
+      }
+      out.add(tool);
+    }
+    return out;
+  }
+
+  /**
+   * {@code owners} maps every name seen so far to its tenant's name ("" for global), since names
+   * are unique across the whole registry and the message should say where the other one is.
+   */
+  private static List<McpServerDefinition> mcpServers(
+      String where, String tenant, List<RegistryFile.McpServer> entries, Map<String, String> owners) {
+    List<McpServerDefinition> out = new ArrayList<>();
+    for (int i = 0; entries != null && i < entries.size(); i++) {
+      String at = where + "[" + i + "]";
+      McpServerDefinition server = McpServerEntries.check(at, entries.get(i));
+      unique(at, "MCP server", server.name(), tenant, owners);
+      out.add(server);
+    }
+    return out;
+  }
+
+  private static List<VirtualServer> virtualServers(
+      String where, String tenant, List<RegistryFile.VirtualServer> entries, Map<String, String> owners) {
+    List<VirtualServer> out = new ArrayList<>();
+    for (int i = 0; entries != null && i < entries.size(); i++) {
+      String at = where + "[" + i + "]";
+      VirtualServer server = VirtualServerEntries.check(at, entries.get(i));
+      unique(at, "virtual server", server.name(), tenant, owners);
+      out.add(server);
+    }
+    return out;
+  }
+
+  private static void unique(String where, String kind, String name, String tenant, Map<String, String> owners) {
+    String owner = tenant == null ? "" : tenant;
+    String previous = owners.putIfAbsent(name, owner);
+    if (previous == null) {
+      return;
+    }
+    String problem;
+    if (previous.isEmpty() && !owner.isEmpty()) {
+      problem = "clashes with the global " + kind + " of that name";
+    } else if (!previous.equals(owner)) {
+      problem = "is also declared by tenant '" + previous + "' (names are unique across tenants)";
+    } else {
+      problem = "is declared twice";
+    }
+    throw new RegistryException("invalid_registry", where + ": " + kind + " '" + name + "' " + problem);
+  }
+
+  private static List<Registry.AgentSpec> agents(String where, List<RegistryFile.Agent> entries) {
+    List<Registry.AgentSpec> out = new ArrayList<>();
+    Set<String> names = new HashSet<>();
+    for (int i = 0; entries != null && i < entries.size(); i++) {
+      String at = where + "[" + i + "]";
+      RegistryFile.Agent a = entries.get(i);
+      // A second agent of the same name is reported as such before anything else wrong with it.
+      EntryChecks.name(at + ".name", a == null ? null : a.name());
+      if (!names.add(a.name())) {
+        throw bad(at, "agent '" + a.name() + "' is declared twice");
+      }
+      out.add(AgentEntries.check(at, a));
+    }
+    return out;
+  }
+
+  private static List<IdentityProvider> providers(String where, List<RegistryFile.IdentityProvider> entries) {
+    List<IdentityProvider> out = new ArrayList<>();
+    for (int i = 0; entries != null && i < entries.size(); i++) {
+      out.add(IdentityProviderEntries.check(where + "[" + i + "]", entries.get(i)));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,136 @@
+package dev.gatehouse.registry.yaml;
+
+import com.fasterxml.jackson.core.exc.StreamReadException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.gatehouse.registry.RegistryException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.reflect.RecordComponent;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads a registry file (YAML, or JSON) into a {@link RegistryFile}, strictly: a field the format
+ * does not have is an error rather than ignored, so a misspelt setting cannot silently fall back to
+ * its default. Errors say where, by the field's path in the file ({@code tools[0].retry.maxAttempts}),
+ * and what was expected there, in the file's terms (a list, a whole number, the fields allowed),
+ * never in Java's. Whether the entries make sense is {@link RegistryChecker}'s business.
+ */
+public final class RegistryParser {
+  private static final ObjectMapper YAML =
+      new ObjectMapper(new YAMLFactory()).enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  private static final RegistryFile EMPTY = new RegistryFile(null, null, null, null);
+
+  private RegistryParser() {}
+
+  /** The file as written; throws {@code invalid_registry} saying where and what is wrong. */
+  public static RegistryFile parse(InputStream in) {
+    RegistryFile file;
+    try {
+      file = YAML.readValue(in, RegistryFile.class);
+    } catch (StreamReadException e) {
+      throw notYaml(e.getOriginalMessage());
+    } catch (JsonMappingException e) {
+      if (e.getCause() instanceof StreamReadException || e.getOriginalMessage().contains("end-of-input")) {
+        throw notYaml(e.getOriginalMessage());
+      }
+      throw wrongShape(e);
+    } catch (IOException e) {
+      throw new RegistryException("invalid_registry", "registry file is not valid YAML: " + e.getMessage());
+    }
+    // A document with nothing in it ("---") declares nothing.
+    return file == null ? EMPTY : file;
+  }
+
+  private static RegistryException notYaml(String message) {
+    return new RegistryException(
+        "invalid_registry", "registry file is not valid YAML: " + message.lines().findFirst().orElse(""));
+  }
+
+  /**
+   * Valid YAML that does not fit the format. Jackson's own messages name Java classes and
+   * collection types, which mean nothing to someone editing YAML, so they are rebuilt here.
+   */
+  private static RegistryException wrongShape(JsonMappingException e) {
+    String where = path(e.getPath());
+    String problem;
+    if (e instanceof UnrecognizedPropertyException u) {
+      problem = "is not a known field (expected " + or(fields(u.getReferringClass(), u.getKnownPropertyIds())) + ")";
+    } else if (e instanceof MismatchedInputException m && m.getTargetType() != null) {
+      problem = "must be " + kind(m.getTargetType()) + found(m);
+    } else if (e instanceof ValueInstantiationException v && v.getCause() instanceof NullPointerException) {
+      // The records that refuse nulls do so for list entries (List.copyOf).
+      problem = "must not hold empty entries";
+    } else {
+      problem = "cannot be read here";
+    }
+    return new RegistryException("invalid_registry", where + " " + problem);
+  }
+
+  /** {@code tools[0].http.headers}, or "registry file" for the file itself. */
+  private static String path(List<JsonMappingException.Reference> references) {
+    StringBuilder path = new StringBuilder();
+    for (JsonMappingException.Reference r : references) {
+      if (r.getFieldName() != null) {
+        path.append(path.isEmpty() ? "" : ".").append(r.getFieldName());
+      } else if (r.getIndex() >= 0) {
+        path.append('[').append(r.getIndex()).append(']');
+      }
+    }
+    return path.isEmpty() ? "registry file" : path.toString();
+  }
+
+  /** A record's fields in the order the format documents them; else Jackson's known names. */
+  private static List<String> fields(Class<?> type, Collection<Object> known) {
+    if (type != null && type.isRecord()) {
+      return Arrays.stream(type.getRecordComponents()).map(RecordComponent::getName).toList();
+    }
+    return known == null ? List.of() : known.stream().map(String::valueOf).sorted().toList();
+  }
+
+  private static String kind(Class<?> type) {
+    if (type.isRecord()) {
+      return "a mapping (fields: " + String.join(", ", fields(type, null)) + ")";
+    }
+    if (CharSequence.class.isAssignableFrom(type)) {
+      return "text";
+    }
+    if (type == Integer.class || type == int.class || type == Long.class || type == long.class) {
+      return "a whole number";
+    }
+    if (Number.class.isAssignableFrom(type) || type.isPrimitive() && type != boolean.class) {
+      return "a number";
+    }
+    if (type == Boolean.class || type == boolean.class) {
+      return "true or false";
+    }
+    if (Collection.class.isAssignableFrom(type) || type.isArray()) {
+      return "a list";
+    }
+    if (Map.class.isAssignableFrom(type)) {
+      return "a mapping";
+    }
+    return "something else";
+  }
+
+  /** ", not 'VALUE'" when Jackson kept the value (a scalar of the wrong kind); the parser is closed by now. */
+  private static String found(MismatchedInputException e) {
+    return e instanceof InvalidFormatException f && f.getValue() != null ? ", not '" + f.getValue() + "'" : "";
+  }
+
+  private static String or(List<String> names) {
+    if (names.size() < 2) {
+      return String.join("", names);
+    }
+    return String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.get(names.size() - 1);
+  }
+}

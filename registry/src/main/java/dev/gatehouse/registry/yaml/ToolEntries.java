@@ -1,0 +1,61 @@
+package dev.gatehouse.registry.yaml;
+
+import static dev.gatehouse.registry.yaml.EntryChecks.bad;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.registry.tools.HttpEndpoint;
+import dev.gatehouse.registry.tools.ToolDefinition;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Checks one HTTP tool entry and turns it into a {@link ToolDefinition}. The registry file checks
+ * each of its tools here, and the admin API checks the one tool it is given, so both accept and
+ * reject exactly the same tools with the same messages.
+ */
+public final class ToolEntries {
+  public static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,128}");
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+  private static final Set<String> METHODS = Set.of("GET", "POST", "PUT", "PATCH", "DELETE");
+
+  private ToolEntries() {}
+
+  /**
+   * The tool, with defaults filled in (GET, a 10s timeout, the default retry) and no tenant;
+   * throws {@code invalid_registry} naming the field, {@code where} being the entry's path.
+   */
+  public static ToolDefinition check(String where, RegistryFile.Tool t) {
+    if (t == null) {
+      throw bad(where, "is empty");
+    }
+    if (t.name() == null || !NAME.matcher(t.name()).matches()) {
+      throw bad(where + ".name", "must be 1-128 letters, digits, '.', '_' or '-'");
+    }
+    where = where + " (" + t.name() + ")";
+    if (t.http() == null) {
+      throw bad(where + ".http", "is required");
+    }
+    String method = t.http().method() == null ? "GET" : t.http().method().toUpperCase(Locale.ROOT);
+    if (!METHODS.contains(method)) {
+      throw bad(where + ".http.method", "must be one of GET, POST, PUT, PATCH, DELETE");
+    }
+    EntryChecks.url(where + ".http.url", t.http().url());
+    EntryChecks.headers(where + ".http.headers", t.http().headers(), EntryChecks.RESTRICTED_HEADERS, "a tool");
+    JsonNode schema = t.inputSchema() == null || t.inputSchema().isNull() ? null : t.inputSchema();
+    if (schema != null && !schema.isObject()) {
+      throw bad(where + ".inputSchema", "must be a JSON Schema object");
+    }
+    Duration timeout = t.timeout() == null ? DEFAULT_TIMEOUT : EntryChecks.timeout(where + ".timeout", t.timeout());
+    return new ToolDefinition(
+        t.name(),
+        t.description() == null ? "" : t.description(),
+        new HttpEndpoint(method, t.http().url(), t.http().headers()),
+        schema,
+        timeout,
+        EntryChecks.retry(where + ".retry", t.retry()),
+        null,
+        EntryChecks.auth(where + ".auth", t.auth()));
+  }
+}

@@ -1,0 +1,184 @@
+package dev.gatehouse.registry.yaml;
+
+import static dev.gatehouse.registry.yaml.RegistryFixtures.MCP;
+import static dev.gatehouse.registry.yaml.RegistryFixtures.TENANTS;
+import static dev.gatehouse.registry.yaml.RegistryFixtures.TOOLS;
+import static dev.gatehouse.registry.yaml.RegistryFixtures.registry;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gatehouse.registry.agents.Agent;
+import dev.gatehouse.registry.agents.AgentDao;
+import dev.gatehouse.registry.idp.IdentityProvider;
+import dev.gatehouse.registry.idp.IdentityProviderDao;
+import dev.gatehouse.registry.mcp.McpServerDao;
+import dev.gatehouse.registry.mcp.McpServerDefinition;
+import dev.gatehouse.registry.mcp.VirtualServerDao;
+import dev.gatehouse.registry.tenants.Tenant;
+import dev.gatehouse.registry.tenants.TenantDao;
+import dev.gatehouse.registry.testing.TestDatabase;
+import dev.gatehouse.registry.tools.ToolDao;
+import dev.gatehouse.registry.tools.ToolDefinition;
+import java.time.Duration;
+import org.jdbi.v3.core.Jdbi;
+import org.junit.jupiter.api.Test;
+
+/** A checked registry applied to PostgreSQL: idempotent, counted, nothing removed, and exported back. */
+class RegistryApplierTest {
+
+  @Test
+  void aWholeRegistryAppliesIdempotentlyAndExportsBackToTheSameRegistry() {
+    try (TestDatabase db = TestDatabase.create(); TestDatabase copy = TestDatabase.create()) {
+      Registry registry = registry(TENANTS);
+      RegistryApplier.ApplyResult first = RegistryApplier.apply(db.jdbi(), registry);
+      assertThat(first).isEqualTo(new RegistryApplier.ApplyResult(1, 1, 1, 4, 0, 0, 1 + 1 + 1 + 4));
+      // The counts are of the file's entries; only "changed" says what the database needed.
+      assertThat(RegistryApplier.apply(db.jdbi(), registry)).isEqualTo(new RegistryApplier.ApplyResult(1, 1, 1, 4, 0, 0, 0));
+
+      String exported = RegistryExporter.toYaml(RegistryExporter.export(db.jdbi()));
+      assertThat(exported).contains("name: acme").contains("svc-planner").contains("{{secret:crm-token}}").contains("timeout: 5s");
+      // Applying the export elsewhere gives the same registry, and re-applying it changes nothing.
+      RegistryApplier.apply(copy.jdbi(), registry(exported));
+      assertThat(RegistryExporter.toYaml(RegistryExporter.export(copy.jdbi()))).isEqualTo(exported);
+      assertThat(RegistryApplier.apply(db.jdbi(), registry(exported)).changed()).isZero();
+
+      var crm = db.jdbi().onDemand(ToolDao.class).find("acme.crm").orElseThrow();
+      assertThat(crm.tenantId()).startsWith("ten_");
+      assertThat(db.jdbi().onDemand(ToolDao.class).find("weather.lookup").orElseThrow().tenantId()).isNull();
+    }
+  }
+
+  @Test
+  void applyingTwiceChangesNothingTheSecondTime() {
+    try (TestDatabase db = TestDatabase.create()) {
+      var jdbi = db.jdbi();
+      assertThat(RegistryApplier.apply(jdbi, registry(TOOLS)).changed()).isEqualTo(2);
+      assertThat(RegistryApplier.apply(jdbi, registry(TOOLS)).changed()).isZero();
+      String changed = TOOLS.replace("timeout: 5s", "timeout: 7s");
+      assertThat(RegistryApplier.apply(jdbi, registry(changed)).changed()).isEqualTo(1);
+      ToolDao dao = jdbi.onDemand(ToolDao.class);
+      assertThat(dao.find("weather.lookup").orElseThrow().timeout()).isEqualTo(Duration.ofSeconds(7));
+      assertThat(dao.list()).extracting(ToolDefinition::name).containsExactly("notes.save", "weather.lookup");
+      assertThat(dao.find("missing")).isEmpty();
+    }
+  }
+
+  @Test
+  void eachChangedEntryCountsOnceAndKeepsItsId() {
+    try (TestDatabase db = TestDatabase.create()) {
+      Jdbi jdbi = db.jdbi();
+      RegistryApplier.apply(jdbi, registry(TENANTS));
+      Tenant acme = jdbi.onDemand(TenantDao.class).findByName("acme").orElseThrow();
+      Agent planner = jdbi.onDemand(AgentDao.class).findByName(acme.id(), "planner").orElseThrow();
+      IdentityProvider corp = jdbi.onDemand(IdentityProviderDao.class).list(acme.id()).get(0);
+
+      // Each file differs in one thing from the one applied before it.
+      String denied = TENANTS.replace("deny: [\"weather.admin\"]", "deny: [\"weather.*\"]");
+      assertThat(changes(jdbi, denied)).isEqualTo(1);
+      Agent afterDeny = jdbi.onDemand(AgentDao.class).findByName(acme.id(), "planner").orElseThrow();
+      assertThat(afterDeny.id()).isEqualTo(planner.id());
+      assertThat(afterDeny.permissions().tools().deny()).containsExactly("weather.*");
+
+      String resubjected = denied.replace("subject: svc-planner", "subject: svc-planner-2");
+      assertThat(changes(jdbi, resubjected)).isEqualTo(1);
+      assertThat(jdbi.onDemand(AgentDao.class).find(planner.id()).orElseThrow().subject()).isEqualTo("svc-planner-2");
+
+      String reaudienced = resubjected.replace("audience: gatehouse", "audience: gatehouse-2");
+      assertThat(changes(jdbi, reaudienced)).isEqualTo(1);
+      assertThat(jdbi.onDemand(IdentityProviderDao.class).list(acme.id()))
+          .singleElement()
+          .satisfies(p -> assertThat(p.id()).isEqualTo(corp.id()))
+          .satisfies(p -> assertThat(p.audience()).isEqualTo("gatehouse-2"));
+
+      String moved = reaudienced.replace("https://billing.acme.example/charge", "https://billing.acme.example/v2/charge");
+      assertThat(changes(jdbi, moved)).isEqualTo(1);
+      assertThat(jdbi.onDemand(ToolDao.class).find("acme.billing").orElseThrow().tenantId()).isEqualTo(acme.id());
+
+      // A second tenant counts as itself and its one agent.
+      String twoTenants = moved + "  - name: globex\n    agents: [{name: bot}]\n";
+      assertThat(changes(jdbi, twoTenants)).isEqualTo(2);
+      assertThat(changes(jdbi, twoTenants)).isZero();
+      assertThat(jdbi.onDemand(TenantDao.class).findByName("acme").orElseThrow().id()).isEqualTo(acme.id());
+    }
+  }
+
+  @Test
+  void appliesMcpServersIdempotentlyAndExportsBackToTheSameRegistry() {
+    try (TestDatabase db = TestDatabase.create(); TestDatabase copy = TestDatabase.create()) {
+      RegistryApplier.ApplyResult first = RegistryApplier.apply(db.jdbi(), registry(MCP));
+      assertThat(first).isEqualTo(new RegistryApplier.ApplyResult(1, 0, 0, 0, 4, 2, 1 + 4 + 2));
+      assertThat(RegistryApplier.apply(db.jdbi(), registry(MCP)).changed()).isZero();
+
+      McpServerDao servers = db.jdbi().onDemand(McpServerDao.class);
+      assertThat(servers.find("everything").orElseThrow()).isEqualTo(registry(MCP).mcpServers().get(0));
+      assertThat(servers.find("everything").orElseThrow().tenantId()).isNull();
+      assertThat(servers.find("files").orElseThrow().prefix()).isEmpty();
+      assertThat(servers.find("acme-crm").orElseThrow().tenantId()).startsWith("ten_");
+      VirtualServerDao virtuals = db.jdbi().onDemand(VirtualServerDao.class);
+      assertThat(virtuals.find("readers").orElseThrow().tenantId()).isNull();
+      assertThat(virtuals.find("acme-desk").orElseThrow().tenantId()).startsWith("ten_");
+
+      String exported = RegistryExporter.toYaml(RegistryExporter.export(db.jdbi()));
+      assertThat(exported)
+          .contains("mcpServers:")
+          .contains("virtualServers:")
+          .contains("{{secret:EVERYTHING_KEY}}")
+          .contains("timeout: 30s")
+          .contains("connectTimeout: 5s")
+          .contains("prefix: \"\"")
+          .contains("write_file: durable");
+      // The export applies elsewhere to the same registry, and re-applying it changes nothing.
+      RegistryApplier.apply(copy.jdbi(), registry(exported));
+      assertThat(RegistryExporter.toYaml(RegistryExporter.export(copy.jdbi()))).isEqualTo(exported);
+      assertThat(copy.jdbi().onDemand(McpServerDao.class).list())
+          .usingRecursiveFieldByFieldElementComparatorIgnoringFields("tenantId")
+          .isEqualTo(servers.list());
+      assertThat(RegistryApplier.apply(db.jdbi(), registry(exported)).changed()).isZero();
+    }
+  }
+
+  @Test
+  void aChangedServerIsUpdatedAndOnesMissingFromTheFileStay() {
+    try (TestDatabase db = TestDatabase.create()) {
+      RegistryApplier.apply(db.jdbi(), registry(MCP));
+      String smaller =
+          """
+          mcpServers:
+            - name: legacy
+              transport: sse
+              url: https://legacy.example/v2/sse
+          """;
+      assertThat(RegistryApplier.apply(db.jdbi(), registry(smaller)).changed()).isEqualTo(1);
+      McpServerDao servers = db.jdbi().onDemand(McpServerDao.class);
+      assertThat(servers.find("legacy").orElseThrow().url()).isEqualTo("https://legacy.example/v2/sse");
+      // Like tools: applying removes nothing absent from the file.
+      assertThat(servers.list()).extracting(McpServerDefinition::name)
+          .containsExactly("acme-crm", "everything", "files", "legacy");
+      assertThat(db.jdbi().onDemand(VirtualServerDao.class).list()).hasSize(2);
+    }
+  }
+
+  @Test
+  void aFailureHalfwayLeavesTheDatabaseAsItWas() {
+    try (TestDatabase db = TestDatabase.create()) {
+      // Issuers are unique across tenants in the database, which the file check does not know.
+      String sameIssuer =
+          TOOLS
+              + """
+              tenants:
+                - name: a
+                  identityProviders: [{name: i, issuer: 'https://login.example', audience: a, jwksUrl: 'https://login.example/j'}]
+                - name: b
+                  identityProviders: [{name: i, issuer: 'https://login.example', audience: b, jwksUrl: 'https://login.example/j'}]
+              """;
+      Registry registry = registry(sameIssuer);
+      assertThatThrownBy(() -> RegistryApplier.apply(db.jdbi(), registry)).hasMessageContaining("issuer");
+      assertThat(db.jdbi().onDemand(ToolDao.class).list()).isEmpty();
+      assertThat(db.jdbi().onDemand(TenantDao.class).page(null, 10)).isEmpty();
+    }
+  }
+
+  private static int changes(Jdbi jdbi, String yaml) {
+    return RegistryApplier.apply(jdbi, registry(yaml)).changed();
+  }
+}

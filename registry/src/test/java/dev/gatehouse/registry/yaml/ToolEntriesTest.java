@@ -1,0 +1,140 @@
+package dev.gatehouse.registry.yaml;
+
+import static dev.gatehouse.registry.yaml.RegistryFixtures.entry;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gatehouse.registry.RegistryException;
+import dev.gatehouse.registry.tools.RetrySpec;
+import dev.gatehouse.registry.tools.ToolDefinition;
+import dev.gatehouse.registry.tools.UpstreamAuth;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** One HTTP tool entry, checked on its own as the admin API does ("tool" is where it puts it). */
+class ToolEntriesTest {
+  private static final String T = "name: t\nhttp: {url: 'http://x'}\n";
+
+  static ToolDefinition check(String yaml) {
+    return ToolEntries.check("tool", entry(RegistryFile.Tool.class, yaml));
+  }
+
+  @Test
+  void whatIsLeftOutGetsTheDefaults() {
+    ToolDefinition t = check(T);
+    assertThat(t.name()).isEqualTo("t");
+    assertThat(t.description()).isEmpty();
+    assertThat(t.http().method()).isEqualTo("GET");
+    assertThat(t.http().url()).isEqualTo("http://x");
+    assertThat(t.http().headers()).isEmpty();
+    assertThat(t.inputSchema()).isNull();
+    assertThat(t.timeout()).isEqualTo(ToolEntries.DEFAULT_TIMEOUT).isEqualTo(Duration.ofSeconds(10));
+    assertThat(t.retry()).isEqualTo(RetrySpec.DEFAULT);
+    assertThat(t.auth()).isNull();
+    assertThat(t.tenantId()).isNull();
+  }
+
+  @Test
+  void whatIsWrittenIsKept() {
+    ToolDefinition t = check(
+        """
+        name: acme.billing
+        description: Charges a customer
+        http: {method: post, url: "https://billing.example/{customer}/charge", headers: {Authorization: "Bearer {{secret:billing}}"}}
+        inputSchema: {type: object}
+        timeout: 10m
+        retry: {maxAttempts: 100, initialInterval: 1s, backoff: 10.0, maxInterval: 1m}
+        auth: {type: oauth2-client-credentials, tokenUrl: "https://login.example/token", clientId: gh, clientSecret: "{{secret:c}}", scopes: [charge]}
+        """);
+    assertThat(t.description()).isEqualTo("Charges a customer");
+    assertThat(t.http().method()).isEqualTo("POST");
+    assertThat(t.http().placeholders()).containsExactly("customer");
+    assertThat(t.http().headers()).containsEntry("Authorization", "Bearer {{secret:billing}}");
+    assertThat(t.inputSchema().path("type").asText()).isEqualTo("object");
+    assertThat(t.timeout()).isEqualTo(Duration.ofMinutes(10));
+    assertThat(t.retry()).isEqualTo(new RetrySpec(100, Duration.ofSeconds(1), 10.0, Duration.ofMinutes(1)));
+    assertThat(t.auth()).isEqualTo(
+        new UpstreamAuth(UpstreamAuth.CLIENT_CREDENTIALS, "https://login.example/token", "gh", "{{secret:c}}", List.of("charge")));
+  }
+
+  @Test
+  void aLongestWaitBelowTheFirstMeansTheWaitNeverGrows() {
+    assertThat(check(T + "retry: {initialInterval: 5s, maxInterval: 1s}\n").retry().maxInterval())
+        .isEqualTo(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void authNoneIsNoAuth() {
+    assertThat(check(T + "auth: {type: none}\n").auth()).isNull();
+  }
+
+  @Test
+  void anEmptyEntryIsRejected() {
+    assertThatThrownBy(() -> ToolEntries.check("tools[3]", null)).hasMessage("tools[3] is empty");
+  }
+
+  static Stream<Arguments> rejected() {
+    String badName = "tool.name must be 1-128 letters, digits, '.', '_' or '-'";
+    String notAbsolute = "tool (t).http.url must be an absolute http:// or https:// URL";
+    String timeout = "tool (t).timeout must be between 1ms and 10m";
+    return Stream.of(
+        Arguments.of("http: {url: 'http://x'}\n", badName),
+        Arguments.of("name: 'has space'\nhttp: {url: 'http://x'}\n", badName),
+        Arguments.of("name: " + "a".repeat(129) + "\nhttp: {url: 'http://x'}\n", badName),
+        Arguments.of("name: t\n", "tool (t).http is required"),
+        Arguments.of("name: t\nhttp: {method: TRACE, url: 'http://x'}\n",
+            "tool (t).http.method must be one of GET, POST, PUT, PATCH, DELETE"),
+        Arguments.of("name: t\nhttp: {method: GET}\n", "tool (t).http.url is required"),
+        Arguments.of("name: t\nhttp: {url: '  '}\n", "tool (t).http.url is required"),
+        Arguments.of("name: t\nhttp: {url: 'ftp://x/y'}\n", notAbsolute),
+        Arguments.of("name: t\nhttp: {url: '/relative'}\n", notAbsolute),
+        Arguments.of("name: t\nhttp: {url: 'http:///x'}\n", "tool (t).http.url has no host"),
+        Arguments.of("name: t\nhttp: {url: 'http://x y'}\n",
+            "tool (t).http.url is not a URL: Illegal character in authority at index 7: http://x y"),
+        Arguments.of("name: t\nhttp: {url: 'http://x', headers: {Host: y}}\n",
+            "tool (t).http.headers 'Host' is not a header Gatehouse lets a tool set"),
+        Arguments.of("name: t\nhttp: {url: 'http://x', headers: {idempotency-KEY: y}}\n",
+            "tool (t).http.headers 'idempotency-KEY' is not a header Gatehouse lets a tool set"),
+        Arguments.of("name: t\nhttp: {url: 'http://x', headers: {'X Y': y}}\n",
+            "tool (t).http.headers 'X Y' is not a header Gatehouse lets a tool set"),
+        Arguments.of("name: t\nhttp: {url: 'http://x', headers: {X-Key: '{{secret:}}'}}\n",
+            "tool (t).http.headers.X-Key has a malformed {{secret:NAME}} reference"),
+        Arguments.of("name: t\nhttp: {url: 'http://x', headers: {X-Key: }}\n",
+            "tool (t).http.headers.X-Key has a malformed {{secret:NAME}} reference"),
+        Arguments.of(T + "inputSchema: [1]\n", "tool (t).inputSchema must be a JSON Schema object"),
+        Arguments.of(T + "inputSchema: string\n", "tool (t).inputSchema must be a JSON Schema object"),
+        Arguments.of(T + "timeout: fast\n", "tool (t).timeout 'fast' is not a duration (write it like 200ms, 5s, 2m, 1h or 1d)"),
+        Arguments.of(T + "timeout: 0s\n", timeout),
+        Arguments.of(T + "timeout: 11m\n", timeout),
+        Arguments.of(T + "retry: {maxAttempts: 0}\n", "tool (t).retry.maxAttempts must be between 1 and 100"),
+        Arguments.of(T + "retry: {maxAttempts: 101}\n", "tool (t).retry.maxAttempts must be between 1 and 100"),
+        Arguments.of(T + "retry: {backoff: 0.5}\n", "tool (t).retry.backoff must be between 1.0 and 10.0"),
+        Arguments.of(T + "retry: {backoff: 10.5}\n", "tool (t).retry.backoff must be between 1.0 and 10.0"),
+        Arguments.of(T + "retry: {initialInterval: soon}\n",
+            "tool (t).retry.initialInterval 'soon' is not a duration (write it like 200ms, 5s, 2m, 1h or 1d)"),
+        Arguments.of(T + "retry: {maxInterval: 5 minutes}\n",
+            "tool (t).retry.maxInterval '5 minutes' is not a duration (write it like 200ms, 5s, 2m, 1h or 1d)"),
+        Arguments.of(T + "auth: {type: basic}\n", "tool (t).auth.type must be none or oauth2-client-credentials"),
+        Arguments.of(T + "auth: {type: oauth2-client-credentials, clientId: c, clientSecret: '{{secret:s}}'}\n",
+            "tool (t).auth.tokenUrl is required"),
+        Arguments.of(T + "auth: {type: oauth2-client-credentials, tokenUrl: 'http://x/t', clientSecret: '{{secret:s}}'}\n",
+            "tool (t).auth.clientId is required"),
+        Arguments.of(T + "auth: {type: oauth2-client-credentials, tokenUrl: 'http://x/t', clientId: c, clientSecret: literal}\n",
+            "tool (t).auth.clientSecret must name a secret as {{secret:NAME}} (secrets are never written in the registry)"));
+  }
+
+  @ParameterizedTest(name = "{1}")
+  @MethodSource("rejected")
+  void aBadFieldIsRejectedByItsPathWithWhatItMustBe(String yaml, String message) {
+    assertThatThrownBy(() -> check(yaml))
+        .isInstanceOf(RegistryException.class)
+        .hasMessage(message)
+        .extracting(e -> ((RegistryException) e).code())
+        .isEqualTo("invalid_registry");
+  }
+}
