@@ -1,8 +1,7 @@
-package dev.gatehouse.activities;
+package dev.gatehouse.activities.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.gatehouse.activities.audit.AuditLog;
 import dev.gatehouse.registry.audit.AuditEvent;
 import dev.gatehouse.registry.testing.TestDatabase;
 import java.time.Duration;
