@@ -64,27 +64,17 @@ public class ToolInvoker {
     this.audit = audit;
   }
 
-  public ToolCallResult invoke(String toolName, JsonNode args, Caller caller, CallContext ctx) {
-    return invoke(toolName, args, caller, ctx, null);
-  }
-
   /**
-   * As {@link #invoke(String, JsonNode, Caller, CallContext)}; an MCP tool's call goes through
-   * {@code route} (an agent session's own upstream client) when given, else the shared client.
+   * Runs {@code call}: its result, or a {@link ToolCallException} whose type and retryability say
+   * what failed. Either way, one attempt is counted in the metrics and one audit row recorded.
    */
-  public ToolCallResult invoke(String toolName, JsonNode args, Caller caller, CallContext ctx, McpRoute route) {
-    return invoke(toolName, args, caller, ctx, route, null);
-  }
-
-  /**
-   * As {@link #invoke(String, JsonNode, Caller, CallContext, McpRoute)}, for a caller whose agent
-   * the request was just authenticated as ({@code agent}, as fresh as the authentication: an
-   * admin change to the agent takes effect at once): the agent is not read again. A step of a
-   * task passes null, and the agent is read as it is now, since the task may run long after it
-   * was submitted.
-   */
-  public ToolCallResult invoke(
-      String toolName, JsonNode args, Caller caller, CallContext ctx, McpRoute route, Agent authenticated) {
+  public ToolCallResult invoke(ToolCall call) {
+    String toolName = call.tool();
+    JsonNode args = call.args();
+    Caller caller = call.caller();
+    CallContext ctx = call.context();
+    McpRoute route = call.route();
+    Agent authenticated = call.authenticatedAgent();
     long start = System.nanoTime();
     String outcome = "ok";
     String policy = null;

@@ -9,6 +9,7 @@ import dev.gatehouse.activities.mcp.McpToolResolver;
 import dev.gatehouse.activities.mcp.McpToolResolver.McpItem;
 import dev.gatehouse.activities.mcp.McpUpstreams;
 import dev.gatehouse.activities.tool.CallContext;
+import dev.gatehouse.activities.tool.ToolCall;
 import dev.gatehouse.activities.tool.ToolCallException;
 import dev.gatehouse.activities.tool.ToolCatalog;
 import dev.gatehouse.activities.tool.ToolInvoker;
@@ -227,7 +228,7 @@ final class McpToolCallHandler {
         // An HTTP tool's request cannot be abandoned midway: it runs on another thread, so a
         // cancellation still answers at once.
         result =
-            Mono.fromCallable(() -> invoker.invoke(target.name(), args, caller, new CallContext(null, null, 1), route, agent))
+            Mono.fromCallable(() -> invoker.invoke(ToolCall.of(target.name(), args, caller, new CallContext(null, null, 1)).via(route).authenticatedAs(agent)))
                 .subscribeOn(Schedulers.boundedElastic())
                 .takeUntilOther(cancelled)
                 .block();
@@ -235,7 +236,7 @@ final class McpToolCallHandler {
           throw callError(ToolFailureTypes.CANCELLED, "the call was cancelled");
         }
       } else {
-        result = invoker.invoke(target.name(), args, caller, new CallContext(null, null, 1), route, agent);
+        result = invoker.invoke(ToolCall.of(target.name(), args, caller, new CallContext(null, null, 1)).via(route).authenticatedAs(agent));
       }
       return asCallToolResult(target, result);
     } catch (ToolCallException e) {
