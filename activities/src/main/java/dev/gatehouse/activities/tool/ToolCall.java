@@ -1,6 +1,7 @@
 package dev.gatehouse.activities.tool;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.activities.chain.GovernedCall;
 import dev.gatehouse.activities.mcp.McpRoute;
 import dev.gatehouse.registry.agents.Agent;
 import dev.gatehouse.workflows.tool.Caller;
@@ -17,7 +18,8 @@ import java.util.Objects;
  * @param authenticatedAgent null: read the agent now (a task's step may run long after submit)
  */
 public record ToolCall(
-    String tool, JsonNode args, Caller caller, CallContext context, McpRoute route, Agent authenticatedAgent) {
+    String tool, JsonNode args, Caller caller, CallContext context, McpRoute route, Agent authenticatedAgent)
+    implements GovernedCall {
 
   public ToolCall {
     Objects.requireNonNull(tool, "tool");
@@ -40,5 +42,20 @@ public record ToolCall(
    */
   public ToolCall authenticatedAs(Agent agent) {
     return new ToolCall(tool, args, caller, context, route, agent);
+  }
+
+  @Override
+  public String target() {
+    return tool;
+  }
+
+  @Override
+  public String taskId() {
+    return context.taskId();
+  }
+
+  @Override
+  public int attempt() {
+    return context.attempt();
   }
 }
