@@ -30,6 +30,9 @@ public final class AuditLog implements AutoCloseable {
   private final Duration interval;
   private final long lingerMillis;
   private final java.util.concurrent.atomic.AtomicLong batches = new java.util.concurrent.atomic.AtomicLong();
+  // Rows handed to the writer, and of those the rows it is done with (written, or given up on at close).
+  private final java.util.concurrent.atomic.AtomicLong queued = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong settled = new java.util.concurrent.atomic.AtomicLong();
   private final Thread writer;
   private final Object flushed = new Object();
   private volatile boolean closing;
@@ -45,21 +48,25 @@ public final class AuditLog implements AutoCloseable {
   }
 
   public void record(AuditEvent event) {
+    // Counted before it is offered, so a flush that sees a later row in the queue also counts this one.
+    queued.incrementAndGet();
     if (closing || !queue.offer(event)) {
+      queued.decrementAndGet();
       write(List.of(event));
     }
   }
 
   /** Blocks until every row recorded before this call is written (for tests and shutdown). */
   public void flush() throws InterruptedException {
+    // Waiting for an empty queue is not enough: the writer may hold a drained batch it has not
+    // committed yet (lingering for more rows, or inserting), so wait for the rows themselves.
+    long target = queued.get();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     synchronized (flushed) {
-      while (!queue.isEmpty() && System.nanoTime() < deadline) {
+      while (settled.get() < target && System.nanoTime() < deadline) {
         flushed.wait(50);
       }
     }
-    // The writer may hold a drained batch that is not yet committed; one more interval covers it.
-    Thread.sleep(Math.max(1, interval.toMillis()));
   }
 
   @Override
@@ -95,6 +102,7 @@ public final class AuditLog implements AutoCloseable {
         if (!written) {
           write(batch); // last try before the process goes
         }
+        settled.addAndGet(batch.size());
         batch.clear();
         synchronized (flushed) {
           flushed.notifyAll();
@@ -102,6 +110,7 @@ public final class AuditLog implements AutoCloseable {
       } catch (InterruptedException e) {
         if (!batch.isEmpty()) {
           write(batch);
+          settled.addAndGet(batch.size());
           batch.clear();
         }
         return;

@@ -35,7 +35,7 @@ public class ToolActivitiesImpl implements ToolActivities {
               }
             });
     try {
-      return invoker.invoke(request.tool(), request.args(), request.caller(), ctx);
+      return invoker.invoke(ToolCall.of(request.tool(), request.args(), request.caller(), ctx));
     } catch (ToolCallException e) {
       throw e.retryable()
           ? ApplicationFailure.newFailure(e.getMessage(), e.type())

@@ -1,6 +1,7 @@
 package dev.gatehouse.policies.access;
 
 import dev.gatehouse.policies.Decision;
+import dev.gatehouse.policies.DenialCodes;
 import dev.gatehouse.registry.agents.AccessList;
 import dev.gatehouse.registry.agents.Permissions;
 import java.util.ArrayList;
@@ -18,15 +19,15 @@ public final class AccessPolicy {
   private AccessPolicy() {}
 
   public static Decision tool(Permissions p, List<String> scopes, String tool) {
-    return check(p.tools(), scopes, "tools", tool, "tool_not_allowed", "tool");
+    return check(p.tools(), scopes, "tools", tool, DenialCodes.TOOL_NOT_ALLOWED, "tool");
   }
 
   public static Decision model(Permissions p, List<String> scopes, String model) {
-    return check(p.models(), scopes, "models", model, "model_not_allowed", "model");
+    return check(p.models(), scopes, "models", model, DenialCodes.MODEL_NOT_ALLOWED, "model");
   }
 
   public static Decision workflow(Permissions p, List<String> scopes, String workflow) {
-    return check(p.workflows(), scopes, "workflows", workflow, "workflow_not_allowed", "workflow");
+    return check(p.workflows(), scopes, "workflows", workflow, DenialCodes.WORKFLOW_NOT_ALLOWED, "workflow");
   }
 
   private static Decision check(

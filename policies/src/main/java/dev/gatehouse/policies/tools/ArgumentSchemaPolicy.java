@@ -7,6 +7,7 @@ import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
 import dev.gatehouse.policies.Decision;
+import dev.gatehouse.policies.DenialCodes;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -37,19 +38,19 @@ public final class ArgumentSchemaPolicy {
     try {
       compiledSchema = compile(schema);
     } catch (RuntimeException e) {
-      return Decision.deny(NAME, "invalid_arguments", "the inputSchema of " + tool + " cannot be used: " + firstLine(e.getMessage()));
+      return Decision.deny(NAME, DenialCodes.INVALID_ARGUMENTS, "the inputSchema of " + tool + " cannot be used: " + firstLine(e.getMessage()));
     }
     Set<ValidationMessage> errors;
     try {
       errors = compiledSchema.validate(args == null || args.isNull() ? JsonNodeFactory.instance.objectNode() : args);
     } catch (RuntimeException e) {
-      return Decision.deny(NAME, "invalid_arguments", "the inputSchema of " + tool + " cannot be used: " + firstLine(e.getMessage()));
+      return Decision.deny(NAME, DenialCodes.INVALID_ARGUMENTS, "the inputSchema of " + tool + " cannot be used: " + firstLine(e.getMessage()));
     }
     if (errors.isEmpty()) {
       return Decision.allow(NAME);
     }
     String why = errors.stream().limit(3).map(ValidationMessage::getMessage).sorted().collect(Collectors.joining("; "));
-    return Decision.deny(NAME, "invalid_arguments", "arguments of " + tool + " do not match its inputSchema: " + why);
+    return Decision.deny(NAME, DenialCodes.INVALID_ARGUMENTS, "arguments of " + tool + " do not match its inputSchema: " + why);
   }
 
   private JsonSchema compile(JsonNode schema) {

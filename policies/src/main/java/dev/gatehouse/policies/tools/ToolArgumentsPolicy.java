@@ -2,6 +2,7 @@ package dev.gatehouse.policies.tools;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.policies.Decision;
+import dev.gatehouse.policies.DenialCodes;
 import java.util.Set;
 
 /**
@@ -37,6 +38,6 @@ public final class ToolArgumentsPolicy {
   }
 
   private static Decision deny(String reason) {
-    return Decision.deny(NAME, "invalid_arguments", reason);
+    return Decision.deny(NAME, DenialCodes.INVALID_ARGUMENTS, reason);
   }
 }

@@ -4,6 +4,7 @@ import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.ChildWorkflowFailure;
 import io.temporal.failure.TemporalFailure;
+import io.temporal.failure.TimeoutFailure;
 
 /**
  * The stable error code of a failure, as the task index, traces and audit rows record it: an
@@ -14,6 +15,8 @@ import io.temporal.failure.TemporalFailure;
 public final class FailureCodes {
   /** The code of a failure that carries no type of its own. */
   public static final String WORKFLOW_FAILED = "workflow_failed";
+  /** The code of a step (or task) that ran past its timeout. */
+  public static final String TIMED_OUT = "timed_out";
 
   private FailureCodes() {}
 
@@ -53,7 +56,7 @@ public final class FailureCodes {
     if (root instanceof ApplicationFailure af && af.getType() != null && !af.getType().isBlank()) {
       return of(af.getType());
     }
-    return WORKFLOW_FAILED;
+    return root instanceof TimeoutFailure ? TIMED_OUT : WORKFLOW_FAILED;
   }
 
   /** The message of the failure a workflow ended with, without Temporal's decorations. */

@@ -1,9 +1,9 @@
 package dev.gatehouse.frontend.mcp;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.gatehouse.activities.mcp.McpRoute;
 import dev.gatehouse.activities.mcp.McpUpstreams;
 import dev.gatehouse.activities.tool.CallContext;
+import dev.gatehouse.activities.tool.ToolCall;
 import dev.gatehouse.activities.tool.ToolCallException;
 import dev.gatehouse.activities.tool.ToolInvoker;
 import dev.gatehouse.registry.mcp.McpServerDefinition;
@@ -63,13 +63,16 @@ final class DirectToolCall {
     }
     try {
       Mono<Boolean> cancelled = Mono.fromFuture(call.cancelled, true);
-      McpRoute route = session.route(meta, cancelled);
+      ToolCall toolCall =
+          ToolCall.of(target.name(), args, caller, new CallContext(null, null, 1))
+              .via(session.route(meta, cancelled))
+              .authenticatedAs(agent);
       ToolCallResult result;
       if (target.http() != null) {
         // An HTTP tool's request cannot be abandoned midway: it runs on another thread, so a
         // cancellation still answers at once.
         result =
-            Mono.fromCallable(() -> invoker.invoke(target.name(), args, caller, new CallContext(null, null, 1), route, agent))
+            Mono.fromCallable(() -> invoker.invoke(toolCall))
                 .subscribeOn(Schedulers.boundedElastic())
                 .takeUntilOther(cancelled)
                 .block();
@@ -77,7 +80,7 @@ final class DirectToolCall {
           return ToolCallAnswers.failure(ToolFailureTypes.CANCELED, "the call was cancelled", null);
         }
       } else {
-        result = invoker.invoke(target.name(), args, caller, new CallContext(null, null, 1), route, agent);
+        result = invoker.invoke(toolCall);
       }
       return ToolCallAnswers.result(target.mcp() != null, result);
     } catch (ToolCallException e) {

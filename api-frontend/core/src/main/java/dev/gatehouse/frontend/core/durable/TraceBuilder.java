@@ -160,7 +160,7 @@ final class TraceBuilder {
     String code =
         root.hasApplicationFailureInfo() && !root.getApplicationFailureInfo().getType().isEmpty()
             ? ErrorCode.codeOfFailureType(root.getApplicationFailureInfo().getType())
-            : root.hasTimeoutFailureInfo() ? ErrorCode.TIMED_OUT.code() : FailureCodes.WORKFLOW_FAILED;
+            : root.hasTimeoutFailureInfo() ? FailureCodes.TIMED_OUT : FailureCodes.WORKFLOW_FAILED;
     return new TaskError(code, root.getMessage());
   }
 

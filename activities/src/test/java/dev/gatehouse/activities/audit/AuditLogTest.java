@@ -1,8 +1,7 @@
-package dev.gatehouse.activities;
+package dev.gatehouse.activities.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.gatehouse.activities.audit.AuditLog;
 import dev.gatehouse.registry.audit.AuditEvent;
 import dev.gatehouse.registry.testing.TestDatabase;
 import java.time.Duration;
@@ -57,6 +56,21 @@ class AuditLogTest {
       }
       log.close();
       assertThat(rows(db)).isEqualTo(50);
+    }
+  }
+
+  @Test
+  void flushReturnsOnlyOnceEveryRowRecordedBeforeItIsWritten() throws Exception {
+    try (TestDatabase db = TestDatabase.create()) {
+      // The writer lingers as long as its interval: a flush that waited one interval after the queue
+      // emptied would return while the batch is still on its way.
+      AuditLog log = new AuditLog(db.jdbi(), 10_000, Duration.ofMillis(10));
+      for (int i = 1; i <= 20; i++) {
+        log.record(event(i));
+        log.flush();
+        assertThat(rows(db)).isEqualTo(i);
+      }
+      log.close();
     }
   }
 }

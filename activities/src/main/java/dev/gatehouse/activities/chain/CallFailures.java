@@ -1,0 +1,17 @@
+package dev.gatehouse.activities.chain;
+
+import dev.gatehouse.policies.Decision;
+
+/**
+ * How one kind of governed call names its failures: the exception a policy denial is thrown as, and
+ * the failure type a thrown exception is counted and audited under. The one place a kind of call
+ * maps denial codes to its failure types.
+ */
+public interface CallFailures {
+
+  /** What the caller is thrown for {@code denial}. */
+  RuntimeException denied(Decision denial);
+
+  /** The outcome a call that threw {@code failure} is recorded with. */
+  String typeOf(Throwable failure);
+}

@@ -1,0 +1,92 @@
+package dev.gatehouse.activities.chain;
+
+import dev.gatehouse.policies.Decision;
+import dev.gatehouse.registry.agents.Agent;
+import java.util.Objects;
+
+/**
+ * One governed call on its way through a {@link PolicyChain}: the request (steps before the call
+ * may replace it), what steps found for it (the agent; a kind of call adds its own, as the tool),
+ * the response (steps after the call may replace it), and how the call ended. One per call, used
+ * by one thread at a time.
+ *
+ * @param <C> the kind of call
+ * @param <R> what the call returns
+ */
+public class Exchange<C extends GovernedCall, R> {
+  /** The outcome of a call that returned; otherwise the outcome is its failure type. */
+  public static final String OK = "ok";
+
+  private C request;
+  private Agent agent;
+  private R response;
+  private Decision denial;
+  private Throwable failure;
+  private String outcome = OK;
+  private long elapsedNanos;
+
+  public Exchange(C request) {
+    this.request = Objects.requireNonNull(request, "request");
+  }
+
+  public C request() {
+    return request;
+  }
+
+  /** For a step before the call that transforms the request (the call then sees this one). */
+  public void replaceRequest(C request) {
+    this.request = Objects.requireNonNull(request, "request");
+  }
+
+  /** The agent the call is made for, once {@link ResolveAgent} found it; else null. */
+  public Agent agent() {
+    return agent;
+  }
+
+  /** The call's result once it returned (as replaced by steps after it); else null. */
+  public R response() {
+    return response;
+  }
+
+  /** For a step after the call that transforms the response (the caller then gets this one). */
+  public void replaceResponse(R response) {
+    this.response = response;
+  }
+
+  /** The denial that stopped the call, or null when no step denied it. */
+  public Decision denial() {
+    return denial;
+  }
+
+  /** What the caller was thrown (for a denial, the exception it became), or null. */
+  public Throwable failure() {
+    return failure;
+  }
+
+  /** {@link #OK}, or the failure type the call ended with (a denial's included). */
+  public String outcome() {
+    return outcome;
+  }
+
+  /** From the start of the chain to the end of the call and the steps after it; set before completion. */
+  public double elapsedSeconds() {
+    return elapsedNanos / 1e9;
+  }
+
+  void resolvedAgent(Agent agent) {
+    this.agent = agent;
+  }
+
+  void denied(Decision denial) {
+    this.denial = denial;
+  }
+
+  void failed(Throwable failure, String type) {
+    this.failure = failure;
+    this.outcome = type;
+  }
+
+  void elapsed(long nanos) {
+    this.elapsedNanos = nanos;
+  }
+}

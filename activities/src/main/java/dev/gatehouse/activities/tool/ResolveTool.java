@@ -1,0 +1,42 @@
+package dev.gatehouse.activities.tool;
+
+import dev.gatehouse.activities.chain.PolicyStep;
+import dev.gatehouse.activities.mcp.McpToolResolver;
+import dev.gatehouse.policies.Decision;
+import dev.gatehouse.registry.mcp.McpCatalogEntry;
+import dev.gatehouse.registry.tools.ToolDefinition;
+import dev.gatehouse.workflows.tool.ToolFailureTypes;
+import java.util.Optional;
+
+/**
+ * Finds the tool a call names among those the caller's tenant sees: a registered HTTP tool (its
+ * tenant's or a global one) first, else a tool discovered on an MCP server; neither is an {@code
+ * UnknownTool} failure. Runs after {@code ResolveAgent}, which denies a call without a caller.
+ */
+public final class ResolveTool implements PolicyStep<ToolExchange> {
+  private final ToolCatalog tools;
+  private final McpToolResolver mcpTools;
+
+  public ResolveTool(ToolCatalog tools, McpToolResolver mcpTools) {
+    this.tools = tools;
+    this.mcpTools = mcpTools;
+  }
+
+  @Override
+  public Decision before(ToolExchange exchange) {
+    String name = exchange.request().tool();
+    String tenantId = exchange.request().caller().tenantId();
+    Optional<ToolDefinition> http = tools.find(name);
+    if (http.isPresent() && (http.get().tenantId() == null || http.get().tenantId().equals(tenantId))) {
+      exchange.resolved(http.get());
+      return PROCEED;
+    }
+    McpToolResolver.McpItem mcp =
+        mcpTools
+            .find(tenantId, McpCatalogEntry.TOOL, name)
+            .orElseThrow(
+                () -> new ToolCallException(ToolFailureTypes.UNKNOWN_TOOL, "tool '" + name + "' is not in the registry", false));
+    exchange.resolved(mcp);
+    return PROCEED;
+  }
+}

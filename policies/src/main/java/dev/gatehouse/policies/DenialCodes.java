@@ -1,0 +1,14 @@
+package dev.gatehouse.policies;
+
+/**
+ * The stable {@link Decision#code()}s of denials. Callers that turn a denial into their own failure
+ * type match on these, so a policy and its callers cannot drift apart by a spelling.
+ */
+public final class DenialCodes {
+  public static final String TOOL_NOT_ALLOWED = "tool_not_allowed";
+  public static final String MODEL_NOT_ALLOWED = "model_not_allowed";
+  public static final String WORKFLOW_NOT_ALLOWED = "workflow_not_allowed";
+  public static final String INVALID_ARGUMENTS = "invalid_arguments";
+
+  private DenialCodes() {}
+}
