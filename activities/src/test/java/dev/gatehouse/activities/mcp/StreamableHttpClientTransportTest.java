@@ -7,10 +7,6 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.modelcontextprotocol.client.McpAsyncClient;
 import io.modelcontextprotocol.client.McpClient;
-import io.modelcontextprotocol.server.McpServer;
-import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
-import io.modelcontextprotocol.server.McpSyncServer;
-import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
 import io.modelcontextprotocol.spec.McpSchema;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -21,10 +17,6 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
-import org.eclipse.jetty.ee10.servlet.ServletHolder;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
 
@@ -322,67 +314,5 @@ class StreamableHttpClientTransportTest {
     ex.getResponseHeaders().add("Content-Type", "application/json");
     ex.sendResponseHeaders(200, bytes.length);
     ex.getResponseBody().write(bytes);
-  }
-
-  /** A small real MCP server (the Java SDK's servlet transport on Jetty) with two note tools. */
-  private static final class SdkUpstream implements AutoCloseable {
-    private final Map<String, String> notes = new java.util.concurrent.ConcurrentHashMap<>();
-    private final Server jetty;
-    private final McpSyncServer mcp;
-    private final String url;
-
-    SdkUpstream() throws Exception {
-      HttpServletStreamableServerTransportProvider transport =
-          HttpServletStreamableServerTransportProvider.builder().jsonMapper(McpJson.MAPPER).mcpEndpoint("/mcp").build();
-      String schema = "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},\"text\":{\"type\":\"string\"}}}";
-      mcp =
-          McpServer.sync(transport)
-              .jsonMapper(McpJson.MAPPER)
-              .jsonSchemaValidator(McpJson.PASS_THROUGH)
-              .serverInfo("notes", "1.0.0")
-              .capabilities(McpSchema.ServerCapabilities.builder().tools(true).build())
-              .tools(
-                  new SyncToolSpecification(
-                      McpSchema.Tool.builder().name("write_note").inputSchema(McpJson.MAPPER, schema).build(),
-                      (ex, req) -> {
-                        notes.put(String.valueOf(req.arguments().get("name")), String.valueOf(req.arguments().get("text")));
-                        return McpSchema.CallToolResult.builder().addTextContent("stored").isError(false).build();
-                      }),
-                  new SyncToolSpecification(
-                      McpSchema.Tool.builder().name("read_note").inputSchema(McpJson.MAPPER, schema).build(),
-                      (ex, req) ->
-                          McpSchema.CallToolResult.builder()
-                              .addTextContent(notes.getOrDefault(String.valueOf(req.arguments().get("name")), ""))
-                              .isError(false)
-                              .build()))
-              .build();
-      jetty = new Server();
-      ServerConnector connector = new ServerConnector(jetty);
-      connector.setHost("127.0.0.1");
-      connector.setPort(0);
-      jetty.addConnector(connector);
-      ServletContextHandler context = new ServletContextHandler();
-      ServletHolder holder = new ServletHolder("mcp", transport);
-      holder.setAsyncSupported(true);
-      context.addServlet(holder, "/mcp");
-      jetty.setHandler(context);
-      jetty.start();
-      url = "http://127.0.0.1:" + connector.getLocalPort() + "/mcp";
-    }
-
-    String url() {
-      return url;
-    }
-
-    /** Sends notifications/tools/list_changed to every connected client (on its GET stream). */
-    void notifyToolsChanged() {
-      mcp.notifyToolsListChanged();
-    }
-
-    @Override
-    public void close() throws Exception {
-      mcp.close();
-      jetty.stop();
-    }
   }
 }
