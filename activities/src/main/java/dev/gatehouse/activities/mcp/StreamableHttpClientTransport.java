@@ -61,7 +61,10 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
             messages);
   }
 
-  /** The server answered initialize: the session settles (before any message can, it exists). */
+  /**
+   * The server answered initialize. A method, not a lambda on {@code session}: the session is made
+   * after the messages that call back into it (no message arrives before both exist).
+   */
   private void initialized(String version, boolean ok) {
     session.initialized(version, ok);
   }
