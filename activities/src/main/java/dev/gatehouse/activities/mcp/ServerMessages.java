@@ -1,0 +1,146 @@
+package dev.gatehouse.activities.mcp;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.modelcontextprotocol.json.McpJsonMapper;
+import io.modelcontextprotocol.spec.McpSchema;
+import io.modelcontextprotocol.spec.McpTransportException;
+import java.io.IOException;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+
+/**
+ * Where the messages a transport's server sends go, whether they came as a POST's JSON body or as
+ * events on an SSE stream: the response to a direct request completes it; the response to
+ * initialize settles the session; everything else goes to the SDK client's handler, through the
+ * delivery lane. Called on the HTTP client's selector thread; only the lane hops off it.
+ */
+final class ServerMessages {
+  private static final Logger LOG = LoggerFactory.getLogger(ServerMessages.class);
+
+  /** What the transport does when the server answered initialize. */
+  interface Initialized {
+    /** {@code version}: the protocol version the server chose, if it said; {@code ok}: not an error. */
+    void answered(String version, boolean ok);
+  }
+
+  private final McpJsonMapper json;
+  private final DeliveryLane lane;
+  private final DirectRequests direct;
+  private final Initialized initialized;
+  private final AtomicReference<Function<Mono<McpSchema.JSONRPCMessage>, Mono<McpSchema.JSONRPCMessage>>> handler =
+      new AtomicReference<>();
+  private final AtomicReference<Consumer<Throwable>> exceptionHandler = new AtomicReference<>();
+  /** The id of the last initialize request, whose response names the negotiated version. */
+  private volatile Object initializeId;
+
+  ServerMessages(McpJsonMapper json, DeliveryLane lane, DirectRequests direct, Initialized initialized) {
+    this.json = json;
+    this.lane = lane;
+    this.direct = direct;
+    this.initialized = initialized;
+  }
+
+  void handler(Function<Mono<McpSchema.JSONRPCMessage>, Mono<McpSchema.JSONRPCMessage>> handler) {
+    this.handler.set(handler);
+  }
+
+  void exceptionHandler(Consumer<Throwable> handler) {
+    exceptionHandler.set(handler);
+  }
+
+  /** An initialize request with this id was sent: its response settles the session. */
+  void initializing(Object requestId) {
+    initializeId = requestId;
+  }
+
+  /** A POST's JSON body: one message or a batch. */
+  void fromJsonBody(String text) {
+    try {
+      JsonNode tree = McpJson.OBJECT_MAPPER.readTree(text);
+      if (tree.isArray()) {
+        for (JsonNode item : tree) {
+          if (!direct.answered(item)) {
+            deliver(McpSchema.deserializeJsonRpcMessage(json, item.toString()));
+          }
+        }
+      } else if (!direct.answered(tree)) {
+        deliver(McpSchema.deserializeJsonRpcMessage(json, text));
+      }
+    } catch (IOException e) {
+      report(new McpTransportException("unreadable JSON-RPC message from the MCP server", e));
+    }
+  }
+
+  /** One SSE event's data; true when it is the response to {@code requestId} (if not null). */
+  boolean fromEvent(String text, Object requestId) {
+    if (DirectRequests.mayAnswer(text)) {
+      try {
+        JsonNode tree = McpJson.OBJECT_MAPPER.readTree(text);
+        if (direct.answered(tree)) {
+          return Objects.equals(tree.path("id").asText(), String.valueOf(requestId));
+        }
+      } catch (IOException e) {
+        // reported below
+      }
+    }
+    McpSchema.JSONRPCMessage message;
+    try {
+      message = McpSchema.deserializeJsonRpcMessage(json, text);
+    } catch (IOException e) {
+      report(new McpTransportException("unreadable JSON-RPC message from the MCP server", e));
+      return false;
+    }
+    boolean answers =
+        requestId != null
+            && message instanceof McpSchema.JSONRPCResponse r
+            && Objects.equals(String.valueOf(r.id()), String.valueOf(requestId));
+    deliver(message);
+    return answers;
+  }
+
+  /** Request {@code requestId}'s response will not come: answers it with an error instead. */
+  void failed(Object requestId, String why) {
+    deliver(
+        new McpSchema.JSONRPCResponse(
+            McpSchema.JSONRPC_VERSION,
+            requestId,
+            null,
+            new McpSchema.JSONRPCResponse.JSONRPCError(McpSchema.ErrorCodes.INTERNAL_ERROR, why, null)));
+  }
+
+  private void deliver(McpSchema.JSONRPCMessage message) {
+    Object init = initializeId;
+    if (init != null
+        && message instanceof McpSchema.JSONRPCResponse r
+        && Objects.equals(String.valueOf(r.id()), String.valueOf(init))) {
+      initializeId = null;
+      String version =
+          r.result() instanceof Map<?, ?> result && result.get("protocolVersion") instanceof String v ? v : null;
+      initialized.answered(version, r.error() == null);
+    }
+    var h = handler.get();
+    if (h == null) {
+      LOG.warn("MCP message received before connect; dropped");
+      return;
+    }
+    lane.run(() -> h.apply(Mono.just(message)).subscribe(null, e -> LOG.debug("MCP message handler failed", e)));
+  }
+
+  /** Hands a failure to the SDK client's exception handler. */
+  void report(Throwable t) {
+    Consumer<Throwable> h = exceptionHandler.get();
+    if (h != null) {
+      try {
+        h.accept(t);
+      } catch (RuntimeException e) {
+        LOG.debug("MCP exception handler failed", e);
+      }
+    }
+  }
+}

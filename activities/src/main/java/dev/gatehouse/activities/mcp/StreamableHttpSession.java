@@ -1,0 +1,283 @@
+package dev.gatehouse.activities.mcp;
+
+import io.modelcontextprotocol.spec.McpTransportException;
+import io.modelcontextprotocol.spec.McpTransportSessionNotFoundException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+
+/**
+ * The HTTP side of one Streamable HTTP transport: its session with the server (the session id the
+ * server gave, the protocol version, whether it is initialized), the POST of each message and what
+ * its answer is ({@code 202}, a JSON body, or an SSE stream read by {@link ResumableSseStream}),
+ * the listening GET stream opened once the session exists, and the DELETE that ends it. A {@code
+ * 404} to a request that carried a session id is a {@link McpTransportSessionNotFoundException}.
+ * Error messages name the method and status, never a header (they carry credentials).
+ */
+final class StreamableHttpSession {
+  private static final Logger LOG = LoggerFactory.getLogger(StreamableHttpSession.class);
+  private static final String SESSION_ID = "Mcp-Session-Id";
+  private static final String PROTOCOL_VERSION = "MCP-Protocol-Version";
+  private static final String JSON = "application/json";
+
+  private final HttpClient http;
+  private final URI uri;
+  private final Map<String, String> headers;
+  private final ServerMessages messages;
+  private final ResumableSseStream.Owner streams = new Streams();
+
+  private volatile String sessionId;
+  private volatile String protocolVersion;
+  private volatile boolean closed;
+  /** Whether the session is initialized (its initialize answered, and not lost since). */
+  private volatile boolean ready;
+  /** The listening GET stream of the current session, if one is open or being reopened. */
+  private final AtomicReference<ResumableSseStream> listening = new AtomicReference<>();
+
+  StreamableHttpSession(HttpClient http, URI uri, Map<String, String> headers, ServerMessages messages) {
+    this.http = http;
+    this.uri = uri;
+    this.headers = headers;
+    this.messages = messages;
+  }
+
+  boolean ready() {
+    return ready && !closed;
+  }
+
+  /** The protocol version the client negotiated, sent with every request from now on. */
+  void negotiated(String version) {
+    protocolVersion = version;
+  }
+
+  /** An initialize is about to be sent: a new session, so the old one (and its listening stream) is forgotten. */
+  void restart() {
+    if (!closed) {
+      ready = false;
+      sessionId = null;
+      protocolVersion = null;
+      stopListening();
+    }
+  }
+
+  /** The server answered initialize (on the selector thread, before the client hears of it). */
+  void initialized(String version, boolean ok) {
+    if (version != null) {
+      protocolVersion = version; // the client passes it too, once it has read it
+    }
+    ready = ok;
+    // As the SDK's transport: open the listening stream as soon as the session exists (before
+    // notifications/initialized), so nothing the server sends right after initializing is lost.
+    startListening();
+  }
+
+  /**
+   * POSTs one message; {@code sent} runs once the server accepted it, else {@code failed}. Returns
+   * the stream that reads the answer.
+   */
+  ResumableSseStream post(String body, Object requestId, boolean notification, Runnable sent, Consumer<Throwable> failed) {
+    ResumableSseStream stream = ResumableSseStream.ofPost(streams, requestId);
+    if (closed) {
+      failed.accept(new McpTransportException("transport is closed"));
+      return stream;
+    }
+    String sentSession = sessionId;
+    HttpRequest.Builder request =
+        base(sentSession)
+            .header("Accept", JSON + ", " + ResumableSseStream.EVENT_STREAM)
+            .header("Content-Type", JSON)
+            .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
+    http.sendAsync(request.build(), info -> onPostResponse(info, notification, sentSession, sent, failed, stream))
+        .whenComplete(
+            (response, error) -> {
+              if (error != null) {
+                Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+                if (!stream.isAccepted()) {
+                  failed.accept(new McpTransportException(describe("POST", cause), cause));
+                } else {
+                  stream.ended(cause);
+                }
+              } else if (stream.isAccepted() && stream.isSse()) {
+                stream.ended(null);
+              }
+            });
+    return stream;
+  }
+
+  /** Decides from the status and content type what the POST's body is, and settles the send. */
+  private HttpResponse.BodySubscriber<Void> onPostResponse(
+      HttpResponse.ResponseInfo info,
+      boolean notification,
+      String sentSession,
+      Runnable sent,
+      Consumer<Throwable> failed,
+      ResumableSseStream stream) {
+    int status = info.statusCode();
+    if (status >= 200 && status < 300) {
+      if (sessionId == null) {
+        String id = info.headers().firstValue(SESSION_ID).orElse(null);
+        if (id != null) {
+          sessionId = id;
+        }
+      }
+      String type = info.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
+      stream.accepted();
+      sent.run();
+      if (status == 202 || type.isBlank()) {
+        return HttpResponse.BodySubscribers.replacing(null);
+      }
+      if (type.contains(ResumableSseStream.EVENT_STREAM)) {
+        return stream.readPost();
+      }
+      if (type.contains(JSON)) {
+        return HttpResponse.BodySubscribers.mapping(
+            HttpResponse.BodySubscribers.ofString(StandardCharsets.UTF_8),
+            text -> {
+              if (!notification && !text.isBlank()) {
+                messages.fromJsonBody(text);
+              }
+              return null;
+            });
+      }
+      LOG.warn("MCP server answered POST with unexpected content type {}", type);
+      return HttpResponse.BodySubscribers.replacing(null);
+    }
+    RuntimeException error;
+    if ((status == 404 || status == 400) && sentSession != null) {
+      error = new McpTransportSessionNotFoundException("MCP session not found (HTTP " + status + ")");
+      if (Objects.equals(sessionId, sentSession)) {
+        ready = false;
+        sessionId = null;
+        stopListening();
+      }
+      messages.report(error);
+    } else {
+      error = new McpTransportException("MCP server answered POST with HTTP " + status);
+    }
+    failed.accept(error);
+    return HttpResponse.BodySubscribers.replacing(null);
+  }
+
+  private HttpRequest.Builder base(String session) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(uri);
+    headers.forEach(b::header);
+    b.header("Cache-Control", "no-cache");
+    if (session != null) {
+      b.header(SESSION_ID, session);
+    }
+    String version = protocolVersion;
+    if (version != null) {
+      b.header(PROTOCOL_VERSION, version);
+    }
+    return b;
+  }
+
+  /** The method and the failure's kind and message: an HttpClient's messages carry no headers. */
+  private static String describe(String method, Throwable cause) {
+    String text = cause.getMessage();
+    return method + " to the MCP server failed: " + cause.getClass().getSimpleName() + (text == null ? "" : ": " + text);
+  }
+
+  private void startListening() {
+    String session = sessionId;
+    if (session == null || closed) {
+      return;
+    }
+    ResumableSseStream stream = ResumableSseStream.listening(streams, session);
+    ResumableSseStream previous = listening.getAndSet(stream);
+    if (previous != null) {
+      previous.stop();
+    }
+    stream.resume();
+  }
+
+  private void stopListening() {
+    ResumableSseStream previous = listening.getAndSet(null);
+    if (previous != null) {
+      previous.stop();
+    }
+  }
+
+  /** The session as its streams see it. */
+  private final class Streams implements ResumableSseStream.Owner {
+    @Override
+    public boolean closed() {
+      return closed;
+    }
+
+    @Override
+    public String sessionId() {
+      return sessionId;
+    }
+
+    @Override
+    public HttpRequest.Builder request(String session) {
+      return base(session);
+    }
+
+    @Override
+    public HttpClient http() {
+      return http;
+    }
+
+    @Override
+    public boolean received(String data, Object requestId) {
+      return messages.fromEvent(data, requestId);
+    }
+
+    @Override
+    public void failed(Object requestId, String why) {
+      messages.failed(requestId, why);
+    }
+
+    @Override
+    public void listeningEnded(ResumableSseStream stream) {
+      listening.compareAndSet(stream, null);
+    }
+  }
+
+  /** Closes the session's side here (no more requests, no listening stream); false if it already was. */
+  boolean close() {
+    if (closed) {
+      return false;
+    }
+    closed = true;
+    ready = false;
+    stopListening();
+    return true;
+  }
+
+  /** DELETEs the session at the server, if there is one; failures are only logged. */
+  Mono<Void> delete() {
+    String session = sessionId;
+    if (session == null) {
+      return Mono.empty();
+    }
+    HttpRequest request = base(session).DELETE().timeout(Duration.ofSeconds(5)).build();
+    return Mono.fromFuture(() -> http.sendAsync(request, HttpResponse.BodyHandlers.discarding()))
+        .doOnNext(
+            r -> {
+              if (r.statusCode() >= 400 && r.statusCode() != 405 && r.statusCode() != 404) {
+                LOG.debug("MCP server answered DELETE with HTTP {}", r.statusCode());
+              }
+            })
+        .onErrorResume(
+            e -> {
+              LOG.debug("DELETE of the MCP session failed: {}", e.getClass().getSimpleName());
+              return Mono.empty();
+            })
+        .then();
+  }
+}

@@ -1,0 +1,137 @@
+package dev.gatehouse.activities.mcp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gatehouse.activities.credentials.UpstreamCredentials;
+import dev.gatehouse.activities.metrics.GatehouseMetrics;
+import dev.gatehouse.registry.mcp.McpCatalogDao;
+import dev.gatehouse.registry.mcp.McpCatalogEntry;
+import dev.gatehouse.registry.mcp.McpServerDao;
+import dev.gatehouse.registry.mcp.McpServerDefinition;
+import dev.gatehouse.registry.mcp.McpServerStatus;
+import dev.gatehouse.registry.testing.TestDatabase;
+import io.modelcontextprotocol.client.McpAsyncClient;
+import io.modelcontextprotocol.spec.McpSchema;
+import io.prometheus.client.CollectorRegistry;
+import java.net.ServerSocket;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The registry of upstream servers against a real database and a real MCP server on loopback:
+ * discovery into the catalog, catalog-changed listeners, the shared client and its reset,
+ * progress routed by token, a server that cannot be reached, a server removed.
+ */
+class McpUpstreamsTest {
+  private static final Duration LONG = Duration.ofHours(1); // no periodic checks during a test
+
+  private static McpServerDefinition server(String name, String url) {
+    return new McpServerDefinition(
+        name, null, McpServerDefinition.STREAMABLE_HTTP, url, null, null, null, null, null, null,
+        Duration.ofSeconds(10), Duration.ofSeconds(2), null, null, null, null);
+  }
+
+  private static McpUpstreams upstreams(TestDatabase db, CollectorRegistry prometheus) {
+    return new McpUpstreams(
+        db.jdbi(), new McpConnector(new UpstreamCredentials(null, Clock.systemUTC())), new GatehouseMetrics(prometheus), LONG, LONG);
+  }
+
+  private static String text(McpSchema.CallToolResult result) {
+    return ((McpSchema.TextContent) result.content().get(0)).text();
+  }
+
+  @Test
+  void discoversARegisteredServerAndSharesItsClient() throws Exception {
+    try (TestDatabase db = TestDatabase.create();
+        SdkUpstream upstream = new SdkUpstream()) {
+      McpServerDao servers = db.jdbi().onDemand(McpServerDao.class);
+      McpCatalogDao catalog = db.jdbi().onDemand(McpCatalogDao.class);
+      McpServerDefinition def = server("notes", upstream.url());
+      servers.insert(def);
+      CollectorRegistry prometheus = new CollectorRegistry();
+      try (McpUpstreams upstreams = upstreams(db, prometheus)) {
+        List<String> changed = new CopyOnWriteArrayList<>();
+        upstreams.onCatalogChanged(changed::add);
+
+        assertThat(upstreams.refreshNow("notes")).isTrue();
+        assertThat(catalog.ofServer("notes"))
+            .extracting(McpCatalogEntry::kind, McpCatalogEntry::name)
+            .containsExactlyInAnyOrder(
+                org.assertj.core.groups.Tuple.tuple(McpCatalogEntry.TOOL, "read_note"),
+                org.assertj.core.groups.Tuple.tuple(McpCatalogEntry.TOOL, "work"),
+                org.assertj.core.groups.Tuple.tuple(McpCatalogEntry.TOOL, "write_note"));
+        assertThat(catalog.status("notes")).map(McpServerStatus::state).contains(McpServerStatus.UP);
+        assertThat(prometheus.getSampleValue("gatehouse_mcp_server_tools", new String[] {"server"}, new String[] {"notes"}))
+            .isEqualTo(3.0);
+        assertThat(changed).containsExactly("notes");
+        assertThat(upstreams.refreshNow("notes")).isTrue();
+        assertThat(changed).as("an unchanged catalog is not announced again").containsExactly("notes");
+
+        McpAsyncClient client = upstreams.client(def);
+        assertThat(upstreams.client(def)).as("one shared client").isSameAs(client);
+        client.callTool(new McpSchema.CallToolRequest("write_note", Map.of("name", "a", "text", "hi"))).block(Duration.ofSeconds(10));
+
+        // Progress of a call through the shared client reaches the sink registered for its token.
+        List<String> reports = new CopyOnWriteArrayList<>();
+        CountDownLatch reported = new CountDownLatch(1);
+        upstreams.onProgress(
+            "tok-1",
+            (progress, total, message) -> {
+              reports.add(progress + "/" + total + " " + message);
+              reported.countDown();
+            });
+        McpSchema.CallToolResult worked =
+            client.callTool(new McpSchema.CallToolRequest("work", Map.of(), Map.of("progressToken", "tok-1")))
+                .block(Duration.ofSeconds(10));
+        assertThat(text(worked)).isEqualTo("worked");
+        assertThat(reported.await(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(reports).containsExactly("0.5/1.0 half way");
+        upstreams.onProgress("tok-1", null);
+
+        // After a reset the next use connects anew.
+        upstreams.reset("notes");
+        McpAsyncClient again = upstreams.client(def);
+        assertThat(again).isNotSameAs(client);
+        McpSchema.CallToolResult read =
+            again.callTool(new McpSchema.CallToolRequest("read_note", Map.of("name", "a"))).block(Duration.ofSeconds(10));
+        assertThat(text(read)).isEqualTo("hi");
+
+        // A server removed from the registry is forgotten, and listeners hear of it.
+        servers.delete("notes");
+        assertThat(upstreams.refreshNow("notes")).isFalse();
+        assertThat(changed).containsExactly("notes", "notes");
+      }
+    }
+  }
+
+  @Test
+  void aServerThatCannotBeReachedIsMarkedDown() throws Exception {
+    int closedPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    try (TestDatabase db = TestDatabase.create()) {
+      McpServerDefinition def = server("gone", "http://127.0.0.1:" + closedPort + "/mcp");
+      db.jdbi().onDemand(McpServerDao.class).insert(def);
+      CollectorRegistry prometheus = new CollectorRegistry();
+      try (McpUpstreams upstreams = upstreams(db, prometheus)) {
+        assertThat(upstreams.refreshNow("gone")).isFalse();
+        McpServerStatus status = db.jdbi().onDemand(McpCatalogDao.class).status("gone").orElseThrow();
+        assertThat(status.state()).isEqualTo(McpServerStatus.DOWN);
+        assertThat(status.error()).isNotBlank();
+        assertThat(prometheus.getSampleValue("gatehouse_mcp_server_up", new String[] {"server"}, new String[] {"gone"}))
+            .isEqualTo(0.0);
+        assertThatThrownBy(() -> upstreams.client(def))
+            .isInstanceOf(McpUnavailableException.class)
+            .hasMessageStartingWith("MCP server gone is not reachable: ");
+      }
+    }
+  }
+}

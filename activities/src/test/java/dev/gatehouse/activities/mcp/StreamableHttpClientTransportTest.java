@@ -1,0 +1,318 @@
+package dev.gatehouse.activities.mcp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.modelcontextprotocol.client.McpAsyncClient;
+import io.modelcontextprotocol.client.McpClient;
+import io.modelcontextprotocol.spec.McpSchema;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+
+/**
+ * Gatehouse's own Streamable HTTP client transport: against the SDK's server (initialize,
+ * tools/call, a notification on the GET stream, DELETE on close), and against a server that ends
+ * a tools/call's SSE stream after the priming event and answers on the resumption GET; a request
+ * sent past the SDK client, answered or given up on. (Moved here from api-frontend's
+ * McpStreamableTransportTest: it needs only this module, the SDK and Jetty.)
+ */
+class StreamableHttpClientTransportTest {
+
+  private static McpAsyncClient client(String url, Map<String, String> headers, Runnable toolsChanged) {
+    return McpClient.async(StreamableHttpClientTransport.builder(url).headers(headers).jsonMapper(McpJson.MAPPER).build())
+        .clientInfo(new McpSchema.Implementation("t", "1"))
+        .jsonSchemaValidator(McpJson.PASS_THROUGH)
+        .requestTimeout(Duration.ofSeconds(10))
+        .toolsChangeConsumer(tools -> Mono.fromRunnable(toolsChanged))
+        .build();
+  }
+
+  @Test
+  void againstTheSdkServer() throws Exception {
+    try (SdkUpstream upstream = new SdkUpstream()) {
+      CountDownLatch changed = new CountDownLatch(1);
+      McpAsyncClient client = client(upstream.url(), Map.of("X-Test", "1"), changed::countDown);
+      McpSchema.InitializeResult init = client.initialize().block(Duration.ofSeconds(10));
+      assertThat(init.serverInfo().name()).isEqualTo("notes");
+      assertThat(client.listTools().block(Duration.ofSeconds(10)).tools()).extracting(McpSchema.Tool::name).contains("write_note");
+      McpSchema.CallToolResult written =
+          client.callTool(new McpSchema.CallToolRequest("write_note", Map.of("name", "a", "text", "hello"))).block(Duration.ofSeconds(10));
+      assertThat(((McpSchema.TextContent) written.content().get(0)).text()).isEqualTo("stored");
+      McpSchema.CallToolResult read =
+          client.callTool(new McpSchema.CallToolRequest("read_note", Map.of("name", "a"))).block(Duration.ofSeconds(10));
+      assertThat(((McpSchema.TextContent) read.content().get(0)).text()).isEqualTo("hello");
+      // the GET stream opens after notifications/initialized; give it a moment, then notify
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (changed.getCount() > 0 && System.nanoTime() < end) {
+        upstream.notifyToolsChanged();
+        changed.await(200, TimeUnit.MILLISECONDS);
+      }
+      assertThat(changed.getCount()).as("tools/list_changed arrived on the GET stream").isZero();
+      client.closeGracefully().block(Duration.ofSeconds(5));
+    }
+  }
+
+  /** The conformance suite's sse-retry scenario, in small. */
+  @Test
+  void resumesARequestStreamTheServerEndsBeforeTheResponse() throws Exception {
+    List<String> log = new CopyOnWriteArrayList<>();
+    long[] primedAt = new long[1];
+    long[] resumedAt = new long[1];
+    String[] pendingId = new String[1];
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext(
+        "/mcp",
+        ex -> {
+          try {
+            String method = ex.getRequestMethod();
+            String session = ex.getRequestHeaders().getFirst("Mcp-Session-Id");
+            String version = ex.getRequestHeaders().getFirst("MCP-Protocol-Version");
+            String lastId = ex.getRequestHeaders().getFirst("Last-Event-ID");
+            if (method.equals("POST")) {
+              JsonNode msg = McpJson.OBJECT_MAPPER.readTree(ex.getRequestBody().readAllBytes());
+              String rpc = msg.path("method").asText();
+              log.add("POST " + rpc + " session=" + session + " version=" + version + " secret=" + ex.getRequestHeaders().getFirst("Authorization"));
+              if (!msg.has("id")) {
+                ex.sendResponseHeaders(202, -1);
+              } else if (rpc.equals("initialize")) {
+                ex.getResponseHeaders().add("Mcp-Session-Id", "s1");
+                json(ex, "{\"jsonrpc\":\"2.0\",\"id\":" + msg.get("id") + ",\"result\":{\"protocolVersion\":\"2025-11-25\","
+                    + "\"capabilities\":{\"tools\":{}},\"serverInfo\":{\"name\":\"resume\",\"version\":\"1\"}}}");
+              } else if (rpc.equals("tools/call")) {
+                pendingId[0] = msg.get("id").toString();
+                ex.getResponseHeaders().add("Content-Type", "text/event-stream");
+                ex.sendResponseHeaders(200, 0);
+                try (OutputStream out = ex.getResponseBody()) {
+                  out.write("id: e1\nretry: 300\ndata: \n\n".getBytes(StandardCharsets.UTF_8));
+                }
+                primedAt[0] = System.nanoTime();
+              } else {
+                json(ex, "{\"jsonrpc\":\"2.0\",\"id\":" + msg.get("id") + ",\"result\":{}}");
+              }
+            } else if (method.equals("GET")) {
+              log.add("GET session=" + session + " version=" + version + " last=" + lastId);
+              if ("e1".equals(lastId) && pendingId[0] != null) {
+                resumedAt[0] = System.nanoTime();
+                ex.getResponseHeaders().add("Content-Type", "text/event-stream");
+                ex.sendResponseHeaders(200, 0);
+                try (OutputStream out = ex.getResponseBody()) {
+                  out.write(("id: e2\nevent: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":" + pendingId[0]
+                      + ",\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"resumed\"}],\"isError\":false}}\n\n")
+                      .getBytes(StandardCharsets.UTF_8));
+                }
+              } else {
+                ex.sendResponseHeaders(405, -1);
+              }
+            } else {
+              log.add(method + " session=" + session);
+              ex.sendResponseHeaders(200, -1);
+            }
+          } finally {
+            ex.close();
+          }
+        });
+    server.start();
+    try {
+      String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/mcp";
+      McpAsyncClient client = client(url, Map.of("Authorization", "Bearer sekret"), () -> {});
+      client.initialize().block(Duration.ofSeconds(10));
+      McpSchema.CallToolResult result =
+          client.callTool(new McpSchema.CallToolRequest("slow", Map.of())).block(Duration.ofSeconds(10));
+      assertThat(((McpSchema.TextContent) result.content().get(0)).text()).isEqualTo("resumed");
+      assertThat(TimeUnit.NANOSECONDS.toMillis(resumedAt[0] - primedAt[0])).as("waited the retry delay").isGreaterThanOrEqualTo(250);
+      client.closeGracefully().block(Duration.ofSeconds(5));
+      assertThat(log).contains(
+          "POST initialize session=null version=null secret=Bearer sekret",
+          "POST notifications/initialized session=s1 version=2025-11-25 secret=Bearer sekret",
+          "POST tools/call session=s1 version=2025-11-25 secret=Bearer sekret",
+          "GET session=s1 version=2025-11-25 last=null",
+          "GET session=s1 version=2025-11-25 last=e1",
+          "DELETE session=s1");
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  /**
+   * A request sent past the SDK client ({@code request}): its response comes back as JSON; one its
+   * caller gives up on is cancelled upstream with {@code notifications/cancelled} naming its id,
+   * and its stream is not resumed.
+   */
+  @Test
+  void aDirectRequestItsCallerGivesUpOnIsCancelledUpstream() throws Exception {
+    List<String> log = new CopyOnWriteArrayList<>();
+    CountDownLatch cancelled = new CountDownLatch(1);
+    String[] heldId = new String[1];
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+    server.createContext(
+        "/mcp",
+        ex -> {
+          try {
+            if (!ex.getRequestMethod().equals("POST")) {
+              log.add(ex.getRequestMethod() + " " + ex.getRequestHeaders().getFirst("Last-Event-ID"));
+              ex.sendResponseHeaders(ex.getRequestMethod().equals("GET") ? 405 : 200, -1);
+              return;
+            }
+            JsonNode msg = McpJson.OBJECT_MAPPER.readTree(ex.getRequestBody().readAllBytes());
+            String rpc = msg.path("method").asText();
+            log.add("POST " + rpc + " " + msg.path("params").path("requestId").asText(""));
+            if (rpc.equals("notifications/cancelled")) {
+              cancelled.countDown();
+            }
+            if (!msg.has("id")) {
+              ex.sendResponseHeaders(202, -1);
+            } else if (rpc.equals("initialize")) {
+              ex.getResponseHeaders().add("Mcp-Session-Id", "s1");
+              json(ex, "{\"jsonrpc\":\"2.0\",\"id\":" + msg.get("id") + ",\"result\":{\"protocolVersion\":\"2025-11-25\","
+                  + "\"capabilities\":{\"tools\":{}},\"serverInfo\":{\"name\":\"held\",\"version\":\"1\"}}}");
+            } else if (msg.path("params").path("name").asText().equals("quick")) {
+              json(ex, "{\"jsonrpc\":\"2.0\",\"id\":" + msg.get("id") + ",\"result\":{\"content\":[],\"echo\":"
+                  + msg.path("params").path("arguments") + "}}");
+            } else {
+              heldId[0] = msg.get("id").asText();
+              ex.getResponseHeaders().add("Content-Type", "text/event-stream");
+              ex.sendResponseHeaders(200, 0);
+              OutputStream out = ex.getResponseBody();
+              out.write("id: h1\nretry: 100\ndata: \n\n".getBytes(StandardCharsets.UTF_8));
+              out.flush();
+              cancelled.await(10, TimeUnit.SECONDS); // hold the stream until the client cancels
+            }
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          } finally {
+            ex.close();
+          }
+        });
+    server.start();
+    try {
+      String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/mcp";
+      StreamableHttpClientTransport transport = StreamableHttpClientTransport.builder(url).jsonMapper(McpJson.MAPPER).build();
+      McpAsyncClient client =
+          McpClient.async(transport).clientInfo(new McpSchema.Implementation("t", "1")).jsonSchemaValidator(McpJson.PASS_THROUGH).build();
+      assertThat(transport.ready()).isFalse();
+      client.initialize().block(Duration.ofSeconds(10));
+      assertThat(transport.ready()).isTrue();
+
+      var args = McpJson.OBJECT_MAPPER.createObjectNode().put("n", 7);
+      JsonNode quick =
+          transport.request("tools/call", McpJson.OBJECT_MAPPER.createObjectNode().put("name", "quick").set("arguments", args))
+              .block(Duration.ofSeconds(5));
+      assertThat(quick.path("result").path("echo").path("n").asInt()).isEqualTo(7);
+
+      JsonNode gaveUp =
+          transport.request("tools/call", McpJson.OBJECT_MAPPER.createObjectNode().put("name", "held"))
+              .takeUntilOther(Mono.delay(Duration.ofMillis(300)))
+              .block(Duration.ofSeconds(5));
+      assertThat(gaveUp).isNull();
+      assertThat(cancelled.await(5, TimeUnit.SECONDS)).as("notifications/cancelled reached the server").isTrue();
+      assertThat(log).contains("POST notifications/cancelled " + heldId[0]);
+      Thread.sleep(500); // longer than retry: 100 ms; an abandoned stream is not resumed
+      assertThat(log).doesNotContain("GET h1").filteredOn(l -> l.startsWith("POST tools/call")).hasSize(2);
+      client.closeGracefully().block(Duration.ofSeconds(5));
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  /**
+   * 404 to a request with a session id: McpTransportSessionNotFoundException, to the sender and the
+   * exception handler; other statuses: McpTransportException. No message carries a header value.
+   * A request's SSE stream that ends without an event id answers the request with an error.
+   */
+  @Test
+  void errors() throws Exception {
+    String[] next = {"init"};
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext(
+        "/mcp",
+        ex -> {
+          try {
+            JsonNode msg = McpJson.OBJECT_MAPPER.readTree(ex.getRequestBody().readAllBytes());
+            switch (next[0]) {
+              case "init" -> {
+                ex.getResponseHeaders().add("Mcp-Session-Id", "s1");
+                json(ex, "{\"jsonrpc\":\"2.0\",\"id\":" + msg.get("id") + ",\"result\":{\"protocolVersion\":\"2025-11-25\","
+                    + "\"capabilities\":{},\"serverInfo\":{\"name\":\"e\",\"version\":\"1\"}}}");
+              }
+              case "404" -> ex.sendResponseHeaders(404, -1);
+              case "500" -> ex.sendResponseHeaders(500, -1);
+              default -> {
+                ex.getResponseHeaders().add("Content-Type", "text/event-stream");
+                ex.sendResponseHeaders(200, 0);
+                ex.getResponseBody().write(": nothing\n\n".getBytes(StandardCharsets.UTF_8));
+              }
+            }
+          } finally {
+            ex.close();
+          }
+        });
+    server.start();
+    try {
+      String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/mcp";
+      StreamableHttpClientTransport transport =
+          StreamableHttpClientTransport.builder(url).headers(Map.of("Authorization", "Bearer sekret")).build();
+      List<Throwable> reported = new CopyOnWriteArrayList<>();
+      List<McpSchema.JSONRPCMessage> received = new CopyOnWriteArrayList<>();
+      CountDownLatch answered4 = new CountDownLatch(1);
+      transport.setExceptionHandler(reported::add);
+      transport
+          .connect(
+              m -> m.doOnNext(
+                      msg -> {
+                        received.add(msg);
+                        if (msg instanceof McpSchema.JSONRPCResponse r && Integer.valueOf(4).equals(r.id())) {
+                          answered4.countDown();
+                        }
+                      })
+                  .then(Mono.empty()))
+          .block();
+      transport.sendMessage(new McpSchema.JSONRPCRequest("2.0", "initialize", 1, Map.of())).block(Duration.ofSeconds(5));
+
+      next[0] = "404";
+      Throwable expired = org.assertj.core.api.Assertions.catchThrowable(
+          () -> transport.sendMessage(new McpSchema.JSONRPCRequest("2.0", "ping", 2, null)).block(Duration.ofSeconds(5)));
+      assertThat(expired).isInstanceOf(io.modelcontextprotocol.spec.McpTransportSessionNotFoundException.class);
+      assertThat(reported).hasSize(1).first().isInstanceOf(io.modelcontextprotocol.spec.McpTransportSessionNotFoundException.class);
+
+      next[0] = "500";
+      Throwable failed = org.assertj.core.api.Assertions.catchThrowable(
+          () -> transport.sendMessage(new McpSchema.JSONRPCRequest("2.0", "ping", 3, null)).block(Duration.ofSeconds(5)));
+      assertThat(failed).isInstanceOf(io.modelcontextprotocol.spec.McpTransportException.class).hasMessageContaining("500");
+      for (Throwable t : List.of(expired, failed)) {
+        assertThat(String.valueOf(t)).doesNotContain("sekret");
+      }
+
+      next[0] = "sse";
+      transport.sendMessage(new McpSchema.JSONRPCRequest("2.0", "ping", 4, null)).block(Duration.ofSeconds(5));
+      assertThat(answered4.await(5, TimeUnit.SECONDS)).as("request 4 answered").isTrue();
+      assertThat(received).anySatisfy(m -> {
+        assertThat(m).isInstanceOf(McpSchema.JSONRPCResponse.class);
+        McpSchema.JSONRPCResponse r = (McpSchema.JSONRPCResponse) m;
+        assertThat(r.id()).isEqualTo(4);
+        assertThat(r.error()).isNotNull();
+      });
+      transport.closeGracefully().block(Duration.ofSeconds(5));
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  private static void json(HttpExchange ex, String body) throws java.io.IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    ex.getResponseHeaders().add("Content-Type", "application/json");
+    ex.sendResponseHeaders(200, bytes.length);
+    ex.getResponseBody().write(bytes);
+  }
+}
