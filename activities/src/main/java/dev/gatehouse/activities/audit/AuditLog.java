@@ -14,8 +14,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Writes audit rows off the request path: {@link #record} only queues; a background thread
- * appends in batches. After the first row of a batch it waits a little ({@link #LINGER}, at most
- * the interval) for more, so a steady stream of calls costs one insert per batch rather than
+ * appends in batches. After the first row of a batch it waits a little (the linger, 50 ms by
+ * default, at most the interval) for more, so a steady stream of calls costs one insert per batch rather than
  * one per row (on a busy gateway, per-row inserts took a third of its CPU). A full queue makes the caller write its row itself rather than drop it, and
  * {@link #close} writes whatever is queued, so a clean shutdown loses nothing. Failed batches are
  * retried until the queue is closed.
@@ -38,10 +38,18 @@ public final class AuditLog implements AutoCloseable {
   private volatile boolean closing;
 
   public AuditLog(Jdbi jdbi, int capacity, Duration interval) {
+    this(jdbi, capacity, interval, LINGER);
+  }
+
+  /**
+   * {@code capacity} rows may wait in memory; the writer looks for rows every {@code interval} and
+   * waits up to {@code linger} (never longer than the interval) after a batch's first row for more.
+   */
+  public AuditLog(Jdbi jdbi, int capacity, Duration interval, Duration linger) {
     this.jdbi = jdbi;
     this.queue = new ArrayBlockingQueue<>(capacity);
     this.interval = interval;
-    this.lingerMillis = Math.min(LINGER.toMillis(), interval.toMillis());
+    this.lingerMillis = Math.min(linger.toMillis(), interval.toMillis());
     this.writer = new Thread(this::run, "audit-writer");
     writer.setDaemon(true);
     writer.start();

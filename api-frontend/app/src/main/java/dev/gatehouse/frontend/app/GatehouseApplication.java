@@ -172,7 +172,12 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
       KeyBootstrap.apply(jdbi, config.getAuth());
       applyRegistryFile(jdbi, config.getRegistryFile());
     }
-    audit = new AuditLog(jdbi, 10_000, java.time.Duration.ofMillis(200));
+    audit =
+        new AuditLog(
+            jdbi,
+            config.getAudit().getQueueSize(),
+            config.getAudit().getFlushInterval().toJavaDuration(),
+            config.getAudit().getLinger().toJavaDuration());
     Secrets secrets = config.getSecrets().box().map(box -> new Secrets(jdbi, box)).orElse(null);
     env.lifecycle().manage(closing(audit));
 
@@ -187,8 +192,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     env.lifecycle().manage(temporal);
     env.healthChecks().register("temporal", new TemporalHealthCheck(temporal.stubs()));
 
-    // Tool definitions change rarely and are read on every submit and step; a change shows within 2 s.
-    ToolCatalog toolCatalog = new ToolCatalog(jdbi, java.time.Duration.ofSeconds(2));
+    ToolCatalog toolCatalog = new ToolCatalog(jdbi, config.getCaches().getTools().toJavaDuration());
     UpstreamCredentials credentials = new UpstreamCredentials(secrets, java.time.Clock.systemUTC());
     McpConfig mcpConfig = config.getMcp();
     McpConnector mcpConnector = new McpConnector(credentials);
@@ -201,7 +205,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
             mcpConfig.getHealthInterval().toJavaDuration());
     env.lifecycle().manage(closing(mcpUpstreams));
     env.healthChecks().register("mcp-servers", new dev.gatehouse.frontend.app.health.McpServersHealthCheck(jdbi));
-    McpToolResolver mcpTools = new McpToolResolver(jdbi, java.time.Duration.ofSeconds(2));
+    McpToolResolver mcpTools = new McpToolResolver(jdbi, config.getCaches().getMcpCatalog().toJavaDuration());
     mcpUpstreams.onCatalogChanged(changed -> mcpTools.invalidate());
     ToolInvoker invoker =
         new ToolInvoker(
@@ -236,7 +240,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
       env.jersey().register(new RequestIdFilter());
       env.jersey().register(new HttpMetricsFilter(metrics));
       env.jersey().register(new DrainRequestBodyFilter(config.getLimits().getMaxRequestBody().toBytes()));
-      Authenticator authenticator = new Authenticator(jdbi, java.time.Duration.ofSeconds(5));
+      Authenticator authenticator = new Authenticator(jdbi, config.getCaches().getCredentials().toJavaDuration());
       FailureThrottle throttle =
           new FailureThrottle(
               config.getAuth().getMaxFailures(),

@@ -1,7 +1,9 @@
 package dev.gatehouse.frontend.app;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.gatehouse.frontend.app.config.AuditConfig;
 import dev.gatehouse.frontend.app.config.AuthConfig;
+import dev.gatehouse.frontend.app.config.CachesConfig;
 import dev.gatehouse.frontend.app.config.LimitsConfig;
 import dev.gatehouse.frontend.mcp.McpConfig;
 import dev.gatehouse.frontend.app.config.SecretsConfig;
@@ -33,6 +35,10 @@ public class GatehouseConfiguration extends Configuration {
   @Valid @NotNull private SecretsConfig secrets = new SecretsConfig();
 
   @Valid @NotNull private McpConfig mcp = new McpConfig();
+
+  @Valid @NotNull private CachesConfig caches = new CachesConfig();
+
+  @Valid @NotNull private AuditConfig audit = new AuditConfig();
 
   /** What this process runs; set by the command, not by the file. */
   public enum Role {
@@ -155,5 +161,25 @@ public class GatehouseConfiguration extends Configuration {
   @JsonProperty
   public void setMcp(McpConfig v) {
     this.mcp = v;
+  }
+
+  @JsonProperty
+  public CachesConfig getCaches() {
+    return caches;
+  }
+
+  @JsonProperty
+  public void setCaches(CachesConfig v) {
+    this.caches = v;
+  }
+
+  @JsonProperty
+  public AuditConfig getAudit() {
+    return audit;
+  }
+
+  @JsonProperty
+  public void setAudit(AuditConfig v) {
+    this.audit = v;
   }
 }

@@ -48,7 +48,13 @@ class McpGatewayTest {
   static void start() throws Exception {
     conformance = ConformanceUpstream.start();
     notes = new NotesUpstream();
-    g = TestGatehouse.start(c -> c.getMcp().setHealthInterval(io.dropwizard.util.Duration.milliseconds(300)));
+    g =
+        TestGatehouse.start(
+            c -> {
+              c.getMcp().setHealthInterval(io.dropwizard.util.Duration.milliseconds(300));
+              // Short, so a permission change made straight in the database shows within the test.
+              c.getCaches().setCredentials(io.dropwizard.util.Duration.milliseconds(300));
+            });
     McpServerDao servers = g.db.jdbi().onDemand(McpServerDao.class);
     servers.insert(server("conf", conformance.url(), null, null));
     servers.insert(server("notes", notes.url(), null, new RetrySpec(3, Duration.ofMillis(50), 1.0, Duration.ofMillis(50))));
@@ -417,8 +423,12 @@ class McpGatewayTest {
         Thread.sleep(100);
       }
       assertThat(changed).as("notifications/tools/list_changed arrived").isNotEmpty();
-      Thread.sleep(5_100); // the authenticator caches the agent for 5 s
-      assertThat(client.listTools().tools()).extracting(McpSchema.Tool::name).allMatch(n -> n.startsWith("t."));
+      // Once the cached credential (caches.credentials) has lapsed, the list follows the new permissions.
+      deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+      while (!client.listTools().tools().stream().allMatch(t -> t.name().startsWith("t.")) && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+      assertThat(client.listTools().tools()).extracting(McpSchema.Tool::name).isNotEmpty().allMatch(n -> n.startsWith("t."));
       assertThatThrownBy(() -> client.callTool(new McpSchema.CallToolRequest("notes.read_note", Map.of("name", "n1"))))
           .isInstanceOfSatisfying(McpError.class, e -> assertThat(e.getJsonRpcError().data().toString()).contains("tool_not_allowed"));
     } finally {

@@ -31,16 +31,16 @@ import reactor.core.publisher.Mono;
  * trace.
  */
 final class DurableToolCall {
-  private static final Duration PROGRESS_POLL = Duration.ofMillis(250);
-
   private final DurableCalls durable;
   private final Duration maxWait;
+  private final Duration progressPoll;
   /** Kept, so each tool's compiled schema is reused (the policy caches compiled schemas). */
   private final ArgumentSchemaPolicy schemaPolicy = new ArgumentSchemaPolicy();
 
-  DurableToolCall(DurableCalls durable, Duration maxWait) {
+  DurableToolCall(DurableCalls durable, Duration maxWait, Duration progressPoll) {
     this.durable = durable;
     this.maxWait = maxWait;
+    this.progressPoll = progressPoll;
   }
 
   JsonNode run(
@@ -75,7 +75,7 @@ final class DurableToolCall {
               taskId,
               maxWait,
               call.cancelled,
-              PROGRESS_POLL,
+              progressPoll,
               progressToken == null
                   ? null
                   : p -> {

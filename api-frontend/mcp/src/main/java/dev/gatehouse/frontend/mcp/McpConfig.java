@@ -37,6 +37,15 @@ public class McpConfig {
   /** Longest a durable MCP tool call keeps the request waiting for its workflow. */
   @NotNull private Duration maxDurableWait = Duration.minutes(10);
 
+  /** How often a durable call's progress is read while the agent waits (when it asked for progress). */
+  @NotNull private Duration progressPollInterval = Duration.milliseconds(250);
+
+  /** How often an idle SSE stream to an agent carries a keep-alive ping. */
+  @NotNull private Duration keepAliveInterval = Duration.seconds(15);
+
+  /** Longest Gatehouse waits for an agent's answer to a request it relayed (sampling, elicitation, roots). */
+  @NotNull private Duration agentRequestTimeout = Duration.minutes(10);
+
   @JsonProperty
   public List<String> getAllowedHosts() {
     return allowedHosts;
@@ -115,5 +124,35 @@ public class McpConfig {
   @JsonProperty
   public void setMaxDurableWait(Duration v) {
     this.maxDurableWait = v;
+  }
+
+  @JsonProperty
+  public Duration getProgressPollInterval() {
+    return progressPollInterval;
+  }
+
+  @JsonProperty
+  public void setProgressPollInterval(Duration v) {
+    this.progressPollInterval = v;
+  }
+
+  @JsonProperty
+  public Duration getKeepAliveInterval() {
+    return keepAliveInterval;
+  }
+
+  @JsonProperty
+  public void setKeepAliveInterval(Duration v) {
+    this.keepAliveInterval = v;
+  }
+
+  @JsonProperty
+  public Duration getAgentRequestTimeout() {
+    return agentRequestTimeout;
+  }
+
+  @JsonProperty
+  public void setAgentRequestTimeout(Duration v) {
+    this.agentRequestTimeout = v;
   }
 }

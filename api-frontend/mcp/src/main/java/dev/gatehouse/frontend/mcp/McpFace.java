@@ -45,14 +45,17 @@ public final class McpFace implements Face {
   @Override
   public void install(FaceContext core, Environment env) {
     ToolListing tools = new ToolListing(core.jdbi(), resolver);
-    McpSessions sessions = new McpSessions(connector, upstreams, tools);
+    McpSessions sessions = new McpSessions(connector, upstreams, tools, config.getAgentRequestTimeout().toJavaDuration());
     PassThrough pass = new PassThrough(resolver, upstreams, connector, sessions);
     McpToolCallHandler toolCalls =
         new McpToolCallHandler(
             core.tools(),
             resolver,
             new DirectToolCall(core.invoker(), upstreams),
-            new DurableToolCall(core.durable(), config.getMaxDurableWait().toJavaDuration()),
+            new DurableToolCall(
+                core.durable(),
+                config.getMaxDurableWait().toJavaDuration(),
+                config.getProgressPollInterval().toJavaDuration()),
             core.durable());
     sessions
         .onRequest(McpSchema.METHOD_PING, (ex, p) -> Mono.just(Map.of()))
@@ -80,7 +83,7 @@ public final class McpFace implements Face {
             .jsonMapper(McpJson.MAPPER)
             .mcpEndpoint("/mcp")
             .contextExtractor(McpFace::transportContext)
-            .keepAliveInterval(Duration.ofSeconds(15))
+            .keepAliveInterval(config.getKeepAliveInterval().toJavaDuration())
             // The SDK evicts its own idle sessions on the same clock as McpMaintenance ours.
             .sessionSweepInterval(idle)
             .maxRequestSize((int) core.maxRequestBody())

@@ -32,14 +32,17 @@ final class McpSessions implements McpStreamableServerSession.Factory, AutoClose
   private final McpConnector connector;
   private final McpUpstreams upstreams;
   private final ToolListing tools;
+  private final Duration agentRequestTimeout;
   private final Map<String, GatewaySession> sessions = new ConcurrentHashMap<>();
   private final Map<String, McpRequestHandler<?>> requestHandlers = new HashMap<>();
   private final Map<String, McpNotificationHandler> notificationHandlers = new HashMap<>();
 
-  McpSessions(McpConnector connector, McpUpstreams upstreams, ToolListing tools) {
+  /** {@code agentRequestTimeout}: how long a request relayed to an agent (sampling, elicitation, roots) may wait. */
+  McpSessions(McpConnector connector, McpUpstreams upstreams, ToolListing tools, Duration agentRequestTimeout) {
     this.connector = connector;
     this.upstreams = upstreams;
     this.tools = tools;
+    this.agentRequestTimeout = agentRequestTimeout;
   }
 
   /** Serves {@code method} in every session opened from now on. */
@@ -65,7 +68,7 @@ final class McpSessions implements McpStreamableServerSession.Factory, AutoClose
             id,
             request.capabilities(),
             request.clientInfo(),
-            Duration.ofMinutes(10),
+            agentRequestTimeout,
             requestHandlers,
             notificationHandlers,
             () -> Mono.fromRunnable(() -> close(id)),
