@@ -1,10 +1,12 @@
 package dev.gatehouse.frontend.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.dropwizard.configuration.ConfigurationValidationException;
 import io.dropwizard.configuration.EnvironmentVariableSubstitutor;
 import io.dropwizard.configuration.FileConfigurationSourceProvider;
 import io.dropwizard.configuration.SubstitutingSourceProvider;
@@ -50,7 +52,7 @@ class DeploymentFilesTest {
     JsonNode compose = YAML.readTree(ROOT.resolve("docker-compose.yml").toFile());
     Map<String, String> env = new HashMap<>();
     compose.path("services").path("gatehouse").path("environment").fields()
-        .forEachRemaining(e -> env.put(e.getKey(), e.getValue().asText().startsWith("${") ? "test-key" : e.getValue().asText()));
+        .forEachRemaining(e -> env.put(e.getKey(), e.getValue().asText().startsWith("${") ? valueFor(e.getKey()) : e.getValue().asText()));
     env.put("GATEHOUSE_MASTER_KEY", dev.gatehouse.registry.secrets.SecretBox.newMasterKey());
     GatehouseConfiguration config = load(env);
     assertThat(config.getDatabase().getUrl()).isEqualTo("jdbc:postgresql://postgresql:5432/gatehouse");
@@ -59,7 +61,7 @@ class DeploymentFilesTest {
     assertThat(config.getWorker().isEnabled()).isTrue();
     assertThat(config.getAuth().getAgentKeys()).anySatisfy(k -> assertThat(k.key()).isEqualTo("test-key"));
     assertThat(config.getRegistryFile()).isNullOrEmpty();
-    assertThat(config.getAuth().getAdminKeys()).anySatisfy(k -> assertThat(k.key()).isEqualTo("test-key"));
+    assertThat(config.getAuth().getAdminKeys()).anySatisfy(k -> assertThat(k.key()).isEqualTo("gka_test-key"));
     assertThat(config.getSecrets().box()).isPresent();
     assertThat(config.getMcp().getAllowedHosts()).containsExactly("localhost", "127.0.0.1", "gatehouse");
 
@@ -78,6 +80,22 @@ class DeploymentFilesTest {
     assertThat(config.getSecrets().box()).isEmpty();
     assertThat(config.getMcp().getAllowedHosts()).containsExactly("localhost", "127.0.0.1", "[::1]");
     assertThat(config.getMcp().getPublicUrl()).isNull();
+  }
+
+  @Test
+  void keysOfTheWrongKindAreRefusedWhenTheConfigLoads() {
+    assertThatThrownBy(() -> load(Map.of("GATEHOUSE_ADMIN_KEY", "gk_an_agent_key")))
+        .isInstanceOf(ConfigurationValidationException.class)
+        .hasMessageContaining("auth.adminKeys[0].key must start with 'gka_'")
+        .hasMessageNotContaining("gk_an_agent_key");
+    assertThatThrownBy(() -> load(Map.of("GATEHOUSE_AGENT_KEY", "gka_an_admin_key")))
+        .isInstanceOf(ConfigurationValidationException.class)
+        .hasMessageContaining("auth.agentKeys[0].key must not start with 'gka_'");
+  }
+
+  /** A value the compose file leaves to the user: an admin key must look like one. */
+  private static String valueFor(String variable) {
+    return variable.contains("ADMIN_KEY") ? "gka_test-key" : "test-key";
   }
 
   private static GatehouseConfiguration load(Map<String, String> env) throws Exception {

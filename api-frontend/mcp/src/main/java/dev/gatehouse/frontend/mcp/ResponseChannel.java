@@ -5,9 +5,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.activities.mcp.McpJson;
+import dev.gatehouse.frontend.core.sse.SseWriter;
 import io.modelcontextprotocol.spec.McpError;
 import io.modelcontextprotocol.spec.McpSchema;
-import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -27,20 +27,18 @@ import reactor.core.publisher.Mono;
  * after the result.
  */
 final class ResponseChannel implements AgentChannel {
-  private static final byte[] EVENT = "event: message\ndata: ".getBytes(StandardCharsets.UTF_8);
-  private static final byte[] END = "\n\n".getBytes(StandardCharsets.UTF_8);
-
   private final HttpServletResponse response;
   private final GatewaySession session;
   private final JsonNode requestId;
+  private final SseWriter sse;
   private final ReentrantLock lock = new ReentrantLock();
-  private boolean streaming;
   private boolean finished;
   /** Ids of the requests sent to the agent on this response, while unanswered. */
   private final java.util.Set<String> asked = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   ResponseChannel(HttpServletResponse response, GatewaySession session, JsonNode requestId) {
     this.response = response;
+    this.sse = new SseWriter(response);
     this.session = session;
     this.requestId = requestId;
   }
@@ -85,10 +83,10 @@ final class ResponseChannel implements AgentChannel {
         return;
       }
       finished = true;
-      byte[] body = message.toString().getBytes(StandardCharsets.UTF_8);
-      if (streaming) {
-        writeEvent(body);
+      if (sse.isOpen()) {
+        sse.event(null, "message", message.toString());
       } else {
+        byte[] body = message.toString().getBytes(StandardCharsets.UTF_8);
         response.setStatus(200);
         response.setContentType("application/json");
         response.setCharacterEncoding("UTF-8");
@@ -148,27 +146,12 @@ final class ResponseChannel implements AgentChannel {
       if (finished) {
         return false;
       }
-      if (!streaming) {
-        streaming = true;
-        response.setStatus(200);
-        response.setContentType("text/event-stream");
-        response.setCharacterEncoding("UTF-8");
-        response.setHeader("Cache-Control", "no-cache");
-      }
-      writeEvent(message.toString().getBytes(StandardCharsets.UTF_8));
+      sse.event(null, "message", message.toString());
       return true;
     } catch (IOException e) {
       return false;
     } finally {
       lock.unlock();
     }
-  }
-
-  private void writeEvent(byte[] data) throws IOException {
-    ServletOutputStream out = response.getOutputStream();
-    out.write(EVENT);
-    out.write(data);
-    out.write(END);
-    out.flush();
   }
 }

@@ -58,6 +58,25 @@ public class DevCommand extends ServerCommand<GatehouseConfiguration> {
   @Override
   protected void run(Bootstrap<GatehouseConfiguration> bootstrap, Namespace namespace, GatehouseConfiguration config)
       throws Exception {
+    // The keys first: a key that cannot work stops dev mode before anything starts.
+    agentKey = System.getenv("GATEHOUSE_DEV_KEY");
+    generatedKey = agentKey == null || agentKey.isBlank();
+    if (!generatedKey && ApiKeys.isAdminKey(agentKey)) {
+      throw new RefusedToStart("GATEHOUSE_DEV_KEY starts with 'gka_', which makes it an admin key; an agent key must not");
+    }
+    if (generatedKey) {
+      agentKey = ApiKeys.issue(ApiKeys.AGENT_KIND).key();
+    }
+    adminKey = System.getenv("GATEHOUSE_DEV_ADMIN_KEY");
+    generatedAdminKey = adminKey == null || adminKey.isBlank();
+    if (!generatedAdminKey && !ApiKeys.isAdminKey(adminKey)) {
+      // Printing it as the admin key would hand out a key that /admin refuses.
+      throw new RefusedToStart(
+          "GATEHOUSE_DEV_ADMIN_KEY must start with 'gka_' (that is how Gatehouse tells an admin key from an agent key)");
+    }
+    if (generatedAdminKey) {
+      adminKey = ApiKeys.issue(ApiKeys.ADMIN_KIND).key();
+    }
     Path data = Path.of(namespace.getString("data"), "postgres").toAbsolutePath();
     dataDir = data.getParent();
     Files.createDirectories(data);
@@ -74,17 +93,7 @@ public class DevCommand extends ServerCommand<GatehouseConfiguration> {
     String registry = namespace.getString("registry");
     config.setRegistryFile(
         registry != null ? Path.of(registry).toAbsolutePath().toString() : demoRegistry(config, data.getParent()));
-    agentKey = System.getenv("GATEHOUSE_DEV_KEY");
-    generatedKey = agentKey == null || agentKey.isBlank();
-    if (generatedKey) {
-      agentKey = ApiKeys.issue(ApiKeys.AGENT_KIND).key();
-    }
     config.getAuth().getAgentKeys().add(new AuthConfig.AgentKey("demo", "demo", agentKey));
-    adminKey = System.getenv("GATEHOUSE_DEV_ADMIN_KEY");
-    generatedAdminKey = adminKey == null || adminKey.isBlank();
-    if (generatedAdminKey) {
-      adminKey = ApiKeys.issue(ApiKeys.ADMIN_KIND).key();
-    }
     config.getAuth().getAdminKeys().add(new AuthConfig.AdminKey("dev", adminKey));
     config.role(GatehouseConfiguration.Role.DEV);
     super.run(bootstrap, namespace, config);
@@ -171,5 +180,21 @@ public class DevCommand extends ServerCommand<GatehouseConfiguration> {
     System.out.println();
     System.out.println("  Try: curl -s -H \"Authorization: Bearer " + agentKey + "\" " + api + "/v1/tasks");
     System.out.println();
+  }
+
+  /** A setting dev mode cannot start with; its message says what to change. */
+  static final class RefusedToStart extends RuntimeException {
+    RefusedToStart(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  @Override
+  public void onError(io.dropwizard.core.cli.Cli cli, Namespace namespace, Throwable e) {
+    if (e instanceof RefusedToStart) {
+      cli.getStdErr().println("gatehouse dev: " + e.getMessage());
+    } else {
+      super.onError(cli, namespace, e);
+    }
   }
 }

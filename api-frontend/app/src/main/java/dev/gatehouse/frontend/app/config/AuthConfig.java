@@ -6,6 +6,7 @@ import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -70,12 +71,17 @@ public class AuthConfig {
   }
 
   /** An agent key; {@code tenant} defaults to {@code default}. */
-  public record AgentKey(String tenant, @NotBlank String agent, String key) {
+  public record AgentKey(
+      String tenant,
+      @NotBlank String agent,
+      @Pattern(regexp = "(?!gka_).*", message = "must not start with 'gka_' (such keys are admin keys)") String key) {
     public AgentKey {
       tenant = tenant == null || tenant.isBlank() ? "default" : tenant;
     }
   }
 
-  /** A platform admin key. */
-  public record AdminKey(@NotBlank String name, String key) {}
+  /** A platform admin key: it starts with {@code gka_}, which is how Gatehouse tells it from an agent key. */
+  public record AdminKey(
+      @NotBlank String name,
+      @Pattern(regexp = "(gka_.*)?", message = "must start with 'gka_' (keys without it are agent keys)") String key) {}
 }

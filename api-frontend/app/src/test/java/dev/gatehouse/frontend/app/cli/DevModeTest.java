@@ -52,10 +52,13 @@ class DevModeTest {
   @Test
   void devModeRunsTheDemoPipelineAndKeepsItsDataAcrossRestarts() throws Exception {
     Path data = Files.createTempDirectory("gatehouse-dev-data");
-    Dev first = start(data, "gk_dev_test_key_0123456789");
+    Dev first = start(data, "gk_dev_test_key_0123456789", "gka_dev_test_admin_0123456789");
     String id;
     try {
       assertThat(first.out()).contains("Agent key    gk_dev_test_key_0123456789").contains("(from GATEHOUSE_DEV_KEY)");
+      // The admin key printed is one /admin accepts.
+      assertThat(first.out()).contains("Admin key    gka_dev_test_admin_0123456789");
+      assertThat(get(first, "gka_dev_test_admin_0123456789", "/admin/v1/tenants").statusCode()).isEqualTo(200);
       HttpResponse<String> submit = post(first, "gk_dev_test_key_0123456789", DEMO_PIPELINE);
       assertThat(submit.statusCode()).as(submit.body()).isEqualTo(202);
       id = JSON.readTree(submit.body()).get("id").asText();
@@ -75,7 +78,7 @@ class DevModeTest {
       stop(first);
     }
 
-    Dev second = start(data, null);
+    Dev second = start(data, null, null);
     try {
       Matcher m = Pattern.compile("Agent key    (gk_\\S+)\\s+\\(generated").matcher(second.out());
       assertThat(m.find()).as(second.out()).isTrue();
@@ -90,11 +93,25 @@ class DevModeTest {
     }
   }
 
-  private static Dev start(Path data, String key) throws Exception {
-    int api = freePort();
-    int admin = freePort();
-    int temporal = freePort();
+  @Test
+  void anAdminKeyThatIsNotOneStopsDevModeBeforeItStarts() throws Exception {
+    Path data = Files.createTempDirectory("gatehouse-dev-data");
     Path log = Files.createTempFile("gatehouse-dev", ".log");
+    Process p = launch(data, null, "gk_not_an_admin_key_0123456789", log);
+    assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).as("dev mode exited").isTrue();
+    String out = Files.readString(log);
+    assertThat(p.exitValue()).as(out).isNotZero();
+    assertThat(out).contains("GATEHOUSE_DEV_ADMIN_KEY must start with 'gka_'").doesNotContain("Admin key").doesNotContain("Exception");
+    // Nothing started: no embedded PostgreSQL was created in the data directory.
+    assertThat(data.resolve("postgres")).doesNotExist();
+  }
+
+  private static Process launch(Path data, String key, String adminKey, Path log) throws IOException {
+    return launch(data, key, adminKey, log, freePort(), freePort(), freePort());
+  }
+
+  private static Process launch(Path data, String key, String adminKey, Path log, int api, int admin, int temporal)
+      throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     ProcessBuilder pb =
         new ProcessBuilder(
@@ -104,13 +121,25 @@ class DevModeTest {
             .redirectOutput(log.toFile());
     Map<String, String> env = pb.environment();
     env.remove("GATEHOUSE_DEV_KEY");
+    env.remove("GATEHOUSE_DEV_ADMIN_KEY");
     if (key != null) {
       env.put("GATEHOUSE_DEV_KEY", key);
+    }
+    if (adminKey != null) {
+      env.put("GATEHOUSE_DEV_ADMIN_KEY", adminKey);
     }
     env.put("GATEHOUSE_PORT", Integer.toString(api));
     env.put("GATEHOUSE_ADMIN_PORT", Integer.toString(admin));
     env.put("GATEHOUSE_TEMPORAL_PORT", Integer.toString(temporal));
-    Dev dev = new Dev(pb.start(), log, api, admin, temporal);
+    return pb.start();
+  }
+
+  private static Dev start(Path data, String key, String adminKey) throws Exception {
+    int api = freePort();
+    int admin = freePort();
+    int temporal = freePort();
+    Path log = Files.createTempFile("gatehouse-dev", ".log");
+    Dev dev = new Dev(launch(data, key, adminKey, log, api, admin, temporal), log, api, admin, temporal);
     long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
     while (!dev.out().contains("Gatehouse is running in dev mode")) {
       if (!dev.process().isAlive() || System.nanoTime() > deadline) {
