@@ -3,6 +3,7 @@ package dev.gatehouse.frontend.mcp;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gatehouse.frontend.testing.McpWire;
 import dev.gatehouse.frontend.testing.TestGatehouse;
 import dev.gatehouse.registry.mcp.McpServerDefinition;
 import java.nio.file.Path;
@@ -77,13 +78,13 @@ class McpConformanceThroughGatewayTest {
           TestGatehouse.start(
               c -> c.getMcp().setHealthInterval(io.dropwizard.util.Duration.milliseconds(500)));
       try {
-      McpServerDefinition base = GatewayMcp.streamableHttp("conformance", upstream.url(), "");
-      GatewayMcp.register(
+      McpServerDefinition base = McpWire.streamableHttp("conformance", upstream.url(), "");
+      McpWire.register(
           g,
           new McpServerDefinition(
               base.name(), null, base.transport(), base.url(), null, null, null, null, null, null,
               null, null, null, "", McpServerDefinition.AUTO, DIRECT_TOOLS));
-      GatewayMcp.awaitTools(
+      McpWire.awaitTools(
           g, TestGatehouse.KEY_A, Duration.ofSeconds(30),
           "test_simple_text", "test_sampling", "test_elicitation");
 

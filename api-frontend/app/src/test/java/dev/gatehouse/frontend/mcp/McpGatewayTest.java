@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.activities.mcp.McpJson;
+import dev.gatehouse.frontend.testing.McpWire;
 import dev.gatehouse.frontend.testing.TestGatehouse;
 import dev.gatehouse.registry.agents.AccessList;
 import dev.gatehouse.registry.agents.Agent;
@@ -438,31 +439,12 @@ class McpGatewayTest {
 
   // ------------------------------------------------------------------ bad input, on the wire
 
-  private static HttpResponse<String> post(String key, String session, String body, String... headers) throws Exception {
-    HttpRequest.Builder b =
-        HttpRequest.newBuilder(URI.create(g.api() + "/mcp"))
-            .header("Content-Type", "application/json")
-            .header("Accept", "application/json, text/event-stream")
-            .POST(HttpRequest.BodyPublishers.ofString(body));
-    if (key != null) {
-      b.header("Authorization", "Bearer " + key);
-    }
-    if (session != null) {
-      b.header("Mcp-Session-Id", session);
-    }
-    for (int i = 0; i + 1 < headers.length; i += 2) {
-      b.header(headers[i], headers[i + 1]);
-    }
-    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  private static HttpResponse<String> post(String key, String session, String body, String... headers) {
+    return McpWire.post(g.api() + "/mcp", key, session, body, headers);
   }
 
-  private static String initialize(String key) throws Exception {
-    HttpResponse<String> r =
-        post(key, null, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}");
-    assertThat(r.statusCode()).isEqualTo(200);
-    String session = r.headers().firstValue("Mcp-Session-Id").orElseThrow();
-    post(key, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
-    return session;
+  private static String initialize(String key) {
+    return McpWire.initialize(g.api() + "/mcp", key);
   }
 
   private static JsonNode rpcError(HttpResponse<String> r) throws Exception {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.frontend.testing.McpWire;
 import dev.gatehouse.frontend.testing.TestGatehouse;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -53,10 +54,10 @@ class McpInteropTest {
     String node = NodeTools.node().toString();
     String everything = dir.resolve("node_modules/@modelcontextprotocol/server-everything/dist/index.js").toString();
     String filesystem = dir.resolve("node_modules/@modelcontextprotocol/server-filesystem/dist/index.js").toString();
-    GatewayMcp.register(g, GatewayMcp.streamableHttp("everything", "http://127.0.0.1:" + port + "/mcp", null));
-    GatewayMcp.register(g, GatewayMcp.stdio("everythingstdio", node, List.of(everything, "stdio"), null));
-    GatewayMcp.register(g, GatewayMcp.stdio("fs", node, List.of(filesystem, files.toString()), null));
-    GatewayMcp.awaitTools(g, KEY, Duration.ofSeconds(60), "everything.echo", "everythingstdio.echo", "fs.read_text_file");
+    McpWire.register(g, McpWire.streamableHttp("everything", "http://127.0.0.1:" + port + "/mcp", null));
+    McpWire.register(g, McpWire.stdio("everythingstdio", node, List.of(everything, "stdio"), null));
+    McpWire.register(g, McpWire.stdio("fs", node, List.of(filesystem, files.toString()), null));
+    McpWire.awaitTools(g, KEY, Duration.ofSeconds(60), "everything.echo", "everythingstdio.echo", "fs.read_text_file");
   }
 
   @AfterAll

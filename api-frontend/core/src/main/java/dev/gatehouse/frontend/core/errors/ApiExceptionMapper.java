@@ -6,41 +6,30 @@ import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.ext.ExceptionMapper;
-import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * Maps every exception to the JSON error shape. Client mistakes keep their 4xx and a stable
- * code; anything unexpected is logged here and answered with a 500 that carries only the request
- * id, never a stack trace.
+ * Maps every exception to the JSON error shape, with the code and status of its entry in the error
+ * catalog ({@link ErrorCode}). Client mistakes keep their 4xx and a stable code; anything
+ * unexpected is logged here and answered with a 500 that carries only the request id, never a
+ * stack trace.
  */
 public class ApiExceptionMapper implements ExceptionMapper<Throwable> {
   private static final Logger LOG = LoggerFactory.getLogger(ApiExceptionMapper.class);
 
-  private static final Map<Integer, String> CODES =
-      Map.of(
-          400, "invalid_request",
-          401, "unauthorized",
-          403, "forbidden",
-          404, "not_found",
-          405, "method_not_allowed",
-          406, "not_acceptable",
-          413, "request_too_large",
-          415, "unsupported_media_type");
-
   @Override
   public Response toResponse(Throwable e) {
     if (e instanceof ApiException api) {
-      Response.ResponseBuilder r = respond(api.status(), api.code(), api.getMessage());
+      Response.ResponseBuilder r = respond(api.error(), api.getMessage());
       api.headers().forEach(r::header);
       return r.build();
     }
     if (e instanceof WebApplicationException web) {
       int status = web.getResponse().getStatus();
       if (status < 500) {
-        String code = codeFor(status);
+        String code = ErrorCode.ofHttpStatus(status).code();
         String message =
             status == 404
                 ? "no such resource"
@@ -55,16 +44,14 @@ public class ApiExceptionMapper implements ExceptionMapper<Throwable> {
       }
     }
     if (e instanceof JsonProcessingException) {
-      return respond(400, "invalid_json", "the body is not valid JSON").build();
+      return respond(ErrorCode.INVALID_JSON, "the body is not valid JSON").build();
     }
     LOG.error("unexpected error serving request {}", MDC.get(RequestIdFilter.MDC_KEY), e);
-    return respond(500, "internal_error", "an unexpected error occurred; quote the requestId when reporting it")
-        .build();
+    return respond(ErrorCode.INTERNAL_ERROR, "an unexpected error occurred; quote the requestId when reporting it").build();
   }
 
-  /** The stable code for an HTTP status that carries no code of its own. */
-  public static String codeFor(int status) {
-    return status >= 500 ? "internal_error" : CODES.getOrDefault(status, "invalid_request");
+  private static Response.ResponseBuilder respond(ErrorCode error, String message) {
+    return respond(error.httpStatus(), error.code(), message);
   }
 
   private static Response.ResponseBuilder respond(int status, String code, String message) {

@@ -48,6 +48,8 @@ public enum ErrorCode {
   INVALID_ARGUMENTS("invalid_arguments", 422, Rpc.INVALID_PARAMS, ToolFailureTypes.INVALID_ARGUMENTS),
   UNKNOWN_WORKFLOW("unknown_workflow", 422, Rpc.INVALID_PARAMS),
   INVALID_TEMPLATE("invalid_template", 400, Rpc.INVALID_PARAMS),
+  /** A pipeline step's template could not be filled from the outputs it got (the task had started). */
+  TEMPLATE_ERROR("template_error", 422, Rpc.INVALID_PARAMS, PipelineWorkflow.TEMPLATE_ERROR),
 
   // ---- a tool that ran and failed (MCP: a result with isError)
   UPSTREAM_CLIENT_ERROR("upstream_client_error", 502, Rpc.UPSTREAM, ToolFailureTypes.UPSTREAM_CLIENT_ERROR, Retry.NO, true),
@@ -57,7 +59,6 @@ public enum ErrorCode {
   CREDENTIALS_UNAVAILABLE("credentials_unavailable", 502, Rpc.UPSTREAM, ToolFailureTypes.CREDENTIALS_UNAVAILABLE, Retry.NO, true),
   TIMED_OUT("timed_out", 504, Rpc.UPSTREAM, null, Retry.YES, true),
   STEP_FAILED("step_failed", 502, Rpc.UPSTREAM, PipelineWorkflow.STEP_FAILED, Retry.NO, true),
-  TEMPLATE_ERROR("template_error", 422, Rpc.UPSTREAM, PipelineWorkflow.TEMPLATE_ERROR, Retry.NO, true),
   STILL_RUNNING("still_running", 504, Rpc.UPSTREAM, null, Retry.YES, true),
 
   // ---- tasks

@@ -32,7 +32,7 @@ public class JsonErrorHandler extends ErrorHandler {
       throws IOException {
     String requestId = "req_" + UUID.randomUUID().toString().replace("-", "");
     String text = code >= 500 ? "an unexpected error occurred" : (message == null ? "the request was rejected" : message);
-    byte[] body = JSON.writeValueAsBytes(ErrorBody.of(ApiExceptionMapper.codeFor(code), text, requestId));
+    byte[] body = JSON.writeValueAsBytes(ErrorBody.of(ErrorCode.ofHttpStatus(code).code(), text, requestId));
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
     response.getHeaders().put("X-Request-Id", requestId);
     response.write(true, ByteBuffer.wrap(body), callback);

@@ -1,8 +1,7 @@
-package dev.gatehouse.frontend.mcp;
+package dev.gatehouse.frontend.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.gatehouse.frontend.testing.TestGatehouse;
 import dev.gatehouse.registry.mcp.McpServerDao;
 import dev.gatehouse.registry.mcp.McpServerDefinition;
 import java.io.IOException;
@@ -16,39 +15,40 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Test helpers around Gatehouse's {@code /mcp}: registering an upstream MCP server in the
+ * Gatehouse's {@code /mcp} spoken as plain Streamable HTTP JSON-RPC, for tests: sessions, calls,
+ * reading answers (JSON or SSE); registering an upstream MCP server in the
  * database and waiting until its tools show in an agent's {@code tools/list}, spoken as plain
  * Streamable HTTP JSON-RPC (McpUpstreams is not reachable from tests; its health tick discovers
  * new servers, so tests set {@code mcp.healthInterval} short).
  */
-final class GatewayMcp {
+public final class McpWire {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final HttpClient HTTP =
       HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-  private GatewayMcp() {}
+  private McpWire() {}
 
   /** Registers a global server (tenant null). */
-  static void register(TestGatehouse g, McpServerDefinition server) {
+  public static void register(TestGatehouse g, McpServerDefinition server) {
     if (!g.db.jdbi().onDemand(McpServerDao.class).insert(server)) {
       throw new IllegalStateException("MCP server name taken: " + server.name());
     }
   }
 
-  static McpServerDefinition streamableHttp(String name, String url, String prefix) {
+  public static McpServerDefinition streamableHttp(String name, String url, String prefix) {
     return new McpServerDefinition(
         name, null, McpServerDefinition.STREAMABLE_HTTP, url, null, null, null, null, null, null,
         null, null, null, prefix, null, null);
   }
 
-  static McpServerDefinition stdio(String name, String command, List<String> args, String prefix) {
+  public static McpServerDefinition stdio(String name, String command, List<String> args, String prefix) {
     return new McpServerDefinition(
         name, null, McpServerDefinition.STDIO, null, command, args, Map.of(), null, null, null,
         null, null, null, prefix, null, null);
   }
 
   /** Polls the agent's tools/list until every name in {@code expected} is there; returns the names. */
-  static List<String> awaitTools(TestGatehouse g, String key, Duration timeout, String... expected) {
+  public static List<String> awaitTools(TestGatehouse g, String key, Duration timeout, String... expected) {
     long deadline = System.nanoTime() + timeout.toNanos();
     List<String> names = List.of();
     while (System.nanoTime() < deadline) {
@@ -66,8 +66,8 @@ final class GatewayMcp {
         "tools " + List.of(expected) + " did not appear within " + timeout + "; last tools/list: " + names);
   }
 
-  /** One fresh session: initialize, notifications/initialized, tools/list; the tool names. */
-  static List<String> toolNames(String endpoint, String key) {
+  /** A new session of the agent with {@code key}: initialize, then notifications/initialized; its id. */
+  public static String initialize(String endpoint, String key) {
     HttpResponse<String> init =
         post(endpoint, key, null,
             "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\","
@@ -75,9 +75,15 @@ final class GatewayMcp {
     if (init.statusCode() != 200) {
       throw new IllegalStateException("initialize answered " + init.statusCode() + ": " + init.body());
     }
-    String session = init.headers().firstValue("Mcp-Session-Id").orElse(null);
+    String session = init.headers().firstValue("Mcp-Session-Id").orElseThrow();
+    post(endpoint, key, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
+    return session;
+  }
+
+  /** One fresh session: initialize, notifications/initialized, tools/list; the tool names. */
+  public static List<String> toolNames(String endpoint, String key) {
+    String session = initialize(endpoint, key);
     try {
-      post(endpoint, key, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
       HttpResponse<String> list =
           post(endpoint, key, session, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}");
       JsonNode message = message(list.body());
@@ -102,7 +108,7 @@ final class GatewayMcp {
   }
 
   /** The JSON-RPC message of a JSON body or of the first SSE {@code data:} event with an id. */
-  static JsonNode message(String body) {
+  public static JsonNode message(String body) {
     try {
       String trimmed = body.trim();
       if (trimmed.startsWith("{")) {
@@ -122,17 +128,22 @@ final class GatewayMcp {
     }
   }
 
-  private static HttpResponse<String> post(String endpoint, String key, String session, String body) {
+  /** POSTs one JSON-RPC message ({@code key} and {@code session} may be null; {@code headers} are name, value pairs). */
+  public static HttpResponse<String> post(String endpoint, String key, String session, String body, String... headers) {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create(endpoint))
             .timeout(Duration.ofSeconds(30))
             .POST(HttpRequest.BodyPublishers.ofString(body))
             .header("Content-Type", "application/json")
-            .header("Accept", "application/json, text/event-stream")
-            .header("MCP-Protocol-Version", "2025-06-18")
-            .header("Authorization", "Bearer " + key);
+            .header("Accept", "application/json, text/event-stream");
+    if (key != null) {
+      b.header("Authorization", "Bearer " + key);
+    }
     if (session != null) {
       b.header("Mcp-Session-Id", session);
+    }
+    for (int i = 0; i + 1 < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
     }
     try {
       return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
@@ -144,7 +155,7 @@ final class GatewayMcp {
     }
   }
 
-  static void sleep(long millis) {
+  public static void sleep(long millis) {
     try {
       Thread.sleep(millis);
     } catch (InterruptedException e) {
