@@ -16,12 +16,13 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.regex.Pattern;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
 import org.slf4j.MDC;
 
 /**
  * What every admin resource needs: the caller, tenant scoping (a tenant admin sees its tenant only,
  * and anything outside it answers 404 exactly like a missing thing), name checks, opaque cursors,
- * and one audit row per change.
+ * taken names, and one audit row per change.
  */
 public final class AdminContext {
   public static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
@@ -103,8 +104,22 @@ public final class AdminContext {
     }
   }
 
-  /** True when a statement failed on a unique constraint (a name that is taken). */
-  static boolean isConflict(RuntimeException e) {
+  /**
+   * Runs a write that a unique constraint guards; when the constraint refuses it (a name that is
+   * taken) the answer is {@code taken} with {@code message}, and any other failure goes on up.
+   */
+  static void writeUnique(Runnable write, ErrorCode taken, String message) {
+    try {
+      write.run();
+    } catch (UnableToExecuteStatementException e) {
+      if (!isConflict(e)) {
+        throw e;
+      }
+      throw new ApiException(taken, message);
+    }
+  }
+
+  private static boolean isConflict(RuntimeException e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof java.sql.SQLException sql && "23505".equals(sql.getSQLState())) {
         return true;

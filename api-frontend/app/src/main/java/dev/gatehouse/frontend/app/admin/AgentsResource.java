@@ -33,7 +33,6 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.List;
-import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
 
 /** {@code /admin/v1/agents}: agents, their allow/deny lists, and their keys. */
 @Path("/admin/v1/agents")
@@ -74,11 +73,7 @@ public class AgentsResource {
     String tenant = ctx.tenant(admin, b.tenant()).id();
     Agent agent =
         new Agent(Ids.newId("agt"), tenant, AdminContext.name(b.name(), "name"), subject(b.subject()), permissions(b), null, null);
-    try {
-      agents.insert(agent);
-    } catch (UnableToExecuteStatementException e) {
-      throw conflict(e, b);
-    }
+    AdminContext.writeUnique(() -> agents.insert(agent), ErrorCode.AGENT_EXISTS, taken(b));
     ctx.audit(admin, tenant, "admin.create", "agent:" + agent.id());
     return Response.status(201).entity(AgentView.of(agents.find(agent.id()).orElseThrow())).build();
   }
@@ -89,10 +84,8 @@ public class AgentsResource {
       @QueryParam("tenant") String tenant,
       @QueryParam("limit") Integer limit,
       @QueryParam("cursor") String cursor) {
-    AdminCaller admin = admin(auth);
-    int n = AdminContext.limit(limit);
-    List<Agent> rows = agents.page(AdminContext.listScope(admin, tenant), AdminContext.decodeCursor(cursor), n + 1);
-    return Page.of(rows, n, Agent::id, AgentView::of);
+    String scope = AdminContext.listScope(admin(auth), tenant);
+    return Page.fetch(limit, cursor, (after, n) -> agents.page(scope, after, n), Agent::id, AgentView::of);
   }
 
   @GET
@@ -110,11 +103,10 @@ public class AgentsResource {
     if (b.tenant() != null && !b.tenant().equals(existing.tenantId())) {
       throw new ApiException(ErrorCode.INVALID_REQUEST, "an agent cannot move to another tenant");
     }
-    try {
-      agents.update(id, AdminContext.name(b.name(), "name"), subject(b.subject()), permissions(b));
-    } catch (UnableToExecuteStatementException e) {
-      throw conflict(e, b);
-    }
+    String name = AdminContext.name(b.name(), "name");
+    String subject = subject(b.subject());
+    Permissions permissions = permissions(b);
+    AdminContext.writeUnique(() -> agents.update(id, name, subject, permissions), ErrorCode.AGENT_EXISTS, taken(b));
     ctx.authenticator.invalidate();
     ctx.audit(admin, existing.tenantId(), "admin.update", "agent:" + id);
     return AgentView.of(agents.find(id).orElseThrow());
@@ -165,11 +157,8 @@ public class AgentsResource {
         .orElseThrow(() -> new ApiException(ErrorCode.AGENT_NOT_FOUND, "no agent '" + id + "'"));
   }
 
-  private static ApiException conflict(UnableToExecuteStatementException e, AgentBody b) {
-    if (!AdminContext.isConflict(e)) {
-      throw e;
-    }
-    return new ApiException(ErrorCode.AGENT_EXISTS, "the tenant has an agent named '" + b.name() + "' or with that subject");
+  private static String taken(AgentBody b) {
+    return "the tenant has an agent named '" + b.name() + "' or with that subject";
   }
 
   private static String subject(String subject) {

@@ -24,7 +24,6 @@ import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.SecurityContext;
 import java.io.InputStream;
 import java.util.List;
-import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
 
 /** {@code /admin/v1/identity-providers}: the OIDC issuers whose tokens a tenant's agents may present. */
 @Path("/admin/v1/identity-providers")
@@ -92,14 +91,8 @@ public class IdentityProvidersResource {
   }
 
   private void save(IdentityProvider p) {
-    try {
-      providers.upsert(p);
-    } catch (UnableToExecuteStatementException e) {
-      if (!AdminContext.isConflict(e)) {
-        throw e;
-      }
-      throw new ApiException(ErrorCode.IDENTITY_PROVIDER_EXISTS, "an identity provider with this name or issuer exists");
-    }
+    AdminContext.writeUnique(
+        () -> providers.upsert(p), ErrorCode.IDENTITY_PROVIDER_EXISTS, "an identity provider with this name or issuer exists");
   }
 
   private IdentityProvider visible(AdminCaller admin, String id) {

@@ -4,14 +4,11 @@ import static dev.gatehouse.frontend.app.admin.AdminContext.admin;
 
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import dev.gatehouse.frontend.core.auth.Caller.AdminCaller;
-import dev.gatehouse.frontend.core.errors.ApiException;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
-import dev.gatehouse.registry.RegistryException;
 import dev.gatehouse.registry.mcp.McpCatalogDao;
 import dev.gatehouse.registry.mcp.McpCatalogEntry;
 import dev.gatehouse.registry.mcp.McpServerDao;
 import dev.gatehouse.registry.mcp.McpServerDefinition;
-import dev.gatehouse.registry.mcp.McpServerStatus;
 import dev.gatehouse.registry.yaml.McpServerEntries;
 import dev.gatehouse.registry.yaml.RegistryFile;
 import jakarta.ws.rs.Consumes;
@@ -37,8 +34,8 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code /admin/v1/mcp-servers}: upstream MCP servers, with the fields of the registry YAML. A
  * server with a {@code tenant} belongs to that tenant; without one it is global (platform admins
- * only). After every committed change, and on {@code POST /{name}/refresh}, {@link
- * McpServerChanges} is told the server's name.
+ * only). The rules are {@link TenantScopedCrud}'s. After every committed change, and on {@code
+ * POST /{name}/refresh}, {@link McpServerChanges} is told the server's name.
  */
 @Path("/admin/v1/mcp-servers")
 @Produces(MediaType.APPLICATION_JSON)
@@ -62,7 +59,7 @@ public class McpServersResource {
       RegistryFile.Retry retry,
       String execution,
       Map<String, String> toolExecution,
-      String tenant) {}
+      String tenant) implements TenantScopedCrud.Body {}
 
   /** A server's health as discovery last saw it; {@code unknown} before the first check. */
   public record Status(String state, String error, Instant checkedAt, Instant refreshedAt) {
@@ -77,28 +74,29 @@ public class McpServersResource {
 
   public record Refresh(String server) {}
 
-  private final AdminContext ctx;
-  private final McpServerDao servers;
+  private static final TenantScopedCrud.Kind KIND =
+      new TenantScopedCrud.Kind(
+          "an", "MCP server", "mcp-server:", ErrorCode.MCP_SERVER_EXISTS, ErrorCode.MCP_SERVER_NOT_FOUND, ErrorCode.INVALID_MCP_SERVER);
+
+  private final TenantScopedCrud<McpServerBody, McpServerDefinition> crud;
   private final McpCatalogDao catalog;
   private final McpServerChanges changes;
 
   public McpServersResource(AdminContext ctx, McpServerChanges changes) {
-    this.ctx = ctx;
-    this.servers = ctx.jdbi.onDemand(McpServerDao.class);
+    McpServerDao servers = ctx.jdbi.onDemand(McpServerDao.class);
+    this.crud = new TenantScopedCrud<>(
+        ctx, KIND,
+        new TenantScopedCrud.Store<>(
+            servers::find, servers::page, servers::insert, servers::upsert, servers::delete, McpServerDefinition::name,
+            McpServerDefinition::tenantId),
+        McpServerBody.class, McpServersResource::server, this::changed);
     this.catalog = ctx.jdbi.onDemand(McpCatalogDao.class);
     this.changes = changes;
   }
 
   @POST
   public Response create(@Context SecurityContext auth, InputStream body) {
-    AdminCaller admin = admin(auth);
-    McpServerDefinition server = definition(admin, ctx.bodies.read(body, McpServerBody.class), null);
-    if (!servers.insert(server)) {
-      throw new ApiException(ErrorCode.MCP_SERVER_EXISTS, "an MCP server named '" + server.name() + "' exists");
-    }
-    ctx.audit(admin, server.tenantId(), "admin.create", "mcp-server:" + server.name());
-    changed(server.name());
-    return Response.status(201).entity(servers.find(server.name()).orElseThrow()).build();
+    return Response.status(201).entity(crud.create(admin(auth), body)).build();
   }
 
   @GET
@@ -107,17 +105,49 @@ public class McpServersResource {
       @QueryParam("tenant") String tenant,
       @QueryParam("limit") Integer limit,
       @QueryParam("cursor") String cursor) {
-    AdminCaller admin = admin(auth);
-    int n = AdminContext.limit(limit);
-    List<McpServerDefinition> rows =
-        servers.page(AdminContext.listScope(admin, tenant), AdminContext.decodeCursor(cursor), n + 1);
-    return Page.of(rows, n, McpServerDefinition::name, s -> s);
+    return crud.list(admin(auth), tenant, limit, cursor);
   }
 
   @GET
   @Path("/{name}")
   public McpServerView get(@Context SecurityContext auth, @PathParam("name") String name) {
-    McpServerDefinition server = visible(admin(auth), name);
+    return view(crud.visible(admin(auth), name));
+  }
+
+  @PUT
+  @Path("/{name}")
+  public McpServerDefinition replace(@Context SecurityContext auth, @PathParam("name") String name, InputStream body) {
+    return crud.replace(admin(auth), name, body);
+  }
+
+  @DELETE
+  @Path("/{name}")
+  public Response delete(@Context SecurityContext auth, @PathParam("name") String name) {
+    crud.delete(admin(auth), name);
+    return Response.noContent().build();
+  }
+
+  /** Asks the runtime to reconnect to the server and rediscover what it offers; answers at once. */
+  @POST
+  @Path("/{name}/refresh")
+  public Response refresh(@Context SecurityContext auth, @PathParam("name") String name) {
+    AdminCaller admin = admin(auth);
+    crud.changed(admin, crud.writable(admin, name), "admin.refresh");
+    return Response.accepted(new Refresh(name)).build();
+  }
+
+  /** The change has committed: a failing listener must not turn it into an error answer. */
+  private void changed(String name) {
+    try {
+      changes.changed(name);
+    } catch (RuntimeException e) {
+      LOG.warn("MCP server change listener failed for {}", name, e);
+    }
+  }
+
+  /** The server with its health as discovery last saw it and how many of each thing it offers. */
+  private McpServerView view(McpServerDefinition server) {
+    String name = server.name();
     Status status = catalog.status(name)
         .map(s -> new Status(s.state(), s.error(), s.checkedAt(), s.refreshedAt()))
         .orElse(new Status(Status.UNKNOWN, null, null, null));
@@ -137,87 +167,12 @@ public class McpServersResource {
     return new McpServerView(server, status, new Counts(tools, resources, templates, prompts));
   }
 
-  @PUT
-  @Path("/{name}")
-  public McpServerDefinition replace(@Context SecurityContext auth, @PathParam("name") String name, InputStream body) {
-    AdminCaller admin = admin(auth);
-    McpServerDefinition existing = writable(admin, name);
-    McpServerDefinition server = definition(admin, ctx.bodies.read(body, McpServerBody.class), name);
-    if (server.tenantId() == null ? existing.tenantId() != null : !server.tenantId().equals(existing.tenantId())) {
-      throw new ApiException(ErrorCode.INVALID_REQUEST, "an MCP server cannot change its owner; delete and create it instead");
-    }
-    servers.upsert(server);
-    ctx.audit(admin, server.tenantId(), "admin.update", "mcp-server:" + name);
-    changed(name);
-    return servers.find(name).orElseThrow();
-  }
-
-  @DELETE
-  @Path("/{name}")
-  public Response delete(@Context SecurityContext auth, @PathParam("name") String name) {
-    AdminCaller admin = admin(auth);
-    McpServerDefinition existing = writable(admin, name);
-    servers.delete(name);
-    ctx.audit(admin, existing.tenantId(), "admin.delete", "mcp-server:" + name);
-    changed(name);
-    return Response.noContent().build();
-  }
-
-  /** Asks the runtime to reconnect to the server and rediscover what it offers; answers at once. */
-  @POST
-  @Path("/{name}/refresh")
-  public Response refresh(@Context SecurityContext auth, @PathParam("name") String name) {
-    AdminCaller admin = admin(auth);
-    McpServerDefinition existing = writable(admin, name);
-    ctx.audit(admin, existing.tenantId(), "admin.refresh", "mcp-server:" + name);
-    changed(name);
-    return Response.accepted(new Refresh(name)).build();
-  }
-
-  /** The change has committed: a failing listener must not turn it into an error answer. */
-  private void changed(String name) {
-    try {
-      changes.changed(name);
-    } catch (RuntimeException e) {
-      LOG.warn("MCP server change listener failed for {}", name, e);
-    }
-  }
-
-  private McpServerDefinition definition(AdminCaller admin, McpServerBody b, String pathName) {
-    if (pathName != null && b.name() != null && !b.name().equals(pathName)) {
-      throw new ApiException(ErrorCode.INVALID_REQUEST, "the body's name differs from the path's; an MCP server cannot be renamed");
-    }
-    String tenant = null;
-    if (b.tenant() != null) {
-      tenant = ctx.tenant(admin, b.tenant()).id();
-    } else {
-      AdminContext.requirePlatform(admin);
-    }
-    String name = pathName != null ? pathName : b.name();
-    try {
-      return McpServerEntries.check(
-              "mcpServer",
-              new RegistryFile.McpServer(
-                  name, b.transport(), b.url(), b.command(), b.args(), b.env(), b.workingDir(), b.prefix(),
-                  b.headers(), b.auth(), b.timeout(), b.connectTimeout(), b.retry(), b.execution(), b.toolExecution()))
-          .withTenant(tenant);
-    } catch (RegistryException e) {
-      throw new ApiException(ErrorCode.INVALID_MCP_SERVER, e.getMessage());
-    }
-  }
-
-  private McpServerDefinition visible(AdminCaller admin, String name) {
-    return servers
-        .find(name)
-        .filter(s -> s.tenantId() == null || AdminContext.visible(admin, s.tenantId()))
-        .orElseThrow(() -> new ApiException(ErrorCode.MCP_SERVER_NOT_FOUND, "no MCP server '" + name + "'"));
-  }
-
-  private McpServerDefinition writable(AdminCaller admin, String name) {
-    McpServerDefinition s = visible(admin, name);
-    if (s.tenantId() == null) {
-      AdminContext.requirePlatform(admin);
-    }
-    return s;
+  private static McpServerDefinition server(McpServerBody b, String name, String tenantId) {
+    return McpServerEntries.check(
+            "mcpServer",
+            new RegistryFile.McpServer(
+                name, b.transport(), b.url(), b.command(), b.args(), b.env(), b.workingDir(), b.prefix(),
+                b.headers(), b.auth(), b.timeout(), b.connectTimeout(), b.retry(), b.execution(), b.toolExecution()))
+        .withTenant(tenantId);
   }
 }

@@ -15,4 +15,19 @@ public record Page<T>(List<T> items, String nextCursor) {
     List<R> page = more ? rows.subList(0, limit) : rows;
     return new Page<>(page.stream().map(view).toList(), more ? AdminContext.encodeCursor(key.apply(page.get(limit - 1))) : null);
   }
+
+  /**
+   * The page a listing's {@code limit} and {@code cursor} query parameters ask for (400 when
+   * either is not one this API accepts), with rows from {@code query} ordered by {@code key}.
+   */
+  static <R, T> Page<T> fetch(Integer limit, String cursor, Query<R> query, Function<R, String> key, Function<R, T> view) {
+    int n = AdminContext.limit(limit);
+    return of(query.rows(AdminContext.decodeCursor(cursor), n + 1), n, key, view);
+  }
+
+  /** At most {@code limit} rows whose key is after {@code after} (from the start when null). */
+  @FunctionalInterface
+  interface Query<R> {
+    List<R> rows(String after, int limit);
+  }
 }

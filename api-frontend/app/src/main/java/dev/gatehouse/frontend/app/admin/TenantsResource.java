@@ -23,7 +23,6 @@ import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.SecurityContext;
 import java.io.InputStream;
 import java.util.List;
-import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
 
 /** {@code /admin/v1/tenants}: platform admins manage tenants; a tenant admin sees its own. */
 @Path("/admin/v1/tenants")
@@ -46,14 +45,7 @@ public class TenantsResource {
     AdminContext.requirePlatform(admin);
     String name = AdminContext.name(ctx.bodies.read(body, TenantBody.class).name(), "name");
     String id = Ids.newId("ten");
-    try {
-      tenants.insert(id, name);
-    } catch (UnableToExecuteStatementException e) {
-      if (!AdminContext.isConflict(e)) {
-        throw e;
-      }
-      throw new ApiException(ErrorCode.TENANT_EXISTS, "a tenant named '" + name + "' exists");
-    }
+    AdminContext.writeUnique(() -> tenants.insert(id, name), ErrorCode.TENANT_EXISTS, taken(name));
     ctx.audit(admin, id, "admin.create", "tenant:" + id);
     return Response.status(201).entity(tenants.find(id).orElseThrow()).build();
   }
@@ -65,8 +57,7 @@ public class TenantsResource {
     if (!admin.isPlatform()) {
       return new Page<>(tenants.find(admin.tenantId()).map(List::of).orElse(List.of()), null);
     }
-    int n = AdminContext.limit(limit);
-    return Page.of(tenants.page(AdminContext.decodeCursor(cursor), n + 1), n, Tenant::name, t -> t);
+    return Page.fetch(limit, cursor, tenants::page, Tenant::name, t -> t);
   }
 
   @GET
@@ -82,14 +73,7 @@ public class TenantsResource {
     ctx.tenant(admin, id);
     AdminContext.requirePlatform(admin);
     String name = AdminContext.name(ctx.bodies.read(body, TenantBody.class).name(), "name");
-    try {
-      tenants.rename(id, name);
-    } catch (UnableToExecuteStatementException e) {
-      if (!AdminContext.isConflict(e)) {
-        throw e;
-      }
-      throw new ApiException(ErrorCode.TENANT_EXISTS, "a tenant named '" + name + "' exists");
-    }
+    AdminContext.writeUnique(() -> tenants.rename(id, name), ErrorCode.TENANT_EXISTS, taken(name));
     ctx.audit(admin, id, "admin.update", "tenant:" + id);
     return tenants.find(id).orElseThrow();
   }
@@ -105,5 +89,9 @@ public class TenantsResource {
     }
     ctx.audit(admin, id, "admin.delete", "tenant:" + id);
     return Response.noContent().build();
+  }
+
+  private static String taken(String name) {
+    return "a tenant named '" + name + "' exists";
   }
 }

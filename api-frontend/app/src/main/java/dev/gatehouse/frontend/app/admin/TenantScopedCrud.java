@@ -1,0 +1,191 @@
+package dev.gatehouse.frontend.app.admin;
+
+import dev.gatehouse.frontend.core.auth.Caller.AdminCaller;
+import dev.gatehouse.frontend.core.errors.ApiException;
+import dev.gatehouse.frontend.core.errors.ErrorCode;
+import dev.gatehouse.registry.RegistryException;
+import java.io.InputStream;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Predicate;
+
+/**
+ * Create, list, get, replace and delete for one kind of registry record that a tenant may own
+ * (tools, virtual servers, MCP servers). Records are keyed by a name unique across tenants; one
+ * with a tenant belongs to it, one without is global. The JAX-RS resource of each kind holds its
+ * paths and supplies what differs; the rules are here once:
+ *
+ * <ul>
+ *   <li>a tenant admin sees its tenant's records and the global ones; any other answers 404
+ *       {@code <kind>_not_found}, exactly like a missing one;
+ *   <li>a body without {@code tenant} is global, which only platform admins may create, replace or
+ *       delete (403); with one, the admin must see that tenant (404 {@code tenant_not_found});
+ *   <li>a body is checked by the kind's registry entry check, the one the registry file uses, and
+ *       its refusal is 422 {@code invalid_<kind>}; a taken name is 409 {@code <kind>_exists};
+ *   <li>a replace keeps the path's name (the body's, if any, must match) and the owner (400);
+ *   <li>every committed change leaves one audit row with target {@code <prefix><name>}, then is
+ *       told to the kind's listener.
+ * </ul>
+ *
+ * @param <B> the request body
+ * @param <R> the registry record
+ */
+final class TenantScopedCrud<B extends TenantScopedCrud.Body, R> {
+
+  /** The fields every body of a tenant-scoped kind has besides its own. */
+  interface Body {
+    String name();
+
+    String tenant();
+  }
+
+  /**
+   * How a kind is named in messages ({@code article} and {@code noun}: "an MCP server"), in audit
+   * targets ({@code auditPrefix}: "mcp-server:") and in its error codes.
+   */
+  record Kind(String article, String noun, String auditPrefix, ErrorCode exists, ErrorCode notFound, ErrorCode invalid) {
+    String withArticle() {
+      return article + " " + noun;
+    }
+  }
+
+  /**
+   * The kind's DAO operations, and how a record tells the name and tenant it is stored under.
+   * {@code insert} is false when the name is taken.
+   */
+  record Store<R>(
+      Function<String, Optional<R>> find,
+      PageQuery<R> page,
+      Predicate<R> insert,
+      Consumer<R> upsert,
+      Consumer<String> delete,
+      Function<R, String> name,
+      Function<R, String> tenantId) {}
+
+  /** A page ordered by name of a tenant's and the global records, or of all when tenantId is null. */
+  @FunctionalInterface
+  interface PageQuery<R> {
+    List<R> page(String tenantId, String after, int limit);
+  }
+
+  /**
+   * The kind's registry entry check: the body as a record with this name and owner (tenant id or
+   * null); throws {@link RegistryException} naming the field it refuses.
+   */
+  @FunctionalInterface
+  interface Check<B, R> {
+    R record(B body, String name, String tenantId);
+  }
+
+  private final AdminContext ctx;
+  private final Kind kind;
+  private final Store<R> store;
+  private final Class<B> bodyType;
+  private final Check<B, R> check;
+  private final Consumer<String> committed;
+
+  TenantScopedCrud(AdminContext ctx, Kind kind, Store<R> store, Class<B> bodyType, Check<B, R> check) {
+    this(ctx, kind, store, bodyType, check, name -> {});
+  }
+
+  /** {@code committed} is told a record's name after each committed change to it. */
+  TenantScopedCrud(
+      AdminContext ctx, Kind kind, Store<R> store, Class<B> bodyType, Check<B, R> check, Consumer<String> committed) {
+    this.ctx = ctx;
+    this.kind = kind;
+    this.store = store;
+    this.bodyType = bodyType;
+    this.check = check;
+    this.committed = committed;
+  }
+
+  /** Creates the record the body describes; answers it as stored. */
+  R create(AdminCaller admin, InputStream body) {
+    R record = record(admin, ctx.bodies.read(body, bodyType), null);
+    String name = store.name().apply(record);
+    if (!store.insert().test(record)) {
+      throw new ApiException(kind.exists(), kind.withArticle() + " named '" + name + "' exists");
+    }
+    changed(admin, tenantOf(record), "admin.create", name);
+    return store.find().apply(name).orElseThrow();
+  }
+
+  /** The page of the records this admin sees; {@code tenant} narrows a platform admin's. */
+  Page<R> list(AdminCaller admin, String tenant, Integer limit, String cursor) {
+    String scope = AdminContext.listScope(admin, tenant);
+    return Page.fetch(limit, cursor, (after, n) -> store.page().page(scope, after, n), store.name(), r -> r);
+  }
+
+  /** The record, if this admin sees it; 404 otherwise. */
+  R visible(AdminCaller admin, String name) {
+    return store.find().apply(name)
+        .filter(r -> tenantOf(r) == null || AdminContext.visible(admin, tenantOf(r)))
+        .orElseThrow(() -> new ApiException(kind.notFound(), "no " + kind.noun() + " '" + name + "'"));
+  }
+
+  /** The record, if this admin may change it: 404 when it does not see it, 403 when it is global. */
+  R writable(AdminCaller admin, String name) {
+    R record = visible(admin, name);
+    if (tenantOf(record) == null) {
+      AdminContext.requirePlatform(admin);
+    }
+    return record;
+  }
+
+  /** Replaces the record with the body's, which keeps its name and owner; answers it as stored. */
+  R replace(AdminCaller admin, String name, InputStream body) {
+    R existing = writable(admin, name);
+    R record = record(admin, ctx.bodies.read(body, bodyType), name);
+    if (!Objects.equals(tenantOf(record), tenantOf(existing))) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, kind.withArticle() + " cannot change its owner; delete and create it instead");
+    }
+    store.upsert().accept(record);
+    changed(admin, tenantOf(record), "admin.update", name);
+    return store.find().apply(name).orElseThrow();
+  }
+
+  void delete(AdminCaller admin, String name) {
+    R existing = writable(admin, name);
+    store.delete().accept(name);
+    changed(admin, tenantOf(existing), "admin.delete", name);
+  }
+
+  /**
+   * Records an action on a record that changes nothing stored but is audited and told to the
+   * listener like a change (an MCP server's refresh).
+   */
+  void changed(AdminCaller admin, R record, String action) {
+    changed(admin, tenantOf(record), action, store.name().apply(record));
+  }
+
+  private void changed(AdminCaller admin, String tenantId, String action, String name) {
+    ctx.audit(admin, tenantId, action, kind.auditPrefix() + name);
+    committed.accept(name);
+  }
+
+  private String tenantOf(R record) {
+    return store.tenantId().apply(record);
+  }
+
+  /** The body as a record: under the path's name when there is one, owned by the body's tenant. */
+  private R record(AdminCaller admin, B body, String pathName) {
+    if (pathName != null && body.name() != null && !body.name().equals(pathName)) {
+      throw new ApiException(
+          ErrorCode.INVALID_REQUEST, "the body's name differs from the path's; " + kind.withArticle() + " cannot be renamed");
+    }
+    String tenantId = null;
+    if (body.tenant() != null) {
+      tenantId = ctx.tenant(admin, body.tenant()).id();
+    } else {
+      AdminContext.requirePlatform(admin);
+    }
+    try {
+      return check.record(body, pathName != null ? pathName : body.name(), tenantId);
+    } catch (RegistryException e) {
+      throw new ApiException(kind.invalid(), e.getMessage());
+    }
+  }
+}
