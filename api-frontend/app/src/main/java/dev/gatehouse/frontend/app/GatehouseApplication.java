@@ -27,7 +27,9 @@ import dev.gatehouse.registry.secrets.Secrets;
 import dev.gatehouse.frontend.app.admin.TenantsResource;
 import dev.gatehouse.frontend.app.admin.ToolsResource;
 import dev.gatehouse.frontend.app.admin.VirtualServersResource;
+import dev.gatehouse.frontend.app.health.McpServersHealthCheck;
 import dev.gatehouse.frontend.core.auth.AuthFilter;
+import dev.gatehouse.frontend.core.errors.ErrorCode;
 import dev.gatehouse.frontend.core.auth.BearerAuth;
 import dev.gatehouse.frontend.core.face.FaceContext;
 import dev.gatehouse.frontend.mcp.McpFace;
@@ -142,32 +144,8 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     if (role == Role.WORKER && server instanceof DefaultServerFactory d) {
       d.setApplicationConnectors(List.of());
     }
-
-    CollectorRegistry prometheus = new CollectorRegistry(true);
-    new StandardExports().register(prometheus);
-    new MemoryPoolsExports().register(prometheus);
-    new GarbageCollectorExports().register(prometheus);
-    new ThreadExports().register(prometheus);
-    GatehouseMetrics metrics = new GatehouseMetrics(prometheus);
-    env.admin().addServlet("prometheus", new MetricsServlet(prometheus)).addMapping("/prometheus");
-
-    ManagedDataSource dataSource = config.getDatabase().build(env.metrics(), "postgres");
-    if (config.isMigrateOnStart()) {
-      RegistryDatabase.migrate(dataSource);
-    }
-    Jdbi jdbi = RegistryDatabase.configure(new JdbiFactory().build(env, config.getDatabase(), dataSource, "postgres"));
-    if (role == Role.DEV) {
-      // The dev engine keeps workflows in memory: whatever was running before this start is gone.
-      int lost =
-          jdbi.onDemand(TaskIndexDao.class)
-              .failRunningBefore(
-                  java.time.OffsetDateTime.now(),
-                  "engine_reset",
-                  "dev mode keeps workflows in memory and Gatehouse was restarted while this task ran");
-      if (lost > 0) {
-        LOG.info("marked {} task(s) left running by the previous dev run as FAILED (engine_reset)", lost);
-      }
-    }
+    GatehouseMetrics metrics = metrics(env);
+    Jdbi jdbi = database(config, env);
     if (role != Role.WORKER) {
       KeyBootstrap.apply(jdbi, config.getAuth());
       applyRegistryFile(jdbi, config.getRegistryFile());
@@ -178,46 +156,10 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
             config.getAudit().getQueueSize(),
             config.getAudit().getFlushInterval().toJavaDuration(),
             config.getAudit().getLinger().toJavaDuration());
-    Secrets secrets = config.getSecrets().box().map(box -> new Secrets(jdbi, box)).orElse(null);
     env.lifecycle().manage(closing(audit));
-
-    String target = config.getTemporal().getTarget();
-    if (config.getTemporal().isEmbedded()) {
-      EmbeddedTemporal engine = EmbeddedTemporal.start(host(target), port(target));
-      target = host(target) + ":" + engine.port();
-      env.lifecycle().manage(closing(engine));
-      LOG.info("embedded Temporal engine listening on {}", target);
-    }
-    temporal = TemporalClients.connect(target, config.getTemporal());
-    env.lifecycle().manage(temporal);
-    env.healthChecks().register("temporal", new TemporalHealthCheck(temporal.stubs()));
-
-    ToolCatalog toolCatalog = new ToolCatalog(jdbi, config.getCaches().getTools().toJavaDuration());
-    UpstreamCredentials credentials = new UpstreamCredentials(secrets, java.time.Clock.systemUTC());
-    McpConfig mcpConfig = config.getMcp();
-    McpConnector mcpConnector = new McpConnector(credentials);
-    McpUpstreams mcpUpstreams =
-        new McpUpstreams(
-            jdbi,
-            mcpConnector,
-            metrics,
-            mcpConfig.getRefreshInterval().toJavaDuration(),
-            mcpConfig.getHealthInterval().toJavaDuration());
-    env.lifecycle().manage(closing(mcpUpstreams));
-    env.healthChecks().register("mcp-servers", new dev.gatehouse.frontend.app.health.McpServersHealthCheck(jdbi));
-    McpToolResolver mcpTools = new McpToolResolver(jdbi, config.getCaches().getMcpCatalog().toJavaDuration());
-    mcpUpstreams.onCatalogChanged(changed -> mcpTools.invalidate());
-    ToolInvoker invoker =
-        new ToolInvoker(
-            jdbi,
-            toolCatalog,
-            new ToolArgumentsPolicy((int) config.getLimits().getMaxRequestBody().toBytes()),
-            new HttpToolConnector((int) config.getLimits().getMaxToolResponse().toBytes()),
-            credentials,
-            metrics,
-            audit,
-            mcpTools,
-            new McpToolCalls(mcpUpstreams, mcpConnector));
+    temporal = temporal(config, env);
+    Secrets secrets = config.getSecrets().box().map(box -> new Secrets(jdbi, box)).orElse(null);
+    Tools tools = tools(config, env, jdbi, metrics, secrets);
     if (role == Role.WORKER || config.getWorker().isEnabled()) {
       env.lifecycle()
           .manage(
@@ -225,52 +167,133 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
                   temporal.client(),
                   config.getTemporal().getTaskQueue(),
                   config.getWorker(),
-                  new ToolActivitiesImpl(invoker),
+                  new ToolActivitiesImpl(tools.invoker()),
                   new TaskIndexActivitiesImpl(jdbi, metrics)));
     }
-
     env.getApplicationContext().setErrorHandler(new JsonErrorHandler());
     env.lifecycle().addServerLifecycleListener(jetty -> jetty.setErrorHandler(new JsonErrorHandler()));
-
     if (role != Role.WORKER) {
-      JsonBodies bodies = new JsonBodies(env.getObjectMapper(), (int) config.getLimits().getMaxRequestBody().toBytes());
-      DurableCalls durable =
-          new DurableCalls(jdbi, temporal.client(), config.getTemporal().getTaskQueue(), metrics, audit);
-      WorkflowCatalog workflows = new WorkflowCatalog().register(new PipelineTaskWorkflow(toolCatalog, durable));
-      env.jersey().register(new RequestIdFilter());
-      env.jersey().register(new HttpMetricsFilter(metrics));
-      env.jersey().register(new DrainRequestBodyFilter(config.getLimits().getMaxRequestBody().toBytes()));
-      Authenticator authenticator = new Authenticator(jdbi, config.getCaches().getCredentials().toJavaDuration());
-      FailureThrottle throttle =
-          new FailureThrottle(
-              config.getAuth().getMaxFailures(),
-              java.time.Duration.ofSeconds(config.getAuth().getFailureWindowSeconds()),
-              java.time.Clock.systemUTC());
-      BearerAuth auth = new BearerAuth(authenticator, throttle, audit);
-      env.jersey().register(new AuthFilter(auth));
-      env.jersey().register(new ApiExceptionMapper());
-      AdminContext admin = new AdminContext(jdbi, bodies, audit, authenticator);
-      env.jersey().register(new SecretsResource(admin, secrets));
-      env.jersey().register(new TenantsResource(admin));
-      env.jersey().register(new AgentsResource(admin));
-      env.jersey().register(new KeysResource(admin));
-      env.jersey().register(new ToolsResource(admin));
-      // A created, changed or deleted server is reconnected and rediscovered (off the request thread).
-      env.jersey().register(new McpServersResource(admin, mcpUpstreams::refreshSoon));
-      env.jersey().register(new VirtualServersResource(admin));
-      env.jersey().register(new AuditResource(admin));
-      env.jersey().register(new IdentityProvidersResource(admin));
-      env.jersey().register(new RegistryResource(admin));
+      frontEnd(config, env, jdbi, metrics, secrets, tools);
+    }
+  }
 
-      FaceContext faces = new FaceContext(jdbi, auth, bodies, audit, metrics, durable, workflows, toolCatalog, invoker);
-      new TasksFace(config.getLimits().getDefaultTaskTimeout().toJavaDuration(), config.getLimits().getMaxWait().toJavaDuration())
-          .install(faces, env);
-      mcpUpstreams.start();
-      new McpFace(mcpConfig, mcpUpstreams, mcpConnector, mcpTools).install(faces, env);
-      if (config.isDemoTools()) {
-        env.jersey().register(new DemoToolsResource());
+  /** What runs the governed tool calls, on the worker and on the direct path alike. */
+  private record Tools(
+      ToolCatalog catalog, McpConnector mcpConnector, McpUpstreams mcpUpstreams, McpToolResolver mcpCatalog, ToolInvoker invoker) {}
+
+  private static GatehouseMetrics metrics(Environment env) {
+    CollectorRegistry prometheus = new CollectorRegistry(true);
+    new StandardExports().register(prometheus);
+    new MemoryPoolsExports().register(prometheus);
+    new GarbageCollectorExports().register(prometheus);
+    new ThreadExports().register(prometheus);
+    env.admin().addServlet("prometheus", new MetricsServlet(prometheus)).addMapping("/prometheus");
+    return new GatehouseMetrics(prometheus);
+  }
+
+  private static Jdbi database(GatehouseConfiguration config, Environment env) {
+    ManagedDataSource dataSource = config.getDatabase().build(env.metrics(), "postgres");
+    if (config.isMigrateOnStart()) {
+      RegistryDatabase.migrate(dataSource);
+    }
+    Jdbi jdbi = RegistryDatabase.configure(new JdbiFactory().build(env, config.getDatabase(), dataSource, "postgres"));
+    if (config.role() == Role.DEV) {
+      // The dev engine keeps workflows in memory: whatever was running before this start is gone.
+      int lost =
+          jdbi.onDemand(TaskIndexDao.class)
+              .failRunningBefore(
+                  java.time.OffsetDateTime.now(),
+                  ErrorCode.ENGINE_RESET.code(),
+                  "dev mode keeps workflows in memory and Gatehouse was restarted while this task ran");
+      if (lost > 0) {
+        LOG.info("marked {} task(s) left running by the previous dev run as FAILED (engine_reset)", lost);
       }
     }
+    return jdbi;
+  }
+
+  private static TemporalClients temporal(GatehouseConfiguration config, Environment env) {
+    String target = config.getTemporal().getTarget();
+    if (config.getTemporal().isEmbedded()) {
+      EmbeddedTemporal engine = EmbeddedTemporal.start(host(target), port(target));
+      target = host(target) + ":" + engine.port();
+      env.lifecycle().manage(closing(engine));
+      LOG.info("embedded Temporal engine listening on {}", target);
+    }
+    TemporalClients clients = TemporalClients.connect(target, config.getTemporal());
+    env.lifecycle().manage(clients);
+    env.healthChecks().register("temporal", new TemporalHealthCheck(clients.stubs()));
+    return clients;
+  }
+
+  private Tools tools(GatehouseConfiguration config, Environment env, Jdbi jdbi, GatehouseMetrics metrics, Secrets secrets) {
+    ToolCatalog catalog = new ToolCatalog(jdbi, config.getCaches().getTools().toJavaDuration());
+    UpstreamCredentials credentials = new UpstreamCredentials(secrets, java.time.Clock.systemUTC());
+    McpConfig mcp = config.getMcp();
+    McpConnector connector = new McpConnector(credentials);
+    McpUpstreams upstreams =
+        new McpUpstreams(
+            jdbi, connector, metrics, mcp.getRefreshInterval().toJavaDuration(), mcp.getHealthInterval().toJavaDuration());
+    env.lifecycle().manage(closing(upstreams));
+    env.healthChecks().register("mcp-servers", new McpServersHealthCheck(jdbi));
+    McpToolResolver mcpCatalog = new McpToolResolver(jdbi, config.getCaches().getMcpCatalog().toJavaDuration());
+    upstreams.onCatalogChanged(changed -> mcpCatalog.invalidate());
+    ToolInvoker invoker =
+        new ToolInvoker(
+            jdbi,
+            catalog,
+            new ToolArgumentsPolicy((int) config.getLimits().getMaxRequestBody().toBytes()),
+            new HttpToolConnector((int) config.getLimits().getMaxToolResponse().toBytes()),
+            credentials,
+            metrics,
+            audit,
+            mcpCatalog,
+            new McpToolCalls(upstreams, connector));
+    return new Tools(catalog, connector, upstreams, mcpCatalog, invoker);
+  }
+
+  /** The API port: request filters, authentication, the admin API, and each face. */
+  private void frontEnd(
+      GatehouseConfiguration config, Environment env, Jdbi jdbi, GatehouseMetrics metrics, Secrets secrets, Tools tools) {
+    JsonBodies bodies = new JsonBodies(env.getObjectMapper(), (int) config.getLimits().getMaxRequestBody().toBytes());
+    DurableCalls durable = new DurableCalls(jdbi, temporal.client(), config.getTemporal().getTaskQueue(), metrics, audit);
+    WorkflowCatalog workflows = new WorkflowCatalog().register(new PipelineTaskWorkflow(tools.catalog(), durable));
+    env.jersey().register(new RequestIdFilter());
+    env.jersey().register(new HttpMetricsFilter(metrics));
+    env.jersey().register(new DrainRequestBodyFilter(config.getLimits().getMaxRequestBody().toBytes()));
+    Authenticator authenticator = new Authenticator(jdbi, config.getCaches().getCredentials().toJavaDuration());
+    FailureThrottle throttle =
+        new FailureThrottle(
+            config.getAuth().getMaxFailures(),
+            java.time.Duration.ofSeconds(config.getAuth().getFailureWindowSeconds()),
+            java.time.Clock.systemUTC());
+    BearerAuth auth = new BearerAuth(authenticator, throttle, audit);
+    env.jersey().register(new AuthFilter(auth));
+    env.jersey().register(new ApiExceptionMapper());
+    adminApi(env, new AdminContext(jdbi, bodies, audit, authenticator), secrets, tools.mcpUpstreams());
+
+    FaceContext core = new FaceContext(jdbi, auth, bodies, audit, metrics, durable, workflows, tools.catalog(), tools.invoker());
+    new TasksFace(config.getLimits().getDefaultTaskTimeout().toJavaDuration(), config.getLimits().getMaxWait().toJavaDuration())
+        .install(core, env);
+    tools.mcpUpstreams().start();
+    new McpFace(config.getMcp(), tools.mcpUpstreams(), tools.mcpConnector(), tools.mcpCatalog()).install(core, env);
+    if (config.isDemoTools()) {
+      env.jersey().register(new DemoToolsResource());
+    }
+  }
+
+  private static void adminApi(Environment env, AdminContext admin, Secrets secrets, McpUpstreams upstreams) {
+    env.jersey().register(new SecretsResource(admin, secrets));
+    env.jersey().register(new TenantsResource(admin));
+    env.jersey().register(new AgentsResource(admin));
+    env.jersey().register(new KeysResource(admin));
+    env.jersey().register(new ToolsResource(admin));
+    // A created, changed or deleted server is reconnected and rediscovered (off the request thread).
+    env.jersey().register(new McpServersResource(admin, upstreams::refreshSoon));
+    env.jersey().register(new VirtualServersResource(admin));
+    env.jersey().register(new AuditResource(admin));
+    env.jersey().register(new IdentityProvidersResource(admin));
+    env.jersey().register(new RegistryResource(admin));
   }
 
   public TemporalClients temporal() {
