@@ -100,7 +100,7 @@ public class McpToolCalls {
     try {
       JsonNode result = send(client, tool.upstreamName(), args, meta, timeout, route.cancelled());
       if (result == null) {
-        throw new ToolCallException(ToolFailureTypes.CANCELED, "the call was cancelled", false);
+        throw new ToolCallException(ToolFailureTypes.CANCELED, "the call was canceled", false);
       }
       return new ToolCallResult(
           200, connector.redact(client, result), reported == null || reported.isEmpty() ? null : List.copyOf(reported));

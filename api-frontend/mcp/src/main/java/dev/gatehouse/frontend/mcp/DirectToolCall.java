@@ -77,7 +77,7 @@ final class DirectToolCall {
                 .takeUntilOther(cancelled)
                 .block();
         if (result == null) {
-          return ToolCallAnswers.failure(ToolFailureTypes.CANCELED, "the call was cancelled", null);
+          return ToolCallAnswers.failure(ToolFailureTypes.CANCELED, "the call was canceled", null);
         }
       } else {
         result = invoker.invoke(toolCall);

@@ -96,7 +96,7 @@ final class DurableToolCall {
       }
       return out;
     } catch (CancellationException e) {
-      throw McpErrors.of(ErrorCode.CANCELED, "Request cancelled");
+      throw McpErrors.of(ErrorCode.CANCELED, "Request canceled");
     } catch (WorkflowFailedException e) {
       return failure(e.getCause(), taskId);
     } catch (TimeoutException e) {
@@ -108,7 +108,7 @@ final class DurableToolCall {
   /** How the task failed, named by the failure the workflow let through (the activity's own). */
   private static JsonNode failure(Throwable cause, String taskId) {
     if (cause instanceof CanceledFailure) {
-      return ToolCallAnswers.failure(ToolFailureTypes.CANCELED, "the call was cancelled (task " + taskId + ")", taskId);
+      return ToolCallAnswers.failure(ToolFailureTypes.CANCELED, "the call was canceled (task " + taskId + ")", taskId);
     }
     TemporalFailure root = cause instanceof TemporalFailure f ? FailureCodes.root(f) : null;
     if (root instanceof ApplicationFailure app) {

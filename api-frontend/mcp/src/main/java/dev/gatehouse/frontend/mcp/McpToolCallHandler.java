@@ -84,7 +84,7 @@ final class McpToolCallHandler {
       inFlight.remove(key, call);
     }
     if (call.cancelled.isDone()) {
-      error = McpErrors.of(ErrorCode.CANCELED, "Request cancelled");
+      error = McpErrors.of(ErrorCode.CANCELED, "Request canceled");
     }
     channel.finish(result, error);
   }

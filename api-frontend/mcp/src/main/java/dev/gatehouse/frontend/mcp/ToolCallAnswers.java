@@ -44,7 +44,7 @@ final class ToolCallAnswers {
   static JsonNode failure(String failureType, String message, String taskId) {
     ErrorCode error = ErrorCode.ofFailureType(failureType).orElse(null);
     if (error != null && !error.toolOutcome()) {
-      throw McpErrors.of(error, error == ErrorCode.CANCELED ? "Request cancelled" : message);
+      throw McpErrors.of(error, error == ErrorCode.CANCELED ? "Request canceled" : message);
     }
     String code = error != null ? error.code() : ErrorCode.codeOfFailureType(failureType);
     return failed(code, error == null || error.retryable(), message, taskId);
