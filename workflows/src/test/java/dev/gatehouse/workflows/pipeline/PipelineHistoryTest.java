@@ -38,6 +38,7 @@ import org.junit.jupiter.api.Test;
 class PipelineHistoryTest {
   static final String PIPELINE = "histories/pipeline.json";
   static final String CANCELED = "histories/pipeline-canceled.json";
+  static final String STEP_FAILED = "histories/pipeline-step-failed.json";
   /** Recorded before a failed step cancelled the steps still running (no version marker). */
   static final String STEP_FAILED_V0 = "histories/pipeline-step-failed-v0.json";
 
@@ -60,11 +61,13 @@ class PipelineHistoryTest {
   @Test
   void committedHistoriesReplayAgainstTheCurrentCode() throws Exception {
     List<String> histories = committed();
-    assertThat(histories).contains(PIPELINE, CANCELED, STEP_FAILED_V0);
+    assertThat(histories).contains(PIPELINE, CANCELED, STEP_FAILED, STEP_FAILED_V0);
     for (String resource : histories) {
       try (TestWorkflowEnvironment env = environment()) {
         WorkflowReplayer.replayWorkflowExecutionFromResource(
             resource, env, PipelineWorkflowImpl.class, ToolCallWorkflowImpl.class);
+      } catch (Exception e) {
+        throw new AssertionError(resource + " does not replay against the current code", e);
       }
     }
   }
@@ -177,6 +180,15 @@ class PipelineHistoryTest {
     assertThat(StepEvents.scheduled(history)).containsExactly("first", "wait");
     assertThat(StepEvents.cancelRequested(history)).containsExactly("wait");
     assertThat(StepEvents.last(history)).isEqualTo(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED);
+  }
+
+  @Test
+  void theCommittedStepFailedHistoryCancelsTheStepStillRunning() throws Exception {
+    WorkflowExecutionHistory history = committedHistory(STEP_FAILED);
+    assertThat(StepEvents.scheduled(history)).containsExactlyInAnyOrder("slow", "bad");
+    assertThat(StepEvents.cancelRequested(history)).containsExactly("slow");
+    assertThat(StepEvents.versionMarkers(history)).containsExactly(PipelineWorkflowImpl.CANCEL_RUNNING_ON_FAILURE);
+    assertThat(StepEvents.last(history)).isEqualTo(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED);
   }
 
   @Test

@@ -163,6 +163,56 @@ class PipelineWorkflowTest {
   }
 
   @Test
+  void aStepThatFailsForGoodCancelsTheStepsStillRunning() {
+    assertThatThrownBy(
+            () ->
+                stub("t-fail-cancels")
+                    .run(
+                        input(
+                            "{}",
+                            step("slow", "block", "{}"),
+                            step("bad", "reject", "{}"),
+                            step("after", "echo", "{}", "slow", "bad"))))
+        .isInstanceOf(WorkflowFailedException.class)
+        .cause()
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class, f -> assertThat(f.getType()).isEqualTo(PipelineWorkflow.STEP_FAILED));
+    WorkflowExecutionHistory history = client.fetchHistory("t-fail-cancels");
+    assertThat(StepEvents.cancelRequested(history)).containsExactly("slow");
+    assertThat(StepEvents.versionMarkers(history)).containsExactly(PipelineWorkflowImpl.CANCEL_RUNNING_ON_FAILURE);
+    assertThat(tools.calls).doesNotContainKey("after");
+    assertThat(index.closed).singleElement().satisfies(c -> assertThat(c.errorCode()).isEqualTo("step_failed"));
+  }
+
+  @Test
+  void aTemplateThatCannotBeFilledCancelsTheStepsStillRunning() {
+    assertThatThrownBy(
+            () ->
+                stub("t-template-cancels")
+                    .run(
+                        input(
+                            "{}",
+                            step("slow", "block", "{}"),
+                            step("a", "echo", "{}"),
+                            step("b", "echo", "{\"x\":\"${steps.a.output.nope}\"}", "a"))))
+        .isInstanceOf(WorkflowFailedException.class)
+        .cause()
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class, f -> assertThat(f.getType()).isEqualTo(PipelineWorkflow.TEMPLATE_ERROR));
+    WorkflowExecutionHistory history = client.fetchHistory("t-template-cancels");
+    assertThat(StepEvents.scheduled(history)).containsExactlyInAnyOrder("slow", "a");
+    assertThat(StepEvents.cancelRequested(history)).containsExactly("slow");
+  }
+
+  @Test
+  void aFailureWithNothingLeftRunningRecordsNoVersionMarker() {
+    assertThatThrownBy(() -> stub("t-fail-alone").run(input("{}", step("bad", "reject", "{}"))))
+        .isInstanceOf(WorkflowFailedException.class);
+    // Such histories are the same as before the change, so they need no marker.
+    assertThat(StepEvents.versionMarkers(client.fetchHistory("t-fail-alone"))).isEmpty();
+  }
+
+  @Test
   void failsCleanlyWhenATemplateNamesAMissingValue() {
     assertThatThrownBy(
             () ->
