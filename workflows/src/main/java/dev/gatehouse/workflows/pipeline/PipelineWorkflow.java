@@ -12,6 +12,15 @@ import io.temporal.workflow.WorkflowMethod;
  * step fails for good, the running steps are cancelled and the workflow fails with an
  * {@code ApplicationFailure} of type {@link PipelineWorkflow#STEP_FAILED} (or
  * {@link PipelineWorkflow#TEMPLATE_ERROR} when a template cannot be filled).
+ *
+ * <p>Cancelling the workflow (the task) ends it with a {@code CanceledFailure} at once, and no step
+ * starts after the cancel request is seen; the steps still running are cancelled.
+ *
+ * <p>A cancelled step's activity is asked to stop (the history records its cancel request), but
+ * the workflow does not wait for it. The activity hears of it at its next heartbeat: as {@code
+ * ActivityCanceledException}, or {@code ActivityNotExistsException} once the workflow has closed,
+ * which is usually the case. An activity that does not heartbeat runs to its end; its result is
+ * dropped and no further attempt is made.
  */
 @WorkflowInterface
 public interface PipelineWorkflow {

@@ -11,6 +11,7 @@ import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.workflow.Async;
+import io.temporal.workflow.CancellationScope;
 import io.temporal.workflow.Promise;
 import io.temporal.workflow.Workflow;
 import java.util.ArrayList;
@@ -23,16 +24,49 @@ import java.util.Map;
 /** Runs the DAG: start every step whose dependencies are done, wait for any, repeat. */
 public class PipelineWorkflowImpl implements PipelineWorkflow {
 
+  /**
+   * {@code Workflow.getVersion} change id. Version 1: when the pipeline fails, the steps still
+   * running are cancelled before it closes. Workflows that failed before this version left them
+   * running, and their histories must still replay.
+   */
+  static final String CANCEL_RUNNING_ON_FAILURE = "pipeline-cancel-running-steps-on-failure";
+
   private final Map<String, ToolActivities> stubs = new HashMap<>();
+  private final Map<PipelineStep, Promise<ToolCallResult>> running = new LinkedHashMap<>();
 
   @Override
   public JsonNode run(PipelineInput in) {
+    Map<String, JsonNode> outputs = new HashMap<>();
+    // The steps run in a scope of their own, a child of the workflow's root scope. Cancelling the
+    // task cancels it: Workflow.await then throws CanceledFailure, so no further step starts, and
+    // every step still running is asked to cancel without being waited for (TRY_CANCEL, see
+    // ToolCallPolicy). A failed pipeline cancels the scope alone, below.
+    CancellationScope steps = Workflow.newCancellationScope(() -> runSteps(in, outputs));
+    try {
+      steps.run();
+    } catch (ApplicationFailure failed) {
+      // Only where there is something to cancel, so the histories of other failures (and of
+      // every success) carry no version marker and stay as they were.
+      if (running.values().stream().anyMatch(p -> !p.isCompleted())
+          && Workflow.getVersion(CANCEL_RUNNING_ON_FAILURE, Workflow.DEFAULT_VERSION, 1) >= 1) {
+        steps.cancel();
+      }
+      throw failed;
+    }
+
+    ObjectNode result = JsonNodeFactory.instance.objectNode();
+    for (PipelineStep step : in.pipeline().steps()) {
+      result.set(step.id(), outputs.get(step.id()));
+    }
+    return result;
+  }
+
+  /** Runs every step, filling {@code outputs}; throws the failure that ends the pipeline. */
+  private void runSteps(PipelineInput in, Map<String, JsonNode> outputs) {
     ObjectNode context = JsonNodeFactory.instance.objectNode();
     context.set("input", in.input() == null ? JsonNodeFactory.instance.nullNode() : in.input());
     ObjectNode stepOutputs = context.putObject("steps");
-    Map<String, JsonNode> outputs = new HashMap<>();
     List<PipelineStep> waiting = new ArrayList<>(in.pipeline().steps());
-    Map<PipelineStep, Promise<ToolCallResult>> running = new LinkedHashMap<>();
 
     while (!waiting.isEmpty() || !running.isEmpty()) {
       for (Iterator<PipelineStep> it = waiting.iterator(); it.hasNext(); ) {
@@ -56,12 +90,6 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         }
       }
     }
-
-    ObjectNode result = JsonNodeFactory.instance.objectNode();
-    for (PipelineStep step : in.pipeline().steps()) {
-      result.set(step.id(), outputs.get(step.id()));
-    }
-    return result;
   }
 
   private Promise<ToolCallResult> start(PipelineStep step, JsonNode context, PipelineInput in) {

@@ -1,5 +1,6 @@
 package dev.gatehouse.workflows.tool;
 
+import io.temporal.activity.ActivityCancellationType;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.common.RetryOptions;
 import java.time.Duration;
@@ -30,6 +31,13 @@ public record ToolCallPolicy(
   public ActivityOptions toActivityOptions() {
     return ActivityOptions.newBuilder()
         .setStartToCloseTimeout(Duration.ofMillis(timeoutMillis).plus(ACTIVITY_GRACE))
+        // TRY_CANCEL: a cancelled call is asked to stop (the request goes into the history) and
+        // its promise fails at once, so no workflow is left waiting on an upstream call that is
+        // slow and never heartbeats (an activity hears of a cancel only at a heartbeat).
+        // WAIT_CANCELLATION_COMPLETED would keep that promise open until the call noticed or
+        // ended; ABANDON would not ask the activity to stop, and would still schedule a call
+        // made after the cancel.
+        .setCancellationType(ActivityCancellationType.TRY_CANCEL)
         .setRetryOptions(
             RetryOptions.newBuilder()
                 .setMaximumAttempts(Math.max(1, maxAttempts))

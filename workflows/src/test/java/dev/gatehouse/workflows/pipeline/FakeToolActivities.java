@@ -8,6 +8,7 @@ import dev.gatehouse.workflows.tool.ToolCallRequest;
 import dev.gatehouse.workflows.tool.ToolCallResult;
 import dev.gatehouse.workflows.tool.ToolFailureTypes;
 import io.temporal.activity.Activity;
+import io.temporal.client.ActivityCompletionException;
 import io.temporal.failure.ApplicationFailure;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +30,11 @@ class FakeToolActivities implements ToolActivities {
   final List<String> callers = new CopyOnWriteArrayList<>();
   final CyclicBarrier barrier = new CyclicBarrier(2);
   final CountDownLatch blockStarted = new CountDownLatch(1);
+  /** How each {@code block} step was told to stop, by step id: what its heartbeat threw. */
+  final Map<String, ActivityCompletionException> blockStopped = new ConcurrentHashMap<>();
+  final CountDownLatch blockStoppedLatch = new CountDownLatch(1);
+  final CountDownLatch holdStarted = new CountDownLatch(1);
+  final CountDownLatch release = new CountDownLatch(1);
   volatile int flakyFailures = 2;
 
   @Override
@@ -68,9 +74,16 @@ class FakeToolActivities implements ToolActivities {
         out.put("ok", true);
       }
       case "block" -> {
+        // Runs until told to stop, which an activity hears only as its heartbeat's answer.
         blockStarted.countDown();
         while (true) {
-          Activity.getExecutionContext().heartbeat(null);
+          try {
+            Activity.getExecutionContext().heartbeat(null);
+          } catch (ActivityCompletionException stop) {
+            blockStopped.put(r.stepId(), stop);
+            blockStoppedLatch.countDown();
+            throw stop;
+          }
           try {
             Thread.sleep(50);
           } catch (InterruptedException e) {
@@ -78,6 +91,20 @@ class FakeToolActivities implements ToolActivities {
             throw ApplicationFailure.newFailure("interrupted", "Interrupted");
           }
         }
+      }
+      case "hold" -> {
+        // An upstream call that never heartbeats, so it cannot hear a cancellation: it ends when
+        // the test releases it.
+        holdStarted.countDown();
+        try {
+          if (!release.await(30, TimeUnit.SECONDS)) {
+            throw ApplicationFailure.newNonRetryableFailure("never released", "NotReleased");
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw ApplicationFailure.newFailure("interrupted", "Interrupted");
+        }
+        out.put("released", true);
       }
       default -> throw ApplicationFailure.newNonRetryableFailure("no fake for " + r.tool(), "UnknownTool");
     }

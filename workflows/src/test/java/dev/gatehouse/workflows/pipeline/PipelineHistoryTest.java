@@ -5,10 +5,16 @@ import static dev.gatehouse.workflows.pipeline.PipelineWorkflowTest.step;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.workflows.task.TaskIndexInterceptor;
 import dev.gatehouse.workflows.tool.ToolCallWorkflowImpl;
+import io.temporal.api.enums.v1.EventType;
+import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
 import io.temporal.common.WorkflowExecutionHistory;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.CanceledFailure;
 import io.temporal.testing.TestEnvironmentOptions;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.testing.WorkflowReplayer;
@@ -20,6 +26,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,6 +37,10 @@ import org.junit.jupiter.api.Test;
  */
 class PipelineHistoryTest {
   static final String PIPELINE = "histories/pipeline.json";
+  static final String CANCELED = "histories/pipeline-canceled.json";
+  static final String STEP_FAILED = "histories/pipeline-step-failed.json";
+  /** Recorded before a failed step cancelled the steps still running (no version marker). */
+  static final String STEP_FAILED_V0 = "histories/pipeline-step-failed-v0.json";
 
   /** Every recorded history under src/test/resources/histories/. */
   static List<String> committed() throws Exception {
@@ -50,11 +61,13 @@ class PipelineHistoryTest {
   @Test
   void committedHistoriesReplayAgainstTheCurrentCode() throws Exception {
     List<String> histories = committed();
-    assertThat(histories).contains(PIPELINE);
+    assertThat(histories).contains(PIPELINE, CANCELED, STEP_FAILED, STEP_FAILED_V0);
     for (String resource : histories) {
       try (TestWorkflowEnvironment env = environment()) {
         WorkflowReplayer.replayWorkflowExecutionFromResource(
             resource, env, PipelineWorkflowImpl.class, ToolCallWorkflowImpl.class);
+      } catch (Exception e) {
+        throw new AssertionError(resource + " does not replay against the current code", e);
       }
     }
   }
@@ -78,23 +91,73 @@ class PipelineHistoryTest {
 
   @Test
   void recordsAFreshHistoryThatReplays() throws Exception {
-    String json;
+    String json =
+        record("recorded-pipeline", representativePipeline(), (run, tools) -> run.getResult(JsonNode.class));
+    write("pipeline.json", json);
+    replay(json);
+  }
+
+  @Test
+  void recordsACanceledHistoryThatReplays() throws Exception {
+    String json =
+        record(
+            "recorded-canceled-pipeline",
+            canceledPipeline(),
+            (run, tools) -> {
+              assertThat(tools.blockStarted.await(10, TimeUnit.SECONDS)).isTrue();
+              run.cancel();
+              assertThatThrownBy(() -> run.getResult(10, TimeUnit.SECONDS, JsonNode.class))
+                  .hasCauseInstanceOf(CanceledFailure.class);
+            });
+    write("pipeline-canceled.json", json);
+    replay(json);
+  }
+
+  @Test
+  void recordsAStepFailedHistoryThatReplays() throws Exception {
+    String json =
+        record(
+            "recorded-step-failed-pipeline",
+            stepFailedPipeline(),
+            (run, tools) ->
+                assertThatThrownBy(() -> run.getResult(10, TimeUnit.SECONDS, JsonNode.class))
+                    .hasCauseInstanceOf(ApplicationFailure.class));
+    write("pipeline-step-failed.json", json);
+    replay(json);
+  }
+
+  /** What a recording does with the pipeline it started: wait for it, cancel it, ... */
+  interface WhileRunning {
+    void accept(WorkflowStub run, FakeToolActivities tools) throws Exception;
+  }
+
+  /** Runs {@code pipeline} as workflow {@code id} on a fresh test server and returns its history. */
+  private static String record(String id, PipelineInput pipeline, WhileRunning whileRunning) throws Exception {
     try (TestWorkflowEnvironment env = environment()) {
-      Worker worker = env.newWorker(PipelineWorkflowTest.QUEUE);
+      Worker worker = env.newWorker(PipelineWorkflowTest.QUEUE, PipelineWorkflowTest.WORKER);
       worker.registerWorkflowImplementationTypes(PipelineWorkflowImpl.class);
-      worker.registerActivitiesImplementations(new FakeToolActivities(), new RecordingTaskIndex());
+      FakeToolActivities tools = new FakeToolActivities();
+      worker.registerActivitiesImplementations(tools, new RecordingTaskIndex());
       env.start();
-      String id = "recorded-pipeline";
-      env.getWorkflowClient()
-          .newWorkflowStub(
-              PipelineWorkflow.class,
-              WorkflowOptions.newBuilder().setWorkflowId(id).setTaskQueue(PipelineWorkflowTest.QUEUE).build())
-          .run(representativePipeline());
-      json = env.getWorkflowClient().fetchHistory(id).toJson(true);
+      PipelineWorkflow wf =
+          env.getWorkflowClient()
+              .newWorkflowStub(
+                  PipelineWorkflow.class,
+                  WorkflowOptions.newBuilder().setWorkflowId(id).setTaskQueue(PipelineWorkflowTest.QUEUE).build());
+      WorkflowClient.start(wf::run, pipeline);
+      whileRunning.accept(WorkflowStub.fromTyped(wf), tools);
+      return env.getWorkflowClient().fetchHistory(id).toJson(true);
     }
-    Path out = Path.of("target", "recorded-histories", "pipeline.json");
+  }
+
+  /** Writes a recorded history where docs/workflows.md says to copy it from. */
+  private static void write(String name, String json) throws IOException {
+    Path out = Path.of("target", "recorded-histories", name);
     Files.createDirectories(out.getParent());
     Files.writeString(out, json, StandardCharsets.UTF_8);
+  }
+
+  private static void replay(String json) throws Exception {
     try (TestWorkflowEnvironment env = environment()) {
       WorkflowReplayer.replayWorkflowExecution(
           WorkflowExecutionHistory.fromJson(json), env, PipelineWorkflowImpl.class);
@@ -109,6 +172,51 @@ class PipelineHistoryTest {
       assertThat(json).contains("EVENT_TYPE_ACTIVITY_TASK_SCHEDULED").contains("EVENT_TYPE_MARKER_RECORDED");
       assertThat(json).contains("\"attempt\": 3");
     }
+  }
+
+  @Test
+  void theCommittedCanceledHistoryCancelsTheRunningStepAndSchedulesNoOther() throws Exception {
+    WorkflowExecutionHistory history = committedHistory(CANCELED);
+    assertThat(StepEvents.scheduled(history)).containsExactly("first", "wait");
+    assertThat(StepEvents.cancelRequested(history)).containsExactly("wait");
+    assertThat(StepEvents.last(history)).isEqualTo(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED);
+  }
+
+  @Test
+  void theCommittedStepFailedHistoryCancelsTheStepStillRunning() throws Exception {
+    WorkflowExecutionHistory history = committedHistory(STEP_FAILED);
+    assertThat(StepEvents.scheduled(history)).containsExactlyInAnyOrder("slow", "bad");
+    assertThat(StepEvents.cancelRequested(history)).containsExactly("slow");
+    assertThat(StepEvents.versionMarkers(history)).containsExactly(PipelineWorkflowImpl.CANCEL_RUNNING_ON_FAILURE);
+    assertThat(StepEvents.last(history)).isEqualTo(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED);
+  }
+
+  @Test
+  void theCommittedStepFailedHistoryFromBeforeTheChangeCancelsNothing() throws Exception {
+    WorkflowExecutionHistory history = committedHistory(STEP_FAILED_V0);
+    assertThat(StepEvents.scheduled(history)).containsExactlyInAnyOrder("slow", "bad");
+    assertThat(StepEvents.cancelRequested(history)).isEmpty();
+    assertThat(StepEvents.versionMarkers(history)).isEmpty();
+    assertThat(StepEvents.last(history)).isEqualTo(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED);
+  }
+
+  private static WorkflowExecutionHistory committedHistory(String resource) throws IOException {
+    try (InputStream in = PipelineHistoryTest.class.getClassLoader().getResourceAsStream(resource)) {
+      assertThat(in).as(resource).isNotNull();
+      return WorkflowExecutionHistory.fromJson(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    }
+  }
+
+  /** A step that completes, one still running when the task is cancelled, and one that needs it. */
+  static PipelineInput canceledPipeline() {
+    return input(
+        "{}", step("first", "echo", "{}"), step("wait", "block", "{}", "first"), step("after", "echo", "{}", "wait"));
+  }
+
+  /** A step that fails for good while another runs beside it, and one that needs both. */
+  static PipelineInput stepFailedPipeline() {
+    return input(
+        "{}", step("slow", "block", "{}"), step("bad", "reject", "{}"), step("after", "echo", "{}", "slow", "bad"));
   }
 
   /** Two parallel steps, a join that reads both, and a step that succeeds on its third attempt. */

@@ -9,16 +9,21 @@ import dev.gatehouse.workflows.task.TaskClosed;
 import dev.gatehouse.workflows.task.TaskIndexInterceptor;
 import dev.gatehouse.workflows.tool.Caller;
 import dev.gatehouse.workflows.tool.ToolCallPolicy;
+import io.temporal.client.ActivityCanceledException;
+import io.temporal.client.ActivityNotExistsException;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
+import io.temporal.common.WorkflowExecutionHistory;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.testing.TestEnvironmentOptions;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactoryOptions;
+import io.temporal.worker.WorkerOptions;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,19 +42,29 @@ class PipelineWorkflowTest {
 
   @BeforeEach
   void start() {
-    env =
-        TestWorkflowEnvironment.newInstance(
-            TestEnvironmentOptions.newBuilder()
-                .setWorkerFactoryOptions(
-                    WorkerFactoryOptions.newBuilder().setWorkerInterceptors(new TaskIndexInterceptor()).build())
-                .build());
-    Worker worker = env.newWorker(QUEUE);
+    env = environment();
+    Worker worker = env.newWorker(QUEUE, WORKER);
     worker.registerWorkflowImplementationTypes(PipelineWorkflowImpl.class);
     tools = new FakeToolActivities();
     index = new RecordingTaskIndex();
     worker.registerActivitiesImplementations(tools, index);
     env.start();
     client = env.getWorkflowClient();
+  }
+
+  /**
+   * An activity hears of its cancellation only when a heartbeat reaches the server, and without a
+   * heartbeat timeout the SDK sends one at most every 30 s; the tests' workers send them sooner.
+   */
+  static final WorkerOptions WORKER =
+      WorkerOptions.newBuilder().setDefaultHeartbeatThrottleInterval(Duration.ofMillis(100)).build();
+
+  static TestWorkflowEnvironment environment() {
+    return TestWorkflowEnvironment.newInstance(
+        TestEnvironmentOptions.newBuilder()
+            .setWorkerFactoryOptions(
+                WorkerFactoryOptions.newBuilder().setWorkerInterceptors(new TaskIndexInterceptor()).build())
+            .build());
   }
 
   @AfterEach
@@ -148,6 +163,56 @@ class PipelineWorkflowTest {
   }
 
   @Test
+  void aStepThatFailsForGoodCancelsTheStepsStillRunning() {
+    assertThatThrownBy(
+            () ->
+                stub("t-fail-cancels")
+                    .run(
+                        input(
+                            "{}",
+                            step("slow", "block", "{}"),
+                            step("bad", "reject", "{}"),
+                            step("after", "echo", "{}", "slow", "bad"))))
+        .isInstanceOf(WorkflowFailedException.class)
+        .cause()
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class, f -> assertThat(f.getType()).isEqualTo(PipelineWorkflow.STEP_FAILED));
+    WorkflowExecutionHistory history = client.fetchHistory("t-fail-cancels");
+    assertThat(StepEvents.cancelRequested(history)).containsExactly("slow");
+    assertThat(StepEvents.versionMarkers(history)).containsExactly(PipelineWorkflowImpl.CANCEL_RUNNING_ON_FAILURE);
+    assertThat(tools.calls).doesNotContainKey("after");
+    assertThat(index.closed).singleElement().satisfies(c -> assertThat(c.errorCode()).isEqualTo("step_failed"));
+  }
+
+  @Test
+  void aTemplateThatCannotBeFilledCancelsTheStepsStillRunning() {
+    assertThatThrownBy(
+            () ->
+                stub("t-template-cancels")
+                    .run(
+                        input(
+                            "{}",
+                            step("slow", "block", "{}"),
+                            step("a", "echo", "{}"),
+                            step("b", "echo", "{\"x\":\"${steps.a.output.nope}\"}", "a"))))
+        .isInstanceOf(WorkflowFailedException.class)
+        .cause()
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class, f -> assertThat(f.getType()).isEqualTo(PipelineWorkflow.TEMPLATE_ERROR));
+    WorkflowExecutionHistory history = client.fetchHistory("t-template-cancels");
+    assertThat(StepEvents.scheduled(history)).containsExactlyInAnyOrder("slow", "a");
+    assertThat(StepEvents.cancelRequested(history)).containsExactly("slow");
+  }
+
+  @Test
+  void aFailureWithNothingLeftRunningRecordsNoVersionMarker() {
+    assertThatThrownBy(() -> stub("t-fail-alone").run(input("{}", step("bad", "reject", "{}"))))
+        .isInstanceOf(WorkflowFailedException.class);
+    // Such histories are the same as before the change, so they need no marker.
+    assertThat(StepEvents.versionMarkers(client.fetchHistory("t-fail-alone"))).isEmpty();
+  }
+
+  @Test
   void failsCleanlyWhenATemplateNamesAMissingValue() {
     assertThatThrownBy(
             () ->
@@ -161,16 +226,79 @@ class PipelineWorkflowTest {
   }
 
   @Test
-  void cancellationEndsTheTaskAsCanceled() throws Exception {
+  void cancellingStopsTheRunningStepAndStartsNoOther() throws Exception {
     PipelineWorkflow wf = stub("t-cancel");
-    WorkflowClient.start(wf::run, input("{}", step("wait", "block", "{}")));
+    WorkflowClient.start(
+        wf::run,
+        input("{}", step("first", "echo", "{}"), step("wait", "block", "{}", "first"), step("after", "echo", "{}", "wait")));
     assertThat(tools.blockStarted.await(10, TimeUnit.SECONDS)).isTrue();
     WorkflowStub untyped = WorkflowStub.fromTyped(wf);
     untyped.cancel();
+
     assertThatThrownBy(() -> untyped.getResult(10, TimeUnit.SECONDS, JsonNode.class))
         .isInstanceOf(WorkflowFailedException.class)
         .cause()
         .isInstanceOf(CanceledFailure.class);
-    assertThat(index.closed).singleElement().satisfies(c -> assertThat(c.status()).isEqualTo("CANCELED"));
+    WorkflowExecutionHistory history = client.fetchHistory("t-cancel");
+    assertThat(StepEvents.scheduled(history)).containsExactly("first", "wait");
+    assertThat(StepEvents.cancelRequested(history)).containsExactly("wait");
+    // The activity hears it at its next heartbeat. The task has closed by then, so the server
+    // answers "no such activity" rather than "cancel requested"; both tell it to stop.
+    assertThat(tools.blockStoppedLatch.await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(tools.blockStopped.get("wait"))
+        .isInstanceOfAny(ActivityCanceledException.class, ActivityNotExistsException.class);
+    assertThat(tools.calls).doesNotContainKey("after");
+    assertThat(index.closed)
+        .containsExactly(new TaskClosed("t-cancel", "pipeline", "CANCELED", "canceled", "the task was canceled"));
+  }
+
+  @Test
+  void cancellingDoesNotWaitForAStepThatIgnoresIt() throws Exception {
+    PipelineWorkflow wf = stub("t-cancel-deaf");
+    WorkflowClient.start(wf::run, input("{}", step("deaf", "hold", "{}"), step("after", "echo", "{}", "deaf")));
+    assertThat(tools.holdStarted.await(10, TimeUnit.SECONDS)).isTrue();
+    WorkflowStub untyped = WorkflowStub.fromTyped(wf);
+    untyped.cancel();
+    try {
+      assertThatThrownBy(() -> untyped.getResult(10, TimeUnit.SECONDS, JsonNode.class))
+          .isInstanceOf(WorkflowFailedException.class)
+          .cause()
+          .isInstanceOf(CanceledFailure.class);
+      // The task closed while the step (which never heartbeats) was still running upstream.
+      assertThat(tools.events).doesNotContain("end:deaf");
+      assertThat(index.closed).singleElement().satisfies(c -> assertThat(c.status()).isEqualTo("CANCELED"));
+    } finally {
+      tools.release.countDown();
+    }
+    assertThat(tools.calls).doesNotContainKey("after");
+  }
+
+  @Test
+  void aTaskCancelledBeforeItsFirstWorkflowTaskStartsNoStep() {
+    // A worker of its own, started only after the cancel, so the first workflow task already
+    // carries the cancel request.
+    try (TestWorkflowEnvironment late = environment()) {
+      Worker worker = late.newWorker(QUEUE, WORKER);
+      worker.registerWorkflowImplementationTypes(PipelineWorkflowImpl.class);
+      FakeToolActivities lateTools = new FakeToolActivities();
+      RecordingTaskIndex lateIndex = new RecordingTaskIndex();
+      worker.registerActivitiesImplementations(lateTools, lateIndex);
+      WorkflowClient lateClient = late.getWorkflowClient();
+      PipelineWorkflow wf =
+          lateClient.newWorkflowStub(
+              PipelineWorkflow.class, WorkflowOptions.newBuilder().setWorkflowId("t-cancel-early").setTaskQueue(QUEUE).build());
+      WorkflowClient.start(wf::run, input("{}", step("a", "echo", "{}"), step("b", "echo", "{}", "a")));
+      WorkflowStub untyped = WorkflowStub.fromTyped(wf);
+      untyped.cancel();
+      late.start();
+
+      assertThatThrownBy(() -> untyped.getResult(10, TimeUnit.SECONDS, JsonNode.class))
+          .isInstanceOf(WorkflowFailedException.class)
+          .cause()
+          .isInstanceOf(CanceledFailure.class);
+      assertThat(StepEvents.scheduled(lateClient.fetchHistory("t-cancel-early"))).isEmpty();
+      assertThat(lateTools.calls).isEmpty();
+      assertThat(lateIndex.closed).singleElement().satisfies(c -> assertThat(c.status()).isEqualTo("CANCELED"));
+    }
   }
 }

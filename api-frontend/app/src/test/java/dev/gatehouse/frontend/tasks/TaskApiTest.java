@@ -168,6 +168,12 @@ class TaskApiTest {
     JsonNode task = gh.await(id);
     assertThat(task.get("status").asText()).isEqualTo("CANCELED");
     assertThat(task.get("error").get("code").asText()).isEqualTo("canceled");
+    // The step was still running when the task closed; its activity never acknowledged.
+    JsonNode step = json(gh.get("/v1/tasks/" + id + "/trace", KEY_A)).get("steps").get(0);
+    assertThat(step.get("id").asText()).isEqualTo("h");
+    assertThat(step.get("status").asText()).isEqualTo("CANCELED");
+    assertThat(step.get("error").get("code").asText()).isEqualTo("canceled");
+    assertThat(step.get("endedAt").asText()).isNotBlank();
     HttpResponse<String> again = gh.post("/v1/tasks/" + id + "/cancel", KEY_A, "");
     assertThat(again.statusCode()).isEqualTo(409);
     assertThat(json(again).get("error").get("code").asText()).isEqualTo("task_closed");

@@ -105,6 +105,14 @@ final class TraceBuilder {
           var a = e.getActivityTaskTimedOutEventAttributes();
           close(byScheduledEvent.get(a.getScheduledEventId()), "TIMED_OUT", e, errorOf(a.getFailure()));
         }
+        case EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED -> {
+          // Workflows cancel steps without waiting for them (TRY_CANCEL), and close at once, so
+          // the request is usually the last the history says of the step. A later completion,
+          // failure or cancellation, if the workflow went on, replaces it.
+          var a = e.getActivityTaskCancelRequestedEventAttributes();
+          close(byScheduledEvent.get(a.getScheduledEventId()), "CANCELED", e,
+              new TaskError(ErrorCode.CANCELED.code(), "the step was canceled"));
+        }
         case EVENT_TYPE_ACTIVITY_TASK_CANCELED -> {
           var a = e.getActivityTaskCanceledEventAttributes();
           close(byScheduledEvent.get(a.getScheduledEventId()), "CANCELED", e,
