@@ -2,6 +2,7 @@ package dev.gatehouse.workflows.task;
 
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.CanceledFailure;
 import io.temporal.failure.ChildWorkflowFailure;
 import io.temporal.failure.TemporalFailure;
 import io.temporal.failure.TimeoutFailure;
@@ -15,6 +16,8 @@ import io.temporal.failure.TimeoutFailure;
 public final class FailureCodes {
   /** The code of a failure that carries no type of its own. */
   public static final String WORKFLOW_FAILED = "workflow_failed";
+  /** The code of a task (or step) the caller canceled. */
+  public static final String CANCELED = "canceled";
   /** The code of a step (or task) that ran past its timeout. */
   public static final String TIMED_OUT = "timed_out";
 
@@ -55,6 +58,9 @@ public final class FailureCodes {
     TemporalFailure root = root(e);
     if (root instanceof ApplicationFailure af && af.getType() != null && !af.getType().isBlank()) {
       return of(af.getType());
+    }
+    if (root instanceof CanceledFailure) {
+      return CANCELED;
     }
     return root instanceof TimeoutFailure ? TIMED_OUT : WORKFLOW_FAILED;
   }

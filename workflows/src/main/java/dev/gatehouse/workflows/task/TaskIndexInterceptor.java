@@ -8,6 +8,7 @@ import io.temporal.common.interceptors.WorkflowInboundCallsInterceptorBase;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.failure.TemporalFailure;
+import io.temporal.workflow.CancellationScope;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
 
@@ -38,14 +39,18 @@ public class TaskIndexInterceptor extends WorkerInterceptorBase {
           WorkflowOutput out = super.execute(input);
           record("COMPLETED", null, null);
           return out;
-        } catch (CanceledFailure e) {
-          Workflow.newDetachedCancellationScope(() -> record("CANCELED", "canceled", "the task was canceled"))
-              .run();
-          throw e;
         } catch (TemporalFailure e) {
           // Only TemporalFailures fail a workflow; any other exception fails the workflow task,
-          // which Temporal retries, so the workflow has not ended.
-          record("FAILED", FailureCodes.of(e), FailureCodes.messageOf(e));
+          // which Temporal retries, so the workflow has not ended. A canceled task may end with
+          // the cancellation itself or, when it was waiting on an activity (a tool-call task),
+          // with that activity's failure caused by it: both end the workflow CANCELED.
+          if (FailureCodes.root(e) instanceof CanceledFailure && CancellationScope.current().isCancelRequested()) {
+            Workflow.newDetachedCancellationScope(
+                    () -> record("CANCELED", FailureCodes.CANCELED, "the task was canceled"))
+                .run();
+          } else {
+            record("FAILED", FailureCodes.of(e), FailureCodes.messageOf(e));
+          }
           throw e;
         }
       }

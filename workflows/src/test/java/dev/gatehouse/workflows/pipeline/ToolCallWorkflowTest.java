@@ -97,6 +97,23 @@ class ToolCallWorkflowTest {
   }
 
   @Test
+  void aCanceledCallIsRecordedCanceledThoughItEndsWithItsActivitysFailure() throws Exception {
+    String id = "call-canceled";
+    io.temporal.client.WorkflowClient.start(stub(id)::run, input("block", "{}"));
+    assertThat(tools.blockStarted.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    env.getWorkflowClient().newUntypedWorkflowStub(id).cancel();
+    assertThatThrownBy(() -> env.getWorkflowClient().newUntypedWorkflowStub(id).getResult(ToolCallResult.class))
+        .isInstanceOf(WorkflowFailedException.class)
+        .hasCauseInstanceOf(io.temporal.failure.CanceledFailure.class);
+    assertThat(index.closed)
+        .singleElement()
+        .satisfies(c -> {
+          assertThat(c.status()).isEqualTo("CANCELED");
+          assertThat(c.errorCode()).isEqualTo("canceled");
+        });
+  }
+
+  @Test
   void recordsAHistoryThatReplaysAndTheCommittedOneStillReplays() throws Exception {
     stub("recorded-tool-call").run(input("flaky", "{\"path\":\"/tmp/x\"}"));
     String recorded = env.getWorkflowClient().fetchHistory("recorded-tool-call").toJson(true);
