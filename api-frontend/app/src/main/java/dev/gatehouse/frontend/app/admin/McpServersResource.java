@@ -12,19 +12,15 @@ import dev.gatehouse.registry.mcp.McpServerDefinition;
 import dev.gatehouse.registry.yaml.McpServerEntries;
 import dev.gatehouse.registry.yaml.RegistryFile;
 import jakarta.ws.rs.Consumes;
-import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
-import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
-import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.SecurityContext;
-import java.io.InputStream;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -40,7 +36,7 @@ import org.slf4j.LoggerFactory;
 @Path("/admin/v1/mcp-servers")
 @Produces(MediaType.APPLICATION_JSON)
 @Consumes(MediaType.WILDCARD)
-public class McpServersResource {
+public class McpServersResource extends TenantScopedResource<McpServersResource.McpServerBody, McpServerDefinition> {
   private static final Logger LOG = LoggerFactory.getLogger(McpServersResource.class);
 
   public record McpServerBody(
@@ -94,37 +90,15 @@ public class McpServersResource {
     this.changes = changes;
   }
 
-  @POST
-  public Response create(@Context SecurityContext auth, InputStream body) {
-    return Response.status(201).entity(crud.create(admin(auth), body)).build();
-  }
-
-  @GET
-  public Page<McpServerDefinition> list(
-      @Context SecurityContext auth,
-      @QueryParam("tenant") String tenant,
-      @QueryParam("limit") Integer limit,
-      @QueryParam("cursor") String cursor) {
-    return crud.list(admin(auth), tenant, limit, cursor);
+  @Override
+  protected TenantScopedCrud<McpServerBody, McpServerDefinition> crud() {
+    return crud;
   }
 
   @GET
   @Path("/{name}")
   public McpServerView get(@Context SecurityContext auth, @PathParam("name") String name) {
     return view(crud.visible(admin(auth), name));
-  }
-
-  @PUT
-  @Path("/{name}")
-  public McpServerDefinition replace(@Context SecurityContext auth, @PathParam("name") String name, InputStream body) {
-    return crud.replace(admin(auth), name, body);
-  }
-
-  @DELETE
-  @Path("/{name}")
-  public Response delete(@Context SecurityContext auth, @PathParam("name") String name) {
-    crud.delete(admin(auth), name);
-    return Response.noContent().build();
   }
 
   /** Asks the runtime to reconnect to the server and rediscover what it offers; answers at once. */

@@ -9,19 +9,13 @@ import dev.gatehouse.registry.tools.ToolDefinition;
 import dev.gatehouse.registry.yaml.RegistryFile;
 import dev.gatehouse.registry.yaml.ToolEntries;
 import jakarta.ws.rs.Consumes;
-import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
-import jakarta.ws.rs.POST;
-import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
-import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
-import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.SecurityContext;
-import java.io.InputStream;
 
 /**
  * {@code /admin/v1/tools}: HTTP tools, with the fields of the registry YAML. A tool with a
@@ -31,7 +25,7 @@ import java.io.InputStream;
 @Path("/admin/v1/tools")
 @Produces(MediaType.APPLICATION_JSON)
 @Consumes(MediaType.WILDCARD)
-public class ToolsResource {
+public class ToolsResource extends TenantScopedResource<ToolsResource.ToolBody, ToolDefinition> {
   public record ToolBody(
       String name, String description, RegistryFile.Http http, JsonNode inputSchema, String timeout,
       RegistryFile.Retry retry, RegistryFile.Auth auth, String tenant) implements TenantScopedCrud.Body {}
@@ -50,37 +44,15 @@ public class ToolsResource {
         ToolBody.class, ToolsResource::tool);
   }
 
-  @POST
-  public Response create(@Context SecurityContext auth, InputStream body) {
-    return Response.status(201).entity(crud.create(admin(auth), body)).build();
-  }
-
-  @GET
-  public Page<ToolDefinition> list(
-      @Context SecurityContext auth,
-      @QueryParam("tenant") String tenant,
-      @QueryParam("limit") Integer limit,
-      @QueryParam("cursor") String cursor) {
-    return crud.list(admin(auth), tenant, limit, cursor);
+  @Override
+  protected TenantScopedCrud<ToolBody, ToolDefinition> crud() {
+    return crud;
   }
 
   @GET
   @Path("/{name}")
   public ToolDefinition get(@Context SecurityContext auth, @PathParam("name") String name) {
     return crud.visible(admin(auth), name);
-  }
-
-  @PUT
-  @Path("/{name}")
-  public ToolDefinition replace(@Context SecurityContext auth, @PathParam("name") String name, InputStream body) {
-    return crud.replace(admin(auth), name, body);
-  }
-
-  @DELETE
-  @Path("/{name}")
-  public Response delete(@Context SecurityContext auth, @PathParam("name") String name) {
-    crud.delete(admin(auth), name);
-    return Response.noContent().build();
   }
 
   private static ToolDefinition tool(ToolBody b, String name, String tenantId) {

@@ -8,19 +8,13 @@ import dev.gatehouse.registry.mcp.VirtualServerDao;
 import dev.gatehouse.registry.yaml.RegistryFile;
 import dev.gatehouse.registry.yaml.VirtualServerEntries;
 import jakarta.ws.rs.Consumes;
-import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
-import jakarta.ws.rs.POST;
-import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
-import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
-import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.SecurityContext;
-import java.io.InputStream;
 import java.util.List;
 
 /**
@@ -31,7 +25,7 @@ import java.util.List;
 @Path("/admin/v1/virtual-servers")
 @Produces(MediaType.APPLICATION_JSON)
 @Consumes(MediaType.WILDCARD)
-public class VirtualServersResource {
+public class VirtualServersResource extends TenantScopedResource<VirtualServersResource.VirtualServerBody, VirtualServer> {
   public record VirtualServerBody(String name, String description, List<String> tools, String tenant)
       implements TenantScopedCrud.Body {}
 
@@ -52,37 +46,15 @@ public class VirtualServersResource {
         VirtualServerBody.class, VirtualServersResource::server);
   }
 
-  @POST
-  public Response create(@Context SecurityContext auth, InputStream body) {
-    return Response.status(201).entity(crud.create(admin(auth), body)).build();
-  }
-
-  @GET
-  public Page<VirtualServer> list(
-      @Context SecurityContext auth,
-      @QueryParam("tenant") String tenant,
-      @QueryParam("limit") Integer limit,
-      @QueryParam("cursor") String cursor) {
-    return crud.list(admin(auth), tenant, limit, cursor);
+  @Override
+  protected TenantScopedCrud<VirtualServerBody, VirtualServer> crud() {
+    return crud;
   }
 
   @GET
   @Path("/{name}")
   public VirtualServer get(@Context SecurityContext auth, @PathParam("name") String name) {
     return crud.visible(admin(auth), name);
-  }
-
-  @PUT
-  @Path("/{name}")
-  public VirtualServer replace(@Context SecurityContext auth, @PathParam("name") String name, InputStream body) {
-    return crud.replace(admin(auth), name, body);
-  }
-
-  @DELETE
-  @Path("/{name}")
-  public Response delete(@Context SecurityContext auth, @PathParam("name") String name) {
-    crud.delete(admin(auth), name);
-    return Response.noContent().build();
   }
 
   private static VirtualServer server(VirtualServerBody b, String name, String tenantId) {
