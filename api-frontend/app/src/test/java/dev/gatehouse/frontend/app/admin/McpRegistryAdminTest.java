@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.gatehouse.frontend.core.auth.Caller;
+import dev.gatehouse.frontend.core.auth.CallerSecurityContext;
 import dev.gatehouse.frontend.core.errors.ApiException;
 import dev.gatehouse.frontend.core.http.JsonBodies;
 import dev.gatehouse.frontend.testing.TestGatehouse;
@@ -17,7 +18,6 @@ import jakarta.ws.rs.core.SecurityContext;
 import java.io.ByteArrayInputStream;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.security.Principal;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -381,26 +381,6 @@ class McpRegistryAdminTest {
   }
 
   private static SecurityContext security(Caller.AdminCaller caller) {
-    return new SecurityContext() {
-      @Override
-      public Principal getUserPrincipal() {
-        return caller;
-      }
-
-      @Override
-      public boolean isUserInRole(String role) {
-        return false;
-      }
-
-      @Override
-      public boolean isSecure() {
-        return false;
-      }
-
-      @Override
-      public String getAuthenticationScheme() {
-        return "Bearer";
-      }
-    };
+    return new CallerSecurityContext(caller, false);
   }
 }

@@ -9,8 +9,6 @@ import jakarta.ws.rs.container.ContainerRequestFilter;
 import jakarta.ws.rs.container.PreMatching;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.HttpHeaders;
-import jakarta.ws.rs.core.SecurityContext;
-import java.security.Principal;
 
 /**
  * {@link BearerAuth} for the REST faces: every request under {@code /v1/} needs an agent
@@ -46,28 +44,6 @@ public class AuthFilter implements ContainerRequestFilter {
                 requestId == null ? null : requestId.toString()),
             admin ? BearerAuth.Audience.ADMIN : BearerAuth.Audience.AGENT,
             admin ? "the admin API" : "the agent API");
-    boolean secure = request.getSecurityContext().isSecure();
-    request.setSecurityContext(
-        new SecurityContext() {
-          @Override
-          public Principal getUserPrincipal() {
-            return caller;
-          }
-
-          @Override
-          public boolean isUserInRole(String role) {
-            return false;
-          }
-
-          @Override
-          public boolean isSecure() {
-            return secure;
-          }
-
-          @Override
-          public String getAuthenticationScheme() {
-            return "Bearer";
-          }
-        });
+    request.setSecurityContext(new CallerSecurityContext(caller, request.getSecurityContext().isSecure()));
   }
 }

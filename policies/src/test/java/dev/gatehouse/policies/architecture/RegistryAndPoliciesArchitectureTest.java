@@ -9,14 +9,15 @@ import com.tngtech.archunit.lang.ArchRule;
 import org.junit.jupiter.api.Test;
 
 /**
- * The policies module knows no HTTP and no Temporal: it is used by workers, faces and commands alike,
- * and stays testable with nothing but PostgreSQL.
+ * The registry and policies modules know no HTTP and no Temporal: they are used by workers, faces
+ * and commands alike, and stay testable with nothing but PostgreSQL. (The registry is on this
+ * module's classpath, so one rule guards both.)
  */
-class PoliciesArchitectureTest {
+class RegistryAndPoliciesArchitectureTest {
   static final ArchRule NO_HTTP_OR_TEMPORAL =
       noClasses()
           .that()
-          .resideInAPackage("dev.gatehouse.policies..")
+          .resideInAnyPackage("dev.gatehouse.policies..", "dev.gatehouse.registry..")
           .should()
           .dependOnClassesThat()
           .resideInAnyPackage(
@@ -33,12 +34,16 @@ class PoliciesArchitectureTest {
           .orShould()
           .dependOnClassesThat()
           .belongToAnyOf(java.net.HttpURLConnection.class)
-          .because("policies decides and stores; calling out and running workflows belong to activities and faces");
+          .because("registry stores and policies decide; calling out and running workflows belong to activities and faces");
 
   @Test
-  void policiesKnowsNoHttpOrTemporal() {
-    NO_HTTP_OR_TEMPORAL.check(
-        new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages("dev.gatehouse.policies"));
+  void registryAndPoliciesKnowNoHttpOrTemporal() {
+    var classes =
+        new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("dev.gatehouse.policies", "dev.gatehouse.registry");
+    org.assertj.core.api.Assertions.assertThat(classes.containPackage("dev.gatehouse.registry.yaml")).isTrue();
+    NO_HTTP_OR_TEMPORAL.check(classes);
   }
 
   /** Breaks the rule, in the test sources only, so the rule is seen to fail. */
