@@ -15,10 +15,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Writes audit rows off the request path: {@link #record} only queues; a background thread
  * appends in batches. After the first row of a batch it waits a little (the linger, 50 ms by
- * default, at most the interval) for more, so a steady stream of calls costs one insert per batch rather than
- * one per row (on a busy gateway, per-row inserts took a third of its CPU). A full queue makes the caller write its row itself rather than drop it, and
- * {@link #close} writes whatever is queued, so a clean shutdown loses nothing. Failed batches are
- * retried until the queue is closed.
+ * default, at most the interval) for more, so a steady stream of calls costs one insert per batch
+ * rather than one per row (on a busy gateway, per-row inserts took a third of its CPU). A full
+ * queue makes the caller write its row itself rather than drop it, and {@link #close} writes
+ * whatever is queued, so a clean shutdown loses nothing. Failed batches are retried until the
+ * queue is closed.
  */
 public final class AuditLog implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AuditLog.class);

@@ -2,9 +2,9 @@ package dev.gatehouse.frontend.mcp;
 
 import dev.gatehouse.frontend.core.errors.ErrorCode;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.activities.mcp.McpJson;
+import dev.gatehouse.frontend.core.jsonrpc.JsonRpc;
 import dev.gatehouse.frontend.core.sse.SseWriter;
 import io.modelcontextprotocol.spec.McpError;
 import io.modelcontextprotocol.spec.McpSchema;
@@ -70,13 +70,10 @@ final class ResponseChannel implements AgentChannel {
 
   /** Writes the answer: the result, or the error. Nothing is sent after it. */
   void finish(Object result, McpError error) {
-    ObjectNode message = JsonNodeFactory.instance.objectNode().put("jsonrpc", "2.0");
-    message.set("id", requestId);
-    if (error != null) {
-      message.set("error", McpJson.tree(error.getJsonRpcError()));
-    } else {
-      message.set("result", result instanceof JsonNode node ? node : McpJson.tree(result));
-    }
+    ObjectNode message =
+        error != null
+            ? JsonRpc.error(requestId, McpJson.tree(error.getJsonRpcError()))
+            : JsonRpc.result(requestId, result instanceof JsonNode node ? node : McpJson.tree(result));
     lock.lock();
     try {
       if (finished) {
@@ -111,9 +108,7 @@ final class ResponseChannel implements AgentChannel {
           CompletableFuture<JsonNode> answer = session.expectAnswer(id);
           asked.add(id);
           answer.whenComplete((reply, error) -> asked.remove(id));
-          ObjectNode message = JsonNodeFactory.instance.objectNode().put("jsonrpc", "2.0").put("id", id).put("method", method);
-          message.set("params", McpJson.tree(params));
-          if (!send(message)) {
+          if (!send(JsonRpc.request(id, method, McpJson.tree(params)))) {
             session.forgetAnswer(id);
             return Mono.error(McpErrors.of(ErrorCode.AGENT_GONE, "the agent's request has ended"));
           }
@@ -134,9 +129,7 @@ final class ResponseChannel implements AgentChannel {
   }
 
   private static ObjectNode notification(String method, Object params) {
-    ObjectNode message = JsonNodeFactory.instance.objectNode().put("jsonrpc", "2.0").put("method", method);
-    message.set("params", McpJson.tree(params));
-    return message;
+    return JsonRpc.notification(method, McpJson.tree(params));
   }
 
   /** Sends a message ahead of the answer; false when the answer has been written already. */

@@ -90,9 +90,14 @@ public final class JsonRpc {
 
   /** An error answer to the request {@code id} (null when it could not be read). */
   public static ObjectNode error(JsonNode id, ErrorCode error, String message) {
+    return error(id, errorObject(error, message));
+  }
+
+  /** An error answer whose {@code error} member was made elsewhere (a library's, or an upstream's passed through). */
+  public static ObjectNode error(JsonNode id, JsonNode error) {
     ObjectNode body = NODES.objectNode().put("jsonrpc", VERSION);
     body.set("id", id == null ? NODES.nullNode() : id);
-    body.set("error", errorObject(error, message));
+    body.set("error", error);
     return body;
   }
 

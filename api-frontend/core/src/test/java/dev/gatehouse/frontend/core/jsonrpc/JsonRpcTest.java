@@ -1,0 +1,66 @@
+package dev.gatehouse.frontend.core.jsonrpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gatehouse.frontend.core.errors.ApiException;
+import dev.gatehouse.frontend.core.errors.ErrorCode;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class JsonRpcTest {
+
+  private static JsonRpc.Message parse(String json) {
+    return JsonRpc.parse(json.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static void refused(String json, ErrorCode expected) {
+    assertThatThrownBy(() -> parse(json))
+        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.error()).isEqualTo(expected));
+  }
+
+  @Test
+  void aRequestANotificationAndAResponseAreToldApart() {
+    JsonRpc.Message request = parse("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":\"x\"}}");
+    assertThat(request.isRequest()).isTrue();
+    assertThat(request.idValue()).isEqualTo(7L);
+    assertThat(request.params().path("name").asText()).isEqualTo("x");
+
+    JsonRpc.Message stringId = parse("{\"jsonrpc\":\"2.0\",\"id\":\"a-1\",\"method\":\"ping\"}");
+    assertThat(stringId.idValue()).isEqualTo("a-1");
+
+    JsonRpc.Message notification = parse("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
+    assertThat(notification.isRequest()).isFalse();
+    assertThat(notification.isResponse()).isFalse();
+    assertThat(notification.idValue()).isNull();
+
+    JsonRpc.Message nullId = parse("{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"ping\"}");
+    assertThat(nullId.isRequest()).isFalse();
+
+    JsonRpc.Message response = parse("{\"jsonrpc\":\"2.0\",\"id\":\"gatehouse-1\",\"result\":{}}");
+    assertThat(response.isResponse()).isTrue();
+    assertThat(response.method()).isNull();
+  }
+
+  @Test
+  void whatIsNotOneJsonRpcMessageIsRefusedWithItsCode() {
+    refused("{not json", ErrorCode.INVALID_JSON);
+    refused("", ErrorCode.INVALID_JSON);
+    refused("[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}]", ErrorCode.BATCH_NOT_SUPPORTED);
+    refused("\"a string\"", ErrorCode.INVALID_REQUEST);
+    refused("{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"ping\"}", ErrorCode.INVALID_REQUEST);
+    refused("{\"jsonrpc\":\"2.0\",\"id\":1}", ErrorCode.INVALID_REQUEST);
+    refused("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":42}", ErrorCode.INVALID_REQUEST);
+    refused("{\"jsonrpc\":\"2.0\",\"id\":1.5,\"method\":\"ping\"}", ErrorCode.INVALID_REQUEST);
+    refused("{\"jsonrpc\":\"2.0\",\"id\":{\"a\":1},\"method\":\"ping\"}", ErrorCode.INVALID_REQUEST);
+  }
+
+  @Test
+  void anErrorCarriesTheCatalogsJsonRpcCodeAndGatehousesCode() {
+    var request = parse("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\"}");
+    var error = JsonRpc.error(request.id(), ErrorCode.TOOL_NOT_ALLOWED, "no");
+    assertThat(error.toString())
+        .isEqualTo("{\"jsonrpc\":\"2.0\",\"id\":3,\"error\":{\"code\":-32602,\"message\":\"no\",\"data\":{\"code\":\"tool_not_allowed\"}}}");
+    assertThat(JsonRpc.error(null, ErrorCode.INVALID_JSON, "bad").path("id").isNull()).isTrue();
+  }
+}
