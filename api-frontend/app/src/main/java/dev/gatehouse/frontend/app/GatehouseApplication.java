@@ -261,7 +261,9 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     env.jersey().register(new RequestIdFilter());
     env.jersey().register(new HttpMetricsFilter(metrics));
     env.jersey().register(new DrainRequestBodyFilter(config.getLimits().getMaxRequestBody().toBytes()));
-    Authenticator authenticator = new Authenticator(jdbi, config.getCaches().getCredentials().toJavaDuration());
+    Authenticator authenticator =
+        new Authenticator(
+            jdbi, config.getCaches().getCredentials().toJavaDuration(), config.getCaches().getJwks().toJavaDuration());
     FailureThrottle throttle =
         new FailureThrottle(
             config.getAuth().getMaxFailures(),

@@ -1,7 +1,9 @@
 package dev.gatehouse.frontend.app.config;
 
 import io.dropwizard.util.Duration;
+import io.dropwizard.validation.MinDuration;
 import jakarta.validation.constraints.NotNull;
+import java.util.concurrent.TimeUnit;
 
 /**
  * How long Gatehouse keeps what it read from PostgreSQL before reading it again. Shorter means a
@@ -11,6 +13,11 @@ import jakarta.validation.constraints.NotNull;
 public class CachesConfig {
   /** An authenticated credential (agent key, admin key, OIDC token) and its agent. */
   @NotNull private Duration credentials = Duration.seconds(5);
+
+  /** An identity provider's signing keys (JWKS); a token signed by an unknown key refetches them sooner. */
+  @NotNull
+  @MinDuration(value = 1, unit = TimeUnit.MINUTES) // longer than the 30 s between forced refetches
+  private Duration jwks = Duration.minutes(15);
 
   /** HTTP tool definitions, read on every submit, step and tool call. */
   @NotNull private Duration tools = Duration.seconds(2);
@@ -40,5 +47,13 @@ public class CachesConfig {
 
   public void setMcpCatalog(Duration mcpCatalog) {
     this.mcpCatalog = mcpCatalog;
+  }
+
+  public Duration getJwks() {
+    return jwks;
+  }
+
+  public void setJwks(Duration jwks) {
+    this.jwks = jwks;
   }
 }

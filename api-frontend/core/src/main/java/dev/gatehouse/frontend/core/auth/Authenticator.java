@@ -25,8 +25,13 @@ public class Authenticator {
   private final Map<String, Entry> cache = new ConcurrentHashMap<>();
 
   public Authenticator(Jdbi jdbi, Duration cacheTtl) {
+    this(jdbi, cacheTtl, OidcAuthenticator.DEFAULT_JWKS_TTL);
+  }
+
+  /** {@code cacheTtl}: how long an answer is kept; {@code jwksTtl}: how long a provider's signing keys are. */
+  public Authenticator(Jdbi jdbi, Duration cacheTtl, Duration jwksTtl) {
     this.keys = new KeyAuthenticator(jdbi);
-    this.oidc = new OidcAuthenticator(jdbi);
+    this.oidc = new OidcAuthenticator(jdbi, jwksTtl);
     this.ttlNanos = cacheTtl.toNanos();
   }
 

@@ -43,7 +43,8 @@ final class OidcAuthenticator {
   /** Never accepted, whatever a provider's configuration says. */
   static final Set<String> REJECTED = Set.of("none", "HS256", "HS384", "HS512");
 
-  private static final Duration JWKS_TTL = Duration.ofMinutes(15);
+  /** How long a provider's signing keys are kept when nothing says otherwise. */
+  static final Duration DEFAULT_JWKS_TTL = Duration.ofMinutes(15);
   private static final Duration JWKS_REFRESH_TIMEOUT = Duration.ofSeconds(5);
   private static final Duration JWKS_MIN_REFETCH = Duration.ofSeconds(30);
 
@@ -53,7 +54,10 @@ final class OidcAuthenticator {
   private final AgentDao agents;
   private final Map<String, Verifier> verifiers = new ConcurrentHashMap<>();
 
-  OidcAuthenticator(Jdbi jdbi) {
+  private final Duration jwksTtl;
+
+  OidcAuthenticator(Jdbi jdbi, Duration jwksTtl) {
+    this.jwksTtl = jwksTtl;
     this.providers = jdbi.onDemand(IdentityProviderDao.class);
     this.agents = jdbi.onDemand(AgentDao.class);
   }
@@ -125,13 +129,13 @@ final class OidcAuthenticator {
     return fresh;
   }
 
-  private static Verifier build(IdentityProvider idp) throws AuthenticationException {
+  private Verifier build(IdentityProvider idp) throws AuthenticationException {
     JWKSource<SecurityContext> keys;
     try {
       keys =
           JWKSourceBuilder.create(
                   URI.create(idp.jwksUrl()).toURL(), new DefaultResourceRetriever(2_000, 2_000, 512 * 1024))
-              .cache(JWKS_TTL.toMillis(), JWKS_REFRESH_TIMEOUT.toMillis())
+              .cache(jwksTtl.toMillis(), JWKS_REFRESH_TIMEOUT.toMillis())
               .rateLimited(JWKS_MIN_REFETCH.toMillis())
               .retrying(false)
               .build();
