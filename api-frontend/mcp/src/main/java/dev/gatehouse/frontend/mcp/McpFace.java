@@ -56,7 +56,8 @@ public final class McpFace implements Face {
                 core.durable(),
                 config.getMaxDurableWait().toJavaDuration(),
                 config.getProgressPollInterval().toJavaDuration()),
-            core.durable());
+            core.durable(),
+            core.admission());
     sessions
         .onRequest(McpSchema.METHOD_PING, (ex, p) -> Mono.just(Map.of()))
         .onRequest(McpSchema.METHOD_TOOLS_LIST, blocking((ex, p) -> Map.of("tools", tools.visibleTools(context(ex).caller(), context(ex).virtualServer()))))
