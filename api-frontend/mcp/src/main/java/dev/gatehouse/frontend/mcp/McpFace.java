@@ -104,7 +104,9 @@ public final class McpFace implements Face {
                     core.jdbi(),
                     new HostGuard(config.getAllowedHosts(), config.getAllowedOrigins()),
                     config.getPublicUrl(),
-                    core.maxRequestBody()));
+                    core.maxRequestBody(),
+                    core.admission(),
+                    config.getMaxSessions()));
     guard.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, "/mcp", "/mcp/*");
     guard.setAsyncSupported(true);
     env.jersey().register(new ProtectedResourceMetadataResource(core.jdbi(), config.getPublicUrl()));

@@ -31,6 +31,7 @@ class OverloadTest {
     c.getAdmission().setMaxOpenTasksPerTenant(2);
     c.getAdmission().setMaxOpenTasks(3);
     c.getAdmission().setMaxDirectCalls(1);
+    c.getMcp().setMaxSessions(3);
   }
 
   @BeforeAll
@@ -98,6 +99,41 @@ class OverloadTest {
     gh.tools.release("a1");
     assertThat(gh.await(a1).path("status").asText()).isEqualTo("COMPLETED");
     assertThat(gh.post("/v1/tasks", KEY_A, hold("a3")).statusCode()).as("the ended task freed its slot").isEqualTo(202);
+  }
+
+  @Test
+  void mcpSessionsAreBoundedPerReplica() throws Exception {
+    String endpoint = gh.api() + "/mcp";
+    String init =
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\","
+            + "\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}";
+    List<String> opened = new ArrayList<>();
+    try {
+      HttpResponse<String> r;
+      while ((r = McpWire.post(endpoint, KEY_B, null, init)).statusCode() == 200) {
+        opened.add(r.headers().firstValue("Mcp-Session-Id").orElseThrow());
+        assertThat(opened.size()).as("sessions before a refusal").isLessThanOrEqualTo(3);
+      }
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(429);
+      assertThat(r.headers().firstValue("Retry-After")).hasValue("1");
+      JsonNode data = json(r).path("error").path("data");
+      assertThat(data.path("code").asText()).isEqualTo("overloaded");
+      assertThat(data.path("retryable").asBoolean()).isTrue();
+      assertThat(data.path("limit").asText()).isEqualTo("sessions");
+      assertThat(data.path("max").asInt()).isEqualTo(3);
+
+      // An ended session makes room.
+      endSession(endpoint, opened.remove(0));
+      HttpResponse<String> again = McpWire.post(endpoint, KEY_B, null, init);
+      assertThat(again.statusCode()).isEqualTo(200);
+      opened.add(again.headers().firstValue("Mcp-Session-Id").orElseThrow());
+    } finally {
+      opened.forEach(id -> endSession(endpoint, id));
+    }
+  }
+
+  private static void endSession(String endpoint, String id) {
+    gh.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(endpoint)).DELETE().header("Mcp-Session-Id", id), KEY_B);
   }
 
   @Test

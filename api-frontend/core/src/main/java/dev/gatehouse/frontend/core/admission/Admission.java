@@ -52,7 +52,9 @@ public final class Admission {
     /** Starts this replica has handed the engine and not yet seen accepted. */
     PENDING_STARTS("pendingStarts"),
     /** Direct (not durable) tool calls this replica is running. */
-    DIRECT_CALLS("directCalls");
+    DIRECT_CALLS("directCalls"),
+    /** Sessions (MCP) open on this replica. */
+    SESSIONS("sessions");
 
     private final String name;
 
@@ -139,9 +141,17 @@ public final class Admission {
     return Math.min(most, Math.max(min, (long) Math.ceil(seconds)));
   }
 
+  /**
+   * The refusal of work a face bounds with a count of its own ({@code max} reached, {@code what}
+   * says of what), with the shortest {@code Retry-After}.
+   */
+  public ApiException refusal(Limit limit, int max, String what) {
+    return refused(limit, max, Math.max(1, limits.minRetryAfter().toSeconds()), max + " " + what);
+  }
+
   private Permit acquire(Semaphore slots, Limit limit, int max, String what) {
     if (!slots.tryAcquire()) {
-      throw refused(limit, max, Math.max(1, limits.minRetryAfter().toSeconds()), max + " " + what);
+      throw refusal(limit, max, what);
     }
     return new Permit() {
       private boolean closed;
