@@ -36,9 +36,9 @@ public interface TaskIndexDao {
       @Bind("workflow") String workflow,
       @Bind("idempotencyKey") String idempotencyKey,
       @Bind("requestHash") String requestHash,
-      @Bind("deadline") OffsetDateTime deadline);
+      @Bind("deadline") Instant deadline);
 
-  /** {@link #insert(String, String, String, String, String, String, OffsetDateTime)} without a deadline. */
+  /** {@link #insert(String, String, String, String, String, String, Instant)} without a deadline. */
   default boolean insert(
       String id, String tenantId, String agentId, String workflow, String idempotencyKey, String requestHash) {
     return insert(id, tenantId, agentId, workflow, idempotencyKey, requestHash, null);

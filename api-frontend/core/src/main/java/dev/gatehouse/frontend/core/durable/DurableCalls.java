@@ -36,8 +36,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
@@ -129,9 +127,9 @@ public final class DurableCalls {
   }
 
   /** When the run timeout ends the task (capped, so a far-off one still fits a timestamp). */
-  private static OffsetDateTime deadline(Duration runTimeout) {
+  private static Instant deadline(Duration runTimeout) {
     Duration capped = runTimeout.compareTo(MAX_DEADLINE) > 0 ? MAX_DEADLINE : runTimeout;
-    return OffsetDateTime.now(ZoneOffset.UTC).plus(capped);
+    return Instant.now().plus(capped);
   }
 
   private Started startWorkflow(AgentCaller caller, Start start, String id) {

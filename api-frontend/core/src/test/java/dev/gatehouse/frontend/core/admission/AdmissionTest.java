@@ -11,8 +11,7 @@ import dev.gatehouse.registry.tenants.TenantDao;
 import dev.gatehouse.registry.testing.TestDatabase;
 import io.prometheus.client.CollectorRegistry;
 import java.time.Duration;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
+import java.time.Instant;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -48,7 +47,7 @@ class AdmissionTest {
 
   private String open(String tenant) {
     String id = "task_" + (n++);
-    index.insert(id, tenant, "agent", "pipeline", null, "h", OffsetDateTime.now(ZoneOffset.UTC).plusHours(1));
+    index.insert(id, tenant, "agent", "pipeline", null, "h", Instant.now().plusSeconds(3600));
     return id;
   }
 
@@ -95,7 +94,7 @@ class AdmissionTest {
     admission.checkOpenTasks("ten_a");
 
     // A row its run timeout has ended (it still says RUNNING until someone reads the task).
-    index.insert("stale", "ten_a", "agent", "pipeline", null, "h", OffsetDateTime.now(ZoneOffset.UTC).minusSeconds(1));
+    index.insert("stale", "ten_a", "agent", "pipeline", null, "h", Instant.now().minusSeconds(1));
     admission.checkOpenTasks("ten_a");
   }
 
