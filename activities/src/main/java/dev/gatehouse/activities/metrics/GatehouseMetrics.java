@@ -19,6 +19,7 @@ public final class GatehouseMetrics {
   private final Gauge mcpServerUp;
   private final Gauge mcpServerTools;
   private final Gauge mcpSessions;
+  private final Counter admissionRefused;
 
   public GatehouseMetrics(CollectorRegistry registry) {
     this.registry = registry;
@@ -57,6 +58,15 @@ public final class GatehouseMetrics {
             .register(registry);
     mcpSessions =
         Gauge.build("gatehouse_mcp_sessions", "Open downstream MCP sessions on this replica.").register(registry);
+    admissionRefused =
+        Counter.build("gatehouse_admission_refused_total", "Requests refused as overloaded, by the limit they hit.")
+            .labelNames("limit")
+            .register(registry);
+  }
+
+  /** A request refused by admission control ({@code overloaded}) because of {@code limit}. */
+  public void admissionRefused(String limit) {
+    admissionRefused.labels(limit).inc();
   }
 
   public void mcpServer(String server, boolean up, int tools) {

@@ -21,10 +21,13 @@ import org.jdbi.v3.sqlobject.statement.SqlUpdate;
 @RegisterRowMapper(TaskIndexDao.TaskMapper.class)
 public interface TaskIndexDao {
 
-  /** Inserts a RUNNING row; returns false (and changes nothing) if the id exists. */
+  /**
+   * Inserts a RUNNING row that its run timeout ends at {@code deadline} (null: none known, open
+   * until closed); returns false (and changes nothing) if the id exists.
+   */
   @SqlUpdate(
-      "INSERT INTO tasks (id, tenant_id, agent_id, workflow, status, idempotency_key, request_hash) "
-          + "VALUES (:id, :tenantId, :agentId, :workflow, 'RUNNING', :idempotencyKey, :requestHash) "
+      "INSERT INTO tasks (id, tenant_id, agent_id, workflow, status, idempotency_key, request_hash, deadline) "
+          + "VALUES (:id, :tenantId, :agentId, :workflow, 'RUNNING', :idempotencyKey, :requestHash, :deadline) "
           + "ON CONFLICT (id) DO NOTHING")
   boolean insert(
       @Bind("id") String id,
@@ -32,7 +35,14 @@ public interface TaskIndexDao {
       @Bind("agentId") String agentId,
       @Bind("workflow") String workflow,
       @Bind("idempotencyKey") String idempotencyKey,
-      @Bind("requestHash") String requestHash);
+      @Bind("requestHash") String requestHash,
+      @Bind("deadline") Instant deadline);
+
+  /** {@link #insert(String, String, String, String, String, String, Instant)} without a deadline. */
+  default boolean insert(
+      String id, String tenantId, String agentId, String workflow, String idempotencyKey, String requestHash) {
+    return insert(id, tenantId, agentId, workflow, idempotencyKey, requestHash, null);
+  }
 
   @SqlQuery("SELECT * FROM tasks WHERE id = :id")
   Optional<TaskRecord> find(@Bind("id") String id);

@@ -28,6 +28,7 @@ import dev.gatehouse.frontend.app.admin.TenantsResource;
 import dev.gatehouse.frontend.app.admin.ToolsResource;
 import dev.gatehouse.frontend.app.admin.VirtualServersResource;
 import dev.gatehouse.frontend.app.health.McpServersHealthCheck;
+import dev.gatehouse.frontend.core.admission.Admission;
 import dev.gatehouse.frontend.core.auth.AuthFilter;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
 import dev.gatehouse.frontend.core.auth.BearerAuth;
@@ -256,7 +257,9 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
   private void frontEnd(
       GatehouseConfiguration config, Environment env, Jdbi jdbi, GatehouseMetrics metrics, Secrets secrets, Tools tools) {
     JsonBodies bodies = new JsonBodies(env.getObjectMapper(), (int) config.getLimits().getMaxRequestBody().toBytes());
-    DurableCalls durable = new DurableCalls(jdbi, temporal.client(), config.getTemporal().getTaskQueue(), metrics, audit);
+    Admission admission = new Admission(jdbi, config.getAdmission().limits(), metrics);
+    DurableCalls durable =
+        new DurableCalls(jdbi, temporal.client(), config.getTemporal().getTaskQueue(), metrics, audit, admission);
     WorkflowCatalog workflows = new WorkflowCatalog().register(new PipelineTaskWorkflow(tools.catalog(), durable));
     env.jersey().register(new RequestIdFilter());
     env.jersey().register(new HttpMetricsFilter(metrics));
@@ -274,7 +277,8 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     env.jersey().register(new ApiExceptionMapper());
     adminApi(env, new AdminContext(jdbi, bodies, audit, authenticator), secrets, tools.mcpUpstreams());
 
-    FaceContext core = new FaceContext(jdbi, auth, bodies, audit, metrics, durable, workflows, tools.catalog(), tools.invoker());
+    FaceContext core =
+        new FaceContext(jdbi, auth, bodies, audit, metrics, durable, workflows, tools.catalog(), tools.invoker(), admission);
     new TasksFace(config.getLimits().getDefaultTaskTimeout().toJavaDuration(), config.getLimits().getMaxWait().toJavaDuration())
         .install(core, env);
     tools.mcpUpstreams().start();

@@ -1,6 +1,7 @@
 package dev.gatehouse.frontend.app;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.gatehouse.frontend.app.config.AdmissionConfig;
 import dev.gatehouse.frontend.app.config.AuditConfig;
 import dev.gatehouse.frontend.app.config.AuthConfig;
 import dev.gatehouse.frontend.app.config.CachesConfig;
@@ -29,6 +30,8 @@ public class GatehouseConfiguration extends Configuration {
   @Valid @NotNull private WorkerConfig worker = new WorkerConfig();
 
   @Valid @NotNull private LimitsConfig limits = new LimitsConfig();
+
+  @Valid @NotNull private AdmissionConfig admission = new AdmissionConfig();
 
   @Valid @NotNull private AuthConfig auth = new AuthConfig();
 
@@ -121,6 +124,16 @@ public class GatehouseConfiguration extends Configuration {
   @JsonProperty
   public void setLimits(LimitsConfig limits) {
     this.limits = limits;
+  }
+
+  @JsonProperty
+  public AdmissionConfig getAdmission() {
+    return admission;
+  }
+
+  @JsonProperty
+  public void setAdmission(AdmissionConfig admission) {
+    this.admission = admission;
   }
 
   @JsonProperty

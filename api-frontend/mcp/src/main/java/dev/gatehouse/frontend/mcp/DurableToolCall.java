@@ -3,7 +3,6 @@ package dev.gatehouse.frontend.mcp;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.frontend.core.durable.DurableCalls;
-import dev.gatehouse.frontend.core.errors.ApiException;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
 import dev.gatehouse.policies.tools.ArgumentSchemaPolicy;
 import dev.gatehouse.workflows.task.FailureCodes;
@@ -58,12 +57,8 @@ final class DurableToolCall {
     if (!check.allowed()) {
       throw McpErrors.of(ErrorCode.INVALID_ARGUMENTS, check.reason());
     }
-    String taskId;
-    try {
-      taskId = durable.startToolCall(ctx.caller(), target.name(), args, policy, ctx.idempotencyKey()).id();
-    } catch (ApiException e) {
-      throw McpErrors.of(e);
-    }
+    // A refusal (ApiException: overloaded, idempotency_key_reused, engine_unavailable) is answered by the handler.
+    String taskId = durable.startToolCall(ctx.caller(), target.name(), args, policy, ctx.idempotencyKey()).id();
     call.taskId = taskId;
     if (call.cancelled.isDone()) {
       durable.cancelQuietly(taskId); // cancelled while the task was being started

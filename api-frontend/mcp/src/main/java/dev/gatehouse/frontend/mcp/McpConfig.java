@@ -25,6 +25,20 @@ public class McpConfig {
   /** A session with no request (and no open stream) for this long is closed, upstream sessions too. */
   @NotNull private Duration sessionIdleTimeout = Duration.minutes(30);
 
+  /** Open sessions one replica keeps; past it {@code initialize} is refused with 429 {@code overloaded}. */
+  @jakarta.validation.constraints.Min(1)
+  private int maxSessions = 5000;
+
+  @JsonProperty
+  public int getMaxSessions() {
+    return maxSessions;
+  }
+
+  @JsonProperty
+  public void setMaxSessions(int n) {
+    this.maxSessions = n;
+  }
+
   /** How often every upstream server's lists are fetched again (list_changed also triggers it). */
   @NotNull private Duration refreshInterval = Duration.minutes(5);
 

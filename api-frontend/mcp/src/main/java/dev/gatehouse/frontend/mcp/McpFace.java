@@ -56,7 +56,8 @@ public final class McpFace implements Face {
                 core.durable(),
                 config.getMaxDurableWait().toJavaDuration(),
                 config.getProgressPollInterval().toJavaDuration()),
-            core.durable());
+            core.durable(),
+            core.admission());
     sessions
         .onRequest(McpSchema.METHOD_PING, (ex, p) -> Mono.just(Map.of()))
         .onRequest(McpSchema.METHOD_TOOLS_LIST, blocking((ex, p) -> Map.of("tools", tools.visibleTools(context(ex).caller(), context(ex).virtualServer()))))
@@ -103,7 +104,9 @@ public final class McpFace implements Face {
                     core.jdbi(),
                     new HostGuard(config.getAllowedHosts(), config.getAllowedOrigins()),
                     config.getPublicUrl(),
-                    core.maxRequestBody()));
+                    core.maxRequestBody(),
+                    core.admission(),
+                    config.getMaxSessions()));
     guard.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, "/mcp", "/mcp/*");
     guard.setAsyncSupported(true);
     env.jersey().register(new ProtectedResourceMetadataResource(core.jdbi(), config.getPublicUrl()));

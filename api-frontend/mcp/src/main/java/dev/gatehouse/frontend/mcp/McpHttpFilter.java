@@ -1,5 +1,6 @@
 package dev.gatehouse.frontend.mcp;
 
+import dev.gatehouse.frontend.core.admission.Admission;
 import dev.gatehouse.frontend.core.auth.BearerAuth;
 import dev.gatehouse.frontend.core.auth.Caller.AgentCaller;
 import dev.gatehouse.frontend.core.errors.ApiException;
@@ -27,8 +28,10 @@ import org.jdbi.v3.core.Jdbi;
  * /mcp/{virtualServer}}: DNS-rebinding protection (Host and Origin), the agent's bearer key or
  * token (401 with {@code WWW-Authenticate: Bearer resource_metadata=...} as the MCP authorization
  * spec asks), the virtual server, the session's owner, the body's size and JSON-RPC shape (no
- * batches). Errors are JSON-RPC error objects with Gatehouse's code in {@code data.code}; the
- * SDK's own error answers (which would carry a stack trace) are replaced by such objects too.
+ * batches), and the number of open sessions ({@code mcp.maxSessions}: past it {@code initialize}
+ * is refused with 429 {@code overloaded}). Errors are JSON-RPC error objects with Gatehouse's
+ * code in {@code data.code}; the SDK's own error answers (which would carry a stack trace) are
+ * replaced by such objects too.
  * Once checked, a {@code tools/call} is answered by {@link McpToolCallHandler} and the agent's
  * answer to a request Gatehouse sent it on a call's stream is taken by its session, neither
  * reaching the SDK; everything else goes on to the SDK.
@@ -44,6 +47,8 @@ public final class McpHttpFilter implements Filter {
   private final HostGuard hosts;
   private final String publicUrl;
   private final long maxBody;
+  private final Admission admission;
+  private final int maxSessions;
 
   McpHttpFilter(
       BearerAuth auth,
@@ -52,7 +57,11 @@ public final class McpHttpFilter implements Filter {
       Jdbi jdbi,
       HostGuard hosts,
       String publicUrl,
-      long maxBody) {
+      long maxBody,
+      Admission admission,
+      int maxSessions) {
+    this.admission = admission;
+    this.maxSessions = maxSessions;
     this.auth = auth;
     this.sessions = sessions;
     this.toolCalls = toolCalls;
@@ -148,6 +157,10 @@ public final class McpHttpFilter implements Filter {
       boolean initialize = McpSchema.METHOD_INITIALIZE.equals(message.method());
       if (initialize && sessionId != null) {
         throw new ApiException(ErrorCode.INVALID_REQUEST, "initialize starts a session; send it without Mcp-Session-Id");
+      }
+      if (initialize && sessions.open() >= maxSessions) {
+        throw admission.refusal(
+            Admission.Limit.SESSIONS, maxSessions, "MCP sessions are open on this replica; end unused ones (DELETE) or retry later");
       }
       if (!initialize && message.method() != null && sessionId == null) {
         throw new ApiException(ErrorCode.MISSING_SESSION, "send the Mcp-Session-Id header the initialize answer gave");

@@ -6,7 +6,9 @@ import dev.gatehouse.activities.mcp.McpJson;
 import dev.gatehouse.activities.mcp.McpToolResolver;
 import dev.gatehouse.activities.mcp.McpToolResolver.McpItem;
 import dev.gatehouse.activities.tool.ToolCatalog;
+import dev.gatehouse.frontend.core.admission.Admission;
 import dev.gatehouse.frontend.core.durable.DurableCalls;
+import dev.gatehouse.frontend.core.errors.ApiException;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
 import dev.gatehouse.policies.access.AccessPolicy;
 import dev.gatehouse.policies.access.Patterns;
@@ -31,7 +33,10 @@ import reactor.core.publisher.Mono;
  * path ({@link DirectToolCall}: read-only tools) or the durable one ({@link DurableToolCall}: a
  * task). What reaches the agent before the answer goes on the same response ({@link
  * ResponseChannel}); {@code notifications/cancelled} stops the wait, and a durable call's task is
- * cancelled too. {@link ToolCallAnswers} says how a failure is answered.
+ * cancelled too. {@link ToolCallAnswers} says how a failure is answered. Admission control bounds
+ * both paths: a durable call's task counts as an open task, direct calls in flight are limited
+ * per replica; a call refused as {@code overloaded} is answered with HTTP 429 and {@code
+ * Retry-After} as well as its JSON-RPC error.
  */
 final class McpToolCallHandler {
   private static final Logger LOG = LoggerFactory.getLogger(McpToolCallHandler.class);
@@ -41,16 +46,23 @@ final class McpToolCallHandler {
   private final DirectToolCall direct;
   private final DurableToolCall durable;
   private final DurableCalls tasks;
+  private final Admission admission;
   /** Calls being answered, by session and JSON-RPC id. */
   private final Map<String, InFlight> inFlight = new ConcurrentHashMap<>();
 
   McpToolCallHandler(
-      ToolCatalog httpTools, McpToolResolver resolver, DirectToolCall direct, DurableToolCall durable, DurableCalls tasks) {
+      ToolCatalog httpTools,
+      McpToolResolver resolver,
+      DirectToolCall direct,
+      DurableToolCall durable,
+      DurableCalls tasks,
+      Admission admission) {
     this.httpTools = httpTools;
     this.resolver = resolver;
     this.direct = direct;
     this.durable = durable;
     this.tasks = tasks;
+    this.admission = admission;
   }
 
   /** One call being answered: cancelled when the agent says so; its task once it has one. */
@@ -73,10 +85,14 @@ final class McpToolCallHandler {
     inFlight.put(key, call);
     Object result = null;
     McpError error = null;
+    ApiException overloaded = null;
     try {
       result = call(session, ctx, message.path("params"), channel, call);
     } catch (McpError e) {
       error = e;
+    } catch (ApiException e) {
+      error = McpErrors.of(e);
+      overloaded = e.error() == ErrorCode.OVERLOADED ? e : null;
     } catch (RuntimeException e) {
       LOG.warn("tools/call in session {} failed inside Gatehouse: {}", session.id, e.toString());
       error = McpErrors.of(ErrorCode.INTERNAL_ERROR, "the call failed inside Gatehouse");
@@ -85,8 +101,15 @@ final class McpToolCallHandler {
     }
     if (call.cancelled.isDone()) {
       error = McpErrors.of(ErrorCode.CANCELED, "Request canceled");
+      overloaded = null;
     }
-    channel.finish(result, error);
+    if (overloaded != null) {
+      // Refused before anything ran or was sent: HTTP says so too (429, Retry-After), for any
+      // client or proxy that reads the status rather than the JSON-RPC error.
+      channel.finish(error, overloaded.status(), overloaded.headers());
+    } else {
+      channel.finish(result, error);
+    }
   }
 
   /** {@code notifications/cancelled} (an SDK notification handler). */
@@ -124,9 +147,12 @@ final class McpToolCallHandler {
       progressToken = McpJson.OBJECT_MAPPER.convertValue(token, Object.class);
     }
     CallTarget target = resolve(ctx, name);
-    return target.durable()
-        ? durable.run(channel, ctx, call, target, args, progressToken)
-        : direct.run(channel, session, ctx, call, target, args, progressToken);
+    if (target.durable()) {
+      return durable.run(channel, ctx, call, target, args, progressToken);
+    }
+    try (Admission.Permit running = admission.directCall()) {
+      return direct.run(channel, session, ctx, call, target, args, progressToken);
+    }
   }
 
   private CallTarget resolve(McpRequestContext ctx, String name) {

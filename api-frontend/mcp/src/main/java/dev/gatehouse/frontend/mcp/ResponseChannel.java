@@ -11,6 +11,7 @@ import io.modelcontextprotocol.spec.McpSchema;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantLock;
 import reactor.core.publisher.Mono;
@@ -70,6 +71,18 @@ final class ResponseChannel implements AgentChannel {
 
   /** Writes the answer: the result, or the error. Nothing is sent after it. */
   void finish(Object result, McpError error) {
+    finish(result, error, 200, Map.of());
+  }
+
+  /**
+   * Writes the refusal {@code error} with HTTP {@code status} and {@code headers} (429 and {@code
+   * Retry-After} for {@code overloaded}); as {@link #finish(Object, McpError)} once a stream is open.
+   */
+  void finish(McpError error, int status, Map<String, String> headers) {
+    finish(null, error, status, headers);
+  }
+
+  private void finish(Object result, McpError error, int status, Map<String, String> headers) {
     ObjectNode message =
         error != null
             ? JsonRpc.error(requestId, McpJson.tree(error.getJsonRpcError()))
@@ -84,7 +97,8 @@ final class ResponseChannel implements AgentChannel {
         sse.event(null, "message", message.toString());
       } else {
         byte[] body = message.toString().getBytes(StandardCharsets.UTF_8);
-        response.setStatus(200);
+        response.setStatus(status);
+        headers.forEach(response::setHeader);
         response.setContentType("application/json");
         response.setCharacterEncoding("UTF-8");
         response.setContentLength(body.length);

@@ -3,6 +3,7 @@ package dev.gatehouse.frontend.core.durable;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.activities.audit.AuditLog;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
+import dev.gatehouse.frontend.core.admission.Admission;
 import dev.gatehouse.frontend.core.auth.Caller.AgentCaller;
 import dev.gatehouse.frontend.core.errors.ApiException;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
@@ -60,6 +61,7 @@ import org.slf4j.MDC;
 public final class DurableCalls {
   private static final Logger LOG = LoggerFactory.getLogger(DurableCalls.class);
   private static final int MAX_IDEMPOTENCY_KEY = 200;
+  private static final Duration MAX_DEADLINE = Duration.ofDays(365L * 100);
 
   private final TaskIndexDao index;
   private final WorkflowClient client;
@@ -67,14 +69,17 @@ public final class DurableCalls {
   private final GatehouseMetrics metrics;
   private final AuditLog audit;
   private final TraceBuilder traces;
+  private final Admission admission;
 
-  public DurableCalls(Jdbi jdbi, WorkflowClient client, String taskQueue, GatehouseMetrics metrics, AuditLog audit) {
+  public DurableCalls(
+      Jdbi jdbi, WorkflowClient client, String taskQueue, GatehouseMetrics metrics, AuditLog audit, Admission admission) {
     this.index = jdbi.onDemand(TaskIndexDao.class);
     this.client = client;
     this.taskQueue = taskQueue;
     this.metrics = metrics;
     this.audit = audit;
     this.traces = new TraceBuilder(client.getOptions().getDataConverter());
+    this.admission = admission;
   }
 
   /** A started (or, with a reused key, an earlier) task, and whether this call created it. */
@@ -87,18 +92,47 @@ public final class DurableCalls {
    * Starts {@code start} for the agent. With an {@code Idempotency-Key} the task id is derived from
    * the agent and the key, so the same request again returns the same task ({@code created}
    * false); the same key with another request ({@code requestHash} differs) is refused with 409
-   * {@code idempotency_key_reused}. Nothing is left behind when the engine refuses the start.
+   * {@code idempotency_key_reused}. A new task must pass {@link Admission} (429 {@code overloaded}
+   * otherwise); one accepted earlier is returned whatever the load. Nothing is left behind when
+   * the task is refused or the engine refuses the start.
    */
   public Started start(AgentCaller caller, Start start, String requestHash, String idempotencyKey) {
     var agent = caller.agent();
     String id = taskId(agent.id(), idempotencyKey);
-    if (!index.insert(id, agent.tenantId(), agent.id(), start.workflowType(), idempotencyKey, requestHash)) {
-      TaskRecord existing = index.find(id).orElseThrow();
-      if (!requestHash.equals(existing.requestHash())) {
-        throw new ApiException(ErrorCode.IDEMPOTENCY_KEY_REUSED, "this Idempotency-Key was used with a different request");
+    if (idempotencyKey != null) {
+      Optional<TaskRecord> earlier = index.find(id);
+      if (earlier.isPresent()) {
+        return existing(earlier.get(), requestHash);
       }
-      return new Started(id, existing.status(), false);
     }
+    try (Admission.Permit starting = admission.startPermit()) {
+      if (!index.insert(id, agent.tenantId(), agent.id(), start.workflowType(), idempotencyKey, requestHash, deadline(start.runTimeout()))) {
+        return existing(index.find(id).orElseThrow(), requestHash);
+      }
+      try {
+        admission.checkOpenTasks(agent.tenantId());
+      } catch (ApiException refused) {
+        index.deleteRunning(id);
+        throw refused;
+      }
+      return startWorkflow(caller, start, id);
+    }
+  }
+
+  private static Started existing(TaskRecord existing, String requestHash) {
+    if (!requestHash.equals(existing.requestHash())) {
+      throw new ApiException(ErrorCode.IDEMPOTENCY_KEY_REUSED, "this Idempotency-Key was used with a different request");
+    }
+    return new Started(existing.id(), existing.status(), false);
+  }
+
+  /** When the run timeout ends the task (capped, so a far-off one still fits a timestamp). */
+  private static Instant deadline(Duration runTimeout) {
+    Duration capped = runTimeout.compareTo(MAX_DEADLINE) > 0 ? MAX_DEADLINE : runTimeout;
+    return Instant.now().plus(capped);
+  }
+
+  private Started startWorkflow(AgentCaller caller, Start start, String id) {
     WorkflowOptions options =
         WorkflowOptions.newBuilder()
             .setWorkflowId(id)

@@ -12,15 +12,25 @@ import java.util.Map;
 public class ApiException extends RuntimeException {
   private final ErrorCode error;
   private final Map<String, String> headers;
+  private final Map<String, Object> details;
 
   public ApiException(ErrorCode error, String message) {
     this(error, message, Map.of());
   }
 
   public ApiException(ErrorCode error, String message, Map<String, String> headers) {
+    this(error, message, headers, Map.of());
+  }
+
+  /**
+   * {@code details}: machine-readable facts about the refusal beyond its code (which limit, how
+   * long to wait), in the REST error's {@code details} and a JSON-RPC error's {@code data}.
+   */
+  public ApiException(ErrorCode error, String message, Map<String, String> headers, Map<String, Object> details) {
     super(message, null, false, false);
     this.error = error;
     this.headers = headers;
+    this.details = details;
   }
 
   public ErrorCode error() {
@@ -37,6 +47,10 @@ public class ApiException extends RuntimeException {
 
   public Map<String, String> headers() {
     return headers;
+  }
+
+  public Map<String, Object> details() {
+    return details;
   }
 
   public static ApiException unauthorized(String message) {

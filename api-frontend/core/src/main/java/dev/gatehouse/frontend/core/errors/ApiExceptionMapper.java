@@ -22,7 +22,10 @@ public class ApiExceptionMapper implements ExceptionMapper<Throwable> {
   @Override
   public Response toResponse(Throwable e) {
     if (e instanceof ApiException api) {
-      Response.ResponseBuilder r = respond(api.error(), api.getMessage());
+      Response.ResponseBuilder r =
+          Response.status(api.status())
+              .type(MediaType.APPLICATION_JSON_TYPE)
+              .entity(ErrorBody.of(api.code(), api.getMessage(), MDC.get(RequestIdFilter.MDC_KEY), api.details()));
       api.headers().forEach(r::header);
       return r.build();
     }

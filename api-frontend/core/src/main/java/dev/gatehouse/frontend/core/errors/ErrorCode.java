@@ -71,6 +71,8 @@ public enum ErrorCode {
   WORKFLOW_FAILED("workflow_failed", 500, Rpc.INTERNAL_ERROR),
   ENGINE_RESET("engine_reset", 500, Rpc.INTERNAL_ERROR),
   ENGINE_UNAVAILABLE("engine_unavailable", 503, Rpc.UPSTREAM, Retry.YES),
+  /** Admission control: too much work is open or in flight to start this soon (nothing started). */
+  OVERLOADED("overloaded", 429, Rpc.OVERLOADED, Retry.YES),
 
   // ---- MCP sessions and pass-through
   MISSING_SESSION("missing_session", 400, Rpc.INVALID_REQUEST),
@@ -120,6 +122,8 @@ public enum ErrorCode {
     public static final int RESOURCE_NOT_FOUND = -32002;
     /** Gatehouse's: an upstream failed or could not be reached (server-defined range). */
     public static final int UPSTREAM = -32003;
+    /** Gatehouse's: it refuses work it cannot start soon (admission control); retry later. */
+    public static final int OVERLOADED = -32004;
     /** The caller cancelled the request (the code LSP and MCP clients use). */
     public static final int REQUEST_CANCELLED = -32800;
 

@@ -4,6 +4,7 @@ import dev.gatehouse.activities.audit.AuditLog;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
 import dev.gatehouse.activities.tool.ToolCatalog;
 import dev.gatehouse.activities.tool.ToolInvoker;
+import dev.gatehouse.frontend.core.admission.Admission;
 import dev.gatehouse.frontend.core.auth.BearerAuth;
 import dev.gatehouse.frontend.core.durable.DurableCalls;
 import dev.gatehouse.frontend.core.http.JsonBodies;
@@ -12,8 +13,9 @@ import org.jdbi.v3.core.Jdbi;
 
 /**
  * What the application hands every face it installs: the registry, authentication, request
- * bodies, the audit log and metrics, durable calls and the workflow catalog, and the governed
- * tool call. One instance per application; every member is safe to share between threads.
+ * bodies, the audit log and metrics, durable calls and the workflow catalog, the governed tool
+ * call, and admission control (which every path that starts work asks first). One instance per
+ * application; every member is safe to share between threads.
  */
 public record FaceContext(
     Jdbi jdbi,
@@ -24,7 +26,8 @@ public record FaceContext(
     DurableCalls durable,
     WorkflowCatalog workflows,
     ToolCatalog tools,
-    ToolInvoker invoker) {
+    ToolInvoker invoker,
+    Admission admission) {
 
   /** The largest request body a face accepts, in bytes. */
   public long maxRequestBody() {

@@ -127,15 +127,28 @@ public final class JsonRpc {
     return body;
   }
 
-  /** Answers an HTTP request with an error the face refused before any message was handled. */
+  /**
+   * Answers an HTTP request with an error the face refused before any message was handled: its
+   * headers, and its details in {@code data} (with {@code retryable} when they are there).
+   */
   public static void writeError(HttpServletResponse response, ApiException e) throws IOException {
     e.headers().forEach(response::setHeader);
-    writeError(response, e.error(), e.getMessage());
+    ObjectNode object = errorObject(e.error(), e.getMessage());
+    if (!e.details().isEmpty()) {
+      ObjectNode data = (ObjectNode) object.get("data");
+      data.put("retryable", e.error().retryable());
+      e.details().forEach((k, v) -> data.set(k, JSON.valueToTree(v)));
+    }
+    write(response, e.error(), error(null, object));
   }
 
   /** Answers with {@code error}'s HTTP status and a JSON-RPC error object (id null). */
   public static void writeError(HttpServletResponse response, ErrorCode error, String message) throws IOException {
-    byte[] body = error(null, error, message).toString().getBytes(StandardCharsets.UTF_8);
+    write(response, error, error(null, error, message));
+  }
+
+  private static void write(HttpServletResponse response, ErrorCode error, ObjectNode message) throws IOException {
+    byte[] body = message.toString().getBytes(StandardCharsets.UTF_8);
     response.setStatus(error.httpStatus());
     response.setContentType("application/json");
     response.setCharacterEncoding("UTF-8");
