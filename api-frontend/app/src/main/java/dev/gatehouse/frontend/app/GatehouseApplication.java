@@ -52,6 +52,7 @@ import dev.gatehouse.frontend.core.http.HttpMetricsFilter;
 import dev.gatehouse.frontend.core.http.JsonBodies;
 import dev.gatehouse.frontend.core.http.RequestIdFilter;
 import dev.gatehouse.frontend.core.durable.DurableCalls;
+import dev.gatehouse.frontend.core.durable.TaskSweeper;
 import dev.gatehouse.frontend.core.workflows.PipelineTaskWorkflow;
 import dev.gatehouse.frontend.core.workflows.WorkflowCatalog;
 import dev.gatehouse.frontend.app.temporal.EmbeddedTemporal;
@@ -258,6 +259,13 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     JsonBodies bodies = new JsonBodies(env.getObjectMapper(), (int) config.getLimits().getMaxRequestBody().toBytes());
     DurableCalls durable = new DurableCalls(jdbi, temporal.client(), config.getTemporal().getTaskQueue(), metrics, audit);
     WorkflowCatalog workflows = new WorkflowCatalog().register(new PipelineTaskWorkflow(tools.catalog(), durable));
+    env.lifecycle()
+        .manage(
+            new TaskSweeper(
+                jdbi,
+                durable,
+                config.getTasks().getCancelGrace().toJavaDuration(),
+                config.getTasks().getSweepInterval().toJavaDuration()));
     env.jersey().register(new RequestIdFilter());
     env.jersey().register(new HttpMetricsFilter(metrics));
     env.jersey().register(new DrainRequestBodyFilter(config.getLimits().getMaxRequestBody().toBytes()));
