@@ -257,6 +257,32 @@ class PipelineWorkflowTest {
   }
 
   @Test
+  void toolCallsGetTheHeartbeatTimeoutTheWorkerRegisteredWithTheirOwnPolicy() {
+    try (TestWorkflowEnvironment other = environment()) {
+      Worker worker = other.newWorker(QUEUE, WORKER);
+      worker.registerWorkflowImplementationTypes(
+          dev.gatehouse.workflows.tool.ToolActivityDefaults.implementationOptions(Duration.ofSeconds(7)),
+          PipelineWorkflowImpl.class);
+      worker.registerActivitiesImplementations(new FakeToolActivities(), new RecordingTaskIndex());
+      other.start();
+      other.getWorkflowClient()
+          .newWorkflowStub(PipelineWorkflow.class, WorkflowOptions.newBuilder().setWorkflowId("t-heartbeat").setTaskQueue(QUEUE).build())
+          .run(input("{}", step("s", "echo", "{}")));
+      var scheduled =
+          other.getWorkflowClient().fetchHistory("t-heartbeat").getEvents().stream()
+              .filter(io.temporal.api.history.v1.HistoryEvent::hasActivityTaskScheduledEventAttributes)
+              .map(io.temporal.api.history.v1.HistoryEvent::getActivityTaskScheduledEventAttributes)
+              .findFirst()
+              .orElseThrow();
+      assertThat(scheduled.getActivityType().getName()).isEqualTo(dev.gatehouse.workflows.tool.ToolActivityDefaults.CALL);
+      assertThat(scheduled.getHeartbeatTimeout().getSeconds()).isEqualTo(7);
+      // The tool's own policy still sets the rest: 5 s upstream timeout plus the grace.
+      assertThat(scheduled.getStartToCloseTimeout().getSeconds()).isEqualTo(7);
+      assertThat(scheduled.getRetryPolicy().getMaximumAttempts()).isEqualTo(3);
+    }
+  }
+
+  @Test
   void aFailureWithNothingLeftRunningRecordsNoVersionMarker() {
     assertThatThrownBy(() -> stub("t-fail-alone").run(input("{}", step("bad", "reject", "{}"))))
         .isInstanceOf(WorkflowFailedException.class);

@@ -3,6 +3,7 @@ package dev.gatehouse.frontend.app;
 import dev.gatehouse.activities.http.HttpToolConnector;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
 import dev.gatehouse.activities.task.TaskIndexActivitiesImpl;
+import dev.gatehouse.activities.tool.Heartbeats;
 import dev.gatehouse.activities.tool.ToolActivitiesImpl;
 import dev.gatehouse.activities.tool.ToolCatalog;
 import dev.gatehouse.activities.tool.ToolInvoker;
@@ -168,7 +169,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
                   temporal.client(),
                   config.getTemporal().getTaskQueue(),
                   config.getWorker(),
-                  new ToolActivitiesImpl(tools.invoker()),
+                  new ToolActivitiesImpl(tools.invoker(), heartbeats(env)),
                   new TaskIndexActivitiesImpl(jdbi, metrics)));
     }
     env.getApplicationContext().setErrorHandler(new JsonErrorHandler());
@@ -176,6 +177,12 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     if (role != Role.WORKER) {
       frontEnd(config, env, jdbi, metrics, secrets, tools);
     }
+  }
+
+  private static Heartbeats heartbeats(Environment env) {
+    Heartbeats heartbeats = new Heartbeats(GatehouseWorker.HEARTBEAT_EVERY);
+    env.lifecycle().manage(closing(heartbeats));
+    return heartbeats;
   }
 
   /** What runs the governed tool calls, on the worker and on the direct path alike. */

@@ -19,6 +19,7 @@ import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowExecutionDescription;
 import java.net.http.HttpResponse;
 import java.time.Instant;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -97,6 +98,18 @@ class TaskLifecycleTest {
     assertThat(json(r).get("error").get("code").asText()).isEqualTo("expansion_too_large");
     assertThat(json(r).get("error").get("message").asText()).contains("step 's'").contains("262144");
     assertThat(json(gh.get("/v1/tasks?limit=200", KEY_A)).get("tasks").size()).isEqualTo(before);
+  }
+
+  @Test
+  void cancellingATaskInterruptsTheToolCallItIsWaitingFor() throws Exception {
+    String id =
+        gh.submit("{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"slow\",\"tool\":\"t.trickle\",\"args\":{\"name\":\"cancel-trickle\"}}]}}");
+    assertThat(gh.tools.arrived("cancel-trickle").await(20, TimeUnit.SECONDS)).isTrue();
+    assertThat(gh.post("/v1/tasks/" + id + "/cancel", KEY_A, "").statusCode()).isEqualTo(202);
+    assertThat(gh.await(id).get("status").asText()).isEqualTo("CANCELED");
+    // The upstream answers for a minute unless its caller goes: the activity heard of the
+    // cancellation at a heartbeat and aborted the call.
+    assertThat(gh.tools.disconnected("cancel-trickle").await(20, TimeUnit.SECONDS)).isTrue();
   }
 
   private static TaskSweeper sweeper() {
