@@ -11,7 +11,6 @@ import dev.gatehouse.registry.tools.ToolDefinition;
 import dev.gatehouse.workflows.tool.ToolCallResult;
 import dev.gatehouse.workflows.tool.ToolFailureTypes;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -20,6 +19,7 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.ExecutionException;
 import java.util.Map;
 
 /**
@@ -89,24 +89,34 @@ public class HttpToolConnector {
     for (Map.Entry<String, String> h : headers.entrySet()) {
       request.setHeader(h.getKey(), h.getValue());
     }
-    HttpResponse<InputStream> response;
+    // One future for headers and body, waited for on this thread: when the call is to stop (its
+    // activity was cancelled), interrupting the thread cancels the future, which aborts the
+    // exchange and closes the connection, so the upstream sees the caller go.
+    var pending = client.sendAsync(request.build(), CappedBody.handler(maxResponseBytes));
+    HttpResponse<byte[]> response;
     try {
-      response = client.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
-    } catch (HttpTimeoutException e) {
-      throw new ToolCallException(
-          ToolFailureTypes.UPSTREAM_ERROR,
-          tool.name() + " did not answer within " + tool.timeout().toMillis() + " ms",
-          true);
-    } catch (IOException e) {
-      throw new ToolCallException(
-          ToolFailureTypes.UPSTREAM_ERROR,
-          "could not reach " + tool.name() + ": " + e.getClass().getSimpleName(),
-          true);
+      response = pending.get();
     } catch (InterruptedException e) {
+      pending.cancel(true);
       Thread.currentThread().interrupt();
-      throw new ToolCallException(ToolFailureTypes.UPSTREAM_ERROR, "interrupted", true);
+      throw new ToolCallException(ToolFailureTypes.UPSTREAM_ERROR, "the call of " + tool.name() + " was stopped", true);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof CappedBody.TooLarge) {
+        throw tooLarge(tool);
+      }
+      if (cause instanceof HttpTimeoutException) {
+        throw new ToolCallException(
+            ToolFailureTypes.UPSTREAM_ERROR,
+            tool.name() + " did not answer within " + tool.timeout().toMillis() + " ms",
+            true);
+      }
+      throw new ToolCallException(
+          ToolFailureTypes.UPSTREAM_ERROR,
+          "could not reach " + tool.name() + ": " + (cause == null ? e : cause).getClass().getSimpleName(),
+          true);
     }
-    byte[] bytes = readCapped(tool, response);
+    byte[] bytes = response.body();
     int status = response.statusCode();
     if (status >= 200 && status < 300) {
       return new ToolCallResult(status, redacted(parse(bytes, response), redact));
@@ -131,25 +141,6 @@ public class HttpToolConnector {
       return JSON.readTree(clean);
     } catch (IOException e) {
       return TextNode.valueOf(clean);
-    }
-  }
-
-  private byte[] readCapped(ToolDefinition tool, HttpResponse<InputStream> response) {
-    long declared = response.headers().firstValueAsLong("Content-Length").orElse(-1);
-    try (InputStream in = response.body()) {
-      if (declared > maxResponseBytes) {
-        throw tooLarge(tool);
-      }
-      byte[] bytes = in.readNBytes(maxResponseBytes + 1);
-      if (bytes.length > maxResponseBytes) {
-        throw tooLarge(tool);
-      }
-      return bytes;
-    } catch (IOException e) {
-      throw new ToolCallException(
-          ToolFailureTypes.UPSTREAM_ERROR,
-          "reading the answer of " + tool.name() + " failed: " + e.getClass().getSimpleName(),
-          true);
     }
   }
 

@@ -44,6 +44,24 @@ public interface TaskIndexDao {
     return insert(id, tenantId, agentId, workflow, idempotencyKey, requestHash, null);
   }
 
+  /** Notes that the task's cancellation was asked for (the first time counts); false if it has ended. */
+  @SqlUpdate(
+      "UPDATE tasks SET cancel_requested_at = coalesce(cancel_requested_at, now()) "
+          + "WHERE id = :id AND status = 'RUNNING'")
+  boolean requestCancel(@Bind("id") String id);
+
+  /** Running tasks whose cancellation was asked for before {@code before}, oldest request first. */
+  @SqlQuery(
+      "SELECT * FROM tasks WHERE status = 'RUNNING' AND cancel_requested_at < :before "
+          + "ORDER BY cancel_requested_at LIMIT :limit")
+  List<TaskRecord> cancelsRequestedBefore(@Bind("before") Instant before, @Bind("limit") int limit);
+
+  /** Running tasks (of one agent, or of all when {@code agentId} is null) whose deadline has passed. */
+  @SqlQuery(
+      "SELECT * FROM tasks WHERE status = 'RUNNING' AND deadline < now() "
+          + "AND (CAST(:agentId AS text) IS NULL OR agent_id = :agentId) ORDER BY deadline LIMIT :limit")
+  List<TaskRecord> overdue(@Bind("agentId") String agentId, @Bind("limit") int limit);
+
   @SqlQuery("SELECT * FROM tasks WHERE id = :id")
   Optional<TaskRecord> find(@Bind("id") String id);
 
@@ -56,6 +74,17 @@ public interface TaskIndexDao {
       @Bind("status") String status,
       @Bind("errorCode") String errorCode,
       @Bind("errorMessage") String errorMessage);
+
+  /** Like {@link #close}, with the time the task really ended (as the workflow engine says). */
+  @SqlUpdate(
+      "UPDATE tasks SET status = :status, error_code = :errorCode, error_message = :errorMessage, "
+          + "closed_at = :closedAt WHERE id = :id AND status = 'RUNNING'")
+  boolean closeAt(
+      @Bind("id") String id,
+      @Bind("status") String status,
+      @Bind("errorCode") String errorCode,
+      @Bind("errorMessage") String errorMessage,
+      @Bind("closedAt") Instant closedAt);
 
   @SqlUpdate("DELETE FROM tasks WHERE id = :id AND status = 'RUNNING'")
   void deleteRunning(@Bind("id") String id);
@@ -100,7 +129,9 @@ public interface TaskIndexDao {
           rs.getString("error_code"),
           rs.getString("error_message"),
           instant(rs.getTimestamp("created_at")),
-          instant(rs.getTimestamp("closed_at")));
+          instant(rs.getTimestamp("closed_at")),
+          instant(rs.getTimestamp("deadline")),
+          instant(rs.getTimestamp("cancel_requested_at")));
     }
 
     private static Instant instant(Timestamp ts) {

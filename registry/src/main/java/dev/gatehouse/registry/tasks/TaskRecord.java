@@ -2,7 +2,10 @@ package dev.gatehouse.registry.tasks;
 
 import java.time.Instant;
 
-/** A row of the task index. */
+/**
+ * A row of the task index. {@code deadline}: when the run timeout ends the task (null for rows
+ * from before it was recorded); {@code cancelRequestedAt}: when its cancellation was first asked for.
+ */
 public record TaskRecord(
     String id,
     String tenantId,
@@ -14,4 +17,6 @@ public record TaskRecord(
     String errorCode,
     String errorMessage,
     Instant createdAt,
-    Instant closedAt) {}
+    Instant closedAt,
+    Instant deadline,
+    Instant cancelRequestedAt) {}

@@ -43,6 +43,33 @@ class TaskIndexDaoTest {
   }
 
   @Test
+  void overdueRowsAndRequestedCancelsAreFoundUntilTheyClose() {
+    java.time.Instant now = java.time.Instant.now();
+    dao.insert("d-past", "ten_a", "sweep-a", "pipeline", null, "h", now.minusSeconds(60));
+    dao.insert("d-future", "ten_a", "sweep-a", "pipeline", null, "h", now.plusSeconds(3600));
+    dao.insert("d-other", "ten_a", "sweep-b", "pipeline", null, "h", now.minusSeconds(30));
+    dao.insert("d-none", "ten_a", "sweep-a", "pipeline", null, "h");
+    assertThat(dao.overdue("sweep-a", 10)).extracting(TaskRecord::id).containsExactly("d-past");
+    assertThat(dao.overdue(null, 100)).extracting(TaskRecord::id).contains("d-past", "d-other").doesNotContain("d-future", "d-none");
+    assertThat(dao.find("d-past").orElseThrow().deadline()).isNotNull();
+
+    assertThat(dao.requestCancel("d-future")).isTrue();
+    java.time.Instant first = dao.find("d-future").orElseThrow().cancelRequestedAt();
+    assertThat(dao.requestCancel("d-future")).isTrue();
+    assertThat(dao.find("d-future").orElseThrow().cancelRequestedAt()).isEqualTo(first);
+    assertThat(dao.cancelsRequestedBefore(now.plusSeconds(5), 100)).extracting(TaskRecord::id).containsExactly("d-future");
+    assertThat(dao.cancelsRequestedBefore(now.minusSeconds(5), 100)).isEmpty();
+
+    java.time.Instant closedAt = now.minusSeconds(45).truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    assertThat(dao.closeAt("d-past", "TIMED_OUT", "timed_out", "late", closedAt)).isTrue();
+    assertThat(dao.find("d-past").orElseThrow().closedAt()).isEqualTo(closedAt);
+    assertThat(dao.overdue("sweep-a", 10)).isEmpty();
+    dao.close("d-future", "CANCELED", "canceled", "x");
+    assertThat(dao.requestCancel("d-future")).isFalse();
+    assertThat(dao.cancelsRequestedBefore(now.plusSeconds(5), 100)).isEmpty();
+  }
+
+  @Test
   void pagesNewestFirstPerAgentWithAStatusFilter() {
     for (int i = 0; i < 5; i++) {
       dao.insert("p" + i, "ten_a", "pager", "pipeline", null, "h");

@@ -11,7 +11,9 @@ import io.temporal.workflow.WorkflowMethod;
  * <p>The result is an object mapping each step id to its output, in declaration order. When a
  * step fails for good, the running steps are cancelled and the workflow fails with an
  * {@code ApplicationFailure} of type {@link PipelineWorkflow#STEP_FAILED} (or
- * {@link PipelineWorkflow#TEMPLATE_ERROR} when a template cannot be filled).
+ * {@link PipelineWorkflow#TEMPLATE_ERROR} when a template cannot be filled, {@link
+ * PipelineWorkflow#EXPANSION_TOO_LARGE} or {@link PipelineWorkflow#OUTPUTS_TOO_LARGE} when the
+ * pipeline grows past the {@link Expansion} limits).
  *
  * <p>Cancelling the workflow (the task) ends it with a {@code CanceledFailure} at once, and no step
  * starts after the cancel request is seen; the steps still running are cancelled.
@@ -30,6 +32,10 @@ public interface PipelineWorkflow {
 
   String STEP_FAILED = "StepFailed";
   String TEMPLATE_ERROR = "TemplateError";
+  /** A step's arguments, once their templates are filled, exceed the {@link Expansion} limits. */
+  String EXPANSION_TOO_LARGE = "ExpansionTooLarge";
+  /** The outputs of the steps together exceed {@link Expansion#MAX_TOTAL_OUTPUTS_BYTES}. */
+  String OUTPUTS_TOO_LARGE = "OutputsTooLarge";
 
   @WorkflowMethod(name = TYPE)
   JsonNode run(PipelineInput input);

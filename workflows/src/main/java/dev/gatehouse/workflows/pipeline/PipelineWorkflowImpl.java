@@ -31,6 +31,15 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
    */
   static final String CANCEL_RUNNING_ON_FAILURE = "pipeline-cancel-running-steps-on-failure";
 
+  /**
+   * {@code Workflow.getVersion} change id. Version 1: a step whose filled arguments, or outputs
+   * that add up, exceed the {@link Expansion} limits fail the pipeline ({@link
+   * PipelineWorkflow#EXPANSION_TOO_LARGE}, {@link PipelineWorkflow#OUTPUTS_TOO_LARGE}). Asked only
+   * when a limit is exceeded, so other histories carry no marker; a workflow that went past a
+   * limit before this version (and did not fail its workflow tasks) replays as it ran.
+   */
+  static final String BOUND_EXPANSION = "pipeline-bound-expansion";
+
   private final Map<String, ToolActivities> stubs = new HashMap<>();
   private final Map<PipelineStep, Promise<ToolCallResult>> running = new LinkedHashMap<>();
 
@@ -67,12 +76,16 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     context.set("input", in.input() == null ? JsonNodeFactory.instance.nullNode() : in.input());
     ObjectNode stepOutputs = context.putObject("steps");
     List<PipelineStep> waiting = new ArrayList<>(in.pipeline().steps());
+    Expansion.Sizes sizes = new Expansion.Sizes(context);
+    long argsTotal = 0;
+    long outputsTotal = 0;
 
     while (!waiting.isEmpty() || !running.isEmpty()) {
       for (Iterator<PipelineStep> it = waiting.iterator(); it.hasNext(); ) {
         PipelineStep step = it.next();
         if (outputs.keySet().containsAll(step.dependsOn())) {
           it.remove();
+          argsTotal = checkArgs(step, sizes.args(step.args()), argsTotal);
           running.put(step, start(step, context, in));
         }
       }
@@ -85,11 +98,37 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         if (e.getValue().isCompleted()) {
           it.remove();
           JsonNode output = outputOf(e.getKey(), e.getValue());
+          outputsTotal = checkOutputs(e.getKey(), Expansion.of(output), outputsTotal);
           outputs.put(e.getKey().id(), output);
           stepOutputs.putObject(e.getKey().id()).set("output", output);
         }
       }
     }
+  }
+
+  /** The arguments' running total with this step's; fails the pipeline past a limit. */
+  private static long checkArgs(PipelineStep step, long size, long total) {
+    String problem =
+        size > Expansion.MAX_STEP_ARGS_BYTES
+            ? Expansion.stepTooLarge(step.id(), size)
+            : total + size > Expansion.MAX_TOTAL_ARGS_BYTES ? Expansion.totalTooLarge(total + size) : null;
+    if (problem != null && Workflow.getVersion(BOUND_EXPANSION, Workflow.DEFAULT_VERSION, 1) >= 1) {
+      throw ApplicationFailure.newNonRetryableFailure(problem, EXPANSION_TOO_LARGE, step.id());
+    }
+    return total + size;
+  }
+
+  /** The outputs' running total with this step's; fails the pipeline past the limit. */
+  private static long checkOutputs(PipelineStep step, long size, long total) {
+    if (total + size > Expansion.MAX_TOTAL_OUTPUTS_BYTES
+        && Workflow.getVersion(BOUND_EXPANSION, Workflow.DEFAULT_VERSION, 1) >= 1) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "step '" + step.id() + "': the outputs of the steps so far hold over "
+              + Expansion.MAX_TOTAL_OUTPUTS_BYTES + " bytes together, the most a task may keep",
+          OUTPUTS_TOO_LARGE,
+          step.id());
+    }
+    return total + size;
   }
 
   private Promise<ToolCallResult> start(PipelineStep step, JsonNode context, PipelineInput in) {

@@ -85,12 +85,25 @@ public final class Templates {
     return TextNode.valueOf(sb.toString());
   }
 
+  /** The value {@code ref} names in {@code context}, or a missing node when there is none. */
+  static JsonNode find(Reference ref, JsonNode context) {
+    JsonNode node =
+        ref.isInput() ? context.path("input") : context.path("steps").path(ref.stepId()).path("output");
+    for (String seg : ref.path()) {
+      node = node.isArray() && seg.chars().allMatch(Character::isDigit) ? node.path(index(seg)) : node.path(seg);
+      if (node.isMissingNode()) {
+        return node;
+      }
+    }
+    return node;
+  }
+
   private static JsonNode lookup(Reference ref, JsonNode context) {
     JsonNode node =
         ref.isInput() ? context.path("input") : context.path("steps").path(ref.stepId()).path("output");
     for (String seg : ref.path()) {
       if (node.isArray() && seg.chars().allMatch(Character::isDigit)) {
-        node = node.path(Integer.parseInt(seg));
+        node = node.path(index(seg));
       } else {
         node = node.path(seg);
       }
@@ -104,6 +117,11 @@ public final class Templates {
           "invalid_template", "template " + render(ref) + " names a value that does not exist");
     }
     return node;
+  }
+
+  /** An array index; one too large for any array names nothing (-1), rather than throwing. */
+  private static int index(String digits) {
+    return digits.length() > 9 ? -1 : Integer.parseInt(digits);
   }
 
   private static void parse(String s, List<Reference> out) {

@@ -62,6 +62,7 @@ class FakeToolActivities implements ToolActivities {
         }
         out.put("attempt", attempt);
       }
+      case "big" -> out.put("text", "x".repeat(200_000));
       case "reject" ->
           throw ApplicationFailure.newNonRetryableFailure(
               "upstream answered 400", ToolFailureTypes.UPSTREAM_CLIENT_ERROR);

@@ -39,6 +39,7 @@ class PipelineHistoryTest {
   static final String PIPELINE = "histories/pipeline.json";
   static final String CANCELED = "histories/pipeline-canceled.json";
   static final String STEP_FAILED = "histories/pipeline-step-failed.json";
+  static final String EXPANSION_TOO_LARGE = "histories/pipeline-expansion-too-large.json";
   /** Recorded before a failed step cancelled the steps still running (no version marker). */
   static final String STEP_FAILED_V0 = "histories/pipeline-step-failed-v0.json";
 
@@ -61,7 +62,7 @@ class PipelineHistoryTest {
   @Test
   void committedHistoriesReplayAgainstTheCurrentCode() throws Exception {
     List<String> histories = committed();
-    assertThat(histories).contains(PIPELINE, CANCELED, STEP_FAILED, STEP_FAILED_V0);
+    assertThat(histories).contains(PIPELINE, CANCELED, STEP_FAILED, STEP_FAILED_V0, EXPANSION_TOO_LARGE);
     for (String resource : histories) {
       try (TestWorkflowEnvironment env = environment()) {
         WorkflowReplayer.replayWorkflowExecutionFromResource(
@@ -123,6 +124,19 @@ class PipelineHistoryTest {
                 assertThatThrownBy(() -> run.getResult(10, TimeUnit.SECONDS, JsonNode.class))
                     .hasCauseInstanceOf(ApplicationFailure.class));
     write("pipeline-step-failed.json", json);
+    replay(json);
+  }
+
+  @Test
+  void recordsAnExpansionTooLargeHistoryThatReplays() throws Exception {
+    String json =
+        record(
+            "recorded-expansion-too-large-pipeline",
+            expansionTooLargePipeline(),
+            (run, tools) ->
+                assertThatThrownBy(() -> run.getResult(10, TimeUnit.SECONDS, JsonNode.class))
+                    .hasCauseInstanceOf(ApplicationFailure.class));
+    write("pipeline-expansion-too-large.json", json);
     replay(json);
   }
 
@@ -205,6 +219,30 @@ class PipelineHistoryTest {
       assertThat(in).as(resource).isNotNull();
       return WorkflowExecutionHistory.fromJson(new String(in.readAllBytes(), StandardCharsets.UTF_8));
     }
+  }
+
+  @Test
+  void theCommittedExpansionHistoryFailsBeforeSchedulingTheOversizeStep() throws Exception {
+    WorkflowExecutionHistory history = committedHistory(EXPANSION_TOO_LARGE);
+    assertThat(StepEvents.scheduled(history)).containsExactly("small");
+    assertThat(StepEvents.versionMarkers(history)).containsExactly(PipelineWorkflowImpl.BOUND_EXPANSION);
+    assertThat(StepEvents.last(history)).isEqualTo(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED);
+    assertThat(history.toJson(false)).contains(PipelineWorkflow.EXPANSION_TOO_LARGE);
+  }
+
+  /**
+   * A 9,000-character output read 30 times by the next step: 270,000 bytes of arguments, over the
+   * step limit, from a history that stays small.
+   */
+  static PipelineInput expansionTooLargePipeline() {
+    StringBuilder fanOut = new StringBuilder("{");
+    for (int i = 0; i < 30; i++) {
+      fanOut.append(i == 0 ? "" : ",").append("\"v").append(i).append("\":\"${steps.small.output.args.v}\"");
+    }
+    return input(
+        "{\"s\":\"" + "x".repeat(9_000) + "\"}",
+        step("small", "echo", "{\"v\":\"${input.s}\"}"),
+        step("fanout", "echo", fanOut.append("}").toString(), "small"));
   }
 
   /** A step that completes, one still running when the task is cancelled, and one that needs it. */

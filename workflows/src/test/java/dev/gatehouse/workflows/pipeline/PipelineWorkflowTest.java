@@ -205,6 +205,84 @@ class PipelineWorkflowTest {
   }
 
   @Test
+  void aStepWhoseFilledArgumentsPassTheLimitFailsTheTaskWithoutStartingIt() {
+    // 200 KB of output read twice: 400 KB of arguments, over the 256 KiB a step may have.
+    assertThatThrownBy(
+            () ->
+                stub("t-expansion")
+                    .run(
+                        input(
+                            "{}",
+                            step("big", "big", "{}"),
+                            step("twice", "echo", "{\"a\":\"${steps.big.output.text}\",\"b\":\"${steps.big.output.text}\"}", "big"))))
+        .isInstanceOf(WorkflowFailedException.class)
+        .cause()
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> {
+              assertThat(f.getType()).isEqualTo(PipelineWorkflow.EXPANSION_TOO_LARGE);
+              assertThat(f.isNonRetryable()).isTrue();
+              assertThat(f.getOriginalMessage()).contains("step 'twice'");
+            });
+    WorkflowExecutionHistory history = client.fetchHistory("t-expansion");
+    assertThat(StepEvents.scheduled(history)).containsExactly("big");
+    assertThat(StepEvents.versionMarkers(history)).containsExactly(PipelineWorkflowImpl.BOUND_EXPANSION);
+    assertThat(index.closed).singleElement().satisfies(c -> {
+      assertThat(c.status()).isEqualTo("FAILED");
+      assertThat(c.errorCode()).isEqualTo("expansion_too_large");
+    });
+  }
+
+  @Test
+  void outputsThatTogetherPassTheLimitFailTheTask() {
+    PipelineStep[] steps = new PipelineStep[6];
+    for (int i = 0; i < steps.length; i++) {
+      steps[i] = step("big" + i, "big", "{}");
+    }
+    assertThatThrownBy(() -> stub("t-outputs").run(input("{}", steps)))
+        .isInstanceOf(WorkflowFailedException.class)
+        .cause()
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class, f -> assertThat(f.getType()).isEqualTo(PipelineWorkflow.OUTPUTS_TOO_LARGE));
+    assertThat(index.closed).singleElement().satisfies(c -> assertThat(c.errorCode()).isEqualTo("outputs_too_large"));
+  }
+
+  @Test
+  void pipelinesWithinTheLimitsRecordNoExpansionMarker() {
+    JsonNode result =
+        stub("t-within")
+            .run(input("{}", step("big", "big", "{}"), step("once", "echo", "{\"a\":\"${steps.big.output.text}\"}", "big")));
+    assertThat(result.get("once").get("args").get("a").asText()).hasSize(200_000);
+    assertThat(StepEvents.versionMarkers(client.fetchHistory("t-within"))).isEmpty();
+  }
+
+  @Test
+  void toolCallsGetTheHeartbeatTimeoutTheWorkerRegisteredWithTheirOwnPolicy() {
+    try (TestWorkflowEnvironment other = environment()) {
+      Worker worker = other.newWorker(QUEUE, WORKER);
+      worker.registerWorkflowImplementationTypes(
+          dev.gatehouse.workflows.tool.ToolActivityDefaults.implementationOptions(Duration.ofSeconds(7)),
+          PipelineWorkflowImpl.class);
+      worker.registerActivitiesImplementations(new FakeToolActivities(), new RecordingTaskIndex());
+      other.start();
+      other.getWorkflowClient()
+          .newWorkflowStub(PipelineWorkflow.class, WorkflowOptions.newBuilder().setWorkflowId("t-heartbeat").setTaskQueue(QUEUE).build())
+          .run(input("{}", step("s", "echo", "{}")));
+      var scheduled =
+          other.getWorkflowClient().fetchHistory("t-heartbeat").getEvents().stream()
+              .filter(io.temporal.api.history.v1.HistoryEvent::hasActivityTaskScheduledEventAttributes)
+              .map(io.temporal.api.history.v1.HistoryEvent::getActivityTaskScheduledEventAttributes)
+              .findFirst()
+              .orElseThrow();
+      assertThat(scheduled.getActivityType().getName()).isEqualTo(dev.gatehouse.workflows.tool.ToolActivityDefaults.CALL);
+      assertThat(scheduled.getHeartbeatTimeout().getSeconds()).isEqualTo(7);
+      // The tool's own policy still sets the rest: 5 s upstream timeout plus the grace.
+      assertThat(scheduled.getStartToCloseTimeout().getSeconds()).isEqualTo(7);
+      assertThat(scheduled.getRetryPolicy().getMaximumAttempts()).isEqualTo(3);
+    }
+  }
+
+  @Test
   void aFailureWithNothingLeftRunningRecordsNoVersionMarker() {
     assertThatThrownBy(() -> stub("t-fail-alone").run(input("{}", step("bad", "reject", "{}"))))
         .isInstanceOf(WorkflowFailedException.class);

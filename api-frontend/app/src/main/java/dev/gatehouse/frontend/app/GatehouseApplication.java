@@ -3,6 +3,7 @@ package dev.gatehouse.frontend.app;
 import dev.gatehouse.activities.http.HttpToolConnector;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
 import dev.gatehouse.activities.task.TaskIndexActivitiesImpl;
+import dev.gatehouse.activities.tool.Heartbeats;
 import dev.gatehouse.activities.tool.ToolActivitiesImpl;
 import dev.gatehouse.activities.tool.ToolCatalog;
 import dev.gatehouse.activities.tool.ToolInvoker;
@@ -53,6 +54,7 @@ import dev.gatehouse.frontend.core.http.HttpMetricsFilter;
 import dev.gatehouse.frontend.core.http.JsonBodies;
 import dev.gatehouse.frontend.core.http.RequestIdFilter;
 import dev.gatehouse.frontend.core.durable.DurableCalls;
+import dev.gatehouse.frontend.core.durable.TaskSweeper;
 import dev.gatehouse.frontend.core.workflows.PipelineTaskWorkflow;
 import dev.gatehouse.frontend.core.workflows.WorkflowCatalog;
 import dev.gatehouse.frontend.app.temporal.EmbeddedTemporal;
@@ -168,7 +170,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
                   temporal.client(),
                   config.getTemporal().getTaskQueue(),
                   config.getWorker(),
-                  new ToolActivitiesImpl(tools.invoker()),
+                  new ToolActivitiesImpl(tools.invoker(), heartbeats(env)),
                   new TaskIndexActivitiesImpl(jdbi, metrics)));
     }
     env.getApplicationContext().setErrorHandler(new JsonErrorHandler());
@@ -176,6 +178,12 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     if (role != Role.WORKER) {
       frontEnd(config, env, jdbi, metrics, secrets, tools);
     }
+  }
+
+  private static Heartbeats heartbeats(Environment env) {
+    Heartbeats heartbeats = new Heartbeats(GatehouseWorker.HEARTBEAT_EVERY);
+    env.lifecycle().manage(closing(heartbeats));
+    return heartbeats;
   }
 
   /** What runs the governed tool calls, on the worker and on the direct path alike. */
@@ -261,6 +269,13 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     DurableCalls durable =
         new DurableCalls(jdbi, temporal.client(), config.getTemporal().getTaskQueue(), metrics, audit, admission);
     WorkflowCatalog workflows = new WorkflowCatalog().register(new PipelineTaskWorkflow(tools.catalog(), durable));
+    env.lifecycle()
+        .manage(
+            new TaskSweeper(
+                jdbi,
+                durable,
+                config.getTasks().getCancelGrace().toJavaDuration(),
+                config.getTasks().getSweepInterval().toJavaDuration()));
     env.jersey().register(new RequestIdFilter());
     env.jersey().register(new HttpMetricsFilter(metrics));
     env.jersey().register(new DrainRequestBodyFilter(config.getLimits().getMaxRequestBody().toBytes()));

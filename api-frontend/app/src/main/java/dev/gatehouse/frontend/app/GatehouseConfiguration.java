@@ -3,6 +3,7 @@ package dev.gatehouse.frontend.app;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.gatehouse.frontend.app.config.AdmissionConfig;
 import dev.gatehouse.frontend.app.config.AuditConfig;
+import dev.gatehouse.frontend.app.config.TasksConfig;
 import dev.gatehouse.frontend.app.config.AuthConfig;
 import dev.gatehouse.frontend.app.config.CachesConfig;
 import dev.gatehouse.frontend.app.config.LimitsConfig;
@@ -42,6 +43,18 @@ public class GatehouseConfiguration extends Configuration {
   @Valid @NotNull private CachesConfig caches = new CachesConfig();
 
   @Valid @NotNull private AuditConfig audit = new AuditConfig();
+
+  @Valid @NotNull private TasksConfig tasks = new TasksConfig();
+
+  @JsonProperty
+  public TasksConfig getTasks() {
+    return tasks;
+  }
+
+  @JsonProperty
+  public void setTasks(TasksConfig tasks) {
+    this.tasks = tasks;
+  }
 
   /** What this process runs; set by the command, not by the file. */
   public enum Role {

@@ -107,6 +107,18 @@ public final class TestGatehouse implements AutoCloseable {
     return f;
   }
 
+  /**
+   * Stops the application and starts it again on the same database, tool upstream and (after
+   * {@code change}) configuration, as a restarted process would. With the embedded engine the
+   * workflows are lost with it; point {@code temporal.target} at an engine of the test's own to
+   * keep them.
+   */
+  public void restart(Consumer<GatehouseConfiguration> change) throws Exception {
+    app.after();
+    change.accept(config);
+    app.before();
+  }
+
   public GatehouseApplication application() {
     return app.getApplication();
   }

@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A real HTTP tool upstream on loopback for full-app tests. Endpoints:
  * {@code /weather/{city}}, {@code /add?a=&b=}, {@code POST /echo}, {@code /flaky/{name}} (503 twice
  * per name, then 200), {@code /status/{code}}, {@code /big}, {@code /hold/{name}} (answers only
- * once released, or after 60 s). Records every request's Idempotency-Key.
+ * once released, or after 60 s), {@code /trickle/{name}} (a body byte every 100 ms for a minute;
+ * notices a caller that goes away). Records every request's Idempotency-Key.
  */
 public final class ToolServer implements AutoCloseable {
   private final HttpServer server;
@@ -27,6 +28,7 @@ public final class ToolServer implements AutoCloseable {
   private final Map<String, AtomicInteger> flaky = new ConcurrentHashMap<>();
   public final Map<String, CountDownLatch> holds = new ConcurrentHashMap<>();
   public final Map<String, CountDownLatch> held = new ConcurrentHashMap<>();
+  private final Map<String, CountDownLatch> gone = new ConcurrentHashMap<>();
 
   public ToolServer() throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -42,6 +44,11 @@ public final class ToolServer implements AutoCloseable {
   /** A latch that opens once a request to {@code /hold/{name}} has arrived. */
   public CountDownLatch arrived(String name) {
     return held.computeIfAbsent(name, k -> new CountDownLatch(1));
+  }
+
+  /** A latch that opens once the caller of {@code /trickle/{name}} has closed the connection. */
+  public CountDownLatch disconnected(String name) {
+    return gone.computeIfAbsent(name, k -> new CountDownLatch(1));
   }
 
   public void release(String name) {
@@ -74,6 +81,9 @@ public final class ToolServer implements AutoCloseable {
       answer = "{\"error\":\"status " + status + "\"}";
     } else if (path.equals("/big")) {
       answer = "\"" + "x".repeat(300_000) + "\"";
+    } else if (path.startsWith("/trickle/")) {
+      trickle(ex, path.substring("/trickle/".length()));
+      return;
     } else if (path.startsWith("/hold/")) {
       String name = path.substring("/hold/".length());
       arrived(name).countDown();
@@ -96,6 +106,32 @@ public final class ToolServer implements AutoCloseable {
       // the caller timed out or was killed; nothing to answer
     }
     ex.close();
+  }
+
+  /**
+   * Answers 200 at once, then a byte of its JSON body every 100 ms for a minute: a slow upstream
+   * that notices when its caller goes away (a write then fails).
+   */
+  private void trickle(HttpExchange ex, String name) {
+    arrived(name).countDown();
+    try {
+      ex.getResponseHeaders().add("Content-Type", "application/json");
+      ex.sendResponseHeaders(200, 0);
+      var out = ex.getResponseBody();
+      for (int i = 0; i < 600; i++) {
+        out.write(' ');
+        out.flush();
+        Thread.sleep(100);
+      }
+      out.write("{\"trickled\":true}".getBytes(StandardCharsets.UTF_8));
+      out.close();
+    } catch (IOException callerGone) {
+      disconnected(name).countDown();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      ex.close();
+    }
   }
 
   private static Map<String, String> parseQuery(String q) {
@@ -122,6 +158,7 @@ public final class ToolServer implements AutoCloseable {
           - {name: t.status, http: {method: GET, url: "%1$s/status/{code}"}, timeout: 5s, retry: {maxAttempts: 3, initialInterval: 50ms}}
           - {name: t.big, http: {method: GET, url: "%1$s/big"}, timeout: 5s}
           - {name: t.hold, http: {method: GET, url: "%1$s/hold/{name}"}, timeout: 30s, retry: {maxAttempts: 1}}
+          - {name: t.trickle, http: {method: GET, url: "%1$s/trickle/{name}"}, timeout: 30s, retry: {maxAttempts: 1}}
           - {name: t.hold-short, http: {method: GET, url: "%1$s/hold/{name}"}, timeout: 2s, retry: {maxAttempts: 5, initialInterval: 100ms, backoff: 1.0}}
         """.formatted(b);
   }

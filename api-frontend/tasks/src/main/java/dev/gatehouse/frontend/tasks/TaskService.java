@@ -32,6 +32,9 @@ import org.jdbi.v3.core.Jdbi;
  * Gatehouse's task index (ownership, listing) with the workflow (status, result).
  */
 public class TaskService {
+  /** The most overdue rows a listing settles before it reads; the sweeper handles any more. */
+  private static final int OVERDUE_PER_LIST = 20;
+
   private final DurableCalls durable;
   private final WorkflowCatalog workflows;
   private final TaskIndexDao index;
@@ -89,6 +92,10 @@ public class TaskService {
       throw new ApiException(ErrorCode.INVALID_REQUEST, "limit must be between 1 and 200");
     }
     TaskCursor after = TaskCursor.decode(cursor);
+    // A task past its run timeout is closed by the engine, which tells no workflow code: settle
+    // this agent's overdue rows first, so the list shows them as they ended (the sweeper does the
+    // same for all rows in the background).
+    durable.reconcileOverdue(caller.agent().id(), OVERDUE_PER_LIST);
     var rows =
         index.page(
             caller.agent().id(),

@@ -22,6 +22,25 @@ public class WorkerConfig {
   @Max(100_000)
   private int workflowCacheSize = 600;
 
+  /**
+   * How long a tool call may go without a heartbeat before Temporal counts its attempt as lost
+   * (a dead worker) and retries it. A running call heartbeats every second or so, and hears of a
+   * cancellation at its next heartbeat.
+   */
+  @NotNull
+  @io.dropwizard.validation.MinDuration(value = 1, unit = java.util.concurrent.TimeUnit.SECONDS)
+  private io.dropwizard.util.Duration toolHeartbeatTimeout = io.dropwizard.util.Duration.seconds(30);
+
+  @JsonProperty
+  public io.dropwizard.util.Duration getToolHeartbeatTimeout() {
+    return toolHeartbeatTimeout;
+  }
+
+  @JsonProperty
+  public void setToolHeartbeatTimeout(io.dropwizard.util.Duration d) {
+    this.toolHeartbeatTimeout = d;
+  }
+
   @JsonProperty
   public int getWorkflowCacheSize() {
     return workflowCacheSize;

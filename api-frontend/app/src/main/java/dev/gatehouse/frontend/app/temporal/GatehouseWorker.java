@@ -4,6 +4,7 @@ import dev.gatehouse.activities.task.TaskIndexActivitiesImpl;
 import dev.gatehouse.activities.tool.ToolActivitiesImpl;
 import dev.gatehouse.frontend.app.config.WorkerConfig;
 import dev.gatehouse.workflows.pipeline.PipelineWorkflowImpl;
+import dev.gatehouse.workflows.tool.ToolActivityDefaults;
 import dev.gatehouse.workflows.tool.ToolCallWorkflowImpl;
 import dev.gatehouse.workflows.task.TaskIndexInterceptor;
 import io.dropwizard.lifecycle.Managed;
@@ -19,6 +20,9 @@ import java.util.concurrent.TimeUnit;
  * the task-index interceptor. Started and stopped with the process.
  */
 public final class GatehouseWorker implements Managed {
+  /** How often a running tool call heartbeats. */
+  public static final java.time.Duration HEARTBEAT_EVERY = java.time.Duration.ofSeconds(1);
+
   private final WorkerFactory factory;
 
   public GatehouseWorker(
@@ -42,10 +46,16 @@ public final class GatehouseWorker implements Managed {
                 .setMaxConcurrentWorkflowTaskExecutionSize(config.getMaxConcurrentWorkflowTasks())
                 .setMaxConcurrentLocalActivityExecutionSize(config.getMaxConcurrentActivities())
                 .setStickyQueueScheduleToStartTimeout(config.getStickyQueueScheduleToStartTimeout().toJavaDuration())
-                // Heartbeats carry a tool's progress to the front end waiting for it: send them promptly.
+                // Heartbeats carry a tool's progress to the front end waiting for it, and bring
+                // back a cancellation: send them promptly, also when a heartbeat timeout is set
+                // (the SDK would otherwise wait up to 80% of it between heartbeats).
                 .setDefaultHeartbeatThrottleInterval(java.time.Duration.ofMillis(200))
+                .setMaxHeartbeatThrottleInterval(HEARTBEAT_EVERY)
                 .build());
-    worker.registerWorkflowImplementationTypes(PipelineWorkflowImpl.class, ToolCallWorkflowImpl.class);
+    worker.registerWorkflowImplementationTypes(
+        ToolActivityDefaults.implementationOptions(config.getToolHeartbeatTimeout().toJavaDuration()),
+        PipelineWorkflowImpl.class,
+        ToolCallWorkflowImpl.class);
     worker.registerActivitiesImplementations(tools, taskIndex);
   }
 

@@ -31,6 +31,8 @@ import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowExecutionAlreadyStarted;
 import io.temporal.client.WorkflowNotFoundException;
 import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
+import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -252,11 +254,74 @@ public final class DurableCalls {
   }
 
   /**
-   * Asks the engine to cancel the task; the workflow decides how it ends. Throws {@link
-   * WorkflowNotFoundException} when the engine no longer knows it.
+   * Asks the engine to cancel the task; the workflow decides how it ends. The request is recorded
+   * in the task index first, so a workflow that cannot process it (one whose workflow task keeps
+   * failing) is still ended: {@link TaskSweeper} terminates it once the grace period has passed,
+   * even across a restart. Throws {@link WorkflowNotFoundException} when the engine no longer
+   * knows the task.
    */
   public void cancel(String id) {
+    index.requestCancel(id);
     client.newUntypedWorkflowStub(id).cancel();
+  }
+
+  /**
+   * Ends a task whose cancellation was asked for and that is still running: terminates its
+   * workflow (the reason begins with {@link TaskOutcomes#CANCEL_NOT_PROCESSED}, so reads show it
+   * {@code CANCELED}) and records it CANCELED. A task that ended meanwhile is recorded as it ended.
+   */
+  void endCanceled(TaskRecord row) {
+    WorkflowStub stub = client.newUntypedWorkflowStub(row.id());
+    try {
+      if (stub.describe().getStatus() == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
+        stub.terminate(TaskOutcomes.CANCEL_NOT_PROCESSED + " within the grace period after the cancel request");
+        LOG.warn("task {} did not end after its cancel request; its workflow was terminated", row.id());
+      }
+    } catch (WorkflowNotFoundException gone) {
+      closeAs(row, TaskStatus.CANCELED, ErrorCode.CANCELED.code(), "the task was canceled", Instant.now());
+      return;
+    }
+    reconcile(row);
+  }
+
+  /**
+   * Brings a running row in line with its workflow when the workflow has closed (with its real
+   * close time); a workflow the engine no longer knows is recorded TIMED_OUT at its deadline,
+   * when the deadline has passed. Returns true when the row was closed.
+   */
+  boolean reconcile(TaskRecord row) {
+    TaskOutcomes.Outcome o;
+    try {
+      o = TaskOutcomes.read(client.newUntypedWorkflowStub(row.id()), 0);
+    } catch (WorkflowNotFoundException gone) {
+      return row.deadline() != null
+          && row.deadline().isBefore(Instant.now())
+          && closeAs(row, TaskStatus.TIMED_OUT, ErrorCode.TIMED_OUT.code(), "the task ran past its timeout", row.deadline());
+    }
+    repair(row, o);
+    return o.status().isClosed();
+  }
+
+  /**
+   * Reconciles this agent's running rows whose deadline has passed (at most {@code max}), so a
+   * listing does not show as running a task that timed out.
+   */
+  public void reconcileOverdue(String agentId, int max) {
+    for (TaskRecord row : index.overdue(agentId, max)) {
+      try {
+        reconcile(row);
+      } catch (RuntimeException e) {
+        LOG.debug("could not reconcile task {}: {}", row.id(), e.toString());
+      }
+    }
+  }
+
+  private boolean closeAs(TaskRecord row, TaskStatus status, String code, String message, Instant at) {
+    boolean closed = index.closeAt(row.id(), status.name(), code, message, at);
+    if (closed) {
+      metrics.taskFinished(row.workflow(), status.name());
+    }
+    return closed;
   }
 
   /** Like {@link #cancel}, for a caller that has nothing to tell anyone when it cannot. */
@@ -327,9 +392,7 @@ public final class DurableCalls {
     if (row.status() == TaskStatus.RUNNING && o.status().isClosed() && !o.recordedByWorkflow()) {
       String code = o.error() == null ? null : o.error().code();
       String message = o.error() == null ? null : o.error().message();
-      if (index.close(row.id(), o.status().name(), code, message)) {
-        metrics.taskFinished(row.workflow(), o.status().name());
-      }
+      closeAs(row, o.status(), code, message, o.closedAt() == null ? Instant.now() : o.closedAt());
     }
   }
 

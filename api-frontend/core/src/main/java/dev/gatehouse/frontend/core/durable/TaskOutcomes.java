@@ -43,6 +43,12 @@ public final class TaskOutcomes {
     }
   }
 
+  /**
+   * How the reason of a termination begins when Gatehouse ended a task whose workflow did not
+   * process its cancel request ({@code DurableCalls#endCanceled}): such a task reads CANCELED.
+   */
+  public static final String CANCEL_NOT_PROCESSED = "canceled: the workflow did not end";
+
   private TaskOutcomes() {}
 
   /**
@@ -86,6 +92,11 @@ public final class TaskOutcomes {
     }
     if (cause instanceof TimeoutFailure) {
       return new Outcome(TaskStatus.TIMED_OUT, null, error(ErrorCode.TIMED_OUT, "the task ran past its timeout", null, null));
+    }
+    if (cause instanceof TerminatedFailure t
+        && t.getOriginalMessage() != null
+        && t.getOriginalMessage().startsWith(CANCEL_NOT_PROCESSED)) {
+      return new Outcome(TaskStatus.CANCELED, null, error(ErrorCode.CANCELED, "the task was canceled", null, null));
     }
     if (cause instanceof TerminatedFailure t) {
       return new Outcome(

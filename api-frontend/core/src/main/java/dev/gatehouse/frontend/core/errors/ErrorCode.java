@@ -50,6 +50,10 @@ public enum ErrorCode {
   INVALID_TEMPLATE("invalid_template", 400, Rpc.INVALID_PARAMS),
   /** A pipeline step's template could not be filled from the outputs it got (the task had started). */
   TEMPLATE_ERROR("template_error", 422, Rpc.INVALID_PARAMS, PipelineWorkflow.TEMPLATE_ERROR),
+  /** A pipeline's step arguments would grow past the expansion limits once their templates are filled. */
+  EXPANSION_TOO_LARGE("expansion_too_large", 400, Rpc.INVALID_PARAMS, PipelineWorkflow.EXPANSION_TOO_LARGE),
+  /** The outputs of a pipeline's steps together grew past the limit a task may keep. */
+  OUTPUTS_TOO_LARGE("outputs_too_large", 422, Rpc.INVALID_PARAMS, PipelineWorkflow.OUTPUTS_TOO_LARGE),
 
   // ---- a tool that ran and failed (MCP: a result with isError)
   UPSTREAM_CLIENT_ERROR("upstream_client_error", 502, Rpc.UPSTREAM, ToolFailureTypes.UPSTREAM_CLIENT_ERROR, Retry.NO, true),

@@ -10,7 +10,9 @@ import dev.gatehouse.frontend.core.errors.ErrorCode;
 import dev.gatehouse.policies.Decision;
 import dev.gatehouse.policies.access.AccessPolicy;
 import dev.gatehouse.registry.tools.ToolDefinition;
+import dev.gatehouse.workflows.pipeline.Expansion;
 import dev.gatehouse.workflows.pipeline.InvalidPipelineException;
+import dev.gatehouse.workflows.pipeline.PipelineDefinition;
 import dev.gatehouse.workflows.pipeline.PipelineInput;
 import dev.gatehouse.workflows.pipeline.PipelineStep;
 import dev.gatehouse.workflows.pipeline.PipelineValidator;
@@ -51,6 +53,8 @@ public final class PipelineTaskWorkflow implements TaskWorkflow {
     } catch (InvalidPipelineException e) {
       throw new ApiException(ErrorCode.ofCode(e.code()).orElse(ErrorCode.INVALID_REQUEST), e.getMessage());
     }
+    JsonNode input = submission.input() == null ? JsonNodeFactory.instance.objectNode() : submission.input();
+    checkExpansion(submission.pipeline(), input);
     Map<String, ToolCallPolicy> policies = new LinkedHashMap<>();
     for (PipelineStep step : submission.pipeline().steps()) {
       if (!policies.containsKey(step.tool())) {
@@ -69,10 +73,22 @@ public final class PipelineTaskWorkflow implements TaskWorkflow {
         policies.put(tool.name(), DurableCalls.policyOf(tool));
       }
     }
-    JsonNode input = submission.input() == null ? JsonNodeFactory.instance.objectNode() : submission.input();
     PipelineInput workflowInput =
         new PipelineInput(
             input, submission.pipeline(), policies, new Caller(agent.tenantId(), agent.id(), caller.scopes()));
     return new DurableCalls.Start(PipelineWorkflow.TYPE, workflowInput, timeout, PipelineWorkflow.TYPE);
+  }
+
+  /**
+   * 400 {@code expansion_too_large} when the steps' arguments, filled from the input, would grow
+   * past the {@link Expansion} limits: such a task could only fail (or, before the workflow bounded
+   * it, never end), so it is not started.
+   */
+  private static void checkExpansion(PipelineDefinition pipeline, JsonNode input) {
+    try {
+      Expansion.checkSubmitted(pipeline, input);
+    } catch (InvalidPipelineException e) {
+      throw new ApiException(ErrorCode.EXPANSION_TOO_LARGE, e.getMessage());
+    }
   }
 }

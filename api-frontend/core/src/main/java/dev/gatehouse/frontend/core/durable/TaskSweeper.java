@@ -1,0 +1,92 @@
+package dev.gatehouse.frontend.core.durable;
+
+import dev.gatehouse.registry.tasks.TaskIndexDao;
+import dev.gatehouse.registry.tasks.TaskRecord;
+import io.dropwizard.lifecycle.Managed;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Closes in the task index what no workflow code reports, without waiting for anyone to read the
+ * task: a task whose run timeout has passed is recorded as it ended (TIMED_OUT, with the engine's
+ * close time), and a task whose cancellation was asked for more than {@code cancelGrace} ago and
+ * that still runs (its workflow cannot process the request, for instance because its workflow
+ * task keeps failing) is terminated and recorded CANCELED.
+ *
+ * <p>Both are found from the task index in PostgreSQL (the deadline and the cancel request are
+ * recorded when the task starts and when the cancel is asked for), so the sweep picks up where
+ * a stopped or crashed front end left off, and replicas may sweep side by side: every step is
+ * idempotent (terminating a closed workflow fails harmlessly, a closed row is never changed).
+ */
+public final class TaskSweeper implements Managed {
+  private static final Logger LOG = LoggerFactory.getLogger(TaskSweeper.class);
+  private static final int BATCH = 100;
+
+  private final DurableCalls durable;
+  private final TaskIndexDao index;
+  private final Duration cancelGrace;
+  private final Duration interval;
+  private final ScheduledExecutorService scheduler =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "task-sweeper");
+            t.setDaemon(true);
+            return t;
+          });
+
+  public TaskSweeper(Jdbi jdbi, DurableCalls durable, Duration cancelGrace, Duration interval) {
+    this.durable = durable;
+    this.index = jdbi.onDemand(TaskIndexDao.class);
+    this.cancelGrace = cancelGrace;
+    this.interval = interval;
+  }
+
+  @Override
+  public void start() {
+    // The first sweep runs at once: cancels requested before a restart are not left waiting.
+    scheduler.scheduleWithFixedDelay(this::sweepQuietly, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public void stop() {
+    scheduler.shutdownNow();
+  }
+
+  private void sweepQuietly() {
+    try {
+      sweep();
+    } catch (RuntimeException e) {
+      LOG.warn("task sweep failed: {}", e.toString());
+    }
+  }
+
+  /** One pass; returns how many rows it closed. */
+  public int sweep() {
+    int closed = 0;
+    for (TaskRecord row : index.cancelsRequestedBefore(Instant.now().minus(cancelGrace), BATCH)) {
+      closed += attempt(row, () -> {
+        durable.endCanceled(row);
+        return true;
+      });
+    }
+    for (TaskRecord row : index.overdue(null, BATCH)) {
+      closed += attempt(row, () -> durable.reconcile(row));
+    }
+    return closed;
+  }
+
+  private static int attempt(TaskRecord row, java.util.function.BooleanSupplier step) {
+    try {
+      return step.getAsBoolean() ? 1 : 0;
+    } catch (RuntimeException e) {
+      LOG.warn("could not settle task {}: {}", row.id(), e.toString());
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,158 @@
+package dev.gatehouse.workflows.pipeline;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.IdentityHashMap;
+import java.util.Map;
+
+/**
+ * How large a pipeline may grow while it runs. A template can repeat a large value many times
+ * (a 400 KB input read 30 times is 12 MB of arguments), and every step's arguments and every
+ * output travel through the workflow history, where Temporal refuses a payload over 2 MiB and a
+ * message over 4 MiB: a task over those limits would fail its workflow task forever instead of
+ * ending. These limits stay well under Temporal's, and are checked twice: at submit, with the
+ * task input known ({@link #checkSubmitted}), and in the workflow, once the outputs a step reads
+ * are known.
+ *
+ * <p>Sizes are bytes of JSON text, counted as an upper bound: a step's arguments count as their
+ * template plus, for every {@code ${...}}, the JSON text of the value it names. Pure and
+ * deterministic, so workflow code may call it.
+ */
+public final class Expansion {
+  /** The most one step's arguments may hold once their templates are filled. */
+  public static final long MAX_STEP_ARGS_BYTES = 256 * 1024;
+  /** The most the arguments of all steps of one pipeline may hold together. */
+  public static final long MAX_TOTAL_ARGS_BYTES = 1024 * 1024;
+  /** The most the outputs of all steps together may hold (they are the task's result). */
+  public static final long MAX_TOTAL_OUTPUTS_BYTES = 1024 * 1024;
+
+  private Expansion() {}
+
+  /**
+   * Refuses a pipeline whose arguments, filled from {@code input}, exceed the limits. Step outputs
+   * are not known yet and count as nothing here; the workflow checks them when each step starts.
+   *
+   * @throws InvalidPipelineException {@code expansion_too_large}
+   */
+  public static void checkSubmitted(PipelineDefinition pipeline, JsonNode input) {
+    ObjectNode context = JsonNodeFactory.instance.objectNode();
+    context.set("input", input == null ? JsonNodeFactory.instance.nullNode() : input);
+    context.putObject("steps");
+    Sizes sizes = new Sizes(context);
+    long total = 0;
+    for (PipelineStep step : pipeline.steps()) {
+      long size = sizes.args(step.args());
+      if (size > MAX_STEP_ARGS_BYTES) {
+        throw tooLarge(stepTooLarge(step.id(), size));
+      }
+      total += size;
+      if (total > MAX_TOTAL_ARGS_BYTES) {
+        throw tooLarge(totalTooLarge(total));
+      }
+    }
+  }
+
+  /** Counts sizes against one template context, remembering the size of each value it measured. */
+  static final class Sizes {
+    private final JsonNode context;
+    private final Map<JsonNode, Long> measured = new IdentityHashMap<>();
+
+    Sizes(JsonNode context) {
+      this.context = context;
+    }
+
+    /**
+     * At most how many bytes {@code template} holds once filled from the context; a reference to
+     * a value the context does not hold (yet) counts as nothing. Stops counting a little past
+     * {@link #MAX_TOTAL_ARGS_BYTES}: any larger answer means "too large".
+     */
+    long args(JsonNode template) {
+      long size = of(template);
+      for (Templates.Reference ref : Templates.references(template)) {
+        JsonNode value = Templates.find(ref, context);
+        if (!value.isMissingNode()) {
+          size += measured.computeIfAbsent(value, Expansion::of);
+        }
+        if (size > MAX_TOTAL_ARGS_BYTES) {
+          return size;
+        }
+      }
+      return size;
+    }
+  }
+
+  /**
+   * At most how many bytes {@code node}'s JSON text holds (UTF-8, every escape counted at its
+   * longest), counted up to a little past the largest limit. Walks the tree: the workflow
+   * classpath has no I/O to serialize with, and nothing needs building.
+   */
+  public static long of(JsonNode node) {
+    return new Measure(Math.max(MAX_TOTAL_ARGS_BYTES, MAX_TOTAL_OUTPUTS_BYTES) + 1).add(node).count;
+  }
+
+  private static final class Measure {
+    private final long cap;
+    private long count;
+
+    Measure(long cap) {
+      this.cap = cap;
+    }
+
+    Measure add(JsonNode node) {
+      if (count > cap) {
+        return this;
+      }
+      if (node == null || node.isNull() || node.isMissingNode()) {
+        count += 4;
+      } else if (node.isTextual()) {
+        count += text(node.textValue());
+      } else if (node.isArray()) {
+        count += 2 + Math.max(0, node.size() - 1);
+        for (JsonNode e : node) {
+          add(e);
+        }
+      } else if (node.isObject()) {
+        count += 2 + Math.max(0, node.size() - 1);
+        for (Map.Entry<String, JsonNode> e : node.properties()) {
+          count += text(e.getKey()) + 1;
+          add(e.getValue());
+        }
+      } else {
+        count += node.asText().length() + 2; // a number or boolean; the quotes cover a binary's base64
+      }
+      return this;
+    }
+
+    private long text(String s) {
+      long n = 2;
+      for (int i = 0; i < s.length() && count + n <= cap; i++) {
+        char c = s.charAt(i);
+        if (c < 0x20 || c == '"' || c == '\\') {
+          n += 6;
+        } else if (c < 0x80) {
+          n += 1;
+        } else if (c < 0x800 || Character.isSurrogate(c)) {
+          n += 2;
+        } else {
+          n += 3;
+        }
+      }
+      return n;
+    }
+  }
+
+  static String stepTooLarge(String stepId, long size) {
+    return "step '" + stepId + "': its arguments would hold " + (size > MAX_TOTAL_ARGS_BYTES ? "over " + MAX_TOTAL_ARGS_BYTES : size)
+        + " bytes once the templates are filled; at most " + MAX_STEP_ARGS_BYTES + " are allowed";
+  }
+
+  static String totalTooLarge(long total) {
+    return "the arguments of the pipeline's steps would hold over " + Math.min(total, MAX_TOTAL_ARGS_BYTES)
+        + " bytes together once the templates are filled; at most " + MAX_TOTAL_ARGS_BYTES + " are allowed";
+  }
+
+  private static InvalidPipelineException tooLarge(String message) {
+    return new InvalidPipelineException("expansion_too_large", message);
+  }
+}

@@ -1,0 +1,96 @@
+package dev.gatehouse.workflows.pipeline;
+
+import static dev.gatehouse.workflows.pipeline.TemplatesTest.json;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ExpansionTest {
+  private static final String BIG = "y".repeat(400_000);
+
+  private static PipelineDefinition pipeline(PipelineStep... steps) {
+    return new PipelineDefinition(List.of(steps));
+  }
+
+  private static PipelineStep step(String id, String args, String... deps) {
+    return new PipelineStep(id, "t", json(args), List.of(deps));
+  }
+
+  private static JsonNode bigInput() {
+    return JsonNodeFactory.instance.objectNode().put("blob", BIG);
+  }
+
+  @Test
+  void aLargeInputReadManyTimesIsRefused() {
+    // The probe's case: a 400 KB input string read 30 times, 12 MB once filled.
+    StringBuilder args = new StringBuilder("{");
+    for (int i = 0; i < 30; i++) {
+      args.append(i == 0 ? "" : ",").append("\"f").append(i).append("\":\"${input.blob}\"");
+    }
+    PipelineDefinition p = pipeline(step("s", args.append("}").toString()));
+    assertThatThrownBy(() -> Expansion.checkSubmitted(p, bigInput()))
+        .isInstanceOfSatisfying(InvalidPipelineException.class, e -> assertThat(e.code()).isEqualTo("expansion_too_large"))
+        .hasMessageContaining("step 's'")
+        .hasMessageContaining(String.valueOf(Expansion.MAX_STEP_ARGS_BYTES));
+  }
+
+  @Test
+  void aLargeInputReadOnceInsideTextIsRefusedToo() {
+    PipelineDefinition p = pipeline(step("s", "{\"q\":\"about ${input.blob}\"}"));
+    assertThatThrownBy(() -> Expansion.checkSubmitted(p, bigInput())).isInstanceOf(InvalidPipelineException.class);
+  }
+
+  @Test
+  void stepsUnderTheStepLimitAreRefusedWhenTogetherTheyPassTheTotal() {
+    JsonNode input = JsonNodeFactory.instance.objectNode().put("blob", "z".repeat(200_000));
+    List<PipelineStep> steps = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      steps.add(step("s" + i, "{\"a\":\"${input.blob}\"}"));
+    }
+    assertThatCode(() -> Expansion.checkSubmitted(new PipelineDefinition(steps.subList(0, 5)), input)).doesNotThrowAnyException();
+    assertThatThrownBy(() -> Expansion.checkSubmitted(new PipelineDefinition(steps), input))
+        .isInstanceOf(InvalidPipelineException.class)
+        .hasMessageContaining("together");
+  }
+
+  @Test
+  void ordinaryPipelinesAndUnknownStepOutputsPass() {
+    PipelineDefinition p =
+        pipeline(
+            step("a", "{\"city\":\"${input.city}\",\"n\":3}"),
+            step("b", "{\"x\":\"${steps.a.output.text} and ${steps.a.output.text}\"}", "a"));
+    assertThatCode(() -> Expansion.checkSubmitted(p, json("{\"city\":\"Oslo\"}"))).doesNotThrowAnyException();
+  }
+
+  @Test
+  void sizesCountTheTemplateAndEveryValueItReads() {
+    JsonNode context = json("{\"input\":{\"s\":\"abcd\",\"o\":{\"k\":1}},\"steps\":{}}");
+    Expansion.Sizes sizes = new Expansion.Sizes(context);
+    JsonNode template = json("{\"a\":\"${input.s}\",\"b\":\"${input.o}${input.o}\",\"c\":\"${steps.x.output}\"}");
+    long expected = Expansion.of(template) + "\"abcd\"".length() + 2L * Expansion.of(json("{\"k\":1}"));
+    assertThat(sizes.args(template)).isEqualTo(expected);
+    // An upper bound of what the templates become.
+    assertThat(sizes.args(template))
+        .isGreaterThanOrEqualTo(Expansion.of(Templates.resolve(json("{\"a\":\"${input.s}\",\"b\":\"${input.o}${input.o}\"}"), context)));
+  }
+
+  @Test
+  void aMeasureIsAtLeastTheJsonText() {
+    for (String text : List.of("{\"a\":[1,2.5,true,null,\"x\\\"y\"],\"é\":\"日本\"}", "\"\\u0001\"", "[]", "{}", "-12e3")) {
+      JsonNode node = json(text);
+      assertThat(Expansion.of(node)).as(text).isGreaterThanOrEqualTo(node.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+    }
+  }
+
+  @Test
+  void measuringStopsPastTheLimits() {
+    JsonNode huge = JsonNodeFactory.instance.textNode("q".repeat(3_000_000));
+    assertThat(Expansion.of(huge)).isGreaterThan(Expansion.MAX_TOTAL_ARGS_BYTES).isLessThan(3_000_000);
+  }
+}
