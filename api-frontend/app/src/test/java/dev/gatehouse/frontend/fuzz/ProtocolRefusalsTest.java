@@ -25,7 +25,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Requests broken below JSON (framing, encodings, methods, request lines) and MCP messages the
  * server did not expect: each gets a 4xx (or 505 for a version) with the code its status names,
  * in the JSON shape of its face, never a 500. Sent over raw sockets, since HTTP clients repair or
- * refuse such requests. The fuzz suite (HostileRequestsFuzz) generates many more.
+ * refuse such requests. The fuzz suite (HostileRequestsFuzzTest) generates many more.
  */
 class ProtocolRefusalsTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -88,6 +88,17 @@ class ProtocolRefusalsTest {
     byte[] body = TASK.getBytes(StandardCharsets.UTF_8);
     RawHttp.Answer a = post(path, key, body, "Content-Encoding", "br", "Content-Length", String.valueOf(body.length));
     assertRefused(a, path, 415, "unsupported_encoding");
+  }
+
+  @ParameterizedTest(name = "charset {0}")
+  @ValueSource(strings = {"\u00e9", "latin1", "nope"})
+  void anMcpMessageInACharsetOtherThanUtf8Is415(String charset) {
+    String session = McpWire.initialize(gh.api() + "/mcp", KEY_A);
+    byte[] body = "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\"}".getBytes(StandardCharsets.UTF_8);
+    RawHttp.Answer a = send("POST /mcp HTTP/1.1", body, "Authorization", "Bearer " + KEY_A, "Mcp-Session-Id", session,
+        "Accept", "application/json, text/event-stream", "Content-Type", "application/json; charset=" + charset,
+        "Content-Length", String.valueOf(body.length));
+    assertRefused(a, "/mcp", 415, "unsupported_media_type");
   }
 
   @Test

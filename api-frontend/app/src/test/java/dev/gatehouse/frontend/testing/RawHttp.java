@@ -52,6 +52,7 @@ public final class RawHttp {
     try (Socket socket = new Socket()) {
       socket.connect(new InetSocketAddress("127.0.0.1", port), timeoutMillis);
       socket.setSoTimeout(timeoutMillis);
+      socket.setTcpNoDelay(true);
       OutputStream out = socket.getOutputStream();
       try {
         out.write(request);
@@ -60,7 +61,7 @@ public final class RawHttp {
       } catch (SocketException e) {
         // The server may answer (and close) before it read everything; the answer is still readable.
       }
-      InputStream in = socket.getInputStream();
+      InputStream in = new java.io.BufferedInputStream(socket.getInputStream());
       while (true) {
         Answer a = readAnswer(in);
         if (!a.answered() || a.status() >= 200 || a.status() == 101) {

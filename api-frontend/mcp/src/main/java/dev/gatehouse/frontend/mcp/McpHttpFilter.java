@@ -154,6 +154,7 @@ public final class McpHttpFilter implements Filter {
     HttpServletRequest forward = request;
     if ("POST".equalsIgnoreCase(request.getMethod())) {
       ContentEncodingFilter.check(request.getHeader("Content-Encoding"));
+      checkCharset(request.getHeader("Content-Type")); // getContentType() throws on an unknown charset
       byte[] body = request.getContentLengthLong() > maxBody ? null : readBody(request);
       if (body == null) {
         BoundedBody.drain(request.getInputStream(), maxBody * DRAIN_FACTOR);
@@ -204,6 +205,25 @@ public final class McpHttpFilter implements Filter {
     wrapped.finish();
     if ("DELETE".equalsIgnoreCase(request.getMethod()) && sessionId != null && response.getStatus() < 300) {
       sessions.close(sessionId);
+    }
+  }
+
+  /**
+   * JSON is UTF-8 (RFC 8259); the SDK decodes the body with the declared charset, and fails on one
+   * it does not know. A charset other than UTF-8 is refused before it gets there.
+   */
+  private static void checkCharset(String contentType) {
+    if (contentType == null) {
+      return;
+    }
+    for (String param : contentType.split(";")) {
+      String p = param.trim().toLowerCase(java.util.Locale.ROOT);
+      if (p.startsWith("charset=")) {
+        String charset = p.substring("charset=".length()).replace("\"", "").trim();
+        if (!charset.equals("utf-8") && !charset.equals("utf8")) {
+          throw new ApiException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "send the message as application/json in UTF-8");
+        }
+      }
     }
   }
 

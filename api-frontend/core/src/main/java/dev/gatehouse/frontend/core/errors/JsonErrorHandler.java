@@ -37,6 +37,12 @@ public class JsonErrorHandler extends ErrorHandler {
     this(List.of());
   }
 
+  /** Every refusal gets its JSON body, whatever the method (Jetty writes one only for GET, POST and HEAD). */
+  @Override
+  public boolean errorPageForMethod(String method) {
+    return true;
+  }
+
   @Override
   protected boolean generateAcceptableResponse(
       Request request,
@@ -55,6 +61,12 @@ public class JsonErrorHandler extends ErrorHandler {
       code = 505;
       response.setStatus(505);
       response.getHeaders().remove(HttpHeader.UPGRADE);
+    }
+    if (code == 501) {
+      // A servlet's answer to a method it does not implement (PATCH on the operations port, say):
+      // the method is what the client got wrong, not something the server failed at.
+      code = 405;
+      response.setStatus(405);
     }
     ErrorCode error = ErrorCode.ofHttpStatus(code);
     String text = text(code, message);
