@@ -123,6 +123,34 @@ class ProtocolRefusalsTest {
   }
 
   @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"TRACE /v1/tasks", "FOO /v1/tasks", "TRACE /mcp"})
+  void aMethodTheServerRefusesItselfGetsAJsonBodyAndAllow(String methodAndPath) {
+    RawHttp.Answer a = send(methodAndPath + " HTTP/1.1", null, "Authorization", "Bearer " + KEY_A);
+    assertThat(a.status()).as(a.bodyText()).isEqualTo(405);
+    assertThat(a.header("Content-Type")).startsWith("application/json");
+    assertThat(a.header("Allow")).isNotBlank();
+    JsonNode error = error(a);
+    assertThat(error.path("data").path("code").asText(error.path("code").asText())).isEqualTo("method_not_allowed");
+  }
+
+  @Test
+  void anAmbiguousPathOnAPutGetsAJsonBody() {
+    RawHttp.Answer a = send("PUT /admin/v1/tenants/%2e%2e HTTP/1.1", "{}".getBytes(StandardCharsets.UTF_8),
+        "Authorization", "Bearer " + ADMIN_KEY, "Content-Type", "application/json", "Content-Length", "2");
+    assertThat(a.status()).as(a.bodyText()).isEqualTo(400);
+    assertThat(error(a).path("code").asText()).isEqualTo("invalid_request");
+  }
+
+  @Test
+  void anUnimplementedMethodOnTheOperationsPortIs405NotA501() {
+    RawHttp.Answer a = RawHttp.exchange(URI.create(gh.admin()).getPort(),
+        RawHttp.request("PATCH /healthcheck HTTP/1.1", null, "Host", "127.0.0.1", "Connection", "close"), 30_000);
+    assertThat(a.status()).as(a.bodyText()).isEqualTo(405);
+    assertThat(error(a).path("code").asText()).isEqualTo("method_not_allowed");
+    assertThat(a.header("Allow")).isNotBlank();
+  }
+
+  @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"GET /v1/tasks HTTP/9.9", "GET /v1/tasks HTTP/0.9", "GET /mcp HTTP/2.0", "GET /v1/tasks HTTP/1.2"})
   void anUnsupportedHttpVersionIs505WithItsOwnCode(String requestLine) {
     RawHttp.Answer a = send(requestLine, null, "Authorization", "Bearer " + KEY_A);
