@@ -49,6 +49,7 @@ import dev.gatehouse.frontend.app.dev.DemoToolsResource;
 import dev.gatehouse.frontend.core.errors.ApiExceptionMapper;
 import dev.gatehouse.frontend.core.errors.JsonErrorHandler;
 import dev.gatehouse.frontend.app.health.TemporalHealthCheck;
+import dev.gatehouse.frontend.core.http.ContentEncodingFilter;
 import dev.gatehouse.frontend.core.http.DrainRequestBodyFilter;
 import dev.gatehouse.frontend.core.http.HttpMetricsFilter;
 import dev.gatehouse.frontend.core.http.JsonBodies;
@@ -173,8 +174,10 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
                   new ToolActivitiesImpl(tools.invoker(), heartbeats(env)),
                   new TaskIndexActivitiesImpl(jdbi, metrics)));
     }
-    env.getApplicationContext().setErrorHandler(new JsonErrorHandler());
-    env.lifecycle().addServerLifecycleListener(jetty -> jetty.setErrorHandler(new JsonErrorHandler()));
+    JsonErrorHandler errors = new JsonErrorHandler(server.getAllowedMethods());
+    env.getApplicationContext().setErrorHandler(errors);
+    env.getAdminContext().setErrorHandler(errors);
+    env.lifecycle().addServerLifecycleListener(jetty -> jetty.setErrorHandler(errors));
     if (role != Role.WORKER) {
       frontEnd(config, env, jdbi, metrics, secrets, tools);
     }
@@ -279,6 +282,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     env.jersey().register(new RequestIdFilter());
     env.jersey().register(new HttpMetricsFilter(metrics));
     env.jersey().register(new DrainRequestBodyFilter(config.getLimits().getMaxRequestBody().toBytes()));
+    env.jersey().register(new ContentEncodingFilter());
     Authenticator authenticator =
         new Authenticator(
             jdbi, config.getCaches().getCredentials().toJavaDuration(), config.getCaches().getJwks().toJavaDuration());

@@ -5,7 +5,10 @@ import dev.gatehouse.frontend.core.auth.BearerAuth;
 import dev.gatehouse.frontend.core.auth.Caller.AgentCaller;
 import dev.gatehouse.frontend.core.errors.ApiException;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.frontend.core.errors.UnreadableBody;
 import dev.gatehouse.frontend.core.http.BoundedBody;
+import dev.gatehouse.frontend.core.http.ContentEncodingFilter;
 import dev.gatehouse.frontend.core.http.HostGuard;
 import dev.gatehouse.frontend.core.jsonrpc.JsonRpc;
 import dev.gatehouse.registry.mcp.VirtualServer;
@@ -19,6 +22,7 @@ import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import org.jdbi.v3.core.Jdbi;
@@ -39,6 +43,8 @@ import org.jdbi.v3.core.Jdbi;
 public final class McpHttpFilter implements Filter {
   /** A refused oversized body is read and dropped up to this many times the limit. */
   private static final long DRAIN_FACTOR = 8;
+  /** What the Streamable HTTP transport serves; anything else is 405 with this list in {@code Allow}. */
+  private static final List<String> ALLOWED_METHODS = List.of("POST", "GET", "DELETE");
 
   private final BearerAuth auth;
   private final McpSessions sessions;
@@ -104,6 +110,14 @@ public final class McpHttpFilter implements Filter {
       }
     }
 
+    // 0. The transport's methods: POST a message, GET the listening stream, DELETE the session.
+    if (!ALLOWED_METHODS.contains(request.getMethod())) {
+      throw new ApiException(
+          ErrorCode.METHOD_NOT_ALLOWED,
+          "method not allowed on the MCP endpoint; use POST, GET or DELETE",
+          java.util.Map.of("Allow", String.join(", ", ALLOWED_METHODS)));
+    }
+
     // 1. DNS-rebinding protection.
     if (!hosts.hostAllowed(request.getHeader("Host"))) {
       throw new ApiException(ErrorCode.FORBIDDEN_HOST, "this Host is not allowed (mcp.allowedHosts)");
@@ -145,9 +159,12 @@ public final class McpHttpFilter implements Filter {
 
     // 4. The body: size, JSON, one JSON-RPC message.
     Object jsonRpcId = null;
+    boolean answerToNothing = false;
     HttpServletRequest forward = request;
     if ("POST".equalsIgnoreCase(request.getMethod())) {
-      byte[] body = request.getContentLengthLong() > maxBody ? null : BoundedBody.read(request.getInputStream(), maxBody);
+      ContentEncodingFilter.check(request.getHeader("Content-Encoding"));
+      checkCharset(request.getHeader("Content-Type")); // getContentType() throws on an unknown charset
+      byte[] body = request.getContentLengthLong() > maxBody ? null : readBody(request);
       if (body == null) {
         BoundedBody.drain(request.getInputStream(), maxBody * DRAIN_FACTOR);
         throw new ApiException(ErrorCode.REQUEST_TOO_LARGE, "the message is larger than " + maxBody + " bytes");
@@ -158,17 +175,21 @@ public final class McpHttpFilter implements Filter {
       if (initialize && sessionId != null) {
         throw new ApiException(ErrorCode.INVALID_REQUEST, "initialize starts a session; send it without Mcp-Session-Id");
       }
+      if (initialize) {
+        checkInitializeParams(message.params());
+      }
       if (initialize && sessions.open() >= maxSessions) {
         throw admission.refusal(
             Admission.Limit.SESSIONS, maxSessions, "MCP sessions are open on this replica; end unused ones (DELETE) or retry later");
       }
-      if (!initialize && message.method() != null && sessionId == null) {
+      if (!initialize && sessionId == null) {
         throw new ApiException(ErrorCode.MISSING_SESSION, "send the Mcp-Session-Id header the initialize answer gave");
       }
       if (session != null && message.isResponse() && session.answer(message.json())) {
         response.setStatus(202); // the agent's answer to a request Gatehouse sent it on a call's stream
         return;
       }
+      answerToNothing = message.isResponse();
       if (session != null && message.isRequest() && McpSchema.METHOD_TOOLS_CALL.equals(message.method())) {
         // 5. tools/call is Gatehouse's own: answered here, on this thread, without the SDK.
         String accept = request.getHeader("Accept");
@@ -187,7 +208,7 @@ public final class McpHttpFilter implements Filter {
     }
     McpRequestContext ctx = new McpRequestContext(agent, virtualServer, selection, jsonRpcId, request.getHeader("Idempotency-Key"));
     forward.setAttribute(McpRequestContext.ATTRIBUTE, ctx);
-    SanitizingResponse wrapped = new SanitizingResponse(response);
+    SanitizingResponse wrapped = new SanitizingResponse(response, answerToNothing);
     McpRequestContext.CURRENT.set(ctx);
     try {
       chain.doFilter(forward, wrapped);
@@ -197,6 +218,63 @@ public final class McpHttpFilter implements Filter {
     wrapped.finish();
     if ("DELETE".equalsIgnoreCase(request.getMethod()) && sessionId != null && response.getStatus() < 300) {
       sessions.close(sessionId);
+    }
+  }
+
+  /**
+   * JSON is UTF-8 (RFC 8259); the SDK decodes the body with the declared charset, and fails on one
+   * it does not know. A charset other than UTF-8 is refused before it gets there.
+   */
+  private static void checkCharset(String contentType) {
+    if (contentType == null) {
+      return;
+    }
+    for (String param : contentType.split(";")) {
+      String p = param.trim().toLowerCase(java.util.Locale.ROOT);
+      if (p.startsWith("charset=")) {
+        String charset = p.substring("charset=".length()).replace("\"", "").trim();
+        if (!charset.equals("utf-8") && !charset.equals("utf8")) {
+          throw new ApiException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "send the message as application/json in UTF-8");
+        }
+      }
+    }
+  }
+
+  /** The body, at most {@code maxBody} bytes (null when longer); a body that cannot be read is the client's 400. */
+  private byte[] readBody(HttpServletRequest request) {
+    try {
+      return BoundedBody.read(request.getInputStream(), maxBody);
+    } catch (IOException | RuntimeException e) {
+      throw UnreadableBody.of(e).orElseGet(() -> new ApiException(ErrorCode.MALFORMED_BODY, "the body could not be read"));
+    }
+  }
+
+  /**
+   * {@code initialize}'s params, checked before the SDK reads them (it fails on a missing or
+   * mistyped member with a Java message): an object with a string {@code protocolVersion}, and
+   * {@code capabilities} and {@code clientInfo} objects when present.
+   */
+  private static void checkInitializeParams(JsonNode params) {
+    if (!params.isObject()) {
+      throw new ApiException(
+          ErrorCode.INVALID_PARAMS,
+          "Invalid params: initialize needs params {protocolVersion, capabilities, clientInfo}");
+    }
+    if (!params.path("protocolVersion").isTextual()) {
+      throw new ApiException(ErrorCode.INVALID_PARAMS, "Invalid params: params.protocolVersion must be a string");
+    }
+    for (String member : new String[] {"capabilities", "clientInfo"}) {
+      JsonNode m = params.get(member);
+      if (m != null && !m.isNull() && !m.isObject()) {
+        throw new ApiException(ErrorCode.INVALID_PARAMS, "Invalid params: params." + member + " must be an object");
+      }
+    }
+    JsonNode client = params.path("clientInfo");
+    for (String member : new String[] {"name", "version", "title"}) {
+      JsonNode m = client.get(member);
+      if (m != null && !m.isNull() && !m.isTextual()) {
+        throw new ApiException(ErrorCode.INVALID_PARAMS, "Invalid params: params.clientInfo." + member + " must be a string");
+      }
     }
   }
 

@@ -18,14 +18,24 @@ import java.nio.charset.StandardCharsets;
  * its error answers, which are replaced by a JSON-RPC error without internals.
  */
 final class SanitizingResponse extends HttpServletResponseWrapper {
-private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final HttpServletResponse response;
+  private final boolean answerToNothing;
   private ByteArrayOutputStream held;
 
-  SanitizingResponse(HttpServletResponse response) {
+  /**
+   * {@code answerToNothing}: the message is the agent's response to a request that neither
+   * Gatehouse nor (as its error then says) the SDK is waiting for, an answer that came too late or
+   * never had a question. MCP's Streamable HTTP transport answers a response it accepts with 202
+   * and no body; JSON-RPC 2.0 gives a response nothing to answer, and an id nobody waits for is not
+   * the agent's mistake to fix (it may just be late). So it is accepted and dropped, as the
+   * reference SDK's server does, instead of the SDK's 500.
+   */
+  SanitizingResponse(HttpServletResponse response, boolean answerToNothing) {
     super(response);
     this.response = response;
+    this.answerToNothing = answerToNothing;
   }
 
   private boolean holding() {
@@ -80,6 +90,12 @@ private static final ObjectMapper JSON = new ObjectMapper();
       return;
     }
     int status = response.getStatus();
+    if (answerToNothing) {
+      response.resetBuffer();
+      response.setStatus(202);
+      response.setContentLength(0);
+      return;
+    }
     String message = "the request was refused";
     try {
       JsonNode sdk = JSON.readTree(held.toByteArray());

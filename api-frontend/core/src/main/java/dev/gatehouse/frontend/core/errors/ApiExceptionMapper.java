@@ -49,8 +49,22 @@ public class ApiExceptionMapper implements ExceptionMapper<Throwable> {
     if (e instanceof JsonProcessingException) {
       return respond(ErrorCode.INVALID_JSON, "the body is not valid JSON").build();
     }
+    java.util.Optional<ApiException> unreadable = UnreadableBody.of(e);
+    if (unreadable.isPresent()) {
+      // The client's broken body, not Gatehouse's failure: one line at most, no stack trace.
+      LOG.debug("request {} refused: {} ({})", MDC.get(RequestIdFilter.MDC_KEY), unreadable.get().error().code(), rootMessage(e));
+      return respond(unreadable.get().error(), unreadable.get().getMessage()).build();
+    }
     LOG.error("unexpected error serving request {}", MDC.get(RequestIdFilter.MDC_KEY), e);
     return respond(ErrorCode.INTERNAL_ERROR, "an unexpected error occurred; quote the requestId when reporting it").build();
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    for (int i = 0; i < 16 && t.getCause() != null && t.getCause() != t; i++) {
+      t = t.getCause();
+    }
+    return t.getMessage();
   }
 
   private static Response.ResponseBuilder respond(ErrorCode error, String message) {

@@ -31,6 +31,16 @@ public enum ErrorCode {
   METHOD_NOT_ALLOWED("method_not_allowed", 405, Rpc.INVALID_REQUEST),
   NOT_ACCEPTABLE("not_acceptable", 406, Rpc.INVALID_REQUEST),
   UNSUPPORTED_MEDIA_TYPE("unsupported_media_type", 415, Rpc.INVALID_REQUEST),
+  /** The body does not decode as its {@code Content-Encoding} says (gzip that is not gzip). */
+  INVALID_ENCODING("invalid_encoding", 400, Rpc.INVALID_REQUEST),
+  /** A {@code Content-Encoding} Gatehouse does not decode (only gzip and identity). */
+  UNSUPPORTED_ENCODING("unsupported_encoding", 415, Rpc.INVALID_REQUEST),
+  /** The body's HTTP framing is broken: a bad chunk, or fewer bytes than its Content-Length. */
+  MALFORMED_BODY("malformed_body", 400, Rpc.INVALID_REQUEST),
+  URI_TOO_LONG("uri_too_long", 414, Rpc.INVALID_REQUEST),
+  HEADERS_TOO_LARGE("headers_too_large", 431, Rpc.INVALID_REQUEST),
+  /** The request line names an HTTP version this server does not speak (it speaks HTTP/1.0 and 1.1). */
+  HTTP_VERSION_NOT_SUPPORTED("http_version_not_supported", 505, Rpc.INVALID_REQUEST),
   BATCH_NOT_SUPPORTED("batch_not_supported", 400, Rpc.INVALID_REQUEST),
   FORBIDDEN_HOST("forbidden_host", 403, Rpc.INVALID_REQUEST),
   FORBIDDEN_ORIGIN("forbidden_origin", 403, Rpc.INVALID_REQUEST),
@@ -232,7 +242,10 @@ public enum ErrorCode {
       case 405 -> METHOD_NOT_ALLOWED;
       case 406 -> NOT_ACCEPTABLE;
       case 413 -> REQUEST_TOO_LARGE;
+      case 414 -> URI_TOO_LONG;
       case 415 -> UNSUPPORTED_MEDIA_TYPE;
+      case 431 -> HEADERS_TOO_LARGE;
+      case 505 -> HTTP_VERSION_NOT_SUPPORTED;
       default -> status >= 500 ? INTERNAL_ERROR : INVALID_REQUEST;
     };
   }

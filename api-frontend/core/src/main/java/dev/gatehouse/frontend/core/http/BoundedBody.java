@@ -37,8 +37,8 @@ public final class BoundedBody {
       while (left > 0 && (n = in.read(buf, 0, (int) Math.min(buf.length, left))) > 0) {
         left -= n;
       }
-    } catch (IOException e) {
-      // the client went away: nothing to drain
+    } catch (IOException | RuntimeException e) {
+      // the client went away, or the rest is unreadable (broken chunk, bad gzip): nothing to drain
     }
   }
 }

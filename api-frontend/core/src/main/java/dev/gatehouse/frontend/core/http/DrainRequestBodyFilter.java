@@ -19,13 +19,16 @@ public class DrainRequestBodyFilter implements ContainerResponseFilter {
 
   @Override
   public void filter(ContainerRequestContext request, ContainerResponseContext response) {
-    if (response.getStatus() < 400 || !request.hasEntity()) {
+    if (response.getStatus() < 400) {
       return;
     }
     try {
-      BoundedBody.drain(request.getEntityStream(), maxBytes);
-    } catch (IllegalStateException e) {
-      // The body was already consumed: nothing to drain.
+      if (request.hasEntity()) {
+        BoundedBody.drain(request.getEntityStream(), maxBytes);
+      }
+    } catch (RuntimeException e) {
+      // The body was already consumed, or cannot be read (Jersey wraps that in a ProcessingException
+      // when it peeks at the body): nothing to drain.
     }
   }
 }

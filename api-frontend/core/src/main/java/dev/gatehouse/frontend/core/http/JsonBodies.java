@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import dev.gatehouse.frontend.core.errors.ApiException;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
+import dev.gatehouse.frontend.core.errors.UnreadableBody;
 import java.io.IOException;
 import java.io.InputStream;
 
@@ -32,8 +33,8 @@ public final class JsonBodies {
     byte[] bytes;
     try {
       bytes = body.readNBytes(maxBytes + 1);
-    } catch (IOException e) {
-      throw new ApiException(ErrorCode.INVALID_REQUEST, "the body could not be read");
+    } catch (IOException | RuntimeException e) {
+      throw UnreadableBody.of(e).orElseGet(() -> new ApiException(ErrorCode.INVALID_REQUEST, "the body could not be read"));
     }
     if (bytes.length > maxBytes) {
       throw new ApiException(ErrorCode.REQUEST_TOO_LARGE, "the body is larger than " + maxBytes + " bytes");
@@ -62,7 +63,11 @@ public final class JsonBodies {
       in.unread(first);
       return read(in);
     } catch (IOException e) {
-      throw new ApiException(ErrorCode.INVALID_REQUEST, "the body could not be read");
+      throw UnreadableBody.of(e).orElseGet(() -> new ApiException(ErrorCode.INVALID_REQUEST, "the body could not be read"));
+    } catch (ApiException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw UnreadableBody.of(e).orElseThrow(() -> e);
     }
   }
 

@@ -79,7 +79,7 @@ class ErrorCodeTest {
     assertThat(ErrorCode.ofHttpStatus(405)).isEqualTo(ErrorCode.METHOD_NOT_ALLOWED);
     assertThat(ErrorCode.ofHttpStatus(418)).isEqualTo(ErrorCode.INVALID_REQUEST);
     assertThat(ErrorCode.ofHttpStatus(503)).isEqualTo(ErrorCode.INTERNAL_ERROR);
-    for (int status : new int[] {400, 401, 403, 404, 405, 406, 413, 415}) {
+    for (int status : new int[] {400, 401, 403, 404, 405, 406, 413, 414, 415, 431, 505}) {
       assertThat(ErrorCode.ofHttpStatus(status).httpStatus()).isEqualTo(status);
     }
   }

@@ -1,0 +1,242 @@
+package dev.gatehouse.frontend.fuzz;
+
+import static dev.gatehouse.frontend.testing.TestGatehouse.ADMIN_KEY;
+import static dev.gatehouse.frontend.testing.TestGatehouse.KEY_A;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.frontend.testing.McpWire;
+import dev.gatehouse.frontend.testing.RawHttp;
+import dev.gatehouse.frontend.testing.TestGatehouse;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Requests broken below JSON (framing, encodings, methods, request lines) and MCP messages the
+ * server did not expect: each gets a 4xx (or 505 for a version) with the code its status names,
+ * in the JSON shape of its face, never a 500. Sent over raw sockets, since HTTP clients repair or
+ * refuse such requests. The fuzz suite (HostileRequestsFuzzTest) generates many more.
+ */
+class ProtocolRefusalsTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String TASK =
+      "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"a\",\"tool\":\"t.add\"}]}}";
+  static TestGatehouse gh;
+
+  @BeforeAll
+  static void start() throws Exception {
+    gh = TestGatehouse.start();
+  }
+
+  @AfterAll
+  static void stop() {
+    gh.close();
+  }
+
+  static Stream<Arguments> bodyEndpoints() {
+    return Stream.of(
+        Arguments.of("/v1/tasks", KEY_A),
+        Arguments.of("/admin/v1/tenants", ADMIN_KEY),
+        Arguments.of("/mcp", KEY_A));
+  }
+
+  @ParameterizedTest(name = "gzip garbage on {0}")
+  @MethodSource("bodyEndpoints")
+  void aGzipBodyThatDoesNotInflateIs400InvalidEncoding(String path, String key) {
+    byte[] garbage = "this is not gzip at all, just text that claims to be".getBytes(StandardCharsets.UTF_8);
+    RawHttp.Answer a = post(path, key, garbage, "Content-Encoding", "gzip", "Content-Length", String.valueOf(garbage.length));
+    assertRefused(a, path, 400, "invalid_encoding");
+  }
+
+  @ParameterizedTest(name = "gzip header then garbage on {0}")
+  @MethodSource("bodyEndpoints")
+  void aTruncatedGzipBodyIs400InvalidEncoding(String path, String key) {
+    byte[] broken = {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6, 7, 8};
+    RawHttp.Answer a = post(path, key, broken, "Content-Encoding", "gzip", "Content-Length", String.valueOf(broken.length));
+    assertRefused(a, path, 400, "invalid_encoding");
+  }
+
+  @ParameterizedTest(name = "bad chunk size on {0}")
+  @MethodSource("bodyEndpoints")
+  void aBadChunkSizeIs400MalformedBody(String path, String key) {
+    byte[] body = ("zz\r\n" + TASK + "\r\n0\r\n\r\n").getBytes(StandardCharsets.UTF_8);
+    RawHttp.Answer a = post(path, key, body, "Transfer-Encoding", "chunked");
+    assertRefused(a, path, 400, "malformed_body");
+  }
+
+  @ParameterizedTest(name = "short body on {0}")
+  @MethodSource("bodyEndpoints")
+  void aBodyShorterThanItsContentLengthIs400MalformedBody(String path, String key) {
+    byte[] body = TASK.getBytes(StandardCharsets.UTF_8);
+    RawHttp.Answer a = post(path, key, body, "Content-Length", String.valueOf(body.length + 50));
+    assertRefused(a, path, 400, "malformed_body");
+  }
+
+  @ParameterizedTest(name = "Content-Encoding: br on {0}")
+  @MethodSource("bodyEndpoints")
+  void anUnsupportedContentEncodingIs415(String path, String key) {
+    byte[] body = TASK.getBytes(StandardCharsets.UTF_8);
+    RawHttp.Answer a = post(path, key, body, "Content-Encoding", "br", "Content-Length", String.valueOf(body.length));
+    assertRefused(a, path, 415, "unsupported_encoding");
+  }
+
+  @ParameterizedTest(name = "charset {0}")
+  @ValueSource(strings = {"\u00e9", "latin1", "nope"})
+  void anMcpMessageInACharsetOtherThanUtf8Is415(String charset) {
+    String session = McpWire.initialize(gh.api() + "/mcp", KEY_A);
+    byte[] body = "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\"}".getBytes(StandardCharsets.UTF_8);
+    RawHttp.Answer a = send("POST /mcp HTTP/1.1", body, "Authorization", "Bearer " + KEY_A, "Mcp-Session-Id", session,
+        "Accept", "application/json, text/event-stream", "Content-Type", "application/json; charset=" + charset,
+        "Content-Length", String.valueOf(body.length));
+    assertRefused(a, "/mcp", 415, "unsupported_media_type");
+  }
+
+  @Test
+  void aGzipBodyThatInflatesIsRead() throws IOException {
+    java.io.ByteArrayOutputStream zipped = new java.io.ByteArrayOutputStream();
+    try (java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(zipped)) {
+      gz.write(TASK.getBytes(StandardCharsets.UTF_8));
+    }
+    byte[] body = zipped.toByteArray();
+    RawHttp.Answer a = post("/v1/tasks", KEY_A, body, "Content-Encoding", "gzip", "Content-Length", String.valueOf(body.length));
+    assertThat(a.status()).as(a.bodyText()).isEqualTo(202);
+  }
+
+  @ParameterizedTest(name = "PATCH {0}")
+  @ValueSource(strings = {"/mcp", "/v1/tasks", "/admin/v1/tenants"})
+  void anUnsupportedMethodIs405WithAllow(String path) {
+    byte[] body = "{}".getBytes(StandardCharsets.UTF_8);
+    RawHttp.Answer a = send("PATCH " + path + " HTTP/1.1", body, "Authorization", "Bearer " + (path.startsWith("/admin") ? ADMIN_KEY : KEY_A),
+        "Content-Type", "application/json", "Content-Length", "2");
+    assertRefused(a, path, 405, "method_not_allowed");
+    assertThat(a.header("Allow")).as("Allow").isNotBlank().doesNotContain("PATCH");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"TRACE /v1/tasks", "FOO /v1/tasks", "TRACE /mcp"})
+  void aMethodTheServerRefusesItselfGetsAJsonBodyAndAllow(String methodAndPath) {
+    RawHttp.Answer a = send(methodAndPath + " HTTP/1.1", null, "Authorization", "Bearer " + KEY_A);
+    assertThat(a.status()).as(a.bodyText()).isEqualTo(405);
+    assertThat(a.header("Content-Type")).startsWith("application/json");
+    assertThat(a.header("Allow")).isNotBlank();
+    JsonNode error = error(a);
+    assertThat(error.path("data").path("code").asText(error.path("code").asText())).isEqualTo("method_not_allowed");
+  }
+
+  @Test
+  void anAmbiguousPathOnAPutGetsAJsonBody() {
+    RawHttp.Answer a = send("PUT /admin/v1/tenants/%2e%2e HTTP/1.1", "{}".getBytes(StandardCharsets.UTF_8),
+        "Authorization", "Bearer " + ADMIN_KEY, "Content-Type", "application/json", "Content-Length", "2");
+    assertThat(a.status()).as(a.bodyText()).isEqualTo(400);
+    assertThat(error(a).path("code").asText()).isEqualTo("invalid_request");
+  }
+
+  @Test
+  void anUnimplementedMethodOnTheOperationsPortIs405NotA501() {
+    RawHttp.Answer a = RawHttp.exchange(URI.create(gh.admin()).getPort(),
+        RawHttp.request("PATCH /healthcheck HTTP/1.1", null, "Host", "127.0.0.1", "Connection", "close"), 30_000);
+    assertThat(a.status()).as(a.bodyText()).isEqualTo(405);
+    assertThat(error(a).path("code").asText()).isEqualTo("method_not_allowed");
+    assertThat(a.header("Allow")).isNotBlank();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"GET /v1/tasks HTTP/9.9", "GET /v1/tasks HTTP/0.9", "GET /mcp HTTP/2.0", "GET /v1/tasks HTTP/1.2"})
+  void anUnsupportedHttpVersionIs505WithItsOwnCode(String requestLine) {
+    RawHttp.Answer a = send(requestLine, null, "Authorization", "Bearer " + KEY_A);
+    assertThat(a.answered()).as(a.failure()).isTrue();
+    assertThat(a.status()).as(a.bodyText()).isIn(400, 505);
+    assertThat(a.header("Content-Type")).startsWith("application/json");
+    assertThat(error(a).path("code").asText()).isEqualTo(a.status() == 505 ? "http_version_not_supported" : "invalid_request");
+  }
+
+  @Test
+  void whatJettyRefusesItselfCarriesTheCodeOfItsStatus() {
+    RawHttp.Answer longUri = send("GET /v1/tasks/" + "a".repeat(70_000) + " HTTP/1.1", null);
+    assertThat(longUri.status()).isIn(414, 431);
+    assertThat(error(longUri).path("code").asText()).isEqualTo(longUri.status() == 414 ? "uri_too_long" : "headers_too_large");
+    RawHttp.Answer bigHeader = send("GET /v1/tasks HTTP/1.1", null, "X-Big", "b".repeat(70_000));
+    assertThat(bigHeader.status()).isEqualTo(431);
+    assertThat(error(bigHeader).path("code").asText()).isEqualTo("headers_too_large");
+    RawHttp.Answer badLine = send("GET /v1 tasks HTTP/1.1", null);
+    assertThat(badLine.status()).isEqualTo(400);
+    assertThat(error(badLine).path("code").asText()).isEqualTo("invalid_request");
+  }
+
+  @Test
+  void initializeWithoutParamsIsInvalidParams() {
+    var r = McpWire.post(gh.api() + "/mcp", KEY_A, null, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\"}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    JsonNode m = McpWire.message(r.body());
+    assertThat(m.path("error").path("code").asInt()).isEqualTo(-32602);
+    assertThat(m.path("error").path("message").asText()).contains("params").doesNotContain("Exception").doesNotContain("java.");
+    var wrong = McpWire.post(gh.api() + "/mcp", KEY_A, null, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":7}}");
+    assertThat(wrong.statusCode()).as(wrong.body()).isEqualTo(400);
+    assertThat(McpWire.message(wrong.body()).path("error").path("code").asInt()).isEqualTo(-32602);
+  }
+
+  @Test
+  void aResponseToNoPendingRequestIsAcceptedAndIgnored() {
+    String session = McpWire.initialize(gh.api() + "/mcp", KEY_A);
+    for (String id : new String[] {"\"nobody-asked\"", "12345"}) {
+      var r = McpWire.post(gh.api() + "/mcp", KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"result\":{}}");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+      assertThat(r.body()).isEmpty();
+      var e = McpWire.post(gh.api() + "/mcp", KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"error\":{\"code\":-1,\"message\":\"x\"}}");
+      assertThat(e.statusCode()).as(e.body()).isEqualTo(202);
+    }
+    // the session still works
+    var list = McpWire.post(gh.api() + "/mcp", KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}");
+    assertThat(McpWire.message(list.body()).has("result")).as(list.body()).isTrue();
+  }
+
+  private static RawHttp.Answer post(String path, String key, byte[] body, String... headers) {
+    String[] all = new String[headers.length + 6];
+    all[0] = "Authorization";
+    all[1] = "Bearer " + key;
+    all[2] = "Content-Type";
+    all[3] = "application/json";
+    all[4] = "Accept";
+    all[5] = "application/json, text/event-stream";
+    System.arraycopy(headers, 0, all, 6, headers.length);
+    return send("POST " + path + " HTTP/1.1", body, all);
+  }
+
+  private static RawHttp.Answer send(String requestLine, byte[] body, String... headers) {
+    String[] all = new String[headers.length + 4];
+    all[0] = "Host";
+    all[1] = "127.0.0.1";
+    all[2] = "Connection";
+    all[3] = "close";
+    System.arraycopy(headers, 0, all, 4, headers.length);
+    return RawHttp.exchange(URI.create(gh.api()).getPort(), RawHttp.request(requestLine, body, all), 30_000);
+  }
+
+  private static void assertRefused(RawHttp.Answer a, String path, int status, String code) {
+    assertThat(a.answered()).as(a.failure()).isTrue();
+    assertThat(a.status()).as(a.bodyText()).isEqualTo(status);
+    assertThat(a.header("Content-Type")).startsWith("application/json");
+    JsonNode error = error(a);
+    String actual = path.startsWith("/mcp") ? error.path("data").path("code").asText() : error.path("code").asText();
+    assertThat(actual).as(a.bodyText()).isEqualTo(code);
+    assertThat(error.path("message").asText()).isNotBlank().doesNotContain("Exception").doesNotContain("java.");
+  }
+
+  private static JsonNode error(RawHttp.Answer a) {
+    try {
+      return JSON.readTree(a.body()).path("error");
+    } catch (IOException e) {
+      throw new AssertionError("not JSON (" + a.status() + "): " + a.bodyText(), e);
+    }
+  }
+}
