@@ -51,6 +51,7 @@ import dev.gatehouse.frontend.core.http.DrainRequestBodyFilter;
 import dev.gatehouse.frontend.core.http.HttpMetricsFilter;
 import dev.gatehouse.frontend.core.http.JsonBodies;
 import dev.gatehouse.frontend.core.http.RequestIdFilter;
+import dev.gatehouse.frontend.core.http.TextParametersFilter;
 import dev.gatehouse.frontend.core.durable.DurableCalls;
 import dev.gatehouse.frontend.core.workflows.PipelineTaskWorkflow;
 import dev.gatehouse.frontend.core.workflows.WorkflowCatalog;
@@ -271,6 +272,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
             java.time.Clock.systemUTC());
     BearerAuth auth = new BearerAuth(authenticator, throttle, audit);
     env.jersey().register(new AuthFilter(auth));
+    env.jersey().register(new TextParametersFilter());
     env.jersey().register(new ApiExceptionMapper());
     adminApi(env, new AdminContext(jdbi, bodies, audit, authenticator), secrets, tools.mcpUpstreams());
 
