@@ -277,7 +277,10 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     adminApi(env, new AdminContext(jdbi, bodies, audit, authenticator), secrets, tools.mcpUpstreams());
 
     FaceContext core = new FaceContext(jdbi, auth, bodies, audit, metrics, durable, workflows, tools.catalog(), tools.invoker());
-    new TasksFace(config.getLimits().getDefaultTaskTimeout().toJavaDuration(), config.getLimits().getMaxWait().toJavaDuration())
+    new TasksFace(
+            config.getLimits().getDefaultTaskTimeout().toJavaDuration(),
+            config.getLimits().getMaxWait().toJavaDuration(),
+            config.getLimits().getMaxTaskTimeout().toJavaDuration())
         .install(core, env);
     tools.mcpUpstreams().start();
     new McpFace(config.getMcp(), tools.mcpUpstreams(), tools.mcpConnector(), tools.mcpCatalog()).install(core, env);
