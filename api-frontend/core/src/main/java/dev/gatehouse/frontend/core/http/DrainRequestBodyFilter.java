@@ -19,13 +19,16 @@ public class DrainRequestBodyFilter implements ContainerResponseFilter {
 
   @Override
   public void filter(ContainerRequestContext request, ContainerResponseContext response) {
-    if (response.getStatus() < 400 || !request.hasEntity()) {
+    if (response.getStatus() < 400) {
       return;
     }
     try {
-      BoundedBody.drain(request.getEntityStream(), maxBytes);
+      if (request.hasEntity()) {
+        BoundedBody.drain(request.getEntityStream(), maxBytes);
+      }
     } catch (IllegalStateException e) {
-      // The body was already consumed: nothing to drain.
+      // The body was already consumed (and its stream closed, which hasEntity() reports by
+      // throwing, as when Jersey's own entity reader refused it): nothing to drain.
     }
   }
 }
