@@ -9,6 +9,7 @@ import dev.gatehouse.frontend.core.face.FaceContext;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
 import dev.gatehouse.frontend.core.http.HostGuard;
 import dev.gatehouse.frontend.core.http.JsonProblems;
+import dev.gatehouse.frontend.core.http.PublicUrl;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import io.modelcontextprotocol.spec.McpError;
 import dev.gatehouse.registry.mcp.McpCatalogEntry;
@@ -83,6 +84,7 @@ public final class McpFace implements Face {
     env.lifecycle().manage(new McpMaintenance(sessions, core.jdbi(), core.metrics(), config));
 
     Duration idle = config.getSessionIdleTimeout().toJavaDuration();
+    PublicUrl publicUrl = new PublicUrl(config.getPublicUrl());
     HttpServletStreamableServerTransportProvider transport =
         HttpServletStreamableServerTransportProvider.builder()
             .jsonMapper(McpJson.MAPPER)
@@ -107,11 +109,11 @@ public final class McpFace implements Face {
                     toolCalls,
                     core.jdbi(),
                     new HostGuard(config.getAllowedHosts(), config.getAllowedOrigins()),
-                    config.getPublicUrl(),
+                    publicUrl,
                     core.maxRequestBody()));
     guard.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, "/mcp", "/mcp/*");
     guard.setAsyncSupported(true);
-    env.jersey().register(new ProtectedResourceMetadataResource(core.jdbi(), config.getPublicUrl()));
+    env.jersey().register(new ProtectedResourceMetadataResource(core.jdbi(), publicUrl));
   }
 
   /** The SDK's context extractor: hands the filter's findings to the handlers. */

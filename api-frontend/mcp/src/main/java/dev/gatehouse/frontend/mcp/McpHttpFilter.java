@@ -6,6 +6,7 @@ import dev.gatehouse.frontend.core.errors.ApiException;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
 import dev.gatehouse.frontend.core.http.BoundedBody;
 import dev.gatehouse.frontend.core.http.HostGuard;
+import dev.gatehouse.frontend.core.http.PublicUrl;
 import dev.gatehouse.frontend.core.jsonrpc.JsonRpc;
 import dev.gatehouse.registry.mcp.VirtualServer;
 import dev.gatehouse.registry.mcp.VirtualServerDao;
@@ -42,7 +43,7 @@ public final class McpHttpFilter implements Filter {
   private final McpToolCallHandler toolCalls;
   private final VirtualServerDao virtualServers;
   private final HostGuard hosts;
-  private final String publicUrl;
+  private final PublicUrl publicUrl;
   private final long maxBody;
 
   McpHttpFilter(
@@ -51,7 +52,7 @@ public final class McpHttpFilter implements Filter {
       McpToolCallHandler toolCalls,
       Jdbi jdbi,
       HostGuard hosts,
-      String publicUrl,
+      PublicUrl publicUrl,
       long maxBody) {
     this.auth = auth;
     this.sessions = sessions;
@@ -75,7 +76,7 @@ public final class McpHttpFilter implements Filter {
       if (refused.error() == ErrorCode.UNAUTHORIZED) {
         response.setHeader(
             "WWW-Authenticate",
-            "Bearer resource_metadata=\"" + baseUrl(request) + "/.well-known/oauth-protected-resource"
+            "Bearer resource_metadata=\"" + publicUrl.base(request) + "/.well-known/oauth-protected-resource"
                 + request.getRequestURI() + "\"");
         JsonRpc.writeError(response, refused.error(), refused.getMessage());
       } else {
@@ -187,10 +188,4 @@ public final class McpHttpFilter implements Filter {
     }
   }
 
-  private String baseUrl(HttpServletRequest request) {
-    if (publicUrl != null && !publicUrl.isBlank()) {
-      return publicUrl.endsWith("/") ? publicUrl.substring(0, publicUrl.length() - 1) : publicUrl;
-    }
-    return request.getScheme() + "://" + request.getHeader("Host");
-  }
 }
