@@ -39,7 +39,10 @@ public final class RegistryParser {
     RegistryFile file;
     try {
       JsonNode tree = YAML.readTree(in);
-      if (tree == null || tree.isMissingNode() || tree.isNull()) {
+      if (tree == null || tree.isMissingNode()) {
+        throw notYaml("No content to map due to end-of-input");
+      }
+      if (tree.isNull()) {
         return EMPTY;
       }
       // Text PostgreSQL cannot store (a "\0" escape) or that is not Unicode is refused here, where its path is known.
