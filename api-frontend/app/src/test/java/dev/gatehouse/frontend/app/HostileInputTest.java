@@ -77,6 +77,20 @@ class HostileInputTest {
   }
 
   @Test
+  void aTokenWhoseIssuerHoldsANulIsUnauthorizedBeforeAnyLookUp() {
+    // Unverified claims are read to find the issuer's provider: they must not reach SQL as they are.
+    String header = b64("{\"alg\":\"RS256\",\"typ\":\"JWT\"}");
+    for (String issuer : new String[] {"https://a\\u0000b", "\\ud800"}) {
+      String token = header + "." + b64("{\"iss\":\"" + issuer + "\",\"sub\":\"x\"}") + "." + b64("not-a-signature");
+      HttpResponse<String> r = g.get("/v1/tasks", token);
+      refused(r, 401, "unauthorized");
+      String session = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},\"clientInfo\":{\"name\":\"x\",\"version\":\"1\"}}}";
+      HttpResponse<String> mcp = McpWire.post(g.api() + "/mcp", token, null, session);
+      assertThat(mcp.statusCode()).as(mcp.body()).isEqualTo(401);
+    }
+  }
+
+  @Test
   void loneSurrogatesAndBytesThatAreNotUtf8AreRefused() {
     refused(g.post("/admin/v1/agents", ADMIN_KEY, "{\"tenant\":\"" + tenant + "\",\"name\":\"lone\",\"subject\":\"a\\ud800b\"}"), 400, "invalid_request", "'subject'", "surrogate");
     refused(g.post("/v1/tasks", KEY_A, pipeline("[{\"id\":\"a\",\"tool\":\"t.add\",\"args\":{\"x\":\"\\udc00\"}}]")), 400, "invalid_request", "'pipeline.steps[0].args.x'");
