@@ -91,9 +91,31 @@ class HostileInputTest {
   }
 
   @Test
+  void aNulInAHeaderIsA4xx() throws Exception {
+    for (String header : new String[] {"Authorization: Bearer gk_live_a\u0000b", "Authorization: Bearer " + KEY_A + "\r\nIdempotency-Key: a\u0000b"}) {
+      String answer = raw("GET /v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\n" + header + "\r\nConnection: close\r\n\r\n");
+      assertThat(answer).matches("(?s)HTTP/1.1 4\\d\\d .*");
+    }
+    String mcp = raw("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + KEY_A + "\r\nMcp-Session-Id: a\u0000b\r\n"
+        + "Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: 40\r\nConnection: close\r\n\r\n"
+        + "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}");
+    assertThat(mcp).matches("(?s)HTTP/1.1 4\\d\\d .*");
+  }
+
+  @Test
   void loneSurrogatesAndBytesThatAreNotUtf8AreRefused() {
     refused(g.post("/admin/v1/agents", ADMIN_KEY, "{\"tenant\":\"" + tenant + "\",\"name\":\"lone\",\"subject\":\"a\\ud800b\"}"), 400, "invalid_request", "'subject'", "surrogate");
     refused(g.post("/v1/tasks", KEY_A, pipeline("[{\"id\":\"a\",\"tool\":\"t.add\",\"args\":{\"x\":\"\\udc00\"}}]")), 400, "invalid_request", "'pipeline.steps[0].args.x'");
+    // Percent-encoded bytes that are not UTF-8 (or encode a lone surrogate) never make a 5xx.
+    for (String q : new String[] {"%FF", "%ED%A0%80", "%C0%80", "%E2%82"}) {
+      for (String path : new String[] {"/admin/v1/agents?tenant=", "/admin/v1/audit?kind=", "/admin/v1/secrets?tenant="}) {
+        HttpResponse<String> odd = g.get(path + q, ADMIN_KEY);
+        assertThat(odd.statusCode()).as(path + q + " " + odd.body()).isLessThan(500);
+        noJavaIn(odd.body());
+      }
+      HttpResponse<String> odd = g.get("/v1/tasks?status=" + q, KEY_A);
+      assertThat(odd.statusCode()).as(odd.body()).isEqualTo(400);
+    }
     byte[] notUtf8 = "{\"workflow\":\"pipeline\",\"input\":\"\u00ff\"}".getBytes(StandardCharsets.ISO_8859_1);
     HttpResponse<String> r =
         g.send(
