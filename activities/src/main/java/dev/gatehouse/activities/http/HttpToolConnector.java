@@ -65,10 +65,14 @@ public class HttpToolConnector {
     HttpEndpoint http = tool.http();
     ObjectNode rest = args != null && args.isObject() ? ((ObjectNode) args).deepCopy() : JsonNodeFactory.instance.objectNode();
     String url = http.url();
+    Map<String, String> filled = new java.util.LinkedHashMap<>();
     for (String name : http.placeholders()) {
       JsonNode v = rest.remove(name);
-      url = url.replace("{" + name + "}", encode(v == null ? "" : v.asText()));
+      String value = v == null ? "" : v.asText();
+      filled.put(name, value);
+      url = url.replace("{" + name + "}", encode(value));
     }
+    refuseDotSegments(http.url(), url, filled);
     HttpRequest.BodyPublisher body = HttpRequest.BodyPublishers.noBody();
     boolean jsonBody = false;
     if (http.argsInQuery()) {
@@ -81,8 +85,10 @@ public class HttpToolConnector {
         HttpRequest.newBuilder(URI.create(url))
             .timeout(tool.timeout())
             .method(http.method(), body)
-            .header("Idempotency-Key", idempotencyKey)
             .header("User-Agent", "gatehouse");
+    if (idempotencyKey != null) {
+      request.header("Idempotency-Key", idempotencyKey);
+    }
     if (jsonBody) {
       request.header("Content-Type", "application/json");
     }
@@ -184,6 +190,50 @@ public class HttpToolConnector {
       sb.append(encode(e.getKey())).append('=').append(encode(value));
     }
     return sb.toString();
+  }
+
+  /**
+   * URL-encoding leaves {@code .} as it is, so an argument {@code ..} or {@code .} filling a
+   * whole path segment would make a dot segment, which the upstream (or a proxy before it)
+   * resolves to another path: {@code /files/{name}} with {@code ..} reaches {@code /}. Such a
+   * call is refused as invalid arguments before anything is sent.
+   */
+  private static void refuseDotSegments(String template, String url, Map<String, String> filled) {
+    if (filled.values().stream().noneMatch(v -> !v.isEmpty() && v.chars().allMatch(c -> c == '.'))) {
+      return;
+    }
+    if (dotSegments(url) > dotSegments(template)) {
+      String names =
+          filled.entrySet().stream()
+              .filter(e -> !e.getValue().isEmpty() && e.getValue().chars().allMatch(c -> c == '.'))
+              .map(e -> "'" + e.getKey() + "' is '" + e.getValue() + "'")
+              .collect(java.util.stream.Collectors.joining(", "));
+      throw new ToolCallException(
+          ToolFailureTypes.INVALID_ARGUMENTS,
+          "a URL path argument may not be '.' or '..' (it would name another path of the upstream): " + names,
+          false);
+    }
+  }
+
+  /** How many segments of the URL's path are "." or "..". */
+  private static int dotSegments(String url) {
+    int start = url.indexOf("://");
+    start = url.indexOf('/', start < 0 ? 0 : start + 3);
+    if (start < 0) {
+      return 0;
+    }
+    int end = url.length();
+    for (char c : new char[] {'?', '#'}) {
+      int i = url.indexOf(c, start);
+      if (i >= 0 && i < end) {
+        end = i;
+      }
+    }
+    int n = 0;
+    for (String segment : url.substring(start, end).split("/", -1)) {
+      n += segment.equals(".") || segment.equals("..") ? 1 : 0;
+    }
+    return n;
   }
 
   private static String encode(String s) {

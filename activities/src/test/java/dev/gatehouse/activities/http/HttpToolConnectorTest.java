@@ -101,6 +101,38 @@ class HttpToolConnectorTest {
   }
 
   @Test
+  void aPlaceholderCannotMakeADotSegmentOfThePath() throws Exception {
+    int before = seen.size();
+    for (String dots : new String[] {"..", "."}) {
+      assertThatThrownBy(
+              () -> connector.call(tool("GET", "/echo/{a}/end", Duration.ofSeconds(5)), json("{\"a\":\"" + dots + "\"}"), "k"))
+          .isInstanceOfSatisfying(
+              ToolCallException.class,
+              e -> {
+                assertThat(e.type()).isEqualTo(ToolFailureTypes.INVALID_ARGUMENTS);
+                assertThat(e.retryable()).isFalse();
+                assertThat(e.getMessage()).contains("'a'").contains("'" + dots + "'");
+              });
+    }
+    // Two placeholders that together make a ".." segment are refused too.
+    assertThatThrownBy(
+            () -> connector.call(tool("GET", "/echo/{a}{b}/end", Duration.ofSeconds(5)), json("{\"a\":\".\",\"b\":\".\"}"), "k"))
+        .isInstanceOf(ToolCallException.class);
+    assertThat(seen).as("nothing reached the upstream").hasSize(before);
+    // Dots inside a segment, or more than two, name no other path: sent as they are.
+    connector.call(tool("GET", "/echo/{a}/end", Duration.ofSeconds(5)), json("{\"a\":\"...\"}"), "k");
+    assertThat(last()).startsWith("GET /echo/.../end ");
+    connector.call(tool("GET", "/files/{a}", Duration.ofSeconds(5)), json("{\"a\":\"v1..2\"}"), "k");
+    assertThat(last()).startsWith("GET /files/v1..2 ");
+  }
+
+  @Test
+  void withoutAKeyNoIdempotencyKeyHeaderIsSent() throws Exception {
+    connector.call(tool("GET", "/plain", Duration.ofSeconds(5)), json("{}"), null);
+    assertThat(last()).isEqualTo("GET /plain key=null x=yes body=");
+  }
+
+  @Test
   void postSendsTheRestAsJsonBody() throws Exception {
     connector.call(tool("POST", "/notes/{id}", Duration.ofSeconds(5)), json("{\"id\":7,\"text\":\"hi\"}"), "k");
     assertThat(last()).isEqualTo("POST /notes/7 key=k x=yes body={\"text\":\"hi\"}");

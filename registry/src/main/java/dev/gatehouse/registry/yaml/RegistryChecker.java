@@ -18,8 +18,9 @@ import java.util.Set;
  * Checks a parsed registry file as a whole and turns it into a {@link Registry} ready to apply:
  * every entry goes through its kind's check ({@link ToolEntries}, {@link McpServerEntries}, ...)
  * under its path in the file ({@code tenants[0].tools[2]}), and the rules across entries hold:
- * tenants, a tenant's agents, tools, MCP servers and virtual servers are each declared once, and
- * tool, MCP server and virtual server names are unique across the global entries and all tenants.
+ * tenants, a tenant's agents, identity providers, tools, MCP servers and virtual servers are each
+ * declared once, an agent's subject is unique in its tenant, and tool, MCP server and virtual
+ * server names and identity provider issuers are unique across the global entries and all tenants.
  */
 public final class RegistryChecker {
   private RegistryChecker() {}
@@ -34,6 +35,7 @@ public final class RegistryChecker {
     List<VirtualServer> virtuals = virtualServers("virtualServers", null, file.virtualServers(), virtualOwners);
     List<Registry.TenantSpec> tenants = new ArrayList<>();
     Set<String> tenantNames = new HashSet<>();
+    Map<String, String> issuerOwners = new HashMap<>();
     List<RegistryFile.Tenant> fileTenants = file.tenants() == null ? List.of() : file.tenants();
     for (int i = 0; i < fileTenants.size(); i++) {
       String where = "tenants[" + i + "]";
@@ -46,7 +48,7 @@ public final class RegistryChecker {
           new Registry.TenantSpec(
               t.name(),
               agents(where + ".agents", t.agents()),
-              providers(where + ".identityProviders", t.identityProviders()),
+              providers(where + ".identityProviders", t.name(), t.identityProviders(), issuerOwners),
               tools(where + ".tools", t.tools(), toolNames),
               mcpServers(where + ".mcpServers", t.name(), t.mcpServers(), serverOwners),
               virtualServers(where + ".virtualServers", t.name(), t.virtualServers(), virtualOwners)));
@@ -116,6 +118,7 @@ public final class RegistryChecker {
   private static List<Registry.AgentSpec> agents(String where, List<RegistryFile.Agent> entries) {
     List<Registry.AgentSpec> out = new ArrayList<>();
     Set<String> names = new HashSet<>();
+    Set<String> subjects = new HashSet<>();
     for (int i = 0; entries != null && i < entries.size(); i++) {
       String at = where + "[" + i + "]";
       RegistryFile.Agent a = entries.get(i);
@@ -124,15 +127,38 @@ public final class RegistryChecker {
       if (!names.add(a.name())) {
         throw bad(at, "agent '" + a.name() + "' is declared twice");
       }
-      out.add(AgentEntries.check(at, a));
+      Registry.AgentSpec agent = AgentEntries.check(at, a);
+      if (agent.subject() != null && !subjects.add(agent.subject())) {
+        throw bad(at, "subject '" + agent.subject() + "' is used by another agent of this tenant (subjects are unique in a tenant)");
+      }
+      out.add(agent);
     }
     return out;
   }
 
-  private static List<IdentityProvider> providers(String where, List<RegistryFile.IdentityProvider> entries) {
+  /**
+   * A tenant's providers: names unique within the tenant, issuers unique across all tenants
+   * ({@code issuerOwners} maps each issuer seen to its tenant's name), as the database requires.
+   */
+  private static List<IdentityProvider> providers(
+      String where, String tenant, List<RegistryFile.IdentityProvider> entries, Map<String, String> issuerOwners) {
     List<IdentityProvider> out = new ArrayList<>();
+    Set<String> names = new HashSet<>();
     for (int i = 0; entries != null && i < entries.size(); i++) {
-      out.add(IdentityProviderEntries.check(where + "[" + i + "]", entries.get(i)));
+      String at = where + "[" + i + "]";
+      IdentityProvider p = IdentityProviderEntries.check(at, entries.get(i));
+      if (!names.add(p.name())) {
+        throw bad(at, "identity provider '" + p.name() + "' is declared twice");
+      }
+      String previous = issuerOwners.putIfAbsent(p.issuer(), tenant);
+      if (previous != null) {
+        throw bad(
+            at,
+            "issuer '" + p.issuer() + "' is also used by "
+                + (previous.equals(tenant) ? "another identity provider of this tenant" : "tenant '" + previous + "'")
+                + " (issuers are unique across tenants)");
+      }
+      out.add(p);
     }
     return out;
   }

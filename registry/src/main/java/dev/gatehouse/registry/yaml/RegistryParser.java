@@ -9,7 +9,9 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.registry.RegistryException;
+import dev.gatehouse.registry.Texts;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.reflect.RecordComponent;
@@ -21,7 +23,7 @@ import java.util.Map;
 /**
  * Reads a registry file (YAML, or JSON) into a {@link RegistryFile}, strictly: a field the format
  * does not have is an error rather than ignored, so a misspelt setting cannot silently fall back to
- * its default. Errors say where, by the field's path in the file ({@code tools[0].retry.maxAttempts}),
+ * its default. Text that no store can hold (a NUL character, a lone surrogate) is refused. Errors say where, by the field's path in the file ({@code tools[0].retry.maxAttempts}),
  * and what was expected there, in the file's terms (a list, a whole number, the fields allowed),
  * never in Java's. Whether the entries make sense is {@link RegistryChecker}'s business.
  */
@@ -36,7 +38,19 @@ public final class RegistryParser {
   public static RegistryFile parse(InputStream in) {
     RegistryFile file;
     try {
-      file = YAML.readValue(in, RegistryFile.class);
+      JsonNode tree = YAML.readTree(in);
+      if (tree == null || tree.isMissingNode()) {
+        throw notYaml("No content to map due to end-of-input");
+      }
+      if (tree.isNull()) {
+        return EMPTY;
+      }
+      // Text PostgreSQL cannot store (a "\0" escape) or that is not Unicode is refused here, where its path is known.
+      String problem = Texts.firstProblem(tree, "registry file");
+      if (problem != null) {
+        throw new RegistryException("invalid_registry", problem);
+      }
+      file = YAML.treeToValue(tree, RegistryFile.class);
     } catch (StreamReadException e) {
       throw notYaml(e.getOriginalMessage());
     } catch (JsonMappingException e) {

@@ -158,7 +158,20 @@ class RegistryCheckerTest {
             "tenants[0].virtualServers[0]: virtual server 'v' clashes with the global virtual server of that name"),
         Arguments.of("tenants:\n  - name: t\n    virtualServers: [{name: v, tools: [a]}]\n"
                 + "  - name: u\n    virtualServers: [{name: v, tools: [a]}]\n",
-            "tenants[1].virtualServers[0]: virtual server 'v' is also declared by tenant 't' (names are unique across tenants)"));
+            "tenants[1].virtualServers[0]: virtual server 'v' is also declared by tenant 't' (names are unique across tenants)"),
+        Arguments.of("tenants:\n  - name: t\n    identityProviders: [" + idp("p", "https://a") + ", " + idp("p", "https://b") + "]\n",
+            "tenants[0].identityProviders[1] identity provider 'p' is declared twice"),
+        Arguments.of("tenants:\n  - name: t\n    identityProviders: [" + idp("p", "https://a") + "]\n"
+                + "  - name: u\n    identityProviders: [" + idp("q", "https://a") + "]\n",
+            "tenants[1].identityProviders[0] issuer 'https://a' is also used by tenant 't' (issuers are unique across tenants)"),
+        Arguments.of("tenants:\n  - name: t\n    identityProviders: [" + idp("p", "https://a") + ", " + idp("q", "https://a") + "]\n",
+            "tenants[0].identityProviders[1] issuer 'https://a' is also used by another identity provider of this tenant (issuers are unique across tenants)"),
+        Arguments.of("tenants:\n  - name: t\n    agents: [{name: x, subject: s}, {name: y, subject: s}]\n",
+            "tenants[0].agents[1] subject 's' is used by another agent of this tenant (subjects are unique in a tenant)"));
+  }
+
+  private static String idp(String name, String issuer) {
+    return "{name: " + name + ", issuer: '" + issuer + "', audience: a, jwksUrl: '" + issuer + "/jwks'}";
   }
 
   @ParameterizedTest(name = "{1}")

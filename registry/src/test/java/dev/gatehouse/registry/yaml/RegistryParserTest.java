@@ -74,6 +74,14 @@ class RegistryParserTest {
     assertBad("", "registry file is not valid YAML: No content to map due to end-of-input");
   }
 
+  @Test
+  void textNoStoreCanHoldIsRejectedByPath() {
+    assertBad("tools: [{name: \"a\\0b\"}]\n", "'tools[0].name' contains a NUL character (U+0000), which is not allowed in text");
+    assertBad("{\"tools\":[{\"http\":{\"headers\":{\"X\":\"\\u0000\"}}}]}",
+        "'tools[0].http.headers.X' contains a NUL character (U+0000), which is not allowed in text");
+    assertBad("tenants: [{name: \"\\uD800\"}]\n", "'tenants[0].name' contains a lone surrogate (U+D800), which is not Unicode text");
+  }
+
   static Stream<Arguments> unknownFields() {
     return Stream.of(
         Arguments.of("tool: []\n", "tool is not a known field (expected tools, mcpServers, virtualServers or tenants)"),

@@ -54,6 +54,7 @@ import dev.gatehouse.frontend.core.http.DrainRequestBodyFilter;
 import dev.gatehouse.frontend.core.http.HttpMetricsFilter;
 import dev.gatehouse.frontend.core.http.JsonBodies;
 import dev.gatehouse.frontend.core.http.RequestIdFilter;
+import dev.gatehouse.frontend.core.http.TextParametersFilter;
 import dev.gatehouse.frontend.core.durable.DurableCalls;
 import dev.gatehouse.frontend.core.durable.TaskSweeper;
 import dev.gatehouse.frontend.core.workflows.PipelineTaskWorkflow;
@@ -293,12 +294,16 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
             java.time.Clock.systemUTC());
     BearerAuth auth = new BearerAuth(authenticator, throttle, audit);
     env.jersey().register(new AuthFilter(auth));
+    env.jersey().register(new TextParametersFilter());
     env.jersey().register(new ApiExceptionMapper());
     adminApi(env, new AdminContext(jdbi, bodies, audit, authenticator), secrets, tools.mcpUpstreams());
 
     FaceContext core =
         new FaceContext(jdbi, auth, bodies, audit, metrics, durable, workflows, tools.catalog(), tools.invoker(), admission);
-    new TasksFace(config.getLimits().getDefaultTaskTimeout().toJavaDuration(), config.getLimits().getMaxWait().toJavaDuration())
+    new TasksFace(
+            config.getLimits().getDefaultTaskTimeout().toJavaDuration(),
+            config.getLimits().getMaxWait().toJavaDuration(),
+            config.getLimits().getMaxTaskTimeout().toJavaDuration())
         .install(core, env);
     tools.mcpUpstreams().start();
     new McpFace(config.getMcp(), tools.mcpUpstreams(), tools.mcpConnector(), tools.mcpCatalog()).install(core, env);

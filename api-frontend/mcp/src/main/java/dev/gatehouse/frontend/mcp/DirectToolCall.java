@@ -64,7 +64,7 @@ final class DirectToolCall {
     try {
       Mono<Boolean> cancelled = Mono.fromFuture(call.cancelled, true);
       ToolCall toolCall =
-          ToolCall.of(target.name(), args, caller, new CallContext(null, null, 1))
+          ToolCall.of(target.name(), args, caller, CallContext.direct())
               .via(session.route(meta, cancelled))
               .authenticatedAs(agent);
       ToolCallResult result;

@@ -18,7 +18,8 @@ public class McpConfig {
 
   /**
    * The address agents use to reach Gatehouse (e.g. {@code https://gatehouse.example.com}), for
-   * the protected-resource metadata; unset: taken from each request.
+   * the protected-resource metadata and {@code WWW-Authenticate}; unset: the address a request
+   * arrived at on this server (its own IP and port), never the request's {@code Host}.
    */
   private String publicUrl;
 

@@ -6,7 +6,12 @@ import dev.gatehouse.activities.mcp.McpToolResolver;
 import dev.gatehouse.activities.mcp.McpUpstreams;
 import dev.gatehouse.frontend.core.face.Face;
 import dev.gatehouse.frontend.core.face.FaceContext;
+import dev.gatehouse.frontend.core.errors.ErrorCode;
 import dev.gatehouse.frontend.core.http.HostGuard;
+import dev.gatehouse.frontend.core.http.JsonProblems;
+import dev.gatehouse.frontend.core.http.PublicUrl;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import io.modelcontextprotocol.spec.McpError;
 import dev.gatehouse.registry.mcp.McpCatalogEntry;
 import io.dropwizard.core.setup.Environment;
 import io.modelcontextprotocol.common.McpTransportContext;
@@ -30,6 +35,7 @@ import reactor.core.scheduler.Schedulers;
  * McpToolCallHandler}), and the rest passed through to the upstreams ({@link PassThrough}).
  */
 public final class McpFace implements Face {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(McpFace.class);
   private final McpConfig config;
   private final McpUpstreams upstreams;
   private final McpConnector connector;
@@ -79,6 +85,7 @@ public final class McpFace implements Face {
     env.lifecycle().manage(new McpMaintenance(sessions, core.jdbi(), core.metrics(), config));
 
     Duration idle = config.getSessionIdleTimeout().toJavaDuration();
+    PublicUrl publicUrl = new PublicUrl(config.getPublicUrl());
     HttpServletStreamableServerTransportProvider transport =
         HttpServletStreamableServerTransportProvider.builder()
             .jsonMapper(McpJson.MAPPER)
@@ -103,13 +110,13 @@ public final class McpFace implements Face {
                     toolCalls,
                     core.jdbi(),
                     new HostGuard(config.getAllowedHosts(), config.getAllowedOrigins()),
-                    config.getPublicUrl(),
+                    publicUrl,
                     core.maxRequestBody(),
                     core.admission(),
                     config.getMaxSessions()));
     guard.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, "/mcp", "/mcp/*");
     guard.setAsyncSupported(true);
-    env.jersey().register(new ProtectedResourceMetadataResource(core.jdbi(), config.getPublicUrl()));
+    env.jersey().register(new ProtectedResourceMetadataResource(core.jdbi(), publicUrl));
   }
 
   /** The SDK's context extractor: hands the filter's findings to the handlers. */
@@ -126,8 +133,34 @@ public final class McpFace implements Face {
     Object handle(McpAsyncServerExchange ex, Object params);
   }
 
-  /** Runs a handler that reads the database or waits on an upstream off the transport's threads. */
+  /**
+   * Runs a handler that reads the database or waits on an upstream off the transport's threads.
+   * Params that are not an object, or that do not fit the method's schema, are {@code
+   * invalid_params} saying where and what JSON type was expected; anything else unexpected is an
+   * internal error whose message names no Java type (the SDK would send an exception's text).
+   */
   private static McpRequestHandler<Object> blocking(Blocking handler) {
-    return (ex, params) -> Mono.fromCallable(() -> handler.handle(ex, params)).subscribeOn(Schedulers.boundedElastic());
+    return (ex, params) -> Mono.fromCallable(() -> checked(handler, ex, params)).subscribeOn(Schedulers.boundedElastic());
+  }
+
+  static Object checked(Blocking handler, McpAsyncServerExchange ex, Object params) {
+    if (params != null && !(params instanceof Map<?, ?>)) {
+      throw McpErrors.of(ErrorCode.INVALID_PARAMS, "'params' must be an object");
+    }
+    try {
+      return handler.handle(ex, params);
+    } catch (McpError e) {
+      throw e;
+    } catch (IllegalArgumentException e) {
+      if (e.getCause() instanceof JsonMappingException m) {
+        throw McpErrors.of(ErrorCode.INVALID_PARAMS, "params do not fit the method: " + JsonProblems.describe(m, McpJson.tree(params)).replace("the body", "'params'"));
+      }
+      throw McpErrors.of(ErrorCode.INVALID_PARAMS, JsonProblems.clean(e.getMessage(), "the params are not valid for this method"));
+    } catch (ClassCastException e) {
+      throw McpErrors.of(ErrorCode.INVALID_PARAMS, "the params are not valid for this method");
+    } catch (RuntimeException e) {
+      LOG.warn("an MCP request failed inside Gatehouse: {}", e.toString());
+      throw McpErrors.of(ErrorCode.INTERNAL_ERROR, "the request failed inside Gatehouse");
+    }
   }
 }

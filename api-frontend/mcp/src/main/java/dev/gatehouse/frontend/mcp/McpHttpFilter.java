@@ -10,6 +10,7 @@ import dev.gatehouse.frontend.core.errors.UnreadableBody;
 import dev.gatehouse.frontend.core.http.BoundedBody;
 import dev.gatehouse.frontend.core.http.ContentEncodingFilter;
 import dev.gatehouse.frontend.core.http.HostGuard;
+import dev.gatehouse.frontend.core.http.PublicUrl;
 import dev.gatehouse.frontend.core.jsonrpc.JsonRpc;
 import dev.gatehouse.registry.mcp.VirtualServer;
 import dev.gatehouse.registry.mcp.VirtualServerDao;
@@ -51,7 +52,7 @@ public final class McpHttpFilter implements Filter {
   private final McpToolCallHandler toolCalls;
   private final VirtualServerDao virtualServers;
   private final HostGuard hosts;
-  private final String publicUrl;
+  private final PublicUrl publicUrl;
   private final long maxBody;
   private final Admission admission;
   private final int maxSessions;
@@ -62,7 +63,7 @@ public final class McpHttpFilter implements Filter {
       McpToolCallHandler toolCalls,
       Jdbi jdbi,
       HostGuard hosts,
-      String publicUrl,
+      PublicUrl publicUrl,
       long maxBody,
       Admission admission,
       int maxSessions) {
@@ -90,7 +91,7 @@ public final class McpHttpFilter implements Filter {
       if (refused.error() == ErrorCode.UNAUTHORIZED) {
         response.setHeader(
             "WWW-Authenticate",
-            "Bearer resource_metadata=\"" + baseUrl(request) + "/.well-known/oauth-protected-resource"
+            "Bearer resource_metadata=\"" + publicUrl.base(request) + "/.well-known/oauth-protected-resource"
                 + request.getRequestURI() + "\"");
         JsonRpc.writeError(response, refused.error(), refused.getMessage());
       } else {
@@ -276,12 +277,5 @@ public final class McpHttpFilter implements Filter {
         throw new ApiException(ErrorCode.INVALID_PARAMS, "Invalid params: params.clientInfo." + member + " must be a string");
       }
     }
-  }
-
-  private String baseUrl(HttpServletRequest request) {
-    if (publicUrl != null && !publicUrl.isBlank()) {
-      return publicUrl.endsWith("/") ? publicUrl.substring(0, publicUrl.length() - 1) : publicUrl;
-    }
-    return request.getScheme() + "://" + request.getHeader("Host");
   }
 }

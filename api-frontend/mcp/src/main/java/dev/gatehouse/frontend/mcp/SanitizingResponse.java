@@ -3,6 +3,7 @@ package dev.gatehouse.frontend.mcp;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
+import dev.gatehouse.frontend.core.http.JsonProblems;
 import dev.gatehouse.frontend.core.jsonrpc.JsonRpc;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.WriteListener;
@@ -15,7 +16,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Lets the SDK's successful answers through untouched (SSE included) and holds back the body of
- * its error answers, which are replaced by a JSON-RPC error without internals.
+ * its error answers, which are replaced by a JSON-RPC error without internals (no Java type
+ * names: {@link JsonProblems}).
  */
 final class SanitizingResponse extends HttpServletResponseWrapper {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -101,6 +103,10 @@ final class SanitizingResponse extends HttpServletResponseWrapper {
       JsonNode sdk = JSON.readTree(held.toByteArray());
       String m = sdk == null ? null : sdk.path("message").asText(sdk.path("error").path("message").asText(null));
       if (m != null && !m.isBlank()) {
+        // The SDK's messages quote Jackson's, which name its Java types: say it in JSON's terms.
+        if (JsonProblems.looksJava(m)) {
+          m = "the message does not fit the MCP schema: " + JsonProblems.clean(m, "a value has the wrong type");
+        }
         message = m.length() > 300 ? m.substring(0, 300) : m;
       }
     } catch (IOException | RuntimeException ignored) {

@@ -2,6 +2,7 @@ package dev.gatehouse.frontend.tasks;
 
 import dev.gatehouse.frontend.core.errors.ApiException;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
+import dev.gatehouse.frontend.core.http.TimeInputs;
 import dev.gatehouse.registry.tasks.TaskRecord;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -11,6 +12,7 @@ import java.util.Base64;
 
 /** The opaque cursor of the task list: the (createdAt, id) of the last task of a page. */
 record TaskCursor(OffsetDateTime createdAt, String id) {
+  private static final java.util.regex.Pattern TASK_ID = java.util.regex.Pattern.compile("[A-Za-z0-9_-]{1,128}");
 
   static String encode(TaskRecord last) {
     Instant t = last.createdAt();
@@ -25,7 +27,10 @@ record TaskCursor(OffsetDateTime createdAt, String id) {
     try {
       String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
       String[] parts = raw.split("\\.", 3);
-      Instant t = Instant.ofEpochSecond(Long.parseLong(parts[0]), Long.parseLong(parts[1]));
+      Instant t = TimeInputs.check(Instant.ofEpochSecond(Long.parseLong(parts[0]), Long.parseLong(parts[1])), "cursor");
+      if (!TASK_ID.matcher(parts[2]).matches()) {
+        throw new IllegalArgumentException("not a task id");
+      }
       return new TaskCursor(OffsetDateTime.ofInstant(t, ZoneOffset.UTC), parts[2]);
     } catch (RuntimeException e) {
       throw new ApiException(ErrorCode.INVALID_REQUEST, "cursor is not one this API gave out");

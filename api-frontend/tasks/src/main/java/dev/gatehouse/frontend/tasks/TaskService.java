@@ -40,8 +40,16 @@ public class TaskService {
   private final TaskIndexDao index;
   private final Duration defaultTimeout;
   private final JsonBodies bodies;
+  private final Duration maxTimeout;
 
   public TaskService(Jdbi jdbi, DurableCalls durable, WorkflowCatalog workflows, Duration defaultTimeout, JsonBodies bodies) {
+    this(jdbi, durable, workflows, defaultTimeout, bodies, Durations.MAX);
+  }
+
+  /** {@code maxTimeout}: the longest {@code timeout} a submit may ask for; a longer one is 400 {@code invalid_request}. */
+  public TaskService(
+      Jdbi jdbi, DurableCalls durable, WorkflowCatalog workflows, Duration defaultTimeout, JsonBodies bodies, Duration maxTimeout) {
+    this.maxTimeout = maxTimeout;
     this.durable = durable;
     this.workflows = workflows;
     this.index = jdbi.onDemand(TaskIndexDao.class);
@@ -143,6 +151,10 @@ public class TaskService {
       Duration d = Durations.parse(text);
       if (d.isZero()) {
         throw new IllegalArgumentException("timeout must be positive");
+      }
+      if (d.compareTo(maxTimeout) > 0) {
+        throw new IllegalArgumentException(
+            "'" + text + "' is longer than the longest task timeout, " + Durations.format(maxTimeout) + " (limits.maxTaskTimeout)");
       }
       return d;
     } catch (IllegalArgumentException e) {

@@ -12,16 +12,23 @@ import java.time.Duration;
 public final class TasksFace implements Face {
   private final Duration defaultTimeout;
   private final Duration maxWait;
+  private final Duration maxTimeout;
 
   /** {@code defaultTimeout}: a task's timeout when it names none; {@code maxWait}: the longest {@code ?wait=}. */
   public TasksFace(Duration defaultTimeout, Duration maxWait) {
+    this(defaultTimeout, maxWait, dev.gatehouse.registry.Durations.MAX);
+  }
+
+  /** ... and {@code maxTimeout}: the longest timeout a task may ask for (a longer one is 400). */
+  public TasksFace(Duration defaultTimeout, Duration maxWait, Duration maxTimeout) {
     this.defaultTimeout = defaultTimeout;
     this.maxWait = maxWait;
+    this.maxTimeout = maxTimeout;
   }
 
   @Override
   public void install(FaceContext core, Environment env) {
-    TaskService tasks = new TaskService(core.jdbi(), core.durable(), core.workflows(), defaultTimeout, core.bodies());
+    TaskService tasks = new TaskService(core.jdbi(), core.durable(), core.workflows(), defaultTimeout, core.bodies(), maxTimeout);
     env.jersey().register(new TasksResource(tasks, core.bodies(), maxWait));
   }
 }

@@ -98,7 +98,11 @@ public final class AdminContext {
       return null;
     }
     try {
-      return new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+      String decoded = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+      if (dev.gatehouse.frontend.core.http.TextChecks.problem(decoded) != null) {
+        throw new IllegalArgumentException("not text this API puts in a cursor");
+      }
+      return decoded;
     } catch (IllegalArgumentException e) {
       throw new ApiException(ErrorCode.INVALID_REQUEST, "cursor is not one this API gave out");
     }

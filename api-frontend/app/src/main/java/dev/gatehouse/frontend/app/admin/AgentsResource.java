@@ -5,6 +5,7 @@ import static dev.gatehouse.frontend.app.admin.AdminContext.admin;
 import dev.gatehouse.frontend.core.auth.Caller.AdminCaller;
 import dev.gatehouse.frontend.core.errors.ApiException;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
+import dev.gatehouse.frontend.core.http.TimeInputs;
 import dev.gatehouse.registry.Ids;
 import dev.gatehouse.registry.agents.AccessList;
 import dev.gatehouse.registry.agents.AccessLists;
@@ -31,7 +32,6 @@ import java.io.InputStream;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.time.format.DateTimeParseException;
 import java.util.List;
 
 /** {@code /admin/v1/agents}: agents, their allow/deny lists, and their keys. */
@@ -181,14 +181,10 @@ public class AgentsResource {
     if (text == null) {
       return null;
     }
-    try {
-      Instant t = OffsetDateTime.parse(text).toInstant();
-      if (!t.isAfter(Instant.now())) {
-        throw new ApiException(ErrorCode.INVALID_REQUEST, "'expiresAt' must be in the future");
-      }
-      return t;
-    } catch (DateTimeParseException e) {
-      throw new ApiException(ErrorCode.INVALID_REQUEST, "'expiresAt' must be an ISO-8601 time such as 2027-01-31T00:00:00Z");
+    Instant t = TimeInputs.parse(text, "expiresAt");
+    if (!t.isAfter(Instant.now())) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "'expiresAt' must be in the future");
     }
+    return t;
   }
 }

@@ -5,6 +5,7 @@ import static dev.gatehouse.frontend.app.admin.AdminContext.admin;
 import dev.gatehouse.frontend.core.auth.Caller.AdminCaller;
 import dev.gatehouse.frontend.core.errors.ApiException;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
+import dev.gatehouse.frontend.core.http.TimeInputs;
 import dev.gatehouse.registry.audit.AuditDao;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -14,7 +15,6 @@ import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.SecurityContext;
 import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
 import java.util.List;
 
 /** {@code GET /admin/v1/audit}: the audit log, newest first, filtered; read-only (there is no other verb). */
@@ -64,10 +64,6 @@ public class AuditResource {
     if (s == null || s.isBlank()) {
       return null;
     }
-    try {
-      return OffsetDateTime.parse(s);
-    } catch (DateTimeParseException e) {
-      throw new ApiException(ErrorCode.INVALID_REQUEST, "'" + field + "' must be an ISO-8601 time such as 2026-11-25T00:00:00Z");
-    }
+    return OffsetDateTime.ofInstant(TimeInputs.parse(s, field), java.time.ZoneOffset.UTC);
   }
 }

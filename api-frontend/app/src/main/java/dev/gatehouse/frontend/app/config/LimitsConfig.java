@@ -19,6 +19,17 @@ public class LimitsConfig {
   /** A task's run timeout when the request does not give one; the task ends TIMED_OUT. */
   @NotNull private Duration defaultTaskTimeout = Duration.hours(24);
 
+  /** The longest run timeout a task may ask for; a longer one is refused with 400 (bad input, not overload). */
+  @NotNull private Duration maxTaskTimeout = Duration.days(30);
+
+  /** The default must fit under the maximum, or every task without a timeout would be refused. */
+  @jakarta.validation.constraints.AssertTrue(message = "limits.defaultTaskTimeout must not be longer than limits.maxTaskTimeout")
+  @com.fasterxml.jackson.annotation.JsonIgnore
+  public boolean isDefaultWithinMax() {
+    return defaultTaskTimeout == null || maxTaskTimeout == null
+        || defaultTaskTimeout.toJavaDuration().compareTo(maxTaskTimeout.toJavaDuration()) <= 0;
+  }
+
   @JsonProperty
   public DataSize getMaxRequestBody() {
     return maxRequestBody;
@@ -57,5 +68,15 @@ public class LimitsConfig {
   @JsonProperty
   public void setDefaultTaskTimeout(Duration v) {
     this.defaultTaskTimeout = v;
+  }
+
+  @JsonProperty
+  public Duration getMaxTaskTimeout() {
+    return maxTaskTimeout;
+  }
+
+  @JsonProperty
+  public void setMaxTaskTimeout(Duration v) {
+    this.maxTaskTimeout = v;
   }
 }

@@ -1,6 +1,9 @@
 package dev.gatehouse.frontend.app.dev;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.frontend.core.errors.ApiException;
+import dev.gatehouse.frontend.core.errors.ErrorCode;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
@@ -10,18 +13,25 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * The upstream behind dev mode's demo tools, served by Gatehouse itself under {@code /demo} so a
- * newcomer's first pipeline works with nothing else running. Deterministic answers.
+ * newcomer's first pipeline works with nothing else running. Deterministic answers; bad input
+ * gets a 4xx JSON error like every other endpoint (the body is read here, not by Jersey, so a
+ * body that is not JSON is 400 {@code invalid_json}).
  */
 @Path("/demo")
 @Produces(MediaType.APPLICATION_JSON)
 public class DemoToolsResource {
   private static final String[] CONDITIONS = {"sunny", "cloudy", "rain", "snow", "windy", "fog"};
+  private static final ObjectMapper JSON = new ObjectMapper();
+  /** The demo notes are short; a larger body is refused before it is read whole. */
+  private static final int MAX_NOTE_BYTES = 64 * 1024;
 
   @GET
   @Path("/weather/{city}")
@@ -36,20 +46,58 @@ public class DemoToolsResource {
 
   @GET
   @Path("/convert")
-  public Map<String, Object> convert(@QueryParam("celsius") double celsius) {
-    return Map.of("celsius", celsius, "fahrenheit", Math.round((celsius * 9 / 5 + 32) * 10) / 10.0);
+  public Map<String, Object> convert(@QueryParam("celsius") String celsius) {
+    double c;
+    try {
+      c = Double.parseDouble(celsius == null ? "" : celsius.trim());
+    } catch (NumberFormatException e) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "'celsius' must be a number");
+    }
+    if (!Double.isFinite(c)) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "'celsius' must be a finite number");
+    }
+    return Map.of("celsius", c, "fahrenheit", Math.round((c * 9 / 5 + 32) * 10) / 10.0);
   }
 
   @POST
   @Path("/notes")
   @Consumes(MediaType.WILDCARD)
-  public Map<String, Object> note(@HeaderParam("Idempotency-Key") String key, JsonNode body) {
-    String text = body == null ? "" : body.path("text").asText("");
+  public Map<String, Object> note(@HeaderParam("Idempotency-Key") String key, InputStream body) {
+    JsonNode json = read(body);
+    if (json != null && !json.isObject()) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "the body must be a JSON object such as {\"text\":\"...\"}");
+    }
+    JsonNode textNode = json == null ? null : json.get("text");
+    if (textNode != null && !textNode.isNull() && !textNode.isTextual()) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "'text' must be a string");
+    }
+    String text = textNode == null || textNode.isNull() ? "" : textNode.asText();
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("saved", true);
     out.put("chars", text.getBytes(StandardCharsets.UTF_8).length);
     out.put("text", text);
     out.put("idempotencyKey", key);
     return out;
+  }
+
+  /** The body as JSON, null when empty; 413 past {@link #MAX_NOTE_BYTES}, 400 when not JSON. */
+  private static JsonNode read(InputStream body) {
+    byte[] bytes;
+    try {
+      bytes = body == null ? new byte[0] : body.readNBytes(MAX_NOTE_BYTES + 1);
+    } catch (IOException e) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "the body could not be read");
+    }
+    if (bytes.length > MAX_NOTE_BYTES) {
+      throw new ApiException(ErrorCode.REQUEST_TOO_LARGE, "a demo note is at most " + MAX_NOTE_BYTES + " bytes");
+    }
+    if (bytes.length == 0) {
+      return null;
+    }
+    try {
+      return JSON.readTree(bytes);
+    } catch (IOException e) {
+      throw new ApiException(ErrorCode.INVALID_JSON, "the body is not valid JSON");
+    }
   }
 }

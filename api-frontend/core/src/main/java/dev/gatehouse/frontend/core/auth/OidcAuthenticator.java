@@ -18,6 +18,7 @@ import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
 import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 import dev.gatehouse.registry.agents.Agent;
 import dev.gatehouse.registry.agents.AgentDao;
+import dev.gatehouse.registry.Texts;
 import dev.gatehouse.registry.idp.IdentityProvider;
 import dev.gatehouse.registry.idp.IdentityProviderDao;
 import java.net.MalformedURLException;
@@ -85,8 +86,10 @@ final class OidcAuthenticator {
     } catch (ParseException e) {
       throw new AuthenticationException("the token's claims are not valid JSON");
     }
+    // The claims are not verified yet: an issuer no provider could have (a NUL character, a lone
+    // surrogate) is refused before it is looked up.
     IdentityProvider idp =
-        issuer == null ? null : providers.findByIssuer(issuer).orElse(null);
+        issuer == null || Texts.problem(issuer) != null ? null : providers.findByIssuer(issuer).orElse(null);
     if (idp == null) {
       throw new AuthenticationException("no identity provider is registered for the token's issuer");
     }
@@ -109,6 +112,9 @@ final class OidcAuthenticator {
     }
     if (subject == null || subject.isBlank()) {
       throw new AuthenticationException("the token has no '" + idp.agentClaim() + "' claim");
+    }
+    if (Texts.problem(subject) != null) {
+      throw new AuthenticationException("no agent of this tenant has the token's " + idp.agentClaim());
     }
     Agent agent =
         agents

@@ -12,9 +12,11 @@ import org.slf4j.MDC;
 
 /**
  * Maps every exception to the JSON error shape, with the code and status of its entry in the error
- * catalog ({@link ErrorCode}). Client mistakes keep their 4xx and a stable code; anything
- * unexpected is logged here and answered with a 500 that carries only the request id, never a
- * stack trace.
+ * catalog ({@link ErrorCode}). Client mistakes keep their 4xx and a stable code; so does a
+ * database refusal that only a request's value can cause (an integrity rule: 409 {@code conflict};
+ * a value the database cannot hold: 400 {@code invalid_request}), as a net under the checks in
+ * front of it. Anything unexpected is logged here and answered with a 500 that carries only the
+ * request id, never a stack trace.
  */
 public class ApiExceptionMapper implements ExceptionMapper<Throwable> {
   private static final Logger LOG = LoggerFactory.getLogger(ApiExceptionMapper.class);
@@ -55,6 +57,22 @@ public class ApiExceptionMapper implements ExceptionMapper<Throwable> {
       LOG.debug("request {} refused: {} ({})", MDC.get(RequestIdFilter.MDC_KEY), unreadable.get().error().code(), rootMessage(e));
       return respond(unreadable.get().error(), unreadable.get().getMessage()).build();
     }
+    java.sql.SQLException sql = sqlCause(e);
+    if (sql != null && sql.getSQLState() != null) {
+      String state = sql.getSQLState();
+      if (state.startsWith("23")) {
+        // An integrity rule of the database refused the change (a unique name, a reference): the
+        // checks in front of it missed a case, but the client can act on it, and nothing changed.
+        LOG.info("request {} refused by the database: {}", MDC.get(RequestIdFilter.MDC_KEY), state);
+        return respond(ErrorCode.CONFLICT, conflictMessage(state, sql.getMessage())).build();
+      }
+      if (state.startsWith("22")) {
+        // A value the database cannot hold (text it cannot store, a time or number out of its
+        // range): the request's, since nothing else gives the database values.
+        LOG.info("request {} carried a value the database cannot hold: {}", MDC.get(RequestIdFilter.MDC_KEY), state);
+        return respond(ErrorCode.INVALID_REQUEST, "a value in the request is out of range or is not text that can be stored").build();
+      }
+    }
     LOG.error("unexpected error serving request {}", MDC.get(RequestIdFilter.MDC_KEY), e);
     return respond(ErrorCode.INTERNAL_ERROR, "an unexpected error occurred; quote the requestId when reporting it").build();
   }
@@ -65,6 +83,28 @@ public class ApiExceptionMapper implements ExceptionMapper<Throwable> {
       t = t.getCause();
     }
     return t.getMessage();
+  }
+
+  private static java.sql.SQLException sqlCause(Throwable e) {
+    java.util.Set<Throwable> seen = new java.util.HashSet<>();
+    for (Throwable t = e; t != null && seen.add(t); t = t.getCause()) {
+      if (t instanceof java.sql.SQLException s) {
+        return s;
+      }
+    }
+    return null;
+  }
+
+  /** PostgreSQL's "Key (tenant_id, name)=(...) already exists" names the columns; only those are repeated. */
+  static String conflictMessage(String state, String databaseMessage) {
+    java.util.regex.Matcher key =
+        java.util.regex.Pattern.compile("Key \\(([a-z_, ]+)\\)=").matcher(databaseMessage == null ? "" : databaseMessage);
+    String fields = key.find() ? " (" + key.group(1) + ")" : "";
+    return switch (state) {
+      case "23505" -> "the change conflicts with something that exists: a value that must be unique is taken" + fields;
+      case "23503" -> "the change refers to something that does not exist, or removes something still in use" + fields;
+      default -> "the change breaks an integrity rule of the registry" + fields;
+    };
   }
 
   private static Response.ResponseBuilder respond(ErrorCode error, String message) {

@@ -118,6 +118,8 @@ public enum ErrorCode {
   VIRTUAL_SERVER_EXISTS("virtual_server_exists", 409, Rpc.INVALID_PARAMS),
   INVALID_VIRTUAL_SERVER("invalid_virtual_server", 422, Rpc.INVALID_PARAMS),
   INVALID_REGISTRY("invalid_registry", 422, Rpc.INVALID_PARAMS),
+  /** The change would break a uniqueness or reference rule of the registry that no more specific code names. */
+  CONFLICT("conflict", 409, Rpc.INVALID_PARAMS),
 
   // ---- Gatehouse itself
   INTERRUPTED("interrupted", 503, Rpc.INTERNAL_ERROR, Retry.YES),

@@ -3,7 +3,7 @@ package dev.gatehouse.frontend.core.http;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import dev.gatehouse.frontend.core.errors.ApiException;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
 import dev.gatehouse.frontend.core.errors.UnreadableBody;
@@ -12,7 +12,9 @@ import java.io.InputStream;
 
 /**
  * Request bodies: read at most the configured size, parse strictly (no trailing data, no unknown
- * fields), and turn every problem into a 4xx with a stable code and a message without Java names.
+ * fields), refuse text PostgreSQL cannot hold ({@link TextChecks}), and turn every problem into a
+ * 4xx with a stable code and a message in the client's terms ({@link JsonProblems}): the field's
+ * JSON path and the JSON type expected there, never a Java name.
  */
 public final class JsonBodies {
   private final ObjectMapper mapper;
@@ -42,11 +44,14 @@ public final class JsonBodies {
     if (bytes.length == 0) {
       throw new ApiException(ErrorCode.INVALID_JSON, "the body is empty; send a JSON object");
     }
+    JsonNode json;
     try {
-      return mapper.readTree(bytes);
+      json = mapper.readTree(bytes);
     } catch (IOException e) {
       throw new ApiException(ErrorCode.INVALID_JSON, "the body is not valid JSON");
     }
+    TextChecks.require(json);
+    return json;
   }
 
   /** Like {@link #read(InputStream)}, but an empty body is allowed and gives null. */
@@ -82,33 +87,10 @@ public final class JsonBodies {
     }
     try {
       return strict.treeToValue(json, type);
-    } catch (MismatchedInputException e) {
-      String field = e.getPath().isEmpty() ? "" : " at " + path(e);
-      throw new ApiException(ErrorCode.INVALID_REQUEST, "the body does not fit the schema" + field + ": " + firstLine(e.getOriginalMessage()));
+    } catch (JsonMappingException e) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "the body does not fit the schema: " + JsonProblems.describe(e, json));
     } catch (Exception e) {
       throw new ApiException(ErrorCode.INVALID_REQUEST, "the body does not fit the schema");
     }
-  }
-
-  private static String path(MismatchedInputException e) {
-    StringBuilder sb = new StringBuilder();
-    for (var ref : e.getPath()) {
-      if (ref.getFieldName() != null) {
-        sb.append(sb.length() == 0 ? "" : ".").append(ref.getFieldName());
-      } else if (ref.getIndex() >= 0) {
-        sb.append('[').append(ref.getIndex()).append(']');
-      }
-    }
-    return sb.toString();
-  }
-
-  private static String firstLine(String s) {
-    if (s == null) {
-      return "";
-    }
-    int nl = s.indexOf('\n');
-    String line = nl < 0 ? s : s.substring(0, nl);
-    // Jackson names Java classes in some messages; clients need none of that.
-    return line.replaceAll("\\(class [^)]*\\)", "").replaceAll("`[a-z]+(\\.[A-Za-z$]+)+`", "value").trim();
   }
 }

@@ -54,7 +54,8 @@ public final class JsonRpc {
   /**
    * Parses one message. Throws an {@link ApiException} for a body that is not JSON ({@code
    * invalid_json}), a batch ({@code batch_not_supported}: one message per request), or anything
-   * that is not a JSON-RPC 2.0 message with a string method and a string or integer id ({@code
+   * that is not a JSON-RPC 2.0 message with a string method and a string or integer id, or that
+   * holds text Gatehouse does not accept ({@link dev.gatehouse.frontend.core.http.TextChecks}) ({@code
    * invalid_request}).
    */
   public static Message parse(byte[] body) {
@@ -69,6 +70,7 @@ public final class JsonRpc {
     if (message == null || message.isMissingNode()) {
       throw new ApiException(ErrorCode.INVALID_JSON, "Parse error: the body is empty");
     }
+    dev.gatehouse.frontend.core.http.TextChecks.require(message);
     if (message.isArray()) {
       throw new ApiException(
           ErrorCode.BATCH_NOT_SUPPORTED, "JSON-RPC batches are not supported; send one message per request");

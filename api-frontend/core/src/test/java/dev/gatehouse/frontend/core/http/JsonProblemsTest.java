@@ -1,0 +1,91 @@
+package dev.gatehouse.frontend.core.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.frontend.core.errors.ApiException;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Client mistakes described in JSON's terms, and text no store can hold refused by path. */
+class JsonProblemsTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private final JsonBodies bodies = new JsonBodies(JSON, 1024);
+
+  record Step(String id, List<String> dependsOn, int attempts, boolean on) {}
+
+  record Body(String name, List<Step> steps) {}
+
+  private String problem(String body) {
+    try {
+      bodies.convert(JSON.readTree(body), Body.class);
+    } catch (ApiException e) {
+      return e.getMessage();
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+    throw new AssertionError("accepted: " + body);
+  }
+
+  @Test
+  void wrongTypesAreNamedByPathAndJsonType() {
+    assertThat(problem("{\"steps\":{}}")).endsWith("'steps' must be an array, not an object");
+    assertThat(problem("{\"steps\":[\"x\"]}")).endsWith("'steps[0]' must be an object, not a string");
+    assertThat(problem("{\"steps\":[{\"id\":[1]}]}")).endsWith("'steps[0].id' must be a string, not an array");
+    assertThat(problem("{\"steps\":[{\"dependsOn\":true}]}")).endsWith("'steps[0].dependsOn' must be an array, not a boolean");
+    assertThat(problem("{\"steps\":[{\"attempts\":\"many\"}]}")).endsWith("'steps[0].attempts' must be an integer, not 'many'");
+    assertThat(problem("{\"steps\":[{\"on\":{}}]}")).endsWith("'steps[0].on' must be a boolean, not an object");
+    assertThat(problem("{\"nmae\":\"x\"}")).endsWith("'nmae' is not a known field (known here: name, steps)");
+  }
+
+  @Test
+  void noMessageNamesAJavaType() {
+    for (String body : new String[] {"{\"steps\":{}}", "{\"steps\":[1]}", "{\"name\":{}}", "{\"steps\":[{\"attempts\":99999999999}]}", "{\"steps\":[{\"attempts\":1e400}]}"}) {
+      assertThat(JsonProblems.looksJava(problem(body))).as(problem(body)).isFalse();
+    }
+  }
+
+  @Test
+  void aLibrarysJacksonMessageIsRewrittenFromItsText() {
+    String sdk =
+        "Invalid message format: Cannot deserialize value of type `io.modelcontextprotocol.spec.McpSchema$ClientCapabilities` "
+            + "from Array value (token `JsonToken.START_ARRAY`)\n at [Source: UNKNOWN; byte offset: #UNKNOWN] "
+            + "(through reference chain: io.modelcontextprotocol.spec.McpSchema$InitializeRequest[\"capabilities\"])";
+    assertThat(JsonProblems.clean(sdk, "fallback")).isEqualTo("'capabilities' must be an object, not an array");
+    String list =
+        "Cannot deserialize value of type `java.util.ArrayList<java.lang.String>` from Integer value (token `JsonToken.VALUE_NUMBER_INT`)"
+            + " (through reference chain: x.Y[\"a\"]->java.util.ArrayList[0]->x.Z[\"b\"])";
+    assertThat(JsonProblems.clean(list, "fallback")).isEqualTo("'a[0].b' must be an array, not an integer");
+    assertThat(JsonProblems.clean("Unknown prompt: x", "fallback")).isEqualTo("Unknown prompt: x");
+    assertThat(JsonProblems.clean("boom in dev.gatehouse.Thing", "fallback")).isEqualTo("fallback");
+    assertThat(JsonProblems.looksJava("McpSchema$JSONRPCRequest")).isTrue();
+    assertThat(JsonProblems.looksJava("'steps[0].tool' must be a string")).isFalse();
+  }
+
+  @Test
+  void nulAndLoneSurrogatesAreRefusedByPath() throws Exception {
+    assertThatThrownBy(() -> bodies.read(stream("{\"a\":[{\"b\":\"x\\u0000\"}]}")))
+        .isInstanceOf(ApiException.class)
+        .hasMessage("'a[0].b' contains a NUL character (U+0000), which is not allowed in text");
+    assertThatThrownBy(() -> bodies.read(stream("{\"a\\u0000\":1}"))).hasMessageStartingWith("a field name in the body contains a NUL");
+    assertThatThrownBy(() -> bodies.read(stream("\"\\ud800\""))).hasMessageStartingWith("the body contains a lone surrogate (U+D800)");
+    assertThatThrownBy(() -> bodies.read(stream("{\"a\":\"\\udc00x\"}"))).hasMessageContaining("lone surrogate (U+DC00)");
+    // A pair is one character (an emoji), not a problem.
+    JsonNode ok = bodies.read(stream("{\"a\":\"\\ud83d\\ude00\"}"));
+    assertThat(ok.path("a").asText()).isEqualTo("\uD83D\uDE00");
+  }
+
+  @Test
+  void timesOutsideTheYears1To9999AreRefusedNamingTheField() {
+    assertThat(TimeInputs.parse("9999-12-31T23:59:59Z", "t")).isEqualTo(java.time.Instant.parse("9999-12-31T23:59:59Z"));
+    assertThatThrownBy(() -> TimeInputs.parse("+10000-01-01T00:00:00Z", "expiresAt")).hasMessageContaining("'expiresAt'");
+    assertThatThrownBy(() -> TimeInputs.parse("-0001-01-01T00:00:00Z", "since")).hasMessageContaining("'since'");
+    assertThatThrownBy(() -> TimeInputs.parse("tomorrow", "until")).hasMessageContaining("ISO-8601");
+  }
+
+  private static java.io.InputStream stream(String s) {
+    return new java.io.ByteArrayInputStream(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+}
