@@ -79,10 +79,8 @@ final class Hostile {
     choices.add(Arbitraries.strings().withCharRange('\u0020', '\u007E').ofMaxLength(40).filter(s -> !leaks(s)));
     choices.add(Arbitraries.strings().all().ofMaxLength(12).filter(s -> !leaks(s)));
     choices.add(Arbitraries.integers().between(1_000, 200_000).map(n -> "a".repeat(n)));
-    if (!KnownOpen.skips(KnownOpen.NUL_IN_JSON_STRINGS)) {
-      choices.add(Arbitraries.of(NULS));
-    }
-    return Arbitraries.oneOf(choices).filter(s -> !s.contains("\u0000") || !KnownOpen.skips(KnownOpen.NUL_IN_JSON_STRINGS));
+    choices.add(Arbitraries.of(NULS));
+    return Arbitraries.oneOf(choices);
   }
 
   /** Names and ids: short odd strings (never one of the fixtures' own names, which the suite must not delete). */
@@ -93,7 +91,7 @@ final class Hostile {
             Arbitraries.strings().withCharRange('\u0020', '\u007E').ofMinLength(1).ofMaxLength(30),
             Arbitraries.strings().all().ofMinLength(1).ofMaxLength(8),
             Arbitraries.integers().between(200, 5_000).map(n -> "n".repeat(n)))
-        .filter(s -> !leaks(s) && !FIXTURES.contains(s) && (!s.contains("\u0000") || !KnownOpen.skips(KnownOpen.NUL_IN_JSON_STRINGS)));
+        .filter(s -> !leaks(s) && !FIXTURES.contains(s));
   }
 
   private static final List<String> FIXTURES = List.of("alpha", "beta", "platform", "agent-a", "agent-b");
@@ -138,20 +136,16 @@ final class Hostile {
 
   /** Durations as text, some absurd. */
   static Arbitrary<String> durations() {
-    List<String> values = new ArrayList<>(List.of("soon", "-1s", "0s", "1ms", "PT1H", "P1D", "1e9s", "1.5s", "s", "", "10 seconds", "9223372036854775807ns"));
-    if (!KnownOpen.skips(KnownOpen.HUGE_DURATIONS)) {
-      values.addAll(List.of("999999999d", "99999999999h", "P999999999D", "9223372036854775807s"));
-    }
-    return Arbitraries.of(values);
+    return Arbitraries.of(
+        "soon", "-1s", "0s", "1ms", "PT1H", "P1D", "1e9s", "1.5s", "s", "", "10 seconds", "9223372036854775807ns",
+        "999999999d", "99999999999h", "P999999999D", "9223372036854775807s");
   }
 
   /** Instants as text, some past what PostgreSQL stores. */
   static Arbitrary<String> timestamps() {
-    List<String> values = new ArrayList<>(List.of("yesterday", "2020-01-01T00:00:00Z", "2020-13-45T25:61:61Z", "0", "-1", "", "2030-01-01", "2030-01-01T00:00:00+25:00"));
-    if (!KnownOpen.skips(KnownOpen.FAR_FUTURE_TIMESTAMPS)) {
-      values.addAll(List.of("+999999999-12-31T23:59:59Z", "-999999999-01-01T00:00:00Z", "+10000-01-01T00:00:00Z", "4713-01-01T00:00:00Z"));
-    }
-    return Arbitraries.of(values);
+    return Arbitraries.of(
+        "yesterday", "2020-01-01T00:00:00Z", "2020-13-45T25:61:61Z", "0", "-1", "", "2030-01-01", "2030-01-01T00:00:00+25:00",
+        "+999999999-12-31T23:59:59Z", "-999999999-01-01T00:00:00Z", "+10000-01-01T00:00:00Z", "4713-01-01T00:00:00Z");
   }
 
   // ---- paths and query values (as they go on the request line)
@@ -159,21 +153,13 @@ final class Hostile {
   /** A path segment: percent-encoded odd text, or raw odd bytes a client should not send. */
   static Arbitrary<String> segments() {
     List<String> raw = new ArrayList<>(List.of("..", ".", "%2e%2e", "%2E", "..%2F..%2Fetc", "%2F", "%5C", "a%2Fb", "%25", "%", "%zz", "%C0%AF",
-        "%ED%A0%80", "%FF", "%E2%80%AE", ";a=b", "a;b", "~", "*", "%20", "+", "x".repeat(3000), "task_", "task_%00"));
-    if (KnownOpen.skips(KnownOpen.NUL_IN_QUERY)) {
-      raw.remove("task_%00");
-    } else {
-      raw.add("%00");
-    }
+        "%ED%A0%80", "%FF", "%E2%80%AE", ";a=b", "a;b", "~", "*", "%20", "+", "x".repeat(3000), "task_", "task_%00", "%00"));
     return Arbitraries.oneOf(Arbitraries.of(raw), names().map(Hostile::percentEncode));
   }
 
   static Arbitrary<String> queryValues() {
     List<String> raw = new ArrayList<>(List.of("", "-1", "0", "1", "201", "99999999999999999999", "abc", "RUNNING", "DONE", "%25%25", "%FF", "%C0%AF",
-        "%E2%80%AE", "a&b=c", "bm90LWEtY3Vyc29y", "10s", "forever", "1e400", "x".repeat(5000)));
-    if (!KnownOpen.skips(KnownOpen.NUL_IN_QUERY)) {
-      raw.addAll(List.of("%00", "alpha%00", "tool.call%00"));
-    }
+        "%E2%80%AE", "a&b=c", "bm90LWEtY3Vyc29y", "10s", "forever", "1e400", "x".repeat(5000), "%00", "alpha%00", "tool.call%00"));
     return Arbitraries.oneOf(Arbitraries.of(raw), names().map(Hostile::percentEncode));
   }
 

@@ -65,13 +65,11 @@ final class Probes {
         Hostile.almostJson(),
         Hostile.deepNesting(),
         v));
-    if (!KnownOpen.skips(KnownOpen.WRONG_TYPES_IN_RECORDS)) {
-      shapes.add(v.map(x -> "{\"workflow\":\"pipeline\",\"pipeline\":" + x + "}"));
-      shapes.add(v.map(x -> "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":" + x + "}}"));
-      shapes.add(v.map(x -> "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[" + x + "]}}"));
-      shapes.add(v.map(x -> "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"a\",\"tool\":\"t.add\",\"dependsOn\":" + x + "}]}}"));
-      shapes.add(v.map(x -> "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"a\",\"tool\":\"t.add\",\"args\":" + x + "}]}}"));
-    }
+    shapes.add(v.map(x -> "{\"workflow\":\"pipeline\",\"pipeline\":" + x + "}"));
+    shapes.add(v.map(x -> "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":" + x + "}}"));
+    shapes.add(v.map(x -> "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[" + x + "]}}"));
+    shapes.add(v.map(x -> "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"a\",\"tool\":\"t.add\",\"dependsOn\":" + x + "}]}}"));
+    shapes.add(v.map(x -> "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"a\",\"tool\":\"t.add\",\"args\":" + x + "}]}}"));
     return Arbitraries.oneOf(shapes);
   }
 
@@ -136,12 +134,10 @@ final class Probes {
         Hostile.almostJson(),
         Hostile.deepNesting(),
         v));
-    if (!KnownOpen.skips(KnownOpen.WRONG_TYPES_IN_RECORDS)) {
-      shapes.add(v.map(x -> "{\"tenant\":\"alpha\",\"name\":\"fz\",\"subject\":\"s\",\"tools\":" + x + "}"));
-      shapes.add(v.map(x -> "{\"name\":\"fz\",\"tenant\":\"alpha\",\"http\":" + x + "}"));
-      shapes.add(v.map(x -> "{\"name\":\"fz\",\"tenant\":\"alpha\",\"tools\":" + x + "}"));
-      shapes.add(v.map(x -> "{\"name\":" + x + "}"));
-    }
+    shapes.add(v.map(x -> "{\"tenant\":\"alpha\",\"name\":\"fz\",\"subject\":\"s\",\"tools\":" + x + "}"));
+    shapes.add(v.map(x -> "{\"name\":\"fz\",\"tenant\":\"alpha\",\"http\":" + x + "}"));
+    shapes.add(v.map(x -> "{\"name\":\"fz\",\"tenant\":\"alpha\",\"tools\":" + x + "}"));
+    shapes.add(v.map(x -> "{\"name\":" + x + "}"));
     return Arbitraries.oneOf(shapes);
   }
 
@@ -165,9 +161,8 @@ final class Probes {
     Arbitrary<Probe> registry =
         Arbitraries.of("tenants: [", "tenants:\n  - name: 1\n    agents: {}", "tools: 7", "{}", "- a\n- b", "tenants:\n  - {name: fz, agents: [{name: x, tools: 3}]}",
                 "tools:\n  - {name: t.x, http: {method: 3}}", "!!java.lang.Object {}", "a: &a [*a, *a]", "\u0000", "tenants: [{name: \"\\ud800\"}]")
-            .map(y -> new Probe.Http("PUT", "/admin/v1/registry").bearer(ADMIN).body(y.getBytes(StandardCharsets.UTF_8), "application/yaml").probe("admin", "registry YAML"))
-            .filter(p -> !KnownOpen.skips(KnownOpen.REGISTRY_YAML));
-    return Arbitraries.frequencyOf(Tuple.of(6, create), Tuple.of(2, replace), Tuple.of(2, read), Tuple.of(2, list), Tuple.of(KnownOpen.skips(KnownOpen.REGISTRY_YAML) ? 0 : 1, registry));
+            .map(y -> new Probe.Http("PUT", "/admin/v1/registry").bearer(ADMIN).body(y.getBytes(StandardCharsets.UTF_8), "application/yaml").probe("admin", "registry YAML"));
+    return Arbitraries.frequencyOf(Tuple.of(6, create), Tuple.of(2, replace), Tuple.of(2, read), Tuple.of(2, list), Tuple.of(1, registry));
   }
 
   // ---- MCP: /mcp
@@ -181,11 +176,9 @@ final class Probes {
   static Arbitrary<String> ids() {
     List<String> ids = new java.util.ArrayList<>(List.of("1", "\"a\"", "0", "-1", "1.5", "1e400", "true", "false", "{}", "[]", "{\"a\":1}", "\"\"",
         "\"" + "i".repeat(5000) + "\"", "\"\\ud800\"", "-0", "9007199254740993", "9223372036854775807"));
-    if (!KnownOpen.skips(KnownOpen.MCP_WRONG_TYPES)) {
-      // An integer id past a long, and a null id on a request: the SDK's refusal names McpSchema$JSONRPCRequest.
-      ids.add("18446744073709551616");
-      ids.add("null");
-    }
+    // An integer id past a long, and a null id on a request.
+    ids.add("18446744073709551616");
+    ids.add("null");
     return Arbitraries.of(ids);
   }
 
@@ -200,12 +193,10 @@ final class Probes {
         s.map(x -> ",\"params\":{\"requestId\":" + x + ",\"reason\":" + x + "}"),
         s.map(x -> ",\"params\":{\"protocolVersion\":" + x + ",\"capabilities\":{},\"clientInfo\":{\"name\":\"f\",\"version\":\"1\"}}"),
         s.map(x -> ",\"params\":{\"cursor\":" + x + "}")));
-    if (!KnownOpen.skips(KnownOpen.MCP_WRONG_TYPES)) {
-      shapes.add(Hostile.jsonValues().map(x -> ",\"params\":{\"name\":" + x + ",\"arguments\":" + x + ",\"uri\":" + x + ",\"level\":" + x + ",\"cursor\":" + x + "}"));
-      shapes.add(Hostile.jsonValues().map(x -> ",\"params\":{\"protocolVersion\":\"2025-06-18\",\"capabilities\":" + x + ",\"clientInfo\":" + x + "}"));
-      shapes.add(Hostile.jsonValues().map(x -> ",\"params\":{\"progressToken\":" + x + ",\"progress\":" + x + ",\"requestId\":" + x + "}"));
-      shapes.add(Hostile.jsonValues().map(x -> ",\"params\":{\"ref\":" + x + ",\"argument\":" + x + "}"));
-    }
+    shapes.add(Hostile.jsonValues().map(x -> ",\"params\":{\"name\":" + x + ",\"arguments\":" + x + ",\"uri\":" + x + ",\"level\":" + x + ",\"cursor\":" + x + "}"));
+    shapes.add(Hostile.jsonValues().map(x -> ",\"params\":{\"protocolVersion\":\"2025-06-18\",\"capabilities\":" + x + ",\"clientInfo\":" + x + "}"));
+    shapes.add(Hostile.jsonValues().map(x -> ",\"params\":{\"progressToken\":" + x + ",\"progress\":" + x + ",\"requestId\":" + x + "}"));
+    shapes.add(Hostile.jsonValues().map(x -> ",\"params\":{\"ref\":" + x + ",\"argument\":" + x + "}"));
     return Arbitraries.oneOf(shapes);
   }
 

@@ -262,19 +262,19 @@ public final class McpHttpFilter implements Filter {
           "Invalid params: initialize needs params {protocolVersion, capabilities, clientInfo}");
     }
     if (!params.path("protocolVersion").isTextual()) {
-      throw new ApiException(ErrorCode.INVALID_PARAMS, "Invalid params: params.protocolVersion must be a string");
+      throw new ApiException(ErrorCode.INVALID_PARAMS, "Invalid params: 'protocolVersion' must be a string");
     }
     for (String member : new String[] {"capabilities", "clientInfo"}) {
       JsonNode m = params.get(member);
       if (m != null && !m.isNull() && !m.isObject()) {
-        throw new ApiException(ErrorCode.INVALID_PARAMS, "Invalid params: params." + member + " must be an object");
+        throw new ApiException(ErrorCode.INVALID_PARAMS, "Invalid params: '" + member + "' must be an object");
       }
     }
     JsonNode client = params.path("clientInfo");
     for (String member : new String[] {"name", "version", "title"}) {
       JsonNode m = client.get(member);
       if (m != null && !m.isNull() && !m.isTextual()) {
-        throw new ApiException(ErrorCode.INVALID_PARAMS, "Invalid params: params.clientInfo." + member + " must be a string");
+        throw new ApiException(ErrorCode.INVALID_PARAMS, "Invalid params: 'clientInfo." + member + "' must be a string");
       }
     }
   }

@@ -87,7 +87,29 @@ public final class JsonRpc {
     if (id != null && !(id.isTextual() || id.isIntegralNumber() || id.isNull())) {
       throw new ApiException(ErrorCode.INVALID_REQUEST, "Invalid Request: 'id' must be a string or an integer");
     }
+    if (method == null) {
+      checkResponse(message, id);
+    }
     return new Message((ObjectNode) message, method == null ? null : method.asText(), id);
+  }
+
+  /**
+   * A response (no method) has an id and exactly one of {@code result} and {@code error}; an error
+   * is an object with an integer {@code code} and a string {@code message} (JSON-RPC 2.0, section 5).
+   */
+  private static void checkResponse(JsonNode message, JsonNode id) {
+    if (id == null) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "Invalid Request: a response must carry the 'id' of the request it answers");
+    }
+    if (message.has("result") == message.has("error")) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "Invalid Request: a response carries either 'result' or 'error', not both");
+    }
+    JsonNode error = message.get("error");
+    if (error != null
+        && !(error.isObject() && error.path("code").isIntegralNumber() && error.path("message").isTextual())) {
+      throw new ApiException(
+          ErrorCode.INVALID_REQUEST, "Invalid Request: 'error' must be an object with an integer 'code' and a string 'message'");
+    }
   }
 
   /** An error answer to the request {@code id} (null when it could not be read). */

@@ -56,6 +56,17 @@ class JsonRpcTest {
   }
 
   @Test
+  void aResponseIsRefusedUnlessItIsShapedAsOne() {
+    assertThat(parse("{\"jsonrpc\":\"2.0\",\"id\":3,\"error\":{\"code\":-32601,\"message\":\"no\"}}").isResponse()).isTrue();
+    assertThat(parse("{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32700,\"message\":\"parse\"}}").isResponse()).isTrue();
+    refused("{\"jsonrpc\":\"2.0\",\"id\":10,\"error\":5}", ErrorCode.INVALID_REQUEST);
+    refused("{\"jsonrpc\":\"2.0\",\"id\":10,\"error\":{\"code\":\"x\",\"message\":\"m\"}}", ErrorCode.INVALID_REQUEST);
+    refused("{\"jsonrpc\":\"2.0\",\"id\":10,\"error\":{\"code\":1}}", ErrorCode.INVALID_REQUEST);
+    refused("{\"jsonrpc\":\"2.0\",\"id\":10,\"result\":{},\"error\":{\"code\":1,\"message\":\"m\"}}", ErrorCode.INVALID_REQUEST);
+    refused("{\"jsonrpc\":\"2.0\",\"result\":{}}", ErrorCode.INVALID_REQUEST);
+  }
+
+  @Test
   void anErrorCarriesTheCatalogsJsonRpcCodeAndGatehousesCode() {
     var request = parse("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\"}");
     var error = JsonRpc.error(request.id(), ErrorCode.TOOL_NOT_ALLOWED, "no");
