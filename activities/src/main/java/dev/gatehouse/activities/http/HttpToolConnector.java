@@ -20,14 +20,37 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Calls an HTTP tool: fills the URL template, sends the other arguments as query or JSON body,
- * adds the idempotency key, and reads at most {@code maxResponseBytes} of the answer.
+ * adds the idempotency key, and reads at most {@code maxResponseBytes} of the answer, all within
+ * the tool's timeout (headers and body together).
  */
 public class HttpToolConnector {
   private static final ObjectMapper JSON = new ObjectMapper();
+  /**
+   * Ends body reads that outlast the tool's timeout. The client's own request timeout stops at
+   * the headers, so an upstream trickling its body would otherwise hold the calling thread (a
+   * worker's activity slot) for as long as it liked, long after Temporal gave up on the attempt.
+   */
+  private static final ScheduledExecutorService DEADLINES =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "gatehouse-http-deadlines");
+            t.setDaemon(true);
+            return t;
+          });
+
+  private static final int READING = 0;
+  private static final int DONE = 1;
+  private static final int EXPIRED = 2;
 
   private final HttpClient client;
   private final int maxResponseBytes;
@@ -89,14 +112,12 @@ public class HttpToolConnector {
     for (Map.Entry<String, String> h : headers.entrySet()) {
       request.setHeader(h.getKey(), h.getValue());
     }
+    long deadline = System.nanoTime() + tool.timeout().toNanos();
     HttpResponse<InputStream> response;
     try {
       response = client.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
     } catch (HttpTimeoutException e) {
-      throw new ToolCallException(
-          ToolFailureTypes.UPSTREAM_ERROR,
-          tool.name() + " did not answer within " + tool.timeout().toMillis() + " ms",
-          true);
+      throw timedOut(tool);
     } catch (IOException e) {
       throw new ToolCallException(
           ToolFailureTypes.UPSTREAM_ERROR,
@@ -106,7 +127,7 @@ public class HttpToolConnector {
       Thread.currentThread().interrupt();
       throw new ToolCallException(ToolFailureTypes.UPSTREAM_ERROR, "interrupted", true);
     }
-    byte[] bytes = readCapped(tool, response);
+    byte[] bytes = readCapped(tool, response, deadline);
     int status = response.statusCode();
     if (status >= 200 && status < 300) {
       return new ToolCallResult(status, redacted(parse(bytes, response), redact));
@@ -118,7 +139,15 @@ public class HttpToolConnector {
         retryable ? ToolFailureTypes.UPSTREAM_ERROR : ToolFailureTypes.UPSTREAM_CLIENT_ERROR,
         tool.name() + " answered HTTP " + status + (detail.isEmpty() ? "" : ": " + detail),
         retryable,
-        status);
+        status,
+        retryable ? RetryAfter.parse(response.headers().firstValue("Retry-After").orElse(null), Instant.now()).orElse(null) : null);
+  }
+
+  private static ToolCallException timedOut(ToolDefinition tool) {
+    return new ToolCallException(
+        ToolFailureTypes.UPSTREAM_ERROR,
+        tool.name() + " did not answer within " + tool.timeout().toMillis() + " ms",
+        true);
   }
 
   private static JsonNode redacted(JsonNode output, java.util.function.UnaryOperator<String> redact) {
@@ -134,22 +163,53 @@ public class HttpToolConnector {
     }
   }
 
-  private byte[] readCapped(ToolDefinition tool, HttpResponse<InputStream> response) {
+  private byte[] readCapped(ToolDefinition tool, HttpResponse<InputStream> response, long deadline) {
     long declared = response.headers().firstValueAsLong("Content-Length").orElse(-1);
+    // READING until the read ends (DONE) or the deadline passes first (EXPIRED): whichever comes
+    // first decides, so a body read to its end is never counted as a timeout, nor the reverse.
+    AtomicInteger state = new AtomicInteger(READING);
     try (InputStream in = response.body()) {
       if (declared > maxResponseBytes) {
         throw tooLarge(tool);
       }
-      byte[] bytes = in.readNBytes(maxResponseBytes + 1);
+      ScheduledFuture<?> timer =
+          DEADLINES.schedule(
+              () -> {
+                if (state.compareAndSet(READING, EXPIRED)) {
+                  closeQuietly(in); // wakes the blocked read
+                }
+              },
+              Math.max(0, deadline - System.nanoTime()),
+              TimeUnit.NANOSECONDS);
+      byte[] bytes;
+      try {
+        bytes = in.readNBytes(maxResponseBytes + 1);
+      } finally {
+        timer.cancel(false);
+      }
+      if (!state.compareAndSet(READING, DONE)) {
+        throw timedOut(tool);
+      }
       if (bytes.length > maxResponseBytes) {
         throw tooLarge(tool);
       }
       return bytes;
     } catch (IOException e) {
+      if (state.get() == EXPIRED) {
+        throw timedOut(tool);
+      }
       throw new ToolCallException(
           ToolFailureTypes.UPSTREAM_ERROR,
           "reading the answer of " + tool.name() + " failed: " + e.getClass().getSimpleName(),
           true);
+    }
+  }
+
+  private static void closeQuietly(InputStream in) {
+    try {
+      in.close();
+    } catch (IOException ignored) {
+      // the read it ends reports the timeout
     }
   }
 

@@ -7,10 +7,18 @@ import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.activity.ActivityInfo;
 import dev.gatehouse.workflows.tool.ToolProgress;
+import io.temporal.common.RetryOptions;
 import io.temporal.failure.ApplicationFailure;
+import java.time.Duration;
 
 /** Runs {@link ToolInvoker} inside a Temporal activity and turns its failures into Temporal's. */
 public class ToolActivitiesImpl implements ToolActivities {
+  /**
+   * The longest {@code Retry-After} a retry waits for. An upstream asking for more gets no sooner
+   * retry than it asked for: the step fails instead, saying so.
+   */
+  static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(10);
+
   private final ToolInvoker invoker;
 
   public ToolActivitiesImpl(ToolInvoker invoker) {
@@ -37,9 +45,36 @@ public class ToolActivitiesImpl implements ToolActivities {
     try {
       return invoker.invoke(ToolCall.of(request.tool(), request.args(), request.caller(), ctx));
     } catch (ToolCallException e) {
-      throw e.retryable()
-          ? ApplicationFailure.newFailure(e.getMessage(), e.type())
-          : ApplicationFailure.newNonRetryableFailure(e.getMessage(), e.type());
+      if (!e.retryable()) {
+        throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), e.type());
+      }
+      if (e.retryAfter().isEmpty()) {
+        throw ApplicationFailure.newFailure(e.getMessage(), e.type());
+      }
+      Duration wait = retryDelay(e.retryAfter().get(), info.getRetryOptions(), info.getAttempt());
+      if (wait.compareTo(MAX_RETRY_AFTER) > 0) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            e.getMessage() + " (it asked to retry after " + wait.toSeconds() + " s, longer than the "
+                + MAX_RETRY_AFTER.toMinutes() + " minutes Gatehouse waits)",
+            e.type());
+      }
+      throw ApplicationFailure.newFailureWithCauseAndDelay(e.getMessage(), e.type(), null, wait);
     }
+  }
+
+  /**
+   * The wait before the next attempt when the upstream sent {@code Retry-After}: what it asked,
+   * but never less than the tool's own policy would wait after this attempt.
+   */
+  static Duration retryDelay(Duration retryAfter, RetryOptions policy, int attempt) {
+    Duration byPolicy = Duration.ZERO;
+    if (policy != null && policy.getInitialInterval() != null) {
+      double millis = policy.getInitialInterval().toMillis() * Math.pow(Math.max(1.0, policy.getBackoffCoefficient()), attempt - 1);
+      byPolicy = Duration.ofMillis((long) Math.min(millis, Long.MAX_VALUE / 2));
+      if (policy.getMaximumInterval() != null && byPolicy.compareTo(policy.getMaximumInterval()) > 0) {
+        byPolicy = policy.getMaximumInterval();
+      }
+    }
+    return retryAfter.compareTo(byPolicy) > 0 ? retryAfter : byPolicy;
   }
 }
