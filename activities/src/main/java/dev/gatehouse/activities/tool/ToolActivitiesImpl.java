@@ -45,21 +45,30 @@ public class ToolActivitiesImpl implements ToolActivities {
     try {
       return invoker.invoke(ToolCall.of(request.tool(), request.args(), request.caller(), ctx));
     } catch (ToolCallException e) {
-      if (!e.retryable()) {
-        throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), e.type());
-      }
-      if (e.retryAfter().isEmpty()) {
-        throw ApplicationFailure.newFailure(e.getMessage(), e.type());
-      }
-      Duration wait = retryDelay(e.retryAfter().get(), info.getRetryOptions(), info.getAttempt());
-      if (wait.compareTo(MAX_RETRY_AFTER) > 0) {
-        throw ApplicationFailure.newNonRetryableFailure(
-            e.getMessage() + " (it asked to retry after " + wait.toSeconds() + " s, longer than the "
-                + MAX_RETRY_AFTER.toMinutes() + " minutes Gatehouse waits)",
-            e.type());
-      }
-      throw ApplicationFailure.newFailureWithCauseAndDelay(e.getMessage(), e.type(), null, wait);
+      throw failureOf(e, info.getRetryOptions(), info.getAttempt());
     }
+  }
+
+  /**
+   * Temporal's failure for a failed call: non-retryable when another attempt cannot help (or the
+   * upstream asked to wait longer than {@link #MAX_RETRY_AFTER}); else retryable, after the
+   * upstream's {@code Retry-After} when it sent one.
+   */
+  static ApplicationFailure failureOf(ToolCallException e, RetryOptions policy, int attempt) {
+    if (!e.retryable()) {
+      return ApplicationFailure.newNonRetryableFailure(e.getMessage(), e.type());
+    }
+    if (e.retryAfter().isEmpty()) {
+      return ApplicationFailure.newFailure(e.getMessage(), e.type());
+    }
+    Duration asked = e.retryAfter().get();
+    if (asked.compareTo(MAX_RETRY_AFTER) > 0) {
+      return ApplicationFailure.newNonRetryableFailure(
+          e.getMessage() + " (it asked to retry after " + asked.toSeconds() + " s, longer than the "
+              + MAX_RETRY_AFTER.toMinutes() + " minutes Gatehouse waits)",
+          e.type());
+    }
+    return ApplicationFailure.newFailureWithCauseAndDelay(e.getMessage(), e.type(), null, retryDelay(asked, policy, attempt));
   }
 
   /**
