@@ -165,8 +165,9 @@ public class HttpToolConnector {
 
   private byte[] readCapped(ToolDefinition tool, HttpResponse<InputStream> response, long deadline) {
     long declared = response.headers().firstValueAsLong("Content-Length").orElse(-1);
-    // READING until the read ends (DONE) or the deadline passes first (EXPIRED): whichever comes
-    // first decides, so a body read to its end is never counted as a timeout, nor the reverse.
+    // The read (to DONE) and the deadline (to EXPIRED) race from READING; the first decides. So a
+    // body cut short by the deadline's close is never taken for a whole one (a read that ends
+    // just as the deadline passes may count as a timeout, which is only retried).
     AtomicInteger state = new AtomicInteger(READING);
     try (InputStream in = response.body()) {
       if (declared > maxResponseBytes) {
