@@ -148,21 +148,23 @@ class HttpToolConnectorTest {
 
   @Test
   void aRetryableAnswersRetryAfterIsKeptForTheNextAttempt() {
+    // A generous timeout: these answers come at once, and a timeout on a busy machine would carry
+    // no Retry-After.
     String date = java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME.format(
         java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC).plusHours(1));
-    assertThatThrownBy(() -> connector.call(tool("GET", "/retry-after/503/7", Duration.ofSeconds(5)), null, "k"))
+    assertThatThrownBy(() -> connector.call(tool("GET", "/retry-after/503/7", Duration.ofSeconds(60)), null, "k"))
         .isInstanceOfSatisfying(ToolCallException.class, e -> {
           assertThat(e.retryable()).isTrue();
           assertThat(e.retryAfter()).contains(Duration.ofSeconds(7));
         });
     assertThatThrownBy(() -> connector.call(
-            tool("GET", "/retry-after/429/" + java.net.URLEncoder.encode(date, StandardCharsets.UTF_8).replace("+", "%20"), Duration.ofSeconds(5)), null, "k"))
+            tool("GET", "/retry-after/429/" + java.net.URLEncoder.encode(date, StandardCharsets.UTF_8).replace("+", "%20"), Duration.ofSeconds(60)), null, "k"))
         .isInstanceOfSatisfying(ToolCallException.class, e -> assertThat(e.retryAfter().orElseThrow())
             .isGreaterThan(Duration.ofMinutes(58)).isLessThanOrEqualTo(Duration.ofHours(1)));
     // Not retried at all: its Retry-After does not matter.
-    assertThatThrownBy(() -> connector.call(tool("GET", "/retry-after/400/7", Duration.ofSeconds(5)), null, "k"))
+    assertThatThrownBy(() -> connector.call(tool("GET", "/retry-after/400/7", Duration.ofSeconds(60)), null, "k"))
         .isInstanceOfSatisfying(ToolCallException.class, e -> assertThat(e.retryAfter()).isEmpty());
-    assertThatThrownBy(() -> connector.call(tool("GET", "/status/503", Duration.ofSeconds(5)), null, "k"))
+    assertThatThrownBy(() -> connector.call(tool("GET", "/status/503", Duration.ofSeconds(60)), null, "k"))
         .isInstanceOfSatisfying(ToolCallException.class, e -> assertThat(e.retryAfter()).isEmpty());
   }
 
