@@ -25,8 +25,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>{@code GET /{fault}/{times}/{name}}: the first {@code times} requests for {@code name} get the
  * fault ({@code times} 0 means every request), later ones a plain {@code 200 {"ok":true}}. Every
  * response closes the connection. Per name it records the Idempotency-Key and arrival time of each
- * request, the 2xx answers it wrote in full (its side effect, done once it answers 2xx), and the
- * connections the client gave up on while the upstream was still writing.
+ * request, the side effects it did (one per 2xx answer it gave, even one the client refused to
+ * read to its end), and the connections the client gave up on while the upstream was still
+ * trickling.
  */
 public final class FaultyUpstream implements AutoCloseable {
   /** What a faulty answer is. */
@@ -51,7 +52,7 @@ public final class FaultyUpstream implements AutoCloseable {
     public final AtomicInteger abandoned = new AtomicInteger();
   }
 
-  /** How long a trickle or a silence lasts at most: far longer than any tool timeout here. */
+  /** How long a silence lasts at most: far longer than any tool timeout here. */
   private static final long STALL_MILLIS = 30_000;
 
   private final ServerSocket server;
@@ -139,14 +140,21 @@ public final class FaultyUpstream implements AutoCloseable {
         record.applied.incrementAndGet();
       }
       case OVERSIZED -> {
-        write(socket, "200 OK", "\"" + "x".repeat(oversize - 2) + "\"");
+        // The work is done before the answer; a client that stops reading at its cap (here it may
+        // close as soon as it sees Content-Length) does not undo it.
         record.applied.incrementAndGet();
+        try {
+          write(socket, "200 OK", "\"" + "x".repeat(oversize - 2) + "\"");
+        } catch (IOException gaveUp) {
+          // expected: the client refused the answer
+        }
       }
       case OVERSIZED_CHUNKED -> {
         OutputStream out = socket.getOutputStream();
         out.write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
             .getBytes(StandardCharsets.US_ASCII));
         byte[] chunk = "x".repeat(8192).getBytes(StandardCharsets.US_ASCII);
+        record.applied.incrementAndGet(); // as for OVERSIZED: done before the answer
         try {
           for (int sent = 0; sent < oversize; sent += chunk.length) {
             out.write((Integer.toHexString(chunk.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -155,24 +163,21 @@ public final class FaultyUpstream implements AutoCloseable {
           }
           out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
           out.flush();
-          record.applied.incrementAndGet();
         } catch (IOException gaveUp) {
-          // the client stopped reading at its cap; the upstream had done its work all the same
-          record.applied.incrementAndGet();
+          // expected: the client stopped reading at its cap
         }
       }
     }
   }
 
   /** Writes {@code text} one byte every 100 ms; a client that gives up is counted. */
-  private void trickle(Socket socket, String text, Record record) throws InterruptedException {
-    long perByte = Math.max(1, STALL_MILLIS / text.length());
+  private static void trickle(Socket socket, String text, Record record) throws InterruptedException {
     try {
       OutputStream out = socket.getOutputStream();
       for (byte b : text.getBytes(StandardCharsets.US_ASCII)) {
         out.write(b);
         out.flush();
-        Thread.sleep(Math.min(perByte, 100));
+        Thread.sleep(100);
       }
     } catch (IOException clientGaveUp) {
       record.abandoned.incrementAndGet();
