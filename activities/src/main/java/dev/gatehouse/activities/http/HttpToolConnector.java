@@ -19,12 +19,15 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.ExecutionException;
+import java.time.Instant;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Calls an HTTP tool: fills the URL template, sends the other arguments as query or JSON body,
- * adds the idempotency key, and reads at most {@code maxResponseBytes} of the answer.
+ * adds the idempotency key, and reads at most {@code maxResponseBytes} of the answer, all within
+ * the tool's timeout (headers and body together).
  */
 public class HttpToolConnector {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -98,10 +101,17 @@ public class HttpToolConnector {
     // One future for headers and body, waited for on this thread: when the call is to stop (its
     // activity was cancelled), interrupting the thread cancels the future, which aborts the
     // exchange and closes the connection, so the upstream sees the caller go.
+    long deadline = System.nanoTime() + tool.timeout().toNanos();
     var pending = client.sendAsync(request.build(), CappedBody.handler(maxResponseBytes));
+    // (The client's own request timeout stops at the headers.)
     HttpResponse<byte[]> response;
     try {
-      response = pending.get();
+      // The tool's timeout bounds the whole answer, body included: an upstream that trickles its
+      // body cannot hold a worker slot past it.
+      response = pending.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      pending.cancel(true);
+      throw timedOut(tool);
     } catch (InterruptedException e) {
       pending.cancel(true);
       Thread.currentThread().interrupt();
@@ -112,10 +122,7 @@ public class HttpToolConnector {
         throw tooLarge(tool);
       }
       if (cause instanceof HttpTimeoutException) {
-        throw new ToolCallException(
-            ToolFailureTypes.UPSTREAM_ERROR,
-            tool.name() + " did not answer within " + tool.timeout().toMillis() + " ms",
-            true);
+        throw timedOut(tool);
       }
       throw new ToolCallException(
           ToolFailureTypes.UPSTREAM_ERROR,
@@ -134,7 +141,15 @@ public class HttpToolConnector {
         retryable ? ToolFailureTypes.UPSTREAM_ERROR : ToolFailureTypes.UPSTREAM_CLIENT_ERROR,
         tool.name() + " answered HTTP " + status + (detail.isEmpty() ? "" : ": " + detail),
         retryable,
-        status);
+        status,
+        retryable ? RetryAfter.parse(response.headers().firstValue("Retry-After").orElse(null), Instant.now()).orElse(null) : null);
+  }
+
+  private static ToolCallException timedOut(ToolDefinition tool) {
+    return new ToolCallException(
+        ToolFailureTypes.UPSTREAM_ERROR,
+        tool.name() + " did not answer within " + tool.timeout().toMillis() + " ms",
+        true);
   }
 
   private static JsonNode redacted(JsonNode output, java.util.function.UnaryOperator<String> redact) {

@@ -8,7 +8,10 @@ import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.activity.ActivityInfo;
 import io.temporal.client.ActivityCompletionException;
+import dev.gatehouse.workflows.tool.ToolProgress;
+import io.temporal.common.RetryOptions;
 import io.temporal.failure.ApplicationFailure;
+import java.time.Duration;
 
 /**
  * Runs {@link ToolInvoker} inside a Temporal activity and turns its failures into Temporal's. The
@@ -16,6 +19,12 @@ import io.temporal.failure.ApplicationFailure;
  * and the activity ends as cancelled.
  */
 public class ToolActivitiesImpl implements ToolActivities {
+  /**
+   * The longest {@code Retry-After} a retry waits for. An upstream asking for more gets no sooner
+   * retry than it asked for: the step fails instead, saying so.
+   */
+  static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(10);
+
   private final ToolInvoker invoker;
   private final Heartbeats heartbeats;
 
@@ -42,9 +51,7 @@ public class ToolActivitiesImpl implements ToolActivities {
         return result;
       } catch (ToolCallException e) {
         throwIfStopped(beat);
-        throw e.retryable()
-            ? ApplicationFailure.newFailure(e.getMessage(), e.type())
-            : ApplicationFailure.newNonRetryableFailure(e.getMessage(), e.type());
+        throw failureOf(e, info.getRetryOptions(), info.getAttempt());
       } catch (RuntimeException e) {
         throwIfStopped(beat);
         throw e;
@@ -58,5 +65,43 @@ public class ToolActivitiesImpl implements ToolActivities {
     if (stop != null) {
       throw stop;
     }
+  }
+
+  /**
+   * Temporal's failure for a failed call: non-retryable when another attempt cannot help (or the
+   * upstream asked to wait longer than {@link #MAX_RETRY_AFTER}); else retryable, after the
+   * upstream's {@code Retry-After} when it sent one.
+   */
+  static ApplicationFailure failureOf(ToolCallException e, RetryOptions policy, int attempt) {
+    if (!e.retryable()) {
+      return ApplicationFailure.newNonRetryableFailure(e.getMessage(), e.type());
+    }
+    if (e.retryAfter().isEmpty()) {
+      return ApplicationFailure.newFailure(e.getMessage(), e.type());
+    }
+    Duration asked = e.retryAfter().get();
+    if (asked.compareTo(MAX_RETRY_AFTER) > 0) {
+      return ApplicationFailure.newNonRetryableFailure(
+          e.getMessage() + " (it asked to retry after " + asked.toSeconds() + " s, longer than the "
+              + MAX_RETRY_AFTER.toMinutes() + " minutes Gatehouse waits)",
+          e.type());
+    }
+    return ApplicationFailure.newFailureWithCauseAndDelay(e.getMessage(), e.type(), null, retryDelay(asked, policy, attempt));
+  }
+
+  /**
+   * The wait before the next attempt when the upstream sent {@code Retry-After}: what it asked,
+   * but never less than the tool's own policy would wait after this attempt.
+   */
+  static Duration retryDelay(Duration retryAfter, RetryOptions policy, int attempt) {
+    Duration byPolicy = Duration.ZERO;
+    if (policy != null && policy.getInitialInterval() != null) {
+      double millis = policy.getInitialInterval().toMillis() * Math.pow(Math.max(1.0, policy.getBackoffCoefficient()), attempt - 1);
+      byPolicy = Duration.ofMillis((long) Math.min(millis, Long.MAX_VALUE / 2));
+      if (policy.getMaximumInterval() != null && byPolicy.compareTo(policy.getMaximumInterval()) > 0) {
+        byPolicy = policy.getMaximumInterval();
+      }
+    }
+    return retryAfter.compareTo(byPolicy) > 0 ? retryAfter : byPolicy;
   }
 }

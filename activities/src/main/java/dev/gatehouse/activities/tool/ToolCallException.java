@@ -3,22 +3,35 @@ package dev.gatehouse.activities.tool;
 /**
  * A tool call that did not produce a result. {@code type} is one of
  * {@link dev.gatehouse.workflows.tool.ToolFailureTypes}; {@code retryable} says whether another
- * attempt could succeed. Messages never hold credentials or upstream URLs' query strings.
+ * attempt could succeed, and {@code retryAfter} how long the upstream asked to wait before it
+ * (its {@code Retry-After}), if it did. Messages never hold credentials or upstream URLs' query
+ * strings.
  */
 public class ToolCallException extends RuntimeException {
   private final String type;
   private final boolean retryable;
   private final int httpStatus;
+  private final java.time.Duration retryAfter;
 
   public ToolCallException(String type, String message, boolean retryable) {
     this(type, message, retryable, 0);
   }
 
   public ToolCallException(String type, String message, boolean retryable, int httpStatus) {
+    this(type, message, retryable, httpStatus, null);
+  }
+
+  public ToolCallException(String type, String message, boolean retryable, int httpStatus, java.time.Duration retryAfter) {
     super(message);
     this.type = type;
     this.retryable = retryable;
     this.httpStatus = httpStatus;
+    this.retryAfter = retryAfter;
+  }
+
+  /** The wait the upstream asked for before another attempt ({@code Retry-After}), if any. */
+  public java.util.Optional<java.time.Duration> retryAfter() {
+    return java.util.Optional.ofNullable(retryAfter);
   }
 
   /** The upstream's HTTP status when it answered, else 0. */

@@ -53,6 +53,27 @@ class HttpToolConnectorTest {
           } else if (path.equals("/text")) {
             type = "text/plain";
             answer = "plain words";
+          } else if (path.startsWith("/retry-after/")) {
+            // /retry-after/{status}/{header value}
+            String[] parts = ex.getRequestURI().getRawPath().split("/", 4);
+            status = Integer.parseInt(parts[2]);
+            ex.getResponseHeaders().add("Retry-After", java.net.URLDecoder.decode(parts[3], StandardCharsets.UTF_8));
+            answer = "{\"error\":\"later\"}";
+          } else if (path.equals("/trickle")) {
+            // Headers at once, then the body a byte every 100 ms for 20 s.
+            ex.getResponseHeaders().add("Content-Type", type);
+            ex.sendResponseHeaders(200, 200);
+            try {
+              for (int i = 0; i < 200; i++) {
+                ex.getResponseBody().write('x');
+                ex.getResponseBody().flush();
+                Thread.sleep(100);
+              }
+            } catch (java.io.IOException | InterruptedException clientGone) {
+              // the caller stopped reading
+            }
+            ex.close();
+            return;
           } else if (path.equals("/slow")) {
             try {
               Thread.sleep(1500);
@@ -155,6 +176,39 @@ class HttpToolConnectorTest {
             assertThat(e.type()).isEqualTo(ToolFailureTypes.UPSTREAM_ERROR);
           });
     }
+  }
+
+  @Test
+  void aRetryableAnswersRetryAfterIsKeptForTheNextAttempt() {
+    // A generous timeout: these answers come at once, and a timeout on a busy machine would carry
+    // no Retry-After.
+    String date = java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME.format(
+        java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC).plusHours(1));
+    assertThatThrownBy(() -> connector.call(tool("GET", "/retry-after/503/7", Duration.ofSeconds(60)), null, "k"))
+        .isInstanceOfSatisfying(ToolCallException.class, e -> {
+          assertThat(e.retryable()).isTrue();
+          assertThat(e.retryAfter()).contains(Duration.ofSeconds(7));
+        });
+    assertThatThrownBy(() -> connector.call(
+            tool("GET", "/retry-after/429/" + java.net.URLEncoder.encode(date, StandardCharsets.UTF_8).replace("+", "%20"), Duration.ofSeconds(60)), null, "k"))
+        .isInstanceOfSatisfying(ToolCallException.class, e -> assertThat(e.retryAfter().orElseThrow())
+            .isGreaterThan(Duration.ofMinutes(58)).isLessThanOrEqualTo(Duration.ofHours(1)));
+    // Not retried at all: its Retry-After does not matter.
+    assertThatThrownBy(() -> connector.call(tool("GET", "/retry-after/400/7", Duration.ofSeconds(60)), null, "k"))
+        .isInstanceOfSatisfying(ToolCallException.class, e -> assertThat(e.retryAfter()).isEmpty());
+    assertThatThrownBy(() -> connector.call(tool("GET", "/status/503", Duration.ofSeconds(60)), null, "k"))
+        .isInstanceOfSatisfying(ToolCallException.class, e -> assertThat(e.retryAfter()).isEmpty());
+  }
+
+  @Test
+  void aBodyTrickledPastTheTimeoutFailsAsATimeoutInsteadOfHoldingTheCaller() {
+    // The headers come at once, so only a deadline on the body read can end this call early.
+    assertThatThrownBy(() -> new HttpToolConnector(65_536).call(tool("GET", "/trickle", Duration.ofMillis(500)), null, "k"))
+        .isInstanceOfSatisfying(ToolCallException.class, e -> {
+          assertThat(e.type()).isEqualTo(ToolFailureTypes.UPSTREAM_ERROR);
+          assertThat(e.retryable()).isTrue();
+          assertThat(e.getMessage()).isEqualTo("t did not answer within 500 ms");
+        });
   }
 
   @Test

@@ -16,6 +16,7 @@ import io.dropwizard.jersey.validation.Validators;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -31,17 +32,22 @@ import org.junit.jupiter.api.Test;
 class DeploymentFilesTest {
   private static final Path ROOT = Path.of("../..").toAbsolutePath().normalize();
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+  private static final String MASTER_KEY = dev.gatehouse.registry.secrets.SecretBox.newMasterKey();
   private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Z0-9_]+)(:-[^}]*)?}");
 
   @Test
   void composeSetsOnlyVariablesTheConfigReads() throws Exception {
-    JsonNode gatehouse = YAML.readTree(ROOT.resolve("docker-compose.yml").toFile()).path("services").path("gatehouse");
-    assertThat(gatehouse.isMissingNode()).isFalse();
+    JsonNode services = YAML.readTree(ROOT.resolve("docker-compose.yml").toFile()).path("services");
     Set<String> read = variablesIn(Files.readString(ROOT.resolve("config/gatehouse.yml")));
-    Set<String> set = new TreeSet<>();
-    gatehouse.path("environment").fieldNames().forEachRemaining(set::add);
-    assertThat(set).isNotEmpty();
-    assertThat(read).containsAll(set);
+    for (String name : List.of("gatehouse", "worker")) {
+      JsonNode service = services.path(name);
+      assertThat(service.isMissingNode()).as(name).isFalse();
+      Set<String> set = new TreeSet<>();
+      service.path("environment").fieldNames().forEachRemaining(set::add);
+      assertThat(set).as(name).isNotEmpty();
+      assertThat(read).as(name).containsAll(set);
+    }
+    JsonNode gatehouse = services.path("gatehouse");
     assertThat(gatehouse.path("command").toString()).contains("server").contains("/app/gatehouse.yml");
     String dockerfile = Files.readString(ROOT.resolve("Dockerfile"));
     assertThat(dockerfile).contains("COPY config/gatehouse.yml /app/gatehouse.yml").contains("api-frontend/app/target/gatehouse.jar");
@@ -50,15 +56,12 @@ class DeploymentFilesTest {
   @Test
   void theConfigLoadsWithTheComposeEnvironment() throws Exception {
     JsonNode compose = YAML.readTree(ROOT.resolve("docker-compose.yml").toFile());
-    Map<String, String> env = new HashMap<>();
-    compose.path("services").path("gatehouse").path("environment").fields()
-        .forEachRemaining(e -> env.put(e.getKey(), e.getValue().asText().startsWith("${") ? valueFor(e.getKey()) : e.getValue().asText()));
-    env.put("GATEHOUSE_MASTER_KEY", dev.gatehouse.registry.secrets.SecretBox.newMasterKey());
-    GatehouseConfiguration config = load(env);
+    GatehouseConfiguration config = load(composeEnvironment(compose.path("services").path("gatehouse")));
     assertThat(config.getDatabase().getUrl()).isEqualTo("jdbc:postgresql://postgresql:5432/gatehouse");
     assertThat(config.getTemporal().getTarget()).isEqualTo("temporal:7233");
     assertThat(config.getTemporal().isEmbedded()).isFalse();
-    assertThat(config.getWorker().isEnabled()).isTrue();
+    // The front end leaves the work to the worker service.
+    assertThat(config.getWorker().isEnabled()).isFalse();
     assertThat(config.getAuth().getAgentKeys()).anySatisfy(k -> assertThat(k.key()).isEqualTo("test-key"));
     assertThat(config.getRegistryFile()).isNullOrEmpty();
     assertThat(config.getAuth().getAdminKeys()).anySatisfy(k -> assertThat(k.key()).isEqualTo("gka_test-key"));
@@ -70,6 +73,144 @@ class DeploymentFilesTest {
     JsonNode job = prometheus.path("scrape_configs").get(0);
     assertThat(job.path("metrics_path").asText()).isEqualTo("/prometheus");
     assertThat(job.path("static_configs").get(0).path("targets").get(0).asText()).isEqualTo("gatehouse:8081");
+    assertThat(job.path("static_configs").get(0).path("targets").get(1).asText()).isEqualTo("worker:8081");
+  }
+
+  /** The worker service: the same image and configuration, another command, the same stores. */
+  @Test
+  void theWorkerRunsTheSameImageAndConfigAgainstTheSameStores() throws Exception {
+    JsonNode services = YAML.readTree(ROOT.resolve("docker-compose.yml").toFile()).path("services");
+    JsonNode gatehouse = services.path("gatehouse");
+    JsonNode worker = services.path("worker");
+    assertThat(worker.path("image").asText()).isEqualTo(gatehouse.path("image").asText()).isNotBlank();
+    assertThat(worker.has("build")).as("built once, by the gatehouse service").isFalse();
+    assertThat(worker.path("command").toString()).isEqualTo("[\"worker\",\"/app/gatehouse.yml\"]");
+    assertThat(worker.has("ports")).as("nothing to publish: its admin port is for health and metrics").isFalse();
+
+    GatehouseConfiguration front = load(composeEnvironment(gatehouse));
+    GatehouseConfiguration config = load(composeEnvironment(worker));
+    assertThat(config.getWorker().isEnabled()).isTrue();
+    assertThat(config.getDatabase().getUrl()).isEqualTo(front.getDatabase().getUrl());
+    assertThat(config.getDatabase().getUser()).isEqualTo(front.getDatabase().getUser());
+    assertThat(config.getTemporal().getTarget()).isEqualTo(front.getTemporal().getTarget());
+    assertThat(config.getTemporal().getNamespace()).isEqualTo(front.getTemporal().getNamespace());
+    assertThat(config.getTemporal().getTaskQueue()).isEqualTo(front.getTemporal().getTaskQueue());
+    // It decrypts tools' upstream credentials with the same master key.
+    assertThat(worker.path("environment").path("GATEHOUSE_MASTER_KEY").asText())
+        .isEqualTo(gatehouse.path("environment").path("GATEHOUSE_MASTER_KEY").asText());
+    // The front end migrates; the worker starts once the front end is healthy.
+    assertThat(config.isMigrateOnStart()).isFalse();
+    assertThat(front.isMigrateOnStart()).isTrue();
+    assertThat(worker.path("depends_on").path("gatehouse").path("condition").asText()).isEqualTo("service_healthy");
+  }
+
+  /**
+   * Temporal from its supported images: the server, with admin-tools of the same version setting
+   * up both schemas before it starts and the namespace once it is healthy; no auto-setup.
+   */
+  @Test
+  void temporalRunsFromTheServerImageAfterAOneShotSchemaSetup() throws Exception {
+    JsonNode services = YAML.readTree(ROOT.resolve("docker-compose.yml").toFile()).path("services");
+    services.forEach(service -> assertThat(service.path("image").asText()).doesNotContain("auto-setup"));
+    JsonNode temporal = services.path("temporal");
+    String version = tagOf(temporal, "temporalio/server");
+
+    JsonNode schema = services.path("temporal-schema");
+    assertThat(tagOf(schema, "temporalio/admin-tools")).isEqualTo(version);
+    assertThat(temporal.path("depends_on").path("temporal-schema").path("condition").asText())
+        .isEqualTo("service_completed_successfully");
+    assertThat(schema.path("depends_on").path("postgresql").path("condition").asText()).isEqualTo("service_healthy");
+    String setup = Files.readString(script(schema));
+    // Both databases, the ones the server is configured with, each created, set up and updated.
+    assertThat(setup).contains("setup " + temporal.path("environment").path("DBNAME").asText() + " temporal")
+        .contains("setup " + temporal.path("environment").path("VISIBILITY_DBNAME").asText() + " visibility")
+        .contains("create-database").contains("setup-schema -v 0.0").contains("update-schema -d");
+    // temporal-sql-tool reads SQL_*; the server reads POSTGRES_*: the same server and user.
+    JsonNode sql = schema.path("environment");
+    JsonNode server = temporal.path("environment");
+    assertThat(sql.path("SQL_PLUGIN").asText()).isEqualTo(server.path("DB").asText()).isEqualTo("postgres12");
+    assertThat(sql.path("SQL_HOST").asText()).isEqualTo(server.path("POSTGRES_SEEDS").asText()).isEqualTo("postgresql");
+    assertThat(sql.path("SQL_PORT").asText()).isEqualTo(server.path("DB_PORT").asText());
+    assertThat(sql.path("SQL_USER").asText()).isEqualTo(server.path("POSTGRES_USER").asText());
+    assertThat(sql.path("SQL_PASSWORD").asText()).isEqualTo(server.path("POSTGRES_PWD").asText());
+    JsonNode postgres = services.path("postgresql").path("environment");
+    assertThat(server.path("POSTGRES_USER").asText()).isEqualTo(postgres.path("POSTGRES_USER").asText());
+    assertThat(server.path("POSTGRES_PWD").asText()).isEqualTo(postgres.path("POSTGRES_PASSWORD").asText());
+    assertThat(server.path("BIND_ON_IP").asText()).isEqualTo("0.0.0.0");
+
+    JsonNode namespace = services.path("temporal-namespace");
+    assertThat(tagOf(namespace, "temporalio/admin-tools")).isEqualTo(version);
+    assertThat(namespace.path("depends_on").path("temporal").path("condition").asText()).isEqualTo("service_healthy");
+    assertThat(Files.readString(script(namespace))).contains("temporal operator namespace create");
+    // The namespace it registers is the one Gatehouse uses.
+    assertThat(namespace.path("environment").path("TEMPORAL_NAMESPACE").asText())
+        .isEqualTo(load(composeEnvironment(services.path("gatehouse"))).getTemporal().getNamespace());
+    assertThat(services.path("gatehouse").path("depends_on").path("temporal-namespace").path("condition").asText())
+        .isEqualTo("service_completed_successfully");
+  }
+
+  /** Health checks where something waits on health, and every start-order condition is one that can be met. */
+  @Test
+  void startOrderWaitsOnHealthChecksAndOneShotsThatExist() throws Exception {
+    JsonNode services = YAML.readTree(ROOT.resolve("docker-compose.yml").toFile()).path("services");
+    for (String name : List.of("postgresql", "temporal", "gatehouse", "worker")) {
+      assertThat(services.path(name).path("healthcheck").path("test").isArray()).as(name + " health check").isTrue();
+    }
+    // The Gatehouse services probe their admin port's /healthcheck (the config's admin port).
+    int adminPort = ((io.dropwizard.jetty.HttpConnectorFactory)
+            ((io.dropwizard.core.server.DefaultServerFactory) load(Map.of()).getServerFactory()).getAdminConnectors().get(0))
+        .getPort();
+    for (String name : List.of("gatehouse", "worker")) {
+      assertThat(services.path(name).path("healthcheck").path("test").toString())
+          .contains("/dev/tcp/127.0.0.1/" + adminPort).contains("GET /healthcheck").contains(" 200 ");
+    }
+    Set<String> oneShots = Set.of("temporal-schema", "temporal-namespace");
+    var names = services.fieldNames();
+    while (names.hasNext()) {
+      String name = names.next();
+      var deps = services.path(name).path("depends_on").fields();
+      while (deps.hasNext()) {
+        var dep = deps.next();
+        JsonNode target = services.path(dep.getKey());
+        assertThat(target.isMissingNode()).as(name + " depends on " + dep.getKey()).isFalse();
+        String condition = dep.getValue().path("condition").asText();
+        switch (condition) {
+          case "service_healthy" -> assertThat(target.has("healthcheck")).as(name + " waits for the health of " + dep.getKey()).isTrue();
+          case "service_completed_successfully" -> assertThat(oneShots).as(name + " waits for " + dep.getKey() + " to finish").contains(dep.getKey());
+          case "service_started" -> assertThat(oneShots).as(name + " waits for a one-shot to start").doesNotContain(dep.getKey());
+          default -> throw new AssertionError(name + ": unknown condition " + condition);
+        }
+      }
+    }
+    for (String oneShot : oneShots) {
+      // A one-shot that exits 0 must not be restarted, and must not be a long-running service.
+      assertThat(services.path(oneShot).path("restart").asText()).as(oneShot).startsWith("on-failure");
+      assertThat(services.path(oneShot).has("ports")).as(oneShot).isFalse();
+    }
+  }
+
+  private static String tagOf(JsonNode service, String repository) {
+    String image = service.path("image").asText();
+    assertThat(image).startsWith(repository + ":");
+    return image.substring(repository.length() + 1);
+  }
+
+  /** The script a one-shot service runs, as a file of this repository (it is mounted read-only). */
+  private static Path script(JsonNode service) {
+    assertThat(service.path("volumes").get(0).asText()).isEqualTo("./deploy/temporal:/scripts:ro");
+    String command = service.path("command").get(0).asText();
+    assertThat(command).startsWith("/scripts/");
+    Path file = ROOT.resolve("deploy/temporal").resolve(command.substring("/scripts/".length()));
+    assertThat(file).exists();
+    return file;
+  }
+
+  /** A service's environment as the config sees it, with the values compose leaves to the user. */
+  private static Map<String, String> composeEnvironment(JsonNode service) {
+    Map<String, String> env = new HashMap<>();
+    service.path("environment").fields()
+        .forEachRemaining(e -> env.put(e.getKey(), e.getValue().asText().startsWith("${") ? valueFor(e.getKey()) : e.getValue().asText()));
+    return env;
   }
 
   @Test
@@ -95,6 +236,9 @@ class DeploymentFilesTest {
 
   /** A value the compose file leaves to the user: an admin key must look like one. */
   private static String valueFor(String variable) {
+    if (variable.equals("GATEHOUSE_MASTER_KEY")) {
+      return MASTER_KEY;
+    }
     return variable.contains("ADMIN_KEY") ? "gka_test-key" : "test-key";
   }
 

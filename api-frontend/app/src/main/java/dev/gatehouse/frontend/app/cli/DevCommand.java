@@ -10,7 +10,6 @@ import io.dropwizard.core.Application;
 import io.dropwizard.core.cli.ServerCommand;
 import io.dropwizard.core.setup.Bootstrap;
 import io.dropwizard.core.setup.Environment;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import net.sourceforge.argparse4j.inf.Namespace;
@@ -26,7 +25,7 @@ public class DevCommand extends ServerCommand<GatehouseConfiguration> {
   public static final String DEV_CONFIG = "gatehouse-dev.yml";
   public static final String DEMO_REGISTRY = "/demo-registry.yml";
 
-  private EmbeddedPostgres postgres;
+  private DevPostgres postgres;
   private Path dataDir;
   private String agentKey;
   private boolean generatedKey;
@@ -79,9 +78,8 @@ public class DevCommand extends ServerCommand<GatehouseConfiguration> {
     }
     Path data = Path.of(namespace.getString("data"), "postgres").toAbsolutePath();
     dataDir = data.getParent();
-    Files.createDirectories(data);
-    postgres = EmbeddedPostgres.builder().setDataDirectory(data).setCleanDataDirectory(false).start();
-    config.getDatabase().setUrl(postgres.getJdbcUrl("postgres", "postgres"));
+    postgres = DevPostgres.start(data);
+    config.getDatabase().setUrl(postgres.jdbcUrl());
     config.getDatabase().setUser("postgres");
     config.getDatabase().setPassword("");
     config.getTemporal().setEmbedded(true);

@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -33,6 +34,8 @@ import org.junit.jupiter.api.Test;
  */
 class DevModeTest {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String KEY = "gk_dev_test_key_0123456789";
+  private static final String ADMIN_KEY = "gka_dev_test_admin_0123456789";
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 
   private static final String DEMO_PIPELINE =
@@ -106,6 +109,76 @@ class DevModeTest {
     assertThat(data.resolve("postgres")).doesNotExist();
   }
 
+  /**
+   * {@code kill -9} of dev mode: the next start must work the first time, on the same ports, and
+   * the embedded PostgreSQL must not outlive the Gatehouse that started it (issue 10, item 14).
+   */
+  @Test
+  void aRestartAfterKillDashNineStartsFirstTimeAndNoPostgresOutlivesGatehouse() throws Exception {
+    Path data = Files.createTempDirectory("gatehouse-dev-data");
+    Dev first = start(data, KEY, ADMIN_KEY);
+    List<ProcessHandle> orphan = postgresFor(data);
+    assertThat(orphan).as("the first run's postmaster").hasSize(1);
+    // SIGKILL (no shutdown hook runs) to dev mode and to the watchdog it started, so the first
+    // postmaster is left running, as it always was before dev mode had a watchdog.
+    List<ProcessHandle> watchdogs = first.process().children().toList();
+    assertThat(watchdogs).isNotEmpty();
+    watchdogs.forEach(ProcessHandle::destroyForcibly);
+    first.process().destroyForcibly();
+    assertThat(first.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(orphan.get(0).isAlive()).as("left-behind postmaster").isTrue();
+
+    // Restarted at once on the very same ports: up on the first try, and it works.
+    Dev second = start(data, KEY, ADMIN_KEY, first.api(), first.admin(), first.temporal());
+    try {
+      assertThat(orphan.get(0).isAlive()).as("left-behind postmaster").isFalse();
+      assertThat(second.out()).contains("Stopping the embedded PostgreSQL (pid " + orphan.get(0).pid() + ")");
+      assertThat(postgresFor(data)).as("only the second run's postmaster").hasSize(1);
+      HttpResponse<String> submit = post(second, KEY, DEMO_PIPELINE);
+      assertThat(submit.statusCode()).as(submit.body()).isEqualTo(202);
+      String id = JSON.readTree(submit.body()).get("id").asText();
+      JsonNode task = JSON.readTree(get(second, KEY, "/v1/tasks/" + id + "?wait=20s").body());
+      assertThat(task.get("status").asText()).as(task.toString()).isEqualTo("COMPLETED");
+
+      // A second dev mode on a data directory in use is refused, and leaves the running one be.
+      Path log = Files.createTempFile("gatehouse-dev", ".log");
+      Process intruder = launch(data, KEY, ADMIN_KEY, log);
+      assertThat(intruder.waitFor(60, TimeUnit.SECONDS)).as("the second dev mode exited").isTrue();
+      assertThat(Files.readString(log)).contains("is in use by another running 'gatehouse dev'").doesNotContain("Exception");
+      assertThat(postgresFor(data)).hasSize(1);
+      assertThat(get(second, KEY, "/v1/tasks/" + id).statusCode()).isEqualTo(200);
+    } catch (Throwable t) {
+      stop(second);
+      throw t;
+    }
+
+    // Killed again, its watchdog left alone, and not restarted: its PostgreSQL goes away on its own.
+    second.process().destroyForcibly();
+    assertThat(second.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (!postgresFor(data).isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(200);
+    }
+    assertThat(postgresFor(data)).as("postgres left running after its Gatehouse was killed").isEmpty();
+
+    // And a normal stop leaves none either.
+    Dev third = start(data, KEY, ADMIN_KEY);
+    stop(third);
+    assertThat(third.process().isAlive()).isFalse();
+    assertThat(postgresFor(data)).as("postgres left running after a normal stop").isEmpty();
+    assertThat(data.resolve("postgres").resolve("postmaster.pid")).doesNotExist();
+  }
+
+  /** The postmasters serving {@code data} (its children rewrite their command lines; it does not). */
+  private static List<ProcessHandle> postgresFor(Path data) {
+    String dir = data.resolve("postgres").toAbsolutePath().toString();
+    return ProcessHandle.allProcesses()
+        .filter(ProcessHandle::isAlive)
+        .filter(p -> p.info().command().map(c -> Path.of(c).getFileName().toString().equals("postgres")).orElse(false))
+        .filter(p -> p.info().arguments().map(a -> List.of(a).contains(dir)).orElse(false))
+        .toList();
+  }
+
   private static Process launch(Path data, String key, String adminKey, Path log) throws IOException {
     return launch(data, key, adminKey, log, freePort(), freePort(), freePort());
   }
@@ -135,9 +208,10 @@ class DevModeTest {
   }
 
   private static Dev start(Path data, String key, String adminKey) throws Exception {
-    int api = freePort();
-    int admin = freePort();
-    int temporal = freePort();
+    return start(data, key, adminKey, freePort(), freePort(), freePort());
+  }
+
+  private static Dev start(Path data, String key, String adminKey, int api, int admin, int temporal) throws Exception {
     Path log = Files.createTempFile("gatehouse-dev", ".log");
     Dev dev = new Dev(launch(data, key, adminKey, log, api, admin, temporal), log, api, admin, temporal);
     long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
