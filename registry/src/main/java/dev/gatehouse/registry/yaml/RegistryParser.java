@@ -28,8 +28,13 @@ import java.util.Map;
  * never in Java's. Whether the entries make sense is {@link RegistryChecker}'s business.
  */
 public final class RegistryParser {
+  // A key given twice is an error, not last-wins (which of two values counts would be a guess);
+  // a fraction where a whole number belongs (maxAttempts: 2.5) is an error, not rounded down.
   private static final ObjectMapper YAML =
-      new ObjectMapper(new YAMLFactory()).enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+      new ObjectMapper(new YAMLFactory())
+          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+          .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION.mappedFeature());
   private static final RegistryFile EMPTY = new RegistryFile(null, null, null, null);
 
   private RegistryParser() {}

@@ -75,6 +75,12 @@ class RegistryParserTest {
   }
 
   @Test
+  void aKeyGivenTwiceIsRejectedNotLastWins() {
+    assertBad("tools:\n  - name: a\n    name: b\n", "registry file is not valid YAML: Duplicate field 'name'");
+    assertBad("{\"tools\": [], \"tools\": []}", "registry file is not valid YAML: Duplicate field 'tools'");
+  }
+
+  @Test
   void textNoStoreCanHoldIsRejectedByPath() {
     assertBad("tools: [{name: \"a\\0b\"}]\n", "'tools[0].name' contains a NUL character (U+0000), which is not allowed in text");
     assertBad("{\"tools\":[{\"http\":{\"headers\":{\"X\":\"\\u0000\"}}}]}",
@@ -134,6 +140,7 @@ class RegistryParserTest {
         Arguments.of("tools:\n  - name: t\n    retry: {maxAttempts: many}\n",
             "tools[0].retry.maxAttempts must be a whole number, not 'many'"),
         Arguments.of("tools:\n  - name: t\n    retry: {maxAttempts: true}\n", "tools[0].retry.maxAttempts must be a whole number"),
+        Arguments.of("tools:\n  - name: t\n    retry: {maxAttempts: 2.5}\n", "tools[0].retry.maxAttempts must be a whole number, not '2.5'"),
         Arguments.of("tools:\n  - name: t\n    retry: {backoff: fast}\n", "tools[0].retry.backoff must be a number, not 'fast'"),
         Arguments.of("tools:\n  - name: t\n    auth: {type: none, scopes: x}\n", "tools[0].auth.scopes must be a list"),
         Arguments.of("mcpServers:\n  - name: s\n    args: a\n", "mcpServers[0].args must be a list"),

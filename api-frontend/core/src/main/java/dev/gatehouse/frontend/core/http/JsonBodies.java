@@ -22,7 +22,14 @@ public final class JsonBodies {
   private final int maxBytes;
 
   public JsonBodies(ObjectMapper mapper, int maxBytes) {
-    this.mapper = mapper.copy().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    // Strict: no trailing data; a member given twice is refused (parsers disagree on which one
+    // counts, which lets a body mean one thing here and another further on); a fraction where a
+    // whole number belongs is refused rather than rounded.
+    this.mapper =
+        mapper.copy()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+            .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION.mappedFeature());
     this.strict = this.mapper.copy().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     this.maxBytes = maxBytes;
   }
@@ -48,6 +55,10 @@ public final class JsonBodies {
     try {
       json = mapper.readTree(bytes);
     } catch (IOException e) {
+      String duplicate = JsonProblems.duplicateKey(e);
+      if (duplicate != null) {
+        throw new ApiException(ErrorCode.INVALID_JSON, "the body gives the member '" + duplicate + "' twice");
+      }
       throw new ApiException(ErrorCode.INVALID_JSON, "the body is not valid JSON");
     }
     TextChecks.require(json);

@@ -223,4 +223,15 @@ public final class JsonProblems {
     }
     return value instanceof CharSequence ? "'" + s + "'" : s;
   }
+
+  private static final Pattern DUPLICATE = Pattern.compile("^Duplicate (?:field|Object property) '(.{0,64})");
+
+  /** The member a parser refused because the body gives it twice (a strict parser's error); null otherwise. */
+  public static String duplicateKey(Exception e) {
+    if (!(e instanceof com.fasterxml.jackson.core.JacksonException j) || j.getOriginalMessage() == null) {
+      return null;
+    }
+    java.util.regex.Matcher m = DUPLICATE.matcher(j.getOriginalMessage());
+    return m.find() ? m.group(1).replaceAll("'$", "") : null;
+  }
 }

@@ -18,7 +18,8 @@ import java.nio.charset.StandardCharsets;
  */
 public final class JsonRpc {
   public static final String VERSION = "2.0";
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION.mappedFeature());
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
   private JsonRpc() {}
@@ -63,7 +64,10 @@ public final class JsonRpc {
     try {
       message = JSON.readTree(body);
     } catch (JsonProcessingException e) {
-      throw new ApiException(ErrorCode.INVALID_JSON, "Parse error: the body is not valid JSON");
+      String duplicate = dev.gatehouse.frontend.core.http.JsonProblems.duplicateKey(e);
+      throw new ApiException(
+          ErrorCode.INVALID_JSON,
+          duplicate == null ? "Parse error: the body is not valid JSON" : "Parse error: the member '" + duplicate + "' is given twice");
     } catch (IOException e) {
       throw new ApiException(ErrorCode.INVALID_JSON, "Parse error: the body could not be read");
     }

@@ -40,6 +40,23 @@ class JsonProblemsTest {
     assertThat(problem("{\"nmae\":\"x\"}")).endsWith("'nmae' is not a known field (known here: name, steps)");
   }
 
+  private String refusedBody(String body) {
+    try {
+      bodies.read(new java.io.ByteArrayInputStream(body.getBytes(java.nio.charset.StandardCharsets.UTF_8)), Body.class);
+    } catch (ApiException e) {
+      return e.error().code() + ": " + e.getMessage();
+    }
+    throw new AssertionError("accepted: " + body);
+  }
+
+  @Test
+  void aMemberGivenTwiceOrAFractionForAWholeNumberIsRefused() {
+    // Last-wins would let a body mean one thing here and another to a parser further on.
+    assertThat(refusedBody("{\"name\":\"a\",\"name\":\"b\"}")).isEqualTo("invalid_json: the body gives the member 'name' twice");
+    assertThat(refusedBody("{\"steps\":[{\"id\":\"a\",\"id\":\"a\"}]}")).isEqualTo("invalid_json: the body gives the member 'id' twice");
+    assertThat(refusedBody("{\"steps\":[{\"attempts\":2.5}]}")).startsWith("invalid_request: ").contains("'steps[0].attempts'");
+  }
+
   @Test
   void noMessageNamesAJavaType() {
     for (String body : new String[] {"{\"steps\":{}}", "{\"steps\":[1]}", "{\"name\":{}}", "{\"steps\":[{\"attempts\":99999999999}]}", "{\"steps\":[{\"attempts\":1e400}]}"}) {

@@ -64,6 +64,8 @@ class JsonRpcTest {
     refused("{\"jsonrpc\":\"2.0\",\"id\":10,\"error\":{\"code\":1}}", ErrorCode.INVALID_REQUEST);
     refused("{\"jsonrpc\":\"2.0\",\"id\":10,\"result\":{},\"error\":{\"code\":1,\"message\":\"m\"}}", ErrorCode.INVALID_REQUEST);
     refused("{\"jsonrpc\":\"2.0\",\"result\":{}}", ErrorCode.INVALID_REQUEST);
+    // A member given twice: which one counts would differ between Gatehouse and the SDK behind it.
+    refused("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"method\":\"tools/call\"}", ErrorCode.INVALID_JSON);
   }
 
   @Test
