@@ -179,10 +179,12 @@ class ProtocolRefusalsTest {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
     JsonNode m = McpWire.message(r.body());
     assertThat(m.path("error").path("code").asInt()).isEqualTo(-32602);
+    assertThat(m.path("id").asInt()).as("the refusal answers the request's id").isEqualTo(1);
     assertThat(m.path("error").path("message").asText()).contains("params").doesNotContain("Exception").doesNotContain("java.");
-    var wrong = McpWire.post(gh.api() + "/mcp", KEY_A, null, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":7}}");
+    var wrong = McpWire.post(gh.api() + "/mcp", KEY_A, null, "{\"jsonrpc\":\"2.0\",\"id\":\"i-2\",\"method\":\"initialize\",\"params\":{\"protocolVersion\":7}}");
     assertThat(wrong.statusCode()).as(wrong.body()).isEqualTo(400);
     assertThat(McpWire.message(wrong.body()).path("error").path("code").asInt()).isEqualTo(-32602);
+    assertThat(McpWire.message(wrong.body()).path("id").asText()).isEqualTo("i-2");
   }
 
   @Test

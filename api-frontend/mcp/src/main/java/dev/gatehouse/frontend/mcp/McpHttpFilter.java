@@ -78,6 +78,9 @@ public final class McpHttpFilter implements Filter {
     this.maxBody = maxBody;
   }
 
+  /** The id of the request being served, once its body has been read: what a refusal answers. */
+  private static final String REFUSED_ID = McpHttpFilter.class.getName() + ".id";
+
   @Override
   public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain) throws IOException, ServletException {
     HttpServletRequest request = (HttpServletRequest) req;
@@ -95,7 +98,8 @@ public final class McpHttpFilter implements Filter {
                 + request.getRequestURI() + "\"");
         JsonRpc.writeError(response, refused.error(), refused.getMessage());
       } else {
-        JsonRpc.writeError(response, refused);
+        // A refusal of a message that was read answers its id, so the agent can match it.
+        JsonRpc.writeError(response, refused, (com.fasterxml.jackson.databind.JsonNode) request.getAttribute(REFUSED_ID));
       }
     }
   }
@@ -172,6 +176,9 @@ public final class McpHttpFilter implements Filter {
       }
       JsonRpc.Message message = JsonRpc.parse(body);
       jsonRpcId = message.idValue();
+      if (message.isRequest()) {
+        request.setAttribute(REFUSED_ID, message.id());
+      }
       boolean initialize = McpSchema.METHOD_INITIALIZE.equals(message.method());
       if (initialize && sessionId != null) {
         throw new ApiException(ErrorCode.INVALID_REQUEST, "initialize starts a session; send it without Mcp-Session-Id");

@@ -160,6 +160,11 @@ public final class JsonRpc {
    * headers, and its details in {@code data} (with {@code retryable} when they are there).
    */
   public static void writeError(HttpServletResponse response, ApiException e) throws IOException {
+    writeError(response, e, null);
+  }
+
+  /** Answers the request {@code id} (null when it could not be read) with {@code e}'s status and a JSON-RPC error. */
+  public static void writeError(HttpServletResponse response, ApiException e, JsonNode id) throws IOException {
     e.headers().forEach(response::setHeader);
     ObjectNode object = errorObject(e.error(), e.getMessage());
     if (!e.details().isEmpty()) {
@@ -167,7 +172,7 @@ public final class JsonRpc {
       data.put("retryable", e.error().retryable());
       e.details().forEach((k, v) -> data.set(k, JSON.valueToTree(v)));
     }
-    write(response, e.error(), error(null, object));
+    write(response, e.error(), error(id, object));
   }
 
   /** Answers with {@code error}'s HTTP status and a JSON-RPC error object (id null). */
