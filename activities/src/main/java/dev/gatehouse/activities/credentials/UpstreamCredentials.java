@@ -138,7 +138,7 @@ public class UpstreamCredentials {
       }
     } catch (IOException e) {
       throw new ToolCallException(
-          ToolFailureTypes.UPSTREAM_ERROR, "could not reach the token endpoint of " + owner + ": " + e.getClass().getSimpleName(), true);
+          ToolFailureTypes.UPSTREAM_ERROR, "could not reach the token endpoint of " + owner + ": " + dev.gatehouse.activities.http.NetworkFailures.describe(e), true);
     } catch (ParseException e) {
       throw new ToolCallException(
           ToolFailureTypes.UPSTREAM_ERROR, "the token endpoint of " + owner + " gave an answer that is not an OAuth token response", true);

@@ -126,7 +126,7 @@ public class HttpToolConnector {
       }
       throw new ToolCallException(
           ToolFailureTypes.UPSTREAM_ERROR,
-          "could not reach " + tool.name() + ": " + (cause == null ? e : cause).getClass().getSimpleName(),
+          "could not reach " + tool.name() + ": " + NetworkFailures.describe(cause == null ? e : cause),
           true);
     }
     byte[] bytes = response.body();

@@ -1,5 +1,7 @@
 package dev.gatehouse.activities.mcp;
 
+import dev.gatehouse.activities.http.NetworkFailures;
+
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
 import dev.gatehouse.activities.tool.CallContext;
 import dev.gatehouse.registry.mcp.McpCatalogDao;
@@ -10,7 +12,6 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -167,16 +168,9 @@ public class McpUpstreams implements AutoCloseable {
     }
   }
 
-  /** A short, secret-free description of a failure: the root cause's type and message. */
+  /** A short, secret-free description of a failure, in words (no Java names): see {@link NetworkFailures}. */
   public static String describe(Throwable e) {
-    Throwable root = e;
-    Set<Throwable> seen = new HashSet<>();
-    while (root.getCause() != null && seen.add(root)) {
-      root = root.getCause();
-    }
-    String message = Objects.requireNonNullElse(root.getMessage(), "");
-    String text = root.getClass().getSimpleName() + (message.isBlank() ? "" : ": " + message);
-    return text.length() > 300 ? text.substring(0, 300) : text;
+    return NetworkFailures.describe(e);
   }
 
   @Override

@@ -186,8 +186,7 @@ final class StreamableHttpSession {
 
   /** The method and the failure's kind and message: an HttpClient's messages carry no headers. */
   private static String describe(String method, Throwable cause) {
-    String text = cause.getMessage();
-    return method + " to the MCP server failed: " + cause.getClass().getSimpleName() + (text == null ? "" : ": " + text);
+    return method + " to the MCP server failed: " + dev.gatehouse.activities.http.NetworkFailures.describe(cause);
   }
 
   private void startListening() {

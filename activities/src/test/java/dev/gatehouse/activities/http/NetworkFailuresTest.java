@@ -1,0 +1,49 @@
+package dev.gatehouse.activities.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.concurrent.ExecutionException;
+import org.junit.jupiter.api.Test;
+
+/** Failures on the way to an upstream, described without Java names. */
+class NetworkFailuresTest {
+
+  @Test
+  void aRefusedConnectionIsSaidInWords() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort(); // closed again: nothing listens there now
+    }
+    Throwable failure;
+    try {
+      HttpClient.newHttpClient()
+          .sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/")).build(), HttpResponse.BodyHandlers.discarding())
+          .get();
+      throw new AssertionError("connected to a closed port");
+    } catch (ExecutionException e) {
+      failure = e;
+    }
+    String text = NetworkFailures.describe(failure);
+    assertThat(text).startsWith("connection refused").doesNotContain("Exception").doesNotContain("java.");
+  }
+
+  @Test
+  void javaNamesInAMessageAreLeftOut() {
+    assertThat(NetworkFailures.describe(new IOException("java.net.SocketException: Connection reset")))
+        .isEqualTo("the connection was reset");
+    assertThat(NetworkFailures.describe(new IOException("HTTP/1.1 header parser received no bytes")))
+        .isEqualTo("the connection failed (HTTP/1.1 header parser received no bytes)");
+    assertThat(NetworkFailures.describe(new RuntimeException(new IllegalStateException())))
+        .isEqualTo("the call failed");
+    assertThat(NetworkFailures.describe(new IllegalStateException("Invalid params: 'x' is required")))
+        .isEqualTo("Invalid params: 'x' is required");
+    assertThat(NetworkFailures.describe(new IllegalStateException("Cannot map java.lang.Object")))
+        .isEqualTo("the call failed");
+  }
+}
