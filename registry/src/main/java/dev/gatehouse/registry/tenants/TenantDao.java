@@ -35,6 +35,8 @@ public interface TenantDao {
           + "AND NOT EXISTS (SELECT 1 FROM tools x WHERE x.tenant_id = t.id) "
           + "AND NOT EXISTS (SELECT 1 FROM secrets s WHERE s.tenant_id = t.id) "
           + "AND NOT EXISTS (SELECT 1 FROM identity_providers i WHERE i.tenant_id = t.id) "
+          + "AND NOT EXISTS (SELECT 1 FROM providers p WHERE p.tenant_id = t.id) "
+          + "AND NOT EXISTS (SELECT 1 FROM models m WHERE m.tenant_id = t.id) "
           + "AND NOT EXISTS (SELECT 1 FROM admin_keys k WHERE k.tenant_id = t.id)")
   boolean deleteIfEmpty(@Bind("id") String id);
 }

@@ -4,6 +4,8 @@ import dev.gatehouse.registry.agents.Permissions;
 import dev.gatehouse.registry.idp.IdentityProvider;
 import dev.gatehouse.registry.mcp.McpServerDefinition;
 import dev.gatehouse.registry.mcp.VirtualServer;
+import dev.gatehouse.registry.models.ModelDefinition;
+import dev.gatehouse.registry.models.ProviderDefinition;
 import dev.gatehouse.registry.tools.ToolDefinition;
 import java.util.List;
 
@@ -12,7 +14,16 @@ public record Registry(
     List<ToolDefinition> tools,
     List<McpServerDefinition> mcpServers,
     List<VirtualServer> virtualServers,
+    List<ProviderDefinition> providers,
+    List<ModelDefinition> models,
     List<TenantSpec> tenants) {
+
+  /** A registry without providers or models. */
+  public Registry(
+      List<ToolDefinition> tools, List<McpServerDefinition> mcpServers, List<VirtualServer> virtualServers,
+      List<TenantSpec> tenants) {
+    this(tools, mcpServers, virtualServers, List.of(), List.of(), tenants);
+  }
 
   public record TenantSpec(
       String name,
@@ -20,7 +31,16 @@ public record Registry(
       List<IdentityProvider> identityProviders,
       List<ToolDefinition> tools,
       List<McpServerDefinition> mcpServers,
-      List<VirtualServer> virtualServers) {}
+      List<VirtualServer> virtualServers,
+      List<ProviderDefinition> providers,
+      List<ModelDefinition> models) {
+
+    public TenantSpec(
+        String name, List<AgentSpec> agents, List<IdentityProvider> identityProviders, List<ToolDefinition> tools,
+        List<McpServerDefinition> mcpServers, List<VirtualServer> virtualServers) {
+      this(name, agents, identityProviders, tools, mcpServers, virtualServers, List.of(), List.of());
+    }
+  }
 
   public record AgentSpec(String name, String subject, Permissions permissions) {}
 
@@ -39,6 +59,18 @@ public record Registry(
   public List<VirtualServer> allVirtualServers() {
     List<VirtualServer> all = new java.util.ArrayList<>(virtualServers);
     tenants.forEach(t -> all.addAll(t.virtualServers()));
+    return all;
+  }
+
+  public List<ProviderDefinition> allProviders() {
+    List<ProviderDefinition> all = new java.util.ArrayList<>(providers);
+    tenants.forEach(t -> all.addAll(t.providers()));
+    return all;
+  }
+
+  public List<ModelDefinition> allModels() {
+    List<ModelDefinition> all = new java.util.ArrayList<>(models);
+    tenants.forEach(t -> all.addAll(t.models()));
     return all;
   }
 }

@@ -9,6 +9,10 @@ import dev.gatehouse.registry.mcp.McpServerDao;
 import dev.gatehouse.registry.mcp.McpServerDefinition;
 import dev.gatehouse.registry.mcp.VirtualServer;
 import dev.gatehouse.registry.mcp.VirtualServerDao;
+import dev.gatehouse.registry.models.ModelDao;
+import dev.gatehouse.registry.models.ModelDefinition;
+import dev.gatehouse.registry.models.ProviderDao;
+import dev.gatehouse.registry.models.ProviderDefinition;
 import dev.gatehouse.registry.tenants.Tenant;
 import dev.gatehouse.registry.tenants.TenantDao;
 import dev.gatehouse.registry.tools.ToolDao;
@@ -20,7 +24,7 @@ import org.jdbi.v3.core.Jdbi;
 /**
  * Applies a checked {@link Registry} to the database idempotently: applying the same registry
  * twice changes nothing the second time. Tenants are matched by name, agents and identity
- * providers by (tenant, name), tools, MCP servers and virtual servers by name; each is created or
+ * providers by (tenant, name), tools, MCP servers, virtual servers, model providers and models by name; each is created or
  * brought in line with the file. Nothing absent from the file is removed, and keys and secrets
  * are never touched.
  */
@@ -28,7 +32,15 @@ public final class RegistryApplier {
 
   /** What {@link #apply} did: how many entries the registry has, and how many of them changed something. */
   public record ApplyResult(
-      int tenants, int agents, int identityProviders, int tools, int mcpServers, int virtualServers, int changed) {}
+      int tenants, int agents, int identityProviders, int tools, int mcpServers, int virtualServers,
+      int providers, int models, int changed) {
+
+    /** The result of a registry without providers or models. */
+    public ApplyResult(
+        int tenants, int agents, int identityProviders, int tools, int mcpServers, int virtualServers, int changed) {
+      this(tenants, agents, identityProviders, tools, mcpServers, virtualServers, 0, 0, changed);
+    }
+  }
 
   private RegistryApplier() {}
 
@@ -44,6 +56,8 @@ public final class RegistryApplier {
     IdentityProviderDao providers = h.attach(IdentityProviderDao.class);
     McpServerDao servers = h.attach(McpServerDao.class);
     VirtualServerDao virtuals = h.attach(VirtualServerDao.class);
+    ProviderDao modelProviders = h.attach(ProviderDao.class);
+    ModelDao models = h.attach(ModelDao.class);
     int changed = 0;
     int agentCount = 0;
     int providerCount = 0;
@@ -55,6 +69,12 @@ public final class RegistryApplier {
     }
     for (VirtualServer server : registry.virtualServers()) {
       changed += virtuals.upsert(server) ? 1 : 0;
+    }
+    for (ProviderDefinition provider : registry.providers()) {
+      changed += modelProviders.upsert(provider) ? 1 : 0;
+    }
+    for (ModelDefinition model : registry.models()) {
+      changed += models.upsert(model) ? 1 : 0;
     }
     for (Registry.TenantSpec spec : registry.tenants()) {
       Tenant tenant = tenants.findByName(spec.name()).orElse(null);
@@ -80,10 +100,17 @@ public final class RegistryApplier {
       for (VirtualServer server : spec.virtualServers()) {
         changed += virtuals.upsert(server.withTenant(tenant.id())) ? 1 : 0;
       }
+      for (ProviderDefinition provider : spec.providers()) {
+        changed += modelProviders.upsert(provider.withTenant(tenant.id())) ? 1 : 0;
+      }
+      for (ModelDefinition model : spec.models()) {
+        changed += models.upsert(model.withTenant(tenant.id())) ? 1 : 0;
+      }
     }
     return new ApplyResult(
         registry.tenants().size(), agentCount, providerCount, registry.allTools().size(),
-        registry.allMcpServers().size(), registry.allVirtualServers().size(), changed);
+        registry.allMcpServers().size(), registry.allVirtualServers().size(), registry.allProviders().size(),
+        registry.allModels().size(), changed);
   }
 
   /** Creates the agent or updates its subject and permissions; true when something changed. */

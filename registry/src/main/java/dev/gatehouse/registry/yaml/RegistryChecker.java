@@ -6,6 +6,8 @@ import dev.gatehouse.registry.RegistryException;
 import dev.gatehouse.registry.idp.IdentityProvider;
 import dev.gatehouse.registry.mcp.McpServerDefinition;
 import dev.gatehouse.registry.mcp.VirtualServer;
+import dev.gatehouse.registry.models.ModelDefinition;
+import dev.gatehouse.registry.models.ProviderDefinition;
 import dev.gatehouse.registry.tools.ToolDefinition;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -19,8 +21,11 @@ import java.util.Set;
  * every entry goes through its kind's check ({@link ToolEntries}, {@link McpServerEntries}, ...)
  * under its path in the file ({@code tenants[0].tools[2]}), and the rules across entries hold:
  * tenants, a tenant's agents, identity providers, tools, MCP servers and virtual servers are each
- * declared once, an agent's subject is unique in its tenant, and tool, MCP server and virtual
- * server names and identity provider issuers are unique across the global entries and all tenants.
+ * declared once, an agent's subject is unique in its tenant, and tool, MCP server, virtual
+ * server, provider and model names and identity provider issuers are unique across the global
+ * entries and all tenants. A model's providers and fallbacks are declared in the same file, where
+ * its owner sees them (a tenant's own or global ones; a global model's, global), and its
+ * fallbacks do not loop.
  */
 public final class RegistryChecker {
   private RegistryChecker() {}
@@ -33,6 +38,11 @@ public final class RegistryChecker {
     List<McpServerDefinition> servers = mcpServers("mcpServers", null, file.mcpServers(), serverOwners);
     Map<String, String> virtualOwners = new HashMap<>();
     List<VirtualServer> virtuals = virtualServers("virtualServers", null, file.virtualServers(), virtualOwners);
+    Map<String, String> providerOwners = new HashMap<>();
+    List<ProviderDefinition> providers = modelProviders("providers", null, file.providers(), providerOwners);
+    Map<String, String> modelOwners = new HashMap<>();
+    List<Checked> models = new ArrayList<>();
+    List<ModelDefinition> globalModels = models("models", null, file.models(), modelOwners, models);
     List<Registry.TenantSpec> tenants = new ArrayList<>();
     Set<String> tenantNames = new HashSet<>();
     Map<String, String> issuerOwners = new HashMap<>();
@@ -51,9 +61,68 @@ public final class RegistryChecker {
               providers(where + ".identityProviders", t.name(), t.identityProviders(), issuerOwners),
               tools(where + ".tools", t.tools(), toolNames),
               mcpServers(where + ".mcpServers", t.name(), t.mcpServers(), serverOwners),
-              virtualServers(where + ".virtualServers", t.name(), t.virtualServers(), virtualOwners)));
+              virtualServers(where + ".virtualServers", t.name(), t.virtualServers(), virtualOwners),
+              modelProviders(where + ".providers", t.name(), t.providers(), providerOwners),
+              models(where + ".models", t.name(), t.models(), modelOwners, models)));
     }
-    return new Registry(tools, servers, virtuals, tenants);
+    references(models, providerOwners, modelOwners);
+    return new Registry(tools, servers, virtuals, providers, globalModels, tenants);
+  }
+
+  /** A checked model, where it was written and its owner's name (null: global). */
+  private record Checked(String where, ModelDefinition model, String tenant) {}
+
+  private static List<ProviderDefinition> modelProviders(
+      String where, String tenant, List<RegistryFile.Provider> entries, Map<String, String> owners) {
+    List<ProviderDefinition> out = new ArrayList<>();
+    for (int i = 0; entries != null && i < entries.size(); i++) {
+      String at = where + "[" + i + "]";
+      ProviderDefinition provider = ProviderEntries.check(at, entries.get(i));
+      unique(at, "provider", provider.name(), tenant, owners);
+      out.add(provider);
+    }
+    return out;
+  }
+
+  /** The entries' models; each is also added to {@code all}, for the checks across them. */
+  private static List<ModelDefinition> models(
+      String where, String tenant, List<RegistryFile.Model> entries, Map<String, String> owners, List<Checked> all) {
+    List<ModelDefinition> out = new ArrayList<>();
+    for (int i = 0; entries != null && i < entries.size(); i++) {
+      String at = where + "[" + i + "]";
+      ModelDefinition model = ModelEntries.check(at, entries.get(i));
+      unique(at, "model", model.name(), tenant, owners);
+      out.add(model);
+      all.add(new Checked(at, model, tenant));
+    }
+    return out;
+  }
+
+  /**
+   * Each model's providers and fallbacks are visible to its owner ({@code *Owners} map each name
+   * to its tenant, "" for global), and no fallbacks loop.
+   */
+  private static void references(List<Checked> models, Map<String, String> providerOwners, Map<String, String> modelOwners) {
+    Map<String, List<String>> fallbacks = new HashMap<>();
+    models.forEach(c -> fallbacks.put(c.model().name(), c.model().fallbacks()));
+    for (Checked c : models) {
+      String owner = c.tenant() == null ? "" : c.tenant();
+      ModelEntries.references(
+          c.where(), c.model(), c.tenant(),
+          name -> visible(providerOwners.get(name), owner),
+          name -> visible(modelOwners.get(name), owner));
+    }
+    for (Checked c : models) {
+      List<String> cycle = ModelEntries.cycle(c.model().name(), name -> fallbacks.getOrDefault(name, List.of()));
+      if (!cycle.isEmpty()) {
+        throw ModelEntries.loop(c.where() + " (" + c.model().name() + ")", cycle);
+      }
+    }
+  }
+
+  /** True when an entry of {@code owner} ("" global) is visible to one of {@code viewer}. */
+  private static boolean visible(String owner, String viewer) {
+    return owner != null && (owner.isEmpty() || owner.equals(viewer));
   }
 
   /** Tool names are unique across the whole registry, so {@code names} spans the global list and every tenant's. */

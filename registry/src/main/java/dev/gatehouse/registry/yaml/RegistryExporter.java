@@ -13,6 +13,10 @@ import dev.gatehouse.registry.mcp.McpServerDao;
 import dev.gatehouse.registry.mcp.McpServerDefinition;
 import dev.gatehouse.registry.mcp.VirtualServer;
 import dev.gatehouse.registry.mcp.VirtualServerDao;
+import dev.gatehouse.registry.models.ModelDao;
+import dev.gatehouse.registry.models.ModelDefinition;
+import dev.gatehouse.registry.models.ProviderDao;
+import dev.gatehouse.registry.models.ProviderDefinition;
 import dev.gatehouse.registry.tools.RetrySpec;
 import dev.gatehouse.registry.tools.UpstreamAuth;
 import dev.gatehouse.registry.tenants.Tenant;
@@ -31,7 +35,9 @@ import org.jdbi.v3.core.Jdbi;
  */
 public final class RegistryExporter {
   private static final ObjectMapper YAML =
-      new ObjectMapper(new YAMLFactory().disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER).enable(YAMLGenerator.Feature.MINIMIZE_QUOTES));
+      new ObjectMapper(new YAMLFactory().disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER).enable(YAMLGenerator.Feature.MINIMIZE_QUOTES))
+          // Prices as 0.0000001, not 1E-7, which YAML would read back as text.
+          .enable(com.fasterxml.jackson.core.JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN);
 
   private RegistryExporter() {}
 
@@ -41,6 +47,8 @@ public final class RegistryExporter {
       List<RegistryFile.Tool> global = tools.stream().filter(t -> t.tenantId() == null).map(RegistryExporter::tool).toList();
       List<McpServerDefinition> servers = h.attach(McpServerDao.class).list();
       List<VirtualServer> virtuals = h.attach(VirtualServerDao.class).list();
+      List<ProviderDefinition> providers = h.attach(ProviderDao.class).list();
+      List<ModelDefinition> models = h.attach(ModelDao.class).list();
       List<RegistryFile.Tenant> tenants = new ArrayList<>();
       String after = null;
       while (true) {
@@ -64,7 +72,11 @@ public final class RegistryExporter {
               servers.stream().filter(x -> t.id().equals(x.tenantId())).map(RegistryExporter::mcpServer).toList();
           List<RegistryFile.VirtualServer> ownVirtuals =
               virtuals.stream().filter(x -> t.id().equals(x.tenantId())).map(RegistryExporter::virtualServer).toList();
-          tenants.add(new RegistryFile.Tenant(t.name(), agents, idps, own, ownServers, ownVirtuals));
+          List<RegistryFile.Provider> ownProviders =
+              providers.stream().filter(x -> t.id().equals(x.tenantId())).map(RegistryExporter::modelProvider).toList();
+          List<RegistryFile.Model> ownModels =
+              models.stream().filter(x -> t.id().equals(x.tenantId())).map(RegistryExporter::model).toList();
+          tenants.add(new RegistryFile.Tenant(t.name(), agents, idps, own, ownServers, ownVirtuals, ownProviders, ownModels));
         }
         if (page.size() < 200) {
           break;
@@ -75,6 +87,8 @@ public final class RegistryExporter {
           global,
           servers.stream().filter(x -> x.tenantId() == null).map(RegistryExporter::mcpServer).toList(),
           virtuals.stream().filter(x -> x.tenantId() == null).map(RegistryExporter::virtualServer).toList(),
+          providers.stream().filter(x -> x.tenantId() == null).map(RegistryExporter::modelProvider).toList(),
+          models.stream().filter(x -> x.tenantId() == null).map(RegistryExporter::model).toList(),
           tenants);
     });
   }
@@ -120,6 +134,24 @@ public final class RegistryExporter {
 
   public static RegistryFile.VirtualServer virtualServer(VirtualServer v) {
     return new RegistryFile.VirtualServer(v.name(), v.description(), v.tools());
+  }
+
+  /** A model provider as the file writes it: what was left out (null) stays out. */
+  public static RegistryFile.Provider modelProvider(ProviderDefinition p) {
+    return new RegistryFile.Provider(
+        p.name(), p.type(), p.baseUrl(), p.apiKey(), p.timeout() == null ? null : Durations.format(p.timeout()), p.headers());
+  }
+
+  public static RegistryFile.Model model(ModelDefinition m) {
+    ModelDefinition.Prices p = m.prices();
+    return new RegistryFile.Model(
+        m.name(),
+        m.targets().stream().map(t -> new RegistryFile.Target(t.provider(), t.model(), t.weight())).toList(),
+        m.fallbacks(),
+        retry(m.retry()),
+        p == null ? null : new RegistryFile.Prices(p.input(), p.cachedInput(), p.output()),
+        m.contextWindow(),
+        m.maxOutput());
   }
 
   private static RegistryFile.Retry retry(RetrySpec r) {

@@ -3,18 +3,30 @@ package dev.gatehouse.registry.yaml;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.registry.agents.AccessList;
+import java.math.BigDecimal;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The declarative registry file, as written by people (durations as text, optional fields):
- * global tools, MCP servers and virtual servers, and tenants with their agents, identity
- * providers and own tools, MCP servers and virtual servers. It holds no keys
+ * global tools, MCP servers, virtual servers, model providers and models, and tenants with their
+ * agents, identity providers and own tools, MCP servers, virtual servers, providers and models. It
+ * holds no keys
  * and no secret values (credentials are {@code {{secret:NAME}}} references).
  */
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 public record RegistryFile(
-    List<Tool> tools, List<McpServer> mcpServers, List<VirtualServer> virtualServers, List<Tenant> tenants) {
+    List<Tool> tools,
+    List<McpServer> mcpServers,
+    List<VirtualServer> virtualServers,
+    List<Provider> providers,
+    List<Model> models,
+    List<Tenant> tenants) {
+
+  /** A file without providers or models. */
+  public RegistryFile(List<Tool> tools, List<McpServer> mcpServers, List<VirtualServer> virtualServers, List<Tenant> tenants) {
+    this(tools, mcpServers, virtualServers, null, null, tenants);
+  }
 
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   public record Tool(
@@ -42,7 +54,46 @@ public record RegistryFile(
       List<IdentityProvider> identityProviders,
       List<Tool> tools,
       List<McpServer> mcpServers,
-      List<VirtualServer> virtualServers) {}
+      List<VirtualServer> virtualServers,
+      List<Provider> providers,
+      List<Model> models) {
+
+    /** A tenant without providers or models. */
+    public Tenant(
+        String name, List<Agent> agents, List<IdentityProvider> identityProviders, List<Tool> tools,
+        List<McpServer> mcpServers, List<VirtualServer> virtualServers) {
+      this(name, agents, identityProviders, tools, mcpServers, virtualServers, null, null);
+    }
+  }
+
+  /**
+   * A model provider: {@code type} {@code openai} or {@code anthropic}, its {@code baseUrl},
+   * {@code apiKey} as {@code {{secret:NAME}}}, a request {@code timeout} and extra {@code headers}.
+   */
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  public record Provider(String name, String type, String baseUrl, String apiKey, String timeout, Map<String, String> headers) {}
+
+  /**
+   * A model: {@code name} is the alias agents use; {@code targets} the provider models behind it,
+   * {@code fallbacks} other aliases, {@code prices} per million tokens.
+   */
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  public record Model(
+      String name,
+      List<Target> targets,
+      List<String> fallbacks,
+      Retry retry,
+      Prices prices,
+      Integer contextWindow,
+      Integer maxOutput) {}
+
+  /** One provider model behind an alias; {@code weight} defaults to 1. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Target(String provider, String model, Integer weight) {}
+
+  /** Prices per million input, cached-input and output tokens. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Prices(BigDecimal input, BigDecimal cachedInput, BigDecimal output) {}
 
   /**
    * An upstream MCP server: {@code transport} {@code streamable-http} or {@code sse} with {@code

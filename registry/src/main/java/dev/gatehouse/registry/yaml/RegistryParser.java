@@ -1,5 +1,8 @@
 package dev.gatehouse.registry.yaml;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonStreamContext;
+import com.fasterxml.jackson.core.exc.InputCoercionException;
 import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
@@ -8,6 +11,7 @@ import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import com.fasterxml.jackson.databind.node.TreeTraversingParser;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.registry.RegistryException;
@@ -57,8 +61,23 @@ public final class RegistryParser {
       }
       file = YAML.treeToValue(tree, RegistryFile.class);
     } catch (StreamReadException e) {
+      // A value the YAML reads as a number that no number holds (.inf, .nan), found where it is.
+      JsonParser p = e.getProcessor();
+      if (p != null
+          && (p instanceof TreeTraversingParser || String.valueOf(e.getOriginalMessage()).startsWith("Malformed numeric value"))) {
+        throw new RegistryException("invalid_registry", where(p) + " is not a number this field can hold");
+      }
       throw notYaml(e.getOriginalMessage());
     } catch (JsonMappingException e) {
+      if (e.getCause() instanceof InputCoercionException) {
+        // A number too big for its field (weight: 99999999999999999999): valid YAML, wrong value.
+        throw new RegistryException(
+            "invalid_registry", path(e.getPath()) + " is out of range (too large a number for this field)");
+      }
+      if (e.getCause() instanceof StreamReadException && !e.getPath().isEmpty()) {
+        // The YAML was read; a value in it is not one its field can hold (.inf where a price goes).
+        throw new RegistryException("invalid_registry", path(e.getPath()) + " is not a number this field can hold");
+      }
       if (e.getCause() instanceof StreamReadException || e.getOriginalMessage().contains("end-of-input")) {
         throw notYaml(e.getOriginalMessage());
       }
@@ -68,6 +87,16 @@ public final class RegistryParser {
     }
     // A document with nothing in it ("---") declares nothing.
     return file == null ? EMPTY : file;
+  }
+
+  /** Where the tree parser is, as a field path ({@code models[0].prices.input}). */
+  private static String where(JsonParser p) {
+    StringBuilder path = new StringBuilder();
+    for (JsonStreamContext c = p.getParsingContext(); c != null && !c.inRoot(); c = c.getParent()) {
+      String step = c.inArray() ? "[" + c.getCurrentIndex() + "]" : c.getCurrentName();
+      path.insert(0, c.inObject() && !c.getParent().inRoot() ? "." + step : step);
+    }
+    return path.isEmpty() ? "registry file" : path.toString();
   }
 
   private static RegistryException notYaml(String message) {

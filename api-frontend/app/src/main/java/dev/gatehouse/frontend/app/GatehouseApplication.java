@@ -21,6 +21,8 @@ import dev.gatehouse.frontend.app.admin.AuditResource;
 import dev.gatehouse.frontend.app.admin.IdentityProvidersResource;
 import dev.gatehouse.frontend.app.admin.KeysResource;
 import dev.gatehouse.frontend.app.admin.McpServersResource;
+import dev.gatehouse.frontend.app.admin.ModelsResource;
+import dev.gatehouse.frontend.app.admin.ProvidersResource;
 import dev.gatehouse.frontend.app.admin.RegistryResource;
 import dev.gatehouse.frontend.app.admin.SecretsResource;
 import dev.gatehouse.activities.credentials.UpstreamCredentials;
@@ -321,6 +323,8 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     // A created, changed or deleted server is reconnected and rediscovered (off the request thread).
     env.jersey().register(new McpServersResource(admin, upstreams::refreshSoon));
     env.jersey().register(new VirtualServersResource(admin));
+    env.jersey().register(new ProvidersResource(admin));
+    env.jersey().register(new ModelsResource(admin));
     env.jersey().register(new AuditResource(admin));
     env.jersey().register(new IdentityProvidersResource(admin));
     env.jersey().register(new RegistryResource(admin));

@@ -117,6 +117,12 @@ public enum ErrorCode {
   VIRTUAL_SERVER_NOT_FOUND("virtual_server_not_found", 404, Rpc.INVALID_PARAMS),
   VIRTUAL_SERVER_EXISTS("virtual_server_exists", 409, Rpc.INVALID_PARAMS),
   INVALID_VIRTUAL_SERVER("invalid_virtual_server", 422, Rpc.INVALID_PARAMS),
+  PROVIDER_NOT_FOUND("provider_not_found", 404, Rpc.INVALID_PARAMS),
+  PROVIDER_EXISTS("provider_exists", 409, Rpc.INVALID_PARAMS),
+  INVALID_PROVIDER("invalid_provider", 422, Rpc.INVALID_PARAMS),
+  MODEL_NOT_FOUND("model_not_found", 404, Rpc.INVALID_PARAMS),
+  MODEL_EXISTS("model_exists", 409, Rpc.INVALID_PARAMS),
+  INVALID_MODEL("invalid_model", 422, Rpc.INVALID_PARAMS),
   INVALID_REGISTRY("invalid_registry", 422, Rpc.INVALID_PARAMS),
   /** The change would break a uniqueness or reference rule of the registry that no more specific code names. */
   CONFLICT("conflict", 409, Rpc.INVALID_PARAMS),

@@ -1,0 +1,79 @@
+package dev.gatehouse.registry.models;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.gatehouse.registry.RegistryJson;
+import java.io.UncheckedIOException;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Optional;
+import org.jdbi.v3.core.mapper.RowMapper;
+import org.jdbi.v3.core.statement.StatementContext;
+import org.jdbi.v3.sqlobject.config.RegisterRowMapper;
+import org.jdbi.v3.sqlobject.customizer.Bind;
+import org.jdbi.v3.sqlobject.statement.SqlQuery;
+import org.jdbi.v3.sqlobject.statement.SqlUpdate;
+
+/** Model providers, stored whole as JSONB under their unique name. */
+@RegisterRowMapper(ProviderDao.DefinitionMapper.class)
+public interface ProviderDao {
+
+  @SqlQuery("SELECT definition::text FROM providers WHERE name = :name")
+  Optional<ProviderDefinition> find(@Bind("name") String name);
+
+  @SqlQuery("SELECT definition::text FROM providers ORDER BY name")
+  List<ProviderDefinition> list();
+
+  /** The providers a tenant may use: its own and the global ones. */
+  @SqlQuery("SELECT definition::text FROM providers WHERE tenant_id IS NULL OR tenant_id = :tenantId ORDER BY name")
+  List<ProviderDefinition> visibleTo(@Bind("tenantId") String tenantId);
+
+  /** A page ordered by name of a tenant's (and the global) providers, or of all when tenantId is null. */
+  @SqlQuery(
+      "SELECT definition::text FROM providers WHERE (CAST(:tenantId AS text) IS NULL OR tenant_id IS NULL OR tenant_id = :tenantId) "
+          + "AND (CAST(:after AS text) IS NULL OR name > :after) ORDER BY name LIMIT :limit")
+  List<ProviderDefinition> page(@Bind("tenantId") String tenantId, @Bind("after") String after, @Bind("limit") int limit);
+
+  /** Inserts a new provider; false when the name is taken. */
+  default boolean insert(ProviderDefinition provider) {
+    return insertJson(provider.name(), provider.tenantId(), json(provider)) > 0;
+  }
+
+  @SqlUpdate(
+      "INSERT INTO providers (name, tenant_id, definition) VALUES (:name, :tenantId, CAST(:json AS jsonb)) "
+          + "ON CONFLICT (name) DO NOTHING")
+  int insertJson(@Bind("name") String name, @Bind("tenantId") String tenantId, @Bind("json") String json);
+
+  /** Inserts or replaces; true when something changed. */
+  default boolean upsert(ProviderDefinition provider) {
+    return upsertJson(provider.name(), provider.tenantId(), json(provider)) > 0;
+  }
+
+  @SqlUpdate(
+      "INSERT INTO providers (name, tenant_id, definition) VALUES (:name, :tenantId, CAST(:json AS jsonb)) "
+          + "ON CONFLICT (name) DO UPDATE SET definition = EXCLUDED.definition, tenant_id = EXCLUDED.tenant_id, "
+          + "updated_at = now() WHERE providers.definition IS DISTINCT FROM EXCLUDED.definition")
+  int upsertJson(@Bind("name") String name, @Bind("tenantId") String tenantId, @Bind("json") String json);
+
+  @SqlUpdate("DELETE FROM providers WHERE name = :name")
+  int delete(@Bind("name") String name);
+
+  private static String json(ProviderDefinition provider) {
+    try {
+      return RegistryJson.MAPPER.writeValueAsString(provider);
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  class DefinitionMapper implements RowMapper<ProviderDefinition> {
+    @Override
+    public ProviderDefinition map(ResultSet rs, StatementContext ctx) throws SQLException {
+      try {
+        return RegistryJson.MAPPER.readValue(rs.getString(1), ProviderDefinition.class);
+      } catch (JsonProcessingException e) {
+        throw new SQLException("unreadable provider definition", e);
+      }
+    }
+  }
+}
