@@ -37,6 +37,8 @@ public interface TenantDao {
           + "AND NOT EXISTS (SELECT 1 FROM identity_providers i WHERE i.tenant_id = t.id) "
           + "AND NOT EXISTS (SELECT 1 FROM providers p WHERE p.tenant_id = t.id) "
           + "AND NOT EXISTS (SELECT 1 FROM models m WHERE m.tenant_id = t.id) "
+          + "AND NOT EXISTS (SELECT 1 FROM mcp_servers ms WHERE ms.tenant_id = t.id) "
+          + "AND NOT EXISTS (SELECT 1 FROM virtual_servers vs WHERE vs.tenant_id = t.id) "
           + "AND NOT EXISTS (SELECT 1 FROM admin_keys k WHERE k.tenant_id = t.id)")
   boolean deleteIfEmpty(@Bind("id") String id);
 }

@@ -323,4 +323,20 @@ class ModelRegistryTest {
       assertThat(tenants.deleteIfEmpty(id)).isTrue();
     }
   }
+
+  @Test
+  void aTenantOwningMcpOrVirtualServersIsNotEmpty() {
+    // Before these were counted, deleting such a tenant met the database's foreign key instead.
+    try (TestDatabase db = TestDatabase.create()) {
+      TenantDao tenants = db.jdbi().onDemand(TenantDao.class);
+      for (String table : new String[] {"mcp_servers", "virtual_servers"}) {
+        RegistryApplier.apply(db.jdbi(), registry("tenants: [{name: " + table.replace('_', '-') + "}]\n"));
+        String id = tenants.findByName(table.replace('_', '-')).orElseThrow().id();
+        db.jdbi().useHandle(h -> h.execute("INSERT INTO " + table + " (name, tenant_id, definition) VALUES (?, ?, '{}'::jsonb)", table + "-1", id));
+        assertThat(tenants.deleteIfEmpty(id)).as(table).isFalse();
+        db.jdbi().useHandle(h -> h.execute("DELETE FROM " + table));
+        assertThat(tenants.deleteIfEmpty(id)).as(table).isTrue();
+      }
+    }
+  }
 }
