@@ -1,5 +1,6 @@
 package dev.gatehouse.activities.mcp;
 
+import dev.gatehouse.activities.http.NetworkFailures;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -92,7 +93,7 @@ public class McpToolCalls {
     } catch (RuntimeException e) {
       throw new ToolCallException(
           ToolFailureTypes.UPSTREAM_ERROR,
-          "could not connect to MCP server " + server.name() + ": " + McpUpstreams.describe(e),
+          "could not connect to MCP server " + server.name() + ": " + NetworkFailures.describe(e),
           true,
           503);
     }
@@ -112,7 +113,7 @@ public class McpToolCalls {
       boolean retryable = code == McpSchema.ErrorCodes.INTERNAL_ERROR;
       throw new ToolCallException(
           retryable ? ToolFailureTypes.UPSTREAM_ERROR : ToolFailureTypes.UPSTREAM_CLIENT_ERROR,
-          "MCP server " + server.name() + " answered error " + code + ": " + McpUpstreams.describe(e),
+          "MCP server " + server.name() + " answered error " + code + ": " + NetworkFailures.describe(e),
           retryable,
           retryable ? 502 : 400);
     } catch (RuntimeException e) {
@@ -124,7 +125,7 @@ public class McpToolCalls {
           ToolFailureTypes.UPSTREAM_ERROR,
           timedOut
               ? "MCP server " + server.name() + " did not answer within " + timeout.toMillis() + " ms"
-              : "MCP server " + server.name() + " failed: " + McpUpstreams.describe(e),
+              : "MCP server " + server.name() + " failed: " + NetworkFailures.describe(e),
           true,
           timedOut ? 504 : 502);
     } finally {

@@ -1,6 +1,5 @@
 package dev.gatehouse.activities.mcp;
 
-import dev.gatehouse.activities.http.NetworkFailures;
 
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
 import dev.gatehouse.activities.tool.CallContext;
@@ -166,11 +165,6 @@ public class McpUpstreams implements AutoCloseable {
         scheduler.schedule(() -> refreshNow(name), delayNanos, TimeUnit.NANOSECONDS);
       }
     }
-  }
-
-  /** A short, secret-free description of a failure, in words (no Java names): see {@link NetworkFailures}. */
-  public static String describe(Throwable e) {
-    return NetworkFailures.describe(e);
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.gatehouse.activities.mcp;
 
+import dev.gatehouse.activities.http.NetworkFailures;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
 import dev.gatehouse.registry.mcp.McpCatalogDao;
@@ -175,7 +176,7 @@ final class UpstreamServer {
   }
 
   private void failed(McpServerDefinition def, RuntimeException e) {
-    String error = McpUpstreams.describe(e);
+    String error = NetworkFailures.describe(e);
     synchronized (this) {
       closeClient();
       definition = def;

@@ -8,6 +8,7 @@ import dev.gatehouse.activities.mcp.McpConnector;
 import dev.gatehouse.activities.mcp.McpJson;
 import dev.gatehouse.activities.mcp.McpToolResolver;
 import dev.gatehouse.activities.mcp.McpToolResolver.McpItem;
+import dev.gatehouse.activities.http.NetworkFailures;
 import dev.gatehouse.activities.mcp.McpUpstreams;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
 import dev.gatehouse.policies.access.AccessPolicy;
@@ -171,7 +172,7 @@ final class PassThrough {
     } catch (McpError e) {
       throw e; // the upstream's own JSON-RPC error, passed through
     } catch (RuntimeException e) {
-      throw McpErrors.of(ErrorCode.UPSTREAM_ERROR, "MCP server " + server.name() + " failed: " + McpUpstreams.describe(e));
+      throw McpErrors.of(ErrorCode.UPSTREAM_ERROR, "MCP server " + server.name() + " failed: " + NetworkFailures.describe(e));
     } finally {
       if (session != null) {
         session.leave(server.name(), channel);

@@ -99,7 +99,7 @@ public final class AdminContext {
     }
     try {
       String decoded = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-      if (dev.gatehouse.frontend.core.http.TextChecks.problem(decoded) != null) {
+      if (dev.gatehouse.registry.Texts.problem(decoded) != null) {
         throw new IllegalArgumentException("not text this API puts in a cursor");
       }
       return decoded;

@@ -14,11 +14,6 @@ import dev.gatehouse.registry.Texts;
 public final class TextChecks {
   private TextChecks() {}
 
-  /** Null when {@code s} is acceptable text, else what is wrong with it. */
-  public static String problem(String s) {
-    return Texts.problem(s);
-  }
-
   /** Throws 400 {@code invalid_request} when {@code value} (named {@code what}) is not acceptable text. */
   public static void require(String what, String value) {
     String problem = Texts.problem(value);
