@@ -7,6 +7,9 @@ import dev.gatehouse.activities.tool.Heartbeats;
 import dev.gatehouse.activities.tool.ToolActivitiesImpl;
 import dev.gatehouse.activities.tool.ToolCatalog;
 import dev.gatehouse.activities.tool.ToolInvoker;
+import dev.gatehouse.activities.model.ModelInvoker;
+import dev.gatehouse.activities.model.ModelRoutingSettings;
+import dev.gatehouse.activities.usage.UsageLog;
 import dev.gatehouse.activities.mcp.McpConnector;
 import dev.gatehouse.activities.mcp.McpJson;
 import dev.gatehouse.activities.mcp.McpToolCalls;
@@ -37,6 +40,7 @@ import dev.gatehouse.frontend.core.errors.ErrorCode;
 import dev.gatehouse.frontend.core.auth.BearerAuth;
 import dev.gatehouse.frontend.core.face.FaceContext;
 import dev.gatehouse.frontend.mcp.McpFace;
+import dev.gatehouse.frontend.models.ModelsFace;
 import dev.gatehouse.frontend.tasks.TasksFace;
 import dev.gatehouse.frontend.core.auth.Authenticator;
 import dev.gatehouse.frontend.app.identity.KeyBootstrap;
@@ -194,7 +198,12 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
 
   /** What runs the governed tool calls, on the worker and on the direct path alike. */
   private record Tools(
-      ToolCatalog catalog, McpConnector mcpConnector, McpUpstreams mcpUpstreams, McpToolResolver mcpCatalog, ToolInvoker invoker) {}
+      ToolCatalog catalog,
+      McpConnector mcpConnector,
+      McpUpstreams mcpUpstreams,
+      McpToolResolver mcpCatalog,
+      ToolInvoker invoker,
+      ModelInvoker models) {}
 
   private static GatehouseMetrics metrics(Environment env) {
     CollectorRegistry prometheus = new CollectorRegistry(true);
@@ -264,7 +273,10 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
             audit,
             mcpCatalog,
             new McpToolCalls(upstreams, connector));
-    return new Tools(catalog, connector, upstreams, mcpCatalog, invoker);
+    UsageLog usage = new UsageLog();
+    env.lifecycle().manage(closing(usage));
+    ModelInvoker models = new ModelInvoker(jdbi, credentials, metrics, audit, usage, ModelRoutingSettings.DEFAULTS);
+    return new Tools(catalog, connector, upstreams, mcpCatalog, invoker, models);
   }
 
   /** The API port: request filters, authentication, the admin API, and each face. */
@@ -309,6 +321,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
         .install(core, env);
     tools.mcpUpstreams().start();
     new McpFace(config.getMcp(), tools.mcpUpstreams(), tools.mcpConnector(), tools.mcpCatalog()).install(core, env);
+    new ModelsFace(tools.models()).install(core, env);
     if (config.isDemoTools()) {
       env.jersey().register(new DemoToolsResource());
     }

@@ -1,0 +1,38 @@
+package dev.gatehouse.activities.model;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.activities.chain.GovernedCall;
+import dev.gatehouse.registry.agents.Agent;
+import dev.gatehouse.workflows.tool.Caller;
+
+/**
+ * One model call as a face or a workflow step made it: the model alias ({@code body.model} as the
+ * caller sent it), the request {@code body} in the caller's {@code dialect} (every member the
+ * caller sent, known or not; the invoker never changes it in place), whether it streams, and on
+ * whose behalf. {@code taskId}/{@code stepId} are null on the direct path.
+ */
+public record ModelCall(
+    Kind kind,
+    Dialect dialect,
+    String alias,
+    ObjectNode body,
+    boolean stream,
+    Caller caller,
+    Agent authenticatedAgent,
+    String requestId,
+    String taskId,
+    String stepId,
+    int attempt)
+    implements GovernedCall {
+
+  /** What is asked of the model. */
+  public enum Kind {
+    CHAT,
+    EMBEDDINGS
+  }
+
+  @Override
+  public String target() {
+    return alias;
+  }
+}

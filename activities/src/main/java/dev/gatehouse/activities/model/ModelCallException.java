@@ -1,0 +1,54 @@
+package dev.gatehouse.activities.model;
+
+import java.time.Duration;
+
+/**
+ * A model call that did not succeed, as its face reports it: {@code code} a stable gateway code
+ * ({@code model_not_found}, {@code model_not_allowed}, {@code invalid_request}, {@code
+ * rate_limited}, {@code upstream_unavailable}, {@code upstream_error}, {@code timed_out}, ...),
+ * {@code status} the HTTP status the faces answer, {@code param} the request member at fault (or
+ * null), {@code retryAfter} when a retry may succeed (or null), {@code retryable} whether a
+ * durable step should retry it. The message is safe to show the caller: it never holds a
+ * credential or a Java type name.
+ */
+public class ModelCallException extends RuntimeException {
+  private final String code;
+  private final int status;
+  private final String param;
+  private final Duration retryAfter;
+  private final boolean retryable;
+
+  public ModelCallException(String code, int status, String message, String param, Duration retryAfter, boolean retryable) {
+    super(message, null, false, false);
+    this.code = code;
+    this.status = status;
+    this.param = param;
+    this.retryAfter = retryAfter;
+    this.retryable = retryable;
+  }
+
+  /** A refusal of the request itself: 400 {@code invalid_request}, never retried. */
+  public static ModelCallException invalid(String message, String param) {
+    return new ModelCallException(ModelCodes.INVALID_REQUEST, 400, message, param, null, false);
+  }
+
+  public String code() {
+    return code;
+  }
+
+  public int status() {
+    return status;
+  }
+
+  public String param() {
+    return param;
+  }
+
+  public Duration retryAfter() {
+    return retryAfter;
+  }
+
+  public boolean retryable() {
+    return retryable;
+  }
+}
