@@ -49,6 +49,8 @@ class HostileRequestsFuzzTest {
   static int apiPort;
   static int opsPort;
   static String session;
+  /** The model the model faces' probes name most: registered on a fake provider when the faces can call one. */
+  static final String MODEL = "fz-model";
   static final Map<String, Map<Integer, AtomicLong>> COUNTS = new ConcurrentHashMap<>();
   /**
    * {@code -Dgatehouse.fuzz.survey=true}: record every kind of failure and report them all at the
@@ -101,6 +103,11 @@ class HostileRequestsFuzzTest {
     send(probe);
   }
 
+  @Property(seed = "20260107")
+  void modelFaces(@ForAll("models") Probe probe) {
+    send(probe);
+  }
+
   @Property(seed = "20260104")
   void framing(@ForAll("framing") Probe probe) {
     send(probe);
@@ -142,6 +149,11 @@ class HostileRequestsFuzzTest {
   @Provide
   Arbitrary<Probe> mcp() {
     return Probes.mcp(session);
+  }
+
+  @Provide
+  Arbitrary<Probe> models() {
+    return Probes.models(MODEL);
   }
 
   @Provide
