@@ -276,6 +276,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     UsageLog usage = new UsageLog();
     env.lifecycle().manage(closing(usage));
     ModelInvoker models = new ModelInvoker(jdbi, credentials, metrics, audit, usage, ModelRoutingSettings.DEFAULTS);
+    env.lifecycle().manage(closing(models));
     return new Tools(catalog, connector, upstreams, mcpCatalog, invoker, models);
   }
 
