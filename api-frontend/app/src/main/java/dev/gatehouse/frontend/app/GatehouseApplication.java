@@ -8,7 +8,6 @@ import dev.gatehouse.activities.tool.ToolActivitiesImpl;
 import dev.gatehouse.activities.tool.ToolCatalog;
 import dev.gatehouse.activities.tool.ToolInvoker;
 import dev.gatehouse.activities.model.ModelInvoker;
-import dev.gatehouse.activities.model.ModelRoutingSettings;
 import dev.gatehouse.activities.usage.UsageLog;
 import dev.gatehouse.activities.mcp.McpConnector;
 import dev.gatehouse.activities.mcp.McpJson;
@@ -275,7 +274,8 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
             new McpToolCalls(upstreams, connector));
     UsageLog usage = new UsageLog();
     env.lifecycle().manage(closing(usage));
-    ModelInvoker models = new ModelInvoker(jdbi, credentials, metrics, audit, usage, ModelRoutingSettings.DEFAULTS);
+    ModelInvoker models = new ModelInvoker(jdbi, credentials, metrics, audit, usage, config.getModels().settings());
+    env.lifecycle().manage(closing(models));
     return new Tools(catalog, connector, upstreams, mcpCatalog, invoker, models);
   }
 
