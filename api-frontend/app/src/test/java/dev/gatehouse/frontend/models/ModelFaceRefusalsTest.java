@@ -135,7 +135,7 @@ class ModelFaceRefusalsTest {
 
   @Test
   void contentTypesAndEncodingsOtherThanJsonAndGzipAreRefused() throws IOException {
-    for (String type : List.of("text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin1", "application/xml")) {
+    for (String type : List.of("text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin1", "application/xml", ";;;", ";")) {
       HttpResponse<String> r = client.send(client.request("/v1/chat/completions", bearer(TestGatehouse.KEY_A))
           .header("Content-Type", type).POST(HttpRequest.BodyPublishers.ofString(CHAT)));
       openAiError(r, 415, "unsupported_media_type");

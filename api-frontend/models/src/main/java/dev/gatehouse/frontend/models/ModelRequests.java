@@ -95,7 +95,7 @@ final class ModelRequests {
     if (contentType == null || contentType.isBlank()) {
       return;
     }
-    String[] parts = contentType.split(";");
+    String[] parts = contentType.split(";", -1);
     if (!parts[0].trim().toLowerCase(Locale.ROOT).equals("application/json")) {
       throw new ApiException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "send the body as application/json");
     }
