@@ -3,6 +3,7 @@ package dev.gatehouse.activities.model.translate;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.activities.model.Dialect;
+import dev.gatehouse.activities.model.ModelCallException;
 import dev.gatehouse.activities.model.ModelUsage;
 import dev.gatehouse.activities.model.StreamSink;
 import dev.gatehouse.activities.sse.SseEvent;
@@ -86,7 +87,7 @@ abstract class StreamTap implements StreamTranslator {
   }
 
   /** The provider reported an error in its stream: it is over. */
-  static RuntimeException upstreamFailed(JsonNode error) {
+  static ModelCallException upstreamFailed(JsonNode error) {
     String type = Json.errorType(error);
     return Json.upstream("the provider's stream failed" + (type == null ? "" : " (" + type + ")"), true);
   }

@@ -8,8 +8,9 @@ import java.time.Clock;
 /**
  * Between the OpenAI chat-completions format and Anthropic Messages, both ways, for requests,
  * answers and streams. Between two equal dialects nothing is translated: the request goes as the
- * caller sent it but for its {@code model} (and, on an OpenAI stream, {@code
- * stream_options.include_usage}), and the answer comes back as the provider sent it. Pure
+ * caller sent it, every member it sent kept, but for its {@code model} (and, on a stream, {@code
+ * stream: true} and for OpenAI {@code stream_options.include_usage: true}), and the answer comes
+ * back as the provider sent it. Pure
  * functions of their input (but for {@code created}, the time an OpenAI answer made from an
  * Anthropic one carries); never throws anything but {@code ModelCallException}.
  *
