@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -49,6 +50,7 @@ class ModelInvokerTest {
   private static AuditLog audit;
   private static UsageLog usage;
   private static Map<String, FakeLlm> fakes;
+  private static Secrets secrets;
   private static ModelInvoker invoker;
 
   @BeforeAll
@@ -57,7 +59,7 @@ class ModelInvokerTest {
     fakes = FakeLlm.named("a", "b", "c", "d", "e", "f");
     db.jdbi().useExtension(TenantDao.class, t -> t.insert("ten_a", "a"));
     db.jdbi().useExtension(TenantDao.class, t -> t.insert("ten_b", "b"));
-    Secrets secrets = new Secrets(db.jdbi(), new SecretBox(Map.of("k1", SecretBox.newMasterKey()), "k1"));
+    secrets = new Secrets(db.jdbi(), new SecretBox(Map.of("k1", SecretBox.newMasterKey()), "k1"));
     secrets.put(null, "key-a", PROVIDER_KEY);
     ProviderDao providers = db.jdbi().onDemand(ProviderDao.class);
     for (FakeLlm f : fakes.values()) {
@@ -75,12 +77,16 @@ class ModelInvokerTest {
     models.insert(model("f", null, List.of(target("p-f", 1)), List.of(), fast));
     models.insert(model("private-b", "ten_b", List.of(target("p-b-tenant", 1)), List.of(), fast));
     AgentDao agents = db.jdbi().onDemand(AgentDao.class);
-    agents.insert(new Agent("agt_all", "ten_a", "all", null, new Permissions(null, null, new AccessList(List.of("*"), List.of())), null, null));
-    agents.insert(new Agent("agt_some", "ten_a", "some", null, new Permissions(null, null, new AccessList(List.of("solo"), List.of())), null, null));
+    agents.insert(new Agent("agt_all", "ten_a", "all", null, new Permissions(null, new AccessList(List.of("*"), List.of()), null), null, null));
+    agents.insert(new Agent("agt_some", "ten_a", "some", null, new Permissions(null, new AccessList(List.of("solo"), List.of()), null), null, null));
 
     audit = new AuditLog(db.jdbi(), 100, Duration.ofMillis(10));
     usage = new UsageLog();
-    invoker =
+  }
+
+  /** A new invoker per test: cool-downs one test caused must not reach the next. */
+  private static ModelInvoker newInvoker() {
+    return
         new ModelInvoker(
             db.jdbi(),
             new UpstreamCredentials(secrets, Clock.systemUTC()),
@@ -92,7 +98,6 @@ class ModelInvokerTest {
 
   @AfterAll
   static void stop() throws Exception {
-    invoker.close();
     usage.close();
     audit.close();
     fakes.values().forEach(FakeLlm::close);
@@ -102,6 +107,12 @@ class ModelInvokerTest {
   @BeforeEach
   void clean() {
     fakes.values().forEach(FakeLlm::reset);
+    invoker = newInvoker();
+  }
+
+  @AfterEach
+  void closeInvoker() {
+    invoker.close();
   }
 
   private static ModelDefinition model(String name, String tenant, List<ModelDefinition.Target> targets, List<String> fallbacks, RetrySpec retry) {

@@ -50,6 +50,7 @@ import dev.gatehouse.frontend.app.cli.McpProbeCommand;
 import dev.gatehouse.frontend.app.cli.SecretsCommand;
 import dev.gatehouse.frontend.app.cli.RegistryCommand;
 import dev.gatehouse.frontend.app.cli.WorkerCommand;
+import dev.gatehouse.frontend.app.dev.DemoModelResource;
 import dev.gatehouse.frontend.app.dev.DemoToolsResource;
 import dev.gatehouse.frontend.core.errors.ApiExceptionMapper;
 import dev.gatehouse.frontend.core.errors.JsonErrorHandler;
@@ -324,6 +325,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     new ModelsFace(tools.models()).install(core, env);
     if (config.isDemoTools()) {
       env.jersey().register(new DemoToolsResource());
+      env.jersey().register(new DemoModelResource());
     }
   }
 
