@@ -26,6 +26,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class FakeModelProvider implements AutoCloseable {
   public static final int SLOW_CHUNKS = 200;
+  public static final int SLEEPY_MILLIS = 2_500;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** A request the fake received. */
@@ -72,6 +73,9 @@ public final class FakeModelProvider implements AutoCloseable {
   private void openAi(HttpExchange ex) throws IOException {
     JsonNode body = read(ex);
     String model = body.path("model").asText();
+    if (refused(ex, model, "{\"error\":{\"message\":\"%s\",\"type\":\"%s\"}}")) {
+      return;
+    }
     if (!body.path("stream").asBoolean(false)) {
       json(ex, """
           {"id":"chatcmpl-fake","object":"chat.completion","created":1700000000,"model":"%s",
@@ -108,6 +112,9 @@ public final class FakeModelProvider implements AutoCloseable {
   private void anthropic(HttpExchange ex) throws IOException {
     JsonNode body = read(ex);
     String model = body.path("model").asText();
+    if (refused(ex, model, "{\"type\":\"error\",\"error\":{\"message\":\"%s\",\"type\":\"%s\"}}")) {
+      return;
+    }
     if (!body.path("stream").asBoolean(false)) {
       json(ex, """
           {"id":"msg_fake","type":"message","role":"assistant","model":"%s",
@@ -130,6 +137,36 @@ public final class FakeModelProvider implements AutoCloseable {
       event(out, "message_delta", "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":" + words.size() + "}}");
       event(out, "message_stop", "{\"type\":\"message_stop\"}");
     });
+  }
+
+  /**
+   * The provider models that do not answer normally: {@code rate-limited} (429, {@code Retry-After:
+   * 7}), {@code broken} (500); {@code sleepy} answers after {@link #SLEEPY_MILLIS}.
+   */
+  private boolean refused(HttpExchange ex, String model, String errorShape) throws IOException {
+    if (model.equals("sleepy")) {
+      try {
+        Thread.sleep(SLEEPY_MILLIS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return false;
+    }
+    int status = model.equals("rate-limited") ? 429 : model.equals("broken") ? 500 : 0;
+    if (status == 0) {
+      return false;
+    }
+    if (status == 429) {
+      ex.getResponseHeaders().set("Retry-After", "7");
+    }
+    byte[] bytes = errorShape.formatted(status == 429 ? "slow down" : "the fake broke", status == 429 ? "rate_limit_error" : "api_error")
+        .getBytes(StandardCharsets.UTF_8);
+    ex.getResponseHeaders().set("Content-Type", "application/json");
+    ex.sendResponseHeaders(status, bytes.length);
+    try (OutputStream out = ex.getResponseBody()) {
+      out.write(bytes);
+    }
+    return true;
   }
 
   private List<String> words(String model) {
