@@ -22,11 +22,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Anthropic-compatible ({@code /v1/messages}; base URL {@link #anthropicBase}), streamed and not.
  * The provider model {@code slow} streams {@link #SLOW_CHUNKS} chunks 50 ms apart, so a test can
  * leave mid-stream; {@link #peerClosed} counts the streams whose write failed because Gatehouse closed
- * the connection. Every request is kept ({@link #requests}) with its headers.
+ * the connection. The last {@link #MAX_KEPT} requests are kept ({@link #requests}) with their headers.
  */
 public final class FakeModelProvider implements AutoCloseable {
   public static final int SLOW_CHUNKS = 200;
   public static final int SLEEPY_MILLIS = 2_500;
+  /** The most requests kept (the oldest go first): a fuzz run sends thousands, some large. */
+  public static final int MAX_KEPT = 200;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** A request the fake received. */
@@ -67,6 +69,9 @@ public final class FakeModelProvider implements AutoCloseable {
   private JsonNode read(HttpExchange ex) throws IOException {
     JsonNode body = JSON.readTree(ex.getRequestBody().readAllBytes());
     requests.add(new Seen(ex.getRequestURI().getPath(), Map.copyOf(ex.getRequestHeaders()), body));
+    if (requests.size() > MAX_KEPT) {
+      requests.remove(0);
+    }
     return body;
   }
 
