@@ -57,10 +57,21 @@ final class ModelsServlet extends HttpServlet {
   }
 
   @Override
-  protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+  protected void service(HttpServletRequest request, HttpServletResponse response) {
     String requestId = requestId(request.getHeader(RequestIdFilter.HEADER));
     response.setHeader(RequestIdFilter.HEADER, requestId);
     MDC.put(RequestIdFilter.MDC_KEY, requestId);
+    try {
+      serve(request, response, requestId);
+    } catch (IOException e) {
+      // The client went away while its answer was written: no one is left to tell.
+      LOG.debug("model request {}: the client left before its answer was written", requestId);
+    } finally {
+      MDC.remove(RequestIdFilter.MDC_KEY);
+    }
+  }
+
+  private void serve(HttpServletRequest request, HttpServletResponse response, String requestId) throws IOException {
     Endpoint endpoint = Endpoint.of(request.getServletPath());
     Dialect dialect = endpoint == null ? Dialect.OPENAI : dialect(endpoint, request);
     EventStream stream = null;
@@ -113,8 +124,6 @@ final class ModelsServlet extends HttpServlet {
     } catch (RuntimeException e) {
       LOG.error("a model request failed inside Gatehouse (request {})", requestId, e);
       refuse(request, response, dialect, Refusal.internal(requestId), requestId, stream);
-    } finally {
-      MDC.remove(RequestIdFilter.MDC_KEY);
     }
   }
 
