@@ -7,6 +7,7 @@ import dev.gatehouse.activities.tool.Heartbeats;
 import dev.gatehouse.activities.tool.ToolActivitiesImpl;
 import dev.gatehouse.activities.tool.ToolCatalog;
 import dev.gatehouse.activities.tool.ToolInvoker;
+import dev.gatehouse.activities.model.ModelActivitiesImpl;
 import dev.gatehouse.activities.model.ModelInvoker;
 import dev.gatehouse.activities.model.ModelRoutingSettings;
 import dev.gatehouse.activities.usage.UsageLog;
@@ -179,6 +180,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
                   config.getTemporal().getTaskQueue(),
                   config.getWorker(),
                   new ToolActivitiesImpl(tools.invoker(), heartbeats(env)),
+                  new ModelActivitiesImpl(tools.models()),
                   new TaskIndexActivitiesImpl(jdbi, metrics)));
     }
     JsonErrorHandler errors = new JsonErrorHandler(server.getAllowedMethods());
@@ -286,7 +288,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     Admission admission = new Admission(jdbi, config.getAdmission().limits(), metrics);
     DurableCalls durable =
         new DurableCalls(jdbi, temporal.client(), config.getTemporal().getTaskQueue(), metrics, audit, admission);
-    WorkflowCatalog workflows = new WorkflowCatalog().register(new PipelineTaskWorkflow(tools.catalog(), durable));
+    WorkflowCatalog workflows = new WorkflowCatalog().register(new PipelineTaskWorkflow(tools.catalog(), jdbi, durable));
     env.lifecycle()
         .manage(
             new TaskSweeper(
