@@ -42,18 +42,6 @@ public class UsageLog implements AutoCloseable {
   private final Object flushed = new Object();
   private volatile boolean closing;
 
-  /**
-   * A log with nowhere to write: every row is dropped (and counted). For wiring that has no
-   * database yet; a gateway that meters usage uses {@link #UsageLog(Jdbi, int, Duration)}.
-   */
-  public UsageLog() {
-    this.jdbi = null;
-    this.queue = new ArrayBlockingQueue<>(1);
-    this.interval = Duration.ofSeconds(1);
-    this.lingerMillis = 0;
-    this.writer = null;
-  }
-
   public UsageLog(Jdbi jdbi, int queueSize, Duration flushInterval) {
     this(jdbi, queueSize, flushInterval, LINGER);
   }

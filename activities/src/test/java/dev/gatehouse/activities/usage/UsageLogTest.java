@@ -102,13 +102,4 @@ class UsageLogTest {
       assertThat(rows(db)).isZero();
     }
   }
-
-  @Test
-  void aLogWithoutADatabaseCountsEveryRowAsDropped() {
-    UsageLog log = new UsageLog();
-    log.record(row(1));
-    log.record(row(2));
-    log.close();
-    assertThat(log.dropped()).isEqualTo(2);
-  }
 }
