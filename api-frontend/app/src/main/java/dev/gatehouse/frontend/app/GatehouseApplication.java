@@ -21,6 +21,7 @@ import dev.gatehouse.activities.audit.AuditLog;
 import dev.gatehouse.frontend.app.admin.AdminContext;
 import dev.gatehouse.frontend.app.admin.AgentsResource;
 import dev.gatehouse.frontend.app.admin.AuditResource;
+import dev.gatehouse.frontend.app.admin.UsageResource;
 import dev.gatehouse.frontend.app.admin.IdentityProvidersResource;
 import dev.gatehouse.frontend.app.admin.KeysResource;
 import dev.gatehouse.frontend.app.admin.McpServersResource;
@@ -275,7 +276,13 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
             audit,
             mcpCatalog,
             new McpToolCalls(upstreams, connector));
-    UsageLog usage = new UsageLog();
+    // Usage rows are written like audit rows: the audit section's queue and timing apply to both.
+    UsageLog usage =
+        new UsageLog(
+            jdbi,
+            config.getAudit().getQueueSize(),
+            config.getAudit().getFlushInterval().toJavaDuration(),
+            config.getAudit().getLinger().toJavaDuration());
     env.lifecycle().manage(closing(usage));
     ModelInvoker models = new ModelInvoker(jdbi, credentials, metrics, audit, usage, config.getModels().settings());
     env.lifecycle().manage(closing(models));
@@ -343,6 +350,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     env.jersey().register(new ProvidersResource(admin));
     env.jersey().register(new ModelsResource(admin));
     env.jersey().register(new AuditResource(admin));
+    env.jersey().register(new UsageResource(admin));
     env.jersey().register(new IdentityProvidersResource(admin));
     env.jersey().register(new RegistryResource(admin));
   }
