@@ -22,6 +22,9 @@ import dev.gatehouse.registry.secrets.Secrets;
 import dev.gatehouse.registry.tenants.TenantDao;
 import dev.gatehouse.registry.testing.TestDatabase;
 import dev.gatehouse.registry.tools.RetrySpec;
+import dev.gatehouse.registry.usage.UsageDao;
+import dev.gatehouse.registry.usage.UsageQuery;
+import java.time.Instant;
 import dev.gatehouse.workflows.tool.Caller;
 import io.prometheus.client.CollectorRegistry;
 import java.io.IOException;
@@ -81,7 +84,7 @@ class ModelInvokerTest {
     agents.insert(new Agent("agt_some", "ten_a", "some", null, new Permissions(null, new AccessList(List.of("solo"), List.of()), null), null, null));
 
     audit = new AuditLog(db.jdbi(), 100, Duration.ofMillis(10));
-    usage = new UsageLog();
+    usage = new UsageLog(db.jdbi(), 1000, Duration.ofMillis(10));
   }
 
   /** A new invoker per test: cool-downs one test caused must not reach the next. */
@@ -133,6 +136,13 @@ class ModelInvokerTest {
     }
   }
 
+  /** The newest usage row, once the log wrote what it had. */
+  private static UsageDao.Row lastUsage() throws InterruptedException {
+    usage.flush();
+    UsageQuery q = new UsageQuery("ten_a", null, null, null, Instant.now().minusSeconds(600), Instant.now().plusSeconds(60));
+    return db.jdbi().onDemand(UsageDao.class).page(q, null, 1).get(0);
+  }
+
   /** Collects a stream's events; can be told to fail (the client leaving) after some. */
   private static final class Collecting implements StreamSink {
     final List<String> events = new CopyOnWriteArrayList<>();
@@ -170,7 +180,7 @@ class ModelInvokerTest {
   }
 
   @Test
-  void aFailingTargetIsRetriedThenTheFallbackAliasAnswers() {
+  void aFailingTargetIsRetriedThenTheFallbackAliasAnswers() throws Exception {
     fakes.get("c").behave(FakeLlm.Behaviour.FAIL_500);
 
     ModelAnswer a = invoker.call(chat("agt_all", "ab", false, ""));
@@ -178,6 +188,14 @@ class ModelInvokerTest {
     assertThat(a.provider()).isEqualTo("p-b");
     assertThat(fakes.get("c").seen()).hasSize(2); // retry.maxAttempts 2 on the first alias's target
     assertThat(fakes.get("b").seen()).hasSize(1);
+    UsageDao.Row row = lastUsage();
+    assertThat(row.model()).isEqualTo("ab");
+    assertThat(row.provider()).isEqualTo("p-b");
+    assertThat(row.providerModel()).isEqualTo("pm-p-b");
+    assertThat(row.outcome()).isEqualTo("ok");
+    assertThat(row.inputTokens()).isEqualTo(11);
+    assertThat(row.outputTokens()).isEqualTo(7);
+    assertThat(row.estimated()).isFalse();
   }
 
   @Test
@@ -233,7 +251,7 @@ class ModelInvokerTest {
   }
 
   @Test
-  void unknownForeignAndForbiddenModelsAreRefusedBeforeAnythingIsSent() {
+  void unknownForeignAndForbiddenModelsAreRefusedBeforeAnythingIsSent() throws Exception {
     assertThatThrownBy(() -> invoker.call(chat("agt_all", "nope", false, "")))
         .isInstanceOfSatisfying(ModelCallException.class, e -> {
           assertThat(e.status()).isEqualTo(404);
@@ -247,6 +265,10 @@ class ModelInvokerTest {
           assertThat(e.code()).isEqualTo(ModelCodes.MODEL_NOT_ALLOWED);
         });
     assertThat(fakes.values()).allSatisfy(f -> assertThat(f.seen()).isEmpty());
+    UsageDao.Row row = lastUsage();
+    assertThat(row.outcome()).isEqualTo(ModelCodes.MODEL_NOT_ALLOWED);
+    assertThat(row.provider()).isNull();
+    assertThat(row.inputTokens() + row.outputTokens()).isZero();
   }
 
   @Test
@@ -320,6 +342,11 @@ class ModelInvokerTest {
       Thread.sleep(20);
     }
     assertThat(fakes.get("f").abandoned.get()).isEqualTo(1);
+    UsageDao.Row row = lastUsage();
+    assertThat(row.outcome()).isEqualTo(ModelExchange.CLIENT_CLOSED);
+    assertThat(row.estimated()).isTrue();
+    assertThat(row.stream()).isTrue();
+    assertThat(row.outputTokens()).isPositive();
   }
 
   @Test
