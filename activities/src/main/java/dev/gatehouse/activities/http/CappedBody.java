@@ -14,9 +14,9 @@ import java.util.concurrent.Flow;
  * with {@link TooLarge} and the rest is not read. The whole exchange is then one future, which
  * the caller can cancel to abort it (a blocking {@code InputStream} read could not be).
  */
-final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
+public final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
   /** The body is larger than the cap. */
-  static final class TooLarge extends IOException {
+  public static final class TooLarge extends IOException {
     TooLarge() {
       super("response body over the cap");
     }
@@ -31,7 +31,7 @@ final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
     this.max = max;
   }
 
-  static HttpResponse.BodyHandler<byte[]> handler(int max) {
+  public static HttpResponse.BodyHandler<byte[]> handler(int max) {
     return info -> {
       CappedBody body = new CappedBody(max);
       if (info.headers().firstValueAsLong("Content-Length").orElse(-1) > max) {

@@ -1,29 +1,84 @@
 package dev.gatehouse.activities.model;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gatehouse.activities.audit.AuditLog;
+import dev.gatehouse.activities.chain.PolicyChain;
+import dev.gatehouse.activities.chain.PolicyStep;
+import dev.gatehouse.activities.chain.RecordAudit;
+import dev.gatehouse.activities.chain.ResolveAgent;
 import dev.gatehouse.activities.credentials.UpstreamCredentials;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
 import dev.gatehouse.activities.usage.UsageLog;
+import dev.gatehouse.policies.DenialCodes;
+import dev.gatehouse.policies.access.AccessPolicy;
 import dev.gatehouse.registry.agents.Agent;
+import dev.gatehouse.registry.agents.AgentDao;
 import dev.gatehouse.registry.models.ModelDefinition;
+import java.net.http.HttpClient;
+import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import org.jdbi.v3.core.Jdbi;
 
 /**
  * The governed call of a model, the same on every path (the OpenAI and Anthropic faces, pipeline
- * model steps, the agent loop): resolves the alias, checks the agent may use it, routes to a
- * provider (weighted targets, retries, fallback, cool-down), translates between dialects, and
- * records an audit row, metrics and a usage row whatever happens. Knows nothing of Temporal or
- * HTTP servers: failures are {@link ModelCallException}s.
+ * model steps, the agent loop): resolves the alias, checks the agent may use it and the request's
+ * shape, routes to a provider (weighted targets, retries, fallback, cool-down; see {@link
+ * ModelRouter}), translates between dialects, and records an audit row, metrics and a usage row
+ * whatever happens. Knows nothing of Temporal or HTTP servers: failures are {@link
+ * ModelCallException}s.
  */
-public class ModelInvoker {
+public class ModelInvoker implements AutoCloseable {
+  private final PolicyChain<ModelExchange, ModelAnswer> chain;
+  private final ModelCatalog catalog;
+  private final StreamWatchdog watchdog = new StreamWatchdog();
 
   public ModelInvoker(
-      Jdbi jdbi, UpstreamCredentials credentials, GatehouseMetrics metrics, AuditLog audit, UsageLog usage, ModelRoutingSettings settings) {}
+      Jdbi jdbi, UpstreamCredentials credentials, GatehouseMetrics metrics, AuditLog audit, UsageLog usage, ModelRoutingSettings settings) {
+    this(
+        jdbi,
+        credentials,
+        metrics,
+        audit,
+        usage,
+        settings,
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .connectTimeout(Duration.ofSeconds(10))
+            .build());
+  }
+
+  public ModelInvoker(
+      Jdbi jdbi,
+      UpstreamCredentials credentials,
+      GatehouseMetrics metrics,
+      AuditLog audit,
+      UsageLog usage,
+      ModelRoutingSettings settings,
+      HttpClient http) {
+    this.catalog = new ModelCatalog(jdbi, settings.cacheTtl());
+    ProviderClient client = new ProviderClient(http, credentials, new ObjectMapper(), settings.maxResponseBytes());
+    ModelRouter router =
+        new ModelRouter(catalog, client, new CoolDowns(settings.coolDownAfter(), settings.coolDown(), System::nanoTime), watchdog, settings);
+    List<PolicyStep<? super ModelExchange>> steps =
+        List.of(
+            // Completion runs in reverse: bookkeeping goes first so it records after every other step completed.
+            new RecordAudit(audit, "model.call"),
+            new RecordUsage(usage),
+            new ResolveAgent(jdbi.onDemand(AgentDao.class), DenialCodes.MODEL_NOT_ALLOWED),
+            new ValidateModelRequest(),
+            new ResolveModel(catalog),
+            new AuthorizeModel());
+    this.chain = new PolicyChain<>(steps, router::route, ModelCallFailures.INSTANCE);
+  }
 
   /** A non-streamed call (chat or embeddings): the answer in the caller's dialect, or throws {@link ModelCallException}. */
   public ModelAnswer call(ModelCall call) {
-    throw new ModelCallException(ModelCodes.UPSTREAM_UNAVAILABLE, 503, "not yet", null, null, true);
+    if (call.stream()) {
+      throw ModelCallException.invalid("a streamed call needs a sink", "stream");
+    }
+    return chain.run(new ModelExchange(call, null));
   }
 
   /**
@@ -33,11 +88,21 @@ public class ModelInvoker {
    * the stream ended (body null).
    */
   public ModelAnswer stream(ModelCall call, StreamSink sink) {
-    throw new ModelCallException(ModelCodes.UPSTREAM_UNAVAILABLE, 503, "not yet", null, null, true);
+    if (!call.stream()) {
+      throw ModelCallException.invalid("'stream' must be true for a streamed call", "stream");
+    }
+    return chain.run(new ModelExchange(call, Objects.requireNonNull(sink, "sink")));
   }
 
   /** The models {@code agent} may use (with its token's {@code scopes}), by name. */
   public List<ModelDefinition> models(Agent agent, List<String> scopes) {
-    return List.of();
+    return catalog.visibleTo(agent.tenantId()).stream()
+        .filter(m -> AccessPolicy.model(agent.permissions(), scopes, m.name()).allowed())
+        .toList();
+  }
+
+  @Override
+  public void close() {
+    watchdog.close();
   }
 }

@@ -3,12 +3,20 @@ package dev.gatehouse.activities.model.translate;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.activities.model.Dialect;
 import dev.gatehouse.activities.model.ModelUsage;
+import java.time.Clock;
 
 /**
  * Between the OpenAI chat-completions format and Anthropic Messages, both ways, for requests,
  * answers and streams. Between two equal dialects nothing is translated: the request goes as the
- * caller sent it but for its {@code model}, and the answer comes back as the provider sent it.
- * Pure functions of their input; never throws anything but {@code ModelCallException}.
+ * caller sent it, every member it sent kept, but for its {@code model} (and, on a stream, {@code
+ * stream: true} and for OpenAI {@code stream_options.include_usage: true}), and the answer comes
+ * back as the provider sent it. Pure
+ * functions of their input (but for {@code created}, the time an OpenAI answer made from an
+ * Anthropic one carries); never throws anything but {@code ModelCallException}.
+ *
+ * <p>What maps to what, and what is refused: {@link ToAnthropicRequest}, {@link ToOpenAiRequest},
+ * {@link ToAnthropicAnswer}, {@link ToOpenAiAnswer}, {@link StopReasons}, {@link Usages}, {@link
+ * Ids}, and the stream translators.
  */
 public final class Translation {
   private Translation() {}
@@ -20,12 +28,33 @@ public final class Translation {
    * {@code ModelCallException} {@code invalid_request} for what cannot be translated.
    */
   public static ObjectNode request(Dialect from, Dialect to, ObjectNode body, String providerModel, boolean stream) {
-    throw new UnsupportedOperationException("not yet");
+    if (from != to) {
+      return from == Dialect.OPENAI
+          ? ToAnthropicRequest.translate(body, providerModel, stream)
+          : ToOpenAiRequest.translate(body, providerModel, stream);
+    }
+    ObjectNode copy = body.deepCopy();
+    copy.put("model", providerModel);
+    if (stream) {
+      copy.put("stream", true);
+      if (to == Dialect.OPENAI) {
+        ObjectNode options = copy.get("stream_options") instanceof ObjectNode given ? given : copy.putObject("stream_options");
+        options.put("include_usage", true);
+      }
+    }
+    return copy;
   }
 
   /** The caller's answer (dialect {@code to}) for a provider's non-streamed answer in {@code from}. */
   public static ObjectNode response(Dialect from, Dialect to, ObjectNode body) {
-    throw new UnsupportedOperationException("not yet");
+    return response(from, to, body, Clock.systemUTC());
+  }
+
+  static ObjectNode response(Dialect from, Dialect to, ObjectNode body, Clock clock) {
+    if (from == to) {
+      return body;
+    }
+    return from == Dialect.OPENAI ? ToAnthropicAnswer.translate(body) : ToOpenAiAnswer.translate(body, clock);
   }
 
   /**
@@ -34,11 +63,18 @@ public final class Translation {
    * true}; otherwise the usage-only chunk Gatehouse asked for is not relayed.
    */
   public static StreamTranslator stream(Dialect from, Dialect to, boolean clientWantsUsage) {
-    throw new UnsupportedOperationException("not yet");
+    return stream(from, to, clientWantsUsage, Clock.systemUTC());
+  }
+
+  static StreamTranslator stream(Dialect from, Dialect to, boolean clientWantsUsage, Clock clock) {
+    if (from == Dialect.OPENAI) {
+      return to == Dialect.OPENAI ? new OpenAiPassThroughStream(clientWantsUsage) : new OpenAiToAnthropicStream();
+    }
+    return to == Dialect.ANTHROPIC ? new AnthropicPassThroughStream() : new AnthropicToOpenAiStream(clientWantsUsage, clock);
   }
 
   /** The usage in a provider's non-streamed answer of dialect {@code dialect}; null when it has none. */
   public static ModelUsage usage(Dialect dialect, ObjectNode response) {
-    throw new UnsupportedOperationException("not yet");
+    return dialect == Dialect.OPENAI ? Usages.fromOpenAi(response.get("usage")) : Usages.fromAnthropic(response.get("usage"));
   }
 }

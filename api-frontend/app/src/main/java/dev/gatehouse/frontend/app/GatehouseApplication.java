@@ -8,7 +8,6 @@ import dev.gatehouse.activities.tool.ToolActivitiesImpl;
 import dev.gatehouse.activities.tool.ToolCatalog;
 import dev.gatehouse.activities.tool.ToolInvoker;
 import dev.gatehouse.activities.model.ModelInvoker;
-import dev.gatehouse.activities.model.ModelRoutingSettings;
 import dev.gatehouse.activities.usage.UsageLog;
 import dev.gatehouse.activities.mcp.McpConnector;
 import dev.gatehouse.activities.mcp.McpJson;
@@ -51,6 +50,7 @@ import dev.gatehouse.frontend.app.cli.McpProbeCommand;
 import dev.gatehouse.frontend.app.cli.SecretsCommand;
 import dev.gatehouse.frontend.app.cli.RegistryCommand;
 import dev.gatehouse.frontend.app.cli.WorkerCommand;
+import dev.gatehouse.frontend.app.dev.DemoModelResource;
 import dev.gatehouse.frontend.app.dev.DemoToolsResource;
 import dev.gatehouse.frontend.core.errors.ApiExceptionMapper;
 import dev.gatehouse.frontend.core.errors.JsonErrorHandler;
@@ -275,7 +275,8 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
             new McpToolCalls(upstreams, connector));
     UsageLog usage = new UsageLog();
     env.lifecycle().manage(closing(usage));
-    ModelInvoker models = new ModelInvoker(jdbi, credentials, metrics, audit, usage, ModelRoutingSettings.DEFAULTS);
+    ModelInvoker models = new ModelInvoker(jdbi, credentials, metrics, audit, usage, config.getModels().settings());
+    env.lifecycle().manage(closing(models));
     return new Tools(catalog, connector, upstreams, mcpCatalog, invoker, models);
   }
 
@@ -324,6 +325,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     new ModelsFace(tools.models()).install(core, env);
     if (config.isDemoTools()) {
       env.jersey().register(new DemoToolsResource());
+      env.jersey().register(new DemoModelResource());
     }
   }
 

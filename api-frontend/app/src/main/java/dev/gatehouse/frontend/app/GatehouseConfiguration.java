@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.gatehouse.frontend.app.config.AdmissionConfig;
 import dev.gatehouse.frontend.app.config.AuditConfig;
 import dev.gatehouse.frontend.app.config.TasksConfig;
+import dev.gatehouse.frontend.app.config.ModelsConfig;
 import dev.gatehouse.frontend.app.config.AuthConfig;
 import dev.gatehouse.frontend.app.config.CachesConfig;
 import dev.gatehouse.frontend.app.config.LimitsConfig;
@@ -45,6 +46,17 @@ public class GatehouseConfiguration extends Configuration {
   @Valid @NotNull private AuditConfig audit = new AuditConfig();
 
   @Valid @NotNull private TasksConfig tasks = new TasksConfig();
+  @Valid @NotNull private ModelsConfig models = new ModelsConfig();
+
+  @JsonProperty
+  public ModelsConfig getModels() {
+    return models;
+  }
+
+  @JsonProperty
+  public void setModels(ModelsConfig models) {
+    this.models = models;
+  }
 
   @JsonProperty
   public TasksConfig getTasks() {

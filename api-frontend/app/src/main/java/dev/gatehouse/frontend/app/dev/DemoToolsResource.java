@@ -63,7 +63,7 @@ public class DemoToolsResource {
   @Path("/notes")
   @Consumes(MediaType.WILDCARD)
   public Map<String, Object> note(@HeaderParam("Idempotency-Key") String key, InputStream body) {
-    JsonNode json = read(body);
+    JsonNode json = read(body, MAX_NOTE_BYTES, "a demo note");
     if (json != null && !json.isObject()) {
       throw new ApiException(ErrorCode.INVALID_REQUEST, "the body must be a JSON object such as {\"text\":\"...\"}");
     }
@@ -80,16 +80,16 @@ public class DemoToolsResource {
     return out;
   }
 
-  /** The body as JSON, null when empty; 413 past {@link #MAX_NOTE_BYTES}, 400 when not JSON. */
-  private static JsonNode read(InputStream body) {
+  /** The body as JSON, null when empty; 413 past {@code max} bytes ({@code what} names it), 400 when not JSON. */
+  static JsonNode read(InputStream body, int max, String what) {
     byte[] bytes;
     try {
-      bytes = body == null ? new byte[0] : body.readNBytes(MAX_NOTE_BYTES + 1);
+      bytes = body == null ? new byte[0] : body.readNBytes(max + 1);
     } catch (IOException e) {
       throw new ApiException(ErrorCode.INVALID_REQUEST, "the body could not be read");
     }
-    if (bytes.length > MAX_NOTE_BYTES) {
-      throw new ApiException(ErrorCode.REQUEST_TOO_LARGE, "a demo note is at most " + MAX_NOTE_BYTES + " bytes");
+    if (bytes.length > max) {
+      throw new ApiException(ErrorCode.REQUEST_TOO_LARGE, what + " is at most " + max + " bytes");
     }
     if (bytes.length == 0) {
       return null;

@@ -1,0 +1,35 @@
+package dev.gatehouse.activities.model;
+
+import dev.gatehouse.activities.chain.CallFailures;
+import dev.gatehouse.policies.Decision;
+import dev.gatehouse.policies.DenialCodes;
+
+/**
+ * How the model chain's failures reach callers: a denial is a {@link ModelCallException} of its
+ * code ({@code model_not_found} 404, {@code model_not_allowed} 403, {@code invalid_request} 400);
+ * a failure is recorded under its code, anything unexpected as {@code internal_error}.
+ */
+final class ModelCallFailures implements CallFailures {
+  static final ModelCallFailures INSTANCE = new ModelCallFailures();
+  static final String INTERNAL_ERROR = "internal_error";
+
+  private ModelCallFailures() {}
+
+  @Override
+  public RuntimeException denied(Decision denial) {
+    int status =
+        switch (denial.code()) {
+          case ModelCodes.MODEL_NOT_FOUND -> 404;
+          case DenialCodes.MODEL_NOT_ALLOWED -> 403;
+          case ModelCodes.INVALID_REQUEST -> 400;
+          default -> throw new IllegalStateException(
+              "policy " + denial.policy() + " denied a model call with code '" + denial.code() + "', which has no status");
+        };
+    return new ModelCallException(denial.code(), status, denial.reason(), null, null, false);
+  }
+
+  @Override
+  public String typeOf(Throwable failure) {
+    return failure instanceof ModelCallException e ? e.code() : INTERNAL_ERROR;
+  }
+}

@@ -1,0 +1,92 @@
+package dev.gatehouse.activities.model;
+
+import dev.gatehouse.activities.chain.Exchange;
+import dev.gatehouse.registry.models.ModelDefinition;
+
+/**
+ * One model call on its way through the model chain: the call, the model its alias resolved to,
+ * the sink of a streamed call, and what the routed call produced so far (which provider answered,
+ * the usage, the time to first token), kept even when the call failed or the client left, so the
+ * usage row and the metrics say what was spent.
+ */
+public final class ModelExchange extends Exchange<ModelCall, ModelAnswer> {
+  /** The outcome of a stream whose client went away before it ended. */
+  public static final String CLIENT_CLOSED = "client_closed";
+
+  private final StreamSink sink;
+  private ModelDefinition model;
+  private String provider;
+  private String providerModel;
+  private ModelUsage usage;
+  private Long timeToFirstTokenMs;
+  private boolean clientClosed;
+  private String streamFailure;
+
+  public ModelExchange(ModelCall call, StreamSink sink) {
+    super(call);
+    this.sink = sink;
+  }
+
+  /** Where a streamed call's events go; null for a call that is not streamed. */
+  public StreamSink sink() {
+    return sink;
+  }
+
+  /** The model the alias named, once resolved; else null. */
+  public ModelDefinition model() {
+    return model;
+  }
+
+  void model(ModelDefinition model) {
+    this.model = model;
+  }
+
+  /** The provider that answered (or was last tried), or null when none was tried. */
+  public String provider() {
+    return provider;
+  }
+
+  public String providerModel() {
+    return providerModel;
+  }
+
+  void target(String provider, String providerModel) {
+    this.provider = provider;
+    this.providerModel = providerModel;
+  }
+
+  /** The usage spent, reported or estimated; null when nothing reached a provider's answer. */
+  public ModelUsage usage() {
+    return usage;
+  }
+
+  void usage(ModelUsage usage) {
+    this.usage = usage;
+  }
+
+  public Long timeToFirstTokenMs() {
+    return timeToFirstTokenMs;
+  }
+
+  void timeToFirstToken(long ms) {
+    this.timeToFirstTokenMs = ms;
+  }
+
+  /** Whether the client of a stream went away before it ended. */
+  public boolean clientClosed() {
+    return clientClosed;
+  }
+
+  void clientClosed(boolean closed) {
+    this.clientClosed = closed;
+  }
+
+  /** The code a stream that had begun ended with when it failed midway (the call itself returned); else null. */
+  public String streamFailure() {
+    return streamFailure;
+  }
+
+  void streamFailure(String code) {
+    this.streamFailure = code;
+  }
+}

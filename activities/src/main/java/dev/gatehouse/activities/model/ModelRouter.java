@@ -1,0 +1,440 @@
+package dev.gatehouse.activities.model;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.activities.model.translate.StreamTranslator;
+import dev.gatehouse.activities.model.translate.Translation;
+import dev.gatehouse.activities.sse.SseEvent;
+import dev.gatehouse.activities.sse.SseParser;
+import dev.gatehouse.activities.usage.TokenEstimator;
+import dev.gatehouse.registry.models.ModelDefinition;
+import dev.gatehouse.registry.models.ProviderDefinition;
+import dev.gatehouse.registry.tools.RetrySpec;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Routes one model call: the alias's targets in a weighted random order, then each fallback
+ * alias's (depth first, each alias once, at most {@link #MAX_ALIASES}). A target that fails with
+ * a 429, a 5xx, a timeout or a connection error is retried with jittered exponential backoff
+ * (honouring {@code Retry-After} up to {@link ModelRoutingSettings#maxRetryAfter}) up to its
+ * model's {@code retry.maxAttempts}, then the next target is tried; a provider cooling down is
+ * skipped. A refusal of the request itself (a 4xx) ends the call at once: no provider would
+ * answer differently. A stream falls back only until its first event reached the client; after
+ * that a failure ends the stream with an error event.
+ */
+final class ModelRouter {
+  /** The retry policy of a model that sets none: one retry, soon. */
+  static final RetrySpec DEFAULT_RETRY = new RetrySpec(2, Duration.ofMillis(100), 2.0, Duration.ofSeconds(2));
+  static final int MAX_ALIASES = 8;
+  private static final int MAX_REPORTED_FAILURES = 6;
+
+  private final ModelCatalog catalog;
+  private final ProviderClient client;
+  private final CoolDowns coolDowns;
+  private final StreamWatchdog watchdog;
+  private final ModelRoutingSettings settings;
+
+  ModelRouter(ModelCatalog catalog, ProviderClient client, CoolDowns coolDowns, StreamWatchdog watchdog, ModelRoutingSettings settings) {
+    this.catalog = catalog;
+    this.client = client;
+    this.coolDowns = coolDowns;
+    this.watchdog = watchdog;
+    this.settings = settings;
+  }
+
+  /** What every failed target said, to pick the answer when none is left. */
+  private static final class Failures {
+    final Map<String, String> byTarget = new LinkedHashMap<>();
+    final Set<ProviderFailure.Kind> kinds = EnumSet.noneOf(ProviderFailure.Kind.class);
+    Duration retryAfter;
+    int skipped;
+
+    void add(String target, ProviderFailure f) {
+      byTarget.put(target, f.getMessage());
+      kinds.add(f.kind());
+      wait(f.retryAfter());
+    }
+
+    void coolingDown(String provider, Duration left) {
+      byTarget.putIfAbsent(provider, "provider " + provider + " is cooling down after failures");
+      kinds.add(ProviderFailure.Kind.SERVER_ERROR);
+      wait(left);
+    }
+
+    void wait(Duration d) {
+      if (d != null && !d.isZero() && !d.isNegative() && (retryAfter == null || d.compareTo(retryAfter) < 0)) {
+        retryAfter = d;
+      }
+    }
+  }
+
+  ModelAnswer route(ModelExchange x) {
+    ModelCall call = x.request();
+    Failures failures = new Failures();
+    for (ModelDefinition model : aliases(x.model(), call.caller().tenantId())) {
+      RetrySpec retry = model.retry() != null ? model.retry() : DEFAULT_RETRY;
+      for (ModelDefinition.Target target : order(model.targets())) {
+        ProviderDefinition provider = catalog.provider(target.provider(), model.tenantId()).orElse(null);
+        if (provider == null) {
+          failures.byTarget.putIfAbsent(target.provider(), "provider " + target.provider() + " is not in the registry");
+          failures.kinds.add(ProviderFailure.Kind.SERVER_ERROR);
+          continue;
+        }
+        Dialect dialect = Dialect.ofProviderType(provider.type());
+        if (call.kind() == ModelCall.Kind.EMBEDDINGS && dialect != Dialect.OPENAI) {
+          failures.skipped++;
+          continue;
+        }
+        Duration cooling = coolDowns.remaining(provider.name());
+        if (!cooling.isZero()) {
+          failures.coolingDown(provider.name(), cooling);
+          continue;
+        }
+        ObjectNode request =
+            call.kind() == ModelCall.Kind.EMBEDDINGS
+                ? embeddingsRequest(call.body(), target.model())
+                : Translation.request(call.dialect(), dialect, call.body(), target.model(), call.stream());
+        for (int attempt = 1; ; attempt++) {
+          x.target(provider.name(), target.model());
+          try {
+            ProviderClient.Prepared prepared = client.prepare(provider, call.kind());
+            ModelAnswer answer = call.stream() ? stream(x, model, prepared, request, dialect) : send(x, model, prepared, request, dialect);
+            coolDowns.success(provider.name());
+            return answer;
+          } catch (ProviderFailure f) {
+            if (!f.kind().fallback) {
+              throw refusal(f);
+            }
+            coolDowns.failure(provider.name(), f.kind() == ProviderFailure.Kind.RATE_LIMITED ? f.retryAfter() : null);
+            failures.add(provider.name() + "/" + target.model(), f);
+            if (!f.kind().retry || attempt >= retry.maxAttempts() || !coolDowns.remaining(provider.name()).isZero()) {
+              break;
+            }
+            Duration wait = f.retryAfter() != null ? f.retryAfter() : backoff(retry, attempt);
+            if (wait.compareTo(settings.maxRetryAfter()) > 0 || !sleep(wait)) {
+              break;
+            }
+          }
+        }
+      }
+    }
+    throw exhausted(x, failures);
+  }
+
+  /** A non-streamed call to one provider: its answer in the caller's dialect. */
+  private ModelAnswer send(ModelExchange x, ModelDefinition model, ProviderClient.Prepared p, ObjectNode request, Dialect dialect)
+      throws ProviderFailure {
+    ModelCall call = x.request();
+    ObjectNode answer = client.send(p, request);
+    ModelUsage usage;
+    ObjectNode body;
+    try {
+      if (call.kind() == ModelCall.Kind.EMBEDDINGS) {
+        usage = embeddingsUsage(answer);
+        body = answer;
+      } else {
+        usage = Translation.usage(dialect, answer);
+        body = Translation.response(dialect, call.dialect(), answer);
+      }
+    } catch (ModelCallException e) {
+      throw new ProviderFailure(ProviderFailure.Kind.BAD_ANSWER, 200, "provider " + p.provider().name() + " gave an answer Gatehouse cannot read: " + e.getMessage(), null);
+    }
+    if (usage == null) {
+      usage = estimate(call, "");
+    }
+    x.usage(usage);
+    return new ModelAnswer(body, usage, null, p.provider().name(), x.providerModel(), null);
+  }
+
+  /** Thrown out of the SSE parser's listener when the client is gone. */
+  private static final class ClientGone extends RuntimeException {
+    ClientGone() {
+      super(null, null, false, false);
+    }
+  }
+
+  /** The caller's sink, opened at the first event; an IOException from it means the client left. */
+  private static final class Relay implements StreamSink {
+    private final StreamSink sink;
+    private final long startNanos;
+    boolean opened;
+    boolean gone;
+    long firstEventNanos;
+
+    Relay(StreamSink sink, long startNanos) {
+      this.sink = sink;
+      this.startNanos = startNanos;
+    }
+
+    @Override
+    public void open() throws IOException {
+      if (!opened) {
+        opened = true;
+        try {
+          sink.open();
+        } catch (IOException e) {
+          gone = true;
+          throw e;
+        }
+      }
+    }
+
+    @Override
+    public void event(String name, String data) throws IOException {
+      open();
+      if (firstEventNanos == 0) {
+        firstEventNanos = System.nanoTime();
+      }
+      try {
+        sink.event(name, data);
+      } catch (IOException e) {
+        gone = true;
+        throw e;
+      }
+    }
+
+    Long ttftMs() {
+      return firstEventNanos == 0 ? null : (firstEventNanos - startNanos) / 1_000_000;
+    }
+  }
+
+  /**
+   * A streamed call to one provider, relayed event by event. Throws {@link ProviderFailure} only
+   * while nothing has reached the client (the router may still fall back); after that it returns,
+   * having ended the client's stream with an error event if the provider's stream broke.
+   */
+  private ModelAnswer stream(ModelExchange x, ModelDefinition model, ProviderClient.Prepared p, ObjectNode request, Dialect dialect)
+      throws ProviderFailure {
+    ModelCall call = x.request();
+    long start = System.nanoTime();
+    boolean clientWantsUsage =
+        call.dialect() == Dialect.OPENAI && call.body().path("stream_options").path("include_usage").asBoolean(false);
+    StreamTranslator translator = Translation.stream(dialect, call.dialect(), clientWantsUsage);
+    Relay relay = new Relay(x.sink(), start);
+    InputStream in = client.open(p, request);
+    ProviderFailure broken = null;
+    try (StreamWatchdog.Watch watch = watchdog.watch(in, p.provider().timeoutOrDefault())) {
+      SseParser parser =
+          new SseParser(
+              settings.maxStreamEventBytes(),
+              new SseParser.Listener() {
+                @Override
+                public void event(SseEvent event) {
+                  try {
+                    translator.accept(event, relay);
+                  } catch (IOException e) {
+                    throw relay.gone ? new ClientGone() : new UncheckedIOException(e);
+                  }
+                }
+
+                @Override
+                public void tooLarge(int max) {
+                  throw new ModelCallException(
+                      ModelCodes.UPSTREAM_ERROR, 502, "provider " + p.provider().name() + " sent a stream event over " + max + " bytes", null, null, true);
+                }
+              });
+      byte[] buffer = new byte[8192];
+      while (!translator.complete()) {
+        int n;
+        try {
+          n = in.read(buffer);
+        } catch (IOException e) {
+          broken =
+              watch.fired()
+                  ? new ProviderFailure(
+                      ProviderFailure.Kind.TIMEOUT, 200, "provider " + p.provider().name() + " sent nothing for " + p.provider().timeoutOrDefault().toMillis() + " ms", null)
+                  : new ProviderFailure(
+                      ProviderFailure.Kind.CONNECTION, 200, "the stream from provider " + p.provider().name() + " broke: " + dev.gatehouse.activities.http.NetworkFailures.describe(e), null);
+          break;
+        }
+        if (n < 0) {
+          broken = new ProviderFailure(ProviderFailure.Kind.BAD_ANSWER, 200, "the stream from provider " + p.provider().name() + " ended before its last event", null);
+          break;
+        }
+        watch.activity();
+        try {
+          parser.feed(buffer, 0, n);
+        } catch (ModelCallException e) {
+          broken = new ProviderFailure(ProviderFailure.Kind.BAD_ANSWER, 200, e.getMessage(), null);
+          break;
+        }
+      }
+      if (broken == null) {
+        translator.finish(relay);
+      }
+    } catch (ClientGone | IOException e) {
+      // The client left (the relay saw its IOException): the upstream request is abandoned below.
+      x.clientClosed(true);
+    } catch (UncheckedIOException e) {
+      x.clientClosed(relay.gone);
+    } finally {
+      ProviderClient.closeQuietly(in);
+    }
+    if (broken != null && !relay.opened && !x.clientClosed()) {
+      throw broken;
+    }
+    if (broken != null && !x.clientClosed()) {
+      coolDowns.failure(p.provider().name(), null);
+      String code = broken.kind() == ProviderFailure.Kind.TIMEOUT ? ModelCodes.TIMED_OUT : ModelCodes.UPSTREAM_ERROR;
+      x.streamFailure(code);
+      try {
+        translator.fail(code, broken.getMessage(), relay);
+      } catch (IOException | RuntimeException e) {
+        x.clientClosed(relay.gone);
+      }
+    }
+    boolean whole = broken == null && !x.clientClosed() && translator.complete();
+    ModelUsage reported = translator.usage();
+    ModelUsage usage = whole && reported != null ? reported : partial(call, reported, translator.relayedText());
+    x.usage(usage);
+    Long ttft = relay.ttftMs();
+    if (ttft != null) {
+      x.timeToFirstToken(ttft);
+    }
+    return new ModelAnswer(null, usage, null, p.provider().name(), x.providerModel(), ttft);
+  }
+
+  /** Usage of a stream that did not end whole: what the provider reported, topped up by counting what was relayed. */
+  private static ModelUsage partial(ModelCall call, ModelUsage reported, CharSequence relayed) {
+    ModelUsage counted = estimate(call, relayed);
+    if (reported == null) {
+      return counted;
+    }
+    return new ModelUsage(
+        reported.inputTokens() > 0 ? reported.inputTokens() : counted.inputTokens(),
+        reported.cachedInputTokens(),
+        Math.max(reported.outputTokens(), counted.outputTokens()),
+        reported.reasoningTokens(),
+        true);
+  }
+
+  private static ModelUsage estimate(ModelCall call, CharSequence output) {
+    return new ModelUsage(TokenEstimator.inputTokens(call.dialect(), call.body()), 0, TokenEstimator.tokens(output), 0, true);
+  }
+
+  private static ObjectNode embeddingsRequest(ObjectNode body, String providerModel) {
+    ObjectNode copy = body.deepCopy();
+    copy.put("model", providerModel);
+    return copy;
+  }
+
+  private static ModelUsage embeddingsUsage(ObjectNode answer) {
+    var usage = answer.path("usage");
+    if (!usage.isObject()) {
+      return null;
+    }
+    long input = usage.path("prompt_tokens").asLong(usage.path("total_tokens").asLong(0));
+    return new ModelUsage(input, 0, 0, 0, false);
+  }
+
+  /** The model and its fallbacks, depth first, each once, those the tenant can see. */
+  private List<ModelDefinition> aliases(ModelDefinition first, String tenantId) {
+    List<ModelDefinition> out = new ArrayList<>();
+    addWithFallbacks(first, tenantId, out);
+    return out;
+  }
+
+  private void addWithFallbacks(ModelDefinition model, String tenantId, List<ModelDefinition> out) {
+    if (out.size() >= MAX_ALIASES || out.stream().anyMatch(m -> m.name().equals(model.name()))) {
+      return;
+    }
+    out.add(model);
+    for (String alias : model.fallbacks()) {
+      catalog.model(alias, tenantId).ifPresent(m -> addWithFallbacks(m, tenantId, out));
+    }
+  }
+
+  /** The targets in a weighted random order (Efraimidis–Spirakis: key u^(1/w), largest first). */
+  static List<ModelDefinition.Target> order(List<ModelDefinition.Target> targets) {
+    if (targets.size() < 2) {
+      return targets;
+    }
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    record Keyed(ModelDefinition.Target target, double key) {}
+    List<Keyed> keyed = new ArrayList<>(targets.size());
+    for (ModelDefinition.Target t : targets) {
+      double u = random.nextDouble(Double.MIN_VALUE, 1.0);
+      keyed.add(new Keyed(t, Math.log(u) / Math.max(1, t.weight())));
+    }
+    keyed.sort(Comparator.comparingDouble(Keyed::key).reversed());
+    return keyed.stream().map(Keyed::target).toList();
+  }
+
+  /** The wait before retry {@code attempt + 1}: exponential, with "equal jitter" (half fixed, half random). */
+  static Duration backoff(RetrySpec retry, int attempt) {
+    double base = retry.initialInterval().toMillis() * Math.pow(retry.backoff(), attempt - 1);
+    double capped = Math.min(base, retry.maxInterval().toMillis());
+    double jittered = capped / 2 + ThreadLocalRandom.current().nextDouble() * capped / 2;
+    return Duration.ofMillis(Math.max(1, Math.round(jittered)));
+  }
+
+  private static boolean sleep(Duration wait) {
+    try {
+      Thread.sleep(wait.toMillis());
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** A provider's refusal of the request itself, as the caller sees it. */
+  private static ModelCallException refusal(ProviderFailure f) {
+    if (f.status() == 400 || f.status() == 413 || f.status() == 422) {
+      return new ModelCallException(ModelCodes.INVALID_REQUEST, 400, f.getMessage(), null, null, false);
+    }
+    return new ModelCallException(ModelCodes.UPSTREAM_ERROR, 502, f.getMessage(), null, null, false);
+  }
+
+  /** Nothing answered: the code says what kind of failure it was when all were of one kind. */
+  private static ModelCallException exhausted(ModelExchange x, Failures failures) {
+    String alias = x.request().alias();
+    if (failures.byTarget.isEmpty()) {
+      if (failures.skipped > 0) {
+        return ModelCallException.invalid("model '" + alias + "' has no OpenAI-compatible provider, which embeddings need", "model");
+      }
+      return new ModelCallException(ModelCodes.UPSTREAM_UNAVAILABLE, 503, "model '" + alias + "' has no provider to call", null, null, true);
+    }
+    StringBuilder why = new StringBuilder("no provider of model '").append(alias).append("' answered: ");
+    int n = 0;
+    for (Map.Entry<String, String> e : failures.byTarget.entrySet()) {
+      if (n++ == MAX_REPORTED_FAILURES) {
+        why.append("; and ").append(failures.byTarget.size() - MAX_REPORTED_FAILURES).append(" more");
+        break;
+      }
+      why.append(n > 1 ? "; " : "").append(e.getValue());
+    }
+    Duration retryAfter = failures.retryAfter == null ? null : ceilSeconds(failures.retryAfter);
+    if (failures.kinds.size() == 1) {
+      switch (failures.kinds.iterator().next()) {
+        case RATE_LIMITED:
+          return new ModelCallException(
+              ModelCodes.RATE_LIMITED, 429, why.toString(), null, retryAfter == null ? Duration.ofSeconds(1) : retryAfter, true);
+        case TIMEOUT:
+          return new ModelCallException(ModelCodes.TIMED_OUT, 504, why.toString(), null, retryAfter, true);
+        case TOO_LARGE:
+          return new ModelCallException(ModelCodes.RESPONSE_TOO_LARGE, 502, why.toString(), null, null, false);
+        case CREDENTIALS:
+          return new ModelCallException(ModelCodes.CREDENTIALS_UNAVAILABLE, 502, why.toString(), null, null, false);
+        default:
+          break;
+      }
+    }
+    return new ModelCallException(ModelCodes.UPSTREAM_UNAVAILABLE, 503, why.toString(), null, retryAfter, true);
+  }
+
+  private static Duration ceilSeconds(Duration d) {
+    long s = d.toSeconds() + (d.toNanosPart() > 0 ? 1 : 0);
+    return Duration.ofSeconds(Math.max(1, s));
+  }
+}

@@ -1,0 +1,234 @@
+package dev.gatehouse.activities.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.activities.credentials.UpstreamCredentials;
+import dev.gatehouse.activities.http.CappedBody;
+import dev.gatehouse.activities.http.NetworkFailures;
+import dev.gatehouse.activities.http.RetryAfter;
+import dev.gatehouse.activities.tool.ToolCallException;
+import dev.gatehouse.registry.models.ProviderDefinition;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Sends one request to one provider, with Gatehouse's credentials for it (never the agent's):
+ * OpenAI-type providers get {@code Authorization: Bearer}, Anthropic-type ones {@code x-api-key}
+ * and {@code anthropic-version}; the provider's extra headers after. Paths follow each SDK's base
+ * URL convention: an OpenAI base URL ends where {@code /chat/completions} and {@code /embeddings}
+ * go ({@code https://api.openai.com/v1}); an Anthropic one is the host ({@code
+ * https://api.anthropic.com}) and calls go to {@code /v1/messages}. Every failure is a {@link
+ * ProviderFailure} whose message carries no secret.
+ */
+final class ProviderClient {
+  static final String ANTHROPIC_VERSION = "2023-06-01";
+  private static final int MAX_ERROR_BODY = 64 * 1024;
+  private static final int MAX_ERROR_MESSAGE = 500;
+
+  /** A request ready to send: where, with which headers, and the secrets to keep out of messages. */
+  record Prepared(ProviderDefinition provider, URI uri, Map<String, String> headers, UpstreamCredentials.Resolved secrets) {
+    String redact(String text) {
+      return secrets.redact(text);
+    }
+  }
+
+  private final HttpClient http;
+  private final UpstreamCredentials credentials;
+  private final ObjectMapper json;
+  private final int maxResponseBytes;
+
+  ProviderClient(HttpClient http, UpstreamCredentials credentials, ObjectMapper json, int maxResponseBytes) {
+    this.http = http;
+    this.credentials = credentials;
+    this.json = json;
+    this.maxResponseBytes = maxResponseBytes;
+  }
+
+  /** The request to {@code provider} for {@code kind}, its credentials filled in. */
+  Prepared prepare(ProviderDefinition provider, ModelCall.Kind kind) throws ProviderFailure {
+    String base = provider.baseUrl().endsWith("/") ? provider.baseUrl().substring(0, provider.baseUrl().length() - 1) : provider.baseUrl();
+    boolean anthropic = Dialect.ofProviderType(provider.type()) == Dialect.ANTHROPIC;
+    String path = anthropic ? "/v1/messages" : kind == ModelCall.Kind.EMBEDDINGS ? "/embeddings" : "/chat/completions";
+    Map<String, String> refs = new LinkedHashMap<>();
+    if (provider.apiKey() != null) {
+      refs.put(anthropic ? "x-api-key" : "Authorization", anthropic ? provider.apiKey() : "Bearer " + provider.apiKey());
+    }
+    if (anthropic) {
+      refs.put("anthropic-version", ANTHROPIC_VERSION);
+    }
+    refs.putAll(provider.headers());
+    try {
+      UpstreamCredentials.Resolved resolved = credentials.resolve("provider " + provider.name(), provider.tenantId(), refs, null);
+      return new Prepared(provider, URI.create(base + path), resolved.headers(), resolved);
+    } catch (ToolCallException e) {
+      throw new ProviderFailure(ProviderFailure.Kind.CREDENTIALS, 0, e.getMessage(), null);
+    }
+  }
+
+  /** A non-streamed call: the provider's answer as JSON. */
+  ObjectNode send(Prepared p, ObjectNode body) throws ProviderFailure {
+    HttpRequest request = request(p, body, false);
+    Duration timeout = p.provider().timeoutOrDefault();
+    CompletableFuture<HttpResponse<byte[]>> future = http.sendAsync(request, CappedBody.handler(maxResponseBytes));
+    HttpResponse<byte[]> response;
+    try {
+      response = future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      future.cancel(true);
+      throw timeout(p);
+    } catch (InterruptedException e) {
+      future.cancel(true);
+      Thread.currentThread().interrupt();
+      throw new ProviderFailure(ProviderFailure.Kind.CONNECTION, 0, "the call to provider " + p.provider().name() + " was interrupted", null);
+    } catch (ExecutionException | CancellationException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      if (cause instanceof CappedBody.TooLarge) {
+        throw new ProviderFailure(
+            ProviderFailure.Kind.TOO_LARGE, 200, "provider " + p.provider().name() + " answered with more than " + maxResponseBytes + " bytes", null);
+      }
+      throw network(p, cause);
+    }
+    int status = response.statusCode();
+    if (status != 200) {
+      throw refused(p, status, response.headers().firstValue("Retry-After").orElse(null), response.body());
+    }
+    try {
+      JsonNode node = json.readTree(response.body());
+      if (node instanceof ObjectNode o) {
+        return o;
+      }
+    } catch (IOException e) {
+      // said below
+    }
+    throw new ProviderFailure(ProviderFailure.Kind.BAD_ANSWER, 200, "provider " + p.provider().name() + " answered with something that is not a JSON object", null);
+  }
+
+  /**
+   * A streamed call: the open event stream once the provider answered 200 with headers. The
+   * request timeout covers the wait for those headers; the caller bounds the gaps between events.
+   */
+  InputStream open(Prepared p, ObjectNode body) throws ProviderFailure {
+    HttpRequest request = request(p, body, true);
+    HttpResponse<InputStream> response;
+    try {
+      response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+    } catch (HttpTimeoutException e) {
+      throw timeout(p);
+    } catch (IOException e) {
+      throw network(p, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ProviderFailure(ProviderFailure.Kind.CONNECTION, 0, "the call to provider " + p.provider().name() + " was interrupted", null);
+    }
+    int status = response.statusCode();
+    if (status != 200) {
+      byte[] error;
+      try (InputStream in = response.body()) {
+        error = in.readNBytes(MAX_ERROR_BODY);
+      } catch (IOException e) {
+        error = new byte[0];
+      }
+      throw refused(p, status, response.headers().firstValue("Retry-After").orElse(null), error);
+    }
+    String type = response.headers().firstValue("Content-Type").orElse("");
+    if (!type.toLowerCase(java.util.Locale.ROOT).startsWith("text/event-stream")) {
+      closeQuietly(response.body());
+      throw new ProviderFailure(
+          ProviderFailure.Kind.BAD_ANSWER, 200, "provider " + p.provider().name() + " answered a stream request without an event stream", null);
+    }
+    return response.body();
+  }
+
+  private HttpRequest request(Prepared p, ObjectNode body, boolean stream) throws ProviderFailure {
+    byte[] bytes;
+    try {
+      bytes = json.writeValueAsBytes(body);
+    } catch (IOException e) {
+      throw new ProviderFailure(ProviderFailure.Kind.CLIENT_ERROR, 0, "the request could not be written as JSON", null);
+    }
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(p.uri())
+            .timeout(p.provider().timeoutOrDefault())
+            .header("Content-Type", "application/json")
+            .header("Accept", stream ? "text/event-stream" : "application/json")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(bytes));
+    for (Map.Entry<String, String> h : p.headers().entrySet()) {
+      b.setHeader(h.getKey(), h.getValue());
+    }
+    return b.build();
+  }
+
+  private ProviderFailure refused(Prepared p, int status, String retryAfterHeader, byte[] body) {
+    Duration retryAfter = retryAfterHeader == null ? null : RetryAfter.parse(retryAfterHeader, Instant.now()).orElse(null);
+    String detail = p.redact(errorMessage(body));
+    String name = p.provider().name();
+    if (status == 429) {
+      return new ProviderFailure(ProviderFailure.Kind.RATE_LIMITED, status, "provider " + name + " is rate limiting (HTTP 429)" + detail, retryAfter);
+    }
+    if (status >= 500 || status == 408) {
+      return new ProviderFailure(ProviderFailure.Kind.SERVER_ERROR, status, "provider " + name + " failed (HTTP " + status + ")" + detail, retryAfter);
+    }
+    if (status == 401 || status == 403) {
+      return new ProviderFailure(
+          ProviderFailure.Kind.CLIENT_ERROR, status, "provider " + name + " refused Gatehouse's credentials (HTTP " + status + ")", null);
+    }
+    return new ProviderFailure(ProviderFailure.Kind.CLIENT_ERROR, status, "provider " + name + " refused the request (HTTP " + status + ")" + detail, null);
+  }
+
+  /** ": the provider's own message", from an OpenAI or Anthropic error body; empty when there is none. */
+  private String errorMessage(byte[] body) {
+    if (body == null || body.length == 0) {
+      return "";
+    }
+    try {
+      JsonNode node = json.readTree(body);
+      JsonNode message = node.path("error").path("message");
+      if (!message.isTextual()) {
+        message = node.path("message");
+      }
+      if (message.isTextual() && !message.asText().isBlank()) {
+        String text = message.asText().strip();
+        return ": " + (text.length() > MAX_ERROR_MESSAGE ? text.substring(0, MAX_ERROR_MESSAGE) + "..." : text);
+      }
+    } catch (IOException | RuntimeException e) {
+      // not JSON: no message
+    }
+    return "";
+  }
+
+  private static ProviderFailure timeout(Prepared p) {
+    return new ProviderFailure(
+        ProviderFailure.Kind.TIMEOUT, 0, "provider " + p.provider().name() + " did not answer within " + p.provider().timeoutOrDefault().toMillis() + " ms", null);
+  }
+
+  private static ProviderFailure network(Prepared p, Throwable cause) {
+    if (cause instanceof HttpTimeoutException) {
+      return timeout(p);
+    }
+    return new ProviderFailure(
+        ProviderFailure.Kind.CONNECTION, 0, "could not reach provider " + p.provider().name() + ": " + NetworkFailures.describe(cause), null);
+  }
+
+  static void closeQuietly(InputStream in) {
+    try {
+      in.close();
+    } catch (IOException | RuntimeException e) {
+      // closing a stream we are abandoning
+    }
+  }
+}

@@ -1,0 +1,77 @@
+package dev.gatehouse.activities.model;
+
+import dev.gatehouse.activities.chain.Exchange;
+import dev.gatehouse.activities.chain.PolicyStep;
+import dev.gatehouse.activities.usage.ModelCosts;
+import dev.gatehouse.activities.usage.UsageLog;
+import dev.gatehouse.registry.usage.UsageRecord;
+import dev.gatehouse.workflows.tool.Caller;
+import java.math.BigDecimal;
+import java.time.Instant;
+
+/**
+ * Prices the answer (the registry's prices of the alias that was asked for) and writes one usage
+ * row per call, whatever its outcome: denied and failed calls too (no tokens), and a stream whose
+ * client left (the tokens relayed, marked estimated, outcome {@code client_closed}).
+ */
+final class RecordUsage implements PolicyStep<ModelExchange> {
+  private final UsageLog usage;
+
+  RecordUsage(UsageLog usage) {
+    this.usage = usage;
+  }
+
+  @Override
+  public void after(ModelExchange x) {
+    ModelAnswer a = x.response();
+    if (a != null && x.model() != null && a.usage() != null) {
+      BigDecimal cost = ModelCosts.cost(x.model().prices(), a.usage());
+      x.replaceResponse(new ModelAnswer(a.body(), a.usage(), cost, a.provider(), a.providerModel(), a.timeToFirstTokenMs()));
+    }
+  }
+
+  @Override
+  public void complete(ModelExchange x) {
+    usage.record(row(x));
+  }
+
+  /** The outcome a call is recorded with: how a stream that had begun really ended, else the chain's. */
+  static String outcome(ModelExchange x) {
+    if (x.clientClosed()) {
+      return ModelExchange.CLIENT_CLOSED;
+    }
+    if (x.streamFailure() != null) {
+      return x.streamFailure();
+    }
+    return x.outcome();
+  }
+
+  static UsageRecord row(ModelExchange x) {
+    ModelCall call = x.request();
+    Caller caller = call.caller();
+    ModelUsage u = x.usage() == null ? ModelUsage.NONE : x.usage();
+    ModelAnswer a = x.response();
+    BigDecimal cost = a != null && a.cost() != null ? a.cost() : x.model() == null ? null : ModelCosts.cost(x.model().prices(), u);
+    return new UsageRecord(
+        Instant.now(),
+        caller == null ? null : caller.tenantId(),
+        caller == null ? null : caller.agentId(),
+        call.alias(),
+        x.provider(),
+        x.providerModel(),
+        call.kind() == ModelCall.Kind.EMBEDDINGS ? "embeddings" : "chat",
+        u.inputTokens(),
+        u.cachedInputTokens(),
+        u.outputTokens(),
+        u.reasoningTokens(),
+        u.estimated(),
+        cost,
+        Math.round(x.elapsedSeconds() * 1000),
+        x.timeToFirstTokenMs(),
+        outcome(x).equals(Exchange.OK) ? Exchange.OK : outcome(x),
+        call.stream(),
+        call.taskId(),
+        call.stepId(),
+        call.requestId());
+  }
+}

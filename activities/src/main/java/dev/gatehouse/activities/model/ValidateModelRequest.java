@@ -1,0 +1,76 @@
+package dev.gatehouse.activities.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.activities.chain.PolicyStep;
+import dev.gatehouse.policies.Decision;
+
+/**
+ * The request checks every path shares, before anything is sent: the members Gatehouse itself
+ * reads must have their JSON types ({@code model} a string, {@code stream} a boolean, {@code
+ * messages} an array of objects for chat, {@code input} present for embeddings). The provider
+ * checks the rest; whatever Gatehouse does not read is passed on untouched.
+ */
+final class ValidateModelRequest implements PolicyStep<ModelExchange> {
+  static final String POLICY = "request";
+
+  @Override
+  public Decision before(ModelExchange exchange) {
+    ModelCall call = exchange.request();
+    String problem = problem(call);
+    return problem == null ? PROCEED : Decision.deny(POLICY, ModelCodes.INVALID_REQUEST, problem);
+  }
+
+  static String problem(ModelCall call) {
+    ObjectNode body = call.body();
+    JsonNode model = body.get("model");
+    if (model == null || !model.isTextual() || model.asText().isEmpty()) {
+      return "'model' must be a non-empty string naming a model";
+    }
+    JsonNode stream = body.get("stream");
+    if (stream != null && !stream.isBoolean() && !stream.isNull()) {
+      return "'stream' must be a boolean, not " + type(stream);
+    }
+    if (call.kind() == ModelCall.Kind.EMBEDDINGS) {
+      if (call.stream()) {
+        return "embeddings cannot be streamed";
+      }
+      JsonNode input = body.get("input");
+      if (input == null || input.isNull()) {
+        return "'input' is required";
+      }
+      return null;
+    }
+    JsonNode messages = body.get("messages");
+    if (messages == null || !messages.isArray()) {
+      return "'messages' must be an array" + (messages == null ? "" : ", not " + type(messages));
+    }
+    if (messages.isEmpty()) {
+      return "'messages' must not be empty";
+    }
+    for (int i = 0; i < messages.size(); i++) {
+      if (!messages.get(i).isObject()) {
+        return "'messages[" + i + "]' must be an object, not " + type(messages.get(i));
+      }
+    }
+    if (call.dialect() == Dialect.OPENAI) {
+      JsonNode options = body.get("stream_options");
+      if (options != null && !options.isNull() && !options.isObject()) {
+        return "'stream_options' must be an object, not " + type(options);
+      }
+    }
+    return null;
+  }
+
+  static String type(JsonNode node) {
+    return switch (node.getNodeType()) {
+      case ARRAY -> "an array";
+      case OBJECT, POJO -> "an object";
+      case STRING -> "a string";
+      case NUMBER -> "a number";
+      case BOOLEAN -> "a boolean";
+      case NULL, MISSING -> "null";
+      case BINARY -> "binary data";
+    };
+  }
+}

@@ -1,0 +1,70 @@
+package dev.gatehouse.activities.model.translate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.activities.model.ModelUsage;
+import dev.gatehouse.activities.sse.SseEvent;
+
+/**
+ * Reading Anthropic's stream: an event's type, its mid-stream error, and the usage it reports, in
+ * {@code message_start} (the input, and a first output count) and then in {@code message_delta}
+ * (the output so far; newer models repeat the input counts there too). Each count a later event
+ * reports replaces the earlier one.
+ */
+final class AnthropicEvents {
+  private long input;
+  private long cacheRead;
+  private long cacheCreation;
+  private long output;
+  private boolean reported;
+
+  /** The event's type: its data's {@code type}, else its SSE event name. */
+  static String type(SseEvent event, ObjectNode data) {
+    String type = Json.text(data, "type");
+    return type != null ? type : event.event();
+  }
+
+  /** An {@code error} event ends the stream: thrown as {@code upstream_error}. */
+  static void checkError(String type, ObjectNode data) {
+    if ("error".equals(type)) {
+      throw StreamTap.upstreamFailed(data.get("error"));
+    }
+  }
+
+  /** Takes the usage from {@code message_start} and {@code message_delta}; other events are ignored. */
+  void tap(String type, ObjectNode data) {
+    JsonNode usage =
+        switch (type) {
+          case "message_start" -> data.path("message").get("usage");
+          case "message_delta" -> data.get("usage");
+          default -> null;
+        };
+    if (usage == null || !usage.isObject()) {
+      return;
+    }
+    reported = true;
+    input = usage.hasNonNull("input_tokens") ? usage.get("input_tokens").asLong() : input;
+    cacheRead = usage.hasNonNull("cache_read_input_tokens") ? usage.get("cache_read_input_tokens").asLong() : cacheRead;
+    cacheCreation = usage.hasNonNull("cache_creation_input_tokens") ? usage.get("cache_creation_input_tokens").asLong() : cacheCreation;
+    output = usage.hasNonNull("output_tokens") ? usage.get("output_tokens").asLong() : output;
+  }
+
+  /** The usage reported so far; null before any. */
+  ModelUsage usage() {
+    return reported ? Usages.anthropic(input, cacheRead, cacheCreation, output) : null;
+  }
+
+  /** The text a {@code content_block_delta} carries (text, tool input, thinking); null for other events. */
+  static String deltaText(String type, ObjectNode data) {
+    if (!"content_block_delta".equals(type)) {
+      return null;
+    }
+    JsonNode delta = data.path("delta");
+    return switch (String.valueOf(Json.text(delta, "type"))) {
+      case "text_delta" -> Json.text(delta, "text");
+      case "input_json_delta" -> Json.text(delta, "partial_json");
+      case "thinking_delta" -> Json.text(delta, "thinking");
+      default -> null;
+    };
+  }
+}

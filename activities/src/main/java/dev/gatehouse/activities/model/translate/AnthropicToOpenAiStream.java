@@ -1,0 +1,143 @@
+package dev.gatehouse.activities.model.translate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.activities.model.Dialect;
+import dev.gatehouse.activities.model.StreamSink;
+import dev.gatehouse.activities.sse.SseEvent;
+import java.io.IOException;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * An Anthropic stream as OpenAI chunks, each written as soon as its event arrives: {@code
+ * message_start} → the first chunk (role, empty content); a text delta → a content chunk; a
+ * {@code tool_use} block's start → a {@code tool_calls} chunk with its index, id and name, and each
+ * {@code input_json_delta} → an arguments fragment under that index; {@code message_delta} → the
+ * chunk with the finish reason; {@code message_stop} → the usage chunk (when the caller asked for
+ * usage) and {@code [DONE]}. Thinking, {@code ping} and {@code content_block_stop} produce nothing.
+ */
+final class AnthropicToOpenAiStream extends StreamTap {
+  private final boolean clientWantsUsage;
+  private final long created;
+  private final AnthropicEvents events = new AnthropicEvents();
+  /** Anthropic content block index → OpenAI tool call index, for tool_use blocks. */
+  private final Map<Integer, Integer> toolCalls = new HashMap<>();
+  private String id;
+  private String model;
+  private boolean done;
+
+  AnthropicToOpenAiStream(boolean clientWantsUsage, Clock clock) {
+    super(Dialect.OPENAI);
+    this.clientWantsUsage = clientWantsUsage;
+    this.created = clock.instant().getEpochSecond();
+  }
+
+  @Override
+  public void accept(SseEvent upstream, StreamSink out) throws IOException {
+    if (done) {
+      return;
+    }
+    ObjectNode data = parse(upstream);
+    String type = AnthropicEvents.type(upstream, data);
+    AnthropicEvents.checkError(type, data);
+    events.tap(type, data);
+    usage = events.usage();
+    relay(AnthropicEvents.deltaText(type, data));
+    if (!type.equals("message_start") && !type.equals("ping") && id == null) {
+      throw Json.upstream("the provider's stream did not begin with message_start", false);
+    }
+    switch (type) {
+      case "message_start" -> {
+        id = Ids.openAiCompletion(Json.text(data.path("message"), "id"));
+        model = Json.text(data.path("message"), "model");
+        out.event(null, Json.write(chunk(Json.object().put("role", "assistant").put("content", ""), null)));
+      }
+      case "content_block_start" -> blockStart(data, out);
+      case "content_block_delta" -> blockDelta(data, out);
+      case "message_delta" -> {
+        String finish = StopReasons.toOpenAi(Json.text(data.path("delta"), "stop_reason"));
+        out.event(null, Json.write(chunk(Json.object(), finish == null ? "stop" : finish)));
+      }
+      case "message_stop" -> {
+        complete = true;
+        if (clientWantsUsage && usage != null) {
+          ObjectNode last = envelope();
+          last.putArray("choices");
+          last.set("usage", Usages.toOpenAi(usage));
+          out.event(null, Json.write(last));
+        }
+        done = true;
+        out.event(null, OpenAiChunks.DONE);
+      }
+      default -> {} // content_block_stop, ping, and events added to the protocol later
+    }
+  }
+
+  private void blockStart(ObjectNode data, StreamSink out) throws IOException {
+    JsonNode block = data.path("content_block");
+    String blockType = Json.text(block, "type");
+    if ("text".equals(blockType)) {
+      String text = Json.text(block, "text");
+      if (text != null && !text.isEmpty()) {
+        relay(text);
+        out.event(null, Json.write(chunk(Json.object().put("content", text), null)));
+      }
+    } else if ("tool_use".equals(blockType)) {
+      int index = toolCalls.size();
+      toolCalls.put(data.path("index").asInt(), index);
+      ObjectNode call = Json.object().put("index", index).put("id", Json.text(block, "id")).put("type", "function");
+      call.putObject("function").put("name", Json.text(block, "name")).put("arguments", "");
+      ObjectNode delta = Json.object();
+      delta.putArray("tool_calls").add(call);
+      out.event(null, Json.write(chunk(delta, null)));
+    }
+  }
+
+  private void blockDelta(ObjectNode data, StreamSink out) throws IOException {
+    JsonNode delta = data.path("delta");
+    String deltaType = String.valueOf(Json.text(delta, "type"));
+    if (deltaType.equals("text_delta")) {
+      String text = Json.text(delta, "text");
+      if (text != null && !text.isEmpty()) {
+        out.event(null, Json.write(chunk(Json.object().put("content", text), null)));
+      }
+    } else if (deltaType.equals("input_json_delta")) {
+      Integer index = toolCalls.get(data.path("index").asInt());
+      String fragment = Json.text(delta, "partial_json");
+      if (index == null) {
+        throw Json.upstream("the provider's stream sent tool input for a block that is not a tool_use", false);
+      }
+      if (fragment != null && !fragment.isEmpty()) {
+        ObjectNode call = Json.object().put("index", index);
+        call.putObject("function").put("arguments", fragment);
+        ObjectNode chunkDelta = Json.object();
+        chunkDelta.putArray("tool_calls").add(call);
+        out.event(null, Json.write(chunk(chunkDelta, null)));
+      }
+    }
+  }
+
+  @Override
+  public void finish(StreamSink out) throws IOException {
+    if (!done) {
+      done = true;
+      out.event(null, OpenAiChunks.DONE);
+    }
+  }
+
+  private ObjectNode envelope() {
+    return Json.object().put("id", id).put("object", "chat.completion.chunk").put("created", created).put("model", model);
+  }
+
+  private ObjectNode chunk(ObjectNode delta, String finishReason) {
+    ObjectNode chunk = envelope();
+    ObjectNode choice = chunk.putArray("choices").addObject();
+    choice.put("index", 0);
+    choice.set("delta", delta);
+    choice.putNull("logprobs");
+    choice.put("finish_reason", finishReason);
+    return chunk;
+  }
+}

@@ -1,0 +1,76 @@
+package dev.gatehouse.activities.model.translate;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.activities.model.ModelCallException;
+import dev.gatehouse.activities.model.ModelCodes;
+
+/** The JSON plumbing of translation: one mapper, new nodes, and reading what a provider sent. */
+final class Json {
+  /** Strict about trailing text, so {@code {"a":1} x} is not taken for an object. */
+  static final ObjectMapper MAPPER = JsonMapper.builder().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
+
+  private Json() {}
+
+  static ObjectNode object() {
+    return JsonNodeFactory.instance.objectNode();
+  }
+
+  static ArrayNode array() {
+    return JsonNodeFactory.instance.arrayNode();
+  }
+
+  /** Compact JSON text of a tree Gatehouse built (which always serializes). */
+  static String write(JsonNode node) {
+    try {
+      return MAPPER.writeValueAsString(node);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("a JSON tree did not serialize", e);
+    }
+  }
+
+  /** Parses JSON text; null when it is not JSON. */
+  static JsonNode parse(String text) {
+    try {
+      return MAPPER.readTree(text);
+    } catch (JsonProcessingException e) {
+      return null;
+    }
+  }
+
+  /** The text of a string member, or null when the member is absent or not a string. */
+  static String text(JsonNode parent, String name) {
+    JsonNode node = parent == null ? null : parent.get(name);
+    return node != null && node.isTextual() ? node.textValue() : null;
+  }
+
+  /** A count a provider reported: 0 when absent, null or not a number. */
+  static long count(JsonNode parent, String name) {
+    JsonNode node = parent == null ? null : parent.get(name);
+    return node != null && node.isNumber() ? node.longValue() : 0;
+  }
+
+  /** The provider sent what its dialect does not allow: 502 {@code upstream_error}. */
+  static ModelCallException upstream(String message, boolean retryable) {
+    return new ModelCallException(ModelCodes.UPSTREAM_ERROR, 502, message, null, null, retryable);
+  }
+
+  /**
+   * An upstream error's type when it is a plain token ({@code overloaded_error}), for a message
+   * that names it; its free text is not repeated, since a provider may put a (masked) credential
+   * in it.
+   */
+  static String errorType(JsonNode error) {
+    String type = text(error, "type");
+    if (type == null) {
+      type = text(error, "code");
+    }
+    return type != null && type.length() <= 64 && type.matches("[A-Za-z0-9_.-]+") ? type : null;
+  }
+}

@@ -1,0 +1,94 @@
+package dev.gatehouse.activities.model.translate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.activities.model.Dialect;
+import dev.gatehouse.activities.model.ModelCallException;
+import dev.gatehouse.activities.model.ModelUsage;
+import dev.gatehouse.activities.model.StreamSink;
+import dev.gatehouse.activities.sse.SseEvent;
+import java.io.IOException;
+
+/**
+ * What every stream translator shares: the tap (usage, completion, the text relayed, bounded) and
+ * the error event of the caller's dialect.
+ */
+abstract class StreamTap implements StreamTranslator {
+  /** The most text kept for an estimate (1 Mi chars, some 250 000 tokens): past it, an estimate is a floor. */
+  static final int MAX_RELAYED_CHARS = 1 << 20;
+
+  private final Dialect caller;
+  private final StringBuilder relayed = new StringBuilder();
+  ModelUsage usage;
+  boolean complete;
+
+  StreamTap(Dialect caller) {
+    this.caller = caller;
+  }
+
+  @Override
+  public ModelUsage usage() {
+    return usage;
+  }
+
+  @Override
+  public boolean complete() {
+    return complete;
+  }
+
+  @Override
+  public CharSequence relayedText() {
+    return relayed.toString();
+  }
+
+  /**
+   * OpenAI: a data-only event {@code {"error":{"message","type","param","code"}}}, as OpenAI sends
+   * mid-stream; Anthropic: {@code event: error} with {@code {"type":"error","error":{"type","message"}}}.
+   * Both carry Gatehouse's code as the type.
+   */
+  @Override
+  public void fail(String code, String message, StreamSink out) throws IOException {
+    ObjectNode event = Json.object();
+    if (caller == Dialect.OPENAI) {
+      ObjectNode error = event.putObject("error").put("message", message).put("type", code);
+      error.putNull("param");
+      error.put("code", code);
+      out.event(null, Json.write(event));
+    } else {
+      event.put("type", "error");
+      event.putObject("error").put("type", code).put("message", message);
+      out.event("error", Json.write(event));
+    }
+  }
+
+  /** Keeps {@code text} for an estimate, up to {@link #MAX_RELAYED_CHARS}. */
+  void relay(String text) {
+    if (text == null || text.isEmpty()) {
+      return;
+    }
+    int room = MAX_RELAYED_CHARS - relayed.length();
+    if (room <= 0) {
+      return;
+    }
+    int end = Math.min(room, text.length());
+    if (end < text.length() && end > 0 && Character.isHighSurrogate(text.charAt(end - 1))) {
+      end--; // never keep half a character
+    }
+    relayed.append(text, 0, end);
+  }
+
+  /** An upstream event's data as a JSON object, or the stream is broken. */
+  static ObjectNode parse(SseEvent event) {
+    JsonNode node = Json.parse(event.data());
+    if (node == null || !node.isObject()) {
+      throw Json.upstream("the provider's stream sent an event that is not a JSON object", false);
+    }
+    return (ObjectNode) node;
+  }
+
+  /** The provider reported an error in its stream: it is over. */
+  static ModelCallException upstreamFailed(JsonNode error) {
+    String type = Json.errorType(error);
+    return Json.upstream("the provider's stream failed" + (type == null ? "" : " (" + type + ")"), true);
+  }
+}

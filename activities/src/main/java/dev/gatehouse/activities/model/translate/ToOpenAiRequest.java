@@ -1,0 +1,223 @@
+package dev.gatehouse.activities.model.translate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * An Anthropic Messages request as an OpenAI chat-completions request. The top-level {@code
+ * system} becomes the first (system) message; {@code tool_result} blocks become tool messages,
+ * placed before the rest of their user message as OpenAI wants them right after the assistant's
+ * tool calls; {@code tool_use} blocks become {@code tool_calls} with their input as a JSON string.
+ * Thinking blocks, {@code cache_control}, {@code top_k}, {@code thinking} and {@code is_error} have
+ * no OpenAI counterpart and are dropped; server tools, documents and images inside tool results
+ * are refused ({@code invalid_request} naming the member).
+ */
+final class ToOpenAiRequest {
+  /**
+   * The member the output limit goes in: OpenAI's current name ({@code max_tokens} is deprecated,
+   * and refused by its reasoning models).
+   */
+  static final String MAX_TOKENS_MEMBER = "max_completion_tokens";
+
+  private ToOpenAiRequest() {}
+
+  static ObjectNode translate(ObjectNode body, String providerModel, boolean stream) {
+    ObjectNode out = Json.object();
+    out.put("model", providerModel);
+    ArrayNode messages = out.putArray("messages");
+    if (Members.present(body, "system")) {
+      JsonNode system = body.get("system");
+      String text = system.isTextual() ? system.textValue() : joinedText(system, "system");
+      messages.addObject().put("role", "system").put("content", text);
+    }
+    ArrayNode input = Members.array(body.get("messages"), "messages");
+    for (int i = 0; i < input.size(); i++) {
+      String path = "messages[" + i + "]";
+      ObjectNode message = Members.object(input.get(i), path);
+      String role = Members.text(message, "role", path + ".role");
+      switch (role) {
+        case "user" -> user(message.get("content"), path + ".content", messages);
+        case "assistant" -> messages.add(assistant(message.get("content"), path + ".content"));
+        default -> throw Members.invalid(path + ".role", "must be `user` or `assistant`");
+      }
+    }
+
+    Long maxTokens = Members.optionalPositive(body, "max_tokens", "max_tokens");
+    if (maxTokens != null) {
+      out.put(MAX_TOKENS_MEMBER, maxTokens);
+    }
+    for (String name : List.of("temperature", "top_p")) {
+      JsonNode value = Members.optionalNumber(body, name, name);
+      if (value != null) {
+        out.set(name, value);
+      }
+    }
+    ArrayNode stop = Members.stopSequences(body, "stop_sequences");
+    if (stop != null && !stop.isEmpty()) {
+      out.set("stop", stop);
+    }
+    if (Members.present(body, "metadata")) {
+      ObjectNode metadata = Members.object(body.get("metadata"), "metadata");
+      String user = Members.optionalText(metadata, "user_id", "metadata.user_id");
+      if (user != null) {
+        out.put("user", user);
+      }
+    }
+    tools(body, out);
+    if (stream) {
+      out.put("stream", true);
+      out.putObject("stream_options").put("include_usage", true);
+    }
+    return out;
+  }
+
+  private static void user(JsonNode content, String path, ArrayNode messages) {
+    if (content != null && content.isTextual()) {
+      messages.addObject().put("role", "user").put("content", content.textValue());
+      return;
+    }
+    if (content == null || !content.isArray()) {
+      throw Members.invalid(path, "must be a string or an array of content blocks");
+    }
+    List<ObjectNode> parts = new ArrayList<>();
+    for (int j = 0; j < content.size(); j++) {
+      String blockPath = path + "[" + j + "]";
+      ObjectNode block = Members.object(content.get(j), blockPath);
+      String type = Members.text(block, "type", blockPath + ".type");
+      switch (type) {
+        case "tool_result" -> {
+          ObjectNode tool = messages.addObject().put("role", "tool");
+          tool.put("tool_call_id", Members.text(block, "tool_use_id", blockPath + ".tool_use_id"));
+          JsonNode result = block.get("content");
+          tool.put("content", result == null || result.isNull() ? "" : result.isTextual() ? result.textValue() : joinedText(result, blockPath + ".content"));
+        }
+        case "text" -> parts.add(Json.object().put("type", "text").put("text", Members.text(block, "text", blockPath + ".text")));
+        case "image" -> parts.add(image(block, blockPath));
+        default -> throw Members.invalid(blockPath + ".type", "`" + type + "` cannot be sent to an OpenAI model (only text, image and tool_result)");
+      }
+    }
+    if (!parts.isEmpty()) {
+      messages.addObject().put("role", "user").putArray("content").addAll(parts);
+    }
+  }
+
+  private static ObjectNode image(ObjectNode block, String path) {
+    ObjectNode source = Members.object(block.get("source"), path + ".source");
+    String type = Members.text(source, "type", path + ".source.type");
+    String url =
+        switch (type) {
+          case "base64" -> "data:" + Members.text(source, "media_type", path + ".source.media_type") + ";base64," + Members.text(source, "data", path + ".source.data");
+          case "url" -> Members.text(source, "url", path + ".source.url");
+          default -> throw Members.invalid(path + ".source.type", "must be `base64` or `url` for an OpenAI model");
+        };
+    ObjectNode part = Json.object().put("type", "image_url");
+    part.putObject("image_url").put("url", url);
+    return part;
+  }
+
+  private static ObjectNode assistant(JsonNode content, String path) {
+    ObjectNode message = Json.object().put("role", "assistant");
+    if (content != null && content.isTextual()) {
+      return message.put("content", content.textValue());
+    }
+    if (content == null || !content.isArray()) {
+      throw Members.invalid(path, "must be a string or an array of content blocks");
+    }
+    StringBuilder text = new StringBuilder();
+    ArrayNode calls = Json.array();
+    for (int j = 0; j < content.size(); j++) {
+      String blockPath = path + "[" + j + "]";
+      ObjectNode block = Members.object(content.get(j), blockPath);
+      String type = Members.text(block, "type", blockPath + ".type");
+      switch (type) {
+        case "text" -> text.append(Members.text(block, "text", blockPath + ".text"));
+        case "tool_use" -> {
+          ObjectNode call = calls.addObject();
+          call.put("id", Members.text(block, "id", blockPath + ".id"));
+          call.put("type", "function");
+          ObjectNode function = call.putObject("function");
+          function.put("name", Members.text(block, "name", blockPath + ".name"));
+          function.put("arguments", Json.write(Members.object(block.get("input"), blockPath + ".input")));
+        }
+        case "thinking", "redacted_thinking" -> {} // OpenAI has no place for the model's earlier thinking
+        default -> throw Members.invalid(blockPath + ".type", "`" + type + "` cannot be sent to an OpenAI model (only text, tool_use and thinking)");
+      }
+    }
+    if (calls.isEmpty()) {
+      message.put("content", text.toString());
+    } else {
+      if (text.length() > 0) {
+        message.put("content", text.toString());
+      } else {
+        message.putNull("content");
+      }
+      message.set("tool_calls", calls);
+    }
+    return message;
+  }
+
+  private static void tools(ObjectNode body, ObjectNode out) {
+    ArrayNode tools = Members.optionalArray(body, "tools", "tools");
+    if (tools == null || tools.isEmpty()) {
+      return;
+    }
+    ArrayNode translated = out.putArray("tools");
+    for (int i = 0; i < tools.size(); i++) {
+      String path = "tools[" + i + "]";
+      ObjectNode tool = Members.object(tools.get(i), path);
+      String type = Members.optionalText(tool, "type", path + ".type");
+      if (type != null && !type.equals("custom")) {
+        throw Members.invalid(path + ".type", "`" + type + "` is an Anthropic server tool, which an OpenAI model cannot run");
+      }
+      ObjectNode function = translated.addObject().put("type", "function").putObject("function");
+      function.put("name", Members.text(tool, "name", path + ".name"));
+      String description = Members.optionalText(tool, "description", path + ".description");
+      if (description != null) {
+        function.put("description", description);
+      }
+      function.set("parameters", Members.object(tool.get("input_schema"), path + ".input_schema").deepCopy());
+    }
+    if (!Members.present(body, "tool_choice")) {
+      return;
+    }
+    ObjectNode choice = Members.object(body.get("tool_choice"), "tool_choice");
+    String type = Members.text(choice, "type", "tool_choice.type");
+    switch (type) {
+      case "auto" -> out.put("tool_choice", "auto");
+      case "any" -> out.put("tool_choice", "required");
+      case "none" -> out.put("tool_choice", "none");
+      case "tool" -> {
+        ObjectNode named = Json.object().put("type", "function");
+        named.putObject("function").put("name", Members.text(choice, "name", "tool_choice.name"));
+        out.set("tool_choice", named);
+      }
+      default -> throw Members.invalid("tool_choice.type", "must be `auto`, `any`, `tool` or `none`");
+    }
+    if (Boolean.TRUE.equals(Members.optionalBoolean(choice, "disable_parallel_tool_use", "tool_choice.disable_parallel_tool_use"))) {
+      out.put("parallel_tool_calls", false);
+    }
+  }
+
+  /** Text blocks (of {@code system} or a tool result) as one string, a blank line between blocks. */
+  private static String joinedText(JsonNode blocks, String path) {
+    if (!blocks.isArray()) {
+      throw Members.invalid(path, "must be a string or an array of text blocks");
+    }
+    StringBuilder text = new StringBuilder();
+    for (int j = 0; j < blocks.size(); j++) {
+      String blockPath = path + "[" + j + "]";
+      ObjectNode block = Members.object(blocks.get(j), blockPath);
+      if (!"text".equals(Json.text(block, "type"))) {
+        throw Members.invalid(blockPath + ".type", "must be `text` for an OpenAI model");
+      }
+      if (text.length() > 0) {
+        text.append("\n\n");
+      }
+      text.append(Members.text(block, "text", blockPath + ".text"));
+    }
+    return text.toString();
+  }
+}

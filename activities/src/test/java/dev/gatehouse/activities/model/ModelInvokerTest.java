@@ -1,0 +1,344 @@
+package dev.gatehouse.activities.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.activities.audit.AuditLog;
+import dev.gatehouse.activities.credentials.UpstreamCredentials;
+import dev.gatehouse.activities.metrics.GatehouseMetrics;
+import dev.gatehouse.activities.usage.UsageLog;
+import dev.gatehouse.registry.agents.AccessList;
+import dev.gatehouse.registry.agents.Agent;
+import dev.gatehouse.registry.agents.AgentDao;
+import dev.gatehouse.registry.agents.Permissions;
+import dev.gatehouse.registry.models.ModelDao;
+import dev.gatehouse.registry.models.ModelDefinition;
+import dev.gatehouse.registry.models.ProviderDao;
+import dev.gatehouse.registry.models.ProviderDefinition;
+import dev.gatehouse.registry.secrets.SecretBox;
+import dev.gatehouse.registry.secrets.Secrets;
+import dev.gatehouse.registry.tenants.TenantDao;
+import dev.gatehouse.registry.testing.TestDatabase;
+import dev.gatehouse.registry.tools.RetrySpec;
+import dev.gatehouse.workflows.tool.Caller;
+import io.prometheus.client.CollectorRegistry;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The model chain as ModelInvoker assembles it: the registry on PostgreSQL, FAKE providers on
+ * loopback (no LLM runs here), the real HTTP client. Routing, retries, fallback, cool-down,
+ * streaming relay and the refusals each face shows.
+ */
+class ModelInvokerTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String PROVIDER_KEY = "sk-provider-secret-0123456789";
+
+  private static TestDatabase db;
+  private static AuditLog audit;
+  private static UsageLog usage;
+  private static Map<String, FakeLlm> fakes;
+  private static ModelInvoker invoker;
+
+  @BeforeAll
+  static void start() {
+    db = TestDatabase.create();
+    fakes = FakeLlm.named("a", "b", "c", "d", "e", "f");
+    db.jdbi().useExtension(TenantDao.class, t -> t.insert("ten_a", "a"));
+    db.jdbi().useExtension(TenantDao.class, t -> t.insert("ten_b", "b"));
+    Secrets secrets = new Secrets(db.jdbi(), new SecretBox(Map.of("k1", SecretBox.newMasterKey()), "k1"));
+    secrets.put(null, "key-a", PROVIDER_KEY);
+    ProviderDao providers = db.jdbi().onDemand(ProviderDao.class);
+    for (FakeLlm f : fakes.values()) {
+      providers.insert(
+          new ProviderDefinition(
+              "p-" + f.name, null, ProviderDefinition.OPENAI, f.baseUrl(), f.name.equals("a") ? "{{secret:key-a}}" : null, Duration.ofMillis(1500), Map.of()));
+    }
+    providers.insert(new ProviderDefinition("p-b-tenant", "ten_b", ProviderDefinition.OPENAI, fakes.get("b").baseUrl(), null, null, Map.of()));
+    ModelDao models = db.jdbi().onDemand(ModelDao.class);
+    RetrySpec fast = new RetrySpec(2, Duration.ofMillis(5), 2.0, Duration.ofMillis(20));
+    models.insert(model("solo", null, List.of(target("p-a", 1)), List.of(), fast));
+    models.insert(model("ab", null, List.of(target("p-c", 1)), List.of("solo-b"), fast));
+    models.insert(model("solo-b", null, List.of(target("p-b", 1)), List.of(), fast));
+    models.insert(model("de", null, List.of(target("p-d", 1), target("p-e", 1)), List.of(), new RetrySpec(1, Duration.ofMillis(5), 2.0, Duration.ofMillis(5))));
+    models.insert(model("f", null, List.of(target("p-f", 1)), List.of(), fast));
+    models.insert(model("private-b", "ten_b", List.of(target("p-b-tenant", 1)), List.of(), fast));
+    AgentDao agents = db.jdbi().onDemand(AgentDao.class);
+    agents.insert(new Agent("agt_all", "ten_a", "all", null, new Permissions(null, null, new AccessList(List.of("*"), List.of())), null, null));
+    agents.insert(new Agent("agt_some", "ten_a", "some", null, new Permissions(null, null, new AccessList(List.of("solo"), List.of())), null, null));
+
+    audit = new AuditLog(db.jdbi(), 100, Duration.ofMillis(10));
+    usage = new UsageLog();
+    invoker =
+        new ModelInvoker(
+            db.jdbi(),
+            new UpstreamCredentials(secrets, Clock.systemUTC()),
+            new GatehouseMetrics(new CollectorRegistry()),
+            audit,
+            usage,
+            new ModelRoutingSettings(3, Duration.ofSeconds(30), Duration.ofSeconds(2), 1 << 20, 1 << 20, Duration.ZERO));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    invoker.close();
+    usage.close();
+    audit.close();
+    fakes.values().forEach(FakeLlm::close);
+    db.close();
+  }
+
+  @BeforeEach
+  void clean() {
+    fakes.values().forEach(FakeLlm::reset);
+  }
+
+  private static ModelDefinition model(String name, String tenant, List<ModelDefinition.Target> targets, List<String> fallbacks, RetrySpec retry) {
+    return new ModelDefinition(name, tenant, targets, fallbacks, retry, null, null, null);
+  }
+
+  private static ModelDefinition.Target target(String provider, int weight) {
+    return new ModelDefinition.Target(provider, "pm-" + provider, weight);
+  }
+
+  private static ModelCall chat(String agent, String alias, boolean stream, String extra) {
+    try {
+      ObjectNode body =
+          (ObjectNode) JSON.readTree("{\"model\":\"" + alias + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]" + extra + (stream ? ",\"stream\":true" : "") + "}");
+      return new ModelCall(ModelCall.Kind.CHAT, Dialect.OPENAI, alias, body, stream, new Caller("ten_a", agent, List.of()), null, "req-1", null, null, 1);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(e);
+    }
+  }
+
+  /** Collects a stream's events; can be told to fail (the client leaving) after some. */
+  private static final class Collecting implements StreamSink {
+    final List<String> events = new CopyOnWriteArrayList<>();
+    boolean opened;
+    int failAfter = Integer.MAX_VALUE;
+
+    @Override
+    public void open() {
+      opened = true;
+    }
+
+    @Override
+    public void event(String name, String data) throws IOException {
+      if (events.size() >= failAfter) {
+        throw new IOException("client went away");
+      }
+      events.add(data);
+    }
+  }
+
+  @Test
+  void aCallReachesTheProviderWithGatehousesKeyAndEveryMemberTheCallerSent() throws Exception {
+    ModelAnswer a = invoker.call(chat("agt_all", "solo", false, ",\"x_vendor_option\":{\"keep\":[1,2]},\"temperature\":0.2"));
+
+    assertThat(a.provider()).isEqualTo("p-a");
+    assertThat(a.providerModel()).isEqualTo("pm-p-a");
+    assertThat(a.body().path("choices").path(0).path("message").path("content").asText()).isEqualTo("hello from a");
+    assertThat(a.usage()).isEqualTo(new ModelUsage(11, 0, 7, 0, false));
+    FakeLlm.Seen seen = fakes.get("a").seen().get(0);
+    assertThat(seen.authorization()).isEqualTo("Bearer " + PROVIDER_KEY);
+    var sent = JSON.readTree(seen.body());
+    assertThat(sent.path("model").asText()).isEqualTo("pm-p-a");
+    assertThat(sent.path("x_vendor_option")).isEqualTo(JSON.readTree("{\"keep\":[1,2]}"));
+    assertThat(sent.path("temperature").asDouble()).isEqualTo(0.2);
+  }
+
+  @Test
+  void aFailingTargetIsRetriedThenTheFallbackAliasAnswers() {
+    fakes.get("c").behave(FakeLlm.Behaviour.FAIL_500);
+
+    ModelAnswer a = invoker.call(chat("agt_all", "ab", false, ""));
+
+    assertThat(a.provider()).isEqualTo("p-b");
+    assertThat(fakes.get("c").seen()).hasSize(2); // retry.maxAttempts 2 on the first alias's target
+    assertThat(fakes.get("b").seen()).hasSize(1);
+  }
+
+  @Test
+  void aProviderRefusingTheRequestEndsTheCallWithoutFallback() {
+    fakes.get("c").behave(FakeLlm.Behaviour.BAD_REQUEST);
+
+    assertThatThrownBy(() -> invoker.call(chat("agt_all", "ab", false, "")))
+        .isInstanceOfSatisfying(ModelCallException.class, e -> {
+          assertThat(e.status()).isEqualTo(400);
+          assertThat(e.code()).isEqualTo(ModelCodes.INVALID_REQUEST);
+          assertThat(e.getMessage()).contains("too long for this model");
+        });
+    assertThat(fakes.get("c").seen()).hasSize(1);
+    assertThat(fakes.get("b").seen()).isEmpty();
+  }
+
+  @Test
+  void aLongRetryAfterFallsBackAtOnceAndCoolsTheProviderDown() {
+    fakes.get("d").behave(FakeLlm.Behaviour.RATE_LIMITED_60S);
+    fakes.get("e").behave(FakeLlm.Behaviour.RATE_LIMITED_60S);
+
+    assertThatThrownBy(() -> invoker.call(chat("agt_all", "de", false, "")))
+        .isInstanceOfSatisfying(ModelCallException.class, e -> {
+          assertThat(e.status()).isEqualTo(429);
+          assertThat(e.code()).isEqualTo(ModelCodes.RATE_LIMITED);
+          assertThat(e.retryAfter()).isBetween(Duration.ofSeconds(50), Duration.ofSeconds(60));
+        });
+    assertThat(fakes.get("d").seen()).hasSize(1);
+    assertThat(fakes.get("e").seen()).hasSize(1);
+
+    // Both cool down: the next call does not reach them at all.
+    fakes.get("d").behave(FakeLlm.Behaviour.ANSWER);
+    assertThatThrownBy(() -> invoker.call(chat("agt_all", "de", false, "")))
+        .isInstanceOfSatisfying(ModelCallException.class, e -> assertThat(e.retryAfter()).isPositive());
+    assertThat(fakes.get("d").seen()).hasSize(1);
+  }
+
+  @Test
+  void aShortRetryAfterIsWaitedForAndRetried() {
+    fakes.get("f").behave(FakeLlm.Behaviour.RATE_LIMITED_1S);
+    long start = System.nanoTime();
+    assertThatThrownBy(() -> invoker.call(chat("agt_all", "f", false, "")))
+        .isInstanceOfSatisfying(ModelCallException.class, e -> assertThat(e.code()).isEqualTo(ModelCodes.RATE_LIMITED));
+    assertThat(fakes.get("f").seen()).hasSize(2);
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(900));
+  }
+
+  @Test
+  void aProviderThatDoesNotAnswerInItsTimeoutIsLeftForTheFallback() {
+    fakes.get("c").behave(FakeLlm.Behaviour.HANG);
+    ModelAnswer a = invoker.call(chat("agt_all", "ab", false, ""));
+    assertThat(a.provider()).isEqualTo("p-b");
+  }
+
+  @Test
+  void unknownForeignAndForbiddenModelsAreRefusedBeforeAnythingIsSent() {
+    assertThatThrownBy(() -> invoker.call(chat("agt_all", "nope", false, "")))
+        .isInstanceOfSatisfying(ModelCallException.class, e -> {
+          assertThat(e.status()).isEqualTo(404);
+          assertThat(e.code()).isEqualTo(ModelCodes.MODEL_NOT_FOUND);
+        });
+    assertThatThrownBy(() -> invoker.call(chat("agt_all", "private-b", false, "")))
+        .isInstanceOfSatisfying(ModelCallException.class, e -> assertThat(e.code()).isEqualTo(ModelCodes.MODEL_NOT_FOUND));
+    assertThatThrownBy(() -> invoker.call(chat("agt_some", "ab", false, "")))
+        .isInstanceOfSatisfying(ModelCallException.class, e -> {
+          assertThat(e.status()).isEqualTo(403);
+          assertThat(e.code()).isEqualTo(ModelCodes.MODEL_NOT_ALLOWED);
+        });
+    assertThat(fakes.values()).allSatisfy(f -> assertThat(f.seen()).isEmpty());
+  }
+
+  @Test
+  void malformedRequestsAreRefusedBeforeAnythingIsSent() throws Exception {
+    ObjectNode body = (ObjectNode) JSON.readTree("{\"model\":\"solo\",\"messages\":\"hi\"}");
+    ModelCall call = new ModelCall(ModelCall.Kind.CHAT, Dialect.OPENAI, "solo", body, false, new Caller("ten_a", "agt_all", List.of()), null, "r", null, null, 1);
+    assertThatThrownBy(() -> invoker.call(call))
+        .isInstanceOfSatisfying(ModelCallException.class, e -> {
+          assertThat(e.status()).isEqualTo(400);
+          assertThat(e.getMessage()).isEqualTo("'messages' must be an array, not a string");
+        });
+    assertThat(fakes.get("a").seen()).isEmpty();
+  }
+
+  @Test
+  void theModelsAnAgentMayUseAreListed() {
+    Agent some = db.jdbi().onDemand(AgentDao.class).find("agt_some").orElseThrow();
+    assertThat(invoker.models(some, List.of())).extracting(ModelDefinition::name).containsExactly("solo");
+    Agent all = db.jdbi().onDemand(AgentDao.class).find("agt_all").orElseThrow();
+    assertThat(invoker.models(all, List.of())).extracting(ModelDefinition::name).doesNotContain("private-b").contains("ab", "de", "solo");
+  }
+
+  @Test
+  void aStreamIsRelayedEventByEventAndTheUsageChunkIsNotShownUnlessAskedFor() {
+    Collecting sink = new Collecting();
+    ModelAnswer a = invoker.stream(chat("agt_all", "solo", true, ""), sink);
+
+    assertThat(sink.opened).isTrue();
+    assertThat(sink.events).hasSize(5); // 3 content chunks, the finish chunk, [DONE]; not the usage chunk
+    assertThat(sink.events.get(sink.events.size() - 1)).isEqualTo("[DONE]");
+    assertThat(a.usage()).isEqualTo(new ModelUsage(11, 0, 3, 0, false));
+    assertThat(a.timeToFirstTokenMs()).isNotNull();
+    assertThat(fakes.get("a").seen().get(0).body()).contains("\"include_usage\":true");
+  }
+
+  @Test
+  void aStreamThatEndsBeforeItsFirstEventFallsBack() {
+    fakes.get("c").behave(FakeLlm.Behaviour.RESET_BEFORE_FIRST);
+    Collecting sink = new Collecting();
+    ModelAnswer a = invoker.stream(chat("agt_all", "ab", true, ""), sink);
+    assertThat(a.provider()).isEqualTo("p-b");
+    assertThat(sink.events.get(0)).contains("m-b").contains("w0");
+  }
+
+  @Test
+  void aStreamThatBreaksMidwayEndsWithAnErrorEventAndDoesNotFallBack() {
+    fakes.get("c").behave(FakeLlm.Behaviour.RESET_MIDWAY);
+    Collecting sink = new Collecting();
+    ModelAnswer a = invoker.stream(chat("agt_all", "ab", true, ""), sink);
+
+    assertThat(a.provider()).isEqualTo("p-c");
+    assertThat(sink.events).hasSize(3);
+    assertThat(sink.events.get(2)).contains("\"error\"").contains("upstream_error");
+    assertThat(a.usage().estimated()).isTrue();
+    assertThat(fakes.get("b").seen()).isEmpty();
+  }
+
+  @Test
+  void aClientThatLeavesMidStreamCancelsTheUpstreamRequest() throws Exception {
+    fakes.get("f").behave(FakeLlm.Behaviour.SLOW_STREAM);
+    Collecting sink = new Collecting();
+    sink.failAfter = 3;
+    long start = System.nanoTime();
+    ModelAnswer a = invoker.stream(chat("agt_all", "f", true, ""), sink);
+
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3)); // 200 chunks x 20 ms were not waited for
+    assertThat(a.usage().estimated()).isTrue();
+    assertThat(a.usage().outputTokens()).isPositive();
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (fakes.get("f").abandoned.get() == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(fakes.get("f").abandoned.get()).isEqualTo(1);
+  }
+
+  @Test
+  void targetsAreChosenInProportionToTheirWeights() {
+    List<ModelDefinition.Target> targets = List.of(new ModelDefinition.Target("x", "m", 3), new ModelDefinition.Target("y", "m", 1));
+    int x = 0;
+    int n = 4000;
+    for (int i = 0; i < n; i++) {
+      if (ModelRouter.order(targets).get(0).provider().equals("x")) {
+        x++;
+      }
+    }
+    assertThat((double) x / n).isBetween(0.70, 0.80);
+    List<String> seenFirst = new ArrayList<>();
+    for (int i = 0; i < 200 && seenFirst.size() < 2; i++) {
+      String p = ModelRouter.order(targets).get(0).provider();
+      if (!seenFirst.contains(p)) {
+        seenFirst.add(p);
+      }
+    }
+    assertThat(seenFirst).containsExactlyInAnyOrder("x", "y");
+  }
+
+  @Test
+  void backoffGrowsAndIsJitteredWithinItsBounds() {
+    RetrySpec r = new RetrySpec(5, Duration.ofMillis(100), 2.0, Duration.ofMillis(300));
+    for (int i = 0; i < 100; i++) {
+      assertThat(ModelRouter.backoff(r, 1)).isBetween(Duration.ofMillis(50), Duration.ofMillis(100));
+      assertThat(ModelRouter.backoff(r, 2)).isBetween(Duration.ofMillis(100), Duration.ofMillis(200));
+      assertThat(ModelRouter.backoff(r, 5)).isBetween(Duration.ofMillis(150), Duration.ofMillis(300));
+    }
+  }
+}

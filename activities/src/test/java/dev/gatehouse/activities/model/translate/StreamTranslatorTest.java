@@ -1,0 +1,243 @@
+package dev.gatehouse.activities.model.translate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.activities.model.Dialect;
+import dev.gatehouse.activities.model.ModelCallException;
+import dev.gatehouse.activities.model.ModelCodes;
+import dev.gatehouse.activities.sse.SseEvent;
+import java.io.IOException;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** What the golden transcripts do not show: byte-for-byte relay, failures both ways, the bound on relayed text. */
+class StreamTranslatorTest {
+
+  static Stream<Arguments> everyPair() {
+    return Stream.of(
+        Arguments.of(Dialect.OPENAI, Dialect.OPENAI),
+        Arguments.of(Dialect.OPENAI, Dialect.ANTHROPIC),
+        Arguments.of(Dialect.ANTHROPIC, Dialect.OPENAI),
+        Arguments.of(Dialect.ANTHROPIC, Dialect.ANTHROPIC));
+  }
+
+  @Test
+  void openAiToOpenAiRelaysEachChunkByteForByte() throws IOException {
+    List<SseEvent> upstream = Golden.transcript("openai-tool-calls.sse");
+    StreamTranslator translator = Translation.stream(Dialect.OPENAI, Dialect.OPENAI, true);
+    Golden.RecordingSink sink = new Golden.RecordingSink();
+
+    for (SseEvent event : upstream) {
+      translator.accept(event, sink);
+    }
+    translator.finish(sink);
+
+    assertThat(sink.events).extracting(Golden.Written::data).containsExactlyElementsOf(upstream.stream().map(SseEvent::data).toList());
+    assertThat(sink.events).extracting(Golden.Written::name).containsOnlyNulls();
+  }
+
+  @Test
+  void anthropicToAnthropicRelaysEachEventByteForByteUnderItsName() throws IOException {
+    List<SseEvent> upstream = Golden.transcript("anthropic-tool-use.sse");
+    StreamTranslator translator = Translation.stream(Dialect.ANTHROPIC, Dialect.ANTHROPIC, false);
+    Golden.RecordingSink sink = new Golden.RecordingSink();
+
+    for (SseEvent event : upstream) {
+      translator.accept(event, sink);
+    }
+    translator.finish(sink);
+
+    assertThat(sink.events).containsExactlyElementsOf(upstream.stream().map(e -> new Golden.Written(e.event(), e.data())).toList());
+  }
+
+  @Test
+  void theUsageChunkIsStrippedOnlyWhenTheCallerDidNotAskForIt() throws IOException {
+    for (boolean wants : new boolean[] {false, true}) {
+      StreamTranslator translator = Translation.stream(Dialect.OPENAI, Dialect.OPENAI, wants);
+      Golden.RecordingSink sink = new Golden.RecordingSink();
+      for (SseEvent event : Golden.transcript("openai-text.sse")) {
+        translator.accept(event, sink);
+      }
+
+      long usageChunks = sink.events.stream().filter(w -> w.data().contains("\"choices\":[]") && w.data().contains("\"usage\":{")).count();
+      assertThat(usageChunks).as("clientWantsUsage=%s", wants).isEqualTo(wants ? 1 : 0);
+      assertThat(translator.usage()).as("usage is tapped either way").isNotNull();
+      assertThat(sink.events.get(sink.events.size() - 1).data()).isEqualTo("[DONE]");
+    }
+  }
+
+  @Test
+  void anAnthropicCallerOfAnOpenAiProviderGetsTheUsageInMessageDelta() throws IOException {
+    StreamTranslator translator = Translation.stream(Dialect.OPENAI, Dialect.ANTHROPIC, false);
+    Golden.RecordingSink sink = new Golden.RecordingSink();
+    List<SseEvent> upstream = Golden.transcript("openai-text.sse");
+
+    for (SseEvent event : upstream.subList(0, upstream.size() - 2)) { // up to the finish reason
+      translator.accept(event, sink);
+    }
+    assertThat(sink.events).extracting(Golden.Written::name).doesNotContain("message_delta", "message_stop");
+    assertThat(translator.usage()).isNull();
+    assertThat(translator.complete()).isFalse();
+
+    translator.accept(upstream.get(upstream.size() - 2), sink); // the usage chunk
+    translator.accept(upstream.get(upstream.size() - 1), sink); // [DONE]
+
+    assertThat(sink.events).extracting(Golden.Written::name).endsWith("message_delta", "message_stop");
+    JsonNode delta = Golden.MAPPER.readTree(sink.events.get(sink.events.size() - 2).data());
+    assertThat(delta.at("/usage/input_tokens").asLong()).isEqualTo(19);
+    assertThat(delta.at("/usage/output_tokens").asLong()).isEqualTo(10);
+    assertThat(translator.complete()).isTrue();
+  }
+
+  @ParameterizedTest
+  @EnumSource(Dialect.class)
+  void failWritesTheErrorEventOfTheCallersDialect(Dialect caller) throws IOException {
+    for (Dialect provider : Dialect.values()) {
+      StreamTranslator translator = Translation.stream(provider, caller, false);
+      Golden.RecordingSink sink = new Golden.RecordingSink();
+
+      translator.fail(ModelCodes.UPSTREAM_UNAVAILABLE, "every provider failed", sink);
+
+      assertThat(sink.events).hasSize(1);
+      Golden.Written written = sink.events.get(0);
+      JsonNode data = Golden.MAPPER.readTree(written.data());
+      if (caller == Dialect.OPENAI) {
+        assertThat(written.name()).isNull();
+        assertThat(data).isEqualTo(
+            Golden.MAPPER.readTree("{\"error\":{\"message\":\"every provider failed\",\"type\":\"upstream_unavailable\",\"param\":null,\"code\":\"upstream_unavailable\"}}"));
+      } else {
+        assertThat(written.name()).isEqualTo("error");
+        assertThat(data).isEqualTo(
+            Golden.MAPPER.readTree("{\"type\":\"error\",\"error\":{\"type\":\"upstream_unavailable\",\"message\":\"every provider failed\"}}"));
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Dialect.class)
+  void anAnthropicErrorEventIsAnUpstreamError(Dialect caller) throws IOException {
+    StreamTranslator translator = Translation.stream(Dialect.ANTHROPIC, caller, false);
+    Golden.RecordingSink sink = new Golden.RecordingSink();
+    List<SseEvent> upstream = Golden.transcript("anthropic-text.sse");
+    translator.accept(upstream.get(0), sink);
+    int before = sink.events.size();
+
+    assertThatThrownBy(
+            () ->
+                translator.accept(
+                    new SseEvent(null, "error", "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}", null), sink))
+        .isInstanceOfSatisfying(
+            ModelCallException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(ModelCodes.UPSTREAM_ERROR);
+              assertThat(e.status()).isEqualTo(502);
+              assertThat(e.getMessage()).contains("overloaded_error").doesNotContain("Overloaded");
+            });
+    assertThat(sink.events).as("the error event is not relayed: fail() writes the caller's").hasSize(before);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Dialect.class)
+  void anOpenAiErrorChunkIsAnUpstreamError(Dialect caller) {
+    StreamTranslator translator = Translation.stream(Dialect.OPENAI, caller, true);
+    String error = "{\"error\":{\"message\":\"The server had an error while processing your request.\",\"type\":\"server_error\",\"param\":null,\"code\":null}}";
+
+    assertThatThrownBy(() -> translator.accept(new SseEvent(null, "message", error, null), new Golden.RecordingSink()))
+        .isInstanceOfSatisfying(
+            ModelCallException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(ModelCodes.UPSTREAM_ERROR);
+              assertThat(e.status()).isEqualTo(502);
+              assertThat(e.getMessage()).contains("server_error");
+            });
+  }
+
+  @ParameterizedTest
+  @MethodSource("everyPair")
+  void unparseableDataIsAnUpstreamError(Dialect provider, Dialect caller) {
+    StreamTranslator translator = Translation.stream(provider, caller, false);
+
+    for (String data : List.of("{\"id\":\"chatcmpl-1\",\"choices\":[", "<html>502 Bad Gateway</html>", "[1,2]")) {
+      assertThatThrownBy(() -> translator.accept(new SseEvent(null, "message_start", data, null), new Golden.RecordingSink()))
+          .as(data)
+          .isInstanceOfSatisfying(ModelCallException.class, e -> assertThat(e.code()).isEqualTo(ModelCodes.UPSTREAM_ERROR));
+    }
+  }
+
+  @Test
+  void anAnthropicStreamMustBeginWithMessageStart() {
+    StreamTranslator translator = Translation.stream(Dialect.ANTHROPIC, Dialect.OPENAI, false);
+    String delta = "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}}";
+
+    assertThatThrownBy(() -> translator.accept(new SseEvent(null, "content_block_delta", delta, null), new Golden.RecordingSink()))
+        .isInstanceOfSatisfying(ModelCallException.class, e -> assertThat(e.code()).isEqualTo(ModelCodes.UPSTREAM_ERROR));
+  }
+
+  @ParameterizedTest
+  @MethodSource("everyPair")
+  void relayedTextIsBounded(Dialect provider, Dialect caller) throws IOException {
+    StreamTranslator translator = Translation.stream(provider, caller, false);
+    Golden.RecordingSink sink = new Golden.RecordingSink();
+    String piece = "x".repeat(64 * 1024);
+    String json = Golden.MAPPER.writeValueAsString(piece);
+    if (provider == Dialect.OPENAI) {
+      for (int i = 0; i < 20; i++) {
+        String chunk = "{\"id\":\"chatcmpl-big\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":" + json + "},\"finish_reason\":null}]}";
+        translator.accept(new SseEvent(null, "message", chunk, null), sink);
+      }
+    } else {
+      translator.accept(Golden.transcript("anthropic-text.sse").get(0), sink);
+      translator.accept(new SseEvent(null, "content_block_start", "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}", null), sink);
+      for (int i = 0; i < 20; i++) {
+        String delta = "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":" + json + "}}";
+        translator.accept(new SseEvent(null, "content_block_delta", delta, null), sink);
+      }
+    }
+
+    assertThat(translator.relayedText().length()).isEqualTo(StreamTap.MAX_RELAYED_CHARS);
+    assertThat(sink.events.size()).as("the text itself is all relayed").isGreaterThanOrEqualTo(20);
+  }
+
+  @Test
+  void finishClosesAnOpenAiCallersStreamOnce() throws IOException {
+    for (Dialect provider : Dialect.values()) {
+      StreamTranslator translator = Translation.stream(provider, Dialect.OPENAI, false);
+      Golden.RecordingSink sink = new Golden.RecordingSink();
+      List<SseEvent> upstream = Golden.transcript(provider == Dialect.OPENAI ? "openai-text.sse" : "anthropic-text.sse");
+
+      for (SseEvent event : upstream.subList(0, 3)) { // cut short
+        translator.accept(event, sink);
+      }
+      translator.finish(sink);
+      translator.finish(sink);
+
+      assertThat(sink.events.stream().filter(w -> w.data().equals("[DONE]")).count()).as(provider.name()).isEqualTo(1);
+      assertThat(translator.complete()).isFalse();
+    }
+  }
+
+  @Test
+  void aChunkThatCarriesNothingStartsNoAnthropicMessage() throws IOException {
+    // Azure OpenAI opens its streams with a chunk of content-filter results: no id, no model, no choices.
+    String promptFilter =
+        "{\"choices\":[],\"created\":0,\"id\":\"\",\"model\":\"\",\"object\":\"\",\"prompt_filter_results\":[{\"prompt_index\":0,\"content_filter_results\":{}}]}";
+    StreamTranslator translator = Translation.stream(Dialect.OPENAI, Dialect.ANTHROPIC, false);
+    Golden.RecordingSink sink = new Golden.RecordingSink();
+
+    translator.accept(new SseEvent(null, "message", promptFilter, null), sink);
+    assertThat(sink.events).isEmpty();
+    translator.accept(Golden.transcript("openai-text.sse").get(0), sink);
+
+    assertThat(sink.events).extracting(Golden.Written::name).containsExactly("message_start");
+    JsonNode start = Golden.MAPPER.readTree(sink.events.get(0).data());
+    assertThat(start.at("/message/id").asText()).isEqualTo("msg_BvRn1V3cJ8Zr9T2xKq4W5mYpLs7Ha");
+    assertThat(start.at("/message/model").asText()).isEqualTo("gpt-4o-mini-2024-07-18");
+  }
+}

@@ -1,0 +1,117 @@
+package dev.gatehouse.frontend.app.config;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.gatehouse.activities.model.ModelRoutingSettings;
+import io.dropwizard.util.DataSize;
+import io.dropwizard.util.Duration;
+import io.dropwizard.validation.MaxDataSize;
+import io.dropwizard.validation.MinDataSize;
+import io.dropwizard.validation.MinDuration;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+import java.util.concurrent.TimeUnit;
+
+/** How the model gateway routes around failing providers and bounds their answers. */
+public class ModelsConfig {
+  /** Failures in a row after which a provider is skipped for {@link #coolDown}. */
+  @Min(1)
+  @Max(1000)
+  private int coolDownAfter = ModelRoutingSettings.DEFAULTS.coolDownAfter();
+
+  @NotNull
+  @MinDuration(value = 0, unit = TimeUnit.MILLISECONDS, inclusive = true)
+  private Duration coolDown = Duration.seconds(ModelRoutingSettings.DEFAULTS.coolDown().toSeconds());
+
+  /** The longest Retry-After a retry waits for; a provider asking for longer is left for the next target. */
+  @NotNull
+  @MinDuration(value = 0, unit = TimeUnit.MILLISECONDS, inclusive = true)
+  private Duration maxRetryAfter = Duration.seconds(ModelRoutingSettings.DEFAULTS.maxRetryAfter().toSeconds());
+
+  /** The largest non-streamed answer accepted from a provider. */
+  @NotNull
+  @MinDataSize(1024)
+  @MaxDataSize(value = 1, unit = io.dropwizard.util.DataSizeUnit.GIBIBYTES)
+  private DataSize maxResponse = DataSize.bytes(ModelRoutingSettings.DEFAULTS.maxResponseBytes());
+
+  /** The largest single event of a provider's stream. */
+  @NotNull
+  @MinDataSize(1024)
+  @MaxDataSize(value = 64, unit = io.dropwizard.util.DataSizeUnit.MEBIBYTES)
+  private DataSize maxStreamEvent = DataSize.bytes(ModelRoutingSettings.DEFAULTS.maxStreamEventBytes());
+
+  /** How long model and provider definitions are cached (a registry change takes up to this to be seen). */
+  @NotNull
+  @MinDuration(value = 0, unit = TimeUnit.MILLISECONDS, inclusive = true)
+  private Duration cacheTtl = Duration.seconds(ModelRoutingSettings.DEFAULTS.cacheTtl().toSeconds());
+
+  public ModelRoutingSettings settings() {
+    return new ModelRoutingSettings(
+        coolDownAfter,
+        coolDown.toJavaDuration(),
+        maxRetryAfter.toJavaDuration(),
+        (int) maxResponse.toBytes(),
+        (int) maxStreamEvent.toBytes(),
+        cacheTtl.toJavaDuration());
+  }
+
+  @JsonProperty
+  public int getCoolDownAfter() {
+    return coolDownAfter;
+  }
+
+  @JsonProperty
+  public void setCoolDownAfter(int n) {
+    this.coolDownAfter = n;
+  }
+
+  @JsonProperty
+  public Duration getCoolDown() {
+    return coolDown;
+  }
+
+  @JsonProperty
+  public void setCoolDown(Duration d) {
+    this.coolDown = d;
+  }
+
+  @JsonProperty
+  public Duration getMaxRetryAfter() {
+    return maxRetryAfter;
+  }
+
+  @JsonProperty
+  public void setMaxRetryAfter(Duration d) {
+    this.maxRetryAfter = d;
+  }
+
+  @JsonProperty
+  public DataSize getMaxResponse() {
+    return maxResponse;
+  }
+
+  @JsonProperty
+  public void setMaxResponse(DataSize s) {
+    this.maxResponse = s;
+  }
+
+  @JsonProperty
+  public DataSize getMaxStreamEvent() {
+    return maxStreamEvent;
+  }
+
+  @JsonProperty
+  public void setMaxStreamEvent(DataSize s) {
+    this.maxStreamEvent = s;
+  }
+
+  @JsonProperty
+  public Duration getCacheTtl() {
+    return cacheTtl;
+  }
+
+  @JsonProperty
+  public void setCacheTtl(Duration d) {
+    this.cacheTtl = d;
+  }
+}

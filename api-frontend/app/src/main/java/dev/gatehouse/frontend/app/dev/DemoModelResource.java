@@ -1,0 +1,133 @@
+package dev.gatehouse.frontend.app.dev;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.frontend.core.errors.ApiException;
+import dev.gatehouse.frontend.core.errors.ErrorCode;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.StreamingOutput;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The provider behind dev mode's demo model: an OpenAI-compatible endpoint served by Gatehouse
+ * itself under {@code /demo/llm/v1}, so a newcomer's first model call works with no provider key.
+ * It is not a language model: it echoes the last user message ({@code "You said: ..."}),
+ * deterministically, streamed word by word when asked, with usage counted in words.
+ */
+@Path("/demo/llm/v1")
+@Produces(MediaType.APPLICATION_JSON)
+public class DemoModelResource {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int MAX_BODY = 1024 * 1024;
+
+  @POST
+  @Path("/chat/completions")
+  @Consumes(MediaType.WILDCARD)
+  public Response chat(InputStream body) {
+    JsonNode request = DemoToolsResource.read(body, MAX_BODY, "a demo model request");
+    if (request == null || !request.isObject() || !request.path("messages").isArray()) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "the body must be a chat completion request with 'messages'");
+    }
+    String model = request.path("model").asText("echo");
+    String reply = "You said: " + lastUserText(request.path("messages"));
+    long input = words(request.path("messages").toString());
+    long output = words(reply);
+    if (request.path("stream").asBoolean(false)) {
+      boolean usage = request.path("stream_options").path("include_usage").asBoolean(false);
+      StreamingOutput out = os -> stream(os, model, reply, usage, input, output);
+      return Response.ok(out, "text/event-stream").header("Cache-Control", "no-cache").build();
+    }
+    ObjectNode answer = base(model, "chat.completion");
+    ObjectNode choice = answer.putArray("choices").addObject();
+    choice.put("index", 0);
+    choice.putObject("message").put("role", "assistant").put("content", reply);
+    choice.put("finish_reason", "stop");
+    usage(answer, input, output);
+    return Response.ok(answer).build();
+  }
+
+  private static void stream(OutputStream os, String model, String reply, boolean withUsage, long input, long output)
+      throws java.io.IOException {
+    String[] parts = reply.split("(?<= )");
+    for (int i = 0; i < parts.length; i++) {
+      ObjectNode chunk = base(model, "chat.completion.chunk");
+      ObjectNode choice = chunk.putArray("choices").addObject();
+      choice.put("index", 0);
+      ObjectNode delta = choice.putObject("delta");
+      if (i == 0) {
+        delta.put("role", "assistant");
+      }
+      delta.put("content", parts[i]);
+      choice.putNull("finish_reason");
+      write(os, chunk);
+    }
+    ObjectNode last = base(model, "chat.completion.chunk");
+    ObjectNode choice = last.putArray("choices").addObject();
+    choice.put("index", 0);
+    choice.putObject("delta");
+    choice.put("finish_reason", "stop");
+    write(os, last);
+    if (withUsage) {
+      ObjectNode u = base(model, "chat.completion.chunk");
+      u.putArray("choices");
+      usage(u, input, output);
+      write(os, u);
+    }
+    os.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+    os.flush();
+  }
+
+  private static void write(OutputStream os, ObjectNode chunk) throws java.io.IOException {
+    os.write(("data: " + JSON.writeValueAsString(chunk) + "\n\n").getBytes(StandardCharsets.UTF_8));
+    os.flush();
+  }
+
+  private static ObjectNode base(String model, String object) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("id", "chatcmpl-demo");
+    n.put("object", object);
+    n.put("created", 1_700_000_000L);
+    n.put("model", model);
+    return n;
+  }
+
+  private static void usage(ObjectNode n, long input, long output) {
+    n.putObject("usage").put("prompt_tokens", input).put("completion_tokens", output).put("total_tokens", input + output);
+  }
+
+  /** The text of the last user message: a string, or its text parts joined. */
+  private static String lastUserText(JsonNode messages) {
+    ArrayNode list = (ArrayNode) messages;
+    for (int i = list.size() - 1; i >= 0; i--) {
+      JsonNode m = list.get(i);
+      if ("user".equals(m.path("role").asText())) {
+        JsonNode content = m.path("content");
+        if (content.isTextual()) {
+          return content.asText();
+        }
+        StringBuilder sb = new StringBuilder();
+        for (JsonNode part : content) {
+          if (part.path("text").isTextual()) {
+            sb.append(sb.length() == 0 ? "" : " ").append(part.path("text").asText());
+          }
+        }
+        return sb.toString();
+      }
+    }
+    return "";
+  }
+
+  private static long words(String text) {
+    String t = text.strip();
+    return t.isEmpty() ? 0 : t.split("\\s+").length;
+  }
+}
