@@ -16,7 +16,7 @@
 // Usage: node llm-load.js --direct URL --direct-key K --direct-model M
 //                         --gateway URL --gateway-key K --gateway-model M
 //                         [--clients "1 64"] [--modes "json stream"] [--runs 3] [--duration 10]
-//                         [--row-warmup 2] [--warmup 20] [--gateway-pid P] [--upstream-pid P]
+//                         [--row-warmup 2] [--warmup 30] [--gateway-pid P] [--upstream-pid P]
 //                         [--postgres-pid P] [--clk-tck 100]
 // URLs end in /v1. Prints a table, one `ROW {json}` line per row and a `SUMMARY {json}` line.
 // Exit 0 even with errors (they are reported); 2 for bad usage.
@@ -34,7 +34,7 @@ function usage(msg) {
 }
 
 function parseArgs(argv) {
-  const o = { clients: '1 64', modes: 'json stream', runs: '3', duration: '10', 'row-warmup': '2', warmup: '20', 'clk-tck': '100' };
+  const o = { clients: '1 64', modes: 'json stream', runs: '3', duration: '10', 'row-warmup': '2', warmup: '30', 'clk-tck': '100' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith('--') || i + 1 >= argv.length) usage(`bad argument ${a}`);
@@ -318,14 +318,14 @@ function printRow(r, run) {
 
 async function main() {
   const begin = performance.now();
-  // Warm both sides (the gateway's JIT most of all) on every mode before anything is measured.
+  // Warm both sides on every mode before anything is measured: the gateway (its JIT) for
+  // --warmup seconds in all, the upstream for 2 s per mode.
   if (opts.warmup > 0) {
-    const each = opts.warmup / (opts.modes.length * 2);
     const warmClients = Math.min(8, Math.max(...opts.clients));
     for (const mode of opts.modes) {
-      for (const t of ['gateway', 'direct']) {
-        const w = await row(t, mode, warmClients, 0, each, false);
-        console.log(`   warm-up   ${t} ${mode}: ${w.calls} calls in ${r1(each)} s at ${warmClients} clients, ${w.errors} errors`);
+      for (const [t, secs] of [['gateway', opts.warmup / opts.modes.length], ['direct', 2]]) {
+        const w = await row(t, mode, warmClients, 0, secs, false);
+        console.log(`   warm-up   ${t} ${mode}: ${w.calls} calls in ${r1(secs)} s at ${warmClients} connections, ${w.errors} errors`);
         for (const [m, c] of w.samples) console.log(`         error: ${c} x ${m}`);
       }
     }
