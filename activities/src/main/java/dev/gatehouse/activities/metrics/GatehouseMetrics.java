@@ -1,9 +1,11 @@
 package dev.gatehouse.activities.metrics;
 
+import dev.gatehouse.activities.model.ModelUsage;
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.Counter;
 import io.prometheus.client.Gauge;
 import io.prometheus.client.Histogram;
+import java.math.BigDecimal;
 
 /**
  * Every Gatehouse metric, registered on one {@link CollectorRegistry} per application (not the
@@ -20,6 +22,11 @@ public final class GatehouseMetrics {
   private final Gauge mcpServerTools;
   private final Gauge mcpSessions;
   private final Counter admissionRefused;
+  private final Counter modelCalls;
+  private final Histogram modelCallSeconds;
+  private final Histogram modelTtftSeconds;
+  private final Counter modelTokens;
+  private final Counter modelCost;
 
   public GatehouseMetrics(CollectorRegistry registry) {
     this.registry = registry;
@@ -61,6 +68,35 @@ public final class GatehouseMetrics {
     admissionRefused =
         Counter.build("gatehouse_admission_refused_total", "Requests refused as overloaded, by the limit they hit.")
             .labelNames("limit")
+            .register(registry);
+    modelCalls =
+        Counter.build(
+                "gatehouse_model_calls_total",
+                "Model calls by model alias, the provider that answered (none: no provider did), agent and outcome.")
+            .labelNames("model", "provider", "agent", "outcome")
+            .register(registry);
+    modelCallSeconds =
+        Histogram.build("gatehouse_model_call_duration_seconds", "Latency of one model call, to its last byte.")
+            .labelNames("model", "provider", "agent")
+            .buckets(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300)
+            .register(registry);
+    modelTtftSeconds =
+        Histogram.build(
+                "gatehouse_model_time_to_first_token_seconds", "Time to the first token of a streamed model call.")
+            .labelNames("model", "provider", "agent")
+            .buckets(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60)
+            .register(registry);
+    modelTokens =
+        Counter.build(
+                "gatehouse_model_tokens_total",
+                "Model tokens by kind: input (cached included), cached_input, output (reasoning included), reasoning.")
+            .labelNames("model", "provider", "agent", "kind")
+            .register(registry);
+    modelCost =
+        Counter.build(
+                "gatehouse_model_cost_total",
+                "What model calls cost at the registry's prices, in the operator's currency (unpriced calls add nothing).")
+            .labelNames("model", "provider", "agent")
             .register(registry);
   }
 
@@ -105,5 +141,42 @@ public final class GatehouseMetrics {
   public void toolCall(String tool, String outcome, int attempt, double seconds) {
     toolCallSeconds.labels(tool, outcome).observe(seconds);
     toolCallAttempts.labels(tool, outcome, attempt > 1 ? "true" : "false").inc();
+  }
+
+  /**
+   * One model call: {@code outcome} is {@code ok} or a failure code; {@code provider} the one that
+   * answered (null: none did); {@code ttftSeconds} null when the call was not streamed; {@code
+   * usage} and {@code cost} null when unknown. Null label values are {@code none}.
+   */
+  public void modelCall(
+      String model,
+      String provider,
+      String agent,
+      String outcome,
+      double seconds,
+      Double ttftSeconds,
+      ModelUsage usage,
+      BigDecimal cost) {
+    String m = label(model);
+    String p = label(provider);
+    String a = label(agent);
+    modelCalls.labels(m, p, a, label(outcome)).inc();
+    modelCallSeconds.labels(m, p, a).observe(Math.max(0, seconds));
+    if (ttftSeconds != null) {
+      modelTtftSeconds.labels(m, p, a).observe(Math.max(0, ttftSeconds));
+    }
+    if (usage != null) {
+      modelTokens.labels(m, p, a, "input").inc(Math.max(0, usage.inputTokens()));
+      modelTokens.labels(m, p, a, "cached_input").inc(Math.max(0, usage.cachedInputTokens()));
+      modelTokens.labels(m, p, a, "output").inc(Math.max(0, usage.outputTokens()));
+      modelTokens.labels(m, p, a, "reasoning").inc(Math.max(0, usage.reasoningTokens()));
+    }
+    if (cost != null && cost.signum() > 0) {
+      modelCost.labels(m, p, a).inc(cost.doubleValue());
+    }
+  }
+
+  private static String label(String value) {
+    return value == null || value.isEmpty() ? "none" : value;
   }
 }

@@ -65,7 +65,7 @@ public class ModelInvoker implements AutoCloseable {
         List.of(
             // Completion runs in reverse: bookkeeping goes first so it records after every other step completed.
             new RecordAudit(audit, "model.call"),
-            new RecordUsage(usage),
+            new RecordUsage(usage, metrics),
             new ResolveAgent(jdbi.onDemand(AgentDao.class), DenialCodes.MODEL_NOT_ALLOWED),
             new ValidateModelRequest(),
             new ResolveModel(catalog),

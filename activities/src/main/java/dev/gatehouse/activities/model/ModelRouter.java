@@ -117,10 +117,15 @@ final class ModelRouter {
             }
             coolDowns.failure(provider.name(), f.kind() == ProviderFailure.Kind.RATE_LIMITED ? f.retryAfter() : null);
             failures.add(provider.name() + "/" + target.model(), f);
-            if (!f.kind().retry || attempt >= retry.maxAttempts() || !coolDowns.remaining(provider.name()).isZero()) {
+            if (!f.kind().retry || attempt >= retry.maxAttempts()) {
               break;
             }
+            // The provider's Retry-After, else a backoff; and never before a cool-down it just entered ends.
             Duration wait = f.retryAfter() != null ? f.retryAfter() : backoff(retry, attempt);
+            Duration coolingNow = coolDowns.remaining(provider.name());
+            if (coolingNow.compareTo(wait) > 0) {
+              wait = coolingNow;
+            }
             if (wait.compareTo(settings.maxRetryAfter()) > 0 || !sleep(wait)) {
               break;
             }

@@ -2,6 +2,7 @@ package dev.gatehouse.activities.model;
 
 import dev.gatehouse.activities.chain.Exchange;
 import dev.gatehouse.activities.chain.PolicyStep;
+import dev.gatehouse.activities.metrics.GatehouseMetrics;
 import dev.gatehouse.activities.usage.ModelCosts;
 import dev.gatehouse.activities.usage.UsageLog;
 import dev.gatehouse.registry.usage.UsageRecord;
@@ -11,14 +12,16 @@ import java.time.Instant;
 
 /**
  * Prices the answer (the registry's prices of the alias that was asked for) and writes one usage
- * row per call, whatever its outcome: denied and failed calls too (no tokens), and a stream whose
+ * row and the model metrics (calls, latency, time to first token, tokens, cost) per call, whatever its outcome: denied and failed calls too (no tokens), and a stream whose
  * client left (the tokens relayed, marked estimated, outcome {@code client_closed}).
  */
 final class RecordUsage implements PolicyStep<ModelExchange> {
   private final UsageLog usage;
+  private final GatehouseMetrics metrics;
 
-  RecordUsage(UsageLog usage) {
+  RecordUsage(UsageLog usage, GatehouseMetrics metrics) {
     this.usage = usage;
+    this.metrics = metrics;
   }
 
   @Override
@@ -32,7 +35,17 @@ final class RecordUsage implements PolicyStep<ModelExchange> {
 
   @Override
   public void complete(ModelExchange x) {
-    usage.record(row(x));
+    UsageRecord row = row(x);
+    usage.record(row);
+    metrics.modelCall(
+        row.model(),
+        row.provider(),
+        row.agentId(),
+        row.outcome(),
+        x.elapsedSeconds(),
+        row.ttftMs() == null ? null : row.ttftMs() / 1000.0,
+        x.usage(),
+        row.cost());
   }
 
   /** The outcome a call is recorded with: how a stream that had begun really ended, else the chain's. */

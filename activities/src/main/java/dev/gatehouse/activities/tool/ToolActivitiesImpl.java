@@ -23,7 +23,7 @@ public class ToolActivitiesImpl implements ToolActivities {
    * The longest {@code Retry-After} a retry waits for. An upstream asking for more gets no sooner
    * retry than it asked for: the step fails instead, saying so.
    */
-  static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(10);
+  public static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(10);
 
   private final ToolInvoker invoker;
   private final Heartbeats heartbeats;
@@ -93,7 +93,7 @@ public class ToolActivitiesImpl implements ToolActivities {
    * The wait before the next attempt when the upstream sent {@code Retry-After}: what it asked,
    * but never less than the tool's own policy would wait after this attempt.
    */
-  static Duration retryDelay(Duration retryAfter, RetryOptions policy, int attempt) {
+  public static Duration retryDelay(Duration retryAfter, RetryOptions policy, int attempt) {
     Duration byPolicy = Duration.ZERO;
     if (policy != null && policy.getInitialInterval() != null) {
       double millis = policy.getInitialInterval().toMillis() * Math.pow(Math.max(1.0, policy.getBackoffCoefficient()), attempt - 1);

@@ -1,19 +1,273 @@
 package dev.gatehouse.activities.usage;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.knuddels.jtokkit.Encodings;
+import com.knuddels.jtokkit.api.Encoding;
+import com.knuddels.jtokkit.api.EncodingType;
 import dev.gatehouse.activities.model.Dialect;
 
-/** Token counts Gatehouse makes itself, when a provider reported none. (Contract; implementation to come.) */
+/**
+ * Token counts Gatehouse makes itself, when a provider reported none (a stream the client
+ * abandoned before the provider's usage arrived). Text is counted with OpenAI's {@code o200k_base}
+ * encoding (jtokkit), exact for OpenAI's current models and an estimate for others. Special-token
+ * text such as {@code <|endoftext|>} counts as ordinary text.
+ *
+ * <p>The work is bounded whatever the input: text is tokenized in chunks of at most {@value
+ * #CHUNK} characters (jtokkit slows down badly on one long run of letters or spaces), and only the
+ * first {@value #MAX_EXACT_CHARS} characters of one count are tokenized; the rest is counted at
+ * the tokens per character measured so far.
+ */
 public final class TokenEstimator {
+  /** The most characters one count tokenizes; past this it extrapolates. */
+  public static final int MAX_EXACT_CHARS = 256 * 1024;
+  /** What one image or document part counts for: OpenAI's count for a 1024x1024 image at high detail. */
+  public static final int IMAGE_TOKENS = 765;
+  /** Per message: the tokens that frame a message in OpenAI's chat format. */
+  static final int PER_MESSAGE = 3;
+  /** Per request: the tokens that prime the reply. */
+  static final int PER_REPLY = 3;
+  static final int CHUNK = 8192;
+
   private TokenEstimator() {}
 
-  /** The tokens of {@code text} (an OpenAI encoding). */
-  public static long tokens(CharSequence text) {
-    return 0;
+  /** Loaded on first use (the encoding's table takes most of a second to read). */
+  private static final class Holder {
+    static final Encoding ENCODING = Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.O200K_BASE);
   }
 
-  /** The input tokens of a request body in {@code dialect}: its messages, system prompt and tool definitions. */
+  /** The tokens of {@code text} (an OpenAI encoding); 0 for null. */
+  public static long tokens(CharSequence text) {
+    Count count = new Count();
+    count.text(text);
+    return count.total();
+  }
+
+  /**
+   * The input tokens of a request body in {@code dialect}: its messages (a few tokens each for
+   * the framing, the role, the text, tool calls and results), system prompt and tool definitions
+   * (their JSON); each image or document part counts {@value #IMAGE_TOKENS}. 0 for a null body.
+   */
   public static long inputTokens(Dialect dialect, ObjectNode body) {
-    return 0;
+    if (body == null) {
+      return 0;
+    }
+    Count count = new Count();
+    if (dialect == Dialect.ANTHROPIC) {
+      anthropic(body, count);
+    } else {
+      openai(body, count);
+    }
+    return count.total();
+  }
+
+  private static void openai(ObjectNode body, Count count) {
+    JsonNode messages = body.path("messages");
+    for (JsonNode m : messages) {
+      count.add(PER_MESSAGE);
+      count.text(m.path("role"));
+      if (m.path("name").isTextual()) {
+        count.add(1);
+        count.text(m.path("name"));
+      }
+      openaiContent(m.path("content"), count);
+      count.text(m.path("refusal"));
+      for (JsonNode call : m.path("tool_calls")) {
+        count.text(call.path("function").path("name"));
+        count.text(call.path("function").path("arguments"));
+      }
+      count.text(m.path("function_call").path("name"));
+      count.text(m.path("function_call").path("arguments"));
+      count.text(m.path("tool_call_id"));
+    }
+    if (!messages.isEmpty()) {
+      count.add(PER_REPLY);
+    }
+    for (JsonNode tool : body.path("tools")) {
+      count.json(tool);
+    }
+    for (JsonNode function : body.path("functions")) {
+      count.json(function);
+    }
+    // Embeddings: the input is text or a list of texts (token arrays are counted by their length).
+    JsonNode input = body.path("input");
+    if (input.isTextual()) {
+      count.text(input);
+    } else if (input.isArray()) {
+      for (JsonNode i : input) {
+        if (i.isTextual()) {
+          count.text(i);
+        } else if (i.isArray()) {
+          count.add(i.size());
+        } else if (i.isNumber()) {
+          count.add(1);
+        }
+      }
+    }
+  }
+
+  private static void openaiContent(JsonNode content, Count count) {
+    if (content.isTextual()) {
+      count.text(content);
+      return;
+    }
+    for (JsonNode part : content) {
+      String type = part.path("type").asText("");
+      if (part.path("text").isTextual()) {
+        count.text(part.path("text"));
+      } else if (type.startsWith("image") || type.equals("file") || type.equals("input_audio")) {
+        count.add(IMAGE_TOKENS);
+      } else {
+        count.json(part);
+      }
+    }
+  }
+
+  private static void anthropic(ObjectNode body, Count count) {
+    JsonNode system = body.path("system");
+    if (system.isTextual()) {
+      count.text(system);
+    } else {
+      anthropicBlocks(system, count);
+    }
+    JsonNode messages = body.path("messages");
+    for (JsonNode m : messages) {
+      count.add(PER_MESSAGE);
+      count.text(m.path("role"));
+      JsonNode content = m.path("content");
+      if (content.isTextual()) {
+        count.text(content);
+      } else {
+        anthropicBlocks(content, count);
+      }
+    }
+    if (!messages.isEmpty()) {
+      count.add(PER_REPLY);
+    }
+    for (JsonNode tool : body.path("tools")) {
+      count.json(tool);
+    }
+  }
+
+  private static void anthropicBlocks(JsonNode blocks, Count count) {
+    for (JsonNode block : blocks) {
+      switch (block.path("type").asText("")) {
+        case "text" -> count.text(block.path("text"));
+        case "image", "document" -> count.add(IMAGE_TOKENS);
+        case "tool_use", "server_tool_use" -> {
+          count.text(block.path("name"));
+          count.json(block.path("input"));
+        }
+        case "tool_result" -> {
+          JsonNode content = block.path("content");
+          if (content.isTextual()) {
+            count.text(content);
+          } else {
+            anthropicBlocks(content, count);
+          }
+        }
+        case "thinking" -> count.text(block.path("thinking"));
+        case "redacted_thinking" -> {} // opaque to anyone but the provider; counted by it
+        default -> count.json(block);
+      }
+    }
+  }
+
+  /** Tokens counted exactly up to {@link #MAX_EXACT_CHARS} characters, the rest extrapolated. */
+  private static final class Count {
+    private long tokens;
+    private long exactChars;
+    private long uncountedChars;
+
+    void add(long n) {
+      tokens += n;
+    }
+
+    void text(JsonNode node) {
+      if (node != null && node.isTextual()) {
+        text(node.textValue());
+      }
+    }
+
+    void json(JsonNode node) {
+      if (node == null || node.isMissingNode() || node.isNull()) {
+        return;
+      }
+      if (exactChars >= MAX_EXACT_CHARS) {
+        uncountedChars += roughLength(node, 0);
+        return;
+      }
+      text(node.toString());
+    }
+
+    void text(CharSequence s) {
+      if (s == null) {
+        return;
+      }
+      int n = s.length();
+      int exact = (int) Math.min(n, MAX_EXACT_CHARS - exactChars);
+      int start = 0;
+      while (start < exact) {
+        int end = split(s, start, exact);
+        tokens += Holder.ENCODING.countTokensOrdinary(s.subSequence(start, end).toString());
+        start = end;
+      }
+      exactChars += exact;
+      uncountedChars += n - exact;
+    }
+
+    long total() {
+      if (uncountedChars == 0) {
+        return tokens;
+      }
+      double perChar = exactChars > 0 ? (double) tokens / exactChars : 0.25; // 4 characters a token
+      return tokens + (long) Math.ceil(uncountedChars * perChar);
+    }
+
+    /**
+     * Where the chunk from {@code start} ends: at {@code limit}, or before it at a space between a
+     * letter or digit and a letter, where the encoding's own split into pieces always cuts (so the
+     * chunks count as the whole would); failing that, anywhere but between the halves of a
+     * surrogate pair.
+     */
+    private static int split(CharSequence s, int start, int limit) {
+      int end = start + CHUNK;
+      if (end >= limit) {
+        return limit;
+      }
+      for (int i = end; i > end - CHUNK / 4; i--) {
+        if (i + 1 < s.length()
+            && s.charAt(i) == ' '
+            && Character.isLetterOrDigit(s.charAt(i - 1))
+            && Character.isLetter(s.charAt(i + 1))) {
+          return i;
+        }
+      }
+      return Character.isHighSurrogate(s.charAt(end - 1)) ? end - 1 : end;
+    }
+
+    /** About how long a node's JSON is, without writing it out (for what is past the budget). */
+    private static long roughLength(JsonNode node, int depth) {
+      if (node.isTextual()) {
+        return node.textValue().length() + 2;
+      }
+      if (!node.isContainerNode()) {
+        return node.asText().length();
+      }
+      if (depth > 64) {
+        return 2;
+      }
+      long n = 2;
+      for (var it = node.fields(); it.hasNext(); ) {
+        var e = it.next();
+        n += e.getKey().length() + 4 + roughLength(e.getValue(), depth + 1);
+      }
+      if (node.isArray()) {
+        for (JsonNode e : node) {
+          n += 1 + roughLength(e, depth + 1);
+        }
+      }
+      return n;
+    }
   }
 }

@@ -22,6 +22,9 @@ import dev.gatehouse.registry.secrets.Secrets;
 import dev.gatehouse.registry.tenants.TenantDao;
 import dev.gatehouse.registry.testing.TestDatabase;
 import dev.gatehouse.registry.tools.RetrySpec;
+import dev.gatehouse.registry.usage.UsageDao;
+import dev.gatehouse.registry.usage.UsageQuery;
+import java.time.Instant;
 import dev.gatehouse.workflows.tool.Caller;
 import io.prometheus.client.CollectorRegistry;
 import java.io.IOException;
@@ -32,6 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -49,6 +53,7 @@ class ModelInvokerTest {
   private static AuditLog audit;
   private static UsageLog usage;
   private static Map<String, FakeLlm> fakes;
+  private static Secrets secrets;
   private static ModelInvoker invoker;
 
   @BeforeAll
@@ -57,7 +62,7 @@ class ModelInvokerTest {
     fakes = FakeLlm.named("a", "b", "c", "d", "e", "f");
     db.jdbi().useExtension(TenantDao.class, t -> t.insert("ten_a", "a"));
     db.jdbi().useExtension(TenantDao.class, t -> t.insert("ten_b", "b"));
-    Secrets secrets = new Secrets(db.jdbi(), new SecretBox(Map.of("k1", SecretBox.newMasterKey()), "k1"));
+    secrets = new Secrets(db.jdbi(), new SecretBox(Map.of("k1", SecretBox.newMasterKey()), "k1"));
     secrets.put(null, "key-a", PROVIDER_KEY);
     ProviderDao providers = db.jdbi().onDemand(ProviderDao.class);
     for (FakeLlm f : fakes.values()) {
@@ -75,12 +80,16 @@ class ModelInvokerTest {
     models.insert(model("f", null, List.of(target("p-f", 1)), List.of(), fast));
     models.insert(model("private-b", "ten_b", List.of(target("p-b-tenant", 1)), List.of(), fast));
     AgentDao agents = db.jdbi().onDemand(AgentDao.class);
-    agents.insert(new Agent("agt_all", "ten_a", "all", null, new Permissions(null, null, new AccessList(List.of("*"), List.of())), null, null));
-    agents.insert(new Agent("agt_some", "ten_a", "some", null, new Permissions(null, null, new AccessList(List.of("solo"), List.of())), null, null));
+    agents.insert(new Agent("agt_all", "ten_a", "all", null, new Permissions(null, new AccessList(List.of("*"), List.of()), null), null, null));
+    agents.insert(new Agent("agt_some", "ten_a", "some", null, new Permissions(null, new AccessList(List.of("solo"), List.of()), null), null, null));
 
     audit = new AuditLog(db.jdbi(), 100, Duration.ofMillis(10));
-    usage = new UsageLog();
-    invoker =
+    usage = new UsageLog(db.jdbi(), 1000, Duration.ofMillis(10));
+  }
+
+  /** A new invoker per test: cool-downs one test caused must not reach the next. */
+  private static ModelInvoker newInvoker() {
+    return
         new ModelInvoker(
             db.jdbi(),
             new UpstreamCredentials(secrets, Clock.systemUTC()),
@@ -92,7 +101,6 @@ class ModelInvokerTest {
 
   @AfterAll
   static void stop() throws Exception {
-    invoker.close();
     usage.close();
     audit.close();
     fakes.values().forEach(FakeLlm::close);
@@ -102,6 +110,12 @@ class ModelInvokerTest {
   @BeforeEach
   void clean() {
     fakes.values().forEach(FakeLlm::reset);
+    invoker = newInvoker();
+  }
+
+  @AfterEach
+  void closeInvoker() {
+    invoker.close();
   }
 
   private static ModelDefinition model(String name, String tenant, List<ModelDefinition.Target> targets, List<String> fallbacks, RetrySpec retry) {
@@ -120,6 +134,13 @@ class ModelInvokerTest {
     } catch (IOException e) {
       throw new IllegalArgumentException(e);
     }
+  }
+
+  /** The newest usage row, once the log wrote what it had. */
+  private static UsageDao.Row lastUsage() throws InterruptedException {
+    usage.flush();
+    UsageQuery q = new UsageQuery("ten_a", null, null, null, Instant.now().minusSeconds(600), Instant.now().plusSeconds(60));
+    return db.jdbi().onDemand(UsageDao.class).page(q, null, 1).get(0);
   }
 
   /** Collects a stream's events; can be told to fail (the client leaving) after some. */
@@ -159,7 +180,7 @@ class ModelInvokerTest {
   }
 
   @Test
-  void aFailingTargetIsRetriedThenTheFallbackAliasAnswers() {
+  void aFailingTargetIsRetriedThenTheFallbackAliasAnswers() throws Exception {
     fakes.get("c").behave(FakeLlm.Behaviour.FAIL_500);
 
     ModelAnswer a = invoker.call(chat("agt_all", "ab", false, ""));
@@ -167,6 +188,14 @@ class ModelInvokerTest {
     assertThat(a.provider()).isEqualTo("p-b");
     assertThat(fakes.get("c").seen()).hasSize(2); // retry.maxAttempts 2 on the first alias's target
     assertThat(fakes.get("b").seen()).hasSize(1);
+    UsageDao.Row row = lastUsage();
+    assertThat(row.model()).isEqualTo("ab");
+    assertThat(row.provider()).isEqualTo("p-b");
+    assertThat(row.providerModel()).isEqualTo("pm-p-b");
+    assertThat(row.outcome()).isEqualTo("ok");
+    assertThat(row.inputTokens()).isEqualTo(11);
+    assertThat(row.outputTokens()).isEqualTo(7);
+    assertThat(row.estimated()).isFalse();
   }
 
   @Test
@@ -222,7 +251,7 @@ class ModelInvokerTest {
   }
 
   @Test
-  void unknownForeignAndForbiddenModelsAreRefusedBeforeAnythingIsSent() {
+  void unknownForeignAndForbiddenModelsAreRefusedBeforeAnythingIsSent() throws Exception {
     assertThatThrownBy(() -> invoker.call(chat("agt_all", "nope", false, "")))
         .isInstanceOfSatisfying(ModelCallException.class, e -> {
           assertThat(e.status()).isEqualTo(404);
@@ -236,6 +265,10 @@ class ModelInvokerTest {
           assertThat(e.code()).isEqualTo(ModelCodes.MODEL_NOT_ALLOWED);
         });
     assertThat(fakes.values()).allSatisfy(f -> assertThat(f.seen()).isEmpty());
+    UsageDao.Row row = lastUsage();
+    assertThat(row.outcome()).isEqualTo(ModelCodes.MODEL_NOT_ALLOWED);
+    assertThat(row.provider()).isNull();
+    assertThat(row.inputTokens() + row.outputTokens()).isZero();
   }
 
   @Test
@@ -309,6 +342,11 @@ class ModelInvokerTest {
       Thread.sleep(20);
     }
     assertThat(fakes.get("f").abandoned.get()).isEqualTo(1);
+    UsageDao.Row row = lastUsage();
+    assertThat(row.outcome()).isEqualTo(ModelExchange.CLIENT_CLOSED);
+    assertThat(row.estimated()).isTrue();
+    assertThat(row.stream()).isTrue();
+    assertThat(row.outputTokens()).isPositive();
   }
 
   @Test

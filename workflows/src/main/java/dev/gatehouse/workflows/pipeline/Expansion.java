@@ -16,8 +16,8 @@ import java.util.Map;
  * are known.
  *
  * <p>Sizes are bytes of JSON text, counted as an upper bound: a step's arguments count as their
- * template plus, for every {@code ${...}}, the JSON text of the value it names. Pure and
- * deterministic, so workflow code may call it.
+ * template plus, for every {@code ${...}}, the JSON text of the value it names; a model step's
+ * messages count as its arguments. Pure and deterministic, so workflow code may call it.
  */
 public final class Expansion {
   /** The most one step's arguments may hold once their templates are filled. */
@@ -42,9 +42,9 @@ public final class Expansion {
     Sizes sizes = new Sizes(context);
     long total = 0;
     for (PipelineStep step : pipeline.steps()) {
-      long size = sizes.args(step.args());
+      long size = sizes.args(step.template());
       if (size > MAX_STEP_ARGS_BYTES) {
-        throw tooLarge(stepTooLarge(step.id(), size));
+        throw tooLarge(stepTooLarge(step, size));
       }
       total += size;
       if (total > MAX_TOTAL_ARGS_BYTES) {
@@ -142,8 +142,8 @@ public final class Expansion {
     }
   }
 
-  static String stepTooLarge(String stepId, long size) {
-    return "step '" + stepId + "': its arguments would hold " + (size > MAX_TOTAL_ARGS_BYTES ? "over " + MAX_TOTAL_ARGS_BYTES : size)
+  static String stepTooLarge(PipelineStep step, long size) {
+    return "step '" + step.id() + "': its " + (step.callsModel() ? "messages" : "arguments") + " would hold " + (size > MAX_TOTAL_ARGS_BYTES ? "over " + MAX_TOTAL_ARGS_BYTES : size)
         + " bytes once the templates are filled; at most " + MAX_STEP_ARGS_BYTES + " are allowed";
   }
 

@@ -1,5 +1,6 @@
 package dev.gatehouse.workflows.pipeline;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
@@ -11,12 +12,16 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Checks a pipeline before anything starts: step ids, dangling or cyclic {@code dependsOn}, and
- * templates that are malformed or read a step that is not guaranteed to have run first.
+ * Checks a pipeline before anything starts: step ids, that each step is a tool step ({@code tool},
+ * {@code args}) or a model step ({@code model}, {@code messages}, {@code maxTokens}), dangling or
+ * cyclic {@code dependsOn}, and templates that are malformed or read a step that is not
+ * guaranteed to have run first.
  */
 public final class PipelineValidator {
 
   public static final int MAX_STEPS = 200;
+  /** The most messages one model step may send. */
+  public static final int MAX_MESSAGES = 1000;
   private static final Pattern STEP_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
   private PipelineValidator() {}
@@ -38,11 +43,13 @@ public final class PipelineValidator {
       if (byId.put(step.id(), step) != null) {
         throw invalid("step id '" + step.id() + "' is used twice");
       }
-      if (step.tool() == null || step.tool().isBlank()) {
-        throw invalid("step '" + step.id() + "' names no tool");
+      if (step.tool() != null && step.model() != null) {
+        throw invalid("step '" + step.id() + "' names both a tool and a model; a step calls one or the other");
       }
-      if (step.args() != null && !step.args().isObject() && !step.args().isNull()) {
-        throw invalid("step '" + step.id() + "': args must be an object");
+      if (step.callsModel()) {
+        checkModelStep(step);
+      } else {
+        checkToolStep(step);
       }
     }
     for (PipelineStep step : steps) {
@@ -58,7 +65,7 @@ public final class PipelineValidator {
     checkAcyclic(byId);
     for (PipelineStep step : steps) {
       Set<String> ancestors = ancestors(step, byId);
-      for (Templates.Reference ref : Templates.references(step.args())) {
+      for (Templates.Reference ref : Templates.references(step.template())) {
         if (!ref.isInput() && !ancestors.contains(ref.stepId())) {
           throw new InvalidPipelineException(
               "invalid_template",
@@ -69,6 +76,48 @@ public final class PipelineValidator {
                   + " but does not depend on it (directly or through dependsOn)");
         }
       }
+    }
+  }
+
+  private static void checkToolStep(PipelineStep step) {
+    if (step.tool() == null || step.tool().isBlank()) {
+      throw invalid("step '" + step.id() + "' names no tool (or model)");
+    }
+    if (step.args() != null && !step.args().isObject() && !step.args().isNull()) {
+      throw invalid("step '" + step.id() + "': args must be an object");
+    }
+    if (step.messages() != null || step.maxTokens() != null) {
+      throw invalid(
+          "step '" + step.id() + "' is a tool step: "
+              + (step.messages() != null ? "messages" : "maxTokens") + " belong to model steps");
+    }
+  }
+
+  private static void checkModelStep(PipelineStep step) {
+    if (step.model().isBlank()) {
+      throw invalid("step '" + step.id() + "': model must name a model");
+    }
+    if (step.args() != null) {
+      throw invalid("step '" + step.id() + "' is a model step: it takes messages, not args");
+    }
+    JsonNode messages = step.messages();
+    if (messages == null || messages.isNull() || !messages.isArray() || messages.isEmpty()) {
+      throw invalid("step '" + step.id() + "': messages must be a non-empty array of messages");
+    }
+    if (messages.size() > MAX_MESSAGES) {
+      throw invalid("step '" + step.id() + "': messages holds " + messages.size() + " messages; at most " + MAX_MESSAGES);
+    }
+    for (int i = 0; i < messages.size(); i++) {
+      JsonNode m = messages.get(i);
+      if (!m.isObject()) {
+        throw invalid("step '" + step.id() + "': messages[" + i + "] must be an object with a role and content");
+      }
+      if (!m.path("role").isTextual() || m.path("role").textValue().isBlank()) {
+        throw invalid("step '" + step.id() + "': messages[" + i + "].role must be a string (system, user, assistant, ...)");
+      }
+    }
+    if (step.maxTokens() != null && step.maxTokens() < 1) {
+      throw invalid("step '" + step.id() + "': maxTokens must be at least 1");
     }
   }
 

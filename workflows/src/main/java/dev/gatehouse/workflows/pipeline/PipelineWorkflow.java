@@ -5,8 +5,8 @@ import io.temporal.workflow.WorkflowInterface;
 import io.temporal.workflow.WorkflowMethod;
 
 /**
- * A declarative pipeline: tool calls arranged as a DAG. Steps whose dependencies are done run in
- * parallel; each is one {@code Tool.call} activity.
+ * A declarative pipeline: tool calls and model calls arranged as a DAG. Steps whose dependencies
+ * are done run in parallel; each is one {@code Tool.Call} or {@code Model.Call} activity.
  *
  * <p>The result is an object mapping each step id to its output, in declaration order. When a
  * step fails for good, the running steps are cancelled and the workflow fails with an

@@ -3,6 +3,10 @@ package dev.gatehouse.workflows.pipeline;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.workflows.model.ModelActivities;
+import dev.gatehouse.workflows.model.ModelCallPolicy;
+import dev.gatehouse.workflows.model.ModelCallRequest;
+import dev.gatehouse.workflows.model.ModelCallResult;
 import dev.gatehouse.workflows.tool.ToolActivities;
 import dev.gatehouse.workflows.tool.ToolCallPolicy;
 import dev.gatehouse.workflows.tool.ToolCallRequest;
@@ -21,7 +25,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Runs the DAG: start every step whose dependencies are done, wait for any, repeat. */
+/**
+ * Runs the DAG: start every step whose dependencies are done, wait for any, repeat. A tool step is
+ * a {@code Tool.Call} activity, a model step a {@code Model.Call} activity; a pipeline of tool
+ * steps issues the same commands as before model steps existed, so its histories replay.
+ */
 public class PipelineWorkflowImpl implements PipelineWorkflow {
 
   /**
@@ -41,7 +49,9 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
   static final String BOUND_EXPANSION = "pipeline-bound-expansion";
 
   private final Map<String, ToolActivities> stubs = new HashMap<>();
-  private final Map<PipelineStep, Promise<ToolCallResult>> running = new LinkedHashMap<>();
+  private final Map<String, ModelActivities> modelStubs = new HashMap<>();
+  /** The steps started and not yet recorded, with their call: a {@code ToolCallResult} or a {@code ModelCallResult}. */
+  private final Map<PipelineStep, Promise<?>> running = new LinkedHashMap<>();
 
   @Override
   public JsonNode run(PipelineInput in) {
@@ -85,16 +95,16 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         PipelineStep step = it.next();
         if (outputs.keySet().containsAll(step.dependsOn())) {
           it.remove();
-          argsTotal = checkArgs(step, sizes.args(step.args()), argsTotal);
+          argsTotal = checkArgs(step, sizes.args(step.template()), argsTotal);
           running.put(step, start(step, context, in));
         }
       }
       // Wait without throwing: a failed step is reported by outputOf with its step id.
       Workflow.await(() -> running.values().stream().anyMatch(Promise::isCompleted));
-      for (Iterator<Map.Entry<PipelineStep, Promise<ToolCallResult>>> it =
+      for (Iterator<Map.Entry<PipelineStep, Promise<?>>> it =
               running.entrySet().iterator();
           it.hasNext(); ) {
-        Map.Entry<PipelineStep, Promise<ToolCallResult>> e = it.next();
+        Map.Entry<PipelineStep, Promise<?>> e = it.next();
         if (e.getValue().isCompleted()) {
           it.remove();
           JsonNode output = outputOf(e.getKey(), e.getValue());
@@ -110,7 +120,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
   private static long checkArgs(PipelineStep step, long size, long total) {
     String problem =
         size > Expansion.MAX_STEP_ARGS_BYTES
-            ? Expansion.stepTooLarge(step.id(), size)
+            ? Expansion.stepTooLarge(step, size)
             : total + size > Expansion.MAX_TOTAL_ARGS_BYTES ? Expansion.totalTooLarge(total + size) : null;
     if (problem != null && Workflow.getVersion(BOUND_EXPANSION, Workflow.DEFAULT_VERSION, 1) >= 1) {
       throw ApplicationFailure.newNonRetryableFailure(problem, EXPANSION_TOO_LARGE, step.id());
@@ -131,16 +141,30 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     return total + size;
   }
 
-  private Promise<ToolCallResult> start(PipelineStep step, JsonNode context, PipelineInput in) {
-    JsonNode args;
+  private Promise<?> start(PipelineStep step, JsonNode context, PipelineInput in) {
+    JsonNode filled;
     try {
-      args = Templates.resolve(step.args(), context);
+      filled = Templates.resolve(step.template(), context);
     } catch (InvalidPipelineException e) {
       throw ApplicationFailure.newNonRetryableFailure(
           "step '" + step.id() + "': " + e.getMessage(), TEMPLATE_ERROR, step.id());
     }
+    if (step.callsModel()) {
+      ModelActivities stub = modelStubs.computeIfAbsent(step.model(), model -> modelStubFor(model, in.modelPolicies()));
+      return Async.function(
+          stub::call, new ModelCallRequest(step.id(), step.model(), ModelSteps.body(step, filled), in.caller()));
+    }
     ToolActivities stub = stubs.computeIfAbsent(step.tool(), tool -> stubFor(tool, in.toolPolicies()));
-    return Async.function(stub::call, new ToolCallRequest(step.id(), step.tool(), args, in.caller()));
+    return Async.function(stub::call, new ToolCallRequest(step.id(), step.tool(), filled, in.caller()));
+  }
+
+  private static ModelActivities modelStubFor(String model, Map<String, ModelCallPolicy> policies) {
+    ModelCallPolicy policy = policies.get(model);
+    if (policy == null) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "no timeout and retry policy was recorded for model '" + model + "'", STEP_FAILED);
+    }
+    return Workflow.newActivityStub(ModelActivities.class, policy.toActivityOptions());
   }
 
   private static ToolActivities stubFor(String tool, Map<String, ToolCallPolicy> policies) {
@@ -152,9 +176,11 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     return Workflow.newActivityStub(ToolActivities.class, policy.toActivityOptions());
   }
 
-  private static JsonNode outputOf(PipelineStep step, Promise<ToolCallResult> done) {
+  private static JsonNode outputOf(PipelineStep step, Promise<?> done) {
     try {
-      JsonNode output = done.get().output();
+      Object result = done.get();
+      JsonNode output =
+          result instanceof ModelCallResult answer ? ModelSteps.output(answer) : ((ToolCallResult) result).output();
       return output == null ? JsonNodeFactory.instance.nullNode() : output;
     } catch (ActivityFailure failure) {
       if (failure.getCause() instanceof CanceledFailure canceled) {
@@ -164,8 +190,9 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
       String type = cause instanceof ApplicationFailure af ? af.getType() : cause.getClass().getSimpleName();
       String why =
           cause instanceof ApplicationFailure af ? af.getOriginalMessage() : cause.getMessage();
+      String what = step.callsModel() ? "model " + step.model() : "tool " + step.tool();
       throw ApplicationFailure.newNonRetryableFailureWithCause(
-          "step '" + step.id() + "' (tool " + step.tool() + ") failed: " + why,
+          "step '" + step.id() + "' (" + what + ") failed: " + why,
           STEP_FAILED,
           failure,
           step.id(),

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.workflows.model.ModelActivities;
+import dev.gatehouse.workflows.model.ModelCallRequest;
 import dev.gatehouse.workflows.task.TaskIndexInterceptor;
 import dev.gatehouse.workflows.tool.ToolCallWorkflowImpl;
 import io.temporal.api.enums.v1.EventType;
@@ -40,6 +42,7 @@ class PipelineHistoryTest {
   static final String CANCELED = "histories/pipeline-canceled.json";
   static final String STEP_FAILED = "histories/pipeline-step-failed.json";
   static final String EXPANSION_TOO_LARGE = "histories/pipeline-expansion-too-large.json";
+  static final String MODEL_STEP = "histories/pipeline-model-step.json";
   /** Recorded before a failed step cancelled the steps still running (no version marker). */
   static final String STEP_FAILED_V0 = "histories/pipeline-step-failed-v0.json";
 
@@ -62,7 +65,7 @@ class PipelineHistoryTest {
   @Test
   void committedHistoriesReplayAgainstTheCurrentCode() throws Exception {
     List<String> histories = committed();
-    assertThat(histories).contains(PIPELINE, CANCELED, STEP_FAILED, STEP_FAILED_V0, EXPANSION_TOO_LARGE);
+    assertThat(histories).contains(PIPELINE, CANCELED, STEP_FAILED, STEP_FAILED_V0, EXPANSION_TOO_LARGE, MODEL_STEP);
     for (String resource : histories) {
       try (TestWorkflowEnvironment env = environment()) {
         WorkflowReplayer.replayWorkflowExecutionFromResource(
@@ -140,6 +143,13 @@ class PipelineHistoryTest {
     replay(json);
   }
 
+  @Test
+  void recordsAModelStepHistoryThatReplays() throws Exception {
+    String json = record("recorded-model-step-pipeline", modelStepPipeline(), (run, tools) -> run.getResult(JsonNode.class));
+    write("pipeline-model-step.json", json);
+    replay(json);
+  }
+
   /** What a recording does with the pipeline it started: wait for it, cancel it, ... */
   interface WhileRunning {
     void accept(WorkflowStub run, FakeToolActivities tools) throws Exception;
@@ -151,7 +161,7 @@ class PipelineHistoryTest {
       Worker worker = env.newWorker(PipelineWorkflowTest.QUEUE, PipelineWorkflowTest.WORKER);
       worker.registerWorkflowImplementationTypes(PipelineWorkflowImpl.class);
       FakeToolActivities tools = new FakeToolActivities();
-      worker.registerActivitiesImplementations(tools, new RecordingTaskIndex());
+      worker.registerActivitiesImplementations(tools, new FakeModelActivities(), new RecordingTaskIndex());
       env.start();
       PipelineWorkflow wf =
           env.getWorkflowClient()
@@ -228,6 +238,43 @@ class PipelineHistoryTest {
     assertThat(StepEvents.versionMarkers(history)).containsExactly(PipelineWorkflowImpl.BOUND_EXPANSION);
     assertThat(StepEvents.last(history)).isEqualTo(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED);
     assertThat(history.toJson(false)).contains(PipelineWorkflow.EXPANSION_TOO_LARGE);
+  }
+
+  @Test
+  void theCommittedModelStepHistoryCallsTheModelBetweenTwoToolSteps() throws Exception {
+    WorkflowExecutionHistory history = committedHistory(MODEL_STEP);
+    assertThat(StepEvents.activityTypes(history))
+        .containsExactly(
+            java.util.Map.entry("fetch", "Tool.Call"),
+            java.util.Map.entry("summary", ModelActivities.CALL),
+            java.util.Map.entry("save", "Tool.Call"));
+    ModelCallRequest request = StepEvents.modelRequest(history, "summary");
+    assertThat(request.model()).isEqualTo("fake-busy");
+    assertThat(request.body().path("messages").get(1).path("content").asText()).isEqualTo("Summarize: quarterly numbers");
+    assertThat(request.body().path("max_tokens").asInt()).isEqualTo(64);
+    // The model call succeeded on its third attempt, after two rate-limited ones.
+    assertThat(
+            history.getEvents().stream()
+                .filter(e -> e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED)
+                .map(e -> e.getActivityTaskStartedEventAttributes().getAttempt()))
+        .containsExactly(1, 3, 1);
+    assertThat(StepEvents.versionMarkers(history)).isEmpty();
+    assertThat(StepEvents.last(history)).isEqualTo(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+  }
+
+  /** A tool step, a model step that reads it (rate limited twice, then answers), and a tool step that reads the answer. */
+  static PipelineInput modelStepPipeline() {
+    return input(
+        "{\"doc\":\"quarterly numbers\"}",
+        step("fetch", "echo", "{\"doc\":\"${input.doc}\"}"),
+        PipelineWorkflowTest.modelStep(
+            "summary",
+            "fake-busy",
+            "[{\"role\":\"system\",\"content\":\"Answer in one line.\"},"
+                + "{\"role\":\"user\",\"content\":\"Summarize: ${steps.fetch.output.args.doc}\"}]",
+            64,
+            "fetch"),
+        step("save", "echo", "{\"summary\":\"${steps.summary.output.content}\",\"cost\":\"${steps.summary.output.cost}\"}", "summary"));
   }
 
   /**

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.workflows.model.ModelCallPolicy;
 import dev.gatehouse.workflows.task.TaskClosed;
 import dev.gatehouse.workflows.task.TaskIndexInterceptor;
 import dev.gatehouse.workflows.tool.Caller;
@@ -76,12 +77,23 @@ class PipelineWorkflowTest {
     return new PipelineStep(id, tool, json(args), List.of(deps));
   }
 
+  /** A model step: {@code messages} is JSON, {@code maxTokens} may be null. */
+  static PipelineStep modelStep(String id, String model, String messages, Integer maxTokens, String... deps) {
+    return new PipelineStep(id, null, null, model, json(messages), maxTokens, List.of(deps));
+  }
+
   static PipelineInput input(String input, PipelineStep... steps) {
     Map<String, ToolCallPolicy> policies = new HashMap<>();
+    Map<String, ModelCallPolicy> models = new HashMap<>();
     for (PipelineStep s : steps) {
-      policies.put(s.tool(), new ToolCallPolicy(5_000, 3, 10, 1.0, 10));
+      if (s.callsModel()) {
+        models.put(s.model(), new ModelCallPolicy(5_000, 3, 10, 1.0, 10));
+      } else {
+        policies.put(s.tool(), new ToolCallPolicy(5_000, 3, 10, 1.0, 10));
+      }
     }
-    return new PipelineInput(json(input), new PipelineDefinition(List.of(steps)), policies, new Caller("ten_test", "agt_test", List.of()));
+    return new PipelineInput(
+        json(input), new PipelineDefinition(List.of(steps)), policies, new Caller("ten_test", "agt_test", List.of()), models);
   }
 
   private PipelineWorkflow stub(String id) {

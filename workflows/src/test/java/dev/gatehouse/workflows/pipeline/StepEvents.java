@@ -1,5 +1,7 @@
 package dev.gatehouse.workflows.pipeline;
 
+import dev.gatehouse.workflows.model.ModelActivities;
+import dev.gatehouse.workflows.model.ModelCallRequest;
 import dev.gatehouse.workflows.tool.ToolCallRequest;
 import io.temporal.api.enums.v1.EventType;
 import io.temporal.api.history.v1.HistoryEvent;
@@ -47,6 +49,36 @@ final class StepEvents {
     return out;
   }
 
+  /** The activity types of the scheduled steps, by step id. */
+  static Map<String, String> activityTypes(WorkflowExecutionHistory history) {
+    Map<Long, String> steps = stepsByScheduledEvent(history);
+    Map<String, String> out = new LinkedHashMap<>();
+    for (HistoryEvent e : history.getEvents()) {
+      if (e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
+        out.put(steps.get(e.getEventId()), e.getActivityTaskScheduledEventAttributes().getActivityType().getName());
+      }
+    }
+    return out;
+  }
+
+  /** The input of the first {@code Model.Call} scheduled for {@code stepId}. */
+  static ModelCallRequest modelRequest(WorkflowExecutionHistory history, String stepId) {
+    for (HistoryEvent e : history.getEvents()) {
+      if (e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+          && e.getActivityTaskScheduledEventAttributes().getActivityType().getName().equals(ModelActivities.CALL)) {
+        ModelCallRequest request = decode(e.getActivityTaskScheduledEventAttributes().getInput(), ModelCallRequest.class);
+        if (request.stepId().equals(stepId)) {
+          return request;
+        }
+      }
+    }
+    throw new AssertionError("no Model.Call scheduled for step " + stepId);
+  }
+
+  private static <T> T decode(io.temporal.api.common.v1.Payloads payloads, Class<T> type) {
+    return DefaultDataConverter.STANDARD_INSTANCE.fromPayloads(0, Optional.of(payloads), type, type);
+  }
+
   static EventType last(WorkflowExecutionHistory history) {
     return history.getLastEvent().getEventType();
   }
@@ -55,13 +87,12 @@ final class StepEvents {
     Map<Long, String> steps = new LinkedHashMap<>();
     for (HistoryEvent e : history.getEvents()) {
       if (e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
-        ToolCallRequest request =
-            DefaultDataConverter.STANDARD_INSTANCE.fromPayloads(
-                0,
-                Optional.of(e.getActivityTaskScheduledEventAttributes().getInput()),
-                ToolCallRequest.class,
-                ToolCallRequest.class);
-        steps.put(e.getEventId(), request.stepId());
+        var a = e.getActivityTaskScheduledEventAttributes();
+        steps.put(
+            e.getEventId(),
+            a.getActivityType().getName().equals(ModelActivities.CALL)
+                ? decode(a.getInput(), ModelCallRequest.class).stepId()
+                : decode(a.getInput(), ToolCallRequest.class).stepId());
       }
     }
     return steps;

@@ -7,6 +7,7 @@ import dev.gatehouse.activities.tool.Heartbeats;
 import dev.gatehouse.activities.tool.ToolActivitiesImpl;
 import dev.gatehouse.activities.tool.ToolCatalog;
 import dev.gatehouse.activities.tool.ToolInvoker;
+import dev.gatehouse.activities.model.ModelActivitiesImpl;
 import dev.gatehouse.activities.model.ModelInvoker;
 import dev.gatehouse.activities.usage.UsageLog;
 import dev.gatehouse.activities.mcp.McpConnector;
@@ -20,6 +21,7 @@ import dev.gatehouse.activities.audit.AuditLog;
 import dev.gatehouse.frontend.app.admin.AdminContext;
 import dev.gatehouse.frontend.app.admin.AgentsResource;
 import dev.gatehouse.frontend.app.admin.AuditResource;
+import dev.gatehouse.frontend.app.admin.UsageResource;
 import dev.gatehouse.frontend.app.admin.IdentityProvidersResource;
 import dev.gatehouse.frontend.app.admin.KeysResource;
 import dev.gatehouse.frontend.app.admin.McpServersResource;
@@ -179,6 +181,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
                   config.getTemporal().getTaskQueue(),
                   config.getWorker(),
                   new ToolActivitiesImpl(tools.invoker(), heartbeats(env)),
+                  new ModelActivitiesImpl(tools.models()),
                   new TaskIndexActivitiesImpl(jdbi, metrics)));
     }
     JsonErrorHandler errors = new JsonErrorHandler(server.getAllowedMethods());
@@ -273,7 +276,13 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
             audit,
             mcpCatalog,
             new McpToolCalls(upstreams, connector));
-    UsageLog usage = new UsageLog();
+    // Usage rows are written like audit rows: the audit section's queue and timing apply to both.
+    UsageLog usage =
+        new UsageLog(
+            jdbi,
+            config.getAudit().getQueueSize(),
+            config.getAudit().getFlushInterval().toJavaDuration(),
+            config.getAudit().getLinger().toJavaDuration());
     env.lifecycle().manage(closing(usage));
     ModelInvoker models = new ModelInvoker(jdbi, credentials, metrics, audit, usage, config.getModels().settings());
     env.lifecycle().manage(closing(models));
@@ -287,7 +296,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     Admission admission = new Admission(jdbi, config.getAdmission().limits(), metrics);
     DurableCalls durable =
         new DurableCalls(jdbi, temporal.client(), config.getTemporal().getTaskQueue(), metrics, audit, admission);
-    WorkflowCatalog workflows = new WorkflowCatalog().register(new PipelineTaskWorkflow(tools.catalog(), durable));
+    WorkflowCatalog workflows = new WorkflowCatalog().register(new PipelineTaskWorkflow(tools.catalog(), jdbi, durable));
     env.lifecycle()
         .manage(
             new TaskSweeper(
@@ -341,6 +350,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     env.jersey().register(new ProvidersResource(admin));
     env.jersey().register(new ModelsResource(admin));
     env.jersey().register(new AuditResource(admin));
+    env.jersey().register(new UsageResource(admin));
     env.jersey().register(new IdentityProvidersResource(admin));
     env.jersey().register(new RegistryResource(admin));
   }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.frontend.models.FakeModelProvider;
 import dev.gatehouse.frontend.testing.McpWire;
 import dev.gatehouse.frontend.testing.RawHttp;
 import dev.gatehouse.frontend.testing.TestGatehouse;
@@ -27,12 +28,12 @@ import net.jqwik.api.statistics.Statistics;
 
 /**
  * Thousands of generated malformed and hostile requests against a real Gatehouse (PostgreSQL, the
- * Temporal test server, the worker, a tool upstream), on every face: the task API, the admin API,
- * MCP, the framing under all of them, and the operations port. Every answer must be a refusal or
- * a success, never a 5xx (a 505 for an HTTP version the server does not speak excepted), never a
- * stack trace or a Java name, never a dropped connection; an error must be JSON with a stable code,
- * a 405 must say what is allowed; and after each face the process must still be healthy and serve
- * a valid task to its end.
+ * Temporal test server, the worker, a tool upstream, a fake model provider of each type), on every
+ * face: the task API, the admin API, MCP, the model faces, the framing under all of them, and the
+ * operations port. Every answer must be a refusal or a success, never a 5xx (a 505 for an HTTP
+ * version the server does not speak excepted), never a stack trace or a Java name, never a dropped
+ * connection; an error must be JSON with a stable code, a 405 must say what is allowed; and after
+ * each face the process must still be healthy and serve a valid task to its end.
  *
  * <p>Seeds are fixed, so a run is reproducible; the number of requests per face is jqwik's {@code
  * jqwik.tries.default} (src/test/resources/junit-platform.properties; raise it with {@code
@@ -49,6 +50,10 @@ class HostileRequestsFuzzTest {
   static int apiPort;
   static int opsPort;
   static String session;
+  /** The models the model faces' probes name most, on a fake provider of each type. */
+  static final String MODEL = "fz-model";
+  static final String CLAUDE = "fz-claude";
+  static FakeModelProvider provider;
   static final Map<String, Map<Integer, AtomicLong>> COUNTS = new ConcurrentHashMap<>();
   /**
    * {@code -Dgatehouse.fuzz.survey=true}: record every kind of failure and report them all at the
@@ -69,6 +74,19 @@ class HostileRequestsFuzzTest {
     apiPort = URI.create(gh.api()).getPort();
     opsPort = URI.create(gh.admin()).getPort();
     session = McpWire.initialize(gh.api() + "/mcp", TestGatehouse.KEY_A);
+    provider = new FakeModelProvider();
+    registered(gh.post("/admin/v1/providers", TestGatehouse.ADMIN_KEY,
+        "{\"name\":\"fz-openai\",\"type\":\"openai\",\"baseUrl\":\"" + provider.openAiBase() + "\",\"timeout\":\"10s\"}"));
+    registered(gh.post("/admin/v1/providers", TestGatehouse.ADMIN_KEY,
+        "{\"name\":\"fz-anthropic\",\"type\":\"anthropic\",\"baseUrl\":\"" + provider.anthropicBase() + "\",\"timeout\":\"10s\"}"));
+    registered(gh.post("/admin/v1/models", TestGatehouse.ADMIN_KEY,
+        "{\"name\":\"" + MODEL + "\",\"targets\":[{\"provider\":\"fz-openai\",\"model\":\"fake-gpt\"}]}"));
+    registered(gh.post("/admin/v1/models", TestGatehouse.ADMIN_KEY,
+        "{\"name\":\"" + CLAUDE + "\",\"targets\":[{\"provider\":\"fz-anthropic\",\"model\":\"fake-claude\"}]}"));
+  }
+
+  private static void registered(java.net.http.HttpResponse<String> r) {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
   }
 
   @AfterContainer
@@ -82,6 +100,9 @@ class HostileRequestsFuzzTest {
     } finally {
       if (gh != null) {
         gh.close();
+      }
+      if (provider != null) {
+        provider.close();
       }
     }
   }
@@ -98,6 +119,11 @@ class HostileRequestsFuzzTest {
 
   @Property(seed = "20260103")
   void mcpFace(@ForAll("mcp") Probe probe) {
+    send(probe);
+  }
+
+  @Property(seed = "20260107")
+  void modelFaces(@ForAll("models") Probe probe) {
     send(probe);
   }
 
@@ -142,6 +168,12 @@ class HostileRequestsFuzzTest {
   @Provide
   Arbitrary<Probe> mcp() {
     return Probes.mcp(session);
+  }
+
+  @Provide
+  Arbitrary<Probe> models() {
+    // An OpenAI-type and an Anthropic-type provider: each face's bodies pass through and are translated.
+    return net.jqwik.api.Arbitraries.oneOf(Probes.models(MODEL), Probes.models(CLAUDE));
   }
 
   @Provide

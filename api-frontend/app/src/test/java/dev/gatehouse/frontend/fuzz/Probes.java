@@ -240,9 +240,88 @@ final class Probes {
     return Arbitraries.frequencyOf(Tuple.of(12, post), Tuple.of(2, others), Tuple.of(1, wrongSessionGet), Tuple.of(1, wellKnown));
   }
 
+  // ---- the model faces: /v1/chat/completions, /v1/embeddings, /v1/messages, /v1/models
+
+  private static final List<String> MODEL_PATHS = List.of("/v1/chat/completions", "/v1/embeddings", "/v1/messages", "/v1/models");
+
+  /** Model names: the suite's own (answered by its fake provider), unknown ones, and hostile text. */
+  static Arbitrary<String> modelNames(String known) {
+    return Arbitraries.frequencyOf(
+        Tuple.of(6, Arbitraries.just(known)),
+        Tuple.of(1, Arbitraries.of("gpt-4o", "claude-sonnet-4-5", known + " ", known.toUpperCase(java.util.Locale.ROOT), "*", "%", "t.add")),
+        Tuple.of(2, Hostile.strings()));
+  }
+
+  /** A model call's body: a valid shape with one hostile value put somewhere, or something that is not a call at all. */
+  static Arbitrary<String> modelBodies(String known) {
+    Arbitrary<String> v = Hostile.jsonValues();
+    Arbitrary<String> m = modelNames(known).map(Hostile::quote);
+    String msgs = "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
+    List<Arbitrary<String>> shapes = new java.util.ArrayList<>(List.of(
+        m.map(x -> "{\"model\":" + x + "," + msgs + ",\"max_tokens\":8}"),
+        m.map(x -> "{\"model\":" + x + "," + msgs + ",\"stream\":true,\"max_tokens\":8}"),
+        m.map(x -> "{\"model\":" + x + ",\"input\":\"hello\"}"),
+        v.map(x -> "{\"model\":" + x + "," + msgs + "}"),
+        v.map(x -> "{\"model\":\"" + known + "\"," + msgs + ",\"stream\":" + x + "}"),
+        v.map(x -> "{\"model\":\"" + known + "\",\"messages\":" + x + ",\"max_tokens\":8}"),
+        v.map(x -> "{\"model\":\"" + known + "\",\"messages\":[" + x + "],\"max_tokens\":8}"),
+        v.map(x -> "{\"model\":\"" + known + "\",\"messages\":[{\"role\":" + x + ",\"content\":\"hi\"}],\"max_tokens\":8}"),
+        v.map(x -> "{\"model\":\"" + known + "\",\"messages\":[{\"role\":\"user\",\"content\":" + x + "}],\"max_tokens\":8}"),
+        v.map(x -> "{\"model\":\"" + known + "\",\"messages\":[{\"role\":\"user\",\"content\":[" + x + "]}],\"max_tokens\":8}"),
+        v.map(x -> "{\"model\":\"" + known + "\"," + msgs + ",\"max_tokens\":" + x + "}"),
+        v.map(x -> "{\"model\":\"" + known + "\"," + msgs + ",\"system\":" + x + ",\"max_tokens\":8}"),
+        v.map(x -> "{\"model\":\"" + known + "\"," + msgs + ",\"tools\":" + x + ",\"max_tokens\":8}"),
+        v.map(x -> "{\"model\":\"" + known + "\"," + msgs + ",\"tools\":[" + x + "],\"tool_choice\":" + x + "}"),
+        v.map(x -> "{\"model\":\"" + known + "\"," + msgs + ",\"stream\":true,\"stream_options\":" + x + "}"),
+        v.map(x -> "{\"model\":\"" + known + "\"," + msgs + ",\"response_format\":" + x + ",\"stop\":" + x + "}"),
+        v.map(x -> "{\"model\":\"" + known + "\",\"input\":" + x + "}"),
+        Combinators.combine(Hostile.names(), v).as((k, x) -> "{\"model\":\"" + known + "\"," + msgs + "," + quote(k) + ":" + x + "}"),
+        Hostile.almostJson(),
+        Hostile.deepNesting(),
+        v));
+    return Arbitraries.oneOf(shapes);
+  }
+
+  static Arbitrary<Probe> models(String known) {
+    Arbitrary<String> posts = Arbitraries.of(MODEL_PATHS.subList(0, 3));
+    Arbitrary<Probe> call =
+        Combinators.combine(keys(KEY, ADMIN), posts, modelBodies(known), contentTypes(), Arbitraries.of(true, false))
+            .as((key, path, body, type, apiKey) -> {
+              Probe.Http h = new Probe.Http("POST", path);
+              h = apiKey && path.equals("/v1/messages") ? h.header("x-api-key", key).header("anthropic-version", "2023-06-01") : h.bearer(key);
+              return h.body(body.getBytes(StandardCharsets.UTF_8), type).probe("models", "call");
+            });
+    Arbitrary<Probe> invalidUtf8 =
+        Combinators.combine(posts, modelBodies(known), Hostile.invalidUtf8(), Arbitraries.integers().between(0, 120))
+            .as((path, body, bad, at) -> {
+              byte[] b = body.getBytes(StandardCharsets.UTF_8);
+              int cut = Math.min(at, b.length);
+              ByteArrayOutputStream out = new ByteArrayOutputStream();
+              out.write(b, 0, cut);
+              out.writeBytes(bad);
+              out.write(b, cut, b.length - cut);
+              return new Probe.Http("POST", path).bearer(KEY).body(out.toByteArray(), "application/json").probe("models", "invalid UTF-8");
+            });
+    Arbitrary<Probe> list =
+        Combinators.combine(keys(KEY, ADMIN), Arbitraries.of("", "?limit=1", "?after_id=x", "?x=%00"), Arbitraries.of("2023-06-01", "\u00e9", "").injectNull(0.5))
+            .as((key, query, version) -> new Probe.Http("GET", "/v1/models" + query).bearer(key).header("anthropic-version", version).probe("models", "list"));
+    Arbitrary<Probe> credentials =
+        Combinators.combine(Arbitraries.of(MODEL_PATHS), Arbitraries.of("x-api-key", "Authorization", "X-Api-Key"),
+                Arbitraries.of("", "Bearer", "Bearer ", "Basic Zm9vOmJhcg==", "gk_wrong", KEY, "Bearer " + ADMIN, "\u00e9", "x".repeat(9000)))
+            .as((path, header, value) -> new Probe.Http(path.equals("/v1/models") ? "GET" : "POST", path).header(header, value)
+                .json("{\"model\":\"" + known + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"input\":\"x\",\"max_tokens\":8}")
+                .probe("models", "credential in " + header));
+    Arbitrary<Probe> methods =
+        Combinators.combine(Arbitraries.of("GET", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "FOO", "post"),
+                Arbitraries.of("/v1/chat/completions", "/v1/embeddings", "/v1/messages", "/v1/models", "/v1/chat/completions/", "/v1/chat", "/v1/messages/x", "/v1/models/" + known))
+            .as((method, path) -> new Probe.Http(method, path).bearer(KEY).body(method.equals("PUT") || method.equals("PATCH") ? "{}".getBytes(StandardCharsets.UTF_8) : null, "application/json")
+                .probe("models", "method"));
+    return Arbitraries.frequencyOf(Tuple.of(10, call), Tuple.of(1, invalidUtf8), Tuple.of(1, list), Tuple.of(1, credentials), Tuple.of(1, methods));
+  }
+
   // ---- framing: bytes an HTTP client would not send
 
-  private static final List<String> BODY_PATHS = List.of("/v1/tasks", "/admin/v1/tenants", "/mcp");
+  private static final List<String> BODY_PATHS = List.of("/v1/tasks", "/admin/v1/tenants", "/mcp", "/v1/chat/completions", "/v1/messages");
 
   private static String keyFor(String path) {
     return path.startsWith("/admin") ? ADMIN : KEY;

@@ -6,9 +6,10 @@ import dev.gatehouse.frontend.core.face.FaceContext;
 import io.dropwizard.core.setup.Environment;
 
 /**
- * The model gateway's face: {@code POST /v1/chat/completions} (OpenAI), {@code POST /v1/messages}
- * (Anthropic), {@code GET /v1/models}, {@code POST /v1/embeddings} and {@code GET /v1/usage}.
- * (Skeleton; the face is to come.)
+ * The model gateway's face: {@code POST /v1/chat/completions} and {@code POST /v1/embeddings}
+ * (OpenAI), {@code POST /v1/messages} (Anthropic), and {@code GET /v1/models}, each on its exact
+ * path, served by {@link ModelsServlet} beside Jersey (which keeps every other {@code /v1} path).
+ * Every call goes through the one {@link ModelInvoker}.
  */
 public final class ModelsFace implements Face {
   private final ModelInvoker invoker;
@@ -18,5 +19,14 @@ public final class ModelsFace implements Face {
   }
 
   @Override
-  public void install(FaceContext core, Environment env) {}
+  public void install(FaceContext core, Environment env) {
+    ModelsServlet servlet =
+        new ModelsServlet(
+            invoker,
+            core.auth(),
+            new ModelRequests(core.bodies(), core.maxRequestBody()),
+            core.admission(),
+            core.maxRequestBody());
+    env.servlets().addServlet("models", servlet).addMapping(Endpoint.paths());
+  }
 }

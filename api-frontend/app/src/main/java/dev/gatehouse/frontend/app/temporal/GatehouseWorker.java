@@ -1,5 +1,6 @@
 package dev.gatehouse.frontend.app.temporal;
 
+import dev.gatehouse.activities.model.ModelActivitiesImpl;
 import dev.gatehouse.activities.task.TaskIndexActivitiesImpl;
 import dev.gatehouse.activities.tool.ToolActivitiesImpl;
 import dev.gatehouse.frontend.app.config.WorkerConfig;
@@ -30,6 +31,7 @@ public final class GatehouseWorker implements Managed {
       String taskQueue,
       WorkerConfig config,
       ToolActivitiesImpl tools,
+      ModelActivitiesImpl models,
       TaskIndexActivitiesImpl taskIndex) {
     factory =
         WorkerFactory.newInstance(
@@ -56,7 +58,7 @@ public final class GatehouseWorker implements Managed {
         ToolActivityDefaults.implementationOptions(config.getToolHeartbeatTimeout().toJavaDuration()),
         PipelineWorkflowImpl.class,
         ToolCallWorkflowImpl.class);
-    worker.registerActivitiesImplementations(tools, taskIndex);
+    worker.registerActivitiesImplementations(tools, models, taskIndex);
   }
 
   @Override

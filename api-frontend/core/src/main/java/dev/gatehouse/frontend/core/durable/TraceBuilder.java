@@ -8,6 +8,9 @@ import io.temporal.api.failure.v1.Failure;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.api.workflow.v1.PendingActivityInfo;
 import io.temporal.common.converter.DataConverter;
+import dev.gatehouse.workflows.model.ModelActivities;
+import dev.gatehouse.workflows.model.ModelCallRequest;
+import dev.gatehouse.workflows.model.ModelCallResult;
 import dev.gatehouse.workflows.tool.ToolCallRequest;
 import dev.gatehouse.workflows.tool.ToolCallResult;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
@@ -23,12 +26,14 @@ import java.util.Optional;
 
 /**
  * Builds a task's trace from its workflow history: one step per activity, in the order they were
- * scheduled, with inputs and outputs decoded by the same data converter the worker used. Attempts
+ * scheduled, with inputs and outputs decoded by the same data converter the worker used; a model
+ * step also says which provider answered, the tokens and the cost, from its activity's result. Attempts
  * of a step still in flight come from the workflow's pending-activity description.
  */
 final class TraceBuilder {
   /** Temporal names an activity type by its interface prefix and capitalised method name. */
   private static final String TOOL_CALL = "Tool.Call";
+  private static final String MODEL_CALL = ModelActivities.CALL;
 
   private final DataConverter converter;
 
@@ -47,6 +52,7 @@ final class TraceBuilder {
     JsonNode input;
     JsonNode output;
     TaskError error;
+    TraceView.ModelCall model;
   }
 
   List<TraceView.Step> build(List<HistoryEvent> events, List<PendingActivityInfo> pending) {
@@ -66,6 +72,12 @@ final class TraceBuilder {
             s.id = req.map(ToolCallRequest::stepId).orElse(a.getActivityId());
             s.name = req.map(ToolCallRequest::tool).orElse(null);
             s.input = req.map(ToolCallRequest::args).orElse(null);
+          } else if (activityType.equals(MODEL_CALL)) {
+            Optional<ModelCallRequest> req = decode(a.getInput(), ModelCallRequest.class);
+            s.kind = "model";
+            s.id = req.map(ModelCallRequest::stepId).orElse(a.getActivityId());
+            s.name = req.map(ModelCallRequest::model).orElse(null);
+            s.input = req.map(ModelCallRequest::body).orElse(null);
           } else {
             s.kind = "activity";
             s.id = a.getActivityId();
@@ -91,10 +103,16 @@ final class TraceBuilder {
           StepState s = byScheduledEvent.get(a.getScheduledEventId());
           if (s != null) {
             s.error = null;
-            s.output =
-                "tool".equals(s.kind)
-                    ? decode(a.getResult(), ToolCallResult.class).map(ToolCallResult::output).orElse(null)
-                    : decode(a.getResult(), JsonNode.class).orElse(null);
+            if ("model".equals(s.kind)) {
+              Optional<ModelCallResult> answer = decode(a.getResult(), ModelCallResult.class);
+              s.output = answer.map(ModelCallResult::message).orElse(null);
+              s.model = answer.map(TraceBuilder::modelCall).orElse(null);
+            } else {
+              s.output =
+                  "tool".equals(s.kind)
+                      ? decode(a.getResult(), ToolCallResult.class).map(ToolCallResult::output).orElse(null)
+                      : decode(a.getResult(), JsonNode.class).orElse(null);
+            }
           }
         }
         case EVENT_TYPE_ACTIVITY_TASK_FAILED -> {
@@ -139,9 +157,13 @@ final class TraceBuilder {
       steps.add(
           new TraceView.Step(
               s.id, s.kind, s.name, s.status, s.attempts, Instants.iso(s.startedAt),
-              Instants.iso(s.endedAt), duration, s.input, s.output, s.error));
+              Instants.iso(s.endedAt), duration, s.input, s.output, s.error, s.model));
     }
     return steps;
+  }
+
+  private static TraceView.ModelCall modelCall(ModelCallResult r) {
+    return new TraceView.ModelCall(r.provider(), r.providerModel(), r.finishReason(), r.usage(), r.cost(), r.latencyMs());
   }
 
   private static void close(StepState s, String status, HistoryEvent e, TaskError error) {

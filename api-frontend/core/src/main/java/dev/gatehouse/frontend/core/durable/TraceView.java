@@ -1,14 +1,19 @@
 package dev.gatehouse.frontend.core.durable;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.workflows.model.ModelCallUsage;
 import java.util.List;
 
 /** {@code GET /v1/tasks/{id}/trace}: the steps of a task, from its workflow history. */
 public record TraceView(String id, String workflow, String status, List<Step> steps) {
 
   /**
-   * One step. {@code attempts} counts the attempts made so far (0 while the first has not
-   * started); {@code startedAt} is when the step was scheduled and {@code endedAt} when it closed.
+   * One step. {@code kind} is {@code tool}, {@code model} or {@code activity}. {@code attempts}
+   * counts the attempts made so far (0 while the first has not started); {@code startedAt} is when
+   * the step was scheduled and {@code endedAt} when it closed. A model step's {@code input} is the
+   * request it sent and its {@code output} the assistant's message; {@code model} says who
+   * answered and what it cost (absent on other steps, and on a model step that has not answered).
    */
   public record Step(
       String id,
@@ -21,5 +26,23 @@ public record TraceView(String id, String workflow, String status, List<Step> st
       Long durationMs,
       JsonNode input,
       JsonNode output,
-      TaskError error) {}
+      TaskError error,
+      @JsonInclude(JsonInclude.Include.NON_NULL) ModelCall model) {
+
+    public Step(
+        String id, String kind, String name, String status, int attempts, String startedAt, String endedAt,
+        Long durationMs, JsonNode input, JsonNode output, TaskError error) {
+      this(id, kind, name, status, attempts, startedAt, endedAt, durationMs, input, output, error, null);
+    }
+  }
+
+  /**
+   * How a model step was answered: which provider and provider model, why the model stopped, the
+   * tokens (input, cached input, output, reasoning; {@code estimated} when Gatehouse counted them),
+   * their cost (a decimal as text, from the registry's prices; absent without prices) and how long
+   * the call took, fallbacks included.
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record ModelCall(
+      String provider, String providerModel, String finishReason, ModelCallUsage usage, String cost, long latencyMs) {}
 }

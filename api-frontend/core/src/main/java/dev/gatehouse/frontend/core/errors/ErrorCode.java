@@ -74,6 +74,8 @@ public enum ErrorCode {
   TIMED_OUT("timed_out", 504, Rpc.UPSTREAM, null, Retry.YES, true),
   STEP_FAILED("step_failed", 502, Rpc.UPSTREAM, PipelineWorkflow.STEP_FAILED, Retry.NO, true),
   STILL_RUNNING("still_running", 504, Rpc.UPSTREAM, null, Retry.YES, true),
+  /** A model provider refused for rate after every target and fallback (or Gatehouse did for it); with Retry-After. */
+  RATE_LIMITED("rate_limited", 429, Rpc.UPSTREAM, Retry.YES),
 
   // ---- tasks
   CANCELED("canceled", 409, Rpc.REQUEST_CANCELLED, ToolFailureTypes.CANCELED, Retry.NO, false),

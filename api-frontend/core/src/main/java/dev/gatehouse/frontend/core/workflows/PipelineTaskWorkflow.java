@@ -9,6 +9,9 @@ import dev.gatehouse.frontend.core.errors.ApiException;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
 import dev.gatehouse.policies.Decision;
 import dev.gatehouse.policies.access.AccessPolicy;
+import dev.gatehouse.registry.models.ModelDao;
+import dev.gatehouse.registry.models.ModelDefinition;
+import dev.gatehouse.registry.models.ProviderDao;
 import dev.gatehouse.registry.tools.ToolDefinition;
 import dev.gatehouse.workflows.pipeline.Expansion;
 import dev.gatehouse.workflows.pipeline.InvalidPipelineException;
@@ -17,23 +20,31 @@ import dev.gatehouse.workflows.pipeline.PipelineInput;
 import dev.gatehouse.workflows.pipeline.PipelineStep;
 import dev.gatehouse.workflows.pipeline.PipelineValidator;
 import dev.gatehouse.workflows.pipeline.PipelineWorkflow;
+import dev.gatehouse.workflows.model.ModelCallPolicy;
 import dev.gatehouse.workflows.tool.Caller;
 import dev.gatehouse.workflows.tool.ToolCallPolicy;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
+import org.jdbi.v3.core.Jdbi;
 
 /**
- * The {@code pipeline} task: a DAG of HTTP tool steps. A submission is checked whole before it
- * starts: the DAG and its templates, every tool known in the agent's tenant and allowed to it; the
- * timeout and retry policy of each tool is recorded in the workflow's input.
+ * The {@code pipeline} task: a DAG of tool steps and model steps. A submission is checked whole
+ * before it starts: the DAG and its templates, every tool and model known in the agent's tenant
+ * and allowed to it; the timeout and retry policy of each tool and model is recorded in the
+ * workflow's input.
  */
 public final class PipelineTaskWorkflow implements TaskWorkflow {
   private final ToolCatalog tools;
+  private final ModelDao models;
+  private final ProviderDao providers;
   private final DurableCalls durable;
 
-  public PipelineTaskWorkflow(ToolCatalog tools, DurableCalls durable) {
+  public PipelineTaskWorkflow(ToolCatalog tools, Jdbi jdbi, DurableCalls durable) {
     this.tools = tools;
+    this.models = jdbi.onDemand(ModelDao.class);
+    this.providers = jdbi.onDemand(ProviderDao.class);
     this.durable = durable;
   }
 
@@ -56,8 +67,11 @@ public final class PipelineTaskWorkflow implements TaskWorkflow {
     JsonNode input = submission.input() == null ? JsonNodeFactory.instance.objectNode() : submission.input();
     checkExpansion(submission.pipeline(), input);
     Map<String, ToolCallPolicy> policies = new LinkedHashMap<>();
+    Map<String, ModelCallPolicy> modelPolicies = new LinkedHashMap<>();
     for (PipelineStep step : submission.pipeline().steps()) {
-      if (!policies.containsKey(step.tool())) {
+      if (step.callsModel()) {
+        checkModelStep(caller, step, modelPolicies);
+      } else if (!policies.containsKey(step.tool())) {
         ToolDefinition tool =
             tools
                 .find(step.tool())
@@ -75,8 +89,50 @@ public final class PipelineTaskWorkflow implements TaskWorkflow {
     }
     PipelineInput workflowInput =
         new PipelineInput(
-            input, submission.pipeline(), policies, new Caller(agent.tenantId(), agent.id(), caller.scopes()));
+            input,
+            submission.pipeline(),
+            policies,
+            new Caller(agent.tenantId(), agent.id(), caller.scopes()),
+            modelPolicies);
     return new DurableCalls.Start(PipelineWorkflow.TYPE, workflowInput, timeout, PipelineWorkflow.TYPE);
+  }
+
+  /**
+   * A model step's model must be one the agent's tenant can see (404 {@code model_not_found}, as
+   * on the model faces) and may use (403 {@code model_not_allowed}), and its {@code maxTokens}
+   * within the model's maximum output (400 {@code invalid_request}). Records the model's policy
+   * the first time a step names it.
+   */
+  private void checkModelStep(AgentCaller caller, PipelineStep step, Map<String, ModelCallPolicy> modelPolicies) {
+    var agent = caller.agent();
+    ModelDefinition model =
+        visibleModel(step.model(), agent.tenantId())
+            .orElseThrow(
+                () ->
+                    new ApiException(
+                        ErrorCode.MODEL_NOT_FOUND, "step '" + step.id() + "' names unknown model '" + step.model() + "'"));
+    if (!modelPolicies.containsKey(model.name())) {
+      Decision mayUse = AccessPolicy.model(agent.permissions(), caller.scopes(), model.name());
+      if (!mayUse.allowed()) {
+        throw durable.denied(caller, "task.submit", model.name(), mayUse);
+      }
+      modelPolicies.put(
+          model.name(),
+          ModelStepPolicies.of(
+              model,
+              name -> visibleModel(name, agent.tenantId()),
+              name -> providers.find(name).filter(p -> p.tenantId() == null || p.tenantId().equals(agent.tenantId()))));
+    }
+    if (step.maxTokens() != null && model.maxOutput() != null && step.maxTokens() > model.maxOutput()) {
+      throw new ApiException(
+          ErrorCode.INVALID_REQUEST,
+          "step '" + step.id() + "': maxTokens " + step.maxTokens() + " is over the " + model.maxOutput()
+              + " output tokens model '" + model.name() + "' allows");
+    }
+  }
+
+  private Optional<ModelDefinition> visibleModel(String name, String tenantId) {
+    return models.find(name).filter(m -> m.tenantId() == null || m.tenantId().equals(tenantId));
   }
 
   /**

@@ -61,6 +61,13 @@ class ErrorCodeTest {
   }
 
   @Test
+  void everyCodeAModelCallFailsWithIsInTheCatalog() throws Exception {
+    for (String code : constants(dev.gatehouse.activities.model.ModelCodes.class)) {
+      assertThat(ErrorCode.ofCode(code)).as(code).isPresent();
+    }
+  }
+
+  @Test
   void aToolThatRanAndFailedIsAnUpstreamKindOfFailure() {
     for (ErrorCode e : ErrorCode.values()) {
       if (e.toolOutcome()) {

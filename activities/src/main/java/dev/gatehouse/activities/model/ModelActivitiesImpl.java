@@ -1,0 +1,138 @@
+package dev.gatehouse.activities.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.activities.tool.ToolActivitiesImpl;
+import dev.gatehouse.workflows.model.ModelActivities;
+import dev.gatehouse.workflows.model.ModelCallRequest;
+import dev.gatehouse.workflows.model.ModelCallResult;
+import dev.gatehouse.workflows.model.ModelCallUsage;
+import io.temporal.activity.Activity;
+import io.temporal.activity.ActivityInfo;
+import io.temporal.common.RetryOptions;
+import io.temporal.failure.ApplicationFailure;
+import java.time.Duration;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs a pipeline's model step through {@link ModelInvoker}, the same invoker as the model faces:
+ * a non-streamed OpenAI-format chat call whose usage row names the task (the workflow id), the
+ * step and the attempt. Its failures become Temporal's: the type is the gateway's stable code,
+ * non-retryable when {@link ModelCallException#retryable()} says another attempt cannot help,
+ * and a retry waits at least the provider's {@code Retry-After}.
+ *
+ * <p>No heartbeats: the call is one request and answer, bounded by the start-to-close timeout
+ * the model's recorded policy gives it (which covers its providers' timeouts).
+ */
+public class ModelActivitiesImpl implements ModelActivities {
+  private static final Logger LOG = LoggerFactory.getLogger(ModelActivitiesImpl.class);
+  /** The failure type of a call that broke inside Gatehouse (a bug, or the database unreachable). */
+  static final String INTERNAL_ERROR = "internal_error";
+
+  private final Function<ModelCall, ModelAnswer> invoker;
+
+  public ModelActivitiesImpl(ModelInvoker invoker) {
+    this(invoker::call);
+  }
+
+  /** With another way to answer calls (tests: a fake provider). */
+  ModelActivitiesImpl(Function<ModelCall, ModelAnswer> invoker) {
+    this.invoker = invoker;
+  }
+
+  @Override
+  public ModelCallResult call(ModelCallRequest request) {
+    ActivityInfo info = Activity.getExecutionContext().getInfo();
+    ModelCall call =
+        new ModelCall(
+            ModelCall.Kind.CHAT,
+            Dialect.OPENAI,
+            request.model(),
+            request.body(),
+            false,
+            request.caller(),
+            null,
+            null,
+            info.getWorkflowId(),
+            request.stepId(),
+            info.getAttempt());
+    long started = System.nanoTime();
+    ModelAnswer answer;
+    try {
+      answer = invoker.apply(call);
+    } catch (ModelCallException e) {
+      throw failureOf(e, info.getRetryOptions(), info.getAttempt());
+    } catch (RuntimeException e) {
+      LOG.error("model step {} of task {} failed inside Gatehouse", request.stepId(), info.getWorkflowId(), e);
+      throw ApplicationFailure.newFailure("the model call failed inside Gatehouse; see the worker's log", INTERNAL_ERROR);
+    }
+    return resultOf(answer, Duration.ofNanos(System.nanoTime() - started).toMillis());
+  }
+
+  /** The step's result from the invoker's answer (an OpenAI chat completion). */
+  static ModelCallResult resultOf(ModelAnswer answer, long latencyMs) {
+    JsonNode choice = answer.body() == null ? null : answer.body().path("choices").path(0);
+    ObjectNode message =
+        choice != null && choice.path("message").isObject() ? (ObjectNode) choice.get("message") : null;
+    String finishReason =
+        choice != null && choice.path("finish_reason").isTextual() ? choice.get("finish_reason").textValue() : null;
+    ModelUsage u = answer.usage() == null ? ModelUsage.NONE : answer.usage();
+    return new ModelCallResult(
+        message == null ? null : text(message.get("content")),
+        message,
+        finishReason,
+        new ModelCallUsage(u.inputTokens(), u.cachedInputTokens(), u.outputTokens(), u.reasoningTokens(), u.estimated()),
+        answer.cost() == null ? null : answer.cost().toPlainString(),
+        answer.provider(),
+        answer.providerModel(),
+        latencyMs);
+  }
+
+  /** A message's text: its content as a string, or the text of its text parts, joined; null when it has none. */
+  private static String text(JsonNode content) {
+    if (content == null || content.isNull()) {
+      return null;
+    }
+    if (content.isTextual()) {
+      return content.textValue();
+    }
+    if (content.isArray()) {
+      StringBuilder sb = new StringBuilder();
+      boolean any = false;
+      for (JsonNode part : content) {
+        if (part.path("text").isTextual() && (part.path("type").isMissingNode() || "text".equals(part.path("type").asText()))) {
+          sb.append(part.get("text").textValue());
+          any = true;
+        }
+      }
+      return any ? sb.toString() : null;
+    }
+    return content.toString();
+  }
+
+  /**
+   * Temporal's failure for a failed call, typed by its code: non-retryable when another attempt
+   * cannot help, or when the provider asked to wait longer than {@link
+   * ToolActivitiesImpl#MAX_RETRY_AFTER}; else retried, after the provider's {@code Retry-After}
+   * when it sent one (never sooner than the model's policy would).
+   */
+  static ApplicationFailure failureOf(ModelCallException e, RetryOptions policy, int attempt) {
+    if (!e.retryable()) {
+      return ApplicationFailure.newNonRetryableFailure(e.getMessage(), e.code());
+    }
+    Duration asked = e.retryAfter();
+    if (asked == null) {
+      return ApplicationFailure.newFailure(e.getMessage(), e.code());
+    }
+    if (asked.compareTo(ToolActivitiesImpl.MAX_RETRY_AFTER) > 0) {
+      return ApplicationFailure.newNonRetryableFailure(
+          e.getMessage() + " (the provider asked to retry after " + asked.toSeconds() + " s, longer than the "
+              + ToolActivitiesImpl.MAX_RETRY_AFTER.toMinutes() + " minutes Gatehouse waits)",
+          e.code());
+    }
+    return ApplicationFailure.newFailureWithCauseAndDelay(
+        e.getMessage(), e.code(), null, ToolActivitiesImpl.retryDelay(asked, policy, attempt));
+  }
+}

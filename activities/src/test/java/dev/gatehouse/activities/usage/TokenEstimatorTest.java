@@ -1,0 +1,138 @@
+package dev.gatehouse.activities.usage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.knuddels.jtokkit.Encodings;
+import com.knuddels.jtokkit.api.EncodingType;
+import dev.gatehouse.activities.model.Dialect;
+import org.junit.jupiter.api.Test;
+
+class TokenEstimatorTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private static ObjectNode body(String json) throws Exception {
+    return (ObjectNode) JSON.readTree(json);
+  }
+
+  @Test
+  void countsTextWithOpenAisO200kEncoding() {
+    // o200k_base: "Hello" "," " world" "!"
+    assertThat(TokenEstimator.tokens("Hello, world!")).isEqualTo(4);
+    assertThat(TokenEstimator.tokens("The quick brown fox jumps over the lazy dog.")).isEqualTo(10);
+    assertThat(TokenEstimator.tokens("tiktoken is great!")).isEqualTo(6);
+    // Special-token text is ordinary text to an estimate (jtokkit's plain encode would throw).
+    assertThat(TokenEstimator.tokens("<|endoftext|> hi")).isEqualTo(8);
+    assertThat(TokenEstimator.tokens("")).isZero();
+    assertThat(TokenEstimator.tokens(null)).isZero();
+  }
+
+  @Test
+  void longTextCountedInChunksCountsAsTheWholeDoes() {
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; text.length() < 100_000; i++) {
+      text.append("word").append(i % 977).append(i % 7 == 0 ? ".\n\n" : " ");
+    }
+    long whole = Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.O200K_BASE).countTokensOrdinary(text.toString());
+    assertThat(TokenEstimator.tokens(text)).isEqualTo(whole);
+  }
+
+  @Test
+  void hugeTextTakesBoundedWorkAndIsExtrapolated() {
+    // One long run of letters: jtokkit alone takes seconds on a million of these.
+    String han = "漢字".repeat(2_500_000); // 5 million characters, a token each
+    TokenEstimator.tokens("warm up");
+    long start = System.nanoTime();
+    long n = TokenEstimator.tokens(han);
+    long millis = (System.nanoTime() - start) / 1_000_000;
+    assertThat(millis).isLessThan(2_000);
+    assertThat((double) n).isCloseTo(5_000_000, within(50_000.0));
+
+    String spaces = " ".repeat(3_000_000);
+    start = System.nanoTime();
+    TokenEstimator.tokens(spaces);
+    assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(2_000);
+  }
+
+  @Test
+  void anOpenAiMessageCountsItsFramingRoleAndText() throws Exception {
+    // 3 (message) + 1 ("user") + 4 ("Hello, world!") + 3 (reply priming)
+    assertThat(TokenEstimator.inputTokens(Dialect.OPENAI, body("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello, world!\"}]}")))
+        .isEqualTo(11);
+    // The same text as a content part.
+    assertThat(TokenEstimator.inputTokens(Dialect.OPENAI,
+            body("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"Hello, world!\"}]}]}")))
+        .isEqualTo(11);
+    assertThat(TokenEstimator.inputTokens(Dialect.OPENAI, body("{}"))).isZero();
+    assertThat(TokenEstimator.inputTokens(Dialect.OPENAI, null)).isZero();
+  }
+
+  @Test
+  void anAnthropicRequestCountsItsSystemPromptAndMessages() throws Exception {
+    assertThat(TokenEstimator.inputTokens(Dialect.ANTHROPIC,
+            body("{\"model\":\"m\",\"max_tokens\":10,\"messages\":[{\"role\":\"user\",\"content\":\"Hello, world!\"}]}")))
+        .isEqualTo(11);
+    long system = TokenEstimator.tokens("Be brief.");
+    assertThat(TokenEstimator.inputTokens(Dialect.ANTHROPIC,
+            body("{\"system\":\"Be brief.\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"Hello, world!\"}]}]}")))
+        .isEqualTo(11 + system);
+    assertThat(TokenEstimator.inputTokens(Dialect.ANTHROPIC,
+            body("{\"system\":[{\"type\":\"text\",\"text\":\"Be brief.\"}],\"messages\":[{\"role\":\"user\",\"content\":\"Hello, world!\"}]}")))
+        .isEqualTo(11 + system);
+  }
+
+  @Test
+  void toolDefinitionsToolCallsAndResultsCountInBothDialects() throws Exception {
+    String openAiTool = "{\"type\":\"function\",\"function\":{\"name\":\"weather\",\"description\":\"The weather in a city\","
+        + "\"parameters\":{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}}}}}";
+    String plain = "{\"messages\":[{\"role\":\"user\",\"content\":\"Hello, world!\"}]}";
+    String withTool = "{\"messages\":[{\"role\":\"user\",\"content\":\"Hello, world!\"}],\"tools\":[" + openAiTool + "]}";
+    assertThat(TokenEstimator.inputTokens(Dialect.OPENAI, body(withTool)) - TokenEstimator.inputTokens(Dialect.OPENAI, body(plain)))
+        .isEqualTo(TokenEstimator.tokens(openAiTool));
+
+    ObjectNode openAiCall = body("{\"messages\":[{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"call_1\","
+        + "\"type\":\"function\",\"function\":{\"name\":\"weather\",\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"}\"}}]},"
+        + "{\"role\":\"tool\",\"tool_call_id\":\"call_1\",\"content\":\"Sunny, 21 degrees\"}]}");
+    long expected = 2 * 3 + TokenEstimator.tokens("assistant") + TokenEstimator.tokens("weather")
+        + TokenEstimator.tokens("{\"city\":\"Paris\"}") + TokenEstimator.tokens("tool") + TokenEstimator.tokens("call_1")
+        + TokenEstimator.tokens("Sunny, 21 degrees") + 3;
+    assertThat(TokenEstimator.inputTokens(Dialect.OPENAI, openAiCall)).isEqualTo(expected);
+
+    ObjectNode anthropicCall = body("{\"messages\":[{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\",\"id\":\"toolu_1\","
+        + "\"name\":\"weather\",\"input\":{\"city\":\"Paris\"}}]},{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\","
+        + "\"tool_use_id\":\"toolu_1\",\"content\":[{\"type\":\"text\",\"text\":\"Sunny, 21 degrees\"}]}]}],"
+        + "\"tools\":[{\"name\":\"weather\",\"input_schema\":{\"type\":\"object\"}}]}");
+    long anthropicExpected = 2 * 3 + TokenEstimator.tokens("assistant") + TokenEstimator.tokens("weather")
+        + TokenEstimator.tokens("{\"city\":\"Paris\"}") + TokenEstimator.tokens("user") + TokenEstimator.tokens("Sunny, 21 degrees")
+        + 3 + TokenEstimator.tokens("{\"name\":\"weather\",\"input_schema\":{\"type\":\"object\"}}");
+    assertThat(TokenEstimator.inputTokens(Dialect.ANTHROPIC, anthropicCall)).isEqualTo(anthropicExpected);
+  }
+
+  @Test
+  void anImageCountsAFixedAmountWhateverItsDataLength() throws Exception {
+    String data = "A".repeat(200_000);
+    ObjectNode openAi = body("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":"
+        + "\"data:image/png;base64," + data + "\"}}]}]}");
+    assertThat(TokenEstimator.inputTokens(Dialect.OPENAI, openAi)).isEqualTo(3 + 1 + TokenEstimator.IMAGE_TOKENS + 3);
+    ObjectNode anthropic = body("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image\",\"source\":{\"type\":\"base64\","
+        + "\"media_type\":\"image/png\",\"data\":\"" + data + "\"}}]}]}");
+    assertThat(TokenEstimator.inputTokens(Dialect.ANTHROPIC, anthropic)).isEqualTo(3 + 1 + TokenEstimator.IMAGE_TOKENS + 3);
+  }
+
+  @Test
+  void aHugeRequestBodyTakesBoundedWork() throws Exception {
+    ObjectNode big = JSON.createObjectNode();
+    var messages = big.putArray("messages");
+    for (int i = 0; i < 200; i++) {
+      messages.addObject().put("role", "user").put("content", "x".repeat(50_000)); // 10 million characters in all
+    }
+    TokenEstimator.tokens("warm up");
+    long start = System.nanoTime();
+    long n = TokenEstimator.inputTokens(Dialect.OPENAI, big);
+    assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(2_000);
+    // 50,000 x's are 6,250 tokens of 8 x's each: about 1.25 million tokens.
+    assertThat((double) n).isCloseTo(1_250_000, within(25_000.0));
+  }
+}

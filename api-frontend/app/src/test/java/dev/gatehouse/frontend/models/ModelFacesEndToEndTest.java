@@ -1,0 +1,431 @@
+package dev.gatehouse.frontend.models;
+
+import static dev.gatehouse.frontend.models.FaceClient.anthropicError;
+import static dev.gatehouse.frontend.models.FaceClient.bearer;
+import static dev.gatehouse.frontend.models.FaceClient.json;
+import static dev.gatehouse.frontend.models.FaceClient.openAiError;
+import static dev.gatehouse.frontend.testing.TestGatehouse.ADMIN_KEY;
+import static dev.gatehouse.frontend.testing.TestGatehouse.KEY_A;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.frontend.testing.TestGatehouse;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The model faces end to end: the real application, its registry on PostgreSQL, real HTTP on
+ * loopback, and a fake provider ({@link FakeModelProvider}) of each type behind registered
+ * models. Non-streamed and streamed calls through both faces to both provider types, the model
+ * list as each agent may see it, unknown and forbidden models, a client that leaves mid-stream,
+ * and Gatehouse's provider key (never the agent's) on every upstream request.
+ */
+class ModelFacesEndToEndTest {
+  static final String PROVIDER_SECRET = "sk-fake-provider-secret-0123456789";
+  static final String CHAT = "{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":16%s}";
+
+  static TestGatehouse gh;
+  static FakeModelProvider fake;
+  static FaceClient client;
+  static String limitedKey;
+
+  @BeforeAll
+  static void start() throws Exception {
+    gh = TestGatehouse.start();
+    fake = new FakeModelProvider();
+    client = new FaceClient(gh.api());
+    created(gh.put("/admin/v1/secrets/FAKE_PROVIDER_KEY", ADMIN_KEY, "{\"value\":\"" + PROVIDER_SECRET + "\"}"), 200);
+    created(gh.post("/admin/v1/providers", ADMIN_KEY, "{\"name\":\"fake-openai\",\"type\":\"openai\",\"baseUrl\":\"" + fake.openAiBase()
+        + "\",\"apiKey\":\"{{secret:FAKE_PROVIDER_KEY}}\",\"timeout\":\"10s\"}"), 201);
+    created(gh.post("/admin/v1/providers", ADMIN_KEY, "{\"name\":\"fake-anthropic\",\"type\":\"anthropic\",\"baseUrl\":\"" + fake.anthropicBase()
+        + "\",\"apiKey\":\"{{secret:FAKE_PROVIDER_KEY}}\",\"timeout\":\"10s\"}"), 201);
+    model("e2e-gpt", "fake-openai", "fake-gpt", null);
+    model("e2e-claude", "fake-anthropic", "fake-claude", null);
+    model("e2e-slow", "fake-openai", "slow", null);
+    model("e2e-slow-claude", "fake-anthropic", "slow", null);
+    model("e2e-embed", "fake-openai", "fake-embed", null);
+    model("e2e-forbidden", "fake-openai", "fake-gpt", null);
+    model("other-model", "fake-openai", "fake-gpt", null);
+    // Providers of their own for failures, so their cool-down leaves the others alone.
+    created(gh.post("/admin/v1/providers", ADMIN_KEY, "{\"name\":\"fake-limits\",\"type\":\"openai\",\"baseUrl\":\"" + fake.openAiBase() + "\"}"), 201);
+    created(gh.post("/admin/v1/providers", ADMIN_KEY, "{\"name\":\"fake-broken\",\"type\":\"anthropic\",\"baseUrl\":\"" + fake.anthropicBase() + "\"}"), 201);
+    created(gh.post("/admin/v1/models", ADMIN_KEY,
+        "{\"name\":\"e2e-limited\",\"targets\":[{\"provider\":\"fake-limits\",\"model\":\"rate-limited\"}],\"retry\":{\"maxAttempts\":1}}"), 201);
+    created(gh.post("/admin/v1/models", ADMIN_KEY,
+        "{\"name\":\"e2e-broken\",\"targets\":[{\"provider\":\"fake-broken\",\"model\":\"broken\"}],\"retry\":{\"maxAttempts\":1}}"), 201);
+    String alpha = tenantId("alpha");
+    String beta = tenantId("beta");
+    created(gh.post("/admin/v1/providers", ADMIN_KEY, "{\"name\":\"beta-p\",\"tenant\":\"" + beta + "\",\"type\":\"openai\",\"baseUrl\":\"" + fake.openAiBase() + "\"}"), 201);
+    model("e2e-beta-only", "beta-p", "fake-gpt", beta);
+    HttpResponse<String> agent = gh.post("/admin/v1/agents", ADMIN_KEY, "{\"tenant\":\"" + alpha + "\",\"name\":\"face-limited\","
+        + "\"models\":{\"allow\":[\"e2e-*\"],\"deny\":[\"e2e-forbidden\"]}}");
+    created(agent, 201);
+    HttpResponse<String> key = gh.post("/admin/v1/agents/" + TestGatehouse.json(agent).get("id").asText() + "/keys", ADMIN_KEY, "");
+    created(key, 201);
+    limitedKey = TestGatehouse.json(key).get("key").asText();
+  }
+
+  @AfterAll
+  static void stop() {
+    try {
+      if (gh != null) {
+        gh.close();
+      }
+    } finally {
+      if (fake != null) {
+        fake.close();
+      }
+    }
+  }
+
+  static void created(HttpResponse<String> r, int status) {
+    assertThat(r.statusCode()).as(r.request().uri() + " " + r.body()).isEqualTo(status);
+  }
+
+  static void model(String name, String provider, String providerModel, String tenant) {
+    created(gh.post("/admin/v1/models", ADMIN_KEY, "{\"name\":\"" + name + "\"," + (tenant == null ? "" : "\"tenant\":\"" + tenant + "\",")
+        + "\"targets\":[{\"provider\":\"" + provider + "\",\"model\":\"" + providerModel + "\"}]}"), 201);
+  }
+
+  static String tenantId(String name) {
+    for (JsonNode t : TestGatehouse.json(gh.get("/admin/v1/tenants?limit=200", ADMIN_KEY)).get("items")) {
+      if (t.get("name").asText().equals(name)) {
+        return t.get("id").asText();
+      }
+    }
+    throw new AssertionError("no tenant " + name);
+  }
+
+  static List<String> ids(JsonNode list) {
+    List<String> out = new ArrayList<>();
+    list.get("data").forEach(m -> out.add(m.get("id").asText()));
+    return out;
+  }
+
+  // ---- the model list
+
+  @Test
+  void theModelListHoldsOnlyWhatTheAgentMayUseInEachSdksShape() {
+    HttpResponse<String> limited = client.send(client.request("/v1/models", bearer(limitedKey)));
+    assertThat(limited.statusCode()).as(limited.body()).isEqualTo(200);
+    JsonNode list = json(limited);
+    assertThat(list.get("object").asText()).isEqualTo("list");
+    assertThat(ids(list)).contains("e2e-gpt", "e2e-claude", "e2e-embed").doesNotContain("e2e-forbidden", "other-model", "e2e-beta-only");
+    for (JsonNode m : list.get("data")) {
+      assertThat(m.get("object").asText()).isEqualTo("model");
+      assertThat(m.get("created").isIntegralNumber()).isTrue();
+      assertThat(m.get("owned_by").asText()).isEqualTo("gatehouse");
+    }
+    // An agent allowed every model still sees only its tenant's and the global ones.
+    List<String> all = ids(json(client.send(client.request("/v1/models", bearer(KEY_A)))));
+    assertThat(all).contains("e2e-forbidden", "other-model").doesNotContain("e2e-beta-only");
+
+    HttpResponse<String> anthropic = client.send(client.request("/v1/models", "x-api-key", limitedKey, "anthropic-version", "2023-06-01"));
+    assertThat(anthropic.statusCode()).as(anthropic.body()).isEqualTo(200);
+    JsonNode page = json(anthropic);
+    assertThat(page.get("has_more").asBoolean()).isFalse();
+    assertThat(page.get("data").get(0).get("type").asText()).isEqualTo("model");
+    assertThat(ids(page)).containsExactlyInAnyOrderElementsOf(ids(list));
+    assertThat(page.get("first_id").asText()).isEqualTo(page.get("data").get(0).get("id").asText());
+  }
+
+  // ---- refusals by the invoker
+
+  @Test
+  void anUnknownModelIs404AndAForbiddenOne403InEachFacesShapeAndNothingGoesUpstream() {
+    int before = fake.requests.size();
+    JsonNode unknown = openAiError(client.post("/v1/chat/completions", CHAT.formatted("no-such-model", ""), bearer(KEY_A)), 404, "model_not_found");
+    assertThat(unknown.get("type").asText()).isEqualTo("invalid_request_error");
+    JsonNode unknownA = anthropicError(client.post("/v1/messages", CHAT.formatted("no-such-model", ""), "x-api-key", KEY_A), 404, "model_not_found");
+    assertThat(unknownA.get("type").asText()).isEqualTo("not_found_error");
+    openAiError(client.post("/v1/embeddings", "{\"model\":\"no-such-model\",\"input\":\"x\"}", bearer(KEY_A)), 404, "model_not_found");
+    // A model of another tenant is not found either.
+    openAiError(client.post("/v1/chat/completions", CHAT.formatted("e2e-beta-only", ""), bearer(KEY_A)), 404, "model_not_found");
+
+    JsonNode forbidden = openAiError(client.post("/v1/chat/completions", CHAT.formatted("e2e-forbidden", ",\"stream\":true"), bearer(limitedKey)), 403, "model_not_allowed");
+    assertThat(forbidden.get("type").asText()).isEqualTo("permission_error");
+    JsonNode forbiddenA = anthropicError(client.post("/v1/messages", CHAT.formatted("other-model", ""), "x-api-key", limitedKey), 403, "model_not_allowed");
+    assertThat(forbiddenA.get("type").asText()).isEqualTo("permission_error");
+    assertThat(fake.requests.size()).isEqualTo(before);
+  }
+
+  @Test
+  void providerFailuresAreTheFacesErrorsWithRetryAfterAndAStreamThatFailsFirstIsAJsonError() {
+    HttpResponse<String> limited = client.post("/v1/chat/completions", CHAT.formatted("e2e-limited", ""), bearer(KEY_A));
+    JsonNode error = openAiError(limited, 429, "rate_limited");
+    assertThat(error.get("type").asText()).isEqualTo("rate_limit_error");
+    assertThat(limited.headers().firstValue("Retry-After")).contains("7");
+    // The provider now cools down: the next call finds no provider to ask, and says when to retry.
+    HttpResponse<String> cooling = client.post("/v1/messages", CHAT.formatted("e2e-limited", ""), "x-api-key", KEY_A);
+    assertThat(anthropicError(cooling, 503, "upstream_unavailable").get("type").asText()).isEqualTo("api_error");
+    assertThat(cooling.headers().firstValue("Retry-After")).isPresent();
+    HttpResponse<String> stream = client.post("/v1/chat/completions", CHAT.formatted("e2e-limited", ",\"stream\":true"), bearer(KEY_A));
+    openAiError(stream, 503, "upstream_unavailable");
+
+    HttpResponse<String> broken = client.post("/v1/messages", CHAT.formatted("e2e-broken", ",\"stream\":true"), "x-api-key", KEY_A);
+    anthropicError(broken, 503, "upstream_unavailable");
+    assertThat(broken.body()).doesNotContain(PROVIDER_SECRET);
+  }
+
+  // ---- calls that reach a provider
+
+  @Test
+  void embeddingsPassThroughWithGatehousesProviderKeyNotTheAgents() {
+    HttpResponse<String> r = client.post("/v1/embeddings", "{\"model\":\"e2e-embed\",\"input\":[\"a\",\"b\"],\"dimensions\":3,\"x_unknown\":{\"kept\":true}}", bearer(KEY_A));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(json(r).get("data").get(0).get("embedding").size()).isEqualTo(3);
+    assertThat(r.headers().firstValue("X-Request-Id")).isPresent();
+    FakeModelProvider.Seen seen = last("/v1/embeddings");
+    assertThat(seen.body().get("model").asText()).isEqualTo("fake-embed");
+    assertThat(seen.body().get("x_unknown")).isEqualTo(parse("{\"kept\":true}"));
+    assertThat(seen.body().get("dimensions").asInt()).isEqualTo(3);
+    assertThat(seen.header("Authorization")).isEqualTo("Bearer " + PROVIDER_SECRET);
+    assertNoAgentCredentialUpstream();
+    assertThat(r.body()).doesNotContain(PROVIDER_SECRET);
+  }
+
+  @Test
+  void aChatCompletionThroughTheOpenAiFaceToAnOpenAiProvider() {
+    HttpResponse<String> r = client.post("/v1/chat/completions", CHAT.formatted("e2e-gpt", ",\"temperature\":0.2,\"x_vendor\":[1,2]"), bearer(KEY_A));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("application/json");
+    assertThat(json(r).get("choices").get(0).get("message").get("content").asText()).isEqualTo("hello from the fake");
+    FakeModelProvider.Seen seen = last("/v1/chat/completions");
+    assertThat(seen.body().get("model").asText()).isEqualTo("fake-gpt");
+    assertThat(seen.body().get("x_vendor")).isEqualTo(parse("[1,2]"));
+    assertThat(seen.body().get("temperature").asDouble()).isEqualTo(0.2);
+    assertNoAgentCredentialUpstream();
+  }
+
+  @Test
+  void aMessageThroughTheAnthropicFaceToAnAnthropicProvider() {
+    HttpResponse<String> r = client.post("/v1/messages", CHAT.formatted("e2e-claude", ""), "x-api-key", KEY_A, "anthropic-version", "2023-06-01");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonNode message = json(r);
+    assertThat(message.get("type").asText()).isEqualTo("message");
+    assertThat(message.get("content").get(0).get("text").asText()).isEqualTo("hello from the fake");
+    FakeModelProvider.Seen seen = last("/v1/messages");
+    assertThat(seen.header("x-api-key")).isEqualTo(PROVIDER_SECRET);
+    assertNoAgentCredentialUpstream();
+  }
+
+  @Test
+  void eachFaceReachesTheOtherProviderType() {
+    HttpResponse<String> openAiToAnthropic = client.post("/v1/chat/completions", CHAT.formatted("e2e-claude", ""), bearer(KEY_A));
+    assertThat(openAiToAnthropic.statusCode()).as(openAiToAnthropic.body()).isEqualTo(200);
+    assertThat(json(openAiToAnthropic).get("choices").get(0).get("message").get("content").asText()).isEqualTo("hello from the fake");
+    HttpResponse<String> anthropicToOpenAi = client.post("/v1/messages", CHAT.formatted("e2e-gpt", ""), "x-api-key", KEY_A);
+    assertThat(anthropicToOpenAi.statusCode()).as(anthropicToOpenAi.body()).isEqualTo(200);
+    assertThat(json(anthropicToOpenAi).get("content").get(0).get("text").asText()).isEqualTo("hello from the fake");
+  }
+
+  // ---- streams
+
+  @Test
+  void aStreamThroughTheOpenAiFaceArrivesAsServerSentEvents() throws Exception {
+    for (String model : List.of("e2e-gpt", "e2e-claude")) {
+      Raw raw = Raw.post(gh.api(), "/v1/chat/completions", CHAT.formatted(model, ",\"stream\":true"), "Authorization", "Bearer " + KEY_A);
+      String text = raw.readAll();
+      assertThat(raw.head).as(model + ": " + raw.head).startsWith("HTTP/1.1 200");
+      assertThat(raw.header("Content-Type")).startsWith("text/event-stream");
+      assertThat(raw.header("Cache-Control")).isEqualTo("no-cache");
+      assertThat(raw.header("X-Accel-Buffering")).isEqualTo("no");
+      assertThat(raw.header("X-Request-Id")).isNotNull();
+      StringBuilder content = new StringBuilder();
+      List<String> data = dataLines(text);
+      assertThat(data).as(text).isNotEmpty();
+      assertThat(data.get(data.size() - 1)).isEqualTo("[DONE]");
+      for (String d : data.subList(0, data.size() - 1)) {
+        JsonNode chunk = parse(d);
+        assertThat(chunk.get("object").asText()).isEqualTo("chat.completion.chunk");
+        for (JsonNode choice : chunk.get("choices")) {
+          content.append(choice.path("delta").path("content").asText(""));
+        }
+      }
+      assertThat(content.toString()).as(model).isEqualTo("hello from the fake");
+    }
+  }
+
+  @Test
+  void aStreamThroughTheAnthropicFaceArrivesAsNamedEvents() throws Exception {
+    for (String model : List.of("e2e-claude", "e2e-gpt")) {
+      Raw raw = Raw.post(gh.api(), "/v1/messages", CHAT.formatted(model, ",\"stream\":true"), "x-api-key", KEY_A, "anthropic-version", "2023-06-01");
+      String text = raw.readAll();
+      assertThat(raw.head).as(model + ": " + raw.head).startsWith("HTTP/1.1 200");
+      assertThat(raw.header("Content-Type")).startsWith("text/event-stream");
+      List<String> names = new ArrayList<>();
+      StringBuilder content = new StringBuilder();
+      for (String block : text.split("\n\n")) {
+        String name = null;
+        String data = null;
+        for (String line : block.split("\n")) {
+          if (line.startsWith("event: ")) {
+            name = line.substring(7);
+          } else if (line.startsWith("data: ")) {
+            data = line.substring(6);
+          }
+        }
+        if (name == null) {
+          continue;
+        }
+        names.add(name);
+        JsonNode event = parse(data);
+        assertThat(event.get("type").asText()).isEqualTo(name);
+        if (name.equals("content_block_delta")) {
+          content.append(event.get("delta").path("text").asText(""));
+        }
+      }
+      assertThat(names).as(model + ": " + text).startsWith("message_start").endsWith("message_stop");
+      assertThat(content.toString()).as(model).isEqualTo("hello from the fake");
+    }
+  }
+
+  @Test
+  void aClientThatLeavesMidStreamStopsTheUpstream() throws Exception {
+    for (String[] face : List.of(
+        new String[] {"/v1/chat/completions", "e2e-slow", "Authorization", "Bearer " + KEY_A},
+        new String[] {"/v1/messages", "e2e-slow-claude", "x-api-key", KEY_A})) {
+      FakeModelProvider.Seen before = fake.requests.isEmpty() ? null : fake.requests.get(fake.requests.size() - 1);
+      fake.slowChunksSent.set(0);
+      int closedBefore = fake.peerClosed.get();
+      Raw raw = Raw.post(gh.api(), face[0], CHAT.formatted(face[1], ",\"stream\":true"), face[2], face[3]);
+      assertThat(raw.head).startsWith("HTTP/1.1 200");
+      raw.readUntil("data: ");
+      raw.close();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      int sent;
+      do {
+        Thread.sleep(100);
+        sent = fake.slowChunksSent.get();
+      } while (fake.peerClosed.get() == closedBefore && System.nanoTime() < deadline);
+      assertThat(fake.peerClosed.get()).as(face[0] + ": the fake saw its connection closed").isGreaterThan(closedBefore);
+      assertThat(sent).as(face[0] + ": the upstream stopped long before its end").isLessThan(FakeModelProvider.SLOW_CHUNKS / 2);
+      assertThat(fake.requests.get(fake.requests.size() - 1)).isNotSameAs(before);
+    }
+  }
+
+  // ---- helpers
+
+  static FakeModelProvider.Seen last(String path) {
+    for (int i = fake.requests.size() - 1; i >= 0; i--) {
+      if (fake.requests.get(i).path().equals(path)) {
+        return fake.requests.get(i);
+      }
+    }
+    throw new AssertionError("the fake saw no request to " + path);
+  }
+
+  static void assertNoAgentCredentialUpstream() {
+    for (FakeModelProvider.Seen seen : fake.requests) {
+      assertThat(seen.headers().toString()).doesNotContain(KEY_A).doesNotContain(limitedKey);
+      assertThat(seen.body().toString()).doesNotContain(KEY_A);
+    }
+  }
+
+  static JsonNode parse(String text) {
+    try {
+      return FaceClient.JSON.readTree(text);
+    } catch (IOException e) {
+      throw new AssertionError("not JSON: " + text, e);
+    }
+  }
+
+  static List<String> dataLines(String sse) {
+    List<String> out = new ArrayList<>();
+    for (String line : sse.split("\n")) {
+      if (line.startsWith("data: ")) {
+        out.add(line.substring(6));
+      }
+    }
+    return out;
+  }
+
+  /** One HTTP/1.1 exchange on a socket of its own, read as it arrives, that a test can drop at any point. */
+  static final class Raw implements AutoCloseable {
+    final Socket socket;
+    final InputStream in;
+    String head;
+
+    private Raw(Socket socket) throws IOException {
+      this.socket = socket;
+      this.in = socket.getInputStream();
+    }
+
+    static Raw post(String base, String path, String body, String... headers) throws IOException {
+      URI uri = URI.create(base);
+      Raw raw = new Raw(new Socket(uri.getHost(), uri.getPort()));
+      raw.socket.setSoTimeout(30_000);
+      byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+      StringBuilder req = new StringBuilder("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\n");
+      for (int i = 0; i < headers.length; i += 2) {
+        req.append(headers[i]).append(": ").append(headers[i + 1]).append("\r\n");
+      }
+      req.append("Content-Length: ").append(bytes.length).append("\r\n\r\n");
+      raw.socket.getOutputStream().write(req.toString().getBytes(StandardCharsets.UTF_8));
+      raw.socket.getOutputStream().write(bytes);
+      raw.socket.getOutputStream().flush();
+      raw.head = raw.readUntil("\r\n\r\n");
+      return raw;
+    }
+
+    String header(String name) {
+      for (String line : head.split("\r\n")) {
+        int colon = line.indexOf(':');
+        if (colon > 0 && line.substring(0, colon).equalsIgnoreCase(name)) {
+          return line.substring(colon + 1).trim();
+        }
+      }
+      return null;
+    }
+
+    String readUntil(String marker) throws IOException {
+      ByteArrayOutputStream seen = new ByteArrayOutputStream();
+      int b;
+      while ((b = in.read()) >= 0) {
+        seen.write(b);
+        if (seen.toString(StandardCharsets.UTF_8).endsWith(marker)) {
+          break;
+        }
+      }
+      return seen.toString(StandardCharsets.UTF_8);
+    }
+
+    /** The rest of the body (chunked framing removed). */
+    String readAll() throws IOException {
+      byte[] rest = in.readAllBytes();
+      close();
+      String text = new String(rest, StandardCharsets.ISO_8859_1);
+      if (!"chunked".equalsIgnoreCase(header("Transfer-Encoding"))) {
+        return new String(rest, StandardCharsets.UTF_8);
+      }
+      ByteArrayOutputStream body = new ByteArrayOutputStream();
+      int at = 0;
+      while (at < text.length()) {
+        int eol = text.indexOf("\r\n", at);
+        int size = Integer.parseInt(text.substring(at, eol).split(";")[0].trim(), 16);
+        if (size == 0) {
+          break;
+        }
+        body.write(rest, eol + 2, size);
+        at = eol + 2 + size + 2;
+      }
+      return body.toString(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void close() throws IOException {
+      socket.close();
+    }
+  }
+}

@@ -1,0 +1,72 @@
+package dev.gatehouse.frontend.core.durable;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.util.JsonFormat;
+import io.temporal.api.history.v1.History;
+import io.temporal.common.converter.DefaultDataConverter;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The trace of a pipeline with a model step, built from a recorded history (a copy of the one the
+ * workflows module records and replays: a tool step, a model step answered on its third attempt,
+ * a tool step reading the answer).
+ */
+class TraceBuilderTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private static List<TraceView.Step> trace() throws Exception {
+    try (InputStream in = TraceBuilderTest.class.getClassLoader().getResourceAsStream("histories/pipeline-model-step.json")) {
+      // Temporal's JSON form of a history is protobuf's (WorkflowExecutionHistory.fromJson needs the test kit).
+      History.Builder history = History.newBuilder();
+      JsonFormat.parser().ignoringUnknownFields().merge(new String(in.readAllBytes(), StandardCharsets.UTF_8), history);
+      return new TraceBuilder(DefaultDataConverter.STANDARD_INSTANCE).build(history.getEventsList(), List.of());
+    }
+  }
+
+  @Test
+  void aModelStepShowsItsRequestAnswerTokensCostAndProvider() throws Exception {
+    List<TraceView.Step> steps = trace();
+    assertThat(steps).extracting(TraceView.Step::id).containsExactly("fetch", "summary", "save");
+    assertThat(steps).extracting(TraceView.Step::kind).containsExactly("tool", "model", "tool");
+
+    TraceView.Step summary = steps.get(1);
+    assertThat(summary.name()).isEqualTo("fake-busy");
+    assertThat(summary.status()).isEqualTo("COMPLETED");
+    assertThat(summary.attempts()).isEqualTo(3);
+    assertThat(summary.input().get("messages").get(1).get("content").asText()).isEqualTo("Summarize: quarterly numbers");
+    assertThat(summary.input().get("max_tokens").asInt()).isEqualTo(64);
+    assertThat(summary.output().get("role").asText()).isEqualTo("assistant");
+    assertThat(summary.output().get("content").asText()).isEqualTo("answered on attempt 3");
+    assertThat(summary.error()).isNull();
+
+    TraceView.ModelCall model = summary.model();
+    assertThat(model.provider()).isEqualTo("fake-provider");
+    assertThat(model.providerModel()).isEqualTo("fake-model-1");
+    assertThat(model.finishReason()).isEqualTo("stop");
+    assertThat(model.usage().inputTokens()).isEqualTo(12);
+    assertThat(model.usage().cachedInputTokens()).isEqualTo(4);
+    assertThat(model.usage().outputTokens()).isEqualTo(21);
+    assertThat(model.cost()).isEqualTo("0.000123");
+    assertThat(model.latencyMs()).isEqualTo(7);
+  }
+
+  @Test
+  void onlyModelStepsCarryAModelMemberInJson() throws Exception {
+    List<TraceView.Step> steps = trace();
+    JsonNode tool = JSON.valueToTree(steps.get(0));
+    JsonNode model = JSON.valueToTree(steps.get(1));
+    assertThat(tool.has("model")).isFalse();
+    assertThat(tool.get("output").toString()).isEqualTo("{\"args\":{\"doc\":\"quarterly numbers\"}}");
+    assertThat(model.get("model").toString())
+        .isEqualTo(
+            "{\"provider\":\"fake-provider\",\"providerModel\":\"fake-model-1\",\"finishReason\":\"stop\","
+                + "\"usage\":{\"inputTokens\":12,\"cachedInputTokens\":4,\"outputTokens\":21,\"reasoningTokens\":0,\"estimated\":false},"
+                + "\"cost\":\"0.000123\",\"latencyMs\":7}");
+  }
+}

@@ -1,0 +1,121 @@
+package dev.gatehouse.frontend.models;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.activities.model.ModelCall;
+import dev.gatehouse.activities.model.ModelCallException;
+import dev.gatehouse.frontend.core.errors.ApiException;
+import dev.gatehouse.frontend.core.errors.ErrorCode;
+import dev.gatehouse.frontend.core.errors.UnreadableBody;
+import dev.gatehouse.frontend.core.http.BoundedBody;
+import dev.gatehouse.frontend.core.http.ContentEncodingFilter;
+import dev.gatehouse.frontend.core.http.JsonBodies;
+import jakarta.servlet.http.HttpServletRequest;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.util.Locale;
+
+/**
+ * The body of a model call, read and checked before anything is sent upstream: UTF-8 JSON
+ * ({@code Content-Type} application/json or none; a gzip body is inflated by the server, any other
+ * {@code Content-Encoding} refused), at most the request limit, parsed strictly ({@link
+ * JsonBodies}: no member twice, no NUL), a JSON object with a non-empty string {@code model}, a
+ * boolean {@code stream} when given, and the members each kind of call cannot do without. Every
+ * other member is left as it came: the provider (or the translation) reads it.
+ */
+final class ModelRequests {
+  /** A refused oversized body is read and dropped up to this many times the limit. */
+  private static final long DRAIN_FACTOR = 8;
+
+  /** A checked request: the whole body, the alias it names, whether it streams. */
+  record ModelRequest(ObjectNode body, String alias, boolean stream) {}
+
+  private final JsonBodies bodies;
+  private final long maxBody;
+
+  ModelRequests(JsonBodies bodies, long maxBody) {
+    this.bodies = bodies;
+    this.maxBody = maxBody;
+  }
+
+  ModelRequest read(HttpServletRequest request, Endpoint endpoint) throws IOException {
+    ContentEncodingFilter.check(request.getHeader("Content-Encoding"));
+    checkContentType(request.getHeader("Content-Type"));
+    byte[] bytes = request.getContentLengthLong() > maxBody ? null : readBody(request);
+    if (bytes == null) {
+      BoundedBody.drain(request.getInputStream(), maxBody * DRAIN_FACTOR);
+      throw new ApiException(ErrorCode.REQUEST_TOO_LARGE, "the body is larger than " + maxBody + " bytes");
+    }
+    JsonNode json = bodies.read(new ByteArrayInputStream(bytes));
+    if (!(json instanceof ObjectNode body)) {
+      throw ModelCallException.invalid("the body must be a JSON object", null);
+    }
+    JsonNode model = body.get("model");
+    if (model == null || model.isNull()) {
+      throw ModelCallException.invalid("'model' is required: the name of a model this agent may use (GET /v1/models lists them)", "model");
+    }
+    if (!model.isTextual() || model.asText().isBlank()) {
+      throw ModelCallException.invalid("'model' must be a non-empty string", "model");
+    }
+    JsonNode stream = body.get("stream");
+    if (stream != null && !stream.isNull() && !stream.isBoolean()) {
+      throw ModelCallException.invalid("'stream' must be true or false", "stream");
+    }
+    boolean streams = stream != null && stream.booleanValue();
+    if (endpoint.kind == ModelCall.Kind.EMBEDDINGS) {
+      if (streams) {
+        throw ModelCallException.invalid("embeddings do not stream; leave 'stream' out", "stream");
+      }
+      JsonNode input = body.get("input");
+      if (input == null || !(input.isTextual() || input.isArray())) {
+        throw ModelCallException.invalid("'input' is required: a string or an array", "input");
+      }
+    } else {
+      checkMessages(body.get("messages"));
+    }
+    return new ModelRequest(body, model.asText(), streams);
+  }
+
+  private static void checkMessages(JsonNode messages) {
+    if (messages == null || !messages.isArray()) {
+      throw ModelCallException.invalid("'messages' is required and must be an array of messages", "messages");
+    }
+    if (messages.isEmpty()) {
+      throw ModelCallException.invalid("'messages' must hold at least one message", "messages");
+    }
+    for (int i = 0; i < messages.size(); i++) {
+      if (!messages.get(i).isObject()) {
+        throw ModelCallException.invalid("'messages[" + i + "]' must be an object", "messages[" + i + "]");
+      }
+    }
+  }
+
+  /** JSON in UTF-8 (RFC 8259): {@code application/json}, or no type at all as some clients send. */
+  private static void checkContentType(String contentType) {
+    if (contentType == null || contentType.isBlank()) {
+      return;
+    }
+    String[] parts = contentType.split(";", -1);
+    if (!parts[0].trim().toLowerCase(Locale.ROOT).equals("application/json")) {
+      throw new ApiException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "send the body as application/json");
+    }
+    for (int i = 1; i < parts.length; i++) {
+      String p = parts[i].trim().toLowerCase(Locale.ROOT);
+      if (p.startsWith("charset=")) {
+        String charset = p.substring("charset=".length()).replace("\"", "").trim();
+        if (!charset.equals("utf-8") && !charset.equals("utf8")) {
+          throw new ApiException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "send the body as application/json in UTF-8");
+        }
+      }
+    }
+  }
+
+  /** The body, at most {@code maxBody} bytes (null when longer); a body that cannot be read is the client's 400. */
+  private byte[] readBody(HttpServletRequest request) {
+    try {
+      return BoundedBody.read(request.getInputStream(), maxBody);
+    } catch (IOException | RuntimeException e) {
+      throw UnreadableBody.of(e).orElseGet(() -> new ApiException(ErrorCode.MALFORMED_BODY, "the body could not be read"));
+    }
+  }
+}

@@ -1,0 +1,188 @@
+package dev.gatehouse.frontend.models;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.activities.model.Dialect;
+import dev.gatehouse.activities.model.ModelAnswer;
+import dev.gatehouse.activities.model.ModelCall;
+import dev.gatehouse.activities.model.ModelCallException;
+import dev.gatehouse.activities.model.ModelInvoker;
+import dev.gatehouse.frontend.core.admission.Admission;
+import dev.gatehouse.frontend.core.auth.BearerAuth;
+import dev.gatehouse.frontend.core.auth.Caller.AgentCaller;
+import dev.gatehouse.frontend.core.errors.ApiException;
+import dev.gatehouse.frontend.core.errors.ErrorCode;
+import dev.gatehouse.frontend.core.http.BoundedBody;
+import dev.gatehouse.frontend.core.http.RequestIdFilter;
+import dev.gatehouse.frontend.models.ModelErrors.Refusal;
+import dev.gatehouse.frontend.models.ModelRequests.ModelRequest;
+import dev.gatehouse.workflows.tool.Caller;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The model gateway's HTTP endpoints ({@link Endpoint}), served by a plain servlet on the request's
+ * thread (no Jersey on the path: less latency, and a stream written event by event). Each request:
+ * a request id ({@code X-Request-Id} as the rest of the API gives it), the method, the agent (a
+ * bearer key or token; on the Anthropic face also {@code x-api-key}; admin keys are refused), the
+ * body ({@link ModelRequests}), a slot for a direct call ({@link Admission}), then the call through
+ * {@link ModelInvoker}. Every refusal is answered in the endpoint's SDK shape ({@link ModelErrors});
+ * nothing unexpected reaches the client as more than a 500 with the request id.
+ */
+final class ModelsServlet extends HttpServlet {
+  private static final Logger LOG = LoggerFactory.getLogger(ModelsServlet.class);
+  /** What {@link RequestIdFilter} accepts as a caller's request id. */
+  private static final Pattern SANE_REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+  private static final String SURFACE = "the model API";
+
+  private final transient ModelInvoker invoker;
+  private final transient BearerAuth auth;
+  private final transient ModelRequests requests;
+  private final transient Admission admission;
+  private final long maxBody;
+
+  ModelsServlet(ModelInvoker invoker, BearerAuth auth, ModelRequests requests, Admission admission, long maxBody) {
+    this.invoker = invoker;
+    this.auth = auth;
+    this.requests = requests;
+    this.admission = admission;
+    this.maxBody = maxBody;
+  }
+
+  @Override
+  protected void service(HttpServletRequest request, HttpServletResponse response) {
+    String requestId = requestId(request.getHeader(RequestIdFilter.HEADER));
+    response.setHeader(RequestIdFilter.HEADER, requestId);
+    MDC.put(RequestIdFilter.MDC_KEY, requestId);
+    try {
+      serve(request, response, requestId);
+    } catch (IOException e) {
+      // The client went away while its answer was written: no one is left to tell.
+      LOG.debug("model request {}: the client left before its answer was written", requestId);
+    } finally {
+      MDC.remove(RequestIdFilter.MDC_KEY);
+    }
+  }
+
+  private void serve(HttpServletRequest request, HttpServletResponse response, String requestId) throws IOException {
+    Endpoint endpoint = Endpoint.of(request.getServletPath());
+    Dialect dialect = endpoint == null ? Dialect.OPENAI : dialect(endpoint, request);
+    EventStream stream = null;
+    try {
+      if (endpoint == null) {
+        throw new ApiException(ErrorCode.NOT_FOUND, "no such endpoint");
+      }
+      if (!endpoint.method.equals(request.getMethod())) {
+        throw new ApiException(
+            ErrorCode.METHOD_NOT_ALLOWED,
+            "method not allowed on " + endpoint.path + "; use " + endpoint.method,
+            Map.of("Allow", endpoint.method));
+      }
+      AgentCaller agent = authenticate(request, dialect, requestId);
+      if (endpoint == Endpoint.MODELS) {
+        var models = invoker.models(agent.agent(), agent.scopes());
+        writeJson(response, dialect == Dialect.ANTHROPIC ? ModelListing.anthropic(models) : ModelListing.openAi(models));
+        return;
+      }
+      ModelRequest body = requests.read(request, endpoint);
+      ModelCall call =
+          new ModelCall(
+              endpoint.kind,
+              endpoint.dialect,
+              body.alias(),
+              body.body(),
+              body.stream(),
+              new Caller(agent.agent().tenantId(), agent.agent().id(), agent.scopes()),
+              agent.agent(),
+              requestId,
+              null,
+              null,
+              1);
+      try (Admission.Permit running = admission.directCall()) {
+        if (body.stream()) {
+          stream = new EventStream(response);
+          invoker.stream(call, stream);
+        } else {
+          ModelAnswer answer = invoker.call(call);
+          if (answer == null || answer.body() == null) {
+            throw new IllegalStateException("the invoker gave no answer body");
+          }
+          writeJson(response, answer.body());
+        }
+      }
+    } catch (ApiException e) {
+      refuse(request, response, dialect, Refusal.of(e), requestId, stream);
+    } catch (ModelCallException e) {
+      refuse(request, response, dialect, Refusal.of(e), requestId, stream);
+    } catch (RuntimeException e) {
+      LOG.error("a model request failed inside Gatehouse (request {})", requestId, e);
+      refuse(request, response, dialect, Refusal.internal(requestId), requestId, stream);
+    }
+  }
+
+  /** The Anthropic face, and a model listing asked for by an Anthropic SDK (it sends {@code anthropic-version}). */
+  private static Dialect dialect(Endpoint endpoint, HttpServletRequest request) {
+    if (endpoint == Endpoint.MODELS && request.getHeader("anthropic-version") != null) {
+      return Dialect.ANTHROPIC;
+    }
+    return endpoint.dialect;
+  }
+
+  /**
+   * The agent behind the request. Anthropic's SDKs send the key as {@code x-api-key}; it is
+   * checked as a bearer credential would be ({@code Authorization} wins when both are sent).
+   */
+  private AgentCaller authenticate(HttpServletRequest request, Dialect dialect, String requestId) {
+    String authorization = request.getHeader("Authorization");
+    String apiKey = dialect == Dialect.ANTHROPIC ? request.getHeader("x-api-key") : null;
+    if (authorization == null && apiKey != null) {
+      authorization = "Bearer " + apiKey.trim();
+    }
+    try {
+      return (AgentCaller)
+          auth.authenticate(
+              new BearerAuth.Attempt(authorization, request.getRemoteAddr(), request.getServletPath(), requestId),
+              BearerAuth.Audience.AGENT,
+              SURFACE);
+    } catch (ApiException e) {
+      if (e.error() == ErrorCode.UNAUTHORIZED && authorization == null && dialect == Dialect.ANTHROPIC) {
+        throw ApiException.unauthorized("send your agent key as 'x-api-key: <key>' or 'Authorization: Bearer <credential>'");
+      }
+      throw e;
+    }
+  }
+
+  private void refuse(
+      HttpServletRequest request, HttpServletResponse response, Dialect dialect, Refusal refusal, String requestId, EventStream stream)
+      throws IOException {
+    if (response.isCommitted() || (stream != null && stream.opened())) {
+      // The stream has begun: the invoker ends it with an error event; nothing more can be said here.
+      LOG.info("model request {} ended after its answer began: {}", requestId, refusal.code());
+      return;
+    }
+    // Whatever is left of the body is read (bounded), so a client still sending sees this answer.
+    BoundedBody.drain(request.getInputStream(), maxBody);
+    ModelErrors.write(response, dialect, refusal, requestId);
+  }
+
+  private static void writeJson(HttpServletResponse response, ObjectNode body) throws IOException {
+    byte[] bytes = ModelErrors.JSON.writeValueAsBytes(body);
+    response.setStatus(200);
+    response.setContentType("application/json");
+    response.setContentLength(bytes.length);
+    response.getOutputStream().write(bytes);
+  }
+
+  private static String requestId(String given) {
+    return given != null && SANE_REQUEST_ID.matcher(given).matches()
+        ? given
+        : "req_" + UUID.randomUUID().toString().replace("-", "");
+  }
+}

@@ -1,0 +1,23 @@
+package dev.gatehouse.workflows.model;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * Output of {@link ModelActivities#call}: the answer's text ({@code content}; null when the model
+ * answered with no text, only tool calls for instance), the whole assistant {@code message} in
+ * the OpenAI format, why the model stopped ({@code finishReason}: {@code stop}, {@code length},
+ * {@code tool_calls}, ...), the tokens used, their {@code cost} from the registry's prices (a
+ * decimal number as text, exact; null when the model has no prices), which provider and provider
+ * model answered, and how long the call took, fallbacks included.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record ModelCallResult(
+    String content,
+    ObjectNode message,
+    String finishReason,
+    ModelCallUsage usage,
+    String cost,
+    String provider,
+    String providerModel,
+    long latencyMs) {}
