@@ -211,7 +211,7 @@ final class ProviderClient {
 
   private ProviderFailure refused(Prepared p, int status, String retryAfterHeader, byte[] body) {
     Duration retryAfter = retryAfterHeader == null ? null : RetryAfter.parse(retryAfterHeader, Instant.now()).orElse(null);
-    String detail = p.redact(errorMessage(body));
+    String detail = errorMessage(p, body);
     String name = p.provider().name();
     if (status == 429) {
       return new ProviderFailure(ProviderFailure.Kind.RATE_LIMITED, status, "provider " + name + " is rate limiting (HTTP 429)" + detail, retryAfter);
@@ -227,8 +227,11 @@ final class ProviderClient {
     return new ProviderFailure(ProviderFailure.Kind.CLIENT_ERROR, status, "provider " + name + " refused the request (HTTP " + status + ")" + detail, null);
   }
 
-  /** ": the provider's own message", from an OpenAI or Anthropic error body; empty when there is none. */
-  private String errorMessage(byte[] body) {
+  /**
+   * ": the provider's own message", from an OpenAI or Anthropic error body, its secrets redacted
+   * before it is cut to length (a key cut in half would not be recognised); empty when there is none.
+   */
+  private String errorMessage(Prepared p, byte[] body) {
     if (body == null || body.length == 0) {
       return "";
     }
@@ -239,7 +242,7 @@ final class ProviderClient {
         message = node.path("message");
       }
       if (message.isTextual() && !message.asText().isBlank()) {
-        String text = message.asText().strip();
+        String text = p.redact(message.asText().strip());
         return ": " + (text.length() > MAX_ERROR_MESSAGE ? text.substring(0, MAX_ERROR_MESSAGE) + "..." : text);
       }
     } catch (IOException | RuntimeException e) {
