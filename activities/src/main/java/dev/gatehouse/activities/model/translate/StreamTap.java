@@ -44,19 +44,23 @@ abstract class StreamTap implements StreamTranslator {
   /**
    * OpenAI: a data-only event {@code {"error":{"message","type","param","code"}}}, as OpenAI sends
    * mid-stream; Anthropic: {@code event: error} with {@code {"type":"error","error":{"type","message"}}}.
-   * Both carry Gatehouse's code as the type.
+   * The type is one the caller's SDK knows ({@code api_error}: the failure is the provider's, after
+   * the answer began); Gatehouse's stable code rides in {@code code}, as in the faces' other errors.
    */
+  /** The SDK error type of a failure after the answer began, in both APIs. */
+  static final String STREAM_ERROR_TYPE = "api_error";
+
   @Override
   public void fail(String code, String message, StreamSink out) throws IOException {
     ObjectNode event = Json.object();
     if (caller == Dialect.OPENAI) {
-      ObjectNode error = event.putObject("error").put("message", message).put("type", code);
+      ObjectNode error = event.putObject("error").put("message", message).put("type", STREAM_ERROR_TYPE);
       error.putNull("param");
       error.put("code", code);
       out.event(null, Json.write(event));
     } else {
       event.put("type", "error");
-      event.putObject("error").put("type", code).put("message", message);
+      event.putObject("error").put("type", STREAM_ERROR_TYPE).put("message", message).put("code", code);
       out.event("error", Json.write(event));
     }
   }

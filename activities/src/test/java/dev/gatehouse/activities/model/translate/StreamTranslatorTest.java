@@ -111,11 +111,11 @@ class StreamTranslatorTest {
       if (caller == Dialect.OPENAI) {
         assertThat(written.name()).isNull();
         assertThat(data).isEqualTo(
-            Golden.MAPPER.readTree("{\"error\":{\"message\":\"every provider failed\",\"type\":\"upstream_unavailable\",\"param\":null,\"code\":\"upstream_unavailable\"}}"));
+            Golden.MAPPER.readTree("{\"error\":{\"message\":\"every provider failed\",\"type\":\"api_error\",\"param\":null,\"code\":\"upstream_unavailable\"}}"));
       } else {
         assertThat(written.name()).isEqualTo("error");
         assertThat(data).isEqualTo(
-            Golden.MAPPER.readTree("{\"type\":\"error\",\"error\":{\"type\":\"upstream_unavailable\",\"message\":\"every provider failed\"}}"));
+            Golden.MAPPER.readTree("{\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"every provider failed\",\"code\":\"upstream_unavailable\"}}"));
       }
     }
   }

@@ -348,12 +348,14 @@ class ModelFallbackMatrixTest {
     if (row.face == Face.OPENAI) {
       assertThat(last[0]).as("an OpenAI stream's events are unnamed").isNull();
       assertThat(error.path("error").path("code").asText()).as(r.body()).isEqualTo(row.code);
+      assertThat(error.path("error").path("type").asText()).as(r.body()).isEqualTo("api_error");
       assertThat(error.path("error").path("message").isTextual()).isTrue();
       assertThat(r.body()).as("no [DONE] after an error").doesNotContain("[DONE]");
     } else {
       assertThat(last[0]).as(r.body()).isEqualTo("error");
       assertThat(error.path("type").asText()).isEqualTo("error");
-      assertThat(error.path("error").path("type").asText()).as(r.body()).isEqualTo(row.code);
+      assertThat(error.path("error").path("type").asText()).as(r.body()).isEqualTo("api_error");
+      assertThat(error.path("error").path("code").asText()).as(r.body()).isEqualTo(row.code);
       assertThat(error.path("error").path("message").isTextual()).isTrue();
       assertThat(events).extracting(e -> e[0]).as(r.body()).startsWith("message_start").doesNotContain("message_stop");
     }
