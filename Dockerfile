@@ -17,6 +17,7 @@ COPY api-frontend/pom.xml api-frontend/
 COPY api-frontend/core/pom.xml api-frontend/core/
 COPY api-frontend/tasks/pom.xml api-frontend/tasks/
 COPY api-frontend/mcp/pom.xml api-frontend/mcp/
+COPY api-frontend/models/pom.xml api-frontend/models/
 COPY api-frontend/app/pom.xml api-frontend/app/
 # The root POM lists it as a module; it is not built into the image.
 COPY benchmarks/pom.xml benchmarks/
@@ -30,6 +31,7 @@ COPY activities/src activities/src
 COPY api-frontend/core/src api-frontend/core/src
 COPY api-frontend/tasks/src api-frontend/tasks/src
 COPY api-frontend/mcp/src api-frontend/mcp/src
+COPY api-frontend/models/src api-frontend/models/src
 COPY api-frontend/app/src api-frontend/app/src
 RUN mvn -B -DskipTests -pl api-frontend/app -am package
 

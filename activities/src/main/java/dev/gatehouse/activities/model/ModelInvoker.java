@@ -58,7 +58,7 @@ public class ModelInvoker implements AutoCloseable {
       ModelRoutingSettings settings,
       HttpClient http) {
     this.catalog = new ModelCatalog(jdbi, settings.cacheTtl());
-    ProviderClient client = new ProviderClient(http, credentials, new ObjectMapper(), settings.maxResponseBytes());
+    ProviderClient client = new ProviderClient(http, credentials, new ObjectMapper(), settings.maxResponseBytes(), settings.cacheTtl());
     ModelRouter router =
         new ModelRouter(catalog, client, new CoolDowns(settings.coolDownAfter(), settings.coolDown(), System::nanoTime), watchdog, settings);
     List<PolicyStep<? super ModelExchange>> steps =

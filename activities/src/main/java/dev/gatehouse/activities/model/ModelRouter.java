@@ -133,6 +133,8 @@ final class ModelRouter {
         }
       }
     }
+    // No provider answered: the usage row and the metrics name none (not the last one tried).
+    x.target(null, null);
     throw exhausted(x, failures);
   }
 
@@ -245,7 +247,7 @@ final class ModelRouter {
                 @Override
                 public void tooLarge(int max) {
                   throw new ModelCallException(
-                      ModelCodes.UPSTREAM_ERROR, 502, "provider " + p.provider().name() + " sent a stream event over " + max + " bytes", null, null, true);
+                      ModelCodes.UPSTREAM_ERROR, 502, "the stream sent an event over " + max + " bytes", null, null, true);
                 }
               });
       byte[] buffer = new byte[8192];
@@ -270,7 +272,7 @@ final class ModelRouter {
         try {
           parser.feed(buffer, 0, n);
         } catch (ModelCallException e) {
-          broken = new ProviderFailure(ProviderFailure.Kind.BAD_ANSWER, 200, e.getMessage(), null);
+          broken = new ProviderFailure(ProviderFailure.Kind.BAD_ANSWER, 200, "provider " + p.provider().name() + ": " + e.getMessage(), null);
           break;
         }
       }

@@ -47,20 +47,56 @@ final class ProviderClient {
     }
   }
 
+  private record Key(ProviderDefinition provider, ModelCall.Kind kind) {}
+
+  private record Cached(Prepared prepared, long expiresAtNanos) {}
+
+  private static final int MAX_CACHED = 1_000;
+
   private final HttpClient http;
   private final UpstreamCredentials credentials;
   private final ObjectMapper json;
   private final int maxResponseBytes;
+  private final long ttlNanos;
+  private final Map<Key, Cached> prepared = new java.util.concurrent.ConcurrentHashMap<>();
 
-  ProviderClient(HttpClient http, UpstreamCredentials credentials, ObjectMapper json, int maxResponseBytes) {
+  /**
+   * {@code credentialsTtl}: how long a provider's filled-in headers are reused (a secret read is a
+   * database read and a decryption; a changed secret takes up to this to be used; a provider that
+   * answers 401 or 403 has its headers read again at once).
+   */
+  ProviderClient(HttpClient http, UpstreamCredentials credentials, ObjectMapper json, int maxResponseBytes, Duration credentialsTtl) {
     this.http = http;
     this.credentials = credentials;
     this.json = json;
     this.maxResponseBytes = maxResponseBytes;
+    this.ttlNanos = credentialsTtl.toNanos();
   }
 
-  /** The request to {@code provider} for {@code kind}, its credentials filled in. */
+  /** The request to {@code provider} for {@code kind}, its credentials filled in (reused for the TTL). */
   Prepared prepare(ProviderDefinition provider, ModelCall.Kind kind) throws ProviderFailure {
+    Key key = new Key(provider, kind);
+    long now = System.nanoTime();
+    Cached c = prepared.get(key);
+    if (c != null && c.expiresAtNanos - now > 0) {
+      return c.prepared;
+    }
+    Prepared p = fill(provider, kind);
+    if (ttlNanos > 0) {
+      if (prepared.size() >= MAX_CACHED) {
+        prepared.clear();
+      }
+      prepared.put(key, new Cached(p, now + ttlNanos));
+    }
+    return p;
+  }
+
+  /** Forgets {@code provider}'s filled-in headers (after it refused them). */
+  void forget(ProviderDefinition provider) {
+    prepared.keySet().removeIf(k -> k.provider().equals(provider));
+  }
+
+  private Prepared fill(ProviderDefinition provider, ModelCall.Kind kind) throws ProviderFailure {
     String base = provider.baseUrl().endsWith("/") ? provider.baseUrl().substring(0, provider.baseUrl().length() - 1) : provider.baseUrl();
     boolean anthropic = Dialect.ofProviderType(provider.type()) == Dialect.ANTHROPIC;
     String path = anthropic ? "/v1/messages" : kind == ModelCall.Kind.EMBEDDINGS ? "/embeddings" : "/chat/completions";
@@ -175,7 +211,7 @@ final class ProviderClient {
 
   private ProviderFailure refused(Prepared p, int status, String retryAfterHeader, byte[] body) {
     Duration retryAfter = retryAfterHeader == null ? null : RetryAfter.parse(retryAfterHeader, Instant.now()).orElse(null);
-    String detail = p.redact(errorMessage(body));
+    String detail = errorMessage(p, body);
     String name = p.provider().name();
     if (status == 429) {
       return new ProviderFailure(ProviderFailure.Kind.RATE_LIMITED, status, "provider " + name + " is rate limiting (HTTP 429)" + detail, retryAfter);
@@ -184,14 +220,18 @@ final class ProviderClient {
       return new ProviderFailure(ProviderFailure.Kind.SERVER_ERROR, status, "provider " + name + " failed (HTTP " + status + ")" + detail, retryAfter);
     }
     if (status == 401 || status == 403) {
+      forget(p.provider());
       return new ProviderFailure(
           ProviderFailure.Kind.CLIENT_ERROR, status, "provider " + name + " refused Gatehouse's credentials (HTTP " + status + ")", null);
     }
     return new ProviderFailure(ProviderFailure.Kind.CLIENT_ERROR, status, "provider " + name + " refused the request (HTTP " + status + ")" + detail, null);
   }
 
-  /** ": the provider's own message", from an OpenAI or Anthropic error body; empty when there is none. */
-  private String errorMessage(byte[] body) {
+  /**
+   * ": the provider's own message", from an OpenAI or Anthropic error body, its secrets redacted
+   * before it is cut to length (a key cut in half would not be recognised); empty when there is none.
+   */
+  private String errorMessage(Prepared p, byte[] body) {
     if (body == null || body.length == 0) {
       return "";
     }
@@ -202,7 +242,7 @@ final class ProviderClient {
         message = node.path("message");
       }
       if (message.isTextual() && !message.asText().isBlank()) {
-        String text = message.asText().strip();
+        String text = p.redact(message.asText().strip());
         return ": " + (text.length() > MAX_ERROR_MESSAGE ? text.substring(0, MAX_ERROR_MESSAGE) + "..." : text);
       }
     } catch (IOException | RuntimeException e) {

@@ -53,6 +53,22 @@ class DeploymentFilesTest {
     assertThat(dockerfile).contains("COPY config/gatehouse.yml /app/gatehouse.yml").contains("api-frontend/app/target/gatehouse.jar");
   }
 
+  /** The image builds every module the application needs: each one's POM and sources are copied. */
+  @Test
+  void theDockerfileCopiesEveryModuleOfTheApplication() throws Exception {
+    String dockerfile = Files.readString(ROOT.resolve("Dockerfile"));
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("<module>([^<]+)</module>").matcher(Files.readString(ROOT.resolve("api-frontend/pom.xml")));
+    List<String> modules = new java.util.ArrayList<>(List.of("workflows", "registry", "policies", "activities"));
+    while (m.find()) {
+      modules.add("api-frontend/" + m.group(1));
+    }
+    assertThat(modules).contains("api-frontend/models");
+    for (String module : modules) {
+      assertThat(dockerfile).as(module).contains("COPY " + module + "/pom.xml " + module + "/").contains("COPY " + module + "/src " + module + "/src");
+    }
+  }
+
   @Test
   void theConfigLoadsWithTheComposeEnvironment() throws Exception {
     JsonNode compose = YAML.readTree(ROOT.resolve("docker-compose.yml").toFile());

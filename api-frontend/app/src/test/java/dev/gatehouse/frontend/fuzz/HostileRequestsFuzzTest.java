@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.gatehouse.frontend.models.FakeModelProvider;
+import dev.gatehouse.frontend.testing.FakeProvider;
 import dev.gatehouse.frontend.testing.McpWire;
 import dev.gatehouse.frontend.testing.RawHttp;
 import dev.gatehouse.frontend.testing.TestGatehouse;
@@ -53,7 +53,7 @@ class HostileRequestsFuzzTest {
   /** The models the model faces' probes name most, on a fake provider of each type. */
   static final String MODEL = "fz-model";
   static final String CLAUDE = "fz-claude";
-  static FakeModelProvider provider;
+  static FakeProvider provider;
   static final Map<String, Map<Integer, AtomicLong>> COUNTS = new ConcurrentHashMap<>();
   /**
    * {@code -Dgatehouse.fuzz.survey=true}: record every kind of failure and report them all at the
@@ -74,9 +74,9 @@ class HostileRequestsFuzzTest {
     apiPort = URI.create(gh.api()).getPort();
     opsPort = URI.create(gh.admin()).getPort();
     session = McpWire.initialize(gh.api() + "/mcp", TestGatehouse.KEY_A);
-    provider = new FakeModelProvider();
+    provider = new FakeProvider();
     registered(gh.post("/admin/v1/providers", TestGatehouse.ADMIN_KEY,
-        "{\"name\":\"fz-openai\",\"type\":\"openai\",\"baseUrl\":\"" + provider.openAiBase() + "\",\"timeout\":\"10s\"}"));
+        "{\"name\":\"fz-openai\",\"type\":\"openai\",\"baseUrl\":\"" + provider.openaiBase() + "\",\"timeout\":\"10s\"}"));
     registered(gh.post("/admin/v1/providers", TestGatehouse.ADMIN_KEY,
         "{\"name\":\"fz-anthropic\",\"type\":\"anthropic\",\"baseUrl\":\"" + provider.anthropicBase() + "\",\"timeout\":\"10s\"}"));
     registered(gh.post("/admin/v1/models", TestGatehouse.ADMIN_KEY,
@@ -198,6 +198,9 @@ class HostileRequestsFuzzTest {
     MILLIS.computeIfAbsent(probe.face(), f -> new AtomicLong()).addAndGet(millis);
     SLOWEST.merge(probe.face(), millis + " ms: " + probe.what(), (old, now) -> Long.parseLong(old.split(" ")[0]) >= millis ? old : now);
     COUNTS.computeIfAbsent(probe.face(), f -> new ConcurrentHashMap<>()).computeIfAbsent(a.status(), s -> new AtomicLong()).incrementAndGet();
+    if (provider.requests().size() > 200) {
+      provider.reset(); // the fake keeps every request: keep its memory bounded over thousands of probes
+    }
     Statistics.label("status").collect(a.answered() ? a.status() : "no answer");
     try {
       judge(probe, a);

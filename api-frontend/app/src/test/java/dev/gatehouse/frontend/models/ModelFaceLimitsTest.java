@@ -10,10 +10,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.frontend.models.ModelFacesEndToEndTest.Raw;
+import dev.gatehouse.frontend.testing.FakeProvider;
 import dev.gatehouse.frontend.testing.TestGatehouse;
 import io.dropwizard.core.server.DefaultServerFactory;
 import io.dropwizard.jetty.HttpConnectorFactory;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -27,7 +29,9 @@ import org.junit.jupiter.api.Test;
 class ModelFaceLimitsTest {
   static final String CHAT = "{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":16%s}";
   static TestGatehouse gh;
-  static FakeModelProvider fake;
+  /** How long the provider model {@code sleepy} takes to answer: longer than the idle timeout. */
+  static final Duration SLEEPY = Duration.ofMillis(2_500);
+  static FakeProvider fake;
   static FaceClient client;
 
   @BeforeAll
@@ -37,10 +41,10 @@ class ModelFaceLimitsTest {
       HttpConnectorFactory connector = (HttpConnectorFactory) ((DefaultServerFactory) c.getServerFactory()).getApplicationConnectors().get(0);
       connector.setIdleTimeout(io.dropwizard.util.Duration.seconds(1));
     });
-    fake = new FakeModelProvider();
+    fake = ModelFacesEndToEndTest.fakeProvider(SLEEPY);
     client = new FaceClient(gh.api());
     ModelFacesEndToEndTest.created(
-        gh.post("/admin/v1/providers", ADMIN_KEY, "{\"name\":\"fake-openai\",\"type\":\"openai\",\"baseUrl\":\"" + fake.openAiBase() + "\",\"timeout\":\"10s\"}"), 201);
+        gh.post("/admin/v1/providers", ADMIN_KEY, "{\"name\":\"fake-openai\",\"type\":\"openai\",\"baseUrl\":\"" + fake.openaiBase() + "\",\"timeout\":\"10s\"}"), 201);
     for (String[] m : new String[][] {{"limits-gpt", "fake-gpt"}, {"limits-slow", "slow"}, {"limits-sleepy", "sleepy"}}) {
       ModelFacesEndToEndTest.created(gh.post("/admin/v1/models", ADMIN_KEY,
           "{\"name\":\"" + m[0] + "\",\"targets\":[{\"provider\":\"fake-openai\",\"model\":\"" + m[1] + "\"}]}"), 201);
@@ -90,12 +94,12 @@ class ModelFaceLimitsTest {
       idle.setSoTimeout(10_000);
       long opened = System.nanoTime();
       assertThat(idle.getInputStream().read()).isEqualTo(-1);
-      assertThat((System.nanoTime() - opened) / 1_000_000).isLessThan(FakeModelProvider.SLEEPY_MILLIS);
+      assertThat((System.nanoTime() - opened) / 1_000_000).isLessThan(SLEEPY.toMillis());
     }
     long start = System.nanoTime();
     HttpResponse<String> r = client.post("/v1/chat/completions", CHAT.formatted("limits-sleepy", ""), bearer(KEY_A));
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    assertThat((System.nanoTime() - start) / 1_000_000).isGreaterThanOrEqualTo(FakeModelProvider.SLEEPY_MILLIS);
+    assertThat((System.nanoTime() - start) / 1_000_000).isGreaterThanOrEqualTo(SLEEPY.toMillis());
     assertThat(json(r).get("choices").get(0).get("message").get("content").asText()).isEqualTo("hello from the fake");
   }
 }

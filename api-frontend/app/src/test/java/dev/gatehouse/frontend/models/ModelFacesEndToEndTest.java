@@ -9,6 +9,8 @@ import static dev.gatehouse.frontend.testing.TestGatehouse.KEY_A;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.frontend.testing.FakeProvider;
+import dev.gatehouse.frontend.testing.FakeProvider.Reply;
 import dev.gatehouse.frontend.testing.TestGatehouse;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -17,16 +19,18 @@ import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * The model faces end to end: the real application, its registry on PostgreSQL, real HTTP on
- * loopback, and a fake provider ({@link FakeModelProvider}) of each type behind registered
+ * loopback, and a fake provider ({@link FakeProvider}) of each type behind registered
  * models. Non-streamed and streamed calls through both faces to both provider types, the model
  * list as each agent may see it, unknown and forbidden models, a client that leaves mid-stream,
  * and Gatehouse's provider key (never the agent's) on every upstream request.
@@ -36,17 +40,21 @@ class ModelFacesEndToEndTest {
   static final String CHAT = "{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":16%s}";
 
   static TestGatehouse gh;
-  static FakeModelProvider fake;
+  /** How many pieces the provider model {@code slow} streams, {@link #SLOW_PACE} apart: 10 s in all. */
+  static final int SLOW_CHUNKS = 200;
+  static final Duration SLOW_PACE = Duration.ofMillis(50);
+
+  static FakeProvider fake;
   static FaceClient client;
   static String limitedKey;
 
   @BeforeAll
   static void start() throws Exception {
     gh = TestGatehouse.start();
-    fake = new FakeModelProvider();
+    fake = fakeProvider();
     client = new FaceClient(gh.api());
     created(gh.put("/admin/v1/secrets/FAKE_PROVIDER_KEY", ADMIN_KEY, "{\"value\":\"" + PROVIDER_SECRET + "\"}"), 200);
-    created(gh.post("/admin/v1/providers", ADMIN_KEY, "{\"name\":\"fake-openai\",\"type\":\"openai\",\"baseUrl\":\"" + fake.openAiBase()
+    created(gh.post("/admin/v1/providers", ADMIN_KEY, "{\"name\":\"fake-openai\",\"type\":\"openai\",\"baseUrl\":\"" + fake.openaiBase()
         + "\",\"apiKey\":\"{{secret:FAKE_PROVIDER_KEY}}\",\"timeout\":\"10s\"}"), 201);
     created(gh.post("/admin/v1/providers", ADMIN_KEY, "{\"name\":\"fake-anthropic\",\"type\":\"anthropic\",\"baseUrl\":\"" + fake.anthropicBase()
         + "\",\"apiKey\":\"{{secret:FAKE_PROVIDER_KEY}}\",\"timeout\":\"10s\"}"), 201);
@@ -58,7 +66,7 @@ class ModelFacesEndToEndTest {
     model("e2e-forbidden", "fake-openai", "fake-gpt", null);
     model("other-model", "fake-openai", "fake-gpt", null);
     // Providers of their own for failures, so their cool-down leaves the others alone.
-    created(gh.post("/admin/v1/providers", ADMIN_KEY, "{\"name\":\"fake-limits\",\"type\":\"openai\",\"baseUrl\":\"" + fake.openAiBase() + "\"}"), 201);
+    created(gh.post("/admin/v1/providers", ADMIN_KEY, "{\"name\":\"fake-limits\",\"type\":\"openai\",\"baseUrl\":\"" + fake.openaiBase() + "\"}"), 201);
     created(gh.post("/admin/v1/providers", ADMIN_KEY, "{\"name\":\"fake-broken\",\"type\":\"anthropic\",\"baseUrl\":\"" + fake.anthropicBase() + "\"}"), 201);
     created(gh.post("/admin/v1/models", ADMIN_KEY,
         "{\"name\":\"e2e-limited\",\"targets\":[{\"provider\":\"fake-limits\",\"model\":\"rate-limited\"}],\"retry\":{\"maxAttempts\":1}}"), 201);
@@ -66,7 +74,7 @@ class ModelFacesEndToEndTest {
         "{\"name\":\"e2e-broken\",\"targets\":[{\"provider\":\"fake-broken\",\"model\":\"broken\"}],\"retry\":{\"maxAttempts\":1}}"), 201);
     String alpha = tenantId("alpha");
     String beta = tenantId("beta");
-    created(gh.post("/admin/v1/providers", ADMIN_KEY, "{\"name\":\"beta-p\",\"tenant\":\"" + beta + "\",\"type\":\"openai\",\"baseUrl\":\"" + fake.openAiBase() + "\"}"), 201);
+    created(gh.post("/admin/v1/providers", ADMIN_KEY, "{\"name\":\"beta-p\",\"tenant\":\"" + beta + "\",\"type\":\"openai\",\"baseUrl\":\"" + fake.openaiBase() + "\"}"), 201);
     model("e2e-beta-only", "beta-p", "fake-gpt", beta);
     HttpResponse<String> agent = gh.post("/admin/v1/agents", ADMIN_KEY, "{\"tenant\":\"" + alpha + "\",\"name\":\"face-limited\","
         + "\"models\":{\"allow\":[\"e2e-*\"],\"deny\":[\"e2e-forbidden\"]}}");
@@ -74,6 +82,26 @@ class ModelFacesEndToEndTest {
     HttpResponse<String> key = gh.post("/admin/v1/agents/" + TestGatehouse.json(agent).get("id").asText() + "/keys", ADMIN_KEY, "");
     created(key, 201);
     limitedKey = TestGatehouse.json(key).get("key").asText();
+  }
+
+  /**
+   * The fake provider as these tests use it: "hello from the fake" (5 tokens in, 4 out) unless the
+   * provider model says otherwise: {@code rate-limited} (429, {@code Retry-After: 7}), {@code
+   * broken} (500), {@code slow} ({@link #SLOW_CHUNKS} pieces {@link #SLOW_PACE} apart), {@code
+   * sleepy} (answers after {@code sleepy}).
+   */
+  static FakeProvider fakeProvider(Duration sleepy) throws IOException {
+    String slowText = IntStream.range(0, SLOW_CHUNKS).mapToObj(i -> "w" + i + " ").collect(Collectors.joining());
+    return new FakeProvider()
+        .script(Reply.text("hello from the fake").withUsage(5, 4))
+        .script("rate-limited", Reply.status(429).withRetryAfter("7"))
+        .script("broken", Reply.status(500))
+        .script("slow", Reply.text(slowText).withFragments(SLOW_CHUNKS).withChunkDelay(SLOW_PACE))
+        .script("sleepy", Reply.text("hello from the fake").withUsage(5, 4).withDelay(sleepy));
+  }
+
+  static FakeProvider fakeProvider() throws IOException {
+    return fakeProvider(Duration.ofMillis(2_500));
   }
 
   @AfterAll
@@ -144,7 +172,7 @@ class ModelFacesEndToEndTest {
 
   @Test
   void anUnknownModelIs404AndAForbiddenOne403InEachFacesShapeAndNothingGoesUpstream() {
-    int before = fake.requests.size();
+    int before = fake.requests().size();
     JsonNode unknown = openAiError(client.post("/v1/chat/completions", CHAT.formatted("no-such-model", ""), bearer(KEY_A)), 404, "model_not_found");
     assertThat(unknown.get("type").asText()).isEqualTo("invalid_request_error");
     JsonNode unknownA = anthropicError(client.post("/v1/messages", CHAT.formatted("no-such-model", ""), "x-api-key", KEY_A), 404, "model_not_found");
@@ -157,7 +185,7 @@ class ModelFacesEndToEndTest {
     assertThat(forbidden.get("type").asText()).isEqualTo("permission_error");
     JsonNode forbiddenA = anthropicError(client.post("/v1/messages", CHAT.formatted("other-model", ""), "x-api-key", limitedKey), 403, "model_not_allowed");
     assertThat(forbiddenA.get("type").asText()).isEqualTo("permission_error");
-    assertThat(fake.requests.size()).isEqualTo(before);
+    assertThat(fake.requests().size()).isEqualTo(before);
   }
 
   @Test
@@ -184,12 +212,12 @@ class ModelFacesEndToEndTest {
   void embeddingsPassThroughWithGatehousesProviderKeyNotTheAgents() {
     HttpResponse<String> r = client.post("/v1/embeddings", "{\"model\":\"e2e-embed\",\"input\":[\"a\",\"b\"],\"dimensions\":3,\"x_unknown\":{\"kept\":true}}", bearer(KEY_A));
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    assertThat(json(r).get("data").get(0).get("embedding").size()).isEqualTo(3);
+    assertThat(json(r).get("data").size()).as("an embedding per input").isEqualTo(2);
     assertThat(r.headers().firstValue("X-Request-Id")).isPresent();
-    FakeModelProvider.Seen seen = last("/v1/embeddings");
-    assertThat(seen.body().get("model").asText()).isEqualTo("fake-embed");
-    assertThat(seen.body().get("x_unknown")).isEqualTo(parse("{\"kept\":true}"));
-    assertThat(seen.body().get("dimensions").asInt()).isEqualTo(3);
+    FakeProvider.Request seen = last("/v1/embeddings");
+    assertThat(seen.json().get("model").asText()).isEqualTo("fake-embed");
+    assertThat(seen.json().get("x_unknown")).isEqualTo(parse("{\"kept\":true}"));
+    assertThat(seen.json().get("dimensions").asInt()).isEqualTo(3);
     assertThat(seen.header("Authorization")).isEqualTo("Bearer " + PROVIDER_SECRET);
     assertNoAgentCredentialUpstream();
     assertThat(r.body()).doesNotContain(PROVIDER_SECRET);
@@ -201,10 +229,10 @@ class ModelFacesEndToEndTest {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("application/json");
     assertThat(json(r).get("choices").get(0).get("message").get("content").asText()).isEqualTo("hello from the fake");
-    FakeModelProvider.Seen seen = last("/v1/chat/completions");
-    assertThat(seen.body().get("model").asText()).isEqualTo("fake-gpt");
-    assertThat(seen.body().get("x_vendor")).isEqualTo(parse("[1,2]"));
-    assertThat(seen.body().get("temperature").asDouble()).isEqualTo(0.2);
+    FakeProvider.Request seen = last("/v1/chat/completions");
+    assertThat(seen.json().get("model").asText()).isEqualTo("fake-gpt");
+    assertThat(seen.json().get("x_vendor")).isEqualTo(parse("[1,2]"));
+    assertThat(seen.json().get("temperature").asDouble()).isEqualTo(0.2);
     assertNoAgentCredentialUpstream();
   }
 
@@ -215,7 +243,7 @@ class ModelFacesEndToEndTest {
     JsonNode message = json(r);
     assertThat(message.get("type").asText()).isEqualTo("message");
     assertThat(message.get("content").get(0).get("text").asText()).isEqualTo("hello from the fake");
-    FakeModelProvider.Seen seen = last("/v1/messages");
+    FakeProvider.Request seen = last("/v1/messages");
     assertThat(seen.header("x-api-key")).isEqualTo(PROVIDER_SECRET);
     assertNoAgentCredentialUpstream();
   }
@@ -296,40 +324,37 @@ class ModelFacesEndToEndTest {
     for (String[] face : List.of(
         new String[] {"/v1/chat/completions", "e2e-slow", "Authorization", "Bearer " + KEY_A},
         new String[] {"/v1/messages", "e2e-slow-claude", "x-api-key", KEY_A})) {
-      FakeModelProvider.Seen before = fake.requests.isEmpty() ? null : fake.requests.get(fake.requests.size() - 1);
-      fake.slowChunksSent.set(0);
-      int closedBefore = fake.peerClosed.get();
+      int requestsBefore = fake.requests().size();
+      int closedBefore = fake.clientClosed();
+      int completedBefore = fake.completed();
       Raw raw = Raw.post(gh.api(), face[0], CHAT.formatted(face[1], ",\"stream\":true"), face[2], face[3]);
       assertThat(raw.head).startsWith("HTTP/1.1 200");
       raw.readUntil("data: ");
+      long left = System.nanoTime();
       raw.close();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      int sent;
-      do {
-        Thread.sleep(100);
-        sent = fake.slowChunksSent.get();
-      } while (fake.peerClosed.get() == closedBefore && System.nanoTime() < deadline);
-      assertThat(fake.peerClosed.get()).as(face[0] + ": the fake saw its connection closed").isGreaterThan(closedBefore);
-      assertThat(sent).as(face[0] + ": the upstream stopped long before its end").isLessThan(FakeModelProvider.SLOW_CHUNKS / 2);
-      assertThat(fake.requests.get(fake.requests.size() - 1)).isNotSameAs(before);
+      // The whole stream takes SLOW_CHUNKS x SLOW_PACE (10 s): Gatehouse must hang up on the fake long before.
+      assertThat(fake.awaitClientClosed(closedBefore + 1, Duration.ofSeconds(10))).as(face[0] + ": the fake saw its connection closed").isTrue();
+      assertThat(Duration.ofNanos(System.nanoTime() - left)).as(face[0] + ": the upstream stopped long before its end")
+          .isLessThan(SLOW_PACE.multipliedBy(SLOW_CHUNKS / 2));
+      assertThat(fake.completed()).as(face[0] + ": the fake never finished the stream").isEqualTo(completedBefore);
+      assertThat(fake.requests().size()).isGreaterThan(requestsBefore);
     }
   }
 
   // ---- helpers
 
-  static FakeModelProvider.Seen last(String path) {
-    for (int i = fake.requests.size() - 1; i >= 0; i--) {
-      if (fake.requests.get(i).path().equals(path)) {
-        return fake.requests.get(i);
-      }
+  static FakeProvider.Request last(String path) {
+    List<FakeProvider.Request> seen = fake.requests(path);
+    if (seen.isEmpty()) {
+      throw new AssertionError("the fake saw no request to " + path);
     }
-    throw new AssertionError("the fake saw no request to " + path);
+    return seen.get(seen.size() - 1);
   }
 
   static void assertNoAgentCredentialUpstream() {
-    for (FakeModelProvider.Seen seen : fake.requests) {
-      assertThat(seen.headers().toString()).doesNotContain(KEY_A).doesNotContain(limitedKey);
-      assertThat(seen.body().toString()).doesNotContain(KEY_A);
+    for (FakeProvider.Request seen : fake.requests()) {
+      assertThat(seen.mentions(KEY_A)).as(seen.path() + " " + seen.headers()).isFalse();
+      assertThat(seen.mentions(limitedKey)).as(seen.path() + " " + seen.headers()).isFalse();
     }
   }
 

@@ -8,8 +8,9 @@ import io.dropwizard.core.setup.Environment;
 /**
  * The model gateway's face: {@code POST /v1/chat/completions} and {@code POST /v1/embeddings}
  * (OpenAI), {@code POST /v1/messages} (Anthropic), and {@code GET /v1/models}, each on its exact
- * path, served by {@link ModelsServlet} beside Jersey (which keeps every other {@code /v1} path).
- * Every call goes through the one {@link ModelInvoker}.
+ * path, served by {@link ModelsServlet} beside Jersey (which keeps every other {@code /v1} path);
+ * and {@code GET /v1/usage} for an agent's own usage ({@link AgentUsageResource}, on Jersey). Every
+ * call goes through the one {@link ModelInvoker}.
  */
 public final class ModelsFace implements Face {
   private final ModelInvoker invoker;
@@ -28,5 +29,6 @@ public final class ModelsFace implements Face {
             core.admission(),
             core.maxRequestBody());
     env.servlets().addServlet("models", servlet).addMapping(Endpoint.paths());
+    env.jersey().register(new AgentUsageResource(core.jdbi()));
   }
 }

@@ -32,6 +32,7 @@ public class DemoModelResource {
   @POST
   @Path("/chat/completions")
   @Consumes(MediaType.WILDCARD)
+  @Produces({MediaType.APPLICATION_JSON, "text/event-stream"})
   public Response chat(InputStream body) {
     JsonNode request = DemoToolsResource.read(body, MAX_BODY, "a demo model request");
     if (request == null || !request.isObject() || !request.path("messages").isArray()) {

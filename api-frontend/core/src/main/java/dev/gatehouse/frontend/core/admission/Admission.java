@@ -98,7 +98,7 @@ public final class Admission {
 
   /** A slot for one direct tool call; 429 when {@code maxDirectCalls} are running here. */
   public Permit directCall() {
-    return acquire(directCalls, Limit.DIRECT_CALLS, limits.maxDirectCalls(), "direct tool calls are already running on this replica");
+    return acquire(directCalls, Limit.DIRECT_CALLS, limits.maxDirectCalls(), "direct calls (tool and model calls outside tasks) are already running on this replica");
   }
 
   /**
