@@ -10,8 +10,8 @@
 //   GET  /healthz              {"ok": true, "served": N, "refused": N}
 //
 // Requests must carry "Authorization: Bearer <key>" (argv[3] or env LLM_UPSTREAM_KEY; default
-// sk-bench-upstream): a wrong one is a 401, so a benchmark run shows that the gateway sent the
-// provider's key and not the agent's. Listens on 127.0.0.1 only (port argv[2], env
+// sk-bench-upstream; "none" checks nothing): a wrong one is a 401, so a benchmark run shows that
+// the gateway sent the provider's key and not the agent's. Listens on 127.0.0.1 only (port argv[2], env
 // UPSTREAM_PORT, or 9300), keep-alive with a long idle timeout.
 'use strict';
 const http = require('http');
@@ -70,7 +70,7 @@ function stream(res, model, includeUsage) {
 const server = http.createServer((req, res) => {
   const path = req.url.split('?')[0];
   if (req.method === 'GET' && path === '/healthz') return json(res, 200, { ok: true, served, refused });
-  if (req.headers.authorization !== expectedAuth) return error(res, 401, 'wrong or missing provider key', 'invalid_request_error');
+  if (key !== 'none' && req.headers.authorization !== expectedAuth) return error(res, 401, 'wrong or missing provider key', 'invalid_request_error');
   if (req.method === 'GET' && path === '/v1/models') {
     served++;
     return json(res, 200, { object: 'list', data: [{ id: 'bench-upstream-model', object: 'model', created: 0, owned_by: 'bench' }] });
