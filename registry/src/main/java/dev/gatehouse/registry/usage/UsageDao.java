@@ -5,10 +5,15 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
+import java.sql.Timestamp;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Types;
+import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
+import org.jdbi.v3.sqlobject.SqlObject;
 import org.jdbi.v3.sqlobject.config.RegisterConstructorMapper;
 import org.jdbi.v3.sqlobject.customizer.Bind;
 import org.jdbi.v3.sqlobject.customizer.BindMethods;
-import org.jdbi.v3.sqlobject.statement.SqlBatch;
 import org.jdbi.v3.sqlobject.statement.SqlQuery;
 
 /**
@@ -17,7 +22,7 @@ import org.jdbi.v3.sqlobject.statement.SqlQuery;
  */
 @RegisterConstructorMapper(UsageDao.Row.class)
 @RegisterConstructorMapper(UsageDao.Sums.class)
-public interface UsageDao {
+public interface UsageDao extends SqlObject {
 
   /** The most rows {@link #page} returns at once. */
   int MAX_PAGE = 1000;
@@ -68,15 +73,55 @@ public interface UsageDao {
       long unpricedCalls,
       long estimatedCalls) {}
 
-  /** Appends rows; a missing {@code at} is the time of the insert, a missing outcome {@code unknown}. */
-  @SqlBatch(
-      "INSERT INTO model_usage (at, tenant_id, agent_id, model, provider, provider_model, operation, input_tokens, "
-          + "cached_input_tokens, output_tokens, reasoning_tokens, estimated, cost, latency_ms, ttft_ms, outcome, stream, "
-          + "task_id, step_id, request_id) VALUES (coalesce(CAST(:r.at AS timestamptz), now()), :r.tenantId, :r.agentId, "
-          + ":r.model, :r.provider, :r.providerModel, coalesce(:r.operation, 'chat'), :r.inputTokens, :r.cachedInputTokens, "
-          + ":r.outputTokens, :r.reasoningTokens, :r.estimated, :r.cost, :r.latencyMs, :r.ttftMs, "
-          + "coalesce(:r.outcome, 'unknown'), :r.stream, :r.taskId, :r.stepId, :r.requestId)")
-  void insert(@BindMethods("r") List<UsageRecord> rows);
+  /**
+   * Appends rows in one batch; a missing {@code at} is the time of the insert, a missing outcome
+   * {@code unknown}. Plain JDBC, not JDBI's binding: on a busy gateway the usage writer inserts a
+   * row per model call, and JDBI's per-row, per-argument lookups cost more than the insert.
+   */
+  default void insert(List<UsageRecord> rows) {
+    if (rows.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps =
+        getHandle()
+            .getConnection()
+            .prepareStatement(
+                "INSERT INTO model_usage (at, tenant_id, agent_id, model, provider, provider_model, operation, input_tokens, "
+                    + "cached_input_tokens, output_tokens, reasoning_tokens, estimated, cost, latency_ms, ttft_ms, outcome, stream, "
+                    + "task_id, step_id, request_id) VALUES (coalesce(CAST(? AS timestamptz), now()), ?, ?, ?, ?, ?, "
+                    + "coalesce(?, 'chat'), ?, ?, ?, ?, ?, ?, ?, ?, coalesce(?, 'unknown'), ?, ?, ?, ?)")) {
+      for (UsageRecord r : rows) {
+        ps.setTimestamp(1, r.at() == null ? null : Timestamp.from(r.at()));
+        ps.setString(2, r.tenantId());
+        ps.setString(3, r.agentId());
+        ps.setString(4, r.model());
+        ps.setString(5, r.provider());
+        ps.setString(6, r.providerModel());
+        ps.setString(7, r.operation());
+        ps.setLong(8, r.inputTokens());
+        ps.setLong(9, r.cachedInputTokens());
+        ps.setLong(10, r.outputTokens());
+        ps.setLong(11, r.reasoningTokens());
+        ps.setBoolean(12, r.estimated());
+        ps.setBigDecimal(13, r.cost());
+        ps.setLong(14, r.latencyMs());
+        if (r.ttftMs() == null) {
+          ps.setNull(15, Types.BIGINT);
+        } else {
+          ps.setLong(15, r.ttftMs());
+        }
+        ps.setString(16, r.outcome());
+        ps.setBoolean(17, r.stream());
+        ps.setString(18, r.taskId());
+        ps.setString(19, r.stepId());
+        ps.setString(20, r.requestId());
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    } catch (SQLException e) {
+      throw new UnableToExecuteStatementException(e, null);
+    }
+  }
 
   /**
    * The sums of the query's rows per UTC day, and over all of them (the row with {@code total}),

@@ -407,6 +407,21 @@ public final class FakeProvider implements AutoCloseable {
     return completed.get();
   }
 
+  /**
+   * Waits until at least {@code n} answers were written to their end (the client can read an
+   * answer before the fake's thread counts it); false on timeout.
+   */
+  public boolean awaitCompleted(int n, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (completed.get() < n) {
+      if (System.nanoTime() - deadline > 0) {
+        return false;
+      }
+      Thread.sleep(5);
+    }
+    return true;
+  }
+
   /** Waits until at least {@code n} connections were closed by the client; false on timeout. */
   public boolean awaitClientClosed(int n, Duration timeout) {
     return await(() -> clientClosed.get() >= n, timeout);

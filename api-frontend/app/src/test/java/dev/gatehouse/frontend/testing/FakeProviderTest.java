@@ -82,6 +82,7 @@ class FakeProviderTest {
     assertThat(seen.header("authorization")).isEqualTo("Bearer sk-provider");
     assertThat(seen.json().path("seed").asInt()).isEqualTo(5);
     assertThat(seen.model()).isEqualTo("m1");
+    assertThat(fake.awaitCompleted(1, java.time.Duration.ofSeconds(5))).isTrue();
     assertThat(fake.completed()).isEqualTo(1);
   }
 
