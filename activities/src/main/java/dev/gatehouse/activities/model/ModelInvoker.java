@@ -46,6 +46,9 @@ public class ModelInvoker implements AutoCloseable {
             .version(HttpClient.Version.HTTP_1_1)
             .followRedirects(HttpClient.Redirect.NEVER)
             .connectTimeout(Duration.ofSeconds(10))
+            // The client's own completions run where they finish (its selector thread) rather than
+            // hop to a pool thread before waking the caller: nothing they run blocks.
+            .executor(Runnable::run)
             .build());
   }
 
