@@ -27,7 +27,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * alias's (depth first, each alias once, at most {@link #MAX_ALIASES}). A target that fails with
  * a 429, a 5xx, a timeout or a connection error is retried with jittered exponential backoff
  * (honouring {@code Retry-After} up to {@link ModelRoutingSettings#maxRetryAfter}) up to its
- * model's {@code retry.maxAttempts}, then the next target is tried; a provider cooling down is
+ * model's {@code retry.maxAttempts} (once, for a durable step: the engine retries the step with
+ * that policy), then the next target is tried; a provider cooling down is
  * skipped. A refusal of the request itself (a 4xx) ends the call at once: no provider would
  * answer differently. A stream falls back only until its first event reached the client; after
  * that a failure ends the stream with an error event.
@@ -83,6 +84,9 @@ final class ModelRouter {
     Failures failures = new Failures();
     for (ModelDefinition model : aliases(x.model(), call.caller().tenantId())) {
       RetrySpec retry = model.retry() != null ? model.retry() : DEFAULT_RETRY;
+      // A durable step is retried by the engine with this same policy: inside one of its attempts
+      // each target is tried once, so retries do not multiply.
+      int attemptsPerTarget = call.taskId() != null ? 1 : retry.maxAttempts();
       for (ModelDefinition.Target target : order(model.targets())) {
         ProviderDefinition provider = catalog.provider(target.provider(), model.tenantId()).orElse(null);
         if (provider == null) {
@@ -117,7 +121,7 @@ final class ModelRouter {
             }
             coolDowns.failure(provider.name(), f.kind() == ProviderFailure.Kind.RATE_LIMITED ? f.retryAfter() : null);
             failures.add(provider.name() + "/" + target.model(), f);
-            if (!f.kind().retry || attempt >= retry.maxAttempts()) {
+            if (!f.kind().retry || attempt >= attemptsPerTarget) {
               break;
             }
             // The provider's Retry-After, else a backoff; and never before a cool-down it just entered ends.

@@ -199,6 +199,22 @@ class ModelInvokerTest {
   }
 
   @Test
+  void aDurableStepTriesEachTargetOnceForTheEngineRetriesIt() throws Exception {
+    fakes.get("c").behave(FakeLlm.Behaviour.FAIL_500);
+    ModelCall step = chat("agt_all", "ab", false, "");
+    ModelCall durable =
+        new ModelCall(step.kind(), step.dialect(), step.alias(), step.body(), false, step.caller(), null, null, "task_1", "summary", 1);
+
+    ModelAnswer a = invoker.call(durable);
+
+    assertThat(a.provider()).isEqualTo("p-b");
+    assertThat(fakes.get("c").seen()).hasSize(1); // the model's retry.maxAttempts is 2: the engine's to use
+    UsageDao.Row row = lastUsage();
+    assertThat(row.taskId()).isEqualTo("task_1");
+    assertThat(row.stepId()).isEqualTo("summary");
+  }
+
+  @Test
   void aProviderRefusingTheRequestEndsTheCallWithoutFallback() {
     fakes.get("c").behave(FakeLlm.Behaviour.BAD_REQUEST);
 

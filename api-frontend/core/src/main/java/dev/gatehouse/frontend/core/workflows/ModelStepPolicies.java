@@ -1,6 +1,5 @@
 package dev.gatehouse.frontend.core.workflows;
 
-import dev.gatehouse.activities.model.ModelRoutingSettings;
 import dev.gatehouse.registry.models.ModelDefinition;
 import dev.gatehouse.registry.models.ProviderDefinition;
 import dev.gatehouse.registry.tools.RetrySpec;
@@ -16,10 +15,10 @@ import java.util.function.Function;
 /**
  * The {@code Model.Call} policy a pipeline's model step runs with, from the registry at submit
  * time. One attempt of the activity is one call of the invoker, which may try every target of the
- * model and of its fallbacks, each with the model's retry policy, so its timeout is the sum of
- * those requests' provider timeouts and the waits between them (at least {@link #MIN_TIMEOUT}, at
- * most {@link #MAX_TIMEOUT}: past that a worker that died mid-call is noticed too late). The
- * engine's retries of the activity follow the model's retry policy.
+ * model and of its fallbacks once each (in a durable step the invoker does not retry a target: the
+ * engine retries the activity, with the model's retry policy), so its timeout is the sum of those
+ * requests' provider timeouts (at least {@link #MIN_TIMEOUT}, at most {@link #MAX_TIMEOUT}: past
+ * that a worker that died mid-call is noticed too late).
  */
 final class ModelStepPolicies {
   static final Duration MIN_TIMEOUT = Duration.ofSeconds(10);
@@ -39,13 +38,10 @@ final class ModelStepPolicies {
       Function<String, Optional<ProviderDefinition>> providers) {
     Duration budget = Duration.ZERO;
     for (ModelDefinition alias : chain(model, models)) {
-      RetrySpec retry = retryOf(alias);
-      Duration gap = max(retry.maxInterval(), ModelRoutingSettings.DEFAULTS.maxRetryAfter());
       for (ModelDefinition.Target target : alias.targets()) {
         Duration timeout =
             providers.apply(target.provider()).map(ProviderDefinition::timeoutOrDefault).orElse(ProviderDefinition.DEFAULT_TIMEOUT);
-        int attempts = Math.max(1, retry.maxAttempts());
-        budget = budget.plus(timeout.multipliedBy(attempts)).plus(gap.multipliedBy(attempts - 1L));
+        budget = budget.plus(timeout);
         if (budget.compareTo(MAX_TIMEOUT) >= 0) {
           break;
         }
@@ -91,9 +87,5 @@ final class ModelStepPolicies {
         r.initialInterval() == null ? RetrySpec.DEFAULT.initialInterval() : r.initialInterval(),
         r.backoff() < 1.0 ? RetrySpec.DEFAULT.backoff() : r.backoff(),
         r.maxInterval() == null ? RetrySpec.DEFAULT.maxInterval() : r.maxInterval());
-  }
-
-  private static Duration max(Duration a, Duration b) {
-    return a.compareTo(b) >= 0 ? a : b;
   }
 }

@@ -39,10 +39,10 @@ class ModelStepPoliciesTest {
   }
 
   @Test
-  void oneTargetWithTheDefaultRetryCoversEveryAttemptAndTheWaitsBetween() {
-    ModelCallPolicy p = policy(model("a", null, List.of(), "fast"));
-    // 3 attempts of 10 s, and 2 waits of the longest interval (10 s).
-    assertThat(p.timeoutMillis()).isEqualTo(50_000);
+  void oneAttemptTriesEachTargetOnceAndTheEngineRetriesWithTheModelsPolicy() {
+    ModelCallPolicy p = policy(model("a", null, List.of(), "fast", "slow"));
+    // One activity attempt: each target once (10 s + 60 s); the engine's retries: the registry default.
+    assertThat(p.timeoutMillis()).isEqualTo(70_000);
     assertThat(p.maxAttempts()).isEqualTo(3);
     assertThat(p.initialIntervalMillis()).isEqualTo(200);
     assertThat(p.backoff()).isEqualTo(2.0);
@@ -62,7 +62,8 @@ class ModelStepPoliciesTest {
   @Test
   void theTimeoutIsBoundedBothWays() {
     RetrySpec many = new RetrySpec(20, Duration.ofMillis(100), 2.0, Duration.ofMinutes(1));
-    assertThat(policy(model("big", many, List.of(), "slow", "slow", "slow")).timeoutMillis())
+    String[] sixtyOneSlow = java.util.Collections.nCopies(61, "slow").toArray(String[]::new);
+    assertThat(policy(model("big", many, List.of(), sixtyOneSlow)).timeoutMillis())
         .isEqualTo(ModelStepPolicies.MAX_TIMEOUT.toMillis());
     ModelDefinition none = new ModelDefinition("none", null, List.of(), List.of(), null, null, null, null);
     assertThat(policy(none).timeoutMillis()).isEqualTo(ModelStepPolicies.MIN_TIMEOUT.toMillis());
