@@ -305,6 +305,11 @@ final class Probes {
     Arbitrary<Probe> list =
         Combinators.combine(keys(KEY, ADMIN), Arbitraries.of("", "?limit=1", "?after_id=x", "?x=%00"), Arbitraries.of("2023-06-01", "\u00e9", "").injectNull(0.5))
             .as((key, query, version) -> new Probe.Http("GET", "/v1/models" + query).bearer(key).header("anthropic-version", version).probe("models", "list"));
+    Arbitrary<Probe> one =
+        Combinators.combine(keys(KEY, ADMIN),
+                Arbitraries.of(known, known + "/x", "%00", "..%2F..%2Fetc", "%C0%AF", "%E9", "%F0%9F%98%80", "x".repeat(3000), "", "/", "%2F" + known),
+                Arbitraries.of("2023-06-01", "").injectNull(0.5))
+            .as((key, id, version) -> new Probe.Http("GET", "/v1/models/" + id).bearer(key).header("anthropic-version", version).probe("models", "one model"));
     Arbitrary<Probe> credentials =
         Combinators.combine(Arbitraries.of(MODEL_PATHS), Arbitraries.of("x-api-key", "Authorization", "X-Api-Key"),
                 Arbitraries.of("", "Bearer", "Bearer ", "Basic Zm9vOmJhcg==", "gk_wrong", KEY, "Bearer " + ADMIN, "\u00e9", "x".repeat(9000)))
@@ -316,7 +321,8 @@ final class Probes {
                 Arbitraries.of("/v1/chat/completions", "/v1/embeddings", "/v1/messages", "/v1/models", "/v1/chat/completions/", "/v1/chat", "/v1/messages/x", "/v1/models/" + known))
             .as((method, path) -> new Probe.Http(method, path).bearer(KEY).body(method.equals("PUT") || method.equals("PATCH") ? "{}".getBytes(StandardCharsets.UTF_8) : null, "application/json")
                 .probe("models", "method"));
-    return Arbitraries.frequencyOf(Tuple.of(10, call), Tuple.of(1, invalidUtf8), Tuple.of(1, list), Tuple.of(1, credentials), Tuple.of(1, methods));
+    return Arbitraries.frequencyOf(
+        Tuple.of(10, call), Tuple.of(1, invalidUtf8), Tuple.of(1, list), Tuple.of(1, one), Tuple.of(1, credentials), Tuple.of(1, methods));
   }
 
   // ---- framing: bytes an HTTP client would not send

@@ -168,6 +168,25 @@ class ModelFacesEndToEndTest {
     assertThat(page.get("first_id").asText()).isEqualTo(page.get("data").get(0).get("id").asText());
   }
 
+  @Test
+  void oneModelIsAnsweredAsTheSdksRetrieveExpectsAndOneTheAgentMayNotUseIsNotFound() {
+    HttpResponse<String> gpt = client.send(client.request("/v1/models/e2e-gpt", bearer(limitedKey)));
+    assertThat(gpt.statusCode()).as(gpt.body()).isEqualTo(200);
+    assertThat(json(gpt).get("id").asText()).isEqualTo("e2e-gpt");
+    assertThat(json(gpt).get("object").asText()).isEqualTo("model");
+    HttpResponse<String> claude = client.send(client.request("/v1/models/e2e-claude", "x-api-key", limitedKey, "anthropic-version", "2023-06-01"));
+    assertThat(claude.statusCode()).as(claude.body()).isEqualTo(200);
+    assertThat(json(claude).get("type").asText()).isEqualTo("model");
+    assertThat(json(claude).get("id").asText()).isEqualTo("e2e-claude");
+
+    // Denied to this agent, another tenant's, unknown, or not a model id at all: not found, in the SDK's shape.
+    for (String id : List.of("e2e-forbidden", "e2e-beta-only", "no-such-model", "e2e-gpt/extra")) {
+      JsonNode error = openAiError(client.send(client.request("/v1/models/" + id, bearer(limitedKey))), 404, "model_not_found");
+      assertThat(error.get("message").asText()).isEqualTo("no model '" + id + "' is available to this agent");
+    }
+    assertThat(client.send(client.request("/v1/models/e2e-forbidden", bearer(KEY_A))).statusCode()).isEqualTo(200);
+  }
+
   // ---- refusals by the invoker
 
   @Test

@@ -11,8 +11,14 @@ enum Endpoint {
   CHAT_COMPLETIONS("/v1/chat/completions", "POST", Dialect.OPENAI, ModelCall.Kind.CHAT),
   EMBEDDINGS("/v1/embeddings", "POST", Dialect.OPENAI, ModelCall.Kind.EMBEDDINGS),
   MESSAGES("/v1/messages", "POST", Dialect.ANTHROPIC, ModelCall.Kind.CHAT),
-  /** Lists in OpenAI's shape, or Anthropic's when the request carries {@code anthropic-version}. */
+  /**
+   * Lists in OpenAI's shape, or Anthropic's when the request carries {@code anthropic-version};
+   * {@code /v1/models/{id}} answers one model the same way (the SDKs' {@code models.retrieve}).
+   */
   MODELS("/v1/models", "GET", Dialect.OPENAI, null);
+
+  /** The mapping that also serves {@code /v1/models/{id}} (the servlet path is then {@code /v1/models}). */
+  static final String ONE_MODEL = "/v1/models/*";
 
   final String path;
   final String method;
@@ -36,10 +42,11 @@ enum Endpoint {
   }
 
   static String[] paths() {
-    String[] out = new String[values().length];
-    for (int i = 0; i < out.length; i++) {
+    String[] out = new String[values().length + 1];
+    for (int i = 0; i < values().length; i++) {
       out[i] = values()[i].path;
     }
+    out[values().length] = ONE_MODEL;
     return out;
   }
 }

@@ -5,7 +5,9 @@ import dev.gatehouse.activities.model.Dialect;
 import dev.gatehouse.activities.model.ModelAnswer;
 import dev.gatehouse.activities.model.ModelCall;
 import dev.gatehouse.activities.model.ModelCallException;
+import dev.gatehouse.activities.model.ModelCodes;
 import dev.gatehouse.activities.model.ModelInvoker;
+import dev.gatehouse.registry.models.ModelDefinition;
 import dev.gatehouse.frontend.core.admission.Admission;
 import dev.gatehouse.frontend.core.auth.BearerAuth;
 import dev.gatehouse.frontend.core.auth.Caller.AgentCaller;
@@ -88,7 +90,19 @@ final class ModelsServlet extends HttpServlet {
       AgentCaller agent = authenticate(request, dialect, requestId);
       if (endpoint == Endpoint.MODELS) {
         var models = invoker.models(agent.agent(), agent.scopes());
-        writeJson(response, dialect == Dialect.ANTHROPIC ? ModelListing.anthropic(models) : ModelListing.openAi(models));
+        String one = request.getPathInfo();
+        if (one == null || one.equals("/")) {
+          writeJson(response, dialect == Dialect.ANTHROPIC ? ModelListing.anthropic(models) : ModelListing.openAi(models));
+          return;
+        }
+        String id = one.substring(1);
+        ModelDefinition model = models.stream().filter(m -> m.name().equals(id)).findFirst().orElse(null);
+        if (model == null) {
+          // One the agent may not use is not found either: its existence is none of the agent's business.
+          String named = id.length() > 128 ? id.substring(0, 128) + "..." : id;
+          throw new ModelCallException(ModelCodes.MODEL_NOT_FOUND, 404, "no model '" + named + "' is available to this agent", "model", null, false);
+        }
+        writeJson(response, dialect == Dialect.ANTHROPIC ? ModelListing.anthropic(model) : ModelListing.openAi(model));
         return;
       }
       ModelRequest body = requests.read(request, endpoint);
