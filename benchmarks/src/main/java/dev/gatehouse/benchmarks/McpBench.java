@@ -36,8 +36,9 @@ import org.eclipse.jetty.server.ServerConnector;
  *   <li>{@code upstream PORT}: a trivial MCP server (the Java SDK on Jetty) on 127.0.0.1:PORT/mcp
  *       with {@code echo} (readOnlyHint: direct through Gatehouse) and {@code echo_write} (no
  *       annotations: durable through Gatehouse); both return their {@code text} argument.
- *   <li>{@code load URL TOOL CLIENTS SECONDS WARMUP [KEY]}: CLIENTS concurrent clients, each with
- *       its own session and connection, looping tools/call; prints one JSON line.
+ *   <li>{@code serve}: the load driver, one long-lived process for every row of a run: commands
+ *       on stdin ({@code open URL TOOL CLIENTS [KEY]}, {@code load SECONDS}, {@code close},
+ *       {@code quit}), one JSON line per command on stdout (see {@link #serve()}).
  *   <li>{@code sessions URL KEY N}: opens N idle sessions, prints one JSON line, and holds them
  *       until stdin closes or the process is killed.
  * </ul>
@@ -56,13 +57,11 @@ public final class McpBench {
     String cmd = args.length > 0 ? args[0] : "";
     switch (cmd) {
       case "upstream" -> upstream(Integer.parseInt(args[1]));
-      case "load" ->
-          load(args[1], args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]), Integer.parseInt(args[5]),
-              args.length > 6 ? args[6] : null);
+      case "serve" -> serve();
       case "sessions" -> sessions(args[1], args[2], Integer.parseInt(args[3]));
       default -> {
         System.err.println(
-            "usage: McpBench upstream PORT | load URL TOOL CLIENTS SECONDS WARMUP [KEY] | sessions URL KEY N");
+            "usage: McpBench upstream PORT | serve (commands on stdin) | sessions URL KEY N");
         System.exit(2);
       }
     }
@@ -239,74 +238,146 @@ public final class McpBench {
     return s == null ? "" : s.length() > 300 ? s.substring(0, 300) + "..." : s;
   }
 
-  // --- load ----------------------------------------------------------------------------------
+  // --- serve: one long-lived load driver --------------------------------------------------------
 
-  static void load(String url, String tool, int clients, int seconds, int warmup, String key) throws Exception {
-    List<Session> sessions = new ArrayList<>();
-    for (int i = 0; i < clients; i++) {
-      Session s = new Session(httpClient(), url, key);
-      s.open();
-      sessions.add(s);
-    }
-    long start = System.nanoTime();
-    long measureFrom = start + warmup * 1_000_000_000L;
-    long measureTo = measureFrom + seconds * 1_000_000_000L;
-    AtomicLong errors = new AtomicLong();
-    AtomicLong warmupCalls = new AtomicLong();
-    AtomicLong warmupErrors = new AtomicLong();
-    AtomicInteger printed = new AtomicInteger();
-    ExecutorService pool = Executors.newFixedThreadPool(clients);
-    List<Future<long[]>> futures = new ArrayList<>();
-    for (Session s : sessions) {
-      futures.add(pool.submit(() -> {
-        long[] lat = new long[1024];
-        int n = 0;
-        while (true) {
-          long t0 = System.nanoTime();
-          if (t0 >= measureTo) break;
-          String problem;
-          try {
-            problem = s.call(tool, "hi");
-          } catch (Exception e) {
-            problem = e.toString();
+  /**
+   * Reads commands on stdin, one per line, and answers each with one JSON line on stdout, so one
+   * JVM (its JIT warmed once) drives every row of a run:
+   *
+   * <ul>
+   *   <li>{@code open URL TOOL CLIENTS [KEY]}: opens CLIENTS sessions, each with its own HTTP client
+   *       and connection (closing the sessions of a previous open);
+   *   <li>{@code load SECONDS}: every session loops tools/call TOOL; the calls that start within
+   *       SECONDS are measured and the answer comes once the last of them has ended, so a caller
+   *       that reads /proc right before sending the command and right after the answer sees the
+   *       CPU of exactly the measured calls (between commands the sessions are idle);
+   *   <li>{@code close}: deletes the sessions; {@code quit}: exits.
+   * </ul>
+   */
+  static void serve() throws Exception {
+    java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8));
+    Load load = null;
+    String line;
+    while ((line = in.readLine()) != null) {
+      String[] a = line.trim().split("\\s+");
+      ObjectNode out = JSON.createObjectNode();
+      try {
+        switch (a[0]) {
+          case "open" -> {
+            if (load != null) load.close();
+            load = null;
+            long t0 = System.nanoTime();
+            load = new Load(a[1], a[2], Integer.parseInt(a[3]), a.length > 4 ? a[4] : null);
+            out.put("ok", true).put("openMs", round((System.nanoTime() - t0) / 1e6, 1));
           }
-          long t1 = System.nanoTime();
-          if (problem != null && printed.incrementAndGet() <= 3) System.err.println("mcp-bench: " + tool + ": " + problem);
-          if (t0 < measureFrom) {
-            warmupCalls.incrementAndGet();
-            if (problem != null) warmupErrors.incrementAndGet();
-            continue;
+          case "load" -> {
+            if (load == null) throw new IllegalStateException("load before open");
+            out = load.run(Double.parseDouble(a[1]));
           }
-          if (t1 > measureTo) break; // ended after the window: not counted
-          if (problem != null) {
-            errors.incrementAndGet();
-            continue;
+          case "close" -> {
+            if (load != null) load.close();
+            load = null;
+            out.put("ok", true);
           }
-          if (n == lat.length) lat = Arrays.copyOf(lat, n * 2);
-          lat[n++] = t1 - t0;
+          case "quit" -> {
+            if (load != null) load.close();
+            System.exit(0);
+          }
+          default -> throw new IllegalArgumentException("unknown command " + a[0]);
         }
-        return Arrays.copyOf(lat, n);
-      }));
+      } catch (Exception e) {
+        out = JSON.createObjectNode().put("ok", false).put("error", abbreviate(e.toString()));
+      }
+      System.out.println(out);
+      System.out.flush();
     }
-    long[] all = new long[0];
-    for (Future<long[]> f : futures) {
-      long[] l = f.get();
-      int old = all.length;
-      all = Arrays.copyOf(all, old + l.length);
-      System.arraycopy(l, 0, all, old, l.length);
-    }
-    pool.shutdown();
-    sessions.forEach(Session::delete);
-    Arrays.sort(all);
-    ObjectNode out = JSON.createObjectNode();
-    out.put("target", url).put("tool", tool).put("clients", clients).put("seconds", seconds).put("warmupSeconds", warmup);
-    out.put("calls", all.length).put("callsPerSecond", round(all.length / (double) seconds, 1));
-    out.put("p50Ms", ms(pct(all, 50))).put("p90Ms", ms(pct(all, 90))).put("p99Ms", ms(pct(all, 99)));
-    out.put("maxMs", ms(all.length == 0 ? -1 : all[all.length - 1]));
-    out.put("meanMs", ms(all.length == 0 ? -1 : Arrays.stream(all).sum() / all.length));
-    out.put("warmupCalls", warmupCalls.get()).put("warmupErrors", warmupErrors.get()).put("errors", errors.get());
-    System.out.println(out);
+    if (load != null) load.close();
     System.exit(0);
+  }
+
+  /** CLIENTS open sessions and the threads that drive them. */
+  static final class Load {
+    final String url;
+    final String tool;
+    final List<Session> sessions = new ArrayList<>();
+    final ExecutorService pool;
+    final AtomicInteger printed = new AtomicInteger();
+
+    Load(String url, String tool, int clients, String key) throws IOException, InterruptedException {
+      if (clients < 1 || clients > 1000) throw new IllegalArgumentException("clients must be 1..1000");
+      this.url = url;
+      this.tool = tool;
+      try {
+        for (int i = 0; i < clients; i++) {
+          Session s = new Session(httpClient(), url, key);
+          sessions.add(s);
+          s.open();
+        }
+      } catch (IOException | InterruptedException | RuntimeException e) {
+        sessions.forEach(Session::delete);
+        throw e;
+      }
+      pool = Executors.newFixedThreadPool(clients);
+    }
+
+    ObjectNode run(double seconds) throws Exception {
+      if (!(seconds > 0 && seconds <= 3600)) throw new IllegalArgumentException("seconds must be 0..3600");
+      long start = System.nanoTime();
+      long to = start + (long) (seconds * 1e9);
+      AtomicLong errors = new AtomicLong();
+      AtomicLong lastEnd = new AtomicLong(start);
+      List<Future<long[]>> futures = new ArrayList<>();
+      for (Session s : sessions) {
+        futures.add(pool.submit(() -> {
+          long[] lat = new long[1024];
+          int n = 0;
+          long t1 = start;
+          while (true) {
+            long t0 = System.nanoTime();
+            if (t0 >= to) break;
+            String problem;
+            try {
+              problem = s.call(tool, "hi");
+            } catch (Exception e) {
+              problem = e.toString();
+            }
+            t1 = System.nanoTime();
+            if (problem != null) {
+              errors.incrementAndGet();
+              if (printed.incrementAndGet() <= 3) System.err.println("mcp-bench: " + tool + ": " + problem);
+              continue;
+            }
+            if (n == lat.length) lat = Arrays.copyOf(lat, n * 2);
+            lat[n++] = t1 - t0;
+          }
+          long end = t1;
+          lastEnd.accumulateAndGet(end, Math::max);
+          return Arrays.copyOf(lat, n);
+        }));
+      }
+      long[] all = new long[0];
+      for (Future<long[]> f : futures) {
+        long[] l = f.get();
+        int old = all.length;
+        all = Arrays.copyOf(all, old + l.length);
+        System.arraycopy(l, 0, all, old, l.length);
+      }
+      Arrays.sort(all);
+      double elapsed = (lastEnd.get() - start) / 1e9;
+      ObjectNode out = JSON.createObjectNode();
+      out.put("ok", true).put("target", url).put("tool", tool).put("clients", sessions.size());
+      out.put("seconds", round(elapsed, 3)).put("calls", all.length).put("errors", errors.get());
+      out.put("callsPerSecond", round(elapsed > 0 ? all.length / elapsed : 0, 1));
+      out.put("p50Ms", ms(pct(all, 50))).put("p90Ms", ms(pct(all, 90))).put("p99Ms", ms(pct(all, 99)));
+      out.put("maxMs", ms(all.length == 0 ? -1 : all[all.length - 1]));
+      out.put("meanMs", ms(all.length == 0 ? -1 : Arrays.stream(all).sum() / all.length));
+      return out;
+    }
+
+    void close() {
+      pool.shutdownNow();
+      sessions.forEach(Session::delete);
+    }
   }
 
   /** Nearest-rank percentile; -1 when there are no samples. */

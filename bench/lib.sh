@@ -1,0 +1,223 @@
+# shellcheck shell=bash
+# Shared parts of bench/bench, bench/mcp-bench and bench/llm-bench (sourced, not run). Set BL_NAME
+# (the script's name, for messages) and RESULTS (the results.jsonl file) before sourcing.
+#
+#  - process helpers: run_bg, stop_pid, now_ms, port_busy, bl_uint (env knob checks);
+#  - the machine header: cores, CPU, memory, java/node versions, git commit, load average, and the
+#    JVM flags of each JVM the bench starts (bl_header, bl_jvm), written to the output and to
+#    results.jsonl;
+#  - CPU accounting from /proc: a process's utime+stime and the part of it spent by its JIT
+#    compiler threads (those whose comm starts with "C1 CompilerThre" or "C2 CompilerThre"), so
+#    each row can say which share of a JVM's CPU went to compiling (bl_snapshot, bl_delta_json);
+#  - the warm-up rule: untimed chunks of load on a path until the compiler share of the JVM that
+#    serves it drops below a threshold, or a cap is reached (bl_warm).
+# The node drivers (bench/load.js, bench/llm-load.js) apply the same rules through bench/proc.js.
+
+BL_NAME="${BL_NAME:-bench}"
+BG_PID="${BG_PID:-}"
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+bl_loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+bl_die() { echo "$BL_NAME: $*" >&2; exit 1; }
+
+# Each named variable must hold a whole number.
+bl_uint() {
+  local v
+  for v in "$@"; do
+    [[ "${!v}" =~ ^[0-9]+$ ]] || { echo "$BL_NAME: $v must be a whole number (got '${!v}')" >&2; exit 2; }
+  done
+}
+
+# Runs a command in the background and waits for it, so TERM/INT is handled at once and cleanup can
+# stop the command (bash defers traps while a foreground command runs).
+run_bg() {
+  local rc=0
+  "$@" &
+  BG_PID=$!
+  wait "$BG_PID" || rc=$?
+  BG_PID=""
+  return "$rc"
+}
+
+stop_pid() { # pid, seconds to wait after TERM before KILL
+  local pid="$1" wait="$2" i
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < wait * 10; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  echo "$BL_NAME: pid $pid did not stop in ${wait}s; killing it" >&2
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+# Stops the embedded PostgreSQL of a dev data directory if it is still running (the JVM stops it
+# on a clean exit; this is for a JVM that had to be killed). Found by the pid file in that
+# directory and only if its command line names the directory.
+stop_dev_postgres() {
+  local data="$1" pm pgpid
+  pm="$data/postgres/postmaster.pid"
+  [[ -f "$pm" ]] || return 0
+  pgpid="$(head -n1 "$pm" 2>/dev/null || true)"
+  if [[ "$pgpid" =~ ^[0-9]+$ ]] && kill -0 "$pgpid" 2>/dev/null && grep -q -- "$data" "/proc/$pgpid/cmdline" 2>/dev/null; then
+    stop_pid "$pgpid" 10
+  fi
+}
+
+# The postmaster of a dev data directory and its children (for CPU sums), or nothing.
+pg_pids() {
+  local data="$1" pgpid
+  pgpid="$(head -n1 "$data/postgres/postmaster.pid" 2>/dev/null || true)"
+  [[ "$pgpid" =~ ^[0-9]+$ ]] || return 0
+  # shellcheck disable=SC2046  # one word per pid
+  echo "$pgpid" $(pgrep -P "$pgpid" 2>/dev/null || true)
+}
+
+# --- the warm-up and compiler-share knobs, shared by the three scripts ------------------------
+BL_WARM_CHUNK="${BENCH_WARM_CHUNK:-5}"   # seconds of untimed load per warm-up chunk
+BL_WARM_SETTLE="${BENCH_WARM_SETTLE:-5}" # a path is warm after a chunk where the compiler share is below this (%)
+BL_WARM_MAX="${BENCH_WARM_MAX:-90}"      # ... or after this many seconds of warm-up on the path
+BL_JIT_FLAG="${BENCH_JIT_FLAG:-10}"      # a timed row whose gateway compiler share is above this (%) is flagged
+BL_RUNS="${BENCH_RUNS:-3}"               # repetitions of the timed matrix
+if [[ -n "${BENCH_WARMUP:-}" ]]; then
+  echo "$BL_NAME: BENCH_WARMUP is gone: each path is now warmed until compilation settles (BENCH_WARM_CHUNK," \
+    "BENCH_WARM_SETTLE, BENCH_WARM_MAX) and each row has BENCH_ROW_WARMUP seconds; see docs/benchmarks.md" >&2
+  exit 2
+fi
+bl_uint BL_WARM_CHUNK BL_WARM_SETTLE BL_WARM_MAX BL_JIT_FLAG BL_RUNS
+(( BL_WARM_CHUNK >= 1 && BL_WARM_CHUNK <= 60 && BL_WARM_SETTLE <= 100 && BL_WARM_MAX <= 900 && BL_JIT_FLAG <= 100 \
+   && BL_RUNS >= 1 && BL_RUNS <= 20 )) \
+  || { echo "$BL_NAME: out of bounds (1<=BENCH_WARM_CHUNK<=60, BENCH_WARM_SETTLE<=100, BENCH_WARM_MAX<=900, BENCH_JIT_FLAG<=100, 1<=BENCH_RUNS<=20)" >&2; exit 2; }
+
+CLK_TCK="$(getconf CLK_TCK)"
+
+# --- machine header ---------------------------------------------------------------------------
+# bl_header TITLE: prints the machine lines and appends {kind: "machine", ...} to $RESULTS. Sets
+# BL_COMMIT, BL_T_BEGIN.
+bl_header() {
+  local title="$1" nproc mem cpu java node
+  nproc="$(nproc)"
+  mem="$(free -g | awk '/^Mem:/ {print $2}')"
+  cpu="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || true)"
+  java="$("${JAVA:-java}" -version 2>&1 | sed -n 2p)"
+  node="$(node --version 2>/dev/null || echo none)"
+  BL_COMMIT="$(git -C "${REPO:-.}" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  if ! git -C "${REPO:-.}" diff --quiet HEAD 2>/dev/null; then BL_COMMIT="$BL_COMMIT+changes"; fi
+  BL_T_BEGIN="$(now_ms)"
+  echo "== $title  $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "   commit     $BL_COMMIT"
+  echo "   machine    $nproc cores (${cpu:-unknown CPU}), $mem GiB (free -g)"
+  echo "   runtimes   ${java:-java ?}; node $node; JAVA_OPTS ${JAVA_OPTS:-(none)}"
+  echo "   loadavg    $(bl_loadavg) before (other work on the machine skews every figure; see the 'other' cores column)"
+  echo "   warm-up    each path: ${BL_WARM_CHUNK}s chunks until its compiler share < ${BL_WARM_SETTLE}% (at most ${BL_WARM_MAX}s);" \
+    "timed rows flagged JIT! when the gateway's compiler share > ${BL_JIT_FLAG}%"
+  jq -cn --arg nproc "$nproc" --arg mem "$mem" --arg cpu "$cpu" --arg java "$java" --arg node "$node" \
+    --arg opts "${JAVA_OPTS:-}" --arg load "$(bl_loadavg)" --arg commit "$BL_COMMIT" --arg title "$title" \
+    --argjson chunk "$BL_WARM_CHUNK" --argjson settle "$BL_WARM_SETTLE" --argjson max "$BL_WARM_MAX" \
+    --argjson flag "$BL_JIT_FLAG" --argjson runs "$BL_RUNS" \
+    '{kind: "machine", bench: $title, date: (now | todate), commit: $commit, nproc: ($nproc | tonumber), cpu: $cpu,
+      memGiB: ($mem | tonumber), java: $java, node: $node, javaOpts: $opts, loadavgBefore: $load, runs: $runs,
+      warmup: {chunkS: $chunk, settlePercent: $settle, maxS: $max}, jitFlagPercent: $flag}' >> "$RESULTS"
+}
+
+# bl_jvm NAME PID: prints and records the flags a running JVM ended up with (jcmd VM.flags, else
+# its command line).
+bl_jvm() {
+  local name="$1" pid="$2" flags=""
+  if command -v jcmd >/dev/null 2>&1; then flags="$(jcmd "$pid" VM.flags 2>/dev/null | sed -n 2p || true)"; fi
+  [[ -n "$flags" ]] || flags="$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null || true)"
+  printf '   %-10s pid %s, %s\n' "$name" "$pid" "${flags:-(unknown flags)}"
+  jq -cn --arg name "$name" --arg pid "$pid" --arg flags "$flags" '{kind: "jvm", name: $name, pid: ($pid | tonumber), flags: $flags}' >> "$RESULTS"
+}
+
+bl_footer() {
+  echo "   loadavg    $(bl_loadavg) at the end; whole run $(( ($(now_ms) - BL_T_BEGIN) / 1000 )) s"
+  jq -cn --arg load "$(bl_loadavg)" --argjson s "$(( ($(now_ms) - BL_T_BEGIN) / 1000 ))" \
+    '{kind: "end", loadavgAfter: $load, wallS: $s}' >> "$RESULTS"
+}
+
+# --- CPU from /proc ---------------------------------------------------------------------------
+# bl_proc_ticks PID: "total jit" ticks of a process: utime+stime of the whole process, and of its
+# threads named C1/C2 CompilerThre(ad). "0 0" for a missing pid. (A compiler thread that the JVM
+# retires between two snapshots takes its ticks with it, so the share can be a little low.)
+bl_proc_ticks() {
+  local pid="$1" total jit
+  [[ -n "$pid" && -r "/proc/$pid/stat" ]] || { echo "0 0"; return; }
+  total="$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12 + $13}' || true)"
+  # cat, not awk on the glob: a thread that ends between the glob and the read must not lose the rest
+  jit="$({ cat /proc/"$pid"/task/*/stat 2>/dev/null || true; } \
+    | awk '{ line = $0; name = line; sub(/^[0-9]+ \(/, "", name); sub(/\) [^)]*$/, "", name);
+             if (name ~ /^C[12] CompilerThre/) { sub(/^.*\) /, "", line); split(line, f, " "); t += f[12] + f[13] } }
+           END { print t + 0 }' || echo 0)"
+  echo "${total:-0} ${jit:-0}"
+}
+
+# bl_snapshot NAME=PID...: one line "at_ms busy NAME total jit NAME total jit ...". A NAME=PID
+# list "pg=1 2 3" is not supported: pass a name per pid; names repeat-summed by bl_delta_json.
+bl_snapshot() {
+  local out a
+  out="$(now_ms) $(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat)"
+  for a in "$@"; do out="$out ${a%%=*} $(bl_proc_ticks "${a#*=}")"; done
+  echo "$out"
+}
+
+# bl_delta_json SNAP0 SNAP1: {wallMs, cores: {busy, NAME...}, cpu: {NAME: {ms, jitMs, jitShare}}}
+# over the two snapshots (names that occur more than once are summed); jitShare is a percentage.
+bl_delta_json() {
+  jq -cn --arg a "$1" --arg b "$2" --argjson hz "$CLK_TCK" '
+    def parse: split(" ") | {at: (.[0] | tonumber), busy: (.[1] | tonumber),
+      procs: ([.[2:] | _nwise(3)] | map({name: .[0], total: (.[1] | tonumber), jit: (.[2] | tonumber)}))};
+    def sums: .procs | group_by(.name) | map({key: .[0].name, value: {total: (map(.total) | add), jit: (map(.jit) | add)}}) | from_entries;
+    ($a | parse) as $x | ($b | parse) as $y | ($x | sums) as $sx | ($y | sums) as $sy
+    | (($y.at - $x.at) | if . < 1 then 1 else . end) as $w
+    | def ms(t): (t / $hz * 1000 | round);
+      def cores(t): ((t / $hz) / ($w / 1000) * 100 | round) / 100;
+    {wallMs: $w,
+     cores: ({busy: cores($y.busy - $x.busy)} + ($sy | with_entries(.value = cores(.value.total - ($sx[.key].total // 0))))),
+     cpu: ($sy | with_entries(
+       (.value.total - ($sx[.key].total // 0)) as $t
+       # a compiler thread retired in the window takes its ticks along: clamp to 0..total
+       | ([0, ([.value.jit - ($sx[.key].jit // 0), $t] | min)] | max) as $j
+       | .value = {ms: ms($t), jitMs: ms($j), jitShare: (if $t > 0 then ($j / $t * 1000 | round) / 10 else 0 end)}))}'
+}
+
+# --- the warm-up rule -------------------------------------------------------------------------
+# bl_warm LABEL WATCH CHUNK_FN [NAME=PID...]: runs CHUNK_FN SECONDS (untimed load on one path)
+# repeatedly until the compiler share of each JVM in WATCH (NAMEs of the NAME=PIDs, comma-separated)
+# in a chunk is below BENCH_WARM_SETTLE %, or BENCH_WARM_MAX seconds have passed. Prints a line, appends
+# {kind: "warm", ...} to $RESULTS. With BENCH_WARM_MAX=0 the path gets no warm-up.
+bl_warm() {
+  local label="$1" watch="$2" fn="$3" s0 s1 d share chunks=0 t0 shares="" settled=false
+  shift 3
+  t0="$(now_ms)"
+  while (( BL_WARM_MAX > 0 && $(now_ms) - t0 < BL_WARM_MAX * 1000 )); do
+    s0="$(bl_snapshot "$@")"
+    "$fn" "$BL_WARM_CHUNK"
+    s1="$(bl_snapshot "$@")"
+    d="$(bl_delta_json "$s0" "$s1")"
+    share="$(jq -r --arg w "$watch" '[$w | split(",")[] as $n | $d.cpu[$n].jitShare // 0] | max' --argjson d "$d" -n)"
+    chunks=$(( chunks + 1 ))
+    shares="$shares${shares:+ }$share"
+    if awk -v s="$share" -v t="$BL_WARM_SETTLE" 'BEGIN {exit !(s < t)}'; then settled=true; break; fi
+  done
+  local secs=$(( ($(now_ms) - t0) / 1000 ))
+  printf '   warm-up    %-28s %3s s, %2s chunk(s), compiler share of %s per chunk: %s -> %s\n' "$label" "$secs" "$chunks" "$watch" \
+    "${shares:+${shares// /% }%}" "$( [[ "$settled" == true ]] && echo settled || echo "NOT settled (cap ${BL_WARM_MAX}s)" )"
+  jq -cn --arg path "$label" --arg watch "$watch" --arg shares "$shares" --argjson secs "$secs" --argjson chunks "$chunks" \
+    --argjson settled "$settled" \
+    '{kind: "warm", path: $path, watched: $watch, seconds: $secs, chunks: $chunks, settled: $settled,
+      jitSharePerChunk: ($shares | split(" ") | map(select(. != "") | tonumber))}' >> "$RESULTS"
+}
+
+# --- summaries --------------------------------------------------------------------------------
+# jq definitions for the summaries: med/lo/hi of a list of numbers (nulls dropped), and stat(xs) as
+# {median, min, max, n}.
+# shellcheck disable=SC2034,SC2016  # used by the scripts; jq, not shell, expressions
+BL_JQ_STATS='
+  def nums: map(select(. != null and (type == "number")));
+  def med: nums | sort | if length == 0 then null elif length % 2 == 1 then .[(length - 1) / 2] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+  def r3: if . == null then null else (. * 1000 | round) / 1000 end;
+  def stat: nums as $v | {median: ($v | med | r3), min: ($v | min | r3), max: ($v | max | r3), n: ($v | length)};
+  def fmt: if .median == null then "-" elif .n > 1 then "\(.median) (\(.min)..\(.max))" else "\(.median)" end;
+'
