@@ -2,7 +2,9 @@
 // The load driver of bench/llm-bench. Plain Node (>= 18), no dependencies.
 //
 // One process runs every row, so both sides of a comparison are measured by the same warmed
-// driver: for each run, mode (json: non-stream; stream: SSE) and client count, it measures the
+// driver. First each mode's gateway path is warmed in chunks of untimed load until the gateway
+// JVM's compiler share in a chunk settles below --warm-settle % (or --warm-max seconds pass), and
+// the upstream gets one chunk per mode. Then for each run, mode (json: non-stream; stream: SSE) and client count, it measures the
 // upstream called directly and the same upstream through Gatehouse, back to back (the order
 // alternates between runs). Each client is one keep-alive connection looping POST
 // /chat/completions and reading the whole answer; the answer is checked (the text, and for a
@@ -11,19 +13,23 @@
 // row's warm-up and ends inside the measured window.
 //
 // With --gateway-pid (and --upstream-pid, --postgres-pid: the postmaster, whose children are
-// summed) it reads /proc at the window's edges and reports each one's cores and CPU ms per call.
+// summed) it reads /proc at the window's edges (bench/proc.js) and reports each one's cores, CPU ms
+// per call and the gateway's compiler share; a gateway row whose share is above --jit-flag % is
+// flagged.
 //
 // Usage: node llm-load.js --direct URL --direct-key K --direct-model M
 //                         --gateway URL --gateway-key K --gateway-model M
 //                         [--clients "1 64"] [--modes "json stream"] [--runs 3] [--duration 10]
-//                         [--row-warmup 2] [--warmup 30] [--gateway-pid P] [--upstream-pid P]
-//                         [--postgres-pid P] [--clk-tck 100]
-// URLs end in /v1. Prints a table, one `ROW {json}` line per row and a `SUMMARY {json}` line.
+//                         [--row-warmup 2] [--warm-chunk 5] [--warm-settle 5] [--warm-max 90]
+//                         [--jit-flag 10] [--gateway-pid P] [--upstream-pid P] [--postgres-pid P]
+//                         [--clk-tck 100]
+// URLs end in /v1. Prints a table, one `WARM {json}` line per warmed path, one `ROW {json}` line
+// per row and a `SUMMARY {json}` line.
 // Exit 0 even with errors (they are reported); 2 for bad usage.
 'use strict';
 const http = require('http');
-const fs = require('fs');
 const { performance } = require('perf_hooks');
+const proc = require('./proc.js');
 
 const EXPECTED = 'Hello from the bench upstream.';
 
@@ -34,7 +40,8 @@ function usage(msg) {
 }
 
 function parseArgs(argv) {
-  const o = { clients: '1 64', modes: 'json stream', runs: '3', duration: '10', 'row-warmup': '2', warmup: '30', 'clk-tck': '100' };
+  const o = { clients: '1 64', modes: 'json stream', runs: '3', duration: '10', 'row-warmup': '2', 'warm-chunk': '5', 'warm-settle': '5',
+    'warm-max': '90', 'jit-flag': '10', 'clk-tck': '100' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith('--') || i + 1 >= argv.length) usage(`bad argument ${a}`);
@@ -58,7 +65,10 @@ function parseArgs(argv) {
     runs: num('runs', 1, 20),
     duration: num('duration', 1, 600),
     rowWarmup: num('row-warmup', 0, 60),
-    warmup: num('warmup', 0, 600),
+    warmChunk: num('warm-chunk', 1, 60),
+    warmSettle: num('warm-settle', 0, 100),
+    warmMax: num('warm-max', 0, 900),
+    jitFlag: num('jit-flag', 0, 100),
     clkTck: num('clk-tck', 1, 10000),
     pids: {
       gateway: o['gateway-pid'] ? Number(o['gateway-pid']) : null,
@@ -79,48 +89,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---- /proc ----------------------------------------------------------------------------------
 
-function ticksOf(pid) {
-  try {
-    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]); // utime + stime
-  } catch (e) {
-    return 0;
-  }
-}
-
-function childrenOf(parent) {
-  const out = [];
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const s = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-      if (Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]) === parent) out.push(Number(name));
-    } catch (e) {
-      // gone
-    }
-  }
-  return out;
-}
-
-function busyTicks() {
-  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
-  // user nice system irq softirq (as bench/mcp-bench counts busy)
-  return Number(line[1]) + Number(line[2]) + Number(line[3]) + Number(line[6]) + Number(line[7]);
-}
-
-function snapshot() {
-  const pg = opts.pids.postgres;
-  const u = process.cpuUsage();
-  return {
-    at: performance.now(),
-    busy: busyTicks(),
-    gateway: opts.pids.gateway ? ticksOf(opts.pids.gateway) : null,
-    upstream: opts.pids.upstream ? ticksOf(opts.pids.upstream) : null,
-    postgres: pg ? [pg, ...childrenOf(pg)].reduce((t, p) => t + ticksOf(p), 0) : null,
-    driverMs: (u.user + u.system) / 1000,
-  };
-}
+const PIDS = { gateway: opts.pids.gateway, upstream: opts.pids.upstream, postgres: opts.pids.postgres };
+const snapshot = () => proc.snapshot(PIDS);
 
 // ---- one call -------------------------------------------------------------------------------
 
@@ -253,6 +223,7 @@ async function row(targetName, mode, clients, warmupS, durationS, record) {
   await Promise.all(Array.from({ length: clients }, client));
   clearTimeout(t0);
   clearTimeout(t1);
+  if (snap0 && !snap1) snap1 = snapshot(); // the last call ended just before the timer ran
   agent.destroy();
   if (!record) return { calls: latencies.length + warmupCalls, errors, samples };
 
@@ -278,21 +249,14 @@ async function row(targetName, mode, clients, warmupS, durationS, record) {
     errorSamples: [...samples].slice(0, 3).map(([m, c]) => `${c} x ${m}`),
   };
   if (snap0 && snap1) {
-    const secs = (snap1.at - snap0.at) / 1000;
-    const cores = (ticks) => (ticks === null ? null : Math.round((ticks / opts.clkTck / secs) * 100) / 100);
-    const perCall = (ticks) => (ticks === null || n === 0 ? null : r3((ticks / opts.clkTck) * 1000 / n));
-    const d = (k) => (snap0[k] === null ? null : snap1[k] - snap0[k]);
-    const driverTicks = ((snap1.driverMs - snap0.driverMs) / 1000) * opts.clkTck;
-    const known = [d('gateway'), d('upstream'), d('postgres'), driverTicks].reduce((a, b) => a + (b || 0), 0);
-    out.cpuCores = {
-      busy: cores(d('busy')),
-      gateway: cores(d('gateway')),
-      postgres: cores(d('postgres')),
-      upstream: cores(d('upstream')),
-      driver: cores(driverTicks),
-      other: Math.max(0, cores(d('busy') - known)),
-    };
-    out.cpuMsPerCall = { gateway: perCall(d('gateway')), postgres: perCall(d('postgres')), upstream: perCall(d('upstream')) };
+    // CPU over the measured window only (the row's warm-up excluded)
+    const d = proc.delta(snap0, snap1, opts.clkTck);
+    const perCall = (name) => (d.cpu[name] && n > 0 ? r3(d.cpu[name].ms / n) : null);
+    out.cpuCores = d.cores;
+    out.cpuMsPerCall = { gateway: perCall('gateway'), postgres: perCall('postgres'), upstream: perCall('upstream') };
+    out.gatewayJitShare = d.cpu.gateway ? d.cpu.gateway.jitShare : null;
+    out.jitHigh = targetName === 'gateway' && out.gatewayJitShare !== null && out.gatewayJitShare > opts.jitFlag;
+    out.window = d;
   }
   return out;
 }
@@ -311,27 +275,48 @@ function printRow(r, run) {
   console.log(
     `   ${f(run, 3)} ${r.mode.padEnd(6)} ${f(r.clients, 4)} ${r.target.padEnd(8)} ${f(r.calls, 8)} ${f(r.callsPerSecond, 9)} ` +
     `${f(r.p50Ms, 8)} ${f(r.p90Ms, 8)} ${f(r.p99Ms, 8)} ${f(r.ttfbP50Ms, 8)} ${f(r.errors, 6)} ` +
-    `${f(r.cpuMsPerCall ? r.cpuMsPerCall.gateway : null, 8)}  ${[c.gateway, c.postgres, c.upstream, c.driver, c.other].map((x) => (x === undefined || x === null ? '-' : x)).join(' ')}`
+    `${f(r.cpuMsPerCall && r.target === 'gateway' ? r.cpuMsPerCall.gateway : null, 8)} ${f(r.target === 'gateway' ? r.gatewayJitShare : null, 5)}${r.jitHigh ? ' JIT!' : '     '}  ` +
+    `${[c.gateway, c.postgres, c.upstream, c.driver, c.other].map((x) => (x === undefined || x === null ? '-' : x)).join(' ')}`
   );
   for (const s of r.errorSamples) console.log(`         error: ${s}`);
 }
 
 async function main() {
   const begin = performance.now();
-  // Warm both sides on every mode before anything is measured: the gateway (its JIT) for
-  // --warmup seconds in all, the upstream for 2 s per mode.
-  if (opts.warmup > 0) {
-    const warmClients = Math.min(8, Math.max(...opts.clients));
-    for (const mode of opts.modes) {
-      for (const [t, secs] of [['gateway', opts.warmup / opts.modes.length], ['direct', 2]]) {
+  // Warm each mode's gateway path until the gateway's compiler share settles, then give the
+  // upstream one chunk per mode (it is node: no compiler threads to watch).
+  const warmClients = Math.min(8, Math.max(...opts.clients));
+  for (const mode of opts.modes) {
+    for (const t of ['gateway', 'direct']) {
+      const samples = new Map();
+      let calls = 0;
+      let errors = 0;
+      const chunk = async (secs) => {
         const w = await row(t, mode, warmClients, 0, secs, false);
-        console.log(`   warm-up   ${t} ${mode}: ${w.calls} calls in ${r1(secs)} s at ${warmClients} connections, ${w.errors} errors`);
-        for (const [m, c] of w.samples) console.log(`         error: ${c} x ${m}`);
-      }
+        calls += w.calls;
+        errors += w.errors;
+        for (const [m, c] of w.samples) samples.set(m, (samples.get(m) || 0) + c);
+      };
+      const w = t === 'gateway'
+        ? await proc.warmUntilSettled(chunk, { pids: PIDS, watch: ['gateway'], chunkS: opts.warmChunk, settle: opts.warmSettle,
+          maxS: opts.warmMax, clkTck: opts.clkTck })
+        : await (async () => {
+          if (opts.warmMax === 0) return { seconds: 0, chunks: 0, settled: null, jitSharePerChunk: [] };
+          const t0 = performance.now();
+          await chunk(opts.warmChunk);
+          return { seconds: r1((performance.now() - t0) / 1000), chunks: 1, settled: null, jitSharePerChunk: [] };
+        })();
+      const label = `${t === 'gateway' ? 'gateway' : 'direct'} ${mode}`;
+      console.log(`   warm-up    ${label.padEnd(16)} ${String(w.seconds).padStart(5)} s, ${w.chunks} chunk(s) at ${warmClients} connections, ` +
+        `${calls} calls, ${errors} errors` + (t === 'gateway'
+          ? `; gateway compiler share per chunk: ${w.jitSharePerChunk.map((x) => x + '%').join(' ') || '-'} -> ${w.settled ? 'settled' : `NOT settled (cap ${opts.warmMax}s)`}`
+          : ' (node upstream: one chunk)'));
+      for (const [m, c] of samples) console.log(`         error: ${c} x ${m}`);
+      console.log('WARM ' + JSON.stringify({ path: label, watched: t === 'gateway' ? 'gateway' : null, calls, errors, ...w }));
     }
   }
   console.log(`   ${'run'.padStart(3)} ${'mode'.padEnd(6)} ${'conn'.padStart(4)} ${'target'.padEnd(8)} ${'calls'.padStart(8)} ${'calls/s'.padStart(9)} ` +
-    `${'p50ms'.padStart(8)} ${'p90ms'.padStart(8)} ${'p99ms'.padStart(8)} ${'ttfb50'.padStart(8)} ${'errors'.padStart(6)} ${'gwms/call'.padStart(8)}  cores: gw pg up driver other`);
+    `${'p50ms'.padStart(8)} ${'p90ms'.padStart(8)} ${'p99ms'.padStart(8)} ${'ttfb50'.padStart(8)} ${'errors'.padStart(6)} ${'gwms/call'.padStart(8)} ${'jit%'.padStart(5)}       cores: gw pg up driver other`);
   const rows = [];
   for (let run = 1; run <= opts.runs; run++) {
     const order = run % 2 === 1 ? ['direct', 'gateway'] : ['gateway', 'direct'];
@@ -359,6 +344,10 @@ async function main() {
         if (d && g) pairs.push({ d, g });
       }
       const m = (fn) => r3(median(pairs.map(fn)));
+      const range = (fn) => {
+        const v = pairs.map(fn).filter((x) => x !== null && x !== undefined && Number.isFinite(x));
+        return v.length ? [r3(Math.min(...v)), r3(Math.max(...v))] : [null, null];
+      };
       summary.push({
         mode,
         clients,
@@ -377,6 +366,9 @@ async function main() {
           r3(Math.max(...pairs.map((p) => p.g.callsPerSecond / p.d.callsPerSecond))),
         ],
         gatewayCpuMsPerCall: m((p) => (p.g.cpuMsPerCall ? p.g.cpuMsPerCall.gateway : null)),
+        gatewayCpuMsPerCallRange: range((p) => (p.g.cpuMsPerCall ? p.g.cpuMsPerCall.gateway : null)),
+        gatewayJitShareMax: range((p) => p.g.gatewayJitShare)[1],
+        jitHighRows: pairs.filter((p) => p.g.jitHigh).length,
         postgresCpuMsPerCall: m((p) => (p.g.cpuMsPerCall ? p.g.cpuMsPerCall.postgres : null)),
         gatewayTtfbP50Ms: mode === 'stream' ? m((p) => p.g.ttfbP50Ms) : null,
         directTtfbP50Ms: mode === 'stream' ? m((p) => p.d.ttfbP50Ms) : null,
@@ -387,8 +379,9 @@ async function main() {
     }
   }
   console.log('');
-  console.log('== Summary: medians over the runs (reported, not asserted)');
-  console.log('   goals: added p50 <= 0.3 ms at 1 connection; at 64 connections >= 35% of the direct throughput');
+  console.log(`== Summary: median (runs min..max) over ${opts.runs} run(s), each gateway row against the direct row of its run`);
+  console.log('   goals (issue 12), reported, never asserted: added p50 <= 0.3 ms at 1 connection; at 64 connections >= 35% of the');
+  console.log('   direct throughput, streaming and not');
   for (const s of summary) {
     let goal = '';
     if (s.clients === 1) goal = s.addedP50Ms === null ? '' : s.addedP50Ms <= 0.3 ? '  [p50 goal met]' : '  [p50 goal NOT met]';
@@ -397,7 +390,8 @@ async function main() {
       `   ${s.mode.padEnd(6)} ${String(s.clients).padStart(3)} conn: p50 ${s.gatewayP50Ms} vs ${s.directP50Ms} ms direct ` +
       `(added ${s.addedP50Ms} ms, runs ${s.addedP50MsRange.join('..')}), p99 ${s.gatewayP99Ms} vs ${s.directP99Ms} ms, ` +
       `${s.gatewayCallsPerSecond} vs ${s.directCallsPerSecond} calls/s (ratio ${s.throughputRatio}, runs ${s.throughputRatioRange.join('..')}), ` +
-      `gateway CPU ${s.gatewayCpuMsPerCall} ms/call, postgres ${s.postgresCpuMsPerCall} ms/call, errors ${s.errors}` + goal
+      `gateway CPU ${s.gatewayCpuMsPerCall} (${s.gatewayCpuMsPerCallRange.join('..')}) ms/call, postgres ${s.postgresCpuMsPerCall} ms/call, ` +
+      `gateway compiler share max ${s.gatewayJitShareMax}%, errors ${s.errors}` + (s.jitHighRows ? `, JIT! rows ${s.jitHighRows}` : '') + goal
     );
   }
   const u = process.cpuUsage();
