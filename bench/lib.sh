@@ -111,7 +111,7 @@ bl_header() {
   echo "   runtimes   ${java:-java ?}; node $node; JAVA_OPTS ${JAVA_OPTS:-(none)}"
   echo "   loadavg    $(bl_loadavg) before (other work on the machine skews every figure; see the 'other' cores column)"
   echo "   warm-up    each path: ${BL_WARM_CHUNK}s chunks until its compiler share < ${BL_WARM_SETTLE}% (at most ${BL_WARM_MAX}s);" \
-    "timed rows flagged JIT! when the gateway's compiler share > ${BL_JIT_FLAG}%"
+    "timed rows flagged JIT! when the serving JVM's compiler share > ${BL_JIT_FLAG}%"
   jq -cn --arg nproc "$nproc" --arg mem "$mem" --arg cpu "$cpu" --arg java "$java" --arg node "$node" \
     --arg opts "${JAVA_OPTS:-}" --arg load "$(bl_loadavg)" --arg commit "$BL_COMMIT" --arg title "$title" \
     --argjson chunk "$BL_WARM_CHUNK" --argjson settle "$BL_WARM_SETTLE" --argjson max "$BL_WARM_MAX" \
@@ -203,7 +203,7 @@ bl_warm() {
   done
   local secs=$(( ($(now_ms) - t0) / 1000 ))
   printf '   warm-up    %-28s %3s s, %2s chunk(s), compiler share of %s per chunk: %s -> %s\n' "$label" "$secs" "$chunks" "$watch" \
-    "${shares:+${shares// /% }%}" "$( [[ "$settled" == true ]] && echo settled || echo "NOT settled (cap ${BL_WARM_MAX}s)" )"
+    "${shares:+${shares// /% }%}" "$(if [[ "$settled" == true ]]; then echo settled; elif (( BL_WARM_MAX == 0 )); then echo "skipped (BENCH_WARM_MAX=0)"; else echo "NOT settled (cap ${BL_WARM_MAX}s)"; fi)"
   jq -cn --arg path "$label" --arg watch "$watch" --arg shares "$shares" --argjson secs "$secs" --argjson chunks "$chunks" \
     --argjson settled "$settled" \
     '{kind: "warm", path: $path, watched: $watch, seconds: $secs, chunks: $chunks, settled: $settled,

@@ -309,7 +309,7 @@ async function main() {
       const label = `${t === 'gateway' ? 'gateway' : 'direct'} ${mode}`;
       console.log(`   warm-up    ${label.padEnd(16)} ${String(w.seconds).padStart(5)} s, ${w.chunks} chunk(s) at ${warmClients} connections, ` +
         `${calls} calls, ${errors} errors` + (t === 'gateway'
-          ? `; gateway compiler share per chunk: ${w.jitSharePerChunk.map((x) => x + '%').join(' ') || '-'} -> ${w.settled ? 'settled' : `NOT settled (cap ${opts.warmMax}s)`}`
+          ? `; gateway compiler share per chunk: ${w.jitSharePerChunk.map((x) => x + '%').join(' ') || '-'} -> ${w.settled ? 'settled' : opts.warmMax === 0 ? 'skipped (warm-max 0)' : `NOT settled (cap ${opts.warmMax}s)`}`
           : ' (node upstream: one chunk)'));
       for (const [m, c] of samples) console.log(`         error: ${c} x ${m}`);
       console.log('WARM ' + JSON.stringify({ path: label, watched: t === 'gateway' ? 'gateway' : null, calls, errors, ...w }));

@@ -268,7 +268,7 @@ async function main() {
     { pids: opts.pids, watch: ['gateway'], chunkS: opts.warmChunk, settle: opts.warmSettle, maxS: opts.warmMax, clkTck: opts.clkTck }
   );
   console.log(`   warm-up    pipeline ${w.seconds} s, ${w.chunks} chunk(s) at ${warmClients} clients, ${warmTasks} tasks, ${warmErrors} errors; ` +
-    `gateway compiler share per chunk: ${w.jitSharePerChunk.map((x) => x + '%').join(' ') || '-'} -> ${w.settled ? 'settled' : `NOT settled (cap ${opts.warmMax}s)`}`);
+    `gateway compiler share per chunk: ${w.jitSharePerChunk.map((x) => x + '%').join(' ') || '-'} -> ${w.settled ? 'settled' : opts.warmMax === 0 ? 'skipped (warm-max 0)' : `NOT settled (cap ${opts.warmMax}s)`}`);
   for (const [m, c] of samples) console.log(`         error: ${c} x ${m}`);
   console.log('WARM ' + JSON.stringify({ path: 'pipeline', watched: 'gateway', tasks: warmTasks, errors: warmErrors, ...w }));
 
