@@ -79,16 +79,25 @@ function snapshot(pids) {
     }
   }
   const u = process.cpuUsage();
-  return { at: performance.now(), busy: busyTicks(), procs, driverMs: (u.user + u.system) / 1000 };
+  let loadavg = null;
+  try {
+    loadavg = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  } catch (e) {
+    // not Linux
+  }
+  return { at: performance.now(), busy: busyTicks(), procs, driverMs: (u.user + u.system) / 1000, loadavg };
 }
 
 const r2 = (v) => Math.round(v * 100) / 100;
 
-/** {wallMs, cores: {busy, NAME..., driver, other}, cpu: {NAME: {ms, jitMs, jitShare}}} between two snapshots. */
+/**
+ * {wallMs, loadavgBefore, loadavgAfter, cores: {busy, NAME..., driver, other}, cpu: {NAME: {ms, jitMs, jitShare}}}
+ * between two snapshots.
+ */
 function delta(a, b, clkTck) {
   const wallMs = Math.max(1, b.at - a.at);
   const cores = (ticks) => r2(ticks / clkTck / (wallMs / 1000));
-  const out = { wallMs: Math.round(wallMs), cores: { busy: cores(b.busy - a.busy) }, cpu: {} };
+  const out = { wallMs: Math.round(wallMs), loadavgBefore: a.loadavg, loadavgAfter: b.loadavg, cores: { busy: cores(b.busy - a.busy) }, cpu: {} };
   let known = 0;
   for (const [name, p] of Object.entries(b.procs)) {
     const p0 = a.procs[name] || { total: 0, jit: 0 };
