@@ -18,10 +18,15 @@ public record CallContext(String taskId, String activityId, int attempt, Progres
 
   /**
    * A call outside any task (an MCP {@code tools/call} on the direct path): it is made once and
-   * never retried, so its key, {@code direct_<random>}, is its own and no other call's.
+   * never retried, so its key, {@code direct_<random>} (128 random bits in hex), is its own and no
+   * other call's. The bits come from {@link java.util.concurrent.ThreadLocalRandom}: the key only
+   * has to be unique, and a {@code UUID}'s SecureRandom is one lock and a read of the system's
+   * entropy per call.
    */
   public static CallContext direct() {
-    return new CallContext(null, "direct_" + java.util.UUID.randomUUID().toString().replace("-", ""), 1, null);
+    var random = java.util.concurrent.ThreadLocalRandom.current();
+    var hex = java.util.HexFormat.of();
+    return new CallContext(null, "direct_" + hex.toHexDigits(random.nextLong()) + hex.toHexDigits(random.nextLong()), 1, null);
   }
 
   /**

@@ -154,6 +154,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     Role role = config.role();
     AbstractServerFactory server = (AbstractServerFactory) config.getServerFactory();
     server.setRegisterDefaultExceptionMappers(false);
+    uncompressedResponses(server);
     if (role == Role.WORKER && server instanceof DefaultServerFactory d) {
       d.setApplicationConnectors(List.of());
     }
@@ -190,6 +191,20 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     env.lifecycle().addServerLifecycleListener(jetty -> jetty.setErrorHandler(errors));
     if (role != Role.WORKER) {
       frontEnd(config, env, jdbi, metrics, secrets, tools);
+    }
+  }
+
+  /**
+   * Request bodies sent as gzip are inflated, but answers are not compressed unless the operator
+   * names paths to compress ({@code server.gzip.includedPaths}): Gatehouse's answers are mostly
+   * small JSON to clients nearby, and the usual MCP and OpenAI SDK clients ask for gzip, so every
+   * answer would be deflated on the request path; without compression the gzip handler also stays
+   * out of the way of requests that are not gzip.
+   */
+  static void uncompressedResponses(AbstractServerFactory server) {
+    var gzip = server.getGzipFilterFactory();
+    if (gzip.getIncludedPaths() == null || gzip.getIncludedPaths().isEmpty()) {
+      gzip.setExcludedPaths(java.util.Set.of("/*"));
     }
   }
 

@@ -112,6 +112,25 @@ class ProtocolRefusalsTest {
     assertThat(a.status()).as(a.bodyText()).isEqualTo(202);
   }
 
+  @Test
+  void aGzipMcpMessageIsReadAndTheAnswerIsNotCompressed() throws IOException {
+    String init =
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\","
+            + "\"capabilities\":{},\"clientInfo\":{\"name\":\"gzip-client\",\"version\":\"1\"}}}";
+    java.io.ByteArrayOutputStream zipped = new java.io.ByteArrayOutputStream();
+    try (java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(zipped)) {
+      gz.write(init.getBytes(StandardCharsets.UTF_8));
+    }
+    byte[] body = zipped.toByteArray();
+    RawHttp.Answer a =
+        post("/mcp", KEY_A, body, "Content-Encoding", "gzip", "Content-Length", String.valueOf(body.length), "Accept-Encoding", "gzip");
+    assertThat(a.status()).as(a.bodyText()).isEqualTo(200);
+    // Asked for gzip, answered plain: Gatehouse compresses no answer unless configured to.
+    assertThat(a.header("Content-Encoding")).as("Content-Encoding").isNull();
+    assertThat(a.bodyText()).contains("\"protocolVersion\"").contains("\"serverInfo\"");
+    assertThat(a.body().length).as("an answer long enough to have been compressed").isGreaterThan(256);
+  }
+
   @ParameterizedTest(name = "PATCH {0}")
   @ValueSource(strings = {"/mcp", "/v1/tasks", "/admin/v1/tenants"})
   void anUnsupportedMethodIs405WithAllow(String path) {

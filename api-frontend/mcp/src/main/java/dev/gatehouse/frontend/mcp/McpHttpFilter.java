@@ -251,7 +251,7 @@ public final class McpHttpFilter implements Filter {
   /** The body, at most {@code maxBody} bytes (null when longer); a body that cannot be read is the client's 400. */
   private byte[] readBody(HttpServletRequest request) {
     try {
-      return BoundedBody.read(request.getInputStream(), maxBody);
+      return BoundedBody.read(request.getInputStream(), maxBody, request.getContentLengthLong());
     } catch (IOException | RuntimeException e) {
       throw UnreadableBody.of(e).orElseGet(() -> new ApiException(ErrorCode.MALFORMED_BODY, "the body could not be read"));
     }

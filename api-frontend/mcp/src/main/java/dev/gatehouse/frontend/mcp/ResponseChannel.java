@@ -10,7 +10,6 @@ import io.modelcontextprotocol.spec.McpError;
 import io.modelcontextprotocol.spec.McpSchema;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantLock;
@@ -96,7 +95,7 @@ final class ResponseChannel implements AgentChannel {
       if (sse.isOpen()) {
         sse.event(null, "message", message.toString());
       } else {
-        byte[] body = message.toString().getBytes(StandardCharsets.UTF_8);
+        byte[] body = McpJson.OBJECT_MAPPER.writeValueAsBytes(message); // UTF-8, with no String between
         response.setStatus(status);
         headers.forEach(response::setHeader);
         response.setContentType("application/json");

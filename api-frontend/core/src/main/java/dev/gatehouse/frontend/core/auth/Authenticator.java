@@ -1,6 +1,9 @@
 package dev.gatehouse.frontend.core.auth;
 
 import dev.gatehouse.registry.keys.ApiKeys;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Map;
@@ -39,7 +42,7 @@ public class Authenticator {
     if (credential == null || credential.isBlank() || credential.length() > MAX_CREDENTIAL) {
       throw new AuthenticationException("the bearer credential is not valid");
     }
-    String cacheKey = HexFormat.of().formatHex(ApiKeys.hash(credential));
+    String cacheKey = cacheKey(credential);
     long now = System.nanoTime();
     Entry e = cache.get(cacheKey);
     if (e != null && e.expiresAtNanos - now > 0) {
@@ -57,6 +60,28 @@ public class Authenticator {
     }
     cache.put(cacheKey, new Entry(caller, until));
     return caller;
+  }
+
+  /** A SHA-256 digest, copied for each use instead of looked up among the providers each time. */
+  private static final MessageDigest SHA_256;
+
+  static {
+    try {
+      SHA_256 = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The credential's SHA-256 (as {@link ApiKeys#hash}), one char per byte: the cache never holds a credential. */
+  static String cacheKey(String credential) {
+    MessageDigest digest;
+    try {
+      digest = (MessageDigest) SHA_256.clone();
+    } catch (CloneNotSupportedException e) {
+      return HexFormat.of().formatHex(ApiKeys.hash(credential));
+    }
+    return new String(digest.digest(credential.getBytes(StandardCharsets.UTF_8)), StandardCharsets.ISO_8859_1);
   }
 
   /** Forgets cached answers (after an admin change that must take effect at once). */

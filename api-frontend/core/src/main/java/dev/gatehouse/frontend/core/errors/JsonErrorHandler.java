@@ -6,7 +6,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.Charset;
 import java.util.Collection;
 import java.util.List;
-import java.util.UUID;
 import java.util.regex.Pattern;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Request;
@@ -54,7 +53,7 @@ public class JsonErrorHandler extends ErrorHandler {
       String message,
       Throwable cause)
       throws IOException {
-    String requestId = "req_" + UUID.randomUUID().toString().replace("-", "");
+    String requestId = dev.gatehouse.frontend.core.http.RequestIds.newId();
     if (code == 426) {
       // Jetty's answer to an "HTTP/2.0" request line on an HTTP/1 connector: no upgrade is offered
       // here, so it is the same refusal as any other version this server does not speak.

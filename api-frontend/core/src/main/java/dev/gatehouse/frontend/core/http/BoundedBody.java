@@ -25,6 +25,37 @@ public final class BoundedBody {
   }
 
   /**
+   * As {@link #read(InputStream, long)}, for a body whose declared length ({@code Content-Length},
+   * -1 when unknown) is {@code declared}: a body that fits is read into an array of its size (no
+   * 8 KiB buffer and copies per request). What comes after the declared length (a body Jetty
+   * inflated from gzip is longer than its Content-Length) is read as well, within {@code max}.
+   */
+  public static byte[] read(InputStream in, long max, long declared) throws IOException {
+    if (declared <= 0 || declared > max) {
+      return read(in, max);
+    }
+    byte[] body = in.readNBytes((int) declared);
+    if (body.length < declared) {
+      return body;
+    }
+    int next = in.read();
+    if (next < 0) {
+      return body;
+    }
+    if (body.length >= max) {
+      return null;
+    }
+    byte[] rest = read(in, max - body.length - 1);
+    if (rest == null) {
+      return null;
+    }
+    byte[] all = java.util.Arrays.copyOf(body, body.length + 1 + rest.length);
+    all[body.length] = (byte) next;
+    System.arraycopy(rest, 0, all, body.length + 1, rest.length);
+    return all;
+  }
+
+  /**
    * Reads and drops what is left of a refused body, up to {@code max} bytes, so a client that is
    * still sending sees the error answer instead of a reset connection; a larger body is left to
    * Jetty, which closes the connection.

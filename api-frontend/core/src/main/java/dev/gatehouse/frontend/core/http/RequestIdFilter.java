@@ -6,7 +6,6 @@ import jakarta.ws.rs.container.ContainerRequestFilter;
 import jakarta.ws.rs.container.ContainerResponseContext;
 import jakarta.ws.rs.container.ContainerResponseFilter;
 import jakarta.ws.rs.container.PreMatching;
-import java.util.UUID;
 import java.util.regex.Pattern;
 import org.slf4j.MDC;
 
@@ -26,7 +25,7 @@ public class RequestIdFilter implements ContainerRequestFilter, ContainerRespons
   public void filter(ContainerRequestContext request) {
     String id = request.getHeaderString(HEADER);
     if (id == null || !SANE.matcher(id).matches()) {
-      id = "req_" + UUID.randomUUID().toString().replace("-", "");
+      id = RequestIds.newId();
     }
     MDC.put(MDC_KEY, id);
     request.setProperty(MDC_KEY, id);
