@@ -108,6 +108,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
 
   private TemporalClients temporal;
   private AuditLog audit;
+  private Jdbi jdbi;
 
   public static void main(String[] args) throws Exception {
     commonPoolOfAtLeastTwo();
@@ -159,6 +160,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     }
     GatehouseMetrics metrics = metrics(env);
     Jdbi jdbi = database(config, env);
+    this.jdbi = jdbi;
     if (role != Role.WORKER) {
       KeyBootstrap.apply(jdbi, config.getAuth());
       applyRegistryFile(jdbi, config.getRegistryFile());
@@ -241,13 +243,24 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
 
   private static TemporalClients temporal(GatehouseConfiguration config, Environment env) {
     String target = config.getTemporal().getTarget();
+    TemporalClients clients;
     if (config.getTemporal().isEmbedded()) {
-      EmbeddedTemporal engine = EmbeddedTemporal.start(host(target), port(target));
+      EmbeddedTemporal engine =
+          EmbeddedTemporal.start(
+              host(target),
+              port(target),
+              new EmbeddedTemporal.Retention(
+                  config.getTemporal().getEmbeddedClosedWorkflows(),
+                  config.getTemporal().getEmbeddedClosedRetention().toJavaDuration(),
+                  EmbeddedTemporal.Retention.DEFAULT.sweepEvery()));
       target = host(target) + ":" + engine.port();
+      // Registered before the clients, so stopped after them (Dropwizard stops in reverse order).
       env.lifecycle().manage(closing(engine));
-      LOG.info("embedded Temporal engine listening on {}", target);
+      LOG.info("embedded Temporal engine listening on {} (this process's own client uses an in-process channel)", target);
+      clients = TemporalClients.inProcess(engine.channel(), config.getTemporal());
+    } else {
+      clients = TemporalClients.connect(target, config.getTemporal());
     }
-    TemporalClients clients = TemporalClients.connect(target, config.getTemporal());
     env.lifecycle().manage(clients);
     env.healthChecks().register("temporal", new TemporalHealthCheck(clients.stubs()));
     return clients;
@@ -361,6 +374,11 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
 
   public AuditLog audit() {
     return audit;
+  }
+
+  /** The database access every part of this process shares (tests count its statements). */
+  public Jdbi jdbi() {
+    return jdbi;
   }
 
   private static void applyRegistryFile(Jdbi jdbi, String file) {
