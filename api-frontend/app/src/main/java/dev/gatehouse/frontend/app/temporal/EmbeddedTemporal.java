@@ -112,6 +112,11 @@ public final class EmbeddedTemporal implements AutoCloseable {
     return trims == null ? -1 : trims.workflowsHeld();
   }
 
+  /** How many timers the engine has queued now; -1 when the trims are off. */
+  public int timersHeld() {
+    return trims == null ? -1 : trims.timersHeld();
+  }
+
   /** How many entries the timer's lock-event list holds now; -1 when the trims are off. */
   public int lockEventsHeld() {
     return trims == null ? -1 : trims.lockEventsHeld();

@@ -62,6 +62,7 @@ final class TestServerTrims {
   private final Condition timerCondition;
   private final PriorityQueue<?> timerTasks;
   private final Field timerTaskCanceled;
+  private final Field timerTaskRunnable;
   private final BoundedLockEvents lockEvents;
   // the workflow service
   private final Lock serviceLock;
@@ -88,9 +89,11 @@ final class TestServerTrims {
     timerLock = (Lock) get(timer, "lock");
     timerCondition = (Condition) get(timer, "condition");
     timerTasks = (PriorityQueue<?>) get(timer, "tasks");
-    timerTaskCanceled =
-        accessible(Class.forName("io.temporal.internal.testservice.SelfAdvancingTimerImpl$TimerTask", false,
-            timer.getClass().getClassLoader()).getDeclaredField("canceled"));
+    Class<?> timerTask =
+        Class.forName("io.temporal.internal.testservice.SelfAdvancingTimerImpl$TimerTask", false,
+            timer.getClass().getClassLoader());
+    timerTaskCanceled = accessible(timerTask.getDeclaredField("canceled"));
+    timerTaskRunnable = accessible(timerTask.getDeclaredField("runnable"));
 
     serviceLock = (Lock) get(service, "lock");
     executions = (Map<?, ?>) get(service, "executions");
@@ -109,6 +112,26 @@ final class TestServerTrims {
     }
 
     searchAttributes = (Map<?, ?>) get(visibility, "executionSearchAttributes");
+
+    // Long polls get a deadline context scheduled on this executor; the JDK's default keeps a
+    // cancelled one queued (with what it references) until its deadline. Ours removes it at once.
+    Field scheduler = accessible(service.getClass().getDeclaredField("backgroundScheduler"));
+    if (!java.util.concurrent.ScheduledExecutorService.class.isAssignableFrom(scheduler.getType())) {
+      throw new NoSuchFieldException("TestWorkflowService.backgroundScheduler has an unexpected type");
+    }
+    java.util.concurrent.ScheduledThreadPoolExecutor removing =
+        new java.util.concurrent.ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "embedded-temporal-deadlines");
+              t.setDaemon(true);
+              return t;
+            });
+    removing.setRemoveOnCancelPolicy(true);
+    java.util.concurrent.ScheduledExecutorService original =
+        (java.util.concurrent.ScheduledExecutorService) scheduler.get(service);
+    scheduler.set(service, removing);
+    original.shutdown();
 
     // Last: the one change to the server's own objects.
     Field events = accessible(timer.getClass().getDeclaredField("lockEvents"));
@@ -180,7 +203,63 @@ final class TestServerTrims {
       storeLock.unlock();
     }
     searchAttributes.keySet().removeAll(dropIds);
+    dropTimersOf(dropStates);
     return drop.size();
+  }
+
+  /**
+   * A closed workflow's timers stay queued until they fire (its run timeout: 24 hours by default),
+   * each holding the workflow's state; when they fire they find the workflow closed and do
+   * nothing. Those of dropped workflows are removed, found by the state their callback captured.
+   */
+  private void dropTimersOf(Set<Object> droppedStates) {
+    if (droppedStates.isEmpty()) {
+      return;
+    }
+    timerLock.lock();
+    try {
+      if (timerTasks.removeIf(task -> capturesAny(runnableOf(task), droppedStates, 2))) {
+        timerCondition.signal();
+      }
+    } finally {
+      timerLock.unlock();
+    }
+  }
+
+  private Object runnableOf(Object timerTask) {
+    try {
+      return timerTaskRunnable.get(timerTask);
+    } catch (IllegalAccessException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Whether {@code callback} (a lambda) captured one of {@code states}, directly or through another lambda. */
+  private static boolean capturesAny(Object callback, Set<Object> states, int depth) {
+    if (callback == null || depth == 0) {
+      return false;
+    }
+    if (states.contains(callback)) {
+      return true;
+    }
+    Class<?> type = callback.getClass();
+    if (!type.isSynthetic() && !type.getName().contains("$$Lambda")) {
+      return false;
+    }
+    for (Field f : type.getDeclaredFields()) {
+      if (f.getType().isPrimitive() || java.lang.reflect.Modifier.isStatic(f.getModifiers())) {
+        continue;
+      }
+      try {
+        f.setAccessible(true);
+        if (capturesAny(f.get(callback), states, depth - 1)) {
+          return true;
+        }
+      } catch (RuntimeException | IllegalAccessException notReadable) {
+        // not a capture we can read: keep the timer
+      }
+    }
+    return false;
   }
 
   private record Closed(Object id, long closedAtMillis) {}
@@ -245,6 +324,15 @@ final class TestServerTrims {
       return executions.size();
     } finally {
       serviceLock.unlock();
+    }
+  }
+
+  int timersHeld() {
+    timerLock.lock();
+    try {
+      return timerTasks.size();
+    } finally {
+      timerLock.unlock();
     }
   }
 

@@ -59,8 +59,11 @@ class EmbeddedTemporalTest {
         assertTrue(engine.lockEventsHeld() <= TestServerTrims.LOCK_EVENTS_KEPT, "lock events: " + engine.lockEventsHeld());
         assertEquals(n + 1, engine.workflowsHeld());
 
+        // Each closed workflow still has its run-timeout timer queued (an hour away), holding its state.
+        assertTrue(engine.timersHeld() >= n, "timers: " + engine.timersHeld());
         assertEquals(n - 5, engine.sweep());
         assertEquals(6, engine.workflowsHeld()); // the 5 newest closed ones and the running one
+        assertTrue(engine.timersHeld() <= 6 + 2, "timers after the sweep: " + engine.timersHeld());
         assertThrows(WorkflowNotFoundException.class, () -> client.newUntypedWorkflowStub("w0").describe());
         assertEquals(
             WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED,
@@ -108,6 +111,6 @@ class EmbeddedTemporalTest {
   }
 
   private static WorkflowOptions options(String id) {
-    return WorkflowOptions.newBuilder().setWorkflowId(id).setTaskQueue("q").build();
+    return WorkflowOptions.newBuilder().setWorkflowId(id).setTaskQueue("q").setWorkflowRunTimeout(Duration.ofHours(1)).build();
   }
 }
