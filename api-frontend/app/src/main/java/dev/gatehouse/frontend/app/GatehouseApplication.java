@@ -241,6 +241,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
       RegistryDatabase.migrate(dataSource);
     }
     Jdbi jdbi = RegistryDatabase.configure(new JdbiFactory().build(env, config.getDatabase(), dataSource, "postgres"));
+    jdbi.setTemplateEngine(SqlNames.defaultEngine());
     if (config.role() == Role.DEV) {
       // The dev engine keeps workflows in memory: whatever was running before this start is gone.
       int lost =

@@ -84,5 +84,7 @@ class SqlPerTaskTest {
     // (a step runs with the agent's current permissions). Keys and tool definitions come from
     // caches; audit rows are written in batches off the request path.
     assertThat(total).isLessThanOrEqualTo(TASKS * 7);
+    // Each statement is named after its DAO method (in logs and pg_stat_activity).
+    assertThat(statements.keySet()).allMatch(sql -> sql.matches("/\\* \\w+\\.\\w+ \\*/ .*"), "named");
   }
 }
