@@ -18,9 +18,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Works around two habits of Temporal's Java test server (io.temporal:temporal-test-server,
- * written for short tests) that make a long-running dev process slower and bigger with every
- * workflow. Both reach into the server's private fields by reflection, each under the lock the
+ * Works around habits of Temporal's Java test server (io.temporal:temporal-test-server, written
+ * for short tests) that make a long-running dev process slower and bigger with every workflow.
+ * Each reaches into the server's private fields by reflection, under the lock the
  * server itself uses for that state; if the fields are not where this code expects (another SDK
  * version), nothing is changed and a warning says so: dev mode then runs as before, only without
  * the bounds. The upstream issue text is in docs/benchmarks.md ("The embedded engine over time").
@@ -43,11 +43,14 @@ import org.slf4j.LoggerFactory;
  *       #sweep} drops closed workflows beyond {@link EmbeddedTemporal.Retention#closedWorkflows()}
  *       (the newest are kept) or closed longer ago than {@link
  *       EmbeddedTemporal.Retention#closedFor()}: their mutable state, history and search
- *       attributes. It also drops cancelled timers (each finished workflow leaves its run-timeout
- *       timer, cancelled but queued, until that timeout would have fired). Trade-off: a dropped
+ *       attributes, and the timers it still had queued: a closed workflow's run-timeout timer
+ *       (24 hours by default) holds its whole state until it fires. Cancelled timers go too.
+ *       Trade-off: a dropped
  *       workflow is unknown to the engine, exactly as after a dev restart: its result and trace
  *       answer {@code history_unavailable}, while Gatehouse's task index keeps its row (status,
  *       error, times). Running workflows are never dropped.</li>
+ *   <li><b>Cancelled long-poll deadlines</b> stay queued on the service's scheduler until they
+ *       would have expired; the scheduler is replaced by one that removes them on cancel.</li>
  * </ol>
  */
 final class TestServerTrims {
