@@ -108,6 +108,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
 
   private TemporalClients temporal;
   private AuditLog audit;
+  private Jdbi jdbi;
 
   public static void main(String[] args) throws Exception {
     commonPoolOfAtLeastTwo();
@@ -158,11 +159,25 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     if (role == Role.WORKER && server instanceof DefaultServerFactory d) {
       d.setApplicationConnectors(List.of());
     }
+    // The embedded engine starts (about a second) while the schema is checked and the registry
+    // applied; joined below, before anything needs it.
+    java.util.concurrent.CompletableFuture<EmbeddedTemporal> engine = startEmbeddedEngine(config);
     GatehouseMetrics metrics = metrics(env);
-    Jdbi jdbi = database(config, env);
-    if (role != Role.WORKER) {
-      KeyBootstrap.apply(jdbi, config.getAuth());
-      applyRegistryFile(jdbi, config.getRegistryFile());
+    Jdbi jdbi;
+    try {
+      jdbi = database(config, env);
+      this.jdbi = jdbi;
+      StartTimes.mark("schema");
+      if (role != Role.WORKER) {
+        KeyBootstrap.apply(jdbi, config.getAuth());
+        applyRegistryFile(jdbi, config.getRegistryFile());
+        StartTimes.mark("registry");
+      }
+    } catch (RuntimeException e) {
+      if (engine != null) {
+        engine.thenAccept(EmbeddedTemporal::close);
+      }
+      throw e;
     }
     audit =
         new AuditLog(
@@ -171,7 +186,8 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
             config.getAudit().getFlushInterval().toJavaDuration(),
             config.getAudit().getLinger().toJavaDuration());
     env.lifecycle().manage(closing(audit));
-    temporal = temporal(config, env);
+    temporal = temporal(config, env, engine);
+    StartTimes.mark("temporal-wait");
     Secrets secrets = config.getSecrets().box().map(box -> new Secrets(jdbi, box)).orElse(null);
     Tools tools = tools(config, env, jdbi, metrics, secrets);
     if (role == Role.WORKER || config.getWorker().isEnabled()) {
@@ -192,6 +208,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     if (role != Role.WORKER) {
       frontEnd(config, env, jdbi, metrics, secrets, tools);
     }
+    StartTimes.mark("wiring");
   }
 
   /**
@@ -239,6 +256,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
       RegistryDatabase.migrate(dataSource);
     }
     Jdbi jdbi = RegistryDatabase.configure(new JdbiFactory().build(env, config.getDatabase(), dataSource, "postgres"));
+    jdbi.setTemplateEngine(SqlNames.defaultEngine());
     if (config.role() == Role.DEV) {
       // The dev engine keeps workflows in memory: whatever was running before this start is gone.
       int lost =
@@ -254,15 +272,52 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     return jdbi;
   }
 
-  private static TemporalClients temporal(GatehouseConfiguration config, Environment env) {
-    String target = config.getTemporal().getTarget();
-    if (config.getTemporal().isEmbedded()) {
-      EmbeddedTemporal engine = EmbeddedTemporal.start(host(target), port(target));
-      target = host(target) + ":" + engine.port();
-      env.lifecycle().manage(closing(engine));
-      LOG.info("embedded Temporal engine listening on {}", target);
+  /** Starts the embedded engine on its own thread when the configuration asks for one; else null. */
+  private static java.util.concurrent.CompletableFuture<EmbeddedTemporal> startEmbeddedEngine(GatehouseConfiguration config) {
+    if (!config.getTemporal().isEmbedded()) {
+      return null;
     }
-    TemporalClients clients = TemporalClients.connect(target, config.getTemporal());
+    String target = config.getTemporal().getTarget();
+    EmbeddedTemporal.Retention retention =
+        new EmbeddedTemporal.Retention(
+            config.getTemporal().getEmbeddedClosedWorkflows(),
+            config.getTemporal().getEmbeddedClosedRetention().toJavaDuration(),
+            EmbeddedTemporal.Retention.DEFAULT.sweepEvery());
+    java.util.concurrent.CompletableFuture<EmbeddedTemporal> engine = new java.util.concurrent.CompletableFuture<>();
+    Thread starter =
+        new Thread(
+            () -> {
+              try {
+                engine.complete(EmbeddedTemporal.start(host(target), port(target), retention));
+              } catch (Throwable e) {
+                engine.completeExceptionally(e);
+              }
+            },
+            "embedded-temporal-start");
+    starter.setDaemon(true);
+    starter.start();
+    return engine;
+  }
+
+  private static TemporalClients temporal(
+      GatehouseConfiguration config, Environment env, java.util.concurrent.CompletableFuture<EmbeddedTemporal> starting) {
+    String target = config.getTemporal().getTarget();
+    TemporalClients clients;
+    if (starting != null) {
+      EmbeddedTemporal engine;
+      try {
+        engine = starting.join();
+      } catch (java.util.concurrent.CompletionException e) {
+        throw e.getCause() instanceof RuntimeException re ? re : e;
+      }
+      target = host(target) + ":" + engine.port();
+      // Registered before the clients, so stopped after them (Dropwizard stops in reverse order).
+      env.lifecycle().manage(closing(engine));
+      LOG.info("embedded Temporal engine listening on {} (this process's own client uses an in-process channel)", target);
+      clients = TemporalClients.inProcess(engine.channel(), config.getTemporal());
+    } else {
+      clients = TemporalClients.connect(target, config.getTemporal());
+    }
     env.lifecycle().manage(clients);
     env.healthChecks().register("temporal", new TemporalHealthCheck(clients.stubs()));
     return clients;
@@ -376,6 +431,11 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
 
   public AuditLog audit() {
     return audit;
+  }
+
+  /** The database access every part of this process shares (tests count its statements). */
+  public Jdbi jdbi() {
+    return jdbi;
   }
 
   private static void applyRegistryFile(Jdbi jdbi, String file) {

@@ -1,6 +1,7 @@
 package dev.gatehouse.frontend.app.cli;
 
 import dev.gatehouse.frontend.app.GatehouseConfiguration;
+import dev.gatehouse.frontend.app.StartTimes;
 import dev.gatehouse.frontend.app.config.AuthConfig;
 import dev.gatehouse.registry.keys.ApiKeys;
 import io.dropwizard.configuration.EnvironmentVariableSubstitutor;
@@ -22,6 +23,7 @@ import org.eclipse.jetty.util.component.LifeCycle;
  * the worker, the API on 127.0.0.1:8080 and the admin port on 127.0.0.1:8081.
  */
 public class DevCommand extends ServerCommand<GatehouseConfiguration> {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DevCommand.class);
   public static final String DEV_CONFIG = "gatehouse-dev.yml";
   public static final String DEMO_REGISTRY = "/demo-registry.yml";
 
@@ -78,7 +80,9 @@ public class DevCommand extends ServerCommand<GatehouseConfiguration> {
     }
     Path data = Path.of(namespace.getString("data"), "postgres").toAbsolutePath();
     dataDir = data.getParent();
+    StartTimes.mark("jvm+cli");
     postgres = DevPostgres.start(data);
+    StartTimes.mark("postgres");
     config.getDatabase().setUrl(postgres.jdbcUrl());
     config.getDatabase().setUser("postgres");
     config.getDatabase().setPassword("");
@@ -104,6 +108,8 @@ public class DevCommand extends ServerCommand<GatehouseConfiguration> {
             new io.dropwizard.lifecycle.ServerLifecycleListener() {
               @Override
               public void serverStarted(org.eclipse.jetty.server.Server server) {
+                StartTimes.mark("jetty+jersey");
+                LOG.info("{}", StartTimes.summary());
                 banner(config, getLocalPort(server), getAdminPort(server));
               }
             });

@@ -1,9 +1,13 @@
 package dev.gatehouse.frontend.app.config;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.dropwizard.util.Duration;
+import io.dropwizard.validation.MinDuration;
 import jakarta.validation.Valid;
+import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
+import java.util.concurrent.TimeUnit;
 
 /** Where the Temporal frontend is and which namespace and task queue Gatehouse uses. */
 public class TemporalConfig {
@@ -19,6 +23,19 @@ public class TemporalConfig {
    * (port 0 picks a free one). For {@code dev} and tests; never for production.
    */
   private boolean embedded = false;
+
+  /**
+   * The embedded engine keeps at most this many closed workflows (the newest); older ones are
+   * dropped from memory: their result and trace then answer {@code history_unavailable}, their
+   * task index rows stay. Without a bound a long dev run grows with every task.
+   */
+  @Min(0)
+  private int embeddedClosedWorkflows = 2_000;
+
+  /** The embedded engine drops a closed workflow this long after it closed, whatever the count. */
+  @NotNull
+  @MinDuration(value = 1, unit = TimeUnit.SECONDS)
+  private Duration embeddedClosedRetention = Duration.hours(1);
 
   @Valid @NotNull private TlsConfig tls = new TlsConfig();
 
@@ -60,6 +77,26 @@ public class TemporalConfig {
   @JsonProperty
   public void setEmbedded(boolean embedded) {
     this.embedded = embedded;
+  }
+
+  @JsonProperty
+  public int getEmbeddedClosedWorkflows() {
+    return embeddedClosedWorkflows;
+  }
+
+  @JsonProperty
+  public void setEmbeddedClosedWorkflows(int embeddedClosedWorkflows) {
+    this.embeddedClosedWorkflows = embeddedClosedWorkflows;
+  }
+
+  @JsonProperty
+  public Duration getEmbeddedClosedRetention() {
+    return embeddedClosedRetention;
+  }
+
+  @JsonProperty
+  public void setEmbeddedClosedRetention(Duration embeddedClosedRetention) {
+    this.embeddedClosedRetention = embeddedClosedRetention;
   }
 
   @JsonProperty

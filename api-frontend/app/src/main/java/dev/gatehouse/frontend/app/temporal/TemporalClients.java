@@ -2,6 +2,7 @@ package dev.gatehouse.frontend.app.temporal;
 
 import dev.gatehouse.frontend.app.config.TemporalConfig;
 import io.dropwizard.lifecycle.Managed;
+import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
@@ -33,7 +34,20 @@ public final class TemporalClients implements Managed {
         options.setChannelInitializer(b -> b.overrideAuthority(config.getTls().getServerName()));
       }
     }
-    WorkflowServiceStubs stubs = WorkflowServiceStubs.newServiceStubs(options.build());
+    return on(WorkflowServiceStubs.newServiceStubs(options.build()), config);
+  }
+
+  /**
+   * The client for the engine embedded in this process, over its in-process channel (the channel
+   * belongs to the engine and is closed with it).
+   */
+  public static TemporalClients inProcess(ManagedChannel channel, TemporalConfig config) {
+    return on(
+        WorkflowServiceStubs.newServiceStubs(WorkflowServiceStubsOptions.newBuilder().setChannel(channel).build()),
+        config);
+  }
+
+  private static TemporalClients on(WorkflowServiceStubs stubs, TemporalConfig config) {
     WorkflowClient client =
         WorkflowClient.newInstance(
             stubs, WorkflowClientOptions.newBuilder().setNamespace(config.getNamespace()).build());

@@ -1,0 +1,116 @@
+package dev.gatehouse.frontend.app.temporal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.temporal.api.enums.v1.WorkflowExecutionStatus;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowNotFoundException;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
+import io.temporal.serviceclient.WorkflowServiceStubs;
+import io.temporal.serviceclient.WorkflowServiceStubsOptions;
+import io.temporal.worker.WorkerFactory;
+import io.temporal.workflow.WorkflowInterface;
+import io.temporal.workflow.WorkflowMethod;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The embedded engine: reached in process and over loopback TCP alike, its timer's lock-event
+ * list bounded however many workflows run, and closed workflows beyond the retention dropped
+ * (unknown to the engine afterwards) while running ones stay.
+ */
+class EmbeddedTemporalTest {
+  @WorkflowInterface
+  public interface Echo {
+    @WorkflowMethod
+    String echo(String s);
+  }
+
+  public static class EchoImpl implements Echo {
+    @Override
+    public String echo(String s) {
+      if (s.startsWith("wait")) {
+        io.temporal.workflow.Workflow.await(() -> false);
+      }
+      return s;
+    }
+  }
+
+  @Test
+  void boundsTheLockEventsAndDropsClosedWorkflowsBeyondTheRetention() {
+    EmbeddedTemporal.Retention retention = new EmbeddedTemporal.Retention(5, Duration.ofHours(1), Duration.ofHours(1));
+    try (EmbeddedTemporal engine = EmbeddedTemporal.start("127.0.0.1", 0, retention)) {
+      WorkflowServiceStubs stubs =
+          WorkflowServiceStubs.newServiceStubs(WorkflowServiceStubsOptions.newBuilder().setChannel(engine.channel()).build());
+      WorkflowClient client = WorkflowClient.newInstance(stubs);
+      WorkerFactory workers = WorkerFactory.newInstance(client);
+      workers.newWorker("q").registerWorkflowImplementationTypes(EchoImpl.class);
+      workers.start();
+      try {
+        WorkflowStub running = client.newUntypedWorkflowStub("Echo", options("w-running"));
+        running.start("wait");
+        int n = 250; // about 6 lock events each: well past the list's bound
+        for (int i = 0; i < n; i++) {
+          assertEquals("x" + i, client.newWorkflowStub(Echo.class, options("w" + i)).echo("x" + i));
+        }
+        assertTrue(engine.lockEventsHeld() <= TestServerTrims.LOCK_EVENTS_KEPT, "lock events: " + engine.lockEventsHeld());
+        assertEquals(n + 1, engine.workflowsHeld());
+
+        // Each closed workflow still has its run-timeout timer queued (an hour away), holding its state.
+        assertTrue(engine.timersHeld() >= n, "timers: " + engine.timersHeld());
+        assertEquals(n - 5, engine.sweep());
+        assertEquals(6, engine.workflowsHeld()); // the 5 newest closed ones and the running one
+        assertTrue(engine.timersHeld() <= 6 + 2, "timers after the sweep: " + engine.timersHeld());
+        assertThrows(WorkflowNotFoundException.class, () -> client.newUntypedWorkflowStub("w0").describe());
+        assertEquals(
+            WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED,
+            client.newUntypedWorkflowStub("w" + (n - 1)).describe().getStatus());
+        assertEquals(
+            WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING,
+            client.newUntypedWorkflowStub("w-running").describe().getStatus());
+        assertEquals("x" + (n - 1), client.newUntypedWorkflowStub("w" + (n - 1)).getResult(String.class));
+
+        // A dropped id can be started afresh; the engine keeps working after the sweep.
+        assertEquals("again", client.newWorkflowStub(Echo.class, options("w0")).echo("again"));
+        assertEquals(1, engine.sweep()); // now 6 closed: the oldest kept one goes
+      } finally {
+        workers.shutdownNow();
+        stubs.shutdownNow();
+      }
+    }
+  }
+
+  @Test
+  void servesTheCliOverLoopbackTcpToo() {
+    try (EmbeddedTemporal engine = EmbeddedTemporal.start("127.0.0.1", 0)) {
+      WorkflowServiceStubs tcp =
+          WorkflowServiceStubs.newServiceStubs(
+              WorkflowServiceStubsOptions.newBuilder().setTarget("127.0.0.1:" + engine.port()).build());
+      try {
+        WorkflowClient client = WorkflowClient.newInstance(tcp);
+        client.newUntypedWorkflowStub("Echo", options("tcp-1")).start("hello");
+        WorkflowClient inProcess =
+            WorkflowClient.newInstance(
+                WorkflowServiceStubs.newServiceStubs(
+                    WorkflowServiceStubsOptions.newBuilder().setChannel(engine.channel()).build()));
+        assertEquals(
+            WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING,
+            inProcess.newUntypedWorkflowStub("tcp-1").describe().getStatus());
+      } finally {
+        tcp.shutdownNow();
+      }
+    }
+  }
+
+  @Test
+  void refusesANonLoopbackAddress() {
+    assertThrows(IllegalArgumentException.class, () -> EmbeddedTemporal.start("8.8.8.8", 0));
+  }
+
+  private static WorkflowOptions options(String id) {
+    return WorkflowOptions.newBuilder().setWorkflowId(id).setTaskQueue("q").setWorkflowRunTimeout(Duration.ofHours(1)).build();
+  }
+}
