@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * Each reaches into the server's private fields by reflection, under the lock the
  * server itself uses for that state; if the fields are not where this code expects (another SDK
  * version), nothing is changed and a warning says so: dev mode then runs as before, only without
- * the bounds. The upstream issue text is in docs/benchmarks.md ("The embedded engine over time").
+ * the bounds. The upstream issue text is in docs/dev-engine.md ("Upstream issue").
  *
  * <ol>
  *   <li><b>The timer's lock-event list.</b> {@code SelfAdvancingTimerImpl} appends an entry to
