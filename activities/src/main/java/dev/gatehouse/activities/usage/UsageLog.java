@@ -211,7 +211,16 @@ public class UsageLog implements AutoCloseable {
 
   /** COPY's text format: a backslash, tab, line feed or carriage return is escaped; a NUL is sent, and refused by the database. */
   private static void escape(StringBuilder text, String value) {
-    for (int i = 0; i < value.length(); i++) {
+    int plain = 0;
+    while (plain < value.length() && !special(value.charAt(plain))) {
+      plain++;
+    }
+    if (plain == value.length()) {
+      text.append(value); // the usual value: all of it, at once
+      return;
+    }
+    text.append(value, 0, plain);
+    for (int i = plain; i < value.length(); i++) {
       char c = value.charAt(i);
       switch (c) {
         case '\\' -> text.append("\\\\");
@@ -221,6 +230,10 @@ public class UsageLog implements AutoCloseable {
         default -> text.append(c);
       }
     }
+  }
+
+  private static boolean special(char c) {
+    return c == '\\' || c == '\t' || c == '\n' || c == '\r';
   }
 
   /** A data exception (SQLSTATE class 22, e.g. a NUL in text) or a constraint violation (23): retrying will not help. */
