@@ -38,6 +38,8 @@ final class ModelRouter {
   static final RetrySpec DEFAULT_RETRY = new RetrySpec(2, Duration.ofMillis(100), 2.0, Duration.ofSeconds(2));
   static final int MAX_ALIASES = 8;
   private static final int MAX_REPORTED_FAILURES = 6;
+  /** A stream's read buffer, one per request thread (a thread relays one stream at a time). */
+  private static final ThreadLocal<byte[]> READ_BUFFER = ThreadLocal.withInitial(() -> new byte[8192]);
 
   private final ModelCatalog catalog;
   private final ProviderClient client;
@@ -214,6 +216,18 @@ final class ModelRouter {
       }
     }
 
+    @Override
+    public void flush() throws IOException {
+      if (opened) {
+        try {
+          sink.flush();
+        } catch (IOException e) {
+          gone = true;
+          throw e;
+        }
+      }
+    }
+
     Long ttftMs() {
       return firstEventNanos == 0 ? null : (firstEventNanos - startNanos) / 1_000_000;
     }
@@ -254,7 +268,7 @@ final class ModelRouter {
                       ModelCodes.UPSTREAM_ERROR, 502, "the stream sent an event over " + max + " bytes", null, null, true);
                 }
               });
-      byte[] buffer = new byte[8192];
+      byte[] buffer = READ_BUFFER.get();
       while (!translator.complete()) {
         int n;
         try {
@@ -278,6 +292,11 @@ final class ModelRouter {
         } catch (ModelCallException e) {
           broken = new ProviderFailure(ProviderFailure.Kind.BAD_ANSWER, 200, "provider " + p.provider().name() + ": " + e.getMessage(), null);
           break;
+        }
+        // All the provider sent so far is relayed: it leaves now, before the next read may wait.
+        // (The last events go out with the end of the response.)
+        if (!translator.complete() && nothingWaiting(in)) {
+          relay.flush();
         }
       }
       if (broken == null) {
@@ -313,6 +332,15 @@ final class ModelRouter {
       x.timeToFirstToken(ttft);
     }
     return new ModelAnswer(null, usage, null, p.provider().name(), x.providerModel(), ttft);
+  }
+
+  /** Whether a read of {@code in} would wait for the provider now (a stream that cannot say is taken to). */
+  private static boolean nothingWaiting(InputStream in) {
+    try {
+      return in.available() == 0;
+    } catch (IOException e) {
+      return true; // closed under us (the watchdog): the next read says why
+    }
   }
 
   /** Usage of a stream that did not end whole: what the provider reported, topped up by counting what was relayed. */

@@ -160,16 +160,21 @@ final class ProviderClient {
    */
   InputStream open(Prepared p, ObjectNode body) throws ProviderFailure {
     HttpRequest request = request(p, body, true);
+    Duration timeout = p.provider().timeoutOrDefault();
+    CompletableFuture<HttpResponse<InputStream>> future = http.sendAsync(request, HttpResponse.BodyHandlers.ofInputStream());
     HttpResponse<InputStream> response;
     try {
-      response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
-    } catch (HttpTimeoutException e) {
+      // The future completes with the headers: the timeout covers the wait for them.
+      response = future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      future.cancel(true);
       throw timeout(p);
-    } catch (IOException e) {
-      throw network(p, e);
     } catch (InterruptedException e) {
+      future.cancel(true);
       Thread.currentThread().interrupt();
       throw new ProviderFailure(ProviderFailure.Kind.CONNECTION, 0, "the call to provider " + p.provider().name() + " was interrupted", null);
+    } catch (ExecutionException | CancellationException e) {
+      throw network(p, e.getCause() == null ? e : e.getCause());
     }
     int status = response.statusCode();
     if (status != 200) {
@@ -197,9 +202,10 @@ final class ProviderClient {
     } catch (IOException e) {
       throw new ProviderFailure(ProviderFailure.Kind.CLIENT_ERROR, 0, "the request could not be written as JSON", null);
     }
+    // No HttpRequest timeout: the caller bounds its wait on the answer's future (a request timeout
+    // would register a timer with the client's selector, and wake it, on every call).
     HttpRequest.Builder b =
         HttpRequest.newBuilder(p.uri())
-            .timeout(p.provider().timeoutOrDefault())
             .header("Content-Type", "application/json")
             .header("Accept", stream ? "text/event-stream" : "application/json")
             .POST(HttpRequest.BodyPublishers.ofByteArray(bytes));

@@ -5,13 +5,15 @@ import java.io.IOException;
 /**
  * Where a streamed model call's events go, in the caller's dialect. The invoker calls {@link
  * #open} once, when an upstream has answered with a stream and fallback is over, then {@link
- * #event} for each event as it arrives (never buffered whole). A failure after {@code open} ends
- * the stream with an error event in the dialect. An {@link IOException} from either method means
+ * #event} for each event as it arrives (never buffered whole), and {@link #flush} whenever it has
+ * relayed all the provider has sent so far and is about to wait for more (so events that came
+ * together leave together, and none waits on the provider). A failure after {@code open} ends
+ * the stream with an error event in the dialect. An {@link IOException} from any method means
  * the client has gone: the invoker cancels the upstream request and records what was relayed.
  */
 public interface StreamSink {
 
-  /** The stream is committed: the face sends its status line and headers now. */
+  /** The stream is committed: the status line and headers go with the first {@link #flush} at the latest. */
   void open() throws IOException;
 
   /**
@@ -19,4 +21,10 @@ public interface StreamSink {
    * events), {@code data} its data (for OpenAI the final one is {@code [DONE]}).
    */
   void event(String name, String data) throws IOException;
+
+  /**
+   * Sends what {@link #open} and {@link #event} wrote so far to the client now. A sink that sends
+   * each event as it is written need not do anything.
+   */
+  default void flush() throws IOException {}
 }

@@ -1,23 +1,41 @@
 package dev.gatehouse.activities.model;
 
 import java.io.InputStream;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.Iterator;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Ends upstream streams that go quiet: a stream that receives nothing for its provider's timeout
- * is closed, which ends the blocking read that waits on it. One daemon thread for all streams.
+ * is closed, which ends the blocking read that waits on it. One daemon thread for all streams,
+ * which wakes when the earliest watched stream would reach its timeout (not once per stream:
+ * starting and ending a watch only adds it to and removes it from a set, with no timer task of
+ * its own), closes those that did and sleeps until the next one would.
  */
 final class StreamWatchdog implements AutoCloseable {
-  private final ScheduledExecutorService timer =
-      Executors.newSingleThreadScheduledExecutor(
+  private final ScheduledThreadPoolExecutor timer =
+      new ScheduledThreadPoolExecutor(
+          1,
           r -> {
             Thread t = new Thread(r, "model-stream-watchdog");
             t.setDaemon(true);
             return t;
           });
+
+  private final Set<Watch> watches = ConcurrentHashMap.newKeySet();
+  private final Object lock = new Object();
+  /** Whether a sweep is scheduled, and when it runs ({@link System#nanoTime}); read without the lock as a hint. */
+  private volatile boolean scheduled;
+  private volatile long sweepAt;
+  /** Guarded by {@link #lock}. */
+  private ScheduledFuture<?> sweep;
+
+  StreamWatchdog() {
+    timer.setRemoveOnCancelPolicy(true);
+  }
 
   /** One watched stream: call {@link #activity} on every read, {@link #close} when done. */
   final class Watch implements AutoCloseable {
@@ -26,12 +44,10 @@ final class StreamWatchdog implements AutoCloseable {
     private volatile long lastNanos = System.nanoTime();
     private volatile boolean fired;
     private volatile boolean done;
-    private ScheduledFuture<?> next;
 
     private Watch(InputStream in, long idleNanos) {
       this.in = in;
       this.idleNanos = idleNanos;
-      schedule(idleNanos);
     }
 
     void activity() {
@@ -43,33 +59,81 @@ final class StreamWatchdog implements AutoCloseable {
       return fired;
     }
 
-    private synchronized void schedule(long delayNanos) {
-      if (!done) {
-        next = timer.schedule(this::check, delayNanos, TimeUnit.NANOSECONDS);
-      }
+    private long deadline() {
+      return lastNanos + idleNanos;
     }
 
-    private void check() {
-      long idle = System.nanoTime() - lastNanos;
-      if (idle >= idleNanos) {
+    private void fire() {
+      if (!done) {
         fired = true;
         ProviderClient.closeQuietly(in);
-      } else {
-        schedule(idleNanos - idle);
       }
     }
 
     @Override
-    public synchronized void close() {
+    public void close() {
       done = true;
-      if (next != null) {
-        next.cancel(false);
-      }
+      watches.remove(this);
     }
   }
 
   Watch watch(InputStream in, java.time.Duration idle) {
-    return new Watch(in, idle.toNanos());
+    Watch w = new Watch(in, idle.toNanos());
+    watches.add(w);
+    sweepBy(w.deadline());
+    return w;
+  }
+
+  /** Makes sure a sweep runs no later than {@code deadline}. */
+  private void sweepBy(long deadline) {
+    if (scheduled && deadline - sweepAt >= 0) {
+      return; // the usual case: one is due before this stream's timeout
+    }
+    synchronized (lock) {
+      if (scheduled && deadline - sweepAt >= 0) {
+        return;
+      }
+      if (sweep != null) {
+        sweep.cancel(false);
+      }
+      sweepAt = deadline;
+      scheduled = true;
+      try {
+        sweep = timer.schedule(this::sweep, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException closed) {
+        scheduled = false; // the watchdog is closed (the invoker shut down)
+      }
+    }
+  }
+
+  /** Closes the streams past their timeout; schedules the next sweep for the earliest of the others. */
+  private void sweep() {
+    synchronized (lock) {
+      // From here on a new watch schedules its own sweep; the one computed below may come earlier.
+      scheduled = false;
+      sweep = null;
+    }
+    long now = System.nanoTime();
+    long next = 0;
+    boolean any = false;
+    for (Iterator<Watch> it = watches.iterator(); it.hasNext(); ) {
+      Watch w = it.next();
+      if (w.done) {
+        it.remove();
+        continue;
+      }
+      long deadline = w.deadline();
+      if (now - deadline >= 0) {
+        it.remove();
+        w.fire();
+      } else if (!any || deadline - next < 0) {
+        next = deadline;
+        any = true;
+      }
+    }
+    if (any) {
+      sweepBy(next);
+    }
   }
 
   @Override

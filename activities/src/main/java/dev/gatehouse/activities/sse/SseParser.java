@@ -59,7 +59,12 @@ public final class SseParser {
   private int eventBytes;
   /** The current event went over the limit: its lines are skipped up to the blank line. */
   private boolean dropping;
+  /** The current event's data lines, joined with LF, once it has more than one. */
   private final StringBuilder data = new StringBuilder();
+  /** Whether the current event has a data line (an empty one counts). */
+  private boolean hasData;
+  /** The current event's one data line, while it has only one. */
+  private String singleData;
   private String eventType = "";
   private String idBuffer;
   private volatile String lastEventId;
@@ -112,8 +117,32 @@ public final class SseParser {
 
   public void feed(byte[] bytes, int offset, int length) {
     Objects.checkFromIndexSize(offset, length, bytes.length);
-    for (int i = offset; i < offset + length; i++) {
-      next(bytes[i]);
+    int end = offset + length;
+    int i = offset;
+    while (i < end) {
+      if (lineLength == 0 || bomMatched >= 0 || skippingLine || afterCr) {
+        next(bytes[i++]); // a line's first byte, and every state but the middle of a kept line, byte by byte
+        continue;
+      }
+      // The middle of a line that is kept: its bytes up to the line end in one copy, when they fit the limit.
+      int j = i;
+      while (j < end && bytes[j] != '\n' && bytes[j] != '\r') {
+        j++;
+      }
+      int n = j - i;
+      if ((long) eventBytes + lineLength + n > maxEventBytes) {
+        next(bytes[i++]); // near the limit: byte by byte, which drops the event where the limit says
+        continue;
+      }
+      if (lineLength + n > line.length) {
+        line = java.util.Arrays.copyOf(line, Math.max(lineLength + n, (int) Math.min((long) line.length * 2, maxEventBytes)));
+      }
+      System.arraycopy(bytes, i, line, lineLength, n);
+      lineLength += n;
+      i = j;
+      if (i < end) {
+        next(bytes[i++]); // the line end
+      }
     }
   }
 
@@ -203,13 +232,43 @@ public final class SseParser {
       dispatch();
       return;
     }
-    String text = new String(line, 0, lineLength, StandardCharsets.UTF_8);
     eventBytes += lineLength;
+    if (isDataLine()) {
+      // The usual line: its value decoded once, with no field name or whole line made.
+      int from = lineLength > 5 && line[5] == ' ' ? 6 : 5;
+      String value = new String(line, from, lineLength - from, StandardCharsets.UTF_8);
+      endOfLine();
+      data(value);
+      return;
+    }
+    String text = new String(line, 0, lineLength, StandardCharsets.UTF_8);
+    endOfLine();
+    field(text);
+  }
+
+  private boolean isDataLine() {
+    return lineLength >= 5 && line[0] == 'd' && line[1] == 'a' && line[2] == 't' && line[3] == 'a' && line[4] == ':';
+  }
+
+  private void endOfLine() {
     lineLength = 0;
     if (line.length > KEEP_CAPACITY) {
       line = new byte[256];
     }
-    field(text);
+  }
+
+  /** A data line: an event of one line (the usual) keeps its value as it is; more are joined with LF. */
+  private void data(String value) {
+    if (!hasData) {
+      hasData = true;
+      singleData = value;
+      return;
+    }
+    if (singleData != null) {
+      data.append(singleData);
+      singleData = null;
+    }
+    data.append('\n').append(value);
   }
 
   private void field(String text) {
@@ -220,7 +279,7 @@ public final class SseParser {
       value = value.substring(1);
     }
     switch (name) {
-      case "data" -> data.append(value).append('\n');
+      case "data" -> data(value);
       case "event" -> eventType = value;
       case "id" -> {
         if (value.indexOf('\0') < 0) {
@@ -249,11 +308,11 @@ public final class SseParser {
       return;
     }
     lastEventId = idBuffer;
-    if (data.length() == 0) {
+    if (!hasData) {
       clearEvent();
       return;
     }
-    String text = data.substring(0, data.length() - 1); // without the last line's \n
+    String text = singleData != null ? singleData : data.toString();
     String type = eventType.isEmpty() ? "message" : eventType;
     clearEvent();
     listener.event(new SseEvent(lastEventId, type, text, retry));
@@ -268,6 +327,8 @@ public final class SseParser {
   }
 
   private void clearEvent() {
+    hasData = false;
+    singleData = null;
     if (data.capacity() > KEEP_CAPACITY) {
       data.setLength(0);
       data.trimToSize();

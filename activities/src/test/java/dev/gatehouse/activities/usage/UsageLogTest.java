@@ -8,6 +8,7 @@ import dev.gatehouse.registry.usage.UsageRecord;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class UsageLogTest {
@@ -87,6 +88,50 @@ class UsageLogTest {
       log.flush();
       assertThat(rows(db)).isEqualTo(3);
       log.close();
+    }
+  }
+
+  @Test
+  void aBatchIsStoredFieldForFieldWhateverItsTextHolds() throws Exception {
+    try (TestDatabase db = TestDatabase.create()) {
+      // A linger of a second: the two rows go in one batch.
+      UsageLog log = new UsageLog(db.jdbi(), 100, Duration.ofSeconds(30), Duration.ofSeconds(1));
+      Instant at = Instant.parse("2026-11-29T10:11:12.123456789Z");
+      String awkward = "tab\there, line\nfeed\r, back\\slash \\N, \u00e9\ud83d\ude00";
+      log.record(new UsageRecord(at, "ten_a", awkward, "fast", null, null, null, 10, 2, 5, 1, true,
+          new BigDecimal("0.000012345"), 120, 42L, null, true, "tsk_1", "step-1", "req_1"));
+      log.record(new UsageRecord(null, "ten_a", "agt_b", "fast", "p", "m", "embeddings", 0, 0, 0, 0, false,
+          null, 7, null, "rate_limited", false, null, null, null));
+      log.flush();
+      assertThat(log.batchesWritten()).isEqualTo(1);
+      log.close();
+      var stored = db.jdbi().withHandle(h -> h.createQuery(
+              "SELECT at, agent_id, provider, operation, estimated, cost, ttft_ms, outcome, stream, task_id, step_id, request_id, "
+                  + "input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, latency_ms FROM model_usage ORDER BY id")
+          .mapToMap().list());
+      assertThat(stored).hasSize(2);
+      var first = stored.get(0);
+      assertThat(((java.sql.Timestamp) first.get("at")).toInstant()).isEqualTo(Instant.parse("2026-11-29T10:11:12.123457Z").minusNanos(1000));
+      assertThat(first.get("agent_id")).isEqualTo(awkward);
+      assertThat(first.get("provider")).isNull();
+      assertThat(first.get("operation")).isEqualTo("chat");
+      assertThat(first.get("estimated")).isEqualTo(true);
+      assertThat((BigDecimal) first.get("cost")).isEqualByComparingTo("0.000012345");
+      assertThat(first.get("ttft_ms")).isEqualTo(42L);
+      assertThat(first.get("outcome")).isEqualTo("unknown");
+      assertThat(first.get("stream")).isEqualTo(true);
+      assertThat(first.get("task_id")).isEqualTo("tsk_1");
+      assertThat(first.get("step_id")).isEqualTo("step-1");
+      assertThat(first.get("request_id")).isEqualTo("req_1");
+      assertThat(List.of(first.get("input_tokens"), first.get("cached_input_tokens"), first.get("output_tokens"),
+          first.get("reasoning_tokens"), first.get("latency_ms"))).containsExactly(10L, 2L, 5L, 1L, 120L);
+      var second = stored.get(1);
+      assertThat(second.get("at")).isNotNull();
+      assertThat(second.get("operation")).isEqualTo("embeddings");
+      assertThat(second.get("cost")).isNull();
+      assertThat(second.get("ttft_ms")).isNull();
+      assertThat(second.get("outcome")).isEqualTo("rate_limited");
+      assertThat(second.get("request_id")).isNull();
     }
   }
 

@@ -1,7 +1,9 @@
 package dev.gatehouse.activities.model.translate;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gatehouse.activities.model.Dialect;
 import dev.gatehouse.activities.model.ModelUsage;
 import dev.gatehouse.activities.model.StreamSink;
@@ -11,9 +13,12 @@ import java.io.IOException;
 /**
  * OpenAI to OpenAI: each chunk goes on exactly as the provider sent it, but for the usage-only
  * chunk (no choices, a usage) that Gatehouse asked for, which is dropped when the caller did not
- * ask for it.
+ * ask for it. A chunk is read with the streaming parser, for what the tap needs; no tree is built.
  */
 final class OpenAiPassThroughStream extends StreamTap {
+  /** Reads one member's value as a tree, the parser then on its last token (the whole chunk is checked by {@link #scan}). */
+  private static final ObjectMapper TREES = new ObjectMapper();
+
   private final boolean clientWantsUsage;
   private boolean finishSeen;
   private boolean done;
@@ -34,27 +39,152 @@ final class OpenAiPassThroughStream extends StreamTap {
       out.event(null, OpenAiChunks.DONE);
       return;
     }
-    ObjectNode chunk = parse(upstream);
-    OpenAiChunks.checkError(chunk);
-    ModelUsage reported = Usages.fromOpenAi(chunk.get("usage"));
-    if (reported != null) {
-      usage = reported;
+    int relayedBefore = relayedLength();
+    Scan chunk;
+    try {
+      chunk = scan(upstream.data());
+    } catch (RuntimeException e) {
+      unrelay(relayedBefore); // a broken chunk's text counts no more than a tree that failed to parse would have
+      throw e;
     }
-    JsonNode choices = chunk.path("choices");
-    for (JsonNode choice : choices) {
-      JsonNode delta = choice.path("delta");
-      relay(Json.text(delta, "content"));
-      relay(Json.text(delta, "refusal"));
-      for (JsonNode call : delta.path("tool_calls")) {
-        relay(Json.text(call.path("function"), "arguments"));
-      }
-      finishSeen |= choice.hasNonNull("finish_reason");
+    if (chunk.error != null) {
+      unrelay(relayedBefore);
+      throw upstreamFailed(chunk.error);
     }
+    if (chunk.usage != null) {
+      usage = chunk.usage;
+    }
+    finishSeen |= chunk.finished;
     complete = finishSeen && usage != null;
-    if (reported != null && choices.isArray() && choices.isEmpty() && !clientWantsUsage) {
+    if (chunk.usage != null && chunk.noChoices && !clientWantsUsage) {
       return; // the usage chunk Gatehouse asked for, not the caller
     }
     out.event(null, upstream.data());
+  }
+
+  /** What a chunk says that the relay needs; its text goes to {@link #relay} as it is read. */
+  private static final class Scan {
+    JsonNode error;
+    ModelUsage usage;
+    boolean finished;
+    /** {@code choices} is an empty array. */
+    boolean noChoices;
+  }
+
+  /**
+   * Reads a chunk with the streaming parser (no tree: the chunk itself is relayed as it came): an
+   * {@code error} that is not null, the {@code usage}, each choice's {@code delta} text (content,
+   * refusal, tool-call arguments) and whether it has a {@code finish_reason}. A chunk that is not
+   * one JSON object breaks the stream, as a parsed one would.
+   */
+  private Scan scan(String data) {
+    Scan scan = new Scan();
+    try (JsonParser p = Json.MAPPER.getFactory().createParser(data)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        throw notAnObject();
+      }
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        JsonToken value = p.nextToken();
+        switch (name) {
+          case "error" -> {
+            JsonNode error = TREES.readTree(p);
+            scan.error = error == null || error.isNull() ? null : error;
+          }
+          case "usage" -> scan.usage = value == JsonToken.START_OBJECT ? Usages.fromOpenAi(TREES.readTree(p)) : skip(p, null);
+          case "choices" -> choices(p, value, scan);
+          default -> p.skipChildren();
+        }
+      }
+      if (p.currentToken() != JsonToken.END_OBJECT || p.nextToken() != null) {
+        throw notAnObject();
+      }
+    } catch (IOException e) {
+      throw notAnObject();
+    }
+    return scan;
+  }
+
+  private void choices(JsonParser p, JsonToken value, Scan scan) throws IOException {
+    if (value == JsonToken.START_ARRAY) {
+      scan.noChoices = true;
+      while (p.nextToken() != JsonToken.END_ARRAY) {
+        scan.noChoices = false;
+        choice(p, scan);
+      }
+    } else if (value == JsonToken.START_OBJECT) {
+      // Not what OpenAI sends; its members are taken as the choices, as a tree's iteration would.
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        p.nextToken();
+        choice(p, scan);
+      }
+    }
+  }
+
+  /** One choice (the parser on its first token): its delta's text, its finish. */
+  private void choice(JsonParser p, Scan scan) throws IOException {
+    if (p.currentToken() != JsonToken.START_OBJECT) {
+      p.skipChildren();
+      return;
+    }
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String name = p.currentName();
+      JsonToken value = p.nextToken();
+      if (name.equals("finish_reason")) {
+        scan.finished |= value != JsonToken.VALUE_NULL;
+        p.skipChildren();
+      } else if (name.equals("delta") && value == JsonToken.START_OBJECT) {
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+          String member = p.currentName();
+          JsonToken v = p.nextToken();
+          if ((member.equals("content") || member.equals("refusal")) && v == JsonToken.VALUE_STRING) {
+            relay(p.getText());
+          } else if (member.equals("tool_calls") && v == JsonToken.START_ARRAY) {
+            toolCalls(p);
+          } else {
+            p.skipChildren();
+          }
+        }
+      } else {
+        p.skipChildren();
+      }
+    }
+  }
+
+  /** A delta's tool calls (the parser on the array's start): each one's {@code function.arguments}. */
+  private void toolCalls(JsonParser p) throws IOException {
+    while (p.nextToken() != JsonToken.END_ARRAY) {
+      if (p.currentToken() != JsonToken.START_OBJECT) {
+        p.skipChildren();
+        continue;
+      }
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String member = p.currentName();
+        JsonToken v = p.nextToken();
+        if (member.equals("function") && v == JsonToken.START_OBJECT) {
+          while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String field = p.currentName();
+            JsonToken a = p.nextToken();
+            if (field.equals("arguments") && a == JsonToken.VALUE_STRING) {
+              relay(p.getText());
+            } else {
+              p.skipChildren();
+            }
+          }
+        } else {
+          p.skipChildren();
+        }
+      }
+    }
+  }
+
+  private static <T> T skip(JsonParser p, T none) throws IOException {
+    p.skipChildren();
+    return none;
+  }
+
+  private static RuntimeException notAnObject() {
+    return Json.upstream("the provider's stream sent an event that is not a JSON object", false);
   }
 
   @Override

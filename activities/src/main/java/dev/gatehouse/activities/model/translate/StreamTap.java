@@ -81,6 +81,16 @@ abstract class StreamTap implements StreamTranslator {
     relayed.append(text, 0, end);
   }
 
+  /** How much relayed text is kept, for {@link #unrelay}. */
+  int relayedLength() {
+    return relayed.length();
+  }
+
+  /** Forgets the text kept since {@link #relayedLength} said {@code length} (an event that turned out broken). */
+  void unrelay(int length) {
+    relayed.setLength(length);
+  }
+
   /** An upstream event's data as a JSON object, or the stream is broken. */
   static ObjectNode parse(SseEvent event) {
     JsonNode node = Json.parse(event.data());

@@ -11,8 +11,10 @@ import dev.gatehouse.frontend.core.http.BoundedBody;
 import dev.gatehouse.frontend.core.http.ContentEncodingFilter;
 import dev.gatehouse.frontend.core.http.JsonBodies;
 import jakarta.servlet.http.HttpServletRequest;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.util.Arrays;
+import java.util.Objects;
 import java.util.Locale;
 
 /**
@@ -46,7 +48,7 @@ final class ModelRequests {
       BoundedBody.drain(request.getInputStream(), maxBody * DRAIN_FACTOR);
       throw new ApiException(ErrorCode.REQUEST_TOO_LARGE, "the body is larger than " + maxBody + " bytes");
     }
-    JsonNode json = bodies.read(new ByteArrayInputStream(bytes));
+    JsonNode json = bodies.read(new Body(bytes));
     if (!(json instanceof ObjectNode body)) {
       throw ModelCallException.invalid("the body must be a JSON object", null);
     }
@@ -113,9 +115,82 @@ final class ModelRequests {
   /** The body, at most {@code maxBody} bytes (null when longer); a body that cannot be read is the client's 400. */
   private byte[] readBody(HttpServletRequest request) {
     try {
-      return BoundedBody.read(request.getInputStream(), maxBody);
+      InputStream in = request.getInputStream();
+      long length = request.getContentLengthLong();
+      if (length < 0 || request.getHeader("Content-Encoding") != null) {
+        return BoundedBody.read(in, maxBody); // no length, or one of the encoded body: read to the end
+      }
+      // The usual request: its length is known (and within the limit), so it is read into one
+      // array of that size, with no buffer or copy on the way.
+      byte[] bytes = new byte[(int) length];
+      int n = in.readNBytes(bytes, 0, bytes.length);
+      if (n < bytes.length) {
+        return Arrays.copyOf(bytes, n);
+      }
+      int next = in.read();
+      if (next < 0) {
+        return bytes;
+      }
+      // More than it said (the server should not let it happen): read on, within the limit.
+      byte[] more = length + 1 > maxBody ? null : BoundedBody.read(in, maxBody - length - 1);
+      if (more == null) {
+        return null;
+      }
+      byte[] all = Arrays.copyOf(bytes, bytes.length + 1 + more.length);
+      all[bytes.length] = (byte) next;
+      System.arraycopy(more, 0, all, bytes.length + 1, more.length);
+      return all;
     } catch (IOException | RuntimeException e) {
       throw UnreadableBody.of(e).orElseGet(() -> new ApiException(ErrorCode.MALFORMED_BODY, "the body could not be read"));
+    }
+  }
+
+  /** A body already read, handed over whole (no copy) when it is read whole. */
+  private static final class Body extends InputStream {
+    private final byte[] bytes;
+    private int pos;
+
+    Body(byte[] bytes) {
+      this.bytes = bytes;
+    }
+
+    @Override
+    public int read() {
+      return pos < bytes.length ? bytes[pos++] & 0xFF : -1;
+    }
+
+    @Override
+    public int read(byte[] into, int off, int len) {
+      Objects.checkFromIndexSize(off, len, into.length);
+      if (len == 0) {
+        return 0;
+      }
+      if (pos >= bytes.length) {
+        return -1;
+      }
+      int n = Math.min(len, bytes.length - pos);
+      System.arraycopy(bytes, pos, into, off, n);
+      pos += n;
+      return n;
+    }
+
+    @Override
+    public byte[] readNBytes(int len) throws IOException {
+      if (pos == 0 && len >= bytes.length) {
+        pos = bytes.length;
+        return bytes;
+      }
+      return super.readNBytes(len);
+    }
+
+    @Override
+    public byte[] readAllBytes() throws IOException {
+      return readNBytes(Integer.MAX_VALUE);
+    }
+
+    @Override
+    public int available() {
+      return bytes.length - pos;
     }
   }
 }
