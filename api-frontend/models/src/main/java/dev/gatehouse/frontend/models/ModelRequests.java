@@ -13,7 +13,6 @@ import dev.gatehouse.frontend.core.http.JsonBodies;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.Arrays;
 import java.util.Objects;
 import java.util.Locale;
 
@@ -115,31 +114,10 @@ final class ModelRequests {
   /** The body, at most {@code maxBody} bytes (null when longer); a body that cannot be read is the client's 400. */
   private byte[] readBody(HttpServletRequest request) {
     try {
-      InputStream in = request.getInputStream();
-      long length = request.getContentLengthLong();
-      if (length < 0 || request.getHeader("Content-Encoding") != null) {
-        return BoundedBody.read(in, maxBody); // no length, or one of the encoded body: read to the end
-      }
-      // The usual request: its length is known (and within the limit), so it is read into one
-      // array of that size, with no buffer or copy on the way.
-      byte[] bytes = new byte[(int) length];
-      int n = in.readNBytes(bytes, 0, bytes.length);
-      if (n < bytes.length) {
-        return Arrays.copyOf(bytes, n);
-      }
-      int next = in.read();
-      if (next < 0) {
-        return bytes;
-      }
-      // More than it said (the server should not let it happen): read on, within the limit.
-      byte[] more = length + 1 > maxBody ? null : BoundedBody.read(in, maxBody - length - 1);
-      if (more == null) {
-        return null;
-      }
-      byte[] all = Arrays.copyOf(bytes, bytes.length + 1 + more.length);
-      all[bytes.length] = (byte) next;
-      System.arraycopy(more, 0, all, bytes.length + 1, more.length);
-      return all;
+      // One of a known length (the usual request) is read into one array of its size; an encoded
+      // body (Jetty inflates gzip) is longer than its Content-Length and is read on, within the limit.
+      long declared = request.getHeader("Content-Encoding") != null ? -1 : request.getContentLengthLong();
+      return BoundedBody.read(request.getInputStream(), maxBody, declared);
     } catch (IOException | RuntimeException e) {
       throw UnreadableBody.of(e).orElseGet(() -> new ApiException(ErrorCode.MALFORMED_BODY, "the body could not be read"));
     }

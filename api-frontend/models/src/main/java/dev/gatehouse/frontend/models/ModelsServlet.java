@@ -14,6 +14,7 @@ import dev.gatehouse.frontend.core.auth.Caller.AgentCaller;
 import dev.gatehouse.frontend.core.errors.ApiException;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
 import dev.gatehouse.frontend.core.http.BoundedBody;
+import dev.gatehouse.frontend.core.http.RequestIds;
 import dev.gatehouse.frontend.core.http.RequestIdFilter;
 import dev.gatehouse.frontend.models.ModelErrors.Refusal;
 import dev.gatehouse.frontend.models.ModelRequests.ModelRequest;
@@ -23,7 +24,6 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -195,30 +195,8 @@ final class ModelsServlet extends HttpServlet {
   }
 
   private static String requestId(String given) {
-    return given != null && SANE_REQUEST_ID.matcher(given).matches() ? given : newRequestId();
+    return given != null && SANE_REQUEST_ID.matcher(given).matches() ? given : RequestIds.newId();
   }
 
-  /**
-   * {@code req_} and 32 hex digits, as the rest of the API makes them. A request id names a
-   * request in logs and rows; it is no secret, so it comes from a fast random source rather than
-   * {@code UUID.randomUUID}'s SecureRandom (a lock and a read of /dev/urandom per request).
-   */
-  static String newRequestId() {
-    ThreadLocalRandom random = ThreadLocalRandom.current();
-    char[] id = new char[36];
-    id[0] = 'r';
-    id[1] = 'e';
-    id[2] = 'q';
-    id[3] = '_';
-    hex(random.nextLong(), id, 4);
-    hex(random.nextLong(), id, 20);
-    return new String(id);
-  }
 
-  private static void hex(long v, char[] into, int at) {
-    for (int i = 15; i >= 0; i--) {
-      into[at + i] = Character.forDigit((int) (v & 0xF), 16);
-      v >>>= 4;
-    }
-  }
 }
