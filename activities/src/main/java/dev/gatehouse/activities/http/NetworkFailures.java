@@ -47,10 +47,10 @@ public final class NetworkFailures {
 
   private static String kind(Throwable failure, Throwable root) {
     for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof HttpConnectTimeoutException) {
+      if (t instanceof HttpConnectTimeoutException || t instanceof org.apache.hc.client5.http.ConnectTimeoutException) {
         return "connecting timed out";
       }
-      if (t instanceof HttpTimeoutException) {
+      if (t instanceof HttpTimeoutException || t instanceof java.net.SocketTimeoutException) {
         return "timed out";
       }
       if (t instanceof ConnectException) {

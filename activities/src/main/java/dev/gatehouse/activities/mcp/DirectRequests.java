@@ -8,7 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The requests a transport sent past the SDK client ({@link StreamableHttpClientTransport#request})
+ * The requests a transport sent past the SDK client ({@link StreamableHttpClientTransport#call})
  * that await their response: their ids, their messages, and the matching of a response to its
  * request. Their ids take a form the SDK client's never do, so a response is recognized as one of
  * them without reading every message twice.

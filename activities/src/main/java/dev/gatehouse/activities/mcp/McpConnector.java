@@ -5,6 +5,7 @@ import dev.gatehouse.activities.credentials.UpstreamCredentials;
 import dev.gatehouse.registry.mcp.McpServerDefinition;
 import io.modelcontextprotocol.client.McpAsyncClient;
 import io.modelcontextprotocol.client.McpClient;
+import dev.gatehouse.activities.http.BlockingHttp;
 import io.modelcontextprotocol.client.transport.HttpClientSseClientTransport;
 import io.modelcontextprotocol.client.transport.ServerParameters;
 import io.modelcontextprotocol.client.transport.StdioClientTransport;
@@ -43,6 +44,8 @@ public class McpConnector {
    * session.
    */
   private final Map<java.time.Duration, java.net.http.HttpClient> httpClients = new java.util.concurrent.ConcurrentHashMap<>();
+  /** Their blocking clients for direct requests, shared the same way. */
+  private final Map<java.time.Duration, BlockingHttp> blockingClients = new java.util.concurrent.ConcurrentHashMap<>();
   private final Map<McpAsyncClient, StreamableHttpClientTransport> transports =
       java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
@@ -147,6 +150,7 @@ public class McpConnector {
             .jsonMapper(McpJson.MAPPER)
             .httpClient(
                 httpClients.computeIfAbsent(server.connectTimeoutOrDefault(), StreamableHttpClientTransport::newHttpClient))
+            .blockingHttp(blockingClients.computeIfAbsent(server.connectTimeoutOrDefault(), BlockingHttp::new))
             .headers(headers)
             .build();
       }

@@ -120,7 +120,9 @@ public class McpToolCalls {
       if (route.shared()) {
         upstreams.reset(server.name());
       }
-      boolean timedOut = e.getMessage() != null && e.getMessage().startsWith("Timeout on blocking read");
+      boolean timedOut =
+          e instanceof StreamableHttpClientTransport.TimedOut
+              || e.getMessage() != null && e.getMessage().startsWith("Timeout on blocking read");
       throw new ToolCallException(
           ToolFailureTypes.UPSTREAM_ERROR,
           timedOut
@@ -151,7 +153,7 @@ public class McpToolCalls {
         params.set("_meta", McpJson.tree(meta));
       }
       try {
-        JsonNode answer = transport.request(McpSchema.METHOD_TOOLS_CALL, params).takeUntilOther(cancelled).block(timeout);
+        JsonNode answer = transport.call(McpSchema.METHOD_TOOLS_CALL, params, timeout, cancelled);
         if (answer == null) {
           return null;
         }

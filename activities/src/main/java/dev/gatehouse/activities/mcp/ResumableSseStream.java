@@ -128,6 +128,24 @@ final class ResumableSseStream implements Flow.Subscriber<List<ByteBuffer>> {
     return HttpResponse.BodySubscribers.fromSubscriber(this, s -> null);
   }
 
+  /**
+   * Reads the POST's SSE body from {@code body} on the calling thread, to its end; events are
+   * handled as they come, as {@link #readPost()}'s are; {@code answered} runs once the response
+   * came (the server should end the stream then). The caller then calls {@link #ended}.
+   */
+  void readHere(java.io.InputStream body, Runnable answered) throws java.io.IOException {
+    sse = true;
+    byte[] buffer = new byte[8192];
+    boolean told = false;
+    for (int n; (n = body.read(buffer)) >= 0; ) {
+      parser.feed(buffer, 0, n);
+      if (!told && this.answered) {
+        told = true;
+        answered.run();
+      }
+    }
+  }
+
   /** The request's caller gave up: read on to the end, but never resume. */
   void abandon() {
     abandoned = true;

@@ -1,6 +1,7 @@
 package dev.gatehouse.activities.mcp;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.activities.http.BlockingHttp;
 import io.modelcontextprotocol.client.McpAsyncClient;
 import io.modelcontextprotocol.json.McpJsonMapper;
 import io.modelcontextprotocol.json.TypeRef;
@@ -17,10 +18,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 
 /**
@@ -29,8 +37,9 @@ import reactor.core.publisher.Mono;
  * also keeps the session id, opens the listening GET stream and resumes SSE streams that end early
  * ({@link ResumableSseStream}, SEP-1699). What the server sends reaches the client's handlers
  * through {@link ServerMessages}, in order and off the HTTP client's thread ({@link
- * DeliveryLane}). {@link #request} sends a tools/call (or any request) past the SDK client and
- * answers its response as JSON ({@link DirectRequests}), telling the server with {@code
+ * DeliveryLane}). {@link #call} sends a tools/call (or any request) past the SDK client, on the
+ * caller's thread ({@link BlockingHttp}), and answers its response as JSON ({@link
+ * DirectRequests}), telling the server with {@code
  * notifications/cancelled} when the caller gives up. A {@code 404} to a request that carried a
  * session id is a {@link McpTransportSessionNotFoundException}; error messages never carry a
  * header.
@@ -56,6 +65,7 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
     this.session =
         new StreamableHttpSession(
             b.httpClient != null ? b.httpClient : newHttpClient(b.connectTimeout),
+            b.blockingHttp != null ? b.blockingHttp : new BlockingHttp(b.connectTimeout),
             Objects.requireNonNull(b.uri, "uri"),
             Map.copyOf(b.headers),
             messages);
@@ -93,6 +103,7 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
     private McpJsonMapper json;
     private Duration connectTimeout = Duration.ofSeconds(10);
     private HttpClient httpClient;
+    private BlockingHttp blockingHttp;
 
     private Builder(URI uri) {
       this.uri = uri;
@@ -116,6 +127,12 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
 
     public Builder httpClient(HttpClient httpClient) {
       this.httpClient = httpClient;
+      return this;
+    }
+
+    /** The client {@link #call} uses; many transports may share one. */
+    public Builder blockingHttp(BlockingHttp blockingHttp) {
+      this.blockingHttp = blockingHttp;
       return this;
     }
 
@@ -181,32 +198,73 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
   }
 
   /**
-   * Sends a request past the SDK client's bookkeeping and answers its response message (a JSON
-   * object with {@code result} or {@code error}). What the server sends on the request's stream
-   * before the response (progress, log messages, requests to the client) goes to the client's
-   * handlers as for any request, and the stream is resumed the same way. The session must be
-   * initialized (through the client). Gatehouse's direct path calls tools this way: one
-   * serialization each way and nothing between the caller and the HTTP exchange.
+   * Sends a request past the SDK client's bookkeeping, on the calling thread, and answers its
+   * response message (a JSON object with {@code result} or {@code error}); null when {@code
+   * cancelled} fired first. What the server sends on the request's stream before the response
+   * (progress, log messages, requests to the client) goes to the client's handlers as for any
+   * request, and the stream is resumed the same way. The session must be initialized (through the
+   * client). Gatehouse's direct path calls tools this way: one serialization each way, and the
+   * exchange written and read by the caller's thread. When the caller gives up (cancelled, or
+   * {@code timeout} passed) the server is told with {@code notifications/cancelled}.
+   *
+   * @throws TimedOut when no response came within {@code timeout}
+   * @throws McpTransportSessionNotFoundException when the server no longer knows the session
+   * @throws McpTransportException when the request could not be sent or answered
    */
-  public Mono<JsonNode> request(String method, JsonNode params) {
-    return Mono.defer(
-        () -> {
-          DirectRequests.Call call = direct.open(method, params);
-          ResumableSseStream stream =
-              session.post(call.body(), call.id(), false, () -> {}, call.answer()::completeExceptionally);
-          return Mono.fromFuture(call.answer(), true)
-              .doOnCancel(
-                  () -> {
-                    // The caller gave up (the agent cancelled, or the timeout passed): tell the
-                    // server, and do not resume the request's stream. It is read to its end (a
-                    // body abandoned midway would never complete its exchange).
-                    if (!call.answer().isDone()) {
-                      stream.abandon();
-                      cancelUpstream(call.id());
-                    }
-                  })
-              .doFinally(signal -> direct.forget(call.id()));
-        });
+  public JsonNode call(String method, JsonNode params, Duration timeout, Mono<?> cancelled) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    DirectRequests.Call call = direct.open(method, params);
+    BlockingHttp.Exchange exchange = session.exchange(timeout);
+    Disposable onCancel =
+        cancelled.subscribe(
+            signal -> {
+              call.answer().cancel(false);
+              exchange.cancel();
+            });
+    try {
+      ResumableSseStream stream = session.postHere(call.body(), call.id(), exchange, call.answer()::completeExceptionally);
+      CompletableFuture<JsonNode> answer = call.answer();
+      if (!answer.isDone() && !exchange.cancelled() && !exchange.timedOut()) {
+        // The stream ended before the response and is being resumed: wait for it.
+        try {
+          answer.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException | ExecutionException | CancellationException e) {
+          // settled below
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          answer.cancel(false);
+        }
+      }
+      if (answer.isDone() && !answer.isCompletedExceptionally()) {
+        return answer.join();
+      }
+      if (answer.isCompletedExceptionally() && !answer.isCancelled()) {
+        try {
+          answer.join();
+        } catch (CompletionException e) {
+          throw e.getCause() instanceof RuntimeException r ? r : new McpTransportException(e.getCause());
+        }
+      }
+      // The caller gave up (cancelled, or its thread interrupted), or the time is up: the server
+      // is told, the stream not resumed.
+      stream.abandon();
+      cancelUpstream(call.id());
+      if (answer.isCancelled() || exchange.cancelled()) {
+        return null;
+      }
+      throw new TimedOut(timeout);
+    } finally {
+      onCancel.dispose();
+      exchange.close();
+      direct.forget(call.id());
+    }
+  }
+
+  /** No response came within the time the caller gave it. */
+  public static final class TimedOut extends McpTransportException {
+    TimedOut(Duration timeout) {
+      super("the MCP server did not answer within " + timeout.toMillis() + " ms");
+    }
   }
 
   /** True once the session is initialized, until it is lost: {@link #request} can be used. */

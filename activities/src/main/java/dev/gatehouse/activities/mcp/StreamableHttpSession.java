@@ -1,7 +1,10 @@
 package dev.gatehouse.activities.mcp;
 
+import dev.gatehouse.activities.http.BlockingHttp;
+import dev.gatehouse.activities.sse.SseParser;
 import io.modelcontextprotocol.spec.McpTransportException;
 import io.modelcontextprotocol.spec.McpTransportSessionNotFoundException;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,6 +17,11 @@ import java.util.Objects;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import org.apache.hc.client5.http.classic.methods.HttpPost;
+import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http.HttpEntity;
+import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
@@ -31,8 +39,13 @@ final class StreamableHttpSession {
   private static final String SESSION_ID = "Mcp-Session-Id";
   private static final String PROTOCOL_VERSION = "MCP-Protocol-Version";
   private static final String JSON = "application/json";
+  /** How long a request's stream may go on after its response before it is cut (with its connection). */
+  private static final Duration ANSWERED_GRACE = Duration.ofMillis(200);
+  /** The largest JSON body read on the calling thread: as large as one SSE event may be. */
+  private static final int MAX_JSON_BYTES = SseParser.DEFAULT_MAX_EVENT_BYTES;
 
   private final HttpClient http;
+  private final BlockingHttp blocking;
   private final URI uri;
   private final Map<String, String> headers;
   private final ServerMessages messages;
@@ -46,8 +59,10 @@ final class StreamableHttpSession {
   /** The listening GET stream of the current session, if one is open or being reopened. */
   private final AtomicReference<ResumableSseStream> listening = new AtomicReference<>();
 
-  StreamableHttpSession(HttpClient http, URI uri, Map<String, String> headers, ServerMessages messages) {
+  StreamableHttpSession(
+      HttpClient http, BlockingHttp blocking, URI uri, Map<String, String> headers, ServerMessages messages) {
     this.http = http;
+    this.blocking = blocking;
     this.uri = uri;
     this.headers = headers;
     this.messages = messages;
@@ -124,35 +139,68 @@ final class StreamableHttpSession {
       Runnable sent,
       Consumer<Throwable> failed,
       ResumableSseStream stream) {
-    int status = info.statusCode();
+    Body body =
+        answered(
+            info.statusCode(),
+            info.headers().firstValue(SESSION_ID).orElse(null),
+            info.headers().firstValue("Content-Type").orElse(null),
+            sentSession,
+            sent,
+            failed,
+            stream);
+    return switch (body) {
+      case SSE -> stream.readPost();
+      case JSON ->
+          HttpResponse.BodySubscribers.mapping(
+              HttpResponse.BodySubscribers.ofString(StandardCharsets.UTF_8),
+              text -> {
+                if (!notification && !text.isBlank()) {
+                  messages.fromJsonBody(text);
+                }
+                return null;
+              });
+      case NONE -> HttpResponse.BodySubscribers.replacing(null);
+    };
+  }
+
+  /** What the body of a POST's answer is, to its reader. */
+  private enum Body {
+    NONE,
+    JSON,
+    SSE
+  }
+
+  /**
+   * Settles a POST from its answer's status and headers: a 2xx is accepted ({@code sent} runs and
+   * the session id is kept) and its body is what its content type says; any other status fails
+   * the send ({@code failed}), a lost session first forgotten here.
+   */
+  private Body answered(
+      int status,
+      String sessionHeader,
+      String contentType,
+      String sentSession,
+      Runnable sent,
+      Consumer<Throwable> failed,
+      ResumableSseStream stream) {
     if (status >= 200 && status < 300) {
-      if (sessionId == null) {
-        String id = info.headers().firstValue(SESSION_ID).orElse(null);
-        if (id != null) {
-          sessionId = id;
-        }
+      if (sessionId == null && sessionHeader != null) {
+        sessionId = sessionHeader;
       }
-      String type = info.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
+      String type = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT);
       stream.accepted();
       sent.run();
       if (status == 202 || type.isBlank()) {
-        return HttpResponse.BodySubscribers.replacing(null);
+        return Body.NONE;
       }
       if (type.contains(ResumableSseStream.EVENT_STREAM)) {
-        return stream.readPost();
+        return Body.SSE;
       }
       if (type.contains(JSON)) {
-        return HttpResponse.BodySubscribers.mapping(
-            HttpResponse.BodySubscribers.ofString(StandardCharsets.UTF_8),
-            text -> {
-              if (!notification && !text.isBlank()) {
-                messages.fromJsonBody(text);
-              }
-              return null;
-            });
+        return Body.JSON;
       }
       LOG.warn("MCP server answered POST with unexpected content type {}", type);
-      return HttpResponse.BodySubscribers.replacing(null);
+      return Body.NONE;
     }
     RuntimeException error;
     if ((status == 404 || status == 400) && sentSession != null) {
@@ -167,7 +215,79 @@ final class StreamableHttpSession {
       error = new McpTransportException("MCP server answered POST with HTTP " + status);
     }
     failed.accept(error);
-    return HttpResponse.BodySubscribers.replacing(null);
+    return Body.NONE;
+  }
+
+  /**
+   * POSTs request {@code requestId} on the calling thread and reads its answer there, to the end
+   * of its body (the direct path: no handoff to another thread and back). The answer goes where
+   * an asynchronous POST's would: a JSON body or each event of an SSE stream to the messages,
+   * which complete the request's {@link DirectRequests} answer; a failed send to {@code failed}.
+   * A stream that ends before the response is resumed as any other (asynchronously), unless the
+   * exchange was cancelled or timed out. Returns the request's stream.
+   */
+  ResumableSseStream postHere(String body, Object requestId, BlockingHttp.Exchange exchange, Consumer<Throwable> failed) {
+    ResumableSseStream stream = ResumableSseStream.ofPost(streams, requestId);
+    if (closed) {
+      failed.accept(new McpTransportException("transport is closed"));
+      return stream;
+    }
+    String sentSession = sessionId;
+    HttpPost post = (HttpPost) exchange.request();
+    post.setHeader("Accept", JSON + ", " + ResumableSseStream.EVENT_STREAM);
+    post.setHeader("Cache-Control", "no-cache");
+    headers.forEach(post::setHeader);
+    if (sentSession != null) {
+      post.setHeader(SESSION_ID, sentSession);
+    }
+    String version = protocolVersion;
+    if (version != null) {
+      post.setHeader(PROTOCOL_VERSION, version);
+    }
+    post.setEntity(new ByteArrayEntity(body.getBytes(StandardCharsets.UTF_8), BlockingHttp.JSON));
+    try {
+      ClassicHttpResponse response = exchange.send();
+      Body kind =
+          answered(
+              response.getCode(),
+              value(response.getFirstHeader(SESSION_ID)),
+              value(response.getFirstHeader("Content-Type")),
+              sentSession,
+              () -> {},
+              failed,
+              stream);
+      HttpEntity entity = response.getEntity();
+      if (kind == Body.JSON) {
+        byte[] bytes = entity == null ? new byte[0] : entity.getContent().readNBytes(MAX_JSON_BYTES + 1);
+        if (bytes.length > MAX_JSON_BYTES) {
+          throw new McpTransportException("the MCP server answered with a body over " + MAX_JSON_BYTES + " bytes");
+        }
+        exchange.readToEnd();
+        String text = new String(bytes, StandardCharsets.UTF_8);
+        if (!text.isBlank()) {
+          messages.fromJsonBody(text);
+        }
+      } else if (kind == Body.SSE) {
+        // The response came: the server should end the stream now; one that does not is cut.
+        stream.readHere(entity.getContent(), () -> exchange.abortAfter(ANSWERED_GRACE));
+        exchange.readToEnd();
+        stream.ended(null);
+      }
+    } catch (IOException | RuntimeException e) {
+      if (exchange.cancelled() || exchange.timedOut()) {
+        return stream; // the caller knows why; nothing is resumed
+      }
+      if (!stream.isAccepted()) {
+        failed.accept(new McpTransportException(describe("POST", e), e));
+      } else {
+        stream.ended(e);
+      }
+    }
+    return stream;
+  }
+
+  private static String value(Header header) {
+    return header == null ? null : header.getValue();
   }
 
   private HttpRequest.Builder base(String session) {
@@ -245,6 +365,11 @@ final class StreamableHttpSession {
     public void listeningEnded(ResumableSseStream stream) {
       listening.compareAndSet(stream, null);
     }
+  }
+
+  /** A POST of {@code timeout} to the server, to send with {@link #postHere}. */
+  BlockingHttp.Exchange exchange(Duration timeout) {
+    return blocking.exchange(new HttpPost(uri), timeout);
   }
 
   /** Closes the session's side here (no more requests, no listening stream); false if it already was. */

@@ -1,5 +1,6 @@
 package dev.gatehouse.activities.tool;
 
+import dev.gatehouse.activities.http.BlockingHttp;
 import dev.gatehouse.workflows.tool.ToolProgress;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.client.ActivityCompletionException;
@@ -16,8 +17,8 @@ import java.util.concurrent.TimeUnit;
  * through a heartbeat; without these a slow upstream call could not be stopped, and a worker that
  * died mid-call would be noticed only at the call's start-to-close timeout.
  *
- * <p>The interrupt aborts a blocked HTTP exchange (the connection is closed, so the upstream sees
- * the caller go). It reaches the call's thread only while the call runs: {@link Beat#close} stops
+ * <p>The interrupt aborts a blocked HTTP exchange ({@link BlockingHttp#interrupt}: the connection
+ * is closed, so the upstream sees the caller go). It reaches the call's thread only while the call runs: {@link Beat#close} stops
  * the beat and clears an interrupt that raced with the end of the call.
  */
 public final class Heartbeats implements AutoCloseable {
@@ -85,7 +86,7 @@ public final class Heartbeats implements AutoCloseable {
         synchronized (this) {
           if (stop == null && !closed) {
             stop = e;
-            caller.interrupt();
+            BlockingHttp.interrupt(caller);
           }
         }
       } catch (RuntimeException e) {

@@ -1,9 +1,11 @@
 package dev.gatehouse.activities.mcp;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpExchange;
+import dev.gatehouse.activities.http.BlockingHttp;
 import com.sun.net.httpserver.HttpServer;
 import io.modelcontextprotocol.client.McpAsyncClient;
 import io.modelcontextprotocol.client.McpClient;
@@ -14,6 +16,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -145,14 +149,16 @@ class StreamableHttpClientTransportTest {
   }
 
   /**
-   * A request sent past the SDK client ({@code request}): its response comes back as JSON; one its
-   * caller gives up on is cancelled upstream with {@code notifications/cancelled} naming its id,
-   * and its stream is not resumed.
+   * A request sent past the SDK client ({@code call}): its response comes back as JSON; one its
+   * caller gives up on (its cancel signal, its thread interrupted through {@link
+   * BlockingHttp#interrupt}, or its timeout) is cancelled upstream with {@code
+   * notifications/cancelled} naming its id, and its stream is not resumed.
    */
   @Test
   void aDirectRequestItsCallerGivesUpOnIsCancelledUpstream() throws Exception {
     List<String> log = new CopyOnWriteArrayList<>();
     CountDownLatch cancelled = new CountDownLatch(1);
+    Set<String> cancelledIds = ConcurrentHashMap.newKeySet();
     String[] heldId = new String[1];
     HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
@@ -169,6 +175,7 @@ class StreamableHttpClientTransportTest {
             String rpc = msg.path("method").asText();
             log.add("POST " + rpc + " " + msg.path("params").path("requestId").asText(""));
             if (rpc.equals("notifications/cancelled")) {
+              cancelledIds.add(msg.path("params").path("requestId").asText());
               cancelled.countDown();
             }
             if (!msg.has("id")) {
@@ -187,7 +194,11 @@ class StreamableHttpClientTransportTest {
               OutputStream out = ex.getResponseBody();
               out.write("id: h1\nretry: 100\ndata: \n\n".getBytes(StandardCharsets.UTF_8));
               out.flush();
-              cancelled.await(10, TimeUnit.SECONDS); // hold the stream until the client cancels
+              String id = heldId[0];
+              long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+              while (!cancelledIds.contains(id) && System.nanoTime() < until) {
+                Thread.sleep(10); // hold the stream until the client cancels this request
+              }
             }
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -207,19 +218,48 @@ class StreamableHttpClientTransportTest {
 
       var args = McpJson.OBJECT_MAPPER.createObjectNode().put("n", 7);
       JsonNode quick =
-          transport.request("tools/call", McpJson.OBJECT_MAPPER.createObjectNode().put("name", "quick").set("arguments", args))
-              .block(Duration.ofSeconds(5));
+          transport.call(
+              "tools/call",
+              McpJson.OBJECT_MAPPER.createObjectNode().put("name", "quick").set("arguments", args),
+              Duration.ofSeconds(5),
+              Mono.never());
       assertThat(quick.path("result").path("echo").path("n").asInt()).isEqualTo(7);
 
       JsonNode gaveUp =
-          transport.request("tools/call", McpJson.OBJECT_MAPPER.createObjectNode().put("name", "held"))
-              .takeUntilOther(Mono.delay(Duration.ofMillis(300)))
-              .block(Duration.ofSeconds(5));
+          transport.call(
+              "tools/call",
+              McpJson.OBJECT_MAPPER.createObjectNode().put("name", "held"),
+              Duration.ofSeconds(5),
+              Mono.delay(Duration.ofMillis(300)));
       assertThat(gaveUp).isNull();
       assertThat(cancelled.await(5, TimeUnit.SECONDS)).as("notifications/cancelled reached the server").isTrue();
       assertThat(log).contains("POST notifications/cancelled " + heldId[0]);
       Thread.sleep(500); // longer than retry: 100 ms; an abandoned stream is not resumed
       assertThat(log).doesNotContain("GET h1").filteredOn(l -> l.startsWith("POST tools/call")).hasSize(2);
+
+      // An activity told to stop interrupts its thread through BlockingHttp: the blocked call ends.
+      Thread caller = Thread.currentThread();
+      var timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+      try {
+        timer.schedule(() -> BlockingHttp.interrupt(caller), 300, TimeUnit.MILLISECONDS);
+        JsonNode interrupted =
+            transport.call("tools/call", McpJson.OBJECT_MAPPER.createObjectNode().put("name", "held"), Duration.ofSeconds(5), Mono.never());
+        assertThat(Thread.interrupted()).as("the interrupt stays for the caller to see").isTrue();
+        assertThat(interrupted).isNull();
+      } finally {
+        timer.shutdownNow();
+      }
+      String interruptedId = heldId[0];
+      awaitCondition(() -> cancelledIds.contains(interruptedId));
+
+      // No answer within the call's timeout: TimedOut, and cancelled upstream too.
+      assertThatThrownBy(
+              () -> transport.call("tools/call", McpJson.OBJECT_MAPPER.createObjectNode().put("name", "held"), Duration.ofMillis(300), Mono.never()))
+          .isInstanceOf(StreamableHttpClientTransport.TimedOut.class)
+          .hasMessage("the MCP server did not answer within 300 ms");
+      String timedOutId = heldId[0];
+      assertThat(timedOutId).isNotEqualTo(interruptedId);
+      awaitCondition(() -> cancelledIds.contains(timedOutId));
       client.closeGracefully().block(Duration.ofSeconds(5));
     } finally {
       server.stop(0);
@@ -314,5 +354,13 @@ class StreamableHttpClientTransportTest {
     ex.getResponseHeaders().add("Content-Type", "application/json");
     ex.sendResponseHeaders(200, bytes.length);
     ex.getResponseBody().write(bytes);
+  }
+
+  private static void awaitCondition(java.util.function.BooleanSupplier condition) throws InterruptedException {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!condition.getAsBoolean()) {
+      assertThat(System.nanoTime() < until).as("condition met within 10 s").isTrue();
+      Thread.sleep(10);
+    }
   }
 }

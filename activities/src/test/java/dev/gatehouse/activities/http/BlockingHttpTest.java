@@ -1,0 +1,291 @@
+package dev.gatehouse.activities.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.hc.client5.http.classic.methods.HttpGet;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link BlockingHttp} against a real HTTP/1.1 server on loopback, written on a bare socket so
+ * each test decides exactly what the server sends and when: connections are kept for bodies read
+ * to their end, and every way of stopping an exchange (its deadline, cancel, an interrupt through
+ * {@link BlockingHttp#interrupt}, a close from another thread, a stream that does not end after
+ * {@link BlockingHttp.Body#finish}) closes the connection, which the server sees.
+ */
+class BlockingHttpTest {
+  /** What the server does with one request on a connection; false: close the connection. */
+  interface Script {
+    boolean answer(String path, InputStream in, OutputStream out) throws IOException, InterruptedException;
+  }
+
+  private ServerSocket server;
+  private final AtomicInteger connections = new AtomicInteger();
+  private final CountDownLatch closedByClient = new CountDownLatch(1);
+  private final CountDownLatch arrived = new CountDownLatch(1);
+  private volatile Script script;
+  private final BlockingHttp http = new BlockingHttp(Duration.ofSeconds(5));
+
+  @BeforeEach
+  void start() throws IOException {
+    server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    Thread accept = new Thread(this::accept, "blocking-http-test-server");
+    accept.setDaemon(true);
+    accept.start();
+  }
+
+  @AfterEach
+  void stop() throws IOException {
+    server.close();
+  }
+
+  private void accept() {
+    while (!server.isClosed()) {
+      try {
+        Socket s = server.accept();
+        connections.incrementAndGet();
+        Thread t = new Thread(() -> serve(s));
+        t.setDaemon(true);
+        t.start();
+      } catch (IOException e) {
+        return;
+      }
+    }
+  }
+
+  private void serve(Socket s) {
+    try (s) {
+      InputStream in = s.getInputStream();
+      OutputStream out = s.getOutputStream();
+      while (true) {
+        String head = readHead(in);
+        if (head == null) {
+          closedByClient.countDown();
+          return;
+        }
+        arrived.countDown();
+        String path = head.split(" ")[1];
+        if (!script.answer(path, in, out)) {
+          return;
+        }
+        out.flush();
+      }
+    } catch (IOException e) {
+      closedByClient.countDown(); // the client closed (or reset) the connection mid-answer
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The request's head (GETs only: no body), or null when the client closed the connection. */
+  private static String readHead(InputStream in) throws IOException {
+    StringBuilder sb = new StringBuilder();
+    int c;
+    while ((c = in.read()) >= 0) {
+      sb.append((char) c);
+      if (sb.length() >= 4 && sb.substring(sb.length() - 4).equals("\r\n\r\n")) {
+        return sb.toString();
+      }
+    }
+    return null;
+  }
+
+  private static void write(OutputStream out, String text) throws IOException {
+    out.write(text.getBytes(StandardCharsets.US_ASCII));
+    out.flush();
+  }
+
+  /** Keeps the exchange open until the client closes the connection (it sends nothing more). */
+  private boolean hold(InputStream in) throws IOException {
+    while (in.read() >= 0) {
+      // nothing is expected
+    }
+    closedByClient.countDown();
+    return false;
+  }
+
+  private static String chunk(String data) {
+    return Integer.toHexString(data.length()) + "\r\n" + data + "\r\n";
+  }
+
+  private String url(String path) {
+    return "http://127.0.0.1:" + server.getLocalPort() + path;
+  }
+
+  private static String readAll(InputStream in) throws IOException {
+    return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void aBodyReadToItsEndKeepsItsConnectionForTheNextExchange() throws Exception {
+    script = (path, in, out) -> {
+      write(out, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+      return true;
+    };
+    for (int i = 0; i < 3; i++) {
+      BlockingHttp.Exchange exchange = http.exchange(new HttpGet(url("/a")), Duration.ofSeconds(5));
+      try (exchange) {
+        assertThat(exchange.send().getCode()).isEqualTo(200);
+        assertThat(readAll(exchange.body())).isEqualTo("hello");
+      }
+    }
+    assertThat(connections.get()).as("one keep-alive connection for three exchanges").isEqualTo(1);
+  }
+
+  @Test
+  void aBodyNotReadToItsEndIsClosedNotDrained() throws Exception {
+    // A stream that never ends: closing must not wait for it.
+    script = (path, in, out) -> {
+      write(out, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/event-stream\r\n\r\n" + chunk("data: 1\n\n"));
+      return hold(in);
+    };
+    BlockingHttp.Exchange exchange = http.exchange(new HttpGet(url("/s")), Duration.ofSeconds(30));
+    exchange.send();
+    assertThat(exchange.body().read(new byte[16])).isPositive();
+    long start = System.nanoTime();
+    exchange.close();
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+    assertThat(closedByClient.await(10, TimeUnit.SECONDS)).as("the server saw the connection closed").isTrue();
+  }
+
+  @Test
+  void theDeadlineAbortsAnExchangeWhoseBodyTrickles() throws Exception {
+    // Each byte comes well within any per-read timeout; only the deadline of the whole exchange stops it.
+    script = (path, in, out) -> {
+      write(out, "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n");
+      for (int i = 0; i < 100_000; i++) {
+        write(out, "x");
+        Thread.sleep(50);
+      }
+      return false;
+    };
+    BlockingHttp.Exchange exchange = http.exchange(new HttpGet(url("/t")), Duration.ofMillis(500));
+    long start = System.nanoTime();
+    try (exchange) {
+      exchange.send();
+      InputStream body = exchange.body();
+      assertThatThrownBy(() -> readAll(body)).isInstanceOf(IOException.class);
+    }
+    assertThat(exchange.timedOut()).isTrue();
+    assertThat(exchange.cancelled()).isFalse();
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+    assertThat(closedByClient.await(10, TimeUnit.SECONDS)).isTrue();
+  }
+
+  @Test
+  void interruptingTheThreadThroughBlockingHttpAbortsTheExchangeItWaitsOn() throws Exception {
+    script = (path, in, out) -> {
+      return hold(in); // never answers
+    };
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    AtomicReference<BlockingHttp.Exchange> exchange = new AtomicReference<>();
+    Thread caller =
+        new Thread(
+            () -> {
+              BlockingHttp.Exchange x = http.exchange(new HttpGet(url("/held")), Duration.ofSeconds(60));
+              exchange.set(x);
+              try (x) {
+                x.send();
+              } catch (IOException | RuntimeException e) {
+                failure.set(e);
+              }
+            });
+    caller.start();
+    assertThat(arrived.await(10, TimeUnit.SECONDS)).isTrue();
+    BlockingHttp.interrupt(caller);
+    caller.join(10_000);
+    assertThat(caller.isAlive()).as("the blocked send ended").isFalse();
+    assertThat(failure.get()).isNotNull();
+    assertThat(exchange.get().cancelled()).isTrue();
+    assertThat(exchange.get().timedOut()).isFalse();
+    assertThat(closedByClient.await(10, TimeUnit.SECONDS)).isTrue();
+  }
+
+  @Test
+  void anExchangeOnAnInterruptedThreadIsNotSent() throws Exception {
+    script = (path, in, out) -> {
+      write(out, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+      return true;
+    };
+    BlockingHttp.Exchange exchange = http.exchange(new HttpGet(url("/x")), Duration.ofSeconds(5));
+    Thread.currentThread().interrupt();
+    try (exchange) {
+      assertThatThrownBy(exchange::send).isInstanceOf(IOException.class);
+      assertThat(exchange.cancelled()).isTrue();
+    } finally {
+      Thread.interrupted();
+    }
+    assertThat(arrived.getCount()).as("nothing reached the server").isEqualTo(1);
+  }
+
+  @Test
+  void aCloseFromAnotherThreadEndsTheReadBlockedOnTheBody() throws Exception {
+    script = (path, in, out) -> {
+      write(out, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk("first"));
+      return hold(in);
+    };
+    BlockingHttp.Exchange exchange = http.exchange(new HttpGet(url("/w")), Duration.ofSeconds(60));
+    exchange.send();
+    BlockingHttp.Body body = exchange.body();
+    assertThat(body.read(new byte[5])).isEqualTo(5);
+    Thread watchdog = new Thread(() -> {
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        return;
+      }
+      body.close(); // not the reader's thread: aborts only
+    });
+    watchdog.start();
+    long start = System.nanoTime();
+    assertThatThrownBy(() -> body.read(new byte[16])).isInstanceOf(IOException.class);
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+    body.close();
+    assertThat(closedByClient.await(10, TimeUnit.SECONDS)).isTrue();
+  }
+
+  @Test
+  void finishReadsAnEndingStreamToItsEndAndCutsOneThatGoesOn() throws Exception {
+    script = (path, in, out) -> {
+      write(out, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk("data: last\n\n"));
+      if (path.equals("/ends")) {
+        Thread.sleep(50);
+        write(out, "0\r\n\r\n");
+        return true;
+      }
+      return hold(in);
+    };
+    for (int i = 0; i < 2; i++) {
+      BlockingHttp.Exchange exchange = http.exchange(new HttpGet(url("/ends")), Duration.ofSeconds(5));
+      exchange.send();
+      BlockingHttp.Body body = exchange.body();
+      assertThat(body.read(new byte[12])).isEqualTo(12);
+      body.finish(Duration.ofSeconds(5), 1024);
+    }
+    assertThat(connections.get()).as("the ended streams left their connection in the pool").isEqualTo(1);
+
+    BlockingHttp.Exchange exchange = http.exchange(new HttpGet(url("/goes-on")), Duration.ofSeconds(30));
+    exchange.send();
+    BlockingHttp.Body body = exchange.body();
+    assertThat(body.read(new byte[12])).isEqualTo(12);
+    long start = System.nanoTime();
+    body.finish(Duration.ofMillis(200), 1024);
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+    assertThat(exchange.timedOut()).as("cut after its grace, not timed out").isFalse();
+    assertThat(closedByClient.await(10, TimeUnit.SECONDS)).isTrue();
+  }
+}
