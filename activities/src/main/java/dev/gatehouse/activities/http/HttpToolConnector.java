@@ -13,16 +13,14 @@ import dev.gatehouse.workflows.tool.ToolFailureTypes;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
+import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
+import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 
 /**
  * Calls an HTTP tool: fills the URL template, sends the other arguments as query or JSON body,
@@ -32,20 +30,14 @@ import java.util.concurrent.TimeUnit;
 public class HttpToolConnector {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final HttpClient client;
+  private final BlockingHttp client;
   private final int maxResponseBytes;
 
   public HttpToolConnector(int maxResponseBytes) {
-    this(
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .followRedirects(HttpClient.Redirect.NEVER)
-            .connectTimeout(Duration.ofSeconds(5))
-            .build(),
-        maxResponseBytes);
+    this(new BlockingHttp(Duration.ofSeconds(5)), maxResponseBytes);
   }
 
-  public HttpToolConnector(HttpClient client, int maxResponseBytes) {
+  public HttpToolConnector(BlockingHttp client, int maxResponseBytes) {
     this.client = client;
     this.maxResponseBytes = maxResponseBytes;
   }
@@ -76,63 +68,47 @@ public class HttpToolConnector {
       url = url.replace("{" + name + "}", encode(value));
     }
     refuseDotSegments(http.url(), url, filled);
-    HttpRequest.BodyPublisher body = HttpRequest.BodyPublishers.noBody();
-    boolean jsonBody = false;
-    if (http.argsInQuery()) {
-      url = withQuery(url, rest);
-    } else {
-      body = HttpRequest.BodyPublishers.ofString(rest.toString());
-      jsonBody = true;
+    HttpUriRequestBase request = new HttpUriRequestBase(http.method(), URI.create(http.argsInQuery() ? withQuery(url, rest) : url));
+    if (!http.argsInQuery()) {
+      request.setEntity(new ByteArrayEntity(rest.toString().getBytes(StandardCharsets.UTF_8), BlockingHttp.JSON));
     }
-    HttpRequest.Builder request =
-        HttpRequest.newBuilder(URI.create(url))
-            .timeout(tool.timeout())
-            .method(http.method(), body)
-            .header("User-Agent", "gatehouse");
     if (idempotencyKey != null) {
-      request.header("Idempotency-Key", idempotencyKey);
-    }
-    if (jsonBody) {
-      request.header("Content-Type", "application/json");
+      request.setHeader("Idempotency-Key", idempotencyKey);
     }
     for (Map.Entry<String, String> h : headers.entrySet()) {
       request.setHeader(h.getKey(), h.getValue());
     }
-    // One future for headers and body, waited for on this thread: when the call is to stop (its
-    // activity was cancelled), interrupting the thread cancels the future, which aborts the
-    // exchange and closes the connection, so the upstream sees the caller go.
-    long deadline = System.nanoTime() + tool.timeout().toNanos();
-    var pending = client.sendAsync(request.build(), CappedBody.handler(maxResponseBytes));
-    // (The client's own request timeout stops at the headers.)
-    HttpResponse<byte[]> response;
-    try {
-      // The tool's timeout bounds the whole answer, body included: an upstream that trickles its
-      // body cannot hold a worker slot past it.
-      response = pending.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-    } catch (java.util.concurrent.TimeoutException e) {
-      pending.cancel(true);
-      throw timedOut(tool);
-    } catch (InterruptedException e) {
-      pending.cancel(true);
-      Thread.currentThread().interrupt();
-      throw new ToolCallException(ToolFailureTypes.UPSTREAM_ERROR, "the call of " + tool.name() + " was stopped", true);
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      if (cause instanceof CappedBody.TooLarge) {
-        throw tooLarge(tool);
+    // Sent and read on this thread, within the tool's timeout (headers and body together: an
+    // upstream that trickles its body cannot hold a worker slot past it). When the call is to stop
+    // (its activity was cancelled), BlockingHttp.interrupt aborts the exchange and closes the
+    // connection, so the upstream sees the caller go.
+    BlockingHttp.Exchange exchange = client.exchange(request, tool.timeout());
+    int status;
+    byte[] bytes;
+    String contentType;
+    String retryAfter;
+    try (exchange) {
+      ClassicHttpResponse response = exchange.send();
+      status = response.getCode();
+      contentType = header(response, "Content-Type");
+      retryAfter = header(response, "Retry-After");
+      try (BlockingHttp.Body in = exchange.body()) {
+        bytes = in.readNBytes(maxResponseBytes + 1);
       }
-      if (cause instanceof HttpTimeoutException) {
+    } catch (IOException | RuntimeException e) {
+      if (exchange.timedOut()) {
         throw timedOut(tool);
       }
-      throw new ToolCallException(
-          ToolFailureTypes.UPSTREAM_ERROR,
-          "could not reach " + tool.name() + ": " + NetworkFailures.describe(cause == null ? e : cause),
-          true);
+      if (exchange.cancelled()) {
+        throw new ToolCallException(ToolFailureTypes.UPSTREAM_ERROR, "the call of " + tool.name() + " was stopped", true);
+      }
+      throw new ToolCallException(ToolFailureTypes.UPSTREAM_ERROR, "could not reach " + tool.name() + ": " + NetworkFailures.describe(e), true);
     }
-    byte[] bytes = response.body();
-    int status = response.statusCode();
+    if (bytes.length > maxResponseBytes) {
+      throw tooLarge(tool);
+    }
     if (status >= 200 && status < 300) {
-      return new ToolCallResult(status, redacted(parse(bytes, response), redact));
+      return new ToolCallResult(status, redacted(parse(bytes, contentType), redact));
     }
     boolean retryable = status == 408 || status == 429 || status >= 500;
     String detail = redact.apply(new String(bytes, StandardCharsets.UTF_8));
@@ -142,7 +118,12 @@ public class HttpToolConnector {
         tool.name() + " answered HTTP " + status + (detail.isEmpty() ? "" : ": " + detail),
         retryable,
         status,
-        retryable ? RetryAfter.parse(response.headers().firstValue("Retry-After").orElse(null), Instant.now()).orElse(null) : null);
+        retryable ? RetryAfter.parse(retryAfter, Instant.now()).orElse(null) : null);
+  }
+
+  private static String header(ClassicHttpResponse response, String name) {
+    Header h = response.getFirstHeader(name);
+    return h == null ? null : h.getValue();
   }
 
   private static ToolCallException timedOut(ToolDefinition tool) {
@@ -172,11 +153,11 @@ public class HttpToolConnector {
         false);
   }
 
-  private static JsonNode parse(byte[] bytes, HttpResponse<?> response) {
+  private static JsonNode parse(byte[] bytes, String contentType) {
     if (bytes.length == 0) {
       return JsonNodeFactory.instance.nullNode();
     }
-    String type = response.headers().firstValue("Content-Type").orElse("");
+    String type = contentType == null ? "" : contentType;
     if (type.contains("json") || type.isEmpty()) {
       try {
         return JSON.readTree(bytes);

@@ -14,7 +14,7 @@ import dev.gatehouse.policies.access.AccessPolicy;
 import dev.gatehouse.registry.agents.Agent;
 import dev.gatehouse.registry.agents.AgentDao;
 import dev.gatehouse.registry.models.ModelDefinition;
-import java.net.http.HttpClient;
+import dev.gatehouse.activities.http.BlockingHttp;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -42,14 +42,7 @@ public class ModelInvoker implements AutoCloseable {
         audit,
         usage,
         settings,
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .followRedirects(HttpClient.Redirect.NEVER)
-            .connectTimeout(Duration.ofSeconds(10))
-            // The client's own completions run where they finish (its selector thread) rather than
-            // hop to a pool thread before waking the caller: nothing they run blocks.
-            .executor(Runnable::run)
-            .build());
+        new BlockingHttp(Duration.ofSeconds(10)));
   }
 
   public ModelInvoker(
@@ -59,7 +52,7 @@ public class ModelInvoker implements AutoCloseable {
       AuditLog audit,
       UsageLog usage,
       ModelRoutingSettings settings,
-      HttpClient http) {
+      BlockingHttp http) {
     this.catalog = new ModelCatalog(jdbi, settings.cacheTtl());
     ProviderClient client = new ProviderClient(http, credentials, new ObjectMapper(), settings.maxResponseBytes(), settings.cacheTtl());
     ModelRouter router =

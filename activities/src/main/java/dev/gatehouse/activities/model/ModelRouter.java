@@ -1,6 +1,7 @@
 package dev.gatehouse.activities.model;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.activities.http.BlockingHttp;
 import dev.gatehouse.activities.model.translate.StreamTranslator;
 import dev.gatehouse.activities.model.translate.Translation;
 import dev.gatehouse.activities.sse.SseEvent;
@@ -246,7 +247,7 @@ final class ModelRouter {
         call.dialect() == Dialect.OPENAI && call.body().path("stream_options").path("include_usage").asBoolean(false);
     StreamTranslator translator = Translation.stream(dialect, call.dialect(), clientWantsUsage);
     Relay relay = new Relay(x.sink(), start);
-    InputStream in = client.open(p, request);
+    BlockingHttp.Body in = client.open(p, request);
     ProviderFailure broken = null;
     try (StreamWatchdog.Watch watch = watchdog.watch(in, p.provider().timeoutOrDefault())) {
       SseParser parser =
@@ -301,6 +302,8 @@ final class ModelRouter {
       }
       if (broken == null) {
         translator.finish(relay);
+        // The provider should end the body now: read to its end, so its connection is kept.
+        in.finish(FINISH_GRACE, FINISH_MAX_BYTES);
       }
     } catch (ClientGone | IOException e) {
       // The client left (the relay saw its IOException): the upstream request is abandoned below.
@@ -335,6 +338,11 @@ final class ModelRouter {
   }
 
   /** Whether a read of {@code in} would wait for the provider now (a stream that cannot say is taken to). */
+  /** How long, and how much, a provider's stream is read after its last event to reach its end. */
+  private static final Duration FINISH_GRACE = Duration.ofMillis(200);
+
+  private static final int FINISH_MAX_BYTES = 64 * 1024;
+
   private static boolean nothingWaiting(InputStream in) {
     try {
       return in.available() == 0;

@@ -4,27 +4,22 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.activities.credentials.UpstreamCredentials;
-import dev.gatehouse.activities.http.CappedBody;
+import dev.gatehouse.activities.http.BlockingHttp;
 import dev.gatehouse.activities.http.NetworkFailures;
 import dev.gatehouse.activities.http.RetryAfter;
 import dev.gatehouse.activities.tool.ToolCallException;
 import dev.gatehouse.registry.models.ProviderDefinition;
 import java.io.IOException;
+import org.apache.hc.client5.http.classic.methods.HttpPost;
+import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 import java.io.InputStream;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.CancellationException;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Sends one request to one provider, with Gatehouse's credentials for it (never the agent's):
@@ -53,7 +48,7 @@ final class ProviderClient {
 
   private static final int MAX_CACHED = 1_000;
 
-  private final HttpClient http;
+  private final BlockingHttp http;
   private final UpstreamCredentials credentials;
   private final ObjectMapper json;
   private final int maxResponseBytes;
@@ -65,7 +60,7 @@ final class ProviderClient {
    * database read and a decryption; a changed secret takes up to this to be used; a provider that
    * answers 401 or 403 has its headers read again at once).
    */
-  ProviderClient(HttpClient http, UpstreamCredentials credentials, ObjectMapper json, int maxResponseBytes, Duration credentialsTtl) {
+  ProviderClient(BlockingHttp http, UpstreamCredentials credentials, ObjectMapper json, int maxResponseBytes, Duration credentialsTtl) {
     this.http = http;
     this.credentials = credentials;
     this.json = json;
@@ -118,101 +113,103 @@ final class ProviderClient {
 
   /** A non-streamed call: the provider's answer as JSON. */
   ObjectNode send(Prepared p, ObjectNode body) throws ProviderFailure {
-    HttpRequest request = request(p, body, false);
-    Duration timeout = p.provider().timeoutOrDefault();
-    CompletableFuture<HttpResponse<byte[]>> future = http.sendAsync(request, CappedBody.handler(maxResponseBytes));
-    HttpResponse<byte[]> response;
-    try {
-      response = future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (TimeoutException e) {
-      future.cancel(true);
-      throw timeout(p);
-    } catch (InterruptedException e) {
-      future.cancel(true);
-      Thread.currentThread().interrupt();
-      throw new ProviderFailure(ProviderFailure.Kind.CONNECTION, 0, "the call to provider " + p.provider().name() + " was interrupted", null);
-    } catch (ExecutionException | CancellationException e) {
-      Throwable cause = e.getCause() == null ? e : e.getCause();
-      if (cause instanceof CappedBody.TooLarge) {
-        throw new ProviderFailure(
-            ProviderFailure.Kind.TOO_LARGE, 200, "provider " + p.provider().name() + " answered with more than " + maxResponseBytes + " bytes", null);
+    BlockingHttp.Exchange exchange = http.exchange(request(p, body, false), p.provider().timeoutOrDefault());
+    try (exchange) {
+      ClassicHttpResponse response = exchange.send();
+      int status = response.getCode();
+      int limit = status == 200 ? maxResponseBytes : MAX_ERROR_BODY;
+      byte[] bytes;
+      try (BlockingHttp.Body in = exchange.body()) {
+        bytes = in.readNBytes(limit + 1); // fewer: the body ended, and its connection is kept
       }
-      throw network(p, cause);
-    }
-    int status = response.statusCode();
-    if (status != 200) {
-      throw refused(p, status, response.headers().firstValue("Retry-After").orElse(null), response.body());
-    }
-    try {
-      JsonNode node = json.readTree(response.body());
-      if (node instanceof ObjectNode o) {
-        return o;
+      if (bytes.length > limit) {
+        if (status == 200) {
+          throw new ProviderFailure(
+              ProviderFailure.Kind.TOO_LARGE, 200, "provider " + p.provider().name() + " answered with more than " + maxResponseBytes + " bytes", null);
+        }
+        bytes = java.util.Arrays.copyOf(bytes, limit);
       }
-    } catch (IOException e) {
-      // said below
+      if (status != 200) {
+        throw refused(p, status, header(response, "Retry-After"), bytes);
+      }
+      try {
+        JsonNode node = json.readTree(bytes);
+        if (node instanceof ObjectNode o) {
+          return o;
+        }
+      } catch (IOException e) {
+        // said below
+      }
+      throw new ProviderFailure(ProviderFailure.Kind.BAD_ANSWER, 200, "provider " + p.provider().name() + " answered with something that is not a JSON object", null);
+    } catch (IOException | RuntimeException e) {
+      throw failed(p, exchange, e);
     }
-    throw new ProviderFailure(ProviderFailure.Kind.BAD_ANSWER, 200, "provider " + p.provider().name() + " answered with something that is not a JSON object", null);
   }
 
   /**
    * A streamed call: the open event stream once the provider answered 200 with headers. The
-   * request timeout covers the wait for those headers; the caller bounds the gaps between events.
+   * request timeout covers the wait for those headers; the caller bounds the gaps between events,
+   * and {@link BlockingHttp.Body#finish finishes} or closes the stream.
    */
-  InputStream open(Prepared p, ObjectNode body) throws ProviderFailure {
-    HttpRequest request = request(p, body, true);
-    Duration timeout = p.provider().timeoutOrDefault();
-    CompletableFuture<HttpResponse<InputStream>> future = http.sendAsync(request, HttpResponse.BodyHandlers.ofInputStream());
-    HttpResponse<InputStream> response;
+  BlockingHttp.Body open(Prepared p, ObjectNode body) throws ProviderFailure {
+    BlockingHttp.Exchange exchange = http.exchange(request(p, body, true), p.provider().timeoutOrDefault());
     try {
-      // The future completes with the headers: the timeout covers the wait for them.
-      response = future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (TimeoutException e) {
-      future.cancel(true);
-      throw timeout(p);
-    } catch (InterruptedException e) {
-      future.cancel(true);
-      Thread.currentThread().interrupt();
-      throw new ProviderFailure(ProviderFailure.Kind.CONNECTION, 0, "the call to provider " + p.provider().name() + " was interrupted", null);
-    } catch (ExecutionException | CancellationException e) {
-      throw network(p, e.getCause() == null ? e : e.getCause());
-    }
-    int status = response.statusCode();
-    if (status != 200) {
-      byte[] error;
-      try (InputStream in = response.body()) {
-        error = in.readNBytes(MAX_ERROR_BODY);
-      } catch (IOException e) {
-        error = new byte[0];
+      ClassicHttpResponse response = exchange.send();
+      exchange.endDeadline();
+      int status = response.getCode();
+      BlockingHttp.Body in = exchange.body();
+      if (status != 200) {
+        byte[] error;
+        try (in) {
+          error = in.readNBytes(MAX_ERROR_BODY);
+        } catch (IOException e) {
+          error = new byte[0];
+        }
+        throw refused(p, status, header(response, "Retry-After"), error);
       }
-      throw refused(p, status, response.headers().firstValue("Retry-After").orElse(null), error);
+      String type = header(response, "Content-Type");
+      if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("text/event-stream")) {
+        in.close();
+        throw new ProviderFailure(
+            ProviderFailure.Kind.BAD_ANSWER, 200, "provider " + p.provider().name() + " answered a stream request without an event stream", null);
+      }
+      return in;
+    } catch (ProviderFailure e) {
+      exchange.close();
+      throw e;
+    } catch (IOException | RuntimeException e) {
+      exchange.close();
+      throw failed(p, exchange, e);
     }
-    String type = response.headers().firstValue("Content-Type").orElse("");
-    if (!type.toLowerCase(java.util.Locale.ROOT).startsWith("text/event-stream")) {
-      closeQuietly(response.body());
-      throw new ProviderFailure(
-          ProviderFailure.Kind.BAD_ANSWER, 200, "provider " + p.provider().name() + " answered a stream request without an event stream", null);
-    }
-    return response.body();
   }
 
-  private HttpRequest request(Prepared p, ObjectNode body, boolean stream) throws ProviderFailure {
+  private static String header(ClassicHttpResponse response, String name) {
+    Header h = response.getFirstHeader(name);
+    return h == null ? null : h.getValue();
+  }
+
+  /** What a failed exchange is: a time-out, or a network failure (a ProviderFailure stays itself). */
+  private static ProviderFailure failed(Prepared p, BlockingHttp.Exchange exchange, Exception e) {
+    if (exchange.timedOut()) {
+      return timeout(p);
+    }
+    return network(p, e);
+  }
+
+  private HttpPost request(Prepared p, ObjectNode body, boolean stream) throws ProviderFailure {
     byte[] bytes;
     try {
       bytes = json.writeValueAsBytes(body);
     } catch (IOException e) {
       throw new ProviderFailure(ProviderFailure.Kind.CLIENT_ERROR, 0, "the request could not be written as JSON", null);
     }
-    // No HttpRequest timeout: the caller bounds its wait on the answer's future (a request timeout
-    // would register a timer with the client's selector, and wake it, on every call).
-    HttpRequest.Builder b =
-        HttpRequest.newBuilder(p.uri())
-            .header("Content-Type", "application/json")
-            .header("Accept", stream ? "text/event-stream" : "application/json")
-            .POST(HttpRequest.BodyPublishers.ofByteArray(bytes));
+    HttpPost post = new HttpPost(p.uri());
+    post.setHeader("Accept", stream ? "text/event-stream" : "application/json");
     for (Map.Entry<String, String> h : p.headers().entrySet()) {
-      b.setHeader(h.getKey(), h.getValue());
+      post.setHeader(h.getKey(), h.getValue());
     }
-    return b.build();
+    post.setEntity(new ByteArrayEntity(bytes, BlockingHttp.JSON));
+    return post;
   }
 
   private ProviderFailure refused(Prepared p, int status, String retryAfterHeader, byte[] body) {
@@ -263,9 +260,6 @@ final class ProviderClient {
   }
 
   private static ProviderFailure network(Prepared p, Throwable cause) {
-    if (cause instanceof HttpTimeoutException) {
-      return timeout(p);
-    }
     return new ProviderFailure(
         ProviderFailure.Kind.CONNECTION, 0, "could not reach provider " + p.provider().name() + ": " + NetworkFailures.describe(cause), null);
   }
