@@ -6,10 +6,10 @@ import java.io.InputStream;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import javax.net.ssl.SSLContext;
 import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
 import org.apache.hc.client5.http.config.ConnectionConfig;
@@ -47,8 +47,8 @@ public final class BlockingHttp {
   private static final TimeValue VALIDATE_AFTER = TimeValue.ofMilliseconds(500);
   private static final TimeValue IDLE_EVICTION = TimeValue.ofSeconds(30);
 
-  /** Fires the deadlines of all exchanges; it only closes connections, never runs a caller's code. */
-  private static final ScheduledThreadPoolExecutor DEADLINES = deadlines();
+  /** Fires the deadlines of all open exchanges; it only closes connections, never runs a caller's code. */
+  private static final Sweeper DEADLINES = new Sweeper();
 
   /** The exchange each thread is in, so that interrupting the thread aborts it ({@link #interrupt}). */
   private static final Map<Thread, Exchange> ACTIVE = new ConcurrentHashMap<>();
@@ -86,19 +86,6 @@ public final class BlockingHttp {
             .build();
   }
 
-  private static ScheduledThreadPoolExecutor deadlines() {
-    ScheduledThreadPoolExecutor timer =
-        new ScheduledThreadPoolExecutor(
-            1,
-            r -> {
-              Thread t = new Thread(r, "gatehouse-http-deadlines");
-              t.setDaemon(true);
-              return t;
-            });
-    timer.setRemoveOnCancelPolicy(true);
-    return timer;
-  }
-
   /**
    * An exchange for {@code request}, not yet sent: its deadline counts from now and covers waiting
    * for a connection, connecting, sending and reading, until {@link Exchange#close()}. It can be
@@ -114,7 +101,8 @@ public final class BlockingHttp {
             .setResponseTimeout(Timeout.ofMilliseconds(2 * millis))
             .build());
     Exchange exchange = new Exchange(this, request);
-    exchange.deadline = DEADLINES.schedule(exchange::expire, millis, TimeUnit.MILLISECONDS);
+    exchange.deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+    DEADLINES.open(exchange);
     return exchange;
   }
 
@@ -135,8 +123,10 @@ public final class BlockingHttp {
   public static final class Exchange implements AutoCloseable {
     private final BlockingHttp http;
     private final HttpUriRequestBase request;
-    private volatile ScheduledFuture<?> deadline;
-    private volatile ScheduledFuture<?> linger;
+    /** When the exchange times out (System.nanoTime()); {@link #NONE}: never. */
+    private volatile long deadline;
+    /** When the exchange is cut after {@link #abortAfter}; {@link #NONE}: never. */
+    private volatile long linger = NONE;
     private volatile ClassicHttpResponse response;
     private volatile boolean timedOut;
     private volatile boolean cancelled;
@@ -188,8 +178,8 @@ public final class BlockingHttp {
      * grace} (to keep the connection), after which the exchange is aborted. Not a time-out.
      */
     public void abortAfter(Duration grace) {
-      if (linger == null) {
-        linger = DEADLINES.schedule(request::cancel, Math.max(1, grace.toMillis()), TimeUnit.MILLISECONDS);
+      if (linger == NONE) {
+        linger = System.nanoTime() + grace.toNanos();
       }
     }
 
@@ -203,9 +193,17 @@ public final class BlockingHttp {
      * gaps between its events); {@link #cancel()} still does.
      */
     public void endDeadline() {
-      ScheduledFuture<?> d = deadline;
-      if (d != null) {
-        d.cancel(false);
+      deadline = NONE;
+    }
+
+    /** Aborts the exchange if its deadline or its grace passed by {@code now}. */
+    private void sweep(long now) {
+      if (deadline != NONE && now - deadline >= 0) {
+        deadline = NONE;
+        expire();
+      } else if (linger != NONE && now - linger >= 0) {
+        linger = NONE;
+        request.cancel();
       }
     }
 
@@ -235,14 +233,7 @@ public final class BlockingHttp {
      */
     @Override
     public void close() {
-      ScheduledFuture<?> d = deadline;
-      if (d != null) {
-        d.cancel(false);
-      }
-      ScheduledFuture<?> l = linger;
-      if (l != null) {
-        l.cancel(false);
-      }
+      DEADLINES.close(this);
       if (!readToEnd) {
         request.cancel();
       }
@@ -257,6 +248,71 @@ public final class BlockingHttp {
         } catch (IOException ignored) {
           // the connection is gone either way
         }
+      }
+    }
+  }
+
+  /** A deadline or a grace never reached. */
+  private static final long NONE = Long.MIN_VALUE;
+
+  /**
+   * The open exchanges and the thread that aborts those whose deadline (or grace) passed, looking
+   * every {@link #TICK_MILLIS}: deadlines are late by at most a tick. Opening and closing an
+   * exchange is a set insertion and removal; nobody is woken per exchange, as a timer queue would
+   * (its head changes with almost every exchange). The thread parks when no exchange has been
+   * open for a while.
+   */
+  private static final class Sweeper implements Runnable {
+    private static final long TICK_MILLIS = 20;
+    private static final long IDLE_NANOS = TimeUnit.SECONDS.toNanos(2);
+    private final Set<Exchange> open = ConcurrentHashMap.newKeySet();
+    private final Thread thread;
+    private volatile boolean parked;
+
+    Sweeper() {
+      thread = new Thread(this, "gatehouse-http-deadlines");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    void open(Exchange exchange) {
+      open.add(exchange);
+      if (parked) {
+        parked = false;
+        LockSupport.unpark(thread);
+      }
+    }
+
+    void close(Exchange exchange) {
+      open.remove(exchange);
+    }
+
+    @Override
+    public void run() {
+      long idleSince = System.nanoTime();
+      while (true) {
+        long now = System.nanoTime();
+        if (open.isEmpty()) {
+          if (now - idleSince > IDLE_NANOS) {
+            parked = true;
+            if (open.isEmpty()) {
+              LockSupport.park(this);
+            }
+            parked = false;
+            idleSince = System.nanoTime();
+            continue;
+          }
+        } else {
+          idleSince = now;
+          for (Exchange e : open) {
+            try {
+              e.sweep(now);
+            } catch (RuntimeException ignored) {
+              // aborting one exchange failed: the others are still swept
+            }
+          }
+        }
+        LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS));
       }
     }
   }
