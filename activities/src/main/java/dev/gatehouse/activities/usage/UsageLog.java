@@ -1,21 +1,17 @@
 package dev.gatehouse.activities.usage;
 
 import dev.gatehouse.activities.batch.BatchQueue;
+import dev.gatehouse.registry.db.CopyRows;
 import dev.gatehouse.registry.usage.UsageDao;
 import dev.gatehouse.registry.usage.UsageRecord;
-import java.io.ByteArrayInputStream;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
-import org.postgresql.PGConnection;
-import org.postgresql.copy.CopyManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -134,7 +130,7 @@ public class UsageLog implements AutoCloseable {
       jdbi.useHandle(
           h -> {
             try {
-              if (h.getConnection().isWrapperFor(PGConnection.class)) {
+              if (CopyRows.supported(h.getConnection())) {
                 copy(h.getConnection(), rows);
               } else {
                 h.attach(UsageDao.class).insert(rows);
@@ -155,85 +151,36 @@ public class UsageLog implements AutoCloseable {
           + "FROM STDIN";
 
   /**
-   * A batch as one {@code COPY} (text format): PostgreSQL and its driver do far less per row than
-   * for a batch of inserts (one bind of 20 arguments per row). The same defaults as {@link
-   * UsageDao#insert}: no {@code at} is now, no operation {@code chat}, no outcome {@code unknown}.
-   * A database that is not PostgreSQL gets the inserts; one row too.
+   * A batch as one {@code COPY} ({@link CopyRows}). The same defaults as {@link UsageDao#insert}:
+   * no {@code at} is now, no operation {@code chat}, no outcome {@code unknown}. A database that is
+   * not PostgreSQL gets the inserts; one row too.
    */
   private static void copy(Connection connection, List<UsageRecord> rows) throws SQLException {
-    StringBuilder text = new StringBuilder(rows.size() * 256);
+    CopyRows copy = new CopyRows(rows.size());
     for (UsageRecord r : rows) {
-      Instant at = r.at() == null ? Instant.now() : r.at();
-      text.append(at.truncatedTo(ChronoUnit.MICROS)).append('\t');
-      field(text, r.tenantId());
-      field(text, r.agentId());
-      field(text, r.model());
-      field(text, r.provider());
-      field(text, r.providerModel());
-      field(text, r.operation() == null ? "chat" : r.operation());
-      text.append(r.inputTokens()).append('\t');
-      text.append(r.cachedInputTokens()).append('\t');
-      text.append(r.outputTokens()).append('\t');
-      text.append(r.reasoningTokens()).append('\t');
-      text.append(r.estimated() ? 't' : 'f').append('\t');
-      field(text, r.cost() == null ? null : r.cost().toPlainString());
-      text.append(r.latencyMs()).append('\t');
-      field(text, r.ttftMs() == null ? null : r.ttftMs().toString());
-      field(text, r.outcome() == null ? "unknown" : r.outcome());
-      text.append(r.stream() ? 't' : 'f').append('\t');
-      field(text, r.taskId());
-      field(text, r.stepId());
-      String requestId = r.requestId();
-      if (requestId == null) {
-        text.append("\\N");
-      } else {
-        escape(text, requestId);
-      }
-      text.append('\n');
+      copy.time(r.at() == null ? Instant.now() : r.at())
+          .text(r.tenantId())
+          .text(r.agentId())
+          .text(r.model())
+          .text(r.provider())
+          .text(r.providerModel())
+          .text(r.operation() == null ? "chat" : r.operation())
+          .number(r.inputTokens())
+          .number(r.cachedInputTokens())
+          .number(r.outputTokens())
+          .number(r.reasoningTokens())
+          .bool(r.estimated())
+          .number(r.cost())
+          .number(r.latencyMs())
+          .number(r.ttftMs())
+          .text(r.outcome() == null ? "unknown" : r.outcome())
+          .bool(r.stream())
+          .text(r.taskId())
+          .text(r.stepId())
+          .text(r.requestId())
+          .endRow();
     }
-    byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
-    CopyManager copy = connection.unwrap(PGConnection.class).getCopyAPI();
-    try {
-      copy.copyIn(COPY, new ByteArrayInputStream(bytes));
-    } catch (java.io.IOException e) {
-      throw new SQLException("the usage rows could not be sent", e);
-    }
-  }
-
-  private static void field(StringBuilder text, String value) {
-    if (value == null) {
-      text.append("\\N");
-    } else {
-      escape(text, value);
-    }
-    text.append('\t');
-  }
-
-  /** COPY's text format: a backslash, tab, line feed or carriage return is escaped; a NUL is sent, and refused by the database. */
-  private static void escape(StringBuilder text, String value) {
-    int plain = 0;
-    while (plain < value.length() && !special(value.charAt(plain))) {
-      plain++;
-    }
-    if (plain == value.length()) {
-      text.append(value); // the usual value: all of it, at once
-      return;
-    }
-    text.append(value, 0, plain);
-    for (int i = plain; i < value.length(); i++) {
-      char c = value.charAt(i);
-      switch (c) {
-        case '\\' -> text.append("\\\\");
-        case '\t' -> text.append("\\t");
-        case '\n' -> text.append("\\n");
-        case '\r' -> text.append("\\r");
-        default -> text.append(c);
-      }
-    }
-  }
-
-  private static boolean special(char c) {
-    return c == '\\' || c == '\t' || c == '\n' || c == '\r';
+    copy.copyIn(connection, COPY);
   }
 
   /** A data exception (SQLSTATE class 22, e.g. a NUL in text) or a constraint violation (23): retrying will not help. */

@@ -18,6 +18,46 @@ class AuditLogTest {
     return db.jdbi().withHandle(h -> h.createQuery("SELECT count(*) FROM audit_log").mapTo(Long.class).one());
   }
 
+  /**
+   * A batch goes to PostgreSQL as one COPY: every column comes back as it was recorded, text
+   * that COPY's format must escape and nulls included.
+   */
+  @Test
+  void aBatchOfRowsComesBackExactlyAsRecorded() throws Exception {
+    try (TestDatabase db = TestDatabase.create()) {
+      String awkward = "tab\there, line\nfeed\r, back\\slash \\N, \u00e9\ud83d\ude00";
+      Instant at = Instant.parse("2026-11-29T10:15:30.123456Z");
+      AuditEvent full = new AuditEvent(at, "ten_a", "agt_a", "adm_x", "req_1", "tsk_1", "tool.call", awkward, "deny", "denied", 17, "policy-v3", awkward);
+      AuditEvent sparse = new AuditEvent(at, "ten_a", null, "agt_a", null, null, "model.call", "m", "allow", "ok", null, null, null);
+      db.jdbi().useExtension(dev.gatehouse.registry.audit.AuditDao.class, dao -> dao.append(java.util.List.of(full, sparse, full)));
+      var back =
+          db.jdbi()
+              .withHandle(
+                  h ->
+                      h.createQuery(
+                              "SELECT at, tenant_id, agent_id, actor, request_id, task_id, action, target, decision, outcome, latency_ms, policy, detail "
+                                  + "FROM audit_log ORDER BY id")
+                          .map(
+                              (rs, ctx) ->
+                                  new AuditEvent(
+                                      rs.getObject("at", java.time.OffsetDateTime.class).toInstant(),
+                                      rs.getString("tenant_id"),
+                                      rs.getString("agent_id"),
+                                      rs.getString("actor"),
+                                      rs.getString("request_id"),
+                                      rs.getString("task_id"),
+                                      rs.getString("action"),
+                                      rs.getString("target"),
+                                      rs.getString("decision"),
+                                      rs.getString("outcome"),
+                                      (Integer) rs.getObject("latency_ms"),
+                                      rs.getString("policy"),
+                                      rs.getString("detail")))
+                          .list());
+      assertThat(back).containsExactly(full, sparse, full);
+    }
+  }
+
   @Test
   void aCleanShutdownWritesEverythingQueued() throws Exception {
     try (TestDatabase db = TestDatabase.create()) {

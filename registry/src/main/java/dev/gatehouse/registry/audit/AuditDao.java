@@ -2,6 +2,7 @@ package dev.gatehouse.registry.audit;
 
 import java.sql.Timestamp;
 import java.time.OffsetDateTime;
+import dev.gatehouse.registry.db.CopyRows;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Types;
@@ -34,12 +35,22 @@ public interface AuditDao extends SqlObject {
       String detail) {}
 
   /**
-   * Appends rows in one batch, with plain JDBC rather than JDBI's binding: every governed call
-   * writes a row, and JDBI's per-row, per-argument lookups cost more than the insert.
+   * Appends rows in one batch: on PostgreSQL as one {@code COPY}, else (and for a single row) as
+   * a batch of inserts with plain JDBC rather than JDBI's binding: every governed call writes a
+   * row, and JDBI's per-row, per-argument lookups cost more than the insert.
    */
   default void append(List<AuditEvent> events) {
     if (events.isEmpty()) {
       return;
+    }
+    try {
+      java.sql.Connection connection = getHandle().getConnection();
+      if (events.size() > 1 && CopyRows.supported(connection)) {
+        copy(connection, events);
+        return;
+      }
+    } catch (SQLException ex) {
+      throw new UnableToExecuteStatementException(ex, null);
     }
     try (PreparedStatement ps =
         getHandle()
@@ -74,6 +85,30 @@ public interface AuditDao extends SqlObject {
     } catch (SQLException ex) {
       throw new UnableToExecuteStatementException(ex, null);
     }
+  }
+
+  /** A batch of rows as one {@code COPY} ({@link CopyRows}), the same columns as the insert. */
+  private static void copy(java.sql.Connection connection, List<AuditEvent> events) throws SQLException {
+    CopyRows copy = new CopyRows(events.size());
+    for (AuditEvent e : events) {
+      copy.time(e.at())
+          .text(e.tenantId())
+          .text(e.agentId())
+          .text(e.actor())
+          .text(e.requestId())
+          .text(e.taskId())
+          .text(e.action())
+          .text(e.target())
+          .text(e.decision())
+          .text(e.outcome())
+          .number(e.latencyMs())
+          .text(e.policy())
+          .text(e.detail())
+          .endRow();
+    }
+    copy.copyIn(
+        connection,
+        "COPY audit_log (at, tenant_id, agent_id, actor, request_id, task_id, action, target, decision, outcome, latency_ms, policy, detail) FROM STDIN");
   }
 
   /** Newest first. Every filter is optional (null); {@code before} is the id cursor. */
