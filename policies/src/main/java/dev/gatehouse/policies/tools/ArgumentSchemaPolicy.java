@@ -29,6 +29,25 @@ public final class ArgumentSchemaPolicy {
           .schemaLoaders(loaders -> loaders.values(list -> list.add(0, ArgumentSchemaPolicy::refuseRemote)))
           .build();
   private final Map<String, JsonSchema> compiled = new ConcurrentHashMap<>();
+  /**
+   * The same compiled schemas by the instance of the schema they were compiled from: a tool's
+   * schema is one object for as long as the registry's entry is unchanged, so a call finds its
+   * schema without writing it out as text first.
+   */
+  private final Map<Instance, JsonSchema> byInstance = new ConcurrentHashMap<>();
+
+  /** A schema object by identity (JsonNode's own equals and hashCode walk the whole tree). */
+  private record Instance(JsonNode node) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Instance other && other.node == node;
+    }
+
+    @Override
+    public int hashCode() {
+      return System.identityHashCode(node);
+    }
+  }
 
   public Decision check(String tool, JsonNode schema, JsonNode args) {
     if (schema == null || schema.isNull() || schema.isEmpty()) {
@@ -54,8 +73,13 @@ public final class ArgumentSchemaPolicy {
   }
 
   private JsonSchema compile(JsonNode schema) {
+    Instance instance = new Instance(schema);
+    JsonSchema s = byInstance.get(instance);
+    if (s != null) {
+      return s;
+    }
     String key = schema.toString();
-    JsonSchema s = compiled.get(key);
+    s = compiled.get(key);
     if (s == null) {
       s = factory.getSchema(schema);
       if (compiled.size() >= MAX_CACHED) {
@@ -63,6 +87,10 @@ public final class ArgumentSchemaPolicy {
       }
       compiled.put(key, s);
     }
+    if (byInstance.size() >= MAX_CACHED) {
+      byInstance.clear();
+    }
+    byInstance.put(instance, s);
     return s;
   }
 
