@@ -234,9 +234,10 @@ final class StreamableHttpSession {
     }
     String sentSession = sessionId;
     HttpPost post = (HttpPost) exchange.request();
-    post.setHeader("Accept", JSON + ", " + ResumableSseStream.EVENT_STREAM);
-    post.setHeader("Cache-Control", "no-cache");
+    // The headers in the order base() and post() give them: the entry's first, then the transport's.
     headers.forEach(post::setHeader);
+    post.setHeader("Cache-Control", "no-cache");
+    post.setHeader("Accept", JSON + ", " + ResumableSseStream.EVENT_STREAM);
     if (sentSession != null) {
       post.setHeader(SESSION_ID, sentSession);
     }
@@ -257,10 +258,14 @@ final class StreamableHttpSession {
               failed,
               stream);
       HttpEntity entity = response.getEntity();
-      if (kind == Body.JSON) {
-        byte[] bytes = entity == null ? new byte[0] : entity.getContent().readNBytes(MAX_JSON_BYTES + 1);
+      if (entity == null) {
+        exchange.readToEnd(); // no body: the connection is kept
+      } else if (kind == Body.JSON) {
+        byte[] bytes = entity.getContent().readNBytes(MAX_JSON_BYTES + 1);
         if (bytes.length > MAX_JSON_BYTES) {
-          throw new McpTransportException("the MCP server answered with a body over " + MAX_JSON_BYTES + " bytes");
+          // Not read to its end: the connection is dropped when the exchange closes.
+          failed.accept(new McpTransportException("the MCP server answered with a body over " + MAX_JSON_BYTES + " bytes"));
+          return stream;
         }
         exchange.readToEnd();
         String text = new String(bytes, StandardCharsets.UTF_8);
