@@ -106,6 +106,12 @@ public final class BlockingHttp {
     return exchange;
   }
 
+  /** The first value of header {@code name} of {@code response}; null when it has none. */
+  public static String header(ClassicHttpResponse response, String name) {
+    var h = response.getFirstHeader(name);
+    return h == null ? null : h.getValue();
+  }
+
   /**
    * Interrupts {@code thread} and aborts the exchange it is in, if any: a thread blocked in socket
    * I/O does not notice an interrupt, so whoever means to stop a call (an activity told to stop)

@@ -19,7 +19,6 @@ import java.time.Instant;
 import java.util.Map;
 import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
 import org.apache.hc.core5.http.ClassicHttpResponse;
-import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 
 /**
@@ -90,8 +89,8 @@ public class HttpToolConnector {
     try (exchange) {
       ClassicHttpResponse response = exchange.send();
       status = response.getCode();
-      contentType = header(response, "Content-Type");
-      retryAfter = header(response, "Retry-After");
+      contentType = BlockingHttp.header(response, "Content-Type");
+      retryAfter = BlockingHttp.header(response, "Retry-After");
       try (BlockingHttp.Body in = exchange.body()) {
         bytes = in.readNBytes(maxResponseBytes + 1);
       }
@@ -119,11 +118,6 @@ public class HttpToolConnector {
         retryable,
         status,
         retryable ? RetryAfter.parse(retryAfter, Instant.now()).orElse(null) : null);
-  }
-
-  private static String header(ClassicHttpResponse response, String name) {
-    Header h = response.getFirstHeader(name);
-    return h == null ? null : h.getValue();
   }
 
   private static ToolCallException timedOut(ToolDefinition tool) {

@@ -19,7 +19,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.apache.hc.client5.http.classic.methods.HttpPost;
 import org.apache.hc.core5.http.ClassicHttpResponse;
-import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpEntity;
 import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 import org.slf4j.Logger;
@@ -251,8 +250,8 @@ final class StreamableHttpSession {
       Body kind =
           answered(
               response.getCode(),
-              value(response.getFirstHeader(SESSION_ID)),
-              value(response.getFirstHeader("Content-Type")),
+              BlockingHttp.header(response, SESSION_ID),
+              BlockingHttp.header(response, "Content-Type"),
               sentSession,
               () -> {},
               failed,
@@ -289,10 +288,6 @@ final class StreamableHttpSession {
       }
     }
     return stream;
-  }
-
-  private static String value(Header header) {
-    return header == null ? null : header.getValue();
   }
 
   private HttpRequest.Builder base(String session) {

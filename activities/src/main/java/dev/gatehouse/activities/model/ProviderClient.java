@@ -12,7 +12,6 @@ import dev.gatehouse.registry.models.ProviderDefinition;
 import java.io.IOException;
 import org.apache.hc.client5.http.classic.methods.HttpPost;
 import org.apache.hc.core5.http.ClassicHttpResponse;
-import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 import java.io.InputStream;
 import java.net.URI;
@@ -130,7 +129,7 @@ final class ProviderClient {
         bytes = java.util.Arrays.copyOf(bytes, limit);
       }
       if (status != 200) {
-        throw refused(p, status, header(response, "Retry-After"), bytes);
+        throw refused(p, status, BlockingHttp.header(response, "Retry-After"), bytes);
       }
       try {
         JsonNode node = json.readTree(bytes);
@@ -155,7 +154,6 @@ final class ProviderClient {
     BlockingHttp.Exchange exchange = http.exchange(request(p, body, true), p.provider().timeoutOrDefault());
     try {
       ClassicHttpResponse response = exchange.send();
-      exchange.endDeadline();
       int status = response.getCode();
       BlockingHttp.Body in = exchange.body();
       if (status != 200) {
@@ -165,14 +163,17 @@ final class ProviderClient {
         } catch (IOException e) {
           error = new byte[0];
         }
-        throw refused(p, status, header(response, "Retry-After"), error);
+        throw refused(p, status, BlockingHttp.header(response, "Retry-After"), error);
       }
-      String type = header(response, "Content-Type");
+      String type = BlockingHttp.header(response, "Content-Type");
       if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("text/event-stream")) {
         in.close();
         throw new ProviderFailure(
             ProviderFailure.Kind.BAD_ANSWER, 200, "provider " + p.provider().name() + " answered a stream request without an event stream", null);
       }
+      // The stream is open in time: from now on the caller bounds the gaps between its events.
+      // (Until now the deadline held, an error body included.)
+      exchange.endDeadline();
       return in;
     } catch (ProviderFailure e) {
       exchange.close();
@@ -183,12 +184,7 @@ final class ProviderClient {
     }
   }
 
-  private static String header(ClassicHttpResponse response, String name) {
-    Header h = response.getFirstHeader(name);
-    return h == null ? null : h.getValue();
-  }
-
-  /** What a failed exchange is: a time-out, or a network failure (a ProviderFailure stays itself). */
+  /** What a failed exchange is: a time-out, or a network failure. */
   private static ProviderFailure failed(Prepared p, BlockingHttp.Exchange exchange, Exception e) {
     if (exchange.timedOut()) {
       return timeout(p);
