@@ -215,12 +215,13 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
     long deadline = System.nanoTime() + timeout.toNanos();
     DirectRequests.Call call = direct.open(method, params);
     BlockingHttp.Exchange exchange = session.exchange(timeout);
-    Disposable onCancel =
-        cancelled.subscribe(
-            signal -> {
-              call.answer().cancel(false);
-              exchange.cancel();
-            });
+    Runnable giveUp =
+        () -> {
+          call.answer().cancel(false);
+          exchange.cancel();
+        };
+    // Any value (or a failure of the signal itself) means the caller gave up.
+    Disposable onCancel = cancelled.subscribe(signal -> giveUp.run(), failure -> giveUp.run());
     try {
       ResumableSseStream stream = session.postHere(call.body(), call.id(), exchange, call.answer()::completeExceptionally);
       CompletableFuture<JsonNode> answer = call.answer();
