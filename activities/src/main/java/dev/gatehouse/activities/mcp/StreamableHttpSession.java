@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.apache.hc.client5.http.classic.methods.HttpPost;
 import org.apache.hc.core5.http.ClassicHttpResponse;
@@ -233,17 +234,8 @@ final class StreamableHttpSession {
     }
     String sentSession = sessionId;
     HttpPost post = (HttpPost) exchange.request();
-    // The headers in the order base() and post() give them: the entry's first, then the transport's.
-    headers.forEach(post::setHeader);
-    post.setHeader("Cache-Control", "no-cache");
+    sessionHeaders(sentSession, post::setHeader);
     post.setHeader("Accept", JSON + ", " + ResumableSseStream.EVENT_STREAM);
-    if (sentSession != null) {
-      post.setHeader(SESSION_ID, sentSession);
-    }
-    String version = protocolVersion;
-    if (version != null) {
-      post.setHeader(PROTOCOL_VERSION, version);
-    }
     post.setEntity(new ByteArrayEntity(body.getBytes(StandardCharsets.UTF_8), BlockingHttp.JSON));
     try {
       ClassicHttpResponse response = exchange.send();
@@ -292,16 +284,21 @@ final class StreamableHttpSession {
 
   private HttpRequest.Builder base(String session) {
     HttpRequest.Builder b = HttpRequest.newBuilder(uri);
-    headers.forEach(b::header);
-    b.header("Cache-Control", "no-cache");
+    sessionHeaders(session, b::header);
+    return b;
+  }
+
+  /** What every request in {@code session} carries: the entry's headers first, then the transport's. */
+  private void sessionHeaders(String session, BiConsumer<String, String> header) {
+    headers.forEach(header);
+    header.accept("Cache-Control", "no-cache");
     if (session != null) {
-      b.header(SESSION_ID, session);
+      header.accept(SESSION_ID, session);
     }
     String version = protocolVersion;
     if (version != null) {
-      b.header(PROTOCOL_VERSION, version);
+      header.accept(PROTOCOL_VERSION, version);
     }
-    return b;
   }
 
   /** The method and the failure's kind and message: an HttpClient's messages carry no headers. */
