@@ -57,7 +57,8 @@ public class ModelActivitiesImpl implements ModelActivities {
             null,
             info.getWorkflowId(),
             request.stepId(),
-            info.getAttempt());
+            info.getAttempt(),
+            request.budget());
     long started = System.nanoTime();
     ModelAnswer answer;
     try {

@@ -3,10 +3,11 @@ package dev.gatehouse.activities.model;
 import dev.gatehouse.activities.chain.CallFailures;
 import dev.gatehouse.policies.Decision;
 import dev.gatehouse.policies.DenialCodes;
+import dev.gatehouse.workflows.model.ModelBudget;
 
 /**
  * How the model chain's failures reach callers: a denial is a {@link ModelCallException} of its
- * code ({@code model_not_found} 404, {@code model_not_allowed} 403, {@code invalid_request} 400);
+ * code ({@code model_not_found} 404, {@code model_not_allowed} 403, {@code invalid_request} 400, a task's {@code budget_exceeded} 402);
  * a failure is recorded under its code, anything unexpected as {@code internal_error}.
  */
 final class ModelCallFailures implements CallFailures {
@@ -22,6 +23,7 @@ final class ModelCallFailures implements CallFailures {
           case ModelCodes.MODEL_NOT_FOUND -> 404;
           case DenialCodes.MODEL_NOT_ALLOWED -> 403;
           case ModelCodes.INVALID_REQUEST -> 400;
+          case ModelBudget.BUDGET_EXCEEDED -> 402;
           default -> throw new IllegalStateException(
               "policy " + denial.policy() + " denied a model call with code '" + denial.code() + "', which has no status");
         };

@@ -65,7 +65,8 @@ public class ModelInvoker implements AutoCloseable {
             new ResolveAgent(jdbi.onDemand(AgentDao.class), DenialCodes.MODEL_NOT_ALLOWED),
             new ValidateModelRequest(),
             new ResolveModel(catalog),
-            new AuthorizeModel());
+            new AuthorizeModel(),
+            new CheckTaskBudget(catalog));
     this.chain = new PolicyChain<>(steps, router::route, ModelCallFailures.INSTANCE);
   }
 

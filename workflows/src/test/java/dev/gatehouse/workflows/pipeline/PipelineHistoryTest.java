@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.workflows.agent.AgentWorkflowImpl;
 import dev.gatehouse.workflows.model.ModelActivities;
 import dev.gatehouse.workflows.model.ModelCallRequest;
 import dev.gatehouse.workflows.task.TaskIndexInterceptor;
@@ -66,10 +67,11 @@ class PipelineHistoryTest {
   void committedHistoriesReplayAgainstTheCurrentCode() throws Exception {
     List<String> histories = committed();
     assertThat(histories).contains(PIPELINE, CANCELED, STEP_FAILED, STEP_FAILED_V0, EXPANSION_TOO_LARGE, MODEL_STEP);
+    assertThat(histories).contains("histories/agent.json", "histories/agent-continued-as-new.json", "histories/agent-deadline.json");
     for (String resource : histories) {
       try (TestWorkflowEnvironment env = environment()) {
         WorkflowReplayer.replayWorkflowExecutionFromResource(
-            resource, env, PipelineWorkflowImpl.class, ToolCallWorkflowImpl.class);
+            resource, env, PipelineWorkflowImpl.class, ToolCallWorkflowImpl.class, AgentWorkflowImpl.class);
       } catch (Exception e) {
         throw new AssertionError(resource + " does not replay against the current code", e);
       }

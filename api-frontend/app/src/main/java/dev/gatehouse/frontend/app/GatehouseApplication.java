@@ -65,6 +65,7 @@ import dev.gatehouse.frontend.core.http.RequestIdFilter;
 import dev.gatehouse.frontend.core.http.TextParametersFilter;
 import dev.gatehouse.frontend.core.durable.DurableCalls;
 import dev.gatehouse.frontend.core.durable.TaskSweeper;
+import dev.gatehouse.frontend.core.workflows.AgentTaskWorkflow;
 import dev.gatehouse.frontend.core.workflows.PipelineTaskWorkflow;
 import dev.gatehouse.frontend.core.workflows.WorkflowCatalog;
 import dev.gatehouse.frontend.app.temporal.EmbeddedTemporal;
@@ -366,7 +367,10 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     Admission admission = new Admission(jdbi, config.getAdmission().limits(), metrics);
     DurableCalls durable =
         new DurableCalls(jdbi, temporal.client(), config.getTemporal().getTaskQueue(), metrics, audit, admission);
-    WorkflowCatalog workflows = new WorkflowCatalog().register(new PipelineTaskWorkflow(tools.catalog(), jdbi, durable));
+    WorkflowCatalog workflows =
+        new WorkflowCatalog()
+            .register(new PipelineTaskWorkflow(tools.catalog(), jdbi, durable))
+            .register(new AgentTaskWorkflow(tools.catalog(), tools.mcpCatalog(), jdbi, durable, bodies));
     env.lifecycle()
         .manage(
             new TaskSweeper(

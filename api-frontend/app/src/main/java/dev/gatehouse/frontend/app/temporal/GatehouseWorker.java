@@ -4,6 +4,7 @@ import dev.gatehouse.activities.model.ModelActivitiesImpl;
 import dev.gatehouse.activities.task.TaskIndexActivitiesImpl;
 import dev.gatehouse.activities.tool.ToolActivitiesImpl;
 import dev.gatehouse.frontend.app.config.WorkerConfig;
+import dev.gatehouse.workflows.agent.AgentWorkflowImpl;
 import dev.gatehouse.workflows.pipeline.PipelineWorkflowImpl;
 import dev.gatehouse.workflows.tool.ToolActivityDefaults;
 import dev.gatehouse.workflows.tool.ToolCallWorkflowImpl;
@@ -57,7 +58,8 @@ public final class GatehouseWorker implements Managed {
     worker.registerWorkflowImplementationTypes(
         ToolActivityDefaults.implementationOptions(config.getToolHeartbeatTimeout().toJavaDuration()),
         PipelineWorkflowImpl.class,
-        ToolCallWorkflowImpl.class);
+        ToolCallWorkflowImpl.class,
+        AgentWorkflowImpl.class);
     worker.registerActivitiesImplementations(tools, models, taskIndex);
   }
 

@@ -9,9 +9,7 @@ import dev.gatehouse.frontend.core.errors.ApiException;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
 import dev.gatehouse.policies.Decision;
 import dev.gatehouse.policies.access.AccessPolicy;
-import dev.gatehouse.registry.models.ModelDao;
 import dev.gatehouse.registry.models.ModelDefinition;
-import dev.gatehouse.registry.models.ProviderDao;
 import dev.gatehouse.registry.tools.ToolDefinition;
 import dev.gatehouse.workflows.pipeline.Expansion;
 import dev.gatehouse.workflows.pipeline.InvalidPipelineException;
@@ -26,7 +24,6 @@ import dev.gatehouse.workflows.tool.ToolCallPolicy;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Optional;
 import org.jdbi.v3.core.Jdbi;
 
 /**
@@ -37,14 +34,12 @@ import org.jdbi.v3.core.Jdbi;
  */
 public final class PipelineTaskWorkflow implements TaskWorkflow {
   private final ToolCatalog tools;
-  private final ModelDao models;
-  private final ProviderDao providers;
+  private final TaskModels models;
   private final DurableCalls durable;
 
   public PipelineTaskWorkflow(ToolCatalog tools, Jdbi jdbi, DurableCalls durable) {
     this.tools = tools;
-    this.models = jdbi.onDemand(ModelDao.class);
-    this.providers = jdbi.onDemand(ProviderDao.class);
+    this.models = new TaskModels(jdbi, durable);
     this.durable = durable;
   }
 
@@ -106,22 +101,15 @@ public final class PipelineTaskWorkflow implements TaskWorkflow {
   private void checkModelStep(AgentCaller caller, PipelineStep step, Map<String, ModelCallPolicy> modelPolicies) {
     var agent = caller.agent();
     ModelDefinition model =
-        visibleModel(step.model(), agent.tenantId())
+        models
+            .visible(step.model(), agent.tenantId())
             .orElseThrow(
                 () ->
                     new ApiException(
                         ErrorCode.MODEL_NOT_FOUND, "step '" + step.id() + "' names unknown model '" + step.model() + "'"));
     if (!modelPolicies.containsKey(model.name())) {
-      Decision mayUse = AccessPolicy.model(agent.permissions(), caller.scopes(), model.name());
-      if (!mayUse.allowed()) {
-        throw durable.denied(caller, "task.submit", model.name(), mayUse);
-      }
-      modelPolicies.put(
-          model.name(),
-          ModelStepPolicies.of(
-              model,
-              name -> visibleModel(name, agent.tenantId()),
-              name -> providers.find(name).filter(p -> p.tenantId() == null || p.tenantId().equals(agent.tenantId()))));
+      models.authorize(caller, model);
+      modelPolicies.put(model.name(), models.policy(agent.tenantId(), model));
     }
     if (step.maxTokens() != null && model.maxOutput() != null && step.maxTokens() > model.maxOutput()) {
       throw new ApiException(
@@ -129,10 +117,6 @@ public final class PipelineTaskWorkflow implements TaskWorkflow {
           "step '" + step.id() + "': maxTokens " + step.maxTokens() + " is over the " + model.maxOutput()
               + " output tokens model '" + model.name() + "' allows");
     }
-  }
-
-  private Optional<ModelDefinition> visibleModel(String name, String tenantId) {
-    return models.find(name).filter(m -> m.tenantId() == null || m.tenantId().equals(tenantId));
   }
 
   /**

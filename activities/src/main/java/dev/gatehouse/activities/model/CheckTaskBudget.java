@@ -1,0 +1,103 @@
+package dev.gatehouse.activities.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.activities.chain.PolicyStep;
+import dev.gatehouse.activities.usage.ModelCosts;
+import dev.gatehouse.activities.usage.TokenEstimator;
+import dev.gatehouse.policies.Decision;
+import dev.gatehouse.registry.models.ModelDefinition;
+import dev.gatehouse.workflows.model.ModelBudget;
+import java.math.BigDecimal;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * A task's budget for one model call ({@link ModelCall#budget()}; calls outside agent tasks have
+ * none): the call is not sent when its worst case would pass what the task has left. The worst
+ * case is its input tokens as Gatehouse counts them ({@link TokenEstimator}) plus its {@code
+ * max_tokens}, priced at the most expensive of the model and the fallbacks it may be routed to.
+ * Denied as {@link ModelBudget#BUDGET_EXCEEDED}.
+ */
+final class CheckTaskBudget implements PolicyStep<ModelExchange> {
+  static final String POLICY = "task_budget";
+  /** The most aliases followed through fallbacks when pricing the worst case. */
+  static final int MAX_CHAIN = 16;
+
+  private final ModelCatalog catalog;
+
+  CheckTaskBudget(ModelCatalog catalog) {
+    this.catalog = catalog;
+  }
+
+  @Override
+  public Decision before(ModelExchange exchange) {
+    ModelCall call = exchange.request();
+    ModelBudget budget = call.budget();
+    if (budget == null || (budget.maxTokens() == null && budget.maxCost() == null)) {
+      return PROCEED;
+    }
+    long output = maxTokens(call.body());
+    if (output <= 0) {
+      return deny("a call with a task budget must set max_tokens, or its worst case has no bound");
+    }
+    long input = TokenEstimator.inputTokens(call.dialect(), call.body());
+    long worst = input + output;
+    if (budget.maxTokens() != null && worst > budget.maxTokens()) {
+      return deny(
+          "the call could use " + worst + " tokens (" + input + " in, up to " + output + " out) and the task has "
+              + budget.maxTokens() + " left");
+    }
+    if (budget.maxCost() != null) {
+      BigDecimal left = new BigDecimal(budget.maxCost());
+      BigDecimal cost = worstCost(exchange.model(), call.caller().tenantId(), new ModelUsage(input, 0, output, 0, true));
+      if (cost == null) {
+        return deny("model '" + call.alias() + "' (or a fallback) has no prices, so the task's cost limit cannot be kept");
+      }
+      if (cost.compareTo(left) > 0) {
+        return deny("the call could cost " + cost.toPlainString() + " and the task has " + left.toPlainString() + " left");
+      }
+    }
+    return PROCEED;
+  }
+
+  private static Decision deny(String why) {
+    return Decision.deny(POLICY, ModelBudget.BUDGET_EXCEEDED, why);
+  }
+
+  /** The call's {@code max_tokens} (or {@code max_completion_tokens}); 0 when it sets neither. */
+  private static long maxTokens(JsonNode body) {
+    long n = 0;
+    for (String member : new String[] {"max_tokens", "max_completion_tokens"}) {
+      JsonNode v = body.get(member);
+      if (v != null && v.canConvertToLong()) {
+        n = Math.max(n, v.longValue());
+      }
+    }
+    return n;
+  }
+
+  /** The highest cost of {@code usage} over the model and its fallbacks; null when one of them has no price it needs. */
+  private BigDecimal worstCost(ModelDefinition model, String tenantId, ModelUsage usage) {
+    BigDecimal worst = BigDecimal.ZERO;
+    Set<String> seen = new HashSet<>();
+    Deque<ModelDefinition> todo = new ArrayDeque<>();
+    todo.add(model);
+    while (!todo.isEmpty() && seen.size() < MAX_CHAIN) {
+      ModelDefinition m = todo.poll();
+      if (!seen.add(m.name())) {
+        continue;
+      }
+      BigDecimal cost = ModelCosts.cost(m.prices(), usage);
+      if (cost == null) {
+        return null;
+      }
+      worst = worst.max(cost);
+      for (String fallback : m.fallbacks()) {
+        catalog.model(fallback, tenantId).ifPresent(todo::add);
+      }
+    }
+    return worst;
+  }
+}

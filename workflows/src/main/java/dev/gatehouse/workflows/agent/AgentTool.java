@@ -1,0 +1,16 @@
+package dev.gatehouse.workflows.agent;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.workflows.tool.ToolCallPolicy;
+
+/**
+ * A tool the agent loop offers the model.
+ *
+ * @param name the registry's name of the tool (what {@code Tool.Call} runs)
+ * @param function the name the model calls it by: the registry name with every character a
+ *     function name may not hold replaced (see {@link AgentTools#functionNames})
+ * @param description what the model reads about it (null: none)
+ * @param parameters the JSON Schema of its arguments (an object schema)
+ * @param policy its timeout and retry policy, as the registry had it at submit time
+ */
+public record AgentTool(String name, String function, String description, JsonNode parameters, ToolCallPolicy policy) {}

@@ -1,0 +1,131 @@
+package dev.gatehouse.workflows.agent;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What the agent loop sends the model and what it reads back: the chat request, the tool calls
+ * an answer asks for, and the tool messages that answer them. Pure and deterministic: workflow
+ * code calls it.
+ */
+public final class AgentTranscript {
+  /** The most characters of one tool result the model receives; the rest is cut, and it is told so. */
+  public static final int MAX_RESULT_CHARS = 16 * 1024;
+  /** The largest transcript a task keeps (its JSON text): past it the task fails. */
+  public static final int MAX_CHARS = 512 * 1024;
+  /** The most tool calls of one answer that run; the model is told the others were not run. */
+  public static final int MAX_TOOL_CALLS_PER_STEP = 16;
+
+  private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private AgentTranscript() {}
+
+  /** One tool call an answer asks for: the model's id for it, the function it names, its arguments as sent. */
+  public record ToolCall(String id, String function, String arguments) {}
+
+  /** The chat request of one step: the transcript, the tools' schemas, and {@code max_tokens}. */
+  static ObjectNode request(String model, List<ObjectNode> messages, List<AgentTool> tools, int maxOutputTokens) {
+    ObjectNode body = JSON.objectNode();
+    body.put("model", model);
+    ArrayNode m = body.putArray("messages");
+    messages.forEach(m::add);
+    if (!tools.isEmpty()) {
+      ArrayNode t = body.putArray("tools");
+      for (AgentTool tool : tools) {
+        ObjectNode fn = t.addObject().put("type", "function").putObject("function");
+        fn.put("name", tool.function());
+        if (tool.description() != null) {
+          fn.put("description", tool.description());
+        }
+        fn.set("parameters", tool.parameters() == null ? JSON.objectNode().put("type", "object") : tool.parameters());
+      }
+    }
+    body.put("max_tokens", maxOutputTokens);
+    return body;
+  }
+
+  /** The tool calls of an assistant message (OpenAI's {@code tool_calls}); empty when it has none. */
+  static List<ToolCall> toolCalls(ObjectNode message) {
+    List<ToolCall> calls = new ArrayList<>();
+    JsonNode list = message == null ? null : message.get("tool_calls");
+    if (list == null || !list.isArray()) {
+      return calls;
+    }
+    int n = 0;
+    for (JsonNode call : list) {
+      n++;
+      JsonNode fn = call.path("function");
+      String id = call.path("id").isTextual() ? call.get("id").textValue() : "call_" + n;
+      String name = fn.path("name").isTextual() ? fn.get("name").textValue() : "";
+      JsonNode args = fn.get("arguments");
+      String arguments = args == null || args.isNull() ? "{}" : args.isTextual() ? args.textValue() : args.toString();
+      calls.add(new ToolCall(id, name, arguments));
+    }
+    return calls;
+  }
+
+  /**
+   * A call's arguments as the tool receives them: the JSON they hold, or, when they are not JSON,
+   * their text, which no tool's object schema accepts, so the tool activity refuses the call with
+   * its own {@code invalid_arguments} and the model reads why.
+   */
+  static JsonNode arguments(String text) {
+    try {
+      JsonNode parsed = MAPPER.readTree(text);
+      return parsed == null || parsed.isMissingNode() ? TextNode.valueOf(text) : parsed;
+    } catch (JsonProcessingException e) {
+      return TextNode.valueOf(text);
+    }
+  }
+
+  /**
+   * The answer's message as the transcript keeps it: the model's message (a copy), or, when the
+   * answer had none, an assistant message with its text.
+   */
+  static ObjectNode assistantMessage(ObjectNode message, String content) {
+    if (message != null) {
+      ObjectNode copy = message.deepCopy();
+      if (!copy.has("role")) {
+        copy.put("role", "assistant");
+      }
+      return copy;
+    }
+    ObjectNode m = JSON.objectNode().put("role", "assistant");
+    return content == null ? m.putNull("content") : m.put("content", content);
+  }
+
+  /** The tool message answering call {@code id} with {@code content}. */
+  static ObjectNode toolMessage(String id, String content) {
+    return JSON.objectNode().put("role", "tool").put("tool_call_id", id).put("content", content);
+  }
+
+  /** The content of a tool's result for the model: its text, or its JSON as text; cut to {@link #MAX_RESULT_CHARS}. */
+  static String resultText(JsonNode output) {
+    String text = output == null || output.isNull() ? "" : output.isTextual() ? output.textValue() : output.toString();
+    if (text.length() <= MAX_RESULT_CHARS) {
+      return text;
+    }
+    return text.substring(0, MAX_RESULT_CHARS)
+        + "\n[gatehouse: the result was cut at " + MAX_RESULT_CHARS + " of its " + text.length() + " characters]";
+  }
+
+  /** The content of a refused or failed tool call: an {@code error} object the model can read. */
+  static String errorText(String code, String message) {
+    ObjectNode error = JSON.objectNode();
+    error.putObject("error").put("code", code).put("message", message);
+    return error.toString();
+  }
+
+  /** The size of a message as the transcript limit counts it (its JSON text). */
+  static long chars(ObjectNode message) {
+    return message.toString().length();
+  }
+}

@@ -1,0 +1,336 @@
+package dev.gatehouse.workflows.agent;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.workflows.model.ModelActivities;
+import dev.gatehouse.workflows.model.ModelBudget;
+import dev.gatehouse.workflows.model.ModelCallRequest;
+import dev.gatehouse.workflows.model.ModelCallResult;
+import dev.gatehouse.workflows.model.ModelCallUsage;
+import dev.gatehouse.workflows.task.FailureCodes;
+import dev.gatehouse.workflows.tool.ToolActivities;
+import dev.gatehouse.workflows.tool.ToolCallRequest;
+import dev.gatehouse.workflows.tool.ToolCallResult;
+import io.temporal.failure.ActivityFailure;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.CanceledFailure;
+import io.temporal.workflow.Async;
+import io.temporal.workflow.CancellationScope;
+import io.temporal.workflow.Promise;
+import io.temporal.workflow.Workflow;
+import io.temporal.workflow.WorkflowInfo;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * Runs the loop of {@link AgentWorkflow}. Each step runs in a cancellation scope of its own, so a
+ * deadline cancels the step's activities; cancelling the task cancels them too, and the task ends
+ * CANCELED.
+ */
+public class AgentWorkflowImpl implements AgentWorkflow {
+  /** A run continues as new before its history holds more events than this. */
+  static final int CONTINUE_AFTER_EVENTS = 1_000;
+  /**
+   * ... or before the payloads it recorded (every model request carries the transcript, so they
+   * grow with the square of the steps) pass this many characters, as the run counts them itself.
+   */
+  static final long CONTINUE_AFTER_CHARS = 1024 * 1024;
+
+  private final Map<String, ToolActivities> toolStubs = new HashMap<>();
+  private AgentInput in;
+  private List<ObjectNode> transcript;
+  private long transcriptChars;
+  /** The characters of the payloads this run recorded so far: requests, answers, tool arguments and results. */
+  private long recordedChars;
+  private int steps;
+  private int toolCalls;
+  private long inputTokens;
+  private long outputTokens;
+  private BigDecimal cost;
+  private long deadlineAt;
+  private ObjectNode lastMessage;
+  private Promise<Void> deadlineTimer;
+  private String lastContent;
+
+  @Override
+  public AgentResult run(AgentInput input) {
+    this.in = input;
+    AgentState s = input.state();
+    transcript = new ArrayList<>(input.messages());
+    transcriptChars = transcript.stream().mapToLong(AgentTranscript::chars).sum();
+    if (s == null) {
+      Long d = input.limits().deadlineMillis();
+      deadlineAt = d == null ? 0 : Workflow.currentTimeMillis() + d;
+      cost = BigDecimal.ZERO;
+    } else {
+      steps = s.steps();
+      toolCalls = s.toolCalls();
+      inputTokens = s.inputTokens();
+      outputTokens = s.outputTokens();
+      cost = new BigDecimal(s.cost());
+      deadlineAt = s.deadlineAt();
+    }
+    lastMessage = lastAssistant(transcript);
+    lastContent = lastMessage == null || !lastMessage.path("content").isTextual() ? null : lastMessage.get("content").textValue();
+
+    ModelActivities model = Workflow.newActivityStub(ModelActivities.class, input.modelPolicy().toActivityOptions());
+    while (true) {
+      if (steps >= input.limits().maxSteps()) {
+        return result(MAX_STEPS);
+      }
+      if (deadlinePassed()) {
+        return result(DEADLINE);
+      }
+      ModelBudget budget = budget();
+      if (budget == null) {
+        return result(BUDGET);
+      }
+      if (historyIsLarge(input)) {
+        Workflow.continueAsNew(input.next(transcript, state()));
+      }
+      int step = steps + 1;
+      ModelCallRequest request =
+          new ModelCallRequest(
+              "model-" + step,
+              input.model(),
+              AgentTranscript.request(input.model(), transcript, input.tools(), input.limits().maxOutputTokens()),
+              input.caller(),
+              budget);
+      recordedChars += AgentTranscript.chars(request.body());
+      Step<ModelCallResult> call = within(() -> Async.function(model::call, request));
+      if (call.deadline()) {
+        return result(DEADLINE);
+      }
+      ModelCallResult answer;
+      try {
+        answer = call.promise().get();
+      } catch (ActivityFailure failure) {
+        rethrowCancel(failure);
+        if (failure.getCause() instanceof ApplicationFailure af && ModelBudget.BUDGET_EXCEEDED.equals(af.getType())) {
+          return result(BUDGET);
+        }
+        throw modelFailed(step, failure);
+      }
+      steps = step;
+      count(answer);
+      ObjectNode message = AgentTranscript.assistantMessage(answer.message(), answer.content());
+      recordedChars += AgentTranscript.chars(message);
+      append(message);
+      lastMessage = message;
+      lastContent = answer.content();
+      List<AgentTranscript.ToolCall> asked = AgentTranscript.toolCalls(message);
+      if (asked.isEmpty()) {
+        return result(COMPLETED);
+      }
+      toolCalls += asked.size();
+      if (steps >= input.limits().maxSteps()) {
+        return result(MAX_STEPS);
+      }
+      if (!runTools(step, asked)) {
+        return result(DEADLINE);
+      }
+    }
+  }
+
+  /**
+   * Runs the calls of one answer in parallel (at most {@link AgentTranscript#MAX_TOOL_CALLS_PER_STEP})
+   * and appends their results in the order asked. False when the deadline came first (the calls
+   * still running are cancelled and nothing is appended).
+   */
+  private boolean runTools(int step, List<AgentTranscript.ToolCall> asked) {
+    Map<String, AgentTool> byFunction = new HashMap<>();
+    for (AgentTool t : in.tools()) {
+      byFunction.put(t.function(), t);
+    }
+    List<Promise<ToolCallResult>> running = new ArrayList<>();
+    List<String> immediate = new ArrayList<>();
+    Step<Void> all =
+        within(
+            () -> {
+              for (int i = 0; i < asked.size(); i++) {
+                AgentTranscript.ToolCall c = asked.get(i);
+                AgentTool tool = byFunction.get(c.function());
+                if (i >= AgentTranscript.MAX_TOOL_CALLS_PER_STEP) {
+                  running.add(null);
+                  immediate.add(
+                      AgentTranscript.errorText(
+                          "too_many_tool_calls",
+                          "not run: one answer may ask for at most " + AgentTranscript.MAX_TOOL_CALLS_PER_STEP + " tool calls"));
+                } else if (tool == null) {
+                  running.add(null);
+                  immediate.add(
+                      AgentTranscript.errorText(
+                          "tool_not_allowed", "not run: no tool named '" + c.function() + "' is available to this task"));
+                } else {
+                  ToolActivities stub = toolStubs.computeIfAbsent(tool.name(), n -> Workflow.newActivityStub(ToolActivities.class, tool.policy().toActivityOptions()));
+                  ToolCallRequest req =
+                      new ToolCallRequest("tool-" + step + "." + (i + 1), tool.name(), AgentTranscript.arguments(c.arguments()), in.caller());
+                  running.add(Async.function(stub::call, req));
+                  immediate.add(null);
+                }
+              }
+              List<Promise<ToolCallResult>> started = running.stream().filter(p -> p != null).toList();
+              return started.isEmpty() ? Async.procedure(() -> {}) : Promise.allOf(started);
+            });
+    if (all.deadline()) {
+      return false;
+    }
+    for (int i = 0; i < asked.size(); i++) {
+      Promise<ToolCallResult> p = running.get(i);
+      String content = p == null ? immediate.get(i) : contentOf(p);
+      ObjectNode result = AgentTranscript.toolMessage(asked.get(i).id(), content);
+      // The call's arguments went into the history too, and its result about as the model reads it.
+      recordedChars += asked.get(i).arguments().length() + AgentTranscript.chars(result);
+      append(result);
+    }
+    return true;
+  }
+
+  /** A finished tool call's content for the model: its result, or the error it ended with. */
+  private static String contentOf(Promise<ToolCallResult> done) {
+    try {
+      ToolCallResult r = done.get();
+      return AgentTranscript.resultText(r.output());
+    } catch (ActivityFailure failure) {
+      rethrowCancel(failure);
+      Throwable cause = failure.getCause() == null ? failure : failure.getCause();
+      String code =
+          cause instanceof ApplicationFailure af && af.getType() != null ? FailureCodes.of(af.getType()) : FailureCodes.WORKFLOW_FAILED;
+      String why = cause instanceof ApplicationFailure af ? af.getOriginalMessage() : cause.getMessage();
+      return AgentTranscript.errorText(code, "the tool call failed: " + why);
+    }
+  }
+
+  /** A step's promise, and whether the deadline came before it completed. */
+  private record Step<T>(Promise<T> promise, boolean deadline) {}
+
+  /**
+   * Starts a step in a scope of its own and waits for it, at most until the deadline. When the
+   * deadline comes first the scope is cancelled (its activities are asked to stop, not waited for).
+   */
+  private <T> Step<T> within(Supplier<Promise<T>> start) {
+    List<Promise<T>> holder = new ArrayList<>(1);
+    CancellationScope scope = Workflow.newCancellationScope(() -> holder.add(start.get()));
+    scope.run();
+    Promise<T> promise = holder.get(0);
+    Promise<Void> deadline = deadlineTimer();
+    if (deadline == null) {
+      Workflow.await(promise::isCompleted);
+      return new Step<>(promise, false);
+    }
+    Workflow.await(() -> promise.isCompleted() || deadline.isCompleted());
+    if (!promise.isCompleted()) {
+      scope.cancel();
+      return new Step<>(promise, true);
+    }
+    return new Step<>(promise, false);
+  }
+
+  /**
+   * One timer per run for the deadline, started when the first step of the run starts (null when
+   * the task has none): every step waits on it, so a run records at most one timer.
+   */
+  private Promise<Void> deadlineTimer() {
+    if (deadlineAt == 0) {
+      return null;
+    }
+    if (deadlineTimer == null) {
+      long left = Math.max(1, deadlineAt - Workflow.currentTimeMillis());
+      deadlineTimer = Workflow.newTimer(Duration.ofMillis(left));
+    }
+    return deadlineTimer;
+  }
+
+  private static void rethrowCancel(ActivityFailure failure) {
+    if (failure.getCause() instanceof CanceledFailure canceled) {
+      throw canceled;
+    }
+  }
+
+  private static ApplicationFailure modelFailed(int step, ActivityFailure failure) {
+    Throwable cause = failure.getCause() == null ? failure : failure.getCause();
+    String type = cause instanceof ApplicationFailure af ? af.getType() : cause.getClass().getSimpleName();
+    String why = cause instanceof ApplicationFailure af ? af.getOriginalMessage() : cause.getMessage();
+    return ApplicationFailure.newNonRetryableFailureWithCause(
+        "model call " + step + " failed: " + why, MODEL_FAILED, failure, "model-" + step, type);
+  }
+
+  private void count(ModelCallResult answer) {
+    ModelCallUsage u = answer.usage();
+    if (u != null) {
+      inputTokens += u.inputTokens();
+      outputTokens += u.outputTokens();
+    }
+    if (answer.cost() != null) {
+      cost = cost.add(new BigDecimal(answer.cost()));
+    }
+  }
+
+  /** What the next model call may spend; null when the task's tokens or cost are spent already. */
+  private ModelBudget budget() {
+    AgentLimits limits = in.limits();
+    Long tokens = null;
+    if (limits.maxTokens() != null) {
+      tokens = limits.maxTokens() - inputTokens - outputTokens;
+      if (tokens <= 0) {
+        return null;
+      }
+    }
+    String money = null;
+    if (limits.maxCost() != null) {
+      BigDecimal left = new BigDecimal(limits.maxCost()).subtract(cost);
+      if (left.signum() <= 0) {
+        return null;
+      }
+      money = left.toPlainString();
+    }
+    return new ModelBudget(tokens, money);
+  }
+
+  private boolean deadlinePassed() {
+    return deadlineAt != 0 && Workflow.currentTimeMillis() >= deadlineAt;
+  }
+
+  private boolean historyIsLarge(AgentInput input) {
+    WorkflowInfo info = Workflow.getInfo();
+    int events = input.continueAfterEvents() == null ? CONTINUE_AFTER_EVENTS : input.continueAfterEvents();
+    return info.getHistoryLength() > events || recordedChars > CONTINUE_AFTER_CHARS || info.isContinueAsNewSuggested();
+  }
+
+  private void append(ObjectNode message) {
+    transcriptChars += AgentTranscript.chars(message);
+    if (transcriptChars > AgentTranscript.MAX_CHARS) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "the transcript grew past " + AgentTranscript.MAX_CHARS + " characters, the most an agent task keeps",
+          TRANSCRIPT_TOO_LARGE);
+    }
+    transcript.add(message);
+  }
+
+  private AgentState state() {
+    return new AgentState(steps, toolCalls, inputTokens, outputTokens, cost.toPlainString(), deadlineAt, in.state() == null ? 1 : in.state().runs() + 1);
+  }
+
+  private AgentResult result(String stopReason) {
+    return new AgentResult(
+        lastContent,
+        lastMessage,
+        stopReason,
+        steps,
+        toolCalls,
+        new AgentUsage(inputTokens, outputTokens, inputTokens + outputTokens, cost.toPlainString()));
+  }
+
+  private static ObjectNode lastAssistant(List<ObjectNode> messages) {
+    for (int i = messages.size() - 1; i >= 0; i--) {
+      if ("assistant".equals(messages.get(i).path("role").asText())) {
+        return messages.get(i);
+      }
+    }
+    return null;
+  }
+}

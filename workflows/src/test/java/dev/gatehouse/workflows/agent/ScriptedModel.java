@@ -1,0 +1,109 @@
+package dev.gatehouse.workflows.agent;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.workflows.model.ModelActivities;
+import dev.gatehouse.workflows.model.ModelBudget;
+import dev.gatehouse.workflows.model.ModelCallRequest;
+import dev.gatehouse.workflows.model.ModelCallResult;
+import dev.gatehouse.workflows.model.ModelCallUsage;
+import io.temporal.failure.ApplicationFailure;
+import java.math.BigDecimal;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A FAKE model behind {@code Model.Call} for agent-loop tests: it answers from a script chosen by
+ * the model alias, no network. Like the real activity, it refuses a call whose worst case (here:
+ * the request's characters / 4 plus its {@code max_tokens}, and {@link #PRICE} per call) would
+ * pass the call's {@link ModelBudget}; the real check (Gatehouse's token count and the registry's
+ * prices) is tested in the activities module.
+ *
+ * <ul>
+ *   <li>{@code fake-parallel}: asks for {@code lookup} twice at once, then answers with what the
+ *       tools returned;
+ *   <li>{@code fake-forbidden}: asks for a tool the task does not offer, and for {@code lookup}
+ *       with arguments its schema refuses, then answers with the errors it read;
+ *   <li>{@code fake-greedy}: always asks for one more {@code lookup} (never answers);
+ *   <li>{@code fake-slow}: asks for {@code slow}, which runs until cancelled.
+ * </ul>
+ */
+class ScriptedModel implements ModelActivities {
+  static final long INPUT_TOKENS = 100;
+  static final long OUTPUT_TOKENS = 20;
+  static final BigDecimal PRICE = new BigDecimal("0.01");
+
+  final List<ModelCallRequest> requests = new CopyOnWriteArrayList<>();
+
+  @Override
+  public ModelCallResult call(ModelCallRequest request) {
+    refuseOverBudget(request);
+    requests.add(request);
+    JsonNode messages = request.body().path("messages");
+    List<JsonNode> toolResults = new java.util.ArrayList<>();
+    for (JsonNode m : messages) {
+      if ("tool".equals(m.path("role").asText())) {
+        toolResults.add(m);
+      }
+    }
+    return switch (request.model()) {
+      case "fake-parallel" -> toolResults.isEmpty()
+          ? asks(call("c1", "lookup", "{\"q\":\"a\"}"), call("c2", "lookup", "{\"q\":\"b\"}"))
+          : says("found " + contents(toolResults));
+      case "fake-forbidden" -> toolResults.isEmpty()
+          ? asks(call("c1", "secret_tool", "{}"), call("c2", "lookup", "{\"q\":42}"), call("c3", "lookup", "not json"))
+          : says("errors " + contents(toolResults));
+      case "fake-greedy" -> asks(call("c" + requests.size(), "lookup", "{\"q\":\"more\"}"));
+      case "fake-slow" -> toolResults.isEmpty() ? asks(call("c1", "slow", "{}")) : says("slow done");
+      default -> throw ApplicationFailure.newNonRetryableFailure("no model '" + request.model() + "'", "model_not_found");
+    };
+  }
+
+  private static void refuseOverBudget(ModelCallRequest request) {
+    ModelBudget budget = request.budget();
+    if (budget == null) {
+      return;
+    }
+    long worst = request.body().toString().length() / 4 + request.body().path("max_tokens").asLong();
+    if (budget.maxTokens() != null && worst > budget.maxTokens()) {
+      throw ApplicationFailure.newNonRetryableFailure("over the task's tokens", ModelBudget.BUDGET_EXCEEDED);
+    }
+    if (budget.maxCost() != null && PRICE.compareTo(new BigDecimal(budget.maxCost())) > 0) {
+      throw ApplicationFailure.newNonRetryableFailure("over the task's cost", ModelBudget.BUDGET_EXCEEDED);
+    }
+  }
+
+  private static String contents(List<JsonNode> toolResults) {
+    StringBuilder sb = new StringBuilder();
+    for (JsonNode m : toolResults) {
+      sb.append(m.path("tool_call_id").asText()).append('=').append(m.path("content").asText()).append(';');
+    }
+    return sb.toString();
+  }
+
+  private static ObjectNode call(String id, String name, String arguments) {
+    ObjectNode c = JsonNodeFactory.instance.objectNode().put("id", id).put("type", "function");
+    c.putObject("function").put("name", name).put("arguments", arguments);
+    return c;
+  }
+
+  private static ModelCallResult asks(ObjectNode... calls) {
+    ObjectNode message = JsonNodeFactory.instance.objectNode().put("role", "assistant").putNull("content");
+    ArrayNode list = message.putArray("tool_calls");
+    for (ObjectNode c : calls) {
+      list.add(c);
+    }
+    return result(null, message, "tool_calls");
+  }
+
+  private static ModelCallResult says(String text) {
+    return result(text, JsonNodeFactory.instance.objectNode().put("role", "assistant").put("content", text), "stop");
+  }
+
+  private static ModelCallResult result(String text, ObjectNode message, String finish) {
+    return new ModelCallResult(
+        text, message, finish, new ModelCallUsage(INPUT_TOKENS, 0, OUTPUT_TOKENS, 0, false), PRICE.toPlainString(), "fake-provider", "fake-1", 3);
+  }
+}
