@@ -27,7 +27,10 @@ import dev.gatehouse.registry.usage.UsageQuery;
 import java.time.Instant;
 import dev.gatehouse.workflows.tool.Caller;
 import io.prometheus.client.CollectorRegistry;
+import dev.gatehouse.activities.usage.TokenEstimator;
+import dev.gatehouse.workflows.model.ModelBudget;
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -79,6 +82,13 @@ class ModelInvokerTest {
     models.insert(model("de", null, List.of(target("p-d", 1), target("p-e", 1)), List.of(), new RetrySpec(1, Duration.ofMillis(5), 2.0, Duration.ofMillis(5))));
     models.insert(model("f", null, List.of(target("p-f", 1)), List.of(), fast));
     models.insert(model("private-b", "ten_b", List.of(target("p-b-tenant", 1)), List.of(), fast));
+    // Per million tokens: "priced" costs 1 in and 2 out, and may fall back to "pricier", ten times that.
+    models.insert(
+        new ModelDefinition("priced", null, List.of(target("p-a", 1)), List.of("pricier"), fast,
+            new ModelDefinition.Prices(new BigDecimal("1"), null, new BigDecimal("2")), null, null));
+    models.insert(
+        new ModelDefinition("pricier", null, List.of(target("p-b", 1)), List.of(), fast,
+            new ModelDefinition.Prices(new BigDecimal("10"), null, new BigDecimal("20")), null, null));
     AgentDao agents = db.jdbi().onDemand(AgentDao.class);
     agents.insert(new Agent("agt_all", "ten_a", "all", null, new Permissions(null, new AccessList(List.of("*"), List.of()), null), null, null));
     agents.insert(new Agent("agt_some", "ten_a", "some", null, new Permissions(null, new AccessList(List.of("solo"), List.of()), null), null, null));
@@ -134,6 +144,69 @@ class ModelInvokerTest {
     } catch (IOException e) {
       throw new IllegalArgumentException(e);
     }
+  }
+
+  /** A chat call of an agent task, with what the task has left. */
+  private static ModelCall budgeted(String alias, String extra, ModelBudget budget) {
+    ModelCall c = chat("agt_all", alias, false, extra);
+    return new ModelCall(
+        c.kind(), c.dialect(), c.alias(), c.body(), false, c.caller(), null, null, "task_1", "model-1", 1, budget);
+  }
+
+  @Test
+  void aTaskCallWhoseWorstCaseTokensWouldPassItsBudgetIsNotSent() {
+    ModelCall probe = budgeted("solo", ",\"max_tokens\":50", null);
+    long input = TokenEstimator.inputTokens(Dialect.OPENAI, probe.body());
+    long worst = input + 50;
+
+    assertThatThrownBy(() -> invoker.call(budgeted("solo", ",\"max_tokens\":50", new ModelBudget(worst - 1, null))))
+        .isInstanceOfSatisfying(
+            ModelCallException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(ModelBudget.BUDGET_EXCEEDED);
+              assertThat(e.status()).isEqualTo(402);
+              assertThat(e.retryable()).isFalse();
+              assertThat(e.getMessage()).contains("could use " + worst + " tokens").contains((worst - 1) + " left");
+            });
+    assertThat(fakes.get("a").seen()).as("nothing was sent").isEmpty();
+
+    invoker.call(budgeted("solo", ",\"max_tokens\":50", new ModelBudget(worst, null)));
+    assertThat(fakes.get("a").seen()).hasSize(1);
+  }
+
+  @Test
+  void aTaskBudgetNeedsMaxTokensOrTheWorstCaseHasNoBound() {
+    assertThatThrownBy(() -> invoker.call(budgeted("solo", "", new ModelBudget(100_000L, null))))
+        .isInstanceOfSatisfying(ModelCallException.class, e -> assertThat(e.code()).isEqualTo(ModelBudget.BUDGET_EXCEEDED))
+        .hasMessageContaining("must set max_tokens");
+    assertThat(fakes.get("a").seen()).isEmpty();
+  }
+
+  @Test
+  void theWorstCaseCostIsPricedAtTheDearestModelTheCallMayFallBackTo() {
+    ModelCall probe = budgeted("priced", ",\"max_tokens\":1000", null);
+    long input = TokenEstimator.inputTokens(Dialect.OPENAI, probe.body());
+    // At "pricier"'s prices: 10 per million in, 20 per million out.
+    BigDecimal dearest =
+        new BigDecimal("10").multiply(BigDecimal.valueOf(input)).add(new BigDecimal("20000")).movePointLeft(6);
+    BigDecimal cheap = BigDecimal.valueOf(input).add(new BigDecimal("2000")).movePointLeft(6);
+
+    assertThatThrownBy(
+            () -> invoker.call(budgeted("priced", ",\"max_tokens\":1000", new ModelBudget(null, cheap.toPlainString()))))
+        .isInstanceOfSatisfying(ModelCallException.class, e -> assertThat(e.code()).isEqualTo(ModelBudget.BUDGET_EXCEEDED))
+        .hasMessageContaining("could cost " + dearest.stripTrailingZeros().toPlainString());
+    assertThat(fakes.get("a").seen()).isEmpty();
+
+    ModelAnswer a = invoker.call(budgeted("priced", ",\"max_tokens\":1000", new ModelBudget(null, dearest.toPlainString())));
+    assertThat(a.provider()).isEqualTo("p-a");
+  }
+
+  @Test
+  void aCostBudgetOnAModelWithoutPricesIsRefused() {
+    assertThatThrownBy(() -> invoker.call(budgeted("solo", ",\"max_tokens\":10", new ModelBudget(null, "100"))))
+        .isInstanceOfSatisfying(ModelCallException.class, e -> assertThat(e.code()).isEqualTo(ModelBudget.BUDGET_EXCEEDED))
+        .hasMessageContaining("has no prices");
+    assertThat(fakes.get("a").seen()).isEmpty();
   }
 
   /** The newest usage row, once the log wrote what it had. */
