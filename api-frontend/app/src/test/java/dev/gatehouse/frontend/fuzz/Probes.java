@@ -65,6 +65,22 @@ final class Probes {
         Hostile.almostJson(),
         Hostile.deepNesting(),
         v));
+    // The agent task: each member of its input hostile in turn.
+    String agent = "{\"workflow\":\"agent\",\"input\":{\"model\":\"fz-model\",";
+    shapes.add(s.map(x -> "{\"workflow\":\"agent\",\"input\":{\"model\":" + x + ",\"goal\":\"g\"}}"));
+    shapes.add(v.map(x -> "{\"workflow\":\"agent\",\"input\":" + x + "}"));
+    shapes.add(v.map(x -> agent + "\"goal\":" + x + "}}"));
+    shapes.add(v.map(x -> agent + "\"messages\":" + x + "}}"));
+    shapes.add(v.map(x -> agent + "\"messages\":[" + x + "]}}"));
+    shapes.add(v.map(x -> agent + "\"messages\":[{\"role\":\"user\",\"content\":" + x + "}]}}"));
+    shapes.add(v.map(x -> agent + "\"goal\":\"g\",\"tools\":" + x + "}}"));
+    shapes.add(s.map(x -> agent + "\"goal\":\"g\",\"tools\":[" + x + "]}}"));
+    shapes.add(v.map(x -> agent + "\"goal\":\"g\",\"limits\":" + x + "}}"));
+    for (String limit : List.of("maxSteps", "maxTokens", "maxCost", "maxOutputTokens", "deadline")) {
+      shapes.add(v.map(x -> agent + "\"goal\":\"g\",\"limits\":{\"" + limit + "\":" + x + "}}}"));
+      shapes.add(Hostile.numbers().map(x -> agent + "\"goal\":\"g\",\"limits\":{\"" + limit + "\":" + x + "}}}"));
+    }
+    shapes.add(Hostile.durations().map(x -> agent + "\"goal\":\"g\",\"limits\":{\"deadline\":" + quote(x) + "}}}"));
     shapes.add(v.map(x -> "{\"workflow\":\"pipeline\",\"pipeline\":" + x + "}"));
     shapes.add(v.map(x -> "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":" + x + "}}"));
     shapes.add(v.map(x -> "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[" + x + "]}}"));
@@ -94,14 +110,19 @@ final class Probes {
         Combinators.combine(keys(KEY, ADMIN), Arbitraries.of("status", "limit", "cursor", "tenant", "wait", "x"), Hostile.queryValues())
             .as((key, name, value) -> new Probe.Http("GET", "/v1/tasks?" + name + "=" + value).bearer(key).probe("tasks", "list"));
     Arbitrary<Probe> byId =
-        Combinators.combine(keys(KEY, ADMIN), Hostile.segments(), Arbitraries.of("", "/trace", "/cancel", "/x", "?wait=1ms", "?wait=-1s", "?wait=99999d"),
+        Combinators.combine(keys(KEY, ADMIN), Hostile.segments(), Arbitraries.of("", "/trace", "/events", "/cancel", "/x", "?wait=1ms", "?wait=-1s", "?wait=99999d"),
                 Arbitraries.of("GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS", "FOO"))
             .as((key, id, tail, method) -> new Probe.Http(method, "/v1/tasks/" + id + tail).bearer(key)
                 .body(method.equals("POST") || method.equals("PUT") ? new byte[0] : null, null).probe("tasks", "by id"));
+    Arbitrary<Probe> events =
+        Combinators.combine(keys(KEY, ADMIN), Hostile.segments(), Hostile.names(), Arbitraries.of("text/event-stream", "application/json", "*/*"))
+            .as((key, id, last, accept) -> new Probe.Http("GET", "/v1/tasks/" + id + "/events").bearer(key)
+                .header("Last-Event-ID", Hostile.percentEncode(last)).header("Accept", accept).probe("tasks", "events"));
     Arbitrary<Probe> methods =
         Combinators.combine(Arbitraries.of("PUT", "DELETE", "PATCH", "TRACE", "FOO", "get", "OPTIONS", "HEAD"), Arbitraries.of("/v1/tasks", "/v1", "/v1/", "/v1/nothing"))
             .as((method, path) -> new Probe.Http(method, path).bearer(KEY).json("{}").probe("tasks", "method"));
-    return Arbitraries.frequencyOf(Tuple.of(6, submit), Tuple.of(1, invalidUtf8), Tuple.of(2, list), Tuple.of(2, byId), Tuple.of(1, methods));
+    return Arbitraries.frequencyOf(
+        Tuple.of(6, submit), Tuple.of(1, invalidUtf8), Tuple.of(2, list), Tuple.of(2, byId), Tuple.of(1, events), Tuple.of(1, methods));
   }
 
   // ---- admin: /admin/v1/...

@@ -34,6 +34,19 @@ import org.jdbi.v3.core.Jdbi;
 public class TaskService {
   /** The most overdue rows a listing settles before it reads; the sweeper handles any more. */
   private static final int OVERDUE_PER_LIST = 20;
+  /** The most task event streams one replica serves at once (each holds a request thread). */
+  static final int MAX_EVENT_STREAMS = 256;
+  private static final java.util.regex.Pattern EVENT_ID = java.util.regex.Pattern.compile("([0-9A-Za-z-]{1,64}):([0-9]{1,18})");
+
+  private final java.util.concurrent.Semaphore eventStreams = new java.util.concurrent.Semaphore(MAX_EVENT_STREAMS);
+  /** The threads that follow task histories for event streams (at most {@link #MAX_EVENT_STREAMS} at once). */
+  private static final java.util.concurrent.ExecutorService EVENT_THREADS =
+      java.util.concurrent.Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "task-events");
+            t.setDaemon(true);
+            return t;
+          });
 
   private final DurableCalls durable;
   private final WorkflowCatalog workflows;
@@ -134,6 +147,65 @@ public class TaskService {
     }
     durable.audited(caller, id, "task.cancel", row.workflow());
     return view(row, TaskStatus.RUNNING, null, null, null);
+  }
+
+  /**
+   * The task's live events from the start, or after {@code lastEventId} (an id the stream gave:
+   * {@code <runId>:<eventId>}). 404 when the task is not the agent's or its history is gone, 400
+   * for an id that is not one of this task's, 429 {@code overloaded} when this replica streams
+   * {@link #MAX_EVENT_STREAMS} already.
+   */
+  public org.glassfish.jersey.server.ChunkedOutput<String> events(AgentCaller caller, String id, String lastEventId) {
+    durable.owned(caller, id);
+    String runId;
+    try {
+      runId = durable.firstRunId(id);
+    } catch (RuntimeException e) {
+      throw new ApiException(ErrorCode.HISTORY_UNAVAILABLE, "the workflow history of task '" + id + "' is no longer available");
+    }
+    long after = 0;
+    if (lastEventId != null && !lastEventId.isBlank()) {
+      var m = EVENT_ID.matcher(lastEventId.trim());
+      if (!m.matches()) {
+        throw new ApiException(ErrorCode.INVALID_REQUEST, "Last-Event-ID must be an id this stream gave (<run>:<event>)");
+      }
+      if (!m.group(1).equals(runId)) {
+        try {
+          durable.historyLength(id, m.group(1));
+        } catch (RuntimeException e) {
+          throw new ApiException(ErrorCode.INVALID_REQUEST, "Last-Event-ID names no event of this task");
+        }
+      }
+      runId = m.group(1);
+      after = Long.parseLong(m.group(2));
+    }
+    if (!eventStreams.tryAcquire()) {
+      throw new ApiException(ErrorCode.OVERLOADED, "this replica streams " + MAX_EVENT_STREAMS + " task event streams already; retry later");
+    }
+    var output = new org.glassfish.jersey.server.ChunkedOutput<String>(String.class, "");
+    TaskEventStream.Sink sink =
+        new TaskEventStream.Sink() {
+          @Override
+          public void send(String text) throws java.io.IOException {
+            output.write(text);
+          }
+
+          @Override
+          public void close() {
+            try {
+              output.close();
+            } catch (java.io.IOException e) {
+              // the client went away; nothing to close
+            }
+          }
+        };
+    try {
+      EVENT_THREADS.execute(new TaskEventStream(durable, id, runId, after, eventStreams, sink));
+    } catch (RuntimeException e) {
+      eventStreams.release();
+      throw e;
+    }
+    return output;
   }
 
   public TraceView trace(AgentCaller caller, String id) {

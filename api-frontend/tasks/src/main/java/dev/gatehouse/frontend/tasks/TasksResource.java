@@ -85,6 +85,18 @@ public class TasksResource {
     return tasks.trace(agent(auth), checkId(id));
   }
 
+  /** The task's live events, as Server-Sent Events; resumable with {@code Last-Event-ID}. */
+  @GET
+  @Path("/{id}/events")
+  @Produces(MediaType.SERVER_SENT_EVENTS)
+  public Response events(
+      @Context SecurityContext auth, @PathParam("id") String id, @HeaderParam("Last-Event-ID") String lastEventId) {
+    return Response.ok(tasks.events(agent(auth), checkId(id), lastEventId), MediaType.SERVER_SENT_EVENTS_TYPE)
+        .header("Cache-Control", "no-cache")
+        .header("X-Accel-Buffering", "no")
+        .build();
+  }
+
   @POST
   @Path("/{id}/cancel")
   @Consumes(MediaType.WILDCARD)

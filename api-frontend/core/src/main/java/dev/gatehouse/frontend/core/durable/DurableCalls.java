@@ -38,6 +38,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
@@ -371,6 +372,62 @@ public final class DurableCalls {
       throw new ApiException(
           ErrorCode.HISTORY_UNAVAILABLE, "the workflow history of task '" + id + "' is no longer available");
     }
+  }
+
+  /**
+   * Every event of run {@code runId} of task {@code id} so far, page after page. Throws {@code
+   * io.grpc.StatusRuntimeException} (NOT_FOUND: no such run of this task).
+   */
+  public List<HistoryEvent> runHistory(String id, String runId) {
+    List<HistoryEvent> events = new ArrayList<>();
+    com.google.protobuf.ByteString token = com.google.protobuf.ByteString.EMPTY;
+    do {
+      var response =
+          client
+              .getWorkflowServiceStubs()
+              .blockingStub()
+              .getWorkflowExecutionHistory(
+                  io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest.newBuilder()
+                      .setNamespace(client.getOptions().getNamespace())
+                      .setExecution(io.temporal.api.common.v1.WorkflowExecution.newBuilder().setWorkflowId(id).setRunId(runId))
+                      .setNextPageToken(token)
+                      .build());
+      events.addAll(response.getHistory().getEventsList());
+      token = response.getNextPageToken();
+    } while (!token.isEmpty());
+    return events;
+  }
+
+  /** How many events run {@code runId} of task {@code id} has now (cheap: the engine's description, not the history). */
+  public long historyLength(String id, String runId) {
+    return client
+        .newUntypedWorkflowStub(id, Optional.of(runId), Optional.empty())
+        .describe()
+        .getRawDescription()
+        .getWorkflowExecutionInfo()
+        .getHistoryLength();
+  }
+
+  /** The id of the first run of task {@code id} (the one its submit started, before any continue-as-new). */
+  public String firstRunId(String id) {
+    var execution = client.newUntypedWorkflowStub(id).describe().getRawDescription().getWorkflowExecutionInfo();
+    String runId = execution.getExecution().getRunId();
+    if (!execution.getFirstRunId().isEmpty()) {
+      return execution.getFirstRunId();
+    }
+    List<HistoryEvent> events = runHistory(id, runId);
+    if (!events.isEmpty() && events.get(0).hasWorkflowExecutionStartedEventAttributes()) {
+      String firstRun = events.get(0).getWorkflowExecutionStartedEventAttributes().getFirstExecutionRunId();
+      if (!firstRun.isEmpty()) {
+        return firstRun;
+      }
+    }
+    return runId;
+  }
+
+  /** A mapper of this engine's history to task events. */
+  public TaskEvents events() {
+    return new TaskEvents(client.getOptions().getDataConverter());
   }
 
   /** Records the agent's action on a task (submit, cancel) in the audit log. */

@@ -182,7 +182,7 @@ final class TraceBuilder {
     }
   }
 
-  private static TaskError errorOf(Failure f) {
+  static TaskError errorOf(Failure f) {
     Failure root = f;
     while (root.hasCause() && !root.hasApplicationFailureInfo()) {
       root = root.getCause();
@@ -194,7 +194,7 @@ final class TraceBuilder {
     return new TaskError(code, root.getMessage());
   }
 
-  private static Instant instant(Timestamp t) {
+  static Instant instant(Timestamp t) {
     return Instant.ofEpochSecond(t.getSeconds(), t.getNanos());
   }
 }

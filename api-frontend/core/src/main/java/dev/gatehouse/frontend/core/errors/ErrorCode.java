@@ -1,5 +1,7 @@
 package dev.gatehouse.frontend.core.errors;
 
+import dev.gatehouse.workflows.agent.AgentWorkflow;
+import dev.gatehouse.workflows.model.ModelBudget;
 import dev.gatehouse.workflows.pipeline.PipelineWorkflow;
 import dev.gatehouse.workflows.task.FailureCodes;
 import dev.gatehouse.workflows.tool.ToolFailureTypes;
@@ -64,6 +66,10 @@ public enum ErrorCode {
   EXPANSION_TOO_LARGE("expansion_too_large", 400, Rpc.INVALID_PARAMS, PipelineWorkflow.EXPANSION_TOO_LARGE),
   /** The outputs of a pipeline's steps together grew past the limit a task may keep. */
   OUTPUTS_TOO_LARGE("outputs_too_large", 422, Rpc.INVALID_PARAMS, PipelineWorkflow.OUTPUTS_TOO_LARGE),
+  /** An agent task's transcript grew past the most a task keeps. */
+  TRANSCRIPT_TOO_LARGE("transcript_too_large", 422, Rpc.INVALID_PARAMS, AgentWorkflow.TRANSCRIPT_TOO_LARGE),
+  /** A model call of an agent task whose worst case would pass what the task has left (the call is not sent). */
+  BUDGET_EXCEEDED("budget_exceeded", 402, Rpc.INVALID_REQUEST, ModelBudget.BUDGET_EXCEEDED),
 
   // ---- a tool that ran and failed (MCP: a result with isError)
   UPSTREAM_CLIENT_ERROR("upstream_client_error", 502, Rpc.UPSTREAM, ToolFailureTypes.UPSTREAM_CLIENT_ERROR, Retry.NO, true),
@@ -73,6 +79,8 @@ public enum ErrorCode {
   CREDENTIALS_UNAVAILABLE("credentials_unavailable", 502, Rpc.UPSTREAM, ToolFailureTypes.CREDENTIALS_UNAVAILABLE, Retry.NO, true),
   TIMED_OUT("timed_out", 504, Rpc.UPSTREAM, null, Retry.YES, true),
   STEP_FAILED("step_failed", 502, Rpc.UPSTREAM, PipelineWorkflow.STEP_FAILED, Retry.NO, true),
+  /** A model call of an agent task failed for good; the task fails. */
+  MODEL_FAILED("model_failed", 502, Rpc.UPSTREAM, AgentWorkflow.MODEL_FAILED, Retry.NO, true),
   STILL_RUNNING("still_running", 504, Rpc.UPSTREAM, null, Retry.YES, true),
   /** A model provider refused for rate after every target and fallback (or Gatehouse did for it); with Retry-After. */
   RATE_LIMITED("rate_limited", 429, Rpc.UPSTREAM, Retry.YES),

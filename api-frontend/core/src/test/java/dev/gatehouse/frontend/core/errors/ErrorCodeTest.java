@@ -44,6 +44,9 @@ class ErrorCodeTest {
     List<String> types = new ArrayList<>(constants(ToolFailureTypes.class));
     types.add(PipelineWorkflow.STEP_FAILED);
     types.add(PipelineWorkflow.TEMPLATE_ERROR);
+    types.add(dev.gatehouse.workflows.agent.AgentWorkflow.MODEL_FAILED);
+    types.add(dev.gatehouse.workflows.agent.AgentWorkflow.TRANSCRIPT_TOO_LARGE);
+    types.add(dev.gatehouse.workflows.model.ModelBudget.BUDGET_EXCEEDED);
     for (String type : types) {
       ErrorCode entry = ErrorCode.ofFailureType(type).orElseThrow(() -> new AssertionError("no catalog entry for " + type));
       assertThat(entry.code()).isEqualTo(FailureCodes.of(type));

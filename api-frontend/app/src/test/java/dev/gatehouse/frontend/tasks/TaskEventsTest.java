@@ -1,0 +1,216 @@
+package dev.gatehouse.frontend.tasks;
+
+import static dev.gatehouse.frontend.testing.TestGatehouse.ADMIN_KEY;
+import static dev.gatehouse.frontend.testing.TestGatehouse.KEY_A;
+import static dev.gatehouse.frontend.testing.TestGatehouse.KEY_B;
+import static dev.gatehouse.frontend.testing.TestGatehouse.json;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.frontend.testing.FakeProvider;
+import dev.gatehouse.frontend.testing.FakeProvider.Reply;
+import dev.gatehouse.frontend.testing.TestGatehouse;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code GET /v1/tasks/{id}/events} on a real Gatehouse, read with a plain HTTP client as an
+ * EventSource reads it: events as the workflow history grows, the end of the task, resuming with
+ * {@code Last-Event-ID}, an agent loop across continue-as-new, and the refusals.
+ */
+class TaskEventsTest {
+  static TestGatehouse gh;
+  static FakeProvider fake;
+  static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  @BeforeAll
+  static void start() throws Exception {
+    gh = TestGatehouse.start();
+    fake = new FakeProvider();
+    assertThat(gh.post("/admin/v1/providers", ADMIN_KEY,
+        "{\"name\":\"ev-fake\",\"type\":\"openai\",\"baseUrl\":\"" + fake.openaiBase() + "\",\"timeout\":\"5s\"}").statusCode()).isEqualTo(201);
+    assertThat(gh.post("/admin/v1/models", ADMIN_KEY,
+        "{\"name\":\"ev-model\",\"targets\":[{\"provider\":\"ev-fake\",\"model\":\"fake-model\"}],\"retry\":{\"maxAttempts\":1}}").statusCode())
+        .isEqualTo(201);
+  }
+
+  @AfterAll
+  static void stop() {
+    gh.close();
+    fake.close();
+  }
+
+  /** One event as received. */
+  record Sse(String id, String name, JsonNode data) {}
+
+  /** An open stream, read event by event. */
+  static final class Stream implements AutoCloseable {
+    final HttpResponse<InputStream> response;
+    final BufferedReader reader;
+
+    Stream(HttpResponse<InputStream> response) {
+      this.response = response;
+      this.reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8));
+    }
+
+    /** The next event (comments skipped); null at the end of the stream. */
+    Sse next() throws Exception {
+      String id = null;
+      String name = null;
+      StringBuilder data = null;
+      String line;
+      while ((line = reader.readLine()) != null) {
+        if (line.isEmpty()) {
+          if (data != null) {
+            return new Sse(id, name, TestGatehouse.JSON.readTree(data.toString()));
+          }
+          continue;
+        }
+        if (line.startsWith(":")) {
+          continue;
+        }
+        if (line.startsWith("id: ")) {
+          id = line.substring(4);
+        } else if (line.startsWith("event: ")) {
+          name = line.substring(7);
+        } else if (line.startsWith("data: ")) {
+          data = data == null ? new StringBuilder(line.substring(6)) : data.append('\n').append(line.substring(6));
+        }
+      }
+      return null;
+    }
+
+    /** Every event up to the end of the stream. */
+    List<Sse> rest() throws Exception {
+      List<Sse> out = new ArrayList<>();
+      for (Sse e = next(); e != null; e = next()) {
+        out.add(e);
+      }
+      return out;
+    }
+
+    @Override
+    public void close() throws Exception {
+      reader.close();
+    }
+  }
+
+  static Stream open(String key, String id, String lastEventId) throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(gh.api() + "/v1/tasks/" + id + "/events"))
+            .header("Authorization", "Bearer " + key)
+            .header("Accept", "text/event-stream")
+            .timeout(Duration.ofSeconds(60));
+    if (lastEventId != null) {
+      b.header("Last-Event-ID", lastEventId);
+    }
+    HttpResponse<InputStream> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("text/event-stream");
+    return new Stream(r);
+  }
+
+  private static String summary(Sse e) {
+    JsonNode d = e.data();
+    return e.name() + (d.has("step") ? " " + d.get("step").asText() : "") + (d.has("status") ? " " + d.get("status").asText() : "");
+  }
+
+  @Test
+  void aPipelinesEventsArriveAsItRunsAndEndWithTheTask() throws Exception {
+    String id =
+        gh.submit(
+            "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":["
+                + "{\"id\":\"first\",\"tool\":\"t.echo\",\"args\":{\"n\":1}},"
+                + "{\"id\":\"wait\",\"tool\":\"t.hold\",\"args\":{\"name\":\"ev-wait\"},\"dependsOn\":[\"first\"]}]}}");
+    try (Stream s = open(KEY_A, id, null)) {
+      List<String> seen = new ArrayList<>();
+      // The hold step is still running: its start arrives before the task ends.
+      for (Sse e = s.next(); e != null; e = s.next()) {
+        seen.add(summary(e));
+        if (seen.get(seen.size() - 1).equals("step.started wait")) {
+          break;
+        }
+      }
+      assertThat(seen).containsExactly("task.started", "step.started first", "step.finished first COMPLETED", "step.started wait");
+      assertThat(gh.tools.arrived("ev-wait").await(10, TimeUnit.SECONDS)).isTrue();
+      gh.tools.release("ev-wait");
+      List<Sse> rest = s.rest();
+      assertThat(rest).as(rest.toString()).extracting(TaskEventsTest::summary).containsExactly("step.finished wait COMPLETED", "task.ended COMPLETED");
+      assertThat(rest.get(0).data().get("kind").asText()).isEqualTo("tool");
+      assertThat(rest.get(0).data().get("name").asText()).isEqualTo("t.hold");
+    }
+  }
+
+  @Test
+  void aClientThatReconnectsWithLastEventIdGetsOnlyWhatCameAfter() throws Exception {
+    String id =
+        gh.submit(
+            "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":["
+                + "{\"id\":\"a\",\"tool\":\"t.echo\",\"args\":{}},{\"id\":\"b\",\"tool\":\"t.echo\",\"args\":{},\"dependsOn\":[\"a\"]}]}}");
+    gh.await(id);
+    List<Sse> all;
+    try (Stream s = open(KEY_A, id, null)) {
+      all = s.rest();
+    }
+    assertThat(all).extracting(TaskEventsTest::summary)
+        .containsExactly("task.started", "step.started a", "step.finished a COMPLETED", "step.started b", "step.finished b COMPLETED", "task.ended COMPLETED");
+    try (Stream s = open(KEY_A, id, all.get(2).id())) {
+      assertThat(s.rest()).extracting(Sse::id).containsExactlyElementsOf(all.subList(3, all.size()).stream().map(Sse::id).toList());
+    }
+  }
+
+  @Test
+  void anAgentLoopStreamsAcrossContinueAsNewWithEveryModelStepsTokens() throws Exception {
+    fake.reset();
+    fake.script(Reply.toolCall("c", "t_echo", "{\"more\":true}").withUsage(40, 10));
+    int maxSteps = 110;
+    String id =
+        gh.submit("{\"workflow\":\"agent\",\"input\":{\"model\":\"ev-model\",\"goal\":\"go on\",\"tools\":[\"t.echo\"],"
+            + "\"limits\":{\"maxSteps\":" + maxSteps + ",\"maxOutputTokens\":50}}}");
+    List<Sse> all;
+    try (Stream s = open(KEY_A, id, null)) {
+      all = s.rest();
+    }
+    List<Sse> modelSteps =
+        all.stream().filter(e -> e.name().equals("step.finished") && e.data().get("kind").asText().equals("model")).toList();
+    assertThat(modelSteps).hasSize(maxSteps);
+    assertThat(modelSteps).allSatisfy(e -> assertThat(e.data().get("usage").get("inputTokens").asLong()).isEqualTo(40));
+    assertThat(modelSteps.get(maxSteps - 1).data().get("step").asText()).isEqualTo("model-" + maxSteps);
+    Sse end = all.get(all.size() - 1);
+    assertThat(summary(end)).isEqualTo("task.ended COMPLETED");
+    assertThat(end.data().get("stopReason").asText()).isEqualTo("max_steps");
+    assertThat(all.stream().map(e -> e.id().split(":")[0]).distinct().count()).as("runs the stream crossed").isGreaterThan(1);
+    assertThat(all.stream().filter(e -> e.name().equals("task.started"))).hasSize(1);
+  }
+
+  @Test
+  void anotherAgentsTaskAndForeignEventIdsAreRefused() throws Exception {
+    String id = gh.submit("{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"a\",\"tool\":\"t.echo\",\"args\":{}}]}}");
+    gh.await(id);
+    HttpResponse<String> other = gh.get("/v1/tasks/" + id + "/events", KEY_B);
+    assertThat(other.statusCode()).isEqualTo(404);
+    assertThat(json(other).get("error").get("code").asText()).isEqualTo("task_not_found");
+    HttpResponse<String> bad = gh.send(
+        HttpRequest.newBuilder(URI.create(gh.api() + "/v1/tasks/" + id + "/events")).header("Last-Event-ID", "not an id"), KEY_A);
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(json(bad).get("error").get("code").asText()).isEqualTo("invalid_request");
+    HttpResponse<String> foreign = gh.send(
+        HttpRequest.newBuilder(URI.create(gh.api() + "/v1/tasks/" + id + "/events"))
+            .header("Last-Event-ID", "8d9b2f3e-0000-4000-8000-000000000000:3"), KEY_A);
+    assertThat(foreign.statusCode()).as(foreign.body()).isEqualTo(400);
+    assertThat(json(foreign).get("error").get("message").asText()).contains("names no event of this task");
+  }
+}

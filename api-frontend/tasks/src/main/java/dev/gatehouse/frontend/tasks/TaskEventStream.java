@@ -1,0 +1,161 @@
+package dev.gatehouse.frontend.tasks;
+
+import dev.gatehouse.frontend.core.durable.DurableCalls;
+import dev.gatehouse.frontend.core.durable.TaskEvents;
+import dev.gatehouse.frontend.core.sse.SseEncoder;
+import io.temporal.api.enums.v1.EventType;
+import io.temporal.api.history.v1.HistoryEvent;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Semaphore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes one task's events as Server-Sent Events, read off the workflow history as it grows, run
+ * after run across continue-as-new, until the task ends or the stream has been open for {@link
+ * #MAX_OPEN} (the client then reconnects with {@code Last-Event-ID}).
+ *
+ * <p>It asks the engine how long the run's history is every {@link #POLL} (a description, which
+ * is cheap) and reads the history only when it grew. Temporal's own long poll of a history is not
+ * used: the embedded engine of dev mode does not implement it past the end of a closed run, and
+ * both engines answer this way the same. A keep-alive comment goes out every {@link #KEEP_ALIVE}.
+ *
+ * <p>It runs on a thread of its own and writes each event to a {@link Sink} (Jersey's chunked
+ * output, which sends each one at once: a {@code StreamingOutput} would hold them in Jersey's
+ * buffer).
+ */
+final class TaskEventStream implements Runnable {
+  private static final Logger LOG = LoggerFactory.getLogger(TaskEventStream.class);
+  static final Duration POLL = Duration.ofMillis(200);
+  static final Duration KEEP_ALIVE = Duration.ofSeconds(15);
+  /** The longest one stream stays open. */
+  static final Duration MAX_OPEN = Duration.ofMinutes(10);
+
+  private final DurableCalls durable;
+  private final String taskId;
+  private final String startRunId;
+  private final long afterEventId;
+  private final Semaphore slots;
+  private final Sink sink;
+
+  /** Where the events go: one whole event (or comment) per call; throws when the client has gone. */
+  interface Sink {
+    void send(String text) throws IOException;
+
+    void close();
+  }
+
+  /** Streams task {@code taskId} from run {@code runId}, after its event {@code afterEventId} (0: from the start). */
+  TaskEventStream(DurableCalls durable, String taskId, String runId, long afterEventId, Semaphore slots, Sink sink) {
+    this.sink = sink;
+    this.durable = durable;
+    this.taskId = taskId;
+    this.startRunId = runId;
+    this.afterEventId = afterEventId;
+    this.slots = slots;
+  }
+
+  @Override
+  public void run() {
+    try {
+      stream();
+    } catch (IOException e) {
+      LOG.debug("the client of task {}'s events went away: {}", taskId, e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      LOG.warn("the event stream of task {} failed", taskId, e);
+    } finally {
+      sink.close();
+      slots.release();
+    }
+  }
+
+  private void stream() throws IOException, InterruptedException {
+    SseEncoder sse = new SseEncoder();
+    long openUntil = System.nanoTime() + MAX_OPEN.toNanos();
+    String runId = startRunId;
+    long seen = afterEventId;
+    // A comment first, so the client sees the stream open before the first event.
+    send(sse.reset().comment("task " + taskId));
+    long nextKeepAlive = System.nanoTime() + KEEP_ALIVE.toNanos();
+    while (System.nanoTime() - openUntil < 0) {
+      List<HistoryEvent> history;
+      try {
+        history = durable.runHistory(taskId, runId);
+      } catch (RuntimeException e) {
+        LOG.debug("the history of task {} could not be read: {}", taskId, e.toString());
+        send(sse.reset().event(null, "error", "{\"code\":\"history_unavailable\",\"message\":\"the task's history could not be read\"}"));
+        return;
+      }
+      String next = null;
+      boolean closed = false;
+      // A fresh mapper sees the run from its first event (it learns which step each activity is).
+      TaskEvents mapper = durable.events();
+      for (HistoryEvent e : history) {
+        Optional<TaskEvents.Event> ev = mapper.map(runId, e);
+        if (e.getEventId() > seen) {
+          if (ev.isPresent()) {
+            send(sse.reset().event(ev.get().id(), ev.get().name(), ev.get().data().toString()));
+            nextKeepAlive = System.nanoTime() + KEEP_ALIVE.toNanos();
+          }
+          seen = e.getEventId();
+        }
+        closed |= isClose(e.getEventType());
+        if (e.getEventType() == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW) {
+          next = e.getWorkflowExecutionContinuedAsNewEventAttributes().getNewExecutionRunId();
+        }
+      }
+      if (next != null) {
+        runId = next;
+        seen = 0;
+        continue;
+      }
+      if (closed) {
+        return;
+      }
+      // Wait until the run's history grows (or it is time for a keep-alive, or to close).
+      while (System.nanoTime() - openUntil < 0) {
+        Thread.sleep(POLL.toMillis());
+        long length;
+        try {
+          length = durable.historyLength(taskId, runId);
+        } catch (RuntimeException e) {
+          length = Long.MAX_VALUE; // read the history, which reports what went wrong
+        }
+        if (length > seen) {
+          break;
+        }
+        if (System.nanoTime() - nextKeepAlive >= 0) {
+          send(sse.reset().comment("keep-alive"));
+          nextKeepAlive = System.nanoTime() + KEEP_ALIVE.toNanos();
+        }
+      }
+    }
+  }
+
+  private static boolean isClose(EventType type) {
+    return switch (type) {
+      case EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+          EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+          EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+          EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+          EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+          EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW -> true;
+      default -> false;
+    };
+  }
+
+  private final ByteArrayOutputStream buffer = new ByteArrayOutputStream(512);
+
+  private void send(SseEncoder sse) throws IOException {
+    buffer.reset();
+    sse.writeTo(buffer);
+    sink.send(buffer.toString(StandardCharsets.UTF_8));
+  }
+}
