@@ -2,6 +2,8 @@ package dev.gatehouse.frontend.app.cli;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.Appender;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -481,8 +483,10 @@ public class ReplayCommand extends Command {
   private static void quietLogs() {
     if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
       ch.qos.logback.classic.Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-      root.detachAndStopAllAppenders();
       root.setLevel(Level.OFF);
+      List<Appender<ILoggingEvent>> appenders = new ArrayList<>();
+      root.iteratorForAppenders().forEachRemaining(appenders::add);
+      appenders.forEach(root::detachAppender);
     }
   }
 }

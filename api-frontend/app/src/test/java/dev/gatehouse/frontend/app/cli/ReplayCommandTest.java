@@ -115,7 +115,7 @@ class ReplayCommandTest {
     return new Run(failure.map(CommandExit::statusOf).orElse(0), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
-  /** The command switches logging off, as it should in its own process; other tests in this JVM keep theirs. */
+  /** The command switches logging off (detaching, not stopping, the appenders); other tests in this JVM keep theirs. */
   record LoggingState(Level level, List<Appender<ILoggingEvent>> appenders) {
     static LoggingState save() {
       ch.qos.logback.classic.Logger root = root();
@@ -129,7 +129,6 @@ class ReplayCommandTest {
       root.setLevel(level);
       for (Appender<ILoggingEvent> appender : appenders) {
         if (!root.isAttached(appender)) {
-          appender.start();
           root.addAppender(appender);
         }
       }
