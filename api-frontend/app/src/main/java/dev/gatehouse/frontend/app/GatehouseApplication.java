@@ -46,11 +46,13 @@ import dev.gatehouse.frontend.tasks.TasksFace;
 import dev.gatehouse.frontend.core.auth.Authenticator;
 import dev.gatehouse.frontend.app.identity.KeyBootstrap;
 import dev.gatehouse.policies.limits.FailureThrottle;
+import dev.gatehouse.frontend.app.cli.CommandExit;
 import dev.gatehouse.frontend.app.cli.DbCommand;
 import dev.gatehouse.frontend.app.cli.DevCommand;
 import dev.gatehouse.frontend.app.cli.McpProbeCommand;
 import dev.gatehouse.frontend.app.cli.SecretsCommand;
 import dev.gatehouse.frontend.app.cli.RegistryCommand;
+import dev.gatehouse.frontend.app.cli.ReplayCommand;
 import dev.gatehouse.frontend.app.cli.WorkerCommand;
 import dev.gatehouse.frontend.app.dev.DemoModelResource;
 import dev.gatehouse.frontend.app.dev.DemoToolsResource;
@@ -149,6 +151,13 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     bootstrap.addCommand(new SecretsCommand());
     bootstrap.addCommand(new RegistryCommand());
     bootstrap.addCommand(new McpProbeCommand());
+    bootstrap.addCommand(new ReplayCommand());
+  }
+
+  /** A command that failed ends the process with its exit status (1 unless it says otherwise). */
+  @Override
+  protected void onFatalError(Throwable t) {
+    System.exit(CommandExit.statusOf(t));
   }
 
   @Override

@@ -4,11 +4,6 @@ import dev.gatehouse.activities.model.ModelActivitiesImpl;
 import dev.gatehouse.activities.task.TaskIndexActivitiesImpl;
 import dev.gatehouse.activities.tool.ToolActivitiesImpl;
 import dev.gatehouse.frontend.app.config.WorkerConfig;
-import dev.gatehouse.workflows.agent.AgentWorkflowImpl;
-import dev.gatehouse.workflows.pipeline.PipelineWorkflowImpl;
-import dev.gatehouse.workflows.tool.ToolActivityDefaults;
-import dev.gatehouse.workflows.tool.ToolCallWorkflowImpl;
-import dev.gatehouse.workflows.task.TaskIndexInterceptor;
 import io.dropwizard.lifecycle.Managed;
 import io.temporal.client.WorkflowClient;
 import io.temporal.worker.Worker;
@@ -18,8 +13,8 @@ import io.temporal.worker.WorkerOptions;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The Temporal worker: every workflow type and activity Gatehouse runs, on one task queue, with
- * the task-index interceptor. Started and stopped with the process.
+ * The Temporal worker: every workflow type ({@link GatehouseWorkflows}) and activity Gatehouse
+ * runs, on one task queue, with the task-index interceptor. Started and stopped with the process.
  */
 public final class GatehouseWorker implements Managed {
   /** How often a running tool call heartbeats. */
@@ -38,7 +33,7 @@ public final class GatehouseWorker implements Managed {
         WorkerFactory.newInstance(
             client,
             WorkerFactoryOptions.newBuilder()
-                .setWorkerInterceptors(new TaskIndexInterceptor())
+                .setWorkerInterceptors(GatehouseWorkflows.interceptors())
                 .setWorkflowCacheSize(config.getWorkflowCacheSize())
                 .build());
     Worker worker =
@@ -55,11 +50,7 @@ public final class GatehouseWorker implements Managed {
                 .setDefaultHeartbeatThrottleInterval(java.time.Duration.ofMillis(200))
                 .setMaxHeartbeatThrottleInterval(HEARTBEAT_EVERY)
                 .build());
-    worker.registerWorkflowImplementationTypes(
-        ToolActivityDefaults.implementationOptions(config.getToolHeartbeatTimeout().toJavaDuration()),
-        PipelineWorkflowImpl.class,
-        ToolCallWorkflowImpl.class,
-        AgentWorkflowImpl.class);
+    GatehouseWorkflows.register(worker, config.getToolHeartbeatTimeout().toJavaDuration());
     worker.registerActivitiesImplementations(tools, models, taskIndex);
   }
 
