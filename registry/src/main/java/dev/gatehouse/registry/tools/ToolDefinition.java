@@ -7,7 +7,8 @@ import java.time.Duration;
  * A registered tool: what it is, how to call it, its timeout and retry policy, and who owns it
  * ({@code tenantId} null: a global tool, usable by every tenant's agents that are allowed it), and
  * how Gatehouse authenticates to its upstream ({@code auth} null: no token; header values may
- * still name secrets as {@code {{secret:NAME}}}).
+ * still name secrets as {@code {{secret:NAME}}}). {@code approval} {@value #APPROVAL_REQUIRED}: an
+ * agent task's call of the tool waits for an operator's decision (null: it does not).
  */
 public record ToolDefinition(
     String name,
@@ -17,9 +18,31 @@ public record ToolDefinition(
     Duration timeout,
     RetrySpec retry,
     String tenantId,
-    UpstreamAuth auth) {
+    UpstreamAuth auth,
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL) String approval) {
+
+  /** The {@code approval} of a tool whose calls in agent tasks wait for an operator's decision. */
+  public static final String APPROVAL_REQUIRED = "required";
+
+  /** A tool whose calls need no approval. */
+  public ToolDefinition(
+      String name,
+      String description,
+      HttpEndpoint http,
+      JsonNode inputSchema,
+      Duration timeout,
+      RetrySpec retry,
+      String tenantId,
+      UpstreamAuth auth) {
+    this(name, description, http, inputSchema, timeout, retry, tenantId, auth, null);
+  }
+
+  /** Whether an agent task's call of this tool waits for an operator's decision. */
+  public boolean approvalRequired() {
+    return APPROVAL_REQUIRED.equals(approval);
+  }
 
   public ToolDefinition withTenant(String tenant) {
-    return new ToolDefinition(name, description, http, inputSchema, timeout, retry, tenant, auth);
+    return new ToolDefinition(name, description, http, inputSchema, timeout, retry, tenant, auth, approval);
   }
 }

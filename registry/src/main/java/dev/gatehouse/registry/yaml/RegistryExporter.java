@@ -109,7 +109,8 @@ public final class RegistryExporter {
         t.inputSchema() == null || t.inputSchema().isNull() ? null : t.inputSchema(),
         Durations.format(t.timeout()),
         retry(t.retry()),
-        auth(t.auth()));
+        auth(t.auth()),
+        t.approval());
   }
 
   /** An MCP server as the file writes it: what was left out (null) stays out. */

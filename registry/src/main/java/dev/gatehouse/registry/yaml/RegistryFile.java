@@ -36,7 +36,8 @@ public record RegistryFile(
       JsonNode inputSchema,
       String timeout,
       Retry retry,
-      Auth auth) {}
+      Auth auth,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String approval) {}
 
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   public record Http(String method, String url, Map<String, String> headers) {}

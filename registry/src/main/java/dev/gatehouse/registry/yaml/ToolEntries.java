@@ -48,6 +48,9 @@ public final class ToolEntries {
       throw bad(where + ".inputSchema", "must be a JSON Schema object");
     }
     Duration timeout = t.timeout() == null ? DEFAULT_TIMEOUT : EntryChecks.timeout(where + ".timeout", t.timeout());
+    if (t.approval() != null && !t.approval().equals("none") && !t.approval().equals(ToolDefinition.APPROVAL_REQUIRED)) {
+      throw bad(where + ".approval", "must be 'required' or 'none'");
+    }
     return new ToolDefinition(
         t.name(),
         t.description() == null ? "" : t.description(),
@@ -56,6 +59,7 @@ public final class ToolEntries {
         timeout,
         EntryChecks.retry(where + ".retry", t.retry()),
         null,
-        EntryChecks.auth(where + ".auth", t.auth()));
+        EntryChecks.auth(where + ".auth", t.auth()),
+        ToolDefinition.APPROVAL_REQUIRED.equals(t.approval()) ? ToolDefinition.APPROVAL_REQUIRED : null);
   }
 }

@@ -36,7 +36,8 @@ class RegistryApplierTest {
       assertThat(RegistryApplier.apply(db.jdbi(), registry)).isEqualTo(new RegistryApplier.ApplyResult(1, 1, 1, 4, 0, 0, 0));
 
       String exported = RegistryExporter.toYaml(RegistryExporter.export(db.jdbi()));
-      assertThat(exported).contains("name: acme").contains("svc-planner").contains("{{secret:crm-token}}").contains("timeout: 5s");
+      assertThat(exported).contains("name: acme").contains("svc-planner").contains("{{secret:crm-token}}").contains("timeout: 5s")
+          .contains("approval: required");
       // Applying the export elsewhere gives the same registry, and re-applying it changes nothing.
       RegistryApplier.apply(copy.jdbi(), registry(exported));
       assertThat(RegistryExporter.toYaml(RegistryExporter.export(copy.jdbi()))).isEqualTo(exported);
@@ -44,6 +45,8 @@ class RegistryApplierTest {
 
       var crm = db.jdbi().onDemand(ToolDao.class).find("acme.crm").orElseThrow();
       assertThat(crm.tenantId()).startsWith("ten_");
+      assertThat(crm.approvalRequired()).isFalse();
+      assertThat(db.jdbi().onDemand(ToolDao.class).find("acme.billing").orElseThrow().approvalRequired()).isTrue();
       assertThat(db.jdbi().onDemand(ToolDao.class).find("weather.lookup").orElseThrow().tenantId()).isNull();
     }
   }

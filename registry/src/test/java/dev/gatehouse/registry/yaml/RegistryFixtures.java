@@ -48,6 +48,7 @@ final class RegistryFixtures {
                   http: {url: "https://crm.acme.example/customers/{id}", headers: {Authorization: "Bearer {{secret:crm-token}}"}}
                   auth: {type: none}
                 - name: acme.billing
+                  approval: required
                   http: {method: POST, url: "https://billing.acme.example/charge"}
                   auth: {type: oauth2-client-credentials, tokenUrl: "https://login.acme.example/token", clientId: gatehouse, clientSecret: "{{secret:billing-client}}", scopes: [charge]}
           """;

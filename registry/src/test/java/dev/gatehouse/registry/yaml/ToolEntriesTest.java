@@ -40,6 +40,22 @@ class ToolEntriesTest {
   }
 
   @Test
+  void aToolMayRequireApprovalAndNothingElse() throws Exception {
+    assertThat(check(T).approvalRequired()).isFalse();
+    assertThat(check(T + "approval: none\n").approval()).isNull();
+    ToolDefinition t = check(T + "approval: required\n");
+    assertThat(t.approvalRequired()).isTrue();
+    // Stored as JSON and read back, as the tools table keeps it; a tool stored before the field existed has none.
+    var json = new com.fasterxml.jackson.databind.ObjectMapper().findAndRegisterModules();
+    assertThat(json.readValue(json.writeValueAsString(t), ToolDefinition.class).approvalRequired()).isTrue();
+    assertThat(json.writeValueAsString(check(T))).doesNotContain("approval");
+    assertThatThrownBy(() -> check(T + "approval: maybe\n"))
+        .isInstanceOf(RegistryException.class)
+        .hasMessageContaining("tool (t).approval")
+        .hasMessageContaining("'required' or 'none'");
+  }
+
+  @Test
   void whatIsWrittenIsKept() {
     ToolDefinition t = check(
         """

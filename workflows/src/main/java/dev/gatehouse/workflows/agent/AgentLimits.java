@@ -13,6 +13,20 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param deadlineMillis how long after the task starts it stops ({@link AgentWorkflow#DEADLINE});
  *     null: none (the task's own timeout still applies)
  * @param maxOutputTokens the {@code max_tokens} of every model call, part of its worst case
+ * @param approvalTimeoutMillis how long a call waits for an operator's decision before it counts
+ *     as denied; null: {@link #DEFAULT_APPROVAL_TIMEOUT_MILLIS}
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record AgentLimits(int maxSteps, Long maxTokens, String maxCost, Long deadlineMillis, int maxOutputTokens) {}
+public record AgentLimits(
+    int maxSteps, Long maxTokens, String maxCost, Long deadlineMillis, int maxOutputTokens, Long approvalTimeoutMillis) {
+  /** One day. */
+  public static final long DEFAULT_APPROVAL_TIMEOUT_MILLIS = 24L * 60 * 60 * 1000;
+
+  public AgentLimits(int maxSteps, Long maxTokens, String maxCost, Long deadlineMillis, int maxOutputTokens) {
+    this(maxSteps, maxTokens, maxCost, deadlineMillis, maxOutputTokens, null);
+  }
+
+  long approvalTimeout() {
+    return approvalTimeoutMillis == null ? DEFAULT_APPROVAL_TIMEOUT_MILLIS : approvalTimeoutMillis;
+  }
+}

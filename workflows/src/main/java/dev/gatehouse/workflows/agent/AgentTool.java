@@ -12,5 +12,13 @@ import dev.gatehouse.workflows.tool.ToolCallPolicy;
  * @param description what the model reads about it (null: none)
  * @param parameters the JSON Schema of its arguments (an object schema)
  * @param policy its timeout and retry policy, as the registry had it at submit time
+ * @param approval whether each call waits for an operator's decision
  */
-public record AgentTool(String name, String function, String description, JsonNode parameters, ToolCallPolicy policy) {}
+public record AgentTool(
+    String name, String function, String description, JsonNode parameters, ToolCallPolicy policy, boolean approval) {
+
+  /** A tool whose calls need no approval. */
+  public AgentTool(String name, String function, String description, JsonNode parameters, ToolCallPolicy policy) {
+    this(name, function, description, parameters, policy, false);
+  }
+}

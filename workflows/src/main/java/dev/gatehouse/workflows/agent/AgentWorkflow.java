@@ -1,7 +1,11 @@
 package dev.gatehouse.workflows.agent;
 
+import io.temporal.workflow.QueryMethod;
+import io.temporal.workflow.UpdateMethod;
+import io.temporal.workflow.UpdateValidatorMethod;
 import io.temporal.workflow.WorkflowInterface;
 import io.temporal.workflow.WorkflowMethod;
+import java.util.List;
 
 /**
  * The agent loop: a model call with the selected tools' schemas, then the tool calls it asks for
@@ -17,6 +21,12 @@ import io.temporal.workflow.WorkflowMethod;
  * A model call that fails for good fails the task ({@link #MODEL_FAILED}); a tool call that fails
  * (denied, arguments refused by the tool's schema, the upstream's error) does not: the model
  * receives an error result it can react to.
+ *
+ * <p>A call of a tool that needs approval waits, at no cost, for an operator's decision (the
+ * update {@link Approvals#DECIDE}) until it expires, which counts as a denial; a denied call is
+ * not run and the model reads why. The calls asked for, with their state, are in the query
+ * {@link Approvals#PENDING} and in the workflow's memo ({@code approvals}), so the history shows
+ * every request, decision and expiry.
  *
  * <p>Long loops continue as new before their history grows large, carrying the transcript, the
  * usage so far and the deadline ({@link AgentState}).
@@ -39,4 +49,20 @@ public interface AgentWorkflow {
 
   @WorkflowMethod(name = TYPE)
   AgentResult run(AgentInput input);
+
+  /** An operator's decision on a call waiting for approval; returns the call as decided. */
+  @UpdateMethod(name = Approvals.DECIDE)
+  Approvals.Call decide(Approvals.Decision decision);
+
+  /**
+   * Refuses a decision without recording anything: an {@code ApplicationFailure} whose type is
+   * {@link Approvals#NOT_FOUND}, {@link Approvals#DECIDED}, {@link Approvals#EXPIRED} or {@link
+   * Approvals#MISMATCH}.
+   */
+  @UpdateValidatorMethod(updateName = Approvals.DECIDE)
+  void validateDecide(Approvals.Decision decision);
+
+  /** The calls of this run that needed approval, pending or decided. */
+  @QueryMethod(name = Approvals.PENDING)
+  List<Approvals.Call> approvals();
 }

@@ -22,6 +22,7 @@ import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -54,6 +55,9 @@ public class AgentWorkflowImpl implements AgentWorkflow {
   private long deadlineAt;
   private ObjectNode lastMessage;
   private Promise<Void> deadlineTimer;
+  /** The calls of this run that needed approval, by call id, in the order asked. */
+  private final Map<String, Approvals.Call> approvals = new LinkedHashMap<>();
+  private final Map<String, Long> approvalExpiry = new HashMap<>();
   private String lastContent;
 
   @Override
@@ -146,6 +150,10 @@ public class AgentWorkflowImpl implements AgentWorkflow {
     for (AgentTool t : in.tools()) {
       byFunction.put(t.function(), t);
     }
+    Map<String, String> refused = askApprovals(step, asked, byFunction);
+    if (refused == null) {
+      return false;
+    }
     List<Promise<ToolCallResult>> running = new ArrayList<>();
     List<String> immediate = new ArrayList<>();
     Step<Void> all =
@@ -165,10 +173,13 @@ public class AgentWorkflowImpl implements AgentWorkflow {
                   immediate.add(
                       AgentTranscript.errorText(
                           "tool_not_allowed", "not run: no tool named '" + c.function() + "' is available to this task"));
+                } else if (refused.containsKey(callId(step, i))) {
+                  running.add(null);
+                  immediate.add(refused.get(callId(step, i)));
                 } else {
                   ToolActivities stub = toolStubs.computeIfAbsent(tool.name(), n -> Workflow.newActivityStub(ToolActivities.class, tool.policy().toActivityOptions()));
                   ToolCallRequest req =
-                      new ToolCallRequest("tool-" + step + "." + (i + 1), tool.name(), AgentTranscript.arguments(c.arguments()), in.caller());
+                      new ToolCallRequest(callId(step, i), tool.name(), AgentTranscript.arguments(c.arguments()), in.caller());
                   running.add(Async.function(stub::call, req));
                   immediate.add(null);
                 }
@@ -188,6 +199,111 @@ public class AgentWorkflowImpl implements AgentWorkflow {
       append(result);
     }
     return true;
+  }
+
+  private static String callId(int step, int index) {
+    return "tool-" + step + "." + (index + 1);
+  }
+
+  /**
+   * Asks for a decision on every call of this answer whose tool needs approval, all at once, and
+   * waits until each is decided or the approvals expire (an expired call counts as denied).
+   * Returns the error result of each call that may not run, by call id; null when the deadline
+   * came first.
+   */
+  private Map<String, String> askApprovals(int step, List<AgentTranscript.ToolCall> asked, Map<String, AgentTool> byFunction) {
+    List<String> ids = new ArrayList<>();
+    long now = Workflow.currentTimeMillis();
+    long expiresAt = now + in.limits().approvalTimeout();
+    for (int i = 0; i < asked.size() && i < AgentTranscript.MAX_TOOL_CALLS_PER_STEP; i++) {
+      AgentTool tool = byFunction.get(asked.get(i).function());
+      if (tool != null && tool.approval()) {
+        String id = callId(step, i);
+        var args = AgentTranscript.arguments(asked.get(i).arguments());
+        approvals.put(
+            id,
+            new Approvals.Call(
+                id, tool.name(), Approvals.sha256(args), Approvals.preview(args),
+                "admin keys of tenant " + in.caller().tenantId() + " or of the platform",
+                java.time.Instant.ofEpochMilli(expiresAt).toString(), "pending", null, null));
+        approvalExpiry.put(id, expiresAt);
+        ids.add(id);
+      }
+    }
+    Map<String, String> refused = new HashMap<>();
+    if (ids.isEmpty()) {
+      return refused;
+    }
+    publishApprovals();
+    long until = deadlineAt == 0 ? expiresAt : Math.min(expiresAt, deadlineAt);
+    Workflow.await(
+        Duration.ofMillis(Math.max(0, until - Workflow.currentTimeMillis())),
+        () -> ids.stream().noneMatch(id -> approvals.get(id).pending()));
+    boolean undecided = ids.stream().anyMatch(id -> approvals.get(id).pending());
+    if (undecided && deadlinePassed() && Workflow.currentTimeMillis() < expiresAt) {
+      return null;
+    }
+    if (undecided) {
+      for (String id : ids) {
+        if (approvals.get(id).pending()) {
+          approvals.put(id, approvals.get(id).with("expired", null, null));
+        }
+      }
+      publishApprovals();
+    }
+    for (String id : ids) {
+      Approvals.Call c = approvals.get(id);
+      if (c.status().equals("denied")) {
+        refused.put(
+            id,
+            AgentTranscript.errorText(
+                "approval_denied",
+                "not run: an operator denied this call" + (c.reason() == null || c.reason().isBlank() ? "" : ": " + c.reason())));
+      } else if (c.status().equals("expired")) {
+        refused.put(id, AgentTranscript.errorText("approval_expired", "not run: no operator decided on this call before its approval expired"));
+      }
+    }
+    return refused;
+  }
+
+  /** Puts the approvals of this run in the workflow's memo, so the history records each change. */
+  private void publishApprovals() {
+    Workflow.upsertMemo(Map.of(Approvals.PENDING, new ArrayList<>(approvals.values())));
+  }
+
+  @Override
+  public void validateDecide(Approvals.Decision d) {
+    Approvals.Call c = d == null || d.callId() == null ? null : approvals.get(d.callId());
+    if (c == null) {
+      throw Approvals.refusal(Approvals.NOT_FOUND, "no call of this task waits for that approval");
+    }
+    if (c.status().equals("expired") || (c.pending() && Workflow.currentTimeMillis() >= approvalExpiry.get(c.callId()))) {
+      throw Approvals.refusal(Approvals.EXPIRED, "the approval of " + c.callId() + " has expired");
+    }
+    if (!c.pending()) {
+      throw Approvals.refusal(Approvals.DECIDED, c.callId() + " was " + c.status() + " already");
+    }
+    if (!c.argumentsSha256().equals(d.argumentsSha256())) {
+      throw Approvals.refusal(
+          Approvals.MISMATCH, "the decision names other arguments than " + c.callId() + " has (argumentsSha256 differs)");
+    }
+    if (!Approvals.APPROVE.equals(d.decision()) && !Approvals.DENY.equals(d.decision())) {
+      throw Approvals.refusal(Approvals.INVALID, "a decision is 'approve' or 'deny'");
+    }
+  }
+
+  @Override
+  public Approvals.Call decide(Approvals.Decision d) {
+    Approvals.Call c =
+        approvals.get(d.callId()).with(Approvals.APPROVE.equals(d.decision()) ? "approved" : "denied", d.decidedBy(), d.reason());
+    approvals.put(c.callId(), c);
+    publishApprovals();
+    return c;
+  }
+
+  @Override
+  public List<Approvals.Call> approvals() {
+    return new ArrayList<>(approvals.values());
   }
 
   /** A finished tool call's content for the model: its result, or the error it ended with. */

@@ -36,6 +36,7 @@ class AgentHistoryTest {
   static final String AGENT = "histories/agent.json";
   static final String CONTINUED = "histories/agent-continued-as-new.json";
   static final String DEADLINE = "histories/agent-deadline.json";
+  static final String APPROVAL = "histories/agent-approval.json";
   /** The recorded long loop continues as new after this many events, to keep the committed file small. */
   static final int SMALL_RUNS = 150;
 
@@ -60,6 +61,39 @@ class AgentHistoryTest {
         record("recorded-agent-deadline", AgentWorkflowTest.input("fake-slow", new AgentLimits(5, null, null, 1_000L, 50)));
     write("agent-deadline.json", h);
     replay(h);
+  }
+
+  @Test
+  void recordsAnApprovalWaitThatReplays() throws Exception {
+    WorkflowExecutionHistory h =
+        record(
+            "recorded-agent-approval",
+            AgentWorkflowTest.input("fake-approval", AgentWorkflowTest.limits(5)),
+            wf -> {
+              List<Approvals.Call> calls = List.of();
+              for (int i = 0; i < 200 && calls.size() < 2; i++) {
+                Thread.sleep(25);
+                calls = wf.approvals();
+              }
+              assertThat(calls).hasSize(2);
+              Approvals.Call first = calls.get(0);
+              wf.decide(new Approvals.Decision(first.callId(), Approvals.APPROVE, first.argumentsSha256(), "ok", "key_ops"));
+              Approvals.Call second = calls.get(1);
+              wf.decide(new Approvals.Decision(second.callId(), Approvals.DENY, second.argumentsSha256(), "no", "key_ops"));
+            });
+    write("agent-approval.json", h);
+    replay(h);
+  }
+
+  @Test
+  void theCommittedApprovalHistoryRecordsTheRequestAndBothDecisions() throws Exception {
+    WorkflowExecutionHistory h = committed(APPROVAL);
+    assertThat(ofType(h, EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED)).as("asked, approved, denied").hasSize(3);
+    assertThat(ofType(h, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED)).hasSize(2);
+    assertThat(ofType(h, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED))
+        .extracting(e -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName())
+        .containsExactly(ModelActivities.CALL, "Tool.Call", "Tool.Call", ModelActivities.CALL);
+    assertThat(last(h)).isEqualTo(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
   }
 
   @Test
@@ -99,6 +133,15 @@ class AgentHistoryTest {
 
   /** Runs the agent on a fresh test server until its first run closes, and returns that run's history. */
   private static WorkflowExecutionHistory record(String id, AgentInput input) throws Exception {
+    return record(id, input, wf -> {});
+  }
+
+  /** What a recording does while the agent runs (decide its approvals, ...). */
+  interface WhileRunning {
+    void accept(AgentWorkflow wf) throws Exception;
+  }
+
+  private static WorkflowExecutionHistory record(String id, AgentInput input, WhileRunning whileRunning) throws Exception {
     try (TestWorkflowEnvironment env = AgentWorkflowTest.environment()) {
       Worker worker =
           env.newWorker(
@@ -112,6 +155,7 @@ class AgentHistoryTest {
           env.getWorkflowClient()
               .newWorkflowStub(AgentWorkflow.class, WorkflowOptions.newBuilder().setWorkflowId(id).setTaskQueue(AgentWorkflowTest.QUEUE).build());
       WorkflowExecution first = WorkflowClient.start(wf::run, input);
+      whileRunning.accept(wf);
       io.temporal.client.WorkflowStub.fromTyped(wf).getResult(60, TimeUnit.SECONDS, AgentResult.class);
       return env.getWorkflowClient().fetchHistory(id, first.getRunId());
     }

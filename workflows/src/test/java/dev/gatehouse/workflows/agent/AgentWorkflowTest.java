@@ -92,6 +92,7 @@ class AgentWorkflowTest {
     List<AgentTool> offered = new ArrayList<>();
     offered.add(new AgentTool("lookup", "lookup", "Looks things up.", schema(), policy));
     offered.add(new AgentTool("slow", "slow", null, null, policy));
+    offered.add(new AgentTool("danger", "danger", "Deletes a thing.", null, policy, true));
     assertThat(functions).containsExactly("kb_lookup", "ops_slow");
     ObjectNode user = JsonNodeFactory.instance.objectNode().put("role", "user").put("content", "find a and b");
     return new AgentInput(

@@ -44,6 +44,9 @@ class FakeAgentTools implements ToolActivities {
         }
         return new ToolCallResult(200, JsonNodeFactory.instance.objectNode().put("answer", "result for " + q));
       }
+      case "danger" -> {
+        return new ToolCallResult(200, JsonNodeFactory.instance.objectNode().put("done", request.args().path("id").asInt()));
+      }
       case "slow" -> {
         slowStarted.countDown();
         try {

@@ -27,7 +27,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  *   <li>{@code fake-forbidden}: asks for a tool the task does not offer, and for {@code lookup}
  *       with arguments its schema refuses, then answers with the errors it read;
  *   <li>{@code fake-greedy}: always asks for one more {@code lookup} (never answers);
- *   <li>{@code fake-slow}: asks for {@code slow}, which runs until cancelled.
+ *   <li>{@code fake-slow}: asks for {@code slow}, which runs until cancelled;
+ *   <li>{@code fake-approval}: asks for {@code danger} twice (a tool that needs approval) and
+ *       {@code lookup} once, then answers with what it read.
  * </ul>
  */
 class ScriptedModel implements ModelActivities {
@@ -57,6 +59,9 @@ class ScriptedModel implements ModelActivities {
           : says("errors " + contents(toolResults));
       case "fake-greedy" -> asks(call("c" + requests.size(), "lookup", "{\"q\":\"more\"}"));
       case "fake-slow" -> toolResults.isEmpty() ? asks(call("c1", "slow", "{}")) : says("slow done");
+      case "fake-approval" -> toolResults.isEmpty()
+          ? asks(call("c1", "danger", "{\"id\":7,\"why\":\"cleanup\"}"), call("c2", "danger", "{\"id\":8}"), call("c3", "lookup", "{\"q\":\"x\"}"))
+          : says("results " + contents(toolResults));
       default -> throw ApplicationFailure.newNonRetryableFailure("no model '" + request.model() + "'", "model_not_found");
     };
   }

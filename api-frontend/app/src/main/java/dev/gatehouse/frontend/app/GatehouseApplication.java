@@ -20,6 +20,7 @@ import dev.gatehouse.frontend.app.GatehouseConfiguration.Role;
 import dev.gatehouse.activities.audit.AuditLog;
 import dev.gatehouse.frontend.app.admin.AdminContext;
 import dev.gatehouse.frontend.app.admin.AgentsResource;
+import dev.gatehouse.frontend.app.admin.ApprovalsResource;
 import dev.gatehouse.frontend.app.admin.AuditResource;
 import dev.gatehouse.frontend.app.admin.UsageResource;
 import dev.gatehouse.frontend.app.admin.IdentityProvidersResource;
@@ -403,7 +404,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     env.jersey().register(new AuthFilter(auth));
     env.jersey().register(new TextParametersFilter());
     env.jersey().register(new ApiExceptionMapper());
-    adminApi(env, new AdminContext(jdbi, bodies, audit, authenticator), secrets, tools.mcpUpstreams());
+    adminApi(env, new AdminContext(jdbi, bodies, audit, authenticator), secrets, tools.mcpUpstreams(), durable);
 
     FaceContext core =
         new FaceContext(jdbi, auth, bodies, audit, metrics, durable, workflows, tools.catalog(), tools.invoker(), admission);
@@ -421,7 +422,8 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     }
   }
 
-  private static void adminApi(Environment env, AdminContext admin, Secrets secrets, McpUpstreams upstreams) {
+  private static void adminApi(
+      Environment env, AdminContext admin, Secrets secrets, McpUpstreams upstreams, DurableCalls durable) {
     env.jersey().register(new SecretsResource(admin, secrets));
     env.jersey().register(new TenantsResource(admin));
     env.jersey().register(new AgentsResource(admin));
@@ -436,6 +438,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     env.jersey().register(new UsageResource(admin));
     env.jersey().register(new IdentityProvidersResource(admin));
     env.jersey().register(new RegistryResource(admin));
+    env.jersey().register(new ApprovalsResource(admin, durable));
   }
 
   public TemporalClients temporal() {

@@ -183,7 +183,20 @@ final class Probes {
         Arbitraries.of("tenants: [", "tenants:\n  - name: 1\n    agents: {}", "tools: 7", "{}", "- a\n- b", "tenants:\n  - {name: fz, agents: [{name: x, tools: 3}]}",
                 "tools:\n  - {name: t.x, http: {method: 3}}", "!!java.lang.Object {}", "a: &a [*a, *a]", "\u0000", "tenants: [{name: \"\\ud800\"}]")
             .map(y -> new Probe.Http("PUT", "/admin/v1/registry").bearer(ADMIN).body(y.getBytes(StandardCharsets.UTF_8), "application/yaml").probe("admin", "registry YAML"));
-    return Arbitraries.frequencyOf(Tuple.of(6, create), Tuple.of(2, replace), Tuple.of(2, read), Tuple.of(2, list), Tuple.of(1, registry));
+    Arbitrary<String> v = Hostile.jsonValues();
+    Arbitrary<String> decisions = Arbitraries.oneOf(
+        v.map(x -> "{\"decision\":" + x + ",\"argumentsSha256\":\"" + "a".repeat(64) + "\"}"),
+        v.map(x -> "{\"decision\":\"approve\",\"argumentsSha256\":" + x + "}"),
+        v.map(x -> "{\"decision\":\"deny\",\"argumentsSha256\":\"" + "a".repeat(64) + "\",\"reason\":" + x + "}"),
+        Combinators.combine(Hostile.names(), v).as((k, x) -> "{\"decision\":\"approve\"," + quote(k) + ":" + x + "}"),
+        Hostile.almostJson(), Hostile.deepNesting(), v);
+    Arbitrary<Probe> approvals =
+        Combinators.combine(keys(ADMIN, KEY), Hostile.segments(), Hostile.segments(), decisions, Arbitraries.of("POST", "GET", "PUT", "DELETE"))
+            .as((key, task, call, body, method) -> new Probe.Http(method, "/admin/v1/tasks/" + task + "/approvals" + (method.equals("GET") ? "" : "/" + call))
+                .bearer(key).body(method.equals("GET") ? null : body.getBytes(StandardCharsets.UTF_8), method.equals("GET") ? null : "application/json")
+                .probe("admin", "approval decision"));
+    return Arbitraries.frequencyOf(
+        Tuple.of(6, create), Tuple.of(2, replace), Tuple.of(2, read), Tuple.of(2, list), Tuple.of(1, registry), Tuple.of(2, approvals));
   }
 
   // ---- MCP: /mcp

@@ -109,6 +109,10 @@ class TaskEventsTest {
   }
 
   static Stream open(String key, String id, String lastEventId) throws Exception {
+    return open(gh, key, id, lastEventId);
+  }
+
+  static Stream open(TestGatehouse gh, String key, String id, String lastEventId) throws Exception {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create(gh.api() + "/v1/tasks/" + id + "/events"))
             .header("Authorization", "Bearer " + key)

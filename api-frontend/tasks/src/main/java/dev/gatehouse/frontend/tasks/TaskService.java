@@ -13,6 +13,7 @@ import dev.gatehouse.frontend.core.http.JsonBodies;
 import dev.gatehouse.frontend.core.workflows.TaskSubmission;
 import dev.gatehouse.frontend.core.workflows.TaskWorkflow;
 import dev.gatehouse.frontend.core.workflows.WorkflowCatalog;
+import dev.gatehouse.workflows.agent.AgentWorkflow;
 import dev.gatehouse.policies.Decision;
 import dev.gatehouse.policies.access.AccessPolicy;
 import dev.gatehouse.registry.Durations;
@@ -92,11 +93,17 @@ public class TaskService {
   public TaskView get(AgentCaller caller, String id, Duration wait) {
     TaskRecord row = durable.owned(caller, id);
     Optional<TaskOutcomes.Outcome> outcome = durable.outcome(row, wait);
+    TaskView view;
     if (outcome.isEmpty()) {
-      return view(row, row.status(), null, errorOf(row), row.closedAt());
+      view = view(row, row.status(), null, errorOf(row), row.closedAt());
+    } else {
+      TaskOutcomes.Outcome o = outcome.get();
+      view = view(row, o.status(), o.result(), o.error(), o.closedAt());
     }
-    TaskOutcomes.Outcome o = outcome.get();
-    return view(row, o.status(), o.result(), o.error(), o.closedAt());
+    if (AgentWorkflow.TYPE.equals(row.workflow()) && view.status().equals(TaskStatus.RUNNING.name())) {
+      view = view.withApprovals(durable.approvals(id));
+    }
+    return view;
   }
 
   public TaskSummary.Page list(AgentCaller caller, String status, int limit, String cursor) {

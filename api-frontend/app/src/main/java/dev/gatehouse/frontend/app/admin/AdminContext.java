@@ -132,6 +132,15 @@ public final class AdminContext {
     return false;
   }
 
+  /** An admin's action on a task (an approval decision), taken ({@code allow}/{@code ok}) or refused ({@code deny}/its code). */
+  void auditTask(
+      AdminCaller admin, String tenantId, String taskId, String action, String target, String decision, String outcome, String detail) {
+    audit.record(
+        new AuditEvent(
+            Instant.now(), tenantId, null, admin.keyId(), MDC.get(RequestIdFilter.MDC_KEY), taskId, action, target,
+            decision, outcome, null, "admin", detail));
+  }
+
   void audit(AdminCaller admin, String tenantId, String action, String target) {
     audit.record(
         new AuditEvent(

@@ -425,6 +425,43 @@ public final class DurableCalls {
     return runId;
   }
 
+  /** The calls of an agent task's current run that needed approval (empty when it cannot be asked). */
+  public List<dev.gatehouse.workflows.agent.Approvals.Call> approvals(String id) {
+    try {
+      return client.newWorkflowStub(dev.gatehouse.workflows.agent.AgentWorkflow.class, id).approvals();
+    } catch (RuntimeException e) {
+      LOG.debug("could not ask task {} for its approvals: {}", id, e.toString());
+      return List.of();
+    }
+  }
+
+  /**
+   * An operator's decision on a call of agent task {@code id}. Refusals are 4xx with the
+   * workflow's code ({@code approval_not_found}, {@code approval_decided}, {@code
+   * approval_expired}, {@code approval_mismatch}); a task that has ended is 409 {@code task_closed}.
+   */
+  public dev.gatehouse.workflows.agent.Approvals.Call decide(String id, dev.gatehouse.workflows.agent.Approvals.Decision decision) {
+    try {
+      return client.newWorkflowStub(dev.gatehouse.workflows.agent.AgentWorkflow.class, id).decide(decision);
+    } catch (io.temporal.client.WorkflowUpdateException e) {
+      String message = e.getCause() instanceof io.temporal.failure.ApplicationFailure af ? af.getOriginalMessage() : null;
+      String code = dev.gatehouse.workflows.agent.Approvals.codeOf(message);
+      ErrorCode error = code == null ? null : ErrorCode.ofCode(code).orElse(null);
+      if (error == null) {
+        LOG.warn("task {} refused a decision for no reason of ours: {}", id, e.toString());
+        throw new ApiException(ErrorCode.TASK_CLOSED, "the task could not take the decision; it may have ended");
+      }
+      throw new ApiException(error, dev.gatehouse.workflows.agent.Approvals.reasonOf(message));
+    } catch (WorkflowNotFoundException e) {
+      throw new ApiException(ErrorCode.TASK_CLOSED, "the task has ended");
+    } catch (io.temporal.client.WorkflowServiceException e) {
+      if (e.getCause() instanceof io.grpc.StatusRuntimeException s && s.getStatus().getCode() == io.grpc.Status.Code.NOT_FOUND) {
+        throw new ApiException(ErrorCode.TASK_CLOSED, "the task has ended");
+      }
+      throw e;
+    }
+  }
+
   /** A mapper of this engine's history to task events. */
   public TaskEvents events() {
     return new TaskEvents(client.getOptions().getDataConverter());

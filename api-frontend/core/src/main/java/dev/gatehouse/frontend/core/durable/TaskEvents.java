@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
+import dev.gatehouse.workflows.agent.Approvals;
 import dev.gatehouse.workflows.model.ModelActivities;
 import dev.gatehouse.workflows.model.ModelCallRequest;
 import dev.gatehouse.workflows.model.ModelCallResult;
@@ -26,7 +27,9 @@ import java.util.Optional;
  *
  * <p>Events: {@code task.started}; {@code step.started} (a tool or model call was scheduled);
  * {@code step.finished} (its status, duration and error; for a model call the provider, tokens
- * and cost); {@code task.ended} (the task's status, an agent's stop reason, or the error). Each
+ * and cost); {@code approval.requested} and {@code approval.decided} (the calls of an agent task
+ * whose approval was asked for, or was decided or expired, from the workflow's memo); {@code
+ * task.ended} (the task's status, an agent's stop reason, or the error). Each
  * has the id {@code <runId>:<eventId>} of the history event it comes from.
  */
 public final class TaskEvents {
@@ -40,6 +43,8 @@ public final class TaskEvents {
 
   private final DataConverter converter;
   private final Map<Long, Step> steps = new HashMap<>();
+  /** The status of each call that needed approval, as the memo last said. */
+  private final Map<String, String> approvals = new HashMap<>();
 
   public TaskEvents(DataConverter converter) {
     this.converter = converter;
@@ -100,6 +105,35 @@ public final class TaskEvents {
       case EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED -> {
         var a = e.getActivityTaskCancelRequestedEventAttributes();
         return closed(id, a.getScheduledEventId(), "CANCELED", new TaskError(ErrorCode.CANCELED.code(), "the step was canceled"), at);
+      }
+      case EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED -> {
+        var memo = e.getWorkflowPropertiesModifiedEventAttributes().getUpsertedMemo().getFieldsMap();
+        var payload = memo.get(Approvals.PENDING);
+        if (payload == null) {
+          return Optional.empty();
+        }
+        JsonNode calls;
+        try {
+          calls = converter.fromPayload(payload, JsonNode.class, JsonNode.class);
+        } catch (RuntimeException ex) {
+          return Optional.empty();
+        }
+        com.fasterxml.jackson.databind.node.ArrayNode changed = JSON.arrayNode();
+        boolean decided = false;
+        for (JsonNode c : calls) {
+          String callId = c.path("callId").asText();
+          String status = c.path("status").asText();
+          if (!status.equals(approvals.put(callId, status))) {
+            changed.add(c);
+            decided |= !status.equals("pending");
+          }
+        }
+        if (changed.isEmpty()) {
+          return Optional.empty();
+        }
+        ObjectNode d = data(at);
+        d.set("calls", changed);
+        return Optional.of(new Event(id, decided ? "approval.decided" : "approval.requested", d));
       }
       case EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED -> {
         ObjectNode d = data(at).put("status", "COMPLETED");

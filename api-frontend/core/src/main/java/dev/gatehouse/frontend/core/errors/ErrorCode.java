@@ -95,6 +95,14 @@ public enum ErrorCode {
   WORKFLOW_FAILED("workflow_failed", 500, Rpc.INTERNAL_ERROR),
   ENGINE_RESET("engine_reset", 500, Rpc.INTERNAL_ERROR),
   ENGINE_UNAVAILABLE("engine_unavailable", 503, Rpc.UPSTREAM, Retry.YES),
+  /** An operator's decision names no call of the task that waits for approval. */
+  APPROVAL_NOT_FOUND("approval_not_found", 404, Rpc.INVALID_PARAMS),
+  /** The call was approved or denied already. */
+  APPROVAL_DECIDED("approval_decided", 409, Rpc.INVALID_REQUEST),
+  /** The call's approval expired (which counted as a denial). */
+  APPROVAL_EXPIRED("approval_expired", 410, Rpc.INVALID_REQUEST),
+  /** The decision names other arguments than the call has. */
+  APPROVAL_MISMATCH("approval_mismatch", 409, Rpc.INVALID_REQUEST),
   /** Admission control: too much work is open or in flight to start this soon (nothing started). */
   OVERLOADED("overloaded", 429, Rpc.OVERLOADED, Retry.YES),
 

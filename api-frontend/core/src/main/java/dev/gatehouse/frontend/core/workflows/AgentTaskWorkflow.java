@@ -55,7 +55,8 @@ public final class AgentTaskWorkflow implements TaskWorkflow {
   record Submission(String model, List<ObjectNode> messages, String goal, List<String> tools, Limits limits) {}
 
   /** The submission's {@code limits}; every one optional. */
-  record Limits(Integer maxSteps, Long maxTokens, BigDecimal maxCost, String deadline, Integer maxOutputTokens) {}
+  record Limits(
+      Integer maxSteps, Long maxTokens, BigDecimal maxCost, String deadline, Integer maxOutputTokens, String approvalTimeout) {}
 
   private final ToolCatalog tools;
   private final ToolDao toolList;
@@ -144,7 +145,7 @@ public final class AgentTaskWorkflow implements TaskWorkflow {
   }
 
   private static AgentLimits limits(Limits l, ModelDefinition model, Duration timeout) {
-    Limits given = l == null ? new Limits(null, null, null, null, null) : l;
+    Limits given = l == null ? new Limits(null, null, null, null, null, null) : l;
     int maxSteps = given.maxSteps() == null ? DEFAULT_MAX_STEPS : given.maxSteps();
     if (maxSteps < 1 || maxSteps > MAX_STEPS) {
       throw new ApiException(ErrorCode.INVALID_REQUEST, "input.limits.maxSteps must be between 1 and " + MAX_STEPS);
@@ -180,6 +181,21 @@ public final class AgentTaskWorkflow implements TaskWorkflow {
       }
       deadline = d.toMillis();
     }
+    Long approvalTimeout = null;
+    if (given.approvalTimeout() != null) {
+      Duration d;
+      try {
+        d = Durations.parse(given.approvalTimeout());
+      } catch (IllegalArgumentException e) {
+        throw new ApiException(ErrorCode.INVALID_REQUEST, "input.limits.approvalTimeout: " + e.getMessage());
+      }
+      if (d.compareTo(Duration.ofSeconds(1)) < 0 || d.compareTo(timeout) > 0) {
+        throw new ApiException(
+            ErrorCode.INVALID_REQUEST,
+            "input.limits.approvalTimeout must be at least 1s and no longer than the task's timeout (" + Durations.format(timeout) + ")");
+      }
+      approvalTimeout = d.toMillis();
+    }
     int modelMax = model.maxOutput() == null ? Integer.MAX_VALUE : model.maxOutput();
     int maxOutput = given.maxOutputTokens() == null ? Math.min(DEFAULT_MAX_OUTPUT_TOKENS, modelMax) : given.maxOutputTokens();
     if (maxOutput < 1 || maxOutput > modelMax) {
@@ -188,7 +204,7 @@ public final class AgentTaskWorkflow implements TaskWorkflow {
           "input.limits.maxOutputTokens must be between 1 and " + (model.maxOutput() == null ? "2147483647" : model.maxOutput()
               + " (model '" + model.name() + "')"));
     }
-    return new AgentLimits(maxSteps, given.maxTokens(), maxCost, deadline, maxOutput);
+    return new AgentLimits(maxSteps, given.maxTokens(), maxCost, deadline, maxOutput, approvalTimeout);
   }
 
   /**
@@ -215,7 +231,9 @@ public final class AgentTaskWorkflow implements TaskWorkflow {
       if ((t.tenantId() == null || t.tenantId().equals(tenant)) && Patterns.anyMatches(patterns, t.name())) {
         // The catalog's copy is the one the tool activity will use (a tenant's own tool wins there).
         ToolDefinition tool = tools.find(t.name()).orElse(t);
-        byName.putIfAbsent(t.name(), new AgentTool(t.name(), null, tool.description(), tool.inputSchema(), DurableCalls.policyOf(tool)));
+        byName.putIfAbsent(
+            t.name(),
+            new AgentTool(t.name(), null, tool.description(), tool.inputSchema(), DurableCalls.policyOf(tool), tool.approvalRequired()));
       }
     }
     for (McpToolResolver.McpItem item : mcpTools.view(tenant).items(McpCatalogEntry.TOOL)) {
@@ -251,7 +269,7 @@ public final class AgentTaskWorkflow implements TaskWorkflow {
     List<AgentTool> out = new ArrayList<>(allowed.size());
     for (int i = 0; i < allowed.size(); i++) {
       AgentTool t = allowed.get(i);
-      out.add(new AgentTool(t.name(), functions.get(i), t.description(), t.parameters(), t.policy()));
+      out.add(new AgentTool(t.name(), functions.get(i), t.description(), t.parameters(), t.policy(), t.approval()));
     }
     return out;
   }

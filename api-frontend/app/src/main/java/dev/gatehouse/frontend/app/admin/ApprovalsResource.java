@@ -1,0 +1,106 @@
+package dev.gatehouse.frontend.app.admin;
+
+import static dev.gatehouse.frontend.app.admin.AdminContext.admin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.frontend.core.auth.Caller.AdminCaller;
+import dev.gatehouse.frontend.core.durable.DurableCalls;
+import dev.gatehouse.frontend.core.errors.ApiException;
+import dev.gatehouse.frontend.core.errors.ErrorCode;
+import dev.gatehouse.registry.tasks.TaskIndexDao;
+import dev.gatehouse.registry.tasks.TaskRecord;
+import dev.gatehouse.workflows.agent.AgentWorkflow;
+import dev.gatehouse.workflows.agent.Approvals;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.SecurityContext;
+import java.io.InputStream;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * {@code /admin/v1/tasks/{id}/approvals}: what an agent task waits for, and an operator's decision
+ * on one call. Admin keys of the task's tenant, or of the platform, may read and decide; any
+ * other sees no such task. Every decision, taken or refused, is in the audit log.
+ */
+@Path("/admin/v1/tasks/{id}/approvals")
+@Produces(MediaType.APPLICATION_JSON)
+public class ApprovalsResource {
+  private static final Pattern TASK_ID = Pattern.compile("[A-Za-z0-9_-]{1,128}");
+  private static final Pattern CALL_ID = Pattern.compile("tool-[0-9]{1,6}\\.[0-9]{1,3}");
+  private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+  private static final int MAX_REASON = 1000;
+
+  /** The body of a decision. */
+  public record DecisionBody(String decision, String argumentsSha256, String reason) {}
+
+  private final AdminContext ctx;
+  private final DurableCalls durable;
+
+  public ApprovalsResource(AdminContext ctx, DurableCalls durable) {
+    this.ctx = ctx;
+    this.durable = durable;
+  }
+
+  @GET
+  public Map<String, List<Approvals.Call>> list(@Context SecurityContext auth, @PathParam("id") String id) {
+    TaskRecord task = task(admin(auth), id);
+    return Map.of("approvals", durable.approvals(task.id()));
+  }
+
+  @POST
+  @Path("/{callId}")
+  @Consumes(MediaType.WILDCARD)
+  public Approvals.Call decide(
+      @Context SecurityContext auth, @PathParam("id") String id, @PathParam("callId") String callId, InputStream body) {
+    AdminCaller admin = admin(auth);
+    TaskRecord task = task(admin, id);
+    DecisionBody d = ctx.bodies.read(body, DecisionBody.class);
+    if (!Approvals.APPROVE.equals(d.decision()) && !Approvals.DENY.equals(d.decision())) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "'decision' must be 'approve' or 'deny'");
+    }
+    if (d.argumentsSha256() == null || !SHA256.matcher(d.argumentsSha256()).matches()) {
+      throw new ApiException(
+          ErrorCode.INVALID_REQUEST, "'argumentsSha256' (64 lower-case hex digits, from the pending call) is required");
+    }
+    if (d.reason() != null && d.reason().length() > MAX_REASON) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "'reason' holds at most " + MAX_REASON + " characters");
+    }
+    if (!CALL_ID.matcher(callId).matches()) {
+      throw new ApiException(ErrorCode.APPROVAL_NOT_FOUND, "no call of this task waits for that approval");
+    }
+    if (task.status().isClosed()) {
+      throw new ApiException(ErrorCode.TASK_CLOSED, "the task has already ended (" + task.status() + ")");
+    }
+    Approvals.Call decided;
+    try {
+      decided = durable.decide(task.id(), new Approvals.Decision(callId, d.decision(), d.argumentsSha256(), d.reason(), admin.keyId()));
+    } catch (ApiException e) {
+      ctx.auditTask(admin, task.tenantId(), task.id(), "task.approval." + d.decision(), callId, "deny", e.code(), e.getMessage());
+      throw e;
+    }
+    ctx.auditTask(
+        admin, task.tenantId(), task.id(), "task.approval." + d.decision(), callId, "allow", "ok",
+        decided.tool() + " " + decided.argumentsSha256() + (d.reason() == null ? "" : ": " + d.reason()));
+    return decided;
+  }
+
+  /** The agent task {@code id} if the admin may see it; 404 {@code task_not_found} otherwise. */
+  private TaskRecord task(AdminCaller admin, String id) {
+    if (!TASK_ID.matcher(id).matches()) {
+      throw new ApiException(ErrorCode.TASK_NOT_FOUND, "no such task");
+    }
+    return ctx.jdbi
+        .onDemand(TaskIndexDao.class)
+        .find(id)
+        .filter(t -> AdminContext.visible(admin, t.tenantId()) && AgentWorkflow.TYPE.equals(t.workflow()))
+        .orElseThrow(() -> new ApiException(ErrorCode.TASK_NOT_FOUND, "no agent task '" + id + "'"));
+  }
+}

@@ -1,0 +1,169 @@
+package dev.gatehouse.frontend.tasks;
+
+import static dev.gatehouse.frontend.testing.TestGatehouse.ADMIN_KEY;
+import static dev.gatehouse.frontend.testing.TestGatehouse.KEY_A;
+import static dev.gatehouse.frontend.testing.TestGatehouse.json;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.frontend.testing.FakeProvider;
+import dev.gatehouse.frontend.testing.FakeProvider.Reply;
+import dev.gatehouse.frontend.testing.TestGatehouse;
+import dev.gatehouse.workflows.agent.Approvals;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Approvals of an agent task's tool calls on a real Gatehouse: a tool registered with {@code
+ * approval: required}, the task waiting ({@code WAITING_APPROVAL}), an operator's decision through
+ * the admin API bound to the call's arguments, and the refusals that change nothing. The model is
+ * a FAKE provider on loopback.
+ */
+class AgentApprovalsApiTest {
+  static TestGatehouse gh;
+  static FakeProvider fake;
+  static String otherTenantAdmin;
+
+  @BeforeAll
+  static void start() throws Exception {
+    gh = TestGatehouse.start();
+    fake = new FakeProvider();
+    created(gh.post("/admin/v1/providers", ADMIN_KEY,
+        "{\"name\":\"ap-fake\",\"type\":\"openai\",\"baseUrl\":\"" + fake.openaiBase() + "\",\"timeout\":\"5s\"}"));
+    created(gh.post("/admin/v1/models", ADMIN_KEY,
+        "{\"name\":\"ap-model\",\"targets\":[{\"provider\":\"ap-fake\",\"model\":\"fake-model\"}],\"retry\":{\"maxAttempts\":1}}"));
+    created(gh.post("/admin/v1/tools", ADMIN_KEY,
+        "{\"name\":\"t.danger\",\"approval\":\"required\",\"http\":{\"method\":\"POST\",\"url\":\"" + gh.tools.base() + "/echo\"}}"));
+    String other = json(created(gh.post("/admin/v1/tenants", ADMIN_KEY, "{\"name\":\"ap-other\"}"))).get("id").asText();
+    otherTenantAdmin = json(created(gh.post("/admin/v1/admin-keys", ADMIN_KEY, "{\"name\":\"ops\",\"tenant\":\"" + other + "\"}")))
+        .get("key").asText();
+  }
+
+  @AfterAll
+  static void stop() {
+    gh.close();
+    fake.close();
+  }
+
+  private static HttpResponse<String> created(HttpResponse<String> r) {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    return r;
+  }
+
+  private static JsonNode waitingTask(String id) throws InterruptedException {
+    for (int i = 0; i < 200; i++) {
+      JsonNode task = json(gh.get("/v1/tasks/" + id, KEY_A));
+      if (task.get("status").asText().equals("WAITING_APPROVAL")) {
+        return task;
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("task " + id + " never waited for approval");
+  }
+
+  private static HttpResponse<String> decide(String key, String id, String callId, String body) {
+    return gh.post("/admin/v1/tasks/" + id + "/approvals/" + callId, key, body);
+  }
+
+  private static String code(HttpResponse<String> r) {
+    return json(r).get("error").get("code").asText();
+  }
+
+  private static List<Map<String, Object>> auditOf(String taskId) {
+    return gh.db.jdbi().withHandle(h ->
+        h.createQuery("SELECT action, target, decision, outcome, actor FROM audit_log WHERE task_id = :t AND action LIKE 'task.approval.%' ORDER BY id")
+            .bind("t", taskId).mapToMap().list());
+  }
+
+  @Test
+  void aCallWaitsForAnOperatorWhoseDecisionIsBoundToItsArguments() throws Exception {
+    int before = (int) gh.tools.requests.stream().filter(r -> r.equals("POST /echo")).count();
+    fake.enqueue(Reply.toolCall("c1", "t_danger", "{\"id\":7}"), Reply.text("Done."));
+    String id = gh.submit("{\"workflow\":\"agent\",\"input\":{\"model\":\"ap-model\",\"goal\":\"clean up\",\"tools\":[\"t.danger\"]}}");
+
+    JsonNode waiting = waitingTask(id);
+    JsonNode call = waiting.get("approvals").get(0);
+    assertThat(call.get("callId").asText()).isEqualTo("tool-1.1");
+    assertThat(call.get("tool").asText()).isEqualTo("t.danger");
+    assertThat(call.get("status").asText()).isEqualTo("pending");
+    assertThat(call.get("preview").asText()).isEqualTo("{\"id\":7}");
+    String hash = call.get("argumentsSha256").asText();
+    assertThat(hash).isEqualTo(Approvals.sha256(TestGatehouse.JSON.readTree("{\"id\":7}")));
+    assertThat(json(gh.get("/admin/v1/tasks/" + id + "/approvals", ADMIN_KEY)).get("approvals").get(0).get("callId").asText())
+        .isEqualTo("tool-1.1");
+
+    // Refused, and nothing changes: another tenant's operator, other arguments, no such call, a bad body.
+    HttpResponse<String> foreign = decide(otherTenantAdmin, id, "tool-1.1", "{\"decision\":\"approve\",\"argumentsSha256\":\"" + hash + "\"}");
+    assertThat(foreign.statusCode()).isEqualTo(404);
+    assertThat(code(foreign)).isEqualTo("task_not_found");
+    HttpResponse<String> mismatch = decide(ADMIN_KEY, id, "tool-1.1", "{\"decision\":\"approve\",\"argumentsSha256\":\"" + "a".repeat(64) + "\"}");
+    assertThat(mismatch.statusCode()).as(mismatch.body()).isEqualTo(409);
+    assertThat(code(mismatch)).isEqualTo("approval_mismatch");
+    HttpResponse<String> none = decide(ADMIN_KEY, id, "tool-2.1", "{\"decision\":\"approve\",\"argumentsSha256\":\"" + hash + "\"}");
+    assertThat(none.statusCode()).isEqualTo(404);
+    assertThat(code(none)).isEqualTo("approval_not_found");
+    HttpResponse<String> bad = decide(ADMIN_KEY, id, "tool-1.1", "{\"decision\":\"yes\",\"argumentsSha256\":\"" + hash + "\"}");
+    assertThat(bad.statusCode()).isEqualTo(400);
+    HttpResponse<String> agent = decide(KEY_A, id, "tool-1.1", "{\"decision\":\"approve\",\"argumentsSha256\":\"" + hash + "\"}");
+    assertThat(agent.statusCode()).isIn(401, 403);
+    assertThat(json(gh.get("/v1/tasks/" + id, KEY_A)).get("status").asText()).isEqualTo("WAITING_APPROVAL");
+    assertThat(gh.tools.requests.stream().filter(r -> r.equals("POST /echo")).count()).isEqualTo(before);
+
+    HttpResponse<String> approved =
+        decide(ADMIN_KEY, id, "tool-1.1", "{\"decision\":\"approve\",\"argumentsSha256\":\"" + hash + "\",\"reason\":\"ticket OPS-1\"}");
+    assertThat(approved.statusCode()).as(approved.body()).isEqualTo(200);
+    assertThat(json(approved).get("status").asText()).isEqualTo("approved");
+    assertThat(json(approved).get("decidedBy").asText()).isNotBlank();
+
+    JsonNode done = gh.await(id);
+    assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("COMPLETED");
+    assertThat(done.get("result").get("content").asText()).isEqualTo("Done.");
+    assertThat(gh.tools.requests.stream().filter(r -> r.equals("POST /echo")).count()).isEqualTo(before + 1);
+
+    HttpResponse<String> twice = decide(ADMIN_KEY, id, "tool-1.1", "{\"decision\":\"deny\",\"argumentsSha256\":\"" + hash + "\"}");
+    assertThat(twice.statusCode()).isEqualTo(409);
+    assertThat(code(twice)).isEqualTo("task_closed");
+
+    assertThat(auditOf(id))
+        .extracting(r -> r.get("action") + " " + r.get("decision") + " " + r.get("outcome"))
+        .containsExactly(
+            "task.approval.approve deny approval_mismatch",
+            "task.approval.approve deny approval_not_found",
+            "task.approval.approve allow ok");
+  }
+
+  @Test
+  void aDeniedCallIsNotRunAndTheModelReadsTheReason() throws Exception {
+    int before = (int) gh.tools.requests.stream().filter(r -> r.equals("POST /echo")).count();
+    fake.enqueue(Reply.toolCall("c1", "t_danger", "{\"id\":8}"), Reply.text("Understood."));
+    String id = gh.submit("{\"workflow\":\"agent\",\"input\":{\"model\":\"ap-model\",\"goal\":\"clean up\",\"tools\":[\"t.danger\"]}}");
+    String hash = waitingTask(id).get("approvals").get(0).get("argumentsSha256").asText();
+
+    HttpResponse<String> denied = decide(ADMIN_KEY, id, "tool-1.1", "{\"decision\":\"deny\",\"argumentsSha256\":\"" + hash + "\",\"reason\":\"not today\"}");
+    assertThat(denied.statusCode()).as(denied.body()).isEqualTo(200);
+    HttpResponse<String> again = decide(ADMIN_KEY, id, "tool-1.1", "{\"decision\":\"approve\",\"argumentsSha256\":\"" + hash + "\"}");
+    assertThat(again.statusCode()).isIn(409);
+    assertThat(code(again)).isIn("approval_decided", "task_closed");
+
+    JsonNode done = gh.await(id);
+    assertThat(done.get("result").get("stopReason").asText()).isEqualTo("completed");
+    // The task's events show the request and the decision, read off its history.
+    List<TaskEventsTest.Sse> events;
+    try (TaskEventsTest.Stream s = TaskEventsTest.open(gh, KEY_A, id, null)) {
+      events = s.rest();
+    }
+    List<TaskEventsTest.Sse> approvals = events.stream().filter(e -> e.name().startsWith("approval.")).toList();
+    assertThat(approvals).extracting(TaskEventsTest.Sse::name).containsExactly("approval.requested", "approval.decided");
+    assertThat(approvals.get(0).data().get("calls").get(0).get("status").asText()).isEqualTo("pending");
+    JsonNode decided = approvals.get(1).data().get("calls").get(0);
+    assertThat(decided.get("status").asText()).isEqualTo("denied");
+    assertThat(decided.get("reason").asText()).isEqualTo("not today");
+    assertThat(gh.tools.requests.stream().filter(r -> r.equals("POST /echo")).count()).isEqualTo(before);
+    JsonNode toolMessage = fake.requests("/v1/chat/completions").get(fake.requests("/v1/chat/completions").size() - 1).json().get("messages").get(2);
+    assertThat(toolMessage.get("content").asText()).contains("approval_denied").contains("not today");
+  }
+}

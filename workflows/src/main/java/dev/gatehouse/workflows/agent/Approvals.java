@@ -1,0 +1,159 @@
+package dev.gatehouse.workflows.agent;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * Approvals of tool calls in an agent task: what an operator is asked, what they answer, and the
+ * stable codes of a decision the task refuses. Pure: workflow code calls it.
+ */
+public final class Approvals {
+  /** The most characters of a call's arguments an approval shows. */
+  public static final int MAX_PREVIEW_CHARS = 1024;
+
+  /** The update an operator's decision is, and the query of the pending calls. */
+  public static final String DECIDE = "decideApproval";
+  public static final String PENDING = "approvals";
+
+  /** Refusals of a decision (the update's validator): nothing changes. */
+  public static final String NOT_FOUND = "approval_not_found";
+  public static final String DECIDED = "approval_decided";
+  public static final String EXPIRED = "approval_expired";
+  public static final String MISMATCH = "approval_mismatch";
+  /** A decision that is neither {@link #APPROVE} nor {@link #DENY}. */
+  public static final String INVALID = "invalid_request";
+
+  public static final String APPROVE = "approve";
+  public static final String DENY = "deny";
+
+  private Approvals() {}
+
+  /**
+   * One call waiting for (or past) a decision.
+   *
+   * @param callId the step id of the call ({@code tool-N.M})
+   * @param tool the registry name of the tool
+   * @param argumentsSha256 SHA-256 (hex) of the call's arguments in canonical JSON ({@link #canonical})
+   * @param preview the arguments as text, cut to {@link #MAX_PREVIEW_CHARS}
+   * @param deciders who may decide: admin keys of this tenant or of the platform
+   * @param expiresAt when an undecided call counts as denied (ISO-8601)
+   * @param status {@code pending}, {@code approved}, {@code denied} or {@code expired}
+   * @param decidedBy the admin key that decided (null while pending or expired)
+   * @param reason the decider's reason (may be null)
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Call(
+      String callId,
+      String tool,
+      String argumentsSha256,
+      String preview,
+      String deciders,
+      String expiresAt,
+      String status,
+      String decidedBy,
+      String reason) {
+
+    Call with(String newStatus, String by, String why) {
+      return new Call(callId, tool, argumentsSha256, preview, deciders, expiresAt, newStatus, by, why);
+    }
+
+    public boolean pending() {
+      return "pending".equals(status);
+    }
+  }
+
+  /**
+   * An operator's decision on one call: bound to the call id and the SHA-256 of the arguments the
+   * operator saw, so a decision for other arguments is refused.
+   */
+  public record Decision(String callId, String decision, String argumentsSha256, String reason, String decidedBy) {}
+
+  /**
+   * A refusal of a decision. The engine hands a refused update's failure to the client with its
+   * message but not its type, so the code leads the message ({@code "approval_mismatch: ..."});
+   * {@link #codeOf} reads it back.
+   */
+  static io.temporal.failure.ApplicationFailure refusal(String code, String message) {
+    return io.temporal.failure.ApplicationFailure.newNonRetryableFailure(code + ": " + message, code);
+  }
+
+  /** The code a refusal's message leads with (see {@link #refusal}); null when it has none of ours. */
+  public static String codeOf(String message) {
+    if (message == null) {
+      return null;
+    }
+    for (String code : List.of(NOT_FOUND, DECIDED, EXPIRED, MISMATCH, INVALID)) {
+      if (message.startsWith(code + ": ")) {
+        return code;
+      }
+    }
+    return null;
+  }
+
+  /** The text of a refusal after its code. */
+  public static String reasonOf(String message) {
+    String code = codeOf(message);
+    return code == null ? message : message.substring(code.length() + 2);
+  }
+
+  /** The JSON text of {@code value} with every object's members sorted by name, no whitespace. */
+  public static String canonical(JsonNode value) {
+    StringBuilder sb = new StringBuilder();
+    write(value, sb);
+    return sb.toString();
+  }
+
+  private static void write(JsonNode v, StringBuilder sb) {
+    if (v == null || v.isMissingNode()) {
+      sb.append("null");
+    } else if (v.isObject()) {
+      List<String> names = new ArrayList<>();
+      for (Iterator<String> it = v.fieldNames(); it.hasNext(); ) {
+        names.add(it.next());
+      }
+      names.sort(null);
+      sb.append('{');
+      for (int i = 0; i < names.size(); i++) {
+        if (i > 0) {
+          sb.append(',');
+        }
+        sb.append(com.fasterxml.jackson.databind.node.TextNode.valueOf(names.get(i)).toString()).append(':');
+        write(v.get(names.get(i)), sb);
+      }
+      sb.append('}');
+    } else if (v.isArray()) {
+      sb.append('[');
+      for (int i = 0; i < v.size(); i++) {
+        if (i > 0) {
+          sb.append(',');
+        }
+        write(v.get(i), sb);
+      }
+      sb.append(']');
+    } else {
+      sb.append(v.toString());
+    }
+  }
+
+  /** SHA-256 (hex) of the canonical JSON of {@code arguments}. */
+  public static String sha256(JsonNode arguments) {
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256").digest(canonical(arguments).getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(d);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static String preview(JsonNode arguments) {
+    String text = arguments == null ? "null" : arguments.isTextual() ? arguments.textValue() : arguments.toString();
+    return text.length() <= MAX_PREVIEW_CHARS ? text : text.substring(0, MAX_PREVIEW_CHARS) + "…";
+  }
+}

@@ -1,0 +1,171 @@
+package dev.gatehouse.workflows.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.workflows.task.TaskIndexActivities;
+import dev.gatehouse.workflows.tool.ToolActivityDefaults;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowFailedException;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
+import io.temporal.client.WorkflowUpdateException;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.CanceledFailure;
+import io.temporal.testing.TestWorkflowEnvironment;
+import io.temporal.worker.Worker;
+import io.temporal.worker.WorkerOptions;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Approvals in the agent loop ({@code fake-approval} asks for two calls of {@code danger}, which
+ * needs approval, and one {@code lookup}, which does not): approved, denied, expired, refused
+ * decisions that change nothing, and a cancel while the task waits.
+ */
+class AgentApprovalTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private TestWorkflowEnvironment env;
+  private FakeAgentTools tools;
+  private WorkflowClient client;
+
+  @BeforeEach
+  void start() {
+    env = AgentWorkflowTest.environment();
+    Worker worker =
+        env.newWorker(
+            AgentWorkflowTest.QUEUE, WorkerOptions.newBuilder().setDefaultHeartbeatThrottleInterval(Duration.ofMillis(100)).build());
+    worker.registerWorkflowImplementationTypes(
+        ToolActivityDefaults.implementationOptions(Duration.ofSeconds(5)), AgentWorkflowImpl.class);
+    tools = new FakeAgentTools();
+    TaskIndexActivities index = c -> {};
+    worker.registerActivitiesImplementations(new ScriptedModel(), tools, index);
+    env.start();
+    client = env.getWorkflowClient();
+  }
+
+  @AfterEach
+  void stop() {
+    env.close();
+  }
+
+  private AgentWorkflow started(String id, AgentLimits limits) {
+    AgentWorkflow wf =
+        client.newWorkflowStub(
+            AgentWorkflow.class, WorkflowOptions.newBuilder().setWorkflowId(id).setTaskQueue(AgentWorkflowTest.QUEUE).build());
+    WorkflowClient.start(wf::run, AgentWorkflowTest.input("fake-approval", limits));
+    return wf;
+  }
+
+  /** The pending calls, once both are asked for. */
+  private static List<Approvals.Call> pending(AgentWorkflow wf) throws InterruptedException {
+    for (int i = 0; i < 200; i++) {
+      List<Approvals.Call> calls = wf.approvals();
+      if (calls.size() == 2) {
+        return calls;
+      }
+      Thread.sleep(25);
+    }
+    throw new AssertionError("the calls were never asked for");
+  }
+
+  private static Approvals.Decision decision(Approvals.Call c, String what) {
+    return new Approvals.Decision(c.callId(), what, c.argumentsSha256(), "checked by ops", "key_ops");
+  }
+
+  private static String refusal(Runnable decide) {
+    try {
+      decide.run();
+    } catch (WorkflowUpdateException e) {
+      // The engine keeps a refused update's message, not its failure type: the code leads the message.
+      return Approvals.codeOf(((ApplicationFailure) e.getCause()).getOriginalMessage());
+    }
+    throw new AssertionError("the decision was accepted");
+  }
+
+  @Test
+  void approvedCallsRunDeniedOnesDoNotAndTheModelReadsWhy() throws Exception {
+    AgentWorkflow wf = started("ap-decide", AgentWorkflowTest.limits(5));
+    List<Approvals.Call> calls = pending(wf);
+
+    Approvals.Call first = calls.get(0);
+    assertThat(first.callId()).isEqualTo("tool-1.1");
+    assertThat(first.tool()).isEqualTo("danger");
+    assertThat(first.status()).isEqualTo("pending");
+    assertThat(first.argumentsSha256()).isEqualTo(Approvals.sha256(JSON.readTree("{\"why\":\"cleanup\",\"id\":7}")));
+    assertThat(first.preview()).isEqualTo("{\"id\":7,\"why\":\"cleanup\"}");
+    assertThat(first.deciders()).contains("ten_test");
+    // Nothing ran while the task waited, not even the call that needs no approval.
+    assertThat(tools.calls).isEmpty();
+
+    Approvals.Call approved = wf.decide(decision(first, Approvals.APPROVE));
+    assertThat(approved.status()).isEqualTo("approved");
+    assertThat(approved.decidedBy()).isEqualTo("key_ops");
+    assertThat(wf.decide(decision(calls.get(1), Approvals.DENY)).status()).isEqualTo("denied");
+
+    AgentResult r = WorkflowStub.fromTyped(wf).getResult(10, TimeUnit.SECONDS, AgentResult.class);
+    assertThat(r.stopReason()).isEqualTo(AgentWorkflow.COMPLETED);
+    assertThat(tools.calls).extracting(c -> c.stepId()).containsExactlyInAnyOrder("tool-1.1", "tool-1.3");
+    assertThat(r.content())
+        .contains("c1={\"done\":7}")
+        .contains("c2={\"error\":{\"code\":\"approval_denied\",\"message\":\"not run: an operator denied this call: checked by ops\"}}");
+  }
+
+  @Test
+  void aDecisionForOtherArgumentsTwiceOrForNoCallIsRefusedAndChangesNothing() throws Exception {
+    AgentWorkflow wf = started("ap-refused", AgentWorkflowTest.limits(5));
+    List<Approvals.Call> calls = pending(wf);
+    Approvals.Call first = calls.get(0);
+
+    assertThat(refusal(() -> wf.decide(new Approvals.Decision(first.callId(), Approvals.APPROVE, "0".repeat(64), null, "key_ops"))))
+        .isEqualTo(Approvals.MISMATCH);
+    assertThat(refusal(() -> wf.decide(new Approvals.Decision("tool-9.9", Approvals.APPROVE, first.argumentsSha256(), null, "key_ops"))))
+        .isEqualTo(Approvals.NOT_FOUND);
+    assertThat(refusal(() -> wf.decide(decision(first, "maybe")))).isEqualTo(Approvals.INVALID);
+    assertThat(wf.approvals()).extracting(Approvals.Call::status).containsExactly("pending", "pending");
+
+    wf.decide(decision(first, Approvals.APPROVE));
+    assertThat(refusal(() -> wf.decide(decision(first, Approvals.DENY)))).isEqualTo(Approvals.DECIDED);
+    assertThat(wf.approvals().get(0).status()).isEqualTo("approved");
+
+    wf.decide(decision(calls.get(1), Approvals.APPROVE));
+    assertThat(WorkflowStub.fromTyped(wf).getResult(10, TimeUnit.SECONDS, AgentResult.class).stopReason())
+        .isEqualTo(AgentWorkflow.COMPLETED);
+    // Refused decisions left no trace in the history: two accepted updates in all.
+    long accepted =
+        client.fetchHistory("ap-refused").getEvents().stream()
+            .filter(e -> e.getEventType() == io.temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED)
+            .count();
+    assertThat(accepted).isEqualTo(2);
+  }
+
+  @Test
+  void anApprovalNoOneDecidesExpiresAsADenial() throws Exception {
+    AgentWorkflow wf = started("ap-expired", new AgentLimits(5, null, null, null, 50, 60_000L));
+    // Waiting for the result lets the test server skip time past the expiry.
+    AgentResult r = WorkflowStub.fromTyped(wf).getResult(20, TimeUnit.SECONDS, AgentResult.class);
+
+    assertThat(r.stopReason()).isEqualTo(AgentWorkflow.COMPLETED);
+    assertThat(r.content()).contains("c1={\"error\":{\"code\":\"approval_expired\"").contains("c2={\"error\":{\"code\":\"approval_expired\"");
+    assertThat(tools.calls).extracting(c -> c.tool()).containsExactly("lookup");
+    assertThat(wf.approvals()).extracting(Approvals.Call::status).containsExactly("expired", "expired");
+  }
+
+  @Test
+  void cancellingATaskThatWaitsForApprovalEndsItAndRunsNothing() throws Exception {
+    AgentWorkflow wf = started("ap-cancel", AgentWorkflowTest.limits(5));
+    pending(wf);
+    WorkflowStub untyped = WorkflowStub.fromTyped(wf);
+    untyped.cancel();
+
+    assertThatThrownBy(() -> untyped.getResult(10, TimeUnit.SECONDS, AgentResult.class))
+        .isInstanceOf(WorkflowFailedException.class)
+        .hasCauseInstanceOf(CanceledFailure.class);
+    assertThat(tools.calls).isEmpty();
+  }
+}
