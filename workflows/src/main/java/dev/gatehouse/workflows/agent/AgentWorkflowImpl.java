@@ -184,8 +184,11 @@ public class AgentWorkflowImpl implements AgentWorkflow {
                   immediate.add(null);
                 }
               }
-              List<Promise<ToolCallResult>> started = running.stream().filter(p -> p != null).toList();
-              return started.isEmpty() ? Async.procedure(() -> {}) : Promise.allOf(started);
+              // Every call ends, failed or not, before the step does: allOf alone completes at the
+              // first failure, and the deadline would then not reach the calls still running.
+              List<Promise<Object>> ended =
+                  running.stream().filter(p -> p != null).map(p -> p.handle((result, failure) -> (Object) null)).toList();
+              return ended.isEmpty() ? Async.procedure(() -> {}) : Promise.allOf(ended);
             });
     if (all.deadline()) {
       return false;

@@ -209,6 +209,14 @@ class AgentWorkflowTest {
   }
 
   @Test
+  void theDeadlineStillReachesASlowCallWhenAnotherCallOfTheStepFailedAtOnce() throws Exception {
+    AgentResult r = stub("a-deadline-mixed").run(input("fake-slow-and-refused", new AgentLimits(10, null, null, 1_500L, 50)));
+
+    assertThat(r.stopReason()).isEqualTo(AgentWorkflow.DEADLINE);
+    assertThat(tools.slowStopped.await(10, TimeUnit.SECONDS)).as("the slow call was told to stop").isTrue();
+  }
+
+  @Test
   void cancellingTheTaskEndsItCanceledAndStopsTheRunningTool() throws Exception {
     AgentWorkflow agent = stub("a-cancel");
     WorkflowClient.start(agent::run, input("fake-slow", limits(10)));

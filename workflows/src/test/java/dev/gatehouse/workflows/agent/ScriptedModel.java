@@ -28,6 +28,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  *       with arguments its schema refuses, then answers with the errors it read;
  *   <li>{@code fake-greedy}: always asks for one more {@code lookup} (never answers);
  *   <li>{@code fake-slow}: asks for {@code slow}, which runs until cancelled;
+ *   <li>{@code fake-slow-and-refused}: asks for a {@code lookup} its schema refuses and a {@code
+ *       slow} at once;
  *   <li>{@code fake-approval}: asks for {@code danger} twice (a tool that needs approval) and
  *       {@code lookup} once, then answers with what it read.
  * </ul>
@@ -59,6 +61,9 @@ class ScriptedModel implements ModelActivities {
           : says("errors " + contents(toolResults));
       case "fake-greedy" -> asks(call("c" + requests.size(), "lookup", "{\"q\":\"more\"}"));
       case "fake-slow" -> toolResults.isEmpty() ? asks(call("c1", "slow", "{}")) : says("slow done");
+      case "fake-slow-and-refused" -> toolResults.isEmpty()
+          ? asks(call("c1", "lookup", "{\"q\":1}"), call("c2", "slow", "{}"))
+          : says("done");
       case "fake-approval" -> toolResults.isEmpty()
           ? asks(call("c1", "danger", "{\"id\":7,\"why\":\"cleanup\"}"), call("c2", "danger", "{\"id\":8}"), call("c3", "lookup", "{\"q\":\"x\"}"))
           : says("results " + contents(toolResults));
