@@ -22,6 +22,11 @@ import java.nio.charset.StandardCharsets;
  * itself under {@code /demo/llm/v1}, so a newcomer's first model call works with no provider key.
  * It is not a language model: it echoes the last user message ({@code "You said: ..."}),
  * deterministically, streamed word by word when asked, with usage counted in words.
+ *
+ * <p>So that an agent task can be tried too, it follows a script when the request offers tools
+ * (not streamed): a last user message with lines {@code call FUNCTION {"arg": ...}} naming offered
+ * functions is answered with those tool calls; a request whose last message is a tool result is
+ * answered with the results ({@code "Tool results: ..."}).
  */
 @Path("/demo/llm/v1")
 @Produces(MediaType.APPLICATION_JSON)
@@ -39,6 +44,12 @@ public class DemoModelResource {
       throw new ApiException(ErrorCode.INVALID_REQUEST, "the body must be a chat completion request with 'messages'");
     }
     String model = request.path("model").asText("echo");
+    if (request.path("tools").isArray() && !request.path("stream").asBoolean(false)) {
+      ObjectNode scripted = toolScript(model, request);
+      if (scripted != null) {
+        return Response.ok(scripted).build();
+      }
+    }
     String reply = "You said: " + lastUserText(request.path("messages"));
     long input = words(request.path("messages").toString());
     long output = words(reply);
@@ -103,6 +114,56 @@ public class DemoModelResource {
 
   private static void usage(ObjectNode n, long input, long output) {
     n.putObject("usage").put("prompt_tokens", input).put("completion_tokens", output).put("total_tokens", input + output);
+  }
+
+  private static final java.util.regex.Pattern CALL =
+      java.util.regex.Pattern.compile("(?m)^\\s*call\\s+([A-Za-z0-9_-]{1,64})\\s*(\\{.*\\})?\\s*$");
+
+  /** The scripted answer to a request that offers tools, or null when the script says nothing (then it echoes). */
+  private static ObjectNode toolScript(String model, JsonNode request) {
+    JsonNode messages = request.path("messages");
+    if (!messages.isArray() || messages.isEmpty()) {
+      return null;
+    }
+    JsonNode last = messages.get(messages.size() - 1);
+    ObjectNode answer = base(model, "chat.completion");
+    ObjectNode choice = answer.putArray("choices").addObject();
+    choice.put("index", 0);
+    ObjectNode message = choice.putObject("message").put("role", "assistant");
+    long input = words(messages.toString());
+    if ("tool".equals(last.path("role").asText())) {
+      StringBuilder sb = new StringBuilder("Tool results:");
+      for (int i = messages.size() - 1; i >= 0 && "tool".equals(messages.get(i).path("role").asText()); i--) {
+        sb.insert("Tool results:".length(), " " + messages.get(i).path("content").asText());
+      }
+      message.put("content", sb.toString());
+      choice.put("finish_reason", "stop");
+      usage(answer, input, words(sb.toString()));
+      return answer;
+    }
+    if (!"user".equals(last.path("role").asText())) {
+      return null;
+    }
+    java.util.Set<String> offered = new java.util.HashSet<>();
+    for (JsonNode t : request.path("tools")) {
+      offered.add(t.path("function").path("name").asText());
+    }
+    ArrayNode calls = JSON.createArrayNode();
+    var m = CALL.matcher(lastUserText(messages));
+    while (m.find() && calls.size() < 16) {
+      if (offered.contains(m.group(1))) {
+        ObjectNode call = calls.addObject().put("id", "call_" + (calls.size() + 1)).put("type", "function");
+        call.putObject("function").put("name", m.group(1)).put("arguments", m.group(2) == null ? "{}" : m.group(2));
+      }
+    }
+    if (calls.isEmpty()) {
+      return null;
+    }
+    message.putNull("content");
+    message.set("tool_calls", calls);
+    choice.put("finish_reason", "tool_calls");
+    usage(answer, input, words(calls.toString()));
+    return answer;
   }
 
   /** The text of the last user message: a string, or its text parts joined. */

@@ -52,6 +52,13 @@ class DevModeTest {
     }
   }
 
+  /** The agent task of the README. */
+  static final String DEMO_AGENT =
+      """
+      {"workflow": "agent",
+       "input": {"model": "demo-echo", "tools": ["demo.*"],
+                 "goal": "call demo_weather {\\"city\\": \\"Oslo\\"}"}}""";
+
   @Test
   void devModeRunsTheDemoPipelineAndKeepsItsDataAcrossRestarts() throws Exception {
     Path data = Files.createTempDirectory("gatehouse-dev-data");
@@ -69,6 +76,16 @@ class DevModeTest {
       assertThat(task.get("status").asText()).as(task.toString()).isEqualTo("COMPLETED");
       assertThat(task.get("result").get("note").get("text").asText()).startsWith("Oslo: ");
       assertThat(task.get("result").get("note").get("idempotencyKey").asText()).startsWith(id + "/");
+
+      // The README's agent task: the demo model calls the demo tool it is told to, then reads its result.
+      HttpResponse<String> agent = post(first, "gk_dev_test_key_0123456789", DEMO_AGENT);
+      assertThat(agent.statusCode()).as(agent.body()).isEqualTo(202);
+      String agentId = JSON.readTree(agent.body()).get("id").asText();
+      JsonNode loop = JSON.readTree(get(first, "gk_dev_test_key_0123456789", "/v1/tasks/" + agentId + "?wait=20s").body());
+      assertThat(loop.get("status").asText()).as(loop.toString()).isEqualTo("COMPLETED");
+      assertThat(loop.get("result").get("stopReason").asText()).isEqualTo("completed");
+      assertThat(loop.get("result").get("steps").asInt()).isEqualTo(2);
+      assertThat(loop.get("result").get("content").asText()).startsWith("Tool results: {").contains("Oslo");
 
       assertThat(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + first.admin() + "/healthcheck")).build(),
           HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
