@@ -120,6 +120,28 @@ class ModelSdkInteropTest {
   }
 
   @Test
+  void anAgentTaskRunsItsLoopThroughTheRealMockLlmServer() {
+    // mock-llm asks for get_weather whenever tools are offered, and answers once it reads a tool result.
+    assertThat(g.post("/admin/v1/tools", ADMIN_KEY,
+        "{\"name\":\"get_weather\",\"http\":{\"method\":\"GET\",\"url\":\"" + g.tools.base() + "/weather/{city}\"},"
+            + "\"inputSchema\":{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}},\"required\":[\"city\"]}}")
+        .statusCode()).isEqualTo(201);
+    String id = g.submit("{\"workflow\":\"agent\",\"input\":{\"model\":\"mock\",\"goal\":\"Weather in Paris?\",\"tools\":[\"get_weather\"]}}");
+    JsonNode task = g.await(id);
+
+    assertThat(task.get("status").asText()).as(task.toString()).isEqualTo("COMPLETED");
+    JsonNode result = task.get("result");
+    assertThat(result.get("stopReason").asText()).isEqualTo("completed");
+    assertThat(result.get("content").asText()).isEqualTo("mock-llm read the weather.");
+    assertThat(result.get("steps").asInt()).isEqualTo(2);
+    assertThat(result.get("usage").get("totalTokens").asLong()).isEqualTo(28 + 35);
+    assertThat(g.tools.requests).contains("GET /weather/Paris");
+    JsonNode steps = TestGatehouse.json(g.get("/v1/tasks/" + id + "/trace", KEY)).get("steps");
+    assertThat(steps).extracting(st -> st.get("name").asText()).containsExactly("mock", "get_weather", "mock");
+    assertThat(steps.get(0).get("model").get("provider").asText()).isEqualTo("mockllm");
+  }
+
+  @Test
   void openAiSdkChatStreamAndToolsToMockLlm() {
     JsonNode chat = ModelSdks.openai(openaiBase(), KEY, "mock", "chat");
     assertThat(chat.path("content").asText()).isEqualTo("Hello from mock-llm.");

@@ -123,6 +123,11 @@ class AgentApprovalsApiTest {
     assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("COMPLETED");
     assertThat(done.get("result").get("content").asText()).isEqualTo("Done.");
     assertThat(gh.tools.requests.stream().filter(r -> r.equals("POST /echo")).count()).isEqualTo(before + 1);
+    JsonNode ran = json(gh.get("/v1/tasks/" + id + "/trace", KEY_A)).get("steps").get(1);
+    assertThat(ran.get("id").asText()).isEqualTo("tool-1.1");
+    assertThat(ran.get("status").asText()).isEqualTo("COMPLETED");
+    assertThat(ran.get("approval").get("status").asText()).isEqualTo("approved");
+    assertThat(ran.get("approval").get("reason").asText()).isEqualTo("ticket OPS-1");
 
     HttpResponse<String> twice = decide(ADMIN_KEY, id, "tool-1.1", "{\"decision\":\"deny\",\"argumentsSha256\":\"" + hash + "\"}");
     assertThat(twice.statusCode()).isEqualTo(409);
@@ -162,6 +167,18 @@ class AgentApprovalsApiTest {
     JsonNode decided = approvals.get(1).data().get("calls").get(0);
     assertThat(decided.get("status").asText()).isEqualTo("denied");
     assertThat(decided.get("reason").asText()).isEqualTo("not today");
+    // The trace shows the denied call as a step that did not run, with the decision.
+    JsonNode steps = json(gh.get("/v1/tasks/" + id + "/trace", KEY_A)).get("steps");
+    JsonNode notRun = null;
+    for (JsonNode s : steps) {
+      if (s.get("id").asText().equals("tool-1.1")) {
+        notRun = s;
+      }
+    }
+    assertThat(notRun).as(steps.toString()).isNotNull();
+    assertThat(notRun.get("status").asText()).isEqualTo("NOT_RUN");
+    assertThat(notRun.get("error").get("code").asText()).isEqualTo("approval_denied");
+    assertThat(notRun.get("approval").get("decidedBy").asText()).isNotBlank();
     assertThat(gh.tools.requests.stream().filter(r -> r.equals("POST /echo")).count()).isEqualTo(before);
     JsonNode toolMessage = fake.requests("/v1/chat/completions").get(fake.requests("/v1/chat/completions").size() - 1).json().get("messages").get(2);
     assertThat(toolMessage.get("content").asText()).contains("approval_denied").contains("not today");

@@ -58,6 +58,9 @@ final class TraceBuilder {
   List<TraceView.Step> build(List<HistoryEvent> events, List<PendingActivityInfo> pending) {
     Map<Long, StepState> byScheduledEvent = new LinkedHashMap<>();
     Map<String, StepState> byActivityId = new HashMap<>();
+    // An agent task's calls that needed approval, as its memo last said, by call id (= step id).
+    Map<String, JsonNode> approvals = new LinkedHashMap<>();
+    Map<String, Instant> askedAt = new HashMap<>();
     for (HistoryEvent e : events) {
       EventType type = e.getEventType();
       switch (type) {
@@ -123,6 +126,20 @@ final class TraceBuilder {
           var a = e.getActivityTaskTimedOutEventAttributes();
           close(byScheduledEvent.get(a.getScheduledEventId()), "TIMED_OUT", e, errorOf(a.getFailure()));
         }
+        case EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED -> {
+          var memo = e.getWorkflowPropertiesModifiedEventAttributes().getUpsertedMemo().getFieldsMap();
+          var payload = memo.get(dev.gatehouse.workflows.agent.Approvals.PENDING);
+          if (payload != null) {
+            try {
+              for (JsonNode call : converter.fromPayload(payload, JsonNode.class, JsonNode.class)) {
+                approvals.put(call.path("callId").asText(), call);
+                askedAt.putIfAbsent(call.path("callId").asText(), instant(e.getEventTime()));
+              }
+            } catch (RuntimeException ex) {
+              // a memo this build cannot read: the steps are still traced without their approvals
+            }
+          }
+        }
         case EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED -> {
           // Workflows cancel steps without waiting for them (TRY_CANCEL), and close at once, so
           // the request is usually the last the history says of the step. A later completion,
@@ -152,12 +169,28 @@ final class TraceBuilder {
       }
     }
     List<TraceView.Step> steps = new ArrayList<>();
+    java.util.Set<String> traced = new java.util.HashSet<>();
     for (StepState s : byScheduledEvent.values()) {
       Long duration = s.endedAt == null ? null : Duration.between(s.startedAt, s.endedAt).toMillis();
+      traced.add(s.id);
       steps.add(
           new TraceView.Step(
               s.id, s.kind, s.name, s.status, s.attempts, Instants.iso(s.startedAt),
-              Instants.iso(s.endedAt), duration, s.input, s.output, s.error, s.model));
+              Instants.iso(s.endedAt), duration, s.input, s.output, s.error, s.model,
+              "tool".equals(s.kind) ? approvals.get(s.id) : null));
+    }
+    // A call that waits, or that was denied or expired, has no activity: it is a step of its own.
+    for (Map.Entry<String, JsonNode> a : approvals.entrySet()) {
+      if (!traced.contains(a.getKey())) {
+        String status = a.getValue().path("status").asText();
+        boolean waiting = status.equals("pending") || status.equals("approved");
+        steps.add(
+            new TraceView.Step(
+                a.getKey(), "tool", a.getValue().path("tool").asText(null), waiting ? "WAITING_APPROVAL" : "NOT_RUN", 0,
+                Instants.iso(askedAt.get(a.getKey())), null, null, null, null,
+                waiting ? null : new TaskError("approval_" + status, status.equals("denied") ? "an operator denied the call" : "no operator decided before the approval expired"),
+                null, a.getValue()));
+      }
     }
     return steps;
   }

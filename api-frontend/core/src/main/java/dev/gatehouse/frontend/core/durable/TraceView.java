@@ -14,6 +14,9 @@ public record TraceView(String id, String workflow, String status, List<Step> st
    * the step was scheduled and {@code endedAt} when it closed. A model step's {@code input} is the
    * request it sent and its {@code output} the assistant's message; {@code model} says who
    * answered and what it cost (absent on other steps, and on a model step that has not answered).
+   * {@code approval}: for a tool call of an agent task that needed an operator's decision, the
+   * decision (or that it is pending or expired); a call that was denied or whose approval expired
+   * is a step with status {@code NOT_RUN}.
    */
   public record Step(
       String id,
@@ -27,12 +30,13 @@ public record TraceView(String id, String workflow, String status, List<Step> st
       JsonNode input,
       JsonNode output,
       TaskError error,
-      @JsonInclude(JsonInclude.Include.NON_NULL) ModelCall model) {
+      @JsonInclude(JsonInclude.Include.NON_NULL) ModelCall model,
+      @JsonInclude(JsonInclude.Include.NON_NULL) JsonNode approval) {
 
     public Step(
         String id, String kind, String name, String status, int attempts, String startedAt, String endedAt,
         Long durationMs, JsonNode input, JsonNode output, TaskError error) {
-      this(id, kind, name, status, attempts, startedAt, endedAt, durationMs, input, output, error, null);
+      this(id, kind, name, status, attempts, startedAt, endedAt, durationMs, input, output, error, null, null);
     }
   }
 

@@ -99,6 +99,8 @@ public enum ErrorCode {
   APPROVAL_NOT_FOUND("approval_not_found", 404, Rpc.INVALID_PARAMS),
   /** The call was approved or denied already. */
   APPROVAL_DECIDED("approval_decided", 409, Rpc.INVALID_REQUEST),
+  /** An operator denied the tool call of an agent task; it was not run (the model reads this as its result). */
+  APPROVAL_DENIED("approval_denied", 403, Rpc.INVALID_REQUEST),
   /** The call's approval expired (which counted as a denial). */
   APPROVAL_EXPIRED("approval_expired", 410, Rpc.INVALID_REQUEST),
   /** The decision names other arguments than the call has. */
