@@ -331,9 +331,11 @@ async function main() {
   }
   for (const s of summary) {
     let goal = '';
-    const met = (ok) => (!goals || ok === null ? '-' : ok ? 'met' : 'NOT met');
-    if (s.clients === fewest) goal += `  [p50 goal ${met(s.p50Ms.median === null ? null : s.p50Ms.median <= 30)}]`;
-    if (s.clients === most && most !== fewest) goal += `  [throughput goal ${met(s.tasksPerSecond.median === null ? null : s.tasksPerSecond.median >= 100)}]`;
+    const met = (ok) => (ok === null ? '-' : ok ? 'met' : 'NOT met');
+    if (goals && s.clients === fewest) goal += `  [p50 goal ${met(s.p50Ms.median === null ? null : s.p50Ms.median <= 30)}]`;
+    if (goals && s.clients === most && most !== fewest) {
+      goal += `  [throughput goal ${met(s.tasksPerSecond.median === null ? null : s.tasksPerSecond.median >= 100)}]`;
+    }
     console.log(
       `   ${String(s.clients).padStart(4)} client(s): p50 ${fmt(s.p50Ms)} ms, p99 ${fmt(s.p99Ms)} ms, ${fmt(s.tasksPerSecond)} tasks/s, ` +
       `gateway CPU ${fmt(s.gatewayCpuMsPerTask)} ms/task, postgres ${fmt(s.postgresCpuMsPerTask)} ms/task, ` +
