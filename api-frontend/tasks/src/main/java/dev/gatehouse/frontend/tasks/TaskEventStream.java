@@ -42,6 +42,8 @@ final class TaskEventStream implements Runnable {
   private final long afterEventId;
   private final Semaphore slots;
   private final Sink sink;
+  /** A run's events so far: the engine's, or the archive's once the engine no longer has the task. */
+  private final java.util.function.Function<String, List<HistoryEvent>> history;
 
   /** Where the events go: one whole event (or comment) per call; throws when the client has gone. */
   interface Sink {
@@ -51,7 +53,15 @@ final class TaskEventStream implements Runnable {
   }
 
   /** Streams task {@code taskId} from run {@code runId}, after its event {@code afterEventId} (0: from the start). */
-  TaskEventStream(DurableCalls durable, String taskId, String runId, long afterEventId, Semaphore slots, Sink sink) {
+  TaskEventStream(
+      DurableCalls durable,
+      java.util.function.Function<String, List<HistoryEvent>> history,
+      String taskId,
+      String runId,
+      long afterEventId,
+      Semaphore slots,
+      Sink sink) {
+    this.history = history;
     this.sink = sink;
     this.durable = durable;
     this.taskId = taskId;
@@ -85,9 +95,9 @@ final class TaskEventStream implements Runnable {
     send(sse.reset().comment("task " + taskId));
     long nextKeepAlive = System.nanoTime() + KEEP_ALIVE.toNanos();
     while (System.nanoTime() - openUntil < 0) {
-      List<HistoryEvent> history;
+      List<HistoryEvent> events;
       try {
-        history = durable.runHistory(taskId, runId);
+        events = history.apply(runId);
       } catch (RuntimeException e) {
         LOG.debug("the history of task {} could not be read: {}", taskId, e.toString());
         send(sse.reset().event(null, "error", "{\"code\":\"history_unavailable\",\"message\":\"the task's history could not be read\"}"));
@@ -97,7 +107,7 @@ final class TaskEventStream implements Runnable {
       boolean closed = false;
       // A fresh mapper sees the run from its first event (it learns which step each activity is).
       TaskEvents mapper = durable.events();
-      for (HistoryEvent e : history) {
+      for (HistoryEvent e : events) {
         Optional<TaskEvents.Event> ev = mapper.map(runId, e);
         if (e.getEventId() > seen) {
           if (ev.isPresent()) {

@@ -163,12 +163,28 @@ public class TaskService {
    * {@link #MAX_EVENT_STREAMS} already.
    */
   public org.glassfish.jersey.server.ChunkedOutput<String> events(AgentCaller caller, String id, String lastEventId) {
-    durable.owned(caller, id);
+    TaskRecord row = durable.owned(caller, id);
     String runId;
+    java.util.function.Function<String, java.util.List<io.temporal.api.history.v1.HistoryEvent>> history;
     try {
       runId = durable.firstRunId(id);
+      history = run -> durable.runHistory(id, run);
     } catch (RuntimeException e) {
-      throw new ApiException(ErrorCode.HISTORY_UNAVAILABLE, "the workflow history of task '" + id + "' is no longer available");
+      // The engine no longer has it: the archived history, if the task ended and was archived.
+      var runs = row.status().isClosed() ? durable.archive().load(id) : java.util.Optional.<java.util.List<dev.gatehouse.frontend.core.durable.HistoryArchive.Run>>empty();
+      if (runs.isEmpty() || runs.get().isEmpty()) {
+        throw new ApiException(ErrorCode.HISTORY_UNAVAILABLE, "the workflow history of task '" + id + "' is no longer available");
+      }
+      java.util.Map<String, java.util.List<io.temporal.api.history.v1.HistoryEvent>> byRun = new java.util.HashMap<>();
+      runs.get().forEach(r -> byRun.put(r.runId(), r.events()));
+      runId = runs.get().get(0).runId();
+      history = run -> {
+        var events = byRun.get(run);
+        if (events == null) {
+          throw new IllegalStateException("run " + run + " is not in the archive");
+        }
+        return events;
+      };
     }
     long after = 0;
     if (lastEventId != null && !lastEventId.isBlank()) {
@@ -178,7 +194,7 @@ public class TaskService {
       }
       if (!m.group(1).equals(runId)) {
         try {
-          durable.historyLength(id, m.group(1));
+          history.apply(m.group(1));
         } catch (RuntimeException e) {
           throw new ApiException(ErrorCode.INVALID_REQUEST, "Last-Event-ID names no event of this task");
         }
@@ -207,7 +223,7 @@ public class TaskService {
           }
         };
     try {
-      EVENT_THREADS.execute(new TaskEventStream(durable, id, runId, after, eventStreams, sink));
+      EVENT_THREADS.execute(new TaskEventStream(durable, history, id, runId, after, eventStreams, sink));
     } catch (RuntimeException e) {
       eventStreams.release();
       throw e;
@@ -219,7 +235,8 @@ public class TaskService {
     TaskRecord row = durable.owned(caller, id);
     TaskView task = get(caller, id, Duration.ZERO);
     boolean running = !TaskStatus.valueOf(task.status()).isClosed();
-    return new TraceView(row.id(), row.workflow(), task.status(), durable.steps(id, running));
+    DurableCalls.Steps steps = durable.steps(id, running);
+    return new TraceView(row.id(), row.workflow(), task.status(), steps.steps(), steps.source());
   }
 
   private Duration timeout(String text) {

@@ -73,6 +73,7 @@ public final class DurableCalls {
   private final AuditLog audit;
   private final TraceBuilder traces;
   private final Admission admission;
+  private final HistoryArchive archive;
 
   public DurableCalls(
       Jdbi jdbi, WorkflowClient client, String taskQueue, GatehouseMetrics metrics, AuditLog audit, Admission admission) {
@@ -83,6 +84,34 @@ public final class DurableCalls {
     this.audit = audit;
     this.traces = new TraceBuilder(client.getOptions().getDataConverter());
     this.admission = admission;
+    this.archive = new HistoryArchive(jdbi, this);
+  }
+
+  /** The archive of ended tasks' histories in PostgreSQL. */
+  public HistoryArchive archive() {
+    return archive;
+  }
+
+  /**
+   * Every run of task {@code id}'s workflow, from the first, following continue-as-new (at most
+   * {@code maxRuns}: the last ones). Throws what the engine throws when it does not know the task.
+   */
+  List<HistoryArchive.Run> runs(String id, int maxRuns) {
+    java.util.ArrayDeque<HistoryArchive.Run> runs = new java.util.ArrayDeque<>();
+    String runId = firstRunId(id);
+    while (runId != null) {
+      List<HistoryEvent> events = runHistory(id, runId);
+      runs.addLast(new HistoryArchive.Run(runId, events));
+      if (runs.size() > maxRuns) {
+        runs.removeFirst();
+      }
+      HistoryEvent last = events.isEmpty() ? null : events.get(events.size() - 1);
+      runId =
+          last != null && last.hasWorkflowExecutionContinuedAsNewEventAttributes()
+              ? last.getWorkflowExecutionContinuedAsNewEventAttributes().getNewExecutionRunId()
+              : null;
+    }
+    return new ArrayList<>(runs);
   }
 
   /** A started (or, with a reused key, an earlier) task, and whether this call created it. */
@@ -361,14 +390,28 @@ public final class DurableCalls {
     return Optional.empty();
   }
 
-  /** The task's steps from its workflow history; 404 {@code history_unavailable} once the engine has dropped it. */
-  public List<TraceView.Step> steps(String id, boolean running) {
+  /** A task's steps, and where they were read: {@code engine} or {@code archive}. */
+  public record Steps(List<TraceView.Step> steps, String source) {}
+
+  /**
+   * The task's steps from its workflow history: the engine's, or, once the engine has dropped it,
+   * the archived one (every run of the workflow); 404 {@code history_unavailable} when neither has it.
+   */
+  public Steps steps(String id, boolean running) {
     try {
       List<HistoryEvent> events = client.fetchHistory(id).getEvents();
       List<PendingActivityInfo> pending =
           running ? client.newUntypedWorkflowStub(id).describe().getRawDescription().getPendingActivitiesList() : List.of();
-      return traces.build(events, pending);
+      return new Steps(traces.build(events, pending), "engine");
     } catch (RuntimeException e) {
+      Optional<List<HistoryArchive.Run>> archived = running ? Optional.empty() : archive.load(id);
+      if (archived.isPresent()) {
+        List<TraceView.Step> steps = new ArrayList<>();
+        for (HistoryArchive.Run run : archived.get()) {
+          steps.addAll(traces.build(run.events(), List.of()));
+        }
+        return new Steps(steps, "archive");
+      }
       throw new ApiException(
           ErrorCode.HISTORY_UNAVAILABLE, "the workflow history of task '" + id + "' is no longer available");
     }

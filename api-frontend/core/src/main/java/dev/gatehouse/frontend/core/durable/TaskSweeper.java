@@ -56,6 +56,16 @@ public final class TaskSweeper implements Managed {
   @Override
   public void stop() {
     scheduler.shutdownNow();
+    // What ended since the last sweep is archived before the engine goes (dev mode's dies with the process).
+    try {
+      if (scheduler.awaitTermination(5, TimeUnit.SECONDS)) {
+        durable.archive().archivePending(BATCH);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      LOG.warn("could not archive the histories of tasks that ended: {}", e.toString());
+    }
   }
 
   private void sweepQuietly() {
@@ -78,6 +88,7 @@ public final class TaskSweeper implements Managed {
     for (TaskRecord row : index.overdue(null, BATCH)) {
       closed += attempt(row, () -> durable.reconcile(row));
     }
+    durable.archive().archivePending(BATCH);
     return closed;
   }
 

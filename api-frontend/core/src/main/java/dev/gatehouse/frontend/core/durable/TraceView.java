@@ -5,8 +5,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.workflows.model.ModelCallUsage;
 import java.util.List;
 
-/** {@code GET /v1/tasks/{id}/trace}: the steps of a task, from its workflow history. */
-public record TraceView(String id, String workflow, String status, List<Step> steps) {
+/**
+ * {@code GET /v1/tasks/{id}/trace}: the steps of a task, from its workflow history; {@code source}
+ * says where the history was read: {@code engine} (Temporal), or {@code archive} (Gatehouse's copy
+ * in PostgreSQL, once the engine no longer has it).
+ */
+public record TraceView(String id, String workflow, String status, List<Step> steps, String source) {
 
   /**
    * One step. {@code kind} is {@code tool}, {@code model} or {@code activity}. {@code attempts}

@@ -1,0 +1,129 @@
+package dev.gatehouse.frontend.core.durable;
+
+import dev.gatehouse.registry.tasks.TaskHistoryDao;
+import dev.gatehouse.registry.tasks.TaskIndexDao;
+import dev.gatehouse.registry.tasks.TaskRecord;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.temporal.api.history.v1.History;
+import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.client.WorkflowNotFoundException;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
+import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps the workflow history of every task that ended in PostgreSQL ({@code task_histories}), so
+ * its trace and its events outlive the engine: a dev restart, which loses the embedded engine's
+ * workflows, and a cluster's retention period. Every run of the workflow is kept (an agent loop
+ * continues as new), gzip-compressed; the archive is scoped to the task's tenant by the task's
+ * own row (readers reach it only through a task the caller owns).
+ *
+ * <p>{@link TaskSweeper} archives what ended in the last {@link #WINDOW_DAYS} days, a batch per
+ * sweep and once more when the process stops. Replicas may archive side by side: a task is
+ * archived once.
+ */
+public final class HistoryArchive {
+  private static final Logger LOG = LoggerFactory.getLogger(HistoryArchive.class);
+  /** Tasks that ended longer ago than this are not looked for. */
+  static final int WINDOW_DAYS = 7;
+  /** The most runs of one task archived (a loop that continued as new more often keeps its last ones). */
+  static final int MAX_RUNS = 1_000;
+
+  /** One run of a workflow: its run id and its events. */
+  public record Run(String runId, List<HistoryEvent> events) {}
+
+  private final TaskHistoryDao histories;
+  private final TaskIndexDao index;
+  private final DurableCalls durable;
+
+  HistoryArchive(Jdbi jdbi, DurableCalls durable) {
+    this.histories = jdbi.onDemand(TaskHistoryDao.class);
+    this.index = jdbi.onDemand(TaskIndexDao.class);
+    this.durable = durable;
+  }
+
+  /** Archives up to {@code limit} tasks that ended and are not archived yet; returns how many it archived. */
+  public int archivePending(int limit) {
+    int archived = 0;
+    for (String id : histories.unarchived(WINDOW_DAYS, limit)) {
+      try {
+        archived += archive(id) ? 1 : 0;
+      } catch (RuntimeException e) {
+        LOG.warn("could not archive the history of task {}: {}", id, e.toString());
+      }
+    }
+    return archived;
+  }
+
+  /**
+   * Archives the history of task {@code id}, which has ended. False when the engine could not be
+   * asked (it is tried again later) or another replica archived it first; a history the engine no
+   * longer has is recorded as lost.
+   */
+  boolean archive(String id) {
+    Optional<TaskRecord> row = index.find(id);
+    if (row.isEmpty()) {
+      return false;
+    }
+    String tenant = row.get().tenantId();
+    List<Run> runs;
+    try {
+      runs = durable.runs(id, MAX_RUNS);
+    } catch (WorkflowNotFoundException e) {
+      return histories.insert(id, tenant, 0, 0, 0, null);
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
+        return histories.insert(id, tenant, 0, 0, 0, null);
+      }
+      throw e;
+    }
+    byte[] encoded = encode(runs);
+    int events = runs.stream().mapToInt(r -> r.events().size()).sum();
+    return histories.insert(id, tenant, runs.size(), events, encoded.length, encoded);
+  }
+
+  /** The archived runs of task {@code id}; empty when it is not archived, or the engine had lost it first. */
+  public Optional<List<Run>> load(String id) {
+    return histories.find(id).filter(a -> a.history() != null).map(a -> decode(a.history()));
+  }
+
+  static byte[] encode(List<Run> runs) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (DataOutputStream out = new DataOutputStream(new GZIPOutputStream(bytes))) {
+      out.writeInt(runs.size());
+      for (Run run : runs) {
+        out.writeUTF(run.runId());
+        History.newBuilder().addAllEvents(run.events()).build().writeDelimitedTo(out);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  static List<Run> decode(byte[] encoded) {
+    try (DataInputStream in = new DataInputStream(new GZIPInputStream(new ByteArrayInputStream(encoded)))) {
+      int n = in.readInt();
+      List<Run> runs = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        String runId = in.readUTF();
+        runs.add(new Run(runId, History.parseDelimitedFrom(in).getEventsList()));
+      }
+      return runs;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
