@@ -244,6 +244,13 @@ public class AgentWorkflowImpl implements AgentWorkflow {
         () -> ids.stream().noneMatch(id -> approvals.get(id).pending()));
     boolean undecided = ids.stream().anyMatch(id -> approvals.get(id).pending());
     if (undecided && deadlinePassed() && Workflow.currentTimeMillis() < expiresAt) {
+      // The task ends at its deadline: the calls still waiting will never be decided.
+      for (String id : ids) {
+        if (approvals.get(id).pending()) {
+          approvals.put(id, approvals.get(id).with("canceled", null, null));
+        }
+      }
+      publishApprovals();
       return null;
     }
     if (undecided) {

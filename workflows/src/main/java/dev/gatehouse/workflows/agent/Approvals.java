@@ -44,7 +44,8 @@ public final class Approvals {
    * @param preview the arguments as text, cut to {@link #MAX_PREVIEW_CHARS}
    * @param deciders who may decide: admin keys of this tenant or of the platform
    * @param expiresAt when an undecided call counts as denied (ISO-8601)
-   * @param status {@code pending}, {@code approved}, {@code denied} or {@code expired}
+   * @param status {@code pending}, {@code approved}, {@code denied}, {@code expired}, or {@code
+   *     canceled} (the task reached its deadline while the call waited)
    * @param decidedBy the admin key that decided (null while pending or expired)
    * @param reason the decider's reason (may be null)
    */

@@ -157,6 +157,16 @@ class AgentApprovalTest {
   }
 
   @Test
+  void theDeadlineEndsATaskThatWaitsForApprovalAndItsCallsCanNoLongerBeDecided() throws Exception {
+    AgentWorkflow wf = started("ap-deadline", new AgentLimits(5, null, null, 30_000L, 50));
+    AgentResult r = WorkflowStub.fromTyped(wf).getResult(20, TimeUnit.SECONDS, AgentResult.class);
+
+    assertThat(r.stopReason()).isEqualTo(AgentWorkflow.DEADLINE);
+    assertThat(tools.calls).isEmpty();
+    assertThat(wf.approvals()).extracting(Approvals.Call::status).containsExactly("canceled", "canceled");
+  }
+
+  @Test
   void cancellingATaskThatWaitsForApprovalEndsItAndRunsNothing() throws Exception {
     AgentWorkflow wf = started("ap-cancel", AgentWorkflowTest.limits(5));
     pending(wf);

@@ -188,11 +188,20 @@ final class TraceBuilder {
             new TraceView.Step(
                 a.getKey(), "tool", a.getValue().path("tool").asText(null), waiting ? "WAITING_APPROVAL" : "NOT_RUN", 0,
                 Instants.iso(askedAt.get(a.getKey())), null, null, null, null,
-                waiting ? null : new TaskError("approval_" + status, status.equals("denied") ? "an operator denied the call" : "no operator decided before the approval expired"),
+                waiting ? null : notRun(status),
                 null, a.getValue()));
       }
     }
     return steps;
+  }
+
+  /** Why a call that needed approval did not run. */
+  private static TaskError notRun(String status) {
+    return switch (status) {
+      case "denied" -> new TaskError(ErrorCode.APPROVAL_DENIED.code(), "an operator denied the call");
+      case "expired" -> new TaskError(ErrorCode.APPROVAL_EXPIRED.code(), "no operator decided before the approval expired");
+      default -> new TaskError(ErrorCode.CANCELED.code(), "the task ended while the call waited for approval");
+    };
   }
 
   private static TraceView.ModelCall modelCall(ModelCallResult r) {
