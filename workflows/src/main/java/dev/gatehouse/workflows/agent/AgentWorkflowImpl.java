@@ -238,6 +238,7 @@ public class AgentWorkflowImpl implements AgentWorkflow {
       return refused;
     }
     publishApprovals();
+    audit(ApprovalAudit.REQUESTED, ids);
     long until = deadlineAt == 0 ? expiresAt : Math.min(expiresAt, deadlineAt);
     Workflow.await(
         Duration.ofMillis(Math.max(0, until - Workflow.currentTimeMillis())),
@@ -245,21 +246,21 @@ public class AgentWorkflowImpl implements AgentWorkflow {
     boolean undecided = ids.stream().anyMatch(id -> approvals.get(id).pending());
     if (undecided && deadlinePassed() && Workflow.currentTimeMillis() < expiresAt) {
       // The task ends at its deadline: the calls still waiting will never be decided.
-      for (String id : ids) {
-        if (approvals.get(id).pending()) {
-          approvals.put(id, approvals.get(id).with("canceled", null, null));
-        }
+      List<String> canceled = ids.stream().filter(id -> approvals.get(id).pending()).toList();
+      for (String id : canceled) {
+        approvals.put(id, approvals.get(id).with("canceled", null, null));
       }
       publishApprovals();
+      audit(ApprovalAudit.CANCELED, canceled);
       return null;
     }
     if (undecided) {
-      for (String id : ids) {
-        if (approvals.get(id).pending()) {
-          approvals.put(id, approvals.get(id).with("expired", null, null));
-        }
+      List<String> expired = ids.stream().filter(id -> approvals.get(id).pending()).toList();
+      for (String id : expired) {
+        approvals.put(id, approvals.get(id).with("expired", null, null));
       }
       publishApprovals();
+      audit(ApprovalAudit.EXPIRED, expired);
     }
     for (String id : ids) {
       Approvals.Call c = approvals.get(id);
@@ -274,6 +275,22 @@ public class AgentWorkflowImpl implements AgentWorkflow {
       }
     }
     return refused;
+  }
+
+  private static final io.temporal.activity.LocalActivityOptions AUDIT =
+      io.temporal.activity.LocalActivityOptions.newBuilder()
+          .setStartToCloseTimeout(Duration.ofSeconds(5))
+          .setRetryOptions(io.temporal.common.RetryOptions.newBuilder().setMaximumAttempts(4).setInitialInterval(Duration.ofMillis(200)).build())
+          .build();
+
+  /** Audit rows for {@code ids}; a failure to write them is logged and does not stop the task. */
+  private void audit(String action, List<String> ids) {
+    List<Approvals.Call> calls = ids.stream().map(approvals::get).toList();
+    try {
+      Workflow.newLocalActivityStub(ApprovalAudit.class, AUDIT).record(action, in.caller().tenantId(), in.caller().agentId(), calls);
+    } catch (ActivityFailure e) {
+      Workflow.getLogger(AgentWorkflowImpl.class).warn("could not audit {} of {} calls", action, calls.size(), e);
+    }
   }
 
   /** Puts the approvals of this run in the workflow's memo, so the history records each change. */

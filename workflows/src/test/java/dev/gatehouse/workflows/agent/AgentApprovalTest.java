@@ -33,6 +33,8 @@ class AgentApprovalTest {
   private TestWorkflowEnvironment env;
   private FakeAgentTools tools;
   private WorkflowClient client;
+  /** What the approval audit was asked to write: "action callId,callId". */
+  private final List<String> audited = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   @BeforeEach
   void start() {
@@ -44,7 +46,10 @@ class AgentApprovalTest {
         ToolActivityDefaults.implementationOptions(Duration.ofSeconds(5)), AgentWorkflowImpl.class);
     tools = new FakeAgentTools();
     TaskIndexActivities index = c -> {};
-    worker.registerActivitiesImplementations(new ScriptedModel(), tools, index);
+    ApprovalAudit audit =
+        (action, tenant, agent, calls) ->
+            audited.add(action + " " + String.join(",", calls.stream().map(Approvals.Call::callId).toList()) + " " + tenant + "/" + agent);
+    worker.registerActivitiesImplementations(new ScriptedModel(), tools, index, audit);
     env.start();
     client = env.getWorkflowClient();
   }
@@ -111,6 +116,8 @@ class AgentApprovalTest {
     AgentResult r = WorkflowStub.fromTyped(wf).getResult(10, TimeUnit.SECONDS, AgentResult.class);
     assertThat(r.stopReason()).isEqualTo(AgentWorkflow.COMPLETED);
     assertThat(tools.calls).extracting(c -> c.stepId()).containsExactlyInAnyOrder("tool-1.1", "tool-1.3");
+    // The request is audited by the task; the decisions by the admin API that takes them.
+    assertThat(audited).containsExactly(ApprovalAudit.REQUESTED + " tool-1.1,tool-1.2 ten_test/agt_test");
     assertThat(r.content())
         .contains("c1={\"done\":7}")
         .contains("c2={\"error\":{\"code\":\"approval_denied\",\"message\":\"not run: an operator denied this call: checked by ops\"}}");
@@ -154,6 +161,9 @@ class AgentApprovalTest {
     assertThat(r.content()).contains("c1={\"error\":{\"code\":\"approval_expired\"").contains("c2={\"error\":{\"code\":\"approval_expired\"");
     assertThat(tools.calls).extracting(c -> c.tool()).containsExactly("lookup");
     assertThat(wf.approvals()).extracting(Approvals.Call::status).containsExactly("expired", "expired");
+    assertThat(audited)
+        .containsExactly(
+            ApprovalAudit.REQUESTED + " tool-1.1,tool-1.2 ten_test/agt_test", ApprovalAudit.EXPIRED + " tool-1.1,tool-1.2 ten_test/agt_test");
   }
 
   @Test
@@ -164,6 +174,7 @@ class AgentApprovalTest {
     assertThat(r.stopReason()).isEqualTo(AgentWorkflow.DEADLINE);
     assertThat(tools.calls).isEmpty();
     assertThat(wf.approvals()).extracting(Approvals.Call::status).containsExactly("canceled", "canceled");
+    assertThat(audited).last().asString().startsWith(ApprovalAudit.CANCELED + " tool-1.1,tool-1.2");
   }
 
   @Test

@@ -149,7 +149,8 @@ class AgentHistoryTest {
       worker.registerWorkflowImplementationTypes(
           ToolActivityDefaults.implementationOptions(Duration.ofSeconds(5)), AgentWorkflowImpl.class);
       TaskIndexActivities index = c -> {};
-      worker.registerActivitiesImplementations(new ScriptedModel(), new FakeAgentTools(), index);
+      ApprovalAudit audit = (action, tenant, agent, calls) -> {};
+      worker.registerActivitiesImplementations(new ScriptedModel(), new FakeAgentTools(), index, audit);
       env.start();
       AgentWorkflow wf =
           env.getWorkflowClient()

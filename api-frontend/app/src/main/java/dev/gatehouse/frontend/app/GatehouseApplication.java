@@ -72,6 +72,7 @@ import dev.gatehouse.frontend.core.workflows.AgentTaskWorkflow;
 import dev.gatehouse.frontend.core.workflows.PipelineTaskWorkflow;
 import dev.gatehouse.frontend.core.workflows.WorkflowCatalog;
 import dev.gatehouse.frontend.app.temporal.EmbeddedTemporal;
+import dev.gatehouse.activities.task.ApprovalAuditImpl;
 import dev.gatehouse.frontend.app.temporal.GatehouseWorker;
 import dev.gatehouse.frontend.app.temporal.TemporalClients;
 import dev.gatehouse.policies.tools.ToolArgumentsPolicy;
@@ -210,7 +211,8 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
                   config.getWorker(),
                   new ToolActivitiesImpl(tools.invoker(), heartbeats(env)),
                   new ModelActivitiesImpl(tools.models()),
-                  new TaskIndexActivitiesImpl(jdbi, metrics)));
+                  new TaskIndexActivitiesImpl(jdbi, metrics),
+                  new ApprovalAuditImpl(audit)));
     }
     JsonErrorHandler errors = new JsonErrorHandler(server.getAllowedMethods());
     env.getApplicationContext().setErrorHandler(errors);

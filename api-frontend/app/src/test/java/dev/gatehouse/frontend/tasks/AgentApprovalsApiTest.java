@@ -136,6 +136,7 @@ class AgentApprovalsApiTest {
     assertThat(auditOf(id))
         .extracting(r -> r.get("action") + " " + r.get("decision") + " " + r.get("outcome"))
         .containsExactly(
+            "task.approval.request ask pending",
             "task.approval.approve deny approval_mismatch",
             "task.approval.approve deny approval_not_found",
             "task.approval.approve allow ok");

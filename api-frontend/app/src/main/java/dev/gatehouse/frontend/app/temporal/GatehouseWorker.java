@@ -1,6 +1,7 @@
 package dev.gatehouse.frontend.app.temporal;
 
 import dev.gatehouse.activities.model.ModelActivitiesImpl;
+import dev.gatehouse.activities.task.ApprovalAuditImpl;
 import dev.gatehouse.activities.task.TaskIndexActivitiesImpl;
 import dev.gatehouse.activities.tool.ToolActivitiesImpl;
 import dev.gatehouse.frontend.app.config.WorkerConfig;
@@ -28,7 +29,8 @@ public final class GatehouseWorker implements Managed {
       WorkerConfig config,
       ToolActivitiesImpl tools,
       ModelActivitiesImpl models,
-      TaskIndexActivitiesImpl taskIndex) {
+      TaskIndexActivitiesImpl taskIndex,
+      ApprovalAuditImpl approvals) {
     factory =
         WorkerFactory.newInstance(
             client,
@@ -51,7 +53,7 @@ public final class GatehouseWorker implements Managed {
                 .setMaxHeartbeatThrottleInterval(HEARTBEAT_EVERY)
                 .build());
     GatehouseWorkflows.register(worker, config.getToolHeartbeatTimeout().toJavaDuration());
-    worker.registerActivitiesImplementations(tools, models, taskIndex);
+    worker.registerActivitiesImplementations(tools, models, taskIndex, approvals);
   }
 
   @Override
