@@ -3,6 +3,7 @@ package dev.gatehouse.frontend.tasks;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.frontend.core.auth.Caller.AgentCaller;
 import dev.gatehouse.frontend.core.durable.DurableCalls;
+import dev.gatehouse.frontend.core.durable.HistoryArchive;
 import dev.gatehouse.frontend.core.durable.Instants;
 import dev.gatehouse.frontend.core.durable.TaskError;
 import dev.gatehouse.frontend.core.durable.TaskOutcomes;
@@ -13,18 +14,29 @@ import dev.gatehouse.frontend.core.http.JsonBodies;
 import dev.gatehouse.frontend.core.workflows.TaskSubmission;
 import dev.gatehouse.frontend.core.workflows.TaskWorkflow;
 import dev.gatehouse.frontend.core.workflows.WorkflowCatalog;
-import dev.gatehouse.workflows.agent.AgentWorkflow;
 import dev.gatehouse.policies.Decision;
 import dev.gatehouse.policies.access.AccessPolicy;
 import dev.gatehouse.registry.Durations;
 import dev.gatehouse.registry.tasks.TaskIndexDao;
 import dev.gatehouse.registry.tasks.TaskRecord;
 import dev.gatehouse.registry.tasks.TaskStatus;
+import dev.gatehouse.workflows.agent.AgentWorkflow;
+import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.WorkflowNotFoundException;
+import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import org.glassfish.jersey.server.ChunkedOutput;
 import org.jdbi.v3.core.Jdbi;
 
 /**
@@ -37,12 +49,12 @@ public class TaskService {
   private static final int OVERDUE_PER_LIST = 20;
   /** The most task event streams one replica serves at once (each holds a request thread). */
   static final int MAX_EVENT_STREAMS = 256;
-  private static final java.util.regex.Pattern EVENT_ID = java.util.regex.Pattern.compile("([0-9A-Za-z-]{1,64}):([0-9]{1,18})");
+  private static final Pattern EVENT_ID = Pattern.compile("([0-9A-Za-z-]{1,64}):([0-9]{1,18})");
 
-  private final java.util.concurrent.Semaphore eventStreams = new java.util.concurrent.Semaphore(MAX_EVENT_STREAMS);
+  private final Semaphore eventStreams = new Semaphore(MAX_EVENT_STREAMS);
   /** The threads that follow task histories for event streams (at most {@link #MAX_EVENT_STREAMS} at once). */
-  private static final java.util.concurrent.ExecutorService EVENT_THREADS =
-      java.util.concurrent.Executors.newCachedThreadPool(
+  private static final ExecutorService EVENT_THREADS =
+      Executors.newCachedThreadPool(
           r -> {
             Thread t = new Thread(r, "task-events");
             t.setDaemon(true);
@@ -162,20 +174,20 @@ public class TaskService {
    * for an id that is not one of this task's, 429 {@code overloaded} when this replica streams
    * {@link #MAX_EVENT_STREAMS} already.
    */
-  public org.glassfish.jersey.server.ChunkedOutput<String> events(AgentCaller caller, String id, String lastEventId) {
+  public ChunkedOutput<String> events(AgentCaller caller, String id, String lastEventId) {
     TaskRecord row = durable.owned(caller, id);
     String runId;
-    java.util.function.Function<String, java.util.List<io.temporal.api.history.v1.HistoryEvent>> history;
+    Function<String, List<HistoryEvent>> history;
     try {
       runId = durable.firstRunId(id);
       history = run -> durable.runHistory(id, run);
     } catch (RuntimeException e) {
       // The engine no longer has it: the archived history, if the task ended and was archived.
-      var runs = row.status().isClosed() ? durable.archive().load(id) : java.util.Optional.<java.util.List<dev.gatehouse.frontend.core.durable.HistoryArchive.Run>>empty();
+      var runs = row.status().isClosed() ? durable.archive().load(id) : Optional.<List<HistoryArchive.Run>>empty();
       if (runs.isEmpty() || runs.get().isEmpty()) {
         throw new ApiException(ErrorCode.HISTORY_UNAVAILABLE, "the workflow history of task '" + id + "' is no longer available");
       }
-      java.util.Map<String, java.util.List<io.temporal.api.history.v1.HistoryEvent>> byRun = new java.util.HashMap<>();
+      Map<String, List<HistoryEvent>> byRun = new HashMap<>();
       runs.get().forEach(r -> byRun.put(r.runId(), r.events()));
       runId = runs.get().get(0).runId();
       history = run -> {
@@ -205,11 +217,11 @@ public class TaskService {
     if (!eventStreams.tryAcquire()) {
       throw new ApiException(ErrorCode.OVERLOADED, "this replica streams " + MAX_EVENT_STREAMS + " task event streams already; retry later");
     }
-    var output = new org.glassfish.jersey.server.ChunkedOutput<String>(String.class, "");
+    var output = new ChunkedOutput<String>(String.class, "");
     TaskEventStream.Sink sink =
         new TaskEventStream.Sink() {
           @Override
-          public void send(String text) throws java.io.IOException {
+          public void send(String text) throws IOException {
             output.write(text);
           }
 
@@ -217,7 +229,7 @@ public class TaskService {
           public void close() {
             try {
               output.close();
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
               // the client went away; nothing to close
             }
           }
