@@ -65,6 +65,10 @@ class ApprovalCrashTest {
           // 1. Killed while the task waits: the decision reaches a new worker, which replays the wait.
           first.kill();
           assertThat(first.isAlive()).isFalse();
+          // With no worker at all, the task still says what it waits for (its memo, kept by the engine).
+          JsonNode workerless = json(gh.get("/v1/tasks/" + id, KEY_A));
+          assertThat(workerless.get("status").asText()).isEqualTo("WAITING_APPROVAL");
+          assertThat(workerless.get("approvals").get(0).get("argumentsSha256").asText()).isEqualTo(hash);
           second = WorkerProcess.start(gh.db, target, "approval-second");
           HttpResponse<String> approved =
               gh.post("/admin/v1/tasks/" + id + "/approvals/tool-1.1", ADMIN_KEY, "{\"decision\":\"approve\",\"argumentsSha256\":\"" + hash + "\"}");

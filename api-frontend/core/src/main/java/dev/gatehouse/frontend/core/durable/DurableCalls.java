@@ -468,12 +468,24 @@ public final class DurableCalls {
     return runId;
   }
 
-  /** The calls of an agent task's current run that needed approval (empty when it cannot be asked). */
+  /**
+   * The calls of an agent task's current run that needed approval, as the workflow's memo says
+   * (read from the engine's description, so no worker needs to be up; empty when it cannot be read).
+   */
   public List<dev.gatehouse.workflows.agent.Approvals.Call> approvals(String id) {
     try {
-      return client.newWorkflowStub(dev.gatehouse.workflows.agent.AgentWorkflow.class, id).approvals();
+      var memo =
+          client.newUntypedWorkflowStub(id).describe().getRawDescription().getWorkflowExecutionInfo().getMemo().getFieldsMap();
+      var payload = memo.get(dev.gatehouse.workflows.agent.Approvals.PENDING);
+      if (payload == null) {
+        return List.of();
+      }
+      var calls =
+          client.getOptions().getDataConverter()
+              .fromPayload(payload, dev.gatehouse.workflows.agent.Approvals.Call[].class, dev.gatehouse.workflows.agent.Approvals.Call[].class);
+      return List.of(calls);
     } catch (RuntimeException e) {
-      LOG.debug("could not ask task {} for its approvals: {}", id, e.toString());
+      LOG.debug("could not read the approvals of task {}: {}", id, e.toString());
       return List.of();
     }
   }
