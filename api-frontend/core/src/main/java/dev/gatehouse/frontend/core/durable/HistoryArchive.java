@@ -39,7 +39,7 @@ public final class HistoryArchive {
   /** Tasks that ended longer ago than this are not looked for. */
   static final int WINDOW_DAYS = 7;
   /** The most runs of one task archived (a loop that continued as new more often keeps its last ones). */
-  static final int MAX_RUNS = 1_000;
+  static final int MAX_RUNS = 100;
 
   /** One run of a workflow: its run id and its events. */
   public record Run(String runId, List<HistoryEvent> events) {}
