@@ -65,7 +65,13 @@ final class DevPostgres implements AutoCloseable {
   static DevPostgres start(Path data) throws IOException {
     Files.createDirectories(data);
     stopLeftBehind(data);
-    EmbeddedPostgres postgres = EmbeddedPostgres.builder().setDataDirectory(data).setCleanDataDirectory(false).start();
+    EmbeddedPostgres postgres = EmbeddedPostgres.builder()
+            .setDataDirectory(data)
+            .setCleanDataDirectory(false)
+            // No shutdown hook of its own: it would stop PostgreSQL while Gatehouse still stops (and
+            // archives the histories of tasks that just ended); close() and the watchdog stop it.
+            .setRegisterShutdownHook(false)
+            .start();
     try {
       long postmaster = Long.parseLong(Files.readAllLines(data.resolve(PID_FILE)).get(0).trim());
       Process watchdog =

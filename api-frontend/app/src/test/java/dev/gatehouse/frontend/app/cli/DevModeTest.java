@@ -64,6 +64,7 @@ class DevModeTest {
     Path data = Files.createTempDirectory("gatehouse-dev-data");
     Dev first = start(data, "gk_dev_test_key_0123456789", "gka_dev_test_admin_0123456789");
     String id;
+    String agentId;
     try {
       assertThat(first.out()).contains("Agent key    gk_dev_test_key_0123456789").contains("(from GATEHOUSE_DEV_KEY)");
       // The admin key printed is one /admin accepts.
@@ -80,7 +81,7 @@ class DevModeTest {
       // The README's agent task: the demo model calls the demo tool it is told to, then reads its result.
       HttpResponse<String> agent = post(first, "gk_dev_test_key_0123456789", DEMO_AGENT);
       assertThat(agent.statusCode()).as(agent.body()).isEqualTo(202);
-      String agentId = JSON.readTree(agent.body()).get("id").asText();
+      agentId = JSON.readTree(agent.body()).get("id").asText();
       JsonNode loop = JSON.readTree(get(first, "gk_dev_test_key_0123456789", "/v1/tasks/" + agentId + "?wait=20s").body());
       assertThat(loop.get("status").asText()).as(loop.toString()).isEqualTo("COMPLETED");
       assertThat(loop.get("result").get("stopReason").asText()).isEqualTo("completed");
@@ -106,6 +107,13 @@ class DevModeTest {
       JsonNode list = JSON.readTree(get(second, generated, "/v1/tasks?limit=200").body());
       // Keys belong to the demo agent, so the new key sees the task of the first run.
       assertThat(list.get("tasks").toString()).contains(id);
+      // The restarted engine lost the first run's workflows; their traces come from the archive,
+      // written when the first run stopped (the tasks ended moments before it did).
+      for (String task : List.of(id, agentId)) {
+        JsonNode trace = JSON.readTree(get(second, generated, "/v1/tasks/" + task + "/trace").body());
+        assertThat(trace.path("source").asText()).as(trace.toString()).isEqualTo("archive");
+        assertThat(trace.get("steps").size()).isGreaterThanOrEqualTo(3);
+      }
       HttpResponse<String> again = post(second, generated, DEMO_PIPELINE);
       assertThat(again.statusCode()).isEqualTo(202);
     } finally {
