@@ -164,7 +164,7 @@ public class ReplayCommand extends Command {
         if (temporalNamespace != null) {
           temporal.setNamespace(temporalNamespace);
         }
-        histories.addAll(fetch(target != null ? target : temporal.getTarget(), temporal, tasks));
+        histories.addAll(fetch(target != null ? target : temporal.getTarget(), temporal, tasks, archive(bootstrap, config)));
       }
       if (!replay(histories, toolHeartbeatTimeout, System.out)) {
         throw new CommandExit(DIVERGED, null);
@@ -368,8 +368,50 @@ public class ReplayCommand extends Command {
     return new Recorded(file, new WorkflowExecutionHistory(history.getHistory(), workflowId), workflowId, null);
   }
 
-  /** The latest run of each task's workflow, fetched before anything is replayed. */
-  private static List<Recorded> fetch(String target, TemporalConfig temporal, List<String> tasks) {
+  /** Where a task's archived runs are read when the engine does not know the task. */
+  interface Archive {
+    /** The task's archived runs (empty: not archived); throws when the archive cannot be read. */
+    List<Recorded> runs(String task) throws Exception;
+  }
+
+  /**
+   * Gatehouse's archive of ended tasks' histories, in the database of {@code config}; with no
+   * configuration file there is none to read.
+   */
+  @SuppressWarnings("unchecked")
+  private static Archive archive(Bootstrap<?> bootstrap, GatehouseConfiguration config) {
+    if (config == null) {
+      return null;
+    }
+    return task -> {
+      List<Recorded> out = new ArrayList<>();
+      CommandDatabase.use(
+          (Bootstrap<GatehouseConfiguration>) bootstrap,
+          config,
+          "replay-archive",
+          (dataSource, jdbi) -> {
+            var archived = jdbi.onDemand(dev.gatehouse.registry.tasks.TaskHistoryDao.class).find(task);
+            if (archived.isEmpty() || archived.get().history() == null) {
+              return;
+            }
+            List<dev.gatehouse.frontend.core.durable.HistoryArchive.Run> runs =
+                dev.gatehouse.frontend.core.durable.HistoryArchive.decode(archived.get().history());
+            for (int i = 0; i < runs.size(); i++) {
+              var history =
+                  new WorkflowExecutionHistory(
+                      io.temporal.api.history.v1.History.newBuilder().addAllEvents(runs.get(i).events()).build(), task);
+              out.add(new Recorded("archive:" + task, history, task, runs.size() == 1 ? null : "run " + (i + 1) + " of " + runs.size()));
+            }
+          });
+      return out;
+    };
+  }
+
+  /**
+   * The latest run of each task's workflow, fetched before anything is replayed; a task the engine
+   * no longer knows is read from Gatehouse's archive (every run) when a configuration names its database.
+   */
+  private static List<Recorded> fetch(String target, TemporalConfig temporal, List<String> tasks, Archive archive) {
     List<Recorded> histories = new ArrayList<>();
     TemporalClients clients = TemporalClients.connect(target, temporal);
     try {
@@ -378,10 +420,12 @@ public class ReplayCommand extends Command {
         try {
           history = clients.client().fetchHistory(task);
         } catch (WorkflowNotFoundException e) {
-          throw notFound(task, temporal.getNamespace(), target);
+          histories.addAll(archived(task, temporal.getNamespace(), target, archive));
+          continue;
         } catch (StatusRuntimeException e) {
           if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
-            throw notFound(task, temporal.getNamespace(), target);
+            histories.addAll(archived(task, temporal.getNamespace(), target, archive));
+            continue;
           }
           throw unusable("cannot fetch task '" + task + "' from Temporal at " + target + ": " + oneLine(McpProbeCommand.describe(e)));
         }
@@ -399,8 +443,22 @@ public class ReplayCommand extends Command {
     return histories;
   }
 
-  private static CommandExit notFound(String task, String namespace, String target) {
-    return unusable("no task '" + task + "' in Temporal namespace '" + namespace + "' at " + target);
+  /** The archived runs of a task the engine does not know; exit 2 when there are none. */
+  private static List<Recorded> archived(String task, String namespace, String target, Archive archive) {
+    String notInTemporal = "no task '" + task + "' in Temporal namespace '" + namespace + "' at " + target;
+    if (archive == null) {
+      throw unusable(notInTemporal);
+    }
+    List<Recorded> runs;
+    try {
+      runs = archive.runs(task);
+    } catch (Exception e) {
+      throw unusable(notInTemporal + ", and Gatehouse's archive could not be read (" + oneLine(McpProbeCommand.describe(e)) + ")");
+    }
+    if (runs.isEmpty()) {
+      throw unusable(notInTemporal + ", nor in Gatehouse's archive");
+    }
+    return runs;
   }
 
   /** The configuration file, read as the server reads it (environment variables substituted) and validated. */

@@ -361,6 +361,43 @@ class ReplayCommandTest {
     }
 
     @Test
+    void aTaskTheEngineNoLongerKnowsIsReplayedFromGatehousesArchive(@TempDir Path tmp) throws Exception {
+      String ran = "task_replay_archived_source";
+      client.newWorkflowStub(PipelineWorkflow.class, WorkflowOptions.newBuilder().setWorkflowId(ran).setTaskQueue(QUEUE).build())
+          .run(twoSteps());
+      var events = client.fetchHistory(ran).getEvents();
+      try (dev.gatehouse.registry.testing.TestDatabase db = dev.gatehouse.registry.testing.TestDatabase.create()) {
+        // The engine never heard of this task: only the archive has it.
+        String archived = "task_replay_only_archived";
+        byte[] bytes = dev.gatehouse.frontend.core.durable.HistoryArchive.encode(
+            List.of(new dev.gatehouse.frontend.core.durable.HistoryArchive.Run("run-1", events)));
+        assertThat(db.jdbi().onDemand(dev.gatehouse.registry.tasks.TaskHistoryDao.class)
+            .insert(archived, "ten_x", 1, events.size(), bytes.length, bytes)).isTrue();
+        Path config = tmp.resolve("gatehouse.yml");
+        Files.writeString(
+            config,
+            """
+            database:
+              driverClass: org.postgresql.Driver
+              url: "%s"
+              user: "%s"
+              password: "%s"
+            temporal:
+              target: "%s"
+            """
+                .formatted(db.url(), dev.gatehouse.registry.testing.TestDatabase.USER, dev.gatehouse.registry.testing.TestDatabase.PASSWORD, target));
+
+        Run fromArchive = replay("--task", archived, config.toString());
+        assertThat(fromArchive.status()).as(fromArchive.err()).isZero();
+        assertThat(fromArchive.lines()).singleElement().asString().startsWith("OK   archive:" + archived + " pipeline " + archived + " (");
+
+        Run nowhere = replay("--task", "task_replay_nowhere", config.toString());
+        assertThat(nowhere.status()).isEqualTo(2);
+        assertThat(nowhere.err()).contains("nor in Gatehouse's archive");
+      }
+    }
+
+    @Test
     void theConfigurationFileNamesTheEngineAndAFlagOverridesItsNamespace(@TempDir Path tmp) throws Exception {
       String id = "task_replay_config";
       PipelineWorkflow pipeline =
@@ -384,8 +421,9 @@ class ReplayCommandTest {
 
       Run otherNamespace = replay("--task", id, "--namespace", "elsewhere", config.toString());
       assertThat(otherNamespace.status()).isEqualTo(2);
-      assertThat(otherNamespace.err()).isEqualTo(
-          "replay: no task '" + id + "' in Temporal namespace 'elsewhere' at " + target + System.lineSeparator());
+      // Not in that namespace, and the configuration's database (where the archive is) cannot be reached.
+      assertThat(otherNamespace.errLines()).singleElement().asString()
+          .startsWith("replay: no task '" + id + "' in Temporal namespace 'elsewhere' at " + target + ", and Gatehouse's archive could not be read");
 
       Path broken = tmp.resolve("broken.yml");
       Files.writeString(broken, "temporal: {target: 127.0.0.1:7233, unknownSetting: 1}\n");

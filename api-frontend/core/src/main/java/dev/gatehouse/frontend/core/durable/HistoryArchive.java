@@ -99,7 +99,8 @@ public final class HistoryArchive {
     return histories.find(id).filter(a -> a.history() != null).map(a -> decode(a.history()));
   }
 
-  static byte[] encode(List<Run> runs) {
+  /** The bytes {@link #decode} reads back: every run, gzip-compressed. */
+  public static byte[] encode(List<Run> runs) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (DataOutputStream out = new DataOutputStream(new GZIPOutputStream(bytes))) {
       out.writeInt(runs.size());
@@ -113,7 +114,8 @@ public final class HistoryArchive {
     return bytes.toByteArray();
   }
 
-  static List<Run> decode(byte[] encoded) {
+  /** The runs an archived history holds (as {@link #load} returns them), for readers of the table itself. */
+  public static List<Run> decode(byte[] encoded) {
     try (DataInputStream in = new DataInputStream(new GZIPInputStream(new ByteArrayInputStream(encoded)))) {
       int n = in.readInt();
       List<Run> runs = new ArrayList<>(n);
