@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Optional;
 import org.jdbi.v3.sqlobject.config.RegisterConstructorMapper;
 import org.jdbi.v3.sqlobject.customizer.Bind;
+import org.jdbi.v3.sqlobject.customizer.BindList;
 import org.jdbi.v3.sqlobject.statement.SqlQuery;
 import org.jdbi.v3.sqlobject.statement.SqlUpdate;
 
@@ -25,6 +26,10 @@ public interface TaskHistoryDao {
       @Bind("events") int events,
       @Bind("bytes") int bytes,
       @Bind("history") byte[] history);
+
+  /** Which of {@code ids} (not empty) have an archived history. */
+  @SqlQuery("SELECT task_id FROM task_histories WHERE task_id IN (<ids>) AND history IS NOT NULL")
+  List<String> archivedAmong(@BindList("ids") List<String> ids);
 
   @SqlQuery("SELECT task_id, tenant_id, runs, events, bytes, history FROM task_histories WHERE task_id = :taskId")
   Optional<Archived> find(@Bind("taskId") String taskId);

@@ -77,6 +77,14 @@ class TaskArchiveTest {
 
       gh.restart(c -> {});
 
+      // The list says which tasks' histories are archived.
+      List<String> archivedInList = new ArrayList<>();
+      for (JsonNode t : json(gh.get("/v1/tasks?limit=200", KEY_A)).get("tasks")) {
+        if (t.get("archived").asBoolean()) {
+          archivedInList.add(t.get("id").asText());
+        }
+      }
+      assertThat(archivedInList).contains(pipeline, agent);
       JsonNode after = json(gh.get("/v1/tasks/" + pipeline + "/trace", KEY_A));
       assertThat(after.get("source").asText()).isEqualTo("archive");
       assertThat(stepSummary(after)).isEqualTo(stepSummary(before)).containsExactly("a COMPLETED", "b COMPLETED");

@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
@@ -146,9 +147,11 @@ public class TaskService {
     boolean more = rows.size() > limit;
     var page = more ? rows.subList(0, limit) : rows;
     String next = more ? TaskCursor.encode(page.get(page.size() - 1)) : null;
+    Set<String> archived = durable.archive().archived(page.stream().map(TaskRecord::id).toList());
     return new TaskSummary.Page(
         page.stream()
-            .map(r -> new TaskSummary(r.id(), r.workflow(), r.status().name(), Instants.iso(r.createdAt()), Instants.iso(r.closedAt())))
+            .map(r -> new TaskSummary(
+                r.id(), r.workflow(), r.status().name(), Instants.iso(r.createdAt()), Instants.iso(r.closedAt()), archived.contains(r.id())))
             .toList(),
         next);
   }

@@ -94,6 +94,11 @@ public final class HistoryArchive {
     return histories.insert(id, tenant, runs.size(), events, encoded.length, encoded);
   }
 
+  /** Which of {@code ids} have an archived history. */
+  public java.util.Set<String> archived(List<String> ids) {
+    return ids.isEmpty() ? java.util.Set.of() : java.util.Set.copyOf(histories.archivedAmong(ids));
+  }
+
   /** The archived runs of task {@code id}; empty when it is not archived, or the engine had lost it first. */
   public Optional<List<Run>> load(String id) {
     return histories.find(id).filter(a -> a.history() != null).map(a -> decode(a.history()));
