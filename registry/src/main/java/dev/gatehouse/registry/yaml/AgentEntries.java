@@ -3,6 +3,7 @@ package dev.gatehouse.registry.yaml;
 import static dev.gatehouse.registry.yaml.EntryChecks.bad;
 
 import dev.gatehouse.registry.agents.AccessLists;
+import dev.gatehouse.registry.agents.ApprovalRules;
 import dev.gatehouse.registry.agents.Permissions;
 
 /**
@@ -18,7 +19,7 @@ public final class AgentEntries {
     try {
       return new Registry.AgentSpec(a.name(), a.subject(),
           new Permissions(AccessLists.check(a.tools(), "tools"), AccessLists.check(a.models(), "models"),
-              AccessLists.check(a.workflows(), "workflows")));
+              AccessLists.check(a.workflows(), "workflows"), ApprovalRules.check(a.approvals())));
     } catch (IllegalArgumentException e) {
       throw bad(where + " (" + a.name() + ")", e.getMessage());
     }

@@ -59,7 +59,8 @@ public final class RegistryExporter {
           while (true) {
             List<Agent> ap = h.attach(AgentDao.class).page(t.id(), afterAgent, 200);
             ap.forEach(a -> agents.add(new RegistryFile.Agent(
-                a.name(), a.subject(), a.permissions().tools(), a.permissions().models(), a.permissions().workflows())));
+                a.name(), a.subject(), a.permissions().tools(), a.permissions().models(), a.permissions().workflows(),
+                a.permissions().approvals().isEmpty() ? null : a.permissions().approvals())));
             if (ap.size() < 200) {
               break;
             }

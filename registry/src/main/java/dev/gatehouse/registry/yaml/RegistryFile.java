@@ -3,6 +3,7 @@ package dev.gatehouse.registry.yaml;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.registry.agents.AccessList;
+import dev.gatehouse.registry.agents.ApprovalRules;
 import java.math.BigDecimal;
 import java.util.List;
 import java.util.Map;
@@ -125,7 +126,13 @@ public record RegistryFile(
   public record VirtualServer(String name, String description, List<String> tools) {}
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  public record Agent(String name, String subject, AccessList tools, AccessList models, AccessList workflows) {}
+  public record Agent(
+      String name,
+      String subject,
+      AccessList tools,
+      AccessList models,
+      AccessList workflows,
+      @JsonInclude(JsonInclude.Include.NON_NULL) ApprovalRules approvals) {}
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record IdentityProvider(

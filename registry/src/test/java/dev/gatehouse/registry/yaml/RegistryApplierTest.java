@@ -37,7 +37,8 @@ class RegistryApplierTest {
 
       String exported = RegistryExporter.toYaml(RegistryExporter.export(db.jdbi()));
       assertThat(exported).contains("name: acme").contains("svc-planner").contains("{{secret:crm-token}}").contains("timeout: 5s")
-          .contains("approval: required");
+          .contains("approval: required")
+          .contains("destructive: true");
       // Applying the export elsewhere gives the same registry, and re-applying it changes nothing.
       RegistryApplier.apply(copy.jdbi(), registry(exported));
       assertThat(RegistryExporter.toYaml(RegistryExporter.export(copy.jdbi()))).isEqualTo(exported);

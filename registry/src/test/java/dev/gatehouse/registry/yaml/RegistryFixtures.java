@@ -37,6 +37,7 @@ final class RegistryFixtures {
                   subject: svc-planner
                   tools: {allow: ["weather.*", "acme.*"], deny: ["weather.admin"]}
                   workflows: {allow: [pipeline]}
+                  approvals: {tools: ["acme.crm"], destructive: true}
               identityProviders:
                 - name: corp
                   issuer: https://login.acme.example

@@ -107,7 +107,7 @@ class RegistryParserTest {
         Arguments.of("tenants:\n  - name: a\n    keys: []\n",
             "tenants[0].keys is not a known field (expected name, agents, identityProviders, tools, mcpServers, virtualServers, providers or models)"),
         Arguments.of("tenants:\n  - name: a\n    agents: [{name: x, role: admin}]\n",
-            "tenants[0].agents[0].role is not a known field (expected name, subject, tools, models or workflows)"),
+            "tenants[0].agents[0].role is not a known field (expected name, subject, tools, models, workflows or approvals)"),
         Arguments.of("tenants:\n  - name: a\n    agents: [{name: x, tools: {allow: [a], block: [b]}}]\n",
             "tenants[0].agents[0].tools.block is not a known field (expected allow or deny)"),
         Arguments.of("tenants:\n  - name: a\n    identityProviders: [{name: i, jwks: 'https://x/j'}]\n",

@@ -143,6 +143,39 @@ class AgentApprovalsApiTest {
   }
 
   @Test
+  void anAgentsOwnApprovalRuleHoldsAToolTheRegistryDoesNot() throws Exception {
+    String tenant = json(gh.get("/admin/v1/tenants?limit=200", ADMIN_KEY)).get("items").findValuesAsText("id").stream()
+        .filter(t -> json(gh.get("/admin/v1/agents?tenant=" + t + "&limit=200", ADMIN_KEY)).toString().contains("\"agent-a\""))
+        .findFirst().orElseThrow();
+    JsonNode agentA = null;
+    for (JsonNode a : json(gh.get("/admin/v1/agents?tenant=" + tenant + "&limit=200", ADMIN_KEY)).get("items")) {
+      if (a.get("name").asText().equals("agent-a")) {
+        agentA = a;
+      }
+    }
+    String body =
+        "{\"name\":\"agent-a\",\"tools\":" + agentA.get("tools") + ",\"models\":" + agentA.get("models")
+            + ",\"workflows\":" + agentA.get("workflows") + ",\"approvals\":{\"tools\":[\"t.add\"]}}";
+    HttpResponse<String> put = gh.put("/admin/v1/agents/" + agentA.get("id").asText(), ADMIN_KEY, body);
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+    assertThat(json(put).get("approvals").get("tools").get(0).asText()).isEqualTo("t.add");
+    try {
+      fake.enqueue(Reply.toolCall("c1", "t_add", "{\"a\":1,\"b\":2}"), Reply.text("Added."));
+      String id = gh.submit("{\"workflow\":\"agent\",\"input\":{\"model\":\"ap-model\",\"goal\":\"add\",\"tools\":[\"t.add\"]}}");
+      JsonNode call = waitingTask(id).get("approvals").get(0);
+      assertThat(call.get("tool").asText()).isEqualTo("t.add");
+      assertThat(decide(ADMIN_KEY, id, "tool-1.1",
+          "{\"decision\":\"approve\",\"argumentsSha256\":\"" + call.get("argumentsSha256").asText() + "\"}").statusCode()).isEqualTo(200);
+      assertThat(gh.await(id).get("result").get("content").asText()).isEqualTo("Added.");
+    } finally {
+      String restore =
+          "{\"name\":\"agent-a\",\"tools\":" + agentA.get("tools") + ",\"models\":" + agentA.get("models")
+              + ",\"workflows\":" + agentA.get("workflows") + "}";
+      assertThat(gh.put("/admin/v1/agents/" + agentA.get("id").asText(), ADMIN_KEY, restore).statusCode()).isEqualTo(200);
+    }
+  }
+
+  @Test
   void aDeniedCallIsNotRunAndTheModelReadsTheReason() throws Exception {
     int before = (int) gh.tools.requests.stream().filter(r -> r.equals("POST /echo")).count();
     fake.enqueue(Reply.toolCall("c1", "t_danger", "{\"id\":8}"), Reply.text("Understood."));

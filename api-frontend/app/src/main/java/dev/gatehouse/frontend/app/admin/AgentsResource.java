@@ -11,6 +11,7 @@ import dev.gatehouse.registry.agents.AccessList;
 import dev.gatehouse.registry.agents.AccessLists;
 import dev.gatehouse.registry.agents.Agent;
 import dev.gatehouse.registry.agents.AgentDao;
+import dev.gatehouse.registry.agents.ApprovalRules;
 import dev.gatehouse.registry.agents.Permissions;
 import dev.gatehouse.registry.keys.ApiKeyDao;
 import dev.gatehouse.registry.keys.ApiKeys;
@@ -40,14 +41,15 @@ import java.util.List;
 @Consumes(MediaType.WILDCARD)
 public class AgentsResource {
   public record AgentBody(
-      String tenant, String name, String subject, AccessList tools, AccessList models, AccessList workflows) {}
+      String tenant, String name, String subject, AccessList tools, AccessList models, AccessList workflows, ApprovalRules approvals) {}
 
   public record AgentView(
       String id, String tenant, String name, String subject, AccessList tools, AccessList models,
-      AccessList workflows, Instant createdAt, Instant updatedAt) {
+      AccessList workflows, ApprovalRules approvals, Instant createdAt, Instant updatedAt) {
     static AgentView of(Agent a) {
       Permissions p = a.permissions();
-      return new AgentView(a.id(), a.tenantId(), a.name(), a.subject(), p.tools(), p.models(), p.workflows(), a.createdAt(), a.updatedAt());
+      return new AgentView(
+          a.id(), a.tenantId(), a.name(), a.subject(), p.tools(), p.models(), p.workflows(), p.approvals(), a.createdAt(), a.updatedAt());
     }
   }
 
@@ -171,7 +173,8 @@ public class AgentsResource {
   private static Permissions permissions(AgentBody b) {
     try {
       return new Permissions(
-          AccessLists.check(b.tools(), "tools"), AccessLists.check(b.models(), "models"), AccessLists.check(b.workflows(), "workflows"));
+          AccessLists.check(b.tools(), "tools"), AccessLists.check(b.models(), "models"), AccessLists.check(b.workflows(), "workflows"),
+          ApprovalRules.check(b.approvals()));
     } catch (IllegalArgumentException e) {
       throw new ApiException(ErrorCode.INVALID_REQUEST, e.getMessage());
     }

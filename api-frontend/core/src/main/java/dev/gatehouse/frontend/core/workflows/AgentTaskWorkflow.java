@@ -11,8 +11,10 @@ import dev.gatehouse.frontend.core.errors.ApiException;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
 import dev.gatehouse.frontend.core.http.JsonBodies;
 import dev.gatehouse.policies.access.AccessPolicy;
+import dev.gatehouse.policies.approvals.ApprovalPolicy;
 import dev.gatehouse.policies.access.Patterns;
 import dev.gatehouse.registry.Durations;
+import dev.gatehouse.registry.agents.ApprovalRules;
 import dev.gatehouse.registry.mcp.McpCatalogEntry;
 import dev.gatehouse.registry.models.ModelDefinition;
 import dev.gatehouse.registry.tools.ToolDao;
@@ -109,6 +111,11 @@ public final class AgentTaskWorkflow implements TaskWorkflow {
             null,
             null);
     return new DurableCalls.Start(AgentWorkflow.TYPE, input, timeout, AgentWorkflow.TYPE);
+  }
+
+  private static Boolean hint(JsonNode annotations, String name) {
+    JsonNode v = annotations == null ? null : annotations.get(name);
+    return v != null && v.isBoolean() ? v.booleanValue() : null;
   }
 
   private static List<ObjectNode> messages(Submission in) {
@@ -226,6 +233,7 @@ public final class AgentTaskWorkflow implements TaskWorkflow {
       }
     }
     String tenant = caller.agent().tenantId();
+    ApprovalRules rules = caller.agent().permissions().approvals();
     Map<String, AgentTool> byName = new LinkedHashMap<>();
     for (ToolDefinition t : toolList.list()) {
       if ((t.tenantId() == null || t.tenantId().equals(tenant)) && Patterns.anyMatches(patterns, t.name())) {
@@ -233,12 +241,17 @@ public final class AgentTaskWorkflow implements TaskWorkflow {
         ToolDefinition tool = tools.find(t.name()).orElse(t);
         byName.putIfAbsent(
             t.name(),
-            new AgentTool(t.name(), null, tool.description(), tool.inputSchema(), DurableCalls.policyOf(tool), tool.approvalRequired()));
+            new AgentTool(
+                t.name(), null, tool.description(), tool.inputSchema(), DurableCalls.policyOf(tool),
+                ApprovalPolicy.requires(rules, t.name(), tool.approvalRequired(), null)));
       }
     }
     for (McpToolResolver.McpItem item : mcpTools.view(tenant).items(McpCatalogEntry.TOOL)) {
       if (Patterns.anyMatches(patterns, item.gatewayName())) {
         JsonNode description = item.body() == null ? null : item.body().get("description");
+        JsonNode hints = item.body() == null ? null : item.body().path("annotations");
+        ApprovalPolicy.McpHints mcp =
+            new ApprovalPolicy.McpHints(hint(hints, "readOnlyHint"), hint(hints, "destructiveHint"));
         byName.putIfAbsent(
             item.gatewayName(),
             new AgentTool(
@@ -246,7 +259,8 @@ public final class AgentTaskWorkflow implements TaskWorkflow {
                 null,
                 description != null && description.isTextual() ? description.textValue() : null,
                 item.inputSchema(),
-                DurableCalls.policyOf(item.server())));
+                DurableCalls.policyOf(item.server()),
+                ApprovalPolicy.requires(rules, item.gatewayName(), false, mcp)));
       }
     }
     List<AgentTool> allowed = new ArrayList<>();
