@@ -2,7 +2,6 @@ package dev.gatehouse.frontend.app.admin;
 
 import static dev.gatehouse.frontend.app.admin.AdminContext.admin;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.frontend.core.auth.Caller.AdminCaller;
 import dev.gatehouse.frontend.core.durable.DurableCalls;
 import dev.gatehouse.frontend.core.errors.ApiException;
