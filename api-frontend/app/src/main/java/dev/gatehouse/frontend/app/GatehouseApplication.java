@@ -382,7 +382,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     WorkflowCatalog workflows =
         new WorkflowCatalog()
             .register(new PipelineTaskWorkflow(tools.catalog(), jdbi, durable))
-            .register(new AgentTaskWorkflow(tools.catalog(), tools.mcpCatalog(), jdbi, durable, bodies));
+            .register(new AgentTaskWorkflow(tools.mcpCatalog(), jdbi, durable, bodies));
     env.lifecycle()
         .manage(
             new TaskSweeper(

@@ -32,10 +32,7 @@ class AgentApprovalsApiTest {
   static void start() throws Exception {
     gh = TestGatehouse.start();
     fake = new FakeProvider();
-    created(gh.post("/admin/v1/providers", ADMIN_KEY,
-        "{\"name\":\"ap-fake\",\"type\":\"openai\",\"baseUrl\":\"" + fake.openaiBase() + "\",\"timeout\":\"5s\"}"));
-    created(gh.post("/admin/v1/models", ADMIN_KEY,
-        "{\"name\":\"ap-model\",\"targets\":[{\"provider\":\"ap-fake\",\"model\":\"fake-model\"}],\"retry\":{\"maxAttempts\":1}}"));
+    gh.fakeModel("ap-model", fake.openaiBase());
     created(gh.post("/admin/v1/tools", ADMIN_KEY,
         "{\"name\":\"t.danger\",\"approval\":\"required\",\"http\":{\"method\":\"POST\",\"url\":\"" + gh.tools.base() + "/echo\"}}"));
     String other = json(created(gh.post("/admin/v1/tenants", ADMIN_KEY, "{\"name\":\"ap-other\"}"))).get("id").asText();

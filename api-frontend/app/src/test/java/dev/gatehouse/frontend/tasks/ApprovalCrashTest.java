@@ -35,11 +35,7 @@ class ApprovalCrashTest {
                 c.getTemporal().setTarget(target);
                 c.getWorker().setEnabled(false);
               })) {
-        assertThat(gh.post("/admin/v1/providers", ADMIN_KEY,
-            "{\"name\":\"cr-fake\",\"type\":\"openai\",\"baseUrl\":\"" + fake.openaiBase() + "\",\"timeout\":\"5s\"}").statusCode()).isEqualTo(201);
-        assertThat(gh.post("/admin/v1/models", ADMIN_KEY,
-            "{\"name\":\"cr-model\",\"targets\":[{\"provider\":\"cr-fake\",\"model\":\"fake-model\"}],\"retry\":{\"maxAttempts\":1}}").statusCode())
-            .isEqualTo(201);
+        gh.fakeModel("cr-model", fake.openaiBase());
         assertThat(gh.post("/admin/v1/tools", ADMIN_KEY,
             "{\"name\":\"t.hold-approve\",\"approval\":\"required\",\"timeout\":\"2s\","
                 + "\"retry\":{\"maxAttempts\":5,\"initialInterval\":\"100ms\",\"backoff\":1.0},"

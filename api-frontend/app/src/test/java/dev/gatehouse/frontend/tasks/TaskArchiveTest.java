@@ -1,6 +1,5 @@
 package dev.gatehouse.frontend.tasks;
 
-import static dev.gatehouse.frontend.testing.TestGatehouse.ADMIN_KEY;
 import static dev.gatehouse.frontend.testing.TestGatehouse.KEY_A;
 import static dev.gatehouse.frontend.testing.TestGatehouse.json;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -45,11 +44,7 @@ class TaskArchiveTest {
   void aRestartedDevEngineLosesTheWorkflowsButNotTheirTracesOrEvents() throws Exception {
     try (FakeProvider fake = new FakeProvider();
         TestGatehouse gh = TestGatehouse.start(c -> c.getTasks().setSweepInterval(Duration.milliseconds(100)))) {
-      assertThat(gh.post("/admin/v1/providers", ADMIN_KEY,
-          "{\"name\":\"ar-fake\",\"type\":\"openai\",\"baseUrl\":\"" + fake.openaiBase() + "\",\"timeout\":\"5s\"}").statusCode()).isEqualTo(201);
-      assertThat(gh.post("/admin/v1/models", ADMIN_KEY,
-          "{\"name\":\"ar-model\",\"targets\":[{\"provider\":\"ar-fake\",\"model\":\"fake-model\"}],\"retry\":{\"maxAttempts\":1}}").statusCode())
-          .isEqualTo(201);
+      gh.fakeModel("ar-model", fake.openaiBase());
 
       String pipeline =
           gh.submit("{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"a\",\"tool\":\"t.echo\",\"args\":{}},"

@@ -1,6 +1,5 @@
 package dev.gatehouse.frontend.tasks;
 
-import static dev.gatehouse.frontend.testing.TestGatehouse.ADMIN_KEY;
 import static dev.gatehouse.frontend.testing.TestGatehouse.KEY_A;
 import static dev.gatehouse.frontend.testing.TestGatehouse.KEY_B;
 import static dev.gatehouse.frontend.testing.TestGatehouse.json;
@@ -40,11 +39,7 @@ class TaskEventsTest {
   static void start() throws Exception {
     gh = TestGatehouse.start();
     fake = new FakeProvider();
-    assertThat(gh.post("/admin/v1/providers", ADMIN_KEY,
-        "{\"name\":\"ev-fake\",\"type\":\"openai\",\"baseUrl\":\"" + fake.openaiBase() + "\",\"timeout\":\"5s\"}").statusCode()).isEqualTo(201);
-    assertThat(gh.post("/admin/v1/models", ADMIN_KEY,
-        "{\"name\":\"ev-model\",\"targets\":[{\"provider\":\"ev-fake\",\"model\":\"fake-model\"}],\"retry\":{\"maxAttempts\":1}}").statusCode())
-        .isEqualTo(201);
+    gh.fakeModel("ev-model", fake.openaiBase());
   }
 
   @AfterAll

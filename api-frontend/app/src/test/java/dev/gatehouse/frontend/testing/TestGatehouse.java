@@ -172,6 +172,24 @@ public final class TestGatehouse implements AutoCloseable {
     }
   }
 
+  /**
+   * Registers, as the platform admin, an {@code openai} provider at {@code openaiBase} (a fake's)
+   * and a model alias {@code model} on it whose calls get one attempt each.
+   */
+  public void fakeModel(String model, String openaiBase) {
+    for (HttpResponse<String> r :
+        List.of(
+            post("/admin/v1/providers", ADMIN_KEY,
+                "{\"name\":\"" + model + "-provider\",\"type\":\"openai\",\"baseUrl\":\"" + openaiBase + "\",\"timeout\":\"5s\"}"),
+            post("/admin/v1/models", ADMIN_KEY,
+                "{\"name\":\"" + model + "\",\"targets\":[{\"provider\":\"" + model + "-provider\",\"model\":\"fake-model\"}],"
+                    + "\"retry\":{\"maxAttempts\":1}}"))) {
+      if (r.statusCode() != 201) {
+        throw new AssertionError("registering model " + model + " answered " + r.statusCode() + ": " + r.body());
+      }
+    }
+  }
+
   public HttpResponse<String> adminGet(String path) {
     try {
       return http.send(HttpRequest.newBuilder(URI.create(admin() + path)).build(), HttpResponse.BodyHandlers.ofString());

@@ -425,20 +425,26 @@ public final class DurableCalls {
     List<HistoryEvent> events = new ArrayList<>();
     com.google.protobuf.ByteString token = com.google.protobuf.ByteString.EMPTY;
     do {
-      var response =
-          client
-              .getWorkflowServiceStubs()
-              .blockingStub()
-              .getWorkflowExecutionHistory(
-                  io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest.newBuilder()
-                      .setNamespace(client.getOptions().getNamespace())
-                      .setExecution(io.temporal.api.common.v1.WorkflowExecution.newBuilder().setWorkflowId(id).setRunId(runId))
-                      .setNextPageToken(token)
-                      .build());
+      var response = historyPage(id, runId, token, 0);
       events.addAll(response.getHistory().getEventsList());
       token = response.getNextPageToken();
     } while (!token.isEmpty());
     return events;
+  }
+
+  /** One page of a run's history after {@code token}; {@code pageSize} 0: the engine's default. */
+  private io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse historyPage(
+      String id, String runId, com.google.protobuf.ByteString token, int pageSize) {
+    return client
+        .getWorkflowServiceStubs()
+        .blockingStub()
+        .getWorkflowExecutionHistory(
+            io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest.newBuilder()
+                .setNamespace(client.getOptions().getNamespace())
+                .setExecution(io.temporal.api.common.v1.WorkflowExecution.newBuilder().setWorkflowId(id).setRunId(runId))
+                .setNextPageToken(token)
+                .setMaximumPageSize(pageSize)
+                .build());
   }
 
   /** How many events run {@code runId} of task {@code id} has now (cheap: the engine's description, not the history). */
@@ -458,7 +464,8 @@ public final class DurableCalls {
     if (!execution.getFirstRunId().isEmpty()) {
       return execution.getFirstRunId();
     }
-    List<HistoryEvent> events = runHistory(id, runId);
+    // Only the run's first event is needed (an engine may still send a whole page).
+    List<HistoryEvent> events = historyPage(id, runId, com.google.protobuf.ByteString.EMPTY, 1).getHistory().getEventsList();
     if (!events.isEmpty() && events.get(0).hasWorkflowExecutionStartedEventAttributes()) {
       String firstRun = events.get(0).getWorkflowExecutionStartedEventAttributes().getFirstExecutionRunId();
       if (!firstRun.isEmpty()) {

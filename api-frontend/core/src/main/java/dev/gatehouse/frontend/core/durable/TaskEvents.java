@@ -4,12 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
-import dev.gatehouse.workflows.agent.Approvals;
-import dev.gatehouse.workflows.model.ModelActivities;
-import dev.gatehouse.workflows.model.ModelCallRequest;
 import dev.gatehouse.workflows.model.ModelCallResult;
-import dev.gatehouse.workflows.tool.ToolCallRequest;
-import io.temporal.api.common.v1.Payloads;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.common.converter.DataConverter;
 import java.time.Duration;
@@ -34,20 +29,20 @@ import java.util.Optional;
  */
 public final class TaskEvents {
   private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
-  private static final String TOOL_CALL = "Tool.Call";
 
   /** One event of the stream: its id, its name, its data. */
   public record Event(String id, String name, ObjectNode data) {}
 
   private record Step(String id, String kind, String name, Instant scheduledAt) {}
 
-  private final DataConverter converter;
+  /** Reads steps and approvals off history events as the trace does. */
+  private final TraceBuilder reader;
   private final Map<Long, Step> steps = new HashMap<>();
   /** The status of each call that needed approval, as the memo last said. */
   private final Map<String, String> approvals = new HashMap<>();
 
   public TaskEvents(DataConverter converter) {
-    this.converter = converter;
+    this.reader = new TraceBuilder(converter);
   }
 
   /** The event {@code e} of run {@code runId} makes, if any. */
@@ -63,11 +58,11 @@ public final class TaskEvents {
         return Optional.of(new Event(id, "task.started", data(at).put("workflow", a.getWorkflowType().getName())));
       }
       case EVENT_TYPE_ACTIVITY_TASK_SCHEDULED -> {
-        var a = e.getActivityTaskScheduledEventAttributes();
-        Step s = step(a.getActivityType().getName(), a.getActivityId(), a.getInput(), at);
-        if (s == null) {
-          return Optional.empty();
+        TraceBuilder.Identity step = reader.identify(e.getActivityTaskScheduledEventAttributes());
+        if (step.kind().equals("activity")) {
+          return Optional.empty(); // neither a tool call nor a model call
         }
+        Step s = new Step(step.id(), step.kind(), step.name(), at);
         steps.put(e.getEventId(), s);
         return Optional.of(new Event(id, "step.started", stepData(s, at)));
       }
@@ -79,7 +74,7 @@ public final class TaskEvents {
         }
         ObjectNode d = finished(s, "COMPLETED", at);
         if (s.kind().equals("model")) {
-          decode(a.getResult(), ModelCallResult.class)
+          reader.decode(a.getResult(), ModelCallResult.class)
               .ifPresent(
                   r -> {
                     d.put("provider", r.provider());
@@ -107,17 +102,7 @@ public final class TaskEvents {
         return closed(id, a.getScheduledEventId(), "CANCELED", new TaskError(ErrorCode.CANCELED.code(), "the step was canceled"), at);
       }
       case EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED -> {
-        var memo = e.getWorkflowPropertiesModifiedEventAttributes().getUpsertedMemo().getFieldsMap();
-        var payload = memo.get(Approvals.PENDING);
-        if (payload == null) {
-          return Optional.empty();
-        }
-        JsonNode calls;
-        try {
-          calls = converter.fromPayload(payload, JsonNode.class, JsonNode.class);
-        } catch (RuntimeException ex) {
-          return Optional.empty();
-        }
+        JsonNode calls = reader.approvals(e);
         com.fasterxml.jackson.databind.node.ArrayNode changed = JSON.arrayNode();
         boolean decided = false;
         for (JsonNode c : calls) {
@@ -137,7 +122,7 @@ public final class TaskEvents {
       }
       case EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED -> {
         ObjectNode d = data(at).put("status", "COMPLETED");
-        decode(e.getWorkflowExecutionCompletedEventAttributes().getResult(), JsonNode.class)
+        reader.decode(e.getWorkflowExecutionCompletedEventAttributes().getResult(), JsonNode.class)
             .map(r -> r.get("stopReason"))
             .filter(JsonNode::isTextual)
             .ifPresent(r -> d.put("stopReason", r.textValue()));
@@ -159,19 +144,6 @@ public final class TaskEvents {
         return Optional.empty();
       }
     }
-  }
-
-  /** The step an activity is: a tool or model call, named from its input; null for other activities. */
-  private Step step(String activityType, String activityId, Payloads input, Instant at) {
-    if (activityType.equals(TOOL_CALL)) {
-      Optional<ToolCallRequest> r = decode(input, ToolCallRequest.class);
-      return new Step(r.map(ToolCallRequest::stepId).orElse(activityId), "tool", r.map(ToolCallRequest::tool).orElse(null), at);
-    }
-    if (activityType.equals(ModelActivities.CALL)) {
-      Optional<ModelCallRequest> r = decode(input, ModelCallRequest.class);
-      return new Step(r.map(ModelCallRequest::stepId).orElse(activityId), "model", r.map(ModelCallRequest::model).orElse(null), at);
-    }
-    return null;
   }
 
   private Optional<Event> closed(String id, long scheduledEventId, String status, TaskError error, Instant at) {
@@ -200,14 +172,6 @@ public final class TaskEvents {
 
   private static ObjectNode data(Instant at) {
     return JSON.objectNode().put("at", Instants.iso(at));
-  }
-
-  private <T> Optional<T> decode(Payloads payloads, Class<T> type) {
-    try {
-      return Optional.ofNullable(converter.fromPayloads(0, Optional.of(payloads), type, type));
-    } catch (RuntimeException e) {
-      return Optional.empty();
-    }
   }
 
   /** For a stream that resumes: every event of {@code events} is fed to the mapper, and those after {@code afterEventId} returned. */

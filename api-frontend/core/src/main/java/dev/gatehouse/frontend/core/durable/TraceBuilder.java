@@ -1,13 +1,16 @@
 package dev.gatehouse.frontend.core.durable;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.google.protobuf.Timestamp;
 import io.temporal.api.common.v1.Payloads;
 import io.temporal.api.enums.v1.EventType;
 import io.temporal.api.failure.v1.Failure;
+import io.temporal.api.history.v1.ActivityTaskScheduledEventAttributes;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.api.workflow.v1.PendingActivityInfo;
 import io.temporal.common.converter.DataConverter;
+import dev.gatehouse.workflows.agent.Approvals;
 import dev.gatehouse.workflows.model.ModelActivities;
 import dev.gatehouse.workflows.model.ModelCallRequest;
 import dev.gatehouse.workflows.model.ModelCallResult;
@@ -67,25 +70,12 @@ final class TraceBuilder {
         case EVENT_TYPE_ACTIVITY_TASK_SCHEDULED -> {
           var a = e.getActivityTaskScheduledEventAttributes();
           StepState s = new StepState();
-          String activityType = a.getActivityType().getName();
           s.startedAt = instant(e.getEventTime());
-          if (activityType.equals(TOOL_CALL)) {
-            Optional<ToolCallRequest> req = decode(a.getInput(), ToolCallRequest.class);
-            s.kind = "tool";
-            s.id = req.map(ToolCallRequest::stepId).orElse(a.getActivityId());
-            s.name = req.map(ToolCallRequest::tool).orElse(null);
-            s.input = req.map(ToolCallRequest::args).orElse(null);
-          } else if (activityType.equals(MODEL_CALL)) {
-            Optional<ModelCallRequest> req = decode(a.getInput(), ModelCallRequest.class);
-            s.kind = "model";
-            s.id = req.map(ModelCallRequest::stepId).orElse(a.getActivityId());
-            s.name = req.map(ModelCallRequest::model).orElse(null);
-            s.input = req.map(ModelCallRequest::body).orElse(null);
-          } else {
-            s.kind = "activity";
-            s.id = a.getActivityId();
-            s.name = activityType;
-          }
+          Identity step = identify(a);
+          s.kind = step.kind();
+          s.id = step.id();
+          s.name = step.name();
+          s.input = step.input();
           byScheduledEvent.put(e.getEventId(), s);
           byActivityId.put(a.getActivityId(), s);
         }
@@ -127,17 +117,10 @@ final class TraceBuilder {
           close(byScheduledEvent.get(a.getScheduledEventId()), "TIMED_OUT", e, errorOf(a.getFailure()));
         }
         case EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED -> {
-          var memo = e.getWorkflowPropertiesModifiedEventAttributes().getUpsertedMemo().getFieldsMap();
-          var payload = memo.get(dev.gatehouse.workflows.agent.Approvals.PENDING);
-          if (payload != null) {
-            try {
-              for (JsonNode call : converter.fromPayload(payload, JsonNode.class, JsonNode.class)) {
-                approvals.put(call.path("callId").asText(), call);
-                askedAt.putIfAbsent(call.path("callId").asText(), instant(e.getEventTime()));
-              }
-            } catch (RuntimeException ex) {
-              // a memo this build cannot read: the steps are still traced without their approvals
-            }
+          // A memo this build cannot read leaves the steps traced without their approvals.
+          for (JsonNode call : approvals(e)) {
+            approvals.put(call.path("callId").asText(), call);
+            askedAt.putIfAbsent(call.path("callId").asText(), instant(e.getEventTime()));
           }
         }
         case EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED -> {
@@ -208,6 +191,42 @@ final class TraceBuilder {
     return new TraceView.ModelCall(r.provider(), r.providerModel(), r.finishReason(), r.usage(), r.cost(), r.latencyMs());
   }
 
+  /** What a scheduled activity is as a step: a tool call or a model call (named from its input), or another activity. */
+  record Identity(String id, String kind, String name, JsonNode input) {}
+
+  Identity identify(ActivityTaskScheduledEventAttributes a) {
+    String activityType = a.getActivityType().getName();
+    if (activityType.equals(TOOL_CALL)) {
+      Optional<ToolCallRequest> req = decode(a.getInput(), ToolCallRequest.class);
+      return new Identity(
+          req.map(ToolCallRequest::stepId).orElse(a.getActivityId()), "tool",
+          req.map(ToolCallRequest::tool).orElse(null), req.map(ToolCallRequest::args).orElse(null));
+    }
+    if (activityType.equals(MODEL_CALL)) {
+      Optional<ModelCallRequest> req = decode(a.getInput(), ModelCallRequest.class);
+      return new Identity(
+          req.map(ModelCallRequest::stepId).orElse(a.getActivityId()), "model",
+          req.map(ModelCallRequest::model).orElse(null), req.map(ModelCallRequest::body).orElse(null));
+    }
+    return new Identity(a.getActivityId(), "activity", activityType, null);
+  }
+
+  /**
+   * The calls an agent task's memo upsert ({@code WorkflowPropertiesModified}) says needed
+   * approval, with their state; empty when the event holds none or they cannot be read.
+   */
+  JsonNode approvals(HistoryEvent e) {
+    var payload =
+        e.getWorkflowPropertiesModifiedEventAttributes().getUpsertedMemo().getFieldsMap().get(Approvals.PENDING);
+    if (payload != null) {
+      Optional<JsonNode> calls = decode(Payloads.newBuilder().addPayloads(payload).build(), JsonNode.class);
+      if (calls.isPresent() && calls.get().isArray()) {
+        return calls.get();
+      }
+    }
+    return JsonNodeFactory.instance.arrayNode();
+  }
+
   private static void close(StepState s, String status, HistoryEvent e, TaskError error) {
     if (s != null) {
       s.status = status;
@@ -216,7 +235,7 @@ final class TraceBuilder {
     }
   }
 
-  private <T> Optional<T> decode(Payloads payloads, Class<T> type) {
+  <T> Optional<T> decode(Payloads payloads, Class<T> type) {
     try {
       return Optional.ofNullable(converter.fromPayloads(0, Optional.of(payloads), type, type));
     } catch (RuntimeException e) {

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.activities.mcp.McpToolResolver;
-import dev.gatehouse.activities.tool.ToolCatalog;
 import dev.gatehouse.frontend.core.auth.Caller.AgentCaller;
 import dev.gatehouse.frontend.core.durable.DurableCalls;
 import dev.gatehouse.frontend.core.errors.ApiException;
@@ -60,14 +59,12 @@ public final class AgentTaskWorkflow implements TaskWorkflow {
   record Limits(
       Integer maxSteps, Long maxTokens, BigDecimal maxCost, String deadline, Integer maxOutputTokens, String approvalTimeout) {}
 
-  private final ToolCatalog tools;
   private final ToolDao toolList;
   private final McpToolResolver mcpTools;
   private final TaskModels models;
   private final JsonBodies bodies;
 
-  public AgentTaskWorkflow(ToolCatalog tools, McpToolResolver mcpTools, Jdbi jdbi, DurableCalls durable, JsonBodies bodies) {
-    this.tools = tools;
+  public AgentTaskWorkflow(McpToolResolver mcpTools, Jdbi jdbi, DurableCalls durable, JsonBodies bodies) {
     this.toolList = jdbi.onDemand(ToolDao.class);
     this.mcpTools = mcpTools;
     this.models = new TaskModels(jdbi, durable);
@@ -235,15 +232,14 @@ public final class AgentTaskWorkflow implements TaskWorkflow {
     String tenant = caller.agent().tenantId();
     ApprovalRules rules = caller.agent().permissions().approvals();
     Map<String, AgentTool> byName = new LinkedHashMap<>();
+    // Tool names are unique across the registry: the list's definition is the one the tool activity resolves.
     for (ToolDefinition t : toolList.list()) {
       if ((t.tenantId() == null || t.tenantId().equals(tenant)) && Patterns.anyMatches(patterns, t.name())) {
-        // The catalog's copy is the one the tool activity will use (a tenant's own tool wins there).
-        ToolDefinition tool = tools.find(t.name()).orElse(t);
         byName.putIfAbsent(
             t.name(),
             new AgentTool(
-                t.name(), null, tool.description(), tool.inputSchema(), DurableCalls.policyOf(tool),
-                ApprovalPolicy.requires(rules, t.name(), tool.approvalRequired(), null)));
+                t.name(), null, t.description(), t.inputSchema(), DurableCalls.policyOf(t),
+                ApprovalPolicy.requires(rules, t.name(), t.approvalRequired(), null)));
       }
     }
     for (McpToolResolver.McpItem item : mcpTools.view(tenant).items(McpCatalogEntry.TOOL)) {
