@@ -2,8 +2,8 @@ package dev.gatehouse.activities.task;
 
 import dev.gatehouse.activities.audit.AuditLog;
 import dev.gatehouse.registry.audit.AuditEvent;
-import dev.gatehouse.workflows.agent.ApprovalAudit;
-import dev.gatehouse.workflows.agent.Approvals;
+import dev.gatehouse.workflows.approval.ApprovalAudit;
+import dev.gatehouse.workflows.approval.Approvals;
 import io.temporal.activity.Activity;
 import java.time.Instant;
 import java.util.List;

@@ -37,4 +37,19 @@ class ApprovalPolicyTest {
     // Without the rule, an MCP tool's hints alone make nothing wait.
     assertThat(ApprovalPolicy.requires(ApprovalRules.NONE, "fs.delete", false, new McpHints(false, true))).isFalse();
   }
+
+  @Test
+  void theVersionOfThePolicyThatHoldsACallNamesWhatItWasMadeOf() {
+    ApprovalRules rules = new ApprovalRules(List.of("ops.*", "github.*"), false);
+    String version = ApprovalPolicy.hold(rules, "ops.restart", false, null);
+    assertThat(version).matches("ap1-[0-9a-f]{16}");
+    // The same policy, its patterns in another order, is the same version.
+    assertThat(ApprovalPolicy.hold(new ApprovalRules(List.of("github.*", "ops.*"), false), "ops.restart", false, null)).isEqualTo(version);
+    // A changed rule, another tool, or the registry's own flag is another version.
+    assertThat(ApprovalPolicy.hold(new ApprovalRules(List.of("ops.*"), false), "ops.restart", false, null)).isNotEqualTo(version);
+    assertThat(ApprovalPolicy.hold(rules, "ops.stop", false, null)).isNotEqualTo(version);
+    assertThat(ApprovalPolicy.hold(rules, "ops.restart", true, null)).isNotEqualTo(version);
+    // A call no rule holds has no version.
+    assertThat(ApprovalPolicy.hold(rules, "weather.lookup", false, null)).isNull();
+  }
 }

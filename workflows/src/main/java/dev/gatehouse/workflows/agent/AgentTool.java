@@ -13,12 +13,24 @@ import dev.gatehouse.workflows.tool.ToolCallPolicy;
  * @param parameters the JSON Schema of its arguments (an object schema)
  * @param policy its timeout and retry policy, as the registry had it at submit time
  * @param approval whether each call waits for an operator's decision
+ * @param approvalPolicy the version of the approval policy that holds its calls (null when none
+ *     does, and in histories recorded before it was kept)
  */
 public record AgentTool(
-    String name, String function, String description, JsonNode parameters, ToolCallPolicy policy, boolean approval) {
+    String name,
+    String function,
+    String description,
+    JsonNode parameters,
+    ToolCallPolicy policy,
+    boolean approval,
+    String approvalPolicy) {
 
   /** A tool whose calls need no approval. */
   public AgentTool(String name, String function, String description, JsonNode parameters, ToolCallPolicy policy) {
-    this(name, function, description, parameters, policy, false);
+    this(name, function, description, parameters, policy, false, null);
+  }
+
+  public AgentTool(String name, String function, String description, JsonNode parameters, ToolCallPolicy policy, boolean approval) {
+    this(name, function, description, parameters, policy, approval, null);
   }
 }

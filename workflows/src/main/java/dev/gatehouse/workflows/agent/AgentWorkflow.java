@@ -1,5 +1,7 @@
 package dev.gatehouse.workflows.agent;
 
+import dev.gatehouse.workflows.approval.ApprovalHandlers;
+import dev.gatehouse.workflows.approval.Approvals;
 import io.temporal.workflow.QueryMethod;
 import io.temporal.workflow.UpdateMethod;
 import io.temporal.workflow.UpdateValidatorMethod;
@@ -32,7 +34,7 @@ import java.util.List;
  * usage so far and the deadline ({@link AgentState}).
  */
 @WorkflowInterface
-public interface AgentWorkflow {
+public interface AgentWorkflow extends ApprovalHandlers {
 
   /** The workflow type, and the {@code workflow} name in the task API. */
   String TYPE = "agent";
@@ -49,20 +51,4 @@ public interface AgentWorkflow {
 
   @WorkflowMethod(name = TYPE)
   AgentResult run(AgentInput input);
-
-  /** An operator's decision on a call waiting for approval; returns the call as decided. */
-  @UpdateMethod(name = Approvals.DECIDE)
-  Approvals.Call decide(Approvals.Decision decision);
-
-  /**
-   * Refuses a decision without recording anything: an {@code ApplicationFailure} whose type is
-   * {@link Approvals#NOT_FOUND}, {@link Approvals#DECIDED}, {@link Approvals#EXPIRED} or {@link
-   * Approvals#MISMATCH}.
-   */
-  @UpdateValidatorMethod(updateName = Approvals.DECIDE)
-  void validateDecide(Approvals.Decision decision);
-
-  /** The calls of this run that needed approval, pending or decided. */
-  @QueryMethod(name = Approvals.PENDING)
-  List<Approvals.Call> approvals();
 }

@@ -1,6 +1,8 @@
 package dev.gatehouse.workflows.agent;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.workflows.approval.ApprovalGate;
+import dev.gatehouse.workflows.approval.Approvals;
 import dev.gatehouse.workflows.model.ModelActivities;
 import dev.gatehouse.workflows.model.ModelBudget;
 import dev.gatehouse.workflows.model.ModelCallRequest;
@@ -22,7 +24,6 @@ import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -55,14 +56,13 @@ public class AgentWorkflowImpl implements AgentWorkflow {
   private long deadlineAt;
   private ObjectNode lastMessage;
   private Promise<Void> deadlineTimer;
-  /** The calls of this run that needed approval, by call id, in the order asked. */
-  private final Map<String, Approvals.Call> approvals = new LinkedHashMap<>();
-  private final Map<String, Long> approvalExpiry = new HashMap<>();
+  private ApprovalGate approvals;
   private String lastContent;
 
   @Override
   public AgentResult run(AgentInput input) {
     this.in = input;
+    this.approvals = new ApprovalGate(input.caller());
     AgentState s = input.state();
     transcript = new ArrayList<>(input.messages());
     transcriptChars = transcript.stream().mapToLong(AgentTranscript::chars).sum();
@@ -215,122 +215,51 @@ public class AgentWorkflowImpl implements AgentWorkflow {
    * came first.
    */
   private Map<String, String> askApprovals(int step, List<AgentTranscript.ToolCall> asked, Map<String, AgentTool> byFunction) {
-    List<String> ids = new ArrayList<>();
-    long now = Workflow.currentTimeMillis();
-    long expiresAt = now + in.limits().approvalTimeout();
+    List<ApprovalGate.Ask> asks = new ArrayList<>();
     for (int i = 0; i < asked.size() && i < AgentTranscript.MAX_TOOL_CALLS_PER_STEP; i++) {
       AgentTool tool = byFunction.get(asked.get(i).function());
       if (tool != null && tool.approval()) {
-        String id = callId(step, i);
-        var args = AgentTranscript.arguments(asked.get(i).arguments());
-        approvals.put(
-            id,
-            new Approvals.Call(
-                id, tool.name(), Approvals.sha256(args), Approvals.preview(args),
-                "admin keys of tenant " + in.caller().tenantId() + " or of the platform",
-                java.time.Instant.ofEpochMilli(expiresAt).toString(), "pending", null, null));
-        approvalExpiry.put(id, expiresAt);
-        ids.add(id);
+        asks.add(
+            new ApprovalGate.Ask(callId(step, i), tool.name(), AgentTranscript.arguments(asked.get(i).arguments()), tool.approvalPolicy()));
       }
     }
-    Map<String, String> refused = new HashMap<>();
-    if (ids.isEmpty()) {
-      return refused;
-    }
-    publishApprovals();
-    audit(ApprovalAudit.REQUESTED, ids);
-    long until = deadlineAt == 0 ? expiresAt : Math.min(expiresAt, deadlineAt);
-    Workflow.await(
-        Duration.ofMillis(Math.max(0, until - Workflow.currentTimeMillis())),
-        () -> ids.stream().noneMatch(id -> approvals.get(id).pending()));
-    boolean undecided = ids.stream().anyMatch(id -> approvals.get(id).pending());
-    if (undecided && deadlinePassed() && Workflow.currentTimeMillis() < expiresAt) {
-      // The task ends at its deadline: the calls still waiting will never be decided.
-      List<String> canceled = ids.stream().filter(id -> approvals.get(id).pending()).toList();
-      for (String id : canceled) {
-        approvals.put(id, approvals.get(id).with("canceled", null, null));
-      }
-      publishApprovals();
-      audit(ApprovalAudit.CANCELED, canceled);
+    Map<String, Approvals.Call> decided =
+        approvals.ask(asks, Workflow.currentTimeMillis() + in.limits().approvalTimeout(), deadlineAt);
+    if (decided == null) {
       return null;
     }
-    if (undecided) {
-      List<String> expired = ids.stream().filter(id -> approvals.get(id).pending()).toList();
-      for (String id : expired) {
-        approvals.put(id, approvals.get(id).with("expired", null, null));
-      }
-      publishApprovals();
-      audit(ApprovalAudit.EXPIRED, expired);
-    }
-    for (String id : ids) {
-      Approvals.Call c = approvals.get(id);
+    Map<String, String> refused = new HashMap<>();
+    for (Approvals.Call c : decided.values()) {
       if (c.status().equals("denied")) {
         refused.put(
-            id,
+            c.callId(),
             AgentTranscript.errorText(
                 "approval_denied",
                 "not run: an operator denied this call" + (c.reason() == null || c.reason().isBlank() ? "" : ": " + c.reason())));
       } else if (c.status().equals("expired")) {
-        refused.put(id, AgentTranscript.errorText("approval_expired", "not run: no operator decided on this call before its approval expired"));
+        refused.put(
+            c.callId(), AgentTranscript.errorText("approval_expired", "not run: no operator decided on this call before its approval expired"));
       }
     }
     return refused;
   }
 
-  private static final io.temporal.activity.LocalActivityOptions AUDIT =
-      io.temporal.activity.LocalActivityOptions.newBuilder()
-          .setStartToCloseTimeout(Duration.ofSeconds(5))
-          .setRetryOptions(io.temporal.common.RetryOptions.newBuilder().setMaximumAttempts(4).setInitialInterval(Duration.ofMillis(200)).build())
-          .build();
-
-  /** Audit rows for {@code ids}; a failure to write them is logged and does not stop the task. */
-  private void audit(String action, List<String> ids) {
-    List<Approvals.Call> calls = ids.stream().map(approvals::get).toList();
-    try {
-      Workflow.newLocalActivityStub(ApprovalAudit.class, AUDIT).record(action, in.caller().tenantId(), in.caller().agentId(), calls);
-    } catch (ActivityFailure e) {
-      Workflow.getLogger(AgentWorkflowImpl.class).warn("could not audit {} of {} calls", action, calls.size(), e);
-    }
-  }
-
-  /** Puts the approvals of this run in the workflow's memo, so the history records each change. */
-  private void publishApprovals() {
-    Workflow.upsertMemo(Map.of(Approvals.PENDING, new ArrayList<>(approvals.values())));
-  }
-
   @Override
   public void validateDecide(Approvals.Decision d) {
-    Approvals.Call c = d == null || d.callId() == null ? null : approvals.get(d.callId());
-    if (c == null) {
+    if (approvals == null) {
       throw Approvals.refusal(Approvals.NOT_FOUND, "no call of this task waits for that approval");
     }
-    if (c.status().equals("expired") || (c.pending() && Workflow.currentTimeMillis() >= approvalExpiry.get(c.callId()))) {
-      throw Approvals.refusal(Approvals.EXPIRED, "the approval of " + c.callId() + " has expired");
-    }
-    if (!c.pending()) {
-      throw Approvals.refusal(Approvals.DECIDED, c.callId() + " was " + c.status() + " already");
-    }
-    if (!c.argumentsSha256().equals(d.argumentsSha256())) {
-      throw Approvals.refusal(
-          Approvals.MISMATCH, "the decision names other arguments than " + c.callId() + " has (argumentsSha256 differs)");
-    }
-    if (!Approvals.APPROVE.equals(d.decision()) && !Approvals.DENY.equals(d.decision())) {
-      throw Approvals.refusal(Approvals.INVALID, "a decision is 'approve' or 'deny'");
-    }
+    approvals.validateDecide(d);
   }
 
   @Override
   public Approvals.Call decide(Approvals.Decision d) {
-    Approvals.Call c =
-        approvals.get(d.callId()).with(Approvals.APPROVE.equals(d.decision()) ? "approved" : "denied", d.decidedBy(), d.reason());
-    approvals.put(c.callId(), c);
-    publishApprovals();
-    return c;
+    return approvals.decide(d);
   }
 
   @Override
   public List<Approvals.Call> approvals() {
-    return new ArrayList<>(approvals.values());
+    return approvals == null ? List.of() : approvals.approvals();
   }
 
   /** A finished tool call's content for the model: its result, or the error it ended with. */

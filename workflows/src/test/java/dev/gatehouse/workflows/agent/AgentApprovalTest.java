@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.workflows.approval.ApprovalAudit;
+import dev.gatehouse.workflows.approval.Approvals;
 import dev.gatehouse.workflows.task.TaskIndexActivities;
 import dev.gatehouse.workflows.tool.ToolActivityDefaults;
 import io.temporal.client.WorkflowClient;

@@ -2,12 +2,14 @@ package dev.gatehouse.workflows.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.gatehouse.workflows.approval.ApprovalAudit;
+import dev.gatehouse.workflows.approval.Approvals;
 import dev.gatehouse.workflows.model.ModelActivities;
 import dev.gatehouse.workflows.task.TaskIndexActivities;
 import dev.gatehouse.workflows.tool.ToolActivityDefaults;
+import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.enums.v1.EventType;
 import io.temporal.api.history.v1.HistoryEvent;
-import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.common.WorkflowExecutionHistory;

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.frontend.testing.FakeProvider;
 import dev.gatehouse.frontend.testing.FakeProvider.Reply;
 import dev.gatehouse.frontend.testing.TestGatehouse;
-import dev.gatehouse.workflows.agent.Approvals;
+import dev.gatehouse.workflows.approval.Approvals;
 import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.Map;

@@ -2,7 +2,7 @@ package dev.gatehouse.frontend.tasks;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.gatehouse.workflows.agent.Approvals;
+import dev.gatehouse.workflows.approval.Approvals;
 import java.util.List;
 import dev.gatehouse.frontend.core.durable.TaskError;
 

@@ -24,6 +24,7 @@ import dev.gatehouse.workflows.agent.AgentTool;
 import dev.gatehouse.workflows.agent.AgentTools;
 import dev.gatehouse.workflows.agent.AgentWorkflow;
 import dev.gatehouse.workflows.tool.Caller;
+import dev.gatehouse.workflows.tool.ToolCallPolicy;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -110,7 +111,7 @@ public final class AgentTaskWorkflow implements TaskWorkflow {
     return new DurableCalls.Start(AgentWorkflow.TYPE, input, timeout, AgentWorkflow.TYPE);
   }
 
-  private static Boolean hint(JsonNode annotations, String name) {
+  static Boolean hint(JsonNode annotations, String name) {
     JsonNode v = annotations == null ? null : annotations.get(name);
     return v != null && v.isBoolean() ? v.booleanValue() : null;
   }
@@ -237,9 +238,8 @@ public final class AgentTaskWorkflow implements TaskWorkflow {
       if ((t.tenantId() == null || t.tenantId().equals(tenant)) && Patterns.anyMatches(patterns, t.name())) {
         byName.putIfAbsent(
             t.name(),
-            new AgentTool(
-                t.name(), null, t.description(), t.inputSchema(), DurableCalls.policyOf(t),
-                ApprovalPolicy.requires(rules, t.name(), t.approvalRequired(), null)));
+            tool(t.name(), t.description(), t.inputSchema(), DurableCalls.policyOf(t),
+                ApprovalPolicy.hold(rules, t.name(), t.approvalRequired(), null)));
       }
     }
     for (McpToolResolver.McpItem item : mcpTools.view(tenant).items(McpCatalogEntry.TOOL)) {
@@ -250,13 +250,12 @@ public final class AgentTaskWorkflow implements TaskWorkflow {
             new ApprovalPolicy.McpHints(hint(hints, "readOnlyHint"), hint(hints, "destructiveHint"));
         byName.putIfAbsent(
             item.gatewayName(),
-            new AgentTool(
+            tool(
                 item.gatewayName(),
-                null,
                 description != null && description.isTextual() ? description.textValue() : null,
                 item.inputSchema(),
                 DurableCalls.policyOf(item.server()),
-                ApprovalPolicy.requires(rules, item.gatewayName(), false, mcp)));
+                ApprovalPolicy.hold(rules, item.gatewayName(), false, mcp)));
       }
     }
     List<AgentTool> allowed = new ArrayList<>();
@@ -279,8 +278,13 @@ public final class AgentTaskWorkflow implements TaskWorkflow {
     List<AgentTool> out = new ArrayList<>(allowed.size());
     for (int i = 0; i < allowed.size(); i++) {
       AgentTool t = allowed.get(i);
-      out.add(new AgentTool(t.name(), functions.get(i), t.description(), t.parameters(), t.policy(), t.approval()));
+      out.add(new AgentTool(t.name(), functions.get(i), t.description(), t.parameters(), t.policy(), t.approval(), t.approvalPolicy()));
     }
     return out;
+  }
+
+  /** A tool offered before its function name is chosen; {@code approvalPolicy} null when no approval holds its calls. */
+  private static AgentTool tool(String name, String description, JsonNode parameters, ToolCallPolicy policy, String approvalPolicy) {
+    return new AgentTool(name, null, description, parameters, policy, approvalPolicy != null, approvalPolicy);
   }
 }

@@ -1,4 +1,4 @@
-package dev.gatehouse.workflows.agent;
+package dev.gatehouse.workflows.approval;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -41,6 +41,8 @@ public final class Approvals {
    * @param callId the step id of the call ({@code tool-N.M})
    * @param tool the registry name of the tool
    * @param argumentsSha256 SHA-256 (hex) of the call's arguments in canonical JSON ({@link #canonical})
+   * @param policyVersion the version of the approval policy that held the call (see {@code
+   *     ApprovalPolicy}); null in histories recorded before it was kept
    * @param preview the arguments as text, cut to {@link #MAX_PREVIEW_CHARS}
    * @param deciders who may decide: admin keys of this tenant or of the platform
    * @param expiresAt when an undecided call counts as denied (ISO-8601)
@@ -54,6 +56,7 @@ public final class Approvals {
       String callId,
       String tool,
       String argumentsSha256,
+      String policyVersion,
       String preview,
       String deciders,
       String expiresAt,
@@ -62,7 +65,7 @@ public final class Approvals {
       String reason) {
 
     Call with(String newStatus, String by, String why) {
-      return new Call(callId, tool, argumentsSha256, preview, deciders, expiresAt, newStatus, by, why);
+      return new Call(callId, tool, argumentsSha256, policyVersion, preview, deciders, expiresAt, newStatus, by, why);
     }
 
     public boolean pending() {
@@ -72,16 +75,23 @@ public final class Approvals {
 
   /**
    * An operator's decision on one call: bound to the call id and the SHA-256 of the arguments the
-   * operator saw, so a decision for other arguments is refused.
+   * operator saw, so a decision for other arguments is refused; and, when it names one, to the
+   * version of the approval policy that held the call, so a decision taken under another version
+   * is refused too.
    */
-  public record Decision(String callId, String decision, String argumentsSha256, String reason, String decidedBy) {}
+  public record Decision(
+      String callId, String decision, String argumentsSha256, String reason, String decidedBy, String policyVersion) {
+    public Decision(String callId, String decision, String argumentsSha256, String reason, String decidedBy) {
+      this(callId, decision, argumentsSha256, reason, decidedBy, null);
+    }
+  }
 
   /**
    * A refusal of a decision. The engine hands a refused update's failure to the client with its
    * message but not its type, so the code leads the message ({@code "approval_mismatch: ..."});
    * {@link #codeOf} reads it back.
    */
-  static io.temporal.failure.ApplicationFailure refusal(String code, String message) {
+  public static io.temporal.failure.ApplicationFailure refusal(String code, String message) {
     return io.temporal.failure.ApplicationFailure.newNonRetryableFailure(code + ": " + message, code);
   }
 

@@ -1,4 +1,4 @@
-package dev.gatehouse.workflows.agent;
+package dev.gatehouse.workflows.approval;
 
 import io.temporal.activity.ActivityInterface;
 import io.temporal.activity.ActivityMethod;

@@ -1,0 +1,154 @@
+package dev.gatehouse.workflows.approval;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.workflows.tool.Caller;
+import io.temporal.activity.LocalActivityOptions;
+import io.temporal.common.RetryOptions;
+import io.temporal.failure.ActivityFailure;
+import io.temporal.workflow.Workflow;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Holds tool calls until an operator decides on them, in workflow code (deterministic): asks for
+ * the decisions (the calls go into the workflow's memo and the audit log), waits at no cost until
+ * each call is decided, its approval expires (which counts as a denial) or the task's deadline
+ * comes, and takes the decisions the workflow receives as {@link ApprovalHandlers} updates. One
+ * gate per workflow run; the agent loop and {@code Governed} (the SPI) both use it.
+ */
+public final class ApprovalGate implements ApprovalHandlers {
+  private static final LocalActivityOptions AUDIT =
+      LocalActivityOptions.newBuilder()
+          .setStartToCloseTimeout(Duration.ofSeconds(5))
+          .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(4).setInitialInterval(Duration.ofMillis(200)).build())
+          .build();
+
+  /** One call to hold: its id (unique in the run), tool, arguments and the approval policy's version. */
+  public record Ask(String callId, String tool, JsonNode arguments, String policyVersion) {}
+
+  private final Caller caller;
+  /** The calls of this run that needed approval, by call id, in the order asked. */
+  private final Map<String, Approvals.Call> calls = new LinkedHashMap<>();
+  private final Map<String, Long> expiry = new HashMap<>();
+
+  public ApprovalGate(Caller caller) {
+    this.caller = caller;
+  }
+
+  /**
+   * Asks for a decision on every call of {@code asks} at once, and waits until each is decided,
+   * their approvals expire at {@code expiresAt} (epoch millis; an undecided call is then {@code
+   * expired}), or {@code deadlineAt} comes first (0: no deadline). Returns the calls as they ended,
+   * by call id; null when the deadline came first, the calls still undecided then {@code
+   * canceled}. Nothing is recorded when {@code asks} is empty.
+   */
+  public Map<String, Approvals.Call> ask(List<Ask> asks, long expiresAt, long deadlineAt) {
+    Map<String, Approvals.Call> ended = new LinkedHashMap<>();
+    if (asks.isEmpty()) {
+      return ended;
+    }
+    List<String> ids = new ArrayList<>();
+    String deciders = "admin keys of tenant " + caller.tenantId() + " or of the platform";
+    for (Ask a : asks) {
+      if (calls.containsKey(a.callId())) {
+        throw new IllegalArgumentException("call id " + a.callId() + " was asked for approval already in this run");
+      }
+      calls.put(
+          a.callId(),
+          new Approvals.Call(
+              a.callId(), a.tool(), Approvals.sha256(a.arguments()), a.policyVersion(), Approvals.preview(a.arguments()),
+              deciders, Instant.ofEpochMilli(expiresAt).toString(), "pending", null, null));
+      expiry.put(a.callId(), expiresAt);
+      ids.add(a.callId());
+    }
+    publish();
+    audit(ApprovalAudit.REQUESTED, ids);
+    long until = deadlineAt == 0 ? expiresAt : Math.min(expiresAt, deadlineAt);
+    Workflow.await(
+        Duration.ofMillis(Math.max(0, until - Workflow.currentTimeMillis())),
+        () -> ids.stream().noneMatch(id -> calls.get(id).pending()));
+    List<String> undecided = ids.stream().filter(id -> calls.get(id).pending()).toList();
+    long now = Workflow.currentTimeMillis();
+    if (!undecided.isEmpty() && deadlineAt != 0 && now >= deadlineAt && now < expiresAt) {
+      // The task ends at its deadline: the calls still waiting will never be decided.
+      mark(undecided, "canceled", ApprovalAudit.CANCELED);
+      return null;
+    }
+    if (!undecided.isEmpty()) {
+      mark(undecided, "expired", ApprovalAudit.EXPIRED);
+    }
+    for (String id : ids) {
+      ended.put(id, calls.get(id));
+    }
+    return ended;
+  }
+
+  private void mark(List<String> ids, String status, String auditAction) {
+    for (String id : ids) {
+      calls.put(id, calls.get(id).with(status, null, null));
+    }
+    publish();
+    audit(auditAction, ids);
+  }
+
+  /** Audit rows for {@code ids}; a failure to write them is logged and does not stop the task. */
+  private void audit(String action, List<String> ids) {
+    List<Approvals.Call> asked = ids.stream().map(calls::get).toList();
+    try {
+      Workflow.newLocalActivityStub(ApprovalAudit.class, AUDIT).record(action, caller.tenantId(), caller.agentId(), asked);
+    } catch (ActivityFailure e) {
+      Workflow.getLogger(ApprovalGate.class).warn("could not audit {} of {} calls", action, asked.size(), e);
+    }
+  }
+
+  /** Puts the approvals of this run in the workflow's memo, so the history records each change. */
+  private void publish() {
+    Workflow.upsertMemo(Map.of(Approvals.PENDING, new ArrayList<>(calls.values())));
+  }
+
+  @Override
+  public void validateDecide(Approvals.Decision d) {
+    Approvals.Call c = d == null || d.callId() == null ? null : calls.get(d.callId());
+    if (c == null) {
+      throw Approvals.refusal(Approvals.NOT_FOUND, "no call of this task waits for that approval");
+    }
+    if (c.status().equals("expired") || (c.pending() && Workflow.currentTimeMillis() >= expiry.get(c.callId()))) {
+      throw Approvals.refusal(Approvals.EXPIRED, "the approval of " + c.callId() + " has expired");
+    }
+    if (!c.pending()) {
+      throw Approvals.refusal(Approvals.DECIDED, c.callId() + " was " + c.status() + " already");
+    }
+    if (!c.argumentsSha256().equals(d.argumentsSha256())) {
+      throw Approvals.refusal(
+          Approvals.MISMATCH, "the decision names other arguments than " + c.callId() + " has (argumentsSha256 differs)");
+    }
+    if (d.policyVersion() != null && !d.policyVersion().equals(c.policyVersion())) {
+      throw Approvals.refusal(
+          Approvals.MISMATCH,
+          "the decision names approval policy " + d.policyVersion() + ", but " + c.callId() + " was held under "
+              + (c.policyVersion() == null ? "no recorded version" : c.policyVersion()));
+    }
+    if (!Approvals.APPROVE.equals(d.decision()) && !Approvals.DENY.equals(d.decision())) {
+      throw Approvals.refusal(Approvals.INVALID, "a decision is 'approve' or 'deny'");
+    }
+  }
+
+  @Override
+  public Approvals.Call decide(Approvals.Decision d) {
+    Approvals.Call c =
+        calls.get(d.callId()).with(Approvals.APPROVE.equals(d.decision()) ? "approved" : "denied", d.decidedBy(), d.reason());
+    calls.put(c.callId(), c);
+    publish();
+    return c;
+  }
+
+  @Override
+  public List<Approvals.Call> approvals() {
+    return new ArrayList<>(calls.values());
+  }
+}
