@@ -6,11 +6,13 @@ import io.temporal.common.interceptors.WorkerInterceptorBase;
 import io.temporal.common.interceptors.WorkflowInboundCallsInterceptor;
 import io.temporal.common.interceptors.WorkflowInboundCallsInterceptorBase;
 import io.temporal.failure.ActivityFailure;
+import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.failure.TemporalFailure;
 import io.temporal.workflow.CancellationScope;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
+import java.util.Set;
 
 /**
  * Records in the task index how every workflow ended, whatever its type, so no workflow
@@ -30,13 +32,43 @@ public class TaskIndexInterceptor extends WorkerInterceptorBase {
                   .build())
           .build();
 
+  private final Set<String> failOnAnyException;
+
+  /** The interceptor of the built-in workflows, which fail only with a Temporal failure. */
+  public TaskIndexInterceptor() {
+    this(Set.of());
+  }
+
+  /**
+   * @param failOnAnyException workflow types (teams' workflows, written against the SPI) that an
+   *     exception other than a Temporal failure ends FAILED, with the exception's class as its
+   *     code ({@code IllegalStateException} → {@code illegal_state_exception}), instead of failing
+   *     the workflow task and being retried until its timeout: a bug in a team's workflow shows as
+   *     a failed task that says what went wrong. Temporal's own exceptions (a non-deterministic
+   *     replay among them) still fail only the workflow task, so a fixed deploy can resume it.
+   */
+  public TaskIndexInterceptor(Set<String> failOnAnyException) {
+    this.failOnAnyException = Set.copyOf(failOnAnyException);
+  }
+
   @Override
   public WorkflowInboundCallsInterceptor interceptWorkflow(WorkflowInboundCallsInterceptor next) {
     return new WorkflowInboundCallsInterceptorBase(next) {
       @Override
       public WorkflowOutput execute(WorkflowInput input) {
         try {
-          WorkflowOutput out = super.execute(input);
+          WorkflowOutput out;
+          try {
+            out = super.execute(input);
+          } catch (RuntimeException e) {
+            if (e instanceof TemporalFailure
+                || e.getClass().getName().startsWith("io.temporal.")
+                || !failOnAnyException.contains(Workflow.getInfo().getWorkflowType())) {
+              throw e;
+            }
+            throw ApplicationFailure.newNonRetryableFailureWithCause(
+                String.valueOf(e.getMessage()), e.getClass().getSimpleName(), e);
+          }
           record("COMPLETED", null, null);
           return out;
         } catch (TemporalFailure e) {

@@ -1,28 +1,28 @@
 package dev.gatehouse.frontend.app;
 
+import dev.gatehouse.activities.audit.AuditLog;
+import dev.gatehouse.activities.credentials.UpstreamCredentials;
 import dev.gatehouse.activities.http.HttpToolConnector;
-import dev.gatehouse.activities.metrics.GatehouseMetrics;
-import dev.gatehouse.activities.task.TaskIndexActivitiesImpl;
-import dev.gatehouse.activities.tool.Heartbeats;
-import dev.gatehouse.activities.tool.ToolActivitiesImpl;
-import dev.gatehouse.activities.tool.ToolCatalog;
-import dev.gatehouse.activities.tool.ToolInvoker;
-import dev.gatehouse.activities.model.ModelActivitiesImpl;
-import dev.gatehouse.activities.model.ModelInvoker;
-import dev.gatehouse.activities.usage.UsageLog;
 import dev.gatehouse.activities.mcp.McpConnector;
 import dev.gatehouse.activities.mcp.McpJson;
 import dev.gatehouse.activities.mcp.McpToolCalls;
 import dev.gatehouse.activities.mcp.McpToolResolver;
 import dev.gatehouse.activities.mcp.McpUpstreams;
-import dev.gatehouse.frontend.mcp.McpConfig;
+import dev.gatehouse.activities.metrics.GatehouseMetrics;
+import dev.gatehouse.activities.model.ModelActivitiesImpl;
+import dev.gatehouse.activities.model.ModelInvoker;
+import dev.gatehouse.activities.task.ApprovalAuditImpl;
+import dev.gatehouse.activities.task.TaskIndexActivitiesImpl;
+import dev.gatehouse.activities.tool.Heartbeats;
+import dev.gatehouse.activities.tool.ToolActivitiesImpl;
+import dev.gatehouse.activities.tool.ToolCatalog;
+import dev.gatehouse.activities.tool.ToolInvoker;
+import dev.gatehouse.activities.usage.UsageLog;
 import dev.gatehouse.frontend.app.GatehouseConfiguration.Role;
-import dev.gatehouse.activities.audit.AuditLog;
 import dev.gatehouse.frontend.app.admin.AdminContext;
 import dev.gatehouse.frontend.app.admin.AgentsResource;
 import dev.gatehouse.frontend.app.admin.ApprovalsResource;
 import dev.gatehouse.frontend.app.admin.AuditResource;
-import dev.gatehouse.frontend.app.admin.UsageResource;
 import dev.gatehouse.frontend.app.admin.IdentityProvidersResource;
 import dev.gatehouse.frontend.app.admin.KeysResource;
 import dev.gatehouse.frontend.app.admin.McpServersResource;
@@ -30,58 +30,63 @@ import dev.gatehouse.frontend.app.admin.ModelsResource;
 import dev.gatehouse.frontend.app.admin.ProvidersResource;
 import dev.gatehouse.frontend.app.admin.RegistryResource;
 import dev.gatehouse.frontend.app.admin.SecretsResource;
-import dev.gatehouse.activities.credentials.UpstreamCredentials;
-import dev.gatehouse.registry.secrets.Secrets;
 import dev.gatehouse.frontend.app.admin.TenantsResource;
 import dev.gatehouse.frontend.app.admin.ToolsResource;
+import dev.gatehouse.frontend.app.admin.UsageResource;
 import dev.gatehouse.frontend.app.admin.VirtualServersResource;
-import dev.gatehouse.frontend.app.health.McpServersHealthCheck;
-import dev.gatehouse.frontend.core.admission.Admission;
-import dev.gatehouse.frontend.core.auth.AuthFilter;
-import dev.gatehouse.frontend.core.errors.ErrorCode;
-import dev.gatehouse.frontend.core.auth.BearerAuth;
-import dev.gatehouse.frontend.core.face.FaceContext;
-import dev.gatehouse.frontend.mcp.McpFace;
-import dev.gatehouse.frontend.models.ModelsFace;
-import dev.gatehouse.frontend.tasks.TasksFace;
-import dev.gatehouse.frontend.core.auth.Authenticator;
-import dev.gatehouse.frontend.app.identity.KeyBootstrap;
-import dev.gatehouse.policies.limits.FailureThrottle;
 import dev.gatehouse.frontend.app.cli.CommandExit;
 import dev.gatehouse.frontend.app.cli.DbCommand;
 import dev.gatehouse.frontend.app.cli.DevCommand;
 import dev.gatehouse.frontend.app.cli.McpProbeCommand;
-import dev.gatehouse.frontend.app.cli.SecretsCommand;
 import dev.gatehouse.frontend.app.cli.RegistryCommand;
 import dev.gatehouse.frontend.app.cli.ReplayCommand;
+import dev.gatehouse.frontend.app.cli.SecretsCommand;
 import dev.gatehouse.frontend.app.cli.WorkerCommand;
 import dev.gatehouse.frontend.app.dev.DemoModelResource;
 import dev.gatehouse.frontend.app.dev.DemoToolsResource;
-import dev.gatehouse.frontend.core.errors.ApiExceptionMapper;
-import dev.gatehouse.frontend.core.errors.JsonErrorHandler;
+import dev.gatehouse.frontend.app.health.McpServersHealthCheck;
 import dev.gatehouse.frontend.app.health.TemporalHealthCheck;
+import dev.gatehouse.frontend.app.identity.KeyBootstrap;
+import dev.gatehouse.frontend.app.temporal.EmbeddedTemporal;
+import dev.gatehouse.frontend.app.temporal.GatehouseWorker;
+import dev.gatehouse.frontend.app.temporal.GatehouseWorkflows;
+import dev.gatehouse.frontend.app.temporal.TemporalClients;
+import dev.gatehouse.frontend.core.admission.Admission;
+import dev.gatehouse.frontend.core.auth.AuthFilter;
+import dev.gatehouse.frontend.core.auth.Authenticator;
+import dev.gatehouse.frontend.core.auth.BearerAuth;
+import dev.gatehouse.frontend.core.durable.DurableCalls;
+import dev.gatehouse.frontend.core.durable.TaskSweeper;
+import dev.gatehouse.frontend.core.errors.ApiExceptionMapper;
+import dev.gatehouse.frontend.core.errors.ErrorCode;
+import dev.gatehouse.frontend.core.errors.JsonErrorHandler;
+import dev.gatehouse.frontend.core.face.FaceContext;
 import dev.gatehouse.frontend.core.http.ContentEncodingFilter;
 import dev.gatehouse.frontend.core.http.DrainRequestBodyFilter;
 import dev.gatehouse.frontend.core.http.HttpMetricsFilter;
 import dev.gatehouse.frontend.core.http.JsonBodies;
 import dev.gatehouse.frontend.core.http.RequestIdFilter;
 import dev.gatehouse.frontend.core.http.TextParametersFilter;
-import dev.gatehouse.frontend.core.durable.DurableCalls;
-import dev.gatehouse.frontend.core.durable.TaskSweeper;
 import dev.gatehouse.frontend.core.workflows.AgentTaskWorkflow;
+import dev.gatehouse.frontend.core.workflows.CodeTaskWorkflow;
 import dev.gatehouse.frontend.core.workflows.PipelineTaskWorkflow;
 import dev.gatehouse.frontend.core.workflows.WorkflowCatalog;
-import dev.gatehouse.frontend.app.temporal.EmbeddedTemporal;
-import dev.gatehouse.activities.task.ApprovalAuditImpl;
-import dev.gatehouse.frontend.app.temporal.GatehouseWorker;
-import dev.gatehouse.frontend.app.temporal.TemporalClients;
+import dev.gatehouse.frontend.mcp.McpConfig;
+import dev.gatehouse.frontend.mcp.McpFace;
+import dev.gatehouse.frontend.models.ModelsFace;
+import dev.gatehouse.frontend.tasks.TasksFace;
+import dev.gatehouse.policies.limits.FailureThrottle;
 import dev.gatehouse.policies.tools.ToolArgumentsPolicy;
 import dev.gatehouse.registry.RegistryException;
 import dev.gatehouse.registry.db.RegistryDatabase;
+import dev.gatehouse.registry.secrets.Secrets;
 import dev.gatehouse.registry.tasks.TaskIndexDao;
 import dev.gatehouse.registry.yaml.RegistryApplier;
 import dev.gatehouse.registry.yaml.RegistryChecker;
 import dev.gatehouse.registry.yaml.RegistryParser;
+import dev.gatehouse.workflows.agent.AgentWorkflow;
+import dev.gatehouse.workflows.pipeline.PipelineWorkflow;
+import dev.gatehouse.workflows.spi.GatehouseWorkflow;
 import io.dropwizard.configuration.EnvironmentVariableSubstitutor;
 import io.dropwizard.configuration.SubstitutingSourceProvider;
 import io.dropwizard.core.Application;
@@ -93,16 +98,18 @@ import io.dropwizard.db.ManagedDataSource;
 import io.dropwizard.jdbi3.JdbiFactory;
 import io.dropwizard.lifecycle.Managed;
 import io.prometheus.client.CollectorRegistry;
-import io.prometheus.client.servlet.jakarta.exporter.MetricsServlet;
 import io.prometheus.client.hotspot.GarbageCollectorExports;
 import io.prometheus.client.hotspot.MemoryPoolsExports;
 import io.prometheus.client.hotspot.StandardExports;
 import io.prometheus.client.hotspot.ThreadExports;
+import io.prometheus.client.servlet.jakarta.exporter.MetricsServlet;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -171,6 +178,8 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     if (role == Role.WORKER && server instanceof DefaultServerFactory d) {
       d.setApplicationConnectors(List.of());
     }
+    // Teams' workflows are checked before anything starts: a wrong one stops the start here.
+    GatehouseWorkflows workflowTypes = GatehouseWorkflows.discover(config.getWorkflows().paths());
     // The embedded engine starts (about a second) while the schema is checked and the registry
     // applied; joined below, before anything needs it.
     java.util.concurrent.CompletableFuture<EmbeddedTemporal> engine = startEmbeddedEngine(config);
@@ -207,6 +216,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
           .manage(
               new GatehouseWorker(
                   temporal.client(),
+                  workflowTypes,
                   config.getTemporal().getTaskQueue(),
                   config.getWorker(),
                   new ToolActivitiesImpl(tools.invoker(), heartbeats(env)),
@@ -219,7 +229,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     env.getAdminContext().setErrorHandler(errors);
     env.lifecycle().addServerLifecycleListener(jetty -> jetty.setErrorHandler(errors));
     if (role != Role.WORKER) {
-      frontEnd(config, env, jdbi, metrics, secrets, tools);
+      frontEnd(config, env, jdbi, metrics, secrets, tools, workflowTypes);
     }
     StartTimes.mark("wiring");
   }
@@ -374,15 +384,27 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
 
   /** The API port: request filters, authentication, the admin API, and each face. */
   private void frontEnd(
-      GatehouseConfiguration config, Environment env, Jdbi jdbi, GatehouseMetrics metrics, Secrets secrets, Tools tools) {
+      GatehouseConfiguration config,
+      Environment env,
+      Jdbi jdbi,
+      GatehouseMetrics metrics,
+      Secrets secrets,
+      Tools tools,
+      GatehouseWorkflows workflowTypes) {
     JsonBodies bodies = new JsonBodies(env.getObjectMapper(), (int) config.getLimits().getMaxRequestBody().toBytes());
     Admission admission = new Admission(jdbi, config.getAdmission().limits(), metrics);
     DurableCalls durable =
         new DurableCalls(jdbi, temporal.client(), config.getTemporal().getTaskQueue(), metrics, audit, admission);
-    WorkflowCatalog workflows =
-        new WorkflowCatalog()
-            .register(new PipelineTaskWorkflow(tools.catalog(), jdbi, durable))
-            .register(new AgentTaskWorkflow(tools.mcpCatalog(), jdbi, durable, bodies));
+    // Every type the workflows found; the built-in ones check their own input, teams' ones the SPI's.
+    WorkflowCatalog workflows = new WorkflowCatalog();
+    for (GatehouseWorkflow type : workflowTypes.tasks()) {
+      workflows.register(
+          switch (type.name()) {
+            case PipelineWorkflow.TYPE -> new PipelineTaskWorkflow(tools.catalog(), jdbi, durable);
+            case AgentWorkflow.TYPE -> new AgentTaskWorkflow(tools.mcpCatalog(), jdbi, durable, bodies);
+            default -> new CodeTaskWorkflow(type, tools.catalog(), tools.mcpCatalog(), jdbi, durable);
+          });
+    }
     env.lifecycle()
         .manage(
             new TaskSweeper(
@@ -406,7 +428,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     env.jersey().register(new AuthFilter(auth));
     env.jersey().register(new TextParametersFilter());
     env.jersey().register(new ApiExceptionMapper());
-    adminApi(env, new AdminContext(jdbi, bodies, audit, authenticator), secrets, tools.mcpUpstreams(), durable);
+    adminApi(env, new AdminContext(jdbi, bodies, audit, authenticator), secrets, tools.mcpUpstreams(), durable, workflowTypes);
 
     FaceContext core =
         new FaceContext(jdbi, auth, bodies, audit, metrics, durable, workflows, tools.catalog(), tools.invoker(), admission);
@@ -425,7 +447,12 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
   }
 
   private static void adminApi(
-      Environment env, AdminContext admin, Secrets secrets, McpUpstreams upstreams, DurableCalls durable) {
+      Environment env,
+      AdminContext admin,
+      Secrets secrets,
+      McpUpstreams upstreams,
+      DurableCalls durable,
+      GatehouseWorkflows workflowTypes) {
     env.jersey().register(new SecretsResource(admin, secrets));
     env.jersey().register(new TenantsResource(admin));
     env.jersey().register(new AgentsResource(admin));
@@ -440,7 +467,10 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     env.jersey().register(new UsageResource(admin));
     env.jersey().register(new IdentityProvidersResource(admin));
     env.jersey().register(new RegistryResource(admin));
-    env.jersey().register(new ApprovalsResource(admin, durable));
+    // Every task type but the pipeline (whose steps never wait for approval) may hold calls.
+    Set<String> approving =
+        workflowTypes.tasks().stream().map(GatehouseWorkflow::name).filter(n -> !PipelineWorkflow.TYPE.equals(n)).collect(Collectors.toSet());
+    env.jersey().register(new ApprovalsResource(admin, durable, approving));
   }
 
   public TemporalClients temporal() {

@@ -3,15 +3,16 @@ package dev.gatehouse.frontend.app;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.gatehouse.frontend.app.config.AdmissionConfig;
 import dev.gatehouse.frontend.app.config.AuditConfig;
-import dev.gatehouse.frontend.app.config.TasksConfig;
-import dev.gatehouse.frontend.app.config.ModelsConfig;
 import dev.gatehouse.frontend.app.config.AuthConfig;
 import dev.gatehouse.frontend.app.config.CachesConfig;
 import dev.gatehouse.frontend.app.config.LimitsConfig;
-import dev.gatehouse.frontend.mcp.McpConfig;
+import dev.gatehouse.frontend.app.config.ModelsConfig;
 import dev.gatehouse.frontend.app.config.SecretsConfig;
+import dev.gatehouse.frontend.app.config.TasksConfig;
 import dev.gatehouse.frontend.app.config.TemporalConfig;
 import dev.gatehouse.frontend.app.config.WorkerConfig;
+import dev.gatehouse.frontend.app.config.WorkflowsConfig;
+import dev.gatehouse.frontend.mcp.McpConfig;
 import io.dropwizard.core.Configuration;
 import io.dropwizard.db.DataSourceFactory;
 import jakarta.validation.Valid;
@@ -30,6 +31,8 @@ public class GatehouseConfiguration extends Configuration {
   @Valid @NotNull private TemporalConfig temporal = new TemporalConfig();
 
   @Valid @NotNull private WorkerConfig worker = new WorkerConfig();
+
+  @Valid @NotNull private WorkflowsConfig workflows = new WorkflowsConfig();
 
   @Valid @NotNull private LimitsConfig limits = new LimitsConfig();
 
@@ -129,6 +132,16 @@ public class GatehouseConfiguration extends Configuration {
   @JsonProperty
   public void setTemporal(TemporalConfig temporal) {
     this.temporal = temporal;
+  }
+
+  @JsonProperty
+  public WorkflowsConfig getWorkflows() {
+    return workflows;
+  }
+
+  @JsonProperty
+  public void setWorkflows(WorkflowsConfig workflows) {
+    this.workflows = workflows;
   }
 
   @JsonProperty

@@ -20,7 +20,8 @@ import dev.gatehouse.registry.Durations;
 import dev.gatehouse.registry.tasks.TaskIndexDao;
 import dev.gatehouse.registry.tasks.TaskRecord;
 import dev.gatehouse.registry.tasks.TaskStatus;
-import dev.gatehouse.workflows.agent.AgentWorkflow;
+import dev.gatehouse.workflows.pipeline.PipelineWorkflow;
+import dev.gatehouse.workflows.tool.ToolCallWorkflow;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.WorkflowNotFoundException;
 import java.io.IOException;
@@ -113,7 +114,11 @@ public class TaskService {
       TaskOutcomes.Outcome o = outcome.get();
       view = view(row, o.status(), o.result(), o.error(), o.closedAt());
     }
-    if (AgentWorkflow.TYPE.equals(row.workflow()) && view.status().equals(TaskStatus.RUNNING.name())) {
+    // Every running task but a pipeline or a durable tool call (whose steps never wait for an
+    // approval) may be holding calls: the agent loop, and teams' workflows through the SPI.
+    if (view.status().equals(TaskStatus.RUNNING.name())
+        && !PipelineWorkflow.TYPE.equals(row.workflow())
+        && !ToolCallWorkflow.TYPE.equals(row.workflow())) {
       view = view.withApprovals(durable.approvals(id));
     }
     return view;

@@ -8,8 +8,7 @@ import dev.gatehouse.frontend.core.errors.ApiException;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
 import dev.gatehouse.registry.tasks.TaskIndexDao;
 import dev.gatehouse.registry.tasks.TaskRecord;
-import dev.gatehouse.workflows.agent.AgentWorkflow;
-import dev.gatehouse.workflows.agent.Approvals;
+import dev.gatehouse.workflows.approval.Approvals;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -22,6 +21,7 @@ import jakarta.ws.rs.core.SecurityContext;
 import java.io.InputStream;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -33,19 +33,24 @@ import java.util.regex.Pattern;
 @Produces(MediaType.APPLICATION_JSON)
 public class ApprovalsResource {
   private static final Pattern TASK_ID = Pattern.compile("[A-Za-z0-9_-]{1,128}");
-  private static final Pattern CALL_ID = Pattern.compile("tool-[0-9]{1,6}\\.[0-9]{1,3}");
+  /** An agent loop's call id ({@code tool-3.1}), or a step id of a team's workflow (maybe with {@code #n}). */
+  private static final Pattern CALL_ID = Pattern.compile("[A-Za-z0-9_.:-]{1,128}(#[0-9]{1,6})?");
+  private static final Pattern POLICY_VERSION = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
   private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
   private static final int MAX_REASON = 1000;
 
   /** The body of a decision. */
-  public record DecisionBody(String decision, String argumentsSha256, String reason) {}
+  public record DecisionBody(String decision, String argumentsSha256, String reason, String policyVersion) {}
 
   private final AdminContext ctx;
   private final DurableCalls durable;
+  private final Set<String> workflows;
 
-  public ApprovalsResource(AdminContext ctx, DurableCalls durable) {
+  /** @param workflows the workflow types whose tasks may hold calls for approval */
+  public ApprovalsResource(AdminContext ctx, DurableCalls durable, Set<String> workflows) {
     this.ctx = ctx;
     this.durable = durable;
+    this.workflows = Set.copyOf(workflows);
   }
 
   @GET
@@ -69,6 +74,9 @@ public class ApprovalsResource {
       throw new ApiException(
           ErrorCode.INVALID_REQUEST, "'argumentsSha256' (64 lower-case hex digits, from the pending call) is required");
     }
+    if (d.policyVersion() != null && !POLICY_VERSION.matcher(d.policyVersion()).matches()) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "'policyVersion' is the pending call's policyVersion (1 to 64 letters, digits, '.', '_', ':' or '-')");
+    }
     if (d.reason() != null && d.reason().length() > MAX_REASON) {
       throw new ApiException(ErrorCode.INVALID_REQUEST, "'reason' holds at most " + MAX_REASON + " characters");
     }
@@ -80,18 +88,20 @@ public class ApprovalsResource {
     }
     Approvals.Call decided;
     try {
-      decided = durable.decide(task.id(), new Approvals.Decision(callId, d.decision(), d.argumentsSha256(), d.reason(), admin.keyId()));
+      decided = durable.decide(task.id(), new Approvals.Decision(callId, d.decision(), d.argumentsSha256(), d.reason(), admin.keyId(), d.policyVersion()));
     } catch (ApiException e) {
       ctx.auditTask(admin, task.tenantId(), task.id(), "task.approval." + d.decision(), callId, "deny", e.code(), e.getMessage());
       throw e;
     }
     ctx.auditTask(
         admin, task.tenantId(), task.id(), "task.approval." + d.decision(), callId, "allow", "ok",
-        decided.tool() + " " + decided.argumentsSha256() + (d.reason() == null ? "" : ": " + d.reason()));
+        decided.tool() + " " + decided.argumentsSha256()
+            + (decided.policyVersion() == null ? "" : " policy " + decided.policyVersion())
+            + (d.reason() == null ? "" : ": " + d.reason()));
     return decided;
   }
 
-  /** The agent task {@code id} if the admin may see it; 404 {@code task_not_found} otherwise. */
+  /** The task {@code id} of a workflow that may hold approvals, if the admin may see it; 404 {@code task_not_found} otherwise. */
   private TaskRecord task(AdminCaller admin, String id) {
     if (!TASK_ID.matcher(id).matches()) {
       throw new ApiException(ErrorCode.TASK_NOT_FOUND, "no such task");
@@ -99,7 +109,7 @@ public class ApprovalsResource {
     return ctx.jdbi
         .onDemand(TaskIndexDao.class)
         .find(id)
-        .filter(t -> AdminContext.visible(admin, t.tenantId()) && AgentWorkflow.TYPE.equals(t.workflow()))
-        .orElseThrow(() -> new ApiException(ErrorCode.TASK_NOT_FOUND, "no agent task '" + id + "'"));
+        .filter(t -> AdminContext.visible(admin, t.tenantId()) && workflows.contains(t.workflow()))
+        .orElseThrow(() -> new ApiException(ErrorCode.TASK_NOT_FOUND, "no task '" + id + "' that holds calls for approval"));
   }
 }

@@ -13,12 +13,14 @@ import io.dropwizard.core.setup.Bootstrap;
 import io.dropwizard.core.setup.Environment;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import net.sourceforge.argparse4j.impl.Arguments;
 import net.sourceforge.argparse4j.inf.Namespace;
 import net.sourceforge.argparse4j.inf.Subparser;
 import org.eclipse.jetty.util.component.LifeCycle;
 
 /**
- * {@code gatehouse dev [--registry FILE]}: everything in one process with nothing to install —
+ * {@code gatehouse dev [--registry FILE] [--workflows JAR]}: everything in one process with nothing to install —
  * an embedded PostgreSQL (data under {@code ./data}), Temporal's test server on 127.0.0.1:7233,
  * the worker, the API on 127.0.0.1:8080 and the admin port on 127.0.0.1:8081.
  */
@@ -43,6 +45,8 @@ public class DevCommand extends ServerCommand<GatehouseConfiguration> {
     super.configure(subparser);
     subparser.addArgument("--registry").dest("registry").help("a registry YAML file to load instead of the demo registry");
     subparser.addArgument("--data").dest("data").setDefault("data").help("where the embedded PostgreSQL keeps its data (default ./data)");
+    subparser.addArgument("--workflows").dest("workflows").action(Arguments.append()).metavar("JAR")
+        .help("a jar of teams' workflows written against the SPI (or a directory of such jars) to offer and run; may be repeated");
   }
 
   @Override
@@ -92,6 +96,14 @@ public class DevCommand extends ServerCommand<GatehouseConfiguration> {
       config.getSecrets().setActiveKey("dev");
     }
     config.setDemoTools(true);
+    List<String> workflowJars = namespace.getList("workflows");
+    for (String jar : workflowJars == null ? List.<String>of() : workflowJars) {
+      Path p = Path.of(jar).toAbsolutePath();
+      if (!Files.exists(p)) {
+        throw new RefusedToStart("--workflows " + jar + ": no such file or directory (build it first, e.g. mvn -q -DskipTests package)");
+      }
+      config.getWorkflows().getJars().add(p.toString());
+    }
     String registry = namespace.getString("registry");
     config.setRegistryFile(
         registry != null ? Path.of(registry).toAbsolutePath().toString() : demoRegistry(config, data.getParent()));

@@ -112,6 +112,8 @@ public class ReplayCommand extends Command {
         .help("with --task: the Temporal frontend (default: temporal.target of the configuration, else 127.0.0.1:7233)");
     subparser.addArgument("--namespace").action(Arguments.append()).metavar("NS")
         .help("with --task: the Temporal namespace (default: temporal.namespace of the configuration, else default)");
+    subparser.addArgument("--workflows").action(Arguments.append()).metavar("JAR")
+        .help("a jar of teams' workflows (or a directory of such jars) to replay against, beside the class path's and the configuration's");
     subparser.addArgument("file").nargs("?").metavar("config.yml")
         .help("with --task: Gatehouse's configuration file, for its temporal section (target, namespace, TLS)");
     subparser.epilog(
@@ -150,6 +152,7 @@ public class ReplayCommand extends Command {
 
       List<Recorded> histories = new ArrayList<>();
       Duration toolHeartbeatTimeout = new WorkerConfig().getToolHeartbeatTimeout().toJavaDuration();
+      List<Path> workflowJars = new ArrayList<>(all(namespace, "workflows").stream().map(Path::of).toList());
       if (!files.isEmpty()) {
         // Every file is read before anything is replayed: one that cannot be read stops the run.
         for (String file : files) {
@@ -160,13 +163,20 @@ public class ReplayCommand extends Command {
         TemporalConfig temporal = config == null ? new TemporalConfig() : config.getTemporal();
         if (config != null) {
           toolHeartbeatTimeout = config.getWorker().getToolHeartbeatTimeout().toJavaDuration();
+          workflowJars.addAll(config.getWorkflows().paths());
         }
         if (temporalNamespace != null) {
           temporal.setNamespace(temporalNamespace);
         }
         histories.addAll(fetch(target != null ? target : temporal.getTarget(), temporal, tasks, archive(bootstrap, config)));
       }
-      if (!replay(histories, toolHeartbeatTimeout, System.out)) {
+      GatehouseWorkflows workflows;
+      try {
+        workflows = GatehouseWorkflows.discover(workflowJars);
+      } catch (RuntimeException e) {
+        throw unusable("the workflows to replay against cannot be loaded: " + e.getMessage());
+      }
+      if (!replay(histories, workflows, toolHeartbeatTimeout, System.out)) {
         throw new CommandExit(DIVERGED, null);
       }
     } catch (CommandExit e) {
@@ -204,12 +214,12 @@ public class ReplayCommand extends Command {
    * Replays each history, printing its line as soon as it is known; true when all replayed. One
    * worker per task queue the histories name, each registered as a Gatehouse worker is.
    */
-  static boolean replay(List<Recorded> histories, Duration toolHeartbeatTimeout, PrintStream out) {
+  static boolean replay(List<Recorded> histories, GatehouseWorkflows workflows, Duration toolHeartbeatTimeout, PrintStream out) {
     boolean allReplayed = true;
     TestEnvironmentOptions options =
         TestEnvironmentOptions.newBuilder()
             .setWorkerFactoryOptions(
-                WorkerFactoryOptions.newBuilder().setWorkerInterceptors(GatehouseWorkflows.interceptors()).build())
+                WorkerFactoryOptions.newBuilder().setWorkerInterceptors(workflows.interceptors()).build())
             .build();
     try (TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance(options)) {
       Map<String, Worker> workers = new HashMap<>();
@@ -220,7 +230,7 @@ public class ReplayCommand extends Command {
                 queue.isEmpty() ? "gatehouse-replay" : queue,
                 q -> {
                   Worker w = env.newWorker(q);
-                  GatehouseWorkflows.register(w, toolHeartbeatTimeout);
+                  workflows.register(w, toolHeartbeatTimeout);
                   return w;
                 });
         String head = recorded.source() + " " + recorded.workflowType() + " " + recorded.workflowId();

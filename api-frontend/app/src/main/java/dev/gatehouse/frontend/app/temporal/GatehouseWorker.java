@@ -25,6 +25,7 @@ public final class GatehouseWorker implements Managed {
 
   public GatehouseWorker(
       WorkflowClient client,
+      GatehouseWorkflows workflows,
       String taskQueue,
       WorkerConfig config,
       ToolActivitiesImpl tools,
@@ -35,7 +36,7 @@ public final class GatehouseWorker implements Managed {
         WorkerFactory.newInstance(
             client,
             WorkerFactoryOptions.newBuilder()
-                .setWorkerInterceptors(GatehouseWorkflows.interceptors())
+                .setWorkerInterceptors(workflows.interceptors())
                 .setWorkflowCacheSize(config.getWorkflowCacheSize())
                 .build());
     Worker worker =
@@ -52,7 +53,7 @@ public final class GatehouseWorker implements Managed {
                 .setDefaultHeartbeatThrottleInterval(java.time.Duration.ofMillis(200))
                 .setMaxHeartbeatThrottleInterval(HEARTBEAT_EVERY)
                 .build());
-    GatehouseWorkflows.register(worker, config.getToolHeartbeatTimeout().toJavaDuration());
+    workflows.register(worker, config.getToolHeartbeatTimeout().toJavaDuration());
     worker.registerActivitiesImplementations(tools, models, taskIndex, approvals);
   }
 

@@ -476,20 +476,20 @@ public final class DurableCalls {
   }
 
   /**
-   * The calls of an agent task's current run that needed approval, as the workflow's memo says
+   * The calls of a task's current run that needed approval, as the workflow's memo says
    * (read from the engine's description, so no worker needs to be up; empty when it cannot be read).
    */
-  public List<dev.gatehouse.workflows.agent.Approvals.Call> approvals(String id) {
+  public List<dev.gatehouse.workflows.approval.Approvals.Call> approvals(String id) {
     try {
       var memo =
           client.newUntypedWorkflowStub(id).describe().getRawDescription().getWorkflowExecutionInfo().getMemo().getFieldsMap();
-      var payload = memo.get(dev.gatehouse.workflows.agent.Approvals.PENDING);
+      var payload = memo.get(dev.gatehouse.workflows.approval.Approvals.PENDING);
       if (payload == null) {
         return List.of();
       }
       var calls =
           client.getOptions().getDataConverter()
-              .fromPayload(payload, dev.gatehouse.workflows.agent.Approvals.Call[].class, dev.gatehouse.workflows.agent.Approvals.Call[].class);
+              .fromPayload(payload, dev.gatehouse.workflows.approval.Approvals.Call[].class, dev.gatehouse.workflows.approval.Approvals.Call[].class);
       return List.of(calls);
     } catch (RuntimeException e) {
       LOG.debug("could not read the approvals of task {}: {}", id, e.toString());
@@ -498,22 +498,26 @@ public final class DurableCalls {
   }
 
   /**
-   * An operator's decision on a call of agent task {@code id}. Refusals are 4xx with the
+   * An operator's decision on a call of task {@code id} (an agent task, or a team's workflow
+   * that holds calls for approval). Refusals are 4xx with the
    * workflow's code ({@code approval_not_found}, {@code approval_decided}, {@code
    * approval_expired}, {@code approval_mismatch}); a task that has ended is 409 {@code task_closed}.
    */
-  public dev.gatehouse.workflows.agent.Approvals.Call decide(String id, dev.gatehouse.workflows.agent.Approvals.Decision decision) {
+  public dev.gatehouse.workflows.approval.Approvals.Call decide(String id, dev.gatehouse.workflows.approval.Approvals.Decision decision) {
     try {
-      return client.newWorkflowStub(dev.gatehouse.workflows.agent.AgentWorkflow.class, id).decide(decision);
+      // Untyped: the agent loop and teams' workflows (through the SPI's Governed) take the same update.
+      return client
+          .newUntypedWorkflowStub(id)
+          .update(dev.gatehouse.workflows.approval.Approvals.DECIDE, dev.gatehouse.workflows.approval.Approvals.Call.class, decision);
     } catch (io.temporal.client.WorkflowUpdateException e) {
       String message = e.getCause() instanceof io.temporal.failure.ApplicationFailure af ? af.getOriginalMessage() : null;
-      String code = dev.gatehouse.workflows.agent.Approvals.codeOf(message);
+      String code = dev.gatehouse.workflows.approval.Approvals.codeOf(message);
       ErrorCode error = code == null ? null : ErrorCode.ofCode(code).orElse(null);
       if (error == null) {
         LOG.warn("task {} refused a decision for no reason of ours: {}", id, e.toString());
         throw new ApiException(ErrorCode.TASK_CLOSED, "the task could not take the decision; it may have ended");
       }
-      throw new ApiException(error, dev.gatehouse.workflows.agent.Approvals.reasonOf(message));
+      throw new ApiException(error, dev.gatehouse.workflows.approval.Approvals.reasonOf(message));
     } catch (WorkflowNotFoundException e) {
       throw new ApiException(ErrorCode.TASK_CLOSED, "the task has ended");
     } catch (io.temporal.client.WorkflowServiceException e) {

@@ -1,6 +1,7 @@
 package dev.gatehouse.frontend.core.errors;
 
 import dev.gatehouse.workflows.agent.AgentWorkflow;
+import dev.gatehouse.workflows.spi.Governed;
 import dev.gatehouse.workflows.model.ModelBudget;
 import dev.gatehouse.workflows.pipeline.PipelineWorkflow;
 import dev.gatehouse.workflows.task.FailureCodes;
@@ -99,10 +100,17 @@ public enum ErrorCode {
   APPROVAL_NOT_FOUND("approval_not_found", 404, Rpc.INVALID_PARAMS),
   /** The call was approved or denied already. */
   APPROVAL_DECIDED("approval_decided", 409, Rpc.INVALID_REQUEST),
-  /** An operator denied the tool call of an agent task; it was not run (the model reads this as its result). */
-  APPROVAL_DENIED("approval_denied", 403, Rpc.INVALID_REQUEST),
+  /**
+   * An operator denied a task's tool call; it was not run (an agent's model reads this as its
+   * result; a team's workflow gets it as the step's failure).
+   */
+  APPROVAL_DENIED("approval_denied", 403, Rpc.INVALID_REQUEST, Governed.APPROVAL_DENIED),
   /** The call's approval expired (which counted as a denial). */
-  APPROVAL_EXPIRED("approval_expired", 410, Rpc.INVALID_REQUEST),
+  APPROVAL_EXPIRED("approval_expired", 410, Rpc.INVALID_REQUEST, Governed.APPROVAL_EXPIRED),
+  /** A team's workflow called a tool it does not declare (a bug in the workflow); nothing was called. */
+  TOOL_NOT_DECLARED("tool_not_declared", 500, Rpc.INTERNAL_ERROR, Governed.TOOL_NOT_DECLARED),
+  /** A team's workflow called a model it does not declare (a bug in the workflow); nothing was called. */
+  MODEL_NOT_DECLARED("model_not_declared", 500, Rpc.INTERNAL_ERROR, Governed.MODEL_NOT_DECLARED),
   /** The decision names other arguments than the call has. */
   APPROVAL_MISMATCH("approval_mismatch", 409, Rpc.INVALID_REQUEST),
   /** Admission control: too much work is open or in flight to start this soon (nothing started). */

@@ -47,6 +47,7 @@ class ErrorCodeTest {
     types.add(dev.gatehouse.workflows.agent.AgentWorkflow.MODEL_FAILED);
     types.add(dev.gatehouse.workflows.agent.AgentWorkflow.TRANSCRIPT_TOO_LARGE);
     types.add(dev.gatehouse.workflows.model.ModelBudget.BUDGET_EXCEEDED);
+    types.addAll(constants(dev.gatehouse.workflows.spi.Governed.class));
     for (String type : types) {
       ErrorCode entry = ErrorCode.ofFailureType(type).orElseThrow(() -> new AssertionError("no catalog entry for " + type));
       assertThat(entry.code()).isEqualTo(FailureCodes.of(type));

@@ -1,0 +1,156 @@
+package dev.gatehouse.frontend.app.temporal;
+
+import dev.gatehouse.workflows.spi.GatehouseWorkflow;
+import dev.gatehouse.workflows.spi.TaskInput;
+import io.temporal.common.metadata.POJOWorkflowImplMetadata;
+import io.temporal.common.metadata.POJOWorkflowMethodMetadata;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Finds the {@link GatehouseWorkflow}s a Gatehouse process offers, with {@link ServiceLoader}, and
+ * checks them before anything runs: a name that is malformed, taken twice or reserved, or an
+ * implementation whose workflow method is named otherwise, stops the process at start with a
+ * message that says which jar's which class is wrong.
+ */
+public final class WorkflowProviders {
+  /** What {@link GatehouseWorkflow#name()} may be. */
+  public static final Pattern NAME = Pattern.compile("[a-z][a-z0-9._-]{0,63}");
+
+  private WorkflowProviders() {}
+
+  /**
+   * A class loader over {@code paths} (jar files, or directories whose {@code *.jar} files are
+   * taken in name order) whose parent is {@code parent}; {@code parent} itself when there are none.
+   * A path that does not exist is an error.
+   */
+  public static ClassLoader classLoader(List<Path> paths, ClassLoader parent) {
+    List<URL> urls = new ArrayList<>();
+    for (Path p : paths) {
+      if (Files.isDirectory(p)) {
+        try (Stream<Path> jars = Files.list(p)) {
+          for (Path jar : jars.filter(j -> j.getFileName().toString().endsWith(".jar")).sorted().toList()) {
+            urls.add(url(jar));
+          }
+        } catch (IOException e) {
+          throw new UncheckedIOException("cannot list workflow jars in " + p, e);
+        }
+      } else if (Files.isRegularFile(p)) {
+        urls.add(url(p));
+      } else {
+        throw new IllegalArgumentException("workflow jar " + p + " does not exist");
+      }
+    }
+    return urls.isEmpty() ? parent : new URLClassLoader("gatehouse-workflows", urls.toArray(URL[]::new), parent);
+  }
+
+  private static URL url(Path p) {
+    try {
+      return p.toAbsolutePath().toUri().toURL();
+    } catch (MalformedURLException e) {
+      throw new IllegalArgumentException("workflow jar " + p + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Every {@link GatehouseWorkflow} {@code loader} finds, checked, sorted by name. {@code reserved}
+   * are workflow types the process runs for its own use (not as tasks) that no provider may take.
+   */
+  public static List<GatehouseWorkflow> load(ClassLoader loader, Set<String> reserved) {
+    Map<String, GatehouseWorkflow> byName = new LinkedHashMap<>();
+    try {
+      for (GatehouseWorkflow w : ServiceLoader.load(GatehouseWorkflow.class, loader)) {
+        check(w, reserved);
+        GatehouseWorkflow earlier = byName.putIfAbsent(w.name(), w);
+        if (earlier != null) {
+          throw new IllegalStateException(
+              "workflow '" + w.name() + "' is registered twice: by " + where(earlier) + " and by " + where(w));
+        }
+      }
+    } catch (ServiceConfigurationError e) {
+      throw new IllegalStateException("a workflow provider cannot be loaded: " + e.getMessage(), e);
+    }
+    return byName.values().stream().sorted(Comparator.comparing(GatehouseWorkflow::name)).toList();
+  }
+
+  /** The workflow method of {@code w}'s implementation (whose type is {@code w.name()}). */
+  public static Method workflowMethod(GatehouseWorkflow w) {
+    POJOWorkflowImplMetadata meta;
+    try {
+      meta = POJOWorkflowImplMetadata.newInstance(w.implementation());
+    } catch (RuntimeException e) {
+      throw new IllegalStateException(where(w) + ": " + w.implementation().getName() + " is not a workflow implementation: " + e.getMessage(), e);
+    }
+    List<POJOWorkflowMethodMetadata> methods = meta.getWorkflowMethods();
+    return methods.stream()
+        .filter(m -> m.getName().equals(w.name()))
+        .findFirst()
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    where(w) + ": the workflow method of " + w.implementation().getName() + " is named "
+                        + methods.stream().map(POJOWorkflowMethodMetadata::getName).toList()
+                        + ", not '" + w.name() + "' (set @WorkflowMethod(name = \"" + w.name() + "\"))"))
+        .getWorkflowMethod();
+  }
+
+  /**
+   * Whether {@code w}'s workflow method takes one {@link TaskInput}, as every workflow but the
+   * built-in ones must (the front end starts it with one).
+   */
+  public static boolean takesTaskInput(GatehouseWorkflow w) {
+    Class<?>[] params = workflowMethod(w).getParameterTypes();
+    return params.length == 1 && params[0] == TaskInput.class;
+  }
+
+  private static void check(GatehouseWorkflow w, Set<String> reserved) {
+    String name = w.name();
+    if (name == null || !NAME.matcher(name).matches()) {
+      throw new IllegalStateException(
+          where(w) + ": workflow name '" + name + "' is not 1 to 64 lower-case letters, digits, '.', '_' or '-' starting with a letter");
+    }
+    if (reserved.contains(name)) {
+      throw new IllegalStateException(where(w) + ": workflow name '" + name + "' is reserved by Gatehouse");
+    }
+    Class<?> impl = w.implementation();
+    if (impl == null || impl.isInterface() || Modifier.isAbstract(impl.getModifiers()) || !Modifier.isPublic(impl.getModifiers())) {
+      throw new IllegalStateException(where(w) + ": implementation() must be a public, concrete workflow class");
+    }
+    workflowMethod(w);
+    for (String t : w.tools()) {
+      if (t == null || t.isBlank()) {
+        throw new IllegalStateException(where(w) + ": tools() holds a blank name");
+      }
+    }
+    for (String m : w.models()) {
+      if (m == null || m.isBlank()) {
+        throw new IllegalStateException(where(w) + ": models() holds a blank name");
+      }
+    }
+    if (w.approvalTimeout() == null || w.approvalTimeout().isNegative() || w.approvalTimeout().isZero()) {
+      throw new IllegalStateException(where(w) + ": approvalTimeout() must be positive");
+    }
+  }
+
+  private static String where(GatehouseWorkflow w) {
+    var source = w.getClass().getProtectionDomain().getCodeSource();
+    return w.getClass().getName() + (source == null || source.getLocation() == null ? "" : " (" + source.getLocation() + ")");
+  }
+}
