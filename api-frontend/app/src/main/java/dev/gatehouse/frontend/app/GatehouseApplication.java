@@ -3,6 +3,7 @@ package dev.gatehouse.frontend.app;
 import dev.gatehouse.activities.http.HttpToolConnector;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
 import dev.gatehouse.activities.task.TaskIndexActivitiesImpl;
+import dev.gatehouse.activities.task.TaskResults;
 import dev.gatehouse.activities.tool.Heartbeats;
 import dev.gatehouse.activities.tool.ToolActivitiesImpl;
 import dev.gatehouse.activities.tool.ToolCatalog;
@@ -203,14 +204,15 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     Secrets secrets = config.getSecrets().box().map(box -> new Secrets(jdbi, box)).orElse(null);
     Tools tools = tools(config, env, jdbi, metrics, secrets);
     if (role == Role.WORKER || config.getWorker().isEnabled()) {
+      TaskResults results = new TaskResults(jdbi);
       env.lifecycle()
           .manage(
               new GatehouseWorker(
                   temporal.client(),
                   config.getTemporal().getTaskQueue(),
                   config.getWorker(),
-                  new ToolActivitiesImpl(tools.invoker(), heartbeats(env)),
-                  new ModelActivitiesImpl(tools.models()),
+                  new ToolActivitiesImpl(tools.invoker(), heartbeats(env), results),
+                  new ModelActivitiesImpl(tools.models(), results::resolve),
                   new TaskIndexActivitiesImpl(jdbi, metrics),
                   new ApprovalAuditImpl(audit)));
     }
