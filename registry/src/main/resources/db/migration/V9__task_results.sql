@@ -1,7 +1,7 @@
 -- Large tool results of agent tasks, kept here instead of in the workflow history: the history
 -- holds a reference (the id) and a preview, and the model call reads the result back. A row is
--- readable only by its task (the workflow id) within its tenant. Rows are deleted by the task
--- sweeper some days after their task ended (see TaskResults in the front end).
+-- readable only by its task (the workflow id) within its tenant. The front end's task sweeper
+-- deletes a task's rows 7 days after the task ended (TaskSweeper.RESULT_RETENTION).
 CREATE TABLE task_results (
   id          text PRIMARY KEY,        -- res_..., unguessable
   tenant_id   text NOT NULL,

@@ -140,7 +140,8 @@ public class TaskResults {
       String id = m.get(AgentTranscript.RESULT_MEMBER).textValue();
       Integer chars = sizes.get(id);
       if (chars != null && !read.contains(id)) {
-        long expands = Math.min(chars, AgentTranscript.MAX_RESULT_CHARS);
+        // As the model reads it: at most MAX_RESULT_CHARS, and the note of a cut (counted exactly below).
+        long expands = Math.min(chars, AgentTranscript.MAX_RESULT_CHARS) + (chars > AgentTranscript.MAX_RESULT_CHARS ? 80 : 2);
         if (expands <= left) {
           read.add(id);
           left -= expands;
