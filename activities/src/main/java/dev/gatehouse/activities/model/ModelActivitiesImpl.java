@@ -2,6 +2,7 @@ package dev.gatehouse.activities.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.activities.task.TaskResults;
 import dev.gatehouse.activities.tool.ToolActivitiesImpl;
 import dev.gatehouse.workflows.model.ModelActivities;
 import dev.gatehouse.workflows.model.ModelCallRequest;
@@ -23,6 +24,11 @@ import org.slf4j.LoggerFactory;
  * non-retryable when {@link ModelCallException#retryable()} says another attempt cannot help,
  * and a retry waits at least the provider's {@code Retry-After}.
  *
+ * <p>An agent task's request names its large tool results, stored outside the history: they are
+ * read back first ({@link TaskResults#resolve}), only those the task itself stored within its
+ * tenant, so the provider (and the token count of the task's budget) sees the results, never the
+ * references.
+ *
  * <p>No heartbeats: the call is one request and answer, bounded by the start-to-close timeout
  * the model's recorded policy gives it (which covers its providers' timeouts).
  */
@@ -32,36 +38,40 @@ public class ModelActivitiesImpl implements ModelActivities {
   static final String INTERNAL_ERROR = "internal_error";
 
   private final Function<ModelCall, ModelAnswer> invoker;
+  private final TaskResults.Resolver results;
 
-  public ModelActivitiesImpl(ModelInvoker invoker) {
-    this(invoker::call);
+  public ModelActivitiesImpl(ModelInvoker invoker, TaskResults.Resolver results) {
+    this(invoker::call, results);
   }
 
   /** With another way to answer calls (tests: a fake provider). */
-  ModelActivitiesImpl(Function<ModelCall, ModelAnswer> invoker) {
+  ModelActivitiesImpl(Function<ModelCall, ModelAnswer> invoker, TaskResults.Resolver results) {
     this.invoker = invoker;
+    this.results = results;
   }
 
   @Override
   public ModelCallResult call(ModelCallRequest request) {
     ActivityInfo info = Activity.getExecutionContext().getInfo();
-    ModelCall call =
-        new ModelCall(
-            ModelCall.Kind.CHAT,
-            Dialect.OPENAI,
-            request.model(),
-            request.body(),
-            false,
-            request.caller(),
-            null,
-            null,
-            info.getWorkflowId(),
-            request.stepId(),
-            info.getAttempt(),
-            request.budget());
-    long started = System.nanoTime();
+    long started;
     ModelAnswer answer;
     try {
+      String tenant = request.caller() == null ? null : request.caller().tenantId();
+      ModelCall call =
+          new ModelCall(
+              ModelCall.Kind.CHAT,
+              Dialect.OPENAI,
+              request.model(),
+              results.resolve(request.body(), tenant, info.getWorkflowId()),
+              false,
+              request.caller(),
+              null,
+              null,
+              info.getWorkflowId(),
+              request.stepId(),
+              info.getAttempt(),
+              request.budget());
+      started = System.nanoTime();
       answer = invoker.apply(call);
     } catch (ModelCallException e) {
       throw failureOf(e, info.getRetryOptions(), info.getAttempt());

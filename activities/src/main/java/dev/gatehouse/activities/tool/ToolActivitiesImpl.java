@@ -1,5 +1,6 @@
 package dev.gatehouse.activities.tool;
 
+import dev.gatehouse.activities.task.TaskResults;
 import dev.gatehouse.workflows.tool.ToolActivities;
 import dev.gatehouse.workflows.tool.ToolCallRequest;
 import dev.gatehouse.workflows.tool.ToolCallResult;
@@ -8,7 +9,6 @@ import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.activity.ActivityInfo;
 import io.temporal.client.ActivityCompletionException;
-import dev.gatehouse.workflows.tool.ToolProgress;
 import io.temporal.common.RetryOptions;
 import io.temporal.failure.ApplicationFailure;
 import java.time.Duration;
@@ -16,7 +16,9 @@ import java.time.Duration;
 /**
  * Runs {@link ToolInvoker} inside a Temporal activity and turns its failures into Temporal's. The
  * call heartbeats throughout ({@link Heartbeats}), so a cancelled step's upstream call is aborted
- * and the activity ends as cancelled.
+ * and the activity ends as cancelled. A large result of a call that asks for it ({@link
+ * ToolCallRequest#storeOver()}: the agent loop's) is stored by {@link TaskResults}, and the
+ * activity returns a reference instead; a retried attempt stores its own result anew.
  */
 public class ToolActivitiesImpl implements ToolActivities {
   /**
@@ -27,10 +29,12 @@ public class ToolActivitiesImpl implements ToolActivities {
 
   private final ToolInvoker invoker;
   private final Heartbeats heartbeats;
+  private final TaskResults results;
 
-  public ToolActivitiesImpl(ToolInvoker invoker, Heartbeats heartbeats) {
+  public ToolActivitiesImpl(ToolInvoker invoker, Heartbeats heartbeats, TaskResults results) {
     this.invoker = invoker;
     this.heartbeats = heartbeats;
+    this.results = results;
   }
 
   @Override
@@ -48,7 +52,7 @@ public class ToolActivitiesImpl implements ToolActivities {
       try {
         ToolCallResult result = invoker.invoke(ToolCall.of(request.tool(), request.args(), request.caller(), ctx));
         throwIfStopped(beat);
-        return result;
+        return results.keep(request, info.getWorkflowId(), result);
       } catch (ToolCallException e) {
         throwIfStopped(beat);
         throw failureOf(e, info.getRetryOptions(), info.getAttempt());

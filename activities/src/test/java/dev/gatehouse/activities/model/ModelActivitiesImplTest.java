@@ -78,7 +78,7 @@ class ModelActivitiesImplTest {
     env = TestWorkflowEnvironment.newInstance();
     Worker worker = env.newWorker(QUEUE);
     worker.registerWorkflowImplementationTypes(PipelineWorkflowImpl.class);
-    worker.registerActivitiesImplementations(new ModelActivitiesImpl(fakeProvider));
+    worker.registerActivitiesImplementations(new ModelActivitiesImpl(fakeProvider, (body, tenant, task) -> body));
     env.start();
     PipelineStep step =
         new PipelineStep("ask", null, null, "gpt-small", json("[{\"role\":\"user\",\"content\":\"${input.q}\"}]"), 40, List.of());

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import dev.gatehouse.workflows.tool.StoredResult;
+import dev.gatehouse.workflows.tool.ToolResults;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -22,6 +24,18 @@ public final class AgentTranscript {
   public static final int MAX_CHARS = 512 * 1024;
   /** The most tool calls of one answer that run; the model is told the others were not run. */
   public static final int MAX_TOOL_CALLS_PER_STEP = 16;
+  /**
+   * A tool result longer than this (its content as the model reads it) is stored outside the
+   * history: the transcript keeps a reference and a preview, and {@code Model.Call} reads the
+   * result back before the request goes to the provider.
+   */
+  public static final int STORE_RESULTS_OVER = 4 * 1024;
+  /**
+   * The member of a tool message that names its stored result. Gatehouse's own: {@code
+   * Model.Call} replaces the message's content with the result and removes the member before
+   * the provider sees the request.
+   */
+  public static final String RESULT_MEMBER = "gatehouse_result";
 
   private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -107,14 +121,30 @@ public final class AgentTranscript {
     return JSON.objectNode().put("role", "tool").put("tool_call_id", id).put("content", content);
   }
 
+  /**
+   * The tool message answering call {@code id} with a result stored outside the history: a
+   * content saying so, with the result's preview (what the model reads should the result be
+   * unavailable), and {@link #RESULT_MEMBER} naming it.
+   */
+  static ObjectNode storedToolMessage(String id, StoredResult stored) {
+    String content =
+        "[gatehouse: the result (" + stored.chars() + " characters) is stored as " + stored.id() + "; its first "
+            + stored.preview().length() + " characters follow]\n" + stored.preview();
+    return toolMessage(id, content).put(RESULT_MEMBER, stored.id());
+  }
+
   /** The content of a tool's result for the model: its text, or its JSON as text; cut to {@link #MAX_RESULT_CHARS}. */
   static String resultText(JsonNode output) {
-    String text = output == null || output.isNull() ? "" : output.isTextual() ? output.textValue() : output.toString();
-    if (text.length() <= MAX_RESULT_CHARS) {
-      return text;
-    }
-    return text.substring(0, MAX_RESULT_CHARS)
-        + "\n[gatehouse: the result was cut at " + MAX_RESULT_CHARS + " of its " + text.length() + " characters]";
+    return ToolResults.cut(ToolResults.text(output), MAX_RESULT_CHARS);
+  }
+
+  /**
+   * The content of a stored result for the model, as {@link #resultText} would have made it: the
+   * result had {@code chars} characters, and {@code start} holds at least the first {@link
+   * #MAX_RESULT_CHARS} of them (or all).
+   */
+  public static String storedResultText(String start, int chars) {
+    return ToolResults.cut(start, MAX_RESULT_CHARS, chars);
   }
 
   /** The content of a refused or failed tool call: an {@code error} object the model can read. */

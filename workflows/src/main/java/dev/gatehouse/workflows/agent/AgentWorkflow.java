@@ -31,7 +31,10 @@ import java.util.List;
  * every request, decision and expiry.
  *
  * <p>Long loops continue as new before their history grows large, carrying the transcript, the
- * usage so far and the deadline ({@link AgentState}).
+ * usage so far and the deadline ({@link AgentState}). A tool result longer than {@link
+ * AgentTranscript#STORE_RESULTS_OVER} characters is stored outside the history by the tool
+ * activity (PostgreSQL, under the task and its tenant): the transcript keeps a reference and a
+ * preview, and {@code Model.Call} reads the result back before the provider sees the request.
  */
 @WorkflowInterface
 public interface AgentWorkflow extends ApprovalHandlers {

@@ -178,8 +178,11 @@ public class AgentWorkflowImpl implements AgentWorkflow {
                   immediate.add(refused.get(callId(step, i)));
                 } else {
                   ToolActivities stub = toolStubs.computeIfAbsent(tool.name(), n -> Workflow.newActivityStub(ToolActivities.class, tool.policy().toActivityOptions()));
+                  // A large result is stored outside the history; the transcript keeps a reference.
                   ToolCallRequest req =
-                      new ToolCallRequest(callId(step, i), tool.name(), AgentTranscript.arguments(c.arguments()), in.caller());
+                      new ToolCallRequest(
+                          callId(step, i), tool.name(), AgentTranscript.arguments(c.arguments()), in.caller(),
+                          AgentTranscript.STORE_RESULTS_OVER);
                   running.add(Async.function(stub::call, req));
                   immediate.add(null);
                 }
@@ -195,8 +198,7 @@ public class AgentWorkflowImpl implements AgentWorkflow {
     }
     for (int i = 0; i < asked.size(); i++) {
       Promise<ToolCallResult> p = running.get(i);
-      String content = p == null ? immediate.get(i) : contentOf(p);
-      ObjectNode result = AgentTranscript.toolMessage(asked.get(i).id(), content);
+      ObjectNode result = p == null ? AgentTranscript.toolMessage(asked.get(i).id(), immediate.get(i)) : messageOf(asked.get(i).id(), p);
       // The call's arguments went into the history too, and its result about as the model reads it.
       recordedChars += asked.get(i).arguments().length() + AgentTranscript.chars(result);
       append(result);
@@ -262,19 +264,30 @@ public class AgentWorkflowImpl implements AgentWorkflow {
     return approvals == null ? List.of() : approvals.approvals();
   }
 
-  /** A finished tool call's content for the model: its result, or the error it ended with. */
-  private static String contentOf(Promise<ToolCallResult> done) {
+  /**
+   * The tool message answering call {@code id} with a finished call: its result (a reference,
+   * when the activity stored it), or the error it ended with.
+   */
+  private static ObjectNode messageOf(String id, Promise<ToolCallResult> done) {
     try {
       ToolCallResult r = done.get();
-      return AgentTranscript.resultText(r.output());
+      if (r.stored() != null) {
+        return AgentTranscript.storedToolMessage(id, r.stored());
+      }
+      return AgentTranscript.toolMessage(id, AgentTranscript.resultText(r.output()));
     } catch (ActivityFailure failure) {
-      rethrowCancel(failure);
-      Throwable cause = failure.getCause() == null ? failure : failure.getCause();
-      String code =
-          cause instanceof ApplicationFailure af && af.getType() != null ? FailureCodes.of(af.getType()) : FailureCodes.WORKFLOW_FAILED;
-      String why = cause instanceof ApplicationFailure af ? af.getOriginalMessage() : cause.getMessage();
-      return AgentTranscript.errorText(code, "the tool call failed: " + why);
+      return AgentTranscript.toolMessage(id, failureText(failure));
     }
+  }
+
+  /** A failed tool call's content for the model: the error it ended with. */
+  private static String failureText(ActivityFailure failure) {
+    rethrowCancel(failure);
+    Throwable cause = failure.getCause() == null ? failure : failure.getCause();
+    String code =
+        cause instanceof ApplicationFailure af && af.getType() != null ? FailureCodes.of(af.getType()) : FailureCodes.WORKFLOW_FAILED;
+    String why = cause instanceof ApplicationFailure af ? af.getOriginalMessage() : cause.getMessage();
+    return AgentTranscript.errorText(code, "the tool call failed: " + why);
   }
 
   /** A step's promise, and whether the deadline came before it completed. */

@@ -51,7 +51,7 @@ class AgentApprovalTest {
     ApprovalAudit audit =
         (action, tenant, agent, calls) ->
             audited.add(action + " " + String.join(",", calls.stream().map(Approvals.Call::callId).toList()) + " " + tenant + "/" + agent);
-    worker.registerActivitiesImplementations(new ScriptedModel(), tools, index, audit);
+    worker.registerActivitiesImplementations(new ScriptedModel(tools.stored), tools, index, audit);
     env.start();
     client = env.getWorkflowClient();
   }

@@ -39,6 +39,7 @@ class AgentHistoryTest {
   static final String CONTINUED = "histories/agent-continued-as-new.json";
   static final String DEADLINE = "histories/agent-deadline.json";
   static final String APPROVAL = "histories/agent-approval.json";
+  static final String STORED = "histories/agent-stored-result.json";
   /** The recorded long loop continues as new after this many events, to keep the committed file small. */
   static final int SMALL_RUNS = 150;
 
@@ -85,6 +86,24 @@ class AgentHistoryTest {
             });
     write("agent-approval.json", h);
     replay(h);
+  }
+
+  @Test
+  void recordsALoopWhoseLargeToolResultsAreStoredThatReplays() throws Exception {
+    WorkflowExecutionHistory h = record("recorded-agent-stored", AgentWorkflowTest.input("fake-report", AgentWorkflowTest.limits(5)));
+    write("agent-stored-result.json", h);
+    replay(h);
+  }
+
+  @Test
+  void theCommittedStoredResultHistoryHoldsReferencesAndPreviewsNotTheResults() throws Exception {
+    WorkflowExecutionHistory h = committed(STORED);
+    assertThat(ofType(h, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED))
+        .extracting(e -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName())
+        .containsExactly(ModelActivities.CALL, "Tool.Call", ModelActivities.CALL, "Tool.Call", ModelActivities.CALL);
+    String events = h.getHistory().toString();
+    assertThat(events).contains(AgentTranscript.RESULT_MEMBER).contains("line 1 ").doesNotContain("line 100 ");
+    assertThat(last(h)).isEqualTo(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
   }
 
   @Test
@@ -152,7 +171,8 @@ class AgentHistoryTest {
           ToolActivityDefaults.implementationOptions(Duration.ofSeconds(5)), AgentWorkflowImpl.class);
       TaskIndexActivities index = c -> {};
       ApprovalAudit audit = (action, tenant, agent, calls) -> {};
-      worker.registerActivitiesImplementations(new ScriptedModel(), new FakeAgentTools(), index, audit);
+      FakeAgentTools tools = new FakeAgentTools();
+      worker.registerActivitiesImplementations(new ScriptedModel(tools.stored), tools, index, audit);
       env.start();
       AgentWorkflow wf =
           env.getWorkflowClient()

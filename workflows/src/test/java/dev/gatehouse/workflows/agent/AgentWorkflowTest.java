@@ -64,8 +64,8 @@ class AgentWorkflowTest {
         env.newWorker(QUEUE, WorkerOptions.newBuilder().setDefaultHeartbeatThrottleInterval(Duration.ofMillis(100)).build());
     worker.registerWorkflowImplementationTypes(
         ToolActivityDefaults.implementationOptions(Duration.ofSeconds(5)), AgentWorkflowImpl.class);
-    model = new ScriptedModel();
     tools = new FakeAgentTools();
+    model = new ScriptedModel(tools.stored);
     TaskIndexActivities index = closed::add;
     worker.registerActivitiesImplementations(model, tools, index);
     env.start();
@@ -93,6 +93,7 @@ class AgentWorkflowTest {
     offered.add(new AgentTool("lookup", "lookup", "Looks things up.", schema(), policy));
     offered.add(new AgentTool("slow", "slow", null, null, policy));
     offered.add(new AgentTool("danger", "danger", "Deletes a thing.", null, policy, true));
+    offered.add(new AgentTool("report", "report", "Writes a report of `size` characters.", null, policy));
     assertThat(functions).containsExactly("kb_lookup", "ops_slow");
     ObjectNode user = JsonNodeFactory.instance.objectNode().put("role", "user").put("content", "find a and b");
     return new AgentInput(
@@ -262,5 +263,41 @@ class AgentWorkflowTest {
     assertThat(last.stepId()).isEqualTo("model-" + maxSteps);
     assertThat(last.body().path("messages")).hasSize(1 + 2 * (maxSteps - 1));
     assertThat(closed).extracting(TaskClosed::status).containsExactly("COMPLETED");
+  }
+
+  @Test
+  void aLargeToolResultIsStoredOutsideTheHistoryAndTheModelStillReadsIt() {
+    AgentResult r = stub("a-report").run(input("fake-report", limits(10)));
+
+    assertThat(r.stopReason()).isEqualTo(AgentWorkflow.COMPLETED);
+    String small = FakeAgentTools.report(12_000);
+    String large = FakeAgentTools.report(40_000);
+    // The model read the first result whole, and the second cut as any result is cut for it.
+    String cutForModel = AgentTranscript.storedResultText(large, large.length());
+    assertThat(cutForModel).startsWith(large.substring(0, AgentTranscript.MAX_RESULT_CHARS))
+        .endsWith("[gatehouse: the result was cut at 16384 of its 40000 characters]");
+    assertThat(r.content()).isEqualTo("read [12000, " + cutForModel.length() + "]");
+    JsonNode read = model.seen.get(2).path("messages");
+    assertThat(read.get(2).path("content").asText()).isEqualTo(small);
+    assertThat(read.get(4).path("content").asText()).isEqualTo(cutForModel);
+    assertThat(read.get(2).has(AgentTranscript.RESULT_MEMBER)).isFalse();
+    // Every call of the loop asked for large results to be stored.
+    assertThat(tools.calls).extracting(c -> c.storeOver()).containsOnly(AgentTranscript.STORE_RESULTS_OVER);
+    assertThat(tools.stored.values()).containsExactlyInAnyOrder(small, large);
+    // The workflow sent references with previews; that is all the history holds of the results.
+    JsonNode sent = model.requests.get(2).body().path("messages");
+    for (int i : new int[] {2, 4}) {
+      JsonNode m = sent.get(i);
+      assertThat(tools.stored).containsKey(m.path(AgentTranscript.RESULT_MEMBER).asText());
+      assertThat(m.path("content").asText())
+          .startsWith("[gatehouse: the result (" + (i == 2 ? 12_000 : 40_000) + " characters) is stored as res_")
+          .endsWith(small.substring(0, dev.gatehouse.workflows.tool.ToolResults.PREVIEW_CHARS))
+          .hasSizeLessThan(1_200);
+    }
+    var history = client.fetchHistory("a-report").getHistory();
+    String events = history.toString();
+    assertThat(events).contains("line 1 ").doesNotContain("line 100 ").doesNotContain("line 800 ");
+    // Inline, the two results would be recorded four times over (each result, and each later request).
+    assertThat(history.getSerializedSize()).isLessThan(20_000);
   }
 }

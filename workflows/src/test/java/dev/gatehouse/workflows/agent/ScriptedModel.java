@@ -12,6 +12,7 @@ import dev.gatehouse.workflows.model.ModelCallUsage;
 import io.temporal.failure.ApplicationFailure;
 import java.math.BigDecimal;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -31,8 +32,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
  *   <li>{@code fake-slow-and-refused}: asks for a {@code lookup} its schema refuses and a {@code
  *       slow} at once;
  *   <li>{@code fake-approval}: asks for {@code danger} twice (a tool that needs approval) and
- *       {@code lookup} once, then answers with what it read.
+ *       {@code lookup} once, then answers with what it read;
+ *   <li>{@code fake-report}: asks for a {@code report} of 12,000 characters, then for one of
+ *       40,000, then answers with the length of each tool result it read.
  * </ul>
+ *
+ * <p>Like the real {@code Model.Call}, it reads a tool message's stored result back (from the
+ * fake tools' {@link FakeAgentTools#stored}) before it answers: {@link #requests} are the requests
+ * as the workflow sent them, {@link #seen} as the model read them.
  */
 class ScriptedModel implements ModelActivities {
   static final long INPUT_TOKENS = 100;
@@ -40,12 +47,25 @@ class ScriptedModel implements ModelActivities {
   static final BigDecimal PRICE = new BigDecimal("0.01");
 
   final List<ModelCallRequest> requests = new CopyOnWriteArrayList<>();
+  final List<ObjectNode> seen = new CopyOnWriteArrayList<>();
+  private final Map<String, String> stored;
+
+  ScriptedModel() {
+    this(Map.of());
+  }
+
+  /** A model that reads stored results from {@code stored}. */
+  ScriptedModel(Map<String, String> stored) {
+    this.stored = stored;
+  }
 
   @Override
   public ModelCallResult call(ModelCallRequest request) {
     refuseOverBudget(request);
     requests.add(request);
-    JsonNode messages = request.body().path("messages");
+    ObjectNode body = resolve(request.body());
+    seen.add(body);
+    JsonNode messages = body.path("messages");
     List<JsonNode> toolResults = new java.util.ArrayList<>();
     for (JsonNode m : messages) {
       if ("tool".equals(m.path("role").asText())) {
@@ -64,11 +84,29 @@ class ScriptedModel implements ModelActivities {
       case "fake-slow-and-refused" -> toolResults.isEmpty()
           ? asks(call("c1", "lookup", "{\"q\":1}"), call("c2", "slow", "{}"))
           : says("done");
+      case "fake-report" -> toolResults.isEmpty()
+          ? asks(call("c1", "report", "{\"size\":12000}"))
+          : toolResults.size() == 1
+              ? asks(call("c2", "report", "{\"size\":40000}"))
+              : says("read " + toolResults.stream().map(m -> String.valueOf(m.path("content").asText().length())).toList());
       case "fake-approval" -> toolResults.isEmpty()
           ? asks(call("c1", "danger", "{\"id\":7,\"why\":\"cleanup\"}"), call("c2", "danger", "{\"id\":8}"), call("c3", "lookup", "{\"q\":\"x\"}"))
           : says("results " + contents(toolResults));
       default -> throw ApplicationFailure.newNonRetryableFailure("no model '" + request.model() + "'", "model_not_found");
     };
+  }
+
+  /** The request with each stored result read back, as {@code Model.Call} does. */
+  private ObjectNode resolve(ObjectNode body) {
+    ObjectNode copy = body.deepCopy();
+    for (JsonNode m : copy.path("messages")) {
+      JsonNode ref = ((ObjectNode) m).remove(AgentTranscript.RESULT_MEMBER);
+      if (ref != null) {
+        String text = stored.get(ref.asText());
+        ((ObjectNode) m).put("content", text == null ? "unavailable" : AgentTranscript.storedResultText(text, text.length()));
+      }
+    }
+    return copy;
   }
 
   private static void refuseOverBudget(ModelCallRequest request) {

@@ -67,7 +67,8 @@ class PipelineHistoryTest {
   void committedHistoriesReplayAgainstTheCurrentCode() throws Exception {
     List<String> histories = committed();
     assertThat(histories).contains(PIPELINE, CANCELED, STEP_FAILED, STEP_FAILED_V0, EXPANSION_TOO_LARGE, MODEL_STEP);
-    assertThat(histories).contains("histories/agent.json", "histories/agent-continued-as-new.json", "histories/agent-deadline.json");
+    assertThat(histories).contains(
+        "histories/agent.json", "histories/agent-continued-as-new.json", "histories/agent-deadline.json", "histories/agent-stored-result.json");
     for (String resource : histories) {
       try (TestWorkflowEnvironment env = environment()) {
         WorkflowReplayer.replayWorkflowExecutionFromResource(

@@ -13,6 +13,7 @@ import dev.gatehouse.activities.model.ModelActivitiesImpl;
 import dev.gatehouse.activities.model.ModelInvoker;
 import dev.gatehouse.activities.task.ApprovalAuditImpl;
 import dev.gatehouse.activities.task.TaskIndexActivitiesImpl;
+import dev.gatehouse.activities.task.TaskResults;
 import dev.gatehouse.activities.tool.Heartbeats;
 import dev.gatehouse.activities.tool.ToolActivitiesImpl;
 import dev.gatehouse.activities.tool.ToolCatalog;
@@ -212,6 +213,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     Secrets secrets = config.getSecrets().box().map(box -> new Secrets(jdbi, box)).orElse(null);
     Tools tools = tools(config, env, jdbi, metrics, secrets);
     if (role == Role.WORKER || config.getWorker().isEnabled()) {
+      TaskResults results = new TaskResults(jdbi);
       env.lifecycle()
           .manage(
               new GatehouseWorker(
@@ -219,8 +221,8 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
                   workflowTypes,
                   config.getTemporal().getTaskQueue(),
                   config.getWorker(),
-                  new ToolActivitiesImpl(tools.invoker(), heartbeats(env)),
-                  new ModelActivitiesImpl(tools.models()),
+                  new ToolActivitiesImpl(tools.invoker(), heartbeats(env), results),
+                  new ModelActivitiesImpl(tools.models(), results::resolve),
                   new TaskIndexActivitiesImpl(jdbi, metrics),
                   new ApprovalAuditImpl(audit)));
     }

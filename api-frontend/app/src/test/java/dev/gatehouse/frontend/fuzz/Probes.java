@@ -110,10 +110,17 @@ final class Probes {
         Combinators.combine(keys(KEY, ADMIN), Arbitraries.of("status", "limit", "cursor", "tenant", "wait", "x"), Hostile.queryValues())
             .as((key, name, value) -> new Probe.Http("GET", "/v1/tasks?" + name + "=" + value).bearer(key).probe("tasks", "list"));
     Arbitrary<Probe> byId =
-        Combinators.combine(keys(KEY, ADMIN), Hostile.segments(), Arbitraries.of("", "/trace", "/events", "/cancel", "/x", "?wait=1ms", "?wait=-1s", "?wait=99999d"),
+        Combinators.combine(keys(KEY, ADMIN), Hostile.segments(), Arbitraries.of("", "/trace", "/events", "/cancel", "/x", "/results", "/results/", "?wait=1ms", "?wait=-1s", "?wait=99999d"),
                 Arbitraries.of("GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS", "FOO"))
             .as((key, id, tail, method) -> new Probe.Http(method, "/v1/tasks/" + id + tail).bearer(key)
                 .body(method.equals("POST") || method.equals("PUT") ? new byte[0] : null, null).probe("tasks", "by id"));
+    // A task's stored tool results: hostile task and result ids, and ids of the right shape that name nothing.
+    Arbitrary<Probe> results =
+        Combinators.combine(keys(KEY, ADMIN), Hostile.segments(),
+                Arbitraries.oneOf(Hostile.segments(), Arbitraries.strings().withChars("abcdefghijkmnpqrstuvwxyz23456789").ofLength(20).map(x -> "res_" + x)),
+                Arbitraries.of("GET", "GET", "POST", "DELETE", "HEAD"))
+            .as((key, id, result, method) -> new Probe.Http(method, "/v1/tasks/" + id + "/results/" + result).bearer(key)
+                .body(method.equals("POST") ? new byte[0] : null, null).probe("tasks", "results"));
     Arbitrary<Probe> events =
         Combinators.combine(keys(KEY, ADMIN), Hostile.segments(), Hostile.names(), Arbitraries.of("text/event-stream", "application/json", "*/*"))
             .as((key, id, last, accept) -> new Probe.Http("GET", "/v1/tasks/" + id + "/events").bearer(key)
@@ -122,7 +129,8 @@ final class Probes {
         Combinators.combine(Arbitraries.of("PUT", "DELETE", "PATCH", "TRACE", "FOO", "get", "OPTIONS", "HEAD"), Arbitraries.of("/v1/tasks", "/v1", "/v1/", "/v1/nothing"))
             .as((method, path) -> new Probe.Http(method, path).bearer(KEY).json("{}").probe("tasks", "method"));
     return Arbitraries.frequencyOf(
-        Tuple.of(6, submit), Tuple.of(1, invalidUtf8), Tuple.of(2, list), Tuple.of(2, byId), Tuple.of(1, events), Tuple.of(1, methods));
+        Tuple.of(6, submit), Tuple.of(1, invalidUtf8), Tuple.of(2, list), Tuple.of(2, byId), Tuple.of(1, results), Tuple.of(1, events),
+        Tuple.of(1, methods));
   }
 
   // ---- admin: /admin/v1/...

@@ -2,13 +2,20 @@ package dev.gatehouse.frontend.tasks;
 
 import static dev.gatehouse.frontend.testing.TestGatehouse.ADMIN_KEY;
 import static dev.gatehouse.frontend.testing.TestGatehouse.KEY_A;
+import static dev.gatehouse.frontend.testing.TestGatehouse.KEY_B;
 import static dev.gatehouse.frontend.testing.TestGatehouse.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.activities.metrics.GatehouseMetrics;
+import dev.gatehouse.frontend.core.admission.Admission;
+import dev.gatehouse.frontend.core.durable.DurableCalls;
+import dev.gatehouse.frontend.core.durable.TaskSweeper;
 import dev.gatehouse.frontend.testing.FakeProvider;
 import dev.gatehouse.frontend.testing.FakeProvider.Reply;
 import dev.gatehouse.frontend.testing.TestGatehouse;
+import dev.gatehouse.frontend.testing.ToolServer;
+import io.prometheus.client.CollectorRegistry;
 import java.math.BigDecimal;
 import java.net.http.HttpResponse;
 import java.util.List;
@@ -109,6 +116,93 @@ class AgentTaskTest {
   }
 
   @Test
+  void aLargeToolResultIsStoredOutsideTheHistoryTracedByReferenceAndReadOnlyByItsOwner() {
+    int n = 40_000;
+    String report = ToolServer.sized(n);
+    fake.enqueue(Reply.toolCall("c1", "t_sized", "{\"n\":" + n + "}"), Reply.text("Read it."));
+    String id =
+        gh.submit(agent("{\"model\":\"ag-model\",\"goal\":\"Read the report\",\"tools\":[\"t.sized\"],"
+            + "\"limits\":{\"maxSteps\":5,\"maxOutputTokens\":100}}"));
+    JsonNode task = gh.await(id);
+    assertThat(task.get("status").asText()).as(task.toString()).isEqualTo("COMPLETED");
+
+    // The provider read the result as a model reads any result (cut at 16 Ki), never the reference.
+    FakeProvider.Request second = fake.requests("/v1/chat/completions").get(1);
+    assertThat(second.body()).doesNotContain("gatehouse_result");
+    assertThat(second.json().get("messages").get(2).get("content").asText())
+        .isEqualTo(report.substring(0, 16_384) + "\n[gatehouse: the result was cut at 16384 of its " + n + " characters]");
+
+    // The trace shows the reference in place of the output, and the next model step's request the reference.
+    JsonNode steps = json(gh.get("/v1/tasks/" + id + "/trace", KEY_A)).get("steps");
+    JsonNode tool = steps.get(1);
+    assertThat(tool.get("id").asText()).isEqualTo("tool-1.1");
+    assertThat(tool.get("status").asText()).isEqualTo("COMPLETED");
+    assertThat(tool.get("output").isNull()).isTrue();
+    JsonNode stored = tool.get("stored");
+    String resultId = stored.get("id").asText();
+    assertThat(resultId).matches("res_[a-z0-9]{20}");
+    assertThat(stored.get("chars").asInt()).isEqualTo(n);
+    assertThat(stored.get("preview").asText()).isEqualTo(report.substring(0, 1024));
+    JsonNode sentInTrace = steps.get(2).get("input").get("messages").get(2);
+    assertThat(sentInTrace.get("gatehouse_result").asText()).isEqualTo(resultId);
+    assertThat(sentInTrace.get("content").asText()).hasSizeLessThan(1_200);
+    assertThat(steps.toString()).doesNotContain(report.substring(20_000, 20_100));
+
+    // Its owner reads the whole result.
+    HttpResponse<String> read = gh.get("/v1/tasks/" + id + "/results/" + resultId, KEY_A);
+    assertThat(read.statusCode()).as(read.body()).isEqualTo(200);
+    JsonNode result = json(read);
+    assertThat(result.get("id").asText()).isEqualTo(resultId);
+    assertThat(result.get("task").asText()).isEqualTo(id);
+    assertThat(result.get("step").asText()).isEqualTo("tool-1.1");
+    assertThat(result.get("chars").asInt()).isEqualTo(n);
+    assertThat(result.get("cut").asBoolean()).isFalse();
+    assertThat(result.get("content").asText()).isEqualTo(report);
+
+    // An agent of another tenant: not its task, and not a result of its own task.
+    HttpResponse<String> foreign = gh.get("/v1/tasks/" + id + "/results/" + resultId, KEY_B);
+    assertThat(foreign.statusCode()).isEqualTo(404);
+    assertThat(json(foreign).get("error").get("code").asText()).isEqualTo("task_not_found");
+    assertThat(foreign.body()).doesNotContain("<20000>");
+    String theirs =
+        gh.submit(KEY_B, "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"w\",\"tool\":\"t.weather\",\"args\":{\"city\":\"Rome\"}}]}}");
+    HttpResponse<String> borrowed = gh.get("/v1/tasks/" + theirs + "/results/" + resultId, KEY_B);
+    assertThat(borrowed.statusCode()).isEqualTo(404);
+    assertThat(json(borrowed).get("error").get("code").asText()).isEqualTo("result_not_found");
+    assertThat(borrowed.body()).doesNotContain("<20000>");
+
+    // Unknown and malformed ids.
+    HttpResponse<String> unknown = gh.get("/v1/tasks/" + id + "/results/res_" + "a".repeat(20), KEY_A);
+    assertThat(unknown.statusCode()).isEqualTo(404);
+    assertThat(json(unknown).get("error").get("code").asText()).isEqualTo("result_not_found");
+    for (String bad : List.of("res_short", "res_" + "A".repeat(20), "x".repeat(300), "res_" + "a".repeat(21), "%27%20OR%201%3D1")) {
+      HttpResponse<String> r = gh.get("/v1/tasks/" + id + "/results/" + bad, KEY_A);
+      assertThat(r.statusCode()).as(bad).isEqualTo(400);
+      assertThat(json(r).get("error").get("code").asText()).isEqualTo("invalid_request");
+    }
+
+    // Once the task ended longer ago than the retention, the sweeper deletes the result; the trace keeps the reference.
+    gh.db.jdbi().useHandle(h -> {
+      h.execute("UPDATE tasks SET closed_at = now() - interval '8 days' WHERE id = ?", id);
+      h.execute("UPDATE task_results SET created_at = now() - interval '8 days' WHERE task_id = ?", id);
+    });
+    sweeper().sweep();
+    HttpResponse<String> gone = gh.get("/v1/tasks/" + id + "/results/" + resultId, KEY_A);
+    assertThat(gone.statusCode()).isEqualTo(404);
+    assertThat(json(gone).get("error").get("code").asText()).isEqualTo("result_not_found");
+    assertThat(json(gh.get("/v1/tasks/" + id + "/trace", KEY_A)).get("steps").get(1).get("stored").get("id").asText()).isEqualTo(resultId);
+  }
+
+  private static TaskSweeper sweeper() {
+    GatehouseMetrics metrics = new GatehouseMetrics(new CollectorRegistry());
+    DurableCalls durable =
+        new DurableCalls(
+            gh.db.jdbi(), gh.application().temporal().client(), gh.config.getTemporal().getTaskQueue(), metrics, gh.application().audit(),
+            new Admission(gh.db.jdbi(), gh.config.getAdmission().limits(), metrics));
+    return new TaskSweeper(gh.db.jdbi(), durable, java.time.Duration.ofSeconds(30), java.time.Duration.ofHours(1));
+  }
+
+  @Test
   void aToolOutsideTheTaskAndArgumentsTheSchemaRefusesAreNotRunAndTheModelReadsWhy() {
     int weatherCalls = toolRequests("/weather/");
     fake.enqueue(
@@ -197,7 +291,11 @@ class AgentTaskTest {
             "{\"workflow\":\"agent\",\"timeout\":\"1m\",\"input\":{\"model\":\"ag-model\",\"goal\":\"x\",\"limits\":{\"deadline\":\"2m\"}}}", 400,
             "invalid_request", "deadline"),
         Arguments.of("a pipeline", "{\"workflow\":\"agent\",\"input\":{\"model\":\"ag-model\",\"goal\":\"x\"},\"pipeline\":{\"steps\":[]}}", 400,
-            "invalid_request", "takes no 'pipeline'"));
+            "invalid_request", "takes no 'pipeline'"),
+        Arguments.of("a reference to a stored result",
+            agent("{\"model\":\"ag-model\",\"messages\":[{\"role\":\"user\",\"content\":\"y\"},"
+                + "{\"role\":\"tool\",\"tool_call_id\":\"c\",\"content\":\"z\",\"gatehouse_result\":\"res_aaaaaaaaaaaaaaaaaaaa\"}]}"),
+            400, "invalid_request", "input.messages[1] may not hold 'gatehouse_result'"));
   }
 
   @ParameterizedTest(name = "{0}")

@@ -19,7 +19,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code /weather/{city}}, {@code /add?a=&b=}, {@code POST /echo}, {@code /flaky/{name}} (503 twice
  * per name, then 200), {@code /status/{code}}, {@code /big}, {@code /hold/{name}} (answers only
  * once released, or after 60 s), {@code /trickle/{name}} (a body byte every 100 ms for a minute;
- * notices a caller that goes away). Records every request's Idempotency-Key.
+ * notices a caller that goes away), {@code /sized/{n}} (a JSON string of {@code n} characters,
+ * {@link #sized}). Records every request's Idempotency-Key.
  */
 public final class ToolServer implements AutoCloseable {
   private final HttpServer server;
@@ -81,6 +82,8 @@ public final class ToolServer implements AutoCloseable {
       answer = "{\"error\":\"status " + status + "\"}";
     } else if (path.equals("/big")) {
       answer = "\"" + "x".repeat(300_000) + "\"";
+    } else if (path.startsWith("/sized/")) {
+      answer = "\"" + sized(Math.min(1_000_000, Integer.parseInt(path.substring("/sized/".length())))) + "\"";
     } else if (path.startsWith("/trickle/")) {
       trickle(ex, path.substring("/trickle/".length()));
       return;
@@ -134,6 +137,16 @@ public final class ToolServer implements AutoCloseable {
     }
   }
 
+  /** {@code n} characters that say where they are ({@code <0><3><6>...}), none of which JSON escapes. */
+  public static String sized(int n) {
+    StringBuilder sb = new StringBuilder(n + 16);
+    while (sb.length() < n) {
+      sb.append('<').append(sb.length()).append('>');
+    }
+    sb.setLength(n);
+    return sb.toString();
+  }
+
   private static Map<String, String> parseQuery(String q) {
     Map<String, String> out = new java.util.HashMap<>();
     if (q != null) {
@@ -159,6 +172,8 @@ public final class ToolServer implements AutoCloseable {
           - {name: t.big, http: {method: GET, url: "%1$s/big"}, timeout: 5s}
           - {name: t.hold, http: {method: GET, url: "%1$s/hold/{name}"}, timeout: 30s, retry: {maxAttempts: 1}}
           - {name: t.trickle, http: {method: GET, url: "%1$s/trickle/{name}"}, timeout: 30s, retry: {maxAttempts: 1}}
+          - {name: t.sized, http: {method: GET, url: "%1$s/sized/{n}"}, timeout: 5s,
+             inputSchema: {type: object, properties: {n: {type: integer, minimum: 0}}, required: [n]}}
           - {name: t.hold-short, http: {method: GET, url: "%1$s/hold/{name}"}, timeout: 2s, retry: {maxAttempts: 5, initialInterval: 100ms, backoff: 1.0}}
         """.formatted(b);
   }

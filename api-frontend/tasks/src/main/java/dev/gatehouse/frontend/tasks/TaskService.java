@@ -17,11 +17,14 @@ import dev.gatehouse.frontend.core.workflows.WorkflowCatalog;
 import dev.gatehouse.policies.Decision;
 import dev.gatehouse.policies.access.AccessPolicy;
 import dev.gatehouse.registry.Durations;
+import dev.gatehouse.registry.tasks.StoredText;
 import dev.gatehouse.registry.tasks.TaskIndexDao;
 import dev.gatehouse.registry.tasks.TaskRecord;
+import dev.gatehouse.registry.tasks.TaskResultDao;
 import dev.gatehouse.registry.tasks.TaskStatus;
 import dev.gatehouse.workflows.pipeline.PipelineWorkflow;
 import dev.gatehouse.workflows.tool.ToolCallWorkflow;
+import dev.gatehouse.workflows.tool.ToolResults;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.WorkflowNotFoundException;
 import java.io.IOException;
@@ -66,6 +69,7 @@ public class TaskService {
   private final DurableCalls durable;
   private final WorkflowCatalog workflows;
   private final TaskIndexDao index;
+  private final TaskResultDao results;
   private final Duration defaultTimeout;
   private final JsonBodies bodies;
   private final Duration maxTimeout;
@@ -81,6 +85,7 @@ public class TaskService {
     this.durable = durable;
     this.workflows = workflows;
     this.index = jdbi.onDemand(TaskIndexDao.class);
+    this.results = jdbi.onDemand(TaskResultDao.class);
     this.defaultTimeout = defaultTimeout;
     this.bodies = bodies;
   }
@@ -249,6 +254,23 @@ public class TaskService {
       throw e;
     }
     return output;
+  }
+
+  /**
+   * Tool result {@code resultId} of task {@code id}, which Gatehouse stored outside the history:
+   * to the callers who may read the task's trace (404 {@code task_not_found} to others), and only
+   * a result that task stored within its tenant (404 {@code result_not_found} for any other id,
+   * and once the result's retention has passed).
+   */
+  public TaskResultView result(AgentCaller caller, String id, String resultId) {
+    TaskRecord row = durable.owned(caller, id);
+    TaskResultDao.Stored stored =
+        results
+            .find(resultId, row.tenantId(), row.id())
+            .orElseThrow(() -> new ApiException(ErrorCode.RESULT_NOT_FOUND, "task '" + id + "' has no stored result '" + resultId + "'"));
+    return new TaskResultView(
+        stored.id(), stored.taskId(), stored.stepId(), stored.chars(), stored.chars() > ToolResults.MAX_STORED_CHARS,
+        Instants.iso(stored.createdAt()), StoredText.decode(stored.content()));
   }
 
   public TraceView trace(AgentCaller caller, String id) {

@@ -32,6 +32,8 @@ import java.util.regex.Pattern;
 @Produces(MediaType.APPLICATION_JSON)
 public class TasksResource {
   private static final Pattern TASK_ID = Pattern.compile("[A-Za-z0-9_-]{1,128}");
+  /** A stored result's id, as Gatehouse makes them: {@code res_} and 20 lower-case letters or digits. */
+  private static final Pattern RESULT_ID = Pattern.compile("res_[a-z0-9]{20}");
 
   private final TaskService tasks;
   private final JsonBodies bodies;
@@ -83,6 +85,18 @@ public class TasksResource {
   @Path("/{id}/trace")
   public TraceView trace(@Context SecurityContext auth, @PathParam("id") String id) {
     return tasks.trace(agent(auth), checkId(id));
+  }
+
+  /** A tool result of the task stored outside its history (its trace step names it). */
+  @GET
+  @Path("/{id}/results/{resultId}")
+  public TaskResultView result(
+      @Context SecurityContext auth, @PathParam("id") String id, @PathParam("resultId") String resultId) {
+    String task = checkId(id);
+    if (!RESULT_ID.matcher(resultId).matches()) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "resultId must be a stored result's id: res_ and 20 lower-case letters or digits");
+    }
+    return tasks.result(agent(auth), task, resultId);
   }
 
   /** The task's live events, as Server-Sent Events; resumable with {@code Last-Event-ID}. */

@@ -2,6 +2,7 @@ package dev.gatehouse.frontend.core.durable;
 
 import dev.gatehouse.registry.tasks.TaskIndexDao;
 import dev.gatehouse.registry.tasks.TaskRecord;
+import dev.gatehouse.registry.tasks.TaskResultDao;
 import io.dropwizard.lifecycle.Managed;
 import java.time.Duration;
 import java.time.Instant;
@@ -23,13 +24,25 @@ import org.slf4j.LoggerFactory;
  * recorded when the task starts and when the cancel is asked for), so the sweep picks up where
  * a stopped or crashed front end left off, and replicas may sweep side by side: every step is
  * idempotent (terminating a closed workflow fails harmlessly, a closed row is never changed).
+ *
+ * <p>Each pass also archives the histories of tasks that ended ({@link HistoryArchive}) and
+ * deletes the stored tool results ({@code task_results}) of tasks that ended more than {@link
+ * #RESULT_RETENTION} ago, the window in which their histories are archived: a trace read later
+ * still shows a result's reference and preview, but the result itself is gone (404 {@code
+ * result_not_found}).
  */
 public final class TaskSweeper implements Managed {
   private static final Logger LOG = LoggerFactory.getLogger(TaskSweeper.class);
   private static final int BATCH = 100;
+  /** How long after its task ended a stored tool result is kept: the archive's window. */
+  public static final Duration RESULT_RETENTION = Duration.ofDays(HistoryArchive.WINDOW_DAYS);
+  /** The most stored results one pass deletes, in batches of {@link #RESULT_BATCH}. */
+  static final int RESULT_BATCH = 500;
+  static final int RESULT_BATCHES = 10;
 
   private final DurableCalls durable;
   private final TaskIndexDao index;
+  private final TaskResultDao results;
   private final Duration cancelGrace;
   private final Duration interval;
   private final ScheduledExecutorService scheduler =
@@ -43,6 +56,7 @@ public final class TaskSweeper implements Managed {
   public TaskSweeper(Jdbi jdbi, DurableCalls durable, Duration cancelGrace, Duration interval) {
     this.durable = durable;
     this.index = jdbi.onDemand(TaskIndexDao.class);
+    this.results = jdbi.onDemand(TaskResultDao.class);
     this.cancelGrace = cancelGrace;
     this.interval = interval;
   }
@@ -76,7 +90,7 @@ public final class TaskSweeper implements Managed {
     }
   }
 
-  /** One pass; returns how many rows it closed. */
+  /** One pass; returns how many task rows it closed. */
   public int sweep() {
     int closed = 0;
     for (TaskRecord row : index.cancelsRequestedBefore(Instant.now().minus(cancelGrace), BATCH)) {
@@ -89,7 +103,26 @@ public final class TaskSweeper implements Managed {
       closed += attempt(row, () -> durable.reconcile(row));
     }
     durable.archive().archivePending(BATCH);
+    deleteOldResults();
     return closed;
+  }
+
+  /** Deletes the stored results of tasks that ended more than {@link #RESULT_RETENTION} ago; returns how many. */
+  int deleteOldResults() {
+    Instant before = Instant.now().minus(RESULT_RETENTION);
+    int deleted = 0;
+    try {
+      for (int i = 0; i < RESULT_BATCHES; i++) {
+        int n = results.deleteEnded(before, RESULT_BATCH);
+        deleted += n;
+        if (n < RESULT_BATCH) {
+          break;
+        }
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("could not delete old stored tool results: {}", e.getClass().getSimpleName());
+    }
+    return deleted;
   }
 
   private static int attempt(TaskRecord row, java.util.function.BooleanSupplier step) {

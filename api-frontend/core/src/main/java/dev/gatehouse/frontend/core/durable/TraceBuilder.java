@@ -15,6 +15,7 @@ import dev.gatehouse.workflows.model.ModelActivities;
 import dev.gatehouse.workflows.model.ModelCallRequest;
 import dev.gatehouse.workflows.model.ModelCallResult;
 import dev.gatehouse.workflows.tool.ToolCallRequest;
+import dev.gatehouse.workflows.tool.StoredResult;
 import dev.gatehouse.workflows.tool.ToolCallResult;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
 import dev.gatehouse.workflows.task.FailureCodes;
@@ -56,6 +57,7 @@ final class TraceBuilder {
     JsonNode output;
     TaskError error;
     TraceView.ModelCall model;
+    StoredResult stored;
   }
 
   List<TraceView.Step> build(List<HistoryEvent> events, List<PendingActivityInfo> pending) {
@@ -100,11 +102,12 @@ final class TraceBuilder {
               Optional<ModelCallResult> answer = decode(a.getResult(), ModelCallResult.class);
               s.output = answer.map(ModelCallResult::message).orElse(null);
               s.model = answer.map(TraceBuilder::modelCall).orElse(null);
+            } else if ("tool".equals(s.kind)) {
+              Optional<ToolCallResult> result = decode(a.getResult(), ToolCallResult.class);
+              s.output = result.map(ToolCallResult::output).orElse(null);
+              s.stored = result.map(ToolCallResult::stored).orElse(null);
             } else {
-              s.output =
-                  "tool".equals(s.kind)
-                      ? decode(a.getResult(), ToolCallResult.class).map(ToolCallResult::output).orElse(null)
-                      : decode(a.getResult(), JsonNode.class).orElse(null);
+              s.output = decode(a.getResult(), JsonNode.class).orElse(null);
             }
           }
         }
@@ -160,7 +163,7 @@ final class TraceBuilder {
           new TraceView.Step(
               s.id, s.kind, s.name, s.status, s.attempts, Instants.iso(s.startedAt),
               Instants.iso(s.endedAt), duration, s.input, s.output, s.error, s.model,
-              "tool".equals(s.kind) ? approvals.get(s.id) : null));
+              "tool".equals(s.kind) ? approvals.get(s.id) : null, s.stored));
     }
     // A call that waits, or that was denied or expired, has no activity: it is a step of its own.
     for (Map.Entry<String, JsonNode> a : approvals.entrySet()) {
@@ -172,7 +175,7 @@ final class TraceBuilder {
                 a.getKey(), "tool", a.getValue().path("tool").asText(null), waiting ? "WAITING_APPROVAL" : "NOT_RUN", 0,
                 Instants.iso(askedAt.get(a.getKey())), null, null, null, null,
                 waiting ? null : notRun(status),
-                null, a.getValue()));
+                null, a.getValue(), null));
       }
     }
     return steps;

@@ -3,6 +3,7 @@ package dev.gatehouse.frontend.core.durable;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.workflows.model.ModelCallUsage;
+import dev.gatehouse.workflows.tool.StoredResult;
 import java.util.List;
 
 /**
@@ -20,7 +21,10 @@ public record TraceView(String id, String workflow, String status, List<Step> st
    * answered and what it cost (absent on other steps, and on a model step that has not answered).
    * {@code approval}: for a tool call of an agent task that needed an operator's decision, the
    * decision (or that it is pending or expired); a call that was denied or whose approval expired
-   * is a step with status {@code NOT_RUN}.
+   * is a step with status {@code NOT_RUN}. {@code stored}: for a tool call of an agent task whose
+   * result was stored outside the history, the reference ({@code id}, {@code chars}, {@code
+   * preview}); its {@code output} is then null, and {@code GET /v1/tasks/{id}/results/{resultId}}
+   * reads the result.
    */
   public record Step(
       String id,
@@ -35,12 +39,13 @@ public record TraceView(String id, String workflow, String status, List<Step> st
       JsonNode output,
       TaskError error,
       @JsonInclude(JsonInclude.Include.NON_NULL) ModelCall model,
-      @JsonInclude(JsonInclude.Include.NON_NULL) JsonNode approval) {
+      @JsonInclude(JsonInclude.Include.NON_NULL) JsonNode approval,
+      @JsonInclude(JsonInclude.Include.NON_NULL) StoredResult stored) {
 
     public Step(
         String id, String kind, String name, String status, int attempts, String startedAt, String endedAt,
         Long durationMs, JsonNode input, JsonNode output, TaskError error) {
-      this(id, kind, name, status, attempts, startedAt, endedAt, durationMs, input, output, error, null, null);
+      this(id, kind, name, status, attempts, startedAt, endedAt, durationMs, input, output, error, null, null, null);
     }
   }
 

@@ -92,6 +92,8 @@ public enum ErrorCode {
   TASK_CLOSED("task_closed", 409, Rpc.INVALID_REQUEST),
   IDEMPOTENCY_KEY_REUSED("idempotency_key_reused", 409, Rpc.INVALID_REQUEST),
   HISTORY_UNAVAILABLE("history_unavailable", 404, Rpc.INVALID_PARAMS),
+  /** No stored tool result of that id belongs to the task (unknown, another task's, or deleted after its retention). */
+  RESULT_NOT_FOUND("result_not_found", 404, Rpc.INVALID_PARAMS),
   TERMINATED("terminated", 500, Rpc.INTERNAL_ERROR),
   WORKFLOW_FAILED("workflow_failed", 500, Rpc.INTERNAL_ERROR),
   ENGINE_RESET("engine_reset", 500, Rpc.INTERNAL_ERROR),

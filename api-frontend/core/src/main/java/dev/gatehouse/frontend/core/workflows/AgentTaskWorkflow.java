@@ -21,6 +21,7 @@ import dev.gatehouse.registry.tools.ToolDefinition;
 import dev.gatehouse.workflows.agent.AgentInput;
 import dev.gatehouse.workflows.agent.AgentLimits;
 import dev.gatehouse.workflows.agent.AgentTool;
+import dev.gatehouse.workflows.agent.AgentTranscript;
 import dev.gatehouse.workflows.agent.AgentTools;
 import dev.gatehouse.workflows.agent.AgentWorkflow;
 import dev.gatehouse.workflows.tool.Caller;
@@ -144,6 +145,11 @@ public final class AgentTaskWorkflow implements TaskWorkflow {
       JsonNode content = m.get("content");
       if (content != null && !content.isTextual() && !content.isArray() && !content.isNull()) {
         throw new ApiException(ErrorCode.INVALID_REQUEST, "input.messages[" + i + "].content must be text or an array of parts");
+      }
+      if (m.has(AgentTranscript.RESULT_MEMBER)) {
+        // Gatehouse's own reference to a stored tool result: only the loop puts it in a transcript.
+        throw new ApiException(
+            ErrorCode.INVALID_REQUEST, "input.messages[" + i + "] may not hold '" + AgentTranscript.RESULT_MEMBER + "', which is Gatehouse's own");
       }
     }
     return in.messages();

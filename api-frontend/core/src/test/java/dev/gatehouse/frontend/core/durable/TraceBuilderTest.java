@@ -15,13 +15,18 @@ import org.junit.jupiter.api.Test;
 /**
  * The trace of a pipeline with a model step, built from a recorded history (a copy of the one the
  * workflows module records and replays: a tool step, a model step answered on its third attempt,
- * a tool step reading the answer).
+ * a tool step reading the answer); and of an agent loop whose large tool results were stored
+ * outside the history (a copy of {@code agent-stored-result.json}).
  */
 class TraceBuilderTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private static List<TraceView.Step> trace() throws Exception {
-    try (InputStream in = TraceBuilderTest.class.getClassLoader().getResourceAsStream("histories/pipeline-model-step.json")) {
+    return trace("histories/pipeline-model-step.json");
+  }
+
+  private static List<TraceView.Step> trace(String resource) throws Exception {
+    try (InputStream in = TraceBuilderTest.class.getClassLoader().getResourceAsStream(resource)) {
       // Temporal's JSON form of a history is protobuf's (WorkflowExecutionHistory.fromJson needs the test kit).
       History.Builder history = History.newBuilder();
       JsonFormat.parser().ignoringUnknownFields().merge(new String(in.readAllBytes(), StandardCharsets.UTF_8), history);
@@ -68,5 +73,21 @@ class TraceBuilderTest {
             "{\"provider\":\"fake-provider\",\"providerModel\":\"fake-model-1\",\"finishReason\":\"stop\","
                 + "\"usage\":{\"inputTokens\":12,\"cachedInputTokens\":4,\"outputTokens\":21,\"reasoningTokens\":0,\"estimated\":false},"
                 + "\"cost\":\"0.000123\",\"latencyMs\":7}");
+  }
+
+  @Test
+  void aToolStepWhoseResultWasStoredShowsTheReferenceInPlaceOfTheOutput() throws Exception {
+    List<TraceView.Step> steps = trace("histories/agent-stored-result.json");
+    assertThat(steps).extracting(TraceView.Step::id).containsExactly("model-1", "tool-1.1", "model-2", "tool-2.1", "model-3");
+    TraceView.Step tool = steps.get(1);
+    assertThat(tool.output()).isNull();
+    assertThat(tool.stored().id()).startsWith("res_");
+    assertThat(tool.stored().chars()).isEqualTo(12_000);
+    assertThat(tool.stored().preview()).hasSize(1024).startsWith("line 1 ");
+    assertThat(steps.get(3).stored().chars()).isEqualTo(40_000);
+    // In JSON only such steps carry it.
+    JsonNode json = JSON.valueToTree(steps);
+    assertThat(json.get(1).get("stored").get("id").asText()).isEqualTo(tool.stored().id());
+    assertThat(json.get(0).has("stored")).isFalse();
   }
 }
