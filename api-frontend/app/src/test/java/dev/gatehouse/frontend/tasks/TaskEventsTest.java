@@ -153,6 +153,26 @@ class TaskEventsTest {
     }
   }
 
+  /**
+   * The stream of a task that has ended is written whole at once; each such response must end.
+   * (Fed from a thread of its own from the start, Jersey's chunked output could be closed before
+   * it was attached to the response, which then never ended: a race that hung this suite once.)
+   */
+  @Test
+  void theStreamOfAnEndedTaskEndsEveryTime() throws Exception {
+    String id = gh.submit("{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"only\",\"tool\":\"t.echo\",\"args\":{\"n\":1}}]}}");
+    assertThat(gh.await(id).get("status").asText()).isEqualTo("COMPLETED");
+    for (int i = 0; i < 40; i++) {
+      HttpRequest request =
+          HttpRequest.newBuilder(URI.create(gh.api() + "/v1/tasks/" + id + "/events"))
+              .header("Authorization", "Bearer " + KEY_A)
+              .header("Accept", "text/event-stream")
+              .build();
+      String body = HTTP.sendAsync(request, HttpResponse.BodyHandlers.ofString()).get(10, TimeUnit.SECONDS).body();
+      assertThat(body).as("stream %d", i).contains("event: task.ended");
+    }
+  }
+
   @Test
   void aClientThatReconnectsWithLastEventIdGetsOnlyWhatCameAfter() throws Exception {
     String id =

@@ -38,11 +38,14 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.Semaphore;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.glassfish.jersey.server.ChunkedOutput;
 import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The durable task API behind {@link TasksResource}: a submit names a workflow type of the
@@ -56,6 +59,7 @@ public class TaskService {
   static final int MAX_EVENT_STREAMS = 256;
   private static final Pattern EVENT_ID = Pattern.compile("([0-9A-Za-z-]{1,64}):([0-9]{1,18})");
 
+  private static final Logger LOG = LoggerFactory.getLogger(TaskService.class);
   private final Semaphore eventStreams = new Semaphore(MAX_EVENT_STREAMS);
   /** The threads that follow task histories for event streams (at most {@link #MAX_EVENT_STREAMS} at once). */
   private static final ExecutorService EVENT_THREADS =
@@ -230,7 +234,11 @@ public class TaskService {
     if (!eventStreams.tryAcquire()) {
       throw new ApiException(ErrorCode.OVERLOADED, "this replica streams " + MAX_EVENT_STREAMS + " task event streams already; retry later");
     }
-    var output = new ChunkedOutput<String>(String.class, "");
+    // The stream starts once Jersey has attached the output to the response: fed from the start, a
+    // chunked output can be written and closed before that, and the response then never ends
+    // (a race in Jersey: its issues 2964 and 5439).
+    Runnable[] stream = new Runnable[1];
+    var output = new AttachedOutput(() -> startStream(stream[0]));
     TaskEventStream.Sink sink =
         new TaskEventStream.Sink() {
           @Override
@@ -247,13 +255,41 @@ public class TaskService {
             }
           }
         };
+    stream[0] = new TaskEventStream(durable, history, id, runId, after, eventStreams, sink);
+    return output;
+  }
+
+  /** Runs an event stream on a thread of its own; when none can be had, ends the response and frees its slot. */
+  private void startStream(Runnable stream) {
     try {
-      EVENT_THREADS.execute(new TaskEventStream(durable, history, id, runId, after, eventStreams, sink));
+      EVENT_THREADS.execute(stream);
     } catch (RuntimeException e) {
+      LOG.warn("could not start a task event stream: {}", e.toString());
       eventStreams.release();
       throw e;
     }
-    return output;
+  }
+
+  /**
+   * Jersey's chunked output, calling {@code onAttach} once Jersey has attached it to the response
+   * (its first flush: Jersey flushes when it attaches, and nothing has been written before).
+   */
+  static final class AttachedOutput extends ChunkedOutput<String> {
+    private final AtomicBoolean attached = new AtomicBoolean();
+    private final Runnable onAttach;
+
+    AttachedOutput(Runnable onAttach) {
+      super(String.class, "");
+      this.onAttach = onAttach;
+    }
+
+    @Override
+    protected void flushQueue() throws IOException {
+      super.flushQueue();
+      if (attached.compareAndSet(false, true)) {
+        onAttach.run();
+      }
+    }
   }
 
   /**
