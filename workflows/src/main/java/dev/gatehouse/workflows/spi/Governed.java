@@ -22,6 +22,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * The governed tool and model calls of a workflow written against the SPI, for use in workflow
@@ -54,6 +55,10 @@ public final class Governed {
   /** Type of the failure a call of a tool or model the workflow did not declare throws. */
   public static final String TOOL_NOT_DECLARED = "ToolNotDeclared";
   public static final String MODEL_NOT_DECLARED = "ModelNotDeclared";
+  /** Type of the failure a call whose step id is not 1 to 100 letters, digits, '_', '.', ':' or '-' throws. */
+  public static final String INVALID_STEP_ID = "InvalidStepId";
+
+  private static final Pattern STEP_ID = Pattern.compile("[A-Za-z0-9_.:-]{1,100}");
 
   private static final WorkflowLocal<Governed> CURRENT = new WorkflowLocal<>();
 
@@ -99,6 +104,7 @@ public final class Governed {
    * tool needs one.
    */
   public ToolCallResult tool(String stepId, String tool, JsonNode args) {
+    checkStep(stepId);
     ToolGrant grant = task.tools().get(tool);
     if (grant == null) {
       throw ApplicationFailure.newNonRetryableFailure(
@@ -122,6 +128,7 @@ public final class Governed {
    * members such as {@code max_tokens}); its {@code model} is set to the alias. Never streamed.
    */
   public ModelCallResult model(String stepId, String model, ObjectNode request) {
+    checkStep(stepId);
     ModelCallPolicy policy = task.models().get(model);
     if (policy == null) {
       throw ApplicationFailure.newNonRetryableFailure(
@@ -136,6 +143,14 @@ public final class Governed {
   /** {@link #model}, started without waiting. */
   public Promise<ModelCallResult> modelAsync(String stepId, String model, ObjectNode request) {
     return Async.function(this::model, stepId, model, request);
+  }
+
+  /** A step id names a step in the trace and, with {@code #n} when repeated, a call waiting for approval. */
+  private static void checkStep(String stepId) {
+    if (stepId == null || !STEP_ID.matcher(stepId).matches()) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "a step id is 1 to 100 letters, digits, '_', '.', ':' or '-'", INVALID_STEP_ID);
+    }
   }
 
   private void awaitApproval(String stepId, String tool, JsonNode args, ToolGrant grant) {

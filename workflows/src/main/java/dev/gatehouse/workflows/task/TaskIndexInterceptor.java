@@ -66,8 +66,8 @@ public class TaskIndexInterceptor extends WorkerInterceptorBase {
                 || !failOnAnyException.contains(Workflow.getInfo().getWorkflowType())) {
               throw e;
             }
-            throw ApplicationFailure.newNonRetryableFailureWithCause(
-                String.valueOf(e.getMessage()), e.getClass().getSimpleName(), e);
+            String message = e.getMessage() == null ? e.getClass().getName() : e.getMessage();
+            throw ApplicationFailure.newNonRetryableFailureWithCause(message, e.getClass().getSimpleName(), e);
           }
           record("COMPLETED", null, null);
           return out;

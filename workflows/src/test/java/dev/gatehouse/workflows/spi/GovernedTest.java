@@ -203,7 +203,7 @@ class GovernedTest {
   }
 
   @Test
-  void aToolOrModelTheWorkflowDidNotDeclareIsRefusedAndFailsTheTask() {
+  void aToolOrModelTheWorkflowDidNotDeclareOrAMalformedStepIdIsRefusedAndFailsTheTask() {
     assertThatThrownBy(() -> started("g-undeclared-tool", op("tool", "x", "other")).getResult(JsonNode.class))
         .isInstanceOf(WorkflowFailedException.class)
         .cause()
@@ -211,8 +211,11 @@ class GovernedTest {
     assertThatThrownBy(() -> started("g-undeclared-model", op("model", "x", "slow")).getResult(JsonNode.class))
         .cause()
         .satisfies(c -> assertThat(((ApplicationFailure) c).getType()).isEqualTo(Governed.MODEL_NOT_DECLARED));
+    assertThatThrownBy(() -> started("g-bad-step", op("tool", "../x#1", "echo")).getResult(JsonNode.class))
+        .cause()
+        .satisfies(c -> assertThat(((ApplicationFailure) c).getType()).isEqualTo(Governed.INVALID_STEP_ID));
     assertThat(tools.calls).isEmpty();
-    assertThat(closed).extracting(TaskClosed::errorCode).containsExactly("tool_not_declared", "model_not_declared");
+    assertThat(closed).extracting(TaskClosed::errorCode).containsExactly("tool_not_declared", "model_not_declared", "invalid_step_id");
   }
 
   @Test

@@ -113,6 +113,8 @@ public enum ErrorCode {
   TOOL_NOT_DECLARED("tool_not_declared", 500, Rpc.INTERNAL_ERROR, Governed.TOOL_NOT_DECLARED),
   /** A team's workflow called a model it does not declare (a bug in the workflow); nothing was called. */
   MODEL_NOT_DECLARED("model_not_declared", 500, Rpc.INTERNAL_ERROR, Governed.MODEL_NOT_DECLARED),
+  /** A team's workflow named a step with an id the trace cannot take (a bug in the workflow); nothing was called. */
+  INVALID_STEP_ID("invalid_step_id", 500, Rpc.INTERNAL_ERROR, Governed.INVALID_STEP_ID),
   /** The decision names other arguments than the call has. */
   APPROVAL_MISMATCH("approval_mismatch", 409, Rpc.INVALID_REQUEST),
   /** Admission control: too much work is open or in flight to start this soon (nothing started). */
