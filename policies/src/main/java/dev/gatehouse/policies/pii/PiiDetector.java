@@ -108,6 +108,15 @@ public final class PiiDetector {
     return name;
   }
 
+  /** The expression; for tests that hold {@link #maxSpan()} to what it reads. */
+  Pattern pattern() {
+    return pattern;
+  }
+
+  boolean isCustom() {
+    return custom;
+  }
+
   // ---------------------------------------------------------------------------------------------
   // The built-in detectors
 
@@ -216,9 +225,12 @@ public final class PiiDetector {
       of(
           PiiKind.CREDENTIAL,
           "aws-secret-access-key",
-          // 40 characters right after a key named like an AWS secret key (JSON, YAML, env or INI)
-          "(?<=(?i:aws_secret_access_key|aws_secret_key|secret_access_key|secretaccesskey)[\"']?[ \\t]{0,3}[:=][ \\t]{0,3}[\"']?)"
-              + "[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])",
+          // 40 characters right after a key named like an AWS secret key (JSON, YAML, env or INI).
+          // The name is looked for last, behind the 40 characters, so that text without them costs
+          // no more than a one-character look back.
+          "(?<=[:=\"' \\t])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
+              + "(?<=(?i:aws_secret_access_key|aws_secret_key|secret_access_key|secretaccesskey)[\"']?[ \\t]{0,3}[:=][ \\t]{0,3}[\"']?"
+              + "[A-Za-z0-9/+]{40})",
           44,
           null);
 
@@ -360,9 +372,14 @@ public final class PiiDetector {
         return to;
       }
       // Some attempt read to the end of what is here: find the first one, position by position.
-      // Every attempt before it is final, and so is a match it runs into first.
+      // Every attempt before it is final, and so is a match it runs into first. An attempt reads
+      // at most maxSpan characters, so none that starts further back can have reached the end.
       boolean advanced = false;
-      for (; pos < to; pos++) {
+      int start = Math.max(pos, to - maxSpan);
+      if (found) {
+        start = Math.min(start, m.start());
+      }
+      for (pos = start; pos < to; pos++) {
         m.region(pos, to);
         boolean hit = m.lookingAt();
         if (m.hitEnd()) {
