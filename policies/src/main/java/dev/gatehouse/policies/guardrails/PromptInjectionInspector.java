@@ -3,6 +3,7 @@ package dev.gatehouse.policies.guardrails;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -31,7 +32,10 @@ import java.util.regex.Pattern;
  *
  * <p>Work is linear: the text is read in windows of {@value #WINDOW} characters that overlap by
  * {@value #OVERLAP}, so a phrase longer than that (only with heavy obfuscation) may be missed at
- * a window's edge. Matches do not overlap; the longest one wins at a position.
+ * a window's edge. A phrase pattern is tried only at the start of a word whose first two
+ * characters can begin it, a chat-template pattern only at {@code <}, {@code [} and {@code #}
+ * (about 50 ns a character on a 2-core machine). Matches do not overlap; the longest one wins at a
+ * position.
  */
 public final class PromptInjectionInspector implements Inspector {
   static final int WINDOW = 32_768;
@@ -39,10 +43,18 @@ public final class PromptInjectionInspector implements Inspector {
   /** Words at least this long are also searched for phrases written without spaces. */
   static final int COMPACT_MIN = 10;
 
-  private record Family(String reason, Pattern spaced, Pattern compact) {}
+  /**
+   * A family of phrases. {@code spacedStarts} and {@code compactStarts} say which two characters a
+   * match can begin with ({@link #starts}), so a pattern is only tried where it could match.
+   */
+  private record Family(
+      String reason, Pattern spaced, Pattern compact, boolean[] spacedStarts, boolean[] compactStarts, boolean negatable) {}
 
-  private static final String NEGATION =
-      "(?<!(?:\\bnot|\\bnever|don't|\\bdont|didn't|cannot|can't|won't|shouldn't|mustn't|wouldn't|doesn't)[ \\n])";
+  /** Marks a family whose match does not count right after a negation ({@link #NEGATIONS}). */
+  private static final String NEGATION = "!";
+  /** The words that, right before a phrase, turn it into advice: "do not ignore previous instructions". */
+  private static final Set<String> NEGATIONS = Set.of(
+      "not", "never", "don't", "dont", "didn't", "cannot", "can't", "won't", "shouldn't", "mustn't", "wouldn't", "doesn't");
   private static final String VERB =
       "(?:ignore|disregard|forget|override|overwrite|bypass|discard|abandon|neglect"
           + "|do_not_follow|don't_follow|dont_follow|stop_following|no_longer_follow|do_not_obey|don't_obey|stop_obeying)";
@@ -119,6 +131,7 @@ public final class PromptInjectionInspector implements Inspector {
           family("hides something from the user", true,
               "(?:do_not|don't|dont|never)_(?:tell|inform|let)_the_user_(?:about|that|this|know|anything|what|you|of)"));
 
+  /** Chat-template tokens; each begins with {@code <}, {@code [} or {@code #}, where it is tried. */
   private static final Pattern MARKUP =
       Pattern.compile(
           "<\\|(?:[a-z0-9]+_[a-z0-9_]+|system|user|assistant|endoftext|endofprompt|start|end|message|channel|return|call|constrain"
@@ -161,15 +174,30 @@ public final class PromptInjectionInspector implements Inspector {
   private static void collect(String text, int from, int to, int acceptStart, int acceptEnd, List<Hit> hits) {
     Skeleton words = Skeleton.words(text, from, to);
     String w = words.text();
-    for (Family f : FAMILIES) {
-      Matcher m = f.spaced.matcher(w);
-      while (m.find()) {
-        add(words, m.start(), m.end(), f.reason, acceptStart, acceptEnd, hits);
+    int n = w.length();
+    Matcher[] spaced = new Matcher[FAMILIES.size()];
+    for (int i = 0; i < n; i++) {
+      if (!Skeleton.word(w.charAt(i)) || i > 0 && Skeleton.word(w.charAt(i - 1))) {
+        continue; // phrases begin at the start of a word
+      }
+      int key = key(w.charAt(i), i + 1 < n ? w.charAt(i + 1) : ' ');
+      for (int f = 0; f < FAMILIES.size(); f++) {
+        Family family = FAMILIES.get(f);
+        if (!family.spacedStarts[key]) {
+          continue;
+        }
+        if (spaced[f] == null) {
+          spaced[f] = family.spaced.matcher(w).useTransparentBounds(true).useAnchoringBounds(false);
+        }
+        Matcher m = spaced[f].region(i, n);
+        if (m.lookingAt() && !(family.negatable && negated(w, i))) {
+          add(words, m.start(), m.end(), family.reason, acceptStart, acceptEnd, hits);
+        }
       }
     }
     // Phrases written without spaces, inside long words.
+    Matcher[] compact = new Matcher[FAMILIES.size()];
     int i = 0;
-    int n = w.length();
     while (i < n) {
       if (!Skeleton.word(w.charAt(i))) {
         i++;
@@ -180,11 +208,19 @@ public final class PromptInjectionInspector implements Inspector {
         j++;
       }
       if (j - i >= COMPACT_MIN) {
-        for (Family f : FAMILIES) {
-          if (f.compact != null) {
-            Matcher m = f.compact.matcher(w).region(i, j);
-            while (m.find()) {
-              add(words, m.start(), m.end(), f.reason, acceptStart, acceptEnd, hits);
+        for (int k = i; k < j - 1; k++) {
+          int key = key(w.charAt(k), w.charAt(k + 1));
+          for (int f = 0; f < FAMILIES.size(); f++) {
+            Family family = FAMILIES.get(f);
+            if (family.compact == null || !family.compactStarts[key]) {
+              continue;
+            }
+            if (compact[f] == null) {
+              compact[f] = family.compact.matcher(w);
+            }
+            Matcher m = compact[f].region(k, j);
+            if (m.lookingAt()) {
+              add(words, m.start(), m.end(), family.reason, acceptStart, acceptEnd, hits);
             }
           }
         }
@@ -192,9 +228,14 @@ public final class PromptInjectionInspector implements Inspector {
       i = j;
     }
     Skeleton markup = Skeleton.markup(text, from, to);
-    Matcher m = MARKUP.matcher(markup.text());
-    while (m.find()) {
-      add(markup, m.start(), m.end(), "chat-template or role token", acceptStart, acceptEnd, hits);
+    String mk = markup.text();
+    Matcher m = MARKUP.matcher(mk);
+    for (int k = 0; k < mk.length(); k++) {
+      char c = mk.charAt(k);
+      if ((c == '<' || c == '[' || c == '#') && m.region(k, mk.length()).lookingAt()) {
+        add(markup, m.start(), m.end(), "chat-template or role token", acceptStart, acceptEnd, hits);
+        k = m.end() - 1;
+      }
     }
   }
 
@@ -214,11 +255,64 @@ public final class PromptInjectionInspector implements Inspector {
    * compact form.
    */
   private static Family family(String reason, boolean compact, String phrase) {
-    String spaced = "(?<![a-z0-9'])" + phrase.replace("_", "[ \\n]") + "(?![a-z0-9'])";
-    Pattern c = null;
-    if (compact) {
-      c = Pattern.compile(phrase.replace(NEGATION, "").replace("_", ""));
+    boolean negatable = phrase.startsWith(NEGATION);
+    String body = negatable ? phrase.substring(NEGATION.length()) : phrase;
+    Pattern spaced = Pattern.compile("(?<![a-z0-9'])" + body.replace("_", "[ \\n]") + "(?![a-z0-9'])");
+    Pattern c = compact ? Pattern.compile(body.replace("_", "")) : null;
+    return new Family(reason, spaced, c, starts(spaced), c == null ? null : starts(c), negatable);
+  }
+
+  /** The word before skeleton index {@code i} (across one separator) is a negation. */
+  private static boolean negated(String w, int i) {
+    int end = i - 1; // the separator
+    if (end < 1 || w.charAt(end) != ' ' && w.charAt(end) != '\n') {
+      return false;
     }
-    return new Family(reason, Pattern.compile(spaced), c);
+    int start = end;
+    while (start > 0 && Skeleton.word(w.charAt(start - 1)) && end - start < 10) {
+      start--;
+    }
+    return NEGATIONS.contains(w.substring(start, end));
+  }
+
+  /** Skeleton characters, numbered for {@link #key}: a-z, 0-9, apostrophe, and the rest (space, newline, ':'). */
+  private static final String ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789' ";
+
+  /** The index of a pair of skeleton characters in a {@link #starts} table. */
+  private static int key(char a, char b) {
+    return index(a) * ALPHABET.length() + index(b);
+  }
+
+  private static int index(char c) {
+    if (c >= 'a' && c <= 'z') {
+      return c - 'a';
+    }
+    if (c >= '0' && c <= '9') {
+      return 26 + c - '0';
+    }
+    return c == '\'' ? 36 : 37;
+  }
+
+  /**
+   * Which two characters a match of {@code p} can begin with: those for which matching the two
+   * alone either succeeds or runs out of input ({@link Matcher#hitEnd()}). Derived from the compiled
+   * pattern, so it cannot drift from it; it may admit a pair that never leads to a match, never the
+   * other way round. (The rest class stands for space and newline, the characters that can follow
+   * a one-letter word.)
+   */
+  private static boolean[] starts(Pattern p) {
+    boolean[] ok = new boolean[ALPHABET.length() * ALPHABET.length()];
+    for (int a = 0; a < ALPHABET.length(); a++) {
+      for (int b = 0; b < ALPHABET.length(); b++) {
+        String pair = "" + ALPHABET.charAt(a) + ALPHABET.charAt(b);
+        for (String probe : new String[] {pair, pair.replace(' ', '\n')}) {
+          Matcher m = p.matcher(probe).useAnchoringBounds(false);
+          if (m.lookingAt() || m.hitEnd()) {
+            ok[a * ALPHABET.length() + b] = true;
+          }
+        }
+      }
+    }
+    return ok;
   }
 }
