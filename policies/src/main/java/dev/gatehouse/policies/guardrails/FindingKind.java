@@ -8,7 +8,7 @@ import java.util.Locale;
  */
 public enum FindingKind {
   /** Text that tries to give a model new instructions ("ignore all previous instructions", chat-template tokens). */
-  PROMPT_INJECTION("[INSTRUCTION REMOVED]"),
+  PROMPT_INJECTION("[SUSPECTED INJECTION REMOVED]"),
   /** Invisible characters that carry text or reorder it: Unicode tags, bidi controls, zero-width characters inside words. */
   HIDDEN_UNICODE(""),
   /** A link or image to a host that is not allowed, whose URL carries data (the markdown-image exfiltration). */
