@@ -9,6 +9,10 @@ public final class DenialCodes {
   public static final String MODEL_NOT_ALLOWED = "model_not_allowed";
   public static final String WORKFLOW_NOT_ALLOWED = "workflow_not_allowed";
   public static final String INVALID_ARGUMENTS = "invalid_arguments";
+  /** A guardrail found something whose action is BLOCK in a tool result or a model request. */
+  public static final String GUARDRAIL_BLOCKED = "guardrail_blocked";
+  /** Personal data or a credential was found where the PII policy's action is BLOCK. */
+  public static final String PII_DETECTED = "pii_detected";
 
   private DenialCodes() {}
 }

@@ -2,6 +2,7 @@ package dev.gatehouse.policies.pii;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.policies.Decision;
+import dev.gatehouse.policies.DenialCodes;
 import java.util.List;
 import java.util.Set;
 
@@ -27,7 +28,7 @@ public final class PiiPolicy {
    * class lists the codes the front end's error catalog has, and a test there holds them equal;
    * the code moves there with its catalog entry when the policy is applied to requests.
    */
-  public static final String PII_DETECTED = "pii_detected";
+  public static final String PII_DETECTED = DenialCodes.PII_DETECTED;
 
   public enum Action {
     REDACT,
