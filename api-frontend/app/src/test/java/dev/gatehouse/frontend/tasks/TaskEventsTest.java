@@ -155,14 +155,15 @@ class TaskEventsTest {
 
   /**
    * The stream of a task that has ended is written whole at once; each such response must end.
-   * (Fed from a thread of its own from the start, Jersey's chunked output could be closed before
-   * it was attached to the response, which then never ended: a race that hung this suite once.)
+   * (Jersey attaches a chunked output to the response and then suspends the request; a stream
+   * that wrote and closed in between left a response that never ended: a race that hung this
+   * suite twice. The resource now suspends first, and the stream starts once attached.)
    */
   @Test
   void theStreamOfAnEndedTaskEndsEveryTime() throws Exception {
     String id = gh.submit("{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"only\",\"tool\":\"t.echo\",\"args\":{\"n\":1}}]}}");
     assertThat(gh.await(id).get("status").asText()).isEqualTo("COMPLETED");
-    for (int i = 0; i < 40; i++) {
+    for (int i = 0; i < 150; i++) {
       HttpRequest request =
           HttpRequest.newBuilder(URI.create(gh.api() + "/v1/tasks/" + id + "/events"))
               .header("Authorization", "Bearer " + KEY_A)

@@ -17,6 +17,8 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.container.AsyncResponse;
+import jakarta.ws.rs.container.Suspended;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
@@ -103,12 +105,26 @@ public class TasksResource {
   @GET
   @Path("/{id}/events")
   @Produces(MediaType.SERVER_SENT_EVENTS)
-  public Response events(
-      @Context SecurityContext auth, @PathParam("id") String id, @HeaderParam("Last-Event-ID") String lastEventId) {
-    return Response.ok(tasks.events(agent(auth), checkId(id), lastEventId), MediaType.SERVER_SENT_EVENTS_TYPE)
-        .header("Cache-Control", "no-cache")
-        .header("X-Accel-Buffering", "no")
-        .build();
+  public void events(
+      @Suspended AsyncResponse async,
+      @Context SecurityContext auth,
+      @PathParam("id") String id,
+      @HeaderParam("Last-Event-ID") String lastEventId) {
+    // Suspended before the response is written: Jersey otherwise suspends a chunked output's
+    // request only after attaching the output, and a stream that writes and closes in between
+    // (a task already over) leaves a response that never ends (its issues 2964 and 5439).
+    Response response;
+    try {
+      response =
+          Response.ok(tasks.events(agent(auth), checkId(id), lastEventId), MediaType.SERVER_SENT_EVENTS_TYPE)
+              .header("Cache-Control", "no-cache")
+              .header("X-Accel-Buffering", "no")
+              .build();
+    } catch (RuntimeException e) {
+      async.resume(e);
+      return;
+    }
+    async.resume(response);
   }
 
   @POST
