@@ -38,8 +38,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.glassfish.jersey.server.ChunkedOutput;
@@ -234,9 +234,9 @@ public class TaskService {
     if (!eventStreams.tryAcquire()) {
       throw new ApiException(ErrorCode.OVERLOADED, "this replica streams " + MAX_EVENT_STREAMS + " task event streams already; retry later");
     }
-    // The stream starts once Jersey has attached the output to the response: fed from the start, a
-    // chunked output can be written and closed before that, and the response then never ends
-    // (a race in Jersey: its issues 2964 and 5439).
+    // The stream starts once Jersey has attached the output to the response (and TasksResource
+    // has suspended the request before that): a chunked output written and closed before either
+    // leaves a response that never ends (a race in Jersey: its issues 2964 and 5439).
     Runnable[] stream = new Runnable[1];
     var output = new AttachedOutput(() -> startStream(stream[0]));
     TaskEventStream.Sink sink =
