@@ -1,5 +1,6 @@
 package dev.gatehouse.policies.guardrails;
 
+import dev.gatehouse.policies.text.BudgetedText;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -91,7 +92,8 @@ public final class DenyPatternInspector implements Inspector {
   }
 
   private static void inspect(int index, Pattern pattern, String text, int limit, FindingSink sink) {
-    Budgeted input = new Budgeted(text, (long) STEPS_PER_CHAR * limit + BASE_STEPS);
+    // One budget for every window of this pattern on this text: never reset.
+    BudgetedText input = new BudgetedText(text, (long) STEPS_PER_CHAR * limit + BASE_STEPS);
     Matcher m = pattern.matcher(input).useTransparentBounds(true).useAnchoringBounds(false);
     String reason = "matches deny pattern #" + index;
     int lastEnd = 0;
@@ -110,7 +112,7 @@ public final class DenyPatternInspector implements Inspector {
             lastEnd = m.end();
           }
         }
-      } catch (Budgeted.Exhausted e) {
+      } catch (BudgetedText.Spent e) {
         int start = Math.max(from, lastEnd);
         if (start < limit) {
           sink.report(FindingKind.DENY_PATTERN, start, limit,
@@ -129,47 +131,6 @@ public final class DenyPatternInspector implements Inspector {
         return;
       }
       from = acceptBefore;
-    }
-  }
-
-  /** A string whose reads are counted; past the budget, a read throws. */
-  private static final class Budgeted implements CharSequence {
-    /** Thrown past the budget (no stack trace: it is control flow). */
-    static final class Exhausted extends RuntimeException {
-      Exhausted() {
-        super(null, null, false, false);
-      }
-    }
-
-    private final String s;
-    private long budget;
-
-    Budgeted(String s, long budget) {
-      this.s = s;
-      this.budget = budget;
-    }
-
-    @Override
-    public char charAt(int index) {
-      if (--budget < 0) {
-        throw new Exhausted();
-      }
-      return s.charAt(index);
-    }
-
-    @Override
-    public int length() {
-      return s.length();
-    }
-
-    @Override
-    public CharSequence subSequence(int start, int end) {
-      return s.subSequence(start, end);
-    }
-
-    @Override
-    public String toString() {
-      return s;
     }
   }
 }

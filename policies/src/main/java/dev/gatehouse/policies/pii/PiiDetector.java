@@ -2,6 +2,7 @@ package dev.gatehouse.policies.pii;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.policies.text.BudgetedText;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -399,7 +400,7 @@ public final class PiiDetector {
   }
 
   private int scanWindowed(CharSequence text, int from, int to, boolean atEnd, List<PiiMatch> out) {
-    Budgeted counted = new Budgeted(text, CUSTOM_BUDGET);
+    BudgetedText counted = new BudgetedText(text, CUSTOM_BUDGET);
     Matcher m = pattern.matcher(counted).useTransparentBounds(true).useAnchoringBounds(false);
     int pos = from;
     while (pos < to) {
@@ -410,7 +411,7 @@ public final class PiiDetector {
       boolean stopped = false;
       try {
         hit = m.lookingAt();
-      } catch (Budgeted.Spent e) {
+      } catch (BudgetedText.Spent e) {
         hit = false;
         stopped = true;
       }

@@ -1,13 +1,15 @@
-package dev.gatehouse.policies.pii;
+package dev.gatehouse.policies.text;
 
 /**
  * A text that counts how many characters are read from it and stops the reader past a budget:
  * the regular-expression engine reads everything through {@link #charAt}, so this bounds the work
- * of one match attempt whatever the pattern and the input.
+ * of one match attempt (or, without {@link #reset}, of every attempt on the text) whatever the
+ * pattern and the input. The PII detectors' custom patterns and the guardrails' deny patterns both
+ * run through it.
  */
-final class Budgeted implements CharSequence {
+public final class BudgetedText implements CharSequence {
   /** Thrown when the budget is spent; no stack trace, it is expected. */
-  static final class Spent extends RuntimeException {
+  public static final class Spent extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     Spent() {
@@ -18,16 +20,16 @@ final class Budgeted implements CharSequence {
   private static final Spent SPENT = new Spent();
 
   private final CharSequence text;
-  private final int budget;
-  private int reads;
+  private final long budget;
+  private long reads;
 
-  Budgeted(CharSequence text, int budget) {
+  public BudgetedText(CharSequence text, long budget) {
     this.text = text;
     this.budget = budget;
   }
 
   /** Starts a new attempt with the whole budget. */
-  void reset() {
+  public void reset() {
     reads = 0;
   }
 
