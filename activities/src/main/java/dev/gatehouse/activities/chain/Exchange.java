@@ -2,6 +2,8 @@ package dev.gatehouse.activities.chain;
 
 import dev.gatehouse.policies.Decision;
 import dev.gatehouse.registry.agents.Agent;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -24,6 +26,7 @@ public class Exchange<C extends GovernedCall, R> {
   private Throwable failure;
   private String outcome = OK;
   private long elapsedNanos;
+  private List<String> applied;
 
   public Exchange(C request) {
     this.request = Objects.requireNonNull(request, "request");
@@ -71,6 +74,23 @@ public class Exchange<C extends GovernedCall, R> {
   /** From the start of the chain to the end of the call and the steps after it; set before completion. */
   public double elapsedSeconds() {
     return elapsedNanos / 1e9;
+  }
+
+  /**
+   * For a step whose policy entry decided something about this call without denying it (a rate
+   * limit's take, a redaction, a guardrail's flag): what and by which version ({@code
+   * pii-default@3 redacted EMAIL}). The audit row lists them.
+   */
+  public void applied(String note) {
+    if (applied == null) {
+      applied = new ArrayList<>(2);
+    }
+    applied.add(note);
+  }
+
+  /** What {@link #applied} recorded, in order; empty when nothing was. */
+  public List<String> appliedPolicies() {
+    return applied == null ? List.of() : applied;
   }
 
   void resolvedAgent(Agent agent) {

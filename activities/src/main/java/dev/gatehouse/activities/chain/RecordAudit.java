@@ -22,6 +22,14 @@ public final class RecordAudit implements PolicyStep<Exchange<?, ?>> {
     this.action = action;
   }
 
+  /** {@code attempt N}, and the policy entries that decided something without denying ({@code; policies: a@1 ..., b@2 ...}). */
+  private static String detail(int attempt, Exchange<?, ?> exchange) {
+    if (exchange.appliedPolicies().isEmpty()) {
+      return "attempt " + attempt;
+    }
+    return "attempt " + attempt + "; policies: " + String.join(", ", exchange.appliedPolicies());
+  }
+
   @Override
   public void complete(Exchange<?, ?> exchange) {
     GovernedCall call = exchange.request();
@@ -43,6 +51,6 @@ public final class RecordAudit implements PolicyStep<Exchange<?, ?>> {
             outcome.equals(Exchange.OK) ? Exchange.OK : FailureCodes.of(outcome),
             (int) Math.round(exchange.elapsedSeconds() * 1000),
             denial == null ? null : denial.policy(),
-            "attempt " + call.attempt()));
+            detail(call.attempt(), exchange)));
   }
 }

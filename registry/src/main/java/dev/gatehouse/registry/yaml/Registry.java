@@ -6,6 +6,7 @@ import dev.gatehouse.registry.mcp.McpServerDefinition;
 import dev.gatehouse.registry.mcp.VirtualServer;
 import dev.gatehouse.registry.models.ModelDefinition;
 import dev.gatehouse.registry.models.ProviderDefinition;
+import dev.gatehouse.registry.policies.PolicyDefinition;
 import dev.gatehouse.registry.tools.ToolDefinition;
 import java.util.List;
 
@@ -16,13 +17,21 @@ public record Registry(
     List<VirtualServer> virtualServers,
     List<ProviderDefinition> providers,
     List<ModelDefinition> models,
-    List<TenantSpec> tenants) {
+    List<TenantSpec> tenants,
+    List<PolicyDefinition> policies) {
 
   /** A registry without providers or models. */
   public Registry(
       List<ToolDefinition> tools, List<McpServerDefinition> mcpServers, List<VirtualServer> virtualServers,
       List<TenantSpec> tenants) {
     this(tools, mcpServers, virtualServers, List.of(), List.of(), tenants);
+  }
+
+  /** A registry without global policies. */
+  public Registry(
+      List<ToolDefinition> tools, List<McpServerDefinition> mcpServers, List<VirtualServer> virtualServers,
+      List<ProviderDefinition> providers, List<ModelDefinition> models, List<TenantSpec> tenants) {
+    this(tools, mcpServers, virtualServers, providers, models, tenants, List.of());
   }
 
   public record TenantSpec(
@@ -33,12 +42,21 @@ public record Registry(
       List<McpServerDefinition> mcpServers,
       List<VirtualServer> virtualServers,
       List<ProviderDefinition> providers,
-      List<ModelDefinition> models) {
+      List<ModelDefinition> models,
+      List<PolicyDefinition> policies) {
 
     public TenantSpec(
         String name, List<AgentSpec> agents, List<IdentityProvider> identityProviders, List<ToolDefinition> tools,
         List<McpServerDefinition> mcpServers, List<VirtualServer> virtualServers) {
       this(name, agents, identityProviders, tools, mcpServers, virtualServers, List.of(), List.of());
+    }
+
+    /** A tenant without policies. */
+    public TenantSpec(
+        String name, List<AgentSpec> agents, List<IdentityProvider> identityProviders, List<ToolDefinition> tools,
+        List<McpServerDefinition> mcpServers, List<VirtualServer> virtualServers, List<ProviderDefinition> providers,
+        List<ModelDefinition> models) {
+      this(name, agents, identityProviders, tools, mcpServers, virtualServers, providers, models, List.of());
     }
   }
 
@@ -71,6 +89,12 @@ public record Registry(
   public List<ModelDefinition> allModels() {
     List<ModelDefinition> all = new java.util.ArrayList<>(models);
     tenants.forEach(t -> all.addAll(t.models()));
+    return all;
+  }
+
+  public List<PolicyDefinition> allPolicies() {
+    List<PolicyDefinition> all = new java.util.ArrayList<>(policies);
+    tenants.forEach(t -> all.addAll(t.policies()));
     return all;
   }
 }

@@ -13,6 +13,8 @@ import dev.gatehouse.registry.models.ModelDao;
 import dev.gatehouse.registry.models.ModelDefinition;
 import dev.gatehouse.registry.models.ProviderDao;
 import dev.gatehouse.registry.models.ProviderDefinition;
+import dev.gatehouse.registry.policies.PolicyDao;
+import dev.gatehouse.registry.policies.PolicyDefinition;
 import dev.gatehouse.registry.tenants.Tenant;
 import dev.gatehouse.registry.tenants.TenantDao;
 import dev.gatehouse.registry.tools.ToolDao;
@@ -33,12 +35,12 @@ public final class RegistryApplier {
   /** What {@link #apply} did: how many entries the registry has, and how many of them changed something. */
   public record ApplyResult(
       int tenants, int agents, int identityProviders, int tools, int mcpServers, int virtualServers,
-      int providers, int models, int changed) {
+      int providers, int models, int policies, int changed) {
 
-    /** The result of a registry without providers or models. */
+    /** The result of a registry without providers, models or policies. */
     public ApplyResult(
         int tenants, int agents, int identityProviders, int tools, int mcpServers, int virtualServers, int changed) {
-      this(tenants, agents, identityProviders, tools, mcpServers, virtualServers, 0, 0, changed);
+      this(tenants, agents, identityProviders, tools, mcpServers, virtualServers, 0, 0, 0, changed);
     }
   }
 
@@ -58,6 +60,7 @@ public final class RegistryApplier {
     VirtualServerDao virtuals = h.attach(VirtualServerDao.class);
     ProviderDao modelProviders = h.attach(ProviderDao.class);
     ModelDao models = h.attach(ModelDao.class);
+    PolicyDao policies = h.attach(PolicyDao.class);
     int changed = 0;
     int agentCount = 0;
     int providerCount = 0;
@@ -75,6 +78,9 @@ public final class RegistryApplier {
     }
     for (ModelDefinition model : registry.models()) {
       changed += models.upsert(model) ? 1 : 0;
+    }
+    for (PolicyDefinition policy : registry.policies()) {
+      changed += policies.upsert(policy) ? 1 : 0;
     }
     for (Registry.TenantSpec spec : registry.tenants()) {
       Tenant tenant = tenants.findByName(spec.name()).orElse(null);
@@ -106,11 +112,14 @@ public final class RegistryApplier {
       for (ModelDefinition model : spec.models()) {
         changed += models.upsert(model.withTenant(tenant.id())) ? 1 : 0;
       }
+      for (PolicyDefinition policy : spec.policies()) {
+        changed += policies.upsert(policy.withTenant(tenant.id())) ? 1 : 0;
+      }
     }
     return new ApplyResult(
         registry.tenants().size(), agentCount, providerCount, registry.allTools().size(),
         registry.allMcpServers().size(), registry.allVirtualServers().size(), registry.allProviders().size(),
-        registry.allModels().size(), changed);
+        registry.allModels().size(), registry.allPolicies().size(), changed);
   }
 
   /** Creates the agent or updates its subject and permissions; true when something changed. */

@@ -8,6 +8,7 @@ import dev.gatehouse.registry.mcp.McpServerDefinition;
 import dev.gatehouse.registry.mcp.VirtualServer;
 import dev.gatehouse.registry.models.ModelDefinition;
 import dev.gatehouse.registry.models.ProviderDefinition;
+import dev.gatehouse.registry.policies.PolicyDefinition;
 import dev.gatehouse.registry.tools.ToolDefinition;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -43,6 +44,8 @@ public final class RegistryChecker {
     Map<String, String> modelOwners = new HashMap<>();
     List<Checked> models = new ArrayList<>();
     List<ModelDefinition> globalModels = models("models", null, file.models(), modelOwners, models);
+    Map<String, String> policyOwners = new HashMap<>();
+    List<PolicyDefinition> globalPolicies = policies("policies", null, file.policies(), policyOwners);
     List<Registry.TenantSpec> tenants = new ArrayList<>();
     Set<String> tenantNames = new HashSet<>();
     Map<String, String> issuerOwners = new HashMap<>();
@@ -63,10 +66,11 @@ public final class RegistryChecker {
               mcpServers(where + ".mcpServers", t.name(), t.mcpServers(), serverOwners),
               virtualServers(where + ".virtualServers", t.name(), t.virtualServers(), virtualOwners),
               modelProviders(where + ".providers", t.name(), t.providers(), providerOwners),
-              models(where + ".models", t.name(), t.models(), modelOwners, models)));
+              models(where + ".models", t.name(), t.models(), modelOwners, models),
+              policies(where + ".policies", t.name(), t.policies(), policyOwners)));
     }
     references(models, providerOwners, modelOwners);
-    return new Registry(tools, servers, virtuals, providers, globalModels, tenants);
+    return new Registry(tools, servers, virtuals, providers, globalModels, tenants, globalPolicies);
   }
 
   /** A checked model, where it was written and its owner's name (null: global). */
@@ -151,6 +155,18 @@ public final class RegistryChecker {
       McpServerDefinition server = McpServerEntries.check(at, entries.get(i));
       unique(at, "MCP server", server.name(), tenant, owners);
       out.add(server);
+    }
+    return out;
+  }
+
+  private static List<PolicyDefinition> policies(
+      String where, String tenant, List<PolicyDefinition> entries, Map<String, String> owners) {
+    List<PolicyDefinition> out = new ArrayList<>();
+    for (int i = 0; entries != null && i < entries.size(); i++) {
+      String at = where + "[" + i + "]";
+      PolicyDefinition policy = PolicyEntries.check(at, entries.get(i));
+      unique(at, "policy", policy.name(), tenant, owners);
+      out.add(policy);
     }
     return out;
   }

@@ -17,6 +17,8 @@ import dev.gatehouse.registry.models.ModelDao;
 import dev.gatehouse.registry.models.ModelDefinition;
 import dev.gatehouse.registry.models.ProviderDao;
 import dev.gatehouse.registry.models.ProviderDefinition;
+import dev.gatehouse.registry.policies.PolicyDao;
+import dev.gatehouse.registry.policies.PolicyDefinition;
 import dev.gatehouse.registry.tools.RetrySpec;
 import dev.gatehouse.registry.tools.UpstreamAuth;
 import dev.gatehouse.registry.tenants.Tenant;
@@ -49,6 +51,7 @@ public final class RegistryExporter {
       List<VirtualServer> virtuals = h.attach(VirtualServerDao.class).list();
       List<ProviderDefinition> providers = h.attach(ProviderDao.class).list();
       List<ModelDefinition> models = h.attach(ModelDao.class).list();
+      List<PolicyDefinition> policies = h.attach(PolicyDao.class).list();
       List<RegistryFile.Tenant> tenants = new ArrayList<>();
       String after = null;
       while (true) {
@@ -77,7 +80,10 @@ public final class RegistryExporter {
               providers.stream().filter(x -> t.id().equals(x.tenantId())).map(RegistryExporter::modelProvider).toList();
           List<RegistryFile.Model> ownModels =
               models.stream().filter(x -> t.id().equals(x.tenantId())).map(RegistryExporter::model).toList();
-          tenants.add(new RegistryFile.Tenant(t.name(), agents, idps, own, ownServers, ownVirtuals, ownProviders, ownModels));
+          List<PolicyDefinition> ownPolicies =
+              policies.stream().filter(x -> t.id().equals(x.tenantId())).map(RegistryExporter::policy).toList();
+          tenants.add(
+              new RegistryFile.Tenant(t.name(), agents, idps, own, ownServers, ownVirtuals, ownProviders, ownModels, ownPolicies));
         }
         if (page.size() < 200) {
           break;
@@ -90,7 +96,8 @@ public final class RegistryExporter {
           virtuals.stream().filter(x -> x.tenantId() == null).map(RegistryExporter::virtualServer).toList(),
           providers.stream().filter(x -> x.tenantId() == null).map(RegistryExporter::modelProvider).toList(),
           models.stream().filter(x -> x.tenantId() == null).map(RegistryExporter::model).toList(),
-          tenants);
+          tenants,
+          policies.stream().filter(x -> x.tenantId() == null).map(RegistryExporter::policy).toList());
     });
   }
 
@@ -100,6 +107,11 @@ public final class RegistryExporter {
     } catch (JsonProcessingException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** A policy as an entry: its owner is where it is listed, and its version is the database's. */
+  private static PolicyDefinition policy(PolicyDefinition p) {
+    return p.withTenant(null).withVersion(null);
   }
 
   private static RegistryFile.Tool tool(ToolDefinition t) {

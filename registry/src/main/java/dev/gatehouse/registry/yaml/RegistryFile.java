@@ -4,14 +4,16 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.registry.agents.AccessList;
 import dev.gatehouse.registry.agents.ApprovalRules;
+import dev.gatehouse.registry.policies.PolicyDefinition;
 import java.math.BigDecimal;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The declarative registry file, as written by people (durations as text, optional fields):
- * global tools, MCP servers, virtual servers, model providers and models, and tenants with their
- * agents, identity providers and own tools, MCP servers, virtual servers, providers and models. It
+ * global tools, MCP servers, virtual servers, model providers, models and policies, and tenants with
+ * their agents, identity providers and own tools, MCP servers, virtual servers, providers, models
+ * and policies (policy entries have the fields of {@link PolicyDefinition}, less tenant and version). It
  * holds no keys
  * and no secret values (credentials are {@code {{secret:NAME}}} references).
  */
@@ -22,11 +24,19 @@ public record RegistryFile(
     List<VirtualServer> virtualServers,
     List<Provider> providers,
     List<Model> models,
-    List<Tenant> tenants) {
+    List<Tenant> tenants,
+    List<PolicyDefinition> policies) {
 
   /** A file without providers or models. */
   public RegistryFile(List<Tool> tools, List<McpServer> mcpServers, List<VirtualServer> virtualServers, List<Tenant> tenants) {
     this(tools, mcpServers, virtualServers, null, null, tenants);
+  }
+
+  /** A file without global policies. */
+  public RegistryFile(
+      List<Tool> tools, List<McpServer> mcpServers, List<VirtualServer> virtualServers, List<Provider> providers,
+      List<Model> models, List<Tenant> tenants) {
+    this(tools, mcpServers, virtualServers, providers, models, tenants, null);
   }
 
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
@@ -58,13 +68,21 @@ public record RegistryFile(
       List<McpServer> mcpServers,
       List<VirtualServer> virtualServers,
       List<Provider> providers,
-      List<Model> models) {
+      List<Model> models,
+      List<PolicyDefinition> policies) {
 
     /** A tenant without providers or models. */
     public Tenant(
         String name, List<Agent> agents, List<IdentityProvider> identityProviders, List<Tool> tools,
         List<McpServer> mcpServers, List<VirtualServer> virtualServers) {
       this(name, agents, identityProviders, tools, mcpServers, virtualServers, null, null);
+    }
+
+    /** A tenant without policies. */
+    public Tenant(
+        String name, List<Agent> agents, List<IdentityProvider> identityProviders, List<Tool> tools,
+        List<McpServer> mcpServers, List<VirtualServer> virtualServers, List<Provider> providers, List<Model> models) {
+      this(name, agents, identityProviders, tools, mcpServers, virtualServers, providers, models, null);
     }
   }
 

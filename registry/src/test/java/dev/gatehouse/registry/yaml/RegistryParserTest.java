@@ -90,7 +90,7 @@ class RegistryParserTest {
 
   static Stream<Arguments> unknownFields() {
     return Stream.of(
-        Arguments.of("tool: []\n", "tool is not a known field (expected tools, mcpServers, virtualServers, providers, models or tenants)"),
+        Arguments.of("tool: []\n", "tool is not a known field (expected tools, mcpServers, virtualServers, providers, models, tenants or policies)"),
         Arguments.of("tools:\n  - name: t\n    htp: {url: 'http://x'}\n",
             "tools[0].htp is not a known field (expected name, description, http, inputSchema, timeout, retry, auth or approval)"),
         Arguments.of("tools:\n  - name: t\n    http: {uri: 'http://x'}\n",
@@ -105,7 +105,7 @@ class RegistryParserTest {
         Arguments.of("virtualServers: [{name: v, tool: [a]}]\n",
             "virtualServers[0].tool is not a known field (expected name, description or tools)"),
         Arguments.of("tenants:\n  - name: a\n    keys: []\n",
-            "tenants[0].keys is not a known field (expected name, agents, identityProviders, tools, mcpServers, virtualServers, providers or models)"),
+            "tenants[0].keys is not a known field (expected name, agents, identityProviders, tools, mcpServers, virtualServers, providers, models or policies)"),
         Arguments.of("tenants:\n  - name: a\n    agents: [{name: x, role: admin}]\n",
             "tenants[0].agents[0].role is not a known field (expected name, subject, tools, models, workflows or approvals)"),
         Arguments.of("tenants:\n  - name: a\n    agents: [{name: x, tools: {allow: [a], block: [b]}}]\n",
@@ -124,8 +124,8 @@ class RegistryParserTest {
   static Stream<Arguments> wrongKinds() {
     return Stream.of(
         Arguments.of("just a string\n",
-            "registry file must be a mapping (fields: tools, mcpServers, virtualServers, providers, models, tenants)"),
-        Arguments.of("[1, 2]\n", "registry file must be a mapping (fields: tools, mcpServers, virtualServers, providers, models, tenants)"),
+            "registry file must be a mapping (fields: tools, mcpServers, virtualServers, providers, models, tenants, policies)"),
+        Arguments.of("[1, 2]\n", "registry file must be a mapping (fields: tools, mcpServers, virtualServers, providers, models, tenants, policies)"),
         Arguments.of("tools: foo\n", "tools must be a list"),
         Arguments.of("tools: {name: t}\n", "tools must be a list"),
         Arguments.of("tools: [a]\n",
