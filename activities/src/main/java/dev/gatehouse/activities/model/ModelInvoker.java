@@ -7,14 +7,15 @@ import dev.gatehouse.activities.chain.PolicyStep;
 import dev.gatehouse.activities.chain.RecordAudit;
 import dev.gatehouse.activities.chain.ResolveAgent;
 import dev.gatehouse.activities.credentials.UpstreamCredentials;
+import dev.gatehouse.activities.http.BlockingHttp;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
+import dev.gatehouse.activities.policy.PolicyCatalog;
 import dev.gatehouse.activities.usage.UsageLog;
 import dev.gatehouse.policies.DenialCodes;
 import dev.gatehouse.policies.access.AccessPolicy;
 import dev.gatehouse.registry.agents.Agent;
 import dev.gatehouse.registry.agents.AgentDao;
 import dev.gatehouse.registry.models.ModelDefinition;
-import dev.gatehouse.activities.http.BlockingHttp;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -34,15 +35,14 @@ public class ModelInvoker implements AutoCloseable {
   private final StreamWatchdog watchdog = new StreamWatchdog();
 
   public ModelInvoker(
-      Jdbi jdbi, UpstreamCredentials credentials, GatehouseMetrics metrics, AuditLog audit, UsageLog usage, ModelRoutingSettings settings) {
-    this(
-        jdbi,
-        credentials,
-        metrics,
-        audit,
-        usage,
-        settings,
-        new BlockingHttp(Duration.ofSeconds(10)));
+      Jdbi jdbi,
+      UpstreamCredentials credentials,
+      GatehouseMetrics metrics,
+      AuditLog audit,
+      UsageLog usage,
+      ModelRoutingSettings settings,
+      PolicyCatalog policies) {
+    this(jdbi, credentials, metrics, audit, usage, settings, new BlockingHttp(Duration.ofSeconds(10)), policies);
   }
 
   public ModelInvoker(
@@ -52,7 +52,8 @@ public class ModelInvoker implements AutoCloseable {
       AuditLog audit,
       UsageLog usage,
       ModelRoutingSettings settings,
-      BlockingHttp http) {
+      BlockingHttp http,
+      PolicyCatalog policies) {
     this.catalog = new ModelCatalog(jdbi, settings.cacheTtl());
     ProviderClient client = new ProviderClient(http, credentials, new ObjectMapper(), settings.maxResponseBytes(), settings.cacheTtl());
     ModelRouter router =

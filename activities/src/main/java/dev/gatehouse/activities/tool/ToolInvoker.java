@@ -11,6 +11,7 @@ import dev.gatehouse.activities.http.HttpToolConnector;
 import dev.gatehouse.activities.mcp.McpToolCalls;
 import dev.gatehouse.activities.mcp.McpToolResolver;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
+import dev.gatehouse.activities.policy.PolicyCatalog;
 import dev.gatehouse.policies.DenialCodes;
 import dev.gatehouse.policies.tools.ArgumentSchemaPolicy;
 import dev.gatehouse.policies.tools.ToolArgumentsPolicy;
@@ -36,7 +37,8 @@ public class ToolInvoker {
       GatehouseMetrics metrics,
       AuditLog audit,
       McpToolResolver mcpTools,
-      McpToolCalls mcpCalls) {
+      McpToolCalls mcpCalls,
+      PolicyCatalog policies) {
     CallHttpTool httpCall = new CallHttpTool(http, credentials);
     CallMcpTool mcpCall = new CallMcpTool(mcpCalls);
     List<PolicyStep<? super ToolExchange>> steps =

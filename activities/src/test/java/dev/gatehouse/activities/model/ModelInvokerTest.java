@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.activities.audit.AuditLog;
 import dev.gatehouse.activities.credentials.UpstreamCredentials;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
+import dev.gatehouse.activities.policy.PolicyCatalog;
+import dev.gatehouse.activities.usage.TokenEstimator;
 import dev.gatehouse.activities.usage.UsageLog;
 import dev.gatehouse.registry.agents.AccessList;
 import dev.gatehouse.registry.agents.Agent;
@@ -24,15 +26,14 @@ import dev.gatehouse.registry.testing.TestDatabase;
 import dev.gatehouse.registry.tools.RetrySpec;
 import dev.gatehouse.registry.usage.UsageDao;
 import dev.gatehouse.registry.usage.UsageQuery;
-import java.time.Instant;
+import dev.gatehouse.workflows.model.ModelBudget;
 import dev.gatehouse.workflows.tool.Caller;
 import io.prometheus.client.CollectorRegistry;
-import dev.gatehouse.activities.usage.TokenEstimator;
-import dev.gatehouse.workflows.model.ModelBudget;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -106,7 +107,8 @@ class ModelInvokerTest {
             new GatehouseMetrics(new CollectorRegistry()),
             audit,
             usage,
-            new ModelRoutingSettings(3, Duration.ofSeconds(30), Duration.ofSeconds(2), 1 << 20, 1 << 20, Duration.ZERO));
+            new ModelRoutingSettings(3, Duration.ofSeconds(30), Duration.ofSeconds(2), 1 << 20, 1 << 20, Duration.ZERO),
+            new PolicyCatalog(db.jdbi(), Duration.ZERO));
   }
 
   @AfterAll

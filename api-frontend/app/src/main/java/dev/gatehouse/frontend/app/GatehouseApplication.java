@@ -11,6 +11,7 @@ import dev.gatehouse.activities.mcp.McpUpstreams;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
 import dev.gatehouse.activities.model.ModelActivitiesImpl;
 import dev.gatehouse.activities.model.ModelInvoker;
+import dev.gatehouse.activities.policy.PolicyCatalog;
 import dev.gatehouse.activities.task.ApprovalAuditImpl;
 import dev.gatehouse.activities.task.TaskIndexActivitiesImpl;
 import dev.gatehouse.activities.task.TaskResults;
@@ -360,6 +361,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     env.healthChecks().register("mcp-servers", new McpServersHealthCheck(jdbi));
     McpToolResolver mcpCatalog = new McpToolResolver(jdbi, config.getCaches().getMcpCatalog().toJavaDuration());
     upstreams.onCatalogChanged(changed -> mcpCatalog.invalidate());
+    PolicyCatalog policies = new PolicyCatalog(jdbi, config.getCaches().getPolicies().toJavaDuration());
     ToolInvoker invoker =
         new ToolInvoker(
             jdbi,
@@ -370,7 +372,8 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
             metrics,
             audit,
             mcpCatalog,
-            new McpToolCalls(upstreams, connector));
+            new McpToolCalls(upstreams, connector),
+            policies);
     // Usage rows are written like audit rows: the audit section's queue and timing apply to both.
     UsageLog usage =
         new UsageLog(
@@ -379,7 +382,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
             config.getAudit().getFlushInterval().toJavaDuration(),
             config.getAudit().getLinger().toJavaDuration());
     env.lifecycle().manage(closing(usage));
-    ModelInvoker models = new ModelInvoker(jdbi, credentials, metrics, audit, usage, config.getModels().settings());
+    ModelInvoker models = new ModelInvoker(jdbi, credentials, metrics, audit, usage, config.getModels().settings(), policies);
     env.lifecycle().manage(closing(models));
     return new Tools(catalog, connector, upstreams, mcpCatalog, invoker, models);
   }

@@ -25,6 +25,17 @@ public class CachesConfig {
   /** The discovered catalog of the upstream MCP servers (tools, resources, prompts). */
   @NotNull private Duration mcpCatalog = Duration.seconds(2);
 
+  /** Policy entries (rate limits, budgets, PII, guardrails), read per tenant on every governed call. */
+  @NotNull private Duration policies = Duration.seconds(2);
+
+  public Duration getPolicies() {
+    return policies;
+  }
+
+  public void setPolicies(Duration policies) {
+    this.policies = policies;
+  }
+
   public Duration getCredentials() {
     return credentials;
   }
