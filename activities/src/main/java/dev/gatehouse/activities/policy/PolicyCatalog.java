@@ -33,6 +33,11 @@ public final class PolicyCatalog {
     this.ttlNanos = ttl.toNanos();
   }
 
+  /** Forgets what was read: the next call of every tenant reads its policies again (after an admin change). */
+  public void invalidate() {
+    cache.clear();
+  }
+
   /** The policies governing {@code tenantId}'s calls (its own and the global ones). */
   public PolicySet forTenant(String tenantId) {
     if (tenantId == null) {

@@ -29,6 +29,7 @@ import dev.gatehouse.frontend.app.admin.IdentityProvidersResource;
 import dev.gatehouse.frontend.app.admin.KeysResource;
 import dev.gatehouse.frontend.app.admin.McpServersResource;
 import dev.gatehouse.frontend.app.admin.ModelsResource;
+import dev.gatehouse.frontend.app.admin.PoliciesResource;
 import dev.gatehouse.frontend.app.admin.ProvidersResource;
 import dev.gatehouse.frontend.app.admin.RegistryResource;
 import dev.gatehouse.frontend.app.admin.SecretsResource;
@@ -77,6 +78,7 @@ import dev.gatehouse.frontend.mcp.McpConfig;
 import dev.gatehouse.frontend.mcp.McpFace;
 import dev.gatehouse.frontend.models.ModelsFace;
 import dev.gatehouse.frontend.tasks.TasksFace;
+import dev.gatehouse.policies.data.PolicyCompiler;
 import dev.gatehouse.policies.limits.FailureThrottle;
 import dev.gatehouse.policies.tools.ToolArgumentsPolicy;
 import dev.gatehouse.registry.RegistryException;
@@ -264,7 +266,8 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
       McpUpstreams mcpUpstreams,
       McpToolResolver mcpCatalog,
       ToolInvoker invoker,
-      ModelInvoker models) {}
+      ModelInvoker models,
+      PolicyCatalog policies) {}
 
   private static GatehouseMetrics metrics(Environment env) {
     CollectorRegistry prometheus = new CollectorRegistry(true);
@@ -384,7 +387,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     env.lifecycle().manage(closing(usage));
     ModelInvoker models = new ModelInvoker(jdbi, credentials, metrics, audit, usage, config.getModels().settings(), policies);
     env.lifecycle().manage(closing(models));
-    return new Tools(catalog, connector, upstreams, mcpCatalog, invoker, models);
+    return new Tools(catalog, connector, upstreams, mcpCatalog, invoker, models, policies);
   }
 
   /** The API port: request filters, authentication, the admin API, and each face. */
@@ -433,7 +436,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     env.jersey().register(new AuthFilter(auth));
     env.jersey().register(new TextParametersFilter());
     env.jersey().register(new ApiExceptionMapper());
-    adminApi(env, new AdminContext(jdbi, bodies, audit, authenticator), secrets, tools.mcpUpstreams(), durable, workflowTypes);
+    adminApi(env, new AdminContext(jdbi, bodies, audit, authenticator), secrets, tools, durable, workflowTypes);
 
     FaceContext core =
         new FaceContext(jdbi, auth, bodies, audit, metrics, durable, workflows, tools.catalog(), tools.invoker(), admission);
@@ -455,7 +458,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
       Environment env,
       AdminContext admin,
       Secrets secrets,
-      McpUpstreams upstreams,
+      Tools tools,
       DurableCalls durable,
       GatehouseWorkflows workflowTypes) {
     env.jersey().register(new SecretsResource(admin, secrets));
@@ -464,14 +467,16 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     env.jersey().register(new KeysResource(admin));
     env.jersey().register(new ToolsResource(admin));
     // A created, changed or deleted server is reconnected and rediscovered (off the request thread).
-    env.jersey().register(new McpServersResource(admin, upstreams::refreshSoon));
+    env.jersey().register(new McpServersResource(admin, tools.mcpUpstreams()::refreshSoon));
     env.jersey().register(new VirtualServersResource(admin));
+    // A changed policy governs this replica's next call; other replicas see it within caches.policies.
+    env.jersey().register(new PoliciesResource(admin, name -> tools.policies().invalidate()));
     env.jersey().register(new ProvidersResource(admin));
     env.jersey().register(new ModelsResource(admin));
     env.jersey().register(new AuditResource(admin));
     env.jersey().register(new UsageResource(admin));
     env.jersey().register(new IdentityProvidersResource(admin));
-    env.jersey().register(new RegistryResource(admin));
+    env.jersey().register(new RegistryResource(admin, tools.policies()::invalidate));
     // Every task type but the pipeline (whose steps never wait for approval) may hold calls.
     Set<String> approving =
         workflowTypes.tasks().stream().map(GatehouseWorkflow::name).filter(n -> !PipelineWorkflow.TYPE.equals(n)).collect(Collectors.toSet());
@@ -496,7 +501,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
       return;
     }
     try (InputStream in = Files.newInputStream(Path.of(file))) {
-      RegistryApplier.ApplyResult r = RegistryApplier.apply(jdbi, RegistryChecker.check(RegistryParser.parse(in)));
+      RegistryApplier.ApplyResult r = RegistryApplier.apply(jdbi, PolicyCompiler.checked(RegistryChecker.check(RegistryParser.parse(in))));
       LOG.info("registry {}: {} tenants, {} agents, {} tools, {} MCP servers, {} virtual servers, {} changed",
           file, r.tenants(), r.agents(), r.tools(), r.mcpServers(), r.virtualServers(), r.changed());
     } catch (IOException e) {

@@ -136,7 +136,8 @@ final class Probes {
   // ---- admin: /admin/v1/...
 
   private static final List<String> COLLECTIONS =
-      List.of("tenants", "agents", "tools", "mcp-servers", "virtual-servers", "secrets", "identity-providers", "admin-keys", "keys", "audit", "registry");
+      List.of("tenants", "agents", "tools", "mcp-servers", "virtual-servers", "policies", "secrets", "identity-providers", "admin-keys", "keys", "audit",
+          "registry");
 
   /** A body for a collection: its fields with one hostile value, or not an object at all. */
   static Arbitrary<String> adminBodies() {
@@ -167,6 +168,16 @@ final class Probes {
     shapes.add(v.map(x -> "{\"name\":\"fz\",\"tenant\":\"alpha\",\"http\":" + x + "}"));
     shapes.add(v.map(x -> "{\"name\":\"fz\",\"tenant\":\"alpha\",\"tools\":" + x + "}"));
     shapes.add(v.map(x -> "{\"name\":" + x + "}"));
+    // Policy entries: a hostile kind, limit, pattern (custom PII patterns and deny patterns are regular expressions), scope or setting.
+    shapes.add(s.map(x -> "{\"name\":\"fz\",\"tenant\":\"alpha\",\"kind\":" + x + "}"));
+    shapes.add(Hostile.numbers().map(x -> "{\"name\":\"fz\",\"kind\":\"rate-limit\",\"rateLimit\":{\"requestsPerMinute\":" + x + "}}"));
+    shapes.add(Hostile.numbers().map(x -> "{\"name\":\"fz\",\"kind\":\"budget\",\"budget\":{\"cost\":" + x + ",\"tokens\":" + x + "}}"));
+    shapes.add(s.map(x -> "{\"name\":\"fz\",\"kind\":\"pii\",\"pii\":{\"action\":\"redact\",\"custom\":[{\"name\":\"FZ\",\"pattern\":" + x + "}]}}"));
+    shapes.add(s.map(x -> "{\"name\":\"fz\",\"kind\":\"guardrail\",\"guardrail\":{\"denyPatterns\":[" + x + "],\"allowedLinkHosts\":[" + x + "]}}"));
+    shapes.add(v.map(x -> "{\"name\":\"fz\",\"kind\":\"pii\",\"appliesTo\":" + x + ",\"pii\":{\"action\":\"record\"}}"));
+    shapes.add(v.map(x -> "{\"name\":\"fz\",\"kind\":\"guardrail\",\"guardrail\":{\"actions\":" + x + "}}"));
+    shapes.add(Arbitraries.of("(a+)+$", "(?<=x)y", "\\1", "[", "a{1,99999}", "(.*a){1,20}", "\\p{IsNothing}", "x".repeat(2000))
+        .map(x -> "{\"name\":\"fz\",\"kind\":\"pii\",\"pii\":{\"action\":\"block\",\"custom\":[{\"name\":\"FZ\",\"pattern\":" + quote(x) + "}]}}"));
     return Arbitraries.oneOf(shapes);
   }
 
@@ -189,7 +200,8 @@ final class Probes {
                 .bearer(ADMIN).probe("admin", "list " + c));
     Arbitrary<Probe> registry =
         Arbitraries.of("tenants: [", "tenants:\n  - name: 1\n    agents: {}", "tools: 7", "{}", "- a\n- b", "tenants:\n  - {name: fz, agents: [{name: x, tools: 3}]}",
-                "tools:\n  - {name: t.x, http: {method: 3}}", "!!java.lang.Object {}", "a: &a [*a, *a]", "\u0000", "tenants: [{name: \"\\ud800\"}]")
+                "tools:\n  - {name: t.x, http: {method: 3}}", "policies: [{name: p, kind: pii, pii: {action: redact, custom: [{name: X, pattern: '(a+)+'}]}}]",
+                "policies: [{name: p, kind: rate-limit, rateLimit: {requestsPerMinute: 1e99}}]", "policies: {}", "!!java.lang.Object {}", "a: &a [*a, *a]", "\u0000", "tenants: [{name: \"\\ud800\"}]")
             .map(y -> new Probe.Http("PUT", "/admin/v1/registry").bearer(ADMIN).body(y.getBytes(StandardCharsets.UTF_8), "application/yaml").probe("admin", "registry YAML"));
     Arbitrary<String> v = Hostile.jsonValues();
     Arbitrary<String> decisions = Arbitraries.oneOf(

@@ -5,6 +5,7 @@ import static dev.gatehouse.frontend.app.admin.AdminContext.admin;
 import dev.gatehouse.frontend.core.auth.Caller.AdminCaller;
 import dev.gatehouse.frontend.core.errors.ApiException;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
+import dev.gatehouse.policies.data.PolicyCompiler;
 import dev.gatehouse.registry.RegistryException;
 import dev.gatehouse.registry.yaml.RegistryApplier;
 import dev.gatehouse.registry.yaml.RegistryChecker;
@@ -30,9 +31,12 @@ import java.io.InputStream;
 @Path("/admin/v1/registry")
 public class RegistryResource {
   private final AdminContext ctx;
+  private final Runnable applied;
 
-  public RegistryResource(AdminContext ctx) {
+  /** {@code applied} runs after each applied file (caches of what the file may have changed forget it). */
+  public RegistryResource(AdminContext ctx, Runnable applied) {
     this.ctx = ctx;
+    this.applied = applied;
   }
 
   @PUT
@@ -52,11 +56,13 @@ public class RegistryResource {
     }
     RegistryApplier.ApplyResult result;
     try {
-      result = RegistryApplier.apply(ctx.jdbi, RegistryChecker.check(RegistryParser.parse(new ByteArrayInputStream(bytes))));
+      result = RegistryApplier.apply(
+          ctx.jdbi, PolicyCompiler.checked(RegistryChecker.check(RegistryParser.parse(new ByteArrayInputStream(bytes)))));
     } catch (RegistryException e) {
       throw new ApiException(ErrorCode.INVALID_REGISTRY, e.getMessage());
     }
     ctx.authenticator.invalidate();
+    applied.run();
     ctx.audit(admin, null, "admin.registry.apply", "registry");
     return result;
   }

@@ -1,6 +1,7 @@
 package dev.gatehouse.frontend.app.cli;
 
 import dev.gatehouse.frontend.app.GatehouseConfiguration;
+import dev.gatehouse.policies.data.PolicyCompiler;
 import dev.gatehouse.registry.db.RegistryDatabase;
 import dev.gatehouse.registry.yaml.RegistryApplier;
 import dev.gatehouse.registry.yaml.RegistryChecker;
@@ -75,7 +76,7 @@ public class RegistryCommand extends ConfiguredCommand<GatehouseConfiguration> {
 
   private static dev.gatehouse.registry.yaml.Registry parse(Path file) throws java.io.IOException {
     try (InputStream in = Files.newInputStream(file)) {
-      return RegistryChecker.check(RegistryParser.parse(in));
+      return PolicyCompiler.checked(RegistryChecker.check(RegistryParser.parse(in)));
     }
   }
 
