@@ -7,8 +7,10 @@ import dev.gatehouse.policies.guardrails.GuardrailPolicy;
 import dev.gatehouse.policies.pii.PiiDetector;
 import dev.gatehouse.policies.pii.PiiKind;
 import dev.gatehouse.policies.pii.PiiPolicy;
+import dev.gatehouse.registry.RegistryException;
 import dev.gatehouse.registry.policies.PolicyDefinition;
 import dev.gatehouse.registry.yaml.PolicyEntries;
+import dev.gatehouse.registry.yaml.Registry;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashSet;
@@ -26,6 +28,25 @@ import java.util.Set;
  */
 public final class PolicyCompiler {
   private PolicyCompiler() {}
+
+  /**
+   * {@code registry}, once every policy in it compiled; else throws {@code invalid_registry} naming
+   * the policy and the field. For whatever applies a registry file (start, the admin API, the CLI).
+   */
+  public static Registry checked(Registry registry) {
+    registry.allPolicies().forEach(PolicyCompiler::checked);
+    return registry;
+  }
+
+  /** {@code policy}, once it compiled; else throws {@code invalid_registry} naming it and the field. */
+  public static PolicyDefinition checked(PolicyDefinition policy) {
+    try {
+      compile(policy);
+      return policy;
+    } catch (IllegalArgumentException e) {
+      throw new RegistryException("invalid_registry", "policy (" + policy.name() + ")." + e.getMessage());
+    }
+  }
 
   public static CompiledPolicy compile(PolicyDefinition p) {
     String ref = p.ref();
