@@ -13,6 +13,8 @@ public final class DenialCodes {
   public static final String GUARDRAIL_BLOCKED = "guardrail_blocked";
   /** Personal data or a credential was found where the PII policy's action is BLOCK. */
   public static final String PII_DETECTED = "pii_detected";
+  /** A rate-limit policy has no tokens left for the call now; the reason says when it will. */
+  public static final String RATE_LIMITED = "rate_limited";
 
   private DenialCodes() {}
 }

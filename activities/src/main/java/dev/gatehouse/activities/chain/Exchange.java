@@ -1,5 +1,6 @@
 package dev.gatehouse.activities.chain;
 
+import dev.gatehouse.activities.policy.RateLimitStatus;
 import dev.gatehouse.policies.Decision;
 import dev.gatehouse.registry.agents.Agent;
 import java.util.ArrayList;
@@ -27,6 +28,7 @@ public class Exchange<C extends GovernedCall, R> {
   private String outcome = OK;
   private long elapsedNanos;
   private List<String> applied;
+  private RateLimitStatus rateLimits;
 
   public Exchange(C request) {
     this.request = Objects.requireNonNull(request, "request");
@@ -91,6 +93,19 @@ public class Exchange<C extends GovernedCall, R> {
   /** What {@link #applied} recorded, in order; empty when nothing was. */
   public List<String> appliedPolicies() {
     return applied == null ? List.of() : applied;
+  }
+
+  /**
+   * What the rate limits that govern the call said of it (what is left, when it refills; for a
+   * refusal, when to retry), or null when none governs it. Faces turn it into rate-limit headers.
+   */
+  public RateLimitStatus rateLimits() {
+    return rateLimits;
+  }
+
+  /** For the rate-limit step: what the limits said of this call. */
+  public void rateLimited(RateLimitStatus status) {
+    this.rateLimits = status;
   }
 
   void resolvedAgent(Agent agent) {

@@ -38,7 +38,7 @@ public final class PolicyChain<E extends Exchange<?, R>, R> {
         Decision decision = step.before(exchange);
         if (!decision.allowed()) {
           exchange.denied(decision);
-          throw failures.denied(decision);
+          throw failures.denied(decision, exchange);
         }
       }
       exchange.replaceResponse(call.call(exchange));

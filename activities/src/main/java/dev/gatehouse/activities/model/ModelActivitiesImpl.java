@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.activities.task.TaskResults;
 import dev.gatehouse.activities.tool.ToolActivitiesImpl;
+import dev.gatehouse.workflows.limits.RateLimitWaits;
 import dev.gatehouse.workflows.model.ModelActivities;
 import dev.gatehouse.workflows.model.ModelCallRequest;
 import dev.gatehouse.workflows.model.ModelCallResult;
@@ -127,9 +128,14 @@ public class ModelActivitiesImpl implements ModelActivities {
    * Temporal's failure for a failed call, typed by its code: non-retryable when another attempt
    * cannot help, or when the provider asked to wait longer than {@link
    * ToolActivitiesImpl#MAX_RETRY_AFTER}; else retried, after the provider's {@code Retry-After}
-   * when it sent one (never sooner than the model's policy would).
+   * when it sent one (never sooner than the model's policy would). A rate-limit policy's refusal
+   * is none of these: the workflow waits for the limit and calls again ({@link RateLimitWaits}),
+   * so it does not count against the model's attempts.
    */
   static ApplicationFailure failureOf(ModelCallException e, RetryOptions policy, int attempt) {
+    if (e.rateLimits() != null && e.rateLimits().retryAfter() != null) {
+      return RateLimitWaits.failure(e.getMessage(), e.rateLimits().retryAfter());
+    }
     if (!e.retryable()) {
       return ApplicationFailure.newNonRetryableFailure(e.getMessage(), e.code());
     }

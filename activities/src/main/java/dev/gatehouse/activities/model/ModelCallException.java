@@ -1,5 +1,6 @@
 package dev.gatehouse.activities.model;
 
+import dev.gatehouse.activities.policy.RateLimitStatus;
 import java.time.Duration;
 
 /**
@@ -8,7 +9,8 @@ import java.time.Duration;
  * rate_limited}, {@code upstream_unavailable}, {@code upstream_error}, {@code timed_out}, ...),
  * {@code status} the HTTP status the faces answer, {@code param} the request member at fault (or
  * null), {@code retryAfter} when a retry may succeed (or null), {@code retryable} whether a
- * durable step should retry it. The message is safe to show the caller: it never holds a
+ * durable step should retry it, {@code rateLimits} what a rate-limit policy that refused the call
+ * said (null for any other failure, a provider's own 429 included). The message is safe to show the caller: it never holds a
  * credential or a Java type name.
  */
 public class ModelCallException extends RuntimeException {
@@ -17,9 +19,16 @@ public class ModelCallException extends RuntimeException {
   private final String param;
   private final Duration retryAfter;
   private final boolean retryable;
+  private final RateLimitStatus rateLimits;
 
   public ModelCallException(String code, int status, String message, String param, Duration retryAfter, boolean retryable) {
+    this(code, status, message, param, retryAfter, retryable, null);
+  }
+
+  public ModelCallException(
+      String code, int status, String message, String param, Duration retryAfter, boolean retryable, RateLimitStatus rateLimits) {
     super(message, null, false, false);
+    this.rateLimits = rateLimits;
     this.code = code;
     this.status = status;
     this.param = param;
@@ -50,5 +59,10 @@ public class ModelCallException extends RuntimeException {
 
   public boolean retryable() {
     return retryable;
+  }
+
+  /** What the rate-limit policy that refused the call said, or null when none did. */
+  public RateLimitStatus rateLimits() {
+    return rateLimits;
   }
 }

@@ -1,6 +1,7 @@
 package dev.gatehouse.activities.model;
 
 import dev.gatehouse.activities.chain.CallFailures;
+import dev.gatehouse.activities.chain.Exchange;
 import dev.gatehouse.policies.Decision;
 import dev.gatehouse.policies.DenialCodes;
 import dev.gatehouse.workflows.model.ModelBudget;
@@ -8,6 +9,7 @@ import dev.gatehouse.workflows.model.ModelBudget;
 /**
  * How the model chain's failures reach callers: a denial is a {@link ModelCallException} of its
  * code ({@code model_not_found} 404, {@code model_not_allowed} 403, {@code invalid_request} 400, a task's {@code budget_exceeded} 402);
+ * a rate limit's refusal is a retryable {@code rate_limited} 429 that carries what the limit said;
  * a failure is recorded under its code, anything unexpected as {@code internal_error}.
  */
 final class ModelCallFailures implements CallFailures {
@@ -28,6 +30,15 @@ final class ModelCallFailures implements CallFailures {
               "policy " + denial.policy() + " denied a model call with code '" + denial.code() + "', which has no status");
         };
     return new ModelCallException(denial.code(), status, denial.reason(), null, null, false);
+  }
+
+  @Override
+  public RuntimeException denied(Decision denial, Exchange<?, ?> exchange) {
+    if (DenialCodes.RATE_LIMITED.equals(denial.code()) && exchange.rateLimits() != null) {
+      var limits = exchange.rateLimits();
+      return new ModelCallException(ModelCodes.RATE_LIMITED, 429, denial.reason(), null, limits.retryAfter(), true, limits);
+    }
+    return denied(denial);
   }
 
   @Override

@@ -1,7 +1,10 @@
 package dev.gatehouse.activities.model;
 
 import dev.gatehouse.activities.chain.Exchange;
+import dev.gatehouse.activities.policy.ApplyRateLimits;
+import dev.gatehouse.activities.policy.RateLimitStatus;
 import dev.gatehouse.registry.models.ModelDefinition;
+import java.util.function.Consumer;
 
 /**
  * One model call on its way through the model chain: the call, the model its alias resolved to,
@@ -14,6 +17,8 @@ public final class ModelExchange extends Exchange<ModelCall, ModelAnswer> {
   public static final String CLIENT_CLOSED = "client_closed";
 
   private final StreamSink sink;
+  private final Consumer<RateLimitStatus> rateLimitListener;
+  private ApplyRateLimits.Reservation tokenReservation;
   private ModelDefinition model;
   private String provider;
   private String providerModel;
@@ -23,8 +28,34 @@ public final class ModelExchange extends Exchange<ModelCall, ModelAnswer> {
   private String streamFailure;
 
   public ModelExchange(ModelCall call, StreamSink sink) {
+    this(call, sink, null);
+  }
+
+  /**
+   * {@code rateLimitListener} (may be null) hears what the governing rate limits said of an
+   * admitted call, before the call is made: a face sets its rate-limit headers from it.
+   */
+  public ModelExchange(ModelCall call, StreamSink sink, Consumer<RateLimitStatus> rateLimitListener) {
     super(call);
     this.sink = sink;
+    this.rateLimitListener = rateLimitListener;
+  }
+
+  @Override
+  public void rateLimited(RateLimitStatus status) {
+    super.rateLimited(status);
+    if (rateLimitListener != null && status != null && !status.refused()) {
+      rateLimitListener.accept(status);
+    }
+  }
+
+  /** The tokens-per-minute reservation the rate-limit step made for this call, settled when it completes; else null. */
+  public ApplyRateLimits.Reservation tokenReservation() {
+    return tokenReservation;
+  }
+
+  public void tokenReservation(ApplyRateLimits.Reservation reservation) {
+    this.tokenReservation = reservation;
   }
 
   /** Where a streamed call's events go; null for a call that is not streamed. */

@@ -9,7 +9,9 @@ import dev.gatehouse.activities.chain.ResolveAgent;
 import dev.gatehouse.activities.credentials.UpstreamCredentials;
 import dev.gatehouse.activities.http.BlockingHttp;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
+import dev.gatehouse.activities.policy.ApplyRateLimits;
 import dev.gatehouse.activities.policy.PolicyCatalog;
+import dev.gatehouse.activities.policy.RateLimitStatus;
 import dev.gatehouse.activities.usage.UsageLog;
 import dev.gatehouse.policies.DenialCodes;
 import dev.gatehouse.policies.access.AccessPolicy;
@@ -19,6 +21,7 @@ import dev.gatehouse.registry.models.ModelDefinition;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Consumer;
 import org.jdbi.v3.core.Jdbi;
 
 /**
@@ -67,16 +70,26 @@ public class ModelInvoker implements AutoCloseable {
             new ValidateModelRequest(),
             new ResolveModel(catalog),
             new AuthorizeModel(),
-            new CheckTaskBudget(catalog));
+            new CheckTaskBudget(catalog),
+            // After every local refusal: only a call that may run takes from the shared buckets.
+            ApplyRateLimits.forModels(jdbi, policies));
     this.chain = new PolicyChain<>(steps, router::route, ModelCallFailures.INSTANCE);
   }
 
   /** A non-streamed call (chat or embeddings): the answer in the caller's dialect, or throws {@link ModelCallException}. */
   public ModelAnswer call(ModelCall call) {
+    return call(call, null);
+  }
+
+  /**
+   * {@link #call(ModelCall)}; {@code rateLimits} (may be null) hears, before the call is made, what
+   * the rate limits that govern it left (a face's rate-limit headers).
+   */
+  public ModelAnswer call(ModelCall call, Consumer<RateLimitStatus> rateLimits) {
     if (call.stream()) {
       throw ModelCallException.invalid("a streamed call needs a sink", "stream");
     }
-    return chain.run(new ModelExchange(call, null));
+    return chain.run(new ModelExchange(call, null, rateLimits));
   }
 
   /**
@@ -86,10 +99,15 @@ public class ModelInvoker implements AutoCloseable {
    * the stream ended (body null).
    */
   public ModelAnswer stream(ModelCall call, StreamSink sink) {
+    return stream(call, sink, null);
+  }
+
+  /** {@link #stream(ModelCall, StreamSink)}, with a listener as {@link #call(ModelCall, Consumer)} takes (it hears before {@code open}). */
+  public ModelAnswer stream(ModelCall call, StreamSink sink, Consumer<RateLimitStatus> rateLimits) {
     if (!call.stream()) {
       throw ModelCallException.invalid("'stream' must be true for a streamed call", "stream");
     }
-    return chain.run(new ModelExchange(call, Objects.requireNonNull(sink, "sink")));
+    return chain.run(new ModelExchange(call, Objects.requireNonNull(sink, "sink"), rateLimits));
   }
 
   /** The models {@code agent} may use (with its token's {@code scopes}), by name. */

@@ -1,6 +1,7 @@
 package dev.gatehouse.activities.tool;
 
 import dev.gatehouse.activities.task.TaskResults;
+import dev.gatehouse.workflows.limits.RateLimitWaits;
 import dev.gatehouse.workflows.tool.ToolActivities;
 import dev.gatehouse.workflows.tool.ToolCallRequest;
 import dev.gatehouse.workflows.tool.ToolCallResult;
@@ -74,9 +75,14 @@ public class ToolActivitiesImpl implements ToolActivities {
   /**
    * Temporal's failure for a failed call: non-retryable when another attempt cannot help (or the
    * upstream asked to wait longer than {@link #MAX_RETRY_AFTER}); else retryable, after the
-   * upstream's {@code Retry-After} when it sent one.
+   * upstream's {@code Retry-After} when it sent one. A rate-limit policy's refusal is none of
+   * these: the workflow waits for the limit and calls again ({@link RateLimitWaits}), so it does
+   * not count against the tool's attempts.
    */
   static ApplicationFailure failureOf(ToolCallException e, RetryOptions policy, int attempt) {
+    if (e.rateLimits() != null && e.rateLimits().retryAfter() != null) {
+      return RateLimitWaits.failure(e.getMessage(), e.rateLimits().retryAfter());
+    }
     if (!e.retryable()) {
       return ApplicationFailure.newNonRetryableFailure(e.getMessage(), e.type());
     }

@@ -1,10 +1,13 @@
 package dev.gatehouse.activities.tool;
 
+import dev.gatehouse.activities.policy.RateLimitStatus;
+
 /**
  * A tool call that did not produce a result. {@code type} is one of
  * {@link dev.gatehouse.workflows.tool.ToolFailureTypes}; {@code retryable} says whether another
  * attempt could succeed, and {@code retryAfter} how long the upstream asked to wait before it
- * (its {@code Retry-After}), if it did. Messages never hold credentials or upstream URLs' query
+ * (its {@code Retry-After}), if it did; {@code rateLimits} is what a rate-limit policy that
+ * refused the call said (type {@code RateLimited}), null otherwise. Messages never hold credentials or upstream URLs' query
  * strings.
  */
 public class ToolCallException extends RuntimeException {
@@ -12,6 +15,7 @@ public class ToolCallException extends RuntimeException {
   private final boolean retryable;
   private final int httpStatus;
   private final java.time.Duration retryAfter;
+  private final RateLimitStatus rateLimits;
 
   public ToolCallException(String type, String message, boolean retryable) {
     this(type, message, retryable, 0);
@@ -22,7 +26,18 @@ public class ToolCallException extends RuntimeException {
   }
 
   public ToolCallException(String type, String message, boolean retryable, int httpStatus, java.time.Duration retryAfter) {
+    this(type, message, retryable, httpStatus, retryAfter, null);
+  }
+
+  /** A rate-limit policy's refusal: retryable after {@code rateLimits.retryAfter()}. */
+  public ToolCallException(String type, String message, RateLimitStatus rateLimits) {
+    this(type, message, true, 429, rateLimits.retryAfter(), rateLimits);
+  }
+
+  private ToolCallException(
+      String type, String message, boolean retryable, int httpStatus, java.time.Duration retryAfter, RateLimitStatus rateLimits) {
     super(message);
+    this.rateLimits = rateLimits;
     this.type = type;
     this.retryable = retryable;
     this.httpStatus = httpStatus;
@@ -37,6 +52,11 @@ public class ToolCallException extends RuntimeException {
   /** The upstream's HTTP status when it answered, else 0. */
   public int httpStatus() {
     return httpStatus;
+  }
+
+  /** What the rate-limit policy that refused the call said, or null when none did. */
+  public RateLimitStatus rateLimits() {
+    return rateLimits;
   }
 
   public String type() {

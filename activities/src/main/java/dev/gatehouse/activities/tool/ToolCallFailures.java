@@ -1,6 +1,7 @@
 package dev.gatehouse.activities.tool;
 
 import dev.gatehouse.activities.chain.CallFailures;
+import dev.gatehouse.activities.chain.Exchange;
 import dev.gatehouse.policies.Decision;
 import dev.gatehouse.policies.DenialCodes;
 import dev.gatehouse.workflows.tool.ToolFailureTypes;
@@ -10,7 +11,8 @@ import dev.gatehouse.workflows.tool.ToolFailureTypes;
  * ToolCallException} of the failure type its code stands for, with the policy's reason as message;
  * a failure is recorded under its {@link ToolCallException#type()}, anything else as {@code
  * InternalError}. A denial code with no failure type here is a bug: the call still fails (closed),
- * as an internal error.
+ * as an internal error. A rate limit's refusal ({@code rate_limited}) is the exception:
+ * retryable, of type {@code RateLimited}, with what the limit said (for {@code Retry-After}).
  */
 final class ToolCallFailures implements CallFailures {
   static final ToolCallFailures INSTANCE = new ToolCallFailures();
@@ -28,6 +30,14 @@ final class ToolCallFailures implements CallFailures {
               "policy " + denial.policy() + " denied a tool call with code '" + denial.code() + "', which has no tool failure type");
         };
     return new ToolCallException(type, denial.reason(), false);
+  }
+
+  @Override
+  public RuntimeException denied(Decision denial, Exchange<?, ?> exchange) {
+    if (DenialCodes.RATE_LIMITED.equals(denial.code()) && exchange.rateLimits() != null) {
+      return new ToolCallException(ToolFailureTypes.RATE_LIMITED, denial.reason(), exchange.rateLimits());
+    }
+    return denied(denial);
   }
 
   @Override

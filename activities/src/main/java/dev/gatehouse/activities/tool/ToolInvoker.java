@@ -11,6 +11,7 @@ import dev.gatehouse.activities.http.HttpToolConnector;
 import dev.gatehouse.activities.mcp.McpToolCalls;
 import dev.gatehouse.activities.mcp.McpToolResolver;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
+import dev.gatehouse.activities.policy.ApplyRateLimits;
 import dev.gatehouse.activities.policy.PolicyCatalog;
 import dev.gatehouse.policies.DenialCodes;
 import dev.gatehouse.policies.tools.ArgumentSchemaPolicy;
@@ -49,7 +50,9 @@ public class ToolInvoker {
             new ResolveAgent(jdbi.onDemand(AgentDao.class), DenialCodes.TOOL_NOT_ALLOWED),
             new ResolveTool(tools, mcpTools),
             new AuthorizeTool(),
-            new ValidateArguments(argumentsPolicy, new ArgumentSchemaPolicy()));
+            new ValidateArguments(argumentsPolicy, new ArgumentSchemaPolicy()),
+            // After every local refusal: only a call that may run takes from the shared buckets.
+            ApplyRateLimits.forTools(jdbi, policies));
     this.chain =
         new PolicyChain<>(
             steps, x -> x.httpTool() != null ? httpCall.call(x) : mcpCall.call(x), ToolCallFailures.INSTANCE);

@@ -105,6 +105,77 @@ class RateBucketDaoTest {
   }
 
   @Test
+  void takeAllDecidesEachBucketInOneStatementAndListsThemInKeyOrder() {
+    RateBucketDao dao = db.jdbi().onDemand(RateBucketDao.class);
+    double slow = 1 / 60.0;
+    // Spend rpm:all-b down to 0 first.
+    assertThat(dao.take("rpm:all-b", 2, slow, 2).admitted()).isTrue();
+    List<RateBucketDao.KeyedTake> takes =
+        dao.takeAll(
+            new String[] {"tpm:all-c", "rpm:all-b", "rpm:all-a"},
+            new double[] {1000, 2, 5},
+            new double[] {1000 / 60.0, slow, 5 / 60.0},
+            new double[] {400, 1, 1});
+    assertThat(takes).extracting(RateBucketDao.KeyedTake::key).containsExactly("rpm:all-a", "rpm:all-b", "tpm:all-c");
+    assertThat(takes).extracting(RateBucketDao.KeyedTake::admitted).containsExactly(true, false, true);
+    assertThat(takes.get(0).tokens()).isBetween(4.0, 4.1);
+    assertThat(takes.get(1).tokens()).isBetween(0.0, 0.1);
+    assertThat(takes.get(2).tokens()).isBetween(600.0, 601.0);
+
+    // Settling: 300 of the 400 reserved were not used; then a call that used 2,000 more than it
+    // reserved leaves a debt of at most one bucket.
+    assertThat(dao.settle(new String[] {"tpm:all-c"}, new double[] {1000}, new double[] {300})).isEqualTo(1);
+    assertThat(dao.takeAll(new String[] {"tpm:all-c"}, new double[] {1000}, new double[] {1000 / 60.0}, new double[] {900}).get(0).admitted())
+        .isTrue();
+    dao.settle(new String[] {"tpm:all-c", "tpm:unknown"}, new double[] {1000, 10}, new double[] {-5000, 1});
+    RateBucketDao.KeyedTake inDebt =
+        dao.takeAll(new String[] {"tpm:all-c"}, new double[] {1000}, new double[] {1000 / 60.0}, new double[] {1}).get(0);
+    assertThat(inDebt.admitted()).isFalse();
+    assertThat(inDebt.tokens()).isBetween(-1000.0, -990.0);
+  }
+
+  @Test
+  void manyConcurrentMultiBucketTakesFromTwoReplicasNeverOverspendEitherBucket() throws Exception {
+    // Every call takes from a shared bucket and one of two per-agent buckets, listed in differing
+    // orders: locked in key order, no two statements deadlock, and no bucket gives more than it held.
+    Jdbi replicaA = db.jdbi();
+    Jdbi replicaB = db.jdbi();
+    double rate = 1 / 600.0;
+    int requests = 300;
+    ExecutorService pool = Executors.newFixedThreadPool(16);
+    List<Future<List<RateBucketDao.KeyedTake>>> results = new ArrayList<>();
+    try {
+      for (int i = 0; i < requests; i++) {
+        Jdbi jdbi = i % 2 == 0 ? replicaA : replicaB;
+        String own = i % 3 == 0 ? "m:agent-x" : "m:agent-y";
+        String[] keys = i % 2 == 0 ? new String[] {"m:shared", own} : new String[] {own, "m:shared"};
+        double[] capacities = i % 2 == 0 ? new double[] {40, 30} : new double[] {30, 40};
+        results.add(
+            pool.submit(() -> jdbi.onDemand(RateBucketDao.class).takeAll(keys, capacities, new double[] {rate, rate}, new double[] {1, 1})));
+      }
+      int shared = 0;
+      int x = 0;
+      int y = 0;
+      for (Future<List<RateBucketDao.KeyedTake>> f : results) {
+        for (RateBucketDao.KeyedTake t : f.get(60, TimeUnit.SECONDS)) {
+          if (t.admitted()) {
+            switch (t.key()) {
+              case "m:shared" -> shared++;
+              case "m:agent-x" -> x++;
+              default -> y++;
+            }
+          }
+        }
+      }
+      assertThat(shared).isEqualTo(40);
+      assertThat(x).isEqualTo(30);
+      assertThat(y).isEqualTo(30);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void idleBucketsAreForgotten() {
     RateBucketDao dao = db.jdbi().onDemand(RateBucketDao.class);
     dao.take("rpm:idle", 5, 1, 1);

@@ -3,6 +3,7 @@ package dev.gatehouse.workflows.agent;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.workflows.approval.ApprovalGate;
 import dev.gatehouse.workflows.approval.Approvals;
+import dev.gatehouse.workflows.limits.RateLimitWaits;
 import dev.gatehouse.workflows.model.ModelActivities;
 import dev.gatehouse.workflows.model.ModelBudget;
 import dev.gatehouse.workflows.model.ModelCallRequest;
@@ -31,7 +32,8 @@ import java.util.function.Supplier;
 /**
  * Runs the loop of {@link AgentWorkflow}. Each step runs in a cancellation scope of its own, so a
  * deadline cancels the step's activities; cancelling the task cancels them too, and the task ends
- * CANCELED.
+ * CANCELED. A model or tool call that a rate limit refused waits on a timer, within the deadline,
+ * and is made again ({@link RateLimitWaits}).
  */
 public class AgentWorkflowImpl implements AgentWorkflow {
   /** A run continues as new before its history holds more events than this. */
@@ -57,6 +59,8 @@ public class AgentWorkflowImpl implements AgentWorkflow {
   private ObjectNode lastMessage;
   private Promise<Void> deadlineTimer;
   private ApprovalGate approvals;
+  /** How often the current model call waited for a rate limit. */
+  private int modelWaits;
   private String lastContent;
 
   @Override
@@ -117,8 +121,18 @@ public class AgentWorkflowImpl implements AgentWorkflow {
         if (failure.getCause() instanceof ApplicationFailure af && ModelBudget.BUDGET_EXCEEDED.equals(af.getType())) {
           return result(BUDGET);
         }
+        Duration wait = RateLimitWaits.waitOf(failure);
+        if (wait != null && modelWaits < RateLimitWaits.MAX_WAITS) {
+          modelWaits++;
+          Duration sleep = RateLimitWaits.waitFor(wait, modelWaits);
+          if (within(() -> Workflow.newTimer(sleep)).deadline()) {
+            return result(DEADLINE);
+          }
+          continue; // the same step again, after the checks every step passes
+        }
         throw modelFailed(step, failure);
       }
+      modelWaits = 0;
       steps = step;
       count(answer);
       ObjectNode message = AgentTranscript.assistantMessage(answer.message(), answer.content());
@@ -156,12 +170,17 @@ public class AgentWorkflowImpl implements AgentWorkflow {
     }
     List<Promise<ToolCallResult>> running = new ArrayList<>();
     List<String> immediate = new ArrayList<>();
+    // What each call was made with, for one a rate limit refused (null for calls not run).
+    List<ToolActivities> stubsOf = new ArrayList<>();
+    List<ToolCallRequest> requestsOf = new ArrayList<>();
     Step<Void> all =
         within(
             () -> {
               for (int i = 0; i < asked.size(); i++) {
                 AgentTranscript.ToolCall c = asked.get(i);
                 AgentTool tool = byFunction.get(c.function());
+                stubsOf.add(null);
+                requestsOf.add(null);
                 if (i >= AgentTranscript.MAX_TOOL_CALLS_PER_STEP) {
                   running.add(null);
                   immediate.add(
@@ -184,17 +203,49 @@ public class AgentWorkflowImpl implements AgentWorkflow {
                           callId(step, i), tool.name(), AgentTranscript.arguments(c.arguments()), in.caller(),
                           AgentTranscript.STORE_RESULTS_OVER);
                   running.add(Async.function(stub::call, req));
+                  stubsOf.set(i, stub);
+                  requestsOf.set(i, req);
                   immediate.add(null);
                 }
               }
-              // Every call ends, failed or not, before the step does: allOf alone completes at the
-              // first failure, and the deadline would then not reach the calls still running.
-              List<Promise<Object>> ended =
-                  running.stream().filter(p -> p != null).map(p -> p.handle((result, failure) -> (Object) null)).toList();
-              return ended.isEmpty() ? Async.procedure(() -> {}) : Promise.allOf(ended);
+              return allEnded(running);
             });
     if (all.deadline()) {
       return false;
+    }
+    // The calls a rate limit refused wait for the longest of their waits and are made again.
+    for (int waits = 1; waits <= RateLimitWaits.MAX_WAITS; waits++) {
+      Duration wait = null;
+      List<Integer> refusedCalls = new ArrayList<>();
+      for (int i = 0; i < running.size(); i++) {
+        Promise<ToolCallResult> p = running.get(i);
+        Duration w = p == null || p.getFailure() == null ? null : RateLimitWaits.waitOf(p.getFailure());
+        if (w != null) {
+          refusedCalls.add(i);
+          wait = wait == null || w.compareTo(wait) > 0 ? w : wait;
+        }
+      }
+      if (wait == null) {
+        break;
+      }
+      Duration sleep = RateLimitWaits.waitFor(wait, waits);
+      if (within(() -> Workflow.newTimer(sleep)).deadline()) {
+        return false;
+      }
+      Step<Void> again =
+          within(
+              () -> {
+                List<Promise<ToolCallResult>> made = new ArrayList<>();
+                for (int i : refusedCalls) {
+                  ToolActivities stub = stubsOf.get(i);
+                  running.set(i, Async.function(stub::call, requestsOf.get(i)));
+                  made.add(running.get(i));
+                }
+                return allEnded(made);
+              });
+      if (again.deadline()) {
+        return false;
+      }
     }
     for (int i = 0; i < asked.size(); i++) {
       Promise<ToolCallResult> p = running.get(i);
@@ -204,6 +255,16 @@ public class AgentWorkflowImpl implements AgentWorkflow {
       append(result);
     }
     return true;
+  }
+
+  /**
+   * A promise of every call ending, failed or not: allOf alone completes at the first failure, and
+   * the deadline would then not reach the calls still running.
+   */
+  private static Promise<Void> allEnded(List<Promise<ToolCallResult>> calls) {
+    List<Promise<Object>> ended =
+        calls.stream().filter(p -> p != null).map(p -> p.handle((result, failure) -> (Object) null)).toList();
+    return ended.isEmpty() ? Async.procedure(() -> {}) : Promise.allOf(ended);
   }
 
   private static String callId(int step, int index) {

@@ -3,6 +3,7 @@ package dev.gatehouse.workflows.pipeline;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.workflows.limits.RateLimitWaits;
 import dev.gatehouse.workflows.model.ModelActivities;
 import dev.gatehouse.workflows.model.ModelCallPolicy;
 import dev.gatehouse.workflows.model.ModelCallRequest;
@@ -18,17 +19,22 @@ import io.temporal.workflow.Async;
 import io.temporal.workflow.CancellationScope;
 import io.temporal.workflow.Promise;
 import io.temporal.workflow.Workflow;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Runs the DAG: start every step whose dependencies are done, wait for any, repeat. A tool step is
  * a {@code Tool.Call} activity, a model step a {@code Model.Call} activity; a pipeline of tool
- * steps issues the same commands as before model steps existed, so its histories replay.
+ * steps issues the same commands as before model steps existed, so its histories replay. A step
+ * a rate limit refused waits on a timer and is called again ({@link RateLimitWaits}), in this
+ * loop rather than a thread of its own per step.
  */
 public class PipelineWorkflowImpl implements PipelineWorkflow {
 
@@ -52,6 +58,12 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
   private final Map<String, ModelActivities> modelStubs = new HashMap<>();
   /** The steps started and not yet recorded, with their call: a {@code ToolCallResult} or a {@code ModelCallResult}. */
   private final Map<PipelineStep, Promise<?>> running = new LinkedHashMap<>();
+  /** The request each started step was called with, for a call made again after a rate limit's wait. */
+  private final Map<PipelineStep, Object> requests = new HashMap<>();
+  /** The steps whose entry in {@link #running} is a rate limit's timer, not their call. */
+  private final Set<PipelineStep> sleeping = new HashSet<>();
+  /** How often each step waited for a rate limit. */
+  private final Map<PipelineStep, Integer> rateWaits = new HashMap<>();
 
   @Override
   public JsonNode run(PipelineInput in) {
@@ -101,19 +113,49 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
       }
       // Wait without throwing: a failed step is reported by outputOf with its step id.
       Workflow.await(() -> running.values().stream().anyMatch(Promise::isCompleted));
+      Map<PipelineStep, Promise<?>> again = new LinkedHashMap<>();
       for (Iterator<Map.Entry<PipelineStep, Promise<?>>> it =
               running.entrySet().iterator();
           it.hasNext(); ) {
         Map.Entry<PipelineStep, Promise<?>> e = it.next();
+        if (e.getValue().isCompleted() && rateLimited(e.getKey(), e.getValue(), in, again)) {
+          continue;
+        }
         if (e.getValue().isCompleted()) {
           it.remove();
+          requests.remove(e.getKey());
           JsonNode output = outputOf(e.getKey(), e.getValue());
           outputsTotal = checkOutputs(e.getKey(), Expansion.of(output), outputsTotal);
           outputs.put(e.getKey().id(), output);
           stepOutputs.putObject(e.getKey().id()).set("output", output);
         }
       }
+      // Same keys: the running steps keep their order.
+      running.putAll(again);
     }
+  }
+
+  /**
+   * Whether {@code done}, a completed entry of {@link #running}, is a rate limit's business: a
+   * call the limit refused (its timer is put in {@code again}, up to {@link
+   * RateLimitWaits#MAX_WAITS} times) or a timer that fired (the call is made again). Anything
+   * else is the step's outcome.
+   */
+  private boolean rateLimited(PipelineStep step, Promise<?> done, PipelineInput in, Map<PipelineStep, Promise<?>> again) {
+    if (sleeping.remove(step)) {
+      done.get(); // a cancelled timer throws the cancellation
+      again.put(step, call(step, requests.get(step), in));
+      return true;
+    }
+    Duration wait = done.getFailure() == null ? null : RateLimitWaits.waitOf(done.getFailure());
+    int waits = rateWaits.getOrDefault(step, 0);
+    if (wait == null || waits >= RateLimitWaits.MAX_WAITS) {
+      return false;
+    }
+    rateWaits.put(step, waits + 1);
+    sleeping.add(step);
+    again.put(step, Workflow.newTimer(RateLimitWaits.waitFor(wait, waits + 1)));
+    return true;
   }
 
   /** The arguments' running total with this step's; fails the pipeline past a limit. */
@@ -149,13 +191,22 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
       throw ApplicationFailure.newNonRetryableFailure(
           "step '" + step.id() + "': " + e.getMessage(), TEMPLATE_ERROR, step.id());
     }
+    Object request =
+        step.callsModel()
+            ? new ModelCallRequest(step.id(), step.model(), ModelSteps.body(step, filled), in.caller())
+            : new ToolCallRequest(step.id(), step.tool(), filled, in.caller());
+    requests.put(step, request);
+    return call(step, request, in);
+  }
+
+  /** Calls the step's activity with {@code request}, without waiting. */
+  private Promise<?> call(PipelineStep step, Object request, PipelineInput in) {
     if (step.callsModel()) {
       ModelActivities stub = modelStubs.computeIfAbsent(step.model(), model -> modelStubFor(model, in.modelPolicies()));
-      return Async.function(
-          stub::call, new ModelCallRequest(step.id(), step.model(), ModelSteps.body(step, filled), in.caller()));
+      return Async.function(stub::call, (ModelCallRequest) request);
     }
     ToolActivities stub = stubs.computeIfAbsent(step.tool(), tool -> stubFor(tool, in.toolPolicies()));
-    return Async.function(stub::call, new ToolCallRequest(step.id(), step.tool(), filled, in.caller()));
+    return Async.function(stub::call, (ToolCallRequest) request);
   }
 
   private static ModelActivities modelStubFor(String model, Map<String, ModelCallPolicy> policies) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.workflows.approval.ApprovalGate;
 import dev.gatehouse.workflows.approval.Approvals;
+import dev.gatehouse.workflows.limits.RateLimitWaits;
 import dev.gatehouse.workflows.model.ModelActivities;
 import dev.gatehouse.workflows.model.ModelCallPolicy;
 import dev.gatehouse.workflows.model.ModelCallRequest;
@@ -39,7 +40,9 @@ import java.util.regex.Pattern;
  * task's trace, and the gateway checks the agent's permission again when it runs. A call that
  * fails for good throws Temporal's {@code ActivityFailure}; its cause is an {@code
  * ApplicationFailure} whose type is the gateway's code ({@code upstream_client_error}, {@code
- * tool_not_allowed}, ...). The workflow may catch it, or let it fail the task with that code.
+ * tool_not_allowed}, ...). The workflow may catch it, or let it fail the task with that code. A
+ * call that a rate-limit policy refuses does not fail: it waits until the limit has room and is
+ * made again ({@link RateLimitWaits}; the task can be cancelled meanwhile).
  *
  * <p>A call of a tool that needs approval (the registry's {@code approval: required} or the
  * agent's approval rules) first waits, at no cost, for an operator's decision through the admin
@@ -114,7 +117,8 @@ public final class Governed {
       awaitApproval(stepId, tool, args, grant);
     }
     ToolActivities stub = toolStubs.computeIfAbsent(tool, t -> Workflow.newActivityStub(ToolActivities.class, grant.policy().toActivityOptions()));
-    return stub.call(new ToolCallRequest(stepId, tool, args, task.caller()));
+    ToolCallRequest call = new ToolCallRequest(stepId, tool, args, task.caller());
+    return RateLimitWaits.call(() -> stub.call(call));
   }
 
   /** {@link #tool}, started without waiting: run several at once and wait for their promises. */
@@ -137,7 +141,8 @@ public final class Governed {
     ObjectNode body = request.deepCopy();
     body.put("model", model);
     ModelActivities stub = modelStubs.computeIfAbsent(model, m -> Workflow.newActivityStub(ModelActivities.class, policy.toActivityOptions()));
-    return stub.call(new ModelCallRequest(stepId, model, body, task.caller()));
+    ModelCallRequest call = new ModelCallRequest(stepId, model, body, task.caller());
+    return RateLimitWaits.call(() -> stub.call(call));
   }
 
   /** {@link #model}, started without waiting. */

@@ -17,6 +17,12 @@ public final class ToolFailureTypes {
   /** The arguments cannot be used with the tool (a URL placeholder without a value, ...). */
   public static final String INVALID_ARGUMENTS = "InvalidArguments";
 
+  /**
+   * A rate-limit policy refused the call for now (nothing was sent). Inside a task the call waits
+   * and is made again ({@code RateLimitWaits}); its code is {@code rate_limited}.
+   */
+  public static final String RATE_LIMITED = "RateLimited";
+
   /** The caller gave up on the call (an MCP agent's notifications/cancelled): not retried. */
   public static final String CANCELED = "Canceled";
 

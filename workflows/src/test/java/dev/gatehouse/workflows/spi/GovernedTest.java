@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.workflows.approval.ApprovalAudit;
 import dev.gatehouse.workflows.approval.Approvals;
+import dev.gatehouse.workflows.limits.RateLimitWaits;
 import dev.gatehouse.workflows.model.ModelActivities;
 import dev.gatehouse.workflows.model.ModelCallPolicy;
 import dev.gatehouse.workflows.model.ModelCallRequest;
@@ -101,10 +102,15 @@ class GovernedTest {
   static final class FakeTools implements ToolActivities {
     final List<ToolCallRequest> calls = new CopyOnWriteArrayList<>();
     final AtomicInteger flakyAttempts = new AtomicInteger();
+    /** Tool {@code limited}: refused by a rate limit on its first 4 calls. */
+    final AtomicInteger limitedCalls = new AtomicInteger();
 
     @Override
     public ToolCallResult call(ToolCallRequest request) {
       calls.add(request);
+      if (request.tool().equals("limited") && limitedCalls.incrementAndGet() <= 4) {
+        throw RateLimitWaits.failure("rate limit rpm@1 allows 1 requests per minute per agent; retry after 60 s", Duration.ofSeconds(60));
+      }
       if (request.tool().equals("flaky") && flakyAttempts.incrementAndGet() < 3) {
         throw ApplicationFailure.newFailure("upstream busy", "UpstreamUnavailable");
       }
@@ -162,6 +168,7 @@ class GovernedTest {
         Map.of(
             "echo", new ToolGrant(policy, false, null),
             "flaky", new ToolGrant(policy, false, null),
+            "limited", new ToolGrant(new ToolCallPolicy(5_000, 1, 10, 1.0, 10), false, null),
             "guarded", new ToolGrant(policy, true, "ap1-1111111111111111")),
         Map.of("fast", new ModelCallPolicy(5_000, 1, 10, 1.0, 10)),
         Duration.ofMinutes(5).toMillis());
@@ -183,6 +190,14 @@ class GovernedTest {
     WorkflowStub stub = client.newUntypedWorkflowStub(TYPE, WorkflowOptions.newBuilder().setWorkflowId(id).setTaskQueue(QUEUE).build());
     stub.start(input(list));
     return stub;
+  }
+
+  @Test
+  void aCallARateLimitRefusesWaitsAndIsMadeAgainThoughItsGrantAllowsOneAttempt() {
+    JsonNode out = started("g-limited", op("tool", "one", "limited")).getResult(JsonNode.class);
+
+    assertThat(out.get(0).get("tool").asText()).isEqualTo("limited");
+    assertThat(tools.limitedCalls.get()).as("four refusals, each waited for, then the call").isEqualTo(5);
   }
 
   @Test

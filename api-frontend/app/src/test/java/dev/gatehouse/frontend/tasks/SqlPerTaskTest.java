@@ -38,7 +38,11 @@ class SqlPerTaskTest {
             c -> {
               c.getCaches().setCredentials(io.dropwizard.util.Duration.hours(1));
               c.getCaches().setTools(io.dropwizard.util.Duration.hours(1));
+              // Read by every call since rate limits apply (a map lookup; the tenant's entries reread per TTL).
+              c.getCaches().setPolicies(io.dropwizard.util.Duration.hours(1));
               c.getTasks().setSweepInterval(io.dropwizard.util.Duration.hours(1));
+              // The MCP health tick lists the servers every 15 s by default.
+              c.getMcp().setHealthInterval(io.dropwizard.util.Duration.hours(1));
             });
     gh.application().jdbi().setSqlLogger(new SqlLogger() {
       @Override
@@ -65,7 +69,7 @@ class SqlPerTaskTest {
 
   @Test
   void aPipelineTaskCostsAFewStatements() throws Exception {
-    // Warm the caches (credentials, tools) first; then count TASKS tasks.
+    // Warm the caches (credentials, tools, policies) first; then count TASKS tasks.
     gh.await(gh.submit(PIPELINE));
     gh.application().audit().flush();
     statements.clear();

@@ -84,6 +84,9 @@ final class DirectToolCall {
       }
       return ToolCallAnswers.result(target.mcp() != null, result);
     } catch (ToolCallException e) {
+      if (e.rateLimits() != null) {
+        throw ToolCallAnswers.rateLimited(e.getMessage(), e.rateLimits());
+      }
       return ToolCallAnswers.failure(e.type(), e.getMessage(), null);
     } finally {
       if (sharedToken != null) {

@@ -3,8 +3,12 @@ package dev.gatehouse.frontend.mcp;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.activities.policy.RateLimitStatus;
+import dev.gatehouse.frontend.core.errors.ApiException;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
 import dev.gatehouse.workflows.tool.ToolCallResult;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * What a {@code tools/call} answers, following MCP's split between the two kinds of failure. A
@@ -48,6 +52,23 @@ final class ToolCallAnswers {
     }
     String code = error != null ? error.code() : ErrorCode.codeOfFailureType(failureType);
     return failed(code, error == null || error.retryable(), message, taskId);
+  }
+
+  /**
+   * A direct call a rate-limit policy refused: a JSON-RPC error like any refusal, {@code
+   * data.code} {@code rate_limited}, {@code data.retryable} true, and in {@code data} the
+   * policy that refused, its limit, what is left and {@code retryAfter} (whole seconds).
+   */
+  static ApiException rateLimited(String message, RateLimitStatus limits) {
+    Map<String, Object> details = new LinkedHashMap<>();
+    details.put("retryAfter", limits.retryAfterSeconds());
+    details.put("policy", limits.policy());
+    if (limits.requests() != null) {
+      details.put("limit", limits.requests().limit());
+      details.put("remaining", limits.requests().remaining());
+    }
+    return new ApiException(
+        ErrorCode.RATE_LIMITED, message, Map.of("Retry-After", Long.toString(limits.retryAfterSeconds())), details);
   }
 
   /** The isError result of a tool that ran and failed with {@code error}. */

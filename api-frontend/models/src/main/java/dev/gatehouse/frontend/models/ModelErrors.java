@@ -17,7 +17,8 @@ import java.util.Map;
  * OpenAI: {@code {"error":{"message","type","param","code"}}}, {@code type} from the status as
  * OpenAI's SDKs expect it. Anthropic: {@code {"type":"error","error":{"type","message","code"},
  * "request_id"}}, {@code error.type} one of Anthropic's error types. Both carry the headers the
- * refusal needs ({@code Retry-After}, {@code WWW-Authenticate}, {@code Allow}).
+ * refusal needs ({@code Retry-After}, {@code WWW-Authenticate}, {@code Allow}); a rate limit's
+ * refusal also the face's rate-limit headers ({@link RateLimitHeaders}).
  */
 final class ModelErrors {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -28,8 +29,8 @@ final class ModelErrors {
       return new Refusal(e.status(), e.code(), e.getMessage(), null, e.headers());
     }
 
-    static Refusal of(ModelCallException e) {
-      Map<String, String> headers = new LinkedHashMap<>();
+    static Refusal of(ModelCallException e, Dialect dialect) {
+      Map<String, String> headers = new LinkedHashMap<>(RateLimitHeaders.of(dialect, e.rateLimits()));
       Duration retryAfter = e.retryAfter();
       if (retryAfter != null) {
         long seconds = Math.max(1, (retryAfter.toMillis() + 999) / 1000);

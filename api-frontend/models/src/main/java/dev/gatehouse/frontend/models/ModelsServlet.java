@@ -7,6 +7,7 @@ import dev.gatehouse.activities.model.ModelCall;
 import dev.gatehouse.activities.model.ModelCallException;
 import dev.gatehouse.activities.model.ModelCodes;
 import dev.gatehouse.activities.model.ModelInvoker;
+import dev.gatehouse.activities.policy.RateLimitStatus;
 import dev.gatehouse.registry.models.ModelDefinition;
 import dev.gatehouse.frontend.core.admission.Admission;
 import dev.gatehouse.frontend.core.auth.BearerAuth;
@@ -122,9 +123,9 @@ final class ModelsServlet extends HttpServlet {
       try (Admission.Permit running = admission.directCall()) {
         if (body.stream()) {
           stream = new EventStream(response);
-          invoker.stream(call, stream);
+          invoker.stream(call, stream, limits -> rateLimitHeaders(response, dialect, limits));
         } else {
-          ModelAnswer answer = invoker.call(call);
+          ModelAnswer answer = invoker.call(call, limits -> rateLimitHeaders(response, dialect, limits));
           if (answer == null || answer.body() == null) {
             throw new IllegalStateException("the invoker gave no answer body");
           }
@@ -134,7 +135,7 @@ final class ModelsServlet extends HttpServlet {
     } catch (ApiException e) {
       refuse(request, response, dialect, Refusal.of(e), requestId, stream);
     } catch (ModelCallException e) {
-      refuse(request, response, dialect, Refusal.of(e), requestId, stream);
+      refuse(request, response, dialect, Refusal.of(e, dialect), requestId, stream);
     } catch (RuntimeException e) {
       LOG.error("a model request failed inside Gatehouse (request {})", requestId, e);
       refuse(request, response, dialect, Refusal.internal(requestId), requestId, stream);
@@ -184,6 +185,13 @@ final class ModelsServlet extends HttpServlet {
     // Whatever is left of the body is read (bounded), so a client still sending sees this answer.
     BoundedBody.drain(request.getInputStream(), maxBody);
     ModelErrors.write(response, dialect, refusal, requestId);
+  }
+
+  /** What the rate limits left, as the face's SDKs read it; set before the answer (or stream) begins. */
+  private static void rateLimitHeaders(HttpServletResponse response, Dialect dialect, RateLimitStatus limits) {
+    if (!response.isCommitted()) {
+      RateLimitHeaders.of(dialect, limits).forEach(response::setHeader);
+    }
   }
 
   private static void writeJson(HttpServletResponse response, ObjectNode body) throws IOException {

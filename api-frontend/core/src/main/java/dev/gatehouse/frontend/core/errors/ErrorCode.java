@@ -87,8 +87,12 @@ public enum ErrorCode {
   /** A model call of an agent task failed for good; the task fails. */
   MODEL_FAILED("model_failed", 502, Rpc.UPSTREAM, AgentWorkflow.MODEL_FAILED, Retry.NO, true),
   STILL_RUNNING("still_running", 504, Rpc.UPSTREAM, null, Retry.YES, true),
-  /** A model provider refused for rate after every target and fallback (or Gatehouse did for it); with Retry-After. */
-  RATE_LIMITED("rate_limited", 429, Rpc.UPSTREAM, Retry.YES),
+  /**
+   * A rate-limit policy has no room for the call now (nothing was sent; inside a task the call
+   * waits and is made again), or a model provider refused for rate after every target and
+   * fallback; with Retry-After.
+   */
+  RATE_LIMITED("rate_limited", 429, Rpc.UPSTREAM, ToolFailureTypes.RATE_LIMITED, Retry.YES, false),
 
   // ---- tasks
   CANCELED("canceled", 409, Rpc.REQUEST_CANCELLED, ToolFailureTypes.CANCELED, Retry.NO, false),

@@ -1,0 +1,84 @@
+package dev.gatehouse.workflows.limits;
+
+import dev.gatehouse.workflows.tool.ToolFailureTypes;
+import io.temporal.failure.ActivityFailure;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.workflow.Functions;
+import io.temporal.workflow.Workflow;
+import java.time.Duration;
+
+/**
+ * How a call that a rate-limit policy refused waits inside a task, instead of failing it. The
+ * activity fails at once with {@link #failure}: non-retryable, so Temporal neither retries it nor
+ * counts it against the step's {@code maxAttempts}, of type {@link #TYPE}, with the wait the
+ * limit asked for in its details. The workflow then sleeps on a durable timer ({@link #waitFor})
+ * and makes the call again as a new activity, with all its attempts. Sleeping in the workflow
+ * holds no worker slot and no activity timeout, survives restarts, and is cancelled with the
+ * task.
+ *
+ * <p>Every wait adds a few events to the history, so a call waits at most {@link #MAX_WAITS}
+ * times; then the refusal fails the step as {@code rate_limited}. Each wait is the limit's own
+ * wait plus a jitter that grows with the waits, up to {@link #MAX_JITTER} times it, so tasks that
+ * were refused together do not all come back at the same instant.
+ *
+ * <p>Only a policy's refusal takes this path: a provider's 429 stays an ordinary retryable
+ * failure under the model's retry policy. Old histories hold no such failure, so they replay as
+ * they ran.
+ */
+public final class RateLimitWaits {
+  /** The failure type of a rate limit's refusal; its code is {@code rate_limited}. */
+  public static final String TYPE = ToolFailureTypes.RATE_LIMITED;
+  /** The most waits of one call before it fails. */
+  public static final int MAX_WAITS = 50;
+  /** The jitter's growth: the n-th wait adds up to min(n, this) times the limit's wait. */
+  static final int MAX_JITTER = 3;
+
+  private RateLimitWaits() {}
+
+  /** The activity's failure for a refusal that asked to wait {@code retryAfter}. */
+  public static ApplicationFailure failure(String message, Duration retryAfter) {
+    return ApplicationFailure.newNonRetryableFailure(message, TYPE, Math.max(1, retryAfter.toMillis()));
+  }
+
+  /** The wait a call's failure asks for when it is a rate limit's refusal; else null. */
+  public static Duration waitOf(Throwable failure) {
+    Throwable cause = failure instanceof ActivityFailure a ? a.getCause() : failure;
+    if (cause instanceof ApplicationFailure af && TYPE.equals(af.getType()) && af.isNonRetryable()) {
+      try {
+        Long millis = af.getDetails().get(Long.class);
+        return millis == null ? null : Duration.ofMillis(Math.max(1, millis));
+      } catch (RuntimeException e) {
+        return null;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The call, made again after each rate-limit refusal until it is admitted (at most {@link
+   * #MAX_WAITS} waits). Workflow code only; the wait is a durable timer, cancelled with the
+   * calling scope.
+   */
+  public static <R> R call(Functions.Func<R> call) {
+    for (int waits = 0; ; waits++) {
+      try {
+        return call.apply();
+      } catch (ActivityFailure failure) {
+        Duration wait = waitOf(failure);
+        if (wait == null || waits >= MAX_WAITS) {
+          throw failure;
+        }
+        Workflow.sleep(waitFor(wait, waits + 1));
+      }
+    }
+  }
+
+  /** The n-th wait (from 1) for a limit that asked for {@code asked}: the ask plus a growing jitter. */
+  public static Duration waitFor(Duration asked, int n) {
+    // A uniform fraction from the workflow's replay-safe random source: the low 53 bits of a random
+    // UUID (its variant bits are the high ones).
+    double fraction = (Workflow.randomUUID().getLeastSignificantBits() & ((1L << 53) - 1)) * 0x1.0p-53;
+    double jitter = fraction * Math.min(n, MAX_JITTER);
+    return asked.plusMillis((long) (asked.toMillis() * jitter));
+  }
+}
