@@ -13,6 +13,11 @@ public final class DenialCodes {
   public static final String GUARDRAIL_BLOCKED = "guardrail_blocked";
   /** Personal data or a credential was found where the PII policy's action is BLOCK. */
   public static final String PII_DETECTED = "pii_detected";
+  /**
+   * A budget policy's period has not enough left for the call's worst case (nothing was sent).
+   * The same code as an agent task's own budget ({@code ModelBudget.BUDGET_EXCEEDED}).
+   */
+  public static final String BUDGET_EXCEEDED = "budget_exceeded";
 
   private DenialCodes() {}
 }

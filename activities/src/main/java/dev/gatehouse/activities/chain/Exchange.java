@@ -3,7 +3,9 @@ package dev.gatehouse.activities.chain;
 import dev.gatehouse.policies.Decision;
 import dev.gatehouse.registry.agents.Agent;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -27,6 +29,7 @@ public class Exchange<C extends GovernedCall, R> {
   private String outcome = OK;
   private long elapsedNanos;
   private List<String> applied;
+  private Map<PolicyStep<?>, Object> held;
 
   public Exchange(C request) {
     this.request = Objects.requireNonNull(request, "request");
@@ -91,6 +94,24 @@ public class Exchange<C extends GovernedCall, R> {
   /** What {@link #applied} recorded, in order; empty when nothing was. */
   public List<String> appliedPolicies() {
     return applied == null ? List.of() : applied;
+  }
+
+  /**
+   * For a step that holds something for this call from its {@code before} to its {@code
+   * complete} (a budget's reservations, to settle): kept under the step, which is shared by every
+   * call and so keeps nothing per call itself.
+   */
+  public void hold(PolicyStep<?> step, Object value) {
+    if (held == null) {
+      held = new IdentityHashMap<>(2);
+    }
+    held.put(step, value);
+  }
+
+  /** What {@code step} {@linkplain #hold held} for this call, or null. */
+  @SuppressWarnings("unchecked")
+  public <T> T held(PolicyStep<?> step) {
+    return held == null ? null : (T) held.get(step);
   }
 
   void resolvedAgent(Agent agent) {

@@ -9,10 +9,13 @@ import dev.gatehouse.activities.chain.ResolveAgent;
 import dev.gatehouse.activities.credentials.UpstreamCredentials;
 import dev.gatehouse.activities.http.BlockingHttp;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
+import dev.gatehouse.activities.policy.BudgetLedger;
+import dev.gatehouse.activities.policy.ChargeBudgets;
 import dev.gatehouse.activities.policy.PolicyCatalog;
 import dev.gatehouse.activities.usage.UsageLog;
 import dev.gatehouse.policies.DenialCodes;
 import dev.gatehouse.policies.access.AccessPolicy;
+import dev.gatehouse.policies.data.CallKind;
 import dev.gatehouse.registry.agents.Agent;
 import dev.gatehouse.registry.agents.AgentDao;
 import dev.gatehouse.registry.models.ModelDefinition;
@@ -45,6 +48,19 @@ public class ModelInvoker implements AutoCloseable {
     this(jdbi, credentials, metrics, audit, usage, settings, new BlockingHttp(Duration.ofSeconds(10)), policies);
   }
 
+  /** {@code budgets}: where budget policies reserve and settle (one per process, which sweeps). */
+  public ModelInvoker(
+      Jdbi jdbi,
+      UpstreamCredentials credentials,
+      GatehouseMetrics metrics,
+      AuditLog audit,
+      UsageLog usage,
+      ModelRoutingSettings settings,
+      PolicyCatalog policies,
+      BudgetLedger budgets) {
+    this(jdbi, credentials, metrics, audit, usage, settings, new BlockingHttp(Duration.ofSeconds(10)), policies, budgets);
+  }
+
   public ModelInvoker(
       Jdbi jdbi,
       UpstreamCredentials credentials,
@@ -54,6 +70,20 @@ public class ModelInvoker implements AutoCloseable {
       ModelRoutingSettings settings,
       BlockingHttp http,
       PolicyCatalog policies) {
+    this(jdbi, credentials, metrics, audit, usage, settings, http, policies,
+        new BudgetLedger(jdbi, BudgetLedger.DEFAULT_RESERVATION_TTL, metrics));
+  }
+
+  public ModelInvoker(
+      Jdbi jdbi,
+      UpstreamCredentials credentials,
+      GatehouseMetrics metrics,
+      AuditLog audit,
+      UsageLog usage,
+      ModelRoutingSettings settings,
+      BlockingHttp http,
+      PolicyCatalog policies,
+      BudgetLedger budgets) {
     this.catalog = new ModelCatalog(jdbi, settings.cacheTtl());
     ProviderClient client = new ProviderClient(http, credentials, new ObjectMapper(), settings.maxResponseBytes(), settings.cacheTtl());
     ModelRouter router =
@@ -67,7 +97,8 @@ public class ModelInvoker implements AutoCloseable {
             new ValidateModelRequest(),
             new ResolveModel(catalog),
             new AuthorizeModel(),
-            new CheckTaskBudget(catalog));
+            new CheckTaskBudget(catalog),
+            new ChargeBudgets<>(policies, budgets, CallKind.MODEL, new ModelBudgetPricing()));
     this.chain = new PolicyChain<>(steps, router::route, ModelCallFailures.INSTANCE);
   }
 
