@@ -68,7 +68,10 @@ public interface BudgetDao {
    * subject kind as they are now, and the period that holds now (SQL).
    */
   String CURRENT =
-      "b.period = COALESCE(p.definition->'budget'->>'period', 'month') "
+      // Implied by the rest, but lets the planner use the period_start index instead of reading past periods' rows.
+      "(b.period_start >= date_trunc('month', statement_timestamp() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' "
+          + "OR b.period_start = TIMESTAMPTZ 'epoch') "
+          + "AND b.period = COALESCE(p.definition->'budget'->>'period', 'month') "
           + "AND split_part(b.subject, ':', 1) = COALESCE(p.definition->'budget'->>'per', 'agent') "
           + "AND b.period_start = CASE b.period" + PERIOD_START;
 
