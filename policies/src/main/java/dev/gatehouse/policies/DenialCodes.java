@@ -15,6 +15,11 @@ public final class DenialCodes {
   public static final String PII_DETECTED = "pii_detected";
   /** A rate-limit policy has no tokens left for the call now; the reason says when it will. */
   public static final String RATE_LIMITED = "rate_limited";
+  /**
+   * A budget policy's period has not enough left for the call's worst case (nothing was sent).
+   * The same code as an agent task's own budget ({@code ModelBudget.BUDGET_EXCEEDED}).
+   */
+  public static final String BUDGET_EXCEEDED = "budget_exceeded";
 
   private DenialCodes() {}
 }

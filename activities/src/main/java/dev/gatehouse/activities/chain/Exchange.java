@@ -4,7 +4,9 @@ import dev.gatehouse.activities.policy.RateLimitStatus;
 import dev.gatehouse.policies.Decision;
 import dev.gatehouse.registry.agents.Agent;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -29,6 +31,7 @@ public class Exchange<C extends GovernedCall, R> {
   private long elapsedNanos;
   private List<String> applied;
   private RateLimitStatus rateLimits;
+  private Map<PolicyStep<?>, Object> held;
 
   public Exchange(C request) {
     this.request = Objects.requireNonNull(request, "request");
@@ -106,6 +109,24 @@ public class Exchange<C extends GovernedCall, R> {
   /** For the rate-limit step: what the limits said of this call. */
   public void rateLimited(RateLimitStatus status) {
     this.rateLimits = status;
+  }
+
+  /**
+   * For a step that holds something for this call from its {@code before} to its {@code
+   * complete} (a budget's reservations, to settle): kept under the step, which is shared by every
+   * call and so keeps nothing per call itself.
+   */
+  public void hold(PolicyStep<?> step, Object value) {
+    if (held == null) {
+      held = new IdentityHashMap<>(2);
+    }
+    held.put(step, value);
+  }
+
+  /** What {@code step} {@linkplain #hold held} for this call, or null. */
+  @SuppressWarnings("unchecked")
+  public <T> T held(PolicyStep<?> step) {
+    return held == null ? null : (T) held.get(step);
   }
 
   void resolvedAgent(Agent agent) {

@@ -1,11 +1,14 @@
 package dev.gatehouse.activities.metrics;
 
 import dev.gatehouse.activities.model.ModelUsage;
+import dev.gatehouse.registry.budgets.BudgetDao;
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.Counter;
 import io.prometheus.client.Gauge;
 import io.prometheus.client.Histogram;
 import java.math.BigDecimal;
+import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * Every Gatehouse metric, registered on one {@link CollectorRegistry} per application (not the
@@ -27,6 +30,9 @@ public final class GatehouseMetrics {
   private final Histogram modelTtftSeconds;
   private final Counter modelTokens;
   private final Counter modelCost;
+  private final Counter budgetRefusals;
+  private final Counter budgetSettlementsFailed;
+  private BudgetGauges budgetGauges;
 
   public GatehouseMetrics(CollectorRegistry registry) {
     this.registry = registry;
@@ -98,6 +104,38 @@ public final class GatehouseMetrics {
                 "What model calls cost at the registry's prices, in the operator's currency (unpriced calls add nothing).")
             .labelNames("model", "provider", "agent")
             .register(registry);
+    budgetRefusals =
+        Counter.build(
+                "gatehouse_budget_refusals_total",
+                "Calls refused (budget_exceeded) because a budget policy's period had not enough left, by policy name.")
+            .labelNames("policy")
+            .register(registry);
+    budgetSettlementsFailed =
+        Counter.build(
+                "gatehouse_budget_settlements_failed_total",
+                "Budget settlements this replica could not write and gave up on (the reservation is released when it expires).")
+            .register(registry);
+  }
+
+  /** A call refused by budget policy {@code policy} (its name: bounded by the registry's entries). */
+  public void budgetRefused(String policy) {
+    budgetRefusals.labels(label(policy)).inc();
+  }
+
+  /** A settlement given up on after its retries. */
+  public void budgetSettlementFailed() {
+    budgetSettlementsFailed.inc();
+  }
+
+  /**
+   * Reports the budgets' gauges ({@code gatehouse_budget_limit}, {@code _spent}, {@code
+   * _reserved}, {@code _max_spent}, {@code _subjects}), read from {@code totals} at each scrape.
+   * Once per registry: a later call is ignored.
+   */
+  public synchronized void budgetGauges(Supplier<List<BudgetDao.Totals>> totals) {
+    if (budgetGauges == null) {
+      budgetGauges = new BudgetGauges(totals).register(registry);
+    }
   }
 
   /** A request refused by admission control ({@code overloaded}) because of {@code limit}. */

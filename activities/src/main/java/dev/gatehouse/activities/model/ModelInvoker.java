@@ -10,11 +10,14 @@ import dev.gatehouse.activities.credentials.UpstreamCredentials;
 import dev.gatehouse.activities.http.BlockingHttp;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
 import dev.gatehouse.activities.policy.ApplyRateLimits;
+import dev.gatehouse.activities.policy.BudgetLedger;
+import dev.gatehouse.activities.policy.ChargeBudgets;
 import dev.gatehouse.activities.policy.PolicyCatalog;
 import dev.gatehouse.activities.policy.RateLimitStatus;
 import dev.gatehouse.activities.usage.UsageLog;
 import dev.gatehouse.policies.DenialCodes;
 import dev.gatehouse.policies.access.AccessPolicy;
+import dev.gatehouse.policies.data.CallKind;
 import dev.gatehouse.registry.agents.Agent;
 import dev.gatehouse.registry.agents.AgentDao;
 import dev.gatehouse.registry.models.ModelDefinition;
@@ -48,6 +51,19 @@ public class ModelInvoker implements AutoCloseable {
     this(jdbi, credentials, metrics, audit, usage, settings, new BlockingHttp(Duration.ofSeconds(10)), policies);
   }
 
+  /** {@code budgets}: where budget policies reserve and settle (one per process, which sweeps). */
+  public ModelInvoker(
+      Jdbi jdbi,
+      UpstreamCredentials credentials,
+      GatehouseMetrics metrics,
+      AuditLog audit,
+      UsageLog usage,
+      ModelRoutingSettings settings,
+      PolicyCatalog policies,
+      BudgetLedger budgets) {
+    this(jdbi, credentials, metrics, audit, usage, settings, new BlockingHttp(Duration.ofSeconds(10)), policies, budgets);
+  }
+
   public ModelInvoker(
       Jdbi jdbi,
       UpstreamCredentials credentials,
@@ -57,6 +73,20 @@ public class ModelInvoker implements AutoCloseable {
       ModelRoutingSettings settings,
       BlockingHttp http,
       PolicyCatalog policies) {
+    this(jdbi, credentials, metrics, audit, usage, settings, http, policies,
+        new BudgetLedger(jdbi, BudgetLedger.DEFAULT_RESERVATION_TTL, metrics));
+  }
+
+  public ModelInvoker(
+      Jdbi jdbi,
+      UpstreamCredentials credentials,
+      GatehouseMetrics metrics,
+      AuditLog audit,
+      UsageLog usage,
+      ModelRoutingSettings settings,
+      BlockingHttp http,
+      PolicyCatalog policies,
+      BudgetLedger budgets) {
     this.catalog = new ModelCatalog(jdbi, settings.cacheTtl());
     ProviderClient client = new ProviderClient(http, credentials, new ObjectMapper(), settings.maxResponseBytes(), settings.cacheTtl());
     ModelRouter router =
@@ -71,7 +101,9 @@ public class ModelInvoker implements AutoCloseable {
             new ResolveModel(catalog),
             new AuthorizeModel(),
             new CheckTaskBudget(catalog),
-            // After every local refusal: only a call that may run takes from the shared buckets.
+            new ChargeBudgets<>(policies, budgets, CallKind.MODEL, new ModelBudgetPricing()),
+            // Last, after every local refusal and the budgets (a refused call takes no request): only a call that may run
+            // takes from the shared buckets.
             ApplyRateLimits.forModels(jdbi, policies));
     this.chain = new PolicyChain<>(steps, router::route, ModelCallFailures.INSTANCE);
   }

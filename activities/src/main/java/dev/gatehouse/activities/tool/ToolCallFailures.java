@@ -4,6 +4,7 @@ import dev.gatehouse.activities.chain.CallFailures;
 import dev.gatehouse.activities.chain.Exchange;
 import dev.gatehouse.policies.Decision;
 import dev.gatehouse.policies.DenialCodes;
+import dev.gatehouse.workflows.model.ModelBudget;
 import dev.gatehouse.workflows.tool.ToolFailureTypes;
 
 /**
@@ -26,6 +27,8 @@ final class ToolCallFailures implements CallFailures {
         switch (denial.code()) {
           case DenialCodes.TOOL_NOT_ALLOWED -> ToolFailureTypes.TOOL_NOT_ALLOWED;
           case DenialCodes.INVALID_ARGUMENTS -> ToolFailureTypes.INVALID_ARGUMENTS;
+          // A budget policy's refusal: the type (and code) of an agent task's own budget refusal.
+          case DenialCodes.BUDGET_EXCEEDED -> ModelBudget.BUDGET_EXCEEDED;
           default -> throw new IllegalStateException(
               "policy " + denial.policy() + " denied a tool call with code '" + denial.code() + "', which has no tool failure type");
         };

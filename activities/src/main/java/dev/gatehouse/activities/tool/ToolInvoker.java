@@ -12,8 +12,11 @@ import dev.gatehouse.activities.mcp.McpToolCalls;
 import dev.gatehouse.activities.mcp.McpToolResolver;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
 import dev.gatehouse.activities.policy.ApplyRateLimits;
+import dev.gatehouse.activities.policy.BudgetLedger;
+import dev.gatehouse.activities.policy.ChargeBudgets;
 import dev.gatehouse.activities.policy.PolicyCatalog;
 import dev.gatehouse.policies.DenialCodes;
+import dev.gatehouse.policies.data.CallKind;
 import dev.gatehouse.policies.tools.ArgumentSchemaPolicy;
 import dev.gatehouse.policies.tools.ToolArgumentsPolicy;
 import dev.gatehouse.registry.agents.AgentDao;
@@ -40,6 +43,23 @@ public class ToolInvoker {
       McpToolResolver mcpTools,
       McpToolCalls mcpCalls,
       PolicyCatalog policies) {
+    this(jdbi, tools, argumentsPolicy, http, credentials, metrics, audit, mcpTools, mcpCalls, policies,
+        new BudgetLedger(jdbi, BudgetLedger.DEFAULT_RESERVATION_TTL, metrics));
+  }
+
+  /** {@code budgets}: where budget policies reserve and settle (one per process, which sweeps). */
+  public ToolInvoker(
+      Jdbi jdbi,
+      ToolCatalog tools,
+      ToolArgumentsPolicy argumentsPolicy,
+      HttpToolConnector http,
+      UpstreamCredentials credentials,
+      GatehouseMetrics metrics,
+      AuditLog audit,
+      McpToolResolver mcpTools,
+      McpToolCalls mcpCalls,
+      PolicyCatalog policies,
+      BudgetLedger budgets) {
     CallHttpTool httpCall = new CallHttpTool(http, credentials);
     CallMcpTool mcpCall = new CallMcpTool(mcpCalls);
     List<PolicyStep<? super ToolExchange>> steps =
@@ -51,7 +71,9 @@ public class ToolInvoker {
             new ResolveTool(tools, mcpTools),
             new AuthorizeTool(),
             new ValidateArguments(argumentsPolicy, new ArgumentSchemaPolicy()),
-            // After every local refusal: only a call that may run takes from the shared buckets.
+            new ChargeBudgets<>(policies, budgets, CallKind.TOOL, new ToolBudgetPricing()),
+            // Last, after every local refusal and the budgets (a refused call takes no request): only a call that may run
+            // takes from the shared buckets.
             ApplyRateLimits.forTools(jdbi, policies));
     this.chain =
         new PolicyChain<>(

@@ -1,6 +1,7 @@
 package dev.gatehouse.registry.tools;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.math.BigDecimal;
 import java.time.Duration;
 
 /**
@@ -8,7 +9,9 @@ import java.time.Duration;
  * ({@code tenantId} null: a global tool, usable by every tenant's agents that are allowed it), and
  * how Gatehouse authenticates to its upstream ({@code auth} null: no token; header values may
  * still name secrets as {@code {{secret:NAME}}}). {@code approval} {@value #APPROVAL_REQUIRED}: an
- * agent task's call of the tool waits for an operator's decision (null: it does not).
+ * agent task's call of the tool waits for an operator's decision (null: it does not). {@code cost}:
+ * what one call that returned costs, in the currency of the models' prices, counted by budget
+ * policies with a cost limit (null: nothing).
  */
 public record ToolDefinition(
     String name,
@@ -19,7 +22,8 @@ public record ToolDefinition(
     RetrySpec retry,
     String tenantId,
     UpstreamAuth auth,
-    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL) String approval) {
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL) String approval,
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL) BigDecimal cost) {
 
   /** The {@code approval} of a tool whose calls in agent tasks wait for an operator's decision. */
   public static final String APPROVAL_REQUIRED = "required";
@@ -34,7 +38,21 @@ public record ToolDefinition(
       RetrySpec retry,
       String tenantId,
       UpstreamAuth auth) {
-    this(name, description, http, inputSchema, timeout, retry, tenantId, auth, null);
+    this(name, description, http, inputSchema, timeout, retry, tenantId, auth, null, null);
+  }
+
+  /** A tool that costs nothing. */
+  public ToolDefinition(
+      String name,
+      String description,
+      HttpEndpoint http,
+      JsonNode inputSchema,
+      Duration timeout,
+      RetrySpec retry,
+      String tenantId,
+      UpstreamAuth auth,
+      String approval) {
+    this(name, description, http, inputSchema, timeout, retry, tenantId, auth, approval, null);
   }
 
   /** Whether an agent task's call of this tool waits for an operator's decision. */
@@ -43,6 +61,6 @@ public record ToolDefinition(
   }
 
   public ToolDefinition withTenant(String tenant) {
-    return new ToolDefinition(name, description, http, inputSchema, timeout, retry, tenant, auth, approval);
+    return new ToolDefinition(name, description, http, inputSchema, timeout, retry, tenant, auth, approval, cost);
   }
 }

@@ -19,12 +19,12 @@ import dev.gatehouse.registry.models.ProviderDao;
 import dev.gatehouse.registry.models.ProviderDefinition;
 import dev.gatehouse.registry.policies.PolicyDao;
 import dev.gatehouse.registry.policies.PolicyDefinition;
-import dev.gatehouse.registry.tools.RetrySpec;
-import dev.gatehouse.registry.tools.UpstreamAuth;
 import dev.gatehouse.registry.tenants.Tenant;
 import dev.gatehouse.registry.tenants.TenantDao;
+import dev.gatehouse.registry.tools.RetrySpec;
 import dev.gatehouse.registry.tools.ToolDao;
 import dev.gatehouse.registry.tools.ToolDefinition;
+import dev.gatehouse.registry.tools.UpstreamAuth;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -123,7 +123,8 @@ public final class RegistryExporter {
         Durations.format(t.timeout()),
         retry(t.retry()),
         auth(t.auth()),
-        t.approval());
+        t.approval(),
+        t.cost());
   }
 
   /** An MCP server as the file writes it: what was left out (null) stays out. */

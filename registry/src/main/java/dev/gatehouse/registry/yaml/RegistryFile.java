@@ -48,7 +48,8 @@ public record RegistryFile(
       String timeout,
       Retry retry,
       Auth auth,
-      @JsonInclude(JsonInclude.Include.NON_NULL) String approval) {}
+      @JsonInclude(JsonInclude.Include.NON_NULL) String approval,
+      @JsonInclude(JsonInclude.Include.NON_NULL) BigDecimal cost) {}
 
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   public record Http(String method, String url, Map<String, String> headers) {}

@@ -5,6 +5,7 @@ import static dev.gatehouse.registry.yaml.EntryChecks.bad;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.registry.tools.HttpEndpoint;
 import dev.gatehouse.registry.tools.ToolDefinition;
+import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Set;
@@ -18,12 +19,14 @@ import java.util.regex.Pattern;
 public final class ToolEntries {
   public static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,128}");
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+  /** The most one call of a tool may cost ({@code cost}). */
+  static final BigDecimal MAX_COST = new BigDecimal("1000000000");
   private static final Set<String> METHODS = Set.of("GET", "POST", "PUT", "PATCH", "DELETE");
 
   private ToolEntries() {}
 
   /**
-   * The tool, with defaults filled in (GET, a 10s timeout, the default retry) and no tenant;
+   * The tool, with defaults filled in (GET, a 10s timeout, the default retry, no cost) and no tenant;
    * throws {@code invalid_registry} naming the field, {@code where} being the entry's path.
    */
   public static ToolDefinition check(String where, RegistryFile.Tool t) {
@@ -51,6 +54,16 @@ public final class ToolEntries {
     if (t.approval() != null && !t.approval().equals("none") && !t.approval().equals(ToolDefinition.APPROVAL_REQUIRED)) {
       throw bad(where + ".approval", "must be 'required' or 'none'");
     }
+    BigDecimal cost = t.cost();
+    if (cost != null) {
+      if (cost.signum() < 0 || cost.compareTo(MAX_COST) > 0 || cost.scale() > 6) {
+        throw bad(where + ".cost", "must be between 0 and 10^9, with at most 6 decimals");
+      }
+      cost = cost.signum() == 0 ? null : cost.stripTrailingZeros();
+      if (cost != null && cost.scale() < 0) {
+        cost = cost.setScale(0);
+      }
+    }
     return new ToolDefinition(
         t.name(),
         t.description() == null ? "" : t.description(),
@@ -60,6 +73,7 @@ public final class ToolEntries {
         EntryChecks.retry(where + ".retry", t.retry()),
         null,
         EntryChecks.auth(where + ".auth", t.auth()),
-        ToolDefinition.APPROVAL_REQUIRED.equals(t.approval()) ? ToolDefinition.APPROVAL_REQUIRED : null);
+        ToolDefinition.APPROVAL_REQUIRED.equals(t.approval()) ? ToolDefinition.APPROVAL_REQUIRED : null,
+        cost);
   }
 }

@@ -38,6 +38,7 @@ class RegistryApplierTest {
       String exported = RegistryExporter.toYaml(RegistryExporter.export(db.jdbi()));
       assertThat(exported).contains("name: acme").contains("svc-planner").contains("{{secret:crm-token}}").contains("timeout: 5s")
           .contains("approval: required")
+          .contains("cost: 0.02")
           .contains("destructive: true");
       // Applying the export elsewhere gives the same registry, and re-applying it changes nothing.
       RegistryApplier.apply(copy.jdbi(), registry(exported));
@@ -48,6 +49,7 @@ class RegistryApplierTest {
       assertThat(crm.tenantId()).startsWith("ten_");
       assertThat(crm.approvalRequired()).isFalse();
       assertThat(db.jdbi().onDemand(ToolDao.class).find("acme.billing").orElseThrow().approvalRequired()).isTrue();
+      assertThat(db.jdbi().onDemand(ToolDao.class).find("acme.billing").orElseThrow().cost()).isEqualByComparingTo("0.02");
       assertThat(db.jdbi().onDemand(ToolDao.class).find("weather.lookup").orElseThrow().tenantId()).isNull();
     }
   }

@@ -50,6 +50,7 @@ final class RegistryFixtures {
                   auth: {type: none}
                 - name: acme.billing
                   approval: required
+                  cost: 0.02
                   http: {method: POST, url: "https://billing.acme.example/charge"}
                   auth: {type: oauth2-client-credentials, tokenUrl: "https://login.acme.example/token", clientId: gatehouse, clientSecret: "{{secret:billing-client}}", scopes: [charge]}
           """;

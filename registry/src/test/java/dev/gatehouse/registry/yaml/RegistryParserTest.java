@@ -92,7 +92,7 @@ class RegistryParserTest {
     return Stream.of(
         Arguments.of("tool: []\n", "tool is not a known field (expected tools, mcpServers, virtualServers, providers, models, tenants or policies)"),
         Arguments.of("tools:\n  - name: t\n    htp: {url: 'http://x'}\n",
-            "tools[0].htp is not a known field (expected name, description, http, inputSchema, timeout, retry, auth or approval)"),
+            "tools[0].htp is not a known field (expected name, description, http, inputSchema, timeout, retry, auth, approval or cost)"),
         Arguments.of("tools:\n  - name: t\n    http: {uri: 'http://x'}\n",
             "tools[0].http.uri is not a known field (expected method, url or headers)"),
         Arguments.of("tools:\n  - name: t\n    retry: {attempts: 3}\n",
@@ -129,7 +129,7 @@ class RegistryParserTest {
         Arguments.of("tools: foo\n", "tools must be a list"),
         Arguments.of("tools: {name: t}\n", "tools must be a list"),
         Arguments.of("tools: [a]\n",
-            "tools[0] must be a mapping (fields: name, description, http, inputSchema, timeout, retry, auth, approval)"),
+            "tools[0] must be a mapping (fields: name, description, http, inputSchema, timeout, retry, auth, approval, cost)"),
         Arguments.of("tools:\n  - name: [t]\n", "tools[0].name must be text"),
         Arguments.of("tools:\n  - name: t\n    http: 'http://x'\n",
             "tools[0].http must be a mapping (fields: method, url, headers)"),

@@ -56,6 +56,27 @@ class ToolEntriesTest {
   }
 
   @Test
+  void aToolMayDeclareWhatOneCallCostsForBudgets() throws Exception {
+    assertThat(check(T).cost()).isNull();
+    assertThat(check(T + "cost: 0\n").cost()).as("nothing is no cost").isNull();
+    ToolDefinition t = check(T + "cost: 0.0250\n");
+    assertThat(t.cost()).isEqualByComparingTo("0.025");
+    assertThat(t.cost().toPlainString()).isEqualTo("0.025");
+    assertThat(check(T + "cost: 1000000000\n").cost().toPlainString()).isEqualTo("1000000000");
+    // Stored as JSON and read back exactly, as the tools table keeps it; a tool without a cost writes none.
+    var json = new com.fasterxml.jackson.databind.ObjectMapper().findAndRegisterModules();
+    assertThat(json.readValue(json.writeValueAsString(t), ToolDefinition.class).cost()).isEqualByComparingTo("0.025");
+    assertThat(json.writeValueAsString(check(T))).doesNotContain("cost");
+    for (String bad : List.of("-1", "0.0000001", "1000000001")) {
+      assertThatThrownBy(() -> check(T + "cost: " + bad + "\n"))
+          .as(bad)
+          .isInstanceOf(RegistryException.class)
+          .hasMessageContaining("tool (t).cost")
+          .hasMessageContaining("between 0 and 10^9, with at most 6 decimals");
+    }
+  }
+
+  @Test
   void whatIsWrittenIsKept() {
     ToolDefinition t = check(
         """

@@ -11,6 +11,7 @@ import dev.gatehouse.activities.mcp.McpUpstreams;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
 import dev.gatehouse.activities.model.ModelActivitiesImpl;
 import dev.gatehouse.activities.model.ModelInvoker;
+import dev.gatehouse.activities.policy.BudgetLedger;
 import dev.gatehouse.activities.policy.PolicyCatalog;
 import dev.gatehouse.activities.task.ApprovalAuditImpl;
 import dev.gatehouse.activities.task.TaskIndexActivitiesImpl;
@@ -25,6 +26,7 @@ import dev.gatehouse.frontend.app.admin.AdminContext;
 import dev.gatehouse.frontend.app.admin.AgentsResource;
 import dev.gatehouse.frontend.app.admin.ApprovalsResource;
 import dev.gatehouse.frontend.app.admin.AuditResource;
+import dev.gatehouse.frontend.app.admin.BudgetsResource;
 import dev.gatehouse.frontend.app.admin.IdentityProvidersResource;
 import dev.gatehouse.frontend.app.admin.KeysResource;
 import dev.gatehouse.frontend.app.admin.McpServersResource;
@@ -82,6 +84,7 @@ import dev.gatehouse.policies.data.PolicyCompiler;
 import dev.gatehouse.policies.limits.FailureThrottle;
 import dev.gatehouse.policies.tools.ToolArgumentsPolicy;
 import dev.gatehouse.registry.RegistryException;
+import dev.gatehouse.registry.budgets.BudgetDao;
 import dev.gatehouse.registry.db.RegistryDatabase;
 import dev.gatehouse.registry.secrets.Secrets;
 import dev.gatehouse.registry.tasks.TaskIndexDao;
@@ -365,6 +368,11 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     McpToolResolver mcpCatalog = new McpToolResolver(jdbi, config.getCaches().getMcpCatalog().toJavaDuration());
     upstreams.onCatalogChanged(changed -> mcpCatalog.invalidate());
     PolicyCatalog policies = new PolicyCatalog(jdbi, config.getCaches().getPolicies().toJavaDuration());
+    // Budget policies' reservations: one ledger per process, which releases expired ones (of any replica).
+    BudgetLedger budgets = new BudgetLedger(jdbi, config.getBudgets().getReservationTtl().toJavaDuration(), metrics);
+    budgets.start(config.getBudgets().getSweepInterval().toJavaDuration());
+    env.lifecycle().manage(closing(budgets));
+    metrics.budgetGauges(jdbi.onDemand(BudgetDao.class)::totals);
     ToolInvoker invoker =
         new ToolInvoker(
             jdbi,
@@ -376,7 +384,8 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
             audit,
             mcpCatalog,
             new McpToolCalls(upstreams, connector),
-            policies);
+            policies,
+            budgets);
     // Usage rows are written like audit rows: the audit section's queue and timing apply to both.
     UsageLog usage =
         new UsageLog(
@@ -385,7 +394,8 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
             config.getAudit().getFlushInterval().toJavaDuration(),
             config.getAudit().getLinger().toJavaDuration());
     env.lifecycle().manage(closing(usage));
-    ModelInvoker models = new ModelInvoker(jdbi, credentials, metrics, audit, usage, config.getModels().settings(), policies);
+    ModelInvoker models =
+        new ModelInvoker(jdbi, credentials, metrics, audit, usage, config.getModels().settings(), policies, budgets);
     env.lifecycle().manage(closing(models));
     return new Tools(catalog, connector, upstreams, mcpCatalog, invoker, models, policies);
   }
@@ -475,6 +485,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     env.jersey().register(new ModelsResource(admin));
     env.jersey().register(new AuditResource(admin));
     env.jersey().register(new UsageResource(admin));
+    env.jersey().register(new BudgetsResource(admin));
     env.jersey().register(new IdentityProvidersResource(admin));
     env.jersey().register(new RegistryResource(admin, tools.policies()::invalidate));
     // Every task type but the pipeline (whose steps never wait for approval) may hold calls.

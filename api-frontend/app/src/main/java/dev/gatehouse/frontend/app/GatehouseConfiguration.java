@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.gatehouse.frontend.app.config.AdmissionConfig;
 import dev.gatehouse.frontend.app.config.AuditConfig;
 import dev.gatehouse.frontend.app.config.AuthConfig;
+import dev.gatehouse.frontend.app.config.BudgetsConfig;
 import dev.gatehouse.frontend.app.config.CachesConfig;
 import dev.gatehouse.frontend.app.config.LimitsConfig;
 import dev.gatehouse.frontend.app.config.ModelsConfig;
@@ -50,6 +51,18 @@ public class GatehouseConfiguration extends Configuration {
 
   @Valid @NotNull private TasksConfig tasks = new TasksConfig();
   @Valid @NotNull private ModelsConfig models = new ModelsConfig();
+
+  @Valid @NotNull private BudgetsConfig budgets = new BudgetsConfig();
+
+  @JsonProperty
+  public BudgetsConfig getBudgets() {
+    return budgets;
+  }
+
+  @JsonProperty
+  public void setBudgets(BudgetsConfig budgets) {
+    this.budgets = budgets;
+  }
 
   @JsonProperty
   public ModelsConfig getModels() {

@@ -28,7 +28,8 @@ import jakarta.ws.rs.core.SecurityContext;
 public class ToolsResource extends TenantScopedResource<ToolsResource.ToolBody, ToolDefinition> {
   public record ToolBody(
       String name, String description, RegistryFile.Http http, JsonNode inputSchema, String timeout,
-      RegistryFile.Retry retry, RegistryFile.Auth auth, String tenant, String approval) implements TenantScopedCrud.Body {}
+      RegistryFile.Retry retry, RegistryFile.Auth auth, String tenant, String approval, java.math.BigDecimal cost)
+      implements TenantScopedCrud.Body {}
 
   private static final TenantScopedCrud.Kind KIND =
       new TenantScopedCrud.Kind("a", "tool", "tool:", ErrorCode.TOOL_EXISTS, ErrorCode.TOOL_NOT_FOUND, ErrorCode.INVALID_TOOL);
@@ -57,7 +58,7 @@ public class ToolsResource extends TenantScopedResource<ToolsResource.ToolBody, 
 
   private static ToolDefinition tool(ToolBody b, String name, String tenantId) {
     return ToolEntries.check(
-            "tool", new RegistryFile.Tool(name, b.description(), b.http(), b.inputSchema(), b.timeout(), b.retry(), b.auth(), b.approval()))
+            "tool", new RegistryFile.Tool(name, b.description(), b.http(), b.inputSchema(), b.timeout(), b.retry(), b.auth(), b.approval(), b.cost()))
         .withTenant(tenantId);
   }
 }

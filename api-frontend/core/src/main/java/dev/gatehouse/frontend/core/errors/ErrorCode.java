@@ -73,7 +73,10 @@ public enum ErrorCode {
   OUTPUTS_TOO_LARGE("outputs_too_large", 422, Rpc.INVALID_PARAMS, PipelineWorkflow.OUTPUTS_TOO_LARGE),
   /** An agent task's transcript grew past the most a task keeps. */
   TRANSCRIPT_TOO_LARGE("transcript_too_large", 422, Rpc.INVALID_PARAMS, AgentWorkflow.TRANSCRIPT_TOO_LARGE),
-  /** A model call of an agent task whose worst case would pass what the task has left (the call is not sent). */
+  /**
+   * A call whose worst case would pass what its agent task has left, or what a budget policy's
+   * period has left (the call is not sent).
+   */
   BUDGET_EXCEEDED("budget_exceeded", 402, Rpc.INVALID_REQUEST, ModelBudget.BUDGET_EXCEEDED),
 
   // ---- a tool that ran and failed (MCP: a result with isError)
