@@ -24,6 +24,8 @@ final class ToolCallFailures implements CallFailures {
         switch (denial.code()) {
           case DenialCodes.TOOL_NOT_ALLOWED -> ToolFailureTypes.TOOL_NOT_ALLOWED;
           case DenialCodes.INVALID_ARGUMENTS -> ToolFailureTypes.INVALID_ARGUMENTS;
+          case DenialCodes.PII_DETECTED -> ToolFailureTypes.PII_DETECTED;
+          case DenialCodes.GUARDRAIL_BLOCKED -> ToolFailureTypes.GUARDRAIL_BLOCKED;
           default -> throw new IllegalStateException(
               "policy " + denial.policy() + " denied a tool call with code '" + denial.code() + "', which has no tool failure type");
         };

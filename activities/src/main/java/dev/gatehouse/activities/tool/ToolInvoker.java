@@ -12,6 +12,8 @@ import dev.gatehouse.activities.mcp.McpToolCalls;
 import dev.gatehouse.activities.mcp.McpToolResolver;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
 import dev.gatehouse.activities.policy.PolicyCatalog;
+import dev.gatehouse.activities.policy.ToolArgumentPii;
+import dev.gatehouse.activities.policy.ToolResultPolicies;
 import dev.gatehouse.policies.DenialCodes;
 import dev.gatehouse.policies.tools.ArgumentSchemaPolicy;
 import dev.gatehouse.policies.tools.ToolArgumentsPolicy;
@@ -47,9 +49,12 @@ public class ToolInvoker {
             new RecordAudit(audit, "tool.call"),
             new RecordMetrics(metrics::toolCall),
             new ResolveAgent(jdbi.onDemand(AgentDao.class), DenialCodes.TOOL_NOT_ALLOWED),
+            // Its after runs last, once every other step has seen the result as the upstream gave it.
+            new ToolResultPolicies(policies),
             new ResolveTool(tools, mcpTools),
             new AuthorizeTool(),
-            new ValidateArguments(argumentsPolicy, new ArgumentSchemaPolicy()));
+            new ValidateArguments(argumentsPolicy, new ArgumentSchemaPolicy()),
+            new ToolArgumentPii(policies));
     this.chain =
         new PolicyChain<>(
             steps, x -> x.httpTool() != null ? httpCall.call(x) : mcpCall.call(x), ToolCallFailures.INSTANCE);
@@ -58,9 +63,12 @@ public class ToolInvoker {
   /**
    * Runs {@code call}: its result, or a {@link ToolCallException} whose type and retryability say
    * what failed (a policy's denial is never retryable). Either way, the attempt is counted in the
-   * metrics and one audit row is recorded.
+   * metrics and one audit row is recorded. The result carries the notes of the policy entries
+   * that decided something about the call without refusing it ({@link ToolCallResult#policies()}).
    */
   public ToolCallResult invoke(ToolCall call) {
-    return chain.run(new ToolExchange(call));
+    ToolExchange x = new ToolExchange(call);
+    ToolCallResult result = chain.run(x);
+    return x.appliedPolicies().isEmpty() ? result : result.withPolicies(x.appliedPolicies());
   }
 }

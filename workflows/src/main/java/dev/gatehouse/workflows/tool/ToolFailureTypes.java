@@ -17,6 +17,14 @@ public final class ToolFailureTypes {
   /** The arguments cannot be used with the tool (a URL placeholder without a value, ...). */
   public static final String INVALID_ARGUMENTS = "InvalidArguments";
 
+  /**
+   * A PII policy that blocks found personal data or a credential in the call's arguments (nothing
+   * was sent) or in its result (the result reached no one): not retried.
+   */
+  public static final String PII_DETECTED = "PiiDetected";
+  /** A guardrail that blocks found something in the tool's result (it reached no one): not retried. */
+  public static final String GUARDRAIL_BLOCKED = "GuardrailBlocked";
+
   /** The caller gave up on the call (an MCP agent's notifications/cancelled): not retried. */
   public static final String CANCELED = "Canceled";
 
