@@ -15,7 +15,11 @@ import dev.gatehouse.frontend.testing.TestGatehouse;
 import dev.gatehouse.registry.policies.PolicyDao;
 import dev.gatehouse.registry.policies.PolicyDefinition.AppliesTo;
 import dev.gatehouse.registry.policies.PolicyDefinition;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,8 +30,9 @@ import org.junit.jupiter.api.Test;
 /**
  * PII and guardrail entries applied on every path, through the real faces: the whole application
  * on PostgreSQL, real HTTP on loopback, the test tool server and a {@link FakeProvider} (a fake
- * LLM) behind registered models. Entries go in as the registry stores them ({@link PolicyDao}),
- * read on every call ({@code caches.policies} 0).
+ * LLM) behind registered models. The tools' entries come from the registry file, the models' are
+ * stored as the admin API stores them ({@link PolicyDao}); both are read on every call ({@code
+ * caches.policies} 0).
  */
 class PiiAndGuardrailsPathsTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -37,22 +42,50 @@ class PiiAndGuardrailsPathsTest {
   static TestGatehouse gh;
   static FakeProvider fake;
 
+  /**
+   * The tools' entries, as an operator writes them in the registry file (global: every tenant's
+   * calls), in name order: agent B's block comes before the redactions.
+   */
+  static final String POLICIES_YAML =
+      """
+      policies:
+        - name: block-for-b
+          kind: guardrail
+          appliesTo: {agents: [agent-b], tools: [t.echo]}
+          guardrail: {}
+        - name: tools-mask
+          kind: pii
+          appliesTo: {tools: [t.weather, t.echo]}
+          pii: {action: redact, on: [tool-results]}
+        - name: tools-guard
+          kind: guardrail
+          appliesTo: {tools: [t.weather, t.echo]}
+          guardrail:
+            actions: {prompt-injection: redact}
+      """;
+
   @BeforeAll
   static void start() throws Exception {
-    gh = TestGatehouse.start(c -> c.getCaches().setPolicies(io.dropwizard.util.Duration.seconds(0)));
+    gh =
+        TestGatehouse.start(
+            c -> {
+              c.getCaches().setPolicies(io.dropwizard.util.Duration.seconds(0));
+              Path registry = Path.of(c.getRegistryFile());
+              try {
+                Files.writeString(registry, Files.readString(registry) + POLICIES_YAML);
+              } catch (IOException e) {
+                throw new UncheckedIOException(e);
+              }
+            });
     fake = new FakeProvider();
     gh.fakeModel("pii-gpt", fake.openaiBase());
     created(gh.post("/admin/v1/providers", ADMIN_KEY,
         "{\"name\":\"pii-anthropic\",\"type\":\"anthropic\",\"baseUrl\":\"" + fake.anthropicBase() + "\",\"timeout\":\"5s\"}"));
     created(gh.post("/admin/v1/models", ADMIN_KEY,
         "{\"name\":\"pii-claude\",\"targets\":[{\"provider\":\"pii-anthropic\",\"model\":\"fake-claude\"}],\"retry\":{\"maxAttempts\":1}}"));
+    // The models' entries go in as the admin API stores them.
     PolicyDao policies = gh.db.jdbi().onDemand(PolicyDao.class);
-    AppliesTo tools = new AppliesTo(null, List.of("t.weather", "t.echo"), null);
     AppliesTo models = new AppliesTo(null, null, List.of("pii-gpt", "pii-claude"));
-    // Global entries (every tenant), in name order: agent B's block comes before the redactions.
-    policies.insert(guardrail("block-for-b", new AppliesTo(List.of("agent-b"), List.of("t.echo"), null), Map.of()));
-    policies.insert(pii("tools-mask", "redact", List.of("tool-results"), tools));
-    policies.insert(guardrail("tools-guard", tools, Map.of("prompt-injection", "redact")));
     policies.insert(pii("models-strict", "block", List.of("model-requests"), models));
     policies.insert(pii("models-mask", "redact", List.of("model-answers"), models));
   }
@@ -69,11 +102,6 @@ class PiiAndGuardrailsPathsTest {
 
   private static PolicyDefinition pii(String name, String action, List<String> on, AppliesTo appliesTo) {
     return new PolicyDefinition(name, null, PolicyDefinition.PII, appliesTo, null, null, new PolicyDefinition.Pii(action, null, null, on), null, null);
-  }
-
-  private static PolicyDefinition guardrail(String name, AppliesTo appliesTo, Map<String, String> actions) {
-    return new PolicyDefinition(name, null, PolicyDefinition.GUARDRAIL, appliesTo, null, null, null,
-        new PolicyDefinition.Guardrail(null, actions, null, null, null, null), null);
   }
 
   private static void created(HttpResponse<String> r) {
