@@ -88,6 +88,8 @@ class PiiAndGuardrailsPathsTest {
     AppliesTo models = new AppliesTo(null, null, List.of("pii-gpt", "pii-claude"));
     policies.insert(pii("models-strict", "block", List.of("model-requests"), models));
     policies.insert(pii("models-mask", "redact", List.of("model-answers"), models));
+    gh.fakeModel("pii-strict-gpt", fake.openaiBase());
+    policies.insert(pii("stream-strict", "block", List.of("model-answers"), new AppliesTo(null, null, List.of("pii-strict-gpt"))));
   }
 
   @AfterAll
@@ -319,6 +321,47 @@ class PiiAndGuardrailsPathsTest {
     }
     assertThat(text.toString()).isEqualTo("Write to [EMAIL] now");
     assertThat(names).endsWith("content_block_stop", "message_delta", "message_stop");
+  }
+
+  @Test
+  void aStreamedAnswerABlockingEntryFindsAnAddressInEndsWithAnErrorEvent() throws Exception {
+    fake.script("fake-model", Reply.text("Sure. Mail alice@example.com today").withFragments(3));
+
+    HttpResponse<String> r =
+        gh.post("/v1/chat/completions", KEY_A,
+            "{\"model\":\"pii-strict-gpt\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"where?\"}]}");
+
+    assertThat(r.statusCode()).as("the stream had begun").isEqualTo(200);
+    assertThat(r.body()).doesNotContain("alice", "[DONE]");
+    List<String> data = new ArrayList<>();
+    for (String line : r.body().split("\n")) {
+      if (line.startsWith("data: ")) {
+        data.add(line.substring(6));
+      }
+    }
+    StringBuilder text = new StringBuilder();
+    for (String d : data.subList(0, data.size() - 1)) {
+      text.append(JSON.readTree(d).at("/choices/0/delta/content").asText(""));
+    }
+    assertThat(text.toString()).isEqualTo("Sure. Mail ");
+    JsonNode error = JSON.readTree(data.get(data.size() - 1)).get("error");
+    assertThat(error.get("code").asText()).isEqualTo("pii_detected");
+    assertThat(error.get("message").asText()).contains("stream-strict@1", "1 EMAIL");
+
+    JsonNode row = audit("model.call", "pii-strict-gpt").get(0);
+    assertThat(row.get("decision").asText()).isEqualTo("deny");
+    assertThat(row.get("policy").asText()).isEqualTo("stream-strict@1");
+    assertThat(row.get("outcome").asText()).isEqualTo("pii_detected");
+    String usageOutcome = null;
+    for (int i = 0; i < 100 && usageOutcome == null; i++) {
+      usageOutcome =
+          gh.db.jdbi().withHandle(h -> h.createQuery("SELECT outcome FROM model_usage WHERE model = 'pii-strict-gpt'")
+              .mapTo(String.class).findFirst().orElse(null));
+      if (usageOutcome == null) {
+        McpWire.sleep(50);
+      }
+    }
+    assertThat(usageOutcome).isEqualTo("pii_detected");
   }
 
   @Test
