@@ -61,6 +61,20 @@ public class Exchange<C extends GovernedCall, R> {
     this.response = response;
   }
 
+  /**
+   * For a step after the call whose policy refuses what came back (a tool result, a model answer
+   * that must reach no one): the response is dropped, and the caller is thrown the denial's
+   * exception instead, as for a denial before the call; the audit row names the policy. The steps
+   * whose {@code after} has not run yet do not run it (their {@code complete} does).
+   */
+  public void deny(Decision denial) {
+    if (denial == null || denial.allowed()) {
+      throw new IllegalArgumentException("deny takes a denial");
+    }
+    this.denial = denial;
+    this.response = null;
+  }
+
   /** The denial that stopped the call, or null when no step denied it. */
   public Decision denial() {
     return denial;

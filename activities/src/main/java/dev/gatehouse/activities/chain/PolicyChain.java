@@ -5,9 +5,10 @@ import java.util.List;
 
 /**
  * Runs a governed call through its steps: every step's {@code before} in order, the call, every
- * step's {@code after} in reverse, and, whatever happened, every step's {@code complete} in
- * reverse (see {@link PolicyStep}). A denial is thrown as the exception {@link CallFailures} makes
- * of it; that mapping is done here and nowhere else. Assembled once per kind of call and shared by
+ * step's {@code after} in reverse (until one {@link Exchange#deny denies} the response), and,
+ * whatever happened, every step's {@code complete} in reverse (see {@link PolicyStep}). A denial,
+ * before the call or after it, is thrown as the exception {@link CallFailures} makes of it; that
+ * mapping is done here and nowhere else. Assembled once per kind of call and shared by
  * all threads; running it allocates nothing beyond what its steps do.
  *
  * @param <E> the exchange of the kind of call
@@ -44,6 +45,9 @@ public final class PolicyChain<E extends Exchange<?, R>, R> {
       exchange.replaceResponse(call.call(exchange));
       for (int i = steps.length - 1; i >= 0; i--) {
         steps[i].after(exchange);
+        if (exchange.denial() != null) {
+          throw failures.denied(exchange.denial());
+        }
       }
       return exchange.response();
     } catch (RuntimeException | Error e) {

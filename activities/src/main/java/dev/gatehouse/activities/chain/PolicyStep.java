@@ -13,7 +13,8 @@ import dev.gatehouse.policies.Decision;
  *       later step's {@code before} runs and the call is not made. Throwing fails the call (a
  *       failure, not a denial).
  *   <li>{@link #after}, in reverse chain order, once the call returned: may replace the response
- *       or record usage. Throwing fails the call.
+ *       or record usage, or refuse the response with {@link Exchange#deny} (no later step's {@code
+ *       after} runs, and the caller gets the denial). Throwing fails the call.
  *   <li>{@link #complete}, in reverse chain order, for every step of the chain, whatever happened
  *       (allowed, denied, failed; even for a step whose {@code before} a denial kept from
  *       running): sees the outcome, for audit and metrics. Should not throw; if it does, the other

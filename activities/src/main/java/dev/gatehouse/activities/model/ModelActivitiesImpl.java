@@ -99,7 +99,8 @@ public class ModelActivitiesImpl implements ModelActivities {
         answer.cost() == null ? null : answer.cost().toPlainString(),
         answer.provider(),
         answer.providerModel(),
-        latencyMs);
+        latencyMs,
+        answer.policies().isEmpty() ? null : answer.policies());
   }
 
   /** A message's text: its content as a string, or the text of its text parts, joined; null when it has none. */

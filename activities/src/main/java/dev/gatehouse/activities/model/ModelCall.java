@@ -50,6 +50,11 @@ public record ModelCall(
     EMBEDDINGS
   }
 
+  /** This call with {@code body} in place of its own (a policy redacted it; the original is left as it was). */
+  public ModelCall withBody(ObjectNode body) {
+    return new ModelCall(kind, dialect, alias, body, stream, caller, authenticatedAgent, requestId, taskId, stepId, attempt, budget);
+  }
+
   @Override
   public String target() {
     return alias;

@@ -8,9 +8,10 @@ import dev.gatehouse.workflows.model.ModelBudget;
 
 /**
  * How the model chain's failures reach callers: a denial is a {@link ModelCallException} of its
- * code ({@code model_not_found} 404, {@code model_not_allowed} 403, {@code invalid_request} 400, a task's {@code budget_exceeded} 402);
- * a rate limit's refusal is a retryable {@code rate_limited} 429 that carries what the limit said;
- * a failure is recorded under its code, anything unexpected as {@code internal_error}.
+ * code ({@code model_not_found} 404, {@code model_not_allowed} 403, {@code invalid_request} 400, a
+ * task's {@code budget_exceeded} 402, {@code pii_detected} and {@code guardrail_blocked} 422); a
+ * rate limit's refusal is a retryable {@code rate_limited} 429 that carries what the limit said; a
+ * failure is recorded under its code, anything unexpected as {@code internal_error}.
  */
 final class ModelCallFailures implements CallFailures {
   static final ModelCallFailures INSTANCE = new ModelCallFailures();
@@ -26,6 +27,7 @@ final class ModelCallFailures implements CallFailures {
           case DenialCodes.MODEL_NOT_ALLOWED -> 403;
           case ModelCodes.INVALID_REQUEST -> 400;
           case ModelBudget.BUDGET_EXCEEDED -> 402;
+          case DenialCodes.PII_DETECTED, DenialCodes.GUARDRAIL_BLOCKED -> 422;
           default -> throw new IllegalStateException(
               "policy " + denial.policy() + " denied a model call with code '" + denial.code() + "', which has no status");
         };

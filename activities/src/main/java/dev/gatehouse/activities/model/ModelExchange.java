@@ -4,6 +4,7 @@ import dev.gatehouse.activities.chain.Exchange;
 import dev.gatehouse.activities.policy.ApplyRateLimits;
 import dev.gatehouse.activities.policy.RateLimitStatus;
 import dev.gatehouse.registry.models.ModelDefinition;
+import java.util.Objects;
 import java.util.function.Consumer;
 
 /**
@@ -16,7 +17,7 @@ public final class ModelExchange extends Exchange<ModelCall, ModelAnswer> {
   /** The outcome of a stream whose client went away before it ended. */
   public static final String CLIENT_CLOSED = "client_closed";
 
-  private final StreamSink sink;
+  private StreamSink sink;
   private final Consumer<RateLimitStatus> rateLimitListener;
   private ApplyRateLimits.Reservation tokenReservation;
   private ModelDefinition model;
@@ -61,6 +62,18 @@ public final class ModelExchange extends Exchange<ModelCall, ModelAnswer> {
   /** Where a streamed call's events go; null for a call that is not streamed. */
   public StreamSink sink() {
     return sink;
+  }
+
+  /**
+   * For a step before the call that watches or rewrites a stream's events (a PII policy redacting
+   * the answer's text): the router writes to {@code sink}, which writes on to the one it wraps.
+   * Only for a streamed call.
+   */
+  public void replaceSink(StreamSink sink) {
+    if (this.sink == null) {
+      throw new IllegalStateException("the call is not streamed");
+    }
+    this.sink = Objects.requireNonNull(sink, "sink");
   }
 
   /** The model the alias named, once resolved; else null. */

@@ -12,6 +12,8 @@ import dev.gatehouse.activities.metrics.GatehouseMetrics;
 import dev.gatehouse.activities.policy.ApplyRateLimits;
 import dev.gatehouse.activities.policy.BudgetLedger;
 import dev.gatehouse.activities.policy.ChargeBudgets;
+import dev.gatehouse.activities.policy.ModelAnswerPii;
+import dev.gatehouse.activities.policy.ModelRequestPolicies;
 import dev.gatehouse.activities.policy.PolicyCatalog;
 import dev.gatehouse.activities.policy.RateLimitStatus;
 import dev.gatehouse.activities.usage.UsageLog;
@@ -97,10 +99,13 @@ public class ModelInvoker implements AutoCloseable {
             new RecordAudit(audit, "model.call"),
             new RecordUsage(usage, metrics),
             new ResolveAgent(jdbi.onDemand(AgentDao.class), DenialCodes.MODEL_NOT_ALLOWED),
+            // Its after runs last, once every other step has seen the answer (and its usage) as the provider gave it.
+            new ModelAnswerPii(policies),
             new ValidateModelRequest(),
             new ResolveModel(catalog),
             new AuthorizeModel(),
             new CheckTaskBudget(catalog),
+            new ModelRequestPolicies(policies),
             new ChargeBudgets<>(policies, budgets, CallKind.MODEL, new ModelBudgetPricing()),
             // Last, after every local refusal and the budgets (a refused call takes no request): only a call that may run
             // takes from the shared buckets.
@@ -121,14 +126,16 @@ public class ModelInvoker implements AutoCloseable {
     if (call.stream()) {
       throw ModelCallException.invalid("a streamed call needs a sink", "stream");
     }
-    return chain.run(new ModelExchange(call, null, rateLimits));
+    return run(new ModelExchange(call, null, rateLimits));
   }
 
   /**
    * A streamed chat call: events go to {@code sink}. Throws {@link ModelCallException} when it
    * fails before {@link StreamSink#open} (the face then answers with an error status); after
-   * that, a failure ends the stream with an error event and this returns normally. Returns how
-   * the stream ended (body null).
+   * that, a failure ends the stream with an error event and this returns normally, except for a
+   * PII entry that blocks the answer midway: it ends the stream with its error event, and this
+   * then throws its denial ({@code pii_detected}) for the caller to log, the stream being over.
+   * Returns how the stream ended (body null).
    */
   public ModelAnswer stream(ModelCall call, StreamSink sink) {
     return stream(call, sink, null);
@@ -139,7 +146,13 @@ public class ModelInvoker implements AutoCloseable {
     if (!call.stream()) {
       throw ModelCallException.invalid("'stream' must be true for a streamed call", "stream");
     }
-    return chain.run(new ModelExchange(call, Objects.requireNonNull(sink, "sink"), rateLimits));
+    return run(new ModelExchange(call, Objects.requireNonNull(sink, "sink"), rateLimits));
+  }
+
+  /** The chain's answer, with the notes of the policy entries that decided something about the call. */
+  private ModelAnswer run(ModelExchange x) {
+    ModelAnswer answer = chain.run(x);
+    return x.appliedPolicies().isEmpty() ? answer : answer.withPolicies(x.appliedPolicies());
   }
 
   /** The models {@code agent} may use (with its token's {@code scopes}), by name. */

@@ -197,7 +197,7 @@ final class ModelRouter {
         try {
           sink.open();
         } catch (IOException e) {
-          gone = true;
+          gone = !(e instanceof StreamStopped);
           throw e;
         }
       }
@@ -212,7 +212,7 @@ final class ModelRouter {
       try {
         sink.event(name, data);
       } catch (IOException e) {
-        gone = true;
+        gone = !(e instanceof StreamStopped);
         throw e;
       }
     }
@@ -223,7 +223,7 @@ final class ModelRouter {
         try {
           sink.flush();
         } catch (IOException e) {
-          gone = true;
+          gone = !(e instanceof StreamStopped);
           throw e;
         }
       }
@@ -305,9 +305,12 @@ final class ModelRouter {
         // The provider should end the body now: read to its end, so its connection is kept.
         in.finish(FINISH_GRACE, FINISH_MAX_BYTES);
       }
-    } catch (ClientGone | IOException e) {
+    } catch (ClientGone e) {
       // The client left (the relay saw its IOException): the upstream request is abandoned below.
       x.clientClosed(true);
+    } catch (IOException e) {
+      // The client left, or a policy's sink ended the stream (StreamStopped): abandoned below either way.
+      x.clientClosed(relay.gone);
     } catch (UncheckedIOException e) {
       x.clientClosed(relay.gone);
     } finally {

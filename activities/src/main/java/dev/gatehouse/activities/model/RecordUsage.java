@@ -29,7 +29,7 @@ final class RecordUsage implements PolicyStep<ModelExchange> {
     ModelAnswer a = x.response();
     if (a != null && x.model() != null && a.usage() != null) {
       BigDecimal cost = ModelCosts.cost(x.model().prices(), a.usage());
-      x.replaceResponse(new ModelAnswer(a.body(), a.usage(), cost, a.provider(), a.providerModel(), a.timeToFirstTokenMs()));
+      x.replaceResponse(new ModelAnswer(a.body(), a.usage(), cost, a.provider(), a.providerModel(), a.timeToFirstTokenMs(), a.policies()));
     }
   }
 

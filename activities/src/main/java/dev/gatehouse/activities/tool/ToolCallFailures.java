@@ -29,6 +29,8 @@ final class ToolCallFailures implements CallFailures {
           case DenialCodes.INVALID_ARGUMENTS -> ToolFailureTypes.INVALID_ARGUMENTS;
           // A budget policy's refusal: the type (and code) of an agent task's own budget refusal.
           case DenialCodes.BUDGET_EXCEEDED -> ModelBudget.BUDGET_EXCEEDED;
+          case DenialCodes.PII_DETECTED -> ToolFailureTypes.PII_DETECTED;
+          case DenialCodes.GUARDRAIL_BLOCKED -> ToolFailureTypes.GUARDRAIL_BLOCKED;
           default -> throw new IllegalStateException(
               "policy " + denial.policy() + " denied a tool call with code '" + denial.code() + "', which has no tool failure type");
         };

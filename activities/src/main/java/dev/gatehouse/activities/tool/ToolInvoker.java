@@ -15,6 +15,8 @@ import dev.gatehouse.activities.policy.ApplyRateLimits;
 import dev.gatehouse.activities.policy.BudgetLedger;
 import dev.gatehouse.activities.policy.ChargeBudgets;
 import dev.gatehouse.activities.policy.PolicyCatalog;
+import dev.gatehouse.activities.policy.ToolArgumentPii;
+import dev.gatehouse.activities.policy.ToolResultPolicies;
 import dev.gatehouse.policies.DenialCodes;
 import dev.gatehouse.policies.data.CallKind;
 import dev.gatehouse.policies.tools.ArgumentSchemaPolicy;
@@ -68,9 +70,12 @@ public class ToolInvoker {
             new RecordAudit(audit, "tool.call"),
             new RecordMetrics(metrics::toolCall),
             new ResolveAgent(jdbi.onDemand(AgentDao.class), DenialCodes.TOOL_NOT_ALLOWED),
+            // Its after runs last, once every other step has seen the result as the upstream gave it.
+            new ToolResultPolicies(policies),
             new ResolveTool(tools, mcpTools),
             new AuthorizeTool(),
             new ValidateArguments(argumentsPolicy, new ArgumentSchemaPolicy()),
+            new ToolArgumentPii(policies),
             new ChargeBudgets<>(policies, budgets, CallKind.TOOL, new ToolBudgetPricing()),
             // Last, after every local refusal and the budgets (a refused call takes no request): only a call that may run
             // takes from the shared buckets.
@@ -83,9 +88,12 @@ public class ToolInvoker {
   /**
    * Runs {@code call}: its result, or a {@link ToolCallException} whose type and retryability say
    * what failed (a policy's denial is never retryable). Either way, the attempt is counted in the
-   * metrics and one audit row is recorded.
+   * metrics and one audit row is recorded. The result carries the notes of the policy entries
+   * that decided something about the call without refusing it ({@link ToolCallResult#policies()}).
    */
   public ToolCallResult invoke(ToolCall call) {
-    return chain.run(new ToolExchange(call));
+    ToolExchange x = new ToolExchange(call);
+    ToolCallResult result = chain.run(x);
+    return x.appliedPolicies().isEmpty() ? result : result.withPolicies(x.appliedPolicies());
   }
 }

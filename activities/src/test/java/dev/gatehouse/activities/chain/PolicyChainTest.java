@@ -91,6 +91,32 @@ class PolicyChainTest {
   }
 
   @Test
+  void aStepAfterTheCallMayDenyTheResponseWhichThenReachesNoOne() {
+    Decision withheld = Decision.deny("pii-strict@3", "pii_detected", "the tool result is blocked");
+    PolicyStep<Exchange<SampleCall, String>> guard =
+        new PolicyStep<>() {
+          @Override
+          public void after(Exchange<SampleCall, String> x) {
+            seen.add("guard.after " + x.response());
+            x.deny(withheld);
+          }
+        };
+    PolicyChain<Exchange<SampleCall, String>, String> chain =
+        new PolicyChain<>(List.of(new Noting("audit"), guard, new Noting("inner")), answering("secret"), SampleCall.FAILURES);
+    Exchange<SampleCall, String> x = exchange();
+
+    assertThatThrownBy(() -> chain.run(x))
+        .isInstanceOfSatisfying(SampleCall.Failure.class, e -> assertThat(e.type).isEqualTo("pii_detected"));
+    assertThat(seen)
+        .containsExactly(
+            "audit.before", "inner.before", "call t.echo", "inner.after", "guard.after secret",
+            "inner.complete pii_detected denied by pii-strict@3",
+            "audit.complete pii_detected denied by pii-strict@3");
+    assertThat(x.response()).isNull();
+    assertThat(x.denial()).isSameAs(withheld);
+  }
+
+  @Test
   void anExceptionFromTheCallSkipsAfterAndIsSeenOnCompletionThenRethrown() {
     RuntimeException boom = new SampleCall.Failure("UpstreamError", "upstream down");
     PolicyChain<Exchange<SampleCall, String>, String> chain =

@@ -21,6 +21,13 @@ class ToolCallFailuresTest {
         });
     assertThat(failures.denied(Decision.deny("argument-schema", "invalid_arguments", "bad")))
         .isInstanceOfSatisfying(ToolCallException.class, e -> assertThat(e.type()).isEqualTo(ToolFailureTypes.INVALID_ARGUMENTS));
+    assertThat(failures.denied(Decision.deny("pii-strict@2", "pii_detected", "found")))
+        .isInstanceOfSatisfying(ToolCallException.class, e -> {
+          assertThat(e.type()).isEqualTo(ToolFailureTypes.PII_DETECTED);
+          assertThat(e.retryable()).isFalse();
+        });
+    assertThat(failures.denied(Decision.deny("guard@1", "guardrail_blocked", "injection")))
+        .isInstanceOfSatisfying(ToolCallException.class, e -> assertThat(e.type()).isEqualTo(ToolFailureTypes.GUARDRAIL_BLOCKED));
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.gatehouse.workflows.model;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
 
 /**
  * Output of {@link ModelActivities#call}: the answer's text ({@code content}; null when the model
@@ -9,7 +10,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * the OpenAI format, why the model stopped ({@code finishReason}: {@code stop}, {@code length},
  * {@code tool_calls}, ...), the tokens used, their {@code cost} from the registry's prices (a
  * decimal number as text, exact; null when the model has no prices), which provider and provider
- * model answered, and how long the call took, fallbacks included.
+ * model answered, how long the call took, fallbacks included, and what policy entries did to the
+ * call without refusing it ({@code policies}: {@code pii-mask@2 redacted EMAIL×1 in
+ * model-requests}, counts and kinds only; null when none did, and in histories written before it
+ * existed).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ModelCallResult(
@@ -20,4 +24,19 @@ public record ModelCallResult(
     String cost,
     String provider,
     String providerModel,
-    long latencyMs) {}
+    long latencyMs,
+    List<String> policies) {
+
+  /** A result no policy entry touched. */
+  public ModelCallResult(
+      String content,
+      ObjectNode message,
+      String finishReason,
+      ModelCallUsage usage,
+      String cost,
+      String provider,
+      String providerModel,
+      long latencyMs) {
+    this(content, message, finishReason, usage, cost, provider, providerModel, latencyMs, null);
+  }
+}

@@ -9,23 +9,39 @@ import java.util.List;
  * and the progress the upstream reported during the call (null when none was asked for), so the
  * front end waiting for a durable call can relay what it has not relayed yet. When the request
  * asked for large results to be stored ({@link ToolCallRequest#storeOver()}) and this one was,
- * {@code output} is null and {@code stored} names it.
+ * {@code output} is null and {@code stored} names it. {@code policies}: what policy entries did to
+ * the call without refusing it ({@code pii-mask@2 redacted EMAIL×1 in tool-results}), as counts
+ * and kinds, never the values; null when none did (and in histories written before it existed).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record ToolCallResult(int status, JsonNode output, List<ToolProgress> progress, StoredResult stored) {
+public record ToolCallResult(int status, JsonNode output, List<ToolProgress> progress, StoredResult stored, List<String> policies) {
   /** At most this many progress reports are kept (the latest), to bound the history. */
   public static final int MAX_PROGRESS = 100;
 
   public ToolCallResult(int status, JsonNode output) {
-    this(status, output, null, null);
+    this(status, output, null, null, null);
   }
 
   public ToolCallResult(int status, JsonNode output, List<ToolProgress> progress) {
-    this(status, output, progress, null);
+    this(status, output, progress, null, null);
+  }
+
+  public ToolCallResult(int status, JsonNode output, List<ToolProgress> progress, StoredResult stored) {
+    this(status, output, progress, stored, null);
   }
 
   /** This result with its output stored: {@code stored} in place of the output. */
   public ToolCallResult storedAs(StoredResult ref) {
-    return new ToolCallResult(status, null, progress, ref);
+    return new ToolCallResult(status, null, progress, ref, policies);
+  }
+
+  /** This result with {@code output} in place of its own (a policy redacted it). */
+  public ToolCallResult withOutput(JsonNode output) {
+    return new ToolCallResult(status, output, progress, stored, policies);
+  }
+
+  /** This result with the notes of the policy entries that decided something about the call (null or empty: none). */
+  public ToolCallResult withPolicies(List<String> notes) {
+    return new ToolCallResult(status, output, progress, stored, notes == null || notes.isEmpty() ? null : List.copyOf(notes));
   }
 }

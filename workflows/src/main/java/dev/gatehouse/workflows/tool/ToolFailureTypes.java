@@ -22,6 +22,13 @@ public final class ToolFailureTypes {
    * and is made again ({@code RateLimitWaits}); its code is {@code rate_limited}.
    */
   public static final String RATE_LIMITED = "RateLimited";
+  /**
+   * A PII policy that blocks found personal data or a credential in the call's arguments (nothing
+   * was sent) or in its result (the result reached no one): not retried.
+   */
+  public static final String PII_DETECTED = "PiiDetected";
+  /** A guardrail that blocks found something in the tool's result (it reached no one): not retried. */
+  public static final String GUARDRAIL_BLOCKED = "GuardrailBlocked";
 
   /** The caller gave up on the call (an MCP agent's notifications/cancelled): not retried. */
   public static final String CANCELED = "Canceled";

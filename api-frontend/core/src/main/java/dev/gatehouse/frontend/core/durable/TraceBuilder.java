@@ -58,6 +58,7 @@ final class TraceBuilder {
     TaskError error;
     TraceView.ModelCall model;
     StoredResult stored;
+    List<String> policies;
   }
 
   List<TraceView.Step> build(List<HistoryEvent> events, List<PendingActivityInfo> pending) {
@@ -102,10 +103,12 @@ final class TraceBuilder {
               Optional<ModelCallResult> answer = decode(a.getResult(), ModelCallResult.class);
               s.output = answer.map(ModelCallResult::message).orElse(null);
               s.model = answer.map(TraceBuilder::modelCall).orElse(null);
+              s.policies = answer.map(ModelCallResult::policies).orElse(null);
             } else if ("tool".equals(s.kind)) {
               Optional<ToolCallResult> result = decode(a.getResult(), ToolCallResult.class);
               s.output = result.map(ToolCallResult::output).orElse(null);
               s.stored = result.map(ToolCallResult::stored).orElse(null);
+              s.policies = result.map(ToolCallResult::policies).orElse(null);
             } else {
               s.output = decode(a.getResult(), JsonNode.class).orElse(null);
             }
@@ -163,7 +166,7 @@ final class TraceBuilder {
           new TraceView.Step(
               s.id, s.kind, s.name, s.status, s.attempts, Instants.iso(s.startedAt),
               Instants.iso(s.endedAt), duration, s.input, s.output, s.error, s.model,
-              "tool".equals(s.kind) ? approvals.get(s.id) : null, s.stored));
+              "tool".equals(s.kind) ? approvals.get(s.id) : null, s.stored, s.policies));
     }
     // A call that waits, or that was denied or expired, has no activity: it is a step of its own.
     for (Map.Entry<String, JsonNode> a : approvals.entrySet()) {

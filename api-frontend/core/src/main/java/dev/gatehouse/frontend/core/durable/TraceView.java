@@ -24,7 +24,9 @@ public record TraceView(String id, String workflow, String status, List<Step> st
    * is a step with status {@code NOT_RUN}. {@code stored}: for a tool call of an agent task whose
    * result was stored outside the history, the reference ({@code id}, {@code chars}, {@code
    * preview}); its {@code output} is then null, and {@code GET /v1/tasks/{id}/results/{resultId}}
-   * reads the result.
+   * reads the result. {@code policies}: what policy entries did to a tool or model call that went
+   * on ({@code guard@2 redacted EXFIL_LINK×1 in tool-results}: kinds and counts, never values);
+   * absent when none did. A call an entry refused is a failed step whose error names it.
    */
   public record Step(
       String id,
@@ -40,12 +42,20 @@ public record TraceView(String id, String workflow, String status, List<Step> st
       TaskError error,
       @JsonInclude(JsonInclude.Include.NON_NULL) ModelCall model,
       @JsonInclude(JsonInclude.Include.NON_NULL) JsonNode approval,
-      @JsonInclude(JsonInclude.Include.NON_NULL) StoredResult stored) {
+      @JsonInclude(JsonInclude.Include.NON_NULL) StoredResult stored,
+      @JsonInclude(JsonInclude.Include.NON_NULL) List<String> policies) {
 
     public Step(
         String id, String kind, String name, String status, int attempts, String startedAt, String endedAt,
         Long durationMs, JsonNode input, JsonNode output, TaskError error) {
-      this(id, kind, name, status, attempts, startedAt, endedAt, durationMs, input, output, error, null, null, null);
+      this(id, kind, name, status, attempts, startedAt, endedAt, durationMs, input, output, error, null, null, null, null);
+    }
+
+    public Step(
+        String id, String kind, String name, String status, int attempts, String startedAt, String endedAt,
+        Long durationMs, JsonNode input, JsonNode output, TaskError error, ModelCall model, JsonNode approval,
+        StoredResult stored) {
+      this(id, kind, name, status, attempts, startedAt, endedAt, durationMs, input, output, error, model, approval, stored, null);
     }
   }
 

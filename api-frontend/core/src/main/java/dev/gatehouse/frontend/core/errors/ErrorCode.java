@@ -60,9 +60,9 @@ public enum ErrorCode {
   UNKNOWN_TOOL("unknown_tool", 422, Rpc.INVALID_PARAMS, ToolFailureTypes.UNKNOWN_TOOL),
   INVALID_ARGUMENTS("invalid_arguments", 422, Rpc.INVALID_PARAMS, ToolFailureTypes.INVALID_ARGUMENTS),
   /** The PII policy's action is BLOCK and the request or result held personal data or a credential: nothing was passed on. */
-  PII_DETECTED("pii_detected", 422, Rpc.INVALID_PARAMS),
+  PII_DETECTED("pii_detected", 422, Rpc.INVALID_PARAMS, ToolFailureTypes.PII_DETECTED),
   /** A guardrail whose action is BLOCK found something in a tool result or a model request: nothing was passed on. */
-  GUARDRAIL_BLOCKED("guardrail_blocked", 422, Rpc.INVALID_PARAMS),
+  GUARDRAIL_BLOCKED("guardrail_blocked", 422, Rpc.INVALID_PARAMS, ToolFailureTypes.GUARDRAIL_BLOCKED),
   UNKNOWN_WORKFLOW("unknown_workflow", 422, Rpc.INVALID_PARAMS),
   INVALID_TEMPLATE("invalid_template", 400, Rpc.INVALID_PARAMS),
   /** A pipeline step's template could not be filled from the outputs it got (the task had started). */

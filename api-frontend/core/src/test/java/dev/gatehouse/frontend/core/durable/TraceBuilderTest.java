@@ -76,6 +76,14 @@ class TraceBuilderTest {
   }
 
   @Test
+  void stepsOfAHistoryWrittenBeforePolicyNotesExistedHaveNone() throws Exception {
+    for (TraceView.Step step : trace()) {
+      assertThat(step.policies()).isNull();
+      assertThat(JSON.valueToTree(step).has("policies")).isFalse();
+    }
+  }
+
+  @Test
   void aToolStepWhoseResultWasStoredShowsTheReferenceInPlaceOfTheOutput() throws Exception {
     List<TraceView.Step> steps = trace("histories/agent-stored-result.json");
     assertThat(steps).extracting(TraceView.Step::id).containsExactly("model-1", "tool-1.1", "model-2", "tool-2.1", "model-3");

@@ -1,0 +1,184 @@
+package dev.gatehouse.activities.policy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import dev.gatehouse.activities.model.Dialect;
+import dev.gatehouse.activities.model.ModelCall;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The texts of a model request or answer that PII and guardrail entries read, in either dialect,
+ * in document order, and a copy with some of them replaced. Only text is read: images, audio and
+ * documents (base64 that can run to megabytes), tool definitions, names and ids are not, nor the
+ * arguments of tool calls (the model's own output; when a tool is called through Gatehouse its
+ * arguments pass the {@code tool-arguments} place).
+ *
+ * <ul>
+ *   <li>A chat request: each message's {@code content} (a string, or each part's {@code text},
+ *       and a tool result part's own {@code content}, a string or parts); Anthropic's {@code
+ *       system} (a string or parts).
+ *   <li>An embeddings request: {@code input} (a string, or each string of an array).
+ *   <li>An answer: OpenAI's {@code choices[].message.content} (a string or parts) and {@code
+ *       refusal}, Anthropic's {@code content[].text}.
+ * </ul>
+ */
+final class ChatTexts {
+  private ChatTexts() {}
+
+  /** Where a text is: a member of an object, or an element of an array. */
+  private interface Slots {
+    void at(ObjectNode parent, String member);
+
+    void at(ArrayNode parent, int index);
+  }
+
+  /** The texts of a request, in order. */
+  static List<String> ofRequest(ModelCall call) {
+    List<String> out = new ArrayList<>();
+    request(call.kind(), call.dialect(), call.body(), collector(out));
+    return out;
+  }
+
+  /** A copy of the request's body with text {@code k} replaced by {@code texts.get(k)}; the body itself when none changed. */
+  static ObjectNode withRequestTexts(ModelCall call, List<String> before, List<String> after) {
+    if (same(before, after)) {
+      return call.body();
+    }
+    ObjectNode copy = call.body().deepCopy();
+    request(call.kind(), call.dialect(), copy, replacer(after));
+    return copy;
+  }
+
+  /** The texts of an answer body in {@code dialect}, in order. */
+  static List<String> ofAnswer(Dialect dialect, ObjectNode body) {
+    List<String> out = new ArrayList<>();
+    answer(dialect, body, collector(out));
+    return out;
+  }
+
+  static ObjectNode withAnswerTexts(Dialect dialect, ObjectNode body, List<String> before, List<String> after) {
+    if (same(before, after)) {
+      return body;
+    }
+    ObjectNode copy = body.deepCopy();
+    answer(dialect, copy, replacer(after));
+    return copy;
+  }
+
+  private static boolean same(List<String> before, List<String> after) {
+    for (int i = 0; i < before.size(); i++) {
+      if (!before.get(i).equals(after.get(i))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static void request(ModelCall.Kind kind, Dialect dialect, ObjectNode body, Slots s) {
+    if (kind == ModelCall.Kind.EMBEDDINGS) {
+      JsonNode input = body.get("input");
+      if (input != null && input.isTextual()) {
+        s.at(body, "input");
+      } else if (input instanceof ArrayNode a) {
+        for (int i = 0; i < a.size(); i++) {
+          if (a.get(i).isTextual()) {
+            s.at(a, i);
+          }
+        }
+      }
+      return;
+    }
+    if (dialect == Dialect.ANTHROPIC) {
+      content(body, "system", s, true);
+    }
+    JsonNode messages = body.get("messages");
+    if (messages instanceof ArrayNode a) {
+      for (JsonNode m : a) {
+        if (m instanceof ObjectNode message) {
+          content(message, "content", s, true);
+        }
+      }
+    }
+  }
+
+  private static void answer(Dialect dialect, ObjectNode body, Slots s) {
+    if (dialect == Dialect.ANTHROPIC) {
+      content(body, "content", s, false);
+      return;
+    }
+    JsonNode choices = body.get("choices");
+    if (choices instanceof ArrayNode a) {
+      for (JsonNode c : a) {
+        if (c.get("message") instanceof ObjectNode message) {
+          content(message, "content", s, false);
+          if (message.path("refusal").isTextual()) {
+            s.at(message, "refusal");
+          }
+        }
+      }
+    }
+  }
+
+  /** {@code owner.member}: a string, or parts with a string {@code text} (and, one level down, a tool result's {@code content}). */
+  private static void content(ObjectNode owner, String member, Slots s, boolean toolResults) {
+    JsonNode content = owner.get(member);
+    if (content == null) {
+      return;
+    }
+    if (content.isTextual()) {
+      s.at(owner, member);
+      return;
+    }
+    if (content instanceof ArrayNode parts) {
+      for (JsonNode p : parts) {
+        if (p instanceof ObjectNode part) {
+          if (part.path("text").isTextual()) {
+            s.at(part, "text");
+          }
+          if (toolResults && "tool_result".equals(part.path("type").asText())) {
+            content(part, "content", s, false);
+          }
+        }
+      }
+    }
+  }
+
+  private static Slots collector(List<String> out) {
+    return new Slots() {
+      @Override
+      public void at(ObjectNode parent, String member) {
+        out.add(parent.get(member).textValue());
+      }
+
+      @Override
+      public void at(ArrayNode parent, int index) {
+        out.add(parent.get(index).textValue());
+      }
+    };
+  }
+
+  private static Slots replacer(List<String> texts) {
+    return new Slots() {
+      int k;
+
+      @Override
+      public void at(ObjectNode parent, String member) {
+        String t = texts.get(k++);
+        if (!t.equals(parent.get(member).textValue())) {
+          parent.set(member, TextNode.valueOf(t));
+        }
+      }
+
+      @Override
+      public void at(ArrayNode parent, int index) {
+        String t = texts.get(k++);
+        if (!t.equals(parent.get(index).textValue())) {
+          parent.set(index, TextNode.valueOf(t));
+        }
+      }
+    };
+  }
+}

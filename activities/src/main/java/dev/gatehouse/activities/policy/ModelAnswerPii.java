@@ -1,0 +1,83 @@
+package dev.gatehouse.activities.policy;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.activities.chain.PolicyStep;
+import dev.gatehouse.activities.model.ModelAnswer;
+import dev.gatehouse.activities.model.ModelCall;
+import dev.gatehouse.activities.model.ModelExchange;
+import dev.gatehouse.policies.Decision;
+import dev.gatehouse.policies.data.CallKind;
+import dev.gatehouse.policies.data.CompiledPolicy;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The PII entries that apply at {@code model-answers}, on every path. A whole answer's texts
+ * ({@link ChatTexts}) are redacted, recorded or blocked after the call ({@code pii_detected}: the
+ * answer reaches no one). A streamed answer's text deltas go through a {@link RedactingStreamSink}
+ * installed before the call, which redacts across chunk boundaries holding back only what could
+ * still become a match, and ends the stream with a {@code pii_detected} error event when an entry
+ * that blocks finds something (the client has seen the text before it); the call is then denied
+ * after the stream, so the audit row names the entry. Embeddings answers carry no text. A call no
+ * entry governs is not read, and its stream is not touched.
+ */
+public final class ModelAnswerPii implements PolicyStep<ModelExchange> {
+  private final PolicyCatalog catalog;
+
+  public ModelAnswerPii(PolicyCatalog catalog) {
+    this.catalog = catalog;
+  }
+
+  @Override
+  public Decision before(ModelExchange x) {
+    ModelCall call = x.request();
+    if (x.sink() == null || call.kind() != ModelCall.Kind.CHAT) {
+      return PROCEED;
+    }
+    List<CompiledPolicy> policies = Governing.pii(catalog, x, CallKind.MODEL, Governing.MODEL_ANSWERS);
+    if (!policies.isEmpty()) {
+      x.replaceSink(new RedactingStreamSink(x.sink(), call.dialect(), policies));
+    }
+    return PROCEED;
+  }
+
+  @Override
+  public void after(ModelExchange x) {
+    if (x.sink() instanceof RedactingStreamSink stream) {
+      for (int i = 0; i < stream.policies().size(); i++) {
+        CompiledPolicy p = stream.policies().get(i);
+        String note = PolicyNotes.pii(p.ref(), p.pii().action(), stream.findings(i), Governing.MODEL_ANSWERS);
+        if (note != null) {
+          x.applied(note);
+        }
+      }
+      if (stream.denial() != null) {
+        x.deny(stream.denial());
+      }
+      return;
+    }
+    ModelAnswer answer = x.response();
+    ModelCall call = x.request();
+    if (answer == null || answer.body() == null || call.kind() != ModelCall.Kind.CHAT) {
+      return;
+    }
+    List<CompiledPolicy> policies = Governing.pii(catalog, x, CallKind.MODEL, Governing.MODEL_ANSWERS);
+    if (policies.isEmpty()) {
+      return;
+    }
+    List<String> before = ChatTexts.ofAnswer(call.dialect(), answer.body());
+    List<String> texts = new ArrayList<>(before);
+    Decision denial = TextPolicies.pii(policies, texts, x, Governing.MODEL_ANSWERS, "the model answer");
+    if (denial != null) {
+      x.deny(denial);
+      return;
+    }
+    ObjectNode body = ChatTexts.withAnswerTexts(call.dialect(), answer.body(), before, texts);
+    if (body != answer.body()) {
+      x.replaceResponse(
+          new ModelAnswer(
+              body, answer.usage(), answer.cost(), answer.provider(), answer.providerModel(), answer.timeToFirstTokenMs(),
+              answer.policies()));
+    }
+  }
+}

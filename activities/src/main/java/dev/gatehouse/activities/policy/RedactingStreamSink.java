@@ -1,0 +1,333 @@
+package dev.gatehouse.activities.policy;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.activities.model.Dialect;
+import dev.gatehouse.activities.model.StreamSink;
+import dev.gatehouse.activities.model.StreamStopped;
+import dev.gatehouse.policies.Decision;
+import dev.gatehouse.policies.data.CompiledPolicy;
+import dev.gatehouse.policies.pii.PiiFindings;
+import dev.gatehouse.policies.pii.StreamingRedactor;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A streamed answer's events, in the caller's dialect, with their text put through PII entries
+ * before they go on to the client. Each text of the answer (an OpenAI choice's {@code content} or
+ * {@code refusal}, an Anthropic text block) has its own {@link StreamingRedactor} per entry,
+ * chained in name order, so a match split across deltas is found: a delta goes on with what may be
+ * sent now, and what could still become a match (the redactor's {@code holdback()}, a word or a
+ * number, never more than its bound) waits for the next delta. The held tail goes out before the
+ * text ends: in an OpenAI chunk that carries the choice's {@code finish_reason} (or a chunk of its
+ * own before {@code [DONE]} or an error), in an Anthropic {@code content_block_delta} before the
+ * block's {@code content_block_stop}. Other events (tool calls' arguments, thinking, usage) pass
+ * unchanged.
+ *
+ * <p>When an entry that blocks finds something, the text before the match goes out, then an error
+ * event ({@code code} {@code pii_detected}, in the dialect's shape), and the sink throws {@link
+ * StreamStopped}: the router abandons the upstream request, and {@link ModelAnswerPii} denies the
+ * call after it with {@link #denial()}. One per stream, used by the request's thread.
+ */
+final class RedactingStreamSink implements StreamSink {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  /** Both APIs' error type for a refusal of the request's content. */
+  static final String ERROR_TYPE = "invalid_request_error";
+
+  private final StreamSink out;
+  private final Dialect dialect;
+  private final List<CompiledPolicy> policies;
+  /** The texts not ended yet, by key (OpenAI: choice index × 2, + 1 for a refusal; Anthropic: the block's index). */
+  private final Map<Integer, Text> open = new LinkedHashMap<>();
+  /** What each entry found in the texts that ended. */
+  private final PiiFindings[] found;
+  /** OpenAI: the last chunk, whose id, model and times frame a tail sent in a chunk of its own. */
+  private ObjectNode lastChunk;
+  private Decision denial;
+
+  RedactingStreamSink(StreamSink out, Dialect dialect, List<CompiledPolicy> policies) {
+    this.out = out;
+    this.dialect = dialect;
+    this.policies = List.copyOf(policies);
+    this.found = new PiiFindings[policies.size()];
+    Arrays.fill(found, PiiFindings.NONE);
+  }
+
+  List<CompiledPolicy> policies() {
+    return policies;
+  }
+
+  /** What entry {@code i} found so far, in every text of the answer. */
+  PiiFindings findings(int i) {
+    PiiFindings f = found[i];
+    for (Text t : open.values()) {
+      f = f.plus(t.redactors[i].findings());
+    }
+    return f;
+  }
+
+  /** The denial of the entry that stopped the stream, or null. */
+  Decision denial() {
+    return denial;
+  }
+
+  @Override
+  public void open() throws IOException {
+    out.open();
+  }
+
+  @Override
+  public void flush() throws IOException {
+    out.flush();
+  }
+
+  @Override
+  public void event(String name, String data) throws IOException {
+    if (denial != null) {
+      throw new StreamStopped("the answer was stopped by " + denial.policy());
+    }
+    if (dialect == Dialect.OPENAI) {
+      openAi(name, data);
+    } else {
+      anthropic(name, data);
+    }
+  }
+
+  /** One text of the answer: the entries' redactors, each fed what the one before it let out. */
+  private final class Text {
+    final StreamingRedactor[] redactors = new StreamingRedactor[policies.size()];
+
+    Text() {
+      for (int i = 0; i < redactors.length; i++) {
+        redactors[i] = policies.get(i).pii().stream();
+      }
+    }
+
+    /** What of {@code delta} may go out now. */
+    String push(String delta) {
+      String s = delta;
+      for (int i = 0; i < redactors.length; i++) {
+        s = redactors[i].push(s);
+        if (redactors[i].blocked()) {
+          blocked(i, redactors[i].findings());
+          return drain(i + 1, s);
+        }
+      }
+      return s;
+    }
+
+    /** The text has ended: what is still held. */
+    String finish() {
+      return drain(0, "");
+    }
+
+    /** {@code s} through the entries from {@code from} on, each then finished (the text ends here). */
+    private String drain(int from, String s) {
+      for (int i = from; i < redactors.length; i++) {
+        s = redactors[i].push(s) + redactors[i].finish();
+        if (redactors[i].blocked()) {
+          blocked(i, redactors[i].findings());
+        }
+      }
+      return s;
+    }
+  }
+
+  private void blocked(int policy, PiiFindings findings) {
+    if (denial == null) {
+      denial = PolicyNotes.piiBlocked(policies.get(policy).ref(), "the model answer", findings);
+    }
+  }
+
+  /** Ends the text under {@code key}: what it still held (empty when nothing or when it had none). */
+  private String end(int key) {
+    Text t = open.remove(key);
+    if (t == null) {
+      return "";
+    }
+    String tail = t.finish();
+    for (int i = 0; i < found.length; i++) {
+      found[i] = found[i].plus(t.redactors[i].findings());
+    }
+    return tail;
+  }
+
+  // ---- OpenAI: data-only chunks, then [DONE]
+
+  private void openAi(String name, String data) throws IOException {
+    if ("[DONE]".equals(data)) {
+      endAllOpenAi();
+      out.event(name, data);
+      return;
+    }
+    // The translators send JSON objects only (a pass-through checks each chunk is one).
+    JsonNode node = parse(data);
+    if (!(node instanceof ObjectNode chunk) || chunk.hasNonNull("error")) {
+      endAllOpenAi();
+      out.event(name, data);
+      return;
+    }
+    JsonNode choices = chunk.get("choices");
+    if (choices == null || !choices.isContainerNode() || choices.isEmpty()) {
+      out.event(name, data);
+      return;
+    }
+    lastChunk = chunk;
+    boolean changed = false;
+    int position = 0;
+    for (Iterator<JsonNode> it = choices.elements(); it.hasNext(); position++) {
+      if (!(it.next() instanceof ObjectNode choice)) {
+        continue;
+      }
+      int index = choice.path("index").asInt(position);
+      boolean ends = choice.hasNonNull("finish_reason");
+      JsonNode d = choice.get("delta");
+      ObjectNode delta = d instanceof ObjectNode o ? o : null;
+      for (String member : new String[] {"content", "refusal"}) {
+        int key = index * 2 + (member.equals("refusal") ? 1 : 0);
+        JsonNode text = delta == null ? null : delta.get(member);
+        boolean hasText = text != null && text.isTextual();
+        if (!hasText && !(ends && open.containsKey(key))) {
+          continue;
+        }
+        String sent = hasText ? open.computeIfAbsent(key, k -> new Text()).push(text.textValue()) : "";
+        if (ends && denial == null) {
+          sent += end(key);
+        }
+        if (hasText || !sent.isEmpty()) {
+          if (delta == null) {
+            delta = choice.putObject("delta");
+          }
+          delta.put(member, sent);
+          changed = true;
+        }
+      }
+    }
+    out.event(name, changed ? write(chunk) : data);
+    stopIfDenied();
+  }
+
+  /** Sends what every open text still holds, each in a chunk of its own (a stream that ends without finishing them). */
+  private void endAllOpenAi() throws IOException {
+    for (Integer key : List.copyOf(open.keySet())) {
+      String tail = end(key);
+      if (!tail.isEmpty() && lastChunk != null) {
+        ObjectNode chunk = JSON.createObjectNode();
+        lastChunk.properties().forEach(e -> {
+          if (!e.getKey().equals("choices") && !e.getKey().equals("usage")) {
+            chunk.set(e.getKey(), e.getValue());
+          }
+        });
+        ObjectNode choice = chunk.putArray("choices").addObject().put("index", key / 2);
+        choice.putObject("delta").put(key % 2 == 1 ? "refusal" : "content", tail);
+        choice.putNull("finish_reason");
+        out.event(null, write(chunk));
+      }
+      stopIfDenied();
+    }
+  }
+
+  // ---- Anthropic: named events; text in content_block_delta's text_delta
+
+  private void anthropic(String name, String data) throws IOException {
+    if (name == null) {
+      out.event(name, data);
+      return;
+    }
+    switch (name) {
+      case "content_block_start" -> {
+        JsonNode node = parse(data);
+        JsonNode block = node == null ? null : node.get("content_block");
+        if (block instanceof ObjectNode b && "text".equals(b.path("type").asText()) && b.path("text").isTextual()
+            && !b.get("text").textValue().isEmpty()) {
+          b.put("text", open.computeIfAbsent(node.path("index").asInt(), k -> new Text()).push(b.get("text").textValue()));
+          out.event(name, write(node));
+          stopIfDenied();
+          return;
+        }
+        out.event(name, data);
+      }
+      case "content_block_delta" -> {
+        JsonNode node = parse(data);
+        JsonNode d = node == null ? null : node.get("delta");
+        if (d instanceof ObjectNode delta && "text_delta".equals(delta.path("type").asText()) && delta.path("text").isTextual()) {
+          String sent = open.computeIfAbsent(node.path("index").asInt(), k -> new Text()).push(delta.get("text").textValue());
+          if (!sent.isEmpty()) {
+            delta.put("text", sent);
+            out.event(name, write(node));
+          }
+          stopIfDenied();
+          return;
+        }
+        out.event(name, data);
+      }
+      case "content_block_stop" -> {
+        JsonNode node = parse(data);
+        int index = node == null ? -1 : node.path("index").asInt(-1);
+        String tail = end(index);
+        if (!tail.isEmpty()) {
+          out.event("content_block_delta", textDelta(index, tail));
+        }
+        stopIfDenied();
+        out.event(name, data);
+      }
+      case "message_delta", "message_stop", "error" -> {
+        for (Integer index : List.copyOf(open.keySet())) {
+          String tail = end(index);
+          if (!tail.isEmpty()) {
+            out.event("content_block_delta", textDelta(index, tail));
+          }
+          stopIfDenied();
+        }
+        out.event(name, data);
+      }
+      default -> out.event(name, data);
+    }
+  }
+
+  private static String textDelta(int index, String text) throws IOException {
+    ObjectNode event = JSON.createObjectNode().put("type", "content_block_delta").put("index", index);
+    event.putObject("delta").put("type", "text_delta").put("text", text);
+    return write(event);
+  }
+
+  // ---- the end of a blocked stream
+
+  /** After an entry blocked: the error event of the caller's dialect, then the stream is over. */
+  private void stopIfDenied() throws IOException {
+    if (denial == null) {
+      return;
+    }
+    ObjectNode event = JSON.createObjectNode();
+    if (dialect == Dialect.OPENAI) {
+      ObjectNode error = event.putObject("error").put("message", denial.reason()).put("type", ERROR_TYPE);
+      error.putNull("param");
+      error.put("code", denial.code());
+      out.event(null, write(event));
+    } else {
+      event.put("type", "error");
+      event.putObject("error").put("type", ERROR_TYPE).put("message", denial.reason()).put("code", denial.code());
+      out.event("error", write(event));
+    }
+    out.flush();
+    throw new StreamStopped("the answer was stopped by " + denial.policy());
+  }
+
+  private static JsonNode parse(String data) {
+    try {
+      return JSON.readTree(data);
+    } catch (JsonProcessingException e) {
+      return null;
+    }
+  }
+
+  private static String write(JsonNode node) throws IOException {
+    return JSON.writeValueAsString(node);
+  }
+}

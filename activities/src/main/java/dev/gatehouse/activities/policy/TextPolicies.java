@@ -1,0 +1,72 @@
+package dev.gatehouse.activities.policy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.activities.chain.Exchange;
+import dev.gatehouse.policies.Decision;
+import dev.gatehouse.policies.data.CompiledPolicy;
+import dev.gatehouse.policies.guardrails.GuardrailResult;
+import dev.gatehouse.policies.pii.PiiFindings;
+import dev.gatehouse.policies.pii.PiiPolicy;
+import java.util.List;
+
+/**
+ * Runs PII and guardrail entries, in the order given, over the texts of a model request or answer
+ * ({@link ChatTexts}): each entry sees what the ones before it left. Replaces the texts in place,
+ * notes what each entry did on the exchange, and returns the first entry's denial that blocks.
+ */
+final class TextPolicies {
+  private TextPolicies() {}
+
+  /** The PII entries over {@code texts}: null when every one let them pass (redacted or recorded), else the denial. */
+  static Decision pii(List<CompiledPolicy> policies, List<String> texts, Exchange<?, ?> x, String place, String subject) {
+    for (CompiledPolicy p : policies) {
+      PiiPolicy pii = p.pii();
+      PiiFindings found = PiiFindings.NONE;
+      for (int i = 0; i < texts.size(); i++) {
+        PiiPolicy.TextResult r = pii.check(texts.get(i));
+        if (!r.decision().allowed()) {
+          return PolicyNotes.piiBlocked(p.ref(), subject, r.findings());
+        }
+        found = found.plus(r.findings());
+        texts.set(i, r.text());
+      }
+      String note = PolicyNotes.pii(p.ref(), pii.action(), found, place);
+      if (note != null) {
+        x.applied(note);
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The guardrail entries' request inspection (deny patterns, {@code maxPromptChars}) over {@code
+   * texts}, as if each were one message: null when every one let them pass, else the denial.
+   */
+  static Decision guardrails(List<CompiledPolicy> policies, List<String> texts, Exchange<?, ?> x, String place) {
+    for (CompiledPolicy p : policies) {
+      ObjectNode request = JsonNodeFactory.instance.objectNode();
+      ArrayNode messages = request.putArray("messages");
+      for (String t : texts) {
+        messages.addObject().put("role", "user").put("content", t);
+      }
+      GuardrailResult<JsonNode> r = p.guardrail().inspectRequest(request);
+      if (r.blocked()) {
+        return PolicyNotes.guardrailBlocked(p.ref(), r);
+      }
+      if (r.outcome() == GuardrailResult.Outcome.REDACTED) {
+        JsonNode redacted = r.value().get("messages");
+        for (int i = 0; i < texts.size(); i++) {
+          texts.set(i, redacted.get(i).get("content").textValue());
+        }
+      }
+      String note = PolicyNotes.guardrail(p.ref(), r, place);
+      if (note != null) {
+        x.applied(note);
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,382 @@
+package dev.gatehouse.activities.policy;
+
+import static dev.gatehouse.activities.policy.ToolPoliciesTest.guard;
+import static dev.gatehouse.activities.policy.ToolPoliciesTest.pii;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.activities.model.Dialect;
+import dev.gatehouse.activities.model.ModelAnswer;
+import dev.gatehouse.activities.model.ModelCall;
+import dev.gatehouse.activities.model.ModelExchange;
+import dev.gatehouse.activities.model.ModelUsage;
+import dev.gatehouse.activities.model.StreamSink;
+import dev.gatehouse.activities.model.StreamStopped;
+import dev.gatehouse.policies.Decision;
+import dev.gatehouse.policies.DenialCodes;
+import dev.gatehouse.registry.policies.PolicyDao;
+import dev.gatehouse.registry.policies.PolicyDefinition;
+import dev.gatehouse.registry.tenants.TenantDao;
+import dev.gatehouse.registry.testing.TestDatabase;
+import dev.gatehouse.workflows.tool.Caller;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The model chain's PII and guardrail steps: requests before the call (both dialects, chat and
+ * embeddings), whole answers after it, and streamed answers through the sink the answer step
+ * installs, fed events as the router relays them. Entries are read from PostgreSQL; each test has
+ * a tenant (and uniquely named entries) of its own.
+ */
+class ModelPoliciesTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final AtomicInteger TENANTS = new AtomicInteger();
+
+  private static TestDatabase db;
+  private static PolicyDao policies;
+  private static ModelRequestPolicies requests;
+  private static ModelAnswerPii answers;
+
+  @BeforeAll
+  static void start() {
+    db = TestDatabase.create();
+    policies = db.jdbi().onDemand(PolicyDao.class);
+    PolicyCatalog catalog = new PolicyCatalog(db.jdbi(), Duration.ZERO);
+    requests = new ModelRequestPolicies(catalog);
+    answers = new ModelAnswerPii(catalog);
+  }
+
+  @AfterAll
+  static void stop() {
+    db.close();
+  }
+
+  private static String tenant(PolicyDefinition... entries) {
+    String id = "mten_" + TENANTS.incrementAndGet();
+    db.jdbi().useExtension(TenantDao.class, t -> t.insert(id, id));
+    for (PolicyDefinition p : entries) {
+      if (!policies.insert(p.withTenant(id))) {
+        throw new IllegalStateException("policy names are global: " + p.name() + " is taken");
+      }
+    }
+    return id;
+  }
+
+  private static ObjectNode json(String s) {
+    try {
+      return (ObjectNode) JSON.readTree(s);
+    } catch (Exception e) {
+      throw new IllegalArgumentException(e);
+    }
+  }
+
+  private static ModelExchange exchange(String tenant, Dialect dialect, ModelCall.Kind kind, String body, StreamSink sink) {
+    ModelCall call =
+        new ModelCall(kind, dialect, "gpt-x", json(body), sink != null, new Caller(tenant, "agt_1", List.of()), null, null, null, null, 1);
+    return new ModelExchange(call, sink);
+  }
+
+  private static ModelExchange chat(String tenant, Dialect dialect, String body) {
+    return exchange(tenant, dialect, ModelCall.Kind.CHAT, body, null);
+  }
+
+  // ---- requests
+
+  @Test
+  void anOpenAiRequestsMessageTextsAreRedactedInACopyAndImagesAreNotRead() {
+    String tenant = tenant(pii("req-mask", "redact", List.of("model-requests"), null));
+    String body =
+        "{\"model\":\"gpt-x\",\"messages\":[{\"role\":\"system\",\"content\":\"Support for alice@example.com\"},"
+            + "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"call +44 20 7946 0958\"},"
+            + "{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,bob@example.com\"}}]},"
+            + "{\"role\":\"tool\",\"tool_call_id\":\"c1\",\"content\":\"found carol@example.org\"}]}";
+    ModelExchange x = chat(tenant, Dialect.OPENAI, body);
+    ObjectNode original = x.request().body();
+
+    assertThat(requests.before(x).allowed()).isTrue();
+
+    JsonNode sent = x.request().body();
+    assertThat(sent.at("/messages/0/content").asText()).isEqualTo("Support for [EMAIL]");
+    assertThat(sent.at("/messages/1/content/0/text").asText()).isEqualTo("call [PHONE]");
+    assertThat(sent.at("/messages/1/content/1/image_url/url").asText()).endsWith("bob@example.com");
+    assertThat(sent.at("/messages/2/content").asText()).isEqualTo("found [EMAIL]");
+    assertThat(original).as("the caller's body is not changed").isEqualTo(json(body));
+    assertThat(x.appliedPolicies()).containsExactly("req-mask@1 redacted EMAIL×2, PHONE×1 in model-requests");
+  }
+
+  @Test
+  void anAnthropicRequestsSystemAndToolResultsAreRead() {
+    String tenant = tenant(pii("req-mask-a", "redact", List.of("model-requests"), null));
+    ModelExchange x =
+        chat(tenant, Dialect.ANTHROPIC,
+            "{\"model\":\"gpt-x\",\"max_tokens\":8,\"system\":[{\"type\":\"text\",\"text\":\"for alice@example.com\"}],"
+                + "\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"t1\","
+                + "\"content\":\"IBAN DE89 3704 0044 0532 0130 00\"}]}]}");
+
+    assertThat(requests.before(x).allowed()).isTrue();
+
+    assertThat(x.request().body().at("/system/0/text").asText()).isEqualTo("for [EMAIL]");
+    assertThat(x.request().body().at("/messages/0/content/0/content").asText()).isEqualTo("IBAN [IBAN]");
+  }
+
+  @Test
+  void aCardInARequestIsBlockedWithPiiDetected() {
+    String tenant = tenant(pii("req-block", "block", List.of("model-requests"), null));
+    ModelExchange x =
+        chat(tenant, Dialect.OPENAI, "{\"model\":\"gpt-x\",\"messages\":[{\"role\":\"user\",\"content\":\"pay with 4111 1111 1111 1111\"}]}");
+
+    Decision d = requests.before(x);
+
+    assertThat(d.allowed()).isFalse();
+    assertThat(d.code()).isEqualTo(DenialCodes.PII_DETECTED);
+    assertThat(d.policy()).isEqualTo("req-block@1");
+    assertThat(d.reason()).contains("model request", "1 CARD").doesNotContain("4111");
+  }
+
+  @Test
+  void embeddingsInputIsRead() {
+    String tenant = tenant(pii("emb-mask", "redact", List.of("model-requests"), null));
+    ModelExchange x =
+        exchange(tenant, Dialect.OPENAI, ModelCall.Kind.EMBEDDINGS,
+            "{\"model\":\"gpt-x\",\"input\":[\"alice@example.com\",\"plain\",[1,2]]}", null);
+
+    assertThat(requests.before(x).allowed()).isTrue();
+
+    assertThat(x.request().body().get("input")).isEqualTo(json("{\"i\":[\"[EMAIL]\",\"plain\",[1,2]]}").get("i"));
+  }
+
+  @Test
+  void requestGuardrailsBlockADenyPatternAndAnOversizedPrompt() {
+    String tenant = tenant(
+        new PolicyDefinition("req-guard", null, PolicyDefinition.GUARDRAIL, null, null, null, null,
+            new PolicyDefinition.Guardrail(null, null, null, List.of("(?i)project falcon"), null, 100), null));
+
+    Decision denied =
+        requests.before(chat(tenant, Dialect.OPENAI, "{\"model\":\"gpt-x\",\"messages\":[{\"role\":\"user\",\"content\":\"about Project Falcon\"}]}"));
+    assertThat(denied.code()).isEqualTo(DenialCodes.GUARDRAIL_BLOCKED);
+    assertThat(denied.reason()).isEqualTo("the model request is blocked by req-guard@1: deny_pattern (1)");
+
+    Decision tooLong =
+        requests.before(
+            chat(tenant, Dialect.ANTHROPIC,
+                "{\"model\":\"gpt-x\",\"system\":\"" + "s".repeat(60) + "\",\"messages\":[{\"role\":\"user\",\"content\":\"" + "u".repeat(60) + "\"}]}"));
+    assertThat(tooLong.code()).isEqualTo(DenialCodes.GUARDRAIL_BLOCKED);
+    assertThat(tooLong.reason()).contains("size (1)");
+
+    assertThat(requests.before(chat(tenant, Dialect.OPENAI, "{\"model\":\"gpt-x\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}")).allowed())
+        .isTrue();
+  }
+
+  @Test
+  void aDenyPatternThatRedactsReplacesTheText() {
+    String tenant = tenant(guard("req-guard-redact", Map.of("deny-pattern", "redact"), List.of("(?i)project falcon")));
+    ModelExchange x = chat(tenant, Dialect.OPENAI, "{\"model\":\"gpt-x\",\"messages\":[{\"role\":\"user\",\"content\":\"about Project Falcon\"}]}");
+
+    assertThat(requests.before(x).allowed()).isTrue();
+
+    assertThat(x.request().body().at("/messages/0/content").asText()).isEqualTo("about [REDACTED]");
+    assertThat(x.appliedPolicies()).containsExactly("req-guard-redact@1 redacted DENY_PATTERN×1 in model-requests");
+  }
+
+  @Test
+  void aRequestNoEntryGovernsIsNotCopied() {
+    String tenant = tenant(pii("answers-only", "block", List.of("model-answers"), null));
+    ModelExchange x = chat(tenant, Dialect.OPENAI, "{\"model\":\"gpt-x\",\"messages\":[{\"role\":\"user\",\"content\":\"4111 1111 1111 1111\"}]}");
+    ModelCall before = x.request();
+
+    assertThat(requests.before(x).allowed()).isTrue();
+    assertThat(x.request()).isSameAs(before);
+  }
+
+  // ---- whole answers
+
+  private static ModelExchange answered(String tenant, Dialect dialect, String answer) {
+    ModelExchange x = chat(tenant, dialect, "{\"model\":\"gpt-x\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    assertThat(answers.before(x).allowed()).isTrue();
+    x.replaceResponse(new ModelAnswer(json(answer), ModelUsage.NONE, null, "p", "m", null));
+    answers.after(x);
+    return x;
+  }
+
+  @Test
+  void aWholeAnswerIsRedactedInBothDialects() {
+    String tenant = tenant(pii("ans-mask", "redact", List.of("model-answers"), null));
+
+    ModelExchange openAi =
+        answered(tenant, Dialect.OPENAI,
+            "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"Reach alice@example.com\"},\"finish_reason\":\"stop\"}]}");
+    assertThat(openAi.response().body().at("/choices/0/message/content").asText()).isEqualTo("Reach [EMAIL]");
+    assertThat(openAi.appliedPolicies()).containsExactly("ans-mask@1 redacted EMAIL×1 in model-answers");
+
+    ModelExchange anthropic =
+        answered(tenant, Dialect.ANTHROPIC,
+            "{\"type\":\"message\",\"content\":[{\"type\":\"text\",\"text\":\"Reach alice@example.com\"},"
+                + "{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"mail\",\"input\":{\"to\":\"bob@example.com\"}}]}");
+    assertThat(anthropic.response().body().at("/content/0/text").asText()).isEqualTo("Reach [EMAIL]");
+    assertThat(anthropic.response().body().at("/content/1/input/to").asText())
+        .as("a tool call's arguments are checked where the tool is called").isEqualTo("bob@example.com");
+  }
+
+  @Test
+  void aWholeAnswerThatABlockingEntryFindsPiiInReachesNoOne() {
+    String tenant = tenant(pii("ans-block", "block", List.of("model-answers"), null));
+
+    ModelExchange x = answered(tenant, Dialect.OPENAI, "{\"choices\":[{\"index\":0,\"message\":{\"content\":\"SSN 536-22-1234\"}}]}");
+
+    assertThat(x.response()).isNull();
+    assertThat(x.denial().code()).isEqualTo(DenialCodes.PII_DETECTED);
+    assertThat(x.denial().reason()).contains("model answer", "ans-block@1", "1 SSN").doesNotContain("536");
+  }
+
+  // ---- streamed answers
+
+  /** Records the events that reach the client. */
+  static final class Recorder implements StreamSink {
+    final List<String[]> events = new ArrayList<>();
+
+    @Override
+    public void open() {}
+
+    @Override
+    public void event(String name, String data) {
+      events.add(new String[] {name, data});
+    }
+
+    /** The text the client assembles: OpenAI deltas' content, Anthropic text deltas. */
+    String text() {
+      StringBuilder sb = new StringBuilder();
+      for (String[] e : events) {
+        if (e[1].startsWith("{")) {
+          JsonNode n = json(e[1]);
+          sb.append(n.at("/choices/0/delta/content").asText("")).append(n.at("/delta/text").asText(""));
+        }
+      }
+      return sb.toString();
+    }
+  }
+
+  private static String chunk(String content, String finish) {
+    ObjectNode c = json("{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\"}");
+    ObjectNode choice = c.putArray("choices").addObject().put("index", 0);
+    ObjectNode delta = choice.putObject("delta");
+    if (content != null) {
+      delta.put("content", content);
+    }
+    if (finish == null) {
+      choice.putNull("finish_reason");
+    } else {
+      choice.put("finish_reason", finish);
+    }
+    return c.toString();
+  }
+
+  private static ModelExchange streamed(String tenant, Dialect dialect, Recorder client) {
+    ModelExchange x = exchange(tenant, dialect, ModelCall.Kind.CHAT, "{\"model\":\"gpt-x\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", client);
+    assertThat(answers.before(x).allowed()).isTrue();
+    return x;
+  }
+
+  @Test
+  void anOpenAiStreamIsRedactedAcrossChunksHoldingBackOnlyWhatCouldStillMatch() throws IOException {
+    String tenant = tenant(pii("stream-mask", "redact", List.of("model-answers"), null));
+    Recorder client = new Recorder();
+    ModelExchange x = streamed(tenant, Dialect.OPENAI, client);
+    StreamSink sink = x.sink();
+    assertThat(sink).isNotSameAs(client);
+
+    sink.event(null, chunk("Hello, world. Write to ali", null));
+    assertThat(client.text()).as("sent at once, up to what could become an address").isEqualTo("Hello, world. Write to ");
+    sink.event(null, chunk("ce@exam", null));
+    sink.event(null, chunk("ple.com now", null));
+    sink.event(null, chunk(null, "stop"));
+    sink.event(null, "[DONE]");
+    answers.after(x);
+
+    assertThat(client.text()).isEqualTo("Hello, world. Write to [EMAIL] now");
+    assertThat(client.events).noneMatch(e -> e[1].contains("ali") || e[1].contains("exam"));
+    assertThat(client.events.get(client.events.size() - 2)[1]).as("the tail goes with the finishing chunk").contains("\"finish_reason\":\"stop\"", "\"content\":\"now\"");
+    assertThat(client.events.get(client.events.size() - 1)[1]).isEqualTo("[DONE]");
+    assertThat(x.appliedPolicies()).containsExactly("stream-mask@1 redacted EMAIL×1 in model-answers");
+    assertThat(x.denial()).isNull();
+  }
+
+  @Test
+  void anAnthropicStreamIsRedactedAcrossDeltasAndTheTailPrecedesTheBlocksStop() throws IOException {
+    String tenant = tenant(pii("stream-mask-a", "redact", List.of("model-answers"), null));
+    Recorder client = new Recorder();
+    ModelExchange x = streamed(tenant, Dialect.ANTHROPIC, client);
+    StreamSink sink = x.sink();
+
+    sink.event("message_start", "{\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"content\":[]}}");
+    sink.event("content_block_start", "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}");
+    sink.event("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Card 4111 1111\"}}");
+    sink.event("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\" 1111 1111\"}}");
+    sink.event("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":0}");
+    sink.event("message_delta", "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"}}");
+    sink.event("message_stop", "{\"type\":\"message_stop\"}");
+    answers.after(x);
+
+    assertThat(client.text()).isEqualTo("Card [CARD]");
+    List<String> names = client.events.stream().map(e -> e[0]).toList();
+    assertThat(names).containsSubsequence("content_block_delta", "content_block_stop", "message_delta", "message_stop");
+    assertThat(names.get(names.indexOf("content_block_stop") - 1)).isEqualTo("content_block_delta");
+    assertThat(client.events).noneMatch(e -> e[1].contains("1111"));
+    assertThat(x.appliedPolicies()).containsExactly("stream-mask-a@1 redacted CARD×1 in model-answers");
+  }
+
+  @Test
+  void aBlockingEntryEndsTheStreamWithAnErrorEventAndTheCallIsDenied() throws IOException {
+    String tenant = tenant(pii("stream-block", "block", List.of("model-answers"), null));
+    Recorder client = new Recorder();
+    ModelExchange x = streamed(tenant, Dialect.OPENAI, client);
+    StreamSink sink = x.sink();
+
+    sink.event(null, chunk("Sure. Mail alice@", null));
+    assertThatThrownBy(() -> sink.event(null, chunk("example.com today", null))).isInstanceOf(StreamStopped.class);
+    answers.after(x);
+
+    assertThat(client.text()).isEqualTo("Sure. Mail ");
+    JsonNode error = json(client.events.get(client.events.size() - 1)[1]).get("error");
+    assertThat(error.get("code").asText()).isEqualTo(DenialCodes.PII_DETECTED);
+    assertThat(error.get("type").asText()).isEqualTo("invalid_request_error");
+    assertThat(error.get("message").asText()).contains("stream-block@1", "1 EMAIL").doesNotContain("alice");
+    assertThat(x.denial().policy()).isEqualTo("stream-block@1");
+  }
+
+  @Test
+  void anAnthropicStreamBlockedMidwayEndsWithAnErrorEvent() throws IOException {
+    String tenant = tenant(pii("stream-block-a", "block", List.of("model-answers"), null));
+    Recorder client = new Recorder();
+    ModelExchange x = streamed(tenant, Dialect.ANTHROPIC, client);
+
+    assertThatThrownBy(
+            () -> x.sink().event("content_block_delta",
+                "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"key sk-proj-4f9Qx2Lm8Rt7Yb3Nc6Vd1Ze5 ok\"}}"))
+        .isInstanceOf(StreamStopped.class);
+
+    String[] last = client.events.get(client.events.size() - 1);
+    assertThat(last[0]).isEqualTo("error");
+    assertThat(json(last[1]).at("/error/code").asText()).isEqualTo(DenialCodes.PII_DETECTED);
+    assertThat(client.text()).isEqualTo("key ");
+  }
+
+  @Test
+  void aStreamNoEntryGovernsKeepsItsSink() {
+    String tenant = tenant(pii("requests-only", "block", List.of("model-requests"), null));
+    Recorder client = new Recorder();
+
+    ModelExchange x = streamed(tenant, Dialect.OPENAI, client);
+
+    assertThat(x.sink()).isSameAs(client);
+  }
+}
