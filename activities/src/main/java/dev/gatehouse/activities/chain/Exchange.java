@@ -96,15 +96,18 @@ public class Exchange<C extends GovernedCall, R> {
   }
 
   /**
-   * For a step whose policy entry decided something about this call without denying it (a rate
-   * limit's take, a redaction, a guardrail's flag): what and by which version ({@code
-   * pii-default@3 redacted EMAIL}). The audit row lists them.
+   * For a step whose policy entry decided something about this call without denying it: a
+   * {@link Decision#transform} (a redaction) or a {@link Decision#record} (a flag, a reservation, a
+   * rate limit's take). The audit row and the trace list their {@linkplain Decision#note notes}.
    */
-  public void applied(String note) {
+  public void applied(Decision decision) {
+    if (!decision.allowed()) {
+      throw new IllegalArgumentException("a denial is not applied; a step returns it");
+    }
     if (applied == null) {
       applied = new ArrayList<>(2);
     }
-    applied.add(note);
+    applied.add(decision.note());
   }
 
   /** What {@link #applied} recorded, in order; empty when nothing was. */

@@ -14,8 +14,8 @@ import dev.gatehouse.policies.data.CallKind;
 import dev.gatehouse.policies.data.CompiledPolicy;
 import dev.gatehouse.registry.agents.Agent;
 import dev.gatehouse.registry.limits.RateBucketDao;
-import dev.gatehouse.registry.policies.PolicyDefinition;
 import dev.gatehouse.registry.policies.PolicyDefinition.RateLimit;
+import dev.gatehouse.registry.policies.PolicyDefinition;
 import dev.gatehouse.workflows.tool.Caller;
 import java.time.Duration;
 import java.time.Instant;
@@ -251,10 +251,10 @@ public final class ApplyRateLimits<E extends Exchange<? extends GovernedCall, ?>
     RateLimitStatus status = status(list, taken, false, null, null);
     x.rateLimited(status);
     if (status.requests() != null) {
-      x.applied(status.requests().policy() + " rate-limit: " + status.requests().remaining() + " requests left");
+      x.applied(Decision.record(status.requests().policy(), "rate-limit: " + status.requests().remaining() + " requests left"));
     }
     if (status.tokens() != null) {
-      x.applied(status.tokens().policy() + " rate-limit: " + status.tokens().remaining() + " tokens left");
+      x.applied(Decision.record(status.tokens().policy(), "rate-limit: " + status.tokens().remaining() + " tokens left"));
     }
     if (tokens == null) {
       return;

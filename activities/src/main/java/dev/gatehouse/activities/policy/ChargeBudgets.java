@@ -107,7 +107,7 @@ public final class ChargeBudgets<E extends Exchange<? extends GovernedCall, ?>> 
         return Decision.deny(p.ref(), DenialCodes.BUDGET_EXCEEDED, refusal(p, b, perTenant, period, r.found(), tokens, cost, worst));
       }
       holds.add(new Hold(r.id()));
-      x.applied(p.ref() + " reserved " + amount(b, tokens, cost));
+      x.applied(Decision.record(p.ref(), "reserved " + amount(b, tokens, cost)));
     }
     return PROCEED;
   }

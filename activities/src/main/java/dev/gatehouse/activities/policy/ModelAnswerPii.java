@@ -46,7 +46,7 @@ public final class ModelAnswerPii implements PolicyStep<ModelExchange> {
     if (x.sink() instanceof RedactingStreamSink stream) {
       for (int i = 0; i < stream.policies().size(); i++) {
         CompiledPolicy p = stream.policies().get(i);
-        String note = PolicyNotes.pii(p.ref(), p.pii().action(), stream.findings(i), Governing.MODEL_ANSWERS);
+        Decision note = PolicyNotes.pii(p.ref(), p.pii().action(), stream.findings(i), Governing.MODEL_ANSWERS);
         if (note != null) {
           x.applied(note);
         }

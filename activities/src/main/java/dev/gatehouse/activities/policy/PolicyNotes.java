@@ -19,31 +19,35 @@ final class PolicyNotes {
   private PolicyNotes() {}
 
   /** The note of a PII entry that redacted or recorded {@code found} at {@code place}; null when nothing was found. */
-  static String pii(String ref, PiiPolicy.Action action, PiiFindings found, String place) {
+  static Decision pii(String ref, PiiPolicy.Action action, PiiFindings found, String place) {
     if (found.isEmpty()) {
       return null;
     }
-    StringBuilder sb = new StringBuilder(ref).append(action == PiiPolicy.Action.RECORD ? " recorded " : " redacted ");
+    boolean redacted = action != PiiPolicy.Action.RECORD;
+    StringBuilder sb = new StringBuilder(redacted ? "redacted " : "recorded ");
     boolean first = true;
     for (Map.Entry<String, Integer> e : found.counts().entrySet()) {
       sb.append(first ? "" : ", ").append(e.getKey()).append('×').append(e.getValue());
       first = false;
     }
-    return sb.append(" in ").append(place).toString();
+    sb.append(" in ").append(place);
+    return redacted ? Decision.transform(ref, sb.toString()) : Decision.record(ref, sb.toString());
   }
 
   /** The note of a guardrail entry that redacted or flagged what it found; null when it found nothing. */
-  static String guardrail(String ref, GuardrailResult<?> result, String place) {
+  static Decision guardrail(String ref, GuardrailResult<?> result, String place) {
     if (result.counts().isEmpty()) {
       return null;
     }
-    StringBuilder sb = new StringBuilder(ref);
+    StringBuilder sb = new StringBuilder();
     boolean first = true;
+    boolean redacted = false;
     for (GuardrailAction action : new GuardrailAction[] {GuardrailAction.REDACT, GuardrailAction.FLAG}) {
       for (FindingKind kind : FindingKind.values()) {
         Integer n = result.counts().get(kind);
         if (n != null && result.actions().get(kind) == action) {
-          sb.append(first ? " " : ", ")
+          redacted |= action == GuardrailAction.REDACT;
+          sb.append(first ? "" : ", ")
               .append(action == GuardrailAction.REDACT ? "redacted " : "flagged ")
               .append(kind.name())
               .append('×')
@@ -52,7 +56,8 @@ final class PolicyNotes {
         }
       }
     }
-    return sb.append(" in ").append(place).toString();
+    sb.append(" in ").append(place);
+    return redacted ? Decision.transform(ref, sb.toString()) : Decision.record(ref, sb.toString());
   }
 
   /** The denial of a PII entry that blocks: {@code subject} (e.g. {@code the tool result}) held {@code found}. */

@@ -33,7 +33,7 @@ final class TextPolicies {
         found = found.plus(r.findings());
         texts.set(i, r.text());
       }
-      String note = PolicyNotes.pii(p.ref(), pii.action(), found, place);
+      Decision note = PolicyNotes.pii(p.ref(), pii.action(), found, place);
       if (note != null) {
         x.applied(note);
       }
@@ -62,7 +62,7 @@ final class TextPolicies {
           texts.set(i, redacted.get(i).get("content").textValue());
         }
       }
-      String note = PolicyNotes.guardrail(p.ref(), r, place);
+      Decision note = PolicyNotes.guardrail(p.ref(), r, place);
       if (note != null) {
         x.applied(note);
       }

@@ -42,7 +42,7 @@ public final class ToolArgumentPii implements PolicyStep<ToolExchange> {
       if (!r.decision().allowed()) {
         return PolicyNotes.piiBlocked(p.ref(), "the tool arguments", r.findings());
       }
-      String note = PolicyNotes.pii(p.ref(), p.pii().action(), r.findings(), Governing.TOOL_ARGUMENTS);
+      Decision note = PolicyNotes.pii(p.ref(), p.pii().action(), r.findings(), Governing.TOOL_ARGUMENTS);
       if (note != null) {
         x.applied(note);
         args = r.tree();

@@ -3,6 +3,7 @@ package dev.gatehouse.activities.policy;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.activities.chain.PolicyStep;
 import dev.gatehouse.activities.tool.ToolExchange;
+import dev.gatehouse.policies.Decision;
 import dev.gatehouse.policies.DenialCodes;
 import dev.gatehouse.policies.data.CallKind;
 import dev.gatehouse.policies.data.CompiledPolicy;
@@ -51,7 +52,7 @@ public final class ToolResultPolicies implements PolicyStep<ToolExchange> {
         x.deny(PolicyNotes.piiBlocked(p.ref(), "the tool result", r.findings()));
         return;
       }
-      String note = PolicyNotes.pii(p.ref(), p.pii().action(), r.findings(), Governing.TOOL_RESULTS);
+      Decision note = PolicyNotes.pii(p.ref(), p.pii().action(), r.findings(), Governing.TOOL_RESULTS);
       if (note != null) {
         x.applied(note);
         output = r.tree();
@@ -63,7 +64,7 @@ public final class ToolResultPolicies implements PolicyStep<ToolExchange> {
         x.deny(PolicyNotes.guardrailBlocked(p.ref(), r));
         return;
       }
-      String note = PolicyNotes.guardrail(p.ref(), r, Governing.TOOL_RESULTS);
+      Decision note = PolicyNotes.guardrail(p.ref(), r, Governing.TOOL_RESULTS);
       if (note != null) {
         x.applied(note);
       }

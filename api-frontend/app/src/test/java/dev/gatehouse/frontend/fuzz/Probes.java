@@ -136,8 +136,8 @@ final class Probes {
   // ---- admin: /admin/v1/...
 
   private static final List<String> COLLECTIONS =
-      List.of("tenants", "agents", "tools", "mcp-servers", "virtual-servers", "policies", "secrets", "identity-providers", "admin-keys", "keys", "audit",
-          "registry");
+      List.of("tenants", "agents", "tools", "mcp-servers", "virtual-servers", "policies", "budgets", "secrets", "identity-providers", "admin-keys", "keys",
+          "audit", "registry");
 
   /** A body for a collection: its fields with one hostile value, or not an object at all. */
   static Arbitrary<String> adminBodies() {
@@ -195,7 +195,7 @@ final class Probes {
             .as((c, name, tail, method) -> new Probe.Http(method, "/admin/v1/" + c + "/" + name + tail).bearer(ADMIN)
                 .body(method.equals("POST") ? new byte[0] : null, null).probe("admin", method + " one of " + c));
     Arbitrary<Probe> list =
-        Combinators.combine(collection, Arbitraries.of("tenant", "agent", "kind", "outcome", "since", "until", "limit", "cursor"), Hostile.queryValues(), Hostile.timestamps())
+        Combinators.combine(collection, Arbitraries.of("tenant", "agent", "kind", "outcome", "since", "until", "limit", "cursor", "policy"), Hostile.queryValues(), Hostile.timestamps())
             .as((c, q, value, time) -> new Probe.Http("GET", "/admin/v1/" + c + "?" + q + "=" + (q.equals("since") || q.equals("until") ? Hostile.percentEncode(time) : value))
                 .bearer(ADMIN).probe("admin", "list " + c));
     Arbitrary<Probe> registry =
