@@ -52,6 +52,9 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.jdbi.v3.core.Jdbi;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -76,8 +79,11 @@ import org.openjdk.jmh.annotations.TearDown;
  *       governing entries of each kind and redacting the arguments and the result.
  * </ul>
  *
- * {@code governedCall - plainCall - policyRoundTrips} is the chain's in-process overhead measured
- * end to end; {@code policyInProcess} measures it directly. Needs the PostgreSQL at
+ * {@code governedCall - plainCall - policyRoundTrips} is the chain's overhead besides the round
+ * trips, measured end to end (waits included); {@code policyInProcess} measures the policies' own
+ * work directly. Each row also counts the benchmark thread's CPU time ({@code cpuNanos} over {@code
+ * calls}), which leaves out waiting for PostgreSQL and the upstream: the CPU the policies add to a
+ * call is the governed row's less the plain row's. Needs the PostgreSQL at
  * 127.0.0.1:5432 (or GATEHOUSE_BENCH_PG_URL, user GATEHOUSE_BENCH_PG_USER); it creates and drops
  * its own database.
  */
@@ -106,6 +112,31 @@ public class PolicyChainBenchmark {
   private JsonNode answer;
   private ToolCall plain;
   private ToolCall governed;
+
+  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+  /** The benchmark thread's CPU time over the calls of an iteration (JMH reports both totals). */
+  @State(Scope.Thread)
+  @AuxCounters(AuxCounters.Type.EVENTS)
+  public static class Cpu {
+    public long cpuNanos;
+    public long calls;
+
+    @Setup(Level.Iteration)
+    public void reset() {
+      cpuNanos = 0;
+      calls = 0;
+    }
+
+    long start() {
+      return THREADS.getCurrentThreadCpuTime();
+    }
+
+    void stop(long start) {
+      cpuNanos += THREADS.getCurrentThreadCpuTime() - start;
+      calls++;
+    }
+  }
 
   @Setup(Level.Trial)
   public void setUp() throws Exception {
@@ -189,22 +220,30 @@ public class PolicyChainBenchmark {
   }
 
   @Benchmark
-  public ToolCallResult plainCall() {
-    return invoker.invoke(plain);
+  public ToolCallResult plainCall(Cpu cpu) {
+    long t = cpu.start();
+    ToolCallResult r = invoker.invoke(plain);
+    cpu.stop(t);
+    return r;
   }
 
   @Benchmark
-  public ToolCallResult governedCall() {
-    return invoker.invoke(governed);
+  public ToolCallResult governedCall(Cpu cpu) {
+    long t = cpu.start();
+    ToolCallResult r = invoker.invoke(governed);
+    cpu.stop(t);
+    return r;
   }
 
   /** The governed call's shared round trips alone: the rate limit's take, the budget's reserve and its settle. */
   @Benchmark
-  public Object policyRoundTrips() {
+  public Object policyRoundTrips(Cpu cpu) {
+    long t = cpu.start();
     buckets.takeAll(new String[] {"rl:bench-rpm:r:agent:agt_b"}, new double[] {1e9}, new double[] {1e9 / 60}, new double[] {1});
     BudgetLedger.Reservation r =
         ledger.reserve("bench-budget", "agent:agt_b", "month", "ten_b", null, new BigDecimal("1000000000"), 0, new BigDecimal("0.001"));
     ledger.settle(r.id(), 0, new BigDecimal("0.001"));
+    cpu.stop(t);
     return r;
   }
 
