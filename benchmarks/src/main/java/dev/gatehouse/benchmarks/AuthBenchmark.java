@@ -20,7 +20,6 @@ import dev.gatehouse.registry.Ids;
 import dev.gatehouse.registry.agents.Agent;
 import dev.gatehouse.registry.agents.AgentDao;
 import dev.gatehouse.registry.agents.Permissions;
-import dev.gatehouse.registry.db.RegistryDatabase;
 import dev.gatehouse.registry.idp.IdentityProvider;
 import dev.gatehouse.registry.idp.IdentityProviderDao;
 import dev.gatehouse.registry.keys.ApiKeyDao;
@@ -28,8 +27,6 @@ import dev.gatehouse.registry.keys.ApiKeys;
 import dev.gatehouse.registry.tenants.TenantDao;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.Date;
 import java.util.List;
@@ -44,9 +41,6 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import com.codahale.metrics.MetricRegistry;
-import io.dropwizard.db.DataSourceFactory;
-import io.dropwizard.db.ManagedDataSource;
 
 /**
  * The cost of authenticating one request: an agent API key and an OIDC JWT (RS256, ES256), each
@@ -59,11 +53,8 @@ import io.dropwizard.db.ManagedDataSource;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class AuthBenchmark {
-  private static final String SERVER = env("GATEHOUSE_BENCH_PG_URL", "jdbc:postgresql://127.0.0.1:5432/");
-  private static final String USER = env("GATEHOUSE_BENCH_PG_USER", "postgres");
 
-  private String database;
-  private ManagedDataSource pool;
+  private BenchDatabase db;
   private HttpServer jwks;
   private Authenticator cached;
   private Authenticator uncached;
@@ -73,18 +64,8 @@ public class AuthBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() throws Exception {
-    database = "gatehouse_bench_" + Ids.random(10);
-    admin("CREATE DATABASE " + database);
-    // The same pooled data source the application uses.
-    DataSourceFactory factory = new DataSourceFactory();
-    factory.setDriverClass("org.postgresql.Driver");
-    factory.setUrl(SERVER + database);
-    factory.setUser(USER);
-    factory.setPassword(env("GATEHOUSE_BENCH_PG_PASSWORD", ""));
-    pool = factory.build(new MetricRegistry(), "bench");
-    pool.start();
-    RegistryDatabase.migrate(pool);
-    Jdbi jdbi = RegistryDatabase.configure(Jdbi.create(pool));
+    db = BenchDatabase.create();
+    Jdbi jdbi = db.jdbi();
 
     RSAKey rsa = new RSAKeyGenerator(2048).keyID("rsa").generate();
     ECKey ec = new ECKeyGenerator(Curve.P_256).keyID("ec").generate();
@@ -128,8 +109,7 @@ public class AuthBenchmark {
   @TearDown(Level.Trial)
   public void tearDown() throws Exception {
     jwks.stop(0);
-    pool.stop();
-    admin("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+    db.close();
   }
 
   @Benchmark
@@ -155,16 +135,5 @@ public class AuthBenchmark {
   @Benchmark
   public Caller jwtEs256Uncached() throws Exception {
     return uncached.authenticate(ecToken);
-  }
-
-  private static void admin(String sql) throws Exception {
-    try (Connection c = DriverManager.getConnection(SERVER + "postgres", USER, env("GATEHOUSE_BENCH_PG_PASSWORD", ""))) {
-      c.createStatement().execute(sql);
-    }
-  }
-
-  private static String env(String name, String fallback) {
-    String v = System.getenv(name);
-    return v == null || v.isBlank() ? fallback : v;
   }
 }

@@ -1,6 +1,5 @@
 package dev.gatehouse.benchmarks;
 
-import com.codahale.metrics.MetricRegistry;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
@@ -26,7 +25,6 @@ import dev.gatehouse.registry.agents.AccessList;
 import dev.gatehouse.registry.agents.Agent;
 import dev.gatehouse.registry.agents.AgentDao;
 import dev.gatehouse.registry.agents.Permissions;
-import dev.gatehouse.registry.db.RegistryDatabase;
 import dev.gatehouse.registry.limits.RateBucketDao;
 import dev.gatehouse.registry.policies.PolicyDao;
 import dev.gatehouse.registry.policies.PolicyDefinition;
@@ -37,23 +35,18 @@ import dev.gatehouse.registry.tools.ToolDao;
 import dev.gatehouse.registry.tools.ToolDefinition;
 import dev.gatehouse.workflows.tool.Caller;
 import dev.gatehouse.workflows.tool.ToolCallResult;
-import io.dropwizard.db.DataSourceFactory;
-import io.dropwizard.db.ManagedDataSource;
 import io.prometheus.client.CollectorRegistry;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.math.BigDecimal;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.DriverManager;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.jdbi.v3.core.Jdbi;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -91,16 +84,13 @@ import org.openjdk.jmh.annotations.TearDown;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class PolicyChainBenchmark {
-  private static final String SERVER = env("GATEHOUSE_BENCH_PG_URL", "jdbc:postgresql://127.0.0.1:5432/");
-  private static final String USER = env("GATEHOUSE_BENCH_PG_USER", "postgres");
   private static final ObjectMapper JSON = new ObjectMapper();
   /** What the tool answers: a small record with an e-mail address the PII policy redacts. */
   private static final byte[] ANSWER =
       "{\"ticket\":\"T-1001\",\"status\":\"open\",\"owner\":\"alice@example.com\",\"summary\":\"Printer on floor 3 is jammed again\"}"
           .getBytes(StandardCharsets.UTF_8);
 
-  private String database;
-  private ManagedDataSource pool;
+  private BenchDatabase db;
   private HttpServer upstream;
   private McpUpstreams mcpUpstreams;
   private AuditLog audit;
@@ -140,17 +130,8 @@ public class PolicyChainBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() throws Exception {
-    database = "gatehouse_bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-    admin("CREATE DATABASE " + database);
-    DataSourceFactory factory = new DataSourceFactory();
-    factory.setDriverClass("org.postgresql.Driver");
-    factory.setUrl(SERVER + database);
-    factory.setUser(USER);
-    factory.setPassword(env("GATEHOUSE_BENCH_PG_PASSWORD", ""));
-    pool = factory.build(new MetricRegistry(), "bench");
-    pool.start();
-    RegistryDatabase.migrate(pool);
-    Jdbi jdbi = RegistryDatabase.configure(Jdbi.create(pool));
+    db = BenchDatabase.create();
+    Jdbi jdbi = db.jdbi();
 
     // Without TCP_NODELAY the JDK server's header and body segments meet the client's delayed ACK: 40 ms a call.
     System.setProperty("sun.net.httpserver.nodelay", "true");
@@ -215,8 +196,7 @@ public class PolicyChainBenchmark {
     audit.close();
     mcpUpstreams.close();
     upstream.stop(0);
-    pool.stop();
-    admin("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+    db.close();
   }
 
   @Benchmark
@@ -259,16 +239,5 @@ public class PolicyChainBenchmark {
       out = p.pii().check(answer).tree();
     }
     return n + (out == null ? 0 : out.size());
-  }
-
-  private static void admin(String sql) throws Exception {
-    try (Connection c = DriverManager.getConnection(SERVER + "postgres", USER, env("GATEHOUSE_BENCH_PG_PASSWORD", ""))) {
-      c.createStatement().execute(sql);
-    }
-  }
-
-  private static String env(String name, String fallback) {
-    String v = System.getenv(name);
-    return v == null || v.isBlank() ? fallback : v;
   }
 }

@@ -42,17 +42,6 @@ public class ModelInvoker implements AutoCloseable {
   private final ModelCatalog catalog;
   private final StreamWatchdog watchdog = new StreamWatchdog();
 
-  public ModelInvoker(
-      Jdbi jdbi,
-      UpstreamCredentials credentials,
-      GatehouseMetrics metrics,
-      AuditLog audit,
-      UsageLog usage,
-      ModelRoutingSettings settings,
-      PolicyCatalog policies) {
-    this(jdbi, credentials, metrics, audit, usage, settings, new BlockingHttp(Duration.ofSeconds(10)), policies);
-  }
-
   /** {@code budgets}: where budget policies reserve and settle (one per process, which sweeps). */
   public ModelInvoker(
       Jdbi jdbi,
@@ -64,19 +53,6 @@ public class ModelInvoker implements AutoCloseable {
       PolicyCatalog policies,
       BudgetLedger budgets) {
     this(jdbi, credentials, metrics, audit, usage, settings, new BlockingHttp(Duration.ofSeconds(10)), policies, budgets);
-  }
-
-  public ModelInvoker(
-      Jdbi jdbi,
-      UpstreamCredentials credentials,
-      GatehouseMetrics metrics,
-      AuditLog audit,
-      UsageLog usage,
-      ModelRoutingSettings settings,
-      BlockingHttp http,
-      PolicyCatalog policies) {
-    this(jdbi, credentials, metrics, audit, usage, settings, http, policies,
-        new BudgetLedger(jdbi, BudgetLedger.DEFAULT_RESERVATION_TTL, metrics));
   }
 
   public ModelInvoker(

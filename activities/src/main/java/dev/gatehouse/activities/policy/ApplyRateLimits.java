@@ -24,9 +24,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,7 +58,7 @@ import org.slf4j.LoggerFactory;
  * burst). Changing {@code per} starts new buckets, as it should: the counts are of other subjects.
  *
  * <p>Idle buckets are forgotten after {@link #IDLE} (a bucket idle that long is full, or holds at
- * most its debt paid back): a daemon thread started with the first take sweeps every {@link #IDLE}.
+ * most its debt paid back) by {@link #idleSweep}, which the application runs every {@link #IDLE}.
  */
 public final class ApplyRateLimits<E extends Exchange<? extends GovernedCall, ?>> implements PolicyStep<E> {
   private static final Logger LOG = LoggerFactory.getLogger(ApplyRateLimits.class);
@@ -90,8 +87,6 @@ public final class ApplyRateLimits<E extends Exchange<? extends GovernedCall, ?>
   private final PolicyCatalog policies;
   private final CallKind kind;
   private final Tokens<E> tokens;
-  private volatile ScheduledExecutorService sweeper;
-
   private ApplyRateLimits(Jdbi jdbi, PolicyCatalog policies, CallKind kind, Tokens<E> tokens) {
     this.buckets = jdbi.onDemand(RateBucketDao.class);
     this.policies = policies;
@@ -180,7 +175,6 @@ public final class ApplyRateLimits<E extends Exchange<? extends GovernedCall, ?>
     if (list.isEmpty()) {
       return PROCEED;
     }
-    startSweeper();
     int n = list.size();
     String[] keys = new String[n];
     double[] capacities = new double[n];
@@ -363,28 +357,16 @@ public final class ApplyRateLimits<E extends Exchange<? extends GovernedCall, ?>
     return input + output;
   }
 
-  /** Starts the idle-bucket sweep once, with the first take. */
-  private void startSweeper() {
-    if (sweeper != null) {
-      return;
-    }
-    synchronized (this) {
-      if (sweeper != null) {
-        return;
-      }
-      ScheduledExecutorService s =
-          Executors.newSingleThreadScheduledExecutor(
-              r -> {
-                Thread t = new Thread(r, "rate-bucket-sweeper");
-                t.setDaemon(true);
-                return t;
-              });
-      s.scheduleWithFixedDelay(this::sweep, IDLE.toSeconds(), IDLE.toSeconds(), TimeUnit.SECONDS);
-      sweeper = s;
-    }
+  /**
+   * Forgets the buckets no call took from for {@link #IDLE}, every replica's: for a process to run
+   * every {@link #IDLE} (the application schedules it on its managed executor).
+   */
+  public static Runnable idleSweep(Jdbi jdbi) {
+    RateBucketDao buckets = jdbi.onDemand(RateBucketDao.class);
+    return () -> sweep(buckets);
   }
 
-  private void sweep() {
+  private static void sweep(RateBucketDao buckets) {
     try {
       buckets.deleteIdleSince(Instant.now().minus(IDLE));
     } catch (RuntimeException e) {

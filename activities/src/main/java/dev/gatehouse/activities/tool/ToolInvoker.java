@@ -34,21 +34,6 @@ import org.jdbi.v3.core.Jdbi;
 public class ToolInvoker {
   private final PolicyChain<ToolExchange, ToolCallResult> chain;
 
-  public ToolInvoker(
-      Jdbi jdbi,
-      ToolCatalog tools,
-      ToolArgumentsPolicy argumentsPolicy,
-      HttpToolConnector http,
-      UpstreamCredentials credentials,
-      GatehouseMetrics metrics,
-      AuditLog audit,
-      McpToolResolver mcpTools,
-      McpToolCalls mcpCalls,
-      PolicyCatalog policies) {
-    this(jdbi, tools, argumentsPolicy, http, credentials, metrics, audit, mcpTools, mcpCalls, policies,
-        new BudgetLedger(jdbi, BudgetLedger.DEFAULT_RESERVATION_TTL, metrics));
-  }
-
   /** {@code budgets}: where budget policies reserve and settle (one per process, which sweeps). */
   public ToolInvoker(
       Jdbi jdbi,

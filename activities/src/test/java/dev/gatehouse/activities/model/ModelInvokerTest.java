@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.activities.audit.AuditLog;
 import dev.gatehouse.activities.credentials.UpstreamCredentials;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
+import dev.gatehouse.activities.policy.BudgetLedger;
 import dev.gatehouse.activities.policy.PolicyCatalog;
 import dev.gatehouse.activities.usage.TokenEstimator;
 import dev.gatehouse.activities.usage.UsageLog;
@@ -108,7 +109,8 @@ class ModelInvokerTest {
             audit,
             usage,
             new ModelRoutingSettings(3, Duration.ofSeconds(30), Duration.ofSeconds(2), 1 << 20, 1 << 20, Duration.ZERO),
-            new PolicyCatalog(db.jdbi(), Duration.ZERO));
+            new PolicyCatalog(db.jdbi(), Duration.ZERO),
+            new BudgetLedger(db.jdbi(), BudgetLedger.DEFAULT_RESERVATION_TTL, null));
   }
 
   @AfterAll

@@ -9,6 +9,7 @@ import dev.gatehouse.activities.audit.AuditLog;
 import dev.gatehouse.activities.credentials.UpstreamCredentials;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
 import dev.gatehouse.activities.policy.ApplyRateLimits;
+import dev.gatehouse.activities.policy.BudgetLedger;
 import dev.gatehouse.activities.policy.PolicyCatalog;
 import dev.gatehouse.activities.policy.RateLimitStatus;
 import dev.gatehouse.activities.usage.TokenEstimator;
@@ -22,9 +23,9 @@ import dev.gatehouse.registry.models.ModelDefinition;
 import dev.gatehouse.registry.models.ProviderDao;
 import dev.gatehouse.registry.models.ProviderDefinition;
 import dev.gatehouse.registry.policies.PolicyDao;
-import dev.gatehouse.registry.policies.PolicyDefinition;
 import dev.gatehouse.registry.policies.PolicyDefinition.AppliesTo;
 import dev.gatehouse.registry.policies.PolicyDefinition.RateLimit;
+import dev.gatehouse.registry.policies.PolicyDefinition;
 import dev.gatehouse.registry.tenants.TenantDao;
 import dev.gatehouse.registry.testing.TestDatabase;
 import dev.gatehouse.registry.tools.RetrySpec;
@@ -113,7 +114,8 @@ class ModelRateLimitsTest {
             audit,
             usage,
             new ModelRoutingSettings(3, Duration.ofSeconds(30), Duration.ofSeconds(2), 1 << 20, 1 << 20, Duration.ZERO),
-            new PolicyCatalog(db.jdbi(), Duration.ZERO));
+            new PolicyCatalog(db.jdbi(), Duration.ZERO),
+            new BudgetLedger(db.jdbi(), BudgetLedger.DEFAULT_RESERVATION_TTL, null));
   }
 
   @AfterEach

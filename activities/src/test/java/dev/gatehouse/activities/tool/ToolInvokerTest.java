@@ -13,6 +13,7 @@ import dev.gatehouse.activities.mcp.McpToolCalls;
 import dev.gatehouse.activities.mcp.McpToolResolver;
 import dev.gatehouse.activities.mcp.McpUpstreams;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
+import dev.gatehouse.activities.policy.BudgetLedger;
 import dev.gatehouse.activities.policy.PolicyCatalog;
 import dev.gatehouse.policies.tools.ToolArgumentsPolicy;
 import dev.gatehouse.registry.agents.AccessList;
@@ -87,7 +88,8 @@ class ToolInvokerTest {
             audit,
             new McpToolResolver(db.jdbi(), Duration.ZERO),
             new McpToolCalls(mcpUpstreams, connector),
-            new PolicyCatalog(db.jdbi(), Duration.ZERO));
+            new PolicyCatalog(db.jdbi(), Duration.ZERO),
+            new BudgetLedger(db.jdbi(), BudgetLedger.DEFAULT_RESERVATION_TTL, null));
   }
 
   @AfterAll

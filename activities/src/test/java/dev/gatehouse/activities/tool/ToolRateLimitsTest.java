@@ -12,6 +12,7 @@ import dev.gatehouse.activities.mcp.McpToolCalls;
 import dev.gatehouse.activities.mcp.McpToolResolver;
 import dev.gatehouse.activities.mcp.McpUpstreams;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
+import dev.gatehouse.activities.policy.BudgetLedger;
 import dev.gatehouse.activities.policy.PolicyCatalog;
 import dev.gatehouse.policies.tools.ToolArgumentsPolicy;
 import dev.gatehouse.registry.agents.AccessList;
@@ -20,9 +21,9 @@ import dev.gatehouse.registry.agents.AgentDao;
 import dev.gatehouse.registry.agents.Permissions;
 import dev.gatehouse.registry.audit.AuditDao;
 import dev.gatehouse.registry.policies.PolicyDao;
-import dev.gatehouse.registry.policies.PolicyDefinition;
 import dev.gatehouse.registry.policies.PolicyDefinition.AppliesTo;
 import dev.gatehouse.registry.policies.PolicyDefinition.RateLimit;
+import dev.gatehouse.registry.policies.PolicyDefinition;
 import dev.gatehouse.registry.tenants.TenantDao;
 import dev.gatehouse.registry.testing.TestDatabase;
 import dev.gatehouse.registry.tools.HttpEndpoint;
@@ -100,7 +101,8 @@ class ToolRateLimitsTest {
             audit,
             new McpToolResolver(db.jdbi(), Duration.ZERO),
             new McpToolCalls(mcpUpstreams, connector),
-            new PolicyCatalog(db.jdbi(), Duration.ZERO));
+            new PolicyCatalog(db.jdbi(), Duration.ZERO),
+            new BudgetLedger(db.jdbi(), BudgetLedger.DEFAULT_RESERVATION_TTL, null));
   }
 
   @AfterAll

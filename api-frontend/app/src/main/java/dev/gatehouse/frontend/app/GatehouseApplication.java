@@ -11,6 +11,7 @@ import dev.gatehouse.activities.mcp.McpUpstreams;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
 import dev.gatehouse.activities.model.ModelActivitiesImpl;
 import dev.gatehouse.activities.model.ModelInvoker;
+import dev.gatehouse.activities.policy.ApplyRateLimits;
 import dev.gatehouse.activities.policy.BudgetLedger;
 import dev.gatehouse.activities.policy.PolicyCatalog;
 import dev.gatehouse.activities.task.ApprovalAuditImpl;
@@ -116,6 +117,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
@@ -373,6 +375,10 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     budgets.start(config.getBudgets().getSweepInterval().toJavaDuration());
     env.lifecycle().manage(closing(budgets));
     metrics.budgetGauges(jdbi.onDemand(BudgetDao.class)::totals);
+    // Rate-limit buckets no call took from lately are forgotten (any replica's; idle buckets are full).
+    env.lifecycle().scheduledExecutorService("rate-bucket-sweeper").build()
+        .scheduleWithFixedDelay(
+            ApplyRateLimits.idleSweep(jdbi), ApplyRateLimits.IDLE.toSeconds(), ApplyRateLimits.IDLE.toSeconds(), TimeUnit.SECONDS);
     ToolInvoker invoker =
         new ToolInvoker(
             jdbi,
