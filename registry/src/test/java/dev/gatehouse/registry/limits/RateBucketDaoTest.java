@@ -35,6 +35,16 @@ class RateBucketDaoTest {
   }
 
   @Test
+  void theBucketsAreUnloggedSoATakeCommitsWithoutWaitingForTheWalWhileBudgetsStayLogged() {
+    // 'u' unlogged, 'p' permanent (logged): see V13__rate_buckets_unlogged.sql for what that gives up.
+    String persistence =
+        "SELECT relname || ':' || CAST(relpersistence AS text) FROM pg_class WHERE relname IN ('rate_buckets', 'budgets', 'budget_reservations') "
+            + "AND relnamespace = 'public'::regnamespace ORDER BY relname";
+    List<String> found = db.jdbi().withHandle(h -> h.createQuery(persistence).mapTo(String.class).list());
+    assertThat(found).containsExactly("budget_reservations:p", "budgets:p", "rate_buckets:u");
+  }
+
+  @Test
   void aNewBucketStartsFullAndRefusesWhatItCannotCover() {
     RateBucketDao dao = db.jdbi().onDemand(RateBucketDao.class);
     // 3 per minute: no refill to speak of within the test.
