@@ -57,32 +57,32 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.infra.Blackhole;
 
 /**
- * What the policy chain costs a governed tool call on the direct path (issue 14's overhead goal):
+ * What the policy chain costs a governed tool call on the direct path (issue 14's overhead goal).
+ * {@code paired} times four kinds of work, one of each per invocation in an order that turns by
+ * one each time, so they share every moment of the run and their differences are paired:
  *
  * <ul>
- *   <li>{@code plainCall}: an HTTP tool called through {@link ToolInvoker} on loopback with no
- *       policy governing it (resolve, authorize, validate, the call, audit, metrics);
- *   <li>{@code redactedCall}: the same call to a tool governed by the PII policy alone, which
- *       redacts the e-mail addresses in its arguments and its result: the chain's work in the
- *       process, end to end, with no round trip;
- *   <li>{@code governedCall}: the same call to a tool governed by a rate limit, a budget (the
- *       tool declares a cost) and that PII policy;
- *   <li>{@code policyRoundTrips}: the database statements those two policies make per call, alone
- *       (the rate limit's take, the budget's reserve and settle): the shared round trips;
- *   <li>{@code policyInProcess}: the policies' own work in the process, alone: finding the
- *       governing entries of each kind and redacting the arguments and the result.
+ *   <li>plain: an HTTP tool called through {@link ToolInvoker} on loopback with no policy
+ *       governing it (resolve, authorize, validate, the call, audit, metrics);
+ *   <li>redacted: the same call to a tool governed by a PII policy alone, which redacts the e-mail
+ *       addresses in its arguments and its result: the chain's work in the process, end to end,
+ *       with no round trip;
+ *   <li>governed: the same call to a tool governed by a rate limit, a budget (the tool declares a
+ *       cost) and that PII policy;
+ *   <li>round trips: the database statements those two policies make per call, alone (the rate
+ *       limit's take, the budget's reserve and settle).
  * </ul>
  *
- * {@code redactedCall - plainCall} is what the chain adds in the process, measured end to end;
- * {@code governedCall - plainCall - policyRoundTrips} is the chain's overhead besides the round
- * trips as they cost alone (waits included); {@code policyInProcess} measures the policies' own
- * work directly. Each row also counts the benchmark thread's CPU time ({@code cpuNanos} over {@code
- * calls}), which leaves out waiting for PostgreSQL and the upstream: the CPU the policies add to a
- * call is the governed row's less the plain row's. Needs the PostgreSQL at
- * 127.0.0.1:5432 (or GATEHOUSE_BENCH_PG_URL, user GATEHOUSE_BENCH_PG_USER); it creates and drops
- * its own database.
+ * {@code redacted - plain} is what the chain adds in the process; {@code governed - plain - round
+ * trips} what it adds besides the round trips as they cost alone. Each kind's wall time and the
+ * benchmark thread's CPU time (no waiting for PostgreSQL or the upstream) are counted apart
+ * ({@link Kinds}). {@code policyInProcess} times the policies' own work directly: finding the
+ * governing entries of each kind and redacting the arguments and the result. Needs the PostgreSQL
+ * at 127.0.0.1:5432 (or GATEHOUSE_BENCH_PG_URL, user GATEHOUSE_BENCH_PG_USER); it creates and
+ * drops its own database.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -110,26 +110,34 @@ public class PolicyChainBenchmark {
 
   private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
-  /** The benchmark thread's CPU time over the calls of an iteration (JMH reports both totals). */
+  /**
+   * Wall and CPU time of each kind of call in {@link #paired}, summed over an iteration (JMH
+   * reports the sums; per call is a sum over its count). The CPU is the benchmark thread's: no
+   * waiting for PostgreSQL or the upstream.
+   */
   @State(Scope.Thread)
   @AuxCounters(AuxCounters.Type.EVENTS)
-  public static class Cpu {
-    public long cpuNanos;
-    public long calls;
+  public static class Kinds {
+    public long plainNanos;
+    public long plainCpu;
+    public long plainCalls;
+    public long redactedNanos;
+    public long redactedCpu;
+    public long redactedCalls;
+    public long governedNanos;
+    public long governedCpu;
+    public long governedCalls;
+    public long roundTripsNanos;
+    public long roundTripsCpu;
+    public long roundTripsCalls;
+    int next;
 
     @Setup(Level.Iteration)
     public void reset() {
-      cpuNanos = 0;
-      calls = 0;
-    }
-
-    long start() {
-      return THREADS.getCurrentThreadCpuTime();
-    }
-
-    void stop(long start) {
-      cpuNanos += THREADS.getCurrentThreadCpuTime() - start;
-      calls++;
+      plainNanos = plainCpu = plainCalls = 0;
+      redactedNanos = redactedCpu = redactedCalls = 0;
+      governedNanos = governedCpu = governedCalls = 0;
+      roundTripsNanos = roundTripsCpu = roundTripsCalls = 0;
     }
   }
 
@@ -208,39 +216,54 @@ public class PolicyChainBenchmark {
     db.close();
   }
 
+  /**
+   * One of each, timed apart, in an order that turns by one every invocation: a plain call, a
+   * redacted call, a governed call and the governed call's round trips alone. The four share every
+   * moment of the run (the machine's other load, PostgreSQL's checkpoints and vacuums, the JIT), so
+   * their differences are not the drift between rows measured one after another.
+   */
   @Benchmark
-  public ToolCallResult plainCall(Cpu cpu) {
-    long t = cpu.start();
-    ToolCallResult r = invoker.invoke(plain);
-    cpu.stop(t);
-    return r;
-  }
-
-  @Benchmark
-  public ToolCallResult redactedCall(Cpu cpu) {
-    long t = cpu.start();
-    ToolCallResult r = invoker.invoke(redacted);
-    cpu.stop(t);
-    return r;
-  }
-
-  @Benchmark
-  public ToolCallResult governedCall(Cpu cpu) {
-    long t = cpu.start();
-    ToolCallResult r = invoker.invoke(governed);
-    cpu.stop(t);
-    return r;
+  public void paired(Kinds k, Blackhole bh) {
+    int first = k.next;
+    k.next = (first + 1) % 4;
+    for (int i = 0; i < 4; i++) {
+      long wall = System.nanoTime();
+      long cpu = THREADS.getCurrentThreadCpuTime();
+      switch ((first + i) % 4) {
+        case 0 -> {
+          bh.consume(invoker.invoke(plain));
+          k.plainCpu += THREADS.getCurrentThreadCpuTime() - cpu;
+          k.plainNanos += System.nanoTime() - wall;
+          k.plainCalls++;
+        }
+        case 1 -> {
+          bh.consume(invoker.invoke(redacted));
+          k.redactedCpu += THREADS.getCurrentThreadCpuTime() - cpu;
+          k.redactedNanos += System.nanoTime() - wall;
+          k.redactedCalls++;
+        }
+        case 2 -> {
+          bh.consume(invoker.invoke(governed));
+          k.governedCpu += THREADS.getCurrentThreadCpuTime() - cpu;
+          k.governedNanos += System.nanoTime() - wall;
+          k.governedCalls++;
+        }
+        default -> {
+          bh.consume(roundTrips());
+          k.roundTripsCpu += THREADS.getCurrentThreadCpuTime() - cpu;
+          k.roundTripsNanos += System.nanoTime() - wall;
+          k.roundTripsCalls++;
+        }
+      }
+    }
   }
 
   /** The governed call's shared round trips alone: the rate limit's take, the budget's reserve and its settle. */
-  @Benchmark
-  public Object policyRoundTrips(Cpu cpu) {
-    long t = cpu.start();
+  private Object roundTrips() {
     buckets.takeAll(new String[] {"rl:bench-rpm:r:agent:agt_b"}, new double[] {1e9}, new double[] {1e9 / 60}, new double[] {1});
     BudgetLedger.Reservation r =
         ledger.reserve("bench-budget", "agent:agt_b", "month", "ten_b", null, new BigDecimal("1000000000"), 0, new BigDecimal("0.001"));
     ledger.settle(r.id(), 0, new BigDecimal("0.001"));
-    cpu.stop(t);
     return r;
   }
 
