@@ -29,7 +29,7 @@ public class Exchange<C extends GovernedCall, R> {
   private Throwable failure;
   private String outcome = OK;
   private long elapsedNanos;
-  private List<String> applied;
+  private List<Decision> applied;
   private RateLimitStatus rateLimits;
   private Map<PolicyStep<?>, Object> held;
 
@@ -107,11 +107,23 @@ public class Exchange<C extends GovernedCall, R> {
     if (applied == null) {
       applied = new ArrayList<>(2);
     }
-    applied.add(decision.note());
+    applied.add(decision);
+  }
+
+  /** The notes of what {@link #applied} recorded, in order; empty when nothing was. */
+  public List<String> appliedPolicies() {
+    if (applied == null) {
+      return List.of();
+    }
+    List<String> notes = new ArrayList<>(applied.size());
+    for (Decision d : applied) {
+      notes.add(d.note());
+    }
+    return notes;
   }
 
   /** What {@link #applied} recorded, in order; empty when nothing was. */
-  public List<String> appliedPolicies() {
+  public List<Decision> appliedDecisions() {
     return applied == null ? List.of() : applied;
   }
 

@@ -32,6 +32,7 @@ public final class GatehouseMetrics {
   private final Counter modelCost;
   private final Counter budgetRefusals;
   private final Counter budgetSettlementsFailed;
+  private final Counter policyDecisions;
   private BudgetGauges budgetGauges;
 
   public GatehouseMetrics(CollectorRegistry registry) {
@@ -115,6 +116,21 @@ public final class GatehouseMetrics {
                 "gatehouse_budget_settlements_failed_total",
                 "Budget settlements this replica could not write and gave up on (the reservation is released when it expires).")
             .register(registry);
+    policyDecisions =
+        Counter.build(
+                "gatehouse_policy_decisions_total",
+                "What policies decided about governed calls, by policy name and decision: a denial's code (pii_detected, "
+                    + "rate_limited, ...), transformed (a redaction) or recorded (a flag, a reservation, a rate limit's take).")
+            .labelNames("policy", "decision")
+            .register(registry);
+  }
+
+  /**
+   * Policy {@code policy} (a name: bounded by the registry's entries and the built-in policies)
+   * decided {@code decision} about a call: a denial's code, {@code transformed} or {@code recorded}.
+   */
+  public void policyDecision(String policy, String decision) {
+    policyDecisions.labels(label(policy), label(decision)).inc();
   }
 
   /** A call refused by budget policy {@code policy} (its name: bounded by the registry's entries). */

@@ -2,6 +2,7 @@ package dev.gatehouse.activities.model;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gatehouse.activities.audit.AuditLog;
+import dev.gatehouse.activities.chain.CountDecisions;
 import dev.gatehouse.activities.chain.PolicyChain;
 import dev.gatehouse.activities.chain.PolicyStep;
 import dev.gatehouse.activities.chain.RecordAudit;
@@ -74,6 +75,7 @@ public class ModelInvoker implements AutoCloseable {
             // Completion runs in reverse: bookkeeping goes first so it records after every other step completed.
             new RecordAudit(audit, "model.call"),
             new RecordUsage(usage, metrics),
+            new CountDecisions(metrics),
             new ResolveAgent(jdbi.onDemand(AgentDao.class), DenialCodes.MODEL_NOT_ALLOWED),
             // Its after runs last, once every other step has seen the answer (and its usage) as the provider gave it.
             new ModelAnswerPii(policies),

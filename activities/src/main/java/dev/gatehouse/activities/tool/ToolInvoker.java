@@ -1,6 +1,7 @@
 package dev.gatehouse.activities.tool;
 
 import dev.gatehouse.activities.audit.AuditLog;
+import dev.gatehouse.activities.chain.CountDecisions;
 import dev.gatehouse.activities.chain.PolicyChain;
 import dev.gatehouse.activities.chain.PolicyStep;
 import dev.gatehouse.activities.chain.RecordAudit;
@@ -54,6 +55,7 @@ public class ToolInvoker {
             // Completion runs in reverse: bookkeeping goes first so it records after every other step completed.
             new RecordAudit(audit, "tool.call"),
             new RecordMetrics(metrics::toolCall),
+            new CountDecisions(metrics),
             new ResolveAgent(jdbi.onDemand(AgentDao.class), DenialCodes.TOOL_NOT_ALLOWED),
             // Its after runs last, once every other step has seen the result as the upstream gave it.
             new ToolResultPolicies(policies),
