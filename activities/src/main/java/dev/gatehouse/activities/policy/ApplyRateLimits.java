@@ -14,6 +14,7 @@ import dev.gatehouse.policies.data.CallKind;
 import dev.gatehouse.policies.data.CompiledPolicy;
 import dev.gatehouse.registry.agents.Agent;
 import dev.gatehouse.registry.limits.RateBucketDao;
+import dev.gatehouse.registry.limits.RateBucketStatements;
 import dev.gatehouse.registry.policies.PolicyDefinition.RateLimit;
 import dev.gatehouse.registry.policies.PolicyDefinition;
 import dev.gatehouse.workflows.tool.Caller;
@@ -37,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * one per policy and subject ({@code per}: the agent, the tenant or the target).
  *
  * <p><b>One round trip per call.</b> Every bucket of every governing policy is taken from in one
- * statement ({@link RateBucketDao#takeAll}). When one of them refuses, what the others took is
+ * statement ({@link RateBucketStatements#takeAll}). When one of them refuses, what the others took is
  * given back (one more round trip, only then) and the call is denied {@code rate_limited} by the
  * refusing policy, with a reason that names it, its limit and the wait until it has what the call
  * needs ({@link RateLimitStatus#retryAfter}). A call no rate limit governs costs no round trip.
@@ -47,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * model's {@code maxOutput}, else {@value #DEFAULT_OUTPUT_TOKENS}; an embeddings call its input.
  * A reservation above the whole minute's tokens reserves the whole minute's (the call waits for a
  * full bucket instead of never being admitted). When the call completes the reservation is
- * settled to what it used ({@link RateBucketDao#settle}): the difference goes back, or, when the
+ * settled to what it used ({@link RateBucketStatements#settle}): the difference goes back, or, when the
  * provider counted more, is charged; a call denied after this step or failed before any provider
  * answered used nothing and gives all of it back. Requests are not given back: a request that a
  * later step denies or that fails was still made.
@@ -83,12 +84,12 @@ public final class ApplyRateLimits<E extends Exchange<? extends GovernedCall, ?>
     void reservation(E exchange, Reservation r);
   }
 
-  private final RateBucketDao buckets;
+  private final RateBucketStatements buckets;
   private final PolicyCatalog policies;
   private final CallKind kind;
   private final Tokens<E> tokens;
   private ApplyRateLimits(Jdbi jdbi, PolicyCatalog policies, CallKind kind, Tokens<E> tokens) {
-    this.buckets = jdbi.onDemand(RateBucketDao.class);
+    this.buckets = new RateBucketStatements(jdbi);
     this.policies = policies;
     this.kind = kind;
     this.tokens = tokens;

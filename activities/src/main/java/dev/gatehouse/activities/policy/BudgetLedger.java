@@ -2,6 +2,7 @@ package dev.gatehouse.activities.policy;
 
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
 import dev.gatehouse.registry.budgets.BudgetDao;
+import dev.gatehouse.registry.budgets.BudgetStatements;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.Queue;
@@ -16,7 +17,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The budgets of every replica, kept in PostgreSQL by {@link BudgetDao}: reserves a call's worst
+ * The budgets of every replica, kept in PostgreSQL ({@link BudgetDao}, {@link BudgetStatements}): reserves a call's worst
  * case (one statement, exact across replicas), settles it to what the call used (one statement,
  * idempotent per reservation), and, every {@code sweepInterval} once {@link #start}ed, retries
  * settlements that could not be written and releases the reservations of calls that never
@@ -36,6 +37,7 @@ public final class BudgetLedger implements AutoCloseable {
   /** A settlement that failed, to try again. */
   private record Pending(String id, long tokens, BigDecimal cost, long sinceNanos) {}
 
+  private final BudgetStatements statements;
   private final BudgetDao dao;
   private final long ttlMillis;
   private final GatehouseMetrics metrics;
@@ -47,6 +49,7 @@ public final class BudgetLedger implements AutoCloseable {
     if (reservationTtl.isNegative() || reservationTtl.isZero()) {
       throw new IllegalArgumentException("reservationTtl must be positive");
     }
+    this.statements = new BudgetStatements(jdbi);
     this.dao = jdbi.onDemand(BudgetDao.class);
     this.ttlMillis = reservationTtl.toMillis();
     this.metrics = metrics;
@@ -68,7 +71,7 @@ public final class BudgetLedger implements AutoCloseable {
       String policy, String subject, String period, String tenantId, Long limitTokens, BigDecimal limitCost, long tokens,
       BigDecimal cost) {
     String id = UUID.randomUUID().toString();
-    BudgetDao.Reserved found = dao.reserve(id, policy, subject, period, tenantId, limitTokens, limitCost, tokens, cost, ttlMillis);
+    BudgetDao.Reserved found = statements.reserve(id, policy, subject, period, tenantId, limitTokens, limitCost, tokens, cost, ttlMillis);
     if (!found.admitted() && metrics != null) {
       metrics.budgetRefused(policy);
     }
@@ -84,7 +87,7 @@ public final class BudgetLedger implements AutoCloseable {
   public void settle(String id, long tokens, BigDecimal cost) {
     BigDecimal c = cost == null ? BigDecimal.ZERO : cost;
     try {
-      dao.settle(id, tokens, c);
+      statements.settle(id, tokens, c);
     } catch (RuntimeException e) {
       LOG.warn("could not settle budget reservation {} now; will retry: {}", id, e.toString());
       if (pendingCount.incrementAndGet() > MAX_PENDING) {
@@ -114,7 +117,7 @@ public final class BudgetLedger implements AutoCloseable {
       }
       pendingCount.decrementAndGet();
       try {
-        dao.settle(p.id(), p.tokens(), p.cost());
+        statements.settle(p.id(), p.tokens(), p.cost());
       } catch (RuntimeException e) {
         if (System.nanoTime() - p.sinceNanos() > RETRY_FOR.toNanos()) {
           giveUp(p.id(), e.toString());
@@ -163,7 +166,7 @@ public final class BudgetLedger implements AutoCloseable {
     for (Pending p; (p = pending.poll()) != null; ) {
       pendingCount.decrementAndGet();
       try {
-        dao.settle(p.id(), p.tokens(), p.cost());
+        statements.settle(p.id(), p.tokens(), p.cost());
       } catch (RuntimeException e) {
         giveUp(p.id(), e.toString());
       }

@@ -14,11 +14,11 @@ import org.jdbi.v3.sqlobject.statement.SqlUpdate;
  * holds the limits, what is reserved and what was spent.
  *
  * <ul>
- *   <li>{@link #reserve} checks and reserves in one {@code INSERT ... ON CONFLICT DO UPDATE}: the
+ *   <li>{@link #RESERVE} checks and reserves in one {@code INSERT ... ON CONFLICT DO UPDATE}: the
  *       row lock orders concurrent reservations of one budget from any number of replicas, and a
  *       reservation is made only when {@code reserved + spent + ask <= limit}, so they can never
  *       together pass the limit. The same statement records the reservation (id, amount, expiry).
- *   <li>{@link #settle} turns a reservation into what the call used, in one statement: the
+ *   <li>{@link #SETTLE} turns a reservation into what the call used, in one statement: the
  *       reservation leaves {@code reserved}, the actual amount joins {@code spent}. Settling an id
  *       twice changes nothing the second time.
  *   <li>{@link #releaseExpired} frees the reservations of calls that never settled (their replica
@@ -29,9 +29,10 @@ import org.jdbi.v3.sqlobject.statement.SqlUpdate;
  * The period is the database's: the UTC day or month of {@code statement_timestamp()}, or the
  * epoch for a {@code fixed} budget (one row for ever), so replicas' clocks do not matter. The
  * limits are passed in with every reservation (a changed policy applies to the current period at
- * once) and the row keeps the ones it was last checked against.
+ * once) and the row keeps the ones it was last checked against. The two statements every
+ * budgeted call makes, the reservation and the settlement, run through {@link BudgetStatements},
+ * without the SQL object's per-call machinery.
  */
-@RegisterConstructorMapper(BudgetDao.Reserved.class)
 @RegisterConstructorMapper(BudgetDao.Current.class)
 @RegisterConstructorMapper(BudgetDao.Totals.class)
 public interface BudgetDao {
@@ -52,12 +53,12 @@ public interface BudgetDao {
           + " WHEN 'month' THEN date_trunc('month', statement_timestamp() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
           + " ELSE TIMESTAMPTZ 'epoch' END ";
 
-  /** Whether the ask fits a budget seen for the first time (SQL, over the binds of {@link #reserve}). */
+  /** Whether the ask fits a budget seen for the first time (SQL, over the binds of {@link #RESERVE}). */
   String FITS_NEW =
       "((CAST(:limitTokens AS bigint) IS NULL OR :tokens <= CAST(:limitTokens AS bigint)) "
           + "AND (CAST(:limitCost AS numeric) IS NULL OR CAST(:cost AS numeric) <= CAST(:limitCost AS numeric)))";
 
-  /** Whether the ask fits beside what budget row {@code b} holds (SQL, over the binds of {@link #reserve}). */
+  /** Whether the ask fits beside what budget row {@code b} holds (SQL, over the binds of {@link #RESERVE}). */
   String FITS =
       "((CAST(:limitTokens AS bigint) IS NULL OR b.reserved_tokens + b.spent_tokens + :tokens <= CAST(:limitTokens AS bigint)) "
           + "AND (CAST(:limitCost AS numeric) IS NULL "
@@ -95,13 +96,8 @@ public interface BudgetDao {
       long spentTokens,
       BigDecimal spentCost) {}
 
-  /**
-   * Reserves {@code tokens} and {@code cost} of the budget of {@code policy} for {@code subject}
-   * in the current {@code period} when they fit its limits (a null limit does not bound), as
-   * reservation {@code id}, which expires {@code ttlMillis} from now. A budget seen for the first
-   * time in a period starts empty. One statement.
-   */
-  @SqlQuery(
+  /** The statement of {@link BudgetStatements#reserve}. */
+  String RESERVE =
       "WITH b AS ("
           + "INSERT INTO budgets AS b (policy, subject, period, period_start, tenant_id, limit_tokens, limit_cost, "
           + "reserved_tokens, reserved_cost, spent_tokens, spent_cost, admitted, updated_at) "
@@ -119,33 +115,16 @@ public interface BudgetDao {
           + "r AS (INSERT INTO budget_reservations (id, policy, subject, period, period_start, tokens, cost, expires_at) "
           + "SELECT :id, :policy, :subject, :period, b.period_start, :tokens, CAST(:cost AS numeric), "
           + "statement_timestamp() + CAST(:ttlMillis AS bigint) * INTERVAL '1 millisecond' FROM b WHERE b.admitted) "
-          + "SELECT * FROM b")
-  Reserved reserve(
-      @Bind("id") String id,
-      @Bind("policy") String policy,
-      @Bind("subject") String subject,
-      @Bind("period") String period,
-      @Bind("tenantId") String tenantId,
-      @Bind("limitTokens") Long limitTokens,
-      @Bind("limitCost") BigDecimal limitCost,
-      @Bind("tokens") long tokens,
-      @Bind("cost") BigDecimal cost,
-      @Bind("ttlMillis") long ttlMillis);
+          + "SELECT * FROM b";
 
-  /**
-   * Settles reservation {@code id}: its amount leaves the budget's {@code reserved} (unless it
-   * was released when it expired), and {@code tokens} and {@code cost}, what the call used, join
-   * its {@code spent}, in the period the reservation was made in. 1 when settled now; 0 when the
-   * id was settled before (or is unknown): nothing changes then. One statement.
-   */
-  @SqlUpdate(
+  /** The statement of {@link BudgetStatements#settle}. */
+  String SETTLE =
       "WITH r AS (DELETE FROM budget_reservations WHERE id = :id RETURNING policy, subject, period, period_start, "
           + "CASE WHEN released THEN 0 ELSE tokens END AS tokens, CASE WHEN released THEN 0 ELSE cost END AS cost) "
           + "UPDATE budgets b SET reserved_tokens = b.reserved_tokens - r.tokens, reserved_cost = b.reserved_cost - r.cost, "
           + "spent_tokens = b.spent_tokens + :tokens, spent_cost = b.spent_cost + CAST(:cost AS numeric), "
           + "updated_at = statement_timestamp() "
-          + "FROM r WHERE b.policy = r.policy AND b.subject = r.subject AND b.period = r.period AND b.period_start = r.period_start")
-  int settle(@Bind("id") String id, @Bind("tokens") long tokens, @Bind("cost") BigDecimal cost);
+          + "FROM r WHERE b.policy = r.policy AND b.subject = r.subject AND b.period = r.period AND b.period_start = r.period_start";
 
   /**
    * Releases reservations that expired unsettled (at most {@link #MAX_RELEASED}, the oldest

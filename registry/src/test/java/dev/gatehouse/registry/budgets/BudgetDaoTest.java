@@ -35,11 +35,13 @@ class BudgetDaoTest {
   static final long HOUR = 3_600_000;
   static TestDatabase db;
   static BudgetDao dao;
+  static BudgetStatements statements;
 
   @BeforeAll
   static void start() {
     db = TestDatabase.create();
     dao = db.jdbi().onDemand(BudgetDao.class);
+    statements = new BudgetStatements(db.jdbi());
   }
 
   @AfterAll
@@ -52,13 +54,13 @@ class BudgetDaoTest {
   }
 
   static BudgetDao.Reserved reserve(String policy, String subject, Long limitTokens, BigDecimal limitCost, long tokens, BigDecimal cost) {
-    return dao.reserve(id(), policy, subject, BudgetDao.DAY, "ten_a", limitTokens, limitCost, tokens, cost, HOUR);
+    return statements.reserve(id(), policy, subject, BudgetDao.DAY, "ten_a", limitTokens, limitCost, tokens, cost, HOUR);
   }
 
   @Test
   void reservesWhatFitsRefusesWhatDoesNotAndSettlesToWhatWasUsed() {
     String first = id();
-    BudgetDao.Reserved r1 = dao.reserve(first, "p1", "agent:a", BudgetDao.DAY, "ten_a", 100L, null, 60, BigDecimal.ZERO, HOUR);
+    BudgetDao.Reserved r1 = statements.reserve(first, "p1", "agent:a", BudgetDao.DAY, "ten_a", 100L, null, 60, BigDecimal.ZERO, HOUR);
     assertThat(r1.admitted()).isTrue();
     assertThat(r1.reservedTokens()).isEqualTo(60);
     assertThat(r1.spentTokens()).isZero();
@@ -73,8 +75,8 @@ class BudgetDaoTest {
     assertThat(reserve("p1", "agent:a", 100L, null, 1, BigDecimal.ZERO).admitted()).isFalse();
 
     // The first call used 25 of its 60: 35 are free again.
-    assertThat(dao.settle(first, 25, new BigDecimal("0.5"))).isEqualTo(1);
-    assertThat(dao.settle(first, 25, new BigDecimal("0.5"))).as("a second settlement of the same id changes nothing").isZero();
+    assertThat(statements.settle(first, 25, new BigDecimal("0.5"))).isEqualTo(1);
+    assertThat(statements.settle(first, 25, new BigDecimal("0.5"))).as("a second settlement of the same id changes nothing").isZero();
     BudgetDao.Reserved after = reserve("p1", "agent:a", 100L, null, 35, BigDecimal.ZERO);
     assertThat(after.admitted()).isTrue();
     assertThat(after.spentTokens()).isEqualTo(25);
@@ -107,26 +109,26 @@ class BudgetDaoTest {
 
   @Test
   void periodsStartInUtcOnTheDatabasesClock() {
-    Instant fixed = dao.reserve(id(), "p3", "agent:a", BudgetDao.FIXED, "ten_a", 10L, null, 1, BigDecimal.ZERO, HOUR).periodStart();
+    Instant fixed = statements.reserve(id(), "p3", "agent:a", BudgetDao.FIXED, "ten_a", 10L, null, 1, BigDecimal.ZERO, HOUR).periodStart();
     assertThat(fixed).isEqualTo(Instant.EPOCH);
-    Instant month = dao.reserve(id(), "p3", "agent:a", BudgetDao.MONTH, "ten_a", 10L, null, 1, BigDecimal.ZERO, HOUR).periodStart();
-    Instant day = dao.reserve(id(), "p3", "agent:a", BudgetDao.DAY, "ten_a", 10L, null, 1, BigDecimal.ZERO, HOUR).periodStart();
+    Instant month = statements.reserve(id(), "p3", "agent:a", BudgetDao.MONTH, "ten_a", 10L, null, 1, BigDecimal.ZERO, HOUR).periodStart();
+    Instant day = statements.reserve(id(), "p3", "agent:a", BudgetDao.DAY, "ten_a", 10L, null, 1, BigDecimal.ZERO, HOUR).periodStart();
     Instant dbNow = db.jdbi().withHandle(h -> h.createQuery("SELECT statement_timestamp()").mapTo(Instant.class).one());
     LocalDate utc = LocalDate.ofInstant(dbNow, ZoneOffset.UTC);
     assertThat(month).isEqualTo(utc.withDayOfMonth(1).atStartOfDay().toInstant(ZoneOffset.UTC));
     assertThat(day).isEqualTo(utc.atStartOfDay().toInstant(ZoneOffset.UTC));
     // Each period its own row: the three reservations did not add up.
-    assertThat(dao.reserve(id(), "p3", "agent:a", BudgetDao.FIXED, "ten_a", 10L, null, 9, BigDecimal.ZERO, HOUR).admitted()).isTrue();
+    assertThat(statements.reserve(id(), "p3", "agent:a", BudgetDao.FIXED, "ten_a", 10L, null, 9, BigDecimal.ZERO, HOUR).admitted()).isTrue();
   }
 
   @Test
   void expiredReservationsAreReleasedAndALateSettlementCountsOnce() {
     String crashed = id();
     String late = id();
-    assertThat(dao.reserve(crashed, "p4", "agent:a", BudgetDao.DAY, "ten_a", 100L, null, 50, BigDecimal.ZERO, 0).admitted()).isTrue();
-    assertThat(dao.reserve(late, "p4", "agent:a", BudgetDao.DAY, "ten_a", 100L, null, 50, BigDecimal.ZERO, 0).admitted()).isTrue();
+    assertThat(statements.reserve(crashed, "p4", "agent:a", BudgetDao.DAY, "ten_a", 100L, null, 50, BigDecimal.ZERO, 0).admitted()).isTrue();
+    assertThat(statements.reserve(late, "p4", "agent:a", BudgetDao.DAY, "ten_a", 100L, null, 50, BigDecimal.ZERO, 0).admitted()).isTrue();
     String live = id();
-    assertThat(dao.reserve(live, "p4", "agent:a", BudgetDao.DAY, "ten_a", 200L, null, 50, BigDecimal.ZERO, HOUR).admitted()).isTrue();
+    assertThat(statements.reserve(live, "p4", "agent:a", BudgetDao.DAY, "ten_a", 200L, null, 50, BigDecimal.ZERO, HOUR).admitted()).isTrue();
 
     // Both zero-TTL reservations are past their expiry; the third is not.
     assertThat(dao.releaseExpired()).isGreaterThanOrEqualTo(2);
@@ -135,13 +137,13 @@ class BudgetDaoTest {
     assertThat(probe.reservedTokens()).as("only the live reservation is still held").isEqualTo(50);
 
     // The call of "late" was still running: it settles after its reservation was released.
-    assertThat(dao.settle(late, 30, BigDecimal.ZERO)).isEqualTo(1);
+    assertThat(statements.settle(late, 30, BigDecimal.ZERO)).isEqualTo(1);
     BudgetDao.Reserved now = reserve("p4", "agent:a", 200L, null, 0, BigDecimal.ZERO);
     assertThat(now.reservedTokens()).as("the released amount is not taken off again").isEqualTo(50);
     assertThat(now.spentTokens()).isEqualTo(30);
-    assertThat(dao.settle(late, 30, BigDecimal.ZERO)).isZero();
+    assertThat(statements.settle(late, 30, BigDecimal.ZERO)).isZero();
 
-    assertThat(dao.settle(live, 50, BigDecimal.ZERO)).isEqualTo(1);
+    assertThat(statements.settle(live, 50, BigDecimal.ZERO)).isEqualTo(1);
     BudgetDao.Reserved end = reserve("p4", "agent:a", 200L, null, 0, BigDecimal.ZERO);
     assertThat(end.reservedTokens()).isZero();
     assertThat(end.spentTokens()).isEqualTo(80);
@@ -191,9 +193,10 @@ class BudgetDaoTest {
         done.add(
             pool.submit(
                 () ->
-                    replica.useExtension(BudgetDao.class, dao -> {
+                    {
+                      BudgetStatements onReplica = new BudgetStatements(replica);
                       String id = id();
-                      BudgetDao.Reserved r = dao.reserve(id, "shared", "tenant:t", BudgetDao.MONTH, "t", limit, null, ask, BigDecimal.ZERO, HOUR);
+                      BudgetDao.Reserved r = onReplica.reserve(id, "shared", "tenant:t", BudgetDao.MONTH, "t", limit, null, ask, BigDecimal.ZERO, HOUR);
                       if (r.reservedTokens() + r.spentTokens() > limit) {
                         violation.compareAndSet(null, "a reservation returned " + (r.reservedTokens() + r.spentTokens()) + " held");
                       }
@@ -202,9 +205,9 @@ class BudgetDaoTest {
                         // The call used some of its worst case (at most all of it).
                         long used = ThreadLocalRandom.current().nextLong(ask + 1);
                         settledTokens.addAndGet(used);
-                        dao.settle(id, used, BigDecimal.ZERO);
+                        onReplica.settle(id, used, BigDecimal.ZERO);
                       }
-                    })));
+                    }));
       }
       for (Future<?> f : done) {
         f.get(60, TimeUnit.SECONDS);
@@ -215,7 +218,7 @@ class BudgetDaoTest {
       pool.shutdownNow();
     }
     double seconds = (System.nanoTime() - started) / 1e9;
-    BudgetDao.Reserved end = replicaA.onDemand(BudgetDao.class).reserve(id(), "shared", "tenant:t", BudgetDao.MONTH, "t", limit, null, 0, BigDecimal.ZERO, HOUR);
+    BudgetDao.Reserved end = new BudgetStatements(replicaA).reserve(id(), "shared", "tenant:t", BudgetDao.MONTH, "t", limit, null, 0, BigDecimal.ZERO, HOUR);
     System.out.printf(
         "budgets: %d of %d reservations admitted in %.2f s; spent %d of %d%n", admitted.get(), requests, seconds, end.spentTokens(), limit);
     assertThat(violation.get()).isNull();
@@ -233,11 +236,11 @@ class BudgetDaoTest {
         new PolicyDefinition("listed", null, PolicyDefinition.BUDGET, null, null,
             new PolicyDefinition.Budget(500L, null, BudgetDao.DAY, "agent"), null, null, null));
     String id = id();
-    dao.reserve(id, "listed", "agent:x", BudgetDao.DAY, "ten_x", 500L, null, 100, BigDecimal.ZERO, HOUR);
-    dao.settle(id, 70, new BigDecimal("0.07"));
-    dao.reserve(id(), "listed", "agent:y", BudgetDao.DAY, "ten_y", 500L, null, 20, BigDecimal.ZERO, HOUR);
+    statements.reserve(id, "listed", "agent:x", BudgetDao.DAY, "ten_x", 500L, null, 100, BigDecimal.ZERO, HOUR);
+    statements.settle(id, 70, new BigDecimal("0.07"));
+    statements.reserve(id(), "listed", "agent:y", BudgetDao.DAY, "ten_y", 500L, null, 20, BigDecimal.ZERO, HOUR);
     // A row of a period the policy no longer counts in is not current.
-    dao.reserve(id(), "listed", "agent:x", BudgetDao.MONTH, "ten_x", 500L, null, 20, BigDecimal.ZERO, HOUR);
+    statements.reserve(id(), "listed", "agent:x", BudgetDao.MONTH, "ten_x", 500L, null, 20, BigDecimal.ZERO, HOUR);
 
     List<BudgetDao.Current> all = dao.current(null, null, null, null, 10);
     assertThat(all).extracting(BudgetDao.Current::subject).containsExactly("agent:x", "agent:y");

@@ -75,7 +75,7 @@ class RateBucketDaoTest {
     // 10 left, about 11.7 refilled in 0.7 s, 10 taken.
     assertThat(later.tokens()).isBetween(8.0, 30.0);
     // A settled reservation gives back what it did not use, never past the capacity.
-    assertThat(dao.giveBack("tpm:a", 1000, 5000)).isEqualTo(1);
+    assertThat(new RateBucketStatements(db.jdbi()).settle(new String[] {"tpm:a"}, new double[] {1000}, new double[] {5000})).isEqualTo(1);
     assertThat(dao.take("tpm:a", 1000, rate, 1000).admitted()).isTrue();
   }
 
@@ -117,11 +117,12 @@ class RateBucketDaoTest {
   @Test
   void takeAllDecidesEachBucketInOneStatementAndListsThemInKeyOrder() {
     RateBucketDao dao = db.jdbi().onDemand(RateBucketDao.class);
+    RateBucketStatements statements = new RateBucketStatements(db.jdbi());
     double slow = 1 / 60.0;
     // Spend rpm:all-b down to 0 first.
     assertThat(dao.take("rpm:all-b", 2, slow, 2).admitted()).isTrue();
     List<RateBucketDao.KeyedTake> takes =
-        dao.takeAll(
+        statements.takeAll(
             new String[] {"tpm:all-c", "rpm:all-b", "rpm:all-a"},
             new double[] {1000, 2, 5},
             new double[] {1000 / 60.0, slow, 5 / 60.0},
@@ -134,12 +135,12 @@ class RateBucketDaoTest {
 
     // Settling: 300 of the 400 reserved were not used; then a call that used 2,000 more than it
     // reserved leaves a debt of at most one bucket.
-    assertThat(dao.settle(new String[] {"tpm:all-c"}, new double[] {1000}, new double[] {300})).isEqualTo(1);
-    assertThat(dao.takeAll(new String[] {"tpm:all-c"}, new double[] {1000}, new double[] {1000 / 60.0}, new double[] {900}).get(0).admitted())
+    assertThat(statements.settle(new String[] {"tpm:all-c"}, new double[] {1000}, new double[] {300})).isEqualTo(1);
+    assertThat(statements.takeAll(new String[] {"tpm:all-c"}, new double[] {1000}, new double[] {1000 / 60.0}, new double[] {900}).get(0).admitted())
         .isTrue();
-    dao.settle(new String[] {"tpm:all-c", "tpm:unknown"}, new double[] {1000, 10}, new double[] {-5000, 1});
+    statements.settle(new String[] {"tpm:all-c", "tpm:unknown"}, new double[] {1000, 10}, new double[] {-5000, 1});
     RateBucketDao.KeyedTake inDebt =
-        dao.takeAll(new String[] {"tpm:all-c"}, new double[] {1000}, new double[] {1000 / 60.0}, new double[] {1}).get(0);
+        statements.takeAll(new String[] {"tpm:all-c"}, new double[] {1000}, new double[] {1000 / 60.0}, new double[] {1}).get(0);
     assertThat(inDebt.admitted()).isFalse();
     assertThat(inDebt.tokens()).isBetween(-1000.0, -990.0);
   }
@@ -161,7 +162,7 @@ class RateBucketDaoTest {
         String[] keys = i % 2 == 0 ? new String[] {"m:shared", own} : new String[] {own, "m:shared"};
         double[] capacities = i % 2 == 0 ? new double[] {40, 30} : new double[] {30, 40};
         results.add(
-            pool.submit(() -> jdbi.onDemand(RateBucketDao.class).takeAll(keys, capacities, new double[] {rate, rate}, new double[] {1, 1})));
+            pool.submit(() -> new RateBucketStatements(jdbi).takeAll(keys, capacities, new double[] {rate, rate}, new double[] {1, 1})));
       }
       int shared = 0;
       int x = 0;
