@@ -25,7 +25,7 @@ import dev.gatehouse.registry.agents.AccessList;
 import dev.gatehouse.registry.agents.Agent;
 import dev.gatehouse.registry.agents.AgentDao;
 import dev.gatehouse.registry.agents.Permissions;
-import dev.gatehouse.registry.limits.RateBucketDao;
+import dev.gatehouse.registry.limits.RateBucketStatements;
 import dev.gatehouse.registry.policies.PolicyDao;
 import dev.gatehouse.registry.policies.PolicyDefinition;
 import dev.gatehouse.registry.tenants.TenantDao;
@@ -100,7 +100,7 @@ public class PolicyChainBenchmark {
   private AuditLog audit;
   private BudgetLedger ledger;
   private ToolInvoker invoker;
-  private RateBucketDao buckets;
+  private RateBucketStatements buckets;
   private PolicySet policies;
   private JsonNode args;
   private JsonNode answer;
@@ -111,33 +111,42 @@ public class PolicyChainBenchmark {
   private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
   /**
-   * Wall and CPU time of each kind of call in {@link #paired}, summed over an iteration (JMH
-   * reports the sums; per call is a sum over its count). The CPU is the benchmark thread's: no
-   * waiting for PostgreSQL or the upstream.
+   * Per kind of call in {@link #paired}, summed over an iteration (JMH reports the sums; per call
+   * is a sum over its count): wall time, the benchmark thread's CPU time (no waiting for
+   * PostgreSQL or the upstream), and of each the part spent holding a database connection ({@link
+   * BenchDatabase#heldNanos}: the round trips, with the driver's and Jdbi's work on them).
    */
   @State(Scope.Thread)
   @AuxCounters(AuxCounters.Type.EVENTS)
   public static class Kinds {
     public long plainNanos;
     public long plainCpu;
+    public long plainDb;
+    public long plainDbCpu;
     public long plainCalls;
     public long redactedNanos;
     public long redactedCpu;
+    public long redactedDb;
+    public long redactedDbCpu;
     public long redactedCalls;
     public long governedNanos;
     public long governedCpu;
+    public long governedDb;
+    public long governedDbCpu;
     public long governedCalls;
     public long roundTripsNanos;
     public long roundTripsCpu;
+    public long roundTripsDb;
+    public long roundTripsDbCpu;
     public long roundTripsCalls;
     int next;
 
     @Setup(Level.Iteration)
     public void reset() {
-      plainNanos = plainCpu = plainCalls = 0;
-      redactedNanos = redactedCpu = redactedCalls = 0;
-      governedNanos = governedCpu = governedCalls = 0;
-      roundTripsNanos = roundTripsCpu = roundTripsCalls = 0;
+      plainNanos = plainCpu = plainDb = plainDbCpu = plainCalls = 0;
+      redactedNanos = redactedCpu = redactedDb = redactedDbCpu = redactedCalls = 0;
+      governedNanos = governedCpu = governedDb = governedDbCpu = governedCalls = 0;
+      roundTripsNanos = roundTripsCpu = roundTripsDb = roundTripsDbCpu = roundTripsCalls = 0;
     }
   }
 
@@ -189,7 +198,7 @@ public class PolicyChainBenchmark {
         jdbi, new ToolCatalog(jdbi, Duration.ofSeconds(2)), new ToolArgumentsPolicy(65_536), new HttpToolConnector(1 << 20), credentials,
         metrics, audit, new McpToolResolver(jdbi, Duration.ofSeconds(2)), new McpToolCalls(mcpUpstreams, connector),
         new PolicyCatalog(jdbi), ledger);
-    buckets = jdbi.onDemand(RateBucketDao.class);
+    buckets = new RateBucketStatements(jdbi);
     policies = PolicySet.of(dao.governing("ten_b"));
 
     args = JSON.readTree("{\"ticket\":\"T-1001\",\"note\":\"call me at bob@example.org\"}");
@@ -227,31 +236,49 @@ public class PolicyChainBenchmark {
     int first = k.next;
     k.next = (first + 1) % 4;
     for (int i = 0; i < 4; i++) {
+      long db = BenchDatabase.heldNanos();
+      long dbCpu = BenchDatabase.heldCpuNanos();
       long wall = System.nanoTime();
       long cpu = THREADS.getCurrentThreadCpuTime();
-      switch ((first + i) % 4) {
+      int kind = (first + i) % 4;
+      bh.consume(
+          switch (kind) {
+            case 0 -> invoker.invoke(plain);
+            case 1 -> invoker.invoke(redacted);
+            case 2 -> invoker.invoke(governed);
+            default -> roundTrips();
+          });
+      cpu = THREADS.getCurrentThreadCpuTime() - cpu;
+      wall = System.nanoTime() - wall;
+      db = BenchDatabase.heldNanos() - db;
+      dbCpu = BenchDatabase.heldCpuNanos() - dbCpu;
+      switch (kind) {
         case 0 -> {
-          bh.consume(invoker.invoke(plain));
-          k.plainCpu += THREADS.getCurrentThreadCpuTime() - cpu;
-          k.plainNanos += System.nanoTime() - wall;
+          k.plainNanos += wall;
+          k.plainCpu += cpu;
+          k.plainDb += db;
+          k.plainDbCpu += dbCpu;
           k.plainCalls++;
         }
         case 1 -> {
-          bh.consume(invoker.invoke(redacted));
-          k.redactedCpu += THREADS.getCurrentThreadCpuTime() - cpu;
-          k.redactedNanos += System.nanoTime() - wall;
+          k.redactedNanos += wall;
+          k.redactedCpu += cpu;
+          k.redactedDb += db;
+          k.redactedDbCpu += dbCpu;
           k.redactedCalls++;
         }
         case 2 -> {
-          bh.consume(invoker.invoke(governed));
-          k.governedCpu += THREADS.getCurrentThreadCpuTime() - cpu;
-          k.governedNanos += System.nanoTime() - wall;
+          k.governedNanos += wall;
+          k.governedCpu += cpu;
+          k.governedDb += db;
+          k.governedDbCpu += dbCpu;
           k.governedCalls++;
         }
         default -> {
-          bh.consume(roundTrips());
-          k.roundTripsCpu += THREADS.getCurrentThreadCpuTime() - cpu;
-          k.roundTripsNanos += System.nanoTime() - wall;
+          k.roundTripsNanos += wall;
+          k.roundTripsCpu += cpu;
+          k.roundTripsDb += db;
+          k.roundTripsDbCpu += dbCpu;
           k.roundTripsCalls++;
         }
       }
