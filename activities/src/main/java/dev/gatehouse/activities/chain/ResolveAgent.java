@@ -3,7 +3,7 @@ package dev.gatehouse.activities.chain;
 import dev.gatehouse.policies.Decision;
 import dev.gatehouse.policies.access.AccessPolicy;
 import dev.gatehouse.registry.agents.Agent;
-import dev.gatehouse.registry.agents.AgentDao;
+import dev.gatehouse.registry.agents.AgentStatements;
 import dev.gatehouse.workflows.tool.Caller;
 
 /**
@@ -12,11 +12,11 @@ import dev.gatehouse.workflows.tool.Caller;
  * submit). An agent that is gone, or not of the caller's tenant, is denied by the access policy.
  */
 public final class ResolveAgent implements PolicyStep<Exchange<?, ?>> {
-  private final AgentDao agents;
+  private final AgentStatements agents;
   private final Decision gone;
 
   /** {@code deniedCode}: the access denial's code for this kind of call (tool, model). */
-  public ResolveAgent(AgentDao agents, String deniedCode) {
+  public ResolveAgent(AgentStatements agents, String deniedCode) {
     this.agents = agents;
     this.gone = Decision.deny(AccessPolicy.NAME, deniedCode, "the agent of this task no longer exists");
   }

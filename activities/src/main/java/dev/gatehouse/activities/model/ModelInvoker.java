@@ -22,7 +22,7 @@ import dev.gatehouse.policies.DenialCodes;
 import dev.gatehouse.policies.access.AccessPolicy;
 import dev.gatehouse.policies.data.CallKind;
 import dev.gatehouse.registry.agents.Agent;
-import dev.gatehouse.registry.agents.AgentDao;
+import dev.gatehouse.registry.agents.AgentStatements;
 import dev.gatehouse.registry.models.ModelDefinition;
 import java.time.Duration;
 import java.util.List;
@@ -76,7 +76,7 @@ public class ModelInvoker implements AutoCloseable {
             new RecordAudit(audit, "model.call"),
             new RecordUsage(usage, metrics),
             new CountDecisions(metrics),
-            new ResolveAgent(jdbi.onDemand(AgentDao.class), DenialCodes.MODEL_NOT_ALLOWED),
+            new ResolveAgent(new AgentStatements(jdbi), DenialCodes.MODEL_NOT_ALLOWED),
             // Its after runs last, once every other step has seen the answer (and its usage) as the provider gave it.
             new ModelAnswerPii(policies),
             new ValidateModelRequest(),

@@ -22,7 +22,7 @@ import dev.gatehouse.policies.DenialCodes;
 import dev.gatehouse.policies.data.CallKind;
 import dev.gatehouse.policies.tools.ArgumentSchemaPolicy;
 import dev.gatehouse.policies.tools.ToolArgumentsPolicy;
-import dev.gatehouse.registry.agents.AgentDao;
+import dev.gatehouse.registry.agents.AgentStatements;
 import dev.gatehouse.workflows.tool.ToolCallResult;
 import java.util.List;
 import org.jdbi.v3.core.Jdbi;
@@ -56,7 +56,7 @@ public class ToolInvoker {
             new RecordAudit(audit, "tool.call"),
             new RecordMetrics(metrics::toolCall),
             new CountDecisions(metrics),
-            new ResolveAgent(jdbi.onDemand(AgentDao.class), DenialCodes.TOOL_NOT_ALLOWED),
+            new ResolveAgent(new AgentStatements(jdbi), DenialCodes.TOOL_NOT_ALLOWED),
             // Its after runs last, once every other step has seen the result as the upstream gave it.
             new ToolResultPolicies(policies),
             new ResolveTool(tools, mcpTools),

@@ -6,6 +6,7 @@ import dev.gatehouse.policies.Decision;
 import dev.gatehouse.registry.agents.AccessList;
 import dev.gatehouse.registry.agents.Agent;
 import dev.gatehouse.registry.agents.AgentDao;
+import dev.gatehouse.registry.agents.AgentStatements;
 import dev.gatehouse.registry.agents.Permissions;
 import dev.gatehouse.registry.tenants.TenantDao;
 import dev.gatehouse.registry.testing.TestDatabase;
@@ -29,7 +30,7 @@ class ResolveAgentTest {
       t.insert("ten_b", "b");
     });
     agents = db.jdbi().onDemand(AgentDao.class);
-    step = new ResolveAgent(agents, "tool_not_allowed");
+    step = new ResolveAgent(new AgentStatements(db.jdbi()), "tool_not_allowed");
   }
 
   @AfterAll

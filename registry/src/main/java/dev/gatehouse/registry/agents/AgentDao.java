@@ -46,7 +46,10 @@ public interface AgentDao {
       @Bind("subject") String subject,
       @Bind("permissions") String permissions);
 
-  @SqlQuery("SELECT " + COLUMNS + " FROM agents WHERE id = :id")
+  /** The statement of {@link #find} (and of {@link AgentStatements#find}, on a call's path). */
+  String FIND = "SELECT " + COLUMNS + " FROM agents WHERE id = :id";
+
+  @SqlQuery(FIND)
   Optional<Agent> find(@Bind("id") String id);
 
   @SqlQuery("SELECT " + COLUMNS + " FROM agents WHERE tenant_id = :tenantId AND name = :name")
