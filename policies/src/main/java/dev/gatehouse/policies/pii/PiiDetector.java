@@ -67,8 +67,10 @@ public final class PiiDetector {
   private final Check check;
   private final int maxSpan;
   private final boolean custom;
+  private final Needs needs;
 
-  private PiiDetector(PiiKind kind, String label, String name, Pattern pattern, Check check, int maxSpan, boolean custom) {
+  private PiiDetector(
+      PiiKind kind, String label, String name, Pattern pattern, Check check, int maxSpan, boolean custom, Needs needs) {
     this.kind = kind;
     this.label = label;
     this.name = name;
@@ -76,10 +78,77 @@ public final class PiiDetector {
     this.check = check;
     this.maxSpan = maxSpan;
     this.custom = custom;
+    this.needs = needs;
   }
 
-  private static PiiDetector of(PiiKind kind, String name, String regex, int maxSpan, Check check) {
-    return new PiiDetector(kind, kind.label(), name, Pattern.compile(regex), check, maxSpan, false);
+  private static PiiDetector of(PiiKind kind, String name, String regex, int maxSpan, Check check, Needs needs) {
+    return new PiiDetector(kind, kind.label(), name, Pattern.compile(regex), check, maxSpan, false, needs);
+  }
+
+  /**
+   * What a whole text must hold for a detector to find anything in it: a test far cheaper than the
+   * expression, which tries every position of the text. A whole-text scan ({@link
+   * PiiScanner#scanWhole}) asks it first and skips the detector when it fails, so a text without
+   * an {@code @} costs the e-mail detector one pass over its characters, not an attempt at each.
+   * It must never fail for a text the expression and its check would find a match in; {@code
+   * PiiDetectorTest} holds every built-in detector to that over the labelled corpus and the
+   * adversarial strings. A stream's pieces are not asked (a match may still be coming).
+   */
+  @FunctionalInterface
+  interface Needs {
+    boolean in(CharSequence text);
+
+    /** No test: every text is scanned (custom patterns). */
+    Needs NOTHING = text -> true;
+
+    /** At least one of {@code literals}, as written. */
+    static Needs any(String... literals) {
+      return text -> {
+        String t = text.toString();
+        for (String l : literals) {
+          if (t.contains(l)) {
+            return true;
+          }
+        }
+        return false;
+      };
+    }
+
+    /** {@code literal} (lower case ASCII) in any case. */
+    static Needs ignoringCase(String literal) {
+      return text -> {
+        String t = text.toString();
+        for (int i = 0, last = t.length() - literal.length(); i <= last; i++) {
+          if (t.regionMatches(true, i, literal, 0, literal.length())) {
+            return true;
+          }
+        }
+        return false;
+      };
+    }
+
+    /** At least {@code n} ASCII digits. */
+    static Needs digits(int n) {
+      return text -> {
+        int found = 0;
+        for (int i = 0, len = text.length(); i < len; i++) {
+          char c = text.charAt(i);
+          if (c >= '0' && c <= '9' && ++found >= n) {
+            return true;
+          }
+        }
+        return false;
+      };
+    }
+
+    default Needs and(Needs other) {
+      return text -> in(text) && other.in(text);
+    }
+  }
+
+  /** Whether {@code text} holds what this detector's matches need ({@link Needs}); when false it finds nothing there. */
+  boolean mayMatch(CharSequence text) {
+    return needs.in(text);
   }
 
   public PiiKind kind() {
@@ -134,7 +203,7 @@ public final class PiiDetector {
           "(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-][A-Za-z0-9._%+'-]{0,63}@(?:[A-Za-z0-9-]{1,63}\\.){1,8}[A-Za-z]{2,24}"
               + "(?![A-Za-z0-9-]|:[A-Za-z0-9~/])",
           640,
-          PiiDetector::checkEmail);
+          PiiDetector::checkEmail, Needs.any("@"));
 
   private static final PiiDetector PHONE_INTERNATIONAL =
       of(
@@ -144,7 +213,7 @@ public final class PiiDetector {
           // (each repetition takes exactly one digit, so backing off is one step per digit)
           "(?<![\\w+])\\+[1-9](?:[ .-]?\\(?[0-9]\\)?){6,14}(?![\\w])",
           64,
-          PiiDetector::checkInternationalPhone);
+          PiiDetector::checkInternationalPhone, Needs.any("+").and(Needs.digits(7)));
 
   private static final PiiDetector PHONE_NANP =
       of(
@@ -153,7 +222,7 @@ public final class PiiDetector {
           // North American numbers written with separators: (202) 555-0173, 202-555-0173, 1 800 555 0199
           "(?<![\\w+.-])(?:1[ .-]?)?(?:\\([2-9][0-9]{2}\\)[ .-]?|[2-9][0-9]{2}[ .-])[2-9][0-9]{2}[ .-][0-9]{4}(?![\\w]|[.-][0-9])",
           32,
-          null);
+          null, Needs.digits(10));
 
   private static final PiiDetector CARD =
       of(
@@ -167,7 +236,7 @@ public final class PiiDetector {
               // American Express and Diners Club: 4-6-5 and 4-6-4
               + "|[0-9]{4}([ -])[0-9]{6}\\2[0-9]{4,5}(?![\\w]|[.,][0-9]|[ -][0-9]))",
           32,
-          PiiDetector::checkCard);
+          PiiDetector::checkCard, Needs.digits(13));
 
   private static final PiiDetector IBAN =
       of(
@@ -177,7 +246,7 @@ public final class PiiDetector {
           // check takes as many as the country's length: what follows may be a BIC or a word)
           "(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}+(?![a-z])",
           72,
-          PiiDetector::checkIban);
+          PiiDetector::checkIban, Needs.digits(2));
 
   private static final PiiDetector US_SSN =
       of(
@@ -186,7 +255,7 @@ public final class PiiDetector {
           // area (not 000, 666 or 9xx), group (not 00), serial (not 0000), the same separator twice
           "(?<![\\w.]|[0-9]-)(?!000|666|9)[0-9]{3}([ -])(?!00)[0-9]{2}\\1(?!0000)[0-9]{4}(?![\\w]|[.-]\\w)",
           16,
-          null);
+          null, Needs.digits(9));
 
   private static final PiiDetector IPV4 =
       of(
@@ -196,7 +265,7 @@ public final class PiiDetector {
           "(?<![\\w.])(?<!(?i:version|release|build):? )"
               + OCTET + "(?:\\." + OCTET + "){3}(?![\\w]|\\.[0-9]|-[A-Za-z])",
           24,
-          null);
+          null, Needs.any(".").and(Needs.digits(4)));
 
   private static final PiiDetector IPV6 =
       of(
@@ -205,7 +274,7 @@ public final class PiiDetector {
           // a run of hex digits, colons and dots; the check parses it
           "(?<![\\w:.])[0-9A-Fa-f:.]{2,45}+(?![\\w:])",
           48,
-          PiiDetector::checkIpv6);
+          PiiDetector::checkIpv6, Needs.any(":"));
 
   private static final PiiDetector OPENAI_STYLE_KEY =
       of(
@@ -214,13 +283,13 @@ public final class PiiDetector {
           // sk-..., sk-proj-..., sk-ant-...: at least 20 key characters after "sk-"
           "(?<![\\w-])sk-[A-Za-z0-9_-]{20,512}+",
           520,
-          PiiDetector::checkSkKey);
+          PiiDetector::checkSkKey, Needs.any("sk-"));
 
   private static final PiiDetector STRIPE_KEY =
-      of(PiiKind.CREDENTIAL, "stripe-key", "(?<![\\w-])[sr]k_(?:live|test)_[A-Za-z0-9]{16,247}+(?![\\w])", 264, null);
+      of(PiiKind.CREDENTIAL, "stripe-key", "(?<![\\w-])[sr]k_(?:live|test)_[A-Za-z0-9]{16,247}+(?![\\w])", 264, null, Needs.any("k_live_", "k_test_"));
 
   private static final PiiDetector AWS_ACCESS_KEY =
-      of(PiiKind.CREDENTIAL, "aws-access-key-id", "(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])", 24, null);
+      of(PiiKind.CREDENTIAL, "aws-access-key-id", "(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])", 24, null, Needs.any("AKIA", "ASIA"));
 
   private static final PiiDetector AWS_SECRET_KEY =
       of(
@@ -233,7 +302,7 @@ public final class PiiDetector {
               + "(?<=(?i:aws_secret_access_key|aws_secret_key|secret_access_key|secretaccesskey)[\"']?[ \\t]{0,3}[:=][ \\t]{0,3}[\"']?"
               + "[A-Za-z0-9/+]{40})",
           44,
-          null);
+          null, Needs.ignoringCase("secret"));
 
   private static final PiiDetector GITHUB_TOKEN =
       of(
@@ -241,13 +310,13 @@ public final class PiiDetector {
           "github-token",
           "(?<![\\w])(?:gh[pousr]_[A-Za-z0-9]{36,251}+|github_pat_[A-Za-z0-9_]{22,255}+)(?![\\w])",
           272,
-          null);
+          null, Needs.any("gh", "github_pat_"));
 
   private static final PiiDetector SLACK_TOKEN =
-      of(PiiKind.CREDENTIAL, "slack-token", "(?<![\\w-])xox[abposr]-[A-Za-z0-9-]{10,250}+", 260, PiiDetector::checkHasDigits);
+      of(PiiKind.CREDENTIAL, "slack-token", "(?<![\\w-])xox[abposr]-[A-Za-z0-9-]{10,250}+", 260, PiiDetector::checkHasDigits, Needs.any("xox"));
 
   private static final PiiDetector GOOGLE_API_KEY =
-      of(PiiKind.CREDENTIAL, "google-api-key", "(?<![\\w-])AIza[0-9A-Za-z_-]{35}(?![\\w-])", 44, null);
+      of(PiiKind.CREDENTIAL, "google-api-key", "(?<![\\w-])AIza[0-9A-Za-z_-]{35}(?![\\w-])", 44, null, Needs.any("AIza"));
 
   private static final PiiDetector JWT =
       of(
@@ -256,7 +325,7 @@ public final class PiiDetector {
           // header (JSON, so it starts with eyJ), payload, signature (empty for alg none)
           "(?<![\\w-])eyJ[A-Za-z0-9_-]{5,2048}+\\.[A-Za-z0-9_-]{2,8192}+\\.[A-Za-z0-9_-]{0,2048}+(?![\\w-])",
           12_320,
-          PiiDetector::checkJwt);
+          PiiDetector::checkJwt, Needs.any("eyJ"));
 
   private static final String PEM_LABEL = "(?:[A-Z0-9]{1,16} ){0,3}PRIVATE KEY(?: BLOCK)?-----";
 
@@ -271,7 +340,7 @@ public final class PiiDetector {
               + "[A-Za-z0-9+/=\\s]{0,16384}+"
               + "(?:-----END " + PEM_LABEL + ")?",
           17_600,
-          null);
+          null, Needs.any("-----BEGIN "));
 
   private static final List<PiiDetector> CREDENTIALS =
       List.of(PRIVATE_KEY_BLOCK, JWT, OPENAI_STYLE_KEY, STRIPE_KEY, AWS_ACCESS_KEY, AWS_SECRET_KEY, GITHUB_TOKEN, SLACK_TOKEN, GOOGLE_API_KEY);
@@ -341,7 +410,7 @@ public final class PiiDetector {
     if (p.matcher("").matches()) {
       throw new IllegalArgumentException("custom pattern " + label + " matches the empty text");
     }
-    return new PiiDetector(PiiKind.CUSTOM, label, "custom:" + label, p, null, CUSTOM_WINDOW + CUSTOM_SLACK, true);
+    return new PiiDetector(PiiKind.CUSTOM, label, "custom:" + label, p, null, CUSTOM_WINDOW + CUSTOM_SLACK, true, Needs.NOTHING);
   }
 
   // ---------------------------------------------------------------------------------------------

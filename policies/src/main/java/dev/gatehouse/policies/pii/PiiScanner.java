@@ -130,6 +130,10 @@ public final class PiiScanner {
   List<PiiMatch> scanWhole(CharSequence text) {
     List<List<PiiMatch>> found = new ArrayList<>(detectors.size());
     for (PiiDetector d : detectors) {
+      if (!d.mayMatch(text)) {
+        found.add(List.of());
+        continue;
+      }
       List<PiiMatch> l = new ArrayList<>();
       d.scan(text, 0, text.length(), true, l);
       found.add(l);

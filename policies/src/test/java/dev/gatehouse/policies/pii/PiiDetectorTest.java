@@ -3,6 +3,7 @@ package dev.gatehouse.policies.pii;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.stream.Stream;
@@ -150,5 +151,42 @@ class PiiDetectorTest {
     assertThatThrownBy(() -> PiiDetector.custom("big", "x".repeat(513))).hasMessageContaining("512");
     assertThatThrownBy(() -> PiiDetector.custom("bad", "(x")).hasMessageContaining("not a valid regular expression");
     assertThatThrownBy(() -> PiiDetector.custom("empty", "")).hasMessageContaining("empty");
+  }
+
+  @Test
+  void whatADetectorNeedsIsInEveryTextItFindsSomethingIn() {
+    // The texts: every case above, every corpus line, and the corpus lines run together (matches
+    // that only a neighbour's characters make possible).
+    List<String> texts = new ArrayList<>();
+    cases().forEach(a -> texts.add((String) a.get()[0]));
+    List<String> corpus = Corpus.load().stream().map(Corpus.Case::text).toList();
+    texts.addAll(corpus);
+    texts.add(String.join(" ", corpus));
+    int found = 0;
+    for (PiiKind kind : PiiKind.values()) {
+      for (PiiDetector d : PiiDetector.builtIn(kind)) {
+        for (String t : texts) {
+          List<PiiMatch> matches = new ArrayList<>();
+          d.scan(t, 0, t.length(), true, matches);
+          if (!matches.isEmpty()) {
+            found++;
+            assertThat(d.mayMatch(t)).as("%s finds %s in \"%s\", so it may not be skipped there", d, matches, t).isTrue();
+          }
+        }
+      }
+    }
+    assertThat(found).as("texts with matches checked").isGreaterThan(250);
+  }
+
+  @Test
+  void aTextWithoutWhatADetectorNeedsIsNotScannedByIt() {
+    assertThat(PiiDetector.builtIn(PiiKind.EMAIL).get(0).mayMatch("no address here, 4111111111111111")).isFalse();
+    assertThat(PiiDetector.builtIn(PiiKind.CARD).get(0).mayMatch("ticket T-1001, 12 items")).isFalse();
+    assertThat(PiiDetector.builtIn(PiiKind.CARD).get(0).mayMatch("4111 1111 1111 1111")).isTrue();
+    assertThat(PiiDetector.custom("ticket", "T-[0-9]{4}").mayMatch("anything")).as("custom patterns are always scanned").isTrue();
+    // And the scan of a whole text finds the same with and without it.
+    PiiScanner all = PiiScanner.allBuiltIn();
+    String mixed = "mail alice@example.com, card 4111 1111 1111 1111, key AKIAIOSFODNN7EXAMPLE, plain words";
+    assertThat(all.scanWhole(mixed)).extracting(PiiMatch::label).containsExactly("EMAIL", "CARD", "CREDENTIAL");
   }
 }
