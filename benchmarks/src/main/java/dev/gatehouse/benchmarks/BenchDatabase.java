@@ -18,13 +18,18 @@ import org.jdbi.v3.core.Jdbi;
  * A benchmark's own database on the PostgreSQL at 127.0.0.1:5432 (or {@code GATEHOUSE_BENCH_PG_URL},
  * user {@code GATEHOUSE_BENCH_PG_USER}, password {@code GATEHOUSE_BENCH_PG_PASSWORD}): created and
  * migrated, reached through the same pooled data source and Jdbi set-up the application uses, and
- * dropped on {@link #close}. It counts how long each thread holds the pool's connections ({@link
- * #heldNanos}), so a benchmark can tell the database's round trips from the rest of a call.
+ * dropped on {@link #close}. One made by {@link #createTimed} counts how long each thread holds
+ * the pool's connections ({@link #heldNanos}), so a benchmark can tell the database's round trips
+ * from the rest of a call.
  */
 final class BenchDatabase implements AutoCloseable {
   private static final String SERVER = env("GATEHOUSE_BENCH_PG_URL", "jdbc:postgresql://127.0.0.1:5432/");
   private static final String USER = env("GATEHOUSE_BENCH_PG_USER", "postgres");
   private static final String PASSWORD = env("GATEHOUSE_BENCH_PG_PASSWORD", "");
+
+  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+  /** Per thread: wall and CPU time held, the open connections, and when the outermost was opened. */
+  private static final ThreadLocal<long[]> HELD = ThreadLocal.withInitial(() -> new long[4]);
 
   private final String name;
   private final ManagedDataSource pool;
@@ -37,6 +42,15 @@ final class BenchDatabase implements AutoCloseable {
   }
 
   static BenchDatabase create() throws Exception {
+    return create(false);
+  }
+
+  /** {@link #create}, and through {@link #jdbi} this thread's use of connections is timed ({@link #heldNanos}). */
+  static BenchDatabase createTimed() throws Exception {
+    return create(true);
+  }
+
+  private static BenchDatabase create(boolean timed) throws Exception {
     String name = "gatehouse_bench_" + Ids.random(10);
     admin("CREATE DATABASE " + name);
     DataSourceFactory factory = new DataSourceFactory();
@@ -47,7 +61,8 @@ final class BenchDatabase implements AutoCloseable {
     ManagedDataSource pool = factory.build(new MetricRegistry(), "bench");
     pool.start();
     RegistryDatabase.migrate(pool);
-    return new BenchDatabase(name, pool, RegistryDatabase.configure(Jdbi.create(new TimedConnections(pool))));
+    Jdbi jdbi = timed ? Jdbi.create(new TimedConnections(pool)) : Jdbi.create(pool);
+    return new BenchDatabase(name, pool, RegistryDatabase.configure(jdbi));
   }
 
   /** Wall time this thread has held database connections through {@link #jdbi} (nanoseconds). */
@@ -59,10 +74,6 @@ final class BenchDatabase implements AutoCloseable {
   static long heldCpuNanos() {
     return HELD.get()[1];
   }
-
-  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
-  /** Per thread: wall and CPU time held, the open connections, and when the outermost was opened. */
-  private static final ThreadLocal<long[]> HELD = ThreadLocal.withInitial(() -> new long[4]);
 
   /**
    * The pool as Jdbi reaches it, timing each thread's use: from asking for a connection to giving

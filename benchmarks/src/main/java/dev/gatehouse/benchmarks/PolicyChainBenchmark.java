@@ -152,7 +152,7 @@ public class PolicyChainBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() throws Exception {
-    db = BenchDatabase.create();
+    db = BenchDatabase.createTimed();
     Jdbi jdbi = db.jdbi();
 
     // Without TCP_NODELAY the JDK server's header and body segments meet the client's delayed ACK: 40 ms a call.

@@ -21,20 +21,11 @@ public final class CountDecisions implements PolicyStep<Exchange<?, ?>> {
   @Override
   public void complete(Exchange<?, ?> exchange) {
     for (Decision d : exchange.appliedDecisions()) {
-      metrics.policyDecision(name(d.policy()), d.code());
+      metrics.policyDecision(d);
     }
     Decision denial = exchange.denial();
     if (denial != null) {
-      metrics.policyDecision(name(denial.policy()), denial.code());
+      metrics.policyDecision(denial);
     }
-  }
-
-  /** {@code name@version} less its version; another name as it is. */
-  static String name(String policy) {
-    if (policy == null) {
-      return "unknown";
-    }
-    int at = policy.lastIndexOf('@');
-    return at > 0 ? policy.substring(0, at) : policy;
   }
 }

@@ -1,6 +1,7 @@
 package dev.gatehouse.activities.metrics;
 
 import dev.gatehouse.activities.model.ModelUsage;
+import dev.gatehouse.policies.Decision;
 import dev.gatehouse.registry.budgets.BudgetDao;
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.Counter;
@@ -126,11 +127,22 @@ public final class GatehouseMetrics {
   }
 
   /**
-   * Policy {@code policy} (a name: bounded by the registry's entries and the built-in policies)
-   * decided {@code decision} about a call: a denial's code, {@code transformed} or {@code recorded}.
+   * A policy decided {@code d} about a call: counted by the policy's name (without an entry's
+   * {@code @version}, so editing an entry keeps its series; names are bounded by the registry's
+   * entries and the built-in policies) and the decision's code (a denial's, {@code transformed} or
+   * {@code recorded}).
    */
-  public void policyDecision(String policy, String decision) {
-    policyDecisions.labels(label(policy), label(decision)).inc();
+  public void policyDecision(Decision d) {
+    policyDecisions.labels(label(policyName(d.policy())), label(d.code())).inc();
+  }
+
+  /** {@code name@version} less its version; another name as it is. */
+  static String policyName(String policy) {
+    if (policy == null) {
+      return "unknown";
+    }
+    int at = policy.lastIndexOf('@');
+    return at > 0 ? policy.substring(0, at) : policy;
   }
 
   /** A call refused by budget policy {@code policy} (its name: bounded by the registry's entries). */

@@ -17,12 +17,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The budgets of every replica, kept in PostgreSQL ({@link BudgetDao}, {@link BudgetStatements}): reserves a call's worst
- * case (one statement, exact across replicas), settles it to what the call used (one statement,
- * idempotent per reservation), and, every {@code sweepInterval} once {@link #start}ed, retries
- * settlements that could not be written and releases the reservations of calls that never
- * settled (a replica that died mid-call): a reservation expires {@code reservationTtl} after it
- * was made. A call that runs longer than that still settles what it spent, but its reservation no
+ * The budgets of every replica, kept in PostgreSQL ({@link BudgetDao}, {@link BudgetStatements}):
+ * reserves a call's worst case (one statement, exact across replicas), settles it to what the
+ * call used (one statement, idempotent per reservation), and, every {@code sweepInterval} once
+ * {@link #start}ed, retries settlements that could not be written and releases the reservations
+ * of calls that never settled (a replica that died mid-call): a reservation expires {@code
+ * reservationTtl} after it was made. A call that runs longer than that still settles what it spent, but its reservation no
  * longer holds the budget while it runs. Shared by every thread.
  */
 public final class BudgetLedger implements AutoCloseable {

@@ -24,7 +24,20 @@ final class Governing {
 
   /** The PII entries governing {@code x} that apply at {@code place}. */
   static List<CompiledPolicy> pii(PolicyCatalog catalog, Exchange<?, ?> x, CallKind kind, String place) {
-    List<CompiledPolicy> all = of(catalog, x, PolicyDefinition.PII, kind);
+    return at(of(catalog, x, PolicyDefinition.PII, kind), place);
+  }
+
+  /** The PII entries governing {@code agent}'s tool calls to {@code target} that apply at {@code place}. */
+  static List<CompiledPolicy> pii(PolicyCatalog catalog, Agent agent, String target, String place) {
+    return at(catalog.forTenant(agent.tenantId()).governing(PolicyDefinition.PII, agent.name(), CallKind.TOOL, target), place);
+  }
+
+  /** The guardrail entries governing {@code agent}'s tool calls to {@code target}. */
+  static List<CompiledPolicy> guardrails(PolicyCatalog catalog, Agent agent, String target) {
+    return catalog.forTenant(agent.tenantId()).governing(PolicyDefinition.GUARDRAIL, agent.name(), CallKind.TOOL, target);
+  }
+
+  private static List<CompiledPolicy> at(List<CompiledPolicy> all, String place) {
     if (all.isEmpty()) {
       return all;
     }

@@ -9,7 +9,9 @@ import dev.gatehouse.policies.data.CallKind;
 import dev.gatehouse.policies.data.CompiledPolicy;
 import dev.gatehouse.policies.guardrails.GuardrailResult;
 import dev.gatehouse.policies.pii.PiiPolicy;
+import dev.gatehouse.registry.agents.Agent;
 import dev.gatehouse.workflows.tool.ToolCallResult;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -19,7 +21,9 @@ import java.util.List;
  * (prompt injection, hidden Unicode, links that carry data, size, deny patterns), each in name
  * order and each seeing what the ones before left. Redactions replace the result; a block refuses
  * it ({@link dev.gatehouse.activities.chain.Exchange#deny}: {@code pii_detected} or {@code
- * guardrail_blocked}, and the result reaches no one). A call no entry governs is not read.
+ * guardrail_blocked}, and the result reaches no one). A call no entry governs is not read. The
+ * results of the MCP methods Gatehouse passes through (resources, prompts) go through the same
+ * entries ({@link #inspect(PolicyCatalog, Agent, String, JsonNode, String)}).
  */
 public final class ToolResultPolicies implements PolicyStep<ToolExchange> {
   private final PolicyCatalog catalog;
@@ -39,39 +43,67 @@ public final class ToolResultPolicies implements PolicyStep<ToolExchange> {
     if (pii.isEmpty() && guardrails.isEmpty()) {
       return;
     }
-    JsonNode output = result.output();
+    Inspected r = inspect(pii, guardrails, result.output(), "the tool result");
+    r.applied().forEach(x::applied);
+    if (r.denial() != null) {
+      x.deny(r.denial());
+    } else if (r.output() != result.output()) {
+      x.replaceResponse(result.withOutput(r.output()));
+    }
+  }
+
+  /**
+   * What the entries made of a result: the result as they left it, the decisions they applied in
+   * order, and the denial that refused it (null when none did; the output is then not to be
+   * given to anyone).
+   */
+  public record Inspected(JsonNode output, List<Decision> applied, Decision denial) {}
+
+  /**
+   * The same inspection for what an MCP method passed through to an upstream answers (a resource
+   * read, a prompt got), before it reaches the agent: the entries that govern {@code agent}'s tool
+   * calls to {@code target} (the item's gateway name) apply to it as to a tool's result. {@code
+   * what} names it in a refusal ({@code the resource}: not what the agent asked for, which may
+   * itself carry what the entries look for). A call no entry governs is not read.
+   */
+  public static Inspected inspect(PolicyCatalog catalog, Agent agent, String target, JsonNode output, String what) {
+    List<CompiledPolicy> pii = Governing.pii(catalog, agent, target, Governing.TOOL_RESULTS);
+    List<CompiledPolicy> guardrails = Governing.guardrails(catalog, agent, target);
+    if (pii.isEmpty() && guardrails.isEmpty()) {
+      return new Inspected(output, List.of(), null);
+    }
+    return inspect(pii, guardrails, output, what);
+  }
+
+  private static Inspected inspect(List<CompiledPolicy> pii, List<CompiledPolicy> guardrails, JsonNode output, String what) {
+    List<Decision> applied = new ArrayList<>(2);
     for (CompiledPolicy p : pii) {
       PiiPolicy.JsonResult r;
       try {
         r = p.pii().check(output);
       } catch (IllegalArgumentException e) {
-        x.deny(PolicyNotes.uninspectable(p.ref(), DenialCodes.PII_DETECTED, "the tool result", e.getMessage()));
-        return;
+        return new Inspected(output, applied, PolicyNotes.uninspectable(p.ref(), DenialCodes.PII_DETECTED, what, e.getMessage()));
       }
       if (!r.decision().allowed()) {
-        x.deny(PolicyNotes.piiBlocked(p.ref(), "the tool result", r.findings()));
-        return;
+        return new Inspected(output, applied, PolicyNotes.piiBlocked(p.ref(), what, r.findings()));
       }
       Decision note = PolicyNotes.pii(p.ref(), p.pii().action(), r.findings(), Governing.TOOL_RESULTS);
       if (note != null) {
-        x.applied(note);
+        applied.add(note);
         output = r.tree();
       }
     }
     for (CompiledPolicy p : guardrails) {
       GuardrailResult<JsonNode> r = p.guardrail().inspectResponse(output);
       if (r.blocked()) {
-        x.deny(PolicyNotes.guardrailBlocked(p.ref(), r));
-        return;
+        return new Inspected(output, applied, PolicyNotes.guardrailBlocked(p.ref(), r));
       }
       Decision note = PolicyNotes.guardrail(p.ref(), r, Governing.TOOL_RESULTS);
       if (note != null) {
-        x.applied(note);
+        applied.add(note);
       }
       output = r.value();
     }
-    if (output != result.output()) {
-      x.replaceResponse(result.withOutput(output));
-    }
+    return new Inspected(output, applied, null);
   }
 }

@@ -80,9 +80,16 @@ class CountDecisionsTest {
   }
 
   @Test
-  void aPolicyIsCountedByItsNameAlone() {
-    assertThat(CountDecisions.name("acme-pii@12")).isEqualTo("acme-pii");
-    assertThat(CountDecisions.name("access")).as("a built-in policy has no version").isEqualTo("access");
-    assertThat(CountDecisions.name(null)).isEqualTo("unknown");
+  void aBuiltInPolicyWithoutAVersionIsCountedByItsName() {
+    PolicyStep<Exchange<SampleCall, String>> access =
+        new PolicyStep<>() {
+          @Override
+          public Decision before(Exchange<SampleCall, String> x) {
+            return Decision.deny("access", DenialCodes.TOOL_NOT_ALLOWED, "no");
+          }
+        };
+    assertThatThrownBy(() -> chain(access).run(call()));
+
+    assertThat(decisions("access", DenialCodes.TOOL_NOT_ALLOWED)).isEqualTo(1.0);
   }
 }

@@ -455,7 +455,8 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     adminApi(env, new AdminContext(jdbi, bodies, audit, authenticator), secrets, tools, durable, workflowTypes);
 
     FaceContext core =
-        new FaceContext(jdbi, auth, bodies, audit, metrics, durable, workflows, tools.catalog(), tools.invoker(), admission);
+        new FaceContext(
+            jdbi, auth, bodies, audit, metrics, durable, workflows, tools.catalog(), tools.invoker(), tools.policies(), admission);
     new TasksFace(
             config.getLimits().getDefaultTaskTimeout().toJavaDuration(),
             config.getLimits().getMaxWait().toJavaDuration(),

@@ -10,7 +10,12 @@ import dev.gatehouse.activities.mcp.McpToolResolver;
 import dev.gatehouse.activities.mcp.McpToolResolver.McpItem;
 import dev.gatehouse.activities.http.NetworkFailures;
 import dev.gatehouse.activities.mcp.McpUpstreams;
+import dev.gatehouse.activities.metrics.GatehouseMetrics;
+import dev.gatehouse.activities.policy.PolicyCatalog;
+import dev.gatehouse.activities.policy.ToolResultPolicies;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
+import dev.gatehouse.policies.Decision;
+import dev.gatehouse.policies.DenialCodes;
 import dev.gatehouse.policies.access.AccessPolicy;
 import dev.gatehouse.registry.mcp.McpCatalogEntry;
 import dev.gatehouse.registry.mcp.McpServerDefinition;
@@ -27,19 +32,28 @@ import reactor.core.publisher.Mono;
  * lists, reads and subscriptions, prompts, completion, and the session's log level. Lists are
  * filtered by the agent's permissions (a virtual server shows tools only); every call goes
  * through the agent session's own upstream session, and answers are redacted of the upstream
- * connection's secrets.
+ * connection's secrets. What a resource read or a prompt answers goes through the PII and
+ * guardrail entries that govern the agent's calls to it, as a tool's result does ({@link
+ * ToolResultPolicies#inspect}): redacted, or refused with {@code pii_detected} or {@code
+ * guardrail_blocked} before it reaches the agent.
  */
 final class PassThrough {
   private final McpToolResolver resolver;
   private final McpUpstreams upstreams;
   private final McpConnector connector;
   private final McpSessions sessions;
+  private final PolicyCatalog policies;
+  private final GatehouseMetrics metrics;
 
-  PassThrough(McpToolResolver resolver, McpUpstreams upstreams, McpConnector connector, McpSessions sessions) {
+  PassThrough(
+      McpToolResolver resolver, McpUpstreams upstreams, McpConnector connector, McpSessions sessions, PolicyCatalog policies,
+      GatehouseMetrics metrics) {
     this.resolver = resolver;
     this.upstreams = upstreams;
     this.connector = connector;
     this.sessions = sessions;
+    this.policies = policies;
+    this.metrics = metrics;
   }
 
   Object listItems(McpAsyncServerExchange ex, String kind, String field) {
@@ -79,7 +93,8 @@ final class PassThrough {
       throw McpErrors.of(ErrorCode.INVALID_PARAMS, "resources/read needs a 'uri'");
     }
     McpItem item = resourceFor(ctx, req.uri());
-    return upstreamCall(ex, item.server(), c -> c.readResource(req));
+    Object answer = upstreamCall(ex, item.server(), c -> c.readResource(req));
+    return governed(ctx, item.server().qualify(req.uri()), answer, "the resource");
   }
 
   Object subscribe(McpAsyncServerExchange ex, Object params, boolean on) {
@@ -105,7 +120,8 @@ final class PassThrough {
     ObjectNode upstreamParams = ((ObjectNode) p).deepCopy();
     upstreamParams.put("name", item.upstreamName());
     McpSchema.GetPromptRequest req = McpJson.convert(upstreamParams, McpSchema.GetPromptRequest.class);
-    return upstreamCall(ex, item.server(), c -> c.getPrompt(req));
+    Object answer = upstreamCall(ex, item.server(), c -> c.getPrompt(req));
+    return governed(ctx, name, answer, "the prompt " + name);
   }
 
   private McpItem promptFor(McpRequestContext ctx, String name) {
@@ -151,6 +167,26 @@ final class PassThrough {
       s.setLogLevel(req.level());
     }
     return Map.of();
+  }
+
+  /**
+   * {@code answer} (to {@code target}: the item's gateway name) as the PII and guardrail entries
+   * that govern the agent's calls to it leave it; a refusal is thrown as the JSON-RPC error of its
+   * code. What they decided is counted as a governed call's decisions are.
+   */
+  private Object governed(McpRequestContext ctx, String target, Object answer, String what) {
+    if (!(answer instanceof JsonNode tree)) {
+      return answer;
+    }
+    ToolResultPolicies.Inspected r = ToolResultPolicies.inspect(policies, ctx.caller().agent(), target, tree, what);
+    r.applied().forEach(metrics::policyDecision);
+    Decision denial = r.denial();
+    if (denial != null) {
+      metrics.policyDecision(denial);
+      throw McpErrors.of(
+          DenialCodes.PII_DETECTED.equals(denial.code()) ? ErrorCode.PII_DETECTED : ErrorCode.GUARDRAIL_BLOCKED, denial.reason());
+    }
+    return r.output();
   }
 
   private Object upstreamCall(

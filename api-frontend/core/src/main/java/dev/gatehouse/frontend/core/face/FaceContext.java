@@ -2,6 +2,7 @@ package dev.gatehouse.frontend.core.face;
 
 import dev.gatehouse.activities.audit.AuditLog;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
+import dev.gatehouse.activities.policy.PolicyCatalog;
 import dev.gatehouse.activities.tool.ToolCatalog;
 import dev.gatehouse.activities.tool.ToolInvoker;
 import dev.gatehouse.frontend.core.admission.Admission;
@@ -14,7 +15,7 @@ import org.jdbi.v3.core.Jdbi;
 /**
  * What the application hands every face it installs: the registry, authentication, request
  * bodies, the audit log and metrics, durable calls and the workflow catalog, the governed tool
- * call, and admission control (which every path that starts work asks first). One instance per
+ * call, the policy entries (for what a face passes through without a governed call), and admission control (which every path that starts work asks first). One instance per
  * application; every member is safe to share between threads.
  */
 public record FaceContext(
@@ -27,6 +28,7 @@ public record FaceContext(
     WorkflowCatalog workflows,
     ToolCatalog tools,
     ToolInvoker invoker,
+    PolicyCatalog policies,
     Admission admission) {
 
   /** The largest request body a face accepts, in bytes. */
