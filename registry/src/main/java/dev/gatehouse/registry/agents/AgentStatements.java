@@ -10,6 +10,8 @@ import org.jdbi.v3.core.Jdbi;
  * dev.gatehouse.registry.budgets.BudgetStatements}). Shared by every thread.
  */
 public final class AgentStatements {
+  // Named as the SQL objects' statements are (logs, pg_stat_activity).
+  private static final String FIND = "/* AgentStatements.find */ " + AgentDao.FIND;
   private static final AgentDao.AgentMapper MAPPER = new AgentDao.AgentMapper();
 
   private final Jdbi jdbi;
@@ -20,6 +22,6 @@ public final class AgentStatements {
 
   /** The agent {@code id}, as {@link AgentDao#find} reads it. */
   public Optional<Agent> find(String id) {
-    return jdbi.withHandle(h -> h.createQuery(AgentDao.FIND).bind("id", id).map(MAPPER).findOne());
+    return jdbi.withHandle(h -> h.createQuery(FIND).bind("id", id).map(MAPPER).findOne());
   }
 }

@@ -13,6 +13,9 @@ import org.jdbi.v3.core.mapper.reflect.ConstructorMapper;
  * JMH's gc profiler). Shared by every thread.
  */
 public final class BudgetStatements {
+  // Named as the SQL objects' statements are (logs, pg_stat_activity).
+  private static final String RESERVE = "/* BudgetStatements.reserve */ " + BudgetDao.RESERVE;
+  private static final String SETTLE = "/* BudgetStatements.settle */ " + BudgetDao.SETTLE;
   private static final RowMapper<BudgetDao.Reserved> RESERVED = ConstructorMapper.of(BudgetDao.Reserved.class);
 
   private final Jdbi jdbi;
@@ -31,7 +34,7 @@ public final class BudgetStatements {
       String id, String policy, String subject, String period, String tenantId, Long limitTokens, BigDecimal limitCost,
       long tokens, BigDecimal cost, long ttlMillis) {
     return jdbi.withHandle(
-        h -> h.createQuery(BudgetDao.RESERVE)
+        h -> h.createQuery(RESERVE)
             .bind("id", id)
             .bind("policy", policy)
             .bind("subject", subject)
@@ -55,6 +58,6 @@ public final class BudgetStatements {
    */
   public int settle(String id, long tokens, BigDecimal cost) {
     return jdbi.withHandle(
-        h -> h.createUpdate(BudgetDao.SETTLE).bind("id", id).bind("tokens", tokens).bind("cost", cost).execute());
+        h -> h.createUpdate(SETTLE).bind("id", id).bind("tokens", tokens).bind("cost", cost).execute());
   }
 }

@@ -13,6 +13,9 @@ import org.jdbi.v3.core.mapper.reflect.ConstructorMapper;
  * dev.gatehouse.registry.budgets.BudgetStatements#settle}). Shared by every thread.
  */
 public final class RateBucketStatements {
+  // Named as the SQL objects' statements are (logs, pg_stat_activity).
+  private static final String TAKE_ALL = "/* RateBucketStatements.takeAll */ " + RateBucketDao.TAKE_ALL;
+  private static final String SETTLE = "/* RateBucketStatements.settle */ " + RateBucketDao.SETTLE;
   private static final RowMapper<RateBucketDao.KeyedTake> KEYED_TAKE = ConstructorMapper.of(RateBucketDao.KeyedTake.class);
 
   private final Jdbi jdbi;
@@ -31,7 +34,7 @@ public final class RateBucketStatements {
    */
   public List<RateBucketDao.KeyedTake> takeAll(String[] keys, double[] capacities, double[] rates, double[] costs) {
     return jdbi.withHandle(
-        h -> h.createQuery(RateBucketDao.TAKE_ALL)
+        h -> h.createQuery(TAKE_ALL)
             .bind("keys", keys)
             .bind("capacities", capacities)
             .bind("rates", rates)
@@ -49,6 +52,6 @@ public final class RateBucketStatements {
    */
   public int settle(String[] keys, double[] capacities, double[] deltas) {
     return jdbi.withHandle(
-        h -> h.createUpdate(RateBucketDao.SETTLE).bind("keys", keys).bind("capacities", capacities).bind("deltas", deltas).execute());
+        h -> h.createUpdate(SETTLE).bind("keys", keys).bind("capacities", capacities).bind("deltas", deltas).execute());
   }
 }
