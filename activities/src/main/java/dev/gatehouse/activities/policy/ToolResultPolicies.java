@@ -54,8 +54,8 @@ public final class ToolResultPolicies implements PolicyStep<ToolExchange> {
 
   /**
    * What the entries made of a result: the result as they left it, the decisions they applied in
-   * order, and the denial that refused it (null when none did; the output is then not to be
-   * given to anyone).
+   * order, and the denial that refused it when one did (the result must then reach no one), else
+   * null.
    */
   public record Inspected(JsonNode output, List<Decision> applied, Decision denial) {}
 
