@@ -13,6 +13,8 @@ import io.modelcontextprotocol.spec.McpError;
 import io.modelcontextprotocol.spec.McpSchema;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -105,7 +107,7 @@ class McpPassThroughPoliciesTest {
   }
 
   @Test
-  void aBlockingEntryRefusesAResourceOrAPromptBeforeTheAgentGetsIt() {
+  void aBlockingEntryRefusesAResourceOrAPromptBeforeTheAgentGetsIt() throws Exception {
     policy("pt-block", "conf.*", "\"pii\":{\"action\":\"block\",\"detectors\":[\"email\"],\"on\":[\"tool-results\"]}");
     policy("pt-guard", "conf.*", "\"guardrail\":{\"checks\":[\"prompt-injection\"],\"actions\":{\"prompt-injection\":\"block\"}}");
     try (McpSyncClient client = McpGatewayTest.client(g, KEY_A, "/mcp")) {
@@ -123,5 +125,21 @@ class McpPassThroughPoliciesTest {
       assertThat(text(prompt(client, "plain words"))).contains("plain words");
       assertThat(text(client.readResource(new McpSchema.ReadResourceRequest("test://template/42/data")))).contains("Data for ID: 42");
     }
+    // Each read and get left an audit row: the item's catalog name (not the URI asked for, which
+    // carried the address), the decision and the entry that refused.
+    g.application().audit().flush();
+    List<String> rows = new ArrayList<>();
+    for (String kind : List.of("mcp.resource.read", "mcp.prompt.get")) {
+      TestGatehouse.json(g.get("/admin/v1/audit?kind=" + kind + "&limit=200", ADMIN_KEY)).get("items").forEach(r -> rows.add(
+          r.get("action").asText() + " " + r.get("target").asText() + " " + r.get("decision").asText() + " "
+              + r.get("outcome").asText() + " " + r.path("policy").asText("-")));
+    }
+    assertThat(rows)
+        .contains(
+            "mcp.resource.read conf.test://template/{id}/data deny pii_detected pt-block@1",
+            "mcp.resource.read conf.test://template/{id}/data allow ok -",
+            "mcp.prompt.get conf.test_prompt_with_arguments deny guardrail_blocked pt-guard@1",
+            "mcp.prompt.get conf.test_prompt_with_arguments allow ok -")
+        .noneMatch(r -> r.contains("alice@"));
   }
 }

@@ -52,7 +52,7 @@ public final class McpFace implements Face {
   public void install(FaceContext core, Environment env) {
     ToolListing tools = new ToolListing(core.jdbi(), resolver);
     McpSessions sessions = new McpSessions(connector, upstreams, tools, config.getAgentRequestTimeout().toJavaDuration());
-    PassThrough pass = new PassThrough(resolver, upstreams, connector, sessions, core.policies(), core.metrics());
+    PassThrough pass = new PassThrough(resolver, upstreams, connector, sessions, core.policies(), core.metrics(), core.audit());
     McpToolCallHandler toolCalls =
         new McpToolCallHandler(
             core.tools(),

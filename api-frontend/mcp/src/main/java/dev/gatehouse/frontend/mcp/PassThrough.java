@@ -4,11 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.activities.audit.AuditLog;
+import dev.gatehouse.activities.http.NetworkFailures;
 import dev.gatehouse.activities.mcp.McpConnector;
 import dev.gatehouse.activities.mcp.McpJson;
-import dev.gatehouse.activities.mcp.McpToolResolver;
 import dev.gatehouse.activities.mcp.McpToolResolver.McpItem;
-import dev.gatehouse.activities.http.NetworkFailures;
+import dev.gatehouse.activities.mcp.McpToolResolver;
 import dev.gatehouse.activities.mcp.McpUpstreams;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
 import dev.gatehouse.activities.policy.PolicyCatalog;
@@ -17,14 +18,19 @@ import dev.gatehouse.frontend.core.errors.ErrorCode;
 import dev.gatehouse.policies.Decision;
 import dev.gatehouse.policies.DenialCodes;
 import dev.gatehouse.policies.access.AccessPolicy;
+import dev.gatehouse.registry.agents.Agent;
+import dev.gatehouse.registry.audit.AuditEvent;
 import dev.gatehouse.registry.mcp.McpCatalogEntry;
 import dev.gatehouse.registry.mcp.McpServerDefinition;
 import io.modelcontextprotocol.client.McpAsyncClient;
 import io.modelcontextprotocol.server.McpAsyncServerExchange;
 import io.modelcontextprotocol.spec.McpError;
 import io.modelcontextprotocol.spec.McpSchema;
+import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import reactor.core.publisher.Mono;
 
 /**
@@ -44,16 +50,18 @@ final class PassThrough {
   private final McpSessions sessions;
   private final PolicyCatalog policies;
   private final GatehouseMetrics metrics;
+  private final AuditLog audit;
 
   PassThrough(
       McpToolResolver resolver, McpUpstreams upstreams, McpConnector connector, McpSessions sessions, PolicyCatalog policies,
-      GatehouseMetrics metrics) {
+      GatehouseMetrics metrics, AuditLog audit) {
     this.resolver = resolver;
     this.upstreams = upstreams;
     this.connector = connector;
     this.sessions = sessions;
     this.policies = policies;
     this.metrics = metrics;
+    this.audit = audit;
   }
 
   Object listItems(McpAsyncServerExchange ex, String kind, String field) {
@@ -93,8 +101,9 @@ final class PassThrough {
       throw McpErrors.of(ErrorCode.INVALID_PARAMS, "resources/read needs a 'uri'");
     }
     McpItem item = resourceFor(ctx, req.uri());
-    Object answer = upstreamCall(ex, item.server(), c -> c.readResource(req));
-    return governed(ctx, item.server().qualify(req.uri()), answer, "the resource");
+    return governed(
+        ctx, "mcp.resource.read", item, item.server().qualify(req.uri()), "the resource",
+        () -> upstreamCall(ex, item.server(), c -> c.readResource(req)));
   }
 
   Object subscribe(McpAsyncServerExchange ex, Object params, boolean on) {
@@ -120,8 +129,7 @@ final class PassThrough {
     ObjectNode upstreamParams = ((ObjectNode) p).deepCopy();
     upstreamParams.put("name", item.upstreamName());
     McpSchema.GetPromptRequest req = McpJson.convert(upstreamParams, McpSchema.GetPromptRequest.class);
-    Object answer = upstreamCall(ex, item.server(), c -> c.getPrompt(req));
-    return governed(ctx, name, answer, "the prompt " + name);
+    return governed(ctx, "mcp.prompt.get", item, name, "the prompt " + name, () -> upstreamCall(ex, item.server(), c -> c.getPrompt(req)));
   }
 
   private McpItem promptFor(McpRequestContext ctx, String name) {
@@ -170,23 +178,57 @@ final class PassThrough {
   }
 
   /**
-   * {@code answer} (to {@code target}: the item's gateway name) as the PII and guardrail entries
-   * that govern the agent's calls to it leave it; a refusal is thrown as the JSON-RPC error of its
-   * code. What they decided is counted as a governed call's decisions are.
+   * What {@code call} answers (the upstream's answer for {@code item}; {@code target}, the name
+   * the agent's calls to it go by), as the PII and guardrail entries that govern those calls leave
+   * it; a refusal is thrown as the JSON-RPC error of its code. What they decided is counted as a
+   * governed call's decisions are, and the call leaves one audit row ({@code action}, the item's
+   * catalog name: not the URI asked for, which may carry data): allow or deny and by which entry,
+   * {@code ok} or the error's code, how long it took, and the entries that changed or flagged
+   * the answer.
    */
-  private Object governed(McpRequestContext ctx, String target, Object answer, String what) {
-    if (!(answer instanceof JsonNode tree)) {
-      return answer;
+  private Object governed(McpRequestContext ctx, String action, McpItem item, String target, String what, Supplier<Object> call) {
+    long start = System.nanoTime();
+    Decision denial = null;
+    List<Decision> applied = List.of();
+    String outcome = "ok";
+    try {
+      Object answer = call.get();
+      if (!(answer instanceof JsonNode tree)) {
+        return answer;
+      }
+      ToolResultPolicies.Inspected r = ToolResultPolicies.inspect(policies, ctx.caller().agent(), target, tree, what);
+      applied = r.applied();
+      applied.forEach(metrics::policyDecision);
+      denial = r.denial();
+      if (denial != null) {
+        metrics.policyDecision(denial);
+        outcome = denial.code();
+        throw McpErrors.of(
+            DenialCodes.PII_DETECTED.equals(denial.code()) ? ErrorCode.PII_DETECTED : ErrorCode.GUARDRAIL_BLOCKED, denial.reason());
+      }
+      return r.output();
+    } catch (McpError e) {
+      if (denial == null) {
+        outcome = e.getJsonRpcError() != null && e.getJsonRpcError().data() instanceof Map<?, ?> data && data.get("code") instanceof String c
+            ? c
+            : ErrorCode.UPSTREAM_ERROR.code();
+      }
+      throw e;
+    } catch (RuntimeException e) {
+      outcome = ErrorCode.UPSTREAM_ERROR.code();
+      throw e;
+    } finally {
+      Agent agent = ctx.caller().agent();
+      StringBuilder detail = new StringBuilder();
+      for (Decision d : applied) {
+        detail.append(detail.isEmpty() ? "policies: " : ", ").append(d.note());
+      }
+      audit.record(
+          new AuditEvent(
+              Instant.now(), agent.tenantId(), agent.id(), agent.id(), null, null, action, item.gatewayName(),
+              denial == null ? "allow" : "deny", outcome, (int) ((System.nanoTime() - start) / 1_000_000),
+              denial == null ? null : denial.policy(), detail.isEmpty() ? null : detail.toString()));
     }
-    ToolResultPolicies.Inspected r = ToolResultPolicies.inspect(policies, ctx.caller().agent(), target, tree, what);
-    r.applied().forEach(metrics::policyDecision);
-    Decision denial = r.denial();
-    if (denial != null) {
-      metrics.policyDecision(denial);
-      throw McpErrors.of(
-          DenialCodes.PII_DETECTED.equals(denial.code()) ? ErrorCode.PII_DETECTED : ErrorCode.GUARDRAIL_BLOCKED, denial.reason());
-    }
-    return r.output();
   }
 
   private Object upstreamCall(
