@@ -129,8 +129,9 @@ public final class PiiScanner {
   /** One pass over the whole text, however long: what {@link #scan} must equal. */
   List<PiiMatch> scanWhole(CharSequence text) {
     List<List<PiiMatch>> found = new ArrayList<>(detectors.size());
+    String whole = text.toString(); // once, for every detector's check of what it needs
     for (PiiDetector d : detectors) {
-      if (!d.mayMatch(text)) {
+      if (!d.mayMatch(whole)) {
         found.add(List.of());
         continue;
       }

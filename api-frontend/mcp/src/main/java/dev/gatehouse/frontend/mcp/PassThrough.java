@@ -29,6 +29,7 @@ import io.modelcontextprotocol.spec.McpSchema;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import reactor.core.publisher.Mono;
@@ -209,9 +210,9 @@ final class PassThrough {
       return r.output();
     } catch (McpError e) {
       if (denial == null) {
-        outcome = e.getJsonRpcError() != null && e.getJsonRpcError().data() instanceof Map<?, ?> data && data.get("code") instanceof String c
-            ? c
-            : ErrorCode.UPSTREAM_ERROR.code();
+        // Ours carry a catalog code; an upstream's own error passed through may carry anything.
+        Object code = e.getJsonRpcError() != null && e.getJsonRpcError().data() instanceof Map<?, ?> data ? data.get("code") : null;
+        outcome = (code instanceof String c ? ErrorCode.ofCode(c) : Optional.<ErrorCode>empty()).orElse(ErrorCode.UPSTREAM_ERROR).code();
       }
       throw e;
     } catch (RuntimeException e) {
