@@ -110,7 +110,7 @@ public class Exchange<C extends GovernedCall, R> {
     applied.add(decision);
   }
 
-  /** The notes of what {@link #applied} recorded, in order; empty when nothing was. */
+  /** The notes of what {@link #applied} recorded, in order (a new list each time); empty when nothing was. */
   public List<String> appliedPolicies() {
     if (applied == null) {
       return List.of();

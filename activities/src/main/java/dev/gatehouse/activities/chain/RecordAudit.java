@@ -24,7 +24,7 @@ public final class RecordAudit implements PolicyStep<Exchange<?, ?>> {
 
   /** {@code attempt N}, and the policy entries that decided something without denying ({@code; policies: a@1 ..., b@2 ...}). */
   private static String detail(int attempt, Exchange<?, ?> exchange) {
-    if (exchange.appliedPolicies().isEmpty()) {
+    if (exchange.appliedDecisions().isEmpty()) {
       return "attempt " + attempt;
     }
     return "attempt " + attempt + "; policies: " + String.join(", ", exchange.appliedPolicies());

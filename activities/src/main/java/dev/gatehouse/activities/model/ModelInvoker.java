@@ -130,7 +130,7 @@ public class ModelInvoker implements AutoCloseable {
   /** The chain's answer, with the notes of the policy entries that decided something about the call. */
   private ModelAnswer run(ModelExchange x) {
     ModelAnswer answer = chain.run(x);
-    return x.appliedPolicies().isEmpty() ? answer : answer.withPolicies(x.appliedPolicies());
+    return x.appliedDecisions().isEmpty() ? answer : answer.withPolicies(x.appliedPolicies());
   }
 
   /** The models {@code agent} may use (with its token's {@code scopes}), by name. */

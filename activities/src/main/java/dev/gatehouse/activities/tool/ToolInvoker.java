@@ -81,6 +81,6 @@ public class ToolInvoker {
   public ToolCallResult invoke(ToolCall call) {
     ToolExchange x = new ToolExchange(call);
     ToolCallResult result = chain.run(x);
-    return x.appliedPolicies().isEmpty() ? result : result.withPolicies(x.appliedPolicies());
+    return x.appliedDecisions().isEmpty() ? result : result.withPolicies(x.appliedPolicies());
   }
 }

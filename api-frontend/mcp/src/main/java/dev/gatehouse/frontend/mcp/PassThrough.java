@@ -32,6 +32,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 import reactor.core.publisher.Mono;
 
 /**
@@ -220,15 +221,12 @@ final class PassThrough {
       throw e;
     } finally {
       Agent agent = ctx.caller().agent();
-      StringBuilder detail = new StringBuilder();
-      for (Decision d : applied) {
-        detail.append(detail.isEmpty() ? "policies: " : ", ").append(d.note());
-      }
       audit.record(
           new AuditEvent(
               Instant.now(), agent.tenantId(), agent.id(), agent.id(), null, null, action, item.gatewayName(),
               denial == null ? "allow" : "deny", outcome, (int) ((System.nanoTime() - start) / 1_000_000),
-              denial == null ? null : denial.policy(), detail.isEmpty() ? null : detail.toString()));
+              denial == null ? null : denial.policy(),
+              applied.isEmpty() ? null : "policies: " + applied.stream().map(Decision::note).collect(Collectors.joining(", "))));
     }
   }
 
