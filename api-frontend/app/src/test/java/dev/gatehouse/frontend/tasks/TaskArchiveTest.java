@@ -5,10 +5,14 @@ import static dev.gatehouse.frontend.testing.TestGatehouse.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.activities.metrics.GatehouseMetrics;
+import dev.gatehouse.frontend.core.admission.Admission;
+import dev.gatehouse.frontend.core.durable.DurableCalls;
 import dev.gatehouse.frontend.testing.FakeProvider;
 import dev.gatehouse.frontend.testing.FakeProvider.Reply;
 import dev.gatehouse.frontend.testing.TestGatehouse;
 import io.dropwizard.util.Duration;
+import io.prometheus.client.CollectorRegistry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -101,5 +105,68 @@ class TaskArchiveTest {
       // Another agent still sees no such task.
       assertThat(gh.get("/v1/tasks/" + pipeline + "/trace", TestGatehouse.KEY_B).statusCode()).isEqualTo(404);
     }
+  }
+
+  @Test
+  void onePassArchivesEveryTaskThatEndedBatchAfterBatch() throws Exception {
+    // No sweep but the one at start: the pass below is the only one that archives these tasks.
+    try (TestGatehouse gh = TestGatehouse.start(c -> c.getTasks().setSweepInterval(Duration.hours(1)))) {
+      List<String> ids = new ArrayList<>();
+      for (int i = 0; i < 7; i++) {
+        ids.add(gh.submit("{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"a\",\"tool\":\"t.echo\",\"args\":{}}]}}"));
+      }
+      for (String id : ids) {
+        assertThat(gh.await(id).get("status").asText()).isEqualTo("COMPLETED");
+      }
+      DurableCalls durable = durable(gh);
+      int before = archivedAmong(gh, ids);
+
+      int archived = durable.archive().archivePending(2, java.time.Duration.ofMinutes(1));
+
+      // Seven tasks in batches of two: one pass takes four batches, not one.
+      assertThat(archivedAmong(gh, ids)).isEqualTo(ids.size());
+      assertThat(archived).isGreaterThanOrEqualTo(ids.size() - before);
+      assertThat(ids.size() - before).as("tasks left for the pass").isGreaterThan(2);
+      assertThat(durable.archive().archivePending(2, java.time.Duration.ofMinutes(1))).as("nothing left").isZero();
+    }
+  }
+
+  @Test
+  void aTaskTheIndexCallsEndedIsArchivedOnlyOnceTheEngineHasClosedIt() throws Exception {
+    try (TestGatehouse gh = TestGatehouse.start(c -> c.getTasks().setSweepInterval(Duration.hours(1)))) {
+      String id =
+          gh.submit("{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"h\",\"tool\":\"t.hold\",\"args\":{\"name\":\"archive-early\"}}]}}");
+      try {
+        assertThat(gh.tools.arrived("archive-early").await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        // What the index says a moment before the workflow completes.
+        gh.db.jdbi().useHandle(h ->
+            h.execute("UPDATE tasks SET status = 'COMPLETED', closed_at = now() WHERE id = ?", id));
+        DurableCalls durable = durable(gh);
+
+        assertThat(durable.archive().archivePending(10, java.time.Duration.ofMinutes(1))).isZero();
+        assertThat(archivedAmong(gh, List.of(id))).as("not archived while the workflow runs").isZero();
+      } finally {
+        gh.tools.release("archive-early");
+      }
+      TaskLifecycleTest.awaitEngineClose(gh, id);
+      DurableCalls durable = durable(gh);
+      assertThat(durable.archive().archivePending(10, java.time.Duration.ofMinutes(1))).isEqualTo(1);
+      var events = durable.archive().load(id).orElseThrow().get(0).events();
+      assertThat(events.get(events.size() - 1).getEventType())
+          .as("the archived history ends with the close")
+          .isEqualTo(io.temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+    }
+  }
+
+  private static DurableCalls durable(TestGatehouse gh) {
+    return new DurableCalls(
+        gh.db.jdbi(), gh.application().temporal().client(), gh.config.getTemporal().getTaskQueue(),
+        new GatehouseMetrics(new CollectorRegistry()), gh.application().audit(),
+        new Admission(gh.db.jdbi(), gh.config.getAdmission().limits(), new GatehouseMetrics(new CollectorRegistry())));
+  }
+
+  private static int archivedAmong(TestGatehouse gh, List<String> ids) {
+    return gh.db.jdbi().withHandle(h ->
+        h.createQuery("SELECT count(*) FROM task_histories WHERE task_id IN (<ids>)").bindList("ids", ids).mapTo(Integer.class).one());
   }
 }

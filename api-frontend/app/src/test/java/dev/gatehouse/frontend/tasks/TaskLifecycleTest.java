@@ -125,6 +125,11 @@ class TaskLifecycleTest {
 
   /** Waits, asking the engine and not Gatehouse, until the workflow has closed; its close time. */
   static Instant awaitEngineClose(String id) {
+    return awaitEngineClose(gh, id);
+  }
+
+  /** Waits, asking {@code gh}'s engine, until the workflow has closed; its close time. */
+  static Instant awaitEngineClose(TestGatehouse gh, String id) {
     WorkflowClient client = gh.application().temporal().client();
     long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
     while (System.nanoTime() < deadline) {

@@ -54,17 +54,31 @@ public final class HistoryArchive {
     this.durable = durable;
   }
 
-  /** Archives up to {@code limit} tasks that ended and are not archived yet; returns how many it archived. */
-  public int archivePending(int limit) {
+  /**
+   * Archives the tasks that ended and are not archived yet, {@code batch} at a time, until none is
+   * left, a batch archived none of its tasks (the engine cannot be asked now: tried again on the
+   * next call), or {@code budget} has passed; returns how many it archived. One batch per call
+   * would fall behind for good once tasks end faster than a batch per call (dev mode's engine then
+   * drops their workflows before they are archived).
+   */
+  public int archivePending(int batch, java.time.Duration budget) {
+    long until = System.nanoTime() + budget.toNanos();
     int archived = 0;
-    for (String id : histories.unarchived(WINDOW_DAYS, limit)) {
-      try {
-        archived += archive(id) ? 1 : 0;
-      } catch (RuntimeException e) {
-        LOG.warn("could not archive the history of task {}: {}", id, e.toString());
+    while (true) {
+      List<String> ids = histories.unarchived(WINDOW_DAYS, batch);
+      int inBatch = 0;
+      for (String id : ids) {
+        try {
+          inBatch += archive(id) ? 1 : 0;
+        } catch (RuntimeException e) {
+          LOG.warn("could not archive the history of task {}: {}", id, e.toString());
+        }
+      }
+      archived += inBatch;
+      if (ids.size() < batch || inBatch == 0 || System.nanoTime() - until >= 0) {
+        return archived;
       }
     }
-    return archived;
   }
 
   /**
@@ -89,9 +103,34 @@ public final class HistoryArchive {
       }
       throw e;
     }
+    if (!closed(runs)) {
+      // The task index says the task ended, but the engine has not closed its workflow yet (the
+      // index is written by the workflow just before it completes, or by the sweeper for a
+      // workflow the engine is about to time out): archived on a later pass, whole.
+      return false;
+    }
     byte[] encoded = encode(runs);
     int events = runs.stream().mapToInt(r -> r.events().size()).sum();
     return histories.insert(id, tenant, runs.size(), events, encoded.length, encoded);
+  }
+
+  /** True when the last run's last event closes the workflow. */
+  static boolean closed(List<Run> runs) {
+    if (runs.isEmpty()) {
+      return false;
+    }
+    List<HistoryEvent> events = runs.get(runs.size() - 1).events();
+    if (events.isEmpty()) {
+      return false;
+    }
+    return switch (events.get(events.size() - 1).getEventType()) {
+      case EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+          EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+          EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+          EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+          EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT -> true;
+      default -> false;
+    };
   }
 
   /** Which of {@code ids} have an archived history. */

@@ -39,6 +39,8 @@ public final class TaskSweeper implements Managed {
   /** The most stored results one pass deletes, in batches of {@link #RESULT_BATCH}. */
   static final int RESULT_BATCH = 500;
   static final int RESULT_BATCHES = 10;
+  /** How long a stopping front end goes on archiving what ended since the last pass. */
+  private static final Duration STOP_ARCHIVE_BUDGET = Duration.ofSeconds(5);
 
   private final DurableCalls durable;
   private final TaskIndexDao index;
@@ -73,7 +75,7 @@ public final class TaskSweeper implements Managed {
     // What ended since the last sweep is archived before the engine goes (dev mode's dies with the process).
     try {
       if (scheduler.awaitTermination(5, TimeUnit.SECONDS)) {
-        durable.archive().archivePending(BATCH);
+        durable.archive().archivePending(BATCH, STOP_ARCHIVE_BUDGET);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -102,7 +104,8 @@ public final class TaskSweeper implements Managed {
     for (TaskRecord row : index.overdue(null, BATCH)) {
       closed += attempt(row, () -> durable.reconcile(row));
     }
-    durable.archive().archivePending(BATCH);
+    // Until none is left, for at most an interval: the thread then rests as long before the next pass.
+    durable.archive().archivePending(BATCH, interval);
     deleteOldResults();
     return closed;
   }
