@@ -288,4 +288,52 @@ class BlockingHttpTest {
     assertThat(exchange.timedOut()).as("cut after its grace, not timed out").isFalse();
     assertThat(closedByClient.await(10, TimeUnit.SECONDS)).isTrue();
   }
+
+  @Test
+  void inAnAfterAnswerScopeTheRestOfABodyIsReadWhenTheScopeClosesAndKeepsTheConnection() throws Exception {
+    CountDownLatch sendTheEnd = new CountDownLatch(1);
+    script = (path, in, out) -> {
+      write(out, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk("data: answer\n\n"));
+      if (path.equals("/held")) {
+        sendTheEnd.await(); // the stream's last chunk waits for the test
+      }
+      write(out, "0\r\n\r\n");
+      return true;
+    };
+    try (AfterAnswer scope = AfterAnswer.open()) {
+      BlockingHttp.Exchange exchange = http.exchange(new HttpGet(url("/held")), Duration.ofSeconds(30));
+      exchange.send();
+      InputStream body = exchange.body();
+      assertThat(body.read(new byte[14])).isEqualTo(14);
+      exchange.finishAfterAnswer(body, 1024);
+      // Read inline, the held end would block this close for the exchange's 30 s.
+      exchange.close();
+      assertThat(sendTheEnd.getCount()).as("the end is still held: nothing waited for it").isEqualTo(1);
+      sendTheEnd.countDown();
+    } // the rest is read here
+    try (BlockingHttp.Exchange next = http.exchange(new HttpGet(url("/next")), Duration.ofSeconds(5))) {
+      next.send();
+      assertThat(readAll(next.body())).isEqualTo("data: answer\n\n");
+    }
+    assertThat(connections.get()).as("the rest was read to its end: the connection was kept").isEqualTo(1);
+  }
+
+  @Test
+  void withoutAScopeTheRestOfABodyIsReadAtClose() throws Exception {
+    script = (path, in, out) -> {
+      write(out, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk("data: answer\n\n"));
+      write(out, "0\r\n\r\n");
+      return true;
+    };
+    assertThat(AfterAnswer.deferring()).isFalse();
+    for (int i = 0; i < 2; i++) {
+      BlockingHttp.Exchange exchange = http.exchange(new HttpGet(url("/a")), Duration.ofSeconds(5));
+      exchange.send();
+      InputStream body = exchange.body();
+      assertThat(body.read(new byte[14])).isEqualTo(14);
+      exchange.finishAfterAnswer(body, 1024);
+      exchange.close();
+    }
+    assertThat(connections.get()).isEqualTo(1);
+  }
 }
