@@ -15,10 +15,16 @@ public interface TaskHistoryDao {
   /** One archived history: {@code history} is null when the engine had lost it before it could be archived. */
   record Archived(String taskId, String tenantId, int runs, int events, int bytes, byte[] history) {}
 
-  /** Archives a task's history once; false when it was archived already (by this or another replica). */
-  @SqlUpdate(
+  /** {@link #insert}'s statement. */
+  String INSERT =
       "INSERT INTO task_histories (task_id, tenant_id, runs, events, bytes, history) "
-          + "VALUES (:taskId, :tenantId, :runs, :events, :bytes, :history) ON CONFLICT (task_id) DO NOTHING")
+          + "VALUES (:taskId, :tenantId, :runs, :events, :bytes, :history) ON CONFLICT (task_id) DO NOTHING";
+
+  /** A task that ended and whose history is not archived yet. */
+  record Pending(String id, String tenantId) {}
+
+  /** Archives a task's history once; false when it was archived already (by this or another replica). */
+  @SqlUpdate(INSERT)
   boolean insert(
       @Bind("taskId") String taskId,
       @Bind("tenantId") String tenantId,
@@ -39,7 +45,8 @@ public interface TaskHistoryDao {
    * (the scan is bounded by the window, not by how many tasks ever ran).
    */
   @SqlQuery(
-      "SELECT t.id FROM tasks t WHERE t.closed_at > now() - make_interval(days => :days) AND t.status <> 'RUNNING' "
+      "SELECT t.id, t.tenant_id FROM tasks t WHERE t.closed_at > now() - make_interval(days => :days) AND t.status <> 'RUNNING' "
           + "AND NOT EXISTS (SELECT 1 FROM task_histories h WHERE h.task_id = t.id) ORDER BY t.closed_at DESC LIMIT :limit")
-  List<String> unarchived(@Bind("days") int days, @Bind("limit") int limit);
+  @RegisterConstructorMapper(Pending.class)
+  List<Pending> unarchived(@Bind("days") int days, @Bind("limit") int limit);
 }
