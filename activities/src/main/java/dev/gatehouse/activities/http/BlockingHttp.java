@@ -138,9 +138,6 @@ public final class BlockingHttp {
     private volatile boolean cancelled;
     private volatile boolean readToEnd;
     private volatile Thread owner;
-    /** What is left of the body to read at {@link #close()}, after the caller's answer; null: nothing. */
-    private InputStream rest;
-    private int restMax;
 
     private Exchange(BlockingHttp http, HttpUriRequestBase request) {
       this.http = http;
@@ -230,18 +227,6 @@ public final class BlockingHttp {
       readToEnd = true;
     }
 
-    /**
-     * The caller has what it came for, and the rest of the body, {@code rest}, should end at once
-     * (the last chunk of a stream whose message came): {@link #close()} leaves reading it (at most
-     * {@code maxBytes}, within the grace set by {@link #abortAfter}) and closing the exchange
-     * until after the caller's own answer ({@link AfterAnswer}). A rest that ends in time keeps
-     * the connection; one that does not is cut with it.
-     */
-    public void finishAfterAnswer(InputStream rest, int maxBytes) {
-      this.rest = rest;
-      this.restMax = maxBytes;
-    }
-
     private void expire() {
       timedOut = true;
       request.cancel();
@@ -254,18 +239,6 @@ public final class BlockingHttp {
      */
     @Override
     public void close() {
-      InputStream left = rest;
-      if (left != null) {
-        rest = null;
-        AfterAnswer.later(
-            () -> {
-              if (skip(left, restMax)) {
-                readToEnd = true;
-              }
-              close();
-            });
-        return;
-      }
       DEADLINES.close(this);
       if (!readToEnd) {
         request.cancel();
@@ -283,21 +256,6 @@ public final class BlockingHttp {
         }
       }
     }
-  }
-
-  /** Reads {@code in} to its end, at most {@code maxBytes}; true when it ended. */
-  private static boolean skip(InputStream in, int maxBytes) {
-    try {
-      byte[] discard = new byte[1024];
-      for (int total = 0, n; total <= maxBytes; total += n) {
-        if ((n = in.read(discard)) < 0) {
-          return true;
-        }
-      }
-    } catch (IOException e) {
-      // cut (the grace passed) or broken: closed with its connection
-    }
-    return false;
   }
 
   /** A deadline or a grace never reached. */

@@ -131,11 +131,9 @@ final class ResumableSseStream implements Flow.Subscriber<List<ByteBuffer>> {
   /**
    * Reads the POST's SSE body from {@code body} on the calling thread, to its end; events are
    * handled as they come, as {@link #readPost()}'s are; {@code answered} runs once the response
-   * came (the server should end the stream then). With {@code stopAtAnswer} it stops there and
-   * answers true: what is left of the body (its last chunk) is the caller's to read or drop. The
-   * caller then calls {@link #ended}.
+   * came (the server should end the stream then). The caller then calls {@link #ended}.
    */
-  boolean readHere(java.io.InputStream body, Runnable answered, boolean stopAtAnswer) throws java.io.IOException {
+  void readHere(java.io.InputStream body, Runnable answered) throws java.io.IOException {
     sse = true;
     byte[] buffer = new byte[8192];
     boolean told = false;
@@ -144,12 +142,8 @@ final class ResumableSseStream implements Flow.Subscriber<List<ByteBuffer>> {
       if (!told && this.answered) {
         told = true;
         answered.run();
-        if (stopAtAnswer) {
-          return true;
-        }
       }
     }
-    return false;
   }
 
   /** The request's caller gave up: read on to the end, but never resume. */

@@ -1,6 +1,5 @@
 package dev.gatehouse.activities.mcp;
 
-import dev.gatehouse.activities.http.AfterAnswer;
 import dev.gatehouse.activities.http.BlockingHttp;
 import dev.gatehouse.activities.sse.SseParser;
 import io.modelcontextprotocol.spec.McpTransportException;
@@ -44,8 +43,6 @@ final class StreamableHttpSession {
   private static final Duration ANSWERED_GRACE = Duration.ofMillis(200);
   /** The largest JSON body read on the calling thread: as large as one SSE event may be. */
   private static final int MAX_JSON_BYTES = SseParser.DEFAULT_MAX_EVENT_BYTES;
-  /** What a request's stream may still send after its response, read to keep the connection; past it the connection is cut. */
-  private static final int MAX_REST_BYTES = 64 * 1024;
 
   private final HttpClient http;
   private final BlockingHttp blocking;
@@ -268,13 +265,8 @@ final class StreamableHttpSession {
         }
       } else if (kind == Body.SSE) {
         // The response came: the server should end the stream now; one that does not is cut.
-        // On the direct path the stream's end is read after the agent's answer (AfterAnswer).
-        var content = entity.getContent();
-        if (stream.readHere(content, () -> exchange.abortAfter(ANSWERED_GRACE), AfterAnswer.deferring())) {
-          exchange.finishAfterAnswer(content, MAX_REST_BYTES);
-        } else {
-          exchange.readToEnd();
-        }
+        stream.readHere(entity.getContent(), () -> exchange.abortAfter(ANSWERED_GRACE));
+        exchange.readToEnd();
         stream.ended(null);
       }
     } catch (IOException | RuntimeException e) {

@@ -2,7 +2,6 @@ package dev.gatehouse.frontend.mcp;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import dev.gatehouse.activities.http.AfterAnswer;
 import dev.gatehouse.activities.mcp.McpJson;
 import dev.gatehouse.activities.mcp.McpToolResolver;
 import dev.gatehouse.activities.mcp.McpToolResolver.McpItem;
@@ -80,14 +79,6 @@ final class McpToolCallHandler {
    * {@code response}: the result, or a JSON-RPC error with Gatehouse's code in {@code data.code}.
    */
   void handle(GatewaySession session, McpRequestContext ctx, JsonNode message, HttpServletResponse response) {
-    // What the upstream exchange leaves to do once it has its answer (its stream's last chunk) is
-    // done after the agent's answer is written.
-    try (AfterAnswer after = AfterAnswer.open()) {
-      answer(session, ctx, message, response);
-    }
-  }
-
-  private void answer(GatewaySession session, McpRequestContext ctx, JsonNode message, HttpServletResponse response) {
     ResponseChannel channel = new ResponseChannel(response, session, message.get("id"));
     String key = session.id + "\n" + ctx.jsonRpcId();
     InFlight call = new InFlight();
