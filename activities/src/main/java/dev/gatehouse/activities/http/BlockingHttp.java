@@ -3,6 +3,7 @@ package dev.gatehouse.activities.http;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.channels.SocketChannel;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Map;
@@ -11,15 +12,23 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import javax.net.ssl.SSLContext;
+import org.apache.hc.client5.http.DnsResolver;
+import org.apache.hc.client5.http.SchemePortResolver;
 import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.DefaultHttpClientConnectionOperator;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.client5.http.io.HttpClientConnectionOperator;
 import org.apache.hc.client5.http.ssl.ClientTlsStrategyBuilder;
+import org.apache.hc.client5.http.ssl.TlsSocketStrategy;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.URIScheme;
+import org.apache.hc.core5.http.config.RegistryBuilder;
+import org.apache.hc.core5.http.io.SocketConfig;
 import org.apache.hc.core5.util.TimeValue;
 import org.apache.hc.core5.util.Timeout;
 
@@ -32,9 +41,17 @@ import org.apache.hc.core5.util.Timeout;
  *
  * <p>An exchange has a deadline: when it passes, the exchange is aborted (its connection closed,
  * whatever the thread was blocked on fails) and {@link Exchange#timedOut()} says so. {@link
- * Exchange#cancel()} aborts it from any thread. No redirects are followed, nothing is retried,
- * no cookies are kept and no compression is asked for: the caller decides all of that. TLS uses
- * the JVM's default context, as the JDK client does.
+ * Exchange#cancel()} aborts it from any thread, and so does interrupting the thread that waits on
+ * it. No redirects are followed, nothing is retried, no cookies are kept and no compression is
+ * asked for: the caller decides all of that. TLS uses the JVM's default context, as the JDK client
+ * does.
+ *
+ * <p>The deadlines are kept by one thread ({@link Sweeper}), not by socket time-outs: a socket
+ * read with a time-out is a non-blocking read, then a {@code poll}, then the read again, where an
+ * untimed read is one blocking system call. The sockets are those of {@link SocketChannel}s, which
+ * go back to blocking mode after a timed operation (the connect, a pooled connection's staleness
+ * check); a plain {@link java.net.Socket} on JDK 17 stays non-blocking for good after its first.
+ * On the direct path this saves two or three system calls per upstream call (docs/benchmarks.md).
  */
 public final class BlockingHttp {
   /** {@code application/json}, as sent (no charset parameter: JSON is UTF-8 by definition). */
@@ -63,13 +80,15 @@ public final class BlockingHttp {
       throw new IllegalStateException("no default TLS context", e);
     }
     var connections =
-        PoolingHttpClientConnectionManagerBuilder.create()
+        new ChannelSockets()
             .setMaxConnPerRoute(MAX_PER_ROUTE)
             .setMaxConnTotal(MAX_TOTAL)
             .setTlsSocketStrategy(ClientTlsStrategyBuilder.create().setSslContext(tls).buildClassic())
+            .setDefaultSocketConfig(SocketConfig.custom().setSoTimeout(Timeout.DISABLED).build())
             .setDefaultConnectionConfig(
                 ConnectionConfig.custom()
                     .setConnectTimeout(Timeout.of(connectTimeout))
+                    .setSocketTimeout(Timeout.DISABLED)
                     .setValidateAfterInactivity(VALIDATE_AFTER)
                     .build())
             .build();
@@ -96,9 +115,9 @@ public final class BlockingHttp {
     request.setConfig(
         RequestConfig.custom()
             .setConnectionRequestTimeout(Timeout.ofMilliseconds(millis))
-            // The deadline bounds the exchange; the socket's own timeout is only a backstop, and
-            // longer than the gaps a caller allows between a stream's events (the same timeout).
-            .setResponseTimeout(Timeout.ofMilliseconds(2 * millis))
+            // The deadline bounds the exchange (the sweeper aborts it), and a stream's caller the
+            // gaps between its events: the socket waits without a time-out of its own.
+            .setResponseTimeout(Timeout.DISABLED)
             .build());
     Exchange exchange = new Exchange(this, request);
     exchange.deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
@@ -258,6 +277,22 @@ public final class BlockingHttp {
     }
   }
 
+  /**
+   * The pooling connection manager, with connections on {@link SocketChannel} sockets (see the
+   * class comment); a SOCKS proxy, which Gatehouse does not configure, would get a plain socket.
+   */
+  private static final class ChannelSockets extends PoolingHttpClientConnectionManagerBuilder {
+    @Override
+    protected HttpClientConnectionOperator createConnectionOperator(
+        SchemePortResolver ports, DnsResolver dns, TlsSocketStrategy tlsStrategy) {
+      return new DefaultHttpClientConnectionOperator(
+          proxy -> proxy == null ? SocketChannel.open().socket() : new java.net.Socket(proxy),
+          ports,
+          dns,
+          RegistryBuilder.<TlsSocketStrategy>create().register(URIScheme.HTTPS.id, tlsStrategy).build());
+    }
+  }
+
   /** A deadline or a grace never reached. */
   private static final long NONE = Long.MIN_VALUE;
 
@@ -313,8 +348,9 @@ public final class BlockingHttp {
           for (Exchange e : open) {
             try {
               e.sweep(now);
-            } catch (RuntimeException ignored) {
-              // aborting one exchange failed: the others are still swept
+            } catch (Throwable ignored) {
+              // aborting one exchange failed: the others are still swept (this thread is all
+              // that ends an exchange whose server went quiet, so it outlives any one failure)
             }
           }
         }

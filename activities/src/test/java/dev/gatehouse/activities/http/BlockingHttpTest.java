@@ -187,6 +187,52 @@ class BlockingHttpTest {
   }
 
   @Test
+  void theDeadlineAloneEndsTheWaitForAServerThatNeverAnswers() throws Exception {
+    // The sockets wait without a time-out of their own: the deadline's sweeper is what ends this.
+    script = (path, in, out) -> hold(in);
+    BlockingHttp.Exchange exchange = http.exchange(new HttpGet(url("/silent")), Duration.ofMillis(300));
+    long start = System.nanoTime();
+    try (exchange) {
+      assertThatThrownBy(exchange::send).isInstanceOf(IOException.class);
+    }
+    assertThat(exchange.timedOut()).isTrue();
+    assertThat(exchange.cancelled()).isFalse();
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+    assertThat(closedByClient.await(10, TimeUnit.SECONDS)).as("the server saw the connection closed").isTrue();
+  }
+
+  @Test
+  void aPlainInterruptEndsTheReadItsThreadIsBlockedIn() throws Exception {
+    // Thread.interrupt() alone, as an executor's shutdownNow() or a cancelled future does it.
+    script = (path, in, out) -> {
+      write(out, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk("first"));
+      return hold(in);
+    };
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    CountDownLatch reading = new CountDownLatch(1);
+    Thread caller =
+        new Thread(
+            () -> {
+              try (BlockingHttp.Exchange x = http.exchange(new HttpGet(url("/held")), Duration.ofSeconds(60))) {
+                x.send();
+                InputStream body = x.body();
+                body.read(new byte[5]);
+                reading.countDown();
+                readAll(body);
+              } catch (IOException | RuntimeException e) {
+                failure.set(e);
+              }
+            });
+    caller.start();
+    assertThat(reading.await(10, TimeUnit.SECONDS)).isTrue();
+    caller.interrupt();
+    caller.join(10_000);
+    assertThat(caller.isAlive()).as("the blocked read ended").isFalse();
+    assertThat(failure.get()).isInstanceOf(IOException.class);
+    assertThat(closedByClient.await(10, TimeUnit.SECONDS)).isTrue();
+  }
+
+  @Test
   void interruptingTheThreadThroughBlockingHttpAbortsTheExchangeItWaitsOn() throws Exception {
     script = (path, in, out) -> {
       return hold(in); // never answers

@@ -69,8 +69,8 @@ final class DirectToolCall {
               .authenticatedAs(agent);
       ToolCallResult result;
       if (target.http() != null) {
-        // An HTTP tool's request cannot be abandoned midway: it runs on another thread, so a
-        // cancellation still answers at once.
+        // An HTTP tool's request does not watch the cancellation itself: it runs on another
+        // thread, so a cancellation still answers at once.
         result =
             Mono.fromCallable(() -> invoker.invoke(toolCall))
                 .subscribeOn(Schedulers.boundedElastic())
