@@ -1,6 +1,7 @@
 package dev.gatehouse.activities.mcp;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.activities.cache.ReadThroughCache;
 import dev.gatehouse.registry.mcp.McpCatalogDao;
 import dev.gatehouse.registry.mcp.McpCatalogEntry;
 import dev.gatehouse.registry.mcp.McpServerDao;
@@ -11,7 +12,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import org.jdbi.v3.core.Jdbi;
 
 /**
@@ -45,38 +45,23 @@ public class McpToolResolver {
     }
   }
 
-  private record Entry(View view, long expiresAtNanos) {}
-
   private final McpServerDao servers;
   private final McpCatalogDao catalog;
-  private final long ttlNanos;
-  private final Map<String, Entry> cache = new ConcurrentHashMap<>();
+  private final ReadThroughCache<String, View> cache;
 
   public McpToolResolver(Jdbi jdbi, Duration ttl) {
     this.servers = jdbi.onDemand(McpServerDao.class);
     this.catalog = jdbi.onDemand(McpCatalogDao.class);
-    this.ttlNanos = ttl.toNanos();
+    this.cache = new ReadThroughCache<>(ttl, MAX_TENANTS);
   }
 
   public View view(String tenantId) {
-    long now = System.nanoTime();
-    Entry e = cache.get(tenantId);
-    if (e != null && e.expiresAtNanos - now > 0) {
-      return e.view;
-    }
-    View view = load(tenantId);
-    if (ttlNanos > 0) {
-      if (cache.size() >= MAX_TENANTS) {
-        cache.clear();
-      }
-      cache.put(tenantId, new Entry(view, now + ttlNanos));
-    }
-    return view;
+    return cache.get(tenantId, this::load);
   }
 
   /** Forgets cached views, so the next lookup reads the catalog (after a refresh on this replica). */
   public void invalidate() {
-    cache.clear();
+    cache.invalidateAll();
   }
 
   private View load(String tenantId) {

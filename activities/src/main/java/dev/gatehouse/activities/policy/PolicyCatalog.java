@@ -1,10 +1,9 @@
 package dev.gatehouse.activities.policy;
 
+import dev.gatehouse.activities.cache.ReadThroughCache;
 import dev.gatehouse.policies.data.PolicySet;
 import dev.gatehouse.registry.policies.PolicyDao;
 import java.time.Duration;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.jdbi.v3.core.Jdbi;
 
 /**
@@ -17,11 +16,8 @@ public final class PolicyCatalog {
   public static final Duration DEFAULT_TTL = Duration.ofSeconds(2);
   private static final int MAX_CACHED = 10_000;
 
-  private record Entry(PolicySet set, long expiresAtNanos) {}
-
   private final PolicyDao policies;
-  private final long ttlNanos;
-  private final Map<String, Entry> cache = new ConcurrentHashMap<>();
+  private final ReadThroughCache<String, PolicySet> cache;
 
   public PolicyCatalog(Jdbi jdbi) {
     this(jdbi, DEFAULT_TTL);
@@ -30,12 +26,12 @@ public final class PolicyCatalog {
   /** {@code ttl} zero: read on every call (tests that change policies between calls). */
   public PolicyCatalog(Jdbi jdbi, Duration ttl) {
     this.policies = jdbi.onDemand(PolicyDao.class);
-    this.ttlNanos = ttl.toNanos();
+    this.cache = new ReadThroughCache<>(ttl, MAX_CACHED);
   }
 
   /** Forgets what was read: the next call of every tenant reads its policies again (after an admin change). */
   public void invalidate() {
-    cache.clear();
+    cache.invalidateAll();
   }
 
   /** The policies governing {@code tenantId}'s calls (its own and the global ones). */
@@ -43,18 +39,6 @@ public final class PolicyCatalog {
     if (tenantId == null) {
       return PolicySet.EMPTY;
     }
-    long now = System.nanoTime();
-    Entry e = cache.get(tenantId);
-    if (e != null && e.expiresAtNanos - now > 0) {
-      return e.set;
-    }
-    PolicySet set = PolicySet.of(policies.governing(tenantId));
-    if (ttlNanos > 0) {
-      if (cache.size() >= MAX_CACHED) {
-        cache.clear();
-      }
-      cache.put(tenantId, new Entry(set, now + ttlNanos));
-    }
-    return set;
+    return cache.get(tenantId, t -> PolicySet.of(policies.governing(t)));
   }
 }

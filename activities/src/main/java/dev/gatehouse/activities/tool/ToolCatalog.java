@@ -1,11 +1,10 @@
 package dev.gatehouse.activities.tool;
 
+import dev.gatehouse.activities.cache.ReadThroughCache;
 import dev.gatehouse.registry.tools.ToolDao;
 import dev.gatehouse.registry.tools.ToolDefinition;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import org.jdbi.v3.core.Jdbi;
 
 /**
@@ -17,30 +16,15 @@ import org.jdbi.v3.core.Jdbi;
 public class ToolCatalog {
   private static final int MAX_CACHED = 10_000;
 
-  private record Entry(Optional<ToolDefinition> tool, long expiresAtNanos) {}
-
   private final ToolDao tools;
-  private final long ttlNanos;
-  private final Map<String, Entry> cache = new ConcurrentHashMap<>();
+  private final ReadThroughCache<String, Optional<ToolDefinition>> cache;
 
   public ToolCatalog(Jdbi jdbi, Duration ttl) {
     this.tools = jdbi.onDemand(ToolDao.class);
-    this.ttlNanos = ttl.toNanos();
+    this.cache = new ReadThroughCache<>(ttl, MAX_CACHED);
   }
 
   public Optional<ToolDefinition> find(String name) {
-    long now = System.nanoTime();
-    Entry e = cache.get(name);
-    if (e != null && e.expiresAtNanos - now > 0) {
-      return e.tool;
-    }
-    Optional<ToolDefinition> tool = tools.find(name);
-    if (ttlNanos > 0) {
-      if (cache.size() >= MAX_CACHED) {
-        cache.clear();
-      }
-      cache.put(name, new Entry(tool, now + ttlNanos));
-    }
-    return tool;
+    return cache.get(name, tools::find);
   }
 }
