@@ -8,7 +8,6 @@ import dev.gatehouse.registry.mcp.McpServerDao;
 import dev.gatehouse.registry.mcp.McpServerDefinition;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -38,10 +37,36 @@ public class McpToolResolver {
     }
   }
 
-  /** A tenant's view: its servers and their catalogs, as of {@code loadedAt}. */
-  public record View(List<McpServerDefinition> servers, Map<String, List<McpItem>> byKind) {
+  /**
+   * A tenant's view: its servers and their catalogs, and by kind the item each gateway name
+   * resolves to (a server with a prefix wins over one without), so a call finds its tool in one
+   * lookup however large the catalog.
+   */
+  public record View(List<McpServerDefinition> servers, Map<String, List<McpItem>> byKind, Map<String, Map<String, McpItem>> byName) {
+    View(List<McpServerDefinition> servers, Map<String, List<McpItem>> byKind) {
+      this(servers, byKind, index(byKind));
+    }
+
     public List<McpItem> items(String kind) {
       return byKind.getOrDefault(kind, List.of());
+    }
+
+    private static Map<String, Map<String, McpItem>> index(Map<String, List<McpItem>> byKind) {
+      Map<String, Map<String, McpItem>> index = new java.util.HashMap<>();
+      byKind.forEach(
+          (kind, items) -> {
+            Map<String, McpItem> names = new java.util.HashMap<>();
+            for (McpItem item : items) {
+              // the first wins, unless a later one comes from a server with a prefix and it does not
+              names.merge(item.gatewayName(), item, (first, later) -> unprefixed(first) && !unprefixed(later) ? later : first);
+            }
+            index.put(kind, Map.copyOf(names));
+          });
+      return Map.copyOf(index);
+    }
+
+    private static boolean unprefixed(McpItem item) {
+      return item.server().effectivePrefix().isEmpty();
     }
   }
 
@@ -85,9 +110,7 @@ public class McpToolResolver {
 
   /** A tool or prompt by gateway name; servers with a prefix win over those without. */
   public Optional<McpItem> find(String tenantId, String kind, String gatewayName) {
-    return view(tenantId).items(kind).stream()
-        .filter(i -> i.gatewayName().equals(gatewayName))
-        .min(Comparator.comparing(i -> i.server().effectivePrefix().isEmpty()));
+    return Optional.ofNullable(view(tenantId).byName().getOrDefault(kind, Map.of()).get(gatewayName));
   }
 
   /** A resource by exact URI, else a server whose resource template matches the URI. */
