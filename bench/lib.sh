@@ -153,32 +153,39 @@ bl_proc_ticks() {
   echo "${total:-0} ${jit:-0}"
 }
 
-# bl_snapshot NAME=PID...: one line "at_ms busy NAME total jit NAME total jit ...". A NAME=PID
-# list "pg=1 2 3" is not supported: pass a name per pid; names repeat-summed by bl_delta_json.
+# bl_snapshot NAME=PID...: one line "at_ms busy NAME PID total jit NAME PID total jit ...". A
+# NAME=PID list "pg=1 2 3" is not supported: pass a name per pid; names repeat-summed by bl_delta_json.
 bl_snapshot() {
   local out a
   out="$(now_ms) $(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat)"
-  for a in "$@"; do out="$out ${a%%=*} $(bl_proc_ticks "${a#*=}")"; done
+  for a in "$@"; do out="$out ${a%%=*} ${a#*=} $(bl_proc_ticks "${a#*=}")"; done
   echo "$out"
 }
 
 # bl_delta_json SNAP0 SNAP1: {wallMs, cores: {busy, NAME...}, cpu: {NAME: {ms, jitMs, jitShare}}}
-# over the two snapshots (names that occur more than once are summed); jitShare is a percentage.
+# over the two snapshots; jitShare is a percentage. Each process counts what it used between the
+# snapshots (one that started between them, all it used; one that ended between them, nothing, as
+# its last ticks are gone with it: PostgreSQL's backends come and go), and the processes of one
+# name are summed.
 bl_delta_json() {
   jq -cn --arg a "$1" --arg b "$2" --argjson hz "$CLK_TCK" '
     def parse: split(" ") | {at: (.[0] | tonumber), busy: (.[1] | tonumber),
-      procs: ([.[2:] | _nwise(3)] | map({name: .[0], total: (.[1] | tonumber), jit: (.[2] | tonumber)}))};
-    def sums: .procs | group_by(.name) | map({key: .[0].name, value: {total: (map(.total) | add), jit: (map(.jit) | add)}}) | from_entries;
-    ($a | parse) as $x | ($b | parse) as $y | ($x | sums) as $sx | ($y | sums) as $sy
+      procs: ([.[2:] | _nwise(4)] | map({name: .[0], pid: .[1], total: (.[2] | tonumber), jit: (.[3] | tonumber)}))};
+    ($a | parse) as $x | ($b | parse) as $y
+    | ($x.procs | map({key: "\(.name)@\(.pid)", value: .}) | from_entries) as $before
+    # per process: ticks since the first snapshot (never below 0: a pid gone by the second reads as 0)
+    | ($y.procs | map(. as $p | ($before["\($p.name)@\($p.pid)"] // {total: 0, jit: 0}) as $b
+        | {name: $p.name, total: ([0, $p.total - $b.total] | max), jit: ([0, $p.jit - $b.jit] | max)})
+       | group_by(.name) | map({key: .[0].name, value: {total: (map(.total) | add), jit: (map(.jit) | add)}}) | from_entries) as $d
     | (($y.at - $x.at) | if . < 1 then 1 else . end) as $w
     | def ms(t): (t / $hz * 1000 | round);
       def cores(t): ((t / $hz) / ($w / 1000) * 100 | round) / 100;
     {wallMs: $w,
-     cores: ({busy: cores($y.busy - $x.busy)} + ($sy | with_entries(.value = cores(.value.total - ($sx[.key].total // 0))))),
-     cpu: ($sy | with_entries(
-       (.value.total - ($sx[.key].total // 0)) as $t
+     cores: ({busy: cores($y.busy - $x.busy)} + ($d | with_entries(.value = cores(.value.total)))),
+     cpu: ($d | with_entries(
+       .value.total as $t
        # a compiler thread retired in the window takes its ticks along: clamp to 0..total
-       | ([0, ([.value.jit - ($sx[.key].jit // 0), $t] | min)] | max) as $j
+       | ([.value.jit, $t] | min) as $j
        | .value = {ms: ms($t), jitMs: ms($j), jitShare: (if $t > 0 then ($j / $t * 1000 | round) / 10 else 0 end)}))}'
 }
 
