@@ -9,8 +9,8 @@ import java.util.function.Function;
  * What Gatehouse read from PostgreSQL, kept for a fixed time ({@code caches.*}) and read again on
  * the first use after it (Caffeine). When an entry has to be read, one caller reads it and the
  * others asking for the same key meanwhile wait for that read: under load, an entry that expires
- * is read once, not once by every request thread that meets it expired (16 concurrent clients
- * read the MCP catalog's five queries 16 times over every two seconds before). A failed read is
+ * is read once, not once by every request thread that meets it expired (before, 16 concurrent
+ * clients ran the MCP catalog's five queries up to 16 times every two seconds). A failed read is
  * the caller's failure and keeps nothing. Zero TTL: nothing is kept, every use reads.
  */
 public final class ReadThroughCache<K, V> {
