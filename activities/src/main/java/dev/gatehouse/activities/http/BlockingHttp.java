@@ -7,10 +7,8 @@ import java.nio.channels.SocketChannel;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import javax.net.ssl.SSLContext;
 import org.apache.hc.client5.http.DnsResolver;
 import org.apache.hc.client5.http.SchemePortResolver;
@@ -46,7 +44,7 @@ import org.apache.hc.core5.util.Timeout;
  * asked for: the caller decides all of that. TLS uses the JVM's default context, as the JDK client
  * does.
  *
- * <p>The deadlines are kept by one thread ({@link Sweeper}), not by socket time-outs: a socket
+ * <p>The deadlines are kept by one thread ({@link DeadlineSweeper}), not by socket time-outs: a socket
  * read with a time-out is a non-blocking read, then a {@code poll}, then the read again, where an
  * untimed read is one blocking system call. The sockets are those of {@link SocketChannel}s, which
  * go back to blocking mode after a timed operation (the connect, a pooled connection's staleness
@@ -65,7 +63,7 @@ public final class BlockingHttp {
   private static final TimeValue IDLE_EVICTION = TimeValue.ofSeconds(30);
 
   /** Fires the deadlines of all open exchanges; it only closes connections, never runs a caller's code. */
-  private static final Sweeper DEADLINES = new Sweeper();
+  private static final DeadlineSweeper DEADLINES = new DeadlineSweeper();
 
   /** The exchange each thread is in, so that interrupting the thread aborts it ({@link #interrupt}). */
   private static final Map<Thread, Exchange> ACTIVE = new ConcurrentHashMap<>();
@@ -222,7 +220,7 @@ public final class BlockingHttp {
     }
 
     /** Aborts the exchange if its deadline or its grace passed by {@code now}. */
-    private void sweep(long now) {
+    void sweep(long now) {
       if (deadline != NONE && now - deadline >= 0) {
         deadline = NONE;
         expire();
@@ -295,69 +293,6 @@ public final class BlockingHttp {
 
   /** A deadline or a grace never reached. */
   private static final long NONE = Long.MIN_VALUE;
-
-  /**
-   * The open exchanges and the thread that aborts those whose deadline (or grace) passed, looking
-   * every {@link #TICK_MILLIS}: deadlines are late by at most a tick. Opening and closing an
-   * exchange is a set insertion and removal; nobody is woken per exchange, as a timer queue would
-   * (its head changes with almost every exchange). The thread parks when no exchange has been
-   * open for a while.
-   */
-  private static final class Sweeper implements Runnable {
-    private static final long TICK_MILLIS = 20;
-    private static final long IDLE_NANOS = TimeUnit.SECONDS.toNanos(2);
-    private final Set<Exchange> open = ConcurrentHashMap.newKeySet();
-    private final Thread thread;
-    private volatile boolean parked;
-
-    Sweeper() {
-      thread = new Thread(this, "gatehouse-http-deadlines");
-      thread.setDaemon(true);
-      thread.start();
-    }
-
-    void open(Exchange exchange) {
-      open.add(exchange);
-      if (parked) {
-        parked = false;
-        LockSupport.unpark(thread);
-      }
-    }
-
-    void close(Exchange exchange) {
-      open.remove(exchange);
-    }
-
-    @Override
-    public void run() {
-      long idleSince = System.nanoTime();
-      while (true) {
-        long now = System.nanoTime();
-        if (open.isEmpty()) {
-          if (now - idleSince > IDLE_NANOS) {
-            parked = true;
-            if (open.isEmpty()) {
-              LockSupport.park(this);
-            }
-            parked = false;
-            idleSince = System.nanoTime();
-            continue;
-          }
-        } else {
-          idleSince = now;
-          for (Exchange e : open) {
-            try {
-              e.sweep(now);
-            } catch (Throwable ignored) {
-              // aborting one exchange failed: the others are still swept (this thread is all
-              // that ends an exchange whose server went quiet, so it outlives any one failure)
-            }
-          }
-        }
-        LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS));
-      }
-    }
-  }
 
   /** A response body read on the caller's thread; see {@link Exchange#body()}. */
   public static final class Body extends FilterInputStream {
