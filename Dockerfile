@@ -36,7 +36,9 @@ COPY api-frontend/app/src api-frontend/app/src
 RUN mvn -B -DskipTests -pl api-frontend/app -am package
 
 # ---- runtime -------------------------------------------------------------------------------
-FROM eclipse-temurin:17-jre
+# Java 25 (the jar is built for 17 and runs on either); there requests can also be served on
+# virtual threads (server.enableVirtualThreads, docs/configuration.md).
+FROM eclipse-temurin:25-jre
 
 RUN groupadd --system --gid 10001 gatehouse \
  && useradd --system --uid 10001 --gid gatehouse --home-dir /app --no-create-home \

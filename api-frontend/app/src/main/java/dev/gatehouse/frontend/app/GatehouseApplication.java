@@ -184,6 +184,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     AbstractServerFactory server = (AbstractServerFactory) config.getServerFactory();
     server.setRegisterDefaultExceptionMappers(false);
     uncompressedResponses(server);
+    requestThreads(server, Runtime.version().feature());
     if (role == Role.WORKER && server instanceof DefaultServerFactory d) {
       d.setApplicationConnectors(List.of());
     }
@@ -242,6 +243,20 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
       frontEnd(config, env, jdbi, metrics, secrets, tools, workflowTypes);
     }
     StartTimes.mark("wiring");
+  }
+
+  /**
+   * Dropwizard's {@code server.enableVirtualThreads} (default false) serves HTTP requests on
+   * virtual threads: less CPU per call on the direct paths under load, more at low load and on the
+   * durable path (docs/configuration.md has the figures). A Java without virtual threads is refused
+   * here, with the reason, rather than deep in Jetty.
+   */
+  static void requestThreads(AbstractServerFactory server, int java) {
+    if (server.isEnableVirtualThreads() && java < 21) {
+      throw new IllegalStateException(
+          "server.enableVirtualThreads needs Java 21 or later; this is Java " + java);
+    }
+    LOG.info("HTTP requests run on {} threads (Java {})", server.isEnableVirtualThreads() ? "virtual" : "platform", java);
   }
 
   /**

@@ -30,6 +30,8 @@ public final class TestGatehouse implements AutoCloseable {
   public static final String ADMIN_KEY = "gka_test_platform_admin_0123456789";
   public static final String MASTER_KEY = dev.gatehouse.registry.secrets.SecretBox.newMasterKey();
   public static final ObjectMapper JSON = new ObjectMapper();
+  /** System property: when true, the servers these tests start serve requests on virtual threads. */
+  public static final String VIRTUAL_THREADS = "gatehouse.test.virtualThreads";
 
   public final TestDatabase db;
   public final ToolServer tools;
@@ -85,6 +87,8 @@ public final class TestGatehouse implements AutoCloseable {
     DefaultServerFactory server = new DefaultServerFactory();
     server.setApplicationConnectors(List.of(loopback()));
     server.setAdminConnectors(List.of(loopback()));
+    // .ci/run runs the direct paths' tests once more on a newer Java with this set.
+    server.setEnableVirtualThreads(Boolean.getBoolean(VIRTUAL_THREADS));
     c.setServerFactory(server);
     c.getDatabase().setDriverClass("org.postgresql.Driver");
     c.getDatabase().setUrl(db.url());
@@ -121,6 +125,11 @@ public final class TestGatehouse implements AutoCloseable {
 
   public GatehouseApplication application() {
     return app.getApplication();
+  }
+
+  /** The running Jetty server. */
+  public org.eclipse.jetty.server.Server server() {
+    return app.getEnvironment().getApplicationContext().getServer();
   }
 
   public String api() {
