@@ -247,9 +247,9 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
 
   /**
    * Dropwizard's {@code server.enableVirtualThreads} (default false) serves HTTP requests on
-   * virtual threads: less CPU per call on the direct paths under load, more at low load and on the
-   * durable path (docs/configuration.md has the figures). A Java without virtual threads is refused
-   * here, with the reason, rather than deep in Jetty.
+   * virtual threads: less CPU per call on the direct paths under load, more at low load
+   * (docs/configuration.md has the figures). A Java without virtual threads is refused here, with
+   * the reason, rather than deep in Jetty.
    */
   static void requestThreads(AbstractServerFactory server, int java) {
     if (server.isEnableVirtualThreads() && java < 21) {
