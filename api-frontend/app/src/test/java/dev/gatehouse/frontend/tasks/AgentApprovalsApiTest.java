@@ -70,7 +70,9 @@ class AgentApprovalsApiTest {
     return json(r).get("error").get("code").asText();
   }
 
-  private static List<Map<String, Object>> auditOf(String taskId) {
+  /** The task's approval audit rows, after every row recorded so far is written (the log batches them). */
+  private static List<Map<String, Object>> auditOf(String taskId) throws InterruptedException {
+    gh.application().audit().flush();
     return gh.db.jdbi().withHandle(h ->
         h.createQuery("SELECT action, target, decision, outcome, actor FROM audit_log WHERE task_id = :t AND action LIKE 'task.approval.%' ORDER BY id")
             .bind("t", taskId).mapToMap().list());
@@ -90,6 +92,11 @@ class AgentApprovalsApiTest {
     assertThat(call.get("preview").asText()).isEqualTo("{\"id\":7}");
     String hash = call.get("argumentsSha256").asText();
     assertThat(hash).isEqualTo(Approvals.sha256(TestGatehouse.JSON.readTree("{\"id\":7}")));
+    // The workflow shows the call as waiting, then records the request from an activity: wait for
+    // that row so the rows below are ordered as the decisions were made.
+    for (int i = 0; i < 200 && auditOf(id).isEmpty(); i++) {
+      Thread.sleep(50);
+    }
     assertThat(json(gh.get("/admin/v1/tasks/" + id + "/approvals", ADMIN_KEY)).get("approvals").get(0).get("callId").asText())
         .isEqualTo("tool-1.1");
 
