@@ -316,6 +316,7 @@ public final class FakeProvider implements AutoCloseable {
   private final Queue<Reply> queued = new ConcurrentLinkedQueue<>();
   private final AtomicInteger clientClosed = new AtomicInteger();
   private final AtomicInteger completed = new AtomicInteger();
+  private final List<Request> completedRequests = new CopyOnWriteArrayList<>();
   private final AtomicInteger ids = new AtomicInteger();
   private volatile Reply fallback = Reply.text("Hello from the fake provider.");
   private volatile List<String> models = List.of("fake-model");
@@ -379,6 +380,7 @@ public final class FakeProvider implements AutoCloseable {
     requests.clear();
     clientClosed.set(0);
     completed.set(0);
+    completedRequests.clear();
   }
 
   /** Every request received so far, in arrival order. */
@@ -405,6 +407,14 @@ public final class FakeProvider implements AutoCloseable {
   /** How many answers (of any status) the fake wrote to their end. */
   public int completed() {
     return completed.get();
+  }
+
+  /**
+   * The requests whose answers the fake wrote to their end. Unlike a difference of {@link
+   * #completed} counts, this is not thrown off by an earlier answer that is counted late.
+   */
+  public List<Request> completedRequests() {
+    return List.copyOf(completedRequests);
   }
 
   /**
@@ -492,6 +502,7 @@ public final class FakeProvider implements AutoCloseable {
       }
       requests.add(request);
       if (answer(socket, in, request)) {
+        completedRequests.add(request);
         completed.incrementAndGet();
       }
     } catch (ClientGone e) {
