@@ -17,12 +17,16 @@
 // per call and the gateway's compiler share; a gateway row whose share is above --jit-flag % is
 // flagged.
 //
+// A/B: with --gateway-b (a second gateway, same key and model; --gateway-b-pid and
+// --postgres-b-pid for its CPU) each run also times that gateway right after the first one, and
+// the summary compares the two run by run.
+//
 // Usage: node llm-load.js --direct URL --direct-key K --direct-model M
 //                         --gateway URL --gateway-key K --gateway-model M
 //                         [--clients "1 64"] [--modes "json stream"] [--runs 3] [--duration 10]
 //                         [--row-warmup 2] [--warm-chunk 5] [--warm-settle 5] [--warm-max 90]
 //                         [--jit-flag 10] [--gateway-pid P] [--upstream-pid P] [--postgres-pid P]
-//                         [--clk-tck 100]
+//                         [--clk-tck 100] [--gateway-b URL --gateway-b-pid P --postgres-b-pid P]
 // URLs end in /v1. Prints a table, one `WARM {json}` line per warmed path, one `ROW {json}` line
 // per row and a `SUMMARY {json}` line.
 // Exit 0 even with errors (they are reported); 2 for bad usage.
@@ -59,6 +63,7 @@ function parseArgs(argv) {
     targets: {
       direct: { url: new URL(o.direct), key: o['direct-key'], model: o['direct-model'] },
       gateway: { url: new URL(o.gateway), key: o['gateway-key'], model: o['gateway-model'] },
+      ...(o['gateway-b'] ? { 'gateway-b': { url: new URL(o['gateway-b']), key: o['gateway-key'], model: o['gateway-model'] } } : {}),
     },
     clients: o.clients.split(/\s+/).filter(Boolean).map(Number),
     modes: o.modes.split(/\s+/).filter(Boolean),
@@ -74,6 +79,8 @@ function parseArgs(argv) {
       gateway: o['gateway-pid'] ? Number(o['gateway-pid']) : null,
       upstream: o['upstream-pid'] ? Number(o['upstream-pid']) : null,
       postgres: o['postgres-pid'] ? Number(o['postgres-pid']) : null,
+      'gateway-b': o['gateway-b-pid'] ? Number(o['gateway-b-pid']) : null,
+      'postgres-b': o['postgres-b-pid'] ? Number(o['postgres-b-pid']) : null,
     },
   };
   for (const t of Object.values(out.targets)) {
@@ -89,7 +96,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---- /proc ----------------------------------------------------------------------------------
 
-const PIDS = { gateway: opts.pids.gateway, upstream: opts.pids.upstream, postgres: opts.pids.postgres };
+const PIDS = { ...opts.pids };
+const AB = 'gateway-b' in opts.targets;
+const GATEWAYS = AB ? ['gateway', 'gateway-b'] : ['gateway'];
+// the CPU names of a target's gateway and PostgreSQL (the direct rows report the first gateway's)
+const gatewayOf = (target) => (target === 'gateway-b' ? 'gateway-b' : 'gateway');
+const postgresOf = (target) => (target === 'gateway-b' ? 'postgres-b' : 'postgres');
 const snapshot = () => proc.snapshot(PIDS);
 
 // ---- one call -------------------------------------------------------------------------------
@@ -180,6 +192,7 @@ function pct(sorted, p) {
 
 const r3 = (v) => (v === null || v === undefined ? null : Math.round(v * 1000) / 1000);
 const r1 = (v) => (v === null || v === undefined ? null : Math.round(v * 10) / 10);
+const r2 = (v) => Math.round(v * 100) / 100;
 
 async function row(targetName, mode, clients, warmupS, durationS, record) {
   const target = opts.targets[targetName];
@@ -252,10 +265,19 @@ async function row(targetName, mode, clients, warmupS, durationS, record) {
     // CPU over the measured window only (the row's warm-up excluded)
     const d = proc.delta(snap0, snap1, opts.clkTck);
     const perCall = (name) => (d.cpu[name] && n > 0 ? r3(d.cpu[name].ms / n) : null);
+    const gw = gatewayOf(targetName);
+    const pg = postgresOf(targetName);
     out.cpuCores = d.cores;
-    out.cpuMsPerCall = { gateway: perCall('gateway'), postgres: perCall('postgres'), upstream: perCall('upstream') };
-    out.gatewayJitShare = d.cpu.gateway ? d.cpu.gateway.jitShare : null;
-    out.jitHigh = targetName === 'gateway' && out.gatewayJitShare !== null && out.gatewayJitShare > opts.jitFlag;
+    // the row's own gateway and PostgreSQL; in an A/B run the other (idle) pair counts as other
+    out.rowCores = {
+      gateway: d.cores[gw] ?? null,
+      postgres: d.cores[pg] ?? null,
+      other: AB ? r2((d.cores.other || 0) + (d.cores[gw === 'gateway' ? 'gateway-b' : 'gateway'] || 0)
+        + (d.cores[pg === 'postgres' ? 'postgres-b' : 'postgres'] || 0)) : d.cores.other,
+    };
+    out.cpuMsPerCall = { gateway: perCall(gw), postgres: perCall(pg), upstream: perCall('upstream') };
+    out.gatewayJitShare = d.cpu[gw] ? d.cpu[gw].jitShare : null;
+    out.jitHigh = targetName !== 'direct' && out.gatewayJitShare !== null && out.gatewayJitShare > opts.jitFlag;
     out.window = d;
   }
   return out;
@@ -272,11 +294,13 @@ function median(values) {
 function printRow(r, run) {
   const f = (v, w) => String(v === null || v === undefined ? '-' : v).padStart(w);
   const c = r.cpuCores || {};
+  const own = r.rowCores || {};
+  const gw = r.target !== 'direct';
   console.log(
-    `   ${f(run, 3)} ${r.mode.padEnd(6)} ${f(r.clients, 4)} ${r.target.padEnd(8)} ${f(r.calls, 8)} ${f(r.callsPerSecond, 9)} ` +
+    `   ${f(run, 3)} ${r.mode.padEnd(6)} ${f(r.clients, 4)} ${r.target.padEnd(9)} ${f(r.calls, 8)} ${f(r.callsPerSecond, 9)} ` +
     `${f(r.p50Ms, 8)} ${f(r.p90Ms, 8)} ${f(r.p99Ms, 8)} ${f(r.ttfbP50Ms, 8)} ${f(r.errors, 6)} ` +
-    `${f(r.cpuMsPerCall && r.target === 'gateway' ? r.cpuMsPerCall.gateway : null, 8)} ${f(r.target === 'gateway' ? r.gatewayJitShare : null, 5)}${r.jitHigh ? ' JIT!' : '     '}  ` +
-    `${[c.gateway, c.postgres, c.upstream, c.driver, c.other].map((x) => (x === undefined || x === null ? '-' : x)).join(' ')}`
+    `${f(r.cpuMsPerCall && gw ? r.cpuMsPerCall.gateway : null, 8)} ${f(gw ? r.gatewayJitShare : null, 5)}${r.jitHigh ? ' JIT!' : '     '}  ` +
+    `${[own.gateway, own.postgres, c.upstream, c.driver, own.other].map((x) => (x === undefined || x === null ? '-' : x)).join(' ')}`
   );
   for (const s of r.errorSamples) console.log(`         error: ${s}`);
 }
@@ -287,7 +311,7 @@ async function main() {
   // upstream one chunk per mode (it is node: no compiler threads to watch).
   const warmClients = Math.min(8, Math.max(...opts.clients));
   for (const mode of opts.modes) {
-    for (const t of ['gateway', 'direct']) {
+    for (const t of [...GATEWAYS, 'direct']) {
       const samples = new Map();
       let calls = 0;
       let errors = 0;
@@ -297,8 +321,8 @@ async function main() {
         errors += w.errors;
         for (const [m, c] of w.samples) samples.set(m, (samples.get(m) || 0) + c);
       };
-      const w = t === 'gateway'
-        ? await proc.warmUntilSettled(chunk, { pids: PIDS, watch: ['gateway'], chunkS: opts.warmChunk, settle: opts.warmSettle,
+      const w = t !== 'direct'
+        ? await proc.warmUntilSettled(chunk, { pids: PIDS, watch: [t], chunkS: opts.warmChunk, settle: opts.warmSettle,
           maxS: opts.warmMax, clkTck: opts.clkTck })
         : await (async () => {
           if (opts.warmMax === 0) return { seconds: 0, chunks: 0, settled: null, jitSharePerChunk: [] };
@@ -306,20 +330,21 @@ async function main() {
           await chunk(opts.warmChunk);
           return { seconds: r1((performance.now() - t0) / 1000), chunks: 1, settled: null, jitSharePerChunk: [] };
         })();
-      const label = `${t === 'gateway' ? 'gateway' : 'direct'} ${mode}`;
+      const label = `${t} ${mode}`;
       console.log(`   warm-up    ${label.padEnd(16)} ${String(w.seconds).padStart(5)} s, ${w.chunks} chunk(s) at ${warmClients} connections, ` +
-        `${calls} calls, ${errors} errors` + (t === 'gateway'
-          ? `; gateway compiler share per chunk: ${w.jitSharePerChunk.map((x) => x + '%').join(' ') || '-'} -> ${w.settled ? 'settled' : opts.warmMax === 0 ? 'skipped (warm-max 0)' : `NOT settled (cap ${opts.warmMax}s)`}`
+        `${calls} calls, ${errors} errors` + (t !== 'direct'
+          ? `; ${t} compiler share per chunk: ${w.jitSharePerChunk.map((x) => x + '%').join(' ') || '-'} -> ${w.settled ? 'settled' : opts.warmMax === 0 ? 'skipped (warm-max 0)' : `NOT settled (cap ${opts.warmMax}s)`}`
           : ' (node upstream: one chunk)'));
       for (const [m, c] of samples) console.log(`         error: ${c} x ${m}`);
-      console.log('WARM ' + JSON.stringify({ path: label, watched: t === 'gateway' ? 'gateway' : null, calls, errors, ...w }));
+      console.log('WARM ' + JSON.stringify({ path: label, watched: t !== 'direct' ? t : null, calls, errors, ...w }));
     }
   }
-  console.log(`   ${'run'.padStart(3)} ${'mode'.padEnd(6)} ${'conn'.padStart(4)} ${'target'.padEnd(8)} ${'calls'.padStart(8)} ${'calls/s'.padStart(9)} ` +
+  console.log(`   ${'run'.padStart(3)} ${'mode'.padEnd(6)} ${'conn'.padStart(4)} ${'target'.padEnd(9)} ${'calls'.padStart(8)} ${'calls/s'.padStart(9)} ` +
     `${'p50ms'.padStart(8)} ${'p90ms'.padStart(8)} ${'p99ms'.padStart(8)} ${'ttfb50'.padStart(8)} ${'errors'.padStart(6)} ${'gwms/call'.padStart(8)} ${'jit%'.padStart(5)}       cores: gw pg up driver other`);
   const rows = [];
   for (let run = 1; run <= opts.runs; run++) {
-    const order = run % 2 === 1 ? ['direct', 'gateway'] : ['gateway', 'direct'];
+    // in an A/B run the second gateway's row comes right after the first's
+    const order = run % 2 === 1 ? ['direct', ...GATEWAYS] : [...GATEWAYS].reverse().concat('direct');
     for (const mode of opts.modes) {
       for (const clients of opts.clients) {
         for (const t of order) {
@@ -335,20 +360,24 @@ async function main() {
 
   // Per mode and client count: medians over the runs of each side and of the per-run comparisons.
   const summary = [];
+  const ab = [];
+  const range = (values) => {
+    const v = values.filter((x) => x !== null && x !== undefined && Number.isFinite(x));
+    return v.length ? [r3(Math.min(...v)), r3(Math.max(...v))] : [null, null];
+  };
   for (const mode of opts.modes) {
     for (const clients of opts.clients) {
+      const rowOf = (run, target) => rows.find((r) => r.run === run && r.mode === mode && r.clients === clients && r.target === target);
+      for (const target of GATEWAYS) {
       const pairs = [];
       for (let run = 1; run <= opts.runs; run++) {
-        const d = rows.find((r) => r.run === run && r.mode === mode && r.clients === clients && r.target === 'direct');
-        const g = rows.find((r) => r.run === run && r.mode === mode && r.clients === clients && r.target === 'gateway');
+        const d = rowOf(run, 'direct');
+        const g = rowOf(run, target);
         if (d && g) pairs.push({ d, g });
       }
       const m = (fn) => r3(median(pairs.map(fn)));
-      const range = (fn) => {
-        const v = pairs.map(fn).filter((x) => x !== null && x !== undefined && Number.isFinite(x));
-        return v.length ? [r3(Math.min(...v)), r3(Math.max(...v))] : [null, null];
-      };
       summary.push({
+        target,
         mode,
         clients,
         runs: pairs.length,
@@ -366,8 +395,8 @@ async function main() {
           r3(Math.max(...pairs.map((p) => p.g.callsPerSecond / p.d.callsPerSecond))),
         ],
         gatewayCpuMsPerCall: m((p) => (p.g.cpuMsPerCall ? p.g.cpuMsPerCall.gateway : null)),
-        gatewayCpuMsPerCallRange: range((p) => (p.g.cpuMsPerCall ? p.g.cpuMsPerCall.gateway : null)),
-        gatewayJitShareMax: range((p) => p.g.gatewayJitShare)[1],
+        gatewayCpuMsPerCallRange: range(pairs.map((p) => (p.g.cpuMsPerCall ? p.g.cpuMsPerCall.gateway : null))),
+        gatewayJitShareMax: range(pairs.map((p) => p.g.gatewayJitShare))[1],
         jitHighRows: pairs.filter((p) => p.g.jitHigh).length,
         postgresCpuMsPerCall: m((p) => (p.g.cpuMsPerCall ? p.g.cpuMsPerCall.postgres : null)),
         gatewayTtfbP50Ms: mode === 'stream' ? m((p) => p.g.ttfbP50Ms) : null,
@@ -376,6 +405,29 @@ async function main() {
         maxOtherCores: r1(Math.max(...pairs.flatMap((p) => [p.d, p.g].map((r) => (r.cpuCores ? r.cpuCores.other : 0))))),
         gatewayUsageChunks: pairs.reduce((a, p) => a + p.g.usageChunks, 0),
       });
+      }
+      if (AB) {
+        // gateway-b against the first gateway, run by run (their rows are back to back)
+        const pairs = [];
+        for (let run = 1; run <= opts.runs; run++) {
+          const a = rowOf(run, 'gateway');
+          const b = rowOf(run, 'gateway-b');
+          if (a && b) pairs.push({ a, b });
+        }
+        const cpu = (r) => (r.cpuMsPerCall ? r.cpuMsPerCall.gateway : null);
+        const stat = (values) => ({ median: r3(median(values)), range: range(values) });
+        ab.push({
+          mode,
+          clients,
+          runs: pairs.length,
+          throughputBOverA: stat(pairs.map((p) => (p.a.callsPerSecond > 0 ? p.b.callsPerSecond / p.a.callsPerSecond : null))),
+          cpuMsPerCallA: stat(pairs.map((p) => cpu(p.a))),
+          cpuMsPerCallB: stat(pairs.map((p) => cpu(p.b))),
+          cpuMsPerCallBMinusA: stat(pairs.map((p) => (cpu(p.a) === null || cpu(p.b) === null ? null : cpu(p.b) - cpu(p.a)))),
+          p50MsBMinusA: stat(pairs.map((p) => (p.a.p50Ms === null || p.b.p50Ms === null ? null : p.b.p50Ms - p.a.p50Ms))),
+          bFasterRuns: pairs.filter((p) => p.b.callsPerSecond > p.a.callsPerSecond).length,
+        });
+      }
     }
   }
   console.log('');
@@ -387,15 +439,26 @@ async function main() {
     if (s.clients === 1) goal = s.addedP50Ms === null ? '' : s.addedP50Ms <= 0.3 ? '  [p50 goal met]' : '  [p50 goal NOT met]';
     if (s.clients === 64) goal = s.throughputRatio === null ? '' : s.throughputRatio >= 0.35 ? '  [throughput goal met]' : '  [throughput goal NOT met]';
     console.log(
-      `   ${s.mode.padEnd(6)} ${String(s.clients).padStart(3)} conn: p50 ${s.gatewayP50Ms} vs ${s.directP50Ms} ms direct ` +
+      `   ${AB ? s.target.padEnd(10) : ''}${s.mode.padEnd(6)} ${String(s.clients).padStart(3)} conn: p50 ${s.gatewayP50Ms} vs ${s.directP50Ms} ms direct ` +
       `(added ${s.addedP50Ms} ms, runs ${s.addedP50MsRange.join('..')}), p99 ${s.gatewayP99Ms} vs ${s.directP99Ms} ms, ` +
       `${s.gatewayCallsPerSecond} vs ${s.directCallsPerSecond} calls/s (ratio ${s.throughputRatio}, runs ${s.throughputRatioRange.join('..')}), ` +
       `gateway CPU ${s.gatewayCpuMsPerCall} (${s.gatewayCpuMsPerCallRange.join('..')}) ms/call, postgres ${s.postgresCpuMsPerCall} ms/call, ` +
       `gateway compiler share max ${s.gatewayJitShareMax}%, errors ${s.errors}` + (s.jitHighRows ? `, JIT! rows ${s.jitHighRows}` : '') + goal
     );
   }
+  if (AB) {
+    console.log('== A/B: gateway-b against the first gateway, run by run (the two rows of a run are back to back), median (runs min..max)');
+    const fmt = (st) => `${st.median} (${st.range.join('..')})`;
+    for (const x of ab) {
+      console.log(
+        `   ${x.mode.padEnd(6)} ${String(x.clients).padStart(3)} conn: b/a throughput ${fmt(x.throughputBOverA)}; ` +
+        `gateway CPU/call a ${fmt(x.cpuMsPerCallA)} ms, b ${fmt(x.cpuMsPerCallB)} ms, b-a ${fmt(x.cpuMsPerCallBMinusA)} ms; ` +
+        `p50 b-a ${fmt(x.p50MsBMinusA)} ms; b faster in ${x.bFasterRuns} of ${x.runs} runs`
+      );
+    }
+  }
   const u = process.cpuUsage();
-  console.log('SUMMARY ' + JSON.stringify({ rows: summary, wallSeconds: Math.round((performance.now() - begin) / 1000),
+  console.log('SUMMARY ' + JSON.stringify({ rows: summary, ...(AB ? { ab } : {}), wallSeconds: Math.round((performance.now() - begin) / 1000),
     driverCpuSeconds: Math.round((u.user + u.system) / 1e5) / 10 }));
 }
 

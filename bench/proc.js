@@ -65,14 +65,14 @@ function busyTicks() {
 }
 
 /**
- * pids: {name: pid or null}; the name "postgres" is the postmaster, summed with its children.
+ * pids: {name: pid or null}; a name starting with "postgres" is a postmaster, summed with its children.
  * Also records this driver's own CPU (process.cpuUsage) as "driver".
  */
 function snapshot(pids) {
   const procs = {};
   for (const [name, pid] of Object.entries(pids)) {
     if (!pid) continue;
-    if (name === 'postgres') {
+    if (name.startsWith('postgres')) {
       procs[name] = { total: [pid, ...childrenOf(pid)].reduce((t, p) => t + ticksOf(p).total, 0), jit: 0 };
     } else {
       procs[name] = ticksOf(pid);
