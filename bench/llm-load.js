@@ -369,42 +369,42 @@ async function main() {
     for (const clients of opts.clients) {
       const rowOf = (run, target) => rows.find((r) => r.run === run && r.mode === mode && r.clients === clients && r.target === target);
       for (const target of GATEWAYS) {
-      const pairs = [];
-      for (let run = 1; run <= opts.runs; run++) {
-        const d = rowOf(run, 'direct');
-        const g = rowOf(run, target);
-        if (d && g) pairs.push({ d, g });
-      }
-      const m = (fn) => r3(median(pairs.map(fn)));
-      summary.push({
-        target,
-        mode,
-        clients,
-        runs: pairs.length,
-        directP50Ms: m((p) => p.d.p50Ms),
-        gatewayP50Ms: m((p) => p.g.p50Ms),
-        addedP50Ms: m((p) => (p.g.p50Ms === null || p.d.p50Ms === null ? null : p.g.p50Ms - p.d.p50Ms)),
-        addedP50MsRange: [r3(Math.min(...pairs.map((p) => p.g.p50Ms - p.d.p50Ms))), r3(Math.max(...pairs.map((p) => p.g.p50Ms - p.d.p50Ms)))],
-        directP99Ms: m((p) => p.d.p99Ms),
-        gatewayP99Ms: m((p) => p.g.p99Ms),
-        directCallsPerSecond: r1(median(pairs.map((p) => p.d.callsPerSecond))),
-        gatewayCallsPerSecond: r1(median(pairs.map((p) => p.g.callsPerSecond))),
-        throughputRatio: m((p) => (p.d.callsPerSecond > 0 ? p.g.callsPerSecond / p.d.callsPerSecond : null)),
-        throughputRatioRange: [
-          r3(Math.min(...pairs.map((p) => p.g.callsPerSecond / p.d.callsPerSecond))),
-          r3(Math.max(...pairs.map((p) => p.g.callsPerSecond / p.d.callsPerSecond))),
-        ],
-        gatewayCpuMsPerCall: m((p) => (p.g.cpuMsPerCall ? p.g.cpuMsPerCall.gateway : null)),
-        gatewayCpuMsPerCallRange: range(pairs.map((p) => (p.g.cpuMsPerCall ? p.g.cpuMsPerCall.gateway : null))),
-        gatewayJitShareMax: range(pairs.map((p) => p.g.gatewayJitShare))[1],
-        jitHighRows: pairs.filter((p) => p.g.jitHigh).length,
-        postgresCpuMsPerCall: m((p) => (p.g.cpuMsPerCall ? p.g.cpuMsPerCall.postgres : null)),
-        gatewayTtfbP50Ms: mode === 'stream' ? m((p) => p.g.ttfbP50Ms) : null,
-        directTtfbP50Ms: mode === 'stream' ? m((p) => p.d.ttfbP50Ms) : null,
-        errors: pairs.reduce((a, p) => a + p.d.errors + p.g.errors, 0),
-        maxOtherCores: r1(Math.max(...pairs.flatMap((p) => [p.d, p.g].map((r) => (r.cpuCores ? r.cpuCores.other : 0))))),
-        gatewayUsageChunks: pairs.reduce((a, p) => a + p.g.usageChunks, 0),
-      });
+        const pairs = [];
+        for (let run = 1; run <= opts.runs; run++) {
+          const d = rowOf(run, 'direct');
+          const g = rowOf(run, target);
+          if (d && g) pairs.push({ d, g });
+        }
+        const m = (fn) => r3(median(pairs.map(fn)));
+        summary.push({
+          target,
+          mode,
+          clients,
+          runs: pairs.length,
+          directP50Ms: m((p) => p.d.p50Ms),
+          gatewayP50Ms: m((p) => p.g.p50Ms),
+          addedP50Ms: m((p) => (p.g.p50Ms === null || p.d.p50Ms === null ? null : p.g.p50Ms - p.d.p50Ms)),
+          addedP50MsRange: [r3(Math.min(...pairs.map((p) => p.g.p50Ms - p.d.p50Ms))), r3(Math.max(...pairs.map((p) => p.g.p50Ms - p.d.p50Ms)))],
+          directP99Ms: m((p) => p.d.p99Ms),
+          gatewayP99Ms: m((p) => p.g.p99Ms),
+          directCallsPerSecond: r1(median(pairs.map((p) => p.d.callsPerSecond))),
+          gatewayCallsPerSecond: r1(median(pairs.map((p) => p.g.callsPerSecond))),
+          throughputRatio: m((p) => (p.d.callsPerSecond > 0 ? p.g.callsPerSecond / p.d.callsPerSecond : null)),
+          throughputRatioRange: [
+            r3(Math.min(...pairs.map((p) => p.g.callsPerSecond / p.d.callsPerSecond))),
+            r3(Math.max(...pairs.map((p) => p.g.callsPerSecond / p.d.callsPerSecond))),
+          ],
+          gatewayCpuMsPerCall: m((p) => (p.g.cpuMsPerCall ? p.g.cpuMsPerCall.gateway : null)),
+          gatewayCpuMsPerCallRange: range(pairs.map((p) => (p.g.cpuMsPerCall ? p.g.cpuMsPerCall.gateway : null))),
+          gatewayJitShareMax: range(pairs.map((p) => p.g.gatewayJitShare))[1],
+          jitHighRows: pairs.filter((p) => p.g.jitHigh).length,
+          postgresCpuMsPerCall: m((p) => (p.g.cpuMsPerCall ? p.g.cpuMsPerCall.postgres : null)),
+          gatewayTtfbP50Ms: mode === 'stream' ? m((p) => p.g.ttfbP50Ms) : null,
+          directTtfbP50Ms: mode === 'stream' ? m((p) => p.d.ttfbP50Ms) : null,
+          errors: pairs.reduce((a, p) => a + p.d.errors + p.g.errors, 0),
+          maxOtherCores: r1(Math.max(...pairs.flatMap((p) => [p.d, p.g].map((r) => (r.rowCores ? r.rowCores.other : 0))))),
+          gatewayUsageChunks: pairs.reduce((a, p) => a + p.g.usageChunks, 0),
+        });
       }
       if (AB) {
         // gateway-b against the first gateway, run by run (their rows are back to back)
