@@ -10,7 +10,9 @@
 #    compiler threads (those whose comm starts with "C1 CompilerThre" or "C2 CompilerThre"), so
 #    each row can say which share of a JVM's CPU went to compiling (bl_snapshot, bl_delta_json);
 #  - the warm-up rule: untimed chunks of load on a path until the compiler share of the JVM that
-#    serves it drops below a threshold, or a cap is reached (bl_warm).
+#    serves it drops below a threshold, or a cap is reached (bl_warm);
+#  - the A/B mode's second gateway: whether it is on, its jar, launcher and options (bl_ab_setup,
+#    bl_ab_header).
 # The node drivers (bench/load.js, bench/llm-load.js) apply the same rules through bench/proc.js.
 
 BL_NAME="${BL_NAME:-bench}"
@@ -215,6 +217,35 @@ bl_warm() {
     --argjson settled "$settled" \
     '{kind: "warm", path: $path, watched: $watch, seconds: $secs, chunks: $chunks, settled: $settled,
       jitSharePerChunk: ($shares | split(" ") | map(select(. != "") | tonumber))}' >> "$RESULTS"
+}
+
+# --- A/B: a second gateway beside the first (mcp-bench, llm-bench) ---------------------------
+# Any of BENCH_B_JAR / BENCH_B_JAVA / BENCH_B_OPTS turns it on; each defaults to the first gateway's
+# GATEHOUSE_JAR / JAVA / JAVA_OPTS.
+BL_AB=0
+if [[ -n "${BENCH_B_JAR:-}${BENCH_B_JAVA:-}${BENCH_B_OPTS:-}" ]]; then BL_AB=1; fi
+
+# bl_ab_setup FIRST_JAR: sets B_JAR, B_JAVA and B_OPTS. In an A/B run B_JAR is a copy in $OUT, so a
+# rebuild while the bench runs cannot change the jar the second gateway reads.
+bl_ab_setup() {
+  B_JAR="${BENCH_B_JAR:-$1}"
+  B_JAVA="${BENCH_B_JAVA:-${JAVA:-java}}"
+  B_OPTS="${BENCH_B_OPTS:-${JAVA_OPTS:-}}"
+  (( BL_AB )) || return 0
+  [[ -f "$B_JAR" ]] || bl_die "no jar at $B_JAR (BENCH_B_JAR)"
+  cp "$B_JAR" "$OUT/gateway-b.jar"
+  B_JAR="$OUT/gateway-b.jar"
+}
+
+# bl_ab_header FIRST_JAR PORTS: in an A/B run, prints the second gateway's line and appends
+# {kind: "gateway-b", ...} to $RESULTS.
+bl_ab_header() {
+  (( BL_AB )) || return 0
+  local source="${BENCH_B_JAR:-$1}" opts="$B_OPTS"
+  [[ -n "${opts// /}" ]] || opts="(no JAVA_OPTS)"
+  echo "   gateway-b  $B_JAVA $opts -jar $B_JAR (copy of $source); ports $2"
+  jq -cn --arg jar "$source" --arg java "$B_JAVA" --arg opts "$B_OPTS" --arg version "$("$B_JAVA" -version 2>&1 | sed -n 2p)" \
+    '{kind: "gateway-b", jar: $jar, java: $java, runtime: $version, javaOpts: $opts}' >> "$RESULTS"
 }
 
 # --- summaries --------------------------------------------------------------------------------
