@@ -62,7 +62,8 @@ public final class AuditLog implements AutoCloseable {
 
   private boolean write(List<AuditEvent> events) {
     try {
-      jdbi.useExtension(AuditDao.class, dao -> dao.append(events));
+      // a plain handle: attaching the SQL object would prepare all of its methods for each batch
+      jdbi.useHandle(h -> AuditDao.append(h.getConnection(), events));
       batches.incrementAndGet();
       events.clear();
       return true;

@@ -40,11 +40,19 @@ public interface AuditDao extends SqlObject {
    * row, and JDBI's per-row, per-argument lookups cost more than the insert.
    */
   default void append(List<AuditEvent> events) {
+    append(getHandle().getConnection(), events);
+  }
+
+  /**
+   * {@link #append(List)} on {@code connection}, for a writer that holds a plain handle: attaching
+   * this SQL object to a handle prepares every method of it, which costs the audit writer more per
+   * batch than the rows' own {@code COPY}.
+   */
+  static void append(java.sql.Connection connection, List<AuditEvent> events) {
     if (events.isEmpty()) {
       return;
     }
     try {
-      java.sql.Connection connection = getHandle().getConnection();
       if (events.size() > 1 && CopyRows.supported(connection)) {
         copy(connection, events);
         return;
@@ -53,9 +61,7 @@ public interface AuditDao extends SqlObject {
       throw new UnableToExecuteStatementException(ex, null);
     }
     try (PreparedStatement ps =
-        getHandle()
-            .getConnection()
-            .prepareStatement(
+        connection.prepareStatement(
                 "INSERT INTO audit_log (at, tenant_id, agent_id, actor, request_id, task_id, action, target, decision, outcome, "
                     + "latency_ms, policy, detail) VALUES (CAST(? AS timestamptz), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
       // The driver's own statement, not the pool's proxy of it: thirteen reflective calls a row
