@@ -3,6 +3,7 @@ package dev.gatehouse.benchmarks;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.activities.http.BlockingHttp;
 import dev.gatehouse.activities.mcp.McpJson;
 import io.modelcontextprotocol.json.jackson2.JacksonMcpJsonMapper;
 import io.modelcontextprotocol.server.McpServer;
@@ -10,6 +11,9 @@ import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
 import io.modelcontextprotocol.server.McpSyncServer;
 import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
 import io.modelcontextprotocol.spec.McpSchema;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -24,6 +28,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
+import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.Server;
@@ -36,6 +43,11 @@ import org.eclipse.jetty.server.ServerConnector;
  *   <li>{@code upstream PORT}: a trivial MCP server (the Java SDK on Jetty) on 127.0.0.1:PORT/mcp
  *       with {@code echo} (readOnlyHint: direct through Gatehouse) and {@code echo_write} (no
  *       annotations: durable through Gatehouse); both return their {@code text} argument.
+ *   <li>{@code proxy PORT UPSTREAM_URL}: a reference proxy on 127.0.0.1:PORT/mcp, the floor of
+ *       Gatehouse's own design: Jetty's thread per request (the server Dropwizard runs) and
+ *       Gatehouse's upstream client ({@link BlockingHttp}), relaying each request's method, MCP
+ *       headers and body to UPSTREAM_URL and its whole answer back, with nothing checked or
+ *       recorded.
  *   <li>{@code serve}: the load driver, one long-lived process for every row of a run: commands
  *       on stdin ({@code open URL TOOL CLIENTS [KEY]}, {@code load SECONDS}, {@code close},
  *       {@code quit}), one JSON line per command on stdout (see {@link #serve()}).
@@ -57,11 +69,12 @@ public final class McpBench {
     String cmd = args.length > 0 ? args[0] : "";
     switch (cmd) {
       case "upstream" -> upstream(Integer.parseInt(args[1]));
+      case "proxy" -> proxy(Integer.parseInt(args[1]), args[2]);
       case "serve" -> serve();
       case "sessions" -> sessions(args[1], args[2], Integer.parseInt(args[3]));
       default -> {
         System.err.println(
-            "usage: McpBench upstream PORT | serve (commands on stdin) | sessions URL KEY N");
+            "usage: McpBench upstream PORT | proxy PORT UPSTREAM_URL | serve (commands on stdin) | sessions URL KEY N");
         System.exit(2);
       }
     }
@@ -112,6 +125,63 @@ public final class McpBench {
     }));
     jetty.start();
     System.out.println("mcp-bench upstream on http://127.0.0.1:" + connector.getLocalPort() + "/mcp");
+    jetty.join();
+  }
+
+  // --- reference proxy -----------------------------------------------------------------------
+
+  /** The request headers the reference proxy relays upstream, and those of the answer it relays back. */
+  private static final List<String> PROXIED_REQUEST_HEADERS =
+      List.of("Accept", "Content-Type", "Mcp-Session-Id", "MCP-Protocol-Version", "Last-Event-ID");
+  private static final List<String> PROXIED_RESPONSE_HEADERS = List.of("Content-Type", "Mcp-Session-Id");
+
+  static void proxy(int port, String upstreamUrl) throws Exception {
+    URI upstream = URI.create(upstreamUrl);
+    BlockingHttp http = new BlockingHttp(Duration.ofSeconds(5));
+    HttpServlet relay =
+        new HttpServlet() {
+          @Override
+          protected void service(HttpServletRequest req, HttpServletResponse res) throws IOException {
+            HttpUriRequestBase out = new HttpUriRequestBase(req.getMethod(), upstream);
+            for (String name : PROXIED_REQUEST_HEADERS) {
+              String value = req.getHeader(name);
+              if (value != null) {
+                out.setHeader(name, value);
+              }
+            }
+            byte[] body = req.getInputStream().readAllBytes();
+            if (body.length > 0) {
+              out.setEntity(new ByteArrayEntity(body, null));
+            }
+            try (BlockingHttp.Exchange exchange = http.exchange(out, Duration.ofSeconds(30))) {
+              ClassicHttpResponse answer = exchange.send();
+              byte[] content;
+              try (BlockingHttp.Body in = exchange.body()) {
+                content = in.readAllBytes();
+              }
+              res.setStatus(answer.getCode());
+              for (String name : PROXIED_RESPONSE_HEADERS) {
+                String value = BlockingHttp.header(answer, name);
+                if (value != null) {
+                  res.setHeader(name, value);
+                }
+              }
+              res.setContentLength(content.length);
+              res.getOutputStream().write(content);
+            }
+          }
+        };
+    Server jetty = new Server();
+    ServerConnector connector = new ServerConnector(jetty);
+    connector.setHost("127.0.0.1");
+    connector.setPort(port);
+    jetty.addConnector(connector);
+    ServletContextHandler context = new ServletContextHandler();
+    context.setContextPath("/");
+    context.addServlet(new ServletHolder("relay", relay), "/mcp");
+    jetty.setHandler(context);
+    jetty.start();
+    System.out.println("mcp-bench proxy on http://127.0.0.1:" + connector.getLocalPort() + "/mcp -> " + upstream);
     jetty.join();
   }
 
