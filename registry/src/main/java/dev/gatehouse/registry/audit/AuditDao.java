@@ -45,8 +45,8 @@ public interface AuditDao extends SqlObject {
 
   /**
    * {@link #append(List)} on {@code connection}, for a writer that holds a plain handle: attaching
-   * this SQL object to a handle prepares every method of it, which costs the audit writer more per
-   * batch than the rows' own {@code COPY}.
+   * this SQL object to a handle prepares every method of it, for each batch (in a profile of the
+   * audit writer at 16 clients, about half as much CPU again as the batch's own {@code COPY}).
    */
   static void append(java.sql.Connection connection, List<AuditEvent> events) {
     if (events.isEmpty()) {
