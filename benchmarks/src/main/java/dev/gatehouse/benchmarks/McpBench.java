@@ -104,17 +104,9 @@ public final class McpBench {
             .tools(new SyncToolSpecification(echo, (ex, req) -> echoResult(req)), new SyncToolSpecification(echoWrite, (ex, req) -> echoResult(req)))
             .requestTimeout(Duration.ofSeconds(30))
             .build();
-    Server jetty = new Server();
-    ServerConnector connector = new ServerConnector(jetty);
-    connector.setHost("127.0.0.1");
-    connector.setPort(port);
-    jetty.addConnector(connector);
-    ServletContextHandler context = new ServletContextHandler();
-    context.setContextPath("/");
     ServletHolder holder = new ServletHolder("mcp", transport);
     holder.setAsyncSupported(true);
-    context.addServlet(holder, "/mcp");
-    jetty.setHandler(context);
+    Server jetty = onLoopback(port, holder);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
         mcp.close();
@@ -124,7 +116,7 @@ public final class McpBench {
       }
     }));
     jetty.start();
-    System.out.println("mcp-bench upstream on http://127.0.0.1:" + connector.getLocalPort() + "/mcp");
+    System.out.println("mcp-bench upstream on http://127.0.0.1:" + localPort(jetty) + "/mcp");
     jetty.join();
   }
 
@@ -171,6 +163,14 @@ public final class McpBench {
             }
           }
         };
+    Server jetty = onLoopback(port, new ServletHolder("relay", relay));
+    jetty.start();
+    System.out.println("mcp-bench proxy on http://127.0.0.1:" + localPort(jetty) + "/mcp -> " + upstream);
+    jetty.join();
+  }
+
+  /** A Jetty server (not started) with {@code servlet} at {@code 127.0.0.1:port/mcp}. */
+  private static Server onLoopback(int port, ServletHolder servlet) {
     Server jetty = new Server();
     ServerConnector connector = new ServerConnector(jetty);
     connector.setHost("127.0.0.1");
@@ -178,11 +178,13 @@ public final class McpBench {
     jetty.addConnector(connector);
     ServletContextHandler context = new ServletContextHandler();
     context.setContextPath("/");
-    context.addServlet(new ServletHolder("relay", relay), "/mcp");
+    context.addServlet(servlet, "/mcp");
     jetty.setHandler(context);
-    jetty.start();
-    System.out.println("mcp-bench proxy on http://127.0.0.1:" + connector.getLocalPort() + "/mcp -> " + upstream);
-    jetty.join();
+    return jetty;
+  }
+
+  private static int localPort(Server jetty) {
+    return ((ServerConnector) jetty.getConnectors()[0]).getLocalPort();
   }
 
   private static McpSchema.CallToolResult echoResult(McpSchema.CallToolRequest req) {
