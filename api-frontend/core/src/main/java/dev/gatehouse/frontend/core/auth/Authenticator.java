@@ -7,14 +7,18 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jdbi.v3.core.Jdbi;
 
 /**
  * Turns a bearer credential into a {@link Caller}: admin keys, agent keys and OIDC tokens.
  * Successful answers are cached for a few seconds only (and never past the credential's own
  * expiry), keyed by the credential's hash, so a revoked key or a changed agent takes effect almost
- * at once while a busy agent costs one hash per request.
+ * at once while a busy agent costs one hash per request; its concurrent requests share one lookup
+ * when the answer expires.
  */
 public class Authenticator {
   private static final int MAX_CACHED = 10_000;
@@ -26,6 +30,10 @@ public class Authenticator {
   private final OidcAuthenticator oidc;
   private final long ttlNanos;
   private final Map<String, Entry> cache = new ConcurrentHashMap<>();
+  /** Lookups in progress, by cache key. */
+  private final Map<String, CompletableFuture<Caller>> loading = new ConcurrentHashMap<>();
+  /** Counts {@link #invalidate} calls, so a lookup that raced one does not cache what it read. */
+  private final AtomicLong invalidations = new AtomicLong();
 
   public Authenticator(Jdbi jdbi, Duration cacheTtl) {
     this(jdbi, cacheTtl, OidcAuthenticator.DEFAULT_JWKS_TTL);
@@ -48,18 +56,53 @@ public class Authenticator {
     if (e != null && e.expiresAtNanos - now > 0) {
       return e.caller;
     }
-    Caller caller = OidcAuthenticator.looksLikeJwt(credential) ? oidc.authenticate(credential) : keys.authenticate(credential);
-    if (cache.size() >= MAX_CACHED) {
-      cache.clear();
+    // One lookup per credential at a time: the requests that find its entry missing or expired
+    // while another is looking it up wait for that lookup's answer, rather than all querying the
+    // registry at once (a busy agent's key expires for all its concurrent requests together).
+    CompletableFuture<Caller> mine = new CompletableFuture<>();
+    CompletableFuture<Caller> running = loading.putIfAbsent(cacheKey, mine);
+    if (running != null) {
+      return await(running);
     }
-    long until = now + ttlNanos;
-    if (caller instanceof Caller.AgentCaller agent && agent.expiresAt() != null) {
-      // Never serve a credential from the cache past its own expiry.
-      long left = java.time.Duration.between(java.time.Instant.now(), agent.expiresAt()).toNanos();
-      until = Math.min(until, now + Math.max(0, left));
+    long generation = invalidations.get();
+    try {
+      Caller caller =
+          OidcAuthenticator.looksLikeJwt(credential) ? oidc.authenticate(credential) : keys.authenticate(credential);
+      if (cache.size() >= MAX_CACHED) {
+        cache.clear();
+      }
+      long until = now + ttlNanos;
+      if (caller instanceof Caller.AgentCaller agent && agent.expiresAt() != null) {
+        // Never serve a credential from the cache past its own expiry.
+        long left = java.time.Duration.between(java.time.Instant.now(), agent.expiresAt()).toNanos();
+        until = Math.min(until, now + Math.max(0, left));
+      }
+      if (invalidations.get() == generation) { // an answer read before an invalidation is not kept
+        cache.put(cacheKey, new Entry(caller, until));
+      }
+      mine.complete(caller);
+      return caller;
+    } catch (AuthenticationException | RuntimeException failure) {
+      mine.completeExceptionally(failure);
+      throw failure;
+    } finally {
+      loading.remove(cacheKey, mine);
     }
-    cache.put(cacheKey, new Entry(caller, until));
-    return caller;
+  }
+
+  /** The answer of another request's lookup of the same credential, or its failure. */
+  private static Caller await(CompletableFuture<Caller> lookup) throws AuthenticationException {
+    try {
+      return lookup.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof AuthenticationException refused) {
+        throw refused; // (it carries no stack trace: safe to throw on every thread that waited)
+      }
+      if (e.getCause() instanceof RuntimeException failed) {
+        throw failed;
+      }
+      throw e;
+    }
   }
 
   /** A SHA-256 digest, copied for each use instead of looked up among the providers each time. */
@@ -86,6 +129,8 @@ public class Authenticator {
 
   /** Forgets cached answers (after an admin change that must take effect at once). */
   public void invalidate() {
+    invalidations.incrementAndGet();
+    loading.clear(); // a request from now on does not wait for a lookup that started before
     cache.clear();
   }
 }
