@@ -16,8 +16,8 @@ import java.util.concurrent.atomic.AtomicLong;
 final class DirectRequests {
   private static final String ID_PREFIX = "gatehouse-";
 
-  /** One request sent: its id, its message as sent, and where its response goes. */
-  record Call(String id, String body, CompletableFuture<JsonNode> answer) {}
+  /** One request sent: its id, its message as sent (UTF-8 JSON), and where its response goes. */
+  record Call(String id, byte[] body, CompletableFuture<JsonNode> answer) {}
 
   private final Map<String, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
@@ -32,9 +32,15 @@ final class DirectRequests {
     String id = ID_PREFIX + ids.incrementAndGet();
     var message = McpJson.OBJECT_MAPPER.createObjectNode().put("jsonrpc", "2.0").put("id", id).put("method", method);
     message.set("params", params);
+    byte[] body;
+    try {
+      body = McpJson.OBJECT_MAPPER.writeValueAsBytes(message); // UTF-8, with no String between
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalArgumentException("the request's params cannot be written as JSON", e);
+    }
     CompletableFuture<JsonNode> answer = new CompletableFuture<>();
     pending.put(id, answer);
-    return new Call(id, message.toString(), answer);
+    return new Call(id, body, answer);
   }
 
   void forget(String id) {

@@ -219,14 +219,14 @@ final class StreamableHttpSession {
   }
 
   /**
-   * POSTs request {@code requestId} on the calling thread and reads its answer there, to the end
+   * POSTs request {@code requestId} ({@code body}: its message in UTF-8) on the calling thread and reads its answer there, to the end
    * of its body (the direct path: no handoff to another thread and back). The answer goes where
    * an asynchronous POST's would: a JSON body or each event of an SSE stream to the messages,
    * which complete the request's {@link DirectRequests} answer; a failed send to {@code failed}.
    * A stream that ends before the response is resumed as any other (asynchronously), unless the
    * exchange was cancelled or timed out. Returns the request's stream.
    */
-  ResumableSseStream postHere(String body, Object requestId, BlockingHttp.Exchange exchange, Consumer<Throwable> failed) {
+  ResumableSseStream postHere(byte[] body, Object requestId, BlockingHttp.Exchange exchange, Consumer<Throwable> failed) {
     ResumableSseStream stream = ResumableSseStream.ofPost(streams, requestId);
     if (closed) {
       failed.accept(new McpTransportException("transport is closed"));
@@ -236,7 +236,7 @@ final class StreamableHttpSession {
     HttpPost post = (HttpPost) exchange.request();
     sessionHeaders(sentSession, post::setHeader);
     post.setHeader("Accept", JSON + ", " + ResumableSseStream.EVENT_STREAM);
-    post.setEntity(new ByteArrayEntity(body.getBytes(StandardCharsets.UTF_8), BlockingHttp.JSON));
+    post.setEntity(new ByteArrayEntity(body, BlockingHttp.JSON));
     try {
       ClassicHttpResponse response = exchange.send();
       Body kind =
