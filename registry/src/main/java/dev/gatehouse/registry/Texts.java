@@ -38,7 +38,32 @@ public final class Texts {
    * the root); null when all of it is.
    */
   public static String firstProblem(JsonNode json, String whole) {
-    return find(json, "", whole);
+    // Nearly all JSON is clean: checked first without building a path for each member.
+    return clean(json) ? null : find(json, "", whole);
+  }
+
+  private static boolean clean(JsonNode node) {
+    if (node == null) {
+      return true;
+    }
+    if (node.isTextual()) {
+      return problem(node.textValue()) == null;
+    }
+    if (node.isObject()) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        if (problem(e.getKey()) != null || !clean(e.getValue())) {
+          return false;
+        }
+      }
+    } else if (node.isArray()) {
+      for (JsonNode element : node) {
+        if (!clean(element)) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   private static String find(JsonNode node, String path, String whole) {
