@@ -158,6 +158,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
 
   @Override
   public void initialize(Bootstrap<GatehouseConfiguration> bootstrap) {
+    bootstrap.setMetricRegistry(new LockFreeMetricRegistry());
     bootstrap.setConfigurationSourceProvider(
         new SubstitutingSourceProvider(
             bootstrap.getConfigurationSourceProvider(), new EnvironmentVariableSubstitutor(false)));
