@@ -23,7 +23,8 @@ public final class SseWriter {
 
   private final HttpServletResponse response;
   private final ReentrantLock lock = new ReentrantLock();
-  private final SseEncoder encoder = new SseEncoder();
+  /** Made at the first event: a response that never becomes a stream (most answers) needs none. */
+  private SseEncoder encoder;
   private boolean open;
 
   public SseWriter(HttpServletResponse response) {
@@ -65,7 +66,7 @@ public final class SseWriter {
   public void event(String id, String event, String data) throws IOException {
     lock.lock();
     try {
-      encoder.reset().event(id, event, data); // refuses a bad id or name before anything is sent
+      encoder().event(id, event, data); // refuses a bad id or name before anything is sent
       send();
     } finally {
       lock.unlock();
@@ -76,11 +77,19 @@ public final class SseWriter {
   public void comment(String text) throws IOException {
     lock.lock();
     try {
-      encoder.reset().comment(text);
+      encoder().comment(text);
       send();
     } finally {
       lock.unlock();
     }
+  }
+
+  /** The encoder, emptied (under the lock). */
+  private SseEncoder encoder() {
+    if (encoder == null) {
+      encoder = new SseEncoder();
+    }
+    return encoder.reset();
   }
 
   /** Opens the stream if needed, writes what the encoder holds in one write, and flushes it. */
