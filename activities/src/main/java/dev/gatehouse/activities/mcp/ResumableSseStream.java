@@ -34,6 +34,8 @@ final class ResumableSseStream implements Flow.Subscriber<List<ByteBuffer>> {
   private static final int MAX_RESUME_ATTEMPTS = 5;
   /** Failed (re)connections of the listening stream in a row, before it is given up. */
   private static final int MAX_LISTEN_FAILURES = 8;
+  /** Bytes read from a response body at a time on the calling thread ({@link #readHere}). */
+  private static final int READ_CHUNK = 2048;
   /** A listening stream that stayed up this long counts as working when it drops. */
   private static final long STABLE_NANOS = TimeUnit.SECONDS.toNanos(10);
 
@@ -135,7 +137,8 @@ final class ResumableSseStream implements Flow.Subscriber<List<ByteBuffer>> {
    */
   void readHere(java.io.InputStream body, Runnable answered) throws java.io.IOException {
     sse = true;
-    byte[] buffer = new byte[8192];
+    // Small: most answers are a few hundred bytes, and the client's own buffer is behind this one.
+    byte[] buffer = new byte[READ_CHUNK];
     boolean told = false;
     for (int n; (n = body.read(buffer)) >= 0; ) {
       parser.feed(buffer, 0, n);

@@ -32,6 +32,9 @@ import reactor.core.publisher.Mono;
  * McpStreamableTransportTest: it needs only this module, the SDK and Jetty.)
  */
 class StreamableHttpClientTransportTest {
+  /** 60,000 characters, two and three bytes each in UTF-8 among one-byte ones. */
+  private static final String BIG_TEXT = "a\u00e9\u20acz".repeat(15_000);
+
 
   private static McpAsyncClient client(String url, Map<String, String> headers, Runnable toolsChanged) {
     return McpClient.async(StreamableHttpClientTransport.builder(url).headers(headers).jsonMapper(McpJson.MAPPER).build())
@@ -184,6 +187,15 @@ class StreamableHttpClientTransportTest {
               ex.getResponseHeaders().add("Mcp-Session-Id", "s1");
               json(ex, "{\"jsonrpc\":\"2.0\",\"id\":" + msg.get("id") + ",\"result\":{\"protocolVersion\":\"2025-11-25\","
                   + "\"capabilities\":{\"tools\":{}},\"serverInfo\":{\"name\":\"held\",\"version\":\"1\"}}}");
+            } else if (msg.path("params").path("name").asText().equals("big")) {
+              // An SSE answer many times the size of one read, multi-byte characters across its reads.
+              ex.getResponseHeaders().add("Content-Type", "text/event-stream");
+              ex.sendResponseHeaders(200, 0);
+              try (OutputStream out = ex.getResponseBody()) {
+                out.write(("event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":" + msg.get("id")
+                        + ",\"result\":{\"content\":[],\"text\":\"" + BIG_TEXT + "\"}}\n\n")
+                    .getBytes(StandardCharsets.UTF_8));
+              }
             } else if (msg.path("params").path("name").asText().equals("quick")) {
               json(ex, "{\"jsonrpc\":\"2.0\",\"id\":" + msg.get("id") + ",\"result\":{\"content\":[],\"echo\":"
                   + msg.path("params").path("arguments") + "}}");
@@ -224,6 +236,9 @@ class StreamableHttpClientTransportTest {
               Duration.ofSeconds(5),
               Mono.never());
       assertThat(quick.path("result").path("echo").path("n").asInt()).isEqualTo(7);
+      JsonNode big =
+          transport.call("tools/call", McpJson.OBJECT_MAPPER.createObjectNode().put("name", "big"), Duration.ofSeconds(5), Mono.never());
+      assertThat(big.path("result").path("text").asText()).isEqualTo(BIG_TEXT);
 
       JsonNode gaveUp =
           transport.call(
@@ -235,7 +250,7 @@ class StreamableHttpClientTransportTest {
       assertThat(cancelled.await(5, TimeUnit.SECONDS)).as("notifications/cancelled reached the server").isTrue();
       assertThat(log).contains("POST notifications/cancelled " + heldId[0]);
       Thread.sleep(500); // longer than retry: 100 ms; an abandoned stream is not resumed
-      assertThat(log).doesNotContain("GET h1").filteredOn(l -> l.startsWith("POST tools/call")).hasSize(2);
+      assertThat(log).doesNotContain("GET h1").filteredOn(l -> l.startsWith("POST tools/call")).hasSize(3);
 
       // An activity told to stop interrupts its thread through BlockingHttp: the blocked call ends.
       Thread caller = Thread.currentThread();
