@@ -219,12 +219,13 @@ final class StreamableHttpSession {
   }
 
   /**
-   * POSTs request {@code requestId} ({@code body}: its message in UTF-8) on the calling thread and reads its answer there, to the end
-   * of its body (the direct path: no handoff to another thread and back). The answer goes where
-   * an asynchronous POST's would: a JSON body or each event of an SSE stream to the messages,
-   * which complete the request's {@link DirectRequests} answer; a failed send to {@code failed}.
-   * A stream that ends before the response is resumed as any other (asynchronously), unless the
-   * exchange was cancelled or timed out. Returns the request's stream.
+   * POSTs request {@code requestId} ({@code body}: its message in UTF-8) on the calling thread
+   * and reads its answer there, to the end of its body (the direct path: no handoff to another
+   * thread and back). The answer goes where an asynchronous POST's would: a JSON body or each
+   * event of an SSE stream to the messages, which complete the request's {@link DirectRequests}
+   * answer; a failed send to {@code failed}. A stream that ends before the response is resumed as
+   * any other (asynchronously), unless the exchange was cancelled or timed out. Returns the
+   * request's stream.
    */
   ResumableSseStream postHere(byte[] body, Object requestId, BlockingHttp.Exchange exchange, Consumer<Throwable> failed) {
     ResumableSseStream stream = ResumableSseStream.ofPost(streams, requestId);
