@@ -3,6 +3,7 @@ package dev.gatehouse.activities.http;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.nio.channels.SocketChannel;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -10,30 +11,31 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
-import org.apache.hc.client5.http.DnsResolver;
-import org.apache.hc.client5.http.SchemePortResolver;
+import javax.net.ssl.SSLSocketFactory;
 import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
-import org.apache.hc.client5.http.config.ConnectionConfig;
-import org.apache.hc.client5.http.config.RequestConfig;
-import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
-import org.apache.hc.client5.http.impl.classic.HttpClients;
-import org.apache.hc.client5.http.impl.io.DefaultHttpClientConnectionOperator;
-import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
-import org.apache.hc.client5.http.io.HttpClientConnectionOperator;
-import org.apache.hc.client5.http.ssl.ClientTlsStrategyBuilder;
-import org.apache.hc.client5.http.ssl.TlsSocketStrategy;
+import org.apache.hc.client5.http.impl.DefaultConnectionKeepAliveStrategy;
+import org.apache.hc.client5.http.protocol.HttpClientContext;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.HttpException;
+import org.apache.hc.core5.http.HttpHost;
 import org.apache.hc.core5.http.URIScheme;
-import org.apache.hc.core5.http.config.RegistryBuilder;
-import org.apache.hc.core5.http.io.SocketConfig;
-import org.apache.hc.core5.util.TimeValue;
-import org.apache.hc.core5.util.Timeout;
+import org.apache.hc.core5.http.impl.io.DefaultBHttpClientConnection;
+import org.apache.hc.core5.http.impl.io.HttpRequestExecutor;
+import org.apache.hc.core5.http.protocol.HttpProcessor;
+import org.apache.hc.core5.http.protocol.HttpProcessorBuilder;
+import org.apache.hc.core5.http.protocol.RequestConnControl;
+import org.apache.hc.core5.http.protocol.RequestContent;
+import org.apache.hc.core5.http.protocol.RequestTargetHost;
+import org.apache.hc.core5.http.protocol.RequestUserAgent;
+import org.apache.hc.core5.io.CloseMode;
+import org.apache.hc.core5.net.URIAuthority;
+import org.apache.hc.core5.pool.PoolEntry;
 
 /**
  * HTTP/1.1 exchanges with an upstream on the calling thread: the request is written and its answer
- * read by the thread that needs it, over pooled keep-alive connections (Apache HttpClient's
- * classic client). On the direct path that thread is the agent's request thread, which waits for
+ * read by the thread that needs it, over pooled keep-alive connections ({@link
+ * UpstreamConnections}). On the direct path that thread is the agent's request thread, which waits for
  * the answer anyway; an asynchronous client hands each exchange to its selector thread and back,
  * which on a small machine cost more CPU than the rest of the call (docs/benchmarks.md).
  *
@@ -43,6 +45,14 @@ import org.apache.hc.core5.util.Timeout;
  * it. No redirects are followed, nothing is retried, no cookies are kept and no compression is
  * asked for: the caller decides all of that. TLS uses the JVM's default context, as the JDK client
  * does.
+ *
+ * <p>An exchange is httpcore5's {@link HttpRequestExecutor} on a pooled connection, with the
+ * request interceptors a client needs ({@code Content-Length} or chunking, {@code Host}, {@code
+ * Connection}, {@code User-Agent}) and none that asks the server for an interim {@code 100
+ * Continue}. Apache HttpClient's classic client, which this replaces, ran each exchange through
+ * its execution chain (route, context, request copy, redirect, retry, cookie and protocol steps)
+ * whose work, all of it switched off or unused here, was about half of the client's CPU per
+ * call (docs/benchmarks.md).
  *
  * <p>The deadlines are kept by one thread ({@link DeadlineSweeper}), not by socket time-outs: a socket
  * read with a time-out is a non-blocking read, then a {@code poll}, then the read again, where an
@@ -55,52 +65,43 @@ public final class BlockingHttp {
   /** {@code application/json}, as sent (no charset parameter: JSON is UTF-8 by definition). */
   public static final ContentType JSON = ContentType.create("application/json");
 
-  /** Connections per upstream (host and port) and in all: beyond them a caller waits for one until its deadline. */
-  private static final int MAX_PER_ROUTE = 512;
-  private static final int MAX_TOTAL = 2048;
-  /** A pooled connection idle this long is checked before it is reused (the server may have closed it). */
-  private static final TimeValue VALIDATE_AFTER = TimeValue.ofMilliseconds(500);
-  private static final TimeValue IDLE_EVICTION = TimeValue.ofSeconds(30);
-
   /** Fires the deadlines of all open exchanges; it only closes connections, never runs a caller's code. */
   private static final DeadlineSweeper DEADLINES = new DeadlineSweeper();
 
   /** The exchange each thread is in, so that interrupting the thread aborts it ({@link #interrupt}). */
   private static final Map<Thread, Exchange> ACTIVE = new ConcurrentHashMap<>();
 
-  private final CloseableHttpClient client;
+  /** What every request gets before it is sent; no {@code Expect: 100-continue} (see the class comment). */
+  private static final HttpProcessor REQUESTS =
+      HttpProcessorBuilder.create()
+          .add(new RequestContent())
+          .add(new RequestTargetHost())
+          .add(new RequestConnControl())
+          .add(new RequestUserAgent("gatehouse"))
+          .build();
+
+  private static final HttpRequestExecutor EXECUTOR = new HttpRequestExecutor();
+
+  private final UpstreamConnections connections;
+
+  /**
+   * With TLS from {@code tls} instead of the JVM's default context and at most {@code
+   * maxPerUpstream} connections to one upstream (tests trust their own certificate and fill the pool).
+   */
+  BlockingHttp(Duration connectTimeout, SSLSocketFactory tls, int maxPerUpstream) {
+    this.connections = new UpstreamConnections(connectTimeout, tls, maxPerUpstream);
+  }
 
   public BlockingHttp(Duration connectTimeout) {
-    SSLContext tls;
+    this(connectTimeout, defaultTls(), UpstreamConnections.MAX_PER_ROUTE);
+  }
+
+  static SSLSocketFactory defaultTls() {
     try {
-      tls = SSLContext.getDefault();
+      return SSLContext.getDefault().getSocketFactory();
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("no default TLS context", e);
     }
-    var connections =
-        new ChannelSockets()
-            .setMaxConnPerRoute(MAX_PER_ROUTE)
-            .setMaxConnTotal(MAX_TOTAL)
-            .setTlsSocketStrategy(ClientTlsStrategyBuilder.create().setSslContext(tls).buildClassic())
-            .setDefaultSocketConfig(SocketConfig.custom().setSoTimeout(Timeout.DISABLED).build())
-            .setDefaultConnectionConfig(
-                ConnectionConfig.custom()
-                    .setConnectTimeout(Timeout.of(connectTimeout))
-                    .setSocketTimeout(Timeout.DISABLED)
-                    .setValidateAfterInactivity(VALIDATE_AFTER)
-                    .build())
-            .build();
-    this.client =
-        HttpClients.custom()
-            .setConnectionManager(connections)
-            .disableAutomaticRetries()
-            .disableRedirectHandling()
-            .disableCookieManagement()
-            .disableAuthCaching()
-            .disableContentCompression()
-            .setUserAgent("gatehouse")
-            .evictIdleConnections(IDLE_EVICTION)
-            .build();
   }
 
   /**
@@ -109,15 +110,10 @@ public final class BlockingHttp {
    * cancelled from now on.
    */
   public Exchange exchange(HttpUriRequestBase request, Duration timeout) {
+    // The deadline bounds the exchange (the sweeper aborts it), and a stream's caller the gaps
+    // between its events: the socket waits without a time-out of its own.
     long millis = Math.max(1, timeout.toMillis());
-    request.setConfig(
-        RequestConfig.custom()
-            .setConnectionRequestTimeout(Timeout.ofMilliseconds(millis))
-            // The deadline bounds the exchange (the sweeper aborts it), and a stream's caller the
-            // gaps between its events: the socket waits without a time-out of its own.
-            .setResponseTimeout(Timeout.DISABLED)
-            .build());
-    Exchange exchange = new Exchange(this, request);
+    Exchange exchange = new Exchange(this, request, millis);
     exchange.deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
     DEADLINES.open(exchange);
     return exchange;
@@ -150,15 +146,24 @@ public final class BlockingHttp {
     private volatile long deadline;
     /** When the exchange is cut after {@link #abortAfter}; {@link #NONE}: never. */
     private volatile long linger = NONE;
+    /** How long {@link #send()} waits for a pooled connection (the deadline bounds it too). */
+    private final long leaseMillis;
     private volatile ClassicHttpResponse response;
     private volatile boolean timedOut;
     private volatile boolean cancelled;
     private volatile boolean readToEnd;
     private volatile Thread owner;
+    /** The pooled connection the exchange holds from {@link #send()} to {@link #close()}; null before and after. */
+    private PoolEntry<HttpHost, DefaultBHttpClientConnection> entry;
+    private boolean closed;
+    /** The connection can serve another exchange once the body is read (the response allows it). */
+    private volatile boolean reusable;
+    private volatile HttpClientContext context;
 
-    private Exchange(BlockingHttp http, HttpUriRequestBase request) {
+    private Exchange(BlockingHttp http, HttpUriRequestBase request, long leaseMillis) {
       this.http = http;
       this.request = request;
+      this.leaseMillis = leaseMillis;
     }
 
     /**
@@ -172,12 +177,54 @@ public final class BlockingHttp {
       if (thread.isInterrupted()) {
         cancel(); // interrupted before it was sent: it is not
       }
-      try {
-        response = http.client.executeOpen(null, request, null);
-      } catch (java.util.concurrent.CancellationException e) {
-        throw new java.io.InterruptedIOException("the exchange was aborted before it was sent");
+      HttpHost target = target(request);
+      var leased = http.connections.lease(target, leaseMillis, request);
+      synchronized (this) {
+        if (closed) { // closed by another thread while this one waited for the connection
+          http.connections.release(leased, false, null);
+          throw new InterruptedIOException("the exchange was aborted before it was sent");
+        }
+        entry = leased;
       }
-      return response;
+      DefaultBHttpClientConnection connection = leased.getConnection();
+      // From now on cancelling the request (cancel, the deadline, an interrupt) closes the
+      // connection, and whatever this thread is blocked on fails.
+      request.setDependency(() -> {
+        connection.close(CloseMode.IMMEDIATE);
+        return true;
+      });
+      if (request.isCancelled()) {
+        throw new InterruptedIOException("the exchange was aborted before it was sent");
+      }
+      context = HttpClientContext.create();
+      try {
+        EXECUTOR.preProcess(request, REQUESTS, context);
+        ClassicHttpResponse r = EXECUTOR.execute(request, connection, context);
+        reusable = EXECUTOR.keepAlive(request, r, connection, context);
+        response = r;
+        return r;
+      } catch (HttpException e) {
+        throw new IOException(e.getMessage(), e); // a malformed answer: the connection is closed with the exchange
+      }
+    }
+
+    /** Where the request goes: its URI's scheme, host and port (the default port of the scheme when it names none). */
+    private static HttpHost target(HttpUriRequestBase request) throws IOException {
+      URIAuthority authority = request.getAuthority();
+      String scheme = request.getScheme();
+      if (authority == null || scheme == null) {
+        throw new IOException("the request names no scheme and host"); // (its URI is not repeated: it may carry a secret)
+      }
+      if (authority.getUserInfo() != null) {
+        // never sent in the Host header; Gatehouse sends credentials as headers it chooses
+        authority = new URIAuthority(authority.getHostName(), authority.getPort());
+        request.setAuthority(authority);
+      }
+      int port = authority.getPort();
+      if (port < 0) {
+        port = URIScheme.HTTPS.same(scheme) ? 443 : 80;
+      }
+      return new HttpHost(scheme, authority.getHostName(), port);
     }
 
     /** True once the deadline passed and the exchange was aborted for it. */
@@ -250,44 +297,34 @@ public final class BlockingHttp {
     }
 
     /**
-     * Ends the exchange. A body read to its end ({@link #readToEnd()}) leaves its connection in
-     * the pool; otherwise the connection is closed, never drained (a stream the server keeps open
-     * would not end).
+     * Ends the exchange. A body read to its end ({@link #readToEnd()}), or an answer without one,
+     * leaves its connection in the pool; otherwise the connection is closed, never drained (a
+     * stream the server keeps open would not end). Closing twice, or from another thread while
+     * the exchange is being sent, is safe: the connection goes back once.
      */
     @Override
     public void close() {
       DEADLINES.close(this);
-      if (!readToEnd) {
-        request.cancel();
+      ClassicHttpResponse r = response;
+      boolean bodyDone = readToEnd || (r != null && r.getEntity() == null);
+      if (!bodyDone) {
+        request.cancel(); // closes the connection under whatever still reads or writes it
       }
       Thread t = owner;
       if (t != null) {
         ACTIVE.remove(t, this);
       }
-      ClassicHttpResponse r = response;
-      if (r != null) {
-        try {
-          r.close();
-        } catch (IOException ignored) {
-          // the connection is gone either way
-        }
+      PoolEntry<HttpHost, DefaultBHttpClientConnection> e;
+      synchronized (this) {
+        closed = true;
+        e = entry;
+        entry = null;
       }
-    }
-  }
-
-  /**
-   * The pooling connection manager, with connections on {@link SocketChannel} sockets (see the
-   * class comment); a SOCKS proxy, which Gatehouse does not configure, would get a plain socket.
-   */
-  private static final class ChannelSockets extends PoolingHttpClientConnectionManagerBuilder {
-    @Override
-    protected HttpClientConnectionOperator createConnectionOperator(
-        SchemePortResolver ports, DnsResolver dns, TlsSocketStrategy tlsStrategy) {
-      return new DefaultHttpClientConnectionOperator(
-          proxy -> proxy == null ? SocketChannel.open().socket() : new java.net.Socket(proxy),
-          ports,
-          dns,
-          RegistryBuilder.<TlsSocketStrategy>create().register(URIScheme.HTTPS.id, tlsStrategy).build());
+      if (e != null) {
+        DefaultBHttpClientConnection c = e.getConnection();
+        boolean keep = bodyDone && reusable && !request.isCancelled() && c != null && c.isOpen();
+        http.connections.release(e, keep, keep ? DefaultConnectionKeepAliveStrategy.INSTANCE.getKeepAliveDuration(r, context) : null);
+      }
     }
   }
 
