@@ -126,15 +126,22 @@ public final class BlockingHttp {
   }
 
   /**
-   * Interrupts {@code thread} and aborts the exchange it is in, if any: a thread blocked in socket
-   * I/O does not notice an interrupt, so whoever means to stop a call (an activity told to stop)
-   * interrupts through here.
+   * Aborts the exchange {@code thread} is in, if any, and interrupts it: whoever means to stop a
+   * call (an activity told to stop) interrupts through here, so the exchange ends as cancelled
+   * whatever the thread is blocked on (a thread waiting for a pooled connection notices only the
+   * interrupt, one blocked on a socket only the cancel). The exchange is looked up before the
+   * interrupt, which may end it at once (a channel's socket is closed by it), and again after,
+   * for one the thread was opening meanwhile.
    */
   public static void interrupt(Thread thread) {
+    Exchange before = ACTIVE.get(thread);
+    if (before != null) {
+      before.cancel();
+    }
     thread.interrupt();
-    Exchange exchange = ACTIVE.get(thread);
-    if (exchange != null) {
-      exchange.cancel();
+    Exchange after = ACTIVE.get(thread);
+    if (after != null && after != before) {
+      after.cancel();
     }
   }
 
