@@ -127,11 +127,10 @@ public final class BlockingHttp {
 
   /**
    * Aborts the exchange {@code thread} is in, if any, and interrupts it: whoever means to stop a
-   * call (an activity told to stop) interrupts through here, so the exchange ends as cancelled
-   * whatever the thread is blocked on (a thread waiting for a pooled connection notices only the
-   * interrupt, one blocked on a socket only the cancel). The exchange is looked up before the
-   * interrupt, which may end it at once (a channel's socket is closed by it), and again after,
-   * for one the thread was opening meanwhile.
+   * call (an activity told to stop) interrupts through here, so that the exchange ends as
+   * cancelled whatever the thread is blocked on, and an exchange the thread is about to send is
+   * not sent. The exchange is looked up before the interrupt, which may end it at once (a channel's
+   * socket is closed by it), and again after, for one the thread was opening meanwhile.
    */
   public static void interrupt(Thread thread) {
     Exchange before = ACTIVE.get(thread);
