@@ -206,7 +206,7 @@ class McpGatewayTest {
     String session = initialize(KEY_A);
     var pending =
         postLater(session, "{\"jsonrpc\":\"2.0\",\"id\":77,\"method\":\"tools/call\",\"params\":{\"name\":\"notes.wait\",\"arguments\":{\"seconds\":6}}}");
-    assertThat(notes.waitStarted.tryAcquire(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(notes.waitStarted.tryAcquire(20, java.util.concurrent.TimeUnit.SECONDS)).as(() -> "the upstream's wait started; the call's answer: " + answerSoFar(pending)).isTrue();
     long cancelledAt = System.nanoTime();
     post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":77,\"reason\":\"user\"}}");
     HttpResponse<String> answer = pending.get(10, java.util.concurrent.TimeUnit.SECONDS);
@@ -262,7 +262,7 @@ class McpGatewayTest {
     notes.waitStarted.drainPermits();
     var pending =
         postLater(session, "{\"jsonrpc\":\"2.0\",\"id\":\"w-1\",\"method\":\"tools/call\",\"params\":{\"name\":\"notesd.wait\",\"arguments\":{\"seconds\":8}}}");
-    assertThat(notes.waitStarted.tryAcquire(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(notes.waitStarted.tryAcquire(20, java.util.concurrent.TimeUnit.SECONDS)).as(() -> "the upstream's wait started; the call's answer: " + answerSoFar(pending)).isTrue();
     HttpResponse<String> note =
         post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":\"w-1\"}}");
     assertThat(note.statusCode()).isEqualTo(202);
@@ -298,6 +298,19 @@ class McpGatewayTest {
             throw new IllegalStateException(e);
           }
         });
+  }
+
+  /** What a call started with {@link #postLater} has answered so far, for an assertion's message. */
+  private static String answerSoFar(java.util.concurrent.CompletableFuture<HttpResponse<String>> pending) {
+    if (!pending.isDone()) {
+      return "none yet";
+    }
+    try {
+      HttpResponse<String> r = pending.join();
+      return r.statusCode() + " " + r.body();
+    } catch (RuntimeException e) {
+      return e.toString();
+    }
   }
 
   private static long toolCallTasks() throws Exception {
