@@ -66,6 +66,7 @@ class UpstreamFaultMatrixTest {
     int cap = 64 * 1024;
     try (FaultyUpstream upstream = new FaultyUpstream(4 * cap)) {
       Path registry = Files.createTempFile("gatehouse-faults", ".yml");
+      registry.toFile().deleteOnExit();
       Files.writeString(
           registry,
           """

@@ -61,6 +61,7 @@ public final class TestGatehouse implements AutoCloseable {
     TestDatabase db = TestDatabase.create();
     ToolServer tools = new ToolServer();
     Path registry = Files.createTempFile("gatehouse-registry", ".yml");
+    registry.toFile().deleteOnExit();
     Files.writeString(registry, tools.registryYaml());
     GatehouseConfiguration config = configuration(db, registry.toString());
     customize.accept(config);
