@@ -25,8 +25,8 @@ import java.util.Map;
  * Calls a tool on an upstream MCP server and maps what can go wrong to the gateway's failure
  * types: a result with {@code isError} is a result (the agent sees it as such); a JSON-RPC error
  * from the upstream is the upstream refusing the call (not retried), except an internal error; an
- * unreachable server, a broken connection or a timeout is retryable, and drops the shared client so
- * the next attempt reconnects. Every call carries {@code _meta["dev.gatehouse/idempotency-key"]}
+ * unreachable server, a broken connection, an HTTP error status or a timeout is retryable; all but
+ * the status drop the shared client so the next attempt reconnects. Every call carries {@code _meta["dev.gatehouse/idempotency-key"]}
  * when it runs as part of a task, so a retried side effect can be recognised upstream. A call
  * whose route is cancelled (the agent's {@code notifications/cancelled}) stops waiting, and a
  * Streamable HTTP upstream is told with a {@code notifications/cancelled} of its own.
@@ -117,8 +117,11 @@ public class McpToolCalls {
           retryable,
           retryable ? 502 : 400);
     } catch (RuntimeException e) {
-      if (route.shared()) {
-        upstreams.reset(server.name());
+      if (route.shared() && !(e instanceof McpHttpStatusException) && !interrupted(e)) {
+        // The connection or the session broke: the next call reconnects. Not when the server
+        // answered with an error status (it is there, the session stands) or when this call's
+        // own thread was interrupted (its activity was told to stop): other calls share the client.
+        upstreams.reset(server.name(), client);
       }
       boolean timedOut =
           e instanceof StreamableHttpClientTransport.TimedOut
@@ -135,6 +138,19 @@ public class McpToolCalls {
         upstreams.onProgress(progressToken, null);
       }
     }
+  }
+
+  /** True when {@code e} is, or came of, this thread being interrupted. */
+  private static boolean interrupted(Throwable e) {
+    if (Thread.currentThread().isInterrupted()) {
+      return true;
+    }
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof InterruptedException || t instanceof java.io.InterruptedIOException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

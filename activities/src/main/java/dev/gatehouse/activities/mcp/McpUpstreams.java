@@ -103,11 +103,14 @@ public class McpUpstreams implements AutoCloseable {
     progress.route(token, sink);
   }
 
-  /** Drops a server's shared client after a transport failure, so the next use reconnects. */
-  public void reset(String name) {
+  /**
+   * Drops a server's shared client {@code failed} after a transport failure, so the next use
+   * reconnects; a client that already replaced it is kept.
+   */
+  public void reset(String name, McpAsyncClient failed) {
     UpstreamServer u = upstreams.get(name);
     if (u != null) {
-      u.closeClient();
+      u.closeClient(failed);
     }
   }
 

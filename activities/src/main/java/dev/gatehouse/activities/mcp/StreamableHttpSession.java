@@ -212,7 +212,7 @@ final class StreamableHttpSession {
       }
       messages.report(error);
     } else {
-      error = new McpTransportException("MCP server answered POST with HTTP " + status);
+      error = new McpHttpStatusException("POST", status);
     }
     failed.accept(error);
     return Body.NONE;

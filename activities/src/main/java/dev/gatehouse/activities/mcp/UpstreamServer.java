@@ -107,6 +107,11 @@ final class UpstreamServer {
       Duration limit = def.connectTimeoutOrDefault();
       current.ping().block(limit.compareTo(PING_TIMEOUT) < 0 ? limit : PING_TIMEOUT);
     } catch (RuntimeException e) {
+      synchronized (this) {
+        if (client != current) {
+          return; // dropped or replaced meanwhile (a call's transport failure): the next check sees the new one
+        }
+      }
       failed(def, e);
     }
   }
@@ -184,12 +189,20 @@ final class UpstreamServer {
       retryAtNanos = System.nanoTime() + McpConnector.backoff(failures).toNanos();
     }
     LOG.warn("MCP server {} is down ({} failures in a row): {}", def.name(), failures, error);
+    // The gauge first: whoever sees the stored state sees the gauge agree.
+    shared.metrics().mcpServer(def.name(), false, 0);
     try {
       shared.catalog().markDown(def.name(), error);
     } catch (RuntimeException db) {
       LOG.warn("could not record MCP server {} as down: {}", def.name(), db.toString());
     }
-    shared.metrics().mcpServer(def.name(), false, 0);
+  }
+
+  /** Drops the shared client if it is still {@code failed}: the next use reconnects. */
+  synchronized void closeClient(McpAsyncClient failed) {
+    if (client == failed) {
+      closeClient();
+    }
   }
 
   /** Drops the shared client (after a transport failure, or for good): the next use reconnects. */

@@ -95,10 +95,13 @@ class McpUpstreamsTest {
         assertThat(reports).containsExactly("0.5/1.0 half way");
         upstreams.onProgress("tok-1", null);
 
-        // After a reset the next use connects anew.
-        upstreams.reset("notes");
+        // After a reset the next use connects anew; a late reset for the old client (a call of
+        // its that failed after) keeps the new one.
+        upstreams.reset("notes", client);
         McpAsyncClient again = upstreams.client(def);
         assertThat(again).isNotSameAs(client);
+        upstreams.reset("notes", client);
+        assertThat(upstreams.client(def)).as("a stale reset keeps the current client").isSameAs(again);
         McpSchema.CallToolResult read =
             again.callTool(new McpSchema.CallToolRequest("read_note", Map.of("name", "a"))).block(Duration.ofSeconds(10));
         assertThat(text(read)).isEqualTo("hi");

@@ -146,9 +146,12 @@ class McpGatewayTest {
     try (McpSyncClient client = client(KEY_A, "/mcp")) {
       notes.failNextCalls.set(2);
       int writes = notes.writes.get();
+      int sessionsEnded = notes.sessionsEnded.get();
       McpSchema.CallToolResult r =
           client.callTool(new McpSchema.CallToolRequest("notes.write_note", Map.of("name", "n2", "text", "durable")));
       assertThat(text(r)).isEqualTo("stored");
+      // A 503 is the server answering: the shared session with it stands (others are using it).
+      assertThat(notes.sessionsEnded.get()).as("sessions the gateway ended with the upstream").isEqualTo(sessionsEnded);
       assertThat(notes.notes).containsEntry("n2", "durable");
       assertThat(notes.writes.get() - writes).isEqualTo(1);
       String taskId = String.valueOf(r.meta().get("dev.gatehouse/task-id"));
@@ -204,6 +207,7 @@ class McpGatewayTest {
   @Test
   void cancellingADurableCallAnswersAtOnceAndCancelsItsTask() throws Exception {
     String session = initialize(KEY_A);
+    int sessionsEnded = notes.sessionsEnded.get();
     var pending =
         postLater(session, "{\"jsonrpc\":\"2.0\",\"id\":77,\"method\":\"tools/call\",\"params\":{\"name\":\"notes.wait\",\"arguments\":{\"seconds\":6}}}");
     assertThat(notes.waitStarted.tryAcquire(20, java.util.concurrent.TimeUnit.SECONDS)).as(() -> "the upstream's wait started; the call's answer: " + answerSoFar(pending)).isTrue();
@@ -222,6 +226,8 @@ class McpGatewayTest {
     }
     assertThat(id).isNotNull();
     assertThat(g.await(KEY_A, id).path("status").asText()).isEqualTo("CANCELED");
+    // The interrupted activity gave up its own call, not the session other calls share.
+    assertThat(notes.sessionsEnded.get()).as("sessions the gateway ended with the upstream").isEqualTo(sessionsEnded);
   }
 
   @Test

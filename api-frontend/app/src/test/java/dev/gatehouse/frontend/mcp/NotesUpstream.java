@@ -29,13 +29,15 @@ import org.eclipse.jetty.server.ServerConnector;
  * A small real MCP server (the Java SDK on Jetty) for gateway tests: {@code write_note} changes
  * things (no annotations: durable through Gatehouse), {@code read_note} is read-only (direct).
  * {@link #failNextCalls} makes the next tools/call requests fail at the HTTP level (503), as an
- * upstream that is briefly down would; {@link #idempotencyKeys} records the keys calls carried.
+ * upstream that is briefly down would; {@link #idempotencyKeys} records the keys calls carried,
+ * {@link #sessionsEnded} counts the DELETEs that ended a session.
  */
 final class NotesUpstream implements AutoCloseable {
   final Map<String, String> notes = new ConcurrentHashMap<>();
   final AtomicInteger failNextCalls = new AtomicInteger();
   final AtomicInteger writes = new AtomicInteger();
   final List<String> idempotencyKeys = new CopyOnWriteArrayList<>();
+  final AtomicInteger sessionsEnded = new AtomicInteger();
   /** Counts down when a {@code wait} call starts; such a call returns after {@code seconds}. */
   final java.util.concurrent.Semaphore waitStarted = new java.util.concurrent.Semaphore(0);
   private final Server jetty;
@@ -122,6 +124,9 @@ final class NotesUpstream implements AutoCloseable {
             }
             chain.doFilter(new CachedRequest(r, body), res);
             return;
+          }
+          if ("DELETE".equals(r.getMethod())) {
+            sessionsEnded.incrementAndGet();
           }
           chain.doFilter(req, res);
         };
