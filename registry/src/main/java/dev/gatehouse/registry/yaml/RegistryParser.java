@@ -83,7 +83,7 @@ public final class RegistryParser {
       }
       throw wrongShape(e);
     } catch (IOException e) {
-      throw new RegistryException("invalid_registry", "registry file is not valid YAML: " + e.getMessage());
+      throw notYaml(e.getMessage());
     }
     // A document with nothing in it ("---") declares nothing.
     return file == null ? EMPTY : file;
@@ -99,10 +99,23 @@ public final class RegistryParser {
     return path.isEmpty() ? "registry file" : path.toString();
   }
 
+  /**
+   * The parser's first line, without the Java class names the YAML reader puts before a wrapped
+   * cause ({@code java.io.CharConversionException: Invalid UTF-8 start byte 0xff}).
+   */
   private static RegistryException notYaml(String message) {
+    String first = message == null ? "" : message.lines().findFirst().orElse("");
+    boolean notUtf8 = first.contains("CharConversionException");
+    first = JAVA_CLASS_PREFIX.matcher(first).replaceAll("");
+    if (first.chars().filter(c -> c == ')').count() > first.chars().filter(c -> c == '(').count() && first.endsWith(")")) {
+      first = first.substring(0, first.length() - 1); // the reader's own message closes what it never opened
+    }
     return new RegistryException(
-        "invalid_registry", "registry file is not valid YAML: " + message.lines().findFirst().orElse(""));
+        "invalid_registry", "registry file is not valid YAML: " + (notUtf8 ? "it is not UTF-8 text: " : "") + first);
   }
+
+  private static final java.util.regex.Pattern JAVA_CLASS_PREFIX =
+      java.util.regex.Pattern.compile("(?:[a-z_][\\w$]*\\.)+[A-Z][\\w$]*: ");
 
   /**
    * Valid YAML that does not fit the format. Jackson's own messages name Java classes and

@@ -75,6 +75,24 @@ class RegistryParserTest {
   }
 
   @Test
+  void bytesThatAreNotUtf8AreRejectedWithoutNamingJavaClasses() {
+    for (byte[] bytes : new byte[][] {{(byte) 0xff, (byte) 0xfe, 0}, "tools: [{name: \"".getBytes(StandardCharsets.UTF_8), {'a', ':', ' ', (byte) 0xc3}}) {
+      if (bytes[0] == 't') {
+        bytes = java.util.Arrays.copyOf(bytes, bytes.length + 2);
+        bytes[bytes.length - 2] = (byte) 0xe9; // Latin-1 'é'
+        bytes[bytes.length - 1] = '"';
+      }
+      byte[] in = bytes;
+      assertThatThrownBy(() -> RegistryParser.parse(new ByteArrayInputStream(in)))
+          .isInstanceOf(RegistryException.class)
+          .hasMessageStartingWith("registry file is not valid YAML: ")
+          .hasMessageContaining("UTF-8")
+          .hasMessageNotContaining("java.")
+          .hasMessageNotContaining("Exception");
+    }
+  }
+
+  @Test
   void aKeyGivenTwiceIsRejectedNotLastWins() {
     assertBad("tools:\n  - name: a\n    name: b\n", "registry file is not valid YAML: Duplicate field 'name'");
     assertBad("{\"tools\": [], \"tools\": []}", "registry file is not valid YAML: Duplicate field 'tools'");
