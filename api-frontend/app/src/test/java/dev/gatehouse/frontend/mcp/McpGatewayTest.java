@@ -525,6 +525,35 @@ class McpGatewayTest {
     assertThat(rpcError(badArgs).path("data").path("code").asText()).isEqualTo("invalid_arguments");
     assertThat(notes.writes.get()).as("nothing ran").isEqualTo(writes);
 
+    HttpResponse<String> nullId = post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"ping\"}");
+    assertThat(nullId.statusCode()).isEqualTo(400);
+    assertThat(rpcError(nullId).path("message").asText()).contains("'id'").contains("not null");
+
+    // Params the SDK's request types would fill in ("" for a missing uri, info for a level) or
+    // fail on inside Gatehouse (none at all) are the agent's invalid_params.
+    for (String[] c :
+        new String[][] {
+          {"resources/read", null, "resources/read needs a string 'uri'"},
+          {"resources/read", "{}", "resources/read needs a string 'uri'"},
+          {"resources/read", "{\"uri\":5}", "resources/read: 'uri' must be a string, not an integer"},
+          {"resources/subscribe", "{\"uri\":[]}", "resources/subscribe: 'uri' must be a string, not an array"},
+          {"prompts/get", null, "prompts/get needs a string 'name'"},
+          {"prompts/get", "{\"name\":1}", "prompts/get: 'name' must be a string, not an integer"},
+          {"logging/setLevel", null, "logging/setLevel needs a string 'level'"},
+          {"logging/setLevel", "{}", "logging/setLevel needs a string 'level'"},
+          {"logging/setLevel", "{\"level\":\"bogus\"}", "logging/setLevel's 'level' must be one of"},
+          {"logging/setLevel", "{\"level\":\"INFO\"}", "logging/setLevel's 'level' must be one of"},
+        }) {
+      String message = "{\"jsonrpc\":\"2.0\",\"id\":40,\"method\":\"" + c[0] + "\"" + (c[1] == null ? "" : ",\"params\":" + c[1]) + "}";
+      JsonNode error = rpcError(post(KEY_A, session, message));
+      assertThat(error.path("code").asInt()).as(message).isEqualTo(-32602);
+      assertThat(error.path("data").path("code").asText()).as(message).isEqualTo("invalid_params");
+      assertThat(error.path("message").asText()).as(message).startsWith(c[2]);
+    }
+    assertThat(result(post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":41,\"method\":\"logging/setLevel\",\"params\":{\"level\":\"warning\"}}")).isObject())
+        .as("a level the schema names is taken")
+        .isTrue();
+
     HttpResponse<String> unknownSession = post(KEY_A, "no-such-session", "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\"}");
     assertThat(unknownSession.statusCode()).isEqualTo(404);
     assertThat(rpcError(unknownSession).path("data").path("code").asText()).isEqualTo("unknown_session");

@@ -175,6 +175,10 @@ public final class McpHttpFilter implements Filter {
         throw new ApiException(ErrorCode.REQUEST_TOO_LARGE, "the message is larger than " + maxBody + " bytes");
       }
       JsonRpc.Message message = JsonRpc.parse(body);
+      if (message.method() != null && message.id() != null && message.id().isNull()) {
+        // JSON-RPC tolerates it; MCP does not (a request's id must not be null).
+        throw new ApiException(ErrorCode.INVALID_REQUEST, "Invalid Request: an MCP request's 'id' must be a string or an integer, not null");
+      }
       jsonRpcId = message.idValue();
       if (message.isRequest()) {
         request.setAttribute(REFUSED_ID, message.id());

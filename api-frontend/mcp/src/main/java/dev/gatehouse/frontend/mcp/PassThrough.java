@@ -15,6 +15,7 @@ import dev.gatehouse.activities.metrics.GatehouseMetrics;
 import dev.gatehouse.activities.policy.PolicyCatalog;
 import dev.gatehouse.activities.policy.ToolResultPolicies;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
+import dev.gatehouse.frontend.core.http.JsonProblems;
 import dev.gatehouse.policies.Decision;
 import dev.gatehouse.policies.DenialCodes;
 import dev.gatehouse.policies.access.AccessPolicy;
@@ -98,10 +99,8 @@ final class PassThrough {
 
   Object readResource(McpAsyncServerExchange ex, Object params) {
     McpRequestContext ctx = context(ex);
+    requiredText(params, "uri", "resources/read");
     McpSchema.ReadResourceRequest req = McpJson.convert(params, McpSchema.ReadResourceRequest.class);
-    if (req.uri() == null) {
-      throw McpErrors.of(ErrorCode.INVALID_PARAMS, "resources/read needs a 'uri'");
-    }
     McpItem item = resourceFor(ctx, req.uri());
     return governed(
         ctx, "mcp.resource.read", item, item.server().qualify(req.uri()), "the resource",
@@ -110,10 +109,7 @@ final class PassThrough {
 
   Object subscribe(McpAsyncServerExchange ex, Object params, boolean on) {
     McpRequestContext ctx = context(ex);
-    String uri = McpJson.tree(params).path("uri").asText(null);
-    if (uri == null) {
-      throw McpErrors.of(ErrorCode.INVALID_PARAMS, "a 'uri' is needed");
-    }
+    String uri = requiredText(params, "uri", on ? "resources/subscribe" : "resources/unsubscribe");
     McpItem item = resourceFor(ctx, uri);
     upstreamCall(
         ex,
@@ -125,8 +121,8 @@ final class PassThrough {
 
   Object getPrompt(McpAsyncServerExchange ex, Object params) {
     McpRequestContext ctx = context(ex);
+    String name = requiredText(params, "name", "prompts/get");
     JsonNode p = McpJson.tree(params);
-    String name = p.path("name").asText("");
     McpItem item = promptFor(ctx, name);
     ObjectNode upstreamParams = ((ObjectNode) p).deepCopy();
     upstreamParams.put("name", item.upstreamName());
@@ -168,15 +164,37 @@ final class PassThrough {
   }
 
   Object setLevel(McpAsyncServerExchange ex, Object params) {
-    McpSchema.SetLevelRequest req = McpJson.convert(params, McpSchema.SetLevelRequest.class);
-    if (req.level() == null) {
-      throw McpErrors.of(ErrorCode.INVALID_PARAMS, "logging/setLevel needs a valid 'level'");
-    }
+    String name = requiredText(params, "level", "logging/setLevel");
+    McpSchema.LoggingLevel level =
+        java.util.Arrays.stream(McpSchema.LoggingLevel.values())
+            .filter(l -> l.name().toLowerCase(java.util.Locale.ROOT).equals(name)) // as the schema spells them
+            .findFirst()
+            .orElseThrow(
+                () ->
+                    McpErrors.of(
+                        ErrorCode.INVALID_PARAMS,
+                        "logging/setLevel's 'level' must be one of debug, info, notice, warning, error, critical, alert, emergency"));
     GatewaySession s = sessions.find(ex.sessionId()).orElse(null);
     if (s != null) {
-      s.setLogLevel(req.level());
+      s.setLogLevel(level);
     }
     return Map.of();
+  }
+
+  /**
+   * Member {@code name} of {@code params}, which must be a string: the SDK's request types would
+   * read a missing one as {@code ""} (or {@code info}) and a number as its text.
+   */
+  private static String requiredText(Object params, String name, String method) {
+    JsonNode value = params == null ? null : McpJson.tree(params).get(name);
+    if (value == null) {
+      throw McpErrors.of(ErrorCode.INVALID_PARAMS, method + " needs a string '" + name + "'");
+    }
+    if (!value.isTextual()) {
+      throw McpErrors.of(
+          ErrorCode.INVALID_PARAMS, method + ": '" + name + "' must be a string, not " + JsonProblems.kind(value));
+    }
+    return value.asText();
   }
 
   /**

@@ -131,7 +131,7 @@ public final class JsonProblems {
   }
 
   /** "an object", "a string", ... for the JSON value {@code node}; null when unknown. */
-  private static String kind(JsonNode node) {
+  public static String kind(JsonNode node) {
     if (node == null || node.isMissingNode()) {
       return null;
     }
