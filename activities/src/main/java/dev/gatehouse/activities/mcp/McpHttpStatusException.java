@@ -8,14 +8,7 @@ import io.modelcontextprotocol.spec.McpTransportException;
  * overloaded server is this, not a broken connection.
  */
 public final class McpHttpStatusException extends McpTransportException {
-  private final int status;
-
   public McpHttpStatusException(String method, int status) {
     super("MCP server answered " + method + " with HTTP " + status);
-    this.status = status;
-  }
-
-  public int status() {
-    return status;
   }
 }

@@ -25,11 +25,12 @@ import java.util.Map;
  * Calls a tool on an upstream MCP server and maps what can go wrong to the gateway's failure
  * types: a result with {@code isError} is a result (the agent sees it as such); a JSON-RPC error
  * from the upstream is the upstream refusing the call (not retried), except an internal error; an
- * unreachable server, a broken connection, an HTTP error status or a timeout is retryable; all but
- * the status drop the shared client so the next attempt reconnects. Every call carries {@code _meta["dev.gatehouse/idempotency-key"]}
- * when it runs as part of a task, so a retried side effect can be recognised upstream. A call
- * whose route is cancelled (the agent's {@code notifications/cancelled}) stops waiting, and a
- * Streamable HTTP upstream is told with a {@code notifications/cancelled} of its own.
+ * unreachable server, a broken connection, an HTTP error status or a timeout is retryable; all
+ * but the status drop the shared client so the next attempt reconnects. Every call carries {@code
+ * _meta["dev.gatehouse/idempotency-key"]} when it runs as part of a task, so a retried side
+ * effect can be recognised upstream. A call whose route is cancelled (the agent's {@code
+ * notifications/cancelled}) stops waiting, and a Streamable HTTP upstream is told with a {@code
+ * notifications/cancelled} of its own.
  */
 public class McpToolCalls {
   public static final String IDEMPOTENCY_META = "dev.gatehouse/idempotency-key";
