@@ -146,7 +146,7 @@ public class McpToolCalls {
     if (Thread.currentThread().isInterrupted()) {
       return true;
     }
-    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+    for (Throwable t = e; t != null; t = t.getCause()) { // getCause() is never the throwable itself
       if (t instanceof InterruptedException || t instanceof java.io.InterruptedIOException) {
         return true;
       }
