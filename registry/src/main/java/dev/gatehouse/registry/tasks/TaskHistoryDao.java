@@ -6,7 +6,6 @@ import org.jdbi.v3.sqlobject.config.RegisterConstructorMapper;
 import org.jdbi.v3.sqlobject.customizer.Bind;
 import org.jdbi.v3.sqlobject.customizer.BindList;
 import org.jdbi.v3.sqlobject.statement.SqlQuery;
-import org.jdbi.v3.sqlobject.statement.SqlUpdate;
 
 /** The archived workflow histories of tasks that ended ({@code task_histories}). */
 @RegisterConstructorMapper(TaskHistoryDao.Archived.class)
@@ -15,16 +14,22 @@ public interface TaskHistoryDao {
   /** One archived history: {@code history} is null when the engine had lost it before it could be archived. */
   record Archived(String taskId, String tenantId, int runs, int events, int bytes, byte[] history) {}
 
-  /** {@link #insert}'s statement. */
+  /**
+   * {@link #insert}'s statement: the history row, and the task's flag that keeps it out of {@link
+   * #unarchived} (set whether this statement or another replica's wrote the row); answers whether
+   * this one wrote it.
+   */
   String INSERT =
-      "INSERT INTO task_histories (task_id, tenant_id, runs, events, bytes, history) "
-          + "VALUES (:taskId, :tenantId, :runs, :events, :bytes, :history) ON CONFLICT (task_id) DO NOTHING";
+      "WITH written AS (INSERT INTO task_histories (task_id, tenant_id, runs, events, bytes, history) "
+          + "VALUES (:taskId, :tenantId, :runs, :events, :bytes, :history) ON CONFLICT (task_id) DO NOTHING RETURNING task_id), "
+          + "flagged AS (UPDATE tasks SET history_archived = true WHERE id = :taskId AND NOT history_archived) "
+          + "SELECT count(*) > 0 FROM written";
 
   /** A task that ended and whose history is not archived yet. */
   record Pending(String id, String tenantId) {}
 
   /** Archives a task's history once; false when it was archived already (by this or another replica). */
-  @SqlUpdate(INSERT)
+  @SqlQuery(INSERT)
   boolean insert(
       @Bind("taskId") String taskId,
       @Bind("tenantId") String tenantId,
@@ -41,12 +46,13 @@ public interface TaskHistoryDao {
   Optional<Archived> find(@Bind("taskId") String taskId);
 
   /**
-   * Tasks that ended in the last {@code days} days and have no archived history yet, newest first
-   * (the scan is bounded by the window, not by how many tasks ever ran).
+   * Tasks that ended in the last {@code days} days and have no archived history yet, newest first.
+   * They are read from an index that holds only such tasks ({@code tasks_history_pending}), so a
+   * pass costs what is pending, not how many tasks ended in the window.
    */
   @SqlQuery(
-      "SELECT t.id, t.tenant_id FROM tasks t WHERE t.closed_at > now() - make_interval(days => :days) AND t.status <> 'RUNNING' "
-          + "AND NOT EXISTS (SELECT 1 FROM task_histories h WHERE h.task_id = t.id) ORDER BY t.closed_at DESC LIMIT :limit")
+      "SELECT id, tenant_id FROM tasks WHERE closed_at > now() - make_interval(days => :days) AND closed_at IS NOT NULL "
+          + "AND NOT history_archived AND status <> 'RUNNING' ORDER BY closed_at DESC LIMIT :limit")
   @RegisterConstructorMapper(Pending.class)
   List<Pending> unarchived(@Bind("days") int days, @Bind("limit") int limit);
 }

@@ -116,14 +116,15 @@ public final class HistoryArchive {
    */
   private boolean insert(String id, String tenant, int runs, int events, byte[] history) {
     return jdbi.withHandle(
-        h -> h.createUpdate(INSERT)
+        h -> h.createQuery(INSERT)
             .bind("taskId", id)
             .bind("tenantId", tenant)
             .bind("runs", runs)
             .bind("events", events)
             .bind("bytes", history == null ? 0 : history.length)
             .bind("history", history)
-            .execute() > 0);
+            .mapTo(Boolean.class)
+            .one());
   }
 
   /** True when the last run's last event closes the workflow. */
