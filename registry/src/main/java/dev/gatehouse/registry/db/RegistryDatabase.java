@@ -2,6 +2,7 @@ package dev.gatehouse.registry.db;
 
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.configuration.FluentConfiguration;
 import org.flywaydb.core.api.output.MigrateResult;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.postgres.PostgresPlugin;
@@ -13,12 +14,12 @@ public final class RegistryDatabase {
 
   /** Brings the schema up to date; safe to run on every start and from several replicas. */
   public static MigrateResult migrate(DataSource dataSource) {
-    return Flyway.configure()
-        .dataSource(dataSource)
-        .locations("classpath:db/migration")
-        .table("gatehouse_schema_history")
-        .load()
-        .migrate();
+    return flyway(dataSource).load().migrate();
+  }
+
+  /** Flyway as {@link #migrate} runs it, to configure further (a test migrates to an earlier version first). */
+  public static FluentConfiguration flyway(DataSource dataSource) {
+    return Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").table("gatehouse_schema_history");
   }
 
   /** Installs the plugins the registry's DAOs need on a Jdbi made elsewhere. */

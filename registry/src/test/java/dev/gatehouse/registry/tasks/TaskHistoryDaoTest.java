@@ -6,7 +6,6 @@ import dev.gatehouse.registry.db.RegistryDatabase;
 import dev.gatehouse.registry.testing.TestDatabase;
 import java.time.Duration;
 import java.time.Instant;
-import org.flywaydb.core.Flyway;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.Test;
 
@@ -65,13 +64,7 @@ class TaskHistoryDaoTest {
   @Test
   void theMigrationFlagsTheTasksArchivedBeforeIt() {
     try (TestDatabase db = TestDatabase.createEmpty()) {
-      Flyway.configure()
-          .dataSource(db.dataSource())
-          .locations("classpath:db/migration")
-          .table("gatehouse_schema_history")
-          .target("13")
-          .load()
-          .migrate();
+      RegistryDatabase.flyway(db.dataSource()).target("13").load().migrate();
       Jdbi jdbi = db.jdbi();
       jdbi.useHandle(h -> {
         for (String id : new String[] {"archived", "waiting", "running"}) {
