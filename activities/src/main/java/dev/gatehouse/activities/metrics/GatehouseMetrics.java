@@ -20,6 +20,7 @@ public final class GatehouseMetrics {
   private final Counter httpRequests;
   private final Counter tasksStarted;
   private final Counter tasksFinished;
+  private final Counter historiesArchived;
   private final Histogram toolCallSeconds;
   private final Counter toolCallAttempts;
   private final Gauge mcpServerUp;
@@ -51,6 +52,12 @@ public final class GatehouseMetrics {
                 "gatehouse_tasks_finished_total",
                 "Tasks that ended, by workflow and status (COMPLETED, FAILED, CANCELED).")
             .labelNames("workflow", "status")
+            .register(registry);
+    historiesArchived =
+        Counter.build(
+                "gatehouse_task_histories_archived_total",
+                "Histories of ended tasks archived in PostgreSQL by this replica: kept, or lost (the engine no longer had them).")
+            .labelNames("outcome")
             .register(registry);
     toolCallSeconds =
         Histogram.build("gatehouse_tool_call_duration_seconds", "Latency of one tool-call attempt.")
@@ -201,6 +208,11 @@ public final class GatehouseMetrics {
 
   public void taskFinished(String workflow, String status) {
     tasksFinished.labels(workflow, status).inc();
+  }
+
+  /** A task's history archived ({@code kept}), or recorded as lost because the engine no longer had it. */
+  public void historyArchived(boolean kept) {
+    historiesArchived.labels(kept ? "kept" : "lost").inc();
   }
 
   /** One attempt of a tool call; {@code outcome} is {@code ok} or a failure type. */

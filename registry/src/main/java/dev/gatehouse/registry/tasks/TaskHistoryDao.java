@@ -46,6 +46,15 @@ public interface TaskHistoryDao {
   Optional<Archived> find(@Bind("taskId") String taskId);
 
   /**
+   * Those of {@code ids} (not empty) whose history is not archived yet and may still be: tasks
+   * that run, or ended in the last {@code days} days.
+   */
+  @SqlQuery(
+      "SELECT id FROM tasks WHERE id IN (<ids>) AND NOT history_archived "
+          + "AND (closed_at IS NULL OR closed_at > now() - make_interval(days => :days))")
+  List<String> unarchivedAmong(@BindList("ids") List<String> ids, @Bind("days") int days);
+
+  /**
    * Tasks that ended in the last {@code days} days and have no archived history yet, newest first.
    * They are read from an index that holds only such tasks ({@code tasks_history_pending}), so a
    * pass costs what is pending, not how many tasks ended in the window.

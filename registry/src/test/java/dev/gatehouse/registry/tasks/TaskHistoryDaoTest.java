@@ -28,6 +28,9 @@ class TaskHistoryDaoTest {
 
       assertThat(histories.unarchived(7, 10)).extracting(TaskHistoryDao.Pending::id).containsExactly("newer", "older");
       assertThat(histories.unarchived(7, 1)).extracting(TaskHistoryDao.Pending::id).containsExactly("newer");
+      // What dev mode's engine must keep: also a task that still runs, not one outside the window or unknown.
+      var all = java.util.List.of("running", "older", "newer", "outside", "no-such-task");
+      assertThat(histories.unarchivedAmong(all, 7)).containsExactlyInAnyOrder("running", "older", "newer");
 
       assertThat(histories.insert("newer", "ten_a", 1, 12, 3, new byte[] {1, 2, 3})).as("written").isTrue();
       assertThat(histories.unarchived(7, 10)).extracting(TaskHistoryDao.Pending::id).containsExactly("older");
@@ -36,6 +39,7 @@ class TaskHistoryDaoTest {
       // The engine had lost it: a row without a history, and the task is no longer pending either.
       assertThat(histories.insert("older", "ten_a", 0, 0, 0, null)).isTrue();
       assertThat(histories.unarchived(7, 10)).isEmpty();
+      assertThat(histories.unarchivedAmong(all, 7)).containsExactly("running");
       assertThat(histories.find("older").orElseThrow().history()).isNull();
       assertThat(flag(jdbi, "running")).isFalse();
       assertThat(flag(jdbi, "outside")).isFalse();

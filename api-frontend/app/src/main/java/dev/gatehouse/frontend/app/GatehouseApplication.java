@@ -128,6 +128,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
   private static final Logger LOG = LoggerFactory.getLogger(GatehouseApplication.class);
 
   private TemporalClients temporal;
+  private EmbeddedTemporal embedded;
   private AuditLog audit;
   private Jdbi jdbi;
 
@@ -219,6 +220,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
             config.getAudit().getLinger().toJavaDuration());
     env.lifecycle().manage(closing(audit));
     temporal = temporal(config, env, engine);
+    embedded = engine == null ? null : engine.join();
     StartTimes.mark("temporal-wait");
     Secrets secrets = config.getSecrets().box().map(box -> new Secrets(jdbi, box)).orElse(null);
     Tools tools = tools(config, env, jdbi, metrics, secrets);
@@ -332,7 +334,8 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
         new EmbeddedTemporal.Retention(
             config.getTemporal().getEmbeddedClosedWorkflows(),
             config.getTemporal().getEmbeddedClosedRetention().toJavaDuration(),
-            EmbeddedTemporal.Retention.DEFAULT.sweepEvery());
+            EmbeddedTemporal.Retention.DEFAULT.sweepEvery(),
+            config.getTemporal().getEmbeddedHeldForArchive());
     java.util.concurrent.CompletableFuture<EmbeddedTemporal> engine = new java.util.concurrent.CompletableFuture<>();
     Thread starter =
         new Thread(
@@ -445,6 +448,10 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
             default -> new CodeTaskWorkflow(type, tools.catalog(), tools.mcpCatalog(), jdbi, durable);
           });
     }
+    if (embedded != null) {
+      // The engine keeps what this process's sweeper has not archived yet (a dropped workflow's trace would be lost).
+      embedded.hold(durable.archive()::heldAmong);
+    }
     env.lifecycle()
         .manage(
             new TaskSweeper(
@@ -519,6 +526,11 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
 
   public TemporalClients temporal() {
     return temporal;
+  }
+
+  /** The embedded engine, or null when this process uses an outside Temporal. */
+  public EmbeddedTemporal embeddedEngine() {
+    return embedded;
   }
 
   public AuditLog audit() {

@@ -132,6 +132,60 @@ class TaskArchiveTest {
   }
 
   @Test
+  void theDevEngineKeepsAClosedWorkflowUntilItsHistoryIsArchived() throws Exception {
+    // The engine's retention keeps only the newest closed workflow; no archiving but the pass below.
+    try (TestGatehouse gh =
+        TestGatehouse.start(c -> {
+          c.getTasks().setSweepInterval(Duration.hours(1));
+          c.getTemporal().setEmbeddedClosedWorkflows(1);
+        })) {
+      var engine = gh.application().embeddedEngine();
+      List<String> ids = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        String id = gh.submit("{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"a\",\"tool\":\"t.echo\",\"args\":{}}]}}");
+        assertThat(gh.await(id).get("status").asText()).isEqualTo("COMPLETED");
+        TaskLifecycleTest.awaitEngineClose(gh, id);
+        ids.add(id);
+      }
+      assertThat(archivedAmong(gh, ids)).isZero();
+
+      assertThat(engine.sweep()).as("none archived: none dropped").isZero();
+      assertThat(json(gh.get("/v1/tasks/" + ids.get(0) + "/trace", KEY_A)).get("source").asText()).isEqualTo("engine");
+
+      CollectorRegistry registry = new CollectorRegistry();
+      DurableCalls durable = durable(gh, new GatehouseMetrics(registry));
+      assertThat(durable.archive().archivePending(10)).isEqualTo(3);
+      assertThat(archivedCount(registry, "kept")).isEqualTo(3);
+      assertThat(engine.sweep()).as("archived: all but the newest dropped").isEqualTo(2);
+      JsonNode trace = json(gh.get("/v1/tasks/" + ids.get(0) + "/trace", KEY_A));
+      assertThat(trace.get("source").asText()).isEqualTo("archive");
+      assertThat(stepSummary(trace)).containsExactly("a COMPLETED");
+      assertThat(json(gh.get("/v1/tasks/" + ids.get(2) + "/trace", KEY_A)).get("source").asText()).isEqualTo("engine");
+
+      // What the engine lets go unarchived (here: nothing held) is recorded lost, and counted.
+      engine.hold(workflowIds -> List.of());
+      String lost = gh.submit("{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"a\",\"tool\":\"t.echo\",\"args\":{}}]}}");
+      assertThat(gh.await(lost).get("status").asText()).isEqualTo("COMPLETED");
+      TaskLifecycleTest.awaitEngineClose(gh, lost);
+      String newest = gh.submit("{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"a\",\"tool\":\"t.echo\",\"args\":{}}]}}");
+      assertThat(gh.await(newest).get("status").asText()).isEqualTo("COMPLETED");
+      TaskLifecycleTest.awaitEngineClose(gh, newest);
+      assertThat(engine.sweep()).isEqualTo(2);
+      assertThat(durable.archive().archivePending(10)).isEqualTo(2);
+      assertThat(archivedCount(registry, "kept")).isEqualTo(4);
+      assertThat(archivedCount(registry, "lost")).isEqualTo(1);
+      var unavailable = gh.get("/v1/tasks/" + lost + "/trace", KEY_A);
+      assertThat(unavailable.statusCode()).isEqualTo(404);
+      assertThat(json(unavailable).get("error").get("code").asText()).isEqualTo("history_unavailable");
+    }
+  }
+
+  private static double archivedCount(CollectorRegistry registry, String outcome) {
+    Double v = registry.getSampleValue("gatehouse_task_histories_archived_total", new String[] {"outcome"}, new String[] {outcome});
+    return v == null ? 0 : v;
+  }
+
+  @Test
   void aTaskTheIndexCallsEndedIsArchivedOnlyOnceTheEngineHasClosedIt() throws Exception {
     try (TestGatehouse gh = TestGatehouse.start(c -> c.getTasks().setSweepInterval(Duration.hours(1)))) {
       String id =
@@ -159,9 +213,13 @@ class TaskArchiveTest {
   }
 
   private static DurableCalls durable(TestGatehouse gh) {
+    return durable(gh, new GatehouseMetrics(new CollectorRegistry()));
+  }
+
+  private static DurableCalls durable(TestGatehouse gh, GatehouseMetrics metrics) {
     return new DurableCalls(
         gh.db.jdbi(), gh.application().temporal().client(), gh.config.getTemporal().getTaskQueue(),
-        new GatehouseMetrics(new CollectorRegistry()), gh.application().audit(),
+        metrics, gh.application().audit(),
         new Admission(gh.db.jdbi(), gh.config.getAdmission().limits(), new GatehouseMetrics(new CollectorRegistry())));
   }
 

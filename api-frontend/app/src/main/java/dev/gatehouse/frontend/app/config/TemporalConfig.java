@@ -26,11 +26,20 @@ public class TemporalConfig {
 
   /**
    * The embedded engine keeps at most this many closed workflows (the newest); older ones are
-   * dropped from memory: their result and trace then answer {@code history_unavailable}, their
-   * task index rows stay. Without a bound a long dev run grows with every task.
+   * dropped from memory: their result is gone, their trace is read from Gatehouse's archive (or
+   * answers {@code history_unavailable}), their task index rows stay. Without a bound a long dev
+   * run grows with every task.
    */
   @Min(0)
   private int embeddedClosedWorkflows = 2_000;
+
+  /**
+   * The embedded engine keeps up to this many more closed workflows (the newest) beyond the two
+   * bounds around it while their history is not archived in PostgreSQL yet, so a burst of tasks
+   * does not lose its traces before the task sweeper has archived them. 0 keeps none.
+   */
+  @Min(0)
+  private int embeddedHeldForArchive = 10_000;
 
   /** The embedded engine drops a closed workflow this long after it closed, whatever the count. */
   @NotNull
@@ -87,6 +96,16 @@ public class TemporalConfig {
   @JsonProperty
   public void setEmbeddedClosedWorkflows(int embeddedClosedWorkflows) {
     this.embeddedClosedWorkflows = embeddedClosedWorkflows;
+  }
+
+  @JsonProperty
+  public int getEmbeddedHeldForArchive() {
+    return embeddedHeldForArchive;
+  }
+
+  @JsonProperty
+  public void setEmbeddedHeldForArchive(int embeddedHeldForArchive) {
+    this.embeddedHeldForArchive = embeddedHeldForArchive;
   }
 
   @JsonProperty

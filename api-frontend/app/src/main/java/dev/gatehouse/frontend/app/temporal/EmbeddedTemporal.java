@@ -32,12 +32,26 @@ public final class EmbeddedTemporal implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedTemporal.class);
 
   /**
-   * How many closed workflows the engine keeps, and for how long at most. A dropped workflow's
-   * history, result and trace are gone, as after a dev restart ({@code history_unavailable});
-   * its row in Gatehouse's task index (status, error) stays.
+   * How many closed workflows the engine keeps, and for how long at most; beyond that, how many
+   * more it keeps while {@link Holds} names them ({@code heldMax}). A dropped workflow is gone from
+   * the engine, as after a dev restart: its trace is read from Gatehouse's archive, or answers
+   * {@code history_unavailable} if it was never archived; its row in Gatehouse's task index
+   * (status, error) stays.
    */
-  public record Retention(int closedWorkflows, Duration closedFor, Duration sweepEvery) {
-    public static final Retention DEFAULT = new Retention(2_000, Duration.ofHours(1), Duration.ofSeconds(10));
+  public record Retention(int closedWorkflows, Duration closedFor, Duration sweepEvery, int heldMax) {
+    public static final Retention DEFAULT = new Retention(2_000, Duration.ofHours(1), Duration.ofSeconds(10), 10_000);
+  }
+
+  /**
+   * Which closed workflows must stay although beyond the {@link Retention}: those whose history
+   * is not archived yet (a dropped one would have lost its trace). At most {@link
+   * Retention#heldMax()} are kept so (the newest); beyond that they are dropped as before, with a
+   * warning.
+   */
+  @FunctionalInterface
+  public interface Holds {
+    /** Those of {@code workflowIds} to keep; may throw (then as many as the bound allows are kept). */
+    java.util.Collection<String> heldAmong(java.util.List<String> workflowIds);
   }
 
   private final TestServer.InProcessTestServer engine;
@@ -100,6 +114,13 @@ public final class EmbeddedTemporal implements AutoCloseable {
   /** The in-process channel to the engine, for this process's own client and worker. Closed with the engine. */
   public ManagedChannel channel() {
     return engine.getChannel();
+  }
+
+  /** From now on, keeps the closed workflows {@code holds} names beyond the retention (see {@link Holds}). */
+  public void hold(Holds holds) {
+    if (trims != null) {
+      trims.hold(holds);
+    }
   }
 
   /** Runs one retention sweep now; returns how many closed workflows it dropped (0 when the trims are off). */

@@ -1,5 +1,6 @@
 package dev.gatehouse.frontend.app.temporal;
 
+import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.testserver.TestServer;
 import java.lang.reflect.Field;
@@ -45,10 +46,12 @@ import org.slf4j.LoggerFactory;
  *       EmbeddedTemporal.Retention#closedFor()}: their mutable state, history and search
  *       attributes, and the timers it still had queued: a closed workflow's run-timeout timer
  *       (24 hours by default) holds its whole state until it fires. Cancelled timers go too.
- *       Trade-off: a dropped
- *       workflow is unknown to the engine, exactly as after a dev restart: its result and trace
- *       answer {@code history_unavailable}, while Gatehouse's task index keeps its row (status,
- *       error, times). Running workflows are never dropped.</li>
+ *       Trade-off: a dropped workflow is unknown to the engine, exactly as after a dev restart:
+ *       its result and trace are read from Gatehouse's archive, or answer {@code
+ *       history_unavailable} when it was not archived, while Gatehouse's task index keeps its row
+ *       (status, error, times). Running workflows are never dropped, and closed ones that {@link
+ *       EmbeddedTemporal.Holds} names (their history is not archived yet) are kept beyond the
+ *       retention, up to {@link EmbeddedTemporal.Retention#heldMax()} of them.</li>
  *   <li><b>Cancelled long-poll deadlines</b> stay queued on the service's scheduler until they
  *       would have expired; the scheduler is replaced by one that removes them on cancel.</li>
  * </ol>
@@ -60,6 +63,8 @@ final class TestServerTrims {
   static final int LOCK_EVENTS_KEPT = 1024;
 
   private final EmbeddedTemporal.Retention retention;
+  /** Which closed workflows not to drop yet; null: none. */
+  private volatile EmbeddedTemporal.Holds holds;
   // the timer
   private final Lock timerLock;
   private final Condition timerCondition;
@@ -75,6 +80,7 @@ final class TestServerTrims {
   // the history store
   private final Lock storeLock;
   private final Map<?, ?> histories;
+  private final java.lang.reflect.Method executionOf;
   private final Field historyCompleted;
   private final Field historyEvents;
   // visibility
@@ -108,6 +114,12 @@ final class TestServerTrims {
     Class<?> historyStore =
         Class.forName("io.temporal.internal.testservice.TestWorkflowStoreImpl$HistoryStore", false,
             store.getClass().getClassLoader());
+    executionOf =
+        Class.forName("io.temporal.internal.testservice.ExecutionId", false, store.getClass().getClassLoader())
+            .getMethod("getExecution");
+    if (executionOf.getReturnType() != WorkflowExecution.class) {
+      throw new NoSuchMethodException("ExecutionId.getExecution has an unexpected type");
+    }
     historyCompleted = accessible(historyStore.getDeclaredField("completed"));
     historyEvents = accessible(historyStore.getDeclaredField("history"));
     if (historyCompleted.getType() != boolean.class || !List.class.isAssignableFrom(historyEvents.getType())) {
@@ -265,7 +277,11 @@ final class TestServerTrims {
     return false;
   }
 
-  private record Closed(Object id, long closedAtMillis) {}
+  private record Closed(Object id, String workflowId, long closedAtMillis) {}
+
+  void hold(EmbeddedTemporal.Holds holds) {
+    this.holds = holds;
+  }
 
   private List<Object> closedBeyondRetention() {
     List<Closed> closed = new ArrayList<>();
@@ -281,21 +297,66 @@ final class TestServerTrims {
         if (!events.isEmpty() && events.get(events.size() - 1) instanceof HistoryEvent last) {
           closedAt = last.getEventTime().getSeconds() * 1000 + last.getEventTime().getNanos() / 1_000_000;
         }
-        closed.add(new Closed(e.getKey(), closedAt));
+        String workflowId = ((WorkflowExecution) executionOf.invoke(e.getKey())).getWorkflowId();
+        closed.add(new Closed(e.getKey(), workflowId, closedAt));
       }
-    } catch (IllegalAccessException e) {
+    } catch (ReflectiveOperationException e) {
       throw new IllegalStateException(e);
     } finally {
       storeLock.unlock();
     }
     long oldest = System.currentTimeMillis() - retention.closedFor().toMillis();
     closed.sort(Comparator.comparingLong(Closed::closedAtMillis).reversed());
-    List<Object> drop = new ArrayList<>();
+    List<Closed> beyond = new ArrayList<>();
     for (int i = 0; i < closed.size(); i++) {
       Closed c = closed.get(i);
       if (i >= retention.closedWorkflows() || c.closedAtMillis() < oldest) {
-        drop.add(c.id());
+        beyond.add(c);
       }
+    }
+    return withoutHeld(beyond);
+  }
+
+  /**
+   * {@code beyond} (newest first) less the workflows {@link #holds} keeps, at most {@link
+   * EmbeddedTemporal.Retention#heldMax()} of them, the newest. Asked outside the engine's locks.
+   */
+  private List<Object> withoutHeld(List<Closed> beyond) {
+    EmbeddedTemporal.Holds h = holds;
+    List<Object> drop = new ArrayList<>(beyond.size());
+    if (h == null || beyond.isEmpty() || retention.heldMax() == 0) {
+      beyond.forEach(c -> drop.add(c.id()));
+      return drop;
+    }
+    Set<String> ids = new java.util.LinkedHashSet<>();
+    beyond.forEach(c -> ids.add(c.workflowId()));
+    java.util.function.Predicate<String> held;
+    try {
+      Set<String> kept = Set.copyOf(h.heldAmong(List.copyOf(ids)));
+      held = kept::contains;
+    } catch (RuntimeException e) {
+      // Not knowing which are archived, keep every one the bound allows rather than lose them.
+      LOG.warn("could not ask which closed workflows are archived ({}); dropping only beyond the bound", e.toString());
+      held = id -> true;
+    }
+    int kept = 0;
+    int dropped = 0;
+    for (Closed c : beyond) {
+      if (held.test(c.workflowId())) {
+        if (kept < retention.heldMax()) {
+          kept++;
+          continue;
+        }
+        dropped++;
+      }
+      drop.add(c.id());
+    }
+    if (dropped > 0) {
+      LOG.warn(
+          "dropped {} closed workflow(s) whose history was not archived yet: more than {} were waiting "
+              + "(temporal.embeddedHeldForArchive); their traces answer history_unavailable",
+          dropped,
+          retention.heldMax());
     }
     return drop;
   }

@@ -41,7 +41,7 @@ class EmbeddedTemporalTest {
 
   @Test
   void boundsTheLockEventsAndDropsClosedWorkflowsBeyondTheRetention() {
-    EmbeddedTemporal.Retention retention = new EmbeddedTemporal.Retention(5, Duration.ofHours(1), Duration.ofHours(1));
+    EmbeddedTemporal.Retention retention = new EmbeddedTemporal.Retention(5, Duration.ofHours(1), Duration.ofHours(1), 0);
     try (EmbeddedTemporal engine = EmbeddedTemporal.start("127.0.0.1", 0, retention)) {
       WorkflowServiceStubs stubs =
           WorkflowServiceStubs.newServiceStubs(WorkflowServiceStubsOptions.newBuilder().setChannel(engine.channel()).build());
@@ -76,6 +76,66 @@ class EmbeddedTemporalTest {
         // A dropped id can be started afresh; the engine keeps working after the sweep.
         assertEquals("again", client.newWorkflowStub(Echo.class, options("w0")).echo("again"));
         assertEquals(1, engine.sweep()); // now 6 closed: the oldest kept one goes
+      } finally {
+        workers.shutdownNow();
+        stubs.shutdownNow();
+      }
+    }
+  }
+
+  @Test
+  void keepsTheClosedWorkflowsItIsToldToHoldUpToTheBound() throws InterruptedException {
+    // The newest 2 closed workflows are kept anyway; beyond them at most 2 held ones.
+    EmbeddedTemporal.Retention retention = new EmbeddedTemporal.Retention(2, Duration.ofHours(1), Duration.ofHours(1), 2);
+    try (EmbeddedTemporal engine = EmbeddedTemporal.start("127.0.0.1", 0, retention)) {
+      WorkflowServiceStubs stubs =
+          WorkflowServiceStubs.newServiceStubs(WorkflowServiceStubsOptions.newBuilder().setChannel(engine.channel()).build());
+      WorkflowClient client = WorkflowClient.newInstance(stubs);
+      WorkerFactory workers = WorkerFactory.newInstance(client);
+      workers.newWorker("q").registerWorkflowImplementationTypes(EchoImpl.class);
+      workers.start();
+      try {
+        for (int i = 0; i < 7; i++) {
+          assertEquals("x" + i, client.newWorkflowStub(Echo.class, options("h" + i)).echo("x" + i));
+          Thread.sleep(3); // the engine orders closed workflows by their close time, in milliseconds
+        }
+        java.util.Set<String> unarchived = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        unarchived.addAll(java.util.List.of("h0", "h1", "h2", "h3"));
+        java.util.List<java.util.List<String>> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+        engine.hold(ids -> {
+          asked.add(ids);
+          return ids.stream().filter(unarchived::contains).toList();
+        });
+
+        // Beyond h6 and h5: h4 (not held) goes, and of the held h3..h0 the newest two stay.
+        assertEquals(3, engine.sweep());
+        assertEquals(java.util.List.of(java.util.List.of("h4", "h3", "h2", "h1", "h0")), asked, "asked about, newest first");
+        assertEquals(4, engine.workflowsHeld());
+        for (String kept : java.util.List.of("h6", "h5", "h3", "h2")) {
+          assertEquals(
+              WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED,
+              client.newUntypedWorkflowStub(kept).describe().getStatus(), kept);
+        }
+        for (String gone : java.util.List.of("h4", "h1", "h0")) {
+          assertThrows(WorkflowNotFoundException.class, () -> client.newUntypedWorkflowStub(gone).describe(), gone);
+        }
+        assertEquals(0, engine.sweep(), "still held");
+
+        // Once archived they are let go.
+        unarchived.remove("h3");
+        assertEquals(1, engine.sweep());
+        assertThrows(WorkflowNotFoundException.class, () -> client.newUntypedWorkflowStub("h3").describe());
+
+        // Not knowing (the database is down) keeps what the bound allows.
+        engine.hold(ids -> {
+          throw new IllegalStateException("no database");
+        });
+        assertEquals("x7", client.newWorkflowStub(Echo.class, options("h7")).echo("x7"));
+        Thread.sleep(3);
+        assertEquals(0, engine.sweep(), "h5 and h2 kept while it cannot tell");
+        assertEquals("x8", client.newWorkflowStub(Echo.class, options("h8")).echo("x8"));
+        assertEquals(1, engine.sweep(), "the oldest beyond the bound goes");
+        assertThrows(WorkflowNotFoundException.class, () -> client.newUntypedWorkflowStub("h2").describe());
       } finally {
         workers.shutdownNow();
         stubs.shutdownNow();

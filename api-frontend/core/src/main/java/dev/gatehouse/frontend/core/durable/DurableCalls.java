@@ -84,7 +84,7 @@ public final class DurableCalls {
     this.audit = audit;
     this.traces = new TraceBuilder(client.getOptions().getDataConverter());
     this.admission = admission;
-    this.archive = new HistoryArchive(jdbi, this);
+    this.archive = new HistoryArchive(jdbi, this, metrics);
   }
 
   /** The archive of ended tasks' histories in PostgreSQL. */

@@ -1,5 +1,6 @@
 package dev.gatehouse.frontend.core.durable;
 
+import dev.gatehouse.activities.metrics.GatehouseMetrics;
 import dev.gatehouse.registry.tasks.TaskHistoryDao;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -38,6 +39,8 @@ public final class HistoryArchive {
   static final int WINDOW_DAYS = 7;
   /** The most runs of one task archived (a loop that continued as new more often keeps its last ones). */
   static final int MAX_RUNS = 100;
+  /** How many ids one statement of {@link #heldAmong} binds. */
+  private static final int HELD_CHUNK = 1_000;
 
   /** One run of a workflow: its run id and its events. */
   public record Run(String runId, List<HistoryEvent> events) {}
@@ -48,11 +51,13 @@ public final class HistoryArchive {
   private final Jdbi jdbi;
   private final TaskHistoryDao histories;
   private final DurableCalls durable;
+  private final GatehouseMetrics metrics;
 
-  HistoryArchive(Jdbi jdbi, DurableCalls durable) {
+  HistoryArchive(Jdbi jdbi, DurableCalls durable, GatehouseMetrics metrics) {
     this.jdbi = jdbi;
     this.histories = jdbi.onDemand(TaskHistoryDao.class);
     this.durable = durable;
+    this.metrics = metrics;
   }
 
   /**
@@ -63,12 +68,23 @@ public final class HistoryArchive {
    * drops their workflows before they are archived).
    */
   public int archivePending(int batch, java.time.Duration budget) {
-    long until = System.nanoTime() + budget.toNanos();
+    return archivePending(batch, System.nanoTime() + budget.toNanos(), true);
+  }
+
+  /** Like {@link #archivePending(int, java.time.Duration)} without a time bound, until the thread is interrupted. */
+  public int archivePending(int batch) {
+    return archivePending(batch, 0, false);
+  }
+
+  private int archivePending(int batch, long until, boolean bounded) {
     int archived = 0;
-    while (true) {
+    while (!Thread.currentThread().isInterrupted()) {
       List<TaskHistoryDao.Pending> ids = histories.unarchived(WINDOW_DAYS, batch);
       int inBatch = 0;
       for (TaskHistoryDao.Pending task : ids) {
+        if (Thread.currentThread().isInterrupted()) {
+          return archived + inBatch;
+        }
         try {
           inBatch += archive(task.id(), task.tenantId()) ? 1 : 0;
         } catch (RuntimeException e) {
@@ -76,10 +92,23 @@ public final class HistoryArchive {
         }
       }
       archived += inBatch;
-      if (ids.size() < batch || inBatch == 0 || System.nanoTime() - until >= 0) {
-        return archived;
+      if (ids.size() < batch || inBatch == 0 || (bounded && System.nanoTime() - until >= 0)) {
+        break;
       }
     }
+    return archived;
+  }
+
+  /**
+   * Those of {@code ids} (task ids, which are their workflows' ids) whose history is not archived
+   * yet and may still be: what dev mode's engine must not drop ({@code EmbeddedTemporal.Holds}).
+   */
+  public java.util.Set<String> heldAmong(List<String> ids) {
+    java.util.Set<String> held = new java.util.HashSet<>();
+    for (int from = 0; from < ids.size(); from += HELD_CHUNK) {
+      held.addAll(histories.unarchivedAmong(ids.subList(from, Math.min(ids.size(), from + HELD_CHUNK)), WINDOW_DAYS));
+    }
+    return held;
   }
 
   /**
@@ -115,7 +144,7 @@ public final class HistoryArchive {
    * extension on every call, which was a third of an archived task's cost.
    */
   private boolean insert(String id, String tenant, int runs, int events, byte[] history) {
-    return jdbi.withHandle(
+    boolean written = jdbi.withHandle(
         h -> h.createQuery(INSERT)
             .bind("taskId", id)
             .bind("tenantId", tenant)
@@ -125,6 +154,10 @@ public final class HistoryArchive {
             .bind("history", history)
             .mapTo(Boolean.class)
             .one());
+    if (written) {
+      metrics.historyArchived(history != null);
+    }
+    return written;
   }
 
   /** True when the last run's last event closes the workflow. */

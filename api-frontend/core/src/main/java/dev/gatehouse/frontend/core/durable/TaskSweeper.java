@@ -25,11 +25,14 @@ import org.slf4j.LoggerFactory;
  * a stopped or crashed front end left off, and replicas may sweep side by side: every step is
  * idempotent (terminating a closed workflow fails harmlessly, a closed row is never changed).
  *
- * <p>Each pass also archives the histories of tasks that ended ({@link HistoryArchive}) and
- * deletes the stored tool results ({@code task_results}) of tasks that ended more than {@link
- * #RESULT_RETENTION} ago, the window in which their histories are archived: a trace read later
- * still shows a result's reference and preview, but the result itself is gone (404 {@code
- * result_not_found}).
+ * <p>Each pass also deletes the stored tool results ({@code task_results}) of tasks that ended
+ * more than {@link #RESULT_RETENTION} ago, the window in which their histories are archived: a
+ * trace read later still shows a result's reference and preview, but the result itself is gone
+ * (404 {@code result_not_found}).
+ *
+ * <p>On a thread of its own, every {@code interval}, it archives the histories of tasks that
+ * ended ({@link HistoryArchive}) until none is left: under a sustained load it does not rest
+ * while tasks wait, and cancels and timeouts are not held up behind it.
  */
 public final class TaskSweeper implements Managed {
   private static final Logger LOG = LoggerFactory.getLogger(TaskSweeper.class);
@@ -47,13 +50,8 @@ public final class TaskSweeper implements Managed {
   private final TaskResultDao results;
   private final Duration cancelGrace;
   private final Duration interval;
-  private final ScheduledExecutorService scheduler =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "task-sweeper");
-            t.setDaemon(true);
-            return t;
-          });
+  private final ScheduledExecutorService scheduler = daemon("task-sweeper");
+  private final ScheduledExecutorService archiver = daemon("task-archiver");
 
   public TaskSweeper(Jdbi jdbi, DurableCalls durable, Duration cancelGrace, Duration interval) {
     this.durable = durable;
@@ -67,14 +65,25 @@ public final class TaskSweeper implements Managed {
   public void start() {
     // The first sweep runs at once: cancels requested before a restart are not left waiting.
     scheduler.scheduleWithFixedDelay(this::sweepQuietly, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+    archiver.scheduleWithFixedDelay(this::archiveQuietly, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private static ScheduledExecutorService daemon(String name) {
+    return Executors.newSingleThreadScheduledExecutor(
+        r -> {
+          Thread t = new Thread(r, name);
+          t.setDaemon(true);
+          return t;
+        });
   }
 
   @Override
   public void stop() {
     scheduler.shutdownNow();
-    // What ended since the last sweep is archived before the engine goes (dev mode's dies with the process).
+    archiver.shutdownNow();
+    // What ended since the last pass is archived before the engine goes (dev mode's dies with the process).
     try {
-      if (scheduler.awaitTermination(5, TimeUnit.SECONDS)) {
+      if (scheduler.awaitTermination(5, TimeUnit.SECONDS) && archiver.awaitTermination(5, TimeUnit.SECONDS)) {
         durable.archive().archivePending(BATCH, STOP_ARCHIVE_BUDGET);
       }
     } catch (InterruptedException e) {
@@ -104,10 +113,16 @@ public final class TaskSweeper implements Managed {
     for (TaskRecord row : index.overdue(null, BATCH)) {
       closed += attempt(row, () -> durable.reconcile(row));
     }
-    // Until none is left, for at most an interval: the thread then rests as long before the next pass.
-    durable.archive().archivePending(BATCH, interval);
     deleteOldResults();
     return closed;
+  }
+
+  private void archiveQuietly() {
+    try {
+      durable.archive().archivePending(BATCH);
+    } catch (RuntimeException e) {
+      LOG.warn("could not archive the histories of tasks that ended: {}", e.toString());
+    }
   }
 
   /** Deletes the stored results of tasks that ended more than {@link #RESULT_RETENTION} ago; returns how many. */
