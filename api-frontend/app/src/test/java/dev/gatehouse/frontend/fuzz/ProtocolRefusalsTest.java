@@ -207,14 +207,35 @@ class ProtocolRefusalsTest {
   }
 
   @Test
-  void aResponseToNoPendingRequestIsAcceptedAndIgnored() {
+  void aResponseToNoPendingRequestOrANotificationNothingHandlesIsAcceptedAndIgnoredWithoutALogLine() {
     String session = McpWire.initialize(gh.api() + "/mcp", KEY_A);
-    for (String id : new String[] {"\"nobody-asked\"", "12345"}) {
-      var r = McpWire.post(gh.api() + "/mcp", KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"result\":{}}");
-      assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
-      assertThat(r.body()).isEmpty();
-      var e = McpWire.post(gh.api() + "/mcp", KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"error\":{\"code\":-1,\"message\":\"x\"}}");
-      assertThat(e.statusCode()).as(e.body()).isEqualTo(202);
+    // The MCP SDK logs an error for each response nobody awaits, a warning for each notification
+    // it has no handler for: a line per POST that any client could send at will.
+    ch.qos.logback.classic.Logger sdkLogs =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.modelcontextprotocol");
+    ch.qos.logback.classic.Level level = sdkLogs.getLevel();
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged = new ch.qos.logback.core.read.ListAppender<>();
+    logged.start();
+    sdkLogs.setLevel(ch.qos.logback.classic.Level.WARN);
+    sdkLogs.addAppender(logged);
+    try {
+      for (String id : new String[] {"\"nobody-asked\"", "12345"}) {
+        var r = McpWire.post(gh.api() + "/mcp", KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"result\":{}}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        assertThat(r.body()).isEmpty();
+        var e = McpWire.post(gh.api() + "/mcp", KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"error\":{\"code\":-1,\"message\":\"x\"}}");
+        assertThat(e.statusCode()).as(e.body()).isEqualTo(202);
+      }
+      var n = McpWire.post(gh.api() + "/mcp", KEY_A, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/no-such-thing\",\"params\":{}}");
+      assertThat(n.statusCode()).as(n.body()).isEqualTo(202);
+      assertThat(n.body()).isEmpty();
+      // A notification a session handles still reaches it.
+      var known = McpWire.post(gh.api() + "/mcp", KEY_A, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/roots/list_changed\"}");
+      assertThat(known.statusCode()).as(known.body()).isEqualTo(202);
+      assertThat(logged.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).isEmpty();
+    } finally {
+      sdkLogs.detachAppender(logged);
+      sdkLogs.setLevel(level);
     }
     // the session still works
     var list = McpWire.post(gh.api() + "/mcp", KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}");

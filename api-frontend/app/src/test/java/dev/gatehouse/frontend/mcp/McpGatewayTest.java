@@ -129,6 +129,45 @@ class McpGatewayTest {
   }
 
   @Test
+  void anAgentsRootsAreAskedForAndItsAnswerReachesTheSdk() {
+    // Gatehouse asks the agent for its roots (through the SDK, on the GET stream) when it opens an
+    // upstream session for it; the agent's answer is a response Gatehouse awaits, so it must get
+    // through the filter that drops responses nobody awaits. Were it dropped, the ask would time
+    // out after 5 s and say so in GatewaySession's debug log.
+    ch.qos.logback.classic.Logger sessionLog =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.gatehouse.frontend.mcp.GatewaySession");
+    ch.qos.logback.classic.Level level = sessionLog.getLevel();
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged = new ch.qos.logback.core.read.ListAppender<>();
+    logged.start();
+    sessionLog.setLevel(ch.qos.logback.classic.Level.DEBUG);
+    sessionLog.addAppender(logged);
+    var transport =
+        HttpClientStreamableHttpTransport.builder(g.api())
+            .endpoint("/mcp")
+            .jsonMapper(McpJson.MAPPER)
+            .requestBuilder(HttpRequest.newBuilder().header("Authorization", "Bearer " + KEY_A))
+            .build();
+    try (McpSyncClient client =
+        McpClient.sync(transport)
+            .jsonSchemaValidator(McpJson.PASS_THROUGH)
+            .capabilities(McpSchema.ClientCapabilities.builder().roots(true).build())
+            .roots(new McpSchema.Root("file:///srv/agent-work", "work"))
+            .requestTimeout(Duration.ofSeconds(20))
+            .build()) {
+      client.initialize();
+      notes.notes.put("roots-1", "rooted");
+      McpSchema.CallToolResult r = client.callTool(new McpSchema.CallToolRequest("notesd.read_note", Map.of("name", "roots-1")));
+      assertThat(text(r)).isEqualTo("rooted");
+      assertThat(logged.list)
+          .extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+          .noneMatch(m -> m.contains("did not list its roots"));
+    } finally {
+      sessionLog.detachAppender(logged);
+      sessionLog.setLevel(level);
+    }
+  }
+
+  @Test
   void aReadOnlyToolRunsDirectlyWithoutATask() {
     try (McpSyncClient client = client(KEY_A, "/mcp")) {
       notes.notes.put("n1", "hello");

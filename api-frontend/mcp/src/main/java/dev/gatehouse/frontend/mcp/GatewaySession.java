@@ -48,6 +48,8 @@ final class GatewaySession {
   /** Requests Gatehouse sent the agent on a request's own stream, by id, awaiting the agent's answer. */
   private final Map<String, CompletableFuture<JsonNode>> awaitingAgent = new ConcurrentHashMap<>();
   volatile long lastSeenNanos = System.nanoTime();
+  /** Requests sent to the agent through the SDK whose answers are still awaited. */
+  private final java.util.concurrent.atomic.AtomicInteger sdkRequestsOut = new java.util.concurrent.atomic.AtomicInteger();
   /** The agent as its latest request authenticated (scopes of its current token). */
   volatile dev.gatehouse.frontend.core.auth.Caller.AgentCaller caller;
   volatile String toolsFingerprint;
@@ -152,6 +154,23 @@ final class GatewaySession {
    * Takes the agent's answer (a JSON-RPC response) to a request Gatehouse sent it; false when the
    * answer is not to such a request (it is then the SDK's to match).
    */
+  /** A request to the agent through the SDK, counted while its answer is awaited ({@link #awaitsSdkAnswer}). */
+  private <T> Mono<T> toAgent(String method, Object params, TypeRef<T> type) {
+    return Mono.defer(() -> {
+      sdkRequestsOut.incrementAndGet();
+      return sdk.sendRequest(method, params, type).doFinally(signal -> sdkRequestsOut.decrementAndGet());
+    });
+  }
+
+  /**
+   * Whether the SDK awaits an answer from the agent. When it does not, an agent's response cannot
+   * be for it: the filter drops such a response itself, since the SDK would log an error for
+   * every one (a log line per POST a client could send at will).
+   */
+  boolean awaitsSdkAnswer() {
+    return sdkRequestsOut.get() > 0;
+  }
+
   boolean answer(JsonNode message) {
     JsonNode id = message.get("id");
     CompletableFuture<JsonNode> waiting = id == null || !id.isTextual() ? null : awaitingAgent.remove(id.asText());
@@ -212,7 +231,7 @@ final class GatewaySession {
             : (java.util.function.Function<McpSchema.CreateMessageRequest, Mono<McpSchema.CreateMessageResult>>)
                 req -> {
                   AgentChannel ch = current(name);
-                  return ch != null ? ch.createMessage(req) : sdk.sendRequest(McpSchema.METHOD_SAMPLING_CREATE_MESSAGE, req, SAMPLING);
+                  return ch != null ? ch.createMessage(req) : toAgent(McpSchema.METHOD_SAMPLING_CREATE_MESSAGE, req, SAMPLING);
                 };
     var elicitation =
         capabilities.elicitation() == null
@@ -222,12 +241,12 @@ final class GatewaySession {
                   AgentChannel ch = current(name);
                   return ch != null
                       ? ch.elicit(req)
-                      : sdk.sendRequest(McpSchema.METHOD_ELICITATION_CREATE, req, ELICIT);
+                      : toAgent(McpSchema.METHOD_ELICITATION_CREATE, req, ELICIT);
                 };
     List<McpSchema.Root> roots = null;
     if (capabilities.roots() != null) {
       try {
-        McpSchema.ListRootsResult r = sdk.sendRequest(McpSchema.METHOD_ROOTS_LIST, null, ROOTS).block(Duration.ofSeconds(5));
+        McpSchema.ListRootsResult r = toAgent(McpSchema.METHOD_ROOTS_LIST, null, ROOTS).block(Duration.ofSeconds(5));
         roots = r == null || r.roots() == null ? List.of() : r.roots();
       } catch (RuntimeException e) {
         LOG.debug("agent session {} did not list its roots: {}", id, e.toString());

@@ -201,6 +201,13 @@ public final class McpHttpFilter implements Filter {
         response.setStatus(202); // the agent's answer to a request Gatehouse sent it on a call's stream
         return;
       }
+      if (session != null
+          && (message.isResponse() ? !session.awaitsSdkAnswer() : !message.isRequest() && !sessions.handlesNotification(message.method()))) {
+        // A response nobody awaits, or a notification nothing handles: accepted and ignored, as
+        // JSON-RPC lets a receiver do, here rather than in the SDK, which logs a line for each.
+        response.setStatus(202);
+        return;
+      }
       answerToNothing = message.isResponse();
       if (session != null && message.isRequest() && McpSchema.METHOD_TOOLS_CALL.equals(message.method())) {
         // 5. tools/call is Gatehouse's own: answered here, on this thread, without the SDK.

@@ -102,6 +102,11 @@ final class McpSessions implements McpStreamableServerSession.Factory, AutoClose
     return Optional.ofNullable(id == null ? null : sessions.get(id));
   }
 
+  /** Whether a session has a handler for notification {@code method} (the SDK logs a warning for each other one). */
+  boolean handlesNotification(String method) {
+    return notificationHandlers.containsKey(method);
+  }
+
   int open() {
     return sessions.size();
   }
