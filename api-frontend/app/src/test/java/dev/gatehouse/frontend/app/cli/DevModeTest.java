@@ -272,10 +272,23 @@ class DevModeTest {
         HttpResponse.BodyHandlers.ofString());
   }
 
+  /**
+   * A loopback port free now, for the dev process to bind a moment later. Picked below Linux's
+   * ephemeral range (32768 and up), where the kernel would give the same number to any outgoing
+   * connection's local end in the meantime (this JVM makes many): the dev process then failed to
+   * bind it (seen once in CI).
+   */
   private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
+    java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+    for (int attempt = 0; attempt < 200; attempt++) {
+      int port = random.nextInt(20_000, 32_000);
+      try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+        return s.getLocalPort();
+      } catch (IOException taken) {
+        // another one
+      }
     }
+    throw new IOException("no free loopback port between 20000 and 32000");
   }
 
   private static boolean canConnect(InetAddress address, int port) {
