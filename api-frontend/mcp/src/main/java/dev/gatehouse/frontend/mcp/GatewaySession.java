@@ -150,10 +150,6 @@ final class GatewaySession {
     }
   }
 
-  /**
-   * Takes the agent's answer (a JSON-RPC response) to a request Gatehouse sent it; false when the
-   * answer is not to such a request (it is then the SDK's to match).
-   */
   /** A request to the agent through the SDK, counted while its answer is awaited ({@link #awaitsSdkAnswer}). */
   private <T> Mono<T> toAgent(String method, Object params, TypeRef<T> type) {
     return Mono.defer(() -> {
@@ -171,6 +167,10 @@ final class GatewaySession {
     return sdkRequestsOut.get() > 0;
   }
 
+  /**
+   * Takes the agent's answer (a JSON-RPC response) to a request Gatehouse sent it; false when the
+   * answer is not to such a request (it is then the SDK's to match).
+   */
   boolean answer(JsonNode message) {
     JsonNode id = message.get("id");
     CompletableFuture<JsonNode> waiting = id == null || !id.isTextual() ? null : awaitingAgent.remove(id.asText());
