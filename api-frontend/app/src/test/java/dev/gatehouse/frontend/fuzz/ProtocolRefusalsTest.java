@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.frontend.testing.CapturedLogs;
 import dev.gatehouse.frontend.testing.McpWire;
 import dev.gatehouse.frontend.testing.RawHttp;
 import dev.gatehouse.frontend.testing.TestGatehouse;
@@ -211,14 +212,7 @@ class ProtocolRefusalsTest {
     String session = McpWire.initialize(gh.api() + "/mcp", KEY_A);
     // The MCP SDK logs an error for each response nobody awaits, a warning for each notification
     // it has no handler for: a line per POST that any client could send at will.
-    ch.qos.logback.classic.Logger sdkLogs =
-        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.modelcontextprotocol");
-    ch.qos.logback.classic.Level level = sdkLogs.getLevel();
-    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged = new ch.qos.logback.core.read.ListAppender<>();
-    logged.start();
-    sdkLogs.setLevel(ch.qos.logback.classic.Level.WARN);
-    sdkLogs.addAppender(logged);
-    try {
+    try (CapturedLogs logged = CapturedLogs.of("io.modelcontextprotocol", ch.qos.logback.classic.Level.WARN)) {
       for (String id : new String[] {"\"nobody-asked\"", "12345"}) {
         var r = McpWire.post(gh.api() + "/mcp", KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"result\":{}}");
         assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
@@ -232,10 +226,7 @@ class ProtocolRefusalsTest {
       // A notification a session handles still reaches it.
       var known = McpWire.post(gh.api() + "/mcp", KEY_A, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/roots/list_changed\"}");
       assertThat(known.statusCode()).as(known.body()).isEqualTo(202);
-      assertThat(logged.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).isEmpty();
-    } finally {
-      sdkLogs.detachAppender(logged);
-      sdkLogs.setLevel(level);
+      assertThat(logged.messages()).isEmpty();
     }
     // the session still works
     var list = McpWire.post(gh.api() + "/mcp", KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}");

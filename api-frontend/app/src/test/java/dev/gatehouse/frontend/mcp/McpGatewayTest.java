@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.activities.mcp.McpJson;
+import dev.gatehouse.frontend.testing.CapturedLogs;
 import dev.gatehouse.frontend.testing.McpWire;
 import dev.gatehouse.frontend.testing.TestGatehouse;
 import dev.gatehouse.registry.agents.AccessList;
@@ -98,6 +99,12 @@ class McpGatewayTest {
   }
 
   static McpSyncClient client(TestGatehouse gateway, String key, String path) {
+    return client(gateway, key, path, spec -> spec);
+  }
+
+  /** An initialized SDK client of {@code gateway}'s {@code path}, built as {@code customize} adds to the usual. */
+  static McpSyncClient client(
+      TestGatehouse gateway, String key, String path, java.util.function.UnaryOperator<McpClient.SyncSpec> customize) {
     var transport =
         HttpClientStreamableHttpTransport.builder(gateway.api())
             .endpoint(path)
@@ -105,9 +112,7 @@ class McpGatewayTest {
             .requestBuilder(HttpRequest.newBuilder().header("Authorization", "Bearer " + key))
             .build();
     McpSyncClient client =
-        McpClient.sync(transport)
-            .jsonSchemaValidator(McpJson.PASS_THROUGH)
-            .requestTimeout(Duration.ofSeconds(20))
+        customize.apply(McpClient.sync(transport).jsonSchemaValidator(McpJson.PASS_THROUGH).requestTimeout(Duration.ofSeconds(20)))
             .build();
     client.initialize();
     return client;
@@ -134,36 +139,15 @@ class McpGatewayTest {
     // upstream session for it; the agent's answer is a response Gatehouse awaits, so it must get
     // through the filter that drops responses nobody awaits. Were it dropped, the ask would time
     // out after 5 s and say so in GatewaySession's debug log.
-    ch.qos.logback.classic.Logger sessionLog =
-        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.gatehouse.frontend.mcp.GatewaySession");
-    ch.qos.logback.classic.Level level = sessionLog.getLevel();
-    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged = new ch.qos.logback.core.read.ListAppender<>();
-    logged.start();
-    sessionLog.setLevel(ch.qos.logback.classic.Level.DEBUG);
-    sessionLog.addAppender(logged);
-    var transport =
-        HttpClientStreamableHttpTransport.builder(g.api())
-            .endpoint("/mcp")
-            .jsonMapper(McpJson.MAPPER)
-            .requestBuilder(HttpRequest.newBuilder().header("Authorization", "Bearer " + KEY_A))
-            .build();
-    try (McpSyncClient client =
-        McpClient.sync(transport)
-            .jsonSchemaValidator(McpJson.PASS_THROUGH)
-            .capabilities(McpSchema.ClientCapabilities.builder().roots(true).build())
-            .roots(new McpSchema.Root("file:///srv/agent-work", "work"))
-            .requestTimeout(Duration.ofSeconds(20))
-            .build()) {
-      client.initialize();
+    try (CapturedLogs logged = CapturedLogs.of("dev.gatehouse.frontend.mcp.GatewaySession", ch.qos.logback.classic.Level.DEBUG);
+        McpSyncClient client =
+            client(g, KEY_A, "/mcp", spec -> spec
+                .capabilities(McpSchema.ClientCapabilities.builder().roots(true).build())
+                .roots(new McpSchema.Root("file:///srv/agent-work", "work")))) {
       notes.notes.put("roots-1", "rooted");
       McpSchema.CallToolResult r = client.callTool(new McpSchema.CallToolRequest("notesd.read_note", Map.of("name", "roots-1")));
       assertThat(text(r)).isEqualTo("rooted");
-      assertThat(logged.list)
-          .extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
-          .noneMatch(m -> m.contains("did not list its roots"));
-    } finally {
-      sessionLog.detachAppender(logged);
-      sessionLog.setLevel(level);
+      assertThat(logged.messages()).noneMatch(m -> m.contains("did not list its roots"));
     }
   }
 
