@@ -233,6 +233,55 @@ class ProtocolRefusalsTest {
     assertThat(McpWire.message(list.body()).has("result")).as(list.body()).isTrue();
   }
 
+  static Stream<Arguments> refusedBeforeTheBody() {
+    return Stream.of(
+        Arguments.of("/mcp", null, null, 401),
+        Arguments.of("/mcp", KEY_A, "no-such-session", 404),
+        Arguments.of("/mcp/no-such-server", KEY_A, null, 404),
+        Arguments.of("/v1/tasks", null, null, 401),
+        Arguments.of("/v1/chat/completions", null, null, 401),
+        Arguments.of("/v1/messages", null, null, 401));
+  }
+
+  /**
+   * A request refused on its headers alone, whose body comes after a pause (a slow client, or the
+   * next TCP segment): the refusal waits for the body, and the keep-alive connection then serves
+   * the next request. Jetty closes a connection whose request body was left unread once the answer
+   * has gone, without saying so in the answer, so a client's next request on it failed (the JDK
+   * client reports "header parser received no bytes").
+   */
+  @ParameterizedTest(name = "{0} refused with {3}")
+  @MethodSource("refusedBeforeTheBody")
+  void aRefusalBeforeTheBodyLeavesTheConnectionUsable(String path, String key, String session, int status) throws Exception {
+    byte[] body = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}".getBytes(StandardCharsets.UTF_8);
+    java.util.List<String> headers = new java.util.ArrayList<>(java.util.List.of(
+        "Host", "127.0.0.1", "Content-Type", "application/json", "Accept", "application/json, text/event-stream",
+        "Content-Length", String.valueOf(body.length)));
+    if (key != null) {
+      headers.addAll(java.util.List.of("Authorization", "Bearer " + key));
+    }
+    if (session != null) {
+      headers.addAll(java.util.List.of("Mcp-Session-Id", session));
+    }
+    byte[] head = RawHttp.request("POST " + path + " HTTP/1.1", null, headers.toArray(String[]::new));
+    try (RawHttp.Connection c = new RawHttp.Connection(URI.create(gh.api()).getPort(), 30_000)) {
+      assertThat(c.send(head)).isTrue();
+      Thread.sleep(300); // long enough for an answer given without the body to have gone, and the connection with it
+      assertThat(c.send(body)).as("the connection was closed before the body").isTrue();
+      RawHttp.Answer first = c.read();
+      assertThat(first.answered()).as(first.failure()).isTrue();
+      assertThat(first.status()).as(first.bodyText()).isEqualTo(status);
+      assertThat(first.header("Connection")).isNull();
+
+      RawHttp.Answer second = c.send(RawHttp.request("POST " + path + " HTTP/1.1", body, headers.toArray(String[]::new)))
+          ? c.read()
+          : null;
+      assertThat(second).as("the connection was closed after the refusal").isNotNull();
+      assertThat(second.answered()).as(second.failure()).isTrue();
+      assertThat(second.status()).as(second.bodyText()).isEqualTo(status);
+    }
+  }
+
   private static RawHttp.Answer post(String path, String key, byte[] body, String... headers) {
     String[] all = new String[headers.length + 6];
     all[0] = "Authorization";

@@ -75,6 +75,54 @@ public final class RawHttp {
     }
   }
 
+  /**
+   * A keep-alive connection to 127.0.0.1:{@code port}, for what happens between requests: bytes
+   * are sent as given, in as many writes as the test makes, and answers are read one at a time.
+   */
+  public static final class Connection implements AutoCloseable {
+    private final Socket socket = new Socket();
+    private final InputStream in;
+
+    public Connection(int port, int timeoutMillis) throws IOException {
+      socket.connect(new InetSocketAddress("127.0.0.1", port), timeoutMillis);
+      socket.setSoTimeout(timeoutMillis);
+      socket.setTcpNoDelay(true);
+      in = new java.io.BufferedInputStream(socket.getInputStream());
+    }
+
+    /** Writes {@code bytes}; false when the server has closed the connection. */
+    public boolean send(byte[] bytes) {
+      try {
+        socket.getOutputStream().write(bytes);
+        socket.getOutputStream().flush();
+        return true;
+      } catch (IOException e) {
+        return false;
+      }
+    }
+
+    /** The next answer (a 1xx skipped), or how the connection failed to give one. */
+    public Answer read() {
+      try {
+        while (true) {
+          Answer a = readAnswer(in);
+          if (!a.answered() || a.status() >= 200 || a.status() == 101) {
+            return a;
+          }
+        }
+      } catch (SocketTimeoutException e) {
+        return Answer.failed("no answer in time");
+      } catch (IOException e) {
+        return Answer.failed("connection failed: " + e.getMessage());
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      socket.close();
+    }
+  }
+
   /** A request from its parts: the request line, headers (name, value, ...), and body bytes. */
   public static byte[] request(String requestLine, byte[] body, String... headers) {
     ByteArrayOutputStream b = new ByteArrayOutputStream();

@@ -91,6 +91,7 @@ public final class McpHttpFilter implements Filter {
       if (response.isCommitted()) {
         return; // an answer is on its way already; nothing more can be said
       }
+      unreadBody(request);
       if (refused.error() == ErrorCode.UNAUTHORIZED) {
         response.setHeader(
             "WWW-Authenticate",
@@ -237,6 +238,21 @@ public final class McpHttpFilter implements Filter {
     wrapped.finish();
     if ("DELETE".equalsIgnoreCase(request.getMethod()) && sessionId != null && response.getStatus() < 300) {
       sessions.close(sessionId);
+    }
+  }
+
+  /**
+   * Reads and drops what is left of a refused request's body (at most {@code maxBody} bytes) before
+   * the refusal is written, as the task and model faces do: most refusals come before the body is
+   * read (a missing key, an unknown session), and Jetty closes a keep-alive connection whose
+   * request body it could not finish reading once the answer has gone, without saying so in the
+   * answer, so a client that sends its next request on that connection saw it drop.
+   */
+  private void unreadBody(HttpServletRequest request) {
+    try {
+      BoundedBody.drain(request.getInputStream(), maxBody);
+    } catch (IOException | RuntimeException e) {
+      // the body was taken as a reader, or cannot be had: Jetty decides about the connection
     }
   }
 
