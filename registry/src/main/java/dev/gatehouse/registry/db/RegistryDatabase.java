@@ -1,7 +1,12 @@
 package dev.gatehouse.registry.db;
 
 import javax.sql.DataSource;
+import java.sql.SQLException;
+import java.sql.Statement;
 import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.callback.Callback;
+import org.flywaydb.core.api.callback.Context;
+import org.flywaydb.core.api.callback.Event;
 import org.flywaydb.core.api.configuration.FluentConfiguration;
 import org.flywaydb.core.api.output.MigrateResult;
 import org.jdbi.v3.core.Jdbi;
@@ -19,7 +24,45 @@ public final class RegistryDatabase {
 
   /** Flyway as {@link #migrate} runs it, to configure further (a test migrates to an earlier version first). */
   public static FluentConfiguration flyway(DataSource dataSource) {
-    return Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").table("gatehouse_schema_history");
+    return Flyway.configure()
+        .dataSource(dataSource)
+        .locations("classpath:db/migration")
+        .table("gatehouse_schema_history")
+        .callbacks(new QuietNotices());
+  }
+
+  /**
+   * PostgreSQL's notices are not passed on while a migration runs ({@code SET LOCAL
+   * client_min_messages = warning}, in the migration's own transaction): Flyway logs each as a
+   * warning, and the only one the migrations raise is V5's {@code ADD COLUMN IF NOT EXISTS}
+   * finding the column V4 added, on every new database. The database's warnings and errors still
+   * come through. (A migration run outside a transaction would get PostgreSQL's warning that {@code
+   * SET LOCAL} does nothing there; none is.)
+   */
+  static final class QuietNotices implements Callback {
+    @Override
+    public boolean supports(Event event, Context context) {
+      return event == Event.BEFORE_EACH_MIGRATE;
+    }
+
+    @Override
+    public boolean canHandleInTransaction(Event event, Context context) {
+      return true;
+    }
+
+    @Override
+    public void handle(Event event, Context context) {
+      try (Statement s = context.getConnection().createStatement()) {
+        s.execute("SET LOCAL client_min_messages = warning");
+      } catch (SQLException e) {
+        throw new IllegalStateException("could not quiet PostgreSQL's notices for a migration", e);
+      }
+    }
+
+    @Override
+    public String getCallbackName() {
+      return "gatehouse-quiet-notices";
+    }
   }
 
   /** Installs the plugins the registry's DAOs need on a Jdbi made elsewhere. */

@@ -1,0 +1,33 @@
+package dev.gatehouse.registry.db;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.gatehouse.registry.testing.TestDatabase;
+import org.flywaydb.core.api.output.MigrateResult;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+class RegistryDatabaseTest {
+  @Test
+  void aNewDatabaseIsMigratedWithoutAWarning() {
+    Logger flyway = (Logger) LoggerFactory.getLogger("org.flywaydb");
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    logged.start();
+    flyway.addAppender(logged);
+    try (TestDatabase db = TestDatabase.createEmpty()) {
+      MigrateResult result = RegistryDatabase.migrate(db.dataSource());
+      assertThat(result.success).isTrue();
+      assertThat(result.migrationsExecuted).isGreaterThan(5);
+      assertThat(logged.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN)).map(ILoggingEvent::getFormattedMessage))
+          .isEmpty();
+      // A second run finds nothing to do.
+      assertThat(RegistryDatabase.migrate(db.dataSource()).migrationsExecuted).isZero();
+    } finally {
+      flyway.detachAppender(logged);
+    }
+  }
+}
