@@ -186,6 +186,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     AbstractServerFactory server = (AbstractServerFactory) config.getServerFactory();
     server.setRegisterDefaultExceptionMappers(false);
     uncompressedResponses(server);
+    slowBodiesCutOff(server, config.getLimits().getMinRequestBodyRate());
     requestThreads(server, Runtime.version().feature());
     if (role == Role.WORKER && server instanceof DefaultServerFactory d) {
       d.setApplicationConnectors(List.of());
@@ -273,6 +274,28 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     var gzip = server.getGzipFilterFactory();
     if (gzip.getIncludedPaths() == null || gzip.getIncludedPaths().isEmpty()) {
       gzip.setExcludedPaths(java.util.Set.of("/*"));
+    }
+  }
+
+  /**
+   * {@code limits.minRequestBodyRate} on every application connector that leaves Dropwizard's
+   * {@code minRequestDataPerSecond} at its default (none): without a floor, a client sending a body
+   * a byte at a time, each within the idle timeout, holds a request thread as long as it likes;
+   * with it, Jetty fails the read with 408 once the body has arrived slower than the rate since its
+   * first byte. The admin connectors are the operator's and keep what they name.
+   */
+  static void slowBodiesCutOff(AbstractServerFactory server, io.dropwizard.util.DataSize rate) {
+    if (rate.toBytes() <= 0) {
+      return;
+    }
+    List<io.dropwizard.jetty.ConnectorFactory> connectors =
+        server instanceof DefaultServerFactory d
+            ? d.getApplicationConnectors()
+            : server instanceof io.dropwizard.core.server.SimpleServerFactory s ? List.of(s.getConnector()) : List.of();
+    for (io.dropwizard.jetty.ConnectorFactory c : connectors) {
+      if (c instanceof io.dropwizard.jetty.HttpConnectorFactory http && http.getMinRequestDataPerSecond().toBytes() == 0) {
+        http.setMinRequestDataPerSecond(rate);
+      }
     }
   }
 

@@ -282,6 +282,53 @@ class ProtocolRefusalsTest {
     }
   }
 
+  static Stream<Arguments> trickled() {
+    return Stream.of(
+        Arguments.of("/mcp", KEY_A, true, 408, "request_timeout"),
+        Arguments.of("/mcp", null, false, 401, "unauthorized"),
+        Arguments.of("/v1/tasks", KEY_A, false, 408, "request_timeout"),
+        Arguments.of("/v1/tasks", null, false, 401, "unauthorized"),
+        Arguments.of("/v1/chat/completions", KEY_A, false, 408, "request_timeout"),
+        Arguments.of("/v1/chat/completions", null, false, 401, "unauthorized"));
+  }
+
+  /**
+   * A body sent a byte at a time, each byte well within the idle timeout: cut off with 408
+   * request_timeout once it has come slower than limits.minRequestBodyRate (1 KiB/s by default)
+   * since its first byte, instead of holding a request thread for as long as the client likes. A
+   * request refused on its headers (no key) reads the rest of its body before it answers, so the
+   * connection stays usable: that read is cut off the same way, and the refusal goes out.
+   */
+  @ParameterizedTest(name = "{0} with key {1}: {3}")
+  @MethodSource("trickled")
+  void aBodyTrickledByteByByteIsCutOff(String path, String key, boolean session, int status, String code) throws Exception {
+    java.util.List<String> headers = new java.util.ArrayList<>(java.util.List.of(
+        "Host", "127.0.0.1", "Content-Type", "application/json", "Accept", "application/json, text/event-stream",
+        "Content-Length", "4000"));
+    if (key != null) {
+      headers.addAll(java.util.List.of("Authorization", "Bearer " + key));
+    }
+    if (session) {
+      headers.addAll(java.util.List.of("Mcp-Session-Id", McpWire.initialize(gh.api() + "/mcp", key)));
+    }
+    long started = System.nanoTime();
+    try (RawHttp.Connection c = new RawHttp.Connection(URI.create(gh.api()).getPort(), 30_000)) {
+      assertThat(c.send(RawHttp.request("POST " + path + " HTTP/1.1", null, headers.toArray(String[]::new)))).isTrue();
+      for (int i = 0; i < 40 && !c.answering() && c.send(new byte[] {' '}); i++) {
+        Thread.sleep(250);
+      }
+      RawHttp.Answer a = c.read();
+      assertThat(a.answered()).as(a.failure()).isTrue();
+      assertThat(a.status()).as(a.bodyText()).isEqualTo(status);
+      JsonNode error = error(a);
+      assertThat(path.startsWith("/mcp") ? error.path("data").path("code").asText() : error.path("code").asText())
+          .as(a.bodyText())
+          .isEqualTo(code);
+    }
+    // Cut off within a few of the client's bytes, not after the 40 it would have sent.
+    assertThat(java.time.Duration.ofNanos(System.nanoTime() - started)).isLessThan(java.time.Duration.ofSeconds(5));
+  }
+
   private static RawHttp.Answer post(String path, String key, byte[] body, String... headers) {
     String[] all = new String[headers.length + 6];
     all[0] = "Authorization";

@@ -101,6 +101,11 @@ public final class RawHttp {
       }
     }
 
+    /** Whether bytes of an answer have arrived and wait to be read. */
+    public boolean answering() throws IOException {
+      return in.available() > 0;
+    }
+
     /** The next answer (a 1xx skipped), or how the connection failed to give one. */
     public Answer read() {
       try {

@@ -10,6 +10,13 @@ public class LimitsConfig {
   /** Largest request body accepted; larger ones get 413 and start nothing. */
   @NotNull private DataSize maxRequestBody = DataSize.kibibytes(512);
 
+  /**
+   * The slowest a request body may arrive, per second, counted from its first byte: a client that
+   * trickles a body is cut off with 408 rather than holding a request thread. 0 turns it off. Set
+   * on every application connector that does not name its own {@code minRequestDataPerSecond}.
+   */
+  @NotNull private DataSize minRequestBodyRate = DataSize.kibibytes(1);
+
   /** Largest tool answer stored as a step output; a larger one fails the step (not retried). */
   @NotNull private DataSize maxToolResponse = DataSize.kibibytes(256);
 
@@ -38,6 +45,16 @@ public class LimitsConfig {
   @JsonProperty
   public void setMaxRequestBody(DataSize v) {
     this.maxRequestBody = v;
+  }
+
+  @JsonProperty
+  public DataSize getMinRequestBodyRate() {
+    return minRequestBodyRate;
+  }
+
+  @JsonProperty
+  public void setMinRequestBodyRate(DataSize v) {
+    this.minRequestBodyRate = v;
   }
 
   @JsonProperty

@@ -40,6 +40,8 @@ public enum ErrorCode {
   UNSUPPORTED_ENCODING("unsupported_encoding", 415, Rpc.INVALID_REQUEST),
   /** The body's HTTP framing is broken: a bad chunk, or fewer bytes than its Content-Length. */
   MALFORMED_BODY("malformed_body", 400, Rpc.INVALID_REQUEST),
+  /** The body arrived slower than {@code limits.minRequestBodyRate}. */
+  REQUEST_TIMEOUT("request_timeout", 408, Rpc.INVALID_REQUEST),
   URI_TOO_LONG("uri_too_long", 414, Rpc.INVALID_REQUEST),
   HEADERS_TOO_LARGE("headers_too_large", 431, Rpc.INVALID_REQUEST),
   /** The request line names an HTTP version this server does not speak (it speaks HTTP/1.0 and 1.1). */

@@ -11,7 +11,8 @@ import org.eclipse.jetty.io.EofException;
  * gzip body that does not inflate, a bad chunk or a body shorter than its Content-Length as an
  * exception from the body's stream (wrapped by Jersey or the servlet layer). Those are the
  * client's mistakes: a 400 with {@code invalid_encoding} or {@code malformed_body}, never a 500,
- * and nothing worth a stack trace in the log.
+ * and nothing worth a stack trace in the log. A body that came slower than the connector's minimum
+ * data rate is a 408 {@code request_timeout}.
  */
 public final class UnreadableBody {
   private static final int MAX_DEPTH = 16;
@@ -38,6 +39,10 @@ public final class UnreadableBody {
       if (t instanceof ZipException || t instanceof DataFormatException) {
         return Optional.of(
             new ApiException(ErrorCode.INVALID_ENCODING, "the body does not decode as its Content-Encoding (gzip) says"));
+      }
+      if (t instanceof BadMessageException bad && bad.getCode() == ErrorCode.REQUEST_TIMEOUT.httpStatus()) {
+        // Jetty's minimum request data rate (limits.minRequestBodyRate): the body came too slowly.
+        return Optional.of(new ApiException(ErrorCode.REQUEST_TIMEOUT, "the body arrived too slowly; send it at once"));
       }
       framing |= (parserRefusals && t instanceof BadMessageException) || t instanceof EofException;
       if (t.getCause() == t) {
