@@ -254,16 +254,8 @@ class ProtocolRefusalsTest {
   @MethodSource("refusedBeforeTheBody")
   void aRefusalBeforeTheBodyLeavesTheConnectionUsable(String path, String key, String session, int status) throws Exception {
     byte[] body = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}".getBytes(StandardCharsets.UTF_8);
-    java.util.List<String> headers = new java.util.ArrayList<>(java.util.List.of(
-        "Host", "127.0.0.1", "Content-Type", "application/json", "Accept", "application/json, text/event-stream",
-        "Content-Length", String.valueOf(body.length)));
-    if (key != null) {
-      headers.addAll(java.util.List.of("Authorization", "Bearer " + key));
-    }
-    if (session != null) {
-      headers.addAll(java.util.List.of("Mcp-Session-Id", session));
-    }
-    byte[] head = RawHttp.request("POST " + path + " HTTP/1.1", null, headers.toArray(String[]::new));
+    String[] headers = keepAliveHeaders(key, session, body.length);
+    byte[] head = RawHttp.request("POST " + path + " HTTP/1.1", null, headers);
     try (RawHttp.Connection c = new RawHttp.Connection(URI.create(gh.api()).getPort(), 30_000)) {
       assertThat(c.send(head)).isTrue();
       Thread.sleep(300); // long enough for an answer given without the body to have gone, and the connection with it
@@ -273,7 +265,7 @@ class ProtocolRefusalsTest {
       assertThat(first.status()).as(first.bodyText()).isEqualTo(status);
       assertThat(first.header("Connection")).isNull();
 
-      RawHttp.Answer second = c.send(RawHttp.request("POST " + path + " HTTP/1.1", body, headers.toArray(String[]::new)))
+      RawHttp.Answer second = c.send(RawHttp.request("POST " + path + " HTTP/1.1", body, headers))
           ? c.read()
           : null;
       assertThat(second).as("the connection was closed after the refusal").isNotNull();
@@ -302,18 +294,10 @@ class ProtocolRefusalsTest {
   @ParameterizedTest(name = "{0} with key {1}: {3}")
   @MethodSource("trickled")
   void aBodyTrickledByteByByteIsCutOff(String path, String key, boolean session, int status, String code) throws Exception {
-    java.util.List<String> headers = new java.util.ArrayList<>(java.util.List.of(
-        "Host", "127.0.0.1", "Content-Type", "application/json", "Accept", "application/json, text/event-stream",
-        "Content-Length", "4000"));
-    if (key != null) {
-      headers.addAll(java.util.List.of("Authorization", "Bearer " + key));
-    }
-    if (session) {
-      headers.addAll(java.util.List.of("Mcp-Session-Id", McpWire.initialize(gh.api() + "/mcp", key)));
-    }
+    String[] headers = keepAliveHeaders(key, session ? McpWire.initialize(gh.api() + "/mcp", key) : null, 4000);
     long started = System.nanoTime();
     try (RawHttp.Connection c = new RawHttp.Connection(URI.create(gh.api()).getPort(), 30_000)) {
-      assertThat(c.send(RawHttp.request("POST " + path + " HTTP/1.1", null, headers.toArray(String[]::new)))).isTrue();
+      assertThat(c.send(RawHttp.request("POST " + path + " HTTP/1.1", null, headers))).isTrue();
       for (int i = 0; i < 40 && !c.answering() && c.send(new byte[] {' '}); i++) {
         Thread.sleep(250);
       }
@@ -327,6 +311,20 @@ class ProtocolRefusalsTest {
     }
     // Cut off within a few of the client's bytes, not after the 40 it would have sent.
     assertThat(java.time.Duration.ofNanos(System.nanoTime() - started)).isLessThan(java.time.Duration.ofSeconds(5));
+  }
+
+  /** A JSON POST's headers without {@code Connection: close}; the key and the session when not null. */
+  private static String[] keepAliveHeaders(String key, String session, int contentLength) {
+    java.util.List<String> headers = new java.util.ArrayList<>(java.util.List.of(
+        "Host", "127.0.0.1", "Content-Type", "application/json", "Accept", "application/json, text/event-stream",
+        "Content-Length", String.valueOf(contentLength)));
+    if (key != null) {
+      headers.addAll(java.util.List.of("Authorization", "Bearer " + key));
+    }
+    if (session != null) {
+      headers.addAll(java.util.List.of("Mcp-Session-Id", session));
+    }
+    return headers.toArray(String[]::new);
   }
 
   private static RawHttp.Answer post(String path, String key, byte[] body, String... headers) {
