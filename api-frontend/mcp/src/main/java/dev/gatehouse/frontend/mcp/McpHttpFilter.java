@@ -91,7 +91,7 @@ public final class McpHttpFilter implements Filter {
       if (response.isCommitted()) {
         return; // an answer is on its way already; nothing more can be said
       }
-      unreadBody(request);
+      unreadBody(request, refused.status());
       if (refused.error() == ErrorCode.UNAUTHORIZED) {
         response.setHeader(
             "WWW-Authenticate",
@@ -246,11 +246,12 @@ public final class McpHttpFilter implements Filter {
    * the refusal is written, as the task and model faces do: most refusals come before the body is
    * read (a missing key, an unknown session), and Jetty closes a keep-alive connection whose
    * request body it could not finish reading once the answer has gone, without saying so in the
-   * answer, so a client that sends its next request on that connection saw it drop.
+   * answer, so a client that sends its next request on that connection saw it drop. Not when the
+   * refusal is that the body did not come ({@link BoundedBody#drainBefore}).
    */
-  private void unreadBody(HttpServletRequest request) {
+  private void unreadBody(HttpServletRequest request, int status) {
     try {
-      BoundedBody.drain(request.getInputStream(), maxBody);
+      BoundedBody.drainBefore(status, request.getInputStream(), maxBody);
     } catch (IOException | RuntimeException e) {
       // the body was taken as a reader, or cannot be had: Jetty decides about the connection
     }

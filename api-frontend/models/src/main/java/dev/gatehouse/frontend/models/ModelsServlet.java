@@ -183,7 +183,7 @@ final class ModelsServlet extends HttpServlet {
       return;
     }
     // Whatever is left of the body is read (bounded), so a client still sending sees this answer.
-    BoundedBody.drain(request.getInputStream(), maxBody);
+    BoundedBody.drainBefore(refusal.status(), request.getInputStream(), maxBody);
     ModelErrors.write(response, dialect, refusal, requestId);
   }
 

@@ -12,7 +12,7 @@ import org.eclipse.jetty.io.EofException;
  * exception from the body's stream (wrapped by Jersey or the servlet layer). Those are the
  * client's mistakes: a 400 with {@code invalid_encoding} or {@code malformed_body}, never a 500,
  * and nothing worth a stack trace in the log. A body that came slower than the connector's minimum
- * data rate is a 408 {@code request_timeout}.
+ * data rate, or stopped coming for its idle timeout, is a 408 {@code request_timeout}.
  */
 public final class UnreadableBody {
   private static final int MAX_DEPTH = 16;
@@ -43,6 +43,10 @@ public final class UnreadableBody {
       if (t instanceof BadMessageException bad && bad.getCode() == ErrorCode.REQUEST_TIMEOUT.httpStatus()) {
         // Jetty's minimum request data rate (limits.minRequestBodyRate): the body came too slowly.
         return Optional.of(new ApiException(ErrorCode.REQUEST_TIMEOUT, "the body arrived too slowly; send it at once"));
+      }
+      if (t instanceof java.util.concurrent.TimeoutException) {
+        // The connector's idle timeout ran out while the rest of the body was awaited.
+        return Optional.of(new ApiException(ErrorCode.REQUEST_TIMEOUT, "the rest of the body did not arrive in time"));
       }
       framing |= (parserRefusals && t instanceof BadMessageException) || t instanceof EofException;
       if (t.getCause() == t) {

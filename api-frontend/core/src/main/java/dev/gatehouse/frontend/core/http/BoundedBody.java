@@ -56,6 +56,19 @@ public final class BoundedBody {
   }
 
   /**
+   * What a refusal with HTTP {@code status} does with what is left of the body before it is
+   * written: {@link #drain} it, so the keep-alive connection stays usable, unless the refusal is
+   * that the body did not come (408 {@code request_timeout}): the connection's idle timeout ran
+   * out on a read already, or the body came slower than the minimum rate, and another read would
+   * only wait as long again. Jetty closes that connection.
+   */
+  public static void drainBefore(int status, InputStream in, long max) {
+    if (status != 408) {
+      drain(in, max);
+    }
+  }
+
+  /**
    * Reads and drops what is left of a refused body, up to {@code max} bytes, so a client that is
    * still sending sees the error answer instead of a reset connection; a larger body is left to
    * Jetty, which closes the connection.

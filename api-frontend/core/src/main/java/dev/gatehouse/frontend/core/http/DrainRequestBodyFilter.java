@@ -24,7 +24,7 @@ public class DrainRequestBodyFilter implements ContainerResponseFilter {
     }
     try {
       if (request.hasEntity()) {
-        BoundedBody.drain(request.getEntityStream(), maxBytes);
+        BoundedBody.drainBefore(response.getStatus(), request.getEntityStream(), maxBytes);
       }
     } catch (RuntimeException e) {
       // The body was already consumed, or cannot be read (Jersey wraps that in a ProcessingException

@@ -43,4 +43,20 @@ class BoundedBodyTest {
     assertThat(read(BODY, 10, -1)).isNull();
     assertThat(read(new byte[0], 1000, 0)).isEmpty();
   }
+
+  @Test
+  void aRefusalDrainsWhatIsLeftUnlessTheBodyDidNotCome() {
+    ByteArrayInputStream refused = new ByteArrayInputStream(BODY);
+    BoundedBody.drainBefore(401, refused, 1000);
+    assertThat(refused.available()).isZero();
+
+    ByteArrayInputStream bounded = new ByteArrayInputStream(BODY);
+    BoundedBody.drainBefore(401, bounded, 10);
+    assertThat(bounded.available()).isEqualTo(BODY.length - 10);
+
+    // 408: a read already waited out the idle timeout (or the body came too slowly); not again.
+    ByteArrayInputStream timedOut = new ByteArrayInputStream(BODY);
+    BoundedBody.drainBefore(408, timedOut, 1000);
+    assertThat(timedOut.available()).isEqualTo(BODY.length);
+  }
 }
