@@ -250,6 +250,27 @@ class DeploymentFilesTest {
         .hasMessageContaining("auth.agentKeys[0].key must not start with 'gka_'");
   }
 
+  /**
+   * Both shipped configurations quiet the MCP SDK's lines an agent can cause at will: one per
+   * upstream session, quoting the upstream's instructions, and two warnings per listening stream
+   * dropped without ending its session.
+   */
+  @Test
+  void theShippedConfigsQuietTheMcpSdksPerSessionLines() throws Exception {
+    EnvironmentVariableSubstitutor noEnvironment = new EnvironmentVariableSubstitutor(false);
+    noEnvironment.setVariableResolver(key -> null);
+    GatehouseConfiguration devMode =
+        new YamlConfigurationFactory<>(GatehouseConfiguration.class, Validators.newValidator(), Jackson.newObjectMapper(), "dw")
+            .build(
+                new SubstitutingSourceProvider(new io.dropwizard.configuration.ResourceConfigurationSourceProvider(), noEnvironment),
+                dev.gatehouse.frontend.app.cli.DevCommand.DEV_CONFIG);
+    for (GatehouseConfiguration config : List.of(load(Map.of()), devMode)) {
+      Map<String, JsonNode> loggers = ((io.dropwizard.logging.common.DefaultLoggingFactory) config.getLoggingFactory()).getLoggers();
+      assertThat(loggers).extractingByKey("io.modelcontextprotocol.client.LifecycleInitializer").asString().isEqualTo("\"WARN\"");
+      assertThat(loggers).extractingByKey("io.modelcontextprotocol.util.KeepAliveScheduler").asString().isEqualTo("\"ERROR\"");
+    }
+  }
+
   /** A value the compose file leaves to the user: an admin key must look like one. */
   private static String valueFor(String variable) {
     if (variable.equals("GATEHOUSE_MASTER_KEY")) {
