@@ -40,7 +40,7 @@ public enum ErrorCode {
   UNSUPPORTED_ENCODING("unsupported_encoding", 415, Rpc.INVALID_REQUEST),
   /** The body's HTTP framing is broken: a bad chunk, or fewer bytes than its Content-Length. */
   MALFORMED_BODY("malformed_body", 400, Rpc.INVALID_REQUEST),
-  /** The body arrived slower than {@code limits.minRequestBodyRate}. */
+  /** The body arrived slower than {@code limits.minRequestBodyRate}, or stopped coming for the idle timeout. */
   REQUEST_TIMEOUT("request_timeout", 408, Rpc.INVALID_REQUEST),
   URI_TOO_LONG("uri_too_long", 414, Rpc.INVALID_REQUEST),
   HEADERS_TOO_LARGE("headers_too_large", 431, Rpc.INVALID_REQUEST),

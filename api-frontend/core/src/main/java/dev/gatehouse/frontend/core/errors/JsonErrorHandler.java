@@ -74,6 +74,11 @@ public class JsonErrorHandler extends ErrorHandler {
       if (unreadable.isPresent()) {
         error = unreadable.get().error();
         text = unreadable.get().getMessage();
+        if (error.httpStatus() != code) {
+          // a body that stopped coming is a 408, whatever status the failure was reported with
+          code = error.httpStatus();
+          response.setStatus(code);
+        }
       }
     }
     if (code == 405 && !allowedMethods.isEmpty() && !response.getHeaders().contains(HttpHeader.ALLOW)) {
