@@ -130,14 +130,17 @@ public final class BlockingHttp {
    * call (an activity told to stop) interrupts through here, so that the exchange ends as
    * cancelled whatever the thread is blocked on, and an exchange the thread is about to send is
    * not sent. The exchange is looked up before the interrupt, which may end it at once (a channel's
-   * socket is closed by it), and again after, for one the thread was opening meanwhile.
+   * socket is closed by it), and again after, for one the thread was opening meanwhile. The thread
+   * is interrupted before its exchange is cancelled: cancelling first let the thread wake, return
+   * and go on to other work before the interrupt landed, which then hit whatever it did next (and
+   * the caller did not see it on return).
    */
   public static void interrupt(Thread thread) {
     Exchange before = ACTIVE.get(thread);
+    thread.interrupt();
     if (before != null) {
       before.cancel();
     }
-    thread.interrupt();
     Exchange after = ACTIVE.get(thread);
     if (after != null && after != before) {
       after.cancel();

@@ -244,6 +244,7 @@ class BlockingHttpTest {
     };
     AtomicReference<Throwable> failure = new AtomicReference<>();
     AtomicReference<BlockingHttp.Exchange> exchange = new AtomicReference<>();
+    java.util.concurrent.atomic.AtomicBoolean interruptedOnReturn = new java.util.concurrent.atomic.AtomicBoolean();
     Thread caller =
         new Thread(
             () -> {
@@ -252,6 +253,9 @@ class BlockingHttpTest {
               try (x) {
                 x.send();
               } catch (IOException | RuntimeException e) {
+                // What the caller sees the moment its call fails: the interrupt is already there
+                // (it is set before the exchange is cut, not after the caller may have moved on).
+                interruptedOnReturn.set(Thread.currentThread().isInterrupted());
                 failure.set(e);
               }
             });
@@ -261,6 +265,7 @@ class BlockingHttpTest {
     caller.join(10_000);
     assertThat(caller.isAlive()).as("the blocked send ended").isFalse();
     assertThat(failure.get()).isNotNull();
+    assertThat(interruptedOnReturn.get()).as("the interrupt was there when the call failed").isTrue();
     assertThat(exchange.get().cancelled()).isTrue();
     assertThat(exchange.get().timedOut()).isFalse();
     assertThat(closedByClient.await(10, TimeUnit.SECONDS)).isTrue();
