@@ -314,7 +314,7 @@ class ProtocolRefusalsTest {
   }
 
   /** A JSON POST's headers without {@code Connection: close}; the key and the session when not null. */
-  private static String[] keepAliveHeaders(String key, String session, int contentLength) {
+  static String[] keepAliveHeaders(String key, String session, int contentLength) {
     java.util.List<String> headers = new java.util.ArrayList<>(java.util.List.of(
         "Host", "127.0.0.1", "Content-Type", "application/json", "Accept", "application/json, text/event-stream",
         "Content-Length", String.valueOf(contentLength)));

@@ -12,8 +12,6 @@ import io.dropwizard.core.server.DefaultServerFactory;
 import io.dropwizard.jetty.HttpConnectorFactory;
 import io.dropwizard.util.Duration;
 import java.net.URI;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -42,14 +40,10 @@ class StalledBodyTest {
   @ParameterizedTest
   @ValueSource(strings = {"/mcp", "/v1/tasks", "/v1/chat/completions", "/v1/messages"})
   void aBodyThatNeverComesIs408(String path) throws Exception {
-    List<String> headers = new ArrayList<>(List.of(
-        "Host", "127.0.0.1", "Content-Type", "application/json", "Accept", "application/json, text/event-stream",
-        "Content-Length", "4000", "Authorization", "Bearer " + KEY_A));
-    if (path.equals("/mcp")) {
-      headers.addAll(List.of("Mcp-Session-Id", McpWire.initialize(gh.api() + "/mcp", KEY_A)));
-    }
+    String[] headers =
+        ProtocolRefusalsTest.keepAliveHeaders(KEY_A, path.equals("/mcp") ? McpWire.initialize(gh.api() + "/mcp", KEY_A) : null, 4000);
     try (RawHttp.Connection c = new RawHttp.Connection(URI.create(gh.api()).getPort(), 30_000)) {
-      assertThat(c.send(RawHttp.request("POST " + path + " HTTP/1.1", null, headers.toArray(String[]::new)))).isTrue();
+      assertThat(c.send(RawHttp.request("POST " + path + " HTTP/1.1", null, headers))).isTrue();
       RawHttp.Answer a = c.read();
       assertThat(a.answered()).as(a.failure()).isTrue();
       assertThat(a.status()).as(a.bodyText()).isEqualTo(408);

@@ -61,13 +61,7 @@ public final class RawHttp {
       } catch (SocketException e) {
         // The server may answer (and close) before it read everything; the answer is still readable.
       }
-      InputStream in = new java.io.BufferedInputStream(socket.getInputStream());
-      while (true) {
-        Answer a = readAnswer(in);
-        if (!a.answered() || a.status() >= 200 || a.status() == 101) {
-          return a;
-        }
-      }
+      return nextAnswer(new java.io.BufferedInputStream(socket.getInputStream()));
     } catch (SocketTimeoutException e) {
       return Answer.failed("no answer within " + timeoutMillis + " ms");
     } catch (IOException e) {
@@ -109,12 +103,7 @@ public final class RawHttp {
     /** The next answer (a 1xx skipped), or how the connection failed to give one. */
     public Answer read() {
       try {
-        while (true) {
-          Answer a = readAnswer(in);
-          if (!a.answered() || a.status() >= 200 || a.status() == 101) {
-            return a;
-          }
-        }
+        return nextAnswer(in);
       } catch (SocketTimeoutException e) {
         return Answer.failed("no answer in time");
       } catch (IOException e) {
@@ -140,6 +129,16 @@ public final class RawHttp {
       b.writeBytes(body);
     }
     return b.toByteArray();
+  }
+
+  /** The next answer on {@code in}, a 1xx skipped. */
+  private static Answer nextAnswer(InputStream in) throws IOException {
+    while (true) {
+      Answer a = readAnswer(in);
+      if (!a.answered() || a.status() >= 200 || a.status() == 101) {
+        return a;
+      }
+    }
   }
 
   private static Answer readAnswer(InputStream in) throws IOException {
