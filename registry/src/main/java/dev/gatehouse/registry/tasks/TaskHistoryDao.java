@@ -6,6 +6,7 @@ import org.jdbi.v3.sqlobject.config.RegisterConstructorMapper;
 import org.jdbi.v3.sqlobject.customizer.Bind;
 import org.jdbi.v3.sqlobject.customizer.BindList;
 import org.jdbi.v3.sqlobject.statement.SqlQuery;
+import org.jdbi.v3.sqlobject.statement.SqlUpdate;
 
 /** The archived workflow histories of tasks that ended ({@code task_histories}). */
 @RegisterConstructorMapper(TaskHistoryDao.Archived.class)
@@ -16,7 +17,7 @@ public interface TaskHistoryDao {
 
   /**
    * {@link #insert}'s statement: the history row, and the task's flag that keeps it out of {@link
-   * #unarchived} (set whether this statement or another replica's wrote the row); answers whether
+   * #claim} (set whether this statement or another replica's wrote the row); answers whether
    * this one wrote it.
    */
   String INSERT =
@@ -55,13 +56,29 @@ public interface TaskHistoryDao {
   List<String> unarchivedAmong(@BindList("ids") List<String> ids, @Bind("days") int days);
 
   /**
-   * Tasks that ended in the last {@code days} days and have no archived history yet, newest first.
-   * They are read from an index that holds only such tasks ({@code tasks_history_pending}), so a
-   * pass costs what is pending, not how many tasks ended in the window.
+   * Claims for this replica up to {@code limit} tasks that ended in the last {@code days} days and
+   * have no archived history yet, newest first: each is leased for {@code leaseSeconds}, and no
+   * other claim takes it until the lease runs out or is {@link #release released}. Tasks another
+   * claim is taking at this moment are skipped, not waited for, so replicas claim side by side
+   * and never the same task. They are read from an index that holds only such tasks ({@code
+   * tasks_history_pending}), so a claim costs what is pending, not how many tasks ended in the
+   * window.
    */
   @SqlQuery(
-      "SELECT id, tenant_id FROM tasks WHERE closed_at > now() - make_interval(days => :days) AND closed_at IS NOT NULL "
-          + "AND NOT history_archived AND status <> 'RUNNING' ORDER BY closed_at DESC LIMIT :limit")
+      "WITH claimed AS (UPDATE tasks t SET history_claimed_until = now() + make_interval(secs => :leaseSeconds) "
+          + "FROM (SELECT id FROM tasks WHERE closed_at > now() - make_interval(days => :days) AND closed_at IS NOT NULL "
+          + "AND NOT history_archived AND status <> 'RUNNING' "
+          + "AND (history_claimed_until IS NULL OR history_claimed_until <= now()) "
+          + "ORDER BY closed_at DESC LIMIT :limit FOR UPDATE SKIP LOCKED) pending "
+          + "WHERE t.id = pending.id RETURNING t.id, t.tenant_id, t.closed_at) "
+          + "SELECT id, tenant_id FROM claimed ORDER BY closed_at DESC")
   @RegisterConstructorMapper(Pending.class)
-  List<Pending> unarchived(@Bind("days") int days, @Bind("limit") int limit);
+  List<Pending> claim(@Bind("days") int days, @Bind("limit") int limit, @Bind("leaseSeconds") int leaseSeconds);
+
+  /**
+   * Gives back the claims on {@code ids} (not empty) whose history is still not archived, so the
+   * next claim, this replica's or another's, may take them at once.
+   */
+  @SqlUpdate("UPDATE tasks SET history_claimed_until = NULL WHERE id IN (<ids>) AND NOT history_archived AND history_claimed_until IS NOT NULL")
+  int release(@BindList("ids") List<String> ids);
 }

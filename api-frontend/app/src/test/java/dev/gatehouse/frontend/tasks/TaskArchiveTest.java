@@ -199,6 +199,7 @@ class TaskArchiveTest {
 
         assertThat(durable.archive().archivePending(10, java.time.Duration.ofMinutes(1))).isZero();
         assertThat(archivedAmong(gh, List.of(id))).as("not archived while the workflow runs").isZero();
+        assertThat(claimed(gh, id)).as("its claim given back, for the next pass to take").isFalse();
       } finally {
         gh.tools.release("archive-early");
       }
@@ -210,6 +211,38 @@ class TaskArchiveTest {
           .as("the archived history ends with the close")
           .isEqualTo(io.temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
     }
+  }
+
+  @Test
+  void aTaskAnotherReplicaHasClaimedIsLeftToItUntilItsLeaseRunsOut() throws Exception {
+    try (TestGatehouse gh = TestGatehouse.start(c -> c.getTasks().setSweepInterval(Duration.hours(1)))) {
+      List<String> ids = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        String id = gh.submit("{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"a\",\"tool\":\"t.echo\",\"args\":{}}]}}");
+        assertThat(gh.await(id).get("status").asText()).isEqualTo("COMPLETED");
+        TaskLifecycleTest.awaitEngineClose(gh, id);
+        ids.add(id);
+      }
+      String theirs = ids.get(1);
+      // Another replica's archiver took this one a moment ago.
+      gh.db.jdbi().useHandle(h -> h.execute("UPDATE tasks SET history_claimed_until = now() + interval '1 hour' WHERE id = ?", theirs));
+      DurableCalls durable = durable(gh);
+
+      assertThat(durable.archive().archivePending(10, java.time.Duration.ofMinutes(1))).isEqualTo(2);
+      assertThat(archivedAmong(gh, List.of(theirs))).as("left to the replica that claimed it").isZero();
+      assertThat(claimed(gh, theirs)).as("its claim is not this replica's to give back").isTrue();
+
+      // That replica died before archiving it: once its lease runs out, this one takes the task.
+      gh.db.jdbi().useHandle(h -> h.execute("UPDATE tasks SET history_claimed_until = now() - interval '1 second' WHERE id = ?", theirs));
+      assertThat(durable.archive().archivePending(10, java.time.Duration.ofMinutes(1))).isEqualTo(1);
+      assertThat(archivedAmong(gh, ids)).isEqualTo(3);
+    }
+  }
+
+  /** Whether a claim on task {@code id} has not run out. */
+  private static boolean claimed(TestGatehouse gh, String id) {
+    return gh.db.jdbi().withHandle(h ->
+        h.createQuery("SELECT coalesce(history_claimed_until > now(), false) FROM tasks WHERE id = :id").bind("id", id).mapTo(Boolean.class).one());
   }
 
   private static DurableCalls durable(TestGatehouse gh) {

@@ -30,8 +30,9 @@ import org.slf4j.LoggerFactory;
  * own row (readers reach it only through a task the caller owns).
  *
  * <p>{@link TaskSweeper} archives what ended in the last {@link #WINDOW_DAYS} days, a batch per
- * sweep and once more when the process stops. Replicas may archive side by side: a task is
- * archived once.
+ * sweep and once more when the process stops. Replicas archive side by side: each claims the
+ * batch it archives ({@link TaskHistoryDao#claim}), so a task's history is read from the engine by
+ * one replica, and archived once.
  */
 public final class HistoryArchive {
   private static final Logger LOG = LoggerFactory.getLogger(HistoryArchive.class);
@@ -39,6 +40,11 @@ public final class HistoryArchive {
   static final int WINDOW_DAYS = 7;
   /** The most runs of one task archived (a loop that continued as new more often keeps its last ones). */
   static final int MAX_RUNS = 100;
+  /**
+   * How long a claim keeps other replicas off the tasks it took: well beyond a batch's archiving,
+   * and what a replica that died mid-batch delays its tasks by.
+   */
+  static final int CLAIM_SECONDS = 120;
   /** How many ids one statement of {@link #heldAmong} binds. */
   private static final int HELD_CHUNK = 1_000;
 
@@ -79,24 +85,51 @@ public final class HistoryArchive {
   private int archivePending(int batch, long until, boolean bounded) {
     int archived = 0;
     while (!Thread.currentThread().isInterrupted()) {
-      List<TaskHistoryDao.Pending> ids = histories.unarchived(WINDOW_DAYS, batch);
+      List<TaskHistoryDao.Pending> claimed = histories.claim(WINDOW_DAYS, batch, CLAIM_SECONDS);
+      List<String> left = new ArrayList<>();
       int inBatch = 0;
-      for (TaskHistoryDao.Pending task : ids) {
-        if (Thread.currentThread().isInterrupted()) {
-          return archived + inBatch;
+      try {
+        for (TaskHistoryDao.Pending task : claimed) {
+          if (Thread.currentThread().isInterrupted()) {
+            left.add(task.id());
+            continue;
+          }
+          boolean done = false;
+          try {
+            done = archive(task.id(), task.tenantId());
+          } catch (RuntimeException e) {
+            LOG.warn("could not archive the history of task {}: {}", task.id(), e.toString());
+          }
+          inBatch += done ? 1 : 0;
+          if (!done) {
+            left.add(task.id());
+          }
         }
-        try {
-          inBatch += archive(task.id(), task.tenantId()) ? 1 : 0;
-        } catch (RuntimeException e) {
-          LOG.warn("could not archive the history of task {}: {}", task.id(), e.toString());
-        }
+      } finally {
+        release(left);
       }
       archived += inBatch;
-      if (ids.size() < batch || inBatch == 0 || (bounded && System.nanoTime() - until >= 0)) {
+      if (claimed.size() < batch || inBatch == 0 || (bounded && System.nanoTime() - until >= 0)) {
         break;
       }
     }
     return archived;
+  }
+
+  /**
+   * Gives back the claims on tasks this pass did not archive (the engine could not be asked, had
+   * not closed the workflow yet, or the pass was interrupted), so they are not left waiting for
+   * their lease to run out. When the database cannot be reached either, the leases run out.
+   */
+  private void release(List<String> ids) {
+    if (ids.isEmpty()) {
+      return;
+    }
+    try {
+      histories.release(ids);
+    } catch (RuntimeException e) {
+      LOG.warn("could not give back the archive claims of {} task(s): {}", ids.size(), e.toString());
+    }
   }
 
   /**
