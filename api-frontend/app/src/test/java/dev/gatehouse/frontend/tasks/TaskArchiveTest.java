@@ -239,6 +239,48 @@ class TaskArchiveTest {
     }
   }
 
+  @Test
+  void archivingATaskThatRanOnceAsksTheEngineTwice() throws Exception {
+    try (TestGatehouse gh = TestGatehouse.start(c -> c.getTasks().setSweepInterval(Duration.hours(1)))) {
+      String id = gh.submit("{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"a\",\"tool\":\"t.echo\",\"args\":{}}]}}");
+      assertThat(gh.await(id).get("status").asText()).isEqualTo("COMPLETED");
+      TaskLifecycleTest.awaitEngineClose(gh, id);
+      List<String> calls = java.util.Collections.synchronizedList(new ArrayList<>());
+      io.grpc.ClientInterceptor counting = new io.grpc.ClientInterceptor() {
+        @Override
+        public <Q, A> io.grpc.ClientCall<Q, A> interceptCall(
+            io.grpc.MethodDescriptor<Q, A> method, io.grpc.CallOptions options, io.grpc.Channel next) {
+          calls.add(method.getBareMethodName());
+          return next.newCall(method, options);
+        }
+      };
+      var stubs = io.temporal.serviceclient.WorkflowServiceStubs.newServiceStubs(
+          io.temporal.serviceclient.WorkflowServiceStubsOptions.newBuilder()
+              .setChannel(gh.application().embeddedEngine().channel())
+              .setGrpcClientInterceptors(List.of(counting))
+              .build());
+      try {
+        var client = io.temporal.client.WorkflowClient.newInstance(stubs, gh.application().temporal().client().getOptions());
+        var metrics = new GatehouseMetrics(new CollectorRegistry());
+        DurableCalls durable = new DurableCalls(
+            gh.db.jdbi(), client, gh.config.getTemporal().getTaskQueue(), metrics, gh.application().audit(),
+            new Admission(gh.db.jdbi(), gh.config.getAdmission().limits(), metrics));
+        calls.clear();
+
+        assertThat(durable.archive().archivePending(10)).isEqualTo(1);
+
+        // Its description (which names the first run) and that run's history, nothing else per
+        // task. New stubs also ask the engine what it supports, once.
+        assertThat(calls).filteredOn(m -> !m.equals("GetSystemInfo")).containsExactly("DescribeWorkflowExecution", "GetWorkflowExecutionHistory");
+        var events = durable.archive().load(id).orElseThrow().get(0).events();
+        assertThat(events.get(events.size() - 1).getEventType())
+            .isEqualTo(io.temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+      } finally {
+        stubs.shutdownNow();
+      }
+    }
+  }
+
   /** Whether a claim on task {@code id} has not run out. */
   private static boolean claimed(TestGatehouse gh, String id) {
     return gh.db.jdbi().withHandle(h ->
