@@ -72,6 +72,7 @@ import dev.gatehouse.frontend.core.http.DrainRequestBodyFilter;
 import dev.gatehouse.frontend.core.http.HttpMetricsFilter;
 import dev.gatehouse.frontend.core.http.JsonBodies;
 import dev.gatehouse.frontend.core.http.RequestIdFilter;
+import dev.gatehouse.frontend.core.http.SlowBodyFilter;
 import dev.gatehouse.frontend.core.http.TextParametersFilter;
 import dev.gatehouse.frontend.core.workflows.AgentTaskWorkflow;
 import dev.gatehouse.frontend.core.workflows.CodeTaskWorkflow;
@@ -186,7 +187,6 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     AbstractServerFactory server = (AbstractServerFactory) config.getServerFactory();
     server.setRegisterDefaultExceptionMappers(false);
     uncompressedResponses(server);
-    slowBodiesCutOff(server, config.getLimits().getMinRequestBodyRate());
     requestThreads(server, Runtime.version().feature());
     if (role == Role.WORKER && server instanceof DefaultServerFactory d) {
       d.setApplicationConnectors(List.of());
@@ -278,25 +278,16 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
   }
 
   /**
-   * {@code limits.minRequestBodyRate} on every application connector that leaves Dropwizard's
-   * {@code minRequestDataPerSecond} at its default (none): without a floor, a client sending a body
-   * a byte at a time, each within the idle timeout, holds a request thread as long as it likes;
-   * with it, Jetty fails the read with 408 once the body has arrived slower than the rate since its
-   * first byte. The admin connectors are the operator's and keep what they name.
+   * {@code limits.minRequestBodyRate} on every request of the application port, ahead of every
+   * other filter (so a refusal's drain is cut off too); 0 leaves bodies to the idle timeout alone.
    */
-  static void slowBodiesCutOff(AbstractServerFactory server, io.dropwizard.util.DataSize rate) {
+  static void slowBodiesCutOff(Environment env, io.dropwizard.util.DataSize rate) {
     if (rate.toBytes() <= 0) {
       return;
     }
-    List<io.dropwizard.jetty.ConnectorFactory> connectors =
-        server instanceof DefaultServerFactory d
-            ? d.getApplicationConnectors()
-            : server instanceof io.dropwizard.core.server.SimpleServerFactory s ? List.of(s.getConnector()) : List.of();
-    for (io.dropwizard.jetty.ConnectorFactory c : connectors) {
-      if (c instanceof io.dropwizard.jetty.HttpConnectorFactory http && http.getMinRequestDataPerSecond().toBytes() == 0) {
-        http.setMinRequestDataPerSecond(rate);
-      }
-    }
+    var filter = env.servlets().addFilter("slow-bodies", new SlowBodyFilter(rate.toBytes()));
+    filter.addMappingForUrlPatterns(java.util.EnumSet.of(jakarta.servlet.DispatcherType.REQUEST), false, "/*");
+    filter.setAsyncSupported(true);
   }
 
   private static Heartbeats heartbeats(Environment env) {
@@ -482,6 +473,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
                 durable,
                 config.getTasks().getCancelGrace().toJavaDuration(),
                 config.getTasks().getSweepInterval().toJavaDuration()));
+    slowBodiesCutOff(env, config.getLimits().getMinRequestBodyRate());
     env.jersey().register(new RequestIdFilter());
     env.jersey().register(new HttpMetricsFilter(metrics));
     env.jersey().register(new DrainRequestBodyFilter(config.getLimits().getMaxRequestBody().toBytes()));

@@ -287,7 +287,7 @@ class ProtocolRefusalsTest {
   /**
    * A body sent a byte at a time, each byte well within the idle timeout: cut off with 408
    * request_timeout once it has come slower than limits.minRequestBodyRate (1 KiB/s by default)
-   * since its first byte, instead of holding a request thread for as long as the client likes. A
+   * over the time its reads waited for it (after a grace of 2 s), instead of holding a request thread for as long as the client likes. A
    * request refused on its headers (no key) reads the rest of its body before it answers, so the
    * connection stays usable: that read is cut off the same way, and the refusal goes out.
    */
@@ -311,6 +311,45 @@ class ProtocolRefusalsTest {
     }
     // Cut off within a few of the client's bytes, not after the 40 it would have sent.
     assertThat(java.time.Duration.ofNanos(System.nanoTime() - started)).isLessThan(java.time.Duration.ofSeconds(5));
+  }
+
+  static Stream<Arguments> paused() {
+    return Stream.of(
+        Arguments.of("/mcp", "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/list\"}"),
+        Arguments.of("/v1/tasks", "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"a\",\"tool\":\"t.echo\",\"args\":{}}]}}"),
+        Arguments.of("/v1/chat/completions", "{\"model\":\"no-such-model\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"));
+  }
+
+  /**
+   * A small body whose second half comes 600 ms after its first (a client that writes a request in
+   * pieces, a retransmitted packet): answered as the same body sent at once. Jetty's own minimum
+   * data rate counted every moment since the body's first byte, so it answered this 408 at 1 KiB/s
+   * (and failed a small body that had wholly arrived when the server was slow to read its end).
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("paused")
+  void aSmallBodyThatPausesWithinTheGraceIsServed(String path, String json) throws Exception {
+    String session = path.equals("/mcp") ? McpWire.initialize(gh.api() + "/mcp", KEY_A) : null;
+    byte[] body = json.getBytes(StandardCharsets.UTF_8);
+    String[] headers = keepAliveHeaders(KEY_A, session, body.length);
+    RawHttp.Answer atOnce;
+    RawHttp.Answer inParts;
+    try (RawHttp.Connection c = new RawHttp.Connection(URI.create(gh.api()).getPort(), 30_000)) {
+      assertThat(c.send(RawHttp.request("POST " + path + " HTTP/1.1", body, headers))).isTrue();
+      atOnce = c.read();
+    }
+    try (RawHttp.Connection c = new RawHttp.Connection(URI.create(gh.api()).getPort(), 30_000)) {
+      int half = body.length / 2;
+      assertThat(c.send(RawHttp.request("POST " + path + " HTTP/1.1", null, headers))).isTrue();
+      assertThat(c.send(java.util.Arrays.copyOfRange(body, 0, half))).isTrue();
+      Thread.sleep(600);
+      assertThat(c.send(java.util.Arrays.copyOfRange(body, half, body.length))).isTrue();
+      inParts = c.read();
+    }
+    assertThat(atOnce.answered()).as(atOnce.failure()).isTrue();
+    assertThat(atOnce.status()).as(atOnce.bodyText()).isNotEqualTo(408);
+    assertThat(inParts.answered()).as(inParts.failure()).isTrue();
+    assertThat(inParts.status()).as(inParts.bodyText()).isEqualTo(atOnce.status());
   }
 
   /** A JSON POST's headers without {@code Connection: close}; the key and the session when not null. */

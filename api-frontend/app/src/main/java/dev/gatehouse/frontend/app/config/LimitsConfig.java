@@ -11,9 +11,10 @@ public class LimitsConfig {
   @NotNull private DataSize maxRequestBody = DataSize.kibibytes(512);
 
   /**
-   * The slowest a request body may arrive, per second, counted from its first byte: a client that
-   * trickles a body is cut off with 408 rather than holding a request thread. 0 turns it off. Set
-   * on every application connector that does not name its own {@code minRequestDataPerSecond}.
+   * The slowest a request body may arrive, per second of waiting for it (after the first two
+   * seconds of waiting): a client that trickles a body is cut off with 408 rather than holding a
+   * request thread. 0 turns it off. Applies to every request on the application port
+   * ({@code SlowBodyFilter}).
    */
   @NotNull private DataSize minRequestBodyRate = DataSize.kibibytes(1);
 
