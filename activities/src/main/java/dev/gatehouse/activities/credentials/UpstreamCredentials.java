@@ -55,6 +55,46 @@ public class UpstreamCredentials {
       }
       return out;
     }
+
+    /** Whether any secret value is long enough to be looked for ({@link #redact(String)} skips shorter ones). */
+    public boolean redacts() {
+      for (String v : secretValues) {
+        if (v.length() >= 4) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    /**
+     * {@code node} with every secret value replaced by {@code [redacted]} in every string of the
+     * tree, field names left as they are; objects and arrays are changed in place (pass a copy to
+     * keep the original).
+     */
+    public com.fasterxml.jackson.databind.JsonNode redactTree(com.fasterxml.jackson.databind.JsonNode node) {
+      if (node == null || !redacts()) {
+        return node;
+      }
+      return redactIn(node);
+    }
+
+    private com.fasterxml.jackson.databind.JsonNode redactIn(com.fasterxml.jackson.databind.JsonNode node) {
+      if (node.isTextual()) {
+        String text = node.asText();
+        String clean = redact(text);
+        return clean.equals(text) ? node : com.fasterxml.jackson.databind.node.TextNode.valueOf(clean);
+      }
+      if (node instanceof com.fasterxml.jackson.databind.node.ObjectNode object) {
+        for (var field : object.properties()) {
+          field.setValue(redactIn(field.getValue()));
+        }
+      } else if (node instanceof com.fasterxml.jackson.databind.node.ArrayNode array) {
+        for (int i = 0; i < array.size(); i++) {
+          array.set(i, redactIn(array.get(i)));
+        }
+      }
+      return node;
+    }
   }
 
   private record Token(String value, Instant refreshAt) {}

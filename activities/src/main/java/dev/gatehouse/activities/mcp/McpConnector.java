@@ -63,27 +63,7 @@ public class McpConnector {
     if (resolved == null || resolved.secretValues().isEmpty() || answer == null) {
       return answer;
     }
-    return redactTree(answer.deepCopy(), resolved);
-  }
-
-  private static JsonNode redactTree(JsonNode node, UpstreamCredentials.Resolved resolved) {
-    if (node.isTextual()) {
-      return com.fasterxml.jackson.databind.node.TextNode.valueOf(resolved.redact(node.asText()));
-    }
-    if (node.isObject()) {
-      var object = (com.fasterxml.jackson.databind.node.ObjectNode) node;
-      List<String> names = new java.util.ArrayList<>();
-      object.fieldNames().forEachRemaining(names::add);
-      for (String name : names) {
-        object.set(name, redactTree(object.get(name), resolved));
-      }
-    } else if (node.isArray()) {
-      var array = (com.fasterxml.jackson.databind.node.ArrayNode) node;
-      for (int i = 0; i < array.size(); i++) {
-        array.set(i, redactTree(array.get(i), resolved));
-      }
-    }
-    return node;
+    return resolved.redactTree(answer.deepCopy());
   }
 
   /** The client's own Streamable HTTP transport, when it has one (else null). */

@@ -177,17 +177,23 @@ final class ModelRouter {
     }
   }
 
-  /** The caller's sink, opened at the first event; an IOException from it means the client left. */
+  /**
+   * The caller's sink, opened at the first event; an IOException from it means the client left.
+   * Each event's data has the provider's secret values replaced by {@code [redacted]} (a value
+   * split across two events is not recognised).
+   */
   private static final class Relay implements StreamSink {
     private final StreamSink sink;
     private final long startNanos;
+    private final dev.gatehouse.activities.credentials.UpstreamCredentials.Resolved secrets;
     boolean opened;
     boolean gone;
     long firstEventNanos;
 
-    Relay(StreamSink sink, long startNanos) {
+    Relay(StreamSink sink, long startNanos, dev.gatehouse.activities.credentials.UpstreamCredentials.Resolved secrets) {
       this.sink = sink;
       this.startNanos = startNanos;
+      this.secrets = secrets.redacts() ? secrets : null;
     }
 
     @Override
@@ -210,7 +216,7 @@ final class ModelRouter {
         firstEventNanos = System.nanoTime();
       }
       try {
-        sink.event(name, data);
+        sink.event(name, secrets == null ? data : secrets.redact(data));
       } catch (IOException e) {
         gone = !(e instanceof StreamStopped);
         throw e;
@@ -246,7 +252,7 @@ final class ModelRouter {
     boolean clientWantsUsage =
         call.dialect() == Dialect.OPENAI && call.body().path("stream_options").path("include_usage").asBoolean(false);
     StreamTranslator translator = Translation.stream(dialect, call.dialect(), clientWantsUsage);
-    Relay relay = new Relay(x.sink(), start);
+    Relay relay = new Relay(x.sink(), start, p.secrets());
     BlockingHttp.Body in = client.open(p, request);
     ProviderFailure broken = null;
     try (StreamWatchdog.Watch watch = watchdog.watch(in, p.provider().timeoutOrDefault())) {

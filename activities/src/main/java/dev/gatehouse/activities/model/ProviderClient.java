@@ -27,7 +27,9 @@ import java.util.Map;
  * URL convention: an OpenAI base URL ends where {@code /chat/completions} and {@code /embeddings}
  * go ({@code https://api.openai.com/v1}); an Anthropic one is the host ({@code
  * https://api.anthropic.com}) and calls go to {@code /v1/messages}. Every failure is a {@link
- * ProviderFailure} whose message carries no secret.
+ * ProviderFailure} whose message carries no secret, and no answer carries one either: a value of
+ * the provider's credentials in an answer (or, streamed, in one event) reaches the caller as
+ * {@code [redacted]}.
  */
 final class ProviderClient {
   static final String ANTHROPIC_VERSION = "2023-06-01";
@@ -134,7 +136,9 @@ final class ProviderClient {
       try {
         JsonNode node = json.readTree(bytes);
         if (node instanceof ObjectNode o) {
-          return o;
+          // A provider that echoes its request (a proxy's debug page, a misconfigured mock) must
+          // not hand Gatehouse's key for it to the agent, nor into a task's history.
+          return (ObjectNode) p.secrets().redactTree(o);
         }
       } catch (IOException e) {
         // said below

@@ -88,6 +88,12 @@ class ModelSecretsTest {
       fake.script("echo-claude-" + status,
           Reply.status(status).withErrorBody("{\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"bad key: " + PROVIDER_KEY + "\"}}"));
     }
+    // A provider that answers 200 and repeats the key (an echoing proxy or mock), the key whole in
+    // one stream event.
+    model("sec-echo-ok", "sec-openai", "echo-ok");
+    fake.script("echo-ok", Reply.text("you sent " + PROVIDER_KEY).withFragments(1));
+    model("sec-echo-ok-claude", "sec-anthropic", "echo-ok-claude");
+    fake.script("echo-ok-claude", Reply.text("you sent " + PROVIDER_KEY).withFragments(1));
     model("sec-echo-cut", "sec-openai", "echo-cut");
     fake.script("echo-cut", Reply.status(400).withErrorBody(openAiErrorBody("x".repeat(480) + " " + PROVIDER_KEY)));
     model("sec-stream-error", "sec-stream-openai", "stream-error");
@@ -114,6 +120,16 @@ class ModelSecretsTest {
       for (String stream : List.of("", ",\"stream\":true")) {
         assertThat(openAi(model, stream).statusCode()).isEqualTo(200);
         assertThat(anthropic(model, stream).statusCode()).isEqualTo(200);
+      }
+    }
+    // The provider repeats the key in a successful answer: redacted there too, in both dialects,
+    // streamed and not, same dialect and translated.
+    for (String model : List.of("sec-echo-ok", "sec-echo-ok-claude")) {
+      for (String stream : List.of("", ",\"stream\":true")) {
+        for (HttpResponse<String> r : List.of(openAi(model, stream), anthropic(model, stream))) {
+          assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+          assertThat(r.body()).as(model + stream).contains("you sent [redacted]");
+        }
       }
     }
     calls.incrementAndGet();
@@ -145,6 +161,9 @@ class ModelSecretsTest {
     JsonNode answered = run("sec-gpt");
     assertThat(answered.get("status").asText()).as(answered.toString()).isEqualTo("COMPLETED");
     assertThat(answered.get("result").get("ask").get("content").asText()).isEqualTo("no secret here");
+    JsonNode echoed = run("sec-echo-ok");
+    assertThat(echoed.get("status").asText()).as(echoed.toString()).isEqualTo("COMPLETED");
+    assertThat(echoed.get("result").get("ask").get("content").asText()).isEqualTo("you sent [redacted]");
     for (String model : List.of("sec-echo-400", "sec-echo-500", "sec-echo-claude-401")) {
       JsonNode task = run(model);
       assertThat(task.get("status").asText()).as(task.toString()).isEqualTo("FAILED");
