@@ -37,6 +37,8 @@ public record ApprovalRules(List<String> tools, boolean destructive) {
     return rules;
   }
 
+  /** Not a field: an agent read back is written back as it is (Jackson would show it as {@code "empty"}). */
+  @com.fasterxml.jackson.annotation.JsonIgnore
   public boolean isEmpty() {
     return tools.isEmpty() && !destructive;
   }

@@ -281,4 +281,28 @@ class AdminApiTest {
         gh.db.jdbi().useHandle(h -> h.execute("DELETE FROM audit_log")));
     assertThat(delete).hasMessageContaining("append-only");
   }
+
+  @Test
+  void anAgentsSettingsReadBackAreWrittenBackAsTheyAre() {
+    String tenant = tenant("roundtrip");
+    HttpResponse<String> created =
+        gh.post(
+            "/admin/v1/agents",
+            ADMIN_KEY,
+            "{\"tenant\":\"" + tenant + "\",\"name\":\"rt\",\"tools\":{\"allow\":[\"t.*\"]},"
+                + "\"approvals\":{\"tools\":[\"t.hold\"],\"destructive\":true}}");
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    String path = "/admin/v1/agents/" + json(created).get("id").asText();
+    HttpResponse<String> read = gh.get(path, ADMIN_KEY);
+    assertThat(json(read).get("approvals").has("empty")).as(read.body()).isFalse();
+
+    // What a PUT takes, as the GET gave it (id, tenant and timestamps are not the PUT's to set).
+    var writable = ((com.fasterxml.jackson.databind.node.ObjectNode) json(read)).retain("name", "subject", "tools", "workflows", "models", "approvals");
+
+    HttpResponse<String> written = gh.put(path, ADMIN_KEY, writable.toString());
+
+    assertThat(written.statusCode()).as(written.body()).isEqualTo(200);
+    var after = (com.fasterxml.jackson.databind.node.ObjectNode) json(gh.get(path, ADMIN_KEY));
+    assertThat(after.retain("name", "subject", "tools", "workflows", "models", "approvals")).isEqualTo(writable);
+  }
 }

@@ -91,6 +91,10 @@ public final class JsonRpc {
     if (id != null && !(id.isTextual() || id.isIntegralNumber() || id.isNull())) {
       throw new ApiException(ErrorCode.INVALID_REQUEST, "Invalid Request: 'id' must be a string or an integer");
     }
+    if (id != null && id.isIntegralNumber() && !id.canConvertToLong()) {
+      // The SDK holds an id as a long: a larger one would fail there, logged, or wrap around here.
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "Invalid Request: an integer 'id' must fit in 64 bits (or send it as a string)");
+    }
     if (method == null) {
       checkResponse(message, id);
     }

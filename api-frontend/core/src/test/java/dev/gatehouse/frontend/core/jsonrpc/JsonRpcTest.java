@@ -53,6 +53,12 @@ class JsonRpcTest {
     refused("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":42}", ErrorCode.INVALID_REQUEST);
     refused("{\"jsonrpc\":\"2.0\",\"id\":1.5,\"method\":\"ping\"}", ErrorCode.INVALID_REQUEST);
     refused("{\"jsonrpc\":\"2.0\",\"id\":{\"a\":1},\"method\":\"ping\"}", ErrorCode.INVALID_REQUEST);
+    // An integer id beyond 64 bits: the SDK could not hold it (it logged an error per request), and
+    // read as a long here it would wrap around.
+    refused("{\"jsonrpc\":\"2.0\",\"id\":9223372036854775808,\"method\":\"ping\"}", ErrorCode.INVALID_REQUEST);
+    refused("{\"jsonrpc\":\"2.0\",\"id\":-9223372036854775809,\"method\":\"ping\"}", ErrorCode.INVALID_REQUEST);
+    refused("{\"jsonrpc\":\"2.0\",\"id\":18446744073709551616,\"result\":{}}", ErrorCode.INVALID_REQUEST);
+    assertThat(parse("{\"jsonrpc\":\"2.0\",\"id\":9223372036854775807,\"method\":\"ping\"}").idValue()).isEqualTo(Long.MAX_VALUE);
   }
 
   @Test
