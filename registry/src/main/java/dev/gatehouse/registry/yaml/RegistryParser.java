@@ -47,7 +47,9 @@ public final class RegistryParser {
   public static RegistryFile parse(InputStream in) {
     RegistryFile file;
     try {
-      JsonNode tree = YAML.readTree(in);
+      byte[] bytes = in.readAllBytes();
+      plain(bytes);
+      JsonNode tree = YAML.readTree(bytes);
       if (tree == null || tree.isMissingNode()) {
         throw notYaml("No content to map due to end-of-input");
       }
@@ -87,6 +89,31 @@ public final class RegistryParser {
     }
     // A document with nothing in it ("---") declares nothing.
     return file == null ? EMPTY : file;
+  }
+
+  /**
+   * Refuses anchors ({@code &name}) and aliases ({@code *name}), and a second document: the YAML
+   * reader gives an alias as the text of its name (an {@code inputSchema} would be stored with
+   * {@code "s"} where the file meant the anchored schema), an expanded alias is how a small file
+   * grows into a huge one, and of several documents it reads the first and drops the rest. A
+   * registry file writes each value out, in one document.
+   */
+  private static void plain(byte[] bytes) throws IOException {
+    try (JsonParser p = YAML.getFactory().createParser(bytes)) {
+      com.fasterxml.jackson.dataformat.yaml.YAMLParser yaml = (com.fasterxml.jackson.dataformat.yaml.YAMLParser) p;
+      int depth = 0;
+      int roots = 0;
+      for (com.fasterxml.jackson.core.JsonToken t = p.nextToken(); t != null; t = p.nextToken()) {
+        if (yaml.isCurrentAlias() || yaml.getObjectId() != null) {
+          throw new RegistryException(
+              "invalid_registry", where(p) + " uses a YAML anchor or alias (&name, *name); write the value out instead");
+        }
+        if (depth == 0 && ++roots > 1) {
+          throw new RegistryException("invalid_registry", "a registry file is one YAML document; this one has more (---)");
+        }
+        depth += t.isStructStart() ? 1 : t.isStructEnd() ? -1 : 0;
+      }
+    }
   }
 
   /** Where the tree parser is, as a field path ({@code models[0].prices.input}). */

@@ -89,6 +89,33 @@ class RegistryParserTest {
   }
 
   @Test
+  void anchorsAndAliasesAreRejectedNotReadAsTheAliasName() {
+    // The YAML reader gave an alias as its name: "celsius" was stored as the string "s".
+    String aliased =
+        "tools:\n"
+            + "  - name: a\n    http: {url: \"http://x\"}\n    inputSchema: &s {type: object}\n"
+            + "  - name: b\n    http: {url: \"http://x\"}\n    inputSchema: {type: object, properties: {celsius: *s}}\n";
+    assertThatThrownBy(() -> parse(aliased))
+        .isInstanceOf(RegistryException.class)
+        .hasMessageContaining("uses a YAML anchor or alias")
+        .hasMessageContaining("tools[0].inputSchema");
+    // An alias of a scalar, and an alias alone (its anchor unknown), are refused as well. (An
+    // anchor on a scalar that nothing refers to changes nothing, and the YAML reader does not
+    // report it.)
+    assertThatThrownBy(() -> parse("tools:\n  - name: &n a\n    description: *n\n    http: {url: \"http://x\"}\n"))
+        .isInstanceOf(RegistryException.class)
+        .hasMessageContaining("tools[0].description uses a YAML anchor or alias");
+    assertThatThrownBy(() -> parse("tools: *nothing\n")).isInstanceOf(RegistryException.class);
+  }
+
+  @Test
+  void aFileOfMoreThanOneDocumentIsRejectedNotCutToTheFirst() {
+    assertBad("tools: []\n---\ntools: [{name: zz, http: {url: \"http://x\"}}]\n",
+        "a registry file is one YAML document; this one has more (---)");
+    assertThat(parse("---\ntools: []\n").tools()).as("one document that starts with ---").isEmpty();
+  }
+
+  @Test
   void aKeyGivenTwiceIsRejectedNotLastWins() {
     assertBad("tools:\n  - name: a\n    name: b\n", "registry file is not valid YAML: Duplicate field 'name'");
     assertBad("{\"tools\": [], \"tools\": []}", "registry file is not valid YAML: Duplicate field 'tools'");
