@@ -233,4 +233,28 @@ class TaskEventsTest {
     assertThat(foreign.statusCode()).as(foreign.body()).isEqualTo(400);
     assertThat(json(foreign).get("error").get("message").asText()).contains("names no event of this task");
   }
+
+  @Test
+  void oneAgentCannotTakeEveryEventStreamOfTheReplica() throws Exception {
+    String hold = "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"h\",\"tool\":\"t.hold\",\"args\":{\"name\":\"ev-share\"}}]}}";
+    String mine = gh.submit(KEY_A, hold);
+    String theirs = gh.submit(KEY_B, hold);
+    List<Stream> open = new ArrayList<>();
+    try {
+      for (int i = 0; i < TaskService.MAX_EVENT_STREAMS_PER_AGENT; i++) {
+        open.add(open(KEY_A, mine, null));
+      }
+      HttpResponse<String> refused = gh.get("/v1/tasks/" + mine + "/events", KEY_A);
+      assertThat(refused.statusCode()).as(refused.body()).isEqualTo(429);
+      assertThat(json(refused).path("error").path("code").asText()).isEqualTo("overloaded");
+      assertThat(json(refused).path("error").path("message").asText()).contains("this agent has");
+      // Another agent's stream is not refused for it.
+      open.add(open(KEY_B, theirs, null));
+    } finally {
+      for (Stream s : open) {
+        s.close();
+      }
+      gh.tools.release("ev-share");
+    }
+  }
 }

@@ -30,6 +30,24 @@ public class McpConfig {
   @jakarta.validation.constraints.Min(1)
   private int maxSessions = 5000;
 
+  /**
+   * Open sessions one agent keeps on one replica; past it its {@code initialize} is refused with
+   * 429 {@code overloaded}, so one agent (one key) cannot take every session of the replica from
+   * the others.
+   */
+  @jakarta.validation.constraints.Min(1)
+  private int maxSessionsPerAgent = 500;
+
+  @JsonProperty
+  public int getMaxSessionsPerAgent() {
+    return maxSessionsPerAgent;
+  }
+
+  @JsonProperty
+  public void setMaxSessionsPerAgent(int n) {
+    this.maxSessionsPerAgent = n;
+  }
+
   @JsonProperty
   public int getMaxSessions() {
     return maxSessions;

@@ -113,7 +113,8 @@ public final class McpFace implements Face {
                     publicUrl,
                     core.maxRequestBody(),
                     core.admission(),
-                    config.getMaxSessions()));
+                    config.getMaxSessions(),
+                    config.getMaxSessionsPerAgent()));
     guard.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, "/mcp", "/mcp/*");
     guard.setAsyncSupported(true);
     env.jersey().register(new ProtectedResourceMetadataResource(core.jdbi(), publicUrl));

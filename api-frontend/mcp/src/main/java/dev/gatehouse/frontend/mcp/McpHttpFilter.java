@@ -33,8 +33,9 @@ import org.jdbi.v3.core.Jdbi;
  * /mcp/{virtualServer}}: DNS-rebinding protection (Host and Origin), the agent's bearer key or
  * token (401 with {@code WWW-Authenticate: Bearer resource_metadata=...} as the MCP authorization
  * spec asks), the virtual server, the session's owner, the body's size and JSON-RPC shape (no
- * batches), and the number of open sessions ({@code mcp.maxSessions}: past it {@code initialize}
- * is refused with 429 {@code overloaded}). Errors are JSON-RPC error objects with Gatehouse's
+ * batches), and the number of open sessions ({@code mcp.maxSessions} on the replica, {@code
+ * mcp.maxSessionsPerAgent} of one agent: past either {@code initialize} is refused with 429 {@code
+ * overloaded}). Errors are JSON-RPC error objects with Gatehouse's
  * code in {@code data.code}; the SDK's own error answers (which would carry a stack trace) are
  * replaced by such objects too.
  * Once checked, a {@code tools/call} is answered by {@link McpToolCallHandler} and the agent's
@@ -56,6 +57,7 @@ public final class McpHttpFilter implements Filter {
   private final long maxBody;
   private final Admission admission;
   private final int maxSessions;
+  private final int maxSessionsPerAgent;
 
   McpHttpFilter(
       BearerAuth auth,
@@ -66,9 +68,11 @@ public final class McpHttpFilter implements Filter {
       PublicUrl publicUrl,
       long maxBody,
       Admission admission,
-      int maxSessions) {
+      int maxSessions,
+      int maxSessionsPerAgent) {
     this.admission = admission;
     this.maxSessions = maxSessions;
+    this.maxSessionsPerAgent = maxSessionsPerAgent;
     this.auth = auth;
     this.sessions = sessions;
     this.toolCalls = toolCalls;
@@ -194,6 +198,12 @@ public final class McpHttpFilter implements Filter {
       if (initialize && sessions.open() >= maxSessions) {
         throw admission.refusal(
             Admission.Limit.SESSIONS, maxSessions, "MCP sessions are open on this replica; end unused ones (DELETE) or retry later");
+      }
+      if (initialize && sessions.openBy(agent.agent().id()) >= maxSessionsPerAgent) {
+        throw admission.refusal(
+            Admission.Limit.AGENT_SESSIONS,
+            maxSessionsPerAgent,
+            "MCP sessions of this agent are open on this replica; end unused ones (DELETE) or retry later");
       }
       if (!initialize && sessionId == null) {
         throw new ApiException(ErrorCode.MISSING_SESSION, "send the Mcp-Session-Id header the initialize answer gave");

@@ -34,6 +34,8 @@ final class McpSessions implements McpStreamableServerSession.Factory, AutoClose
   private final ToolListing tools;
   private final Duration agentRequestTimeout;
   private final Map<String, GatewaySession> sessions = new ConcurrentHashMap<>();
+  /** Open sessions by agent id (an agent with none has no entry). */
+  private final Map<String, Integer> perAgent = new ConcurrentHashMap<>();
   private final Map<String, McpRequestHandler<?>> requestHandlers = new HashMap<>();
   private final Map<String, McpNotificationHandler> notificationHandlers = new HashMap<>();
 
@@ -80,6 +82,7 @@ final class McpSessions implements McpStreamableServerSession.Factory, AutoClose
     session.caller = ctx.caller();
     session.toolsFingerprint = tools.fingerprint(ctx.caller(), ctx.virtualServer());
     sessions.put(id, session);
+    perAgent.merge(agent.id(), 1, Integer::sum);
     String version =
         PROTOCOL_VERSIONS.contains(request.protocolVersion()) ? request.protocolVersion() : PROTOCOL_VERSIONS.get(0);
     McpSchema.ServerCapabilities caps =
@@ -111,9 +114,15 @@ final class McpSessions implements McpStreamableServerSession.Factory, AutoClose
     return sessions.size();
   }
 
+  /** How many sessions agent {@code agentId} has open here. */
+  int openBy(String agentId) {
+    return perAgent.getOrDefault(agentId, 0);
+  }
+
   void close(String id) {
     GatewaySession s = sessions.remove(id);
     if (s != null) {
+      perAgent.computeIfPresent(s.agentId, (agent, n) -> n > 1 ? n - 1 : null);
       s.close();
     }
   }

@@ -11,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Semaphore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +39,8 @@ final class TaskEventStream implements Runnable {
   private final String taskId;
   private final String startRunId;
   private final long afterEventId;
-  private final Semaphore slots;
+  /** Gives back the stream's slots (once, when it ends). */
+  private final Runnable release;
   private final Sink sink;
   /** A run's events so far: the engine's, or the archive's once the engine no longer has the task. */
   private final java.util.function.Function<String, List<HistoryEvent>> history;
@@ -59,7 +59,7 @@ final class TaskEventStream implements Runnable {
       String taskId,
       String runId,
       long afterEventId,
-      Semaphore slots,
+      Runnable release,
       Sink sink) {
     this.history = history;
     this.sink = sink;
@@ -67,7 +67,7 @@ final class TaskEventStream implements Runnable {
     this.taskId = taskId;
     this.startRunId = runId;
     this.afterEventId = afterEventId;
-    this.slots = slots;
+    this.release = release;
   }
 
   @Override
@@ -82,7 +82,7 @@ final class TaskEventStream implements Runnable {
       LOG.warn("the event stream of task {} failed", taskId, e);
     } finally {
       sink.close();
-      slots.release();
+      release.run();
     }
   }
 

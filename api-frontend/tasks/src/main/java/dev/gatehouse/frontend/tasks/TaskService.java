@@ -57,10 +57,14 @@ public class TaskService {
   private static final int OVERDUE_PER_LIST = 20;
   /** The most task event streams one replica serves at once (each holds a request thread). */
   static final int MAX_EVENT_STREAMS = 256;
+  /** The most task event streams one agent has at once on one replica: its share of {@link #MAX_EVENT_STREAMS}. */
+  static final int MAX_EVENT_STREAMS_PER_AGENT = 32;
   private static final Pattern EVENT_ID = Pattern.compile("([0-9A-Za-z-]{1,64}):([0-9]{1,18})");
 
   private static final Logger LOG = LoggerFactory.getLogger(TaskService.class);
   private final Semaphore eventStreams = new Semaphore(MAX_EVENT_STREAMS);
+  /** Open event streams by agent id (an agent with none has no entry). */
+  private final java.util.concurrent.ConcurrentHashMap<String, Integer> streamsByAgent = new java.util.concurrent.ConcurrentHashMap<>();
   /** The threads that follow task histories for event streams (at most {@link #MAX_EVENT_STREAMS} at once). */
   private static final ExecutorService EVENT_THREADS =
       Executors.newCachedThreadPool(
@@ -231,14 +235,12 @@ public class TaskService {
       runId = m.group(1);
       after = Long.parseLong(m.group(2));
     }
-    if (!eventStreams.tryAcquire()) {
-      throw new ApiException(ErrorCode.OVERLOADED, "this replica streams " + MAX_EVENT_STREAMS + " task event streams already; retry later");
-    }
+    Runnable release = eventStreamSlots(caller.agent().id());
     // The stream starts once Jersey has attached the output to the response (and TasksResource
     // has suspended the request before that): a chunked output written and closed before either
     // leaves a response that never ends (a race in Jersey: its issues 2964 and 5439).
     Runnable[] stream = new Runnable[1];
-    var output = new AttachedOutput(() -> startStream(stream[0]));
+    var output = new AttachedOutput(() -> startStream(stream[0], release));
     TaskEventStream.Sink sink =
         new TaskEventStream.Sink() {
           @Override
@@ -255,17 +257,49 @@ public class TaskService {
             }
           }
         };
-    stream[0] = new TaskEventStream(durable, history, id, runId, after, eventStreams, sink);
+    stream[0] = new TaskEventStream(durable, history, id, runId, after, release, sink);
     return output;
   }
 
-  /** Runs an event stream on a thread of its own; when none can be had, ends the response and frees its slot. */
-  private void startStream(Runnable stream) {
+  /**
+   * A slot of the replica's event streams and one of the agent's share, and what gives both back
+   * (once); 429 {@code overloaded} when either is taken up. Without the share, one agent could hold
+   * every stream of the replica and refuse every other tenant's.
+   */
+  private Runnable eventStreamSlots(String agentId) {
+    if (!eventStreams.tryAcquire()) {
+      throw new ApiException(ErrorCode.OVERLOADED, "this replica streams " + MAX_EVENT_STREAMS + " task event streams already; retry later");
+    }
+    boolean[] taken = new boolean[1];
+    streamsByAgent.compute(agentId, (agent, n) -> {
+      int open = n == null ? 0 : n;
+      if (open >= MAX_EVENT_STREAMS_PER_AGENT) {
+        return n;
+      }
+      taken[0] = true;
+      return open + 1;
+    });
+    if (!taken[0]) {
+      eventStreams.release();
+      throw new ApiException(
+          ErrorCode.OVERLOADED, "this agent has " + MAX_EVENT_STREAMS_PER_AGENT + " task event streams open on this replica already; close one or retry later");
+    }
+    java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
+    return () -> {
+      if (released.compareAndSet(false, true)) {
+        streamsByAgent.computeIfPresent(agentId, (agent, n) -> n > 1 ? n - 1 : null);
+        eventStreams.release();
+      }
+    };
+  }
+
+  /** Runs an event stream on a thread of its own; when none can be had, ends the response and frees its slots. */
+  private void startStream(Runnable stream, Runnable release) {
     try {
       EVENT_THREADS.execute(stream);
     } catch (RuntimeException e) {
       LOG.warn("could not start a task event stream: {}", e.toString());
-      eventStreams.release();
+      release.run();
       throw e;
     }
   }

@@ -32,6 +32,7 @@ class OverloadTest {
     c.getAdmission().setMaxOpenTasks(3);
     c.getAdmission().setMaxDirectCalls(1);
     c.getMcp().setMaxSessions(3);
+    c.getMcp().setMaxSessionsPerAgent(2);
   }
 
   @BeforeAll
@@ -102,27 +103,28 @@ class OverloadTest {
   }
 
   @Test
-  void mcpSessionsAreBoundedPerReplica() throws Exception {
+  void mcpSessionsAreBoundedPerAgentAndPerReplica() throws Exception {
     String endpoint = gh.api() + "/mcp";
     String init =
         "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\","
             + "\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}";
     List<String> opened = new ArrayList<>();
     try {
+      // One agent takes its share (2), not the replica's 3.
       HttpResponse<String> r;
       while ((r = McpWire.post(endpoint, KEY_B, null, init)).statusCode() == 200) {
         opened.add(r.headers().firstValue("Mcp-Session-Id").orElseThrow());
-        assertThat(opened.size()).as("sessions before a refusal").isLessThanOrEqualTo(3);
+        assertThat(opened.size()).as("sessions before a refusal").isLessThanOrEqualTo(2);
       }
-      assertThat(r.statusCode()).as(r.body()).isEqualTo(429);
-      assertThat(r.headers().firstValue("Retry-After")).hasValue("1");
-      JsonNode data = json(r).path("error").path("data");
-      assertThat(data.path("code").asText()).isEqualTo("overloaded");
-      assertThat(data.path("retryable").asBoolean()).isTrue();
-      assertThat(data.path("limit").asText()).isEqualTo("sessions");
-      assertThat(data.path("max").asInt()).isEqualTo(3);
+      assertSessionsRefused(r, "agentSessions", 2);
 
-      // An ended session makes room.
+      // Another agent still gets one, which fills the replica; then it is refused too.
+      HttpResponse<String> other = McpWire.post(endpoint, KEY_A, null, init);
+      assertThat(other.statusCode()).as(other.body()).isEqualTo(200);
+      opened.add(other.headers().firstValue("Mcp-Session-Id").orElseThrow());
+      assertSessionsRefused(McpWire.post(endpoint, KEY_A, null, init), "sessions", 3);
+
+      // An ended session makes room, for its own agent.
       endSession(endpoint, opened.remove(0));
       HttpResponse<String> again = McpWire.post(endpoint, KEY_B, null, init);
       assertThat(again.statusCode()).isEqualTo(200);
@@ -130,6 +132,16 @@ class OverloadTest {
     } finally {
       opened.forEach(id -> endSession(endpoint, id));
     }
+  }
+
+  private static void assertSessionsRefused(HttpResponse<String> r, String limit, int max) {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(429);
+    assertThat(r.headers().firstValue("Retry-After")).hasValue("1");
+    JsonNode data = json(r).path("error").path("data");
+    assertThat(data.path("code").asText()).isEqualTo("overloaded");
+    assertThat(data.path("retryable").asBoolean()).isTrue();
+    assertThat(data.path("limit").asText()).isEqualTo(limit);
+    assertThat(data.path("max").asInt()).isEqualTo(max);
   }
 
   private static void endSession(String endpoint, String id) {

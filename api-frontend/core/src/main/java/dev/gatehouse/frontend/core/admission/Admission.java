@@ -54,7 +54,9 @@ public final class Admission {
     /** Direct (not durable) tool calls this replica is running. */
     DIRECT_CALLS("directCalls"),
     /** Sessions (MCP) open on this replica. */
-    SESSIONS("sessions");
+    SESSIONS("sessions"),
+    /** Sessions (MCP) one agent has open on this replica ({@code mcp.maxSessionsPerAgent}). */
+    AGENT_SESSIONS("agentSessions");
 
     private final String name;
 
