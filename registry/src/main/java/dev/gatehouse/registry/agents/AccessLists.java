@@ -5,6 +5,8 @@ import java.util.regex.Pattern;
 /** Checks allow/deny patterns wherever they come from (admin API, registry file). */
 public final class AccessLists {
   private static final Pattern PATTERN = Pattern.compile("[A-Za-z0-9._*:/-]{1,128}");
+  /** The most patterns one allow or deny list holds (each call is checked against them). */
+  public static final int MAX_PATTERNS = 1_000;
 
   private AccessLists() {}
 
@@ -12,6 +14,10 @@ public final class AccessLists {
   public static AccessList check(AccessList list, String field) {
     if (list == null) {
       return AccessList.NONE;
+    }
+    if (list.allow().size() > MAX_PATTERNS || list.deny().size() > MAX_PATTERNS) {
+      throw new IllegalArgumentException(
+          "'" + field + (list.allow().size() > MAX_PATTERNS ? ".allow" : ".deny") + "' holds more than " + MAX_PATTERNS + " patterns");
     }
     for (String p : list.allow()) {
       pattern(p, field + ".allow");

@@ -38,7 +38,10 @@ class AgentEntriesTest {
         Arguments.of("{name: " + "a".repeat(65) + "}", badName),
         Arguments.of("{name: x, tools: {allow: ['no spaces']}}", "agent (x) 'tools.allow" + badPattern),
         Arguments.of("{name: x, models: {deny: ['']}}", "agent (x) 'models.deny" + badPattern),
-        Arguments.of("{name: x, workflows: {allow: ['" + "w".repeat(129) + "']}}", "agent (x) 'workflows.allow" + badPattern));
+        Arguments.of("{name: x, workflows: {allow: ['" + "w".repeat(129) + "']}}", "agent (x) 'workflows.allow" + badPattern),
+        // Every call is checked against the lists: they are bounded.
+        Arguments.of("{name: x, tools: {allow: [" + "t,".repeat(1_000) + "t]}}", "agent (x) 'tools.allow' holds more than 1000 patterns"),
+        Arguments.of("{name: x, models: {deny: [" + "m,".repeat(1_000) + "m]}}", "agent (x) 'models.deny' holds more than 1000 patterns"));
   }
 
   @Test
