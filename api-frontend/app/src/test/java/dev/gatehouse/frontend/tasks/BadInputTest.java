@@ -44,6 +44,8 @@ class BadInputTest {
         Arguments.of("unknown field", "{\"workflow\":\"pipeline\",\"pipline\":{}}", 400, "invalid_request"),
         Arguments.of("wrong type", "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":\"s1\"}}", 400, "invalid_request"),
         Arguments.of("unknown workflow", "{\"workflow\":\"saga\"}", 422, "unknown_workflow"),
+        Arguments.of("no workflow", "{\"input\":{}}", 400, "invalid_request"),
+        Arguments.of("null workflow", "{\"workflow\":null}", 400, "invalid_request"),
         Arguments.of("missing pipeline", "{\"workflow\":\"pipeline\"}", 400, "invalid_request"),
         Arguments.of("no steps", pipeline("[]"), 400, "invalid_request"),
         Arguments.of("unknown tool", pipeline("[{\"id\":\"a\",\"tool\":\"nope.nothing\"}]"), 422, "unknown_tool"),

@@ -100,7 +100,11 @@ public class TaskService {
 
   public DurableCalls.Started submit(AgentCaller caller, JsonNode body, String idempotencyKey) {
     TaskSubmission submission = bodies.convert(body, TaskSubmission.class);
-    String type = submission.workflow() == null ? "" : submission.workflow();
+    if (submission.workflow() == null) {
+      throw new ApiException(
+          ErrorCode.INVALID_REQUEST, "'workflow' is required: one of " + String.join(", ", workflows.types()));
+    }
+    String type = submission.workflow();
     TaskWorkflow workflow =
         workflows
             .find(type)
