@@ -48,11 +48,22 @@ public class ModelsResource extends TenantScopedResource<ModelsResource.ModelBod
   private static final TenantScopedCrud.Kind KIND =
       new TenantScopedCrud.Kind("a", "model", "model:", ErrorCode.MODEL_EXISTS, ErrorCode.MODEL_NOT_FOUND, ErrorCode.INVALID_MODEL);
 
+  /**
+   * The PostgreSQL advisory lock every write of a model holds (on every replica): a model's
+   * fallbacks are checked against the stored graph before it is written, and two writes checked
+   * at the same moment could each pass and together store a loop (a -> b, b -> a).
+   */
+  static final long FALLBACK_GRAPH_LOCK = 0x6761_7465_6d64_6c01L;
+
+  private static final java.util.concurrent.locks.ReentrantLock WRITES_HERE = new java.util.concurrent.locks.ReentrantLock();
+
   private final TenantScopedCrud<ModelBody, ModelDefinition> crud;
+  private final org.jdbi.v3.core.Jdbi jdbi;
   private final ModelDao models;
   private final ProviderDao providers;
 
   public ModelsResource(AdminContext ctx) {
+    this.jdbi = ctx.jdbi;
     this.models = ctx.jdbi.onDemand(ModelDao.class);
     this.providers = ctx.jdbi.onDemand(ProviderDao.class);
     this.crud = new TenantScopedCrud<>(
@@ -74,18 +85,51 @@ public class ModelsResource extends TenantScopedResource<ModelsResource.ModelBod
     return crud.visible(admin(auth), name);
   }
 
+  @Override
+  public Response create(SecurityContext auth, java.io.InputStream body) {
+    return oneWriteAtATime(() -> super.create(auth, body));
+  }
+
+  @Override
+  public ModelDefinition replace(SecurityContext auth, String name, java.io.InputStream body) {
+    return oneWriteAtATime(() -> super.replace(auth, name, body));
+  }
+
   /** Deletes the model unless another falls back to it. */
   @Override
   @DELETE
   @Path("/{name}")
   public Response delete(@Context SecurityContext auth, @PathParam("name") String name) {
-    crud.writable(admin(auth), name);
-    List<String> using = models.fallingBackTo(name);
-    if (!using.isEmpty()) {
-      throw new ApiException(
-          ErrorCode.CONFLICT, "model '" + name + "' is a fallback of model(s) " + String.join(", ", using) + "; change them first");
+    return oneWriteAtATime(() -> {
+      crud.writable(admin(auth), name);
+      List<String> using = models.fallingBackTo(name);
+      if (!using.isEmpty()) {
+        throw new ApiException(
+            ErrorCode.CONFLICT, "model '" + name + "' is a fallback of model(s) " + String.join(", ", using) + "; change them first");
+      }
+      return super.delete(auth, name);
+    });
+  }
+
+  /**
+   * {@code write}, its checks included, while no other replica or thread writes a model. The
+   * threads of one replica queue in the JVM, so at most one of them holds a connection while it
+   * waits for the other replicas.
+   */
+  private <T> T oneWriteAtATime(java.util.function.Supplier<T> write) {
+    WRITES_HERE.lock();
+    try {
+      return jdbi.withHandle(h -> {
+        h.execute("SELECT pg_advisory_lock(?)", FALLBACK_GRAPH_LOCK);
+        try {
+          return write.get();
+        } finally {
+          h.execute("SELECT pg_advisory_unlock(?)", FALLBACK_GRAPH_LOCK);
+        }
+      });
+    } finally {
+      WRITES_HERE.unlock();
     }
-    return super.delete(auth, name);
   }
 
   /** The body checked as the registry file checks a model, its references against what is stored. */

@@ -174,6 +174,34 @@ class ModelRegistryAdminTest {
   }
 
   @Test
+  void twoWritesAtOnceCannotCloseAFallbackLoop() throws Exception {
+    created(gh.post("/admin/v1/providers", ADMIN_KEY, provider("race-p", null)));
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      for (int i = 0; i < 12; i++) {
+        String a = "race-a" + i;
+        String b = "race-b" + i;
+        created(gh.post("/admin/v1/models", ADMIN_KEY, model(a, null, "race-p", "[]")));
+        created(gh.post("/admin/v1/models", ADMIN_KEY, model(b, null, "race-p", "[]")));
+        var start = new java.util.concurrent.CountDownLatch(1);
+        var toB = pool.submit(() -> {
+          start.await();
+          return gh.put("/admin/v1/models/" + a, ADMIN_KEY, model(a, null, "race-p", "[\"" + b + "\"]")).statusCode();
+        });
+        var toA = pool.submit(() -> {
+          start.await();
+          return gh.put("/admin/v1/models/" + b, ADMIN_KEY, model(b, null, "race-p", "[\"" + a + "\"]")).statusCode();
+        });
+        start.countDown();
+        // Each write checks the graph the other left: one of them closes the loop and is refused.
+        assertThat(List.of(toB.get(), toA.get())).as("round " + i).containsExactlyInAnyOrder(200, 422);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void aTenantAdminSeesAndChangesOnlyItsTenantsProvidersAndModels() {
     String mine = tenant("models-mine");
     String theirs = tenant("models-theirs");
