@@ -142,9 +142,7 @@ class TaskArchiveTest {
       var engine = gh.application().embeddedEngine();
       List<String> ids = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
-        String id = gh.submit("{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"a\",\"tool\":\"t.echo\",\"args\":{}}]}}");
-        assertThat(gh.await(id).get("status").asText()).isEqualTo("COMPLETED");
-        TaskLifecycleTest.awaitEngineClose(gh, id);
+        String id = endedPipeline(gh);
         ids.add(id);
       }
       assertThat(archivedAmong(gh, ids)).isZero();
@@ -164,12 +162,8 @@ class TaskArchiveTest {
 
       // What the engine lets go unarchived (here: nothing held) is recorded lost, and counted.
       engine.hold(workflowIds -> List.of());
-      String lost = gh.submit("{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"a\",\"tool\":\"t.echo\",\"args\":{}}]}}");
-      assertThat(gh.await(lost).get("status").asText()).isEqualTo("COMPLETED");
-      TaskLifecycleTest.awaitEngineClose(gh, lost);
-      String newest = gh.submit("{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"a\",\"tool\":\"t.echo\",\"args\":{}}]}}");
-      assertThat(gh.await(newest).get("status").asText()).isEqualTo("COMPLETED");
-      TaskLifecycleTest.awaitEngineClose(gh, newest);
+      String lost = endedPipeline(gh);
+      String newest = endedPipeline(gh);
       assertThat(engine.sweep()).isEqualTo(2);
       assertThat(durable.archive().archivePending(10)).isEqualTo(2);
       assertThat(archivedCount(registry, "kept")).isEqualTo(4);
@@ -218,9 +212,7 @@ class TaskArchiveTest {
     try (TestGatehouse gh = TestGatehouse.start(c -> c.getTasks().setSweepInterval(Duration.hours(1)))) {
       List<String> ids = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
-        String id = gh.submit("{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"a\",\"tool\":\"t.echo\",\"args\":{}}]}}");
-        assertThat(gh.await(id).get("status").asText()).isEqualTo("COMPLETED");
-        TaskLifecycleTest.awaitEngineClose(gh, id);
+        String id = endedPipeline(gh);
         ids.add(id);
       }
       String theirs = ids.get(1);
@@ -242,9 +234,7 @@ class TaskArchiveTest {
   @Test
   void archivingATaskThatRanOnceAsksTheEngineTwice() throws Exception {
     try (TestGatehouse gh = TestGatehouse.start(c -> c.getTasks().setSweepInterval(Duration.hours(1)))) {
-      String id = gh.submit("{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"a\",\"tool\":\"t.echo\",\"args\":{}}]}}");
-      assertThat(gh.await(id).get("status").asText()).isEqualTo("COMPLETED");
-      TaskLifecycleTest.awaitEngineClose(gh, id);
+      String id = endedPipeline(gh);
       List<String> calls = java.util.Collections.synchronizedList(new ArrayList<>());
       io.grpc.ClientInterceptor counting = new io.grpc.ClientInterceptor() {
         @Override
@@ -261,10 +251,7 @@ class TaskArchiveTest {
               .build());
       try {
         var client = io.temporal.client.WorkflowClient.newInstance(stubs, gh.application().temporal().client().getOptions());
-        var metrics = new GatehouseMetrics(new CollectorRegistry());
-        DurableCalls durable = new DurableCalls(
-            gh.db.jdbi(), client, gh.config.getTemporal().getTaskQueue(), metrics, gh.application().audit(),
-            new Admission(gh.db.jdbi(), gh.config.getAdmission().limits(), metrics));
+        DurableCalls durable = durable(gh, new GatehouseMetrics(new CollectorRegistry()), client);
         calls.clear();
 
         assertThat(durable.archive().archivePending(10)).isEqualTo(1);
@@ -281,6 +268,14 @@ class TaskArchiveTest {
     }
   }
 
+  /** A one-step pipeline that completed and whose workflow the engine has closed. */
+  private static String endedPipeline(TestGatehouse gh) throws Exception {
+    String id = gh.submit("{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"a\",\"tool\":\"t.echo\",\"args\":{}}]}}");
+    assertThat(gh.await(id).get("status").asText()).isEqualTo("COMPLETED");
+    TaskLifecycleTest.awaitEngineClose(gh, id);
+    return id;
+  }
+
   /** Whether a claim on task {@code id} has not run out. */
   private static boolean claimed(TestGatehouse gh, String id) {
     return gh.db.jdbi().withHandle(h ->
@@ -292,8 +287,12 @@ class TaskArchiveTest {
   }
 
   private static DurableCalls durable(TestGatehouse gh, GatehouseMetrics metrics) {
+    return durable(gh, metrics, gh.application().temporal().client());
+  }
+
+  private static DurableCalls durable(TestGatehouse gh, GatehouseMetrics metrics, io.temporal.client.WorkflowClient client) {
     return new DurableCalls(
-        gh.db.jdbi(), gh.application().temporal().client(), gh.config.getTemporal().getTaskQueue(),
+        gh.db.jdbi(), client, gh.config.getTemporal().getTaskQueue(),
         metrics, gh.application().audit(),
         new Admission(gh.db.jdbi(), gh.config.getAdmission().limits(), new GatehouseMetrics(new CollectorRegistry())));
   }
