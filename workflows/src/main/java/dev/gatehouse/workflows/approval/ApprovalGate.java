@@ -5,6 +5,8 @@ import dev.gatehouse.workflows.tool.Caller;
 import io.temporal.activity.LocalActivityOptions;
 import io.temporal.common.RetryOptions;
 import io.temporal.failure.ActivityFailure;
+import io.temporal.failure.CanceledFailure;
+import io.temporal.workflow.CancellationScope;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,6 +22,11 @@ import java.util.Map;
  * each call is decided, its approval expires (which counts as a denial) or the task's deadline
  * comes, and takes the decisions the workflow receives as {@link ApprovalHandlers} updates. One
  * gate per workflow run; the agent loop and {@code Governed} (the SPI) both use it.
+ *
+ * <p>Cancelling the task (or the scope that asked) ends the wait: the calls still undecided are
+ * marked {@code canceled}, and a decision that arrives once the cancel request has been seen is
+ * refused ({@link Approvals#CLOSED}), so an operator can no longer approve a call of a task that is
+ * ending, and no call the task no longer waits for shows as waiting.
  */
 public final class ApprovalGate implements ApprovalHandlers {
   private static final LocalActivityOptions AUDIT =
@@ -28,6 +35,13 @@ public final class ApprovalGate implements ApprovalHandlers {
           .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(4).setInitialInterval(Duration.ofMillis(200)).build())
           .build();
 
+  /**
+   * {@code Workflow.getVersion} change id. Version 1: a cancel that ends the wait marks the calls
+   * still undecided {@code canceled} (memo and audit) before the run closes. Asked only then, so
+   * no other history carries the marker.
+   */
+  public static final String MARK_CANCELED_CALLS = "approval-mark-canceled-calls";
+
   /** One call to hold: its id (unique in the run), tool, arguments and the approval policy's version. */
   public record Ask(String callId, String tool, JsonNode arguments, String policyVersion) {}
 
@@ -35,6 +49,8 @@ public final class ApprovalGate implements ApprovalHandlers {
   /** The calls of this run that needed approval, by call id, in the order asked. */
   private final Map<String, Approvals.Call> calls = new LinkedHashMap<>();
   private final Map<String, Long> expiry = new HashMap<>();
+  /** The scope each call was asked in: once it is cancelled, the call can no longer be decided. */
+  private final Map<String, CancellationScope> askedIn = new HashMap<>();
 
   public ApprovalGate(Caller caller) {
     this.caller = caller;
@@ -45,7 +61,8 @@ public final class ApprovalGate implements ApprovalHandlers {
    * their approvals expire at {@code expiresAt} (epoch millis; an undecided call is then {@code
    * expired}), or {@code deadlineAt} comes first (0: no deadline). Returns the calls as they ended,
    * by call id; null when the deadline came first, the calls still undecided then {@code
-   * canceled}. Nothing is recorded when {@code asks} is empty.
+   * canceled}. Nothing is recorded when {@code asks} is empty. Throws {@link CanceledFailure} when
+   * the scope that asks is cancelled first, the calls still undecided then {@code canceled}.
    */
   public Map<String, Approvals.Call> ask(List<Ask> asks, long expiresAt, long deadlineAt) {
     Map<String, Approvals.Call> ended = new LinkedHashMap<>();
@@ -64,14 +81,26 @@ public final class ApprovalGate implements ApprovalHandlers {
               a.callId(), a.tool(), Approvals.sha256(a.arguments()), a.policyVersion(), Approvals.preview(a.arguments()),
               deciders, Instant.ofEpochMilli(expiresAt).toString(), "pending", null, null));
       expiry.put(a.callId(), expiresAt);
+      askedIn.put(a.callId(), CancellationScope.current());
       ids.add(a.callId());
     }
     publish();
     audit(ApprovalAudit.REQUESTED, ids);
     long until = deadlineAt == 0 ? expiresAt : Math.min(expiresAt, deadlineAt);
-    Workflow.await(
-        Duration.ofMillis(Math.max(0, until - Workflow.currentTimeMillis())),
-        () -> ids.stream().noneMatch(id -> calls.get(id).pending()));
+    try {
+      Workflow.await(
+          Duration.ofMillis(Math.max(0, until - Workflow.currentTimeMillis())),
+          () -> ids.stream().noneMatch(id -> calls.get(id).pending()));
+    } catch (CanceledFailure canceled) {
+      List<String> undecided = ids.stream().filter(id -> calls.get(id).pending()).toList();
+      // Histories of runs cancelled while they waited, recorded before this version, left the
+      // calls pending; they must still replay.
+      if (!undecided.isEmpty() && Workflow.getVersion(MARK_CANCELED_CALLS, Workflow.DEFAULT_VERSION, 1) >= 1) {
+        // The audit is a local activity: in the cancelled scope it would be cancelled before it ran.
+        Workflow.newDetachedCancellationScope(() -> mark(undecided, "canceled", ApprovalAudit.CANCELED)).run();
+      }
+      throw canceled;
+    }
     List<String> undecided = ids.stream().filter(id -> calls.get(id).pending()).toList();
     long now = Workflow.currentTimeMillis();
     if (!undecided.isEmpty() && deadlineAt != 0 && now >= deadlineAt && now < expiresAt) {
@@ -116,6 +145,10 @@ public final class ApprovalGate implements ApprovalHandlers {
     Approvals.Call c = d == null || d.callId() == null ? null : calls.get(d.callId());
     if (c == null) {
       throw Approvals.refusal(Approvals.NOT_FOUND, "no call of this task waits for that approval");
+    }
+    if (c.pending() && askedIn.get(c.callId()).isCancelRequested()) {
+      // The cancel request came first (it may be in this very workflow task): the task is ending.
+      throw Approvals.refusal(Approvals.CLOSED, "the task was canceled; " + c.callId() + " can no longer be decided");
     }
     if (c.status().equals("expired") || (c.pending() && Workflow.currentTimeMillis() >= expiry.get(c.callId()))) {
       throw Approvals.refusal(Approvals.EXPIRED, "the approval of " + c.callId() + " has expired");

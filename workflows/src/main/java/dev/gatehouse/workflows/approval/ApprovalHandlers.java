@@ -21,7 +21,7 @@ public interface ApprovalHandlers {
   /**
    * Refuses a decision without recording anything: an {@code ApplicationFailure} whose type is
    * {@link Approvals#NOT_FOUND}, {@link Approvals#DECIDED}, {@link Approvals#EXPIRED} or {@link
-   * Approvals#MISMATCH}.
+   * Approvals#MISMATCH}, or {@link Approvals#CLOSED} once the task's cancel request has been seen.
    */
   @UpdateValidatorMethod(updateName = Approvals.DECIDE)
   void validateDecide(Approvals.Decision decision);

@@ -27,6 +27,11 @@ public final class Approvals {
   public static final String DECIDED = "approval_decided";
   public static final String EXPIRED = "approval_expired";
   public static final String MISMATCH = "approval_mismatch";
+  /**
+   * The task was cancelled while the call waited (the admin API's 409 {@code task_closed}, as for a
+   * task that has ended).
+   */
+  public static final String CLOSED = "task_closed";
   /** A decision that is neither {@link #APPROVE} nor {@link #DENY}. */
   public static final String INVALID = "invalid_request";
 
@@ -47,7 +52,7 @@ public final class Approvals {
    * @param deciders who may decide: admin keys of this tenant or of the platform
    * @param expiresAt when an undecided call counts as denied (ISO-8601)
    * @param status {@code pending}, {@code approved}, {@code denied}, {@code expired}, or {@code
-   *     canceled} (the task reached its deadline while the call waited)
+   *     canceled} (the task reached its deadline, or was cancelled, while the call waited)
    * @param decidedBy the admin key that decided (null while pending or expired)
    * @param reason the decider's reason (may be null)
    */
@@ -100,7 +105,7 @@ public final class Approvals {
     if (message == null) {
       return null;
     }
-    for (String code : List.of(NOT_FOUND, DECIDED, EXPIRED, MISMATCH, INVALID)) {
+    for (String code : List.of(NOT_FOUND, DECIDED, EXPIRED, MISMATCH, CLOSED, INVALID)) {
       if (message.startsWith(code + ": ")) {
         return code;
       }

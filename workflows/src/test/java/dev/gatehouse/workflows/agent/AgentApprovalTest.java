@@ -190,5 +190,36 @@ class AgentApprovalTest {
         .isInstanceOf(WorkflowFailedException.class)
         .hasCauseInstanceOf(CanceledFailure.class);
     assertThat(tools.calls).isEmpty();
+    assertThat(wf.approvals()).extracting(Approvals.Call::status).containsExactly("canceled", "canceled");
+    assertThat(audited).last().asString().startsWith(ApprovalAudit.CANCELED + " tool-1.1,tool-1.2 ");
+  }
+
+  @Test
+  void aDecisionThatComesAfterTheCancelIsRefusedAndTheUndecidedCallsEndCanceled() throws Exception {
+    // Cancel and decide back to back, as an operator and the agent can at the same moment: the
+    // engine hands the workflow both in one workflow task, the cancel request first.
+    for (int n = 0; n < 5; n++) {
+      audited.clear();
+      AgentWorkflow wf = started("ap-cancel-race-" + n, AgentWorkflowTest.limits(5));
+      List<Approvals.Call> calls = pending(wf);
+      wf.decide(decision(calls.get(0), Approvals.APPROVE));
+      WorkflowStub untyped = WorkflowStub.fromTyped(wf);
+      untyped.cancel();
+      String late;
+      try {
+        late = refusal(() -> wf.decide(decision(calls.get(1), Approvals.APPROVE)));
+      } catch (io.temporal.client.WorkflowNotFoundException closedFirst) {
+        late = "closed";
+      }
+      assertThat(late).as("round " + n).isIn(Approvals.CLOSED, "closed");
+
+      assertThatThrownBy(() -> untyped.getResult(10, TimeUnit.SECONDS, AgentResult.class))
+          .isInstanceOf(WorkflowFailedException.class)
+          .hasCauseInstanceOf(CanceledFailure.class);
+      assertThat(tools.calls).as("round " + n).isEmpty();
+      // The call decided before the cancel keeps its decision; the other shows why it never will be.
+      assertThat(wf.approvals()).extracting(Approvals.Call::status).containsExactly("approved", "canceled");
+      assertThat(audited).last().asString().startsWith(ApprovalAudit.CANCELED + " tool-1.2 ");
+    }
   }
 }

@@ -40,6 +40,9 @@ class AgentHistoryTest {
   static final String DEADLINE = "histories/agent-deadline.json";
   static final String APPROVAL = "histories/agent-approval.json";
   static final String STORED = "histories/agent-stored-result.json";
+  static final String APPROVAL_CANCELED = "histories/agent-approval-canceled.json";
+  /** Recorded before a cancel marked the undecided calls canceled (no version marker). */
+  static final String APPROVAL_CANCELED_V0 = "histories/agent-approval-canceled-v0.json";
   /** The recorded long loop continues as new after this many events, to keep the committed file small. */
   static final int SMALL_RUNS = 150;
 
@@ -89,6 +92,27 @@ class AgentHistoryTest {
   }
 
   @Test
+  void recordsACancelWhileTheTaskWaitsForApprovalThatReplays() throws Exception {
+    WorkflowExecutionHistory h =
+        record(
+            "recorded-agent-approval-canceled",
+            AgentWorkflowTest.input("fake-approval", AgentWorkflowTest.limits(5)),
+            wf -> {
+              List<Approvals.Call> calls = List.of();
+              for (int i = 0; i < 200 && calls.size() < 2; i++) {
+                Thread.sleep(25);
+                calls = wf.approvals();
+              }
+              assertThat(calls).hasSize(2);
+              Approvals.Call first = calls.get(0);
+              wf.decide(new Approvals.Decision(first.callId(), Approvals.APPROVE, first.argumentsSha256(), "ok", "key_ops"));
+              io.temporal.client.WorkflowStub.fromTyped(wf).cancel();
+            });
+    write("agent-approval-canceled.json", h);
+    replay(h);
+  }
+
+  @Test
   void recordsALoopWhoseLargeToolResultsAreStoredThatReplays() throws Exception {
     WorkflowExecutionHistory h = record("recorded-agent-stored", AgentWorkflowTest.input("fake-report", AgentWorkflowTest.limits(5)));
     write("agent-stored-result.json", h);
@@ -115,6 +139,26 @@ class AgentHistoryTest {
         .extracting(e -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName())
         .containsExactly(ModelActivities.CALL, "Tool.Call", "Tool.Call", ModelActivities.CALL);
     assertThat(last(h)).isEqualTo(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+  }
+
+  @Test
+  void theCommittedApprovalCancelHistoryMarksTheUndecidedCallCanceledAndRunsNoTool() throws Exception {
+    WorkflowExecutionHistory h = committed(APPROVAL_CANCELED);
+    assertThat(ofType(h, EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED)).as("asked, approved, canceled").hasSize(3);
+    assertThat(ofType(h, EventType.EVENT_TYPE_MARKER_RECORDED))
+        .extracting(e -> e.getMarkerRecordedEventAttributes().getMarkerName())
+        .contains("Version");
+    assertThat(ofType(h, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED))
+        .extracting(e -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName())
+        .containsExactly(ModelActivities.CALL);
+    assertThat(last(h)).isEqualTo(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED);
+
+    WorkflowExecutionHistory v0 = committed(APPROVAL_CANCELED_V0);
+    assertThat(ofType(v0, EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED)).as("asked, approved").hasSize(2);
+    assertThat(ofType(v0, EventType.EVENT_TYPE_MARKER_RECORDED))
+        .extracting(e -> e.getMarkerRecordedEventAttributes().getMarkerName())
+        .doesNotContain("Version");
+    assertThat(last(v0)).isEqualTo(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED);
   }
 
   @Test
@@ -179,7 +223,11 @@ class AgentHistoryTest {
               .newWorkflowStub(AgentWorkflow.class, WorkflowOptions.newBuilder().setWorkflowId(id).setTaskQueue(AgentWorkflowTest.QUEUE).build());
       WorkflowExecution first = WorkflowClient.start(wf::run, input);
       whileRunning.accept(wf);
-      io.temporal.client.WorkflowStub.fromTyped(wf).getResult(60, TimeUnit.SECONDS, AgentResult.class);
+      try {
+        io.temporal.client.WorkflowStub.fromTyped(wf).getResult(60, TimeUnit.SECONDS, AgentResult.class);
+      } catch (io.temporal.client.WorkflowFailedException canceledOrFailed) {
+        // The history is what is recorded; how the run ended is asserted on it.
+      }
       return env.getWorkflowClient().fetchHistory(id, first.getRunId());
     }
   }

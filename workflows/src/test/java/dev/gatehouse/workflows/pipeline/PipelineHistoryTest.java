@@ -68,7 +68,8 @@ class PipelineHistoryTest {
     List<String> histories = committed();
     assertThat(histories).contains(PIPELINE, CANCELED, STEP_FAILED, STEP_FAILED_V0, EXPANSION_TOO_LARGE, MODEL_STEP);
     assertThat(histories).contains(
-        "histories/agent.json", "histories/agent-continued-as-new.json", "histories/agent-deadline.json", "histories/agent-stored-result.json");
+        "histories/agent.json", "histories/agent-continued-as-new.json", "histories/agent-deadline.json", "histories/agent-stored-result.json",
+        "histories/agent-approval-canceled.json", "histories/agent-approval-canceled-v0.json");
     for (String resource : histories) {
       try (TestWorkflowEnvironment env = environment()) {
         WorkflowReplayer.replayWorkflowExecutionFromResource(

@@ -221,4 +221,38 @@ class AgentApprovalsApiTest {
     JsonNode toolMessage = fake.requests("/v1/chat/completions").get(fake.requests("/v1/chat/completions").size() - 1).json().get("messages").get(2);
     assertThat(toolMessage.get("content").asText()).contains("approval_denied").contains("not today");
   }
+
+  @Test
+  void aTaskCanceledWhileItsCallWaitsRunsNothingAndRefusesTheDecisionThatComesAfter() throws Exception {
+    int before = (int) gh.tools.requests.stream().filter(r -> r.equals("POST /echo")).count();
+    fake.enqueue(Reply.toolCall("c1", "t_danger", "{\"id\":9}"), Reply.text("Never read."));
+    String id = gh.submit("{\"workflow\":\"agent\",\"input\":{\"model\":\"ap-model\",\"goal\":\"clean up\",\"tools\":[\"t.danger\"]}}");
+    String hash = waitingTask(id).get("approvals").get(0).get("argumentsSha256").asText();
+
+    // The agent cancels, and an operator approves right after: the approval is refused, whether
+    // the workflow has seen the cancel request or has closed already.
+    HttpResponse<String> cancel = gh.post("/v1/tasks/" + id + "/cancel", KEY_A, "");
+    assertThat(cancel.statusCode()).as(cancel.body()).isEqualTo(202);
+    HttpResponse<String> late = decide(ADMIN_KEY, id, "tool-1.1", "{\"decision\":\"approve\",\"argumentsSha256\":\"" + hash + "\"}");
+    assertThat(late.statusCode()).as(late.body()).isEqualTo(409);
+    assertThat(code(late)).isEqualTo("task_closed");
+
+    JsonNode done = gh.await(id);
+    assertThat(done.get("status").asText()).isEqualTo("CANCELED");
+    JsonNode steps = json(gh.get("/v1/tasks/" + id + "/trace", KEY_A)).get("steps");
+    assertThat(steps).as(steps.toString()).hasSize(2);
+    assertThat(steps.get(1).get("id").asText()).isEqualTo("tool-1.1");
+    assertThat(steps.get(1).get("status").asText()).isEqualTo("NOT_RUN");
+    assertThat(steps.get(1).get("error").get("code").asText()).isEqualTo("canceled");
+    assertThat(steps.get(1).get("approval").get("status").asText()).isEqualTo("canceled");
+    assertThat(gh.tools.requests.stream().filter(r -> r.equals("POST /echo")).count()).isEqualTo(before);
+    for (int i = 0; i < 200 && auditOf(id).size() < 3; i++) {
+      Thread.sleep(50);
+    }
+    // The rows the task writes itself are at least once: the engine retries the workflow task that
+    // wrote one when a decision arrives while it completes (docs/task-api.md).
+    assertThat(auditOf(id))
+        .extracting(r -> r.get("action") + " " + r.get("outcome"))
+        .containsOnly("task.approval.request pending", "task.approval.cancel canceled", "task.approval.approve task_closed");
+  }
 }

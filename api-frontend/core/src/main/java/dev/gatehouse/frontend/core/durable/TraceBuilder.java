@@ -22,11 +22,13 @@ import dev.gatehouse.workflows.task.FailureCodes;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Builds a task's trace from its workflow history: one step per activity, in the order they were
@@ -38,6 +40,16 @@ final class TraceBuilder {
   /** Temporal names an activity type by its interface prefix and capitalised method name. */
   private static final String TOOL_CALL = "Tool.Call";
   private static final String MODEL_CALL = ModelActivities.CALL;
+
+  /** The events that close a run. */
+  private static final Set<EventType> CLOSED =
+      EnumSet.of(
+          EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+          EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+          EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+          EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+          EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+          EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW);
 
   private final DataConverter converter;
 
@@ -67,8 +79,11 @@ final class TraceBuilder {
     // An agent task's calls that needed approval, as its memo last said, by call id (= step id).
     Map<String, JsonNode> approvals = new LinkedHashMap<>();
     Map<String, Instant> askedAt = new HashMap<>();
+    // Whether the run has closed: a call it still showed waiting then will never run.
+    boolean closed = false;
     for (HistoryEvent e : events) {
       EventType type = e.getEventType();
+      closed |= CLOSED.contains(type);
       switch (type) {
         case EVENT_TYPE_ACTIVITY_TASK_SCHEDULED -> {
           var a = e.getActivityTaskScheduledEventAttributes();
@@ -172,7 +187,7 @@ final class TraceBuilder {
     for (Map.Entry<String, JsonNode> a : approvals.entrySet()) {
       if (!traced.contains(a.getKey())) {
         String status = a.getValue().path("status").asText();
-        boolean waiting = status.equals("pending") || status.equals("approved");
+        boolean waiting = !closed && (status.equals("pending") || status.equals("approved"));
         steps.add(
             new TraceView.Step(
                 a.getKey(), "tool", a.getValue().path("tool").asText(null), waiting ? "WAITING_APPROVAL" : "NOT_RUN", 0,
@@ -189,6 +204,7 @@ final class TraceBuilder {
     return switch (status) {
       case "denied" -> new TaskError(ErrorCode.APPROVAL_DENIED.code(), "an operator denied the call");
       case "expired" -> new TaskError(ErrorCode.APPROVAL_EXPIRED.code(), "no operator decided before the approval expired");
+      case "approved" -> new TaskError(ErrorCode.CANCELED.code(), "the task ended before the approved call ran");
       default -> new TaskError(ErrorCode.CANCELED.code(), "the task ended while the call waited for approval");
     };
   }

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
  * The trace of a pipeline with a model step, built from a recorded history (a copy of the one the
  * workflows module records and replays: a tool step, a model step answered on its third attempt,
  * a tool step reading the answer); and of an agent loop whose large tool results were stored
- * outside the history (a copy of {@code agent-stored-result.json}).
+ * outside the history (a copy of {@code agent-stored-result.json}); and of an agent loop cancelled
+ * while a call waited for approval (copies of {@code agent-approval-canceled.json} and its {@code -v0}).
  */
 class TraceBuilderTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -97,5 +98,20 @@ class TraceBuilderTest {
     JsonNode json = JSON.valueToTree(steps);
     assertThat(json.get(1).get("stored").get("id").asText()).isEqualTo(tool.stored().id());
     assertThat(json.get(0).has("stored")).isFalse();
+  }
+
+  @Test
+  void callsOfATaskCanceledWhileTheyWaitedForApprovalShowAsNotRunNotAsWaiting() throws Exception {
+    // Recorded by the workflows module: tool-1.1 approved, then the task canceled while tool-1.2
+    // waited; the current code marks tool-1.2 canceled, a run recorded before that left it pending.
+    for (String history : List.of("histories/agent-approval-canceled.json", "histories/agent-approval-canceled-v0.json")) {
+      List<TraceView.Step> steps = trace(history);
+      assertThat(steps).as(history).extracting(TraceView.Step::id).containsExactly("model-1", "tool-1.1", "tool-1.2");
+      assertThat(steps).as(history).extracting(TraceView.Step::status).containsExactly("COMPLETED", "NOT_RUN", "NOT_RUN");
+      assertThat(steps.get(1).approval().get("status").asText()).isEqualTo("approved");
+      assertThat(steps.get(1).error().message()).isEqualTo("the task ended before the approved call ran");
+      assertThat(steps.get(2).error().code()).isEqualTo("canceled");
+    }
+    assertThat(trace("histories/agent-approval-canceled.json").get(2).approval().get("status").asText()).isEqualTo("canceled");
   }
 }
