@@ -74,6 +74,12 @@ public class ModelActivitiesImpl implements ModelActivities {
               request.budget());
       started = System.nanoTime();
       answer = invoker.apply(call);
+      if (messageOf(answer) == null) {
+        // A same-dialect answer is passed on unread by the faces; a step needs its message.
+        throw new ModelCallException(
+            ModelCodes.UPSTREAM_ERROR, 502, "provider " + answer.provider() + " gave an answer with no message (choices[0].message)",
+            null, null, true);
+      }
     } catch (ModelCallException e) {
       throw failureOf(e, info.getRetryOptions(), info.getAttempt());
     } catch (RuntimeException e) {
@@ -86,8 +92,7 @@ public class ModelActivitiesImpl implements ModelActivities {
   /** The step's result from the invoker's answer (an OpenAI chat completion). */
   static ModelCallResult resultOf(ModelAnswer answer, long latencyMs) {
     JsonNode choice = answer.body() == null ? null : answer.body().path("choices").path(0);
-    ObjectNode message =
-        choice != null && choice.path("message").isObject() ? (ObjectNode) choice.get("message") : null;
+    ObjectNode message = messageOf(answer);
     String finishReason =
         choice != null && choice.path("finish_reason").isTextual() ? choice.get("finish_reason").textValue() : null;
     ModelUsage u = answer.usage() == null ? ModelUsage.NONE : answer.usage();
@@ -101,6 +106,12 @@ public class ModelActivitiesImpl implements ModelActivities {
         answer.providerModel(),
         latencyMs,
         answer.policies().isEmpty() ? null : answer.policies());
+  }
+
+  /** The answer's first choice's message; null when it has none. */
+  private static ObjectNode messageOf(ModelAnswer answer) {
+    JsonNode message = answer.body() == null ? null : answer.body().path("choices").path(0).path("message");
+    return message != null && message.isObject() ? (ObjectNode) message : null;
   }
 
   /** A message's text: its content as a string, or the text of its text parts, joined; null when it has none. */

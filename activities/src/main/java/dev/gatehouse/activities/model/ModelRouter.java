@@ -482,6 +482,9 @@ final class ModelRouter {
           return new ModelCallException(ModelCodes.RESPONSE_TOO_LARGE, 502, why.toString(), null, null, false);
         case CREDENTIALS:
           return new ModelCallException(ModelCodes.CREDENTIALS_UNAVAILABLE, 502, why.toString(), null, null, false);
+        case BAD_ANSWER:
+          // Every provider answered, with something that is not an answer: retrying may help.
+          return new ModelCallException(ModelCodes.UPSTREAM_ERROR, 502, why.toString(), null, null, true);
         default:
           break;
       }

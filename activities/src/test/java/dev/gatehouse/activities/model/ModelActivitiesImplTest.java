@@ -153,6 +153,34 @@ class ModelActivitiesImplTest {
   }
 
   @Test
+  void anAnswerWithNoMessageIsAnUpstreamErrorThatIsRetriedNotAStepWithNoOutput() {
+    List<ModelCall> seen = new CopyOnWriteArrayList<>();
+    JsonNode result =
+        runModelStep(
+            "task_model_empty",
+            call -> {
+              seen.add(call);
+              if (call.attempt() == 1) {
+                return new ModelAnswer((ObjectNode) json("{\"id\":\"x\",\"choices\":[]}"), ModelUsage.NONE, null, "fake-openai", "m", null);
+              }
+              return completion("Hi!", "stop");
+            });
+    assertThat(seen).hasSize(2);
+    assertThat(result.get("ask").get("content").asText()).isEqualTo("Hi!");
+
+    WorkflowFailedException e =
+        assertThrows(
+            WorkflowFailedException.class,
+            () ->
+                runModelStep(
+                    "task_model_empty_always",
+                    call -> new ModelAnswer((ObjectNode) json("{}"), ModelUsage.NONE, null, "fake-openai", "m", null)));
+    ApplicationFailure failure = (ApplicationFailure) e.getCause();
+    assertThat(failure.getDetails().get(1, String.class)).isEqualTo("upstream_error");
+    assertThat(failure.getOriginalMessage()).contains("fake-openai gave an answer with no message");
+  }
+
+  @Test
   void aBugInsideGatehouseIsRetriedAndNamesNoJavaType() {
     WorkflowFailedException e =
         assertThrows(

@@ -398,7 +398,10 @@ class ModelFallbackMatrixTest {
         new AllFail(o, false, Failure.STATUS_500, Failure.REFUSED, 503, "upstream_unavailable", null),
         new AllFail(o, true, Failure.RESET, Failure.MALFORMED, 503, "upstream_unavailable", null),
         new AllFail(a, false, Failure.STATUS_503, Failure.HANG, 503, "upstream_unavailable", null),
-        new AllFail(a, true, Failure.RESET_AFTER_HEADERS, Failure.STATUS_500, 503, "upstream_unavailable", null));
+        new AllFail(a, true, Failure.RESET_AFTER_HEADERS, Failure.STATUS_500, 503, "upstream_unavailable", null),
+        // Every provider answered, with nothing Gatehouse can read: the answer is at fault, not the reach.
+        new AllFail(o, false, Failure.MALFORMED, Failure.MALFORMED, 502, "upstream_error", null),
+        new AllFail(a, false, Failure.MALFORMED, Failure.MALFORMED, 502, "upstream_error", null));
   }
 
   @ParameterizedTest(name = "{0}")
