@@ -48,6 +48,12 @@ public interface IdentityProviderDao {
           + "ORDER BY tenant_id, name")
   List<IdentityProvider> list(@Bind("tenantId") String tenantId);
 
+  /** A page ordered by id; {@code tenantId} null lists every tenant's. */
+  @SqlQuery(
+      "SELECT " + COLUMNS + " FROM identity_providers WHERE (CAST(:tenantId AS text) IS NULL OR tenant_id = :tenantId) "
+          + "AND (CAST(:after AS text) IS NULL OR id > :after) ORDER BY id LIMIT :limit")
+  List<IdentityProvider> page(@Bind("tenantId") String tenantId, @Bind("after") String after, @Bind("limit") int limit);
+
   @SqlUpdate("DELETE FROM identity_providers WHERE id = :id")
   int delete(@Bind("id") String id);
 

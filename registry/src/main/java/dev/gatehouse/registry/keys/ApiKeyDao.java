@@ -34,10 +34,11 @@ public interface ApiKeyDao {
   @SqlQuery("SELECT id, agent_id AS owner, secret_hash, expires_at, revoked_at FROM api_keys WHERE id = :id")
   Optional<Stored> findAgentKey(@Bind("id") String id);
 
+  /** A page of the agent's keys ordered by id, after {@code after} (from the start when null). */
   @SqlQuery(
       "SELECT id, agent_id AS owner, NULL AS name, prefix, created_at, expires_at, revoked_at FROM api_keys "
-          + "WHERE agent_id = :agentId ORDER BY created_at, id")
-  List<KeyRecord> listAgentKeys(@Bind("agentId") String agentId);
+          + "WHERE agent_id = :agentId AND (CAST(:after AS text) IS NULL OR id > :after) ORDER BY id LIMIT :limit")
+  List<KeyRecord> pageAgentKeys(@Bind("agentId") String agentId, @Bind("after") String after, @Bind("limit") int limit);
 
   @SqlUpdate(
       "INSERT INTO admin_keys (id, tenant_id, name, prefix, secret_hash, expires_at) "
@@ -54,10 +55,12 @@ public interface ApiKeyDao {
   @SqlQuery("SELECT id, tenant_id AS owner, secret_hash, expires_at, revoked_at FROM admin_keys WHERE id = :id")
   Optional<Stored> findAdminKey(@Bind("id") String id);
 
+  /** A page of admin keys ordered by id; {@code tenantId} null lists every tenant's and the platform's. */
   @SqlQuery(
       "SELECT id, tenant_id AS owner, name, prefix, created_at, expires_at, revoked_at FROM admin_keys "
-          + "WHERE (CAST(:tenantId AS text) IS NULL OR tenant_id = :tenantId) ORDER BY created_at, id")
-  List<KeyRecord> listAdminKeys(@Bind("tenantId") String tenantId);
+          + "WHERE (CAST(:tenantId AS text) IS NULL OR tenant_id = :tenantId) "
+          + "AND (CAST(:after AS text) IS NULL OR id > :after) ORDER BY id LIMIT :limit")
+  List<KeyRecord> pageAdminKeys(@Bind("tenantId") String tenantId, @Bind("after") String after, @Bind("limit") int limit);
 
   @SqlQuery(
       "SELECT id, agent_id AS owner, NULL AS name, prefix, created_at, expires_at, revoked_at FROM api_keys WHERE id = :id "

@@ -39,11 +39,13 @@ public interface SecretDao {
           + "WHERE COALESCE(tenant_id, '') = COALESCE(:tenantId, '') AND name = :name")
   Optional<Row> find(@Bind("tenantId") String tenantId, @Bind("name") String name);
 
+  /** A page ordered by id; {@code tenantId} null lists every tenant's secrets and the global ones. */
   @RegisterConstructorMapper(Info.class)
   @SqlQuery(
       "SELECT id, tenant_id, name, key_id, created_at, updated_at FROM secrets "
-          + "WHERE (CAST(:tenantId AS text) IS NULL OR tenant_id = :tenantId) ORDER BY tenant_id NULLS FIRST, name")
-  List<Info> list(@Bind("tenantId") String tenantId);
+          + "WHERE (CAST(:tenantId AS text) IS NULL OR tenant_id = :tenantId) "
+          + "AND (CAST(:after AS text) IS NULL OR id > :after) ORDER BY id LIMIT :limit")
+  List<Info> page(@Bind("tenantId") String tenantId, @Bind("after") String after, @Bind("limit") int limit);
 
   @RegisterConstructorMapper(Info.class)
   @SqlQuery(

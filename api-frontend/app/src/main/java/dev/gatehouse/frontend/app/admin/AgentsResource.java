@@ -141,10 +141,14 @@ public class AgentsResource {
 
   @GET
   @Path("/{id}/keys")
-  public Page<KeysResource.KeyView> listKeys(@Context SecurityContext auth, @PathParam("id") String id) {
+  public Page<KeysResource.KeyView> listKeys(
+      @Context SecurityContext auth,
+      @PathParam("id") String id,
+      @QueryParam("limit") Integer limit,
+      @QueryParam("cursor") String cursor) {
     Agent agent = agent(admin(auth), id);
-    List<KeyRecord> rows = keys.listAgentKeys(agent.id());
-    return new Page<>(rows.stream().map(KeysResource.KeyView::agentKey).toList(), null);
+    return Page.fetch(
+        limit, cursor, (after, n) -> keys.pageAgentKeys(agent.id(), after, n), KeyRecord::id, KeysResource.KeyView::agentKey);
   }
 
   private KeyBody optionalBody(InputStream body) {

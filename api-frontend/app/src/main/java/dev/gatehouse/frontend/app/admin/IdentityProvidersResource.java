@@ -53,8 +53,13 @@ public class IdentityProvidersResource {
   }
 
   @GET
-  public Page<IdentityProvider> list(@Context SecurityContext auth, @QueryParam("tenant") String tenant) {
-    return new Page<>(providers.list(AdminContext.listScope(admin(auth), tenant)), null);
+  public Page<IdentityProvider> list(
+      @Context SecurityContext auth,
+      @QueryParam("tenant") String tenant,
+      @QueryParam("limit") Integer limit,
+      @QueryParam("cursor") String cursor) {
+    String scope = AdminContext.listScope(admin(auth), tenant);
+    return Page.fetch(limit, cursor, (after, n) -> providers.page(scope, after, n), IdentityProvider::id, p -> p);
   }
 
   @GET

@@ -115,10 +115,13 @@ public class KeysResource {
 
   @GET
   @Path("/admin-keys")
-  public Page<KeyView> listAdminKeys(@Context SecurityContext auth, @QueryParam("tenant") String tenant) {
-    AdminCaller admin = admin(auth);
-    List<KeyRecord> rows = keys.listAdminKeys(AdminContext.listScope(admin, tenant));
-    return new Page<>(rows.stream().map(KeyView::adminKey).toList(), null);
+  public Page<KeyView> listAdminKeys(
+      @Context SecurityContext auth,
+      @QueryParam("tenant") String tenant,
+      @QueryParam("limit") Integer limit,
+      @QueryParam("cursor") String cursor) {
+    String scope = AdminContext.listScope(admin(auth), tenant);
+    return Page.fetch(limit, cursor, (after, n) -> keys.pageAdminKeys(scope, after, n), KeyRecord::id, KeyView::adminKey);
   }
 
   private KeyView view(AdminCaller admin, String id) {

@@ -63,8 +63,13 @@ public class SecretsResource {
   }
 
   @GET
-  public Page<SecretDao.Info> list(@Context SecurityContext auth, @QueryParam("tenant") String tenant) {
-    return new Page<>(dao.list(AdminContext.listScope(admin(auth), tenant)), null);
+  public Page<SecretDao.Info> list(
+      @Context SecurityContext auth,
+      @QueryParam("tenant") String tenant,
+      @QueryParam("limit") Integer limit,
+      @QueryParam("cursor") String cursor) {
+    String scope = AdminContext.listScope(admin(auth), tenant);
+    return Page.fetch(limit, cursor, (after, n) -> dao.page(scope, after, n), SecretDao.Info::id, s -> s);
   }
 
   @GET

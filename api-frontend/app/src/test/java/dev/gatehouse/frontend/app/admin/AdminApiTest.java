@@ -223,19 +223,56 @@ class AdminApiTest {
     for (int i = 0; i < 5; i++) {
       created.add(agent(t, "paged-" + i, "\"*\"").get("id").asText());
     }
-    java.util.List<String> seen = new java.util.ArrayList<>();
-    String cursor = null;
-    int pages = 0;
-    do {
-      JsonNode page = json(gh.get("/admin/v1/agents?tenant=" + t + "&limit=2" + (cursor == null ? "" : "&cursor=" + cursor), ADMIN_KEY));
-      page.get("items").forEach(a -> seen.add(a.get("id").asText()));
-      cursor = page.get("nextCursor").isNull() ? null : page.get("nextCursor").asText();
-      pages++;
-    } while (cursor != null);
-    assertThat(seen).containsExactlyInAnyOrderElementsOf(created);
-    assertThat(pages).isEqualTo(3);
+    assertThat(pagedIds("/admin/v1/agents?tenant=" + t, 2, 3)).containsExactlyInAnyOrderElementsOf(created);
     assertThat(gh.get("/admin/v1/agents?limit=500", ADMIN_KEY).statusCode()).isEqualTo(400);
     assertThat(gh.get("/admin/v1/audit?cursor=%25%25%25", ADMIN_KEY).statusCode()).isEqualTo(400);
+
+    // The other listings page the same way: an agent's keys, admin keys, secrets, identity providers.
+    String agentId = created.iterator().next();
+    java.util.Set<String> keys = new java.util.HashSet<>(pagedIds("/admin/v1/agents/" + agentId + "/keys?x=1", 50, 1));
+    java.util.Set<String> adminKeys = new java.util.HashSet<>();
+    java.util.Set<String> secrets = new java.util.HashSet<>();
+    java.util.Set<String> idps = new java.util.HashSet<>();
+    for (int i = 0; i < 4; i++) {
+      keys.add(json(gh.post("/admin/v1/agents/" + agentId + "/keys", ADMIN_KEY, "{}")).get("id").asText());
+      adminKeys.add(json(gh.post("/admin/v1/admin-keys", ADMIN_KEY, "{\"name\":\"paged-" + i + "\",\"tenant\":\"" + t + "\"}")).get("id").asText());
+      HttpResponse<String> secret = gh.put("/admin/v1/secrets/paged-" + i, ADMIN_KEY, "{\"value\":\"v" + i + "\",\"tenant\":\"" + t + "\"}");
+      assertThat(secret.statusCode()).as(secret.body()).isEqualTo(200);
+      secrets.add(json(secret).get("id").asText());
+      HttpResponse<String> idp =
+          gh.post("/admin/v1/identity-providers", ADMIN_KEY,
+              "{\"name\":\"paged-" + i + "\",\"tenant\":\"" + t + "\",\"issuer\":\"https://paged-" + i + ".example\","
+                  + "\"jwksUrl\":\"https://paged-" + i + ".example/jwks\",\"audience\":\"gatehouse\"}");
+      assertThat(idp.statusCode()).as(idp.body()).isEqualTo(201);
+      idps.add(json(idp).get("id").asText());
+    }
+    assertThat(pagedIds("/admin/v1/agents/" + agentId + "/keys?x=1", 2, (keys.size() + 1) / 2)).containsExactlyInAnyOrderElementsOf(keys);
+    assertThat(pagedIds("/admin/v1/admin-keys?tenant=" + t, 2, 2)).containsExactlyInAnyOrderElementsOf(adminKeys);
+    assertThat(pagedIds("/admin/v1/secrets?tenant=" + t, 3, 2)).containsExactlyInAnyOrderElementsOf(secrets);
+    assertThat(pagedIds("/admin/v1/identity-providers?tenant=" + t, 3, 2)).containsExactlyInAnyOrderElementsOf(idps);
+    for (String listing : List.of("/admin/v1/secrets", "/admin/v1/admin-keys", "/admin/v1/identity-providers", "/admin/v1/agents/" + agentId + "/keys")) {
+      assertThat(gh.get(listing + "?limit=0", ADMIN_KEY).statusCode()).as(listing).isEqualTo(400);
+      assertThat(gh.get(listing + "?cursor=%25%25%25", ADMIN_KEY).statusCode()).as(listing).isEqualTo(400);
+    }
+  }
+
+  /** Every id a listing gives, page by page at {@code limit} a page, asserting it took {@code pages} pages. */
+  private static List<String> pagedIds(String listing, int limit, int pages) {
+    List<String> seen = new java.util.ArrayList<>();
+    String cursor = null;
+    int n = 0;
+    do {
+      HttpResponse<String> r = gh.get(listing + "&limit=" + limit + (cursor == null ? "" : "&cursor=" + cursor), ADMIN_KEY);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      JsonNode page = json(r);
+      assertThat(page.get("items").size()).as(listing).isLessThanOrEqualTo(limit);
+      page.get("items").forEach(a -> seen.add(a.get("id").asText()));
+      cursor = page.get("nextCursor").isNull() ? null : page.get("nextCursor").asText();
+      n++;
+    } while (cursor != null);
+    assertThat(n).as(listing + " pages").isEqualTo(pages);
+    assertThat(seen).as(listing).doesNotHaveDuplicates();
+    return seen;
   }
 
   @Test
