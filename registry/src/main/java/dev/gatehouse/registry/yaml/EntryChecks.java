@@ -27,6 +27,14 @@ final class EntryChecks {
   static final Set<String> RESTRICTED_HEADERS =
       Set.of("host", "connection", "content-length", "expect", "upgrade", "idempotency-key", "transfer-encoding");
 
+  /**
+   * Headers that carry credentials: their values must take the credential from a secret ({@code
+   * Bearer {{secret:NAME}}}), since secrets are never written in the registry, where every admin
+   * of the tenant and every export would show them.
+   */
+  static final Set<String> CREDENTIAL_HEADERS =
+      Set.of("authorization", "proxy-authorization", "x-api-key", "api-key", "x-auth-token", "cookie");
+
   private EntryChecks() {}
 
   /** A tenant, agent or identity provider name; {@code where} is the path of the name field. */
@@ -56,6 +64,11 @@ final class EntryChecks {
       }
       if (malformedReference(h.getValue())) {
         throw bad(where + "." + h.getKey(), "has a malformed {{secret:NAME}} reference");
+      }
+      if (CREDENTIAL_HEADERS.contains(h.getKey().toLowerCase(Locale.ROOT)) && !SecretRefs.REF.matcher(h.getValue()).find()) {
+        throw bad(
+            where + "." + h.getKey(),
+            "carries a credential, so it must take it from a secret, as \"Bearer {{secret:NAME}}\" (secrets are never written in the registry)");
       }
     }
   }

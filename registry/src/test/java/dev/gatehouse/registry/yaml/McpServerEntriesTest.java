@@ -112,6 +112,8 @@ class McpServerEntriesTest {
         Arguments.of(HTTP + "headers: {mcp-protocol-version: x}\n",
             "mcpServer (s).headers 'mcp-protocol-version' is not a header Gatehouse lets an MCP server set"),
         Arguments.of(HTTP + "headers: {Host: x}\n", "mcpServer (s).headers 'Host' is not a header Gatehouse lets an MCP server set"),
+        Arguments.of(HTTP + "headers: {Authorization: 'Bearer ghp_live'}\n",
+            "mcpServer (s).headers.Authorization carries a credential, so it must take it from a secret, as \"Bearer {{secret:NAME}}\" (secrets are never written in the registry)"),
         Arguments.of(HTTP + "headers: {X-Key: '{{secret:}}'}\n", "mcpServer (s).headers.X-Key" + secretRef),
         Arguments.of(HTTP + "auth: {type: oauth2-client-credentials, tokenUrl: 'http://x/t', clientId: c, clientSecret: literal}\n",
             "mcpServer (s).auth.clientSecret must name a secret as {{secret:NAME}} (secrets are never written in the registry)"),

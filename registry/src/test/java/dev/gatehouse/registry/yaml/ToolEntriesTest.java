@@ -143,6 +143,13 @@ class ToolEntriesTest {
             "tool (t).http.headers.X-Key has a malformed {{secret:NAME}} reference"),
         Arguments.of("name: t\nhttp: {url: 'http://x', headers: {X-Key: }}\n",
             "tool (t).http.headers.X-Key has a malformed {{secret:NAME}} reference"),
+        // A credential is never written in the registry: the header must take it from a secret.
+        Arguments.of("name: t\nhttp: {url: 'http://x', headers: {Authorization: 'Bearer sk-live-123'}}\n",
+            "tool (t).http.headers.Authorization carries a credential, so it must take it from a secret, as \"Bearer {{secret:NAME}}\" (secrets are never written in the registry)"),
+        Arguments.of("name: t\nhttp: {url: 'http://x', headers: {x-API-key: abc123}}\n",
+            "tool (t).http.headers.x-API-key carries a credential, so it must take it from a secret, as \"Bearer {{secret:NAME}}\" (secrets are never written in the registry)"),
+        Arguments.of("name: t\nhttp: {url: 'http://x', headers: {Cookie: 'session=abc'}}\n",
+            "tool (t).http.headers.Cookie carries a credential, so it must take it from a secret, as \"Bearer {{secret:NAME}}\" (secrets are never written in the registry)"),
         Arguments.of(T + "inputSchema: [1]\n", "tool (t).inputSchema must be a JSON Schema object"),
         Arguments.of(T + "inputSchema: string\n", "tool (t).inputSchema must be a JSON Schema object"),
         Arguments.of(T + "timeout: fast\n", "tool (t).timeout 'fast' is not a duration (write it like 200ms, 5s, 2m, 1h or 1d)"),
