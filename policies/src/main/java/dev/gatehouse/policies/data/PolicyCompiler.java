@@ -8,7 +8,9 @@ import dev.gatehouse.policies.pii.PiiDetector;
 import dev.gatehouse.policies.pii.PiiKind;
 import dev.gatehouse.policies.pii.PiiPolicy;
 import dev.gatehouse.registry.RegistryException;
+import dev.gatehouse.policies.tools.ArgumentSchemaPolicy;
 import dev.gatehouse.registry.policies.PolicyDefinition;
+import dev.gatehouse.registry.tools.ToolDefinition;
 import dev.gatehouse.registry.yaml.PolicyEntries;
 import dev.gatehouse.registry.yaml.Registry;
 import java.util.ArrayList;
@@ -35,7 +37,21 @@ public final class PolicyCompiler {
    */
   public static Registry checked(Registry registry) {
     registry.allPolicies().forEach(PolicyCompiler::checked);
+    registry.tools().forEach(PolicyCompiler::checkedSchema);
+    registry.tenants().forEach(t -> t.tools().forEach(PolicyCompiler::checkedSchema));
     return registry;
+  }
+
+  /**
+   * {@code tool}, once its {@code inputSchema} is one calls can be checked against ({@link
+   * ArgumentSchemaPolicy#problem}); else throws {@code invalid_registry} naming the tool.
+   */
+  public static ToolDefinition checkedSchema(ToolDefinition tool) {
+    String problem = ArgumentSchemaPolicy.problem(tool.inputSchema());
+    if (problem != null) {
+      throw new RegistryException("invalid_registry", "tool (" + tool.name() + ").inputSchema is not a valid JSON Schema: " + problem);
+    }
+    return tool;
   }
 
   /** {@code policy}, once it compiled; else throws {@code invalid_registry} naming it and the field. */

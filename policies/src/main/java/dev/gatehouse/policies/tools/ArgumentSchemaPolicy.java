@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SchemaId;
+import com.networknt.schema.SchemaLocation;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
 import dev.gatehouse.policies.Decision;
@@ -22,7 +24,7 @@ public final class ArgumentSchemaPolicy {
   public static final String NAME = "argument-schema";
   private static final int MAX_CACHED = 5_000;
 
-  private final JsonSchemaFactory factory =
+  private static final JsonSchemaFactory FACTORY =
       JsonSchemaFactory.builder(JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012))
           // First in line: anything but the validator's own bundled meta-schemas is refused, so a
           // tool's schema cannot make the gateway fetch a URL or read a file.
@@ -72,6 +74,30 @@ public final class ArgumentSchemaPolicy {
     return Decision.deny(NAME, DenialCodes.INVALID_ARGUMENTS, "arguments of " + tool + " do not match its inputSchema: " + why);
   }
 
+  /**
+   * Null when {@code schema} is a JSON Schema calls can be checked against; else what is wrong with
+   * it, in one line: it does not conform to the meta-schema of its draft (2020-12 unless its {@code
+   * $schema} names another: {@code "type": "strnig"}, {@code "required": true}), names a draft
+   * that is not bundled, or has a {@code $ref} that is not followed. The registry file and the
+   * admin API refuse such a tool, which every call would otherwise fail.
+   */
+  public static String problem(JsonNode schema) {
+    if (schema == null || schema.isNull() || schema.isEmpty()) {
+      return null;
+    }
+    try {
+      String draft = schema.path("$schema").isTextual() ? schema.get("$schema").textValue() : SchemaId.V202012;
+      Set<ValidationMessage> errors = FACTORY.getSchema(SchemaLocation.of(draft)).validate(schema);
+      if (!errors.isEmpty()) {
+        return errors.stream().map(ValidationMessage::getMessage).sorted().limit(3).collect(Collectors.joining("; "));
+      }
+      FACTORY.getSchema(schema).initializeValidators();
+      return null;
+    } catch (RuntimeException e) {
+      return firstLine(e.getMessage());
+    }
+  }
+
   private JsonSchema compile(JsonNode schema) {
     Instance instance = new Instance(schema);
     JsonSchema s = byInstance.get(instance);
@@ -81,7 +107,7 @@ public final class ArgumentSchemaPolicy {
     String key = schema.toString();
     s = compiled.get(key);
     if (s == null) {
-      s = factory.getSchema(schema);
+      s = FACTORY.getSchema(schema);
       if (compiled.size() >= MAX_CACHED) {
         compiled.clear();
       }

@@ -67,4 +67,21 @@ class ArgumentSchemaPolicyTest {
       server.stop(0);
     }
   }
+
+  @Test
+  void aSchemaIsCheckedAgainstItsDraftsMetaSchemaBeforeItIsStored() throws Exception {
+    // What the registry file and the admin API refuse: a schema every call would fail against, or check wrongly.
+    assertThat(ArgumentSchemaPolicy.problem(json("{\"type\":\"strnig\"}"))).contains("$.type");
+    assertThat(ArgumentSchemaPolicy.problem(json("{\"type\":\"object\",\"required\":true}"))).contains("$.required");
+    assertThat(ArgumentSchemaPolicy.problem(json("{\"properties\":{\"a\":{\"minLength\":-1}}}"))).contains("minLength");
+    assertThat(ArgumentSchemaPolicy.problem(json("{\"$schema\":\"https://example.com/my-draft\"}"))).isNotNull();
+    assertThat(ArgumentSchemaPolicy.problem(json("{\"$ref\":\"http://127.0.0.1:9/s.json\"}"))).contains("not followed");
+    // Sound schemas, of 2020-12 or of a draft they name, and none at all.
+    assertThat(ArgumentSchemaPolicy.problem(json("{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\",\"minLength\":2}},"
+        + "\"required\":[\"city\"],\"additionalProperties\":false}"))).isNull();
+    assertThat(ArgumentSchemaPolicy.problem(json("{\"$schema\":\"http://json-schema.org/draft-07/schema#\",\"type\":[\"string\",\"null\"],"
+        + "\"definitions\":{\"d\":{\"type\":\"integer\"}},\"properties\":{\"n\":{\"$ref\":\"#/definitions/d\"}}}"))).isNull();
+    assertThat(ArgumentSchemaPolicy.problem(json("{}"))).isNull();
+    assertThat(ArgumentSchemaPolicy.problem(null)).isNull();
+  }
 }

@@ -4,6 +4,7 @@ import static dev.gatehouse.frontend.app.admin.AdminContext.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
+import dev.gatehouse.policies.data.PolicyCompiler;
 import dev.gatehouse.registry.tools.ToolDao;
 import dev.gatehouse.registry.tools.ToolDefinition;
 import dev.gatehouse.registry.yaml.RegistryFile;
@@ -57,8 +58,9 @@ public class ToolsResource extends TenantScopedResource<ToolsResource.ToolBody, 
   }
 
   private static ToolDefinition tool(ToolBody b, String name, String tenantId) {
-    return ToolEntries.check(
-            "tool", new RegistryFile.Tool(name, b.description(), b.http(), b.inputSchema(), b.timeout(), b.retry(), b.auth(), b.approval(), b.cost()))
-        .withTenant(tenantId);
+    ToolDefinition checked =
+        ToolEntries.check(
+            "tool", new RegistryFile.Tool(name, b.description(), b.http(), b.inputSchema(), b.timeout(), b.retry(), b.auth(), b.approval(), b.cost()));
+    return PolicyCompiler.checkedSchema(checked).withTenant(tenantId);
   }
 }

@@ -217,6 +217,26 @@ class AdminApiTest {
   }
 
   @Test
+  void aToolWhoseInputSchemaIsNotAJsonSchemaIsRefusedAndNotStored() {
+    // Every call of it would fail ("type": "strnig"), or be checked wrongly ("required": true).
+    HttpResponse<String> typo =
+        gh.post("/admin/v1/tools", ADMIN_KEY,
+            "{\"name\":\"schema.typo\",\"http\":{\"url\":\"http://127.0.0.1:9/x\"},\"inputSchema\":{\"type\":\"strnig\"}}");
+    assertThat(typo.statusCode()).as(typo.body()).isEqualTo(422);
+    assertThat(json(typo).get("error").get("code").asText()).isEqualTo("invalid_tool");
+    assertThat(json(typo).get("error").get("message").asText()).startsWith("tool (schema.typo).inputSchema is not a valid JSON Schema: ");
+    assertThat(gh.get("/admin/v1/tools/schema.typo", ADMIN_KEY).statusCode()).isEqualTo(404);
+
+    HttpResponse<String> filed =
+        gh.put("/admin/v1/registry", ADMIN_KEY,
+            "tools:\n  - {name: schema.filed, http: {url: 'http://127.0.0.1:9/x'}, inputSchema: {type: object, required: true}}\n");
+    assertThat(filed.statusCode()).as(filed.body()).isEqualTo(422);
+    assertThat(json(filed).get("error").get("code").asText()).isEqualTo("invalid_registry");
+    assertThat(json(filed).get("error").get("message").asText()).contains("tool (schema.filed).inputSchema is not a valid JSON Schema");
+    assertThat(gh.get("/admin/v1/tools/schema.filed", ADMIN_KEY).statusCode()).isEqualTo(404);
+  }
+
+  @Test
   void listingsPageWithCursors() {
     String t = tenant("paged");
     java.util.Set<String> created = new java.util.HashSet<>();
