@@ -43,19 +43,21 @@ public class HttpToolConnector {
 
   /** Calls with the tool's headers as they are (no secrets to fill). */
   public ToolCallResult call(ToolDefinition tool, JsonNode args, String idempotencyKey) {
-    return call(tool, args, idempotencyKey, tool.http().headers(), s -> s);
+    return call(tool, args, idempotencyKey, tool.http().headers(), s -> s, n -> n);
   }
 
   /**
    * Calls with {@code headers} (the tool's, with credentials filled in). {@code redact} scrubs
-   * credentials from everything that leaves this method: the output and error messages.
+   * credentials from error messages, {@code redactTree} from every string of the output (values,
+   * as the JSON holds them unescaped: a credential with a quote in it is found too).
    */
   public ToolCallResult call(
       ToolDefinition tool,
       JsonNode args,
       String idempotencyKey,
       Map<String, String> headers,
-      java.util.function.UnaryOperator<String> redact) {
+      java.util.function.UnaryOperator<String> redact,
+      java.util.function.UnaryOperator<JsonNode> redactTree) {
     HttpEndpoint http = tool.http();
     ObjectNode rest = args != null && args.isObject() ? ((ObjectNode) args).deepCopy() : JsonNodeFactory.instance.objectNode();
     String url = http.url();
@@ -107,7 +109,7 @@ public class HttpToolConnector {
       throw tooLarge(tool);
     }
     if (status >= 200 && status < 300) {
-      return new ToolCallResult(status, redacted(parse(bytes, contentType), redact));
+      return new ToolCallResult(status, redactTree.apply(parse(bytes, contentType)));
     }
     boolean retryable = status == 408 || status == 429 || status >= 500;
     String detail = redact.apply(new String(bytes, StandardCharsets.UTF_8));
@@ -125,19 +127,6 @@ public class HttpToolConnector {
         ToolFailureTypes.UPSTREAM_ERROR,
         tool.name() + " did not answer within " + tool.timeout().toMillis() + " ms",
         true);
-  }
-
-  private static JsonNode redacted(JsonNode output, java.util.function.UnaryOperator<String> redact) {
-    String text = output.toString();
-    String clean = redact.apply(text);
-    if (clean.equals(text)) {
-      return output;
-    }
-    try {
-      return JSON.readTree(clean);
-    } catch (IOException e) {
-      return TextNode.valueOf(clean);
-    }
   }
 
   private ToolCallException tooLarge(ToolDefinition tool) {

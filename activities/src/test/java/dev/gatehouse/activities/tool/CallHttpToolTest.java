@@ -114,4 +114,25 @@ class CallHttpToolTest {
     assertThat(upstream.requests("/notes")).hasSize(1);
     assertThat(tokensIssued.get()).isZero();
   }
+
+  @Test
+  void aTokenEchoedInAnAnswerIsRedactedEvenWhereJsonEscapesIt() {
+    // A token with a quote in it is written \" in the answer's JSON: redaction reads the answer's
+    // strings as they are, not its text, so it is found there too.
+    upstream.route(
+        "/token",
+        r -> new LoopbackUpstream.Answer(
+            200, "{\"access_token\":\"tok\\\"q-" + tokensIssued.incrementAndGet() + "\",\"token_type\":\"Bearer\",\"expires_in\":3600}"));
+    upstream.route(
+        "/notes",
+        r -> new LoopbackUpstream.Answer(
+            200, "{\"echo\":\"" + r.authorization().replace("\\", "\\\\").replace("\"", "\\\"") + "\",\"auth\":{\"header\":[\"" + r.authorization().replace("\"", "\\\"") + "\"]}}"));
+
+    ToolCallResult result = call.call(exchange(tool(clientCredentials())));
+
+    assertThat(upstream.requests("/notes")).extracting(LoopbackUpstream.Request::authorization).containsExactly("Bearer tok\"q-1");
+    assertThat(result.output().get("echo").asText()).isEqualTo("Bearer [redacted]");
+    assertThat(result.output().get("auth").get("header").get(0).asText()).isEqualTo("Bearer [redacted]");
+    assertThat(result.output().toString()).doesNotContain("q-1");
+  }
 }
