@@ -13,6 +13,8 @@ import io.temporal.client.ActivityCompletionException;
 import io.temporal.common.RetryOptions;
 import io.temporal.failure.ApplicationFailure;
 import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs {@link ToolInvoker} inside a Temporal activity and turns its failures into Temporal's. The
@@ -22,6 +24,8 @@ import java.time.Duration;
  * activity returns a reference instead; a retried attempt stores its own result anew.
  */
 public class ToolActivitiesImpl implements ToolActivities {
+  private static final Logger LOG = LoggerFactory.getLogger(ToolActivitiesImpl.class);
+
   /**
    * The longest {@code Retry-After} a retry waits for. An upstream asking for more gets no sooner
    * retry than it asked for: the step fails instead, saying so.
@@ -59,6 +63,11 @@ public class ToolActivitiesImpl implements ToolActivities {
         throw failureOf(e, info.getRetryOptions(), info.getAttempt());
       } catch (RuntimeException e) {
         throwIfStopped(beat);
+        if (!(e instanceof ApplicationFailure)) {
+          // A bug, not the upstream's failure: the engine's own line for it is quieted in the
+          // shipped configs (every failed attempt would write one), so it is logged here.
+          LOG.error("tool call {} of task {} failed inside Gatehouse", request.stepId(), info.getWorkflowId(), e);
+        }
         throw e;
       }
     }

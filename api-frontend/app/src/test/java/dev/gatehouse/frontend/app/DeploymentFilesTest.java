@@ -253,7 +253,8 @@ class DeploymentFilesTest {
   /**
    * Both shipped configurations quiet the MCP SDK's lines an agent can cause at will: one per
    * upstream session, quoting the upstream's instructions, and two warnings per listening stream
-   * dropped without ending its session.
+   * dropped without ending its session; and the engine's and Jetty's warnings for every failed
+   * call attempt, failed task and request with a bad Host header.
    */
   @Test
   void theShippedConfigsQuietTheMcpSdksPerSessionLines() throws Exception {
@@ -268,6 +269,11 @@ class DeploymentFilesTest {
       Map<String, JsonNode> loggers = ((io.dropwizard.logging.common.DefaultLoggingFactory) config.getLoggingFactory()).getLoggers();
       assertThat(loggers).extractingByKey("io.modelcontextprotocol.client.LifecycleInitializer").asString().isEqualTo("\"WARN\"");
       assertThat(loggers).extractingByKey("io.modelcontextprotocol.util.KeepAliveScheduler").asString().isEqualTo("\"ERROR\"");
+      for (String perRequest : List.of(
+          "io.temporal.internal.activity.ActivityTaskExecutors", "io.temporal.internal.sync.WorkflowExecutionHandler",
+          "org.eclipse.jetty.util.HostPort", "org.eclipse.jetty.http.HttpParser")) {
+        assertThat(loggers).extractingByKey(perRequest).asString().isEqualTo("\"ERROR\"");
+      }
     }
   }
 
