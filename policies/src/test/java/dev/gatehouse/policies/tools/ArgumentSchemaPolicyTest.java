@@ -84,4 +84,17 @@ class ArgumentSchemaPolicyTest {
     assertThat(ArgumentSchemaPolicy.problem(json("{}"))).isNull();
     assertThat(ArgumentSchemaPolicy.problem(null)).isNull();
   }
+
+  @Test
+  void theDeepestSchemaTheRegistryAcceptsIsCheckedWithoutExhaustingTheStack() throws Exception {
+    // The registry refuses schemas nested deeper than ToolEntries.MAX_SCHEMA_DEPTH; the meta-schema
+    // check recurses per level, and one nested 980 levels deep overflowed a test thread's stack.
+    int levels = dev.gatehouse.registry.yaml.ToolEntries.MAX_SCHEMA_DEPTH / 2 - 1;
+    String schema = "{\"type\":\"object\",\"properties\":{\"a\":".repeat(levels) + "{\"type\":\"string\"}" + "}}".repeat(levels);
+    assertThat(ArgumentSchemaPolicy.problem(json(schema))).isNull();
+    String args = "{\"a\":".repeat(levels) + "1" + "}".repeat(levels);
+    Decision d = policy.check("w", json(schema), json(args));
+    assertThat(d.allowed()).isFalse();
+    assertThat(d.reason()).contains("do not match its inputSchema");
+  }
 }

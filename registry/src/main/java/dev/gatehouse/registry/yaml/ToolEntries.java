@@ -23,6 +23,13 @@ public final class ToolEntries {
   static final BigDecimal MAX_COST = new BigDecimal("1000000000");
   private static final Set<String> METHODS = Set.of("GET", "POST", "PUT", "PATCH", "DELETE");
 
+  /**
+   * The deepest an input schema may nest (objects and arrays): far deeper than schemas are written,
+   * and shallow enough that checking it against its meta-schema, which recurses per level, cannot
+   * exhaust a thread's stack.
+   */
+  public static final int MAX_SCHEMA_DEPTH = 64;
+
   private ToolEntries() {}
 
   /**
@@ -50,6 +57,9 @@ public final class ToolEntries {
     if (schema != null && !schema.isObject()) {
       throw bad(where + ".inputSchema", "must be a JSON Schema object");
     }
+    if (schema != null && depth(schema, 0) > MAX_SCHEMA_DEPTH) {
+      throw bad(where + ".inputSchema", "is nested more than " + MAX_SCHEMA_DEPTH + " levels deep");
+    }
     Duration timeout = t.timeout() == null ? DEFAULT_TIMEOUT : EntryChecks.timeout(where + ".timeout", t.timeout());
     if (t.approval() != null && !t.approval().equals("none") && !t.approval().equals(ToolDefinition.APPROVAL_REQUIRED)) {
       throw bad(where + ".approval", "must be 'required' or 'none'");
@@ -75,5 +85,17 @@ public final class ToolEntries {
         EntryChecks.auth(where + ".auth", t.auth()),
         ToolDefinition.APPROVAL_REQUIRED.equals(t.approval()) ? ToolDefinition.APPROVAL_REQUIRED : null,
         cost);
+  }
+
+  /** How deep {@code node} nests, counting from {@code at}; stops counting past {@link #MAX_SCHEMA_DEPTH}. */
+  private static int depth(JsonNode node, int at) {
+    if (!node.isContainerNode() || at > MAX_SCHEMA_DEPTH) {
+      return at;
+    }
+    int deepest = at + 1;
+    for (JsonNode child : node) {
+      deepest = Math.max(deepest, depth(child, at + 1));
+    }
+    return deepest;
   }
 }
