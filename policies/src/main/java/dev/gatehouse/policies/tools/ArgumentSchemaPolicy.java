@@ -18,7 +18,8 @@ import java.util.stream.Collectors;
 /**
  * Checks a call's arguments against the tool's {@code inputSchema} (JSON Schema 2020-12 unless
  * the schema names another draft), with the networknt validator. Schemas are compiled once and
- * kept; they are never allowed to fetch anything: a {@code $ref} to a URL is not followed.
+ * kept; they are never allowed to fetch anything: a {@code $ref} to a URL is not followed. A
+ * schema whose {@code $ref}s loop is refused (an MCP server's tools bring their own schemas).
  */
 public final class ArgumentSchemaPolicy {
   public static final String NAME = "argument-schema";
@@ -57,13 +58,14 @@ public final class ArgumentSchemaPolicy {
     }
     JsonSchema compiledSchema;
     try {
-      compiledSchema = compile(schema);
+      compiledSchema = bounded(() -> compile(schema));
     } catch (RuntimeException e) {
       return Decision.deny(NAME, DenialCodes.INVALID_ARGUMENTS, "the inputSchema of " + tool + " cannot be used: " + firstLine(e.getMessage()));
     }
     Set<ValidationMessage> errors;
     try {
-      errors = compiledSchema.validate(args == null || args.isNull() ? JsonNodeFactory.instance.objectNode() : args);
+      JsonNode instance = args == null || args.isNull() ? JsonNodeFactory.instance.objectNode() : args;
+      errors = bounded(() -> compiledSchema.validate(instance));
     } catch (RuntimeException e) {
       return Decision.deny(NAME, DenialCodes.INVALID_ARGUMENTS, "the inputSchema of " + tool + " cannot be used: " + firstLine(e.getMessage()));
     }
@@ -87,14 +89,29 @@ public final class ArgumentSchemaPolicy {
     }
     try {
       String draft = schema.path("$schema").isTextual() ? schema.get("$schema").textValue() : SchemaId.V202012;
-      Set<ValidationMessage> errors = FACTORY.getSchema(SchemaLocation.of(draft)).validate(schema);
+      Set<ValidationMessage> errors = bounded(() -> FACTORY.getSchema(SchemaLocation.of(draft)).validate(schema));
       if (!errors.isEmpty()) {
         return errors.stream().map(ValidationMessage::getMessage).sorted().limit(3).collect(Collectors.joining("; "));
       }
-      FACTORY.getSchema(schema).initializeValidators();
+      // A $ref that loops without descending ({"$ref": "#"}) shows on the first instance checked.
+      bounded(() -> FACTORY.getSchema(schema).validate(JsonNodeFactory.instance.objectNode()));
       return null;
     } catch (RuntimeException e) {
       return firstLine(e.getMessage());
+    }
+  }
+
+  /**
+   * Runs the validator, whose every {@code $ref} and nesting level is a recursion: a schema that
+   * refers to itself without descending into the instance ({@code {"$ref": "#"}}, a loop of
+   * definitions) recurses until the stack is gone. That is a refusal of the schema here, not an
+   * error that kills the worker's thread: the validator holds no state a failed run leaves behind.
+   */
+  private static <T> T bounded(java.util.function.Supplier<T> validation) {
+    try {
+      return validation.get();
+    } catch (StackOverflowError e) {
+      throw new IllegalArgumentException("the schema refers to itself without end (a $ref loop) or nests too deep");
     }
   }
 

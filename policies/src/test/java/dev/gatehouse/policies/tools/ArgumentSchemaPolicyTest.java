@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gatehouse.policies.Decision;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ArgumentSchemaPolicyTest {
@@ -96,5 +97,23 @@ class ArgumentSchemaPolicyTest {
     Decision d = policy.check("w", json(schema), json(args));
     assertThat(d.allowed()).isFalse();
     assertThat(d.reason()).contains("do not match its inputSchema");
+  }
+
+  @Test
+  void aSchemaWhoseRefsLoopIsRefusedAndNeverTakesTheThreadDown() throws Exception {
+    // An MCP server brings its tools' schemas: one that refers to itself without end made the
+    // validator recurse until the stack was gone, in the worker's thread.
+    JsonNode self = json("{\"$ref\":\"#\"}");
+    JsonNode loop = json("{\"$defs\":{\"a\":{\"$ref\":\"#/$defs/b\"},\"b\":{\"$ref\":\"#/$defs/a\"}},\"$ref\":\"#/$defs/a\"}");
+    JsonNode onlyWithA = json("{\"type\":\"object\",\"properties\":{\"a\":{\"$ref\":\"#/properties/a\"}}}");
+    for (JsonNode schema : List.of(self, loop, onlyWithA)) {
+      Decision d = policy.check("w", schema, json("{\"a\":1}"));
+      assertThat(d.allowed()).as(schema.toString()).isFalse();
+      assertThat(d.reason()).as(schema.toString()).contains("cannot be used").contains("$ref loop");
+    }
+    assertThat(ArgumentSchemaPolicy.problem(self)).contains("$ref loop");
+    assertThat(ArgumentSchemaPolicy.problem(loop)).contains("$ref loop");
+    // The policy still works for the next call.
+    assertThat(policy.check("w", json("{\"type\":\"object\"}"), json("{}")).allowed()).isTrue();
   }
 }
