@@ -146,6 +146,10 @@ final class EntryChecks {
       if (uri.getHost() == null) {
         throw bad(where, "has no host");
       }
+      if (uri.getRawUserInfo() != null) {
+        // It would be stored, and shown to every admin and in exports, as written.
+        throw bad(where, "must not carry credentials (user:password@); take them from a secret in a header");
+      }
     } catch (URISyntaxException e) {
       throw bad(where, "is not a URL: " + e.getMessage());
     }

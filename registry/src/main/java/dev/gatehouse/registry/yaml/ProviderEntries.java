@@ -53,9 +53,6 @@ public final class ProviderEntries {
     }
     EntryChecks.url(where, url);
     URI uri = URI.create(url);
-    if (uri.getRawUserInfo() != null) {
-      throw bad(where, "must not carry credentials (name a secret in apiKey or a header)");
-    }
     if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
       throw bad(where, "must not have a query or fragment");
     }

@@ -145,6 +145,8 @@ class ToolEntriesTest {
             "tool (t).http.headers.X-Key has a malformed {{secret:NAME}} reference"),
         Arguments.of("name: t\nhttp: {url: 'http://x'}\ninputSchema: " + "{properties: {a: ".repeat(33) + "{type: string}" + "}}".repeat(33) + "\n",
             "tool (t).inputSchema is nested more than 64 levels deep"),
+        Arguments.of("name: t\nhttp: {url: 'https://bot:pass123@x.example/{id}'}\n",
+            "tool (t).http.url must not carry credentials (user:password@); take them from a secret in a header"),
         // A credential is never written in the registry: the header must take it from a secret.
         Arguments.of("name: t\nhttp: {url: 'http://x', headers: {Authorization: 'Bearer sk-live-123'}}\n",
             "tool (t).http.headers.Authorization carries a credential, so it must take it from a secret, as \"Bearer {{secret:NAME}}\" (secrets are never written in the registry)"),

@@ -23,8 +23,18 @@ public final class FailureCodes {
 
   private FailureCodes() {}
 
-  /** {@code StepFailed} → {@code step_failed}. */
+  /** The code of a failure Gatehouse did not type: an exception or error raised inside it. */
+  public static final String INTERNAL_ERROR = "internal_error";
+
+  /**
+   * {@code StepFailed} → {@code step_failed}. A Java class name ({@code java.lang.StackOverflowError}:
+   * the engine types a failure no code of ours typed by the class of what was thrown) is {@link
+   * #INTERNAL_ERROR}: codes never name Java types.
+   */
   public static String of(String type) {
+    if (type.indexOf('.') >= 0) {
+      return INTERNAL_ERROR;
+    }
     StringBuilder sb = new StringBuilder(type.length() + 4);
     for (int i = 0; i < type.length(); i++) {
       char c = type.charAt(i);

@@ -20,6 +20,18 @@ class FailureCodesTest {
   }
 
   @Test
+  void aFailureTypedByAJavaClassIsAnInternalErrorNotTheClassName() {
+    // The engine types what an activity threw, untyped, by its class: a pipeline step failed with
+    // the cause "java.lang._stack_overflow_error".
+    assertThat(FailureCodes.of("java.lang.StackOverflowError")).isEqualTo("internal_error");
+    assertThat(FailureCodes.of("java.lang.NullPointerException")).isEqualTo("internal_error");
+    ApplicationFailure thrown = ApplicationFailure.newFailure(null, "java.lang.IllegalStateException");
+    ActivityFailure wrapped =
+        new ActivityFailure("activity failed", 5, 6, "Tool.Call", "call", RetryState.RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED, "worker", thrown);
+    assertThat(FailureCodes.of(wrapped)).isEqualTo("internal_error");
+  }
+
+  @Test
   void anActivityFailureTheWorkflowLetThroughIsNamedByItsCause() {
     ApplicationFailure refused = ApplicationFailure.newNonRetryableFailure("the upstream said 422", "UpstreamClientError");
     ActivityFailure wrapped =

@@ -165,6 +165,25 @@ class McpGatewayTest {
   }
 
   @Test
+  void anUpstreamToolWhoseSchemaRefersToItselfWithoutEndIsRefusedPromptlyAndRepeatedly() {
+    // Each such call once left its request thread waiting for good, holding a direct-call permit:
+    // 128 of them shut off every direct call of the replica.
+    try (McpSyncClient client = client(KEY_A, "/mcp")) {
+      for (int i = 0; i < 3; i++) {
+        // Arguments Gatehouse cannot check are refused as arguments are: invalid params, invalid_arguments.
+        assertThatThrownBy(() -> client.callTool(new McpSchema.CallToolRequest("notes.loop", Map.of("a", 1))))
+            .isInstanceOfSatisfying(io.modelcontextprotocol.spec.McpError.class, e -> {
+              assertThat(e.getJsonRpcError().code()).isEqualTo(-32602);
+              assertThat(e.getJsonRpcError().message()).contains("inputSchema of notes.loop cannot be used").contains("$ref loop");
+              assertThat(e.getJsonRpcError().data().toString()).contains("invalid_arguments");
+            });
+      }
+      notes.notes.put("n-after-loop", "still here");
+      assertThat(text(client.callTool(new McpSchema.CallToolRequest("notes.read_note", Map.of("name", "n-after-loop"))))).isEqualTo("still here");
+    }
+  }
+
+  @Test
   void aDurableCallWhoseUpstreamFailsTwiceSucceedsAndItsTraceShowsTheAttempts() {
     try (McpSyncClient client = client(KEY_A, "/mcp")) {
       notes.failNextCalls.set(2);

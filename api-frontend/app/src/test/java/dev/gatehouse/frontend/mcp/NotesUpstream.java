@@ -93,6 +93,16 @@ final class NotesUpstream implements AutoCloseable {
                       }
                       return McpSchema.CallToolResult.builder().addTextContent("waited").isError(false).build();
                     }),
+                // A read-only tool whose schema refers to itself without end: checking arguments
+                // against it recursed until the stack was gone (a probe hung calls for good so).
+                new SyncToolSpecification(
+                    McpSchema.Tool.builder()
+                        .name("loop")
+                        .description("Has a schema whose $ref never ends")
+                        .inputSchema(json, "{\"type\":\"object\",\"properties\":{\"a\":{\"$ref\":\"#/properties/a\"}}}")
+                        .annotations(new McpSchema.ToolAnnotations("Loop", true, false, true, false, false))
+                        .build(),
+                    (ex, req) -> McpSchema.CallToolResult.builder().addTextContent("ran").isError(false).build()),
                 new SyncToolSpecification(
                     read,
                     (ex, req) ->

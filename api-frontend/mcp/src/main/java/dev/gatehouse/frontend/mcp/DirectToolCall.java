@@ -32,6 +32,19 @@ final class DirectToolCall {
     this.upstreams = upstreams;
   }
 
+  /**
+   * The call on Reactor's thread, an error Reactor takes for fatal turned into an exception: Reactor
+   * would drop it, and the request's thread would wait on {@code block()} for good, holding its
+   * direct-call permit.
+   */
+  private ToolCallResult contained(ToolCall toolCall) {
+    try {
+      return invoker.invoke(toolCall);
+    } catch (StackOverflowError | LinkageError e) {
+      throw new IllegalStateException("the tool call failed inside Gatehouse", e);
+    }
+  }
+
   JsonNode run(
       ResponseChannel channel,
       GatewaySession session,
@@ -72,7 +85,7 @@ final class DirectToolCall {
         // An HTTP tool's request does not watch the cancellation itself: it runs on another
         // thread, so a cancellation still answers at once.
         result =
-            Mono.fromCallable(() -> invoker.invoke(toolCall))
+            Mono.fromCallable(() -> contained(toolCall))
                 .subscribeOn(Schedulers.boundedElastic())
                 .takeUntilOther(cancelled)
                 .block();

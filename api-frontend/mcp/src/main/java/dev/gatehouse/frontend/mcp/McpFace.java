@@ -162,6 +162,10 @@ public final class McpFace implements Face {
     } catch (RuntimeException e) {
       LOG.warn("an MCP request failed inside Gatehouse: {}", e.toString());
       throw McpErrors.of(ErrorCode.INTERNAL_ERROR, "the request failed inside Gatehouse");
+    } catch (StackOverflowError | LinkageError e) {
+      // Reactor takes these for fatal and drops them: the request would never be answered.
+      LOG.error("an MCP request failed inside Gatehouse", e);
+      throw McpErrors.of(ErrorCode.INTERNAL_ERROR, "the request failed inside Gatehouse");
     }
   }
 }
