@@ -81,10 +81,22 @@ public final class AdminContext {
     return value;
   }
 
-  static int limit(Integer limit) {
-    int n = limit == null ? 50 : limit;
+  /**
+   * A listing's page size from its {@code limit} parameter (50 when absent). Taken as text: a
+   * parameter JAX-RS cannot convert would be a 404, as if the listing did not exist.
+   */
+  static int limit(String limit) {
+    if (limit == null || limit.isEmpty()) {
+      return 50;
+    }
+    int n;
+    try {
+      n = Integer.parseInt(limit);
+    } catch (NumberFormatException e) {
+      n = 0;
+    }
     if (n < 1 || n > 200) {
-      throw new ApiException(ErrorCode.INVALID_REQUEST, "limit must be between 1 and 200");
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "limit must be a whole number between 1 and 200");
     }
     return n;
   }

@@ -84,7 +84,7 @@ public class AgentsResource {
   public Page<AgentView> list(
       @Context SecurityContext auth,
       @QueryParam("tenant") String tenant,
-      @QueryParam("limit") Integer limit,
+      @QueryParam("limit") String limit,
       @QueryParam("cursor") String cursor) {
     String scope = AdminContext.listScope(admin(auth), tenant);
     return Page.fetch(limit, cursor, (after, n) -> agents.page(scope, after, n), Agent::id, AgentView::of);
@@ -144,7 +144,7 @@ public class AgentsResource {
   public Page<KeysResource.KeyView> listKeys(
       @Context SecurityContext auth,
       @PathParam("id") String id,
-      @QueryParam("limit") Integer limit,
+      @QueryParam("limit") String limit,
       @QueryParam("cursor") String cursor) {
     Agent agent = agent(admin(auth), id);
     return Page.fetch(

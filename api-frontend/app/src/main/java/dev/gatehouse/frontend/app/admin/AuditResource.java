@@ -36,7 +36,7 @@ public class AuditResource {
       @QueryParam("outcome") String outcome,
       @QueryParam("since") String since,
       @QueryParam("until") String until,
-      @QueryParam("limit") Integer limit,
+      @QueryParam("limit") String limit,
       @QueryParam("cursor") String cursor) {
     AdminCaller admin = admin(auth);
     int n = AdminContext.limit(limit);

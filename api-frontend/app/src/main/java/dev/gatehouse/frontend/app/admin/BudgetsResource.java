@@ -67,7 +67,7 @@ public class BudgetsResource {
       @Context SecurityContext auth,
       @QueryParam("tenant") String tenant,
       @QueryParam("policy") String policy,
-      @QueryParam("limit") Integer limit,
+      @QueryParam("limit") String limit,
       @QueryParam("cursor") String cursor) {
     AdminCaller admin = admin(auth);
     String requested = blank(tenant);

@@ -56,7 +56,7 @@ public class IdentityProvidersResource {
   public Page<IdentityProvider> list(
       @Context SecurityContext auth,
       @QueryParam("tenant") String tenant,
-      @QueryParam("limit") Integer limit,
+      @QueryParam("limit") String limit,
       @QueryParam("cursor") String cursor) {
     String scope = AdminContext.listScope(admin(auth), tenant);
     return Page.fetch(limit, cursor, (after, n) -> providers.page(scope, after, n), IdentityProvider::id, p -> p);

@@ -118,7 +118,7 @@ public class KeysResource {
   public Page<KeyView> listAdminKeys(
       @Context SecurityContext auth,
       @QueryParam("tenant") String tenant,
-      @QueryParam("limit") Integer limit,
+      @QueryParam("limit") String limit,
       @QueryParam("cursor") String cursor) {
     String scope = AdminContext.listScope(admin(auth), tenant);
     return Page.fetch(limit, cursor, (after, n) -> keys.pageAdminKeys(scope, after, n), KeyRecord::id, KeyView::adminKey);

@@ -20,7 +20,7 @@ public record Page<T>(List<T> items, String nextCursor) {
    * The page a listing's {@code limit} and {@code cursor} query parameters ask for (400 when
    * either is not one this API accepts), with rows from {@code query} ordered by {@code key}.
    */
-  static <R, T> Page<T> fetch(Integer limit, String cursor, Query<R> query, Function<R, String> key, Function<R, T> view) {
+  static <R, T> Page<T> fetch(String limit, String cursor, Query<R> query, Function<R, String> key, Function<R, T> view) {
     int n = AdminContext.limit(limit);
     return of(query.rows(AdminContext.decodeCursor(cursor), n + 1), n, key, view);
   }

@@ -66,7 +66,7 @@ public class SecretsResource {
   public Page<SecretDao.Info> list(
       @Context SecurityContext auth,
       @QueryParam("tenant") String tenant,
-      @QueryParam("limit") Integer limit,
+      @QueryParam("limit") String limit,
       @QueryParam("cursor") String cursor) {
     String scope = AdminContext.listScope(admin(auth), tenant);
     return Page.fetch(limit, cursor, (after, n) -> dao.page(scope, after, n), SecretDao.Info::id, s -> s);

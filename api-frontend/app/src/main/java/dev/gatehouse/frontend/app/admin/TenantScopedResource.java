@@ -34,7 +34,7 @@ public abstract class TenantScopedResource<B extends TenantScopedCrud.Body, R> {
   public Page<R> list(
       @Context SecurityContext auth,
       @QueryParam("tenant") String tenant,
-      @QueryParam("limit") Integer limit,
+      @QueryParam("limit") String limit,
       @QueryParam("cursor") String cursor) {
     return crud().list(admin(auth), tenant, limit, cursor);
   }

@@ -52,7 +52,7 @@ public class TenantsResource {
 
   @GET
   public Page<Tenant> list(
-      @Context SecurityContext auth, @QueryParam("limit") Integer limit, @QueryParam("cursor") String cursor) {
+      @Context SecurityContext auth, @QueryParam("limit") String limit, @QueryParam("cursor") String cursor) {
     AdminCaller admin = admin(auth);
     if (!admin.isPlatform()) {
       return new Page<>(tenants.find(admin.tenantId()).map(List::of).orElse(List.of()), null);

@@ -270,8 +270,16 @@ class AdminApiTest {
     assertThat(pagedIds("/admin/v1/admin-keys?tenant=" + t, 2, 2)).containsExactlyInAnyOrderElementsOf(adminKeys);
     assertThat(pagedIds("/admin/v1/secrets?tenant=" + t, 3, 2)).containsExactlyInAnyOrderElementsOf(secrets);
     assertThat(pagedIds("/admin/v1/identity-providers?tenant=" + t, 3, 2)).containsExactlyInAnyOrderElementsOf(idps);
-    for (String listing : List.of("/admin/v1/secrets", "/admin/v1/admin-keys", "/admin/v1/identity-providers", "/admin/v1/agents/" + agentId + "/keys")) {
+    for (String listing : List.of(
+        "/admin/v1/secrets", "/admin/v1/admin-keys", "/admin/v1/identity-providers", "/admin/v1/agents/" + agentId + "/keys",
+        "/admin/v1/agents", "/admin/v1/tenants", "/admin/v1/tools", "/admin/v1/models", "/admin/v1/audit", "/admin/v1/budgets")) {
       assertThat(gh.get(listing + "?limit=0", ADMIN_KEY).statusCode()).as(listing).isEqualTo(400);
+      // Not a number is a bad parameter, not a listing that does not exist (JAX-RS would say 404).
+      for (String limit : List.of("abc", "1.5", "1e2", "99999999999999999999")) {
+        HttpResponse<String> r = gh.get(listing + "?limit=" + limit, ADMIN_KEY);
+        assertThat(r.statusCode()).as(listing + "?limit=" + limit).isEqualTo(400);
+        assertThat(json(r).get("error").get("code").asText()).isEqualTo("invalid_request");
+      }
       assertThat(gh.get(listing + "?cursor=%25%25%25", ADMIN_KEY).statusCode()).as(listing).isEqualTo(400);
     }
   }
