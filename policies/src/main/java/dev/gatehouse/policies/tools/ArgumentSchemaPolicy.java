@@ -60,14 +60,14 @@ public final class ArgumentSchemaPolicy {
     try {
       compiledSchema = bounded(() -> compile(schema));
     } catch (RuntimeException e) {
-      return Decision.deny(NAME, DenialCodes.INVALID_ARGUMENTS, "the inputSchema of " + tool + " cannot be used: " + firstLine(e.getMessage()));
+      return Decision.deny(NAME, DenialCodes.INVALID_ARGUMENTS, "the inputSchema of " + tool + " cannot be used: " + reason(e));
     }
     Set<ValidationMessage> errors;
     try {
       JsonNode instance = args == null || args.isNull() ? JsonNodeFactory.instance.objectNode() : args;
       errors = bounded(() -> compiledSchema.validate(instance));
     } catch (RuntimeException e) {
-      return Decision.deny(NAME, DenialCodes.INVALID_ARGUMENTS, "the inputSchema of " + tool + " cannot be used: " + firstLine(e.getMessage()));
+      return Decision.deny(NAME, DenialCodes.INVALID_ARGUMENTS, "the inputSchema of " + tool + " cannot be used: " + reason(e));
     }
     if (errors.isEmpty()) {
       return Decision.allow(NAME);
@@ -97,7 +97,7 @@ public final class ArgumentSchemaPolicy {
       bounded(() -> FACTORY.getSchema(schema).validate(JsonNodeFactory.instance.objectNode()));
       return null;
     } catch (RuntimeException e) {
-      return firstLine(e.getMessage());
+      return reason(e);
     }
   }
 
@@ -143,6 +143,20 @@ public final class ArgumentSchemaPolicy {
       return null; // the bundled meta-schemas: let the built-in loader serve them
     }
     throw new IllegalArgumentException("$ref to " + text + " is not followed (schemas must be self-contained)");
+  }
+
+  /**
+   * What went wrong, in the words of the innermost cause that has any: the validator wraps its
+   * causes, and a wrapper's message is the cause's class name and message.
+   */
+  private static String reason(Throwable e) {
+    String message = e.getMessage();
+    for (Throwable c = e.getCause(); c != null && c != e; e = c, c = c.getCause()) {
+      if (c.getMessage() != null) {
+        message = c.getMessage();
+      }
+    }
+    return firstLine(message);
   }
 
   private static String firstLine(String s) {

@@ -63,7 +63,7 @@ class ArgumentSchemaPolicyTest {
       Decision d = policy.check("w", schema, json("{\"a\":\"x\"}"));
       assertThat(hits.get()).isZero();
       assertThat(d.allowed()).isFalse();
-      assertThat(d.reason()).contains("cannot be used");
+      assertThat(d.reason()).contains("cannot be used").contains("is not followed").doesNotContain("java.");
     } finally {
       server.stop(0);
     }
@@ -76,7 +76,7 @@ class ArgumentSchemaPolicyTest {
     assertThat(ArgumentSchemaPolicy.problem(json("{\"type\":\"object\",\"required\":true}"))).contains("$.required");
     assertThat(ArgumentSchemaPolicy.problem(json("{\"properties\":{\"a\":{\"minLength\":-1}}}"))).contains("minLength");
     assertThat(ArgumentSchemaPolicy.problem(json("{\"$schema\":\"https://example.com/my-draft\"}"))).isNotNull();
-    assertThat(ArgumentSchemaPolicy.problem(json("{\"$ref\":\"http://127.0.0.1:9/s.json\"}"))).contains("not followed");
+    assertThat(ArgumentSchemaPolicy.problem(json("{\"$ref\":\"http://127.0.0.1:9/s.json\"}"))).contains("not followed").doesNotContain("java.");
     // Sound schemas, of 2020-12 or of a draft they name, and none at all.
     assertThat(ArgumentSchemaPolicy.problem(json("{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\",\"minLength\":2}},"
         + "\"required\":[\"city\"],\"additionalProperties\":false}"))).isNull();
