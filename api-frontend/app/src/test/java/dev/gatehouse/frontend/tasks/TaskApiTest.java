@@ -102,6 +102,12 @@ class TaskApiTest {
     assertThat(json(again).get("id").asText()).isEqualTo(id);
     assertThat(gh.await(id).get("status").asText()).isEqualTo("COMPLETED");
     assertThat(gh.tools.keysByPath.get("/weather/Idem")).hasSize(1);
+    // A retry whose client wrote the members in another order, with other whitespace, is the same request.
+    String reordered =
+        "{ \"pipeline\": {\"steps\": [{\"args\": {\"city\": \"Idem\"}, \"tool\": \"t.weather\", \"id\": \"e\"}]},\n \"workflow\": \"pipeline\" }";
+    HttpResponse<String> retried = gh.post("/v1/tasks", KEY_A, reordered, "Idempotency-Key", "order-42");
+    assertThat(retried.statusCode()).as(retried.body()).isEqualTo(200);
+    assertThat(json(retried).get("id").asText()).isEqualTo(id);
 
     // The same key from another agent is another task; a different body under the same key is refused.
     HttpResponse<String> otherAgent = gh.post("/v1/tasks", KEY_B, body, "Idempotency-Key", "order-42");

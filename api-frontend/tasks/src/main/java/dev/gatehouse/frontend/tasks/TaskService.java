@@ -118,7 +118,10 @@ public class TaskService {
       throw durable.denied(caller, "task.submit", type, mayRun);
     }
     DurableCalls.Start start = workflow.prepare(caller, submission, timeout(submission.timeout()));
-    return durable.start(caller, start, DurableCalls.sha256(body.toString()), idempotencyKey);
+    // The body in canonical JSON: a retry whose client wrote the members in another order, or with
+    // other whitespace, is the same request.
+    return durable.start(
+        caller, start, DurableCalls.sha256(dev.gatehouse.workflows.approval.Approvals.canonical(body)), idempotencyKey);
   }
 
   public TaskView get(AgentCaller caller, String id, Duration wait) {
