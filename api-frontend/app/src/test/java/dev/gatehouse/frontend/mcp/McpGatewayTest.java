@@ -567,6 +567,16 @@ class McpGatewayTest {
     assertThat(rpcError(badArgs).path("data").path("code").asText()).isEqualTo("invalid_arguments");
     assertThat(notes.writes.get()).as("nothing ran").isEqualTo(writes);
 
+    // A protocol version Gatehouse does not speak is 400, as the transport spec asks; one it speaks, or none, is served.
+    for (String version : List.of("garbage", "1999-01-01", "2024-11-05")) {
+      HttpResponse<String> unsupported = post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\"}", "MCP-Protocol-Version", version);
+      assertThat(unsupported.statusCode()).as(version).isEqualTo(400);
+      assertThat(rpcError(unsupported).path("message").asText()).contains("unsupported MCP-Protocol-Version");
+    }
+    assertThat(post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"ping\"}", "MCP-Protocol-Version", "2025-06-18").statusCode())
+        .isEqualTo(200);
+    assertThat(post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"ping\"}").statusCode()).isEqualTo(200);
+
     HttpResponse<String> nullId = post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"ping\"}");
     assertThat(nullId.statusCode()).isEqualTo(400);
     assertThat(rpcError(nullId).path("message").asText()).contains("'id'").contains("not null");

@@ -165,6 +165,14 @@ public final class McpHttpFilter implements Filter {
       }
       session.lastSeenNanos = System.nanoTime();
       session.caller = agent;
+      // A request of a session names the version it speaks (none: 2025-03-26, which did not send
+      // it); one Gatehouse does not speak is 400, as the transport spec asks.
+      String version = request.getHeader("MCP-Protocol-Version");
+      if (version != null && !McpSessions.PROTOCOL_VERSIONS.contains(version)) {
+        throw new ApiException(
+            ErrorCode.INVALID_REQUEST,
+            "unsupported MCP-Protocol-Version; this gateway speaks " + String.join(", ", McpSessions.PROTOCOL_VERSIONS));
+      }
     }
 
     // 4. The body: size, JSON, one JSON-RPC message.
