@@ -190,6 +190,18 @@ class TaskEventsTest {
     try (Stream s = open(KEY_A, id, all.get(2).id())) {
       assertThat(s.rest()).extracting(Sse::id).containsExactlyElementsOf(all.subList(3, all.size()).stream().map(Sse::id).toList());
     }
+    // After task.ended nothing follows: 204, on which EventSource stops reconnecting (an empty
+    // stream would have it reconnect for good). An id past the task's last event names none of its events.
+    String endedId = all.get(all.size() - 1).id();
+    HttpResponse<String> over = gh.send(
+        HttpRequest.newBuilder(URI.create(gh.api() + "/v1/tasks/" + id + "/events")).header("Last-Event-ID", endedId), KEY_A);
+    assertThat(over.statusCode()).as(over.body()).isEqualTo(204);
+    String run = endedId.split(":")[0];
+    long lastEvent = Long.parseLong(endedId.split(":")[1]);
+    HttpResponse<String> past = gh.send(
+        HttpRequest.newBuilder(URI.create(gh.api() + "/v1/tasks/" + id + "/events")).header("Last-Event-ID", run + ":" + (lastEvent + 5)), KEY_A);
+    assertThat(past.statusCode()).as(past.body()).isEqualTo(400);
+    assertThat(json(past).get("error").get("message").asText()).contains("names no event of this task");
   }
 
   @Test

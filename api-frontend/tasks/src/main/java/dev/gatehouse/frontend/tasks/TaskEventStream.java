@@ -149,7 +149,7 @@ final class TaskEventStream implements Runnable {
     }
   }
 
-  private static boolean isClose(EventType type) {
+  static boolean isClose(EventType type) {
     return switch (type) {
       case EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
           EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,

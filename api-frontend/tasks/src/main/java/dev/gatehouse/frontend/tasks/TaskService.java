@@ -25,6 +25,7 @@ import dev.gatehouse.registry.tasks.TaskStatus;
 import dev.gatehouse.workflows.pipeline.PipelineWorkflow;
 import dev.gatehouse.workflows.tool.ToolCallWorkflow;
 import dev.gatehouse.workflows.tool.ToolResults;
+import io.temporal.api.enums.v1.EventType;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.WorkflowNotFoundException;
 import java.io.IOException;
@@ -200,7 +201,8 @@ public class TaskService {
    * The task's live events from the start, or after {@code lastEventId} (an id the stream gave:
    * {@code <runId>:<eventId>}). 404 when the task is not the agent's or its history is gone, 400
    * for an id that is not one of this task's, 429 {@code overloaded} when this replica streams
-   * {@link #MAX_EVENT_STREAMS} already.
+   * {@link #MAX_EVENT_STREAMS} already. Null when {@code lastEventId} is the task's last event
+   * ({@code task.ended}): nothing will follow it.
    */
   public ChunkedOutput<String> events(AgentCaller caller, String id, String lastEventId) {
     TaskRecord row = durable.owned(caller, id);
@@ -241,6 +243,22 @@ public class TaskService {
       }
       runId = m.group(1);
       after = Long.parseLong(m.group(2));
+      List<HistoryEvent> run;
+      try {
+        run = history.apply(runId);
+      } catch (RuntimeException e) {
+        throw new ApiException(ErrorCode.INVALID_REQUEST, "Last-Event-ID names no event of this task");
+      }
+      HistoryEvent last = run.isEmpty() ? null : run.get(run.size() - 1);
+      if (last == null || after > last.getEventId()) {
+        throw new ApiException(ErrorCode.INVALID_REQUEST, "Last-Event-ID names no event of this task");
+      }
+      if (after == last.getEventId() && TaskEventStream.isClose(last.getEventType())
+          && last.getEventType() != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW) {
+        // The client saw the end (task.ended): nothing follows. 204 tells EventSource to stop
+        // reconnecting; an empty stream would have it reconnect for good.
+        return null;
+      }
     }
     Runnable release = eventStreamSlots(caller.agent().id());
     // The stream starts once Jersey has attached the output to the response (and TasksResource

@@ -115,11 +115,15 @@ public class TasksResource {
     // (a task already over) leaves a response that never ends (its issues 2964 and 5439).
     Response response;
     try {
+      var stream = tasks.events(agent(auth), checkId(id), lastEventId);
+      // After the task's last event nothing follows: 204, on which EventSource stops reconnecting.
       response =
-          Response.ok(tasks.events(agent(auth), checkId(id), lastEventId), MediaType.SERVER_SENT_EVENTS_TYPE)
-              .header("Cache-Control", "no-cache")
-              .header("X-Accel-Buffering", "no")
-              .build();
+          stream == null
+              ? Response.noContent().build()
+              : Response.ok(stream, MediaType.SERVER_SENT_EVENTS_TYPE)
+                  .header("Cache-Control", "no-cache")
+                  .header("X-Accel-Buffering", "no")
+                  .build();
     } catch (RuntimeException e) {
       async.resume(e);
       return;
