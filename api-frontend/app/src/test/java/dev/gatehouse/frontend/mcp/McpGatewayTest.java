@@ -561,6 +561,11 @@ class McpGatewayTest {
     assertThat(rpcError(unknownTool).path("code").asInt()).isEqualTo(-32602);
     assertThat(rpcError(unknownTool).path("data").path("code").asText()).isEqualTo("unknown_tool");
 
+    HttpResponse<String> numberName =
+        post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":{\"name\":5,\"arguments\":{}}}");
+    assertThat(rpcError(numberName).path("code").asInt()).isEqualTo(-32602);
+    assertThat(rpcError(numberName).path("message").asText()).contains("'name' must be a string");
+
     int writes = notes.writes.get();
     HttpResponse<String> badArgs =
         post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"notes.write_note\",\"arguments\":{\"name\":\"\"}}}");

@@ -130,6 +130,9 @@ final class McpToolCallHandler {
   }
 
   private JsonNode call(GatewaySession session, McpRequestContext ctx, JsonNode params, ResponseChannel channel, InFlight call) {
+    if (params.has("name") && !params.get("name").isTextual()) {
+      throw McpErrors.of(ErrorCode.INVALID_PARAMS, "tools/call: 'name' must be a string");
+    }
     String name = params.path("name").asText("");
     JsonNode args =
         params.has("arguments") && !params.get("arguments").isNull()
