@@ -234,18 +234,11 @@ public class TaskService {
       if (!m.matches()) {
         throw new ApiException(ErrorCode.INVALID_REQUEST, "Last-Event-ID must be an id this stream gave (<run>:<event>)");
       }
-      if (!m.group(1).equals(runId)) {
-        try {
-          history.apply(m.group(1));
-        } catch (RuntimeException e) {
-          throw new ApiException(ErrorCode.INVALID_REQUEST, "Last-Event-ID names no event of this task");
-        }
-      }
       runId = m.group(1);
       after = Long.parseLong(m.group(2));
       List<HistoryEvent> run;
       try {
-        run = history.apply(runId);
+        run = history.apply(runId); // a run of another task, or none, fails here
       } catch (RuntimeException e) {
         throw new ApiException(ErrorCode.INVALID_REQUEST, "Last-Event-ID names no event of this task");
       }
