@@ -70,7 +70,7 @@ class AgentApprovalTest {
   }
 
   /** The pending calls, once both are asked for. */
-  private static List<Approvals.Call> pending(AgentWorkflow wf) throws InterruptedException {
+  static List<Approvals.Call> pending(AgentWorkflow wf) throws InterruptedException {
     for (int i = 0; i < 200; i++) {
       List<Approvals.Call> calls = wf.approvals();
       if (calls.size() == 2) {

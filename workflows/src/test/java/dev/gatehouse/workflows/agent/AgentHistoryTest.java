@@ -76,12 +76,7 @@ class AgentHistoryTest {
             "recorded-agent-approval",
             AgentWorkflowTest.input("fake-approval", AgentWorkflowTest.limits(5)),
             wf -> {
-              List<Approvals.Call> calls = List.of();
-              for (int i = 0; i < 200 && calls.size() < 2; i++) {
-                Thread.sleep(25);
-                calls = wf.approvals();
-              }
-              assertThat(calls).hasSize(2);
+              List<Approvals.Call> calls = AgentApprovalTest.pending(wf);
               Approvals.Call first = calls.get(0);
               wf.decide(new Approvals.Decision(first.callId(), Approvals.APPROVE, first.argumentsSha256(), "ok", "key_ops"));
               Approvals.Call second = calls.get(1);
@@ -98,12 +93,7 @@ class AgentHistoryTest {
             "recorded-agent-approval-canceled",
             AgentWorkflowTest.input("fake-approval", AgentWorkflowTest.limits(5)),
             wf -> {
-              List<Approvals.Call> calls = List.of();
-              for (int i = 0; i < 200 && calls.size() < 2; i++) {
-                Thread.sleep(25);
-                calls = wf.approvals();
-              }
-              assertThat(calls).hasSize(2);
+              List<Approvals.Call> calls = AgentApprovalTest.pending(wf);
               Approvals.Call first = calls.get(0);
               wf.decide(new Approvals.Decision(first.callId(), Approvals.APPROVE, first.argumentsSha256(), "ok", "key_ops"));
               io.temporal.client.WorkflowStub.fromTyped(wf).cancel();
