@@ -386,7 +386,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
       clients = TemporalClients.connect(target, config.getTemporal());
     }
     env.lifecycle().manage(clients);
-    env.healthChecks().register("temporal", new TemporalHealthCheck(clients.stubs()));
+    env.healthChecks().register("temporal", new TemporalHealthCheck(clients.stubs(), config.getTemporal().getNamespace()));
     return clients;
   }
 

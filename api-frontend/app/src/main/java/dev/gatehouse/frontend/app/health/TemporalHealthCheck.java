@@ -3,16 +3,23 @@ package dev.gatehouse.frontend.app.health;
 import com.codahale.metrics.health.HealthCheck;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.temporal.api.workflowservice.v1.GetSystemInfoRequest;
+import io.temporal.api.workflowservice.v1.DescribeNamespaceRequest;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import java.util.concurrent.TimeUnit;
 
-/** Healthy when the Temporal frontend answers a cheap call within two seconds. */
+/**
+ * Healthy when the Temporal frontend describes Gatehouse's namespace within two seconds: the
+ * engine answers, this replica may use it, and the namespace its workers poll exists. A server
+ * that answers but does not know the namespace (a typo in {@code temporal.namespace}, a namespace
+ * not yet registered) is unhealthy, as tasks could not start there.
+ */
 public class TemporalHealthCheck extends HealthCheck {
   private final WorkflowServiceStubs stubs;
+  private final String namespace;
 
-  public TemporalHealthCheck(WorkflowServiceStubs stubs) {
+  public TemporalHealthCheck(WorkflowServiceStubs stubs, String namespace) {
     this.stubs = stubs;
+    this.namespace = namespace;
   }
 
   @Override
@@ -20,13 +27,17 @@ public class TemporalHealthCheck extends HealthCheck {
     try {
       stubs.blockingStub()
           .withDeadlineAfter(2, TimeUnit.SECONDS)
-          .getSystemInfo(GetSystemInfoRequest.getDefaultInstance());
+          .describeNamespace(DescribeNamespaceRequest.newBuilder().setNamespace(namespace).build());
       return Result.healthy();
     } catch (StatusRuntimeException e) {
-      if (e.getStatus().getCode() == Status.Code.UNIMPLEMENTED) {
-        return Result.healthy("reachable (GetSystemInfo not implemented by this server)");
+      Status.Code code = e.getStatus().getCode();
+      if (code == Status.Code.NOT_FOUND) {
+        return Result.unhealthy("the Temporal namespace '" + namespace + "' does not exist (temporal.namespace)");
       }
-      return Result.unhealthy("Temporal is not reachable: " + e.getStatus().getCode());
+      if (code == Status.Code.PERMISSION_DENIED || code == Status.Code.UNAUTHENTICATED) {
+        return Result.unhealthy("Temporal refused this replica's credentials for namespace '" + namespace + "': " + code);
+      }
+      return Result.unhealthy("Temporal is not reachable: " + code);
     }
   }
 }
