@@ -70,7 +70,7 @@ class HostileInputTest {
     refused(g.get("/admin/v1/audit?kind=%00", ADMIN_KEY), 400, "invalid_request", "'kind'");
     refused(g.get("/v1/tasks?status=%00", KEY_A), 400, "invalid_request", "'status'");
     // Cursors are opaque, but decoded they must not carry one either.
-    refused(g.get("/admin/v1/agents?cursor=" + b64("a\u0000b"), ADMIN_KEY), 400, "invalid_request", "cursor");
+    refused(g.get("/admin/v1/agents?cursor=" + b64("agents\na\u0000b"), ADMIN_KEY), 400, "invalid_request", "cursor");
     refused(g.get("/v1/tasks?cursor=" + b64("1.0.task_a\u0000b"), KEY_A), 400, "invalid_request", "cursor");
     assertThat(json(g.get("/admin/v1/agents?tenant=" + tenant, ADMIN_KEY)).toString()).doesNotContain("nul-subject");
     assertThat(g.get("/admin/v1/tools/nul.header", ADMIN_KEY).statusCode()).isEqualTo(404);

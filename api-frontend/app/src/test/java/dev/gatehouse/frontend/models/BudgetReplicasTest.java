@@ -247,7 +247,7 @@ class BudgetReplicasTest {
       cursor = page.path("nextCursor").isTextual() ? page.get("nextCursor").asText() : null;
     } while (cursor != null && paged.size() <= all.size());
     assertThat(paged).isEqualTo(all).isNotEmpty();
-    HttpResponse<String> badCursor = a.get("/admin/v1/budgets?cursor=bm9zcGFjZQ", ADMIN_KEY); // "nospace"
+    HttpResponse<String> badCursor = a.get("/admin/v1/budgets?cursor=YnVkZ2V0cwpub3NwYWNl", ADMIN_KEY); // "budgets\nnospace": a key without its space
     assertThat(badCursor.statusCode()).isEqualTo(400);
     assertThat(json(badCursor).get("error").get("code").asText()).isEqualTo("invalid_request");
     String alphaAdmin = adminKey(alpha);

@@ -101,23 +101,59 @@ public final class AdminContext {
     return n;
   }
 
-  static String encodeCursor(String last) {
-    return last == null ? null : Base64.getUrlEncoder().withoutPadding().encodeToString(last.getBytes(StandardCharsets.UTF_8));
+  /**
+   * The cursor after {@code last} in the listing {@code listing}: opaque to clients, it names its
+   * listing, so a cursor sent to another listing is refused rather than read as a key there.
+   */
+  static String encodeCursor(String listing, String last) {
+    return last == null
+        ? null
+        : Base64.getUrlEncoder().withoutPadding().encodeToString((listing + CURSOR_SEPARATOR + last).getBytes(StandardCharsets.UTF_8));
   }
 
-  static String decodeCursor(String cursor) {
+  /** Between a cursor's listing and its key: no listing's name holds it, so the first one ends the name. */
+  private static final char CURSOR_SEPARATOR = '\n';
+
+  /**
+   * The key a cursor of {@code listing} holds, or null for none; 400 for a cursor this API did not
+   * give out for that listing.
+   */
+  static String decodeCursor(String listing, String cursor) {
     if (cursor == null || cursor.isBlank()) {
       return null;
     }
     try {
       String decoded = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-      if (dev.gatehouse.registry.Texts.problem(decoded) != null) {
+      int cut = decoded.indexOf(CURSOR_SEPARATOR);
+      if (cut < 0 || !decoded.substring(0, cut).equals(listing)) {
+        throw new IllegalArgumentException("a cursor of another listing");
+      }
+      String key = decoded.substring(cut + 1);
+      if (key.isEmpty() || dev.gatehouse.registry.Texts.problem(key) != null) {
         throw new IllegalArgumentException("not text this API puts in a cursor");
       }
-      return decoded;
+      return key;
     } catch (IllegalArgumentException e) {
-      throw new ApiException(ErrorCode.INVALID_REQUEST, "cursor is not one this API gave out");
+      throw badCursor();
     }
+  }
+
+  /** The row id a cursor of {@code listing} (audit rows, usage rows) holds, or null for none. */
+  static Long decodeIdCursor(String listing, String cursor) {
+    String key = decodeCursor(listing, cursor);
+    if (key == null) {
+      return null;
+    }
+    try {
+      return Long.parseLong(key);
+    } catch (NumberFormatException e) {
+      throw badCursor();
+    }
+  }
+
+  /** 400 for a cursor this API did not give out for the listing it was sent to. */
+  static ApiException badCursor() {
+    return new ApiException(ErrorCode.INVALID_REQUEST, "cursor is not one this listing gave out; start again without it");
   }
 
   /**

@@ -87,7 +87,7 @@ public class AgentsResource {
       @QueryParam("limit") String limit,
       @QueryParam("cursor") String cursor) {
     String scope = AdminContext.listScope(admin(auth), tenant);
-    return Page.fetch(limit, cursor, (after, n) -> agents.page(scope, after, n), Agent::id, AgentView::of);
+    return Page.fetch("agents", limit, cursor, (after, n) -> agents.page(scope, after, n), Agent::id, AgentView::of);
   }
 
   @GET
@@ -148,7 +148,7 @@ public class AgentsResource {
       @QueryParam("cursor") String cursor) {
     Agent agent = agent(admin(auth), id);
     return Page.fetch(
-        limit, cursor, (after, n) -> keys.pageAgentKeys(agent.id(), after, n), KeyRecord::id, KeysResource.KeyView::agentKey);
+        "agent-keys:" + agent.id(), limit, cursor, (after, n) -> keys.pageAgentKeys(agent.id(), after, n), KeyRecord::id, KeysResource.KeyView::agentKey);
   }
 
   private KeyBody optionalBody(InputStream body) {

@@ -40,20 +40,12 @@ public class AuditResource {
       @QueryParam("cursor") String cursor) {
     AdminCaller admin = admin(auth);
     int n = AdminContext.limit(limit);
-    Long before = null;
-    String decoded = AdminContext.decodeCursor(cursor);
-    if (decoded != null) {
-      try {
-        before = Long.parseLong(decoded);
-      } catch (NumberFormatException e) {
-        throw new ApiException(ErrorCode.INVALID_REQUEST, "cursor is not one this API gave out");
-      }
-    }
+    Long before = AdminContext.decodeIdCursor("audit", cursor);
     List<AuditDao.Row> rows =
         audit.page(
             AdminContext.listScope(admin, tenant), blank(agent), blank(kind), blank(outcome), time(since, "since"),
             time(until, "until"), before, n + 1);
-    return Page.of(rows, n, r -> Long.toString(r.id()), r -> r);
+    return Page.of("audit", rows, n, r -> Long.toString(r.id()), r -> r);
   }
 
   private static String blank(String s) {

@@ -77,6 +77,7 @@ public class BudgetsResource {
     String scope = AdminContext.listScope(admin, requested);
     String onePolicy = blank(policy);
     return Page.fetch(
+        "budgets",
         limit,
         cursor,
         (after, n) -> {
@@ -85,7 +86,7 @@ public class BudgetsResource {
           if (after != null) {
             int space = after.indexOf(' ');
             if (space < 0) {
-              throw new ApiException(ErrorCode.INVALID_REQUEST, "cursor is not one this API gave out");
+              throw AdminContext.badCursor();
             }
             afterPolicy = after.substring(0, space);
             afterSubject = after.substring(space + 1);

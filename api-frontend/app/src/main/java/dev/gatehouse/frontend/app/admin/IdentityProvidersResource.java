@@ -59,7 +59,7 @@ public class IdentityProvidersResource {
       @QueryParam("limit") String limit,
       @QueryParam("cursor") String cursor) {
     String scope = AdminContext.listScope(admin(auth), tenant);
-    return Page.fetch(limit, cursor, (after, n) -> providers.page(scope, after, n), IdentityProvider::id, p -> p);
+    return Page.fetch("identity-providers", limit, cursor, (after, n) -> providers.page(scope, after, n), IdentityProvider::id, p -> p);
   }
 
   @GET

@@ -121,7 +121,7 @@ public class KeysResource {
       @QueryParam("limit") String limit,
       @QueryParam("cursor") String cursor) {
     String scope = AdminContext.listScope(admin(auth), tenant);
-    return Page.fetch(limit, cursor, (after, n) -> keys.pageAdminKeys(scope, after, n), KeyRecord::id, KeyView::adminKey);
+    return Page.fetch("admin-keys", limit, cursor, (after, n) -> keys.pageAdminKeys(scope, after, n), KeyRecord::id, KeyView::adminKey);
   }
 
   private KeyView view(AdminCaller admin, String id) {

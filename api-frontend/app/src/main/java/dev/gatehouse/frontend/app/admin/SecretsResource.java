@@ -69,7 +69,7 @@ public class SecretsResource {
       @QueryParam("limit") String limit,
       @QueryParam("cursor") String cursor) {
     String scope = AdminContext.listScope(admin(auth), tenant);
-    return Page.fetch(limit, cursor, (after, n) -> dao.page(scope, after, n), SecretDao.Info::id, s -> s);
+    return Page.fetch("secrets", limit, cursor, (after, n) -> dao.page(scope, after, n), SecretDao.Info::id, s -> s);
   }
 
   @GET

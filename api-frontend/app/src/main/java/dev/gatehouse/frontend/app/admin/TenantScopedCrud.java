@@ -116,7 +116,7 @@ final class TenantScopedCrud<B extends TenantScopedCrud.Body, R> {
   /** The page of the records this admin sees; {@code tenant} narrows a platform admin's. */
   Page<R> list(AdminCaller admin, String tenant, String limit, String cursor) {
     String scope = AdminContext.listScope(admin, tenant);
-    return Page.fetch(limit, cursor, (after, n) -> store.page().page(scope, after, n), store.name(), r -> r);
+    return Page.fetch(kind.auditPrefix(), limit, cursor, (after, n) -> store.page().page(scope, after, n), store.name(), r -> r);
   }
 
   /** The record, if this admin sees it; 404 otherwise. */

@@ -57,7 +57,7 @@ public class TenantsResource {
     if (!admin.isPlatform()) {
       return new Page<>(tenants.find(admin.tenantId()).map(List::of).orElse(List.of()), null);
     }
-    return Page.fetch(limit, cursor, tenants::page, Tenant::name, t -> t);
+    return Page.fetch("tenants", limit, cursor, tenants::page, Tenant::name, t -> t);
   }
 
   @GET

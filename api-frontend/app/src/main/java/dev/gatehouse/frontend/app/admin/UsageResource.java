@@ -77,17 +77,9 @@ public class UsageResource {
       @QueryParam("cursor") String cursor) {
     UsageQuery q = query(admin(auth), tenant, agent, model, task, since, until);
     int n = limit(limit);
-    Long before = null;
-    String decoded = AdminContext.decodeCursor(cursor);
-    if (decoded != null) {
-      try {
-        before = Long.parseLong(decoded);
-      } catch (NumberFormatException e) {
-        throw new ApiException(ErrorCode.INVALID_REQUEST, "cursor is not one this API gave out");
-      }
-    }
+    Long before = AdminContext.decodeIdCursor("usage", cursor);
     // One row more than the page tells whether another page follows (limit() has bounded n).
-    return Page.of(usage.rows(q, before, n + 1), n, r -> Long.toString(r.id()), r -> r);
+    return Page.of("usage", usage.rows(q, before, n + 1), n, r -> Long.toString(r.id()), r -> r);
   }
 
   private UsageQuery query(

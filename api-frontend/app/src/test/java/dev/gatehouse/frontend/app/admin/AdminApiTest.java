@@ -282,6 +282,20 @@ class AdminApiTest {
       }
       assertThat(gh.get(listing + "?cursor=%25%25%25", ADMIN_KEY).statusCode()).as(listing).isEqualTo(400);
     }
+
+    // A cursor names its listing: another listing's cursor, or a bare key, is 400, not a page
+    // that starts at whatever that key would mean here.
+    String agentsCursor = json(gh.get("/admin/v1/agents?tenant=" + t + "&limit=1", ADMIN_KEY)).get("nextCursor").asText();
+    String secretsCursor = json(gh.get("/admin/v1/secrets?tenant=" + t + "&limit=1", ADMIN_KEY)).get("nextCursor").asText();
+    assertThat(gh.get("/admin/v1/agents?tenant=" + t + "&limit=1&cursor=" + agentsCursor, ADMIN_KEY).statusCode()).isEqualTo(200);
+    String bareKey = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(agentId.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    for (String[] sent : new String[][] {
+      {"/admin/v1/secrets", agentsCursor}, {"/admin/v1/agents", secretsCursor}, {"/admin/v1/agents/" + agentId + "/keys", agentsCursor},
+      {"/admin/v1/audit", agentsCursor}, {"/admin/v1/tools", secretsCursor}, {"/admin/v1/agents", bareKey}}) {
+      HttpResponse<String> r = gh.get(sent[0] + "?cursor=" + sent[1], ADMIN_KEY);
+      assertThat(r.statusCode()).as(sent[0] + " " + r.body()).isEqualTo(400);
+      assertThat(json(r).get("error").get("message").asText()).contains("cursor is not one this listing gave out");
+    }
   }
 
   /** Every id a listing gives, page by page at {@code limit} a page, asserting it took {@code pages} pages. */
