@@ -269,4 +269,60 @@ class TaskEventsTest {
       gh.tools.release("ev-share");
     }
   }
+
+  /**
+   * A client that closes one of its streams at the agent's limit gets a stream again a second
+   * after the refusal that found the limit taken, not once the gone stream's next keep-alive (up
+   * to {@link TaskEventStream#KEEP_ALIVE} later) fails.
+   */
+  @Test
+  void aStreamWhoseClientHasGoneGivesItsSlotBackWhenTheAgentIsRefusedForIt() throws Exception {
+    String hold = "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"h\",\"tool\":\"t.hold\",\"args\":{\"name\":\"ev-gone\"}}]}}";
+    String task = gh.submit(KEY_A, hold);
+    List<Stream> open = new ArrayList<>();
+    URI api = URI.create(gh.api());
+    try (java.net.Socket gone = new java.net.Socket(api.getHost(), api.getPort())) {
+      gone.getOutputStream().write(
+          ("GET /v1/tasks/" + task + "/events HTTP/1.1\r\nHost: " + api.getHost() + ":" + api.getPort()
+                  + "\r\nAuthorization: Bearer " + KEY_A + "\r\nAccept: text/event-stream\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
+      BufferedReader head = new BufferedReader(new InputStreamReader(gone.getInputStream(), StandardCharsets.US_ASCII));
+      assertThat(head.readLine()).startsWith("HTTP/1.1 200");
+      for (int i = 1; i < TaskService.MAX_EVENT_STREAMS_PER_AGENT; i++) {
+        open.add(open(KEY_A, task, null));
+      }
+      assertThat(gh.get("/v1/tasks/" + task + "/events", KEY_A).statusCode()).isEqualTo(429);
+      gone.close(); // the client goes, without a word; the server writes nothing to it for a while
+
+      HttpResponse<String> refused = gh.get("/v1/tasks/" + task + "/events", KEY_A);
+      assertThat(refused.statusCode()).as(refused.body()).isEqualTo(429);
+      assertThat(refused.headers().firstValue("Retry-After")).hasValue("1");
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5); // a keep-alive is 15 s away
+      Stream again = null;
+      while (again == null) {
+        Thread.sleep(1_000); // as Retry-After says
+        HttpResponse<InputStream> r =
+            HTTP.send(
+                HttpRequest.newBuilder(URI.create(gh.api() + "/v1/tasks/" + task + "/events"))
+                    .header("Authorization", "Bearer " + KEY_A)
+                    .header("Accept", "text/event-stream")
+                    .build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        if (r.statusCode() == 200) {
+          again = new Stream(r);
+        } else {
+          r.body().close();
+          assertThat(r.statusCode()).isEqualTo(429);
+          assertThat(System.nanoTime() - deadline).as("the gone stream's slot was not given back within 5 s").isNegative();
+        }
+      }
+      open.add(again);
+      assertThat(gh.get("/v1/tasks/" + task + "/events", KEY_A).statusCode()).isEqualTo(429); // the share holds
+    } finally {
+      for (Stream s : open) {
+        s.close();
+      }
+      gh.tools.release("ev-gone");
+    }
+  }
 }

@@ -22,7 +22,9 @@ import org.slf4j.LoggerFactory;
  * <p>It asks the engine how long the run's history is every {@link #POLL} (a description, which
  * is cheap) and reads the history only when it grew. Temporal's own long poll of a history is not
  * used: the embedded engine of dev mode does not implement it past the end of a closed run, and
- * both engines answer this way the same. A keep-alive comment goes out every {@link #KEEP_ALIVE}.
+ * both engines answer this way the same. A keep-alive comment goes out every {@link #KEEP_ALIVE},
+ * and whenever {@code checkDue} asks for one (a write is how a server learns that an HTTP/1.1
+ * client has gone).
  *
  * <p>It runs on a thread of its own and writes each event to a {@link Sink} (Jersey's chunked
  * output, which sends each one at once: a {@code StreamingOutput} would hold them in Jersey's
@@ -41,6 +43,8 @@ final class TaskEventStream implements Runnable {
   private final long afterEventId;
   /** Gives back the stream's slots (once, when it ends). */
   private final Runnable release;
+  /** True when a keep-alive should go out now, to find out whether the client has gone. */
+  private final java.util.function.BooleanSupplier checkDue;
   private final Sink sink;
   /** A run's events so far: the engine's, or the archive's once the engine no longer has the task. */
   private final java.util.function.Function<String, List<HistoryEvent>> history;
@@ -60,7 +64,9 @@ final class TaskEventStream implements Runnable {
       String runId,
       long afterEventId,
       Runnable release,
+      java.util.function.BooleanSupplier checkDue,
       Sink sink) {
+    this.checkDue = checkDue;
     this.history = history;
     this.sink = sink;
     this.durable = durable;
@@ -141,7 +147,7 @@ final class TaskEventStream implements Runnable {
         if (length > seen) {
           break;
         }
-        if (System.nanoTime() - nextKeepAlive >= 0) {
+        if (System.nanoTime() - nextKeepAlive >= 0 || checkDue.getAsBoolean()) {
           send(sse.reset().comment("keep-alive"));
           nextKeepAlive = System.nanoTime() + KEEP_ALIVE.toNanos();
         }

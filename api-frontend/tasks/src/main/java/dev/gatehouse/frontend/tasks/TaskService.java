@@ -64,8 +64,9 @@ public class TaskService {
 
   private static final Logger LOG = LoggerFactory.getLogger(TaskService.class);
   private final Semaphore eventStreams = new Semaphore(MAX_EVENT_STREAMS);
-  /** Open event streams by agent id (an agent with none has no entry). */
-  private final java.util.concurrent.ConcurrentHashMap<String, Integer> streamsByAgent = new java.util.concurrent.ConcurrentHashMap<>();
+  /** The slots of the open event streams, by agent id (an agent with none has no entry). */
+  private final java.util.concurrent.ConcurrentHashMap<String, Set<StreamSlot>> streamsByAgent =
+      new java.util.concurrent.ConcurrentHashMap<>();
   /** The threads that follow task histories for event streams (at most {@link #MAX_EVENT_STREAMS} at once). */
   private static final ExecutorService EVENT_THREADS =
       Executors.newCachedThreadPool(
@@ -253,7 +254,7 @@ public class TaskService {
         return null;
       }
     }
-    Runnable release = eventStreamSlots(caller.agent().id());
+    StreamSlot release = eventStreamSlots(caller.agent().id());
     // The stream starts once Jersey has attached the output to the response (and TasksResource
     // has suspended the request before that): a chunked output written and closed before either
     // leaves a response that never ends (a race in Jersey: its issues 2964 and 5439).
@@ -275,40 +276,84 @@ public class TaskService {
             }
           }
         };
-    stream[0] = new TaskEventStream(durable, history, id, runId, after, release, sink);
+    stream[0] = new TaskEventStream(durable, history, id, runId, after, release, release::checkDue, sink);
     return output;
   }
 
   /**
-   * A slot of the replica's event streams and one of the agent's share, and what gives both back
-   * (once); 429 {@code overloaded} when either is taken up. Without the share, one agent could hold
-   * every stream of the replica and refuse every other tenant's.
+   * A slot of the replica's event streams and one of the agent's share, given back once by {@link
+   * StreamSlot#run()}; 429 {@code overloaded} when either is taken up. Without the share, one agent
+   * could hold every stream of the replica and refuse every other tenant's.
+   *
+   * <p>A stream whose client has gone keeps its slot until a write to it fails, and HTTP/1.1 tells
+   * a server nothing of a closed connection while it writes nothing (a keep-alive goes out every
+   * {@link TaskEventStream#KEEP_ALIVE}). So an agent refused for its share has its streams checked
+   * at once (each writes a keep-alive on its next two polls: the first write to a closed
+   * connection is taken by the kernel, the second fails), and the refusal says to retry in a
+   * second ({@code Retry-After: 1}), by when the slots of its streams that have gone are free. A
+   * replica refusing for its own limit checks every stream so.
    */
-  private Runnable eventStreamSlots(String agentId) {
+  private StreamSlot eventStreamSlots(String agentId) {
     if (!eventStreams.tryAcquire()) {
-      throw new ApiException(ErrorCode.OVERLOADED, "this replica streams " + MAX_EVENT_STREAMS + " task event streams already; retry later");
+      streamsByAgent.values().forEach(slots -> slots.forEach(StreamSlot::check));
+      throw new ApiException(
+          ErrorCode.OVERLOADED,
+          "this replica streams " + MAX_EVENT_STREAMS + " task event streams already; retry later",
+          java.util.Map.of("Retry-After", "1"));
     }
+    StreamSlot slot = new StreamSlot(agentId);
     boolean[] taken = new boolean[1];
-    streamsByAgent.compute(agentId, (agent, n) -> {
-      int open = n == null ? 0 : n;
-      if (open >= MAX_EVENT_STREAMS_PER_AGENT) {
-        return n;
+    streamsByAgent.compute(agentId, (agent, open) -> {
+      Set<StreamSlot> slots = open == null ? java.util.concurrent.ConcurrentHashMap.newKeySet() : open;
+      if (slots.size() >= MAX_EVENT_STREAMS_PER_AGENT) {
+        slots.forEach(StreamSlot::check);
+        return slots;
       }
       taken[0] = true;
-      return open + 1;
+      slots.add(slot);
+      return slots;
     });
     if (!taken[0]) {
       eventStreams.release();
       throw new ApiException(
-          ErrorCode.OVERLOADED, "this agent has " + MAX_EVENT_STREAMS_PER_AGENT + " task event streams open on this replica already; close one or retry later");
+          ErrorCode.OVERLOADED,
+          "this agent has " + MAX_EVENT_STREAMS_PER_AGENT + " task event streams open on this replica already; close one or retry"
+              + " in a second (streams whose clients have gone are being found and closed)",
+          java.util.Map.of("Retry-After", "1"));
     }
-    java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
-    return () -> {
+    return slot;
+  }
+
+  /** One open event stream's slot: gives it back once, and asks the stream to show it still has a client. */
+  final class StreamSlot implements Runnable {
+    private final String agentId;
+    private final java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Keep-alives to write now, to find out whether the client is still there. */
+    private final java.util.concurrent.atomic.AtomicInteger checks = new java.util.concurrent.atomic.AtomicInteger();
+
+    private StreamSlot(String agentId) {
+      this.agentId = agentId;
+    }
+
+    void check() {
+      checks.set(2);
+    }
+
+    /** True when the stream should write a keep-alive now (counts it). */
+    boolean checkDue() {
+      return checks.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0;
+    }
+
+    @Override
+    public void run() {
       if (released.compareAndSet(false, true)) {
-        streamsByAgent.computeIfPresent(agentId, (agent, n) -> n > 1 ? n - 1 : null);
+        streamsByAgent.computeIfPresent(agentId, (agent, slots) -> {
+          slots.remove(this);
+          return slots.isEmpty() ? null : slots;
+        });
         eventStreams.release();
       }
-    };
+    }
   }
 
   /** Runs an event stream on a thread of its own; when none can be had, ends the response and frees its slots. */
