@@ -45,6 +45,16 @@ public final class AuditLog implements AutoCloseable {
     }
   }
 
+  /**
+   * Writes {@code events} now, each at most once however often it is recorded: a row whose {@code
+   * keys} entry the log holds already is skipped ({@link AuditDao#appendOnce}). For rows written by
+   * a local activity, which the engine may run again; a failure goes to the caller, whose retry
+   * then writes what is missing.
+   */
+  public void recordOnce(List<AuditEvent> events, List<String> keys) {
+    jdbi.useHandle(h -> AuditDao.appendOnce(h.getConnection(), events, keys));
+  }
+
   /** Blocks until every row recorded before this call is written (for tests and shutdown). */
   public void flush() throws InterruptedException {
     queue.flush();

@@ -6,9 +6,14 @@ import dev.gatehouse.workflows.approval.ApprovalAudit;
 import dev.gatehouse.workflows.approval.Approvals;
 import io.temporal.activity.Activity;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 
-/** Audit rows for an agent task's approval requests, expiries and cancellations (see {@link ApprovalAudit}). */
+/**
+ * Audit rows for an agent task's approval requests, expiries and cancellations (see {@link
+ * ApprovalAudit}): written at once and once each, keyed by run, action and call, as the engine runs
+ * this local activity again when it retries the workflow task that ran it.
+ */
 public class ApprovalAuditImpl implements ApprovalAudit {
   private final AuditLog audit;
 
@@ -18,19 +23,26 @@ public class ApprovalAuditImpl implements ApprovalAudit {
 
   @Override
   public void record(String action, String tenantId, String agentId, List<Approvals.Call> calls) {
-    String taskId = Activity.getExecutionContext().getInfo().getWorkflowId();
+    var info = Activity.getExecutionContext().getInfo();
+    String taskId = info.getWorkflowId();
     String outcome =
         switch (action) {
           case REQUESTED -> "pending";
           case EXPIRED -> "expired";
           default -> "canceled";
         };
+    List<AuditEvent> rows = new ArrayList<>(calls.size());
+    List<String> keys = new ArrayList<>(calls.size());
     for (Approvals.Call c : calls) {
-      audit.record(
+      rows.add(
           new AuditEvent(
               Instant.now(), tenantId, agentId, "task " + taskId, null, taskId, action, c.callId(),
               action.equals(REQUESTED) ? "ask" : "deny", outcome, null, "approval",
               c.tool() + " " + c.argumentsSha256()));
+      // A call is asked, expires or is cancelled once in a run: the engine's retry of the
+      // workflow task that ran this writes nothing new.
+      keys.add(taskId + "/" + info.getRunId() + "/" + action + "/" + c.callId());
     }
+    audit.recordOnce(rows, keys);
   }
 }

@@ -58,6 +58,24 @@ class AuditLogTest {
     }
   }
 
+  /** Rows with keys are written once each: one whose key the log holds is skipped, the rest of its batch written. */
+  @Test
+  void rowsRecordedOnceAreNotWrittenAgain() throws Exception {
+    try (TestDatabase db = TestDatabase.create()) {
+      AuditLog log = new AuditLog(db.jdbi(), 100, Duration.ofSeconds(30));
+      log.record(event(0)); // rows without a key are never skipped
+      log.record(event(0));
+      log.flush();
+      log.recordOnce(java.util.List.of(event(1), event(2)), java.util.List.of("k1", "k2"));
+      log.recordOnce(java.util.List.of(event(1), event(3)), java.util.List.of("k1", "k3"));
+      log.recordOnce(java.util.List.of(event(1), event(2), event(3)), java.util.List.of("k1", "k2", "k3"));
+      log.close();
+      java.util.List<String> written =
+          db.jdbi().withHandle(h -> h.createQuery("SELECT request_id FROM audit_log ORDER BY id").mapTo(String.class).list());
+      assertThat(written).containsExactly("req_0", "req_0", "req_1", "req_2", "req_3");
+    }
+  }
+
   @Test
   void aCleanShutdownWritesEverythingQueued() throws Exception {
     try (TestDatabase db = TestDatabase.create()) {

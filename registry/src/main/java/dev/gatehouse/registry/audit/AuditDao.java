@@ -68,29 +68,63 @@ public interface AuditDao extends SqlObject {
       // otherwise. The proxy still closes it.
       PreparedStatement raw = ps.isWrapperFor(PreparedStatement.class) ? ps.unwrap(PreparedStatement.class) : ps;
       for (AuditEvent e : events) {
-        raw.setTimestamp(1, e.at() == null ? null : Timestamp.from(e.at()));
-        raw.setString(2, e.tenantId());
-        raw.setString(3, e.agentId());
-        raw.setString(4, e.actor());
-        raw.setString(5, e.requestId());
-        raw.setString(6, e.taskId());
-        raw.setString(7, e.action());
-        raw.setString(8, e.target());
-        raw.setString(9, e.decision());
-        raw.setString(10, e.outcome());
-        if (e.latencyMs() == null) {
-          raw.setNull(11, Types.INTEGER);
-        } else {
-          raw.setInt(11, e.latencyMs());
-        }
-        raw.setString(12, e.policy());
-        raw.setString(13, e.detail());
+        bind(raw, e);
         raw.addBatch();
       }
       raw.executeBatch();
     } catch (SQLException ex) {
       throw new UnableToExecuteStatementException(ex, null);
     }
+  }
+
+  /**
+   * Appends rows that must be written once however often they are sent: each with its {@code
+   * keys} entry, unique in the log, and a row whose key is there already is not written again.
+   * For rows written by a local activity, which the engine runs again when it retries the
+   * workflow task that ran it. Not batched into a {@code COPY}, which cannot skip a row.
+   */
+  static void appendOnce(java.sql.Connection connection, List<AuditEvent> events, List<String> keys) {
+    if (events.size() != keys.size()) {
+      throw new IllegalArgumentException("one key per row");
+    }
+    if (events.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "INSERT INTO audit_log (at, tenant_id, agent_id, actor, request_id, task_id, action, target, decision, outcome, "
+                + "latency_ms, policy, detail, dedupe_key) VALUES (CAST(? AS timestamptz), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                + "ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING")) {
+      for (int i = 0; i < events.size(); i++) {
+        bind(ps, events.get(i));
+        ps.setString(14, java.util.Objects.requireNonNull(keys.get(i), "key"));
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    } catch (SQLException ex) {
+      throw new UnableToExecuteStatementException(ex, null);
+    }
+  }
+
+  /** The first thirteen parameters of an insert: the row's columns, in the order of {@link #append}'s. */
+  private static void bind(PreparedStatement raw, AuditEvent e) throws SQLException {
+    raw.setTimestamp(1, e.at() == null ? null : Timestamp.from(e.at()));
+    raw.setString(2, e.tenantId());
+    raw.setString(3, e.agentId());
+    raw.setString(4, e.actor());
+    raw.setString(5, e.requestId());
+    raw.setString(6, e.taskId());
+    raw.setString(7, e.action());
+    raw.setString(8, e.target());
+    raw.setString(9, e.decision());
+    raw.setString(10, e.outcome());
+    if (e.latencyMs() == null) {
+      raw.setNull(11, Types.INTEGER);
+    } else {
+      raw.setInt(11, e.latencyMs());
+    }
+    raw.setString(12, e.policy());
+    raw.setString(13, e.detail());
   }
 
   /** A batch of rows as one {@code COPY} ({@link CopyRows}), the same columns as the insert. */
