@@ -178,6 +178,7 @@ public final class McpHttpFilter implements Filter {
     // 4. The body: size, JSON, one JSON-RPC message.
     Object jsonRpcId = null;
     boolean answerToNothing = false;
+    boolean initialize = false;
     HttpServletRequest forward = request;
     if ("POST".equalsIgnoreCase(request.getMethod())) {
       ContentEncodingFilter.check(request.getHeader("Content-Encoding"));
@@ -196,22 +197,12 @@ public final class McpHttpFilter implements Filter {
       if (message.isRequest()) {
         request.setAttribute(REFUSED_ID, message.id());
       }
-      boolean initialize = McpSchema.METHOD_INITIALIZE.equals(message.method());
+      initialize = McpSchema.METHOD_INITIALIZE.equals(message.method());
       if (initialize && sessionId != null) {
         throw new ApiException(ErrorCode.INVALID_REQUEST, "initialize starts a session; send it without Mcp-Session-Id");
       }
       if (initialize) {
         checkInitializeParams(message.params());
-      }
-      if (initialize && sessions.open() >= maxSessions) {
-        throw admission.refusal(
-            Admission.Limit.SESSIONS, maxSessions, "MCP sessions are open on this replica; end unused ones (DELETE) or retry later");
-      }
-      if (initialize && sessions.openBy(agent.agent().id()) >= maxSessionsPerAgent) {
-        throw admission.refusal(
-            Admission.Limit.AGENT_SESSIONS,
-            maxSessionsPerAgent,
-            "MCP sessions of this agent are open on this replica; end unused ones (DELETE) or retry later");
       }
       if (!initialize && sessionId == null) {
         throw new ApiException(ErrorCode.MISSING_SESSION, "send the Mcp-Session-Id header the initialize answer gave");
@@ -234,7 +225,8 @@ public final class McpHttpFilter implements Filter {
         if (accept == null || !accept.contains("application/json") || !accept.contains("text/event-stream")) {
           throw new ApiException(ErrorCode.INVALID_REQUEST, "the Accept header must list application/json and text/event-stream");
         }
-        McpRequestContext ctx = new McpRequestContext(agent, virtualServer, selection, jsonRpcId, request.getHeader("Idempotency-Key"));
+        McpRequestContext ctx =
+            new McpRequestContext(agent, virtualServer, selection, jsonRpcId, request.getHeader("Idempotency-Key"), null);
         toolCalls.handle(session, ctx, message.json(), response);
         return;
       }
@@ -244,7 +236,12 @@ public final class McpHttpFilter implements Filter {
     if (virtualServer != null) {
       forward = new ForwardedRequests.EndpointRequest(forward); // the SDK serves one endpoint path: /mcp
     }
-    McpRequestContext ctx = new McpRequestContext(agent, virtualServer, selection, jsonRpcId, request.getHeader("Idempotency-Key"));
+    // An initialize takes its session's place before the SDK starts the session, so initializes
+    // arriving together cannot pass the limits together; the place is given back if no session
+    // started (the SDK refused the request).
+    McpSessions.Place place = initialize ? reserve(agent.agent().id()) : null;
+    McpRequestContext ctx =
+        new McpRequestContext(agent, virtualServer, selection, jsonRpcId, request.getHeader("Idempotency-Key"), place);
     forward.setAttribute(McpRequestContext.ATTRIBUTE, ctx);
     SanitizingResponse wrapped = new SanitizingResponse(response, answerToNothing);
     McpRequestContext.CURRENT.set(ctx);
@@ -252,11 +249,30 @@ public final class McpHttpFilter implements Filter {
       chain.doFilter(forward, wrapped);
     } finally {
       McpRequestContext.CURRENT.remove();
+      if (place != null) {
+        place.close();
+      }
     }
     wrapped.finish();
     if ("DELETE".equalsIgnoreCase(request.getMethod()) && sessionId != null && response.getStatus() < 300) {
       sessions.close(sessionId);
     }
+  }
+
+  /** A place for a session of {@code agentId}; 429 {@code overloaded} when the replica or the agent has none left. */
+  private McpSessions.Place reserve(String agentId) {
+    McpSessions.Place place = sessions.reserve(agentId, maxSessions, maxSessionsPerAgent);
+    if (place.refused() == Admission.Limit.SESSIONS) {
+      throw admission.refusal(
+          Admission.Limit.SESSIONS, maxSessions, "MCP sessions are open on this replica; end unused ones (DELETE) or retry later");
+    }
+    if (place.refused() == Admission.Limit.AGENT_SESSIONS) {
+      throw admission.refusal(
+          Admission.Limit.AGENT_SESSIONS,
+          maxSessionsPerAgent,
+          "MCP sessions of this agent are open on this replica; end unused ones (DELETE) or retry later");
+    }
+    return place;
   }
 
   /**

@@ -9,10 +9,16 @@ import java.util.Map;
 /**
  * What {@link McpHttpFilter} learned about one HTTP request to {@code /mcp}, handed to the MCP
  * handlers through the SDK's transport context (and directly to {@link McpToolCallHandler}): the authenticated agent, the virtual server the
- * path named, the JSON-RPC id of the request, and its {@code Idempotency-Key} header.
+ * path named, the JSON-RPC id of the request, its {@code Idempotency-Key} header, and for an
+ * {@code initialize} the session's place, taken before the SDK starts the session (else null).
  */
 record McpRequestContext(
-    AgentCaller caller, String virtualServer, VirtualServer selection, Object jsonRpcId, String idempotencyKey) {
+    AgentCaller caller,
+    String virtualServer,
+    VirtualServer selection,
+    Object jsonRpcId,
+    String idempotencyKey,
+    McpSessions.Place place) {
   static final String ATTRIBUTE = "dev.gatehouse.mcp.context";
   private static final String KEY = "gatehouse";
 

@@ -4,6 +4,7 @@ import dev.gatehouse.activities.mcp.McpConnector;
 import dev.gatehouse.activities.mcp.McpImplementation;
 import dev.gatehouse.activities.mcp.McpJson;
 import dev.gatehouse.activities.mcp.McpUpstreams;
+import dev.gatehouse.frontend.core.admission.Admission;
 import dev.gatehouse.frontend.core.auth.Caller.AgentCaller;
 import dev.gatehouse.registry.agents.Agent;
 import io.modelcontextprotocol.server.McpNotificationHandler;
@@ -34,7 +35,9 @@ final class McpSessions implements McpStreamableServerSession.Factory, AutoClose
   private final ToolListing tools;
   private final Duration agentRequestTimeout;
   private final Map<String, GatewaySession> sessions = new ConcurrentHashMap<>();
-  /** Open sessions by agent id (an agent with none has no entry). */
+  /** Places taken: the open sessions, and the initializes under way that took a place for one. */
+  private final java.util.concurrent.atomic.AtomicInteger places = new java.util.concurrent.atomic.AtomicInteger();
+  /** {@link #places} by agent id (an agent with none has no entry). */
   private final Map<String, Integer> perAgent = new ConcurrentHashMap<>();
   private final Map<String, McpRequestHandler<?>> requestHandlers = new HashMap<>();
   private final Map<String, McpNotificationHandler> notificationHandlers = new HashMap<>();
@@ -64,6 +67,9 @@ final class McpSessions implements McpStreamableServerSession.Factory, AutoClose
     if (ctx == null) {
       throw new IllegalStateException("initialize without an authenticated request");
     }
+    if (ctx.place() == null) {
+      throw new IllegalStateException("initialize without a session's place");
+    }
     String id = UUID.randomUUID().toString();
     McpStreamableServerSession sdk =
         new McpStreamableServerSession(
@@ -81,8 +87,8 @@ final class McpSessions implements McpStreamableServerSession.Factory, AutoClose
             id, agent.tenantId(), agent.id(), ctx.virtualServer(), request.capabilities(), sdk, connector, upstreams);
     session.caller = ctx.caller();
     session.toolsFingerprint = tools.fingerprint(ctx.caller(), ctx.virtualServer());
+    ctx.place().keep(); // the session holds the place from now on; close(id) gives it back
     sessions.put(id, session);
-    perAgent.merge(agent.id(), 1, Integer::sum);
     String version =
         PROTOCOL_VERSIONS.contains(request.protocolVersion()) ? request.protocolVersion() : PROTOCOL_VERSIONS.get(0);
     McpSchema.ServerCapabilities caps =
@@ -114,15 +120,81 @@ final class McpSessions implements McpStreamableServerSession.Factory, AutoClose
     return sessions.size();
   }
 
-  /** How many sessions agent {@code agentId} has open here. */
+  /** How many sessions agent {@code agentId} has open here, with its initializes under way. */
   int openBy(String agentId) {
     return perAgent.getOrDefault(agentId, 0);
+  }
+
+  /**
+   * Takes a place for a session of {@code agentId}, at most {@code max} on the replica and {@code
+   * maxPerAgent} of one agent, counting the sessions open and the initializes under way: checked
+   * and taken in one step, so initializes arriving together cannot pass the limits together. A
+   * refused place says which limit it met and holds nothing.
+   */
+  Place reserve(String agentId, int max, int maxPerAgent) {
+    boolean[] taken = new boolean[1];
+    perAgent.compute(agentId, (agent, n) -> {
+      int held = n == null ? 0 : n;
+      if (held >= maxPerAgent) {
+        return n;
+      }
+      taken[0] = true;
+      return held + 1;
+    });
+    if (!taken[0]) {
+      return new Place(null, Admission.Limit.AGENT_SESSIONS);
+    }
+    if (places.incrementAndGet() > max) {
+      giveBack(agentId);
+      return new Place(null, Admission.Limit.SESSIONS);
+    }
+    return new Place(agentId, null);
+  }
+
+  private void giveBack(String agentId) {
+    perAgent.computeIfPresent(agentId, (agent, n) -> n > 1 ? n - 1 : null);
+    places.decrementAndGet();
+  }
+
+  /**
+   * A session's place, taken by an {@code initialize} before the SDK starts the session: the
+   * session keeps it ({@link #keep}) and gives it back when it closes; {@link #close} gives back
+   * one that no session kept.
+   */
+  final class Place implements AutoCloseable {
+    private final String agentId;
+    private final Admission.Limit refused;
+    private final java.util.concurrent.atomic.AtomicBoolean settled = new java.util.concurrent.atomic.AtomicBoolean();
+
+    private Place(String agentId, Admission.Limit refused) {
+      this.agentId = agentId;
+      this.refused = refused;
+      if (refused != null) {
+        settled.set(true);
+      }
+    }
+
+    /** The limit that refused this place, or null when it was taken. */
+    Admission.Limit refused() {
+      return refused;
+    }
+
+    void keep() {
+      settled.set(true);
+    }
+
+    @Override
+    public void close() {
+      if (settled.compareAndSet(false, true)) {
+        giveBack(agentId);
+      }
+    }
   }
 
   void close(String id) {
     GatewaySession s = sessions.remove(id);
     if (s != null) {
-      perAgent.computeIfPresent(s.agentId, (agent, n) -> n > 1 ? n - 1 : null);
+      giveBack(s.agentId);
       s.close();
     }
   }

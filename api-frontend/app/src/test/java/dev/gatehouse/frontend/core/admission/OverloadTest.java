@@ -109,6 +109,7 @@ class OverloadTest {
         "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\","
             + "\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}";
     List<String> opened = new ArrayList<>();
+    String otherId = null;
     try {
       // One agent takes its share (2), not the replica's 3.
       HttpResponse<String> r;
@@ -121,7 +122,7 @@ class OverloadTest {
       // Another agent still gets one, which fills the replica; then it is refused too.
       HttpResponse<String> other = McpWire.post(endpoint, KEY_A, null, init);
       assertThat(other.statusCode()).as(other.body()).isEqualTo(200);
-      opened.add(other.headers().firstValue("Mcp-Session-Id").orElseThrow());
+      otherId = other.headers().firstValue("Mcp-Session-Id").orElseThrow();
       assertSessionsRefused(McpWire.post(endpoint, KEY_A, null, init), "sessions", 3);
 
       // An ended session makes room, for its own agent.
@@ -130,6 +131,59 @@ class OverloadTest {
       assertThat(again.statusCode()).isEqualTo(200);
       opened.add(again.headers().firstValue("Mcp-Session-Id").orElseThrow());
     } finally {
+      opened.forEach(id -> endSession(endpoint, id));
+      if (otherId != null) {
+        endSession(endpoint, otherId, KEY_A);
+      }
+    }
+  }
+
+  /** Initializes that arrive together are counted together: no more sessions start than the limits allow. */
+  @Test
+  void initializesArrivingTogetherDoNotPassTheLimits() throws Exception {
+    String endpoint = gh.api() + "/mcp";
+    String init =
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\","
+            + "\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}";
+    List<String> opened = java.util.Collections.synchronizedList(new ArrayList<>());
+    java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newFixedThreadPool(16);
+    try {
+      for (int round = 0; round < 5; round++) {
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+          sent.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+              go.await();
+              return McpWire.post(endpoint, KEY_B, null, init);
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+          }, clients));
+        }
+        go.countDown();
+        int started = 0;
+        for (var f : sent) {
+          HttpResponse<String> r = f.get(30, java.util.concurrent.TimeUnit.SECONDS);
+          if (r.statusCode() == 200) {
+            started++;
+            opened.add(r.headers().firstValue("Mcp-Session-Id").orElseThrow());
+          } else {
+            assertSessionsRefused(r, "agentSessions", 2);
+          }
+        }
+        assertThat(started).as("sessions started in round " + round).isEqualTo(2);
+        // The refused initializes hold nothing: the replica's third place is free for another agent.
+        HttpResponse<String> other = McpWire.post(endpoint, KEY_A, null, init);
+        assertThat(other.statusCode()).as(other.body()).isEqualTo(200);
+        String otherId = other.headers().firstValue("Mcp-Session-Id").orElseThrow();
+        assertSessionsRefused(McpWire.post(endpoint, KEY_A, null, init), "sessions", 3);
+        assertThat(endSession(endpoint, otherId, KEY_A)).isEqualTo(200);
+        opened.forEach(id -> endSession(endpoint, id));
+        opened.clear();
+      }
+    } finally {
+      clients.shutdownNow();
       opened.forEach(id -> endSession(endpoint, id));
     }
   }
@@ -145,7 +199,11 @@ class OverloadTest {
   }
 
   private static void endSession(String endpoint, String id) {
-    gh.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(endpoint)).DELETE().header("Mcp-Session-Id", id), KEY_B);
+    endSession(endpoint, id, KEY_B);
+  }
+
+  private static int endSession(String endpoint, String id, String key) {
+    return gh.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(endpoint)).DELETE().header("Mcp-Session-Id", id), key).statusCode();
   }
 
   @Test
@@ -198,5 +256,6 @@ class OverloadTest {
                 .statusCode())
         .as("the finished call gave its slot back")
         .isEqualTo(200);
+    assertThat(endSession(endpoint, session, KEY_A)).as("the session's place is free for the next test").isEqualTo(200);
   }
 }
