@@ -85,7 +85,7 @@ public class McpServersResource extends TenantScopedResource<McpServersResource.
         new TenantScopedCrud.Store<>(
             servers::find, servers::page, servers::insert, servers::upsert, servers::delete, McpServerDefinition::name,
             McpServerDefinition::tenantId),
-        McpServerBody.class, McpServersResource::server, this::changed);
+        McpServerBody.class, McpServersResource::server, this::changed, McpServersResource::permitted);
     this.catalog = ctx.jdbi.onDemand(McpCatalogDao.class);
     this.changes = changes;
   }
@@ -139,6 +139,19 @@ public class McpServersResource extends TenantScopedResource<McpServersResource.
       }
     }
     return new McpServerView(server, status, new Counts(tools, resources, templates, prompts));
+  }
+
+  /**
+   * A stdio server is a command Gatehouse runs on its own hosts, as its own user: only a platform
+   * admin may name one (403 for a tenant admin, whatever the server's owner), as a tenant admin
+   * could otherwise run anything there and read every tenant's secrets.
+   */
+  private static void permitted(AdminCaller admin, McpServerBody body) {
+    if (!admin.isPlatform() && McpServerDefinition.STDIO.equalsIgnoreCase(String.valueOf(body.transport()).trim())) {
+      throw new dev.gatehouse.frontend.core.errors.ApiException(
+          ErrorCode.FORBIDDEN,
+          "only a platform admin may register a stdio MCP server: it is a command run on Gatehouse's own hosts");
+    }
   }
 
   private static McpServerDefinition server(McpServerBody b, String name, String tenantId) {

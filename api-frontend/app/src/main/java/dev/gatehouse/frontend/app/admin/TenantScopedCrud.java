@@ -86,6 +86,7 @@ final class TenantScopedCrud<B extends TenantScopedCrud.Body, R> {
   private final Class<B> bodyType;
   private final Check<B, R> check;
   private final Consumer<String> committed;
+  private final java.util.function.BiConsumer<AdminCaller, B> permitted;
 
   TenantScopedCrud(AdminContext ctx, Kind kind, Store<R> store, Class<B> bodyType, Check<B, R> check) {
     this(ctx, kind, store, bodyType, check, name -> {});
@@ -94,6 +95,22 @@ final class TenantScopedCrud<B extends TenantScopedCrud.Body, R> {
   /** {@code committed} is told a record's name after each committed change to it. */
   TenantScopedCrud(
       AdminContext ctx, Kind kind, Store<R> store, Class<B> bodyType, Check<B, R> check, Consumer<String> committed) {
+    this(ctx, kind, store, bodyType, check, committed, (admin, body) -> {});
+  }
+
+  /**
+   * {@code permitted} refuses a body this admin may not write (it throws), before anything else
+   * of the body is checked: what only a platform admin may set.
+   */
+  TenantScopedCrud(
+      AdminContext ctx,
+      Kind kind,
+      Store<R> store,
+      Class<B> bodyType,
+      Check<B, R> check,
+      Consumer<String> committed,
+      java.util.function.BiConsumer<AdminCaller, B> permitted) {
+    this.permitted = permitted;
     this.ctx = ctx;
     this.kind = kind;
     this.store = store;
@@ -176,6 +193,7 @@ final class TenantScopedCrud<B extends TenantScopedCrud.Body, R> {
       throw new ApiException(
           ErrorCode.INVALID_REQUEST, "the body's name differs from the path's; " + kind.withArticle() + " cannot be renamed");
     }
+    permitted.accept(admin, body);
     String tenantId = null;
     if (body.tenant() != null) {
       tenantId = ctx.tenant(admin, body.tenant()).id();

@@ -177,6 +177,36 @@ class McpRegistryAdminTest {
     assertThat(gh.post("/admin/v1/mcp-servers", ADMIN_KEY, "{").statusCode()).isEqualTo(400);
   }
 
+  /** A stdio server is a command run on Gatehouse's hosts: a tenant admin may not name one, for its own tenant or not. */
+  @Test
+  void onlyAPlatformAdminRegistersAStdioServer() throws Exception {
+    String mine = tenant("mcp-stdio");
+    String admin = tenantAdmin(mine);
+    java.nio.file.Path marker = java.nio.file.Files.createTempFile("gatehouse-stdio", ".ran");
+    java.nio.file.Files.delete(marker);
+    String stdio = "\"transport\":\"stdio\",\"command\":\"/bin/sh\",\"args\":[\"-c\",\"touch " + marker + "\"]";
+    HttpResponse<String> created = gh.post("/admin/v1/mcp-servers", admin, "{\"name\":\"own-shell\",\"tenant\":\"" + mine + "\"," + stdio + "}");
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(403);
+    assertThat(code(created)).isEqualTo("forbidden");
+    assertThat(json(created).get("error").get("message").asText()).contains("platform admin");
+
+    // Nor turn its own server into one.
+    assertThat(gh.post("/admin/v1/mcp-servers", admin,
+        "{\"name\":\"own-http\",\"tenant\":\"" + mine + "\",\"transport\":\"sse\",\"url\":\"http://x/sse\"}").statusCode()).isEqualTo(201);
+    HttpResponse<String> replaced = gh.put("/admin/v1/mcp-servers/own-http", admin, "{\"tenant\":\"" + mine + "\"," + stdio + "}");
+    assertThat(replaced.statusCode()).as(replaced.body()).isEqualTo(403);
+    assertThat(json(gh.get("/admin/v1/mcp-servers/own-http", admin)).get("transport").asText()).isEqualTo("sse");
+    assertThat(gh.get("/admin/v1/mcp-servers/own-shell", ADMIN_KEY).statusCode()).isEqualTo(404);
+
+    // A platform admin may, for a tenant too; the tenant admin may then delete it but not rewrite it.
+    assertThat(gh.post("/admin/v1/mcp-servers", ADMIN_KEY,
+        "{\"name\":\"their-files\",\"tenant\":\"" + mine + "\",\"transport\":\"stdio\",\"command\":\"npx\",\"args\":[\"-y\",\"server-filesystem\"]}").statusCode()).isEqualTo(201);
+    assertThat(gh.put("/admin/v1/mcp-servers/their-files", admin, "{\"tenant\":\"" + mine + "\"," + stdio + "}").statusCode()).isEqualTo(403);
+    assertThat(gh.delete("/admin/v1/mcp-servers/their-files", admin).statusCode()).isEqualTo(204);
+    Thread.sleep(500);
+    assertThat(marker).as("no command of the tenant admin ran").doesNotExist();
+  }
+
   @Test
   void aTenantAdminSeesAndChangesOnlyItsTenantsServers() {
     String mine = tenant("mcp-mine");
