@@ -46,7 +46,9 @@ public class IdentityProvidersResource {
   public Response create(@Context SecurityContext auth, InputStream body) {
     AdminCaller admin = admin(auth);
     ProviderBody b = ctx.bodies.read(body, ProviderBody.class);
-    IdentityProvider p = provider(Ids.newId("idp"), ctx.tenant(admin, b.tenant()).id(), b);
+    String tenantId = ctx.tenant(admin, b.tenant()).id();
+    EgressGuard.check(admin, "jwksUrl", b.jwksUrl());
+    IdentityProvider p = provider(Ids.newId("idp"), tenantId, b);
     save(p);
     ctx.audit(admin, p.tenantId(), "admin.create", "identity-provider:" + p.id());
     return Response.status(201).entity(p).build();
@@ -74,6 +76,7 @@ public class IdentityProvidersResource {
     AdminCaller admin = admin(auth);
     IdentityProvider existing = visible(admin, id);
     ProviderBody b = ctx.bodies.read(body, ProviderBody.class);
+    EgressGuard.check(admin, "jwksUrl", b.jwksUrl());
     if (b.tenant() != null && !b.tenant().equals(existing.tenantId())) {
       throw new ApiException(ErrorCode.INVALID_REQUEST, "an identity provider cannot move to another tenant");
     }

@@ -147,6 +147,8 @@ public class McpServersResource extends TenantScopedResource<McpServersResource.
    * could otherwise run anything there and read every tenant's secrets.
    */
   private static void permitted(AdminCaller admin, McpServerBody body) {
+    EgressGuard.check(admin, "url", body.url());
+    EgressGuard.check(admin, "auth.tokenUrl", body.auth() == null ? null : body.auth().tokenUrl());
     if (!admin.isPlatform() && McpServerDefinition.STDIO.equalsIgnoreCase(String.valueOf(body.transport()).trim())) {
       throw new dev.gatehouse.frontend.core.errors.ApiException(
           ErrorCode.FORBIDDEN,

@@ -49,7 +49,7 @@ public class ProvidersResource extends TenantScopedResource<ProvidersResource.Pr
         new TenantScopedCrud.Store<>(
             providers::find, providers::page, providers::insert, providers::upsert, providers::delete,
             ProviderDefinition::name, ProviderDefinition::tenantId),
-        ProviderBody.class, ProvidersResource::provider);
+        ProviderBody.class, ProvidersResource::provider, name -> {}, (admin, b) -> EgressGuard.check(admin, "baseUrl", b.baseUrl()));
   }
 
   @Override

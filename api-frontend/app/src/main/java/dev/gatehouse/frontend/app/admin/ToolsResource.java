@@ -43,7 +43,10 @@ public class ToolsResource extends TenantScopedResource<ToolsResource.ToolBody, 
         ctx, KIND,
         new TenantScopedCrud.Store<>(
             tools::find, tools::page, tools::insert, tools::upsert, tools::delete, ToolDefinition::name, ToolDefinition::tenantId),
-        ToolBody.class, ToolsResource::tool);
+        ToolBody.class, ToolsResource::tool, name -> {}, (admin, b) -> {
+          EgressGuard.check(admin, "http.url", b.http() == null ? null : b.http().url());
+          EgressGuard.check(admin, "auth.tokenUrl", b.auth() == null ? null : b.auth().tokenUrl());
+        });
   }
 
   @Override

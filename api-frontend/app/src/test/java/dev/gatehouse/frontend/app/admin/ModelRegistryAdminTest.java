@@ -53,7 +53,7 @@ class ModelRegistryAdminTest {
 
   static String provider(String name, String tenant) {
     return "{\"name\":\"" + name + "\"," + (tenant == null ? "" : "\"tenant\":\"" + tenant + "\",")
-        + "\"type\":\"openai\",\"baseUrl\":\"http://127.0.0.1:9/v1\"}";
+        + "\"type\":\"openai\",\"baseUrl\":\"http://192.0.2.1:9/v1\"}";
   }
 
   static String model(String name, String tenant, String provider, String fallbacks) {

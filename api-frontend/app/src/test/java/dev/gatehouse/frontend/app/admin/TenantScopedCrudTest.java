@@ -37,7 +37,7 @@ class TenantScopedCrudTest {
   static Stream<Named<Kind>> kinds() {
     return Stream.of(
         Named.of("tools", new Kind("/admin/v1/tools", "tool", "a tool", "tool", "tool:",
-            "\"http\":{\"url\":\"http://127.0.0.1:9/x\"}", "\"http\":{\"url\":\"ftp://x\"}")),
+            "\"http\":{\"url\":\"http://192.0.2.1:9/x\"}", "\"http\":{\"url\":\"ftp://x\"}")),
         Named.of("virtual servers", new Kind("/admin/v1/virtual-servers", "virtual_server", "a virtual server", "virtual server",
             "virtual-server:", "\"tools\":[\"a\"]", "\"tools\":[]")),
         Named.of("MCP servers", new Kind("/admin/v1/mcp-servers", "mcp_server", "an MCP server", "MCP server", "mcp-server:",

@@ -1,0 +1,82 @@
+package dev.gatehouse.frontend.app.admin;
+
+import dev.gatehouse.frontend.core.auth.Caller.AdminCaller;
+import dev.gatehouse.frontend.core.errors.ApiException;
+import dev.gatehouse.frontend.core.errors.ErrorCode;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.util.Locale;
+
+/**
+ * Where a tenant admin may point what Gatehouse calls (a tool's URL, an MCP server's, a
+ * provider's, a token or JWKS URL): not at Gatehouse's own host or the machine it runs on. A URL
+ * whose host is, or resolves now to, a loopback, link-local (cloud metadata), unspecified or
+ * multicast address is refused with 403 {@code forbidden}: from there a tenant reached the
+ * unauthenticated operations port (metrics of every tenant, log levels), the embedded database
+ * and the cloud's metadata service. Private networks stay open, as internal services are what a
+ * gateway is for. Platform admins are not limited.
+ *
+ * <p>The check is made when the URL is written: a name whose address changes afterwards is not
+ * caught here.
+ */
+final class EgressGuard {
+  private EgressGuard() {}
+
+  /** 403 when {@code admin} is a tenant admin and {@code url} (the body's {@code field}) points at this host. */
+  static void check(AdminCaller admin, String field, String url) {
+    if (admin.isPlatform() || url == null) {
+      return;
+    }
+    String host;
+    try {
+      host = URI.create(url.trim()).getHost();
+    } catch (IllegalArgumentException e) {
+      return; // not a URL: the kind's own check says so
+    }
+    if (host == null || host.isEmpty()) {
+      return;
+    }
+    String h = host.toLowerCase(Locale.ROOT);
+    if (h.startsWith("[") && h.endsWith("]")) {
+      h = h.substring(1, h.length() - 1);
+    }
+    if (h.equals("localhost") || h.endsWith(".localhost") || h.endsWith(".")) {
+      throw refused(field);
+    }
+    InetAddress[] addresses;
+    try {
+      addresses = InetAddress.getAllByName(h);
+    } catch (UnknownHostException | SecurityException e) {
+      return; // not resolvable now; nothing to judge
+    }
+    for (InetAddress a : addresses) {
+      if (internal(a)) {
+        throw refused(field);
+      }
+    }
+  }
+
+  static boolean internal(InetAddress a) {
+    if (a.isLoopbackAddress() || a.isLinkLocalAddress() || a.isAnyLocalAddress() || a.isMulticastAddress()) {
+      return true;
+    }
+    byte[] b = a.getAddress();
+    if (b.length == 4) {
+      return b[0] == 0; // 0.0.0.0/8: "this host" on Linux
+    }
+    if (a instanceof Inet6Address) {
+      // fd00:ec2::254, the IPv6 address of EC2's metadata service
+      return (b[0] & 0xff) == 0xfd && b[1] == 0 && (b[2] & 0xff) == 0x0e && (b[3] & 0xff) == 0xc2
+          && java.util.stream.IntStream.range(4, 14).allMatch(i -> b[i] == 0) && b[14] == 0x02 && (b[15] & 0xff) == 0x54;
+    }
+    return false;
+  }
+
+  private static ApiException refused(String field) {
+    return new ApiException(
+        ErrorCode.FORBIDDEN,
+        field + " points at this host (loopback, link-local or unspecified address); only a platform admin may set such a URL");
+  }
+}

@@ -1,0 +1,107 @@
+package dev.gatehouse.frontend.app.admin;
+
+import static dev.gatehouse.frontend.testing.TestGatehouse.ADMIN_KEY;
+import static dev.gatehouse.frontend.testing.TestGatehouse.json;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gatehouse.frontend.testing.TestGatehouse;
+import java.net.InetAddress;
+import java.net.http.HttpResponse;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A tenant admin cannot point what Gatehouse calls at Gatehouse's own host (the operations port,
+ * the embedded database) or the cloud's metadata service; a platform admin can, and private
+ * networks stay open to both.
+ */
+class EgressGuardTest {
+  static TestGatehouse gh;
+  static String tenant;
+  static String tenantAdmin;
+
+  @BeforeAll
+  static void start() throws Exception {
+    gh = TestGatehouse.start();
+    HttpResponse<String> t = gh.post("/admin/v1/tenants", ADMIN_KEY, "{\"name\":\"egress\"}");
+    assertThat(t.statusCode()).as(t.body()).isEqualTo(201);
+    tenant = json(t).get("id").asText();
+    HttpResponse<String> key = gh.post("/admin/v1/admin-keys", ADMIN_KEY, "{\"name\":\"ops\",\"tenant\":\"" + tenant + "\"}");
+    assertThat(key.statusCode()).as(key.body()).isEqualTo(201);
+    tenantAdmin = json(key).get("key").asText();
+  }
+
+  @AfterAll
+  static void stop() {
+    gh.close();
+  }
+
+  static final List<String> THIS_HOST =
+      List.of(
+          "http://127.0.0.1:8081/prometheus", "http://localhost:8081/tasks/log-level", "http://LOCALHOST./x",
+          "http://api.localhost/x", "http://[::1]:5432/", "http://169.254.169.254/latest/meta-data/",
+          "http://[fe80::1]/x", "http://0.0.0.0:8080/x", "http://0/x", "http://2130706433/x", "http://[::ffff:127.0.0.1]/x",
+          "http://[fd00:ec2::254]/latest", "http://224.0.0.1/x");
+
+  private static String tool(String name, String url) {
+    return "{\"name\":\"" + name + "\",\"tenant\":\"" + tenant + "\",\"http\":{\"method\":\"GET\",\"url\":\"" + url + "\"}}";
+  }
+
+  @Test
+  void aTenantAdminsToolCannotCallThisHost() {
+    int i = 0;
+    for (String url : THIS_HOST) {
+      HttpResponse<String> r = gh.post("/admin/v1/tools", tenantAdmin, tool("egress.t" + i++, url));
+      assertThat(r.statusCode()).as(url + " " + r.body()).isEqualTo(403);
+      assertThat(json(r).get("error").get("code").asText()).isEqualTo("forbidden");
+      assertThat(json(r).get("error").get("message").asText()).contains("http.url");
+    }
+    assertThat(gh.get("/admin/v1/tools?tenant=" + tenant, ADMIN_KEY).body()).doesNotContain("egress.t");
+
+    // Private networks are what a gateway is for; a platform admin may point anywhere.
+    assertThat(gh.post("/admin/v1/tools", tenantAdmin, tool("egress.internal", "http://10.20.30.40/api")).statusCode()).isEqualTo(201);
+    assertThat(gh.post("/admin/v1/tools", ADMIN_KEY, tool("egress.platform", "http://127.0.0.1:8081/healthcheck")).statusCode()).isEqualTo(201);
+    // ...and the tenant admin cannot rewrite a tool to point here either.
+    HttpResponse<String> rewrite = gh.put("/admin/v1/tools/egress.internal", tenantAdmin, tool("egress.internal", "http://127.0.0.1:5432/"));
+    assertThat(rewrite.statusCode()).as(rewrite.body()).isEqualTo(403);
+    HttpResponse<String> token =
+        gh.post("/admin/v1/tools", tenantAdmin,
+            "{\"name\":\"egress.tok\",\"tenant\":\"" + tenant + "\",\"http\":{\"method\":\"GET\",\"url\":\"http://10.0.0.1/x\"},"
+                + "\"auth\":{\"type\":\"oauth2-client-credentials\",\"tokenUrl\":\"http://169.254.169.254/token\",\"clientId\":\"c\","
+                + "\"clientSecret\":\"{{secret:s}}\"}}");
+    assertThat(token.statusCode()).as(token.body()).isEqualTo(403);
+    assertThat(json(token).get("error").get("message").asText()).contains("auth.tokenUrl");
+  }
+
+  @Test
+  void norItsProvidersMcpServersOrIdentityProviders() {
+    HttpResponse<String> provider =
+        gh.post("/admin/v1/providers", tenantAdmin,
+            "{\"name\":\"egress-p\",\"tenant\":\"" + tenant + "\",\"type\":\"openai\",\"baseUrl\":\"http://127.0.0.1:8081/v1\"}");
+    assertThat(provider.statusCode()).as(provider.body()).isEqualTo(403);
+    HttpResponse<String> server =
+        gh.post("/admin/v1/mcp-servers", tenantAdmin,
+            "{\"name\":\"egress-m\",\"tenant\":\"" + tenant + "\",\"transport\":\"streamable-http\",\"url\":\"http://[::1]:8081/mcp\"}");
+    assertThat(server.statusCode()).as(server.body()).isEqualTo(403);
+    HttpResponse<String> idp =
+        gh.post("/admin/v1/identity-providers", tenantAdmin,
+            "{\"name\":\"egress-i\",\"tenant\":\"" + tenant + "\",\"issuer\":\"https://egress.example\","
+                + "\"jwksUrl\":\"http://169.254.169.254/jwks\",\"audience\":\"gatehouse\"}");
+    assertThat(idp.statusCode()).as(idp.body()).isEqualTo(403);
+    for (HttpResponse<String> r : List.of(provider, server, idp)) {
+      assertThat(json(r).get("error").get("code").asText()).isEqualTo("forbidden");
+    }
+  }
+
+  @Test
+  void theAddressesCountedAsThisHost() throws Exception {
+    for (String a : List.of("127.0.0.1", "127.9.9.9", "::1", "169.254.169.254", "fe80::1", "0.0.0.0", "0.1.2.3", "224.0.0.1", "fd00:ec2::254")) {
+      assertThat(EgressGuard.internal(InetAddress.getByName(a))).as(a).isTrue();
+    }
+    for (String a : List.of("10.0.0.1", "192.168.1.1", "172.16.0.1", "8.8.8.8", "fd00::1", "2001:db8::1", "100.64.0.1")) {
+      assertThat(EgressGuard.internal(InetAddress.getByName(a))).as(a).isFalse();
+    }
+  }
+}
