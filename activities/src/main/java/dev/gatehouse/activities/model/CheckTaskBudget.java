@@ -38,7 +38,7 @@ final class CheckTaskBudget implements PolicyStep<ModelExchange> {
     if (budget == null || (budget.maxTokens() == null && budget.maxCost() == null)) {
       return PROCEED;
     }
-    long output = maxTokens(call.body());
+    long output = OutputBound.askedInAll(call.body());
     if (output <= 0) {
       return deny("a call with a task budget must set max_tokens, or its worst case has no bound");
     }
@@ -64,18 +64,6 @@ final class CheckTaskBudget implements PolicyStep<ModelExchange> {
 
   private static Decision deny(String why) {
     return Decision.deny(POLICY, ModelBudget.BUDGET_EXCEEDED, why);
-  }
-
-  /** The call's {@code max_tokens} (or {@code max_completion_tokens}); 0 when it sets neither. */
-  private static long maxTokens(JsonNode body) {
-    long n = 0;
-    for (String member : new String[] {"max_tokens", "max_completion_tokens"}) {
-      JsonNode v = body.get(member);
-      if (v != null && v.canConvertToLong()) {
-        n = Math.max(n, v.longValue());
-      }
-    }
-    return n;
   }
 
   /** The highest cost of {@code usage} over the model and its fallbacks; null when one of them has no price it needs. */

@@ -1,6 +1,5 @@
 package dev.gatehouse.activities.model;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.activities.policy.ChargeBudgets;
 import dev.gatehouse.activities.usage.ModelCosts;
 import dev.gatehouse.activities.usage.TokenEstimator;
@@ -10,23 +9,19 @@ import java.math.BigDecimal;
 
 /**
  * How a model call counts against budget policies. Its worst case: its input tokens as Gatehouse
- * counts them ({@link TokenEstimator}) plus the most it may write: its {@code max_tokens} (or
- * {@code max_completion_tokens}), no more than the model's {@code maxOutput}; the model's {@code
- * maxOutput} when it sets neither; else {@link #DEFAULT_MAX_OUTPUT}; none for embeddings. Its
+ * counts them ({@link TokenEstimator}) plus the most it may write ({@link OutputBound}: its
+ * {@code max_tokens} per choice, times its choices); none for embeddings. Its
  * worst cost: those tokens at the prices of the alias it named (the prices its usage row is
  * charged at), input all uncached or all cached, whichever costs more; unknown when the model has
  * no prices. What it used: the tokens (input and output) and cost of its usage row, computed by
  * {@link RecordUsage#row} as the row is, so what a budget spent is the sum of its calls' rows.
  */
 final class ModelBudgetPricing implements ChargeBudgets.Pricing<ModelExchange> {
-  /** What a call that bounds its output nowhere (nor its model) is taken to write at most. */
-  static final long DEFAULT_MAX_OUTPUT = 4096;
-
   @Override
   public ChargeBudgets.Worst worstCase(ModelExchange x) {
     ModelCall call = x.request();
     long input = TokenEstimator.inputTokens(call.dialect(), call.body());
-    long output = call.kind() == ModelCall.Kind.EMBEDDINGS ? 0 : maxOutput(call.body(), x.model());
+    long output = call.kind() == ModelCall.Kind.EMBEDDINGS ? 0 : OutputBound.maxOutput(call.body(), x.model());
     BigDecimal cost = worstCost(x.model(), input, output);
     String unpriced =
         cost == null ? "model '" + call.alias() + "' has no prices in the registry (input and output per million tokens)" : null;
@@ -37,22 +32,6 @@ final class ModelBudgetPricing implements ChargeBudgets.Pricing<ModelExchange> {
   public ChargeBudgets.Used used(ModelExchange x) {
     UsageRecord row = RecordUsage.row(x);
     return new ChargeBudgets.Used(row.inputTokens() + row.outputTokens(), row.cost() == null ? BigDecimal.ZERO : row.cost());
-  }
-
-  /** The most the call may write: see the class comment. */
-  static long maxOutput(JsonNode body, ModelDefinition model) {
-    long asked = 0;
-    for (String member : new String[] {"max_tokens", "max_completion_tokens"}) {
-      JsonNode v = body.get(member);
-      if (v != null && v.canConvertToLong() && v.longValue() > 0) {
-        asked = Math.max(asked, v.longValue());
-      }
-    }
-    Integer modelMax = model == null ? null : model.maxOutput();
-    if (asked > 0) {
-      return modelMax != null && modelMax > 0 ? Math.min(asked, modelMax) : asked;
-    }
-    return modelMax != null && modelMax > 0 ? modelMax : DEFAULT_MAX_OUTPUT;
   }
 
   private static BigDecimal worstCost(ModelDefinition model, long input, long output) {

@@ -12,6 +12,14 @@ public record ModelUsage(
 
   public static final ModelUsage NONE = new ModelUsage(0, 0, 0, 0, false);
 
+  /** No count is negative, and no part more than its whole: what a provider reports is held to that. */
+  public ModelUsage {
+    inputTokens = Math.max(0, inputTokens);
+    outputTokens = Math.max(0, outputTokens);
+    cachedInputTokens = Math.min(Math.max(0, cachedInputTokens), inputTokens);
+    reasoningTokens = Math.min(Math.max(0, reasoningTokens), outputTokens);
+  }
+
   public long totalTokens() {
     return inputTokens + outputTokens;
   }

@@ -8,7 +8,9 @@ import dev.gatehouse.policies.Decision;
 /**
  * The request checks every path shares, before anything is sent: the members Gatehouse itself
  * reads must have their JSON types ({@code model} a string, {@code stream} a boolean, {@code
- * messages} an array of objects for chat, {@code input} present for embeddings). The provider
+ * messages} an array of objects for chat, {@code input} present for embeddings; on OpenAI's chat
+ * {@code max_tokens}, {@code max_completion_tokens} and {@code n} whole numbers in range, as
+ * budgets and rate limits reserve by them). The provider
  * checks the rest; whatever Gatehouse does not read is passed on untouched.
  */
 final class ValidateModelRequest implements PolicyStep<ModelExchange> {
@@ -58,6 +60,34 @@ final class ValidateModelRequest implements PolicyStep<ModelExchange> {
       if (options != null && !options.isNull() && !options.isObject()) {
         return "'stream_options' must be an object, not " + type(options);
       }
+      // Budgets and rate limits reserve what these allow ({@link OutputBound}): a value they cannot
+      // read as a bound (a string, a fraction, 1e30) would be reserved as the default and sent on.
+      for (String member : new String[] {"max_tokens", "max_completion_tokens"}) {
+        String bad = wholeNumber(body, member, 1, Integer.MAX_VALUE);
+        if (bad != null) {
+          return bad;
+        }
+      }
+      String badN = wholeNumber(body, "n", 1, MAX_CHOICES);
+      if (badN != null) {
+        return badN;
+      }
+    }
+    return null;
+  }
+
+  /** The most choices ({@code n}) a chat call may ask for: OpenAI's own bound. */
+  static final int MAX_CHOICES = 128;
+
+  /** Why {@code body}'s {@code member}, when set, is not a whole number from {@code min} to {@code max}; null when it is. */
+  private static String wholeNumber(JsonNode body, String member, long min, long max) {
+    JsonNode v = body.get(member);
+    if (v == null || v.isNull()) {
+      return null;
+    }
+    if (!v.isIntegralNumber() || !v.canConvertToLong() || v.longValue() < min || v.longValue() > max) {
+      return "'" + member + "' must be a whole number from " + min + " to " + max + ", not "
+          + (v.isNumber() ? v.asText() : type(v));
     }
     return null;
   }

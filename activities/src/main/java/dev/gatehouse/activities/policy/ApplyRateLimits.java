@@ -44,8 +44,10 @@ import org.slf4j.LoggerFactory;
  * needs ({@link RateLimitStatus#retryAfter}). A call no rate limit governs costs no round trip.
  *
  * <p><b>Tokens.</b> A model call reserves its worst case: its input as Gatehouse counts it ({@link
- * TokenEstimator}) plus its {@code max_tokens} (or {@code max_completion_tokens}), else the
- * model's {@code maxOutput}, else {@value #DEFAULT_OUTPUT_TOKENS}; an embeddings call its input.
+ * TokenEstimator}) plus the most output it may get ({@link
+ * dev.gatehouse.activities.model.OutputBound}: its {@code max_tokens}, no more than the model's
+ * {@code maxOutput}, else the model's {@code maxOutput}, else {@value #DEFAULT_OUTPUT_TOKENS}, times
+ * its choices {@code n}); an embeddings call its input.
  * A reservation above the whole minute's tokens reserves the whole minute's (the call waits for a
  * full bucket instead of never being admitted). When the call completes the reservation is
  * settled to what it used ({@link RateBucketStatements#settle}): the difference goes back, or, when the
@@ -64,7 +66,7 @@ import org.slf4j.LoggerFactory;
 public final class ApplyRateLimits<E extends Exchange<? extends GovernedCall, ?>> implements PolicyStep<E> {
   private static final Logger LOG = LoggerFactory.getLogger(ApplyRateLimits.class);
   /** The output a model call reserves when neither it nor its model bounds its output. */
-  public static final long DEFAULT_OUTPUT_TOKENS = 4096;
+  public static final long DEFAULT_OUTPUT_TOKENS = dev.gatehouse.activities.model.OutputBound.DEFAULT_MAX_OUTPUT;
   /** How long a bucket may stay untouched before it is forgotten. */
   public static final Duration IDLE = Duration.ofMinutes(10);
 
@@ -344,17 +346,7 @@ public final class ApplyRateLimits<E extends Exchange<? extends GovernedCall, ?>
     if (call.kind() == ModelCall.Kind.EMBEDDINGS) {
       return input;
     }
-    long output = 0;
-    for (String member : new String[] {"max_tokens", "max_completion_tokens"}) {
-      JsonNode v = call.body() == null ? null : call.body().get(member);
-      if (v != null && v.canConvertToLong() && v.longValue() > 0) {
-        output = Math.max(output, v.longValue());
-      }
-    }
-    if (output == 0) {
-      Integer max = x.model() == null ? null : x.model().maxOutput();
-      output = max != null && max > 0 ? max : DEFAULT_OUTPUT_TOKENS;
-    }
+    long output = dev.gatehouse.activities.model.OutputBound.maxOutput(call.body(), x.model());
     return input + output;
   }
 

@@ -190,8 +190,8 @@ class ModelRateLimitsTest {
 
   @Test
   void tokensPerMinuteReserveTheWorstCaseAndSettleToTheUsage() {
-    ModelCall call = chat("agt_x", "m-tokens", ",\"max_tokens\":500");
-    long worst = TokenEstimator.inputTokens(Dialect.OPENAI, call.body()) + 500;
+    ModelCall call = chat("agt_x", "m-tokens", ",\"max_tokens\":200");
+    long worst = TokenEstimator.inputTokens(Dialect.OPENAI, call.body()) + 200;
     List<RateLimitStatus> heard = new CopyOnWriteArrayList<>();
     invoker.call(call, heard::add);
     // Heard before the call: the whole worst case was taken.
@@ -199,7 +199,7 @@ class ModelRateLimitsTest {
     // Settled to the provider's 18 tokens: about 1000 - 18 (plus what refilled meanwhile, up to 1000).
     assertThat(bucket("rl:tokens:t:agent:agt_x")).isBetween(1000.0 - 18 - 1, 1000.0);
 
-    // Without max_tokens the model's maxOutput (300) bounds the output.
+    // Without max_tokens the model's maxOutput (300) bounds the output (and above it too).
     ModelCall bare = chat("agt_y", "m-tokens", "");
     List<RateLimitStatus> bareHeard = new CopyOnWriteArrayList<>();
     invoker.call(bare, bareHeard::add);
@@ -212,10 +212,13 @@ class ModelRateLimitsTest {
         .isInstanceOf(ModelCallException.class);
     assertThat(bucket("rl:tokens:t:agent:agt_y")).isBetween(1000.0 - 18 - 1, 1000.0);
 
-    // A worst case above the whole minute's tokens reserves the whole minute's: admitted on a full bucket
-    // (another agent's, untouched: agt_y's holds its 18 tokens' debt until about a second has refilled it).
+    // Each of n choices is reserved: 4 of up to 300 is above the whole minute's tokens, which reserves
+    // the whole minute's: admitted on a full bucket (another agent's, untouched: agt_y's holds its 18
+    // tokens' debt until about a second has refilled it).
     fake.behave(FakeLlm.Behaviour.ANSWER);
-    assertThat(invoker.call(chat("agt_z", "m-tokens", ",\"max_tokens\":5000")).body()).isNotNull();
+    List<RateLimitStatus> fourHeard = new CopyOnWriteArrayList<>();
+    assertThat(invoker.call(chat("agt_z", "m-tokens", ",\"max_tokens\":5000,\"n\":4"), fourHeard::add).body()).isNotNull();
+    assertThat(fourHeard.get(0).tokens().remaining()).as("the whole minute's tokens were reserved").isLessThanOrEqualTo(20);
   }
 
   @Test

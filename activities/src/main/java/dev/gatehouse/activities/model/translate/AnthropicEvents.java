@@ -43,10 +43,10 @@ final class AnthropicEvents {
       return;
     }
     reported = true;
-    input = usage.hasNonNull("input_tokens") ? usage.get("input_tokens").asLong() : input;
-    cacheRead = usage.hasNonNull("cache_read_input_tokens") ? usage.get("cache_read_input_tokens").asLong() : cacheRead;
-    cacheCreation = usage.hasNonNull("cache_creation_input_tokens") ? usage.get("cache_creation_input_tokens").asLong() : cacheCreation;
-    output = usage.hasNonNull("output_tokens") ? usage.get("output_tokens").asLong() : output;
+    input = usage.hasNonNull("input_tokens") ? Json.count(usage, "input_tokens") : input;
+    cacheRead = usage.hasNonNull("cache_read_input_tokens") ? Json.count(usage, "cache_read_input_tokens") : cacheRead;
+    cacheCreation = usage.hasNonNull("cache_creation_input_tokens") ? Json.count(usage, "cache_creation_input_tokens") : cacheCreation;
+    output = usage.hasNonNull("output_tokens") ? Json.count(usage, "output_tokens") : output;
   }
 
   /** The usage reported so far; null before any. */

@@ -53,8 +53,17 @@ final class Json {
   /** A count a provider reported: 0 when absent, null or not a number. */
   static long count(JsonNode parent, String name) {
     JsonNode node = parent == null ? null : parent.get(name);
-    return node != null && node.isNumber() ? node.longValue() : 0;
+    if (node == null || !node.isNumber()) {
+      return 0;
+    }
+    // A provider's count is taken as a count: a negative one (which would lower what a tenant's
+    // usage shows) is 0, and an absurd one is held where sums of them cannot overflow.
+    double d = node.doubleValue();
+    return d <= 0 || Double.isNaN(d) ? 0 : (long) Math.min(d, MAX_COUNT);
   }
+
+  /** The most tokens one count of a provider's is taken as (a trillion). */
+  static final long MAX_COUNT = 1_000_000_000_000L;
 
   /** The provider sent what its dialect does not allow: 502 {@code upstream_error}. */
   static ModelCallException upstream(String message, boolean retryable) {

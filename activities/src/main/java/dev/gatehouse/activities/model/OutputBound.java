@@ -1,0 +1,55 @@
+package dev.gatehouse.activities.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.registry.models.ModelDefinition;
+
+/**
+ * The most output a model call may get, as budgets, task budgets and rate limits reserve it: per
+ * choice its {@code max_tokens} (or {@code max_completion_tokens}), no more than the model's
+ * {@code maxOutput}; the model's {@code maxOutput} when it sets neither; else {@link
+ * #DEFAULT_MAX_OUTPUT}; times the choices it asks for ({@code n}, OpenAI's chat: each choice is
+ * written and billed). {@link ValidateModelRequest} has refused a {@code max_tokens} or {@code n}
+ * that is not a whole number in range before any of this is read.
+ */
+public final class OutputBound {
+  /** What a call that bounds its output nowhere (nor its model) is taken to write at most, per choice. */
+  public static final long DEFAULT_MAX_OUTPUT = 4096;
+
+  private OutputBound() {}
+
+  /** The most output of the call with {@code body} to {@code model} (null: unknown), all its choices. */
+  public static long maxOutput(JsonNode body, ModelDefinition model) {
+    long asked = asked(body);
+    Integer modelMax = model == null ? null : model.maxOutput();
+    long perChoice;
+    if (asked > 0) {
+      perChoice = modelMax != null && modelMax > 0 ? Math.min(asked, modelMax) : asked;
+    } else {
+      perChoice = modelMax != null && modelMax > 0 ? modelMax : DEFAULT_MAX_OUTPUT;
+    }
+    return perChoice * choices(body);
+  }
+
+  /** What the call asked for in all its choices ({@code max_tokens} times {@code n}); 0 when it set no limit. */
+  public static long askedInAll(JsonNode body) {
+    return asked(body) * choices(body);
+  }
+
+  /** The call's {@code max_tokens} or {@code max_completion_tokens} (the larger); 0 when it sets neither. */
+  static long asked(JsonNode body) {
+    long asked = 0;
+    for (String member : new String[] {"max_tokens", "max_completion_tokens"}) {
+      JsonNode v = body == null ? null : body.get(member);
+      if (v != null && v.isIntegralNumber() && v.canConvertToLong() && v.longValue() > 0) {
+        asked = Math.max(asked, v.longValue());
+      }
+    }
+    return asked;
+  }
+
+  /** How many choices the call asks for: its {@code n}, at least 1. */
+  static long choices(JsonNode body) {
+    JsonNode n = body == null ? null : body.get("n");
+    return n != null && n.isIntegralNumber() && n.canConvertToLong() && n.longValue() > 1 ? n.longValue() : 1;
+  }
+}

@@ -1,0 +1,65 @@
+package dev.gatehouse.activities.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.workflows.tool.Caller;
+import dev.gatehouse.registry.models.ModelDefinition;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What budgets and rate limits reserve for a model call's output, and the request members they
+ * read it from: every choice of {@code n} is written and billed, and a bound that is not a whole
+ * number is refused rather than reserved as the default and sent on.
+ */
+class OutputBoundTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private static ObjectNode body(String members) throws Exception {
+    return (ObjectNode) JSON.readTree("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]" + members + "}");
+  }
+
+  private static ModelDefinition model(Integer maxOutput) {
+    return new ModelDefinition("m", null, List.of(), List.of(), null, null, null, maxOutput);
+  }
+
+  private static String problem(String members) throws Exception {
+    return ValidateModelRequest.problem(
+        new ModelCall(ModelCall.Kind.CHAT, Dialect.OPENAI, "m", body(members), false, new Caller("ten_a", "agt_a", List.of()), null, "r", null, null, 1));
+  }
+
+  @Test
+  void everyChoiceIsReserved() throws Exception {
+    assertThat(OutputBound.maxOutput(body(",\"max_tokens\":100"), model(null))).isEqualTo(100);
+    assertThat(OutputBound.maxOutput(body(",\"max_tokens\":100,\"n\":50"), model(null))).isEqualTo(5_000);
+    assertThat(OutputBound.maxOutput(body(",\"max_tokens\":1000,\"n\":3"), model(100))).as("maxOutput bounds each choice").isEqualTo(300);
+    assertThat(OutputBound.maxOutput(body(",\"n\":2"), model(100))).isEqualTo(200);
+    assertThat(OutputBound.maxOutput(body(",\"n\":2"), model(null))).isEqualTo(2 * OutputBound.DEFAULT_MAX_OUTPUT);
+    assertThat(OutputBound.askedInAll(body(",\"max_completion_tokens\":30,\"n\":4"))).isEqualTo(120);
+    assertThat(OutputBound.askedInAll(body(""))).isZero();
+  }
+
+  @Test
+  void aBoundOrChoiceCountThatIsNotAWholeNumberInRangeIsRefused() throws Exception {
+    for (String bad : List.of(
+        ",\"max_tokens\":\"100000\"", ",\"max_tokens\":1e30", ",\"max_tokens\":4000.5", ",\"max_tokens\":0", ",\"max_tokens\":-5",
+        ",\"max_tokens\":2147483648", ",\"max_completion_tokens\":true", ",\"n\":0", ",\"n\":129", ",\"n\":\"2\"", ",\"n\":1.5")) {
+      assertThat(problem(bad)).as(bad).isNotNull().contains("must be a whole number from 1 to");
+    }
+    for (String good : List.of("", ",\"max_tokens\":1", ",\"max_tokens\":null", ",\"n\":128", ",\"n\":null", ",\"max_completion_tokens\":2147483647")) {
+      assertThat(problem(good)).as(good).isNull();
+    }
+  }
+
+  @Test
+  void aProvidersCountsAreCountsNeverNegativeAndNoPartMoreThanItsWhole() {
+    ModelUsage u = new ModelUsage(-1_000_000, 5, -5, 3, false);
+    assertThat(u.inputTokens()).isZero();
+    assertThat(u.outputTokens()).isZero();
+    assertThat(u.cachedInputTokens()).isZero();
+    assertThat(u.reasoningTokens()).isZero();
+    assertThat(new ModelUsage(10, 20, 7, 9, false)).isEqualTo(new ModelUsage(10, 10, 7, 7, false));
+  }
+}
