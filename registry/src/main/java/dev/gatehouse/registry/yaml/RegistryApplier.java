@@ -65,22 +65,22 @@ public final class RegistryApplier {
     int agentCount = 0;
     int providerCount = 0;
     for (ToolDefinition tool : registry.tools()) {
-      changed += tools.upsert(tool) ? 1 : 0;
+      changed += owned(tools.find(tool.name()), ToolDefinition::tenantId, null, "tool", tool.name()) && tools.upsert(tool) ? 1 : 0;
     }
     for (McpServerDefinition server : registry.mcpServers()) {
-      changed += servers.upsert(server) ? 1 : 0;
+      changed += owned(servers.find(server.name()), McpServerDefinition::tenantId, null, "MCP server", server.name()) && servers.upsert(server) ? 1 : 0;
     }
     for (VirtualServer server : registry.virtualServers()) {
-      changed += virtuals.upsert(server) ? 1 : 0;
+      changed += owned(virtuals.find(server.name()), VirtualServer::tenantId, null, "virtual server", server.name()) && virtuals.upsert(server) ? 1 : 0;
     }
     for (ProviderDefinition provider : registry.providers()) {
-      changed += modelProviders.upsert(provider) ? 1 : 0;
+      changed += owned(modelProviders.find(provider.name()), ProviderDefinition::tenantId, null, "provider", provider.name()) && modelProviders.upsert(provider) ? 1 : 0;
     }
     for (ModelDefinition model : registry.models()) {
-      changed += models.upsert(model) ? 1 : 0;
+      changed += owned(models.find(model.name()), ModelDefinition::tenantId, null, "model", model.name()) && models.upsert(model) ? 1 : 0;
     }
     for (PolicyDefinition policy : registry.policies()) {
-      changed += policies.upsert(policy) ? 1 : 0;
+      changed += owned(policies.find(policy.name()), PolicyDefinition::tenantId, null, "policy", policy.name()) && policies.upsert(policy) ? 1 : 0;
     }
     for (Registry.TenantSpec spec : registry.tenants()) {
       Tenant tenant = tenants.findByName(spec.name()).orElse(null);
@@ -98,28 +98,48 @@ public final class RegistryApplier {
         changed += applyProvider(providers, tenant.id(), p) ? 1 : 0;
       }
       for (ToolDefinition tool : spec.tools()) {
-        changed += tools.upsert(tool.withTenant(tenant.id())) ? 1 : 0;
+        changed += owned(tools.find(tool.name()), ToolDefinition::tenantId, tenant, "tool", tool.name()) && tools.upsert(tool.withTenant(tenant.id())) ? 1 : 0;
       }
       for (McpServerDefinition server : spec.mcpServers()) {
-        changed += servers.upsert(server.withTenant(tenant.id())) ? 1 : 0;
+        changed += owned(servers.find(server.name()), McpServerDefinition::tenantId, tenant, "MCP server", server.name()) && servers.upsert(server.withTenant(tenant.id())) ? 1 : 0;
       }
       for (VirtualServer server : spec.virtualServers()) {
-        changed += virtuals.upsert(server.withTenant(tenant.id())) ? 1 : 0;
+        changed += owned(virtuals.find(server.name()), VirtualServer::tenantId, tenant, "virtual server", server.name()) && virtuals.upsert(server.withTenant(tenant.id())) ? 1 : 0;
       }
       for (ProviderDefinition provider : spec.providers()) {
-        changed += modelProviders.upsert(provider.withTenant(tenant.id())) ? 1 : 0;
+        changed += owned(modelProviders.find(provider.name()), ProviderDefinition::tenantId, tenant, "provider", provider.name()) && modelProviders.upsert(provider.withTenant(tenant.id())) ? 1 : 0;
       }
       for (ModelDefinition model : spec.models()) {
-        changed += models.upsert(model.withTenant(tenant.id())) ? 1 : 0;
+        changed += owned(models.find(model.name()), ModelDefinition::tenantId, tenant, "model", model.name()) && models.upsert(model.withTenant(tenant.id())) ? 1 : 0;
       }
       for (PolicyDefinition policy : spec.policies()) {
-        changed += policies.upsert(policy.withTenant(tenant.id())) ? 1 : 0;
+        changed += owned(policies.find(policy.name()), PolicyDefinition::tenantId, tenant, "policy", policy.name()) && policies.upsert(policy.withTenant(tenant.id())) ? 1 : 0;
       }
     }
     return new ApplyResult(
         registry.tenants().size(), agentCount, providerCount, registry.allTools().size(),
         registry.allMcpServers().size(), registry.allVirtualServers().size(), registry.allProviders().size(),
         registry.allModels().size(), registry.allPolicies().size(), changed);
+  }
+
+  /**
+   * True when the file may write the record named {@code name}: none is stored under that name, or
+   * the stored one has the owner the file gives it ({@code tenant}, null for global). A record
+   * stored under another owner is refused ({@code invalid_registry}, and the transaction rolls
+   * back): the file would move it silently, taking it from the tenant that uses it (or making a
+   * tenant's record global), which the admin API refuses too.
+   */
+  private static <R> boolean owned(
+      java.util.Optional<R> stored, java.util.function.Function<R, String> tenantOf, Tenant tenant, String kind, String name) {
+    String wanted = tenant == null ? null : tenant.id();
+    if (stored.isPresent() && !Objects.equals(tenantOf.apply(stored.get()), wanted)) {
+      String owner = tenantOf.apply(stored.get());
+      throw new dev.gatehouse.registry.RegistryException(
+          "invalid_registry",
+          "the " + kind + " '" + name + "' is stored " + (owner == null ? "as global" : "under another tenant") + ", and the file puts it "
+              + (tenant == null ? "as global" : "under tenant '" + tenant.name() + "'") + "; a record cannot change its owner (delete it first)");
+    }
+    return true;
   }
 
   /** Creates the agent or updates its subject and permissions; true when something changed. */

@@ -191,6 +191,56 @@ class RegistryApplierTest {
     }
   }
 
+  /** The file cannot move a record to another owner: the admin API refuses that, and the file did it silently. */
+  @Test
+  void aRecordStoredUnderAnotherOwnerIsRefusedAndNothingChanges() {
+    try (TestDatabase db = TestDatabase.create()) {
+      String theirs =
+          """
+          tenants:
+            - name: a
+              tools:
+                - {name: a.echo, http: {method: POST, url: 'https://a.example/echo'}}
+              models: []
+          tools:
+            - {name: shared.echo, http: {method: POST, url: 'https://shared.example/echo'}}
+          """;
+      RegistryApplier.apply(db.jdbi(), registry(theirs));
+      ToolDao tools = db.jdbi().onDemand(ToolDao.class);
+      String tenantA = tools.find("a.echo").orElseThrow().tenantId();
+      for (String moved : new String[] {
+        // another tenant's
+        """
+        tenants:
+          - name: b
+            tools:
+              - {name: a.echo, http: {method: POST, url: 'https://b.example/echo'}}
+        """,
+        // made global
+        """
+        tools:
+          - {name: a.echo, http: {method: POST, url: 'https://b.example/echo'}}
+        """,
+        // a global one taken by a tenant
+        """
+        tenants:
+          - name: a
+            tools:
+              - {name: shared.echo, http: {method: POST, url: 'https://b.example/echo'}}
+        """}) {
+        Registry registry = registry(moved);
+        assertThatThrownBy(() -> RegistryApplier.apply(db.jdbi(), registry))
+            .isInstanceOf(dev.gatehouse.registry.RegistryException.class)
+            .hasMessageContaining("cannot change its owner");
+      }
+      assertThat(tools.find("a.echo").orElseThrow().tenantId()).isEqualTo(tenantA);
+      assertThat(tools.find("a.echo").orElseThrow().http().url()).isEqualTo("https://a.example/echo");
+      assertThat(tools.find("shared.echo").orElseThrow().tenantId()).isNull();
+      assertThat(db.jdbi().onDemand(TenantDao.class).page(null, 10)).extracting(t -> t.name()).containsExactly("a");
+      assertThat(changes(db.jdbi(), theirs)).as("the file that owns them still applies").isZero();
+    }
+  }
+
   private static int changes(Jdbi jdbi, String yaml) {
     return RegistryApplier.apply(jdbi, registry(yaml)).changed();
   }
