@@ -56,6 +56,10 @@ public interface TaskIndexDao {
           + "ORDER BY cancel_requested_at LIMIT :limit")
   List<TaskRecord> cancelsRequestedBefore(@Bind("before") Instant before, @Bind("limit") int limit);
 
+  /** The running tasks of agent {@code agentId}, oldest first. */
+  @SqlQuery("SELECT * FROM tasks WHERE status = 'RUNNING' AND agent_id = :agentId ORDER BY created_at LIMIT :limit")
+  List<TaskRecord> runningOf(@Bind("agentId") String agentId, @Bind("limit") int limit);
+
   /** Running tasks (of one agent, or of all when {@code agentId} is null) whose deadline has passed. */
   @SqlQuery(
       "SELECT * FROM tasks WHERE status = 'RUNNING' AND deadline < now() "

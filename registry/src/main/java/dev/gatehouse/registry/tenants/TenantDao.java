@@ -28,7 +28,7 @@ public interface TenantDao {
   @SqlUpdate("UPDATE tenants SET name = :name WHERE id = :id")
   int rename(@Bind("id") String id, @Bind("name") String name);
 
-  /** Deletes a tenant that owns nothing; returns false when it still owns something. */
+  /** Deletes a tenant that owns nothing and has no running task; returns false otherwise. */
   @SqlUpdate(
       "DELETE FROM tenants t WHERE t.id = :id "
           + "AND NOT EXISTS (SELECT 1 FROM agents a WHERE a.tenant_id = t.id) "
@@ -39,6 +39,7 @@ public interface TenantDao {
           + "AND NOT EXISTS (SELECT 1 FROM models m WHERE m.tenant_id = t.id) "
           + "AND NOT EXISTS (SELECT 1 FROM mcp_servers ms WHERE ms.tenant_id = t.id) "
           + "AND NOT EXISTS (SELECT 1 FROM virtual_servers vs WHERE vs.tenant_id = t.id) "
-          + "AND NOT EXISTS (SELECT 1 FROM admin_keys k WHERE k.tenant_id = t.id)")
+          + "AND NOT EXISTS (SELECT 1 FROM admin_keys k WHERE k.tenant_id = t.id) "
+          + "AND NOT EXISTS (SELECT 1 FROM tasks r WHERE r.tenant_id = t.id AND r.status = 'RUNNING')")
   boolean deleteIfEmpty(@Bind("id") String id);
 }

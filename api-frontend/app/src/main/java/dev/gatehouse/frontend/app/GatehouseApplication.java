@@ -24,6 +24,7 @@ import dev.gatehouse.activities.tool.ToolInvoker;
 import dev.gatehouse.activities.usage.UsageLog;
 import dev.gatehouse.frontend.app.GatehouseConfiguration.Role;
 import dev.gatehouse.frontend.app.admin.AdminContext;
+import dev.gatehouse.frontend.app.admin.AdminTasksResource;
 import dev.gatehouse.frontend.app.admin.AgentsResource;
 import dev.gatehouse.frontend.app.admin.ApprovalsResource;
 import dev.gatehouse.frontend.app.admin.AuditResource;
@@ -518,7 +519,8 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
       GatehouseWorkflows workflowTypes) {
     env.jersey().register(new SecretsResource(admin, secrets));
     env.jersey().register(new TenantsResource(admin));
-    env.jersey().register(new AgentsResource(admin));
+    env.jersey().register(new AgentsResource(admin, durable));
+    env.jersey().register(new AdminTasksResource(admin, durable));
     env.jersey().register(new KeysResource(admin));
     env.jersey().register(new ToolsResource(admin));
     // A created, changed or deleted server is reconnected and rediscovered (off the request thread).

@@ -58,11 +58,16 @@ public class AgentsResource {
   /** A new key: {@code key} is shown this once and never again. */
   public record CreatedKey(String id, String key, String prefix, String agent, Instant expiresAt) {}
 
+  /** The most running tasks one agent's deletion cancels (admission bounds an agent's open tasks far below). */
+  static final int MAX_CANCELLED_ON_DELETE = 10_000;
+
   private final AdminContext ctx;
+  private final dev.gatehouse.frontend.core.durable.DurableCalls durable;
   private final AgentDao agents;
   private final ApiKeyDao keys;
 
-  public AgentsResource(AdminContext ctx) {
+  public AgentsResource(AdminContext ctx, dev.gatehouse.frontend.core.durable.DurableCalls durable) {
+    this.durable = durable;
     this.ctx = ctx;
     this.agents = ctx.jdbi.onDemand(AgentDao.class);
     this.keys = ctx.jdbi.onDemand(ApiKeyDao.class);
@@ -122,6 +127,12 @@ public class AgentsResource {
     agents.delete(id);
     ctx.authenticator.invalidate();
     ctx.audit(admin, existing.tenantId(), "admin.delete", "agent:" + id);
+    // Its running tasks are cancelled: with the agent gone, no key could cancel them, and they
+    // would hold the tenant's open-task slots until their deadlines (a day by default).
+    var index = ctx.jdbi.onDemand(dev.gatehouse.registry.tasks.TaskIndexDao.class);
+    for (dev.gatehouse.registry.tasks.TaskRecord task : index.runningOf(id, MAX_CANCELLED_ON_DELETE)) {
+      AdminTasksResource.cancel(ctx, durable, admin, task, "the agent was deleted");
+    }
     return Response.noContent().build();
   }
 

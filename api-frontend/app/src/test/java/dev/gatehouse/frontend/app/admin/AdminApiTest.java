@@ -113,6 +113,82 @@ class AdminApiTest {
     assertThat(gh.tools.keysByPath).doesNotContainKey("/weather/After");
   }
 
+  /** A task's status as the index holds it (its agent may be gone, so no key reads it). */
+  private static String indexedStatus(String taskId) {
+    return gh.db.jdbi().withHandle(h -> h.createQuery("SELECT status FROM tasks WHERE id = :id").bind("id", taskId).mapTo(String.class).one());
+  }
+
+  private static void awaitIndexed(String taskId, String status) throws InterruptedException {
+    for (int i = 0; i < 200 && !status.equals(indexedStatus(taskId)); i++) {
+      Thread.sleep(100);
+    }
+    assertThat(indexedStatus(taskId)).isEqualTo(status);
+  }
+
+  /**
+   * An operator cancels a task (its tenant's admins and platform admins; any other sees none), and
+   * deleting an agent cancels its running tasks: with the agent gone nobody else could, and they
+   * held the tenant's open-task slots until their deadlines. A tenant with a running task is not
+   * deleted.
+   */
+  @Test
+  void operatorsCancelTasksAndADeletedAgentsTasksAreCancelled() throws Exception {
+    String t = tenant("cancelled");
+    String other = tenant("onlooker");
+    JsonNode agent = agent(t, "worker", "\"t.hold\"");
+    String key = key(agent.get("id").asText());
+    String hold = "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"h\",\"tool\":\"t.hold\",\"args\":{\"name\":\"op-cancel\"}}]}}";
+    try {
+      String first = gh.submit(key, hold);
+      String onlookerAdmin = json(gh.post("/admin/v1/admin-keys", ADMIN_KEY, "{\"name\":\"o\",\"tenant\":\"" + other + "\"}")).get("key").asText();
+      String tenantAdmin = json(gh.post("/admin/v1/admin-keys", ADMIN_KEY, "{\"name\":\"c\",\"tenant\":\"" + t + "\"}")).get("key").asText();
+      HttpResponse<String> foreign = gh.post("/admin/v1/tasks/" + first + "/cancel", onlookerAdmin, "");
+      assertThat(foreign.statusCode()).as(foreign.body()).isEqualTo(404);
+      assertThat(json(foreign).get("error").get("code").asText()).isEqualTo("task_not_found");
+      assertThat(gh.post("/admin/v1/tasks/no-such-task/cancel", ADMIN_KEY, "").statusCode()).isEqualTo(404);
+      assertThat(gh.post("/admin/v1/tasks/" + first + "/cancel", key, "").statusCode()).as("an agent key").isEqualTo(403);
+      HttpResponse<String> cancelled = gh.post("/admin/v1/tasks/" + first + "/cancel", tenantAdmin, "");
+      assertThat(cancelled.statusCode()).as(cancelled.body()).isEqualTo(202);
+      assertThat(gh.await(key, first).get("status").asText()).isEqualTo("CANCELED");
+      HttpResponse<String> again = gh.post("/admin/v1/tasks/" + first + "/cancel", ADMIN_KEY, "");
+      assertThat(again.statusCode()).isEqualTo(409);
+      assertThat(json(again).get("error").get("code").asText()).isEqualTo("task_closed");
+
+      // Another tenant, whose agent is deleted while its task runs.
+      String t2 = tenant("abandoned");
+      JsonNode agent2 = agent(t2, "leaver", "\"t.hold\"");
+      String second = gh.submit(key(agent2.get("id").asText()), hold);
+      assertThat(gh.delete("/admin/v1/agents/" + agent2.get("id").asText(), ADMIN_KEY).statusCode()).isEqualTo(204);
+      awaitIndexed(second, "CANCELED");
+      gh.application().audit().flush();
+      List<String> audited =
+          gh.db.jdbi().withHandle(h -> h.createQuery("SELECT detail FROM audit_log WHERE task_id = :t AND action = 'task.cancel'")
+              .bind("t", second).mapTo(String.class).list());
+      assertThat(audited).containsExactly("the agent was deleted");
+      // With the agent (and its keys) gone and its task ended, the tenant owns nothing.
+      HttpResponse<String> gone = gh.delete("/admin/v1/tenants/" + t2, ADMIN_KEY);
+      assertThat(gone.statusCode()).as(gone.body()).isEqualTo(204);
+
+      // A tenant whose agent went before this version (its task left running) is not deleted
+      // while the task runs; an operator's cancel ends it, and then it is.
+      String t3 = tenant("orphaned");
+      JsonNode agent3 = agent(t3, "orphan", "\"t.hold\"");
+      String third = gh.submit(key(agent3.get("id").asText()), hold);
+      gh.db.jdbi().useHandle(h -> {
+        h.execute("DELETE FROM api_keys WHERE agent_id = ?", agent3.get("id").asText());
+        h.execute("DELETE FROM agents WHERE id = ?", agent3.get("id").asText());
+      });
+      HttpResponse<String> busy = gh.delete("/admin/v1/tenants/" + t3, ADMIN_KEY);
+      assertThat(busy.statusCode()).as("a running task holds its tenant").isEqualTo(409);
+      assertThat(json(busy).get("error").get("code").asText()).isEqualTo("tenant_not_empty");
+      assertThat(gh.post("/admin/v1/tasks/" + third + "/cancel", ADMIN_KEY, "").statusCode()).isEqualTo(202);
+      awaitIndexed(third, "CANCELED");
+      assertThat(gh.delete("/admin/v1/tenants/" + t3, ADMIN_KEY).statusCode()).isEqualTo(204);
+    } finally {
+      gh.tools.release("op-cancel");
+    }
+  }
+
   @Test
   void agentKeysCannotAdministerAndAdminKeysCannotActAsAgents() {
     HttpResponse<String> a = gh.get("/admin/v1/tenants", KEY_A);
