@@ -499,7 +499,9 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     new TasksFace(
             config.getLimits().getDefaultTaskTimeout().toJavaDuration(),
             config.getLimits().getMaxWait().toJavaDuration(),
-            config.getLimits().getMaxTaskTimeout().toJavaDuration())
+            config.getLimits().getMaxTaskTimeout().toJavaDuration(),
+            config.getAdmission().getMaxTaskWaits(),
+            config.getAdmission().getMaxTaskWaitsPerAgent())
         .install(core, env);
     tools.mcpUpstreams().start();
     new McpFace(config.getMcp(), tools.mcpUpstreams(), tools.mcpConnector(), tools.mcpCatalog()).install(core, env);

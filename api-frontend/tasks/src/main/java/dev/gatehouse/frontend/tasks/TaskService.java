@@ -64,6 +64,53 @@ public class TaskService {
 
   private static final Logger LOG = LoggerFactory.getLogger(TaskService.class);
   private final Semaphore eventStreams = new Semaphore(MAX_EVENT_STREAMS);
+  /** The most reads waiting for a task's end ({@code ?wait=}) one replica holds at once, unless set: each holds a request thread. */
+  static final int MAX_WAITS = 512;
+  /** The most such reads of one agent at once on one replica, unless set: its share of the replica's. */
+  static final int MAX_WAITS_PER_AGENT = 64;
+
+  private int maxWaits = MAX_WAITS;
+  private int maxWaitsPerAgent = MAX_WAITS_PER_AGENT;
+  private Semaphore waits = new Semaphore(MAX_WAITS);
+  private final java.util.concurrent.ConcurrentHashMap<String, Integer> waitsByAgent = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * A place for one read that waits for a task's end, given back by the answer; 429 {@code
+   * overloaded} when the replica's or the agent's are all taken. Without it one agent's waiting
+   * reads (each holds a request thread up to a minute) took every thread of the replica and every
+   * other tenant's requests timed out.
+   */
+  private Runnable waitSlot(String agentId) {
+    if (!waits.tryAcquire()) {
+      throw new ApiException(
+          ErrorCode.OVERLOADED, "this replica holds " + maxWaits + " waiting reads already; retry, or read without wait",
+          java.util.Map.of("Retry-After", "1"));
+    }
+    boolean[] taken = new boolean[1];
+    waitsByAgent.compute(agentId, (agent, n) -> {
+      int held = n == null ? 0 : n;
+      if (held >= maxWaitsPerAgent) {
+        return n;
+      }
+      taken[0] = true;
+      return held + 1;
+    });
+    if (!taken[0]) {
+      waits.release();
+      throw new ApiException(
+          ErrorCode.OVERLOADED,
+          "this agent has " + maxWaitsPerAgent + " reads waiting for tasks on this replica already; retry when one has answered",
+          java.util.Map.of("Retry-After", "1"));
+    }
+    java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
+    return () -> {
+      if (released.compareAndSet(false, true)) {
+        waitsByAgent.computeIfPresent(agentId, (agent, n) -> n > 1 ? n - 1 : null);
+        waits.release();
+      }
+    };
+  }
+
   /** The slots of the open event streams, by agent id (an agent with none has no entry). */
   private final java.util.concurrent.ConcurrentHashMap<String, Set<StreamSlot>> streamsByAgent =
       new java.util.concurrent.ConcurrentHashMap<>();
@@ -100,6 +147,14 @@ public class TaskService {
     this.bodies = bodies;
   }
 
+  /** Sets how many reads waiting for a task's end the replica, and one agent on it, hold at once (before it serves any). */
+  TaskService waitsAtMost(int replica, int perAgent) {
+    this.maxWaits = replica;
+    this.maxWaitsPerAgent = perAgent;
+    this.waits = new Semaphore(replica);
+    return this;
+  }
+
   public DurableCalls.Started submit(AgentCaller caller, JsonNode body, String idempotencyKey) {
     TaskSubmission submission = bodies.convert(body, TaskSubmission.class);
     if (submission.workflow() == null) {
@@ -128,7 +183,17 @@ public class TaskService {
 
   public TaskView get(AgentCaller caller, String id, Duration wait) {
     TaskRecord row = durable.owned(caller, id);
-    Optional<TaskOutcomes.Outcome> outcome = durable.outcome(row, wait);
+    Optional<TaskOutcomes.Outcome> outcome;
+    if (wait.isZero() || row.status().isClosed()) {
+      outcome = durable.outcome(row, wait);
+    } else {
+      Runnable release = waitSlot(caller.agent().id());
+      try {
+        outcome = durable.outcome(row, wait);
+      } finally {
+        release.run();
+      }
+    }
     TaskView view;
     if (outcome.isEmpty()) {
       view = view(row, row.status(), null, errorOf(row), row.closedAt());

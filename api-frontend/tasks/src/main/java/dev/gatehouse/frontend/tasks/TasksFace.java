@@ -13,6 +13,8 @@ public final class TasksFace implements Face {
   private final Duration defaultTimeout;
   private final Duration maxWait;
   private final Duration maxTimeout;
+  private final int maxWaits;
+  private final int maxWaitsPerAgent;
 
   /** {@code defaultTimeout}: a task's timeout when it names none; {@code maxWait}: the longest {@code ?wait=}. */
   public TasksFace(Duration defaultTimeout, Duration maxWait) {
@@ -21,6 +23,13 @@ public final class TasksFace implements Face {
 
   /** ... and {@code maxTimeout}: the longest timeout a task may ask for (a longer one is 400). */
   public TasksFace(Duration defaultTimeout, Duration maxWait, Duration maxTimeout) {
+    this(defaultTimeout, maxWait, maxTimeout, TaskService.MAX_WAITS, TaskService.MAX_WAITS_PER_AGENT);
+  }
+
+  /** ... and how many reads waiting for a task's end one replica, and one agent on it, hold at once. */
+  public TasksFace(Duration defaultTimeout, Duration maxWait, Duration maxTimeout, int maxWaits, int maxWaitsPerAgent) {
+    this.maxWaits = maxWaits;
+    this.maxWaitsPerAgent = maxWaitsPerAgent;
     this.defaultTimeout = defaultTimeout;
     this.maxWait = maxWait;
     this.maxTimeout = maxTimeout;
@@ -28,7 +37,9 @@ public final class TasksFace implements Face {
 
   @Override
   public void install(FaceContext core, Environment env) {
-    TaskService tasks = new TaskService(core.jdbi(), core.durable(), core.workflows(), defaultTimeout, core.bodies(), maxTimeout);
+    TaskService tasks =
+        new TaskService(core.jdbi(), core.durable(), core.workflows(), defaultTimeout, core.bodies(), maxTimeout)
+            .waitsAtMost(maxWaits, maxWaitsPerAgent);
     env.jersey().register(new TasksResource(tasks, core.bodies(), maxWait));
   }
 }

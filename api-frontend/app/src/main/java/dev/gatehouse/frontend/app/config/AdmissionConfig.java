@@ -38,6 +38,16 @@ public class AdmissionConfig {
   @Max(100_000)
   private int maxDirectCalls = 128;
 
+  /** Reads waiting for a task's end ({@code GET /v1/tasks/{id}?wait=}) at once on one replica: each holds a request thread. */
+  @Min(1)
+  @Max(100_000)
+  private int maxTaskWaits = 512;
+
+  /** Such reads of one agent at once on one replica. */
+  @Min(1)
+  @Max(100_000)
+  private int maxTaskWaitsPerAgent = 64;
+
   /** The shortest {@code Retry-After}; what a refusal of in-flight work says. */
   @NotNull private Duration minRetryAfter = Duration.seconds(1);
 
@@ -53,6 +63,26 @@ public class AdmissionConfig {
         maxDirectCalls,
         minRetryAfter.toJavaDuration(),
         maxRetryAfter.toJavaDuration());
+  }
+
+  @JsonProperty
+  public int getMaxTaskWaits() {
+    return maxTaskWaits;
+  }
+
+  @JsonProperty
+  public void setMaxTaskWaits(int n) {
+    this.maxTaskWaits = n;
+  }
+
+  @JsonProperty
+  public int getMaxTaskWaitsPerAgent() {
+    return maxTaskWaitsPerAgent;
+  }
+
+  @JsonProperty
+  public void setMaxTaskWaitsPerAgent(int n) {
+    this.maxTaskWaitsPerAgent = n;
   }
 
   @JsonProperty

@@ -1,0 +1,96 @@
+package dev.gatehouse.frontend.tasks;
+
+import static dev.gatehouse.frontend.testing.TestGatehouse.KEY_A;
+import static dev.gatehouse.frontend.testing.TestGatehouse.KEY_B;
+import static dev.gatehouse.frontend.testing.TestGatehouse.json;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gatehouse.frontend.testing.TestGatehouse;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Reads that wait for a task's end ({@code ?wait=}) hold a request thread each: one agent has a
+ * share of them on a replica ({@code admission.maxTaskWaitsPerAgent}, 2 here), so it cannot take
+ * every thread and time out every other tenant's requests.
+ */
+class TaskWaitLimitsTest {
+  static TestGatehouse gh;
+  /** HTTP/1.1: the JDK client holds every request to an origin while its first tries the h2c upgrade, and the first here waits 30 s. */
+  static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+  @BeforeAll
+  static void start() throws Exception {
+    gh = TestGatehouse.start(c -> c.getAdmission().setMaxTaskWaitsPerAgent(2));
+  }
+
+  @AfterAll
+  static void stop() {
+    gh.close();
+  }
+
+  private static String hold(String name) {
+    return "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"h\",\"tool\":\"t.hold\",\"args\":{\"name\":\"" + name + "\"}}]}}";
+  }
+
+  private static CompletableFuture<HttpResponse<String>> waitFor(String key, String task, String wait) {
+    return HTTP.sendAsync(
+        HttpRequest.newBuilder(URI.create(gh.api() + "/v1/tasks/" + task + "?wait=" + wait)).header("Authorization", "Bearer " + key).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void oneAgentsWaitingReadsAreBoundedAndGivenBack() throws Exception {
+    List<String> tasks = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      tasks.add(gh.submit(KEY_A, hold("wl-" + i)));
+    }
+    String theirs = gh.submit(KEY_B, hold("wl-b"));
+    try {
+      // Two waiting reads of the agent, each seen waiting (not answered) before the next is sent.
+      List<CompletableFuture<HttpResponse<String>>> waiting = new ArrayList<>();
+      for (int i = 0; i < 2; i++) {
+        CompletableFuture<HttpResponse<String>> f = waitFor(KEY_A, tasks.get(i), "30s");
+        Thread.sleep(500);
+        assertThat(f).as("waiting read " + i).isNotDone();
+        waiting.add(f);
+      }
+      // (A read let in because one of them had not reached the server yet waits a second; try again.)
+      HttpResponse<String> refused = gh.get("/v1/tasks/" + tasks.get(2) + "?wait=1s", KEY_A);
+      for (int i = 0; i < 5 && refused.statusCode() == 200; i++) {
+        refused = gh.get("/v1/tasks/" + tasks.get(2) + "?wait=1s", KEY_A);
+      }
+      assertThat(refused.statusCode()).as(refused.body()).isEqualTo(429);
+      assertThat(refused.headers().firstValue("Retry-After")).hasValue("1");
+      assertThat(json(refused).path("error").path("code").asText()).isEqualTo("overloaded");
+      assertThat(json(refused).path("error").path("message").asText()).contains("reads waiting");
+      assertThat(waiting).noneMatch(CompletableFuture::isDone);
+      // Another agent's waiting read is not refused.
+      CompletableFuture<HttpResponse<String>> other = waitFor(KEY_B, theirs, "30s");
+      gh.tools.release("wl-0");
+      gh.tools.release("wl-1");
+      gh.tools.release("wl-b");
+      for (var f : List.of(waiting.get(0), waiting.get(1), other)) {
+        HttpResponse<String> r = f.get(60, TimeUnit.SECONDS);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(json(r).get("status").asText()).isEqualTo("COMPLETED");
+      }
+      gh.tools.release("wl-2");
+      HttpResponse<String> after = gh.get("/v1/tasks/" + tasks.get(2) + "?wait=20s", KEY_A);
+      assertThat(after.statusCode()).as("the places were given back").isEqualTo(200);
+    } finally {
+      for (String n : List.of("wl-0", "wl-1", "wl-2", "wl-b")) {
+        gh.tools.release(n);
+      }
+    }
+  }
+}
