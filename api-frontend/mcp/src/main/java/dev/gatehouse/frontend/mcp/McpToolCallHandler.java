@@ -153,7 +153,7 @@ final class McpToolCallHandler {
     if (target.durable()) {
       return durable.run(channel, ctx, call, target, args, progressToken);
     }
-    try (Admission.Permit running = admission.directCall()) {
+    try (Admission.Permit running = admission.directCall(ctx.caller().agent().tenantId())) {
       return direct.run(channel, session, ctx, call, target, args, progressToken);
     }
   }

@@ -120,7 +120,7 @@ final class ModelsServlet extends HttpServlet {
               null,
               null,
               1);
-      try (Admission.Permit running = admission.directCall()) {
+      try (Admission.Permit running = admission.directCall(agent.agent().tenantId())) {
         if (body.stream()) {
           stream = new EventStream(response);
           invoker.stream(call, stream, limits -> rateLimitHeaders(response, dialect, limits));

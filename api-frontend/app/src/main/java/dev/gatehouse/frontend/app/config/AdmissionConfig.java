@@ -48,6 +48,11 @@ public class AdmissionConfig {
   @Max(100_000)
   private int maxTaskWaitsPerAgent = 64;
 
+  /** Direct calls of one tenant running at once on one replica: its share of {@link #maxDirectCalls}. */
+  @Min(1)
+  @Max(100_000)
+  private int maxDirectCallsPerTenant = 64;
+
   /** The shortest {@code Retry-After}; what a refusal of in-flight work says. */
   @NotNull private Duration minRetryAfter = Duration.seconds(1);
 
@@ -61,8 +66,19 @@ public class AdmissionConfig {
         tenants,
         maxPendingStarts,
         maxDirectCalls,
+        maxDirectCallsPerTenant,
         minRetryAfter.toJavaDuration(),
         maxRetryAfter.toJavaDuration());
+  }
+
+  @JsonProperty
+  public int getMaxDirectCallsPerTenant() {
+    return maxDirectCallsPerTenant;
+  }
+
+  @JsonProperty
+  public void setMaxDirectCallsPerTenant(int n) {
+    this.maxDirectCallsPerTenant = n;
   }
 
   @JsonProperty

@@ -31,6 +31,7 @@ public final class Admission {
       Map<String, Integer> tenants,
       int maxPendingStarts,
       int maxDirectCalls,
+      int maxDirectCallsPerTenant,
       Duration minRetryAfter,
       Duration maxRetryAfter) {
     public Limits {
@@ -53,6 +54,8 @@ public final class Admission {
     PENDING_STARTS("pendingStarts"),
     /** Direct (not durable) tool calls this replica is running. */
     DIRECT_CALLS("directCalls"),
+    /** Direct calls one tenant is running on this replica ({@code admission.maxDirectCallsPerTenant}). */
+    TENANT_DIRECT_CALLS("tenantDirectCalls"),
     /** Sessions (MCP) open on this replica. */
     SESSIONS("sessions"),
     /** Sessions (MCP) one agent has open on this replica ({@code mcp.maxSessionsPerAgent}). */
@@ -80,6 +83,9 @@ public final class Admission {
   private final GatehouseMetrics metrics;
   private final Semaphore starts;
   private final Semaphore directCalls;
+  /** Direct calls running here, by tenant id. */
+  private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicInteger> directByTenant =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   public Admission(Jdbi jdbi, Limits limits, GatehouseMetrics metrics) {
     this.openTasks = jdbi.onDemand(OpenTaskDao.class);
@@ -98,9 +104,39 @@ public final class Admission {
     return acquire(starts, Limit.PENDING_STARTS, limits.maxPendingStarts(), "task starts are already in flight on this replica");
   }
 
-  /** A slot for one direct tool call; 429 when {@code maxDirectCalls} are running here. */
-  public Permit directCall() {
-    return acquire(directCalls, Limit.DIRECT_CALLS, limits.maxDirectCalls(), "direct calls (tool and model calls outside tasks) are already running on this replica");
+  /**
+   * A slot for one direct tool or model call of tenant {@code tenantId}; 429 when {@code
+   * maxDirectCallsPerTenant} of the tenant's, or {@code maxDirectCalls} of all, are running here.
+   * Without the tenant's share, one tenant's slow calls (a provider that answers in 30 s) took every
+   * slot of the replica and every other tenant's calls were refused.
+   */
+  public Permit directCall(String tenantId) {
+    java.util.concurrent.atomic.AtomicInteger mine =
+        directByTenant.computeIfAbsent(tenantId == null ? "" : tenantId, t -> new java.util.concurrent.atomic.AtomicInteger());
+    if (mine.incrementAndGet() > limits.maxDirectCallsPerTenant()) {
+      mine.decrementAndGet();
+      throw refusal(
+          Limit.TENANT_DIRECT_CALLS, limits.maxDirectCallsPerTenant(), "direct calls of this tenant are already running on this replica");
+    }
+    Permit all;
+    try {
+      all = acquire(directCalls, Limit.DIRECT_CALLS, limits.maxDirectCalls(), "direct calls (tool and model calls outside tasks) are already running on this replica");
+    } catch (RuntimeException e) {
+      mine.decrementAndGet();
+      throw e;
+    }
+    return new Permit() {
+      private boolean closed;
+
+      @Override
+      public synchronized void close() {
+        if (!closed) {
+          closed = true;
+          all.close();
+          mine.decrementAndGet();
+        }
+      }
+    };
   }
 
   /**

@@ -36,7 +36,7 @@ class AdmissionTest {
     admission =
         new Admission(
             db.jdbi(),
-            new Admission.Limits(4, 2, Map.of("big", 3), 2, 1, Duration.ofSeconds(1), Duration.ofSeconds(30)),
+            new Admission.Limits(4, 2, Map.of("big", 3), 2, 2, 1, Duration.ofSeconds(1), Duration.ofSeconds(30)),
             new GatehouseMetrics(prometheus));
   }
 
@@ -122,10 +122,17 @@ class AdmissionTest {
     b.close();
     c.close();
 
-    try (Admission.Permit call = admission.directCall()) {
-      assertThat(refusal(admission::directCall).details()).containsEntry("limit", "directCalls");
+    // Direct calls: 1 of a tenant's, 2 of all at once.
+    try (Admission.Permit a1 = admission.directCall("ten_a")) {
+      ApiException tenant = refusal(() -> admission.directCall("ten_a"));
+      assertThat(tenant.details()).containsEntry("limit", "tenantDirectCalls").containsEntry("max", 1);
+      try (Admission.Permit b1 = admission.directCall("ten_b")) {
+        ApiException all = refusal(() -> admission.directCall("ten_c"));
+        assertThat(all.details()).containsEntry("limit", "directCalls").containsEntry("max", 2);
+      }
+      admission.directCall("ten_c").close(); // the refused ones took nothing
     }
-    admission.directCall().close();
+    admission.directCall("ten_a").close();
   }
 
   @Test
