@@ -271,7 +271,7 @@ class DeploymentFilesTest {
       assertThat(loggers).extractingByKey("io.modelcontextprotocol.util.KeepAliveScheduler").asString().isEqualTo("\"ERROR\"");
       for (String perRequest : List.of(
           "io.temporal.internal.activity.ActivityTaskExecutors", "io.temporal.internal.sync.WorkflowExecutionHandler",
-          "org.eclipse.jetty.util.HostPort", "org.eclipse.jetty.http.HttpParser")) {
+          "io.temporal.internal.worker.ActivityWorker", "org.eclipse.jetty.util.HostPort", "org.eclipse.jetty.http.HttpParser")) {
         assertThat(loggers).extractingByKey(perRequest).asString().isEqualTo("\"ERROR\"");
       }
     }
