@@ -28,10 +28,22 @@ public interface TenantDao {
   @SqlUpdate("UPDATE tenants SET name = :name WHERE id = :id")
   int rename(@Bind("id") String id, @Bind("name") String name);
 
-  /** Deletes a tenant that owns nothing and has no running task; returns false otherwise. */
+  /**
+   * Deletes a tenant that owns nothing and has no running task; returns false otherwise. Its
+   * revoked and expired admin keys go with it: they hold nothing but would hold the tenant for
+   * good (a key is revoked, never deleted, and the key's row refers to its tenant). Its live admin
+   * keys hold it.
+   */
   @SqlUpdate(
-      "DELETE FROM tenants t WHERE t.id = :id "
-          + "AND NOT EXISTS (SELECT 1 FROM agents a WHERE a.tenant_id = t.id) "
+      "WITH dead AS (DELETE FROM admin_keys k WHERE k.tenant_id = :id "
+          + "AND (k.revoked_at IS NOT NULL OR k.expires_at <= now()) "
+          + "AND EXISTS (SELECT 1 FROM tenants t WHERE t.id = :id AND " + OWNS_NOTHING + ") RETURNING 1) "
+          + "DELETE FROM tenants t WHERE t.id = :id AND " + OWNS_NOTHING)
+  boolean deleteIfEmpty(@Bind("id") String id);
+
+  /** Of tenant {@code t}: nothing stored, no live admin key, no running task. */
+  String OWNS_NOTHING =
+      "NOT EXISTS (SELECT 1 FROM agents a WHERE a.tenant_id = t.id) "
           + "AND NOT EXISTS (SELECT 1 FROM tools x WHERE x.tenant_id = t.id) "
           + "AND NOT EXISTS (SELECT 1 FROM secrets s WHERE s.tenant_id = t.id) "
           + "AND NOT EXISTS (SELECT 1 FROM identity_providers i WHERE i.tenant_id = t.id) "
@@ -39,7 +51,8 @@ public interface TenantDao {
           + "AND NOT EXISTS (SELECT 1 FROM models m WHERE m.tenant_id = t.id) "
           + "AND NOT EXISTS (SELECT 1 FROM mcp_servers ms WHERE ms.tenant_id = t.id) "
           + "AND NOT EXISTS (SELECT 1 FROM virtual_servers vs WHERE vs.tenant_id = t.id) "
-          + "AND NOT EXISTS (SELECT 1 FROM admin_keys k WHERE k.tenant_id = t.id) "
-          + "AND NOT EXISTS (SELECT 1 FROM tasks r WHERE r.tenant_id = t.id AND r.status = 'RUNNING')")
-  boolean deleteIfEmpty(@Bind("id") String id);
+          + "AND NOT EXISTS (SELECT 1 FROM policies po WHERE po.tenant_id = t.id) "
+          + "AND NOT EXISTS (SELECT 1 FROM admin_keys k WHERE k.tenant_id = t.id AND k.revoked_at IS NULL "
+          + "AND (k.expires_at IS NULL OR k.expires_at > now())) "
+          + "AND NOT EXISTS (SELECT 1 FROM tasks r WHERE r.tenant_id = t.id AND r.status = 'RUNNING')";
 }

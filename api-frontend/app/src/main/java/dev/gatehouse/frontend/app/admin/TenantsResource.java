@@ -85,7 +85,7 @@ public class TenantsResource {
     ctx.tenant(admin, id);
     AdminContext.requirePlatform(admin);
     if (!tenants.deleteIfEmpty(id)) {
-      throw new ApiException(ErrorCode.TENANT_NOT_EMPTY, "delete the tenant's agents, tools, MCP servers, virtual servers, providers, models, secrets, identity providers and admin keys first, and let its running tasks end (deleting an agent cancels its tasks)");
+      throw new ApiException(ErrorCode.TENANT_NOT_EMPTY, "delete the tenant's agents, tools, MCP servers, virtual servers, providers, models, policies, secrets and identity providers and revoke its admin keys first, and let its running tasks end (deleting an agent cancels its tasks)");
     }
     ctx.audit(admin, id, "admin.delete", "tenant:" + id);
     return Response.noContent().build();

@@ -189,6 +189,27 @@ class AdminApiTest {
     }
   }
 
+  /** A tenant that had admin keys (revoked: keys are never deleted) or a policy can still be deleted once they are gone. */
+  @Test
+  void aTenantWhoseAdminKeysWereRevokedIsDeletedAndAPolicyHoldsIt() {
+    String t = tenant("keyed");
+    String keyId = json(gh.post("/admin/v1/admin-keys", ADMIN_KEY, "{\"name\":\"k\",\"tenant\":\"" + t + "\"}")).get("id").asText();
+    HttpResponse<String> held = gh.delete("/admin/v1/tenants/" + t, ADMIN_KEY);
+    assertThat(held.statusCode()).as("a live admin key holds it").isEqualTo(409);
+    assertThat(gh.delete("/admin/v1/keys/" + keyId, ADMIN_KEY).statusCode()).isEqualTo(204);
+    HttpResponse<String> policy =
+        gh.post("/admin/v1/policies", ADMIN_KEY,
+            "{\"name\":\"keyed-limit\",\"tenant\":\"" + t + "\",\"kind\":\"rate-limit\",\"rateLimit\":{\"requestsPerMinute\":5}}");
+    assertThat(policy.statusCode()).as(policy.body()).isEqualTo(201);
+    HttpResponse<String> byPolicy = gh.delete("/admin/v1/tenants/" + t, ADMIN_KEY);
+    assertThat(byPolicy.statusCode()).as(byPolicy.body()).isEqualTo(409);
+    assertThat(json(byPolicy).get("error").get("code").asText()).isEqualTo("tenant_not_empty");
+    assertThat(gh.delete("/admin/v1/policies/keyed-limit", ADMIN_KEY).statusCode()).isEqualTo(204);
+    HttpResponse<String> gone = gh.delete("/admin/v1/tenants/" + t, ADMIN_KEY);
+    assertThat(gone.statusCode()).as(gone.body()).isEqualTo(204);
+    assertThat(gh.get("/admin/v1/tenants/" + t, ADMIN_KEY).statusCode()).isEqualTo(404);
+  }
+
   @Test
   void agentKeysCannotAdministerAndAdminKeysCannotActAsAgents() {
     HttpResponse<String> a = gh.get("/admin/v1/tenants", KEY_A);
