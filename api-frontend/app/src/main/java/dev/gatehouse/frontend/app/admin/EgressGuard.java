@@ -18,8 +18,9 @@ import java.util.Locale;
  * and the cloud's metadata service. Private networks stay open, as internal services are what a
  * gateway is for. Platform admins are not limited.
  *
- * <p>The check is made when the URL is written: a name whose address changes afterwards is not
- * caught here.
+ * <p>A host or port taken from the call's arguments ({@code http://{host}/}) is refused too: the
+ * agent would choose where the call goes. The check is made when the URL is written: a name whose
+ * address changes afterwards is not caught here.
  */
 final class EgressGuard {
   private EgressGuard() {}
@@ -29,9 +30,27 @@ final class EgressGuard {
     if (admin.isPlatform() || url == null) {
       return;
     }
+    // The host is read from the scheme and authority alone: a tool's path and query may hold
+    // {argument} templates, which no URI parser takes, and the check must not give up on them.
+    String u = url.trim();
+    int scheme = u.indexOf("://");
+    if (scheme < 0) {
+      return; // not a URL: the kind's own check says so
+    }
+    int end = scheme + 3;
+    while (end < u.length() && "/?#".indexOf(u.charAt(end)) < 0) {
+      end++;
+    }
+    String authority = u.substring(scheme + 3, end);
+    if (authority.indexOf('{') >= 0 || authority.indexOf('}') >= 0) {
+      // Filled from the agent's arguments at call time: the agent would choose the host.
+      throw new ApiException(
+          ErrorCode.FORBIDDEN,
+          field + " takes its host or port from the call's arguments; only a platform admin may set such a URL");
+    }
     String host;
     try {
-      host = URI.create(url.trim()).getHost();
+      host = URI.create(u.substring(0, scheme) + "://" + authority + "/").getHost();
     } catch (IllegalArgumentException e) {
       return; // not a URL: the kind's own check says so
     }

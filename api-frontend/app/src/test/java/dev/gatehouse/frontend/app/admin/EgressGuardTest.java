@@ -43,7 +43,11 @@ class EgressGuardTest {
           "http://127.0.0.1:8081/prometheus", "http://localhost:8081/tasks/log-level", "http://LOCALHOST./x",
           "http://api.localhost/x", "http://[::1]:5432/", "http://169.254.169.254/latest/meta-data/",
           "http://[fe80::1]/x", "http://0.0.0.0:8080/x", "http://0/x", "http://2130706433/x", "http://[::ffff:127.0.0.1]/x",
-          "http://[fd00:ec2::254]/latest", "http://224.0.0.1/x");
+          "http://[fd00:ec2::254]/latest", "http://224.0.0.1/x",
+          // a template in the path or query does not hide the host
+          "http://127.0.0.1:8081/{p}", "http://localhost/x?q={q}", "http://169.254.169.254/{a}/{b}",
+          // nor may the host or port come from the call's arguments
+          "http://{h}:8081/prometheus", "http://x{h}/x", "http://10.0.0.{h}/x", "http://10.0.0.1:{port}/x", "http://user@{h}/x");
 
   private static String tool(String name, String url) {
     return "{\"name\":\"" + name + "\",\"tenant\":\"" + tenant + "\",\"http\":{\"method\":\"GET\",\"url\":\"" + url + "\"}}";
@@ -56,12 +60,14 @@ class EgressGuardTest {
       HttpResponse<String> r = gh.post("/admin/v1/tools", tenantAdmin, tool("egress.t" + i++, url));
       assertThat(r.statusCode()).as(url + " " + r.body()).isEqualTo(403);
       assertThat(json(r).get("error").get("code").asText()).isEqualTo("forbidden");
-      assertThat(json(r).get("error").get("message").asText()).contains("http.url");
+      assertThat(json(r).get("error").get("message").asText()).contains("http.url").contains("only a platform admin");
     }
     assertThat(gh.get("/admin/v1/tools?tenant=" + tenant, ADMIN_KEY).body()).doesNotContain("egress.t");
 
     // Private networks are what a gateway is for; a platform admin may point anywhere.
     assertThat(gh.post("/admin/v1/tools", tenantAdmin, tool("egress.internal", "http://10.20.30.40/api")).statusCode()).isEqualTo(201);
+    assertThat(gh.post("/admin/v1/tools", tenantAdmin, tool("egress.templated", "http://10.20.30.40/api/{id}?q={q}")).statusCode())
+        .as("a template in the path of a private host").isEqualTo(201);
     assertThat(gh.post("/admin/v1/tools", ADMIN_KEY, tool("egress.platform", "http://127.0.0.1:8081/healthcheck")).statusCode()).isEqualTo(201);
     // ...and the tenant admin cannot rewrite a tool to point here either.
     HttpResponse<String> rewrite = gh.put("/admin/v1/tools/egress.internal", tenantAdmin, tool("egress.internal", "http://127.0.0.1:5432/"));
