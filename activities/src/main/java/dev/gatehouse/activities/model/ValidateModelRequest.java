@@ -9,8 +9,8 @@ import dev.gatehouse.policies.Decision;
  * The request checks every path shares, before anything is sent: the members Gatehouse itself
  * reads must have their JSON types ({@code model} a string, {@code stream} a boolean, {@code
  * messages} an array of objects for chat, {@code input} present for embeddings; on OpenAI's chat
- * {@code max_tokens}, {@code max_completion_tokens} and {@code n} whole numbers in range, as
- * budgets and rate limits reserve by them). The provider
+ * {@code max_tokens}, {@code max_completion_tokens} and {@code n}, on Anthropic's {@code
+ * max_tokens}, whole numbers in range, as budgets and rate limits reserve by them). The provider
  * checks the rest; whatever Gatehouse does not read is passed on untouched.
  */
 final class ValidateModelRequest implements PolicyStep<ModelExchange> {
@@ -71,6 +71,11 @@ final class ValidateModelRequest implements PolicyStep<ModelExchange> {
       String badN = wholeNumber(body, "n", 1, MAX_CHOICES);
       if (badN != null) {
         return badN;
+      }
+    } else {
+      String bad = wholeNumber(body, "max_tokens", 1, Integer.MAX_VALUE);
+      if (bad != null) {
+        return bad; // here, before a budget reserves by it, not when the request is translated
       }
     }
     return null;

@@ -54,6 +54,16 @@ class OutputBoundTest {
   }
 
   @Test
+  void anAnthropicMaxTokensThatIsNotAWholeNumberIsRefusedBeforeABudgetReservesByIt() throws Exception {
+    for (String bad : List.of(",\"max_tokens\":\"100\"", ",\"max_tokens\":0", ",\"max_tokens\":1.5", ",\"max_tokens\":1e30")) {
+      String problem =
+          ValidateModelRequest.problem(
+              new ModelCall(ModelCall.Kind.CHAT, Dialect.ANTHROPIC, "m", body(bad), false, new Caller("ten_a", "agt_a", List.of()), null, "r", null, null, 1));
+      assertThat(problem).as(bad).contains("'max_tokens' must be a whole number");
+    }
+  }
+
+  @Test
   void aProvidersCountsAreCountsNeverNegativeAndNoPartMoreThanItsWhole() {
     ModelUsage u = new ModelUsage(-1_000_000, 5, -5, 3, false);
     assertThat(u.inputTokens()).isZero();
