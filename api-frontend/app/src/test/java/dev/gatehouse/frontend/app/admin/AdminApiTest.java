@@ -157,7 +157,8 @@ class AdminApiTest {
       // Another tenant, whose agent is deleted while its task runs.
       String t2 = tenant("abandoned");
       JsonNode agent2 = agent(t2, "leaver", "\"t.hold\"");
-      String second = gh.submit(key(agent2.get("id").asText()), hold);
+      String second = gh.submit(key(agent2.get("id").asText()), hold.replace("op-cancel", "op-leaver"));
+      assertThat(gh.tools.arrived("op-leaver").await(20, TimeUnit.SECONDS)).as("its step runs").isTrue();
       assertThat(gh.delete("/admin/v1/agents/" + agent2.get("id").asText(), ADMIN_KEY).statusCode()).isEqualTo(204);
       awaitIndexed(second, "CANCELED");
       gh.application().audit().flush();
@@ -173,7 +174,9 @@ class AdminApiTest {
       // while the task runs; an operator's cancel ends it, and then it is.
       String t3 = tenant("orphaned");
       JsonNode agent3 = agent(t3, "orphan", "\"t.hold\"");
-      String third = gh.submit(key(agent3.get("id").asText()), hold);
+      String third = gh.submit(key(agent3.get("id").asText()), hold.replace("op-cancel", "op-orphan"));
+      // Its step is running (a step not yet started would fail on the agent's absence).
+      assertThat(gh.tools.arrived("op-orphan").await(20, TimeUnit.SECONDS)).isTrue();
       gh.db.jdbi().useHandle(h -> {
         h.execute("DELETE FROM api_keys WHERE agent_id = ?", agent3.get("id").asText());
         h.execute("DELETE FROM agents WHERE id = ?", agent3.get("id").asText());
@@ -185,7 +188,9 @@ class AdminApiTest {
       awaitIndexed(third, "CANCELED");
       assertThat(gh.delete("/admin/v1/tenants/" + t3, ADMIN_KEY).statusCode()).isEqualTo(204);
     } finally {
-      gh.tools.release("op-cancel");
+      for (String held : List.of("op-cancel", "op-leaver", "op-orphan")) {
+        gh.tools.release(held);
+      }
     }
   }
 
