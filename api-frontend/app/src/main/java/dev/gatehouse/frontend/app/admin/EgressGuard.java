@@ -52,16 +52,20 @@ final class EgressGuard {
     try {
       host = URI.create(u.substring(0, scheme) + "://" + authority + "/").getHost();
     } catch (IllegalArgumentException e) {
-      return; // not a URL: the kind's own check says so
+      host = null;
     }
     if (host == null || host.isEmpty()) {
-      return;
+      // Nothing a check could judge, so nothing a tenant admin may set.
+      throw new ApiException(ErrorCode.FORBIDDEN, field + " has no host that can be read; only a platform admin may set such a URL");
     }
     String h = host.toLowerCase(Locale.ROOT);
     if (h.startsWith("[") && h.endsWith("]")) {
       h = h.substring(1, h.length() - 1);
     }
-    if (h.equals("localhost") || h.endsWith(".localhost") || h.endsWith(".")) {
+    while (h.endsWith(".")) {
+      h = h.substring(0, h.length() - 1); // a fully qualified name's root: the same host
+    }
+    if (h.isEmpty() || h.equals("localhost") || h.endsWith(".localhost")) {
       throw refused(field);
     }
     InetAddress[] addresses;

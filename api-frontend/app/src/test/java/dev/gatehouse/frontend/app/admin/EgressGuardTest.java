@@ -47,7 +47,9 @@ class EgressGuardTest {
           // a template in the path or query does not hide the host
           "http://127.0.0.1:8081/{p}", "http://localhost/x?q={q}", "http://169.254.169.254/{a}/{b}",
           // nor may the host or port come from the call's arguments
-          "http://{h}:8081/prometheus", "http://x{h}/x", "http://10.0.0.{h}/x", "http://10.0.0.1:{port}/x", "http://user@{h}/x");
+          "http://{h}:8081/prometheus", "http://x{h}/x", "http://10.0.0.{h}/x", "http://10.0.0.1:{port}/x", "http://user@{h}/x",
+          // nor a host no check can read
+          "http://127.0.0.1:80:80/x", "http://[::1/x");
 
   private static String tool(String name, String url) {
     return "{\"name\":\"" + name + "\",\"tenant\":\"" + tenant + "\",\"http\":{\"method\":\"GET\",\"url\":\"" + url + "\"}}";
@@ -68,6 +70,8 @@ class EgressGuardTest {
     assertThat(gh.post("/admin/v1/tools", tenantAdmin, tool("egress.internal", "http://10.20.30.40/api")).statusCode()).isEqualTo(201);
     assertThat(gh.post("/admin/v1/tools", tenantAdmin, tool("egress.templated", "http://10.20.30.40/api/{id}?q={q}")).statusCode())
         .as("a template in the path of a private host").isEqualTo(201);
+    assertThat(gh.post("/admin/v1/tools", tenantAdmin, tool("egress.fqdn", "http://tools.example.com./api")).statusCode())
+        .as("a fully qualified name").isEqualTo(201);
     assertThat(gh.post("/admin/v1/tools", ADMIN_KEY, tool("egress.platform", "http://127.0.0.1:8081/healthcheck")).statusCode()).isEqualTo(201);
     // ...and the tenant admin cannot rewrite a tool to point here either.
     HttpResponse<String> rewrite = gh.put("/admin/v1/tools/egress.internal", tenantAdmin, tool("egress.internal", "http://127.0.0.1:5432/"));
