@@ -120,11 +120,6 @@ final class McpSessions implements McpStreamableServerSession.Factory, AutoClose
     return sessions.size();
   }
 
-  /** How many sessions agent {@code agentId} has open here, with its initializes under way. */
-  int openBy(String agentId) {
-    return perAgent.getOrDefault(agentId, 0);
-  }
-
   /**
    * Takes a place for a session of {@code agentId}, at most {@code max} on the replica and {@code
    * maxPerAgent} of one agent, counting the sessions open and the initializes under way: checked
