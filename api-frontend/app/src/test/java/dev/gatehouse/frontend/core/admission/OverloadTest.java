@@ -102,32 +102,34 @@ class OverloadTest {
     assertThat(gh.post("/v1/tasks", KEY_A, hold("a3")).statusCode()).as("the ended task freed its slot").isEqualTo(202);
   }
 
+  /** An MCP initialize request. */
+  private static final String INIT =
+      "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\","
+          + "\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}";
+
   @Test
   void mcpSessionsAreBoundedPerAgentAndPerReplica() throws Exception {
     String endpoint = gh.api() + "/mcp";
-    String init =
-        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\","
-            + "\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}";
     List<String> opened = new ArrayList<>();
     String otherId = null;
     try {
       // One agent takes its share (2), not the replica's 3.
       HttpResponse<String> r;
-      while ((r = McpWire.post(endpoint, KEY_B, null, init)).statusCode() == 200) {
+      while ((r = McpWire.post(endpoint, KEY_B, null, INIT)).statusCode() == 200) {
         opened.add(r.headers().firstValue("Mcp-Session-Id").orElseThrow());
         assertThat(opened.size()).as("sessions before a refusal").isLessThanOrEqualTo(2);
       }
       assertSessionsRefused(r, "agentSessions", 2);
 
       // Another agent still gets one, which fills the replica; then it is refused too.
-      HttpResponse<String> other = McpWire.post(endpoint, KEY_A, null, init);
+      HttpResponse<String> other = McpWire.post(endpoint, KEY_A, null, INIT);
       assertThat(other.statusCode()).as(other.body()).isEqualTo(200);
       otherId = other.headers().firstValue("Mcp-Session-Id").orElseThrow();
-      assertSessionsRefused(McpWire.post(endpoint, KEY_A, null, init), "sessions", 3);
+      assertSessionsRefused(McpWire.post(endpoint, KEY_A, null, INIT), "sessions", 3);
 
       // An ended session makes room, for its own agent.
       endSession(endpoint, opened.remove(0));
-      HttpResponse<String> again = McpWire.post(endpoint, KEY_B, null, init);
+      HttpResponse<String> again = McpWire.post(endpoint, KEY_B, null, INIT);
       assertThat(again.statusCode()).isEqualTo(200);
       opened.add(again.headers().firstValue("Mcp-Session-Id").orElseThrow());
     } finally {
@@ -142,9 +144,6 @@ class OverloadTest {
   @Test
   void initializesArrivingTogetherDoNotPassTheLimits() throws Exception {
     String endpoint = gh.api() + "/mcp";
-    String init =
-        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\","
-            + "\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}";
     List<String> opened = java.util.Collections.synchronizedList(new ArrayList<>());
     java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newFixedThreadPool(16);
     try {
@@ -155,7 +154,7 @@ class OverloadTest {
           sent.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
             try {
               go.await();
-              return McpWire.post(endpoint, KEY_B, null, init);
+              return McpWire.post(endpoint, KEY_B, null, INIT);
             } catch (Exception e) {
               throw new IllegalStateException(e);
             }
@@ -174,10 +173,10 @@ class OverloadTest {
         }
         assertThat(started).as("sessions started in round " + round).isEqualTo(2);
         // The refused initializes hold nothing: the replica's third place is free for another agent.
-        HttpResponse<String> other = McpWire.post(endpoint, KEY_A, null, init);
+        HttpResponse<String> other = McpWire.post(endpoint, KEY_A, null, INIT);
         assertThat(other.statusCode()).as(other.body()).isEqualTo(200);
         String otherId = other.headers().firstValue("Mcp-Session-Id").orElseThrow();
-        assertSessionsRefused(McpWire.post(endpoint, KEY_A, null, init), "sessions", 3);
+        assertSessionsRefused(McpWire.post(endpoint, KEY_A, null, INIT), "sessions", 3);
         assertThat(endSession(endpoint, otherId, KEY_A)).isEqualTo(200);
         opened.forEach(id -> endSession(endpoint, id));
         opened.clear();

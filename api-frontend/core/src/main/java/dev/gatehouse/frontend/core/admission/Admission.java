@@ -118,25 +118,15 @@ public final class Admission {
       throw refusal(
           Limit.TENANT_DIRECT_CALLS, limits.maxDirectCallsPerTenant(), "direct calls of this tenant are already running on this replica");
     }
-    Permit all;
-    try {
-      all = acquire(directCalls, Limit.DIRECT_CALLS, limits.maxDirectCalls(), "direct calls (tool and model calls outside tasks) are already running on this replica");
-    } catch (RuntimeException e) {
+    if (!directCalls.tryAcquire()) {
       mine.decrementAndGet();
-      throw e;
+      throw refusal(
+          Limit.DIRECT_CALLS, limits.maxDirectCalls(), "direct calls (tool and model calls outside tasks) are already running on this replica");
     }
-    return new Permit() {
-      private boolean closed;
-
-      @Override
-      public synchronized void close() {
-        if (!closed) {
-          closed = true;
-          all.close();
-          mine.decrementAndGet();
-        }
-      }
-    };
+    return once(() -> {
+      directCalls.release();
+      mine.decrementAndGet();
+    });
   }
 
   /**
@@ -191,6 +181,11 @@ public final class Admission {
     if (!slots.tryAcquire()) {
       throw refusal(limit, max, what);
     }
+    return once(slots::release);
+  }
+
+  /** A permit that runs {@code release} on its first close only. */
+  private static Permit once(Runnable release) {
     return new Permit() {
       private boolean closed;
 
@@ -198,7 +193,7 @@ public final class Admission {
       public synchronized void close() {
         if (!closed) {
           closed = true;
-          slots.release();
+          release.run();
         }
       }
     };
