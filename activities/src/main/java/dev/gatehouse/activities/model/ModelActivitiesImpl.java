@@ -3,6 +3,7 @@ package dev.gatehouse.activities.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.activities.task.TaskResults;
+import dev.gatehouse.activities.task.TenantSlots;
 import dev.gatehouse.activities.tool.ToolActivitiesImpl;
 import dev.gatehouse.workflows.limits.RateLimitWaits;
 import dev.gatehouse.workflows.model.ModelActivities;
@@ -31,7 +32,9 @@ import org.slf4j.LoggerFactory;
  * references.
  *
  * <p>No heartbeats: the call is one request and answer, bounded by the start-to-close timeout
- * the model's recorded policy gives it (which covers its providers' timeouts).
+ * the model's recorded policy gives it (which covers its providers' timeouts). A call whose
+ * tenant already runs its whole share of this worker's slots ({@link TenantSlots}) is refused
+ * before anything is sent, and waits in its task.
  */
 public class ModelActivitiesImpl implements ModelActivities {
   private static final Logger LOG = LoggerFactory.getLogger(ModelActivitiesImpl.class);
@@ -40,19 +43,35 @@ public class ModelActivitiesImpl implements ModelActivities {
 
   private final Function<ModelCall, ModelAnswer> invoker;
   private final TaskResults.Resolver results;
+  private final TenantSlots slots;
 
-  public ModelActivitiesImpl(ModelInvoker invoker, TaskResults.Resolver results) {
-    this(invoker::call, results);
+  public ModelActivitiesImpl(ModelInvoker invoker, TaskResults.Resolver results, TenantSlots slots) {
+    this(invoker::call, results, slots);
   }
 
   /** With another way to answer calls (tests: a fake provider). */
   ModelActivitiesImpl(Function<ModelCall, ModelAnswer> invoker, TaskResults.Resolver results) {
+    this(invoker, results, TenantSlots.unlimited());
+  }
+
+  private ModelActivitiesImpl(Function<ModelCall, ModelAnswer> invoker, TaskResults.Resolver results, TenantSlots slots) {
     this.invoker = invoker;
     this.results = results;
+    this.slots = slots;
   }
 
   @Override
   public ModelCallResult call(ModelCallRequest request) {
+    TenantSlots.Slot slot = slots.take(request.caller() == null ? null : request.caller().tenantId());
+    if (slot == null) {
+      throw slots.refusal();
+    }
+    try (slot) {
+      return callHolding(request);
+    }
+  }
+
+  private ModelCallResult callHolding(ModelCallRequest request) {
     ActivityInfo info = Activity.getExecutionContext().getInfo();
     long started;
     ModelAnswer answer;

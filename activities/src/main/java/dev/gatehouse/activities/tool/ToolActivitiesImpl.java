@@ -1,6 +1,7 @@
 package dev.gatehouse.activities.tool;
 
 import dev.gatehouse.activities.task.TaskResults;
+import dev.gatehouse.activities.task.TenantSlots;
 import dev.gatehouse.workflows.limits.RateLimitWaits;
 import dev.gatehouse.workflows.tool.ToolActivities;
 import dev.gatehouse.workflows.tool.ToolCallRequest;
@@ -21,7 +22,9 @@ import org.slf4j.LoggerFactory;
  * call heartbeats throughout ({@link Heartbeats}), so a cancelled step's upstream call is aborted
  * and the activity ends as cancelled. A large result of a call that asks for it ({@link
  * ToolCallRequest#storeOver()}: the agent loop's) is stored by {@link TaskResults}, and the
- * activity returns a reference instead; a retried attempt stores its own result anew.
+ * activity returns a reference instead; a retried attempt stores its own result anew. A call
+ * whose tenant already runs its whole share of this worker's slots ({@link TenantSlots}) is
+ * refused before anything is sent, and waits in its task.
  */
 public class ToolActivitiesImpl implements ToolActivities {
   private static final Logger LOG = LoggerFactory.getLogger(ToolActivitiesImpl.class);
@@ -35,18 +38,25 @@ public class ToolActivitiesImpl implements ToolActivities {
   private final ToolInvoker invoker;
   private final Heartbeats heartbeats;
   private final TaskResults results;
+  private final TenantSlots slots;
 
-  public ToolActivitiesImpl(ToolInvoker invoker, Heartbeats heartbeats, TaskResults results) {
+  public ToolActivitiesImpl(ToolInvoker invoker, Heartbeats heartbeats, TaskResults results, TenantSlots slots) {
     this.invoker = invoker;
     this.heartbeats = heartbeats;
     this.results = results;
+    this.slots = slots;
   }
 
   @Override
   public ToolCallResult call(ToolCallRequest request) {
     ActivityExecutionContext execution = Activity.getExecutionContext();
     ActivityInfo info = execution.getInfo();
-    try (Heartbeats.Beat beat = heartbeats.start(execution)) {
+    TenantSlots.Slot slot = slots.take(request.caller() == null ? null : request.caller().tenantId());
+    if (slot == null) {
+      throw slots.refusal();
+    }
+    try (slot;
+        Heartbeats.Beat beat = heartbeats.start(execution)) {
       // Progress travels as heartbeat details, where the front end waiting for the task reads it.
       CallContext ctx =
           new CallContext(

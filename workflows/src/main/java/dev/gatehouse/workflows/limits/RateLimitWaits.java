@@ -11,23 +11,27 @@ import java.time.Duration;
  * How a call that a rate-limit policy refused waits inside a task, instead of failing it. The
  * activity fails at once with {@link #failure}: non-retryable, so Temporal neither retries it nor
  * counts it against the step's {@code maxAttempts}, of type {@link #TYPE}, with the wait the
- * limit asked for in its details. The workflow then sleeps on a durable timer ({@link #waitFor})
+ * limit asked for in its details. A call the worker refused because its tenant had its whole
+ * share of the worker's call slots in use ({@link #overloaded}, type {@link #OVERLOADED}) waits
+ * the same way. The workflow then sleeps on a durable timer ({@link #waitFor})
  * and makes the call again as a new activity, with all its attempts. Sleeping in the workflow
  * holds no worker slot and no activity timeout, survives restarts, and is cancelled with the
  * task.
  *
  * <p>Every wait adds a few events to the history, so a call waits at most {@link #MAX_WAITS}
- * times; then the refusal fails the step as {@code rate_limited}. Each wait is the limit's own
+ * times; then the refusal fails the step as {@code rate_limited} (or {@code overloaded}). Each wait is the limit's own
  * wait plus a jitter that grows with the waits, up to {@link #MAX_JITTER} times it, so tasks that
  * were refused together do not all come back at the same instant.
  *
- * <p>Only a policy's refusal takes this path: a provider's 429 stays an ordinary retryable
+ * <p>Only a policy's refusal and the worker's take this path: a provider's 429 stays an ordinary retryable
  * failure under the model's retry policy. Old histories hold no such failure, so they replay as
  * they ran.
  */
 public final class RateLimitWaits {
   /** The failure type of a rate limit's refusal; its code is {@code rate_limited}. */
   public static final String TYPE = ToolFailureTypes.RATE_LIMITED;
+  /** The failure type of the worker's refusal for the tenant's share of its slots; its code is {@code overloaded}. */
+  public static final String OVERLOADED = ToolFailureTypes.OVERLOADED;
   /** The most waits of one call before it fails. */
   public static final int MAX_WAITS = 50;
   /** The jitter's growth: the n-th wait adds up to min(n, this) times the limit's wait. */
@@ -40,10 +44,17 @@ public final class RateLimitWaits {
     return ApplicationFailure.newNonRetryableFailure(message, TYPE, Math.max(1, retryAfter.toMillis()));
   }
 
-  /** The wait a call's failure asks for when it is a rate limit's refusal; else null. */
+  /** The activity's failure when the worker refused the call for its tenant's share of the slots. */
+  public static ApplicationFailure overloaded(String message, Duration retryAfter) {
+    return ApplicationFailure.newNonRetryableFailure(message, OVERLOADED, Math.max(1, retryAfter.toMillis()));
+  }
+
+  /** The wait a call's failure asks for when it is a rate limit's (or the worker's share's) refusal; else null. */
   public static Duration waitOf(Throwable failure) {
     Throwable cause = failure instanceof ActivityFailure a ? a.getCause() : failure;
-    if (cause instanceof ApplicationFailure af && TYPE.equals(af.getType()) && af.isNonRetryable()) {
+    if (cause instanceof ApplicationFailure af
+        && (TYPE.equals(af.getType()) || OVERLOADED.equals(af.getType()))
+        && af.isNonRetryable()) {
       try {
         Long millis = af.getDetails().get(Long.class);
         return millis == null ? null : Duration.ofMillis(Math.max(1, millis));

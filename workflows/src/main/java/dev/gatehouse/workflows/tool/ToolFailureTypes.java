@@ -23,6 +23,13 @@ public final class ToolFailureTypes {
    */
   public static final String RATE_LIMITED = "RateLimited";
   /**
+   * The tenant's tasks have their whole share of the worker's call slots in use on this replica
+   * ({@code worker.maxActivitiesPerTenant}; nothing was sent). Inside a task the call waits and is
+   * made again, as after a rate limit's refusal ({@code RateLimitWaits}); its code is {@code
+   * overloaded}.
+   */
+  public static final String OVERLOADED = "Overloaded";
+  /**
    * A PII policy that blocks found personal data or a credential in the call's arguments (nothing
    * was sent) or in its result (the result reached no one): not retried.
    */

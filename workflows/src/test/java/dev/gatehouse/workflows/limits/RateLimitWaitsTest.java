@@ -249,5 +249,8 @@ class RateLimitWaitsTest {
     assertThat(RateLimitWaits.waitOf(ApplicationFailure.newFailure("provider 429", "rate_limited"))).isNull();
     assertThat(RateLimitWaits.waitOf(ApplicationFailure.newFailure("x", ToolFailureTypes.RATE_LIMITED, 1000L))).isNull();
     assertThat(RateLimitWaits.waitOf(ApplicationFailure.newNonRetryableFailure("x", ToolFailureTypes.UPSTREAM_ERROR, 1000L))).isNull();
+    // The worker's refusal for the tenant's share of its slots waits the same way.
+    assertThat(RateLimitWaits.waitOf(RateLimitWaits.overloaded("x", Duration.ofSeconds(2)))).isEqualTo(Duration.ofSeconds(2));
+    assertThat(RateLimitWaits.waitOf(ApplicationFailure.newFailure("x", ToolFailureTypes.OVERLOADED, 1000L))).isNull();
   }
 }

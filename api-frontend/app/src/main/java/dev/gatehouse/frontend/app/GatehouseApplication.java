@@ -17,6 +17,7 @@ import dev.gatehouse.activities.policy.PolicyCatalog;
 import dev.gatehouse.activities.task.ApprovalAuditImpl;
 import dev.gatehouse.activities.task.TaskIndexActivitiesImpl;
 import dev.gatehouse.activities.task.TaskResults;
+import dev.gatehouse.activities.task.TenantSlots;
 import dev.gatehouse.activities.tool.Heartbeats;
 import dev.gatehouse.activities.tool.ToolActivitiesImpl;
 import dev.gatehouse.activities.tool.ToolCatalog;
@@ -228,6 +229,8 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     Tools tools = tools(config, env, jdbi, metrics, secrets);
     if (role == Role.WORKER || config.getWorker().isEnabled()) {
       TaskResults results = new TaskResults(jdbi);
+      TenantSlots slots =
+          new TenantSlots(config.getWorker().activitiesPerTenant(), () -> metrics.admissionRefused("tenantWorkerSlots"));
       env.lifecycle()
           .manage(
               new GatehouseWorker(
@@ -235,8 +238,8 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
                   workflowTypes,
                   config.getTemporal().getTaskQueue(),
                   config.getWorker(),
-                  new ToolActivitiesImpl(tools.invoker(), heartbeats(env), results),
-                  new ModelActivitiesImpl(tools.models(), results::resolve),
+                  new ToolActivitiesImpl(tools.invoker(), heartbeats(env), results, slots),
+                  new ModelActivitiesImpl(tools.models(), results::resolve, slots),
                   new TaskIndexActivitiesImpl(jdbi, metrics),
                   new ApprovalAuditImpl(audit)));
     }

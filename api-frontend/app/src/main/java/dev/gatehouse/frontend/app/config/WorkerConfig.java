@@ -13,6 +13,14 @@ public class WorkerConfig {
   @Max(10_000)
   private int maxConcurrentActivities = 200;
 
+  /**
+   * The tool and model calls of one tenant's tasks that may run on this replica at once; a call
+   * over it waits in its task and is made again. Unset: half of {@link #maxConcurrentActivities}.
+   */
+  @Min(1)
+  @Max(10_000)
+  private Integer maxActivitiesPerTenant;
+
   @Min(1)
   @Max(10_000)
   private int maxConcurrentWorkflowTasks = 200;
@@ -86,6 +94,21 @@ public class WorkerConfig {
   @JsonProperty
   public void setMaxConcurrentActivities(int n) {
     this.maxConcurrentActivities = n;
+  }
+
+  @JsonProperty
+  public Integer getMaxActivitiesPerTenant() {
+    return maxActivitiesPerTenant;
+  }
+
+  @JsonProperty
+  public void setMaxActivitiesPerTenant(Integer n) {
+    this.maxActivitiesPerTenant = n;
+  }
+
+  /** {@link #getMaxActivitiesPerTenant()}, or half of the slots when it is not set. */
+  public int activitiesPerTenant() {
+    return maxActivitiesPerTenant != null ? maxActivitiesPerTenant : Math.max(1, maxConcurrentActivities / 2);
   }
 
   @JsonProperty

@@ -131,7 +131,7 @@ public enum ErrorCode {
   /** The decision names other arguments than the call has. */
   APPROVAL_MISMATCH("approval_mismatch", 409, Rpc.INVALID_REQUEST),
   /** Admission control: too much work is open or in flight to start this soon (nothing started). */
-  OVERLOADED("overloaded", 429, Rpc.OVERLOADED, Retry.YES),
+  OVERLOADED("overloaded", 429, Rpc.OVERLOADED, ToolFailureTypes.OVERLOADED, Retry.YES, false),
 
   // ---- MCP sessions and pass-through
   MISSING_SESSION("missing_session", 400, Rpc.INVALID_REQUEST),
