@@ -13,6 +13,9 @@ import com.nimbusds.oauth2.sdk.http.HTTPRequest;
 import com.nimbusds.oauth2.sdk.http.HTTPResponse;
 import com.nimbusds.oauth2.sdk.id.ClientID;
 import com.nimbusds.oauth2.sdk.token.AccessToken;
+import com.nimbusds.oauth2.sdk.http.ReadOnlyHTTPRequest;
+import dev.gatehouse.activities.http.BlockingHttp;
+import dev.gatehouse.activities.http.EgressRefusedException;
 import dev.gatehouse.activities.tool.ToolCallException;
 import dev.gatehouse.registry.secrets.SecretRefs;
 import dev.gatehouse.registry.secrets.Secrets;
@@ -28,13 +31,18 @@ import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
+import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 
 /**
  * The credentials Gatehouse presents to a tool's upstream — never the agent's own: header values
  * with {@code {{secret:NAME}}} filled from the tool's scope (its tenant's secrets, then global
  * ones), and for OAuth 2.0 client-credentials tools a bearer token from the token endpoint (via
  * the Nimbus OAuth SDK), cached until shortly before it expires and refetched when the upstream
- * answers 401.
+ * answers 401. The token of an egress-guarded record (one a tenant admin wrote) is fetched through
+ * a {@link BlockingHttp}, which connects only to addresses that are not internal ({@link
+ * dev.gatehouse.activities.http.Egress}) and follows no redirect; an unguarded record's through
+ * Nimbus's own client, as before.
  */
 public class UpstreamCredentials {
   private static final long EARLY_REFRESH_SECONDS = 30;
@@ -102,6 +110,10 @@ public class UpstreamCredentials {
   private final Secrets secrets;
   private final Clock clock;
   private final Map<String, Token> tokens = new ConcurrentHashMap<>();
+  /** The client of guarded records' token requests, made on first use. */
+  private BlockingHttp guardedHttp;
+  /** The largest token response read for a guarded record. */
+  private static final int MAX_TOKEN_RESPONSE = 64 * 1024;
 
   public UpstreamCredentials(Secrets secrets, Clock clock) {
     this.secrets = secrets;
@@ -109,7 +121,7 @@ public class UpstreamCredentials {
   }
 
   public Resolved resolve(ToolDefinition tool) {
-    return resolve("tool " + tool.name(), tool.tenantId(), tool.http().headers(), tool.auth());
+    return resolve("tool " + tool.name(), tool.tenantId(), tool.http().headers(), tool.auth(), tool.egressGuarded());
   }
 
   /**
@@ -118,13 +130,21 @@ public class UpstreamCredentials {
    * in error messages; secrets are looked up in {@code tenantId} (null: global).
    */
   public Resolved resolve(String owner, String tenantId, Map<String, String> headers, UpstreamAuth auth) {
+    return resolve(owner, tenantId, headers, auth, false);
+  }
+
+  /**
+   * As {@link #resolve(String, String, Map, UpstreamAuth)}, for a record a tenant admin wrote when
+   * {@code egressGuarded}: its token endpoint may not be reached at an internal address.
+   */
+  public Resolved resolve(String owner, String tenantId, Map<String, String> headers, UpstreamAuth auth, boolean egressGuarded) {
     Set<String> values = new LinkedHashSet<>();
     Map<String, String> filled = new LinkedHashMap<>();
     for (Map.Entry<String, String> h : headers.entrySet()) {
       filled.put(h.getKey(), SecretRefs.fill(h.getValue(), name -> secret(owner, tenantId, name, values)));
     }
     if (auth != null && UpstreamAuth.CLIENT_CREDENTIALS.equals(auth.type())) {
-      String token = token(owner, tenantId, auth, values);
+      String token = token(owner, tenantId, auth, values, egressGuarded);
       values.add(token);
       filled.put("Authorization", "Bearer " + token);
     }
@@ -138,16 +158,21 @@ public class UpstreamCredentials {
 
   /** Forgets the tool's cached token (after its upstream answered 401); true if it had one. */
   public boolean invalidate(ToolDefinition tool) {
-    return invalidate(tool.tenantId(), tool.auth());
+    return invalidate(tool.tenantId(), tool.auth(), tool.egressGuarded());
   }
 
   /** Forgets a cached token; true if there was one. */
   public boolean invalidate(String tenantId, UpstreamAuth auth) {
-    return auth != null && tokens.remove(cacheKey(tenantId, auth)) != null;
+    return invalidate(tenantId, auth, false);
   }
 
-  private String token(String owner, String tenantId, UpstreamAuth auth, Set<String> values) {
-    String key = cacheKey(tenantId, auth);
+  /** Forgets a cached token of a guarded or an unguarded record; true if there was one. */
+  public boolean invalidate(String tenantId, UpstreamAuth auth, boolean egressGuarded) {
+    return auth != null && tokens.remove(cacheKey(tenantId, auth, egressGuarded)) != null;
+  }
+
+  private String token(String owner, String tenantId, UpstreamAuth auth, Set<String> values, boolean guarded) {
+    String key = cacheKey(tenantId, auth, guarded);
     Token cached = tokens.get(key);
     if (cached != null && clock.instant().isBefore(cached.refreshAt())) {
       return cached.value();
@@ -164,7 +189,7 @@ public class UpstreamCredentials {
     http.setReadTimeout(5_000);
     TokenResponse response;
     try {
-      HTTPResponse answer = http.send();
+      HTTPResponse answer = guarded ? (HTTPResponse) http.send(this::sendGuarded) : http.send();
       response = TokenResponse.parse(answer);
       if (!response.indicatesSuccess()) {
         TokenErrorResponse error = response.toErrorResponse();
@@ -176,6 +201,9 @@ public class UpstreamCredentials {
             "the token endpoint of " + owner + " refused the client credentials (HTTP " + status + ", " + code + ")",
             retryable);
       }
+    } catch (EgressRefusedException e) {
+      throw new ToolCallException(
+          ToolFailureTypes.EGRESS_REFUSED, "could not reach the token endpoint of " + owner + ": " + e.getMessage(), false);
     } catch (IOException e) {
       throw new ToolCallException(
           ToolFailureTypes.UPSTREAM_ERROR, "could not reach the token endpoint of " + owner + ": " + dev.gatehouse.activities.http.NetworkFailures.describe(e), true);
@@ -203,7 +231,52 @@ public class UpstreamCredentials {
     return value;
   }
 
-  private static String cacheKey(String tenantId, UpstreamAuth auth) {
-    return (tenantId == null ? "" : tenantId) + "\n" + auth.tokenUrl() + "\n" + auth.clientId() + "\n" + auth.scopes();
+  private static String cacheKey(String tenantId, UpstreamAuth auth, boolean guarded) {
+    return (tenantId == null ? "" : tenantId) + "\n" + auth.tokenUrl() + "\n" + auth.clientId() + "\n" + auth.scopes()
+        + (guarded ? "\nguarded" : "");
+  }
+
+  /**
+   * A guarded record's token request, through {@link #guardedHttp} (no internal address, no
+   * redirect), within the request's own read time-out.
+   */
+  private HTTPResponse sendGuarded(ReadOnlyHTTPRequest request) throws IOException {
+    BlockingHttp http = guardedHttp();
+    HttpUriRequestBase out;
+    try {
+      out = new HttpUriRequestBase(request.getMethod().name(), request.getURI());
+    } catch (RuntimeException e) {
+      throw new IOException("the token endpoint's URL cannot be used");
+    }
+    request.getHeaderMap().forEach((name, list) -> list.forEach(v -> out.addHeader(name, v)));
+    if (request.getBody() != null) {
+      out.setEntity(new ByteArrayEntity(request.getBody().getBytes(java.nio.charset.StandardCharsets.UTF_8), null));
+    }
+    long millis = (long) Math.max(1, request.getConnectTimeout()) + Math.max(1, request.getReadTimeout());
+    try (BlockingHttp.Exchange exchange = http.exchange(out, java.time.Duration.ofMillis(millis), true)) {
+      var response = exchange.send();
+      HTTPResponse answer = new HTTPResponse(response.getCode());
+      for (var h : response.getHeaders()) {
+        answer.setHeader(h.getName(), h.getValue());
+      }
+      try (BlockingHttp.Body in = exchange.body()) {
+        byte[] bytes = in.readNBytes(MAX_TOKEN_RESPONSE + 1);
+        if (bytes.length > MAX_TOKEN_RESPONSE) {
+          throw new IOException("the token endpoint answered with more than " + MAX_TOKEN_RESPONSE + " bytes");
+        }
+        answer.setBody(new String(bytes, java.nio.charset.StandardCharsets.UTF_8));
+      }
+      if (exchange.timedOut()) {
+        throw new java.net.SocketTimeoutException("timed out");
+      }
+      return answer;
+    }
+  }
+
+  private synchronized BlockingHttp guardedHttp() {
+    if (guardedHttp == null) {
+      guardedHttp = new BlockingHttp(java.time.Duration.ofSeconds(5));
+    }
+    return guardedHttp;
   }
 }

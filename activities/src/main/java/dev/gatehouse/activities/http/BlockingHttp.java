@@ -110,10 +110,20 @@ public final class BlockingHttp {
    * cancelled from now on.
    */
   public Exchange exchange(HttpUriRequestBase request, Duration timeout) {
+    return exchange(request, timeout, false);
+  }
+
+  /**
+   * As {@link #exchange(HttpUriRequestBase, Duration)}, for a record a tenant admin wrote when
+   * {@code egressGuarded}: the exchange connects only to addresses that are not internal ({@link
+   * Egress}), on connections no unguarded exchange used, and {@link Exchange#send()} fails with an
+   * {@link EgressRefusedException} when the host has no other.
+   */
+  public Exchange exchange(HttpUriRequestBase request, Duration timeout, boolean egressGuarded) {
     // The deadline bounds the exchange (the sweeper aborts it), and a stream's caller the gaps
     // between its events: the socket waits without a time-out of its own.
     long millis = Math.max(1, timeout.toMillis());
-    Exchange exchange = new Exchange(this, request, millis);
+    Exchange exchange = new Exchange(this, request, millis, egressGuarded);
     exchange.deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
     DEADLINES.open(exchange);
     return exchange;
@@ -163,16 +173,20 @@ public final class BlockingHttp {
     private volatile boolean readToEnd;
     private volatile Thread owner;
     /** The pooled connection the exchange holds from {@link #send()} to {@link #close()}; null before and after. */
-    private PoolEntry<HttpHost, DefaultBHttpClientConnection> entry;
+    private PoolEntry<UpstreamConnections.Route, DefaultBHttpClientConnection> entry;
     private boolean closed;
     /** The connection can serve another exchange once the body is read (the response allows it). */
     private volatile boolean reusable;
     private volatile HttpClientContext context;
 
-    private Exchange(BlockingHttp http, HttpUriRequestBase request, long leaseMillis) {
+    /** Whether the exchange is for an egress-guarded record (see {@link Egress}). */
+    private final boolean guarded;
+
+    private Exchange(BlockingHttp http, HttpUriRequestBase request, long leaseMillis, boolean guarded) {
       this.http = http;
       this.request = request;
       this.leaseMillis = leaseMillis;
+      this.guarded = guarded;
     }
 
     /**
@@ -187,7 +201,7 @@ public final class BlockingHttp {
         cancel(); // interrupted before it was sent: it is not
       }
       HttpHost target = target(request);
-      var leased = http.connections.lease(target, leaseMillis, request);
+      var leased = http.connections.lease(new UpstreamConnections.Route(target, guarded), leaseMillis, request);
       synchronized (this) {
         if (closed) { // closed by another thread while this one waited for the connection
           http.connections.release(leased, false, null);
@@ -323,7 +337,7 @@ public final class BlockingHttp {
       if (t != null) {
         ACTIVE.remove(t, this);
       }
-      PoolEntry<HttpHost, DefaultBHttpClientConnection> e;
+      PoolEntry<UpstreamConnections.Route, DefaultBHttpClientConnection> e;
       synchronized (this) {
         closed = true;
         e = entry;

@@ -83,7 +83,7 @@ public class HttpToolConnector {
     // upstream that trickles its body cannot hold a worker slot past it). When the call is to stop
     // (its activity was cancelled), BlockingHttp.interrupt aborts the exchange and closes the
     // connection, so the upstream sees the caller go.
-    BlockingHttp.Exchange exchange = client.exchange(request, tool.timeout());
+    BlockingHttp.Exchange exchange = client.exchange(request, tool.timeout(), tool.egressGuarded());
     int status;
     byte[] bytes;
     String contentType;
@@ -102,6 +102,10 @@ public class HttpToolConnector {
       }
       if (exchange.cancelled()) {
         throw new ToolCallException(ToolFailureTypes.UPSTREAM_ERROR, "the call of " + tool.name() + " was stopped", true);
+      }
+      EgressRefusedException refused = Egress.refusal(e);
+      if (refused != null) {
+        throw new ToolCallException(ToolFailureTypes.EGRESS_REFUSED, "could not call " + tool.name() + ": " + refused.getMessage(), false);
       }
       throw new ToolCallException(ToolFailureTypes.UPSTREAM_ERROR, "could not reach " + tool.name() + ": " + NetworkFailures.describe(e), true);
     }

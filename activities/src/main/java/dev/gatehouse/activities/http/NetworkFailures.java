@@ -47,6 +47,9 @@ public final class NetworkFailures {
 
   private static String kind(Throwable failure, Throwable root) {
     for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof EgressRefusedException) {
+        return null; // its own message says it all
+      }
       if (t instanceof HttpConnectTimeoutException || t instanceof org.apache.hc.client5.http.ConnectTimeoutException) {
         return "connecting timed out";
       }

@@ -42,8 +42,18 @@ import org.apache.hc.core5.util.Timeout;
  * it; without the check the next request fails with a broken pipe), connections idle for {@link
  * #IDLE_EVICTION} are closed, and a connection the server asked to keep for a while (a {@code
  * Keep-Alive: timeout} header) is not reused after it.
+ *
+ * <p>A pool route is the upstream and whether the exchange is egress-guarded ({@link Route}): a
+ * guarded exchange connects only to addresses {@link Egress#reachable} leaves, and never reuses a
+ * connection an unguarded one opened (to the same name, it may have reached an internal address).
  */
 final class UpstreamConnections {
+  /**
+   * Where a pooled connection goes: the upstream's scheme, host and port, and whether it was
+   * opened for egress-guarded exchanges (only those reuse it).
+   */
+  record Route(HttpHost target, boolean guarded) {}
+
   /** Connections per upstream (host and port) and in all: beyond them a caller waits for one until its deadline. */
   static final int MAX_PER_ROUTE = 512;
   private static final int MAX_TOTAL = 2048;
@@ -51,7 +61,7 @@ final class UpstreamConnections {
   static final TimeValue VALIDATE_AFTER = TimeValue.ofMilliseconds(500);
   private static final TimeValue IDLE_EVICTION = TimeValue.ofSeconds(30);
 
-  private final StrictConnPool<HttpHost, DefaultBHttpClientConnection> pool;
+  private final StrictConnPool<Route, DefaultBHttpClientConnection> pool;
   private final DefaultBHttpClientConnectionFactory connections = DefaultBHttpClientConnectionFactory.builder().build();
   private final SSLSocketFactory tls;
   private final int connectMillis;
@@ -64,16 +74,18 @@ final class UpstreamConnections {
   }
 
   /**
-   * A pool entry for {@code target} with an open connection, waiting at most {@code millis} for
+   * A pool entry for {@code route} with an open connection, waiting at most {@code millis} for
    * one; {@code request} cancelled meanwhile (before or during the wait, or while connecting) ends
-   * the wait with an {@link InterruptedIOException}.
+   * the wait with an {@link InterruptedIOException}. A guarded route with no address it may reach
+   * fails with an {@link EgressRefusedException}.
    */
-  PoolEntry<HttpHost, DefaultBHttpClientConnection> lease(HttpHost target, long millis, HttpUriRequestBase request)
+  PoolEntry<Route, DefaultBHttpClientConnection> lease(Route route, long millis, HttpUriRequestBase request)
       throws IOException {
-    Future<PoolEntry<HttpHost, DefaultBHttpClientConnection>> lease =
-        pool.lease(target, null, Timeout.ofMilliseconds(millis), null);
+    HttpHost target = route.target();
+    Future<PoolEntry<Route, DefaultBHttpClientConnection>> lease =
+        pool.lease(route, null, Timeout.ofMilliseconds(millis), null);
     request.setDependency(() -> lease.cancel(true));
-    PoolEntry<HttpHost, DefaultBHttpClientConnection> entry;
+    PoolEntry<Route, DefaultBHttpClientConnection> entry;
     try {
       entry = lease.get(millis, TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
@@ -101,7 +113,7 @@ final class UpstreamConnections {
         entry.discardConnection(CloseMode.IMMEDIATE);
       }
       if (!entry.hasConnection()) {
-        entry.assignConnection(connect(target, request));
+        entry.assignConnection(connect(route, request));
       }
       ok = true;
       return entry;
@@ -114,7 +126,7 @@ final class UpstreamConnections {
   }
 
   /** Puts {@code entry} back: its connection kept for {@code keepAlive} when {@code reusable}, else closed. */
-  void release(PoolEntry<HttpHost, DefaultBHttpClientConnection> entry, boolean reusable, TimeValue keepAlive) {
+  void release(PoolEntry<Route, DefaultBHttpClientConnection> entry, boolean reusable, TimeValue keepAlive) {
     if (reusable) {
       entry.updateExpiry(keepAlive);
     } else {
@@ -124,7 +136,7 @@ final class UpstreamConnections {
   }
 
   /** A lease given up on (timed out, interrupted): if it was granted meanwhile, its entry goes back. */
-  private void giveUp(Future<PoolEntry<HttpHost, DefaultBHttpClientConnection>> lease) {
+  private void giveUp(Future<PoolEntry<Route, DefaultBHttpClientConnection>> lease) {
     if (!lease.cancel(true) && lease.isDone()) {
       try {
         pool.release(lease.get(), true);
@@ -138,9 +150,13 @@ final class UpstreamConnections {
     return new InterruptedIOException("the exchange was aborted before it was sent");
   }
 
-  /** A new connection to {@code target}, trying its addresses in turn; cancelling {@code request} closes it. */
-  private DefaultBHttpClientConnection connect(HttpHost target, HttpUriRequestBase request) throws IOException {
-    InetAddress[] addresses = InetAddress.getAllByName(target.getHostName());
+  /**
+   * A new connection to {@code route}'s upstream, trying its addresses in turn (a guarded route's
+   * only those it may reach); cancelling {@code request} closes it.
+   */
+  private DefaultBHttpClientConnection connect(Route route, HttpUriRequestBase request) throws IOException {
+    HttpHost target = route.target();
+    InetAddress[] addresses = Egress.reachable(target.getHostName(), InetAddress.getAllByName(target.getHostName()), route.guarded());
     boolean secure = URIScheme.HTTPS.same(target.getSchemeName());
     for (int i = 0; ; i++) {
       Socket socket = SocketChannel.open().socket();

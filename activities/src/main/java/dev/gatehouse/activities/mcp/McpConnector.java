@@ -6,6 +6,9 @@ import dev.gatehouse.registry.mcp.McpServerDefinition;
 import io.modelcontextprotocol.client.McpAsyncClient;
 import io.modelcontextprotocol.client.McpClient;
 import dev.gatehouse.activities.http.BlockingHttp;
+import dev.gatehouse.activities.http.Egress;
+import dev.gatehouse.activities.http.EgressRefusedException;
+import dev.gatehouse.activities.http.GuardedHttpClient;
 import io.modelcontextprotocol.client.transport.HttpClientSseClientTransport;
 import io.modelcontextprotocol.client.transport.ServerParameters;
 import io.modelcontextprotocol.client.transport.StdioClientTransport;
@@ -44,6 +47,11 @@ public class McpConnector {
    * session.
    */
   private final Map<java.time.Duration, java.net.http.HttpClient> httpClients = new java.util.concurrent.ConcurrentHashMap<>();
+  /**
+   * The same for egress-guarded servers (a tenant admin wrote them): each request checked before it
+   * is sent ({@link GuardedHttpClient}), on connections of their own.
+   */
+  private final Map<java.time.Duration, java.net.http.HttpClient> guardedHttpClients = new java.util.concurrent.ConcurrentHashMap<>();
   /** Their blocking clients for direct requests, shared the same way. */
   private final Map<java.time.Duration, BlockingHttp> blockingClients = new java.util.concurrent.ConcurrentHashMap<>();
   private final Map<McpAsyncClient, StreamableHttpClientTransport> transports =
@@ -124,25 +132,45 @@ public class McpConnector {
       McpServerDefinition server, Runnable exited, UpstreamCredentials.Resolved[] resolved) {
     switch (server.transport()) {
       case McpServerDefinition.STREAMABLE_HTTP -> {
-        resolved[0] = credentials.resolve("MCP server " + server.name(), server.tenantId(), server.headers(), server.auth());
+        resolved[0] =
+            credentials.resolve("MCP server " + server.name(), server.tenantId(), server.headers(), server.auth(), server.egressGuarded());
         Map<String, String> headers = resolved[0].headers();
+        java.net.http.HttpClient http =
+            server.egressGuarded()
+                ? guardedHttpClients.computeIfAbsent(
+                    server.connectTimeoutOrDefault(), t -> new GuardedHttpClient(StreamableHttpClientTransport.newHttpClient(t)))
+                : httpClients.computeIfAbsent(server.connectTimeoutOrDefault(), StreamableHttpClientTransport::newHttpClient);
         return StreamableHttpClientTransport.builder(server.url())
             .jsonMapper(McpJson.MAPPER)
-            .httpClient(
-                httpClients.computeIfAbsent(server.connectTimeoutOrDefault(), StreamableHttpClientTransport::newHttpClient))
+            .httpClient(http)
             .blockingHttp(blockingClients.computeIfAbsent(server.connectTimeoutOrDefault(), BlockingHttp::new))
+            .egressGuarded(server.egressGuarded())
             .headers(headers)
             .build();
       }
       case McpServerDefinition.SSE -> {
-        resolved[0] = credentials.resolve("MCP server " + server.name(), server.tenantId(), server.headers(), server.auth());
+        resolved[0] =
+            credentials.resolve("MCP server " + server.name(), server.tenantId(), server.headers(), server.auth(), server.egressGuarded());
         Map<String, String> headers = resolved[0].headers();
-        return HttpClientSseClientTransport.builder(origin(server.url()))
-            .sseEndpoint(path(server.url()))
-            .jsonMapper(McpJson.MAPPER)
-            .connectTimeout(server.connectTimeoutOrDefault())
-            .requestBuilder(withHeaders(headers))
-            .build();
+        HttpClientSseClientTransport.Builder sse =
+            HttpClientSseClientTransport.builder(origin(server.url()))
+                .sseEndpoint(path(server.url()))
+                .jsonMapper(McpJson.MAPPER)
+                .connectTimeout(server.connectTimeoutOrDefault())
+                .requestBuilder(withHeaders(headers));
+        if (server.egressGuarded()) {
+          // The SDK's client (its own, not shared, following no redirects) resolves each request's
+          // host right after this check, from the JVM's DNS cache: see GuardedHttpClient.
+          sse.httpRequestCustomizer(
+              (request, method, uri, body, context) -> {
+                try {
+                  Egress.check(uri);
+                } catch (EgressRefusedException e) {
+                  throw new java.io.UncheckedIOException(e);
+                }
+              });
+        }
+        return sse.build();
       }
       case McpServerDefinition.STDIO -> {
         resolved[0] = credentials.fill("MCP server " + server.name(), server.tenantId(), server.env());

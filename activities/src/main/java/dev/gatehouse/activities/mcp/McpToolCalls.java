@@ -1,5 +1,6 @@
 package dev.gatehouse.activities.mcp;
 
+import dev.gatehouse.activities.http.Egress;
 import dev.gatehouse.activities.http.NetworkFailures;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -88,10 +89,16 @@ public class McpToolCalls {
     try {
       client = route.client(server);
     } catch (McpUnavailableException e) {
+      if (e.egressRefused()) {
+        throw new ToolCallException(ToolFailureTypes.EGRESS_REFUSED, e.getMessage(), false, 502);
+      }
       throw new ToolCallException(ToolFailureTypes.UPSTREAM_ERROR, e.getMessage(), true, 503);
     } catch (ToolCallException e) {
       throw e;
     } catch (RuntimeException e) {
+      if (Egress.refusal(e) != null) {
+        throw refused(server, e);
+      }
       throw new ToolCallException(
           ToolFailureTypes.UPSTREAM_ERROR,
           "could not connect to MCP server " + server.name() + ": " + NetworkFailures.describe(e),
@@ -124,6 +131,9 @@ public class McpToolCalls {
         // own thread was interrupted (its activity was told to stop): other calls share the client.
         upstreams.reset(server.name(), client);
       }
+      if (Egress.refusal(e) != null) {
+        throw refused(server, e);
+      }
       boolean timedOut =
           e instanceof StreamableHttpClientTransport.TimedOut
               || e.getMessage() != null && e.getMessage().startsWith("Timeout on blocking read");
@@ -139,6 +149,15 @@ public class McpToolCalls {
         upstreams.onProgress(progressToken, null);
       }
     }
+  }
+
+  /** The server's host resolves to an address its writer (a tenant admin) may not reach: nothing was sent. */
+  private static ToolCallException refused(McpServerDefinition server, Throwable e) {
+    return new ToolCallException(
+        ToolFailureTypes.EGRESS_REFUSED,
+        "could not call MCP server " + server.name() + ": " + Egress.refusal(e).getMessage(),
+        false,
+        502);
   }
 
   /** True when {@code e} is, or came of, this thread being interrupted. */

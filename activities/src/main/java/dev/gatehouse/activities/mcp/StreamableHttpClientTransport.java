@@ -68,7 +68,8 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
             b.blockingHttp != null ? b.blockingHttp : new BlockingHttp(b.connectTimeout),
             Objects.requireNonNull(b.uri, "uri"),
             Map.copyOf(b.headers),
-            messages);
+            messages,
+            b.egressGuarded);
   }
 
   /**
@@ -104,6 +105,7 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
     private Duration connectTimeout = Duration.ofSeconds(10);
     private HttpClient httpClient;
     private BlockingHttp blockingHttp;
+    private boolean egressGuarded;
 
     private Builder(URI uri) {
       this.uri = uri;
@@ -133,6 +135,17 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
     /** The client {@link #call} uses; many transports may share one. */
     public Builder blockingHttp(BlockingHttp blockingHttp) {
       this.blockingHttp = blockingHttp;
+      return this;
+    }
+
+    /**
+     * For a server a tenant admin wrote: {@link #call}'s exchanges connect to no internal address
+     * (see {@link BlockingHttp#exchange(org.apache.hc.client5.http.classic.methods.HttpUriRequestBase,
+     * Duration, boolean)}); the {@link HttpClient} given must be a {@link
+     * dev.gatehouse.activities.http.GuardedHttpClient} too.
+     */
+    public Builder egressGuarded(boolean egressGuarded) {
+      this.egressGuarded = egressGuarded;
       return this;
     }
 

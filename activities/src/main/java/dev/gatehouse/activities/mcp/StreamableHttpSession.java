@@ -49,6 +49,8 @@ final class StreamableHttpSession {
   private final URI uri;
   private final Map<String, String> headers;
   private final ServerMessages messages;
+  /** A server a tenant admin wrote: the direct path's exchanges connect to no internal address. */
+  private final boolean egressGuarded;
   private final ResumableSseStream.Owner streams = new Streams();
 
   private volatile String sessionId;
@@ -60,7 +62,8 @@ final class StreamableHttpSession {
   private final AtomicReference<ResumableSseStream> listening = new AtomicReference<>();
 
   StreamableHttpSession(
-      HttpClient http, BlockingHttp blocking, URI uri, Map<String, String> headers, ServerMessages messages) {
+      HttpClient http, BlockingHttp blocking, URI uri, Map<String, String> headers, ServerMessages messages, boolean egressGuarded) {
+    this.egressGuarded = egressGuarded;
     this.http = http;
     this.blocking = blocking;
     this.uri = uri;
@@ -367,7 +370,7 @@ final class StreamableHttpSession {
 
   /** A POST of {@code timeout} to the server, to send with {@link #postHere}. */
   BlockingHttp.Exchange exchange(Duration timeout) {
-    return blocking.exchange(new HttpPost(uri), timeout);
+    return blocking.exchange(new HttpPost(uri), timeout, egressGuarded);
   }
 
   /** Closes the session's side here (no more requests, no listening stream); false if it already was. */

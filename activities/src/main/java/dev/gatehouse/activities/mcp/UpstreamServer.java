@@ -53,6 +53,8 @@ final class UpstreamServer {
   private long retryAtNanos;
   private long refreshedAtNanos;
   private String fingerprint;
+  /** The last failure was an egress refusal (the server's host resolves to an address its writer may not reach). */
+  private volatile boolean egressRefused;
 
   UpstreamServer(String name, Shared shared) {
     this.name = name;
@@ -70,7 +72,7 @@ final class UpstreamServer {
       }
     }
     if (!refresh(server)) {
-      throw new McpUnavailableException("MCP server " + server.name() + " is not reachable: " + lastError());
+      throw new McpUnavailableException("MCP server " + server.name() + " is not reachable: " + lastError(), egressRefused);
     }
     synchronized (this) {
       if (client == null) {
@@ -182,6 +184,7 @@ final class UpstreamServer {
 
   private void failed(McpServerDefinition def, RuntimeException e) {
     String error = NetworkFailures.describe(e);
+    egressRefused = dev.gatehouse.activities.http.Egress.refusal(e) != null;
     synchronized (this) {
       closeClient();
       definition = def;

@@ -18,6 +18,11 @@ public final class ModelCodes {
   public static final String TIMED_OUT = "timed_out";
   /** 502: a provider credential could not be read (a missing secret). */
   public static final String CREDENTIALS_UNAVAILABLE = "credentials_unavailable";
+  /**
+   * 502: the provider a tenant admin wrote resolves, when called, only to addresses it may not
+   * reach (loopback, link-local, unspecified, multicast); nothing was sent.
+   */
+  public static final String EGRESS_REFUSED = dev.gatehouse.activities.http.EgressRefusedException.CODE;
   /** 502: the provider's answer is larger than Gatehouse accepts. */
   public static final String RESPONSE_TOO_LARGE = "response_too_large";
 

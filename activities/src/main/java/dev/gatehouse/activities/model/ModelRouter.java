@@ -122,7 +122,10 @@ final class ModelRouter {
             if (!f.kind().fallback) {
               throw refusal(f);
             }
-            coolDowns.failure(provider.name(), f.kind() == ProviderFailure.Kind.RATE_LIMITED ? f.retryAfter() : null);
+            if (f.kind() != ProviderFailure.Kind.EGRESS_REFUSED) {
+              // (a refusal costs no call, and cooling down would hide its code behind "cooling down")
+              coolDowns.failure(provider.name(), f.kind() == ProviderFailure.Kind.RATE_LIMITED ? f.retryAfter() : null);
+            }
             failures.add(provider.name() + "/" + target.model(), f);
             if (!f.kind().retry || attempt >= attemptsPerTarget) {
               break;
@@ -482,6 +485,8 @@ final class ModelRouter {
           return new ModelCallException(ModelCodes.RESPONSE_TOO_LARGE, 502, why.toString(), null, null, false);
         case CREDENTIALS:
           return new ModelCallException(ModelCodes.CREDENTIALS_UNAVAILABLE, 502, why.toString(), null, null, false);
+        case EGRESS_REFUSED:
+          return new ModelCallException(ModelCodes.EGRESS_REFUSED, 502, why.toString(), null, null, false);
         case BAD_ANSWER:
           // Every provider answered, with something that is not an answer: retrying may help.
           return new ModelCallException(ModelCodes.UPSTREAM_ERROR, 502, why.toString(), null, null, true);

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.activities.credentials.UpstreamCredentials;
 import dev.gatehouse.activities.http.BlockingHttp;
+import dev.gatehouse.activities.http.Egress;
+import dev.gatehouse.activities.http.EgressRefusedException;
 import dev.gatehouse.activities.http.NetworkFailures;
 import dev.gatehouse.activities.http.RetryAfter;
 import dev.gatehouse.activities.tool.ToolCallException;
@@ -114,7 +116,7 @@ final class ProviderClient {
 
   /** A non-streamed call: the provider's answer as JSON. */
   ObjectNode send(Prepared p, ObjectNode body) throws ProviderFailure {
-    BlockingHttp.Exchange exchange = http.exchange(request(p, body, false), p.provider().timeoutOrDefault());
+    BlockingHttp.Exchange exchange = http.exchange(request(p, body, false), p.provider().timeoutOrDefault(), p.provider().egressGuarded());
     try (exchange) {
       ClassicHttpResponse response = exchange.send();
       int status = response.getCode();
@@ -155,7 +157,7 @@ final class ProviderClient {
    * and {@link BlockingHttp.Body#finish finishes} or closes the stream.
    */
   BlockingHttp.Body open(Prepared p, ObjectNode body) throws ProviderFailure {
-    BlockingHttp.Exchange exchange = http.exchange(request(p, body, true), p.provider().timeoutOrDefault());
+    BlockingHttp.Exchange exchange = http.exchange(request(p, body, true), p.provider().timeoutOrDefault(), p.provider().egressGuarded());
     try {
       ClassicHttpResponse response = exchange.send();
       int status = response.getCode();
@@ -260,6 +262,11 @@ final class ProviderClient {
   }
 
   private static ProviderFailure network(Prepared p, Throwable cause) {
+    EgressRefusedException refused = Egress.refusal(cause);
+    if (refused != null) {
+      return new ProviderFailure(
+          ProviderFailure.Kind.EGRESS_REFUSED, 0, "could not call provider " + p.provider().name() + ": " + refused.getMessage(), null);
+    }
     return new ProviderFailure(
         ProviderFailure.Kind.CONNECTION, 0, "could not reach provider " + p.provider().name() + ": " + NetworkFailures.describe(cause), null);
   }

@@ -23,6 +23,8 @@ final class ProviderFailure extends Exception {
     TOO_LARGE(false, true),
     /** A provider credential could not be read: another provider may not need it. */
     CREDENTIALS(false, true),
+    /** The provider's host resolves only to addresses its writer may not reach: another provider may be elsewhere. */
+    EGRESS_REFUSED(false, true),
     /** A 4xx other than 408/429: the request is at fault; neither a retry nor another provider would help. */
     CLIENT_ERROR(false, false);
 

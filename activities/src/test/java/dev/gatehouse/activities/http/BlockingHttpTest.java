@@ -152,6 +152,52 @@ class BlockingHttpTest {
   }
 
   @Test
+  void aGuardedExchangeToAHostThatResolvesToLoopbackIsRefusedBeforeAnythingIsSent() throws Exception {
+    script = (path, in, out) -> {
+      write(out, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+      return true;
+    };
+    for (String host : new String[] {"127.0.0.1", "localhost"}) {
+      BlockingHttp.Exchange exchange =
+          http.exchange(new HttpGet("http://" + host + ":" + server.getLocalPort() + "/a"), Duration.ofSeconds(5), true);
+      try (exchange) {
+        assertThatThrownBy(exchange::send)
+            .isInstanceOf(EgressRefusedException.class)
+            .hasMessageContaining("the host " + host + " resolves to an address this tenant may not reach");
+      }
+    }
+    assertThat(connections.get()).as("nothing was connected to").isZero();
+  }
+
+  @Test
+  void aGuardedExchangeNeverReusesAConnectionAnUnguardedOneOpened() throws Exception {
+    script = (path, in, out) -> {
+      write(out, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+      return true;
+    };
+    // A platform admin's record to the same host and port: its connection stays in the pool.
+    BlockingHttp.Exchange unguarded = http.exchange(new HttpGet(url("/a")), Duration.ofSeconds(5));
+    try (unguarded) {
+      assertThat(unguarded.send().getCode()).isEqualTo(200);
+      assertThat(readAll(unguarded.body())).isEqualTo("hello");
+    }
+    assertThat(connections.get()).isEqualTo(1);
+    // A tenant admin's record: the pooled connection (to loopback) is not its to use.
+    BlockingHttp.Exchange guarded = http.exchange(new HttpGet(url("/b")), Duration.ofSeconds(5), true);
+    try (guarded) {
+      assertThatThrownBy(guarded::send).isInstanceOf(EgressRefusedException.class);
+    }
+    assertThat(lastHead).as("the guarded request never reached the server").startsWith("GET /a ");
+    // The unguarded route still has its connection.
+    BlockingHttp.Exchange again = http.exchange(new HttpGet(url("/c")), Duration.ofSeconds(5));
+    try (again) {
+      assertThat(again.send().getCode()).isEqualTo(200);
+      assertThat(readAll(again.body())).isEqualTo("hello");
+    }
+    assertThat(connections.get()).as("the unguarded exchanges shared one connection").isEqualTo(1);
+  }
+
+  @Test
   void aBodyNotReadToItsEndIsClosedNotDrained() throws Exception {
     // A stream that never ends: closing must not wait for it.
     script = (path, in, out) -> {

@@ -1,11 +1,13 @@
 package dev.gatehouse.registry.idp;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import java.util.List;
 
 /**
  * An OIDC identity provider of a tenant: tokens from {@code issuer} for {@code audience}, signed
  * with a key from {@code jwksUrl} by one of {@code algorithms}, name their agent in
- * {@code agentClaim} ({@code sub} or {@code client_id}).
+ * {@code agentClaim} ({@code sub} or {@code client_id}). {@code egressGuarded}: written by a tenant
+ * admin, so the JWKS fetch may not reach an internal address whatever the host resolves to.
  */
 public record IdentityProvider(
     String id,
@@ -16,11 +18,24 @@ public record IdentityProvider(
     String jwksUrl,
     List<String> algorithms,
     String agentClaim,
-    int clockSkewSeconds) {
+    int clockSkewSeconds,
+    @JsonIgnore boolean egressGuarded) {
 
   /** Asymmetric signatures only: {@code none} and HMAC are never accepted. */
   public static final List<String> DEFAULT_ALGORITHMS =
       List.of("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA");
+
+  /** A provider written by a platform admin or the registry file (not egress-guarded). */
+  public IdentityProvider(
+      String id, String tenantId, String name, String issuer, String audience, String jwksUrl, List<String> algorithms,
+      String agentClaim, int clockSkewSeconds) {
+    this(id, tenantId, name, issuer, audience, jwksUrl, algorithms, agentClaim, clockSkewSeconds, false);
+  }
+
+  /** This provider as written by a tenant admin ({@code guarded}) or by a platform admin or the registry file. */
+  public IdentityProvider withEgressGuarded(boolean guarded) {
+    return new IdentityProvider(id, tenantId, name, issuer, audience, jwksUrl, algorithms, agentClaim, clockSkewSeconds, guarded);
+  }
 
   public IdentityProvider {
     algorithms = algorithms == null || algorithms.isEmpty() ? DEFAULT_ALGORITHMS : List.copyOf(algorithms);

@@ -19,18 +19,19 @@ import org.jdbi.v3.sqlobject.statement.SqlUpdate;
 @RegisterRowMapper(IdentityProviderDao.Mapper.class)
 public interface IdentityProviderDao {
   String COLUMNS =
-      "id, tenant_id, name, issuer, audience, jwks_url, algorithms::text AS algorithms, agent_claim, clock_skew_seconds";
+      "id, tenant_id, name, issuer, audience, jwks_url, algorithms::text AS algorithms, agent_claim, clock_skew_seconds, egress_guarded";
 
   default void upsert(IdentityProvider p) {
     upsertJson(p, json(p.algorithms()));
   }
 
   @SqlUpdate(
-      "INSERT INTO identity_providers (id, tenant_id, name, issuer, audience, jwks_url, algorithms, agent_claim, clock_skew_seconds) "
-          + "VALUES (:p.id, :p.tenantId, :p.name, :p.issuer, :p.audience, :p.jwksUrl, CAST(:algorithms AS jsonb), :p.agentClaim, :p.clockSkewSeconds) "
+      "INSERT INTO identity_providers (id, tenant_id, name, issuer, audience, jwks_url, algorithms, agent_claim, clock_skew_seconds, egress_guarded) "
+          + "VALUES (:p.id, :p.tenantId, :p.name, :p.issuer, :p.audience, :p.jwksUrl, CAST(:algorithms AS jsonb), :p.agentClaim, :p.clockSkewSeconds, "
+          + ":p.egressGuarded) "
           + "ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, issuer = EXCLUDED.issuer, audience = EXCLUDED.audience, "
           + "jwks_url = EXCLUDED.jwks_url, algorithms = EXCLUDED.algorithms, agent_claim = EXCLUDED.agent_claim, "
-          + "clock_skew_seconds = EXCLUDED.clock_skew_seconds, updated_at = now()")
+          + "clock_skew_seconds = EXCLUDED.clock_skew_seconds, egress_guarded = EXCLUDED.egress_guarded, updated_at = now()")
   void upsertJson(@BindMethods("p") IdentityProvider p, @Bind("algorithms") String algorithms);
 
   /** Every distinct issuer: the authorization servers of Gatehouse's protected-resource metadata. */
@@ -78,7 +79,8 @@ public interface IdentityProviderDao {
             rs.getString("jwks_url"),
             RegistryJson.MAPPER.readValue(rs.getString("algorithms"), new TypeReference<List<String>>() {}),
             rs.getString("agent_claim"),
-            rs.getInt("clock_skew_seconds"));
+            rs.getInt("clock_skew_seconds"),
+            rs.getBoolean("egress_guarded"));
       } catch (JsonProcessingException e) {
         throw new SQLException("unreadable identity provider " + rs.getString("id"), e);
       }

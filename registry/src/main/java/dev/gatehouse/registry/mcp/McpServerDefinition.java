@@ -1,5 +1,6 @@
 package dev.gatehouse.registry.mcp;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import dev.gatehouse.registry.tools.RetrySpec;
 import dev.gatehouse.registry.tools.UpstreamAuth;
 import java.time.Duration;
@@ -15,7 +16,9 @@ import java.util.Map;
  * null means the server's name, empty means no prefix. {@code execution} says how tool calls run:
  * {@code auto} (read-only tools direct, others durable), {@code direct} or {@code durable};
  * {@code toolExecution} overrides it per upstream tool name. {@code timeout} bounds one call;
- * {@code retry} is the durable path's policy.
+ * {@code retry} is the durable path's policy. {@code egressGuarded}: written by a tenant admin, so
+ * Gatehouse's connections to it may not reach an internal address whatever its host resolves to
+ * (stored beside the definition, not in it).
  */
 public record McpServerDefinition(
     String name,
@@ -33,7 +36,8 @@ public record McpServerDefinition(
     RetrySpec retry,
     String prefix,
     String execution,
-    Map<String, String> toolExecution) {
+    Map<String, String> toolExecution,
+    @JsonIgnore boolean egressGuarded) {
 
   public static final String STREAMABLE_HTTP = "streamable-http";
   public static final String SSE = "sse";
@@ -43,6 +47,28 @@ public record McpServerDefinition(
   public static final String DURABLE = "durable";
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+
+  /** A server written by a platform admin or the registry file (not egress-guarded). */
+  public McpServerDefinition(
+      String name,
+      String tenantId,
+      String transport,
+      String url,
+      String command,
+      List<String> args,
+      Map<String, String> env,
+      String workingDir,
+      Map<String, String> headers,
+      UpstreamAuth auth,
+      Duration timeout,
+      Duration connectTimeout,
+      RetrySpec retry,
+      String prefix,
+      String execution,
+      Map<String, String> toolExecution) {
+    this(name, tenantId, transport, url, command, args, env, workingDir, headers, auth, timeout, connectTimeout, retry,
+        prefix, execution, toolExecution, false);
+  }
 
   public McpServerDefinition {
     args = args == null ? List.of() : List.copyOf(args);
@@ -100,6 +126,13 @@ public record McpServerDefinition(
   public McpServerDefinition withTenant(String tenant) {
     return new McpServerDefinition(
         name, tenant, transport, url, command, args, env, workingDir, headers, auth, timeout,
-        connectTimeout, retry, prefix, execution, toolExecution);
+        connectTimeout, retry, prefix, execution, toolExecution, egressGuarded);
+  }
+
+  /** This server as written by a tenant admin ({@code guarded}) or by a platform admin or the registry file. */
+  public McpServerDefinition withEgressGuarded(boolean guarded) {
+    return new McpServerDefinition(
+        name, tenantId, transport, url, command, args, env, workingDir, headers, auth, timeout,
+        connectTimeout, retry, prefix, execution, toolExecution, guarded);
   }
 }

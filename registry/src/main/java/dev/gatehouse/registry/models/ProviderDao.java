@@ -18,42 +18,43 @@ import org.jdbi.v3.sqlobject.statement.SqlUpdate;
 @RegisterRowMapper(ProviderDao.DefinitionMapper.class)
 public interface ProviderDao {
 
-  @SqlQuery("SELECT definition::text FROM providers WHERE name = :name")
+  @SqlQuery("SELECT definition::text, egress_guarded FROM providers WHERE name = :name")
   Optional<ProviderDefinition> find(@Bind("name") String name);
 
-  @SqlQuery("SELECT definition::text FROM providers ORDER BY name")
+  @SqlQuery("SELECT definition::text, egress_guarded FROM providers ORDER BY name")
   List<ProviderDefinition> list();
 
   /** The providers a tenant may use: its own and the global ones. */
-  @SqlQuery("SELECT definition::text FROM providers WHERE tenant_id IS NULL OR tenant_id = :tenantId ORDER BY name")
+  @SqlQuery("SELECT definition::text, egress_guarded FROM providers WHERE tenant_id IS NULL OR tenant_id = :tenantId ORDER BY name")
   List<ProviderDefinition> visibleTo(@Bind("tenantId") String tenantId);
 
   /** A page ordered by name of a tenant's (and the global) providers, or of all when tenantId is null. */
   @SqlQuery(
-      "SELECT definition::text FROM providers WHERE (CAST(:tenantId AS text) IS NULL OR tenant_id IS NULL OR tenant_id = :tenantId) "
+      "SELECT definition::text, egress_guarded FROM providers WHERE (CAST(:tenantId AS text) IS NULL OR tenant_id IS NULL OR tenant_id = :tenantId) "
           + "AND (CAST(:after AS text) IS NULL OR name > :after) ORDER BY name LIMIT :limit")
   List<ProviderDefinition> page(@Bind("tenantId") String tenantId, @Bind("after") String after, @Bind("limit") int limit);
 
   /** Inserts a new provider; false when the name is taken. */
   default boolean insert(ProviderDefinition provider) {
-    return insertJson(provider.name(), provider.tenantId(), json(provider)) > 0;
+    return insertJson(provider.name(), provider.tenantId(), json(provider), provider.egressGuarded()) > 0;
   }
 
   @SqlUpdate(
-      "INSERT INTO providers (name, tenant_id, definition) VALUES (:name, :tenantId, CAST(:json AS jsonb)) "
+      "INSERT INTO providers (name, tenant_id, definition, egress_guarded) VALUES (:name, :tenantId, CAST(:json AS jsonb), :guarded) "
           + "ON CONFLICT (name) DO NOTHING")
-  int insertJson(@Bind("name") String name, @Bind("tenantId") String tenantId, @Bind("json") String json);
+  int insertJson(@Bind("name") String name, @Bind("tenantId") String tenantId, @Bind("json") String json, @Bind("guarded") boolean guarded);
 
   /** Inserts or replaces; true when something changed. */
   default boolean upsert(ProviderDefinition provider) {
-    return upsertJson(provider.name(), provider.tenantId(), json(provider)) > 0;
+    return upsertJson(provider.name(), provider.tenantId(), json(provider), provider.egressGuarded()) > 0;
   }
 
   @SqlUpdate(
-      "INSERT INTO providers (name, tenant_id, definition) VALUES (:name, :tenantId, CAST(:json AS jsonb)) "
+      "INSERT INTO providers (name, tenant_id, definition, egress_guarded) VALUES (:name, :tenantId, CAST(:json AS jsonb), :guarded) "
           + "ON CONFLICT (name) DO UPDATE SET definition = EXCLUDED.definition, tenant_id = EXCLUDED.tenant_id, "
-          + "updated_at = now() WHERE providers.definition IS DISTINCT FROM EXCLUDED.definition")
-  int upsertJson(@Bind("name") String name, @Bind("tenantId") String tenantId, @Bind("json") String json);
+          + "egress_guarded = EXCLUDED.egress_guarded, updated_at = now() "
+          + "WHERE providers.definition IS DISTINCT FROM EXCLUDED.definition OR providers.egress_guarded <> EXCLUDED.egress_guarded")
+  int upsertJson(@Bind("name") String name, @Bind("tenantId") String tenantId, @Bind("json") String json, @Bind("guarded") boolean guarded);
 
   @SqlUpdate("DELETE FROM providers WHERE name = :name")
   int delete(@Bind("name") String name);
@@ -70,7 +71,7 @@ public interface ProviderDao {
     @Override
     public ProviderDefinition map(ResultSet rs, StatementContext ctx) throws SQLException {
       try {
-        return RegistryJson.MAPPER.readValue(rs.getString(1), ProviderDefinition.class);
+        return RegistryJson.MAPPER.readValue(rs.getString(1), ProviderDefinition.class).withEgressGuarded(rs.getBoolean(2));
       } catch (JsonProcessingException e) {
         throw new SQLException("unreadable provider definition", e);
       }

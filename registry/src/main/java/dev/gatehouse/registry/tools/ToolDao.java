@@ -18,10 +18,10 @@ import org.jdbi.v3.sqlobject.statement.SqlUpdate;
 @RegisterRowMapper(ToolDao.DefinitionMapper.class)
 public interface ToolDao {
 
-  @SqlQuery("SELECT definition::text FROM tools WHERE name = :name")
+  @SqlQuery("SELECT definition::text, egress_guarded FROM tools WHERE name = :name")
   Optional<ToolDefinition> find(@Bind("name") String name);
 
-  @SqlQuery("SELECT definition::text FROM tools ORDER BY name")
+  @SqlQuery("SELECT definition::text, egress_guarded FROM tools ORDER BY name")
   List<ToolDefinition> list();
 
   /**
@@ -29,23 +29,23 @@ public interface ToolDao {
    * tool when {@code tenantId} is null.
    */
   @SqlQuery(
-      "SELECT definition::text FROM tools WHERE (CAST(:tenantId AS text) IS NULL OR tenant_id IS NULL OR tenant_id = :tenantId) "
+      "SELECT definition::text, egress_guarded FROM tools WHERE (CAST(:tenantId AS text) IS NULL OR tenant_id IS NULL OR tenant_id = :tenantId) "
           + "AND (CAST(:after AS text) IS NULL OR name > :after) ORDER BY name LIMIT :limit")
   List<ToolDefinition> page(@Bind("tenantId") String tenantId, @Bind("after") String after, @Bind("limit") int limit);
 
   /** Inserts a new tool; false when the name is taken. */
   default boolean insert(ToolDefinition tool) {
     try {
-      return insertJson(tool.name(), tool.tenantId(), RegistryJson.MAPPER.writeValueAsString(tool)) > 0;
+      return insertJson(tool.name(), tool.tenantId(), RegistryJson.MAPPER.writeValueAsString(tool), tool.egressGuarded()) > 0;
     } catch (JsonProcessingException e) {
       throw new UncheckedIOException(e);
     }
   }
 
   @SqlUpdate(
-      "INSERT INTO tools (name, tenant_id, definition) VALUES (:name, :tenantId, CAST(:json AS jsonb)) "
+      "INSERT INTO tools (name, tenant_id, definition, egress_guarded) VALUES (:name, :tenantId, CAST(:json AS jsonb), :guarded) "
           + "ON CONFLICT (name) DO NOTHING")
-  int insertJson(@Bind("name") String name, @Bind("tenantId") String tenantId, @Bind("json") String json);
+  int insertJson(@Bind("name") String name, @Bind("tenantId") String tenantId, @Bind("json") String json, @Bind("guarded") boolean guarded);
 
   @SqlUpdate("DELETE FROM tools WHERE name = :name")
   int delete(@Bind("name") String name);
@@ -53,23 +53,24 @@ public interface ToolDao {
   /** Inserts or replaces; returns true when something changed. */
   default boolean upsert(ToolDefinition tool) {
     try {
-      return upsertJson(tool.name(), tool.tenantId(), RegistryJson.MAPPER.writeValueAsString(tool)) > 0;
+      return upsertJson(tool.name(), tool.tenantId(), RegistryJson.MAPPER.writeValueAsString(tool), tool.egressGuarded()) > 0;
     } catch (JsonProcessingException e) {
       throw new UncheckedIOException(e);
     }
   }
 
   @SqlUpdate(
-      "INSERT INTO tools (name, tenant_id, definition) VALUES (:name, :tenantId, CAST(:json AS jsonb)) "
+      "INSERT INTO tools (name, tenant_id, definition, egress_guarded) VALUES (:name, :tenantId, CAST(:json AS jsonb), :guarded) "
           + "ON CONFLICT (name) DO UPDATE SET definition = EXCLUDED.definition, tenant_id = EXCLUDED.tenant_id, "
-          + "updated_at = now() WHERE tools.definition IS DISTINCT FROM EXCLUDED.definition")
-  int upsertJson(@Bind("name") String name, @Bind("tenantId") String tenantId, @Bind("json") String json);
+          + "egress_guarded = EXCLUDED.egress_guarded, updated_at = now() "
+          + "WHERE tools.definition IS DISTINCT FROM EXCLUDED.definition OR tools.egress_guarded <> EXCLUDED.egress_guarded")
+  int upsertJson(@Bind("name") String name, @Bind("tenantId") String tenantId, @Bind("json") String json, @Bind("guarded") boolean guarded);
 
   class DefinitionMapper implements RowMapper<ToolDefinition> {
     @Override
     public ToolDefinition map(ResultSet rs, StatementContext ctx) throws SQLException {
       try {
-        return RegistryJson.MAPPER.readValue(rs.getString(1), ToolDefinition.class);
+        return RegistryJson.MAPPER.readValue(rs.getString(1), ToolDefinition.class).withEgressGuarded(rs.getBoolean(2));
       } catch (JsonProcessingException e) {
         throw new SQLException("unreadable tool definition", e);
       }

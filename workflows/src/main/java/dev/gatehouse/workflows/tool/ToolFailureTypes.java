@@ -8,6 +8,11 @@ public final class ToolFailureTypes {
   public static final String UPSTREAM_ERROR = "UpstreamError";
   /** The response is larger than the configured cap; it is not stored in history. */
   public static final String RESPONSE_TOO_LARGE = "ResponseTooLarge";
+  /**
+   * The upstream's host resolves only to addresses the record's writer (a tenant admin) may not
+   * reach: loopback, link-local, unspecified, multicast. Nothing was sent; not retried.
+   */
+  public static final String EGRESS_REFUSED = "EgressRefused";
   /** The tool is not (or no longer) in the registry. */
   public static final String UNKNOWN_TOOL = "UnknownTool";
   /** A secret or token the tool's upstream needs could not be had (not set, or no master key). */

@@ -1,9 +1,9 @@
 package dev.gatehouse.frontend.app.admin;
 
+import dev.gatehouse.activities.http.Egress;
 import dev.gatehouse.frontend.core.auth.Caller.AdminCaller;
 import dev.gatehouse.frontend.core.errors.ApiException;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
@@ -19,8 +19,10 @@ import java.util.Locale;
  * gateway is for. Platform admins are not limited.
  *
  * <p>A host or port taken from the call's arguments ({@code http://{host}/}) is refused too: the
- * agent would choose where the call goes. The check is made when the URL is written: a name whose
- * address changes afterwards is not caught here.
+ * agent would choose where the call goes. The check is made when the URL is written; a name whose
+ * address changes afterwards is caught when Gatehouse connects: the record a tenant admin wrote is
+ * stored egress-guarded ({@link TenantScopedCrud.Store#guarded}), and each upstream client refuses
+ * an internal address for it ({@link Egress}, the same predicate).
  */
 final class EgressGuard {
   private EgressGuard() {}
@@ -75,26 +77,10 @@ final class EgressGuard {
       return; // not resolvable now; nothing to judge
     }
     for (InetAddress a : addresses) {
-      if (internal(a)) {
+      if (Egress.internal(a)) {
         throw refused(field);
       }
     }
-  }
-
-  static boolean internal(InetAddress a) {
-    if (a.isLoopbackAddress() || a.isLinkLocalAddress() || a.isAnyLocalAddress() || a.isMulticastAddress()) {
-      return true;
-    }
-    byte[] b = a.getAddress();
-    if (b.length == 4) {
-      return b[0] == 0; // 0.0.0.0/8: "this host" on Linux
-    }
-    if (a instanceof Inet6Address) {
-      // fd00:ec2::254, the IPv6 address of EC2's metadata service
-      return (b[0] & 0xff) == 0xfd && b[1] == 0 && (b[2] & 0xff) == 0x0e && (b[3] & 0xff) == 0xc2
-          && java.util.stream.IntStream.range(4, 14).allMatch(i -> b[i] == 0) && b[14] == 0x02 && (b[15] & 0xff) == 0x54;
-    }
-    return false;
   }
 
   private static ApiException refused(String field) {

@@ -25,7 +25,12 @@ import jakarta.ws.rs.core.SecurityContext;
 import java.io.InputStream;
 import java.util.List;
 
-/** {@code /admin/v1/identity-providers}: the OIDC issuers whose tokens a tenant's agents may present. */
+/**
+ * {@code /admin/v1/identity-providers}: the OIDC issuers whose tokens a tenant's agents may present.
+ * A provider a tenant admin writes is egress-guarded: its JWKS is not fetched from an internal
+ * address, whatever the host resolves to then ({@code OidcAuthenticator}); a platform admin's
+ * write clears that.
+ */
 @Path("/admin/v1/identity-providers")
 @Produces(MediaType.APPLICATION_JSON)
 @Consumes(MediaType.WILDCARD)
@@ -48,7 +53,7 @@ public class IdentityProvidersResource {
     ProviderBody b = ctx.bodies.read(body, ProviderBody.class);
     String tenantId = ctx.tenant(admin, b.tenant()).id();
     EgressGuard.check(admin, "jwksUrl", b.jwksUrl());
-    IdentityProvider p = provider(Ids.newId("idp"), tenantId, b);
+    IdentityProvider p = provider(Ids.newId("idp"), tenantId, b).withEgressGuarded(!admin.isPlatform());
     save(p);
     ctx.audit(admin, p.tenantId(), "admin.create", "identity-provider:" + p.id());
     return Response.status(201).entity(p).build();
@@ -80,7 +85,7 @@ public class IdentityProvidersResource {
     if (b.tenant() != null && !b.tenant().equals(existing.tenantId())) {
       throw new ApiException(ErrorCode.INVALID_REQUEST, "an identity provider cannot move to another tenant");
     }
-    IdentityProvider p = provider(id, existing.tenantId(), b);
+    IdentityProvider p = provider(id, existing.tenantId(), b).withEgressGuarded(!admin.isPlatform());
     save(p);
     ctx.authenticator.invalidate();
     ctx.audit(admin, p.tenantId(), "admin.update", "identity-provider:" + id);

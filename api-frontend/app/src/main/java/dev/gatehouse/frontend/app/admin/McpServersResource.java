@@ -84,7 +84,7 @@ public class McpServersResource extends TenantScopedResource<McpServersResource.
         ctx, KIND,
         new TenantScopedCrud.Store<>(
             servers::find, servers::page, servers::insert, servers::upsert, servers::delete, McpServerDefinition::name,
-            McpServerDefinition::tenantId),
+            McpServerDefinition::tenantId, McpServerDefinition::withEgressGuarded),
         McpServerBody.class, McpServersResource::server, this::changed, McpServersResource::permitted);
     this.catalog = ctx.jdbi.onDemand(McpCatalogDao.class);
     this.changes = changes;

@@ -48,7 +48,7 @@ public class ProvidersResource extends TenantScopedResource<ProvidersResource.Pr
         ctx, KIND,
         new TenantScopedCrud.Store<>(
             providers::find, providers::page, providers::insert, providers::upsert, providers::delete,
-            ProviderDefinition::name, ProviderDefinition::tenantId),
+            ProviderDefinition::name, ProviderDefinition::tenantId, ProviderDefinition::withEgressGuarded),
         ProviderBody.class, ProvidersResource::provider, name -> {}, (admin, b) -> EgressGuard.check(admin, "baseUrl", b.baseUrl()));
   }
 

@@ -26,6 +26,10 @@ import java.util.function.Predicate;
  *   <li>a body is checked by the kind's registry entry check, the one the registry file uses, and
  *       its refusal is 422 {@code invalid_<kind>}; a taken name is 409 {@code <kind>_exists};
  *   <li>a replace keeps the path's name (the body's, if any, must match) and the owner (400);
+ *   <li>a kind whose records name a URL Gatehouse calls stores who wrote it ({@code
+ *       egressGuarded}, {@link Store#guarded}): a tenant admin's write is guarded (its calls may
+ *       not reach an internal address, whatever the host resolves to then), a platform admin's
+ *       is not, so a platform admin's rewrite clears what a tenant admin's set;
  *   <li>every committed change leaves one audit row with target {@code <prefix><name>}, then is
  *       told to the kind's listener.
  * </ul>
@@ -54,7 +58,9 @@ final class TenantScopedCrud<B extends TenantScopedCrud.Body, R> {
 
   /**
    * The kind's DAO operations, and how a record tells the name and tenant it is stored under.
-   * {@code insert} is false when the name is taken.
+   * {@code insert} is false when the name is taken. {@code guarded} marks a record as written by a
+   * tenant admin (true) or a platform admin (false), for a kind whose records name a URL
+   * Gatehouse calls; other kinds leave records as they are.
    */
   record Store<R>(
       Function<String, Optional<R>> find,
@@ -63,7 +69,21 @@ final class TenantScopedCrud<B extends TenantScopedCrud.Body, R> {
       Consumer<R> upsert,
       Consumer<String> delete,
       Function<R, String> name,
-      Function<R, String> tenantId) {}
+      Function<R, String> tenantId,
+      java.util.function.BiFunction<R, Boolean, R> guarded) {
+
+    /** A kind whose records name no URL Gatehouse calls. */
+    Store(
+        Function<String, Optional<R>> find,
+        PageQuery<R> page,
+        Predicate<R> insert,
+        Consumer<R> upsert,
+        Consumer<String> delete,
+        Function<R, String> name,
+        Function<R, String> tenantId) {
+      this(find, page, insert, upsert, delete, name, tenantId, (record, guarded) -> record);
+    }
+  }
 
   /** A page ordered by name of a tenant's and the global records, or of all when tenantId is null. */
   @FunctionalInterface
@@ -201,7 +221,8 @@ final class TenantScopedCrud<B extends TenantScopedCrud.Body, R> {
       AdminContext.requirePlatform(admin);
     }
     try {
-      return check.record(body, pathName != null ? pathName : body.name(), tenantId);
+      R record = check.record(body, pathName != null ? pathName : body.name(), tenantId);
+      return store.guarded().apply(record, !admin.isPlatform());
     } catch (RegistryException e) {
       throw new ApiException(kind.invalid(), e.getMessage());
     }

@@ -42,7 +42,7 @@ public class ToolsResource extends TenantScopedResource<ToolsResource.ToolBody, 
     this.crud = new TenantScopedCrud<>(
         ctx, KIND,
         new TenantScopedCrud.Store<>(
-            tools::find, tools::page, tools::insert, tools::upsert, tools::delete, ToolDefinition::name, ToolDefinition::tenantId),
+            tools::find, tools::page, tools::insert, tools::upsert, tools::delete, ToolDefinition::name, ToolDefinition::tenantId, ToolDefinition::withEgressGuarded),
         ToolBody.class, ToolsResource::tool, name -> {}, (admin, b) -> {
           EgressGuard.check(admin, "http.url", b.http() == null ? null : b.http().url());
           EgressGuard.check(admin, "auth.tokenUrl", b.auth() == null ? null : b.auth().tokenUrl());

@@ -5,7 +5,6 @@ import static dev.gatehouse.frontend.testing.TestGatehouse.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gatehouse.frontend.testing.TestGatehouse;
-import java.net.InetAddress;
 import java.net.http.HttpResponse;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -105,13 +104,44 @@ class EgressGuardTest {
     }
   }
 
+  /** Whether the stored record is egress-guarded, read straight from its table. */
+  private static boolean guarded(String table, String column, String key) {
+    return gh.db.jdbi().withHandle(h ->
+        h.createQuery("SELECT egress_guarded FROM " + table + " WHERE " + column + " = :k").bind("k", key).mapTo(Boolean.class).one());
+  }
+
   @Test
-  void theAddressesCountedAsThisHost() throws Exception {
-    for (String a : List.of("127.0.0.1", "127.9.9.9", "::1", "169.254.169.254", "fe80::1", "0.0.0.0", "0.1.2.3", "224.0.0.1", "fd00:ec2::254")) {
-      assertThat(EgressGuard.internal(InetAddress.getByName(a))).as(a).isTrue();
-    }
-    for (String a : List.of("10.0.0.1", "192.168.1.1", "172.16.0.1", "8.8.8.8", "fd00::1", "2001:db8::1", "100.64.0.1")) {
-      assertThat(EgressGuard.internal(InetAddress.getByName(a))).as(a).isFalse();
-    }
+  void aTenantAdminsWriteIsGuardedAtConnectTimeAndAPlatformAdminsRewriteClearsIt() {
+    String tool = tool("egress.flag", "http://10.20.30.41/api");
+    assertThat(gh.post("/admin/v1/tools", tenantAdmin, tool).statusCode()).isEqualTo(201);
+    assertThat(guarded("tools", "name", "egress.flag")).as("written by a tenant admin").isTrue();
+    assertThat(gh.get("/admin/v1/tools/egress.flag", tenantAdmin).body()).as("not part of the definition").doesNotContain("egressGuarded");
+    assertThat(gh.put("/admin/v1/tools/egress.flag", ADMIN_KEY, tool).statusCode()).isEqualTo(200);
+    assertThat(guarded("tools", "name", "egress.flag")).as("rewritten by a platform admin").isFalse();
+    assertThat(gh.put("/admin/v1/tools/egress.flag", tenantAdmin, tool).statusCode()).isEqualTo(200);
+    assertThat(guarded("tools", "name", "egress.flag")).as("rewritten by a tenant admin, the same definition").isTrue();
+
+    String provider = "{\"name\":\"egress-flag-p\",\"tenant\":\"" + tenant + "\",\"type\":\"openai\",\"baseUrl\":\"http://10.20.30.41/v1\"}";
+    assertThat(gh.post("/admin/v1/providers", tenantAdmin, provider).statusCode()).isEqualTo(201);
+    assertThat(guarded("providers", "name", "egress-flag-p")).isTrue();
+    assertThat(gh.put("/admin/v1/providers/egress-flag-p", ADMIN_KEY, provider).statusCode()).isEqualTo(200);
+    assertThat(guarded("providers", "name", "egress-flag-p")).isFalse();
+
+    String server =
+        "{\"name\":\"egress-flag-m\",\"tenant\":\"" + tenant + "\",\"transport\":\"streamable-http\",\"url\":\"http://10.20.30.41/mcp\"}";
+    assertThat(gh.post("/admin/v1/mcp-servers", ADMIN_KEY, server).statusCode()).isEqualTo(201);
+    assertThat(guarded("mcp_servers", "name", "egress-flag-m")).as("written by a platform admin").isFalse();
+    assertThat(gh.put("/admin/v1/mcp-servers/egress-flag-m", tenantAdmin, server).statusCode()).isEqualTo(200);
+    assertThat(guarded("mcp_servers", "name", "egress-flag-m")).isTrue();
+
+    String idp =
+        "{\"name\":\"egress-flag-i\",\"tenant\":\"" + tenant + "\",\"issuer\":\"https://egress-flag.example\","
+            + "\"jwksUrl\":\"http://10.20.30.41/jwks\",\"audience\":\"gatehouse\"}";
+    HttpResponse<String> created = gh.post("/admin/v1/identity-providers", tenantAdmin, idp);
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    String id = json(created).get("id").asText();
+    assertThat(guarded("identity_providers", "id", id)).isTrue();
+    assertThat(gh.put("/admin/v1/identity-providers/" + id, ADMIN_KEY, idp).statusCode()).isEqualTo(200);
+    assertThat(guarded("identity_providers", "id", id)).isFalse();
   }
 }

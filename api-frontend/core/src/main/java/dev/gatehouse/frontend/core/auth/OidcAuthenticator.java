@@ -8,6 +8,7 @@ import com.nimbusds.jose.proc.BadJOSEException;
 import com.nimbusds.jose.proc.JWSVerificationKeySelector;
 import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jose.util.DefaultResourceRetriever;
+import dev.gatehouse.activities.http.Egress;
 import com.nimbusds.jwt.JWT;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.JWTParser;
@@ -140,7 +141,10 @@ final class OidcAuthenticator {
     try {
       keys =
           JWKSourceBuilder.create(
-                  URI.create(idp.jwksUrl()).toURL(), new DefaultResourceRetriever(2_000, 2_000, 512 * 1024))
+                  URI.create(idp.jwksUrl()).toURL(),
+                  idp.egressGuarded()
+                      ? new GuardedResourceRetriever(2_000, 2_000, 512 * 1024)
+                      : new DefaultResourceRetriever(2_000, 2_000, 512 * 1024))
               .cache(jwksTtl.toMillis(), JWKS_REFRESH_TIMEOUT.toMillis())
               .rateLimited(JWKS_MIN_REFETCH.toMillis())
               .retrying(false)
@@ -164,6 +168,31 @@ final class OidcAuthenticator {
     claims.setMaxClockSkew(idp.clockSkewSeconds());
     processor.setJWTClaimsSetVerifier(claims);
     return new Verifier(idp, processor);
+  }
+
+  /**
+   * The JWKS retriever of an identity provider a tenant admin wrote: the JWKS URL's host is checked
+   * ({@link Egress#check}) just before each fetch, and no redirect is followed (its target would
+   * not be). {@code HttpURLConnection} resolves the name right after the check, from the JVM's DNS
+   * cache ({@code networkaddress.cache.ttl}, 30 s by default), which is what makes both see the
+   * same addresses.
+   */
+  static final class GuardedResourceRetriever extends DefaultResourceRetriever {
+    GuardedResourceRetriever(int connectTimeout, int readTimeout, int sizeLimit) {
+      super(connectTimeout, readTimeout, sizeLimit);
+    }
+
+    @Override
+    protected java.net.HttpURLConnection openHTTPConnection(java.net.URL url) throws java.io.IOException {
+      try {
+        Egress.check(url.toURI());
+      } catch (java.net.URISyntaxException e) {
+        throw new java.io.IOException("the JWKS URL is not usable");
+      }
+      java.net.HttpURLConnection connection = super.openHTTPConnection(url);
+      connection.setInstanceFollowRedirects(false);
+      return connection;
+    }
   }
 
   private static List<String> scopes(JWTClaimsSet claims) {

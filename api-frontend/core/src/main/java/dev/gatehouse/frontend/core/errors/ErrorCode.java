@@ -87,6 +87,11 @@ public enum ErrorCode {
   UPSTREAM_UNAVAILABLE("upstream_unavailable", 503, Rpc.UPSTREAM, null, Retry.YES, true),
   RESPONSE_TOO_LARGE("response_too_large", 502, Rpc.UPSTREAM, ToolFailureTypes.RESPONSE_TOO_LARGE, Retry.NO, true),
   CREDENTIALS_UNAVAILABLE("credentials_unavailable", 502, Rpc.UPSTREAM, ToolFailureTypes.CREDENTIALS_UNAVAILABLE, Retry.NO, true),
+  /**
+   * The upstream of a record a tenant admin wrote resolves, when called, only to addresses it may
+   * not reach (loopback, link-local, unspecified, multicast): nothing was sent.
+   */
+  EGRESS_REFUSED("egress_refused", 502, Rpc.UPSTREAM, ToolFailureTypes.EGRESS_REFUSED, Retry.NO, true),
   TIMED_OUT("timed_out", 504, Rpc.UPSTREAM, null, Retry.YES, true),
   STEP_FAILED("step_failed", 502, Rpc.UPSTREAM, PipelineWorkflow.STEP_FAILED, Retry.NO, true),
   /** A model call of an agent task failed for good; the task fails. */

@@ -1,0 +1,102 @@
+package dev.gatehouse.activities.http;
+
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.util.Arrays;
+
+/**
+ * Where Gatehouse's calls for a record a tenant admin wrote (an <em>egress-guarded</em> one) may
+ * not go: an internal address, one that reaches Gatehouse's own host or the machine it runs on
+ * (loopback, link-local with the cloud's metadata service, the unspecified {@code 0.0.0.0/8},
+ * multicast, and EC2's IPv6 metadata address). From there a tenant reached the unauthenticated
+ * operations port, the embedded database and the cloud's credentials. Private networks ({@code
+ * 10/8}, {@code 192.168/16}, ...) are not internal here: internal services are what a gateway is
+ * for.
+ *
+ * <p>One predicate for both checks: the admin API's when a URL is written, and each upstream
+ * client's when it connects (a name can be re-pointed after it was written). {@link
+ * UpstreamConnections} connects only to the addresses {@link #reachable} leaves. Clients that
+ * resolve the name themselves (the JDK's HTTP client, {@code HttpURLConnection}) are checked with
+ * {@link #check} just before each request: the JVM's positive DNS cache ({@code
+ * networkaddress.cache.ttl}, 30 s by default) is what makes the check and the connection see the
+ * same addresses.
+ */
+public final class Egress {
+  private Egress() {}
+
+  /** True for an address a guarded call may not reach. */
+  public static boolean internal(InetAddress a) {
+    if (a.isLoopbackAddress() || a.isLinkLocalAddress() || a.isAnyLocalAddress() || a.isMulticastAddress()) {
+      return true;
+    }
+    byte[] b = a.getAddress();
+    if (b.length == 4) {
+      return b[0] == 0; // 0.0.0.0/8: "this host" on Linux
+    }
+    if (a instanceof Inet6Address) {
+      // fd00:ec2::254, the IPv6 address of EC2's metadata service
+      return (b[0] & 0xff) == 0xfd && b[1] == 0 && (b[2] & 0xff) == 0x0e && (b[3] & 0xff) == 0xc2
+          && java.util.stream.IntStream.range(4, 14).allMatch(i -> b[i] == 0) && b[14] == 0x02 && (b[15] & 0xff) == 0x54;
+    }
+    return false;
+  }
+
+  /**
+   * The addresses of {@code host} a call may connect to: all of them when it is not {@code
+   * guarded}, else those that are not {@link #internal}; none left is a refusal.
+   */
+  public static InetAddress[] reachable(String host, InetAddress[] addresses, boolean guarded) throws EgressRefusedException {
+    if (!guarded) {
+      return addresses;
+    }
+    InetAddress[] open = Arrays.stream(addresses).filter(a -> !internal(a)).toArray(InetAddress[]::new);
+    if (open.length == 0) {
+      throw new EgressRefusedException(host);
+    }
+    return open;
+  }
+
+  /**
+   * For a client that resolves {@code uri}'s host itself: refuses when the host is, or resolves now
+   * to, any internal address (the client may connect to any of them). A host that does not resolve
+   * is left to the client to fail on.
+   */
+  public static void check(URI uri) throws EgressRefusedException {
+    String host = uri.getHost();
+    if (host == null) {
+      throw new EgressRefusedException("(none)");
+    }
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    InetAddress[] addresses;
+    try {
+      addresses = InetAddress.getAllByName(host);
+    } catch (UnknownHostException e) {
+      return;
+    }
+    for (InetAddress a : addresses) {
+      if (internal(a)) {
+        throw new EgressRefusedException(host);
+      }
+    }
+  }
+
+  /** The refusal in {@code failure}'s chain of causes, or null. */
+  public static EgressRefusedException refusal(Throwable failure) {
+    java.util.Set<Throwable> seen = new java.util.HashSet<>();
+    for (Throwable t = failure; t != null && seen.add(t); t = t.getCause()) {
+      if (t instanceof EgressRefusedException r) {
+        return r;
+      }
+      for (Throwable s : t.getSuppressed()) {
+        if (s instanceof EgressRefusedException r) {
+          return r;
+        }
+      }
+    }
+    return null;
+  }
+}
