@@ -45,6 +45,11 @@ final class NotesUpstream implements AutoCloseable {
   private final String url;
 
   NotesUpstream() throws Exception {
+    this("127.0.0.1");
+  }
+
+  /** Listening on {@code host} (an address of this machine). */
+  NotesUpstream(String host) throws Exception {
     var json = new JacksonMcpJsonMapper(new ObjectMapper());
     HttpServletStreamableServerTransportProvider transport =
         HttpServletStreamableServerTransportProvider.builder().jsonMapper(json).mcpEndpoint("/mcp").build();
@@ -114,7 +119,7 @@ final class NotesUpstream implements AutoCloseable {
             .build();
     jetty = new Server();
     ServerConnector connector = new ServerConnector(jetty);
-    connector.setHost("127.0.0.1");
+    connector.setHost(host);
     connector.setPort(0);
     jetty.addConnector(connector);
     ServletContextHandler context = new ServletContextHandler();
@@ -145,7 +150,7 @@ final class NotesUpstream implements AutoCloseable {
     context.addFilter(filter, "/mcp", EnumSet.of(DispatcherType.REQUEST));
     jetty.setHandler(context);
     jetty.start();
-    url = "http://127.0.0.1:" + connector.getLocalPort() + "/mcp";
+    url = "http://" + host + ":" + connector.getLocalPort() + "/mcp";
   }
 
   String url() {
