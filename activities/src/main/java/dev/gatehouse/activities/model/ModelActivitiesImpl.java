@@ -54,7 +54,8 @@ public class ModelActivitiesImpl implements ModelActivities {
     this(invoker, results, TenantSlots.unlimited());
   }
 
-  private ModelActivitiesImpl(Function<ModelCall, ModelAnswer> invoker, TaskResults.Resolver results, TenantSlots slots) {
+  /** With another way to answer calls, and a share of the worker's slots per tenant. */
+  ModelActivitiesImpl(Function<ModelCall, ModelAnswer> invoker, TaskResults.Resolver results, TenantSlots slots) {
     this.invoker = invoker;
     this.results = results;
     this.slots = slots;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.activities.task.TenantSlots;
 import dev.gatehouse.workflows.model.ModelCallPolicy;
 import dev.gatehouse.workflows.model.ModelCallResult;
 import dev.gatehouse.workflows.pipeline.PipelineDefinition;
@@ -14,8 +15,10 @@ import dev.gatehouse.workflows.pipeline.PipelineStep;
 import dev.gatehouse.workflows.pipeline.PipelineWorkflow;
 import dev.gatehouse.workflows.pipeline.PipelineWorkflowImpl;
 import dev.gatehouse.workflows.tool.Caller;
+import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
 import io.temporal.common.RetryOptions;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestWorkflowEnvironment;
@@ -25,6 +28,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -75,23 +79,60 @@ class ModelActivitiesImplTest {
 
   /** Runs a one-step pipeline whose model step is answered by {@code fakeProvider}. */
   private JsonNode runModelStep(String taskId, Function<ModelCall, ModelAnswer> fakeProvider) {
+    return pipeline(taskId, new ModelActivitiesImpl(fakeProvider, (body, tenant, task) -> body)).run(input());
+  }
+
+  /** A one-step pipeline's stub, its model step run by {@code activities} on a new test environment. */
+  private PipelineWorkflow pipeline(String taskId, ModelActivitiesImpl activities) {
     env = TestWorkflowEnvironment.newInstance();
     Worker worker = env.newWorker(QUEUE);
     worker.registerWorkflowImplementationTypes(PipelineWorkflowImpl.class);
-    worker.registerActivitiesImplementations(new ModelActivitiesImpl(fakeProvider, (body, tenant, task) -> body));
+    worker.registerActivitiesImplementations(activities);
     env.start();
+    return env.getWorkflowClient()
+        .newWorkflowStub(PipelineWorkflow.class, WorkflowOptions.newBuilder().setWorkflowId(taskId).setTaskQueue(QUEUE).build());
+  }
+
+  private static PipelineInput input() {
     PipelineStep step =
         new PipelineStep("ask", null, null, "gpt-small", json("[{\"role\":\"user\",\"content\":\"${input.q}\"}]"), 40, List.of());
-    PipelineInput input =
-        new PipelineInput(
-            json("{\"q\":\"Say hi\"}"),
-            new PipelineDefinition(List.of(step)),
-            Map.of(),
-            CALLER,
-            Map.of("gpt-small", new ModelCallPolicy(5_000, 3, 10, 1.0, 10)));
-    return env.getWorkflowClient()
-        .newWorkflowStub(PipelineWorkflow.class, WorkflowOptions.newBuilder().setWorkflowId(taskId).setTaskQueue(QUEUE).build())
-        .run(input);
+    return new PipelineInput(
+        json("{\"q\":\"Say hi\"}"),
+        new PipelineDefinition(List.of(step)),
+        Map.of(),
+        CALLER,
+        Map.of("gpt-small", new ModelCallPolicy(5_000, 3, 10, 1.0, 10)));
+  }
+
+  @Test
+  void aStepOverItsTenantsShareOfTheWorkerWaitsInTheTaskAndIsCalledOnceASlotIsFree() throws Exception {
+    AtomicInteger refused = new AtomicInteger();
+    TenantSlots slots = new TenantSlots(1, refused::incrementAndGet);
+    TenantSlots.Slot held = slots.take(CALLER.tenantId()); // another call of the tenant holds its one slot
+    List<ModelCall> seen = new CopyOnWriteArrayList<>();
+    PipelineWorkflow stub =
+        pipeline(
+            "task_model_share",
+            new ModelActivitiesImpl(
+                call -> {
+                  seen.add(call);
+                  return completion("Hi!", "stop");
+                },
+                (body, tenant, task) -> body,
+                slots));
+    WorkflowClient.start(stub::run, input());
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (refused.get() == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(refused.get()).as("refusals while the tenant's slot is held").isPositive();
+    assertThat(seen).as("nothing was sent while refused").isEmpty();
+
+    held.close();
+    JsonNode result = WorkflowStub.fromTyped(stub).getResult(JsonNode.class);
+    assertThat(result.get("ask").get("content").asText()).isEqualTo("Hi!");
+    assertThat(seen).as("called once, with its first attempt").extracting(ModelCall::attempt).containsExactly(1);
+    assertThat(slots.running(CALLER.tenantId())).as("the slot was given back").isZero();
   }
 
   @Test
