@@ -10,7 +10,8 @@ import java.util.Arrays;
  * Where Gatehouse's calls for a record a tenant admin wrote (an <em>egress-guarded</em> one) may
  * not go: an internal address, one that reaches Gatehouse's own host or the machine it runs on
  * (loopback, link-local with the cloud's metadata service, the unspecified {@code 0.0.0.0/8},
- * multicast, and EC2's IPv6 metadata address). From there a tenant reached the unauthenticated
+ * multicast, and EC2's IPv6 metadata address; an IPv6 address that carries an IPv4 one, such as
+ * {@code ::ffff:127.0.0.1}, counts as the IPv4 address it carries). From there a tenant reached the unauthenticated
  * operations port, the embedded database and the cloud's credentials. Private networks ({@code
  * 10/8}, {@code 192.168/16}, ...) are not internal here: internal services are what a gateway is
  * for.
@@ -35,12 +36,58 @@ public final class Egress {
     if (b.length == 4) {
       return b[0] == 0; // 0.0.0.0/8: "this host" on Linux
     }
+    InetAddress v4 = embeddedIpv4(b);
+    if (v4 != null && internal(v4)) {
+      // A resolver's ::ffff:127.0.0.1 is an Inet6Address that is not "loopback", and Linux
+      // connects to it as 127.0.0.1 (the JDK converts only a literal in a URL).
+      return true;
+    }
     if (a instanceof Inet6Address) {
       // fd00:ec2::254, the IPv6 address of EC2's metadata service
       return (b[0] & 0xff) == 0xfd && b[1] == 0 && (b[2] & 0xff) == 0x0e && (b[3] & 0xff) == 0xc2
           && java.util.stream.IntStream.range(4, 14).allMatch(i -> b[i] == 0) && b[14] == 0x02 && (b[15] & 0xff) == 0x54;
     }
     return false;
+  }
+
+  /**
+   * The IPv4 address an IPv6 address carries where the kernel or a translator may deliver it as
+   * IPv4: IPv4-mapped ({@code ::ffff:a.b.c.d}), IPv4-compatible ({@code ::a.b.c.d}),
+   * IPv4-translated ({@code ::ffff:0:a.b.c.d}), NAT64's well-known prefix ({@code
+   * 64:ff9b::a.b.c.d}) and 6to4 ({@code 2002:aabb:ccdd::}); null for any other (or a 4-byte) one.
+   */
+  static InetAddress embeddedIpv4(byte[] b) {
+    if (b.length != 16) {
+      return null;
+    }
+    int from;
+    if (zero(b, 0, 10) && (b[10] & 0xff) == 0xff && (b[11] & 0xff) == 0xff) {
+      from = 12; // mapped
+    } else if (zero(b, 0, 12)) {
+      from = 12; // compatible
+    } else if (zero(b, 0, 8) && (b[8] & 0xff) == 0xff && (b[9] & 0xff) == 0xff && zero(b, 10, 12)) {
+      from = 12; // translated
+    } else if (b[0] == 0 && b[1] == 0x64 && (b[2] & 0xff) == 0xff && (b[3] & 0xff) == 0x9b && zero(b, 4, 12)) {
+      from = 12; // NAT64
+    } else if (b[0] == 0x20 && b[1] == 0x02) {
+      from = 2; // 6to4
+    } else {
+      return null;
+    }
+    try {
+      return InetAddress.getByAddress(Arrays.copyOfRange(b, from, from + 4));
+    } catch (UnknownHostException e) {
+      return null; // four bytes are always an address
+    }
+  }
+
+  private static boolean zero(byte[] b, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (b[i] != 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.gatehouse.activities.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.URI;
 import java.util.List;
@@ -29,6 +30,42 @@ class EgressTest {
     for (String a : OPEN) {
       assertThat(Egress.internal(InetAddress.getByName(a))).as(a).isFalse();
     }
+  }
+
+  /**
+   * A name can resolve to an IPv6 address that carries an IPv4 one: the resolver gives an {@code
+   * Inet6Address} (only a literal in a URL is turned into IPv4 by the JDK), which is not
+   * "loopback", and Linux connects to {@code ::ffff:127.0.0.1} as 127.0.0.1. A probe reached the
+   * operations port that way through a hosts-file name.
+   */
+  @Test
+  void anIpv6AddressThatCarriesAnIpv4OneCountsAsThatAddress() throws Exception {
+    for (String a :
+        List.of(
+            "::ffff:127.0.0.1", "::ffff:127.9.9.9", "::ffff:169.254.169.254", "::ffff:0.0.0.0", "::ffff:224.0.0.1",
+            "::127.0.0.1", "::ffff:0:127.0.0.1", "64:ff9b::127.0.0.1", "64:ff9b::169.254.169.254", "2002:7f00:1::",
+            "2002:a9fe:a9fe::1")) {
+      InetAddress resolved = asResolved(a);
+      assertThat(resolved).as(a).isInstanceOf(Inet6Address.class);
+      assertThat(Egress.internal(resolved)).as(a).isTrue();
+      assertThatThrownBy(() -> Egress.reachable("h", new InetAddress[] {resolved}, true)).as(a).isInstanceOf(EgressRefusedException.class);
+    }
+    for (String a : List.of("::ffff:10.0.0.5", "::ffff:8.8.8.8", "64:ff9b::8.8.8.8", "2002:808:808::1", "2001:db8::7f00:1")) {
+      assertThat(Egress.internal(asResolved(a))).as(a).isFalse();
+    }
+  }
+
+  /** {@code text} as a resolver gives it: an Inet6Address of its 16 bytes, whatever they carry. */
+  private static InetAddress asResolved(String text) throws Exception {
+    byte[] bytes = InetAddress.getByName(text).getAddress();
+    if (bytes.length == 4) { // the JDK turned a mapped literal into IPv4: rebuild the 16 bytes
+      byte[] mapped = new byte[16];
+      mapped[10] = (byte) 0xff;
+      mapped[11] = (byte) 0xff;
+      System.arraycopy(bytes, 0, mapped, 12, 4);
+      bytes = mapped;
+    }
+    return Inet6Address.getByAddress(null, bytes, -1);
   }
 
   @Test
