@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.activities.task.TaskResults;
 import dev.gatehouse.activities.task.TenantSlots;
+import dev.gatehouse.activities.tool.Heartbeats;
 import dev.gatehouse.activities.tool.ToolActivitiesImpl;
 import dev.gatehouse.workflows.limits.RateLimitWaits;
 import dev.gatehouse.workflows.model.ModelActivities;
@@ -11,7 +12,9 @@ import dev.gatehouse.workflows.model.ModelCallRequest;
 import dev.gatehouse.workflows.model.ModelCallResult;
 import dev.gatehouse.workflows.model.ModelCallUsage;
 import io.temporal.activity.Activity;
+import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.activity.ActivityInfo;
+import io.temporal.client.ActivityCompletionException;
 import io.temporal.common.RetryOptions;
 import io.temporal.failure.ApplicationFailure;
 import java.time.Duration;
@@ -31,8 +34,10 @@ import org.slf4j.LoggerFactory;
  * tenant, so the provider (and the token count of the task's budget) sees the results, never the
  * references.
  *
- * <p>No heartbeats: the call is one request and answer, bounded by the start-to-close timeout
- * the model's recorded policy gives it (which covers its providers' timeouts). A call whose
+ * <p>The call is bounded by the start-to-close timeout the model's recorded policy gives it (which
+ * covers its providers' timeouts), and heartbeats while it runs ({@link Heartbeats}): a cancelled
+ * task's call hears of it at the next heartbeat, its provider request is aborted, and the call
+ * ends as cancelled, giving its slot back at once instead of at the provider's timeout. A call whose
  * tenant already runs its whole share of this worker's slots ({@link TenantSlots}) is refused
  * before anything is sent, and waits in its task.
  */
@@ -44,36 +49,57 @@ public class ModelActivitiesImpl implements ModelActivities {
   private final Function<ModelCall, ModelAnswer> invoker;
   private final TaskResults.Resolver results;
   private final TenantSlots slots;
+  /** Null: no heartbeats (tests of one call). */
+  private final Heartbeats heartbeats;
 
-  public ModelActivitiesImpl(ModelInvoker invoker, TaskResults.Resolver results, TenantSlots slots) {
-    this(invoker::call, results, slots);
+  public ModelActivitiesImpl(ModelInvoker invoker, TaskResults.Resolver results, TenantSlots slots, Heartbeats heartbeats) {
+    this(invoker::call, results, slots, heartbeats);
   }
 
   /** With another way to answer calls (tests: a fake provider). */
   ModelActivitiesImpl(Function<ModelCall, ModelAnswer> invoker, TaskResults.Resolver results) {
-    this(invoker, results, TenantSlots.unlimited());
+    this(invoker, results, TenantSlots.unlimited(), null);
   }
 
-  /** With another way to answer calls, and a share of the worker's slots per tenant. */
-  ModelActivitiesImpl(Function<ModelCall, ModelAnswer> invoker, TaskResults.Resolver results, TenantSlots slots) {
+  /** With another way to answer calls, a share of the worker's slots per tenant, and heartbeats (or none). */
+  ModelActivitiesImpl(
+      Function<ModelCall, ModelAnswer> invoker, TaskResults.Resolver results, TenantSlots slots, Heartbeats heartbeats) {
     this.invoker = invoker;
     this.results = results;
     this.slots = slots;
+    this.heartbeats = heartbeats;
   }
 
   @Override
   public ModelCallResult call(ModelCallRequest request) {
-    TenantSlots.Slot slot = slots.take(request.caller() == null ? null : request.caller().tenantId());
+    String tenant = request.caller() == null ? null : request.caller().tenantId();
+    TenantSlots.Slot slot = slots.take(tenant);
     if (slot == null) {
-      throw slots.refusal();
+      throw slots.refusal(tenant);
     }
-    try (slot) {
-      return callHolding(request);
+    ActivityExecutionContext execution = Activity.getExecutionContext();
+    try (slot;
+        Heartbeats.Beat beat = heartbeats == null ? null : heartbeats.start(execution)) {
+      try {
+        ModelCallResult result = callHolding(request, execution.getInfo());
+        throwIfStopped(beat);
+        return result;
+      } catch (RuntimeException e) {
+        throwIfStopped(beat);
+        throw e;
+      }
     }
   }
 
-  private ModelCallResult callHolding(ModelCallRequest request) {
-    ActivityInfo info = Activity.getExecutionContext().getInfo();
+  /** A call told to stop (its task was cancelled) ends as Temporal asked, whatever its aborted request made of it. */
+  private static void throwIfStopped(Heartbeats.Beat beat) {
+    ActivityCompletionException stop = beat == null ? null : beat.stopped();
+    if (stop != null) {
+      throw stop;
+    }
+  }
+
+  private ModelCallResult callHolding(ModelCallRequest request, ActivityInfo info) {
     long started;
     ModelAnswer answer;
     try {

@@ -22,12 +22,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class TenantSlots {
   /** The wait a refused call asks for (the workflow adds a jitter that grows with the waits). */
   public static final Duration RETRY_AFTER = Duration.ofSeconds(2);
+  /** The longest wait a refusal asks for, however long the tenant's backlog. */
+  public static final Duration MAX_RETRY_AFTER = Duration.ofSeconds(30);
 
   private static final Slot NONE = new Slot(null, null);
 
   private final int perTenant;
   private final Runnable onRefused;
   private final ConcurrentHashMap<String, Integer> running = new ConcurrentHashMap<>();
+  /** Per tenant, refusals since its calls last got slots (halved at each slot taken). */
+  private final ConcurrentHashMap<String, Long> refused = new ConcurrentHashMap<>();
 
   /**
    * @param perTenant the calls one tenant may run at once
@@ -70,21 +74,37 @@ public final class TenantSlots {
           return now + 1;
         });
     if (!taken[0]) {
+      refused.merge(tenant, 1L, Long::sum);
       onRefused.run();
       return null;
+    }
+    if (refused.containsKey(tenant)) {
+      refused.computeIfPresent(tenant, (t, n) -> n <= 1 ? null : n / 2);
     }
     return new Slot(this, tenant);
   }
 
   /**
-   * The activity's failure for a call {@link #take} refused: the workflow waits {@link
-   * #RETRY_AFTER} (and a jitter) and makes the call again.
+   * The activity's failure for a call of {@code tenant} that {@link #take} refused: the workflow
+   * waits (and a jitter) and makes the call again. The wait grows with the tenant's backlog:
+   * {@link #RETRY_AFTER} more for each share's worth of refusals since its calls last got slots,
+   * up to {@link #MAX_RETRY_AFTER}. A tenant with many waiting steps is then refused less often,
+   * which bounds the refused tries in its tasks' histories, while one with a few comes back soon.
    */
-  public ApplicationFailure refusal() {
+  public ApplicationFailure refusal(String tenant) {
     return RateLimitWaits.overloaded(
         "the tenant's tasks are running " + perTenant + " calls on this replica, their whole share of its worker"
-            + " (worker.maxActivitiesPerTenant); nothing was sent, and the call is made again shortly",
-        RETRY_AFTER);
+            + " (worker.maxActivitiesPerTenant); nothing was sent (a task's call waits and is made again, at most "
+            + RateLimitWaits.MAX_WAITS + " times)",
+        retryAfter(tenant));
+  }
+
+  /** The wait a refusal of {@code tenant} asks for now. */
+  Duration retryAfter(String tenant) {
+    Long n = tenant == null ? null : refused.get(tenant);
+    long steps = 1 + (n == null ? 0 : n / perTenant);
+    long max = MAX_RETRY_AFTER.toMillis() / RETRY_AFTER.toMillis();
+    return RETRY_AFTER.multipliedBy(Math.min(steps, max));
   }
 
   /** The calls {@code tenant} is running on this replica. */

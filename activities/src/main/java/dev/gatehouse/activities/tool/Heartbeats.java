@@ -11,7 +11,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Heartbeats a running tool call at a steady pace, whether or not its upstream reports progress,
+ * Heartbeats a running tool or model call at a steady pace, whether or not its upstream reports progress,
  * and interrupts the call's thread when a heartbeat's answer says the activity is to stop
  * (cancelled, gone, or the worker is shutting down). An activity hears of a cancellation only
  * through a heartbeat; without these a slow upstream call could not be stopped, and a worker that

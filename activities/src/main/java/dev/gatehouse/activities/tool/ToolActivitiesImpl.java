@@ -51,9 +51,10 @@ public class ToolActivitiesImpl implements ToolActivities {
   public ToolCallResult call(ToolCallRequest request) {
     ActivityExecutionContext execution = Activity.getExecutionContext();
     ActivityInfo info = execution.getInfo();
-    TenantSlots.Slot slot = slots.take(request.caller() == null ? null : request.caller().tenantId());
+    String tenant = request.caller() == null ? null : request.caller().tenantId();
+    TenantSlots.Slot slot = slots.take(tenant);
     if (slot == null) {
-      throw slots.refusal();
+      throw slots.refusal(tenant);
     }
     try (slot;
         Heartbeats.Beat beat = heartbeats.start(execution)) {

@@ -119,7 +119,8 @@ class ModelActivitiesImplTest {
                   return completion("Hi!", "stop");
                 },
                 (body, tenant, task) -> body,
-                slots));
+                slots,
+                null));
     WorkflowClient.start(stub::run, input());
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
     while (refused.get() == 0 && System.nanoTime() < deadline) {

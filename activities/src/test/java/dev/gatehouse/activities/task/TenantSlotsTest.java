@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gatehouse.workflows.limits.RateLimitWaits;
 import io.temporal.failure.ApplicationFailure;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -84,8 +85,31 @@ class TenantSlotsTest {
   }
 
   @Test
+  void theWaitGrowsWithTheTenantsBacklogAndShrinksOnceItsCallsGetSlots() {
+    TenantSlots slots = new TenantSlots(2, null);
+    TenantSlots.Slot a1 = slots.take("a");
+    TenantSlots.Slot a2 = slots.take("a");
+    assertThat(slots.retryAfter("a")).isEqualTo(Duration.ofSeconds(2));
+    for (int i = 0; i < 4; i++) {
+      assertThat(slots.take("a")).isNull();
+    }
+    assertThat(slots.retryAfter("a")).as("two shares' worth of refusals").isEqualTo(Duration.ofSeconds(6));
+    assertThat(slots.retryAfter("b")).as("another tenant").isEqualTo(Duration.ofSeconds(2));
+    for (int i = 0; i < 1_000; i++) {
+      slots.take("a");
+    }
+    assertThat(slots.retryAfter("a")).as("at most").isEqualTo(TenantSlots.MAX_RETRY_AFTER);
+    a1.close();
+    a2.close();
+    for (int i = 0; i < 12; i++) {
+      slots.take("a").close();
+    }
+    assertThat(slots.retryAfter("a")).as("after calls got slots again").isEqualTo(Duration.ofSeconds(2));
+  }
+
+  @Test
   void theRefusalIsOneTheWorkflowWaitsOn() {
-    ApplicationFailure refusal = new TenantSlots(5, null).refusal();
+    ApplicationFailure refusal = new TenantSlots(5, null).refusal("a");
     assertThat(refusal.getType()).isEqualTo(RateLimitWaits.OVERLOADED);
     assertThat(refusal.isNonRetryable()).isTrue();
     assertThat(RateLimitWaits.waitOf(refusal)).isEqualTo(TenantSlots.RETRY_AFTER);

@@ -229,6 +229,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     Tools tools = tools(config, env, jdbi, metrics, secrets);
     if (role == Role.WORKER || config.getWorker().isEnabled()) {
       TaskResults results = new TaskResults(jdbi);
+      Heartbeats heartbeats = heartbeats(env);
       TenantSlots slots =
           new TenantSlots(config.getWorker().activitiesPerTenant(), () -> metrics.admissionRefused("tenantWorkerSlots"));
       env.lifecycle()
@@ -238,8 +239,8 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
                   workflowTypes,
                   config.getTemporal().getTaskQueue(),
                   config.getWorker(),
-                  new ToolActivitiesImpl(tools.invoker(), heartbeats(env), results, slots),
-                  new ModelActivitiesImpl(tools.models(), results::resolve, slots),
+                  new ToolActivitiesImpl(tools.invoker(), heartbeats, results, slots),
+                  new ModelActivitiesImpl(tools.models(), results::resolve, slots, heartbeats),
                   new TaskIndexActivitiesImpl(jdbi, metrics),
                   new ApprovalAuditImpl(audit)));
     }

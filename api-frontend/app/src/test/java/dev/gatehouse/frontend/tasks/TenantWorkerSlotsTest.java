@@ -1,10 +1,12 @@
 package dev.gatehouse.frontend.tasks;
 
+import static dev.gatehouse.frontend.testing.TestGatehouse.ADMIN_KEY;
 import static dev.gatehouse.frontend.testing.TestGatehouse.KEY_A;
 import static dev.gatehouse.frontend.testing.TestGatehouse.KEY_B;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.frontend.testing.FakeProvider;
 import dev.gatehouse.frontend.testing.TestGatehouse;
 import java.time.Duration;
 import java.util.List;
@@ -60,6 +62,48 @@ class TenantWorkerSlotsTest {
       JsonNode task = gh.await(KEY_A, held);
       assertThat(task.path("status").asText()).as("alpha's task: %s", task).isEqualTo("COMPLETED");
       assertThat(arrived(gh)).as("every step of alpha's ran in the end").isEqualTo(4);
+    }
+  }
+
+  /**
+   * A model call hears of its task's cancel at its next heartbeat: its provider request is aborted
+   * and its slot given back at once. Without heartbeats it held the slot until the provider's
+   * timeout (60 s here), and the tenant's next task waited that long.
+   */
+  @Test
+  void aCancelledTasksModelCallGivesItsSlotBackAtOnce() throws Exception {
+    try (FakeProvider provider = new FakeProvider();
+        TestGatehouse gh =
+            TestGatehouse.start(
+                c -> {
+                  c.getWorker().setMaxConcurrentActivities(4);
+                  c.getWorker().setMaxActivitiesPerTenant(1);
+                })) {
+      provider.script(FakeProvider.Reply.hang());
+      assertThat(gh.post("/admin/v1/providers", ADMIN_KEY,
+              "{\"name\":\"slow-provider\",\"type\":\"openai\",\"baseUrl\":\"" + provider.openaiBase() + "\",\"timeout\":\"60s\"}")
+          .statusCode()).isEqualTo(201);
+      assertThat(gh.post("/admin/v1/models", ADMIN_KEY,
+              "{\"name\":\"slow\",\"targets\":[{\"provider\":\"slow-provider\",\"model\":\"m\"}],\"retry\":{\"maxAttempts\":1}}")
+          .statusCode()).isEqualTo(201);
+      String hung =
+          gh.submit(KEY_A,
+              "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"ask\",\"model\":\"slow\","
+                  + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}]}}");
+      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      while (provider.requests().isEmpty() && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertThat(provider.requests()).as("the model call reached the provider").hasSize(1);
+      assertThat(gh.post("/v1/tasks/" + hung + "/cancel", KEY_A, "").statusCode()).isBetween(200, 299);
+      assertThat(gh.await(KEY_A, hung).path("status").asText()).isEqualTo("CANCELED");
+
+      long started = System.nanoTime();
+      String next =
+          gh.submit(KEY_A, "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"a\",\"tool\":\"t.add\",\"args\":{\"a\":1,\"b\":2}}]}}");
+      JsonNode done = gh.await(KEY_A, next);
+      assertThat(done.path("status").asText()).as("the tenant's next task: %s", done).isEqualTo("COMPLETED");
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).as("well before the provider's 60 s timeout").isLessThan(Duration.ofSeconds(25));
     }
   }
 
