@@ -79,7 +79,11 @@ public class McpConnector {
     return transports.get(client);
   }
 
-  /** A new, not yet initialized client. Secrets are resolved now; failures are ToolCallExceptions. */
+  /**
+   * A new, not yet initialized client. Secrets are resolved now; failures are ToolCallExceptions,
+   * except a guarded SSE server whose host resolves to an internal address: an unchecked exception
+   * whose cause is the {@link EgressRefusedException} (see {@link Egress#refusal}).
+   */
   public McpAsyncClient client(McpServerDefinition server, UpstreamHandlers handlers) {
     UpstreamCredentials.Resolved[] resolved = new UpstreamCredentials.Resolved[1];
     McpClientTransport transport = transport(server, handlers.exited(), resolved);
@@ -149,6 +153,16 @@ public class McpConnector {
             .build();
       }
       case McpServerDefinition.SSE -> {
+        if (server.egressGuarded()) {
+          // Checked before the transport is built: a refusal inside the customizer below surfaces
+          // from the SDK's SSE connect as a timeout (after connectTimeout), not as the refusal.
+          // Later requests (the POSTs to the endpoint the server names) keep the customizer's check.
+          try {
+            Egress.check(URI.create(server.url()));
+          } catch (EgressRefusedException e) {
+            throw new java.io.UncheckedIOException(e.getMessage(), e);
+          }
+        }
         resolved[0] =
             credentials.resolve("MCP server " + server.name(), server.tenantId(), server.headers(), server.auth(), server.egressGuarded());
         Map<String, String> headers = resolved[0].headers();

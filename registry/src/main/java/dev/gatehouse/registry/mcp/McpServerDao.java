@@ -67,6 +67,24 @@ public interface McpServerDao {
     }
   }
 
+  /**
+   * Writes {@code server} as the registry file (or {@code PUT /admin/v1/registry}) gives it:
+   * inserted unguarded when new, replaced when its stored definition differs (and then unguarded:
+   * the platform wrote it), and left alone when the definition is the same, egress guard included,
+   * so re-applying an export neither changes nor un-guards a tenant admin's record. True when
+   * something changed. The admin API's {@link #upsert} keeps its own semantics.
+   */
+  default boolean applyFromRegistry(McpServerDefinition server) {
+    return applyJson(server.name(), server.tenantId(), json(server)) > 0;
+  }
+
+  @SqlUpdate(
+      "INSERT INTO mcp_servers (name, tenant_id, definition, egress_guarded) VALUES (:name, :tenantId, CAST(:json AS jsonb), false) "
+          + "ON CONFLICT (name) DO UPDATE SET definition = EXCLUDED.definition, tenant_id = EXCLUDED.tenant_id, "
+          + "egress_guarded = false, updated_at = now() "
+          + "WHERE mcp_servers.definition IS DISTINCT FROM EXCLUDED.definition OR mcp_servers.tenant_id IS DISTINCT FROM EXCLUDED.tenant_id")
+  int applyJson(@Bind("name") String name, @Bind("tenantId") String tenantId, @Bind("json") String json);
+
   class DefinitionMapper implements RowMapper<McpServerDefinition> {
     @Override
     public McpServerDefinition map(ResultSet rs, StatementContext ctx) throws SQLException {

@@ -67,6 +67,24 @@ public interface ProviderDao {
     }
   }
 
+  /**
+   * Writes {@code provider} as the registry file (or {@code PUT /admin/v1/registry}) gives it:
+   * inserted unguarded when new, replaced when its stored definition differs (and then unguarded:
+   * the platform wrote it), and left alone when the definition is the same, egress guard included,
+   * so re-applying an export neither changes nor un-guards a tenant admin's record. True when
+   * something changed. The admin API's {@link #upsert} keeps its own semantics.
+   */
+  default boolean applyFromRegistry(ProviderDefinition provider) {
+    return applyJson(provider.name(), provider.tenantId(), json(provider)) > 0;
+  }
+
+  @SqlUpdate(
+      "INSERT INTO providers (name, tenant_id, definition, egress_guarded) VALUES (:name, :tenantId, CAST(:json AS jsonb), false) "
+          + "ON CONFLICT (name) DO UPDATE SET definition = EXCLUDED.definition, tenant_id = EXCLUDED.tenant_id, "
+          + "egress_guarded = false, updated_at = now() "
+          + "WHERE providers.definition IS DISTINCT FROM EXCLUDED.definition OR providers.tenant_id IS DISTINCT FROM EXCLUDED.tenant_id")
+  int applyJson(@Bind("name") String name, @Bind("tenantId") String tenantId, @Bind("json") String json);
+
   class DefinitionMapper implements RowMapper<ProviderDefinition> {
     @Override
     public ProviderDefinition map(ResultSet rs, StatementContext ctx) throws SQLException {

@@ -66,6 +66,28 @@ public interface ToolDao {
           + "WHERE tools.definition IS DISTINCT FROM EXCLUDED.definition OR tools.egress_guarded <> EXCLUDED.egress_guarded")
   int upsertJson(@Bind("name") String name, @Bind("tenantId") String tenantId, @Bind("json") String json, @Bind("guarded") boolean guarded);
 
+  /**
+   * Writes {@code tool} as the registry file (or {@code PUT /admin/v1/registry}) gives it:
+   * inserted unguarded when new, replaced when its stored definition differs (and then unguarded:
+   * the platform wrote it), and left alone when the definition is the same, egress guard included,
+   * so re-applying an export neither changes nor un-guards a tenant admin's record. True when
+   * something changed. The admin API's {@link #upsert} keeps its own semantics.
+   */
+  default boolean applyFromRegistry(ToolDefinition tool) {
+    try {
+      return applyJson(tool.name(), tool.tenantId(), RegistryJson.MAPPER.writeValueAsString(tool)) > 0;
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @SqlUpdate(
+      "INSERT INTO tools (name, tenant_id, definition, egress_guarded) VALUES (:name, :tenantId, CAST(:json AS jsonb), false) "
+          + "ON CONFLICT (name) DO UPDATE SET definition = EXCLUDED.definition, tenant_id = EXCLUDED.tenant_id, "
+          + "egress_guarded = false, updated_at = now() "
+          + "WHERE tools.definition IS DISTINCT FROM EXCLUDED.definition OR tools.tenant_id IS DISTINCT FROM EXCLUDED.tenant_id")
+  int applyJson(@Bind("name") String name, @Bind("tenantId") String tenantId, @Bind("json") String json);
+
   class DefinitionMapper implements RowMapper<ToolDefinition> {
     @Override
     public ToolDefinition map(ResultSet rs, StatementContext ctx) throws SQLException {

@@ -28,7 +28,10 @@ import org.jdbi.v3.core.Jdbi;
  * twice changes nothing the second time. Tenants are matched by name, agents and identity
  * providers by (tenant, name), tools, MCP servers, virtual servers, model providers and models by name; each is created or
  * brought in line with the file. Nothing absent from the file is removed, and keys and secrets
- * are never touched.
+ * are never touched. A tool, MCP server, model provider or identity provider whose definition the
+ * file does not change keeps its egress guard (the file has no such flag, and an exported
+ * registry applied back must not clear a tenant admin's guard); one the file changes or creates
+ * is the platform's, unguarded.
  */
 public final class RegistryApplier {
 
@@ -65,16 +68,16 @@ public final class RegistryApplier {
     int agentCount = 0;
     int providerCount = 0;
     for (ToolDefinition tool : registry.tools()) {
-      changed += owned(tools.find(tool.name()), ToolDefinition::tenantId, null, "tool", tool.name()) && tools.upsert(tool) ? 1 : 0;
+      changed += owned(tools.find(tool.name()), ToolDefinition::tenantId, null, "tool", tool.name()) && tools.applyFromRegistry(tool) ? 1 : 0;
     }
     for (McpServerDefinition server : registry.mcpServers()) {
-      changed += owned(servers.find(server.name()), McpServerDefinition::tenantId, null, "MCP server", server.name()) && servers.upsert(server) ? 1 : 0;
+      changed += owned(servers.find(server.name()), McpServerDefinition::tenantId, null, "MCP server", server.name()) && servers.applyFromRegistry(server) ? 1 : 0;
     }
     for (VirtualServer server : registry.virtualServers()) {
       changed += owned(virtuals.find(server.name()), VirtualServer::tenantId, null, "virtual server", server.name()) && virtuals.upsert(server) ? 1 : 0;
     }
     for (ProviderDefinition provider : registry.providers()) {
-      changed += owned(modelProviders.find(provider.name()), ProviderDefinition::tenantId, null, "provider", provider.name()) && modelProviders.upsert(provider) ? 1 : 0;
+      changed += owned(modelProviders.find(provider.name()), ProviderDefinition::tenantId, null, "provider", provider.name()) && modelProviders.applyFromRegistry(provider) ? 1 : 0;
     }
     for (ModelDefinition model : registry.models()) {
       changed += owned(models.find(model.name()), ModelDefinition::tenantId, null, "model", model.name()) && models.upsert(model) ? 1 : 0;
@@ -98,16 +101,16 @@ public final class RegistryApplier {
         changed += applyProvider(providers, tenant.id(), p) ? 1 : 0;
       }
       for (ToolDefinition tool : spec.tools()) {
-        changed += owned(tools.find(tool.name()), ToolDefinition::tenantId, tenant, "tool", tool.name()) && tools.upsert(tool.withTenant(tenant.id())) ? 1 : 0;
+        changed += owned(tools.find(tool.name()), ToolDefinition::tenantId, tenant, "tool", tool.name()) && tools.applyFromRegistry(tool.withTenant(tenant.id())) ? 1 : 0;
       }
       for (McpServerDefinition server : spec.mcpServers()) {
-        changed += owned(servers.find(server.name()), McpServerDefinition::tenantId, tenant, "MCP server", server.name()) && servers.upsert(server.withTenant(tenant.id())) ? 1 : 0;
+        changed += owned(servers.find(server.name()), McpServerDefinition::tenantId, tenant, "MCP server", server.name()) && servers.applyFromRegistry(server.withTenant(tenant.id())) ? 1 : 0;
       }
       for (VirtualServer server : spec.virtualServers()) {
         changed += owned(virtuals.find(server.name()), VirtualServer::tenantId, tenant, "virtual server", server.name()) && virtuals.upsert(server.withTenant(tenant.id())) ? 1 : 0;
       }
       for (ProviderDefinition provider : spec.providers()) {
-        changed += owned(modelProviders.find(provider.name()), ProviderDefinition::tenantId, tenant, "provider", provider.name()) && modelProviders.upsert(provider.withTenant(tenant.id())) ? 1 : 0;
+        changed += owned(modelProviders.find(provider.name()), ProviderDefinition::tenantId, tenant, "provider", provider.name()) && modelProviders.applyFromRegistry(provider.withTenant(tenant.id())) ? 1 : 0;
       }
       for (ModelDefinition model : spec.models()) {
         changed += owned(models.find(model.name()), ModelDefinition::tenantId, tenant, "model", model.name()) && models.upsert(model.withTenant(tenant.id())) ? 1 : 0;
@@ -156,14 +159,19 @@ public final class RegistryApplier {
     return false;
   }
 
-  /** Creates the provider or brings it in line, keeping its id; true when something changed. */
+  /**
+   * Creates the provider or brings it in line, keeping its id (and its egress guard when nothing
+   * else changes); true when something changed.
+   */
   private static boolean applyProvider(IdentityProviderDao providers, String tenantId, IdentityProvider p) {
     IdentityProvider existing =
         providers.list(tenantId).stream().filter(x -> x.name().equals(p.name())).findFirst().orElse(null);
     IdentityProvider wanted = new IdentityProvider(
         existing == null ? Ids.newId("idp") : existing.id(), tenantId, p.name(), p.issuer(), p.audience(),
         p.jwksUrl(), p.algorithms(), p.agentClaim(), p.clockSkewSeconds());
-    if (wanted.equals(existing)) {
+    // The file holds no egress guard: a provider it does not change keeps the one a tenant
+    // admin's write gave it (a round trip of the export must not un-guard anything).
+    if (existing != null && wanted.equals(existing.withEgressGuarded(false))) {
       return false;
     }
     providers.upsert(wanted);

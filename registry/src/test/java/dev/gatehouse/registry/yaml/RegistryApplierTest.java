@@ -14,6 +14,7 @@ import dev.gatehouse.registry.idp.IdentityProviderDao;
 import dev.gatehouse.registry.mcp.McpServerDao;
 import dev.gatehouse.registry.mcp.McpServerDefinition;
 import dev.gatehouse.registry.mcp.VirtualServerDao;
+import dev.gatehouse.registry.models.ProviderDao;
 import dev.gatehouse.registry.tenants.Tenant;
 import dev.gatehouse.registry.tenants.TenantDao;
 import dev.gatehouse.registry.testing.TestDatabase;
@@ -238,6 +239,73 @@ class RegistryApplierTest {
       assertThat(tools.find("shared.echo").orElseThrow().tenantId()).isNull();
       assertThat(db.jdbi().onDemand(TenantDao.class).page(null, 10)).extracting(t -> t.name()).containsExactly("a");
       assertThat(changes(db.jdbi(), theirs)).as("the file that owns them still applies").isZero();
+    }
+  }
+
+  /**
+   * The file has no egress guard: an export applied back (start-up, the CLI, {@code PUT
+   * /admin/v1/registry}) once cleared the guard of every tenant admin's record, so a tenant's
+   * re-pointed DNS name then reached loopback. A record the file does not change keeps its guard;
+   * one it changes is the platform's, unguarded.
+   */
+  @Test
+  void aRecordTheFileDoesNotChangeKeepsItsEgressGuardAndOneItChangesLosesIt() {
+    try (TestDatabase db = TestDatabase.create()) {
+      Jdbi jdbi = db.jdbi();
+      String file =
+          """
+          tenants:
+            - name: acme
+              identityProviders:
+                - {name: corp, issuer: 'https://login.acme.example', audience: gatehouse, jwksUrl: 'https://login.acme.example/jwks'}
+              tools:
+                - {name: acme.crm, http: {method: POST, url: 'https://crm.acme.example/c'}, cost: 0.02, timeout: 5s}
+              mcpServers:
+                - {name: acme-mcp, transport: streamable-http, url: 'https://mcp.acme.example/mcp'}
+                - {name: acme-legacy, transport: sse, url: 'https://legacy.acme.example/sse'}
+              providers:
+                - {name: acme-llm, type: openai, baseUrl: 'https://llm.acme.example/v1'}
+          """;
+      RegistryApplier.apply(jdbi, registry(file));
+      ToolDao tools = jdbi.onDemand(ToolDao.class);
+      McpServerDao servers = jdbi.onDemand(McpServerDao.class);
+      ProviderDao providers = jdbi.onDemand(ProviderDao.class);
+      IdentityProviderDao idps = jdbi.onDemand(IdentityProviderDao.class);
+      String acme = jdbi.onDemand(TenantDao.class).findByName("acme").orElseThrow().id();
+      // As a tenant admin's writes store them.
+      tools.upsert(tools.find("acme.crm").orElseThrow().withEgressGuarded(true));
+      servers.upsert(servers.find("acme-mcp").orElseThrow().withEgressGuarded(true));
+      servers.upsert(servers.find("acme-legacy").orElseThrow().withEgressGuarded(true));
+      providers.upsert(providers.find("acme-llm").orElseThrow().withEgressGuarded(true));
+      idps.upsert(idps.list(acme).get(0).withEgressGuarded(true));
+
+      String exported = RegistryExporter.toYaml(RegistryExporter.export(jdbi));
+      assertThat(exported).doesNotContain("uarded");
+      assertThat(changes(jdbi, exported)).as("the export applied back").isZero();
+      assertThat(changes(jdbi, file)).as("the original file applied again").isZero();
+      assertThat(tools.find("acme.crm").orElseThrow().egressGuarded()).isTrue();
+      assertThat(servers.find("acme-mcp").orElseThrow().egressGuarded()).isTrue();
+      assertThat(servers.find("acme-legacy").orElseThrow().egressGuarded()).isTrue();
+      assertThat(providers.find("acme-llm").orElseThrow().egressGuarded()).isTrue();
+      assertThat(idps.list(acme)).singleElement().satisfies(p -> assertThat(p.egressGuarded()).isTrue());
+
+      // Each record whose URL the file changes is the platform's now; the one it leaves keeps its guard.
+      String moved = file
+          .replace("https://crm.acme.example/c", "https://crm2.acme.example/c")
+          .replace("https://mcp.acme.example/mcp", "https://mcp2.acme.example/mcp")
+          .replace("https://llm.acme.example/v1", "https://llm2.acme.example/v1")
+          .replace("https://login.acme.example/jwks", "https://login.acme.example/jwks2");
+      assertThat(changes(jdbi, moved)).isEqualTo(4);
+      assertThat(tools.find("acme.crm").orElseThrow())
+          .satisfies(t -> assertThat(t.egressGuarded()).isFalse())
+          .satisfies(t -> assertThat(t.http().url()).isEqualTo("https://crm2.acme.example/c"));
+      assertThat(servers.find("acme-mcp").orElseThrow().egressGuarded()).isFalse();
+      assertThat(servers.find("acme-legacy").orElseThrow().egressGuarded()).isTrue();
+      assertThat(providers.find("acme-llm").orElseThrow().egressGuarded()).isFalse();
+      assertThat(idps.list(acme)).singleElement()
+          .satisfies(p -> assertThat(p.egressGuarded()).isFalse())
+          .satisfies(p -> assertThat(p.jwksUrl()).isEqualTo("https://login.acme.example/jwks2"));
+      assertThat(changes(jdbi, moved)).isZero();
     }
   }
 

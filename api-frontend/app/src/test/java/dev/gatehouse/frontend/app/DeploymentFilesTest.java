@@ -253,8 +253,9 @@ class DeploymentFilesTest {
   /**
    * Both shipped configurations quiet the MCP SDK's lines an agent can cause at will: one per
    * upstream session, quoting the upstream's instructions, and two warnings per listening stream
-   * dropped without ending its session; and the engine's and Jetty's warnings for every failed
-   * call attempt, failed task and request with a bad Host header.
+   * dropped without ending its session, and a warning with a stack trace for every failed connect to
+   * an upstream (each health check of a server that is down); and the engine's and Jetty's warnings
+   * for every failed call attempt, failed task and request with a bad Host header.
    */
   @Test
   void theShippedConfigsQuietTheMcpSdksPerSessionLines() throws Exception {
@@ -271,7 +272,8 @@ class DeploymentFilesTest {
       assertThat(loggers).extractingByKey("io.modelcontextprotocol.util.KeepAliveScheduler").asString().isEqualTo("\"ERROR\"");
       for (String perRequest : List.of(
           "io.temporal.internal.activity.ActivityTaskExecutors", "io.temporal.internal.sync.WorkflowExecutionHandler",
-          "io.temporal.internal.worker.ActivityWorker", "org.eclipse.jetty.util.HostPort", "org.eclipse.jetty.http.HttpParser")) {
+          "io.temporal.internal.worker.ActivityWorker", "org.eclipse.jetty.util.HostPort", "org.eclipse.jetty.http.HttpParser",
+          "io.modelcontextprotocol.spec.McpClientSession")) {
         assertThat(loggers).extractingByKey(perRequest).asString().isEqualTo("\"ERROR\"");
       }
     }

@@ -145,4 +145,45 @@ class EgressAtConnectTest {
     assertThat(notes.writes.get()).as("no call after the server became guarded reached it").isEqualTo(1);
     assertThat(g.get("/admin/v1/mcp-servers/egn", ADMIN_KEY).body()).contains("may not reach");
   }
+
+  /**
+   * A legacy SSE server a tenant admin wrote, whose host is loopback: refused before the transport
+   * connects, so its status says so at once (it used to time out after connectTimeout inside the
+   * SDK, "Did not observe any item or terminal signal"), and it sees no request.
+   */
+  @Test
+  void aGuardedSseServerWhoseHostIsLoopbackIsRefusedAtOnce() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger requests = new java.util.concurrent.atomic.AtomicInteger();
+    com.sun.net.httpserver.HttpServer sse =
+        com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    sse.createContext("/", ex -> {
+      requests.incrementAndGet();
+      ex.sendResponseHeaders(404, -1);
+      ex.close();
+    });
+    sse.start();
+    try {
+      String url = "http://127.0.0.1:" + sse.getAddress().getPort() + "/sse";
+      g.db.jdbi().onDemand(McpServerDao.class).insert(
+          new McpServerDefinition(
+                  "egsse", null, McpServerDefinition.SSE, url, null, null, null, null, null, null,
+                  Duration.ofSeconds(10), Duration.ofSeconds(10), null, "egsse", McpServerDefinition.DIRECT, null)
+              .withEgressGuarded(true));
+      long start = System.nanoTime();
+      String status = "";
+      while (System.nanoTime() - start < Duration.ofSeconds(6).toNanos()) {
+        HttpResponse<String> r = g.get("/admin/v1/mcp-servers/egsse", ADMIN_KEY);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        status = r.body();
+        if (status.contains("may not reach")) {
+          break;
+        }
+        McpWire.sleep(100);
+      }
+      assertThat(status).as("refused well within the 10 s connect timeout").contains("may not reach").doesNotContain("Did not observe");
+      assertThat(requests.get()).as("the server saw no request").isZero();
+    } finally {
+      sse.stop(0);
+    }
+  }
 }

@@ -27,6 +27,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Date;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
@@ -44,6 +45,7 @@ class OidcAuthenticationTest {
   static RSAKey rsa;
   static ECKey ec;
   static String issuer;
+  static String tenant;
   static final String AUDIENCE = "gatehouse-test";
 
   @BeforeAll
@@ -71,13 +73,19 @@ class OidcAuthenticationTest {
       ex.getResponseBody().write(body);
       ex.close();
     });
+    // A key set that cannot be had.
+    jwks.createContext("/failing-jwks", ex -> {
+      ex.sendResponseHeaders(500, -1);
+      ex.close();
+    });
     jwks.start();
     String base = "http://127.0.0.1:" + jwks.getAddress().getPort();
     issuer = base + "/issuer";
     rotatingIssuer = base + "/rotating-issuer";
     rotating.add(rsa.toPublicJWK());
-    gh = TestGatehouse.start();
-    String tenant = json(gh.post("/admin/v1/tenants", ADMIN_KEY, "{\"name\":\"oidc-tenant\"}")).get("id").asText();
+    // (this class presents many bad tokens from one address; none should meet the failure throttle)
+    gh = TestGatehouse.start(c -> c.getAuth().setMaxFailures(1_000));
+    tenant = json(gh.post("/admin/v1/tenants", ADMIN_KEY, "{\"name\":\"oidc-tenant\"}")).get("id").asText();
     HttpResponse<String> idp =
         gh.post("/admin/v1/identity-providers", ADMIN_KEY,
             "{\"tenant\":\"" + tenant + "\",\"name\":\"corp\",\"issuer\":\"" + issuer + "\",\"audience\":\"" + AUDIENCE
@@ -164,6 +172,57 @@ class OidcAuthenticationTest {
     HttpResponse<String> r = gh.get("/v1/tasks", sign(rotated, JWSAlgorithm.RS256, claims().issuer(rotatingIssuer).build()));
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     assertThat(fetches.get()).isGreaterThan(before);
+  }
+
+  /**
+   * Anyone may present a token naming a tenant's issuer: when the provider's keys cannot be
+   * fetched, the 401 says so and nothing of why (the JWKS host, what it resolves to, the HTTP
+   * status); that is for the log.
+   */
+  @Test
+  void aKeySetThatCannotBeFetchedIsAGeneric401() throws Exception {
+    String base = "http://127.0.0.1:" + jwks.getAddress().getPort();
+    int closedPort;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      closedPort = s.getLocalPort();
+    }
+    var idps = gh.db.jdbi().onDemand(dev.gatehouse.registry.idp.IdentityProviderDao.class);
+    Map<String, String> jwksUrls = new java.util.LinkedHashMap<>();
+    jwksUrls.put("failing", base + "/failing-jwks");
+    jwksUrls.put("unreachable", "http://127.0.0.1:" + closedPort + "/jwks");
+    // A tenant admin's provider whose JWKS host is loopback (as after its DNS name was re-pointed): refused by the egress guard.
+    jwksUrls.put("guarded", base + "/jwks");
+    for (Map.Entry<String, String> e : jwksUrls.entrySet()) {
+      String name = e.getKey();
+      String unusableIssuer = "https://" + name + ".idp.example/issuer";
+      idps.upsert(
+          new dev.gatehouse.registry.idp.IdentityProvider(
+                  dev.gatehouse.registry.Ids.newId("idp"), tenant, "unusable-" + name, unusableIssuer, AUDIENCE, e.getValue(),
+                  null, null, 30)
+              .withEgressGuarded(name.equals("guarded")));
+      // Twice: the first fetch fails, the second is within the refetch interval.
+      for (int attempt = 0; attempt < 2; attempt++) {
+        String token = rsaToken(claims().issuer(unusableIssuer).build());
+        HttpResponse<String> r = gh.get("/v1/tasks", token);
+        assertThat(r.statusCode()).as(name + ": " + r.body()).isEqualTo(401);
+        assertThat(json(r).get("error").get("code").asText()).isEqualTo("unauthorized");
+        assertThat(json(r).get("error").get("message").asText())
+            .as(name)
+            .isEqualTo("the token could not be verified: the identity provider's keys could not be fetched");
+        assertThat(r.body())
+            .as(name)
+            .doesNotContain("127.0.0.1")
+            .doesNotContain(String.valueOf(jwks.getAddress().getPort()))
+            .doesNotContain(String.valueOf(closedPort))
+            .doesNotContain("HTTP")
+            .doesNotContain("jwks")
+            .doesNotContain("JWK set")
+            .doesNotContain("resolves")
+            .doesNotContain(token);
+      }
+    }
+    // A provider whose keys can be fetched is unaffected.
+    assertThat(gh.get("/v1/tasks", rsaToken(claims().build())).statusCode()).isEqualTo(200);
   }
 
   @Test

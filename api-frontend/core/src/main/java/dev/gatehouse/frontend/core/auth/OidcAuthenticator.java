@@ -2,8 +2,10 @@ package dev.gatehouse.frontend.core.auth;
 
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.KeySourceException;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
+import com.nimbusds.jose.jwk.source.RateLimitReachedException;
 import com.nimbusds.jose.proc.BadJOSEException;
 import com.nimbusds.jose.proc.JWSVerificationKeySelector;
 import com.nimbusds.jose.proc.SecurityContext;
@@ -33,6 +35,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * OIDC bearer tokens, verified with Nimbus: the token's issuer selects the tenant's identity
@@ -44,6 +48,8 @@ import org.jdbi.v3.core.Jdbi;
 final class OidcAuthenticator {
   /** Never accepted, whatever a provider's configuration says. */
   static final Set<String> REJECTED = Set.of("none", "HS256", "HS384", "HS512");
+
+  private static final Logger LOG = LoggerFactory.getLogger(OidcAuthenticator.class);
 
   /** How long a provider's signing keys are kept when nothing says otherwise. */
   static final Duration DEFAULT_JWKS_TTL = Duration.ofMinutes(15);
@@ -103,6 +109,16 @@ final class OidcAuthenticator {
     } catch (BadJOSEException e) {
       throw new AuthenticationException("the token's signature could not be verified with the provider's keys");
     } catch (JOSEException e) {
+      if (causedBy(e, KeySourceException.class)) {
+        // Anyone may present a token naming this issuer: the fetch's detail (the JWKS host, what
+        // it resolves to, its HTTP status) is for the operator's log, not for the caller.
+        if (causedBy(e, RateLimitReachedException.class)) {
+          LOG.debug("identity provider {}: its JWKS was not refetched (refetched too recently)", idp.id());
+        } else {
+          LOG.warn("identity provider {} (tenant {}): its JWKS could not be fetched: {}", idp.id(), idp.tenantId(), detail(e));
+        }
+        throw new AuthenticationException("the token could not be verified: the identity provider's keys could not be fetched");
+      }
       throw new AuthenticationException("the token could not be verified: " + e.getMessage());
     }
     String subject;
@@ -193,6 +209,31 @@ final class OidcAuthenticator {
       connection.setInstanceFollowRedirects(false);
       return connection;
     }
+  }
+
+  /** True when {@code e} or one of its causes is a {@code type} (a key set that could not be had, for one). */
+  static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+    int depth = 0;
+    for (Throwable t = e; t != null && depth < 10; t = t.getCause() == t ? null : t.getCause(), depth++) {
+      if (type.isInstance(t)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The messages of {@code e} and its causes, for the log (one line, no stack trace). */
+  private static String detail(Throwable e) {
+    StringBuilder out = new StringBuilder();
+    int depth = 0;
+    for (Throwable t = e; t != null && depth < 5; t = t.getCause() == t ? null : t.getCause(), depth++) {
+      String message = t.getMessage();
+      if (message == null || out.indexOf(message) >= 0) {
+        continue;
+      }
+      out.append(out.length() == 0 ? "" : "; ").append(message);
+    }
+    return out.length() == 0 ? e.getClass().getSimpleName() : out.toString();
   }
 
   private static List<String> scopes(JWTClaimsSet claims) {
