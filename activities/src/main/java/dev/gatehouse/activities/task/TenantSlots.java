@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Counted per replica, as the slots are.
  */
 public final class TenantSlots {
-  /** The wait a refused call asks for (the workflow adds a jitter that grows with the waits). */
+  /** The wait a refusal asks for when the tenant has no backlog (the workflow adds a jitter). */
   public static final Duration RETRY_AFTER = Duration.ofSeconds(2);
   /** The longest wait a refusal asks for, however long the tenant's backlog. */
   public static final Duration MAX_RETRY_AFTER = Duration.ofSeconds(30);
@@ -48,10 +48,6 @@ public final class TenantSlots {
   /** No share: every call runs (tests that build one activity implementation on its own). */
   public static TenantSlots unlimited() {
     return new TenantSlots(Integer.MAX_VALUE, null);
-  }
-
-  public int perTenant() {
-    return perTenant;
   }
 
   /**
