@@ -118,17 +118,28 @@ public final class Egress {
     if (host.startsWith("[") && host.endsWith("]")) {
       host = host.substring(1, host.length() - 1);
     }
+    if (resolvesInternal(host)) {
+      throw new EgressRefusedException(host);
+    }
+  }
+
+  /**
+   * True when {@code host} (a name, or an address without brackets) resolves now to any {@link
+   * #internal} address; a host that does not resolve is not judged (false).
+   */
+  public static boolean resolvesInternal(String host) {
     InetAddress[] addresses;
     try {
       addresses = InetAddress.getAllByName(host);
-    } catch (UnknownHostException e) {
-      return;
+    } catch (UnknownHostException | SecurityException e) {
+      return false;
     }
     for (InetAddress a : addresses) {
       if (internal(a)) {
-        throw new EgressRefusedException(host);
+        return true;
       }
     }
+    return false;
   }
 
   /** The refusal in {@code failure}'s chain of causes, or null. */

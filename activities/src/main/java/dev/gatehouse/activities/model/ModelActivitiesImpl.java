@@ -14,7 +14,6 @@ import dev.gatehouse.workflows.model.ModelCallUsage;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.activity.ActivityInfo;
-import io.temporal.client.ActivityCompletionException;
 import io.temporal.common.RetryOptions;
 import io.temporal.failure.ApplicationFailure;
 import java.time.Duration;
@@ -72,11 +71,7 @@ public class ModelActivitiesImpl implements ModelActivities {
 
   @Override
   public ModelCallResult call(ModelCallRequest request) {
-    String tenant = request.caller() == null ? null : request.caller().tenantId();
-    TenantSlots.Slot slot = slots.take(tenant);
-    if (slot == null) {
-      throw slots.refusal(tenant);
-    }
+    TenantSlots.Slot slot = slots.takeOrRefuse(request.caller() == null ? null : request.caller().tenantId());
     ActivityExecutionContext execution = Activity.getExecutionContext();
     try (slot;
         Heartbeats.Beat beat = heartbeats == null ? null : heartbeats.start(execution)) {
@@ -93,9 +88,8 @@ public class ModelActivitiesImpl implements ModelActivities {
 
   /** A call told to stop (its task was cancelled) ends as Temporal asked, whatever its aborted request made of it. */
   private static void throwIfStopped(Heartbeats.Beat beat) {
-    ActivityCompletionException stop = beat == null ? null : beat.stopped();
-    if (stop != null) {
-      throw stop;
+    if (beat != null) {
+      beat.throwIfStopped();
     }
   }
 

@@ -74,10 +74,17 @@ public final class TenantSlots {
       onRefused.run();
       return null;
     }
-    if (refused.containsKey(tenant)) {
-      refused.computeIfPresent(tenant, (t, n) -> n <= 1 ? null : n / 2);
-    }
+    refused.computeIfPresent(tenant, (t, n) -> n <= 1 ? null : n / 2);
     return new Slot(this, tenant);
+  }
+
+  /** One of {@code tenant}'s slots, as {@link #take}; the {@link #refusal} when it has none free. */
+  public Slot takeOrRefuse(String tenant) {
+    Slot slot = take(tenant);
+    if (slot == null) {
+      throw refusal(tenant);
+    }
+    return slot;
   }
 
   /**

@@ -99,6 +99,14 @@ public final class Heartbeats implements AutoCloseable {
       return stop;
     }
 
+    /** Throws {@link #stopped()} when the activity was told to stop: it ends as Temporal asked, whatever its aborted call made of it. */
+    public void throwIfStopped() {
+      ActivityCompletionException s = stopped();
+      if (s != null) {
+        throw s;
+      }
+    }
+
     @Override
     public void close() {
       synchronized (this) {

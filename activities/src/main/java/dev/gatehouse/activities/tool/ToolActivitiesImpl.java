@@ -10,7 +10,6 @@ import dev.gatehouse.workflows.tool.ToolProgress;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.activity.ActivityInfo;
-import io.temporal.client.ActivityCompletionException;
 import io.temporal.common.RetryOptions;
 import io.temporal.failure.ApplicationFailure;
 import java.time.Duration;
@@ -51,11 +50,7 @@ public class ToolActivitiesImpl implements ToolActivities {
   public ToolCallResult call(ToolCallRequest request) {
     ActivityExecutionContext execution = Activity.getExecutionContext();
     ActivityInfo info = execution.getInfo();
-    String tenant = request.caller() == null ? null : request.caller().tenantId();
-    TenantSlots.Slot slot = slots.take(tenant);
-    if (slot == null) {
-      throw slots.refusal(tenant);
-    }
+    TenantSlots.Slot slot = slots.takeOrRefuse(request.caller() == null ? null : request.caller().tenantId());
     try (slot;
         Heartbeats.Beat beat = heartbeats.start(execution)) {
       // Progress travels as heartbeat details, where the front end waiting for the task reads it.
@@ -67,13 +62,13 @@ public class ToolActivitiesImpl implements ToolActivities {
               (progress, total, message) -> beat.progress(new ToolProgress(progress, total, message)));
       try {
         ToolCallResult result = invoker.invoke(ToolCall.of(request.tool(), request.args(), request.caller(), ctx));
-        throwIfStopped(beat);
+        beat.throwIfStopped();
         return results.keep(request, info.getWorkflowId(), result);
       } catch (ToolCallException e) {
-        throwIfStopped(beat);
+        beat.throwIfStopped();
         throw failureOf(e, info.getRetryOptions(), info.getAttempt());
       } catch (RuntimeException e) {
-        throwIfStopped(beat);
+        beat.throwIfStopped();
         if (!(e instanceof ApplicationFailure)) {
           // A bug, not the upstream's failure: the engine's own line for it is quieted in the
           // shipped configs (every failed attempt would write one), so it is logged here.
@@ -81,14 +76,6 @@ public class ToolActivitiesImpl implements ToolActivities {
         }
         throw e;
       }
-    }
-  }
-
-  /** A call told to stop ends as Temporal asked (cancelled), whatever its interrupted upstream call made of it. */
-  private static void throwIfStopped(Heartbeats.Beat beat) {
-    ActivityCompletionException stop = beat.stopped();
-    if (stop != null) {
-      throw stop;
     }
   }
 

@@ -4,9 +4,7 @@ import dev.gatehouse.activities.http.Egress;
 import dev.gatehouse.frontend.core.auth.Caller.AdminCaller;
 import dev.gatehouse.frontend.core.errors.ApiException;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
-import java.net.InetAddress;
 import java.net.URI;
-import java.net.UnknownHostException;
 import java.util.Locale;
 
 /**
@@ -67,19 +65,9 @@ final class EgressGuard {
     while (h.endsWith(".")) {
       h = h.substring(0, h.length() - 1); // a fully qualified name's root: the same host
     }
-    if (h.isEmpty() || h.equals("localhost") || h.endsWith(".localhost")) {
+    // A name not resolvable now is not judged here (the check at connect time still is).
+    if (h.isEmpty() || h.equals("localhost") || h.endsWith(".localhost") || Egress.resolvesInternal(h)) {
       throw refused(field);
-    }
-    InetAddress[] addresses;
-    try {
-      addresses = InetAddress.getAllByName(h);
-    } catch (UnknownHostException | SecurityException e) {
-      return; // not resolvable now; nothing to judge
-    }
-    for (InetAddress a : addresses) {
-      if (Egress.internal(a)) {
-        throw refused(field);
-      }
     }
   }
 
