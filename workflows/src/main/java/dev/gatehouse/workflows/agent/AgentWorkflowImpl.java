@@ -122,7 +122,7 @@ public class AgentWorkflowImpl implements AgentWorkflow {
           return result(BUDGET);
         }
         Duration wait = RateLimitWaits.waitOf(failure);
-        if (wait != null && modelWaits < RateLimitWaits.MAX_WAITS) {
+        if (wait != null && RateLimitWaits.mayWait(modelWaits)) {
           modelWaits++;
           Duration sleep = RateLimitWaits.waitFor(wait, modelWaits);
           if (within(() -> Workflow.newTimer(sleep)).deadline()) {
@@ -225,7 +225,7 @@ public class AgentWorkflowImpl implements AgentWorkflow {
           wait = wait == null || w.compareTo(wait) > 0 ? w : wait;
         }
       }
-      if (wait == null) {
+      if (wait == null || !RateLimitWaits.mayWait(waits - 1)) {
         break;
       }
       Duration sleep = RateLimitWaits.waitFor(wait, waits);

@@ -19,7 +19,10 @@ import java.time.Duration;
  * task.
  *
  * <p>Every wait adds a few events to the history, so a call waits at most {@link #MAX_WAITS}
- * times; then the refusal fails the step as {@code rate_limited} (or {@code overloaded}). Each wait is the limit's own
+ * times, and no call of a task waits once the task's history holds {@link #HISTORY_CAP} events
+ * (a pipeline of many steps that all wait would otherwise come near Temporal's limit of 51,200,
+ * where the server terminates the workflow); then the refusal fails the step as {@code
+ * rate_limited} (or {@code overloaded}), and the task goes on or fails as for any failed step. Each wait is the limit's own
  * wait plus a jitter that grows with the waits, up to {@link #MAX_JITTER} times it, so tasks that
  * were refused together do not all come back at the same instant.
  *
@@ -34,6 +37,13 @@ public final class RateLimitWaits {
   public static final String OVERLOADED = ToolFailureTypes.OVERLOADED;
   /** The most waits of one call before it fails. */
   public static final int MAX_WAITS = 50;
+  /**
+   * The history length (events) from which no call of the task waits any more: well below
+   * Temporal's 51,200, so the refused steps' failures, the other steps and the task's end still fit.
+   */
+  public static final long HISTORY_CAP = 40_000;
+  /** The change id of the history cap ({@link Workflow#getVersion}): histories from before it replay as they ran. */
+  static final String HISTORY_CAP_CHANGE = "rate-limit-waits-history-cap";
   /** The jitter's growth: the n-th wait adds up to min(n, this) times the limit's wait. */
   static final int MAX_JITTER = 3;
 
@@ -71,17 +81,45 @@ public final class RateLimitWaits {
    * calling scope.
    */
   public static <R> R call(Functions.Func<R> call) {
+    return call(call, HISTORY_CAP);
+  }
+
+  /** {@link #call(Functions.Func)} with another history cap (tests). */
+  static <R> R call(Functions.Func<R> call, long historyCap) {
     for (int waits = 0; ; waits++) {
       try {
         return call.apply();
       } catch (ActivityFailure failure) {
         Duration wait = waitOf(failure);
-        if (wait == null || waits >= MAX_WAITS) {
+        if (wait == null || !mayWait(waits, historyCap)) {
           throw failure;
         }
         Workflow.sleep(waitFor(wait, waits + 1));
       }
     }
+  }
+
+  /**
+   * Whether a call refused after {@code waitsSoFar} waits may wait once more: fewer than {@link
+   * #MAX_WAITS} waits, and the task's history below {@link #HISTORY_CAP}. Workflow code only.
+   */
+  public static boolean mayWait(int waitsSoFar) {
+    return mayWait(waitsSoFar, HISTORY_CAP);
+  }
+
+  private static boolean mayWait(int waitsSoFar, long historyCap) {
+    return waitsSoFar < MAX_WAITS && !historyFull(historyCap);
+  }
+
+  /**
+   * Whether the task's history has reached {@code cap} events. The length is the one the current
+   * workflow task started with, the same on replay. A history recorded before the cap existed
+   * waited past it: {@link Workflow#getVersion} (asked only once the cap is reached, so other
+   * histories carry no marker) makes such a history replay as it ran.
+   */
+  private static boolean historyFull(long cap) {
+    return Workflow.getInfo().getHistoryLength() >= cap
+        && Workflow.getVersion(HISTORY_CAP_CHANGE, Workflow.DEFAULT_VERSION, 1) >= 1;
   }
 
   /** The n-th wait (from 1) for a limit that asked for {@code asked}: the ask plus a growing jitter. */

@@ -149,7 +149,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     }
     Duration wait = done.getFailure() == null ? null : RateLimitWaits.waitOf(done.getFailure());
     int waits = rateWaits.getOrDefault(step, 0);
-    if (wait == null || waits >= RateLimitWaits.MAX_WAITS) {
+    if (wait == null || !RateLimitWaits.mayWait(waits)) {
       return false;
     }
     rateWaits.put(step, waits + 1);
