@@ -11,9 +11,6 @@ import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
 import io.modelcontextprotocol.server.McpSyncServer;
 import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
 import io.modelcontextprotocol.spec.McpSchema;
-import jakarta.servlet.http.HttpServlet;
-import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -28,10 +25,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
-import org.apache.hc.core5.http.ClassicHttpResponse;
-import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
-import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
@@ -43,11 +36,10 @@ import org.eclipse.jetty.server.ServerConnector;
  *   <li>{@code upstream PORT}: a trivial MCP server (the Java SDK on Jetty) on 127.0.0.1:PORT/mcp
  *       with {@code echo} (readOnlyHint: direct through Gatehouse) and {@code echo_write} (no
  *       annotations: durable through Gatehouse); both return their {@code text} argument.
- *   <li>{@code proxy PORT UPSTREAM_URL}: a reference proxy on 127.0.0.1:PORT/mcp, the floor of
- *       Gatehouse's own design: Jetty's thread per request (the server Dropwizard runs) and
- *       Gatehouse's upstream client ({@link BlockingHttp}), relaying each request's method, MCP
- *       headers and body to UPSTREAM_URL and its whole answer back, with nothing checked or
- *       recorded.
+ *   <li>{@code proxy PORT UPSTREAM_URL [KIND]}: a bare relay to UPSTREAM_URL on
+ *       127.0.0.1:PORT/mcp, checking and recording nothing (see {@link Relays}); by default
+ *       ({@code servlet}) the floor of Gatehouse's own design: Jetty's thread per request (the
+ *       server Dropwizard runs) and Gatehouse's upstream client ({@link BlockingHttp}).
  *   <li>{@code serve}: the load driver, one long-lived process for every row of a run: commands
  *       on stdin ({@code open URL TOOL CLIENTS [KEY]}, {@code load SECONDS}, {@code close},
  *       {@code quit}), one JSON line per command on stdout (see {@link #serve()}).
@@ -69,12 +61,12 @@ public final class McpBench {
     String cmd = args.length > 0 ? args[0] : "";
     switch (cmd) {
       case "upstream" -> upstream(Integer.parseInt(args[1]));
-      case "proxy" -> proxy(Integer.parseInt(args[1]), args[2]);
+      case "proxy" -> Relays.run(args.length > 3 ? args[3] : "servlet", Integer.parseInt(args[1]), args[2]);
       case "serve" -> serve();
       case "sessions" -> sessions(args[1], args[2], Integer.parseInt(args[3]));
       default -> {
         System.err.println(
-            "usage: McpBench upstream PORT | proxy PORT UPSTREAM_URL | serve (commands on stdin) | sessions URL KEY N");
+            "usage: McpBench upstream PORT | proxy PORT UPSTREAM_URL [" + String.join("|", Relays.KINDS) + "] | serve (commands on stdin) | sessions URL KEY N");
         System.exit(2);
       }
     }
@@ -106,7 +98,12 @@ public final class McpBench {
             .build();
     ServletHolder holder = new ServletHolder("mcp", transport);
     holder.setAsyncSupported(true);
-    Server jetty = onLoopback(port, holder);
+    Server jetty = new Server();
+    ServerConnector connector = new ServerConnector(jetty);
+    connector.setHost("127.0.0.1");
+    connector.setPort(port);
+    jetty.addConnector(connector);
+    jetty.setHandler(Relays.servletContext(holder));
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
         mcp.close();
@@ -118,69 +115,6 @@ public final class McpBench {
     jetty.start();
     System.out.println("mcp-bench upstream on http://127.0.0.1:" + localPort(jetty) + "/mcp");
     jetty.join();
-  }
-
-  // --- reference proxy -----------------------------------------------------------------------
-
-  /** The request headers the reference proxy relays upstream, and those of the answer it relays back. */
-  private static final List<String> PROXIED_REQUEST_HEADERS =
-      List.of("Accept", "Content-Type", "Mcp-Session-Id", "MCP-Protocol-Version", "Last-Event-ID");
-  private static final List<String> PROXIED_RESPONSE_HEADERS = List.of("Content-Type", "Mcp-Session-Id");
-
-  static void proxy(int port, String upstreamUrl) throws Exception {
-    URI upstream = URI.create(upstreamUrl);
-    BlockingHttp http = new BlockingHttp(Duration.ofSeconds(5));
-    HttpServlet relay =
-        new HttpServlet() {
-          @Override
-          protected void service(HttpServletRequest req, HttpServletResponse res) throws IOException {
-            HttpUriRequestBase out = new HttpUriRequestBase(req.getMethod(), upstream);
-            for (String name : PROXIED_REQUEST_HEADERS) {
-              String value = req.getHeader(name);
-              if (value != null) {
-                out.setHeader(name, value);
-              }
-            }
-            byte[] body = req.getInputStream().readAllBytes();
-            if (body.length > 0) {
-              out.setEntity(new ByteArrayEntity(body, null));
-            }
-            try (BlockingHttp.Exchange exchange = http.exchange(out, Duration.ofSeconds(30))) {
-              ClassicHttpResponse answer = exchange.send();
-              byte[] content;
-              try (BlockingHttp.Body in = exchange.body()) {
-                content = in.readAllBytes();
-              }
-              res.setStatus(answer.getCode());
-              for (String name : PROXIED_RESPONSE_HEADERS) {
-                String value = BlockingHttp.header(answer, name);
-                if (value != null) {
-                  res.setHeader(name, value);
-                }
-              }
-              res.setContentLength(content.length);
-              res.getOutputStream().write(content);
-            }
-          }
-        };
-    Server jetty = onLoopback(port, new ServletHolder("relay", relay));
-    jetty.start();
-    System.out.println("mcp-bench proxy on http://127.0.0.1:" + localPort(jetty) + "/mcp -> " + upstream);
-    jetty.join();
-  }
-
-  /** A Jetty server (not started) with {@code servlet} at {@code 127.0.0.1:port/mcp}. */
-  private static Server onLoopback(int port, ServletHolder servlet) {
-    Server jetty = new Server();
-    ServerConnector connector = new ServerConnector(jetty);
-    connector.setHost("127.0.0.1");
-    connector.setPort(port);
-    jetty.addConnector(connector);
-    ServletContextHandler context = new ServletContextHandler();
-    context.setContextPath("/");
-    context.addServlet(servlet, "/mcp");
-    jetty.setHandler(context);
-    return jetty;
   }
 
   private static int localPort(Server jetty) {
