@@ -64,6 +64,8 @@ final class TraceBuilder {
     String status = "SCHEDULED";
     int attempts;
     Instant startedAt;
+    /** When the attempt that ended the step (or the one running) started: its started event's time. */
+    Instant attemptStartedAt;
     Instant endedAt;
     JsonNode input;
     JsonNode output;
@@ -103,6 +105,7 @@ final class TraceBuilder {
           if (s != null) {
             s.status = "RUNNING";
             s.attempts = a.getAttempt();
+            s.attemptStartedAt = instant(e.getEventTime());
             if (a.hasLastFailure()) {
               s.error = errorOf(a.getLastFailure());
             }
@@ -176,11 +179,18 @@ final class TraceBuilder {
     java.util.Set<String> traced = new java.util.HashSet<>();
     for (StepState s : byScheduledEvent.values()) {
       Long duration = s.endedAt == null ? null : Duration.between(s.startedAt, s.endedAt).toMillis();
+      // A step canceled before an attempt started has none; one canceled while it ran, the
+      // running attempt's. The engine writes the event of a retried activity's last attempt when
+      // that attempt ends, with the time it started.
+      Long lastAttempt =
+          s.endedAt == null || s.attemptStartedAt == null || s.attemptStartedAt.isAfter(s.endedAt)
+              ? null
+              : Duration.between(s.attemptStartedAt, s.endedAt).toMillis();
       traced.add(s.id);
       steps.add(
           new TraceView.Step(
               s.id, s.kind, s.name, s.status, s.attempts, Instants.iso(s.startedAt),
-              Instants.iso(s.endedAt), duration, s.input, s.output, s.error, s.model,
+              Instants.iso(s.endedAt), duration, lastAttempt, s.input, s.output, s.error, s.model,
               "tool".equals(s.kind) ? approvals.get(s.id) : null, s.stored, s.policies));
     }
     // A call that waits, or that was denied or expired, has no activity: it is a step of its own.
@@ -191,9 +201,9 @@ final class TraceBuilder {
         steps.add(
             new TraceView.Step(
                 a.getKey(), "tool", a.getValue().path("tool").asText(null), waiting ? "WAITING_APPROVAL" : "NOT_RUN", 0,
-                Instants.iso(askedAt.get(a.getKey())), null, null, null, null,
+                Instants.iso(askedAt.get(a.getKey())), null, null, null, null, null,
                 waiting ? null : notRun(status),
-                null, a.getValue(), null));
+                null, a.getValue(), null, null));
       }
     }
     return steps;

@@ -16,7 +16,10 @@ public record TraceView(String id, String workflow, String status, List<Step> st
   /**
    * One step. {@code kind} is {@code tool}, {@code model} or {@code activity}. {@code attempts}
    * counts the attempts made so far (0 while the first has not started); {@code startedAt} is when
-   * the step was scheduled and {@code endedAt} when it closed. A model step's {@code input} is the
+   * the step was scheduled and {@code endedAt} when it closed. {@code lastAttemptMs}: how long the
+   * attempt that ended the step ran, from its start to {@code endedAt} (absent when no attempt
+   * started); the rest of {@code durationMs} the step waited for a worker to take it, and in
+   * earlier attempts and the backoff between them. A model step's {@code input} is the
    * request it sent and its {@code output} the assistant's message; {@code model} says who
    * answered and what it cost (absent on other steps, and on a model step that has not answered).
    * {@code approval}: for a tool call of an agent task that needed an operator's decision, the
@@ -37,6 +40,7 @@ public record TraceView(String id, String workflow, String status, List<Step> st
       String startedAt,
       String endedAt,
       Long durationMs,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Long lastAttemptMs,
       JsonNode input,
       JsonNode output,
       TaskError error,
@@ -45,18 +49,7 @@ public record TraceView(String id, String workflow, String status, List<Step> st
       @JsonInclude(JsonInclude.Include.NON_NULL) StoredResult stored,
       @JsonInclude(JsonInclude.Include.NON_NULL) List<String> policies) {
 
-    public Step(
-        String id, String kind, String name, String status, int attempts, String startedAt, String endedAt,
-        Long durationMs, JsonNode input, JsonNode output, TaskError error) {
-      this(id, kind, name, status, attempts, startedAt, endedAt, durationMs, input, output, error, null, null, null, null);
-    }
 
-    public Step(
-        String id, String kind, String name, String status, int attempts, String startedAt, String endedAt,
-        Long durationMs, JsonNode input, JsonNode output, TaskError error, ModelCall model, JsonNode approval,
-        StoredResult stored) {
-      this(id, kind, name, status, attempts, startedAt, endedAt, durationMs, input, output, error, model, approval, stored, null);
-    }
   }
 
   /**

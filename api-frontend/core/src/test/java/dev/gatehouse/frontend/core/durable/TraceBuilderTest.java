@@ -63,6 +63,28 @@ class TraceBuilderTest {
   }
 
   @Test
+  void aStepSaysHowLongItsLastAttemptRanApartFromItsWaitsAndEarlierAttempts() throws Exception {
+    List<TraceView.Step> steps = trace();
+    // The model step: scheduled at 45.684, two failed attempts and their backoff, the third
+    // attempt started at 45.749 (its started event's time) and answered at 45.756.
+    TraceView.Step summary = steps.get(1);
+    assertThat(summary.durationMs()).isEqualTo(72);
+    assertThat(summary.lastAttemptMs()).isEqualTo(7);
+    assertThat(summary.lastAttemptMs()).isEqualTo(summary.model().latencyMs());
+    // One attempt: scheduled at 45.639, taken by a worker at 45.642, done at 45.666.
+    assertThat(steps.get(0).durationMs()).isEqualTo(27);
+    assertThat(steps.get(0).lastAttemptMs()).isEqualTo(24);
+    assertThat(JSON.valueToTree(steps.get(0)).get("lastAttemptMs").asLong()).isEqualTo(24);
+  }
+
+  @Test
+  void aCallThatNeverRanHasNoLastAttempt() throws Exception {
+    TraceView.Step waited = trace("histories/agent-approval-canceled.json").get(2);
+    assertThat(waited.lastAttemptMs()).isNull();
+    assertThat(JSON.valueToTree(waited).has("lastAttemptMs")).isFalse();
+  }
+
+  @Test
   void onlyModelStepsCarryAModelMemberInJson() throws Exception {
     List<TraceView.Step> steps = trace();
     JsonNode tool = JSON.valueToTree(steps.get(0));
