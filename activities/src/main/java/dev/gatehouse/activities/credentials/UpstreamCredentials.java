@@ -50,7 +50,13 @@ public class UpstreamCredentials {
 
   /** Headers to send, and every secret value they carry (for redaction). */
   public record Resolved(Map<String, String> headers, Set<String> secretValues) {
-    /** {@code text} with every secret value replaced by {@code [redacted]}. */
+    /**
+     * {@code text} with every secret value replaced by {@code [redacted]}: as it is, and, where
+     * the text has a backslash, also written with any of its characters as JSON escapes ({@code
+     * \/} for {@code /}, or a backslash, {@code u} and four hex digits for any character), as an
+     * upstream's JSON error body or a provider's stream event
+     * may write it.
+     */
     public String redact(String text) {
       if (text == null) {
         return null;
@@ -59,6 +65,13 @@ public class UpstreamCredentials {
       for (String v : secretValues) {
         if (v.length() >= 4) {
           out = out.replace(v, "[redacted]");
+        }
+      }
+      if (out.indexOf('\\') >= 0) {
+        for (String v : secretValues) {
+          if (v.length() >= 4) {
+            out = EscapedForms.of(v).matcher(out).replaceAll("[redacted]");
+          }
         }
       }
       return out;
@@ -76,8 +89,8 @@ public class UpstreamCredentials {
 
     /**
      * {@code node} with every secret value replaced by {@code [redacted]} in every string of the
-     * tree, field names left as they are; objects and arrays are changed in place (pass a copy to
-     * keep the original).
+     * tree, field names included; objects and arrays are changed in place (pass a copy to keep the
+     * original).
      */
     public com.fasterxml.jackson.databind.JsonNode redactTree(com.fasterxml.jackson.databind.JsonNode node) {
       if (node == null || !redacts()) {
@@ -93,8 +106,19 @@ public class UpstreamCredentials {
         return clean.equals(text) ? node : com.fasterxml.jackson.databind.node.TextNode.valueOf(clean);
       }
       if (node instanceof com.fasterxml.jackson.databind.node.ObjectNode object) {
+        boolean renamed = false;
         for (var field : object.properties()) {
           field.setValue(redactIn(field.getValue()));
+          renamed |= !redact(field.getKey()).equals(field.getKey());
+        }
+        if (renamed) {
+          // an upstream that writes a secret as a member's name: rebuilt in order with the names
+          // redacted (two such members become one, the later)
+          var fields = new java.util.ArrayList<>(object.properties());
+          object.removeAll();
+          for (var field : fields) {
+            object.set(redact(field.getKey()), field.getValue());
+          }
         }
       } else if (node instanceof com.fasterxml.jackson.databind.node.ArrayNode array) {
         for (int i = 0; i < array.size(); i++) {
@@ -187,6 +211,14 @@ public class UpstreamCredentials {
     HTTPRequest http = request.toHTTPRequest();
     http.setConnectTimeout(5_000);
     http.setReadTimeout(5_000);
+    // What the endpoint's answer may echo back into a message: the client secret (and any other
+    // secret so far), and the Basic credential that carries it
+    Set<String> echoable = new LinkedHashSet<>(values);
+    String basic = http.getAuthorization();
+    if (basic != null && basic.startsWith("Basic ")) {
+      echoable.add(basic.substring("Basic ".length()));
+    }
+    Resolved scrub = new Resolved(Map.of(), echoable);
     TokenResponse response;
     try {
       HTTPResponse answer = guarded ? (HTTPResponse) http.send(this::sendGuarded) : http.send();
@@ -198,7 +230,8 @@ public class UpstreamCredentials {
         String code = error.getErrorObject() == null ? "error" : error.getErrorObject().getCode();
         throw new ToolCallException(
             retryable ? ToolFailureTypes.UPSTREAM_ERROR : ToolFailureTypes.UPSTREAM_CLIENT_ERROR,
-            "the token endpoint of " + owner + " refused the client credentials (HTTP " + status + ", " + code + ")",
+            "the token endpoint of " + owner + " refused the client credentials (HTTP " + status + ", "
+                + scrub.redact(code) + ")",
             retryable);
       }
     } catch (EgressRefusedException e) {
@@ -206,7 +239,9 @@ public class UpstreamCredentials {
           ToolFailureTypes.EGRESS_REFUSED, "could not reach the token endpoint of " + owner + ": " + e.getMessage(), false);
     } catch (IOException e) {
       throw new ToolCallException(
-          ToolFailureTypes.UPSTREAM_ERROR, "could not reach the token endpoint of " + owner + ": " + dev.gatehouse.activities.http.NetworkFailures.describe(e), true);
+          ToolFailureTypes.UPSTREAM_ERROR,
+          "could not reach the token endpoint of " + owner + ": " + scrub.redact(dev.gatehouse.activities.http.NetworkFailures.describe(e)),
+          true);
     } catch (ParseException e) {
       throw new ToolCallException(
           ToolFailureTypes.UPSTREAM_ERROR, "the token endpoint of " + owner + " gave an answer that is not an OAuth token response", true);

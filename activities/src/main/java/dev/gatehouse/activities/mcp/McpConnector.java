@@ -42,6 +42,11 @@ public class McpConnector {
   private final Map<McpAsyncClient, UpstreamCredentials.Resolved> secrets =
       java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
   /**
+   * The same by server name, as last resolved for a client of that server: for what a server says
+   * before a client exists or after it is gone (an {@code initialize} refused, a connection broken).
+   */
+  private final Map<String, UpstreamCredentials.Resolved> secretsByServer = new java.util.concurrent.ConcurrentHashMap<>();
+  /**
    * The HTTP clients of Streamable HTTP upstream sessions, one per connect timeout, shared by all
    * sessions: a client per agent session would mean a selector thread and a connection pool per
    * session.
@@ -72,6 +77,22 @@ public class McpConnector {
       return answer;
     }
     return resolved.redactTree(answer.deepCopy());
+  }
+
+  /**
+   * {@code text} (an error message, a notification) with every secret value that the server's
+   * connections carry replaced by {@code [redacted]}: what an upstream says may echo the
+   * credentials it was sent, and it goes to agents, tenant admins, histories and the log.
+   */
+  public String redact(String server, String text) {
+    UpstreamCredentials.Resolved resolved = server == null ? null : secretsByServer.get(server);
+    return resolved == null || text == null ? text : resolved.redact(text);
+  }
+
+  /** As {@link #redact(String, String)} for every string of a tree, names included; {@code node} is not changed. */
+  public JsonNode redact(String server, JsonNode node) {
+    UpstreamCredentials.Resolved resolved = server == null ? null : secretsByServer.get(server);
+    return resolved == null || node == null || !resolved.redacts() ? node : resolved.redactTree(node.deepCopy());
   }
 
   /** The client's own Streamable HTTP transport, when it has one (else null). */
@@ -107,11 +128,21 @@ public class McpConnector {
       caps.roots(true);
     }
     spec.capabilities(caps.build());
+    // What the server sends on its own goes to agents and histories: with its secrets redacted
+    UpstreamCredentials.Resolved scrub = resolved[0] != null && resolved[0].redacts() ? resolved[0] : null;
     if (handlers.progress() != null) {
-      spec.progressConsumer(handlers.progress());
+      var progress = handlers.progress();
+      spec.progressConsumer(
+          scrub == null
+              ? progress
+              : n -> progress.apply(new McpSchema.ProgressNotification(n.progressToken(), n.progress(), n.total(), scrub.redact(n.message()), n.meta())));
     }
     if (handlers.logging() != null) {
-      spec.loggingConsumer(handlers.logging());
+      var logging = handlers.logging();
+      spec.loggingConsumer(
+          scrub == null
+              ? logging
+              : n -> logging.apply(new McpSchema.LoggingMessageNotification(n.level(), scrub.redact(n.logger()), scrub.redact(n.data()), n.meta())));
     }
     if (handlers.resourceUpdated() != null) {
       spec.resourcesUpdateConsumer(handlers.resourceUpdated());
@@ -128,6 +159,7 @@ public class McpConnector {
     }
     if (resolved[0] != null) {
       secrets.put(client, resolved[0]);
+      secretsByServer.put(server.name(), resolved[0]);
     }
     return client;
   }

@@ -101,7 +101,7 @@ public class McpToolCalls {
       }
       throw new ToolCallException(
           ToolFailureTypes.UPSTREAM_ERROR,
-          "could not connect to MCP server " + server.name() + ": " + NetworkFailures.describe(e),
+          "could not connect to MCP server " + server.name() + ": " + connector.redact(server.name(), NetworkFailures.describe(e)),
           true,
           503);
     }
@@ -121,7 +121,7 @@ public class McpToolCalls {
       boolean retryable = code == McpSchema.ErrorCodes.INTERNAL_ERROR;
       throw new ToolCallException(
           retryable ? ToolFailureTypes.UPSTREAM_ERROR : ToolFailureTypes.UPSTREAM_CLIENT_ERROR,
-          "MCP server " + server.name() + " answered error " + code + ": " + NetworkFailures.describe(e),
+          "MCP server " + server.name() + " answered error " + code + ": " + connector.redact(server.name(), NetworkFailures.describe(e)),
           retryable,
           retryable ? 502 : 400);
     } catch (RuntimeException e) {
@@ -141,7 +141,7 @@ public class McpToolCalls {
           ToolFailureTypes.UPSTREAM_ERROR,
           timedOut
               ? "MCP server " + server.name() + " did not answer within " + timeout.toMillis() + " ms"
-              : "MCP server " + server.name() + " failed: " + NetworkFailures.describe(e),
+              : "MCP server " + server.name() + " failed: " + connector.redact(server.name(), NetworkFailures.describe(e)),
           true,
           timedOut ? 504 : 502);
     } finally {

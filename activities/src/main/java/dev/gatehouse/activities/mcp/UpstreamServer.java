@@ -147,8 +147,12 @@ final class UpstreamServer {
         connected.initialize().block(def.connectTimeoutOrDefault().plusSeconds(5));
       }
       McpSchema.InitializeResult init = client.getCurrentInitializationResult();
-      List<McpCatalogEntry> entries = McpDiscovery.discover(def, client, init == null ? null : init.capabilities());
-      JsonNode info = init == null ? null : McpJson.tree(init.serverInfo());
+      // descriptions and schemas as the server wrote them, but for the secrets it was sent
+      List<McpCatalogEntry> entries =
+          McpDiscovery.discover(def, client, init == null ? null : init.capabilities()).stream()
+              .map(e -> new McpCatalogEntry(e.server(), e.kind(), e.name(), shared.connector().redact(def.name(), e.body())))
+              .toList();
+      JsonNode info = init == null ? null : shared.connector().redact(def.name(), McpJson.tree(init.serverInfo()));
       JsonNode caps = init == null ? null : McpJson.tree(init.capabilities());
       shared.catalog().replace(def.name(), entries, info, caps);
       failures = 0;
@@ -183,7 +187,9 @@ final class UpstreamServer {
   }
 
   private void failed(McpServerDefinition def, RuntimeException e) {
-    String error = NetworkFailures.describe(e);
+    // what the server said may echo the credentials it was sent: the log, the catalog's status
+    // (which tenant admins read) and the agents' errors get it redacted
+    String error = shared.connector().redact(def.name(), NetworkFailures.describe(e));
     egressRefused = dev.gatehouse.activities.http.Egress.refusal(e) != null;
     synchronized (this) {
       closeClient();

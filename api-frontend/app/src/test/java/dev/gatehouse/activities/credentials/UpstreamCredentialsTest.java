@@ -63,6 +63,18 @@ class UpstreamCredentialsTest {
     });
     upstream.createContext("/reject-echo", ex ->
         answer(ex, 400, "{\"error\":\"bad key " + ex.getRequestHeaders().getFirst("X-Api-Key") + "\"}"));
+    // the key JSON-escaped, as some encoders write it: a backslash-u escape of one of its letters
+    upstream.createContext("/reject-escaped", ex ->
+        answer(ex, 401, "{\"error\":\"bad key " + ex.getRequestHeaders().getFirst("X-Api-Key").replace("S", "\\u0053") + "\"}"));
+    // a member named with the key
+    upstream.createContext("/key-as-name", ex ->
+        answer(ex, 200, "{\"" + ex.getRequestHeaders().getFirst("X-Api-Key") + "\":1}"));
+    // a token endpoint that echoes the client secret it was sent as its error code
+    upstream.createContext("/token-echo", ex -> {
+      String basic = new String(
+          Base64.getDecoder().decode(ex.getRequestHeaders().getFirst("Authorization").substring("Basic ".length())), StandardCharsets.UTF_8);
+      answer(ex, 400, "{\"error\":\"" + basic.substring(basic.indexOf(':') + 1) + "\"}");
+    });
     upstream.start();
     String base = "http://127.0.0.1:" + upstream.getAddress().getPort();
 
@@ -75,6 +87,10 @@ class UpstreamCredentialsTest {
     assertThat(gh.put("/admin/v1/secrets/oauth-client-secret", ADMIN_KEY, "{\"value\":\"" + CLIENT_SECRET + "\"}").statusCode()).isEqualTo(200);
     tool("{\"name\":\"cred.headers\",\"http\":{\"url\":\"" + base + "/echo-headers\",\"headers\":{\"X-Api-Key\":\"{{secret:upstream-key}}\"}}}");
     tool("{\"name\":\"cred.reject\",\"http\":{\"url\":\"" + base + "/reject-echo\",\"headers\":{\"X-Api-Key\":\"{{secret:upstream-key}}\"}}}");
+    tool("{\"name\":\"cred.escaped\",\"http\":{\"url\":\"" + base + "/reject-escaped\",\"headers\":{\"X-Api-Key\":\"{{secret:upstream-key}}\"}}}");
+    tool("{\"name\":\"cred.keyname\",\"http\":{\"url\":\"" + base + "/key-as-name\",\"headers\":{\"X-Api-Key\":\"{{secret:upstream-key}}\"}}}");
+    tool("{\"name\":\"cred.oauth-echo\",\"http\":{\"url\":\"" + base + "/protected\"},\"auth\":{\"type\":\"oauth2-client-credentials\","
+        + "\"tokenUrl\":\"" + base + "/token-echo\",\"clientId\":\"gatehouse\",\"clientSecret\":\"{{secret:oauth-client-secret}}\"}}");
     tool("{\"name\":\"cred.oauth\",\"http\":{\"url\":\"" + base + "/protected\"},\"auth\":{\"type\":\"oauth2-client-credentials\","
         + "\"tokenUrl\":\"" + base + "/token\",\"clientId\":\"gatehouse\",\"clientSecret\":\"{{secret:oauth-client-secret}}\",\"scopes\":[\"read\"]}}");
   }
@@ -157,6 +173,25 @@ class UpstreamCredentialsTest {
       assertThat(place).doesNotContain(API_KEY_SECRET).doesNotContain(CLIENT_SECRET).doesNotContain("tok-1-opaque").doesNotContain("tok-2-opaque");
     }
     assertThat(secretsApi).contains("upstream-key");
+  }
+
+  @Test
+  void anUpstreamThatEchoesASecretEscapedAsAMembersNameOrAsItsErrorCodeGetsItRedacted() {
+    JsonNode escaped = run("cred.escaped");
+    assertThat(escaped.get("status").asText()).isEqualTo("FAILED");
+    assertThat(escaped.get("error").get("message").asText()).contains("bad key [redacted]");
+
+    JsonNode named = run("cred.keyname");
+    assertThat(named.get("status").asText()).isEqualTo("COMPLETED");
+    assertThat(named.get("result").get("s").toString()).isEqualTo("{\"[redacted]\":1}");
+
+    JsonNode oauth = run("cred.oauth-echo");
+    assertThat(oauth.get("status").asText()).isEqualTo("FAILED");
+    assertThat(oauth.get("error").get("message").asText()).contains("refused the client credentials (HTTP 400, [redacted])");
+
+    for (JsonNode task : List.of(escaped, named, oauth)) {
+      assertThat(task.toString()).doesNotContain("UPERSECRET").doesNotContain(CLIENT_SECRET);
+    }
   }
 
   @Test

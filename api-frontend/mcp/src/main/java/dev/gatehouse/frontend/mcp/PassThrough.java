@@ -248,6 +248,19 @@ final class PassThrough {
     }
   }
 
+  /**
+   * The upstream's JSON-RPC error as it came, but with the server's secrets redacted from its
+   * message and data: an upstream may echo the credentials it was sent.
+   */
+  private McpError redacted(McpServerDefinition server, McpError e) {
+    var error = e.getJsonRpcError();
+    if (error == null) {
+      return McpErrors.of(ErrorCode.UPSTREAM_ERROR, connector.redact(server.name(), e.getMessage()));
+    }
+    Object data = error.data() == null ? null : connector.redact(server.name(), McpJson.tree(error.data()));
+    return McpError.builder(error.code()).message(connector.redact(server.name(), error.message())).data(data).build();
+  }
+
   private Object upstreamCall(
       McpAsyncServerExchange ex, McpServerDefinition server, Function<McpAsyncClient, Mono<?>> call) {
     GatewaySession session = sessions.find(ex.sessionId()).orElse(null);
@@ -265,9 +278,10 @@ final class PassThrough {
       Object answer = call.apply(client).block(server.timeoutOrDefault());
       return answer == null ? null : connector.redact(client, McpJson.tree(answer));
     } catch (McpError e) {
-      throw e; // the upstream's own JSON-RPC error, passed through
+      throw redacted(server, e); // the upstream's own JSON-RPC error, passed through
     } catch (RuntimeException e) {
-      throw McpErrors.of(ErrorCode.UPSTREAM_ERROR, "MCP server " + server.name() + " failed: " + NetworkFailures.describe(e));
+      throw McpErrors.of(
+          ErrorCode.UPSTREAM_ERROR, "MCP server " + server.name() + " failed: " + connector.redact(server.name(), NetworkFailures.describe(e)));
     } finally {
       if (session != null) {
         session.leave(server.name(), channel);
