@@ -54,8 +54,7 @@ public class UpstreamCredentials {
      * {@code text} with every secret value replaced by {@code [redacted]}: as it is, and, where
      * the text has a backslash, also written with any of its characters as JSON escapes ({@code
      * \/} for {@code /}, or a backslash, {@code u} and four hex digits for any character), as an
-     * upstream's JSON error body or a provider's stream event
-     * may write it.
+     * upstream's JSON error body or a provider's stream event may write it.
      */
     public String redact(String text) {
       if (text == null) {
