@@ -21,8 +21,9 @@ import java.util.List;
  *       and a tool result part's own {@code content}, a string or parts); Anthropic's {@code
  *       system} (a string or parts).
  *   <li>An embeddings request: {@code input} (a string, or each string of an array).
- *   <li>An answer: OpenAI's {@code choices[].message.content} (a string or parts) and {@code
- *       refusal}, Anthropic's {@code content[].text}.
+ *   <li>An answer: OpenAI's {@code choices[].message.content} (a string or parts), {@code
+ *       refusal}, and the reasoning some OpenAI-compatible providers add ({@code
+ *       reasoning_content}, {@code reasoning}); Anthropic's {@code content[].text}.
  * </ul>
  */
 final class ChatTexts {
@@ -114,8 +115,10 @@ final class ChatTexts {
       for (JsonNode c : a) {
         if (c.get("message") instanceof ObjectNode message) {
           content(message, "content", s, false);
-          if (message.path("refusal").isTextual()) {
-            s.at(message, "refusal");
+          for (String member : RedactingStreamSink.OTHER_TEXTS) {
+            if (message.path(member).isTextual()) {
+              s.at(message, member);
+            }
           }
         }
       }

@@ -20,8 +20,8 @@ import java.util.Map;
 
 /**
  * A streamed answer's events, in the caller's dialect, with their text put through PII entries
- * before they go on to the client. Each text of the answer (an OpenAI choice's {@code content} or
- * {@code refusal}, an Anthropic text block) has its own {@link StreamingRedactor} per entry,
+ * before they go on to the client. Each text of the answer (an OpenAI choice's {@code content},
+ * {@code refusal} or reasoning, an Anthropic text block) has its own {@link StreamingRedactor} per entry,
  * chained in name order, so a match split across deltas is found: a delta goes on with what may be
  * sent now, and what could still become a match (the redactor's {@code holdback()}, a word or a
  * number, never more than its bound) waits for the next delta. The held tail goes out before the
@@ -43,7 +43,17 @@ final class RedactingStreamSink implements StreamSink {
   private final StreamSink out;
   private final Dialect dialect;
   private final List<CompiledPolicy> policies;
-  /** The texts not ended yet, by key (OpenAI: choice index × 2, + 1 for a refusal; Anthropic: the block's index). */
+  /**
+   * An OpenAI answer's texts besides {@code content}: a refusal, and the reasoning some
+   * OpenAI-compatible providers add (DeepSeek's {@code reasoning_content}, OpenRouter's and vLLM's
+   * {@code reasoning}), read in a message and in a streamed delta alike.
+   */
+  static final List<String> OTHER_TEXTS = List.of("refusal", "reasoning_content", "reasoning");
+
+  /** Every text of an OpenAI choice, in key order. */
+  private static final List<String> TEXTS = List.of("content", "refusal", "reasoning_content", "reasoning");
+
+  /** The texts not ended yet, by key (OpenAI: choice index × 4, + the member's place in {@link #TEXTS}; Anthropic: the block's index). */
   private final Map<Integer, Text> open = new LinkedHashMap<>();
   /** What each entry found in the texts that ended. */
   private final PiiFindings[] found;
@@ -189,8 +199,9 @@ final class RedactingStreamSink implements StreamSink {
       boolean ends = choice.hasNonNull("finish_reason");
       JsonNode d = choice.get("delta");
       ObjectNode delta = d instanceof ObjectNode o ? o : null;
-      for (String member : new String[] {"content", "refusal"}) {
-        int key = index * 2 + (member.equals("refusal") ? 1 : 0);
+      for (int m = 0; m < TEXTS.size(); m++) {
+        String member = TEXTS.get(m);
+        int key = index * TEXTS.size() + m;
         JsonNode text = delta == null ? null : delta.get(member);
         boolean hasText = text != null && text.isTextual();
         if (!hasText && !(ends && open.containsKey(key))) {
@@ -224,8 +235,8 @@ final class RedactingStreamSink implements StreamSink {
             chunk.set(e.getKey(), e.getValue());
           }
         });
-        ObjectNode choice = chunk.putArray("choices").addObject().put("index", key / 2);
-        choice.putObject("delta").put(key % 2 == 1 ? "refusal" : "content", tail);
+        ObjectNode choice = chunk.putArray("choices").addObject().put("index", key / TEXTS.size());
+        choice.putObject("delta").put(TEXTS.get(key % TEXTS.size()), tail);
         choice.putNull("finish_reason");
         out.event(null, write(chunk));
       }

@@ -228,6 +228,48 @@ class ModelPoliciesTest {
   }
 
   @Test
+  void theReasoningSomeOpenAiCompatibleProvidersAddIsReadLikeTheContent() {
+    String tenant = tenant(pii("ans-reason", "redact", List.of("model-answers"), null));
+
+    ModelExchange x =
+        answered(tenant, Dialect.OPENAI,
+            "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"done\","
+                + "\"reasoning_content\":\"the user is alice@example.com\",\"reasoning\":\"SSN 536-22-1234\"},\"finish_reason\":\"stop\"}]}");
+
+    assertThat(x.response().body().at("/choices/0/message/reasoning_content").asText()).isEqualTo("the user is [EMAIL]");
+    assertThat(x.response().body().at("/choices/0/message/reasoning").asText()).isEqualTo("SSN [SSN]");
+    assertThat(x.response().body().at("/choices/0/message/content").asText()).isEqualTo("done");
+  }
+
+  @Test
+  void aStreamedReasoningIsRedactedAcrossChunksAndItsTailGoesWithTheFinish() throws IOException {
+    String tenant = tenant(pii("stream-reason", "redact", List.of("model-answers"), null));
+    Recorder client = new Recorder();
+    ModelExchange x = streamed(tenant, Dialect.OPENAI, client);
+    StreamSink sink = x.sink();
+
+    for (String part : List.of("thinking of ali", "ce@exam", "ple.com")) {
+      ObjectNode c = json(chunk(null, null));
+      ((ObjectNode) c.at("/choices/0/delta")).put("reasoning_content", part);
+      sink.event(null, c.toString());
+    }
+    sink.event(null, chunk("ok", "stop"));
+    sink.event(null, "[DONE]");
+    answers.after(x);
+
+    StringBuilder reasoning = new StringBuilder();
+    for (String[] e : client.events) {
+      if (e[1].startsWith("{")) {
+        reasoning.append(json(e[1]).at("/choices/0/delta/reasoning_content").asText(""));
+      }
+    }
+    assertThat(reasoning.toString()).isEqualTo("thinking of [EMAIL]");
+    assertThat(client.text()).isEqualTo("ok");
+    assertThat(client.events).noneMatch(e -> e[1].contains("ali") || e[1].contains("exam"));
+    assertThat(x.appliedPolicies()).containsExactly("stream-reason@1 redacted EMAIL×1 in model-answers");
+  }
+
+  @Test
   void aWholeAnswerThatABlockingEntryFindsPiiInReachesNoOne() {
     String tenant = tenant(pii("ans-block", "block", List.of("model-answers"), null));
 
