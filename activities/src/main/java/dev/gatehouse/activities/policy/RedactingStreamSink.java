@@ -21,8 +21,8 @@ import java.util.Map;
 /**
  * A streamed answer's events, in the caller's dialect, with their text put through PII entries
  * before they go on to the client. Each text of the answer (an OpenAI choice's {@code content},
- * {@code refusal} or reasoning, an Anthropic text block) has its own {@link StreamingRedactor} per entry,
- * chained in name order, so a match split across deltas is found: a delta goes on with what may be
+ * {@code refusal} or reasoning, an Anthropic text block) has its own {@link StreamingRedactor} per
+ * entry, chained in name order, so a match split across deltas is found: a delta goes on with what may be
  * sent now, and what could still become a match (the redactor's {@code holdback()}, a word or a
  * number, never more than its bound) waits for the next delta. The held tail goes out before the
  * text ends: in an OpenAI chunk that carries the choice's {@code finish_reason} (or a chunk of its

@@ -179,9 +179,9 @@ final class TraceBuilder {
     java.util.Set<String> traced = new java.util.HashSet<>();
     for (StepState s : byScheduledEvent.values()) {
       Long duration = s.endedAt == null ? null : Duration.between(s.startedAt, s.endedAt).toMillis();
-      // A step canceled before an attempt started has none; one canceled while it ran, the
-      // running attempt's. The engine writes the event of a retried activity's last attempt when
-      // that attempt ends, with the time it started.
+      // From the attempt's started event, which the engine writes, for an activity with retries,
+      // when that attempt ends, with the time it started; a step that ended without one (canceled
+      // before it started, or before its attempt's event was written) has none.
       Long lastAttempt =
           s.endedAt == null || s.attemptStartedAt == null || s.attemptStartedAt.isAfter(s.endedAt)
               ? null
