@@ -9,8 +9,11 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
 import org.apache.hc.core5.concurrent.FutureCallback;
 import org.apache.hc.core5.http.ClassicHttpResponse;
@@ -103,7 +106,12 @@ final class Relays {
     return context;
   }
 
-  private static HttpUriRequestBase upstreamRequest(String method, URI upstream, java.util.function.UnaryOperator<String> header, byte[] body) {
+  /** The upstream's answer, read whole: its status, the {@link #RESPONSE_HEADERS} it sent, its body. */
+  private record Answer(int status, Map<String, String> headers, byte[] content) {}
+
+  /** One exchange on the calling thread: the method, the {@link #REQUEST_HEADERS} and the body out, the whole answer back. */
+  private static Answer exchange(BlockingHttp http, URI upstream, String method, UnaryOperator<String> header, byte[] body)
+      throws IOException {
     HttpUriRequestBase out = new HttpUriRequestBase(method, upstream);
     for (String name : REQUEST_HEADERS) {
       String value = header.apply(name);
@@ -114,7 +122,21 @@ final class Relays {
     if (body.length > 0) {
       out.setEntity(new ByteArrayEntity(body, null));
     }
-    return out;
+    try (BlockingHttp.Exchange exchange = http.exchange(out, Duration.ofSeconds(30))) {
+      ClassicHttpResponse answer = exchange.send();
+      byte[] content;
+      try (BlockingHttp.Body in = exchange.body()) {
+        content = in.readAllBytes();
+      }
+      Map<String, String> headers = new LinkedHashMap<>();
+      for (String name : RESPONSE_HEADERS) {
+        String value = BlockingHttp.header(answer, name);
+        if (value != null) {
+          headers.put(name, value);
+        }
+      }
+      return new Answer(answer.getCode(), headers, content);
+    }
   }
 
   private static HttpServlet blockingServlet(URI upstream) {
@@ -122,23 +144,11 @@ final class Relays {
     return new HttpServlet() {
       @Override
       protected void service(HttpServletRequest req, HttpServletResponse res) throws IOException {
-        byte[] body = req.getInputStream().readAllBytes();
-        try (BlockingHttp.Exchange exchange = http.exchange(upstreamRequest(req.getMethod(), upstream, req::getHeader, body), Duration.ofSeconds(30))) {
-          ClassicHttpResponse answer = exchange.send();
-          byte[] content;
-          try (BlockingHttp.Body in = exchange.body()) {
-            content = in.readAllBytes();
-          }
-          res.setStatus(answer.getCode());
-          for (String name : RESPONSE_HEADERS) {
-            String value = BlockingHttp.header(answer, name);
-            if (value != null) {
-              res.setHeader(name, value);
-            }
-          }
-          res.setContentLength(content.length);
-          res.getOutputStream().write(content);
-        }
+        Answer answer = exchange(http, upstream, req.getMethod(), req::getHeader, req.getInputStream().readAllBytes());
+        res.setStatus(answer.status());
+        answer.headers().forEach(res::setHeader);
+        res.setContentLength(answer.content().length);
+        res.getOutputStream().write(answer.content());
       }
     };
   }
@@ -148,24 +158,12 @@ final class Relays {
     return new Handler.Abstract() {
       @Override
       public boolean handle(Request req, Response res, Callback callback) throws Exception {
-        byte[] body = Request.asInputStream(req).readAllBytes();
-        try (BlockingHttp.Exchange exchange =
-            http.exchange(upstreamRequest(req.getMethod(), upstream, name -> req.getHeaders().get(name), body), Duration.ofSeconds(30))) {
-          ClassicHttpResponse answer = exchange.send();
-          byte[] content;
-          try (BlockingHttp.Body in = exchange.body()) {
-            content = in.readAllBytes();
-          }
-          res.setStatus(answer.getCode());
-          for (String name : RESPONSE_HEADERS) {
-            String value = BlockingHttp.header(answer, name);
-            if (value != null) {
-              res.getHeaders().put(name, value);
-            }
-          }
-          res.getHeaders().put(HttpHeader.CONTENT_LENGTH, content.length);
-          res.write(true, ByteBuffer.wrap(content), callback);
-        }
+        Answer answer =
+            exchange(http, upstream, req.getMethod(), name -> req.getHeaders().get(name), Request.asInputStream(req).readAllBytes());
+        res.setStatus(answer.status());
+        answer.headers().forEach((name, value) -> res.getHeaders().put(name, value));
+        res.getHeaders().put(HttpHeader.CONTENT_LENGTH, answer.content().length);
+        res.write(true, ByteBuffer.wrap(answer.content()), callback);
         return true;
       }
     };
