@@ -5,7 +5,8 @@ import java.util.List;
 
 /**
  * Runs a governed call through its steps: every step's {@code before} in order, the call, every
- * step's {@code after} in reverse (until one {@link Exchange#deny denies} the response), and,
+ * step's {@code after} in reverse (until one {@link Exchange#deny denies} the response) or, when
+ * the call threw, every step's {@code failed} in reverse (each may replace the failure), and,
  * whatever happened, every step's {@code complete} in reverse (see {@link PolicyStep}). A denial,
  * before the call or after it, is thrown as the exception {@link CallFailures} makes of it; that
  * mapping is done here and nowhere else. Assembled once per kind of call and shared by
@@ -42,7 +43,13 @@ public final class PolicyChain<E extends Exchange<?, R>, R> {
           throw failures.denied(decision, exchange);
         }
       }
-      exchange.replaceResponse(call.call(exchange));
+      R response;
+      try {
+        response = call.call(exchange);
+      } catch (RuntimeException e) {
+        throw failedCall(exchange, e);
+      }
+      exchange.replaceResponse(response);
       for (int i = steps.length - 1; i >= 0; i--) {
         steps[i].after(exchange);
         if (exchange.denial() != null) {
@@ -57,6 +64,16 @@ public final class PolicyChain<E extends Exchange<?, R>, R> {
       exchange.elapsed(System.nanoTime() - start);
       complete(exchange);
     }
+  }
+
+  private RuntimeException failedCall(E exchange, RuntimeException failure) {
+    for (int i = steps.length - 1; i >= 0; i--) {
+      RuntimeException replaced = steps[i].failed(exchange, failure);
+      if (replaced != null) {
+        failure = replaced;
+      }
+    }
+    return failure;
   }
 
   private void complete(E exchange) {

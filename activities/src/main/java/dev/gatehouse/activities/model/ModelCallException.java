@@ -41,6 +41,14 @@ public class ModelCallException extends RuntimeException {
     return new ModelCallException(ModelCodes.INVALID_REQUEST, 400, message, param, null, false);
   }
 
+  /**
+   * The same failure (code, status, member, wait, retry) with another message: what a policy step
+   * made of the provider's words in this one ({@link dev.gatehouse.activities.chain.PolicyStep#failed}).
+   */
+  public ModelCallException withMessage(String message) {
+    return new ModelCallException(code, status, message, param, retryAfter, retryable, rateLimits);
+  }
+
   public String code() {
     return code;
   }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.activities.chain.PolicyStep;
 import dev.gatehouse.activities.model.ModelAnswer;
 import dev.gatehouse.activities.model.ModelCall;
+import dev.gatehouse.activities.model.ModelCallException;
 import dev.gatehouse.activities.model.ModelExchange;
 import dev.gatehouse.policies.Decision;
 import dev.gatehouse.policies.data.CallKind;
@@ -20,6 +21,11 @@ import java.util.List;
  * that blocks finds something (the client has seen the text before it); the call is then denied
  * after the stream, so the audit row names the entry. Embeddings answers carry no text. A call no
  * entry governs is not read, and its stream is not touched.
+ *
+ * <p>A call that failed carries the provider's own words in its message (its error body, which
+ * may quote the request), which reach the caller, a task's history and trace and the audit row.
+ * The same entries read that message ({@link #failed}): redactions replace it, notes are recorded,
+ * and an entry that blocks withholds it (the failure keeps its code, status and retry).
  */
 public final class ModelAnswerPii implements PolicyStep<ModelExchange> {
   private final PolicyCatalog catalog;
@@ -39,6 +45,24 @@ public final class ModelAnswerPii implements PolicyStep<ModelExchange> {
       x.replaceSink(new RedactingStreamSink(x.sink(), call.dialect(), policies));
     }
     return PROCEED;
+  }
+
+  @Override
+  public RuntimeException failed(ModelExchange x, RuntimeException failure) {
+    if (!(failure instanceof ModelCallException e) || e.getMessage() == null || e.getMessage().isEmpty()) {
+      return failure;
+    }
+    List<CompiledPolicy> policies = Governing.pii(catalog, x, CallKind.MODEL, Governing.MODEL_ANSWERS);
+    if (policies.isEmpty()) {
+      return failure;
+    }
+    List<String> texts = new ArrayList<>(List.of(e.getMessage()));
+    Decision denial = TextPolicies.pii(policies, texts, x, Governing.MODEL_ANSWERS, "the error message");
+    if (denial != null) {
+      x.applied(PolicyNotes.withheld(denial, Governing.MODEL_ANSWERS));
+      return e.withMessage("the model call failed; " + PolicyNotes.withheldMessage(denial));
+    }
+    return texts.get(0).equals(e.getMessage()) ? failure : e.withMessage(texts.get(0));
   }
 
   @Override

@@ -66,6 +66,25 @@ final class PolicyNotes {
         ref, DenialCodes.PII_DETECTED, subject + " is blocked by " + ref + ": personal data or credentials found (" + found + ")");
   }
 
+  /**
+   * The note of an entry that would have blocked what a failed call said (its error message), which
+   * was withheld instead: the failure stands, without the upstream's words.
+   */
+  static Decision withheld(Decision denial, String place) {
+    return Decision.transform(denial.policy(), "withheld an error message in " + place + " (" + denial.reason() + ")");
+  }
+
+  /**
+   * What a failed call says in place of an error message an entry withheld: {@code its error
+   * message is withheld: it is blocked by pii-strict@2: personal data or credentials found (1
+   * EMAIL)}. The denial's own subject (a guardrail's names the tool result) is left out.
+   */
+  static String withheldMessage(Decision denial) {
+    String reason = denial.reason() == null ? "" : denial.reason();
+    int at = reason.indexOf(" is blocked by ");
+    return "its error message is withheld: it" + (at < 0 ? " is blocked by " + denial.policy() : reason.substring(at));
+  }
+
   /** The denial of a guardrail entry that blocks, naming the entry instead of the library's {@code guardrails}. */
   static Decision guardrailBlocked(String ref, GuardrailResult<?> result) {
     String reason = result.decision().reason();

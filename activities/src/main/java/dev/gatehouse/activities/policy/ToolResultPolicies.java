@@ -1,7 +1,9 @@
 package dev.gatehouse.activities.policy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import dev.gatehouse.activities.chain.PolicyStep;
+import dev.gatehouse.activities.tool.ToolCallException;
 import dev.gatehouse.activities.tool.ToolExchange;
 import dev.gatehouse.policies.Decision;
 import dev.gatehouse.policies.DenialCodes;
@@ -24,6 +26,13 @@ import java.util.List;
  * guardrail_blocked}, and the result reaches no one). A call no entry governs is not read. The
  * results of the MCP methods Gatehouse passes through (resources, prompts) go through the same
  * entries ({@link #inspect(PolicyCatalog, Agent, String, JsonNode, String)}).
+ *
+ * <p>A call that failed carries the upstream's own words in its message (an HTTP tool's error
+ * body, an MCP server's JSON-RPC error), which reach the agent, the task's history and trace, the
+ * agent loop's model and the audit row as a result would. The same entries read that message
+ * ({@link #failed}): redactions replace it, notes are recorded as for a result, and an entry that
+ * blocks withholds the message (the failure keeps its type, retry and status: it was a failure
+ * already, and whether to try again still depends on them).
  */
 public final class ToolResultPolicies implements PolicyStep<ToolExchange> {
   private final PolicyCatalog catalog;
@@ -50,6 +59,26 @@ public final class ToolResultPolicies implements PolicyStep<ToolExchange> {
     } else if (r.output() != result.output()) {
       x.replaceResponse(result.withOutput(r.output()));
     }
+  }
+
+  @Override
+  public RuntimeException failed(ToolExchange x, RuntimeException failure) {
+    if (!(failure instanceof ToolCallException e) || e.getMessage() == null || e.getMessage().isEmpty()) {
+      return failure;
+    }
+    List<CompiledPolicy> pii = Governing.pii(catalog, x, CallKind.TOOL, Governing.TOOL_RESULTS);
+    List<CompiledPolicy> guardrails = Governing.guardrails(catalog, x, CallKind.TOOL);
+    if (pii.isEmpty() && guardrails.isEmpty()) {
+      return failure;
+    }
+    TextNode message = TextNode.valueOf(e.getMessage());
+    Inspected r = inspect(pii, guardrails, message, "the error message");
+    r.applied().forEach(x::applied);
+    if (r.denial() != null) {
+      x.applied(PolicyNotes.withheld(r.denial(), Governing.TOOL_RESULTS));
+      return e.withMessage("the call of " + x.request().target() + " failed; " + PolicyNotes.withheldMessage(r.denial()));
+    }
+    return r.output() == message ? failure : e.withMessage(r.output().asText());
   }
 
   /**

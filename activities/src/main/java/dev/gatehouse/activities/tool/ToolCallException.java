@@ -44,6 +44,16 @@ public class ToolCallException extends RuntimeException {
     this.retryAfter = retryAfter;
   }
 
+  /**
+   * The same failure (type, retry, status, wait) with another message: what a policy step made of
+   * the upstream's words in this one ({@link dev.gatehouse.activities.chain.PolicyStep#failed}).
+   */
+  public ToolCallException withMessage(String message) {
+    ToolCallException copy = new ToolCallException(type, message, retryable, httpStatus, retryAfter, rateLimits);
+    copy.setStackTrace(getStackTrace());
+    return copy;
+  }
+
   /** The wait the upstream asked for before another attempt ({@code Retry-After}), if any. */
   public java.util.Optional<java.time.Duration> retryAfter() {
     return java.util.Optional.ofNullable(retryAfter);

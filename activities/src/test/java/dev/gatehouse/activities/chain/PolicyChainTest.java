@@ -27,6 +27,10 @@ class PolicyChainTest {
       this.decision = decision;
     }
 
+    String name() {
+      return name;
+    }
+
     @Override
     public Decision before(Exchange<SampleCall, String> x) {
       seen.add(name + ".before");
@@ -127,6 +131,72 @@ class PolicyChainTest {
     assertThat(seen).containsExactly("a.before", "b.before", "b.complete UpstreamError", "a.complete UpstreamError");
     assertThat(x.failure()).isSameAs(boom);
     assertThat(x.denial()).isNull();
+  }
+
+  @Test
+  void stepsMayReplaceWhatTheCallThrewInReverseOrderAndCompletionSeesTheReplacement() {
+    RuntimeException boom = new SampleCall.Failure("UpstreamError", "upstream said: mail bob@example.com");
+    class Rewording extends Noting {
+      private final String from;
+      private final String to;
+
+      Rewording(String name, String from, String to) {
+        super(name);
+        this.from = from;
+        this.to = to;
+      }
+
+      @Override
+      public RuntimeException failed(Exchange<SampleCall, String> x, RuntimeException failure) {
+        seen.add(name() + ".failed " + failure.getMessage());
+        return new SampleCall.Failure(((SampleCall.Failure) failure).type, failure.getMessage().replace(from, to));
+      }
+    }
+    PolicyChain<Exchange<SampleCall, String>, String> chain =
+        new PolicyChain<>(
+            List.of(new Rewording("a", "[mail]", "[hidden]"), new Rewording("b", "bob@example.com", "[mail]")),
+            x -> { throw boom; },
+            SampleCall.FAILURES);
+    Exchange<SampleCall, String> x = exchange();
+
+    assertThatThrownBy(() -> chain.run(x))
+        .isInstanceOfSatisfying(SampleCall.Failure.class, e -> {
+          assertThat(e.type).isEqualTo("UpstreamError");
+          assertThat(e.getMessage()).isEqualTo("upstream said: mail [hidden]");
+        });
+    assertThat(seen)
+        .containsExactly(
+            "a.before", "b.before",
+            "b.failed upstream said: mail bob@example.com", "a.failed upstream said: mail [mail]",
+            "b.complete UpstreamError", "a.complete UpstreamError");
+    assertThat(x.failure().getMessage()).isEqualTo("upstream said: mail [hidden]");
+  }
+
+  @Test
+  void aDenialOrAStepsThrowIsNotOfferedToFailed() {
+    List<String> offered = new CopyOnWriteArrayList<>();
+    PolicyStep<Exchange<SampleCall, String>> watching =
+        new PolicyStep<>() {
+          @Override
+          public RuntimeException failed(Exchange<SampleCall, String> x, RuntimeException failure) {
+            offered.add(failure.getMessage());
+            return failure;
+          }
+        };
+    PolicyStep<Exchange<SampleCall, String>> throwingAfter =
+        new PolicyStep<>() {
+          @Override
+          public void after(Exchange<SampleCall, String> x) {
+            throw new IllegalStateException("step broke");
+          }
+        };
+    Decision no = Decision.deny("access", "tool_not_allowed", "not this one");
+
+    assertThatThrownBy(() -> new PolicyChain<>(List.of(watching, new Noting("deny", no)), answering("hi"), SampleCall.FAILURES).run(exchange()))
+        .hasMessage("not this one");
+    assertThatThrownBy(() -> new PolicyChain<>(List.of(watching, throwingAfter), answering("hi"), SampleCall.FAILURES).run(exchange()))
+        .hasMessage("step broke");
+    assertThat(offered).isEmpty();
   }
 
   @Test

@@ -11,6 +11,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.activities.model.Dialect;
 import dev.gatehouse.activities.model.ModelAnswer;
 import dev.gatehouse.activities.model.ModelCall;
+import dev.gatehouse.activities.model.ModelCallException;
+import dev.gatehouse.activities.model.ModelCodes;
 import dev.gatehouse.activities.model.ModelExchange;
 import dev.gatehouse.activities.model.ModelUsage;
 import dev.gatehouse.activities.model.StreamSink;
@@ -278,6 +280,40 @@ class ModelPoliciesTest {
     assertThat(x.response()).isNull();
     assertThat(x.denial().code()).isEqualTo(DenialCodes.PII_DETECTED);
     assertThat(x.denial().reason()).contains("model answer", "ans-block@1", "1 SSN").doesNotContain("536");
+  }
+
+  @Test
+  void aProvidersErrorMessageIsRedactedOrWithheldAndTheFailureKeepsItsCodeAndStatus() {
+    ModelCallException thrown =
+        new ModelCallException(
+            ModelCodes.INVALID_REQUEST, 400, "provider p refused the request (HTTP 400): message 2 mentions bob@example.com",
+            "messages", null, false);
+
+    ModelExchange masked = chat(tenant(pii("err-ans-mask", "redact", List.of("model-answers"), null)), Dialect.OPENAI, "{}");
+    RuntimeException redacted = answers.failed(masked, thrown);
+    assertThat(redacted)
+        .isInstanceOfSatisfying(ModelCallException.class, e -> {
+          assertThat(e.getMessage()).isEqualTo("provider p refused the request (HTTP 400): message 2 mentions [EMAIL]");
+          assertThat(e.code()).isEqualTo(ModelCodes.INVALID_REQUEST);
+          assertThat(e.status()).isEqualTo(400);
+          assertThat(e.param()).isEqualTo("messages");
+        });
+    assertThat(masked.appliedPolicies()).containsExactly("err-ans-mask@1 redacted EMAIL×1 in model-answers");
+
+    ModelExchange strict = chat(tenant(pii("err-ans-block", "block", List.of("model-answers"), null)), Dialect.OPENAI, "{}");
+    RuntimeException withheld = answers.failed(strict, thrown);
+    assertThat(withheld)
+        .isInstanceOfSatisfying(ModelCallException.class, e -> {
+          assertThat(e.getMessage())
+              .isEqualTo("the model call failed; its error message is withheld: it is blocked by err-ans-block@1: "
+                  + "personal data or credentials found (1 EMAIL)");
+          assertThat(e.code()).isEqualTo(ModelCodes.INVALID_REQUEST);
+          assertThat(e.status()).isEqualTo(400);
+        });
+    assertThat(strict.denial()).isNull();
+
+    ModelExchange requestsOnly = chat(tenant(pii("err-req-only", "redact", List.of("model-requests"), null)), Dialect.OPENAI, "{}");
+    assertThat(answers.failed(requestsOnly, thrown)).as("an entry at model-requests only does not read answers").isSameAs(thrown);
   }
 
   // ---- streamed answers

@@ -55,11 +55,11 @@ class PiiAndGuardrailsPathsTest {
           guardrail: {}
         - name: tools-mask
           kind: pii
-          appliesTo: {tools: [t.weather, t.echo]}
+          appliesTo: {tools: [t.weather, t.echo, t.status]}
           pii: {action: redact, on: [tool-results]}
         - name: tools-guard
           kind: guardrail
-          appliesTo: {tools: [t.weather, t.echo]}
+          appliesTo: {tools: [t.weather, t.echo, t.status]}
           guardrail:
             actions: {prompt-injection: redact}
       """;
@@ -236,7 +236,52 @@ class PiiAndGuardrailsPathsTest {
     assertThat(step.get("policies")).hasSize(2);
   }
 
+  @Test
+  void aFailedToolCallsErrorMessageIsRedactedOnMcpInATaskAndInTheAuditRow() throws Exception {
+    // t.status answers 422 with an error body quoting its detail argument.
+    String args = JSON.writeValueAsString(Map.of("code", "422", "detail", TAINTED));
+    String endpoint = gh.api() + "/mcp";
+    String session = McpWire.initialize(endpoint, KEY_A);
+    JsonNode answer =
+        McpWire.message(
+            McpWire.post(endpoint, KEY_A, session,
+                "{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"tools/call\",\"params\":{\"name\":\"t.status\",\"arguments\":" + args + "}}").body());
+    assertThat(answer.toString()).as(answer.toString()).contains("HTTP 422");
+    assertRedacted(answer.toString());
+
+    String id = gh.submit("{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"s\",\"tool\":\"t.status\",\"args\":" + args + "}]}}");
+    JsonNode task = gh.await(id);
+    assertThat(task.get("status").asText()).isEqualTo("FAILED");
+    assertRedacted(task.toString());
+    JsonNode step = json(gh.get("/v1/tasks/" + id + "/trace", KEY_A)).get("steps").get(0);
+    assertThat(step.at("/error/message").asText()).contains("HTTP 422");
+    assertRedacted(step.at("/error/message").asText());
+
+    List<JsonNode> rows = audit("tool.call", "t.status");
+    assertThat(rows).hasSizeGreaterThanOrEqualTo(2);
+    for (JsonNode row : rows) {
+      assertThat(row.toString()).doesNotContain("alice", "Ignore all");
+    }
+    assertThat(rows.get(0).get("detail").asText())
+        .contains("tools-mask@1 redacted EMAIL×1 in tool-results", "tools-guard@1 redacted PROMPT_INJECTION×1 in tool-results");
+  }
+
   // ---- model requests and answers
+
+  @Test
+  void aProvidersErrorMessageIsRedactedBeforeTheCallerGetsIt() throws Exception {
+    fake.enqueue("fake-model",
+        Reply.status(400).withErrorBody("{\"error\":{\"message\":\"message 1 names alice@example.com\",\"type\":\"invalid_request_error\"}}"));
+
+    HttpResponse<String> r =
+        gh.post("/v1/chat/completions", KEY_A, "{\"model\":\"pii-gpt\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    assertThat(json(r).at("/error/message").asText()).contains("message 1 names [EMAIL]").doesNotContain("alice");
+    JsonNode row = audit("model.call", "pii-gpt").get(0);
+    assertThat(row.toString()).doesNotContain("alice");
+    assertThat(row.get("detail").asText()).contains("models-mask@1 redacted EMAIL×1 in model-answers");
+  }
 
   @Test
   void aModelRequestWithACardIsRefused422AndNothingGoesUpstream() throws Exception {

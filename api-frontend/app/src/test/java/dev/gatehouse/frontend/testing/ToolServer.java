@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A real HTTP tool upstream on loopback for full-app tests. Endpoints:
  * {@code /weather/{city}}, {@code /add?a=&b=}, {@code POST /echo}, {@code /flaky/{name}} (503 twice
- * per name, then 200), {@code /status/{code}}, {@code /big}, {@code /hold/{name}} (answers only
+ * per name, then 200), {@code /status/{code}} (with {@code ?detail=}, an error body that quotes it), {@code /big}, {@code /hold/{name}} (answers only
  * once released, or after 60 s), {@code /trickle/{name}} (a body byte every 100 ms for a minute;
  * notices a caller that goes away), {@code /sized/{n}} (a JSON string of {@code n} characters,
  * {@link #sized}). Records every request's Idempotency-Key.
@@ -79,7 +79,10 @@ public final class ToolServer implements AutoCloseable {
       answer = n <= 2 ? "{\"error\":\"try again\"}" : "{\"attempt\":" + n + "}";
     } else if (path.startsWith("/status/")) {
       status = Integer.parseInt(path.substring("/status/".length()));
-      answer = "{\"error\":\"status " + status + "\"}";
+      String detail = parseQuery(query).get("detail");
+      answer =
+          "{\"error\":\"status " + status + "\""
+              + (detail == null ? "" : ",\"detail\":" + com.fasterxml.jackson.databind.node.TextNode.valueOf(detail)) + "}";
     } else if (path.equals("/big")) {
       answer = "\"" + "x".repeat(300_000) + "\"";
     } else if (path.startsWith("/sized/")) {
