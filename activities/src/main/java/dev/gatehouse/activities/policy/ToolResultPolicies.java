@@ -1,7 +1,8 @@
 package dev.gatehouse.activities.policy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.TextNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.activities.chain.PolicyStep;
 import dev.gatehouse.activities.tool.ToolCallException;
 import dev.gatehouse.activities.tool.ToolExchange;
@@ -71,14 +72,52 @@ public final class ToolResultPolicies implements PolicyStep<ToolExchange> {
     if (pii.isEmpty() && guardrails.isEmpty()) {
       return failure;
     }
-    TextNode message = TextNode.valueOf(e.getMessage());
-    Inspected r = inspect(pii, guardrails, message, "the error message");
+    InspectedError r = inspectError(pii, guardrails, "the call of " + x.request().target(), e.getMessage(), null);
     r.applied().forEach(x::applied);
-    if (r.denial() != null) {
-      x.applied(PolicyNotes.withheld(r.denial(), Governing.TOOL_RESULTS));
-      return e.withMessage("the call of " + x.request().target() + " failed; " + PolicyNotes.withheldMessage(r.denial()));
+    return r.message().equals(e.getMessage()) ? failure : e.withMessage(r.message());
+  }
+
+  /**
+   * What the entries made of a failed call's error: its message and data as they left them (the
+   * same when they found nothing), and the decisions they applied. When one would block, the
+   * message says only that {@code subject} failed and by which entry its error is withheld, and
+   * the data is dropped.
+   */
+  public record InspectedError(String message, JsonNode data, List<Decision> applied) {}
+
+  /**
+   * The same inspection for the error an MCP method passed through to an upstream answered (a
+   * resource read, a prompt got): its message and data, as the entries that govern {@code
+   * agent}'s tool calls to {@code target} leave them. {@code subject} names the call in a
+   * withheld message ({@code the resource read of github.repo://readme}).
+   */
+  public static InspectedError inspectError(
+      PolicyCatalog catalog, Agent agent, String target, String subject, String message, JsonNode data) {
+    List<CompiledPolicy> pii = Governing.pii(catalog, agent, target, Governing.TOOL_RESULTS);
+    List<CompiledPolicy> guardrails = Governing.guardrails(catalog, agent, target);
+    if (pii.isEmpty() && guardrails.isEmpty()) {
+      return new InspectedError(message, data, List.of());
     }
-    return r.output() == message ? failure : e.withMessage(r.output().asText());
+    return inspectError(pii, guardrails, subject, message, data);
+  }
+
+  private static InspectedError inspectError(
+      List<CompiledPolicy> pii, List<CompiledPolicy> guardrails, String subject, String message, JsonNode data) {
+    ObjectNode error = JsonNodeFactory.instance.objectNode();
+    error.put("message", message == null ? "" : message);
+    if (data != null) {
+      error.set("data", data);
+    }
+    Inspected r = inspect(pii, guardrails, error, "the error message");
+    if (r.denial() != null) {
+      List<Decision> applied = new ArrayList<>(r.applied());
+      applied.add(PolicyNotes.withheld(r.denial(), Governing.TOOL_RESULTS));
+      return new InspectedError(subject + " failed; " + PolicyNotes.withheldMessage(r.denial()), null, applied);
+    }
+    if (r.output() == error) {
+      return new InspectedError(message, data, r.applied());
+    }
+    return new InspectedError(r.output().path("message").asText(), r.output().get("data"), r.applied());
   }
 
   /**

@@ -16,6 +16,7 @@ import io.modelcontextprotocol.server.McpServerFeatures.AsyncResourceTemplateSpe
 import io.modelcontextprotocol.server.McpServerFeatures.AsyncToolSpecification;
 import io.modelcontextprotocol.server.transport.DefaultServerTransportSecurityValidator;
 import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
+import io.modelcontextprotocol.spec.McpError;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpSchema.AudioContent;
 import io.modelcontextprotocol.spec.McpSchema.BlobResourceContents;
@@ -586,6 +587,15 @@ public final class ConformanceUpstream implements AutoCloseable {
                 return Mono.error(new IllegalArgumentException("no such resource: " + req.uri()));
               }
               String id = m.group(1);
+              if (id.startsWith("missing-")) {
+                // Not the conformance suite's: an error that quotes what was asked, for the
+                // tests of what Gatehouse does with an upstream's words in its errors.
+                return Mono.error(
+                    McpError.builder(McpSchema.ErrorCodes.INVALID_PARAMS)
+                        .message("no data for ID " + id)
+                        .data(Map.of("asked", id))
+                        .build());
+              }
               String body =
                   "{\"id\":\"" + id + "\",\"templateTest\":true,\"data\":\"Data for ID: " + id + "\"}";
               return Mono.just(

@@ -142,4 +142,36 @@ class McpPassThroughPoliciesTest {
             "mcp.prompt.get conf.test_prompt_with_arguments allow ok -")
         .noneMatch(r -> r.contains("alice@"));
   }
+
+  @Test
+  void anUpstreamsErrorGoesThroughTheSameEntriesRedactedOrWithheld() throws Exception {
+    McpSchema.ReadResourceRequest missing = new McpSchema.ReadResourceRequest("test://template/missing-alice@example.com/data");
+    try (McpSyncClient client = McpGatewayTest.client(g, KEY_A, "/mcp")) {
+      // Before any entry governs it, the upstream's error comes back as it wrote it.
+      assertThatThrownBy(() -> client.readResource(missing))
+          .isInstanceOfSatisfying(McpError.class, e -> assertThat(e.getMessage()).contains("no data for ID missing-alice@example.com"));
+
+      policy("pt-err-mask", "conf.*", "\"pii\":{\"action\":\"redact\",\"detectors\":[\"email\"],\"on\":[\"tool-results\"]}");
+      assertThatThrownBy(() -> client.readResource(missing))
+          .isInstanceOfSatisfying(McpError.class, e -> {
+            assertThat(e.getJsonRpcError().code()).isEqualTo(McpSchema.ErrorCodes.INVALID_PARAMS);
+            assertThat(e.getMessage()).contains("no data for ID [EMAIL]").doesNotContain("alice@");
+            assertThat(e.getJsonRpcError().data().toString()).contains("[EMAIL]").doesNotContain("alice@");
+          });
+      g.delete("/admin/v1/policies/pt-err-mask", ADMIN_KEY);
+
+      policy("pt-err-block", "conf.*", "\"pii\":{\"action\":\"block\",\"detectors\":[\"email\"],\"on\":[\"tool-results\"]}");
+      assertThatThrownBy(() -> client.readResource(missing))
+          .isInstanceOfSatisfying(McpError.class, e -> {
+            assertThat(e.getJsonRpcError().code()).as("the upstream's code stands").isEqualTo(McpSchema.ErrorCodes.INVALID_PARAMS);
+            assertThat(e.getMessage())
+                .contains("the resource request failed; its error message is withheld: it is blocked by pt-err-block@1")
+                .doesNotContain("alice@");
+            assertThat(e.getJsonRpcError().data()).isNull();
+          });
+    }
+    g.application().audit().flush();
+    JsonNode rows = TestGatehouse.json(g.get("/admin/v1/audit?kind=mcp.resource.read&limit=200", ADMIN_KEY)).get("items");
+    assertThat(rows.toString()).doesNotContain("alice@").contains("pt-err-block@1 withheld an error message in tool-results");
+  }
 }

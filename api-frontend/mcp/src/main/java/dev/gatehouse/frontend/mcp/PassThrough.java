@@ -228,12 +228,24 @@ final class PassThrough {
       }
       return r.output();
     } catch (McpError e) {
-      if (denial == null) {
-        // Ours carry a catalog code; an upstream's own error passed through may carry anything.
-        Object code = e.getJsonRpcError() != null && e.getJsonRpcError().data() instanceof Map<?, ?> data ? data.get("code") : null;
-        outcome = (code instanceof String c ? ErrorCode.ofCode(c) : Optional.<ErrorCode>empty()).orElse(ErrorCode.UPSTREAM_ERROR).code();
+      if (denial != null) {
+        throw e;
       }
-      throw e;
+      // Ours carry a catalog code; an upstream's own error passed through may carry anything.
+      Object code = e.getJsonRpcError() != null && e.getJsonRpcError().data() instanceof Map<?, ?> data ? data.get("code") : null;
+      outcome = (code instanceof String c ? ErrorCode.ofCode(c) : Optional.<ErrorCode>empty()).orElse(ErrorCode.UPSTREAM_ERROR).code();
+      // The upstream's words in its error go through the same entries as its answers would.
+      McpSchema.JSONRPCResponse.JSONRPCError error = e.getJsonRpcError();
+      String message = error == null ? e.getMessage() : error.message();
+      JsonNode data = error == null || error.data() == null ? null : McpJson.tree(error.data());
+      ToolResultPolicies.InspectedError r =
+          ToolResultPolicies.inspectError(policies, ctx.caller().agent(), target, what + " request", message, data);
+      applied = r.applied();
+      applied.forEach(metrics::policyDecision);
+      if (r.message().equals(message) && r.data() == data) {
+        throw e;
+      }
+      throw McpError.builder(error == null ? McpSchema.ErrorCodes.INTERNAL_ERROR : error.code()).message(r.message()).data(r.data()).build();
     } catch (RuntimeException e) {
       outcome = ErrorCode.UPSTREAM_ERROR.code();
       throw e;
