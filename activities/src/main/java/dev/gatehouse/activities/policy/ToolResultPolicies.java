@@ -3,7 +3,9 @@ package dev.gatehouse.activities.policy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import dev.gatehouse.activities.chain.PolicyStep;
+import dev.gatehouse.activities.tool.CallContext;
 import dev.gatehouse.activities.tool.ToolCallException;
 import dev.gatehouse.activities.tool.ToolExchange;
 import dev.gatehouse.policies.Decision;
@@ -14,8 +16,10 @@ import dev.gatehouse.policies.guardrails.GuardrailResult;
 import dev.gatehouse.policies.pii.PiiPolicy;
 import dev.gatehouse.registry.agents.Agent;
 import dev.gatehouse.workflows.tool.ToolCallResult;
+import dev.gatehouse.workflows.tool.ToolProgress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * What a tool's result (an HTTP tool's body, an MCP tool's {@code CallToolResult}) goes through
@@ -42,6 +46,31 @@ public final class ToolResultPolicies implements PolicyStep<ToolExchange> {
     this.catalog = catalog;
   }
 
+  /**
+   * A call whose progress is reported (a task's MCP call: its activity's heartbeats, which the
+   * front end relays to an MCP agent) reports each message as the entries leave it, or none when
+   * one would block it.
+   */
+  @Override
+  public Decision before(ToolExchange x) {
+    CallContext ctx = x.request().context();
+    if (ctx.progress() == null) {
+      return PROCEED;
+    }
+    UnaryOperator<String> notices =
+        notices(Governing.pii(catalog, x, CallKind.TOOL, Governing.TOOL_RESULTS), Governing.guardrails(catalog, x, CallKind.TOOL));
+    if (notices != null) {
+      CallContext.Progress progress = ctx.progress();
+      x.replaceRequest(
+          x.request()
+              .within(
+                  new CallContext(
+                      ctx.taskId(), ctx.activityId(), ctx.attempt(),
+                      (p, total, message) -> progress.report(p, total, message == null ? null : notices.apply(message)))));
+    }
+    return PROCEED;
+  }
+
   @Override
   public void after(ToolExchange x) {
     ToolCallResult result = x.response();
@@ -52,6 +81,16 @@ public final class ToolResultPolicies implements PolicyStep<ToolExchange> {
     List<CompiledPolicy> guardrails = Governing.guardrails(catalog, x, CallKind.TOOL);
     if (pii.isEmpty() && guardrails.isEmpty()) {
       return;
+    }
+    if (result.progress() != null && !result.progress().isEmpty()) {
+      // The reports the result keeps (for the history and the agent) were kept as they came.
+      UnaryOperator<String> notices = notices(pii, guardrails);
+      List<ToolProgress> kept = new ArrayList<>(result.progress().size());
+      for (ToolProgress p : result.progress()) {
+        kept.add(new ToolProgress(p.progress(), p.total(), p.message() == null ? null : notices.apply(p.message())));
+      }
+      result = result.withProgress(kept);
+      x.replaceResponse(result);
     }
     Inspected r = inspect(pii, guardrails, result.output(), "the tool result");
     r.applied().forEach(x::applied);
@@ -75,6 +114,27 @@ public final class ToolResultPolicies implements PolicyStep<ToolExchange> {
     InspectedError r = inspectError(pii, guardrails, "the call of " + x.request().target(), e.getMessage(), null);
     r.applied().forEach(x::applied);
     return r.message().equals(e.getMessage()) ? failure : e.withMessage(r.message());
+  }
+
+  /**
+   * What the entries that govern {@code agent}'s calls to {@code target} make of what an upstream
+   * says during such a call (a progress report's message, a log message): the text as they leave
+   * it, or null when one would block it (the message is then not passed on). Null when no entry
+   * governs the call. No note is recorded for these messages.
+   */
+  public static UnaryOperator<String> notices(PolicyCatalog catalog, Agent agent, String target) {
+    return notices(Governing.pii(catalog, agent, target, Governing.TOOL_RESULTS), Governing.guardrails(catalog, agent, target));
+  }
+
+  private static UnaryOperator<String> notices(List<CompiledPolicy> pii, List<CompiledPolicy> guardrails) {
+    if (pii.isEmpty() && guardrails.isEmpty()) {
+      return null;
+    }
+    return text -> {
+      TextNode node = TextNode.valueOf(text);
+      Inspected r = inspect(pii, guardrails, node, "the message");
+      return r.denial() != null ? null : r.output().asText();
+    };
   }
 
   /**

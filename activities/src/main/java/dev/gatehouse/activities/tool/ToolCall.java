@@ -44,6 +44,11 @@ public record ToolCall(
     return new ToolCall(tool, args, caller, context, route, agent);
   }
 
+  /** This call, in {@code context} instead (a step that filters what the call's progress reports say). */
+  public ToolCall within(CallContext context) {
+    return new ToolCall(tool, args, caller, context, route, authenticatedAgent);
+  }
+
   @Override
   public String target() {
     return tool;

@@ -18,6 +18,7 @@ import dev.gatehouse.registry.testing.TestDatabase;
 import dev.gatehouse.workflows.tool.Caller;
 import dev.gatehouse.workflows.tool.ToolCallResult;
 import dev.gatehouse.workflows.tool.ToolFailureTypes;
+import dev.gatehouse.workflows.tool.ToolProgress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -318,5 +319,24 @@ class ToolPoliciesTest {
     ToolCallException nothing = new ToolCallException(ToolFailureTypes.UPSTREAM_ERROR, "t.echo answered HTTP 503", true);
     assertThat(results.failed(clean, nothing)).isSameAs(nothing);
     assertThat(clean.appliedPolicies()).isEmpty();
+  }
+
+  @Test
+  void progressMessagesAreRedactedAsReportedAndAsTheResultKeepsThem() {
+    String tenant = tenant(pii("progress-mask", "redact", List.of("tool-results"), null));
+    List<String> reported = new java.util.ArrayList<>();
+    ToolExchange x =
+        new ToolExchange(
+            ToolCall.of("t.echo", json("{}"), new Caller(tenant, "agt_1", List.of()),
+                new CallContext("task-1", "act-1", 1, (p, total, message) -> reported.add(message))));
+
+    assertThat(results.before(x).allowed()).isTrue();
+    x.request().context().progress().report(1, 2.0, "mailing alice@example.com");
+    x.request().context().progress().report(2, 2.0, null);
+    assertThat(reported).containsExactly("mailing [EMAIL]", null);
+
+    x.replaceResponse(new ToolCallResult(200, json("{}"), List.of(new ToolProgress(1, 2.0, "mailing alice@example.com"))));
+    results.after(x);
+    assertThat(x.response().progress()).containsExactly(new ToolProgress(1, 2.0, "mailing [EMAIL]"));
   }
 }

@@ -40,6 +40,11 @@ public record ToolCallResult(int status, JsonNode output, List<ToolProgress> pro
     return new ToolCallResult(status, output, progress, stored, policies);
   }
 
+  /** This result with {@code progress} as the progress reports it kept. */
+  public ToolCallResult withProgress(List<ToolProgress> progress) {
+    return new ToolCallResult(status, output, progress, stored, policies);
+  }
+
   /** This result with the notes of the policy entries that decided something about the call (null or empty: none). */
   public ToolCallResult withPolicies(List<String> notes) {
     return new ToolCallResult(status, output, progress, stored, notes == null || notes.isEmpty() ? null : List.copyOf(notes));

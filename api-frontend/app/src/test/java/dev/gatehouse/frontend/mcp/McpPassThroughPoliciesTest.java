@@ -7,7 +7,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.frontend.testing.TestGatehouse;
+import dev.gatehouse.activities.mcp.McpJson;
 import dev.gatehouse.registry.mcp.McpServerDao;
+import dev.gatehouse.registry.mcp.McpServerDefinition;
+import io.modelcontextprotocol.client.McpClient;
+import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.spec.McpError;
 import io.modelcontextprotocol.spec.McpSchema;
@@ -16,6 +20,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -38,7 +43,14 @@ class McpPassThroughPoliciesTest {
   static void start() throws Exception {
     conformance = ConformanceUpstream.start();
     g = TestGatehouse.start(c -> c.getCaches().setPolicies(io.dropwizard.util.Duration.seconds(0)));
-    g.db.jdbi().onDemand(McpServerDao.class).insert(McpGatewayTest.server("conf", conformance.url(), null, null));
+    McpServerDao servers = g.db.jdbi().onDemand(McpServerDao.class);
+    servers.insert(McpGatewayTest.server("conf", conformance.url(), null, null));
+    // The same upstream again, its tools called on the direct path.
+    McpServerDefinition direct = McpGatewayTest.server("confd", conformance.url(), null, null);
+    servers.insert(
+        new McpServerDefinition(
+            direct.name(), null, direct.transport(), direct.url(), null, null, null, null, null, null,
+            direct.timeout(), null, null, null, McpServerDefinition.DIRECT, null));
     try (McpSyncClient client = McpGatewayTest.client(g, KEY_A, "/mcp")) {
       long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
       while (client.listPrompts().prompts().stream().noneMatch(p -> p.name().equals("conf.test_prompt_with_arguments"))) {
@@ -173,5 +185,55 @@ class McpPassThroughPoliciesTest {
     g.application().audit().flush();
     JsonNode rows = TestGatehouse.json(g.get("/admin/v1/audit?kind=mcp.resource.read&limit=200", ADMIN_KEY)).get("items");
     assertThat(rows.toString()).doesNotContain("alice@").contains("pt-err-block@1 withheld an error message in tool-results");
+  }
+
+  /** What an SDK client heard while it called {@code tool} with a progress token: progress messages and log messages. */
+  private static List<String> heardDuring(String tool) {
+    List<String> heard = new CopyOnWriteArrayList<>();
+    var transport =
+        HttpClientStreamableHttpTransport.builder(g.api())
+            .endpoint("/mcp")
+            .jsonMapper(McpJson.MAPPER)
+            .requestBuilder(java.net.http.HttpRequest.newBuilder().header("Authorization", "Bearer " + KEY_A))
+            .build();
+    try (McpSyncClient client =
+        McpClient.sync(transport)
+            .jsonSchemaValidator(McpJson.PASS_THROUGH)
+            .progressConsumer(p -> heard.add("progress " + p.progress() + " " + p.message()))
+            .loggingConsumer(l -> heard.add("log " + l.data()))
+            .build()) {
+      client.initialize();
+      McpSchema.CallToolResult r =
+          client.callTool(McpSchema.CallToolRequest.builder().name(tool).arguments(Map.of()).progressToken("p-1").build());
+      assertThat(r.isError()).isNotEqualTo(Boolean.TRUE);
+    }
+    return heard;
+  }
+
+  @Test
+  void progressAndLogMessagesDuringACallPassTheEntriesOnBothPaths() throws Exception {
+    // Before any entry governs the calls, the messages come as the upstream wrote them.
+    assertThat(heardDuring("confd.test_tool_with_progress")).contains("progress 50.0 Completed 50 of 100");
+
+    policy("pt-notices", "conf*", "\"guardrail\":{\"checks\":[\"deny-pattern\"],\"denyPatterns\":[\"(?i)completed [0-9]+\",\"(?i)processing data\"],"
+        + "\"actions\":{\"deny-pattern\":\"redact\"}}");
+
+    // The direct path: the agent's own response carries them, each as the entry left it.
+    List<String> direct = heardDuring("confd.test_tool_with_progress");
+    assertThat(direct).contains("progress 50.0 [REDACTED] of 100").noneMatch(m -> m.contains("Completed"));
+    List<String> logged = heardDuring("confd.test_tool_with_logging");
+    assertThat(logged).contains("log Tool [REDACTED]", "log Tool execution started").noneMatch(m -> m.contains("processing data"));
+
+    // The durable path: the activity reports them through its heartbeats, which the front end relays.
+    List<String> durable = heardDuring("conf.test_tool_with_progress");
+    assertThat(durable).isNotEmpty().allSatisfy(m -> assertThat(m).doesNotContain("Completed"));
+    assertThat(durable).anyMatch(m -> m.contains("[REDACTED] of 100"));
+    g.delete("/admin/v1/policies/pt-notices", ADMIN_KEY);
+
+    // An entry that would block a message keeps it from the agent; the progress itself still comes.
+    policy("pt-notices-block", "conf*", "\"guardrail\":{\"checks\":[\"deny-pattern\"],\"denyPatterns\":[\"(?i)completed [0-9]+\",\"(?i)processing data\"],"
+        + "\"actions\":{\"deny-pattern\":\"block\"}}");
+    assertThat(heardDuring("confd.test_tool_with_progress")).contains("progress 50.0 null").noneMatch(m -> m.contains("Completed"));
+    assertThat(heardDuring("confd.test_tool_with_logging")).contains("log Tool execution started").noneMatch(m -> m.contains("processing"));
   }
 }

@@ -2,6 +2,8 @@ package dev.gatehouse.frontend.mcp;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.activities.mcp.McpUpstreams;
+import dev.gatehouse.activities.policy.PolicyCatalog;
+import dev.gatehouse.activities.policy.ToolResultPolicies;
 import dev.gatehouse.activities.tool.CallContext;
 import dev.gatehouse.activities.tool.ToolCall;
 import dev.gatehouse.activities.tool.ToolCallException;
@@ -20,16 +22,19 @@ import reactor.core.scheduler.Schedulers;
  * A {@code tools/call} on the direct path (read-only tools): {@link ToolInvoker} runs on the
  * request's thread, through the agent session's own upstream session, so what the upstream sends
  * meanwhile (progress, log messages, sampling and elicitation requests) reaches the agent on the
- * call's own response, and a cancellation reaches the upstream as its own {@code
+ * call's own response (progress and log messages through the entries that govern the call's
+ * results, {@link GovernedChannel}), and a cancellation reaches the upstream as its own {@code
  * notifications/cancelled}.
  */
 final class DirectToolCall {
   private final ToolInvoker invoker;
   private final McpUpstreams upstreams;
+  private final PolicyCatalog policies;
 
-  DirectToolCall(ToolInvoker invoker, McpUpstreams upstreams) {
+  DirectToolCall(ToolInvoker invoker, McpUpstreams upstreams, PolicyCatalog policies) {
     this.invoker = invoker;
     this.upstreams = upstreams;
+    this.policies = policies;
   }
 
   /**
@@ -56,8 +61,10 @@ final class DirectToolCall {
     var agent = ctx.caller().agent();
     Caller caller = new Caller(agent.tenantId(), agent.id(), ctx.caller().scopes());
     String server = target.mcp() == null ? null : target.mcp().server().name();
+    // What the upstream says meanwhile passes the entries that govern the call.
+    AgentChannel relay = server == null ? channel : new GovernedChannel(channel, () -> ToolResultPolicies.notices(policies, agent, target.name()));
     if (server != null) {
-      session.enter(server, channel);
+      session.enter(server, relay);
     }
     Map<String, Object> meta = agentToken == null ? Map.of() : Map.of("progressToken", agentToken);
     // A stdio server's client is shared by all sessions: give the call a token of its own and
@@ -69,7 +76,7 @@ final class DirectToolCall {
       upstreams.onProgress(
           sharedToken,
           (p, total, message) ->
-              channel
+              relay
                   .progress(new McpSchema.ProgressNotification(agentToken, p, total, message))
                   .onErrorResume(e -> Mono.empty())
                   .subscribe());
@@ -106,7 +113,7 @@ final class DirectToolCall {
         upstreams.onProgress(sharedToken, null);
       }
       if (server != null) {
-        session.leave(server, channel);
+        session.leave(server, relay);
       }
     }
   }

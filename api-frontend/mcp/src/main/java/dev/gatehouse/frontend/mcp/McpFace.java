@@ -57,7 +57,7 @@ public final class McpFace implements Face {
         new McpToolCallHandler(
             core.tools(),
             resolver,
-            new DirectToolCall(core.invoker(), upstreams),
+            new DirectToolCall(core.invoker(), upstreams, core.policies()),
             new DurableToolCall(
                 core.durable(),
                 config.getMaxDurableWait().toJavaDuration(),

@@ -1,0 +1,75 @@
+package dev.gatehouse.frontend.mcp;
+
+import io.modelcontextprotocol.spec.McpSchema;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
+import reactor.core.publisher.Mono;
+
+/**
+ * The channel of a direct {@code tools/call}, through which what the upstream says during the call
+ * (progress messages, log messages) passes the PII and guardrail entries that govern the call
+ * before the agent gets it ({@link dev.gatehouse.activities.policy.ToolResultPolicies#notices}):
+ * redacted, or, when an entry would block it, a progress report without its message and no log
+ * message at all. The entries are looked up at the first such message, so a call whose upstream
+ * says nothing meanwhile costs nothing more. Sampling and elicitation requests pass as they are.
+ */
+final class GovernedChannel implements AgentChannel {
+  private static final UnaryOperator<String> UNGOVERNED = s -> s;
+
+  private final AgentChannel channel;
+  private final Supplier<UnaryOperator<String>> lookup;
+  private volatile UnaryOperator<String> notices;
+
+  /** {@code lookup}: the call's filter, or null when no entry governs the call. */
+  GovernedChannel(AgentChannel channel, Supplier<UnaryOperator<String>> lookup) {
+    this.channel = channel;
+    this.lookup = lookup;
+  }
+
+  private UnaryOperator<String> notices() {
+    UnaryOperator<String> n = notices;
+    if (n == null) {
+      UnaryOperator<String> found = lookup.get();
+      n = found == null ? UNGOVERNED : found;
+      notices = n;
+    }
+    return n;
+  }
+
+  /** {@code text} as the entries leave it: itself, redacted, or null when it is not to be passed on. */
+  String filter(String text) {
+    UnaryOperator<String> n = notices();
+    return text == null || n == UNGOVERNED ? text : n.apply(text);
+  }
+
+  @Override
+  public Mono<Void> progress(McpSchema.ProgressNotification n) {
+    String message = filter(n.message());
+    if (message == null ? n.message() == null : message.equals(n.message())) {
+      return channel.progress(n);
+    }
+    return channel.progress(new McpSchema.ProgressNotification(n.progressToken(), n.progress(), n.total(), message, n.meta()));
+  }
+
+  @Override
+  public Mono<Void> log(McpSchema.LoggingMessageNotification n) {
+    String data = filter(n.data());
+    if (data == null && n.data() != null) {
+      return Mono.empty();
+    }
+    if (data == null || data.equals(n.data())) {
+      return channel.log(n);
+    }
+    return channel.log(new McpSchema.LoggingMessageNotification(n.level(), n.logger(), data, n.meta()));
+  }
+
+  @Override
+  public Mono<McpSchema.CreateMessageResult> createMessage(McpSchema.CreateMessageRequest request) {
+    return channel.createMessage(request);
+  }
+
+  @Override
+  public Mono<McpSchema.ElicitResult> elicit(McpSchema.ElicitFormRequest request) {
+    return channel.elicit(request);
+  }
+}
