@@ -38,6 +38,9 @@ import java.util.function.UnaryOperator;
  * ({@link #failed}): redactions replace it, notes are recorded as for a result, and an entry that
  * blocks withholds the message (the failure keeps its type, retry and status: it was a failure
  * already, and whether to try again still depends on them).
+ *
+ * <p>What an MCP server says during a call (progress and log messages) passes the same entries
+ * before it goes on ({@link #notices}): redacted, or dropped when one would block it.
  */
 public final class ToolResultPolicies implements PolicyStep<ToolExchange> {
   private final PolicyCatalog catalog;
