@@ -116,6 +116,11 @@ class AgentApprovalsApiTest {
     assertThat(agent.statusCode()).isIn(401, 403);
     assertThat(json(gh.get("/v1/tasks/" + id, KEY_A)).get("status").asText()).isEqualTo("WAITING_APPROVAL");
     assertThat(gh.tools.requests.stream().filter(r -> r.equals("POST /echo")).count()).isEqualTo(before);
+    // The trace of the waiting task shows the call waiting.
+    HttpResponse<String> trace = gh.get("/v1/tasks/" + id + "/trace", KEY_A);
+    assertThat(trace.statusCode()).as(trace.body()).isEqualTo(200);
+    assertThat(json(trace).get("status").asText()).isEqualTo("WAITING_APPROVAL");
+    assertThat(json(trace).get("steps").findValuesAsText("status")).contains("WAITING_APPROVAL");
 
     HttpResponse<String> approved =
         decide(ADMIN_KEY, id, "tool-1.1", "{\"decision\":\"approve\",\"argumentsSha256\":\"" + hash + "\",\"reason\":\"ticket OPS-1\"}");

@@ -474,7 +474,7 @@ public class TaskService {
   public TraceView trace(AgentCaller caller, String id) {
     TaskRecord row = durable.owned(caller, id);
     TaskView task = get(caller, id, Duration.ZERO);
-    boolean running = !TaskStatus.valueOf(task.status()).isClosed();
+    boolean running = task.running();
     DurableCalls.Steps steps = durable.steps(id, running);
     return new TraceView(row.id(), row.workflow(), task.status(), steps.steps(), steps.source());
   }
