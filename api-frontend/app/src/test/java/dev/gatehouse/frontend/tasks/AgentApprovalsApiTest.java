@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.frontend.testing.FakeProvider;
+import dev.gatehouse.frontend.testing.McpWire;
 import dev.gatehouse.frontend.testing.FakeProvider.Reply;
 import dev.gatehouse.frontend.testing.TestGatehouse;
 import dev.gatehouse.workflows.approval.Approvals;
@@ -76,6 +77,29 @@ class AgentApprovalsApiTest {
     return gh.db.jdbi().withHandle(h ->
         h.createQuery("SELECT action, target, decision, outcome, actor FROM audit_log WHERE task_id = :t AND action LIKE 'task.approval.%' ORDER BY id")
             .bind("t", taskId).mapToMap().list());
+  }
+
+  @Test
+  void whereNoOperatorCanBeAskedAToolThatNeedsApprovalIsRefusedAndNothingIsCalled() throws Exception {
+    long before = gh.tools.requests.stream().filter(r -> r.equals("POST /echo")).count();
+
+    HttpResponse<String> pipeline =
+        gh.post("/v1/tasks", KEY_A, "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"d\",\"tool\":\"t.danger\",\"args\":{\"id\":1}}]}}");
+    assertThat(pipeline.statusCode()).as(pipeline.body()).isEqualTo(403);
+    assertThat(code(pipeline)).isEqualTo("approval_required");
+    assertThat(json(pipeline).at("/error/message").asText()).contains("step 'd'", "t.danger");
+
+    String endpoint = gh.api() + "/mcp";
+    String session = McpWire.initialize(endpoint, KEY_A);
+    JsonNode answer =
+        McpWire.message(
+            McpWire.post(endpoint, KEY_A, session,
+                "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"t.danger\",\"arguments\":{\"id\":1}}}").body());
+    assertThat(answer.has("result")).as(answer.toString()).isFalse();
+    assertThat(answer.at("/error/code").asInt()).isEqualTo(-32602);
+    assertThat(answer.at("/error/data/code").asText()).isEqualTo("approval_required");
+
+    assertThat(gh.tools.requests.stream().filter(r -> r.equals("POST /echo")).count()).as("nothing was called").isEqualTo(before);
   }
 
   @Test

@@ -171,6 +171,13 @@ final class McpToolCallHandler {
     if (!decision.allowed()) {
       throw McpErrors.of(ErrorCode.TOOL_NOT_ALLOWED, decision.reason());
     }
+    if (http.isPresent() && http.get().approvalRequired()) {
+      // Nobody can be asked here: an agent task or a team's workflow waits for the decision.
+      throw McpErrors.of(
+          ErrorCode.APPROVAL_REQUIRED,
+          "tool '" + name + "' needs an operator's approval for every call, which an MCP call cannot wait for: "
+              + "call it from an agent task or a team's workflow");
+    }
     if (http.isPresent()) {
       return new CallTarget(name, null, http.get(), !"GET".equals(http.get().http().method()));
     }

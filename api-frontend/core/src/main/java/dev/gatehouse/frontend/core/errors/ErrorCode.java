@@ -118,6 +118,11 @@ public enum ErrorCode {
   ENGINE_UNAVAILABLE("engine_unavailable", 503, Rpc.UPSTREAM, Retry.YES),
   /** An operator's decision names no call of the task that waits for approval. */
   APPROVAL_NOT_FOUND("approval_not_found", 404, Rpc.INVALID_PARAMS),
+  /**
+   * The tool is registered with {@code approval: required}, and the call came where no operator can
+   * be asked (a pipeline step, an MCP {@code tools/call}): nothing was called.
+   */
+  APPROVAL_REQUIRED("approval_required", 403, Rpc.INVALID_PARAMS),
   /** The call was approved or denied already. */
   APPROVAL_DECIDED("approval_decided", 409, Rpc.INVALID_REQUEST),
   /**

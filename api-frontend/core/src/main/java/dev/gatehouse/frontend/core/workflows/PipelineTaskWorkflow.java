@@ -79,6 +79,12 @@ public final class PipelineTaskWorkflow implements TaskWorkflow {
         if (!mayUse.allowed()) {
           throw durable.denied(caller, "task.submit", tool.name(), mayUse);
         }
+        if (tool.approvalRequired()) {
+          throw new ApiException(
+              ErrorCode.APPROVAL_REQUIRED,
+              "step '" + step.id() + "' calls tool '" + tool.name() + "', which needs an operator's approval for every call; "
+                  + "a pipeline cannot wait for one: call it from an agent task or a team's workflow");
+        }
         policies.put(tool.name(), DurableCalls.policyOf(tool));
       }
     }
