@@ -505,7 +505,8 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
             config.getLimits().getMaxWait().toJavaDuration(),
             config.getLimits().getMaxTaskTimeout().toJavaDuration(),
             config.getAdmission().getMaxTaskWaits(),
-            config.getAdmission().getMaxTaskWaitsPerAgent())
+            config.getAdmission().getMaxTaskWaitsPerAgent(),
+            config.getAdmission().getMaxTaskWaitsPerTenant())
         .install(core, env);
     tools.mcpUpstreams().start();
     new McpFace(config.getMcp(), tools.mcpUpstreams(), tools.mcpConnector(), tools.mcpCatalog()).install(core, env);

@@ -60,6 +60,11 @@ public class TaskService {
   static final int MAX_EVENT_STREAMS = 256;
   /** The most task event streams one agent has at once on one replica: its share of {@link #MAX_EVENT_STREAMS}. */
   static final int MAX_EVENT_STREAMS_PER_AGENT = 32;
+  /**
+   * The most task event streams one tenant's agents have at once on one replica: a tenant admin
+   * may make any number of agents, so without it one tenant could hold every stream of the replica.
+   */
+  static final int MAX_EVENT_STREAMS_PER_TENANT = MAX_EVENT_STREAMS / 2;
   private static final Pattern EVENT_ID = Pattern.compile("([0-9A-Za-z-]{1,64}):([0-9]{1,18})");
 
   private static final Logger LOG = LoggerFactory.getLogger(TaskService.class);
@@ -68,34 +73,57 @@ public class TaskService {
   static final int MAX_WAITS = 512;
   /** The most such reads of one agent at once on one replica, unless set: its share of the replica's. */
   static final int MAX_WAITS_PER_AGENT = 64;
+  /** The most such reads of one tenant's agents at once on one replica, unless set. */
+  static final int MAX_WAITS_PER_TENANT = MAX_WAITS / 2;
 
   private int maxWaits = MAX_WAITS;
   private int maxWaitsPerAgent = MAX_WAITS_PER_AGENT;
+  private int maxWaitsPerTenant = MAX_WAITS_PER_TENANT;
   private Semaphore waits = new Semaphore(MAX_WAITS);
   private final java.util.concurrent.ConcurrentHashMap<String, Integer> waitsByAgent = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.concurrent.ConcurrentHashMap<String, Integer> waitsByTenant = new java.util.concurrent.ConcurrentHashMap<>();
 
-  /**
-   * A place for one read that waits for a task's end, given back by the answer; 429 {@code
-   * overloaded} when the replica's or the agent's are all taken. Without it one agent's waiting
-   * reads (each holds a request thread up to a minute) took every thread of the replica and every
-   * other tenant's requests timed out.
-   */
-  private Runnable waitSlot(String agentId) {
-    if (!waits.tryAcquire()) {
-      throw new ApiException(
-          ErrorCode.OVERLOADED, "this replica holds " + maxWaits + " waiting reads already; retry, or read without wait",
-          java.util.Map.of("Retry-After", "1"));
-    }
+  /** Takes one of {@code key}'s places in {@code counts} unless it holds {@code max} already; whether it did. */
+  private static boolean take(java.util.concurrent.ConcurrentHashMap<String, Integer> counts, String key, int max) {
     boolean[] taken = new boolean[1];
-    waitsByAgent.compute(agentId, (agent, n) -> {
+    counts.compute(key, (k, n) -> {
       int held = n == null ? 0 : n;
-      if (held >= maxWaitsPerAgent) {
+      if (held >= max) {
         return n;
       }
       taken[0] = true;
       return held + 1;
     });
-    if (!taken[0]) {
+    return taken[0];
+  }
+
+  /** Gives one of {@code key}'s places in {@code counts} back. */
+  private static void giveBack(java.util.concurrent.ConcurrentHashMap<String, Integer> counts, String key) {
+    counts.computeIfPresent(key, (k, n) -> n > 1 ? n - 1 : null);
+  }
+
+  /**
+   * A place for one read that waits for a task's end, given back by the answer; 429 {@code
+   * overloaded} when the replica's, the tenant's share or the agent's are all taken. Without them
+   * one agent's waiting reads (each holds a request thread up to a minute) took every thread of the
+   * replica and every other tenant's requests timed out; without the tenant's share, one tenant's
+   * many agents could still take every place of the replica.
+   */
+  private Runnable waitSlot(String tenantId, String agentId) {
+    if (!waits.tryAcquire()) {
+      throw new ApiException(
+          ErrorCode.OVERLOADED, "this replica holds " + maxWaits + " waiting reads already; retry, or read without wait",
+          java.util.Map.of("Retry-After", "1"));
+    }
+    if (!take(waitsByTenant, tenantId, maxWaitsPerTenant)) {
+      waits.release();
+      throw new ApiException(
+          ErrorCode.OVERLOADED,
+          "this tenant's agents have " + maxWaitsPerTenant + " reads waiting for tasks on this replica already; retry when one has answered",
+          java.util.Map.of("Retry-After", "1"));
+    }
+    if (!take(waitsByAgent, agentId, maxWaitsPerAgent)) {
+      giveBack(waitsByTenant, tenantId);
       waits.release();
       throw new ApiException(
           ErrorCode.OVERLOADED,
@@ -105,12 +133,15 @@ public class TaskService {
     java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
     return () -> {
       if (released.compareAndSet(false, true)) {
-        waitsByAgent.computeIfPresent(agentId, (agent, n) -> n > 1 ? n - 1 : null);
+        giveBack(waitsByAgent, agentId);
+        giveBack(waitsByTenant, tenantId);
         waits.release();
       }
     };
   }
 
+  /** How many event streams each tenant's agents have open (a tenant with none has no entry). */
+  private final java.util.concurrent.ConcurrentHashMap<String, Integer> streamsByTenant = new java.util.concurrent.ConcurrentHashMap<>();
   /** The slots of the open event streams, by agent id (an agent with none has no entry). */
   private final java.util.concurrent.ConcurrentHashMap<String, Set<StreamSlot>> streamsByAgent =
       new java.util.concurrent.ConcurrentHashMap<>();
@@ -147,10 +178,11 @@ public class TaskService {
     this.bodies = bodies;
   }
 
-  /** Sets how many reads waiting for a task's end the replica, and one agent on it, hold at once (before it serves any). */
-  TaskService waitsAtMost(int replica, int perAgent) {
+  /** Sets how many reads waiting for a task's end the replica, one agent and one tenant on it, hold at once (before it serves any). */
+  TaskService waitsAtMost(int replica, int perAgent, int perTenant) {
     this.maxWaits = replica;
     this.maxWaitsPerAgent = perAgent;
+    this.maxWaitsPerTenant = perTenant;
     this.waits = new Semaphore(replica);
     return this;
   }
@@ -187,7 +219,7 @@ public class TaskService {
     if (wait.isZero() || row.status().isClosed()) {
       outcome = durable.outcome(row, wait);
     } else {
-      Runnable release = waitSlot(caller.agent().id());
+      Runnable release = waitSlot(caller.agent().tenantId(), caller.agent().id());
       try {
         outcome = durable.outcome(row, wait);
       } finally {
@@ -319,7 +351,7 @@ public class TaskService {
         return null;
       }
     }
-    StreamSlot release = eventStreamSlots(caller.agent().id());
+    StreamSlot release = eventStreamSlots(caller.agent().tenantId(), caller.agent().id());
     // The stream starts once Jersey has attached the output to the response (and TasksResource
     // has suspended the request before that): a chunked output written and closed before either
     // leaves a response that never ends (a race in Jersey: its issues 2964 and 5439).
@@ -346,9 +378,10 @@ public class TaskService {
   }
 
   /**
-   * A slot of the replica's event streams and one of the agent's share, given back once by {@link
-   * StreamSlot#run()}; 429 {@code overloaded} when either is taken up. Without the share, one agent
-   * could hold every stream of the replica and refuse every other tenant's.
+   * A slot of the replica's event streams, one of the tenant's share and one of the agent's, given
+   * back once by {@link StreamSlot#run()}; 429 {@code overloaded} when any is taken up. Without the
+   * shares, one agent, or one tenant's many agents, could hold every stream of the replica and
+   * refuse every other tenant's.
    *
    * <p>A stream whose client has gone keeps its slot until a write to it fails, and HTTP/1.1 tells
    * a server nothing of a closed connection while it writes nothing (a keep-alive goes out every
@@ -356,9 +389,10 @@ public class TaskService {
    * at once (each writes a keep-alive on its next two polls: the first write to a closed
    * connection is taken by the kernel, the second fails), and the refusal says to retry in a
    * second ({@code Retry-After: 1}), by when the slots of its streams that have gone are free. A
-   * replica refusing for its own limit checks every stream so.
+   * tenant refused for its share has its agents' streams checked so, and a replica refusing for
+   * its own limit every stream.
    */
-  private StreamSlot eventStreamSlots(String agentId) {
+  private StreamSlot eventStreamSlots(String tenantId, String agentId) {
     if (!eventStreams.tryAcquire()) {
       streamsByAgent.values().forEach(slots -> slots.forEach(StreamSlot::check));
       throw new ApiException(
@@ -366,7 +400,20 @@ public class TaskService {
           "this replica streams " + MAX_EVENT_STREAMS + " task event streams already; retry later",
           java.util.Map.of("Retry-After", "1"));
     }
-    StreamSlot slot = new StreamSlot(agentId);
+    if (!take(streamsByTenant, tenantId, MAX_EVENT_STREAMS_PER_TENANT)) {
+      eventStreams.release();
+      streamsByAgent.values().forEach(slots -> slots.forEach(s -> {
+        if (s.tenantId.equals(tenantId)) {
+          s.check();
+        }
+      }));
+      throw new ApiException(
+          ErrorCode.OVERLOADED,
+          "this tenant's agents have " + MAX_EVENT_STREAMS_PER_TENANT + " task event streams open on this replica already; close one"
+              + " or retry in a second (streams whose clients have gone are being found and closed)",
+          java.util.Map.of("Retry-After", "1"));
+    }
+    StreamSlot slot = new StreamSlot(tenantId, agentId);
     boolean[] taken = new boolean[1];
     streamsByAgent.compute(agentId, (agent, open) -> {
       Set<StreamSlot> slots = open == null ? java.util.concurrent.ConcurrentHashMap.newKeySet() : open;
@@ -379,6 +426,7 @@ public class TaskService {
       return slots;
     });
     if (!taken[0]) {
+      giveBack(streamsByTenant, tenantId);
       eventStreams.release();
       throw new ApiException(
           ErrorCode.OVERLOADED,
@@ -391,12 +439,14 @@ public class TaskService {
 
   /** One open event stream's slot: gives it back once, and asks the stream to show it still has a client. */
   final class StreamSlot implements Runnable {
+    private final String tenantId;
     private final String agentId;
     private final java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
     /** Keep-alives to write now, to find out whether the client is still there. */
     private final java.util.concurrent.atomic.AtomicInteger checks = new java.util.concurrent.atomic.AtomicInteger();
 
-    private StreamSlot(String agentId) {
+    private StreamSlot(String tenantId, String agentId) {
+      this.tenantId = tenantId;
       this.agentId = agentId;
     }
 
@@ -416,6 +466,7 @@ public class TaskService {
           slots.remove(this);
           return slots.isEmpty() ? null : slots;
         });
+        giveBack(streamsByTenant, tenantId);
         eventStreams.release();
       }
     }

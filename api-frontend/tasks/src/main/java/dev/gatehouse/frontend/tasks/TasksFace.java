@@ -15,6 +15,7 @@ public final class TasksFace implements Face {
   private final Duration maxTimeout;
   private final int maxWaits;
   private final int maxWaitsPerAgent;
+  private final int maxWaitsPerTenant;
 
   /** {@code defaultTimeout}: a task's timeout when it names none; {@code maxWait}: the longest {@code ?wait=}. */
   public TasksFace(Duration defaultTimeout, Duration maxWait) {
@@ -23,13 +24,15 @@ public final class TasksFace implements Face {
 
   /** ... and {@code maxTimeout}: the longest timeout a task may ask for (a longer one is 400). */
   public TasksFace(Duration defaultTimeout, Duration maxWait, Duration maxTimeout) {
-    this(defaultTimeout, maxWait, maxTimeout, TaskService.MAX_WAITS, TaskService.MAX_WAITS_PER_AGENT);
+    this(defaultTimeout, maxWait, maxTimeout, TaskService.MAX_WAITS, TaskService.MAX_WAITS_PER_AGENT, TaskService.MAX_WAITS_PER_TENANT);
   }
 
-  /** ... and how many reads waiting for a task's end one replica, and one agent on it, hold at once. */
-  public TasksFace(Duration defaultTimeout, Duration maxWait, Duration maxTimeout, int maxWaits, int maxWaitsPerAgent) {
+  /** ... and how many reads waiting for a task's end one replica, one agent and one tenant on it, hold at once. */
+  public TasksFace(
+      Duration defaultTimeout, Duration maxWait, Duration maxTimeout, int maxWaits, int maxWaitsPerAgent, int maxWaitsPerTenant) {
     this.maxWaits = maxWaits;
     this.maxWaitsPerAgent = maxWaitsPerAgent;
+    this.maxWaitsPerTenant = maxWaitsPerTenant;
     this.defaultTimeout = defaultTimeout;
     this.maxWait = maxWait;
     this.maxTimeout = maxTimeout;
@@ -39,7 +42,7 @@ public final class TasksFace implements Face {
   public void install(FaceContext core, Environment env) {
     TaskService tasks =
         new TaskService(core.jdbi(), core.durable(), core.workflows(), defaultTimeout, core.bodies(), maxTimeout)
-            .waitsAtMost(maxWaits, maxWaitsPerAgent);
+            .waitsAtMost(maxWaits, maxWaitsPerAgent, maxWaitsPerTenant);
     env.jersey().register(new TasksResource(tasks, core.bodies(), maxWait));
   }
 }

@@ -48,6 +48,14 @@ public class AdmissionConfig {
   @Max(100_000)
   private int maxTaskWaitsPerAgent = 64;
 
+  /**
+   * Such reads of one tenant's agents at once on one replica: a tenant admin may make any number of
+   * agents, so without it one tenant could hold every one of {@link #maxTaskWaits}.
+   */
+  @Min(1)
+  @Max(100_000)
+  private int maxTaskWaitsPerTenant = 256;
+
   /** Direct calls of one tenant running at once on one replica: its share of {@link #maxDirectCalls}. */
   @Min(1)
   @Max(100_000)
@@ -99,6 +107,16 @@ public class AdmissionConfig {
   @JsonProperty
   public void setMaxTaskWaitsPerAgent(int n) {
     this.maxTaskWaitsPerAgent = n;
+  }
+
+  @JsonProperty
+  public int getMaxTaskWaitsPerTenant() {
+    return maxTaskWaitsPerTenant;
+  }
+
+  @JsonProperty
+  public void setMaxTaskWaitsPerTenant(int n) {
+    this.maxTaskWaitsPerTenant = n;
   }
 
   @JsonProperty
