@@ -63,6 +63,8 @@ final class TraceBuilder {
     String name;
     String status = "SCHEDULED";
     int attempts;
+    /** Whether an attempt's number was read (its started event, or the engine's pending activity). */
+    boolean attemptKnown;
     Instant startedAt;
     /** When the attempt that ended the step (or the one running) started: its started event's time. */
     Instant attemptStartedAt;
@@ -105,6 +107,7 @@ final class TraceBuilder {
           if (s != null) {
             s.status = "RUNNING";
             s.attempts = a.getAttempt();
+            s.attemptKnown = true;
             s.attemptStartedAt = instant(e.getEventTime());
             if (a.hasLastFailure()) {
               s.error = errorOf(a.getLastFailure());
@@ -167,6 +170,7 @@ final class TraceBuilder {
       StepState s = byActivityId.get(p.getActivityId());
       if (s != null && s.endedAt == null) {
         s.attempts = Math.max(s.attempts, p.getAttempt());
+        s.attemptKnown = true;
         if (p.hasLastFailure()) {
           s.error = errorOf(p.getLastFailure());
         }
@@ -186,10 +190,14 @@ final class TraceBuilder {
           s.endedAt == null || s.attemptStartedAt == null || s.attemptStartedAt.isAfter(s.endedAt)
               ? null
               : Duration.between(s.attemptStartedAt, s.endedAt).toMillis();
+      // The engine writes an attempt's started event when the attempt ends: a step canceled while
+      // an attempt ran, or between retries, has none, and once its workflow has closed nothing says
+      // how many attempts it made (its audit rows do, one per attempt).
+      Integer attempts = "CANCELED".equals(s.status) && !s.attemptKnown ? null : s.attempts;
       traced.add(s.id);
       steps.add(
           new TraceView.Step(
-              s.id, s.kind, s.name, s.status, s.attempts, Instants.iso(s.startedAt),
+              s.id, s.kind, s.name, s.status, attempts, Instants.iso(s.startedAt),
               Instants.iso(s.endedAt), duration, lastAttempt, s.input, s.output, s.error, s.model,
               "tool".equals(s.kind) ? approvals.get(s.id) : null, s.stored, s.policies));
     }

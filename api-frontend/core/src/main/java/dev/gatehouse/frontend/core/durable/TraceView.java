@@ -15,7 +15,9 @@ public record TraceView(String id, String workflow, String status, List<Step> st
 
   /**
    * One step. {@code kind} is {@code tool}, {@code model} or {@code activity}. {@code attempts}
-   * counts the attempts made so far (0 while the first has not started); {@code startedAt} is when
+   * counts the attempts made so far (0 while the first has not started; null for a step canceled
+   * before the history recorded any of its attempts, which it may have made: the engine writes an
+   * attempt's start only when the attempt ends, and the step's audit rows count them); {@code startedAt} is when
    * the step was scheduled and {@code endedAt} when it closed. {@code lastAttemptMs}: how long the
    * attempt that ended the step ran, from its start to {@code endedAt} (absent when no attempt
    * started); the rest of {@code durationMs} the step waited for a worker to take it, and in
@@ -36,7 +38,7 @@ public record TraceView(String id, String workflow, String status, List<Step> st
       String kind,
       String name,
       String status,
-      int attempts,
+      Integer attempts,
       String startedAt,
       String endedAt,
       Long durationMs,
