@@ -242,7 +242,7 @@ final class PassThrough {
           ToolResultPolicies.inspectError(policies, ctx.caller().agent(), target, what + " request", message, data);
       applied = r.applied();
       applied.forEach(metrics::policyDecision);
-      if (r.message().equals(message) && r.data() == data) {
+      if (java.util.Objects.equals(r.message(), message) && r.data() == data) {
         throw e;
       }
       throw McpError.builder(error == null ? McpSchema.ErrorCodes.INTERNAL_ERROR : error.code()).message(r.message()).data(r.data()).build();
