@@ -5,6 +5,7 @@ import dev.gatehouse.activities.mcp.McpImplementation;
 import dev.gatehouse.activities.mcp.McpJson;
 import dev.gatehouse.activities.mcp.McpUpstreams;
 import dev.gatehouse.frontend.core.admission.Admission;
+import dev.gatehouse.frontend.core.admission.Shares;
 import dev.gatehouse.frontend.core.auth.Caller.AgentCaller;
 import dev.gatehouse.registry.agents.Agent;
 import io.modelcontextprotocol.server.McpNotificationHandler;
@@ -38,7 +39,7 @@ final class McpSessions implements McpStreamableServerSession.Factory, AutoClose
   /** Places taken: the open sessions, and the initializes under way that took a place for one. */
   private final java.util.concurrent.atomic.AtomicInteger places = new java.util.concurrent.atomic.AtomicInteger();
   /** {@link #places} by agent id (an agent with none has no entry). */
-  private final Map<String, Integer> perAgent = new ConcurrentHashMap<>();
+  private final Shares perAgent = new Shares();
   private final Map<String, McpRequestHandler<?>> requestHandlers = new HashMap<>();
   private final Map<String, McpNotificationHandler> notificationHandlers = new HashMap<>();
 
@@ -127,16 +128,7 @@ final class McpSessions implements McpStreamableServerSession.Factory, AutoClose
    * refused place says which limit it met and holds nothing.
    */
   Place reserve(String agentId, int max, int maxPerAgent) {
-    boolean[] taken = new boolean[1];
-    perAgent.compute(agentId, (agent, n) -> {
-      int held = n == null ? 0 : n;
-      if (held >= maxPerAgent) {
-        return n;
-      }
-      taken[0] = true;
-      return held + 1;
-    });
-    if (!taken[0]) {
+    if (!perAgent.take(agentId, maxPerAgent)) {
       return new Place(null, Admission.Limit.AGENT_SESSIONS);
     }
     if (places.incrementAndGet() > max) {
@@ -147,7 +139,7 @@ final class McpSessions implements McpStreamableServerSession.Factory, AutoClose
   }
 
   private void giveBack(String agentId) {
-    perAgent.computeIfPresent(agentId, (agent, n) -> n > 1 ? n - 1 : null);
+    perAgent.giveBack(agentId);
     places.decrementAndGet();
   }
 

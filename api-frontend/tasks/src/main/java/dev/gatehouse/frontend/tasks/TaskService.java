@@ -1,6 +1,7 @@
 package dev.gatehouse.frontend.tasks;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.frontend.core.admission.Shares;
 import dev.gatehouse.frontend.core.auth.Caller.AgentCaller;
 import dev.gatehouse.frontend.core.durable.DurableCalls;
 import dev.gatehouse.frontend.core.durable.HistoryArchive;
@@ -80,27 +81,9 @@ public class TaskService {
   private int maxWaitsPerAgent = MAX_WAITS_PER_AGENT;
   private int maxWaitsPerTenant = MAX_WAITS_PER_TENANT;
   private Semaphore waits = new Semaphore(MAX_WAITS);
-  private final java.util.concurrent.ConcurrentHashMap<String, Integer> waitsByAgent = new java.util.concurrent.ConcurrentHashMap<>();
-  private final java.util.concurrent.ConcurrentHashMap<String, Integer> waitsByTenant = new java.util.concurrent.ConcurrentHashMap<>();
-
-  /** Takes one of {@code key}'s places in {@code counts} unless it holds {@code max} already; whether it did. */
-  private static boolean take(java.util.concurrent.ConcurrentHashMap<String, Integer> counts, String key, int max) {
-    boolean[] taken = new boolean[1];
-    counts.compute(key, (k, n) -> {
-      int held = n == null ? 0 : n;
-      if (held >= max) {
-        return n;
-      }
-      taken[0] = true;
-      return held + 1;
-    });
-    return taken[0];
-  }
-
-  /** Gives one of {@code key}'s places in {@code counts} back. */
-  private static void giveBack(java.util.concurrent.ConcurrentHashMap<String, Integer> counts, String key) {
-    counts.computeIfPresent(key, (k, n) -> n > 1 ? n - 1 : null);
-  }
+  /** The waiting reads held, by agent id and by tenant id. */
+  private final Shares waitsByAgent = new Shares();
+  private final Shares waitsByTenant = new Shares();
 
   /**
    * A place for one read that waits for a task's end, given back by the answer; 429 {@code
@@ -115,15 +98,15 @@ public class TaskService {
           ErrorCode.OVERLOADED, "this replica holds " + maxWaits + " waiting reads already; retry, or read without wait",
           java.util.Map.of("Retry-After", "1"));
     }
-    if (!take(waitsByTenant, tenantId, maxWaitsPerTenant)) {
+    if (!waitsByTenant.take(tenantId, maxWaitsPerTenant)) {
       waits.release();
       throw new ApiException(
           ErrorCode.OVERLOADED,
           "this tenant's agents have " + maxWaitsPerTenant + " reads waiting for tasks on this replica already; retry when one has answered",
           java.util.Map.of("Retry-After", "1"));
     }
-    if (!take(waitsByAgent, agentId, maxWaitsPerAgent)) {
-      giveBack(waitsByTenant, tenantId);
+    if (!waitsByAgent.take(agentId, maxWaitsPerAgent)) {
+      waitsByTenant.giveBack(tenantId);
       waits.release();
       throw new ApiException(
           ErrorCode.OVERLOADED,
@@ -133,15 +116,15 @@ public class TaskService {
     java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
     return () -> {
       if (released.compareAndSet(false, true)) {
-        giveBack(waitsByAgent, agentId);
-        giveBack(waitsByTenant, tenantId);
+        waitsByAgent.giveBack(agentId);
+        waitsByTenant.giveBack(tenantId);
         waits.release();
       }
     };
   }
 
   /** How many event streams each tenant's agents have open (a tenant with none has no entry). */
-  private final java.util.concurrent.ConcurrentHashMap<String, Integer> streamsByTenant = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Shares streamsByTenant = new Shares();
   /** The slots of the open event streams, by agent id (an agent with none has no entry). */
   private final java.util.concurrent.ConcurrentHashMap<String, Set<StreamSlot>> streamsByAgent =
       new java.util.concurrent.ConcurrentHashMap<>();
@@ -400,7 +383,7 @@ public class TaskService {
           "this replica streams " + MAX_EVENT_STREAMS + " task event streams already; retry later",
           java.util.Map.of("Retry-After", "1"));
     }
-    if (!take(streamsByTenant, tenantId, MAX_EVENT_STREAMS_PER_TENANT)) {
+    if (!streamsByTenant.take(tenantId, MAX_EVENT_STREAMS_PER_TENANT)) {
       eventStreams.release();
       streamsByAgent.values().forEach(slots -> slots.forEach(s -> {
         if (s.tenantId.equals(tenantId)) {
@@ -426,7 +409,7 @@ public class TaskService {
       return slots;
     });
     if (!taken[0]) {
-      giveBack(streamsByTenant, tenantId);
+      streamsByTenant.giveBack(tenantId);
       eventStreams.release();
       throw new ApiException(
           ErrorCode.OVERLOADED,
@@ -466,7 +449,7 @@ public class TaskService {
           slots.remove(this);
           return slots.isEmpty() ? null : slots;
         });
-        giveBack(streamsByTenant, tenantId);
+        streamsByTenant.giveBack(tenantId);
         eventStreams.release();
       }
     }
