@@ -39,6 +39,7 @@ class BadInputTest {
     return Stream.of(
         Arguments.of("malformed JSON", "{\"workflow\":", 400, "invalid_json"),
         Arguments.of("empty body", "", 400, "invalid_json"),
+        Arguments.of("only white space", " \n ", 400, "invalid_json"),
         Arguments.of("trailing garbage", "{} {}", 400, "invalid_json"),
         Arguments.of("not an object", "[1,2]", 400, "invalid_request"),
         Arguments.of("unknown field", "{\"workflow\":\"pipeline\",\"pipline\":{}}", 400, "invalid_request"),
@@ -48,6 +49,8 @@ class BadInputTest {
         Arguments.of("null workflow", "{\"workflow\":null}", 400, "invalid_request"),
         Arguments.of("missing pipeline", "{\"workflow\":\"pipeline\"}", 400, "invalid_request"),
         Arguments.of("no steps", pipeline("[]"), 400, "invalid_request"),
+        Arguments.of("a step id that is not text", pipeline("[{\"id\":5,\"tool\":\"t.add\"}]"), 400, "invalid_request"),
+        Arguments.of("a timeout that is not text", "{\"workflow\":\"pipeline\",\"timeout\":30,\"pipeline\":{\"steps\":[{\"id\":\"a\",\"tool\":\"t.add\"}]}}", 400, "invalid_request"),
         Arguments.of("unknown tool", pipeline("[{\"id\":\"a\",\"tool\":\"nope.nothing\"}]"), 422, "unknown_tool"),
         Arguments.of("cycle", pipeline("[{\"id\":\"a\",\"tool\":\"t.add\",\"dependsOn\":[\"b\"]},{\"id\":\"b\",\"tool\":\"t.add\",\"dependsOn\":[\"a\"]}]"), 400, "invalid_request"),
         Arguments.of("dangling dependsOn", pipeline("[{\"id\":\"a\",\"tool\":\"t.add\",\"dependsOn\":[\"ghost\"]}]"), 400, "invalid_request"),

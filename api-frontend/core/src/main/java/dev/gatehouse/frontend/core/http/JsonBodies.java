@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.type.LogicalType;
 import dev.gatehouse.frontend.core.errors.ApiException;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
 import dev.gatehouse.frontend.core.errors.UnreadableBody;
@@ -30,7 +33,20 @@ public final class JsonBodies {
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
             .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION.mappedFeature());
-    this.strict = this.mapper.copy().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    // Bodies read as a schema also refuse a value of the wrong JSON type instead of converting it
+    // ("goal": 5 is not text, "maxSteps": "5" not a number, "stream": "false" not a boolean): a
+    // client that sends them has a bug it should hear about, and a converted value is not what was
+    // sent. A whole number where a fraction belongs stays allowed (1 is a valid JSON 1.0).
+    this.strict =
+        this.mapper.copy()
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .disable(com.fasterxml.jackson.databind.MapperFeature.ALLOW_COERCION_OF_SCALARS);
+    // The feature above covers numbers and booleans; text is configured on its own.
+    this.strict
+        .coercionConfigFor(LogicalType.Textual)
+        .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+        .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+        .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
     this.maxBytes = maxBytes;
   }
 
@@ -60,6 +76,9 @@ public final class JsonBodies {
         throw new ApiException(ErrorCode.INVALID_JSON, "the body gives the member '" + duplicate + "' twice");
       }
       throw new ApiException(ErrorCode.INVALID_JSON, "the body is not valid JSON");
+    }
+    if (json == null || json.isMissingNode()) {
+      throw new ApiException(ErrorCode.INVALID_JSON, "the body holds only white space; send a JSON object");
     }
     TextChecks.require(json);
     return json;

@@ -38,7 +38,13 @@ public final class JsonProblems {
       return "'" + path + "' is not a known field" + (known.isEmpty() ? "" : " (known here: " + known + ")");
     }
     if (e instanceof InvalidFormatException f) {
-      return where + " must be " + expected(f.getTargetType()) + ", not " + shown(f.getValue());
+      // A value of another JSON type (5 where text belongs, "5" where a number does) is named by
+      // its type, like every other wrong type; a value of the right type in a wrong form by itself.
+      String expected = expected(f.getTargetType());
+      String found = kind(at(root, e.getPath()));
+      String shape = scalar(expected);
+      boolean otherType = shape != null && scalar(found) != null && !shape.equals(scalar(found));
+      return where + " must be " + expected + ", not " + (otherType ? found : shown(f.getValue()));
     }
     if (e instanceof MismatchedInputException m) {
       String found = kind(at(root, e.getPath()));
@@ -142,6 +148,19 @@ public final class JsonProblems {
       case NUMBER -> node.isIntegralNumber() ? "an integer" : "a number";
       case BOOLEAN -> "a boolean";
       case NULL -> "null";
+      default -> null;
+    };
+  }
+
+  /** The JSON scalar type a kind or expectation names (numbers as one), or null when it names none. */
+  private static String scalar(String kind) {
+    if (kind == null) {
+      return null;
+    }
+    return switch (kind) {
+      case "a string" -> "string";
+      case "an integer", "a number" -> "number";
+      case "a boolean" -> "boolean";
       default -> null;
     };
   }

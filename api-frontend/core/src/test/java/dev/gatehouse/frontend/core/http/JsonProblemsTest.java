@@ -35,8 +35,13 @@ class JsonProblemsTest {
     assertThat(problem("{\"steps\":[\"x\"]}")).endsWith("'steps[0]' must be an object, not a string");
     assertThat(problem("{\"steps\":[{\"id\":[1]}]}")).endsWith("'steps[0].id' must be a string, not an array");
     assertThat(problem("{\"steps\":[{\"dependsOn\":true}]}")).endsWith("'steps[0].dependsOn' must be an array, not a boolean");
-    assertThat(problem("{\"steps\":[{\"attempts\":\"many\"}]}")).endsWith("'steps[0].attempts' must be an integer, not 'many'");
+    assertThat(problem("{\"steps\":[{\"attempts\":\"many\"}]}")).endsWith("'steps[0].attempts' must be an integer, not a string");
     assertThat(problem("{\"steps\":[{\"on\":{}}]}")).endsWith("'steps[0].on' must be a boolean, not an object");
+    assertThat(problem("{\"name\":5}")).endsWith("'name' must be a string, not an integer");
+    assertThat(problem("{\"name\":true}")).endsWith("'name' must be a string, not a boolean");
+    assertThat(problem("{\"steps\":[{\"id\":1.5}]}")).endsWith("'steps[0].id' must be a string, not a number");
+    assertThat(problem("{\"steps\":[{\"attempts\":\"5\"}]}")).endsWith("'steps[0].attempts' must be an integer, not a string");
+    assertThat(problem("{\"steps\":[{\"on\":\"false\"}]}")).endsWith("'steps[0].on' must be a boolean, not a string");
     assertThat(problem("{\"nmae\":\"x\"}")).endsWith("'nmae' is not a known field (known here: name, steps)");
   }
 
@@ -47,6 +52,11 @@ class JsonProblemsTest {
       return e.error().code() + ": " + e.getMessage();
     }
     throw new AssertionError("accepted: " + body);
+  }
+
+  @Test
+  void aBodyOfOnlyWhiteSpaceIsNotJson() {
+    assertThat(refusedBody(" \n\t ")).startsWith("invalid_json: ");
   }
 
   @Test
