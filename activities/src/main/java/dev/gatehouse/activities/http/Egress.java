@@ -10,8 +10,10 @@ import java.util.Arrays;
  * Where Gatehouse's calls for a record a tenant admin wrote (an <em>egress-guarded</em> one) may
  * not go: an internal address, one that reaches Gatehouse's own host or the machine it runs on
  * (loopback, link-local with the cloud's metadata service, the unspecified {@code 0.0.0.0/8},
- * multicast, and EC2's IPv6 metadata address; an IPv6 address that carries an IPv4 one, such as
- * {@code ::ffff:127.0.0.1}, counts as the IPv4 address it carries). From there a tenant reached the unauthenticated
+ * multicast, EC2's IPv6 metadata address, and any address of this machine's own network
+ * interfaces, such as a container's or pod's address, on which the operations port may listen; an
+ * IPv6 address that carries an IPv4 one, such as {@code ::ffff:127.0.0.1}, counts as the IPv4
+ * address it carries). From there a tenant reached the unauthenticated
  * operations port, the embedded database and the cloud's credentials. Private networks ({@code
  * 10/8}, {@code 192.168/16}, ...) are not internal here: internal services are what a gateway is
  * for.
@@ -27,9 +29,53 @@ import java.util.Arrays;
 public final class Egress {
   private Egress() {}
 
+  /**
+   * A JVM system property: {@code true} leaves this machine's own interface addresses out of the
+   * internal ones (loopback and the rest stay internal). For a test whose upstream can only listen
+   * on this machine; a deployment has no reason to set it.
+   */
+  public static final String ALLOW_OWN_ADDRESSES = "gatehouse.egress.allowOwnAddresses";
+
+  /** How long the list of this machine's own addresses is kept before it is read again (interfaces come and go). */
+  private static final long OWN_ADDRESSES_TTL_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+
+  private record OwnAddresses(java.util.Set<InetAddress> addresses, long readAt) {}
+
+  private static volatile OwnAddresses own;
+
+  /**
+   * The addresses of this machine's network interfaces, read again when older than 30 s; when
+   * they cannot be read, the last ones read (none at first). {@link InetAddress#equals} compares
+   * the address alone, so an IPv6 address matches whatever its scope.
+   */
+  static java.util.Set<InetAddress> ownAddresses() {
+    OwnAddresses known = own;
+    long now = System.nanoTime();
+    if (known != null && now - known.readAt() < OWN_ADDRESSES_TTL_NANOS) {
+      return known.addresses();
+    }
+    java.util.Set<InetAddress> read = new java.util.HashSet<>();
+    try {
+      java.util.Enumeration<java.net.NetworkInterface> interfaces = java.net.NetworkInterface.getNetworkInterfaces();
+      while (interfaces != null && interfaces.hasMoreElements()) {
+        read.addAll(java.util.Collections.list(interfaces.nextElement().getInetAddresses()));
+      }
+    } catch (java.net.SocketException | RuntimeException e) {
+      if (known != null) {
+        read.addAll(known.addresses());
+      }
+    }
+    OwnAddresses fresh = new OwnAddresses(java.util.Set.copyOf(read), now);
+    own = fresh;
+    return fresh.addresses();
+  }
+
   /** True for an address a guarded call may not reach. */
   public static boolean internal(InetAddress a) {
     if (a.isLoopbackAddress() || a.isLinkLocalAddress() || a.isAnyLocalAddress() || a.isMulticastAddress()) {
+      return true;
+    }
+    if (!Boolean.getBoolean(ALLOW_OWN_ADDRESSES) && ownAddresses().contains(a)) {
       return true;
     }
     byte[] b = a.getAddress();

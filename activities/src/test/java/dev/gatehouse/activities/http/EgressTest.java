@@ -25,6 +25,31 @@ class EgressTest {
     }
   }
 
+  /**
+   * This machine's own addresses reach it whatever their range (a container's or pod's address
+   * is in a private network, and the operations port may listen on it): a probe's tenant tool
+   * reached this host's eth0 address.
+   */
+  @Test
+  void everyAddressOfThisMachinesInterfacesIsInternal() throws Exception {
+    List<InetAddress> mine = new java.util.ArrayList<>();
+    for (java.net.NetworkInterface ni : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+      mine.addAll(java.util.Collections.list(ni.getInetAddresses()));
+    }
+    assertThat(mine).isNotEmpty();
+    for (InetAddress a : mine) {
+      assertThat(Egress.internal(a)).as(a.toString()).isTrue();
+      // The same address as a resolver gives it, without the interface's scope.
+      InetAddress bare = InetAddress.getByAddress(a.getAddress());
+      assertThat(Egress.internal(bare)).as(bare.toString()).isTrue();
+      if (!a.isLoopbackAddress() && !a.isLinkLocalAddress() && a.getAddress().length == 4) {
+        String host = a.getHostAddress();
+        assertThatThrownBy(() -> Egress.check(java.net.URI.create("http://" + host + ":8081/prometheus")))
+            .isInstanceOf(EgressRefusedException.class);
+      }
+    }
+  }
+
   @Test
   void privateNetworksAndPublicAddressesStayOpen() throws Exception {
     for (String a : OPEN) {
