@@ -25,6 +25,9 @@ class SecretsTest {
       assertThat(secrets.value("ten_a", "github-token")).hasValue("ghp_tenant_a_value");
       assertThat(secrets.value("ten_b", "github-token")).hasValue("ghp_super_secret_value");
       assertThat(secrets.value(null, "missing")).isEmpty();
+      assertThat(secrets.value("ten_b", "github-token", false)).as("no fallback asked for").isEmpty();
+      assertThat(secrets.value("ten_a", "github-token", false)).hasValue("ghp_tenant_a_value");
+      assertThat(secrets.value(null, "github-token", false)).as("a global record reads global secrets").hasValue("ghp_super_secret_value");
 
       byte[] stored = db.jdbi().withHandle(h -> h.createQuery("SELECT ciphertext FROM secrets WHERE tenant_id IS NULL").mapTo(byte[].class).one());
       assertThat(new String(stored, StandardCharsets.ISO_8859_1)).doesNotContain("ghp_super_secret_value");

@@ -158,13 +158,15 @@ public class UpstreamCredentials {
 
   /**
    * As {@link #resolve(String, String, Map, UpstreamAuth)}, for a record a tenant admin wrote when
-   * {@code egressGuarded}: its token endpoint may not be reached at an internal address.
+   * {@code egressGuarded}: its token endpoint may not be reached at an internal address, and it
+   * reads its own tenant's secrets only, never the global ones a record the platform wrote falls
+   * back to (else a tenant admin could send the platform's provider key to a host of its own).
    */
   public Resolved resolve(String owner, String tenantId, Map<String, String> headers, UpstreamAuth auth, boolean egressGuarded) {
     Set<String> values = new LinkedHashSet<>();
     Map<String, String> filled = new LinkedHashMap<>();
     for (Map.Entry<String, String> h : headers.entrySet()) {
-      filled.put(h.getKey(), SecretRefs.fill(h.getValue(), name -> secret(owner, tenantId, name, values)));
+      filled.put(h.getKey(), SecretRefs.fill(h.getValue(), name -> secret(owner, tenantId, name, values, egressGuarded)));
     }
     if (auth != null && UpstreamAuth.CLIENT_CREDENTIALS.equals(auth.type())) {
       String token = token(owner, tenantId, auth, values, egressGuarded);
@@ -200,7 +202,7 @@ public class UpstreamCredentials {
     if (cached != null && clock.instant().isBefore(cached.refreshAt())) {
       return cached.value();
     }
-    String clientSecret = SecretRefs.fill(auth.clientSecret(), name -> secret(owner, tenantId, name, values));
+    String clientSecret = SecretRefs.fill(auth.clientSecret(), name -> secret(owner, tenantId, name, values, guarded));
     TokenRequest request =
         new TokenRequest(
             URI.create(auth.tokenUrl()),
@@ -253,8 +255,8 @@ public class UpstreamCredentials {
     return access.getValue();
   }
 
-  private String secret(String owner, String tenantId, String name, Set<String> values) {
-    String value = secrets == null ? null : secrets.value(tenantId, name).orElse(null);
+  private String secret(String owner, String tenantId, String name, Set<String> values, boolean ownTenantOnly) {
+    String value = secrets == null ? null : secrets.value(tenantId, name, !ownTenantOnly).orElse(null);
     if (value == null) {
       throw new ToolCallException(
           ToolFailureTypes.CREDENTIALS_UNAVAILABLE,

@@ -107,7 +107,7 @@ final class ProviderClient {
     }
     refs.putAll(provider.headers());
     try {
-      UpstreamCredentials.Resolved resolved = credentials.resolve("provider " + provider.name(), provider.tenantId(), refs, null);
+      UpstreamCredentials.Resolved resolved = credentials.resolve("provider " + provider.name(), provider.tenantId(), refs, null, provider.egressGuarded());
       return new Prepared(provider, URI.create(base + path), resolved.headers(), resolved);
     } catch (ToolCallException e) {
       throw new ProviderFailure(ProviderFailure.Kind.CREDENTIALS, 0, e.getMessage(), null);

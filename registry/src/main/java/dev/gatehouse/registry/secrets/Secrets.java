@@ -21,8 +21,16 @@ public final class Secrets {
 
   /** The value of a tenant's secret, falling back to the global one of that name; or of a global secret. */
   public Optional<String> value(String tenantId, String name) {
+    return value(tenantId, name, true);
+  }
+
+  /**
+   * The value of a tenant's secret, falling back to the global one of that name only when {@code
+   * orGlobal}; or of a global secret ({@code tenantId} null).
+   */
+  public Optional<String> value(String tenantId, String name, boolean orGlobal) {
     Optional<SecretDao.Row> row = tenantId == null ? Optional.empty() : dao.find(tenantId, name);
-    if (row.isEmpty()) {
+    if (row.isEmpty() && (tenantId == null || orGlobal)) {
       row = dao.find(null, name);
     }
     return row.map(r -> box.open(r.tenantId(), r.name(), r.sealed()));

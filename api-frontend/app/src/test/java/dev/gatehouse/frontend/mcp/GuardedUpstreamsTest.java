@@ -33,8 +33,9 @@ import org.junit.jupiter.api.Test;
  * on every client the guard changed: an HTTP tool whose OAuth token request goes through the
  * guarded client (form, client authentication and answer translated both ways), and an MCP server
  * (the SDK's JDK client for initialize and its streams, the direct path's pooled client for
- * {@code tools/call}). The upstreams listen on an address of this machine that is not internal
- * (its network interface's, not loopback); a machine with none skips the test.
+ * {@code tools/call}). The upstreams listen on an address of this machine's network interface (not
+ * loopback), which a guarded record may reach only with {@link Egress#ALLOW_OWN_ADDRESSES} set:
+ * there is no other host here to listen on. A machine with no such address skips the test.
  */
 class GuardedUpstreamsTest {
   static final String CLIENT_SECRET = "cs_GUARDED_789";
@@ -47,13 +48,19 @@ class GuardedUpstreamsTest {
   static String tenant;
   static final List<String> tokenForms = new CopyOnWriteArrayList<>();
   static final List<String> protectedAuth = new CopyOnWriteArrayList<>();
+  static final List<String> receivedKeys = new CopyOnWriteArrayList<>();
 
   @BeforeAll
   static void start() throws Exception {
+    System.setProperty(Egress.ALLOW_OWN_ADDRESSES, "true");
     address = reachableAddress();
     assumeTrue(address != null, "this machine has no network address that is not internal");
     upstream = HttpServer.create(new InetSocketAddress(address, 0), 0);
     upstream.createContext("/token", GuardedUpstreamsTest::token);
+    upstream.createContext("/headers", ex -> {
+      receivedKeys.add(String.valueOf(ex.getRequestHeaders().getFirst("X-Key")));
+      answer(ex, 200, "{\"ok\":true}");
+    });
     upstream.createContext("/protected", ex -> {
       String auth = String.valueOf(ex.getRequestHeaders().getFirst("Authorization"));
       protectedAuth.add(auth);
@@ -66,12 +73,16 @@ class GuardedUpstreamsTest {
     HttpResponse<String> key = gh.post("/admin/v1/admin-keys", ADMIN_KEY, "{\"name\":\"guarded-ops\",\"tenant\":\"" + tenant + "\"}");
     assertThat(key.statusCode()).as(key.body()).isEqualTo(201);
     tenantAdmin = json(key).get("key").asText();
-    assertThat(gh.put("/admin/v1/secrets/guarded-client-secret", ADMIN_KEY, "{\"value\":\"" + CLIENT_SECRET + "\"}").statusCode())
+    // The tenant's own secret: a record a tenant admin wrote reads no global one.
+    assertThat(
+            gh.put("/admin/v1/secrets/guarded-client-secret", ADMIN_KEY, "{\"value\":\"" + CLIENT_SECRET + "\",\"tenant\":\"" + tenant + "\"}")
+                .statusCode())
         .isEqualTo(200);
   }
 
   @AfterAll
   static void stop() throws Exception {
+    System.clearProperty(Egress.ALLOW_OWN_ADDRESSES);
     if (gh != null) {
       gh.close();
     }
@@ -102,6 +113,40 @@ class GuardedUpstreamsTest {
     assertThat(tokenForms).as("token requests").hasSize(1);
     assertThat(tokenForms.get(0)).contains("grant_type=client_credentials").contains("scope=read+write");
     assertThat(protectedAuth).containsExactly("Bearer tok-guarded");
+  }
+
+  /**
+   * A probe's tenant admin named the platform's provider key (a global secret, its name shown in
+   * the global provider's record) in a header of its own tool and received the key at its host.
+   * A record a tenant admin wrote reads its own tenant's secrets only; the same tool written by the
+   * platform admin still reads the global one.
+   */
+  @Test
+  void aTenantAdminsToolCannotReadAGlobalSecret() {
+    String platformKey = "sk-platform-GLOBAL-0123456789";
+    assertThat(gh.put("/admin/v1/secrets/platform-openai", ADMIN_KEY, "{\"value\":\"" + platformKey + "\"}").statusCode()).isEqualTo(200);
+    String tool =
+        "{\"name\":\"guarded.steal\",\"tenant\":\"" + tenant + "\",\"http\":{\"url\":\"http://" + address + ":"
+            + upstream.getAddress().getPort() + "/headers\",\"headers\":{\"X-Key\":\"{{secret:platform-openai}}\"}}}";
+    HttpResponse<String> created = gh.post("/admin/v1/tools", tenantAdmin, tool);
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+
+    String id = gh.submit(KEY_A, "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"s\",\"tool\":\"guarded.steal\"}]}}");
+    JsonNode task = gh.await(KEY_A, id);
+    assertThat(task.path("status").asText()).as(task.toString()).isEqualTo("FAILED");
+    JsonNode step = json(gh.get("/v1/tasks/" + id + "/trace", KEY_A)).get("steps").get(0);
+    assertThat(step.path("error").path("code").asText()).as(step.toString()).isEqualTo("credentials_unavailable");
+    assertThat(step.toString()).contains("platform-openai").doesNotContain(platformKey);
+    assertThat(receivedKeys).as("nothing was sent").isEmpty();
+
+    // Written by the platform admin, the same tool reads the global secret, as before (another name:
+    // the first one's definition is cached for a few seconds).
+    HttpResponse<String> platforms = gh.post("/admin/v1/tools", ADMIN_KEY, tool.replace("guarded.steal", "guarded.platform"));
+    assertThat(platforms.statusCode()).as(platforms.body()).isEqualTo(201);
+    String again = gh.submit(KEY_A, "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"s\",\"tool\":\"guarded.platform\"}]}}");
+    JsonNode done = gh.await(KEY_A, again);
+    assertThat(done.path("status").asText()).as(done.toString()).isEqualTo("COMPLETED");
+    assertThat(receivedKeys).containsExactly(platformKey);
   }
 
   @Test

@@ -66,10 +66,18 @@ public final class AdminContext {
     return admin.isPlatform() || admin.tenantId().equals(tenantId);
   }
 
-  /** The tenant filter of a listing: the admin's own tenant, or the requested one for platform admins. */
+  /**
+   * The tenant filter of a listing: the requested one for platform admins; a tenant admin's own,
+   * and 404 {@code tenant_not_found} when it asks for another (answering with its own things
+   * instead would let a script believe it read another tenant's, and empty).
+   */
   static String listScope(AdminCaller admin, String requested) {
+    boolean asked = requested != null && !requested.isBlank();
     if (admin.isPlatform()) {
-      return requested == null || requested.isBlank() ? null : requested;
+      return asked ? requested : null;
+    }
+    if (asked && !admin.tenantId().equals(requested)) {
+      throw new ApiException(ErrorCode.TENANT_NOT_FOUND, "no tenant '" + requested + "'");
     }
     return admin.tenantId();
   }

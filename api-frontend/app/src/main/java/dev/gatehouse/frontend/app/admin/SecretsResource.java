@@ -46,11 +46,17 @@ public class SecretsResource {
 
   @PUT
   @Path("/{name}")
-  public SecretDao.Info put(@Context SecurityContext auth, @PathParam("name") String name, InputStream body) {
+  public SecretDao.Info put(
+      @Context SecurityContext auth, @PathParam("name") String name, @QueryParam("tenant") String query, InputStream body) {
     AdminCaller admin = admin(auth);
     AdminContext.name(name, "name");
     SecretBody b = ctx.bodies.read(body, SecretBody.class);
-    String tenant = scope(admin, b.tenant());
+    // The tenant may be given in the body or, as on GET and DELETE, in the query; both, only if
+    // they agree (a PUT that ignored ?tenant= wrote a tenant's secret as a global one).
+    if (query != null && b.tenant() != null && !query.equals(b.tenant())) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "the body's 'tenant' and the query's ?tenant= name different tenants");
+    }
+    String tenant = scope(admin, query != null ? query : b.tenant());
     if (b.value() == null || b.value().isEmpty() || b.value().length() > MAX_VALUE) {
       throw new ApiException(ErrorCode.INVALID_REQUEST, "'value' is required (at most " + MAX_VALUE + " characters)");
     }

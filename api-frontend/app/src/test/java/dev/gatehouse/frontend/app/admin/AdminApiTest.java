@@ -272,7 +272,17 @@ class AdminApiTest {
             gh.delete("/admin/v1/identity-providers/" + theirIdpId, tenantAdmin),
             gh.get("/admin/v1/secrets/their-secret?tenant=" + theirs, tenantAdmin),
             gh.put("/admin/v1/secrets/their-secret", tenantAdmin, "{\"value\":\"overwrite\",\"tenant\":\"" + theirs + "\"}"),
-            gh.delete("/admin/v1/secrets/their-secret?tenant=" + theirs, tenantAdmin))) {
+            gh.delete("/admin/v1/secrets/their-secret?tenant=" + theirs, tenantAdmin),
+            gh.put("/admin/v1/secrets/their-secret?tenant=" + theirs, tenantAdmin, "{\"value\":\"overwrite\"}"),
+            // A listing filtered by their tenant is theirs, not an empty page of one's own.
+            gh.get("/admin/v1/agents?tenant=" + theirs, tenantAdmin),
+            gh.get("/admin/v1/tools?tenant=" + theirs, tenantAdmin),
+            gh.get("/admin/v1/mcp-servers?tenant=" + theirs, tenantAdmin),
+            gh.get("/admin/v1/policies?tenant=" + theirs, tenantAdmin),
+            gh.get("/admin/v1/admin-keys?tenant=" + theirs, tenantAdmin),
+            gh.get("/admin/v1/identity-providers?tenant=" + theirs, tenantAdmin),
+            gh.get("/admin/v1/secrets?tenant=" + theirs, tenantAdmin),
+            gh.get("/admin/v1/audit?tenant=" + theirs + "&limit=200", tenantAdmin))) {
       assertThat(r.statusCode()).as(r.request().method() + " " + r.request().uri() + " " + r.body()).isEqualTo(404);
     }
     // Their things are still there and still work.
@@ -281,12 +291,12 @@ class AdminApiTest {
 
     // Lists show only the tenant's own things; platform-only actions are 403.
     assertThat(gh.get("/admin/v1/agents", tenantAdmin).body()).doesNotContain(theirAgent);
-    assertThat(gh.get("/admin/v1/agents?tenant=" + theirs, tenantAdmin).body()).doesNotContain(theirAgent);
+    assertThat(gh.get("/admin/v1/agents?tenant=" + mine, tenantAdmin).body()).contains("\"items\"").doesNotContain(theirAgent);
     assertThat(gh.get("/admin/v1/tenants", tenantAdmin).body()).contains(mine).doesNotContain(theirs);
     assertThat(gh.get("/admin/v1/tools", tenantAdmin).body()).doesNotContain("their.tool");
     assertThat(gh.get("/admin/v1/identity-providers", tenantAdmin).body()).doesNotContain(theirIdpId);
-    assertThat(gh.get("/admin/v1/secrets?tenant=" + theirs, tenantAdmin).body()).doesNotContain("their-secret");
-    assertThat(gh.get("/admin/v1/audit?tenant=" + theirs + "&limit=200", tenantAdmin).body()).doesNotContain(theirs);
+    assertThat(gh.get("/admin/v1/secrets", tenantAdmin).body()).doesNotContain("their-secret");
+    assertThat(gh.get("/admin/v1/audit?limit=200", tenantAdmin).body()).doesNotContain(theirs);
     assertThat(gh.get("/admin/v1/admin-keys", tenantAdmin).body()).doesNotContain("\"platform\"");
     assertThat(gh.get("/admin/v1/identity-providers/" + theirIdpId, ADMIN_KEY).statusCode()).isEqualTo(200);
     assertThat(gh.post("/admin/v1/tenants", tenantAdmin, "{\"name\":\"more\"}").statusCode()).isEqualTo(403);
