@@ -52,6 +52,10 @@ public interface AgentDao {
   @SqlQuery(FIND)
   Optional<Agent> find(@Bind("id") String id);
 
+  /** Which of {@code ids} are agents that exist. */
+  @SqlQuery("SELECT id FROM agents WHERE id = ANY(:ids)")
+  List<String> existing(@Bind("ids") String[] ids);
+
   @SqlQuery("SELECT " + COLUMNS + " FROM agents WHERE tenant_id = :tenantId AND name = :name")
   Optional<Agent> findByName(@Bind("tenantId") String tenantId, @Bind("name") String name);
 

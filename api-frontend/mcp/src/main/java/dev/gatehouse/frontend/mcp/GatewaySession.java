@@ -280,6 +280,11 @@ final class GatewaySession {
         null);
   }
 
+  /** Ends the SDK's side of the session too: its GET stream and any open response stream end, pending requests fail. */
+  void endStreams() {
+    sdk.close();
+  }
+
   void close() {
     closed = true;
     awaitingAgent.values().forEach(f -> f.cancel(false));

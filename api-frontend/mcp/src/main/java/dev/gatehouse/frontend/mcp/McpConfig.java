@@ -38,6 +38,22 @@ public class McpConfig {
   @jakarta.validation.constraints.Min(1)
   private int maxSessionsPerAgent = 500;
 
+  /**
+   * Open sessions one tenant's agents keep together on one replica: a tenant admin may make any
+   * number of agents, so without it one tenant could take every session of the replica.
+   */
+  private int maxSessionsPerTenant = 2500;
+
+  @JsonProperty
+  public int getMaxSessionsPerTenant() {
+    return maxSessionsPerTenant;
+  }
+
+  @JsonProperty
+  public void setMaxSessionsPerTenant(int n) {
+    this.maxSessionsPerTenant = n;
+  }
+
   @JsonProperty
   public int getMaxSessionsPerAgent() {
     return maxSessionsPerAgent;

@@ -114,6 +114,7 @@ public final class McpFace implements Face {
                     core.maxRequestBody(),
                     core.admission(),
                     config.getMaxSessions(),
+                    config.getMaxSessionsPerTenant(),
                     config.getMaxSessionsPerAgent()));
     guard.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, "/mcp", "/mcp/*");
     guard.setAsyncSupported(true);

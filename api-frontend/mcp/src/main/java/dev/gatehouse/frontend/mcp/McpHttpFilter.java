@@ -34,7 +34,8 @@ import org.jdbi.v3.core.Jdbi;
  * token (401 with {@code WWW-Authenticate: Bearer resource_metadata=...} as the MCP authorization
  * spec asks), the virtual server, the session's owner, the body's size and JSON-RPC shape (no
  * batches), and the number of open sessions ({@code mcp.maxSessions} on the replica, {@code
- * mcp.maxSessionsPerAgent} of one agent: past either {@code initialize} is refused with 429 {@code
+ * mcp.maxSessionsPerTenant} of one tenant's agents, {@code mcp.maxSessionsPerAgent} of one agent:
+ * past any {@code initialize} is refused with 429 {@code
  * overloaded}). Errors are JSON-RPC error objects with Gatehouse's
  * code in {@code data.code}; the SDK's own error answers (which would carry a stack trace) are
  * replaced by such objects too.
@@ -57,6 +58,7 @@ public final class McpHttpFilter implements Filter {
   private final long maxBody;
   private final Admission admission;
   private final int maxSessions;
+  private final int maxSessionsPerTenant;
   private final int maxSessionsPerAgent;
 
   McpHttpFilter(
@@ -69,9 +71,11 @@ public final class McpHttpFilter implements Filter {
       long maxBody,
       Admission admission,
       int maxSessions,
+      int maxSessionsPerTenant,
       int maxSessionsPerAgent) {
     this.admission = admission;
     this.maxSessions = maxSessions;
+    this.maxSessionsPerTenant = maxSessionsPerTenant;
     this.maxSessionsPerAgent = maxSessionsPerAgent;
     this.auth = auth;
     this.sessions = sessions;
@@ -239,7 +243,7 @@ public final class McpHttpFilter implements Filter {
     // An initialize takes its session's place before the SDK starts the session, so initializes
     // arriving together cannot pass the limits together; the place is given back if no session
     // started (the SDK refused the request).
-    McpSessions.Place place = initialize ? reserve(agent.agent().id()) : null;
+    McpSessions.Place place = initialize ? reserve(agent.agent().tenantId(), agent.agent().id()) : null;
     McpRequestContext ctx =
         new McpRequestContext(agent, virtualServer, selection, jsonRpcId, request.getHeader("Idempotency-Key"), place);
     forward.setAttribute(McpRequestContext.ATTRIBUTE, ctx);
@@ -259,9 +263,15 @@ public final class McpHttpFilter implements Filter {
     }
   }
 
-  /** A place for a session of {@code agentId}; 429 {@code overloaded} when the replica or the agent has none left. */
-  private McpSessions.Place reserve(String agentId) {
-    McpSessions.Place place = sessions.reserve(agentId, maxSessions, maxSessionsPerAgent);
+  /** A place for a session of {@code agentId}; 429 {@code overloaded} when the replica, the tenant or the agent has none left. */
+  private McpSessions.Place reserve(String tenantId, String agentId) {
+    McpSessions.Place place = sessions.reserve(tenantId, agentId, maxSessions, maxSessionsPerTenant, maxSessionsPerAgent);
+    if (place.refused() == Admission.Limit.TENANT_SESSIONS) {
+      throw admission.refusal(
+          Admission.Limit.TENANT_SESSIONS,
+          maxSessionsPerTenant,
+          "MCP sessions of this tenant's agents are open on this replica; end unused ones (DELETE) or retry later");
+    }
     if (place.refused() == Admission.Limit.SESSIONS) {
       throw admission.refusal(
           Admission.Limit.SESSIONS, maxSessions, "MCP sessions are open on this replica; end unused ones (DELETE) or retry later");

@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The MCP face's housekeeping: tells open sessions when their tool list changed (an upstream's
  * tools, or the agent's permissions, read fresh from PostgreSQL so a change made through another
- * replica is seen too), closes idle sessions, and reports how many are open.
+ * replica is seen too), closes idle sessions and those of agents deleted since they opened (at
+ * each sweep: every half idle timeout, at most a minute apart), and reports how many are open.
  */
 final class McpMaintenance implements Managed {
   private static final Logger LOG = LoggerFactory.getLogger(McpMaintenance.class);
@@ -62,6 +63,10 @@ final class McpMaintenance implements Managed {
       int closed = sessions.expireIdle(idle);
       if (closed > 0) {
         LOG.info("closed {} idle MCP session(s)", closed);
+      }
+      int orphaned = sessions.closeOrphaned(ids -> java.util.Set.copyOf(agents.existing(ids.toArray(String[]::new))));
+      if (orphaned > 0) {
+        LOG.info("closed {} MCP session(s) of deleted agents", orphaned);
       }
     } catch (RuntimeException e) {
       LOG.warn("MCP session sweep failed: {}", e.toString());

@@ -40,6 +40,8 @@ final class McpSessions implements McpStreamableServerSession.Factory, AutoClose
   private final java.util.concurrent.atomic.AtomicInteger places = new java.util.concurrent.atomic.AtomicInteger();
   /** {@link #places} by agent id (an agent with none has no entry). */
   private final Shares perAgent = new Shares();
+  /** {@link #places} by tenant id. */
+  private final Shares perTenant = new Shares();
   private final Map<String, McpRequestHandler<?>> requestHandlers = new HashMap<>();
   private final Map<String, McpNotificationHandler> notificationHandlers = new HashMap<>();
 
@@ -122,24 +124,30 @@ final class McpSessions implements McpStreamableServerSession.Factory, AutoClose
   }
 
   /**
-   * Takes a place for a session of {@code agentId}, at most {@code max} on the replica and {@code
-   * maxPerAgent} of one agent, counting the sessions open and the initializes under way: checked
-   * and taken in one step, so initializes arriving together cannot pass the limits together. A
-   * refused place says which limit it met and holds nothing.
+   * Takes a place for a session of {@code agentId} of {@code tenantId}: at most {@code max} on the
+   * replica, {@code maxPerTenant} of one tenant's agents together (a tenant admin may make any
+   * number of agents) and {@code maxPerAgent} of one agent, counting the sessions open and the
+   * initializes under way: checked and taken in one step, so initializes arriving together cannot
+   * pass the limits together. A refused place says which limit it met and holds nothing.
    */
-  Place reserve(String agentId, int max, int maxPerAgent) {
+  Place reserve(String tenantId, String agentId, int max, int maxPerTenant, int maxPerAgent) {
     if (!perAgent.take(agentId, maxPerAgent)) {
-      return new Place(null, Admission.Limit.AGENT_SESSIONS);
+      return new Place(null, null, Admission.Limit.AGENT_SESSIONS);
+    }
+    if (!perTenant.take(tenantId, maxPerTenant)) {
+      perAgent.giveBack(agentId);
+      return new Place(null, null, Admission.Limit.TENANT_SESSIONS);
     }
     if (places.incrementAndGet() > max) {
-      giveBack(agentId);
-      return new Place(null, Admission.Limit.SESSIONS);
+      giveBack(tenantId, agentId);
+      return new Place(null, null, Admission.Limit.SESSIONS);
     }
-    return new Place(agentId, null);
+    return new Place(tenantId, agentId, null);
   }
 
-  private void giveBack(String agentId) {
+  private void giveBack(String tenantId, String agentId) {
     perAgent.giveBack(agentId);
+    perTenant.giveBack(tenantId);
     places.decrementAndGet();
   }
 
@@ -149,11 +157,13 @@ final class McpSessions implements McpStreamableServerSession.Factory, AutoClose
    * one that no session kept.
    */
   final class Place implements AutoCloseable {
+    private final String tenantId;
     private final String agentId;
     private final Admission.Limit refused;
     private final java.util.concurrent.atomic.AtomicBoolean settled = new java.util.concurrent.atomic.AtomicBoolean();
 
-    private Place(String agentId, Admission.Limit refused) {
+    private Place(String tenantId, String agentId, Admission.Limit refused) {
+      this.tenantId = tenantId;
       this.agentId = agentId;
       this.refused = refused;
       if (refused != null) {
@@ -173,7 +183,7 @@ final class McpSessions implements McpStreamableServerSession.Factory, AutoClose
     @Override
     public void close() {
       if (settled.compareAndSet(false, true)) {
-        giveBack(agentId);
+        giveBack(tenantId, agentId);
       }
     }
   }
@@ -181,9 +191,34 @@ final class McpSessions implements McpStreamableServerSession.Factory, AutoClose
   void close(String id) {
     GatewaySession s = sessions.remove(id);
     if (s != null) {
-      giveBack(s.agentId);
+      giveBack(s.tenantId, s.agentId);
       s.close();
     }
+  }
+
+  /**
+   * Closes the sessions of agents that no longer exist ({@code agents} answers which of the given
+   * ids still do): a deleted agent's key no longer authenticates, but its sessions held their
+   * places, and their GET streams their connections, until they went idle. Returns how many closed.
+   */
+  int closeOrphaned(Function<java.util.Set<String>, java.util.Set<String>> agents) {
+    java.util.Set<String> held = new java.util.HashSet<>();
+    for (GatewaySession s : sessions.values()) {
+      held.add(s.agentId);
+    }
+    if (held.isEmpty()) {
+      return 0;
+    }
+    java.util.Set<String> existing = agents.apply(held);
+    int closed = 0;
+    for (GatewaySession s : List.copyOf(sessions.values())) {
+      if (!existing.contains(s.agentId)) {
+        close(s.id);
+        s.endStreams();
+        closed++;
+      }
+    }
+    return closed;
   }
 
   /** Closes sessions idle for longer than {@code idle} (an open GET stream counts as activity). */

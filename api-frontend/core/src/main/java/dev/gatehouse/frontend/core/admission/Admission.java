@@ -59,7 +59,9 @@ public final class Admission {
     /** Sessions (MCP) open on this replica. */
     SESSIONS("sessions"),
     /** Sessions (MCP) one agent has open on this replica ({@code mcp.maxSessionsPerAgent}). */
-    AGENT_SESSIONS("agentSessions");
+    AGENT_SESSIONS("agentSessions"),
+    /** Sessions (MCP) one tenant's agents have open on this replica together ({@code mcp.maxSessionsPerTenant}). */
+    TENANT_SESSIONS("tenantSessions");
 
     private final String name;
 
