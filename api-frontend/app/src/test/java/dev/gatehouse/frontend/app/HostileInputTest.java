@@ -124,6 +124,39 @@ class HostileInputTest {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(notUtf8)),
             KEY_A);
     refused(r, 400, "invalid_json");
+    // Overlong forms: Jackson alone decoded C0 AF as "/", so "x/y" could be written two ways.
+    for (byte[] odd : new byte[][] {{(byte) 0xC0, (byte) 0xAF}, {(byte) 0xE0, (byte) 0x80, (byte) 0xAF}, {(byte) 0xC1, (byte) 0xBF}}) {
+      byte[] agent = concat("{\"tenant\":\"" + tenant + "\",\"name\":\"overlong\",\"subject\":\"x", odd, "y\"}");
+      HttpResponse<String> admin =
+          g.send(
+              HttpRequest.newBuilder(URI.create(g.api() + "/admin/v1/agents"))
+                  .header("Content-Type", "application/json")
+                  .POST(HttpRequest.BodyPublishers.ofByteArray(agent)),
+              ADMIN_KEY);
+      refused(admin, 400, "invalid_json", "UTF-8");
+      String session = McpWire.initialize(g.api() + "/mcp", KEY_A);
+      HttpResponse<String> mcp =
+          g.send(
+              HttpRequest.newBuilder(URI.create(g.api() + "/mcp"))
+                  .header("Content-Type", "application/json")
+                  .header("Accept", "application/json, text/event-stream")
+                  .header("Mcp-Session-Id", session)
+                  .POST(HttpRequest.BodyPublishers.ofByteArray(concat("{\"jsonrpc\":\"2.0\",\"id\":\"", odd, "\",\"method\":\"ping\"}"))),
+              KEY_A);
+      assertThat(mcp.statusCode()).as(mcp.body()).isEqualTo(400);
+      assertThat(rpcError(mcp).path("data").path("code").asText()).isEqualTo("invalid_json");
+    }
+    assertThat(g.get("/admin/v1/agents?tenant=" + tenant, ADMIN_KEY).body()).doesNotContain("overlong");
+  }
+
+  private static byte[] concat(String before, byte[] middle, String after) {
+    byte[] a = before.getBytes(StandardCharsets.UTF_8);
+    byte[] c = after.getBytes(StandardCharsets.UTF_8);
+    byte[] out = new byte[a.length + middle.length + c.length];
+    System.arraycopy(a, 0, out, 0, a.length);
+    System.arraycopy(middle, 0, out, a.length, middle.length);
+    System.arraycopy(c, 0, out, a.length + middle.length, c.length);
+    return out;
   }
 
   @Test
