@@ -320,6 +320,46 @@ class McpGatewayTest {
     assertThat(toolCallTasks()).as("a direct call runs no workflow").isEqualTo(tasksBefore);
   }
 
+  /**
+   * A session the agent ends (DELETE) stops its direct calls in flight: a probe's call held its
+   * slot (and the upstream its work) until the upstream answered, seconds after the session had
+   * gone. A durable call's task runs on (see the next test).
+   */
+  @Test
+  void endingASessionStopsItsDirectCallsInFlight() throws Exception {
+    String session = initialize(KEY_A);
+    notes.waitStarted.drainPermits();
+    var pending =
+        postLater(session, "{\"jsonrpc\":\"2.0\",\"id\":\"d-1\",\"method\":\"tools/call\",\"params\":{\"name\":\"notesd.wait\",\"arguments\":{\"seconds\":8}}}");
+    assertThat(notes.waitStarted.tryAcquire(20, java.util.concurrent.TimeUnit.SECONDS)).as(() -> "the upstream's wait started; the call's answer: " + answerSoFar(pending)).isTrue();
+    HttpResponse<String> ended =
+        g.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(g.api() + "/mcp")).DELETE().header("Mcp-Session-Id", session), KEY_A);
+    assertThat(ended.statusCode()).isEqualTo(200);
+    // Well before the upstream's 8 s.
+    HttpResponse<String> answer = pending.get(5, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(rpcError(answer).path("data").path("code").asText()).isEqualTo("canceled");
+  }
+
+  @Test
+  void aDurableCallsTaskOutlivesItsSession() throws Exception {
+    String session = initialize(KEY_A);
+    notes.waitStarted.drainPermits();
+    var pending =
+        postLater(session, "{\"jsonrpc\":\"2.0\",\"id\":78,\"method\":\"tools/call\",\"params\":{\"name\":\"notes.wait\",\"arguments\":{\"seconds\":2}}}");
+    assertThat(notes.waitStarted.tryAcquire(20, java.util.concurrent.TimeUnit.SECONDS)).as(() -> "the upstream's wait started; the call's answer: " + answerSoFar(pending)).isTrue();
+    g.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(g.api() + "/mcp")).DELETE().header("Mcp-Session-Id", session), KEY_A);
+    pending.get(10, java.util.concurrent.TimeUnit.SECONDS);
+    String id = null;
+    for (JsonNode t : g.json(g.get("/v1/tasks?limit=200", KEY_A)).path("tasks")) {
+      if (t.path("workflow").asText().equals("tool-call")) {
+        id = t.path("id").asText();
+        break; // newest first
+      }
+    }
+    assertThat(id).isNotNull();
+    assertThat(g.await(KEY_A, id).path("status").asText()).isEqualTo("COMPLETED");
+  }
+
   @Test
   void cancellingADirectHttpToolCallAnswersAtOnce() throws Exception {
     String session = initialize(KEY_A);

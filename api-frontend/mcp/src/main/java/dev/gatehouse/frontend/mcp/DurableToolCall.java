@@ -60,8 +60,8 @@ final class DurableToolCall {
     // A refusal (ApiException: overloaded, idempotency_key_reused, engine_unavailable) is answered by the handler.
     String taskId = durable.startToolCall(ctx.caller(), target.name(), args, policy, ctx.idempotencyKey()).id();
     call.taskId = taskId;
-    if (call.cancelled.isDone()) {
-      durable.cancelQuietly(taskId); // cancelled while the task was being started
+    if (Boolean.TRUE.equals(call.cancelled.getNow(false))) {
+      durable.cancelQuietly(taskId); // cancelled by the agent while the task was being started
     }
     ToolProgress[] last = new ToolProgress[1];
     try {

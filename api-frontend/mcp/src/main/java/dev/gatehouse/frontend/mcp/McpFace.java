@@ -65,6 +65,7 @@ public final class McpFace implements Face {
             core.durable(),
             core.admission());
     sessions
+        .onEnded(toolCalls::sessionEnded)
         .onRequest(McpSchema.METHOD_PING, (ex, p) -> Mono.just(Map.of()))
         .onRequest(McpSchema.METHOD_TOOLS_LIST, blocking((ex, p) -> Map.of("tools", tools.visibleTools(context(ex).caller(), context(ex).virtualServer()))))
         // tools/call never reaches the SDK: McpHttpFilter hands it to toolCalls.

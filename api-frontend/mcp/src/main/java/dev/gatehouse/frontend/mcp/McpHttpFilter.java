@@ -259,7 +259,7 @@ public final class McpHttpFilter implements Filter {
     }
     wrapped.finish();
     if ("DELETE".equalsIgnoreCase(request.getMethod()) && sessionId != null && response.getStatus() < 300) {
-      sessions.close(sessionId);
+      sessions.end(sessionId);
     }
   }
 

@@ -196,6 +196,24 @@ final class McpSessions implements McpStreamableServerSession.Factory, AutoClose
     }
   }
 
+  private volatile java.util.function.Consumer<String> onEnded = id -> {};
+
+  /** What to do when a session is ended on purpose ({@link #end}): stop its calls in flight. */
+  McpSessions onEnded(java.util.function.Consumer<String> then) {
+    this.onEnded = then;
+    return this;
+  }
+
+  /**
+   * Ends session {@code id} on purpose (the agent's DELETE, or its agent deleted): closed as
+   * {@link #close} does, and its calls in flight stopped, their answers having nowhere to go. A
+   * session closed for idleness has none.
+   */
+  void end(String id) {
+    close(id);
+    onEnded.accept(id);
+  }
+
   /**
    * Closes the sessions of agents that no longer exist ({@code agents} answers which of the given
    * ids still do): a deleted agent's key no longer authenticates, but its sessions held their
@@ -213,7 +231,7 @@ final class McpSessions implements McpStreamableServerSession.Factory, AutoClose
     int closed = 0;
     for (GatewaySession s : List.copyOf(sessions.values())) {
       if (!existing.contains(s.agentId)) {
-        close(s.id);
+        end(s.id);
         s.endStreams();
         closed++;
       }

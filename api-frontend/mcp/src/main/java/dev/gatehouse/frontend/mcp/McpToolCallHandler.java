@@ -65,7 +65,11 @@ final class McpToolCallHandler {
     this.admission = admission;
   }
 
-  /** One call being answered: cancelled when the agent says so; its task once it has one. */
+  /**
+   * One call being answered: {@code cancelled} completes with true when the agent cancels it (its
+   * task is cancelled too), with false when its session ended (the wait stops, a task runs on);
+   * its task once it has one.
+   */
   static final class InFlight {
     final CompletableFuture<Boolean> cancelled = new CompletableFuture<>();
     volatile String taskId;
@@ -110,6 +114,21 @@ final class McpToolCallHandler {
     } else {
       channel.finish(result, error);
     }
+  }
+
+  /**
+   * The session {@code sessionId} ended (the agent's DELETE, or its agent was deleted): its calls
+   * still in flight stop as if the agent had cancelled them (a direct call's upstream is told, and
+   * its slot comes back), since their answers have nowhere to go. A durable call's task runs on: it
+   * is the agent's to read or cancel through the task API, as after a lost connection.
+   */
+  void sessionEnded(String sessionId) {
+    String prefix = sessionId + "\n";
+    inFlight.forEach((key, call) -> {
+      if (key.startsWith(prefix)) {
+        call.cancelled.complete(false);
+      }
+    });
   }
 
   /** {@code notifications/cancelled} (an SDK notification handler). */
