@@ -137,7 +137,7 @@ public final class AdminContext {
         throw new IllegalArgumentException("a cursor of another listing");
       }
       String key = decoded.substring(cut + 1);
-      if (key.isEmpty() || dev.gatehouse.registry.Texts.problem(key) != null) {
+      if (key.isEmpty() || key.indexOf(CURSOR_SEPARATOR) >= 0 || dev.gatehouse.registry.Texts.problem(key) != null) {
         throw new IllegalArgumentException("not text this API puts in a cursor");
       }
       return key;
@@ -152,11 +152,16 @@ public final class AdminContext {
     if (key == null) {
       return null;
     }
+    long id;
     try {
-      return Long.parseLong(key);
+      id = Long.parseLong(key);
     } catch (NumberFormatException e) {
       throw badCursor();
     }
+    if (id < 0 || !key.equals(Long.toString(id))) {
+      throw badCursor(); // row ids are positive and written plainly ("+5", "007" and "-5" are not given out)
+    }
+    return id;
   }
 
   /** 400 for a cursor this API did not give out for the listing it was sent to. */

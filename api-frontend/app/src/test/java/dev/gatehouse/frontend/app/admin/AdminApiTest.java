@@ -401,9 +401,14 @@ class AdminApiTest {
     String secretsCursor = json(gh.get("/admin/v1/secrets?tenant=" + t + "&limit=1", ADMIN_KEY)).get("nextCursor").asText();
     assertThat(gh.get("/admin/v1/agents?tenant=" + t + "&limit=1&cursor=" + agentsCursor, ADMIN_KEY).statusCode()).isEqualTo(200);
     String bareKey = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(agentId.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    java.util.function.Function<String, String> forged =
+        text -> java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     for (String[] sent : new String[][] {
       {"/admin/v1/secrets", agentsCursor}, {"/admin/v1/agents", secretsCursor}, {"/admin/v1/agents/" + agentId + "/keys", agentsCursor},
-      {"/admin/v1/audit", agentsCursor}, {"/admin/v1/tools", secretsCursor}, {"/admin/v1/agents", bareKey}}) {
+      {"/admin/v1/audit", agentsCursor}, {"/admin/v1/tools", secretsCursor}, {"/admin/v1/agents", bareKey},
+      // Nothing this API writes into a cursor: a second key, a negative or padded row id.
+      {"/admin/v1/agents", forged.apply("agents\n" + agentId + "\nextra")}, {"/admin/v1/audit", forged.apply("audit\n-5")},
+      {"/admin/v1/audit", forged.apply("audit\n007")}}) {
       HttpResponse<String> r = gh.get(sent[0] + "?cursor=" + sent[1], ADMIN_KEY);
       assertThat(r.statusCode()).as(sent[0] + " " + r.body()).isEqualTo(400);
       assertThat(json(r).get("error").get("message").asText()).contains("cursor is not one this listing gave out");
