@@ -89,11 +89,13 @@ class TenantScopedCrudTest {
     error(gh.post(k.path(), s.tenantAdmin(), k.body("crud-sneaky", s.theirs())), 404, "tenant_not_found", "no tenant '" + s.theirs() + "'");
     assertThat(gh.get(k.path() + "/" + s.their(), ADMIN_KEY).statusCode()).isEqualTo(200);
 
-    // A tenant admin's listing is its tenant's and the global ones, whatever tenant it asks for.
-    for (String query : List.of("?limit=200", "?limit=200&tenant=" + s.theirs())) {
+    // A tenant admin's listing is its tenant's and the global ones; asking for another tenant's is
+    // 404, like every other way of naming it (not a page of its own that looks like theirs).
+    for (String query : List.of("?limit=200", "?limit=200&tenant=" + s.mine())) {
       List<String> names = names(gh.get(k.path() + query, s.tenantAdmin()));
       assertThat(names).as(query).contains(s.own(), s.global()).doesNotContain(s.their());
     }
+    error(gh.get(k.path() + "?limit=200&tenant=" + s.theirs(), s.tenantAdmin()), 404, "tenant_not_found", "no tenant '" + s.theirs() + "'");
     assertThat(names(gh.get(k.path() + "?limit=200&tenant=" + s.theirs(), ADMIN_KEY)))
         .contains(s.their(), s.global()).doesNotContain(s.own());
     assertThat(names(gh.get(k.path() + "?limit=200", ADMIN_KEY))).contains(s.their(), s.global(), s.own());
