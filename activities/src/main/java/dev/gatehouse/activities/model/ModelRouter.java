@@ -173,7 +173,10 @@ final class ModelRouter {
       throw new ProviderFailure(ProviderFailure.Kind.BAD_ANSWER, 200, "provider " + p.provider().name() + " gave an answer Gatehouse cannot read: " + e.getMessage(), null);
     }
     if (usage == null) {
-      usage = estimate(call, "");
+      // No usage in the answer (some compatible servers and proxies leave it out): the text it
+      // holds is counted, as for a stream that did not end whole, or output would be free
+      // against token and cost budgets.
+      usage = estimate(call, call.kind() == ModelCall.Kind.EMBEDDINGS ? "" : answerText(dialect, answer));
     }
     x.usage(usage);
     return new ModelAnswer(body, usage, null, p.provider().name(), x.providerModel(), null);
@@ -381,6 +384,26 @@ final class ModelRouter {
         Math.max(reported.outputTokens(), counted.outputTokens()),
         reported.reasoningTokens(),
         true);
+  }
+
+  /**
+   * The text of a non-streamed answer of dialect {@code dialect} that the model wrote: every string
+   * under its {@code choices} (OpenAI) or {@code content} (Anthropic), contents, reasoning, refusals
+   * and tool calls' names and arguments alike.
+   */
+  static CharSequence answerText(Dialect dialect, ObjectNode answer) {
+    StringBuilder text = new StringBuilder();
+    java.util.ArrayDeque<com.fasterxml.jackson.databind.JsonNode> pending = new java.util.ArrayDeque<>();
+    pending.push(answer.path(dialect == Dialect.OPENAI ? "choices" : "content"));
+    while (!pending.isEmpty()) {
+      com.fasterxml.jackson.databind.JsonNode n = pending.pop();
+      if (n.isTextual()) {
+        text.append(n.asText()).append(' ');
+      } else if (n.isContainerNode()) {
+        n.forEach(pending::push);
+      }
+    }
+    return text;
   }
 
   private static ModelUsage estimate(ModelCall call, CharSequence output) {

@@ -39,7 +39,9 @@ final class FakeLlm implements AutoCloseable {
     /** A stream of two chunks, then the connection is reset. */
     RESET_MIDWAY,
     /** A long, slow stream: 200 chunks 20 ms apart. */
-    SLOW_STREAM
+    SLOW_STREAM,
+    /** 200 with a chat completion of 400 words and no {@code usage}, as some compatible servers answer. */
+    ANSWER_WITHOUT_USAGE
   }
 
   record Seen(String authorization, String body) {}
@@ -123,6 +125,11 @@ final class FakeLlm implements AutoCloseable {
       }
       case RESET_MIDWAY -> stream(ex, 2, 0, true);
       case SLOW_STREAM -> stream(ex, 200, 20, false);
+      case ANSWER_WITHOUT_USAGE ->
+          json(ex, 200,
+              "{\"id\":\"chatcmpl-2\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"m-" + name + "\","
+                  + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"" + "word ".repeat(400).trim()
+                  + "\"},\"finish_reason\":\"stop\"}]}");
     }
   }
 

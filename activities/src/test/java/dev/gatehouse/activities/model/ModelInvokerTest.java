@@ -240,6 +240,19 @@ class ModelInvokerTest {
     }
   }
 
+  /**
+   * An answer without {@code usage} is counted from its text (estimated), not billed as no
+   * output: a probe's provider that left usage out had 2,000 words charged as 80 tokens.
+   */
+  @Test
+  void anAnswerWithoutUsageIsCountedFromItsText() {
+    fakes.get("a").behave(FakeLlm.Behaviour.ANSWER_WITHOUT_USAGE);
+    ModelAnswer a = invoker.call(chat("agt_all", "solo", false, ""));
+    assertThat(a.usage().estimated()).isTrue();
+    assertThat(a.usage().outputTokens()).as(a.usage().toString()).isGreaterThanOrEqualTo(300);
+    assertThat(a.usage().inputTokens()).isPositive();
+  }
+
   @Test
   void aCallReachesTheProviderWithGatehousesKeyAndEveryMemberTheCallerSent() throws Exception {
     ModelAnswer a = invoker.call(chat("agt_all", "solo", false, ",\"x_vendor_option\":{\"keep\":[1,2]},\"temperature\":0.2"));
