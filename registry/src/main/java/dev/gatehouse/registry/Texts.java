@@ -33,7 +33,8 @@ public final class Texts {
   }
 
   /**
-   * The first string or field name of {@code json} that is not acceptable text, as a sentence
+   * The first string or field name of {@code json} that is not acceptable text, or number no
+   * reader can hold (1e400: a parser makes it infinity, and a writer the string "Infinity"), as a sentence
    * naming it by its path ({@code 'pipeline.steps[0].tool' contains ...}, with {@code whole} for
    * the root); null when all of it is.
    */
@@ -42,12 +43,22 @@ public final class Texts {
     return clean(json) ? null : find(json, "", whole);
   }
 
+  /** A number too large for any number type a reader is likely to have (1e400 parses as infinity). */
+  private static final String OUT_OF_RANGE = "is a number out of range (its magnitude must be below 1.8e308)";
+
+  private static boolean outOfRange(JsonNode node) {
+    return node.isFloatingPointNumber() && !Double.isFinite(node.doubleValue());
+  }
+
   private static boolean clean(JsonNode node) {
     if (node == null) {
       return true;
     }
     if (node.isTextual()) {
       return problem(node.textValue()) == null;
+    }
+    if (outOfRange(node)) {
+      return false;
     }
     if (node.isObject()) {
       for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
@@ -73,6 +84,9 @@ public final class Texts {
     if (node.isTextual()) {
       String problem = problem(node.textValue());
       return problem == null ? null : name(path, whole) + " " + problem;
+    }
+    if (outOfRange(node)) {
+      return name(path, whole) + " " + OUT_OF_RANGE;
     }
     if (node.isObject()) {
       for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {

@@ -32,4 +32,13 @@ class TextsTest {
     assertThat(Texts.firstProblem(json("\"\\u0000\""), "the body"))
         .isEqualTo("the body contains a NUL character (U+0000), which is not allowed in text");
   }
+
+  /** 1e400 parses as infinity, which a writer then sends on as the string "Infinity". */
+  @Test
+  void aNumberNoReaderCanHoldIsAProblem() throws Exception {
+    assertThat(Texts.firstProblem(json("{\"temperature\":1e400}"), "the body"))
+        .isEqualTo("'temperature' is a number out of range (its magnitude must be below 1.8e308)");
+    assertThat(Texts.firstProblem(json("{\"a\":[1,-1e400]}"), "the body")).startsWith("'a[1]' is a number out of range");
+    assertThat(Texts.firstProblem(json("{\"a\":1.7e308,\"b\":-1e-400,\"c\":123456789012345678901234567890}"), "the body")).isNull();
+  }
 }

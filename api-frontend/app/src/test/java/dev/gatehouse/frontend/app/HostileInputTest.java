@@ -149,6 +149,14 @@ class HostileInputTest {
     assertThat(g.get("/admin/v1/agents?tenant=" + tenant, ADMIN_KEY).body()).doesNotContain("overlong");
   }
 
+  /** 1e400 parsed as infinity, which a face then sent on to a model provider as the string "Infinity". */
+  @Test
+  void aNumberNoReaderCanHoldIsRefused() {
+    refused(
+        g.post("/v1/tasks", KEY_A, "{\"workflow\":\"pipeline\",\"input\":{\"x\":1e400},\"pipeline\":{\"steps\":[{\"id\":\"a\",\"tool\":\"t.add\"}]}}"),
+        400, "invalid_request", "'input.x'", "out of range");
+  }
+
   private static byte[] concat(String before, byte[] middle, String after) {
     byte[] a = before.getBytes(StandardCharsets.UTF_8);
     byte[] c = after.getBytes(StandardCharsets.UTF_8);
