@@ -70,6 +70,9 @@ public final class ModelAnswerPii implements PolicyStep<ModelExchange> {
     if (x.sink() instanceof RedactingStreamSink stream) {
       for (int i = 0; i < stream.policies().size(); i++) {
         CompiledPolicy p = stream.policies().get(i);
+        if (p.pii().action() == dev.gatehouse.policies.pii.PiiPolicy.Action.BLOCK) {
+          continue; // what it found ended the stream: the denial below says so, not a "redacted" note
+        }
         Decision note = PolicyNotes.pii(p.ref(), p.pii().action(), stream.findings(i), Governing.MODEL_ANSWERS);
         if (note != null) {
           x.applied(note);

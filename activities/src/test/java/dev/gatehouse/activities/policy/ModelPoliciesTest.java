@@ -429,6 +429,8 @@ class ModelPoliciesTest {
     assertThat(error.get("type").asText()).isEqualTo("invalid_request_error");
     assertThat(error.get("message").asText()).contains("stream-block@1", "1 EMAIL").doesNotContain("alice");
     assertThat(x.denial().policy()).isEqualTo("stream-block@1");
+    // The audit row's detail is the denial, not a note that the entry "redacted" what it blocked.
+    assertThat(x.appliedPolicies()).noneMatch(n -> n.contains("redacted"));
   }
 
   @Test
