@@ -201,6 +201,8 @@ final class ModelRouter {
     boolean opened;
     boolean gone;
     long firstEventNanos;
+    /** The provider stream's watch: its idle time stops while an event is written to the client. */
+    StreamWatchdog.Watch watch;
 
     Relay(StreamSink sink, long startNanos, dev.gatehouse.activities.credentials.UpstreamCredentials.Resolved secrets) {
       this.sink = sink;
@@ -227,23 +229,35 @@ final class ModelRouter {
       if (firstEventNanos == 0) {
         firstEventNanos = System.nanoTime();
       }
+      writing(true);
       try {
         sink.event(name, secrets == null ? data : secrets.redact(data));
       } catch (IOException e) {
         gone = !(e instanceof StreamStopped);
         throw e;
+      } finally {
+        writing(false);
       }
     }
 
     @Override
     public void flush() throws IOException {
       if (opened) {
+        writing(true);
         try {
           sink.flush();
         } catch (IOException e) {
           gone = !(e instanceof StreamStopped);
           throw e;
+        } finally {
+          writing(false);
         }
+      }
+    }
+
+    private void writing(boolean now) {
+      if (watch != null) {
+        watch.writingToClient(now);
       }
     }
 
@@ -268,6 +282,7 @@ final class ModelRouter {
     BlockingHttp.Body in = client.open(p, request);
     ProviderFailure broken = null;
     try (StreamWatchdog.Watch watch = watchdog.watch(in, p.provider().timeoutOrDefault())) {
+      relay.watch = watch;
       SseParser parser =
           new SseParser(
               settings.maxStreamEventBytes(),

@@ -44,6 +44,8 @@ final class StreamWatchdog implements AutoCloseable {
     private volatile long lastNanos = System.nanoTime();
     private volatile boolean fired;
     private volatile boolean done;
+    /** While Gatehouse writes to the client the stream is not read, so it is not idle: a slow client is not the provider's silence. */
+    private volatile boolean writing;
 
     private Watch(InputStream in, long idleNanos) {
       this.in = in;
@@ -54,13 +56,26 @@ final class StreamWatchdog implements AutoCloseable {
       lastNanos = System.nanoTime();
     }
 
+    /**
+     * Whether Gatehouse is writing what the stream sent to the client: the provider's idle time
+     * does not run meanwhile (a client that reads slowly held up the reads, and the stream was
+     * closed as if the provider had gone quiet); it starts again when the write ends. A client
+     * that stops reading altogether is ended by the server's own idle timeout.
+     */
+    void writingToClient(boolean now) {
+      if (!now) {
+        lastNanos = System.nanoTime();
+      }
+      writing = now;
+    }
+
     /** Whether the stream was closed for being idle. */
     boolean fired() {
       return fired;
     }
 
     private long deadline() {
-      return lastNanos + idleNanos;
+      return (writing ? System.nanoTime() : lastNanos) + idleNanos;
     }
 
     private void fire() {
