@@ -258,15 +258,7 @@ class McpGatewayTest {
     HttpResponse<String> answer = pending.get(10, java.util.concurrent.TimeUnit.SECONDS);
     assertThat(Duration.ofNanos(System.nanoTime() - cancelledAt)).isLessThan(Duration.ofSeconds(10));
     assertThat(rpcError(answer).path("data").path("code").asText()).isEqualTo("canceled");
-    JsonNode tasks = g.json(g.get("/v1/tasks?limit=200", KEY_A)).path("tasks");
-    String id = null;
-    for (JsonNode t : tasks) {
-      if (t.path("workflow").asText().equals("tool-call")) {
-        id = t.path("id").asText();
-        break; // newest first
-      }
-    }
-    assertThat(id).isNotNull();
+    String id = newestToolCallTask();
     assertThat(g.await(KEY_A, id).path("status").asText()).isEqualTo("CANCELED");
     // The interrupted activity gave up its own call, not the session other calls share.
     assertThat(notes.sessionsEnded.get()).as("sessions the gateway ended with the upstream").isEqualTo(sessionsEnded);
@@ -333,7 +325,7 @@ class McpGatewayTest {
         postLater(session, "{\"jsonrpc\":\"2.0\",\"id\":\"d-1\",\"method\":\"tools/call\",\"params\":{\"name\":\"notesd.wait\",\"arguments\":{\"seconds\":8}}}");
     assertThat(notes.waitStarted.tryAcquire(20, java.util.concurrent.TimeUnit.SECONDS)).as(() -> "the upstream's wait started; the call's answer: " + answerSoFar(pending)).isTrue();
     HttpResponse<String> ended =
-        g.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(g.api() + "/mcp")).DELETE().header("Mcp-Session-Id", session), KEY_A);
+        endSession(session);
     assertThat(ended.statusCode()).isEqualTo(200);
     // Well before the upstream's 8 s.
     HttpResponse<String> answer = pending.get(5, java.util.concurrent.TimeUnit.SECONDS);
@@ -347,16 +339,9 @@ class McpGatewayTest {
     var pending =
         postLater(session, "{\"jsonrpc\":\"2.0\",\"id\":78,\"method\":\"tools/call\",\"params\":{\"name\":\"notes.wait\",\"arguments\":{\"seconds\":2}}}");
     assertThat(notes.waitStarted.tryAcquire(20, java.util.concurrent.TimeUnit.SECONDS)).as(() -> "the upstream's wait started; the call's answer: " + answerSoFar(pending)).isTrue();
-    g.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(g.api() + "/mcp")).DELETE().header("Mcp-Session-Id", session), KEY_A);
+    endSession(session);
     pending.get(10, java.util.concurrent.TimeUnit.SECONDS);
-    String id = null;
-    for (JsonNode t : g.json(g.get("/v1/tasks?limit=200", KEY_A)).path("tasks")) {
-      if (t.path("workflow").asText().equals("tool-call")) {
-        id = t.path("id").asText();
-        break; // newest first
-      }
-    }
-    assertThat(id).isNotNull();
+    String id = newestToolCallTask();
     assertThat(g.await(KEY_A, id).path("status").asText()).isEqualTo("COMPLETED");
   }
 
@@ -374,6 +359,21 @@ class McpGatewayTest {
     } finally {
       g.tools.release("mcp-cancel");
     }
+  }
+
+  /** Ends {@code session} (DELETE) as agent A. */
+  private static HttpResponse<String> endSession(String session) {
+    return g.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(g.api() + "/mcp")).DELETE().header("Mcp-Session-Id", session), KEY_A);
+  }
+
+  /** The id of agent A's newest durable tool call task. */
+  private static String newestToolCallTask() {
+    for (JsonNode t : g.json(g.get("/v1/tasks?limit=200", KEY_A)).path("tasks")) {
+      if (t.path("workflow").asText().equals("tool-call")) {
+        return t.path("id").asText(); // newest first
+      }
+    }
+    throw new AssertionError("no tool-call task");
   }
 
   /** POSTs {@code body} in the session from another thread: the answer, once it comes. */
