@@ -191,23 +191,24 @@ final class ModelRouter {
 
   /**
    * The caller's sink, opened at the first event; an IOException from it means the client left.
-   * Each event's data has the provider's secret values replaced by {@code [redacted]} (a value
-   * split across two events is not recognised).
+   * The provider's secret values are kept out of the events ({@link StreamSecrets}: replaced by
+   * {@code [redacted]}, a value split across events included).
    */
   private static final class Relay implements StreamSink {
     private final StreamSink sink;
     private final long startNanos;
-    private final dev.gatehouse.activities.credentials.UpstreamCredentials.Resolved secrets;
+    private final StreamSecrets secrets;
     boolean opened;
     boolean gone;
     long firstEventNanos;
     /** The provider stream's watch: its idle time stops while an event is written to the client. */
     StreamWatchdog.Watch watch;
 
-    Relay(StreamSink sink, long startNanos, dev.gatehouse.activities.credentials.UpstreamCredentials.Resolved secrets) {
+    Relay(StreamSink sink, long startNanos, Dialect dialect, dev.gatehouse.activities.credentials.UpstreamCredentials.Resolved secrets) {
       this.sink = sink;
       this.startNanos = startNanos;
-      this.secrets = secrets.redacts() ? secrets : null;
+      StreamSecrets kept = new StreamSecrets(dialect, secrets);
+      this.secrets = kept.redacts() ? kept : null;
     }
 
     @Override
@@ -231,7 +232,11 @@ final class ModelRouter {
       }
       writing(true);
       try {
-        sink.event(name, secrets == null ? data : secrets.redact(data));
+        if (secrets == null) {
+          sink.event(name, data);
+        } else {
+          secrets.event(name, data, sink);
+        }
       } catch (IOException e) {
         gone = !(e instanceof StreamStopped);
         throw e;
@@ -278,7 +283,7 @@ final class ModelRouter {
     boolean clientWantsUsage =
         call.dialect() == Dialect.OPENAI && call.body().path("stream_options").path("include_usage").asBoolean(false);
     StreamTranslator translator = Translation.stream(dialect, call.dialect(), clientWantsUsage);
-    Relay relay = new Relay(x.sink(), start, p.secrets());
+    Relay relay = new Relay(x.sink(), start, call.dialect(), p.secrets());
     BlockingHttp.Body in = client.open(p, request);
     ProviderFailure broken = null;
     try (StreamWatchdog.Watch watch = watchdog.watch(in, p.provider().timeoutOrDefault())) {
