@@ -20,6 +20,9 @@ final class AnthropicPassThroughStream extends StreamTap {
 
   @Override
   public void accept(SseEvent upstream, StreamSink out) throws IOException {
+    if (complete) {
+      return; // nothing follows message_stop (a provider that sends more in the same read)
+    }
     ObjectNode data = parse(upstream);
     String type = AnthropicEvents.type(upstream, data);
     AnthropicEvents.checkError(type, data);

@@ -58,6 +58,21 @@ class StreamTranslatorTest {
   }
 
   @Test
+  void nothingTheProviderSendsAfterMessageStopReachesAnAnthropicCaller() throws IOException {
+    for (Dialect caller : Dialect.values()) {
+      List<SseEvent> upstream = new java.util.ArrayList<>(Golden.transcript("anthropic-tool-use.sse"));
+      upstream.add(new SseEvent(null, "content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"late\"}}", null));
+      StreamTranslator translator = Translation.stream(Dialect.ANTHROPIC, caller, false);
+      Golden.RecordingSink sink = new Golden.RecordingSink();
+      for (SseEvent event : upstream) {
+        translator.accept(event, sink);
+      }
+      assertThat(translator.complete()).isTrue();
+      assertThat(sink.events).as(caller.name()).noneMatch(w -> w.data().contains("late"));
+    }
+  }
+
+  @Test
   void theUsageChunkIsStrippedOnlyWhenTheCallerDidNotAskForIt() throws IOException {
     for (boolean wants : new boolean[] {false, true}) {
       StreamTranslator translator = Translation.stream(Dialect.OPENAI, Dialect.OPENAI, wants);
