@@ -220,6 +220,15 @@ final class RedactingStreamSink implements StreamSink {
         }
       }
     }
+    if (denial != null) {
+      // The answer ends with the error event that follows: no choice is said to have finished well.
+      for (JsonNode choice : choices) {
+        if (choice instanceof ObjectNode c && c.hasNonNull("finish_reason")) {
+          c.putNull("finish_reason");
+          changed = true;
+        }
+      }
+    }
     out.event(name, changed ? write(chunk) : data);
     stopIfDenied();
   }

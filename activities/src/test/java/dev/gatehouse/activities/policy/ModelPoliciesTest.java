@@ -434,6 +434,27 @@ class ModelPoliciesTest {
   }
 
   @Test
+  void aMatchFoundAsTheChoiceFinishesSendsNoFinishReasonBeforeTheError() throws IOException {
+    String tenant = tenant(pii("stream-block-end", "block", List.of("model-answers"), null));
+    Recorder client = new Recorder();
+    ModelExchange x = streamed(tenant, Dialect.OPENAI, client);
+    StreamSink sink = x.sink();
+
+    ObjectNode c = json(chunk(null, null));
+    ((ObjectNode) c.at("/choices/0/delta")).put("reasoning_content", "mail bob@example");
+    sink.event(null, c.toString());
+    // The address is whole only with the finishing chunk's text: the entry blocks there.
+    ObjectNode finish = json(chunk(null, "stop"));
+    ((ObjectNode) finish.at("/choices/0/delta")).put("reasoning_content", ".com");
+    assertThatThrownBy(() -> sink.event(null, finish.toString())).isInstanceOf(StreamStopped.class);
+    answers.after(x);
+
+    assertThat(client.events).noneMatch(e -> e[1].contains("bob@"));
+    assertThat(client.events).as("no chunk says the choice finished").noneMatch(e -> e[1].contains("\"stop\""));
+    assertThat(json(client.events.get(client.events.size() - 1)[1]).at("/error/code").asText()).isEqualTo(DenialCodes.PII_DETECTED);
+  }
+
+  @Test
   void anAnthropicStreamBlockedMidwayEndsWithAnErrorEvent() throws IOException {
     String tenant = tenant(pii("stream-block-a", "block", List.of("model-answers"), null));
     Recorder client = new Recorder();
