@@ -50,7 +50,8 @@ public final class AccessPolicy {
     if (scopes != null) {
       String prefix = kind + ":";
       for (String s : scopes) {
-        if (s.startsWith(prefix) && s.length() > prefix.length()) {
+        // "tools:" alone narrows to no name at all (it is a scope of the kind; dropping it would widen)
+        if (s.startsWith(prefix)) {
           out.add(s.substring(prefix.length()));
         }
       }

@@ -52,6 +52,8 @@ class AccessPolicyTest {
     assertThat(AccessPolicy.tool(agent, List.of("tools:*"), "github.write").allowed()).isFalse();
     // Scopes of other kinds, or plain OIDC scopes, do not narrow tools.
     assertThat(AccessPolicy.tool(agent, List.of("openid", "models:gpt-4o"), "notes.save").allowed()).isTrue();
+    // "tools:" with no pattern is a tools scope that covers no tool: it narrows to nothing, it does not widen.
+    assertThat(AccessPolicy.tool(agent, List.of("tools:"), "notes.save").allowed()).isFalse();
   }
 
   @Test

@@ -21,9 +21,12 @@ public record IdentityProvider(
     int clockSkewSeconds,
     @JsonIgnore boolean egressGuarded) {
 
-  /** Asymmetric signatures only: {@code none} and HMAC are never accepted. */
+  /**
+   * Asymmetric signatures only: {@code none} and HMAC are never accepted. (EdDSA is not among them:
+   * the JOSE library verifies it only with Google Tink, which Gatehouse does not ship.)
+   */
   public static final List<String> DEFAULT_ALGORITHMS =
-      List.of("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA");
+      List.of("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512");
 
   /** A provider written by a platform admin or the registry file (not egress-guarded). */
   public IdentityProvider(

@@ -41,6 +41,10 @@ public interface IdentityProviderDao {
   @SqlQuery("SELECT " + COLUMNS + " FROM identity_providers WHERE id = :id")
   Optional<IdentityProvider> find(@Bind("id") String id);
 
+  /** The ids of every provider (what a cache of verifiers keeps). */
+  @SqlQuery("SELECT id FROM identity_providers")
+  java.util.Set<String> ids();
+
   @SqlQuery("SELECT " + COLUMNS + " FROM identity_providers WHERE issuer = :issuer")
   Optional<IdentityProvider> findByIssuer(@Bind("issuer") String issuer);
 

@@ -7,6 +7,8 @@ import java.util.Set;
 /** Checks an identity provider wherever it comes from (admin API, registry file). */
 public final class IdentityProviders {
   private static final Set<String> CLAIMS = Set.of("sub", "client_id");
+  /** The longest issuer and JWKS URL. */
+  static final int MAX_URL = 2048;
 
   private IdentityProviders() {}
 
@@ -20,8 +22,11 @@ public final class IdentityProviders {
       throw new IllegalArgumentException("'audience' is required (at most 512 characters)");
     }
     List<String> algs = algorithms == null || algorithms.isEmpty() ? IdentityProvider.DEFAULT_ALGORITHMS : algorithms;
+    if (algs.size() > IdentityProvider.DEFAULT_ALGORITHMS.size()) {
+      throw new IllegalArgumentException("'algorithms' lists at most " + IdentityProvider.DEFAULT_ALGORITHMS.size() + " algorithms");
+    }
     for (String a : algs) {
-      if (!IdentityProvider.DEFAULT_ALGORITHMS.contains(a)) {
+      if (a == null || !IdentityProvider.DEFAULT_ALGORITHMS.contains(a)) {
         throw new IllegalArgumentException(
             "algorithm '" + a + "' is not accepted; use asymmetric ones: " + IdentityProvider.DEFAULT_ALGORITHMS);
       }
@@ -38,13 +43,21 @@ public final class IdentityProviders {
   }
 
   private static void url(String value, String field) {
+    if (value != null && value.length() > MAX_URL) {
+      throw new IllegalArgumentException("'" + field + "' is longer than " + MAX_URL + " characters");
+    }
+    URI u;
     try {
-      URI u = URI.create(value == null ? "" : value);
+      u = URI.create(value == null ? "" : value);
       if (!("https".equals(u.getScheme()) || "http".equals(u.getScheme())) || u.getHost() == null) {
         throw new IllegalArgumentException();
       }
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("'" + field + "' must be an absolute https:// (or http://) URL");
+    }
+    if (u.getRawUserInfo() != null) {
+      // Java's URL connection would not even send them; they would only be shown and logged.
+      throw new IllegalArgumentException("'" + field + "' must not carry a user name or password");
     }
   }
 }

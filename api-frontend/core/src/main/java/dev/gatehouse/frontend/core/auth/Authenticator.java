@@ -132,5 +132,10 @@ public class Authenticator {
     invalidations.incrementAndGet();
     loading.clear(); // a request from now on does not wait for a lookup that started before
     cache.clear();
+    try {
+      oidc.forgetRemoved(); // a deleted identity provider's keys are not kept
+    } catch (RuntimeException e) {
+      // the next admin change tries again
+    }
   }
 }

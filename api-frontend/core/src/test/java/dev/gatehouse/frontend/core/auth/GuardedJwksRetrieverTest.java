@@ -19,7 +19,7 @@ class GuardedJwksRetrieverTest {
   @Test
   void aJwksUrlAtLoopbackIsRefusedBeforeAnythingConnects() throws Exception {
     try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      OidcAuthenticator.GuardedResourceRetriever retriever = new OidcAuthenticator.GuardedResourceRetriever(2_000, 2_000, 64 * 1024);
+      OidcAuthenticator.JwksRetriever retriever = new OidcAuthenticator.JwksRetriever(true);
       for (String host : new String[] {"127.0.0.1", "localhost"}) {
         Throwable failure = catchThrowable(() -> retriever.retrieveResource(new URL("http://" + host + ":" + server.getLocalPort() + "/jwks")));
         assertThat(Egress.refusal(failure)).as(String.valueOf(failure)).isNotNull();
