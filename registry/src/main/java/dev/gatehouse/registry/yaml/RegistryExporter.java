@@ -37,11 +37,34 @@ import org.jdbi.v3.core.Jdbi;
  */
 public final class RegistryExporter {
   private static final ObjectMapper YAML =
-      new ObjectMapper(new YAMLFactory().disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER).enable(YAMLGenerator.Feature.MINIMIZE_QUOTES))
+      new ObjectMapper(
+              YAMLFactory.builder()
+                  .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+                  .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+                  .stringQuotingChecker(new Quoting())
+                  .build())
           // Prices as 0.0000001, not 1E-7, which YAML would read back as text.
           .enable(com.fasterxml.jackson.core.JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN);
 
   private RegistryExporter() {}
+
+  /**
+   * Text is written without quotes only where a YAML reader takes it back as the same text:
+   * besides what Jackson quotes, anything YAML 1.1 resolves to another type ({@code 0x10}, {@code
+   * 1e3}, {@code 1_000}, {@code .inf}, {@code yes}, {@code ~}) and text with a character a plain
+   * scalar would fold (NEL, the line and paragraph separators). Read back as a number, a tenant's
+   * text would change, and a changed record loses its egress guard on the platform's re-apply.
+   */
+  static final class Quoting extends com.fasterxml.jackson.dataformat.yaml.util.StringQuotingChecker.Default {
+    private static final org.yaml.snakeyaml.resolver.Resolver RESOLVER = new org.yaml.snakeyaml.resolver.Resolver();
+
+    @Override
+    public boolean needToQuoteValue(String value) {
+      return super.needToQuoteValue(value)
+          || !org.yaml.snakeyaml.nodes.Tag.STR.equals(RESOLVER.resolve(org.yaml.snakeyaml.nodes.NodeId.scalar, value, true))
+          || value.indexOf('\u0085') >= 0 || value.indexOf('\u2028') >= 0 || value.indexOf('\u2029') >= 0;
+    }
+  }
 
   public static RegistryFile export(Jdbi jdbi) {
     return jdbi.inTransaction(h -> {

@@ -56,6 +56,25 @@ class RegistryApplierTest {
   }
 
   @Test
+  void textThatLooksLikeANumberExportsQuotedAndReadsBackAsTheSameText() {
+    String[] looks = {"0x10", "1e3", "+12", "1_000", "0b1", ".5", "-0", "1.", ".inf", "-.inf", ".nan", "yes", "~", "null", "12:30", "a\u2028b"};
+    StringBuilder tools = new StringBuilder("tools:\n");
+    for (int i = 0; i < looks.length; i++) {
+      tools.append("  - name: t").append(i).append("\n    description: \"").append(looks[i]).append("\"\n")
+          .append("    http: {url: 'https://x.example/t', headers: {X-V: \"").append(looks[i]).append("\"}}\n");
+    }
+    try (TestDatabase db = TestDatabase.create()) {
+      RegistryApplier.apply(db.jdbi(), registry(tools.toString()));
+      String exported = RegistryExporter.toYaml(RegistryExporter.export(db.jdbi()));
+      assertThat(RegistryApplier.apply(db.jdbi(), registry(exported)).changed()).as(exported).isZero();
+      ToolDao dao = db.jdbi().onDemand(ToolDao.class);
+      for (int i = 0; i < looks.length; i++) {
+        assertThat(dao.find("t" + i).orElseThrow().description()).isEqualTo(looks[i]);
+      }
+    }
+  }
+
+  @Test
   void applyingTwiceChangesNothingTheSecondTime() {
     try (TestDatabase db = TestDatabase.create()) {
       var jdbi = db.jdbi();
