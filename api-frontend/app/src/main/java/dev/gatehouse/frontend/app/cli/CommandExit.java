@@ -26,6 +26,22 @@ public final class CommandExit extends RuntimeException {
   }
 
   /**
+   * What a command's failure prints, for its {@code onError}: one line on stderr, {@code command: }
+   * and what went wrong (the messages of the failure and its causes), never a stack trace.
+   */
+  public static void printOneLine(io.dropwizard.core.cli.Cli cli, String command, Throwable e) {
+    String what =
+        e instanceof java.nio.file.NoSuchFileException f ? "no such file: " + f.getFile()
+            : e instanceof java.nio.file.AccessDeniedException f ? "cannot read " + f.getFile()
+            : e instanceof CommandExit && e.getMessage() == null ? null
+            : McpProbeCommand.describe(e);
+    if (what != null) {
+      String line = what.replaceAll("\\s+", " ").strip();
+      cli.getStdErr().println(command + ": " + (line.length() <= 400 ? line : line.substring(0, 397) + "..."));
+    }
+  }
+
+  /**
    * The process's exit status after a command failed with {@code failure}: a {@link CommandExit}'s
    * own, 2 for a command-line argparse rejected when the command promises 2 for usage errors, else
    * 1 (Dropwizard's).

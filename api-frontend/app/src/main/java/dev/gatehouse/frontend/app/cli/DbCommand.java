@@ -37,4 +37,10 @@ public class DbCommand extends ConfiguredCommand<GatehouseConfiguration> {
   protected Class<GatehouseConfiguration> getConfigurationClass() {
     return GatehouseConfiguration.class;
   }
+
+  /** One line on stderr (a missing file, a bad registry or configuration), never a stack trace. */
+  @Override
+  public void onError(io.dropwizard.core.cli.Cli cli, Namespace namespace, Throwable e) {
+    CommandExit.printOneLine(cli, "db", e);
+  }
 }

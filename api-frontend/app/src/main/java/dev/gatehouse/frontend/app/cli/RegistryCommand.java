@@ -60,8 +60,8 @@ public class RegistryCommand extends ConfiguredCommand<GatehouseConfiguration> {
       return;
     }
     CommandDatabase.use(bootstrap, config, "registry", (dataSource, jdbi) -> {
-      if (config.isMigrateOnStart()) {
-        RegistryDatabase.migrate(dataSource);
+      if (config.isMigrateOnStart() && parsed != null) {
+        RegistryDatabase.migrate(dataSource); // an export only reads (and its stdout is the file: no migration's log lines)
       }
       if (parsed != null) {
         RegistryApplier.ApplyResult r = RegistryApplier.apply(jdbi, parsed);
@@ -83,5 +83,11 @@ public class RegistryCommand extends ConfiguredCommand<GatehouseConfiguration> {
   @Override
   protected Class<GatehouseConfiguration> getConfigurationClass() {
     return GatehouseConfiguration.class;
+  }
+
+  /** One line on stderr (a missing file, a bad registry or configuration), never a stack trace. */
+  @Override
+  public void onError(io.dropwizard.core.cli.Cli cli, Namespace namespace, Throwable e) {
+    CommandExit.printOneLine(cli, "registry", e);
   }
 }
