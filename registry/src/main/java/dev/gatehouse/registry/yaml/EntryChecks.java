@@ -65,6 +65,10 @@ final class EntryChecks {
       if (malformedReference(h.getValue())) {
         throw bad(where + "." + h.getKey(), "has a malformed {{secret:NAME}} reference");
       }
+      if (h.getValue().chars().anyMatch(c -> c < 0x20 && c != '\t' || c == 0x7f)) {
+        // CR and LF would end the header (clients replace them, or refuse the request, and logs show a forged line)
+        throw bad(where + "." + h.getKey(), "has a control character (a header value is one line of text)");
+      }
       if (CREDENTIAL_HEADERS.contains(h.getKey().toLowerCase(Locale.ROOT)) && !SecretRefs.REF.matcher(h.getValue()).find()) {
         throw bad(
             where + "." + h.getKey(),

@@ -143,6 +143,8 @@ class ToolEntriesTest {
             "tool (t).http.headers.X-Key has a malformed {{secret:NAME}} reference"),
         Arguments.of("name: t\nhttp: {url: 'http://x', headers: {X-Key: }}\n",
             "tool (t).http.headers.X-Key has a malformed {{secret:NAME}} reference"),
+        Arguments.of("name: t\nhttp: {url: 'http://x', headers: {X-A: \"v\\r\\nInjected: 1\"}}\n",
+            "tool (t).http.headers.X-A has a control character (a header value is one line of text)"),
         Arguments.of("name: t\nhttp: {url: 'http://x'}\ninputSchema: " + "{properties: {a: ".repeat(33) + "{type: string}" + "}}".repeat(33) + "\n",
             "tool (t).inputSchema is nested more than 64 levels deep"),
         Arguments.of("name: t\nhttp: {url: 'https://bot:pass123@x.example/{id}'}\n",
