@@ -134,6 +134,15 @@ public final class RegistryParser {
     String first = message == null ? "" : message.lines().findFirst().orElse("");
     boolean notUtf8 = first.contains("CharConversionException");
     first = JAVA_CLASS_PREFIX.matcher(first).replaceAll("");
+    // The YAML reader's events and limits, as someone editing YAML would say them.
+    first = READER_EVENT.matcher(first).replaceAll(m -> switch (m.group(1)) {
+      case "SequenceStart" -> "a list";
+      case "MappingStart" -> "a mapping";
+      case "Scalar" -> "a value";
+      default -> "something else";
+    });
+    first = READER_LIMIT.matcher(first).replaceAll("($1)");
+    first = first.replaceAll("For input string: (\"[^\"]*\")(?: under radix \\d+)?", "$1 is not a number");
     if (first.chars().filter(c -> c == ')').count() > first.chars().filter(c -> c == '(').count() && first.endsWith(")")) {
       first = first.substring(0, first.length() - 1); // the reader's own message closes what it never opened
     }
@@ -141,6 +150,10 @@ public final class RegistryParser {
         "invalid_registry", "registry file is not valid YAML: " + (notUtf8 ? "it is not UTF-8 text: " : "") + first);
   }
 
+  private static final java.util.regex.Pattern READER_EVENT =
+      java.util.regex.Pattern.compile("<(?:[a-z_][\\w$]*\\.)+([A-Z]\\w*?)Event\\([^)]*\\)>");
+  private static final java.util.regex.Pattern READER_LIMIT =
+      java.util.regex.Pattern.compile("\\((\\d+), from `[^`]*`\\)");
   private static final java.util.regex.Pattern JAVA_CLASS_PREFIX =
       java.util.regex.Pattern.compile("(?:[a-z_][\\w$]*\\.)+[A-Z][\\w$]*: ");
 

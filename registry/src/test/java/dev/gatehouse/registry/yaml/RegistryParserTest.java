@@ -219,6 +219,17 @@ class RegistryParserTest {
         .doesNotContain("RegistryFile", "AccessList", "java.", "dev.gatehouse", "$", "`", "Json", "Integer", "String"));
   }
 
+  @Test
+  void whatTheYamlReaderSaysIsPassedOnWithoutJavaNames() {
+    for (String yaml : List.of("? [tools] : []\n", "tools:\n  - name: t\n    cost: !!int 0xZZ\n",
+        "tools: " + "[".repeat(1100) + "]".repeat(1100) + "\n")) {
+      assertThatThrownBy(() -> parse(yaml))
+          .isInstanceOf(RegistryException.class)
+          .satisfies(e -> assertThat(e.getMessage()).as(e.getMessage())
+              .doesNotContain("org.", "java.", "Event(", "`", "StreamReadConstraints", "radix", "For input string"));
+    }
+  }
+
   private static void assertBad(String yaml, String message) {
     assertThatThrownBy(() -> parse(yaml))
         .isInstanceOf(RegistryException.class)
