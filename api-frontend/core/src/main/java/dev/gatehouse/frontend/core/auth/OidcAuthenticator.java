@@ -161,6 +161,11 @@ final class OidcAuthenticator {
         claims.getExpirationTime() == null ? null : claims.getExpirationTime().toInstant());
   }
 
+  /** How many providers' verifiers (each with its cached keys) are kept. */
+  int verifiersKept() {
+    return verifiers.size();
+  }
+
   /** Drops the verifiers (and their cached keys) of providers that no longer exist. */
   void forgetRemoved() {
     if (!verifiers.isEmpty()) {
