@@ -12,14 +12,18 @@ import java.util.List;
 /**
  * The texts of a model request or answer that PII and guardrail entries read, in either dialect,
  * in document order, and a copy with some of them replaced. Only text is read: images, audio and
- * documents (base64 that can run to megabytes), tool definitions, names and ids are not, nor the
+ * base64 documents (that can run to megabytes), tool definitions, names and ids are not, nor the
  * arguments of tool calls (the model's own output; when a tool is called through Gatehouse its
  * arguments pass the {@code tool-arguments} place).
  *
  * <ul>
  *   <li>A chat request: each message's {@code content} (a string, or each part's {@code text},
- *       and a tool result part's own {@code content}, a string or parts); Anthropic's {@code
- *       system} (a string or parts).
+ *       and a tool result part's own {@code content}, a string or parts); an OpenAI assistant
+ *       message's {@code refusal} and the request's {@code prediction.content} (a string or
+ *       parts); Anthropic's {@code system} (a string or parts), and its text documents (a {@code
+ *       document} part's {@code context} and its {@code source}: {@code data} of a {@code text}
+ *       source, the parts of a {@code content} source) and search results (a {@code
+ *       search_result} part's {@code content} parts), also inside a tool result.
  *   <li>An embeddings request: {@code input} (a string, or each string of an array).
  *   <li>An answer: OpenAI's {@code choices[].message.content} (a string or parts), {@code
  *       refusal}, and the reasoning some OpenAI-compatible providers add ({@code
@@ -93,28 +97,34 @@ final class ChatTexts {
       return;
     }
     if (dialect == Dialect.ANTHROPIC) {
-      content(body, "system", s, true);
+      content(body, "system", s, 0);
     }
     JsonNode messages = body.get("messages");
     if (messages instanceof ArrayNode a) {
       for (JsonNode m : a) {
         if (m instanceof ObjectNode message) {
-          content(message, "content", s, true);
+          content(message, "content", s, 0);
+          if (dialect == Dialect.OPENAI && message.path("refusal").isTextual()) {
+            s.at(message, "refusal");
+          }
         }
       }
+    }
+    if (dialect == Dialect.OPENAI && body.get("prediction") instanceof ObjectNode prediction) {
+      content(prediction, "content", s, NESTED);
     }
   }
 
   private static void answer(Dialect dialect, ObjectNode body, Slots s) {
     if (dialect == Dialect.ANTHROPIC) {
-      content(body, "content", s, false);
+      content(body, "content", s, NESTED);
       return;
     }
     JsonNode choices = body.get("choices");
     if (choices instanceof ArrayNode a) {
       for (JsonNode c : a) {
         if (c.get("message") instanceof ObjectNode message) {
-          content(message, "content", s, false);
+          content(message, "content", s, NESTED);
           for (String member : RedactingStreamSink.OTHER_TEXTS) {
             if (message.path(member).isTextual()) {
               s.at(message, member);
@@ -125,8 +135,19 @@ final class ChatTexts {
     }
   }
 
-  /** {@code owner.member}: a string, or parts with a string {@code text} (and, one level down, a tool result's {@code content}). */
-  private static void content(ObjectNode owner, String member, Slots s, boolean toolResults) {
+  /**
+   * How deep {@link #content} reads parts inside parts: a request's own parts are at 0; a tool
+   * result, a search result or a text document inside them at 1, and one of those inside a tool
+   * result at 2. Deeper parts are not read, as no provider accepts them.
+   */
+  private static final int NESTED = 2;
+
+  /**
+   * {@code owner.member}: a string, or parts with a string {@code text}; below {@link #NESTED}
+   * also the texts inside a tool result's {@code content}, a search result's {@code content} and
+   * a text document.
+   */
+  private static void content(ObjectNode owner, String member, Slots s, int depth) {
     JsonNode content = owner.get(member);
     if (content == null) {
       return;
@@ -141,11 +162,32 @@ final class ChatTexts {
           if (part.path("text").isTextual()) {
             s.at(part, "text");
           }
-          if (toolResults && "tool_result".equals(part.path("type").asText())) {
-            content(part, "content", s, false);
+          if (depth < NESTED) {
+            nested(part, s, depth + 1);
           }
         }
       }
+    }
+  }
+
+  /** The texts inside a tool result, a search result or a text document part. */
+  private static void nested(ObjectNode part, Slots s, int depth) {
+    switch (part.path("type").asText()) {
+      case "tool_result", "search_result" -> content(part, "content", s, depth);
+      case "document" -> {
+        if (part.path("context").isTextual()) {
+          s.at(part, "context");
+        }
+        if (part.get("source") instanceof ObjectNode source) {
+          String kind = source.path("type").asText();
+          if ("text".equals(kind) && source.path("data").isTextual()) {
+            s.at(source, "data");
+          } else if ("content".equals(kind)) {
+            content(source, "content", s, depth);
+          }
+        }
+      }
+      default -> {}
     }
   }
 

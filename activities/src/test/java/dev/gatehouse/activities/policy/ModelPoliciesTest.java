@@ -132,6 +132,58 @@ class ModelPoliciesTest {
   }
 
   @Test
+  void anOpenAiRequestsRefusalInHistoryAndItsPredictionAreRead() {
+    String tenant = tenant(pii("req-mask-p", "redact", List.of("model-requests"), null));
+    ModelExchange x =
+        chat(tenant, Dialect.OPENAI,
+            "{\"model\":\"gpt-x\",\"user\":\"u1\",\"messages\":[{\"role\":\"user\",\"content\":\"fix the file\"},"
+                + "{\"role\":\"assistant\",\"content\":null,\"refusal\":\"not for alice@example.com\"}],"
+                + "\"prediction\":{\"type\":\"content\",\"content\":[{\"type\":\"text\",\"text\":\"owner: bob@example.com\"}]}}");
+
+    assertThat(requests.before(x).allowed()).isTrue();
+
+    JsonNode sent = x.request().body();
+    assertThat(sent.at("/messages/1/refusal").asText()).isEqualTo("not for [EMAIL]");
+    assertThat(sent.at("/prediction/content/0/text").asText()).isEqualTo("owner: [EMAIL]");
+    assertThat(x.appliedPolicies()).containsExactly("req-mask-p@1 redacted EMAIL×2 in model-requests");
+
+    ModelExchange plain =
+        chat(tenant, Dialect.OPENAI,
+            "{\"model\":\"gpt-x\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"prediction\":{\"type\":\"content\",\"content\":\"carol@example.org\"}}");
+    assertThat(requests.before(plain).allowed()).isTrue();
+    assertThat(plain.request().body().at("/prediction/content").asText()).isEqualTo("[EMAIL]");
+  }
+
+  @Test
+  void anAnthropicRequestsTextDocumentsAndSearchResultsAreReadAlsoInsideToolResults() {
+    String tenant = tenant(pii("req-mask-d", "redact", List.of("model-requests"), null));
+    ModelExchange x =
+        chat(tenant, Dialect.ANTHROPIC,
+            "{\"model\":\"gpt-x\",\"max_tokens\":8,\"messages\":[{\"role\":\"user\",\"content\":["
+                + "{\"type\":\"document\",\"title\":\"notes\",\"context\":\"from alice@example.com\","
+                + "\"source\":{\"type\":\"text\",\"media_type\":\"text/plain\",\"data\":\"call +44 20 7946 0958\"}},"
+                + "{\"type\":\"document\",\"source\":{\"type\":\"content\",\"content\":[{\"type\":\"text\",\"text\":\"bob@example.com\"}]}},"
+                + "{\"type\":\"document\",\"source\":{\"type\":\"base64\",\"media_type\":\"application/pdf\",\"data\":\"carol@example.org\"}},"
+                + "{\"type\":\"search_result\",\"source\":\"https://x.example\",\"title\":\"t\","
+                + "\"content\":[{\"type\":\"text\",\"text\":\"dave@example.net\"}]},"
+                + "{\"type\":\"tool_result\",\"tool_use_id\":\"t1\",\"content\":["
+                + "{\"type\":\"search_result\",\"source\":\"s\",\"title\":\"t\",\"content\":[{\"type\":\"text\",\"text\":\"erin@example.com\"}]},"
+                + "{\"type\":\"document\",\"source\":{\"type\":\"text\",\"media_type\":\"text/plain\",\"data\":\"frank@example.com\"}}]}]}]}");
+
+    assertThat(requests.before(x).allowed()).isTrue();
+
+    JsonNode parts = x.request().body().at("/messages/0/content");
+    assertThat(parts.at("/0/context").asText()).isEqualTo("from [EMAIL]");
+    assertThat(parts.at("/0/source/data").asText()).isEqualTo("call [PHONE]");
+    assertThat(parts.at("/1/source/content/0/text").asText()).isEqualTo("[EMAIL]");
+    assertThat(parts.at("/2/source/data").asText()).as("a base64 document is not read").isEqualTo("carol@example.org");
+    assertThat(parts.at("/3/content/0/text").asText()).isEqualTo("[EMAIL]");
+    assertThat(parts.at("/4/content/0/content/0/text").asText()).isEqualTo("[EMAIL]");
+    assertThat(parts.at("/4/content/1/source/data").asText()).isEqualTo("[EMAIL]");
+    assertThat(x.appliedPolicies()).containsExactly("req-mask-d@1 redacted EMAIL×5, PHONE×1 in model-requests");
+  }
+
+  @Test
   void aCardInARequestIsBlockedWithPiiDetected() {
     String tenant = tenant(pii("req-block", "block", List.of("model-requests"), null));
     ModelExchange x =
