@@ -46,7 +46,8 @@ public final class TokenEstimator {
   /**
    * The input tokens of a request body in {@code dialect}: its messages (a few tokens each for
    * the framing, the role, the text, tool calls and results), system prompt and tool definitions
-   * (their JSON); each image or document part counts {@value #IMAGE_TOKENS}. 0 for a null body.
+   * (their JSON); each image or base64 document part counts {@value #IMAGE_TOKENS}, a text
+   * document its text. 0 for a null body.
    */
   public static long inputTokens(Dialect dialect, ObjectNode body) {
     if (body == null) {
@@ -153,7 +154,17 @@ public final class TokenEstimator {
     for (JsonNode block : blocks) {
       switch (block.path("type").asText("")) {
         case "text" -> count.text(block.path("text"));
-        case "image", "document" -> count.add(IMAGE_TOKENS);
+        case "image" -> count.add(IMAGE_TOKENS);
+        case "document" -> {
+          // A text document is text (it can be as long as any message); a base64 one (a PDF) counts as an image.
+          JsonNode source = block.path("source");
+          switch (source.path("type").asText("")) {
+            case "text" -> count.text(source.path("data"));
+            case "content" -> anthropicBlocks(source.path("content"), count);
+            default -> count.add(IMAGE_TOKENS);
+          }
+          count.text(block.path("context"));
+        }
         case "tool_use", "server_tool_use" -> {
           count.text(block.path("name"));
           count.json(block.path("input"));

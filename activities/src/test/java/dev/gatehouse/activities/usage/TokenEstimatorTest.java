@@ -122,6 +122,20 @@ class TokenEstimatorTest {
   }
 
   @Test
+  void anAnthropicTextDocumentCountsItsTextAndABase64OneAsAnImage() throws Exception {
+    String text = "The quick brown fox jumps over the lazy dog. ".repeat(2_000);
+    ObjectNode textDocument = body("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"document\","
+        + "\"source\":{\"type\":\"text\",\"media_type\":\"text/plain\",\"data\":\"" + text + "\"}}]}]}");
+    assertThat(TokenEstimator.inputTokens(Dialect.ANTHROPIC, textDocument)).isEqualTo(3 + 1 + TokenEstimator.tokens(text) + 3);
+    ObjectNode contentDocument = body("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"document\","
+        + "\"source\":{\"type\":\"content\",\"content\":[{\"type\":\"text\",\"text\":\"" + text + "\"}]}}]}]}");
+    assertThat(TokenEstimator.inputTokens(Dialect.ANTHROPIC, contentDocument)).isEqualTo(3 + 1 + TokenEstimator.tokens(text) + 3);
+    ObjectNode pdf = body("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"document\","
+        + "\"source\":{\"type\":\"base64\",\"media_type\":\"application/pdf\",\"data\":\"" + "A".repeat(200_000) + "\"}}]}]}");
+    assertThat(TokenEstimator.inputTokens(Dialect.ANTHROPIC, pdf)).isEqualTo(3 + 1 + TokenEstimator.IMAGE_TOKENS + 3);
+  }
+
+  @Test
   void aHugeRequestBodyTakesBoundedWork() throws Exception {
     ObjectNode big = JSON.createObjectNode();
     var messages = big.putArray("messages");
