@@ -467,6 +467,38 @@ class McpGatewayTest {
     }
   }
 
+  @Test
+  void aServerRecordThatChangesHowItIsReachedAppliesToOpenSessions() throws Exception {
+    McpServerDao servers = g.db.jdbi().onDemand(McpServerDao.class);
+    try (NotesUpstream first = new NotesUpstream();
+        NotesUpstream second = new NotesUpstream();
+        McpSyncClient client = client(KEY_A, "/mcp")) {
+      first.notes.put("where", "first");
+      second.notes.put("where", "second");
+      McpServerDefinition before = server("moving", first.url(), null, null);
+      servers.insert(before);
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (client.listTools().tools().stream().noneMatch(t -> t.name().equals("moving.read_note"))) {
+        assertThat(System.nanoTime()).as("moving.read_note discovered in time").isLessThan(deadline);
+        Thread.sleep(100);
+      }
+      var read = new McpSchema.CallToolRequest("moving.read_note", Map.of("name", "where"));
+      assertThat(text(client.callTool(read))).isEqualTo("first");
+
+      // The address changes (as for an upstream moved off a compromised host): the same agent session now reaches the new one.
+      servers.upsert(server("moving", second.url(), null, null));
+      deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      String where = text(client.callTool(read));
+      while (!where.equals("second")) {
+        assertThat(System.nanoTime()).as("the open session still calls the old address: " + where).isLessThan(deadline);
+        Thread.sleep(200);
+        where = text(client.callTool(read));
+      }
+    } finally {
+      servers.delete("moving");
+    }
+  }
+
   private static JsonNode result(HttpResponse<String> r) throws Exception {
     String body = r.body();
     if (!body.trim().startsWith("{")) {

@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
@@ -43,7 +44,8 @@ final class GatewaySession {
   private final McpStreamableServerSession sdk;
   private final McpConnector connector;
   private final McpUpstreams upstreams;
-  private final Map<String, McpAsyncClient> clients = new ConcurrentHashMap<>();
+  /** This session's upstream sessions by server name, each with the record it was opened from. */
+  private final Map<String, Upstream> clients = new ConcurrentHashMap<>();
   private final Map<String, Deque<AgentChannel>> inFlight = new ConcurrentHashMap<>();
   /** Requests Gatehouse sent the agent on a request's own stream, by id, awaiting the agent's answer. */
   private final Map<String, CompletableFuture<JsonNode>> awaitingAgent = new ConcurrentHashMap<>();
@@ -181,20 +183,45 @@ final class GatewaySession {
     return true;
   }
 
-  /** This session's client of {@code server}, started (and initialized) on first use. */
+  /** An upstream session and the server record it was opened from. */
+  private record Upstream(McpServerDefinition server, McpAsyncClient client) {
+    /**
+     * Whether the session still serves {@code now}: nothing it was opened with changed (the
+     * address, headers and credentials' references, authentication, timeouts, the egress guard,
+     * the owner). What only Gatehouse reads per call (execution, retries, prefix) may change.
+     */
+    boolean serves(McpServerDefinition now) {
+      return server == now
+          || (Objects.equals(server.url(), now.url())
+              && Objects.equals(server.transport(), now.transport())
+              && Objects.equals(server.headers(), now.headers())
+              && Objects.equals(server.auth(), now.auth())
+              && Objects.equals(server.timeout(), now.timeout())
+              && Objects.equals(server.connectTimeout(), now.connectTimeout())
+              && Objects.equals(server.tenantId(), now.tenantId())
+              && server.egressGuarded() == now.egressGuarded());
+    }
+  }
+
+  /**
+   * This session's client of {@code server}, started (and initialized) on first use; started
+   * again when the registry changed how the server is reached (a new address, credentials, the
+   * egress guard), so a changed record applies to open sessions too. The upstream session of the
+   * old record is then ended, and calls still in flight on it end with it.
+   */
   McpAsyncClient upstream(McpServerDefinition server) {
     if (McpServerDefinition.STDIO.equals(server.transport())) {
       // One child process per server, shared: a process per agent session would not scale.
       return upstreams.client(server);
     }
-    McpAsyncClient existing = clients.get(server.name());
-    if (existing != null) {
-      return existing;
+    Upstream existing = clients.get(server.name());
+    if (existing != null && existing.serves(server)) {
+      return existing.client();
     }
     synchronized (clients) {
       existing = clients.get(server.name());
-      if (existing != null) {
-        return existing;
+      if (existing != null && existing.serves(server)) {
+        return existing.client();
       }
       if (closed) {
         throw new IllegalStateException("session closed");
@@ -209,7 +236,10 @@ final class GatewaySession {
       if (logLevel != null) {
         client.setLoggingLevel(logLevel).onErrorResume(e -> Mono.empty()).subscribe();
       }
-      clients.put(server.name(), client);
+      clients.put(server.name(), new Upstream(server, client));
+      if (existing != null) {
+        existing.client().closeGracefully().onErrorResume(e -> Mono.empty()).subscribe();
+      }
       return client;
     }
   }
@@ -218,8 +248,8 @@ final class GatewaySession {
   void setLogLevel(McpSchema.LoggingLevel level) {
     logLevel = level;
     sdk.setMinLoggingLevel(level);
-    for (McpAsyncClient c : clients.values()) {
-      c.setLoggingLevel(level).onErrorResume(e -> Mono.empty()).subscribe();
+    for (Upstream u : clients.values()) {
+      u.client().setLoggingLevel(level).onErrorResume(e -> Mono.empty()).subscribe();
     }
   }
 
@@ -290,8 +320,8 @@ final class GatewaySession {
     awaitingAgent.values().forEach(f -> f.cancel(false));
     awaitingAgent.clear();
     synchronized (clients) {
-      for (McpAsyncClient c : clients.values()) {
-        c.closeGracefully().onErrorResume(e -> Mono.empty()).subscribe();
+      for (Upstream u : clients.values()) {
+        u.client().closeGracefully().onErrorResume(e -> Mono.empty()).subscribe();
       }
       clients.clear();
     }
