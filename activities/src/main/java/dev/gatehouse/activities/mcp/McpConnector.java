@@ -3,6 +3,7 @@ package dev.gatehouse.activities.mcp;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.activities.credentials.UpstreamCredentials;
 import dev.gatehouse.registry.mcp.McpServerDefinition;
+import dev.gatehouse.registry.secrets.SecretRefs;
 import io.modelcontextprotocol.client.McpAsyncClient;
 import io.modelcontextprotocol.client.McpClient;
 import dev.gatehouse.activities.http.BlockingHttp;
@@ -93,6 +94,33 @@ public class McpConnector {
   public JsonNode redact(String server, JsonNode node) {
     UpstreamCredentials.Resolved resolved = server == null ? null : secretsByServer.get(server);
     return resolved == null || node == null || !resolved.redacts() ? node : resolved.redactTree(node.deepCopy());
+  }
+
+  /**
+   * Whether the credentials {@code client} was opened with (its headers' secret values, its OAuth
+   * token) are what {@code server}'s record resolves to now: false after a secret got a new value
+   * or the token was renewed (shortly before it expires). Always true for a record with no secret
+   * reference and no authentication (nothing is looked up), for a stdio server, and when they cannot
+   * be resolved now (a secret deleted, a token endpoint down): the session keeps what it has, and
+   * the next look tries again.
+   */
+  public boolean credentialsCurrent(McpServerDefinition server, McpAsyncClient client) {
+    if (McpServerDefinition.STDIO.equals(server.transport())
+        || (server.auth() == null && server.headers().values().stream().noneMatch(v -> SecretRefs.REF.matcher(v).find()))) {
+      return true;
+    }
+    UpstreamCredentials.Resolved opened = secrets.get(client);
+    if (opened == null) {
+      return true;
+    }
+    try {
+      UpstreamCredentials.Resolved now =
+          credentials.resolve("MCP server " + server.name(), server.tenantId(), server.headers(), server.auth(), server.egressGuarded());
+      return now.headers().equals(opened.headers());
+    } catch (RuntimeException e) {
+      LOG.debug("MCP server {}: credentials not resolved for a check: {}", server.name(), e.getClass().getSimpleName());
+      return true;
+    }
   }
 
   /** The client's own Streamable HTTP transport, when it has one (else null). */

@@ -86,7 +86,11 @@ final class UpstreamServer {
     return shared.catalog().status(name).map(s -> s.error() == null ? "unknown error" : s.error()).orElse("not checked yet");
   }
 
-  /** The periodic check: refresh when due or changed, else ping. */
+  /**
+   * The periodic check: refresh when due or changed, reconnect when the credentials the client was
+   * opened with are no longer what the record resolves to (a secret's new value, a renewed OAuth
+   * token), else ping.
+   */
   void check(McpServerDefinition def) {
     long now = System.nanoTime();
     McpAsyncClient current;
@@ -95,6 +99,11 @@ final class UpstreamServer {
       boolean due =
           client == null ? now - retryAtNanos >= 0 : now - refreshedAtNanos >= shared.refreshInterval().toNanos();
       current = changed || due ? null : client;
+    }
+    if (current != null && !shared.connector().credentialsCurrent(def, current)) {
+      closeClient(current);
+      refresh(def);
+      return;
     }
     if (current == null) {
       synchronized (this) {

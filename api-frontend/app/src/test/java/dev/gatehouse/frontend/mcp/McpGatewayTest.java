@@ -56,6 +56,7 @@ class McpGatewayTest {
               c.getMcp().setHealthInterval(io.dropwizard.util.Duration.milliseconds(300));
               // Short, so a permission change made straight in the database shows within the test.
               c.getCaches().setCredentials(io.dropwizard.util.Duration.milliseconds(300));
+              c.getMcp().setUpstreamCredentialsCheck(io.dropwizard.util.Duration.milliseconds(300));
             });
     McpServerDao servers = g.db.jdbi().onDemand(McpServerDao.class);
     servers.insert(server("conf", conformance.url(), null, null));
@@ -496,6 +497,47 @@ class McpGatewayTest {
       }
     } finally {
       servers.delete("moving");
+    }
+  }
+
+  @Test
+  void aSecretsNewValueReachesOpenAgentSessionsAndTheDurablePathsSharedSession() throws Exception {
+    McpServerDao servers = g.db.jdbi().onDemand(McpServerDao.class);
+    assertThat(g.put("/admin/v1/secrets/probe-token", TestGatehouse.ADMIN_KEY, "{\"value\":\"tok-one\"}").statusCode()).isEqualTo(200);
+    try (NotesUpstream upstream = new NotesUpstream(); McpSyncClient client = client(KEY_A, "/mcp")) {
+      upstream.notes.put("n", "x");
+      servers.insert(
+          new McpServerDefinition(
+              "rotating", null, McpServerDefinition.STREAMABLE_HTTP, upstream.url(), null, null, null, null,
+              Map.of("X-Probe-Token", "{{secret:probe-token}}"), null, Duration.ofSeconds(10), null, null, null, null, null));
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (client.listTools().tools().stream().noneMatch(t -> t.name().equals("rotating.read_note"))) {
+        assertThat(System.nanoTime()).as("rotating.read_note discovered in time").isLessThan(deadline);
+        Thread.sleep(100);
+      }
+      var read = new McpSchema.CallToolRequest("rotating.read_note", Map.of("name", "n"));
+      var write = new McpSchema.CallToolRequest("rotating.write_note", Map.of("name", "w", "text", "y"));
+      assertThat(text(client.callTool(read))).isEqualTo("x");
+      assertThat(upstream.probeTokens).last().isEqualTo("tok-one");
+      assertThat(text(client.callTool(write))).isEqualTo("stored");
+      assertThat(upstream.probeTokens).last().as("the durable call, on the shared upstream session").isEqualTo("tok-one");
+
+      assertThat(g.put("/admin/v1/secrets/probe-token", TestGatehouse.ADMIN_KEY, "{\"value\":\"tok-two\"}").statusCode()).isEqualTo(200);
+      deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      do {
+        assertThat(System.nanoTime()).as("the open session still sends the old value after " + upstream.probeTokens.size() + " calls").isLessThan(deadline);
+        Thread.sleep(100);
+        assertThat(text(client.callTool(read))).isEqualTo("x");
+      } while (!upstream.probeTokens.get(upstream.probeTokens.size() - 1).equals("tok-two"));
+      // The shared upstream session of durable calls is reconnected by the periodic check.
+      deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      do {
+        assertThat(System.nanoTime()).as("the durable path still sends the old value").isLessThan(deadline);
+        Thread.sleep(100);
+        assertThat(text(client.callTool(write))).isEqualTo("stored");
+      } while (!upstream.probeTokens.get(upstream.probeTokens.size() - 1).equals("tok-two"));
+    } finally {
+      servers.delete("rotating");
     }
   }
 

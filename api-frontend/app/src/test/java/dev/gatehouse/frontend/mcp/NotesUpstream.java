@@ -30,7 +30,8 @@ import org.eclipse.jetty.server.ServerConnector;
  * things (no annotations: durable through Gatehouse), {@code read_note} is read-only (direct).
  * {@link #failNextCalls} makes the next tools/call requests fail at the HTTP level (503), as an
  * upstream that is briefly down would; {@link #idempotencyKeys} records the keys calls carried,
- * {@link #sessionsEnded} counts the DELETEs that ended a session.
+ * {@link #sessionsEnded} counts the DELETEs that ended a session, {@link #probeTokens} the
+ * credentials calls carried.
  */
 final class NotesUpstream implements AutoCloseable {
   final Map<String, String> notes = new ConcurrentHashMap<>();
@@ -38,6 +39,8 @@ final class NotesUpstream implements AutoCloseable {
   final AtomicInteger writes = new AtomicInteger();
   final List<String> idempotencyKeys = new CopyOnWriteArrayList<>();
   final AtomicInteger sessionsEnded = new AtomicInteger();
+  /** The {@code X-Probe-Token} header of each tools/call request that carried one, in order. */
+  final List<String> probeTokens = new CopyOnWriteArrayList<>();
   /** Counts down when a {@code wait} call starts; such a call returns after {@code seconds}. */
   final java.util.concurrent.Semaphore waitStarted = new java.util.concurrent.Semaphore(0);
   private final Server jetty;
@@ -132,8 +135,11 @@ final class NotesUpstream implements AutoCloseable {
           HttpServletRequest r = (HttpServletRequest) req;
           if ("POST".equals(r.getMethod())) {
             byte[] body = r.getInputStream().readAllBytes();
-            if (new String(body, java.nio.charset.StandardCharsets.UTF_8).contains("\"tools/call\"")
-                && failNextCalls.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            boolean toolCall = new String(body, java.nio.charset.StandardCharsets.UTF_8).contains("\"tools/call\"");
+            if (toolCall && r.getHeader("X-Probe-Token") != null) {
+              probeTokens.add(r.getHeader("X-Probe-Token"));
+            }
+            if (toolCall && failNextCalls.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
               ((HttpServletResponse) res).sendError(503);
               return;
             }

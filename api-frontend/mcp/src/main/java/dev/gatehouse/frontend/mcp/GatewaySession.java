@@ -46,6 +46,7 @@ final class GatewaySession {
   private final McpUpstreams upstreams;
   /** This session's upstream sessions by server name, each with the record it was opened from. */
   private final Map<String, Upstream> clients = new ConcurrentHashMap<>();
+  private final long credentialsCheckNanos;
   private final Map<String, Deque<AgentChannel>> inFlight = new ConcurrentHashMap<>();
   /** Requests Gatehouse sent the agent on a request's own stream, by id, awaiting the agent's answer. */
   private final Map<String, CompletableFuture<JsonNode>> awaitingAgent = new ConcurrentHashMap<>();
@@ -66,7 +67,8 @@ final class GatewaySession {
       McpSchema.ClientCapabilities capabilities,
       McpStreamableServerSession sdk,
       McpConnector connector,
-      McpUpstreams upstreams) {
+      McpUpstreams upstreams,
+      java.time.Duration credentialsCheck) {
     this.id = id;
     this.tenantId = tenantId;
     this.agentId = agentId;
@@ -75,6 +77,7 @@ final class GatewaySession {
     this.sdk = sdk;
     this.connector = connector;
     this.upstreams = upstreams;
+    this.credentialsCheckNanos = credentialsCheck.toNanos();
   }
 
   boolean hasListeningStream() {
@@ -183,8 +186,31 @@ final class GatewaySession {
     return true;
   }
 
-  /** An upstream session and the server record it was opened from. */
-  private record Upstream(McpServerDefinition server, McpAsyncClient client) {
+  /** An upstream session, the server record it was opened from, and when its credentials were last checked. */
+  private static final class Upstream {
+    final McpServerDefinition server;
+    final McpAsyncClient client;
+    private volatile long checkedNanos = System.nanoTime();
+
+    Upstream(McpServerDefinition server, McpAsyncClient client) {
+      this.server = server;
+      this.client = client;
+    }
+
+    /**
+     * Whether the credentials the session was opened with are still what the record resolves to,
+     * looked at again once {@code everyNanos} has passed since the last look (only records with a
+     * secret reference or authentication cost a lookup).
+     */
+    boolean credentialsCurrent(McpConnector connector, McpServerDefinition now, long everyNanos) {
+      long t = System.nanoTime();
+      if (t - checkedNanos < everyNanos) {
+        return true;
+      }
+      checkedNanos = t;
+      return connector.credentialsCurrent(now, client);
+    }
+
     /**
      * Whether the session still serves {@code now}: nothing it was opened with changed (the
      * address, headers and credentials' references, authentication, timeouts, the egress guard,
@@ -205,9 +231,10 @@ final class GatewaySession {
 
   /**
    * This session's client of {@code server}, started (and initialized) on first use; started
-   * again when the registry changed how the server is reached (a new address, credentials, the
-   * egress guard), so a changed record applies to open sessions too. The upstream session of the
-   * old record is then ended, and calls still in flight on it end with it.
+   * again when the registry changed how the server is reached (a new address, headers, the egress
+   * guard) or its credentials resolve to something else now (a secret's new value, a renewed OAuth
+   * token; looked at every {@code credentialsCheck}), so changes apply to open sessions too. The
+   * old upstream session is then ended, and calls still in flight on it end with it.
    */
   McpAsyncClient upstream(McpServerDefinition server) {
     if (McpServerDefinition.STDIO.equals(server.transport())) {
@@ -215,14 +242,15 @@ final class GatewaySession {
       return upstreams.client(server);
     }
     Upstream existing = clients.get(server.name());
-    if (existing != null && existing.serves(server)) {
-      return existing.client();
+    if (existing != null && existing.serves(server) && existing.credentialsCurrent(connector, server, credentialsCheckNanos)) {
+      return existing.client;
     }
     synchronized (clients) {
-      existing = clients.get(server.name());
-      if (existing != null && existing.serves(server)) {
-        return existing.client();
+      Upstream now = clients.get(server.name());
+      if (now != null && now != existing && now.serves(server)) {
+        return now.client; // opened, or opened again, by a call that came first
       }
+      existing = now;
       if (closed) {
         throw new IllegalStateException("session closed");
       }
@@ -238,7 +266,7 @@ final class GatewaySession {
       }
       clients.put(server.name(), new Upstream(server, client));
       if (existing != null) {
-        existing.client().closeGracefully().onErrorResume(e -> Mono.empty()).subscribe();
+        existing.client.closeGracefully().onErrorResume(e -> Mono.empty()).subscribe();
       }
       return client;
     }
@@ -249,7 +277,7 @@ final class GatewaySession {
     logLevel = level;
     sdk.setMinLoggingLevel(level);
     for (Upstream u : clients.values()) {
-      u.client().setLoggingLevel(level).onErrorResume(e -> Mono.empty()).subscribe();
+      u.client.setLoggingLevel(level).onErrorResume(e -> Mono.empty()).subscribe();
     }
   }
 
@@ -321,7 +349,7 @@ final class GatewaySession {
     awaitingAgent.clear();
     synchronized (clients) {
       for (Upstream u : clients.values()) {
-        u.client().closeGracefully().onErrorResume(e -> Mono.empty()).subscribe();
+        u.client.closeGracefully().onErrorResume(e -> Mono.empty()).subscribe();
       }
       clients.clear();
     }

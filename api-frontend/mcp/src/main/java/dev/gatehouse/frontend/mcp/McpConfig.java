@@ -95,6 +95,13 @@ public class McpConfig {
   /** Longest Gatehouse waits for an agent's answer to a request it relayed (sampling, elicitation, roots). */
   @NotNull private Duration agentRequestTimeout = Duration.minutes(10);
 
+  /**
+   * How often an open agent session checks that the credentials its upstream sessions were opened
+   * with are still current (a secret's new value, an OAuth token renewed before it expires); when
+   * they are not, the next call opens a new upstream session with the new ones.
+   */
+  @NotNull private Duration upstreamCredentialsCheck = Duration.seconds(30);
+
   @JsonProperty
   public List<String> getAllowedHosts() {
     return allowedHosts;
@@ -203,5 +210,15 @@ public class McpConfig {
   @JsonProperty
   public void setAgentRequestTimeout(Duration v) {
     this.agentRequestTimeout = v;
+  }
+
+  @JsonProperty
+  public Duration getUpstreamCredentialsCheck() {
+    return upstreamCredentialsCheck;
+  }
+
+  @JsonProperty
+  public void setUpstreamCredentialsCheck(Duration v) {
+    this.upstreamCredentialsCheck = v;
   }
 }

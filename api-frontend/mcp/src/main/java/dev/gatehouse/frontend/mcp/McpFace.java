@@ -51,7 +51,7 @@ public final class McpFace implements Face {
   @Override
   public void install(FaceContext core, Environment env) {
     ToolListing tools = new ToolListing(core.jdbi(), resolver);
-    McpSessions sessions = new McpSessions(connector, upstreams, tools, config.getAgentRequestTimeout().toJavaDuration());
+    McpSessions sessions = new McpSessions(connector, upstreams, tools, config.getAgentRequestTimeout().toJavaDuration(), config.getUpstreamCredentialsCheck().toJavaDuration());
     PassThrough pass = new PassThrough(resolver, upstreams, connector, sessions, core.policies(), core.metrics(), core.audit());
     McpToolCallHandler toolCalls =
         new McpToolCallHandler(

@@ -35,6 +35,8 @@ final class McpSessions implements McpStreamableServerSession.Factory, AutoClose
   private final McpUpstreams upstreams;
   private final ToolListing tools;
   private final Duration agentRequestTimeout;
+  /** How often a session checks that its upstream sessions' credentials are current. */
+  private final Duration credentialsCheck;
   private final Map<String, GatewaySession> sessions = new ConcurrentHashMap<>();
   /** Places taken: the open sessions, and the initializes under way that took a place for one. */
   private final java.util.concurrent.atomic.AtomicInteger places = new java.util.concurrent.atomic.AtomicInteger();
@@ -46,11 +48,12 @@ final class McpSessions implements McpStreamableServerSession.Factory, AutoClose
   private final Map<String, McpNotificationHandler> notificationHandlers = new HashMap<>();
 
   /** {@code agentRequestTimeout}: how long a request relayed to an agent (sampling, elicitation, roots) may wait. */
-  McpSessions(McpConnector connector, McpUpstreams upstreams, ToolListing tools, Duration agentRequestTimeout) {
+  McpSessions(McpConnector connector, McpUpstreams upstreams, ToolListing tools, Duration agentRequestTimeout, Duration credentialsCheck) {
     this.connector = connector;
     this.upstreams = upstreams;
     this.tools = tools;
     this.agentRequestTimeout = agentRequestTimeout;
+    this.credentialsCheck = credentialsCheck;
   }
 
   /** Serves {@code method} in every session opened from now on. */
@@ -87,7 +90,7 @@ final class McpSessions implements McpStreamableServerSession.Factory, AutoClose
     var agent = ctx.caller().agent();
     GatewaySession session =
         new GatewaySession(
-            id, agent.tenantId(), agent.id(), ctx.virtualServer(), request.capabilities(), sdk, connector, upstreams);
+            id, agent.tenantId(), agent.id(), ctx.virtualServer(), request.capabilities(), sdk, connector, upstreams, credentialsCheck);
     session.caller = ctx.caller();
     session.toolsFingerprint = tools.fingerprint(ctx.caller(), ctx.virtualServer());
     ctx.place().keep(); // the session holds the place from now on; close(id) gives it back
