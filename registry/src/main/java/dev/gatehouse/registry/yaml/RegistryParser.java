@@ -34,14 +34,32 @@ import java.util.Map;
 public final class RegistryParser {
   // A key given twice is an error, not last-wins (which of two values counts would be a guess);
   // a fraction where a whole number belongs (maxAttempts: 2.5) is an error, not rounded down.
+  /**
+   * The most a registry file may hold, in characters: the YAML reader's own default (3 MB) is below
+   * what an export of a large deployment writes (thousands of tools with their schemas), and a
+   * backup that cannot be applied back is no backup. Over HTTP the body is bounded first by {@code
+   * limits.maxRequestBody}.
+   */
+  public static final int MAX_CHARS = 64 * 1024 * 1024;
+
   private static final ObjectMapper YAML =
-      new ObjectMapper(new YAMLFactory())
+      new ObjectMapper(
+          YAMLFactory.builder()
+              .loaderOptions(loaderOptions())
+              .enable(com.fasterxml.jackson.dataformat.yaml.YAMLParser.Feature.EMPTY_STRING_AS_NULL) // as new YAMLFactory() has it
+              .build())
           .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
           .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
           .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION.mappedFeature());
   private static final RegistryFile EMPTY = new RegistryFile(null, null, null, null);
 
   private RegistryParser() {}
+
+  private static org.yaml.snakeyaml.LoaderOptions loaderOptions() {
+    org.yaml.snakeyaml.LoaderOptions options = new org.yaml.snakeyaml.LoaderOptions();
+    options.setCodePointLimit(MAX_CHARS);
+    return options;
+  }
 
   /** The file as written; throws {@code invalid_registry} saying where and what is wrong. */
   public static RegistryFile parse(InputStream in) {

@@ -55,6 +55,21 @@ class RegistryParserTest {
   }
 
   @Test
+  void aLargeRegistryIsReadWhole() {
+    // An export of a large deployment (here 4,000 tools, about 4.6 MB) must apply back: the YAML
+    // reader's own default stops at 3 MB.
+    StringBuilder yaml = new StringBuilder("tools:\n");
+    String description = "d".repeat(1_000);
+    for (int i = 0; i < 4_000; i++) {
+      yaml.append("  - name: t").append(i).append("\n    description: ").append(description).append("\n    http: {url: \"http://x/").append(i).append("\"}\n");
+    }
+    assertThat(yaml.length()).isGreaterThan(4_000_000);
+    RegistryFile file = parse(yaml.toString());
+    assertThat(file.tools()).hasSize(4_000);
+    assertThat(file.tools().get(3_999).name()).isEqualTo("t3999");
+  }
+
+  @Test
   void readsJsonToo() {
     RegistryFile file = parse("{\"tools\": [{\"name\": \"t\", \"http\": {\"url\": \"http://x\"}}]}");
     assertThat(file.tools()).extracting(RegistryFile.Tool::name).containsExactly("t");
