@@ -23,6 +23,10 @@ import java.util.Set;
  * workflows} allow list), that every tool in {@link #tools()} and model in {@link #models()} is
  * known in the agent's tenant and allowed to the agent, and {@link #validate}s the input; any
  * failure is a 4xx and nothing starts.
+ *
+ * <p>The implementation is code the platform deploys into its workers, with the worker's rights:
+ * {@link Governed} keeps a workflow written against it within what was granted at submit, but
+ * cannot stop code that steps around it (docs/workflows.md, "What Governed guarantees").
  */
 public interface GatehouseWorkflow {
 
@@ -40,7 +44,7 @@ public interface GatehouseWorkflow {
    */
   Class<?> implementation();
 
-  /** One line on what the workflow does, for listings. */
+  /** One line on what the workflow does: for the team's own listings (no Gatehouse endpoint shows it yet). */
   default String description() {
     return "";
   }

@@ -2,6 +2,7 @@ package dev.gatehouse.workflows.spi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -62,6 +63,10 @@ class GovernedTest {
   }
 
   public static class ScriptedWorkflowImpl implements ScriptedWorkflow {
+    private static int depth(int n) {
+      return depth(n + 1) + 1;
+    }
+
     @Override
     public JsonNode run(TaskInput task) {
       Governed gw = Governed.of(task);
@@ -91,6 +96,9 @@ class GovernedTest {
           }
           case "model" -> out.add(gw.model(step, op.get("model").asText(), JSON.createObjectNode().put("max_tokens", 5)).content());
           case "bug" -> out.add(op.get("missing").asText());
+          case "leak" -> throw new IllegalStateException("cannot log in with password=hunter2; input was " + gw.input());
+          case "assert" -> throw new AssertionError("password=hunter2");
+          case "overflow" -> out.add(depth(0));
           default -> throw new IllegalArgumentException(op.toString());
         }
       }
@@ -264,6 +272,37 @@ class GovernedTest {
       assertThat(c.status()).isEqualTo("FAILED");
       assertThat(c.errorCode()).isEqualTo("null_pointer_exception");
     });
+  }
+
+  @Test
+  void anErrorInTheTeamsCodeFailsTheTaskToo() {
+    assertThatThrownBy(() -> started("g-assert", JSON.createObjectNode().put("op", "assert")).getResult(JsonNode.class))
+        .isInstanceOf(WorkflowFailedException.class)
+        .cause()
+        .satisfies(c -> assertThat(((ApplicationFailure) c).getType()).isEqualTo("AssertionError"));
+    assertThatThrownBy(() -> started("g-overflow", JSON.createObjectNode().put("op", "overflow")).getResult(JsonNode.class))
+        .isInstanceOf(WorkflowFailedException.class)
+        .cause()
+        .satisfies(c -> assertThat(((ApplicationFailure) c).getType()).isEqualTo("StackOverflowError"));
+    assertThat(closed).extracting(TaskClosed::status, TaskClosed::errorCode)
+        .containsExactly(tuple("FAILED", "assertion_error"), tuple("FAILED", "stack_overflow_error"));
+  }
+
+  @Test
+  void whatTheTeamsExceptionSaysStaysInTheWorkersLogNotInTheTaskOrItsHistory() {
+    WorkflowStub stub = started("g-leak", JSON.createObjectNode().put("op", "leak"));
+    assertThatThrownBy(() -> stub.getResult(JsonNode.class))
+        .isInstanceOf(WorkflowFailedException.class)
+        .cause()
+        .satisfies(c -> {
+          ApplicationFailure f = (ApplicationFailure) c;
+          assertThat(f.getType()).isEqualTo("IllegalStateException");
+          assertThat(f.getOriginalMessage()).isEqualTo("the workflow " + TYPE + " failed with IllegalStateException (the worker's log has the details)");
+          assertThat(f.getCause()).as("no stack trace or message of the team's exception").isNull();
+        });
+    assertThat(closed).singleElement().satisfies(c -> assertThat(c.errorMessage()).doesNotContain("hunter2").contains("IllegalStateException"));
+    String history = client.fetchHistory("g-leak").toJson(false);
+    assertThat(history).doesNotContain("hunter2");
   }
 
   private static Approvals.Call waitFor(WorkflowStub stub, String callId) throws InterruptedException {

@@ -68,8 +68,14 @@ public final class CodeTaskWorkflow implements TaskWorkflow {
       workflow.validate(input);
     } catch (InvalidTaskInputException e) {
       throw new ApiException(ErrorCode.INVALID_REQUEST, "input: " + e.getMessage());
-    } catch (RuntimeException e) {
-      // The team's check itself failed on this input: the input is what it could not take.
+    } catch (RuntimeException | StackOverflowError | AssertionError | LinkageError e) {
+      // The team's check itself failed on this input (an exception, or an error of its own code:
+      // a recursion too deep, an assert, a class it needs missing): the input is what it could not
+      // take. Running out of memory is the server's failure, not the input's.
+      // Its message may quote the input: the log says the class, and DEBUG adds the trace.
+      org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(CodeTaskWorkflow.class);
+      log.warn("workflow {}: its validate failed with {}", type(), e.getClass().getName());
+      log.debug("workflow {}: its validate failed", type(), e);
       throw new ApiException(ErrorCode.INVALID_REQUEST, "input: workflow '" + type() + "' cannot take this input");
     }
     var agent = caller.agent();
