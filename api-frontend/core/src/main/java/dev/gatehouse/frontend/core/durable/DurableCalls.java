@@ -169,7 +169,9 @@ public final class DurableCalls {
         WorkflowOptions.newBuilder()
             .setWorkflowId(id)
             .setTaskQueue(taskQueue)
-            .setWorkflowRunTimeout(start.runTimeout())
+            // The whole execution, not one run: a workflow that continues as new (the agent loop,
+            // a team's) would otherwise start its timeout again with each run and never time out.
+            .setWorkflowExecutionTimeout(start.runTimeout())
             .setWorkflowIdReusePolicy(WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
             .build();
     try {
@@ -317,12 +319,26 @@ public final class DurableCalls {
   /**
    * Brings a running row in line with its workflow when the workflow has closed (with its real
    * close time); a workflow the engine no longer knows is recorded TIMED_OUT at its deadline,
-   * when the deadline has passed. Returns true when the row was closed.
+   * when the deadline has passed. A workflow still running {@link #DEADLINE_GRACE} past the
+   * task's deadline is terminated and recorded TIMED_OUT: the engine times out a whole execution,
+   * but the embedded test server of dev mode starts the timeout again with each run of a workflow
+   * that continues as new (the agent loop, a team's), and a task's timeout must hold on either.
+   * Returns true when the row was closed.
    */
   boolean reconcile(TaskRecord row) {
     TaskOutcomes.Outcome o;
+    WorkflowStub stub = client.newUntypedWorkflowStub(row.id());
     try {
-      o = TaskOutcomes.read(client.newUntypedWorkflowStub(row.id()), 0);
+      o = TaskOutcomes.read(stub, 0);
+      if (o.status() == TaskStatus.RUNNING && row.deadline() != null && row.deadline().plus(DEADLINE_GRACE).isBefore(Instant.now())) {
+        try {
+          stub.terminate(TaskOutcomes.PAST_DEADLINE + " (" + row.deadline() + ")");
+          LOG.warn("task {} was still running past its timeout; its workflow was terminated", row.id());
+        } catch (RuntimeException closedMeanwhile) {
+          LOG.debug("task {} past its timeout could not be terminated: {}", row.id(), closedMeanwhile.toString());
+        }
+        o = TaskOutcomes.read(stub, 0);
+      }
     } catch (WorkflowNotFoundException gone) {
       return row.deadline() != null
           && row.deadline().isBefore(Instant.now())
@@ -331,6 +347,9 @@ public final class DurableCalls {
     repair(row, o);
     return o.status().isClosed();
   }
+
+  /** How long past its deadline a task may still run before the sweep terminates it (the engine's own timeout should end it first). */
+  static final Duration DEADLINE_GRACE = Duration.ofSeconds(2);
 
   /**
    * Reconciles this agent's running rows whose deadline has passed (at most {@code max}), so a

@@ -49,6 +49,12 @@ public final class TaskOutcomes {
    */
   public static final String CANCEL_NOT_PROCESSED = "canceled: the workflow did not end";
 
+  /**
+   * How the reason of a termination begins when Gatehouse ended a task still running past its
+   * timeout ({@code DurableCalls#reconcile}): such a task reads TIMED_OUT.
+   */
+  public static final String PAST_DEADLINE = "timed out: the workflow ran past the task's timeout";
+
   private TaskOutcomes() {}
 
   /**
@@ -97,6 +103,9 @@ public final class TaskOutcomes {
         && t.getOriginalMessage() != null
         && t.getOriginalMessage().startsWith(CANCEL_NOT_PROCESSED)) {
       return new Outcome(TaskStatus.CANCELED, null, error(ErrorCode.CANCELED, "the task was canceled", null, null));
+    }
+    if (cause instanceof TerminatedFailure t && t.getOriginalMessage() != null && t.getOriginalMessage().startsWith(PAST_DEADLINE)) {
+      return new Outcome(TaskStatus.TIMED_OUT, null, error(ErrorCode.TIMED_OUT, "the task ran past its timeout", null, null));
     }
     if (cause instanceof TerminatedFailure t) {
       return new Outcome(

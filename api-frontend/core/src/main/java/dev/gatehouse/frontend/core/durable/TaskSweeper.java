@@ -15,8 +15,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Closes in the task index what no workflow code reports, without waiting for anyone to read the
- * task: a task whose run timeout has passed is recorded as it ended (TIMED_OUT, with the engine's
- * close time), and a task whose cancellation was asked for more than {@code cancelGrace} ago and
+ * task: a task whose timeout has passed is recorded as it ended (TIMED_OUT, with the engine's
+ * close time; one still running a little past it is terminated first, see {@link
+ * DurableCalls#reconcile}), and a task whose cancellation was asked for more than {@code cancelGrace} ago and
  * that still runs (its workflow cannot process the request, for instance because its workflow
  * task keeps failing) is terminated and recorded CANCELED.
  *
