@@ -1,6 +1,7 @@
 package dev.gatehouse.workflows.task;
 
 import io.temporal.activity.LocalActivityOptions;
+import io.temporal.api.enums.v1.ParentClosePolicy;
 import io.temporal.common.RetryOptions;
 import io.temporal.common.interceptors.WorkerInterceptorBase;
 import io.temporal.common.interceptors.WorkflowInboundCallsInterceptor;
@@ -11,11 +12,13 @@ import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.failure.TemporalFailure;
-import io.temporal.api.enums.v1.ParentClosePolicy;
 import io.temporal.workflow.CancellationScope;
 import io.temporal.workflow.ChildWorkflowOptions;
+import io.temporal.workflow.Promise;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -58,9 +61,10 @@ public class TaskIndexInterceptor extends WorkerInterceptorBase {
    *     its timeout: a bug in a team's workflow shows as a failed task. Its message says which
    *     class, not the exception's own message (which may carry whatever the code put there: the
    *     task's input, a credential), and the failure carries no stack trace into the history; the
-   *     worker's log has the class and where it was thrown (the message and trace at DEBUG). Temporal's own exceptions (a non-deterministic replay among them)
-   *     and the JVM running out of memory still fail only the workflow task, so a fixed deploy or a
-   *     roomier worker can resume it.
+   *     worker's log has the class and where it was thrown (the message and trace at DEBUG).
+   *     Temporal's own exceptions (a non-deterministic replay among them) and the JVM running out
+   *     of memory still fail only the workflow task, so a fixed deploy or a roomier worker can
+   *     resume it.
    */
   public TaskIndexInterceptor(Set<String> failOnAnyException) {
     this.failOnAnyException = Set.copyOf(failOnAnyException);
@@ -137,8 +141,8 @@ public class TaskIndexInterceptor extends WorkerInterceptorBase {
    * those still running when the workflow ends can be asked to cancel.
    */
   private static final class ChildrenEndWithTheTask extends WorkflowOutboundCallsInterceptorBase {
-    private final java.util.List<String> ids = new java.util.ArrayList<>();
-    private final java.util.List<io.temporal.workflow.Promise<?>> results = new java.util.ArrayList<>();
+    private final List<String> ids = new ArrayList<>();
+    private final List<Promise<?>> results = new ArrayList<>();
 
     ChildrenEndWithTheTask(WorkflowOutboundCallsInterceptor next) {
       super(next);
