@@ -73,6 +73,15 @@ class TaskApiTest {
   }
 
   @Test
+  void aBodyNestedBeyondTheReadersLimitIsSaidSo() {
+    HttpResponse<String> deep =
+        gh.post("/v1/tasks", KEY_A, "{\"workflow\":\"pipeline\",\"input\":" + "[".repeat(1_001) + "]".repeat(1_001) + "}");
+    assertThat(deep.statusCode()).as(deep.body()).isEqualTo(400);
+    assertThat(json(deep).path("error").path("code").asText()).isEqualTo("invalid_json");
+    assertThat(json(deep).path("error").path("message").asText()).isEqualTo("the body nests deeper than 1000 levels");
+  }
+
+  @Test
   void aToolThatFailsTwiceIsRetriedWithOneIdempotencyKey() {
     String id =
         gh.submit(

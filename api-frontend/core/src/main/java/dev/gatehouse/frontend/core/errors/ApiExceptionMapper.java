@@ -48,8 +48,9 @@ public class ApiExceptionMapper implements ExceptionMapper<Throwable> {
         return r.build();
       }
     }
-    if (e instanceof JsonProcessingException) {
-      return respond(ErrorCode.INVALID_JSON, "the body is not valid JSON").build();
+    if (e instanceof JsonProcessingException json) {
+      String limit = dev.gatehouse.frontend.core.http.JsonProblems.limitExceeded(json);
+      return respond(ErrorCode.INVALID_JSON, limit != null ? "the body " + limit : "the body is not valid JSON").build();
     }
     java.util.Optional<ApiException> unreadable = UnreadableBody.of(e);
     if (unreadable.isPresent()) {

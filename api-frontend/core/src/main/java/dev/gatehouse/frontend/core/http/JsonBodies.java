@@ -78,7 +78,8 @@ public final class JsonBodies {
       if (duplicate != null) {
         throw new ApiException(ErrorCode.INVALID_JSON, "the body gives the member '" + duplicate + "' twice");
       }
-      throw new ApiException(ErrorCode.INVALID_JSON, "the body is not valid JSON");
+      String limit = JsonProblems.limitExceeded(e);
+      throw new ApiException(ErrorCode.INVALID_JSON, limit != null ? "the body " + limit : "the body is not valid JSON");
     }
     if (json == null || json.isMissingNode()) {
       throw new ApiException(ErrorCode.INVALID_JSON, "the body holds only white space; send a JSON object");

@@ -245,6 +245,28 @@ public final class JsonProblems {
 
   private static final Pattern DUPLICATE = Pattern.compile("^Duplicate (?:field|Object property) '(.{0,64})");
 
+  private static final Pattern NESTING = Pattern.compile("nesting depth \\(\\d+\\) exceeds the maximum allowed \\((\\d+)");
+  private static final Pattern NUMBER_LENGTH = Pattern.compile("Number value length \\(\\d+\\) exceeds the maximum allowed \\((\\d+)");
+
+  /**
+   * What a parser's own limit refused, said of the body ({@code "nests deeper than 1000 levels"}),
+   * so a client is not told its well-formed JSON is not JSON; null for any other error.
+   */
+  public static String limitExceeded(Exception e) {
+    if (!(e instanceof com.fasterxml.jackson.core.exc.StreamConstraintsException s) || s.getOriginalMessage() == null) {
+      return null;
+    }
+    java.util.regex.Matcher m = NESTING.matcher(s.getOriginalMessage());
+    if (m.find()) {
+      return "nests deeper than " + m.group(1) + " levels";
+    }
+    m = NUMBER_LENGTH.matcher(s.getOriginalMessage());
+    if (m.find()) {
+      return "holds a number longer than " + m.group(1) + " characters";
+    }
+    return "exceeds a limit of the JSON reader";
+  }
+
   /** The member a parser refused because the body gives it twice (a strict parser's error); null otherwise. */
   public static String duplicateKey(Exception e) {
     if (!(e instanceof com.fasterxml.jackson.core.JacksonException j) || j.getOriginalMessage() == null) {

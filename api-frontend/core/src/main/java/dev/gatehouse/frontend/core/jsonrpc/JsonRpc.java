@@ -68,9 +68,12 @@ public final class JsonRpc {
       message = JSON.readTree(body);
     } catch (JsonProcessingException e) {
       String duplicate = dev.gatehouse.frontend.core.http.JsonProblems.duplicateKey(e);
+      String limit = dev.gatehouse.frontend.core.http.JsonProblems.limitExceeded(e);
       throw new ApiException(
           ErrorCode.INVALID_JSON,
-          duplicate == null ? "Parse error: the body is not valid JSON" : "Parse error: the member '" + duplicate + "' is given twice");
+          duplicate != null
+              ? "Parse error: the member '" + duplicate + "' is given twice"
+              : limit != null ? "Parse error: the body " + limit : "Parse error: the body is not valid JSON");
     } catch (IOException e) {
       throw new ApiException(ErrorCode.INVALID_JSON, "Parse error: the body could not be read");
     }

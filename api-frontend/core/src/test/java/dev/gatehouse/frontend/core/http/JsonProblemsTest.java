@@ -46,12 +46,26 @@ class JsonProblemsTest {
   }
 
   private String refusedBody(String body) {
+    return refusedBody(bodies, body);
+  }
+
+  private static String refusedBody(JsonBodies bodies, String body) {
     try {
       bodies.read(new java.io.ByteArrayInputStream(body.getBytes(java.nio.charset.StandardCharsets.UTF_8)), Body.class);
     } catch (ApiException e) {
       return e.error().code() + ": " + e.getMessage();
     }
     throw new AssertionError("accepted: " + body);
+  }
+
+  @Test
+  void aBodyBeyondTheReadersLimitsIsSaidSoNotCalledInvalid() {
+    JsonBodies roomy = new JsonBodies(JSON, 64 * 1024);
+    assertThat(refusedBody(roomy, "[".repeat(1_001) + "]".repeat(1_001))).isEqualTo("invalid_json: the body nests deeper than 1000 levels");
+    assertThat(refusedBody(roomy, "{\"name\":" + "9".repeat(1_001) + "}"))
+        .isEqualTo("invalid_json: the body holds a number longer than 1000 characters");
+    assertThat(refusedBody("[[[]]]")).as("within the limits, the shape is what is wrong").startsWith("invalid_request: ");
+    assertThat(refusedBody("{\"name\":")).isEqualTo("invalid_json: the body is not valid JSON");
   }
 
   @Test
