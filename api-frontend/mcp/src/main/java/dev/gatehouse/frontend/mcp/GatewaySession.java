@@ -51,6 +51,8 @@ final class GatewaySession {
   /** Requests Gatehouse sent the agent on a request's own stream, by id, awaiting the agent's answer. */
   private final Map<String, CompletableFuture<JsonNode>> awaitingAgent = new ConcurrentHashMap<>();
   volatile long lastSeenNanos = System.nanoTime();
+  /** The session's tools/call requests being answered: a session waiting on a call is not idle. */
+  private final java.util.concurrent.atomic.AtomicInteger callsInFlight = new java.util.concurrent.atomic.AtomicInteger();
   /** Requests sent to the agent through the SDK whose answers are still awaited. */
   private final java.util.concurrent.atomic.AtomicInteger sdkRequestsOut = new java.util.concurrent.atomic.AtomicInteger();
   /** The agent as its latest request authenticated (scopes of its current token). */
@@ -82,6 +84,22 @@ final class GatewaySession {
 
   boolean hasListeningStream() {
     return sdk.hasListeningStream();
+  }
+
+  /** A tools/call of this session is being answered from now on. */
+  void callStarted() {
+    callsInFlight.incrementAndGet();
+  }
+
+  /** A tools/call of this session was answered: the idle clock starts again from its answer. */
+  void callEnded() {
+    callsInFlight.decrementAndGet();
+    lastSeenNanos = System.nanoTime();
+  }
+
+  /** Whether a tools/call of this session is being answered. */
+  boolean hasCallsInFlight() {
+    return callsInFlight.get() > 0;
   }
 
   void notifyAgent(String method, Object params) {

@@ -78,7 +78,7 @@ final class McpSessions implements McpStreamableServerSession.Factory, AutoClose
     }
     String id = UUID.randomUUID().toString();
     McpStreamableServerSession sdk =
-        new McpStreamableServerSession(
+        new SdkSession(
             id,
             request.capabilities(),
             request.clientInfo(),
@@ -86,7 +86,7 @@ final class McpSessions implements McpStreamableServerSession.Factory, AutoClose
             requestHandlers,
             notificationHandlers,
             () -> Mono.fromRunnable(() -> close(id)),
-            McpJson.PASS_THROUGH);
+            sessions::containsKey);
     var agent = ctx.caller().agent();
     GatewaySession session =
         new GatewaySession(
@@ -111,6 +111,36 @@ final class McpSessions implements McpStreamableServerSession.Factory, AutoClose
             + ". Tool names are <server prefix>.<tool>.";
     return new McpStreamableServerSession.McpStreamableServerSessionInit(
         sdk, Mono.just(new McpSchema.InitializeResult(version, caps, McpImplementation.GATEHOUSE, instructions)));
+  }
+
+  /**
+   * The SDK's half of a session. The SDK's sweeper (every {@code mcp.sessionIdleTimeout}) drops a
+   * session that no request reached through the SDK since its last sweep and that has no stream
+   * open; a tools/call, which Gatehouse answers without the SDK, does not count there, so an agent
+   * that only called tools lost its session. Here a session counts as having a stream open while
+   * Gatehouse's half is open: {@link #expireIdle} decides idleness, and once it (or anything else)
+   * has closed Gatehouse's half, the sweeper drops this one at its next pass.
+   */
+  static final class SdkSession extends McpStreamableServerSession {
+    private final java.util.function.Predicate<String> open;
+
+    SdkSession(
+        String id,
+        McpSchema.ClientCapabilities capabilities,
+        McpSchema.Implementation clientInfo,
+        Duration requestTimeout,
+        Map<String, McpRequestHandler<?>> requestHandlers,
+        Map<String, McpNotificationHandler> notificationHandlers,
+        java.util.function.Supplier<Mono<Void>> onClose,
+        java.util.function.Predicate<String> open) {
+      super(id, capabilities, clientInfo, requestTimeout, requestHandlers, notificationHandlers, onClose, McpJson.PASS_THROUGH);
+      this.open = open;
+    }
+
+    @Override
+    public boolean hasOpenStream() {
+      return super.hasOpenStream() || open.test(getId());
+    }
   }
 
   Optional<GatewaySession> find(String id) {
@@ -210,7 +240,7 @@ final class McpSessions implements McpStreamableServerSession.Factory, AutoClose
   /**
    * Ends session {@code id} on purpose (the agent's DELETE, or its agent deleted): closed as
    * {@link #close} does, and its calls in flight stopped, their answers having nowhere to go. A
-   * session closed for idleness has none.
+   * session closed for idleness has none ({@link #expireIdle} keeps a session with a call in flight).
    */
   void end(String id) {
     close(id);
@@ -242,12 +272,16 @@ final class McpSessions implements McpStreamableServerSession.Factory, AutoClose
     return closed;
   }
 
-  /** Closes sessions idle for longer than {@code idle} (an open GET stream counts as activity). */
+  /**
+   * Closes sessions idle for longer than {@code idle}. An open GET stream counts as activity, and so
+   * does a tools/call being answered: a call may wait longer than the idle timeout (a slow tool, a
+   * durable call's task), and its agent is waiting on the session meanwhile.
+   */
   int expireIdle(Duration idle) {
     long now = System.nanoTime();
     int closed = 0;
     for (GatewaySession s : List.copyOf(sessions.values())) {
-      if (s.hasListeningStream()) {
+      if (s.hasListeningStream() || s.hasCallsInFlight()) {
         s.lastSeenNanos = now;
       } else if (now - s.lastSeenNanos > idle.toNanos()) {
         close(s.id);

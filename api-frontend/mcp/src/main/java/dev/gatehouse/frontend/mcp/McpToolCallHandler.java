@@ -87,6 +87,7 @@ final class McpToolCallHandler {
     String key = session.id + "\n" + ctx.jsonRpcId();
     InFlight call = new InFlight();
     inFlight.put(key, call);
+    session.callStarted(); // not idle while the agent waits on this call
     Object result = null;
     McpError error = null;
     ApiException overloaded = null;
@@ -102,6 +103,7 @@ final class McpToolCallHandler {
       error = McpErrors.of(ErrorCode.INTERNAL_ERROR, "the call failed inside Gatehouse");
     } finally {
       inFlight.remove(key, call);
+      session.callEnded();
     }
     if (call.cancelled.isDone()) {
       error = McpErrors.of(ErrorCode.CANCELED, "Request canceled");
