@@ -41,16 +41,14 @@ class McpSessionExpiryTest {
   @Test
   void idleSessionsExpireAndActiveOnesStay() throws Exception {
     try (TestGatehouse g = TestGatehouse.start(c -> c.getMcp().setSessionIdleTimeout(io.dropwizard.util.Duration.seconds(2)))) {
-      String init = INIT;
-      String idle = post(g, null, init).headers().firstValue("Mcp-Session-Id").orElseThrow();
-      String busy = post(g, null, init).headers().firstValue("Mcp-Session-Id").orElseThrow();
-      String ping = PING;
+      String idle = post(g, null, INIT).headers().firstValue("Mcp-Session-Id").orElseThrow();
+      String busy = post(g, null, INIT).headers().firstValue("Mcp-Session-Id").orElseThrow();
       long end = System.nanoTime() + Duration.ofSeconds(6).toNanos();
       while (System.nanoTime() < end) {
-        assertThat(post(g, busy, ping).statusCode()).as("a session in use stays").isEqualTo(200);
+        assertThat(post(g, busy, PING).statusCode()).as("a session in use stays").isEqualTo(200);
         Thread.sleep(500);
       }
-      HttpResponse<String> expired = post(g, idle, ping);
+      HttpResponse<String> expired = post(g, idle, PING);
       assertThat(expired.statusCode()).isEqualTo(404);
       assertThat(McpJson.OBJECT_MAPPER.readTree(expired.body()).path("error").path("data").path("code").asText())
           .isEqualTo("unknown_session");
