@@ -314,6 +314,41 @@ class McpGatewayTest {
   }
 
   /**
+   * A request id still in flight in the session is refused for a second call: a probe that reused
+   * one got the second call run, and the first, hidden from cancel and from the session's end,
+   * ran to its upstream's answer after its session was gone.
+   */
+  @Test
+  void aRequestIdInFlightIsRefusedForAnotherCallAndTheFirstStaysCancellable() throws Exception {
+    String session = initialize(KEY_A);
+    notes.waitStarted.drainPermits();
+    var first =
+        postLater(session, "{\"jsonrpc\":\"2.0\",\"id\":\"dup\",\"method\":\"tools/call\",\"params\":{\"name\":\"notesd.wait\",\"arguments\":{\"seconds\":8}}}");
+    assertThat(notes.waitStarted.tryAcquire(20, java.util.concurrent.TimeUnit.SECONDS)).as(() -> "the upstream's wait started; the call's answer: " + answerSoFar(first)).isTrue();
+    HttpResponse<String> second =
+        post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":\"dup\",\"method\":\"tools/call\",\"params\":{\"name\":\"notesd.wait\",\"arguments\":{\"seconds\":1}}}");
+    assertThat(rpcError(second).path("data").path("code").asText()).isEqualTo("invalid_request");
+    assertThat(notes.waitStarted.tryAcquire(500, java.util.concurrent.TimeUnit.MILLISECONDS)).as("the refused call reached no upstream").isFalse();
+    post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":\"dup\"}}");
+    HttpResponse<String> answer = first.get(5, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(rpcError(answer).path("data").path("code").asText()).isEqualTo("canceled");
+  }
+
+  /** JSON-RPC ids 7 and "7" are different requests: cancelling one leaves the other. */
+  @Test
+  void cancellingTheStringSevenLeavesTheCallWithIdSeven() throws Exception {
+    String session = initialize(KEY_A);
+    notes.waitStarted.drainPermits();
+    var pending =
+        postLater(session, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":\"notesd.wait\",\"arguments\":{\"seconds\":2}}}");
+    assertThat(notes.waitStarted.tryAcquire(20, java.util.concurrent.TimeUnit.SECONDS)).as(() -> "the upstream's wait started; the call's answer: " + answerSoFar(pending)).isTrue();
+    assertThat(post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":\"7\"}}").statusCode()).isEqualTo(202);
+    JsonNode answer = rpcAnswer(pending.get(20, java.util.concurrent.TimeUnit.SECONDS));
+    assertThat(answer.has("result")).as(answer::toString).isTrue();
+    assertThat(answer.path("id").isInt()).isTrue();
+  }
+
+  /**
    * A session the agent ends (DELETE) stops its direct calls in flight: a probe's call held its
    * slot (and the upstream its work) until the upstream answered, seconds after the session had
    * gone. A durable call's task runs on (see the next test).
@@ -623,12 +658,17 @@ class McpGatewayTest {
   }
 
   private static JsonNode rpcError(HttpResponse<String> r) throws Exception {
+    return rpcAnswer(r).path("error");
+  }
+
+  /** The JSON-RPC answer in {@code r}'s body (plain JSON, or the first event of a stream). */
+  private static JsonNode rpcAnswer(HttpResponse<String> r) throws Exception {
     String body = r.body();
     if (body.startsWith("event:") || body.startsWith("id:") || body.startsWith("data:")) {
       body = body.lines().filter(l -> l.startsWith("data:")).map(l -> l.substring(5).trim()).findFirst().orElse(body);
     }
     assertThat(body).doesNotContain("\tat ").doesNotContain("Exception");
-    return McpJson.OBJECT_MAPPER.readTree(body).path("error");
+    return McpJson.OBJECT_MAPPER.readTree(body);
   }
 
   @Test

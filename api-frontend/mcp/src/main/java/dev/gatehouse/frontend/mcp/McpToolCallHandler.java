@@ -84,9 +84,18 @@ final class McpToolCallHandler {
    */
   void handle(GatewaySession session, McpRequestContext ctx, JsonNode message, HttpServletResponse response) {
     ResponseChannel channel = new ResponseChannel(response, session, message.get("id"));
-    String key = session.id + "\n" + ctx.jsonRpcId();
+    String key = callKey(session.id, ctx.jsonRpcId());
     InFlight call = new InFlight();
-    inFlight.put(key, call);
+    if (inFlight.putIfAbsent(key, call) != null) {
+      // MCP: an id is never reused within a session. Run, this call would hide the first from
+      // cancel and from the session's end; refused, nothing of it runs.
+      channel.finish(
+          null,
+          McpErrors.of(
+              ErrorCode.INVALID_REQUEST,
+              "tools/call: a call with this request id is still in flight in this session; use a new id for each request"));
+      return;
+    }
     session.callStarted(); // not idle while the agent waits on this call
     Object result = null;
     McpError error = null;
@@ -133,6 +142,14 @@ final class McpToolCallHandler {
     });
   }
 
+  /**
+   * The key of request {@code id} (a string or an integer) of session {@code sessionId} among the
+   * calls in flight: {@code 7} and {@code "7"} are different ids, as in JSON-RPC.
+   */
+  static String callKey(String sessionId, Object id) {
+    return sessionId + (id instanceof String ? "\ns:" : "\nn:") + id;
+  }
+
   /** {@code notifications/cancelled} (an SDK notification handler). */
   Mono<Void> cancelled(McpAsyncServerExchange ex, Object params) {
     JsonNode requestId = McpJson.tree(params).get("requestId");
@@ -140,7 +157,7 @@ final class McpToolCallHandler {
       return Mono.empty();
     }
     Object id = requestId.isTextual() ? requestId.asText() : (Object) requestId.asLong();
-    InFlight call = inFlight.get(ex.sessionId() + "\n" + id);
+    InFlight call = inFlight.get(callKey(ex.sessionId(), id));
     if (call != null) {
       call.cancelled.complete(true);
       if (call.taskId != null) {
