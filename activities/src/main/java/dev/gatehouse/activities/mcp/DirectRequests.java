@@ -19,7 +19,10 @@ final class DirectRequests {
   /** One request sent: its id, its message as sent (UTF-8 JSON), and where its response goes. */
   record Call(String id, byte[] body, CompletableFuture<JsonNode> answer) {}
 
-  private final Map<String, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
+  /** A request awaiting its response, which may be at most {@code maxBytes} (UTF-8; 0: no cap). */
+  private record Pending(CompletableFuture<JsonNode> answer, int maxBytes) {}
+
+  private final Map<String, Pending> pending = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
   private final DeliveryLane lane;
 
@@ -29,6 +32,14 @@ final class DirectRequests {
 
   /** A new request, awaiting its response until {@link #forget}. */
   Call open(String method, JsonNode params) {
+    return open(method, params, 0);
+  }
+
+  /**
+   * A new request, awaiting its response until {@link #forget}; a response over {@code
+   * maxAnswerBytes} (UTF-8; 0: no cap) fails it with {@link McpAnswerRefusedException}.
+   */
+  Call open(String method, JsonNode params, int maxAnswerBytes) {
     String id = ID_PREFIX + ids.incrementAndGet();
     var message = McpJson.OBJECT_MAPPER.createObjectNode().put("jsonrpc", "2.0").put("id", id).put("method", method);
     message.set("params", params);
@@ -39,7 +50,7 @@ final class DirectRequests {
       throw new IllegalArgumentException("the request's params cannot be written as JSON", e);
     }
     CompletableFuture<JsonNode> answer = new CompletableFuture<>();
-    pending.put(id, answer);
+    pending.put(id, new Pending(answer, Math.max(0, maxAnswerBytes)));
     return new Call(id, body, answer);
   }
 
@@ -59,8 +70,11 @@ final class DirectRequests {
     return text.contains(ID_PREFIX);
   }
 
-  /** Completes a request with {@code message}, its response; false when it is not one. */
-  boolean answered(JsonNode message) {
+  /**
+   * Completes a request with {@code message}, its response (as {@code text}, null when not at
+   * hand: then its size is not checked); false when it is not one.
+   */
+  boolean answered(JsonNode message, String text) {
     if (message == null || message.has("method")) {
       return false;
     }
@@ -68,18 +82,79 @@ final class DirectRequests {
     if (id == null || !id.isTextual() || !id.asText().startsWith(ID_PREFIX)) {
       return false;
     }
-    var answer = pending.remove(id.asText());
-    if (answer == null) {
+    if (text != null && refusedAsTooLarge(id.asText(), text)) {
+      return true;
+    }
+    Pending p = pending.remove(id.asText());
+    if (p == null) {
       return true; // the answer to a request its caller gave up on: dropped
     }
     // At once, unless messages that came before it are still in the lane: they go first.
-    lane.runNowIfIdle(() -> answer.complete(message));
+    lane.runNowIfIdle(() -> p.answer().complete(message));
     return true;
+  }
+
+  /**
+   * True when {@code text}, a message on the stream of request {@code requestId} (one of these,
+   * still waiting), is over that request's cap: the request has then failed, and the message need
+   * not be read.
+   */
+  boolean refusedAsTooLarge(Object requestId, String text) {
+    if (!(requestId instanceof String id)) {
+      return false;
+    }
+    Pending p = pending.get(id);
+    if (p == null || p.maxBytes() == 0 || !overBytes(text, p.maxBytes())) {
+      return false;
+    }
+    return fail(id, McpAnswerRefusedException.tooLarge(p.maxBytes()));
+  }
+
+  /** Fails request {@code requestId} with {@code failure}; false when it is not one of these still waiting. */
+  boolean fail(Object requestId, RuntimeException failure) {
+    if (!(requestId instanceof String id)) {
+      return false;
+    }
+    Pending p = pending.remove(id);
+    if (p == null) {
+      return false;
+    }
+    lane.runNowIfIdle(() -> p.answer().completeExceptionally(failure));
+    return true;
+  }
+
+  /** Whether {@code text} takes more than {@code max} bytes in UTF-8 (counted only as far as needed). */
+  static boolean overBytes(String text, int max) {
+    int n = text.length();
+    if (n > max) {
+      return true;
+    }
+    if ((long) n * 3 <= max) {
+      return false;
+    }
+    long bytes = 0;
+    for (int i = 0; i < n; i++) {
+      char c = text.charAt(i);
+      if (c < 0x80) {
+        bytes += 1;
+      } else if (c < 0x800) {
+        bytes += 2;
+      } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(text.charAt(i + 1))) {
+        bytes += 4;
+        i++;
+      } else {
+        bytes += 3;
+      }
+      if (bytes > max) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The transport closed: every request still waiting fails. */
   void closed() {
-    pending.values().forEach(f -> f.completeExceptionally(new McpTransportException("transport is closed")));
+    pending.values().forEach(p -> p.answer().completeExceptionally(new McpTransportException("transport is closed")));
     pending.clear();
   }
 }

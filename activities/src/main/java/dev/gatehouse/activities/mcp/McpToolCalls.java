@@ -37,13 +37,30 @@ public class McpToolCalls {
   public static final String IDEMPOTENCY_META = "dev.gatehouse/idempotency-key";
   private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {};
 
+  /** {@code limits.maxToolResponse}'s default. */
+  public static final int DEFAULT_MAX_ANSWER_BYTES = 256 * 1024;
+
   private final McpUpstreams upstreams;
   private final McpConnector connector;
   private final McpRoute shared;
+  private final int maxAnswerBytes;
 
   public McpToolCalls(McpUpstreams upstreams, McpConnector connector) {
+    this(upstreams, connector, DEFAULT_MAX_ANSWER_BYTES);
+  }
+
+  /**
+   * {@code maxAnswerBytes}: the largest answer taken (the upstream's JSON-RPC response, UTF-8;
+   * {@code limits.maxToolResponse}); a larger one fails the call with {@code response_too_large},
+   * not retried, as an HTTP tool's does.
+   */
+  public McpToolCalls(McpUpstreams upstreams, McpConnector connector, int maxAnswerBytes) {
+    if (maxAnswerBytes < 1) {
+      throw new IllegalArgumentException("maxAnswerBytes must be positive");
+    }
     this.upstreams = upstreams;
     this.connector = connector;
+    this.maxAnswerBytes = maxAnswerBytes;
     this.shared =
         new McpRoute() {
           @Override
@@ -115,6 +132,12 @@ public class McpToolCalls {
           200, connector.redact(client, result), reported == null || reported.isEmpty() ? null : List.copyOf(reported));
     } catch (ToolCallException e) {
       throw e;
+    } catch (McpAnswerRefusedException e) {
+      // The server answered, and its session stands: nothing to reset.
+      if (e.tooLarge()) {
+        throw tooLarge(tool);
+      }
+      throw new ToolCallException(ToolFailureTypes.UPSTREAM_ERROR, "MCP server " + server.name() + ": " + e.getMessage(), true, 502);
     } catch (McpError e) {
       McpSchema.JSONRPCResponse.JSONRPCError error = e.getJsonRpcError();
       int code = error == null ? McpSchema.ErrorCodes.INTERNAL_ERROR : error.code();
@@ -149,6 +172,13 @@ public class McpToolCalls {
         upstreams.onProgress(progressToken, null);
       }
     }
+  }
+
+  private ToolCallException tooLarge(McpToolResolver.McpItem tool) {
+    return new ToolCallException(
+        ToolFailureTypes.RESPONSE_TOO_LARGE,
+        "the answer of " + tool.gatewayName() + " is larger than the cap of " + maxAnswerBytes + " bytes",
+        false);
   }
 
   /** The server's host resolves to an address its writer (a tenant admin) may not reach: nothing was sent. */
@@ -189,7 +219,7 @@ public class McpToolCalls {
         params.set("_meta", McpJson.tree(meta));
       }
       try {
-        JsonNode answer = transport.call(McpSchema.METHOD_TOOLS_CALL, params, timeout, cancelled);
+        JsonNode answer = transport.call(McpSchema.METHOD_TOOLS_CALL, params, timeout, cancelled, maxAnswerBytes);
         if (answer == null) {
           return null;
         }
@@ -213,6 +243,38 @@ public class McpToolCalls {
         args == null || args.isNull() ? Map.of() : McpJson.OBJECT_MAPPER.convertValue(args, MAP);
     McpSchema.CallToolRequest request = new McpSchema.CallToolRequest(name, arguments, meta.isEmpty() ? null : meta);
     McpSchema.CallToolResult result = client.callTool(request).takeUntilOther(cancelled).block(timeout);
-    return result == null ? null : McpJson.tree(result);
+    if (result == null) {
+      return null;
+    }
+    JsonNode tree = McpJson.tree(result);
+    // The SDK client read it whole: measured here (the result, without the JSON-RPC envelope).
+    if (writtenLength(tree) > maxAnswerBytes) {
+      throw McpAnswerRefusedException.tooLarge(maxAnswerBytes);
+    }
+    return tree;
+  }
+
+  /** The length of {@code tree} written as JSON (UTF-8), counted without keeping the bytes. */
+  private static long writtenLength(JsonNode tree) {
+    var counter =
+        new java.io.OutputStream() {
+          long n;
+
+          @Override
+          public void write(int b) {
+            n++;
+          }
+
+          @Override
+          public void write(byte[] b, int off, int len) {
+            n += len;
+          }
+        };
+    try {
+      McpJson.OBJECT_MAPPER.writeValue(counter, tree);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return counter.n;
   }
 }

@@ -59,33 +59,53 @@ final class ServerMessages {
     initializeId = requestId;
   }
 
-  /** A POST's JSON body: one message or a batch. */
-  void fromJsonBody(String text) {
+  /**
+   * A POST's JSON body: one message or a batch. {@code requestId}: the POSTed request's id (null
+   * for a notification or a response): when it is a direct request, a body over its cap or one that
+   * cannot be read fails it at once.
+   */
+  void fromJsonBody(String text, Object requestId) {
+    if (direct.refusedAsTooLarge(requestId, text)) {
+      return;
+    }
     try {
       JsonNode tree = McpJson.OBJECT_MAPPER.readTree(text);
       if (tree.isArray()) {
         for (JsonNode item : tree) {
-          if (!direct.answered(item)) {
+          if (!direct.answered(item, null)) {
             deliver(McpSchema.deserializeJsonRpcMessage(json, item.toString()));
           }
         }
-      } else if (!direct.answered(tree)) {
+      } else if (!direct.answered(tree, text)) {
         deliver(McpSchema.deserializeJsonRpcMessage(json, text));
       }
     } catch (IOException e) {
-      report(new McpTransportException("unreadable JSON-RPC message from the MCP server", e));
+      if (!direct.fail(requestId, McpAnswerRefusedException.unreadable(e))) {
+        report(new McpTransportException("unreadable JSON-RPC message from the MCP server", e));
+      }
     }
   }
 
-  /** One SSE event's data; true when it is the response to {@code requestId} (if not null). */
+  /**
+   * One SSE event's data; true when it is the response to {@code requestId} (if not null). On the
+   * stream of a direct request, an event over that request's cap, or one that names a direct
+   * request and cannot be read (its response, most likely), fails the request at once, which
+   * would otherwise wait for a response that has come.
+   */
   boolean fromEvent(String text, Object requestId) {
+    if (direct.refusedAsTooLarge(requestId, text)) {
+      return true;
+    }
     if (DirectRequests.mayAnswer(text)) {
       try {
         JsonNode tree = McpJson.OBJECT_MAPPER.readTree(text);
-        if (direct.answered(tree)) {
+        if (direct.answered(tree, text)) {
           return Objects.equals(tree.path("id").asText(), String.valueOf(requestId));
         }
       } catch (IOException e) {
+        if (direct.fail(requestId, McpAnswerRefusedException.unreadable(e))) {
+          return true;
+        }
         // reported below
       }
     }

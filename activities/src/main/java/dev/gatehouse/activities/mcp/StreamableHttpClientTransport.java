@@ -225,8 +225,17 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
    * @throws McpTransportException when the request could not be sent or answered
    */
   public JsonNode call(String method, JsonNode params, Duration timeout, Mono<?> cancelled) {
+    return call(method, params, timeout, cancelled, 0);
+  }
+
+  /**
+   * As {@link #call(String, JsonNode, Duration, Mono)}, with a response of more than {@code
+   * maxAnswerBytes} (UTF-8, the whole JSON-RPC message; 0: no cap) refused: the call then fails
+   * with {@link McpAnswerRefusedException}, as it does when the response cannot be read.
+   */
+  public JsonNode call(String method, JsonNode params, Duration timeout, Mono<?> cancelled, int maxAnswerBytes) {
     long deadline = System.nanoTime() + timeout.toNanos();
-    DirectRequests.Call call = direct.open(method, params);
+    DirectRequests.Call call = direct.open(method, params, maxAnswerBytes);
     BlockingHttp.Exchange exchange = session.exchange(timeout);
     Runnable giveUp =
         () -> {

@@ -158,7 +158,7 @@ final class StreamableHttpSession {
               HttpResponse.BodySubscribers.ofString(StandardCharsets.UTF_8),
               text -> {
                 if (!notification && !text.isBlank()) {
-                  messages.fromJsonBody(text);
+                  messages.fromJsonBody(text, null); // (the SDK client's requests: never direct ones)
                 }
                 return null;
               });
@@ -265,7 +265,7 @@ final class StreamableHttpSession {
         exchange.readToEnd();
         String text = new String(bytes, StandardCharsets.UTF_8);
         if (!text.isBlank()) {
-          messages.fromJsonBody(text);
+          messages.fromJsonBody(text, requestId);
         }
       } else if (kind == Body.SSE) {
         // The response came: the server should end the stream now; one that does not is cut.

@@ -282,6 +282,102 @@ class StreamableHttpClientTransportTest {
   }
 
   /**
+   * A direct request's response over the caller's cap (UTF-8, the whole message), or one that
+   * cannot be read (nested past Jackson's limit), fails the call at once, as an SSE event or as a
+   * JSON body: a probe's deeply nested answer had held its call until its timeout. The session
+   * stands after either.
+   */
+  @Test
+  void aResponseOverTheCapOrUnreadableFailsTheRequestAtOnce() throws Exception {
+    String deep = "[".repeat(2_000) + "]".repeat(2_000);
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+    server.createContext(
+        "/mcp",
+        ex -> {
+          try {
+            if (!ex.getRequestMethod().equals("POST")) {
+              ex.sendResponseHeaders(ex.getRequestMethod().equals("GET") ? 405 : 200, -1);
+              return;
+            }
+            JsonNode msg = McpJson.OBJECT_MAPPER.readTree(ex.getRequestBody().readAllBytes());
+            String rpc = msg.path("method").asText();
+            String name = msg.path("params").path("name").asText();
+            if (!msg.has("id")) {
+              ex.sendResponseHeaders(202, -1);
+            } else if (rpc.equals("initialize")) {
+              ex.getResponseHeaders().add("Mcp-Session-Id", "s1");
+              json(ex, "{\"jsonrpc\":\"2.0\",\"id\":" + msg.get("id") + ",\"result\":{\"protocolVersion\":\"2025-11-25\","
+                  + "\"capabilities\":{\"tools\":{}},\"serverInfo\":{\"name\":\"answers\",\"version\":\"1\"}}}");
+            } else {
+              String result =
+                  switch (name) {
+                    case "big-sse", "big-json" -> "{\"content\":[],\"text\":\"" + BIG_TEXT + "\"}";
+                    case "deep-sse", "deep-json" -> "{\"content\":[],\"deep\":" + deep + "}";
+                    default -> "{\"content\":[],\"ok\":true}";
+                  };
+              String answer = "{\"jsonrpc\":\"2.0\",\"id\":" + msg.get("id") + ",\"result\":" + result + "}";
+              if (name.endsWith("-json")) {
+                json(ex, answer);
+              } else {
+                ex.getResponseHeaders().add("Content-Type", "text/event-stream");
+                ex.sendResponseHeaders(200, 0);
+                try (OutputStream out = ex.getResponseBody()) {
+                  out.write(("event: message\ndata: " + answer + "\n\n").getBytes(StandardCharsets.UTF_8));
+                }
+              }
+            }
+          } finally {
+            ex.close();
+          }
+        });
+    server.start();
+    try {
+      String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/mcp";
+      StreamableHttpClientTransport transport = StreamableHttpClientTransport.builder(url).jsonMapper(McpJson.MAPPER).build();
+      McpAsyncClient client =
+          McpClient.async(transport).clientInfo(new McpSchema.Implementation("t", "1")).jsonSchemaValidator(McpJson.PASS_THROUGH).build();
+      client.initialize().block(Duration.ofSeconds(10));
+      // BIG_TEXT: 60,000 characters, 105,000 bytes; the cap sits between the two.
+      int cap = 100_000;
+      for (String name : List.of("big-sse", "big-json")) {
+        assertThatThrownBy(() -> call(transport, name, cap))
+            .as(name)
+            .isInstanceOfSatisfying(McpAnswerRefusedException.class, e -> assertThat(e.tooLarge()).isTrue())
+            .hasMessage("its answer is larger than the cap of 100000 bytes");
+        assertThat(call(transport, name, 2 * cap).path("result").path("text").asText()).as(name).isEqualTo(BIG_TEXT);
+      }
+      for (String name : List.of("deep-sse", "deep-json")) {
+        // The call's timeout is long: it must fail with the answer, not after the timeout.
+        assertThatThrownBy(() -> call(transport, name, 0))
+            .as(name)
+            .isInstanceOfSatisfying(McpAnswerRefusedException.class, e -> assertThat(e.tooLarge()).isFalse())
+            .hasMessageStartingWith("its answer goes past what Gatehouse reads");
+      }
+      assertThat(call(transport, "quick", cap).path("result").path("ok").asBoolean()).isTrue();
+      client.closeGracefully().block(Duration.ofSeconds(5));
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  private static JsonNode call(StreamableHttpClientTransport transport, String name, int maxAnswerBytes) {
+    return transport.call(
+        "tools/call", McpJson.OBJECT_MAPPER.createObjectNode().put("name", name), Duration.ofSeconds(60), Mono.never(), maxAnswerBytes);
+  }
+
+  @Test
+  void overBytesCountsUtf8() {
+    assertThat(DirectRequests.overBytes("abc", 3)).isFalse();
+    assertThat(DirectRequests.overBytes("abcd", 3)).isTrue();
+    assertThat(DirectRequests.overBytes("\u00e9\u00e9", 4)).isFalse(); // 2 bytes each
+    assertThat(DirectRequests.overBytes("\u00e9\u00e9", 3)).isTrue();
+    assertThat(DirectRequests.overBytes("\u20ac", 2)).isTrue(); // 3 bytes
+    assertThat(DirectRequests.overBytes("\ud83d\ude00", 4)).isFalse(); // a pair: 4 bytes
+    assertThat(DirectRequests.overBytes("\ud83d\ude00a", 4)).isTrue();
+  }
+
+  /**
    * 404 to a request with a session id: McpTransportSessionNotFoundException, to the sender and the
    * exception handler; other statuses: McpTransportException. No message carries a header value.
    * A request's SSE stream that ends without an event id answers the request with an error.

@@ -427,7 +427,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
             metrics,
             audit,
             mcpCatalog,
-            new McpToolCalls(upstreams, connector),
+            new McpToolCalls(upstreams, connector, (int) config.getLimits().getMaxToolResponse().toBytes()),
             policies,
             budgets);
     // Usage rows are written like audit rows: the audit section's queue and timing apply to both.

@@ -314,6 +314,27 @@ class McpGatewayTest {
   }
 
   /**
+   * An MCP tool's answer over {@code limits.maxToolResponse} (256 KiB here) is refused as an HTTP
+   * tool's is: a probe got 10 MB results through the direct path whole, and stored 1.5 MB ones in
+   * durable tasks.
+   */
+  @Test
+  void anMcpToolsAnswerOverTheResponseCapIsRefused() throws Exception {
+    notes.notes.put("huge", "x".repeat(300 * 1024));
+    notes.notes.put("fits", "y".repeat(200 * 1024));
+    try (McpSyncClient client = client(KEY_A, "/mcp")) {
+      McpSchema.CallToolResult refused = client.callTool(new McpSchema.CallToolRequest("notesd.read_note", Map.of("name", "huge")));
+      assertThat(refused.isError()).isTrue();
+      assertThat(text(refused)).contains("larger than the cap of 262144 bytes").doesNotContain("xxxx");
+      assertThat(McpJson.OBJECT_MAPPER.valueToTree(refused.meta()).path("dev.gatehouse/error").path("code").asText()).isEqualTo("response_too_large");
+      assertThat(text(client.callTool(new McpSchema.CallToolRequest("notesd.read_note", Map.of("name", "fits"))))).hasSize(200 * 1024);
+    } finally {
+      notes.notes.remove("huge");
+      notes.notes.remove("fits");
+    }
+  }
+
+  /**
    * A request id still in flight in the session is refused for a second call: a probe that reused
    * one got the second call run, and the first, hidden from cancel and from the session's end,
    * ran to its upstream's answer after its session was gone.
