@@ -100,8 +100,12 @@ public class HttpToolConnector {
       if (exchange.timedOut()) {
         throw timedOut(tool);
       }
-      if (exchange.cancelled()) {
-        throw new ToolCallException(ToolFailureTypes.UPSTREAM_ERROR, "the call of " + tool.name() + " was stopped", true);
+      if (exchange.cancelled() || interrupted(e)) {
+        // Its caller stopped it: the agent cancelled, or its session ended (the direct path
+        // interrupts the thread), or its activity was told to stop (BlockingHttp.interrupt).
+        // Retryable as before: an activity whose worker shuts down is interrupted too, and its
+        // call is made again elsewhere (an activity told to stop ends as Temporal asked anyway).
+        throw new ToolCallException(ToolFailureTypes.CANCELED, "the call of " + tool.name() + " was canceled", true);
       }
       EgressRefusedException refused = Egress.refusal(e);
       if (refused != null) {
@@ -124,6 +128,20 @@ public class HttpToolConnector {
         retryable,
         status,
         retryable ? RetryAfter.parse(retryAfter, Instant.now()).orElse(null) : null);
+  }
+
+  /** True when {@code e} is, or came of, this thread being interrupted (not a time-out). */
+  private static boolean interrupted(Throwable e) {
+    if (Thread.currentThread().isInterrupted()) {
+      return true;
+    }
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.nio.channels.ClosedByInterruptException
+          || (t instanceof java.io.InterruptedIOException && !(t instanceof java.net.SocketTimeoutException))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static ToolCallException timedOut(ToolDefinition tool) {

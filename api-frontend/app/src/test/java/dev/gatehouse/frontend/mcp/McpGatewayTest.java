@@ -413,9 +413,23 @@ class McpGatewayTest {
       // The HTTP tool still holds its request (30 s timeout): the answer does not wait for it.
       HttpResponse<String> answer = pending.get(5, java.util.concurrent.TimeUnit.SECONDS);
       assertThat(rpcError(answer).path("data").path("code").asText()).isEqualTo("canceled");
+      // Recorded as what it was: the agent's cancel, not a failure of the upstream.
+      assertThat(auditOutcomes("t.hold")).containsExactly("canceled");
     } finally {
       g.tools.release("mcp-cancel");
     }
+  }
+
+  /** The outcomes of the tool.call audit rows of {@code tool}, oldest first. */
+  private static List<String> auditOutcomes(String tool) throws InterruptedException {
+    g.application().audit().flush();
+    List<String> outcomes = new java.util.ArrayList<>();
+    for (JsonNode r : g.json(g.get("/admin/v1/audit?kind=tool.call&limit=200", TestGatehouse.ADMIN_KEY)).path("items")) {
+      if (r.path("target").asText().equals(tool)) {
+        outcomes.add(0, r.path("outcome").asText()); // newest first in the answer
+      }
+    }
+    return outcomes;
   }
 
   /** Ends {@code session} (DELETE) as agent A. */
