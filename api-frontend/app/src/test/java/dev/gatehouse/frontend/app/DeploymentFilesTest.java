@@ -270,6 +270,8 @@ class DeploymentFilesTest {
       Map<String, JsonNode> loggers = ((io.dropwizard.logging.common.DefaultLoggingFactory) config.getLoggingFactory()).getLoggers();
       assertThat(loggers).extractingByKey("io.modelcontextprotocol.client.LifecycleInitializer").asString().isEqualTo("\"WARN\"");
       assertThat(loggers).extractingByKey("io.modelcontextprotocol.util.KeepAliveScheduler").asString().isEqualTo("\"ERROR\"");
+      // an error line per keep-alive ping of each listening stream an agent dropped
+      assertThat(loggers).extractingByKey("io.modelcontextprotocol.spec.McpTransport").asString().isEqualTo("\"OFF\"");
       for (String perRequest : List.of(
           "io.temporal.internal.activity.ActivityTaskExecutors", "io.temporal.internal.sync.WorkflowExecutionHandler",
           "io.temporal.internal.worker.ActivityWorker", "org.eclipse.jetty.util.HostPort", "org.eclipse.jetty.http.HttpParser",
