@@ -23,6 +23,8 @@ import java.util.regex.Pattern;
 public final class ModelEntries {
   /** Aliases: no '/', so an alias is one segment of {@code /admin/v1/models/{name}}; ':' as in Ollama's tags. */
   public static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
+  /** The longest alias {@link #NAME} allows. */
+  public static final int MAX_NAME = 128;
   public static final int MAX_TARGETS = 32;
   public static final int MAX_FALLBACKS = 16;
   public static final int MAX_WEIGHT = 10_000;

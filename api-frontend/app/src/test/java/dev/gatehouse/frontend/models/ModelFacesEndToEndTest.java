@@ -199,6 +199,13 @@ class ModelFacesEndToEndTest {
     openAiError(client.post("/v1/embeddings", "{\"model\":\"no-such-model\",\"input\":\"x\"}", bearer(KEY_A)), 404, "model_not_found");
     // A model of another tenant is not found either.
     openAiError(client.post("/v1/chat/completions", CHAT.formatted("e2e-beta-only", ""), bearer(KEY_A)), 404, "model_not_found");
+    // A name longer than any model's is refused as it is read: a probe's 400,000 characters came
+    // back whole in the 404's message (and went to the audit row).
+    String huge = "m".repeat(400_000);
+    HttpResponse<String> tooLong = client.post("/v1/chat/completions", CHAT.formatted(huge, ""), bearer(KEY_A));
+    assertThat(openAiError(tooLong, 400, "invalid_request").get("param").asText()).isEqualTo("model");
+    assertThat(tooLong.body()).hasSizeLessThan(1_000);
+    anthropicError(client.post("/v1/messages", CHAT.formatted("m".repeat(129), ""), "x-api-key", KEY_A), 400, "invalid_request");
 
     JsonNode forbidden = openAiError(client.post("/v1/chat/completions", CHAT.formatted("e2e-forbidden", ",\"stream\":true"), bearer(limitedKey)), 403, "model_not_allowed");
     assertThat(forbidden.get("type").asText()).isEqualTo("permission_error");

@@ -58,6 +58,11 @@ final class ModelRequests {
     if (!model.isTextual() || model.asText().isBlank()) {
       throw ModelCallException.invalid("'model' must be a non-empty string", "model");
     }
+    if (model.asText().length() > dev.gatehouse.registry.yaml.ModelEntries.MAX_NAME) {
+      // No model has such a name; not quoted back, nor written to the audit log.
+      throw ModelCallException.invalid(
+          "'model' is longer than any model's name (at most " + dev.gatehouse.registry.yaml.ModelEntries.MAX_NAME + " characters)", "model");
+    }
     JsonNode stream = body.get("stream");
     if (stream != null && !stream.isNull() && !stream.isBoolean()) {
       throw ModelCallException.invalid("'stream' must be true or false", "stream");
