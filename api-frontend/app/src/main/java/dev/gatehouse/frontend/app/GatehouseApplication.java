@@ -244,7 +244,9 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
                   new TaskIndexActivitiesImpl(jdbi, metrics),
                   new ApprovalAuditImpl(audit)));
     }
-    JsonErrorHandler errors = new JsonErrorHandler(server.getAllowedMethods());
+    // The MCP face's refusals are JSON-RPC errors, Jetty's own among them.
+    JsonErrorHandler errors =
+        new JsonErrorHandler(server.getAllowedMethods(), path -> path.equals("/mcp") || path.startsWith("/mcp/"));
     env.getApplicationContext().setErrorHandler(errors);
     env.getAdminContext().setErrorHandler(errors);
     env.lifecycle().addServerLifecycleListener(jetty -> jetty.setErrorHandler(errors));

@@ -177,7 +177,8 @@ class ProtocolRefusalsTest {
     assertThat(a.answered()).as(a.failure()).isTrue();
     assertThat(a.status()).as(a.bodyText()).isIn(400, 505);
     assertThat(a.header("Content-Type")).startsWith("application/json");
-    assertThat(error(a).path("code").asText()).isEqualTo(a.status() == 505 ? "http_version_not_supported" : "invalid_request");
+    String code = requestLine.contains(" /mcp ") ? error(a).path("data").path("code").asText() : error(a).path("code").asText();
+    assertThat(code).as(a.bodyText()).isEqualTo(a.status() == 505 ? "http_version_not_supported" : "invalid_request");
   }
 
   @Test
@@ -191,6 +192,21 @@ class ProtocolRefusalsTest {
     RawHttp.Answer badLine = send("GET /v1 tasks HTTP/1.1", null);
     assertThat(badLine.status()).isEqualTo(400);
     assertThat(error(badLine).path("code").asText()).isEqualTo("invalid_request");
+  }
+
+  /** On /mcp, what Jetty refuses itself is a JSON-RPC error as the face's own refusals are (a probe got the REST shape). */
+  @Test
+  void whatJettyRefusesItselfOnMcpIsAJsonRpcError() throws IOException {
+    RawHttp.Answer bigHeader = send("POST /mcp HTTP/1.1", null, "X-Big", "b".repeat(70_000));
+    assertRefused(bigHeader, "/mcp", 431, "headers_too_large");
+    JsonNode answer = JSON.readTree(bigHeader.body());
+    assertThat(answer.path("jsonrpc").asText()).isEqualTo("2.0");
+    assertThat(answer.has("id") && answer.get("id").isNull()).isTrue();
+    assertThat(answer.path("error").path("code").asInt()).isEqualTo(-32600);
+    RawHttp.Answer twoLengths = send("POST /mcp HTTP/1.1", "{}".getBytes(StandardCharsets.UTF_8), "Content-Length", "2", "Content-Length", "3");
+    assertRefused(twoLengths, "/mcp", 400, "invalid_request");
+    RawHttp.Answer notMcp = send("POST /v1/tasks HTTP/1.1", null, "X-Big", "b".repeat(70_000));
+    assertRefused(notMcp, "/v1/tasks", 431, "headers_too_large");
   }
 
   @Test

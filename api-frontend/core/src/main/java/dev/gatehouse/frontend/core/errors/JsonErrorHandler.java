@@ -26,10 +26,21 @@ public class JsonErrorHandler extends ErrorHandler {
   private static final Pattern PLAIN = Pattern.compile("[A-Za-z0-9 ,.:;'()/_-]{1,200}");
 
   private final String allowedMethods;
+  private final java.util.function.Predicate<String> jsonRpcPaths;
 
   /** {@code allowedMethods}: what a 405 from the server itself lists in {@code Allow} (Jersey's 405s list the resource's own). */
   public JsonErrorHandler(Collection<String> allowedMethods) {
+    this(allowedMethods, path -> false);
+  }
+
+  /**
+   * As {@link #JsonErrorHandler(Collection)}; a refusal of a request whose path {@code
+   * jsonRpcPaths} accepts (the MCP face's) is a JSON-RPC error (id null, the code in {@code
+   * data.code}), as that face's own refusals are.
+   */
+  public JsonErrorHandler(Collection<String> allowedMethods, java.util.function.Predicate<String> jsonRpcPaths) {
     this.allowedMethods = String.join(", ", allowedMethods);
+    this.jsonRpcPaths = jsonRpcPaths;
   }
 
   public JsonErrorHandler() {
@@ -84,11 +95,24 @@ public class JsonErrorHandler extends ErrorHandler {
     if (code == 405 && !allowedMethods.isEmpty() && !response.getHeaders().contains(HttpHeader.ALLOW)) {
       response.getHeaders().put(HttpHeader.ALLOW, allowedMethods);
     }
-    byte[] body = JSON.writeValueAsBytes(ErrorBody.of(error.code(), text, requestId));
+    byte[] body =
+        jsonRpc(request)
+            ? dev.gatehouse.frontend.core.jsonrpc.JsonRpc.error(null, error, text).toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)
+            : JSON.writeValueAsBytes(ErrorBody.of(error.code(), text, requestId));
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
     response.getHeaders().put("X-Request-Id", requestId);
     response.write(true, ByteBuffer.wrap(body), callback);
     return true;
+  }
+
+  /** Whether {@code request}'s path is one whose refusals are JSON-RPC errors; false when it has none Jetty could read. */
+  private boolean jsonRpc(Request request) {
+    try {
+      String path = request.getHttpURI() == null ? null : request.getHttpURI().getPath();
+      return path != null && jsonRpcPaths.test(path);
+    } catch (RuntimeException unreadable) {
+      return false;
+    }
   }
 
   private static String text(int code, String message) {
