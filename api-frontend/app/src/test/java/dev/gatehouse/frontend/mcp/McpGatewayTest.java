@@ -355,6 +355,22 @@ class McpGatewayTest {
     assertThat(rpcError(answer).path("data").path("code").asText()).isEqualTo("canceled");
   }
 
+  /** A progress token is a string or an integer (MCP); a probe's objects, floats and arrays were sent upstream and back. */
+  @Test
+  void aProgressTokenOfAnotherTypeIsInvalidParams() throws Exception {
+    String session = initialize(KEY_A);
+    for (String token : List.of("{}", "1.5", "[1]", "true")) {
+      HttpResponse<String> r =
+          post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":\"p-1\",\"method\":\"tools/call\",\"params\":{\"name\":\"notesd.read_note\","
+              + "\"arguments\":{\"name\":\"x\"},\"_meta\":{\"progressToken\":" + token + "}}}");
+      assertThat(rpcError(r).path("data").path("code").asText()).as(token).isEqualTo("invalid_params");
+    }
+    HttpResponse<String> fine =
+        post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":\"p-2\",\"method\":\"tools/call\",\"params\":{\"name\":\"notesd.read_note\","
+            + "\"arguments\":{\"name\":\"x\"},\"_meta\":{\"progressToken\":42}}}");
+    assertThat(rpcAnswer(fine).has("result")).as(fine.body()).isTrue();
+  }
+
   /** JSON-RPC ids 7 and "7" are different requests: cancelling one leaves the other. */
   @Test
   void cancellingTheStringSevenLeavesTheCallWithIdSeven() throws Exception {

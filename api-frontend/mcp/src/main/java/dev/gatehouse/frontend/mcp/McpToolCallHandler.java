@@ -184,6 +184,10 @@ final class McpToolCallHandler {
     }
     Object progressToken = null;
     JsonNode token = params.path("_meta").get("progressToken");
+    if (token != null && !token.isNull() && !token.isTextual() && !token.isIntegralNumber()) {
+      // MCP: a string or an integer. Anything else would be sent back in every progress notification.
+      throw McpErrors.of(ErrorCode.INVALID_PARAMS, "tools/call: '_meta.progressToken' must be a string or an integer");
+    }
     if (token != null && !token.isNull()) {
       progressToken = McpJson.OBJECT_MAPPER.convertValue(token, Object.class);
     }
