@@ -819,6 +819,23 @@ class McpGatewayTest {
     HttpResponse<String> unknownSession = post(KEY_A, "no-such-session", "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\"}");
     assertThat(unknownSession.statusCode()).isEqualTo(404);
     assertThat(rpcError(unknownSession).path("data").path("code").asText()).isEqualTo("unknown_session");
+    // No session at all: the documented missing_session, on every method (the SDK's own answer
+    // to a GET or DELETE without one was invalid_request).
+    HttpResponse<String> noSession = post(KEY_A, null, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"ping\"}");
+    assertThat(noSession.statusCode()).isEqualTo(400);
+    assertThat(rpcError(noSession).path("data").path("code").asText()).isEqualTo("missing_session");
+    for (String method : List.of("GET", "DELETE")) {
+      HttpResponse<String> r =
+          g.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(g.api() + "/mcp")).method(method, java.net.http.HttpRequest.BodyPublishers.noBody())
+              .header("Accept", "text/event-stream"), KEY_A);
+      assertThat(r.statusCode()).as(method).isEqualTo(400);
+      assertThat(rpcError(r).path("data").path("code").asText()).as(method).isEqualTo("missing_session");
+    }
+    HttpResponse<String> initializeAsNotification =
+        post(KEY_A, null, "{\"jsonrpc\":\"2.0\",\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},"
+            + "\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}");
+    assertThat(initializeAsNotification.statusCode()).isEqualTo(400);
+    assertThat(rpcError(initializeAsNotification).path("data").path("code").asText()).isEqualTo("invalid_request");
 
     HttpResponse<String> othersSession = post(KEY_B, session, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"ping\"}");
     assertThat(othersSession.statusCode()).as("a session belongs to the agent that opened it").isEqualTo(404);

@@ -158,6 +158,10 @@ public final class McpHttpFilter implements Filter {
 
     // 3. The session: it must exist here and belong to this agent on this endpoint.
     String sessionId = request.getHeader("Mcp-Session-Id");
+    if (sessionId == null && ("GET".equalsIgnoreCase(request.getMethod()) || "DELETE".equalsIgnoreCase(request.getMethod()))) {
+      // a listening stream and a session's end are a session's
+      throw new ApiException(ErrorCode.MISSING_SESSION, "send the Mcp-Session-Id header the initialize answer gave");
+    }
     GatewaySession session = null;
     if (sessionId != null) {
       session = sessions.find(sessionId).orElse(null);
@@ -204,6 +208,9 @@ public final class McpHttpFilter implements Filter {
       initialize = McpSchema.METHOD_INITIALIZE.equals(message.method());
       if (initialize && sessionId != null) {
         throw new ApiException(ErrorCode.INVALID_REQUEST, "initialize starts a session; send it without Mcp-Session-Id");
+      }
+      if (initialize && !message.isRequest()) {
+        throw new ApiException(ErrorCode.INVALID_REQUEST, "Invalid Request: initialize is a request; give it an id");
       }
       if (initialize) {
         checkInitializeParams(message.params());
