@@ -44,6 +44,12 @@ public final class PiiDetector {
   public static final int CUSTOM_WINDOW = 256;
   /** Characters a custom pattern may read in one attempt before it is stopped (see {@link #custom}). */
   static final int CUSTOM_BUDGET = 100_000;
+  /**
+   * Characters a custom pattern may read over one scan, per character scanned, besides one
+   * attempt's budget: what attempts that each read their whole window would read. Past it, the
+   * rest of the scan is masked (see {@link #custom}).
+   */
+  static final int CUSTOM_READS_PER_CHAR = 258;
   /** Past a window's end, the characters {@code \b} and {@code $} may still look at. */
   private static final int CUSTOM_SLACK = 2;
 
@@ -381,7 +387,11 @@ public final class PiiDetector {
    * characters (so no match is longer, and a streaming scan holds back at most that much for it),
    * and an attempt that reads more than {@link #CUSTOM_BUDGET} characters (backtracking the
    * static check does not catch, such as {@code (?:a{1,10}){1,30}c}) is stopped: its whole window is then
-   * masked as a match, since a pattern that cannot be decided is not taken to have missed.
+   * masked as a match, since a pattern that cannot be decided is not taken to have missed. And a
+   * scan reads at most {@link #CUSTOM_READS_PER_CHAR} characters per character scanned (plus one
+   * attempt's budget) in all: a pattern that backtracks a little at every position (such as
+   * {@code (?:a{1,2}){1,12}c} over a long run of {@code a}, which took 44 s on 300,000 characters
+   * when only each attempt was bounded) has the rest of the text masked once that is spent.
    */
   public static PiiDetector custom(String name, String regex) {
     if (name == null || !name.matches("[A-Za-z][A-Za-z0-9_]{0,31}")) {
@@ -471,8 +481,15 @@ public final class PiiDetector {
   private int scanWindowed(CharSequence text, int from, int to, boolean atEnd, List<PiiMatch> out) {
     BudgetedText counted = new BudgetedText(text, CUSTOM_BUDGET);
     Matcher m = pattern.matcher(counted).useTransparentBounds(true).useAnchoringBounds(false);
+    long left = CUSTOM_BUDGET + (long) CUSTOM_READS_PER_CHAR * Math.max(0, to - from);
     int pos = from;
     while (pos < to) {
+      if (left <= 0) {
+        // Spent on this text: what is left of it is undecided, and so masked, as a stopped
+        // attempt's window is (a stream's next part is scanned with a budget of its own).
+        out.add(new PiiMatch(kind, label, pos, to));
+        return to;
+      }
       int windowEnd = Math.min(to, pos + CUSTOM_WINDOW);
       m.region(pos, windowEnd);
       counted.reset();
@@ -484,6 +501,7 @@ public final class PiiDetector {
         hit = false;
         stopped = true;
       }
+      left -= counted.reads();
       // The text past the window can only matter through \b or $, within CUSTOM_SLACK characters.
       boolean open = !atEnd && to - windowEnd <= CUSTOM_SLACK;
       if (open && (stopped || m.hitEnd())) {

@@ -33,6 +33,11 @@ public final class BudgetedText implements CharSequence {
     reads = 0;
   }
 
+  /** The characters read since the last {@link #reset} (or since this text was made). */
+  public long reads() {
+    return reads;
+  }
+
   @Override
   public char charAt(int index) {
     if (++reads > budget) {
