@@ -10,6 +10,7 @@ import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
 import dev.gatehouse.policies.Decision;
 import dev.gatehouse.policies.DenialCodes;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,6 +25,13 @@ import java.util.stream.Collectors;
 public final class ArgumentSchemaPolicy {
   public static final String NAME = "argument-schema";
   private static final int MAX_CACHED = 5_000;
+  /**
+   * The most subschemas a schema may expand to through its {@code $ref}s, each counted every time
+   * it is referred to: the validator may visit each of them for one call (every branch of an
+   * {@code anyOf}, say). A 1.6 KB schema whose definitions each referred three times to the next,
+   * sixteen deep, passed every other check and took the process's whole heap.
+   */
+  public static final int MAX_EXPANDED = 10_000;
 
   private static final JsonSchemaFactory FACTORY =
       JsonSchemaFactory.builder(JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012))
@@ -87,6 +95,10 @@ public final class ArgumentSchemaPolicy {
     if (schema == null || schema.isNull() || schema.isEmpty()) {
       return null;
     }
+    String tooBig = tooBig(schema);
+    if (tooBig != null) {
+      return tooBig;
+    }
     try {
       String draft = schema.path("$schema").isTextual() ? schema.get("$schema").textValue() : SchemaId.V202012;
       Set<ValidationMessage> errors = bounded(() -> FACTORY.getSchema(SchemaLocation.of(draft)).validate(schema));
@@ -124,6 +136,10 @@ public final class ArgumentSchemaPolicy {
     String key = schema.toString();
     s = compiled.get(key);
     if (s == null) {
+      String tooBig = tooBig(schema); // (a stored tool's written before the check, or an MCP server's)
+      if (tooBig != null) {
+        throw new IllegalArgumentException(tooBig);
+      }
       s = FACTORY.getSchema(schema);
       if (compiled.size() >= MAX_CACHED) {
         compiled.clear();
@@ -135,6 +151,109 @@ public final class ArgumentSchemaPolicy {
     }
     byInstance.put(instance, s);
     return s;
+  }
+
+  /** Why {@code schema} expands too far through its {@code $ref}s; null when it does not. */
+  static String tooBig(JsonNode schema) {
+    return expanded(schema) > MAX_EXPANDED
+        ? "it expands to more than " + MAX_EXPANDED + " subschemas through its $refs (each counted every time it is referred to)"
+        : null;
+  }
+
+  /**
+   * How many subschemas {@code root} holds with every {@code $ref} (and {@code $dynamicRef}) to a
+   * subschema of its own counted as that subschema, every time; at most {@link #MAX_EXPANDED} + 1
+   * (it stops counting there). Local references are followed: {@code #}, JSON pointers, anchors
+   * and embedded resources' {@code $id}s; others are not (the validator follows none of them). A
+   * loop counts once per turn (the validator refuses one that does not descend).
+   */
+  static long expanded(JsonNode root) {
+    Map<String, JsonNode> named = new java.util.HashMap<>();
+    collectNames(root, named, 0);
+    return expanded(root, root, named, new java.util.IdentityHashMap<>(), new java.util.IdentityHashMap<>(), 0);
+  }
+
+  private static long expanded(
+      JsonNode node, JsonNode root, Map<String, JsonNode> named, Map<JsonNode, Long> memo, Map<JsonNode, Boolean> open, int depth) {
+    if (!node.isContainerNode()) {
+      return 1;
+    }
+    Long known = memo.get(node);
+    if (known != null) {
+      return known;
+    }
+    if (open.containsKey(node) || depth > 256) {
+      return 1;
+    }
+    open.put(node, Boolean.TRUE);
+    long total = 1;
+    for (JsonNode child : node) {
+      total = Math.min(MAX_EXPANDED + 1L, total + expanded(child, root, named, memo, open, depth + 1));
+    }
+    if (node.isObject()) {
+      for (String keyword : List.of("$ref", "$dynamicRef")) {
+        JsonNode ref = node.get(keyword);
+        JsonNode target = ref != null && ref.isTextual() ? target(root, ref.textValue(), named) : null;
+        if (target != null) {
+          total = Math.min(MAX_EXPANDED + 1L, total + expanded(target, root, named, memo, open, depth + 1));
+        }
+      }
+    }
+    open.remove(node);
+    memo.put(node, total);
+    return total;
+  }
+
+  /** The anchors and {@code $id}s of {@code node}'s subschemas, by name. */
+  private static void collectNames(JsonNode node, Map<String, JsonNode> named, int depth) {
+    if (!node.isContainerNode() || depth > 256) {
+      return;
+    }
+    if (node.isObject()) {
+      for (String keyword : List.of("$anchor", "$dynamicAnchor")) {
+        if (node.path(keyword).isTextual()) {
+          named.putIfAbsent("#" + node.get(keyword).textValue(), node);
+        }
+      }
+      if (node.path("$id").isTextual()) {
+        String id = node.get("$id").textValue();
+        named.putIfAbsent(id, node);
+        int hash = id.indexOf('#');
+        named.putIfAbsent(hash < 0 ? id : id.substring(0, hash), node);
+      }
+    }
+    for (JsonNode child : node) {
+      collectNames(child, named, depth + 1);
+    }
+  }
+
+  /** The subschema {@code ref} names within {@code root}, or null when it is not one of its own. */
+  private static JsonNode target(JsonNode root, String ref, Map<String, JsonNode> named) {
+    JsonNode base = root;
+    String fragment = ref;
+    int hash = ref.indexOf('#');
+    if (hash > 0) {
+      base = named.get(ref.substring(0, hash));
+      fragment = ref.substring(hash);
+    } else if (hash < 0) {
+      return named.get(ref);
+    }
+    if (base == null) {
+      return null;
+    }
+    if (fragment.equals("#")) {
+      return base;
+    }
+    if (!fragment.startsWith("#/")) {
+      return named.get(fragment);
+    }
+    try {
+      String pointer = java.net.URLDecoder.decode(fragment.substring(1).replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+      JsonNode found = base.at(com.fasterxml.jackson.core.JsonPointer.compile(pointer));
+      return found.isMissingNode() ? null : found;
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
   }
 
   private static com.networknt.schema.resource.InputStreamSource refuseRemote(com.networknt.schema.AbsoluteIri iri) {

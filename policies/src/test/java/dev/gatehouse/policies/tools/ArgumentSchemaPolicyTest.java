@@ -40,6 +40,51 @@ class ArgumentSchemaPolicyTest {
     assertThat(policy.check("w", schema, json("{\"tags\":[1]}")).allowed()).isFalse();
   }
 
+  /** {@code levels} definitions, each an anyOf of three $refs to the next: 3^levels subschemas expanded. */
+  private static JsonNode fanOut(int levels, String refStyle) throws Exception {
+    StringBuilder defs = new StringBuilder();
+    for (int i = 0; i < levels; i++) {
+      String ref = refStyle.equals("anchor") ? "#d" + (i + 1) : "#/$defs/d" + (i + 1);
+      String anchor = refStyle.equals("anchor") ? "\"$anchor\":\"d" + i + "\"," : "";
+      String branch = "{\"$ref\":\"" + ref + "\"}";
+      defs.append("\"d").append(i).append("\":{").append(anchor).append("\"anyOf\":[")
+          .append(String.join(",", branch, branch, branch)).append("]},");
+    }
+    String last = refStyle.equals("anchor") ? "\"$anchor\":\"d" + levels + "\"," : "";
+    defs.append("\"d").append(levels).append("\":{").append(last).append("\"type\":\"string\",\"minLength\":3}");
+    String first = refStyle.equals("anchor") ? "#d0" : "#/$defs/d0";
+    return json("{\"type\":\"object\",\"properties\":{\"x\":{\"$ref\":\"" + first + "\"}},\"$defs\":{" + defs + "}}");
+  }
+
+  /**
+   * A schema whose definitions fan out through $refs is refused when written and when a call is
+   * checked against it: a probe's 1.6 KB schema of sixteen such levels took the heap of the
+   * process, and twelve took 4 s per call.
+   */
+  @Test
+  void aSchemaThatExpandsTooFarThroughItsRefsIsRefused() throws Exception {
+    JsonNode small = fanOut(5, "pointer"); // 3^5 = 243 expanded
+    assertThat(ArgumentSchemaPolicy.problem(small)).isNull();
+    assertThat(policy.check("w", small, json("{\"x\":\"abcd\"}")).allowed()).isTrue();
+    for (String style : List.of("pointer", "anchor")) {
+      JsonNode big = fanOut(16, style);
+      assertThat(ArgumentSchemaPolicy.expanded(big)).as(style).isGreaterThan(ArgumentSchemaPolicy.MAX_EXPANDED);
+      assertThat(ArgumentSchemaPolicy.problem(big)).as(style).contains("expands to more than 10000 subschemas");
+      Decision d = policy.check("w", big, json("{\"x\":\"abcd\"}"));
+      assertThat(d.allowed()).as(style).isFalse();
+      assertThat(d.reason()).as(style).contains("expands to more than");
+    }
+    // One definition referred to from fifty properties, without fanning out further, is fine.
+    StringBuilder props = new StringBuilder();
+    for (int i = 0; i < 50; i++) {
+      props.append(i == 0 ? "" : ",").append("\"p").append(i).append("\":{\"$ref\":\"#/$defs/user\"}");
+    }
+    JsonNode shared = json("{\"type\":\"object\",\"properties\":{" + props + "},\"$defs\":{\"user\":{\"type\":\"object\","
+        + "\"properties\":{\"name\":{\"type\":\"string\"},\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}}}}}");
+    assertThat(ArgumentSchemaPolicy.expanded(shared)).isBetween(300L, 1_000L);
+    assertThat(ArgumentSchemaPolicy.problem(shared)).isNull();
+  }
+
   @Test
   void noSchemaAllowsAnything() throws Exception {
     assertThat(policy.check("w", null, json("{\"x\":1}")).allowed()).isTrue();
