@@ -28,6 +28,20 @@ public final class AccessLists {
     return list;
   }
 
+  /**
+   * Checks a list of name patterns other than an agent's (a virtual server's tools): at most
+   * {@link #MAX_PATTERNS}, each as an allow list's; throws {@link IllegalArgumentException} naming
+   * the field.
+   */
+  public static void checkPatterns(java.util.List<String> patterns, String field) {
+    if (patterns.size() > MAX_PATTERNS) {
+      throw new IllegalArgumentException("'" + field + "' holds more than " + MAX_PATTERNS + " patterns");
+    }
+    for (String p : patterns) {
+      pattern(p, field);
+    }
+  }
+
   private static void pattern(String p, String field) {
     if (p == null || !PATTERN.matcher(p).matches()) {
       throw new IllegalArgumentException("'" + field + "' holds a pattern that is not 1-128 letters, digits or . _ * : / -");

@@ -29,6 +29,12 @@ public final class VirtualServerEntries {
         throw bad(where + ".tools[" + i + "]", "must be a tool name or pattern, not empty");
       }
     }
+    try {
+      // as an agent's allow list: every call through the server is checked against them
+      dev.gatehouse.registry.agents.AccessLists.checkPatterns(v.tools(), "tools");
+    } catch (IllegalArgumentException e) {
+      throw bad(where + ".tools", e.getMessage().substring(e.getMessage().indexOf("' ") + 2));
+    }
     return new VirtualServer(v.name(), null, v.description(), v.tools());
   }
 }

@@ -40,7 +40,11 @@ class VirtualServerEntriesTest {
         Arguments.of("{name: v, tools: []}", "virtualServer (v).tools is required: a list of tool names or patterns"),
         Arguments.of("{name: v, tools: [a, '']}", "virtualServer (v).tools[1] must be a tool name or pattern, not empty"),
         Arguments.of("{name: v, tools: [a, b, ' ']}", "virtualServer (v).tools[2] must be a tool name or pattern, not empty"),
-        Arguments.of("{name: v, tools: [~]}", "virtualServer (v).tools[0] must be a tool name or pattern, not empty"));
+        Arguments.of("{name: v, tools: [~]}", "virtualServer (v).tools[0] must be a tool name or pattern, not empty"),
+        // bounded as an agent's allow list is (a probe wrote 50,000 patterns, and one of 400,000 characters)
+        Arguments.of("{name: v, tools: ['bad pat!']}", "virtualServer (v).tools holds a pattern that is not 1-128 letters, digits or . _ * : / -"),
+        Arguments.of("{name: v, tools: [" + "x".repeat(129) + "]}", "virtualServer (v).tools holds a pattern that is not 1-128 letters, digits or . _ * : / -"),
+        Arguments.of("{name: v, tools: [" + "t,".repeat(1_000) + "t]}", "virtualServer (v).tools holds more than 1000 patterns"));
   }
 
   @ParameterizedTest(name = "{1}")
