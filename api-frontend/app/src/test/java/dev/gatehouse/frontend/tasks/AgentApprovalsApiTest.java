@@ -60,7 +60,7 @@ class AgentApprovalsApiTest {
       }
       Thread.sleep(50);
     }
-    throw new AssertionError("task " + id + " never waited for approval");
+    throw new AssertionError("task " + id + " never waited for approval: " + gh.get("/v1/tasks/" + id, KEY_A).body());
   }
 
   private static HttpResponse<String> decide(String key, String id, String callId, String body) {
@@ -249,6 +249,22 @@ class AgentApprovalsApiTest {
     assertThat(gh.tools.requests.stream().filter(r -> r.equals("POST /echo")).count()).isEqualTo(before);
     JsonNode toolMessage = fake.requests("/v1/chat/completions").get(fake.requests("/v1/chat/completions").size() - 1).json().get("messages").get(2);
     assertThat(toolMessage.get("content").asText()).contains("approval_denied").contains("not today");
+  }
+
+  /** A probe's task timed out while its call waited, and the approvals listing still said pending. */
+  @Test
+  void aTaskThatTimesOutWhileItsCallWaitsListsTheCallAsCanceled() throws Exception {
+    // A provider of its own: the shared one's replies are taken by other tests' tasks still running.
+    try (FakeProvider own = new FakeProvider()) {
+      gh.fakeModel("ap-timeout", own.openaiBase());
+      own.enqueue(Reply.toolCall("c1", "t_danger", "{\"id\":10}"), Reply.text("Never read."));
+      String id = gh.submit("{\"workflow\":\"agent\",\"timeout\":\"8s\",\"input\":{\"model\":\"ap-timeout\",\"goal\":\"clean up\",\"tools\":[\"t.danger\"]}}");
+      assertThat(waitingTask(id).get("approvals").get(0).get("status").asText()).isEqualTo("pending");
+      assertThat(gh.await(id).get("status").asText()).isEqualTo("TIMED_OUT");
+      JsonNode listed = json(gh.get("/admin/v1/tasks/" + id + "/approvals", ADMIN_KEY)).get("approvals");
+      assertThat(listed).as(listed.toString()).hasSize(1);
+      assertThat(listed.get(0).get("status").asText()).isEqualTo("canceled");
+    }
   }
 
   @Test

@@ -56,7 +56,19 @@ public class ApprovalsResource {
   @GET
   public Map<String, List<Approvals.Call>> list(@Context SecurityContext auth, @PathParam("id") String id) {
     TaskRecord task = task(admin(auth), id);
-    return Map.of("approvals", durable.approvals(task.id()));
+    List<Approvals.Call> calls = durable.approvals(task.id());
+    if (task.status().isClosed()) {
+      // A task that ended while a call waited (its timeout: no workflow code runs then to say so)
+      // left the call pending in its last memo; no decision can come any more.
+      calls =
+          calls.stream()
+              .map(c -> c.pending()
+                  ? new Approvals.Call(c.callId(), c.tool(), c.argumentsSha256(), c.policyVersion(), c.preview(), c.deciders(),
+                      c.expiresAt(), "canceled", null, null)
+                  : c)
+              .toList();
+    }
+    return Map.of("approvals", calls);
   }
 
   @POST
