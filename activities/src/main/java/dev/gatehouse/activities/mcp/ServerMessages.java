@@ -93,7 +93,8 @@ final class ServerMessages {
    * would otherwise wait for a response that has come.
    */
   boolean fromEvent(String text, Object requestId) {
-    if (direct.refusedAsTooLarge(requestId, text)) {
+    // (only what may be the response: a large progress or log message is not the answer)
+    if (DirectRequests.mayAnswer(text) && direct.refusedAsTooLarge(requestId, text)) {
       return true;
     }
     if (DirectRequests.mayAnswer(text)) {

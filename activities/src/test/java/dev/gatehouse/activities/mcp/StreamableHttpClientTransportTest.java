@@ -319,6 +319,14 @@ class StreamableHttpClientTransportTest {
               String answer = "{\"jsonrpc\":\"2.0\",\"id\":" + msg.get("id") + ",\"result\":" + result + "}";
               if (name.endsWith("-json")) {
                 json(ex, answer);
+              } else if (name.equals("loud")) {
+                // a log message over the cap before a small answer: not the answer, so not refused
+                ex.getResponseHeaders().add("Content-Type", "text/event-stream");
+                ex.sendResponseHeaders(200, 0);
+                try (OutputStream out = ex.getResponseBody()) {
+                  out.write(("event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"level\":\"info\","
+                      + "\"data\":\"" + BIG_TEXT + "\"}}\n\nevent: message\ndata: " + answer + "\n\n").getBytes(StandardCharsets.UTF_8));
+                }
               } else {
                 ex.getResponseHeaders().add("Content-Type", "text/event-stream");
                 ex.sendResponseHeaders(200, 0);
@@ -354,6 +362,7 @@ class StreamableHttpClientTransportTest {
             .isInstanceOfSatisfying(McpAnswerRefusedException.class, e -> assertThat(e.tooLarge()).isFalse())
             .hasMessageStartingWith("its answer goes past what Gatehouse reads");
       }
+      assertThat(call(transport, "loud", cap).path("result").path("ok").asBoolean()).isTrue();
       assertThat(call(transport, "quick", cap).path("result").path("ok").asBoolean()).isTrue();
       client.closeGracefully().block(Duration.ofSeconds(5));
     } finally {
