@@ -129,27 +129,7 @@ final class DirectRequests {
     if (n > max) {
       return true;
     }
-    if ((long) n * 3 <= max) {
-      return false;
-    }
-    long bytes = 0;
-    for (int i = 0; i < n; i++) {
-      char c = text.charAt(i);
-      if (c < 0x80) {
-        bytes += 1;
-      } else if (c < 0x800) {
-        bytes += 2;
-      } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(text.charAt(i + 1))) {
-        bytes += 4;
-        i++;
-      } else {
-        bytes += 3;
-      }
-      if (bytes > max) {
-        return true;
-      }
-    }
-    return false;
+    return (long) n * 3 > max && dev.gatehouse.activities.sse.SseParser.utf8Length(text, max) > max;
   }
 
   /** The transport closed: every request still waiting fails. */

@@ -339,8 +339,16 @@ public final class SseParser {
   }
 
   private static int utf8Length(String text) {
-    int bytes = 0;
-    for (int i = 0; i < text.length(); i++) {
+    return (int) utf8Length(text, Long.MAX_VALUE);
+  }
+
+  /**
+   * The length of {@code text} in UTF-8 (a surrogate pair 4 bytes, a lone surrogate 3), counted
+   * only until it passes {@code stopAbove}: then some value above it.
+   */
+  public static long utf8Length(CharSequence text, long stopAbove) {
+    long bytes = 0;
+    for (int i = 0; i < text.length() && bytes <= stopAbove; i++) {
       char c = text.charAt(i);
       if (c < 0x80) {
         bytes++;

@@ -251,9 +251,7 @@ class McpGatewayTest {
   void cancellingADurableCallAnswersAtOnceAndCancelsItsTask() throws Exception {
     String session = initialize(KEY_A);
     int sessionsEnded = notes.sessionsEnded.get();
-    var pending =
-        postLater(session, "{\"jsonrpc\":\"2.0\",\"id\":77,\"method\":\"tools/call\",\"params\":{\"name\":\"notes.wait\",\"arguments\":{\"seconds\":6}}}");
-    assertThat(notes.waitStarted.tryAcquire(20, java.util.concurrent.TimeUnit.SECONDS)).as(() -> "the upstream's wait started; the call's answer: " + answerSoFar(pending)).isTrue();
+    var pending = waitingCall(session, "notes.wait", "77", 6);
     long cancelledAt = System.nanoTime();
     post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":77,\"reason\":\"user\"}}");
     HttpResponse<String> answer = pending.get(10, java.util.concurrent.TimeUnit.SECONDS);
@@ -301,9 +299,7 @@ class McpGatewayTest {
     String session = initialize(KEY_A);
     long tasksBefore = toolCallTasks();
     notes.waitStarted.drainPermits();
-    var pending =
-        postLater(session, "{\"jsonrpc\":\"2.0\",\"id\":\"w-1\",\"method\":\"tools/call\",\"params\":{\"name\":\"notesd.wait\",\"arguments\":{\"seconds\":8}}}");
-    assertThat(notes.waitStarted.tryAcquire(20, java.util.concurrent.TimeUnit.SECONDS)).as(() -> "the upstream's wait started; the call's answer: " + answerSoFar(pending)).isTrue();
+    var pending = waitingCall(session, "notesd.wait", "\"w-1\"", 8);
     HttpResponse<String> note =
         post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":\"w-1\"}}");
     assertThat(note.statusCode()).isEqualTo(202);
@@ -343,9 +339,7 @@ class McpGatewayTest {
   void aRequestIdInFlightIsRefusedForAnotherCallAndTheFirstStaysCancellable() throws Exception {
     String session = initialize(KEY_A);
     notes.waitStarted.drainPermits();
-    var first =
-        postLater(session, "{\"jsonrpc\":\"2.0\",\"id\":\"dup\",\"method\":\"tools/call\",\"params\":{\"name\":\"notesd.wait\",\"arguments\":{\"seconds\":8}}}");
-    assertThat(notes.waitStarted.tryAcquire(20, java.util.concurrent.TimeUnit.SECONDS)).as(() -> "the upstream's wait started; the call's answer: " + answerSoFar(first)).isTrue();
+    var first = waitingCall(session, "notesd.wait", "\"dup\"", 8);
     HttpResponse<String> second =
         post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":\"dup\",\"method\":\"tools/call\",\"params\":{\"name\":\"notesd.wait\",\"arguments\":{\"seconds\":1}}}");
     assertThat(rpcError(second).path("data").path("code").asText()).isEqualTo("invalid_request");
@@ -376,9 +370,7 @@ class McpGatewayTest {
   void cancellingTheStringSevenLeavesTheCallWithIdSeven() throws Exception {
     String session = initialize(KEY_A);
     notes.waitStarted.drainPermits();
-    var pending =
-        postLater(session, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":\"notesd.wait\",\"arguments\":{\"seconds\":2}}}");
-    assertThat(notes.waitStarted.tryAcquire(20, java.util.concurrent.TimeUnit.SECONDS)).as(() -> "the upstream's wait started; the call's answer: " + answerSoFar(pending)).isTrue();
+    var pending = waitingCall(session, "notesd.wait", "7", 2);
     assertThat(post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":\"7\"}}").statusCode()).isEqualTo(202);
     JsonNode answer = rpcAnswer(pending.get(20, java.util.concurrent.TimeUnit.SECONDS));
     assertThat(answer.has("result")).as(answer::toString).isTrue();
@@ -394,9 +386,7 @@ class McpGatewayTest {
   void endingASessionStopsItsDirectCallsInFlight() throws Exception {
     String session = initialize(KEY_A);
     notes.waitStarted.drainPermits();
-    var pending =
-        postLater(session, "{\"jsonrpc\":\"2.0\",\"id\":\"d-1\",\"method\":\"tools/call\",\"params\":{\"name\":\"notesd.wait\",\"arguments\":{\"seconds\":8}}}");
-    assertThat(notes.waitStarted.tryAcquire(20, java.util.concurrent.TimeUnit.SECONDS)).as(() -> "the upstream's wait started; the call's answer: " + answerSoFar(pending)).isTrue();
+    var pending = waitingCall(session, "notesd.wait", "\"d-1\"", 8);
     HttpResponse<String> ended =
         endSession(session);
     assertThat(ended.statusCode()).isEqualTo(200);
@@ -409,9 +399,7 @@ class McpGatewayTest {
   void aDurableCallsTaskOutlivesItsSession() throws Exception {
     String session = initialize(KEY_A);
     notes.waitStarted.drainPermits();
-    var pending =
-        postLater(session, "{\"jsonrpc\":\"2.0\",\"id\":78,\"method\":\"tools/call\",\"params\":{\"name\":\"notes.wait\",\"arguments\":{\"seconds\":2}}}");
-    assertThat(notes.waitStarted.tryAcquire(20, java.util.concurrent.TimeUnit.SECONDS)).as(() -> "the upstream's wait started; the call's answer: " + answerSoFar(pending)).isTrue();
+    var pending = waitingCall(session, "notes.wait", "78", 2);
     endSession(session);
     pending.get(10, java.util.concurrent.TimeUnit.SECONDS);
     String id = newestToolCallTask();
@@ -464,6 +452,19 @@ class McpGatewayTest {
   }
 
   /** POSTs {@code body} in the session from another thread: the answer, once it comes. */
+  /**
+   * Calls {@code tool} (a wait of {@code seconds}) in the session with JSON-RPC id {@code idJson}
+   * from another thread; returns its answer to come once the upstream's wait has started.
+   */
+  private static java.util.concurrent.CompletableFuture<HttpResponse<String>> waitingCall(String session, String tool, String idJson, int seconds)
+      throws InterruptedException {
+    var pending =
+        postLater(session, "{\"jsonrpc\":\"2.0\",\"id\":" + idJson + ",\"method\":\"tools/call\",\"params\":{\"name\":\"" + tool
+            + "\",\"arguments\":{\"seconds\":" + seconds + "}}}");
+    assertThat(notes.waitStarted.tryAcquire(20, java.util.concurrent.TimeUnit.SECONDS)).as(() -> "the upstream's wait started; the call's answer: " + answerSoFar(pending)).isTrue();
+    return pending;
+  }
+
   private static java.util.concurrent.CompletableFuture<HttpResponse<String>> postLater(String session, String body) {
     return java.util.concurrent.CompletableFuture.supplyAsync(
         () -> {
