@@ -264,6 +264,15 @@ class AgentApprovalsApiTest {
       JsonNode listed = json(gh.get("/admin/v1/tasks/" + id + "/approvals", ADMIN_KEY)).get("approvals");
       assertThat(listed).as(listed.toString()).hasSize(1);
       assertThat(listed.get(0).get("status").asText()).isEqualTo("canceled");
+      // No workflow code ran at the timeout to audit the call it left: whoever closed the task's row did.
+      for (int i = 0; i < 200 && auditOf(id).size() < 2; i++) {
+        Thread.sleep(50);
+      }
+      List<Map<String, Object>> rows = auditOf(id);
+      assertThat(rows)
+          .extracting(r -> r.get("action") + " " + r.get("outcome"))
+          .containsExactlyInAnyOrder("task.approval.request pending", "task.approval.cancel canceled");
+      assertThat(rows).extracting(r -> r.get("target")).as("the same call").containsOnly(listed.get(0).get("callId").asText());
     }
   }
 

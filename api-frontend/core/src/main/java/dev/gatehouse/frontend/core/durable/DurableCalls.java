@@ -16,6 +16,7 @@ import dev.gatehouse.registry.tasks.TaskIndexDao;
 import dev.gatehouse.registry.tasks.TaskRecord;
 import dev.gatehouse.registry.tasks.TaskStatus;
 import dev.gatehouse.registry.tools.ToolDefinition;
+import dev.gatehouse.workflows.approval.ApprovalAudit;
 import dev.gatehouse.workflows.tool.Caller;
 import dev.gatehouse.workflows.tool.ToolCallInput;
 import dev.gatehouse.workflows.tool.ToolCallPolicy;
@@ -25,6 +26,7 @@ import dev.gatehouse.workflows.tool.ToolProgress;
 import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.api.workflow.v1.PendingActivityInfo;
+import io.temporal.api.workflow.v1.WorkflowExecutionInfo;
 import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest;
 import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
 import io.temporal.client.WorkflowClient;
@@ -500,20 +502,22 @@ public final class DurableCalls {
    */
   public List<dev.gatehouse.workflows.approval.Approvals.Call> approvals(String id) {
     try {
-      var memo =
-          client.newUntypedWorkflowStub(id).describe().getRawDescription().getWorkflowExecutionInfo().getMemo().getFieldsMap();
-      var payload = memo.get(dev.gatehouse.workflows.approval.Approvals.PENDING);
-      if (payload == null) {
-        return List.of();
-      }
-      var calls =
-          client.getOptions().getDataConverter()
-              .fromPayload(payload, dev.gatehouse.workflows.approval.Approvals.Call[].class, dev.gatehouse.workflows.approval.Approvals.Call[].class);
-      return List.of(calls);
+      return approvalsInMemo(client.newUntypedWorkflowStub(id).describe().getRawDescription().getWorkflowExecutionInfo());
     } catch (RuntimeException e) {
       LOG.debug("could not read the approvals of task {}: {}", id, e.toString());
       return List.of();
     }
+  }
+
+  private List<dev.gatehouse.workflows.approval.Approvals.Call> approvalsInMemo(WorkflowExecutionInfo execution) {
+    var payload = execution.getMemo().getFieldsMap().get(dev.gatehouse.workflows.approval.Approvals.PENDING);
+    if (payload == null) {
+      return List.of();
+    }
+    var calls =
+        client.getOptions().getDataConverter()
+            .fromPayload(payload, dev.gatehouse.workflows.approval.Approvals.Call[].class, dev.gatehouse.workflows.approval.Approvals.Call[].class);
+    return List.of(calls);
   }
 
   /**
@@ -571,7 +575,38 @@ public final class DurableCalls {
     if (row.status() == TaskStatus.RUNNING && o.status().isClosed() && !o.recordedByWorkflow()) {
       String code = o.error() == null ? null : o.error().code();
       String message = o.error() == null ? null : o.error().message();
-      closeAs(row, o.status(), code, message, o.closedAt() == null ? Instant.now() : o.closedAt());
+      if (closeAs(row, o.status(), code, message, o.closedAt() == null ? Instant.now() : o.closedAt())) {
+        auditApprovalsLeft(row);
+      }
+    }
+  }
+
+  /**
+   * The {@code task.approval.cancel} rows of the calls a task left waiting for approval when it
+   * ended without workflow code to write them (its timeout, a termination): written by whoever
+   * closed its row, keyed as the workflow keys its own, so a row the workflow wrote is not written
+   * twice.
+   */
+  private void auditApprovalsLeft(TaskRecord row) {
+    try {
+      var execution = client.newUntypedWorkflowStub(row.id()).describe().getRawDescription().getWorkflowExecutionInfo();
+      List<AuditEvent> rows = new ArrayList<>();
+      List<String> keys = new ArrayList<>();
+      for (var c : approvalsInMemo(execution)) {
+        if (c.pending()) {
+          rows.add(
+              new AuditEvent(
+                  Instant.now(), row.tenantId(), row.agentId(), "task " + row.id(), null, row.id(),
+                  ApprovalAudit.CANCELED, c.callId(), "deny", "canceled", null, "approval",
+                  c.tool() + " " + c.argumentsSha256()));
+          keys.add(row.id() + "/" + execution.getExecution().getRunId() + "/" + ApprovalAudit.CANCELED + "/" + c.callId());
+        }
+      }
+      if (!rows.isEmpty()) {
+        audit.recordOnce(rows, keys);
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("could not audit the approvals task {} left waiting: {}", row.id(), e.toString());
     }
   }
 
