@@ -417,7 +417,11 @@ class McpGatewayTest {
       // The HTTP tool still holds its request (30 s timeout): the answer does not wait for it.
       HttpResponse<String> answer = pending.get(5, java.util.concurrent.TimeUnit.SECONDS);
       assertThat(rpcError(answer).path("data").path("code").asText()).isEqualTo("canceled");
-      // Recorded as what it was: the agent's cancel, not a failure of the upstream.
+      // Recorded as what it was: the agent's cancel, not a failure of the upstream. The row is
+      // written by the call's own thread once it has stopped, which may be after the answer went.
+      for (int i = 0; i < 100 && auditOutcomes("t.hold").isEmpty(); i++) {
+        Thread.sleep(100);
+      }
       assertThat(auditOutcomes("t.hold")).containsExactly("canceled");
     } finally {
       g.tools.release("mcp-cancel");

@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Test;
  * One tenant's agents together hold at most {@code mcp.maxSessionsPerTenant} sessions of a
  * replica (a tenant admin may make any number of agents, each with its own share), and the
  * sessions of an agent that is deleted are closed, their GET streams ended and their places given
- * back, at the next sweep rather than when they go idle.
+ * back, at the next sweep rather than when they go idle. A GET stream answers at once, not with
+ * its first event.
  */
 class McpSessionSharesTest {
   private static final String INIT =
@@ -45,6 +46,8 @@ class McpSessionSharesTest {
       c.getMcp().setMaxSessionsPerAgent(2);
       // The sweep that closes a deleted agent's sessions runs every half idle timeout.
       c.getMcp().setSessionIdleTimeout(io.dropwizard.util.Duration.seconds(6));
+      // No keep-alive ping within a test: a listening stream's headers must not wait for one.
+      c.getMcp().setKeepAliveInterval(io.dropwizard.util.Duration.minutes(10));
     });
     endpoint = gh.api() + "/mcp";
     alpha = gh.db.jdbi().withHandle(h -> h.createQuery("SELECT id FROM tenants WHERE name = 'alpha'").mapTo(String.class).one());
@@ -118,6 +121,33 @@ class McpSessionSharesTest {
     }
     for (CompletableFuture<HttpResponse<String>> f : streams) {
       f.get(10, TimeUnit.SECONDS);
+    }
+  }
+  /** A probe's GET stream sent its headers with its first event, a keep-alive ping up to 15 s later. */
+  @Test
+  void aListeningStreamAnswersAtOnceNotWithItsFirstEvent() throws Exception {
+    String session = McpWire.initialize(endpoint, KEY_B);
+    // ofInputStream: the future completes when the headers come.
+    CompletableFuture<HttpResponse<java.io.InputStream>> stream =
+        HTTP.sendAsync(
+            HttpRequest.newBuilder(URI.create(endpoint)).GET()
+                .header("Authorization", "Bearer " + KEY_B).header("Mcp-Session-Id", session).header("Accept", "text/event-stream").build(),
+            HttpResponse.BodyHandlers.ofInputStream());
+    // Far below the keep-alive interval (10 minutes here): without the headers, this times out.
+    HttpResponse<java.io.InputStream> open = stream.get(20, TimeUnit.SECONDS);
+    assertThat(open.statusCode()).isEqualTo(200);
+    assertThat(open.headers().firstValue("Content-Type").orElse("")).startsWith("text/event-stream");
+    // Events still come on it after (McpGatewayTest's list_changed); the session's end closes it.
+    assertThat(gh.send(HttpRequest.newBuilder(URI.create(endpoint)).DELETE().header("Mcp-Session-Id", session), KEY_B).statusCode())
+        .isEqualTo(200);
+    try (java.io.InputStream body = open.body()) {
+      assertThat(CompletableFuture.supplyAsync(() -> {
+        try {
+          return body.readAllBytes().length;
+        } catch (java.io.IOException e) {
+          return -1;
+        }
+      }).get(20, TimeUnit.SECONDS)).isGreaterThanOrEqualTo(0);
     }
   }
 }

@@ -254,7 +254,7 @@ public final class McpHttpFilter implements Filter {
     McpRequestContext ctx =
         new McpRequestContext(agent, virtualServer, selection, jsonRpcId, request.getHeader("Idempotency-Key"), place);
     forward.setAttribute(McpRequestContext.ATTRIBUTE, ctx);
-    SanitizingResponse wrapped = new SanitizingResponse(response, answerToNothing);
+    SanitizingResponse wrapped = new SanitizingResponse(response, answerToNothing, "GET".equalsIgnoreCase(request.getMethod()));
     McpRequestContext.CURRENT.set(ctx);
     try {
       chain.doFilter(forward, wrapped);

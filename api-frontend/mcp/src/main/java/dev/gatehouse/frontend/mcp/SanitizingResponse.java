@@ -24,6 +24,7 @@ final class SanitizingResponse extends HttpServletResponseWrapper {
 
   private final HttpServletResponse response;
   private final boolean answerToNothing;
+  private final boolean listening;
   private ByteArrayOutputStream held;
 
   /**
@@ -35,9 +36,20 @@ final class SanitizingResponse extends HttpServletResponseWrapper {
    * reference SDK's server does, instead of the SDK's 500.
    */
   SanitizingResponse(HttpServletResponse response, boolean answerToNothing) {
+    this(response, answerToNothing, false);
+  }
+
+  /**
+   * {@code listening}: the request opens the session's listening stream (a GET). The SDK sends its
+   * headers with the stream's first event, a keep-alive ping up to {@code mcp.keepAliveInterval}
+   * later, and a client waits for them that long; they are sent as soon as the SDK takes the
+   * stream's writer instead (see {@link #getWriter}).
+   */
+  SanitizingResponse(HttpServletResponse response, boolean answerToNothing, boolean listening) {
     super(response);
     this.response = response;
     this.answerToNothing = answerToNothing;
+    this.listening = listening;
   }
 
   private boolean holding() {
@@ -82,7 +94,14 @@ final class SanitizingResponse extends HttpServletResponseWrapper {
   @Override
   public PrintWriter getWriter() throws IOException {
     if (!holding()) {
-      return response.getWriter();
+      PrintWriter writer = response.getWriter();
+      String type = response.getContentType();
+      if (listening && !response.isCommitted() && response.getStatus() == 200 && type != null && type.startsWith("text/event-stream")) {
+        // On the request thread, before the SDK hands the stream to the threads that write its
+        // events (a servlet response is not for two threads at once): nothing else writes yet.
+        response.flushBuffer();
+      }
+      return writer;
     }
     return new PrintWriter(new java.io.OutputStreamWriter(held, StandardCharsets.UTF_8), true);
   }
