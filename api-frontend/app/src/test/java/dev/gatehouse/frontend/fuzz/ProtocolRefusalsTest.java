@@ -249,6 +249,27 @@ class ProtocolRefusalsTest {
     assertThat(McpWire.message(list.body()).has("result")).as(list.body()).isTrue();
   }
 
+  /** Which of two Idempotency-Keys would a durable call be started under? Neither: refused, nothing called. */
+  @Test
+  void twoIdempotencyKeysOnAToolCallAreInvalidRequest() {
+    String session = McpWire.initialize(gh.api() + "/mcp", KEY_A);
+    var r =
+        McpWire.post(
+            gh.api() + "/mcp", KEY_A, session,
+            "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":\"t.add\",\"arguments\":{\"a\":1,\"b\":2}}}",
+            "Idempotency-Key", "k-1", "Idempotency-Key", "k-2");
+    JsonNode error = McpWire.message(r.body()).path("error");
+    assertThat(error.path("data").path("code").asText()).as(r.body()).isEqualTo("invalid_request");
+    assertThat(error.path("message").asText()).contains("one Idempotency-Key");
+    // One key is taken as before.
+    var one =
+        McpWire.post(
+            gh.api() + "/mcp", KEY_A, session,
+            "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/call\",\"params\":{\"name\":\"t.add\",\"arguments\":{\"a\":1,\"b\":2}}}",
+            "Idempotency-Key", "k-1");
+    assertThat(McpWire.message(one.body()).has("result")).as(one.body()).isTrue();
+  }
+
   static Stream<Arguments> refusedBeforeTheBody() {
     return Stream.of(
         Arguments.of("/mcp", null, null, 401),

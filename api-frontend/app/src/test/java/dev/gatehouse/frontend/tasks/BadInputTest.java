@@ -76,6 +76,13 @@ class BadInputTest {
     HttpResponse<String> r =
         gh.post("/v1/tasks", KEY_A, pipeline("[{\"id\":\"a\",\"tool\":\"t.add\"}]"), "Idempotency-Key", "x".repeat(300));
     assertError(r, 400, "invalid_request");
+    // Two keys: which would it be? Refused, and nothing starts (a probe saw the first one count).
+    int before = taskCount();
+    HttpResponse<String> two =
+        gh.post("/v1/tasks", KEY_A, pipeline("[{\"id\":\"a\",\"tool\":\"t.add\"}]"), "Idempotency-Key", "k-1", "Idempotency-Key", "k-2");
+    assertError(two, 400, "invalid_request");
+    assertThat(json(two).get("error").get("message").asText()).contains("one Idempotency-Key");
+    assertThat(taskCount()).isEqualTo(before);
   }
 
   @Test

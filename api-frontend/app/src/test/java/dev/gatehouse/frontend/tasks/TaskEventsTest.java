@@ -244,6 +244,17 @@ class TaskEventsTest {
             .header("Last-Event-ID", "8d9b2f3e-0000-4000-8000-000000000000:3"), KEY_A);
     assertThat(foreign.statusCode()).as(foreign.body()).isEqualTo(400);
     assertThat(json(foreign).get("error").get("message").asText()).contains("names no event of this task");
+    // Only ids as the stream writes them: a leading zero names no id it gave.
+    String given;
+    try (Stream s = open(KEY_A, id, null)) {
+      given = s.next().id();
+    }
+    assertThat(given).matches("[0-9a-f-]+:[1-9][0-9]*");
+    String padded = given.substring(0, given.indexOf(':') + 1) + "0" + given.substring(given.indexOf(':') + 1);
+    HttpResponse<String> zero = gh.send(
+        HttpRequest.newBuilder(URI.create(gh.api() + "/v1/tasks/" + id + "/events")).header("Last-Event-ID", padded), KEY_A);
+    assertThat(zero.statusCode()).as(zero.body()).isEqualTo(400);
+    assertThat(json(zero).get("error").get("code").asText()).isEqualTo("invalid_request");
   }
 
   @Test

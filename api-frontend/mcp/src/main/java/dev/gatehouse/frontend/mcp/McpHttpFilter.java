@@ -3,6 +3,7 @@ package dev.gatehouse.frontend.mcp;
 import dev.gatehouse.frontend.core.admission.Admission;
 import dev.gatehouse.frontend.core.auth.BearerAuth;
 import dev.gatehouse.frontend.core.auth.Caller.AgentCaller;
+import dev.gatehouse.frontend.core.durable.DurableCalls;
 import dev.gatehouse.frontend.core.errors.ApiException;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -184,6 +185,7 @@ public final class McpHttpFilter implements Filter {
     }
 
     // 4. The body: size, JSON, one JSON-RPC message.
+    String idempotencyKey = DurableCalls.idempotencyKey(java.util.Collections.list(request.getHeaders("Idempotency-Key")));
     Object jsonRpcId = null;
     boolean answerToNothing = false;
     boolean initialize = false;
@@ -237,7 +239,7 @@ public final class McpHttpFilter implements Filter {
           throw new ApiException(ErrorCode.INVALID_REQUEST, "the Accept header must list application/json and text/event-stream");
         }
         McpRequestContext ctx =
-            new McpRequestContext(agent, virtualServer, selection, jsonRpcId, request.getHeader("Idempotency-Key"), null);
+            new McpRequestContext(agent, virtualServer, selection, jsonRpcId, idempotencyKey, null);
         toolCalls.handle(session, ctx, message.json(), response);
         return;
       }
@@ -252,7 +254,7 @@ public final class McpHttpFilter implements Filter {
     // started (the SDK refused the request).
     McpSessions.Place place = initialize ? reserve(agent.agent().tenantId(), agent.agent().id()) : null;
     McpRequestContext ctx =
-        new McpRequestContext(agent, virtualServer, selection, jsonRpcId, request.getHeader("Idempotency-Key"), place);
+        new McpRequestContext(agent, virtualServer, selection, jsonRpcId, idempotencyKey, place);
     forward.setAttribute(McpRequestContext.ATTRIBUTE, ctx);
     SanitizingResponse wrapped = new SanitizingResponse(response, answerToNothing, "GET".equalsIgnoreCase(request.getMethod()));
     McpRequestContext.CURRENT.set(ctx);

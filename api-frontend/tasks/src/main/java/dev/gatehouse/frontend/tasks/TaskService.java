@@ -66,7 +66,7 @@ public class TaskService {
    * may make any number of agents, so without it one tenant could hold every stream of the replica.
    */
   static final int MAX_EVENT_STREAMS_PER_TENANT = MAX_EVENT_STREAMS / 2;
-  private static final Pattern EVENT_ID = Pattern.compile("([0-9A-Za-z-]{1,64}):([0-9]{1,18})");
+  private static final Pattern EVENT_ID = Pattern.compile("([0-9A-Za-z-]{1,64}):(0|[1-9][0-9]{0,17})"); // as the stream writes it: no leading zeros
 
   private static final Logger LOG = LoggerFactory.getLogger(TaskService.class);
   private final Semaphore eventStreams = new Semaphore(MAX_EVENT_STREAMS);

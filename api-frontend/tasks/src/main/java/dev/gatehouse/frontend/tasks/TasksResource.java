@@ -20,6 +20,7 @@ import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.container.AsyncResponse;
 import jakarta.ws.rs.container.Suspended;
 import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.SecurityContext;
@@ -51,8 +52,9 @@ public class TasksResource {
   @Consumes(MediaType.WILDCARD)
   public Response submit(
       @Context SecurityContext auth,
-      @HeaderParam("Idempotency-Key") String idempotencyKey,
+      @Context HttpHeaders headers,
       InputStream body) {
+    String idempotencyKey = DurableCalls.idempotencyKey(headers.getRequestHeader("Idempotency-Key"));
     JsonNode json = bodies.read(body);
     DurableCalls.Started task = tasks.submit(agent(auth), json, idempotencyKey);
     return Response.status(task.created() ? 202 : 200)

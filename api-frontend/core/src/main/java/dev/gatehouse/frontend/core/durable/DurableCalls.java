@@ -640,6 +640,21 @@ public final class DurableCalls {
         retry.maxInterval().toMillis());
   }
 
+  /**
+   * The request's {@code Idempotency-Key} (null when none) from all the values it sent: a request
+   * that sends the header twice is 400 {@code invalid_request} (which key would it be?), checked
+   * before anything of it runs.
+   */
+  public static String idempotencyKey(java.util.List<String> values) {
+    if (values == null || values.isEmpty()) {
+      return null;
+    }
+    if (values.size() > 1) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "send one Idempotency-Key header, not " + values.size());
+    }
+    return values.get(0);
+  }
+
   /** A new random id, or (with an idempotency key) one derived from the agent and the key. */
   public static String taskId(String agent, String idempotencyKey) {
     if (idempotencyKey == null) {
