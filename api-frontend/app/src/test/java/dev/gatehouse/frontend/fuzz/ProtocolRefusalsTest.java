@@ -13,6 +13,7 @@ import dev.gatehouse.frontend.testing.TestGatehouse;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -247,6 +248,21 @@ class ProtocolRefusalsTest {
     // the session still works
     var list = McpWire.post(gh.api() + "/mcp", KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}");
     assertThat(McpWire.message(list.body()).has("result")).as(list.body()).isTrue();
+  }
+
+  /** Lists come whole (no nextCursor): a cursor is none Gatehouse gave, invalid params, not the first page again. */
+  @Test
+  void aListCursorGatehouseNeverGaveIsInvalidParams() {
+    String session = McpWire.initialize(gh.api() + "/mcp", KEY_A);
+    for (String method : List.of("tools/list", "resources/list", "resources/templates/list", "prompts/list")) {
+      var r = McpWire.post(gh.api() + "/mcp", KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"" + method + "\",\"params\":{\"cursor\":\"junk\"}}");
+      JsonNode error = McpWire.message(r.body()).path("error");
+      assertThat(error.path("code").asInt()).as(method + ": " + r.body()).isEqualTo(-32602);
+      assertThat(error.path("data").path("code").asText()).isEqualTo("invalid_params");
+      var first = McpWire.post(gh.api() + "/mcp", KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"" + method + "\",\"params\":{}}");
+      assertThat(McpWire.message(first.body()).has("result")).as(method + ": " + first.body()).isTrue();
+      assertThat(McpWire.message(first.body()).path("result").has("nextCursor")).isFalse();
+    }
   }
 
   /** Which of two Idempotency-Keys would a durable call be started under? Neither: refused, nothing called. */

@@ -67,16 +67,16 @@ public final class McpFace implements Face {
     sessions
         .onEnded(toolCalls::sessionEnded)
         .onRequest(McpSchema.METHOD_PING, (ex, p) -> Mono.just(Map.of()))
-        .onRequest(McpSchema.METHOD_TOOLS_LIST, blocking((ex, p) -> Map.of("tools", tools.visibleTools(context(ex).caller(), context(ex).virtualServer()))))
+        .onRequest(McpSchema.METHOD_TOOLS_LIST, listing((ex, p) -> Map.of("tools", tools.visibleTools(context(ex).caller(), context(ex).virtualServer()))))
         // tools/call never reaches the SDK: McpHttpFilter hands it to toolCalls.
-        .onRequest(McpSchema.METHOD_RESOURCES_LIST, blocking((ex, p) -> pass.listItems(ex, McpCatalogEntry.RESOURCE, "resources")))
+        .onRequest(McpSchema.METHOD_RESOURCES_LIST, listing((ex, p) -> pass.listItems(ex, McpCatalogEntry.RESOURCE, "resources")))
         .onRequest(
             McpSchema.METHOD_RESOURCES_TEMPLATES_LIST,
-            blocking((ex, p) -> pass.listItems(ex, McpCatalogEntry.RESOURCE_TEMPLATE, "resourceTemplates")))
+            listing((ex, p) -> pass.listItems(ex, McpCatalogEntry.RESOURCE_TEMPLATE, "resourceTemplates")))
         .onRequest(McpSchema.METHOD_RESOURCES_READ, blocking(pass::readResource))
         .onRequest(McpSchema.METHOD_RESOURCES_SUBSCRIBE, blocking((ex, p) -> pass.subscribe(ex, p, true)))
         .onRequest(McpSchema.METHOD_RESOURCES_UNSUBSCRIBE, blocking((ex, p) -> pass.subscribe(ex, p, false)))
-        .onRequest(McpSchema.METHOD_PROMPT_LIST, blocking((ex, p) -> pass.listItems(ex, McpCatalogEntry.PROMPT, "prompts")))
+        .onRequest(McpSchema.METHOD_PROMPT_LIST, listing((ex, p) -> pass.listItems(ex, McpCatalogEntry.PROMPT, "prompts")))
         .onRequest(McpSchema.METHOD_PROMPT_GET, blocking(pass::getPrompt))
         .onRequest(McpSchema.METHOD_COMPLETION_COMPLETE, blocking(pass::complete))
         .onRequest(McpSchema.METHOD_LOGGING_SET_LEVEL, blocking(pass::setLevel))
@@ -142,6 +142,20 @@ public final class McpFace implements Face {
    * invalid_params} saying where and what JSON type was expected; anything else unexpected is an
    * internal error whose message names no Java type (the SDK would send an exception's text).
    */
+  /**
+   * A list method's handler. Gatehouse answers its lists whole, with no {@code nextCursor}, so a
+   * {@code cursor} is never one it gave: {@code invalid_params}, as MCP's pagination asks of an
+   * invalid cursor, rather than the first page again.
+   */
+  private static McpRequestHandler<Object> listing(Blocking handler) {
+    return blocking((ex, params) -> {
+      if (params instanceof Map<?, ?> m && m.get("cursor") != null) {
+        throw McpErrors.of(ErrorCode.INVALID_PARAMS, "no such cursor: this server answers its lists whole, without a nextCursor");
+      }
+      return handler.handle(ex, params);
+    });
+  }
+
   private static McpRequestHandler<Object> blocking(Blocking handler) {
     return (ex, params) -> Mono.fromCallable(() -> checked(handler, ex, params)).subscribeOn(Schedulers.boundedElastic());
   }
