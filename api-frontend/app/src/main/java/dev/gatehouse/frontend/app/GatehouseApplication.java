@@ -185,6 +185,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
 
   @Override
   public void run(GatehouseConfiguration config, Environment env) {
+    dev.gatehouse.frontend.app.temporal.TemporalRaceLogs.install();
     Role role = config.role();
     AbstractServerFactory server = (AbstractServerFactory) config.getServerFactory();
     server.setRegisterDefaultExceptionMappers(false);

@@ -251,6 +251,25 @@ class AgentApprovalsApiTest {
     assertThat(toolMessage.get("content").asText()).contains("approval_denied").contains("not today");
   }
 
+  /**
+   * A cancel or a decision that lands while the task's workflow task completes makes the engine
+   * refuse the completion (UnhandledCommand) and the worker run it again: the SDK's WARN with a
+   * stack trace for it is not written (the application installed TemporalRaceLogs); its other
+   * failures are.
+   */
+  @Test
+  void theEnginesRaceWithACancelIsNotLoggedAsAFault() {
+    String worker = "io.temporal.internal.worker.WorkflowWorker";
+    try (dev.gatehouse.frontend.testing.CapturedLogs logs = dev.gatehouse.frontend.testing.CapturedLogs.of(worker, ch.qos.logback.classic.Level.INFO)) {
+      org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(worker);
+      log.warn("Failure while reporting workflow progress to the server. WorkflowId={}, RunId={}, startedEventId={}", "t", "r", 1,
+          io.grpc.Status.INVALID_ARGUMENT.withDescription("UnhandledCommand").asRuntimeException());
+      log.warn("Failure while reporting workflow progress to the server. WorkflowId={}, RunId={}, startedEventId={}", "t", "r", 2,
+          io.grpc.Status.NOT_FOUND.asRuntimeException());
+      assertThat(logs.messages()).singleElement().asString().contains("startedEventId=2");
+    }
+  }
+
   /** A probe's task timed out while its call waited, and the approvals listing still said pending. */
   @Test
   void aTaskThatTimesOutWhileItsCallWaitsListsTheCallAsCanceled() throws Exception {

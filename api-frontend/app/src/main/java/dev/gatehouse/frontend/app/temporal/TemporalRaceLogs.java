@@ -1,0 +1,68 @@
+package dev.gatehouse.frontend.app.temporal;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.turbo.TurboFilter;
+import ch.qos.logback.core.spi.FilterReply;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import org.slf4j.LoggerFactory;
+import org.slf4j.Marker;
+
+/**
+ * Drops the two log lines the Temporal SDK writes when a workflow task's completion raced a new
+ * event: an agent's cancel, an operator's decision on an approval, a signal. The engine refuses
+ * such a completion ({@code INVALID_ARGUMENT: UnhandledCommand}) so that the workflow sees the new
+ * event first, and the worker runs the task again with it. That is how Temporal orders the race,
+ * not a fault, and the task ends as it should; yet the SDK logs it as a {@code WARN} with a stack
+ * trace ("Failure while reporting workflow progress to the server. If seen continuously the
+ * workflow might be stuck") and again at {@code INFO}, a stack trace in the operator's log for
+ * every cancel that lands while a task is busy. Any other failure those two loggers report is
+ * logged as before.
+ */
+public final class TemporalRaceLogs extends TurboFilter {
+  static final String WORKFLOW_WORKER = "io.temporal.internal.worker.WorkflowWorker";
+  static final String POLLER_OPTIONS = "io.temporal.internal.worker.PollerOptions";
+
+  /** Adds the filter to the process's logging (once). */
+  public static void install() {
+    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+      install(context);
+    }
+  }
+
+  static void install(LoggerContext context) {
+    if (context.getTurboFilterList().stream().noneMatch(f -> f instanceof TemporalRaceLogs)) {
+      TemporalRaceLogs filter = new TemporalRaceLogs();
+      filter.setContext(context);
+      filter.start();
+      context.addTurboFilter(filter);
+    }
+  }
+
+  @Override
+  public FilterReply decide(Marker marker, Logger logger, Level level, String format, Object[] params, Throwable t) {
+    if (logger == null) {
+      return FilterReply.NEUTRAL;
+    }
+    String name = logger.getName();
+    if (!WORKFLOW_WORKER.equals(name) && !POLLER_OPTIONS.equals(name)) {
+      return FilterReply.NEUTRAL;
+    }
+    // log.warn(format, a, b, c, e) hands the throwable over as the last parameter.
+    Throwable thrown = t != null ? t : params != null && params.length > 0 && params[params.length - 1] instanceof Throwable last ? last : null;
+    return unhandledCommand(thrown) ? FilterReply.DENY : FilterReply.NEUTRAL;
+  }
+
+  static boolean unhandledCommand(Throwable t) {
+    for (int depth = 0; t != null && depth < 10; t = t.getCause(), depth++) {
+      if (t instanceof StatusRuntimeException s
+          && s.getStatus().getCode() == Status.Code.INVALID_ARGUMENT
+          && "UnhandledCommand".equals(s.getStatus().getDescription())) {
+        return true;
+      }
+    }
+    return false;
+  }
+}
