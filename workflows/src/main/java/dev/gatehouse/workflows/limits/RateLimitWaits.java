@@ -155,8 +155,8 @@ public final class RateLimitWaits {
    * minute. So a herd of calls on one limit spreads out until the limit takes them: in a
    * simulation ({@code RateLimitWaitsTest}), 199 calls on a limit of 200 a minute that another
    * caller had just emptied were all admitted within 69-76 s, none waiting more than 12 times (with
-   * a jitter of at most three times the ask, most of them spent their 50 waits in 26 s and failed),
-   * and 500 calls on a limit of 100 a minute within 305-316 s, waiting at most 29 times.
+   * a jitter of at most three times the ask, 115-117 of them spent their 50 waits within 25 s and
+   * failed), and 500 calls on a limit of 100 a minute within 305-316 s, waiting at most 29 times.
    */
   static double jitterSpan(Duration asked, int n) {
     double ask = Math.max(1, asked.toMillis());

@@ -137,12 +137,6 @@ public final class McpFace implements Face {
   }
 
   /**
-   * Runs a handler that reads the database or waits on an upstream off the transport's threads.
-   * Params that are not an object, or that do not fit the method's schema, are {@code
-   * invalid_params} saying where and what JSON type was expected; anything else unexpected is an
-   * internal error whose message names no Java type (the SDK would send an exception's text).
-   */
-  /**
    * A list method's handler. Gatehouse answers its lists whole, with no {@code nextCursor}, so a
    * {@code cursor} is never one it gave: {@code invalid_params}, as MCP's pagination asks of an
    * invalid cursor, rather than the first page again.
@@ -156,6 +150,12 @@ public final class McpFace implements Face {
     });
   }
 
+  /**
+   * Runs a handler that reads the database or waits on an upstream off the transport's threads.
+   * Params that are not an object, or that do not fit the method's schema, are {@code
+   * invalid_params} saying where and what JSON type was expected; anything else unexpected is an
+   * internal error whose message names no Java type (the SDK would send an exception's text).
+   */
   private static McpRequestHandler<Object> blocking(Blocking handler) {
     return (ex, params) -> Mono.fromCallable(() -> checked(handler, ex, params)).subscribeOn(Schedulers.boundedElastic());
   }

@@ -645,7 +645,7 @@ public final class DurableCalls {
    * that sends the header twice is 400 {@code invalid_request} (which key would it be?), checked
    * before anything of it runs.
    */
-  public static String idempotencyKey(java.util.List<String> values) {
+  public static String idempotencyKey(List<String> values) {
     if (values == null || values.isEmpty()) {
       return null;
     }
