@@ -24,7 +24,19 @@ public class ApprovalAuditImpl implements ApprovalAudit {
   @Override
   public void record(String action, String tenantId, String agentId, List<Approvals.Call> calls) {
     var info = Activity.getExecutionContext().getInfo();
-    String taskId = info.getWorkflowId();
+    write(audit, action, tenantId, agentId, info.getWorkflowId(), info.getRunId(), calls);
+  }
+
+  /**
+   * The rows of {@code action} for {@code calls} of run {@code runId} of task {@code taskId},
+   * each written once: also what the front end writes for the calls a task left waiting when it
+   * ended without workflow code to say so (its timeout).
+   */
+  public static void write(
+      AuditLog audit, String action, String tenantId, String agentId, String taskId, String runId, List<Approvals.Call> calls) {
+    if (calls.isEmpty()) {
+      return;
+    }
     String outcome =
         switch (action) {
           case REQUESTED -> "pending";
@@ -41,7 +53,7 @@ public class ApprovalAuditImpl implements ApprovalAudit {
               c.tool() + " " + c.argumentsSha256()));
       // A call is asked, expires or is cancelled once in a run: the engine's retry of the
       // workflow task that ran this writes nothing new.
-      keys.add(taskId + "/" + info.getRunId() + "/" + action + "/" + c.callId());
+      keys.add(taskId + "/" + runId + "/" + action + "/" + c.callId());
     }
     audit.recordOnce(rows, keys);
   }

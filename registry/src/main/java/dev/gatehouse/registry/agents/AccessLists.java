@@ -15,23 +15,15 @@ public final class AccessLists {
     if (list == null) {
       return AccessList.NONE;
     }
-    if (list.allow().size() > MAX_PATTERNS || list.deny().size() > MAX_PATTERNS) {
-      throw new IllegalArgumentException(
-          "'" + field + (list.allow().size() > MAX_PATTERNS ? ".allow" : ".deny") + "' holds more than " + MAX_PATTERNS + " patterns");
-    }
-    for (String p : list.allow()) {
-      pattern(p, field + ".allow");
-    }
-    for (String p : list.deny()) {
-      pattern(p, field + ".deny");
-    }
+    checkPatterns(list.allow(), field + ".allow");
+    checkPatterns(list.deny(), field + ".deny");
     return list;
   }
 
   /**
-   * Checks a list of name patterns other than an agent's (a virtual server's tools): at most
-   * {@link #MAX_PATTERNS}, each as an allow list's; throws {@link IllegalArgumentException} naming
-   * the field.
+   * Checks a list of name patterns (an allow or deny list, a virtual server's tools): at most
+   * {@link #MAX_PATTERNS}, each 1-128 of the pattern characters; throws {@link
+   * IllegalArgumentException} naming the field.
    */
   public static void checkPatterns(java.util.List<String> patterns, String field) {
     if (patterns.size() > MAX_PATTERNS) {

@@ -69,7 +69,8 @@ public final class Approvals {
       String decidedBy,
       String reason) {
 
-    Call with(String newStatus, String by, String why) {
+    /** This call with another status, decider and reason. */
+    public Call with(String newStatus, String by, String why) {
       return new Call(callId, tool, argumentsSha256, policyVersion, preview, deciders, expiresAt, newStatus, by, why);
     }
 

@@ -34,16 +34,11 @@ final class SanitizingResponse extends HttpServletResponseWrapper {
    * and no body; JSON-RPC 2.0 gives a response nothing to answer, and an id nobody waits for is not
    * the agent's mistake to fix (it may just be late). So it is accepted and dropped, as the
    * reference SDK's server does, instead of the SDK's 500.
-   */
-  SanitizingResponse(HttpServletResponse response, boolean answerToNothing) {
-    this(response, answerToNothing, false);
-  }
-
-  /**
-   * {@code listening}: the request opens the session's listening stream (a GET). The SDK sends its
-   * headers with the stream's first event, a keep-alive ping up to {@code mcp.keepAliveInterval}
-   * later, and a client waits for them that long; they are sent as soon as the SDK takes the
-   * stream's writer instead (see {@link #getWriter}).
+   *
+   * <p>{@code listening}: the request opens the session's listening stream (a GET). The SDK sends
+   * its headers with the stream's first event, a keep-alive ping up to {@code
+   * mcp.keepAliveInterval} later, and a client waits for them that long; they are sent as soon as
+   * the SDK takes the stream's writer instead (see {@link #getWriter}).
    */
   SanitizingResponse(HttpServletResponse response, boolean answerToNothing, boolean listening) {
     super(response);

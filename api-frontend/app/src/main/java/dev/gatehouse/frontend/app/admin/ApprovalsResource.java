@@ -60,13 +60,7 @@ public class ApprovalsResource {
     if (task.status().isClosed()) {
       // A task that ended while a call waited (its timeout: no workflow code runs then to say so)
       // left the call pending in its last memo; no decision can come any more.
-      calls =
-          calls.stream()
-              .map(c -> c.pending()
-                  ? new Approvals.Call(c.callId(), c.tool(), c.argumentsSha256(), c.policyVersion(), c.preview(), c.deciders(),
-                      c.expiresAt(), "canceled", null, null)
-                  : c)
-              .toList();
+      calls = calls.stream().map(c -> c.pending() ? c.with("canceled", null, null) : c).toList();
     }
     return Map.of("approvals", calls);
   }

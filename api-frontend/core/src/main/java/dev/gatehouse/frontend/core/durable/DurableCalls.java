@@ -3,6 +3,7 @@ package dev.gatehouse.frontend.core.durable;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.activities.audit.AuditLog;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
+import dev.gatehouse.activities.task.ApprovalAuditImpl;
 import dev.gatehouse.frontend.core.admission.Admission;
 import dev.gatehouse.frontend.core.auth.Caller.AgentCaller;
 import dev.gatehouse.frontend.core.errors.ApiException;
@@ -590,21 +591,9 @@ public final class DurableCalls {
   private void auditApprovalsLeft(TaskRecord row) {
     try {
       var execution = client.newUntypedWorkflowStub(row.id()).describe().getRawDescription().getWorkflowExecutionInfo();
-      List<AuditEvent> rows = new ArrayList<>();
-      List<String> keys = new ArrayList<>();
-      for (var c : approvalsInMemo(execution)) {
-        if (c.pending()) {
-          rows.add(
-              new AuditEvent(
-                  Instant.now(), row.tenantId(), row.agentId(), "task " + row.id(), null, row.id(),
-                  ApprovalAudit.CANCELED, c.callId(), "deny", "canceled", null, "approval",
-                  c.tool() + " " + c.argumentsSha256()));
-          keys.add(row.id() + "/" + execution.getExecution().getRunId() + "/" + ApprovalAudit.CANCELED + "/" + c.callId());
-        }
-      }
-      if (!rows.isEmpty()) {
-        audit.recordOnce(rows, keys);
-      }
+      var pending = approvalsInMemo(execution).stream().filter(dev.gatehouse.workflows.approval.Approvals.Call::pending).toList();
+      ApprovalAuditImpl.write(
+          audit, ApprovalAudit.CANCELED, row.tenantId(), row.agentId(), row.id(), execution.getExecution().getRunId(), pending);
     } catch (RuntimeException e) {
       LOG.warn("could not audit the approvals task {} left waiting: {}", row.id(), e.toString());
     }
