@@ -74,8 +74,9 @@ class McpGatewayTest {
     g.db.jdbi().onDemand(VirtualServerDao.class).insert(new VirtualServer("readers", null, "read-only", List.of("notes.read_note", "t.weather")));
     try (McpSyncClient client = client(KEY_A, "/mcp")) {
       long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (client.listTools().tools().stream().noneMatch(t -> t.name().equals("notes.write_note"))
-          || client.listTools().tools().stream().noneMatch(t -> t.name().equals("conf.test_simple_text"))) {
+      // Each registration is discovered on its own: wait for all four.
+      while (!client.listTools().tools().stream().map(McpSchema.Tool::name).toList()
+          .containsAll(List.of("notes.write_note", "conf.test_simple_text", "confd.test_tool_with_progress", "notesd.read_note"))) {
         assertThat(System.nanoTime()).as("upstream tools discovered in time").isLessThan(deadline);
         Thread.sleep(100);
       }

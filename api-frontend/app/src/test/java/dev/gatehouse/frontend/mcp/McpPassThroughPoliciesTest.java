@@ -53,8 +53,12 @@ class McpPassThroughPoliciesTest {
             direct.timeout(), null, null, null, McpServerDefinition.DIRECT, null));
     try (McpSyncClient client = McpGatewayTest.client(g, KEY_A, "/mcp")) {
       long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (client.listPrompts().prompts().stream().noneMatch(p -> p.name().equals("conf.test_prompt_with_arguments"))) {
-        assertThat(System.nanoTime()).as("upstream prompts discovered in time").isLessThan(deadline);
+      // Both registrations are discovered on their own: wait for each (the second's tools came
+      // late once, and the first call to one of them was an unknown tool).
+      while (client.listPrompts().prompts().stream().noneMatch(p -> p.name().equals("conf.test_prompt_with_arguments"))
+          || !client.listTools().tools().stream().map(McpSchema.Tool::name).toList()
+              .containsAll(List.of("conf.test_tool_with_progress", "confd.test_tool_with_progress", "confd.test_tool_with_logging"))) {
+        assertThat(System.nanoTime()).as("upstream prompts and tools discovered in time").isLessThan(deadline);
         Thread.sleep(100);
       }
     }
