@@ -87,6 +87,9 @@ public class Authenticator {
       throw failure;
     } finally {
       loading.remove(cacheKey, mine);
+      // An Error (out of memory, a class that failed to load) is not caught above: the requests
+      // waiting on this lookup must not wait for it forever.
+      mine.completeExceptionally(new IllegalStateException("the credential's lookup failed"));
     }
   }
 

@@ -103,6 +103,31 @@ class AuthenticatorTest {
     }
   }
 
+  @Test
+  void aLookupThatFailsWithAnErrorDoesNotLeaveTheRequestsThatWaitedForItWaiting() throws Exception {
+    Jdbi failing = db.jdbi();
+    failing.setSqlLogger(
+        new SqlLogger() {
+          @Override
+          public void logBeforeExecution(StatementContext context) {
+            try {
+              Thread.sleep(200); // every request arrives while the first one's lookup runs
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            throw new LookupError();
+          }
+        });
+    Authenticator shared = new Authenticator(failing, Duration.ofMinutes(1));
+    List<Object> answers = together(() -> shared.authenticate(agentKey), THREADS);
+    // The lookup's own request fails with the Error; the others with a failure of their own, at once.
+    assertThat(answers).hasSize(THREADS).allSatisfy(a -> assertThat(a).isInstanceOfAny(LookupError.class, IllegalStateException.class));
+    assertThat(answers).filteredOn(a -> a instanceof IllegalStateException).isNotEmpty();
+  }
+
+  /** What a lookup may throw besides an exception: an Error (out of memory, a class that failed to load). */
+  private static final class LookupError extends Error {}
+
   private interface Attempt {
     Object run() throws Exception;
   }
@@ -120,7 +145,7 @@ class AuthenticatorTest {
                   go.await();
                   try {
                     return attempt.run();
-                  } catch (Exception e) {
+                  } catch (Exception | LookupError e) {
                     return e;
                   }
                 }));
