@@ -32,7 +32,8 @@ class McpSessionSharesTest {
   private static final String INIT =
       "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\","
           + "\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}";
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  // HTTP/1.1 as agents speak it here (the default, HTTP/2, would try an h2c upgrade first).
+  private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   static TestGatehouse gh;
   static String endpoint;
@@ -134,7 +135,23 @@ class McpSessionSharesTest {
                 .header("Authorization", "Bearer " + KEY_B).header("Mcp-Session-Id", session).header("Accept", "text/event-stream").build(),
             HttpResponse.BodyHandlers.ofInputStream());
     // Far below the keep-alive interval (10 minutes here): without the headers, this times out.
-    HttpResponse<java.io.InputStream> open = stream.get(20, TimeUnit.SECONDS);
+    HttpResponse<java.io.InputStream> open;
+    try {
+      open = stream.get(20, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      // It timed out once in CI and never here: say where the server's threads were, and end the
+      // session so its stream does not hold the server's stop for its grace period.
+      Thread.getAllStackTraces().forEach((t, frames) -> {
+        if (t.getName().startsWith("dw-") || t.getName().contains("qtp") || t.getName().contains("mcp")) {
+          System.err.println("thread " + t.getName() + " " + t.getState());
+          for (StackTraceElement f : frames) {
+            System.err.println("    at " + f);
+          }
+        }
+      });
+      gh.send(HttpRequest.newBuilder(URI.create(endpoint)).DELETE().header("Mcp-Session-Id", session), KEY_B);
+      throw e;
+    }
     assertThat(open.statusCode()).isEqualTo(200);
     assertThat(open.headers().firstValue("Content-Type").orElse("")).startsWith("text/event-stream");
     // Events still come on it after (McpGatewayTest's list_changed); the session's end closes it.
