@@ -14,6 +14,7 @@ import io.dropwizard.core.setup.Environment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import net.sourceforge.argparse4j.impl.Arguments;
 import net.sourceforge.argparse4j.inf.Namespace;
 import net.sourceforge.argparse4j.inf.Subparser;
@@ -30,6 +31,7 @@ public class DevCommand extends ServerCommand<GatehouseConfiguration> {
   public static final String DEMO_REGISTRY = "/demo-registry.yml";
 
   private DevPostgres postgres;
+  private CompletableFuture<DevPostgres> startingPostgres;
   private Path dataDir;
   private String agentKey;
   private boolean generatedKey;
@@ -57,13 +59,59 @@ public class DevCommand extends ServerCommand<GatehouseConfiguration> {
           new SubstitutingSourceProvider(
               new ResourceConfigurationSourceProvider(), new EnvironmentVariableSubstitutor(false)));
     }
-    super.run(bootstrap, namespace);
+    // The keys first: a key that cannot work stops dev mode before anything starts.
+    checkKeys();
+    // PostgreSQL starts (its own processes, mostly waited for) while Dropwizard reads and checks
+    // the configuration; the start waits for it once the configuration is read.
+    Path data = Path.of(namespace.getString("data"), "postgres").toAbsolutePath();
+    dataDir = data.getParent();
+    startingPostgres = new CompletableFuture<>();
+    Thread starter = new Thread(() -> {
+      try {
+        startingPostgres.complete(DevPostgres.start(data));
+      } catch (Throwable e) {
+        startingPostgres.completeExceptionally(e);
+      }
+    }, "dev-postgres-start");
+    starter.setDaemon(true);
+    starter.start();
+    try {
+      super.run(bootstrap, namespace);
+    } catch (Throwable e) {
+      // A configuration that did not read, or anything else that stopped the start before the
+      // server ran: the PostgreSQL started for it goes too.
+      try {
+        awaitPostgres();
+      } catch (Exception ignored) {
+        // it did not start either; the first failure is the one to report
+      }
+      closePostgres();
+      throw e;
+    }
   }
 
-  @Override
-  protected void run(Bootstrap<GatehouseConfiguration> bootstrap, Namespace namespace, GatehouseConfiguration config)
-      throws Exception {
-    // The keys first: a key that cannot work stops dev mode before anything starts.
+  /** The PostgreSQL started beside the configuration's reading; its own failure to start as it was thrown. */
+  private DevPostgres awaitPostgres() throws Exception {
+    synchronized (this) {
+      if (postgres != null) {
+        return postgres;
+      }
+    }
+    try {
+      DevPostgres started = startingPostgres.get();
+      synchronized (this) {
+        postgres = started;
+      }
+      return started;
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof Exception cause) {
+        throw cause;
+      }
+      throw e;
+    }
+  }
+
+  private void checkKeys() {
     agentKey = System.getenv("GATEHOUSE_DEV_KEY");
     generatedKey = agentKey == null || agentKey.isBlank();
     if (!generatedKey && ApiKeys.isAdminKey(agentKey)) {
@@ -82,11 +130,15 @@ public class DevCommand extends ServerCommand<GatehouseConfiguration> {
     if (generatedAdminKey) {
       adminKey = ApiKeys.issue(ApiKeys.ADMIN_KIND).key();
     }
-    Path data = Path.of(namespace.getString("data"), "postgres").toAbsolutePath();
-    dataDir = data.getParent();
+  }
+
+  @Override
+  protected void run(Bootstrap<GatehouseConfiguration> bootstrap, Namespace namespace, GatehouseConfiguration config)
+      throws Exception {
     StartTimes.mark("jvm+cli");
-    postgres = DevPostgres.start(data);
+    DevPostgres postgres = awaitPostgres();
     StartTimes.mark("postgres");
+    Path data = dataDir.resolve("postgres");
     config.getDatabase().setUrl(postgres.jdbcUrl());
     config.getDatabase().setUser("postgres");
     config.getDatabase().setPassword("");

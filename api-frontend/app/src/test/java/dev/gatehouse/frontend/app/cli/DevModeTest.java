@@ -135,6 +135,27 @@ class DevModeTest {
   }
 
   /**
+   * PostgreSQL starts while Dropwizard reads the configuration: a configuration that does not read
+   * stops dev mode, and the PostgreSQL started meanwhile stops with it.
+   */
+  @Test
+  void aConfigurationThatDoesNotReadStopsDevModeAndLeavesNoPostgresRunning() throws Exception {
+    Path data = Files.createTempDirectory("gatehouse-dev-data");
+    Path log = Files.createTempFile("gatehouse-dev", ".log");
+    Path config = Files.createTempFile("gatehouse-dev", ".yml");
+    Files.writeString(config, "server:\n  noSuchSetting: 1\n");
+    Process p = launch(data, KEY, ADMIN_KEY, log, freePort(), freePort(), freePort(), config.toString());
+    assertThat(p.waitFor(90, TimeUnit.SECONDS)).as("dev mode exited").isTrue();
+    String out = Files.readString(log);
+    assertThat(p.exitValue()).as(out).isNotZero();
+    assertThat(out).contains("Unrecognized field at: server.noSuchSetting").doesNotContain("Gatehouse is running");
+    // It got as far as starting one (the data directory was initialized), and stopped it.
+    assertThat(data.resolve("postgres").resolve("PG_VERSION")).exists();
+    assertThat(postgresFor(data)).as("postgres left running after a start that failed").isEmpty();
+    assertThat(data.resolve("postgres").resolve("postmaster.pid")).doesNotExist();
+  }
+
+  /**
    * {@code kill -9} of dev mode: the next start must work the first time, on the same ports, and
    * the embedded PostgreSQL must not outlive the Gatehouse that started it (issue 10, item 14).
    */
@@ -208,13 +229,16 @@ class DevModeTest {
     return launch(data, key, adminKey, log, freePort(), freePort(), freePort());
   }
 
-  private static Process launch(Path data, String key, String adminKey, Path log, int api, int admin, int temporal)
+  private static Process launch(Path data, String key, String adminKey, Path log, int api, int admin, int temporal, String... args)
       throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> command =
+        new java.util.ArrayList<>(
+            List.of(java, "-Xmx384m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+                GatehouseApplication.class.getName(), "dev", "--data", data.toString()));
+    command.addAll(List.of(args));
     ProcessBuilder pb =
-        new ProcessBuilder(
-                List.of(java, "-Xmx384m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-                    GatehouseApplication.class.getName(), "dev", "--data", data.toString()))
+        new ProcessBuilder(command)
             .redirectErrorStream(true)
             .redirectOutput(log.toFile());
     Map<String, String> env = pb.environment();
