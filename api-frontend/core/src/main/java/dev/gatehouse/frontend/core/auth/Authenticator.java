@@ -89,7 +89,9 @@ public class Authenticator {
       loading.remove(cacheKey, mine);
       // An Error (out of memory, a class that failed to load) is not caught above: the requests
       // waiting on this lookup must not wait for it forever.
-      mine.completeExceptionally(new IllegalStateException("the credential's lookup failed"));
+      if (!mine.isDone()) {
+        mine.completeExceptionally(new IllegalStateException("the credential's lookup failed"));
+      }
     }
   }
 
