@@ -82,15 +82,29 @@ BL_WARM_SETTLE="${BENCH_WARM_SETTLE:-5}" # a path is warm after a chunk where th
 BL_WARM_MAX="${BENCH_WARM_MAX:-90}"      # ... or after this many seconds of warm-up on the path
 BL_JIT_FLAG="${BENCH_JIT_FLAG:-10}"      # a timed row whose gateway compiler share is above this (%) is flagged
 BL_RUNS="${BENCH_RUNS:-3}"               # repetitions of the timed matrix
+# Seconds every path stays idle before the untimed pass: longer than the 30 s after which the
+# upstream's Jetty closes an idle connection (and Gatehouse's and the bare relay's pools close theirs,
+# UpstreamConnections, checking every 30 s), so the pass starts by connecting again. The first such reconnect after compilation deoptimized the
+# whole upstream exchange (a branch the compiled code had never taken) and recompiled it: 15% of
+# the gateway's CPU in the one timed row that met it, run 3's gateway row, whose path had then been
+# idle about 36 s (two invocations of mcp-bench on 2026-12-04). 0 skips the gap.
+BL_IDLE_GAP="${BENCH_IDLE_GAP:-35}"
 if [[ -n "${BENCH_WARMUP:-}" ]]; then
   echo "$BL_NAME: BENCH_WARMUP is gone: each path is now warmed until compilation settles (BENCH_WARM_CHUNK," \
     "BENCH_WARM_SETTLE, BENCH_WARM_MAX) and each row has BENCH_ROW_WARMUP seconds; see docs/benchmarks.md" >&2
   exit 2
 fi
-bl_uint BL_WARM_CHUNK BL_WARM_SETTLE BL_WARM_MAX BL_JIT_FLAG BL_RUNS
+bl_uint BL_WARM_CHUNK BL_WARM_SETTLE BL_WARM_MAX BL_JIT_FLAG BL_RUNS BL_IDLE_GAP
 (( BL_WARM_CHUNK >= 1 && BL_WARM_CHUNK <= 60 && BL_WARM_SETTLE <= 100 && BL_WARM_MAX <= 900 && BL_JIT_FLAG <= 100 \
-   && BL_RUNS >= 1 && BL_RUNS <= 20 )) \
-  || { echo "$BL_NAME: out of bounds (1<=BENCH_WARM_CHUNK<=60, BENCH_WARM_SETTLE<=100, BENCH_WARM_MAX<=900, BENCH_JIT_FLAG<=100, 1<=BENCH_RUNS<=20)" >&2; exit 2; }
+   && BL_RUNS >= 1 && BL_RUNS <= 20 && BL_IDLE_GAP <= 300 )) \
+  || { echo "$BL_NAME: out of bounds (1<=BENCH_WARM_CHUNK<=60, BENCH_WARM_SETTLE<=100, BENCH_WARM_MAX<=900, BENCH_JIT_FLAG<=100, 1<=BENCH_RUNS<=20, BENCH_IDLE_GAP<=300)" >&2; exit 2; }
+
+# bl_idle_gap: the idle gap before the untimed pass (BENCH_IDLE_GAP), said in the output.
+bl_idle_gap() {
+  (( BL_IDLE_GAP > 0 )) || return 0
+  sleep "$BL_IDLE_GAP"
+  echo "   warm-up    then ${BL_IDLE_GAP} s idle, so the untimed pass starts by reconnecting to the upstream as a row after a long gap does"
+}
 
 CLK_TCK="$(getconf CLK_TCK)"
 
