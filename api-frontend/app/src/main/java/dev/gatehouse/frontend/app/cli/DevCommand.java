@@ -136,15 +136,14 @@ public class DevCommand extends ServerCommand<GatehouseConfiguration> {
   protected void run(Bootstrap<GatehouseConfiguration> bootstrap, Namespace namespace, GatehouseConfiguration config)
       throws Exception {
     StartTimes.mark("jvm+cli");
-    DevPostgres postgres = awaitPostgres();
+    DevPostgres database = awaitPostgres();
     StartTimes.mark("postgres");
-    Path data = dataDir.resolve("postgres");
-    config.getDatabase().setUrl(postgres.jdbcUrl());
+    config.getDatabase().setUrl(database.jdbcUrl());
     config.getDatabase().setUser("postgres");
     config.getDatabase().setPassword("");
     config.getTemporal().setEmbedded(true);
     if (config.getSecrets().box().isEmpty()) {
-      config.getSecrets().getMasterKeys().put("dev", devMasterKey(data.getParent()));
+      config.getSecrets().getMasterKeys().put("dev", devMasterKey(dataDir));
       config.getSecrets().setActiveKey("dev");
     }
     config.setDemoTools(true);
@@ -158,7 +157,7 @@ public class DevCommand extends ServerCommand<GatehouseConfiguration> {
     }
     String registry = namespace.getString("registry");
     config.setRegistryFile(
-        registry != null ? Path.of(registry).toAbsolutePath().toString() : demoRegistry(config, data.getParent()));
+        registry != null ? Path.of(registry).toAbsolutePath().toString() : demoRegistry(config, dataDir));
     config.getAuth().getAgentKeys().add(new AuthConfig.AgentKey("demo", "demo", agentKey));
     config.getAuth().getAdminKeys().add(new AuthConfig.AdminKey("dev", adminKey));
     config.role(GatehouseConfiguration.Role.DEV);
