@@ -21,7 +21,9 @@ import java.nio.charset.StandardCharsets;
  * The provider behind dev mode's demo model: an OpenAI-compatible endpoint served by Gatehouse
  * itself under {@code /demo/llm/v1}, so a newcomer's first model call works with no provider key.
  * It is not a language model: it echoes the last user message ({@code "You said: ..."}),
- * deterministically, streamed word by word when asked, with usage counted in words.
+ * deterministically, streamed word by word when asked, with usage counted in words. A request's
+ * {@code max_completion_tokens} or {@code max_tokens} bounds a text answer in words, as a model's
+ * bounds it in tokens: a longer answer is cut there and ends with {@code finish_reason: "length"}.
  *
  * <p>So that an agent task can be tried too, it follows a script when the request offers tools
  * (not streamed): a last user message with lines {@code call FUNCTION {"arg": ...}} naming offered
@@ -50,24 +52,51 @@ public class DemoModelResource {
         return Response.ok(scripted).build();
       }
     }
-    String reply = "You said: " + lastUserText(request.path("messages"));
+    String full = "You said: " + lastUserText(request.path("messages"));
+    String reply = cut(full, maxWords(request));
+    String finish = reply.length() < full.length() ? "length" : "stop";
     long input = words(request.path("messages").toString());
     long output = words(reply);
     if (request.path("stream").asBoolean(false)) {
       boolean usage = request.path("stream_options").path("include_usage").asBoolean(false);
-      StreamingOutput out = os -> stream(os, model, reply, usage, input, output);
+      StreamingOutput out = os -> stream(os, model, reply, finish, usage, input, output);
       return Response.ok(out, "text/event-stream").header("Cache-Control", "no-cache").build();
     }
     ObjectNode answer = base(model, "chat.completion");
     ObjectNode choice = answer.putArray("choices").addObject();
     choice.put("index", 0);
     choice.putObject("message").put("role", "assistant").put("content", reply);
-    choice.put("finish_reason", "stop");
+    choice.put("finish_reason", finish);
     usage(answer, input, output);
     return Response.ok(answer).build();
   }
 
-  private static void stream(OutputStream os, String model, String reply, boolean withUsage, long input, long output)
+  /** The most words an answer may have: the request's {@code max_completion_tokens}, else its {@code max_tokens}, else no bound. */
+  static int maxWords(JsonNode request) {
+    for (String field : new String[] {"max_completion_tokens", "max_tokens"}) {
+      JsonNode n = request.path(field);
+      if (n.isIntegralNumber() && n.canConvertToInt() && n.intValue() >= 1) {
+        return n.intValue();
+      }
+    }
+    return Integer.MAX_VALUE;
+  }
+
+  private static final java.util.regex.Pattern WORD = java.util.regex.Pattern.compile("\\S+");
+
+  /** {@code text} up to the end of its {@code max}-th word (as {@link #words} counts them), or all of it when it has no more. */
+  static String cut(String text, int max) {
+    var m = WORD.matcher(text);
+    for (int n = 0; m.find(); ) {
+      if (++n == max) {
+        int end = m.end();
+        return m.find() ? text.substring(0, end) : text;
+      }
+    }
+    return text;
+  }
+
+  private static void stream(OutputStream os, String model, String reply, String finish, boolean withUsage, long input, long output)
       throws java.io.IOException {
     String[] parts = reply.split("(?<= )");
     for (int i = 0; i < parts.length; i++) {
@@ -86,7 +115,7 @@ public class DemoModelResource {
     ObjectNode choice = last.putArray("choices").addObject();
     choice.put("index", 0);
     choice.putObject("delta");
-    choice.put("finish_reason", "stop");
+    choice.put("finish_reason", finish);
     write(os, last);
     if (withUsage) {
       ObjectNode u = base(model, "chat.completion.chunk");
@@ -136,9 +165,10 @@ public class DemoModelResource {
       for (int i = messages.size() - 1; i >= 0 && "tool".equals(messages.get(i).path("role").asText()); i--) {
         sb.insert("Tool results:".length(), " " + messages.get(i).path("content").asText());
       }
-      message.put("content", sb.toString());
-      choice.put("finish_reason", "stop");
-      usage(answer, input, words(sb.toString()));
+      String content = cut(sb.toString(), maxWords(request));
+      message.put("content", content);
+      choice.put("finish_reason", content.length() < sb.length() ? "length" : "stop");
+      usage(answer, input, words(content));
       return answer;
     }
     if (!"user".equals(last.path("role").asText())) {
