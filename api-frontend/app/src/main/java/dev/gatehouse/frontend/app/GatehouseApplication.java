@@ -45,6 +45,7 @@ import dev.gatehouse.frontend.app.admin.VirtualServersResource;
 import dev.gatehouse.frontend.app.cli.CommandExit;
 import dev.gatehouse.frontend.app.cli.DbCommand;
 import dev.gatehouse.frontend.app.cli.DevCommand;
+import dev.gatehouse.frontend.app.cli.GatehouseServerCommand;
 import dev.gatehouse.frontend.app.cli.McpProbeCommand;
 import dev.gatehouse.frontend.app.cli.RegistryCommand;
 import dev.gatehouse.frontend.app.cli.ReplayCommand;
@@ -101,6 +102,7 @@ import dev.gatehouse.workflows.spi.GatehouseWorkflow;
 import io.dropwizard.configuration.EnvironmentVariableSubstitutor;
 import io.dropwizard.configuration.SubstitutingSourceProvider;
 import io.dropwizard.core.Application;
+import io.dropwizard.core.cli.CheckCommand;
 import io.dropwizard.core.server.AbstractServerFactory;
 import io.dropwizard.core.server.DefaultServerFactory;
 import io.dropwizard.core.setup.Bootstrap;
@@ -175,6 +177,13 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     bootstrap.addCommand(new RegistryCommand());
     bootstrap.addCommand(new McpProbeCommand());
     bootstrap.addCommand(new ReplayCommand());
+  }
+
+  /** Dropwizard's {@code server} and {@code check}; {@code server} says what is wrong with a configuration file without a stack trace. */
+  @Override
+  protected void addDefaultCommands(Bootstrap<GatehouseConfiguration> bootstrap) {
+    bootstrap.addCommand(new GatehouseServerCommand(this));
+    bootstrap.addCommand(new CheckCommand<>(this));
   }
 
   /** A command that failed ends the process with its exit status (1 unless it says otherwise). */

@@ -8,7 +8,6 @@ import io.dropwizard.configuration.EnvironmentVariableSubstitutor;
 import io.dropwizard.configuration.ResourceConfigurationSourceProvider;
 import io.dropwizard.configuration.SubstitutingSourceProvider;
 import io.dropwizard.core.Application;
-import io.dropwizard.core.cli.ServerCommand;
 import io.dropwizard.core.setup.Bootstrap;
 import io.dropwizard.core.setup.Environment;
 import java.nio.file.Files;
@@ -25,7 +24,7 @@ import org.eclipse.jetty.util.component.LifeCycle;
  * an embedded PostgreSQL (data under {@code ./data}), Temporal's test server on 127.0.0.1:7233,
  * the worker, the API on 127.0.0.1:8080 and the admin port on 127.0.0.1:8081.
  */
-public class DevCommand extends ServerCommand<GatehouseConfiguration> {
+public class DevCommand extends GatehouseServerCommand {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DevCommand.class);
   public static final String DEV_CONFIG = "gatehouse-dev.yml";
   public static final String DEMO_REGISTRY = "/demo-registry.yml";

@@ -2,12 +2,11 @@ package dev.gatehouse.frontend.app.cli;
 
 import dev.gatehouse.frontend.app.GatehouseConfiguration;
 import io.dropwizard.core.Application;
-import io.dropwizard.core.cli.ServerCommand;
 import io.dropwizard.core.setup.Bootstrap;
 import net.sourceforge.argparse4j.inf.Namespace;
 
 /** {@code gatehouse worker config.yml}: only the Temporal worker, plus the admin port (health, metrics). */
-public class WorkerCommand extends ServerCommand<GatehouseConfiguration> {
+public class WorkerCommand extends GatehouseServerCommand {
 
   public WorkerCommand(Application<GatehouseConfiguration> application) {
     super(application, "worker", "Runs only the Temporal worker (and the admin port)");

@@ -149,6 +149,7 @@ class DevModeTest {
     String out = Files.readString(log);
     assertThat(p.exitValue()).as(out).isNotZero();
     assertThat(out).contains("Unrecognized field at: server.noSuchSetting").doesNotContain("Gatehouse is running");
+    assertThat(out).as("what is wrong with the file, without a stack trace").doesNotContain("\tat ");
     // It got as far as starting one (the data directory was initialized), and stopped it.
     assertThat(data.resolve("postgres").resolve("PG_VERSION")).exists();
     assertThat(postgresFor(data)).as("postgres left running after a start that failed").isEmpty();

@@ -46,30 +46,18 @@ class RegistryAndSecretsCommandsTest {
     return out.toString(StandardCharsets.UTF_8);
   }
 
-  /** Runs a command as the jar would, but in this JVM: {stdout, stderr}, and whether it failed. */
-  private static String[] fails(String... args) throws Exception {
-    GatehouseApplication app = new GatehouseApplication();
-    io.dropwizard.core.setup.Bootstrap<dev.gatehouse.frontend.app.GatehouseConfiguration> bootstrap = new io.dropwizard.core.setup.Bootstrap<>(app);
-    app.initialize(bootstrap);
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    var failure = new io.dropwizard.core.cli.Cli(new io.dropwizard.util.JarLocation(GatehouseApplication.class), bootstrap, out, err).run(args);
-    assertThat(failure).as("the command failed").isPresent();
-    return new String[] {out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
-  }
-
   @Test
   void aCommandThatFailsSaysWhyInOneLineWithoutAStackTrace() throws Exception {
     try (TestDatabase db = TestDatabase.create()) {
       Path config = config(db, "");
       String missing = db.url().replaceAll("\\W", "") + "-missing.yml";
-      String err = fails("registry", "apply", missing, config.toString())[1];
+      String err = CliRuns.fails("registry", "apply", missing, config.toString())[1];
       assertThat(err.strip()).isEqualTo("registry: no such file: " + missing);
       Path bad = Files.writeString(Files.createTempFile("registry", ".yml"), "tools:\n  - nmae: x\n");
-      err = fails("registry", "apply", bad.toString(), config.toString())[1];
+      err = CliRuns.fails("registry", "apply", bad.toString(), config.toString())[1];
       assertThat(err).startsWith("registry: ").contains("nmae").doesNotContain("\tat ").doesNotContain("Exception");
       assertThat(err.strip().lines()).hasSize(1);
-      err = fails("secrets", "rotate", config.toString())[1];
+      err = CliRuns.fails("secrets", "rotate", config.toString())[1];
       assertThat(err).startsWith("secrets: ").doesNotContain("\tat ");
       assertThat(err.strip().lines()).hasSize(1);
     }
