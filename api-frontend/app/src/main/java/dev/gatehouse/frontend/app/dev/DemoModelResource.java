@@ -72,7 +72,7 @@ public class DemoModelResource {
   }
 
   /** The most words an answer may have: the request's {@code max_completion_tokens}, else its {@code max_tokens}, else no bound. */
-  static int maxWords(JsonNode request) {
+  private static int maxWords(JsonNode request) {
     for (String field : new String[] {"max_completion_tokens", "max_tokens"}) {
       JsonNode n = request.path(field);
       if (n.isIntegralNumber() && n.canConvertToInt() && n.intValue() >= 1) {
@@ -85,7 +85,7 @@ public class DemoModelResource {
   private static final java.util.regex.Pattern WORD = java.util.regex.Pattern.compile("\\S+");
 
   /** {@code text} up to the end of its {@code max}-th word (as {@link #words} counts them), or all of it when it has no more. */
-  static String cut(String text, int max) {
+  private static String cut(String text, int max) {
     var m = WORD.matcher(text);
     for (int n = 0; m.find(); ) {
       if (++n == max) {
