@@ -139,22 +139,24 @@ public final class BlockingHttp {
    * Aborts the exchange {@code thread} is in, if any, and interrupts it: whoever means to stop a
    * call (an activity told to stop) interrupts through here, so that the exchange ends as
    * cancelled whatever the thread is blocked on, and an exchange the thread is about to send is
-   * not sent. The exchange is looked up before the interrupt, which may end it at once (a channel's
-   * socket is closed by it), and again after, for one the thread was opening meanwhile. The thread
-   * is interrupted before its exchange is cancelled: cancelling first let the thread wake, return
-   * and go on to other work before the interrupt landed, which then hit whatever it did next (and
-   * the caller did not see it on return).
+   * not sent. The look-up and the interrupt are one step against {@link Exchange#send()}'s
+   * registration of the thread's exchange (both lock the thread's entry): an exchange registered
+   * before is cancelled here, one registered after sees the interrupt and cancels itself, and one
+   * the thread opens after it has seen and cleared the interrupt is left alone. (A second look-up
+   * after the interrupt, which this replaces, found and cancelled the thread's next exchange when
+   * the interrupting thread lost its core in between.) The thread is interrupted before its
+   * exchange is cancelled, so that it has the interrupt when it wakes from the cancel.
    */
   public static void interrupt(Thread thread) {
-    Exchange before = ACTIVE.get(thread);
-    thread.interrupt();
-    if (before != null) {
-      before.cancel();
-    }
-    Exchange after = ACTIVE.get(thread);
-    if (after != null && after != before) {
-      after.cancel();
-    }
+    ACTIVE.compute(
+        thread,
+        (t, exchange) -> {
+          t.interrupt();
+          if (exchange != null) {
+            exchange.cancel();
+          }
+          return exchange;
+        });
   }
 
   /** One request and its answer; closing it ends the deadline and returns or drops the connection. */
@@ -195,11 +197,15 @@ public final class BlockingHttp {
      */
     public ClassicHttpResponse send() throws IOException {
       Thread thread = Thread.currentThread();
-      ACTIVE.put(thread, this);
       owner = thread;
-      if (thread.isInterrupted()) {
-        cancel(); // interrupted before it was sent: it is not
-      }
+      ACTIVE.compute(
+          thread,
+          (t, previous) -> {
+            if (t.isInterrupted()) {
+              cancel(); // interrupted before it was sent: it is not
+            }
+            return this;
+          });
       HttpHost target = target(request);
       var leased = http.connections.lease(new UpstreamConnections.Route(target, guarded), leaseMillis, request);
       synchronized (this) {
