@@ -33,6 +33,9 @@ import java.nio.charset.StandardCharsets;
 @Path("/demo/llm/v1")
 @Produces(MediaType.APPLICATION_JSON)
 public class DemoModelResource {
+  /** A word, as the demo model counts tokens. */
+  private static final java.util.regex.Pattern WORD = java.util.regex.Pattern.compile("\\S+");
+
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_BODY = 1024 * 1024;
 
@@ -82,9 +85,7 @@ public class DemoModelResource {
     return Integer.MAX_VALUE;
   }
 
-  private static final java.util.regex.Pattern WORD = java.util.regex.Pattern.compile("\\S+");
-
-  /** {@code text} up to the end of its {@code max}-th word (as {@link #words} counts them), or all of it when it has no more. */
+  /** {@code text} up to the end of its {@code max}-th word, or all of it when it has no more. */
   private static String cut(String text, int max) {
     var m = WORD.matcher(text);
     for (int n = 0; m.find(); ) {
@@ -219,7 +220,6 @@ public class DemoModelResource {
   }
 
   private static long words(String text) {
-    String t = text.strip();
-    return t.isEmpty() ? 0 : t.split("\\s+").length;
+    return WORD.matcher(text).results().count();
   }
 }
