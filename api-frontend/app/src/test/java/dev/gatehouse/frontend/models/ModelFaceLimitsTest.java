@@ -14,17 +14,32 @@ import dev.gatehouse.frontend.testing.FakeProvider;
 import dev.gatehouse.frontend.testing.TestGatehouse;
 import io.dropwizard.core.server.DefaultServerFactory;
 import io.dropwizard.jetty.HttpConnectorFactory;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.Filter;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.WriteListener;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import jakarta.servlet.http.HttpServletResponseWrapper;
+import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.EnumSet;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * The model faces at their limits: one direct call at a time ({@code admission.maxDirectCalls:
- * 1}), so a second call while a stream runs is 429 {@code overloaded} in each SDK's shape; and a
- * connection idle timeout (1 s) shorter than the provider takes to answer, which a non-streamed
- * call must outlive.
+ * 1}), so a second call while a stream runs is 429 {@code overloaded} in each SDK's shape, and a
+ * call whose answer has gone out no longer holds the slot; and a connection idle timeout (1 s)
+ * shorter than the provider takes to answer, which a non-streamed call must outlive.
  */
 class ModelFaceLimitsTest {
   static final String CHAT = "{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":16%s}";
@@ -33,14 +48,17 @@ class ModelFaceLimitsTest {
   static final Duration SLEEPY = Duration.ofMillis(2_500);
   static FakeProvider fake;
   static FaceClient client;
+  static final Linger LINGER = new Linger();
 
   @BeforeAll
   static void start() throws Exception {
-    gh = TestGatehouse.start(c -> {
-      c.getAdmission().setMaxDirectCalls(1);
-      HttpConnectorFactory connector = (HttpConnectorFactory) ((DefaultServerFactory) c.getServerFactory()).getApplicationConnectors().get(0);
-      connector.setIdleTimeout(io.dropwizard.util.Duration.seconds(1));
-    });
+    gh = TestGatehouse.start(
+        c -> {
+          c.getAdmission().setMaxDirectCalls(1);
+          HttpConnectorFactory connector = (HttpConnectorFactory) ((DefaultServerFactory) c.getServerFactory()).getApplicationConnectors().get(0);
+          connector.setIdleTimeout(io.dropwizard.util.Duration.seconds(1));
+        },
+        env -> env.servlets().addFilter("linger", LINGER).addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, "/v1/chat/completions"));
     fake = ModelFacesEndToEndTest.fakeProvider(SLEEPY);
     client = new FaceClient(gh.api());
     ModelFacesEndToEndTest.created(
@@ -85,6 +103,89 @@ class ModelFaceLimitsTest {
       after = client.post("/v1/chat/completions", CHAT.formatted("limits-gpt", ""), bearer(KEY_A));
     } while (after.statusCode() == 429 && System.nanoTime() < deadline);
     assertThat(after.statusCode()).as(after.body()).isEqualTo(200);
+  }
+
+  @Test
+  void aCallWhoseAnswerHasGoneOutHoldsNoSlotWhileItsRequestEnds() throws Exception {
+    // The first call's answer leaves whole (its Content-Length reached), then its request lingers
+    // in the test's filter before it ends. A client that has the answer and sends its next call at
+    // once, on a connection of its own, must find the one slot free, not a 429.
+    LINGER.reset();
+    HttpResponse<String> first = client.post("/v1/chat/completions", CHAT.formatted("limits-gpt", ""), "Authorization", "Bearer " + KEY_A, Linger.HEADER, "on");
+    assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+    assertThat(LINGER.lingering.await(10, TimeUnit.SECONDS)).as("the first request lingers after its answer").isTrue();
+    try (Raw next = Raw.post(gh.api(), "/v1/chat/completions", CHAT.formatted("limits-gpt", ""), "Authorization", "Bearer " + KEY_A)) {
+      assertThat(next.head).startsWith("HTTP/1.1 200");
+    }
+    assertThat(LINGER.ended.getCount()).as("the next call was answered while the first request had not ended").isEqualTo(1);
+    assertThat(LINGER.ended.await(10, TimeUnit.SECONDS)).isTrue();
+  }
+
+  /**
+   * A filter of this test's: a request sent with {@link #HEADER} pauses {@link #PAUSE} after each
+   * write of its answer's body has returned (the bytes are out), before its request ends.
+   */
+  static final class Linger implements Filter {
+    static final String HEADER = "X-Test-Linger";
+    static final Duration PAUSE = Duration.ofMillis(800);
+    volatile CountDownLatch lingering = new CountDownLatch(1);
+    volatile CountDownLatch ended = new CountDownLatch(1);
+
+    void reset() {
+      lingering = new CountDownLatch(1);
+      ended = new CountDownLatch(1);
+    }
+
+    @Override
+    public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain) throws IOException, ServletException {
+      if (((HttpServletRequest) request).getHeader(HEADER) == null) {
+        chain.doFilter(request, response);
+        return;
+      }
+      CountDownLatch pausing = lingering;
+      CountDownLatch done = ended;
+      ServletOutputStream out = response.getOutputStream();
+      ServletOutputStream pausingOut =
+          new ServletOutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+              write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+              out.write(b, off, len);
+              pausing.countDown();
+              try {
+                Thread.sleep(PAUSE.toMillis());
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            }
+
+            @Override
+            public boolean isReady() {
+              return out.isReady();
+            }
+
+            @Override
+            public void setWriteListener(WriteListener listener) {
+              out.setWriteListener(listener);
+            }
+          };
+      try {
+        chain.doFilter(
+            request,
+            new HttpServletResponseWrapper((HttpServletResponse) response) {
+              @Override
+              public ServletOutputStream getOutputStream() {
+                return pausingOut;
+              }
+            });
+      } finally {
+        done.countDown();
+      }
+    }
   }
 
   @Test

@@ -58,6 +58,15 @@ public final class TestGatehouse implements AutoCloseable {
   }
 
   public static TestGatehouse start(Consumer<GatehouseConfiguration> customize) throws Exception {
+    return start(customize, env -> {});
+  }
+
+  /**
+   * As {@link #start(Consumer)}, and {@code environment} sees the Dropwizard environment before the
+   * application runs (to put a test's own filter in front of what it serves).
+   */
+  public static TestGatehouse start(Consumer<GatehouseConfiguration> customize, Consumer<io.dropwizard.core.setup.Environment> environment)
+      throws Exception {
     TestDatabase db = TestDatabase.create();
     ToolServer tools = new ToolServer();
     Path registry = Files.createTempFile("gatehouse-registry", ".yml");
@@ -66,6 +75,13 @@ public final class TestGatehouse implements AutoCloseable {
     GatehouseConfiguration config = configuration(db, registry.toString());
     customize.accept(config);
     TestGatehouse g = new TestGatehouse(db, tools, config);
+    g.app.addListener(
+        new DropwizardTestSupport.ServiceListener<>() {
+          @Override
+          public void onRun(GatehouseConfiguration c, io.dropwizard.core.setup.Environment env, DropwizardTestSupport<GatehouseConfiguration> rule) {
+            environment.accept(env);
+          }
+        });
     g.app.before();
     return g;
   }

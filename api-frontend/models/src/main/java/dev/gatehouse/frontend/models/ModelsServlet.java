@@ -120,8 +120,11 @@ final class ModelsServlet extends HttpServlet {
               null,
               null,
               1);
+      ObjectNode answered = null;
       try (Admission.Permit running = admission.directCall(agent.agent().tenantId())) {
         if (body.stream()) {
+          // The stream's last bytes (its closing chunk) go out when this request ends, after the
+          // slot has come back.
           stream = new EventStream(response);
           invoker.stream(call, stream, limits -> rateLimitHeaders(response, dialect, limits));
         } else {
@@ -129,8 +132,13 @@ final class ModelsServlet extends HttpServlet {
           if (answer == null || answer.body() == null) {
             throw new IllegalStateException("the invoker gave no answer body");
           }
-          writeJson(response, answer.body());
+          answered = answer.body();
         }
+      }
+      if (answered != null) {
+        // Written once the slot is back: a client that has the whole answer (its Content-Length
+        // reached) and sends its next call at once must not find this one still counted.
+        writeJson(response, answered);
       }
     } catch (ApiException e) {
       refuse(request, response, dialect, Refusal.of(e), requestId, stream);
