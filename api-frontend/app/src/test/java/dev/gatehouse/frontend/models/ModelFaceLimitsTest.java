@@ -11,25 +11,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.frontend.models.ModelFacesEndToEndTest.Raw;
 import dev.gatehouse.frontend.testing.FakeProvider;
+import dev.gatehouse.frontend.testing.LingerAfterAnswer;
 import dev.gatehouse.frontend.testing.TestGatehouse;
 import io.dropwizard.core.server.DefaultServerFactory;
 import io.dropwizard.jetty.HttpConnectorFactory;
-import jakarta.servlet.DispatcherType;
-import jakarta.servlet.Filter;
-import jakarta.servlet.FilterChain;
-import jakarta.servlet.ServletException;
-import jakarta.servlet.ServletOutputStream;
-import jakarta.servlet.ServletRequest;
-import jakarta.servlet.ServletResponse;
-import jakarta.servlet.WriteListener;
-import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletResponse;
-import jakarta.servlet.http.HttpServletResponseWrapper;
-import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.EnumSet;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -48,7 +35,7 @@ class ModelFaceLimitsTest {
   static final Duration SLEEPY = Duration.ofMillis(2_500);
   static FakeProvider fake;
   static FaceClient client;
-  static final Linger LINGER = new Linger();
+  static final LingerAfterAnswer LINGER = new LingerAfterAnswer();
 
   @BeforeAll
   static void start() throws Exception {
@@ -58,7 +45,7 @@ class ModelFaceLimitsTest {
           HttpConnectorFactory connector = (HttpConnectorFactory) ((DefaultServerFactory) c.getServerFactory()).getApplicationConnectors().get(0);
           connector.setIdleTimeout(io.dropwizard.util.Duration.seconds(1));
         },
-        env -> env.servlets().addFilter("linger", LINGER).addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), true, "/v1/chat/completions"));
+        env -> LINGER.install(env, "/v1/chat/completions"));
     fake = ModelFacesEndToEndTest.fakeProvider(SLEEPY);
     client = new FaceClient(gh.api());
     ModelFacesEndToEndTest.created(
@@ -111,80 +98,17 @@ class ModelFaceLimitsTest {
     // in the test's filter before it ends. A client that has the answer and sends its next call at
     // once, on a connection of its own, must find the one slot free, not a 429.
     LINGER.reset();
-    HttpResponse<String> first = client.post("/v1/chat/completions", CHAT.formatted("limits-gpt", ""), "Authorization", "Bearer " + KEY_A, Linger.HEADER, "on");
-    assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
-    assertThat(LINGER.lingering.await(10, TimeUnit.SECONDS)).as("the first request lingers after its answer").isTrue();
-    try (Raw next = Raw.post(gh.api(), "/v1/chat/completions", CHAT.formatted("limits-gpt", ""), "Authorization", "Bearer " + KEY_A)) {
-      assertThat(next.head).startsWith("HTTP/1.1 200");
-    }
-    assertThat(LINGER.ended.getCount()).as("the next call was answered while the first request had not ended").isEqualTo(1);
-    assertThat(LINGER.ended.await(10, TimeUnit.SECONDS)).isTrue();
-  }
-
-  /**
-   * A filter of this test's: a request sent with {@link #HEADER} pauses {@link #PAUSE} after each
-   * write of its answer's body has returned (the bytes are out), before its request ends.
-   */
-  static final class Linger implements Filter {
-    static final String HEADER = "X-Test-Linger";
-    static final Duration PAUSE = Duration.ofMillis(800);
-    volatile CountDownLatch lingering = new CountDownLatch(1);
-    volatile CountDownLatch ended = new CountDownLatch(1);
-
-    void reset() {
-      lingering = new CountDownLatch(1);
-      ended = new CountDownLatch(1);
-    }
-
-    @Override
-    public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain) throws IOException, ServletException {
-      if (((HttpServletRequest) request).getHeader(HEADER) == null) {
-        chain.doFilter(request, response);
-        return;
+    try {
+      HttpResponse<String> first = client.post("/v1/chat/completions", CHAT.formatted("limits-gpt", ""), "Authorization", "Bearer " + KEY_A, LingerAfterAnswer.HEADER, "on");
+      assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+      assertThat(LINGER.lingering().await(10, TimeUnit.SECONDS)).as("the first request lingers after its answer").isTrue();
+      try (Raw next = Raw.post(gh.api(), "/v1/chat/completions", CHAT.formatted("limits-gpt", ""), "Authorization", "Bearer " + KEY_A)) {
+        assertThat(next.head).startsWith("HTTP/1.1 200");
       }
-      CountDownLatch pausing = lingering;
-      CountDownLatch done = ended;
-      ServletOutputStream out = response.getOutputStream();
-      ServletOutputStream pausingOut =
-          new ServletOutputStream() {
-            @Override
-            public void write(int b) throws IOException {
-              write(new byte[] {(byte) b}, 0, 1);
-            }
-
-            @Override
-            public void write(byte[] b, int off, int len) throws IOException {
-              out.write(b, off, len);
-              pausing.countDown();
-              try {
-                Thread.sleep(PAUSE.toMillis());
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
-            }
-
-            @Override
-            public boolean isReady() {
-              return out.isReady();
-            }
-
-            @Override
-            public void setWriteListener(WriteListener listener) {
-              out.setWriteListener(listener);
-            }
-          };
-      try {
-        chain.doFilter(
-            request,
-            new HttpServletResponseWrapper((HttpServletResponse) response) {
-              @Override
-              public ServletOutputStream getOutputStream() {
-                return pausingOut;
-              }
-            });
-      } finally {
-        done.countDown();
-      }
+      assertThat(LINGER.ended().getCount()).as("the next call was answered while the first request had not ended").isEqualTo(1);
+    } finally {
+      // Whatever failed, the first request has ended (and its slot is back) before the next test.
+      LINGER.ended().await(10, TimeUnit.SECONDS);
     }
   }
 

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.frontend.app.GatehouseConfiguration;
+import dev.gatehouse.frontend.testing.LingerAfterAnswer;
 import dev.gatehouse.frontend.testing.McpWire;
 import dev.gatehouse.frontend.testing.TestGatehouse;
 import java.net.http.HttpResponse;
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.Test;
  */
 class OverloadTest {
   static TestGatehouse gh;
+  static final LingerAfterAnswer LINGER = new LingerAfterAnswer();
   private final List<String> held = new ArrayList<>();
 
   static void smallLimits(GatehouseConfiguration c) {
@@ -37,7 +39,7 @@ class OverloadTest {
 
   @BeforeAll
   static void start() throws Exception {
-    gh = TestGatehouse.start(OverloadTest::smallLimits);
+    gh = TestGatehouse.start(OverloadTest::smallLimits, env -> LINGER.install(env, "/mcp"));
   }
 
   @AfterAll
@@ -256,5 +258,45 @@ class OverloadTest {
         .as("the finished call gave its slot back")
         .isEqualTo(200);
     assertThat(endSession(endpoint, session, KEY_A)).as("the session's place is free for the next test").isEqualTo(200);
+  }
+
+  @Test
+  void aDirectMcpCallWhoseAnswerHasGoneOutHoldsNoSlotWhileItsRequestEnds() throws Exception {
+    // admission.maxDirectCalls is 1. The first call's answer leaves whole (its Content-Length
+    // reached), then its request lingers in the test's filter before it ends: a next call sent at
+    // once, on a connection of its own, finds the slot free.
+    String endpoint = gh.api() + "/mcp";
+    String session = McpWire.initialize(endpoint, KEY_A);
+    try {
+      LINGER.reset();
+      HttpResponse<String> first =
+          McpWire.post(endpoint, KEY_A, session,
+              "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"t.weather\",\"arguments\":{\"city\":\"Oslo\"}}}",
+              LingerAfterAnswer.HEADER, "on");
+      assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+      assertThat(McpWire.message(first.body()).path("result").path("isError").asBoolean()).isFalse();
+      assertThat(LINGER.lingering().await(10, TimeUnit.SECONDS)).as("the first request lingers after its answer").isTrue();
+      // A client of its own: on the shared client's pooled connection Jetty would read it only after
+      // the first request had ended.
+      java.net.http.HttpClient own = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+      HttpResponse<String> next =
+          own.send(
+              java.net.http.HttpRequest.newBuilder(java.net.URI.create(endpoint))
+                  .header("Authorization", "Bearer " + KEY_A)
+                  .header("Mcp-Session-Id", session)
+                  .header("Content-Type", "application/json")
+                  .header("Accept", "application/json, text/event-stream")
+                  .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                      "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"t.weather\",\"arguments\":{\"city\":\"Oslo\"}}}"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(next.statusCode()).as(next.body()).isEqualTo(200);
+      assertThat(McpWire.message(next.body()).path("result").path("isError").asBoolean()).as(next.body()).isFalse();
+      assertThat(LINGER.ended().getCount()).as("the next call was answered while the first request had not ended").isEqualTo(1);
+    } finally {
+      // Whatever failed, the first request and the session end before the next test counts them.
+      LINGER.ended().await(10, TimeUnit.SECONDS);
+      assertThat(endSession(endpoint, session, KEY_A)).as("the session's place is free for the next test").isEqualTo(200);
+    }
   }
 }
