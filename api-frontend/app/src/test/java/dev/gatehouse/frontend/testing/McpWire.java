@@ -130,6 +130,11 @@ public final class McpWire {
 
   /** POSTs one JSON-RPC message ({@code key} and {@code session} may be null; {@code headers} are name, value pairs). */
   public static HttpResponse<String> post(String endpoint, String key, String session, String body, String... headers) {
+    return post(HTTP, endpoint, key, session, body, headers);
+  }
+
+  /** As {@link #post(String, String, String, String, String...)}, on {@code client}'s connections (a new client: a connection of its own). */
+  public static HttpResponse<String> post(HttpClient client, String endpoint, String key, String session, String body, String... headers) {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create(endpoint))
             .timeout(Duration.ofSeconds(30))
@@ -146,7 +151,7 @@ public final class McpWire {
       b.header(headers[i], headers[i + 1]);
     }
     try {
-      return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     } catch (InterruptedException e) {

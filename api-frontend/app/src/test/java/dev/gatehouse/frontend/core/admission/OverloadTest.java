@@ -278,18 +278,11 @@ class OverloadTest {
       assertThat(LINGER.lingering().await(10, TimeUnit.SECONDS)).as("the first request lingers after its answer").isTrue();
       // A client of its own: on the shared client's pooled connection Jetty would read it only after
       // the first request had ended.
-      java.net.http.HttpClient own = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1).build();
       HttpResponse<String> next =
-          own.send(
-              java.net.http.HttpRequest.newBuilder(java.net.URI.create(endpoint))
-                  .header("Authorization", "Bearer " + KEY_A)
-                  .header("Mcp-Session-Id", session)
-                  .header("Content-Type", "application/json")
-                  .header("Accept", "application/json, text/event-stream")
-                  .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
-                      "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"t.weather\",\"arguments\":{\"city\":\"Oslo\"}}}"))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
+          McpWire.post(
+              java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1).build(),
+              endpoint, KEY_A, session,
+              "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"t.weather\",\"arguments\":{\"city\":\"Oslo\"}}}");
       assertThat(next.statusCode()).as(next.body()).isEqualTo(200);
       assertThat(McpWire.message(next.body()).path("result").path("isError").asBoolean()).as(next.body()).isFalse();
       assertThat(LINGER.ended().getCount()).as("the next call was answered while the first request had not ended").isEqualTo(1);
