@@ -27,6 +27,7 @@ public final class GatehouseMetrics {
   private final Gauge mcpServerTools;
   private final Gauge mcpSessions;
   private final Counter admissionRefused;
+  private final Counter slowReaders;
   private final Counter modelCalls;
   private final Histogram modelCallSeconds;
   private final Histogram modelTtftSeconds;
@@ -83,6 +84,11 @@ public final class GatehouseMetrics {
     admissionRefused =
         Counter.build("gatehouse_admission_refused_total", "Requests refused as overloaded, by the limit they hit.")
             .labelNames("limit")
+            .register(registry);
+    slowReaders =
+        Counter.build(
+                "gatehouse_slow_readers_total",
+                "Connections closed because their client read its answer slower than limits.minResponseRate.")
             .register(registry);
     modelCalls =
         Counter.build(
@@ -176,6 +182,11 @@ public final class GatehouseMetrics {
   /** A request refused by admission control ({@code overloaded}) because of {@code limit}. */
   public void admissionRefused(String limit) {
     admissionRefused.labels(limit).inc();
+  }
+
+  /** A connection closed because its client read its answer too slowly. */
+  public void slowReaderCutOff() {
+    slowReaders.inc();
   }
 
   public void mcpServer(String server, boolean up, int tools) {

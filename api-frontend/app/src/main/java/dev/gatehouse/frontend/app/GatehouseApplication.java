@@ -73,6 +73,7 @@ import dev.gatehouse.frontend.core.face.FaceContext;
 import dev.gatehouse.frontend.core.http.ContentEncodingFilter;
 import dev.gatehouse.frontend.core.http.DrainRequestBodyFilter;
 import dev.gatehouse.frontend.core.http.HttpMetricsFilter;
+import dev.gatehouse.frontend.core.http.SlowReaders;
 import dev.gatehouse.frontend.core.http.JsonBodies;
 import dev.gatehouse.frontend.core.http.RequestIdFilter;
 import dev.gatehouse.frontend.core.http.SlowBodyFilter;
@@ -259,6 +260,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
         new JsonErrorHandler(server.getAllowedMethods(), path -> path.equals("/mcp") || path.startsWith("/mcp/"));
     env.getApplicationContext().setErrorHandler(errors);
     env.getAdminContext().setErrorHandler(errors);
+    slowReadersCutOff(env, config.getLimits().getMinResponseRate(), metrics);
     env.lifecycle().addServerLifecycleListener(jetty -> jetty.setErrorHandler(errors));
     if (role != Role.WORKER) {
       frontEnd(config, env, jdbi, metrics, secrets, tools, workflowTypes);
@@ -305,6 +307,27 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     var filter = env.servlets().addFilter("slow-bodies", new SlowBodyFilter(rate.toBytes()));
     filter.addMappingForUrlPatterns(java.util.EnumSet.of(jakarta.servlet.DispatcherType.REQUEST), false, "/*");
     filter.setAsyncSupported(true);
+  }
+
+  /**
+   * {@code limits.minResponseRate} on every write of both ports: the server's whole handler chain
+   * is wrapped as the server starts (Dropwizard builds the chain after {@code run}); 0 leaves
+   * answers to the idle timeout alone.
+   */
+  static void slowReadersCutOff(Environment env, io.dropwizard.util.DataSize rate, GatehouseMetrics metrics) {
+    if (rate.toBytes() <= 0) {
+      return;
+    }
+    env.lifecycle()
+        .addEventListener(
+            new org.eclipse.jetty.util.component.LifeCycle.Listener() {
+              @Override
+              public void lifeCycleStarting(org.eclipse.jetty.util.component.LifeCycle event) {
+                if (event instanceof org.eclipse.jetty.server.Server server) {
+                  server.setHandler(new SlowReaders(server.getHandler(), rate.toBytes(), metrics::slowReaderCutOff));
+                }
+              }
+            });
   }
 
   private static Heartbeats heartbeats(Environment env) {

@@ -18,6 +18,14 @@ public class LimitsConfig {
    */
   @NotNull private DataSize minRequestBodyRate = DataSize.kibibytes(1);
 
+  /**
+   * The slowest a client may read its answer, per second that writes waited for it (after the
+   * first two seconds of waiting): a client that takes a few bytes within each idle timeout has its
+   * connection closed rather than holding the thread writing to it. 0 turns it off. Applies to
+   * every request of both ports ({@code SlowReaders}).
+   */
+  @NotNull private DataSize minResponseRate = DataSize.kibibytes(1);
+
   /** Largest tool answer stored as a step output; a larger one fails the step (not retried). */
   @NotNull private DataSize maxToolResponse = DataSize.kibibytes(256);
 
@@ -56,6 +64,16 @@ public class LimitsConfig {
   @JsonProperty
   public void setMinRequestBodyRate(DataSize v) {
     this.minRequestBodyRate = v;
+  }
+
+  @JsonProperty
+  public DataSize getMinResponseRate() {
+    return minResponseRate;
+  }
+
+  @JsonProperty
+  public void setMinResponseRate(DataSize v) {
+    this.minResponseRate = v;
   }
 
   @JsonProperty
