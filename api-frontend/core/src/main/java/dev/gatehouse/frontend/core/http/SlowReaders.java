@@ -142,10 +142,17 @@ public final class SlowReaders extends Handler.Wrapper {
       long start = System.nanoTime();
       deadline = start + graceNanos - waitedNanos + nanosFor(bytes + n);
       inProgress = true;
-      writing.add(this);
       Write write = new Write(start, n, callback);
       getWrapped().write(last, content, write);
       write.returned = true;
+      if (!write.ended) {
+        // It waits for the client: the watchdog looks at it from now on. Should it have ended
+        // meanwhile, its end may have come before this, so it is taken out again here.
+        writing.add(this);
+        if (write.ended) {
+          writing.remove(this);
+        }
+      }
     }
 
     /** One write's end: counted when it came after the write had returned, that is when it waited for the client. */
@@ -155,6 +162,8 @@ public final class SlowReaders extends Handler.Wrapper {
       private final Callback callback;
       /** Set once the write has returned: a write that ends before it went into the socket's buffers at once. */
       volatile boolean returned;
+      /** Set once the write has ended. */
+      volatile boolean ended;
 
       Write(long start, int n, Callback callback) {
         this.start = start;
@@ -188,8 +197,9 @@ public final class SlowReaders extends Handler.Wrapper {
       private long ended() {
         long end = System.nanoTime();
         inProgress = false;
-        writing.remove(Metered.this);
+        ended = true;
         if (returned) {
+          writing.remove(Metered.this);
           waitedNanos += end - start;
           bytes += n;
         }
