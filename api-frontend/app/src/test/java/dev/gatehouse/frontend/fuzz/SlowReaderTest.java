@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gatehouse.frontend.testing.CapturedLogs;
 import dev.gatehouse.frontend.testing.FakeProvider;
+import dev.gatehouse.frontend.testing.RawHttp;
 import dev.gatehouse.frontend.testing.TestGatehouse;
 import io.dropwizard.util.DataSize;
 import java.io.ByteArrayOutputStream;
@@ -71,10 +72,9 @@ class SlowReaderTest {
       socket.connect(new InetSocketAddress("127.0.0.1", URI.create(gh.api()).getPort()));
       socket.setSoTimeout(30_000);
       byte[] body = CALL.getBytes(StandardCharsets.UTF_8);
-      socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + KEY_A
-          + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\nConnection: close\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII));
-      socket.getOutputStream().write(body);
+      socket.getOutputStream().write(RawHttp.request("POST /v1/chat/completions HTTP/1.1", body,
+          "Host", "localhost", "Authorization", "Bearer " + KEY_A, "Content-Type", "application/json",
+          "Content-Length", Integer.toString(body.length), "Connection", "close"));
 
       // Nothing is read: the answer fills the socket buffers, and the write after them waits.
       long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
