@@ -351,6 +351,9 @@ public final class BlockingHttp {
       }
       if (e != null) {
         DefaultBHttpClientConnection c = e.getConnection();
+        if (c instanceof UpstreamConnections.Connection uc) {
+          uc.beforeNetworkRead(null); // the body's reader is done with it
+        }
         boolean keep = bodyDone && reusable && !request.isCancelled() && c != null && c.isOpen();
         http.connections.release(e, keep, keep ? DefaultConnectionKeepAliveStrategy.INSTANCE.getKeepAliveDuration(r, context) : null);
       }
@@ -369,6 +372,22 @@ public final class BlockingHttp {
     private Body(Exchange exchange, InputStream in) {
       super(in);
       this.exchange = exchange;
+    }
+
+    /**
+     * Runs {@code hook} on the reading thread whenever a read of this body is about to go to the
+     * network because every byte of the answer received so far has been read: the read may now
+     * wait. A relay flushes there what it has written, so events that came in together leave
+     * together and none waits for the next (httpcore5's {@code available()} cannot tell: a chunked
+     * body's says 0 at the end of each chunk, though the next chunks may have come in the same
+     * read). What the hook throws, an unchecked exception, ends the read it came before. Only the
+     * thread that reads the body may set it; it holds until the exchange is closed.
+     */
+    public void beforeNetworkRead(Runnable hook) {
+      PoolEntry<UpstreamConnections.Route, DefaultBHttpClientConnection> e = exchange.entry;
+      if (e != null && e.getConnection() instanceof UpstreamConnections.Connection c) {
+        c.beforeNetworkRead(hook);
+      }
     }
 
     @Override

@@ -1,6 +1,8 @@
 package dev.gatehouse.activities.http;
 
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
@@ -23,8 +25,9 @@ import org.apache.hc.client5.http.impl.IdleConnectionEvictor;
 import org.apache.hc.core5.http.ConnectionRequestTimeoutException;
 import org.apache.hc.core5.http.HttpHost;
 import org.apache.hc.core5.http.URIScheme;
+import org.apache.hc.core5.http.config.Http1Config;
 import org.apache.hc.core5.http.impl.io.DefaultBHttpClientConnection;
-import org.apache.hc.core5.http.impl.io.DefaultBHttpClientConnectionFactory;
+import org.apache.hc.core5.http.io.SessionInputBuffer;
 import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.core5.pool.PoolEntry;
 import org.apache.hc.core5.pool.PoolReusePolicy;
@@ -62,7 +65,6 @@ final class UpstreamConnections {
   private static final TimeValue IDLE_EVICTION = TimeValue.ofSeconds(30);
 
   private final StrictConnPool<Route, DefaultBHttpClientConnection> pool;
-  private final DefaultBHttpClientConnectionFactory connections = DefaultBHttpClientConnectionFactory.builder().build();
   private final SSLSocketFactory tls;
   private final int connectMillis;
 
@@ -168,7 +170,9 @@ final class UpstreamConnections {
         socket.setTcpNoDelay(true);
         socket.connect(new InetSocketAddress(addresses[i], target.getPort()), connectMillis);
         if (!secure) {
-          return connections.createConnection(socket);
+          Connection c = new Connection();
+          c.bind(socket);
+          return c;
         }
         SSLSocket ssl = (SSLSocket) tls.createSocket(socket, target.getHostName(), target.getPort(), true);
         request.setDependency(() -> {
@@ -181,7 +185,9 @@ final class UpstreamConnections {
         ssl.setSoTimeout(connectMillis);
         ssl.startHandshake();
         ssl.setSoTimeout(0);
-        return connections.createConnection(ssl, socket);
+        Connection c = new Connection();
+        c.bind(ssl, socket);
+        return c;
       } catch (ConnectException | SocketTimeoutException e) {
         closeQuietly(socket);
         if (request.isCancelled()) {
@@ -205,6 +211,54 @@ final class UpstreamConnections {
       socket.close();
     } catch (IOException ignored) {
       // closing is all that is left to do
+    }
+  }
+
+  /**
+   * httpcore5's client connection (its defaults, as its connection factory builds it), whose
+   * response bodies tell their reader when a read is about to go to the network: every byte of the
+   * answer received so far has been read ({@link BlockingHttp.Body#beforeNetworkRead}). A stream's
+   * relay flushes there. httpcore5's own {@code available()} cannot tell it: a chunked body's says
+   * 0 at the end of each chunk, though the next chunks may have come in the same read.
+   */
+  static final class Connection extends DefaultBHttpClientConnection {
+    /** Set and run by the thread that reads the current body; cleared when its exchange ends (on any thread). */
+    private volatile Runnable beforeNetworkRead;
+
+    Connection() {
+      super(Http1Config.DEFAULT);
+    }
+
+    void beforeNetworkRead(Runnable hook) {
+      this.beforeNetworkRead = hook;
+    }
+
+    @Override
+    protected InputStream createContentInputStream(long length, SessionInputBuffer buffer, InputStream socket) {
+      // httpcore5 reads the body through its buffer, and reads `socket` only when the buffer is empty.
+      return super.createContentInputStream(
+          length,
+          buffer,
+          new FilterInputStream(socket) {
+            @Override
+            public int read() throws IOException {
+              networkRead();
+              return super.read();
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+              networkRead();
+              return super.read(b, off, len);
+            }
+          });
+    }
+
+    private void networkRead() {
+      Runnable hook = beforeNetworkRead;
+      if (hook != null) {
+        hook.run();
+      }
     }
   }
 }

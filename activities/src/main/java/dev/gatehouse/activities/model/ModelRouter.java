@@ -11,7 +11,6 @@ import dev.gatehouse.registry.models.ModelDefinition;
 import dev.gatehouse.registry.models.ProviderDefinition;
 import dev.gatehouse.registry.tools.RetrySpec;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -307,6 +306,19 @@ final class ModelRouter {
                       ModelCodes.UPSTREAM_ERROR, 502, "the stream sent an event over " + max + " bytes", null, null, true);
                 }
               });
+      // All the provider sent so far is relayed when a read must go to the network: it leaves
+      // then, before that read may wait, and events that came in together leave in one write.
+      // (The last events go out with the end of the response.)
+      in.beforeNetworkRead(
+          () -> {
+            if (!translator.complete()) {
+              try {
+                relay.flush();
+              } catch (IOException e) {
+                throw relay.gone ? new ClientGone() : new UncheckedIOException(e);
+              }
+            }
+          });
       byte[] buffer = READ_BUFFER.get();
       while (!translator.complete()) {
         int n;
@@ -331,11 +343,6 @@ final class ModelRouter {
         } catch (ModelCallException e) {
           broken = new ProviderFailure(ProviderFailure.Kind.BAD_ANSWER, 200, "provider " + p.provider().name() + ": " + e.getMessage(), null);
           break;
-        }
-        // All the provider sent so far is relayed: it leaves now, before the next read may wait.
-        // (The last events go out with the end of the response.)
-        if (!translator.complete() && nothingWaiting(in)) {
-          relay.flush();
         }
       }
       if (broken == null) {
@@ -378,19 +385,10 @@ final class ModelRouter {
     return new ModelAnswer(null, usage, null, p.provider().name(), x.providerModel(), ttft);
   }
 
-  /** Whether a read of {@code in} would wait for the provider now (a stream that cannot say is taken to). */
   /** How long, and how much, a provider's stream is read after its last event to reach its end. */
   private static final Duration FINISH_GRACE = Duration.ofMillis(200);
 
   private static final int FINISH_MAX_BYTES = 64 * 1024;
-
-  private static boolean nothingWaiting(InputStream in) {
-    try {
-      return in.available() == 0;
-    } catch (IOException e) {
-      return true; // closed under us (the watchdog): the next read says why
-    }
-  }
 
   /** Usage of a stream that did not end whole: what the provider reported, topped up by counting what was relayed. */
   private static ModelUsage partial(ModelCall call, ModelUsage reported, CharSequence relayed) {

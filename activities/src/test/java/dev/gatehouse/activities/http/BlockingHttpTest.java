@@ -11,7 +11,9 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
@@ -454,6 +456,56 @@ class BlockingHttpTest {
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
     assertThat(exchange.timedOut()).as("cut after its grace, not timed out").isFalse();
     assertThat(closedByClient.await(10, TimeUnit.SECONDS)).isTrue();
+  }
+
+  /**
+   * {@link BlockingHttp.Body#beforeNetworkRead}: the hook runs when the reader has every byte that
+   * came in and the next read must go to the network, not at each chunk's end (three chunks came
+   * in one write); it runs before the read waits (the server sends the rest only once it ran), and
+   * it is gone with its exchange (the next exchange on the same connection does not run it).
+   */
+  @Test
+  void aBodyTellsItsReaderBeforeAReadMustGoToTheNetwork() throws Exception {
+    CountDownLatch hookRan = new CountDownLatch(1);
+    AtomicBoolean restAfterHook = new AtomicBoolean();
+    script = (path, in, out) -> {
+      if (path.equals("/again")) {
+        write(out, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk("a"));
+        Thread.sleep(20);
+        write(out, chunk("b") + "0\r\n\r\n");
+        return true;
+      }
+      write(out, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk("one") + chunk("two") + chunk("three"));
+      restAfterHook.set(hookRan.await(10, TimeUnit.SECONDS));
+      write(out, chunk("four") + "0\r\n\r\n");
+      return true;
+    };
+    StringBuilder read = new StringBuilder();
+    List<String> readWhenHookRan = new CopyOnWriteArrayList<>();
+    BlockingHttp.Exchange exchange = http.exchange(new HttpGet(url("/stream")), Duration.ofSeconds(5));
+    try (exchange) {
+      exchange.send();
+      BlockingHttp.Body body = exchange.body();
+      body.beforeNetworkRead(() -> {
+        readWhenHookRan.add(read.toString());
+        hookRan.countDown();
+      });
+      byte[] buffer = new byte[64];
+      for (int n; (n = body.read(buffer)) >= 0; ) {
+        read.append(new String(buffer, 0, n, StandardCharsets.US_ASCII));
+      }
+    }
+    assertThat(read).hasToString("onetwothreefour");
+    assertThat(readWhenHookRan).as("the hook ran once, when all that came in was read").containsExactly("onetwothree");
+    assertThat(restAfterHook).as("it ran before the read waited for the rest").isTrue();
+
+    BlockingHttp.Exchange again = http.exchange(new HttpGet(url("/again")), Duration.ofSeconds(5));
+    try (again) {
+      again.send();
+      assertThat(readAll(again.body())).isEqualTo("ab");
+    }
+    assertThat(connections.get()).as("the same connection served both").isEqualTo(1);
+    assertThat(readWhenHookRan).as("the first exchange's hook is gone with it").hasSize(1);
   }
 
   @Test

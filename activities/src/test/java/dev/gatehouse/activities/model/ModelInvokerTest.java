@@ -39,6 +39,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -58,13 +61,15 @@ class ModelInvokerTest {
   private static AuditLog audit;
   private static UsageLog usage;
   private static Map<String, FakeLlm> fakes;
+  private static RawLlm raw;
   private static Secrets secrets;
   private static ModelInvoker invoker;
 
   @BeforeAll
-  static void start() {
+  static void start() throws IOException {
     db = TestDatabase.create();
     fakes = FakeLlm.named("a", "b", "c", "d", "e", "f");
+    raw = new RawLlm();
     db.jdbi().useExtension(TenantDao.class, t -> t.insert("ten_a", "a"));
     db.jdbi().useExtension(TenantDao.class, t -> t.insert("ten_b", "b"));
     secrets = new Secrets(db.jdbi(), new SecretBox(Map.of("k1", SecretBox.newMasterKey()), "k1"));
@@ -76,6 +81,7 @@ class ModelInvokerTest {
               "p-" + f.name, null, ProviderDefinition.OPENAI, f.baseUrl(), f.name.equals("a") ? "{{secret:key-a}}" : null, Duration.ofMillis(1500), Map.of()));
     }
     providers.insert(new ProviderDefinition("p-b-tenant", "ten_b", ProviderDefinition.OPENAI, fakes.get("b").baseUrl(), null, null, Map.of()));
+    providers.insert(new ProviderDefinition("p-raw", null, ProviderDefinition.OPENAI, raw.baseUrl(), null, Duration.ofMillis(1500), Map.of()));
     ModelDao models = db.jdbi().onDemand(ModelDao.class);
     RetrySpec fast = new RetrySpec(2, Duration.ofMillis(5), 2.0, Duration.ofMillis(20));
     models.insert(model("solo", null, List.of(target("p-a", 1)), List.of(), fast));
@@ -83,6 +89,7 @@ class ModelInvokerTest {
     models.insert(model("solo-b", null, List.of(target("p-b", 1)), List.of(), fast));
     models.insert(model("de", null, List.of(target("p-d", 1), target("p-e", 1)), List.of(), new RetrySpec(1, Duration.ofMillis(5), 2.0, Duration.ofMillis(5))));
     models.insert(model("f", null, List.of(target("p-f", 1)), List.of(), fast));
+    models.insert(model("raw", null, List.of(target("p-raw", 1)), List.of(), fast));
     models.insert(model("private-b", "ten_b", List.of(target("p-b-tenant", 1)), List.of(), fast));
     // Per million tokens: "priced" costs 1 in and 2 out, and may fall back to "pricier", ten times that.
     models.insert(
@@ -118,6 +125,7 @@ class ModelInvokerTest {
     usage.close();
     audit.close();
     fakes.values().forEach(FakeLlm::close);
+    raw.close();
     db.close();
   }
 
@@ -408,6 +416,99 @@ class ModelInvokerTest {
     assertThat(a.usage()).isEqualTo(new ModelUsage(11, 0, 3, 0, false));
     assertThat(a.timeToFirstTokenMs()).isNotNull();
     assertThat(fakes.get("a").seen().get(0).body()).contains("\"include_usage\":true");
+  }
+
+  /**
+   * Events that came in together leave in one flush, and all that came in is flushed before the
+   * relay waits for more: the provider sends three events in one write, and the rest only once
+   * the client's sink was flushed. (httpcore5's {@code available()} says 0 at the end of each
+   * chunk, and a relay that asked it flushed every event on its own: a write and a system call
+   * each, 8 per call of the llm-bench stream where 1 is enough.)
+   */
+  @Test
+  void eventsThatCameInTogetherLeaveTogetherAndNoneWaitsForTheNext() throws Exception {
+    List<String> log = new CopyOnWriteArrayList<>();
+    CountDownLatch flushed = new CountDownLatch(1);
+    AtomicBoolean restAfterFlush = new AtomicBoolean();
+    raw.script(
+        out -> {
+          RawLlm.write(out, RawLlm.STREAM_HEAD + RawLlm.chunk(RawLlm.event("Hel", null)) + RawLlm.chunk(RawLlm.event("lo", null))
+              + RawLlm.chunk(RawLlm.event(" there", null)));
+          restAfterFlush.set(flushed.await(10, TimeUnit.SECONDS));
+          RawLlm.write(out, RawLlm.chunk(RawLlm.event(null, "stop")) + RawLlm.chunk("data: [DONE]\n\n") + "0\r\n\r\n");
+        });
+    StreamSink sink =
+        new StreamSink() {
+          @Override
+          public void open() {}
+
+          @Override
+          public void event(String name, String data) {
+            log.add(data.equals("[DONE]") ? data : parse(data).path("choices").path(0).path("delta").path("content").asText("end"));
+          }
+
+          @Override
+          public void flush() {
+            log.add("flush");
+            flushed.countDown();
+          }
+        };
+    ModelAnswer a = invoker.stream(chat("agt_all", "raw", true, ""), sink);
+
+    assertThat(a.provider()).isEqualTo("p-raw");
+    assertThat(log).containsExactly("Hel", "lo", " there", "flush", "end", "[DONE]");
+    assertThat(restAfterFlush).as("the events that came in were flushed before the relay waited for more").isTrue();
+  }
+
+  /** A flush that finds the client gone (it runs before the relay waits for the provider) ends the stream as the client's doing. */
+  @Test
+  void aClientGoneAtAFlushEndsTheStreamAsClosedByTheClient() throws Exception {
+    CountDownLatch abandoned = new CountDownLatch(1);
+    raw.script(
+        out -> {
+          RawLlm.write(out, RawLlm.STREAM_HEAD + RawLlm.chunk(RawLlm.event("Hel", null)));
+          try {
+            for (int i = 0; i < 200; i++) {
+              Thread.sleep(20);
+              RawLlm.write(out, RawLlm.chunk(RawLlm.event("lo", null)));
+            }
+          } catch (IOException e) {
+            abandoned.countDown(); // the relay closed the connection
+            throw e;
+          }
+        });
+    List<String> events = new CopyOnWriteArrayList<>();
+    StreamSink sink =
+        new StreamSink() {
+          @Override
+          public void open() {}
+
+          @Override
+          public void event(String name, String data) {
+            events.add(data);
+          }
+
+          @Override
+          public void flush() throws IOException {
+            throw new IOException("client went away");
+          }
+        };
+    long start = System.nanoTime();
+    ModelAnswer a = invoker.stream(chat("agt_all", "raw", true, ""), sink);
+
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3)); // 200 events x 20 ms were not waited for
+    assertThat(events).hasSize(1);
+    assertThat(a.usage().estimated()).isTrue();
+    assertThat(abandoned.await(10, TimeUnit.SECONDS)).as("the upstream request was abandoned").isTrue();
+    assertThat(lastUsage().outcome()).isEqualTo(ModelExchange.CLIENT_CLOSED);
+  }
+
+  private static com.fasterxml.jackson.databind.JsonNode parse(String json) {
+    try {
+      return JSON.readTree(json);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(e);
+    }
   }
 
   @Test
