@@ -33,6 +33,13 @@ public final class ReadThroughCache<K, V> {
     return cache == null ? read.apply(key) : cache.get(key, read);
   }
 
+  /** Forgets the entry for {@code key}: its next use reads it. */
+  public void invalidate(K key) {
+    if (cache != null) {
+      cache.invalidate(key);
+    }
+  }
+
   /** Forgets every entry: the next use of each key reads it. */
   public void invalidateAll() {
     if (cache != null) {

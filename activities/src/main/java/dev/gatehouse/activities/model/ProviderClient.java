@@ -3,6 +3,7 @@ package dev.gatehouse.activities.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.activities.cache.ReadThroughCache;
 import dev.gatehouse.activities.credentials.UpstreamCredentials;
 import dev.gatehouse.activities.http.BlockingHttp;
 import dev.gatehouse.activities.http.Egress;
@@ -47,16 +48,14 @@ final class ProviderClient {
 
   private record Key(ProviderDefinition provider, ModelCall.Kind kind) {}
 
-  private record Cached(Prepared prepared, long expiresAtNanos) {}
-
   private static final int MAX_CACHED = 1_000;
 
   private final BlockingHttp http;
   private final UpstreamCredentials credentials;
   private final ObjectMapper json;
   private final int maxResponseBytes;
-  private final long ttlNanos;
-  private final Map<Key, Cached> prepared = new java.util.concurrent.ConcurrentHashMap<>();
+  /** One caller fills an expired entry in and the others asking meanwhile wait for it (see {@link ReadThroughCache}). */
+  private final ReadThroughCache<Key, Prepared> prepared;
 
   /**
    * {@code credentialsTtl}: how long a provider's filled-in headers are reused (a secret read is a
@@ -68,30 +67,45 @@ final class ProviderClient {
     this.credentials = credentials;
     this.json = json;
     this.maxResponseBytes = maxResponseBytes;
-    this.ttlNanos = credentialsTtl.toNanos();
+    this.prepared = new ReadThroughCache<>(credentialsTtl, MAX_CACHED);
   }
 
-  /** The request to {@code provider} for {@code kind}, its credentials filled in (reused for the TTL). */
+  /**
+   * The request to {@code provider} for {@code kind}, its credentials filled in (reused for the TTL;
+   * when it has passed, the concurrent calls to the provider wait for one read of its secrets, not
+   * one read each).
+   */
   Prepared prepare(ProviderDefinition provider, ModelCall.Kind kind) throws ProviderFailure {
-    Key key = new Key(provider, kind);
-    long now = System.nanoTime();
-    Cached c = prepared.get(key);
-    if (c != null && c.expiresAtNanos - now > 0) {
-      return c.prepared;
+    try {
+      return prepared.get(
+          new Key(provider, kind),
+          k -> {
+            try {
+              return fill(k.provider(), k.kind());
+            } catch (ProviderFailure e) {
+              throw new Unfilled(e);
+            }
+          });
+    } catch (Unfilled e) {
+      throw e.failure;
     }
-    Prepared p = fill(provider, kind);
-    if (ttlNanos > 0) {
-      if (prepared.size() >= MAX_CACHED) {
-        prepared.clear();
-      }
-      prepared.put(key, new Cached(p, now + ttlNanos));
+  }
+
+  /** A {@link ProviderFailure} through the cache's reader, which may throw only unchecked exceptions. */
+  private static final class Unfilled extends RuntimeException {
+    final ProviderFailure failure;
+
+    Unfilled(ProviderFailure failure) {
+      super(null, null, false, false);
+      this.failure = failure;
     }
-    return p;
   }
 
   /** Forgets {@code provider}'s filled-in headers (after it refused them). */
   void forget(ProviderDefinition provider) {
-    prepared.keySet().removeIf(k -> k.provider().equals(provider));
+    for (ModelCall.Kind kind : ModelCall.Kind.values()) {
+      prepared.invalidate(new Key(provider, kind));
+    }
   }
 
   private Prepared fill(ProviderDefinition provider, ModelCall.Kind kind) throws ProviderFailure {

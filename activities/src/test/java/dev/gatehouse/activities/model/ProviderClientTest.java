@@ -1,0 +1,110 @@
+package dev.gatehouse.activities.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.activities.credentials.UpstreamCredentials;
+import dev.gatehouse.activities.http.BlockingHttp;
+import dev.gatehouse.registry.models.ProviderDefinition;
+import dev.gatehouse.registry.tools.UpstreamAuth;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/** {@link ProviderClient}'s cache of a provider's filled-in headers (a secret read is a database read and a decryption). */
+class ProviderClientTest {
+  private static final ProviderDefinition PROVIDER =
+      new ProviderDefinition("p", null, ProviderDefinition.OPENAI, "http://127.0.0.1:9/v1", null, null, Map.of());
+
+  /** Counts the credential reads; the first waits until released, so concurrent callers meet it. */
+  private static final class CountingCredentials extends UpstreamCredentials {
+    final AtomicInteger reads = new AtomicInteger();
+    final CountDownLatch reading = new CountDownLatch(1);
+    final CountDownLatch release = new CountDownLatch(1);
+
+    CountingCredentials() {
+      super(null, Clock.systemUTC());
+    }
+
+    @Override
+    public Resolved resolve(String owner, String tenantId, Map<String, String> headers, UpstreamAuth auth, boolean egressGuarded) {
+      reads.incrementAndGet();
+      reading.countDown();
+      try {
+        release.await(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return super.resolve(owner, tenantId, headers, auth, egressGuarded);
+    }
+  }
+
+  private static ProviderClient client(UpstreamCredentials credentials) {
+    return new ProviderClient(new BlockingHttp(Duration.ofSeconds(1)), credentials, new ObjectMapper(), 1 << 20, Duration.ofMinutes(1));
+  }
+
+  /**
+   * When a provider's headers are missing (or expired), the calls that meet that together wait
+   * for one read: under load every call to the provider used to read its secrets at each expiry.
+   */
+  @Test
+  void callsThatFindAProvidersHeadersMissingTogetherWaitForOneRead() throws Exception {
+    CountingCredentials credentials = new CountingCredentials();
+    ProviderClient client = client(credentials);
+    List<AtomicReference<ProviderClient.Prepared>> got = new ArrayList<>();
+    List<Thread> callers = new ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      AtomicReference<ProviderClient.Prepared> answer = new AtomicReference<>();
+      got.add(answer);
+      callers.add(
+          new Thread(
+              () -> {
+                try {
+                  answer.set(client.prepare(PROVIDER, ModelCall.Kind.CHAT));
+                } catch (ProviderFailure e) {
+                  throw new IllegalStateException(e);
+                }
+              }));
+    }
+    callers.forEach(Thread::start);
+    assertThat(credentials.reading.await(10, TimeUnit.SECONDS)).isTrue();
+    // Every caller is parked: one in the read, the others waiting for it (or, were there no
+    // single read, each in a read of its own, counted below).
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (callers.stream().anyMatch(t -> t.getState() == Thread.State.RUNNABLE || t.getState() == Thread.State.NEW)
+        && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    credentials.release.countDown();
+    for (Thread t : callers) {
+      t.join(10_000);
+    }
+    assertThat(credentials.reads.get()).isEqualTo(1);
+    assertThat(got).allSatisfy(a -> assertThat(a.get()).isNotNull().isSameAs(got.get(0).get()));
+
+    client.forget(PROVIDER);
+    assertThat(client.prepare(PROVIDER, ModelCall.Kind.CHAT)).isNotSameAs(got.get(0).get());
+    assertThat(credentials.reads.get()).as("read again after forget").isEqualTo(2);
+  }
+
+  /** A provider whose secret cannot be read fails as the provider's failure, and nothing is kept. */
+  @Test
+  void aSecretThatCannotBeReadIsAProviderFailureAndIsNotKept() {
+    ProviderDefinition keyed =
+        new ProviderDefinition("keyed", null, ProviderDefinition.OPENAI, "http://127.0.0.1:9/v1", "{{secret:missing}}", null, Map.of());
+    ProviderClient client = client(new UpstreamCredentials(null, Clock.systemUTC()));
+    for (int i = 0; i < 2; i++) {
+      assertThatThrownBy(() -> client.prepare(keyed, ModelCall.Kind.CHAT))
+          .isInstanceOfSatisfying(ProviderFailure.class, e -> assertThat(e.kind()).isEqualTo(ProviderFailure.Kind.CREDENTIALS))
+          .hasMessageContaining("needs secret 'missing'");
+    }
+  }
+}
