@@ -48,8 +48,11 @@ WORKDIR /app
 COPY --from=build /src/api-frontend/app/target/gatehouse.jar /app/gatehouse.jar
 COPY config/gatehouse.yml /app/gatehouse.yml
 
-# Let the heap use most of the container's memory limit (the JVM default is 25%).
-ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75.0"
+# Let the heap use most of the container's memory limit (the JVM default is 25%), and give the
+# heap and the compiled code transparent huge pages where the host's kernel allows them (its
+# "madvise" mode): the server's flags, SERVER_JVM_OPTS of the ./gatehouse launcher
+# (docs/deployment.md).
+ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75.0 -XX:+UseTransparentHugePages"
 
 USER 10001:10001
 

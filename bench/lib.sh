@@ -23,6 +23,12 @@ port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 bl_loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 bl_die() { echo "$BL_NAME: $*" >&2; exit 1; }
 
+# The JVM flags Gatehouse's server and worker run with: SERVER_JVM_OPTS of the ./gatehouse launcher
+# (the image sets the same). bench, mcp-bench and llm-bench give them to their gateway when
+# JAVA_OPTS is unset; JAVA_OPTS="" runs it on the JVM's defaults.
+BL_SERVER_JVM_OPTS="$(sed -n 's/^SERVER_JVM_OPTS="\(.*\)"$/\1/p' "$(dirname "${BASH_SOURCE[0]}")/../gatehouse")"
+[[ -n "$BL_SERVER_JVM_OPTS" ]] || bl_die "no SERVER_JVM_OPTS line in the ./gatehouse launcher"
+
 # Each named variable must hold a whole number.
 bl_uint() {
   local v

@@ -53,6 +53,31 @@ class DeploymentFilesTest {
     assertThat(dockerfile).contains("COPY config/gatehouse.yml /app/gatehouse.yml").contains("api-frontend/app/target/gatehouse.jar");
   }
 
+  /**
+   * The server's JVM flags are written twice, in the launcher ({@code SERVER_JVM_OPTS}, which the
+   * benchmarks read too) and in the image's {@code JAVA_TOOL_OPTIONS}: the image has every one of
+   * them, and a JVM starts with them (a misspelt flag stops the JVM before Gatehouse starts).
+   */
+  @Test
+  void theImageRunsTheServerWithTheLaunchersJvmFlagsAndAJvmAcceptsThem() throws Exception {
+    Matcher launcher = Pattern.compile("(?m)^SERVER_JVM_OPTS=\"([^\"]+)\"$").matcher(Files.readString(ROOT.resolve("gatehouse")));
+    assertThat(launcher.find()).as("SERVER_JVM_OPTS in ./gatehouse").isTrue();
+    List<String> flags = List.of(launcher.group(1).trim().split("\\s+"));
+    assertThat(flags).contains("-XX:+UseTransparentHugePages");
+    Matcher image = Pattern.compile("(?m)^ENV JAVA_TOOL_OPTIONS=\"([^\"]+)\"$").matcher(Files.readString(ROOT.resolve("Dockerfile")));
+    assertThat(image.find()).as("JAVA_TOOL_OPTIONS in the Dockerfile").isTrue();
+    assertThat(List.of(image.group(1).trim().split("\\s+"))).containsAll(flags);
+
+    List<String> command = new java.util.ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(flags);
+    command.add("-version");
+    Process jvm = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(jvm.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(jvm.waitFor()).as(output).isZero();
+    assertThat(output).doesNotContainIgnoringCase("unrecognized").doesNotContainIgnoringCase("error");
+  }
+
   /** The image builds every module the application needs: each one's POM and sources are copied. */
   @Test
   void theDockerfileCopiesEveryModuleOfTheApplication() throws Exception {
