@@ -240,21 +240,29 @@ bl_warm() {
 }
 
 # --- A/B: a second gateway beside the first (mcp-bench, llm-bench) ---------------------------
-# Any of BENCH_B_JAR / BENCH_B_JAVA / BENCH_B_OPTS turns it on; each defaults to the first gateway's
-# GATEHOUSE_JAR / JAVA / JAVA_OPTS.
+# Any of BENCH_B_JAR / BENCH_B_JAVA / BENCH_B_OPTS / BENCH_B_CONFIG turns it on; the first three
+# default to the first gateway's GATEHOUSE_JAR / JAVA / JAVA_OPTS. BENCH_B_CONFIG is a configuration
+# file for the second gateway's `dev` command (as `gatehouse dev FILE`) instead of dev mode's own.
 BL_AB=0
-if [[ -n "${BENCH_B_JAR:-}${BENCH_B_JAVA:-}${BENCH_B_OPTS:-}" ]]; then BL_AB=1; fi
+if [[ -n "${BENCH_B_JAR:-}${BENCH_B_JAVA:-}${BENCH_B_OPTS:-}${BENCH_B_CONFIG:-}" ]]; then BL_AB=1; fi
 
-# bl_ab_setup FIRST_JAR: sets B_JAR, B_JAVA and B_OPTS. In an A/B run B_JAR is a copy in $OUT, so a
-# rebuild while the bench runs cannot change the jar the second gateway reads.
+# bl_ab_setup FIRST_JAR: sets B_JAR, B_JAVA, B_OPTS and B_CONFIG (empty: dev mode's own). In an A/B
+# run B_JAR and B_CONFIG are copies in $OUT, so a rebuild or an edit while the bench runs cannot
+# change what the second gateway reads.
 bl_ab_setup() {
   B_JAR="${BENCH_B_JAR:-$1}"
   B_JAVA="${BENCH_B_JAVA:-${JAVA:-java}}"
   B_OPTS="${BENCH_B_OPTS:-${JAVA_OPTS:-}}"
+  B_CONFIG=""
   (( BL_AB )) || return 0
   [[ -f "$B_JAR" ]] || bl_die "no jar at $B_JAR (BENCH_B_JAR)"
   cp "$B_JAR" "$OUT/gateway-b.jar"
   B_JAR="$OUT/gateway-b.jar"
+  if [[ -n "${BENCH_B_CONFIG:-}" ]]; then
+    [[ -f "$BENCH_B_CONFIG" ]] || bl_die "no configuration file at $BENCH_B_CONFIG (BENCH_B_CONFIG)"
+    cp "$BENCH_B_CONFIG" "$OUT/gateway-b.yml"
+    B_CONFIG="$OUT/gateway-b.yml"
+  fi
 }
 
 # bl_ab_header FIRST_JAR PORTS: in an A/B run, prints the second gateway's line and appends
@@ -264,8 +272,11 @@ bl_ab_header() {
   local source="${BENCH_B_JAR:-$1}" opts="$B_OPTS"
   [[ -n "${opts// /}" ]] || opts="(no JAVA_OPTS)"
   echo "   gateway-b  $B_JAVA $opts -jar $B_JAR (copy of $source); ports $2"
+  if [[ -n "$B_CONFIG" ]]; then echo "   gateway-b  dev $B_CONFIG (copy of $BENCH_B_CONFIG) instead of dev mode's own configuration"; fi
   jq -cn --arg jar "$source" --arg java "$B_JAVA" --arg opts "$B_OPTS" --arg version "$("$B_JAVA" -version 2>&1 | sed -n 2p)" \
-    '{kind: "gateway-b", jar: $jar, java: $java, runtime: $version, javaOpts: $opts}' >> "$RESULTS"
+    --arg config "${BENCH_B_CONFIG:-}" \
+    '{kind: "gateway-b", jar: $jar, java: $java, runtime: $version, javaOpts: $opts,
+      config: (if $config == "" then null else $config end)}' >> "$RESULTS"
 }
 
 # --- summaries --------------------------------------------------------------------------------
