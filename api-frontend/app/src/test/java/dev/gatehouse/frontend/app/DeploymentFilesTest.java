@@ -308,8 +308,8 @@ class DeploymentFilesTest {
 
   /**
    * The server's request log is Jetty's own, written through logback-classic (Dropwizard's {@code
-   * classic}), not Dropwizard's default logback-access one, which cost three to seven times as much
-   * CPU per request in the benchmarks: a real request through a request log built from the shipped
+   * classic}), not Dropwizard's default logback-access one, which cost several times as much CPU per
+   * request in the benchmarks: a real request through a request log built from the shipped
    * config is printed once, in the NCSA format, without the bearer key it carried or its query string.
    */
   @Test
