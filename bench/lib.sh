@@ -143,14 +143,20 @@ bl_header() {
       warmup: {chunkS: $chunk, settlePercent: $settle, maxS: $max}, jitFlagPercent: $flag}' >> "$RESULTS"
 }
 
-# bl_jvm NAME PID: prints and records the flags a running JVM ended up with (jcmd VM.flags, else
-# its command line).
+# bl_jvm NAME PID [LOG]: prints and records the flags a running JVM ended up with (jcmd VM.flags,
+# else its command line); with a gateway's LOG, also the threads its HTTP requests run on, from
+# its start line (requestThreads: virtual on Java 24 or later unless told otherwise).
 bl_jvm() {
-  local name="$1" pid="$2" flags=""
+  local name="$1" pid="$2" log="${3:-}" flags="" threads=""
   if command -v jcmd >/dev/null 2>&1; then flags="$(jcmd "$pid" VM.flags 2>/dev/null | sed -n 2p || true)"; fi
   [[ -n "$flags" ]] || flags="$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null || true)"
   printf '   %-10s pid %s, %s\n' "$name" "$pid" "${flags:-(unknown flags)}"
-  jq -cn --arg name "$name" --arg pid "$pid" --arg flags "$flags" '{kind: "jvm", name: $name, pid: ($pid | tonumber), flags: $flags}' >> "$RESULTS"
+  if [[ -n "$log" ]]; then
+    threads="$(grep -o -m1 'HTTP requests run on [a-z]* threads ([^)]*)' "$log" 2>/dev/null | sed 's/^HTTP requests run on //' || true)"
+    printf '   %-10s requests on %s\n' "$name" "${threads:-(not in its log)}"
+  fi
+  jq -cn --arg name "$name" --arg pid "$pid" --arg flags "$flags" --arg threads "$threads" \
+    '{kind: "jvm", name: $name, pid: ($pid | tonumber), flags: $flags} + (if $threads == "" then {} else {requestThreads: $threads} end)' >> "$RESULTS"
 }
 
 bl_footer() {
