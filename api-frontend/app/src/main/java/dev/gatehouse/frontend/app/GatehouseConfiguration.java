@@ -107,6 +107,29 @@ public class GatehouseConfiguration extends Configuration {
   /** Serve the demo tools' upstream under /demo (dev mode turns this on). */
   private boolean demoTools = false;
 
+  /** What kind of thread serves an HTTP request (see {@link RequestThreads}). */
+  @NotNull private RequestThreads requestThreads = RequestThreads.AUTO;
+
+  /** {@code requestThreads}: the threads HTTP requests are served on. */
+  public enum RequestThreads {
+    /** Virtual threads on Java 24 or later, platform threads before. */
+    AUTO,
+    /** Platform threads, on any Java. */
+    PLATFORM,
+    /** Virtual threads; Java 21 or later. */
+    VIRTUAL
+  }
+
+  @JsonProperty
+  public RequestThreads getRequestThreads() {
+    return requestThreads;
+  }
+
+  @JsonProperty
+  public void setRequestThreads(RequestThreads requestThreads) {
+    this.requestThreads = requestThreads;
+  }
+
   @JsonProperty
   public DataSourceFactory getDatabase() {
     return database;

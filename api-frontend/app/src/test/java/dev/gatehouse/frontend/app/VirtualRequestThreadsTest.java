@@ -4,27 +4,98 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.gatehouse.frontend.app.GatehouseConfiguration.RequestThreads;
 import dev.gatehouse.frontend.testing.TestGatehouse;
 import io.dropwizard.core.server.DefaultServerFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Dropwizard's {@code server.enableVirtualThreads}: off unless asked, refused where Java has none. */
+/**
+ * {@code requestThreads} (and Dropwizard's {@code server.enableVirtualThreads}): virtual request
+ * threads on Java 24 or later unless asked otherwise, platform ones before; a Java without
+ * virtual threads, or two settings that disagree, refused with the reason.
+ */
 class VirtualRequestThreadsTest {
-  @Test
-  void aJavaWithoutVirtualThreadsIsRefusedWithTheReason() {
-    DefaultServerFactory server = new DefaultServerFactory();
-    server.setEnableVirtualThreads(true);
-    assertThatThrownBy(() -> GatehouseApplication.requestThreads(server, 17))
-        .isInstanceOf(IllegalStateException.class)
-        .hasMessage("server.enableVirtualThreads needs Java 21 or later; this is Java 17");
-    GatehouseApplication.requestThreads(server, 21); // accepted
-    server.setEnableVirtualThreads(false);
-    GatehouseApplication.requestThreads(server, 17); // platform threads: any Java
+  private String pollerMode;
+
+  @BeforeEach
+  void keepPollerMode() {
+    pollerMode = System.clearProperty(GatehouseApplication.POLLER_MODE);
+  }
+
+  @AfterEach
+  void restorePollerMode() {
+    if (pollerMode == null) {
+      System.clearProperty(GatehouseApplication.POLLER_MODE);
+    } else {
+      System.setProperty(GatehouseApplication.POLLER_MODE, pollerMode);
+    }
   }
 
   @Test
-  void requestsRunOnPlatformThreadsUnlessTheServerAsksForVirtualOnes() throws Exception {
+  void autoTakesVirtualThreadsFromJava24On() {
+    for (int java : new int[] {17, 21, 23}) {
+      DefaultServerFactory server = new DefaultServerFactory();
+      assertThat(GatehouseApplication.requestThreads(server, RequestThreads.AUTO, java)).as("Java %d", java).isFalse();
+      assertThat(server.isEnableVirtualThreads()).isFalse();
+    }
+    assertThat(System.getProperty(GatehouseApplication.POLLER_MODE)).isNull(); // platform threads: left alone
+    for (int java : new int[] {24, 25}) {
+      DefaultServerFactory server = new DefaultServerFactory();
+      assertThat(GatehouseApplication.requestThreads(server, RequestThreads.AUTO, java)).as("Java %d", java).isTrue();
+      assertThat(server.isEnableVirtualThreads()).isTrue();
+    }
+    assertThat(System.getProperty(GatehouseApplication.POLLER_MODE)).isEqualTo("1");
+  }
+
+  @Test
+  void platformAndVirtualAreTakenAsSaidWhereJavaHasThem() {
+    DefaultServerFactory server = new DefaultServerFactory();
+    assertThat(GatehouseApplication.requestThreads(server, RequestThreads.PLATFORM, 25)).isFalse();
+    assertThat(server.isEnableVirtualThreads()).isFalse();
+    assertThat(GatehouseApplication.requestThreads(server, RequestThreads.VIRTUAL, 21)).isTrue();
+    assertThat(server.isEnableVirtualThreads()).isTrue();
+    DefaultServerFactory dropwizards = new DefaultServerFactory();
+    dropwizards.setEnableVirtualThreads(true); // Dropwizard's own key still asks for them under auto
+    assertThat(GatehouseApplication.requestThreads(dropwizards, RequestThreads.AUTO, 21)).isTrue();
+  }
+
+  @Test
+  void anOperatorsPollerModeIsKept() {
+    System.setProperty(GatehouseApplication.POLLER_MODE, "2");
+    assertThat(GatehouseApplication.requestThreads(new DefaultServerFactory(), RequestThreads.VIRTUAL, 25)).isTrue();
+    assertThat(System.getProperty(GatehouseApplication.POLLER_MODE)).isEqualTo("2");
+  }
+
+  @Test
+  void aJavaWithoutVirtualThreadsOrSettingsThatDisagreeAreRefusedWithTheReason() {
+    assertThatThrownBy(() -> GatehouseApplication.requestThreads(new DefaultServerFactory(), RequestThreads.VIRTUAL, 17))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("requestThreads: virtual needs Java 21 or later; this is Java 17");
+    DefaultServerFactory dropwizards = new DefaultServerFactory();
+    dropwizards.setEnableVirtualThreads(true);
+    assertThatThrownBy(() -> GatehouseApplication.requestThreads(dropwizards, RequestThreads.AUTO, 17))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("server.enableVirtualThreads needs Java 21 or later; this is Java 17");
+    assertThatThrownBy(() -> GatehouseApplication.requestThreads(dropwizards, RequestThreads.PLATFORM, 25))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("requestThreads: platform and server.enableVirtualThreads: true disagree; set one of them");
+    assertThat(System.getProperty(GatehouseApplication.POLLER_MODE)).isNull();
+  }
+
+  @Test
+  void byDefaultTheRunningJavaDecides() throws Exception {
+    try (TestGatehouse g = TestGatehouse.start(c -> c.setRequestThreads(RequestThreads.AUTO))) {
+      QueuedThreadPool pool = (QueuedThreadPool) g.server().getThreadPool();
+      assertThat(pool.getVirtualThreadsExecutor() != null).isEqualTo(Runtime.version().feature() >= 24);
+      assertThat(g.get("/v1/tasks", TestGatehouse.KEY_A).statusCode()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void theTestServersRunOnPlatformThreadsUnlessTheRunAsksForVirtualOnes() throws Exception {
     boolean asked = Boolean.getBoolean(TestGatehouse.VIRTUAL_THREADS);
     try (TestGatehouse g = TestGatehouse.start()) {
       QueuedThreadPool pool = (QueuedThreadPool) g.server().getThreadPool();
@@ -36,8 +107,7 @@ class VirtualRequestThreadsTest {
   @Test
   void askedForThemTheServerServesRequestsOnVirtualThreads() throws Exception {
     assumeTrue(Runtime.version().feature() >= 21, "virtual threads need Java 21 or later");
-    try (TestGatehouse g =
-        TestGatehouse.start(c -> ((DefaultServerFactory) c.getServerFactory()).setEnableVirtualThreads(true))) {
+    try (TestGatehouse g = TestGatehouse.start(c -> c.setRequestThreads(RequestThreads.VIRTUAL))) {
       QueuedThreadPool pool = (QueuedThreadPool) g.server().getThreadPool();
       assertThat(pool.getVirtualThreadsExecutor()).isNotNull();
       assertThat(g.get("/v1/tasks", TestGatehouse.KEY_A).statusCode()).isEqualTo(200);

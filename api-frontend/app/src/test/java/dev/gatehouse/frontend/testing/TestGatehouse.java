@@ -104,8 +104,12 @@ public final class TestGatehouse implements AutoCloseable {
     DefaultServerFactory server = new DefaultServerFactory();
     server.setApplicationConnectors(List.of(loopback()));
     server.setAdminConnectors(List.of(loopback()));
-    // .ci/run runs the direct paths' tests once more on a newer Java with this set.
-    server.setEnableVirtualThreads(Boolean.getBoolean(VIRTUAL_THREADS));
+    // Platform threads whichever Java runs the suite, unless asked: .ci/run runs the direct paths'
+    // tests once more on a newer Java with this set.
+    c.setRequestThreads(
+        Boolean.getBoolean(VIRTUAL_THREADS)
+            ? GatehouseConfiguration.RequestThreads.VIRTUAL
+            : GatehouseConfiguration.RequestThreads.PLATFORM);
     c.setServerFactory(server);
     c.getDatabase().setDriverClass("org.postgresql.Driver");
     c.getDatabase().setUrl(db.url());
