@@ -272,10 +272,10 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
   /**
    * Chooses the threads HTTP requests run on ({@code requestThreads}, or Dropwizard's {@code
    * server.enableVirtualThreads: true}, which asks for virtual ones) and sets the server up for
-   * them. Virtual threads take a fifth to a quarter of the gateway's CPU off a direct call where
-   * many wait on their upstreams at once, and add a few hundredths of a millisecond where one
-   * does (docs/configuration.md has the figures), so {@code auto} takes them where they no longer
-   * hold their carrier inside {@code synchronized} (Java 24, JEP 491). With virtual threads, the
+   * them. Virtual threads take an eighth to a third of the gateway's CPU off a call where many
+   * wait on their upstreams at once, and add a few hundredths of a millisecond where one does
+   * (docs/configuration.md has the figures), so {@code auto} takes them where they no longer hold
+   * their carrier inside {@code synchronized} (Java 24, JEP 491). With virtual threads, the
    * JDK's I/O pollers run on their own platform threads ({@code jdk.pollerMode=1}) unless the
    * operator set {@code jdk.pollerMode}: a request's wake-up then takes one hand-off less. A
    * setting the running Java cannot honour, or two that disagree, stop the start with the reason
