@@ -22,15 +22,15 @@ class VirtualRequestThreadsTest {
 
   @BeforeEach
   void keepPollerMode() {
-    pollerMode = System.clearProperty(GatehouseApplication.POLLER_MODE);
+    pollerMode = System.clearProperty(RequestThreadsSetup.POLLER_MODE);
   }
 
   @AfterEach
   void restorePollerMode() {
     if (pollerMode == null) {
-      System.clearProperty(GatehouseApplication.POLLER_MODE);
+      System.clearProperty(RequestThreadsSetup.POLLER_MODE);
     } else {
-      System.setProperty(GatehouseApplication.POLLER_MODE, pollerMode);
+      System.setProperty(RequestThreadsSetup.POLLER_MODE, pollerMode);
     }
   }
 
@@ -38,51 +38,51 @@ class VirtualRequestThreadsTest {
   void autoTakesVirtualThreadsFromJava24On() {
     for (int java : new int[] {17, 21, 23}) {
       DefaultServerFactory server = new DefaultServerFactory();
-      assertThat(GatehouseApplication.requestThreads(server, RequestThreads.AUTO, java)).as("Java %d", java).isFalse();
+      assertThat(RequestThreadsSetup.apply(server, RequestThreads.AUTO, java)).as("Java %d", java).isFalse();
       assertThat(server.isEnableVirtualThreads()).isFalse();
     }
-    assertThat(System.getProperty(GatehouseApplication.POLLER_MODE)).isNull(); // platform threads: left alone
+    assertThat(System.getProperty(RequestThreadsSetup.POLLER_MODE)).isNull(); // platform threads: left alone
     for (int java : new int[] {24, 25}) {
       DefaultServerFactory server = new DefaultServerFactory();
-      assertThat(GatehouseApplication.requestThreads(server, RequestThreads.AUTO, java)).as("Java %d", java).isTrue();
+      assertThat(RequestThreadsSetup.apply(server, RequestThreads.AUTO, java)).as("Java %d", java).isTrue();
       assertThat(server.isEnableVirtualThreads()).isTrue();
     }
-    assertThat(System.getProperty(GatehouseApplication.POLLER_MODE)).isEqualTo("1");
+    assertThat(System.getProperty(RequestThreadsSetup.POLLER_MODE)).isEqualTo("1");
   }
 
   @Test
   void platformAndVirtualAreTakenAsSaidWhereJavaHasThem() {
     DefaultServerFactory server = new DefaultServerFactory();
-    assertThat(GatehouseApplication.requestThreads(server, RequestThreads.PLATFORM, 25)).isFalse();
+    assertThat(RequestThreadsSetup.apply(server, RequestThreads.PLATFORM, 25)).isFalse();
     assertThat(server.isEnableVirtualThreads()).isFalse();
-    assertThat(GatehouseApplication.requestThreads(server, RequestThreads.VIRTUAL, 21)).isTrue();
+    assertThat(RequestThreadsSetup.apply(server, RequestThreads.VIRTUAL, 21)).isTrue();
     assertThat(server.isEnableVirtualThreads()).isTrue();
     DefaultServerFactory dropwizards = new DefaultServerFactory();
     dropwizards.setEnableVirtualThreads(true); // Dropwizard's own key still asks for them under auto
-    assertThat(GatehouseApplication.requestThreads(dropwizards, RequestThreads.AUTO, 21)).isTrue();
+    assertThat(RequestThreadsSetup.apply(dropwizards, RequestThreads.AUTO, 21)).isTrue();
   }
 
   @Test
   void anOperatorsPollerModeIsKept() {
-    System.setProperty(GatehouseApplication.POLLER_MODE, "2");
-    assertThat(GatehouseApplication.requestThreads(new DefaultServerFactory(), RequestThreads.VIRTUAL, 25)).isTrue();
-    assertThat(System.getProperty(GatehouseApplication.POLLER_MODE)).isEqualTo("2");
+    System.setProperty(RequestThreadsSetup.POLLER_MODE, "2");
+    assertThat(RequestThreadsSetup.apply(new DefaultServerFactory(), RequestThreads.VIRTUAL, 25)).isTrue();
+    assertThat(System.getProperty(RequestThreadsSetup.POLLER_MODE)).isEqualTo("2");
   }
 
   @Test
   void aJavaWithoutVirtualThreadsOrSettingsThatDisagreeAreRefusedWithTheReason() {
-    assertThatThrownBy(() -> GatehouseApplication.requestThreads(new DefaultServerFactory(), RequestThreads.VIRTUAL, 17))
+    assertThatThrownBy(() -> RequestThreadsSetup.apply(new DefaultServerFactory(), RequestThreads.VIRTUAL, 17))
         .isInstanceOf(IllegalStateException.class)
         .hasMessage("requestThreads: virtual needs Java 21 or later; this is Java 17");
     DefaultServerFactory dropwizards = new DefaultServerFactory();
     dropwizards.setEnableVirtualThreads(true);
-    assertThatThrownBy(() -> GatehouseApplication.requestThreads(dropwizards, RequestThreads.AUTO, 17))
+    assertThatThrownBy(() -> RequestThreadsSetup.apply(dropwizards, RequestThreads.AUTO, 17))
         .isInstanceOf(IllegalStateException.class)
         .hasMessage("server.enableVirtualThreads needs Java 21 or later; this is Java 17");
-    assertThatThrownBy(() -> GatehouseApplication.requestThreads(dropwizards, RequestThreads.PLATFORM, 25))
+    assertThatThrownBy(() -> RequestThreadsSetup.apply(dropwizards, RequestThreads.PLATFORM, 25))
         .isInstanceOf(IllegalStateException.class)
         .hasMessage("requestThreads: platform and server.enableVirtualThreads: true disagree; set one of them");
-    assertThat(System.getProperty(GatehouseApplication.POLLER_MODE)).isNull();
+    assertThat(System.getProperty(RequestThreadsSetup.POLLER_MODE)).isNull();
   }
 
   @Test
