@@ -350,20 +350,33 @@ class DeploymentFilesTest {
                       .build(),
                   java.net.http.HttpResponse.BodyHandlers.discarding())
               .statusCode();
+      // Jetty logs a request once its response has completed, which may be after the client has
+      // read it, and the line is then written by the asynchronous appender's thread: wait for it
+      // before stopping, or the stop can detach the appender before the line reaches it
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+      while (requestLogLines(printed).isEmpty() && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
     } finally {
       jetty.stop(); // stops the request log's writer, which flushes its asynchronous appender
       System.setOut(stdout);
     }
     assertThat(status).isEqualTo(204);
-    // (the test JVM's own logging prints Jetty's debug lines to the same stream: only the request log's lines start so)
-    List<String> lines =
-        printed.toString(java.nio.charset.StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("127.0.0.1 - ")).toList();
+    List<String> lines = requestLogLines(printed);
     assertThat(lines).hasSize(1);
     // the path without the query string: nothing a client puts there reaches the log
     assertThat(lines.get(0))
         .matches("127\\.0\\.0\\.1 - - \\[[^\\]]+\\] \"GET /mcp HTTP/1\\.1\" 204 0 \"[^\"]*\" \"request-log-probe\" \\d+")
         .doesNotContain(key)
         .doesNotContain("probe=1");
+  }
+
+  /**
+   * The request log's lines among what was printed (the test JVM's own logging prints Jetty's debug
+   * lines to the same stream: only the request log's lines start so).
+   */
+  private static List<String> requestLogLines(java.io.ByteArrayOutputStream printed) {
+    return printed.toString(java.nio.charset.StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("127.0.0.1 - ")).toList();
   }
 
   /** A value the compose file leaves to the user: an admin key must look like one. */
