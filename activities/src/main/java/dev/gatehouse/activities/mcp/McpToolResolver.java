@@ -77,11 +77,11 @@ public class McpToolResolver {
   public McpToolResolver(Jdbi jdbi, Duration ttl) {
     this.servers = jdbi.onDemand(McpServerDao.class);
     this.catalog = jdbi.onDemand(McpCatalogDao.class);
-    this.cache = new ReadThroughCache<>(ttl, MAX_TENANTS);
+    this.cache = new ReadThroughCache<>(ttl, MAX_TENANTS, this::load);
   }
 
   public View view(String tenantId) {
-    return cache.get(tenantId, this::load);
+    return cache.get(tenantId);
   }
 
   /** Forgets cached views, so the next lookup reads the catalog (after a refresh on this replica). */

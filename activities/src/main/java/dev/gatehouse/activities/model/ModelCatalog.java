@@ -26,18 +26,18 @@ public class ModelCatalog {
   public ModelCatalog(Jdbi jdbi, Duration ttl) {
     this.models = jdbi.onDemand(ModelDao.class);
     this.providers = jdbi.onDemand(ProviderDao.class);
-    this.modelCache = new ReadThroughCache<>(ttl, MAX_CACHED);
-    this.providerCache = new ReadThroughCache<>(ttl, MAX_CACHED);
+    this.modelCache = new ReadThroughCache<>(ttl, MAX_CACHED, models::find);
+    this.providerCache = new ReadThroughCache<>(ttl, MAX_CACHED, providers::find);
   }
 
   /** The model named {@code alias} that {@code tenantId}'s agents may see (its own or a global one). */
   public Optional<ModelDefinition> model(String alias, String tenantId) {
-    return modelCache.get(alias, models::find).filter(m -> m.tenantId() == null || m.tenantId().equals(tenantId));
+    return modelCache.get(alias).filter(m -> m.tenantId() == null || m.tenantId().equals(tenantId));
   }
 
   /** The provider named {@code name} that a model of {@code tenantId} may use (its own or a global one). */
   public Optional<ProviderDefinition> provider(String name, String tenantId) {
-    return providerCache.get(name, providers::find)
+    return providerCache.get(name)
         .filter(p -> p.tenantId() == null || p.tenantId().equals(tenantId));
   }
 

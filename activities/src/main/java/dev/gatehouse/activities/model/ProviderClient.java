@@ -67,25 +67,27 @@ final class ProviderClient {
     this.credentials = credentials;
     this.json = json;
     this.maxResponseBytes = maxResponseBytes;
-    this.prepared = new ReadThroughCache<>(credentialsTtl, MAX_CACHED);
+    this.prepared =
+        new ReadThroughCache<>(
+            credentialsTtl,
+            MAX_CACHED,
+            k -> {
+              try {
+                return fill(k.provider(), k.kind());
+              } catch (ProviderFailure e) {
+                throw new Unfilled(e);
+              }
+            });
   }
 
   /**
-   * The request to {@code provider} for {@code kind}, its credentials filled in (reused for the TTL;
-   * when it has passed, the concurrent calls to the provider wait for one read of its secrets, not
-   * one read each).
+   * The request to {@code provider} for {@code kind}, its credentials filled in (reused for the TTL
+   * and read again by one call before it has passed, see {@link ReadThroughCache}; once it has
+   * passed, the concurrent calls to the provider wait for one read of its secrets, not one read each).
    */
   Prepared prepare(ProviderDefinition provider, ModelCall.Kind kind) throws ProviderFailure {
     try {
-      return prepared.get(
-          new Key(provider, kind),
-          k -> {
-            try {
-              return fill(k.provider(), k.kind());
-            } catch (ProviderFailure e) {
-              throw new Unfilled(e);
-            }
-          });
+      return prepared.get(new Key(provider, kind));
     } catch (Unfilled e) {
       throw e.failure;
     }

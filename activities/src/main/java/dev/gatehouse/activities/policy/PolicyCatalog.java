@@ -26,7 +26,7 @@ public final class PolicyCatalog {
   /** {@code ttl} zero: read on every call (tests that change policies between calls). */
   public PolicyCatalog(Jdbi jdbi, Duration ttl) {
     this.policies = jdbi.onDemand(PolicyDao.class);
-    this.cache = new ReadThroughCache<>(ttl, MAX_CACHED);
+    this.cache = new ReadThroughCache<>(ttl, MAX_CACHED, t -> PolicySet.of(policies.governing(t)));
   }
 
   /** Forgets what was read: the next call of every tenant reads its policies again (after an admin change). */
@@ -39,6 +39,6 @@ public final class PolicyCatalog {
     if (tenantId == null) {
       return PolicySet.EMPTY;
     }
-    return cache.get(tenantId, t -> PolicySet.of(policies.governing(t)));
+    return cache.get(tenantId);
   }
 }

@@ -21,10 +21,10 @@ public class ToolCatalog {
 
   public ToolCatalog(Jdbi jdbi, Duration ttl) {
     this.tools = jdbi.onDemand(ToolDao.class);
-    this.cache = new ReadThroughCache<>(ttl, MAX_CACHED);
+    this.cache = new ReadThroughCache<>(ttl, MAX_CACHED, tools::find);
   }
 
   public Optional<ToolDefinition> find(String name) {
-    return cache.get(name, tools::find);
+    return cache.get(name);
   }
 }

@@ -6,40 +6,43 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import com.github.benmanes.caffeine.cache.Ticker;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class ReadThroughCacheTest {
   @Test
   void callersThatMeetAMissingEntryTogetherWaitForOneRead() throws Exception {
-    ReadThroughCache<String, String> cache = new ReadThroughCache<>(Duration.ofMinutes(1), 100);
     AtomicInteger reads = new AtomicInteger();
     CountDownLatch reading = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
+    ReadThroughCache<String, String> cache =
+        new ReadThroughCache<>(
+            Duration.ofMinutes(1),
+            100,
+            k -> {
+              reads.incrementAndGet();
+              reading.countDown();
+              try {
+                release.await(30, TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+              return "view of " + k;
+            });
     List<AtomicReference<String>> got = new ArrayList<>();
     List<Thread> callers = new ArrayList<>();
     for (int i = 0; i < 16; i++) {
       AtomicReference<String> answer = new AtomicReference<>();
       got.add(answer);
-      callers.add(
-          new Thread(
-              () ->
-                  answer.set(
-                      cache.get(
-                          "tenant",
-                          k -> {
-                            reads.incrementAndGet();
-                            reading.countDown();
-                            try {
-                              release.await(30, TimeUnit.SECONDS);
-                            } catch (InterruptedException e) {
-                              Thread.currentThread().interrupt();
-                            }
-                            return "view of " + k;
-                          }))));
+      callers.add(new Thread(() -> answer.set(cache.get("tenant"))));
     }
     callers.forEach(Thread::start);
     assertThat(reading.await(10, TimeUnit.SECONDS)).isTrue();
@@ -59,31 +62,181 @@ class ReadThroughCacheTest {
   }
 
   @Test
-  void anEntryIsReadAgainOnceItsTtlHasPassedAndAfterInvalidateAll() throws Exception {
-    ReadThroughCache<String, Integer> cache = new ReadThroughCache<>(Duration.ofMillis(50), 100);
+  void anEntryUnusedPastItsTtlIsReadByItsNextCallerAndInvalidateAllForgetsEverything() {
+    FakeTicker clock = new FakeTicker();
     AtomicInteger reads = new AtomicInteger();
-    assertThat(cache.get("k", k -> reads.incrementAndGet())).isEqualTo(1);
-    assertThat(cache.get("k", k -> reads.incrementAndGet())).isEqualTo(1);
-    Thread.sleep(200);
-    assertThat(cache.get("k", k -> reads.incrementAndGet())).isEqualTo(2);
+    ReadThroughCache<String, Integer> cache = new ReadThroughCache<>(TTL, 100, k -> reads.incrementAndGet(), clock);
+    assertThat(cache.get("k")).isEqualTo(1);
+    clock.advance(TTL.multipliedBy(7).dividedBy(10)); // before the point at which it is read again
+    assertThat(cache.get("k")).isEqualTo(1);
+    assertThat(reads.get()).isEqualTo(1);
+    clock.advance(TTL); // 1.7 TTL since it was read: never used again, whatever the reads in between
+    assertThat(cache.get("k")).isEqualTo(2);
     cache.invalidateAll();
-    assertThat(cache.get("k", k -> reads.incrementAndGet())).isEqualTo(3);
+    assertThat(cache.get("k")).isEqualTo(3);
+  }
+
+  @Test
+  void anEntryInUseIsReadAgainBeforeItRunsOutWhileTheOtherCallersKeepIt() throws Exception {
+    FakeTicker clock = new FakeTicker();
+    AtomicInteger reads = new AtomicInteger();
+    CountDownLatch rereading = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    ReadThroughCache<String, Integer> cache =
+        new ReadThroughCache<>(
+            TTL,
+            100,
+            k -> {
+              int n = reads.incrementAndGet();
+              if (n == 2) { // the read again: slow, as a query on a busy database
+                rereading.countDown();
+                await(release);
+              }
+              return n;
+            },
+            clock);
+    assertThat(cache.get("k")).isEqualTo(1);
+    clock.advance(TTL.multipliedBy(8).dividedBy(10)); // past three quarters of the TTL, within it
+    AtomicReference<Integer> first = new AtomicReference<>();
+    Thread renewing = new Thread(() -> first.set(cache.get("k")));
+    renewing.start();
+    assertThat(rereading.await(10, TimeUnit.SECONDS)).isTrue();
+    // While that one caller reads the entry again, every other caller gets the one it has, at once.
+    ExecutorService others = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<Integer>> answers = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        answers.add(others.submit(() -> cache.get("k")));
+      }
+      for (Future<Integer> answer : answers) {
+        assertThat(answer.get(10, TimeUnit.SECONDS)).isEqualTo(1);
+      }
+    } finally {
+      release.countDown();
+      others.shutdownNow();
+    }
+    renewing.join(10_000);
+    assertThat(first.get()).isEqualTo(2);
+    assertThat(cache.get("k")).isEqualTo(2);
+    assertThat(reads.get()).isEqualTo(2);
+    // Read again, it lives a whole TTL from then.
+    clock.advance(TTL.multipliedBy(7).dividedBy(10));
+    assertThat(cache.get("k")).isEqualTo(2);
+  }
+
+  @Test
+  void aFailedReadAgainKeepsTheEntryUntilItsTtlAndAFailedReadKeepsNothing() {
+    FakeTicker clock = new FakeTicker();
+    AtomicInteger reads = new AtomicInteger();
+    AtomicReference<Boolean> down = new AtomicReference<>(false);
+    ReadThroughCache<String, Integer> cache =
+        new ReadThroughCache<>(
+            TTL,
+            100,
+            k -> {
+              if (down.get()) {
+                throw new IllegalStateException("database down");
+              }
+              return reads.incrementAndGet();
+            },
+            clock);
+    assertThat(cache.get("k")).isEqualTo(1);
+    down.set(true);
+    clock.advance(TTL.multipliedBy(8).dividedBy(10));
+    assertThat(cache.get("k")).isEqualTo(1); // the read again failed: the entry is still within its TTL
+    assertThat(cache.get("k")).isEqualTo(1);
+    clock.advance(TTL.multipliedBy(3).dividedBy(10)); // past the TTL: no longer used
+    assertThatThrownBy(() -> cache.get("k")).isInstanceOf(IllegalStateException.class).hasMessage("database down");
+    assertThatThrownBy(() -> cache.get("k")).isInstanceOf(IllegalStateException.class).hasMessage("database down");
+    down.set(false);
+    assertThat(cache.get("k")).isEqualTo(2);
+  }
+
+  @Test
+  void aReadAgainThatAnInvalidationOvertookIsNotKept() throws Exception {
+    FakeTicker clock = new FakeTicker();
+    AtomicInteger reads = new AtomicInteger();
+    CountDownLatch rereading = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    ReadThroughCache<String, Integer> cache =
+        new ReadThroughCache<>(
+            TTL,
+            100,
+            k -> {
+              int n = reads.incrementAndGet();
+              if (n == 2) { // read before the change that the invalidation below announces
+                rereading.countDown();
+                await(release);
+              }
+              return n;
+            },
+            clock);
+    assertThat(cache.get("k")).isEqualTo(1);
+    clock.advance(TTL.multipliedBy(8).dividedBy(10));
+    Thread renewing = new Thread(() -> cache.get("k"));
+    renewing.start();
+    assertThat(rereading.await(10, TimeUnit.SECONDS)).isTrue();
+    Thread invalidating = new Thread(() -> cache.invalidate("k"));
+    invalidating.start();
+    Thread.sleep(50); // (the invalidation may wait for the read in progress to end)
+    release.countDown();
+    renewing.join(10_000);
+    invalidating.join(10_000);
+    assertThat(invalidating.isAlive()).isFalse();
+    assertThat(cache.get("k")).isEqualTo(3);
   }
 
   @Test
   void aFailedReadKeepsNothingAndZeroTtlReadsEveryTime() {
-    ReadThroughCache<String, String> cache = new ReadThroughCache<>(Duration.ofMinutes(1), 100);
-    assertThatThrownBy(() -> cache.get("k", k -> {
-          throw new IllegalStateException("database down");
-        }))
-        .isInstanceOf(IllegalStateException.class)
-        .hasMessage("database down");
-    assertThat(cache.get("k", k -> "read after the failure")).isEqualTo("read after the failure");
+    AtomicReference<Boolean> down = new AtomicReference<>(true);
+    ReadThroughCache<String, String> cache =
+        new ReadThroughCache<>(
+            Duration.ofMinutes(1),
+            100,
+            k -> {
+              if (down.get()) {
+                throw new IllegalStateException("database down");
+              }
+              return "read after the failure";
+            });
+    assertThatThrownBy(() -> cache.get("k")).isInstanceOf(IllegalStateException.class).hasMessage("database down");
+    down.set(false);
+    assertThat(cache.get("k")).isEqualTo("read after the failure");
 
-    ReadThroughCache<String, Integer> uncached = new ReadThroughCache<>(Duration.ZERO, 100);
     AtomicInteger reads = new AtomicInteger();
-    uncached.get("k", k -> reads.incrementAndGet());
-    uncached.get("k", k -> reads.incrementAndGet());
+    ReadThroughCache<String, Integer> uncached = new ReadThroughCache<>(Duration.ZERO, 100, k -> reads.incrementAndGet());
+    uncached.get("k");
+    uncached.get("k");
     assertThat(reads.get()).isEqualTo(2);
+  }
+
+  @Test
+  void anEntryIsReadAgainAtThreeQuartersOfItsTtl() {
+    assertThat(ReadThroughCache.refreshAfter(Duration.ofSeconds(2))).isEqualTo(Duration.ofMillis(1500));
+    assertThat(ReadThroughCache.refreshAfter(Duration.ofNanos(1))).isEqualTo(Duration.ofNanos(1));
+  }
+
+  private static final Duration TTL = Duration.ofSeconds(2);
+
+  /** Caffeine's time, moved by the test. */
+  private static final class FakeTicker implements Ticker {
+    private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
+
+    @Override
+    public long read() {
+      return nanos.get();
+    }
+
+    void advance(Duration d) {
+      nanos.addAndGet(d.toNanos());
+    }
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      latch.await(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

@@ -6,9 +6,10 @@ import jakarta.validation.constraints.NotNull;
 import java.util.concurrent.TimeUnit;
 
 /**
- * How long Gatehouse keeps what it read from PostgreSQL before reading it again. Shorter means a
- * change made through another replica shows sooner; longer means fewer reads per request. Changes
- * made through this replica's admin API clear the credential cache at once.
+ * How long Gatehouse keeps what it read from PostgreSQL: nothing is used past its TTL, and an
+ * entry in use is read again by one request after three quarters of it while the others keep using
+ * it. Shorter means a change made through another replica shows sooner; longer means fewer reads
+ * per request. Changes made through this replica's admin API clear the credential cache at once.
  */
 public class CachesConfig {
   /** An authenticated credential (agent key, admin key, OIDC token) and its agent. */

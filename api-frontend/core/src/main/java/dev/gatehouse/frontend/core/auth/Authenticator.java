@@ -11,24 +11,30 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.jdbi.v3.core.Jdbi;
 
 /**
  * Turns a bearer credential into a {@link Caller}: admin keys, agent keys and OIDC tokens.
  * Successful answers are cached for a few seconds only (and never past the credential's own
  * expiry), keyed by the credential's hash, so a revoked key or a changed agent takes effect almost
- * at once while a busy agent costs one hash per request; its concurrent requests share one lookup
- * when the answer expires.
+ * at once while a busy agent costs one hash per request. A credential in use is looked up again
+ * before its answer expires: the first request that meets the answer after three quarters of the
+ * TTL looks it up, and the others keep using the answer meanwhile, so a busy agent's requests do
+ * not all stop for a lookup once per TTL. When an answer has expired (or there is none), the
+ * concurrent requests with that credential share one lookup.
  */
 public class Authenticator {
   private static final int MAX_CACHED = 10_000;
   private static final int MAX_CREDENTIAL = 8_192;
 
-  private record Entry(Caller caller, long expiresAtNanos) {}
+  /** An answer, used until {@code expiresAtNanos}, looked up again by one request from {@code refreshAtNanos}. */
+  private record Entry(Caller caller, long expiresAtNanos, long refreshAtNanos) {}
 
   private final KeyAuthenticator keys;
   private final OidcAuthenticator oidc;
   private final long ttlNanos;
+  private final LongSupplier nanoTime;
   private final Map<String, Entry> cache = new ConcurrentHashMap<>();
   /** Lookups in progress, by cache key. */
   private final Map<String, CompletableFuture<Caller>> loading = new ConcurrentHashMap<>();
@@ -41,9 +47,15 @@ public class Authenticator {
 
   /** {@code cacheTtl}: how long an answer is kept; {@code jwksTtl}: how long a provider's signing keys are. */
   public Authenticator(Jdbi jdbi, Duration cacheTtl, Duration jwksTtl) {
+    this(jdbi, cacheTtl, jwksTtl, System::nanoTime);
+  }
+
+  /** With the time of {@code nanoTime} for the cache (tests). */
+  Authenticator(Jdbi jdbi, Duration cacheTtl, Duration jwksTtl, LongSupplier nanoTime) {
     this.keys = new KeyAuthenticator(jdbi);
     this.oidc = new OidcAuthenticator(jdbi, jwksTtl);
     this.ttlNanos = cacheTtl.toNanos();
+    this.nanoTime = nanoTime;
   }
 
   public Caller authenticate(String credential) throws AuthenticationException {
@@ -51,10 +63,19 @@ public class Authenticator {
       throw new AuthenticationException("the bearer credential is not valid");
     }
     String cacheKey = cacheKey(credential);
-    long now = System.nanoTime();
+    long now = nanoTime.getAsLong();
     Entry e = cache.get(cacheKey);
     if (e != null && e.expiresAtNanos - now > 0) {
-      return e.caller;
+      if (e.refreshAtNanos - now > 0) {
+        return e.caller;
+      }
+      // Still valid, and due to be looked up again: this request does it, unless another one is
+      // already; the others keep using the answer meanwhile instead of waiting.
+      CompletableFuture<Caller> mine = new CompletableFuture<>();
+      if (loading.putIfAbsent(cacheKey, mine) != null) {
+        return e.caller;
+      }
+      return lookUp(credential, cacheKey, now, mine, e);
     }
     // One lookup per credential at a time: the requests that find its entry missing or expired
     // while another is looking it up wait for that lookup's answer, rather than all querying the
@@ -64,6 +85,15 @@ public class Authenticator {
     if (running != null) {
       return await(running);
     }
+    return lookUp(credential, cacheKey, now, mine, null);
+  }
+
+  /**
+   * Looks {@code credential} up for the lookup {@code mine} (in {@link #loading}), caches and
+   * returns its answer. {@code due}: the answer still valid that this lookup renews, or null.
+   */
+  private Caller lookUp(String credential, String cacheKey, long now, CompletableFuture<Caller> mine, Entry due)
+      throws AuthenticationException {
     long generation = invalidations.get();
     try {
       Caller caller =
@@ -78,12 +108,23 @@ public class Authenticator {
         until = Math.min(until, now + Math.max(0, left));
       }
       if (invalidations.get() == generation) { // an answer read before an invalidation is not kept
-        cache.put(cacheKey, new Entry(caller, until));
+        cache.put(cacheKey, new Entry(caller, until, now + ttlNanos / 4 * 3));
       }
       mine.complete(caller);
       return caller;
-    } catch (AuthenticationException | RuntimeException failure) {
+    } catch (AuthenticationException refused) {
+      if (due != null) {
+        cache.remove(cacheKey, due); // refused now (revoked, expired): the answer before is not used again
+      }
+      mine.completeExceptionally(refused);
+      throw refused;
+    } catch (RuntimeException failure) {
       mine.completeExceptionally(failure);
+      if (due != null && invalidations.get() == generation) {
+        // The registry could not be read: the answer this lookup renews is still within its TTL,
+        // and serves until then (the next request due to renew it tries again).
+        return due.caller;
+      }
       throw failure;
     } finally {
       loading.remove(cacheKey, mine);

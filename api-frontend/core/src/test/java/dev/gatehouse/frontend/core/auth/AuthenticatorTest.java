@@ -1,6 +1,7 @@
 package dev.gatehouse.frontend.core.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gatehouse.registry.Ids;
 import dev.gatehouse.registry.agents.Agent;
@@ -18,7 +19,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.SqlLogger;
 import org.jdbi.v3.core.statement.StatementContext;
@@ -123,6 +126,119 @@ class AuthenticatorTest {
     // The lookup's own request fails with the Error; the others with a failure of their own, at once.
     assertThat(answers).hasSize(THREADS).allSatisfy(a -> assertThat(a).isInstanceOfAny(LookupError.class, IllegalStateException.class));
     assertThat(answers).filteredOn(a -> a instanceof IllegalStateException).isNotEmpty();
+  }
+
+  @Test
+  void aCredentialInUseIsLookedUpAgainBeforeItsAnswerExpiresWhileItsOtherRequestsKeepTheAnswer() throws Exception {
+    AtomicLong clock = new AtomicLong(1_000_000_000L);
+    Gate gate = new Gate();
+    Authenticator auth = new Authenticator(gate.jdbi, Duration.ofSeconds(4), OidcAuthenticator.DEFAULT_JWKS_TTL, clock::get);
+    gate.open();
+    auth.authenticate(agentKey);
+    int perLookup = gate.statements.getAndSet(0);
+    assertThat(perLookup).isPositive();
+    clock.addAndGet(Duration.ofSeconds(2).toNanos()); // half the TTL: answered from the cache
+    auth.authenticate(agentKey);
+    assertThat(gate.statements.get()).isZero();
+
+    clock.addAndGet(Duration.ofMillis(1200).toNanos()); // 3.2 s of 4: due to be looked up again
+    gate.close();
+    ExecutorService pool = Executors.newFixedThreadPool(9);
+    try {
+      Future<Caller> renewing = pool.submit(() -> auth.authenticate(agentKey));
+      assertThat(gate.entered.await(10, TimeUnit.SECONDS)).isTrue();
+      // Its lookup is held at the registry; every other request is answered from the cache meanwhile
+      // (had they waited for that lookup, none of them would answer before the gate opens).
+      List<Future<Caller>> others = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        others.add(pool.submit(() -> auth.authenticate(agentKey)));
+      }
+      for (Future<Caller> other : others) {
+        assertThat(((Caller.AgentCaller) other.get(10, TimeUnit.SECONDS)).agent().id()).isEqualTo(agentId);
+      }
+      assertThat(renewing.isDone()).isFalse();
+      gate.open();
+      assertThat(((Caller.AgentCaller) renewing.get(10, TimeUnit.SECONDS)).agent().id()).isEqualTo(agentId);
+    } finally {
+      gate.open();
+      pool.shutdownNow();
+    }
+    assertThat(gate.statements.get()).isEqualTo(perLookup);
+    // The answer read at 3.2 s lives until 7.2 s: at 5.2 s it is used without a lookup.
+    clock.addAndGet(Duration.ofSeconds(2).toNanos());
+    auth.authenticate(agentKey);
+    assertThat(gate.statements.get()).isEqualTo(perLookup);
+  }
+
+  @Test
+  void aKeyRevokedMeanwhileIsRefusedFromTheLookUpAgainOnAndTheCachedAnswerIsDropped() throws Exception {
+    AtomicLong clock = new AtomicLong(1_000_000_000L);
+    Gate gate = new Gate();
+    gate.open();
+    Authenticator auth = new Authenticator(gate.jdbi, Duration.ofSeconds(4), OidcAuthenticator.DEFAULT_JWKS_TTL, clock::get);
+    auth.authenticate(agentKey);
+    assertThat(db.jdbi().onDemand(ApiKeyDao.class).revokeCount(ApiKeys.idOf(agentKey))).isEqualTo(1);
+    clock.addAndGet(Duration.ofSeconds(1).toNanos()); // revoked through another replica: cached for now
+    auth.authenticate(agentKey);
+    clock.addAndGet(Duration.ofMillis(2200).toNanos()); // 3.2 s: due, looked up, refused
+    assertThatThrownBy(() -> auth.authenticate(agentKey)).isInstanceOf(AuthenticationException.class);
+    // The answer cached before (valid until 4 s) is not used again.
+    assertThatThrownBy(() -> auth.authenticate(agentKey)).isInstanceOf(AuthenticationException.class);
+  }
+
+  @Test
+  void whenTheRegistryCannotBeReadTheAnswerDueForALookupServesUntilItExpires() throws Exception {
+    AtomicLong clock = new AtomicLong(1_000_000_000L);
+    Gate gate = new Gate();
+    gate.open();
+    Authenticator auth = new Authenticator(gate.jdbi, Duration.ofSeconds(4), OidcAuthenticator.DEFAULT_JWKS_TTL, clock::get);
+    auth.authenticate(agentKey);
+    gate.failing.set(true);
+    clock.addAndGet(Duration.ofMillis(3200).toNanos()); // due: the lookup fails, the answer is within its TTL
+    assertThat(((Caller.AgentCaller) auth.authenticate(agentKey)).agent().id()).isEqualTo(agentId);
+    assertThat(((Caller.AgentCaller) auth.authenticate(agentKey)).agent().id()).isEqualTo(agentId);
+    clock.addAndGet(Duration.ofMillis(1000).toNanos()); // 4.2 s: expired, and the registry still cannot be read
+    assertThatThrownBy(() -> auth.authenticate(agentKey)).isInstanceOf(IllegalStateException.class);
+    gate.failing.set(false);
+    assertThat(((Caller.AgentCaller) auth.authenticate(agentKey)).agent().id()).isEqualTo(agentId);
+  }
+
+  /** A Jdbi of the test database whose statements wait while the gate is closed, or fail while {@code failing}. */
+  private final class Gate {
+    final AtomicInteger statements = new AtomicInteger();
+    final AtomicBoolean failing = new AtomicBoolean();
+    /** Counted down by the first statement after {@link #close}. */
+    volatile CountDownLatch entered = new CountDownLatch(1);
+    private volatile CountDownLatch open = new CountDownLatch(1);
+    final Jdbi jdbi = db.jdbi();
+
+    Gate() {
+      jdbi.setSqlLogger(
+          new SqlLogger() {
+            @Override
+            public void logBeforeExecution(StatementContext context) {
+              if (failing.get()) {
+                throw new IllegalStateException("the registry cannot be read");
+              }
+              statements.incrementAndGet();
+              entered.countDown();
+              try {
+                open.await(30, TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            }
+          });
+    }
+
+    void open() {
+      open.countDown();
+    }
+
+    void close() {
+      entered = new CountDownLatch(1);
+      open = new CountDownLatch(1);
+    }
   }
 
   /** What a lookup may throw besides an exception: an Error (out of memory, a class that failed to load). */
