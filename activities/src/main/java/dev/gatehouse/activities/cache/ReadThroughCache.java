@@ -14,8 +14,8 @@ import java.util.function.Function;
  * <ul>
  *   <li>An entry in use is read again <em>before</em> it runs out: the first caller that meets it
  *       after three quarters of its TTL reads it once more, and while it does every other caller
- *       keeps getting the entry it has, which is still within its TTL. Under steady load no
- *       request waits for a read: before, every request thread that met the entry expired waited
+ *       keeps getting the entry it has, which is still within its TTL. Under steady load only
+ *       that one caller waits for a read: before, every request thread that met the entry expired waited
  *       for the one read of it, so each cache stalled all of a busy gateway's concurrent requests
  *       once per TTL for as long as its queries took (docs/benchmarks.md, "The caches read again
  *       before they run out"). If that read fails, the entry is kept until its TTL has passed
