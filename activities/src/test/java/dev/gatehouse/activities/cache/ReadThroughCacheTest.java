@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 class ReadThroughCacheTest {
@@ -79,28 +80,14 @@ class ReadThroughCacheTest {
   @Test
   void anEntryInUseIsReadAgainBeforeItRunsOutWhileTheOtherCallersKeepIt() throws Exception {
     FakeTicker clock = new FakeTicker();
-    AtomicInteger reads = new AtomicInteger();
-    CountDownLatch rereading = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    ReadThroughCache<String, Integer> cache =
-        new ReadThroughCache<>(
-            TTL,
-            100,
-            k -> {
-              int n = reads.incrementAndGet();
-              if (n == 2) { // the read again: slow, as a query on a busy database
-                rereading.countDown();
-                await(release);
-              }
-              return n;
-            },
-            clock);
+    SlowSecondRead reads = new SlowSecondRead();
+    ReadThroughCache<String, Integer> cache = new ReadThroughCache<>(TTL, 100, reads, clock);
     assertThat(cache.get("k")).isEqualTo(1);
     clock.advance(TTL.multipliedBy(8).dividedBy(10)); // past three quarters of the TTL, within it
     AtomicReference<Integer> first = new AtomicReference<>();
     Thread renewing = new Thread(() -> first.set(cache.get("k")));
     renewing.start();
-    assertThat(rereading.await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(reads.rereading.await(10, TimeUnit.SECONDS)).isTrue();
     // While that one caller reads the entry again, every other caller gets the one it has, at once.
     ExecutorService others = Executors.newFixedThreadPool(8);
     try {
@@ -112,7 +99,7 @@ class ReadThroughCacheTest {
         assertThat(answer.get(10, TimeUnit.SECONDS)).isEqualTo(1);
       }
     } finally {
-      release.countDown();
+      reads.release.countDown();
       others.shutdownNow();
     }
     renewing.join(10_000);
@@ -155,31 +142,17 @@ class ReadThroughCacheTest {
   @Test
   void aReadAgainThatAnInvalidationOvertookIsNotKept() throws Exception {
     FakeTicker clock = new FakeTicker();
-    AtomicInteger reads = new AtomicInteger();
-    CountDownLatch rereading = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    ReadThroughCache<String, Integer> cache =
-        new ReadThroughCache<>(
-            TTL,
-            100,
-            k -> {
-              int n = reads.incrementAndGet();
-              if (n == 2) { // read before the change that the invalidation below announces
-                rereading.countDown();
-                await(release);
-              }
-              return n;
-            },
-            clock);
+    SlowSecondRead reads = new SlowSecondRead();
+    ReadThroughCache<String, Integer> cache = new ReadThroughCache<>(TTL, 100, reads, clock);
     assertThat(cache.get("k")).isEqualTo(1);
     clock.advance(TTL.multipliedBy(8).dividedBy(10));
     Thread renewing = new Thread(() -> cache.get("k"));
     renewing.start();
-    assertThat(rereading.await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(reads.rereading.await(10, TimeUnit.SECONDS)).isTrue();
     Thread invalidating = new Thread(() -> cache.invalidate("k"));
     invalidating.start();
     Thread.sleep(50); // (the invalidation may wait for the read in progress to end)
-    release.countDown();
+    reads.release.countDown();
     renewing.join(10_000);
     invalidating.join(10_000);
     assertThat(invalidating.isAlive()).isFalse();
@@ -229,6 +202,30 @@ class ReadThroughCacheTest {
 
     void advance(Duration d) {
       nanos.addAndGet(d.toNanos());
+    }
+  }
+
+  /**
+   * Counts its reads and answers with the count; the second read (the read again of a test, slow as
+   * a query on a busy database) says it has started and waits for {@code release}.
+   */
+  private static final class SlowSecondRead implements Function<String, Integer> {
+    final AtomicInteger reads = new AtomicInteger();
+    final CountDownLatch rereading = new CountDownLatch(1);
+    final CountDownLatch release = new CountDownLatch(1);
+
+    @Override
+    public Integer apply(String key) {
+      int n = reads.incrementAndGet();
+      if (n == 2) {
+        rereading.countDown();
+        await(release);
+      }
+      return n;
+    }
+
+    int get() {
+      return reads.get();
     }
   }
 

@@ -132,7 +132,7 @@ class AuthenticatorTest {
   void aCredentialInUseIsLookedUpAgainBeforeItsAnswerExpiresWhileItsOtherRequestsKeepTheAnswer() throws Exception {
     AtomicLong clock = new AtomicLong(1_000_000_000L);
     Gate gate = new Gate();
-    Authenticator auth = new Authenticator(gate.jdbi, Duration.ofSeconds(4), OidcAuthenticator.DEFAULT_JWKS_TTL, clock::get);
+    Authenticator auth = gate.authenticator(clock);
     gate.open();
     auth.authenticate(agentKey);
     int perLookup = gate.statements.getAndSet(0);
@@ -175,7 +175,7 @@ class AuthenticatorTest {
     AtomicLong clock = new AtomicLong(1_000_000_000L);
     Gate gate = new Gate();
     gate.open();
-    Authenticator auth = new Authenticator(gate.jdbi, Duration.ofSeconds(4), OidcAuthenticator.DEFAULT_JWKS_TTL, clock::get);
+    Authenticator auth = gate.authenticator(clock);
     auth.authenticate(agentKey);
     assertThat(db.jdbi().onDemand(ApiKeyDao.class).revokeCount(ApiKeys.idOf(agentKey))).isEqualTo(1);
     clock.addAndGet(Duration.ofSeconds(1).toNanos()); // revoked through another replica: cached for now
@@ -191,7 +191,7 @@ class AuthenticatorTest {
     AtomicLong clock = new AtomicLong(1_000_000_000L);
     Gate gate = new Gate();
     gate.open();
-    Authenticator auth = new Authenticator(gate.jdbi, Duration.ofSeconds(4), OidcAuthenticator.DEFAULT_JWKS_TTL, clock::get);
+    Authenticator auth = gate.authenticator(clock);
     auth.authenticate(agentKey);
     gate.failing.set(true);
     clock.addAndGet(Duration.ofMillis(3200).toNanos()); // due: the lookup fails, the answer is within its TTL
@@ -229,6 +229,11 @@ class AuthenticatorTest {
               }
             }
           });
+    }
+
+    /** An authenticator on this gate's Jdbi that keeps an answer for 4 s of {@code clock}'s time. */
+    Authenticator authenticator(AtomicLong clock) {
+      return new Authenticator(jdbi, Duration.ofSeconds(4), OidcAuthenticator.DEFAULT_JWKS_TTL, clock::get);
     }
 
     void open() {
