@@ -2,6 +2,8 @@ package dev.gatehouse.activities.mcp;
 
 import dev.gatehouse.activities.sse.SseEvent;
 import dev.gatehouse.activities.sse.SseParser;
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -22,8 +24,9 @@ import reactor.core.scheduler.Schedulers;
  * {@code retry:} are remembered; when it ends (normally or not) while it is still needed it is
  * resumed with GET and {@code Last-Event-ID} after the retry delay, a bounded number of times in a
  * row without an event: a request that cannot get its response is answered with an error, a
- * listening stream is given up. Bodies are read on the HTTP client's selector thread; resumptions
- * wait on Reactor's parallel scheduler.
+ * listening stream is given up. A direct request's POST body is read on the calling thread ({@link
+ * #readUntilAnswered}), other bodies on the HTTP client's selector thread; resumptions wait on
+ * Reactor's parallel scheduler.
  */
 final class ResumableSseStream implements Flow.Subscriber<List<ByteBuffer>> {
   private static final Logger LOG = LoggerFactory.getLogger(ResumableSseStream.class);
@@ -34,7 +37,7 @@ final class ResumableSseStream implements Flow.Subscriber<List<ByteBuffer>> {
   private static final int MAX_RESUME_ATTEMPTS = 5;
   /** Failed (re)connections of the listening stream in a row, before it is given up. */
   private static final int MAX_LISTEN_FAILURES = 8;
-  /** Bytes read from a response body at a time on the calling thread ({@link #readHere}). */
+  /** Bytes read from a response body at a time on the calling thread ({@link #readUntilAnswered}). */
   private static final int READ_CHUNK = 2048;
   /** A listening stream that stayed up this long counts as working when it drops. */
   private static final long STABLE_NANOS = TimeUnit.SECONDS.toNanos(10);
@@ -77,6 +80,9 @@ final class ResumableSseStream implements Flow.Subscriber<List<ByteBuffer>> {
   /** When the last GET was answered with a stream (System.nanoTime()). */
   private volatile long connectedAt;
   private volatile Flow.Subscription subscription;
+  /** The body {@link #readUntilAnswered} stopped reading at the response, until {@link #readRest}. */
+  private InputStream rest;
+  private byte[] restBuffer;
 
   private ResumableSseStream(Owner owner, Object requestId, String session, boolean listen) {
     this.owner = owner;
@@ -131,22 +137,47 @@ final class ResumableSseStream implements Flow.Subscriber<List<ByteBuffer>> {
   }
 
   /**
-   * Reads the POST's SSE body from {@code body} on the calling thread, to its end; events are
-   * handled as they come, as {@link #readPost()}'s are; {@code answered} runs once the response
-   * came (the server should end the stream then). The caller then calls {@link #ended}.
+   * Reads the POST's SSE body from {@code body} on the calling thread until the response has come
+   * or the body ended; events are handled as they come, as {@link #readPost()}'s are. True when
+   * the response came first: what follows it (the server should end the stream now) is read by
+   * {@link #readRest}. When the body ended first, the caller calls {@link #ended}.
    */
-  void readHere(java.io.InputStream body, Runnable answered) throws java.io.IOException {
+  boolean readUntilAnswered(InputStream body) throws IOException {
     sse = true;
     // Small: most answers are a few hundred bytes, and the client's own buffer is behind this one.
     byte[] buffer = new byte[READ_CHUNK];
-    boolean told = false;
     for (int n; (n = body.read(buffer)) >= 0; ) {
       parser.feed(buffer, 0, n);
-      if (!told && this.answered) {
-        told = true;
-        answered.run();
+      if (answered) {
+        rest = body;
+        restBuffer = buffer;
+        return true;
       }
     }
+    return false;
+  }
+
+  /** Whether {@link #readUntilAnswered} left the end of a body to read. */
+  boolean hasRest() {
+    return rest != null;
+  }
+
+  /**
+   * Reads what {@link #readUntilAnswered} left of the body to its end, handling its events; false
+   * when it left nothing.
+   */
+  boolean readRest() throws IOException {
+    InputStream body = rest;
+    if (body == null) {
+      return false;
+    }
+    rest = null;
+    byte[] buffer = restBuffer;
+    restBuffer = null;
+    for (int n; (n = body.read(buffer)) >= 0; ) {
+      parser.feed(buffer, 0, n);
+    }
+    return true;
   }
 
   /** The request's caller gave up: read on to the end, but never resume. */

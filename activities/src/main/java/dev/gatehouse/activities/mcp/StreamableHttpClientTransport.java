@@ -1,6 +1,7 @@
 package dev.gatehouse.activities.mcp;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.activities.http.AfterAnswer;
 import dev.gatehouse.activities.http.BlockingHttp;
 import io.modelcontextprotocol.client.McpAsyncClient;
 import io.modelcontextprotocol.json.McpJsonMapper;
@@ -217,8 +218,11 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
    * (progress, log messages, requests to the client) goes to the client's handlers as for any
    * request, and the stream is resumed the same way. The session must be initialized (through the
    * client). Gatehouse's direct path calls tools this way: one serialization each way, and the
-   * exchange written and read by the caller's thread. When the caller gives up (cancelled, or
-   * {@code timeout} passed) the server is told with {@code notifications/cancelled}.
+   * exchange written and read by the caller's thread. It returns as soon as the response came: on
+   * an SSE stream, what the server sends after it (the stream's end) is read once the caller's
+   * own answer is written, if the caller opened an {@link AfterAnswer} scope, or else before this
+   * returns. When the caller gives up (cancelled, or {@code timeout} passed) the server is told
+   * with {@code notifications/cancelled}.
    *
    * @throws TimedOut when no response came within {@code timeout}
    * @throws McpTransportSessionNotFoundException when the server no longer knows the session
@@ -244,8 +248,9 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
         };
     // Any value (or a failure of the signal itself) means the caller gave up.
     Disposable onCancel = cancelled.subscribe(signal -> giveUp.run(), failure -> giveUp.run());
+    ResumableSseStream stream = null;
     try {
-      ResumableSseStream stream = session.postHere(call.body(), call.id(), exchange, call.answer()::completeExceptionally);
+      stream = session.postHere(call.body(), call.id(), exchange, call.answer()::completeExceptionally);
       CompletableFuture<JsonNode> answer = call.answer();
       if (!answer.isDone() && !exchange.cancelled() && !exchange.timedOut()) {
         // The stream ended before the response and is being resumed: wait for it.
@@ -278,8 +283,13 @@ public final class StreamableHttpClientTransport implements McpClientTransport {
       throw new TimedOut(timeout);
     } finally {
       onCancel.dispose();
-      exchange.close();
       direct.forget(call.id());
+      // The end of a stream the response came on is read after the caller's own answer is written
+      // when it can be (AfterAnswer), else now.
+      ResumableSseStream posted = stream;
+      if (posted == null || !posted.hasRest() || !AfterAnswer.defer(() -> StreamableHttpSession.finish(posted, exchange))) {
+        StreamableHttpSession.finish(posted, exchange);
+      }
     }
   }
 

@@ -223,12 +223,13 @@ final class StreamableHttpSession {
 
   /**
    * POSTs request {@code requestId} ({@code body}: its message in UTF-8) on the calling thread
-   * and reads its answer there, to the end of its body (the direct path: no handoff to another
-   * thread and back). The answer goes where an asynchronous POST's would: a JSON body or each
-   * event of an SSE stream to the messages, which complete the request's {@link DirectRequests}
-   * answer; a failed send to {@code failed}. A stream that ends before the response is resumed as
-   * any other (asynchronously), unless the exchange was cancelled or timed out. Returns the
-   * request's stream.
+   * and reads its answer there (the direct path: no handoff to another thread and back): a JSON
+   * body to its end, an SSE stream until the response, leaving the rest to {@link #finish}. The
+   * answer goes where an asynchronous POST's would: a JSON body or each event of an SSE stream to
+   * the messages, which complete the request's {@link DirectRequests} answer; a failed send to
+   * {@code failed}. A stream that ends before the response is resumed as any other
+   * (asynchronously), unless the exchange was cancelled or timed out. Returns the request's
+   * stream.
    */
   ResumableSseStream postHere(byte[] body, Object requestId, BlockingHttp.Exchange exchange, Consumer<Throwable> failed) {
     ResumableSseStream stream = ResumableSseStream.ofPost(streams, requestId);
@@ -268,8 +269,12 @@ final class StreamableHttpSession {
           messages.fromJsonBody(text, requestId);
         }
       } else if (kind == Body.SSE) {
-        // The response came: the server should end the stream now; one that does not is cut.
-        stream.readHere(entity.getContent(), () -> exchange.abortAfter(ANSWERED_GRACE));
+        if (stream.readUntilAnswered(entity.getContent())) {
+          // The response came: the server should end the stream now; one that does not is cut.
+          // What is left is read by finish(), after the caller has its answer.
+          exchange.abortAfter(ANSWERED_GRACE);
+          return stream;
+        }
         exchange.readToEnd();
         stream.ended(null);
       }
@@ -365,6 +370,24 @@ final class StreamableHttpSession {
     @Override
     public void listeningEnded(ResumableSseStream stream) {
       listening.compareAndSet(stream, null);
+    }
+  }
+
+  /**
+   * Ends {@code exchange}, the POST of {@code stream} ({@link #postHere}): what the server sent
+   * after the response is read first (at most {@link #ANSWERED_GRACE} after the response came), so
+   * a stream the server ended goes back to the pool; a failure to read it only closes the
+   * connection, the answer having come.
+   */
+  static void finish(ResumableSseStream stream, BlockingHttp.Exchange exchange) {
+    try {
+      if (stream != null && stream.readRest()) {
+        exchange.readToEnd();
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.debug("MCP response stream failed after the response: {}", e.getClass().getSimpleName());
+    } finally {
+      exchange.close();
     }
   }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpExchange;
+import dev.gatehouse.activities.http.AfterAnswer;
 import dev.gatehouse.activities.http.BlockingHttp;
 import com.sun.net.httpserver.HttpServer;
 import io.modelcontextprotocol.client.McpAsyncClient;
@@ -277,6 +278,110 @@ class StreamableHttpClientTransportTest {
       awaitCondition(() -> cancelledIds.contains(timedOutId));
       client.closeGracefully().block(Duration.ofSeconds(5));
     } finally {
+      server.stop(0);
+    }
+  }
+
+  /**
+   * A direct request answered on an SSE stream: with an {@link AfterAnswer} scope open, the call
+   * returns once the response came, while the server still holds the stream, and closing the
+   * scope reads the stream to its end, so its connection serves the next call. Without a scope the
+   * call returns only once the stream ended, as before. A stream the server does not end is cut
+   * after the grace: closing the scope does not wait for the server, and the next call connects
+   * again.
+   */
+  @Test
+  void aResponseOnAStreamIsReturnedBeforeTheStreamEnds() throws Exception {
+    List<String> log = new CopyOnWriteArrayList<>();
+    List<Integer> ports = new CopyOnWriteArrayList<>();
+    CountDownLatch[] release = {new CountDownLatch(1)};
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+    server.createContext(
+        "/mcp",
+        ex -> {
+          try {
+            if (!ex.getRequestMethod().equals("POST")) {
+              ex.sendResponseHeaders(ex.getRequestMethod().equals("GET") ? 405 : 200, -1);
+              return;
+            }
+            JsonNode msg = McpJson.OBJECT_MAPPER.readTree(ex.getRequestBody().readAllBytes());
+            String rpc = msg.path("method").asText();
+            if (!msg.has("id")) {
+              ex.sendResponseHeaders(202, -1);
+            } else if (rpc.equals("initialize")) {
+              ex.getResponseHeaders().add("Mcp-Session-Id", "s1");
+              json(ex, "{\"jsonrpc\":\"2.0\",\"id\":" + msg.get("id") + ",\"result\":{\"protocolVersion\":\"2025-11-25\","
+                  + "\"capabilities\":{\"tools\":{}},\"serverInfo\":{\"name\":\"late-end\",\"version\":\"1\"}}}");
+            } else {
+              String call = msg.path("params").path("arguments").path("n").asText();
+              ports.add(ex.getRemoteAddress().getPort());
+              ex.getResponseHeaders().add("Content-Type", "text/event-stream");
+              ex.sendResponseHeaders(200, 0);
+              OutputStream out = ex.getResponseBody();
+              out.write(("event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":" + msg.get("id")
+                      + ",\"result\":{\"content\":[],\"n\":" + call + "}}\n\n")
+                  .getBytes(StandardCharsets.UTF_8));
+              out.flush();
+              // the stream's end is written only once the test lets it (or 10 s passed)
+              if (release[0].await(10, TimeUnit.SECONDS)) {
+                log.add("ending " + call);
+              }
+            }
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          } finally {
+            ex.close();
+          }
+        });
+    server.start();
+    var timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    try {
+      String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/mcp";
+      StreamableHttpClientTransport transport = StreamableHttpClientTransport.builder(url).jsonMapper(McpJson.MAPPER).build();
+      McpAsyncClient client =
+          McpClient.async(transport).clientInfo(new McpSchema.Implementation("t", "1")).jsonSchemaValidator(McpJson.PASS_THROUGH).build();
+      client.initialize().block(Duration.ofSeconds(10));
+      java.util.function.IntFunction<JsonNode> params =
+          n -> McpJson.OBJECT_MAPPER.createObjectNode().put("name", "late").set("arguments", McpJson.OBJECT_MAPPER.createObjectNode().put("n", n));
+
+      // 1. In a scope: the answer first, the stream's end when the scope closes.
+      try (AfterAnswer scope = AfterAnswer.open()) {
+        JsonNode first = transport.call("tools/call", params.apply(1), Duration.ofSeconds(5), Mono.never());
+        assertThat(first.path("result").path("n").asInt()).isEqualTo(1);
+        assertThat(log).as("the server still holds the stream").doesNotContain("ending 1");
+        release[0].countDown();
+      }
+      assertThat(log).as("closing the scope read the stream to its end").contains("ending 1");
+
+      // 2. No scope: the call reads the stream to its end before it returns; the connection of call 1 serves it.
+      release[0] = new CountDownLatch(1);
+      CountDownLatch second = release[0];
+      timer.schedule(second::countDown, 100, TimeUnit.MILLISECONDS);
+      JsonNode answer = transport.call("tools/call", params.apply(2), Duration.ofSeconds(5), Mono.never());
+      assertThat(answer.path("result").path("n").asInt()).isEqualTo(2);
+      assertThat(log).as("the call returned after the stream's end").contains("ending 2");
+      assertThat(ports.get(1)).as("call 1's connection went back to the pool").isEqualTo(ports.get(0));
+
+      // 3. A stream the server never ends: cut after the grace, not waited for.
+      release[0] = new CountDownLatch(1);
+      try (AfterAnswer scope = AfterAnswer.open()) {
+        JsonNode third = transport.call("tools/call", params.apply(3), Duration.ofSeconds(5), Mono.never());
+        assertThat(third.path("result").path("n").asInt()).isEqualTo(3);
+      }
+      assertThat(log).as("the scope closed while the server held the stream").doesNotContain("ending 3");
+      release[0].countDown();
+      JsonNode fourth;
+      release[0] = new CountDownLatch(1);
+      try (AfterAnswer scope = AfterAnswer.open()) {
+        fourth = transport.call("tools/call", params.apply(4), Duration.ofSeconds(5), Mono.never());
+        release[0].countDown();
+      }
+      assertThat(fourth.path("result").path("n").asInt()).isEqualTo(4);
+      assertThat(ports.get(3)).as("call 3's connection was closed, not reused").isNotEqualTo(ports.get(2));
+      client.closeGracefully().block(Duration.ofSeconds(5));
+    } finally {
+      timer.shutdownNow();
       server.stop(0);
     }
   }

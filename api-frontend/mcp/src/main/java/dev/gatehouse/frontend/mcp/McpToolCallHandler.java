@@ -2,6 +2,7 @@ package dev.gatehouse.frontend.mcp;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.gatehouse.activities.http.AfterAnswer;
 import dev.gatehouse.activities.mcp.McpJson;
 import dev.gatehouse.activities.mcp.McpToolResolver;
 import dev.gatehouse.activities.mcp.McpToolResolver.McpItem;
@@ -83,6 +84,14 @@ final class McpToolCallHandler {
    * {@code response}: the result, or a JSON-RPC error with Gatehouse's code in {@code data.code}.
    */
   void handle(GatewaySession session, McpRequestContext ctx, JsonNode message, HttpServletResponse response) {
+    // What the call leaves of its upstream exchange (the end of an MCP server's stream after the
+    // response) is read once the agent has its answer.
+    try (AfterAnswer afterAnswer = AfterAnswer.open()) {
+      answer(session, ctx, message, response);
+    }
+  }
+
+  private void answer(GatewaySession session, McpRequestContext ctx, JsonNode message, HttpServletResponse response) {
     ResponseChannel channel = new ResponseChannel(response, session, message.get("id"));
     String key = callKey(session.id, ctx.jsonRpcId());
     InFlight call = new InFlight();
