@@ -99,7 +99,8 @@ class SlowReaderTest {
         assertThat(received).isLessThan(Integer.parseInt(length.group(1)));
       }
       assertThat(received).as("the answer was cut short").isLessThan(TEXT);
-      assertThat(jetty.messages()).as("a slow reader is not a server error").isEmpty();
+      // (Jetty may report a failed assert of its own here, which runs only under -ea: see CapturedLogs.)
+      assertThat(jetty.messagesButJettyAssertions()).as("a slow reader is not a server error").isEmpty();
       assertThat(gatehouse.messages()).as("a slow reader is not a server error").isEmpty();
     }
   }
