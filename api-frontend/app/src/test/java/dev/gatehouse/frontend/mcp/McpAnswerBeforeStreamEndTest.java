@@ -138,7 +138,7 @@ class McpAnswerBeforeStreamEndTest {
       // Let the stream end: the gateway reads it to its end and keeps the connection.
       release.countDown();
       awaitLog("ended 1");
-      Thread.sleep(300); // the gateway's read of the end follows the upstream's write of it at once
+      Thread.sleep(1000); // the gateway's read of the end follows the upstream's write of it at once: a generous margin
       McpSchema.CallToolResult second = client.callTool(new McpSchema.CallToolRequest("late.answer", Map.of("n", 2)));
       assertThat(((McpSchema.TextContent) second.content().get(0)).text()).isEqualTo("answer 2");
       awaitLog("ended 2");
