@@ -47,7 +47,7 @@ public final class CapturedLogs implements AutoCloseable {
    * does. Jetty 12.1.5 asserts, when a response's last write fails because its connection was
    * closed while the servlet had not yet returned, that the handler had completed
    * ({@code HttpChannelState$LastWriteCallback}), and its {@code SerializedInvoker} logs the failed
-   * assert as a WARN; without {@code -ea} the same path goes on as it should.
+   * assert as a WARN; without {@code -ea} the assert is not evaluated and the path goes on.
    */
   static boolean jettyAssertion(ILoggingEvent event) {
     var thrown = event.getThrowableProxy();
