@@ -295,25 +295,10 @@ class StreamableHttpClientTransportTest {
     List<String> log = new CopyOnWriteArrayList<>();
     List<Integer> ports = new CopyOnWriteArrayList<>();
     CountDownLatch[] release = {new CountDownLatch(1)};
-    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
-    server.createContext(
-        "/mcp",
-        ex -> {
-          try {
-            if (!ex.getRequestMethod().equals("POST")) {
-              ex.sendResponseHeaders(ex.getRequestMethod().equals("GET") ? 405 : 200, -1);
-              return;
-            }
-            JsonNode msg = McpJson.OBJECT_MAPPER.readTree(ex.getRequestBody().readAllBytes());
-            String rpc = msg.path("method").asText();
-            if (!msg.has("id")) {
-              ex.sendResponseHeaders(202, -1);
-            } else if (rpc.equals("initialize")) {
-              ex.getResponseHeaders().add("Mcp-Session-Id", "s1");
-              json(ex, "{\"jsonrpc\":\"2.0\",\"id\":" + msg.get("id") + ",\"result\":{\"protocolVersion\":\"2025-11-25\","
-                  + "\"capabilities\":{\"tools\":{}},\"serverInfo\":{\"name\":\"late-end\",\"version\":\"1\"}}}");
-            } else {
+    HttpServer server =
+        server(
+            "late-end",
+            (ex, msg) -> {
               String call = msg.path("params").path("arguments").path("n").asText();
               ports.add(ex.getRemoteAddress().getPort());
               ex.getResponseHeaders().add("Content-Type", "text/event-stream");
@@ -327,13 +312,7 @@ class StreamableHttpClientTransportTest {
               if (release[0].await(10, TimeUnit.SECONDS)) {
                 log.add("ending " + call);
               }
-            }
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          } finally {
-            ex.close();
-          }
-        });
+            });
     server.start();
     var timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
     try {
@@ -395,26 +374,11 @@ class StreamableHttpClientTransportTest {
   @Test
   void aResponseOverTheCapOrUnreadableFailsTheRequestAtOnce() throws Exception {
     String deep = "[".repeat(2_000) + "]".repeat(2_000);
-    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
-    server.createContext(
-        "/mcp",
-        ex -> {
-          try {
-            if (!ex.getRequestMethod().equals("POST")) {
-              ex.sendResponseHeaders(ex.getRequestMethod().equals("GET") ? 405 : 200, -1);
-              return;
-            }
-            JsonNode msg = McpJson.OBJECT_MAPPER.readTree(ex.getRequestBody().readAllBytes());
-            String rpc = msg.path("method").asText();
-            String name = msg.path("params").path("name").asText();
-            if (!msg.has("id")) {
-              ex.sendResponseHeaders(202, -1);
-            } else if (rpc.equals("initialize")) {
-              ex.getResponseHeaders().add("Mcp-Session-Id", "s1");
-              json(ex, "{\"jsonrpc\":\"2.0\",\"id\":" + msg.get("id") + ",\"result\":{\"protocolVersion\":\"2025-11-25\","
-                  + "\"capabilities\":{\"tools\":{}},\"serverInfo\":{\"name\":\"answers\",\"version\":\"1\"}}}");
-            } else {
+    HttpServer server =
+        server(
+            "answers",
+            (ex, msg) -> {
+              String name = msg.path("params").path("name").asText();
               String result =
                   switch (name) {
                     case "big-sse", "big-json" -> "{\"content\":[],\"text\":\"" + BIG_TEXT + "\"}";
@@ -439,11 +403,7 @@ class StreamableHttpClientTransportTest {
                   out.write(("event: message\ndata: " + answer + "\n\n").getBytes(StandardCharsets.UTF_8));
                 }
               }
-            }
-          } finally {
-            ex.close();
-          }
-        });
+            });
     server.start();
     try {
       String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/mcp";
@@ -572,6 +532,46 @@ class StreamableHttpClientTransportTest {
     } finally {
       server.stop(0);
     }
+  }
+
+  /** What a test server does with a request that has an id, other than initialize. */
+  private interface Calls {
+    void answer(HttpExchange ex, JsonNode request) throws java.io.IOException, InterruptedException;
+  }
+
+  /**
+   * A Streamable HTTP server at 127.0.0.1, not yet started, each exchange on a thread of its own:
+   * {@code /mcp} answers initialize (session {@code s1}, server {@code name}), accepts notifications
+   * (202), refuses the listening GET (405), answers DELETE, and hands every other request to {@code calls}.
+   */
+  private static HttpServer server(String name, Calls calls) throws java.io.IOException {
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+    server.createContext(
+        "/mcp",
+        ex -> {
+          try {
+            if (!ex.getRequestMethod().equals("POST")) {
+              ex.sendResponseHeaders(ex.getRequestMethod().equals("GET") ? 405 : 200, -1);
+              return;
+            }
+            JsonNode msg = McpJson.OBJECT_MAPPER.readTree(ex.getRequestBody().readAllBytes());
+            if (!msg.has("id")) {
+              ex.sendResponseHeaders(202, -1);
+            } else if (msg.path("method").asText().equals("initialize")) {
+              ex.getResponseHeaders().add("Mcp-Session-Id", "s1");
+              json(ex, "{\"jsonrpc\":\"2.0\",\"id\":" + msg.get("id") + ",\"result\":{\"protocolVersion\":\"2025-11-25\","
+                  + "\"capabilities\":{\"tools\":{}},\"serverInfo\":{\"name\":\"" + name + "\",\"version\":\"1\"}}}");
+            } else {
+              calls.answer(ex, msg);
+            }
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          } finally {
+            ex.close();
+          }
+        });
+    return server;
   }
 
   private static void json(HttpExchange ex, String body) throws java.io.IOException {
