@@ -2,6 +2,7 @@ package dev.gatehouse.activities.http;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Semaphore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,12 +17,24 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Outside a scope (a Temporal activity, a thread of Reactor's) nothing is deferred: the caller
  * does the work itself, as before. The scope belongs to one thread and is not shared.
+ *
+ * <p>At most {@link #MAX_SCOPES_WITH_WORK} scopes hold deferred work at once, in the whole
+ * process; beyond that {@link #defer} returns false and the caller does its work at once, as
+ * outside a scope. The frontend's admission limits count a request until its answer is in hand,
+ * so without this bound the threads kept after their answers (up to the upstream's grace each,
+ * when an upstream is slow to end its streams) would be bounded by nothing but the server's
+ * thread pool.
  */
 public final class AfterAnswer implements AutoCloseable {
+  /** Scopes holding deferred work at once, in all: as many as the frontend's default {@code admission.maxDirectCalls}. */
+  public static final int MAX_SCOPES_WITH_WORK = 128;
+
   private static final Logger LOG = LoggerFactory.getLogger(AfterAnswer.class);
   private static final ThreadLocal<AfterAnswer> CURRENT = new ThreadLocal<>();
+  private static final Semaphore SCOPES_WITH_WORK = new Semaphore(MAX_SCOPES_WITH_WORK);
 
   private final AfterAnswer outer;
+  /** Non-null once work was deferred here: the scope then holds one of {@link #SCOPES_WITH_WORK}. */
   private List<Runnable> deferred;
   private boolean closed;
 
@@ -38,8 +51,9 @@ public final class AfterAnswer implements AutoCloseable {
 
   /**
    * Leaves {@code work} to the end of this thread's innermost open scope; false when no scope is
-   * open (the caller then does it now). It must not throw what it can handle, and must end on its
-   * own (bounded by a deadline of its own): the thread waits for it.
+   * open, or {@link #MAX_SCOPES_WITH_WORK} other scopes already hold work (the caller then does it
+   * now). It must not throw what it can handle, and must end on its own (bounded by a deadline of
+   * its own): the thread waits for it.
    */
   public static boolean defer(Runnable work) {
     AfterAnswer scope = CURRENT.get();
@@ -47,13 +61,19 @@ public final class AfterAnswer implements AutoCloseable {
       return false;
     }
     if (scope.deferred == null) {
+      if (!SCOPES_WITH_WORK.tryAcquire()) {
+        return false;
+      }
       scope.deferred = new ArrayList<>(2);
     }
     scope.deferred.add(work);
     return true;
   }
 
-  /** Ends the scope: runs what was deferred in it, in order; a failure of one is logged and the rest still run. */
+  /**
+   * Ends the scope: runs what was deferred in it, in order; a failure of one is logged and the rest
+   * still run (an {@link Error} is thrown again once they have).
+   */
   @Override
   public void close() {
     if (closed) {
@@ -70,12 +90,24 @@ public final class AfterAnswer implements AutoCloseable {
     if (work == null) {
       return;
     }
-    for (Runnable w : work) {
-      try {
-        w.run();
-      } catch (RuntimeException e) {
-        LOG.debug("work left until after the answer failed: {}", e.toString());
+    Error fatal = null;
+    try {
+      for (Runnable w : work) {
+        try {
+          w.run();
+        } catch (RuntimeException e) {
+          LOG.debug("work left until after the answer failed: {}", e.toString());
+        } catch (Error e) {
+          if (fatal == null) {
+            fatal = e;
+          }
+        }
       }
+    } finally {
+      SCOPES_WITH_WORK.release();
+    }
+    if (fatal != null) {
+      throw fatal;
     }
   }
 }

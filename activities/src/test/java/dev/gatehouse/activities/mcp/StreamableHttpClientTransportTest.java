@@ -288,7 +288,8 @@ class StreamableHttpClientTransportTest {
    * scope reads the stream to its end, so its connection serves the next call. Without a scope the
    * call returns only once the stream ended, as before. A stream the server does not end is cut
    * after the grace: closing the scope does not wait for the server, and the next call connects
-   * again.
+   * again. When every place for deferred work is taken ({@link AfterAnswer#MAX_SCOPES_WITH_WORK}),
+   * a call in a scope reads the end before it returns.
    */
   @Test
   void aResponseOnAStreamIsReturnedBeforeTheStreamEnds() throws Exception {
@@ -358,6 +359,28 @@ class StreamableHttpClientTransportTest {
       }
       assertThat(fourth.path("result").path("n").asInt()).isEqualTo(4);
       assertThat(ports.get(3)).as("call 3's connection was closed, not reused").isNotEqualTo(ports.get(2));
+
+      // 5. In a scope while every place for deferred work is taken: the call reads the stream to
+      // its end before it returns, as without a scope.
+      java.util.Deque<AfterAnswer> taken = new java.util.ArrayDeque<>();
+      try {
+        for (int i = 0; i < AfterAnswer.MAX_SCOPES_WITH_WORK; i++) {
+          taken.push(AfterAnswer.open());
+          assertThat(AfterAnswer.defer(() -> {})).isTrue();
+        }
+        release[0] = new CountDownLatch(1);
+        CountDownLatch fifth = release[0];
+        timer.schedule(fifth::countDown, 100, TimeUnit.MILLISECONDS);
+        try (AfterAnswer scope = AfterAnswer.open()) {
+          JsonNode answer5 = transport.call("tools/call", params.apply(5), Duration.ofSeconds(5), Mono.never());
+          assertThat(answer5.path("result").path("n").asInt()).isEqualTo(5);
+          assertThat(log).as("no place was free: the call returned after the stream's end").contains("ending 5");
+        }
+      } finally {
+        while (!taken.isEmpty()) {
+          taken.pop().close();
+        }
+      }
       client.closeGracefully().block(Duration.ofSeconds(5));
     } finally {
       timer.shutdownNow();
