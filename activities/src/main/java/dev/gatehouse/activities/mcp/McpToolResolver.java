@@ -2,6 +2,7 @@ package dev.gatehouse.activities.mcp;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.activities.cache.ReadThroughCache;
+import dev.gatehouse.policies.approvals.ApprovalPolicy;
 import dev.gatehouse.registry.mcp.McpCatalogDao;
 import dev.gatehouse.registry.mcp.McpCatalogEntry;
 import dev.gatehouse.registry.mcp.McpServerDao;
@@ -29,6 +30,17 @@ public class McpToolResolver {
 
     public JsonNode inputSchema() {
       return body.get("inputSchema");
+    }
+
+    /** The tool's MCP hints as the approval policy reads them (a hint that is not a boolean is not given). */
+    public ApprovalPolicy.McpHints approvalHints() {
+      JsonNode annotations = body == null ? null : body.get("annotations");
+      return new ApprovalPolicy.McpHints(hint(annotations, "readOnlyHint"), hint(annotations, "destructiveHint"));
+    }
+
+    private static Boolean hint(JsonNode annotations, String name) {
+      JsonNode v = annotations == null ? null : annotations.get(name);
+      return v != null && v.isBoolean() ? v.booleanValue() : null;
     }
 
     /** Whether a call runs as a durable workflow (registry override, else not read-only). */

@@ -9,7 +9,8 @@ import java.util.HexFormat;
 import java.util.TreeSet;
 
 /**
- * Does an agent task's call of this tool wait for an operator's decision? The one place the rule
+ * Does a call of this tool need an operator's decision (waited for in agent tasks and teams'
+ * workflows, refused in pipelines and on MCP)? The one place the rule
  * is written: the tool's own registry entry ({@code approval: required}), or the agent's rules:
  * a {@code tools} pattern that matches, or {@code destructive} and an MCP tool whose server does
  * not declare it harmless (MCP's hints, with MCP's defaults: a tool is destructive unless it says

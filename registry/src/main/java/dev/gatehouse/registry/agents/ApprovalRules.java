@@ -5,7 +5,8 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 /**
- * Which of an agent's tool calls in agent tasks wait for an operator's decision, on top of the
+ * Which of an agent's tool calls wait for an operator's decision (in agent tasks and teams'
+ * workflows; refused in pipelines and on MCP, where nobody can be asked), on top of the
  * tools registered with {@code approval: required}: the tools {@code tools} patterns match, and,
  * with {@code destructive}, every MCP tool its server does not declare harmless (MCP's hints: not
  * {@code readOnlyHint: true}, and not {@code destructiveHint: false}).

@@ -2,7 +2,7 @@ package dev.gatehouse.registry.agents;
 
 /**
  * What an agent may use. A missing list allows nothing of that kind. {@code approvals}: which of
- * its tool calls in agent tasks wait for an operator (none when missing).
+ * its tool calls wait for an operator, or are refused where none can be asked (none when missing).
  */
 public record Permissions(
     AccessList tools,

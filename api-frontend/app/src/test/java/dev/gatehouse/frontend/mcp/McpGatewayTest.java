@@ -14,6 +14,7 @@ import dev.gatehouse.registry.agents.AccessList;
 import dev.gatehouse.registry.agents.Agent;
 import dev.gatehouse.registry.agents.AgentDao;
 import dev.gatehouse.registry.agents.Permissions;
+import dev.gatehouse.registry.agents.ApprovalRules;
 import dev.gatehouse.registry.mcp.McpServerDao;
 import dev.gatehouse.registry.mcp.McpServerDefinition;
 import dev.gatehouse.registry.mcp.VirtualServer;
@@ -699,6 +700,46 @@ class McpGatewayTest {
       assertThat(client.listTools().tools()).extracting(McpSchema.Tool::name).isNotEmpty().allMatch(n -> n.startsWith("t."));
       assertThatThrownBy(() -> client.callTool(new McpSchema.CallToolRequest("notes.read_note", Map.of("name", "n1"))))
           .isInstanceOfSatisfying(McpError.class, e -> assertThat(e.getJsonRpcError().data().toString()).contains("tool_not_allowed"));
+    } finally {
+      agents.update(b.id(), b.name(), b.subject(), Permissions.ALL);
+    }
+  }
+
+  /**
+   * An agent's own approval rules hold on {@code /mcp} as the tool's registry flag does: nobody can
+   * be asked there, so the call is refused and nothing is called (an audit found them applied in
+   * agent tasks only, so an agent could make the held call over MCP instead).
+   */
+  @Test
+  void anAgentsApprovalRulesRefuseTheCallsTheyWouldHold() throws Exception {
+    AgentDao agents = g.db.jdbi().onDemand(AgentDao.class);
+    Agent b = agents.page(null, null, 100).stream().filter(a -> a.name().equals("agent-b")).findFirst().orElseThrow();
+    try (McpSyncClient client = client(KEY_B, "/mcp")) {
+      agents.update(b.id(), b.name(), b.subject(),
+          new Permissions(AccessList.ALL, AccessList.ALL, AccessList.ALL, new ApprovalRules(List.of("t.echo"), true)));
+      int writes = notes.writes.get();
+      // Once the cached credential (caches.credentials, 300 ms here) has lapsed, the rules apply.
+      long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+      McpError refused = null;
+      while (refused == null && System.nanoTime() < deadline) {
+        try {
+          client.callTool(new McpSchema.CallToolRequest("t.echo", Map.of("x", 1)));
+          Thread.sleep(100);
+        } catch (McpError e) {
+          refused = e;
+        }
+      }
+      assertThat(refused).as("t.echo refused once the rules apply").isNotNull();
+      assertThat(refused.getJsonRpcError().data().toString()).contains("approval_required");
+      assertThat(refused.getJsonRpcError().message()).contains("t.echo", "the agent's approval rules");
+      // destructive: an MCP tool that does not declare itself harmless (write_note gives no hints)
+      assertThatThrownBy(() -> client.callTool(new McpSchema.CallToolRequest("notes.write_note", Map.of("name", "held", "text", "x"))))
+          .isInstanceOfSatisfying(McpError.class, e -> assertThat(e.getJsonRpcError().data().toString()).contains("approval_required"));
+      assertThat(notes.writes.get()).as("nothing was written").isEqualTo(writes);
+      assertThat(notes.notes).doesNotContainKey("held");
+      // What the rules do not hold still runs: a read-only MCP tool, an HTTP tool no pattern names.
+      assertThat(client.callTool(new McpSchema.CallToolRequest("notes.read_note", Map.of("name", "nobody"))).isError()).isNotNull();
+      assertThat(client.callTool(new McpSchema.CallToolRequest("t.weather", Map.of("city", "Oslo"))).isError()).isNotEqualTo(Boolean.TRUE);
     } finally {
       agents.update(b.id(), b.name(), b.subject(), Permissions.ALL);
     }

@@ -193,6 +193,22 @@ class AgentApprovalsApiTest {
     assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
     assertThat(json(put).get("approvals").get("tools").get(0).asText()).isEqualTo("t.add");
     try {
+      // Where nobody can be asked, the rule refuses the call as the registry's flag does (an audit
+      // found a pipeline ran the tool the rule holds, no approval asked).
+      long adds = gh.tools.requests.stream().filter(r -> r.startsWith("GET /add")).count();
+      HttpResponse<String> pipeline =
+          gh.post("/v1/tasks", KEY_A, "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"s\",\"tool\":\"t.add\",\"args\":{\"a\":1,\"b\":2}}]}}");
+      assertThat(pipeline.statusCode()).as(pipeline.body()).isEqualTo(403);
+      assertThat(code(pipeline)).isEqualTo("approval_required");
+      assertThat(json(pipeline).at("/error/message").asText()).contains("step 's'", "t.add", "the agent's approval rules");
+      String endpoint = gh.api() + "/mcp";
+      JsonNode answer =
+          McpWire.message(
+              McpWire.post(endpoint, KEY_A, McpWire.initialize(endpoint, KEY_A),
+                  "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"t.add\",\"arguments\":{\"a\":1,\"b\":2}}}").body());
+      assertThat(answer.at("/error/data/code").asText()).as(answer.toString()).isEqualTo("approval_required");
+      assertThat(gh.tools.requests.stream().filter(r -> r.startsWith("GET /add")).count()).as("nothing was called").isEqualTo(adds);
+
       fake.enqueue(Reply.toolCall("c1", "t_add", "{\"a\":1,\"b\":2}"), Reply.text("Added."));
       String id = gh.submit("{\"workflow\":\"agent\",\"input\":{\"model\":\"ap-model\",\"goal\":\"add\",\"tools\":[\"t.add\"]}}");
       JsonNode call = waitingTask(id).get("approvals").get(0);

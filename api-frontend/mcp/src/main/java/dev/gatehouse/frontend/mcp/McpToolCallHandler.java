@@ -13,6 +13,7 @@ import dev.gatehouse.frontend.core.errors.ApiException;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
 import dev.gatehouse.policies.access.AccessPolicy;
 import dev.gatehouse.policies.access.Patterns;
+import dev.gatehouse.policies.approvals.ApprovalPolicy;
 import dev.gatehouse.registry.mcp.McpCatalogEntry;
 import dev.gatehouse.registry.mcp.VirtualServer;
 import dev.gatehouse.registry.tools.ToolDefinition;
@@ -222,12 +223,15 @@ final class McpToolCallHandler {
     if (!decision.allowed()) {
       throw McpErrors.of(ErrorCode.TOOL_NOT_ALLOWED, decision.reason());
     }
-    if (http.isPresent() && http.get().approvalRequired()) {
-      // Nobody can be asked here: an agent task or a team's workflow waits for the decision.
+    // The tool's registry flag or the agent's own approval rules (patterns, destructive MCP tools).
+    // Nobody can be asked here: an agent task or a team's workflow waits for the decision.
+    boolean registryRequires = http.isPresent() && http.get().approvalRequired();
+    if (ApprovalPolicy.requires(agent.permissions().approvals(), name, registryRequires, mcp == null ? null : mcp.approvalHints())) {
       throw McpErrors.of(
           ErrorCode.APPROVAL_REQUIRED,
-          "tool '" + name + "' needs an operator's approval for every call, which an MCP call cannot wait for: "
-              + "call it from an agent task or a team's workflow");
+          "tool '" + name + "': its calls by this agent need an operator's approval ("
+              + (registryRequires ? "the tool's registry entry" : "the agent's approval rules")
+              + "), which an MCP call cannot wait for: call it from an agent task or a team's workflow");
     }
     if (http.isPresent()) {
       return new CallTarget(name, null, http.get(), !"GET".equals(http.get().http().method()));

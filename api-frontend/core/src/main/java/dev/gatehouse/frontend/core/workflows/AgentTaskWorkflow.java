@@ -112,11 +112,6 @@ public final class AgentTaskWorkflow implements TaskWorkflow {
     return new DurableCalls.Start(AgentWorkflow.TYPE, input, timeout, AgentWorkflow.TYPE);
   }
 
-  static Boolean hint(JsonNode annotations, String name) {
-    JsonNode v = annotations == null ? null : annotations.get(name);
-    return v != null && v.isBoolean() ? v.booleanValue() : null;
-  }
-
   private static List<ObjectNode> messages(Submission in) {
     boolean hasMessages = in.messages() != null;
     boolean hasGoal = in.goal() != null;
@@ -251,9 +246,6 @@ public final class AgentTaskWorkflow implements TaskWorkflow {
     for (McpToolResolver.McpItem item : mcpTools.view(tenant).items(McpCatalogEntry.TOOL)) {
       if (Patterns.anyMatches(patterns, item.gatewayName())) {
         JsonNode description = item.body() == null ? null : item.body().get("description");
-        JsonNode hints = item.body() == null ? null : item.body().path("annotations");
-        ApprovalPolicy.McpHints mcp =
-            new ApprovalPolicy.McpHints(hint(hints, "readOnlyHint"), hint(hints, "destructiveHint"));
         byName.putIfAbsent(
             item.gatewayName(),
             tool(
@@ -261,7 +253,7 @@ public final class AgentTaskWorkflow implements TaskWorkflow {
                 description != null && description.isTextual() ? description.textValue() : null,
                 item.inputSchema(),
                 DurableCalls.policyOf(item.server()),
-                ApprovalPolicy.hold(rules, item.gatewayName(), false, mcp)));
+                ApprovalPolicy.hold(rules, item.gatewayName(), false, item.approvalHints())));
       }
     }
     List<AgentTool> allowed = new ArrayList<>();

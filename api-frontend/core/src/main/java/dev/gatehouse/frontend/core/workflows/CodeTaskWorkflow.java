@@ -125,10 +125,7 @@ public final class CodeTaskWorkflow implements TaskWorkflow {
                       new ApiException(
                           ErrorCode.UNKNOWN_TOOL,
                           "workflow '" + type() + "' calls tool '" + name + "', which this agent's tenant does not have"));
-      JsonNode hints = item.body() == null ? null : item.body().path("annotations");
-      String hold =
-          ApprovalPolicy.hold(
-              rules, name, false, new ApprovalPolicy.McpHints(AgentTaskWorkflow.hint(hints, "readOnlyHint"), AgentTaskWorkflow.hint(hints, "destructiveHint")));
+      String hold = ApprovalPolicy.hold(rules, name, false, item.approvalHints());
       grant = new ToolGrant(DurableCalls.policyOf(item.server()), hold != null, hold);
     }
     Decision mayUse = AccessPolicy.tool(agent.permissions(), caller.scopes(), name);

@@ -9,6 +9,7 @@ import dev.gatehouse.frontend.core.errors.ApiException;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
 import dev.gatehouse.policies.Decision;
 import dev.gatehouse.policies.access.AccessPolicy;
+import dev.gatehouse.policies.approvals.ApprovalPolicy;
 import dev.gatehouse.registry.models.ModelDefinition;
 import dev.gatehouse.registry.tools.ToolDefinition;
 import dev.gatehouse.workflows.pipeline.Expansion;
@@ -79,10 +80,12 @@ public final class PipelineTaskWorkflow implements TaskWorkflow {
         if (!mayUse.allowed()) {
           throw durable.denied(caller, "task.submit", tool.name(), mayUse);
         }
-        if (tool.approvalRequired()) {
+        // The tool's registry flag or the agent's own approval rules: a pipeline cannot wait for a decision.
+        if (ApprovalPolicy.requires(agent.permissions().approvals(), tool.name(), tool.approvalRequired(), null)) {
           throw new ApiException(
               ErrorCode.APPROVAL_REQUIRED,
-              "step '" + step.id() + "' calls tool '" + tool.name() + "', which needs an operator's approval for every call; "
+              "step '" + step.id() + "' calls tool '" + tool.name() + "', whose calls by this agent need an operator's approval "
+                  + "(" + (tool.approvalRequired() ? "the tool's registry entry" : "the agent's approval rules") + "); "
                   + "a pipeline cannot wait for one: call it from an agent task or a team's workflow");
         }
         policies.put(tool.name(), DurableCalls.policyOf(tool));
