@@ -35,7 +35,27 @@ final class EntryChecks {
   static final Set<String> CREDENTIAL_HEADERS =
       Set.of("authorization", "proxy-authorization", "x-api-key", "api-key", "x-auth-token", "cookie");
 
+  /** The longest URL an entry may give (as for providers and identity providers). */
+  static final int MAX_URL = 2048;
+  /** The longest description of a tool or virtual server: it goes into every listing and export. */
+  static final int MAX_DESCRIPTION = 8192;
+  /** The most headers an entry may set, and the longest value of one. */
+  static final int MAX_HEADERS = 64;
+  static final int MAX_HEADER_VALUE = 8192;
+  /** The longest OAuth client id, the most scopes and the longest scope of an entry's upstream auth. */
+  static final int MAX_CLIENT_ID = 256;
+  static final int MAX_SCOPES = 64;
+  /** An OAuth scope token (RFC 6749, 3.3), at most 256 characters. */
+  private static final Pattern SCOPE = Pattern.compile("[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,256}");
+
   private EntryChecks() {}
+
+  /** An optional description of at most {@link #MAX_DESCRIPTION} characters. */
+  static void description(String where, String text) {
+    if (text != null && text.length() > MAX_DESCRIPTION) {
+      throw bad(where, "must be at most " + MAX_DESCRIPTION + " characters");
+    }
+  }
 
   /** A tenant, agent or identity provider name; {@code where} is the path of the name field. */
   static void name(String where, String name) {
@@ -58,12 +78,18 @@ final class EntryChecks {
     if (headers == null) {
       return;
     }
+    if (headers.size() > MAX_HEADERS) {
+      throw bad(where, "sets more than " + MAX_HEADERS + " headers");
+    }
     for (var h : headers.entrySet()) {
       if (!h.getKey().matches("[A-Za-z0-9-]{1,64}") || restricted.contains(h.getKey().toLowerCase(Locale.ROOT))) {
-        throw bad(where, "'" + h.getKey() + "' is not a header Gatehouse lets " + who + " set");
+        throw bad(where, "'" + shortened(h.getKey()) + "' is not a header Gatehouse lets " + who + " set");
       }
       if (malformedReference(h.getValue())) {
         throw bad(where + "." + h.getKey(), "has a malformed {{secret:NAME}} reference");
+      }
+      if (h.getValue().length() > MAX_HEADER_VALUE) {
+        throw bad(where + "." + h.getKey(), "is longer than " + MAX_HEADER_VALUE + " characters");
       }
       if (h.getValue().chars().anyMatch(c -> c < 0x20 && c != '\t' || c == 0x7f)) {
         // CR and LF would end the header (clients replace them, or refuse the request, and logs show a forged line)
@@ -96,6 +122,20 @@ final class EntryChecks {
     url(where + ".tokenUrl", a.tokenUrl());
     if (a.clientId() == null || a.clientId().isBlank()) {
       throw bad(where + ".clientId", "is required");
+    }
+    if (a.clientId().length() > MAX_CLIENT_ID || a.clientId().chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+      throw bad(where + ".clientId", "must be at most " + MAX_CLIENT_ID + " characters, without control characters");
+    }
+    if (a.scopes() != null) {
+      if (a.scopes().size() > MAX_SCOPES) {
+        throw bad(where + ".scopes", "holds more than " + MAX_SCOPES + " scopes");
+      }
+      for (int i = 0; i < a.scopes().size(); i++) {
+        String scope = a.scopes().get(i);
+        if (scope == null || !SCOPE.matcher(scope).matches()) {
+          throw bad(where + ".scopes[" + i + "]", "must be an OAuth scope: 1-256 printable ASCII characters, without spaces, '\"' or '\\'");
+        }
+      }
     }
     if (!SecretRefs.isReference(a.clientSecret())) {
       throw bad(where + ".clientSecret", "must name a secret as {{secret:NAME}} (secrets are never written in the registry)");
@@ -142,6 +182,9 @@ final class EntryChecks {
     if (url == null || url.isBlank()) {
       throw bad(where, "is required");
     }
+    if (url.length() > MAX_URL) {
+      throw bad(where, "must be at most " + MAX_URL + " characters");
+    }
     try {
       URI uri = new URI(url.replaceAll("\\{[A-Za-z0-9_-]+}", "x"));
       if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
@@ -150,6 +193,10 @@ final class EntryChecks {
       if (uri.getHost() == null) {
         throw bad(where, "has no host");
       }
+      if (uri.getPort() == 0 || uri.getPort() > 65535) {
+        // Accepted as written, it failed every call (the HTTP clients refuse it as they build the request).
+        throw bad(where, "has a port outside 1-65535");
+      }
       if (uri.getRawUserInfo() != null) {
         // It would be stored, and shown to every admin and in exports, as written.
         throw bad(where, "must not carry credentials (user:password@); take them from a secret in a header");
@@ -157,6 +204,11 @@ final class EntryChecks {
     } catch (URISyntaxException e) {
       throw bad(where, "is not a URL: " + e.getMessage());
     }
+  }
+
+  /** {@code text} cut to 64 characters for a message (what a client sent may be of any length). */
+  static String shortened(String text) {
+    return text.length() <= 64 ? text : text.substring(0, 64) + "...";
   }
 
   static RegistryException bad(String where, String problem) {

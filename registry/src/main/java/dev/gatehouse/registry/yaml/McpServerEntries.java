@@ -18,6 +18,10 @@ import java.util.regex.Pattern;
 public final class McpServerEntries {
   /** MCP server and virtual server names (and prefixes): like tool names, without '.'. */
   public static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,128}");
+  /** The most a stdio server's {@code args} and {@code env} may hold, and the longest command, argument or directory. */
+  private static final int MAX_ARGS = 256;
+  private static final int MAX_ENV = 64;
+  private static final int MAX_STDIO_TEXT = 4096;
   private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
   private static final Set<String> TRANSPORTS =
       Set.of(McpServerDefinition.STREAMABLE_HTTP, McpServerDefinition.SSE, McpServerDefinition.STDIO);
@@ -94,8 +98,17 @@ public final class McpServerEntries {
     if (s.auth() != null) {
       throw bad(where + ".auth", "is only for streamable-http and sse");
     }
+    if (s.command().length() > MAX_STDIO_TEXT) {
+      throw bad(where + ".command", "must be at most " + MAX_STDIO_TEXT + " characters");
+    }
     if (s.args() != null && s.args().stream().anyMatch(a -> a == null)) {
       throw bad(where + ".args", "must not hold empty entries");
+    }
+    if (s.args() != null && (s.args().size() > MAX_ARGS || s.args().stream().anyMatch(a -> a.length() > MAX_STDIO_TEXT))) {
+      throw bad(where + ".args", "must be at most " + MAX_ARGS + " entries of at most " + MAX_STDIO_TEXT + " characters");
+    }
+    if (s.workingDir() != null && s.workingDir().length() > MAX_STDIO_TEXT) {
+      throw bad(where + ".workingDir", "must be at most " + MAX_STDIO_TEXT + " characters");
     }
     env(where + ".env", s.env());
     if (s.workingDir() != null && !s.workingDir().startsWith("/")) {
@@ -124,12 +137,18 @@ public final class McpServerEntries {
     if (env == null) {
       return;
     }
+    if (env.size() > MAX_ENV) {
+      throw bad(where, "sets more than " + MAX_ENV + " variables");
+    }
     for (var e : env.entrySet()) {
       if (!ENV_NAME.matcher(e.getKey()).matches()) {
-        throw bad(where, "'" + e.getKey() + "' is not an environment variable name (letters, digits, '_'; not starting with a digit)");
+        throw bad(where, "'" + EntryChecks.shortened(e.getKey()) + "' is not an environment variable name (letters, digits, '_'; not starting with a digit)");
       }
       if (EntryChecks.malformedReference(e.getValue())) {
         throw bad(where + "." + e.getKey(), "has a malformed {{secret:NAME}} reference");
+      }
+      if (e.getValue().length() > EntryChecks.MAX_HEADER_VALUE) {
+        throw bad(where + "." + e.getKey(), "is longer than " + EntryChecks.MAX_HEADER_VALUE + " characters");
       }
     }
   }

@@ -51,6 +51,7 @@ public final class ToolEntries {
     if (!METHODS.contains(method)) {
       throw bad(where + ".http.method", "must be one of GET, POST, PUT, PATCH, DELETE");
     }
+    EntryChecks.description(where + ".description", t.description());
     EntryChecks.url(where + ".http.url", t.http().url());
     EntryChecks.headers(where + ".http.headers", t.http().headers(), EntryChecks.RESTRICTED_HEADERS, "a tool");
     JsonNode schema = t.inputSchema() == null || t.inputSchema().isNull() ? null : t.inputSchema();

@@ -20,6 +20,7 @@ public final class VirtualServerEntries {
       throw bad(where + ".name", "must be 1-128 letters, digits, '_' or '-' (no '.')");
     }
     where = where + " (" + v.name() + ")";
+    EntryChecks.description(where + ".description", v.description());
     if (v.tools() == null || v.tools().isEmpty()) {
       throw bad(where + ".tools", "is required: a list of tool names or patterns");
     }

@@ -175,7 +175,48 @@ class ToolEntriesTest {
         Arguments.of(T + "auth: {type: oauth2-client-credentials, tokenUrl: 'http://x/t', clientSecret: '{{secret:s}}'}\n",
             "tool (t).auth.clientId is required"),
         Arguments.of(T + "auth: {type: oauth2-client-credentials, tokenUrl: 'http://x/t', clientId: c, clientSecret: literal}\n",
-            "tool (t).auth.clientSecret must name a secret as {{secret:NAME}} (secrets are never written in the registry)"));
+            "tool (t).auth.clientSecret must name a secret as {{secret:NAME}} (secrets are never written in the registry)"),
+        // Sizes: every field an admin writes is bounded (found unbounded by an audit: a 400 KB
+        // description, a 200 KB URL, 3,000 headers, a null scope that answered 500).
+        Arguments.of("name: t\nhttp: {url: 'http://127.0.0.1:99999/x'}\n", "tool (t).http.url has a port outside 1-65535"),
+        Arguments.of("name: t\nhttp: {url: 'http://x:0/x'}\n", "tool (t).http.url has a port outside 1-65535"),
+        Arguments.of(T + "description: " + "d".repeat(8193) + "\n", "tool (t).description must be at most 8192 characters"),
+        Arguments.of("name: t\nhttp: {url: 'http://x/" + "p".repeat(2040) + "'}\n", "tool (t).http.url must be at most 2048 characters"),
+        Arguments.of("name: t\nhttp: {url: 'http://x', headers: {" + headers(65) + "}}\n", "tool (t).http.headers sets more than 64 headers"),
+        Arguments.of("name: t\nhttp: {url: 'http://x', headers: {X-A: " + "v".repeat(8193) + "}}\n",
+            "tool (t).http.headers.X-A is longer than 8192 characters"),
+        Arguments.of("name: t\nhttp: {url: 'http://x', headers: {" + "H".repeat(100) + ": v}}\n",
+            "tool (t).http.headers '" + "H".repeat(64) + "...' is not a header Gatehouse lets a tool set"),
+        Arguments.of(T + AUTH + "clientId: " + "c".repeat(257) + "}\n",
+            "tool (t).auth.clientId must be at most 256 characters, without control characters"),
+        Arguments.of(T + AUTH + "clientId: c, scopes: [~]}\n", SCOPE0),
+        Arguments.of(T + AUTH + "clientId: c, scopes: ['']}\n", SCOPE0),
+        Arguments.of(T + AUTH + "clientId: c, scopes: ['two words']}\n", SCOPE0),
+        Arguments.of(T + AUTH + "clientId: c, scopes: [" + "s".repeat(257) + "]}\n", SCOPE0),
+        Arguments.of(T + AUTH + "clientId: c, scopes: [" + "s,".repeat(65) + "]}\n", "tool (t).auth.scopes holds more than 64 scopes"));
+  }
+
+  private static final String AUTH = "auth: {type: oauth2-client-credentials, tokenUrl: 'http://x/t', clientSecret: '{{secret:s}}', ";
+  private static final String SCOPE0 =
+      "tool (t).auth.scopes[0] must be an OAuth scope: 1-256 printable ASCII characters, without spaces, '\"' or '\\'";
+
+  private static String headers(int n) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < n; i++) {
+      b.append(i == 0 ? "" : ", ").append("X-H").append(i).append(": v");
+    }
+    return b.toString();
+  }
+
+  @Test
+  void fieldsAtTheirBoundsAreAccepted() {
+    ToolDefinition t =
+        check("name: t\ndescription: " + "d".repeat(8192) + "\nhttp: {url: 'http://x/" + "p".repeat(2048 - 9) + "', headers: {"
+            + headers(64) + "}}\n" + AUTH + "clientId: " + "c".repeat(256) + ", scopes: [" + "s,".repeat(63) + "'" + "s".repeat(256) + "']}\n");
+    assertThat(t.description()).hasSize(8192);
+    assertThat(t.http().url()).hasSize(2048);
+    assertThat(t.http().headers()).hasSize(64);
+    assertThat(t.auth().scopes()).hasSize(64);
   }
 
   @ParameterizedTest(name = "{1}")

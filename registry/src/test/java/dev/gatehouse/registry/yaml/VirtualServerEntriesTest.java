@@ -39,6 +39,7 @@ class VirtualServerEntriesTest {
         Arguments.of("{name: v}", "virtualServer (v).tools is required: a list of tool names or patterns"),
         Arguments.of("{name: v, tools: []}", "virtualServer (v).tools is required: a list of tool names or patterns"),
         Arguments.of("{name: v, tools: [a, '']}", "virtualServer (v).tools[1] must be a tool name or pattern, not empty"),
+        Arguments.of("{name: v, description: " + "d".repeat(8193) + ", tools: [a]}", "virtualServer (v).description must be at most 8192 characters"),
         Arguments.of("{name: v, tools: [a, b, ' ']}", "virtualServer (v).tools[2] must be a tool name or pattern, not empty"),
         Arguments.of("{name: v, tools: [~]}", "virtualServer (v).tools[0] must be a tool name or pattern, not empty"),
         // bounded as an agent's allow list is (a probe wrote 50,000 patterns, and one of 400,000 characters)

@@ -51,7 +51,10 @@ public class ModelsResource extends TenantScopedResource<ModelsResource.ModelBod
   /**
    * The PostgreSQL advisory lock every write of a model holds (on every replica): a model's
    * fallbacks are checked against the stored graph before it is written, and two writes checked
-   * at the same moment could each pass and together store a loop (a -> b, b -> a).
+   * at the same moment could each pass and together store a loop (a -> b, b -> a). A provider's
+   * delete holds it too: it checks that no model targets the provider, and a model written at the
+   * same moment could otherwise pass its own check (the provider still there) and be left
+   * targeting a provider that is gone.
    */
   static final long FALLBACK_GRAPH_LOCK = 0x6761_7465_6d64_6c01L;
 
@@ -87,12 +90,12 @@ public class ModelsResource extends TenantScopedResource<ModelsResource.ModelBod
 
   @Override
   public Response create(SecurityContext auth, java.io.InputStream body) {
-    return oneWriteAtATime(() -> super.create(auth, body));
+    return oneWriteAtATime(jdbi, () -> super.create(auth, body));
   }
 
   @Override
   public ModelDefinition replace(SecurityContext auth, String name, java.io.InputStream body) {
-    return oneWriteAtATime(() -> super.replace(auth, name, body));
+    return oneWriteAtATime(jdbi, () -> super.replace(auth, name, body));
   }
 
   /** Deletes the model unless another falls back to it. */
@@ -100,7 +103,7 @@ public class ModelsResource extends TenantScopedResource<ModelsResource.ModelBod
   @DELETE
   @Path("/{name}")
   public Response delete(@Context SecurityContext auth, @PathParam("name") String name) {
-    return oneWriteAtATime(() -> {
+    return oneWriteAtATime(jdbi, () -> {
       crud.writable(admin(auth), name);
       List<String> using = models.fallingBackTo(name);
       if (!using.isEmpty()) {
@@ -112,11 +115,11 @@ public class ModelsResource extends TenantScopedResource<ModelsResource.ModelBod
   }
 
   /**
-   * {@code write}, its checks included, while no other replica or thread writes a model. The
+   * {@code write}, its checks included, while no other replica or thread writes a model or deletes a provider. The
    * threads of one replica queue in the JVM, so at most one of them holds a connection while it
    * waits for the other replicas.
    */
-  private <T> T oneWriteAtATime(java.util.function.Supplier<T> write) {
+  static <T> T oneWriteAtATime(org.jdbi.v3.core.Jdbi jdbi, java.util.function.Supplier<T> write) {
     WRITES_HERE.lock();
     try {
       return jdbi.withHandle(h -> {

@@ -40,8 +40,10 @@ public class ProvidersResource extends TenantScopedResource<ProvidersResource.Pr
 
   private final TenantScopedCrud<ProviderBody, ProviderDefinition> crud;
   private final ModelDao models;
+  private final org.jdbi.v3.core.Jdbi jdbi;
 
   public ProvidersResource(AdminContext ctx) {
+    this.jdbi = ctx.jdbi;
     ProviderDao providers = ctx.jdbi.onDemand(ProviderDao.class);
     this.models = ctx.jdbi.onDemand(ModelDao.class);
     this.crud = new TenantScopedCrud<>(
@@ -68,13 +70,16 @@ public class ProvidersResource extends TenantScopedResource<ProvidersResource.Pr
   @DELETE
   @Path("/{name}")
   public Response delete(@Context SecurityContext auth, @PathParam("name") String name) {
-    crud.writable(admin(auth), name);
-    List<String> using = models.usingProvider(name);
-    if (!using.isEmpty()) {
-      throw new ApiException(
-          ErrorCode.CONFLICT, "provider '" + name + "' is a target of model(s) " + String.join(", ", using) + "; change them first");
-    }
-    return super.delete(auth, name);
+    // under the models' write lock, so no model is written to target it between the check and the delete
+    return ModelsResource.oneWriteAtATime(jdbi, () -> {
+      crud.writable(admin(auth), name);
+      List<String> using = models.usingProvider(name);
+      if (!using.isEmpty()) {
+        throw new ApiException(
+            ErrorCode.CONFLICT, "provider '" + name + "' is a target of model(s) " + String.join(", ", using) + "; change them first");
+      }
+      return super.delete(auth, name);
+    });
   }
 
   private static ProviderDefinition provider(ProviderBody b, String name, String tenantId) {
