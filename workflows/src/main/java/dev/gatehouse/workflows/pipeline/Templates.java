@@ -144,7 +144,7 @@ public final class Templates {
       } else if (s.startsWith("${", i)) {
         int end = s.indexOf('}', i + 2);
         if (end < 0) {
-          throw new InvalidPipelineException("invalid_template", "unclosed ${ in \"" + s + "\"");
+          throw new InvalidPipelineException("invalid_template", "unclosed ${ in \"" + excerpt(s) + "\"");
         }
         if (literal.length() > 0) {
           parts.add(literal.toString());
@@ -168,7 +168,7 @@ public final class Templates {
       if (!SEGMENT.matcher(seg).matches()) {
         throw new InvalidPipelineException(
             "invalid_template",
-            "bad template ${" + expr + "}: use ${input.a.b} or ${steps.ID.output.a.b}");
+            "bad template ${" + excerpt(expr) + "}: use ${input.a.b} or ${steps.ID.output.a.b}");
       }
     }
     if (segs[0].equals("input")) {
@@ -179,8 +179,19 @@ public final class Templates {
     }
     throw new InvalidPipelineException(
         "invalid_template",
-        "bad template ${" + expr + "}: use ${input.a.b} or ${steps.ID.output.a.b}");
+        "bad template ${" + excerpt(expr) + "}: use ${input.a.b} or ${steps.ID.output.a.b}");
   }
+
+  /** What the client wrote, cut to {@value #MAX_EXCERPT} characters for a message (a string may be long). */
+  private static String excerpt(String s) {
+    if (s.length() <= MAX_EXCERPT) {
+      return s;
+    }
+    int end = Character.isHighSurrogate(s.charAt(MAX_EXCERPT - 1)) ? MAX_EXCERPT - 1 : MAX_EXCERPT;
+    return s.substring(0, end) + "...";
+  }
+
+  private static final int MAX_EXCERPT = 100;
 
   private static String render(Reference ref) {
     String root = ref.isInput() ? "input" : "steps." + ref.stepId() + ".output";

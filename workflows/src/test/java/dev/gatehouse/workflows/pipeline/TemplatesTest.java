@@ -57,6 +57,17 @@ class TemplatesTest {
     }
   }
 
+  /** An audit got a 500,122-byte error back for a 500,000-character string that opened a template. */
+  @Test
+  void aMalformedTemplateIsQuotedInItsErrorOnlyInPart() {
+    String longText = "a".repeat(500_000);
+    for (String bad : new String[] {"\"${" + longText + "\"", "\"${" + longText + "}\"", "\"${input." + longText + ".}\""}) {
+      assertThatThrownBy(() -> Templates.references(json(bad)))
+          .isInstanceOf(InvalidPipelineException.class)
+          .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(200).contains("aaaa..."));
+    }
+  }
+
   @Test
   void referencesListWhatATemplateReads() {
     var refs = Templates.references(json("{\"a\":\"${input.x}\",\"b\":[\"${steps.s2.output}\"]}"));

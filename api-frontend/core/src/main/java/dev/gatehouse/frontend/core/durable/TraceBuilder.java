@@ -179,6 +179,14 @@ final class TraceBuilder {
         }
       }
     }
+    if (closed) {
+      // A call still pending when the run closed (its timeout: no workflow code ran to say so) can
+      // never be decided: shown canceled, as the admin API's approvals listing shows it.
+      approvals.replaceAll(
+          (id, call) -> call.isObject() && "pending".equals(call.path("status").asText())
+              ? ((com.fasterxml.jackson.databind.node.ObjectNode) call.deepCopy()).put("status", "canceled")
+              : call);
+    }
     List<TraceView.Step> steps = new ArrayList<>();
     java.util.Set<String> traced = new java.util.HashSet<>();
     for (StepState s : byScheduledEvent.values()) {

@@ -78,6 +78,9 @@ public final class AgentTaskWorkflow implements TaskWorkflow {
     return AgentWorkflow.TYPE;
   }
 
+  /** The task body's {@code input}, as the body holds it. */
+  record InBody(Submission input) {}
+
   @Override
   public DurableCalls.Start prepare(AgentCaller caller, TaskSubmission submission, Duration timeout) {
     if (submission.pipeline() != null) {
@@ -86,7 +89,10 @@ public final class AgentTaskWorkflow implements TaskWorkflow {
     if (submission.input() == null || !submission.input().isObject()) {
       throw new ApiException(ErrorCode.INVALID_REQUEST, "an agent task needs an 'input' object with 'model' and 'messages' or 'goal'");
     }
-    Submission in = bodies.convert(submission.input(), Submission.class);
+    // Read inside its place in the body, so a refusal names the field as the client wrote it ('input.goal').
+    ObjectNode body = JsonNodeFactory.instance.objectNode();
+    body.set("input", submission.input());
+    Submission in = bodies.convert(body, InBody.class).input();
     String tenant = caller.agent().tenantId();
     if (in.model() == null || in.model().isBlank()) {
       throw new ApiException(ErrorCode.INVALID_REQUEST, "input.model: the model alias is required");
