@@ -111,7 +111,7 @@ public class HttpToolConnector {
       if (refused != null) {
         throw new ToolCallException(ToolFailureTypes.EGRESS_REFUSED, "could not call " + tool.name() + ": " + refused.getMessage(), false);
       }
-      throw new ToolCallException(ToolFailureTypes.UPSTREAM_ERROR, "could not reach " + tool.name() + ": " + NetworkFailures.describe(e), true);
+      throw new ToolCallException(ToolFailureTypes.UPSTREAM_ERROR, "could not reach " + tool.name() + ": " + redact.apply(NetworkFailures.describe(e)), true);
     }
     if (bytes.length > maxResponseBytes) {
       throw tooLarge(tool);

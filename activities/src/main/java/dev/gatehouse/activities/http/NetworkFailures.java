@@ -15,11 +15,17 @@ import javax.net.ssl.SSLException;
 /**
  * What went wrong on the way to an upstream, in words an agent or operator reads (these texts
  * reach task errors, MCP answers and health checks): "connection refused", not the name of the
- * Java exception that said so. The root cause's own message is kept when it is plain text; it
- * names at most a host and a port, never a header or a body.
+ * Java exception that said so. The root cause's own message is kept when it is plain text and
+ * not about the upstream's answer: an answer that is not valid HTTP (a bad status line, protocol,
+ * header or chunk) is said to be so in those words alone, as the HTTP client's own message quotes
+ * the bytes the upstream sent, which may echo a header Gatehouse sent it (its key). Callers still
+ * redact their upstream's secrets from the text (a host's message is the host's to word).
  */
 public final class NetworkFailures {
   private static final Pattern JAVA_NAME = Pattern.compile("(java|javax|jdk|sun|io|org|com|dev)\\.[a-z]+\\.|Exception|Error\\b|\\$");
+
+  /** What an upstream answer that is not valid HTTP is called (never the bytes it held). */
+  public static final String NOT_HTTP = "the upstream's answer was not valid HTTP";
 
   private NetworkFailures() {}
 
@@ -29,6 +35,9 @@ public final class NetworkFailures {
     Set<Throwable> seen = new HashSet<>();
     while (root.getCause() != null && seen.add(root)) {
       root = root.getCause();
+    }
+    if (malformedAnswer(failure)) {
+      return NOT_HTTP;
     }
     String kind = kind(failure, root);
     String message = root.getMessage();
@@ -43,6 +52,22 @@ public final class NetworkFailures {
       return text; // not a network failure: what the failure itself says (an upstream's error message)
     }
     return text.equalsIgnoreCase(kind) ? kind : kind + " (" + text + ")";
+  }
+
+  /**
+   * Whether the failure is the HTTP client refusing what the upstream sent as not HTTP: its
+   * messages quote those bytes ({@code Invalid header: <...>}, {@code error at offset 12: <...>},
+   * {@code Bad chunk header: ...}).
+   */
+  private static boolean malformedAnswer(Throwable failure) {
+    Set<Throwable> seen = new HashSet<>();
+    for (Throwable t = failure; t != null && seen.add(t); t = t.getCause()) {
+      if (t instanceof org.apache.hc.core5.http.HttpException
+          || t instanceof org.apache.hc.core5.http.MalformedChunkCodingException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static String kind(Throwable failure, Throwable root) {

@@ -330,7 +330,7 @@ final class ModelRouter {
                   ? new ProviderFailure(
                       ProviderFailure.Kind.TIMEOUT, 200, "provider " + p.provider().name() + " sent nothing for " + p.provider().timeoutOrDefault().toMillis() + " ms", null)
                   : new ProviderFailure(
-                      ProviderFailure.Kind.CONNECTION, 200, "the stream from provider " + p.provider().name() + " broke: " + dev.gatehouse.activities.http.NetworkFailures.describe(e), null);
+                      ProviderFailure.Kind.CONNECTION, 200, "the stream from provider " + p.provider().name() + " broke: " + p.redact(dev.gatehouse.activities.http.NetworkFailures.describe(e)), null);
           break;
         }
         if (n < 0) {

@@ -284,7 +284,7 @@ final class ProviderClient {
           ProviderFailure.Kind.EGRESS_REFUSED, 0, "could not call provider " + p.provider().name() + ": " + refused.getMessage(), null);
     }
     return new ProviderFailure(
-        ProviderFailure.Kind.CONNECTION, 0, "could not reach provider " + p.provider().name() + ": " + NetworkFailures.describe(cause), null);
+        ProviderFailure.Kind.CONNECTION, 0, "could not reach provider " + p.provider().name() + ": " + p.redact(NetworkFailures.describe(cause)), null);
   }
 
   static void closeQuietly(InputStream in) {

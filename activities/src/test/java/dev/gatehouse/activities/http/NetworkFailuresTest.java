@@ -8,6 +8,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.List;
 import java.util.concurrent.ExecutionException;
 import org.junit.jupiter.api.Test;
 
@@ -45,5 +46,23 @@ class NetworkFailuresTest {
         .isEqualTo("Invalid params: 'x' is required");
     assertThat(NetworkFailures.describe(new IllegalStateException("Cannot map java.lang.Object")))
         .isEqualTo("the call failed");
+  }
+
+  /**
+   * The HTTP client's parse failures quote the bytes the upstream sent, which an upstream may
+   * fill with the headers it received (a key): they are described without them.
+   */
+  @Test
+  void anAnswerThatIsNotHttpIsSaidSoWithoutItsBytes() {
+    String key = "Bearer sk-echoed-0123456789";
+    List<Throwable> failures =
+        List.of(
+            new IOException(new org.apache.hc.core5.http.ParseException("Invalid response line", "HTTP/1.1 2000 " + key, 0, 20, 12)),
+            new org.apache.hc.core5.http.ProtocolException("Invalid protocol version; error at offset 0: <" + key + " 200 OK>"),
+            new IOException("Invalid header: <X-Echo " + key + ">", new org.apache.hc.core5.http.ProtocolException("Invalid header: <X-Echo " + key + ">")),
+            new org.apache.hc.core5.http.MalformedChunkCodingException("Bad chunk header: " + key));
+    for (Throwable f : failures) {
+      assertThat(NetworkFailures.describe(f)).isEqualTo(NetworkFailures.NOT_HTTP).doesNotContain("sk-echoed");
+    }
   }
 }

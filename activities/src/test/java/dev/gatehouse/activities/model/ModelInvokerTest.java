@@ -82,6 +82,8 @@ class ModelInvokerTest {
     }
     providers.insert(new ProviderDefinition("p-b-tenant", "ten_b", ProviderDefinition.OPENAI, fakes.get("b").baseUrl(), null, null, Map.of()));
     providers.insert(new ProviderDefinition("p-raw", null, ProviderDefinition.OPENAI, raw.baseUrl(), null, Duration.ofMillis(1500), Map.of()));
+    providers.insert(
+        new ProviderDefinition("p-raw-keyed", null, ProviderDefinition.OPENAI, raw.baseUrl(), "{{secret:key-a}}", Duration.ofMillis(1500), Map.of()));
     ModelDao models = db.jdbi().onDemand(ModelDao.class);
     RetrySpec fast = new RetrySpec(2, Duration.ofMillis(5), 2.0, Duration.ofMillis(20));
     models.insert(model("solo", null, List.of(target("p-a", 1)), List.of(), fast));
@@ -90,6 +92,7 @@ class ModelInvokerTest {
     models.insert(model("de", null, List.of(target("p-d", 1), target("p-e", 1)), List.of(), new RetrySpec(1, Duration.ofMillis(5), 2.0, Duration.ofMillis(5))));
     models.insert(model("f", null, List.of(target("p-f", 1)), List.of(), fast));
     models.insert(model("raw", null, List.of(target("p-raw", 1)), List.of(), fast));
+    models.insert(model("raw-keyed", null, List.of(target("p-raw-keyed", 1)), List.of(), fast));
     models.insert(model("private-b", "ten_b", List.of(target("p-b-tenant", 1)), List.of(), fast));
     // Per million tokens: "priced" costs 1 in and 2 out, and may fall back to "pricier", ten times that.
     models.insert(
@@ -501,6 +504,63 @@ class ModelInvokerTest {
     assertThat(a.usage().estimated()).isTrue();
     assertThat(abandoned.await(10, TimeUnit.SECONDS)).as("the upstream request was abandoned").isTrue();
     assertThat(lastUsage().outcome()).isEqualTo(ModelExchange.CLIENT_CLOSED);
+  }
+
+  /**
+   * A provider that answers with something that is not HTTP, made of the Authorization header it
+   * received (a malformed status line, protocol or header line, a bad chunk header mid-stream):
+   * the HTTP client's message quotes those bytes, and the provider's key reached the agent in the
+   * failure's message. Neither the agent's error, nor the usage row, nor a log line holds it now.
+   */
+  @Test
+  void aProviderThatEchoesItsKeyInAnAnswerThatIsNotHttpDoesNotLeakIt() throws Exception {
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logs = new ch.qos.logback.core.read.ListAppender<>();
+    logs.start();
+    ch.qos.logback.classic.Logger root =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    root.addAppender(logs);
+    try {
+      List<RawLlm.Script> echoes =
+          List.of(
+              out -> RawLlm.write(out, "HTTP/1.1 2000 " + raw.lastHeader("Authorization") + "\r\nContent-Length: 2\r\n\r\n{}"),
+              out -> RawLlm.write(out, raw.lastHeader("Authorization") + " 200 OK\r\nContent-Length: 2\r\n\r\n{}"),
+              out -> RawLlm.write(out, "HTTP/1.1 200 OK\r\nX-Echo " + raw.lastHeader("Authorization") + "\r\nContent-Length: 2\r\n\r\n{}"));
+      for (RawLlm.Script echo : echoes) {
+        raw.script(echo);
+        invoker.close(); // a new invoker each time: no cool-down carried from one echo to the next
+
+        invoker = newInvoker();
+        assertThatThrownBy(() -> invoker.call(chat("agt_all", "raw-keyed", false, "")))
+            .isInstanceOfSatisfying(
+                ModelCallException.class,
+                e -> {
+                  assertThat(raw.lastHeader("Authorization")).as("the provider got the key").isEqualTo("Bearer " + PROVIDER_KEY);
+                  assertThat(e.status()).isEqualTo(503);
+                  assertThat(e.getMessage()).contains("not valid HTTP").doesNotContain(PROVIDER_KEY.substring(3));
+                });
+        assertThat(lastUsage().toString()).doesNotContain(PROVIDER_KEY.substring(3));
+      }
+
+      // Mid-stream: a chunk header made of the key ends the stream with an error event that does not hold it.
+      raw.script(
+          out -> {
+            RawLlm.write(out, RawLlm.STREAM_HEAD + RawLlm.chunk(RawLlm.event("Hel", null)));
+            Thread.sleep(100);
+            RawLlm.write(out, raw.lastHeader("Authorization") + "\r\n");
+          });
+      Collecting sink = new Collecting();
+      invoker.stream(chat("agt_all", "raw-keyed", true, ""), sink);
+      assertThat(sink.events.get(0)).contains("Hel");
+      assertThat(String.join("\n", sink.events)).contains("upstream_error").contains("not valid HTTP").doesNotContain(PROVIDER_KEY.substring(3));
+      assertThat(lastUsage().toString()).doesNotContain(PROVIDER_KEY.substring(3));
+    } finally {
+      root.detachAppender(logs);
+    }
+    for (ch.qos.logback.classic.spi.ILoggingEvent event : logs.list) {
+      String line = event.getFormattedMessage()
+          + (event.getThrowableProxy() == null ? "" : ch.qos.logback.classic.spi.ThrowableProxyUtil.asString(event.getThrowableProxy()));
+      assertThat(line).doesNotContain(PROVIDER_KEY.substring(3));
+    }
   }
 
   private static com.fasterxml.jackson.databind.JsonNode parse(String json) {

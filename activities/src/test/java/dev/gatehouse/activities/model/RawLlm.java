@@ -26,6 +26,8 @@ final class RawLlm implements AutoCloseable {
 
   private final ServerSocket server;
   private volatile Script script;
+  /** The head (request line and headers) of the last request received. */
+  private volatile String lastHead = "";
 
   RawLlm() throws IOException {
     server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -36,6 +38,22 @@ final class RawLlm implements AutoCloseable {
 
   String baseUrl() {
     return "http://127.0.0.1:" + server.getLocalPort() + "/v1";
+  }
+
+  /** The head of the last request received (its headers as sent, a key included), for a script to answer with. */
+  String lastHead() {
+    return lastHead;
+  }
+
+  /** The value of header {@code name} in the last request received; empty when it had none. */
+  String lastHeader(String name) {
+    for (String line : lastHead.split("\r\n")) {
+      int colon = line.indexOf(':');
+      if (colon > 0 && line.substring(0, colon).trim().equalsIgnoreCase(name)) {
+        return line.substring(colon + 1).trim();
+      }
+    }
+    return "";
   }
 
   void script(Script script) {
@@ -80,6 +98,7 @@ final class RawLlm implements AutoCloseable {
       String head;
       while ((head = readHead(in)) != null) {
         in.readNBytes(contentLength(head));
+        lastHead = head;
         script.answer(out);
         out.flush();
       }
