@@ -38,12 +38,12 @@ final class CheckTaskBudget implements PolicyStep<ModelExchange> {
     if (budget == null || (budget.maxTokens() == null && budget.maxCost() == null)) {
       return PROCEED;
     }
-    long output = OutputBound.askedInAll(call.body());
+    long output = OutputBound.askedInAll(call.dialect(), call.body());
     if (output <= 0) {
       return deny("a call with a task budget must set max_tokens, or its worst case has no bound");
     }
     long input = TokenEstimator.inputTokens(call.dialect(), call.body());
-    long worst = input + output;
+    long worst = OutputBound.plus(input, output);
     if (budget.maxTokens() != null && worst > budget.maxTokens()) {
       return deny(
           "the call could use " + worst + " tokens (" + input + " in, up to " + output + " out) and the task has "

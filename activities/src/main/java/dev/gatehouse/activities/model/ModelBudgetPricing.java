@@ -21,11 +21,11 @@ final class ModelBudgetPricing implements ChargeBudgets.Pricing<ModelExchange> {
   public ChargeBudgets.Worst worstCase(ModelExchange x) {
     ModelCall call = x.request();
     long input = TokenEstimator.inputTokens(call.dialect(), call.body());
-    long output = call.kind() == ModelCall.Kind.EMBEDDINGS ? 0 : OutputBound.maxOutput(call.body(), x.model());
+    long output = call.kind() == ModelCall.Kind.EMBEDDINGS ? 0 : OutputBound.maxOutput(call.dialect(), call.body(), x.model());
     BigDecimal cost = worstCost(x.model(), input, output);
     String unpriced =
         cost == null ? "model '" + call.alias() + "' has no prices in the registry (input and output per million tokens)" : null;
-    return new ChargeBudgets.Worst(input + output, cost, input + " in, up to " + output + " out", unpriced);
+    return new ChargeBudgets.Worst(OutputBound.plus(input, output), cost, input + " in, up to " + output + " out", unpriced);
   }
 
   @Override

@@ -7,9 +7,12 @@ import dev.gatehouse.registry.models.ModelDefinition;
  * The most output a model call may get, as budgets, task budgets and rate limits reserve it: per
  * choice its {@code max_tokens} (or {@code max_completion_tokens}), no more than the model's
  * {@code maxOutput}; the model's {@code maxOutput} when it sets neither; else {@link
- * #DEFAULT_MAX_OUTPUT}; times the choices it asks for ({@code n}, OpenAI's chat: each choice is
- * written and billed). {@link ValidateModelRequest} has refused a {@code max_tokens} or {@code n}
- * that is not a whole number in range before any of this is read.
+ * #DEFAULT_MAX_OUTPUT}; times the choices it asks for ({@code n}, OpenAI's chat only: each choice
+ * is written and billed; Anthropic's Messages has no {@code n}, and one there is passed on
+ * unread, as every member Gatehouse does not read is, and counts for nothing). {@link
+ * ValidateModelRequest} has refused a {@code max_tokens} or {@code n} that is not a whole number in
+ * range before any of this is read; the products and sums here saturate at {@link Long#MAX_VALUE}
+ * all the same (a worst case that wrapped round to a negative number reserved nothing).
  */
 public final class OutputBound {
   /** What a call that bounds its output nowhere (nor its model) is taken to write at most, per choice. */
@@ -17,8 +20,8 @@ public final class OutputBound {
 
   private OutputBound() {}
 
-  /** The most output of the call with {@code body} to {@code model} (null: unknown), all its choices. */
-  public static long maxOutput(JsonNode body, ModelDefinition model) {
+  /** The most output of the call of {@code dialect} with {@code body} to {@code model} (null: unknown), all its choices. */
+  public static long maxOutput(Dialect dialect, JsonNode body, ModelDefinition model) {
     long asked = asked(body);
     Integer modelMax = model == null ? null : model.maxOutput();
     long perChoice;
@@ -27,12 +30,27 @@ public final class OutputBound {
     } else {
       perChoice = modelMax != null && modelMax > 0 ? modelMax : DEFAULT_MAX_OUTPUT;
     }
-    return perChoice * choices(body);
+    return times(perChoice, choices(dialect, body));
   }
 
   /** What the call asked for in all its choices ({@code max_tokens} times {@code n}); 0 when it set no limit. */
-  public static long askedInAll(JsonNode body) {
-    return asked(body) * choices(body);
+  public static long askedInAll(Dialect dialect, JsonNode body) {
+    return times(asked(body), choices(dialect, body));
+  }
+
+  /** {@code a + b} of two counts, {@link Long#MAX_VALUE} when it would overflow. */
+  public static long plus(long a, long b) {
+    long sum = a + b;
+    return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
+  }
+
+  /** {@code a * b} of two counts, {@link Long#MAX_VALUE} when it would overflow. */
+  static long times(long a, long b) {
+    try {
+      return Math.multiplyExact(a, b);
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE;
+    }
   }
 
   /** The call's {@code max_tokens} or {@code max_completion_tokens} (the larger); 0 when it sets neither. */
@@ -47,8 +65,11 @@ public final class OutputBound {
     return asked;
   }
 
-  /** How many choices the call asks for: its {@code n}, at least 1. */
-  static long choices(JsonNode body) {
+  /** How many choices the call asks for: its {@code n} on OpenAI's chat, at least 1; 1 on Anthropic's Messages. */
+  static long choices(Dialect dialect, JsonNode body) {
+    if (dialect != Dialect.OPENAI) {
+      return 1;
+    }
     JsonNode n = body == null ? null : body.get("n");
     return n != null && n.isIntegralNumber() && n.canConvertToLong() && n.longValue() > 1 ? n.longValue() : 1;
   }

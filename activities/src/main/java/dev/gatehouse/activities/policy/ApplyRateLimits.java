@@ -170,7 +170,9 @@ public final class ApplyRateLimits<E extends Exchange<? extends GovernedCall, ?>
       }
       if (r.tokensPerMinute() != null && tokens != null) {
         if (worst < 0) {
-          worst = Math.max(1, tokens.reserve(x));
+          long reserve = tokens.reserve(x);
+          // A worst case below 0 is one that overflowed: unbounded, not free.
+          worst = reserve < 0 ? Long.MAX_VALUE : Math.max(1, reserve);
         }
         list.add(new Bucket(p, false, key(p, "t", per, subject), r.tokensPerMinute(), Math.min(worst, r.tokensPerMinute())));
       }
@@ -346,8 +348,8 @@ public final class ApplyRateLimits<E extends Exchange<? extends GovernedCall, ?>
     if (call.kind() == ModelCall.Kind.EMBEDDINGS) {
       return input;
     }
-    long output = dev.gatehouse.activities.model.OutputBound.maxOutput(call.body(), x.model());
-    return input + output;
+    long output = dev.gatehouse.activities.model.OutputBound.maxOutput(call.dialect(), call.body(), x.model());
+    return dev.gatehouse.activities.model.OutputBound.plus(input, output);
   }
 
   /**

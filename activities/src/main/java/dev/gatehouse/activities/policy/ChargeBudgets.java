@@ -86,7 +86,8 @@ public final class ChargeBudgets<E extends Exchange<? extends GovernedCall, ?>> 
       if (b == null) {
         continue;
       }
-      long tokens = b.tokens() == null ? 0 : Math.max(0, worst.tokens());
+      // A worst case below 0 is one that overflowed: unbounded, so it cannot fit, not free.
+      long tokens = b.tokens() == null ? 0 : worst.tokens() < 0 ? Long.MAX_VALUE : worst.tokens();
       BigDecimal cost = BigDecimal.ZERO;
       if (b.cost() != null) {
         if (worst.cost() == null) {
@@ -102,7 +103,10 @@ public final class ChargeBudgets<E extends Exchange<? extends GovernedCall, ?>> 
       String period = b.period() == null ? MONTH : b.period();
       boolean perTenant = PER_TENANT.equals(b.per());
       String subject = perTenant ? PER_TENANT + ":" + agent.tenantId() : PER_AGENT + ":" + agent.id();
-      BudgetLedger.Reservation r = ledger.reserve(p.name(), subject, period, agent.tenantId(), b.tokens(), b.cost(), tokens, cost);
+      // An ask over the limit cannot fit whatever the budget holds: it is asked as the limit plus one,
+      // so the ledger's sums stay far from bigint's end (a saturated worst case is Long.MAX_VALUE).
+      long ask = b.tokens() != null && tokens > b.tokens() && b.tokens() < Long.MAX_VALUE ? b.tokens() + 1 : tokens;
+      BudgetLedger.Reservation r = ledger.reserve(p.name(), subject, period, agent.tenantId(), b.tokens(), b.cost(), ask, cost);
       if (!r.admitted()) {
         return Decision.deny(p.ref(), DenialCodes.BUDGET_EXCEEDED, refusal(p, b, perTenant, period, r.found(), tokens, cost, worst));
       }

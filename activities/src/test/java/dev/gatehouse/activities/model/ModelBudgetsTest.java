@@ -209,6 +209,30 @@ class ModelBudgetsTest {
     assertThat(allowed.get(0).detail()).as("the reservation is audited").contains("tokens-daily@1 reserved " + worst + " tokens");
   }
 
+  /**
+   * An {@code n} on /v1/messages (Anthropic's Messages has none) does not multiply the worst case:
+   * {@code max_tokens} 2^30 times {@code n} 2^33 wrapped round to a negative worst case, which
+   * reserved nothing, and a 200-token budget let the call through.
+   */
+  @Test
+  void anAnthropicCallWithAHugeNIsRefusedByATokenBudget() throws Exception {
+    model("tok-anthropic", null);
+    policy("tokens-anthropic", List.of(), List.of("tok-anthropic"), new PolicyDefinition.Budget(200L, null, "day", "agent"));
+    ObjectNode body =
+        (ObjectNode) JSON.readTree(
+            "{\"model\":\"tok-anthropic\",\"max_tokens\":1073741824,\"n\":8589934592,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    ModelCall call =
+        new ModelCall(ModelCall.Kind.CHAT, Dialect.ANTHROPIC, "tok-anthropic", body, false, new Caller("ten_a", "agt_a", List.of()), null, "req-1", null, null, 1);
+
+    assertThatThrownBy(() -> invoker.call(call))
+        .isInstanceOfSatisfying(ModelCallException.class, e -> {
+          assertThat(e.code()).isEqualTo("budget_exceeded");
+          assertThat(e.status()).isEqualTo(402);
+          assertThat(e.getMessage()).contains("up to 1073741824 out");
+        });
+    assertThat(fake.seen()).as("nothing was sent").isEmpty();
+  }
+
   @Test
   void aCostBudgetReservesAtTheModelsPricesAndRefusesAModelWithoutPrices() throws Exception {
     // Per million tokens: 1 in, 2 out. An answer (11 in, 7 out) costs 0.000025.

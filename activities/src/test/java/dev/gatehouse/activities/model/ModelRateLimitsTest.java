@@ -83,6 +83,8 @@ class ModelRateLimitsTest {
     policies.insert(limit("per-agent", "m-agent", 3, null, "agent"));
     policies.insert(limit("per-tenant", "m-tenant", 2, null, "tenant"));
     policies.insert(limit("tokens", "m-tokens", null, 1000, "agent"));
+    models.insert(new ModelDefinition("m-tokens-open", null, List.of(new ModelDefinition.Target("p-a", "pm", 1)), List.of(), once, null, null, null));
+    policies.insert(limit("tokens-open", "m-tokens-open", null, 1000, "agent"));
     policies.insert(limit("two-a-wide", "m-two", 10, null, "agent"));
     policies.insert(limit("two-b-narrow", "m-two", 1, null, "agent"));
     policies.insert(limit("edited", "m-edit", 2, null, "agent"));
@@ -219,6 +221,25 @@ class ModelRateLimitsTest {
     List<RateLimitStatus> fourHeard = new CopyOnWriteArrayList<>();
     assertThat(invoker.call(chat("agt_z", "m-tokens", ",\"max_tokens\":5000,\"n\":4"), fourHeard::add).body()).isNotNull();
     assertThat(fourHeard.get(0).tokens().remaining()).as("the whole minute's tokens were reserved").isLessThanOrEqualTo(20);
+  }
+
+  /**
+   * An {@code n} on /v1/messages counts for nothing, and a worst case past a long's end is the
+   * largest, never a wrapped negative one: {@code max_tokens} 2^30 times {@code n} 2^33 reserved 1
+   * token of the minute's, and a caller could repeat it at will.
+   */
+  @Test
+  void anAnthropicCallWithAHugeNReservesItsWholeWorstCase() throws Exception {
+    ObjectNode body =
+        (ObjectNode) JSON.readTree(
+            "{\"model\":\"m-tokens-open\",\"max_tokens\":1073741824,\"n\":8589934592,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    ModelCall call =
+        new ModelCall(ModelCall.Kind.CHAT, Dialect.ANTHROPIC, "m-tokens-open", body, false, new Caller("ten_a", "agt_x", List.of()), null, "req-1", null, null, 1);
+    List<RateLimitStatus> heard = new CopyOnWriteArrayList<>();
+    invoker.call(call, heard::add);
+    assertThat(heard.get(0).tokens().remaining()).as("the whole minute's tokens were reserved").isLessThanOrEqualTo(20);
+    assertThatThrownBy(() -> invoker.call(call))
+        .isInstanceOfSatisfying(ModelCallException.class, e -> assertThat(e.code()).isEqualTo("rate_limited"));
   }
 
   @Test

@@ -32,13 +32,35 @@ class OutputBoundTest {
 
   @Test
   void everyChoiceIsReserved() throws Exception {
-    assertThat(OutputBound.maxOutput(body(",\"max_tokens\":100"), model(null))).isEqualTo(100);
-    assertThat(OutputBound.maxOutput(body(",\"max_tokens\":100,\"n\":50"), model(null))).isEqualTo(5_000);
-    assertThat(OutputBound.maxOutput(body(",\"max_tokens\":1000,\"n\":3"), model(100))).as("maxOutput bounds each choice").isEqualTo(300);
-    assertThat(OutputBound.maxOutput(body(",\"n\":2"), model(100))).isEqualTo(200);
-    assertThat(OutputBound.maxOutput(body(",\"n\":2"), model(null))).isEqualTo(2 * OutputBound.DEFAULT_MAX_OUTPUT);
-    assertThat(OutputBound.askedInAll(body(",\"max_completion_tokens\":30,\"n\":4"))).isEqualTo(120);
-    assertThat(OutputBound.askedInAll(body(""))).isZero();
+    assertThat(OutputBound.maxOutput(Dialect.OPENAI, body(",\"max_tokens\":100"), model(null))).isEqualTo(100);
+    assertThat(OutputBound.maxOutput(Dialect.OPENAI, body(",\"max_tokens\":100,\"n\":50"), model(null))).isEqualTo(5_000);
+    assertThat(OutputBound.maxOutput(Dialect.OPENAI, body(",\"max_tokens\":1000,\"n\":3"), model(100))).as("maxOutput bounds each choice").isEqualTo(300);
+    assertThat(OutputBound.maxOutput(Dialect.OPENAI, body(",\"n\":2"), model(100))).isEqualTo(200);
+    assertThat(OutputBound.maxOutput(Dialect.OPENAI, body(",\"n\":2"), model(null))).isEqualTo(2 * OutputBound.DEFAULT_MAX_OUTPUT);
+    assertThat(OutputBound.askedInAll(Dialect.OPENAI, body(",\"max_completion_tokens\":30,\"n\":4"))).isEqualTo(120);
+    assertThat(OutputBound.askedInAll(Dialect.OPENAI, body(""))).isZero();
+  }
+
+  /**
+   * Anthropic's Messages has no {@code n}: one there is passed on unread and counts for nothing
+   * (it made {@code max_tokens * n} wrap round to a negative worst case, which reserved nothing).
+   */
+  @Test
+  void nCountsOnlyOnOpenAisChat() throws Exception {
+    ObjectNode huge = body(",\"max_tokens\":1073741824,\"n\":8589934592");
+    assertThat(OutputBound.maxOutput(Dialect.ANTHROPIC, huge, model(null))).isEqualTo(1L << 30);
+    assertThat(OutputBound.askedInAll(Dialect.ANTHROPIC, huge)).isEqualTo(1L << 30);
+    assertThat(OutputBound.maxOutput(Dialect.ANTHROPIC, body(",\"max_tokens\":100,\"n\":4"), model(null))).isEqualTo(100);
+  }
+
+  /** A product or sum past a long's end is the largest long, never a wrapped (negative, free) one. */
+  @Test
+  void aWorstCaseThatWouldOverflowSaturates() throws Exception {
+    ObjectNode huge = body(",\"max_tokens\":1073741824,\"n\":8589934592");
+    assertThat(OutputBound.maxOutput(Dialect.OPENAI, huge, model(null))).isEqualTo(Long.MAX_VALUE);
+    assertThat(OutputBound.askedInAll(Dialect.OPENAI, huge)).isEqualTo(Long.MAX_VALUE);
+    assertThat(OutputBound.plus(Long.MAX_VALUE, 12)).isEqualTo(Long.MAX_VALUE);
+    assertThat(OutputBound.plus(40, 2)).isEqualTo(42);
   }
 
   @Test
