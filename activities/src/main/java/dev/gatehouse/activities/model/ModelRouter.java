@@ -162,6 +162,9 @@ final class ModelRouter {
     ObjectNode body;
     try {
       if (call.kind() == ModelCall.Kind.EMBEDDINGS) {
+        if (!answer.path("data").isArray() || (answer.get("error") != null && !answer.get("error").isNull())) {
+          throw new ModelCallException(ModelCodes.UPSTREAM_ERROR, 502, "the provider's answer has no embeddings (no data)", null, null, false);
+        }
         usage = embeddingsUsage(answer);
         body = answer;
       } else {

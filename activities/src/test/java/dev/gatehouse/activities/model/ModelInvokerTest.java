@@ -82,6 +82,7 @@ class ModelInvokerTest {
     }
     providers.insert(new ProviderDefinition("p-b-tenant", "ten_b", ProviderDefinition.OPENAI, fakes.get("b").baseUrl(), null, null, Map.of()));
     providers.insert(new ProviderDefinition("p-raw", null, ProviderDefinition.OPENAI, raw.baseUrl(), null, Duration.ofMillis(1500), Map.of()));
+    providers.insert(new ProviderDefinition("p-raw-anthropic", null, ProviderDefinition.ANTHROPIC, raw.baseUrl(), null, Duration.ofMillis(1500), Map.of()));
     providers.insert(
         new ProviderDefinition("p-raw-keyed", null, ProviderDefinition.OPENAI, raw.baseUrl(), "{{secret:key-a}}", Duration.ofMillis(1500), Map.of()));
     ModelDao models = db.jdbi().onDemand(ModelDao.class);
@@ -92,6 +93,8 @@ class ModelInvokerTest {
     models.insert(model("de", null, List.of(target("p-d", 1), target("p-e", 1)), List.of(), new RetrySpec(1, Duration.ofMillis(5), 2.0, Duration.ofMillis(5))));
     models.insert(model("f", null, List.of(target("p-f", 1)), List.of(), fast));
     models.insert(model("raw", null, List.of(target("p-raw", 1)), List.of(), fast));
+    models.insert(model("raw-then-b", null, List.of(target("p-raw", 1)), List.of("solo-b"), fast));
+    models.insert(model("raw-anthropic", null, List.of(target("p-raw-anthropic", 1)), List.of(), fast));
     models.insert(model("raw-keyed", null, List.of(target("p-raw-keyed", 1)), List.of(), fast));
     models.insert(model("private-b", "ten_b", List.of(target("p-b-tenant", 1)), List.of(), fast));
     // Per million tokens: "priced" costs 1 in and 2 out, and may fall back to "pricier", ten times that.
@@ -561,6 +564,69 @@ class ModelInvokerTest {
           + (event.getThrowableProxy() == null ? "" : ch.qos.logback.classic.spi.ThrowableProxyUtil.asString(event.getThrowableProxy()));
       assertThat(line).doesNotContain(PROVIDER_KEY.substring(3));
     }
+  }
+
+  /** A raw provider's whole 200 answer with JSON {@code body}. */
+  private static RawLlm.Script json200(String body) {
+    return out -> RawLlm.write(
+        out,
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + body.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+            + "\r\n\r\n" + body);
+  }
+
+  private static ModelCall anthropicChat(String alias, boolean stream) {
+    try {
+      ObjectNode body =
+          (ObjectNode) JSON.readTree("{\"model\":\"" + alias + "\",\"max_tokens\":50,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]"
+              + (stream ? ",\"stream\":true" : "") + "}");
+      return new ModelCall(ModelCall.Kind.CHAT, Dialect.ANTHROPIC, alias, body, stream, new Caller("ten_a", "agt_all", List.of()), null, "req-1", null, null, 1);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(e);
+    }
+  }
+
+  /**
+   * A 200 that is an error, or not an answer at all, from a provider of the caller's own dialect
+   * (passed through untranslated) is a bad answer like a translated one: it falls back, and with
+   * nothing left it is 502 upstream_error. It was relayed as the answer, its usage row "ok".
+   */
+  @Test
+  void aSameDialect200ThatIsNotAnAnswerIsABadAnswer() throws Exception {
+    raw.script(json200("{\"error\":{\"message\":\"upstream exploded\"}}"));
+    ModelAnswer a = invoker.call(chat("agt_all", "raw-then-b", false, ""));
+    assertThat(a.provider()).as("fell back").isEqualTo("p-b");
+    assertThat(fakes.get("b").seen()).hasSize(1);
+
+    for (String notAnAnswer : List.of("{\"error\":{\"message\":\"upstream exploded\"}}", "{}", "{\"choices\":[],\"error\":{\"type\":\"server_error\"}}")) {
+      raw.script(json200(notAnAnswer));
+      invoker.close();
+      invoker = newInvoker();
+      assertThatThrownBy(() -> invoker.call(chat("agt_all", "raw", false, "")))
+          .as(notAnAnswer)
+          .isInstanceOfSatisfying(ModelCallException.class, e -> {
+            assertThat(e.status()).isEqualTo(502);
+            assertThat(e.code()).isEqualTo(ModelCodes.UPSTREAM_ERROR);
+            assertThat(e.getMessage()).doesNotContain("upstream exploded");
+          });
+      assertThat(lastUsage().outcome()).isEqualTo(ModelCodes.UPSTREAM_ERROR);
+    }
+
+    for (String notAMessage : List.of("{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"busy\"}}", "{}")) {
+      raw.script(json200(notAMessage));
+      invoker.close();
+      invoker = newInvoker();
+      assertThatThrownBy(() -> invoker.call(anthropicChat("raw-anthropic", false)))
+          .as(notAMessage)
+          .isInstanceOfSatisfying(ModelCallException.class, e -> {
+            assertThat(e.status()).isEqualTo(502);
+            assertThat(e.code()).isEqualTo(ModelCodes.UPSTREAM_ERROR);
+          });
+    }
+
+    // A real answer of each passes as it came.
+    raw.script(json200("{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"m\",\"content\":[{\"type\":\"text\",\"text\":\"yo\"}],"
+        + "\"stop_reason\":\"end_turn\",\"usage\":{\"input_tokens\":3,\"output_tokens\":1}}"));
+    assertThat(invoker.call(anthropicChat("raw-anthropic", false)).body().path("content").path(0).path("text").asText()).isEqualTo("yo");
   }
 
   private static com.fasterxml.jackson.databind.JsonNode parse(String json) {

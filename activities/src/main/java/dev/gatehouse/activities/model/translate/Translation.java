@@ -1,5 +1,6 @@
 package dev.gatehouse.activities.model.translate;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.activities.model.Dialect;
 import dev.gatehouse.activities.model.ModelUsage;
@@ -52,9 +53,32 @@ public final class Translation {
 
   static ObjectNode response(Dialect from, Dialect to, ObjectNode body, Clock clock) {
     if (from == to) {
-      return body;
+      return answer(from, body);
     }
     return from == Dialect.OPENAI ? ToAnthropicAnswer.translate(body) : ToOpenAiAnswer.translate(body, clock);
+  }
+
+  /**
+   * {@code body} when it is an answer of {@code dialect} (OpenAI's chat: a {@code choices} array
+   * and no {@code error}; Anthropic's: {@code type: "message"} and a {@code content} array), else
+   * {@code ModelCallException} {@code upstream_error}: a 200 holding an error, or nothing, is not
+   * passed on as an answer. The error's free text is not repeated (see {@link Json#errorType}).
+   */
+  static ObjectNode answer(Dialect dialect, ObjectNode body) {
+    JsonNode error = body.get("error");
+    boolean ok =
+        dialect == Dialect.OPENAI
+            ? body.path("choices").isArray() && (error == null || error.isNull())
+            : "message".equals(Json.text(body, "type")) && body.path("content").isArray();
+    if (ok) {
+      return body;
+    }
+    String type = error != null && error.isObject() ? Json.errorType(error) : null;
+    throw Json.upstream(
+        error != null && !error.isNull()
+            ? "the provider answered 200 with an error" + (type == null ? "" : " (" + type + ")")
+            : "the provider's answer is not a " + (dialect == Dialect.OPENAI ? "chat completion (no choices)" : "message (no type \"message\" and content)"),
+        false);
   }
 
   /**

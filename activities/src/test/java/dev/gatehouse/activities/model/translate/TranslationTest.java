@@ -40,7 +40,24 @@ class TranslationTest {
     ObjectNode answer = json("{\"id\":\"chatcmpl-1\",\"choices\":[],\"x\":1}");
 
     assertThat(Translation.response(Dialect.OPENAI, Dialect.OPENAI, answer)).isSameAs(answer);
-    assertThat(Translation.response(Dialect.ANTHROPIC, Dialect.ANTHROPIC, answer)).isSameAs(answer);
+    ObjectNode message = json("{\"id\":\"msg_1\",\"type\":\"message\",\"content\":[],\"x\":1}");
+    assertThat(Translation.response(Dialect.ANTHROPIC, Dialect.ANTHROPIC, message)).isSameAs(message);
+  }
+
+  /** A same-dialect 200 is checked to be an answer of its dialect (an error, or nothing, is not relayed as one). */
+  @Test
+  void aSameDialectAnswerThatIsNotOneIsAnUpstreamError() throws Exception {
+    for (String bad : new String[] {"{}", "{\"error\":{\"message\":\"boom\"}}", "{\"choices\":[],\"error\":{\"type\":\"x\"}}"}) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> Translation.response(Dialect.OPENAI, Dialect.OPENAI, json(bad)))
+          .as(bad)
+          .isInstanceOfSatisfying(dev.gatehouse.activities.model.ModelCallException.class, e -> assertThat(e.code()).isEqualTo("upstream_error"))
+          .hasMessageNotContaining("boom");
+    }
+    for (String bad : new String[] {"{}", "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\"}}", "{\"type\":\"message\"}"}) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> Translation.response(Dialect.ANTHROPIC, Dialect.ANTHROPIC, json(bad)))
+          .as(bad)
+          .isInstanceOfSatisfying(dev.gatehouse.activities.model.ModelCallException.class, e -> assertThat(e.code()).isEqualTo("upstream_error"));
+    }
   }
 
   @Test
