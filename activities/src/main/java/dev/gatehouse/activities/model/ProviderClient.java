@@ -124,7 +124,13 @@ final class ProviderClient {
     refs.putAll(provider.headers());
     try {
       UpstreamCredentials.Resolved resolved = credentials.resolve("provider " + provider.name(), provider.tenantId(), refs, null, provider.egressGuarded());
-      return new Prepared(provider, URI.create(base + path), resolved.headers(), resolved);
+      URI uri;
+      try {
+        uri = URI.create(base + path);
+      } catch (IllegalArgumentException e) {
+        throw badUrl(provider);
+      }
+      return new Prepared(provider, uri, resolved.headers(), resolved);
     } catch (ToolCallException e) {
       throw new ProviderFailure(ProviderFailure.Kind.CREDENTIALS, 0, e.getMessage(), null);
     }
@@ -132,7 +138,7 @@ final class ProviderClient {
 
   /** A non-streamed call: the provider's answer as JSON. */
   ObjectNode send(Prepared p, ObjectNode body) throws ProviderFailure {
-    BlockingHttp.Exchange exchange = http.exchange(request(p, body, false), p.provider().timeoutOrDefault(), p.provider().egressGuarded());
+    BlockingHttp.Exchange exchange = exchange(p, body, false);
     try (exchange) {
       ClassicHttpResponse response = exchange.send();
       int status = response.getCode();
@@ -173,7 +179,7 @@ final class ProviderClient {
    * and {@link BlockingHttp.Body#finish finishes} or closes the stream.
    */
   BlockingHttp.Body open(Prepared p, ObjectNode body) throws ProviderFailure {
-    BlockingHttp.Exchange exchange = http.exchange(request(p, body, true), p.provider().timeoutOrDefault(), p.provider().egressGuarded());
+    BlockingHttp.Exchange exchange = exchange(p, body, true);
     try {
       ClassicHttpResponse response = exchange.send();
       int status = response.getCode();
@@ -204,6 +210,23 @@ final class ProviderClient {
       exchange.close();
       throw failed(p, exchange, e);
     }
+  }
+
+  /**
+   * The exchange of {@code body} with {@code p}'s provider, not yet sent. A base URL the HTTP
+   * client cannot call (a port out of range, in a row stored before that was checked at write
+   * time) is the provider's failure, as an unreachable provider is.
+   */
+  private BlockingHttp.Exchange exchange(Prepared p, ObjectNode body, boolean stream) throws ProviderFailure {
+    try {
+      return http.exchange(request(p, body, stream), p.provider().timeoutOrDefault(), p.provider().egressGuarded());
+    } catch (IllegalArgumentException e) {
+      throw badUrl(p.provider());
+    }
+  }
+
+  private static ProviderFailure badUrl(ProviderDefinition provider) {
+    return new ProviderFailure(ProviderFailure.Kind.CONNECTION, 0, "provider " + provider.name() + " has a base URL that cannot be called", null);
   }
 
   /** What a failed exchange is: a time-out, or a network failure. */

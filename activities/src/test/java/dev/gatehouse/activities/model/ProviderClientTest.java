@@ -107,4 +107,34 @@ class ProviderClientTest {
           .hasMessageContaining("needs secret 'missing'");
     }
   }
+
+  /**
+   * A provider whose stored base URL cannot be called (a port out of range: an older row, written
+   * before that was checked) is that provider's failure, as an unreachable one is, not an
+   * IllegalArgumentException out of the call (a 500 with a stack trace).
+   */
+  @Test
+  void aBaseUrlThatCannotBeCalledIsAProviderFailure() throws Exception {
+    ProviderClient client = client(new UpstreamCredentials(null, Clock.systemUTC()));
+    com.fasterxml.jackson.databind.node.ObjectNode body =
+        (com.fasterxml.jackson.databind.node.ObjectNode) new ObjectMapper().readTree("{\"model\":\"m\",\"messages\":[]}");
+    for (String url : List.of("http://127.0.0.1:99999/v1", "http://127.0.0.1:65536/v1", "http://[::1/v1")) {
+      ProviderDefinition bad = new ProviderDefinition("bad-port", null, ProviderDefinition.OPENAI, url, null, Duration.ofSeconds(1), Map.of());
+      for (boolean stream : new boolean[] {false, true}) {
+        assertThatThrownBy(
+                () -> {
+                  ProviderClient.Prepared p = client.prepare(bad, ModelCall.Kind.CHAT);
+                  if (stream) {
+                    client.open(p, body).close();
+                  } else {
+                    client.send(p, body);
+                  }
+                })
+            .as(url + (stream ? " streamed" : ""))
+            .isInstanceOfSatisfying(ProviderFailure.class, e -> assertThat(e.kind()).isEqualTo(ProviderFailure.Kind.CONNECTION))
+            .hasMessageContaining("provider bad-port has a base URL that cannot be called")
+            .hasMessageNotContaining("Exception");
+      }
+    }
+  }
 }
