@@ -629,6 +629,34 @@ class ModelInvokerTest {
     assertThat(invoker.call(anthropicChat("raw-anthropic", false)).body().path("content").path(0).path("text").asText()).isEqualTo("yo");
   }
 
+  /**
+   * A usage whose counts are not counts (negative, fractional) is no usage: the call is estimated
+   * from its text, as when usage is missing. Negative counts were taken as 0, and the call was free.
+   */
+  @Test
+  void aUsageWithCountsThatAreNotCountsIsEstimated() throws Exception {
+    String text = "word ".repeat(400);
+    for (String usage : List.of(
+        "{\"prompt_tokens\":-1000000,\"completion_tokens\":-5,\"total_tokens\":-1000005}",
+        "{\"prompt_tokens\":10,\"completion_tokens\":0.5,\"total_tokens\":10.5}")) {
+      raw.script(json200("{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,"
+          + "\"message\":{\"role\":\"assistant\",\"content\":\"" + text + "\"},\"finish_reason\":\"stop\"}],\"usage\":" + usage + "}"));
+      ModelAnswer a = invoker.call(chat("agt_all", "raw", false, ""));
+      assertThat(a.usage().estimated()).as(usage).isTrue();
+      assertThat(a.usage().outputTokens()).as(usage).isGreaterThanOrEqualTo(300);
+      assertThat(a.usage().inputTokens()).as(usage).isPositive();
+      UsageDao.Row row = lastUsage();
+      assertThat(row.estimated()).isTrue();
+      assertThat(row.outputTokens()).isGreaterThanOrEqualTo(300);
+    }
+    // Anthropic's counts likewise.
+    raw.script(json200("{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"m\",\"content\":[{\"type\":\"text\",\"text\":\"" + text
+        + "\"}],\"stop_reason\":\"end_turn\",\"usage\":{\"input_tokens\":-7,\"output_tokens\":-9}}"));
+    ModelAnswer a = invoker.call(anthropicChat("raw-anthropic", false));
+    assertThat(a.usage().estimated()).isTrue();
+    assertThat(a.usage().outputTokens()).isGreaterThanOrEqualTo(300);
+  }
+
   private static com.fasterxml.jackson.databind.JsonNode parse(String json) {
     try {
       return JSON.readTree(json);

@@ -17,6 +17,8 @@ final class AnthropicEvents {
   private long cacheCreation;
   private long output;
   private boolean reported;
+  /** An event reported a count that is not one: the usage is unknown, and the call's tokens are estimated. */
+  private boolean bad;
 
   /** The event's type: its data's {@code type}, else its SSE event name. */
   static String type(SseEvent event, ObjectNode data) {
@@ -43,15 +45,16 @@ final class AnthropicEvents {
       return;
     }
     reported = true;
+    bad |= Usages.badAnthropic(usage);
     input = usage.hasNonNull("input_tokens") ? Json.count(usage, "input_tokens") : input;
     cacheRead = usage.hasNonNull("cache_read_input_tokens") ? Json.count(usage, "cache_read_input_tokens") : cacheRead;
     cacheCreation = usage.hasNonNull("cache_creation_input_tokens") ? Json.count(usage, "cache_creation_input_tokens") : cacheCreation;
     output = usage.hasNonNull("output_tokens") ? Json.count(usage, "output_tokens") : output;
   }
 
-  /** The usage reported so far; null before any. */
+  /** The usage reported so far; null before any, or when a count reported was not a count. */
   ModelUsage usage() {
-    return reported ? Usages.anthropic(input, cacheRead, cacheCreation, output) : null;
+    return reported && !bad ? Usages.anthropic(input, cacheRead, cacheCreation, output) : null;
   }
 
   /** The text a {@code content_block_delta} carries (text, tool input, thinking); null for other events. */

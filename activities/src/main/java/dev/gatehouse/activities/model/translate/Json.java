@@ -62,6 +62,23 @@ final class Json {
     return d <= 0 || Double.isNaN(d) ? 0 : (long) Math.min(d, MAX_COUNT);
   }
 
+  /**
+   * Whether {@code parent}'s member {@code name} is set (not null) but is not a count: not a
+   * number, negative, or not whole. A usage with such a count is taken as no usage at all, and the
+   * call's tokens are estimated: a count of 0 in its place made the call free.
+   */
+  static boolean badCount(JsonNode parent, String name) {
+    JsonNode node = parent == null ? null : parent.get(name);
+    if (node == null || node.isNull()) {
+      return false;
+    }
+    if (!node.isNumber()) {
+      return true;
+    }
+    double d = node.doubleValue();
+    return Double.isNaN(d) || d < 0 || d != Math.rint(d);
+  }
+
   /** The most tokens one count of a provider's is taken as (a trillion). */
   static final long MAX_COUNT = 1_000_000_000_000L;
 

@@ -56,7 +56,7 @@ final class OpenAiPassThroughStream extends StreamTap {
     }
     finishSeen |= chunk.finished;
     complete = finishSeen && usage != null;
-    if (chunk.usage != null && chunk.noChoices && !clientWantsUsage) {
+    if (chunk.hasUsage && chunk.noChoices && !clientWantsUsage) {
       return; // the usage chunk Gatehouse asked for, not the caller
     }
     out.event(null, upstream.data());
@@ -65,7 +65,10 @@ final class OpenAiPassThroughStream extends StreamTap {
   /** What a chunk says that the relay needs; its text goes to {@link #relay} as it is read. */
   private static final class Scan {
     JsonNode error;
+    /** Its usage, null when it has none or its counts are not counts. */
     ModelUsage usage;
+    /** It has a {@code usage} object (whether or not its counts are counts). */
+    boolean hasUsage;
     boolean finished;
     /** {@code choices} is an empty array. */
     boolean noChoices;
@@ -91,7 +94,10 @@ final class OpenAiPassThroughStream extends StreamTap {
             JsonNode error = TREES.readTree(p);
             scan.error = error == null || error.isNull() ? null : error;
           }
-          case "usage" -> scan.usage = value == JsonToken.START_OBJECT ? Usages.fromOpenAi(TREES.readTree(p)) : skip(p, null);
+          case "usage" -> {
+            scan.hasUsage = value == JsonToken.START_OBJECT;
+            scan.usage = scan.hasUsage ? Usages.fromOpenAi(TREES.readTree(p)) : skip(p, null);
+          }
           case "choices" -> choices(p, value, scan);
           default -> p.skipChildren();
         }

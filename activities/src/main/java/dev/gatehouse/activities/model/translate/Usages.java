@@ -12,9 +12,11 @@ import dev.gatehouse.activities.model.ModelUsage;
 final class Usages {
   private Usages() {}
 
-  /** OpenAI {@code usage}; null when {@code usage} is not an object. */
+  /** OpenAI {@code usage}; null when {@code usage} is not an object or one of its counts is not a count ({@link Json#badCount}). */
   static ModelUsage fromOpenAi(JsonNode usage) {
-    if (usage == null || !usage.isObject()) {
+    if (usage == null || !usage.isObject()
+        || Json.badCount(usage, "prompt_tokens") || Json.badCount(usage.path("prompt_tokens_details"), "cached_tokens")
+        || Json.badCount(usage, "completion_tokens") || Json.badCount(usage.path("completion_tokens_details"), "reasoning_tokens")) {
       return null;
     }
     return new ModelUsage(
@@ -25,9 +27,9 @@ final class Usages {
         false);
   }
 
-  /** Anthropic {@code usage}; null when {@code usage} is not an object. */
+  /** Anthropic {@code usage}; null when {@code usage} is not an object or one of its counts is not a count ({@link Json#badCount}). */
   static ModelUsage fromAnthropic(JsonNode usage) {
-    if (usage == null || !usage.isObject()) {
+    if (usage == null || !usage.isObject() || badAnthropic(usage)) {
       return null;
     }
     return anthropic(
@@ -35,6 +37,16 @@ final class Usages {
         Json.count(usage, "cache_read_input_tokens"),
         Json.count(usage, "cache_creation_input_tokens"),
         Json.count(usage, "output_tokens"));
+  }
+
+  /** Whether one of Anthropic {@code usage}'s counts is not a count. */
+  static boolean badAnthropic(JsonNode usage) {
+    for (String name : new String[] {"input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "output_tokens"}) {
+      if (Json.badCount(usage, name)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   static ModelUsage anthropic(long input, long cacheRead, long cacheCreation, long output) {
