@@ -288,7 +288,7 @@ final class ModelRouter {
     Relay relay = new Relay(x.sink(), start, call.dialect(), p.secrets());
     BlockingHttp.Body in = client.open(p, request);
     ProviderFailure broken = null;
-    try (StreamWatchdog.Watch watch = watchdog.watch(in, p.provider().timeoutOrDefault())) {
+    try (StreamWatchdog.Watch watch = watchdog.watch(in, p.provider().timeoutOrDefault(), settings.maxStreamDuration())) {
       relay.watch = watch;
       SseParser parser =
           new SseParser(
@@ -296,6 +296,9 @@ final class ModelRouter {
               new SseParser.Listener() {
                 @Override
                 public void event(SseEvent event) {
+                  // Only an event with data is the provider's activity: keep-alive comments and
+                  // empty events are not (they kept a stream that said nothing else open for ever).
+                  watch.activity();
                   try {
                     translator.accept(event, relay);
                   } catch (IOException e) {
@@ -329,9 +332,13 @@ final class ModelRouter {
           n = in.read(buffer);
         } catch (IOException e) {
           broken =
-              watch.fired()
+              watch.overran()
                   ? new ProviderFailure(
-                      ProviderFailure.Kind.TIMEOUT, 200, "provider " + p.provider().name() + " sent nothing for " + p.provider().timeoutOrDefault().toMillis() + " ms", null)
+                      ProviderFailure.Kind.TIMEOUT, 200, "the stream from provider " + p.provider().name() + " went on for more than "
+                          + settings.maxStreamDuration().toMillis() + " ms", null)
+              : watch.fired()
+                  ? new ProviderFailure(
+                      ProviderFailure.Kind.TIMEOUT, 200, "provider " + p.provider().name() + " sent no event for " + p.provider().timeoutOrDefault().toMillis() + " ms", null)
                   : new ProviderFailure(
                       ProviderFailure.Kind.CONNECTION, 200, "the stream from provider " + p.provider().name() + " broke: " + p.redact(dev.gatehouse.activities.http.NetworkFailures.describe(e)), null);
           break;
@@ -340,7 +347,6 @@ final class ModelRouter {
           broken = new ProviderFailure(ProviderFailure.Kind.BAD_ANSWER, 200, "the stream from provider " + p.provider().name() + " ended before its last event", null);
           break;
         }
-        watch.activity();
         try {
           parser.feed(buffer, 0, n);
         } catch (ModelCallException e) {

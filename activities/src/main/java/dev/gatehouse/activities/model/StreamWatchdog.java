@@ -37,19 +37,26 @@ final class StreamWatchdog implements AutoCloseable {
     timer.setRemoveOnCancelPolicy(true);
   }
 
-  /** One watched stream: call {@link #activity} on every read, {@link #close} when done. */
+  /** One watched stream: call {@link #activity} on every event that carries data, {@link #close} when done. */
   final class Watch implements AutoCloseable {
     private final InputStream in;
     private final long idleNanos;
+    /** When the stream has lasted its longest ({@link System#nanoTime}), whatever it sends. */
+    private final long endNanos;
+    private volatile boolean overran;
     private volatile long lastNanos = System.nanoTime();
     private volatile boolean fired;
     private volatile boolean done;
     /** While Gatehouse writes to the client the stream is not read, so it is not idle: a slow client is not the provider's silence. */
     private volatile boolean writing;
+    /** When the current write to the client began ({@link System#nanoTime}). */
+    private volatile long writeStartNanos;
 
-    private Watch(InputStream in, long idleNanos) {
+    private Watch(InputStream in, long idleNanos, long maxNanos) {
       this.in = in;
       this.idleNanos = idleNanos;
+      long now = System.nanoTime();
+      this.endNanos = maxNanos > Long.MAX_VALUE / 4 ? now + Long.MAX_VALUE / 4 : now + maxNanos;
     }
 
     void activity() {
@@ -63,23 +70,36 @@ final class StreamWatchdog implements AutoCloseable {
      * that stops reading altogether is ended by the server's own idle timeout.
      */
     void writingToClient(boolean now) {
-      if (!now) {
-        lastNanos = System.nanoTime();
+      long t = System.nanoTime();
+      if (now) {
+        writeStartNanos = t;
+      } else if (writing) {
+        // The idle time spent writing is not the provider's: moved past it, not restarted (the
+        // relay flushes before every read of the provider, keep-alive comments' included, and a
+        // restart there let a stream of comments alone run for ever).
+        lastNanos += t - writeStartNanos;
       }
       writing = now;
     }
 
-    /** Whether the stream was closed for being idle. */
+    /** Whether the stream was closed for being idle, or for lasting its longest ({@link #overran}). */
     boolean fired() {
       return fired;
     }
 
-    private long deadline() {
-      return (writing ? System.nanoTime() : lastNanos) + idleNanos;
+    /** Whether the stream was closed for lasting its longest. */
+    boolean overran() {
+      return overran;
     }
 
-    private void fire() {
+    private long deadline() {
+      long idle = (writing ? System.nanoTime() : lastNanos) + idleNanos;
+      return idle - endNanos < 0 ? idle : endNanos;
+    }
+
+    private void fire(long now) {
       if (!done) {
+        overran = now - endNanos >= 0;
         fired = true;
         ProviderClient.closeQuietly(in);
       }
@@ -93,7 +113,12 @@ final class StreamWatchdog implements AutoCloseable {
   }
 
   Watch watch(InputStream in, java.time.Duration idle) {
-    Watch w = new Watch(in, idle.toNanos());
+    return watch(in, idle, java.time.Duration.ofNanos(Long.MAX_VALUE));
+  }
+
+  /** Watches {@code in}: closed after {@code idle} without activity, or {@code max} after now whatever it sends. */
+  Watch watch(InputStream in, java.time.Duration idle, java.time.Duration max) {
+    Watch w = new Watch(in, idle.toNanos(), max.toNanos());
     watches.add(w);
     sweepBy(w.deadline());
     return w;
@@ -140,7 +165,7 @@ final class StreamWatchdog implements AutoCloseable {
       long deadline = w.deadline();
       if (now - deadline >= 0) {
         it.remove();
-        w.fire();
+        w.fire(now);
       } else if (!any || deadline - next < 0) {
         next = deadline;
         any = true;

@@ -657,6 +657,68 @@ class ModelInvokerTest {
     assertThat(a.usage().outputTokens()).isGreaterThanOrEqualTo(300);
   }
 
+  /**
+   * Keep-alive comments and empty events are not the provider's activity: a stream that sends one
+   * chunk and then only {@code : ping} is ended by its provider's timeout (1.5 s here) with a
+   * {@code timed_out} error event. Every read counted, and it held the request thread, its slot and
+   * its budget reservation until the provider closed it.
+   */
+  @Test
+  void aStreamOfKeepAlivesAloneEndsAtTheProvidersTimeout() throws Exception {
+    raw.script(
+        out -> {
+          RawLlm.write(out, RawLlm.STREAM_HEAD + RawLlm.chunk(RawLlm.event("Hel", null)));
+          for (int i = 0; i < 100; i++) {
+            Thread.sleep(100);
+            RawLlm.write(out, RawLlm.chunk(i % 2 == 0 ? ": ping\n\n" : "event: ping\n\n"));
+          }
+        });
+    Collecting sink = new Collecting();
+    long start = System.nanoTime();
+    ModelAnswer a = invoker.stream(chat("agt_all", "raw", true, ""), sink);
+
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(1400), Duration.ofSeconds(5));
+    assertThat(sink.events.get(0)).contains("Hel");
+    assertThat(String.join("\n", sink.events)).contains("timed_out");
+    assertThat(a.usage().estimated()).isTrue();
+    assertThat(lastUsage().outcome()).isEqualTo(ModelCodes.TIMED_OUT);
+  }
+
+  /**
+   * A stream lasts {@code maxStreamDuration} at most, however busy: a provider that trickles events
+   * for ever is ended then with a {@code timed_out} error event.
+   */
+  @Test
+  void aStreamIsEndedAtItsLongestDuration() throws Exception {
+    raw.script(
+        out -> {
+          RawLlm.write(out, RawLlm.STREAM_HEAD);
+          for (int i = 0; i < 100; i++) {
+            RawLlm.write(out, RawLlm.chunk(RawLlm.event("w" + i, null)));
+            Thread.sleep(100);
+          }
+        });
+    invoker.close();
+    invoker =
+        new ModelInvoker(
+            db.jdbi(),
+            new UpstreamCredentials(secrets, Clock.systemUTC()),
+            new GatehouseMetrics(new CollectorRegistry()),
+            audit,
+            usage,
+            new ModelRoutingSettings(3, Duration.ofSeconds(30), Duration.ofSeconds(2), 1 << 20, 1 << 20, Duration.ZERO, Duration.ofMillis(1200)),
+            new PolicyCatalog(db.jdbi(), Duration.ZERO),
+            new BudgetLedger(db.jdbi(), BudgetLedger.DEFAULT_RESERVATION_TTL, null));
+    Collecting sink = new Collecting();
+    long start = System.nanoTime();
+    invoker.stream(chat("agt_all", "raw", true, ""), sink);
+
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(1100), Duration.ofSeconds(5));
+    assertThat(sink.events.size()).isBetween(5, 30);
+    assertThat(String.join("\n", sink.events)).contains("timed_out").contains("went on for more than 1200 ms");
+    assertThat(lastUsage().outcome()).isEqualTo(ModelCodes.TIMED_OUT);
+  }
+
   private static com.fasterxml.jackson.databind.JsonNode parse(String json) {
     try {
       return JSON.readTree(json);

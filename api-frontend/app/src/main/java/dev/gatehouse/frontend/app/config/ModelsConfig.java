@@ -45,6 +45,14 @@ public class ModelsConfig {
   @MinDuration(value = 0, unit = TimeUnit.MILLISECONDS, inclusive = true)
   private Duration cacheTtl = Duration.seconds(ModelRoutingSettings.DEFAULTS.cacheTtl().toSeconds());
 
+  /**
+   * How long one provider stream may last in all, whatever it sends (a provider that sends only
+   * keep-alive comments is ended by its idle timeout; one that trickles events, by this).
+   */
+  @NotNull
+  @MinDuration(value = 1, unit = TimeUnit.SECONDS)
+  private Duration maxStreamDuration = Duration.seconds(ModelRoutingSettings.DEFAULT_MAX_STREAM_DURATION.toSeconds());
+
   public ModelRoutingSettings settings() {
     return new ModelRoutingSettings(
         coolDownAfter,
@@ -52,7 +60,18 @@ public class ModelsConfig {
         maxRetryAfter.toJavaDuration(),
         (int) maxResponse.toBytes(),
         (int) maxStreamEvent.toBytes(),
-        cacheTtl.toJavaDuration());
+        cacheTtl.toJavaDuration(),
+        maxStreamDuration.toJavaDuration());
+  }
+
+  @JsonProperty
+  public Duration getMaxStreamDuration() {
+    return maxStreamDuration;
+  }
+
+  @JsonProperty
+  public void setMaxStreamDuration(Duration d) {
+    this.maxStreamDuration = d;
   }
 
   @JsonProperty
