@@ -239,6 +239,9 @@ final class ModelRouter {
         } else {
           secrets.event(name, data, sink);
         }
+      } catch (IllegalArgumentException e) {
+        // The sink cannot write the event (a name it refuses): the provider sent it, and the client is still there.
+        throw new ModelCallException(ModelCodes.UPSTREAM_ERROR, 502, "the stream sent an event that cannot be relayed", null, null, true);
       } catch (IOException e) {
         gone = !(e instanceof StreamStopped);
         throw e;

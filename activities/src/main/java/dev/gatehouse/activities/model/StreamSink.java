@@ -18,7 +18,9 @@ public interface StreamSink {
 
   /**
    * One Server-Sent Event: {@code name} the {@code event:} field (null for OpenAI's data-only
-   * events), {@code data} its data (for OpenAI the final one is {@code [DONE]}).
+   * events), {@code data} its data (for OpenAI the final one is {@code [DONE]}). An event the sink
+   * cannot write (a name with a line break) is refused with {@link IllegalArgumentException}, not
+   * an IOException: that is the provider's fault, not the client leaving.
    */
   void event(String name, String data) throws IOException;
 

@@ -719,6 +719,70 @@ class ModelInvokerTest {
     assertThat(lastUsage().outcome()).isEqualTo(ModelCodes.TIMED_OUT);
   }
 
+  /** An Anthropic stream event, as a chunk. */
+  private static String anthropicEvent(String name, String data) {
+    return RawLlm.chunk("event: " + name + "\ndata: " + data + "\n\n");
+  }
+
+  private static final String MESSAGE_START =
+      "{\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"m\",\"content\":[],"
+          + "\"usage\":{\"input_tokens\":3,\"output_tokens\":1}}}";
+
+  /**
+   * An Anthropic event whose type is not a plain name (a line break in it) ends the stream as the
+   * provider's failure: an error event, outcome upstream_error. It was used as the relayed event's
+   * name, the encoder refused it, and the stream was cut silently as if the client had left.
+   */
+  @Test
+  void anAnthropicEventTypeThatIsNotAPlainNameIsAnUpstreamError() throws Exception {
+    raw.script(
+        out -> RawLlm.write(out, RawLlm.STREAM_HEAD + anthropicEvent("message_start", MESSAGE_START)
+            + anthropicEvent("content_block_start", "{\"type\":\"content_block_start\\nevil\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}")
+            + "0\r\n\r\n"));
+    List<String> names = new CopyOnWriteArrayList<>();
+    List<String> datas = new CopyOnWriteArrayList<>();
+    StreamSink sink =
+        new StreamSink() {
+          @Override
+          public void open() {}
+
+          @Override
+          public void event(String name, String data) {
+            if (name != null && (name.contains("\n") || name.contains("\r"))) {
+              throw new IllegalArgumentException("an event name with a line break"); // as the faces' encoder does
+            }
+            names.add(name);
+            datas.add(data);
+          }
+        };
+    invoker.stream(anthropicChat("raw-anthropic", true), sink);
+    assertThat(names).containsExactly("message_start", "error");
+    assertThat(datas.get(1)).contains("upstream_error").contains("not a plain name");
+    assertThat(lastUsage().outcome()).isEqualTo(ModelCodes.UPSTREAM_ERROR);
+
+    // A sink that refuses an event (IllegalArgumentException) is not the client leaving either.
+    raw.script(
+        out -> RawLlm.write(out, RawLlm.STREAM_HEAD + anthropicEvent("message_start", MESSAGE_START)
+            + anthropicEvent("ping", "{\"type\":\"ping\"}") + "0\r\n\r\n"));
+    List<String> kept = new CopyOnWriteArrayList<>();
+    invoker.stream(
+        anthropicChat("raw-anthropic", true),
+        new StreamSink() {
+          @Override
+          public void open() {}
+
+          @Override
+          public void event(String name, String data) {
+            if ("ping".equals(name)) {
+              throw new IllegalArgumentException("refused");
+            }
+            kept.add(name);
+          }
+        });
+    assertThat(kept).containsExactly("message_start", "error");
+    assertThat(lastUsage().outcome()).isEqualTo(ModelCodes.UPSTREAM_ERROR);
+  }
+
   private static com.fasterxml.jackson.databind.JsonNode parse(String json) {
     try {
       return JSON.readTree(json);

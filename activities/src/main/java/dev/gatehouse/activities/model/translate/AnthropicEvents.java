@@ -20,10 +20,21 @@ final class AnthropicEvents {
   /** An event reported a count that is not one: the usage is unknown, and the call's tokens are estimated. */
   private boolean bad;
 
-  /** The event's type: its data's {@code type}, else its SSE event name. */
+  /** What an event type may be: Anthropic's are lower-case words joined by underscores. */
+  private static final java.util.regex.Pattern TYPE = java.util.regex.Pattern.compile("[a-z_]{1,64}");
+
+  /**
+   * The event's type: its data's {@code type}, else its SSE event name. It names the event relayed
+   * to an Anthropic caller, so one that is not a plain name ({@code [a-z_]{1,64}}: a line break in it
+   * would cut the stream) ends the stream as {@code upstream_error}.
+   */
   static String type(SseEvent event, ObjectNode data) {
     String type = Json.text(data, "type");
-    return type != null ? type : event.event();
+    type = type != null ? type : event.event();
+    if (type == null || !TYPE.matcher(type).matches()) {
+      throw Json.upstream("the stream sent an event whose type is not a plain name", false);
+    }
+    return type;
   }
 
   /** An {@code error} event ends the stream: thrown as {@code upstream_error}. */

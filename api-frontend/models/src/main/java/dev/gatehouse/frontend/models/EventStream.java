@@ -43,12 +43,10 @@ final class EventStream implements StreamSink {
 
   @Override
   public void event(String name, String data) throws IOException {
-    try {
-      encoder.reset().event(null, name, data);
-    } catch (IllegalArgumentException e) {
-      // An event name that cannot be sent: the stream cannot go on.
-      throw new IOException("the event could not be written", e);
-    }
+    // An event name that cannot be sent is refused (IllegalArgumentException): the provider's
+    // fault, which the invoker ends the stream for with an error event; an IOException would say
+    // the client had left.
+    encoder.reset().event(null, name, data);
     open();
     try {
       encoder.writeTo(out);
