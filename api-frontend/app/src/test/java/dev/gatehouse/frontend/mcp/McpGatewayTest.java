@@ -155,6 +155,65 @@ class McpGatewayTest {
   }
 
   @Test
+  void anAgentsRootsReachItsUpstreamSessionsOnceItAnswers() throws Exception {
+    try (McpSyncClient client =
+        client(g, KEY_A, "/mcp", spec -> spec
+            .capabilities(McpSchema.ClientCapabilities.builder().roots(true).build())
+            .roots(new McpSchema.Root("file:///srv/agent-roots", "work")))) {
+      // Asked of the agent when its first upstream session opens, given to that session when it
+      // answers (the upstream is told the list changed): the upstream reads them within moments.
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      String roots = "";
+      while (!roots.contains("file:///srv/agent-roots") && System.nanoTime() < deadline) {
+        roots = text(client.callTool(new McpSchema.CallToolRequest("notesd.roots", Map.of())));
+        Thread.sleep(50);
+      }
+      assertThat(roots).isEqualTo("file:///srv/agent-roots");
+    }
+  }
+
+  /**
+   * An agent that declares roots and never answers roots/list: the call that opened an upstream
+   * session held a shared worker thread for the 5 s the ask may take, and an audit stalled every
+   * agent's MCP calls with a few such sessions. The call no longer waits for the agent's roots.
+   */
+  @Test
+  void aCallDoesNotWaitForAnAgentThatNeverListsItsRoots() throws Exception {
+    String endpoint = g.api() + "/mcp";
+    HttpResponse<String> init =
+        post(KEY_A, null,
+            "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\","
+                + "\"capabilities\":{\"roots\":{\"listChanged\":true}},\"clientInfo\":{\"name\":\"silent\",\"version\":\"1\"}}}");
+    String session = init.headers().firstValue("Mcp-Session-Id").orElseThrow();
+    post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
+    // The GET stream the ask arrives on, read only to see the ask come; never answered.
+    // Open (its headers in) before the call, so the ask has a stream to go out on.
+    HttpResponse<java.util.stream.Stream<String>> open =
+        java.net.http.HttpClient.newHttpClient()
+            .sendAsync(
+                HttpRequest.newBuilder(URI.create(endpoint)).GET().header("Accept", "text/event-stream")
+                    .header("Authorization", "Bearer " + KEY_A).header("Mcp-Session-Id", session).build(),
+                HttpResponse.BodyHandlers.ofLines())
+            .get(10, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(open.statusCode()).isEqualTo(200);
+    var asked =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> open.body().filter(l -> l.contains("roots/list")).findFirst().orElse(""));
+    try (CapturedLogs logged = CapturedLogs.of("dev.gatehouse.frontend.mcp.GatewaySession", ch.qos.logback.classic.Level.DEBUG)) {
+      notes.notes.put("silent-1", "answered");
+      JsonNode answer =
+          rpcAnswer(post(KEY_A, session,
+              "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"notesd.read_note\",\"arguments\":{\"name\":\"silent-1\"}}}"));
+      assertThat(answer.at("/result/content/0/text").asText()).as(answer.toString()).isEqualTo("answered");
+      // The ask went out, and the call was answered before it gave up on the agent (5 s).
+      assertThat(asked.get(10, java.util.concurrent.TimeUnit.SECONDS)).contains("roots/list");
+      assertThat(logged.messages()).noneMatch(m -> m.contains("did not list its roots"));
+    } finally {
+      g.send(HttpRequest.newBuilder(URI.create(endpoint)).DELETE().header("Mcp-Session-Id", session), KEY_A);
+    }
+  }
+
+  @Test
   void aReadOnlyToolRunsDirectlyWithoutATask() {
     try (McpSyncClient client = client(KEY_A, "/mcp")) {
       notes.notes.put("n1", "hello");

@@ -111,6 +111,19 @@ final class NotesUpstream implements AutoCloseable {
                         .annotations(new McpSchema.ToolAnnotations("Loop", true, false, true, false, false))
                         .build(),
                     (ex, req) -> McpSchema.CallToolResult.builder().addTextContent("ran").isError(false).build()),
+                // The roots its client (Gatehouse's upstream session) gives when asked, one per line.
+                new SyncToolSpecification(
+                    McpSchema.Tool.builder()
+                        .name("roots")
+                        .description("Lists the client's roots")
+                        .inputSchema(json, "{\"type\":\"object\"}")
+                        .annotations(new McpSchema.ToolAnnotations("Roots", true, false, true, false, false))
+                        .build(),
+                    (ex, req) ->
+                        McpSchema.CallToolResult.builder()
+                            .addTextContent(String.join("\n", ex.listRoots().roots().stream().map(McpSchema.Root::uri).toList()))
+                            .isError(false)
+                            .build()),
                 new SyncToolSpecification(
                     read,
                     (ex, req) ->

@@ -28,13 +28,16 @@ import reactor.core.publisher.Mono;
  * opened, one per upstream server it used, created on first use. Whatever an upstream sends on
  * its own is relayed here: progress and log messages and requests to the client (sampling,
  * elicitation) go to the agent's request in flight on that server when there is one, else to the
- * agent's GET stream; roots are asked of the agent when the upstream session starts.
+ * agent's GET stream; roots are asked of the agent once, when its first upstream session starts,
+ * and given to its upstream sessions when it answers.
  */
 final class GatewaySession {
   private static final Logger LOG = LoggerFactory.getLogger(GatewaySession.class);
   private static final TypeRef<McpSchema.CreateMessageResult> SAMPLING = new TypeRef<>() {};
   private static final TypeRef<McpSchema.ElicitResult> ELICIT = new TypeRef<>() {};
   private static final TypeRef<McpSchema.ListRootsResult> ROOTS = new TypeRef<>() {};
+  /** The most of an agent's roots given to its upstream sessions. */
+  static final int MAX_ROOTS = 100;
 
   final String id;
   final String tenantId;
@@ -60,6 +63,10 @@ final class GatewaySession {
   volatile String toolsFingerprint;
   volatile McpSchema.LoggingLevel logLevel;
   private volatile boolean closed;
+  /** The agent's answer to roots/list, asked once ({@link #agentRoots()}); null until asked. */
+  private Mono<List<McpSchema.Root>> agentRoots;
+  /** The roots the agent answered; null until it has. */
+  private volatile List<McpSchema.Root> knownRoots;
 
   GatewaySession(
       String id,
@@ -272,12 +279,24 @@ final class GatewaySession {
       if (closed) {
         throw new IllegalStateException("session closed");
       }
-      McpAsyncClient client = connector.client(server, handlers(server));
+      // The agent's roots when it has told them already; otherwise the upstream session starts with
+      // none and is given them when the agent answers (no thread waits for an agent here).
+      List<McpSchema.Root> roots = capabilities.roots() == null ? null : knownRoots;
+      McpAsyncClient client = connector.client(server, handlers(server, roots == null && capabilities.roots() != null ? List.of() : roots));
       try {
         client.initialize().block(server.connectTimeoutOrDefault().plusSeconds(5));
       } catch (RuntimeException e) {
         client.close();
         throw e;
+      }
+      if (capabilities.roots() != null && roots == null) {
+        agentRoots()
+            .subscribe(
+                answered -> {
+                  for (McpSchema.Root root : answered) {
+                    client.addRoot(root).onErrorResume(e -> Mono.empty()).subscribe();
+                  }
+                });
       }
       if (logLevel != null) {
         client.setLoggingLevel(logLevel).onErrorResume(e -> Mono.empty()).subscribe();
@@ -299,7 +318,31 @@ final class GatewaySession {
     }
   }
 
-  private UpstreamHandlers handlers(McpServerDefinition server) {
+  /**
+   * The agent's roots, asked of it once per session, the first time an upstream session needs
+   * them: the agent's answer is awaited by no thread (an agent that declared roots and never
+   * answered held a shared worker thread for 5 s per upstream session it opened, and a few such
+   * agents stalled every agent's MCP calls). At most {@link #MAX_ROOTS} are taken; an agent that
+   * does not answer within 5 s has none. Called under {@code clients}' lock.
+   */
+  private Mono<List<McpSchema.Root>> agentRoots() {
+    if (agentRoots == null) {
+      agentRoots =
+          toAgent(McpSchema.METHOD_ROOTS_LIST, null, ROOTS)
+              .timeout(Duration.ofSeconds(5))
+              .map(r -> r == null || r.roots() == null ? List.<McpSchema.Root>of() : List.copyOf(r.roots().subList(0, Math.min(MAX_ROOTS, r.roots().size()))))
+              .onErrorResume(
+                  e -> {
+                    LOG.debug("agent session {} did not list its roots: {}", id, e.toString());
+                    return Mono.just(List.of());
+                  })
+              .doOnNext(r -> knownRoots = r)
+              .cache();
+    }
+    return agentRoots;
+  }
+
+  private UpstreamHandlers handlers(McpServerDefinition server, List<McpSchema.Root> roots) {
     String name = server.name();
     var sampling =
         capabilities.sampling() == null
@@ -319,16 +362,6 @@ final class GatewaySession {
                       ? ch.elicit(req)
                       : toAgent(McpSchema.METHOD_ELICITATION_CREATE, req, ELICIT);
                 };
-    List<McpSchema.Root> roots = null;
-    if (capabilities.roots() != null) {
-      try {
-        McpSchema.ListRootsResult r = toAgent(McpSchema.METHOD_ROOTS_LIST, null, ROOTS).block(Duration.ofSeconds(5));
-        roots = r == null || r.roots() == null ? List.of() : r.roots();
-      } catch (RuntimeException e) {
-        LOG.debug("agent session {} did not list its roots: {}", id, e.toString());
-        roots = List.of();
-      }
-    }
     return new UpstreamHandlers(
         sampling,
         elicitation,
