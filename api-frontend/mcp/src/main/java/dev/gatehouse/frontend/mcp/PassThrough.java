@@ -97,6 +97,30 @@ final class PassThrough {
     return item;
   }
 
+  /**
+   * What a {@code ref/resource} of completion/complete names: a resource template by its URI
+   * template as written, else a resource (or the template a URI matches). Either is checked as
+   * resources/read checks a resource (the agent's permissions on its gateway name; nothing on a
+   * virtual server), and one the agent may not use is answered as one that does not exist.
+   */
+  private McpItem templateOrResourceFor(McpRequestContext ctx, String uri) {
+    if (ctx.virtualServer() != null) {
+      throw McpErrors.resourceNotFound(uri);
+    }
+    McpItem template =
+        resolver.view(ctx.caller().agent().tenantId()).items(McpCatalogEntry.RESOURCE_TEMPLATE).stream()
+            .filter(i -> i.upstreamName().equals(uri))
+            .findFirst()
+            .orElse(null);
+    if (template == null) {
+      return resourceFor(ctx, uri);
+    }
+    if (!AccessPolicy.tool(ctx.caller().agent().permissions(), ctx.caller().scopes(), template.server().qualify(uri)).allowed()) {
+      throw McpErrors.resourceNotFound(uri);
+    }
+    return template;
+  }
+
   Object readResource(McpAsyncServerExchange ex, Object params) {
     McpRequestContext ctx = context(ex);
     requiredText(params, "uri", "resources/read");
@@ -148,14 +172,7 @@ final class PassThrough {
       item = promptFor(ctx, ref.path("name").asText(""));
       ((ObjectNode) p.get("ref")).put("name", item.upstreamName());
     } else if ("ref/resource".equals(ref.path("type").asText())) {
-      String uri = ref.path("uri").asText("");
-      item =
-          ctx.virtualServer() == null
-              ? resolver.view(ctx.caller().agent().tenantId()).items(McpCatalogEntry.RESOURCE_TEMPLATE).stream()
-                  .filter(i -> i.upstreamName().equals(uri))
-                  .findFirst()
-                  .orElseGet(() -> resourceFor(ctx, uri))
-              : resourceFor(ctx, uri);
+      item = templateOrResourceFor(ctx, ref.path("uri").asText(""));
     } else {
       throw McpErrors.of(ErrorCode.INVALID_PARAMS, "completion/complete needs a ref of type ref/prompt or ref/resource");
     }
