@@ -65,6 +65,11 @@ final class DirectRequests {
     return note.toString();
   }
 
+  /** Whether {@code id} is the id of one of these requests (waiting or not), never of the SDK client's. */
+  static boolean isDirect(Object id) {
+    return id instanceof String s && s.startsWith(ID_PREFIX);
+  }
+
   /** False when {@code text} cannot be the response to one of these requests (it lacks their ids). */
   static boolean mayAnswer(String text) {
     return text.contains(ID_PREFIX);

@@ -140,6 +140,12 @@ public class McpToolCalls {
       throw new ToolCallException(ToolFailureTypes.UPSTREAM_ERROR, "MCP server " + server.name() + ": " + e.getMessage(), true, 502);
     } catch (McpError e) {
       McpSchema.JSONRPCResponse.JSONRPCError error = e.getJsonRpcError();
+      if (error != null
+          && error.code() == ServerMessages.UPSTREAM_ERROR_CODE
+          && error.data() instanceof Map<?, ?> data
+          && "response_too_large".equals(data.get("code"))) {
+        throw tooLarge(tool); // the transport refused the answer (over the largest message it reads)
+      }
       int code = error == null ? McpSchema.ErrorCodes.INTERNAL_ERROR : error.code();
       boolean retryable = code == McpSchema.ErrorCodes.INTERNAL_ERROR;
       throw new ToolCallException(

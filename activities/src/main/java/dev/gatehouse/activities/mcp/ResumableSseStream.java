@@ -60,6 +60,14 @@ final class ResumableSseStream implements Flow.Subscriber<List<ByteBuffer>> {
     /** Request {@code requestId}'s response will not come: answer it with an error. */
     void failed(Object requestId, String why);
 
+    /**
+     * Request {@code requestId}'s stream carried an event over {@code maxEventBytes}: its response
+     * is not read; answer it with an error.
+     */
+    default void tooLarge(Object requestId, int maxEventBytes) {
+      failed(requestId, "the MCP server sent an SSE event over " + maxEventBytes + " bytes");
+    }
+
     /** The listening stream {@code stream} is given up. */
     void listeningEnded(ResumableSseStream stream);
   }
@@ -235,8 +243,10 @@ final class ResumableSseStream implements Flow.Subscriber<List<ByteBuffer>> {
     String why = "the MCP server sent an SSE event over " + limit + " bytes";
     if (listen) {
       LOG.warn("MCP listening stream: {}; the event is dropped", why);
-    } else {
-      fail(why);
+    } else if (!answered) {
+      answered = true;
+      LOG.warn("MCP request {}: {}", requestId, why);
+      owner.tooLarge(requestId, limit);
     }
   }
 

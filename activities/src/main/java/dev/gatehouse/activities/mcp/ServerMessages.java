@@ -22,6 +22,8 @@ import reactor.core.publisher.Mono;
  */
 final class ServerMessages {
   private static final Logger LOG = LoggerFactory.getLogger(ServerMessages.class);
+  /** The JSON-RPC code of the error catalog's upstream failures ({@code upstream_error}, {@code response_too_large}). */
+  static final int UPSTREAM_ERROR_CODE = -32003;
 
   /** What the transport does when the server answered initialize. */
   interface Initialized {
@@ -62,7 +64,7 @@ final class ServerMessages {
   /**
    * A POST's JSON body: one message or a batch. {@code requestId}: the POSTed request's id (null
    * for a notification or a response): when it is a direct request, a body over its cap or one that
-   * cannot be read fails it at once.
+   * cannot be read fails it at once; a body that cannot be read fails the SDK client's request too.
    */
   void fromJsonBody(String text, Object requestId) {
     if (direct.refusedAsTooLarge(requestId, text)) {
@@ -80,10 +82,33 @@ final class ServerMessages {
         deliver(McpSchema.deserializeJsonRpcMessage(json, text));
       }
     } catch (IOException e) {
-      if (!direct.fail(requestId, McpAnswerRefusedException.unreadable(e))) {
-        report(new McpTransportException("unreadable JSON-RPC message from the MCP server", e));
+      McpAnswerRefusedException refusal = McpAnswerRefusedException.unreadable(e);
+      if (direct.fail(requestId, refusal)) {
+        return;
+      }
+      report(new McpTransportException("unreadable JSON-RPC message from the MCP server", e));
+      if (requestId != null && !DirectRequests.isDirect(requestId)) {
+        // The body was the answer to the SDK client's request: it fails now, not at its timeout.
+        refused(requestId, refusal);
       }
     }
+  }
+
+  /**
+   * The answer to the SDK client's request {@code requestId} came but is not taken ({@code
+   * refusal}: too large, or not JSON): the request is answered with the error catalog's error for
+   * it, -32003 with {@code data.code} {@code response_too_large} or {@code upstream_error}, so its
+   * caller (a pass-through method, discovery) fails at once.
+   */
+  void refused(Object requestId, McpAnswerRefusedException refusal) {
+    String code = refusal.tooLarge() ? "response_too_large" : "upstream_error";
+    String message = "the MCP server answered, but " + refusal.getMessage();
+    deliver(
+        new McpSchema.JSONRPCResponse(
+            McpSchema.JSONRPC_VERSION,
+            requestId,
+            null,
+            new McpSchema.JSONRPCResponse.JSONRPCError(UPSTREAM_ERROR_CODE, message, Map.of("code", code))));
   }
 
   /**

@@ -42,7 +42,7 @@ final class StreamableHttpSession {
   /** How long a request's stream may go on after its response before it is cut (with its connection). */
   private static final Duration ANSWERED_GRACE = Duration.ofMillis(200);
   /** The largest JSON body read on the calling thread: as large as one SSE event may be. */
-  private static final int MAX_JSON_BYTES = SseParser.DEFAULT_MAX_EVENT_BYTES;
+  static final int MAX_JSON_BYTES = SseParser.DEFAULT_MAX_EVENT_BYTES;
 
   private final HttpClient http;
   private final BlockingHttp blocking;
@@ -117,7 +117,7 @@ final class StreamableHttpSession {
             .header("Accept", JSON + ", " + ResumableSseStream.EVENT_STREAM)
             .header("Content-Type", JSON)
             .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
-    http.sendAsync(request.build(), info -> onPostResponse(info, notification, sentSession, sent, failed, stream))
+    http.sendAsync(request.build(), info -> onPostResponse(info, requestId, notification, sentSession, sent, failed, stream))
         .whenComplete(
             (response, error) -> {
               if (error != null) {
@@ -137,6 +137,7 @@ final class StreamableHttpSession {
   /** Decides from the status and content type what the POST's body is, and settles the send. */
   private HttpResponse.BodySubscriber<Void> onPostResponse(
       HttpResponse.ResponseInfo info,
+      Object requestId,
       boolean notification,
       String sentSession,
       Runnable sent,
@@ -154,16 +155,102 @@ final class StreamableHttpSession {
     return switch (body) {
       case SSE -> stream.readPost();
       case JSON ->
-          HttpResponse.BodySubscribers.mapping(
-              HttpResponse.BodySubscribers.ofString(StandardCharsets.UTF_8),
+          // At most MAX_JSON_BYTES, as one SSE event: a larger answer fails its request at once
+          // (the rest is not read; the connection is dropped), rather than filling the heap.
+          new CappedJsonBody(
+              MAX_JSON_BYTES,
               text -> {
                 if (!notification && !text.isBlank()) {
-                  messages.fromJsonBody(text, null); // (the SDK client's requests: never direct ones)
+                  messages.fromJsonBody(text, requestId); // (the SDK client's requests: never direct ones)
                 }
-                return null;
+              },
+              () -> {
+                if (notification || requestId == null) {
+                  LOG.debug("MCP server answered a notification or response with a body over {} bytes; dropped", MAX_JSON_BYTES);
+                } else {
+                  messages.refused(requestId, McpAnswerRefusedException.tooLarge(MAX_JSON_BYTES));
+                }
               });
       case NONE -> HttpResponse.BodySubscribers.replacing(null);
     };
+  }
+
+  /**
+   * A JSON body read whole on the selector thread, up to {@code max} bytes: {@code read} gets it as
+   * text at its end; a longer one is not read on (the subscription is cancelled, which drops the
+   * connection) and {@code over} runs instead.
+   */
+  static final class CappedJsonBody implements HttpResponse.BodySubscriber<Void> {
+    private final int max;
+    private final Consumer<String> read;
+    private final Runnable over;
+    private final java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+    private final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    private java.util.concurrent.Flow.Subscription subscription;
+    private boolean stopped;
+
+    CappedJsonBody(int max, Consumer<String> read, Runnable over) {
+      this.max = max;
+      this.read = read;
+      this.over = over;
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<Void> getBody() {
+      return done;
+    }
+
+    @Override
+    public void onSubscribe(java.util.concurrent.Flow.Subscription s) {
+      subscription = s;
+      s.request(Long.MAX_VALUE);
+    }
+
+    @Override
+    public void onNext(java.util.List<java.nio.ByteBuffer> buffers) {
+      if (stopped) {
+        return;
+      }
+      for (java.nio.ByteBuffer buffer : buffers) {
+        int n = buffer.remaining();
+        if ((long) bytes.size() + n > max) {
+          stopped = true;
+          subscription.cancel();
+          try {
+            over.run();
+            done.complete(null);
+          } catch (RuntimeException e) {
+            done.completeExceptionally(e);
+          }
+          return;
+        }
+        byte[] chunk = new byte[n];
+        buffer.get(chunk);
+        bytes.write(chunk, 0, n);
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      if (!stopped) {
+        stopped = true;
+        done.completeExceptionally(t);
+      }
+    }
+
+    @Override
+    public void onComplete() {
+      if (stopped) {
+        return;
+      }
+      stopped = true;
+      try {
+        read.accept(bytes.toString(StandardCharsets.UTF_8));
+        done.complete(null);
+      } catch (RuntimeException e) {
+        done.completeExceptionally(e);
+      }
+    }
   }
 
   /** What the body of a POST's answer is, to its reader. */
@@ -365,6 +452,11 @@ final class StreamableHttpSession {
     @Override
     public void failed(Object requestId, String why) {
       messages.failed(requestId, why);
+    }
+
+    @Override
+    public void tooLarge(Object requestId, int maxEventBytes) {
+      messages.refused(requestId, McpAnswerRefusedException.tooLarge(maxEventBytes));
     }
 
     @Override

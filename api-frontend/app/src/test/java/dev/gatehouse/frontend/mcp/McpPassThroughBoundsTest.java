@@ -5,6 +5,10 @@ import static dev.gatehouse.frontend.testing.TestGatehouse.KEY_B;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.frontend.testing.CapturedLogs;
+import dev.gatehouse.frontend.testing.McpWire;
 import dev.gatehouse.frontend.testing.TestGatehouse;
 import dev.gatehouse.registry.agents.AccessList;
 import dev.gatehouse.registry.agents.Agent;
@@ -17,6 +21,7 @@ import dev.gatehouse.registry.mcp.VirtualServerDao;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.spec.McpError;
 import io.modelcontextprotocol.spec.McpSchema;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -99,5 +104,25 @@ class McpPassThroughBoundsTest {
           .isInstanceOfSatisfying(McpError.class, e -> assertThat(dataCode(e)).isEqualTo("unknown_resource"));
     }
     assertThat(fake.completions.get()).as("the upstream was not asked for the refused completions").isEqualTo(asked);
+  }
+
+  @Test
+  void anAnswerOverTheCapOrNotJsonFailsTheRequestAtOnce() {
+    try (McpSyncClient client = McpGatewayTest.client(g, KEY_A, "/mcp")) {
+      // Without a bound, the whole body was read and relayed; unreadable, the request waited out its timeout (60 s here).
+      assertThatThrownBy(() -> client.readResource(new McpSchema.ReadResourceRequest("fake://big")))
+          .isInstanceOfSatisfying(McpError.class, e -> {
+            assertThat(dataCode(e)).isEqualTo("response_too_large");
+            assertThat(e.getMessage()).contains("16777216 bytes");
+          });
+      assertThatThrownBy(() -> client.readResource(new McpSchema.ReadResourceRequest("fake://garbage")))
+          .isInstanceOfSatisfying(McpError.class, e -> {
+            assertThat(dataCode(e)).isEqualTo("upstream_error");
+            assertThat(e.getMessage()).contains("not valid JSON").doesNotContain("this is not JSON");
+          });
+      // The session goes on.
+      McpSchema.ReadResourceResult item = client.readResource(new McpSchema.ReadResourceRequest("fake://item/7"));
+      assertThat(((McpSchema.TextResourceContents) item.contents().get(0)).text()).isEqualTo("item text");
+    }
   }
 }

@@ -1,0 +1,104 @@
+package dev.gatehouse.activities.mcp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpExchange;
+import dev.gatehouse.activities.credentials.UpstreamCredentials;
+import dev.gatehouse.activities.metrics.GatehouseMetrics;
+import dev.gatehouse.activities.tool.CallContext;
+import dev.gatehouse.registry.mcp.McpCatalogDao;
+import dev.gatehouse.registry.mcp.McpCatalogEntry;
+import dev.gatehouse.registry.mcp.McpServerDao;
+import dev.gatehouse.registry.mcp.McpServerDefinition;
+import dev.gatehouse.registry.mcp.McpServerStatus;
+import dev.gatehouse.registry.testing.TestDatabase;
+import dev.gatehouse.workflows.tool.ToolCallResult;
+import dev.gatehouse.workflows.tool.ToolProgress;
+import io.modelcontextprotocol.client.McpAsyncClient;
+import io.modelcontextprotocol.client.McpClient;
+import io.modelcontextprotocol.spec.McpError;
+import io.modelcontextprotocol.spec.McpSchema;
+import io.prometheus.client.CollectorRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What an upstream MCP server can make Gatehouse's client side hold or do, bounded, each against
+ * a hand-written fake ({@link FakeScriptedMcpServer}): an answer too large or not JSON fails its
+ * request at once; a listening stream the server ends at once with {@code retry: 0} is not reopened
+ * in a loop; a list that pages without end stops discovery; progress messages of any size keep a
+ * durable call's result (and its heartbeats) small.
+ */
+class McpUpstreamBoundsTest {
+  private static final Duration LONG = Duration.ofHours(1); // no periodic checks during a test
+
+  private static McpAsyncClient client(String url) {
+    return McpClient.async(StreamableHttpClientTransport.builder(url).jsonMapper(McpJson.MAPPER).build())
+        .clientInfo(new McpSchema.Implementation("t", "1"))
+        .jsonSchemaValidator(McpJson.PASS_THROUGH)
+        .requestTimeout(Duration.ofSeconds(60)) // longer than the test waits: a request that waited for it failed the test
+        .build();
+  }
+
+  private static McpServerDefinition server(String name, String url) {
+    return new McpServerDefinition(
+        name, null, McpServerDefinition.STREAMABLE_HTTP, url, null, null, null, null, null, null,
+        Duration.ofSeconds(10), Duration.ofSeconds(2), null, null, null, null);
+  }
+
+  private static String dataCode(McpError e) {
+    return String.valueOf(((Map<?, ?>) e.getJsonRpcError().data()).get("code"));
+  }
+
+  @Test
+  void anAnswerOverTheCapOrNotJsonFailsItsRequestAtOnce() throws Exception {
+    int big = StreamableHttpSession.MAX_JSON_BYTES + 1024;
+    FakeScriptedMcpServer.Script script =
+        new FakeScriptedMcpServer.Script() {
+          @Override
+          public void answer(HttpExchange ex, String method, String id, JsonNode msg) throws IOException {
+            String uri = msg.path("params").path("uri").asText();
+            if (uri.equals("fake://big")) {
+              String text = "x".repeat(big);
+              FakeScriptedMcpServer.json(ex, FakeScriptedMcpServer.result(id, "{\"contents\":[{\"uri\":\"fake://big\",\"text\":\"" + text + "\"}]}"));
+            } else if (uri.equals("fake://garbage")) {
+              FakeScriptedMcpServer.json(ex, "not JSON, and it says secret things");
+            } else {
+              FakeScriptedMcpServer.json(ex, FakeScriptedMcpServer.result(id, "{\"contents\":[{\"uri\":\"" + uri + "\",\"text\":\"small\"}]}"));
+            }
+          }
+        };
+    try (FakeScriptedMcpServer fake = new FakeScriptedMcpServer("{\"resources\":{}}", script)) {
+      McpAsyncClient client = client(fake.url());
+      try {
+        client.initialize().block(Duration.ofSeconds(10));
+        assertThatThrownBy(() -> client.readResource(new McpSchema.ReadResourceRequest("fake://big")).block(Duration.ofSeconds(20)))
+            .isInstanceOfSatisfying(McpError.class, e -> {
+              assertThat(e.getJsonRpcError().code()).isEqualTo(-32003);
+              assertThat(dataCode(e)).isEqualTo("response_too_large");
+              assertThat(e.getMessage()).contains("larger than the cap of 16777216 bytes");
+            });
+        assertThatThrownBy(() -> client.readResource(new McpSchema.ReadResourceRequest("fake://garbage")).block(Duration.ofSeconds(20)))
+            .isInstanceOfSatisfying(McpError.class, e -> {
+              assertThat(dataCode(e)).isEqualTo("upstream_error");
+              assertThat(e.getMessage()).contains("not valid JSON").doesNotContain("secret");
+            });
+        // The session stands.
+        McpSchema.ReadResourceResult small = client.readResource(new McpSchema.ReadResourceRequest("fake://small")).block(Duration.ofSeconds(10));
+        assertThat(((McpSchema.TextResourceContents) small.contents().get(0)).text()).isEqualTo("small");
+      } finally {
+        client.close();
+      }
+    }
+  }
+}
