@@ -90,16 +90,23 @@ public class McpToolCalls {
     if (route.shared() && ctx != null && ctx.progress() != null) {
       progressToken = "gh-" + java.util.UUID.randomUUID();
       meta.put("progressToken", progressToken);
-      java.util.Deque<ToolProgress> seen = new java.util.concurrent.ConcurrentLinkedDeque<>();
+      java.util.Deque<ToolProgress> seen = new java.util.ArrayDeque<>();
       reported = seen;
+      int[] chars = new int[1];
       upstreams.onProgress(
           progressToken,
           (p, total, message) -> {
-            seen.add(new ToolProgress(p, total, message));
-            while (seen.size() > ToolCallResult.MAX_PROGRESS) {
-              seen.poll();
+            // Each message cut, and the reports kept bounded in number and in characters: they
+            // go into heartbeats and the activity's result, which the engine bounds.
+            ToolProgress kept = ToolProgress.of(p, total, message);
+            synchronized (seen) {
+              seen.add(kept);
+              chars[0] += kept.messageChars();
+              while (seen.size() > ToolCallResult.MAX_PROGRESS || chars[0] > ToolCallResult.MAX_PROGRESS_CHARS) {
+                chars[0] -= seen.poll().messageChars();
+              }
             }
-            ctx.progress().report(p, total, message);
+            ctx.progress().report(p, total, kept.message());
           });
     }
     McpAsyncClient client;
@@ -128,8 +135,15 @@ public class McpToolCalls {
       if (result == null) {
         throw new ToolCallException(ToolFailureTypes.CANCELED, "the call was canceled", false);
       }
-      return new ToolCallResult(
-          200, connector.redact(client, result), reported == null || reported.isEmpty() ? null : List.copyOf(reported));
+      List<ToolProgress> progress;
+      if (reported == null) {
+        progress = null;
+      } else {
+        synchronized (reported) {
+          progress = reported.isEmpty() ? null : List.copyOf(reported);
+        }
+      }
+      return new ToolCallResult(200, connector.redact(client, result), progress);
     } catch (ToolCallException e) {
       throw e;
     } catch (McpAnswerRefusedException e) {

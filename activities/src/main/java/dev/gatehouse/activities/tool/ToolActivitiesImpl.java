@@ -59,7 +59,7 @@ public class ToolActivitiesImpl implements ToolActivities {
               info.getWorkflowId(),
               info.getActivityId(),
               info.getAttempt(),
-              (progress, total, message) -> beat.progress(new ToolProgress(progress, total, message)));
+              (progress, total, message) -> beat.progress(ToolProgress.of(progress, total, message)));
       try {
         ToolCallResult result = invoker.invoke(ToolCall.of(request.tool(), request.args(), request.caller(), ctx));
         beat.throwIfStopped();

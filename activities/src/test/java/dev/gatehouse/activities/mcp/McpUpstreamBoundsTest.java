@@ -101,4 +101,57 @@ class McpUpstreamBoundsTest {
       }
     }
   }
+
+  @Test
+  void largeProgressMessagesKeepADurableCallsResultAndHeartbeatsSmall() throws Exception {
+    String huge = "p".repeat(200 * 1024);
+    FakeScriptedMcpServer.Script script =
+        new FakeScriptedMcpServer.Script() {
+          @Override
+          public void answer(HttpExchange ex, String method, String id, JsonNode msg) throws IOException {
+            if (method.equals("tools/list")) {
+              FakeScriptedMcpServer.json(ex, FakeScriptedMcpServer.result(id, "{\"tools\":[{\"name\":\"work\",\"inputSchema\":{\"type\":\"object\"}}]}"));
+              return;
+            }
+            if (!method.equals("tools/call")) {
+              FakeScriptedMcpServer.json(ex, FakeScriptedMcpServer.result(id, "{}"));
+              return;
+            }
+            String token = msg.path("params").path("_meta").path("progressToken").toString();
+            try (OutputStream out = FakeScriptedMcpServer.sse(ex)) {
+              for (int i = 1; i <= 30; i++) {
+                String note = "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progressToken\":" + token
+                    + ",\"progress\":" + i + ",\"total\":30,\"message\":\"" + i + " " + huge + "\"}}";
+                out.write(("event: message\ndata: " + note + "\n\n").getBytes(StandardCharsets.UTF_8));
+              }
+              out.write(("event: message\ndata: " + FakeScriptedMcpServer.result(id, "{\"content\":[{\"type\":\"text\",\"text\":\"done\"}],\"isError\":false}")
+                  + "\n\n").getBytes(StandardCharsets.UTF_8));
+            }
+          }
+        };
+    try (TestDatabase db = TestDatabase.create();
+        FakeScriptedMcpServer fake = new FakeScriptedMcpServer("{\"tools\":{}}", script)) {
+      McpServerDefinition def = server("worker", fake.url());
+      db.jdbi().onDemand(McpServerDao.class).insert(def);
+      McpConnector connector = new McpConnector(new UpstreamCredentials(null, Clock.systemUTC()));
+      try (McpUpstreams upstreams = new McpUpstreams(db.jdbi(), connector, new GatehouseMetrics(new CollectorRegistry()), LONG, LONG)) {
+        McpToolCalls calls = new McpToolCalls(upstreams, connector);
+        List<String> heartbeats = new CopyOnWriteArrayList<>();
+        CallContext ctx = new CallContext("task-1", "act-1", 1, (p, total, message) -> heartbeats.add(message));
+        McpToolResolver.McpItem tool =
+            new McpToolResolver.McpItem(def, McpCatalogEntry.TOOL, "work", "worker.work", McpJson.OBJECT_MAPPER.createObjectNode());
+        ToolCallResult result = calls.call(tool, McpJson.OBJECT_MAPPER.createObjectNode(), ctx, calls.sharedRoute());
+
+        assertThat(result.status()).isEqualTo(200);
+        assertThat(heartbeats).hasSize(30).allSatisfy(m -> assertThat(m).hasSize(ToolProgress.MAX_MESSAGE_CHARS).endsWith("\u2026"));
+        List<ToolProgress> kept = result.progress();
+        assertThat(kept).isNotEmpty().allSatisfy(p -> assertThat(p.message().length()).isLessThanOrEqualTo(ToolProgress.MAX_MESSAGE_CHARS));
+        assertThat(kept.stream().mapToInt(p -> p.message().length()).sum()).isLessThanOrEqualTo(ToolCallResult.MAX_PROGRESS_CHARS);
+        assertThat(kept.get(kept.size() - 1).message()).as("the latest are kept").startsWith("30 ppp");
+        assertThat(kept.get(kept.size() - 1).progress()).isEqualTo(30.0);
+        // What the activity returns, serialized as the engine would: far below its 2 MB payload limit.
+        assertThat(McpJson.OBJECT_MAPPER.writeValueAsBytes(result).length).isLessThan(64 * 1024);
+      }
+    }
+  }
 }

@@ -18,6 +18,14 @@ public record ToolCallResult(int status, JsonNode output, List<ToolProgress> pro
   /** At most this many progress reports are kept (the latest), to bound the history. */
   public static final int MAX_PROGRESS = 100;
 
+  /**
+   * At most this many characters of progress messages are kept in all (the latest reports that
+   * fit), each message being at most {@link ToolProgress#MAX_MESSAGE_CHARS}: with {@link
+   * #MAX_PROGRESS}, what an upstream's progress adds to the activity's result stays far below the
+   * workflow engine's payload limit.
+   */
+  public static final int MAX_PROGRESS_CHARS = 32 * 1024;
+
   public ToolCallResult(int status, JsonNode output) {
     this(status, output, null, null, null);
   }
