@@ -125,4 +125,26 @@ class McpPassThroughBoundsTest {
       assertThat(((McpSchema.TextResourceContents) item.contents().get(0)).text()).isEqualTo("item text");
     }
   }
+
+  @Test
+  void notificationsToAnAgentWithoutAGetStreamLeaveNoErrorInTheLog() throws Exception {
+    try (CapturedLogs logged = CapturedLogs.of("io.modelcontextprotocol", Level.WARN)) {
+      String endpoint = g.api() + "/mcp";
+      String session = McpWire.initialize(endpoint, KEY_A); // and never opens its GET stream
+      int sent = fake.notificationsSent.get();
+      HttpResponse<String> read =
+          McpWire.post(endpoint, KEY_A, session,
+              "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"resources/read\",\"params\":{\"uri\":\"fake://item/1\"}}");
+      JsonNode answer = McpWire.message(read.body());
+      assertThat(answer.path("result").path("contents").get(0).path("text").asText()).as(read.body()).isEqualTo("item text");
+      // The upstream's listening stream sends its notifications a second after it opened: after the read.
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (fake.notificationsSent.get() < sent + 2 && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertThat(fake.notificationsSent.get()).as("the upstream sent its notifications").isGreaterThanOrEqualTo(sent + 2);
+      Thread.sleep(1000); // they are handled
+      assertThat(logged.messagesButJettyAssertions()).noneMatch(m -> m.contains("notification") || m.contains("Stream unavailable"));
+    }
+  }
 }

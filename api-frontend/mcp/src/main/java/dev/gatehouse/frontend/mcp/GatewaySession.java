@@ -116,6 +116,24 @@ final class GatewaySession {
   }
 
   /**
+   * Sends an upstream's notification that came outside any call of the agent's to the agent's
+   * listening GET stream. An agent that has none (it need not open one) does not get it: the
+   * notification is dropped with a debug line, as {@link #notifyAgent} drops one, rather than
+   * failing in the upstream client's handler, which logged every such notification as an error.
+   */
+  private Mono<Void> toListening(String method, Object params) {
+    if (closed) {
+      return Mono.empty();
+    }
+    return sdk.sendNotification(method, params)
+        .onErrorResume(
+            e -> {
+              LOG.debug("agent session {} took no {} (no listening stream): {}", id, method, e.toString());
+              return Mono.empty();
+            });
+  }
+
+  /**
    * The route of a direct call: this session's upstream client, the agent's {@code _meta}, and the
    * signal that the agent cancelled the call.
    */
@@ -368,16 +386,14 @@ final class GatewaySession {
         roots,
         n -> {
           AgentChannel ch = current(name);
-          return ch != null ? ch.progress(n) : sdk.sendNotification(McpSchema.METHOD_NOTIFICATION_PROGRESS, n);
+          return ch != null ? ch.progress(n) : toListening(McpSchema.METHOD_NOTIFICATION_PROGRESS, n);
         },
         n -> {
           AgentChannel ch = current(name);
           if (ch != null) {
             return ch.log(n);
           }
-          return sdk.isNotificationForLevelAllowed(n.level())
-              ? sdk.sendNotification(McpSchema.METHOD_NOTIFICATION_MESSAGE, n)
-              : Mono.empty();
+          return sdk.isNotificationForLevelAllowed(n.level()) ? toListening(McpSchema.METHOD_NOTIFICATION_MESSAGE, n) : Mono.empty();
         },
         contents -> {
           for (McpSchema.ResourceContents c : contents) {
