@@ -41,6 +41,12 @@ final class ResumableSseStream implements Flow.Subscriber<List<ByteBuffer>> {
   private static final int READ_CHUNK = 2048;
   /** A listening stream that stayed up this long counts as working when it drops. */
   private static final long STABLE_NANOS = TimeUnit.SECONDS.toNanos(10);
+  /**
+   * The shortest wait before the listening stream is reopened, whatever {@code retry:} the server
+   * sent: a server asking for {@code retry: 0} and ending each stream at once had every session
+   * reconnect in a loop.
+   */
+  static final long MIN_LISTEN_RETRY_MILLIS = 1000;
 
   /** What a stream needs of its transport. */
   interface Owner {
@@ -87,6 +93,13 @@ final class ResumableSseStream implements Flow.Subscriber<List<ByteBuffer>> {
   private volatile int attempts;
   /** When the last GET was answered with a stream (System.nanoTime()). */
   private volatile long connectedAt;
+  /** When the last GET was sent (System.nanoTime()). */
+  private volatile long resumedAt;
+  /**
+   * Times in a row the listening stream ended (or failed to open) within {@link #STABLE_NANOS} of
+   * its GET, events or not: the wait before the next GET backs off with them.
+   */
+  private volatile int quickEnds;
   private volatile Flow.Subscription subscription;
   /** The body {@link #readUntilAnswered} stopped reading at the response, until {@link #readRest}. */
   private InputStream rest;
@@ -277,8 +290,19 @@ final class ResumableSseStream implements Flow.Subscriber<List<ByteBuffer>> {
       return;
     }
     Long retry = parser.retry();
-    long delay =
-        retry != null ? retry : listen && attempts > 1 ? McpConnector.backoff(attempts - 1).toMillis() : DEFAULT_RETRY_MILLIS;
+    long delay;
+    if (listen) {
+      // At least MIN_LISTEN_RETRY_MILLIS, and backing off while the streams keep ending soon
+      // after they opened, even when each carried an event (which resets the failures above).
+      quickEnds = resumedAt != 0 && System.nanoTime() - resumedAt < STABLE_NANOS ? quickEnds + 1 : 0;
+      delay = Math.max(MIN_LISTEN_RETRY_MILLIS, retry != null ? retry : DEFAULT_RETRY_MILLIS);
+      int backingOff = Math.max(quickEnds, attempts) - 1;
+      if (backingOff > 0) {
+        delay = Math.max(delay, McpConnector.backoff(backingOff).toMillis());
+      }
+    } else {
+      delay = retry != null ? retry : DEFAULT_RETRY_MILLIS;
+    }
     if (error != null) {
       LOG.debug("MCP SSE stream failed ({}); resuming in {} ms", error.getClass().getSimpleName(), delay);
     }
@@ -291,6 +315,7 @@ final class ResumableSseStream implements Flow.Subscriber<List<ByteBuffer>> {
       return;
     }
     String s = listen ? session : owner.sessionId();
+    resumedAt = System.nanoTime();
     HttpRequest.Builder request = owner.request(s).header("Accept", EVENT_STREAM).GET();
     String lastEventId = parser.lastEventId();
     if (lastEventId != null) {

@@ -103,6 +103,31 @@ class McpUpstreamBoundsTest {
   }
 
   @Test
+  void aListeningStreamEndedAtOnceWithRetryZeroIsNotReopenedInALoop() throws Exception {
+    FakeScriptedMcpServer.Script script =
+        new FakeScriptedMcpServer.Script() {
+          @Override
+          public void listen(HttpExchange ex) throws IOException {
+            try (OutputStream out = FakeScriptedMcpServer.sse(ex)) {
+              out.write(("retry: 0\nid: e1\nevent: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\","
+                  + "\"params\":{\"level\":\"info\",\"data\":\"hello\"}}\n\n").getBytes(StandardCharsets.UTF_8));
+            }
+          }
+        };
+    try (FakeScriptedMcpServer fake = new FakeScriptedMcpServer("{\"tools\":{}}", script)) {
+      McpAsyncClient client = client(fake.url());
+      try {
+        client.initialize().block(Duration.ofSeconds(10));
+        Thread.sleep(3000);
+        // Without a floor each session reopened it ~45 times a second; now once a second at most, backing off.
+        assertThat(fake.count("GET")).isBetween(1, 6);
+      } finally {
+        client.close();
+      }
+    }
+  }
+
+  @Test
   void largeProgressMessagesKeepADurableCallsResultAndHeartbeatsSmall() throws Exception {
     String huge = "p".repeat(200 * 1024);
     FakeScriptedMcpServer.Script script =
