@@ -127,6 +127,56 @@ class McpUpstreamBoundsTest {
     }
   }
 
+  /** A fake whose tools/list always has a next page (one tool each, the same name). */
+  private static FakeScriptedMcpServer endlessPages() throws IOException {
+    return new FakeScriptedMcpServer(
+        "{\"tools\":{}}",
+        new FakeScriptedMcpServer.Script() {
+          @Override
+          public void answer(HttpExchange ex, String method, String id, JsonNode msg) throws IOException {
+            if (!method.equals("tools/list")) {
+              FakeScriptedMcpServer.json(ex, FakeScriptedMcpServer.result(id, "{}"));
+              return;
+            }
+            String cursor = msg.path("params").path("cursor").asText("0");
+            FakeScriptedMcpServer.json(ex, FakeScriptedMcpServer.result(id,
+                "{\"tools\":[{\"name\":\"t\",\"inputSchema\":{\"type\":\"object\"}}],\"nextCursor\":\"" + cursor + "x\"}"));
+          }
+        });
+  }
+
+  @Test
+  void aListThatPagesWithoutEndStopsDiscovery() throws Exception {
+    try (FakeScriptedMcpServer fake = endlessPages()) {
+      McpAsyncClient client = client(fake.url());
+      try {
+        McpSchema.InitializeResult init = client.initialize().block(Duration.ofSeconds(10));
+        assertThatThrownBy(
+                () -> assertTimeoutPreemptively(
+                    Duration.ofSeconds(60), () -> McpDiscovery.discover(server("pager", fake.url()), client, init.capabilities())))
+            .isInstanceOf(McpDiscovery.LimitException.class)
+            .hasMessageContaining("tools has more than 100 pages");
+        assertThat(fake.count("tools/list")).isEqualTo(McpDiscovery.MAX_PAGES);
+      } finally {
+        client.close();
+      }
+    }
+    // Through the registry: the server is marked down, its status saying why.
+    try (TestDatabase db = TestDatabase.create();
+        FakeScriptedMcpServer fake = endlessPages()) {
+      db.jdbi().onDemand(McpServerDao.class).insert(server("pager", fake.url()));
+      try (McpUpstreams upstreams =
+          new McpUpstreams(
+              db.jdbi(), new McpConnector(new UpstreamCredentials(null, Clock.systemUTC())), new GatehouseMetrics(new CollectorRegistry()),
+              LONG, LONG)) {
+        assertThat(assertTimeoutPreemptively(Duration.ofSeconds(60), () -> upstreams.refreshNow("pager"))).isFalse();
+        McpServerStatus status = db.jdbi().onDemand(McpCatalogDao.class).status("pager").orElseThrow();
+        assertThat(status.state()).isEqualTo(McpServerStatus.DOWN);
+        assertThat(status.error()).startsWith("discovery stopped: the list of tools has more than 100 pages");
+      }
+    }
+  }
+
   @Test
   void largeProgressMessagesKeepADurableCallsResultAndHeartbeatsSmall() throws Exception {
     String huge = "p".repeat(200 * 1024);
