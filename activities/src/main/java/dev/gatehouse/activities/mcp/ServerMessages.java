@@ -175,8 +175,25 @@ final class ServerMessages {
       LOG.warn("MCP message received before connect; dropped");
       return;
     }
-    lane.run(() -> h.apply(Mono.just(message)).subscribe(null, e -> LOG.debug("MCP message handler failed", e)));
+    Runnable task = () -> h.apply(Mono.just(message)).subscribe(null, e -> LOG.debug("MCP message handler failed", e));
+    if (message instanceof McpSchema.JSONRPCNotification n && LOSSY.contains(n.method())) {
+      if (!lane.offer(task) && (lane.dropped() & (lane.dropped() - 1)) == 0) {
+        // the 1st, 2nd, 4th, 8th... drop: a line now and then, however many
+        LOG.info("an upstream's notifications wait unread (its agent is not reading them): {} dropped so far, {} this time", lane.dropped(), n.method());
+      }
+      return;
+    }
+    lane.run(task);
   }
+
+  /**
+   * What a server may send without end and an agent can do without: dropped once its lane is
+   * full ({@link DeliveryLane#offer}). Responses, requests and the list changes discovery follows
+   * are never dropped.
+   */
+  private static final java.util.Set<String> LOSSY =
+      java.util.Set.of(
+          McpSchema.METHOD_NOTIFICATION_PROGRESS, McpSchema.METHOD_NOTIFICATION_MESSAGE, McpSchema.METHOD_NOTIFICATION_RESOURCES_UPDATED);
 
   /** Hands a failure to the SDK client's exception handler. */
   void report(Throwable t) {

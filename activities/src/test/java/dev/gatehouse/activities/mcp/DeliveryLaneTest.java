@@ -94,6 +94,82 @@ class DeliveryLaneTest {
     assertThat(ranOn[0]).isSameAs(caller);
   }
 
+  @Test
+  void lanesRunOnThreadsOfTheirOwnNotOnReactorsSharedPool() throws Exception {
+    DeliveryLane lane = new DeliveryLane();
+    java.util.concurrent.CompletableFuture<String> name = new java.util.concurrent.CompletableFuture<>();
+    lane.run(() -> name.complete(Thread.currentThread().getName()));
+    assertThat(name.get(5, TimeUnit.SECONDS)).startsWith("mcp-delivery").doesNotContain("boundedElastic");
+    lane.close();
+  }
+
+  /**
+   * An agent that does not read what a server sends it: the lane's task blocks, and what the
+   * server may send without end is dropped once {@link DeliveryLane#MAX_WAITING} tasks wait, while
+   * what must arrive (a response) still waits its turn.
+   */
+  @Test
+  void offeredTasksAreDroppedOnceTheLaneIsFullAndOthersStillWait() throws Exception {
+    DeliveryLane lane = new DeliveryLane();
+    CountDownLatch release = new CountDownLatch(1);
+    List<String> ran = new CopyOnWriteArrayList<>();
+    lane.run(() -> await(release)); // the agent's stream is not read
+    int accepted = 0;
+    for (int i = 0; i < 500; i++) {
+      int n = i;
+      if (lane.offer(() -> ran.add("progress " + n))) {
+        accepted++;
+      }
+    }
+    assertThat(accepted).isEqualTo(DeliveryLane.MAX_WAITING - 1);
+    assertThat(lane.dropped()).isEqualTo(500 - accepted);
+    CountDownLatch answered = new CountDownLatch(1);
+    lane.run(
+        () -> {
+          ran.add("response");
+          answered.countDown();
+        });
+    release.countDown();
+    assertThat(answered.await(5, TimeUnit.SECONDS)).isTrue();
+    assertThat(ran).hasSize(accepted + 1).startsWith("progress 0").endsWith("response");
+    // Once the lane has drained, it takes offered tasks again.
+    CountDownLatch again = new CountDownLatch(1);
+    assertThat(lane.offer(again::countDown)).isTrue();
+    assertThat(again.await(5, TimeUnit.SECONDS)).isTrue();
+    lane.close();
+  }
+
+  /** Through the messages a server sends: progress is lossy when its lane is full, a response is not. */
+  @Test
+  void aFloodOfProgressForAnAgentThatDoesNotReadIsDroppedButTheResponseArrives() throws Exception {
+    DeliveryLane lane = new DeliveryLane();
+    ServerMessages messages = new ServerMessages(McpJson.MAPPER, lane, new DirectRequests(lane), (version, ok) -> {});
+    CountDownLatch release = new CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicInteger progress = new java.util.concurrent.atomic.AtomicInteger();
+    CountDownLatch response = new CountDownLatch(1);
+    messages.handler(
+        m ->
+            m.doOnNext(
+                msg -> {
+                  if (msg instanceof io.modelcontextprotocol.spec.McpSchema.JSONRPCNotification) {
+                    await(release); // the first one blocks, as a write to an agent that does not read does
+                    progress.incrementAndGet();
+                  } else {
+                    response.countDown();
+                  }
+                }));
+    for (int i = 0; i < 1000; i++) {
+      messages.fromJsonBody(
+          "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progressToken\":\"t\",\"progress\":" + i + "}}", null);
+    }
+    messages.fromJsonBody("{\"jsonrpc\":\"2.0\",\"id\":\"sdk-1\",\"result\":{}}", null);
+    assertThat(lane.dropped()).isEqualTo(1000 - (DeliveryLane.MAX_WAITING));
+    release.countDown();
+    assertThat(response.await(5, TimeUnit.SECONDS)).as("the response is never dropped").isTrue();
+    assertThat(progress.get()).isEqualTo(DeliveryLane.MAX_WAITING);
+    lane.close();
+  }
+
   private static void await(CountDownLatch latch) {
     try {
       latch.await(5, TimeUnit.SECONDS);
