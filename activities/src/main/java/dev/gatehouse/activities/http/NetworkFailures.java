@@ -39,6 +39,9 @@ public final class NetworkFailures {
     if (malformedAnswer(failure)) {
       return NOT_HTTP;
     }
+    if (reactorTimeout(failure)) {
+      return "timed out"; // its own words name Reactor's operators and nanoseconds
+    }
     String kind = kind(failure, root);
     String message = root.getMessage();
     if (message == null || message.isBlank() || JAVA_NAME.matcher(message).find()) {
@@ -64,6 +67,22 @@ public final class NetworkFailures {
     for (Throwable t = failure; t != null && seen.add(t); t = t.getCause()) {
       if (t instanceof org.apache.hc.core5.http.HttpException
           || t instanceof org.apache.hc.core5.http.MalformedChunkCodingException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Whether the failure is a wait that ran out in Reactor ({@code Mono.timeout}: "Did not observe
+   * any item or terminal signal within 20000ms in 'source(MonoDeferContextual)'", {@code
+   * Mono.block(Duration)}: "Timeout on blocking read for 5000000000 NANOSECONDS").
+   */
+  private static boolean reactorTimeout(Throwable failure) {
+    Set<Throwable> seen = new HashSet<>();
+    for (Throwable t = failure; t != null && seen.add(t); t = t.getCause()) {
+      if (t instanceof java.util.concurrent.TimeoutException
+          || t instanceof IllegalStateException && t.getMessage() != null && t.getMessage().startsWith("Timeout on blocking read")) {
         return true;
       }
     }

@@ -1,6 +1,7 @@
 package dev.gatehouse.activities.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -64,5 +65,17 @@ class NetworkFailuresTest {
     for (Throwable f : failures) {
       assertThat(NetworkFailures.describe(f)).isEqualTo(NetworkFailures.NOT_HTTP).doesNotContain("sk-echoed");
     }
+  }
+
+  /** Reactor's waits that ran out: an audit saw their words (operators, nanoseconds) in agents' errors. */
+  @Test
+  void aReactorWaitThatRanOutIsSaidToHaveTimedOut() {
+    Throwable timeout =
+        catchThrowable(() -> reactor.core.publisher.Mono.never().timeout(java.time.Duration.ofMillis(1)).block());
+    assertThat(timeout).hasMessageContaining("Did not observe any item");
+    assertThat(NetworkFailures.describe(timeout)).isEqualTo("timed out");
+    Throwable blocked = catchThrowable(() -> reactor.core.publisher.Mono.never().block(java.time.Duration.ofMillis(1)));
+    assertThat(blocked).hasMessageContaining("Timeout on blocking read");
+    assertThat(NetworkFailures.describe(blocked)).isEqualTo("timed out");
   }
 }
