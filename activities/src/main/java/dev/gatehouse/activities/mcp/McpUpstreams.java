@@ -39,6 +39,19 @@ public class McpUpstreams implements AutoCloseable {
   private final GatehouseMetrics metrics;
   private final Duration healthInterval;
   private final ScheduledExecutorService scheduler;
+  /**
+   * Where each server's checks and refreshes run, one at a time per server ({@link #checking}), so
+   * a server that is slow to answer (up to its connect timeout and discovery's 60 s) holds up only
+   * itself: the periodic check ran every server in turn on one thread, and one slow server (any
+   * tenant may register one) kept every other tenant's servers undiscovered behind it.
+   */
+  private final java.util.concurrent.ThreadPoolExecutor checks;
+  /** The servers whose check or refresh is queued or running. */
+  private final Set<String> checking = ConcurrentHashMap.newKeySet();
+  /** Servers whose refresh was asked for while one was running: refreshed again after it. */
+  private final Set<String> refreshAgain = ConcurrentHashMap.newKeySet();
+  /** The most checks that run at once. */
+  static final int CHECK_THREADS = 32;
   private final Map<String, UpstreamServer> upstreams = new ConcurrentHashMap<>();
   private final CatalogListeners listeners = new CatalogListeners();
   private final ProgressRoutes progress = new ProgressRoutes();
@@ -61,6 +74,19 @@ public class McpUpstreams implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
+    this.checks =
+        new java.util.concurrent.ThreadPoolExecutor(
+            CHECK_THREADS,
+            CHECK_THREADS,
+            60,
+            TimeUnit.SECONDS,
+            new java.util.concurrent.LinkedBlockingQueue<>(),
+            r -> {
+              Thread t = new Thread(r, "mcp-upstream-check");
+              t.setDaemon(true);
+              return t;
+            });
+    this.checks.allowCoreThreadTimeOut(true);
   }
 
   /** Starts discovery of every registered server now and the periodic checks. */
@@ -75,8 +101,34 @@ public class McpUpstreams implements AutoCloseable {
 
   /** Refreshes one server soon (after a registry change, or an admin's request). */
   public void refreshSoon(String name) {
-    if (!closed) {
-      scheduler.execute(() -> refreshNow(name));
+    if (closed) {
+      return;
+    }
+    if (!checking.add(name)) {
+      refreshAgain.add(name); // one is queued or running: another follows it, with what is registered then
+      return;
+    }
+    runCheck(name, () -> refreshNow(name));
+  }
+
+  /** Runs {@code work} for server {@code name}, which holds its place in {@link #checking}, on the check pool. */
+  private void runCheck(String name, Runnable work) {
+    try {
+      checks.execute(
+          () -> {
+            try {
+              work.run();
+            } catch (RuntimeException e) {
+              LOG.warn("MCP server {}: check failed: {}", name, e.toString());
+            } finally {
+              checking.remove(name);
+              if (refreshAgain.remove(name)) {
+                refreshSoon(name);
+              }
+            }
+          });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      checking.remove(name); // closed
     }
   }
 
@@ -134,7 +186,10 @@ public class McpUpstreams implements AutoCloseable {
         }
       }
       for (McpServerDefinition def : all) {
-        upstream(def.name()).check(def);
+        // A server still being checked (or refreshed) is left for the next tick.
+        if (checking.add(def.name())) {
+          runCheck(def.name(), () -> upstream(def.name()).check(def));
+        }
       }
     } catch (RuntimeException e) {
       LOG.warn("MCP upstream check failed: {}", e.toString());
@@ -165,7 +220,7 @@ public class McpUpstreams implements AutoCloseable {
     @Override
     public void refreshLater(String name, long delayNanos) {
       if (!closed) {
-        scheduler.schedule(() -> refreshNow(name), delayNanos, TimeUnit.NANOSECONDS);
+        scheduler.schedule(() -> refreshSoon(name), delayNanos, TimeUnit.NANOSECONDS);
       }
     }
   }
@@ -174,6 +229,7 @@ public class McpUpstreams implements AutoCloseable {
   public void close() {
     closed = true;
     scheduler.shutdownNow();
+    checks.shutdownNow();
     for (UpstreamServer u : upstreams.values()) {
       u.closeClient();
     }

@@ -114,6 +114,57 @@ class McpUpstreamsTest {
     }
   }
 
+  /**
+   * A server that takes connections and never answers, registered before a good one: the good one
+   * is discovered at once, not after the slow one's connect timeout (the checks ran one server
+   * after another on one thread, so any tenant's slow server held up every other tenant's).
+   */
+  @Test
+  void aSlowServerHoldsUpOnlyItself() throws Exception {
+    List<java.net.Socket> held = new CopyOnWriteArrayList<>();
+    try (TestDatabase db = TestDatabase.create();
+        SdkUpstream good = new SdkUpstream();
+        ServerSocket silent = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      Thread accepting =
+          new Thread(
+              () -> {
+                while (!silent.isClosed()) {
+                  try {
+                    held.add(silent.accept()); // read nothing, answer nothing
+                  } catch (java.io.IOException e) {
+                    return;
+                  }
+                }
+              });
+      accepting.setDaemon(true);
+      accepting.start();
+      McpServerDao servers = db.jdbi().onDemand(McpServerDao.class);
+      McpCatalogDao catalog = db.jdbi().onDemand(McpCatalogDao.class);
+      // Checked first (the checks go by name), and given a minute to answer.
+      servers.insert(
+          new McpServerDefinition(
+              "a-silent", null, McpServerDefinition.STREAMABLE_HTTP, "http://127.0.0.1:" + silent.getLocalPort() + "/mcp",
+              null, null, null, null, null, null, Duration.ofSeconds(60), Duration.ofSeconds(60), null, null, null, null));
+      servers.insert(server("b-good", good.url()));
+      try (McpUpstreams upstreams = upstreams(db, new CollectorRegistry())) {
+        upstreams.start();
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (catalog.status("b-good").map(McpServerStatus::state).filter(McpServerStatus.UP::equals).isEmpty()
+            && System.nanoTime() < deadline) {
+          Thread.sleep(50);
+        }
+        assertThat(catalog.status("b-good")).map(McpServerStatus::state).contains(McpServerStatus.UP);
+        assertThat(catalog.status("a-silent").map(McpServerStatus::state)).as("still waiting on the silent one")
+            .isNotEqualTo(java.util.Optional.of(McpServerStatus.UP));
+        assertThat(held).as("the silent server was being checked meanwhile").isNotEmpty();
+      }
+    } finally {
+      for (java.net.Socket s : held) {
+        s.close();
+      }
+    }
+  }
+
   @Test
   void aServerThatCannotBeReachedIsMarkedDown() throws Exception {
     int closedPort;
