@@ -16,8 +16,11 @@ import java.util.Map;
  * are known.
  *
  * <p>Sizes are bytes of JSON text, counted as an upper bound: a step's arguments count as their
- * template plus, for every {@code ${...}}, the JSON text of the value it names; a model step's
- * messages count as its arguments. Pure and deterministic, so workflow code may call it.
+ * template plus, for every {@code ${...}}, the JSON text of the value it names, twice over when a
+ * value that is not text goes into a text (its JSON text is escaped again there: each quote
+ * becomes two bytes); a model step's messages count as its arguments, plus once more, escaped, a
+ * {@code content} that is sent as its JSON text ({@link ModelSteps#body}: an object or a scalar).
+ * Pure and deterministic, so workflow code may call it.
  */
 public final class Expansion {
   /** The most one step's arguments may hold once their templates are filled. */
@@ -42,7 +45,7 @@ public final class Expansion {
     Sizes sizes = new Sizes(context);
     long total = 0;
     for (PipelineStep step : pipeline.steps()) {
-      long size = sizes.args(step.template());
+      long size = sizes.step(step);
       if (size > MAX_STEP_ARGS_BYTES) {
         throw tooLarge(stepTooLarge(step, size));
       }
@@ -69,13 +72,43 @@ public final class Expansion {
      */
     long args(JsonNode template) {
       long size = of(template);
-      for (Templates.Reference ref : Templates.references(template)) {
-        JsonNode value = Templates.find(ref, context);
+      for (Templates.Use use : Templates.uses(template)) {
+        JsonNode value = Templates.find(use.ref(), context);
         if (!value.isMissingNode()) {
-          size += measured.computeIfAbsent(value, Expansion::of);
+          long bytes = measured.computeIfAbsent(value, Expansion::of);
+          // Inside a text, a value that is not text is its JSON text, escaped again: at most twice as long.
+          size += use.whole() || value.isTextual() ? bytes : 2 * bytes;
         }
         if (size > MAX_TOTAL_ARGS_BYTES) {
           return size;
+        }
+      }
+      return size;
+    }
+
+    /**
+     * At most how many bytes {@code step}'s arguments (a tool step) or messages (a model step) hold
+     * once filled from the context, as {@link #args} counts them; a model step's {@code content}
+     * that is sent as its JSON text ({@link ModelSteps#body}) counts once more.
+     */
+    long step(PipelineStep step) {
+      long size = args(step.template());
+      if (!step.callsModel() || step.template() == null || !step.template().isArray()) {
+        return size;
+      }
+      for (JsonNode message : step.template()) {
+        JsonNode content = message.isObject() ? message.get("content") : null;
+        if (content == null || size > MAX_TOTAL_ARGS_BYTES) {
+          continue;
+        }
+        if (content.isObject() || content.isNumber() || content.isBoolean()) {
+          size += args(content) + 2;
+        } else if (content.isTextual()) {
+          Templates.Reference ref = Templates.whole(content.textValue());
+          JsonNode value = ref == null ? null : Templates.find(ref, context);
+          if (value != null && !value.isMissingNode() && !value.isTextual() && !value.isArray() && !value.isNull()) {
+            size += measured.computeIfAbsent(value, Expansion::of) + 2;
+          }
         }
       }
       return size;

@@ -107,7 +107,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         PipelineStep step = it.next();
         if (outputs.keySet().containsAll(step.dependsOn())) {
           it.remove();
-          argsTotal = checkArgs(step, sizes.args(step.template()), argsTotal);
+          argsTotal = checkArgs(step, sizes.step(step), argsTotal);
           running.put(step, start(step, context, in));
         }
       }

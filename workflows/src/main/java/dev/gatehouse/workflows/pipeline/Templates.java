@@ -124,6 +124,32 @@ public final class Templates {
     return digits.length() > 9 ? -1 : Integer.parseInt(digits);
   }
 
+  /** A reference, and whether it is the whole of its string (its value goes in as it is) or part of a text. */
+  record Use(Reference ref, boolean whole) {}
+
+  /** Every reference in {@code template} with how it is used; throws {@code invalid_template} for a malformed one. */
+  static List<Use> uses(JsonNode template) {
+    List<Use> out = new ArrayList<>();
+    visitStrings(
+        template,
+        s -> {
+          List<Object> parts = split(s);
+          boolean whole = parts.size() == 1;
+          for (Object part : parts) {
+            if (part instanceof Reference ref) {
+              out.add(new Use(ref, whole));
+            }
+          }
+        });
+    return out;
+  }
+
+  /** The reference {@code s} is the whole of, or null when it is text (with or without references). */
+  static Reference whole(String s) {
+    List<Object> parts = split(s);
+    return parts.size() == 1 && parts.get(0) instanceof Reference ref ? ref : null;
+  }
+
   private static void parse(String s, List<Reference> out) {
     for (Object part : split(s)) {
       if (part instanceof Reference ref) {

@@ -46,6 +46,39 @@ class ExpansionTest {
     assertThatThrownBy(() -> Expansion.checkSubmitted(p, bigInput())).isInstanceOf(InvalidPipelineException.class);
   }
 
+  /** An object of 85,000 empty strings: about 255 KB of JSON, whose quotes double when it is escaped into a text. */
+  private static JsonNode quotes() {
+    var o = JsonNodeFactory.instance.objectNode();
+    var k = o.putArray("k");
+    for (int i = 0; i < 85_000; i++) {
+      k.add("");
+    }
+    return JsonNodeFactory.instance.objectNode().set("o", o);
+  }
+
+  /** An audit's case: the model was sent 425,039 bytes of messages against the 262,144 allowed. */
+  @Test
+  void aModelStepsContentSentAsTextCountsAsTheEscapedTextItBecomes() {
+    JsonNode input = quotes();
+    assertThat(Expansion.of(input.get("o"))).isBetween(200_000L, (long) Expansion.MAX_STEP_ARGS_BYTES);
+    PipelineStep asText =
+        new PipelineStep("m", null, null, "a-model", json("[{\"role\":\"user\",\"content\":\"${input.o}\"}]"), 1, List.of());
+    assertThatThrownBy(() -> Expansion.checkSubmitted(pipeline(asText), input))
+        .isInstanceOfSatisfying(InvalidPipelineException.class, e -> assertThat(e.code()).isEqualTo("expansion_too_large"));
+    // The same object as the content of an object: the whole content is sent as its JSON text.
+    PipelineStep inObject =
+        new PipelineStep("m", null, null, "a-model", json("[{\"role\":\"user\",\"content\":{\"v\":\"${input.o}\"}}]"), 1, List.of());
+    assertThatThrownBy(() -> Expansion.checkSubmitted(pipeline(inObject), input)).isInstanceOf(InvalidPipelineException.class);
+    // Where it goes in as it is, it counts once: a tool step's argument.
+    assertThatCode(() -> Expansion.checkSubmitted(pipeline(step("s", "{\"a\":\"${input.o}\"}")), input)).doesNotThrowAnyException();
+  }
+
+  @Test
+  void aValueThatIsNotTextPutIntoATextCountsAsItsEscapedText() {
+    assertThatThrownBy(() -> Expansion.checkSubmitted(pipeline(step("s", "{\"q\":\"all: ${input.o}\"}")), quotes()))
+        .isInstanceOfSatisfying(InvalidPipelineException.class, e -> assertThat(e.code()).isEqualTo("expansion_too_large"));
+  }
+
   @Test
   void stepsUnderTheStepLimitAreRefusedWhenTogetherTheyPassTheTotal() {
     JsonNode input = JsonNodeFactory.instance.objectNode().put("blob", "z".repeat(200_000));
@@ -73,7 +106,8 @@ class ExpansionTest {
     JsonNode context = json("{\"input\":{\"s\":\"abcd\",\"o\":{\"k\":1}},\"steps\":{}}");
     Expansion.Sizes sizes = new Expansion.Sizes(context);
     JsonNode template = json("{\"a\":\"${input.s}\",\"b\":\"${input.o}${input.o}\",\"c\":\"${steps.x.output}\"}");
-    long expected = Expansion.of(template) + "\"abcd\"".length() + 2L * Expansion.of(json("{\"k\":1}"));
+    // "b" puts an object into a text twice: its JSON text, escaped again there, counts twice over each time.
+    long expected = Expansion.of(template) + "\"abcd\"".length() + 2L * 2L * Expansion.of(json("{\"k\":1}"));
     assertThat(sizes.args(template)).isEqualTo(expected);
     // An upper bound of what the templates become.
     assertThat(sizes.args(template))
