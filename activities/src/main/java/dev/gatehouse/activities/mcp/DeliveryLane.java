@@ -2,14 +2,13 @@ package dev.gatehouse.activities.mcp;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import reactor.core.scheduler.Scheduler;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * One transport's delivery lane: where what its server sends reaches the SDK client's handlers,
  * one task at a time in the order given, and off the HTTP client's selector thread (a handler may
  * block: relaying to an agent, writing to the database, and the selector serves every transport).
  *
- * <p>Lanes run on threads of their own ({@link #THREADS}), not on Reactor's shared {@code
+ * <p>Lanes run on threads of their own ({@link McpThreads}), not on Reactor's shared {@code
  * boundedElastic} pool, which also serves the MCP face's requests: a handler blocked writing to an
  * agent that does not read its stream held a thread of that pool, and an audit stalled every
  * agent's {@code tools/list} for 10 s with 22 such sessions. And what a server may send without
@@ -18,14 +17,10 @@ import reactor.core.scheduler.Schedulers;
  * cannot grow without bound either (an audit saw the heap grow 97 MB for one such session).
  */
 final class DeliveryLane {
-  /** The most threads all lanes share; idle ones end after 60 s. */
-  static final int THREADS = Math.max(64, 16 * Runtime.getRuntime().availableProcessors());
   /** The most tasks that may wait in one lane before what {@link #offer} is given is dropped. */
   static final int MAX_WAITING = 64;
 
-  private static final Scheduler LANES = Schedulers.newBoundedElastic(THREADS, Integer.MAX_VALUE, "mcp-delivery", 60, true);
-
-  private final Scheduler.Worker worker = LANES.createWorker();
+  private final Scheduler.Worker worker = McpThreads.delivery().createWorker();
   /** Tasks given to the lane and not yet finished. */
   private final AtomicInteger queued = new AtomicInteger();
   /** Tasks {@link #offer} dropped. */

@@ -3,6 +3,7 @@ package dev.gatehouse.frontend.mcp;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.activities.mcp.McpConnector;
+import dev.gatehouse.activities.mcp.McpThreads;
 import dev.gatehouse.activities.mcp.McpRoute;
 import dev.gatehouse.activities.mcp.McpUpstreams;
 import dev.gatehouse.activities.mcp.UpstreamHandlers;
@@ -111,7 +112,9 @@ final class GatewaySession {
 
   void notifyAgent(String method, Object params) {
     if (!closed) {
-      sdk.sendNotification(method, params).onErrorResume(e -> Mono.empty()).subscribe();
+      // On a delivery thread: the write blocks while the agent does not read its stream, and the
+      // caller (the maintenance thread) serves every session in turn.
+      sdk.sendNotification(method, params).subscribeOn(McpThreads.delivery()).onErrorResume(e -> Mono.empty()).subscribe();
     }
   }
 
