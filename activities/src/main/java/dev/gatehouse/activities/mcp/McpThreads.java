@@ -6,7 +6,7 @@ import reactor.core.scheduler.Schedulers;
 /**
  * The threads that hand what upstream servers send on to agents ({@code mcp-delivery}): writes to
  * an agent's stream, which block while the agent does not read, run here, never on Reactor's
- * shared {@code boundedElastic} pool (which serves the MCP face's requests) nor on a thread that
+ * shared {@code boundedElastic} pool (which answers the MCP face's lists) nor on a thread that
  * serves many sessions in turn.
  */
 public final class McpThreads {

@@ -8,7 +8,9 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -16,7 +18,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * would not do: it offers one read-only tool ({@code echo}), the resources {@code fake://big}
  * (whose read is answered with a JSON body of {@link #BIG_BYTES}) and {@code fake://garbage}
  * (answered with a body that is not JSON), the template {@code fake://item/{id}} (read as a short
- * text) and completion of it ({@code from-upstream}; counted in {@link #completions}). Its
+ * text; {@code fake://item/slow-...} only once {@link #releaseSlowReads} is called, counted in
+ * {@link #slowReads} as they arrive) and completion of it ({@code from-upstream}; counted in
+ * {@link #completions}). Its
  * listening GET stream waits {@link #NOTIFY_AFTER_MILLIS}, then sends a log message and a progress
  * notification nobody asked for (counted in {@link #notificationsSent}), and stays open a while.
  */
@@ -27,6 +31,8 @@ final class FakeRawMcpUpstream implements AutoCloseable {
 
   final AtomicInteger completions = new AtomicInteger();
   final AtomicInteger notificationsSent = new AtomicInteger();
+  final AtomicInteger slowReads = new AtomicInteger();
+  private volatile CountDownLatch slowRelease = new CountDownLatch(1);
   private final HttpServer server;
   private volatile boolean closed;
 
@@ -92,6 +98,15 @@ final class FakeRawMcpUpstream implements AutoCloseable {
               answer(ex, "this is not JSON at all".getBytes(StandardCharsets.UTF_8));
               yield null;
             }
+            if (uri.startsWith("fake://item/slow-")) {
+              CountDownLatch release = slowRelease;
+              slowReads.incrementAndGet();
+              try {
+                release.await(30, TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            }
             yield "{\"contents\":[{\"uri\":\"" + uri + "\",\"mimeType\":\"text/plain\",\"text\":\"item text\"}]}";
           }
           default -> "{}";
@@ -99,6 +114,14 @@ final class FakeRawMcpUpstream implements AutoCloseable {
     if (result != null) {
       answer(ex, ("{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"result\":" + result + "}").getBytes(StandardCharsets.UTF_8));
     }
+  }
+
+  /** Answers the slow reads waiting now, and counts the next ones from zero. */
+  void releaseSlowReads() {
+    CountDownLatch release = slowRelease;
+    slowRelease = new CountDownLatch(1);
+    slowReads.set(0);
+    release.countDown();
   }
 
   private static void answer(HttpExchange ex, byte[] body) throws IOException {
@@ -161,6 +184,7 @@ final class FakeRawMcpUpstream implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    slowRelease.countDown();
     server.stop(0);
   }
 }

@@ -16,7 +16,7 @@ import io.modelcontextprotocol.spec.McpSchema;
 import java.util.Map;
 import java.util.UUID;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
+import reactor.core.scheduler.Scheduler;
 
 /**
  * A {@code tools/call} on the direct path (read-only tools): {@link ToolInvoker} runs on the
@@ -30,11 +30,14 @@ final class DirectToolCall {
   private final ToolInvoker invoker;
   private final McpUpstreams upstreams;
   private final PolicyCatalog policies;
+  private final Scheduler httpThreads;
 
-  DirectToolCall(ToolInvoker invoker, McpUpstreams upstreams, PolicyCatalog policies) {
+  /** {@code httpThreads} runs HTTP tools' requests, which do not watch a cancellation themselves. */
+  DirectToolCall(ToolInvoker invoker, McpUpstreams upstreams, PolicyCatalog policies, Scheduler httpThreads) {
     this.invoker = invoker;
     this.upstreams = upstreams;
     this.policies = policies;
+    this.httpThreads = httpThreads;
   }
 
   /**
@@ -93,7 +96,7 @@ final class DirectToolCall {
         // thread, so a cancellation still answers at once.
         result =
             Mono.fromCallable(() -> contained(toolCall))
-                .subscribeOn(Schedulers.boundedElastic())
+                .subscribeOn(httpThreads)
                 .takeUntilOther(cancelled)
                 .block();
         if (result == null) {

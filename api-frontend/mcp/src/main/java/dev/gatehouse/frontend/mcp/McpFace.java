@@ -4,6 +4,7 @@ import dev.gatehouse.activities.mcp.McpConnector;
 import dev.gatehouse.activities.mcp.McpJson;
 import dev.gatehouse.activities.mcp.McpToolResolver;
 import dev.gatehouse.activities.mcp.McpUpstreams;
+import dev.gatehouse.frontend.core.admission.Admission;
 import dev.gatehouse.frontend.core.face.Face;
 import dev.gatehouse.frontend.core.face.FaceContext;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
@@ -14,6 +15,7 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import io.modelcontextprotocol.spec.McpError;
 import dev.gatehouse.registry.mcp.McpCatalogEntry;
 import io.dropwizard.core.setup.Environment;
+import io.dropwizard.lifecycle.Managed;
 import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.server.McpAsyncServerExchange;
 import io.modelcontextprotocol.server.McpRequestHandler;
@@ -25,6 +27,7 @@ import java.time.Duration;
 import java.util.EnumSet;
 import java.util.Map;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
 /**
@@ -51,13 +54,23 @@ public final class McpFace implements Face {
   @Override
   public void install(FaceContext core, Environment env) {
     ToolListing tools = new ToolListing(core.jdbi(), resolver);
+    // The threads of requests that wait on an upstream: as many as direct calls may run at once,
+    // so an admitted call never queues behind another tenant's slow ones.
+    Scheduler upstreamThreads =
+        Schedulers.newBoundedElastic(core.admission().limits().maxDirectCalls(), Integer.MAX_VALUE, "mcp-upstream", 60, true);
+    env.lifecycle().manage(new Managed() {
+      @Override
+      public void stop() {
+        upstreamThreads.dispose();
+      }
+    });
     McpSessions sessions = new McpSessions(connector, upstreams, tools, config.getAgentRequestTimeout().toJavaDuration(), config.getUpstreamCredentialsCheck().toJavaDuration());
     PassThrough pass = new PassThrough(resolver, upstreams, connector, sessions, core.policies(), core.metrics(), core.audit());
     McpToolCallHandler toolCalls =
         new McpToolCallHandler(
             core.tools(),
             resolver,
-            new DirectToolCall(core.invoker(), upstreams, core.policies()),
+            new DirectToolCall(core.invoker(), upstreams, core.policies(), upstreamThreads),
             new DurableToolCall(
                 core.durable(),
                 config.getMaxDurableWait().toJavaDuration(),
@@ -73,12 +86,12 @@ public final class McpFace implements Face {
         .onRequest(
             McpSchema.METHOD_RESOURCES_TEMPLATES_LIST,
             listing((ex, p) -> pass.listItems(ex, McpCatalogEntry.RESOURCE_TEMPLATE, "resourceTemplates")))
-        .onRequest(McpSchema.METHOD_RESOURCES_READ, blocking(pass::readResource))
-        .onRequest(McpSchema.METHOD_RESOURCES_SUBSCRIBE, blocking((ex, p) -> pass.subscribe(ex, p, true)))
-        .onRequest(McpSchema.METHOD_RESOURCES_UNSUBSCRIBE, blocking((ex, p) -> pass.subscribe(ex, p, false)))
+        .onRequest(McpSchema.METHOD_RESOURCES_READ, upstream(upstreamThreads, pass::readResource))
+        .onRequest(McpSchema.METHOD_RESOURCES_SUBSCRIBE, upstream(upstreamThreads, (ex, p) -> pass.subscribe(ex, p, true)))
+        .onRequest(McpSchema.METHOD_RESOURCES_UNSUBSCRIBE, upstream(upstreamThreads, (ex, p) -> pass.subscribe(ex, p, false)))
         .onRequest(McpSchema.METHOD_PROMPT_LIST, listing((ex, p) -> pass.listItems(ex, McpCatalogEntry.PROMPT, "prompts")))
-        .onRequest(McpSchema.METHOD_PROMPT_GET, blocking(pass::getPrompt))
-        .onRequest(McpSchema.METHOD_COMPLETION_COMPLETE, blocking(pass::complete))
+        .onRequest(McpSchema.METHOD_PROMPT_GET, upstream(upstreamThreads, pass::getPrompt))
+        .onRequest(McpSchema.METHOD_COMPLETION_COMPLETE, upstream(upstreamThreads, pass::complete))
         .onRequest(McpSchema.METHOD_LOGGING_SET_LEVEL, blocking(pass::setLevel))
         .onNotification(McpSchema.METHOD_NOTIFICATION_INITIALIZED, (ex, p) -> Mono.empty())
         .onNotification("notifications/cancelled", toolCalls::cancelled)
@@ -151,13 +164,35 @@ public final class McpFace implements Face {
   }
 
   /**
-   * Runs a handler that reads the database or waits on an upstream off the transport's threads.
+   * Runs a handler that answers from Gatehouse's own catalog and session state off the transport's
+   * threads (on Reactor's shared {@code boundedElastic}; what waits on an upstream does not, see
+   * {@link #upstream}).
    * Params that are not an object, or that do not fit the method's schema, are {@code
    * invalid_params} saying where and what JSON type was expected; anything else unexpected is an
    * internal error whose message names no Java type (the SDK would send an exception's text).
    */
   private static McpRequestHandler<Object> blocking(Blocking handler) {
     return (ex, params) -> Mono.fromCallable(() -> checked(handler, ex, params)).subscribeOn(Schedulers.boundedElastic());
+  }
+
+  /**
+   * Runs a handler that waits on an upstream server ({@link PassThrough#UPSTREAM_METHODS}) on the
+   * face's upstream threads, and gives the request's direct-call slot back once it has its answer
+   * (before the answer is written, as a direct {@code tools/call} does).
+   */
+  private static McpRequestHandler<Object> upstream(Scheduler threads, Blocking handler) {
+    return (ex, params) ->
+        Mono.fromCallable(() -> {
+              try {
+                return checked(handler, ex, params);
+              } finally {
+                Admission.Permit slot = McpRequestContext.slotOf(ex.transportContext());
+                if (slot != null) {
+                  slot.close();
+                }
+              }
+            })
+            .subscribeOn(threads);
   }
 
   static Object checked(Blocking handler, McpAsyncServerExchange ex, Object params) {

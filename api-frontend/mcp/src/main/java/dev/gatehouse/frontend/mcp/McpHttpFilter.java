@@ -189,6 +189,7 @@ public final class McpHttpFilter implements Filter {
     Object jsonRpcId = null;
     boolean answerToNothing = false;
     boolean initialize = false;
+    boolean upstream = false;
     HttpServletRequest forward = request;
     if ("POST".equalsIgnoreCase(request.getMethod())) {
       ContentEncodingFilter.check(request.getHeader("Content-Encoding"));
@@ -239,11 +240,12 @@ public final class McpHttpFilter implements Filter {
           throw new ApiException(ErrorCode.INVALID_REQUEST, "the Accept header must list application/json and text/event-stream");
         }
         McpRequestContext ctx =
-            new McpRequestContext(agent, virtualServer, selection, jsonRpcId, idempotencyKey, null);
+            new McpRequestContext(agent, virtualServer, selection, jsonRpcId, idempotencyKey, null, null);
         toolCalls.handle(session, ctx, message.json(), response);
         return;
       }
       forward = new ForwardedRequests.CachedBodyRequest(request, body);
+      upstream = session != null && message.isRequest() && PassThrough.UPSTREAM_METHODS.contains(message.method());
     }
 
     if (virtualServer != null) {
@@ -253,8 +255,11 @@ public final class McpHttpFilter implements Filter {
     // arriving together cannot pass the limits together; the place is given back if no session
     // started (the SDK refused the request).
     McpSessions.Place place = initialize ? reserve(agent.agent().tenantId(), agent.agent().id()) : null;
+    // A request that waits on an upstream counts as a direct call of its tenant, as a tools/call
+    // does: one tenant's reads of a slow server cannot hold every thread that serves them.
+    Admission.Permit upstreamSlot = upstream ? admission.directCall(agent.agent().tenantId()) : null;
     McpRequestContext ctx =
-        new McpRequestContext(agent, virtualServer, selection, jsonRpcId, idempotencyKey, place);
+        new McpRequestContext(agent, virtualServer, selection, jsonRpcId, idempotencyKey, place, upstreamSlot);
     forward.setAttribute(McpRequestContext.ATTRIBUTE, ctx);
     SanitizingResponse wrapped = new SanitizingResponse(response, answerToNothing, "GET".equalsIgnoreCase(request.getMethod()));
     McpRequestContext.CURRENT.set(ctx);
@@ -264,6 +269,9 @@ public final class McpHttpFilter implements Filter {
       McpRequestContext.CURRENT.remove();
       if (place != null) {
         place.close();
+      }
+      if (upstreamSlot != null) {
+        upstreamSlot.close(); // if the handler never ran; else it gave it back already
       }
     }
     wrapped.finish();

@@ -1,5 +1,6 @@
 package dev.gatehouse.frontend.mcp;
 
+import dev.gatehouse.frontend.core.admission.Admission;
 import dev.gatehouse.frontend.core.auth.Caller.AgentCaller;
 import dev.gatehouse.registry.mcp.VirtualServer;
 import io.modelcontextprotocol.common.McpTransportContext;
@@ -9,8 +10,10 @@ import java.util.Map;
 /**
  * What {@link McpHttpFilter} learned about one HTTP request to {@code /mcp}, handed to the MCP
  * handlers through the SDK's transport context (and directly to {@link McpToolCallHandler}): the authenticated agent, the virtual server the
- * path named, the JSON-RPC id of the request, its {@code Idempotency-Key} header, and for an
- * {@code initialize} the session's place, taken before the SDK starts the session (else null).
+ * path named, the JSON-RPC id of the request, its {@code Idempotency-Key} header, for an {@code
+ * initialize} the session's place, taken before the SDK starts the session (else null), and for a
+ * request Gatehouse passes on to an upstream ({@link PassThrough#UPSTREAM_METHODS}) its direct-call
+ * slot, which the handler gives back once the upstream's answer is in hand (else null).
  */
 record McpRequestContext(
     AgentCaller caller,
@@ -18,7 +21,8 @@ record McpRequestContext(
     VirtualServer selection,
     Object jsonRpcId,
     String idempotencyKey,
-    McpSessions.Place place) {
+    McpSessions.Place place,
+    Admission.Permit upstreamSlot) {
   static final String ATTRIBUTE = "dev.gatehouse.mcp.context";
   private static final String KEY = "gatehouse";
 
@@ -34,6 +38,11 @@ record McpRequestContext(
       return c;
     }
     throw new IllegalStateException("MCP request without a Gatehouse context");
+  }
+
+  /** The direct-call slot of the request {@code context} is of, if it has one. */
+  static Admission.Permit slotOf(McpTransportContext context) {
+    return context != null && context.get(KEY) instanceof McpRequestContext c ? c.upstreamSlot() : null;
   }
 
   /** Set by the filter for the thread that runs the SDK's session start (initialize). */

@@ -31,6 +31,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -47,6 +48,19 @@ import reactor.core.publisher.Mono;
  * guardrail_blocked} before it reaches the agent.
  */
 final class PassThrough {
+  /**
+   * The methods whose handling waits on an upstream server. Each takes a direct-call slot of the
+   * agent's tenant before the SDK sees it ({@link McpHttpFilter}) and runs on the face's upstream
+   * threads, not on the threads that answer lists from Gatehouse's own catalog.
+   */
+  static final Set<String> UPSTREAM_METHODS =
+      Set.of(
+          McpSchema.METHOD_RESOURCES_READ,
+          McpSchema.METHOD_RESOURCES_SUBSCRIBE,
+          McpSchema.METHOD_RESOURCES_UNSUBSCRIBE,
+          McpSchema.METHOD_PROMPT_GET,
+          McpSchema.METHOD_COMPLETION_COMPLETE);
+
   private final McpToolResolver resolver;
   private final McpUpstreams upstreams;
   private final McpConnector connector;
