@@ -47,6 +47,13 @@ final class ResumableSseStream implements Flow.Subscriber<List<ByteBuffer>> {
    * reconnect in a loop.
    */
   static final long MIN_LISTEN_RETRY_MILLIS = 1000;
+  /**
+   * The shortest wait before a request's stream is resumed again: its first resumption comes after
+   * the server's {@code retry:} (0 allowed), each later one at least this long after the one before
+   * ended. A server that answered each resumption with one event and ended it, with {@code retry:
+   * 0}, had the request reconnect in a loop until its timeout (each new event counts as progress).
+   */
+  static final long MIN_REPEAT_RESUME_MILLIS = 250;
 
   /** What a stream needs of its transport. */
   interface Owner {
@@ -302,6 +309,9 @@ final class ResumableSseStream implements Flow.Subscriber<List<ByteBuffer>> {
       }
     } else {
       delay = retry != null ? retry : DEFAULT_RETRY_MILLIS;
+      if (resumedAt != 0) {
+        delay = Math.max(delay, MIN_REPEAT_RESUME_MILLIS);
+      }
     }
     if (error != null) {
       LOG.debug("MCP SSE stream failed ({}); resuming in {} ms", error.getClass().getSimpleName(), delay);

@@ -124,6 +124,20 @@ class ResumableSseStreamTest {
   }
 
   @Test
+  void aRequestStreamEndedAfterEveryEventWithRetryZeroIsResumedAtOnceOnlyTheFirstTime() throws Exception {
+    // Every resumption brings something new, so the request is never given up: only its timeout ends it.
+    script = n -> n == -1 ? "retry: 0\nid: e0\ndata:\n\n" : "id: e" + (n + 1) + "\ndata: progress " + n + "\n\n";
+    ResumableSseStream stream = post(12);
+    Thread.sleep(1500);
+    stream.stop();
+    int resumptions = gets.size();
+    // Before, hundreds: each ended stream was resumed at once.
+    assertThat(resumptions).as("resumptions in 1.5 s").isBetween(2, 1 + (int) (1500 / ResumableSseStream.MIN_REPEAT_RESUME_MILLIS) + 1);
+    assertThat(TimeUnit.NANOSECONDS.toMillis(getTimes.get(1) - getTimes.get(0))).as("the second waited").isGreaterThanOrEqualTo(200);
+    assertThat(owner.failed).isNotDone();
+  }
+
+  @Test
   void aRequestStreamWithoutAnEventIdCannotBeResumed() throws Exception {
     script = n -> n == -1 ? "data: {\"progress\":1}\n\n" : "id: never\n\n";
     post(9);
