@@ -12,10 +12,8 @@ import dev.gatehouse.activities.http.EgressRefusedException;
 import dev.gatehouse.activities.http.GuardedHttpClient;
 import io.modelcontextprotocol.client.transport.HttpClientSseClientTransport;
 import io.modelcontextprotocol.client.transport.ServerParameters;
-import io.modelcontextprotocol.client.transport.StdioClientTransport;
 import io.modelcontextprotocol.spec.McpClientTransport;
 import io.modelcontextprotocol.spec.McpSchema;
-import java.io.File;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.time.Duration;
@@ -250,7 +248,7 @@ public class McpConnector {
         resolved[0] = credentials.fill("MCP server " + server.name(), server.tenantId(), server.env());
         Map<String, String> env = resolved[0].headers();
         ServerParameters params = ServerParameters.builder(server.command()).args(server.args()).env(env).build();
-        return new IsolatedStdioTransport(params, server.workingDir(), server.name(), exited);
+        return new StdioTransport(params, server.workingDir(), server.name(), exited);
       }
       default -> throw new IllegalArgumentException("unknown MCP transport '" + server.transport() + "'");
     }
@@ -271,57 +269,6 @@ public class McpConnector {
     URI u = URI.create(url);
     String path = u.getRawPath() == null || u.getRawPath().isEmpty() ? "/" : u.getRawPath();
     return u.getRawQuery() == null ? path : path + "?" + u.getRawQuery();
-  }
-
-  /** A stdio transport whose child starts from an empty environment, in its working dir. */
-  static final class IsolatedStdioTransport extends StdioClientTransport {
-    private final String workingDir;
-    private final String name;
-    private final Runnable exited;
-
-    IsolatedStdioTransport(ServerParameters params, String workingDir, String name, Runnable exited) {
-      super(params, McpJson.MAPPER);
-      this.workingDir = workingDir;
-      this.name = name;
-      this.exited = exited;
-      setStdErrorHandler(line -> LOG.debug("MCP server {} (stderr): {}", name, line));
-    }
-
-    /** Watches the child once it runs: the SDK notices a dead process only when a request times out. */
-    @Override
-    public Mono<Void> connect(
-        java.util.function.Function<Mono<McpSchema.JSONRPCMessage>, Mono<McpSchema.JSONRPCMessage>> handler) {
-      return super.connect(handler)
-          .doOnSuccess(
-              v -> {
-                if (exited != null) {
-                  Thread watcher =
-                      new Thread(
-                          () -> {
-                            try {
-                              awaitForExit();
-                            } catch (RuntimeException e) {
-                              return;
-                            }
-                            exited.run();
-                          },
-                          "mcp-stdio-" + name);
-                  watcher.setDaemon(true);
-                  watcher.start();
-                }
-              });
-    }
-
-    @Override
-    protected ProcessBuilder getProcessBuilder() {
-      ProcessBuilder builder = new ProcessBuilder();
-      // The SDK then adds its safe set and the declared variables (ServerParameters' env).
-      builder.environment().clear();
-      if (workingDir != null && !workingDir.isBlank()) {
-        builder.directory(new File(workingDir));
-      }
-      return builder;
-    }
   }
 
   /** How long to wait before the next reconnect after {@code failures} failures in a row. */

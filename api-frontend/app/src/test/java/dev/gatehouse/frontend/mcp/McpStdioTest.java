@@ -3,6 +3,8 @@ package dev.gatehouse.frontend.mcp;
 import static dev.gatehouse.frontend.testing.TestGatehouse.KEY_A;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import dev.gatehouse.frontend.testing.CapturedLogs;
 import dev.gatehouse.frontend.testing.TestGatehouse;
 import dev.gatehouse.registry.mcp.McpCatalogDao;
 import dev.gatehouse.registry.mcp.McpServerDao;
@@ -21,8 +23,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A stdio upstream is a child process Gatehouse supervises: it gets only the environment its
  * registry entry declares (secrets filled in) plus the MCP clients' safe set, a secret it echoes
- * is redacted from its answers, and when it dies it is restarted (with backoff) and calls work
- * again.
+ * is redacted from its answers, a line it writes to stdout that is not a message is skipped (and
+ * not logged), and when it dies it is restarted (with backoff) and calls work again.
  */
 class McpStdioTest {
   private static final Set<String> SAFE = Set.of("HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER");
@@ -63,6 +65,15 @@ class McpStdioTest {
             .as("an upstream that echoes its credentials does not hand them to the agent")
             .isEqualTo("[redacted]");
         assertThat(text(client.callTool(new McpSchema.CallToolRequest("local.env", Map.of("name", "DECLARED"))))).isEqualTo("yes");
+
+        // A stray line on stdout is skipped: before, the SDK's transport stopped reading at it, and
+        // this call and every later one waited out the server's timeout; and it logged the line whole.
+        try (CapturedLogs logged = CapturedLogs.of(org.slf4j.Logger.ROOT_LOGGER_NAME, Level.WARN)) {
+          assertThat(text(client.callTool(new McpSchema.CallToolRequest("local.noisy", Map.of())))).isEqualTo("after the noise");
+          assertThat(text(client.callTool(new McpSchema.CallToolRequest("local.env", Map.of("name", "DECLARED"))))).isEqualTo("yes");
+          assertThat(logged.messages()).anyMatch(m -> m.contains("MCP server local wrote a line of"));
+          assertThat(logged.messages()).noneMatch(m -> m.contains("s3cret-value") || m.contains("connecting with token"));
+        }
 
         ProcessHandle child = ProcessHandle.of(pid).orElseThrow();
         assertThat(child.parent().map(ProcessHandle::pid)).contains(ProcessHandle.current().pid());

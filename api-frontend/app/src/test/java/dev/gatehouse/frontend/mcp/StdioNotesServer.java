@@ -13,7 +13,9 @@ import java.util.TreeSet;
 /**
  * A real stdio MCP server (the Java SDK), started by Gatehouse as a child process in tests:
  * {@code whoami} answers its process id and the names of the environment variables it got;
- * {@code env} answers one variable's value, {@code env_length} its length. All are read-only.
+ * {@code env} answers one variable's value, {@code env_length} its length; {@code noisy} first
+ * writes a line that is not a message to stdout, quoting {@code TOKEN}, as a server printing its
+ * configuration there would. All are read-only.
  */
 public final class StdioNotesServer {
   private StdioNotesServer() {}
@@ -56,6 +58,15 @@ public final class StdioNotesServer {
                       .addTextContent(String.valueOf(value == null ? -1 : value.length()))
                       .isError(false)
                       .build();
+                }),
+            new SyncToolSpecification(
+                McpSchema.Tool.builder().name("noisy").description("a stray line on stdout").inputSchema(json, schema).annotations(readOnly).build(),
+                (ex, req) -> {
+                  synchronized (protocol) {
+                    protocol.println("connecting with token " + System.getenv("TOKEN"));
+                    protocol.flush();
+                  }
+                  return McpSchema.CallToolResult.builder().addTextContent("after the noise").isError(false).build();
                 }))
         .build();
     Thread.currentThread().join();
