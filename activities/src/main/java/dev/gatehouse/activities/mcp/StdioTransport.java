@@ -96,14 +96,21 @@ final class StdioTransport implements McpClientTransport {
             builder.directory(new File(workingDir));
           }
           Process p;
-          try {
-            p = builder.start();
-          } catch (IOException e) {
-            IllegalStateException failed = new IllegalStateException("the server's process could not be started: " + e.getMessage(), e);
-            started.completeExceptionally(failed);
-            throw failed;
+          // Under the lock a close takes too: a close that came first (the client gave up) leaves
+          // no process behind, and one that comes after finds the process to end.
+          synchronized (this) {
+            if (closing) {
+              throw new IllegalStateException("the transport was closed before the server's process started");
+            }
+            try {
+              p = builder.start();
+            } catch (IOException e) {
+              IllegalStateException failed = new IllegalStateException("the server's process could not be started: " + e.getMessage(), e);
+              started.completeExceptionally(failed);
+              throw failed;
+            }
+            process = p;
           }
-          process = p;
           started.complete(p);
           daemon("mcp-stdio-" + name + "-out", () -> readMessages(p.getInputStream()));
           daemon("mcp-stdio-" + name + "-err", () -> readErrors(p.getErrorStream()));
@@ -214,17 +221,23 @@ final class StdioTransport implements McpClientTransport {
   @Override
   public Mono<Void> closeGracefully() {
     return Mono.<Void>fromRunnable(() -> {
-          closing = true;
+          Process p;
+          synchronized (this) {
+            closing = true;
+            p = process;
+          }
           started.completeExceptionally(new IllegalStateException("closed"));
           inbound.tryEmitComplete();
-          Process p = process;
           if (p != null) {
             try {
               p.getOutputStream().close();
             } catch (IOException e) {
               // gone already
             }
+            // What it started too (npx starts node): they would outlive it otherwise.
+            List<ProcessHandle> children = p.descendants().toList();
             p.destroy();
+            children.forEach(ProcessHandle::destroy);
             try {
               if (!p.waitFor(2, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
@@ -233,6 +246,7 @@ final class StdioTransport implements McpClientTransport {
               p.destroyForcibly();
               Thread.currentThread().interrupt();
             }
+            children.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
           }
           writer.dispose();
         })

@@ -97,6 +97,41 @@ class StdioTransportTest {
   }
 
   @Test
+  void aTransportClosedBeforeItsProcessStartedStartsNoneAndAClosedOneEndsWhatItsChildStarted() throws Exception {
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("stdio-transport");
+    java.nio.file.Path marker = dir.resolve("started");
+    StdioTransport early =
+        new StdioTransport(
+            ServerParameters.builder("sh").args("-c", "touch \"$MARKER\"; sleep 30").env(Map.of("MARKER", marker.toString())).build(),
+            null, "early", null);
+    early.closeGracefully().block(Duration.ofSeconds(10));
+    assertThat(early.connect(m -> m).then(Mono.just("connected")).onErrorResume(e -> Mono.just("refused")).block(Duration.ofSeconds(10)))
+        .isEqualTo("refused");
+    Thread.sleep(300);
+    assertThat(marker).as("no process was started after the close").doesNotExist();
+
+    // sh starts sleep as a child of its own and waits for it: closing ends both.
+    java.nio.file.Path pidFile = dir.resolve("child");
+    StdioTransport parent =
+        new StdioTransport(
+            ServerParameters.builder("sh").args("-c", "sleep 30 & echo $! > \"$PIDS\"; wait").env(Map.of("PIDS", pidFile.toString())).build(),
+            null, "parent", null);
+    parent.connect(m -> m).block(Duration.ofSeconds(10));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while ((!java.nio.file.Files.exists(pidFile) || java.nio.file.Files.readString(pidFile).isBlank()) && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    long child = Long.parseLong(java.nio.file.Files.readString(pidFile).trim());
+    assertThat(ProcessHandle.of(child)).as("the child runs").isPresent();
+    parent.closeGracefully().block(Duration.ofSeconds(10));
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (ProcessHandle.of(child).map(ProcessHandle::isAlive).orElse(false) && System.nanoTime() < until) {
+      Thread.sleep(20);
+    }
+    assertThat(ProcessHandle.of(child).map(ProcessHandle::isAlive).orElse(false)).as("the child's child was ended with it").isFalse();
+  }
+
+  @Test
   void linesAreBoundedAndALongerOneIsReadToItsEndAndDroppedAlone() throws Exception {
     String input = "short\r\n" + "x".repeat(100) + "\nafter\n\nlast without a break";
     StdioTransport.Lines lines = new StdioTransport.Lines(new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)), 64);
