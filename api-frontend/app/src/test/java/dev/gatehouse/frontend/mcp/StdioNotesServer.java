@@ -69,7 +69,13 @@ public final class StdioNotesServer {
                   return McpSchema.CallToolResult.builder().addTextContent("after the noise").isError(false).build();
                 }))
         .build();
-    Thread.currentThread().join();
+    // Ends with the JVM that started it, even one that died without closing it (a crashed test).
+    ProcessHandle parent = ProcessHandle.current().parent().orElse(null);
+    if (parent == null) {
+      Thread.currentThread().join();
+    }
+    parent.onExit().join();
+    System.exit(0);
   }
 
 }
