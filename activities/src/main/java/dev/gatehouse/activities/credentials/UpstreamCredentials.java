@@ -50,6 +50,13 @@ public class UpstreamCredentials {
 
   /** Headers to send, and every secret value they carry (for redaction). */
   public record Resolved(Map<String, String> headers, Set<String> secretValues) {
+    /** The shortest run of a secret's characters {@link #redactMessage} redacts on its own. */
+    public static final int FRAGMENT_CHARS = 12;
+    /** Secrets shorter than this are redacted only whole, by {@link #redactMessage} too. */
+    public static final int FRAGMENT_SECRET_CHARS = 16;
+    /** The longest text {@link #redactMessage} looks for fragments in. */
+    public static final int FRAGMENT_TEXT_CHARS = 64 * 1024;
+
     /**
      * {@code text} with every secret value replaced by {@code [redacted]}: as it is, and, where
      * the text has a backslash, also written with any of its characters as JSON escapes ({@code
@@ -74,6 +81,50 @@ public class UpstreamCredentials {
         }
       }
       return out;
+    }
+
+    /**
+     * An error message or status text from an upstream, as {@link #redact(String)} scrubs it, and
+     * also with every run of at least {@link #FRAGMENT_CHARS} characters of a secret of at least
+     * {@link #FRAGMENT_SECRET_CHARS} replaced by {@code [redacted]}: an upstream that quotes a key it
+     * refused cut short ({@code "bad key sk_live_SUPERSEC..."}) would otherwise hand most of it to
+     * the agent. Only for messages: in a tool's or a model's answer such a run may be data of its
+     * own (every JWT shares its header with a JWT secret), and a stream's text arrives in pieces.
+     * Text longer than {@link #FRAGMENT_TEXT_CHARS} is scrubbed of whole values only.
+     */
+    public String redactMessage(String text) {
+      String out = redact(text);
+      if (out == null || out.length() < FRAGMENT_CHARS || out.length() > FRAGMENT_TEXT_CHARS) {
+        return out;
+      }
+      boolean[] hit = null;
+      for (String v : secretValues) {
+        if (v.length() < FRAGMENT_SECRET_CHARS) {
+          continue;
+        }
+        java.util.Set<String> runs = new java.util.HashSet<>();
+        for (int i = 0; i + FRAGMENT_CHARS <= v.length(); i++) {
+          runs.add(v.substring(i, i + FRAGMENT_CHARS));
+        }
+        for (int i = 0; i + FRAGMENT_CHARS <= out.length(); i++) {
+          if (runs.contains(out.substring(i, i + FRAGMENT_CHARS))) {
+            hit = hit == null ? new boolean[out.length()] : hit;
+            java.util.Arrays.fill(hit, i, i + FRAGMENT_CHARS, true);
+          }
+        }
+      }
+      if (hit == null) {
+        return out;
+      }
+      StringBuilder clean = new StringBuilder(out.length());
+      for (int i = 0; i < out.length(); i++) {
+        if (!hit[i]) {
+          clean.append(out.charAt(i));
+        } else if (i == 0 || !hit[i - 1]) {
+          clean.append("[redacted]");
+        }
+      }
+      return clean.toString();
     }
 
     /** Whether any secret value is long enough to be looked for ({@link #redact(String)} skips shorter ones). */
@@ -232,7 +283,7 @@ public class UpstreamCredentials {
         throw new ToolCallException(
             retryable ? ToolFailureTypes.UPSTREAM_ERROR : ToolFailureTypes.UPSTREAM_CLIENT_ERROR,
             "the token endpoint of " + owner + " refused the client credentials (HTTP " + status + ", "
-                + scrub.redact(code) + ")",
+                + scrub.redactMessage(code) + ")",
             retryable);
       }
     } catch (EgressRefusedException e) {
@@ -241,7 +292,7 @@ public class UpstreamCredentials {
     } catch (IOException e) {
       throw new ToolCallException(
           ToolFailureTypes.UPSTREAM_ERROR,
-          "could not reach the token endpoint of " + owner + ": " + scrub.redact(dev.gatehouse.activities.http.NetworkFailures.describe(e)),
+          "could not reach the token endpoint of " + owner + ": " + scrub.redactMessage(dev.gatehouse.activities.http.NetworkFailures.describe(e)),
           true);
     } catch (ParseException e) {
       throw new ToolCallException(

@@ -80,12 +80,13 @@ public class McpConnector {
 
   /**
    * {@code text} (an error message, a notification) with every secret value that the server's
-   * connections carry replaced by {@code [redacted]}: what an upstream says may echo the
-   * credentials it was sent, and it goes to agents, tenant admins, histories and the log.
+   * connections carry replaced by {@code [redacted]}, and any long run of one ({@link
+   * UpstreamCredentials.Resolved#redactMessage}): what an upstream says may echo the credentials it
+   * was sent, and it goes to agents, tenant admins, histories and the log.
    */
   public String redact(String server, String text) {
     UpstreamCredentials.Resolved resolved = server == null ? null : secretsByServer.get(server);
-    return resolved == null || text == null ? text : resolved.redact(text);
+    return resolved == null || text == null ? text : resolved.redactMessage(text);
   }
 
   /** As {@link #redact(String, String)} for every string of a tree, names included; {@code node} is not changed. */

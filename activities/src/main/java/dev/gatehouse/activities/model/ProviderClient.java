@@ -42,7 +42,7 @@ final class ProviderClient {
   /** A request ready to send: where, with which headers, and the secrets to keep out of messages. */
   record Prepared(ProviderDefinition provider, URI uri, Map<String, String> headers, UpstreamCredentials.Resolved secrets) {
     String redact(String text) {
-      return secrets.redact(text);
+      return secrets.redactMessage(text);
     }
   }
 

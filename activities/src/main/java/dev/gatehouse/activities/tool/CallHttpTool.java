@@ -27,11 +27,11 @@ public final class CallHttpTool implements UpstreamCall<ToolExchange, ToolCallRe
     String idempotencyKey = call.context().idempotencyKey();
     UpstreamCredentials.Resolved creds = credentials.resolve(tool);
     try {
-      return http.call(tool, call.args(), idempotencyKey, creds.headers(), creds::redact, creds::redactTree);
+      return http.call(tool, call.args(), idempotencyKey, creds.headers(), creds::redactMessage, creds::redactTree);
     } catch (ToolCallException e) {
       if (e.httpStatus() == 401 && credentials.invalidate(tool)) {
         UpstreamCredentials.Resolved fresh = credentials.resolve(tool);
-        return http.call(tool, call.args(), idempotencyKey, fresh.headers(), fresh::redact, fresh::redactTree);
+        return http.call(tool, call.args(), idempotencyKey, fresh.headers(), fresh::redactMessage, fresh::redactTree);
       }
       throw e;
     }

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 /**
  * What an upstream sends back is scrubbed of the secrets it was sent however it writes them: as
  * they are, JSON-escaped (a PHP-style {@code \/}, a backslash-u escape of any character, in either
- * case of hex digit), or as the name of a member.
+ * case of hex digit), or as the name of a member; and an error message of any long run of one.
  */
 class RedactionTest {
   static final String SECRET = "Tool/Secret+xyz\"q";
@@ -32,6 +32,25 @@ class RedactionTest {
     // too short to be looked for (3 characters), and text that only looks alike
     assertThat(RESOLVED.redact("abc \\u0061bc")).isEqualTo("abc \\u0061bc");
     assertThat(RESOLVED.redact("Tool\\/Secret+xyz")).isEqualTo("Tool\\/Secret+xyz");
+  }
+
+  @Test
+  void aMessageLosesEveryLongRunOfASecretAsWellAndAnAnswerOnlyWholeValues() {
+    String key = "sk_live_0123456789abcdefghij";
+    UpstreamCredentials.Resolved resolved = new UpstreamCredentials.Resolved(Map.of(), Set.of(key, "short_secret_15"));
+    // cut short, its end, two runs that overlap in the text, and the whole value
+    assertThat(resolved.redactMessage("bad key sk_live_01234567...")).isEqualTo("bad key [redacted]...");
+    assertThat(resolved.redactMessage("key ending 3456789abcdefghij refused")).isEqualTo("key ending [redacted] refused");
+    assertThat(resolved.redactMessage("a sk_live_0123456789abcdefXYZ b")).isEqualTo("a [redacted]XYZ b");
+    assertThat(resolved.redactMessage("got " + key)).isEqualTo("got [redacted]");
+    // 11 characters of it, as providers show a key's start and end ("sk_live_012...ghij"), stay
+    assertThat(resolved.redactMessage("sk_live_012...ghij")).isEqualTo("sk_live_012...ghij");
+    // a secret shorter than 16 characters is looked for whole only
+    assertThat(resolved.redactMessage("short_secret_1")).isEqualTo("short_secret_1");
+    assertThat(resolved.redactMessage("x short_secret_15 y")).isEqualTo("x [redacted] y");
+    // an answer's text keeps what is only a run: it may be data of its own
+    assertThat(resolved.redact("bad key sk_live_01234567...")).isEqualTo("bad key sk_live_01234567...");
+    assertThat(resolved.redactMessage(null)).isNull();
   }
 
   @Test

@@ -66,6 +66,9 @@ class UpstreamCredentialsTest {
     // the key JSON-escaped, as some encoders write it: a backslash-u escape of one of its letters
     upstream.createContext("/reject-escaped", ex ->
         answer(ex, 401, "{\"error\":\"bad key " + ex.getRequestHeaders().getFirst("X-Api-Key").replace("S", "\\u0053") + "\"}"));
+    // the key cut short, as an error message may quote a value it refused
+    upstream.createContext("/reject-truncated", ex ->
+        answer(ex, 401, "{\"error\":\"bad key " + ex.getRequestHeaders().getFirst("X-Api-Key").substring(0, 16) + "...\"}"));
     // a member named with the key
     upstream.createContext("/key-as-name", ex ->
         answer(ex, 200, "{\"" + ex.getRequestHeaders().getFirst("X-Api-Key") + "\":1}"));
@@ -88,6 +91,7 @@ class UpstreamCredentialsTest {
     tool("{\"name\":\"cred.headers\",\"http\":{\"url\":\"" + base + "/echo-headers\",\"headers\":{\"X-Api-Key\":\"{{secret:upstream-key}}\"}}}");
     tool("{\"name\":\"cred.reject\",\"http\":{\"url\":\"" + base + "/reject-echo\",\"headers\":{\"X-Api-Key\":\"{{secret:upstream-key}}\"}}}");
     tool("{\"name\":\"cred.escaped\",\"http\":{\"url\":\"" + base + "/reject-escaped\",\"headers\":{\"X-Api-Key\":\"{{secret:upstream-key}}\"}}}");
+    tool("{\"name\":\"cred.truncated\",\"http\":{\"url\":\"" + base + "/reject-truncated\",\"headers\":{\"X-Api-Key\":\"{{secret:upstream-key}}\"}}}");
     tool("{\"name\":\"cred.keyname\",\"http\":{\"url\":\"" + base + "/key-as-name\",\"headers\":{\"X-Api-Key\":\"{{secret:upstream-key}}\"}}}");
     tool("{\"name\":\"cred.oauth-echo\",\"http\":{\"url\":\"" + base + "/protected\"},\"auth\":{\"type\":\"oauth2-client-credentials\","
         + "\"tokenUrl\":\"" + base + "/token-echo\",\"clientId\":\"gatehouse\",\"clientSecret\":\"{{secret:oauth-client-secret}}\"}}");
@@ -176,7 +180,7 @@ class UpstreamCredentialsTest {
   }
 
   @Test
-  void anUpstreamThatEchoesASecretEscapedAsAMembersNameOrAsItsErrorCodeGetsItRedacted() {
+  void anUpstreamThatEchoesASecretEscapedAsAMembersNameAsItsErrorCodeOrCutShortGetsItRedacted() {
     JsonNode escaped = run("cred.escaped");
     assertThat(escaped.get("status").asText()).isEqualTo("FAILED");
     assertThat(escaped.get("error").get("message").asText()).contains("bad key [redacted]");
@@ -189,8 +193,13 @@ class UpstreamCredentialsTest {
     assertThat(oauth.get("status").asText()).isEqualTo("FAILED");
     assertThat(oauth.get("error").get("message").asText()).contains("refused the client credentials (HTTP 400, [redacted])");
 
-    for (JsonNode task : List.of(escaped, named, oauth)) {
-      assertThat(task.toString()).doesNotContain("UPERSECRET").doesNotContain(CLIENT_SECRET);
+    // 16 of its 23 characters: before, all of them reached the agent
+    JsonNode truncated = run("cred.truncated");
+    assertThat(truncated.get("status").asText()).isEqualTo("FAILED");
+    assertThat(truncated.get("error").get("message").asText()).contains("bad key [redacted]...");
+
+    for (JsonNode task : List.of(escaped, named, oauth, truncated)) {
+      assertThat(task.toString()).doesNotContain("UPERSECRET").doesNotContain("SUPERSEC").doesNotContain(CLIENT_SECRET);
     }
   }
 
