@@ -102,7 +102,7 @@ public class UpstreamCredentials {
         if (v.length() < FRAGMENT_SECRET_CHARS) {
           continue;
         }
-        java.util.Set<String> runs = new java.util.HashSet<>();
+        Set<String> runs = new java.util.HashSet<>();
         for (int i = 0; i + FRAGMENT_CHARS <= v.length(); i++) {
           runs.add(v.substring(i, i + FRAGMENT_CHARS));
         }

@@ -65,7 +65,8 @@ final class StdioTransport implements McpClientTransport {
   private final AtomicLong skipped = new AtomicLong();
   /** The child, once started: what is sent before then waits for it (the SDK sends at once). */
   private final CompletableFuture<Process> started = new CompletableFuture<>();
-  private volatile Process process;
+  /** The child once started; read and written under this transport's lock. */
+  private Process process;
   private volatile boolean closing;
 
   /** {@code exited} runs once the child has exited (not when this transport closed it). */
@@ -251,14 +252,6 @@ final class StdioTransport implements McpClientTransport {
           writer.dispose();
         })
         .subscribeOn(Schedulers.boundedElastic());
-  }
-
-  /** Waits until the child has exited. */
-  void awaitForExit() throws InterruptedException {
-    Process p = process;
-    if (p != null) {
-      p.waitFor();
-    }
   }
 
   @Override
