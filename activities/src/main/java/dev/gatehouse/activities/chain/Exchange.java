@@ -85,6 +85,16 @@ public class Exchange<C extends GovernedCall, R> {
     return failure;
   }
 
+  /**
+   * Whether the call's target ({@link GovernedCall#target()}) names a registry entry. The caller
+   * chooses the target, so a name that resolved to nothing must not become a metric's label: a
+   * client sending a new name with every call would add series without end. True unless an
+   * exchange that resolves its target says otherwise.
+   */
+  public boolean targetResolved() {
+    return true;
+  }
+
   /** {@link #OK}, or the failure type the call ended with (a denial's included). */
   public String outcome() {
     return outcome;

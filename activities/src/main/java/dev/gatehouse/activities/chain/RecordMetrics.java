@@ -2,7 +2,8 @@ package dev.gatehouse.activities.chain;
 
 /**
  * Counts every governed call's attempt and its latency, by target and outcome ({@code ok} or the
- * failure type), whatever the outcome.
+ * failure type), whatever the outcome. A target that named no registry entry is counted as {@link
+ * #UNRESOLVED}, not by the name the caller sent.
  */
 public final class RecordMetrics implements PolicyStep<Exchange<?, ?>> {
 
@@ -11,6 +12,12 @@ public final class RecordMetrics implements PolicyStep<Exchange<?, ?>> {
   public interface Recorder {
     void record(String target, String outcome, int attempt, double seconds);
   }
+
+  /**
+   * The label of a target that resolved to nothing. No registry name can be it: names have no
+   * parentheses.
+   */
+  public static final String UNRESOLVED = "(unknown)";
 
   private final Recorder recorder;
 
@@ -21,6 +28,7 @@ public final class RecordMetrics implements PolicyStep<Exchange<?, ?>> {
   @Override
   public void complete(Exchange<?, ?> exchange) {
     GovernedCall call = exchange.request();
-    recorder.record(call.target(), exchange.outcome(), call.attempt(), exchange.elapsedSeconds());
+    String target = exchange.targetResolved() ? call.target() : UNRESOLVED;
+    recorder.record(target, exchange.outcome(), call.attempt(), exchange.elapsedSeconds());
   }
 }

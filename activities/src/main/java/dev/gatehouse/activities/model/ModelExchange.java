@@ -81,6 +81,12 @@ public final class ModelExchange extends Exchange<ModelCall, ModelAnswer> {
     return model;
   }
 
+  /** True once the alias resolved to a model of the registry: an unknown alias is not a metric's label. */
+  @Override
+  public boolean targetResolved() {
+    return model != null;
+  }
+
   void model(ModelDefinition model) {
     this.model = model;
   }

@@ -2,6 +2,7 @@ package dev.gatehouse.activities.model;
 
 import dev.gatehouse.activities.chain.Exchange;
 import dev.gatehouse.activities.chain.PolicyStep;
+import dev.gatehouse.activities.chain.RecordMetrics;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
 import dev.gatehouse.activities.usage.ModelCosts;
 import dev.gatehouse.activities.usage.UsageLog;
@@ -13,7 +14,9 @@ import java.time.Instant;
 /**
  * Prices the answer (the registry's prices of the alias that was asked for) and writes one usage
  * row and the model metrics (calls, latency, time to first token, tokens, cost) per call, whatever its outcome: denied and failed calls too (no tokens), and a stream whose
- * client left (the tokens relayed, marked estimated, outcome {@code client_closed}).
+ * client left (the tokens relayed, marked estimated, outcome {@code client_closed}). The metrics
+ * name an alias that is not in the registry {@link RecordMetrics#UNRESOLVED} (the usage row keeps
+ * what the caller asked for).
  */
 final class RecordUsage implements PolicyStep<ModelExchange> {
   private final UsageLog usage;
@@ -38,7 +41,7 @@ final class RecordUsage implements PolicyStep<ModelExchange> {
     UsageRecord row = row(x);
     usage.record(row);
     metrics.modelCall(
-        row.model(),
+        x.targetResolved() ? row.model() : RecordMetrics.UNRESOLVED,
         row.provider(),
         row.agentId(),
         row.outcome(),

@@ -27,6 +27,12 @@ public final class ToolExchange extends Exchange<ToolCall, ToolCallResult> {
     return mcpTool;
   }
 
+  /** True once {@link ResolveTool} found the tool: an unknown name is not a metric's label. */
+  @Override
+  public boolean targetResolved() {
+    return httpTool != null || mcpTool != null;
+  }
+
   void resolved(ToolDefinition tool) {
     this.httpTool = tool;
   }

@@ -64,6 +64,8 @@ class ModelInvokerTest {
   private static RawLlm raw;
   private static Secrets secrets;
   private static ModelInvoker invoker;
+  /** The metrics of the latest invoker. */
+  private static CollectorRegistry metrics;
 
   @BeforeAll
   static void start() throws IOException {
@@ -114,11 +116,12 @@ class ModelInvokerTest {
 
   /** A new invoker per test: cool-downs one test caused must not reach the next. */
   private static ModelInvoker newInvoker() {
+    metrics = new CollectorRegistry();
     return
         new ModelInvoker(
             db.jdbi(),
             new UpstreamCredentials(secrets, Clock.systemUTC()),
-            new GatehouseMetrics(new CollectorRegistry()),
+            new GatehouseMetrics(metrics),
             audit,
             usage,
             new ModelRoutingSettings(3, Duration.ofSeconds(30), Duration.ofSeconds(2), 1 << 20, 1 << 20, Duration.ZERO),
@@ -389,6 +392,28 @@ class ModelInvokerTest {
     assertThat(row.outcome()).isEqualTo(ModelCodes.MODEL_NOT_ALLOWED);
     assertThat(row.provider()).isNull();
     assertThat(row.inputTokens() + row.outputTokens()).isZero();
+  }
+
+  /** An agent chooses the alias: one the registry does not have must not add series to the metrics. */
+  @Test
+  void anUnknownAliasIsCountedUnderOneLabelNotByItsName() throws Exception {
+    invoker.call(chat("agt_all", "solo", false, ""));
+    assertThatThrownBy(() -> invoker.call(chat("agt_some", "ab", false, ""))).isInstanceOf(ModelCallException.class);
+    for (int i = 0; i < 3; i++) {
+      String alias = "nope-" + i;
+      assertThatThrownBy(() -> invoker.call(chat("agt_all", alias, false, ""))).isInstanceOf(ModelCallException.class);
+    }
+
+    String[] labels = {"model", "provider", "agent", "outcome"};
+    assertThat(metrics.getSampleValue("gatehouse_model_calls_total", labels, new String[] {"(unknown)", "none", "agt_all", ModelCodes.MODEL_NOT_FOUND}))
+        .isEqualTo(3.0);
+    assertThat(metrics.getSampleValue("gatehouse_model_calls_total", labels, new String[] {"nope-0", "none", "agt_all", ModelCodes.MODEL_NOT_FOUND}))
+        .isNull();
+    assertThat(metrics.getSampleValue("gatehouse_model_calls_total", labels, new String[] {"ab", "none", "agt_some", ModelCodes.MODEL_NOT_ALLOWED}))
+        .as("a registered alias the agent may not use keeps its name")
+        .isEqualTo(1.0);
+    assertThat(metrics.getSampleValue("gatehouse_model_calls_total", labels, new String[] {"solo", "p-a", "agt_all", "ok"})).isEqualTo(1.0);
+    assertThat(lastUsage().model()).as("the usage row keeps what was asked for").isEqualTo("nope-2");
   }
 
   @Test

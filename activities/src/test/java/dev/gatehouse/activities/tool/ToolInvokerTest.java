@@ -184,6 +184,12 @@ class ToolInvokerTest {
     assertThat(row.decision()).isEqualTo("allow");
     assertThat(row.outcome()).isEqualTo("unknown_tool");
     assertThat(row.policy()).isNull();
+    String[] labels = {"tool", "outcome", "retry"};
+    assertThat(registry.getSampleValue("gatehouse_tool_call_attempts_total", labels, new String[] {"(unknown)", ToolFailureTypes.UNKNOWN_TOOL, "false"}))
+        .as("a name that is no tool is not a label: a caller could add series without end")
+        .isEqualTo(1.0);
+    assertThat(registry.getSampleValue("gatehouse_tool_call_attempts_total", labels, new String[] {"t.nothing", ToolFailureTypes.UNKNOWN_TOOL, "false"}))
+        .isNull();
   }
 
   @Test
