@@ -102,9 +102,9 @@ public class Authenticator {
         cache.clear();
       }
       long until = now + ttlNanos;
-      if (caller instanceof Caller.AgentCaller agent && agent.expiresAt() != null) {
-        // Never serve a credential from the cache past its own expiry.
-        long left = java.time.Duration.between(java.time.Instant.now(), agent.expiresAt()).toNanos();
+      if (caller.expiresAt() != null) {
+        // Never serve a credential from the cache past its own expiry (an agent's or an admin's key, a token).
+        long left = java.time.Duration.between(java.time.Instant.now(), caller.expiresAt()).toNanos();
         until = Math.min(until, now + Math.max(0, left));
       }
       if (invalidations.get() == generation) { // an answer read before an invalidation is not kept

@@ -23,7 +23,7 @@ final class KeyAuthenticator {
     if (ApiKeys.isAdminKey(key)) {
       ApiKeyDao.Stored stored = keys.findAdminKey(id).orElse(null);
       check(stored, key, now);
-      return new Caller.AdminCaller(stored.id(), stored.owner());
+      return new Caller.AdminCaller(stored.id(), stored.owner(), stored.expiresAt());
     }
     ApiKeyDao.Stored stored = keys.findAgentKey(id).orElse(null);
     check(stored, key, now);

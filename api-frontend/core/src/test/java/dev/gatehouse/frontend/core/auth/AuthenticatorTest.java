@@ -91,6 +91,26 @@ class AuthenticatorTest {
     assertThat(statements.get()).isEqualTo(2 * perLookup);
   }
 
+  /** The cache keeps an answer for a minute, but never past the key's own expiry, an admin key's too. */
+  @Test
+  void anAdminKeyStopsAtItsExpiryThoughItsAnswerIsCached() throws Exception {
+    String adminKey = ApiKeys.issue(ApiKeys.ADMIN_KIND).key();
+    java.time.OffsetDateTime expiry = java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC).plusSeconds(2).truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    db.jdbi().onDemand(ApiKeyDao.class)
+        .insertAdminKey(ApiKeys.idOf(adminKey), null, "short", ApiKeys.prefixOf(adminKey), ApiKeys.hash(adminKey), expiry);
+    Authenticator cached = new Authenticator(db.jdbi(), Duration.ofMinutes(1));
+    Caller caller = cached.authenticate(adminKey);
+    assertThat(caller).isInstanceOf(Caller.AdminCaller.class);
+    assertThat(caller.expiresAt()).isEqualTo(expiry.toInstant());
+
+    while (java.time.OffsetDateTime.now().isBefore(expiry.plusNanos(50_000_000))) {
+      Thread.sleep(50);
+    }
+    assertThatThrownBy(() -> cached.authenticate(adminKey))
+        .isInstanceOf(AuthenticationException.class)
+        .hasMessage("the key has expired");
+  }
+
   @Test
   void aRefusalIsSharedByTheRequestsThatWaitedForItAndNotCached() throws Exception {
     String unknown = ApiKeys.issue(ApiKeys.AGENT_KIND).key();
