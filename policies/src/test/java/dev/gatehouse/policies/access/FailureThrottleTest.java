@@ -43,4 +43,24 @@ class FailureThrottleTest {
     now.set(now.get().plusSeconds(60));
     assertThat(t.retryAfter("10.0.0.1")).isZero();
   }
+
+  /** Memory is bounded when many addresses fail at once: past the bound a new address is not tracked. */
+  @Test
+  void pastItsBoundOfSourcesANewOneIsTrackedOnlyOnceAnOldOneIsIdle() {
+    FailureThrottle t = new FailureThrottle(2, Duration.ofSeconds(60), clock, 3);
+    for (String source : new String[] {"10.0.0.1", "10.0.0.2", "10.0.0.3"}) {
+      t.failure(source);
+    }
+    for (int i = 0; i < 5; i++) {
+      t.failure("10.0.0.4");
+    }
+    assertThat(t.retryAfter("10.0.0.4")).as("not tracked while three sources are").isZero();
+    t.failure("10.0.0.1");
+    assertThat(t.retryAfter("10.0.0.1")).as("a tracked source still counts").isPositive();
+
+    now.set(now.get().plusSeconds(61)); // the other sources' failures have left the window
+    t.failure("10.0.0.4");
+    t.failure("10.0.0.4");
+    assertThat(t.retryAfter("10.0.0.4")).isPositive();
+  }
 }
