@@ -27,6 +27,12 @@ public final class NetworkFailures {
   /** What an upstream answer that is not valid HTTP is called (never the bytes it held). */
   public static final String NOT_HTTP = "the upstream's answer was not valid HTTP";
 
+  /** What an answer whose head passed the client's bounds is called. */
+  public static final String HEAD_TOO_LARGE =
+      "the upstream's answer was refused: a line of its head over "
+          + UpstreamConnections.Connection.MAX_LINE / 1024 + " KiB, or more than "
+          + UpstreamConnections.Connection.MAX_HEADERS + " header lines";
+
   private NetworkFailures() {}
 
   /** The failure in words: its kind for a network failure ("connection refused (...)"), else its own plain message. */
@@ -38,6 +44,9 @@ public final class NetworkFailures {
     }
     if (malformedAnswer(failure)) {
       return NOT_HTTP;
+    }
+    if (headTooLarge(failure)) {
+      return HEAD_TOO_LARGE;
     }
     if (reactorTimeout(failure)) {
       return "timed out"; // its own words name Reactor's operators and nanoseconds
@@ -67,6 +76,17 @@ public final class NetworkFailures {
     for (Throwable t = failure; t != null && seen.add(t); t = t.getCause()) {
       if (t instanceof org.apache.hc.core5.http.HttpException
           || t instanceof org.apache.hc.core5.http.MalformedChunkCodingException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether the failure is the HTTP client refusing an answer's head past its bounds (a line, the header count). */
+  private static boolean headTooLarge(Throwable failure) {
+    Set<Throwable> seen = new HashSet<>();
+    for (Throwable t = failure; t != null && seen.add(t); t = t.getCause()) {
+      if (t instanceof org.apache.hc.core5.http.MessageConstraintException) {
         return true;
       }
     }

@@ -26,6 +26,7 @@ import org.apache.hc.core5.http.ConnectionRequestTimeoutException;
 import org.apache.hc.core5.http.HttpHost;
 import org.apache.hc.core5.http.URIScheme;
 import org.apache.hc.core5.http.config.Http1Config;
+import org.apache.hc.core5.http.impl.io.DefaultHttpResponseParserFactory;
 import org.apache.hc.core5.http.impl.io.DefaultBHttpClientConnection;
 import org.apache.hc.core5.http.io.SessionInputBuffer;
 import org.apache.hc.core5.io.CloseMode;
@@ -215,18 +216,32 @@ final class UpstreamConnections {
   }
 
   /**
-   * httpcore5's client connection (its defaults, as its connection factory builds it), whose
+   * httpcore5's client connection (its defaults, as its connection factory builds it, but for the
+ * bounds of an answer's head), whose
    * response bodies tell their reader when a read is about to go to the network: every byte of the
    * answer received so far has been read ({@link BlockingHttp.Body#beforeNetworkRead}). A stream's
    * relay flushes there. httpcore5's own {@code available()} cannot tell it: a chunked body's says
    * 0 at the end of each chunk, though the next chunks may have come in the same read.
    */
   static final class Connection extends DefaultBHttpClientConnection {
+    /**
+     * The longest line of an answer's head (its status line, a header line, a chunk's size line,
+     * a trailer): httpcore5's default has no limit, and an upstream that sent a line without end, or
+     * headers without end, filled the heap of the process in seconds.
+     */
+    static final int MAX_LINE = 16 * 1024;
+    /** The most header lines of an answer (and trailer lines of a chunked body). */
+    static final int MAX_HEADERS = 100;
+    static final Http1Config LIMITS =
+        Http1Config.custom().setMaxLineLength(MAX_LINE).setMaxHeaderCount(MAX_HEADERS).build();
+
     /** Set and run by the thread that reads the current body; cleared when its exchange ends (on any thread). */
     private volatile Runnable beforeNetworkRead;
 
     Connection() {
-      super(Http1Config.DEFAULT);
+      // The response parser gets the bounds itself: the connection's own constructors give theirs to
+      // its line reader only, and the parser's default counts no header lines.
+      super(LIMITS, null, null, null, null, null, new DefaultHttpResponseParserFactory(LIMITS));
     }
 
     void beforeNetworkRead(Runnable hook) {

@@ -243,6 +243,47 @@ class BlockingHttpTest {
     assertThat(closedByClient.await(10, TimeUnit.SECONDS)).isTrue();
   }
 
+  /**
+   * An upstream whose answer's head never ends (a status line, a header line, header lines, a
+   * chunk's size line or trailers without end) is refused once it passes the head's bounds, long
+   * before the exchange's deadline: unbounded, one such answer filled the heap in seconds.
+   */
+  @Test
+  void anAnswerWhoseHeadNeverEndsIsRefusedAtItsBoundsNotAtTheDeadline() throws Exception {
+    String filler = "v".repeat(4000);
+    // What the server sends once, then what it sends again and again (a few MB a second) until the client gives up.
+    List<String[]> heads =
+        List.of(
+            new String[] {"HTTP/1.1 200 OK", filler}, // the status line
+            new String[] {"HTTP/1.1 200 OK\r\nX-Long: ", filler}, // one header line
+            new String[] {"HTTP/1.1 200 OK\r\n", "X-H: " + filler + "\r\n"}, // header lines
+            new String[] {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;ext=", filler}, // a chunk's size line
+            new String[] {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n", "X-T: " + filler + "\r\n"}); // trailers
+    for (String[] head : heads) {
+      script = (path, in, out) -> {
+        write(out, head[0]);
+        while (true) {
+          write(out, head[1]);
+          Thread.sleep(1);
+        }
+      };
+      String what = head[0].replace("\r\n", " ") + "...";
+      BlockingHttp.Exchange exchange = http.exchange(new HttpGet(url("/head")), Duration.ofSeconds(8));
+      long start = System.nanoTime();
+      Throwable failure;
+      try (exchange) {
+        failure = org.assertj.core.api.Assertions.catchThrowable(() -> {
+          exchange.send();
+          readAll(exchange.body());
+        });
+      }
+      assertThat(failure).as(what).isInstanceOf(IOException.class);
+      assertThat(exchange.timedOut()).as("refused at its bounds, not by the deadline: " + what).isFalse();
+      assertThat(NetworkFailures.describe(failure)).as(what).isEqualTo(NetworkFailures.HEAD_TOO_LARGE);
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(8));
+    }
+  }
+
   @Test
   void theDeadlineAloneEndsTheWaitForAServerThatNeverAnswers() throws Exception {
     // The sockets wait without a time-out of their own: the deadline's sweeper is what ends this.
