@@ -23,7 +23,9 @@ import dev.gatehouse.policies.data.CallKind;
 import dev.gatehouse.policies.tools.ArgumentSchemaPolicy;
 import dev.gatehouse.policies.tools.ToolArgumentsPolicy;
 import dev.gatehouse.registry.agents.AgentStatements;
+import dev.gatehouse.workflows.pipeline.Expansion;
 import dev.gatehouse.workflows.tool.ToolCallResult;
+import dev.gatehouse.workflows.tool.ToolFailureTypes;
 import java.util.List;
 import org.jdbi.v3.core.Jdbi;
 
@@ -69,7 +71,7 @@ public class ToolInvoker {
             ApplyRateLimits.forTools(jdbi, policies));
     this.chain =
         new PolicyChain<>(
-            steps, x -> x.httpTool() != null ? httpCall.call(x) : mcpCall.call(x), ToolCallFailures.INSTANCE);
+            steps, x -> bounded(x.httpTool() != null ? httpCall.call(x) : mcpCall.call(x)), ToolCallFailures.INSTANCE);
   }
 
   /**
@@ -78,6 +80,22 @@ public class ToolInvoker {
    * metrics and one audit row is recorded. The result carries the notes of the policy entries
    * that decided something about the call without refusing it ({@link ToolCallResult#policies()}).
    */
+  /**
+   * {@code result}, unless its output nests deeper than {@link ToolCallResult#MAX_OUTPUT_DEPTH}:
+   * an answer read at JSON's 1,000 levels could not be written again inside the activity's
+   * result (the workflow's step failed with Java's words), nor inside a task's view or trace.
+   */
+  static ToolCallResult bounded(ToolCallResult result) {
+    if (result != null && Expansion.depthOf(result.output(), ToolCallResult.MAX_OUTPUT_DEPTH + 1) > ToolCallResult.MAX_OUTPUT_DEPTH) {
+      throw new ToolCallException(
+          ToolFailureTypes.RESPONSE_TOO_LARGE,
+          "the tool's answer nests more than " + ToolCallResult.MAX_OUTPUT_DEPTH + " levels deep; at most "
+              + ToolCallResult.MAX_OUTPUT_DEPTH + " are allowed",
+          false);
+    }
+    return result;
+  }
+
   public ToolCallResult invoke(ToolCall call) {
     ToolExchange x = new ToolExchange(call);
     ToolCallResult result = chain.run(x);

@@ -60,6 +60,8 @@ class ToolInvokerTest {
     upstream = LoopbackUpstream.start();
     upstream.route("/weather/Oslo", r -> new LoopbackUpstream.Answer(200, "{\"sky\":\"clear\"}"));
     upstream.route("/weather/Bergen", r -> new LoopbackUpstream.Answer(503, "{\"error\":\"busy\"}"));
+    upstream.route("/weather/Deep", r -> new LoopbackUpstream.Answer(200, "[".repeat(501) + "]".repeat(501)));
+    upstream.route("/weather/Deepish", r -> new LoopbackUpstream.Answer(200, "[".repeat(500) + "]".repeat(500)));
     db.jdbi().useExtension(TenantDao.class, t -> t.insert("ten_a", "a"));
     db.jdbi().useExtension(ToolDao.class, tools -> tools.insert(
         new ToolDefinition(
@@ -213,6 +215,23 @@ class ToolInvokerTest {
     AuditDao.Row row = auditRowOf("task-503");
     assertThat(row.decision()).isEqualTo("allow");
     assertThat(row.outcome()).isEqualTo("upstream_error");
+  }
+
+  /**
+   * An answer nested deeper than an output may be fails its call with a code: read at JSON's 1,000
+   * levels, it could not be written again inside the activity's result (a probe saw Java's words
+   * in the task's error and in what the agent's model was sent).
+   */
+  @Test
+  void anAnswerNestedTooDeepIsResponseTooLarge() throws Exception {
+    assertThatThrownBy(() -> invoker.invoke(call("t.weather", "{\"city\":\"Deep\"}", "agt_all", "task-deep", 1)))
+        .isInstanceOfSatisfying(ToolCallException.class, e -> {
+          assertThat(e.type()).isEqualTo(ToolFailureTypes.RESPONSE_TOO_LARGE);
+          assertThat(e.retryable()).isFalse();
+          assertThat(e.getMessage()).isEqualTo("the tool's answer nests more than 500 levels deep; at most 500 are allowed");
+        });
+    assertThat(auditRowOf("task-deep").outcome()).isEqualTo("response_too_large");
+    assertThat(invoker.invoke(call("t.weather", "{\"city\":\"Deepish\"}", "agt_all", "task-deepish", 1)).status()).isEqualTo(200);
   }
 
   @Test

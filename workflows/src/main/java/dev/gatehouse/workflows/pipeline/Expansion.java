@@ -29,6 +29,13 @@ public final class Expansion {
   public static final long MAX_TOTAL_ARGS_BYTES = 1024 * 1024;
   /** The most the outputs of all steps together may hold (they are the task's result). */
   public static final long MAX_TOTAL_OUTPUTS_BYTES = 1024 * 1024;
+  /**
+   * The deepest one step's arguments (or messages) may nest once their templates are filled. A
+   * template can put a deep value inside another (an input nested 990 levels, in arguments nested
+   * as deep): the request that carries them, and the task's trace, would then pass the 1,000
+   * levels JSON is written with, and the workflow could not record the step at all.
+   */
+  public static final int MAX_ARGS_DEPTH = 500;
 
   private Expansion() {}
 
@@ -53,6 +60,10 @@ public final class Expansion {
       if (total > MAX_TOTAL_ARGS_BYTES) {
         throw tooLarge(totalTooLarge(total));
       }
+      int depth = sizes.depth(step);
+      if (depth > MAX_ARGS_DEPTH) {
+        throw tooLarge(stepTooDeep(step, depth));
+      }
     }
   }
 
@@ -60,6 +71,7 @@ public final class Expansion {
   static final class Sizes {
     private final JsonNode context;
     private final Map<JsonNode, Long> measured = new IdentityHashMap<>();
+    private final Map<JsonNode, Integer> depths = new IdentityHashMap<>();
 
     Sizes(JsonNode context) {
       this.context = context;
@@ -113,6 +125,59 @@ public final class Expansion {
       }
       return size;
     }
+
+    /**
+     * How many levels {@code step}'s arguments (or messages) nest once filled from the context: a
+     * value a whole-text reference names takes the text's place, nested where the text was; a
+     * reference inside a longer text adds text only. A reference to a value the context does not
+     * hold (yet) counts as text. Counted up to a little past {@link #MAX_ARGS_DEPTH}.
+     */
+    int depth(PipelineStep step) {
+      return filled(step.template(), 0);
+    }
+
+    private int filled(JsonNode node, int level) {
+      if (node == null || level > MAX_ARGS_DEPTH) {
+        return level;
+      }
+      if (node.isTextual()) {
+        Templates.Reference ref = Templates.whole(node.textValue());
+        JsonNode value = ref == null ? null : Templates.find(ref, context);
+        return value == null || value.isMissingNode() ? level : level + depths.computeIfAbsent(value, v -> depthOf(v, MAX_ARGS_DEPTH + 1));
+      }
+      if (!node.isContainerNode()) {
+        return level;
+      }
+      int deepest = level + 1;
+      for (JsonNode child : node) {
+        deepest = Math.max(deepest, filled(child, level + 1));
+        if (deepest > MAX_ARGS_DEPTH) {
+          break;
+        }
+      }
+      return deepest;
+    }
+  }
+
+  /**
+   * How many levels {@code node} nests (a scalar none, an empty array or object one), counted up
+   * to {@code cap}: a deeper node answers {@code cap}.
+   */
+  public static int depthOf(JsonNode node, int cap) {
+    if (node == null || !node.isContainerNode()) {
+      return 0;
+    }
+    if (cap <= 1) {
+      return 1;
+    }
+    int deepest = 1;
+    for (JsonNode child : node) {
+      deepest = Math.max(deepest, 1 + depthOf(child, cap - 1));
+      if (deepest >= cap) {
+        return cap;
+      }
+    }
+    return deepest;
   }
 
   /**
@@ -178,6 +243,12 @@ public final class Expansion {
   static String stepTooLarge(PipelineStep step, long size) {
     return "step '" + step.id() + "': its " + (step.callsModel() ? "messages" : "arguments") + " would hold " + (size > MAX_TOTAL_ARGS_BYTES ? "over " + MAX_TOTAL_ARGS_BYTES : size)
         + " bytes once the templates are filled; at most " + MAX_STEP_ARGS_BYTES + " are allowed";
+  }
+
+  static String stepTooDeep(PipelineStep step, int depth) {
+    return "step '" + step.id() + "': its " + (step.callsModel() ? "messages" : "arguments") + " would nest "
+        + (depth > MAX_ARGS_DEPTH ? "more than " + MAX_ARGS_DEPTH : depth) + " levels deep once the templates are filled; at most "
+        + MAX_ARGS_DEPTH + " are allowed";
   }
 
   static String totalTooLarge(long total) {

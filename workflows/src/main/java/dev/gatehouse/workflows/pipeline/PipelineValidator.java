@@ -23,6 +23,8 @@ public final class PipelineValidator {
   /** The most messages one model step may send. */
   public static final int MAX_MESSAGES = 1000;
   private static final Pattern STEP_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+  /** The longest name of a tool or model a step may name (the registry's names are no longer). */
+  public static final int MAX_NAME = 128;
 
   private PipelineValidator() {}
 
@@ -42,6 +44,10 @@ public final class PipelineValidator {
       }
       if (byId.put(step.id(), step) != null) {
         throw invalid("step id '" + step.id() + "' is used twice");
+      }
+      String named = step.tool() != null ? step.tool() : step.model();
+      if (named != null && named.length() > MAX_NAME) {
+        throw invalid("step '" + step.id() + "': a " + (step.tool() != null ? "tool" : "model") + "'s name is at most " + MAX_NAME + " characters");
       }
       if (step.tool() != null && step.model() != null) {
         throw invalid("step '" + step.id() + "' names both a tool and a model; a step calls one or the other");

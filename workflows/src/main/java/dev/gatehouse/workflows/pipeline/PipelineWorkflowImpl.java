@@ -53,6 +53,12 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
    * limit before this version (and did not fail its workflow tasks) replays as it ran.
    */
   static final String BOUND_EXPANSION = "pipeline-bound-expansion";
+  /**
+   * Version 1: a step whose arguments, filled, nest deeper than {@link Expansion#MAX_ARGS_DEPTH}
+   * fails the pipeline ({@link PipelineWorkflow#EXPANSION_TOO_LARGE}). Asked only then, as above;
+   * before it such a step failed its workflow tasks until the task's timeout.
+   */
+  static final String BOUND_DEPTH = "pipeline-bound-depth";
 
   private final Map<String, ToolActivities> stubs = new HashMap<>();
   private final Map<String, ModelActivities> modelStubs = new HashMap<>();
@@ -108,6 +114,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         if (outputs.keySet().containsAll(step.dependsOn())) {
           it.remove();
           argsTotal = checkArgs(step, sizes.step(step), argsTotal);
+          checkDepth(step, sizes.depth(step));
           running.put(step, start(step, context, in));
         }
       }
@@ -168,6 +175,13 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
       throw ApplicationFailure.newNonRetryableFailure(problem, EXPANSION_TOO_LARGE, step.id());
     }
     return total + size;
+  }
+
+  /** Fails the pipeline when {@code step}'s arguments, filled, nest deeper than the limit. */
+  private static void checkDepth(PipelineStep step, int depth) {
+    if (depth > Expansion.MAX_ARGS_DEPTH && Workflow.getVersion(BOUND_DEPTH, Workflow.DEFAULT_VERSION, 1) >= 1) {
+      throw ApplicationFailure.newNonRetryableFailure(Expansion.stepTooDeep(step, depth), EXPANSION_TOO_LARGE, step.id());
+    }
   }
 
   /** The outputs' running total with this step's; fails the pipeline past the limit. */

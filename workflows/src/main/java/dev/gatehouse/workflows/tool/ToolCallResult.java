@@ -15,6 +15,13 @@ import java.util.List;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ToolCallResult(int status, JsonNode output, List<ToolProgress> progress, StoredResult stored, List<String> policies) {
+  /**
+   * The deepest an output may nest: a tool's answer nested deeper fails its call ({@code
+   * response_too_large}), so the output still fits, with what holds it (the activity's result, a
+   * pipeline's outputs, a task's view and trace), in the 1,000 levels JSON is written with.
+   */
+  public static final int MAX_OUTPUT_DEPTH = 500;
+
   /** At most this many progress reports are kept (the latest), to bound the history. */
   public static final int MAX_PROGRESS = 100;
 

@@ -41,6 +41,32 @@ class ExpansionTest {
   }
 
   @Test
+  void argumentsThatWouldNestTooDeepOnceFilledAreRefused() {
+    JsonNode input = json("{\"d\":" + PipelineWorkflowTest.nested(400, "1") + ",\"t\":\"text\"}");
+    // 101 levels of arguments ({"x": and 100 arrays) around the input's 400: 501.
+    PipelineDefinition deep = pipeline(step("s", "{\"x\":" + PipelineWorkflowTest.nested(100, "\"${input.d}\"") + "}"));
+    assertThatThrownBy(() -> Expansion.checkSubmitted(deep, input))
+        .isInstanceOfSatisfying(InvalidPipelineException.class, e -> assertThat(e.code()).isEqualTo("expansion_too_large"))
+        .hasMessage("step 's': its arguments would nest more than " + Expansion.MAX_ARGS_DEPTH
+            + " levels deep once the templates are filled; at most " + Expansion.MAX_ARGS_DEPTH + " are allowed");
+    // One level less is 500: allowed. So is the deep value inside a text, or a text in the deep arguments.
+    assertThatCode(() -> Expansion.checkSubmitted(pipeline(step("s", "{\"x\":" + PipelineWorkflowTest.nested(99, "\"${input.d}\"") + "}")), input))
+        .doesNotThrowAnyException();
+    assertThatCode(() -> Expansion.checkSubmitted(pipeline(step("s", "{\"x\":" + PipelineWorkflowTest.nested(100, "\"about ${input.d}\"") + "}")), input))
+        .doesNotThrowAnyException();
+    assertThatCode(() -> Expansion.checkSubmitted(pipeline(step("s", "{\"x\":" + PipelineWorkflowTest.nested(400, "\"${input.t}\"") + "}")), input))
+        .doesNotThrowAnyException();
+  }
+
+  @Test
+  void depthIsCountedUpToItsCap() {
+    assertThat(Expansion.depthOf(json("1"), 10)).isZero();
+    assertThat(Expansion.depthOf(json("[]"), 10)).isEqualTo(1);
+    assertThat(Expansion.depthOf(json("{\"a\":[1,{\"b\":[]}],\"c\":2}"), 10)).isEqualTo(4);
+    assertThat(Expansion.depthOf(json(PipelineWorkflowTest.nested(50, "1")), 10)).isEqualTo(10);
+  }
+
+  @Test
   void aLargeInputReadOnceInsideTextIsRefusedToo() {
     PipelineDefinition p = pipeline(step("s", "{\"q\":\"about ${input.blob}\"}"));
     assertThatThrownBy(() -> Expansion.checkSubmitted(p, bigInput())).isInstanceOf(InvalidPipelineException.class);

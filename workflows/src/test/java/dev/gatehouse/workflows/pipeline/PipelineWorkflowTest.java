@@ -245,6 +245,36 @@ class PipelineWorkflowTest {
     });
   }
 
+  /** "[[[...]]]" nested {@code depth} levels around {@code inner}. */
+  static String nested(int depth, String inner) {
+    return "[".repeat(depth) + inner + "]".repeat(depth);
+  }
+
+  /**
+   * A value nested 300 levels put by a template into arguments nested as deep: 600 levels, past
+   * what a step may have. A probe's pipeline of 990 in 990 could not even be recorded: its
+   * workflow task failed every 10 s until the task's timeout, logging each time.
+   */
+  @Test
+  void aStepWhoseFilledArgumentsNestTooDeepFailsTheTaskWithoutStartingIt() {
+    assertThatThrownBy(
+            () ->
+                stub("t-depth")
+                    .run(input("{\"d\":" + nested(300, "1") + "}", step("deep", "echo", "{\"x\":" + nested(299, "\"${input.d}\"") + "}"))))
+        .isInstanceOf(WorkflowFailedException.class)
+        .cause()
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> {
+              assertThat(f.getType()).isEqualTo(PipelineWorkflow.EXPANSION_TOO_LARGE);
+              assertThat(f.isNonRetryable()).isTrue();
+              assertThat(f.getOriginalMessage()).contains("step 'deep'").contains("at most " + Expansion.MAX_ARGS_DEPTH);
+            });
+    WorkflowExecutionHistory history = client.fetchHistory("t-depth");
+    assertThat(StepEvents.scheduled(history)).isEmpty();
+    assertThat(StepEvents.versionMarkers(history)).containsExactly(PipelineWorkflowImpl.BOUND_DEPTH);
+  }
+
   @Test
   void outputsThatTogetherPassTheLimitFailTheTask() {
     PipelineStep[] steps = new PipelineStep[6];

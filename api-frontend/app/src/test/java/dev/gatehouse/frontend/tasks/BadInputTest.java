@@ -59,6 +59,11 @@ class BadInputTest {
         Arguments.of("template reads a non-dependency", pipeline("[{\"id\":\"a\",\"tool\":\"t.add\"},{\"id\":\"b\",\"tool\":\"t.add\",\"args\":{\"x\":\"${steps.a.output}\"}}]"), 400, "invalid_template"),
         Arguments.of("SQL-looking tool name", pipeline("[{\"id\":\"a\",\"tool\":\"x'; DROP TABLE tools; --\"}]"), 422, "unknown_tool"),
         Arguments.of("bad timeout", "{\"workflow\":\"pipeline\",\"timeout\":\"soon\",\"pipeline\":{\"steps\":[{\"id\":\"a\",\"tool\":\"t.add\"}]}}", 400, "invalid_request"),
+        Arguments.of("a workflow name of 10,000 characters", "{\"workflow\":\"" + "w".repeat(10_000) + "\"}", 400, "invalid_request"),
+        Arguments.of("a tool name of 10,000 characters", pipeline("[{\"id\":\"a\",\"tool\":\"" + "t".repeat(10_000) + "\"}]"), 400, "invalid_request"),
+        Arguments.of("a model name of 10,000 characters", pipeline("[{\"id\":\"a\",\"model\":\"" + "m".repeat(10_000) + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}]"), 400, "invalid_request"),
+        Arguments.of("input nested 501 levels", "{\"workflow\":\"pipeline\",\"input\":{\"d\":" + "[".repeat(500) + "]".repeat(500) + "},\"pipeline\":{\"steps\":[{\"id\":\"a\",\"tool\":\"t.add\"}]}}", 400, "invalid_request"),
+        Arguments.of("arguments that nest 501 levels once filled", "{\"workflow\":\"pipeline\",\"input\":{\"d\":" + "[".repeat(300) + "]".repeat(300) + "},\"pipeline\":{\"steps\":[{\"id\":\"a\",\"tool\":\"t.add\",\"args\":{\"x\":" + "[".repeat(200) + "\"${input.d}\"" + "]".repeat(200) + "}}]}}", 400, "expansion_too_large"),
         Arguments.of("oversized body", "{\"workflow\":\"pipeline\",\"input\":\"" + "x".repeat(600 * 1024) + "\"}", 413, "request_too_large"));
   }
 
@@ -138,6 +143,7 @@ class BadInputTest {
       assertThat(error.get("code").asText()).isEqualTo(code);
     }
     assertThat(error.get("message").asText()).isNotBlank().doesNotContain("Exception").doesNotContain("\tat ");
+    assertThat(r.body().length()).as("a refusal does not repeat what it refuses at any length").isLessThan(2_000);
     assertThat(error.get("requestId").asText()).isNotBlank();
     assertThat(r.headers().firstValue("X-Request-Id")).hasValue(error.get("requestId").asText());
   }

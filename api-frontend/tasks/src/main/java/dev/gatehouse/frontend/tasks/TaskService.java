@@ -23,6 +23,7 @@ import dev.gatehouse.registry.tasks.TaskIndexDao;
 import dev.gatehouse.registry.tasks.TaskRecord;
 import dev.gatehouse.registry.tasks.TaskResultDao;
 import dev.gatehouse.registry.tasks.TaskStatus;
+import dev.gatehouse.workflows.pipeline.Expansion;
 import dev.gatehouse.workflows.pipeline.PipelineWorkflow;
 import dev.gatehouse.workflows.tool.ToolCallWorkflow;
 import dev.gatehouse.workflows.tool.ToolResults;
@@ -170,6 +171,14 @@ public class TaskService {
     return this;
   }
 
+  /** The longest workflow type a submit may name (a longer one is not repeated in the refusal). */
+  static final int MAX_WORKFLOW_NAME = 128;
+  /**
+   * The deepest a task's input may nest: it is held again inside the workflow's input, the task's
+   * view and its trace, which must stay within the 1,000 levels JSON is written with.
+   */
+  static final int MAX_INPUT_DEPTH = 500;
+
   public DurableCalls.Started submit(AgentCaller caller, JsonNode body, String idempotencyKey) {
     TaskSubmission submission = bodies.convert(body, TaskSubmission.class);
     if (submission.workflow() == null) {
@@ -177,6 +186,12 @@ public class TaskService {
           ErrorCode.INVALID_REQUEST, "'workflow' is required: one of " + String.join(", ", workflows.types()));
     }
     String type = submission.workflow();
+    if (type.length() > MAX_WORKFLOW_NAME) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "'workflow' is at most " + MAX_WORKFLOW_NAME + " characters");
+    }
+    if (Expansion.depthOf(submission.input(), MAX_INPUT_DEPTH + 1) > MAX_INPUT_DEPTH) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "'input' nests more than " + MAX_INPUT_DEPTH + " levels deep; at most " + MAX_INPUT_DEPTH + " are allowed");
+    }
     TaskWorkflow workflow =
         workflows
             .find(type)
