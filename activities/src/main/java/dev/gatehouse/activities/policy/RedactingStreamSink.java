@@ -3,7 +3,9 @@ package dev.gatehouse.activities.policy;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import dev.gatehouse.activities.model.Dialect;
 import dev.gatehouse.activities.model.StreamSink;
 import dev.gatehouse.activities.model.StreamStopped;
@@ -27,7 +29,8 @@ import java.util.Map;
  * number, never more than its bound) waits for the next delta. The held tail goes out before the
  * text ends: in an OpenAI chunk that carries the choice's {@code finish_reason} (or a chunk of its
  * own before {@code [DONE]} or an error), in an Anthropic {@code content_block_delta} before the
- * block's {@code content_block_stop}. Other events (tool calls' arguments, thinking, usage) pass
+ * block's {@code content_block_stop}. An OpenAI text sent as parts rather than a string has each
+ * of its texts redacted whole. Other events (tool calls' arguments, thinking, usage) pass
  * unchanged.
  *
  * <p>When an entry that blocks finds something, the text before the match goes out, then an error
@@ -203,6 +206,13 @@ final class RedactingStreamSink implements StreamSink {
         String member = TEXTS.get(m);
         int key = index * TEXTS.size() + m;
         JsonNode text = delta == null ? null : delta.get(member);
+        if (text != null && text.isContainerNode()) {
+          // Content as parts ([{"type":"text","text":...}], which some OpenAI-compatible servers
+          // stream): every text in it is redacted whole, as nothing of it can be held for later.
+          delta.set(member, whole(text));
+          changed = true;
+          continue;
+        }
         boolean hasText = text != null && text.isTextual();
         if (!hasText && !(ends && open.containsKey(key))) {
           continue;
@@ -231,6 +241,37 @@ final class RedactingStreamSink implements StreamSink {
     }
     out.event(name, changed ? write(chunk) : data);
     stopIfDenied();
+  }
+
+  /**
+   * {@code node} with every text in it put through the entries as a text of its own, found what
+   * they found; once an entry blocked, the texts left are sent empty (the error event follows).
+   */
+  private JsonNode whole(JsonNode node) {
+    if (node.isTextual()) {
+      if (denial != null) {
+        return TextNode.valueOf("");
+      }
+      Text t = new Text();
+      String sent = t.push(node.textValue());
+      if (denial == null) {
+        sent += t.finish();
+      }
+      for (int i = 0; i < found.length; i++) {
+        found[i] = found[i].plus(t.redactors[i].findings());
+      }
+      return TextNode.valueOf(denial == null ? sent : "");
+    }
+    if (node instanceof ObjectNode o) {
+      for (Map.Entry<String, JsonNode> e : o.properties()) {
+        e.setValue(whole(e.getValue()));
+      }
+    } else if (node instanceof ArrayNode a) {
+      for (int i = 0; i < a.size(); i++) {
+        a.set(i, whole(a.get(i)));
+      }
+    }
+    return node;
   }
 
   /** Sends what every open text still holds, each in a chunk of its own (a stream that ends without finishing them). */

@@ -440,6 +440,31 @@ class ModelPoliciesTest {
     assertThat(x.denial()).isNull();
   }
 
+  /** Some OpenAI-compatible servers stream content as parts: a probe saw them reach the client unredacted. */
+  @Test
+  void anOpenAiStreamWhoseContentComesAsPartsIsRedactedToo() throws IOException {
+    String tenant = tenant(pii("stream-parts", "redact", List.of("model-answers"), null));
+    Recorder client = new Recorder();
+    ModelExchange x = streamed(tenant, Dialect.OPENAI, client);
+    StreamSink sink = x.sink();
+
+    ObjectNode parts = json(chunk(null, null));
+    ((ObjectNode) parts.at("/choices/0/delta")).putArray("content")
+        .add(json("{\"type\":\"text\",\"text\":\"mail alice@example.com\"}"))
+        .add(json("{\"type\":\"text\",\"text\":\"or card 4111 1111 1111 1111\"}"));
+    sink.event(null, parts.toString());
+    sink.event(null, chunk("", "stop"));
+    sink.event(null, "[DONE]");
+    answers.after(x);
+
+    assertThat(client.events).noneMatch(e -> e[1].contains("alice") || e[1].contains("4111"));
+    JsonNode sent = json(client.events.get(0)[1]).at("/choices/0/delta/content");
+    assertThat(sent.get(0).get("text").asText()).isEqualTo("mail [EMAIL]");
+    assertThat(sent.get(1).get("text").asText()).isEqualTo("or card [CARD]");
+    assertThat(sent.get(0).get("type").asText()).isEqualTo("text");
+    assertThat(x.appliedPolicies()).singleElement().asString().contains("EMAIL×1", "CARD×1");
+  }
+
   @Test
   void anAnthropicStreamIsRedactedAcrossDeltasAndTheTailPrecedesTheBlocksStop() throws IOException {
     String tenant = tenant(pii("stream-mask-a", "redact", List.of("model-answers"), null));
