@@ -28,6 +28,8 @@ final class FakeLlm implements AutoCloseable {
     RATE_LIMITED_1S,
     /** 429 with Retry-After: 60. */
     RATE_LIMITED_60S,
+    /** 429 with a Retry-After of 31 years. */
+    RATE_LIMITED_YEARS,
     /** 500. */
     FAIL_500,
     /** 400 with an OpenAI error body. */
@@ -101,6 +103,10 @@ final class FakeLlm implements AutoCloseable {
       }
       case RATE_LIMITED_1S -> {
         ex.getResponseHeaders().add("Retry-After", "1");
+        json(ex, 429, "{\"error\":{\"message\":\"slow down\",\"type\":\"rate_limit_error\"}}");
+      }
+      case RATE_LIMITED_YEARS -> {
+        ex.getResponseHeaders().add("Retry-After", "999999999");
         json(ex, 429, "{\"error\":{\"message\":\"slow down\",\"type\":\"rate_limit_error\"}}");
       }
       case RATE_LIMITED_60S -> {

@@ -356,6 +356,18 @@ class ModelInvokerTest {
     assertThat(fakes.get("d").seen()).hasSize(1);
   }
 
+  /** A provider's Retry-After is told on no longer than a cool-down lasts: some clients sleep for whatever it says. */
+  @Test
+  void aProvidersRetryAfterOfYearsIsToldAsTenMinutes() {
+    fakes.get("d").behave(FakeLlm.Behaviour.RATE_LIMITED_YEARS);
+    fakes.get("e").behave(FakeLlm.Behaviour.RATE_LIMITED_YEARS);
+    assertThatThrownBy(() -> invoker.call(chat("agt_all", "de", false, "")))
+        .isInstanceOfSatisfying(ModelCallException.class, e -> {
+          assertThat(e.code()).isEqualTo(ModelCodes.RATE_LIMITED);
+          assertThat(e.retryAfter()).isEqualTo(Duration.ofMinutes(10));
+        });
+  }
+
   @Test
   void aShortRetryAfterIsWaitedForAndRetried() {
     fakes.get("f").behave(FakeLlm.Behaviour.RATE_LIMITED_1S);
