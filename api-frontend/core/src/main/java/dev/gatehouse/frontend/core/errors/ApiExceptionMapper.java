@@ -48,7 +48,7 @@ public class ApiExceptionMapper implements ExceptionMapper<Throwable> {
         return r.build();
       }
     }
-    if (e instanceof JsonProcessingException json) {
+    if (e instanceof JsonProcessingException json && !writingAnswer(json)) {
       String limit = dev.gatehouse.frontend.core.http.JsonProblems.limitExceeded(json);
       return respond(ErrorCode.INVALID_JSON, limit != null ? "the body " + limit : "the body is not valid JSON").build();
     }
@@ -76,6 +76,24 @@ public class ApiExceptionMapper implements ExceptionMapper<Throwable> {
     }
     LOG.error("unexpected error serving request {}", MDC.get(RequestIdFilter.MDC_KEY), e);
     return respond(ErrorCode.INTERNAL_ERROR, "an unexpected error occurred; quote the requestId when reporting it").build();
+  }
+
+  /**
+   * Whether the failure is Gatehouse's own, writing its answer (a value it holds that JSON cannot
+   * be written of), not the client's body: that is a 500, not the client's {@code invalid_json}.
+   */
+  static boolean writingAnswer(JsonProcessingException e) {
+    java.util.Set<Throwable> seen = new java.util.HashSet<>();
+    for (Throwable t = e; t != null && seen.add(t); t = t.getCause()) {
+      if (t instanceof com.fasterxml.jackson.core.JsonGenerationException
+          || t instanceof com.fasterxml.jackson.databind.exc.InvalidDefinitionException
+          || t instanceof JsonProcessingException p && p.getProcessor() instanceof com.fasterxml.jackson.core.JsonGenerator
+          || t instanceof com.fasterxml.jackson.core.exc.StreamConstraintsException
+              && t.getMessage() != null && t.getMessage().contains("StreamWriteConstraints")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static String rootMessage(Throwable e) {
