@@ -76,6 +76,21 @@ class BadInputTest {
     assertThat(taskCount()).as("tasks after " + what).isEqualTo(before);
   }
 
+  /** Jackson would read it as UTF-16 (its first bytes hold NULs), though it passes the UTF-8 check: two readers, one body. */
+  @Test
+  void aUtf16BodyWithoutAByteOrderMarkIsRefused() {
+    int before = taskCount();
+    HttpResponse<String> r =
+        gh.send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create(gh.api() + "/v1/tasks"))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(
+                    pipeline("[{\"id\":\"a\",\"tool\":\"t.add\"}]").getBytes(java.nio.charset.StandardCharsets.UTF_16LE)))
+                .header("Content-Type", "application/json"),
+            KEY_A);
+    assertError(r, 400, "invalid_json");
+    assertThat(taskCount()).isEqualTo(before);
+  }
+
   @Test
   void aBadIdempotencyKeyIsRejected() {
     HttpResponse<String> r =

@@ -67,7 +67,7 @@ public final class JsonBodies {
     if (bytes.length == 0) {
       throw new ApiException(ErrorCode.INVALID_JSON, "the body is empty; send a JSON object");
     }
-    if (!Utf8.wellFormed(bytes)) {
+    if (!Utf8.json(bytes)) {
       throw new ApiException(ErrorCode.INVALID_JSON, "the body is not valid UTF-8");
     }
     JsonNode json;

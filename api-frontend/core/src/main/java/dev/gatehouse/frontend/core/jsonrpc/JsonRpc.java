@@ -60,7 +60,7 @@ public final class JsonRpc {
    * invalid_request}).
    */
   public static Message parse(byte[] body) {
-    if (!dev.gatehouse.frontend.core.http.Utf8.wellFormed(body)) {
+    if (!dev.gatehouse.frontend.core.http.Utf8.json(body)) {
       throw new ApiException(ErrorCode.INVALID_JSON, "Parse error: the body is not valid UTF-8");
     }
     JsonNode message;

@@ -22,6 +22,18 @@ class Utf8Test {
     assertThat(Utf8.wellFormed(bytes(0xF4, 0x8F, 0xBF, 0xBF))).as("U+10FFFF").isTrue();
   }
 
+  /** Jackson reads a body with NULs in its first bytes as UTF-16 or UTF-32: such a body is not UTF-8 JSON. */
+  @Test
+  void aJsonBodyInUtf16OrUtf32WithoutAByteOrderMarkIsRefused() {
+    String body = "{\"workflow\":\"pipeline\"}";
+    assertThat(Utf8.json(body.getBytes(StandardCharsets.UTF_8))).isTrue();
+    assertThat(Utf8.json(body.getBytes(StandardCharsets.UTF_16LE))).isFalse();
+    assertThat(Utf8.json(body.getBytes(StandardCharsets.UTF_16BE))).isFalse();
+    assertThat(Utf8.json(body.getBytes(java.nio.charset.Charset.forName("UTF-32LE")))).isFalse();
+    assertThat(Utf8.wellFormed(body.getBytes(StandardCharsets.UTF_16LE))).as("NUL is well-formed UTF-8").isTrue();
+    assertThat(Utf8.json(bytes(0x31))).as("a body shorter than four bytes").isTrue();
+  }
+
   @Test
   void illFormedSequencesAreRefused() {
     assertThat(Utf8.wellFormed(bytes(0xC0, 0xAF))).as("overlong /").isFalse();
