@@ -516,7 +516,12 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     env.jersey().register(new AuthFilter(auth));
     env.jersey().register(new TextParametersFilter());
     env.jersey().register(new ApiExceptionMapper());
-    adminApi(env, new AdminContext(jdbi, bodies, audit, authenticator), secrets, tools, durable, workflowTypes);
+    adminApi(
+        env,
+        new AdminContext(
+            jdbi, bodies, audit, authenticator, config.getLimits().getMaxEntriesPerTenant(),
+            config.getLimits().getMaxIdentityProvidersPerTenant()),
+        secrets, tools, durable, workflowTypes);
 
     FaceContext core =
         new FaceContext(

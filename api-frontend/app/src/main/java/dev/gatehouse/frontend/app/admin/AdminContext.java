@@ -27,16 +27,73 @@ import org.slf4j.MDC;
 public final class AdminContext {
   public static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
+  /** The default of {@code limits.maxEntriesPerTenant}. */
+  public static final int DEFAULT_MAX_ENTRIES = 1_000;
+  /** The default of {@code limits.maxIdentityProvidersPerTenant}. */
+  public static final int DEFAULT_MAX_IDENTITY_PROVIDERS = 20;
+  /** The tables {@link #roomFor} counts in, each by its {@code tenant_id}; never a name from a request. */
+  private static final java.util.Set<String> TENANT_TABLES =
+      java.util.Set.of(
+          "tools", "mcp_servers", "virtual_servers", "providers", "models", "policies", "identity_providers", "agents",
+          "secrets", "admin_keys");
+
   final Jdbi jdbi;
   final JsonBodies bodies;
   final AuditLog audit;
   final Authenticator authenticator;
+  final int maxEntries;
+  final int maxIdentityProviders;
 
   public AdminContext(Jdbi jdbi, JsonBodies bodies, AuditLog audit, Authenticator authenticator) {
+    this(jdbi, bodies, audit, authenticator, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_IDENTITY_PROVIDERS);
+  }
+
+  /**
+   * {@code maxEntries}: the most records a tenant may hold in each admin collection (agents, keys
+   * of an agent, admin keys, secrets, tools, MCP and virtual servers, providers, models, policies);
+   * {@code maxIdentityProviders}: the most identity providers (each keeps its signing keys in
+   * every replica's memory).
+   */
+  public AdminContext(
+      Jdbi jdbi, JsonBodies bodies, AuditLog audit, Authenticator authenticator, int maxEntries, int maxIdentityProviders) {
     this.jdbi = jdbi;
     this.bodies = bodies;
     this.audit = audit;
     this.authenticator = authenticator;
+    this.maxEntries = maxEntries;
+    this.maxIdentityProviders = maxIdentityProviders;
+  }
+
+  /**
+   * Refuses a new record of {@code table} for {@code tenantId} when the tenant holds its limit of
+   * them already: 409 {@code quota_exceeded}, naming the limit. Global records (no tenant) are a
+   * platform admin's and not counted. Concurrent creates may pass it together by as many as run
+   * at once: a bound, not an exact count.
+   */
+  void roomFor(String table, String tenantId, String what) {
+    if (tenantId == null) {
+      return;
+    }
+    if (!TENANT_TABLES.contains(table)) {
+      throw new IllegalArgumentException("not a tenant's table: " + table);
+    }
+    int max = table.equals("identity_providers") ? maxIdentityProviders : maxEntries;
+    long held =
+        jdbi.withHandle(
+            h -> h.createQuery("SELECT count(*) FROM " + table + " WHERE tenant_id = :t").bind("t", tenantId).mapTo(Long.class).one());
+    if (held >= max) {
+      throw new ApiException(ErrorCode.QUOTA_EXCEEDED, "this tenant holds " + max + " " + what + ", the most it may");
+    }
+  }
+
+  /** As {@link #roomFor}, for the keys of one agent. */
+  void roomForKeys(String agentId) {
+    long held =
+        jdbi.withHandle(
+            h -> h.createQuery("SELECT count(*) FROM api_keys WHERE agent_id = :a").bind("a", agentId).mapTo(Long.class).one());
+    if (held >= maxEntries) {
+      throw new ApiException(ErrorCode.QUOTA_EXCEEDED, "this agent holds " + maxEntries + " keys, the most it may");
+    }
   }
 
   static AdminCaller admin(SecurityContext auth) {

@@ -81,6 +81,7 @@ public class AgentsResource {
     String tenant = ctx.tenant(admin, b.tenant()).id();
     Agent agent =
         new Agent(Ids.newId("agt"), tenant, AdminContext.name(b.name(), "name"), subject(b.subject()), permissions(b), null, null);
+    ctx.roomFor("agents", tenant, "agents");
     AdminContext.writeUnique(() -> agents.insert(agent), ErrorCode.AGENT_EXISTS, taken(b));
     ctx.audit(admin, tenant, "admin.create", "agent:" + agent.id());
     return Response.status(201).entity(AgentView.of(agents.find(agent.id()).orElseThrow())).build();
@@ -149,6 +150,7 @@ public class AgentsResource {
     AdminCaller admin = admin(auth);
     Agent agent = agent(admin, id);
     Instant expires = expiry(optionalBody(body).expiresAt());
+    ctx.roomForKeys(agent.id());
     ApiKeys.Issued issued = ApiKeys.issue(ApiKeys.AGENT_KIND);
     keys.insertAgentKey(
         issued.id(), agent.id(), issued.prefix(), issued.hash(),

@@ -54,6 +54,7 @@ public class IdentityProvidersResource {
     String tenantId = ctx.tenant(admin, b.tenant()).id();
     EgressGuard.check(admin, "jwksUrl", b.jwksUrl());
     IdentityProvider p = provider(Ids.newId("idp"), tenantId, b).withEgressGuarded(!admin.isPlatform());
+    ctx.roomFor("identity_providers", tenantId, "identity providers");
     save(p);
     ctx.audit(admin, p.tenantId(), "admin.create", "identity-provider:" + p.id());
     return Response.status(201).entity(p).build();

@@ -103,6 +103,7 @@ public class KeysResource {
       AdminContext.requirePlatform(admin);
     }
     Instant expires = AgentsResource.expiry(b.expiresAt());
+    ctx.roomFor("admin_keys", tenant, "admin keys");
     ApiKeys.Issued issued = ApiKeys.issue(ApiKeys.ADMIN_KIND);
     keys.insertAdminKey(
         issued.id(), tenant, name, issued.prefix(), issued.hash(),

@@ -72,7 +72,8 @@ public class McpServersResource extends TenantScopedResource<McpServersResource.
 
   private static final TenantScopedCrud.Kind KIND =
       new TenantScopedCrud.Kind(
-          "an", "MCP server", "mcp-server:", ErrorCode.MCP_SERVER_EXISTS, ErrorCode.MCP_SERVER_NOT_FOUND, ErrorCode.INVALID_MCP_SERVER);
+          "an", "MCP server", "mcp-server:", ErrorCode.MCP_SERVER_EXISTS, ErrorCode.MCP_SERVER_NOT_FOUND, ErrorCode.INVALID_MCP_SERVER,
+          "mcp_servers");
 
   private final TenantScopedCrud<McpServerBody, McpServerDefinition> crud;
   private final McpCatalogDao catalog;

@@ -46,7 +46,7 @@ public class ModelsResource extends TenantScopedResource<ModelsResource.ModelBod
       implements TenantScopedCrud.Body {}
 
   private static final TenantScopedCrud.Kind KIND =
-      new TenantScopedCrud.Kind("a", "model", "model:", ErrorCode.MODEL_EXISTS, ErrorCode.MODEL_NOT_FOUND, ErrorCode.INVALID_MODEL);
+      new TenantScopedCrud.Kind("a", "model", "model:", ErrorCode.MODEL_EXISTS, ErrorCode.MODEL_NOT_FOUND, ErrorCode.INVALID_MODEL, "models");
 
   /**
    * The PostgreSQL advisory lock every write of a model holds (on every replica): a model's

@@ -41,7 +41,7 @@ public class PoliciesResource extends TenantScopedResource<PoliciesResource.Poli
       implements TenantScopedCrud.Body {}
 
   private static final TenantScopedCrud.Kind KIND =
-      new TenantScopedCrud.Kind("a", "policy", "policy:", ErrorCode.POLICY_EXISTS, ErrorCode.POLICY_NOT_FOUND, ErrorCode.INVALID_POLICY);
+      new TenantScopedCrud.Kind("a", "policy", "policy:", ErrorCode.POLICY_EXISTS, ErrorCode.POLICY_NOT_FOUND, ErrorCode.INVALID_POLICY, "policies");
 
   private final TenantScopedCrud<PolicyBody, PolicyDefinition> crud;
 

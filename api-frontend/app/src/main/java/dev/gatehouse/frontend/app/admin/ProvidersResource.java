@@ -36,7 +36,7 @@ public class ProvidersResource extends TenantScopedResource<ProvidersResource.Pr
       implements TenantScopedCrud.Body {}
 
   private static final TenantScopedCrud.Kind KIND = new TenantScopedCrud.Kind(
-      "a", "provider", "provider:", ErrorCode.PROVIDER_EXISTS, ErrorCode.PROVIDER_NOT_FOUND, ErrorCode.INVALID_PROVIDER);
+      "a", "provider", "provider:", ErrorCode.PROVIDER_EXISTS, ErrorCode.PROVIDER_NOT_FOUND, ErrorCode.INVALID_PROVIDER, "providers");
 
   private final TenantScopedCrud<ProviderBody, ProviderDefinition> crud;
   private final ModelDao models;

@@ -63,6 +63,9 @@ public class SecretsResource {
     if (secrets == null) {
       throw new ApiException(ErrorCode.SECRETS_NOT_CONFIGURED, "no master key is configured (secrets.masterKeys), so secrets cannot be stored");
     }
+    if (dao.info(tenant, name).isEmpty()) {
+      ctx.roomFor("secrets", tenant, "secrets");
+    }
     secrets.put(tenant, name, b.value());
     ctx.audit(admin, tenant, "admin.secret.put", "secret:" + name);
     return dao.info(tenant, name).orElseThrow();

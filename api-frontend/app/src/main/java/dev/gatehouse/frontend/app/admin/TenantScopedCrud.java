@@ -25,6 +25,8 @@ import java.util.function.Predicate;
  *       delete (403); with one, the admin must see that tenant (404 {@code tenant_not_found});
  *   <li>a body is checked by the kind's registry entry check, the one the registry file uses, and
  *       its refusal is 422 {@code invalid_<kind>}; a taken name is 409 {@code <kind>_exists};
+ *   <li>a tenant holds at most {@code limits.maxEntriesPerTenant} records of a kind (409 {@code
+ *       quota_exceeded} past it);
  *   <li>a replace keeps the path's name (the body's, if any, must match) and the owner (400);
  *   <li>a kind whose records name a URL Gatehouse calls stores who wrote it ({@code
  *       egressGuarded}, {@link Store#guarded}): a tenant admin's write is guarded (its calls may
@@ -48,9 +50,11 @@ final class TenantScopedCrud<B extends TenantScopedCrud.Body, R> {
 
   /**
    * How a kind is named in messages ({@code article} and {@code noun}: "an MCP server"), in audit
-   * targets ({@code auditPrefix}: "mcp-server:") and in its error codes.
+   * targets ({@code auditPrefix}: "mcp-server:") and in its error codes; {@code table} is where its
+   * records are, each under its tenant ({@link AdminContext#roomFor}).
    */
-  record Kind(String article, String noun, String auditPrefix, ErrorCode exists, ErrorCode notFound, ErrorCode invalid) {
+  record Kind(
+      String article, String noun, String auditPrefix, ErrorCode exists, ErrorCode notFound, ErrorCode invalid, String table) {
     String withArticle() {
       return article + " " + noun;
     }
@@ -143,6 +147,7 @@ final class TenantScopedCrud<B extends TenantScopedCrud.Body, R> {
   R create(AdminCaller admin, InputStream body) {
     R record = record(admin, ctx.bodies.read(body, bodyType), null);
     String name = store.name().apply(record);
+    ctx.roomFor(kind.table(), tenantOf(record), kind.noun() + "s");
     if (!store.insert().test(record)) {
       throw new ApiException(kind.exists(), kind.withArticle() + " named '" + name + "' exists");
     }

@@ -33,7 +33,7 @@ public class ToolsResource extends TenantScopedResource<ToolsResource.ToolBody, 
       implements TenantScopedCrud.Body {}
 
   private static final TenantScopedCrud.Kind KIND =
-      new TenantScopedCrud.Kind("a", "tool", "tool:", ErrorCode.TOOL_EXISTS, ErrorCode.TOOL_NOT_FOUND, ErrorCode.INVALID_TOOL);
+      new TenantScopedCrud.Kind("a", "tool", "tool:", ErrorCode.TOOL_EXISTS, ErrorCode.TOOL_NOT_FOUND, ErrorCode.INVALID_TOOL, "tools");
 
   private final TenantScopedCrud<ToolBody, ToolDefinition> crud;
 

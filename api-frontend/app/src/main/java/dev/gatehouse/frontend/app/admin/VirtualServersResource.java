@@ -32,7 +32,8 @@ public class VirtualServersResource extends TenantScopedResource<VirtualServersR
   private static final TenantScopedCrud.Kind KIND =
       new TenantScopedCrud.Kind(
           "a", "virtual server", "virtual-server:",
-          ErrorCode.VIRTUAL_SERVER_EXISTS, ErrorCode.VIRTUAL_SERVER_NOT_FOUND, ErrorCode.INVALID_VIRTUAL_SERVER);
+          ErrorCode.VIRTUAL_SERVER_EXISTS, ErrorCode.VIRTUAL_SERVER_NOT_FOUND, ErrorCode.INVALID_VIRTUAL_SERVER,
+          "virtual_servers");
 
   private final TenantScopedCrud<VirtualServerBody, VirtualServer> crud;
 

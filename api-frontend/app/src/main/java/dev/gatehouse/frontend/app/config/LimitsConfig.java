@@ -38,6 +38,37 @@ public class LimitsConfig {
   /** The longest run timeout a task may ask for; a longer one is refused with 400 (bad input, not overload). */
   @NotNull private Duration maxTaskTimeout = Duration.days(30);
 
+  /**
+   * The most records a tenant may hold in each admin collection (and an agent keys); past it a
+   * create is 409 {@code quota_exceeded}. Bounds what one tenant admin can make every replica hold.
+   */
+  @jakarta.validation.constraints.Min(1)
+  private int maxEntriesPerTenant = dev.gatehouse.frontend.app.admin.AdminContext.DEFAULT_MAX_ENTRIES;
+
+  /** The most identity providers a tenant may have (each keeps its signing keys in every replica's memory). */
+  @jakarta.validation.constraints.Min(1)
+  private int maxIdentityProvidersPerTenant = dev.gatehouse.frontend.app.admin.AdminContext.DEFAULT_MAX_IDENTITY_PROVIDERS;
+
+  @JsonProperty
+  public int getMaxEntriesPerTenant() {
+    return maxEntriesPerTenant;
+  }
+
+  @JsonProperty
+  public void setMaxEntriesPerTenant(int v) {
+    this.maxEntriesPerTenant = v;
+  }
+
+  @JsonProperty
+  public int getMaxIdentityProvidersPerTenant() {
+    return maxIdentityProvidersPerTenant;
+  }
+
+  @JsonProperty
+  public void setMaxIdentityProvidersPerTenant(int v) {
+    this.maxIdentityProvidersPerTenant = v;
+  }
+
   /** The default must fit under the maximum, or every task without a timeout would be refused. */
   @jakarta.validation.constraints.AssertTrue(message = "limits.defaultTaskTimeout must not be longer than limits.maxTaskTimeout")
   @com.fasterxml.jackson.annotation.JsonIgnore

@@ -184,6 +184,8 @@ public enum ErrorCode {
   INVALID_REGISTRY("invalid_registry", 422, Rpc.INVALID_PARAMS),
   /** The change would break a uniqueness or reference rule of the registry that no more specific code names. */
   CONFLICT("conflict", 409, Rpc.INVALID_PARAMS),
+  /** The tenant (or the agent, for its keys) holds the most records of the kind it may. */
+  QUOTA_EXCEEDED("quota_exceeded", 409, Rpc.INVALID_PARAMS),
 
   // ---- Gatehouse itself
   INTERRUPTED("interrupted", 503, Rpc.INTERNAL_ERROR, Retry.YES),
