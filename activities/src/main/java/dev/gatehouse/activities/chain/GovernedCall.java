@@ -23,4 +23,9 @@ public interface GovernedCall {
 
   /** 1 for the first attempt, more for retries. */
   int attempt();
+
+  /** The id of the agent's request the call serves ({@code X-Request-Id}) on the direct path, or null. */
+  default String requestId() {
+    return null;
+  }
 }

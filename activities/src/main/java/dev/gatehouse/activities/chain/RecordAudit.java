@@ -43,7 +43,7 @@ public final class RecordAudit implements PolicyStep<Exchange<?, ?>> {
             caller == null ? null : caller.tenantId(),
             agentId,
             agentId,
-            null,
+            call.requestId(),
             call.taskId(),
             action,
             call.target(),

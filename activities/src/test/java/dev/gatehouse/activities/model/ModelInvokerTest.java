@@ -426,6 +426,13 @@ class ModelInvokerTest {
         .isEqualTo(1.0);
     assertThat(metrics.getSampleValue("gatehouse_model_calls_total", labels, new String[] {"solo", "p-a", "agt_all", "ok"})).isEqualTo(1.0);
     assertThat(lastUsage().model()).as("the usage row keeps what was asked for").isEqualTo("nope-2");
+    audit.flush();
+    List<dev.gatehouse.registry.audit.AuditDao.Row> rows =
+        db.jdbi().withExtension(dev.gatehouse.registry.audit.AuditDao.class, dao -> dao.page("ten_a", "agt_all", "model.call", null, null, null, null, 1));
+    assertThat(rows).singleElement().satisfies(r -> {
+      assertThat(r.target()).isEqualTo("nope-2");
+      assertThat(r.requestId()).as("the audit row names the agent's request").isEqualTo("req-1");
+    });
   }
 
   @Test
