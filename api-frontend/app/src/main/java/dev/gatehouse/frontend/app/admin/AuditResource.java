@@ -41,10 +41,14 @@ public class AuditResource {
     AdminCaller admin = admin(auth);
     int n = AdminContext.limit(limit);
     Long before = AdminContext.decodeIdCursor("audit", cursor);
+    OffsetDateTime from = time(since, "since");
+    OffsetDateTime to = time(until, "until");
+    if (from != null && to != null && !from.isBefore(to)) {
+      // As the usage listing says it: an empty page would read as "nothing happened then".
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "'since' must be before 'until'");
+    }
     List<AuditDao.Row> rows =
-        audit.page(
-            AdminContext.listScope(admin, tenant), blank(agent), blank(kind), blank(outcome), time(since, "since"),
-            time(until, "until"), before, n + 1);
+        audit.page(AdminContext.listScope(admin, tenant), blank(agent), blank(kind), blank(outcome), from, to, before, n + 1);
     return Page.of("audit", rows, n, r -> Long.toString(r.id()), r -> r);
   }
 

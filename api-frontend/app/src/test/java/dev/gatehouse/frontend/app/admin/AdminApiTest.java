@@ -457,6 +457,10 @@ class AdminApiTest {
     String agentId = agent(t, "expiring", "\"*\"").get("id").asText();
     assertThat(gh.post("/admin/v1/agents/" + agentId + "/keys", ADMIN_KEY, "{\"expiresAt\":\"2001-01-01T00:00:00Z\"}").statusCode()).isEqualTo(400);
     assertThat(gh.delete("/admin/v1/tenants/" + t, ADMIN_KEY).statusCode()).isEqualTo(409);
+    // A window that ends before it starts is refused, as the usage listing refuses it, not an empty page.
+    HttpResponse<String> backwards = gh.get("/admin/v1/audit?since=2026-02-01T00:00:00Z&until=2026-01-01T00:00:00Z", ADMIN_KEY);
+    assertThat(backwards.statusCode()).as(backwards.body()).isEqualTo(400);
+    assertThat(json(backwards).at("/error/message").asText()).isEqualTo("'since' must be before 'until'");
   }
 
   @Test
