@@ -118,6 +118,8 @@ class ModelFaceRefusalsTest {
         new Bad("/v1/chat/completions", "{\"model\":\"a\",\"messages\":[{\"role\":\"user\",\"content\":\"a\\u0000b\"}]}", 400, "invalid_request", null),
         new Bad("/v1/embeddings", "{\"model\":\"a\"}", 400, "invalid_request", "input"),
         new Bad("/v1/embeddings", "{\"model\":\"a\",\"input\":7}", 400, "invalid_request", "input"),
+        new Bad("/v1/embeddings", "{\"model\":\"a\",\"input\":[]}", 400, "invalid_request", "input"),
+        new Bad("/v1/embeddings", "{\"model\":\"a\",\"input\":\"\"}", 400, "invalid_request", "input"),
         new Bad("/v1/embeddings", "{\"model\":\"a\",\"input\":\"x\",\"stream\":true}", 400, "invalid_request", "stream"),
         new Bad("/v1/embeddings", "{\"input\":\"x\"}", 400, "invalid_request", "model"),
         new Bad("/v1/messages", "{\"model\":\"a\",\"max_tokens\":5}", 400, "invalid_request", "messages"),

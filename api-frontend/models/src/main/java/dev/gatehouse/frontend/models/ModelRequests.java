@@ -76,6 +76,10 @@ final class ModelRequests {
       if (input == null || !(input.isTextual() || input.isArray())) {
         throw ModelCallException.invalid("'input' is required: a string or an array", "input");
       }
+      if (input.isArray() ? input.isEmpty() : input.textValue().isEmpty()) {
+        // Nothing to embed: refused here rather than sent to be refused (and counted) upstream.
+        throw ModelCallException.invalid("'input' must not be empty", "input");
+      }
     } else {
       checkMessages(body.get("messages"));
     }
