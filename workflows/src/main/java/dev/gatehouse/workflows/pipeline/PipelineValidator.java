@@ -59,6 +59,12 @@ public final class PipelineValidator {
       }
     }
     for (PipelineStep step : steps) {
+      if (step.dependsOn().size() > steps.size()) {
+        throw invalid("step '" + step.id() + "' lists " + step.dependsOn().size() + " dependencies; the pipeline has " + steps.size() + " steps");
+      }
+      if (new HashSet<>(step.dependsOn()).size() != step.dependsOn().size()) {
+        throw invalid("step '" + step.id() + "' lists a dependency twice");
+      }
       for (String dep : step.dependsOn()) {
         if (!byId.containsKey(dep)) {
           throw invalid("step '" + step.id() + "' depends on unknown step '" + dep + "'");

@@ -49,6 +49,15 @@ class PipelineValidatorTest {
     assertInvalid("invalid_request", "unknown step 'zz'", step("a", "{}", "zz"));
   }
 
+  /** A probe's step listed one dependency 60,000 times. */
+  @Test
+  void rejectsADependencyListedTwiceOrMoreDependenciesThanSteps() {
+    assertInvalid("invalid_request", "step 'b' lists a dependency twice", step("a", "{}"), step("b", "{}", "a", "a"));
+    String[] many = new String[60_000];
+    java.util.Arrays.fill(many, "a");
+    assertInvalid("invalid_request", "step 'b' lists 60000 dependencies; the pipeline has 2 steps", step("a", "{}"), step("b", "{}", many));
+  }
+
   @Test
   void rejectsDuplicateAndBadIds() {
     assertInvalid("invalid_request", "used twice", step("a", "{}"), step("a", "{}"));
