@@ -24,6 +24,9 @@ final class AnthropicToOpenAiStream extends StreamTap {
   private final AnthropicEvents events = new AnthropicEvents();
   /** Anthropic content block index → OpenAI tool call index, for tool_use blocks. */
   private final Map<Integer, Integer> toolCalls = new HashMap<>();
+  /** The blocks the provider started, by index. */
+  private final java.util.Set<Integer> blocks = new java.util.HashSet<>();
+  private final StreamedToolArguments arguments = new StreamedToolArguments();
   private String id;
   private String model;
   private boolean done;
@@ -56,11 +59,13 @@ final class AnthropicToOpenAiStream extends StreamTap {
       }
       case "content_block_start" -> blockStart(data, out);
       case "content_block_delta" -> blockDelta(data, out);
+      case "content_block_stop" -> arguments.end(data.path("index").asInt(-1));
       case "message_delta" -> {
         String finish = StopReasons.toOpenAi(Json.text(data.path("delta"), "stop_reason"));
         out.event(null, Json.write(chunk(Json.object(), finish == null ? "stop" : finish)));
       }
       case "message_stop" -> {
+        arguments.endAll();
         complete = true;
         if (clientWantsUsage && usage != null) {
           ObjectNode last = envelope();
@@ -71,11 +76,14 @@ final class AnthropicToOpenAiStream extends StreamTap {
         done = true;
         out.event(null, OpenAiChunks.DONE);
       }
-      default -> {} // content_block_stop, ping, and events added to the protocol later
+      default -> {} // ping, and events added to the protocol later
     }
   }
 
   private void blockStart(ObjectNode data, StreamSink out) throws IOException {
+    if (!data.path("index").canConvertToInt() || data.path("index").asInt() < 0 || !blocks.add(data.path("index").asInt())) {
+      throw Json.upstream("the provider's stream started a content block without a new index", false);
+    }
     JsonNode block = data.path("content_block");
     String blockType = Json.text(block, "type");
     if ("text".equals(blockType)) {
@@ -85,8 +93,13 @@ final class AnthropicToOpenAiStream extends StreamTap {
         out.event(null, Json.write(chunk(Json.object().put("content", text), null)));
       }
     } else if ("tool_use".equals(blockType)) {
+      String name = Json.text(block, "name");
+      if (name == null || name.isEmpty()) {
+        throw Json.upstream("the provider's stream began a tool_use block without a name", false);
+      }
       int index = toolCalls.size();
       toolCalls.put(data.path("index").asInt(), index);
+      arguments.begin(data.path("index").asInt());
       ObjectNode call = Json.object().put("index", index).put("id", Json.text(block, "id")).put("type", "function");
       call.putObject("function").put("name", Json.text(block, "name")).put("arguments", "");
       ObjectNode delta = Json.object();
@@ -96,6 +109,9 @@ final class AnthropicToOpenAiStream extends StreamTap {
   }
 
   private void blockDelta(ObjectNode data, StreamSink out) throws IOException {
+    if (!blocks.contains(data.path("index").asInt(-1))) {
+      throw Json.upstream("the provider's stream sent a delta for a block it never started", false);
+    }
     JsonNode delta = data.path("delta");
     String deltaType = String.valueOf(Json.text(delta, "type"));
     if (deltaType.equals("text_delta")) {
@@ -110,6 +126,7 @@ final class AnthropicToOpenAiStream extends StreamTap {
         throw Json.upstream("the provider's stream sent tool input for a block that is not a tool_use", false);
       }
       if (fragment != null && !fragment.isEmpty()) {
+        arguments.add(data.path("index").asInt(), fragment);
         ObjectNode call = Json.object().put("index", index);
         call.putObject("function").put("arguments", fragment);
         ObjectNode chunkDelta = Json.object();

@@ -22,6 +22,9 @@ import java.util.Map;
 final class OpenAiToAnthropicStream extends StreamTap {
   /** OpenAI tool call index → Anthropic content block index. */
   private final Map<Integer, Integer> toolBlocks = new HashMap<>();
+  private final StreamedToolArguments arguments = new StreamedToolArguments();
+  /** The OpenAI index of the tool call whose block is open, or -1. */
+  private int openTool = -1;
   private String messageId;
   private int nextBlock;
   /** The block open now: -1 when none. */
@@ -106,21 +109,30 @@ final class OpenAiToAnthropicStream extends StreamTap {
 
   private void toolCall(JsonNode call, StreamSink out) throws IOException {
     int index = call.path("index").asInt(0);
+    if (index < 0) {
+      throw Json.upstream("the provider's stream sent a tool call with a negative index", false);
+    }
     JsonNode function = call.path("function");
     Integer block = toolBlocks.get(index);
     if (block == null) {
       closeBlock(out);
       String id = Json.text(call, "id");
       String name = Json.text(function, "name");
+      if (name == null || name.isEmpty()) {
+        throw Json.upstream("the provider's stream began a tool call without a name", false);
+      }
       ObjectNode start = Json.object().put("type", "tool_use");
       start.put("id", Ids.toolUse(id != null ? id : "toolu_" + messageId.substring(Ids.ANTHROPIC_PREFIX.length()) + "_" + index));
       start.put("name", name == null ? "" : name);
       start.putObject("input");
       block = openBlock(start, out);
       toolBlocks.put(index, block);
+      this.arguments.begin(index);
+      openTool = index;
     }
     String arguments = Json.text(function, "arguments");
     if (arguments != null && !arguments.isEmpty()) {
+      this.arguments.add(index, arguments);
       relay(arguments);
       ObjectNode event = Json.object().put("type", "content_block_delta").put("index", block);
       event.putObject("delta").put("type", "input_json_delta").put("partial_json", arguments);
@@ -137,6 +149,11 @@ final class OpenAiToAnthropicStream extends StreamTap {
   }
 
   private void closeBlock(StreamSink out) throws IOException {
+    if (openTool >= 0) {
+      int tool = openTool;
+      openTool = -1;
+      arguments.end(tool); // before the block's stop: a call whose arguments are not an object ends the stream with the provider's error
+    }
     if (openBlock >= 0) {
       emit(Json.object().put("type", "content_block_stop").put("index", openBlock), out);
       openBlock = -1;

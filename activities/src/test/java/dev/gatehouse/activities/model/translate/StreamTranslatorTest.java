@@ -255,4 +255,71 @@ class StreamTranslatorTest {
     assertThat(start.at("/message/id").asText()).isEqualTo("msg_BvRn1V3cJ8Zr9T2xKq4W5mYpLs7Ha");
     assertThat(start.at("/message/model").asText()).isEqualTo("gpt-4o-mini-2024-07-18");
   }
+
+  private static SseEvent openAi(String delta, String finish) {
+    return new SseEvent(null, "message",
+        "{\"id\":\"chatcmpl-t\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":"
+            + delta + ",\"finish_reason\":" + (finish == null ? "null" : "\"" + finish + "\"") + "}]}", null);
+  }
+
+  private static SseEvent anthropic(String type, String data) {
+    return new SseEvent(null, type, data, null);
+  }
+
+  private static void upstreamError(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, String message) {
+    assertThatThrownBy(call).isInstanceOfSatisfying(ModelCallException.class, e -> {
+      assertThat(e.code()).isEqualTo(ModelCodes.UPSTREAM_ERROR);
+      assertThat(e.getMessage()).contains(message);
+    });
+  }
+
+  /**
+   * A tool call translated from an OpenAI stream is checked as the unstreamed answer is: a probe's
+   * arguments {@code {not json} went to an Anthropic caller and the stream ended well, where the
+   * same answer unstreamed was 502.
+   */
+  @Test
+  void anOpenAiToolCallWhoseArgumentsAreNotAnObjectEndsTheAnthropicStreamWithTheProvidersError() throws IOException {
+    StreamTranslator translator = Translation.stream(Dialect.OPENAI, Dialect.ANTHROPIC, false);
+    Golden.RecordingSink sink = new Golden.RecordingSink();
+    translator.accept(openAi("{\"role\":\"assistant\",\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{not \"}}]}", null), sink);
+    translator.accept(openAi("{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"json\"}}]}", null), sink);
+    upstreamError(() -> translator.accept(openAi("{}", "tool_calls"), sink), "not a JSON object");
+    assertThat(sink.events).extracting(Golden.Written::name).doesNotContain("content_block_stop", "message_stop");
+
+    // Whole arguments pass; so do none.
+    StreamTranslator good = Translation.stream(Dialect.OPENAI, Dialect.ANTHROPIC, false);
+    Golden.RecordingSink fine = new Golden.RecordingSink();
+    good.accept(openAi("{\"role\":\"assistant\",\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"a\\\":\"}}]}", null), fine);
+    good.accept(openAi("{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"1}\"}},{\"index\":1,\"id\":\"call_2\",\"type\":\"function\",\"function\":{\"name\":\"g\",\"arguments\":\"\"}}]}", null), fine);
+    good.accept(openAi("{}", "tool_calls"), fine);
+    assertThat(fine.events).extracting(Golden.Written::name).filteredOn("content_block_stop"::equals).hasSize(2);
+  }
+
+  @Test
+  void anOpenAiToolCallWithoutANameOrWithANegativeIndexIsTheProvidersError() {
+    StreamTranslator unnamed = Translation.stream(Dialect.OPENAI, Dialect.ANTHROPIC, false);
+    upstreamError(() -> unnamed.accept(openAi("{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{}\"}}]}", null), new Golden.RecordingSink()),
+        "without a name");
+    StreamTranslator negative = Translation.stream(Dialect.OPENAI, Dialect.ANTHROPIC, false);
+    upstreamError(() -> negative.accept(openAi("{\"tool_calls\":[{\"index\":-1,\"function\":{\"name\":\"f\"}}]}", null), new Golden.RecordingSink()),
+        "negative index");
+  }
+
+  @Test
+  void anAnthropicStreamsToolInputMustBeWholeAndItsDeltasForBlocksItStarted() throws IOException {
+    SseEvent start = Golden.transcript("anthropic-text.sse").get(0);
+    StreamTranslator partial = Translation.stream(Dialect.ANTHROPIC, Dialect.OPENAI, false);
+    Golden.RecordingSink sink = new Golden.RecordingSink();
+    partial.accept(start, sink);
+    partial.accept(anthropic("content_block_start", "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"f\",\"input\":{}}}"), sink);
+    partial.accept(anthropic("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"a\\\":\"}}"), sink);
+    upstreamError(() -> partial.accept(anthropic("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":0}"), sink), "not a JSON object");
+
+    StreamTranslator stray = Translation.stream(Dialect.ANTHROPIC, Dialect.OPENAI, false);
+    stray.accept(start, new Golden.RecordingSink());
+    upstreamError(
+        () -> stray.accept(anthropic("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":3,\"delta\":{\"type\":\"text_delta\",\"text\":\"hi\"}}"), new Golden.RecordingSink()),
+        "never started");
+  }
 }
