@@ -86,7 +86,7 @@ public class UpstreamCredentials {
     /**
      * An error message or status text from an upstream, as {@link #redact(String)} scrubs it, and
      * also with every run of at least {@link #FRAGMENT_CHARS} characters of a secret of at least
-     * {@link #FRAGMENT_SECRET_CHARS} replaced by {@code [redacted]}: an upstream that quotes a key it
+     * {@link #FRAGMENT_SECRET_CHARS} replaced by {@code [redacted]}, in any case: an upstream that quotes a key it
      * refused cut short ({@code "bad key sk_live_SUPERSEC..."}) would otherwise hand most of it to
      * the agent. Only for messages: in a tool's or a model's answer such a run may be data of its
      * own (every JWT shares its header with a JWT secret), and a stream's text arrives in pieces.
@@ -98,16 +98,18 @@ public class UpstreamCredentials {
         return out;
       }
       boolean[] hit = null;
+      String folded = fold(out);
       for (String v : secretValues) {
         if (v.length() < FRAGMENT_SECRET_CHARS) {
           continue;
         }
         Set<String> runs = new java.util.HashSet<>();
-        for (int i = 0; i + FRAGMENT_CHARS <= v.length(); i++) {
-          runs.add(v.substring(i, i + FRAGMENT_CHARS));
+        String key = fold(v);
+        for (int i = 0; i + FRAGMENT_CHARS <= key.length(); i++) {
+          runs.add(key.substring(i, i + FRAGMENT_CHARS));
         }
-        for (int i = 0; i + FRAGMENT_CHARS <= out.length(); i++) {
-          if (runs.contains(out.substring(i, i + FRAGMENT_CHARS))) {
+        for (int i = 0; i + FRAGMENT_CHARS <= folded.length(); i++) {
+          if (runs.contains(folded.substring(i, i + FRAGMENT_CHARS))) {
             hit = hit == null ? new boolean[out.length()] : hit;
             java.util.Arrays.fill(hit, i, i + FRAGMENT_CHARS, true);
           }
@@ -125,6 +127,19 @@ public class UpstreamCredentials {
         }
       }
       return clean.toString();
+    }
+
+    /**
+     * {@code s} with every character in lower case, one for one (so a run's place in it is its
+     * place in {@code s}): a message may quote a key in another case (an upstream that upper-cases
+     * what it echoes), and a run found so is redacted too.
+     */
+    private static String fold(String s) {
+      char[] c = s.toCharArray();
+      for (int i = 0; i < c.length; i++) {
+        c[i] = Character.toLowerCase(c[i]);
+      }
+      return new String(c);
     }
 
     /** Whether any secret value is long enough to be looked for ({@link #redact(String)} skips shorter ones). */

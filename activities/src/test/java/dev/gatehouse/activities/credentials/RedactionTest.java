@@ -43,6 +43,8 @@ class RedactionTest {
     assertThat(resolved.redactMessage("key ending 3456789abcdefghij refused")).isEqualTo("key ending [redacted] refused");
     assertThat(resolved.redactMessage("a sk_live_0123456789abcdefXYZ b")).isEqualTo("a [redacted]XYZ b");
     assertThat(resolved.redactMessage("got " + key)).isEqualTo("got [redacted]");
+    // in another case: an upstream that upper-cases what it echoes (a probe saw 11 characters of a key's end pass)
+    assertThat(resolved.redactMessage("BAD KEY " + key.toUpperCase(java.util.Locale.ROOT) + "!")).isEqualTo("BAD KEY [redacted]!");
     // 11 characters of it, as providers show a key's start and end ("sk_live_012...ghij"), stay
     assertThat(resolved.redactMessage("sk_live_012...ghij")).isEqualTo("sk_live_012...ghij");
     // a secret shorter than 16 characters is looked for whole only
