@@ -26,8 +26,8 @@ import org.apache.hc.core5.http.ConnectionRequestTimeoutException;
 import org.apache.hc.core5.http.HttpHost;
 import org.apache.hc.core5.http.URIScheme;
 import org.apache.hc.core5.http.config.Http1Config;
-import org.apache.hc.core5.http.impl.io.DefaultHttpResponseParserFactory;
 import org.apache.hc.core5.http.impl.io.DefaultBHttpClientConnection;
+import org.apache.hc.core5.http.impl.io.DefaultHttpResponseParserFactory;
 import org.apache.hc.core5.http.io.SessionInputBuffer;
 import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.core5.pool.PoolEntry;
@@ -217,9 +217,8 @@ final class UpstreamConnections {
 
   /**
    * httpcore5's client connection (its defaults, as its connection factory builds it, but for the
- * bounds of an answer's head), whose
-   * response bodies tell their reader when a read is about to go to the network: every byte of the
-   * answer received so far has been read ({@link BlockingHttp.Body#beforeNetworkRead}). A stream's
+   * bounds of an answer's head), whose response bodies tell their reader when a read is about to
+   * go to the network: every byte of the answer received so far has been read ({@link BlockingHttp.Body#beforeNetworkRead}). A stream's
    * relay flushes there. httpcore5's own {@code available()} cannot tell it: a chunked body's says
    * 0 at the end of each chunk, though the next chunks may have come in the same read.
    */

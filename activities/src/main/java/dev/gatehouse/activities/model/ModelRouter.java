@@ -534,8 +534,10 @@ final class ModelRouter {
     }
     // A provider's Retry-After is told on no longer than a cool-down can last: some clients sleep
     // for whatever the header says, and a provider (or anything on its path) could say years.
-    Duration retryAfter =
-        failures.retryAfter == null ? null : ceilSeconds(failures.retryAfter.compareTo(CoolDowns.MAX_COOL_DOWN) > 0 ? CoolDowns.MAX_COOL_DOWN : failures.retryAfter);
+    Duration told = failures.retryAfter == null || failures.retryAfter.compareTo(CoolDowns.MAX_COOL_DOWN) <= 0
+        ? failures.retryAfter
+        : CoolDowns.MAX_COOL_DOWN;
+    Duration retryAfter = told == null ? null : ceilSeconds(told);
     if (failures.kinds.size() == 1) {
       switch (failures.kinds.iterator().next()) {
         case RATE_LIMITED:

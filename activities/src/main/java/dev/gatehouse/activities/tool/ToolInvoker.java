@@ -80,6 +80,12 @@ public class ToolInvoker {
    * metrics and one audit row is recorded. The result carries the notes of the policy entries
    * that decided something about the call without refusing it ({@link ToolCallResult#policies()}).
    */
+  public ToolCallResult invoke(ToolCall call) {
+    ToolExchange x = new ToolExchange(call);
+    ToolCallResult result = chain.run(x);
+    return x.appliedDecisions().isEmpty() ? result : result.withPolicies(x.appliedPolicies());
+  }
+
   /**
    * {@code result}, unless its output nests deeper than {@link ToolCallResult#MAX_OUTPUT_DEPTH}:
    * an answer read at JSON's 1,000 levels could not be written again inside the activity's
@@ -94,11 +100,5 @@ public class ToolInvoker {
           false);
     }
     return result;
-  }
-
-  public ToolCallResult invoke(ToolCall call) {
-    ToolExchange x = new ToolExchange(call);
-    ToolCallResult result = chain.run(x);
-    return x.appliedDecisions().isEmpty() ? result : result.withPolicies(x.appliedPolicies());
   }
 }

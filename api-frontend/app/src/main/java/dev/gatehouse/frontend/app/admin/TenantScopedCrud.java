@@ -58,6 +58,11 @@ final class TenantScopedCrud<B extends TenantScopedCrud.Body, R> {
     String withArticle() {
       return article + " " + noun;
     }
+
+    /** "policies", "MCP servers". */
+    String plural() {
+      return noun.endsWith("y") ? noun.substring(0, noun.length() - 1) + "ies" : noun + "s";
+    }
   }
 
   /**
@@ -147,7 +152,7 @@ final class TenantScopedCrud<B extends TenantScopedCrud.Body, R> {
   R create(AdminCaller admin, InputStream body) {
     R record = record(admin, ctx.bodies.read(body, bodyType), null);
     String name = store.name().apply(record);
-    ctx.roomFor(kind.table(), tenantOf(record), kind.noun() + "s");
+    ctx.roomFor(kind.table(), tenantOf(record), kind.plural());
     if (!store.insert().test(record)) {
       throw new ApiException(kind.exists(), kind.withArticle() + " named '" + name + "' exists");
     }

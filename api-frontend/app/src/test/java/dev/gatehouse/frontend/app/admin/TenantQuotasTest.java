@@ -65,6 +65,12 @@ class TenantQuotasTest {
     assertThat(gh.post("/admin/v1/tools", tenantAdmin,
         "{\"name\":\"quota.t9\",\"tenant\":\"" + tenant + "\",\"http\":{\"url\":\"http://192.0.2.1:9/x\"}}").statusCode()).isEqualTo(201);
 
+    bounded("policies", 3, 3, i -> gh.post("/admin/v1/policies", tenantAdmin,
+        "{\"name\":\"quota-p" + i + "\",\"tenant\":\"" + tenant + "\",\"kind\":\"rate-limit\",\"rateLimit\":{\"requestsPerMinute\":60}}"));
+    assertThat(json(gh.post("/admin/v1/policies", tenantAdmin,
+        "{\"name\":\"quota-p9\",\"tenant\":\"" + tenant + "\",\"kind\":\"rate-limit\",\"rateLimit\":{\"requestsPerMinute\":60}}"))
+        .at("/error/message").asText()).isEqualTo("this tenant holds 3 policies, the most it may");
+
     bounded("identity providers", 2, 2, i -> gh.post("/admin/v1/identity-providers", tenantAdmin,
         "{\"tenant\":\"" + tenant + "\",\"name\":\"idp" + i + "\",\"issuer\":\"https://q" + i + ".example\",\"audience\":\"a\",\"jwksUrl\":\"https://q" + i + ".example/jwks\"}"));
     // The tenant's own admin key is one of its three.
