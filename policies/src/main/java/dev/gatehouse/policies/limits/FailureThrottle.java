@@ -92,11 +92,6 @@ public final class FailureThrottle {
     return true;
   }
 
-  /** How many sources are tracked (tests). */
-  int sources() {
-    return failures.size();
-  }
-
   private void prune(Deque<Instant> q, Instant now) {
     Instant cutoff = now.minus(window);
     while (!q.isEmpty() && !q.peekFirst().isAfter(cutoff)) {
