@@ -85,9 +85,13 @@ final class TraceBuilder {
     Map<String, Instant> askedAt = new HashMap<>();
     // Whether the run has closed: a call it still showed waiting then will never run.
     boolean closed = false;
+    HistoryEvent closing = null;
     for (HistoryEvent e : events) {
       EventType type = e.getEventType();
       closed |= CLOSED.contains(type);
+      if (CLOSED.contains(type)) {
+        closing = e;
+      }
       switch (type) {
         case EVENT_TYPE_ACTIVITY_TASK_SCHEDULED -> {
           var a = e.getActivityTaskScheduledEventAttributes();
@@ -179,6 +183,9 @@ final class TraceBuilder {
         }
       }
     }
+    if (closing != null) {
+      endWithTheRun(byScheduledEvent.values(), closing);
+    }
     if (closed) {
       // A call still pending when the run closed (its timeout: no workflow code ran to say so) can
       // never be decided: shown canceled, as the admin API's approvals listing shows it.
@@ -223,6 +230,59 @@ final class TraceBuilder {
       }
     }
     return steps;
+  }
+
+  /** The ends of a run that leave steps behind: its steps still open never end now. */
+  private static final Set<EventType> ENDED_EARLY =
+      EnumSet.of(
+          EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+          EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+          EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+          EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT);
+  /** Ends that stop a wait for a step's next try (a cancel, a timeout): the wait's last try is not the step's outcome. */
+  private static final Set<EventType> STOPPED =
+      EnumSet.of(
+          EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+          EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+          EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT);
+
+  /**
+   * What the run's end ({@code closing}) says of its steps. A step still scheduled or running when
+   * the run failed, was cancelled, terminated or timed out (no workflow code ran to cancel it: a
+   * timeout, a termination) ended with the run: {@code CANCELED}. And a step whose last try was
+   * refused for a worker slot or by a rate limit was waiting to try again, which the run's cancel
+   * or timeout stopped: {@code CANCELED} too, its error naming the refusal, rather than a {@code
+   * FAILED} the step never reached.
+   */
+  private static void endWithTheRun(java.util.Collection<StepState> steps, HistoryEvent closing) {
+    if (!ENDED_EARLY.contains(closing.getEventType())) {
+      return;
+    }
+    String ended =
+        switch (closing.getEventType()) {
+          case EVENT_TYPE_WORKFLOW_EXECUTION_FAILED -> "failed";
+          case EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT -> "timed out";
+          case EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED -> "was terminated";
+          default -> "was canceled";
+        };
+    Map<String, StepState> last = new LinkedHashMap<>();
+    for (StepState s : steps) {
+      if (s.endedAt == null) {
+        close(s, "CANCELED", closing, new TaskError(ErrorCode.CANCELED.code(), "the task " + ended + " before the step ended"));
+      }
+      last.put(s.id, s);
+    }
+    if (!STOPPED.contains(closing.getEventType())) {
+      return;
+    }
+    for (StepState s : last.values()) {
+      if ("FAILED".equals(s.status) && s.error != null
+          && (ErrorCode.OVERLOADED.code().equals(s.error.code()) || ErrorCode.RATE_LIMITED.code().equals(s.error.code()))) {
+        TaskError refused = s.error;
+        close(s, "CANCELED", closing, new TaskError(ErrorCode.CANCELED.code(),
+            "the task " + ended + " while the step waited to try again (its last try: " + refused.code() + ")"));
+      }
+    }
   }
 
   /** Why a call that needed approval did not run. */

@@ -138,4 +138,86 @@ class TraceBuilderTest {
       assertThat(steps.get(2).approval().get("status").asText()).as(history).isEqualTo("canceled");
     }
   }
+
+  // ---- histories written here, event by event: the ends of a run that leave steps behind
+
+  /** The events of a hand-written history, each numbered and a second after the one before. */
+  private static final class Events {
+    final List<io.temporal.api.history.v1.HistoryEvent> list = new java.util.ArrayList<>();
+
+    long add(io.temporal.api.enums.v1.EventType type, java.util.function.Consumer<io.temporal.api.history.v1.HistoryEvent.Builder> attributes) {
+      long id = list.size() + 1;
+      var e = io.temporal.api.history.v1.HistoryEvent.newBuilder()
+          .setEventId(id).setEventType(type)
+          .setEventTime(com.google.protobuf.Timestamp.newBuilder().setSeconds(1_700_000_000L + id));
+      attributes.accept(e);
+      list.add(e.build());
+      return id;
+    }
+
+    /** A tool step's attempt scheduled: its ToolCallRequest is what names the step. */
+    long toolStep(String step) {
+      var input = DefaultDataConverter.STANDARD_INSTANCE
+          .toPayloads(new dev.gatehouse.workflows.tool.ToolCallRequest(step, "t.slow", JSON.createObjectNode(),
+              new dev.gatehouse.workflows.tool.Caller("ten", "agt", List.of())))
+          .orElseThrow();
+      return add(io.temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, e -> e.setActivityTaskScheduledEventAttributes(
+          io.temporal.api.history.v1.ActivityTaskScheduledEventAttributes.newBuilder()
+              .setActivityId(step + "-" + list.size()).setActivityType(io.temporal.api.common.v1.ActivityType.newBuilder().setName("Tool.Call"))
+              .setInput(input)));
+    }
+
+    void failed(long scheduled, String type) {
+      add(io.temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED, e -> e.setActivityTaskFailedEventAttributes(
+          io.temporal.api.history.v1.ActivityTaskFailedEventAttributes.newBuilder().setScheduledEventId(scheduled)
+              .setFailure(io.temporal.api.failure.v1.Failure.newBuilder().setMessage("refused")
+                  .setApplicationFailureInfo(io.temporal.api.failure.v1.ApplicationFailureInfo.newBuilder().setType(type)))));
+    }
+
+    List<TraceView.Step> trace() {
+      return new TraceBuilder(DefaultDataConverter.STANDARD_INSTANCE).build(list, List.of());
+    }
+  }
+
+  /**
+   * A probe's pipeline that timed out while its one step ran still showed the step SCHEDULED,
+   * without an end, in the trace of the ended task.
+   */
+  @Test
+  void aStepStillRunningWhenTheTaskTimedOutEndedWithIt() {
+    Events h = new Events();
+    h.toolStep("a");
+    long end = h.add(io.temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT, e -> {});
+    TraceView.Step a = h.trace().get(0);
+    assertThat(a.status()).isEqualTo("CANCELED");
+    assertThat(a.endedAt()).isEqualTo(java.time.Instant.ofEpochSecond(1_700_000_000L + end).toString());
+    assertThat(a.error().code()).isEqualTo("canceled");
+    assertThat(a.error().message()).isEqualTo("the task timed out before the step ended");
+  }
+
+  /**
+   * Steps whose last try was refused for a worker slot or by a rate limit wait to try again; a
+   * probe's task cancelled then showed them FAILED with the refusal, and nothing said canceled.
+   */
+  @Test
+  void aStepWaitingToTryAgainWhenTheTaskWasCanceledShowsCanceled() {
+    Events h = new Events();
+    long a = h.toolStep("a");
+    h.failed(a, "Overloaded");
+    long b = h.toolStep("b");
+    h.failed(b, "UpstreamError");
+    h.add(io.temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED, e -> {});
+    List<TraceView.Step> steps = h.trace();
+    assertThat(steps).extracting(TraceView.Step::status).containsExactly("CANCELED", "FAILED");
+    assertThat(steps.get(0).error().message()).isEqualTo("the task was canceled while the step waited to try again (its last try: overloaded)");
+    assertThat(steps.get(1).error().code()).as("a failure of its own stays").isEqualTo("upstream_error");
+
+    // A task that failed (another step's failure) keeps what the waiting step's last try said:
+    // a step that ran out of waits fails the task with the refusal, and that is its outcome.
+    Events f = new Events();
+    long c = f.toolStep("c");
+    f.failed(c, "RateLimited");
+    f.add(io.temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED, e -> {});
+    assertThat(f.trace()).extracting(TraceView.Step::status).containsExactly("FAILED");
+  }
 }
