@@ -165,10 +165,15 @@ final class RedactingStreamSink implements StreamSink {
       return "";
     }
     String tail = t.finish();
+    ended(t);
+    return tail;
+  }
+
+  /** Adds what the entries found in {@code t}, a text that has ended, to the answer's findings. */
+  private void ended(Text t) {
     for (int i = 0; i < found.length; i++) {
       found[i] = found[i].plus(t.redactors[i].findings());
     }
-    return tail;
   }
 
   // ---- OpenAI: data-only chunks, then [DONE]
@@ -257,9 +262,7 @@ final class RedactingStreamSink implements StreamSink {
       if (denial == null) {
         sent += t.finish();
       }
-      for (int i = 0; i < found.length; i++) {
-        found[i] = found[i].plus(t.redactors[i].findings());
-      }
+      ended(t);
       return TextNode.valueOf(denial == null ? sent : "");
     }
     if (node instanceof ObjectNode o) {

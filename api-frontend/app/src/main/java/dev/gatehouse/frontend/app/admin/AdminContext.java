@@ -78,21 +78,19 @@ public final class AdminContext {
       throw new IllegalArgumentException("not a tenant's table: " + table);
     }
     int max = table.equals("identity_providers") ? maxIdentityProviders : maxEntries;
-    long held =
-        jdbi.withHandle(
-            h -> h.createQuery("SELECT count(*) FROM " + table + " WHERE tenant_id = :t").bind("t", tenantId).mapTo(Long.class).one());
-    if (held >= max) {
-      throw new ApiException(ErrorCode.QUOTA_EXCEEDED, "this tenant holds " + max + " " + what + ", the most it may");
-    }
+    refuseAt(max, "SELECT count(*) FROM " + table + " WHERE tenant_id = :owner", tenantId, "this tenant holds " + max + " " + what);
   }
 
   /** As {@link #roomFor}, for the keys of one agent. */
   void roomForKeys(String agentId) {
-    long held =
-        jdbi.withHandle(
-            h -> h.createQuery("SELECT count(*) FROM api_keys WHERE agent_id = :a").bind("a", agentId).mapTo(Long.class).one());
-    if (held >= maxEntries) {
-      throw new ApiException(ErrorCode.QUOTA_EXCEEDED, "this agent holds " + maxEntries + " keys, the most it may");
+    refuseAt(maxEntries, "SELECT count(*) FROM api_keys WHERE agent_id = :owner", agentId, "this agent holds " + maxEntries + " keys");
+  }
+
+  /** 409 {@code quota_exceeded} ("{@code holds}, the most it may") when {@code count} of {@code owner} is {@code max} or more. */
+  private void refuseAt(int max, String count, String owner, String holds) {
+    long held = jdbi.withHandle(h -> h.createQuery(count).bind("owner", owner).mapTo(Long.class).one());
+    if (held >= max) {
+      throw new ApiException(ErrorCode.QUOTA_EXCEEDED, holds + ", the most it may");
     }
   }
 

@@ -83,12 +83,10 @@ final class TraceBuilder {
     // An agent task's calls that needed approval, as its memo last said, by call id (= step id).
     Map<String, JsonNode> approvals = new LinkedHashMap<>();
     Map<String, Instant> askedAt = new HashMap<>();
-    // Whether the run has closed: a call it still showed waiting then will never run.
-    boolean closed = false;
+    // The event that closed the run, if it has: a call it still showed waiting then will never run.
     HistoryEvent closing = null;
     for (HistoryEvent e : events) {
       EventType type = e.getEventType();
-      closed |= CLOSED.contains(type);
       if (CLOSED.contains(type)) {
         closing = e;
       }
@@ -183,10 +181,9 @@ final class TraceBuilder {
         }
       }
     }
-    if (closing != null) {
-      endWithTheRun(byScheduledEvent.values(), closing);
-    }
+    boolean closed = closing != null;
     if (closed) {
+      endWithTheRun(byScheduledEvent.values(), closing);
       // A call still pending when the run closed (its timeout: no workflow code ran to say so) can
       // never be decided: shown canceled, as the admin API's approvals listing shows it.
       approvals.replaceAll(
