@@ -5,6 +5,7 @@ import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.workflow.Functions;
 import io.temporal.workflow.Workflow;
+import io.temporal.workflow.WorkflowInfo;
 import java.time.Duration;
 
 /**
@@ -18,11 +19,14 @@ import java.time.Duration;
  * holds no worker slot and no activity timeout, survives restarts, and is cancelled with the
  * task.
  *
- * <p>Every wait adds a few events to the history, so a call waits at most {@link #MAX_WAITS}
- * times, and no call of a task waits once the task's history holds {@link #HISTORY_CAP} events
- * (a pipeline of many steps that all wait would otherwise come near Temporal's limit of 51,200,
- * where the server terminates the workflow); then the refusal fails the step as {@code
- * rate_limited} (or {@code overloaded}), and the task goes on or fails as for any failed step.
+ * <p>Every wait adds a few events to the history, and the call made again records its arguments
+ * there again (an agent's model call carries its whole transcript, up to about a megabyte), so a
+ * call waits at most {@link #MAX_WAITS} times, and no call of a task waits once the task's history
+ * holds {@link #HISTORY_CAP} events or {@link #HISTORY_BYTES_CAP} bytes (many steps that all wait,
+ * or one large call that waits fifty times, would otherwise come near Temporal's limits of 51,200
+ * events and 50 MB, where the server terminates the workflow); then the refusal fails the step as
+ * {@code rate_limited} (or {@code overloaded}), and the task goes on or fails as for any failed
+ * step.
  *
  * <p>Each wait is the limit's own wait plus a jitter that doubles with each wait ({@link
  * #waitFor}): a limit tells a refused call when its bucket has the next request, not when the call
@@ -49,6 +53,15 @@ public final class RateLimitWaits {
   public static final long HISTORY_CAP = 40_000;
   /** The change id of the history cap ({@link Workflow#getVersion}): histories from before it replay as they ran. */
   static final String HISTORY_CAP_CHANGE = "rate-limit-waits-history-cap";
+  /**
+   * The history size (bytes, as the server counts them) from which no call of the task waits any
+   * more: well below Temporal's default limit of 50 MB, so the refused steps' failures, what the
+   * other steps still record (a pipeline's arguments and outputs are at most a megabyte each) and
+   * the task's end still fit.
+   */
+  public static final long HISTORY_BYTES_CAP = 20L * 1024 * 1024;
+  /** The change id of the size cap, apart from the length's: a history may have reached either first. */
+  static final String HISTORY_BYTES_CAP_CHANGE = "rate-limit-waits-history-bytes-cap";
   /** The least the first wait's jitter may reach, whatever the limit asked (it may ask for a millisecond). */
   static final Duration MIN_JITTER_BASE = Duration.ofMillis(250);
   /** How far the jitter grows: to this, or to {@link #MAX_JITTER} times the limit's wait if that is more. */
@@ -90,17 +103,17 @@ public final class RateLimitWaits {
    * calling scope.
    */
   public static <R> R call(Functions.Func<R> call) {
-    return call(call, HISTORY_CAP);
+    return call(call, HISTORY_CAP, HISTORY_BYTES_CAP);
   }
 
-  /** {@link #call(Functions.Func)} with another history cap (tests). */
-  static <R> R call(Functions.Func<R> call, long historyCap) {
+  /** {@link #call(Functions.Func)} with other history caps, of events and of bytes (tests). */
+  static <R> R call(Functions.Func<R> call, long historyCap, long bytesCap) {
     for (int waits = 0; ; waits++) {
       try {
         return call.apply();
       } catch (ActivityFailure failure) {
         Duration wait = waitOf(failure);
-        if (wait == null || !mayWait(waits, historyCap)) {
+        if (wait == null || !mayWait(waits, historyCap, bytesCap)) {
           throw failure;
         }
         Workflow.sleep(waitFor(wait, waits + 1));
@@ -110,25 +123,27 @@ public final class RateLimitWaits {
 
   /**
    * Whether a call refused after {@code waitsSoFar} waits may wait once more: fewer than {@link
-   * #MAX_WAITS} waits, and the task's history below {@link #HISTORY_CAP}. Workflow code only.
+   * #MAX_WAITS} waits, and the task's history below {@link #HISTORY_CAP} events and {@link
+   * #HISTORY_BYTES_CAP} bytes. Workflow code only.
    */
   public static boolean mayWait(int waitsSoFar) {
-    return mayWait(waitsSoFar, HISTORY_CAP);
+    return mayWait(waitsSoFar, HISTORY_CAP, HISTORY_BYTES_CAP);
   }
 
-  private static boolean mayWait(int waitsSoFar, long historyCap) {
-    return waitsSoFar < MAX_WAITS && !historyFull(historyCap);
+  private static boolean mayWait(int waitsSoFar, long historyCap, long bytesCap) {
+    return waitsSoFar < MAX_WAITS && !historyFull(historyCap, bytesCap);
   }
 
   /**
-   * Whether the task's history has reached {@code cap} events. The length is the one the current
-   * workflow task started with, the same on replay. A history recorded before the cap existed
-   * waited past it: {@link Workflow#getVersion} (asked only once the cap is reached, so other
-   * histories carry no marker) makes such a history replay as it ran.
+   * Whether the task's history has reached {@code cap} events or {@code bytesCap} bytes. Length
+   * and size are those the current workflow task started with, the same on replay. A history
+   * recorded before a cap existed waited past it: {@link Workflow#getVersion} (asked only once
+   * that cap is reached, so other histories carry no marker) makes such a history replay as it ran.
    */
-  private static boolean historyFull(long cap) {
-    return Workflow.getInfo().getHistoryLength() >= cap
-        && Workflow.getVersion(HISTORY_CAP_CHANGE, Workflow.DEFAULT_VERSION, 1) >= 1;
+  private static boolean historyFull(long cap, long bytesCap) {
+    WorkflowInfo info = Workflow.getInfo();
+    return info.getHistoryLength() >= cap && Workflow.getVersion(HISTORY_CAP_CHANGE, Workflow.DEFAULT_VERSION, 1) >= 1
+        || info.getHistorySize() >= bytesCap && Workflow.getVersion(HISTORY_BYTES_CAP_CHANGE, Workflow.DEFAULT_VERSION, 1) >= 1;
   }
 
   /**

@@ -31,15 +31,20 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * No call of a task waits for a limit once the task's history has reached the cap, so many steps
- * that all wait cannot take the history to Temporal's limit (where the server would terminate the
- * task); and a history recorded before the cap existed, which waited past it, still replays. The
- * workflows here are {@link RateLimitWaits#call} with a cap of {@value #CAP} events instead of
- * {@link RateLimitWaits#HISTORY_CAP}, which would take 40,000 events to reach.
+ * No call of a task waits for a limit once the task's history has reached the cap of events or of
+ * bytes, so many steps that all wait, or one large call that waits many times, cannot take the
+ * history to Temporal's limits (where the server would terminate the task); and a history recorded
+ * before a cap existed, which waited past it, still replays. The workflows here are {@link
+ * RateLimitWaits#call} with a cap of {@value #CAP} events or {@value #BYTES_CAP} bytes instead of
+ * {@link RateLimitWaits#HISTORY_CAP} and {@link RateLimitWaits#HISTORY_BYTES_CAP}, which would take
+ * 40,000 events or 20 MiB to reach.
  */
 class RateLimitWaitsHistoryCapTest {
   static final String QUEUE = "rate-limit-waits-cap";
   static final long CAP = 60;
+  static final long BYTES_CAP = 1024 * 1024;
+  /** The text the arguments of a call to a {@code big-} tool carry: 100,000 characters. */
+  static final String BIG = "x".repeat(100_000);
   static final ToolCallPolicy ONE_ATTEMPT = new ToolCallPolicy(5_000, 1, 10, 1.0, 10);
 
   @WorkflowInterface
@@ -48,14 +53,31 @@ class RateLimitWaitsHistoryCapTest {
     ToolCallResult run(String tool);
   }
 
-  /** Waits with the cap. */
+  /** Waits with the cap of events. */
   public static class Capped implements Waiting {
     @Override
     public ToolCallResult run(String tool) {
       ToolActivities tools = Workflow.newActivityStub(ToolActivities.class, ONE_ATTEMPT.toActivityOptions());
-      ToolCallRequest request = new ToolCallRequest("s", tool, JsonNodeFactory.instance.objectNode(), new Caller("ten_t", "agt_t", List.of()));
-      return RateLimitWaits.call(() -> tools.call(request), CAP);
+      return RateLimitWaits.call(() -> tools.call(request(tool)), CAP, Long.MAX_VALUE);
     }
+  }
+
+  /** Waits with the cap of bytes. */
+  public static class SizeCapped implements Waiting {
+    @Override
+    public ToolCallResult run(String tool) {
+      ToolActivities tools = Workflow.newActivityStub(ToolActivities.class, ONE_ATTEMPT.toActivityOptions());
+      return RateLimitWaits.call(() -> tools.call(request(tool)), Long.MAX_VALUE, BYTES_CAP);
+    }
+  }
+
+  /** A call of {@code tool}; a {@code big-} tool's arguments hold {@link #BIG}. */
+  static ToolCallRequest request(String tool) {
+    var args = JsonNodeFactory.instance.objectNode();
+    if (tool.startsWith("big-")) {
+      args.put("text", BIG);
+    }
+    return new ToolCallRequest("s", tool, args, new Caller("ten_t", "agt_t", List.of()));
   }
 
   /** Waits as the code before the cap did: up to {@link RateLimitWaits#MAX_WAITS} times, whatever the history's length. */
@@ -63,7 +85,7 @@ class RateLimitWaitsHistoryCapTest {
     @Override
     public ToolCallResult run(String tool) {
       ToolActivities tools = Workflow.newActivityStub(ToolActivities.class, ONE_ATTEMPT.toActivityOptions());
-      ToolCallRequest request = new ToolCallRequest("s", tool, JsonNodeFactory.instance.objectNode(), new Caller("ten_t", "agt_t", List.of()));
+      ToolCallRequest request = request(tool);
       for (int waits = 0; ; waits++) {
         try {
           return tools.call(request);
@@ -78,14 +100,14 @@ class RateLimitWaitsHistoryCapTest {
     }
   }
 
-  /** {@code refused-N} is refused (the worker's share, 1 s) on its first N calls, then answers. */
+  /** {@code refused-N} and {@code big-refused-N} are refused (the worker's share, 1 s) on their first N calls, then answer. */
   static final class RefusingTools implements ToolActivities {
     final AtomicInteger calls = new AtomicInteger();
 
     @Override
     public ToolCallResult call(ToolCallRequest request) {
       int n = calls.incrementAndGet();
-      if (n <= Integer.parseInt(request.tool().substring("refused-".length()))) {
+      if (n <= Integer.parseInt(request.tool().substring(request.tool().indexOf("refused-") + "refused-".length()))) {
         throw RateLimitWaits.overloaded("the tenant's share of this worker's call slots is in use", Duration.ofSeconds(1));
       }
       return new ToolCallResult(200, JsonNodeFactory.instance.objectNode().put("call", n));
@@ -155,5 +177,33 @@ class RateLimitWaitsHistoryCapTest {
     assertThat(history.getEvents().size()).as("waited well past the cap").isGreaterThan((int) CAP + 50);
 
     assertThatCode(() -> WorkflowReplayer.replayWorkflowExecution(history, Capped.class)).doesNotThrowAnyException();
+  }
+
+  @Test
+  void aLargeCallStopsWaitingOnceTheTasksHistoryHasReachedTheCapOfBytes() throws Exception {
+    Waiting capped = start(SizeCapped.class);
+
+    assertThatThrownBy(() -> capped.run("big-refused-40"))
+        .isInstanceOf(WorkflowFailedException.class)
+        .cause()
+        .isInstanceOf(ActivityFailure.class)
+        .cause()
+        .isInstanceOfSatisfying(ApplicationFailure.class, f -> assertThat(FailureCodes.of(f.getType())).isEqualTo("overloaded"));
+    WorkflowExecutionHistory history = history();
+    // each call records its 100 KB of arguments: about ten fit in the cap, far from the 40 refusals
+    assertThat(tools.calls.get()).isBetween(8, 13);
+    assertThat(history.getHistory().getSerializedSize()).as("the cap and the last call").isBetween((int) BYTES_CAP, (int) BYTES_CAP + 250_000);
+    assertThat(count(history, EventType.EVENT_TYPE_MARKER_RECORDED)).as("the size cap's version marker").isEqualTo(1);
+    assertThatCode(() -> WorkflowReplayer.replayWorkflowExecution(history, SizeCapped.class)).doesNotThrowAnyException();
+  }
+
+  @Test
+  void aHistoryThatWaitedPastTheCapOfBytesBeforeItExistedReplaysAsItRan() throws Exception {
+    ToolCallResult r = start(BeforeTheCap.class).run("big-refused-20");
+    assertThat(r.output().path("call").asInt()).isEqualTo(21);
+    WorkflowExecutionHistory history = history();
+    assertThat(history.getHistory().getSerializedSize()).as("waited well past the cap").isGreaterThan((int) BYTES_CAP * 3 / 2);
+
+    assertThatCode(() -> WorkflowReplayer.replayWorkflowExecution(history, SizeCapped.class)).doesNotThrowAnyException();
   }
 }
