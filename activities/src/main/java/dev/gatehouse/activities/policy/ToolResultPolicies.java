@@ -69,7 +69,8 @@ public final class ToolResultPolicies implements PolicyStep<ToolExchange> {
               .within(
                   new CallContext(
                       ctx.taskId(), ctx.activityId(), ctx.attempt(),
-                      (p, total, message) -> progress.report(p, total, message == null ? null : notices.apply(message)))));
+                      (p, total, message) -> progress.report(p, total, message == null ? null : notices.apply(message)),
+                      ctx.requestId())));
     }
     return PROCEED;
   }

@@ -63,4 +63,9 @@ public record ToolCall(
   public int attempt() {
     return context.attempt();
   }
+
+  @Override
+  public String requestId() {
+    return context.requestId();
+  }
 }

@@ -489,6 +489,34 @@ class McpGatewayTest {
     }
   }
 
+  /**
+   * A request to /mcp has an id as on every other path: the agent's sane {@code X-Request-Id} or a
+   * new one, echoed in the answer and kept on the direct call's audit row, so what an agent reports
+   * can be found there (direct tool.call rows had none).
+   */
+  @Test
+  void aDirectCallsAuditRowCarriesTheAgentsRequestId() throws Exception {
+    String session = initialize(KEY_A);
+    notes.notes.put("n-req", "kept");
+    HttpResponse<String> r =
+        post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":\"notesd.read_note\",\"arguments\":{\"name\":\"n-req\"}}}",
+            "X-Request-Id", "agent-trace.49:1");
+    assertThat(rpcAnswer(r).path("result").path("isError").asBoolean()).as(r.body()).isFalse();
+    assertThat(r.headers().firstValue("X-Request-Id")).contains("agent-trace.49:1");
+    HttpResponse<String> unnamed =
+        post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/list\"}", "X-Request-Id", "not sane; " + "x".repeat(200));
+    assertThat(unnamed.headers().firstValue("X-Request-Id")).hasValueSatisfying(id -> assertThat(id).matches("req_[0-9a-f]{32}"));
+
+    g.application().audit().flush();
+    List<String> ids = new java.util.ArrayList<>();
+    for (JsonNode row : g.json(g.get("/admin/v1/audit?kind=tool.call&limit=200", TestGatehouse.ADMIN_KEY)).path("items")) {
+      if (row.path("target").asText().equals("notesd.read_note")) {
+        ids.add(row.path("requestId").asText(null));
+      }
+    }
+    assertThat(ids).contains("agent-trace.49:1");
+  }
+
   /** The outcomes of the tool.call audit rows of {@code tool}, oldest first. */
   private static List<String> auditOutcomes(String tool) throws InterruptedException {
     g.application().audit().flush();

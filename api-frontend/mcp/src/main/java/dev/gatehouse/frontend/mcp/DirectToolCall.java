@@ -87,7 +87,7 @@ final class DirectToolCall {
     try {
       Mono<Boolean> cancelled = Mono.fromFuture(call.cancelled, true);
       ToolCall toolCall =
-          ToolCall.of(target.name(), args, caller, CallContext.direct())
+          ToolCall.of(target.name(), args, caller, CallContext.direct(ctx.requestId()))
               .via(session.route(meta, cancelled))
               .authenticatedAs(agent);
       ToolCallResult result;

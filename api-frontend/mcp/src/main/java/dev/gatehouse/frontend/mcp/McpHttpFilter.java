@@ -12,6 +12,8 @@ import dev.gatehouse.frontend.core.http.BoundedBody;
 import dev.gatehouse.frontend.core.http.ContentEncodingFilter;
 import dev.gatehouse.frontend.core.http.HostGuard;
 import dev.gatehouse.frontend.core.http.PublicUrl;
+import dev.gatehouse.frontend.core.http.RequestIdFilter;
+import dev.gatehouse.frontend.core.http.RequestIds;
 import dev.gatehouse.frontend.core.jsonrpc.JsonRpc;
 import dev.gatehouse.registry.mcp.VirtualServer;
 import dev.gatehouse.registry.mcp.VirtualServerDao;
@@ -28,6 +30,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import org.jdbi.v3.core.Jdbi;
+import org.slf4j.MDC;
 
 /**
  * Everything the MCP transport must check before the SDK sees a request to {@code /mcp} or {@code
@@ -94,8 +97,12 @@ public final class McpHttpFilter implements Filter {
   public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain) throws IOException, ServletException {
     HttpServletRequest request = (HttpServletRequest) req;
     HttpServletResponse response = (HttpServletResponse) res;
+    // The request's id, as on every other path: echoed, in the log's context, on its audit rows.
+    String requestId = RequestIds.fromHeader(request.getHeader(RequestIdFilter.HEADER));
+    response.setHeader(RequestIdFilter.HEADER, requestId);
+    MDC.put(RequestIdFilter.MDC_KEY, requestId);
     try {
-      serve(request, response, chain);
+      serve(request, response, chain, requestId);
     } catch (ApiException refused) {
       if (response.isCommitted()) {
         return; // an answer is on its way already; nothing more can be said
@@ -111,10 +118,12 @@ public final class McpHttpFilter implements Filter {
         // A refusal of a message that was read answers its id, so the agent can match it.
         JsonRpc.writeError(response, refused, (com.fasterxml.jackson.databind.JsonNode) request.getAttribute(REFUSED_ID));
       }
+    } finally {
+      MDC.remove(RequestIdFilter.MDC_KEY);
     }
   }
 
-  private void serve(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+  private void serve(HttpServletRequest request, HttpServletResponse response, FilterChain chain, String requestId)
       throws IOException, ServletException {
     String path = request.getRequestURI();
     String virtualServer = null;
@@ -145,7 +154,7 @@ public final class McpHttpFilter implements Filter {
     AgentCaller agent =
         (AgentCaller)
             auth.authenticate(
-                new BearerAuth.Attempt(request.getHeader("Authorization"), request.getRemoteAddr(), path, null),
+                new BearerAuth.Attempt(request.getHeader("Authorization"), request.getRemoteAddr(), path, requestId),
                 BearerAuth.Audience.AGENT,
                 "/mcp");
     VirtualServer selection = null;
@@ -240,7 +249,7 @@ public final class McpHttpFilter implements Filter {
           throw new ApiException(ErrorCode.INVALID_REQUEST, "the Accept header must list application/json and text/event-stream");
         }
         McpRequestContext ctx =
-            new McpRequestContext(agent, virtualServer, selection, jsonRpcId, idempotencyKey, null, null);
+            new McpRequestContext(requestId, agent, virtualServer, selection, jsonRpcId, idempotencyKey, null, null);
         toolCalls.handle(session, ctx, message.json(), response);
         return;
       }
@@ -259,7 +268,7 @@ public final class McpHttpFilter implements Filter {
     // does: one tenant's reads of a slow server cannot hold every thread that serves them.
     Admission.Permit upstreamSlot = upstream ? admission.directCall(agent.agent().tenantId()) : null;
     McpRequestContext ctx =
-        new McpRequestContext(agent, virtualServer, selection, jsonRpcId, idempotencyKey, place, upstreamSlot);
+        new McpRequestContext(requestId, agent, virtualServer, selection, jsonRpcId, idempotencyKey, place, upstreamSlot);
     forward.setAttribute(McpRequestContext.ATTRIBUTE, ctx);
     SanitizingResponse wrapped = new SanitizingResponse(response, answerToNothing, "GET".equalsIgnoreCase(request.getMethod()));
     McpRequestContext.CURRENT.set(ctx);

@@ -13,9 +13,11 @@ import java.util.Map;
  * path named, the JSON-RPC id of the request, its {@code Idempotency-Key} header, for an {@code
  * initialize} the session's place, taken before the SDK starts the session (else null), and for a
  * request Gatehouse passes on to an upstream ({@link PassThrough#UPSTREAM_METHODS}) its direct-call
- * slot, which the handler gives back once the upstream's answer is in hand (else null).
+ * slot, which the handler gives back once the upstream's answer is in hand (else null); and the
+ * request's id ({@code X-Request-Id}), which its audit rows carry.
  */
 record McpRequestContext(
+    String requestId,
     AgentCaller caller,
     String virtualServer,
     VirtualServer selection,

@@ -6,7 +6,6 @@ import jakarta.ws.rs.container.ContainerRequestFilter;
 import jakarta.ws.rs.container.ContainerResponseContext;
 import jakarta.ws.rs.container.ContainerResponseFilter;
 import jakarta.ws.rs.container.PreMatching;
-import java.util.regex.Pattern;
 import org.slf4j.MDC;
 
 /**
@@ -19,14 +18,10 @@ import org.slf4j.MDC;
 public class RequestIdFilter implements ContainerRequestFilter, ContainerResponseFilter {
   public static final String HEADER = "X-Request-Id";
   public static final String MDC_KEY = "requestId";
-  private static final Pattern SANE = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
 
   @Override
   public void filter(ContainerRequestContext request) {
-    String id = request.getHeaderString(HEADER);
-    if (id == null || !SANE.matcher(id).matches()) {
-      id = RequestIds.newId();
-    }
+    String id = RequestIds.fromHeader(request.getHeaderString(HEADER));
     MDC.put(MDC_KEY, id);
     request.setProperty(MDC_KEY, id);
   }
