@@ -867,6 +867,10 @@ class McpGatewayTest {
     JsonNode metadata = g.json(g.get("/.well-known/oauth-protected-resource/mcp", null));
     assertThat(metadata.path("resource").asText()).endsWith("/mcp");
     assertThat(metadata.path("authorization_servers").isArray()).isTrue();
+    assertThat(g.json(g.get("/.well-known/oauth-protected-resource/mcp/readers", null)).path("resource").asText()).endsWith("/mcp/readers");
+    HttpResponse<String> notAName = g.get("/.well-known/oauth-protected-resource/mcp/" + "%7B".repeat(500), null);
+    assertThat(notAName.statusCode()).isEqualTo(404);
+    assertThat(notAName.body()).contains("\"not_found\"").doesNotContain("{{{{");
     assertThat(post("gk_live_nope_0000", null, "{}").statusCode()).isEqualTo(401);
     assertThat(post(TestGatehouse.ADMIN_KEY, null, "{}").statusCode()).isEqualTo(403);
   }
