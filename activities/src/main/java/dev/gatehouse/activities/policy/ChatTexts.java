@@ -28,6 +28,9 @@ import java.util.List;
  *   <li>An answer: OpenAI's {@code choices[].message.content} (a string or parts), {@code
  *       refusal}, and the reasoning some OpenAI-compatible providers add ({@code
  *       reasoning_content}, {@code reasoning}); Anthropic's {@code content[].text}.
+ *   <li>In both, a text part's citations: each {@code citations[].cited_text}, Anthropic's quote
+ *       of the document it cites (an answer's text blocks carry them, and so does an assistant
+ *       message a client sends back).
  * </ul>
  */
 final class ChatTexts {
@@ -162,9 +165,21 @@ final class ChatTexts {
           if (part.path("text").isTextual()) {
             s.at(part, "text");
           }
+          citations(part, s);
           if (depth < NESTED) {
             nested(part, s, depth + 1);
           }
+        }
+      }
+    }
+  }
+
+  /** The quotes of a text part's citations ({@code citations[].cited_text}). */
+  private static void citations(ObjectNode part, Slots s) {
+    if (part.get("citations") instanceof ArrayNode citations) {
+      for (JsonNode c : citations) {
+        if (c instanceof ObjectNode citation && citation.path("cited_text").isTextual()) {
+          s.at(citation, "cited_text");
         }
       }
     }

@@ -30,8 +30,9 @@ import java.util.Map;
  * text ends: in an OpenAI chunk that carries the choice's {@code finish_reason} (or a chunk of its
  * own before {@code [DONE]} or an error), in an Anthropic {@code content_block_delta} before the
  * block's {@code content_block_stop}. An OpenAI text sent as parts rather than a string has each
- * of its texts redacted whole. Other events (tool calls' arguments, thinking, usage) pass
- * unchanged.
+ * of its texts redacted whole, and so is the quote of each citation an Anthropic stream sends
+ * ({@code citations_delta}'s {@code cited_text}). Other events (tool calls' arguments, thinking,
+ * usage) pass unchanged.
  *
  * <p>When an entry that blocks finds something, the text before the match goes out, then an error
  * event ({@code code} {@code pii_detected}, in the dialect's shape), and the sink throws {@link
@@ -308,12 +309,24 @@ final class RedactingStreamSink implements StreamSink {
       case "content_block_start" -> {
         JsonNode node = parse(data);
         JsonNode block = node == null ? null : node.get("content_block");
-        if (block instanceof ObjectNode b && "text".equals(b.path("type").asText()) && b.path("text").isTextual()
-            && !b.get("text").textValue().isEmpty()) {
-          b.put("text", open.computeIfAbsent(node.path("index").asInt(), k -> new Text()).push(b.get("text").textValue()));
-          out.event(name, write(node));
-          stopIfDenied();
-          return;
+        if (block instanceof ObjectNode b && "text".equals(b.path("type").asText())) {
+          boolean text = b.path("text").isTextual() && !b.get("text").textValue().isEmpty();
+          boolean cited = b.get("citations") instanceof ArrayNode citations && !citations.isEmpty();
+          if (text || cited) {
+            if (text) {
+              b.put("text", open.computeIfAbsent(node.path("index").asInt(), k -> new Text()).push(b.get("text").textValue()));
+            }
+            if (cited) {
+              for (JsonNode c : b.get("citations")) {
+                if (c instanceof ObjectNode citation && citation.path("cited_text").isTextual()) {
+                  citation.set("cited_text", whole(citation.get("cited_text")));
+                }
+              }
+            }
+            out.event(name, write(node));
+            stopIfDenied();
+            return;
+          }
         }
         out.event(name, data);
       }
@@ -326,6 +339,14 @@ final class RedactingStreamSink implements StreamSink {
             delta.put("text", sent);
             out.event(name, write(node));
           }
+          stopIfDenied();
+          return;
+        }
+        if (d instanceof ObjectNode delta && "citations_delta".equals(delta.path("type").asText())
+            && delta.get("citation") instanceof ObjectNode citation && citation.path("cited_text").isTextual()) {
+          // A quote of the cited document comes whole in one event: redacted whole.
+          citation.set("cited_text", whole(citation.get("cited_text")));
+          out.event(name, write(node));
           stopIfDenied();
           return;
         }

@@ -281,6 +281,24 @@ class ModelPoliciesTest {
         .as("a tool call's arguments are checked where the tool is called").isEqualTo("bob@example.com");
   }
 
+  /** Anthropic's citations quote the document they cite: a probe saw the quote pass unredacted. */
+  @Test
+  void anAnthropicAnswersCitationsAreRedactedLikeItsText() {
+    String tenant = tenant(pii("ans-cite", "redact", List.of("model-answers"), null));
+
+    ModelExchange x =
+        answered(tenant, Dialect.ANTHROPIC,
+            "{\"type\":\"message\",\"content\":[{\"type\":\"text\",\"text\":\"The contact is on file.\",\"citations\":["
+                + "{\"type\":\"char_location\",\"cited_text\":\"Contact: alice@example.com, +44 20 7946 0958\",\"document_index\":0,"
+                + "\"document_title\":\"crm\",\"start_char_index\":0,\"end_char_index\":44}]}]}");
+
+    JsonNode citation = x.response().body().at("/content/0/citations/0");
+    assertThat(citation.get("cited_text").asText()).isEqualTo("Contact: [EMAIL], [PHONE]");
+    assertThat(citation.get("document_title").asText()).isEqualTo("crm");
+    assertThat(x.response().body().at("/content/0/text").asText()).isEqualTo("The contact is on file.");
+    assertThat(x.appliedPolicies()).singleElement().asString().contains("EMAIL×1", "PHONE×1");
+  }
+
   @Test
   void theReasoningSomeOpenAiCompatibleProvidersAddIsReadLikeTheContent() {
     String tenant = tenant(pii("ans-reason", "redact", List.of("model-answers"), null));
@@ -487,6 +505,41 @@ class ModelPoliciesTest {
     assertThat(names.get(names.indexOf("content_block_stop") - 1)).isEqualTo("content_block_delta");
     assertThat(client.events).noneMatch(e -> e[1].contains("1111"));
     assertThat(x.appliedPolicies()).containsExactly("stream-mask-a@1 redacted CARD×1 in model-answers");
+  }
+
+  @Test
+  void anAnthropicStreamsCitationsAreRedactedWholeAndABlockingEntryStopsThere() throws IOException {
+    String tenant = tenant(pii("stream-cite", "redact", List.of("model-answers"), null));
+    Recorder client = new Recorder();
+    ModelExchange x = streamed(tenant, Dialect.ANTHROPIC, client);
+    StreamSink sink = x.sink();
+
+    sink.event("content_block_start", "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\",\"citations\":[]}}");
+    sink.event("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"citations_delta\",\"citation\":"
+        + "{\"type\":\"char_location\",\"cited_text\":\"write to alice@example.com\",\"document_index\":0,\"start_char_index\":0,\"end_char_index\":26}}}");
+    sink.event("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"See the file.\"}}");
+    sink.event("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":0}");
+    sink.event("message_stop", "{\"type\":\"message_stop\"}");
+    answers.after(x);
+
+    assertThat(client.events).noneMatch(e -> e[1].contains("alice"));
+    assertThat(json(client.events.get(1)[1]).at("/delta/citation/cited_text").asText()).isEqualTo("write to [EMAIL]");
+    assertThat(json(client.events.get(1)[1]).at("/delta/citation/end_char_index").asInt()).isEqualTo(26);
+    assertThat(client.text()).isEqualTo("See the file.");
+    assertThat(x.appliedPolicies()).containsExactly("stream-cite@1 redacted EMAIL×1 in model-answers");
+
+    String blocking = tenant(pii("stream-cite-block", "block", List.of("model-answers"), null));
+    Recorder blocked = new Recorder();
+    ModelExchange y = streamed(blocking, Dialect.ANTHROPIC, blocked);
+    assertThatThrownBy(
+            () -> y.sink().event("content_block_start",
+                "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\",\"citations\":["
+                    + "{\"type\":\"char_location\",\"cited_text\":\"card 4111 1111 1111 1111\"}]}}"))
+        .isInstanceOf(StreamStopped.class);
+    answers.after(y);
+    assertThat(blocked.events).noneMatch(e -> e[1].contains("4111"));
+    assertThat(blocked.events.get(blocked.events.size() - 1)[0]).isEqualTo("error");
+    assertThat(y.denial().policy()).isEqualTo("stream-cite-block@1");
   }
 
   @Test
