@@ -109,7 +109,9 @@ final class ModelRouter {
         ObjectNode request =
             call.kind() == ModelCall.Kind.EMBEDDINGS
                 ? embeddingsRequest(call.body(), target.model())
-                : Translation.request(call.dialect(), dialect, call.body(), target.model(), call.stream());
+                : Translation.request(
+                    call.dialect(), dialect, OutputBound.forProvider(call.dialect(), dialect, call.body(), x.model(), model), target.model(),
+                    call.stream());
         for (int attempt = 1; ; attempt++) {
           x.target(provider.name(), target.model());
           try {

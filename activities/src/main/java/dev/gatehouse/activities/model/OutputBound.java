@@ -1,6 +1,7 @@
 package dev.gatehouse.activities.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.registry.models.ModelDefinition;
 
 /**
@@ -31,6 +32,54 @@ public final class OutputBound {
       perChoice = modelMax != null && modelMax > 0 ? modelMax : DEFAULT_MAX_OUTPUT;
     }
     return times(perChoice, choices(dialect, body));
+  }
+
+  /**
+   * The chat request {@code body} of {@code from}'s dialect as it goes to a provider of {@code to}'s
+   * through alias {@code target} (the alias the agent named, {@code named}, or one of its
+   * fallbacks), with its output bounded by what was reserved: a {@code max_tokens} or {@code
+   * max_completion_tokens} over the {@code maxOutput} of {@code named} (or of {@code target}, when
+   * less) is lowered to it, since the budgets reserved no more and the provider would write what
+   * was asked. A request that sets neither gets the bound only when it is translated (the
+   * translator reads it; an Anthropic request must have one, and would else get the
+   * translator's default): sent as it is, a member the client did not send could be refused by a
+   * provider that does not know it. Returns {@code body} itself when nothing changes, else a
+   * shallow copy.
+   */
+  public static ObjectNode forProvider(Dialect from, Dialect to, ObjectNode body, ModelDefinition named, ModelDefinition target) {
+    long bound = Math.min(positive(named), positive(target));
+    if (bound == Long.MAX_VALUE) {
+      return body;
+    }
+    ObjectNode out = body;
+    boolean set = false;
+    for (String member : new String[] {"max_tokens", "max_completion_tokens"}) {
+      JsonNode v = body.get(member);
+      if (v == null || v.isNull()) {
+        continue;
+      }
+      set = true;
+      if (v.isIntegralNumber() && v.canConvertToLong() && v.longValue() > bound) {
+        out = out == body ? shallowCopy(body) : out;
+        out.put(member, bound);
+      }
+    }
+    if (!set && from != to) {
+      out = shallowCopy(body);
+      out.put(from == Dialect.OPENAI ? "max_completion_tokens" : "max_tokens", bound);
+    }
+    return out;
+  }
+
+  private static ObjectNode shallowCopy(ObjectNode body) {
+    ObjectNode copy = body.objectNode();
+    copy.setAll(body);
+    return copy;
+  }
+
+  private static long positive(ModelDefinition model) {
+    Integer max = model == null ? null : model.maxOutput();
+    return max != null && max > 0 ? max : Long.MAX_VALUE;
   }
 
   /** What the call asked for in all its choices ({@code max_tokens} times {@code n}); 0 when it set no limit. */

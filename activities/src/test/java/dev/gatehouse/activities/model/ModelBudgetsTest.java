@@ -165,6 +165,19 @@ class ModelBudgetsTest {
   }
 
   @Test
+  void theProviderIsAskedForNoMoreOutputThanWasReserved() throws Exception {
+    db.jdbi().onDemand(ModelDao.class).insert(
+        new ModelDefinition("capped", null, List.of(new ModelDefinition.Target("p-a", "pm-capped", 1)), List.of(),
+            new RetrySpec(1, Duration.ofMillis(5), 2.0, Duration.ofMillis(5)), null, null, 1000));
+    ModelCall call = chat("agt_a", "capped", false);
+    call.body().put("max_tokens", 100_000);
+
+    invoker.call(call);
+
+    assertThat(JSON.readTree(fake.seen().get(0).body()).get("max_tokens").asLong()).isEqualTo(1000);
+  }
+
+  @Test
   void callsAreAdmittedWhileTheirWorstCaseFitsAndSettleToTheirUsageRows() throws Exception {
     model("tok", null);
     long worst = worst();

@@ -30,6 +30,36 @@ class OutputBoundTest {
         new ModelCall(ModelCall.Kind.CHAT, Dialect.OPENAI, "m", body(members), false, new Caller("ten_a", "agt_a", List.of()), null, "r", null, null, 1));
   }
 
+  /**
+   * What the provider is sent is bounded as the reservation was: a probe's max_tokens of 100,000 on
+   * a model of maxOutput 1,000 went on as it was and spent twenty times its budget.
+   */
+  @Test
+  void theRequestSentIsBoundedByWhatWasReserved() throws Exception {
+    ObjectNode asked = body(",\"max_tokens\":100000,\"max_completion_tokens\":50");
+    ObjectNode sent = OutputBound.forProvider(Dialect.OPENAI, Dialect.OPENAI, asked, model(1000), model(1000));
+    assertThat(sent.get("max_tokens").asLong()).isEqualTo(1000);
+    assertThat(sent.get("max_completion_tokens").asLong()).as("already within the bound").isEqualTo(50);
+    assertThat(asked.get("max_tokens").asLong()).as("the call's own body is not changed").isEqualTo(100000);
+    assertThat(OutputBound.forProvider(Dialect.OPENAI, Dialect.OPENAI, asked, model(1000), model(400)).get("max_tokens").asLong())
+        .as("a fallback's lower maxOutput bounds it too").isEqualTo(400);
+    assertThat(OutputBound.forProvider(Dialect.OPENAI, Dialect.OPENAI, asked, model(null), model(null))).isSameAs(asked);
+    ObjectNode within = body(",\"max_tokens\":10");
+    assertThat(OutputBound.forProvider(Dialect.OPENAI, Dialect.OPENAI, within, model(1000), model(1000))).isSameAs(within);
+
+    // Translated, a request that sets no bound gets the reserved one rather than the translator's default.
+    ObjectNode unbounded = body("");
+    assertThat(OutputBound.forProvider(Dialect.OPENAI, Dialect.ANTHROPIC, unbounded, model(1000), model(1000)).get("max_completion_tokens").asLong())
+        .isEqualTo(1000);
+    assertThat(dev.gatehouse.activities.model.translate.Translation.request(
+                Dialect.OPENAI, Dialect.ANTHROPIC, OutputBound.forProvider(Dialect.OPENAI, Dialect.ANTHROPIC, unbounded, model(1000), model(1000)), "claude", false)
+            .get("max_tokens").asLong())
+        .isEqualTo(1000);
+    assertThat(OutputBound.forProvider(Dialect.ANTHROPIC, Dialect.OPENAI, unbounded, model(700), model(null)).get("max_tokens").asLong()).isEqualTo(700);
+    // Sent as it is, no member the client did not send is added (a provider may refuse one it does not know).
+    assertThat(OutputBound.forProvider(Dialect.OPENAI, Dialect.OPENAI, unbounded, model(1000), model(1000))).isSameAs(unbounded);
+  }
+
   @Test
   void everyChoiceIsReserved() throws Exception {
     assertThat(OutputBound.maxOutput(Dialect.OPENAI, body(",\"max_tokens\":100"), model(null))).isEqualTo(100);
