@@ -84,7 +84,9 @@ class ModelRateLimitsTest {
     policies.insert(limit("per-tenant", "m-tenant", 2, null, "tenant"));
     policies.insert(limit("tokens", "m-tokens", null, 1000, "agent"));
     models.insert(new ModelDefinition("m-tokens-open", null, List.of(new ModelDefinition.Target("p-a", "pm", 1)), List.of(), once, null, null, null));
-    policies.insert(limit("tokens-open", "m-tokens-open", null, 1000, "agent"));
+    // 100 a minute: the first call's 18 tokens take 11 s to refill, so the second call finds the
+    // bucket short however slowly the machine runs (with 1,000, a second sufficed).
+    policies.insert(limit("tokens-open", "m-tokens-open", null, 100, "agent"));
     policies.insert(limit("two-a-wide", "m-two", 10, null, "agent"));
     policies.insert(limit("two-b-narrow", "m-two", 1, null, "agent"));
     policies.insert(limit("edited", "m-edit", 2, null, "agent"));
