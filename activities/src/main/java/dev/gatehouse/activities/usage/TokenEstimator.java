@@ -23,6 +23,8 @@ public final class TokenEstimator {
   public static final int MAX_EXACT_CHARS = 256 * 1024;
   /** What one image or document part counts for: OpenAI's count for a 1024x1024 image at high detail. */
   public static final int IMAGE_TOKENS = 765;
+  /** A base64 document or file counts one token per this many characters of its data. */
+  public static final int BASE64_CHARS_PER_TOKEN = 3;
   /** Per message: the tokens that frame a message in OpenAI's chat format. */
   static final int PER_MESSAGE = 3;
   /** Per request: the tokens that prime the reply. */
@@ -45,9 +47,13 @@ public final class TokenEstimator {
 
   /**
    * The input tokens of a request body in {@code dialect}: its messages (a few tokens each for
-   * the framing, the role, the text, tool calls and results), system prompt and tool definitions
-   * (their JSON); each image or base64 document part counts {@value #IMAGE_TOKENS}, a text
-   * document its text. 0 for a null body.
+   * the framing, the role, the text, reasoning sent back, tool calls and results), system prompt,
+   * tool definitions and the other members a provider reads as input (a {@code response_format}'s
+   * or {@code output_format}'s schema, Anthropic's {@code mcp_servers}: their JSON); each image or
+   * audio part counts {@value #IMAGE_TOKENS}, a text document its text, and a base64 document or
+   * file one token per {@value #BASE64_CHARS_PER_TOKEN} characters of its data (at least {@value
+   * #IMAGE_TOKENS}: a provider reads a PDF's text and an image of each page, some 1,500 to 3,000
+   * tokens a page, and its size is all Gatehouse knows of it). 0 for a null body.
    */
   public static long inputTokens(Dialect dialect, ObjectNode body) {
     if (body == null) {
@@ -73,6 +79,8 @@ public final class TokenEstimator {
       }
       openaiContent(m.path("content"), count);
       count.text(m.path("refusal"));
+      count.text(m.path("reasoning_content"));
+      count.text(m.path("reasoning"));
       for (JsonNode call : m.path("tool_calls")) {
         count.text(call.path("function").path("name"));
         count.text(call.path("function").path("arguments"));
@@ -90,6 +98,7 @@ public final class TokenEstimator {
     for (JsonNode function : body.path("functions")) {
       count.json(function);
     }
+    count.json(body.get("response_format"));
     // Embeddings: the input is text or a list of texts (token arrays are counted by their length).
     JsonNode input = body.path("input");
     if (input.isTextual()) {
@@ -116,7 +125,9 @@ public final class TokenEstimator {
       String type = part.path("type").asText("");
       if (part.path("text").isTextual()) {
         count.text(part.path("text"));
-      } else if (type.startsWith("image") || type.equals("file") || type.equals("input_audio")) {
+      } else if (type.equals("file")) {
+        count.add(base64Tokens(part.path("file").path("file_data")));
+      } else if (type.startsWith("image") || type.equals("input_audio")) {
         count.add(IMAGE_TOKENS);
       } else {
         count.json(part);
@@ -148,6 +159,14 @@ public final class TokenEstimator {
     for (JsonNode tool : body.path("tools")) {
       count.json(tool);
     }
+    count.json(body.get("output_format"));
+    count.json(body.get("mcp_servers"));
+  }
+
+  /** A base64 document's or file's tokens: one per {@link #BASE64_CHARS_PER_TOKEN} characters, at least {@link #IMAGE_TOKENS}. */
+  private static long base64Tokens(JsonNode data) {
+    long chars = data.isTextual() ? data.textValue().length() : 0;
+    return Math.max(IMAGE_TOKENS, (chars + BASE64_CHARS_PER_TOKEN - 1) / BASE64_CHARS_PER_TOKEN);
   }
 
   private static void anthropicBlocks(JsonNode blocks, Count count) {
@@ -156,13 +175,15 @@ public final class TokenEstimator {
         case "text" -> count.text(block.path("text"));
         case "image" -> count.add(IMAGE_TOKENS);
         case "document" -> {
-          // A text document is text (it can be as long as any message); a base64 one (a PDF) counts as an image.
+          // A text document is text (it can be as long as any message); a base64 one (a PDF) by its size.
           JsonNode source = block.path("source");
           switch (source.path("type").asText("")) {
             case "text" -> count.text(source.path("data"));
             case "content" -> anthropicBlocks(source.path("content"), count);
+            case "base64" -> count.add(base64Tokens(source.path("data")));
             default -> count.add(IMAGE_TOKENS);
           }
+          count.text(block.path("title"));
           count.text(block.path("context"));
         }
         case "tool_use", "server_tool_use" -> {

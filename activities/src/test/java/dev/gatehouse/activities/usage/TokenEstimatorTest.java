@@ -124,7 +124,7 @@ class TokenEstimatorTest {
   }
 
   @Test
-  void anAnthropicTextDocumentCountsItsTextAndABase64OneAsAnImage() throws Exception {
+  void anAnthropicTextDocumentCountsItsTextAndABase64OneByItsSize() throws Exception {
     String text = "The quick brown fox jumps over the lazy dog. ".repeat(2_000);
     ObjectNode textDocument = body("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"document\","
         + "\"source\":{\"type\":\"text\",\"media_type\":\"text/plain\",\"data\":\"" + text + "\"}}]}]}");
@@ -134,7 +134,28 @@ class TokenEstimatorTest {
     assertThat(TokenEstimator.inputTokens(Dialect.ANTHROPIC, contentDocument)).isEqualTo(3 + 1 + TokenEstimator.tokens(text) + 3);
     ObjectNode pdf = body("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"document\","
         + "\"source\":{\"type\":\"base64\",\"media_type\":\"application/pdf\",\"data\":\"" + "A".repeat(200_000) + "\"}}]}]}");
-    assertThat(TokenEstimator.inputTokens(Dialect.ANTHROPIC, pdf)).isEqualTo(3 + 1 + TokenEstimator.IMAGE_TOKENS + 3);
+    // A probe's 300 KB PDF counted 765 tokens, and concurrent calls each spent far past their reservations.
+    assertThat(TokenEstimator.inputTokens(Dialect.ANTHROPIC, pdf)).isEqualTo(3 + 1 + 200_000 / TokenEstimator.BASE64_CHARS_PER_TOKEN + 1 + 3);
+    ObjectNode titled = body("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"document\",\"title\":\"" + text + "\","
+        + "\"source\":{\"type\":\"base64\",\"media_type\":\"application/pdf\",\"data\":\"AAAA\"}}]}]}");
+    assertThat(TokenEstimator.inputTokens(Dialect.ANTHROPIC, titled))
+        .as("a small PDF counts at least an image, and its title as text").isEqualTo(3 + 1 + TokenEstimator.IMAGE_TOKENS + TokenEstimator.tokens(text) + 3);
+  }
+
+  /** What a provider reads as input besides the messages counts too: a probe's schema of 20,000 words counted nothing. */
+  @Test
+  void schemasFilesAndReasoningSentBackCount() throws Exception {
+    String words = "word ".repeat(20_000);
+    ObjectNode schema = body("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"response_format\":{\"type\":\"json_schema\","
+        + "\"json_schema\":{\"name\":\"x\",\"description\":\"" + words + "\",\"schema\":{\"type\":\"object\"}}}}");
+    assertThat(TokenEstimator.inputTokens(Dialect.OPENAI, schema)).isGreaterThan(20_000);
+    ObjectNode file = body("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"file\",\"file\":{\"filename\":\"a.pdf\","
+        + "\"file_data\":\"data:application/pdf;base64," + "A".repeat(300_000) + "\"}}]}]}");
+    assertThat(TokenEstimator.inputTokens(Dialect.OPENAI, file)).isGreaterThan(100_000);
+    ObjectNode reasoning = body("{\"messages\":[{\"role\":\"assistant\",\"content\":\"ok\",\"reasoning_content\":\"" + words + "\"}]}");
+    assertThat(TokenEstimator.inputTokens(Dialect.OPENAI, reasoning)).isGreaterThan(20_000);
+    ObjectNode servers = body("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"mcp_servers\":[{\"type\":\"url\",\"name\":\"" + words + "\"}]}");
+    assertThat(TokenEstimator.inputTokens(Dialect.ANTHROPIC, servers)).isGreaterThan(20_000);
   }
 
   @Test
