@@ -390,7 +390,7 @@ final class ModelRouter {
     }
     boolean whole = broken == null && !x.clientClosed() && translator.complete();
     ModelUsage reported = translator.usage();
-    ModelUsage usage = whole && reported != null ? reported : partial(call, reported, translator.relayedText());
+    ModelUsage usage = whole && reported != null && translator.usageFinal() ? reported : partial(call, reported, translator.relayedText());
     x.usage(usage);
     Long ttft = relay.ttftMs();
     if (ttft != null) {

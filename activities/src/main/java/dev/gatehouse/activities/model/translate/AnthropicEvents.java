@@ -19,6 +19,8 @@ final class AnthropicEvents {
   private boolean reported;
   /** An event reported a count that is not one: the usage is unknown, and the call's tokens are estimated. */
   private boolean bad;
+  private boolean inputCounted;
+  private boolean outputCounted;
 
   /** What an event type may be: Anthropic's are lower-case words joined by underscores. */
   private static final java.util.regex.Pattern TYPE = java.util.regex.Pattern.compile("[a-z_]{1,64}");
@@ -57,10 +59,22 @@ final class AnthropicEvents {
     }
     reported = true;
     bad |= Usages.badAnthropic(usage);
+    inputCounted |= usage.path("input_tokens").isNumber();
+    outputCounted |= "message_delta".equals(type) && usage.path("output_tokens").isNumber();
     input = usage.hasNonNull("input_tokens") ? Json.count(usage, "input_tokens") : input;
     cacheRead = usage.hasNonNull("cache_read_input_tokens") ? Json.count(usage, "cache_read_input_tokens") : cacheRead;
     cacheCreation = usage.hasNonNull("cache_creation_input_tokens") ? Json.count(usage, "cache_creation_input_tokens") : cacheCreation;
     output = usage.hasNonNull("output_tokens") ? Json.count(usage, "output_tokens") : output;
+  }
+
+  /**
+   * Whether the usage reported is the whole answer's: its input was counted, and a {@code
+   * message_delta} (which comes at the end) counted its output. A {@code message_start}'s output
+   * count is where the answer began (1), and a {@code message_delta} without usage, or with an
+   * empty one, said nothing more: the output is estimated from what was relayed then.
+   */
+  boolean usageFinal() {
+    return inputCounted && outputCounted;
   }
 
   /** The usage reported so far; null before any, or when a count reported was not a count. */

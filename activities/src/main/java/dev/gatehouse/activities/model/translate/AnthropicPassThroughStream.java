@@ -28,6 +28,7 @@ final class AnthropicPassThroughStream extends StreamTap {
     AnthropicEvents.checkError(type, data);
     events.tap(type, data);
     usage = events.usage();
+    usageFinal = events.usageFinal();
     relay(AnthropicEvents.deltaText(type, data));
     if ("message_stop".equals(type)) {
       complete = true;

@@ -47,6 +47,7 @@ final class AnthropicToOpenAiStream extends StreamTap {
     AnthropicEvents.checkError(type, data);
     events.tap(type, data);
     usage = events.usage();
+    usageFinal = events.usageFinal();
     relay(AnthropicEvents.deltaText(type, data));
     if (!type.equals("message_start") && !type.equals("ping") && id == null) {
       throw Json.upstream("the provider's stream did not begin with message_start", false);

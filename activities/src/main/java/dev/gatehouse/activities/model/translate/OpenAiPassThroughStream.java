@@ -20,8 +20,29 @@ final class OpenAiPassThroughStream extends StreamTap {
   private static final ObjectMapper TREES = new ObjectMapper();
 
   private final boolean clientWantsUsage;
+  private final Choices choices = new Choices();
   private boolean finishSeen;
   private boolean done;
+
+  /** The choices seen begun and finished, by index (up to {@link #MAX_INDEX}; others are not followed). */
+  private static final class Choices {
+    static final int MAX_INDEX = 1024;
+    final java.util.BitSet begun = new java.util.BitSet();
+    final java.util.BitSet finished = new java.util.BitSet();
+
+    void seen(int index, boolean finishes) {
+      if (index >= 0 && index < MAX_INDEX) {
+        begun.set(index);
+        if (finishes) {
+          finished.set(index);
+        }
+      }
+    }
+
+    boolean allFinished() {
+      return begun.equals(finished);
+    }
+  }
 
   OpenAiPassThroughStream(boolean clientWantsUsage) {
     super(Dialect.OPENAI);
@@ -55,7 +76,11 @@ final class OpenAiPassThroughStream extends StreamTap {
       usage = chunk.usage;
     }
     finishSeen |= chunk.finished;
-    complete = finishSeen && usage != null;
+    // Complete (the rest is not waited for) at the usage-only chunk that follows the finish, or at a
+    // chunk with a usage in which the last of the choices begun finishes. Not at the first finish
+    // with some usage: a choice of n may still be writing, and some servers put a running usage in
+    // every chunk, so the one before the finish is not the last.
+    complete |= chunk.usage != null && finishSeen && (chunk.noChoices || chunk.finished && choices.allFinished());
     if (chunk.hasUsage && chunk.noChoices && !clientWantsUsage) {
       return; // the usage chunk Gatehouse asked for, not the caller
     }
@@ -112,32 +137,37 @@ final class OpenAiPassThroughStream extends StreamTap {
   }
 
   private void choices(JsonParser p, JsonToken value, Scan scan) throws IOException {
+    int position = 0;
     if (value == JsonToken.START_ARRAY) {
       scan.noChoices = true;
       while (p.nextToken() != JsonToken.END_ARRAY) {
         scan.noChoices = false;
-        choice(p, scan);
+        choice(p, scan, position++);
       }
     } else if (value == JsonToken.START_OBJECT) {
       // Not what OpenAI sends; its members are taken as the choices, as a tree's iteration would.
       while (p.nextToken() == JsonToken.FIELD_NAME) {
         p.nextToken();
-        choice(p, scan);
+        choice(p, scan, position++);
       }
     }
   }
 
-  /** One choice (the parser on its first token): its delta's text, its finish. */
-  private void choice(JsonParser p, Scan scan) throws IOException {
+  /** One choice (the parser on its first token): its index, its delta's text, its finish. */
+  private void choice(JsonParser p, Scan scan, int position) throws IOException {
     if (p.currentToken() != JsonToken.START_OBJECT) {
       p.skipChildren();
       return;
     }
+    int index = position;
+    boolean finishes = false;
     while (p.nextToken() == JsonToken.FIELD_NAME) {
       String name = p.currentName();
       JsonToken value = p.nextToken();
-      if (name.equals("finish_reason")) {
-        scan.finished |= value != JsonToken.VALUE_NULL;
+      if (name.equals("index") && value == JsonToken.VALUE_NUMBER_INT) {
+        index = p.getNumberType() == JsonParser.NumberType.INT ? p.getIntValue() : -1;
+      } else if (name.equals("finish_reason")) {
+        finishes |= value != JsonToken.VALUE_NULL;
         p.skipChildren();
       } else if (name.equals("delta") && value == JsonToken.START_OBJECT) {
         while (p.nextToken() == JsonToken.FIELD_NAME) {
@@ -155,6 +185,8 @@ final class OpenAiPassThroughStream extends StreamTap {
         p.skipChildren();
       }
     }
+    scan.finished |= finishes;
+    choices.seen(index, finishes);
   }
 
   /** A delta's tool calls (the parser on the array's start): each one's {@code function.arguments}. */

@@ -76,7 +76,9 @@ final class OpenAiToAnthropicStream extends StreamTap {
         closeBlock(out);
       }
     }
-    complete = finishReason != null && usage != null;
+    // Complete once a usage comes with the finish or after it: some servers put a running usage in
+    // every chunk, and the one before the finish is not the last.
+    complete |= finishReason != null && reported != null;
   }
 
   private void start(ObjectNode chunk, StreamSink out) throws IOException {

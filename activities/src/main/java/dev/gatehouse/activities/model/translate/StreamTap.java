@@ -21,6 +21,8 @@ abstract class StreamTap implements StreamTranslator {
   private final StringBuilder relayed = new StringBuilder();
   ModelUsage usage;
   boolean complete;
+  /** Whether {@link #usage} counts the whole answer when the stream is complete ({@link StreamTranslator#usageFinal}). */
+  boolean usageFinal = true;
 
   StreamTap(Dialect caller) {
     this.caller = caller;
@@ -34,6 +36,11 @@ abstract class StreamTap implements StreamTranslator {
   @Override
   public boolean complete() {
     return complete;
+  }
+
+  @Override
+  public boolean usageFinal() {
+    return usageFinal;
   }
 
   @Override

@@ -36,6 +36,15 @@ public interface StreamTranslator {
   /** The usage the provider reported on this stream, or null when it has reported none (yet). */
   ModelUsage usage();
 
+  /**
+   * Whether the usage reported counts the whole answer once the stream is complete; when not (an
+   * Anthropic stream whose last usage gave no output count), its output is estimated from what was
+   * relayed, as for a stream that broke.
+   */
+  default boolean usageFinal() {
+    return true;
+  }
+
   /** Whether the provider's stream reached its end event (OpenAI {@code [DONE]} or a finish with usage, Anthropic {@code message_stop}). */
   boolean complete();
 

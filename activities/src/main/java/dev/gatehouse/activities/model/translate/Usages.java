@@ -12,9 +12,13 @@ import dev.gatehouse.activities.model.ModelUsage;
 final class Usages {
   private Usages() {}
 
-  /** OpenAI {@code usage}; null when {@code usage} is not an object or one of its counts is not a count ({@link Json#badCount}). */
+  /**
+   * OpenAI {@code usage}; null when {@code usage} is not an object, lacks {@code prompt_tokens} or
+   * {@code completion_tokens} (an empty {@code usage} counted as none made the call free), or one
+   * of its counts is not a count ({@link Json#badCount}).
+   */
   static ModelUsage fromOpenAi(JsonNode usage) {
-    if (usage == null || !usage.isObject()
+    if (usage == null || !usage.isObject() || !usage.path("prompt_tokens").isNumber() || !usage.path("completion_tokens").isNumber()
         || Json.badCount(usage, "prompt_tokens") || Json.badCount(usage.path("prompt_tokens_details"), "cached_tokens")
         || Json.badCount(usage, "completion_tokens") || Json.badCount(usage.path("completion_tokens_details"), "reasoning_tokens")) {
       return null;
@@ -27,9 +31,13 @@ final class Usages {
         false);
   }
 
-  /** Anthropic {@code usage}; null when {@code usage} is not an object or one of its counts is not a count ({@link Json#badCount}). */
+  /**
+   * Anthropic {@code usage}; null when {@code usage} is not an object, lacks {@code input_tokens} or
+   * {@code output_tokens}, or one of its counts is not a count ({@link Json#badCount}).
+   */
   static ModelUsage fromAnthropic(JsonNode usage) {
-    if (usage == null || !usage.isObject() || badAnthropic(usage)) {
+    if (usage == null || !usage.isObject() || !usage.path("input_tokens").isNumber() || !usage.path("output_tokens").isNumber()
+        || badAnthropic(usage)) {
       return null;
     }
     return anthropic(

@@ -256,6 +256,71 @@ class StreamTranslatorTest {
     assertThat(start.at("/message/model").asText()).isEqualTo("gpt-4o-mini-2024-07-18");
   }
 
+  private static SseEvent chunk(String json) {
+    return new SseEvent(null, "message", json, null);
+  }
+
+  /**
+   * A stream is not taken as done at its first finish with some usage: a probe's n=2 stream with a
+   * running usage in every chunk (vLLM's continuous_usage_stats) lost the second choice's text and
+   * metered 1 output token of 52; another, with usage in each content chunk, metered 9 of 184.
+   */
+  @Test
+  void anOpenAiStreamIsCompleteOnlyWhenEveryChoiceHasFinishedAndTheLastUsageHasCome() throws IOException {
+    StreamTranslator two = Translation.stream(Dialect.OPENAI, Dialect.OPENAI, true);
+    Golden.RecordingSink sink = new Golden.RecordingSink();
+    two.accept(chunk("{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"A0\"},\"finish_reason\":null},{\"index\":1,\"delta\":{\"content\":\"B0\"},\"finish_reason\":null}],"
+        + "\"usage\":{\"prompt_tokens\":8,\"completion_tokens\":2}}"), sink);
+    two.accept(chunk("{\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":8,\"completion_tokens\":3}}"), sink);
+    assertThat(two.complete()).as("choice 1 is still writing").isFalse();
+    two.accept(chunk("{\"choices\":[{\"index\":1,\"delta\":{\"content\":\"B1\"},\"finish_reason\":null}],\"usage\":{\"prompt_tokens\":8,\"completion_tokens\":4}}"), sink);
+    two.accept(chunk("{\"choices\":[{\"index\":1,\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":8,\"completion_tokens\":52}}"), sink);
+    assertThat(two.complete()).isTrue();
+    assertThat(two.usage().outputTokens()).isEqualTo(52);
+    assertThat(sink.events).anyMatch(w -> w.data().contains("B1"));
+
+    for (Dialect caller : Dialect.values()) {
+      StreamTranslator running = Translation.stream(Dialect.OPENAI, caller, true);
+      Golden.RecordingSink out = new Golden.RecordingSink();
+      running.accept(chunk("{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hello\"},\"finish_reason\":null}],\"usage\":{\"prompt_tokens\":8,\"completion_tokens\":9}}"), out);
+      running.accept(chunk("{\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}"), out);
+      assertThat(running.complete()).as(caller + ": the usage before the finish is not the last").isFalse();
+      running.accept(chunk("{\"choices\":[],\"usage\":{\"prompt_tokens\":8,\"completion_tokens\":184}}"), out);
+      assertThat(running.complete()).as(caller.name()).isTrue();
+      assertThat(running.usage().outputTokens()).as(caller.name()).isEqualTo(184);
+    }
+  }
+
+  /** A usage without its counts is no usage: an empty one made a call free, Anthropic's without an output count metered 1 token. */
+  @Test
+  void aUsageWithoutItsCountsIsNotTakenAsTheAnswers() throws IOException {
+    assertThat(Usages.fromOpenAi(Json.MAPPER.readTree("{}"))).isNull();
+    assertThat(Usages.fromOpenAi(Json.MAPPER.readTree("{\"total_tokens\":1000}"))).isNull();
+    assertThat(Usages.fromOpenAi(Json.MAPPER.readTree("{\"prompt_tokens\":3,\"completion_tokens\":4}")).outputTokens()).isEqualTo(4);
+    assertThat(Usages.fromAnthropic(Json.MAPPER.readTree("{}"))).isNull();
+    assertThat(Usages.fromAnthropic(Json.MAPPER.readTree("{\"input_tokens\":3}"))).isNull();
+
+    for (Dialect caller : Dialect.values()) {
+      StreamTranslator t = Translation.stream(Dialect.ANTHROPIC, caller, true);
+      Golden.RecordingSink out = new Golden.RecordingSink();
+      t.accept(anthropic("message_start", "{\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"model\":\"m\",\"content\":[],"
+          + "\"usage\":{\"input_tokens\":10,\"output_tokens\":1}}}"), out);
+      t.accept(anthropic("content_block_start", "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}"), out);
+      t.accept(anthropic("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"hello there\"}}"), out);
+      t.accept(anthropic("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":0}"), out);
+      t.accept(anthropic("message_delta", "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{}}"), out);
+      t.accept(anthropic("message_stop", "{\"type\":\"message_stop\"}"), out);
+      assertThat(t.complete()).as(caller.name()).isTrue();
+      assertThat(t.usageFinal()).as(caller + ": the output was never counted").isFalse();
+    }
+    StreamTranslator counted = Translation.stream(Dialect.ANTHROPIC, Dialect.ANTHROPIC, false);
+    Golden.RecordingSink out = new Golden.RecordingSink();
+    for (SseEvent e : Golden.transcript("anthropic-tool-use.sse")) {
+      counted.accept(e, out);
+    }
+    assertThat(counted.usageFinal()).isTrue();
+  }
+
   private static SseEvent openAi(String delta, String finish) {
     return new SseEvent(null, "message",
         "{\"id\":\"chatcmpl-t\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":"
