@@ -143,7 +143,9 @@ public final class PolicyEntries {
     }
     BigDecimal cost = b.cost();
     if (cost != null) {
-      if (cost.signum() <= 0 || cost.compareTo(new BigDecimal("1000000000")) > 0 || cost.scale() > 6) {
+      // The range first, so 1e999999999 costs nothing; the decimals once trailing zeros are gone (a
+      // value that went through a double, 1.0E-6, has a scale of 7 for 6 decimals).
+      if (cost.signum() <= 0 || cost.compareTo(new BigDecimal("1000000000")) > 0 || cost.stripTrailingZeros().scale() > 6) {
         throw bad(where + ".cost", "must be more than 0 and at most 10^9, with at most 6 decimals");
       }
       cost = cost.stripTrailingZeros();

@@ -67,7 +67,8 @@ public final class ToolEntries {
     }
     BigDecimal cost = t.cost();
     if (cost != null) {
-      if (cost.signum() < 0 || cost.compareTo(MAX_COST) > 0 || cost.scale() > 6) {
+      // The range first, so 1e999999999 costs nothing; the decimals once trailing zeros are gone.
+      if (cost.signum() < 0 || cost.compareTo(MAX_COST) > 0 || cost.stripTrailingZeros().scale() > 6) {
         throw bad(where + ".cost", "must be between 0 and 10^9, with at most 6 decimals");
       }
       cost = cost.signum() == 0 ? null : cost.stripTrailingZeros();

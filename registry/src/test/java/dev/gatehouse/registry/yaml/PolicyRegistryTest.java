@@ -35,6 +35,9 @@ class PolicyRegistryTest {
 
     PolicyDefinition budget = check("{name: b, kind: budget, budget: {cost: 12.50, per: Tenant}}");
     assertThat(budget.budget()).isEqualTo(new PolicyDefinition.Budget(null, new BigDecimal("12.5"), "month", "tenant"));
+    // The smallest cost there is, written as a double would write it (1.0E-6: a scale of 7) or not.
+    assertThat(check("{name: b2, kind: budget, budget: {cost: 1.0E-6}}").budget().cost()).isEqualByComparingTo("0.000001");
+    assertThat(check("{name: b3, kind: budget, budget: {cost: 0.0000010}}").budget().cost()).isEqualByComparingTo("0.000001");
 
     PolicyDefinition pii = check(
         "{name: p, kind: pii, pii: {action: REDACT, detectors: [ip, email], on: [model-answers, tool-results],"
