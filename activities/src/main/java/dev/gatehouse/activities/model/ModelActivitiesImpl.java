@@ -44,6 +44,14 @@ public class ModelActivitiesImpl implements ModelActivities {
   private static final Logger LOG = LoggerFactory.getLogger(ModelActivitiesImpl.class);
   /** The failure type of a call that broke inside Gatehouse (a bug, or the database unreachable). */
   static final String INTERNAL_ERROR = "internal_error";
+  /**
+   * The most a step's result may hold, in bytes of JSON: the answer's text twice (its {@code
+   * content} and its {@code message}) and the rest. The workflow engine refuses a payload over 2
+   * MiB; a larger result was dropped by it, and the step waited for its timeout and was tried (and
+   * billed) again.
+   */
+  static final int MAX_RESULT_BYTES = 3 * 512 * 1024;
+  private static final com.fasterxml.jackson.databind.ObjectMapper SIZES = new com.fasterxml.jackson.databind.ObjectMapper();
 
   private final Function<ModelCall, ModelAnswer> invoker;
   private final TaskResults.Resolver results;
@@ -126,7 +134,24 @@ public class ModelActivitiesImpl implements ModelActivities {
       LOG.error("model step {} of task {} failed inside Gatehouse", request.stepId(), info.getWorkflowId(), e);
       throw ApplicationFailure.newFailure("the model call failed inside Gatehouse; see the worker's log", INTERNAL_ERROR);
     }
-    return resultOf(answer, Duration.ofNanos(System.nanoTime() - started).toMillis());
+    ModelCallResult result = resultOf(answer, Duration.ofNanos(System.nanoTime() - started).toMillis());
+    long bytes = bytesOf(result);
+    if (bytes > MAX_RESULT_BYTES) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "the model's answer (" + bytes + " bytes as a step's result) is larger than a durable step can hold (" + MAX_RESULT_BYTES
+              + "); ask for less (max_tokens)",
+          ModelCodes.RESPONSE_TOO_LARGE);
+    }
+    return result;
+  }
+
+  /** The size of {@code result} as JSON, in bytes. */
+  static long bytesOf(ModelCallResult result) {
+    try {
+      return SIZES.writeValueAsBytes(result).length;
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      return Long.MAX_VALUE;
+    }
   }
 
   /** The step's result from the invoker's answer (an OpenAI chat completion). */

@@ -194,6 +194,32 @@ class ModelActivitiesImplTest {
     assertThat(seen).hasSize(1);
   }
 
+  /**
+   * An answer too large for the step's result fails the step at once as response_too_large: a
+   * probe's answer of 2.3 million characters was dropped by the engine, and the step waited for its
+   * timeout and called (and paid) the provider again on every attempt.
+   */
+  @Test
+  void anAnswerTooLargeForAStepsResultFailsAtOnceWithoutAnotherAttempt() {
+    List<ModelCall> seen = new CopyOnWriteArrayList<>();
+    WorkflowFailedException e =
+        assertThrows(
+            WorkflowFailedException.class,
+            () ->
+                runModelStep(
+                    "task_model_huge",
+                    call -> {
+                      seen.add(call);
+                      return completion("漢".repeat(300_000), "stop"); // 900 KB of UTF-8, twice in the result
+                    }));
+    ApplicationFailure failure = (ApplicationFailure) e.getCause();
+    assertThat(failure.getDetails().get(1, String.class)).isEqualTo("response_too_large");
+    assertThat(failure.getOriginalMessage()).contains("larger than a durable step can hold");
+    assertThat(seen).as("not tried again").hasSize(1);
+    assertThat(ModelActivitiesImpl.bytesOf(ModelActivitiesImpl.resultOf(completion("漢".repeat(200_000), "stop"), 1)))
+        .as("one of 600 KB fits").isLessThan(ModelActivitiesImpl.MAX_RESULT_BYTES);
+  }
+
   @Test
   void anAnswerWithNoMessageIsAnUpstreamErrorThatIsRetriedNotAStepWithNoOutput() {
     List<ModelCall> seen = new CopyOnWriteArrayList<>();
