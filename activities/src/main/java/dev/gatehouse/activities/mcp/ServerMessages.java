@@ -175,6 +175,10 @@ final class ServerMessages {
       LOG.warn("MCP message received before connect; dropped");
       return;
     }
+    if (message instanceof McpSchema.JSONRPCNotification n && LIST_CHANGES.contains(n.method())) {
+      listChanged(h, n);
+      return;
+    }
     Runnable task = () -> h.apply(Mono.just(message)).subscribe(null, e -> LOG.debug("MCP message handler failed", e));
     if (message instanceof McpSchema.JSONRPCNotification n && LOSSY.contains(n.method())) {
       if (!lane.offer(task) && (lane.dropped() & (lane.dropped() - 1)) == 0) {
@@ -184,6 +188,55 @@ final class ServerMessages {
       return;
     }
     lane.run(task);
+  }
+
+  /** The list changes: the SDK client fetches the whole list (up to 16 MiB) for each one it is handed. */
+  private static final java.util.Set<String> LIST_CHANGES =
+      java.util.Set.of(
+          McpSchema.METHOD_NOTIFICATION_TOOLS_LIST_CHANGED,
+          McpSchema.METHOD_NOTIFICATION_PROMPTS_LIST_CHANGED,
+          McpSchema.METHOD_NOTIFICATION_RESOURCES_LIST_CHANGED);
+
+  /** Per list change method: 0 none handed on, 1 one handed on (its list is being fetched), 2 and another came meanwhile. */
+  private final Map<String, java.util.concurrent.atomic.AtomicInteger> listChanges = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * A list change is handed to the SDK client (which fetches the list, then tells its consumers)
+   * only when none of its kind is being followed; those that come meanwhile make one more, once
+   * that one is done, which reads the list as it is then. A server that sent them without end had
+   * the client fetch its list thousands of times a minute (and a large list, gigabytes of heap).
+   */
+  private void listChanged(Function<Mono<McpSchema.JSONRPCMessage>, Mono<McpSchema.JSONRPCMessage>> h, McpSchema.JSONRPCNotification n) {
+    java.util.concurrent.atomic.AtomicInteger state = listChanges.computeIfAbsent(n.method(), m -> new java.util.concurrent.atomic.AtomicInteger());
+    if (state.getAndUpdate(s -> Math.min(2, s + 1)) == 0) {
+      handOn(h, n, state);
+    }
+  }
+
+  private void handOn(
+      Function<Mono<McpSchema.JSONRPCMessage>, Mono<McpSchema.JSONRPCMessage>> h,
+      McpSchema.JSONRPCNotification n,
+      java.util.concurrent.atomic.AtomicInteger state) {
+    lane.run(
+        () -> {
+          Mono<McpSchema.JSONRPCMessage> handled;
+          try {
+            handled = h.apply(Mono.just(n));
+          } catch (RuntimeException e) {
+            state.set(0); // nothing is being followed: the next change is handed on
+            LOG.debug("MCP message handler failed", e);
+            return;
+          }
+          handled
+              .doFinally(
+                  signal -> {
+                    // 2 -> 1: another came meanwhile, hand it on; 1 -> 0: done.
+                    if (state.decrementAndGet() > 0) {
+                      handOn(h, n, state);
+                    }
+                  })
+              .subscribe(null, e -> LOG.debug("MCP message handler failed", e));
+        });
   }
 
   /**

@@ -170,6 +170,54 @@ class DeliveryLaneTest {
     lane.close();
   }
 
+  /**
+   * The SDK client fetches the whole list for every list change it is handed: a probe's server that
+   * sent them without end had it fetch its list 13,049 times in 25 s. While one is followed, those
+   * that come meanwhile make one more, once it is done.
+   */
+  @Test
+  void listChangesAreHandedOnOneAtATimeWithOneMoreForThoseThatCameMeanwhile() throws Exception {
+    DeliveryLane lane = new DeliveryLane();
+    ServerMessages messages = new ServerMessages(McpJson.MAPPER, lane, new DirectRequests(lane), (version, ok) -> {});
+    java.util.concurrent.atomic.AtomicInteger toolFetches = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger promptFetches = new java.util.concurrent.atomic.AtomicInteger();
+    reactor.core.publisher.Sinks.Empty<Void> firstFetch = reactor.core.publisher.Sinks.empty();
+    CountDownLatch twoToolFetches = new CountDownLatch(2);
+    messages.handler(
+        m ->
+            m.flatMap(
+                msg -> {
+                  String method = ((io.modelcontextprotocol.spec.McpSchema.JSONRPCNotification) msg).method();
+                  if (method.equals("notifications/prompts/list_changed")) {
+                    promptFetches.incrementAndGet();
+                    return reactor.core.publisher.Mono.empty();
+                  }
+                  twoToolFetches.countDown();
+                  // the first fetch takes until released, as a large list does
+                  return toolFetches.incrementAndGet() == 1 ? firstFetch.asMono().then(reactor.core.publisher.Mono.empty()) : reactor.core.publisher.Mono.empty();
+                }));
+    for (int i = 0; i < 1000; i++) {
+      messages.fromJsonBody("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\"}", null);
+    }
+    messages.fromJsonBody("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/prompts/list_changed\"}", null);
+    Thread.sleep(200);
+    assertThat(toolFetches.get()).as("one followed while it is fetched").isEqualTo(1);
+    assertThat(promptFetches.get()).as("another kind is not held up").isEqualTo(1);
+
+    firstFetch.tryEmitEmpty();
+    assertThat(twoToolFetches.await(5, TimeUnit.SECONDS)).isTrue();
+    Thread.sleep(200);
+    assertThat(toolFetches.get()).as("one more for the 999 that came meanwhile").isEqualTo(2);
+
+    messages.fromJsonBody("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\"}", null);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (toolFetches.get() < 3 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(toolFetches.get()).as("a change after they were followed is followed").isEqualTo(3);
+    lane.close();
+  }
+
   private static void await(CountDownLatch latch) {
     try {
       latch.await(5, TimeUnit.SECONDS);

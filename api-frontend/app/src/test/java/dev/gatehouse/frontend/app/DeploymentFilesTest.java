@@ -297,6 +297,8 @@ class DeploymentFilesTest {
       assertThat(loggers).extractingByKey("io.modelcontextprotocol.util.KeepAliveScheduler").asString().isEqualTo("\"ERROR\"");
       // an error line per keep-alive ping of each listening stream an agent dropped
       assertThat(loggers).extractingByKey("io.modelcontextprotocol.spec.McpTransport").asString().isEqualTo("\"OFF\"");
+      // an upstream's tool names, written into the log as they came (a probe forged whole lines with them)
+      assertThat(loggers).extractingByKey("io.modelcontextprotocol.util.ToolNameValidator").asString().isEqualTo("\"OFF\"");
       for (String perRequest : List.of(
           "io.temporal.internal.activity.ActivityTaskExecutors", "io.temporal.internal.sync.WorkflowExecutionHandler",
           "io.temporal.internal.worker.ActivityWorker", "org.eclipse.jetty.util.HostPort", "org.eclipse.jetty.http.HttpParser",
