@@ -101,6 +101,9 @@ final class ServerMessages {
    * caller (a pass-through method, discovery) fails at once.
    */
   void refused(Object requestId, McpAnswerRefusedException refusal) {
+    if (direct.fail(requestId, refusal)) {
+      return; // a direct request: it fails at once, as for an answer over its own cap
+    }
     String code = refusal.tooLarge() ? "response_too_large" : "upstream_error";
     String message = "the MCP server answered, but " + refusal.getMessage();
     deliver(
@@ -150,8 +153,14 @@ final class ServerMessages {
     return answers;
   }
 
-  /** Request {@code requestId}'s response will not come: answers it with an error instead. */
+  /**
+   * Request {@code requestId}'s response will not come: answers it with an error instead, a direct
+   * request at once (it waited for its timeout, though the transport knew).
+   */
   void failed(Object requestId, String why) {
+    if (direct.fail(requestId, new McpTransportException(why))) {
+      return;
+    }
     deliver(
         new McpSchema.JSONRPCResponse(
             McpSchema.JSONRPC_VERSION,

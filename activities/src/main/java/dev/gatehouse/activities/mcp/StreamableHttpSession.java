@@ -162,6 +162,8 @@ final class StreamableHttpSession {
               text -> {
                 if (!notification && !text.isBlank()) {
                   messages.fromJsonBody(text, requestId); // (the SDK client's requests: never direct ones)
+                } else if (!notification && requestId != null) {
+                  messages.failed(requestId, "the MCP server answered the request with an empty body");
                 }
               },
               () -> {
@@ -172,6 +174,12 @@ final class StreamableHttpSession {
                 }
               });
       case NONE -> HttpResponse.BodySubscribers.replacing(null);
+      case UNEXPECTED -> {
+        if (!notification && requestId != null) {
+          messages.failed(requestId, UNEXPECTED_BODY); // its response cannot come: it fails now, not at its timeout
+        }
+        yield HttpResponse.BodySubscribers.discarding();
+      }
     };
   }
 
@@ -257,8 +265,13 @@ final class StreamableHttpSession {
   private enum Body {
     NONE,
     JSON,
-    SSE
+    SSE,
+    /** A 2xx other than 202 whose content type is neither JSON nor an event stream (or none): a request's response cannot come in it. */
+    UNEXPECTED
   }
+
+  /** Why a request answered with {@link Body#UNEXPECTED} fails (the server's content type is not quoted: it may be anything). */
+  private static final String UNEXPECTED_BODY = "the MCP server answered the request with neither JSON nor an event stream";
 
   /**
    * Settles a POST from its answer's status and headers: a 2xx is accepted ({@code sent} runs and
@@ -280,7 +293,7 @@ final class StreamableHttpSession {
       String type = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT);
       stream.accepted();
       sent.run();
-      if (status == 202 || type.isBlank()) {
+      if (status == 202) {
         return Body.NONE;
       }
       if (type.contains(ResumableSseStream.EVENT_STREAM)) {
@@ -289,8 +302,7 @@ final class StreamableHttpSession {
       if (type.contains(JSON)) {
         return Body.JSON;
       }
-      LOG.warn("MCP server answered POST with unexpected content type {}", type);
-      return Body.NONE;
+      return Body.UNEXPECTED;
     }
     RuntimeException error;
     if ((status == 404 || status == 400) && sentSession != null) {
@@ -341,19 +353,27 @@ final class StreamableHttpSession {
               failed,
               stream);
       HttpEntity entity = response.getEntity();
+      if (kind == Body.UNEXPECTED) {
+        // Its response cannot come: the request fails now, not at its timeout. The body is not
+        // read (the connection is dropped when the exchange closes).
+        messages.failed(requestId, UNEXPECTED_BODY);
+        return stream;
+      }
       if (entity == null) {
         exchange.readToEnd(); // no body: the connection is kept
       } else if (kind == Body.JSON) {
         byte[] bytes = entity.getContent().readNBytes(MAX_JSON_BYTES + 1);
         if (bytes.length > MAX_JSON_BYTES) {
           // Not read to its end: the connection is dropped when the exchange closes.
-          failed.accept(new McpTransportException("the MCP server answered with a body over " + MAX_JSON_BYTES + " bytes"));
+          failed.accept(McpAnswerRefusedException.tooLarge(MAX_JSON_BYTES));
           return stream;
         }
         exchange.readToEnd();
         String text = new String(bytes, StandardCharsets.UTF_8);
         if (!text.isBlank()) {
           messages.fromJsonBody(text, requestId);
+        } else {
+          messages.failed(requestId, "the MCP server answered the request with an empty body");
         }
       } else if (kind == Body.SSE) {
         if (stream.readUntilAnswered(entity.getContent())) {

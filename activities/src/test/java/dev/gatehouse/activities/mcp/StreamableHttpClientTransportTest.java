@@ -458,6 +458,62 @@ class StreamableHttpClientTransportTest {
     }
   }
 
+  /**
+   * A direct request whose answer the transport already knows will not come fails at once: a
+   * probe's calls to servers that answered with HTML, an empty JSON body, an event stream holding
+   * plain JSON, or a body cut short each waited out the server's whole timeout.
+   */
+  @Test
+  void aDirectRequestWhoseResponseCannotComeFailsAtOnce() throws Exception {
+    HttpServer server =
+        server(
+            "broken",
+            (ex, msg) -> {
+              String name = msg.path("params").path("name").asText();
+              String answer = "{\"jsonrpc\":\"2.0\",\"id\":" + msg.get("id") + ",\"result\":{\"content\":[]}}";
+              switch (name) {
+                case "html" -> {
+                  byte[] page = "<html>hello</html>".getBytes(StandardCharsets.UTF_8);
+                  ex.getResponseHeaders().add("Content-Type", "text/html");
+                  ex.sendResponseHeaders(200, page.length);
+                  ex.getResponseBody().write(page);
+                }
+                case "empty-json" -> {
+                  ex.getResponseHeaders().add("Content-Type", "application/json");
+                  ex.sendResponseHeaders(200, -1);
+                }
+                case "json-as-sse" -> {
+                  byte[] body = answer.getBytes(StandardCharsets.UTF_8);
+                  ex.getResponseHeaders().add("Content-Type", "text/event-stream");
+                  ex.sendResponseHeaders(200, body.length);
+                  ex.getResponseBody().write(body);
+                }
+                default -> json(ex, answer);
+              }
+            });
+    server.start();
+    try {
+      String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/mcp";
+      StreamableHttpClientTransport transport = StreamableHttpClientTransport.builder(url).jsonMapper(McpJson.MAPPER).build();
+      McpAsyncClient client =
+          McpClient.async(transport).clientInfo(new McpSchema.Implementation("t", "1")).jsonSchemaValidator(McpJson.PASS_THROUGH).build();
+      client.initialize().block(Duration.ofSeconds(10));
+      for (String name : List.of("html", "empty-json", "json-as-sse")) {
+        long started = System.nanoTime();
+        // The call's timeout is a minute: it must fail with the answer, not after the timeout.
+        assertThatThrownBy(() -> call(transport, name, 0))
+            .as(name)
+            .isInstanceOf(io.modelcontextprotocol.spec.McpTransportException.class)
+            .isNotInstanceOf(StreamableHttpClientTransport.TimedOut.class);
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).as(name + ": well before its timeout").isLessThan(Duration.ofSeconds(30));
+      }
+      assertThat(call(transport, "fine", 0).path("result").path("content").isArray()).as("the session stands").isTrue();
+      client.closeGracefully().block(Duration.ofSeconds(5));
+    } finally {
+      server.stop(0);
+    }
+  }
+
   private static JsonNode call(StreamableHttpClientTransport transport, String name, int maxAnswerBytes) {
     return transport.call(
         "tools/call", McpJson.OBJECT_MAPPER.createObjectNode().put("name", name), Duration.ofSeconds(60), Mono.never(), maxAnswerBytes);
