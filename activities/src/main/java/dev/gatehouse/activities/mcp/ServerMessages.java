@@ -75,10 +75,13 @@ final class ServerMessages {
       if (tree.isArray()) {
         for (JsonNode item : tree) {
           if (!direct.answered(item, null)) {
-            deliver(McpSchema.deserializeJsonRpcMessage(json, item.toString()));
+            String one = item.toString();
+            if (!oversizedNotice(one)) {
+              deliver(McpSchema.deserializeJsonRpcMessage(json, one));
+            }
           }
         }
-      } else if (!direct.answered(tree, text)) {
+      } else if (!direct.answered(tree, text) && !oversizedNotice(text)) {
         deliver(McpSchema.deserializeJsonRpcMessage(json, text));
       }
     } catch (IOException e) {
@@ -137,6 +140,9 @@ final class ServerMessages {
         }
         // reported below
       }
+    }
+    if (oversizedNotice(text)) {
+      return false;
     }
     McpSchema.JSONRPCMessage message;
     try {
@@ -256,6 +262,53 @@ final class ServerMessages {
   private static final java.util.Set<String> LOSSY =
       java.util.Set.of(
           McpSchema.METHOD_NOTIFICATION_PROGRESS, McpSchema.METHOD_NOTIFICATION_MESSAGE, McpSchema.METHOD_NOTIFICATION_RESOURCES_UPDATED);
+
+  /**
+   * The most characters of a progress, log or resource-update notification: one larger is dropped
+   * before it is parsed, as one the lane has no room for is. Up to 64 of them wait in a session's
+   * lane, and a server sent a hundred of 5 MiB in one call (a gigabyte and a half of heap for four
+   * agents that did not read); an agent gets at most {@code 1,024} characters of a progress
+   * message anyway ({@code GovernedChannel}).
+   */
+  static final int MAX_NOTICE_CHARS = 256 * 1024;
+
+  private final java.util.concurrent.atomic.AtomicLong oversized = new java.util.concurrent.atomic.AtomicLong();
+
+  /** True (and counted) when {@code text} is a lossy notification over {@link #MAX_NOTICE_CHARS}. */
+  private boolean oversizedNotice(String text) {
+    if (text.length() <= MAX_NOTICE_CHARS || !isLossyNotice(text)) {
+      return false;
+    }
+    long n = oversized.incrementAndGet();
+    if ((n & (n - 1)) == 0) {
+      LOG.info("an upstream sent notifications over {} characters: {} dropped so far", MAX_NOTICE_CHARS, n);
+    }
+    return true;
+  }
+
+  /** Whether {@code text} is a notification of a {@link #LOSSY} method (its method read without parsing the rest). */
+  private static boolean isLossyNotice(String text) {
+    try (com.fasterxml.jackson.core.JsonParser p = McpJson.OBJECT_MAPPER.getFactory().createParser(text)) {
+      if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+        return false;
+      }
+      boolean hasId = false;
+      String method = null;
+      while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        p.nextToken();
+        if (name.equals("method") && p.currentToken() == com.fasterxml.jackson.core.JsonToken.VALUE_STRING) {
+          method = p.getText();
+        } else if (name.equals("id")) {
+          hasId = true;
+        }
+        p.skipChildren();
+      }
+      return !hasId && method != null && LOSSY.contains(method);
+    } catch (IOException | RuntimeException e) {
+      return false; // not readable: left to the parse that follows
+    }
+  }
 
   /** Hands a failure to the SDK client's exception handler. */
   void report(Throwable t) {

@@ -218,6 +218,26 @@ class DeliveryLaneTest {
     lane.close();
   }
 
+  /** A progress or log notification over the cap is dropped before it is parsed; a response of any size is not. */
+  @Test
+  void aNotificationOverTheCapIsDroppedButAResponseIsNot() throws Exception {
+    DeliveryLane lane = new DeliveryLane();
+    ServerMessages messages = new ServerMessages(McpJson.MAPPER, lane, new DirectRequests(lane), (version, ok) -> {});
+    List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    messages.handler(m -> m.doOnNext(msg -> seen.add(msg instanceof io.modelcontextprotocol.spec.McpSchema.JSONRPCNotification n ? n.method() : "response")));
+    String huge = "x".repeat(ServerMessages.MAX_NOTICE_CHARS);
+    messages.fromJsonBody("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"level\":\"info\",\"data\":\"" + huge + "\"}}", null);
+    assertThat(messages.fromEvent("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progressToken\":\"t\",\"progress\":1,\"message\":\"" + huge + "\"}}", null)).isFalse();
+    messages.fromJsonBody("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progressToken\":\"t\",\"progress\":2,\"message\":\"small\"}}", null);
+    messages.fromJsonBody("{\"jsonrpc\":\"2.0\",\"id\":\"sdk-9\",\"result\":{\"text\":\"" + huge + "\"}}", null);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (seen.size() < 2 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(seen).containsExactly("notifications/progress", "response");
+    lane.close();
+  }
+
   private static void await(CountDownLatch latch) {
     try {
       latch.await(5, TimeUnit.SECONDS);

@@ -1,5 +1,6 @@
 package dev.gatehouse.frontend.mcp;
 
+import dev.gatehouse.workflows.tool.ToolProgress;
 import io.modelcontextprotocol.spec.McpSchema;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
@@ -42,8 +43,22 @@ final class GovernedChannel implements AgentChannel {
     return text == null || n == UNGOVERNED ? text : n.apply(text);
   }
 
+  /** The most characters of a log message's data the agent gets (the rest is cut, and says so). */
+  static final int MAX_LOG_CHARS = 16 * 1024;
+
+  /** {@code text} cut to {@code max} characters, saying so; itself when it fits. */
+  static String cut(String text, int max) {
+    return text == null || text.length() <= max ? text : text.substring(0, max) + "… [cut by Gatehouse]";
+  }
+
   @Override
-  public Mono<Void> progress(McpSchema.ProgressNotification n) {
+  public Mono<Void> progress(McpSchema.ProgressNotification given) {
+    // A progress message is a line of status: cut as a durable call's are.
+    McpSchema.ProgressNotification n =
+        given.message() == null || given.message().length() <= ToolProgress.MAX_MESSAGE_CHARS
+            ? given
+            : new McpSchema.ProgressNotification(
+                given.progressToken(), given.progress(), given.total(), cut(given.message(), ToolProgress.MAX_MESSAGE_CHARS), given.meta());
     String message = filter(n.message());
     if (message == null ? n.message() == null : message.equals(n.message())) {
       return channel.progress(n);
@@ -52,7 +67,11 @@ final class GovernedChannel implements AgentChannel {
   }
 
   @Override
-  public Mono<Void> log(McpSchema.LoggingMessageNotification n) {
+  public Mono<Void> log(McpSchema.LoggingMessageNotification given) {
+    McpSchema.LoggingMessageNotification n =
+        given.data() == null || given.data().length() <= MAX_LOG_CHARS
+            ? given
+            : new McpSchema.LoggingMessageNotification(given.level(), given.logger(), cut(given.data(), MAX_LOG_CHARS), given.meta());
     String data = filter(n.data());
     if (data == null && n.data() != null) {
       return Mono.empty();
