@@ -23,6 +23,11 @@ final class McpDiscovery {
   static final int MAX_PAGES = 100;
   static final int MAX_ENTRIES = 10_000;
   static final Duration MAX_DURATION = Duration.ofSeconds(60);
+  /** MCP's rule for tool (and prompt) names: 1 to 128 of these. */
+  static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[A-Za-z0-9_.-]{1,128}");
+  /** The longest resource URI (or URI template) kept. */
+  static final int MAX_URI = 2048;
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(McpDiscovery.class);
 
   /** A discovery stopped at one of its bounds; the message says which, in words an admin reads in the server's status. */
   static final class LimitException extends RuntimeException {
@@ -37,19 +42,19 @@ final class McpDiscovery {
     Deadline deadline = new Deadline(def.timeoutOrDefault(), System.nanoTime() + MAX_DURATION.toNanos());
     List<McpCatalogEntry> entries = new ArrayList<>();
     if (caps == null || caps.tools() != null) {
-      list(deadline, "tools", client::listTools, McpSchema.ListToolsResult::nextCursor, McpSchema.ListToolsResult::tools,
+      list(def.name(), deadline, "tools", client::listTools, McpSchema.ListToolsResult::nextCursor, McpSchema.ListToolsResult::tools,
           t -> new McpCatalogEntry(def.name(), McpCatalogEntry.TOOL, t.name(), McpJson.tree(t)), entries);
     }
     if (caps != null && caps.resources() != null) {
-      list(deadline, "resources", client::listResources, McpSchema.ListResourcesResult::nextCursor,
+      list(def.name(), deadline, "resources", client::listResources, McpSchema.ListResourcesResult::nextCursor,
           McpSchema.ListResourcesResult::resources,
           r -> new McpCatalogEntry(def.name(), McpCatalogEntry.RESOURCE, r.uri(), McpJson.tree(r)), entries);
-      list(deadline, "resource templates", client::listResourceTemplates, McpSchema.ListResourceTemplatesResult::nextCursor,
+      list(def.name(), deadline, "resource templates", client::listResourceTemplates, McpSchema.ListResourceTemplatesResult::nextCursor,
           McpSchema.ListResourceTemplatesResult::resourceTemplates,
           r -> new McpCatalogEntry(def.name(), McpCatalogEntry.RESOURCE_TEMPLATE, r.uriTemplate(), McpJson.tree(r)), entries);
     }
     if (caps != null && caps.prompts() != null) {
-      list(deadline, "prompts", client::listPrompts, McpSchema.ListPromptsResult::nextCursor, McpSchema.ListPromptsResult::prompts,
+      list(def.name(), deadline, "prompts", client::listPrompts, McpSchema.ListPromptsResult::nextCursor, McpSchema.ListPromptsResult::prompts,
           p -> new McpCatalogEntry(def.name(), McpCatalogEntry.PROMPT, p.name(), McpJson.tree(p)), entries);
     }
     return entries;
@@ -57,6 +62,7 @@ final class McpDiscovery {
 
   /** Reads every page of one list into {@code entries}, within the bounds. */
   private static <P, T> void list(
+      String server,
       Deadline deadline,
       String what,
       Function<String, Mono<P>> page,
@@ -67,6 +73,7 @@ final class McpDiscovery {
     String cursor = null;
     int pages = 0;
     int count = 0;
+    int skipped = 0;
     do {
       if (++pages > MAX_PAGES) {
         throw stopped(what, "more than " + MAX_PAGES + " pages");
@@ -77,10 +84,63 @@ final class McpDiscovery {
         if (++count > MAX_ENTRIES) {
           throw stopped(what, "more than " + MAX_ENTRIES + " entries");
         }
-        entries.add(entry.apply(item));
+        McpCatalogEntry e = entry.apply(item);
+        if (acceptable(e)) {
+          entries.add(e);
+        } else {
+          skipped++;
+        }
       }
       cursor = answer == null ? null : next.apply(answer);
     } while (cursor != null);
+    if (skipped > 0) {
+      // Counted, never quoted: the names are the server's own, and may hold anything.
+      LOG.warn(
+          "MCP server {}: {} of its {} skipped: a name that breaks MCP's rule (1 to 128 of A-Za-z0-9_.-), a URI over {} "
+              + "characters or with control characters, or a NUL anywhere",
+          server, skipped, what, MAX_URI);
+    }
+  }
+
+  /**
+   * Whether an entry can be listed: a tool's or prompt's name as MCP's rule has it (a probe's
+   * names held newlines, a right-to-left override, 20,000 characters; one of 2,000,000 failed the
+   * whole discovery in the database), a resource's URI at most {@link #MAX_URI} characters without
+   * control characters, and no NUL anywhere in it (PostgreSQL stores none: one took the whole
+   * server down).
+   */
+  static boolean acceptable(McpCatalogEntry e) {
+    String key = e.name();
+    if (key == null) {
+      return false;
+    }
+    boolean named = McpCatalogEntry.TOOL.equals(e.kind()) || McpCatalogEntry.PROMPT.equals(e.kind());
+    if (named ? !NAME.matcher(key).matches() : key.isEmpty() || key.length() > MAX_URI || key.chars().anyMatch(Character::isISOControl)) {
+      return false;
+    }
+    return key.indexOf('\0') < 0 && (e.body() == null || !hasNul(e.body()));
+  }
+
+  /** Whether a string or member name anywhere in {@code node} holds a NUL. */
+  private static boolean hasNul(com.fasterxml.jackson.databind.JsonNode node) {
+    if (node.isTextual()) {
+      return node.textValue().indexOf('\0') >= 0;
+    }
+    if (node.isObject()) {
+      for (var it = node.fields(); it.hasNext(); ) {
+        var f = it.next();
+        if (f.getKey().indexOf('\0') >= 0 || hasNul(f.getValue())) {
+          return true;
+        }
+      }
+      return false;
+    }
+    for (com.fasterxml.jackson.databind.JsonNode child : node) {
+      if (hasNul(child)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static LimitException stopped(String what, String why) {
