@@ -399,8 +399,8 @@ public class AgentWorkflowImpl implements AgentWorkflow {
 
   private static ApplicationFailure modelFailed(int step, ActivityFailure failure) {
     Throwable cause = failure.getCause() == null ? failure : failure.getCause();
-    String type = cause instanceof ApplicationFailure af ? af.getType() : cause.getClass().getSimpleName();
-    String why = cause instanceof ApplicationFailure af ? af.getOriginalMessage() : cause.getMessage();
+    String type = FailureCodes.typeOf(cause);
+    String why = FailureCodes.messageOf(cause);
     return ApplicationFailure.newNonRetryableFailureWithCause(
         "model call " + step + " failed: " + why, MODEL_FAILED, failure, "model-" + step, type);
   }

@@ -11,6 +11,7 @@ import dev.gatehouse.workflows.model.ModelCallResult;
 import dev.gatehouse.workflows.tool.ToolActivities;
 import dev.gatehouse.workflows.tool.ToolCallPolicy;
 import dev.gatehouse.workflows.tool.ToolCallRequest;
+import dev.gatehouse.workflows.task.FailureCodes;
 import dev.gatehouse.workflows.tool.ToolCallResult;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
@@ -252,9 +253,8 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         throw canceled;
       }
       Throwable cause = failure.getCause() == null ? failure : failure.getCause();
-      String type = cause instanceof ApplicationFailure af ? af.getType() : cause.getClass().getSimpleName();
-      String why =
-          cause instanceof ApplicationFailure af ? af.getOriginalMessage() : cause.getMessage();
+      String type = FailureCodes.typeOf(cause);
+      String why = FailureCodes.messageOf(cause);
       String what = step.callsModel() ? "model " + step.model() : "tool " + step.tool();
       throw ApplicationFailure.newNonRetryableFailureWithCause(
           "step '" + step.id() + "' (" + what + ") failed: " + why,

@@ -75,6 +75,33 @@ public final class FailureCodes {
     return root instanceof TimeoutFailure ? TIMED_OUT : WORKFLOW_FAILED;
   }
 
+  /**
+   * The type a step's failure names for {@code cause}, what its activity failed with: an {@code
+   * ApplicationFailure}'s type; a timeout's {@code TimedOut} (its code {@code timed_out}, as
+   * errors.md lists it; it was {@code timeout_failure}, the class's name).
+   */
+  public static String typeOf(Throwable cause) {
+    if (cause instanceof ApplicationFailure af) {
+      return af.getType();
+    }
+    return cause instanceof TimeoutFailure ? "TimedOut" : cause.getClass().getSimpleName();
+  }
+
+  /** The message a step's failure gives for {@code cause}: a timeout's in words, not Temporal's {@code timeoutType=...}. */
+  public static String messageOf(Throwable cause) {
+    if (cause instanceof ApplicationFailure af) {
+      return af.getOriginalMessage();
+    }
+    if (cause instanceof TimeoutFailure t) {
+      return switch (t.getTimeoutType()) {
+        case TIMEOUT_TYPE_HEARTBEAT -> "it stopped reporting that it was alive (heartbeat timeout)";
+        case TIMEOUT_TYPE_SCHEDULE_TO_START -> "no worker took it up in time";
+        default -> "it did not finish within its timeout";
+      };
+    }
+    return cause.getMessage();
+  }
+
   /** The message of the failure a workflow ended with, without Temporal's decorations. */
   public static String messageOf(TemporalFailure e) {
     TemporalFailure root = root(e);

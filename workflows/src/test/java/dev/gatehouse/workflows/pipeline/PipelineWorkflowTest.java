@@ -174,6 +174,32 @@ class PipelineWorkflowTest {
     });
   }
 
+  /**
+   * A step whose activity ran past its timeout fails as timed_out, in words: a probe's task failed
+   * with cause timeout_failure (the Java class's name) and Temporal's "timeoutType=TIMEOUT_TYPE_START_TO_CLOSE".
+   */
+  @Test
+  void aStepPastItsTimeoutFailsAsTimedOutInWords() {
+    PipelineInput in =
+        new PipelineInput(
+            json("{}"),
+            new PipelineDefinition(List.of(step("slow", "hold", "{}"))),
+            Map.of("hold", new ToolCallPolicy(1_000, 1, 10, 1.0, 10)),
+            new Caller("ten_test", "agt_test", List.of()),
+            Map.of());
+    try {
+      WorkflowFailedException e =
+          (WorkflowFailedException)
+              org.junit.jupiter.api.Assertions.assertThrows(WorkflowFailedException.class, () -> stub("t-timeout").run(in));
+      ApplicationFailure failure = (ApplicationFailure) e.getCause();
+      assertThat(failure.getDetails().get(1, String.class)).isEqualTo("TimedOut");
+      assertThat(dev.gatehouse.workflows.task.FailureCodes.of(failure.getDetails().get(1, String.class))).isEqualTo("timed_out");
+      assertThat(failure.getOriginalMessage()).isEqualTo("step 'slow' (tool hold) failed: it did not finish within its timeout");
+    } finally {
+      tools.release.countDown();
+    }
+  }
+
   @Test
   void aStepThatFailsForGoodCancelsTheStepsStillRunning() {
     assertThatThrownBy(

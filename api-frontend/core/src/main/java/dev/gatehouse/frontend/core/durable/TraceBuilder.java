@@ -171,12 +171,18 @@ final class TraceBuilder {
     for (PendingActivityInfo p : pending) {
       StepState s = byActivityId.get(p.getActivityId());
       if (s != null && s.endedAt == null) {
-        s.attempts = Math.max(s.attempts, p.getAttempt());
+        // The pending activity's attempt is the one running, or, while it waits out a retry's
+        // backoff (scheduled again), the next one: the attempts made so far are one fewer then,
+        // and the step is not running (a probe's trace said RUNNING, 2 attempts, during the backoff
+        // after the first).
+        boolean running = p.getState() == io.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+            || p.getState() == io.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED;
+        s.attempts = Math.max(s.attempts, running ? p.getAttempt() : p.getAttempt() - 1);
         s.attemptKnown = true;
         if (p.hasLastFailure()) {
           s.error = errorOf(p.getLastFailure());
         }
-        if (p.hasLastStartedTime() && p.getLastStartedTime().getSeconds() > 0) {
+        if (running) {
           s.status = "RUNNING";
         }
       }
@@ -357,7 +363,11 @@ final class TraceBuilder {
         root.hasApplicationFailureInfo() && !root.getApplicationFailureInfo().getType().isEmpty()
             ? ErrorCode.codeOfFailureType(root.getApplicationFailureInfo().getType())
             : root.hasTimeoutFailureInfo() ? FailureCodes.TIMED_OUT : FailureCodes.WORKFLOW_FAILED;
-    return new TaskError(code, root.getMessage());
+    String message = root.getMessage();
+    if (message.isEmpty() && root.hasTimeoutFailureInfo()) {
+      message = "the step did not finish within its timeout"; // the engine's own says nothing
+    }
+    return new TaskError(code, message);
   }
 
   static Instant instant(Timestamp t) {

@@ -62,6 +62,56 @@ class TraceBuilderTest {
     assertThat(model.latencyMs()).isEqualTo(7);
   }
 
+  /**
+   * A step waiting out a retry's backoff is not running, and has made one attempt fewer than the
+   * pending activity's number (the next one's): a probe's trace said RUNNING with 2 attempts while
+   * its upstream had had one request.
+   */
+  @Test
+  void aStepInItsRetrysBackoffIsScheduledWithTheAttemptsMadeSoFar() throws Exception {
+    List<io.temporal.api.history.v1.HistoryEvent> events;
+    try (InputStream in = TraceBuilderTest.class.getClassLoader().getResourceAsStream("histories/pipeline-model-step.json")) {
+      History.Builder history = History.newBuilder();
+      JsonFormat.parser().ignoringUnknownFields().merge(new String(in.readAllBytes(), StandardCharsets.UTF_8), history);
+      events = history.getEventsList();
+    }
+    int cut = -1;
+    String activityId = null;
+    for (int i = 0; i < events.size(); i++) {
+      var e = events.get(i);
+      if (e.hasActivityTaskScheduledEventAttributes() && e.getActivityTaskScheduledEventAttributes().getActivityType().getName().contains("Model")) {
+        cut = i;
+        activityId = e.getActivityTaskScheduledEventAttributes().getActivityId();
+        break;
+      }
+    }
+    assertThat(cut).isPositive();
+    List<io.temporal.api.history.v1.HistoryEvent> sofar = events.subList(0, cut + 1);
+    io.temporal.api.failure.v1.Failure failed =
+        io.temporal.api.failure.v1.Failure.newBuilder()
+            .setMessage("provider answered 503")
+            .setApplicationFailureInfo(io.temporal.api.failure.v1.ApplicationFailureInfo.newBuilder().setType("upstream_error"))
+            .build();
+    var pending =
+        io.temporal.api.workflow.v1.PendingActivityInfo.newBuilder()
+            .setActivityId(activityId)
+            .setAttempt(2)
+            .setLastFailure(failed)
+            .setLastStartedTime(com.google.protobuf.Timestamp.newBuilder().setSeconds(1_800_000_000L));
+    TraceBuilder builder = new TraceBuilder(DefaultDataConverter.STANDARD_INSTANCE);
+
+    TraceView.Step waiting =
+        builder.build(sofar, List.of(pending.setState(io.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED).build())).get(1);
+    assertThat(waiting.status()).isEqualTo("SCHEDULED");
+    assertThat(waiting.attempts()).isEqualTo(1);
+    assertThat(waiting.error().code()).isEqualTo("upstream_error");
+
+    TraceView.Step running =
+        builder.build(sofar, List.of(pending.setState(io.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED).build())).get(1);
+    assertThat(running.status()).isEqualTo("RUNNING");
+    assertThat(running.attempts()).isEqualTo(2);
+  }
+
   @Test
   void aStepSaysHowLongItsLastAttemptRanApartFromItsWaitsAndEarlierAttempts() throws Exception {
     List<TraceView.Step> steps = trace();
