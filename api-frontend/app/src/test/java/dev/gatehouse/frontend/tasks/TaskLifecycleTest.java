@@ -66,6 +66,22 @@ class TaskLifecycleTest {
     }
   }
 
+  /** A probe's cancels of a task whose timeout had passed were answered 202 and audited as cancels. */
+  @Test
+  void cancellingATaskThatTimedOutIs409TaskClosed() {
+    String id = holdingTask("cancel-timeout", "1s");
+    awaitEngineClose(id);
+    try {
+      var r = gh.post("/v1/tasks/" + id + "/cancel", KEY_A, "");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(409);
+      assertThat(json(r).at("/error/code").asText()).isEqualTo("task_closed");
+      assertThat(json(r).at("/error/message").asText()).contains("TIMED_OUT");
+      assertThat(json(gh.get("/v1/tasks/" + id, KEY_A)).get("status").asText()).isEqualTo("TIMED_OUT");
+    } finally {
+      gh.tools.release("cancel-timeout");
+    }
+  }
+
   @Test
   void theSweeperRecordsATimedOutTaskWithItsRealCloseTime() {
     String id = holdingTask("sweep-timeout", "1s");

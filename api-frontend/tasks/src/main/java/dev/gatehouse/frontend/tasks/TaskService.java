@@ -280,6 +280,9 @@ public class TaskService {
 
   public TaskView cancel(AgentCaller caller, String id) {
     TaskRecord row = durable.owned(caller, id);
+    if (!row.status().isClosed() && durable.settledAsOverdue(row)) {
+      row = durable.owned(caller, id); // it timed out: the engine closed it, and told no one
+    }
     if (row.status().isClosed()) {
       throw new ApiException(ErrorCode.TASK_CLOSED, "the task has already ended (" + row.status() + ")");
     }

@@ -49,7 +49,7 @@ public class AdminTasksResource {
         (TASK_ID.matcher(id).matches() ? ctx.jdbi.onDemand(TaskIndexDao.class).find(id) : java.util.Optional.<TaskRecord>empty())
             .filter(t -> AdminContext.visible(admin, t.tenantId()))
             .orElseThrow(() -> new ApiException(ErrorCode.TASK_NOT_FOUND, "no task '" + id + "'"));
-    if (task.status().isClosed() || !cancel(ctx, durable, admin, task, "an operator cancelled it")) {
+    if (task.status().isClosed() || durable.settledAsOverdue(task) || !cancel(ctx, durable, admin, task, "an operator cancelled it")) {
       throw new ApiException(ErrorCode.TASK_CLOSED, "the task has already ended");
     }
     return Response.accepted(Map.of("id", task.id(), "status", "RUNNING", "cancelRequested", true)).build();

@@ -351,6 +351,23 @@ public final class DurableCalls {
     return o.status().isClosed();
   }
 
+  /**
+   * Settles a row still recorded running whose deadline has passed ({@link #reconcile}): true when
+   * it is closed now (the engine ended it, which tells no workflow code). A cancel asks this
+   * first, so a task that timed out is not answered 202 and audited as cancelled.
+   */
+  public boolean settledAsOverdue(TaskRecord row) {
+    if (row.status().isClosed() || row.deadline() == null || row.deadline().isAfter(Instant.now())) {
+      return false;
+    }
+    try {
+      return reconcile(row);
+    } catch (RuntimeException e) {
+      LOG.debug("could not reconcile task {}: {}", row.id(), e.toString());
+      return false;
+    }
+  }
+
   /** How long past its deadline a task may still run before the sweep terminates it (the engine's own timeout should end it first). */
   static final Duration DEADLINE_GRACE = Duration.ofSeconds(2);
 
