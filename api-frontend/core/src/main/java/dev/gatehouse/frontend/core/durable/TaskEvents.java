@@ -138,6 +138,16 @@ public final class TaskEvents {
         return ended(id, "TIMED_OUT", new TaskError(ErrorCode.TIMED_OUT.code(), "the task ran past its timeout"), at);
       }
       case EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED -> {
+        // Gatehouse's own terminations end the task as the task's view says (TaskOutcomes): one
+        // past its timeout TIMED_OUT, one that did not process its cancel CANCELED (the stream
+        // said FAILED, terminated by an operator, where GET said TIMED_OUT).
+        String reason = e.getWorkflowExecutionTerminatedEventAttributes().getReason();
+        if (reason.startsWith(TaskOutcomes.PAST_DEADLINE)) {
+          return ended(id, "TIMED_OUT", new TaskError(ErrorCode.TIMED_OUT.code(), "the task ran past its timeout"), at);
+        }
+        if (reason.startsWith(TaskOutcomes.CANCEL_NOT_PROCESSED)) {
+          return ended(id, "CANCELED", new TaskError(ErrorCode.CANCELED.code(), "the task was canceled"), at);
+        }
         return ended(id, "FAILED", new TaskError(ErrorCode.TERMINATED.code(), "the task was terminated by an operator"), at);
       }
       default -> {
