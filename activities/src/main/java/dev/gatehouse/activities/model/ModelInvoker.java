@@ -21,9 +21,11 @@ import dev.gatehouse.activities.usage.UsageLog;
 import dev.gatehouse.policies.DenialCodes;
 import dev.gatehouse.policies.access.AccessPolicy;
 import dev.gatehouse.policies.data.CallKind;
+import dev.gatehouse.policies.data.CompiledPolicy;
 import dev.gatehouse.registry.agents.Agent;
 import dev.gatehouse.registry.agents.AgentStatements;
 import dev.gatehouse.registry.models.ModelDefinition;
+import dev.gatehouse.registry.policies.PolicyDefinition;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -69,7 +71,9 @@ public class ModelInvoker implements AutoCloseable {
     this.catalog = new ModelCatalog(jdbi, settings.cacheTtl());
     ProviderClient client = new ProviderClient(http, credentials, new ObjectMapper(), settings.maxResponseBytes(), settings.cacheTtl());
     ModelRouter router =
-        new ModelRouter(catalog, client, new CoolDowns(settings.coolDownAfter(), settings.coolDown(), System::nanoTime), watchdog, settings);
+        new ModelRouter(
+            catalog, client, new CoolDowns(settings.coolDownAfter(), settings.coolDown(), System::nanoTime), watchdog, settings,
+            (x, fallback) -> fallbackRefusal(policies, x, fallback));
     List<PolicyStep<? super ModelExchange>> steps =
         List.of(
             // Completion runs in reverse: bookkeeping goes first so it records after every other step completed.
@@ -89,6 +93,34 @@ public class ModelInvoker implements AutoCloseable {
             // takes from the shared buckets.
             ApplyRateLimits.forModels(jdbi, policies));
     this.chain = new PolicyChain<>(steps, router::route, ModelCallFailures.INSTANCE);
+  }
+
+  /** The kinds of policy entry whose checks a fallback alias must not escape. */
+  private static final List<String> FALLBACK_GOVERNED =
+      List.of(PolicyDefinition.PII, PolicyDefinition.GUARDRAIL, PolicyDefinition.RATE_LIMIT, PolicyDefinition.BUDGET);
+
+  /**
+   * Why the call may not go on to {@code fallback}: an entry governs the agent's calls to it that
+   * does not govern its calls to the alias it named (whose entries were applied). Going there would
+   * pass that entry: a probe reached a model through another's fallback past its rate limit, its
+   * PII redaction and its guardrail. Null when every entry governing the fallback governs the named
+   * alias too.
+   */
+  static String fallbackRefusal(PolicyCatalog policies, ModelExchange x, ModelDefinition fallback) {
+    if (x.agent() == null || x.request().caller() == null) {
+      return null;
+    }
+    var set = policies.forTenant(x.request().caller().tenantId());
+    String named = x.request().target();
+    for (String kind : FALLBACK_GOVERNED) {
+      List<CompiledPolicy> applied = set.governing(kind, x.agent().name(), CallKind.MODEL, named);
+      for (CompiledPolicy p : set.governing(kind, x.agent().name(), CallKind.MODEL, fallback.name())) {
+        if (!applied.contains(p)) {
+          return "fallback " + fallback.name() + " not tried: policy " + p.ref() + " governs it and not " + named;
+        }
+      }
+    }
+    return null;
   }
 
   /** A non-streamed call (chat or embeddings): the answer in the caller's dialect, or throws {@link ModelCallException}. */

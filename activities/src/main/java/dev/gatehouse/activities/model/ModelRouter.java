@@ -46,13 +46,31 @@ final class ModelRouter {
   private final CoolDowns coolDowns;
   private final StreamWatchdog watchdog;
   private final ModelRoutingSettings settings;
+  private final FallbackGuard fallbacks;
+
+  /**
+   * Whether a call may go on to a fallback alias: null when it may, else why not. The policies, and
+   * the agent's permissions, were checked for the alias the call named; one that governs a
+   * fallback and not that alias would be passed by going there.
+   */
+  interface FallbackGuard {
+    String refusal(ModelExchange x, ModelDefinition fallback);
+
+    FallbackGuard NONE = (x, fallback) -> null;
+  }
 
   ModelRouter(ModelCatalog catalog, ProviderClient client, CoolDowns coolDowns, StreamWatchdog watchdog, ModelRoutingSettings settings) {
+    this(catalog, client, coolDowns, watchdog, settings, FallbackGuard.NONE);
+  }
+
+  ModelRouter(
+      ModelCatalog catalog, ProviderClient client, CoolDowns coolDowns, StreamWatchdog watchdog, ModelRoutingSettings settings, FallbackGuard fallbacks) {
     this.catalog = catalog;
     this.client = client;
     this.coolDowns = coolDowns;
     this.watchdog = watchdog;
     this.settings = settings;
+    this.fallbacks = fallbacks;
   }
 
   /** What every failed target said, to pick the answer when none is left. */
@@ -85,6 +103,11 @@ final class ModelRouter {
     ModelCall call = x.request();
     Failures failures = new Failures();
     for (ModelDefinition model : aliases(x.model(), call.caller().tenantId())) {
+      String refused = model == x.model() ? null : fallbacks.refusal(x, model);
+      if (refused != null) {
+        failures.byTarget.putIfAbsent(model.name(), refused); // said in the answer; the targets' failures name its code
+        continue;
+      }
       RetrySpec retry = model.retry() != null ? model.retry() : DEFAULT_RETRY;
       // A durable step is retried by the engine with this same policy: inside one of its attempts
       // each target is tried once, so retries do not multiply.

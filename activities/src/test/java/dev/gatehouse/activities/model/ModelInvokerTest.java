@@ -305,6 +305,37 @@ class ModelInvokerTest {
     assertThat(row.estimated()).isFalse();
   }
 
+  /**
+   * A fallback governed by an entry that does not govern the alias named is not tried: its checks
+   * ran for the named alias only. A probe reached a model past its rate limit, its PII redaction
+   * and its guardrail through another alias's fallback.
+   */
+  @Test
+  void aFallbackGovernedByAnEntryTheNamedAliasIsNotIsNotTried() {
+    fakes.get("c").behave(FakeLlm.Behaviour.FAIL_500);
+    var policies = db.jdbi().onDemand(dev.gatehouse.registry.policies.PolicyDao.class);
+    policies.insert(
+        new dev.gatehouse.registry.policies.PolicyDefinition(
+            "fb-limit", "ten_a", dev.gatehouse.registry.policies.PolicyDefinition.RATE_LIMIT,
+            new dev.gatehouse.registry.policies.PolicyDefinition.AppliesTo(null, null, List.of("solo-b")),
+            new dev.gatehouse.registry.policies.PolicyDefinition.RateLimit(1, null, "agent"), null, null, null, null));
+    try {
+      assertThatThrownBy(() -> invoker.call(chat("agt_all", "ab", false, "")))
+          .isInstanceOfSatisfying(ModelCallException.class, e -> assertThat(e.getMessage()).contains("fallback solo-b not tried: policy fb-limit@1 governs it and not ab"));
+      assertThat(fakes.get("b").seen()).as("nothing sent to the fallback").isEmpty();
+
+      // An entry that governs both: its checks ran for the call, and the fallback is tried.
+      policies.upsert(
+          new dev.gatehouse.registry.policies.PolicyDefinition(
+              "fb-limit", "ten_a", dev.gatehouse.registry.policies.PolicyDefinition.RATE_LIMIT,
+              new dev.gatehouse.registry.policies.PolicyDefinition.AppliesTo(null, null, List.of("ab", "solo-b")),
+              new dev.gatehouse.registry.policies.PolicyDefinition.RateLimit(100, null, "agent"), null, null, null, null));
+      assertThat(invoker.call(chat("agt_all", "ab", false, "")).provider()).isEqualTo("p-b");
+    } finally {
+      policies.delete("fb-limit");
+    }
+  }
+
   @Test
   void aDurableStepTriesEachTargetOnceForTheEngineRetriesIt() throws Exception {
     fakes.get("c").behave(FakeLlm.Behaviour.FAIL_500);
