@@ -54,6 +54,16 @@ final class ValidateModelRequest implements PolicyStep<ModelExchange> {
       if (!messages.get(i).isObject()) {
         return "'messages[" + i + "]' must be an object, not " + type(messages.get(i));
       }
+      // Text, parts, or none: the checks read nothing else (an object went on unread), and neither
+      // API takes anything else.
+      JsonNode content = messages.get(i).get("content");
+      if (content != null && !content.isNull() && !content.isTextual() && !content.isArray()) {
+        return "'messages[" + i + "].content' must be a string or an array of parts, not " + type(content);
+      }
+    }
+    JsonNode system = call.dialect() == Dialect.ANTHROPIC ? body.get("system") : null;
+    if (system != null && !system.isNull() && !system.isTextual() && !system.isArray()) {
+      return "'system' must be a string or an array of blocks, not " + type(system);
     }
     if (call.dialect() == Dialect.OPENAI) {
       JsonNode options = body.get("stream_options");

@@ -17,9 +17,10 @@ import java.util.List;
  * arguments pass the {@code tool-arguments} place).
  *
  * <ul>
- *   <li>A chat request: each message's {@code content} (a string, or each part's {@code text},
- *       and a tool result part's own {@code content}, a string or parts); an OpenAI assistant
- *       message's {@code refusal} and the request's {@code prediction.content} (a string or
+ *   <li>A chat request: each message's {@code content} (a string, or each part's {@code text} or
+ *       {@code refusal}, and a tool result part's own {@code content}, a string or parts); an
+ *       OpenAI assistant message's {@code refusal} and reasoning ({@code reasoning_content},
+ *       {@code reasoning}) and the request's {@code prediction.content} (a string or
  *       parts); Anthropic's {@code system} (a string or parts), and its text documents (a {@code
  *       document} part's {@code context} and its {@code source}: {@code data} of a {@code text}
  *       source, the parts of a {@code content} source) and search results (a {@code
@@ -107,8 +108,13 @@ final class ChatTexts {
       for (JsonNode m : a) {
         if (m instanceof ObjectNode message) {
           content(message, "content", s, 0);
-          if (dialect == Dialect.OPENAI && message.path("refusal").isTextual()) {
-            s.at(message, "refusal");
+          if (dialect == Dialect.OPENAI) {
+            // an assistant message sent back: its refusal, and the reasoning some providers read again
+            for (String member : RedactingStreamSink.OTHER_TEXTS) {
+              if (message.path(member).isTextual()) {
+                s.at(message, member);
+              }
+            }
           }
         }
       }
@@ -164,6 +170,9 @@ final class ChatTexts {
         if (p instanceof ObjectNode part) {
           if (part.path("text").isTextual()) {
             s.at(part, "text");
+          }
+          if (part.path("refusal").isTextual()) {
+            s.at(part, "refusal"); // an OpenAI refusal part ({"type":"refusal","refusal":...})
           }
           citations(part, s);
           if (depth < NESTED) {

@@ -60,6 +60,22 @@ class OutputBoundTest {
     assertThat(OutputBound.forProvider(Dialect.OPENAI, Dialect.OPENAI, unbounded, model(1000), model(1000))).isSameAs(unbounded);
   }
 
+  /** A content the checks cannot read (an object) was passed on unread to a provider of the same API. */
+  @Test
+  void aMessagesContentIsTextPartsOrNone() throws Exception {
+    assertThat(ValidateModelRequest.problem(
+            new ModelCall(ModelCall.Kind.CHAT, Dialect.OPENAI, "m",
+                (ObjectNode) JSON.readTree("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":{\"text\":\"x\"}}]}"),
+                false, new Caller("ten_a", "agt_a", List.of()), null, "r", null, null, 1)))
+        .isEqualTo("'messages[0].content' must be a string or an array of parts, not an object");
+    assertThat(ValidateModelRequest.problem(
+            new ModelCall(ModelCall.Kind.CHAT, Dialect.ANTHROPIC, "m",
+                (ObjectNode) JSON.readTree("{\"model\":\"m\",\"system\":{\"text\":\"x\"},\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"),
+                false, new Caller("ten_a", "agt_a", List.of()), null, "r", null, null, 1)))
+        .isEqualTo("'system' must be a string or an array of blocks, not an object");
+    assertThat(problem(",\"max_tokens\":5")).isNull();
+  }
+
   @Test
   void everyChoiceIsReserved() throws Exception {
     assertThat(OutputBound.maxOutput(Dialect.OPENAI, body(",\"max_tokens\":100"), model(null))).isEqualTo(100);

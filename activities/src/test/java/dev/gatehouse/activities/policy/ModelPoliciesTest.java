@@ -94,6 +94,23 @@ class ModelPoliciesTest {
 
   // ---- requests
 
+  /** A probe's refusal part and an assistant's reasoning sent back reached the provider unread. */
+  @Test
+  void refusalPartsAndReasoningSentBackAreReadInARequest() {
+    String tenant = tenant(pii("req-refusal", "redact", List.of("model-requests"), null));
+    String body =
+        "{\"model\":\"gpt-x\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},"
+            + "{\"role\":\"assistant\",\"content\":[{\"type\":\"refusal\",\"refusal\":\"I won't mail alice@example.com\"}],"
+            + "\"reasoning_content\":\"the user is bob@example.com\"}]}";
+    ModelExchange x = chat(tenant, Dialect.OPENAI, body);
+
+    assertThat(requests.before(x).allowed()).isTrue();
+
+    JsonNode sent = x.request().body();
+    assertThat(sent.at("/messages/1/content/0/refusal").asText()).isEqualTo("I won't mail [EMAIL]");
+    assertThat(sent.at("/messages/1/reasoning_content").asText()).isEqualTo("the user is [EMAIL]");
+  }
+
   @Test
   void anOpenAiRequestsMessageTextsAreRedactedInACopyAndImagesAreNotRead() {
     String tenant = tenant(pii("req-mask", "redact", List.of("model-requests"), null));
