@@ -5,9 +5,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The compiled policies that govern one tenant's calls (its own and the global ones), in name
- * order, which is the order they decide in. Immutable; a catalog holds one per tenant for a short
- * while and every call of that tenant reads it.
+ * The compiled policies that govern one tenant's calls: the global ones first, then the tenant's
+ * own, each in name order, which is the order they decide in. The platform's entries act before a
+ * tenant admin's, so a tenant's entry cannot change what a global one sees: a tenant's redaction
+ * named to come first ({@code 0-mask}) turned a global entry that blocks into one that found
+ * nothing. Immutable; a catalog holds one per tenant for a short while and every call of that
+ * tenant reads it.
  */
 public final class PolicySet {
   public static final PolicySet EMPTY = new PolicySet(List.of());
@@ -19,7 +22,10 @@ public final class PolicySet {
   private final boolean hasGuardrails;
 
   public PolicySet(List<CompiledPolicy> policies) {
-    this.policies = List.copyOf(policies);
+    List<CompiledPolicy> ordered = new ArrayList<>(policies);
+    // Stable: each group keeps the name order it came in.
+    ordered.sort(java.util.Comparator.comparing(p -> p.definition().tenantId() != null));
+    this.policies = List.copyOf(ordered);
     this.hasRateLimits = any(PolicyDefinition.RATE_LIMIT);
     this.hasBudgets = any(PolicyDefinition.BUDGET);
     this.hasPii = any(PolicyDefinition.PII);

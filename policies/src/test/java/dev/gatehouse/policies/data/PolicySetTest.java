@@ -46,6 +46,22 @@ class PolicySetTest {
     assertThat(both.governs("any", CallKind.TOOL, "gpt-4o")).isFalse();
   }
 
+  /**
+   * The global entries act before the tenant's own: a probe's tenant named its redaction to come
+   * first ({@code 0-mask}) and a global {@code zz-block} then found nothing to block.
+   */
+  @Test
+  void theGlobalEntriesComeBeforeTheTenantsEachInNameOrder() {
+    PolicyDefinition tenantMask = pii("0-mask", "redact", List.of(), List.of()).withTenant("ten_1");
+    PolicySet set = PolicySet.of(List.of(
+        tenantMask,
+        pii("a-global", "record", List.of(), List.of()),
+        pii("b-tenant", "redact", List.of(), List.of()).withTenant("ten_1"),
+        pii("zz-block", "block", List.of(), List.of())));
+    assertThat(set.governing(PolicyDefinition.PII, "bot", CallKind.MODEL, "gpt"))
+        .extracting(CompiledPolicy::name).containsExactly("a-global", "zz-block", "0-mask", "b-tenant");
+  }
+
   @Test
   void aSetAnswersTheGoverningPoliciesOfAKindInNameOrder() {
     PolicySet set = PolicySet.of(List.of(
