@@ -48,7 +48,7 @@ class GovernedChannelTest {
     String huge = "p".repeat(5 * 1024 * 1024);
     for (boolean governed : new boolean[] {false, true}) {
       Recording agent = new Recording();
-      GovernedChannel channel = new GovernedChannel(agent, () -> governed ? s -> s.replace("secret", "[X]") : null);
+      GovernedChannel channel = new GovernedChannel(agent, () -> governed ? s -> s.replace("secret", "[X]") : null, "t");
 
       channel.progress(new McpSchema.ProgressNotification("t", 0.5, 1.0, huge, null)).block();
       channel.log(new McpSchema.LoggingMessageNotification(McpSchema.LoggingLevel.INFO, "l", "secret " + huge, null)).block();
@@ -61,5 +61,17 @@ class GovernedChannelTest {
           .startsWith(governed ? "[X] ppp" : "secret ppp");
       assertThat(agent.progress.get(1).message()).isEqualTo("half way");
     }
+  }
+
+  /** Progress is relayed for the token the agent gave its call only: a probe's call without one got thousands. */
+  @Test
+  void onlyTheCallsOwnProgressTokenIsTaken() {
+    GovernedChannel asked = new GovernedChannel(new Recording(), () -> null, 7L);
+    assertThat(asked.takesProgress(7)).as("a number the upstream wrote back as an int").isTrue();
+    assertThat(asked.takesProgress(7L)).isTrue();
+    assertThat(asked.takesProgress("x")).isFalse();
+    assertThat(asked.takesProgress(null)).isFalse();
+    GovernedChannel none = new GovernedChannel(new Recording(), () -> null, null);
+    assertThat(none.takesProgress("x")).as("a call that asked for no progress gets none").isFalse();
   }
 }

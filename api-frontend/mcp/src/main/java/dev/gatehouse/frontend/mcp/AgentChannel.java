@@ -18,6 +18,11 @@ interface AgentChannel {
 
   Mono<McpSchema.ElicitResult> elicit(McpSchema.ElicitFormRequest request);
 
+  /** Whether a progress notification with {@code token} is this request's (by default, any is). */
+  default boolean takesProgress(Object token) {
+    return true;
+  }
+
   /** The SDK's exchange of a request it serves. */
   static AgentChannel of(McpAsyncServerExchange exchange) {
     return new AgentChannel() {

@@ -65,7 +65,7 @@ final class DirectToolCall {
     Caller caller = new Caller(agent.tenantId(), agent.id(), ctx.caller().scopes());
     String server = target.mcp() == null ? null : target.mcp().server().name();
     // What the upstream says meanwhile passes the entries that govern the call.
-    AgentChannel relay = server == null ? channel : new GovernedChannel(channel, () -> ToolResultPolicies.notices(policies, agent, target.name()));
+    AgentChannel relay = server == null ? channel : new GovernedChannel(channel, () -> ToolResultPolicies.notices(policies, agent, target.name()), agentToken);
     if (server != null) {
       session.enter(server, relay);
     }

@@ -171,6 +171,19 @@ final class GatewaySession {
     }
   }
 
+  /** The newest channel waiting on {@code server} whose request {@code token} is of; null when none is. */
+  private AgentChannel forProgress(String server, Object token) {
+    Deque<AgentChannel> d = inFlight.get(server);
+    if (d != null) {
+      for (AgentChannel ch : d) {
+        if (ch.takesProgress(token)) {
+          return ch;
+        }
+      }
+    }
+    return null;
+  }
+
   private AgentChannel current(String server) {
     Deque<AgentChannel> d = inFlight.get(server);
     return d == null ? null : d.peek();
@@ -388,8 +401,12 @@ final class GatewaySession {
         elicitation,
         roots,
         n -> {
-          AgentChannel ch = current(name);
-          return ch != null ? ch.progress(n) : toListening(McpSchema.METHOD_NOTIFICATION_PROGRESS, n);
+          if (current(name) == null) {
+            return toListening(McpSchema.METHOD_NOTIFICATION_PROGRESS, n);
+          }
+          // The call the token is of, of those in flight on this server; none: dropped.
+          AgentChannel ch = forProgress(name, n.progressToken());
+          return ch != null ? ch.progress(n) : Mono.empty();
         },
         n -> {
           AgentChannel ch = current(name);

@@ -19,12 +19,27 @@ final class GovernedChannel implements AgentChannel {
 
   private final AgentChannel channel;
   private final Supplier<UnaryOperator<String>> lookup;
+  private final Object progressToken;
   private volatile UnaryOperator<String> notices;
 
-  /** {@code lookup}: the call's filter, or null when no entry governs the call. */
-  GovernedChannel(AgentChannel channel, Supplier<UnaryOperator<String>> lookup) {
+  /**
+   * {@code lookup}: the call's filter, or null when no entry governs the call; {@code
+   * progressToken}: the token the agent gave the call (null: it asked for no progress).
+   */
+  GovernedChannel(AgentChannel channel, Supplier<UnaryOperator<String>> lookup, Object progressToken) {
     this.channel = channel;
     this.lookup = lookup;
+    this.progressToken = progressToken;
+  }
+
+  /**
+   * Progress is a request's only when it carries the token the agent gave it (MCP): one with a
+   * token the upstream made up, or for a call that asked for none, is not relayed (a probe's call
+   * without a token was sent thousands of them).
+   */
+  @Override
+  public boolean takesProgress(Object token) {
+    return progressToken != null && token != null && String.valueOf(progressToken).equals(String.valueOf(token));
   }
 
   private UnaryOperator<String> notices() {
