@@ -262,6 +262,23 @@ final class StreamableHttpSession {
   }
 
   /** What the body of a POST's answer is, to its reader. */
+  /** The longest upstream session id kept. */
+  static final int MAX_SESSION_ID = 1024;
+
+  /** A session id as MCP has it: visible ASCII (0x21 to 0x7E), here at most {@link #MAX_SESSION_ID} of them. */
+  static boolean saneSessionId(String id) {
+    if (id.isEmpty() || id.length() > MAX_SESSION_ID) {
+      return false;
+    }
+    for (int i = 0; i < id.length(); i++) {
+      char c = id.charAt(i);
+      if (c < 0x21 || c > 0x7e) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private enum Body {
     NONE,
     JSON,
@@ -287,6 +304,12 @@ final class StreamableHttpSession {
       Consumer<Throwable> failed,
       ResumableSseStream stream) {
     if (status >= 200 && status < 300) {
+      if (sessionHeader != null && !saneSessionId(sessionHeader)) {
+        // Kept, it would go back on every request of the session (a probe's was 200,000 characters).
+        failed.accept(new McpTransportException(
+            "the MCP server gave a session id Gatehouse does not keep (at most " + MAX_SESSION_ID + " visible ASCII characters)"));
+        return Body.NONE;
+      }
       if (sessionId == null && sessionHeader != null) {
         sessionId = sessionHeader;
       }

@@ -519,6 +519,18 @@ class StreamableHttpClientTransportTest {
         "tools/call", McpJson.OBJECT_MAPPER.createObjectNode().put("name", name), Duration.ofSeconds(60), Mono.never(), maxAnswerBytes);
   }
 
+  /** An upstream's session id goes back on every request: a probe's was 200,000 characters. */
+  @Test
+  void aSessionIdIsVisibleAsciiAndBounded() {
+    assertThat(StreamableHttpSession.saneSessionId("1868a90c-6b5e-4f1e-9c3d-5b2c8a1f0e11")).isTrue();
+    assertThat(StreamableHttpSession.saneSessionId("x".repeat(StreamableHttpSession.MAX_SESSION_ID))).isTrue();
+    assertThat(StreamableHttpSession.saneSessionId("x".repeat(StreamableHttpSession.MAX_SESSION_ID + 1))).isFalse();
+    assertThat(StreamableHttpSession.saneSessionId("a b")).isFalse();
+    assertThat(StreamableHttpSession.saneSessionId("a\u007fb")).isFalse();
+    assertThat(StreamableHttpSession.saneSessionId("caf\u00e9")).isFalse();
+    assertThat(StreamableHttpSession.saneSessionId("")).isFalse();
+  }
+
   @Test
   void overBytesCountsUtf8() {
     assertThat(DirectRequests.overBytes("abc", 3)).isFalse();
