@@ -15,7 +15,8 @@ import java.util.Map;
  * <ul>
  *   <li><b>Strings</b> are redacted like any text.
  *   <li><b>Numbers</b> are scanned as they are written ({@code 4111111111111111} is a card number
- *       whether or not it is quoted); one with a match becomes a string with the mask, since a
+ *       whether or not it is quoted), and a fractional or exponent one also as its plain digits
+ *       ({@code 4.111111111111111E15}); one with a match becomes a string with the mask, since a
  *       mask is not a number. The type changes; the number does not get out.
  *   <li><b>Keys</b> are scanned and redacted too: maps keyed by address or by phone number are
  *       common ({@code {"alice@example.com": {...}}}). Two keys that redact alike would collide, so
@@ -75,6 +76,12 @@ public final class JsonRedactor {
       }
       if (n.isNumber()) {
         String s = text(n.asText());
+        if (s == null && !n.isIntegralNumber()) {
+          // 4.111111111111111E15 and 4111111111111111.0 are the card number as well: scanned as
+          // the plain digits an upstream's parser reads (a probe's passed in both forms).
+          String plain = plain(n);
+          s = plain == null ? null : text(plain);
+        }
         return s == null ? n : JsonNodeFactory.instance.textNode(s);
       }
       if (n.isArray()) {
@@ -103,6 +110,15 @@ public final class JsonRedactor {
     }
 
     /** The redacted text, or null when nothing was found in it. */
+    /** A fractional or exponent number's plain decimal form without trailing zeros; null when it would run past 64 digits. */
+    private static String plain(JsonNode n) {
+      java.math.BigDecimal d = n.decimalValue().stripTrailingZeros();
+      if (d.precision() - d.scale() > 64 || d.scale() > 64) {
+        return null; // 1e308 written out is 309 digits: no identifier is that long
+      }
+      return d.toPlainString();
+    }
+
     private String text(String s) {
       List<PiiMatch> matches = scanner.scan(s);
       if (matches.isEmpty()) {

@@ -30,6 +30,20 @@ class JsonRedactorTest {
         java.util.Map.entry("EMAIL", 2), java.util.Map.entry("CARD", 1), java.util.Map.entry("PHONE", 1), java.util.Map.entry("IP", 1));
   }
 
+  /** A probe's card numbers written as 4.111111111111111E15 or 4111111111111111.0 reached the upstream whole. */
+  @Test
+  void aCardNumberWrittenWithAFractionOrAnExponentIsFoundToo() throws Exception {
+    for (String written : new String[] {"4.111111111111111E15", "4111111111111111.0", "4111111111111111e0"}) {
+      JsonNode out = redactor.redact(json.readTree("{\"card\":" + written + "}")).tree();
+      assertThat(out.get("card").isTextual()).as(written).isTrue();
+      assertThat(out.get("card").asText()).as(written).contains("[CARD]").doesNotContain("1111");
+    }
+    JsonNode plain = redactor.redact(json.readTree("{\"price\":12.5,\"huge\":1e308,\"tiny\":1e-300}")).tree();
+    assertThat(plain.get("price").isNumber()).isTrue();
+    assertThat(plain.get("huge").isNumber()).as("too long to write out: left as it is").isTrue();
+    assertThat(plain.get("tiny").isNumber()).isTrue();
+  }
+
   @Test
   void keysThatRedactAlikeDoNotCollide() throws Exception {
     JsonNode in = json.readTree("{\"alice@example.com\":1,\"bob@example.com\":2,\"[EMAIL]#2\":3,\"[EMAIL]\":4}");
