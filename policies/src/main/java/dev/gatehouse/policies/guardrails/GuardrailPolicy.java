@@ -180,8 +180,13 @@ public final class GuardrailPolicy {
       this.subject = subject;
     }
 
-    /** Inspects one string; returns it, or its redacted form (a new string). */
-    String string(String s, JsonPath path, boolean inKey) {
+    /**
+     * Inspects one string, read with its JSON escapes decoded ({@link
+     * dev.gatehouse.policies.text.JsonEscapes}: {@code \\u003c|im_start|\\u003e} is the marker it
+     * spells); returns it, or its redacted form (a new string, decoded).
+     */
+    String string(String given, JsonPath path, boolean inKey) {
+      String s = dev.gatehouse.policies.text.JsonEscapes.unescaped(given);
       int len = s.length();
       int scanned = (int) Math.min(len, Math.max(0, maxChars - seen));
       seen += len;
@@ -194,9 +199,10 @@ public final class GuardrailPolicy {
       }
       if (block) {
         redaction.clear();
-        return s;
+        return given;
       }
-      return redaction.apply(s);
+      String out = redaction.apply(s);
+      return out == s ? given : out; // nothing redacted: the text as it came
     }
 
     void record(FindingKind kind, int start, int end, String reason, String excerpt, JsonPath path, boolean inKey) {

@@ -119,13 +119,15 @@ public final class JsonRedactor {
       return d.toPlainString();
     }
 
+    /** What the scanner found in {@code s} read with its JSON escapes decoded ({@link dev.gatehouse.policies.text.JsonEscapes}): null when nothing; else {@code s} (scanning) or its decoded form redacted. */
     private String text(String s) {
-      List<PiiMatch> matches = scanner.scan(s);
+      String read = dev.gatehouse.policies.text.JsonEscapes.unescaped(s);
+      List<PiiMatch> matches = scanner.scan(read);
       if (matches.isEmpty()) {
         return null;
       }
       findings = findings.plus(PiiFindings.of(matches));
-      return rewrite ? Redactor.apply(s, matches) : s;
+      return rewrite ? Redactor.apply(read, matches) : s;
     }
 
     /**

@@ -80,10 +80,10 @@ public final class PiiPolicy {
         yield new TextResult(Decision.allow(NAME), r.text(), r.findings());
       }
       case BLOCK -> {
-        PiiFindings f = PiiFindings.of(scanner.scan(text));
+        PiiFindings f = PiiFindings.of(scanner.scan(dev.gatehouse.policies.text.JsonEscapes.unescaped(text)));
         yield f.isEmpty() ? new TextResult(Decision.allow(NAME), text, f) : new TextResult(denial(f), null, f);
       }
-      case RECORD -> new TextResult(Decision.allow(NAME), text, PiiFindings.of(scanner.scan(text)));
+      case RECORD -> new TextResult(Decision.allow(NAME), text, PiiFindings.of(scanner.scan(dev.gatehouse.policies.text.JsonEscapes.unescaped(text))));
     };
   }
 

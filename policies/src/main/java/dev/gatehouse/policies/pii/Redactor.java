@@ -1,5 +1,7 @@
 package dev.gatehouse.policies.pii;
 
+import dev.gatehouse.policies.text.JsonEscapes;
+
 import java.util.List;
 
 /**
@@ -17,9 +19,14 @@ public final class Redactor {
     this.scanner = scanner;
   }
 
+  /**
+   * {@code text} redacted. A text holding JSON escapes is read with them decoded ({@link
+   * JsonEscapes}), and when something is found there it comes back decoded and redacted.
+   */
   public Redaction redact(String text) {
-    List<PiiMatch> matches = scanner.scan(text);
-    return new Redaction(matches.isEmpty() ? text : apply(text, matches), PiiFindings.of(matches));
+    String read = JsonEscapes.unescaped(text);
+    List<PiiMatch> matches = scanner.scan(read);
+    return new Redaction(matches.isEmpty() ? text : apply(read, matches), PiiFindings.of(matches));
   }
 
   /** {@code text} with each of {@code matches} (in order, not overlapping) replaced by its mask. */
