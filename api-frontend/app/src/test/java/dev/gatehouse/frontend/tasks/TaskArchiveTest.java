@@ -53,7 +53,10 @@ class TaskArchiveTest {
       String pipeline =
           gh.submit("{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"a\",\"tool\":\"t.echo\",\"args\":{}},"
               + "{\"id\":\"b\",\"tool\":\"t.echo\",\"args\":{},\"dependsOn\":[\"a\"]}]}}");
-      assertThat(gh.await(pipeline).get("status").asText()).isEqualTo("COMPLETED");
+      JsonNode done = gh.await(pipeline);
+      assertThat(done.get("status").asText()).isEqualTo("COMPLETED");
+      JsonNode resultBefore = done.get("result");
+      assertThat(resultBefore.has("b")).isTrue();
       // An agent loop long enough to continue as new: its archive holds both runs.
       fake.script(Reply.toolCall("c", "t_echo", "{\"more\":true}"));
       int maxSteps = 90;
@@ -84,6 +87,10 @@ class TaskArchiveTest {
         }
       }
       assertThat(archivedInList).contains(pipeline, agent);
+      // A completed task's result outlives the engine too (it read "result": null).
+      JsonNode view = json(gh.get("/v1/tasks/" + pipeline, KEY_A));
+      assertThat(view.get("status").asText()).isEqualTo("COMPLETED");
+      assertThat(view.get("result")).isEqualTo(resultBefore);
       JsonNode after = json(gh.get("/v1/tasks/" + pipeline + "/trace", KEY_A));
       assertThat(after.get("source").asText()).isEqualTo("archive");
       assertThat(stepSummary(after)).isEqualTo(stepSummary(before)).containsExactly("a COMPLETED", "b COMPLETED");

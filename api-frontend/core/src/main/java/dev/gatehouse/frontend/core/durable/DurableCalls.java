@@ -217,15 +217,22 @@ public final class DurableCalls {
   }
 
   /**
-   * How the task's workflow stands now, or after up to {@code wait} if it is still running; empty
-   * when the engine no longer knows it (the index row is then all there is).
+   * How the task's workflow stands now, or after up to {@code wait} if it is still running; when
+   * the engine no longer knows it (its retention passed, or dev mode restarted), a completed task's
+   * result from its archived history; else empty (the index row is then all there is).
    */
   public Optional<TaskOutcomes.Outcome> outcome(TaskRecord row, Duration wait) {
     TaskOutcomes.Outcome o;
     try {
       o = TaskOutcomes.read(client.newUntypedWorkflowStub(row.id()), wait.toMillis());
     } catch (WorkflowNotFoundException e) {
-      return Optional.empty();
+      if (row.status() != TaskStatus.COMPLETED) {
+        return Optional.empty();
+      }
+      // A completed task's GET said "result": null once the engine had let it go.
+      return archive.load(row.id())
+          .flatMap(runs -> TaskOutcomes.archivedResult(runs, client.getOptions().getDataConverter()))
+          .map(result -> new TaskOutcomes.Outcome(TaskStatus.COMPLETED, result, null, row.closedAt(), false));
     }
     repair(row, o);
     return Optional.of(o);

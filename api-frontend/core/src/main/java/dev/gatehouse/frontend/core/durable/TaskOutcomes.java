@@ -14,6 +14,8 @@ import io.temporal.failure.TimeoutFailure;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.client.WorkflowExecutionDescription;
 import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -56,6 +58,26 @@ public final class TaskOutcomes {
   public static final String PAST_DEADLINE = "timed out: the workflow ran past the task's timeout";
 
   private TaskOutcomes() {}
+
+  /** The result a completed task's archived history ends with (its last run's completion); empty when it has none. */
+  static Optional<JsonNode> archivedResult(List<HistoryArchive.Run> runs, io.temporal.common.converter.DataConverter converter) {
+    if (runs.isEmpty()) {
+      return Optional.empty();
+    }
+    List<io.temporal.api.history.v1.HistoryEvent> events = runs.get(runs.size() - 1).events();
+    for (int i = events.size() - 1; i >= 0; i--) {
+      var e = events.get(i);
+      if (e.hasWorkflowExecutionCompletedEventAttributes()) {
+        var payloads = e.getWorkflowExecutionCompletedEventAttributes().getResult();
+        try {
+          return Optional.ofNullable(converter.fromPayloads(0, Optional.of(payloads), JsonNode.class, JsonNode.class));
+        } catch (RuntimeException unreadable) {
+          return Optional.empty();
+        }
+      }
+    }
+    return Optional.empty();
+  }
 
   /**
    * The workflow's state now, or after up to {@code waitMillis} if it is still running. Throws
