@@ -52,6 +52,21 @@ public class McpUpstreams implements AutoCloseable {
   private final Set<String> refreshAgain = ConcurrentHashMap.newKeySet();
   /** The most checks that run at once. */
   static final int CHECK_THREADS = 32;
+  /**
+   * The most checks of one tenant's servers (or of the global ones) that run at once; the rest
+   * wait their turn in the tenant's queue, not on a thread. A tenant admin can register a thousand
+   * servers that never answer, each held up to its connect timeout: with no share, 32 of them held
+   * every thread, and every other tenant's servers waited undiscovered behind them.
+   */
+  static final int CHECKS_PER_TENANT = 8;
+  private final int checksPerTenant;
+  /** Per tenant (the global servers under ""): how many of its checks run, and those waiting. */
+  private final Map<String, TenantChecks> tenantChecks = new ConcurrentHashMap<>();
+
+  private static final class TenantChecks {
+    int running;
+    final java.util.ArrayDeque<Runnable> waiting = new java.util.ArrayDeque<>();
+  }
   private final Map<String, UpstreamServer> upstreams = new ConcurrentHashMap<>();
   private final CatalogListeners listeners = new CatalogListeners();
   private final ProgressRoutes progress = new ProgressRoutes();
@@ -60,6 +75,19 @@ public class McpUpstreams implements AutoCloseable {
 
   public McpUpstreams(
       Jdbi jdbi, McpConnector connector, GatehouseMetrics metrics, Duration refreshInterval, Duration healthInterval) {
+    this(jdbi, connector, metrics, refreshInterval, healthInterval, CHECK_THREADS, CHECKS_PER_TENANT);
+  }
+
+  /** With {@code checkThreads} threads for checks, at most {@code checksPerTenant} of them one tenant's (tests). */
+  McpUpstreams(
+      Jdbi jdbi,
+      McpConnector connector,
+      GatehouseMetrics metrics,
+      Duration refreshInterval,
+      Duration healthInterval,
+      int checkThreads,
+      int checksPerTenant) {
+    this.checksPerTenant = checksPerTenant;
     this.servers = jdbi.onDemand(McpServerDao.class);
     this.metrics = metrics;
     this.healthInterval = healthInterval;
@@ -76,8 +104,8 @@ public class McpUpstreams implements AutoCloseable {
             });
     this.checks =
         new java.util.concurrent.ThreadPoolExecutor(
-            CHECK_THREADS,
-            CHECK_THREADS,
+            checkThreads,
+            checkThreads,
             60,
             TimeUnit.SECONDS,
             new java.util.concurrent.LinkedBlockingQueue<>(),
@@ -108,27 +136,69 @@ public class McpUpstreams implements AutoCloseable {
       refreshAgain.add(name); // one is queued or running: another follows it, with what is registered then
       return;
     }
-    runCheck(name, () -> refreshNow(name));
+    String tenant;
+    try {
+      tenant = servers.find(name).map(McpServerDefinition::tenantId).orElse(null);
+    } catch (RuntimeException e) {
+      tenant = null; // the refresh reads it again, and says what failed
+    }
+    runCheck(name, tenant, () -> refreshNow(name));
   }
 
-  /** Runs {@code work} for server {@code name}, which holds its place in {@link #checking}, on the check pool. */
-  private void runCheck(String name, Runnable work) {
-    try {
-      checks.execute(
-          () -> {
-            try {
-              work.run();
-            } catch (RuntimeException e) {
-              LOG.warn("MCP server {}: check failed: {}", name, e.toString());
-            } finally {
-              checking.remove(name);
-              if (refreshAgain.remove(name)) {
-                refreshSoon(name);
-              }
+  /**
+   * Runs {@code work} for server {@code name} of {@code tenant} (null: global), which holds its
+   * place in {@link #checking}, on the check pool: at once when fewer than {@link
+   * #CHECKS_PER_TENANT} of the tenant's checks run, else once one of them ends.
+   */
+  private void runCheck(String name, String tenant, Runnable work) {
+    String key = tenant == null ? "" : tenant;
+    Runnable task =
+        () -> {
+          try {
+            work.run();
+          } catch (RuntimeException e) {
+            LOG.warn("MCP server {}: check failed: {}", name, e.toString());
+          } finally {
+            checking.remove(name);
+            ended(key);
+            if (refreshAgain.remove(name)) {
+              refreshSoon(name);
             }
-          });
+          }
+        };
+    TenantChecks mine = tenantChecks.computeIfAbsent(key, k -> new TenantChecks());
+    synchronized (mine) {
+      if (mine.running >= checksPerTenant) {
+        mine.waiting.add(task);
+        return;
+      }
+      mine.running++;
+    }
+    submit(task, name, key);
+  }
+
+  /** One of the tenant's checks ended: the next of its waiting ones takes its place. */
+  private void ended(String key) {
+    TenantChecks mine = tenantChecks.get(key);
+    Runnable next;
+    synchronized (mine) {
+      next = mine.waiting.poll();
+      if (next == null) {
+        mine.running--;
+      }
+    }
+    if (next != null) {
+      submit(next, null, key);
+    }
+  }
+
+  private void submit(Runnable task, String name, String key) {
+    try {
+      checks.execute(task);
     } catch (java.util.concurrent.RejectedExecutionException e) {
-      checking.remove(name); // closed
+      if (name != null) {
+        checking.remove(name); // closed
+      }
     }
   }
 
@@ -188,7 +258,7 @@ public class McpUpstreams implements AutoCloseable {
       for (McpServerDefinition def : all) {
         // A server still being checked (or refreshed) is left for the next tick.
         if (checking.add(def.name())) {
-          runCheck(def.name(), () -> upstream(def.name()).check(def));
+          runCheck(def.name(), def.tenantId(), () -> upstream(def.name()).check(def));
         }
       }
     } catch (RuntimeException e) {

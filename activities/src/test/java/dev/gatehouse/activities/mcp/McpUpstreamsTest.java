@@ -165,6 +165,61 @@ class McpUpstreamsTest {
     }
   }
 
+  /**
+   * One tenant's servers that never answer hold at most its share of the check threads: a probe's
+   * 34 silent servers held all 32, and a healthy server of another scope waited two minutes to be
+   * discovered. Here 3 threads, 2 per tenant: the tenant's 3 silent servers hold 2, and a global
+   * server registered after them is discovered on the third.
+   */
+  @Test
+  void oneTenantsSilentServersHoldOnlyItsShareOfTheChecks() throws Exception {
+    List<java.net.Socket> held = new CopyOnWriteArrayList<>();
+    try (TestDatabase db = TestDatabase.create();
+        SdkUpstream good = new SdkUpstream();
+        ServerSocket silent = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      Thread accepting =
+          new Thread(
+              () -> {
+                while (!silent.isClosed()) {
+                  try {
+                    held.add(silent.accept()); // read nothing, answer nothing
+                  } catch (java.io.IOException e) {
+                    return;
+                  }
+                }
+              });
+      accepting.setDaemon(true);
+      accepting.start();
+      db.jdbi().useExtension(dev.gatehouse.registry.tenants.TenantDao.class, t -> t.insert("ten_slow", "slow"));
+      McpServerDao servers = db.jdbi().onDemand(McpServerDao.class);
+      McpCatalogDao catalog = db.jdbi().onDemand(McpCatalogDao.class);
+      for (int i = 1; i <= 3; i++) {
+        servers.insert(
+            new McpServerDefinition(
+                "a-silent-" + i, "ten_slow", McpServerDefinition.STREAMABLE_HTTP, "http://127.0.0.1:" + silent.getLocalPort() + "/mcp",
+                null, null, null, null, null, null, Duration.ofSeconds(60), Duration.ofSeconds(60), null, null, null, null));
+      }
+      servers.insert(server("b-good", good.url()));
+      try (McpUpstreams upstreams =
+          new McpUpstreams(
+              db.jdbi(), new McpConnector(new UpstreamCredentials(null, Clock.systemUTC())), new GatehouseMetrics(new CollectorRegistry()),
+              LONG, LONG, 3, 2)) {
+        upstreams.start();
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (catalog.status("b-good").map(McpServerStatus::state).filter(McpServerStatus.UP::equals).isEmpty()
+            && System.nanoTime() < deadline) {
+          Thread.sleep(50);
+        }
+        assertThat(catalog.status("b-good")).map(McpServerStatus::state).contains(McpServerStatus.UP);
+        assertThat(held).as("the tenant's silent servers were being checked meanwhile").isNotEmpty();
+      }
+    } finally {
+      for (java.net.Socket s : held) {
+        s.close();
+      }
+    }
+  }
+
   @Test
   void aServerThatCannotBeReachedIsMarkedDown() throws Exception {
     int closedPort;
