@@ -27,7 +27,14 @@ final class ToolCallAnswers {
   /** An MCP tool's answer is a CallToolResult already; an HTTP tool's body becomes one. */
   static JsonNode result(boolean mcpTool, ToolCallResult result) {
     if (mcpTool) {
-      return result.output();
+      JsonNode output = result.output();
+      if (output instanceof ObjectNode o && !o.path("content").isArray()) {
+        // MCP requires content: an upstream's {} would reach the agent's SDK, which refuses it.
+        ObjectNode fixed = o.deepCopy();
+        fixed.putArray("content");
+        return fixed;
+      }
+      return output;
     }
     ObjectNode out = JsonNodeFactory.instance.objectNode();
     JsonNode body = result.output();
