@@ -196,6 +196,11 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
   @Override
   public void run(GatehouseConfiguration config, Environment env) {
     dev.gatehouse.frontend.app.temporal.TemporalRaceLogs.install();
+    dev.gatehouse.frontend.app.logging.UpstreamNoiseLogs.install();
+    // An error Reactor could hand no one (its subscriber had gone: an upstream's stream that failed
+    // after its call ended) is Reactor's ERROR with a stack trace by default, which an upstream
+    // causes at will; it is a debug line here.
+    reactor.core.publisher.Hooks.onErrorDropped(e -> LOG.debug("an error after its subscriber had gone: {}", e.toString()));
     Role role = config.role();
     AbstractServerFactory server = (AbstractServerFactory) config.getServerFactory();
     server.setRegisterDefaultExceptionMappers(false);

@@ -1,0 +1,44 @@
+package dev.gatehouse.frontend.app.logging;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.turbo.TurboFilter;
+import ch.qos.logback.core.spi.FilterReply;
+import org.slf4j.LoggerFactory;
+import org.slf4j.Marker;
+
+/**
+ * Drops the log lines an upstream MCP server writes at will through the MCP SDK's client: one
+ * {@code ERROR} for every notification whose handling failed ("Error handling notification"; a
+ * probe's server sent 300 list changes and answered each list that followed with a 500: 300 error
+ * lines). What the upstream did shows in Gatehouse's own terms instead: its status, and the calls
+ * that failed. Every other line of that logger is logged as before.
+ */
+public final class UpstreamNoiseLogs extends TurboFilter {
+  static final String CLIENT_SESSION = "io.modelcontextprotocol.spec.McpClientSession";
+  static final String NOTIFICATION_FAILED = "Error handling notification";
+
+  /** Adds the filter to the process's logging (once). */
+  public static void install() {
+    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+      install(context);
+    }
+  }
+
+  static void install(LoggerContext context) {
+    if (context.getTurboFilterList().stream().noneMatch(f -> f instanceof UpstreamNoiseLogs)) {
+      UpstreamNoiseLogs filter = new UpstreamNoiseLogs();
+      filter.setContext(context);
+      filter.start();
+      context.addTurboFilter(filter);
+    }
+  }
+
+  @Override
+  public FilterReply decide(Marker marker, Logger logger, Level level, String format, Object[] params, Throwable t) {
+    return logger != null && CLIENT_SESSION.equals(logger.getName()) && format != null && format.startsWith(NOTIFICATION_FAILED)
+        ? FilterReply.DENY
+        : FilterReply.NEUTRAL;
+  }
+}
