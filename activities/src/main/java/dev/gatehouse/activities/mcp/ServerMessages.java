@@ -286,25 +286,30 @@ final class ServerMessages {
     return true;
   }
 
-  /** Whether {@code text} is a notification of a {@link #LOSSY} method (its method read without parsing the rest). */
+  /**
+   * Whether {@code text} is a message of a {@link #LOSSY} method: read up to its {@code method}, or
+   * to the {@code id}, {@code result} or {@code error} of a request or response (which is not one),
+   * whichever comes first, without reading the rest.
+   */
   private static boolean isLossyNotice(String text) {
     try (com.fasterxml.jackson.core.JsonParser p = McpJson.OBJECT_MAPPER.getFactory().createParser(text)) {
       if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
         return false;
       }
-      boolean hasId = false;
-      String method = null;
       while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
         String name = p.currentName();
         p.nextToken();
-        if (name.equals("method") && p.currentToken() == com.fasterxml.jackson.core.JsonToken.VALUE_STRING) {
-          method = p.getText();
-        } else if (name.equals("id")) {
-          hasId = true;
+        switch (name) {
+          case "method" -> {
+            return p.currentToken() == com.fasterxml.jackson.core.JsonToken.VALUE_STRING && LOSSY.contains(p.getText());
+          }
+          case "id", "result", "error" -> {
+            return false;
+          }
+          default -> p.skipChildren();
         }
-        p.skipChildren();
       }
-      return !hasId && method != null && LOSSY.contains(method);
+      return false;
     } catch (IOException | RuntimeException e) {
       return false; // not readable: left to the parse that follows
     }
