@@ -77,6 +77,18 @@ public final class Approvals {
     public boolean pending() {
       return "pending".equals(status);
     }
+
+    /** This call with its {@code expiresAt} no later than {@code deadline} (as written: ISO-8601); itself when it is already. */
+    public Call expiringBy(java.time.Instant deadline) {
+      try {
+        if (expiresAt != null && java.time.Instant.parse(expiresAt).isAfter(deadline)) {
+          return new Call(callId, tool, argumentsSha256, policyVersion, preview, deciders, deadline.toString(), status, decidedBy, reason);
+        }
+      } catch (java.time.format.DateTimeParseException e) {
+        // not a time Gatehouse wrote: shown as it is
+      }
+      return this;
+    }
   }
 
   /**

@@ -294,7 +294,13 @@ class AgentApprovalsApiTest {
       gh.fakeModel("ap-timeout", own.openaiBase());
       own.enqueue(Reply.toolCall("c1", "t_danger", "{\"id\":10}"), Reply.text("Never read."));
       String id = gh.submit("{\"workflow\":\"agent\",\"timeout\":\"8s\",\"input\":{\"model\":\"ap-timeout\",\"goal\":\"clean up\",\"tools\":[\"t.danger\"]}}");
-      assertThat(waitingTask(id).get("approvals").get(0).get("status").asText()).isEqualTo("pending");
+      JsonNode waiting = waitingTask(id);
+      assertThat(waiting.get("approvals").get(0).get("status").asText()).isEqualTo("pending");
+      // The default wait is a day; the call cannot wait past its task's 8 s, and says so.
+      java.time.Instant expires = java.time.Instant.parse(waiting.get("approvals").get(0).get("expiresAt").asText());
+      assertThat(expires).isBefore(java.time.Instant.parse(waiting.get("createdAt").asText()).plusSeconds(9));
+      JsonNode adminListed = json(gh.get("/admin/v1/tasks/" + id + "/approvals", ADMIN_KEY)).get("approvals");
+      assertThat(adminListed.get(0).get("expiresAt").asText()).isEqualTo(waiting.get("approvals").get(0).get("expiresAt").asText());
       assertThat(gh.await(id).get("status").asText()).isEqualTo("TIMED_OUT");
       JsonNode listed = json(gh.get("/admin/v1/tasks/" + id + "/approvals", ADMIN_KEY)).get("approvals");
       assertThat(listed).as(listed.toString()).hasSize(1);

@@ -236,7 +236,7 @@ public class TaskService {
     if (view.status().equals(TaskStatus.RUNNING.name())
         && !PipelineWorkflow.TYPE.equals(row.workflow())
         && !ToolCallWorkflow.TYPE.equals(row.workflow())) {
-      view = view.withApprovals(durable.approvals(id));
+      view = view.withApprovals(durable.approvals(row));
     }
     return view;
   }

@@ -56,7 +56,7 @@ public class ApprovalsResource {
   @GET
   public Map<String, List<Approvals.Call>> list(@Context SecurityContext auth, @PathParam("id") String id) {
     TaskRecord task = task(admin(auth), id);
-    List<Approvals.Call> calls = durable.approvals(task.id());
+    List<Approvals.Call> calls = durable.approvals(task);
     if (task.status().isClosed()) {
       // A task that ended while a call waited (its timeout: no workflow code runs then to say so)
       // left the call pending in its last memo; no decision can come any more.
