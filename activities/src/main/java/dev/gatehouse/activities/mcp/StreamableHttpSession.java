@@ -163,7 +163,7 @@ final class StreamableHttpSession {
                 if (!notification && !text.isBlank()) {
                   messages.fromJsonBody(text, requestId); // (the SDK client's requests: never direct ones)
                 } else if (!notification && requestId != null) {
-                  messages.failed(requestId, "the MCP server answered the request with an empty body");
+                  messages.failed(requestId, EMPTY_BODY);
                 }
               },
               () -> {
@@ -289,6 +289,8 @@ final class StreamableHttpSession {
 
   /** Why a request answered with {@link Body#UNEXPECTED} fails (the server's content type is not quoted: it may be anything). */
   private static final String UNEXPECTED_BODY = "the MCP server answered the request with neither JSON nor an event stream";
+  /** Why a request answered with an empty JSON body fails. */
+  private static final String EMPTY_BODY = "the MCP server answered the request with an empty body";
 
   /**
    * Settles a POST from its answer's status and headers: a 2xx is accepted ({@code sent} runs and
@@ -396,7 +398,7 @@ final class StreamableHttpSession {
         if (!text.isBlank()) {
           messages.fromJsonBody(text, requestId);
         } else {
-          messages.failed(requestId, "the MCP server answered the request with an empty body");
+          messages.failed(requestId, EMPTY_BODY);
         }
       } else if (kind == Body.SSE) {
         if (stream.readUntilAnswered(entity.getContent())) {

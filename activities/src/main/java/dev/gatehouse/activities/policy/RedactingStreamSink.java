@@ -318,8 +318,8 @@ final class RedactingStreamSink implements StreamSink {
             }
             if (cited) {
               for (JsonNode c : b.get("citations")) {
-                if (c instanceof ObjectNode citation && citation.path("cited_text").isTextual()) {
-                  citation.set("cited_text", whole(citation.get("cited_text")));
+                if (c instanceof ObjectNode citation) {
+                  wholeCitedText(citation);
                 }
               }
             }
@@ -344,8 +344,7 @@ final class RedactingStreamSink implements StreamSink {
         }
         if (d instanceof ObjectNode delta && "citations_delta".equals(delta.path("type").asText())
             && delta.get("citation") instanceof ObjectNode citation && citation.path("cited_text").isTextual()) {
-          // A quote of the cited document comes whole in one event: redacted whole.
-          citation.set("cited_text", whole(citation.get("cited_text")));
+          wholeCitedText(citation);
           out.event(name, write(node));
           stopIfDenied();
           return;
@@ -373,6 +372,13 @@ final class RedactingStreamSink implements StreamSink {
         out.event(name, data);
       }
       default -> out.event(name, data);
+    }
+  }
+
+  /** A citation's quote of the document it cites, which comes whole in one event: redacted whole. */
+  private void wholeCitedText(ObjectNode citation) {
+    if (citation.path("cited_text").isTextual()) {
+      citation.set("cited_text", whole(citation.get("cited_text")));
     }
   }
 

@@ -141,12 +141,9 @@ public final class TaskEvents {
         // Gatehouse's own terminations end the task as the task's view says (TaskOutcomes): one
         // past its timeout TIMED_OUT, one that did not process its cancel CANCELED (the stream
         // said FAILED, terminated by an operator, where GET said TIMED_OUT).
-        String reason = e.getWorkflowExecutionTerminatedEventAttributes().getReason();
-        if (reason.startsWith(TaskOutcomes.PAST_DEADLINE)) {
-          return ended(id, "TIMED_OUT", new TaskError(ErrorCode.TIMED_OUT.code(), "the task ran past its timeout"), at);
-        }
-        if (reason.startsWith(TaskOutcomes.CANCEL_NOT_PROCESSED)) {
-          return ended(id, "CANCELED", new TaskError(ErrorCode.CANCELED.code(), "the task was canceled"), at);
+        TaskOutcomes.Outcome own = TaskOutcomes.ownTermination(e.getWorkflowExecutionTerminatedEventAttributes().getReason());
+        if (own != null) {
+          return ended(id, own.status().name(), own.error(), at);
         }
         return ended(id, "FAILED", new TaskError(ErrorCode.TERMINATED.code(), "the task was terminated by an operator"), at);
       }

@@ -121,15 +121,11 @@ public final class TaskOutcomes {
     if (cause instanceof TimeoutFailure) {
       return new Outcome(TaskStatus.TIMED_OUT, null, error(ErrorCode.TIMED_OUT, "the task ran past its timeout", null, null));
     }
-    if (cause instanceof TerminatedFailure t
-        && t.getOriginalMessage() != null
-        && t.getOriginalMessage().startsWith(CANCEL_NOT_PROCESSED)) {
-      return new Outcome(TaskStatus.CANCELED, null, error(ErrorCode.CANCELED, "the task was canceled", null, null));
-    }
-    if (cause instanceof TerminatedFailure t && t.getOriginalMessage() != null && t.getOriginalMessage().startsWith(PAST_DEADLINE)) {
-      return new Outcome(TaskStatus.TIMED_OUT, null, error(ErrorCode.TIMED_OUT, "the task ran past its timeout", null, null));
-    }
     if (cause instanceof TerminatedFailure t) {
+      Outcome own = ownTermination(t.getOriginalMessage());
+      if (own != null) {
+        return own;
+      }
       return new Outcome(
           TaskStatus.FAILED, null, error(ErrorCode.TERMINATED, "the task was terminated: " + t.getOriginalMessage(), null, null));
     }
@@ -153,6 +149,21 @@ public final class TaskOutcomes {
     }
     String message = cause == null ? "the task failed" : cause.getMessage();
     return new Outcome(TaskStatus.FAILED, null, error(ErrorCode.WORKFLOW_FAILED, message, null, null));
+  }
+
+  /**
+   * How a task ended that Gatehouse itself terminated, by the termination's {@code reason}: one
+   * that did not process its cancel ({@link #CANCEL_NOT_PROCESSED}) CANCELED, one past its
+   * timeout ({@link #PAST_DEADLINE}) TIMED_OUT; null for any other termination.
+   */
+  static Outcome ownTermination(String reason) {
+    if (reason != null && reason.startsWith(CANCEL_NOT_PROCESSED)) {
+      return new Outcome(TaskStatus.CANCELED, null, error(ErrorCode.CANCELED, "the task was canceled", null, null));
+    }
+    if (reason != null && reason.startsWith(PAST_DEADLINE)) {
+      return new Outcome(TaskStatus.TIMED_OUT, null, error(ErrorCode.TIMED_OUT, "the task ran past its timeout", null, null));
+    }
+    return null;
   }
 
   private static TaskError error(ErrorCode code, String message, String step, String cause) {
