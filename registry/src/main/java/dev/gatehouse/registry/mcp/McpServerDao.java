@@ -13,6 +13,7 @@ import org.jdbi.v3.sqlobject.config.RegisterRowMapper;
 import org.jdbi.v3.sqlobject.customizer.Bind;
 import org.jdbi.v3.sqlobject.statement.SqlQuery;
 import org.jdbi.v3.sqlobject.statement.SqlUpdate;
+import org.jdbi.v3.sqlobject.transaction.Transaction;
 
 /** Upstream MCP servers, stored whole as JSONB under their unique name. */
 @RegisterRowMapper(McpServerDao.DefinitionMapper.class)
@@ -34,9 +35,48 @@ public interface McpServerDao {
           + "AND (CAST(:after AS text) IS NULL OR name > :after) ORDER BY name LIMIT :limit")
   List<McpServerDefinition> page(@Bind("tenantId") String tenantId, @Bind("after") String after, @Bind("limit") int limit);
 
-  /** Inserts a new server; false when the name is taken. */
+  /**
+   * Inserts a new server; false when the name is taken. Throws {@link McpPrefixTaken} when another
+   * server its agents also see has its prefix.
+   */
+  @Transaction
   default boolean insert(McpServerDefinition server) {
+    lockWrites();
+    refuseTakenPrefix(server);
     return insertJson(server.name(), server.tenantId(), json(server), server.egressGuarded()) > 0;
+  }
+
+  /**
+   * Holds off other writes to the table until the transaction ends, so two servers written at
+   * once cannot both take a prefix each saw free. Reads go on.
+   */
+  @SqlUpdate("LOCK TABLE mcp_servers IN SHARE ROW EXCLUSIVE MODE")
+  void lockWrites();
+
+  /**
+   * Another server whose tools an agent of {@code tenantId} (null: global, so every tenant) would
+   * see under {@code prefix}, besides the one named {@code name}: the first by name, if any.
+   */
+  @SqlQuery(
+      "SELECT name FROM mcp_servers WHERE name <> :name AND COALESCE(definition->>'prefix', name) = :prefix "
+          + "AND (CAST(:tenantId AS text) IS NULL OR tenant_id IS NULL OR tenant_id = :tenantId) ORDER BY name LIMIT 1")
+  Optional<String> prefixHolder(@Bind("name") String name, @Bind("prefix") String prefix, @Bind("tenantId") String tenantId);
+
+  /**
+   * Throws {@link McpPrefixTaken} when another server the same agents see exposes its tools under
+   * {@code server}'s prefix: one would hide the other's tools of the same name. Servers without a
+   * prefix are not checked (their tools' names are the upstreams', and a prefixed server's tool
+   * wins over an unprefixed one's).
+   */
+  default void refuseTakenPrefix(McpServerDefinition server) {
+    String prefix = server.effectivePrefix();
+    if (prefix.isEmpty()) {
+      return;
+    }
+    Optional<String> holder = prefixHolder(server.name(), prefix, server.tenantId());
+    if (holder.isPresent()) {
+      throw new McpPrefixTaken(server.name(), prefix, holder.get());
+    }
   }
 
   @SqlUpdate(
@@ -44,8 +84,11 @@ public interface McpServerDao {
           + "ON CONFLICT (name) DO NOTHING")
   int insertJson(@Bind("name") String name, @Bind("tenantId") String tenantId, @Bind("json") String json, @Bind("guarded") boolean guarded);
 
-  /** Inserts or replaces; true when something changed. */
+  /** Inserts or replaces; true when something changed. Throws {@link McpPrefixTaken} as {@link #insert} does. */
+  @Transaction
   default boolean upsert(McpServerDefinition server) {
+    lockWrites();
+    refuseTakenPrefix(server);
     return upsertJson(server.name(), server.tenantId(), json(server), server.egressGuarded()) > 0;
   }
 

@@ -5,6 +5,7 @@ import dev.gatehouse.registry.agents.Agent;
 import dev.gatehouse.registry.agents.AgentDao;
 import dev.gatehouse.registry.idp.IdentityProvider;
 import dev.gatehouse.registry.idp.IdentityProviderDao;
+import dev.gatehouse.registry.mcp.McpPrefixTaken;
 import dev.gatehouse.registry.mcp.McpServerDao;
 import dev.gatehouse.registry.mcp.McpServerDefinition;
 import dev.gatehouse.registry.mcp.VirtualServer;
@@ -19,6 +20,8 @@ import dev.gatehouse.registry.tenants.Tenant;
 import dev.gatehouse.registry.tenants.TenantDao;
 import dev.gatehouse.registry.tools.ToolDao;
 import dev.gatehouse.registry.tools.ToolDefinition;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
@@ -31,7 +34,8 @@ import org.jdbi.v3.core.Jdbi;
  * are never touched. A tool, MCP server, model provider or identity provider whose definition the
  * file does not change keeps its egress guard (the file has no such flag, and an exported
  * registry applied back must not clear a tenant admin's guard); one the file changes or creates
- * is the platform's, unguarded.
+ * is the platform's, unguarded. An MCP server of the file may not end up with the prefix of
+ * another server the same agents see, stored or in the file ({@link McpPrefixTaken}).
  */
 public final class RegistryApplier {
 
@@ -70,6 +74,10 @@ public final class RegistryApplier {
     for (ToolDefinition tool : registry.tools()) {
       changed += owned(tools.find(tool.name()), ToolDefinition::tenantId, null, "tool", tool.name()) && tools.applyFromRegistry(tool) ? 1 : 0;
     }
+    if (!registry.allMcpServers().isEmpty()) {
+      servers.lockWrites();
+    }
+    List<McpServerDefinition> written = new ArrayList<>(registry.mcpServers());
     for (McpServerDefinition server : registry.mcpServers()) {
       changed += owned(servers.find(server.name()), McpServerDefinition::tenantId, null, "MCP server", server.name()) && servers.applyFromRegistry(server) ? 1 : 0;
     }
@@ -104,7 +112,9 @@ public final class RegistryApplier {
         changed += owned(tools.find(tool.name()), ToolDefinition::tenantId, tenant, "tool", tool.name()) && tools.applyFromRegistry(tool.withTenant(tenant.id())) ? 1 : 0;
       }
       for (McpServerDefinition server : spec.mcpServers()) {
-        changed += owned(servers.find(server.name()), McpServerDefinition::tenantId, tenant, "MCP server", server.name()) && servers.applyFromRegistry(server.withTenant(tenant.id())) ? 1 : 0;
+        McpServerDefinition ofTenant = server.withTenant(tenant.id());
+        written.add(ofTenant);
+        changed += owned(servers.find(server.name()), McpServerDefinition::tenantId, tenant, "MCP server", server.name()) && servers.applyFromRegistry(ofTenant) ? 1 : 0;
       }
       for (VirtualServer server : spec.virtualServers()) {
         changed += owned(virtuals.find(server.name()), VirtualServer::tenantId, tenant, "virtual server", server.name()) && virtuals.upsert(server.withTenant(tenant.id())) ? 1 : 0;
@@ -118,6 +128,10 @@ public final class RegistryApplier {
       for (PolicyDefinition policy : spec.policies()) {
         changed += owned(policies.find(policy.name()), PolicyDefinition::tenantId, tenant, "policy", policy.name()) && policies.upsert(policy.withTenant(tenant.id())) ? 1 : 0;
       }
+    }
+    // checked once all are written, so a file that moves a prefix from one server to another passes
+    for (McpServerDefinition server : written) {
+      servers.refuseTakenPrefix(server);
     }
     return new ApplyResult(
         registry.tenants().size(), agentCount, providerCount, registry.allTools().size(),

@@ -36,7 +36,8 @@ public final class RegistryChecker {
     Set<String> toolNames = new HashSet<>();
     List<ToolDefinition> tools = tools("tools", file.tools(), toolNames);
     Map<String, String> serverOwners = new HashMap<>();
-    List<McpServerDefinition> servers = mcpServers("mcpServers", null, file.mcpServers(), serverOwners);
+    Map<String, List<Prefixed>> prefixes = new HashMap<>();
+    List<McpServerDefinition> servers = mcpServers("mcpServers", null, file.mcpServers(), serverOwners, prefixes);
     Map<String, String> virtualOwners = new HashMap<>();
     List<VirtualServer> virtuals = virtualServers("virtualServers", null, file.virtualServers(), virtualOwners);
     Map<String, String> providerOwners = new HashMap<>();
@@ -63,7 +64,7 @@ public final class RegistryChecker {
               agents(where + ".agents", t.agents()),
               providers(where + ".identityProviders", t.name(), t.identityProviders(), issuerOwners),
               tools(where + ".tools", t.tools(), toolNames),
-              mcpServers(where + ".mcpServers", t.name(), t.mcpServers(), serverOwners),
+              mcpServers(where + ".mcpServers", t.name(), t.mcpServers(), serverOwners, prefixes),
               virtualServers(where + ".virtualServers", t.name(), t.virtualServers(), virtualOwners),
               modelProviders(where + ".providers", t.name(), t.providers(), providerOwners),
               models(where + ".models", t.name(), t.models(), modelOwners, models),
@@ -148,15 +149,42 @@ public final class RegistryChecker {
    * are unique across the whole registry and the message should say where the other one is.
    */
   private static List<McpServerDefinition> mcpServers(
-      String where, String tenant, List<RegistryFile.McpServer> entries, Map<String, String> owners) {
+      String where, String tenant, List<RegistryFile.McpServer> entries, Map<String, String> owners,
+      Map<String, List<Prefixed>> prefixes) {
     List<McpServerDefinition> out = new ArrayList<>();
     for (int i = 0; entries != null && i < entries.size(); i++) {
       String at = where + "[" + i + "]";
       McpServerDefinition server = McpServerEntries.check(at, entries.get(i));
       unique(at, "MCP server", server.name(), tenant, owners);
+      prefixFree(at, server, tenant, prefixes);
       out.add(server);
     }
     return out;
+  }
+
+  /** An MCP server with a prefix, and its owner's name (null: global). */
+  private record Prefixed(String tenant, String server) {}
+
+  /**
+   * Two servers the same agents see (both global, one global, or both of one tenant) may not
+   * share a prefix: one's tools would hide the other's of the same name. Servers without one are
+   * not checked. {@code prefixes} maps every prefix seen so far to the servers that use it.
+   */
+  private static void prefixFree(String at, McpServerDefinition server, String tenant, Map<String, List<Prefixed>> prefixes) {
+    String prefix = server.effectivePrefix();
+    if (prefix.isEmpty()) {
+      return;
+    }
+    List<Prefixed> users = prefixes.computeIfAbsent(prefix, p -> new ArrayList<>());
+    for (Prefixed other : users) {
+      if (tenant == null || other.tenant() == null || tenant.equals(other.tenant())) {
+        throw new RegistryException(
+            "invalid_registry",
+            at + ": MCP server '" + server.name() + "' has the prefix '" + prefix + "' of MCP server '" + other.server()
+                + "', whose tools the same agents see; give one of them another prefix");
+      }
+    }
+    users.add(new Prefixed(tenant, server.name()));
   }
 
   private static List<PolicyDefinition> policies(

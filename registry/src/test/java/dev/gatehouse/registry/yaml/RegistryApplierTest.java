@@ -11,6 +11,7 @@ import dev.gatehouse.registry.agents.Agent;
 import dev.gatehouse.registry.agents.AgentDao;
 import dev.gatehouse.registry.idp.IdentityProvider;
 import dev.gatehouse.registry.idp.IdentityProviderDao;
+import dev.gatehouse.registry.mcp.McpPrefixTaken;
 import dev.gatehouse.registry.mcp.McpServerDao;
 import dev.gatehouse.registry.mcp.McpServerDefinition;
 import dev.gatehouse.registry.mcp.VirtualServerDao;
@@ -208,6 +209,39 @@ class RegistryApplierTest {
       assertThatThrownBy(() -> RegistryApplier.apply(db.jdbi(), registry)).hasMessageContaining("issuer");
       assertThat(db.jdbi().onDemand(ToolDao.class).list()).isEmpty();
       assertThat(db.jdbi().onDemand(TenantDao.class).page(null, 10)).extracting(t -> t.name()).containsExactly("z");
+    }
+  }
+
+  /** A stored server is not in the file, so only the database sees that a file's server takes its prefix. */
+  @Test
+  void aPrefixAStoredServerHasIsRefusedAndOneTheFileMovesIsFree() {
+    try (TestDatabase db = TestDatabase.create()) {
+      RegistryApplier.apply(db.jdbi(), registry("mcpServers: [{name: old, transport: sse, url: 'http://x/sse', prefix: p}]\n"));
+      String taking =
+          """
+          tools:
+            - {name: t.echo, http: {method: POST, url: 'https://t.example/echo'}}
+          tenants:
+            - name: t
+              mcpServers: [{name: new, transport: sse, url: 'http://x/sse', prefix: p}]
+          """;
+      Registry registry = registry(taking);
+      assertThatThrownBy(() -> RegistryApplier.apply(db.jdbi(), registry))
+          .isInstanceOf(McpPrefixTaken.class)
+          .hasMessage("MCP server 'new' would expose its tools as 'p.*', as MCP server 'old' does for the same agents; "
+              + "give one of them another prefix");
+      McpServerDao servers = db.jdbi().onDemand(McpServerDao.class);
+      assertThat(servers.list()).extracting(McpServerDefinition::name).containsExactly("old");
+      assertThat(db.jdbi().onDemand(ToolDao.class).list()).isEmpty();
+      assertThat(db.jdbi().onDemand(TenantDao.class).page(null, 10)).isEmpty();
+
+      // One file giving the stored server another prefix and the new one its old prefix passes,
+      // whichever it writes first.
+      RegistryApplier.apply(
+          db.jdbi(),
+          registry(taking + "mcpServers: [{name: old, transport: sse, url: 'http://x/sse', prefix: q}]\n"));
+      assertThat(servers.find("new").orElseThrow().effectivePrefix()).isEqualTo("p");
+      assertThat(servers.find("old").orElseThrow().effectivePrefix()).isEqualTo("q");
     }
   }
 

@@ -198,6 +198,33 @@ class RegistryCheckerTest {
     assertThat(r.tenants()).allSatisfy(t -> assertThat(t.agents()).extracting(Registry.AgentSpec::name).containsExactly("bot"));
   }
 
+  @Test
+  void serversTheSameAgentsSeeHaveDistinctPrefixes() {
+    String a = "{name: a, transport: sse, url: 'http://x/sse', prefix: p}";
+    assertBad("mcpServers: [" + a + ", {name: b, transport: sse, url: 'http://x/sse', prefix: p}]\n",
+        "mcpServers[1]: MCP server 'b' has the prefix 'p' of MCP server 'a', whose tools the same agents see; give one of them another prefix");
+    // a name is the prefix when none is given
+    assertBad("mcpServers: [" + a + ", {name: p, transport: sse, url: 'http://x/sse'}]\n",
+        "mcpServers[1]: MCP server 'p' has the prefix 'p' of MCP server 'a', whose tools the same agents see; give one of them another prefix");
+    assertBad("mcpServers: [" + a + "]\ntenants:\n  - name: t\n    mcpServers: [{name: b, transport: sse, url: 'http://x/sse', prefix: p}]\n",
+        "tenants[0].mcpServers[0]: MCP server 'b' has the prefix 'p' of MCP server 'a', whose tools the same agents see; give one of them another prefix");
+    assertBad("tenants:\n  - name: t\n    mcpServers: [" + a + ", {name: b, transport: sse, url: 'http://x/sse', prefix: p}]\n",
+        "tenants[0].mcpServers[1]: MCP server 'b' has the prefix 'p' of MCP server 'a', whose tools the same agents see; give one of them another prefix");
+
+    // Two tenants' servers may share one; servers without a prefix are not compared.
+    Registry r = registry(
+        """
+        mcpServers: [{name: c, transport: sse, url: 'http://x/sse', prefix: ''}, {name: d, transport: sse, url: 'http://x/sse', prefix: ''}]
+        tenants:
+          - name: t
+            mcpServers: [{name: a, transport: sse, url: 'http://x/sse', prefix: p}]
+          - name: u
+            mcpServers: [{name: b, transport: sse, url: 'http://x/sse', prefix: p}]
+        """);
+    assertThat(r.tenants()).allSatisfy(t -> assertThat(t.mcpServers()).extracting(McpServerDefinition::effectivePrefix).containsExactly("p"));
+    assertThat(r.mcpServers()).hasSize(2);
+  }
+
   private static String messageOf(Runnable r) {
     try {
       r.run();

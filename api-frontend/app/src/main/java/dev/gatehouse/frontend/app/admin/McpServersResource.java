@@ -7,6 +7,7 @@ import dev.gatehouse.frontend.core.auth.Caller.AdminCaller;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
 import dev.gatehouse.registry.mcp.McpCatalogDao;
 import dev.gatehouse.registry.mcp.McpCatalogEntry;
+import dev.gatehouse.registry.mcp.McpPrefixTaken;
 import dev.gatehouse.registry.mcp.McpServerDao;
 import dev.gatehouse.registry.mcp.McpServerDefinition;
 import dev.gatehouse.registry.yaml.McpServerEntries;
@@ -84,7 +85,10 @@ public class McpServersResource extends TenantScopedResource<McpServersResource.
     this.crud = new TenantScopedCrud<>(
         ctx, KIND,
         new TenantScopedCrud.Store<>(
-            servers::find, servers::page, servers::insert, servers::upsert, servers::delete, McpServerDefinition::name,
+            servers::find, servers::page,
+            s -> prefixChecked(() -> servers.insert(s)),
+            s -> prefixChecked(() -> servers.upsert(s)),
+            servers::delete, McpServerDefinition::name,
             McpServerDefinition::tenantId, McpServerDefinition::withEgressGuarded),
         McpServerBody.class, McpServersResource::server, this::changed, McpServersResource::permitted);
     this.catalog = ctx.jdbi.onDemand(McpCatalogDao.class);
@@ -109,6 +113,15 @@ public class McpServersResource extends TenantScopedResource<McpServersResource.
     AdminCaller admin = admin(auth);
     crud.changed(admin, crud.writable(admin, name), "admin.refresh");
     return Response.accepted(new Refresh(name)).build();
+  }
+
+  /** A write refused because another server the same agents see has the prefix is 409 {@code mcp_prefix_taken}. */
+  private static boolean prefixChecked(java.util.function.BooleanSupplier write) {
+    try {
+      return write.getAsBoolean();
+    } catch (McpPrefixTaken e) {
+      throw new dev.gatehouse.frontend.core.errors.ApiException(ErrorCode.MCP_PREFIX_TAKEN, e.getMessage());
+    }
   }
 
   /** The change has committed: a failing listener must not turn it into an error answer. */

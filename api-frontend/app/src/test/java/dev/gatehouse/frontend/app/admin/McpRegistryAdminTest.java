@@ -281,6 +281,52 @@ class McpRegistryAdminTest {
     assertThat(gh.delete("/admin/v1/virtual-servers/my-vs", admin).statusCode()).isEqualTo(204);
   }
 
+  static String server(String name, String tenant, String prefix) {
+    return "{\"name\":\"" + name + "\"" + (tenant == null ? "" : ",\"tenant\":\"" + tenant + "\"")
+        + (prefix == null ? "" : ",\"prefix\":\"" + prefix + "\"") + ",\"transport\":\"sse\",\"url\":\"http://x/sse\"}";
+  }
+
+  @Test
+  void twoServersTheSameAgentsSeeCannotShareAPrefix() {
+    String one = tenant("prefix-one");
+    String two = tenant("prefix-two");
+    String oneAdmin = tenantAdmin(one);
+    assertThat(gh.post("/admin/v1/mcp-servers", ADMIN_KEY, server("px-a", null, "shared")).statusCode()).isEqualTo(201);
+
+    // Another global server, a tenant's, or one whose name is the prefix: each would hide px-a's tools.
+    for (HttpResponse<String> r : List.of(
+        gh.post("/admin/v1/mcp-servers", ADMIN_KEY, server("px-b", null, "shared")),
+        gh.post("/admin/v1/mcp-servers", oneAdmin, server("px-c", one, "shared")),
+        gh.post("/admin/v1/mcp-servers", ADMIN_KEY, server("shared", null, null)))) {
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(409);
+      assertThat(code(r)).isEqualTo("mcp_prefix_taken");
+      assertThat(json(r).get("error").get("message").asText()).contains("px-a").contains("'shared.*'");
+    }
+    for (String name : List.of("px-b", "px-c", "shared")) {
+      assertThat(gh.get("/admin/v1/mcp-servers/" + name, ADMIN_KEY).statusCode()).isEqualTo(404);
+    }
+
+    // Two tenants' servers may share one, as no agent sees both; a global server then may not take it.
+    assertThat(gh.post("/admin/v1/mcp-servers", oneAdmin, server("px-one", one, "tp")).statusCode()).isEqualTo(201);
+    assertThat(gh.post("/admin/v1/mcp-servers", ADMIN_KEY, server("px-two", two, "tp")).statusCode()).isEqualTo(201);
+    HttpResponse<String> global = gh.post("/admin/v1/mcp-servers", ADMIN_KEY, server("px-global", null, "tp"));
+    assertThat(global.statusCode()).as(global.body()).isEqualTo(409);
+    assertThat(code(global)).isEqualTo("mcp_prefix_taken");
+    HttpResponse<String> sameTenant = gh.put("/admin/v1/mcp-servers/px-one", oneAdmin, server("px-one", one, "shared"));
+    assertThat(sameTenant.statusCode()).as(sameTenant.body()).isEqualTo(409);
+    assertThat(json(gh.get("/admin/v1/mcp-servers/px-one", ADMIN_KEY)).get("prefix").asText()).isEqualTo("tp");
+
+    // Servers without a prefix are not checked; a prefix given up is free again.
+    assertThat(gh.post("/admin/v1/mcp-servers", ADMIN_KEY, server("px-bare1", null, "")).statusCode()).isEqualTo(201);
+    assertThat(gh.post("/admin/v1/mcp-servers", ADMIN_KEY, server("px-bare2", null, "")).statusCode()).isEqualTo(201);
+    assertThat(gh.put("/admin/v1/mcp-servers/px-a", ADMIN_KEY, server("px-a", null, "moved")).statusCode()).isEqualTo(200);
+    assertThat(gh.post("/admin/v1/mcp-servers", ADMIN_KEY, server("px-b", null, "shared")).statusCode()).isEqualTo(201);
+
+    for (String name : List.of("px-a", "px-b", "px-one", "px-two", "px-bare1", "px-bare2")) {
+      assertThat(gh.delete("/admin/v1/mcp-servers/" + name, ADMIN_KEY).statusCode()).isEqualTo(204);
+    }
+  }
+
   @Test
   void virtualServersAreCreatedReadListedReplacedAndDeleted() {
     HttpResponse<String> created = gh.post("/admin/v1/virtual-servers", ADMIN_KEY,

@@ -168,6 +168,7 @@ public enum ErrorCode {
   INVALID_TOOL("invalid_tool", 422, Rpc.INVALID_PARAMS),
   MCP_SERVER_NOT_FOUND("mcp_server_not_found", 404, Rpc.INVALID_PARAMS),
   MCP_SERVER_EXISTS("mcp_server_exists", 409, Rpc.INVALID_PARAMS),
+  MCP_PREFIX_TAKEN("mcp_prefix_taken", 409, Rpc.INVALID_PARAMS),
   INVALID_MCP_SERVER("invalid_mcp_server", 422, Rpc.INVALID_PARAMS),
   VIRTUAL_SERVER_NOT_FOUND("virtual_server_not_found", 404, Rpc.INVALID_PARAMS),
   VIRTUAL_SERVER_EXISTS("virtual_server_exists", 409, Rpc.INVALID_PARAMS),
