@@ -110,7 +110,7 @@ public final class GatehouseMetrics {
     modelTokens =
         Counter.build(
                 "gatehouse_model_tokens_total",
-                "Model tokens by kind: input (cached included), cached_input, output (reasoning included), reasoning.")
+                "Model tokens by kind: input (cached and cache writes included), cached_input, cache_write_input, output (reasoning included), reasoning.")
             .labelNames("model", "provider", "agent", "kind")
             .register(registry);
     modelCost =
@@ -257,6 +257,7 @@ public final class GatehouseMetrics {
     if (usage != null) {
       modelTokens.labels(m, p, a, "input").inc(Math.max(0, usage.inputTokens()));
       modelTokens.labels(m, p, a, "cached_input").inc(Math.max(0, usage.cachedInputTokens()));
+      modelTokens.labels(m, p, a, "cache_write_input").inc(Math.max(0, usage.cacheWriteInputTokens()));
       modelTokens.labels(m, p, a, "output").inc(Math.max(0, usage.outputTokens()));
       modelTokens.labels(m, p, a, "reasoning").inc(Math.max(0, usage.reasoningTokens()));
     }

@@ -51,7 +51,7 @@ final class CheckTaskBudget implements PolicyStep<ModelExchange> {
     }
     if (budget.maxCost() != null) {
       BigDecimal left = new BigDecimal(budget.maxCost());
-      BigDecimal cost = worstCost(exchange.model(), call.caller().tenantId(), new ModelUsage(input, 0, output, 0, true));
+      BigDecimal cost = worstCost(exchange.model(), call.caller().tenantId(), input, output);
       if (cost == null) {
         return deny("model '" + call.alias() + "' (or a fallback) has no prices, so the task's cost limit cannot be kept");
       }
@@ -66,8 +66,11 @@ final class CheckTaskBudget implements PolicyStep<ModelExchange> {
     return Decision.deny(POLICY, ModelBudget.BUDGET_EXCEEDED, why);
   }
 
-  /** The highest cost of {@code usage} over the model and its fallbacks; null when one of them has no price it needs. */
-  private BigDecimal worstCost(ModelDefinition model, String tenantId, ModelUsage usage) {
+  /**
+   * The highest cost of {@code input} and {@code output} tokens over the model and its fallbacks
+   * ({@link ModelCosts#worst}); null when one of them has no price it needs.
+   */
+  private BigDecimal worstCost(ModelDefinition model, String tenantId, long input, long output) {
     BigDecimal worst = BigDecimal.ZERO;
     Set<String> seen = new HashSet<>();
     Deque<ModelDefinition> todo = new ArrayDeque<>();
@@ -77,7 +80,7 @@ final class CheckTaskBudget implements PolicyStep<ModelExchange> {
       if (!seen.add(m.name())) {
         continue;
       }
-      BigDecimal cost = ModelCosts.cost(m.prices(), usage);
+      BigDecimal cost = ModelCosts.worst(m.prices(), input, output);
       if (cost == null) {
         return null;
       }

@@ -12,7 +12,8 @@ import java.math.BigDecimal;
  * counts them ({@link TokenEstimator}) plus the most it may write ({@link OutputBound}: its
  * {@code max_tokens} per choice, times its choices); none for embeddings. Its
  * worst cost: those tokens at the prices of the alias it named (the prices its usage row is
- * charged at), input all uncached or all cached, whichever costs more; unknown when the model has
+ * charged at), input all uncached, all read from the cache or all written to it, whichever costs
+ * more ({@link ModelCosts#worst}); unknown when the model has
  * no prices. What it used: the tokens (input and output) and cost of its usage row, computed by
  * {@link RecordUsage#row} as the row is, so what a budget spent is the sum of its calls' rows.
  */
@@ -38,11 +39,6 @@ final class ModelBudgetPricing implements ChargeBudgets.Pricing<ModelExchange> {
     if (model == null) {
       return null;
     }
-    BigDecimal uncached = ModelCosts.cost(model.prices(), new ModelUsage(input, 0, output, 0, true));
-    if (uncached == null) {
-      return null;
-    }
-    BigDecimal cached = ModelCosts.cost(model.prices(), new ModelUsage(input, input, output, 0, true));
-    return cached == null ? uncached : uncached.max(cached);
+    return ModelCosts.worst(model.prices(), input, output);
   }
 }

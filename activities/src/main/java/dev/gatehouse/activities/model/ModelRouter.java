@@ -436,6 +436,7 @@ final class ModelRouter {
     return new ModelUsage(
         reported.inputTokens() > 0 ? reported.inputTokens() : counted.inputTokens(),
         reported.cachedInputTokens(),
+        reported.cacheWriteInputTokens(),
         Math.max(reported.outputTokens(), counted.outputTokens()),
         reported.reasoningTokens(),
         true);

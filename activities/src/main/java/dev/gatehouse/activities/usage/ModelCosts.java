@@ -14,7 +14,8 @@ public final class ModelCosts {
 
   /**
    * The cost of {@code usage} at {@code prices}: uncached input at the input price, cached input at
-   * the cached-input price (the input price when that is unknown), output at the output price.
+   * the cached-input price and input written to the cache at the cache-write price (each the input
+   * price when unknown), output at the output price.
    * Null when {@code prices} is null or a price the usage needs is unknown; a price for a kind of
    * token the call did not use is not needed (an embeddings call needs no output price). Exact
    * decimal arithmetic, rounded half-even to {@link #SCALE} places at most, trailing zeros dropped.
@@ -25,9 +26,11 @@ public final class ModelCosts {
     }
     long input = Math.max(0, usage.inputTokens());
     long cached = Math.min(Math.max(0, usage.cachedInputTokens()), input);
-    long uncached = input - cached;
+    long written = Math.min(Math.max(0, usage.cacheWriteInputTokens()), input - cached);
+    long uncached = input - cached - written;
     long output = Math.max(0, usage.outputTokens());
     BigDecimal cachedPrice = prices.cachedInput() != null ? prices.cachedInput() : prices.input();
+    BigDecimal writePrice = prices.cacheWrite() != null ? prices.cacheWrite() : prices.input();
 
     BigDecimal total = BigDecimal.ZERO;
     if (uncached > 0) {
@@ -42,6 +45,12 @@ public final class ModelCosts {
       }
       total = total.add(cachedPrice.multiply(BigDecimal.valueOf(cached)));
     }
+    if (written > 0) {
+      if (writePrice == null) {
+        return null;
+      }
+      total = total.add(writePrice.multiply(BigDecimal.valueOf(written)));
+    }
     if (output > 0) {
       if (prices.output() == null) {
         return null;
@@ -54,5 +63,25 @@ public final class ModelCosts {
     }
     BigDecimal plain = perToken.stripTrailingZeros();
     return plain.scale() < 0 ? plain.setScale(0) : plain;
+  }
+
+  /**
+   * The most {@code input} and {@code output} tokens can cost at {@code prices}, however the
+   * provider's cache takes the input: all uncached, all read from the cache or all written to it.
+   * Null when a price the uncached case needs is unknown.
+   */
+  public static BigDecimal worst(ModelDefinition.Prices prices, long input, long output) {
+    BigDecimal worst = cost(prices, new ModelUsage(input, 0, output, 0, true));
+    if (worst == null) {
+      return null;
+    }
+    for (ModelUsage cachedWay : new ModelUsage[] {
+        new ModelUsage(input, input, 0, output, 0, true), new ModelUsage(input, 0, input, output, 0, true)}) {
+      BigDecimal cost = cost(prices, cachedWay);
+      if (cost != null) {
+        worst = worst.max(cost);
+      }
+    }
+    return worst;
   }
 }

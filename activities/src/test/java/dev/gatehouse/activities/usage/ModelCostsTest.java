@@ -61,6 +61,32 @@ class ModelCostsTest {
   }
 
   @Test
+  void inputWrittenToTheCacheIsPricedAtTheCacheWritePriceOrElseTheInputPrice() {
+    // Anthropic's prices for a Sonnet: 3 in, 0.30 cache reads, 3.75 cache writes, 15 out.
+    Prices anthropic = new Prices(new BigDecimal("3"), new BigDecimal("0.30"), new BigDecimal("15"), new BigDecimal("3.75"));
+    // 10 uncached, 100 read, 1,000 written, 5 out: 30 + 30 + 3750 + 75 = 3885 per million
+    ModelUsage usage = new ModelUsage(1_110, 100, 1_000, 5, 0, false);
+    assertThat(ModelCosts.cost(anthropic, usage)).isEqualTo(new BigDecimal("0.003885"));
+    // Without a cache-write price they are input: 1,010 × 3 + 30 + 75 = 3135
+    assertThat(ModelCosts.cost(new Prices(new BigDecimal("3"), new BigDecimal("0.30"), new BigDecimal("15")), usage))
+        .isEqualTo(new BigDecimal("0.003135"));
+    // Reads and writes together never count more than the input.
+    assertThat(new ModelUsage(100, 60, 90, 0, 0, false).cacheWriteInputTokens()).isEqualTo(40);
+  }
+
+  @Test
+  void theWorstCaseTakesTheDearestWayTheCacheCanTakeTheInput() {
+    Prices anthropic = new Prices(new BigDecimal("3"), new BigDecimal("0.30"), new BigDecimal("15"), new BigDecimal("3.75"));
+    // 1,000 in all written to the cache (3750) beats all uncached (3000); 100 out: 1500
+    assertThat(ModelCosts.worst(anthropic, 1_000, 100)).isEqualTo(new BigDecimal("0.00525"));
+    // A cached price above the input price (a misconfiguration, but a budget must hold) counts too.
+    Prices odd = new Prices(new BigDecimal("1"), new BigDecimal("2"), new BigDecimal("1"));
+    assertThat(ModelCosts.worst(odd, 1_000, 0)).isEqualTo(new BigDecimal("0.002"));
+    assertThat(ModelCosts.worst(PRICES, 1_000, 100)).isEqualTo(new BigDecimal("0.0035"));
+    assertThat(ModelCosts.worst(new Prices(null, new BigDecimal("1"), new BigDecimal("1")), 10, 10)).isNull();
+  }
+
+  @Test
   void aProviderReportingMoreCachedThanInputTokensIsPricedAsAllCached() {
     assertThat(ModelCosts.cost(PRICES, usage(100, 400, 0, 0))).isEqualTo(new BigDecimal("0.000125"));
   }

@@ -29,8 +29,23 @@ public record ModelDefinition(
   /** One provider model behind the alias; {@code weight} is its share of the traffic. */
   public record Target(String provider, String model, int weight) {}
 
-  /** Prices per million tokens, in the operator's currency; a null price is unknown. */
-  public record Prices(BigDecimal input, BigDecimal cachedInput, BigDecimal output) {}
+  /**
+   * Prices per million tokens, in the operator's currency; a null price is unknown. {@code
+   * cachedInput} is for input read from the provider's cache, {@code cacheWrite} for input written
+   * to it (Anthropic bills those above its input price); each is the input price when unknown.
+   */
+  public record Prices(
+      BigDecimal input,
+      BigDecimal cachedInput,
+      BigDecimal output,
+      // left out when unknown, so definitions stored before it was known compare equal
+      @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+          BigDecimal cacheWrite) {
+
+    public Prices(BigDecimal input, BigDecimal cachedInput, BigDecimal output) {
+      this(input, cachedInput, output, null);
+    }
+  }
 
   public ModelDefinition withTenant(String tenant) {
     return new ModelDefinition(name, tenant, targets, fallbacks, retry, prices, contextWindow, maxOutput);

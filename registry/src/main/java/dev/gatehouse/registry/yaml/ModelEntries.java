@@ -54,7 +54,8 @@ public final class ModelEntries {
       prices = new ModelDefinition.Prices(
           price(where + ".prices.input", m.prices().input()),
           price(where + ".prices.cachedInput", m.prices().cachedInput()),
-          price(where + ".prices.output", m.prices().output()));
+          price(where + ".prices.output", m.prices().output()),
+          price(where + ".prices.cacheWrite", m.prices().cacheWrite()));
     }
     Integer contextWindow = tokens(where + ".contextWindow", m.contextWindow());
     Integer maxOutput = tokens(where + ".maxOutput", m.maxOutput());

@@ -187,7 +187,7 @@ public final class RegistryExporter {
         m.targets().stream().map(t -> new RegistryFile.Target(t.provider(), t.model(), t.weight())).toList(),
         m.fallbacks(),
         retry(m.retry()),
-        p == null ? null : new RegistryFile.Prices(p.input(), p.cachedInput(), p.output()),
+        p == null ? null : new RegistryFile.Prices(p.input(), p.cachedInput(), p.output(), p.cacheWrite()),
         m.contextWindow(),
         m.maxOutput());
   }

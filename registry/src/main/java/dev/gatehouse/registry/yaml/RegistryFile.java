@@ -112,9 +112,13 @@ public record RegistryFile(
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Target(String provider, String model, Integer weight) {}
 
-  /** Prices per million input, cached-input and output tokens. */
+  /** Prices per million input, cached-input, output and cache-write input tokens. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  public record Prices(BigDecimal input, BigDecimal cachedInput, BigDecimal output) {}
+  public record Prices(BigDecimal input, BigDecimal cachedInput, BigDecimal output, BigDecimal cacheWrite) {
+    public Prices(BigDecimal input, BigDecimal cachedInput, BigDecimal output) {
+      this(input, cachedInput, output, null);
+    }
+  }
 
   /**
    * An upstream MCP server: {@code transport} {@code streamable-http} or {@code sse} with {@code

@@ -67,7 +67,7 @@ class ModelRegistryTest {
             - name: acme-sonnet
               targets: [{provider: acme-claude, model: claude-sonnet-4-5}]
               fallbacks: [gpt-4o]
-              prices: {input: 3, cachedInput: 0.3, output: 15, }
+              prices: {input: 3, cachedInput: 0.3, output: 15, cacheWrite: 3.75}
       """;
 
   static ProviderDefinition provider(String yaml) {
@@ -126,13 +126,15 @@ class ModelRegistryTest {
 
   @Test
   void aModelDefaultsWeightsAndKeepsPricesExactInTheirShortestForm() {
-    ModelDefinition m = model(MODEL + "prices: {input: 2.50, cachedInput: 0.0000001, output: 100}\n");
+    ModelDefinition m = model(MODEL + "prices: {input: 2.50, cachedInput: 0.0000001, output: 100, cacheWrite: 3.750}\n");
     assertThat(m.targets()).containsExactly(new ModelDefinition.Target("p", "gpt-4o", 1));
     assertThat(m.fallbacks()).isEmpty();
     assertThat(m.retry()).isNull();
     assertThat(m.prices().input()).isEqualTo(new BigDecimal("2.5"));
     assertThat(m.prices().cachedInput()).isEqualTo(new BigDecimal("0.0000001"));
     assertThat(m.prices().output()).isEqualTo(new BigDecimal("100"));
+    assertThat(m.prices().cacheWrite()).isEqualTo(new BigDecimal("3.75"));
+    assertThat(model(MODEL + "prices: {input: 1}\n").prices().cacheWrite()).isNull();
     ModelDefinition full = model(MODEL + "retry: {}\ncontextWindow: 8192\nmaxOutput: 8192\nfallbacks: [a, b]\n");
     assertThat(full.retry()).isEqualTo(RetrySpec.DEFAULT);
     assertThat(full.fallbacks()).containsExactly("a", "b");
@@ -158,6 +160,7 @@ class ModelRegistryTest {
         Arguments.of("name: m\n" + t + "prices: {input: -1}\n", "model (m).prices.input must be between 0 and 1000000"),
         Arguments.of("name: m\n" + t + "prices: {output: 1e999999999}\n", "model (m).prices.output must be between 0 and 1000000"),
         Arguments.of("name: m\n" + t + "prices: {cachedInput: 0.0000000001}\n", "model (m).prices.cachedInput may have at most 9 decimal places"),
+        Arguments.of("name: m\n" + t + "prices: {cacheWrite: -1}\n", "model (m).prices.cacheWrite"),
         Arguments.of("name: m\n" + t + "contextWindow: 0\n", "model (m).contextWindow must be a whole number of tokens between 1 and 100000000"),
         Arguments.of("name: m\n" + t + "maxOutput: -1\n", "model (m).maxOutput must be a whole number of tokens"),
         Arguments.of("name: m\n" + t + "contextWindow: 1000\nmaxOutput: 2000\n", "model (m).maxOutput must not exceed contextWindow (1000)"));
@@ -295,7 +298,8 @@ class ModelRegistryTest {
       assertThat(db.jdbi().onDemand(ProviderDao.class).find("acme-claude").orElseThrow().apiKey()).isEqualTo("{{secret:acme-anthropic}}");
 
       String exported = RegistryExporter.toYaml(RegistryExporter.export(db.jdbi()));
-      assertThat(exported).contains("apiKey: \"{{secret:openai-key}}\"").contains("weight: 3").contains("cachedInput: 0.3");
+      assertThat(exported).contains("apiKey: \"{{secret:openai-key}}\"").contains("weight: 3").contains("cachedInput: 0.3")
+          .contains("cacheWrite: 3.75");
       RegistryApplier.apply(copy.jdbi(), registry(exported));
       assertThat(copy.jdbi().onDemand(ModelDao.class).list()).isEqualTo(strip(models.list(), tenantId, copy));
       assertThat(copy.jdbi().onDemand(ProviderDao.class).list().stream().map(p -> p.withTenant(null)).toList())

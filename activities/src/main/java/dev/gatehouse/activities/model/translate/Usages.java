@@ -58,7 +58,7 @@ final class Usages {
   }
 
   static ModelUsage anthropic(long input, long cacheRead, long cacheCreation, long output) {
-    return new ModelUsage(input + cacheRead + cacheCreation, cacheRead, output, 0, false);
+    return new ModelUsage(input + cacheRead + cacheCreation, cacheRead, cacheCreation, output, 0, false);
   }
 
   /**
@@ -78,11 +78,14 @@ final class Usages {
     return out;
   }
 
-  /** Anthropic {@code usage} for {@code usage}: the cached part of the input is {@code cache_read_input_tokens}. */
+  /**
+   * Anthropic {@code usage} for {@code usage}: the cached part of the input is {@code
+   * cache_read_input_tokens}, the part written to the cache {@code cache_creation_input_tokens}.
+   */
   static ObjectNode toAnthropic(ModelUsage usage) {
     ObjectNode out = Json.object();
-    out.put("input_tokens", usage.inputTokens() - usage.cachedInputTokens());
-    out.put("cache_creation_input_tokens", 0);
+    out.put("input_tokens", usage.inputTokens() - usage.cachedInputTokens() - usage.cacheWriteInputTokens());
+    out.put("cache_creation_input_tokens", usage.cacheWriteInputTokens());
     out.put("cache_read_input_tokens", usage.cachedInputTokens());
     out.put("output_tokens", usage.outputTokens());
     return out;

@@ -76,6 +76,7 @@ final class Golden {
     return new ModelUsage(
         expected.get("inputTokens").asLong(),
         expected.get("cachedInputTokens").asLong(),
+        expected.path("cacheWriteInputTokens").asLong(0),
         expected.get("outputTokens").asLong(),
         expected.get("reasoningTokens").asLong(),
         false);

@@ -79,7 +79,7 @@ class ModelRegistryAdminTest {
         {"name": "crud-gpt", "targets": [{"provider": "crud-openai", "model": "gpt-4o", "weight": 3},
                                          {"provider": "crud-openai", "model": "gpt-4o-mini"}],
          "retry": {"maxAttempts": 2},
-         "prices": {"input": 2.50, "cachedInput": 1.25, "output": 10.000000001},
+         "prices": {"input": 2.50, "cachedInput": 1.25, "output": 10.000000001, "cacheWrite": 3.125},
          "contextWindow": 128000, "maxOutput": 16384}
         """);
     created(m);
@@ -88,6 +88,7 @@ class ModelRegistryAdminTest {
     assertThat(model.get("targets").get(1).get("weight").asInt()).isEqualTo(1);
     // Prices are exact decimals, not doubles rounded on the way.
     assertThat(model.get("prices").get("output").decimalValue()).isEqualByComparingTo("10.000000001");
+    assertThat(model.get("prices").get("cacheWrite").decimalValue()).isEqualByComparingTo("3.125");
     assertThat(json(gh.get("/admin/v1/models/crud-gpt", ADMIN_KEY)).get("contextWindow").asInt()).isEqualTo(128000);
     assertThat(gh.get("/admin/v1/models?limit=200", ADMIN_KEY).body()).contains("crud-gpt");
     assertThat(gh.get("/admin/v1/providers?limit=200", ADMIN_KEY).body()).contains("crud-openai");
