@@ -529,6 +529,18 @@ class McpGatewayTest {
     return outcomes;
   }
 
+  /** The denied tool.call audit rows of {@code tool} by agent {@code agentId}, as "code by policy". */
+  private static List<String> denials(String tool, String agentId) throws InterruptedException {
+    g.application().audit().flush();
+    List<String> out = new java.util.ArrayList<>();
+    for (JsonNode r : g.json(g.get("/admin/v1/audit?kind=tool.call&limit=200", TestGatehouse.ADMIN_KEY)).path("items")) {
+      if (r.path("target").asText().equals(tool) && r.path("agentId").asText().equals(agentId) && r.path("decision").asText().equals("deny")) {
+        out.add(r.path("outcome").asText() + " by " + r.path("policy").asText());
+      }
+    }
+    return out;
+  }
+
   /** Ends {@code session} (DELETE) as agent A. */
   private static HttpResponse<String> endSession(String session) {
     return g.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(g.api() + "/mcp")).DELETE().header("Mcp-Session-Id", session), KEY_A);
@@ -787,6 +799,8 @@ class McpGatewayTest {
       assertThat(client.listTools().tools()).extracting(McpSchema.Tool::name).isNotEmpty().allMatch(n -> n.startsWith("t."));
       assertThatThrownBy(() -> client.callTool(new McpSchema.CallToolRequest("notes.read_note", Map.of("name", "n1"))))
           .isInstanceOfSatisfying(McpError.class, e -> assertThat(e.getJsonRpcError().data().toString()).contains("tool_not_allowed"));
+      // The refusal is audited, as a refused task submit is: an agent trying tools leaves a trace.
+      assertThat(denials("notes.read_note", b.id())).containsExactly("tool_not_allowed by access");
     } finally {
       agents.update(b.id(), b.name(), b.subject(), Permissions.ALL);
     }
@@ -824,6 +838,7 @@ class McpGatewayTest {
           .isInstanceOfSatisfying(McpError.class, e -> assertThat(e.getJsonRpcError().data().toString()).contains("approval_required"));
       assertThat(notes.writes.get()).as("nothing was written").isEqualTo(writes);
       assertThat(notes.notes).doesNotContainKey("held");
+      assertThat(denials("notes.write_note", b.id())).containsExactly("approval_required by access");
       // What the rules do not hold still runs: a read-only MCP tool, an HTTP tool no pattern names.
       assertThat(client.callTool(new McpSchema.CallToolRequest("notes.read_note", Map.of("name", "nobody"))).isError()).isNotNull();
       assertThat(client.callTool(new McpSchema.CallToolRequest("t.weather", Map.of("city", "Oslo"))).isError()).isNotEqualTo(Boolean.TRUE);

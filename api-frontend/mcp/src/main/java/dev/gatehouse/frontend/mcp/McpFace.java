@@ -76,7 +76,9 @@ public final class McpFace implements Face {
                 config.getMaxDurableWait().toJavaDuration(),
                 config.getProgressPollInterval().toJavaDuration()),
             core.durable(),
-            core.admission());
+            core.admission(),
+            core.audit(),
+            core.metrics());
     sessions
         .onEnded(toolCalls::sessionEnded)
         .onRequest(McpSchema.METHOD_PING, (ex, p) -> Mono.just(Map.of()))

@@ -2,24 +2,29 @@ package dev.gatehouse.frontend.mcp;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.gatehouse.activities.audit.AuditLog;
 import dev.gatehouse.activities.http.AfterAnswer;
 import dev.gatehouse.activities.mcp.McpJson;
 import dev.gatehouse.activities.mcp.McpToolResolver;
 import dev.gatehouse.activities.mcp.McpToolResolver.McpItem;
+import dev.gatehouse.activities.metrics.GatehouseMetrics;
 import dev.gatehouse.activities.tool.ToolCatalog;
 import dev.gatehouse.frontend.core.admission.Admission;
 import dev.gatehouse.frontend.core.durable.DurableCalls;
 import dev.gatehouse.frontend.core.errors.ApiException;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
+import dev.gatehouse.policies.Decision;
 import dev.gatehouse.policies.access.AccessPolicy;
 import dev.gatehouse.policies.access.Patterns;
 import dev.gatehouse.policies.approvals.ApprovalPolicy;
+import dev.gatehouse.registry.audit.AuditEvent;
 import dev.gatehouse.registry.mcp.McpCatalogEntry;
 import dev.gatehouse.registry.mcp.VirtualServer;
 import dev.gatehouse.registry.tools.ToolDefinition;
 import io.modelcontextprotocol.server.McpAsyncServerExchange;
 import io.modelcontextprotocol.spec.McpError;
 import jakarta.servlet.http.HttpServletResponse;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -49,6 +54,8 @@ final class McpToolCallHandler {
   private final DurableToolCall durable;
   private final DurableCalls tasks;
   private final Admission admission;
+  private final AuditLog audit;
+  private final GatehouseMetrics metrics;
   /** Calls being answered, by session and JSON-RPC id. */
   private final Map<String, InFlight> inFlight = new ConcurrentHashMap<>();
 
@@ -58,13 +65,17 @@ final class McpToolCallHandler {
       DirectToolCall direct,
       DurableToolCall durable,
       DurableCalls tasks,
-      Admission admission) {
+      Admission admission,
+      AuditLog audit,
+      GatehouseMetrics metrics) {
     this.httpTools = httpTools;
     this.resolver = resolver;
     this.direct = direct;
     this.durable = durable;
     this.tasks = tasks;
     this.admission = admission;
+    this.audit = audit;
+    this.metrics = metrics;
   }
 
   /**
@@ -221,21 +232,40 @@ final class McpToolCallHandler {
     }
     var decision = AccessPolicy.tool(agent.permissions(), ctx.caller().scopes(), name);
     if (!decision.allowed()) {
-      throw McpErrors.of(ErrorCode.TOOL_NOT_ALLOWED, decision.reason());
+      throw denied(ctx, name, decision);
     }
     // The tool's registry flag or the agent's own approval rules (patterns, destructive MCP tools).
     // Nobody can be asked here: an agent task or a team's workflow waits for the decision.
     boolean registryRequires = http.isPresent() && http.get().approvalRequired();
     if (ApprovalPolicy.requires(agent.permissions().approvals(), name, registryRequires, mcp == null ? null : mcp.approvalHints())) {
-      throw McpErrors.of(
-          ErrorCode.APPROVAL_REQUIRED,
-          "tool '" + name + "': its calls by this agent need an operator's approval ("
-              + (registryRequires ? "the tool's registry entry" : "the agent's approval rules")
-              + "), which an MCP call cannot wait for: call it from an agent task or a team's workflow");
+      throw denied(
+          ctx, name,
+          Decision.deny(
+              AccessPolicy.NAME,
+              ErrorCode.APPROVAL_REQUIRED.code(),
+              "tool '" + name + "': its calls by this agent need an operator's approval ("
+                  + (registryRequires ? "the tool's registry entry" : "the agent's approval rules")
+                  + "), which an MCP call cannot wait for: call it from an agent task or a team's workflow"));
     }
     if (http.isPresent()) {
       return new CallTarget(name, null, http.get(), !"GET".equals(http.get().http().method()));
     }
     return new CallTarget(name, mcp, null, mcp.durable());
+  }
+
+  /**
+   * A call its agent may not make, refused before anything of it runs: written to the audit log
+   * ({@code tool.call}, deny, the code and the policy that decided) and counted among the policy
+   * decisions, as a refused task submit and a refused model call are, so an agent trying tools over
+   * MCP leaves a trace.
+   */
+  private McpError denied(McpRequestContext ctx, String name, Decision d) {
+    var agent = ctx.caller().agent();
+    metrics.policyDecision(d);
+    audit.record(
+        new AuditEvent(
+            Instant.now(), agent.tenantId(), agent.id(), agent.id(), ctx.requestId(), null, "tool.call", name,
+            "deny", d.code(), 0, d.policy(), null));
+    return McpErrors.of(ErrorCode.ofCode(d.code()).orElse(ErrorCode.TOOL_NOT_ALLOWED), d.reason());
   }
 }
