@@ -61,7 +61,9 @@ public class UpstreamCredentials {
      * {@code text} with every secret value replaced by {@code [redacted]}: as it is, and, where
      * the text has a backslash, also written with any of its characters as JSON escapes ({@code
      * \/} for {@code /}, or a backslash, {@code u} and four hex digits for any character), as an
-     * upstream's JSON error body or a provider's stream event may write it.
+     * upstream's JSON error body or a provider's stream event may write it; where it has a {@code
+     * %}, also percent-encoded ({@link EscapedForms#percentOf}), as an upstream quoting it in a URL
+     * or a form may write it.
      */
     public String redact(String text) {
       if (text == null) {
@@ -77,6 +79,13 @@ public class UpstreamCredentials {
         for (String v : secretValues) {
           if (v.length() >= 4) {
             out = EscapedForms.of(v).matcher(out).replaceAll("[redacted]");
+          }
+        }
+      }
+      if (out.indexOf('%') >= 0) {
+        for (String v : secretValues) {
+          if (v.length() >= 4) {
+            out = EscapedForms.percentOf(v).matcher(out).replaceAll("[redacted]");
           }
         }
       }

@@ -35,6 +35,24 @@ class RedactionTest {
   }
 
   @Test
+  void aSecretIsRedactedPercentEncodedHoweverTheEncoderChoseWhatToEscape() {
+    String key = "Sk/+=Secr3t%value&more@long!! é";
+    UpstreamCredentials.Resolved resolved = new UpstreamCredentials.Resolved(Map.of(), Set.of(key));
+    String form = java.net.URLEncoder.encode(key, java.nio.charset.StandardCharsets.UTF_8); // space as +
+    assertThat(form).contains("%2F").contains("+");
+    assertThat(resolved.redact("bad key " + form + " end")).isEqualTo("bad key [redacted] end");
+    // Python's quote(): '/' left alone, lower-case hex from other encoders, space as %20
+    String python = "Sk/%2B%3DSecr3t%25value%26more%40long%21%21%20%C3%A9";
+    assertThat(resolved.redact("enc=" + python)).isEqualTo("enc=[redacted]");
+    assertThat(resolved.redact("enc=" + python.toLowerCase(java.util.Locale.ROOT).replace("sk/", "Sk/").replace("secr3t", "Secr3t")))
+        .isEqualTo("enc=[redacted]");
+    // an upstream's error message, as the MCP server status and tool errors carry it
+    assertThat(resolved.redactMessage("answered HTTP 401: bad key " + form)).isEqualTo("answered HTTP 401: bad key [redacted]");
+    // text with a % that is not the key stays as it is
+    assertThat(resolved.redact("100% of Sk/ and %2B")).isEqualTo("100% of Sk/ and %2B");
+  }
+
+  @Test
   void aMessageLosesEveryLongRunOfASecretAsWellAndAnAnswerOnlyWholeValues() {
     String key = "sk_live_0123456789abcdefghij";
     UpstreamCredentials.Resolved resolved = new UpstreamCredentials.Resolved(Map.of(), Set.of(key, "short_secret_15"));
