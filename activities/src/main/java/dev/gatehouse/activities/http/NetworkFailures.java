@@ -22,6 +22,8 @@ import javax.net.ssl.SSLException;
  * redact their upstream's secrets from the text (a host's message is the host's to word).
  */
 public final class NetworkFailures {
+  /** Control and format characters (line breaks, escapes, bidi overrides, zero-width ones), in runs. */
+  private static final java.util.regex.Pattern CONTROLS = java.util.regex.Pattern.compile("[\\p{Cc}\\p{Cf}]+");
   private static final Pattern JAVA_NAME = Pattern.compile("(java|javax|jdk|sun|io|org|com|dev)\\.[a-z]+\\.|Exception|Error\\b|\\$");
 
   /** What an upstream answer that is not valid HTTP is called (never the bytes it held). */
@@ -56,9 +58,11 @@ public final class NetworkFailures {
     if (message == null || message.isBlank() || JAVA_NAME.matcher(message).find()) {
       return kind == null ? "the call failed" : kind;
     }
-    String text = message.strip();
+    // An upstream's words reach the log, the MCP server's status and the agent's error: line
+    // breaks, terminal escapes and bidi overrides in them would forge log lines or hide text.
+    String text = CONTROLS.matcher(message).replaceAll(" ").strip();
     if (text.length() > 200) {
-      text = text.substring(0, 200);
+      text = text.substring(0, Character.isHighSurrogate(text.charAt(199)) ? 199 : 200);
     }
     if (kind == null) {
       return text; // not a network failure: what the failure itself says (an upstream's error message)
