@@ -206,6 +206,10 @@ class ModelFacesEndToEndTest {
     assertThat(openAiError(tooLong, 400, "invalid_request").get("param").asText()).isEqualTo("model");
     assertThat(tooLong.body()).hasSizeLessThan(1_000);
     anthropicError(client.post("/v1/messages", CHAT.formatted("m".repeat(129), ""), "x-api-key", KEY_A), 400, "invalid_request");
+    // So is one with a line break or a terminal escape, which went into the audit row and the usage row as it was.
+    HttpResponse<String> escaped = client.post("/v1/chat/completions", CHAT.formatted("x\\u001b[31m\\nWARN y", ""), bearer(KEY_A));
+    assertThat(openAiError(escaped, 400, "invalid_request").get("message").asText()).contains("control characters");
+    anthropicError(client.post("/v1/messages", CHAT.formatted("a\\u202eb", ""), "x-api-key", KEY_A), 400, "invalid_request");
 
     JsonNode forbidden = openAiError(client.post("/v1/chat/completions", CHAT.formatted("e2e-forbidden", ",\"stream\":true"), bearer(limitedKey)), 403, "model_not_allowed");
     assertThat(forbidden.get("type").asText()).isEqualTo("permission_error");
