@@ -11,12 +11,15 @@ import dev.gatehouse.workflows.model.ModelActivities;
 import dev.gatehouse.workflows.model.ModelCallRequest;
 import dev.gatehouse.workflows.model.ModelCallResult;
 import dev.gatehouse.workflows.model.ModelCallUsage;
+import dev.gatehouse.workflows.pipeline.Expansion;
+import dev.gatehouse.workflows.tool.ToolCallResult;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.activity.ActivityInfo;
 import io.temporal.common.RetryOptions;
 import io.temporal.failure.ApplicationFailure;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -135,6 +138,14 @@ public class ModelActivitiesImpl implements ModelActivities {
       throw ApplicationFailure.newFailure("the model call failed inside Gatehouse; see the worker's log", INTERNAL_ERROR);
     }
     ModelCallResult result = resultOf(answer, Duration.ofNanos(System.nanoTime() - started).toMillis());
+    if (result.message() != null
+        && Expansion.depthOf(result.message(), ToolCallResult.MAX_OUTPUT_DEPTH + 1) > ToolCallResult.MAX_OUTPUT_DEPTH) {
+      // Read at JSON's 1,000 levels, it could not be written again inside a task's view or trace.
+      throw ApplicationFailure.newNonRetryableFailure(
+          "the model's message nests more than " + ToolCallResult.MAX_OUTPUT_DEPTH + " levels deep; at most "
+              + ToolCallResult.MAX_OUTPUT_DEPTH + " are allowed",
+          ModelCodes.RESPONSE_TOO_LARGE);
+    }
     long bytes = bytesOf(result);
     if (bytes > MAX_RESULT_BYTES) {
       throw ApplicationFailure.newNonRetryableFailure(
@@ -157,7 +168,7 @@ public class ModelActivitiesImpl implements ModelActivities {
   /** The step's result from the invoker's answer (an OpenAI chat completion). */
   static ModelCallResult resultOf(ModelAnswer answer, long latencyMs) {
     JsonNode choice = answer.body() == null ? null : answer.body().path("choices").path(0);
-    ObjectNode message = messageOf(answer);
+    ObjectNode message = assistantMessage(messageOf(answer));
     String finishReason =
         choice != null && choice.path("finish_reason").isTextual() ? choice.get("finish_reason").textValue() : null;
     ModelUsage u = answer.usage() == null ? ModelUsage.NONE : answer.usage();
@@ -177,6 +188,30 @@ public class ModelActivitiesImpl implements ModelActivities {
   private static ObjectNode messageOf(ModelAnswer answer) {
     JsonNode message = answer.body() == null ? null : answer.body().path("choices").path(0).path("message");
     return message != null && message.isObject() ? (ObjectNode) message : null;
+  }
+
+  /** The members of an assistant message a step keeps (OpenAI's chat completion message). */
+  private static final List<String> ASSISTANT_MEMBERS =
+      List.of("content", "refusal", "tool_calls", "function_call", "reasoning_content", "annotations", "audio");
+
+  /**
+   * The provider's message as a step keeps it: an assistant's, whatever role it claimed, with the
+   * members an assistant message has. An agent loop sends the message back on every later step,
+   * possibly to another provider: a message that said it was the {@code system} (or a {@code tool})
+   * would become that provider's system prompt (or a tool's answer), and members of the provider's
+   * own would travel with it.
+   */
+  static ObjectNode assistantMessage(ObjectNode message) {
+    if (message == null) {
+      return null;
+    }
+    ObjectNode kept = message.objectNode().put("role", "assistant");
+    for (String member : ASSISTANT_MEMBERS) {
+      if (message.has(member)) {
+        kept.set(member, message.get(member));
+      }
+    }
+    return kept;
   }
 
   /** A message's text: its content as a string, or the text of its text parts, joined; null when it has none. */
