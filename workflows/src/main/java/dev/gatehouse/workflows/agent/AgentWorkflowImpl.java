@@ -325,6 +325,11 @@ public class AgentWorkflowImpl implements AgentWorkflow {
     return approvals == null ? List.of() : approvals.approvals();
   }
 
+  @Override
+  public com.fasterxml.jackson.databind.JsonNode arguments(String callId) {
+    return approvals == null ? null : approvals.arguments(callId);
+  }
+
   /**
    * The tool message answering call {@code id} with a finished call: its result (a reference,
    * when the activity stored it), or the error it ended with.

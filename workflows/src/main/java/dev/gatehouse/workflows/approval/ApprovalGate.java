@@ -49,6 +49,8 @@ public final class ApprovalGate implements ApprovalHandlers {
   /** The calls of this run that needed approval, by call id, in the order asked. */
   private final Map<String, Approvals.Call> calls = new LinkedHashMap<>();
   private final Map<String, Long> expiry = new HashMap<>();
+  /** The whole arguments of each call asked (the memo has a preview), for {@link #arguments}. */
+  private final Map<String, JsonNode> arguments = new HashMap<>();
   /** The scope each call was asked in: once it is cancelled, the call can no longer be decided. */
   private final Map<String, CancellationScope> askedIn = new HashMap<>();
 
@@ -81,6 +83,7 @@ public final class ApprovalGate implements ApprovalHandlers {
               a.callId(), a.tool(), Approvals.sha256(a.arguments()), a.policyVersion(), Approvals.preview(a.arguments()),
               deciders, Instant.ofEpochMilli(expiresAt).toString(), "pending", null, null));
       expiry.put(a.callId(), expiresAt);
+      arguments.put(a.callId(), a.arguments());
       askedIn.put(a.callId(), CancellationScope.current());
       ids.add(a.callId());
     }
@@ -183,5 +186,11 @@ public final class ApprovalGate implements ApprovalHandlers {
   @Override
   public List<Approvals.Call> approvals() {
     return new ArrayList<>(calls.values());
+  }
+
+  @Override
+  public JsonNode arguments(String callId) {
+    JsonNode args = callId == null ? null : arguments.get(callId);
+    return args == null ? null : args.deepCopy();
   }
 }

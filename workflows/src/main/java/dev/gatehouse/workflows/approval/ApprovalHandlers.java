@@ -1,5 +1,6 @@
 package dev.gatehouse.workflows.approval;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.temporal.workflow.QueryMethod;
 import io.temporal.workflow.UpdateMethod;
 import io.temporal.workflow.UpdateValidatorMethod;
@@ -29,4 +30,12 @@ public interface ApprovalHandlers {
   /** The calls of this run that needed approval, pending or decided. */
   @QueryMethod(name = Approvals.PENDING)
   List<Approvals.Call> approvals();
+
+  /**
+   * The whole arguments of call {@code callId} of this run that needed approval (those its {@code
+   * argumentsSha256} is of); null for no such call. The memo's preview is cut to {@link
+   * Approvals#MAX_PREVIEW_CHARS}, and what it leaves out is what an operator must not approve unseen.
+   */
+  @QueryMethod(name = Approvals.ARGUMENTS)
+  JsonNode arguments(String callId);
 }

@@ -21,6 +21,8 @@ public final class Approvals {
   /** The update an operator's decision is, and the query of the pending calls. */
   public static final String DECIDE = "decideApproval";
   public static final String PENDING = "approvals";
+  /** The query of one held call's whole arguments (the preview is cut; an operator must see all). */
+  public static final String ARGUMENTS = "approvalArguments";
 
   /** Refusals of a decision (the update's validator): nothing changes. */
   public static final String NOT_FOUND = "approval_not_found";
@@ -68,6 +70,11 @@ public final class Approvals {
       String status,
       String decidedBy,
       String reason) {
+
+    /** This call with another preview (as shown). */
+    public Call withPreview(String shown) {
+      return new Call(callId, tool, argumentsSha256, policyVersion, shown, deciders, expiresAt, status, decidedBy, reason);
+    }
 
     /** This call with another status, decider and reason. */
     public Call with(String newStatus, String by, String why) {

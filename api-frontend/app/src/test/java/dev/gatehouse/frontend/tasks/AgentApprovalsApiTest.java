@@ -175,6 +175,40 @@ class AgentApprovalsApiTest {
             "task.approval.approve allow ok");
   }
 
+  /**
+   * An operator sees the whole arguments before deciding, and a preview whose characters all show:
+   * a probe's model put what it wanted run past the preview's 1 KiB, and wrote a file name with a
+   * right-to-left override the console showed reversed.
+   */
+  @Test
+  void anOperatorReadsAHeldCallsWholeArgumentsAndAPreviewWithNothingHidden() throws Exception {
+    String args = "{\"title\":\"reset j.smith \\u202egnp.exe\",\"summary\":\"" + "routine ".repeat(200) + "\",\"source\":\"ATTACKER\"}";
+    fake.enqueue(Reply.toolCall("c1", "t_danger", args), Reply.text("Done."));
+    String id = gh.submit("{\"workflow\":\"agent\",\"input\":{\"model\":\"ap-model\",\"goal\":\"x\",\"tools\":[\"t.danger\"]}}");
+    JsonNode call = waitingTask(id).get("approvals").get(0);
+    String preview = call.get("preview").asText();
+    assertThat(preview).contains("j.smith \\u202Egnp.exe").doesNotContain("\u202e").doesNotContain("ATTACKER").endsWith("…");
+
+    HttpResponse<String> whole = gh.get("/admin/v1/tasks/" + id + "/approvals/tool-1.1", ADMIN_KEY);
+    assertThat(whole.statusCode()).as(whole.body()).isEqualTo(200);
+    JsonNode read = json(whole);
+    assertThat(read.get("callId").asText()).isEqualTo("tool-1.1");
+    assertThat(read.get("status").asText()).isEqualTo("pending");
+    assertThat(read.get("arguments").get("source").asText()).isEqualTo("ATTACKER");
+    assertThat(read.get("arguments").get("title").asText()).isEqualTo("reset j.smith \u202egnp.exe");
+    assertThat(Approvals.sha256(read.get("arguments"))).isEqualTo(read.get("argumentsSha256").asText());
+
+    assertThat(code(gh.get("/admin/v1/tasks/" + id + "/approvals/tool-1.1", otherTenantAdmin))).isEqualTo("task_not_found");
+    assertThat(code(gh.get("/admin/v1/tasks/" + id + "/approvals/tool-9.9", ADMIN_KEY))).isEqualTo("approval_not_found");
+    assertThat(gh.get("/admin/v1/tasks/" + id + "/approvals/tool-1.1", KEY_A).statusCode()).isIn(401, 403);
+
+    HttpResponse<String> denied = decide(ADMIN_KEY, id, "tool-1.1",
+        "{\"decision\":\"deny\",\"argumentsSha256\":\"" + read.get("argumentsSha256").asText() + "\"}");
+    assertThat(denied.statusCode()).as(denied.body()).isEqualTo(200);
+    assertThat(json(denied).get("preview").asText()).isEqualTo(preview);
+    assertThat(gh.await(id).get("status").asText()).isEqualTo("COMPLETED");
+  }
+
   @Test
   void anAgentsOwnApprovalRuleHoldsAToolTheRegistryDoesNot() throws Exception {
     String tenant = json(gh.get("/admin/v1/tenants?limit=200", ADMIN_KEY)).get("items").findValuesAsText("id").stream()

@@ -65,6 +65,34 @@ public class ApprovalsResource {
     return Map.of("approvals", calls);
   }
 
+  /** One call that needed approval, with its whole arguments (the {@code preview} is cut). */
+  public record CallWithArguments(
+      @com.fasterxml.jackson.annotation.JsonUnwrapped Approvals.Call call, com.fasterxml.jackson.databind.JsonNode arguments) {}
+
+  /**
+   * One call of the task that needed approval, with the whole arguments its {@code
+   * argumentsSha256} is of: the preview is cut to {@value Approvals#MAX_PREVIEW_CHARS} characters,
+   * and an operator must be able to see what it leaves out before approving.
+   */
+  @GET
+  @Path("/{callId}")
+  public CallWithArguments call(@Context SecurityContext auth, @PathParam("id") String id, @PathParam("callId") String callId) {
+    TaskRecord task = task(admin(auth), id);
+    if (!CALL_ID.matcher(callId).matches()) {
+      throw new ApiException(ErrorCode.APPROVAL_NOT_FOUND, "no call of this task was held for approval under that id");
+    }
+    Approvals.Call call = list(auth, id).get("approvals").stream()
+        .filter(c -> c.callId().equals(callId))
+        .findFirst()
+        .orElseThrow(() -> new ApiException(ErrorCode.APPROVAL_NOT_FOUND, "no call of this task was held for approval under that id"));
+    com.fasterxml.jackson.databind.JsonNode arguments = durable.approvalArguments(task.id(), callId);
+    if (!Approvals.sha256(arguments).equals(call.argumentsSha256())) {
+      // not the arguments the call was held with (another run of the task has a call of that id)
+      throw new ApiException(ErrorCode.APPROVAL_NOT_FOUND, "the task no longer holds the arguments of " + callId);
+    }
+    return new CallWithArguments(call, arguments);
+  }
+
   @POST
   @Path("/{callId}")
   @Consumes(MediaType.WILDCARD)
@@ -104,7 +132,8 @@ public class ApprovalsResource {
         decided.tool() + " " + decided.argumentsSha256()
             + (decided.policyVersion() == null ? "" : " policy " + decided.policyVersion())
             + (d.reason() == null ? "" : ": " + d.reason()));
-    return decided;
+    // as the listing shows it: the expiry no later than the task's deadline
+    return task.deadline() == null ? decided : decided.expiringBy(task.deadline());
   }
 
   /** The task {@code id} of a workflow that may hold approvals, if the admin may see it; 404 {@code task_not_found} otherwise. */

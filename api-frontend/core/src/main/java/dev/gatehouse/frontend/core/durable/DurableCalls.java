@@ -556,7 +556,47 @@ public final class DurableCalls {
     var calls =
         client.getOptions().getDataConverter()
             .fromPayload(payload, dev.gatehouse.workflows.approval.Approvals.Call[].class, dev.gatehouse.workflows.approval.Approvals.Call[].class);
-    return List.of(calls);
+    return java.util.Arrays.stream(calls).map(DurableCalls::visiblePreview).toList();
+  }
+
+  /** Control and format characters (bidi overrides, zero-width ones): what a display would act on rather than show. */
+  private static final java.util.regex.Pattern INVISIBLE = java.util.regex.Pattern.compile("[\\p{Cc}\\p{Cf}]");
+
+  /**
+   * {@code call} with every control and format character of its preview written as {@code
+   * \\uXXXX}: a model's arguments with a right-to-left override showed an operator
+   * {@code j.smith exe.png} for {@code j.smith gnp.exe}.
+   */
+  static dev.gatehouse.workflows.approval.Approvals.Call visiblePreview(dev.gatehouse.workflows.approval.Approvals.Call call) {
+    String preview = call.preview();
+    if (preview == null || !INVISIBLE.matcher(preview).find()) {
+      return call;
+    }
+    String shown = INVISIBLE.matcher(preview).replaceAll(m -> java.util.regex.Matcher.quoteReplacement(
+        String.format(java.util.Locale.ROOT, "\\u%04X", (int) m.group().charAt(0))));
+    return call.withPreview(shown);
+  }
+
+  /**
+   * The whole arguments of call {@code callId} of task {@code id}, from the workflow (a query):
+   * what the call's {@code argumentsSha256} is of. 404 {@code approval_not_found} when the task has
+   * no such call; 409 {@code task_closed} when the engine no longer has the task.
+   */
+  public com.fasterxml.jackson.databind.JsonNode approvalArguments(String id, String callId) {
+    com.fasterxml.jackson.databind.JsonNode args;
+    try {
+      args = client.newUntypedWorkflowStub(id)
+          .query(dev.gatehouse.workflows.approval.Approvals.ARGUMENTS, com.fasterxml.jackson.databind.JsonNode.class, callId);
+    } catch (WorkflowNotFoundException e) {
+      throw new ApiException(ErrorCode.TASK_CLOSED, "the task has ended and the engine no longer has it");
+    } catch (io.temporal.client.WorkflowQueryException | io.temporal.client.WorkflowServiceException e) {
+      LOG.debug("could not query the arguments of call {} of task {}: {}", callId, id, e.toString());
+      throw new ApiException(ErrorCode.TASK_CLOSED, "the task could not be asked for the call's arguments; it may have ended");
+    }
+    if (args == null || args.isNull()) {
+      throw new ApiException(ErrorCode.APPROVAL_NOT_FOUND, "no call of this task was held for approval under that id");
+    }
+    return args;
   }
 
   /**
@@ -568,9 +608,9 @@ public final class DurableCalls {
   public dev.gatehouse.workflows.approval.Approvals.Call decide(String id, dev.gatehouse.workflows.approval.Approvals.Decision decision) {
     try {
       // Untyped: the agent loop and teams' workflows (through the SPI's Governed) take the same update.
-      return client
+      return visiblePreview(client
           .newUntypedWorkflowStub(id)
-          .update(dev.gatehouse.workflows.approval.Approvals.DECIDE, dev.gatehouse.workflows.approval.Approvals.Call.class, decision);
+          .update(dev.gatehouse.workflows.approval.Approvals.DECIDE, dev.gatehouse.workflows.approval.Approvals.Call.class, decision));
     } catch (io.temporal.client.WorkflowUpdateException e) {
       String message = e.getCause() instanceof io.temporal.failure.ApplicationFailure af ? af.getOriginalMessage() : null;
       String code = dev.gatehouse.workflows.approval.Approvals.codeOf(message);
