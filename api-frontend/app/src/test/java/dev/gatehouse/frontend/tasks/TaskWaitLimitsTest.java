@@ -81,6 +81,9 @@ class TaskWaitLimitsTest {
       assertThat(refused.headers().firstValue("Retry-After")).hasValue("1");
       assertThat(json(refused).path("error").path("code").asText()).isEqualTo("overloaded");
       assertThat(json(refused).path("error").path("message").asText()).contains("reads waiting");
+      // named as admission's refusals are (errors.md, overloaded)
+      assertThat(json(refused).path("error").path("details").path("limit").asText()).isEqualTo("agentWaits");
+      assertThat(json(refused).path("error").path("details").path("max").asInt()).isEqualTo(2);
       assertThat(waiting).noneMatch(CompletableFuture::isDone);
       // Another agent's waiting read is not refused.
       CompletableFuture<HttpResponse<String>> other = waitFor(KEY_B, theirs, "30s");
@@ -134,6 +137,7 @@ class TaskWaitLimitsTest {
       }
       assertThat(refused.statusCode()).as(refused.body()).isEqualTo(429);
       assertThat(json(refused).path("error").path("message").asText()).contains("this tenant's agents");
+      assertThat(json(refused).path("error").path("details").path("limit").asText()).isEqualTo("tenantWaits");
       // Another tenant's agent is not refused.
       waiting.add(waitFor(KEY_B, theirs, "30s"));
       for (String n : List.of("wt-a0", "wt-a1", "wt-s0", "wt-b")) {

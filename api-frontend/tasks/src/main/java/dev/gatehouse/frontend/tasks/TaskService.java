@@ -95,24 +95,20 @@ public class TaskService {
    */
   private Runnable waitSlot(String tenantId, String agentId) {
     if (!waits.tryAcquire()) {
-      throw new ApiException(
-          ErrorCode.OVERLOADED, "this replica holds " + maxWaits + " waiting reads already; retry, or read without wait",
-          java.util.Map.of("Retry-After", "1"));
+      throw overloaded("waits", maxWaits, "this replica holds " + maxWaits + " waiting reads already; retry, or read without wait");
     }
     if (!waitsByTenant.take(tenantId, maxWaitsPerTenant)) {
       waits.release();
-      throw new ApiException(
-          ErrorCode.OVERLOADED,
-          "this tenant's agents have " + maxWaitsPerTenant + " reads waiting for tasks on this replica already; retry when one has answered",
-          java.util.Map.of("Retry-After", "1"));
+      throw overloaded(
+          "tenantWaits", maxWaitsPerTenant,
+          "this tenant's agents have " + maxWaitsPerTenant + " reads waiting for tasks on this replica already; retry when one has answered");
     }
     if (!waitsByAgent.take(agentId, maxWaitsPerAgent)) {
       waitsByTenant.giveBack(tenantId);
       waits.release();
-      throw new ApiException(
-          ErrorCode.OVERLOADED,
-          "this agent has " + maxWaitsPerAgent + " reads waiting for tasks on this replica already; retry when one has answered",
-          java.util.Map.of("Retry-After", "1"));
+      throw overloaded(
+          "agentWaits", maxWaitsPerAgent,
+          "this agent has " + maxWaitsPerAgent + " reads waiting for tasks on this replica already; retry when one has answered");
     }
     java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
     return () -> {
@@ -145,6 +141,7 @@ public class TaskService {
   private final Duration defaultTimeout;
   private final JsonBodies bodies;
   private final Duration maxTimeout;
+  private dev.gatehouse.activities.metrics.GatehouseMetrics refusals;
 
   public TaskService(Jdbi jdbi, DurableCalls durable, WorkflowCatalog workflows, Duration defaultTimeout, JsonBodies bodies) {
     this(jdbi, durable, workflows, defaultTimeout, bodies, Durations.MAX);
@@ -169,6 +166,28 @@ public class TaskService {
     this.maxWaitsPerTenant = perTenant;
     this.waits = new Semaphore(replica);
     return this;
+  }
+
+  /** Counts this service's admission refusals in {@code gatehouse_admission_refused_total}. */
+  TaskService countingRefusals(dev.gatehouse.activities.metrics.GatehouseMetrics counter) {
+    this.refusals = counter;
+    return this;
+  }
+
+  /**
+   * 429 {@code overloaded} for limit {@code limit} (of {@code max}), with {@code details} as
+   * admission's refusals give them ({@code limit}, {@code max}, {@code retryAfter}) and counted as
+   * theirs are.
+   */
+  private ApiException overloaded(String limit, int max, String message) {
+    if (refusals != null) {
+      refusals.admissionRefused(limit);
+    }
+    java.util.Map<String, Object> details = new java.util.LinkedHashMap<>();
+    details.put("limit", limit);
+    details.put("max", max);
+    details.put("retryAfter", 1);
+    return new ApiException(ErrorCode.OVERLOADED, message, java.util.Map.of("Retry-After", "1"), details);
   }
 
   /** The longest workflow type a submit may name (a longer one is not repeated in the refusal). */
@@ -396,10 +415,7 @@ public class TaskService {
   private StreamSlot eventStreamSlots(String tenantId, String agentId) {
     if (!eventStreams.tryAcquire()) {
       streamsByAgent.values().forEach(slots -> slots.forEach(StreamSlot::check));
-      throw new ApiException(
-          ErrorCode.OVERLOADED,
-          "this replica streams " + MAX_EVENT_STREAMS + " task event streams already; retry later",
-          java.util.Map.of("Retry-After", "1"));
+      throw overloaded("eventStreams", MAX_EVENT_STREAMS, "this replica streams " + MAX_EVENT_STREAMS + " task event streams already; retry later");
     }
     if (!streamsByTenant.take(tenantId, MAX_EVENT_STREAMS_PER_TENANT)) {
       eventStreams.release();
@@ -408,11 +424,10 @@ public class TaskService {
           s.check();
         }
       }));
-      throw new ApiException(
-          ErrorCode.OVERLOADED,
+      throw overloaded(
+          "tenantEventStreams", MAX_EVENT_STREAMS_PER_TENANT,
           "this tenant's agents have " + MAX_EVENT_STREAMS_PER_TENANT + " task event streams open on this replica already; close one"
-              + " or retry in a second (streams whose clients have gone are being found and closed)",
-          java.util.Map.of("Retry-After", "1"));
+              + " or retry in a second (streams whose clients have gone are being found and closed)");
     }
     StreamSlot slot = new StreamSlot(tenantId, agentId);
     boolean[] taken = new boolean[1];
@@ -429,11 +444,10 @@ public class TaskService {
     if (!taken[0]) {
       streamsByTenant.giveBack(tenantId);
       eventStreams.release();
-      throw new ApiException(
-          ErrorCode.OVERLOADED,
+      throw overloaded(
+          "agentEventStreams", MAX_EVENT_STREAMS_PER_AGENT,
           "this agent has " + MAX_EVENT_STREAMS_PER_AGENT + " task event streams open on this replica already; close one or retry"
-              + " in a second (streams whose clients have gone are being found and closed)",
-          java.util.Map.of("Retry-After", "1"));
+              + " in a second (streams whose clients have gone are being found and closed)");
     }
     return slot;
   }

@@ -42,7 +42,8 @@ public final class TasksFace implements Face {
   public void install(FaceContext core, Environment env) {
     TaskService tasks =
         new TaskService(core.jdbi(), core.durable(), core.workflows(), defaultTimeout, core.bodies(), maxTimeout)
-            .waitsAtMost(maxWaits, maxWaitsPerAgent, maxWaitsPerTenant);
+            .waitsAtMost(maxWaits, maxWaitsPerAgent, maxWaitsPerTenant)
+            .countingRefusals(core.metrics());
     env.jersey().register(new TasksResource(tasks, core.bodies(), maxWait));
   }
 }
