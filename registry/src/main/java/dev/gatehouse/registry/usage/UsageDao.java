@@ -135,7 +135,8 @@ public interface UsageDao extends SqlObject {
           + "coalesce(sum(output_tokens), 0) AS output_tokens, "
           + "coalesce(sum(reasoning_tokens), 0) AS reasoning_tokens, "
           + "sum(cost) AS cost, "
-          + "count(*) FILTER (WHERE cost IS NULL) AS unpriced_calls, "
+          // a call that used no tokens (refused before it was sent) needed no price
+          + "count(*) FILTER (WHERE cost IS NULL AND (input_tokens > 0 OR output_tokens > 0)) AS unpriced_calls, "
           + "count(*) FILTER (WHERE estimated) AS estimated_calls "
           + "FROM (SELECT (at AT TIME ZONE 'UTC')::date AS day, outcome, input_tokens, cached_input_tokens, output_tokens, "
           + "reasoning_tokens, cost, estimated FROM model_usage WHERE " + FILTER + ") u "

@@ -84,6 +84,19 @@ class UsageDaoTest {
     assertThat(second.unpricedCalls()).isEqualTo(1);
   }
 
+  /** A call refused before it was sent used no tokens: it has no cost, and no price was missing for it. */
+  @Test
+  void aCallThatUsedNoTokensIsNotCountedAsUnpriced() {
+    Instant at = RANGE_END.plus(Duration.ofDays(10));
+    dao.insert(List.of(
+        row(at, "ten_refused", "agt_r", "no-such", 0, 0, 0, 0, null, "invalid_request", null),
+        row(at.plusSeconds(1), "ten_refused", "agt_r", "unpriced", 10, 0, 5, 0, null, "ok", null)));
+    UsageReport r = dao.report(new UsageQuery("ten_refused", null, null, null, at.minusSeconds(60), at.plusSeconds(60)));
+    assertThat(r.totals().calls()).isEqualTo(2);
+    assertThat(r.totals().errors()).isEqualTo(1);
+    assertThat(r.totals().unpricedCalls()).isEqualTo(1);
+  }
+
   @Test
   void filtersByAgentModelAndTaskNarrowTheReport() {
     assertThat(dao.report(query("ten_a", "agt_a1", null, null)).totals().calls()).isEqualTo(3);
