@@ -150,7 +150,7 @@ final class TenantScopedCrud<B extends TenantScopedCrud.Body, R> {
 
   /** Creates the record the body describes; answers it as stored. */
   R create(AdminCaller admin, InputStream body) {
-    R record = record(admin, ctx.bodies.read(body, bodyType), null);
+    R record = record(admin, ctx.bodies.read(body, bodyType), null, null);
     String name = store.name().apply(record);
     ctx.roomFor(kind.table(), tenantOf(record), kind.plural());
     if (!store.insert().test(record)) {
@@ -185,7 +185,8 @@ final class TenantScopedCrud<B extends TenantScopedCrud.Body, R> {
   /** Replaces the record with the body's, which keeps its name and owner; answers it as stored. */
   R replace(AdminCaller admin, String name, InputStream body) {
     R existing = writable(admin, name);
-    R record = record(admin, ctx.bodies.read(body, bodyType), name);
+    // The owner cannot change: a body that leaves it out keeps the stored one.
+    R record = record(admin, ctx.bodies.read(body, bodyType), name, tenantOf(existing));
     if (!Objects.equals(tenantOf(record), tenantOf(existing))) {
       throw new ApiException(ErrorCode.INVALID_REQUEST, kind.withArticle() + " cannot change its owner; delete and create it instead");
     }
@@ -217,8 +218,11 @@ final class TenantScopedCrud<B extends TenantScopedCrud.Body, R> {
     return store.tenantId().apply(record);
   }
 
-  /** The body as a record: under the path's name when there is one, owned by the body's tenant. */
-  private R record(AdminCaller admin, B body, String pathName) {
+  /**
+   * The body as a record: under the path's name when there is one, owned by the body's tenant, or
+   * by {@code owner} (a tenant id; null: global) when the body names none.
+   */
+  private R record(AdminCaller admin, B body, String pathName, String owner) {
     if (pathName != null && body.name() != null && !body.name().equals(pathName)) {
       throw new ApiException(
           ErrorCode.INVALID_REQUEST, "the body's name differs from the path's; " + kind.withArticle() + " cannot be renamed");
@@ -227,8 +231,12 @@ final class TenantScopedCrud<B extends TenantScopedCrud.Body, R> {
     String tenantId = null;
     if (body.tenant() != null) {
       tenantId = ctx.tenant(admin, body.tenant()).id();
-    } else {
-      AdminContext.requirePlatform(admin);
+    } else if (owner != null) {
+      tenantId = owner;
+    } else if (!admin.isPlatform()) {
+      throw new ApiException(
+          ErrorCode.FORBIDDEN,
+          "without 'tenant' " + kind.withArticle() + " is global, which only a platform admin key may write; give your tenant's id as 'tenant'");
     }
     try {
       R record = check.record(body, pathName != null ? pathName : body.name(), tenantId);

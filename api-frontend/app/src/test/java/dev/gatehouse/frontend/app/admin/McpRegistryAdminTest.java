@@ -262,7 +262,12 @@ class McpRegistryAdminTest {
     assertThat(code(clash)).isEqualTo("mcp_server_exists");
     assertThat(gh.put("/admin/v1/mcp-servers/my-srv", admin,
         "{\"tenant\":\"" + mine + "\",\"transport\":\"sse\",\"url\":\"http://y/sse\"}").statusCode()).isEqualTo(200);
-    HttpResponse<String> owner = gh.put("/admin/v1/mcp-servers/my-srv", ADMIN_KEY, "{\"transport\":\"sse\",\"url\":\"http://y/sse\"}");
+    // A replacement that names no tenant keeps the owner; one that names another is refused.
+    HttpResponse<String> kept = gh.put("/admin/v1/mcp-servers/my-srv", ADMIN_KEY, "{\"transport\":\"sse\",\"url\":\"http://y/sse\"}");
+    assertThat(kept.statusCode()).as(kept.body()).isEqualTo(200);
+    assertThat(json(kept).get("tenantId").asText()).isEqualTo(mine);
+    HttpResponse<String> owner = gh.put("/admin/v1/mcp-servers/my-srv", ADMIN_KEY,
+        "{\"tenant\":\"" + theirs + "\",\"transport\":\"sse\",\"url\":\"http://y/sse\"}");
     assertThat(owner.statusCode()).isEqualTo(400);
     assertThat(json(owner).get("error").get("message").asText()).contains("owner");
     assertThat(gh.post("/admin/v1/mcp-servers/my-srv/refresh", admin, "").statusCode()).isEqualTo(202);

@@ -106,11 +106,14 @@ class TenantScopedCrudTest {
   void onlyPlatformAdminsCreateReplaceOrDeleteGlobalOnes(Kind k) {
     Scene s = scene(k);
     String forbidden = "only a platform admin key may do this";
-    error(gh.post(k.path(), s.tenantAdmin(), k.body("crud-new-global", null)), 403, "forbidden", forbidden);
+    error(gh.post(k.path(), s.tenantAdmin(), k.body("crud-new-global", null)), 403, "forbidden",
+        "without 'tenant' " + k.aNoun() + " is global, which only a platform admin key may write; give your tenant's id as 'tenant'");
     error(gh.put(k.path() + "/" + s.global(), s.tenantAdmin(), k.body(null, null)), 403, "forbidden", forbidden);
     error(gh.delete(k.path() + "/" + s.global(), s.tenantAdmin()), 403, "forbidden", forbidden);
-    // Its own record cannot be handed to the platform by leaving the tenant out either.
-    error(gh.put(k.path() + "/" + s.own(), s.tenantAdmin(), k.body(null, null)), 403, "forbidden", forbidden);
+    // Nor can it hand its own record to the platform by leaving the tenant out: the record keeps its owner.
+    HttpResponse<String> kept = gh.put(k.path() + "/" + s.own(), s.tenantAdmin(), k.body(null, null));
+    assertThat(kept.statusCode()).as(kept.body()).isEqualTo(200);
+    assertThat(json(kept).get("tenantId").asText()).isEqualTo(s.mine());
     error(gh.get(k.path() + "/crud-new-global", ADMIN_KEY), 404, k.code() + "_not_found", "no " + k.noun() + " 'crud-new-global'");
 
     assertThat(gh.put(k.path() + "/" + s.global(), ADMIN_KEY, k.body(s.global(), null)).statusCode()).isEqualTo(200);
@@ -125,7 +128,10 @@ class TenantScopedCrudTest {
     error(gh.put(k.path() + "/" + s.own(), s.tenantAdmin(), k.body("crud-renamed", s.mine())), 400, "invalid_request",
         "the body's name differs from the path's; " + k.aNoun() + " cannot be renamed");
     String owner = k.aNoun() + " cannot change its owner; delete and create it instead";
-    error(gh.put(k.path() + "/" + s.own(), ADMIN_KEY, k.body(null, null)), 400, "invalid_request", owner);
+    // a body without a tenant keeps the stored owner (it cannot change)
+    HttpResponse<String> keeps = gh.put(k.path() + "/" + s.own(), ADMIN_KEY, k.body(null, null));
+    assertThat(keeps.statusCode()).as(keeps.body()).isEqualTo(200);
+    assertThat(json(keeps).get("tenantId").asText()).isEqualTo(s.mine());
     error(gh.put(k.path() + "/" + s.own(), ADMIN_KEY, k.body(null, s.theirs())), 400, "invalid_request", owner);
     error(gh.put(k.path() + "/" + s.global(), ADMIN_KEY, k.body(null, s.mine())), 400, "invalid_request", owner);
     assertThat(gh.get(k.path() + "/crud-renamed", ADMIN_KEY).statusCode()).isEqualTo(404);
