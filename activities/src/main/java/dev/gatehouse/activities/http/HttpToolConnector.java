@@ -16,6 +16,7 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
 import org.apache.hc.core5.http.ClassicHttpResponse;
@@ -177,6 +178,7 @@ public class HttpToolConnector {
     if (args.isEmpty()) {
       return url;
     }
+    refuseFixedParameters(url, args);
     StringBuilder sb = new StringBuilder(url).append(url.contains("?") ? '&' : '?');
     boolean first = true;
     for (Map.Entry<String, JsonNode> e : args.properties()) {
@@ -191,6 +193,47 @@ public class HttpToolConnector {
       sb.append(encode(e.getKey())).append('=').append(encode(value));
     }
     return sb.toString();
+  }
+
+  /**
+   * An argument may not name a query parameter the tool's URL sets itself ({@code ?scope=read}):
+   * sent as well, it would come after the registry's value, and an upstream that reads the last of
+   * a repeated parameter would take the caller's ({@code scope=admin}). Refused as invalid
+   * arguments before anything is sent.
+   */
+  private static void refuseFixedParameters(String url, ObjectNode args) {
+    int q = url.indexOf('?');
+    if (q < 0) {
+      return;
+    }
+    int end = url.indexOf('#', q);
+    java.util.Set<String> fixed = new java.util.HashSet<>();
+    for (String pair : url.substring(q + 1, end < 0 ? url.length() : end).split("&")) {
+      if (!pair.isEmpty()) {
+        int eq = pair.indexOf('=');
+        fixed.add(decode(eq < 0 ? pair : pair.substring(0, eq)));
+      }
+    }
+    List<String> clashes = new java.util.ArrayList<>();
+    for (Map.Entry<String, JsonNode> e : args.properties()) {
+      if (!e.getValue().isNull() && fixed.contains(e.getKey())) {
+        clashes.add("'" + e.getKey() + "'");
+      }
+    }
+    if (!clashes.isEmpty()) {
+      throw new ToolCallException(
+          ToolFailureTypes.INVALID_ARGUMENTS,
+          "the tool's URL sets the query parameter " + String.join(", ", clashes) + " itself; an argument may not set it again",
+          false);
+    }
+  }
+
+  private static String decode(String s) {
+    try {
+      return java.net.URLDecoder.decode(s, StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      return s; // not valid percent-encoding: compared as written
+    }
   }
 
   /**

@@ -121,6 +121,26 @@ class HttpToolConnectorTest {
     assertThat(last()).isEqualTo("GET /weather/S%C3%A3o%20Paulo%2Fx?units=metric&n=2 key=task-1/act-1 x=yes body=");
   }
 
+  /** A probe's model repeated the registry's ?mode=safe&user=alice as mode=unsafe&user=mallory, sent after them. */
+  @Test
+  void anArgumentCannotSetAQueryParameterTheToolsUrlSets() throws Exception {
+    int before = seen.size();
+    assertThatThrownBy(
+            () -> connector.call(tool("GET", "/echo?mode=safe&us%65r=alice", Duration.ofSeconds(5)),
+                json("{\"mode\":\"unsafe\",\"user\":\"mallory\",\"q\":1}"), "k"))
+        .isInstanceOfSatisfying(
+            ToolCallException.class,
+            e -> {
+              assertThat(e.type()).isEqualTo(ToolFailureTypes.INVALID_ARGUMENTS);
+              assertThat(e.retryable()).isFalse();
+              assertThat(e.getMessage()).contains("'mode'").contains("'user'").doesNotContain("'q'");
+            });
+    assertThat(seen).as("nothing reached the upstream").hasSize(before);
+    // Other arguments go after the URL's own, and a null one is left out as ever.
+    connector.call(tool("GET", "/echo?mode=safe", Duration.ofSeconds(5)), json("{\"q\":1,\"mode\":null}"), "k");
+    assertThat(last()).startsWith("GET /echo?mode=safe&q=1 ");
+  }
+
   @Test
   void aPlaceholderCannotMakeADotSegmentOfThePath() throws Exception {
     int before = seen.size();
