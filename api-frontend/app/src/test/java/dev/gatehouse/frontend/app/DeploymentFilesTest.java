@@ -127,6 +127,10 @@ class DeploymentFilesTest {
     assertThat(worker.has("build")).as("built once, by the gatehouse service").isFalse();
     assertThat(worker.path("command").toString()).isEqualTo("[\"worker\",\"/app/gatehouse.yml\"]");
     assertThat(worker.has("ports")).as("nothing to publish: its admin port is for health and metrics").isFalse();
+    // The front end's admin port has no authentication (Dropwizard's /tasks): the host's loopback only.
+    java.util.List<String> published = new java.util.ArrayList<>();
+    gatehouse.path("ports").forEach(p -> published.add(p.asText()));
+    assertThat(published).contains("127.0.0.1:8081:8081").noneMatch(p -> p.endsWith(":8081") && !p.startsWith("127.0.0.1:"));
 
     GatehouseConfiguration front = load(composeEnvironment(gatehouse));
     GatehouseConfiguration config = load(composeEnvironment(worker));

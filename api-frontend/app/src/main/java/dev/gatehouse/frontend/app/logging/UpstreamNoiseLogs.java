@@ -14,10 +14,21 @@ import org.slf4j.Marker;
  * probe's server sent 300 list changes and answered each list that followed with a 500: 300 error
  * lines). What the upstream did shows in Gatehouse's own terms instead: its status, and the calls
  * that failed. Every other line of that logger is logged as before.
+ *
+ * <p>Also drops every line below {@code INFO} of the loggers that write what crosses the wire: the
+ * MCP SDK's (each JSON-RPC message, as it came), the upstream HTTP client's wire and header logs,
+ * and Jetty's HTTP parser and generator (each request header). Those lines carry agents' keys and
+ * upstreams' credentials, and a level raised for a while (the admin port's {@code
+ * /tasks/log-level}, a logging configuration) would write them to the log.
  */
 public final class UpstreamNoiseLogs extends TurboFilter {
   static final String CLIENT_SESSION = "io.modelcontextprotocol.spec.McpClientSession";
   static final String NOTIFICATION_FAILED = "Error handling notification";
+  /** Loggers (and their children) whose lines below INFO carry credentials. */
+  static final java.util.List<String> WIRE_LOGGERS =
+      java.util.List.of(
+          "io.modelcontextprotocol", "org.apache.hc.client5.http.wire", "org.apache.hc.client5.http.headers",
+          "org.eclipse.jetty.http");
 
   /** Adds the filter to the process's logging (once). */
   public static void install() {
@@ -37,8 +48,23 @@ public final class UpstreamNoiseLogs extends TurboFilter {
 
   @Override
   public FilterReply decide(Marker marker, Logger logger, Level level, String format, Object[] params, Throwable t) {
-    return logger != null && CLIENT_SESSION.equals(logger.getName()) && format != null && format.startsWith(NOTIFICATION_FAILED)
+    if (logger == null) {
+      return FilterReply.NEUTRAL;
+    }
+    if (level != null && level.toInt() < Level.INFO_INT && wire(logger.getName())) {
+      return FilterReply.DENY;
+    }
+    return CLIENT_SESSION.equals(logger.getName()) && format != null && format.startsWith(NOTIFICATION_FAILED)
         ? FilterReply.DENY
         : FilterReply.NEUTRAL;
+  }
+
+  private static boolean wire(String name) {
+    for (String prefix : WIRE_LOGGERS) {
+      if (name.startsWith(prefix) && (name.length() == prefix.length() || name.charAt(prefix.length()) == '.')) {
+        return true;
+      }
+    }
+    return false;
   }
 }

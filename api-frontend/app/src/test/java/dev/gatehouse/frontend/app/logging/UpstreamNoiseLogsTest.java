@@ -33,4 +33,31 @@ class UpstreamNoiseLogsTest {
     context.getLogger("dev.gatehouse.elsewhere").error("Error handling notification: {}", "kept: another logger");
     assertThat(seen.list).extracting(ILoggingEvent::getLoggerName).containsExactly(UpstreamNoiseLogs.CLIENT_SESSION, "dev.gatehouse.elsewhere");
   }
+
+  /**
+   * A probe set the root logger to DEBUG over the admin port's /tasks/log-level, and the MCP SDK
+   * wrote each JSON-RPC message as it came, an upstream's echo of its credentials included.
+   */
+  @Test
+  void theWiresLinesBelowInfoAreDroppedWhateverTheLevel() {
+    LoggerContext context = new LoggerContext();
+    UpstreamNoiseLogs.install(context);
+    ListAppender<ILoggingEvent> seen = new ListAppender<>();
+    seen.start();
+    Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    root.setLevel(Level.TRACE);
+    root.addAppender(seen);
+
+    context.getLogger("io.modelcontextprotocol.spec.McpSchema").debug("Received JSON message: {}", "Bearer sk-secret");
+    context.getLogger("org.apache.hc.client5.http.headers").debug("http-outgoing-0 >> Authorization: Bearer sk-secret");
+    context.getLogger("org.apache.hc.client5.http.wire").trace("http-outgoing-0 >> \"x-api-key: sk-secret\"");
+    context.getLogger("org.eclipse.jetty.http.HttpParser").debug("parsedHeader Authorization: Bearer gk_agent");
+    assertThat(seen.list).isEmpty();
+
+    context.getLogger("io.modelcontextprotocol.client.McpAsyncClient").warn("kept: a warning");
+    context.getLogger("org.apache.hc.client5.http.impl.classic.InternalHttpClient").debug("kept: not the wire");
+    context.getLogger("io.modelcontextprotocolx").debug("kept: another name");
+    context.getLogger("dev.gatehouse.x").debug("kept: ours");
+    assertThat(seen.list).extracting(ILoggingEvent::getFormattedMessage).allMatch(m -> m.startsWith("kept")).hasSize(4);
+  }
 }
