@@ -25,6 +25,11 @@ public final class ModelCodes {
   public static final String EGRESS_REFUSED = dev.gatehouse.activities.http.EgressRefusedException.CODE;
   /** 502: the provider's answer is larger than Gatehouse accepts. */
   public static final String RESPONSE_TOO_LARGE = "response_too_large";
+  /**
+   * 409: the call was told to stop (its task was cancelled, or reached its deadline) while the
+   * provider worked: not the provider's failure, in the usage row, the metrics and the audit log.
+   */
+  public static final String CANCELED = "canceled";
 
   private ModelCodes() {}
 }

@@ -147,7 +147,7 @@ final class ModelRouter {
               // The call was told to stop (its task was cancelled) and its request aborted: not the
               // provider's failure, so no cool-down (cancelled tasks would cool a provider down for
               // every tenant), and no other target or attempt.
-              throw new ModelCallException(ModelCodes.UPSTREAM_ERROR, 502, "the model call was stopped", null, null, false);
+              throw new ModelCallException(ModelCodes.CANCELED, 409, "the model call was stopped", null, null, false);
             }
             if (!f.kind().fallback) {
               throw refusal(f);

@@ -416,6 +416,37 @@ class ModelInvokerTest {
     assertThat(a.provider()).isEqualTo("p-b");
   }
 
+  /**
+   * A call told to stop (its task cancelled) ends as canceled, not as the provider's upstream_error
+   * (a probe's cancelled tasks showed as provider failures in the usage rows and the metrics), and
+   * does not cool the provider down.
+   */
+  @Test
+  void aCallToldToStopIsCanceledAndTheProviderIsNotCooledDown() throws Exception {
+    fakes.get("f").behave(FakeLlm.Behaviour.HANG);
+    java.util.concurrent.CompletableFuture<Throwable> failed = new java.util.concurrent.CompletableFuture<>();
+    Thread caller = new Thread(() -> {
+      try {
+        invoker.call(chat("agt_all", "f", false, ""));
+        failed.complete(null);
+      } catch (Throwable t) {
+        failed.complete(t);
+      }
+    });
+    caller.start();
+    for (int i = 0; i < 200 && fakes.get("f").seen().isEmpty(); i++) {
+      Thread.sleep(25);
+    }
+    assertThat(fakes.get("f").seen()).as("the request reached the provider").hasSize(1);
+    caller.interrupt();
+    Throwable t = failed.get(20, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(t).isInstanceOfSatisfying(ModelCallException.class, e -> assertThat(e.code()).isEqualTo(ModelCodes.CANCELED));
+    assertThat(lastUsage().outcome()).isEqualTo(ModelCodes.CANCELED);
+
+    fakes.get("f").behave(FakeLlm.Behaviour.ANSWER);
+    assertThat(invoker.call(chat("agt_all", "f", false, "")).provider()).as("not cooling down").isEqualTo("p-f");
+  }
+
   @Test
   void unknownForeignAndForbiddenModelsAreRefusedBeforeAnythingIsSent() throws Exception {
     assertThatThrownBy(() -> invoker.call(chat("agt_all", "nope", false, "")))
