@@ -142,4 +142,17 @@ public interface TaskIndexDao {
       return ts == null ? null : ts.toInstant();
     }
   }
+
+  /**
+   * Deletes up to {@code limit} tasks that closed before {@code before}, oldest first, with their
+   * archived histories and stored results; returns how many tasks. Audit and usage rows stay (they
+   * name the task's id). A task still running is never deleted, however old.
+   */
+  @SqlUpdate(
+      "WITH gone AS (SELECT id FROM tasks WHERE closed_at IS NOT NULL AND closed_at < :before AND status <> 'RUNNING' "
+          + "ORDER BY closed_at LIMIT :limit FOR UPDATE SKIP LOCKED), "
+          + "histories AS (DELETE FROM task_histories WHERE task_id IN (SELECT id FROM gone)), "
+          + "results AS (DELETE FROM task_results WHERE task_id IN (SELECT id FROM gone)) "
+          + "DELETE FROM tasks WHERE id IN (SELECT id FROM gone)")
+  int deleteClosedBefore(@Bind("before") java.time.Instant before, @Bind("limit") int limit);
 }

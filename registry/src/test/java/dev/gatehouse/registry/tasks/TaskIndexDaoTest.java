@@ -69,6 +69,39 @@ class TaskIndexDaoTest {
     assertThat(dao.cancelsRequestedBefore(now.plusSeconds(5), 100)).isEmpty();
   }
 
+  /** tasks.retention: what closed before the cutoff goes, with its history and stored results; nothing else does. */
+  @Test
+  void tasksClosedBeforeACutoffAreDeletedWithTheirHistoriesAndResultsOldestFirst() {
+    java.time.Instant now = java.time.Instant.now();
+    TaskHistoryDao histories = db.jdbi().onDemand(TaskHistoryDao.class);
+    TaskResultDao results = db.jdbi().onDemand(TaskResultDao.class);
+    for (String id : List.of("r-old1", "r-old2", "r-old3", "r-recent", "r-running")) {
+      dao.insert(id, "ten_r", "keeper", "pipeline", null, "h");
+      results.insert("res_" + id, "ten_r", id, "tool-1.1", 1, 1, 1, new byte[] {1});
+    }
+    dao.closeAt("r-old1", "COMPLETED", null, null, now.minus(java.time.Duration.ofDays(40)));
+    dao.closeAt("r-old2", "FAILED", "x", "y", now.minus(java.time.Duration.ofDays(35)));
+    dao.closeAt("r-old3", "CANCELED", "canceled", "z", now.minus(java.time.Duration.ofDays(31)));
+    dao.closeAt("r-recent", "COMPLETED", null, null, now.minus(java.time.Duration.ofDays(2)));
+    histories.insert("r-old1", "ten_r", 1, 3, 1, new byte[] {1});
+    histories.insert("r-recent", "ten_r", 1, 3, 1, new byte[] {1});
+
+    java.time.Instant cutoff = now.minus(java.time.Duration.ofDays(30));
+    assertThat(dao.deleteClosedBefore(cutoff, 2)).isEqualTo(2);
+    assertThat(dao.find("r-old1")).isEmpty();
+    assertThat(dao.find("r-old2")).isEmpty();
+    assertThat(dao.find("r-old3")).as("past the batch: the next one").isPresent();
+    assertThat(dao.deleteClosedBefore(cutoff, 2)).isEqualTo(1);
+    assertThat(dao.deleteClosedBefore(cutoff, 2)).isZero();
+
+    assertThat(histories.find("r-old1")).isEmpty();
+    assertThat(results.find("res_r-old1", "ten_r", "r-old1")).isEmpty();
+    assertThat(dao.find("r-recent")).isPresent();
+    assertThat(histories.find("r-recent")).isPresent();
+    assertThat(results.find("res_r-recent", "ten_r", "r-recent")).isPresent();
+    assertThat(dao.find("r-running")).as("still running").isPresent();
+  }
+
   @Test
   void pagesNewestFirstPerAgentWithAStatusFilter() {
     for (int i = 0; i < 5; i++) {

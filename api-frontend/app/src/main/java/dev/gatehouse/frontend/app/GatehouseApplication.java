@@ -500,10 +500,11 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     env.lifecycle()
         .manage(
             new TaskSweeper(
-                jdbi,
-                durable,
-                config.getTasks().getCancelGrace().toJavaDuration(),
-                config.getTasks().getSweepInterval().toJavaDuration()));
+                    jdbi,
+                    durable,
+                    config.getTasks().getCancelGrace().toJavaDuration(),
+                    config.getTasks().getSweepInterval().toJavaDuration())
+                .keepingTasksFor(config.getTasks().getRetention() == null ? null : config.getTasks().getRetention().toJavaDuration()));
     slowBodiesCutOff(env, config.getLimits().getMinRequestBodyRate());
     env.jersey().register(new RequestIdFilter());
     env.jersey().register(new HttpMetricsFilter(metrics));

@@ -129,14 +129,48 @@ class TaskLifecycleTest {
     assertThat(gh.tools.disconnected("cancel-trickle").await(20, TimeUnit.SECONDS)).isTrue();
   }
 
-  private static TaskSweeper sweeper() {
+  /** tasks.retention: a task that ended longer ago is gone, its history with it; a newer one stays. */
+  @Test
+  void theSweeperDeletesTasksThatEndedBeforeTheRetentionWithTheirHistories() throws Exception {
+    String step = "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":[{\"id\":\"s\",\"tool\":\"t.echo\",\"args\":{\"x\":1}}]}}";
+    String old = gh.submit(step);
+    String recent = gh.submit(step);
+    assertThat(gh.await(old).get("status").asText()).isEqualTo("COMPLETED");
+    assertThat(gh.await(recent).get("status").asText()).isEqualTo("COMPLETED");
+    durable().archive().archivePending(100);
+    gh.db.jdbi().useHandle(h -> h.execute("UPDATE tasks SET closed_at = now() - interval '3 days' WHERE id = ?", old));
+    assertThat(histories(old)).as("archived before").isEqualTo(1);
+
+    TaskSweeper sweeper = sweeper().keepingTasksFor(java.time.Duration.ofDays(2));
+    sweeper.sweep();
+
+    assertThat(gh.get("/v1/tasks/" + old, KEY_A).statusCode()).isEqualTo(404);
+    assertThat(gh.get("/v1/tasks/" + old + "/trace", KEY_A).statusCode()).isEqualTo(404);
+    assertThat(histories(old)).isZero();
+    assertThat(gh.get("/v1/tasks/" + recent, KEY_A).statusCode()).isEqualTo(200);
+    // without a retention, nothing is deleted
+    gh.db.jdbi().useHandle(h -> h.execute("UPDATE tasks SET closed_at = now() - interval '3 days' WHERE id = ?", recent));
+    sweeper().sweep();
+    assertThat(gh.get("/v1/tasks/" + recent, KEY_A).statusCode()).isEqualTo(200);
+  }
+
+  /** How many archived histories task {@code id} has. */
+  private static int histories(String id) {
+    Integer n = gh.db.jdbi().withHandle(h -> h.createQuery("SELECT count(*) FROM task_histories WHERE task_id = :t").bind("t", id)
+        .mapTo(Integer.class).one());
+    return n;
+  }
+
+  private static DurableCalls durable() {
     WorkflowClient client = gh.application().temporal().client();
     GatehouseMetrics metrics = new GatehouseMetrics(new CollectorRegistry());
-    DurableCalls durable =
-        new DurableCalls(
-            gh.db.jdbi(), client, gh.config.getTemporal().getTaskQueue(), metrics, gh.application().audit(),
-            new Admission(gh.db.jdbi(), gh.config.getAdmission().limits(), metrics));
-    return new TaskSweeper(gh.db.jdbi(), durable, java.time.Duration.ofSeconds(1), java.time.Duration.ofHours(1));
+    return new DurableCalls(
+        gh.db.jdbi(), client, gh.config.getTemporal().getTaskQueue(), metrics, gh.application().audit(),
+        new Admission(gh.db.jdbi(), gh.config.getAdmission().limits(), metrics));
+  }
+
+  private static TaskSweeper sweeper() {
+    return new TaskSweeper(gh.db.jdbi(), durable(), java.time.Duration.ofSeconds(1), java.time.Duration.ofHours(1));
   }
 
   /** Waits, asking the engine and not Gatehouse, until the workflow has closed; its close time. */

@@ -22,6 +22,23 @@ public class TasksConfig {
   @MinDuration(value = 50, unit = TimeUnit.MILLISECONDS)
   private Duration sweepInterval = Duration.seconds(10);
 
+  /**
+   * How long a task is kept once it has ended: its row, its archived history and its stored
+   * results are deleted after that (audit and usage rows stay). Unset: kept for ever.
+   */
+  @MinDuration(value = 1, unit = TimeUnit.HOURS)
+  private Duration retention;
+
+  @JsonProperty
+  public Duration getRetention() {
+    return retention;
+  }
+
+  @JsonProperty
+  public void setRetention(Duration d) {
+    this.retention = d;
+  }
+
   @JsonProperty
   public Duration getCancelGrace() {
     return cancelGrace;

@@ -31,6 +31,10 @@ import org.slf4j.LoggerFactory;
  * trace read later still shows a result's reference and preview, but the result itself is gone
  * (404 {@code result_not_found}).
  *
+ * <p>With a {@link #keepingTasksFor retention}, each pass also deletes the tasks that ended longer
+ * ago than that, with their archived histories and stored results (their audit and usage rows
+ * stay), oldest first, at most {@link #RETENTION_BATCH} times {@link #RETENTION_BATCHES} a pass.
+ *
  * <p>On a thread of its own, every {@code interval}, it archives the histories of tasks that
  * ended ({@link HistoryArchive}) until none is left: under a sustained load it does not rest
  * while tasks wait, and cancels and timeouts are not held up behind it.
@@ -43,6 +47,8 @@ public final class TaskSweeper implements Managed {
   /** The most stored results one pass deletes, in batches of {@link #RESULT_BATCH}. */
   static final int RESULT_BATCH = 500;
   static final int RESULT_BATCHES = 10;
+  static final int RETENTION_BATCH = 500;
+  static final int RETENTION_BATCHES = 10;
   /** How long a stopping front end goes on archiving what ended since the last pass. */
   private static final Duration STOP_ARCHIVE_BUDGET = Duration.ofSeconds(5);
 
@@ -53,6 +59,8 @@ public final class TaskSweeper implements Managed {
   private final Duration interval;
   private final ScheduledExecutorService scheduler = daemon("task-sweeper");
   private final ScheduledExecutorService archiver = daemon("task-archiver");
+  /** How long an ended task is kept; null: for ever. */
+  private Duration retention;
 
   public TaskSweeper(Jdbi jdbi, DurableCalls durable, Duration cancelGrace, Duration interval) {
     this.durable = durable;
@@ -60,6 +68,12 @@ public final class TaskSweeper implements Managed {
     this.results = jdbi.onDemand(TaskResultDao.class);
     this.cancelGrace = cancelGrace;
     this.interval = interval;
+  }
+
+  /** Deletes tasks (with their histories and stored results) that ended more than {@code kept} ago; null keeps them. */
+  public TaskSweeper keepingTasksFor(Duration kept) {
+    this.retention = kept;
+    return this;
   }
 
   @Override
@@ -115,6 +129,7 @@ public final class TaskSweeper implements Managed {
       closed += attempt(row, () -> durable.reconcile(row));
     }
     deleteOldResults();
+    deleteOldTasks();
     return closed;
   }
 
@@ -140,6 +155,30 @@ public final class TaskSweeper implements Managed {
       }
     } catch (RuntimeException e) {
       LOG.warn("could not delete old stored tool results: {}", e.getClass().getSimpleName());
+    }
+    return deleted;
+  }
+
+  /** Deletes the tasks that ended more than the retention ago; returns how many. */
+  int deleteOldTasks() {
+    if (retention == null) {
+      return 0;
+    }
+    Instant before = Instant.now().minus(retention);
+    int deleted = 0;
+    try {
+      for (int i = 0; i < RETENTION_BATCHES; i++) {
+        int n = index.deleteClosedBefore(before, RETENTION_BATCH);
+        deleted += n;
+        if (n < RETENTION_BATCH) {
+          break;
+        }
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("could not delete tasks past their retention: {}", e.getClass().getSimpleName());
+    }
+    if (deleted > 0) {
+      LOG.info("deleted {} tasks that ended before {} (tasks.retention)", deleted, before);
     }
     return deleted;
   }
