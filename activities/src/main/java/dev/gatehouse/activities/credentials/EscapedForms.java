@@ -42,6 +42,11 @@ final class EscapedForms {
     return cache.computeIfAbsent(value, compile);
   }
 
+  /** {@link #percentOf}'s pattern, compiled each time: for runs of a value, too many to keep. */
+  static Pattern percentPattern(String value) {
+    return compilePercent(value);
+  }
+
   private static Pattern compilePercent(String value) {
     StringBuilder re = new StringBuilder();
     value.codePoints().forEach(cp -> {

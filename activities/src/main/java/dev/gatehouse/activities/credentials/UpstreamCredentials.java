@@ -54,6 +54,12 @@ public class UpstreamCredentials {
     public static final int FRAGMENT_CHARS = 12;
     /** Secrets shorter than this are redacted only whole, by {@link #redactMessage} too. */
     public static final int FRAGMENT_SECRET_CHARS = 16;
+    /**
+     * The longest text, and secret, whose percent-encoded runs {@link #redactMessage} looks for (a
+     * pattern per run: an error message is short, and a key quoted in one is too).
+     */
+    static final int ENCODED_RUNS_TEXT_CHARS = 8 * 1024;
+    static final int ENCODED_RUNS_SECRET_CHARS = 1024;
     /** The longest text {@link #redactMessage} looks for fragments in. */
     public static final int FRAGMENT_TEXT_CHARS = 64 * 1024;
 
@@ -106,6 +112,9 @@ public class UpstreamCredentials {
       if (out == null || out.length() < FRAGMENT_CHARS || out.length() > FRAGMENT_TEXT_CHARS) {
         return out;
       }
+      if (out.indexOf('%') >= 0 && out.length() <= ENCODED_RUNS_TEXT_CHARS) {
+        out = redactEncodedRuns(out);
+      }
       boolean[] hit = null;
       String folded = fold(out);
       for (String v : secretValues) {
@@ -124,13 +133,37 @@ public class UpstreamCredentials {
           }
         }
       }
-      if (hit == null) {
-        return out;
+      return hit == null ? out : replaced(out, hit);
+    }
+
+    /**
+     * {@code text} with every run of {@link #FRAGMENT_CHARS} characters of a secret of at least
+     * {@link #FRAGMENT_SECRET_CHARS} replaced, percent-encoded as {@link #redact} finds a whole
+     * value: an upstream that quotes a refused key cut short and URL-encoded.
+     */
+    private String redactEncodedRuns(String text) {
+      boolean[] hit = null;
+      for (String v : secretValues) {
+        if (v.length() < FRAGMENT_SECRET_CHARS || v.length() > ENCODED_RUNS_SECRET_CHARS) {
+          continue;
+        }
+        for (int i = 0; i + FRAGMENT_CHARS <= v.length(); i++) {
+          java.util.regex.Matcher m = EscapedForms.percentPattern(v.substring(i, i + FRAGMENT_CHARS)).matcher(text);
+          while (m.find()) {
+            hit = hit == null ? new boolean[text.length()] : hit;
+            java.util.Arrays.fill(hit, m.start(), m.end(), true);
+          }
+        }
       }
-      StringBuilder clean = new StringBuilder(out.length());
-      for (int i = 0; i < out.length(); i++) {
+      return hit == null ? text : replaced(text, hit);
+    }
+
+    /** {@code text} with each run of hit characters one {@code [redacted]}. */
+    private static String replaced(String text, boolean[] hit) {
+      StringBuilder clean = new StringBuilder(text.length());
+      for (int i = 0; i < text.length(); i++) {
         if (!hit[i]) {
-          clean.append(out.charAt(i));
+          clean.append(text.charAt(i));
         } else if (i == 0 || !hit[i - 1]) {
           clean.append("[redacted]");
         }

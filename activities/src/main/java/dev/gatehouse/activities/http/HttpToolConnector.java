@@ -121,7 +121,7 @@ public class HttpToolConnector {
       return new ToolCallResult(status, redactTree.apply(parse(bytes, contentType)));
     }
     boolean retryable = status == 408 || status == 429 || status >= 500;
-    String detail = redact.apply(new String(bytes, StandardCharsets.UTF_8));
+    String detail = NetworkFailures.printable(redact.apply(new String(bytes, StandardCharsets.UTF_8)));
     detail = detail.substring(0, Math.min(detail.length(), 300)).strip();
     throw new ToolCallException(
         retryable ? ToolFailureTypes.UPSTREAM_ERROR : ToolFailureTypes.UPSTREAM_CLIENT_ERROR,
@@ -198,8 +198,9 @@ public class HttpToolConnector {
   /**
    * An argument may not name a query parameter the tool's URL sets itself ({@code ?scope=read}):
    * sent as well, it would come after the registry's value, and an upstream that reads the last of
-   * a repeated parameter would take the caller's ({@code scope=admin}). Refused as invalid
-   * arguments before anything is sent.
+   * a repeated parameter would take the caller's ({@code scope=admin}). Names are compared as an
+   * upstream might read them: in any case, without white space around them, and without PHP's
+   * array suffix ({@code scope[]}). Refused as invalid arguments before anything is sent.
    */
   private static void refuseFixedParameters(String url, ObjectNode args) {
     int q = url.indexOf('?');
@@ -211,12 +212,12 @@ public class HttpToolConnector {
     for (String pair : url.substring(q + 1, end < 0 ? url.length() : end).split("&")) {
       if (!pair.isEmpty()) {
         int eq = pair.indexOf('=');
-        fixed.add(decode(eq < 0 ? pair : pair.substring(0, eq)));
+        fixed.add(parameterName(decode(eq < 0 ? pair : pair.substring(0, eq))));
       }
     }
     List<String> clashes = new java.util.ArrayList<>();
     for (Map.Entry<String, JsonNode> e : args.properties()) {
-      if (!e.getValue().isNull() && fixed.contains(e.getKey())) {
+      if (!e.getValue().isNull() && fixed.contains(parameterName(e.getKey()))) {
         clashes.add("'" + e.getKey() + "'");
       }
     }
@@ -226,6 +227,13 @@ public class HttpToolConnector {
           "the tool's URL sets the query parameter " + String.join(", ", clashes) + " itself; an argument may not set it again",
           false);
     }
+  }
+
+  /** A query parameter's name as upstreams may read it: lower case, trimmed, without a {@code [...]} suffix. */
+  private static String parameterName(String name) {
+    String n = name.strip().toLowerCase(java.util.Locale.ROOT);
+    int bracket = n.indexOf('[');
+    return (bracket > 0 ? n.substring(0, bracket) : n).strip();
   }
 
   private static String decode(String s) {

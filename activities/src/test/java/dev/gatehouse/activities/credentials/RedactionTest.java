@@ -50,6 +50,10 @@ class RedactionTest {
     assertThat(resolved.redactMessage("answered HTTP 401: bad key " + form)).isEqualTo("answered HTTP 401: bad key [redacted]");
     // text with a % that is not the key stays as it is
     assertThat(resolved.redact("100% of Sk/ and %2B")).isEqualTo("100% of Sk/ and %2B");
+    // A message quoting the key cut short and encoded loses the run, as one quoting it plain does.
+    String cut = java.net.URLEncoder.encode(key.substring(0, 20), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(resolved.redactMessage("bad key " + cut + "...")).isEqualTo("bad key [redacted]...");
+    assertThat(resolved.redact("bad key " + cut)).as("an answer's data loses whole values only").isEqualTo("bad key " + cut);
   }
 
   @Test

@@ -48,6 +48,9 @@ class HttpToolConnectorTest {
           if (path.startsWith("/status/")) {
             status = Integer.parseInt(path.substring(8));
             answer = "{\"error\":\"nope\"}";
+          } else if (path.equals("/forged")) {
+            status = 500;
+            answer = "bad\nWARN  [2026-12-06 22:00:00,000] forged: x \u001b[31mRED \u202egnp.exe\u2028end";
           } else if (path.equals("/big")) {
             answer = "\"" + "x".repeat(5000) + "\"";
           } else if (path.equals("/text")) {
@@ -121,19 +124,29 @@ class HttpToolConnectorTest {
     assertThat(last()).isEqualTo("GET /weather/S%C3%A3o%20Paulo%2Fx?units=metric&n=2 key=task-1/act-1 x=yes body=");
   }
 
+  /** An upstream's error body reaches the agent (and a task's error) on one line, its escapes spaced out. */
+  @Test
+  void anErrorBodysLineBreaksAndEscapesDoNotReachTheMessage() {
+    assertThatThrownBy(() -> connector.call(tool("GET", "/forged", Duration.ofSeconds(5)), JSON.createObjectNode(), "k"))
+        .isInstanceOfSatisfying(
+            ToolCallException.class,
+            e -> assertThat(e.getMessage()).isEqualTo("t answered HTTP 500: bad WARN  [2026-12-06 22:00:00,000] forged: x  [31mRED  gnp.exe end"));
+  }
+
   /** A probe's model repeated the registry's ?mode=safe&user=alice as mode=unsafe&user=mallory, sent after them. */
   @Test
   void anArgumentCannotSetAQueryParameterTheToolsUrlSets() throws Exception {
     int before = seen.size();
     assertThatThrownBy(
             () -> connector.call(tool("GET", "/echo?mode=safe&us%65r=alice", Duration.ofSeconds(5)),
-                json("{\"mode\":\"unsafe\",\"user\":\"mallory\",\"q\":1}"), "k"))
+                json("{\"MODE\":\"unsafe\",\"user[]\":\"mallory\",\"q\":1}"), "k"))
         .isInstanceOfSatisfying(
             ToolCallException.class,
             e -> {
               assertThat(e.type()).isEqualTo(ToolFailureTypes.INVALID_ARGUMENTS);
               assertThat(e.retryable()).isFalse();
-              assertThat(e.getMessage()).contains("'mode'").contains("'user'").doesNotContain("'q'");
+              // in any case, or PHP's array form: upstreams that fold case or read user[] as user
+              assertThat(e.getMessage()).contains("'MODE'").contains("'user[]'").doesNotContain("'q'");
             });
     assertThat(seen).as("nothing reached the upstream").hasSize(before);
     // Other arguments go after the URL's own, and a null one is left out as ever.

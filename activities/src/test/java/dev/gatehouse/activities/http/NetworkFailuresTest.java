@@ -56,9 +56,9 @@ class NetworkFailuresTest {
   /** An MCP server's error message, as its status, the log and agents get it. */
   @Test
   void anUpstreamsWordsLoseLineBreaksEscapesAndBidiOverrides() {
-    String said = "boom\nWARN  [2026-12-06 22:00:00,000] AuditLog: dropped\r\n\u001b[2J\u001b[31mred \u202egnp.exe\u200b!";
+    String said = "boom\nWARN  [2026-12-06 22:00:00,000] AuditLog: dropped\r\n\u001b[2J\u001b[31mred \u202egnp.exe\u200b!\u2028x";
     assertThat(NetworkFailures.describe(new IllegalStateException(said)))
-        .isEqualTo("boom WARN  [2026-12-06 22:00:00,000] AuditLog: dropped [2J [31mred  gnp.exe !");
+        .isEqualTo("boom WARN  [2026-12-06 22:00:00,000] AuditLog: dropped [2J [31mred  gnp.exe ! x");
     // cut at 200 characters, never between the halves of a surrogate pair
     String emoji = "x".repeat(199) + "\uD83D\uDE00 and more";
     assertThat(NetworkFailures.describe(new IllegalStateException(emoji))).isEqualTo("x".repeat(199));

@@ -114,7 +114,7 @@ final class FakeLlm implements AutoCloseable {
         json(ex, 429, "{\"error\":{\"message\":\"slow down\",\"type\":\"rate_limit_error\"}}");
       }
       case FAIL_500 -> json(ex, 500, "{\"error\":{\"message\":\"boom\"}}");
-      case BAD_REQUEST -> json(ex, 400, "{\"error\":{\"message\":\"messages: too long for this model\",\"type\":\"invalid_request_error\"}}");
+      case BAD_REQUEST -> json(ex, 400, "{\"error\":{\"message\":\"messages: too long for this model\\nWARN  [2026-12-06 22:00:00,000] forged \\u001b[31m\\u202e!\",\"type\":\"invalid_request_error\"}}");
       case HANG -> {
         try {
           Thread.sleep(30_000);

@@ -25,8 +25,6 @@ import java.util.Locale;
  * other member is left as it came: the provider (or the translation) reads it.
  */
 final class ModelRequests {
-  /** Control and format characters: no model's name has one. */
-  private static final java.util.regex.Pattern CONTROLS = java.util.regex.Pattern.compile("[\\p{Cc}\\p{Cf}]");
   /** A refused oversized body is read and dropped up to this many times the limit. */
   private static final long DRAIN_FACTOR = 8;
 
@@ -65,7 +63,7 @@ final class ModelRequests {
       throw ModelCallException.invalid(
           "'model' is longer than any model's name (at most " + dev.gatehouse.registry.yaml.ModelEntries.MAX_NAME + " characters)", "model");
     }
-    if (CONTROLS.matcher(model.asText()).find()) {
+    if (dev.gatehouse.activities.text.Unprintables.in(model.asText())) {
       // Nor is a name with line breaks or terminal escapes, which would go into the audit log and
       // the usage rows as they are.
       throw ModelCallException.invalid("'model' holds control characters, which no model's name has", "model");

@@ -559,22 +559,16 @@ public final class DurableCalls {
     return java.util.Arrays.stream(calls).map(DurableCalls::visiblePreview).toList();
   }
 
-  /** Control and format characters (bidi overrides, zero-width ones): what a display would act on rather than show. */
-  private static final java.util.regex.Pattern INVISIBLE = java.util.regex.Pattern.compile("[\\p{Cc}\\p{Cf}]");
-
   /**
-   * {@code call} with every control and format character of its preview written as {@code
-   * \\uXXXX}: a model's arguments with a right-to-left override showed an operator
-   * {@code j.smith exe.png} for {@code j.smith gnp.exe}.
+   * {@code call} with every unprintable character of its preview ({@link
+   * dev.gatehouse.activities.text.Unprintables}) written as {@code \\uXXXX}: a model's arguments
+   * with a right-to-left override showed an operator {@code j.smith exe.png} for {@code j.smith
+   * gnp.exe}.
    */
   static dev.gatehouse.workflows.approval.Approvals.Call visiblePreview(dev.gatehouse.workflows.approval.Approvals.Call call) {
-    String preview = call.preview();
-    if (preview == null || !INVISIBLE.matcher(preview).find()) {
-      return call;
-    }
-    String shown = INVISIBLE.matcher(preview).replaceAll(m -> java.util.regex.Matcher.quoteReplacement(
-        String.format(java.util.Locale.ROOT, "\\u%04X", (int) m.group().charAt(0))));
-    return call.withPreview(shown);
+    return dev.gatehouse.activities.text.Unprintables.in(call.preview())
+        ? call.withPreview(dev.gatehouse.activities.text.Unprintables.escaped(call.preview()))
+        : call;
   }
 
   /**
