@@ -121,7 +121,7 @@ public class HttpToolConnector {
       return new ToolCallResult(status, redactTree.apply(parse(bytes, contentType)));
     }
     boolean retryable = status == 408 || status == 429 || status >= 500;
-    String detail = NetworkFailures.printable(redact.apply(new String(bytes, StandardCharsets.UTF_8)));
+    String detail = dev.gatehouse.activities.text.Unprintables.spaced(redact.apply(new String(bytes, StandardCharsets.UTF_8)));
     detail = detail.substring(0, Math.min(detail.length(), 300)).strip();
     throw new ToolCallException(
         retryable ? ToolFailureTypes.UPSTREAM_ERROR : ToolFailureTypes.UPSTREAM_CLIENT_ERROR,

@@ -22,14 +22,6 @@ import javax.net.ssl.SSLException;
  * redact their upstream's secrets from the text (a host's message is the host's to word).
  */
 public final class NetworkFailures {
-  /**
-   * An upstream's words as Gatehouse passes them on (in an error message, the log, an MCP
-   * server's status): each run of {@link dev.gatehouse.activities.text.Unprintables} a space. Line
-   * breaks and terminal escapes would forge log lines, bidi overrides hide text.
-   */
-  public static String printable(String text) {
-    return dev.gatehouse.activities.text.Unprintables.spaced(text);
-  }
   private static final Pattern JAVA_NAME = Pattern.compile("(java|javax|jdk|sun|io|org|com|dev)\\.[a-z]+\\.|Exception|Error\\b|\\$");
 
   /** What an upstream answer that is not valid HTTP is called (never the bytes it held). */
@@ -66,7 +58,7 @@ public final class NetworkFailures {
     }
     // An upstream's words reach the log, the MCP server's status and the agent's error: line
     // breaks, terminal escapes and bidi overrides in them would forge log lines or hide text.
-    String text = printable(message).strip();
+    String text = dev.gatehouse.activities.text.Unprintables.spaced(message).strip();
     if (text.length() > 200) {
       text = text.substring(0, Character.isHighSurrogate(text.charAt(199)) ? 199 : 200);
     }

@@ -286,7 +286,7 @@ final class ProviderClient {
         message = node.path("message");
       }
       if (message.isTextual() && !message.asText().isBlank()) {
-        String text = dev.gatehouse.activities.http.NetworkFailures.printable(p.redact(message.asText())).strip();
+        String text = dev.gatehouse.activities.text.Unprintables.spaced(p.redact(message.asText())).strip();
         return ": " + (text.length() > MAX_ERROR_MESSAGE ? text.substring(0, MAX_ERROR_MESSAGE) + "..." : text);
       }
     } catch (IOException | RuntimeException e) {

@@ -55,14 +55,18 @@ public class ApprovalsResource {
 
   @GET
   public Map<String, List<Approvals.Call>> list(@Context SecurityContext auth, @PathParam("id") String id) {
-    TaskRecord task = task(admin(auth), id);
+    return Map.of("approvals", calls(task(admin(auth), id)));
+  }
+
+  /** The calls of {@code task} that needed approval, as the listing shows them. */
+  private List<Approvals.Call> calls(TaskRecord task) {
     List<Approvals.Call> calls = durable.approvals(task);
     if (task.status().isClosed()) {
       // A task that ended while a call waited (its timeout: no workflow code runs then to say so)
       // left the call pending in its last memo; no decision can come any more.
       calls = calls.stream().map(c -> c.pending() ? c.with("canceled", null, null) : c).toList();
     }
-    return Map.of("approvals", calls);
+    return calls;
   }
 
   /** One call that needed approval, with its whole arguments (the {@code preview} is cut). */
@@ -81,7 +85,7 @@ public class ApprovalsResource {
     if (!CALL_ID.matcher(callId).matches()) {
       throw new ApiException(ErrorCode.APPROVAL_NOT_FOUND, "no call of this task was held for approval under that id");
     }
-    Approvals.Call call = list(auth, id).get("approvals").stream()
+    Approvals.Call call = calls(task).stream()
         .filter(c -> c.callId().equals(callId))
         .findFirst()
         .orElseThrow(() -> new ApiException(ErrorCode.APPROVAL_NOT_FOUND, "no call of this task was held for approval under that id"));

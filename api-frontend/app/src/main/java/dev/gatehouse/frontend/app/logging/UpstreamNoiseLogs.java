@@ -5,7 +5,6 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.turbo.TurboFilter;
 import ch.qos.logback.core.spi.FilterReply;
-import org.slf4j.LoggerFactory;
 import org.slf4j.Marker;
 
 /**
@@ -32,18 +31,11 @@ public final class UpstreamNoiseLogs extends TurboFilter {
 
   /** Adds the filter to the process's logging (once). */
   public static void install() {
-    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
-      install(context);
-    }
+    TurboFilters.installOnce(UpstreamNoiseLogs.class, UpstreamNoiseLogs::new);
   }
 
   static void install(LoggerContext context) {
-    if (context.getTurboFilterList().stream().noneMatch(f -> f instanceof UpstreamNoiseLogs)) {
-      UpstreamNoiseLogs filter = new UpstreamNoiseLogs();
-      filter.setContext(context);
-      filter.start();
-      context.addTurboFilter(filter);
-    }
+    TurboFilters.installOnce(context, UpstreamNoiseLogs.class, UpstreamNoiseLogs::new);
   }
 
   @Override

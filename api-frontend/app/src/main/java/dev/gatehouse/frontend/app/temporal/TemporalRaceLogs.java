@@ -7,7 +7,6 @@ import ch.qos.logback.classic.turbo.TurboFilter;
 import ch.qos.logback.core.spi.FilterReply;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import org.slf4j.LoggerFactory;
 import org.slf4j.Marker;
 
 /**
@@ -27,18 +26,11 @@ public final class TemporalRaceLogs extends TurboFilter {
 
   /** Adds the filter to the process's logging (once). */
   public static void install() {
-    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
-      install(context);
-    }
+    dev.gatehouse.frontend.app.logging.TurboFilters.installOnce(TemporalRaceLogs.class, TemporalRaceLogs::new);
   }
 
   static void install(LoggerContext context) {
-    if (context.getTurboFilterList().stream().noneMatch(f -> f instanceof TemporalRaceLogs)) {
-      TemporalRaceLogs filter = new TemporalRaceLogs();
-      filter.setContext(context);
-      filter.start();
-      context.addTurboFilter(filter);
-    }
+    dev.gatehouse.frontend.app.logging.TurboFilters.installOnce(context, TemporalRaceLogs.class, TemporalRaceLogs::new);
   }
 
   @Override

@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>With a {@link #keepingTasksFor retention}, each pass also deletes the tasks that ended longer
  * ago than that, with their archived histories and stored results (their audit and usage rows
- * stay), oldest first, at most {@link #RETENTION_BATCH} times {@link #RETENTION_BATCHES} a pass.
+ * stay), oldest first, at most {@link #DELETE_BATCH} times {@link #DELETE_BATCHES} a pass.
  *
  * <p>On a thread of its own, every {@code interval}, it archives the histories of tasks that
  * ended ({@link HistoryArchive}) until none is left: under a sustained load it does not rest
@@ -44,11 +44,9 @@ public final class TaskSweeper implements Managed {
   private static final int BATCH = 100;
   /** How long after its task ended a stored tool result is kept: the archive's window. */
   public static final Duration RESULT_RETENTION = Duration.ofDays(HistoryArchive.WINDOW_DAYS);
-  /** The most stored results one pass deletes, in batches of {@link #RESULT_BATCH}. */
-  static final int RESULT_BATCH = 500;
-  static final int RESULT_BATCHES = 10;
-  static final int RETENTION_BATCH = 500;
-  static final int RETENTION_BATCHES = 10;
+  /** The most stored results, and tasks past their retention, one pass deletes: batches of {@link #DELETE_BATCH}. */
+  static final int DELETE_BATCH = 500;
+  static final int DELETE_BATCHES = 10;
   /** How long a stopping front end goes on archiving what ended since the last pass. */
   private static final Duration STOP_ARCHIVE_BUDGET = Duration.ofSeconds(5);
 
@@ -144,19 +142,7 @@ public final class TaskSweeper implements Managed {
   /** Deletes the stored results of tasks that ended more than {@link #RESULT_RETENTION} ago; returns how many. */
   int deleteOldResults() {
     Instant before = Instant.now().minus(RESULT_RETENTION);
-    int deleted = 0;
-    try {
-      for (int i = 0; i < RESULT_BATCHES; i++) {
-        int n = results.deleteEnded(before, RESULT_BATCH);
-        deleted += n;
-        if (n < RESULT_BATCH) {
-          break;
-        }
-      }
-    } catch (RuntimeException e) {
-      LOG.warn("could not delete old stored tool results: {}", e.getClass().getSimpleName());
-    }
-    return deleted;
+    return deleteInBatches(n -> results.deleteEnded(before, n), "old stored tool results");
   }
 
   /** Deletes the tasks that ended more than the retention ago; returns how many. */
@@ -165,20 +151,30 @@ public final class TaskSweeper implements Managed {
       return 0;
     }
     Instant before = Instant.now().minus(retention);
+    int deleted = deleteInBatches(n -> index.deleteClosedBefore(before, n), "tasks past their retention");
+    if (deleted > 0) {
+      LOG.info("deleted {} tasks that ended before {} (tasks.retention)", deleted, before);
+    }
+    return deleted;
+  }
+
+  /**
+   * Runs {@code batch} (which deletes at most its argument, and says how many it did) until a
+   * batch deletes fewer, at most {@link #DELETE_BATCHES} times; returns how many in all. A
+   * failure is logged (as deleting {@code what}) and ends the pass's deletes.
+   */
+  private static int deleteInBatches(java.util.function.IntUnaryOperator batch, String what) {
     int deleted = 0;
     try {
-      for (int i = 0; i < RETENTION_BATCHES; i++) {
-        int n = index.deleteClosedBefore(before, RETENTION_BATCH);
+      for (int i = 0; i < DELETE_BATCHES; i++) {
+        int n = batch.applyAsInt(DELETE_BATCH);
         deleted += n;
-        if (n < RETENTION_BATCH) {
+        if (n < DELETE_BATCH) {
           break;
         }
       }
     } catch (RuntimeException e) {
-      LOG.warn("could not delete tasks past their retention: {}", e.getClass().getSimpleName());
-    }
-    if (deleted > 0) {
-      LOG.info("deleted {} tasks that ended before {} (tasks.retention)", deleted, before);
+      LOG.warn("could not delete {}: {}", what, e.getClass().getSimpleName());
     }
     return deleted;
   }
