@@ -73,6 +73,10 @@ public final class ApprovalGate implements ApprovalHandlers {
     }
     List<String> ids = new ArrayList<>();
     String deciders = "admin keys of tenant " + caller.tenantId() + " or of the platform";
+    // What operators are shown: a call cannot wait past the deadline (an agent loop's
+    // limits.deadline), where it ends canceled; a day's default wait showed a day where the loop
+    // had minutes left. The expiry itself stays the approval's.
+    String shownExpiry = Instant.ofEpochMilli(deadlineAt == 0 ? expiresAt : Math.min(expiresAt, deadlineAt)).toString();
     for (Ask a : asks) {
       if (calls.containsKey(a.callId())) {
         throw new IllegalArgumentException("call id " + a.callId() + " was asked for approval already in this run");
@@ -81,7 +85,7 @@ public final class ApprovalGate implements ApprovalHandlers {
           a.callId(),
           new Approvals.Call(
               a.callId(), a.tool(), Approvals.sha256(a.arguments()), a.policyVersion(), Approvals.preview(a.arguments()),
-              deciders, Instant.ofEpochMilli(expiresAt).toString(), "pending", null, null));
+              deciders, shownExpiry, "pending", null, null));
       expiry.put(a.callId(), expiresAt);
       arguments.put(a.callId(), a.arguments());
       askedIn.put(a.callId(), CancellationScope.current());

@@ -19,6 +19,7 @@ import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerOptions;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -166,6 +167,25 @@ class AgentApprovalTest {
     assertThat(audited)
         .containsExactly(
             ApprovalAudit.REQUESTED + " tool-1.1,tool-1.2 ten_test/agt_test", ApprovalAudit.EXPIRED + " tool-1.1,tool-1.2 ten_test/agt_test");
+  }
+
+  @Test
+  void aCallIsShownExpiringNoLaterThanTheLoopsDeadline() throws Exception {
+    // The approval would wait a day; the loop ends in 10 minutes, and the call with it.
+    AgentWorkflow wf = started("ap-shown-expiry", new AgentLimits(5, null, null, 600_000L, 50));
+    Instant latest = Instant.ofEpochMilli(env.currentTimeMillis()).plusSeconds(601);
+    for (Approvals.Call c : pending(wf)) {
+      assertThat(Instant.parse(c.expiresAt())).isBefore(latest);
+    }
+    wf.approvals().forEach(c -> wf.decide(decision(c, Approvals.DENY)));
+    assertThat(WorkflowStub.fromTyped(wf).getResult(10, TimeUnit.SECONDS, AgentResult.class).stopReason()).isEqualTo(AgentWorkflow.COMPLETED);
+
+    // Without a deadline it is the approval's own.
+    AgentWorkflow open = started("ap-own-expiry", new AgentLimits(5, null, null, null, 50, 3_600_000L));
+    Instant now = Instant.ofEpochMilli(env.currentTimeMillis());
+    for (Approvals.Call c : pending(open)) {
+      assertThat(Instant.parse(c.expiresAt())).isBetween(now.plusSeconds(3_500), now.plusSeconds(3_601));
+    }
   }
 
   @Test
