@@ -7,7 +7,9 @@ import dev.gatehouse.activities.task.TenantSlots;
 import dev.gatehouse.activities.tool.Heartbeats;
 import dev.gatehouse.activities.tool.ToolActivitiesImpl;
 import dev.gatehouse.workflows.limits.RateLimitWaits;
+import dev.gatehouse.workflows.model.EarlierAttempts;
 import dev.gatehouse.workflows.model.ModelActivities;
+import dev.gatehouse.workflows.model.ModelBudget;
 import dev.gatehouse.workflows.model.ModelCallRequest;
 import dev.gatehouse.workflows.model.ModelCallResult;
 import dev.gatehouse.workflows.model.ModelCallUsage;
@@ -82,17 +84,84 @@ public class ModelActivitiesImpl implements ModelActivities {
 
   @Override
   public ModelCallResult call(ModelCallRequest request) {
-    TenantSlots.Slot slot = slots.takeOrRefuse(request.caller() == null ? null : request.caller().tenantId());
     ActivityExecutionContext execution = Activity.getExecutionContext();
+    EarlierAttempts earlier = earlierAttempts(execution);
+    TenantSlots.Slot slot;
+    try {
+      slot = slots.takeOrRefuse(request.caller() == null ? null : request.caller().tenantId());
+    } catch (ApplicationFailure refused) {
+      throw EarlierAttempts.attachTo(refused, earlier);
+    }
     try (slot;
-        Heartbeats.Beat beat = heartbeats == null ? null : heartbeats.start(execution)) {
+        Heartbeats.Beat beat = heartbeats == null ? null : heartbeats.start(execution, earlier)) {
+      Billing billing = new Billing(execution, beat, earlier);
       try {
-        ModelCallResult result = callHolding(request, execution.getInfo());
+        ModelCallResult result = callHolding(request, execution.getInfo(), billing);
         throwIfStopped(beat);
-        return result;
+        return result.withEarlierAttempts(earlier);
+      } catch (ApplicationFailure failure) {
+        throwIfStopped(beat);
+        throw EarlierAttempts.attachTo(failure, billing.billed);
       } catch (RuntimeException e) {
         throwIfStopped(beat);
         throw e;
+      }
+    }
+  }
+
+  /**
+   * What the provider billed for this step's earlier attempts, as the last of them left it in its
+   * heartbeat's details; null on a first attempt, or when none was billed.
+   */
+  private static EarlierAttempts earlierAttempts(ActivityExecutionContext execution) {
+    if (execution.getInfo().getAttempt() <= 1) {
+      return null;
+    }
+    try {
+      return execution.getHeartbeatDetails(EarlierAttempts.class).orElse(null);
+    } catch (RuntimeException e) {
+      LOG.warn("could not read what the earlier attempts of {} were billed: {}", execution.getInfo().getActivityId(), e.toString());
+      return null;
+    }
+  }
+
+  /**
+   * What this step's attempts were billed so far, this one's included once its provider answered:
+   * kept as the attempt's heartbeat details at once, so that the next attempt knows of them
+   * whatever becomes of this one ({@link EarlierAttempts}).
+   */
+  private static final class Billing {
+    private final ActivityExecutionContext execution;
+    private final Heartbeats.Beat beat;
+    private final EarlierAttempts earlier;
+    private EarlierAttempts billed;
+
+    Billing(ActivityExecutionContext execution, Heartbeats.Beat beat, EarlierAttempts earlier) {
+      this.execution = execution;
+      this.beat = beat;
+      this.earlier = earlier;
+      this.billed = earlier;
+    }
+
+    /** What the step may still spend in this attempt: its budget, less what earlier attempts were billed. */
+    ModelBudget budget(ModelBudget budget) {
+      return earlier == null ? budget : earlier.less(budget);
+    }
+
+    void paid(ModelAnswer answer) {
+      if (answer.usage() == null) {
+        return;
+      }
+      ModelUsage u = answer.usage();
+      billed =
+          EarlierAttempts.plus(
+              billed,
+              new ModelCallUsage(u.inputTokens(), u.cachedInputTokens(), u.outputTokens(), u.reasoningTokens(), u.estimated()),
+              answer.cost() == null ? null : answer.cost().toPlainString());
+      if (beat != null) {
+        beat.progress(billed);
+      } else {
+        execution.heartbeat(billed);
       }
     }
   }
@@ -104,7 +173,7 @@ public class ModelActivitiesImpl implements ModelActivities {
     }
   }
 
-  private ModelCallResult callHolding(ModelCallRequest request, ActivityInfo info) {
+  private ModelCallResult callHolding(ModelCallRequest request, ActivityInfo info, Billing billing) {
     long started;
     ModelAnswer answer;
     try {
@@ -122,9 +191,10 @@ public class ModelActivitiesImpl implements ModelActivities {
               info.getWorkflowId(),
               request.stepId(),
               info.getAttempt(),
-              request.budget());
+              billing.budget(request.budget()));
       started = System.nanoTime();
       answer = invoker.apply(call);
+      billing.paid(answer);
       if (messageOf(answer) == null) {
         // A same-dialect answer is passed on unread by the faces; a step needs its message.
         throw new ModelCallException(

@@ -39,7 +39,18 @@ public final class Heartbeats implements AutoCloseable {
 
   /** Starts heartbeating for the activity running on the current thread. */
   public Beat start(ActivityExecutionContext execution) {
+    return start(execution, null);
+  }
+
+  /**
+   * Starts heartbeating for the activity running on the current thread, with {@code details}
+   * until {@link Beat#progress} gives others (null: none). A heartbeat replaces the details the
+   * engine keeps for the activity's next attempt, so an attempt that read an earlier one's
+   * details repeats them.
+   */
+  public Beat start(ActivityExecutionContext execution, Object details) {
     Beat beat = new Beat(execution, Thread.currentThread());
+    beat.last = details;
     beat.future = scheduler.scheduleWithFixedDelay(beat::tick, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
     return beat;
   }
@@ -54,7 +65,8 @@ public final class Heartbeats implements AutoCloseable {
     private final ActivityExecutionContext execution;
     private final Thread caller;
     private volatile ScheduledFuture<?> future;
-    private ToolProgress last;
+    /** The details each beat sends: a tool's {@link ToolProgress}, or what a model call's attempts were billed. */
+    private Object last;
     private ActivityCompletionException stop;
     private boolean closed;
 
@@ -63,23 +75,23 @@ public final class Heartbeats implements AutoCloseable {
       this.caller = caller;
     }
 
-    /** Heartbeats with the upstream's latest progress, which later beats repeat. */
-    public void progress(ToolProgress progress) {
+    /** Heartbeats with {@code progress} (the upstream's latest, or a model call's billing), which later beats repeat. */
+    public void progress(Object progress) {
+      // Sent under the lock, as a tick is: a tick that read the details before them must not send
+      // its older ones after them (the engine keeps the last details it was sent).
       synchronized (this) {
         last = progress;
+        send(progress);
       }
-      send(progress);
     }
 
     private void tick() {
-      ToolProgress details;
       synchronized (this) {
-        details = last;
+        send(last);
       }
-      send(details);
     }
 
-    private void send(ToolProgress details) {
+    private void send(Object details) {
       try {
         execution.heartbeat(details);
       } catch (ActivityCompletionException e) {

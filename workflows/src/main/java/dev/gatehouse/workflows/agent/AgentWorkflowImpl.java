@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.workflows.approval.ApprovalGate;
 import dev.gatehouse.workflows.approval.Approvals;
 import dev.gatehouse.workflows.limits.RateLimitWaits;
+import dev.gatehouse.workflows.model.EarlierAttempts;
 import dev.gatehouse.workflows.model.ModelActivities;
 import dev.gatehouse.workflows.model.ModelBudget;
 import dev.gatehouse.workflows.model.ModelCallRequest;
@@ -119,10 +120,12 @@ public class AgentWorkflowImpl implements AgentWorkflow {
       } catch (ActivityFailure failure) {
         rethrowCancel(failure);
         if (failure.getCause() instanceof ApplicationFailure af && ModelBudget.BUDGET_EXCEEDED.equals(af.getType())) {
+          count(EarlierAttempts.of(failure));
           return result(BUDGET);
         }
         Duration wait = RateLimitWaits.waitOf(failure);
         if (wait != null && RateLimitWaits.mayWait(modelWaits)) {
+          count(EarlierAttempts.of(failure)); // the call made again is a new activity: it does not know of them
           modelWaits++;
           Duration sleep = RateLimitWaits.waitFor(wait, modelWaits);
           if (within(() -> Workflow.newTimer(sleep)).deadline()) {
@@ -410,6 +413,7 @@ public class AgentWorkflowImpl implements AgentWorkflow {
         "model call " + step + " failed: " + why, MODEL_FAILED, failure, "model-" + step, type);
   }
 
+  /** Counts an answer's usage and cost, and what the step's earlier attempts were billed. */
   private void count(ModelCallResult answer) {
     ModelCallUsage u = answer.usage();
     if (u != null) {
@@ -418,6 +422,19 @@ public class AgentWorkflowImpl implements AgentWorkflow {
     }
     if (answer.cost() != null) {
       cost = cost.add(new BigDecimal(answer.cost()));
+    }
+    count(answer.earlierAttempts());
+  }
+
+  /** Counts what a step's attempts were billed without an answer the step kept (null: nothing). */
+  private void count(EarlierAttempts billed) {
+    if (billed == null) {
+      return;
+    }
+    inputTokens += billed.inputTokens();
+    outputTokens += billed.outputTokens();
+    if (billed.cost() != null) {
+      cost = cost.add(new BigDecimal(billed.cost()));
     }
   }
 

@@ -522,10 +522,6 @@ public final class DurableCalls {
   }
 
   /**
-   * The calls of a task's current run that needed approval, as the workflow's memo says
-   * (read from the engine's description, so no worker needs to be up; empty when it cannot be read).
-   */
-  /**
    * The calls of {@code row}'s task that wait for (or had) an operator's decision, each {@code
    * expiresAt} no later than the task's own deadline: a call cannot wait past the task, and a
    * day's default wait showed an operator a day where the task had seconds left.
@@ -539,6 +535,10 @@ public final class DurableCalls {
     return calls.stream().map(c -> c.expiringBy(deadline)).toList();
   }
 
+  /**
+   * The calls of a task's current run that needed approval, as the workflow's memo says
+   * (read from the engine's description, so no worker needs to be up; empty when it cannot be read).
+   */
   public List<dev.gatehouse.workflows.approval.Approvals.Call> approvals(String id) {
     try {
       return approvalsInMemo(client.newUntypedWorkflowStub(id).describe().getRawDescription().getWorkflowExecutionInfo());

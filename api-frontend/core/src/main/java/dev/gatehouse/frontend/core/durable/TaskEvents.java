@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
+import dev.gatehouse.workflows.model.EarlierAttempts;
 import dev.gatehouse.workflows.model.ModelCallResult;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.common.converter.DataConverter;
@@ -84,6 +85,14 @@ public final class TaskEvents {
                     }
                     if (r.cost() != null) {
                       d.put("cost", r.cost());
+                    }
+                    EarlierAttempts earlier = r.earlierAttempts();
+                    if (earlier != null) {
+                      ObjectNode billed = d.putObject("earlierAttempts").put("attempts", earlier.attempts());
+                      billed.put("inputTokens", earlier.inputTokens()).put("outputTokens", earlier.outputTokens());
+                      if (earlier.cost() != null) {
+                        billed.put("cost", earlier.cost());
+                      }
                     }
                   });
         }

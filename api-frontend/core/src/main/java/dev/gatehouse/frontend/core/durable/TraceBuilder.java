@@ -299,7 +299,8 @@ final class TraceBuilder {
   }
 
   private static TraceView.ModelCall modelCall(ModelCallResult r) {
-    return new TraceView.ModelCall(r.provider(), r.providerModel(), r.finishReason(), r.usage(), r.cost(), r.latencyMs());
+    return new TraceView.ModelCall(
+        r.provider(), r.providerModel(), r.finishReason(), r.usage(), r.cost(), r.latencyMs(), r.earlierAttempts());
   }
 
   /** What a scheduled activity is as a step: a tool call or a model call (named from its input), or another activity. */

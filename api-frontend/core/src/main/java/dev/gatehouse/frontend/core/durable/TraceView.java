@@ -2,6 +2,7 @@ package dev.gatehouse.frontend.core.durable;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.workflows.model.EarlierAttempts;
 import dev.gatehouse.workflows.model.ModelCallUsage;
 import dev.gatehouse.workflows.tool.StoredResult;
 import java.util.List;
@@ -58,9 +59,16 @@ public record TraceView(String id, String workflow, String status, List<Step> st
    * How a model step was answered: which provider and provider model, why the model stopped, the
    * tokens (input, cached input, output, reasoning; {@code estimated} when Gatehouse counted them),
    * their cost (a decimal as text, from the registry's prices; absent without prices) and how long
-   * the call took, fallbacks included.
+   * the call took, fallbacks included; and what the provider billed for the step's earlier
+   * attempts, which failed all the same (absent when none was billed).
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record ModelCall(
-      String provider, String providerModel, String finishReason, ModelCallUsage usage, String cost, long latencyMs) {}
+      String provider,
+      String providerModel,
+      String finishReason,
+      ModelCallUsage usage,
+      String cost,
+      long latencyMs,
+      EarlierAttempts earlierAttempts) {}
 }

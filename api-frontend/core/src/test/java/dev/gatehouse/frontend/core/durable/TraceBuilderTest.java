@@ -5,11 +5,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.util.JsonFormat;
+import dev.gatehouse.workflows.model.EarlierAttempts;
+import dev.gatehouse.workflows.model.ModelCallResult;
+import io.temporal.api.enums.v1.EventType;
 import io.temporal.api.history.v1.History;
+import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.common.converter.DefaultDataConverter;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,11 +33,15 @@ class TraceBuilderTest {
   }
 
   private static List<TraceView.Step> trace(String resource) throws Exception {
+    return new TraceBuilder(DefaultDataConverter.STANDARD_INSTANCE).build(history(resource).getEventsList(), List.of());
+  }
+
+  private static History history(String resource) throws Exception {
     try (InputStream in = TraceBuilderTest.class.getClassLoader().getResourceAsStream(resource)) {
       // Temporal's JSON form of a history is protobuf's (WorkflowExecutionHistory.fromJson needs the test kit).
       History.Builder history = History.newBuilder();
       JsonFormat.parser().ignoringUnknownFields().merge(new String(in.readAllBytes(), StandardCharsets.UTF_8), history);
-      return new TraceBuilder(DefaultDataConverter.STANDARD_INSTANCE).build(history.getEventsList(), List.of());
+      return history.build();
     }
   }
 
@@ -146,6 +156,47 @@ class TraceBuilderTest {
             "{\"provider\":\"fake-provider\",\"providerModel\":\"fake-model-1\",\"finishReason\":\"stop\","
                 + "\"usage\":{\"inputTokens\":12,\"cachedInputTokens\":4,\"outputTokens\":21,\"reasoningTokens\":0,\"estimated\":false},"
                 + "\"cost\":\"0.000123\",\"latencyMs\":7}");
+  }
+
+  /**
+   * The recorded history, its model step's result saying what the step's two failed attempts were
+   * billed (as an activity writes it since they are counted): the trace and the step's event show it.
+   */
+  @Test
+  void aModelStepShowsWhatItsFailedAttemptsWereBilled() throws Exception {
+    EarlierAttempts billed = new EarlierAttempts(2, 24, 3, "0.000021");
+    List<HistoryEvent> events = new ArrayList<>();
+    History recorded = history("histories/pipeline-model-step.json");
+    long modelStep =
+        recorded.getEventsList().stream()
+            .filter(e -> e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+                && e.getActivityTaskScheduledEventAttributes().getActivityType().getName().equals("Model.Call"))
+            .findFirst()
+            .orElseThrow()
+            .getEventId();
+    for (HistoryEvent e : recorded.getEventsList()) {
+      if (e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED && e.getActivityTaskCompletedEventAttributes().getScheduledEventId() == modelStep) {
+        var converter = DefaultDataConverter.STANDARD_INSTANCE;
+        var attributes = e.getActivityTaskCompletedEventAttributes();
+        ModelCallResult r = converter.fromPayloads(0, Optional.of(attributes.getResult()), ModelCallResult.class, ModelCallResult.class);
+        e = e.toBuilder()
+            .setActivityTaskCompletedEventAttributes(attributes.toBuilder().setResult(converter.toPayloads(r.withEarlierAttempts(billed)).orElseThrow()))
+            .build();
+      }
+      events.add(e);
+    }
+    TraceView.Step summary = new TraceBuilder(DefaultDataConverter.STANDARD_INSTANCE).build(events, List.of()).get(1);
+    assertThat(summary.model().earlierAttempts()).isEqualTo(billed);
+    assertThat(summary.model().usage().inputTokens()).as("the answer's own").isEqualTo(12);
+    assertThat(JSON.valueToTree(summary).at("/model/earlierAttempts").toString())
+        .isEqualTo("{\"attempts\":2,\"inputTokens\":24,\"outputTokens\":3,\"cost\":\"0.000021\"}");
+
+    TaskEvents stream = new TaskEvents(DefaultDataConverter.STANDARD_INSTANCE);
+    List<TaskEvents.Event> finished =
+        stream.mapAfter("run-1", events, 0).stream().filter(ev -> ev.name().equals("step.finished") && ev.data().has("provider")).toList();
+    assertThat(finished).hasSize(1);
+    assertThat(finished.get(0).data().get("earlierAttempts").toString())
+        .isEqualTo("{\"attempts\":2,\"inputTokens\":24,\"outputTokens\":3,\"cost\":\"0.000021\"}");
   }
 
   @Test
