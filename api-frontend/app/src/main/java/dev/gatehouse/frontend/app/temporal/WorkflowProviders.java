@@ -11,24 +11,28 @@ import java.lang.reflect.Modifier;
 import java.net.MalformedURLException;
 import java.net.URL;
 import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.Set;
+import java.util.jar.JarFile;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
  * Finds the {@link GatehouseWorkflow}s a Gatehouse process offers, with {@link ServiceLoader}, and
- * checks them before anything runs: a name that is malformed, taken twice or reserved, or an
- * implementation whose workflow method is named otherwise, stops the process at start with a
- * message that says which jar's which class is wrong.
+ * checks them before anything runs: a name that is malformed, taken twice or reserved, a provider
+ * that two jars list, or an implementation whose workflow method is named otherwise, stops the
+ * process at start with a message that says which jar's which class is wrong.
  */
 public final class WorkflowProviders {
   /** What {@link GatehouseWorkflow#name()} may be. */
@@ -53,6 +57,11 @@ public final class WorkflowProviders {
           throw new UncheckedIOException("cannot list workflow jars in " + p, e);
         }
       } else if (Files.isRegularFile(p)) {
+        try (JarFile jar = new JarFile(p.toFile())) {
+          // read nothing: a file that is no jar (a class loader would skip it unseen) is a mistake
+        } catch (IOException e) {
+          throw new IllegalArgumentException("workflow jar " + p + " is not a jar file");
+        }
         urls.add(url(p));
       } else {
         throw new IllegalArgumentException("workflow jar " + p + " does not exist");
@@ -74,6 +83,7 @@ public final class WorkflowProviders {
    * are workflow types the process runs for its own use (not as tasks) that no provider may take.
    */
   public static List<GatehouseWorkflow> load(ClassLoader loader, Set<String> reserved) {
+    listedOnce(loader);
     Map<String, GatehouseWorkflow> byName = new LinkedHashMap<>();
     try {
       for (GatehouseWorkflow w : ServiceLoader.load(GatehouseWorkflow.class, loader)) {
@@ -88,6 +98,55 @@ public final class WorkflowProviders {
       throw new IllegalStateException("a workflow provider cannot be loaded: " + e.getMessage(), e);
     }
     return byName.values().stream().sorted(Comparator.comparing(GatehouseWorkflow::name)).toList();
+  }
+
+  /**
+   * Refuses a provider class that two jars list: {@link ServiceLoader} takes it once, from the
+   * first jar, and the class loader loads its classes from there too, so two versions of a team's
+   * jar left in one directory ran the older one's code (taken in name order: {@code 0.10.0} before
+   * {@code 0.9.0}) with no word of the other.
+   */
+  private static void listedOnce(ClassLoader loader) {
+    Map<String, URL> listedBy = new HashMap<>();
+    try {
+      for (URL services : Collections.list(loader.getResources(SERVICES))) {
+        for (String provider : providersIn(services)) {
+          URL earlier = listedBy.putIfAbsent(provider, services);
+          if (earlier != null && !earlier.equals(services)) {
+            throw new IllegalStateException(
+                "workflow provider " + provider + " is in two jars, " + jarOf(earlier) + " and " + jarOf(services)
+                    + " (two versions of one jar?): keep one of them");
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the workflow providers' lists", e);
+    }
+  }
+
+  private static final String SERVICES = "META-INF/services/" + GatehouseWorkflow.class.getName();
+
+  /** The class names a service file lists (as {@link ServiceLoader} reads it: one a line, {@code #} starts a comment). */
+  private static List<String> providersIn(URL services) throws IOException {
+    List<String> names = new ArrayList<>();
+    try (var in = services.openStream()) {
+      for (String line : new String(in.readNBytes(1 << 20), StandardCharsets.UTF_8).split("\n")) {
+        int comment = line.indexOf('#');
+        String name = (comment >= 0 ? line.substring(0, comment) : line).trim();
+        if (!name.isEmpty()) {
+          names.add(name);
+        }
+      }
+    }
+    return names;
+  }
+
+  /** The jar (or directory) a resource's URL is in. */
+  private static String jarOf(URL resource) {
+    String s = resource.toString();
+    int bang = s.indexOf("!/");
+    s = bang >= 0 ? s.substring(0, bang) : s.substring(0, s.length() - SERVICES.length());
+    return s.startsWith("jar:") ? s.substring(4) : s;
   }
 
   /** The workflow method of {@code w}'s implementation (whose type is {@code w.name()}). */

@@ -148,6 +148,26 @@ class GatehouseWorkflowsTest {
         .hasMessageContaining("must take one TaskInput");
     assertThatThrownBy(() -> GatehouseWorkflows.discover(List.of(dir.resolve("missing.jar"))))
         .hasMessageContaining("does not exist");
+    Path notAJar = Files.writeString(dir.resolve("passwd"), "root:x:0:0::/root:/bin/sh\n");
+    assertThatThrownBy(() -> GatehouseWorkflows.discover(List.of(notAJar))).hasMessageContaining("is not a jar file");
+  }
+
+  @Test
+  void twoVersionsOfOneJarInADirectoryStopTheStartInsteadOfRunningTheFirst() throws IOException {
+    Path versions = Files.createDirectory(dir.resolve("versions"));
+    Path older = jar("team-0.10.0", GoodType.class);
+    Path newer = jar("team-0.9.0", GoodType.class);
+    Files.move(older, versions.resolve(older.getFileName()));
+    Files.move(newer, versions.resolve(newer.getFileName()));
+    assertThatThrownBy(() -> GatehouseWorkflows.discover(List.of(versions)))
+        .hasMessageContaining(GoodType.class.getName())
+        .hasMessageContaining("team-0.10.0.jar")
+        .hasMessageContaining("team-0.9.0.jar")
+        .hasMessageContaining("two jars");
+    // One jar given twice under two names is the same mistake.
+    Path copy = Files.copy(versions.resolve("team-0.9.0.jar"), dir.resolve("copy.jar"));
+    assertThatThrownBy(() -> GatehouseWorkflows.discover(List.of(versions.resolve("team-0.9.0.jar"), copy)))
+        .hasMessageContaining("two jars");
   }
 
   @Test
