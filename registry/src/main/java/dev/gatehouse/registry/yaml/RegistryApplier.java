@@ -53,12 +53,35 @@ public final class RegistryApplier {
 
   private RegistryApplier() {}
 
-  /** Applies the whole registry in one transaction, so a failure leaves the database as it was. */
+  /**
+   * The key of the transaction-scoped advisory lock that registry writes by name take ({@link
+   * #lockNames}): a file applied by several replicas starting at once (each given the same
+   * registry, as deployment.md says they may be), or by two admin requests at once.
+   */
+  static final long NAMES_LOCK = 0x67_68_72_65_67_6e_6d_73L; // "ghregnms"
+
+  /**
+   * Applies the whole registry in one transaction, so a failure leaves the database as it was.
+   * Applies run one at a time ({@link #lockNames}): two replicas applying the same file at once
+   * both succeed, the second changing nothing.
+   */
   public static ApplyResult apply(Jdbi jdbi, Registry registry) {
     return jdbi.inTransaction(h -> apply(h, registry));
   }
 
-  private static ApplyResult apply(Handle h, Registry registry) {
+  /**
+   * Waits, in {@code h}'s transaction, until no other transaction writes tenants, agents or other
+   * entries by name (a registry apply, a key the configuration names), and holds that until this
+   * one ends. Each looks up what is there and inserts what is not: two at once both found a new
+   * tenant missing, and the second's insert failed on its unique name (a replica died at start).
+   */
+  public static void lockNames(Handle h) {
+    h.execute("SELECT pg_advisory_xact_lock(?)", NAMES_LOCK);
+  }
+
+  /** Applies the whole registry in {@code h}'s transaction, after the others ({@link #lockNames}). */
+  static ApplyResult apply(Handle h, Registry registry) {
+    lockNames(h);
     ToolDao tools = h.attach(ToolDao.class);
     TenantDao tenants = h.attach(TenantDao.class);
     AgentDao agents = h.attach(AgentDao.class);

@@ -90,6 +90,31 @@ class RegistryApplierTest {
     }
   }
 
+  /**
+   * Two replicas starting at once with the same registry file: the second waits for the first and
+   * then changes nothing. It looked up a new tenant while the first had inserted it uncommitted,
+   * inserted it too, and failed on the tenant's unique name (the replica died at start).
+   */
+  @Test
+  void twoAppliesOfOneFileAtOnceBothSucceedTheSecondChangingNothing() throws Exception {
+    try (TestDatabase db = TestDatabase.create()) {
+      // Tenants and agents only: a tool's upsert would make the second wait (and then update) before it looked tenants up.
+      Registry registry = registry("tenants:\n  - name: acme\n    agents:\n      - name: planner\n");
+      try (org.jdbi.v3.core.Handle first = db.jdbi().open()) {
+        first.begin();
+        RegistryApplier.ApplyResult one = RegistryApplier.apply(first, registry);
+        java.util.concurrent.CompletableFuture<RegistryApplier.ApplyResult> second =
+            java.util.concurrent.CompletableFuture.supplyAsync(() -> RegistryApplier.apply(db.jdbi(), registry));
+        Thread.sleep(300);
+        assertThat(second).as("the second waits for the first").isNotDone();
+        first.commit();
+        assertThat(second.get(20, java.util.concurrent.TimeUnit.SECONDS).changed()).isZero();
+        assertThat(one.changed()).isPositive();
+      }
+      assertThat(db.jdbi().onDemand(TenantDao.class).findByName("acme")).isPresent();
+    }
+  }
+
   @Test
   void eachChangedEntryCountsOnceAndKeepsItsId() {
     try (TestDatabase db = TestDatabase.create()) {

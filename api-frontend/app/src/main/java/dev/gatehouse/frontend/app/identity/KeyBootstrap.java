@@ -9,6 +9,7 @@ import dev.gatehouse.registry.keys.ApiKeyDao;
 import dev.gatehouse.registry.keys.ApiKeys;
 import dev.gatehouse.registry.tenants.Tenant;
 import dev.gatehouse.registry.tenants.TenantDao;
+import dev.gatehouse.registry.yaml.RegistryApplier;
 import org.jdbi.v3.core.Jdbi;
 
 /** Registers the keys named in the configuration (and dev mode's), creating their tenant and agent if needed. */
@@ -32,6 +33,7 @@ public final class KeyBootstrap {
   /** The agent a key belongs to, created (allowed everything) with its tenant when missing. */
   public static Agent agentKey(Jdbi jdbi, String tenantName, String agentName, String key) {
     return jdbi.inTransaction(h -> {
+      RegistryApplier.lockNames(h); // replicas starting at once create the same tenant and agent
       TenantDao tenants = h.attach(TenantDao.class);
       AgentDao agents = h.attach(AgentDao.class);
       Tenant tenant = tenants.findByName(tenantName).orElseGet(() -> {
