@@ -126,8 +126,7 @@ public final class TaskOutcomes {
       if (own != null) {
         return own;
       }
-      return new Outcome(
-          TaskStatus.FAILED, null, error(ErrorCode.TERMINATED, "the task was terminated: " + t.getOriginalMessage(), null, null));
+      return new Outcome(TaskStatus.FAILED, null, error(ErrorCode.TERMINATED, terminatedBecause(t.getOriginalMessage()), null, null));
     }
     if (cause instanceof TemporalFailure failure) {
       TemporalFailure root = FailureCodes.root(failure);
@@ -164,6 +163,22 @@ public final class TaskOutcomes {
       return new Outcome(TaskStatus.TIMED_OUT, null, error(ErrorCode.TIMED_OUT, "the task ran past its timeout", null, null));
     }
     return null;
+  }
+
+  /** The engine's own reason for ending a workflow whose workflow task it could not take. */
+  static final String TOO_LARGE = "GrpcMessageTooLarge";
+
+  /**
+   * Why a task was terminated, for its error: the engine's reason as it gave it, said in words when
+   * it is the engine's own ({@link #TOO_LARGE}: a team's workflow returned, or passed a call, more
+   * than the engine takes in one message).
+   */
+  static String terminatedBecause(String reason) {
+    if (reason != null && reason.contains(TOO_LARGE)) {
+      return "the workflow engine terminated the task: its workflow wrote a result, or arguments of a call, larger than the"
+          + " engine takes in one message (" + TOO_LARGE + ")";
+    }
+    return "the task was terminated: " + reason;
   }
 
   private static TaskError error(ErrorCode code, String message, String step, String cause) {

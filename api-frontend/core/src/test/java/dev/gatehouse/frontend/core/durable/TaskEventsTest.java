@@ -39,4 +39,13 @@ class TaskEventsTest {
     assertThat(byOperator.data().get("status").asText()).isEqualTo("FAILED");
     assertThat(byOperator.data().at("/error/code").asText()).isEqualTo("terminated");
   }
+
+  @Test
+  void aTaskTheEngineTerminatedForAMessageTooLargeSaysSoNotThatAnOperatorDid() {
+    TaskOutcomes.Outcome tooLarge = TaskOutcomes.failed(new io.temporal.failure.TerminatedFailure(TaskOutcomes.TOO_LARGE, null));
+    assertThat(tooLarge.error().code()).isEqualTo("terminated");
+    assertThat(tooLarge.error().message()).contains("workflow engine terminated the task").contains("larger than");
+    assertThat(TaskOutcomes.failed(new io.temporal.failure.TerminatedFailure("cleaning up", null)).error().message())
+        .isEqualTo("the task was terminated: cleaning up");
+  }
 }
