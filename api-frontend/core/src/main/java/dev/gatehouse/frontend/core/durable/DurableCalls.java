@@ -585,12 +585,27 @@ public final class DurableCalls {
       throw new ApiException(ErrorCode.TASK_CLOSED, "the task has ended and the engine no longer has it");
     } catch (io.temporal.client.WorkflowQueryException | io.temporal.client.WorkflowServiceException e) {
       LOG.debug("could not query the arguments of call {} of task {}: {}", callId, id, e.toString());
-      throw new ApiException(ErrorCode.TASK_CLOSED, "the task could not be asked for the call's arguments; it may have ended");
+      throw queryRefused(e);
     }
     if (args == null || args.isNull()) {
       throw new ApiException(ErrorCode.APPROVAL_NOT_FOUND, "no call of this task was held for approval under that id");
     }
     return args;
+  }
+
+  /**
+   * The answer to a query of a task's workflow that the engine did not answer: 503 {@code
+   * engine_unavailable} when no worker answered in time (a query is answered by a worker: with none
+   * running, the engine waits for one and gives up), else 409 {@code task_closed}.
+   */
+  static ApiException queryRefused(RuntimeException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof io.grpc.StatusRuntimeException s && s.getStatus().getCode() == io.grpc.Status.Code.DEADLINE_EXCEEDED) {
+        return new ApiException(
+            ErrorCode.ENGINE_UNAVAILABLE, "no worker answered for the task in time; is a worker running for its task queue?");
+      }
+    }
+    return new ApiException(ErrorCode.TASK_CLOSED, "the task could not be asked for the call's arguments; it may have ended");
   }
 
   /**
