@@ -364,7 +364,14 @@ public class UpstreamCredentials {
   }
 
   private String secret(String owner, String tenantId, String name, Set<String> values, boolean ownTenantOnly) {
-    String value = secrets == null ? null : secrets.value(tenantId, name, !ownTenantOnly).orElse(null);
+    String value;
+    try {
+      value = secrets == null ? null : secrets.value(tenantId, name, !ownTenantOnly).orElse(null);
+    } catch (dev.gatehouse.registry.secrets.SecretBox.Unopenable e) {
+      // A process without the master key a rotation sealed it under: the call's error says so
+      // (it was internal_error on the MCP face), and no other call of the tool can do better.
+      throw new ToolCallException(ToolFailureTypes.CREDENTIALS_UNAVAILABLE, owner + ": " + e.getMessage(), false);
+    }
     if (value == null) {
       throw new ToolCallException(
           ToolFailureTypes.CREDENTIALS_UNAVAILABLE,

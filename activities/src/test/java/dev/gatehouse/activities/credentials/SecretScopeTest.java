@@ -62,6 +62,23 @@ class SecretScopeTest {
         .containsEntry("X-Key", "tenant-shared");
   }
 
+  /**
+   * A process without the master key a rotation sealed the secret under (it was restarted with the
+   * old key only): the call fails as credentials_unavailable naming the secret and the key, not as
+   * an error inside Gatehouse.
+   */
+  @Test
+  void aSecretSealedUnderAKeyThisProcessLacksIsUnavailableNotAnInternalError() {
+    Secrets rotated = new Secrets(db.jdbi(), new SecretBox(Map.of("k2", SecretBox.newMasterKey()), "k2"));
+    rotated.put("ten_a", "rotated", "sk-rotated-0123456789");
+    UpstreamCredentials withOldKeyOnly =
+        new UpstreamCredentials(new Secrets(db.jdbi(), new SecretBox(Map.of("k1", SecretBox.newMasterKey()), "k1")), Clock.systemUTC());
+    assertThatThrownBy(() -> withOldKeyOnly.resolve("tool t", "ten_a", header("rotated"), null, false))
+        .isInstanceOfSatisfying(ToolCallException.class, e -> assertThat(e.type()).isEqualTo(dev.gatehouse.workflows.tool.ToolFailureTypes.CREDENTIALS_UNAVAILABLE))
+        .hasMessageContaining("tool t: secret 'rotated' is sealed with master key 'k2', which is not configured")
+        .hasMessageNotContaining("sk-rotated");
+  }
+
   @Test
   void soDoesItsClientSecret() {
     dev.gatehouse.registry.tools.UpstreamAuth auth =

@@ -79,7 +79,7 @@ public final class SecretBox {
   public String open(String scope, String name, Sealed sealed) {
     SecretKeySpec key = keys.get(sealed.keyId());
     if (key == null) {
-      throw new IllegalStateException("secret '" + name + "' is sealed with master key '" + sealed.keyId() + "', which is not configured");
+      throw new Unopenable("secret '" + name + "' is sealed with master key '" + sealed.keyId() + "', which is not configured");
     }
     try {
       Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
@@ -87,7 +87,18 @@ public final class SecretBox {
       c.updateAAD(aad(scope, name));
       return new String(c.doFinal(sealed.ciphertext()), StandardCharsets.UTF_8);
     } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("secret '" + name + "' does not decrypt (wrong master key or tampered row)");
+      throw new Unopenable("secret '" + name + "' does not decrypt (wrong master key or tampered row)");
+    }
+  }
+
+  /**
+   * A sealed value this box cannot open: its master key is not configured here (a process not yet
+   * given the key a rotation sealed it under), or it does not decrypt. The message names the
+   * secret and the key, never a value.
+   */
+  public static final class Unopenable extends IllegalStateException {
+    Unopenable(String message) {
+      super(message);
     }
   }
 
