@@ -22,6 +22,26 @@ public final class RegistryDatabase {
     return flyway(dataSource).load().migrate();
   }
 
+  /**
+   * Why a process that does not migrate cannot use this database's schema: it has none, or it is
+   * older than this Gatehouse's migrations (a process started with {@code migrateOnStart: false}
+   * before {@code db migrate} ran); null when it is up to date (or newer, which Flyway warns of).
+   * Without it such a process started and failed its first query with "relation ... does not
+   * exist" and a stack trace.
+   */
+  public static String notMigrated(DataSource dataSource) {
+    var info = flyway(dataSource).load().info();
+    if (info.current() == null) {
+      return "the database holds no Gatehouse schema";
+    }
+    var pending = info.pending();
+    if (pending.length > 0) {
+      return "the database's schema is at version " + info.current().getVersion() + " and this Gatehouse needs version "
+          + pending[pending.length - 1].getVersion();
+    }
+    return null;
+  }
+
   /** Flyway as {@link #migrate} runs it, to configure further (a test migrates to an earlier version first). */
   public static FluentConfiguration flyway(DataSource dataSource) {
     return Flyway.configure()

@@ -30,4 +30,16 @@ class RegistryDatabaseTest {
       flyway.detachAppender(logged);
     }
   }
+
+  @Test
+  void aDatabaseNotYetMigratedSaysWhyAProcessThatDoesNotMigrateCannotUseIt() {
+    try (TestDatabase db = TestDatabase.createEmpty()) {
+      assertThat(RegistryDatabase.notMigrated(db.dataSource())).isEqualTo("the database holds no Gatehouse schema");
+      RegistryDatabase.flyway(db.dataSource()).target("5").load().migrate();
+      assertThat(RegistryDatabase.notMigrated(db.dataSource()))
+          .startsWith("the database's schema is at version 5 and this Gatehouse needs version ");
+      RegistryDatabase.migrate(db.dataSource());
+      assertThat(RegistryDatabase.notMigrated(db.dataSource())).isNull();
+    }
+  }
 }

@@ -351,6 +351,12 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     ManagedDataSource dataSource = config.getDatabase().build(env.metrics(), "postgres");
     if (config.isMigrateOnStart()) {
       RegistryDatabase.migrate(dataSource);
+    } else {
+      String why = RegistryDatabase.notMigrated(dataSource);
+      if (why != null) {
+        throw new dev.gatehouse.frontend.app.cli.CommandExit(
+            1, why + ": run `gatehouse db migrate` with this configuration first, or set migrateOnStart: true");
+      }
     }
     Jdbi jdbi = RegistryDatabase.configure(new JdbiFactory().build(env, config.getDatabase(), dataSource, "postgres"));
     jdbi.setTemplateEngine(SqlNames.defaultEngine());

@@ -12,8 +12,9 @@ import net.sourceforge.argparse4j.inf.Namespace;
  * Dropwizard's {@code server} command as Gatehouse's {@code server}, {@code worker} and {@code dev}
  * run it: a configuration file that is not there, does not parse or does not validate is said in
  * Dropwizard's words (the file, the setting, what was expected), as its {@code check} command says
- * it, without the stack trace under them, which says nothing about the file. Any other failure keeps
- * its stack trace.
+ * it, without the stack trace under them, which says nothing about the file; so is a start refused
+ * for a reason it says in words ({@link CommandExit}: a database not yet migrated). Any other
+ * failure keeps its stack trace.
  */
 public class GatehouseServerCommand extends ServerCommand<GatehouseConfiguration> {
 
@@ -29,6 +30,8 @@ public class GatehouseServerCommand extends ServerCommand<GatehouseConfiguration
   public void onError(Cli cli, Namespace namespace, Throwable e) {
     if (e instanceof ConfigurationException || e instanceof FileNotFoundException) {
       cli.getStdErr().println(String.valueOf(e.getMessage()).strip());
+    } else if (e instanceof CommandExit) {
+      CommandExit.printOneLine(cli, getName(), e); // a start refused for a reason it says in words
     } else {
       super.onError(cli, namespace, e);
     }
