@@ -138,6 +138,9 @@ public final class RegistryParser {
   private static String where(JsonParser p) {
     StringBuilder path = new StringBuilder();
     for (JsonStreamContext c = p.getParsingContext(); c != null && !c.inRoot(); c = c.getParent()) {
+      if (c.inObject() && c.getCurrentName() == null) {
+        continue; // a mapping that begins here (an anchored list item): it is where its parent's step is
+      }
       String step = c.inArray() ? "[" + c.getCurrentIndex() + "]" : c.getCurrentName();
       path.insert(0, c.inObject() && !c.getParent().inRoot() ? "." + step : step);
     }

@@ -121,6 +121,10 @@ class RegistryParserTest {
         .isInstanceOf(RegistryException.class)
         .hasMessageContaining("tools[0].description uses a YAML anchor or alias");
     assertThatThrownBy(() -> parse("tools: *nothing\n")).isInstanceOf(RegistryException.class);
+    // An anchored mapping is named where it is, not as a field of itself ("tools[0].null").
+    assertThatThrownBy(() -> parse("tools:\n  - &t {name: a, http: {url: \"http://x\"}}\n  - *t\n"))
+        .hasMessage("tools[0] uses a YAML anchor or alias (&name, *name); write the value out instead");
+    assertThatThrownBy(() -> parse(aliased)).hasMessageStartingWith("tools[0].inputSchema uses");
   }
 
   @Test
