@@ -222,7 +222,8 @@ public class McpProbeCommand extends Command {
       for (String h : given) {
         int colon = h.indexOf(':');
         if (colon <= 0) {
-          throw new IllegalArgumentException("--header wants NAME:VALUE, got '" + h + "'");
+          // Not quoted: what was given is most likely a credential missing its colon.
+          throw new IllegalArgumentException("--header wants NAME:VALUE, and one given has no ':' after a name");
         }
         headers.put(h.substring(0, colon).trim(), literal("--header " + h.substring(0, colon).trim(), h.substring(colon + 1).trim()));
       }
