@@ -250,6 +250,39 @@ class AgentTaskTest {
     assertThat(rowTokens).isEqualTo(total);
   }
 
+  /**
+   * An answer the provider billed but without a message fails its attempt, and the engine tries the
+   * step again: the task counts what that attempt was billed, its usage rows add up to its
+   * result's usage, and the trace says what the earlier attempt cost.
+   */
+  @Test
+  void anAttemptRetriedAfterItsProviderBilledItCountsInTheTasksUsage() throws Exception {
+    // ag-model makes one attempt; this one two.
+    created(gh.post("/admin/v1/models", ADMIN_KEY,
+        "{\"name\":\"ag-retried\",\"targets\":[{\"provider\":\"ag-fake\",\"model\":\"fake-model\"}],"
+            + "\"retry\":{\"maxAttempts\":2,\"initialInterval\":\"100ms\"},\"prices\":{\"input\":1000,\"output\":2000},\"maxOutput\":1000}"));
+    fake.enqueue(Reply.noChoice().withUsage(300, 7), Reply.text("Done.").withUsage(100, 20));
+    String id =
+        gh.submit(agent("{\"model\":\"ag-retried\",\"goal\":\"Say done\",\"limits\":{\"maxTokens\":5000,\"maxOutputTokens\":200}}"));
+    JsonNode task = gh.await(id);
+
+    JsonNode result = task.get("result");
+    assertThat(result.path("content").asText()).as(task.toString()).isEqualTo("Done.");
+    assertThat(result.get("usage").get("inputTokens").asLong()).isEqualTo(400);
+    assertThat(result.get("usage").get("outputTokens").asLong()).isEqualTo(27);
+    assertThat(fake.requests("/v1/chat/completions")).hasSize(2);
+    long rowTokens = 0;
+    for (JsonNode row : usageRows(id, 2)) {
+      rowTokens += row.get("inputTokens").asLong() + row.get("outputTokens").asLong();
+    }
+    assertThat(rowTokens).as("the usage rows add up to the result").isEqualTo(427);
+    JsonNode step = json(gh.get("/v1/tasks/" + id + "/trace", KEY_A)).get("steps").get(0);
+    assertThat(step.get("attempts").asInt()).isEqualTo(2);
+    assertThat(step.at("/model/earlierAttempts/attempts").asInt()).isEqualTo(1);
+    assertThat(step.at("/model/earlierAttempts/inputTokens").asLong()).isEqualTo(300);
+    assertThat(step.at("/model/usage/inputTokens").asLong()).as("the answer's own").isEqualTo(100);
+  }
+
   @Test
   void aCostLimitStopsBeforeACallThatCouldPassIt() {
     fake.script(Reply.toolCall("c", "t_echo", "{\"more\":true}").withUsage(100, 50));

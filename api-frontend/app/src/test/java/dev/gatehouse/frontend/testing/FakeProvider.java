@@ -104,7 +104,7 @@ public final class FakeProvider implements AutoCloseable {
 
   /** What the fake answers one request with. Immutable; each {@code with...} returns a copy. */
   public static final class Reply {
-    enum Kind { ANSWER, STATUS, HANG, STALL, RESET, MALFORMED }
+    enum Kind { ANSWER, STATUS, HANG, STALL, RESET, MALFORMED, NO_CHOICE }
 
     final Kind kind;
     final String text;
@@ -195,6 +195,14 @@ public final class FakeProvider implements AutoCloseable {
     /** A 200 whose JSON is broken (for a stream: one event whose data is not JSON, then the end). */
     public static Reply malformed() {
       return of(Kind.MALFORMED);
+    }
+
+    /**
+     * A non-streamed OpenAI chat completion with no choice but with its usage: an answer the
+     * provider bills that has no message in it.
+     */
+    public static Reply noChoice() {
+      return of(Kind.NO_CHOICE);
     }
 
     public Reply withText(String text) {
@@ -670,6 +678,12 @@ public final class FakeProvider implements AutoCloseable {
         }
         wire.json(reply.status, extra,
             reply.errorBody != null ? reply.errorBody : error(anthropic, reply.status, "the fake provider answers " + reply.status));
+        return true;
+      case NO_CHOICE:
+        wire.json(200, extra,
+            "{\"id\":\"chatcmpl-empty\",\"object\":\"chat.completion\",\"model\":\"fake-model\",\"choices\":[],"
+                + "\"usage\":{\"prompt_tokens\":" + reply.inputTokens + ",\"completion_tokens\":" + reply.outputTokens
+                + ",\"total_tokens\":" + (reply.inputTokens + reply.outputTokens) + "}}");
         return true;
       case MALFORMED:
         if (request.stream() && !request.path().equals("/v1/embeddings")) {
