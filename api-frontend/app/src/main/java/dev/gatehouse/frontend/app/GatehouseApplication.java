@@ -166,6 +166,8 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
   @Override
   public void initialize(Bootstrap<GatehouseConfiguration> bootstrap) {
     bootstrap.setMetricRegistry(new LockFreeMetricRegistry());
+    // Duplicate keys refused; an error names the file and the place, never the values read there.
+    bootstrap.setConfigurationFactoryFactory(new dev.gatehouse.frontend.app.config.StrictConfigurationFactoryFactory<>());
     bootstrap.setConfigurationSourceProvider(
         new SubstitutingSourceProvider(
             bootstrap.getConfigurationSourceProvider(), new EnvironmentVariableSubstitutor(false)));
