@@ -13,7 +13,7 @@ import net.sourceforge.argparse4j.inf.Namespace;
  * run it: a configuration file that is not there, does not parse or does not validate is said in
  * Dropwizard's words (the file, the setting, what was expected), as its {@code check} command says
  * it, without the stack trace under them, which says nothing about the file. Any other failure keeps
- * its stack trace.
+ * its stack trace, a database URL's password in it replaced by {@code ***}.
  */
 public class GatehouseServerCommand extends ServerCommand<GatehouseConfiguration> {
 
@@ -30,7 +30,11 @@ public class GatehouseServerCommand extends ServerCommand<GatehouseConfiguration
     if (e instanceof ConfigurationException || e instanceof FileNotFoundException) {
       cli.getStdErr().println(String.valueOf(e.getMessage()).strip());
     } else {
-      super.onError(cli, namespace, e);
+      // The stack trace as Dropwizard prints it, a database URL's password replaced by ***.
+      java.io.StringWriter trace = new java.io.StringWriter();
+      e.printStackTrace(new java.io.PrintWriter(trace));
+      cli.getStdErr().print(DatabaseUrls.redact(trace.toString()));
+      cli.getStdErr().flush();
     }
   }
 }

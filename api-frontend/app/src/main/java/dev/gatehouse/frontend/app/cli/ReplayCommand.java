@@ -493,9 +493,14 @@ public class ReplayCommand extends Command {
    */
   static String configurationErrors(ConfigurationException e) {
     List<String> headlines = new ArrayList<>();
+    // Gatehouse's configuration reader lists its errors without values; Dropwizard's as bullets.
+    List<String> errors = new ArrayList<>(e.getErrors());
     Matcher bullet = CONFIG_ERROR.matcher(String.valueOf(e.getMessage()));
-    while (bullet.find()) {
-      String headline = bullet.group(1);
+    while (errors.isEmpty() && bullet.find()) {
+      errors.add(bullet.group(1));
+    }
+    for (String error : errors) {
+      String headline = error.strip().lines().findFirst().orElse("");
       int semicolon = headline.indexOf(';');
       headlines.add((semicolon < 0 ? headline : headline.substring(0, semicolon)).strip());
     }
@@ -540,7 +545,7 @@ public class ReplayCommand extends Command {
   }
 
   private static String oneLine(String s) {
-    String line = s == null ? "" : s.replaceAll("\\s+", " ").strip();
+    String line = s == null ? "" : DatabaseUrls.redact(s).replaceAll("\\s+", " ").strip();
     return line.length() <= 400 ? line : line.substring(0, 397) + "...";
   }
 

@@ -65,6 +65,8 @@ class ConfigurationErrorsTest {
       assertThat(run[1]).as(file.toString()).contains(file.toString()).doesNotContain("w4ML2G").doesNotContain("LEAKME").doesNotContain("\tat ");
       assertThat(run[1].strip().lines()).as(run[1]).hasSize(1);
     }
+    assertThat(CliRuns.fails(commandLine(command, key))[1]).contains("the file is not a YAML mapping of settings");
+    assertThat(CliRuns.fails(commandLine(command, malformed))[1]).contains("Malformed YAML at line: ");
   }
 
   /** A key given twice is refused, as registry files refuse it, where the last one used to win. */
