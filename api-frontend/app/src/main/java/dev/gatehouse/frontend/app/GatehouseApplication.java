@@ -604,7 +604,9 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     if (file == null || file.isBlank()) {
       return;
     }
-    try (InputStream in = Files.newInputStream(Path.of(file))) {
+    try {
+      InputStream in = new java.io.ByteArrayInputStream(
+          dev.gatehouse.frontend.app.cli.BoundedFiles.read(Path.of(file), dev.gatehouse.frontend.app.cli.BoundedFiles.MAX_REGISTRY_BYTES));
       RegistryApplier.ApplyResult r = RegistryApplier.apply(jdbi, PolicyCompiler.checked(RegistryChecker.check(RegistryParser.parse(in))));
       LOG.info("registry {}: {} tenants, {} agents, {} tools, {} MCP servers, {} virtual servers, {} changed",
           file, r.tenants(), r.agents(), r.tools(), r.mcpServers(), r.virtualServers(), r.changed());
