@@ -166,6 +166,8 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
   @Override
   public void initialize(Bootstrap<GatehouseConfiguration> bootstrap) {
     bootstrap.setMetricRegistry(new LockFreeMetricRegistry());
+    // Duplicate keys refused; an error names the file and the place, never the values read there.
+    bootstrap.setConfigurationFactoryFactory(new dev.gatehouse.frontend.app.config.StrictConfigurationFactoryFactory<>());
     bootstrap.setConfigurationSourceProvider(
         new SubstitutingSourceProvider(
             bootstrap.getConfigurationSourceProvider(), new EnvironmentVariableSubstitutor(false)));
@@ -608,7 +610,9 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     if (file == null || file.isBlank()) {
       return;
     }
-    try (InputStream in = Files.newInputStream(Path.of(file))) {
+    try {
+      InputStream in = new java.io.ByteArrayInputStream(
+          dev.gatehouse.frontend.app.cli.BoundedFiles.read(Path.of(file), dev.gatehouse.frontend.app.cli.BoundedFiles.MAX_REGISTRY_BYTES));
       RegistryApplier.ApplyResult r = RegistryApplier.apply(jdbi, PolicyCompiler.checked(RegistryChecker.check(RegistryParser.parse(in))));
       LOG.info("registry {}: {} tenants, {} agents, {} tools, {} MCP servers, {} virtual servers, {} changed",
           file, r.tenants(), r.agents(), r.tools(), r.mcpServers(), r.virtualServers(), r.changed());

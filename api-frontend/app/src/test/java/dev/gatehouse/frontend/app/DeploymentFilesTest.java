@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.dropwizard.configuration.ConfigurationValidationException;
 import io.dropwizard.configuration.EnvironmentVariableSubstitutor;
 import io.dropwizard.configuration.FileConfigurationSourceProvider;
 import io.dropwizard.configuration.SubstitutingSourceProvider;
@@ -271,11 +270,11 @@ class DeploymentFilesTest {
   @Test
   void keysOfTheWrongKindAreRefusedWhenTheConfigLoads() {
     assertThatThrownBy(() -> load(Map.of("GATEHOUSE_ADMIN_KEY", "gk_an_agent_key")))
-        .isInstanceOf(ConfigurationValidationException.class)
+        .isInstanceOf(io.dropwizard.configuration.ConfigurationException.class)
         .hasMessageContaining("auth.adminKeys[0].key must start with 'gka_'")
         .hasMessageNotContaining("gk_an_agent_key");
     assertThatThrownBy(() -> load(Map.of("GATEHOUSE_AGENT_KEY", "gka_an_admin_key")))
-        .isInstanceOf(ConfigurationValidationException.class)
+        .isInstanceOf(io.dropwizard.configuration.ConfigurationException.class)
         .hasMessageContaining("auth.agentKeys[0].key must not start with 'gka_'");
   }
 
@@ -396,7 +395,9 @@ class DeploymentFilesTest {
   private static GatehouseConfiguration load(Map<String, String> env) throws Exception {
     EnvironmentVariableSubstitutor substitutor = new EnvironmentVariableSubstitutor(false);
     substitutor.setVariableResolver(key -> env.get(key));
-    return new YamlConfigurationFactory<>(GatehouseConfiguration.class, Validators.newValidator(), Jackson.newObjectMapper(), "dw")
+    // Read as the jar reads it: a key given twice is refused.
+    return new dev.gatehouse.frontend.app.config.StrictConfigurationFactoryFactory<GatehouseConfiguration>()
+        .create(GatehouseConfiguration.class, Validators.newValidator(), Jackson.newObjectMapper(), "dw")
         .build(
             new SubstitutingSourceProvider(new FileConfigurationSourceProvider(), substitutor),
             ROOT.resolve("config/gatehouse.yml").toString());

@@ -16,8 +16,18 @@ final class CommandDatabase {
 
   private CommandDatabase() {}
 
+  /**
+   * The pool logs a first connection that fails at ERROR with the stack trace (on stdout, beside
+   * the command's one line on stderr) and the driver's message, which may quote the URL's password:
+   * a command says why in its one line instead.
+   */
+  static final String POOL_LOGGER = "org.apache.tomcat.jdbc.pool";
+
   static void use(Bootstrap<GatehouseConfiguration> bootstrap, GatehouseConfiguration config, String name, Work work)
       throws Exception {
+    if (org.slf4j.LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext context) {
+      context.getLogger(POOL_LOGGER).setLevel(ch.qos.logback.classic.Level.OFF);
+    }
     ManagedDataSource dataSource = config.getDatabase().build(bootstrap.getMetricRegistry(), name);
     try {
       work.run(dataSource, RegistryDatabase.configure(Jdbi.create(dataSource)));

@@ -27,7 +27,8 @@ public final class CommandExit extends RuntimeException {
 
   /**
    * What a command's failure prints, for its {@code onError}: one line on stderr, {@code command: }
-   * and what went wrong (the messages of the failure and its causes), never a stack trace.
+   * and what went wrong (the messages of the failure and its causes, a database URL's password
+   * replaced by {@code ***}), never a stack trace.
    */
   public static void printOneLine(io.dropwizard.core.cli.Cli cli, String command, Throwable e) {
     String what =
@@ -36,7 +37,7 @@ public final class CommandExit extends RuntimeException {
             : e instanceof CommandExit && e.getMessage() == null ? null
             : McpProbeCommand.describe(e);
     if (what != null) {
-      String line = what.replaceAll("\\s+", " ").strip();
+      String line = DatabaseUrls.redact(what).replaceAll("\\s+", " ").strip();
       cli.getStdErr().println(command + ": " + (line.length() <= 400 ? line : line.substring(0, 397) + "..."));
     }
   }

@@ -14,7 +14,7 @@ import net.sourceforge.argparse4j.inf.Namespace;
  * Dropwizard's words (the file, the setting, what was expected), as its {@code check} command says
  * it, without the stack trace under them, which says nothing about the file; so is a start refused
  * for a reason it says in words ({@link CommandExit}: a database not yet migrated). Any other
- * failure keeps its stack trace.
+ * failure keeps its stack trace, a database URL's password in it replaced by {@code ***}.
  */
 public class GatehouseServerCommand extends ServerCommand<GatehouseConfiguration> {
 
@@ -33,7 +33,11 @@ public class GatehouseServerCommand extends ServerCommand<GatehouseConfiguration
     } else if (e instanceof CommandExit) {
       CommandExit.printOneLine(cli, getName(), e); // a start refused for a reason it says in words
     } else {
-      super.onError(cli, namespace, e);
+      // The stack trace as Dropwizard prints it, a database URL's password replaced by ***.
+      java.io.StringWriter trace = new java.io.StringWriter();
+      e.printStackTrace(new java.io.PrintWriter(trace));
+      cli.getStdErr().print(DatabaseUrls.redact(trace.toString()));
+      cli.getStdErr().flush();
     }
   }
 }

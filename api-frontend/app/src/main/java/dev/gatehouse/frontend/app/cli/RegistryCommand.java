@@ -9,8 +9,6 @@ import dev.gatehouse.registry.yaml.RegistryExporter;
 import dev.gatehouse.registry.yaml.RegistryParser;
 import io.dropwizard.core.cli.ConfiguredCommand;
 import io.dropwizard.core.setup.Bootstrap;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import net.sourceforge.argparse4j.impl.Arguments;
 import net.sourceforge.argparse4j.inf.Namespace;
@@ -75,9 +73,8 @@ public class RegistryCommand extends ConfiguredCommand<GatehouseConfiguration> {
   }
 
   private static dev.gatehouse.registry.yaml.Registry parse(Path file) throws java.io.IOException {
-    try (InputStream in = Files.newInputStream(file)) {
-      return PolicyCompiler.checked(RegistryChecker.check(RegistryParser.parse(in)));
-    }
+    byte[] bytes = BoundedFiles.read(file, BoundedFiles.MAX_REGISTRY_BYTES);
+    return PolicyCompiler.checked(RegistryChecker.check(RegistryParser.parse(new java.io.ByteArrayInputStream(bytes))));
   }
 
   @Override

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.gatehouse.activities.text.Unprintables;
 import dev.gatehouse.frontend.app.GatehouseConfiguration;
 import dev.gatehouse.frontend.app.config.TemporalConfig;
 import dev.gatehouse.frontend.app.config.WorkerConfig;
@@ -38,7 +39,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
-import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -186,16 +186,20 @@ public class ReplayCommand extends Command {
     }
   }
 
-  /** One line on stderr, never a stack trace; nothing when the lines on stdout already tell (exit 1). */
+  /**
+   * One line on stderr, never a stack trace; nothing when the lines on stdout already tell (exit 1).
+   * What the command line and the files gave (a task id, a target) is quoted with its control and
+   * format characters escaped: a terminal shows them, it does not act on them.
+   */
   @Override
   public void onError(Cli cli, Namespace namespace, Throwable e) {
     if (e instanceof CommandExit exit) {
       if (exit.getMessage() != null) {
-        cli.getStdErr().println(NAME + ": " + exit.getMessage());
+        cli.getStdErr().println(NAME + ": " + Unprintables.escaped(exit.getMessage()));
       }
       return;
     }
-    cli.getStdErr().println(NAME + ": " + oneLine(McpProbeCommand.describe(e)));
+    cli.getStdErr().println(NAME + ": " + Unprintables.escaped(oneLine(McpProbeCommand.describe(e))));
   }
 
   /** A history to replay: where it came from and what the output line says about it. */
@@ -211,7 +215,9 @@ public class ReplayCommand extends Command {
   }
 
   /**
-   * Replays each history, printing its line as soon as it is known; true when all replayed. One
+   * Replays each history, printing its line as soon as it is known; true when all replayed. A line
+   * quotes what the history says (its workflow type and id, the SDK's reason) with control and
+   * format characters escaped ({@link Unprintables}): one line each, nothing a terminal acts on. One
    * worker per task queue the histories name, each registered as a Gatehouse worker is.
    */
   static boolean replay(List<Recorded> histories, GatehouseWorkflows workflows, Duration toolHeartbeatTimeout, PrintStream out) {
@@ -237,10 +243,10 @@ public class ReplayCommand extends Command {
         String note = recorded.note() == null ? "" : recorded.note();
         try {
           WorkflowReplayer.replayWorkflowExecution(recorded.history(), worker);
-          out.println("OK   " + head + " (" + recorded.history().getEvents().size() + " events" + (note.isEmpty() ? "" : ", " + note) + ")");
+          out.println(Unprintables.escaped("OK   " + head + " (" + recorded.history().getEvents().size() + " events" + (note.isEmpty() ? "" : ", " + note) + ")"));
         } catch (Exception e) {
           allReplayed = false;
-          out.println("FAIL " + head + ": " + Divergence.of(e, recorded.history()) + (note.isEmpty() ? "" : " (" + note + ")"));
+          out.println(Unprintables.escaped("FAIL " + head + ": " + Divergence.of(e, recorded.history()) + (note.isEmpty() ? "" : " (" + note + ")")));
         }
         out.flush();
       }
@@ -337,7 +343,10 @@ public class ReplayCommand extends Command {
   static Recorded read(String file) {
     String json;
     try {
-      json = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(Files.readAllBytes(Path.of(file)))).toString();
+      byte[] bytes = BoundedFiles.read(Path.of(file), BoundedFiles.MAX_HISTORY_BYTES);
+      json = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
+    } catch (BoundedFiles.TooLarge e) {
+      throw unusable(file + ": larger than " + BoundedFiles.MAX_HISTORY_BYTES / (1024 * 1024) + " MiB, the most a history file may be");
     } catch (InvalidPathException e) {
       throw unusable(file + ": not a file name");
     } catch (NoSuchFileException e) {
@@ -368,7 +377,7 @@ public class ReplayCommand extends Command {
     try {
       history = WorkflowExecutionHistory.fromJson(json);
     } catch (RuntimeException e) {
-      throw unusable(file + ": not a workflow history (" + oneLine(McpProbeCommand.describe(e)) + ")");
+      throw unusable(file + ": not a workflow history (" + withoutEvent(McpProbeCommand.describe(e)) + ")");
     }
     String workflowId = history.getEvents().get(0).getWorkflowExecutionStartedEventAttributes().getWorkflowId();
     if (workflowId.isEmpty()) {
@@ -376,6 +385,20 @@ public class ReplayCommand extends Command {
       return new Recorded(file, history, "-", null);
     }
     return new Recorded(file, new WorkflowExecutionHistory(history.getHistory(), workflowId), workflowId, null);
+  }
+
+  /**
+   * The SDK's reason a history does not read, without the event it quotes after it ("First event is
+   * not WorkflowExecutionStarted but event_id: 1 ... data: ..."): that is the task's input.
+   */
+  static String withoutEvent(String message) {
+    String line = String.valueOf(message).strip().lines().findFirst().orElse("");
+    int but = line.indexOf(" but ");
+    if (line.startsWith("First event is") && but > 0) {
+      line = line.substring(0, but);
+    }
+    int data = line.indexOf("data:");
+    return oneLine(data < 0 ? line : line.substring(0, data) + "...");
   }
 
   /** Where a task's archived runs are read when the engine does not know the task. */
@@ -493,9 +516,14 @@ public class ReplayCommand extends Command {
    */
   static String configurationErrors(ConfigurationException e) {
     List<String> headlines = new ArrayList<>();
+    // Gatehouse's configuration reader lists its errors without values; Dropwizard's as bullets.
+    List<String> errors = new ArrayList<>(e.getErrors());
     Matcher bullet = CONFIG_ERROR.matcher(String.valueOf(e.getMessage()));
-    while (bullet.find()) {
-      String headline = bullet.group(1);
+    while (errors.isEmpty() && bullet.find()) {
+      errors.add(bullet.group(1));
+    }
+    for (String error : errors) {
+      String headline = error.strip().lines().findFirst().orElse("");
       int semicolon = headline.indexOf(';');
       headlines.add((semicolon < 0 ? headline : headline.substring(0, semicolon)).strip());
     }
@@ -540,7 +568,7 @@ public class ReplayCommand extends Command {
   }
 
   private static String oneLine(String s) {
-    String line = s == null ? "" : s.replaceAll("\\s+", " ").strip();
+    String line = s == null ? "" : DatabaseUrls.redact(s).replaceAll("\\s+", " ").strip();
     return line.length() <= 400 ? line : line.substring(0, 397) + "...";
   }
 

@@ -34,4 +34,69 @@ class ConfigurationErrorsTest {
     String[] run = CliRuns.fails(command, missing.toString());
     assertThat(run[1].strip()).isEqualTo("File " + missing + " not found");
   }
+
+  /** A database setting that validates (nothing listens there: every case here fails before connecting). */
+  private static final String DATABASE = "database: {driverClass: org.postgresql.Driver, url: 'jdbc:postgresql://127.0.0.1:1/x'}\n";
+
+  /** Every command that reads a configuration file, as it is given one. */
+  private static String[] commandLine(String command, Path config) {
+    return switch (command) {
+      case "db" -> new String[] {"db", "migrate", config.toString()};
+      case "secrets" -> new String[] {"secrets", "rotate", config.toString()};
+      case "registry" -> new String[] {"registry", "export", config.toString()};
+      case "replay" -> new String[] {"replay", "--task", "t-1", config.toString()};
+      default -> new String[] {command, config.toString()};
+    };
+  }
+
+  /**
+   * A wrong file given as the configuration (a master key file, an env file): the error names the
+   * file, in one line, and never quotes what the file holds.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"server", "worker", "check", "db", "secrets", "registry", "replay"})
+  void aWrongFileIsNamedWithoutWhatItHolds(String command) throws Exception {
+    Path key = Files.writeString(Files.createTempFile("master", ".key"), "w4ML2GqSecretMasterKeyValue0123456789abcdef=\n");
+    Path env = Files.writeString(Files.createTempFile("env", ".yml"), "OPENAI_API_KEY=sk-LEAKME123\nOTHER=sk-LEAKME456\n");
+    Path malformed =
+        Files.writeString(Files.createTempFile("malformed", ".yml"), "database:\n  password: \"sk-LEAKME789\n  url: [\n");
+    for (Path file : java.util.List.of(key, env, malformed)) {
+      String[] run = CliRuns.fails(commandLine(command, file));
+      assertThat(run[1]).as(file.toString()).contains(file.toString()).doesNotContain("w4ML2G").doesNotContain("LEAKME").doesNotContain("\tat ");
+      assertThat(run[1].strip().lines()).as(run[1]).hasSize(1);
+    }
+    assertThat(CliRuns.fails(commandLine(command, key))[1]).contains("the file is not a YAML mapping of settings");
+    assertThat(CliRuns.fails(commandLine(command, malformed))[1]).contains("Malformed YAML at line: ");
+  }
+
+  /** A key given twice is refused, as registry files refuse it, where the last one used to win. */
+  @ParameterizedTest
+  @ValueSource(strings = {"server", "check", "db"})
+  void aKeyGivenTwiceIsRefused(String command) throws Exception {
+    Path config =
+        Files.writeString(Files.createTempFile("gatehouse-dup", ".yml"), DATABASE + "migrateOnStart: false\nlogging:\n  level: WARN\nmigrateOnStart: true\n");
+    String[] run = CliRuns.fails(commandLine(command, config));
+    assertThat(run[1]).contains(config + " has an error").contains("'migrateOnStart' is given twice").contains("line: 5");
+    assertThat(run[1].strip().lines()).hasSize(1);
+  }
+
+  /**
+   * A master key that is not the base64 of 32 bytes is refused where the file is validated: {@code
+   * check} says so (it said OK, and the server then failed with a stack trace), without the key.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"server", "worker", "check"})
+  void anUnusableMasterKeyIsRefusedWithoutEchoingIt(String command) throws Exception {
+    for (String secrets :
+        java.util.List.of(
+            "secrets: {masterKeys: {k1: 'SuperSecretMasterKEY_short!!'}}",
+            "secrets: {masterKeys: {k1: 'U3VwZXJTZWNyZXRTaG9ydEtleQ=='}}",
+            "secrets: {masterKeys: {k1: '" + dev.gatehouse.registry.secrets.SecretBox.newMasterKey() + "'}, activeKey: k9}")) {
+      Path config = Files.writeString(Files.createTempFile("gatehouse-key", ".yml"), DATABASE + secrets + "\n");
+      String[] run = CliRuns.fails(commandLine(command, config));
+      assertThat(run[1]).as(secrets).contains(config + " has an error").contains("secrets.")
+          .doesNotContain("SuperSecret").doesNotContain("U3VwZXJ").doesNotContain("\tat ");
+      assertThat(run[1].strip().lines()).hasSize(1);
+    }
+  }
 }

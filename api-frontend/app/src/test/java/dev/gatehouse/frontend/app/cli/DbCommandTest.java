@@ -40,6 +40,53 @@ class DbCommandTest {
     }
   }
 
+  /**
+   * A database that cannot be reached, with a password in its URL: one line on stderr, no password
+   * in it (the driver and the pool quote the URL), and no pool ERROR with a stack trace in the log.
+   */
+  @Test
+  void aDatabaseThatCannotBeReachedIsOneLineWithoutThePassword() throws Exception {
+    // Dropwizard routes java.util.logging (the pool's) to the log as the jar starts; so does the test.
+    org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
+    org.slf4j.bridge.SLF4JBridgeHandler.install();
+    var root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    var logged = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+    logged.start();
+    root.addAppender(logged);
+    try {
+      for (String url :
+          List.of(
+              "jdbc:postgresql://bob:HUNTER3@127.0.0.1:18399/db",
+              "postgres://u:HUNTER4@127.0.0.1/x",
+              "jdbc:nosuchdriver://127.0.0.1/x?user=u&password=HUNTER5")) {
+        Path config = Files.writeString(
+            Files.createTempFile("gatehouse-unreachable", ".yml"),
+            "database: {driverClass: org.postgresql.Driver, url: '" + url + "'}\n");
+        String err = CliRuns.fails("db", "migrate", config.toString())[1];
+        assertThat(err).as(url).startsWith("db: ").doesNotContain("HUNTER").doesNotContain("\tat ");
+        assertThat(err.strip().lines()).as(err).hasSize(1);
+      }
+      assertThat(logged.list)
+          .as("pool log events")
+          .noneMatch(e -> e.getLoggerName().startsWith("org.apache.tomcat.jdbc") && e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.WARN));
+      assertThat(logged.list).noneMatch(e -> e.getFormattedMessage().contains("HUNTER"));
+    } finally {
+      root.detachAppender(logged);
+    }
+  }
+
+  @Test
+  void passwordsInUrlsAreRedacted() {
+    assertThat(DatabaseUrls.redact("returned null for URL:postgres://u:HUNTER4@127.0.0.1/x"))
+        .isEqualTo("returned null for URL:postgres://u:***@127.0.0.1/x");
+    assertThat(DatabaseUrls.redact("UnknownHostException: bob:HUN@TER3@127.0.0.1"))
+        .isEqualTo("UnknownHostException: bob:***@127.0.0.1");
+    assertThat(DatabaseUrls.redact("jdbc:postgresql://h/db?user=u&password=HUNTER5&ssl=true"))
+        .isEqualTo("jdbc:postgresql://h/db?user=u&password=***&ssl=true");
+    assertThat(DatabaseUrls.redact("jdbc:postgresql://h:5432/db at line: 2, column: 11"))
+        .isEqualTo("jdbc:postgresql://h:5432/db at line: 2, column: 11");
+  }
+
   private static List<String> tables(TestDatabase db) {
     return db.jdbi().withHandle(h ->
         h.createQuery("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")

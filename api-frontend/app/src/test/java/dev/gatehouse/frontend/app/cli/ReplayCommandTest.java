@@ -221,6 +221,59 @@ public class ReplayCommandTest {
   }
 
   @Test
+  void whatAHistoryOrTheCommandLineHoldsIsPrintedWithItsControlCharactersEscaped() throws Exception {
+    String type = "rm -rf /; $(id)\n" + (char) 0x202E + "evil";
+    JsonNode history = JSON.readTree(Files.readString(fixture("agent.json")));
+    ((ObjectNode) history.get("events").get(0).get("workflowExecutionStartedEventAttributes").get("workflowType"))
+        .put("name", type);
+    Path file = dir.resolve("evil.json");
+    Files.writeString(file, history.toString());
+
+    Run run = replay("--history", file.toString());
+
+    assertThat(run.lines()).singleElement().satisfies(line -> assertThat(line)
+        .startsWith("FAIL " + file + " rm -rf /; $(id)\\u000A\\u202Eevil")
+        .doesNotContain(String.valueOf((char) 0x202E)));
+    assertThat(run.status()).isEqualTo(1);
+
+    String escape = String.valueOf((char) 0x1B);
+    Run task = replay("--task", "x\n" + escape + "[31m", "--target", "h" + escape + "[31m");
+    assertThat(task.status()).isEqualTo(2);
+    assertThat(task.errLines()).singleElement().satisfies(line -> assertThat(line)
+        .doesNotContain(escape).contains("\\u001B[31m"));
+  }
+
+  @Test
+  void aHistoryWhoseFirstEventIsNotAStartIsRefusedWithoutItsPayloads() throws Exception {
+    JsonNode history = JSON.readTree(Files.readString(fixture("pipeline.json")));
+    ((ObjectNode) history.get("events").get(0)).put("eventType", "EVENT_TYPE_TIMER_FIRED");
+    String data = history.get("events").get(0).get("workflowExecutionStartedEventAttributes").get("input").findValue("data").asText();
+    Path file = dir.resolve("first.json");
+    Files.writeString(file, history.toString());
+
+    Run run = replay("--history", file.toString());
+
+    assertThat(run.status()).isEqualTo(2);
+    assertThat(run.errLines()).singleElement().satisfies(line -> assertThat(line)
+        .startsWith("replay: " + file + ": not a workflow history (First event is not WorkflowExecutionStarted")
+        .doesNotContain(data).doesNotContain("data:"));
+  }
+
+  @Test
+  void aHistoryFileLargerThanTheCapIsRefusedUnread() throws Exception {
+    Path big = dir.resolve("big.json");
+    try (var f = new java.io.RandomAccessFile(big.toFile(), "rw")) {
+      f.setLength(BoundedFiles.MAX_HISTORY_BYTES + 1L); // sparse: no disk, no time
+    }
+    Run run = replay("--history", big.toString());
+    assertThat(run.status()).isEqualTo(2);
+    assertThat(run.err().strip()).isEqualTo("replay: " + big + ": larger than 64 MiB, the most a history file may be");
+
+    Path zero = Files.createSymbolicLink(dir.resolve("zero.json"), Path.of("/dev/zero"));
+    assertThat(replay("--history", zero.toString()).err()).contains("larger than 64 MiB");
+  }
+
+  @Test
   void theReasonIsParsedDefensively() {
     ReplayCommand.Divergence none = ReplayCommand.Divergence.parse("something broke\nsecond line\n\tat x.y(Z.java:1)", null);
     assertThat(none.eventId()).isNull();
