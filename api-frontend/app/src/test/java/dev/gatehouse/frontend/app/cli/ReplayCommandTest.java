@@ -179,6 +179,27 @@ public class ReplayCommandTest {
     assertThat(run.status()).isZero();
   }
 
+  /**
+   * A history a team recorded in Temporal's TestWorkflowEnvironment (the example's, as
+   * workflows.md tells teams to) has no task index marker, which a Gatehouse worker writes when a
+   * workflow ends: it is replayed without the interceptor that writes it, and replays. It failed at
+   * its last event ("No command scheduled") on code that had not changed.
+   */
+  @Test
+  void aHistoryATeamRecordedWithoutTheTaskIndexReplays() throws Exception {
+    Path example = Path.of("../../examples/support-triage/src/test/resources/histories/support-triage.json");
+    assertThat(example).exists();
+
+    Run run = replay("--history", example.toString(), "--history", fixture("pipeline.json").toString());
+
+    assertThat(run.lines().get(0)).startsWith("OK   " + example + " support-triage ").endsWith(", recorded without Gatehouse's task index)");
+    assertThat(run.lines().get(1)).doesNotContain("task index");
+    assertThat(run.status()).isZero();
+    assertThat(ReplayCommand.recordedWithoutTaskIndex(WorkflowExecutionHistory.fromJson(Files.readString(example)))).isTrue();
+    assertThat(ReplayCommand.recordedWithoutTaskIndex(WorkflowExecutionHistory.fromJson(Files.readString(fixture("pipeline.json")))))
+        .isFalse();
+  }
+
   @Test
   void aHistoryTheCodeNoLongerMatchesFailsAtTheEventThatDiffers() throws Exception {
     String pipeline = fixture("pipeline.json").toString();
@@ -293,6 +314,16 @@ public class ReplayCommandTest {
     assertThat(cause).hasToString("diverged at event 4 (EVENT_TYPE_WORKFLOW_TASK_COMPLETED): BadInput: Unrecognized field \"x\"");
 
     assertThat(ReplayCommand.Divergence.parse("x".repeat(1_000), null).reason()).hasSize(ReplayCommand.MAX_REASON).endsWith("...");
+
+    // An event the SDK quotes whole: its payloads (the task's result, here) are not printed.
+    ReplayCommand.Divergence quoted =
+        ReplayCommand.Divergence.parse(
+            "Failure handling event 44 of type 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED' during replay. No command scheduled that"
+                + " corresponds to event_id: 44 event_time { seconds: 1795992382 } event_type: EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED"
+                + " workflow_execution_completed_event_attributes { result { payloads { metadata { key: \"encoding\" } data:"
+                + " \"{\\\"ticket\\\":\\\"T-9001\\\"}\" } } }",
+            null);
+    assertThat(quoted.reason()).contains("No command scheduled").doesNotContain("T-9001").doesNotContain("payloads").endsWith("...");
   }
 
   @Test
