@@ -1,5 +1,6 @@
 package dev.gatehouse.frontend.app;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.gatehouse.frontend.app.config.AdmissionConfig;
 import dev.gatehouse.frontend.app.config.AuditConfig;
@@ -16,8 +17,10 @@ import dev.gatehouse.frontend.app.config.WorkflowsConfig;
 import dev.gatehouse.frontend.mcp.McpConfig;
 import io.dropwizard.core.Configuration;
 import io.dropwizard.db.DataSourceFactory;
+import io.dropwizard.validation.ValidationMethod;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
+import java.util.regex.Pattern;
 
 /** Everything Gatehouse reads from its YAML file (see docs/configuration.md). */
 public class GatehouseConfiguration extends Configuration {
@@ -139,6 +142,23 @@ public class GatehouseConfiguration extends Configuration {
   public void setDatabase(DataSourceFactory database) {
     this.database = database;
   }
+
+  /**
+   * A password written into {@code database.url} ({@code jdbc:postgresql://bob:PASSWORD@host/db})
+   * is refused: the PostgreSQL driver does not read it there (it takes {@code bob:PASSWORD@host} for
+   * the host name), and its errors and the pool's log then quote it. The password belongs in {@code
+   * database.password}.
+   */
+  @JsonIgnore
+  @ValidationMethod(message = "database.url must not hold a password (user:password@); give it as database.password (GATEHOUSE_DB_PASSWORD)")
+  public boolean isDatabaseUrlWithoutPassword() {
+    String url = database == null ? null : database.getUrl();
+    return url == null || !URL_PASSWORD.matcher(url).find();
+  }
+
+  /** A URL (or JDBC URL) whose authority has {@code user:password@}. */
+  private static final Pattern URL_PASSWORD =
+      Pattern.compile("^(?:jdbc:)?[a-z][a-z0-9+.-]*://[^/@?#]*:[^/?#]*@", Pattern.CASE_INSENSITIVE);
 
   @JsonProperty
   public boolean isMigrateOnStart() {

@@ -99,4 +99,31 @@ class ConfigurationErrorsTest {
       assertThat(run[1].strip().lines()).hasSize(1);
     }
   }
+
+  /**
+   * A password written into the database URL, which the PostgreSQL driver does not read there (it
+   * took {@code bob:PASSWORD@127.0.0.1} for a host, and its errors and the pool's log quoted it), is
+   * refused where the file is validated, without quoting it.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"server", "check", "db"})
+  void aPasswordInTheDatabaseUrlIsRefusedWithoutEchoingIt(String command) throws Exception {
+    for (String url : java.util.List.of("jdbc:postgresql://bob:HUNTER3@127.0.0.1:1/x", "postgres://u:HUNTER4@127.0.0.1/x")) {
+      Path config =
+          Files.writeString(Files.createTempFile("gatehouse-url", ".yml"), "database: {driverClass: org.postgresql.Driver, url: '" + url + "'}\n");
+      String[] run = CliRuns.fails(commandLine(command, config));
+      assertThat(run[1]).as(url).contains(config + " has an error").contains("database.url must not hold a password")
+          .doesNotContain("HUNTER").doesNotContain("\tat ");
+      assertThat(run[1].strip().lines()).hasSize(1);
+      assertThat(run[0]).doesNotContain("HUNTER");
+    }
+    // A URL with a port and no password, and one whose password is a parameter, are taken (and
+    // then fail on the port, where nothing listens; check has nothing to connect to).
+    if (command.equals("check")) {
+      return;
+    }
+    Path fine = Files.writeString(Files.createTempFile("gatehouse-url", ".yml"),
+        "database: {driverClass: org.postgresql.Driver, url: 'jdbc:postgresql://127.0.0.1:1/x?user=bob&password=HUNTER5'}\n");
+    assertThat(String.join("\n", CliRuns.fails(commandLine(command, fine)))).doesNotContain("must not hold a password");
+  }
 }
