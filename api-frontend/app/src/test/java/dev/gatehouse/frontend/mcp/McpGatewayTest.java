@@ -935,6 +935,7 @@ class McpGatewayTest {
       HttpResponse<String> unsupported = post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\"}", "MCP-Protocol-Version", version);
       assertThat(unsupported.statusCode()).as(version).isEqualTo(400);
       assertThat(rpcError(unsupported).path("message").asText()).contains("unsupported MCP-Protocol-Version");
+      assertThat(rpcAnswer(unsupported).path("id").asInt()).as("the answer names the request it refuses").isEqualTo(5);
     }
     assertThat(post(KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"ping\"}", "MCP-Protocol-Version", "2025-06-18").statusCode())
         .isEqualTo(200);

@@ -183,13 +183,8 @@ public final class McpHttpFilter implements Filter {
       }
       session.lastSeenNanos = System.nanoTime();
       session.caller = agent;
-      // A request of a session names the version it speaks (none: 2025-03-26, which did not send
-      // it); one Gatehouse does not speak is 400, as the transport spec asks.
-      String version = request.getHeader("MCP-Protocol-Version");
-      if (version != null && !McpSessions.PROTOCOL_VERSIONS.contains(version)) {
-        throw new ApiException(
-            ErrorCode.INVALID_REQUEST,
-            "unsupported MCP-Protocol-Version; this gateway speaks " + String.join(", ", McpSessions.PROTOCOL_VERSIONS));
+      if (!"POST".equalsIgnoreCase(request.getMethod())) {
+        checkProtocolVersion(request); // a POST's is checked once its message's id is known, so its answer names it
       }
     }
 
@@ -216,6 +211,9 @@ public final class McpHttpFilter implements Filter {
       jsonRpcId = message.idValue();
       if (message.isRequest()) {
         request.setAttribute(REFUSED_ID, message.id());
+      }
+      if (session != null) {
+        checkProtocolVersion(request);
       }
       initialize = McpSchema.METHOD_INITIALIZE.equals(message.method());
       if (initialize && sessionId != null) {
@@ -331,6 +329,19 @@ public final class McpHttpFilter implements Filter {
    * JSON is UTF-8 (RFC 8259); the SDK decodes the body with the declared charset, and fails on one
    * it does not know. A charset other than UTF-8 is refused before it gets there.
    */
+  /**
+   * A request of a session names the MCP version it speaks (none: 2025-03-26, which did not send
+   * it); one Gatehouse does not speak is 400, as the transport spec asks.
+   */
+  private static void checkProtocolVersion(HttpServletRequest request) {
+    String version = request.getHeader("MCP-Protocol-Version");
+    if (version != null && !McpSessions.PROTOCOL_VERSIONS.contains(version)) {
+      throw new ApiException(
+          ErrorCode.INVALID_REQUEST,
+          "unsupported MCP-Protocol-Version; this gateway speaks " + String.join(", ", McpSessions.PROTOCOL_VERSIONS));
+    }
+  }
+
   private static void checkCharset(String contentType) {
     if (contentType == null) {
       return;
