@@ -55,6 +55,15 @@ class TaskApiTest {
     assertThat(task.get("error").isNull()).isTrue();
     assertThat(task.get("createdAt").asText()).isNotBlank();
     assertThat(task.get("closedAt").asText()).isNotBlank();
+    // The view and the list say the same time (the view said nanoseconds, the list microseconds).
+    JsonNode listed = null;
+    for (JsonNode t : json(gh.get("/v1/tasks?limit=200", KEY_A)).get("tasks")) {
+      if (t.get("id").asText().equals(id)) {
+        listed = t;
+      }
+    }
+    assertThat(listed).isNotNull();
+    assertThat(json(gh.get("/v1/tasks/" + id, KEY_A)).get("closedAt").asText()).isEqualTo(listed.get("closedAt").asText());
 
     JsonNode trace = json(gh.get("/v1/tasks/" + id + "/trace", KEY_A));
     assertThat(trace.get("status").asText()).isEqualTo("COMPLETED");

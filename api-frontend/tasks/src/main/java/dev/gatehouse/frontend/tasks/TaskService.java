@@ -248,7 +248,9 @@ public class TaskService {
       view = view(row, row.status(), null, errorOf(row), row.closedAt());
     } else {
       TaskOutcomes.Outcome o = outcome.get();
-      view = view(row, o.status(), o.result(), o.error(), o.closedAt());
+      // The index's time once it has one, as the list shows it; else the engine's (which the
+      // index is repaired with).
+      view = view(row, o.status(), o.result(), o.error(), row.status().isClosed() && row.closedAt() != null ? row.closedAt() : o.closedAt());
     }
     // Every running task but a pipeline or a durable tool call (whose steps never wait for an
     // approval) may be holding calls: the agent loop, and teams' workflows through the SPI.

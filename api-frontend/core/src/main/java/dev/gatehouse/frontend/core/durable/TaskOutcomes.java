@@ -30,8 +30,12 @@ public final class TaskOutcomes {
       this(status, result, error, null, false);
     }
 
+    /**
+     * This outcome, closed at {@code t} to the microsecond: as the task index keeps a time, so a
+     * task's view and its row in the list say the same time (the view said nanoseconds).
+     */
     Outcome closedAt(Instant t, boolean whileWaiting) {
-      return new Outcome(status, result, error, t, whileWaiting);
+      return new Outcome(status, result, error, t == null ? null : t.truncatedTo(java.time.temporal.ChronoUnit.MICROS), whileWaiting);
     }
 
     /**
