@@ -226,10 +226,15 @@ public final class GatehouseMetrics {
     historiesArchived.labels(kept ? "kept" : "lost").inc();
   }
 
-  /** One attempt of a tool call; {@code outcome} is {@code ok} or a failure type. */
+  /**
+   * One attempt of a tool call; {@code outcome} is {@code ok} or a failure type, counted by its
+   * code ({@code UpstreamError} as {@code upstream_error}), as the audit rows and the model
+   * metrics name outcomes.
+   */
   public void toolCall(String tool, String outcome, int attempt, double seconds) {
-    toolCallSeconds.labels(tool, outcome).observe(seconds);
-    toolCallAttempts.labels(tool, outcome, attempt > 1 ? "true" : "false").inc();
+    String code = dev.gatehouse.workflows.task.FailureCodes.of(outcome);
+    toolCallSeconds.labels(tool, code).observe(seconds);
+    toolCallAttempts.labels(tool, code, attempt > 1 ? "true" : "false").inc();
   }
 
   /**

@@ -50,13 +50,13 @@ class RecordMetricsTest {
         new PolicyStep<>() {
           @Override
           public Decision before(Exchange<SampleCall, String> x) {
-            return Decision.deny("access", "ToolNotAllowed", "no");
+            return Decision.deny("access", "tool_not_allowed", "no");
           }
         };
     assertThatThrownBy(() -> chain(deny).run(attempt(1)));
 
-    assertThat(attempts("t.echo", "ToolNotAllowed", "false")).isEqualTo(1.0);
-    assertThat(latencyCount("t.echo", "ToolNotAllowed")).isEqualTo(1.0);
+    assertThat(attempts("t.echo", "tool_not_allowed", "false")).isEqualTo(1.0);
+    assertThat(latencyCount("t.echo", "tool_not_allowed")).isEqualTo(1.0);
     assertThat(attempts("t.echo", "ok", "false")).isNull();
   }
 }

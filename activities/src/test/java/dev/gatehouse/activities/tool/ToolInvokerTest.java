@@ -162,7 +162,7 @@ class ToolInvokerTest {
     assertThat(row.decision()).isEqualTo("deny");
     assertThat(row.outcome()).isEqualTo("tool_not_allowed");
     assertThat(row.policy()).isEqualTo("access");
-    assertThat(attempts("ToolNotAllowed", "false")).isEqualTo(1.0);
+    assertThat(attempts("tool_not_allowed", "false")).isEqualTo(1.0);
   }
 
   @Test
@@ -187,10 +187,10 @@ class ToolInvokerTest {
     assertThat(row.outcome()).isEqualTo("unknown_tool");
     assertThat(row.policy()).isNull();
     String[] labels = {"tool", "outcome", "retry"};
-    assertThat(registry.getSampleValue("gatehouse_tool_call_attempts_total", labels, new String[] {"(unknown)", ToolFailureTypes.UNKNOWN_TOOL, "false"}))
+    assertThat(registry.getSampleValue("gatehouse_tool_call_attempts_total", labels, new String[] {"(unknown)", "unknown_tool", "false"}))
         .as("a name that is no tool is not a label: a caller could add series without end")
         .isEqualTo(1.0);
-    assertThat(registry.getSampleValue("gatehouse_tool_call_attempts_total", labels, new String[] {"t.nothing", ToolFailureTypes.UNKNOWN_TOOL, "false"}))
+    assertThat(registry.getSampleValue("gatehouse_tool_call_attempts_total", labels, new String[] {"t.nothing", "unknown_tool", "false"}))
         .isNull();
   }
 
