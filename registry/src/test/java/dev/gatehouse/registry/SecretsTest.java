@@ -39,6 +39,30 @@ class SecretsTest {
     }
   }
 
+  /**
+   * What a process can tell of the stored secrets before a call needs one: which master keys in use
+   * it cannot open (not configured, another key of that id, none at all), never a value.
+   */
+  @Test
+  void whatCannotBeOpenedIsNamedByItsKeyBeforeACallNeedsIt() {
+    try (TestDatabase db = TestDatabase.create()) {
+      assertThat(Secrets.unopenable(db.jdbi(), null)).as("no secrets: nothing to open").isEmpty();
+      new Secrets(db.jdbi(), new SecretBox(Map.of("k1", K1), "k1")).put(null, "api", "value-k1");
+      new Secrets(db.jdbi(), new SecretBox(Map.of("k2", K2), "k2")).put(null, "other", "value-k2");
+
+      assertThat(Secrets.unopenable(db.jdbi(), new SecretBox(Map.of("k1", K1, "k2", K2), "k2"))).isEmpty();
+      assertThat(Secrets.unopenable(db.jdbi(), new SecretBox(Map.of("k1", K1), "k1")))
+          .containsExactly("secrets sealed with master key 'k2' cannot be opened: secret 'other' is sealed with master key 'k2', which is not configured");
+      assertThat(Secrets.unopenable(db.jdbi(), new SecretBox(Map.of("k1", K1, "k2", SecretBox.newMasterKey()), "k1")))
+          .containsExactly("secrets sealed with master key 'k2' cannot be opened: secret 'other' does not decrypt (wrong master key or tampered row)");
+      assertThat(Secrets.unopenable(db.jdbi(), null))
+          .containsExactly(
+              "secrets sealed with master key 'k1' cannot be opened: no master key is configured",
+              "secrets sealed with master key 'k2' cannot be opened: no master key is configured");
+      assertThat(String.join("", Secrets.unopenable(db.jdbi(), null))).doesNotContain("value-");
+    }
+  }
+
   @Test
   void rotationReSealsUnderTheNewKeyAndTheOldKeyCanThenGo() {
     try (TestDatabase db = TestDatabase.create()) {

@@ -57,6 +57,11 @@ public interface SecretDao {
   @SqlQuery("SELECT id, tenant_id, name, key_id, nonce, ciphertext FROM secrets WHERE key_id <> :keyId")
   List<Row> sealedWithOtherThan(@Bind("keyId") String keyId);
 
+  /** One row sealed under each master key in use (the one with the least id), for a check that each can be opened. */
+  @RegisterConstructorMapper(Row.class)
+  @SqlQuery("SELECT DISTINCT ON (key_id) id, tenant_id, name, key_id, nonce, ciphertext FROM secrets ORDER BY key_id, id")
+  List<Row> onePerKey();
+
   @SqlUpdate("UPDATE secrets SET key_id = :keyId, nonce = :nonce, ciphertext = :ciphertext, updated_at = now() WHERE id = :id")
   void reseal(@Bind("id") String id, @Bind("keyId") String keyId, @Bind("nonce") byte[] nonce, @Bind("ciphertext") byte[] ciphertext);
 

@@ -1,6 +1,7 @@
 package dev.gatehouse.registry.secrets;
 
 import dev.gatehouse.registry.Ids;
+import java.util.List;
 import java.util.Optional;
 import org.jdbi.v3.core.Jdbi;
 
@@ -34,6 +35,30 @@ public final class Secrets {
       row = dao.find(null, name);
     }
     return row.map(r -> box.open(r.tenantId(), r.name(), r.sealed()));
+  }
+
+  /**
+   * Why secrets sealed under some master key cannot be opened here, one line per such key (its
+   * key is not configured in this process, or is another key of that id); empty when every key in
+   * use opens. One secret per key is opened, so the check costs one query and a few decryptions.
+   * A process started without a rotation's new key, or with a wrong one, fails every call that
+   * needs such a secret: this says so before a call does. {@code box} null: no master key
+   * configured, so any stored secret is one this process cannot open.
+   */
+  public static List<String> unopenable(Jdbi jdbi, SecretBox box) {
+    List<String> problems = new java.util.ArrayList<>();
+    for (SecretDao.Row r : jdbi.onDemand(SecretDao.class).onePerKey()) {
+      if (box == null) {
+        problems.add("secrets sealed with master key '" + r.keyId() + "' cannot be opened: no master key is configured");
+        continue;
+      }
+      try {
+        box.open(r.tenantId(), r.name(), r.sealed());
+      } catch (SecretBox.Unopenable e) {
+        problems.add("secrets sealed with master key '" + r.keyId() + "' cannot be opened: " + e.getMessage());
+      }
+    }
+    return problems;
   }
 
   /** Re-seals every secret that is not under the active master key; returns how many. */

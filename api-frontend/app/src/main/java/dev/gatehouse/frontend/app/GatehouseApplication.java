@@ -243,7 +243,9 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     temporal = temporal(config, env, engine);
     embedded = engine == null ? null : engine.join();
     StartTimes.mark("temporal-wait");
-    Secrets secrets = config.getSecrets().box().map(box -> new Secrets(jdbi, box)).orElse(null);
+    dev.gatehouse.registry.secrets.SecretBox box = config.getSecrets().box().orElse(null);
+    Secrets secrets = box == null ? null : new Secrets(jdbi, box);
+    env.healthChecks().register("secrets", new dev.gatehouse.frontend.app.health.SecretsHealthCheck(jdbi, box));
     Tools tools = tools(config, env, jdbi, metrics, secrets);
     if (role == Role.WORKER || config.getWorker().isEnabled()) {
       TaskResults results = new TaskResults(jdbi);

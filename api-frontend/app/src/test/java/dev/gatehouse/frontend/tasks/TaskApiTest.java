@@ -271,5 +271,6 @@ class TaskApiTest {
     JsonNode checks = json(health);
     assertThat(checks.get("postgres").get("healthy").asBoolean()).isTrue();
     assertThat(checks.get("temporal").get("healthy").asBoolean()).isTrue();
+    assertThat(checks.get("secrets").get("healthy").asBoolean()).as(checks.toString()).isTrue();
   }
 }
