@@ -144,21 +144,35 @@ public class GatehouseConfiguration extends Configuration {
   }
 
   /**
-   * A password written into {@code database.url} ({@code jdbc:postgresql://bob:PASSWORD@host/db})
-   * is refused: the PostgreSQL driver does not read it there (it takes {@code bob:PASSWORD@host} for
-   * the host name), and its errors and the pool's log then quote it. The password belongs in {@code
-   * database.password}.
+   * A password written into {@code database.url} is refused: in its authority ({@code
+   * jdbc:postgresql://bob:PASSWORD@host/db}, which the PostgreSQL driver does not read: it takes
+   * {@code bob:PASSWORD@host} for the host's name) or as a {@code password=} parameter. The driver
+   * and the pool quote the URL in their warnings and errors (a password with a {@code /} or
+   * {@code ?} made it "too many / characters"), in the log and on the console. The password
+   * belongs in {@code database.password}. No PostgreSQL JDBC URL needs an {@code @}.
    */
   @JsonIgnore
-  @ValidationMethod(message = "database.url must not hold a password (user:password@); give it as database.password (GATEHOUSE_DB_PASSWORD)")
+  @ValidationMethod(
+      message = "database.url must not hold a password (user:password@ or password=); give it as database.password (GATEHOUSE_DB_PASSWORD)")
   public boolean isDatabaseUrlWithoutPassword() {
     String url = database == null ? null : database.getUrl();
-    return url == null || !URL_PASSWORD.matcher(url).find();
+    return url == null || (url.indexOf('@') < 0 && !URL_PASSWORD_PARAMETER.matcher(url).find());
   }
 
-  /** A URL (or JDBC URL) whose authority has {@code user:password@}. */
-  private static final Pattern URL_PASSWORD =
-      Pattern.compile("^(?:jdbc:)?[a-z][a-z0-9+.-]*://[^/@?#]*:[^/?#]*@", Pattern.CASE_INSENSITIVE);
+  /** A {@code password} parameter of a JDBC URL, in its query or after a {@code ;}. */
+  private static final Pattern URL_PASSWORD_PARAMETER = Pattern.compile("(?i)[?&;]\\s*password\\s*=");
+
+  /**
+   * A {@code database.url} that is not a PostgreSQL JDBC URL is refused where the file is
+   * validated: the driver answers one with nothing ("returned null for URL: ..."), quoting it
+   * whole, and Gatehouse speaks to PostgreSQL only.
+   */
+  @JsonIgnore
+  @ValidationMethod(message = "database.url must be a PostgreSQL JDBC URL: jdbc:postgresql://HOST:PORT/DATABASE")
+  public boolean isDatabaseUrlPostgres() {
+    String url = database == null ? null : database.getUrl();
+    return url == null || url.startsWith("jdbc:postgresql:");
+  }
 
   @JsonProperty
   public boolean isMigrateOnStart() {

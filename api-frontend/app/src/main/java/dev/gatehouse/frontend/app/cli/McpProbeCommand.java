@@ -225,7 +225,14 @@ public class McpProbeCommand extends Command {
           // Not quoted: what was given is most likely a credential missing its colon.
           throw new IllegalArgumentException("--header wants NAME:VALUE, and one given has no ':' after a name");
         }
-        headers.put(h.substring(0, colon).trim(), literal("--header " + h.substring(0, colon).trim(), h.substring(colon + 1).trim()));
+        String name = h.substring(0, colon).trim();
+        String value = h.substring(colon + 1).trim();
+        if (value.chars().anyMatch(c -> c < 0x20 || c == 0x7f) || name.chars().anyMatch(c -> c <= 0x20 || c >= 0x7f)) {
+          // Not quoted either: a token read from a file with its line break, say.
+          throw new IllegalArgumentException("--header " + (name.chars().allMatch(c -> c > 0x20 && c < 0x7f) ? name : "")
+              + " holds a line break or another control character; a header is one line");
+        }
+        headers.put(name, literal("--header " + name, value));
       }
     }
     UpstreamAuth auth = auth(ns);

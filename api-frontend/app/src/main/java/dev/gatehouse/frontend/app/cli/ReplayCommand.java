@@ -337,7 +337,7 @@ public class ReplayCommand extends Command {
       Matcher causedBy = CAUSED_BY.matcher(text);
       String deepest = null;
       while (causedBy.find()) {
-        deepest = simpleName(causedBy.group(1)) + (causedBy.group(2) == null ? "" : ": " + causedBy.group(2));
+        deepest = simpleName(causedBy.group(1)) + (causedBy.group(2) == null ? "" : ": " + withoutValues(causedBy.group(2)));
       }
       if (deepest != null) {
         return cut(deepest);
@@ -346,7 +346,7 @@ public class ReplayCommand extends Command {
       if (wrapped.find()) {
         String message = wrapped.group(2);
         if (message != null && !message.isBlank() && !FAILED_EVENT.matcher(message).find()) {
-          return cut(message);
+          return cut(withoutValues(message));
         }
         if (!atEvent) {
           return cut(simpleName(wrapped.group(1)));
@@ -356,8 +356,24 @@ public class ReplayCommand extends Command {
         return "the workflow code does not replay this event";
       }
       String first = text.strip().lines().findFirst().orElse("");
-      return first.isBlank() ? "the replay failed without a message" : cut(first);
+      return first.isBlank() ? "the replay failed without a message" : cut(withoutValues(first));
     }
+
+    /**
+     * An exception's message without the values it quotes: a deserializer's ("Cannot deserialize
+     * value of type `int` from String \"...\"", "from String value ('...')") and a payload's
+     * encoding quote what the history holds, the task's input or a step's result.
+     */
+    static String withoutValues(String message) {
+      String m = QUOTED.matcher(message).replaceAll("\"...\"");
+      m = QUOTED_IN_PARENTHESES.matcher(m).replaceAll("(...)");
+      return ENCODING.matcher(m).replaceAll("$1 ...");
+    }
+
+    /** A deserializer's quote of the value it could not read: {@code from String "..."}, {@code from Integer value (1)}. */
+    private static final Pattern QUOTED = Pattern.compile("(?<=from String )\"[^\"\\n]*\"");
+    private static final Pattern QUOTED_IN_PARENTHESES = Pattern.compile("\\('[^'\\n]*'\\)");
+    private static final Pattern ENCODING = Pattern.compile("(encoding(?:\\(s\\))?:?)\\s*\\S+");
 
     private static String simpleName(String className) {
       return className.substring(className.lastIndexOf('.') + 1);

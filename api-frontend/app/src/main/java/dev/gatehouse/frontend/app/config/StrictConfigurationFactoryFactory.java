@@ -75,6 +75,19 @@ public class StrictConfigurationFactoryFactory<T> extends DefaultConfigurationFa
 
     @Override
     public T build(ConfigurationSourceProvider provider, String path) throws IOException, ConfigurationException {
+      boolean[] tooLarge = new boolean[1];
+      ConfigurationSourceProvider bounded = p -> new Bounded(provider.open(p), tooLarge);
+      try {
+        return buildWhole(bounded, path);
+      } catch (IOException | ConfigurationException | RuntimeException e) {
+        if (tooLarge[0]) {
+          throw new FileError(path, List.of("it is larger than " + MAX_BYTES / (1024 * 1024) + " MiB, the most a configuration file may be"));
+        }
+        throw e;
+      }
+    }
+
+    private T buildWhole(ConfigurationSourceProvider provider, String path) throws IOException, ConfigurationException {
       try {
         return super.build(provider, path);
       } catch (ConfigurationParsingException e) {
@@ -88,6 +101,42 @@ public class StrictConfigurationFactoryFactory<T> extends DefaultConfigurationFa
         // Not one Dropwizard words itself (e.g. the tree could not be built): where, not what.
         throw new FileError(path, List.of("cannot read it" + where(e)));
       }
+    }
+  }
+
+  /** The most a configuration file may hold: a link to {@code /dev/zero} filled the heap before anything said why. */
+  static final int MAX_BYTES = 16 * 1024 * 1024;
+
+  /** A configuration file's stream that ends in an error once it has given {@link #MAX_BYTES}, and says so. */
+  private static final class Bounded extends java.io.FilterInputStream {
+    private final boolean[] tooLarge;
+    private long read;
+
+    Bounded(InputStream in, boolean[] tooLarge) {
+      super(in);
+      this.tooLarge = tooLarge;
+    }
+
+    private void count(long n) throws IOException {
+      read += Math.max(0, n);
+      if (read > MAX_BYTES) {
+        tooLarge[0] = true;
+        throw new IOException("the configuration file is larger than " + MAX_BYTES + " bytes");
+      }
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = super.read();
+      count(b < 0 ? 0 : 1);
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = super.read(b, off, len);
+      count(n);
+      return n;
     }
   }
 

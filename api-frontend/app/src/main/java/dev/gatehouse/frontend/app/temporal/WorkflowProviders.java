@@ -41,33 +41,42 @@ public final class WorkflowProviders {
   private WorkflowProviders() {}
 
   /**
-   * A class loader over {@code paths} (jar files, or directories whose {@code *.jar} files are
-   * taken in name order) whose parent is {@code parent}; {@code parent} itself when there are none.
-   * A path that does not exist is an error.
+   * A class loader over {@code paths} (jar files, or directories whose {@code *.jar} files, in
+   * any case, are taken in name order) whose parent is {@code parent}; {@code parent} itself when
+   * there are none. A path that does not exist, or a jar that does not open as one, is an error.
    */
   public static ClassLoader classLoader(List<Path> paths, ClassLoader parent) {
     List<URL> urls = new ArrayList<>();
     for (Path p : paths) {
       if (Files.isDirectory(p)) {
         try (Stream<Path> jars = Files.list(p)) {
-          for (Path jar : jars.filter(j -> j.getFileName().toString().endsWith(".jar")).sorted().toList()) {
-            urls.add(url(jar));
+          for (Path jar :
+              jars.filter(j -> j.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".jar")).sorted().toList()) {
+            urls.add(url(checkedJar(jar)));
           }
         } catch (IOException e) {
           throw new UncheckedIOException("cannot list workflow jars in " + p, e);
         }
       } else if (Files.isRegularFile(p)) {
-        try (JarFile jar = new JarFile(p.toFile())) {
-          // read nothing: a file that is no jar (a class loader would skip it unseen) is a mistake
-        } catch (IOException e) {
-          throw new IllegalArgumentException("workflow jar " + p + " is not a jar file");
-        }
-        urls.add(url(p));
+        urls.add(url(checkedJar(p)));
       } else {
         throw new IllegalArgumentException("workflow jar " + p + " does not exist");
       }
     }
     return urls.isEmpty() ? parent : new URLClassLoader("gatehouse-workflows", urls.toArray(URL[]::new), parent);
+  }
+
+  /**
+   * {@code p}, once it opens as a jar: a file that does not (cut short, or no jar at all) would be
+   * skipped unseen by the class loader, and the workflows it was meant to hold run from another
+   * jar, or not at all.
+   */
+  private static Path checkedJar(Path p) {
+    try (JarFile jar = new JarFile(p.toFile())) {
+      return p;
+    } catch (IOException e) {
+      throw new IllegalArgumentException("workflow jar " + p + " is not a jar file (or is damaged)");
+    }
   }
 
   private static URL url(Path p) {

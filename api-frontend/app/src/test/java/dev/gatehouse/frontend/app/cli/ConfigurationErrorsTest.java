@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -101,29 +102,60 @@ class ConfigurationErrorsTest {
   }
 
   /**
-   * A password written into the database URL, which the PostgreSQL driver does not read there (it
-   * took {@code bob:PASSWORD@127.0.0.1} for a host, and its errors and the pool's log quoted it), is
-   * refused where the file is validated, without quoting it.
+   * A password written into the database URL, in its authority (which the PostgreSQL driver does
+   * not read: it took {@code bob:PASSWORD@127.0.0.1} for a host, one with a {@code /} "too many /
+   * characters") or as a parameter, is refused where the file is validated, without quoting it; so
+   * is a URL that is no PostgreSQL JDBC URL. The driver and the pool quoted such URLs in the log.
    */
   @ParameterizedTest
   @ValueSource(strings = {"server", "check", "db"})
   void aPasswordInTheDatabaseUrlIsRefusedWithoutEchoingIt(String command) throws Exception {
-    for (String url : java.util.List.of("jdbc:postgresql://bob:HUNTER3@127.0.0.1:1/x", "postgres://u:HUNTER4@127.0.0.1/x")) {
+    for (String url :
+        java.util.List.of(
+            "jdbc:postgresql://bob:HUNTER3@127.0.0.1:1/x",
+            "jdbc:postgresql://postgres:HUN/TER/slash@127.0.0.1:1/x",
+            "jdbc:postgresql://postgres:HUNTER?q@127.0.0.1:1/x",
+            "jdbc:postgresql://127.0.0.1:1?password=HUNTER6",
+            "jdbc:postgresql://127.0.0.1:1/x?user=bob&PASSWORD=HUNTER5",
+            "postgres://u:HUNTER4@127.0.0.1/x")) {
       Path config =
           Files.writeString(Files.createTempFile("gatehouse-url", ".yml"), "database: {driverClass: org.postgresql.Driver, url: '" + url + "'}\n");
       String[] run = CliRuns.fails(commandLine(command, config));
-      assertThat(run[1]).as(url).contains(config + " has an error").contains("database.url must not hold a password")
-          .doesNotContain("HUNTER").doesNotContain("\tat ");
+      assertThat(run[1]).as(url).contains(config + " has ").contains("database.url must not hold a password")
+          .doesNotContain("HUN").doesNotContain("\tat ");
       assertThat(run[1].strip().lines()).hasSize(1);
-      assertThat(run[0]).doesNotContain("HUNTER");
+      assertThat(run[0]).doesNotContain("HUN");
     }
-    // A URL with a port and no password, and one whose password is a parameter, are taken (and
-    // then fail on the port, where nothing listens; check has nothing to connect to).
+    Path notPostgres = Files.writeString(Files.createTempFile("gatehouse-url", ".yml"),
+        "database: {driverClass: org.postgresql.Driver, url: 'postgresql://127.0.0.1:1/x'}\n");
+    assertThat(CliRuns.fails(commandLine(command, notPostgres))[1]).contains("database.url must be a PostgreSQL JDBC URL");
+    // A URL without a password is taken (and then fails on the port, where nothing listens; check
+    // has nothing to connect to).
     if (command.equals("check")) {
       return;
     }
     Path fine = Files.writeString(Files.createTempFile("gatehouse-url", ".yml"),
-        "database: {driverClass: org.postgresql.Driver, url: 'jdbc:postgresql://127.0.0.1:1/x?user=bob&password=HUNTER5'}\n");
+        "database: {driverClass: org.postgresql.Driver, url: 'jdbc:postgresql://127.0.0.1:1/x'}\n");
     assertThat(String.join("\n", CliRuns.fails(commandLine(command, fine)))).doesNotContain("must not hold a password");
+  }
+
+  /** A configuration file over 16 MiB (a link to /dev/zero filled the heap) is refused once that much is read. */
+  @Test
+  void aConfigurationFileLargerThanTheCapIsRefusedOnceItIsRead() throws Exception {
+    Path big = Files.createTempFile("gatehouse-big", ".yml");
+    try (var out = Files.newBufferedWriter(big)) {
+      out.write(DATABASE);
+      out.write("# ");
+      char[] line = new char[1024];
+      java.util.Arrays.fill(line, 'a');
+      for (int i = 0; i < 17 * 1024; i++) {
+        out.write(line);
+      }
+      out.write("\n");
+    }
+    String[] run = CliRuns.fails("check", big.toString());
+    assertThat(run[1]).contains(big + " has an error: it is larger than 16 MiB").doesNotContain("\tat ");
+    assertThat(run[1].strip().lines()).hasSize(1);
+    Files.delete(big);
   }
 }

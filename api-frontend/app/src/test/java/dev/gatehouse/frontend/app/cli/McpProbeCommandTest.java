@@ -17,5 +17,9 @@ class McpProbeCommandTest {
         .hasMessageContaining("--header wants NAME:VALUE")
         .hasMessageNotContaining("sk-probe")
         .hasMessageNotContaining("Bearer");
+    Namespace multiLine = new Namespace(Map.of("url", "http://127.0.0.1:1/mcp", "header", List.of("Authorization: Bearer sk-probe-01\r\nX-Evil: 1")));
+    assertThatThrownBy(() -> McpProbeCommand.definition(multiLine))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--header Authorization holds a line break or another control character; a header is one line");
   }
 }

@@ -313,6 +313,22 @@ public class ReplayCommandTest {
             null);
     assertThat(cause).hasToString("diverged at event 4 (EVENT_TYPE_WORKFLOW_TASK_COMPLETED): BadInput: Unrecognized field \"x\"");
 
+    // What a deserializer's message quotes of the history (a step's result, the task's input, a
+    // payload's encoding) is not printed.
+    for (String quoted :
+        List.of(
+            "Cannot deserialize value of type `int` from String \"PAYLOAD_SECRET_RESULT sk_live_leak3\": not a valid `int` value",
+            "Cannot construct instance of `Caller` (although at least one Creator exists): no String-argument constructor/factory method"
+                + " to deserialize from String value ('PAYLOAD_SECRET_INPUT sk_live_leak2')",
+            "No PayloadConverter is registered for an encoding(s): binary/PAYLOAD_SECRET_ENC")) {
+      ReplayCommand.Divergence d =
+          ReplayCommand.Divergence.parse(
+              "Failure handling event 13 of type 'EVENT_TYPE_ACTIVITY_TASK_COMPLETED' during replay. {WorkflowTaskStartedEventId=9}\n"
+                  + "Caused by: com.fasterxml.jackson.databind.exc.InvalidFormatException: " + quoted + "\n\tat g.h(I.java:3)\n",
+              null);
+      assertThat(d.reason()).as(quoted).doesNotContain("PAYLOAD_SECRET").doesNotContain("sk_live");
+    }
+
     assertThat(ReplayCommand.Divergence.parse("x".repeat(1_000), null).reason()).hasSize(ReplayCommand.MAX_REASON).endsWith("...");
 
     // An event the SDK quotes whole: its payloads (the task's result, here) are not printed.

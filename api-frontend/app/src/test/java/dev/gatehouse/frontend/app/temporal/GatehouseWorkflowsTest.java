@@ -150,6 +150,12 @@ class GatehouseWorkflowsTest {
         .hasMessageContaining("does not exist");
     Path notAJar = Files.writeString(dir.resolve("passwd"), "root:x:0:0::/root:/bin/sh\n");
     assertThatThrownBy(() -> GatehouseWorkflows.discover(List.of(notAJar))).hasMessageContaining("is not a jar file");
+    // A jar cut short in a directory beside a good one, under a name in capitals: refused, not skipped.
+    Path mixed = Files.createDirectory(dir.resolve("mixed"));
+    Files.copy(jar("good-0.9.0", GoodType.class), mixed.resolve("good-0.9.0.jar"));
+    byte[] whole = Files.readAllBytes(jar("good-0.10.0", GoodType.class));
+    Files.write(mixed.resolve("GOOD-0.10.0.JAR"), java.util.Arrays.copyOf(whole, whole.length / 2));
+    assertThatThrownBy(() -> GatehouseWorkflows.discover(List.of(mixed))).hasMessageContaining("GOOD-0.10.0.JAR is not a jar file");
   }
 
   @Test
