@@ -370,7 +370,7 @@ public class ReplayCommand extends Command {
       return ENCODING.matcher(m).replaceAll("$1 ...");
     }
 
-    /** A deserializer's quote of the value it could not read: {@code from String "..."}, {@code from Integer value (1)}. */
+    /** A deserializer's quote of the String value it could not read ({@code from String "..."}). */
     private static final Pattern QUOTED = Pattern.compile("(?<=from String )\"[^\"\\n]*\"");
     private static final Pattern QUOTED_IN_PARENTHESES = Pattern.compile("\\('[^'\\n]*'\\)");
     private static final Pattern ENCODING = Pattern.compile("(encoding(?:\\(s\\))?:?)\\s*\\S+");
