@@ -227,10 +227,11 @@ public class McpProbeCommand extends Command {
         }
         String name = h.substring(0, colon).trim();
         String value = h.substring(colon + 1).trim();
-        if (value.chars().anyMatch(c -> c < 0x20 || c == 0x7f) || name.chars().anyMatch(c -> c <= 0x20 || c >= 0x7f)) {
+        boolean plainName = name.chars().allMatch(c -> c > 0x20 && c < 0x7f);
+        if (!plainName || value.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
           // Not quoted either: a token read from a file with its line break, say.
-          throw new IllegalArgumentException("--header " + (name.chars().allMatch(c -> c > 0x20 && c < 0x7f) ? name : "")
-              + " holds a line break or another control character; a header is one line");
+          throw new IllegalArgumentException(
+              "--header " + (plainName ? name : "") + " holds a line break or another control character; a header is one line");
         }
         headers.put(name, literal("--header " + name, value));
       }
