@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.frontend.app.temporal.EmbeddedTemporal;
+import dev.gatehouse.frontend.core.durable.DurableCalls;
 import dev.gatehouse.frontend.testing.FakeProvider;
 import dev.gatehouse.frontend.testing.FakeProvider.Reply;
 import dev.gatehouse.frontend.testing.TestGatehouse;
@@ -65,10 +66,21 @@ class ApprovalCrashTest {
           JsonNode workerless = json(gh.get("/v1/tasks/" + id, KEY_A));
           assertThat(workerless.get("status").asText()).isEqualTo("WAITING_APPROVAL");
           assertThat(workerless.get("approvals").get(0).get("argumentsSha256").asText()).isEqualTo(hash);
+          // A decision with no worker to take it is refused in bounded time, not held until one comes.
+          long before = System.nanoTime();
+          HttpResponse<String> workerlessDecision =
+              gh.post("/admin/v1/tasks/" + id + "/approvals/tool-1.1", ADMIN_KEY, "{\"decision\":\"approve\",\"argumentsSha256\":\"" + hash + "\"}");
+          long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - before);
+          assertThat(waitedMillis).as("the wait is bounded").isLessThan(DurableCalls.DECISION_WAIT.toMillis() + 10_000);
+          assertThat(workerlessDecision.statusCode()).as(workerlessDecision.body()).isEqualTo(503);
+          assertThat(json(workerlessDecision).get("error").get("code").asText()).isEqualTo("engine_unavailable");
           second = WorkerProcess.start(gh.db, target, "approval-second");
           HttpResponse<String> approved =
               gh.post("/admin/v1/tasks/" + id + "/approvals/tool-1.1", ADMIN_KEY, "{\"decision\":\"approve\",\"argumentsSha256\":\"" + hash + "\"}");
+          // The engine handed the held decision to the new worker; sent again, the same decision is
+          // that one (its outcome), not a second refused as approval_decided.
           assertThat(approved.statusCode()).as("%s%nsecond worker's log:%n%s", approved.body(), second.logText()).isEqualTo(200);
+          assertThat(json(approved).get("status").asText()).isEqualTo("approved");
 
           // 2. Killed while the approved call runs: another worker retries it.
           assertThat(gh.tools.arrived("approved-crash").await(60, TimeUnit.SECONDS)).as("second worker's log:\n%s", second.logText()).isTrue();

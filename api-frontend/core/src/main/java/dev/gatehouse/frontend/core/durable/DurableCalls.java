@@ -77,6 +77,15 @@ public final class DurableCalls {
   private final TraceBuilder traces;
   private final Admission admission;
   private final HistoryArchive archive;
+  /** The longest an operator's decision waits for a worker to take it. */
+  public static final Duration DECISION_WAIT = Duration.ofSeconds(15);
+  /** Ends the gRPC contexts that bound a decision's wait (a daemon thread; it only fires deadlines). */
+  private static final java.util.concurrent.ScheduledExecutorService DEADLINES =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "gatehouse-decision-deadlines");
+        t.setDaemon(true);
+        return t;
+      });
 
   public DurableCalls(
       Jdbi jdbi, WorkflowClient client, String taskQueue, GatehouseMetrics metrics, AuditLog audit, Admission admission) {
@@ -615,11 +624,28 @@ public final class DurableCalls {
    * approval_expired}, {@code approval_mismatch}); a task that has ended is 409 {@code task_closed}.
    */
   public dev.gatehouse.workflows.approval.Approvals.Call decide(String id, dev.gatehouse.workflows.approval.Approvals.Decision decision) {
+    io.grpc.Context.CancellableContext bounded =
+        io.grpc.Context.current().withDeadlineAfter(DECISION_WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS, DEADLINES);
     try {
       // Untyped: the agent loop and teams' workflows (through the SPI's Governed) take the same update.
-      return visiblePreview(client
-          .newUntypedWorkflowStub(id)
-          .update(dev.gatehouse.workflows.approval.Approvals.DECIDE, dev.gatehouse.workflows.approval.Approvals.Call.class, decision));
+      // A worker takes an update: with none running the engine keeps it waiting (the SDK asks again
+      // each minute, for as long as it takes), so the request's gRPC context bounds the wait. The
+      // engine may still hand the update to a worker that comes later; its id is the decision's own,
+      // so the same decision sent again is that update (its outcome), not a second one refused as
+      // approval_decided.
+      io.temporal.client.UpdateOptions<dev.gatehouse.workflows.approval.Approvals.Call> update =
+          io.temporal.client.UpdateOptions.newBuilder(dev.gatehouse.workflows.approval.Approvals.Call.class)
+              .setUpdateName(dev.gatehouse.workflows.approval.Approvals.DECIDE)
+              .setUpdateId(updateId(decision))
+              .setWaitForStage(io.temporal.client.WorkflowUpdateStage.COMPLETED)
+              .build();
+      return visiblePreview(bounded.call(() -> client.newUntypedWorkflowStub(id).startUpdate(update, decision).getResult()));
+    } catch (io.temporal.client.WorkflowUpdateTimeoutOrCancelledException e) {
+      LOG.debug("no worker took a decision for task {} in {}: {}", id, DECISION_WAIT, e.toString());
+      throw new ApiException(
+          ErrorCode.ENGINE_UNAVAILABLE,
+          "no worker took the decision within " + DECISION_WAIT.toSeconds() + " s; is a worker running for the task's queue? "
+              + "The engine may still hand it to one that comes: read the approval before deciding again");
     } catch (io.temporal.client.WorkflowUpdateException e) {
       String message = e.getCause() instanceof io.temporal.failure.ApplicationFailure af ? af.getOriginalMessage() : null;
       String code = dev.gatehouse.workflows.approval.Approvals.codeOf(message);
@@ -635,8 +661,51 @@ public final class DurableCalls {
       if (e.getCause() instanceof io.grpc.StatusRuntimeException s && s.getStatus().getCode() == io.grpc.Status.Code.NOT_FOUND) {
         throw new ApiException(ErrorCode.TASK_CLOSED, "the task has ended");
       }
+      if (deadlineExceeded(e)) {
+        throw new ApiException(
+            ErrorCode.ENGINE_UNAVAILABLE, "the engine did not answer within " + DECISION_WAIT.toSeconds() + " s; read the approval before deciding again");
+      }
       throw e;
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      // Context.call declares Exception; the update throws only unchecked ones.
+      throw new IllegalStateException(e);
+    } finally {
+      bounded.cancel(null);
     }
+  }
+
+  /**
+   * The update id of {@code decision}: the same for the same decision (call, verdict, arguments'
+   * hash, reason, decider and policy version), so the engine takes a decision sent again as the
+   * one it may already hold.
+   */
+  static String updateId(dev.gatehouse.workflows.approval.Approvals.Decision decision) {
+    java.security.MessageDigest sha;
+    try {
+      sha = java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    for (String part : new String[] {
+        decision.callId(), decision.decision(), decision.argumentsSha256(), decision.reason(), decision.decidedBy(), decision.policyVersion()}) {
+      // each part with its length (or -1 for none), so no two lists of parts read the same
+      byte[] bytes = part == null ? new byte[0] : part.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      sha.update(java.nio.ByteBuffer.allocate(4).putInt(part == null ? -1 : bytes.length).array());
+      sha.update(bytes);
+    }
+    return "decision-" + java.util.HexFormat.of().formatHex(sha.digest());
+  }
+
+  private static boolean deadlineExceeded(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof io.grpc.StatusRuntimeException s
+          && (s.getStatus().getCode() == io.grpc.Status.Code.DEADLINE_EXCEEDED || s.getStatus().getCode() == io.grpc.Status.Code.CANCELLED)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** A mapper of this engine's history to task events. */
