@@ -31,7 +31,8 @@ final class ModelCallFailures implements CallFailures {
           default -> throw new IllegalStateException(
               "policy " + denial.policy() + " denied a model call with code '" + denial.code() + "', which has no status");
         };
-    return new ModelCallException(denial.code(), status, denial.reason(), null, null, false);
+    String param = ValidateModelRequest.POLICY.equals(denial.policy()) ? ValidateModelRequest.paramOf(denial.reason()) : null;
+    return new ModelCallException(denial.code(), status, denial.reason(), param, null, false);
   }
 
   @Override

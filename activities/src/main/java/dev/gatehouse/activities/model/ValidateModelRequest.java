@@ -91,6 +91,19 @@ final class ValidateModelRequest implements PolicyStep<ModelExchange> {
     return null;
   }
 
+  /**
+   * The request member a refusal of this step is about, for the answer's {@code param}: every
+   * problem above starts with the member's path in quotes ({@code 'max_tokens' must ...}); the
+   * one that does not is about {@code stream}.
+   */
+  static String paramOf(String problem) {
+    if (problem.startsWith("embeddings cannot be streamed")) {
+      return "stream";
+    }
+    int end = problem.startsWith("'") ? problem.indexOf('\'', 1) : -1;
+    return end > 1 ? problem.substring(1, end) : null;
+  }
+
   /** The most choices ({@code n}) a chat call may ask for: OpenAI's own bound. */
   static final int MAX_CHOICES = 128;
 

@@ -121,6 +121,32 @@ class OutputBoundTest {
     }
   }
 
+  /** The refusal names the member at fault in {@code param}, as OpenAI's own does: it said null. */
+  @Test
+  void theRefusalNamesTheMemberAtFault() throws Exception {
+    java.util.Map<String, String> paramOf = new java.util.LinkedHashMap<>();
+    paramOf.put(",\"max_tokens\":0", "max_tokens");
+    paramOf.put(",\"max_completion_tokens\":true", "max_completion_tokens");
+    paramOf.put(",\"n\":129", "n");
+    paramOf.put(",\"stream\":\"yes\"", "stream");
+    paramOf.put(",\"stream_options\":[]", "stream_options");
+    for (var e : paramOf.entrySet()) {
+      ModelCallException refused =
+          (ModelCallException) ModelCallFailures.INSTANCE.denied(
+              dev.gatehouse.policies.Decision.deny(ValidateModelRequest.POLICY, ModelCodes.INVALID_REQUEST, problem(e.getKey())));
+      assertThat(refused.param()).as(e.getKey()).isEqualTo(e.getValue());
+      assertThat(refused.status()).isEqualTo(400);
+    }
+    assertThat(ValidateModelRequest.paramOf("'messages[2].content' must be a string or an array of parts, not a number"))
+        .isEqualTo("messages[2].content");
+    assertThat(ValidateModelRequest.paramOf("embeddings cannot be streamed")).isEqualTo("stream");
+    // another policy's refusal names no member
+    ModelCallException other =
+        (ModelCallException) ModelCallFailures.INSTANCE.denied(
+            dev.gatehouse.policies.Decision.deny("pii", ModelCodes.INVALID_REQUEST, "'max_tokens' is not this policy's"));
+    assertThat(other.param()).isNull();
+  }
+
   @Test
   void anAnthropicMaxTokensThatIsNotAWholeNumberIsRefusedBeforeABudgetReservesByIt() throws Exception {
     for (String bad : List.of(",\"max_tokens\":\"100\"", ",\"max_tokens\":0", ",\"max_tokens\":1.5", ",\"max_tokens\":1e30")) {

@@ -124,7 +124,12 @@ class ModelFaceRefusalsTest {
         new Bad("/v1/embeddings", "{\"input\":\"x\"}", 400, "invalid_request", "model"),
         new Bad("/v1/messages", "{\"model\":\"a\",\"max_tokens\":5}", 400, "invalid_request", "messages"),
         new Bad("/v1/messages", "{\"model\":\"a\",\"stream\":\"true\"" + msgs + "}", 400, "invalid_request", "stream"),
-        new Bad("/v1/messages", "{\"model\":", 400, "invalid_json", null));
+        new Bad("/v1/messages", "{\"model\":", 400, "invalid_json", null),
+        // members the policy chain reads, refused by its first step
+        new Bad("/v1/chat/completions", "{\"model\":\"a\",\"max_tokens\":0" + msgs + "}", 400, "invalid_request", "max_tokens"),
+        new Bad("/v1/chat/completions", "{\"model\":\"a\",\"max_completion_tokens\":\"9\"" + msgs + "}", 400, "invalid_request", "max_completion_tokens"),
+        new Bad("/v1/chat/completions", "{\"model\":\"a\",\"n\":129" + msgs + "}", 400, "invalid_request", "n"),
+        new Bad("/v1/messages", "{\"model\":\"a\",\"max_tokens\":1.5" + msgs + "}", 400, "invalid_request", "max_tokens"));
     for (Bad c : cases) {
       HttpResponse<String> r = client.post(c.path(), c.body(), bearer(TestGatehouse.KEY_A));
       JsonNode error = c.path().equals("/v1/messages") ? anthropicError(r, c.status(), c.code()) : openAiError(r, c.status(), c.code());
