@@ -136,6 +136,12 @@ class AgentApprovalsApiTest {
     assertThat(code(none)).isEqualTo("approval_not_found");
     HttpResponse<String> bad = decide(ADMIN_KEY, id, "tool-1.1", "{\"decision\":\"yes\",\"argumentsSha256\":\"" + hash + "\"}");
     assertThat(bad.statusCode()).isEqualTo(400);
+    HttpResponse<String> notJson = decide(ADMIN_KEY, id, "tool-1.1", "{\"decision\":");
+    assertThat(notJson.statusCode()).isEqualTo(400);
+    assertThat(code(notJson)).isEqualTo("invalid_json");
+    HttpResponse<String> badCallId = decide(ADMIN_KEY, id, "tool%20one", "{\"decision\":\"approve\",\"argumentsSha256\":\"" + hash + "\"}");
+    assertThat(badCallId.statusCode()).isEqualTo(404);
+    assertThat(code(badCallId)).isEqualTo("approval_not_found");
     HttpResponse<String> agent = decide(KEY_A, id, "tool-1.1", "{\"decision\":\"approve\",\"argumentsSha256\":\"" + hash + "\"}");
     assertThat(agent.statusCode()).isIn(401, 403);
     assertThat(json(gh.get("/v1/tasks/" + id, KEY_A)).get("status").asText()).isEqualTo("WAITING_APPROVAL");
@@ -166,13 +172,19 @@ class AgentApprovalsApiTest {
     assertThat(twice.statusCode()).isEqualTo(409);
     assertThat(code(twice)).isEqualTo("task_closed");
 
+    // Every decision of an admin who sees the task is a row, refusals of its body included (they
+    // were not: a bad body, a malformed call id, a task the index had closed left no trace).
     assertThat(auditOf(id))
-        .extracting(r -> r.get("action") + " " + r.get("decision") + " " + r.get("outcome"))
+        .extracting(r -> r.get("action") + " " + r.get("target") + " " + r.get("decision") + " " + r.get("outcome"))
         .containsExactly(
-            "task.approval.request ask pending",
-            "task.approval.approve deny approval_mismatch",
-            "task.approval.approve deny approval_not_found",
-            "task.approval.approve allow ok");
+            "task.approval.request tool-1.1 ask pending",
+            "task.approval.approve tool-1.1 deny approval_mismatch",
+            "task.approval.approve tool-2.1 deny approval_not_found",
+            "task.approval.decide tool-1.1 deny invalid_request",
+            "task.approval.decide tool-1.1 deny invalid_json",
+            "task.approval.approve null deny approval_not_found",
+            "task.approval.approve tool-1.1 allow ok",
+            "task.approval.deny tool-1.1 deny task_closed");
   }
 
   /**
@@ -265,7 +277,9 @@ class AgentApprovalsApiTest {
     String id = gh.submit("{\"workflow\":\"agent\",\"input\":{\"model\":\"ap-model\",\"goal\":\"clean up\",\"tools\":[\"t.danger\"]}}");
     String hash = waitingTask(id).get("approvals").get(0).get("argumentsSha256").asText();
 
-    HttpResponse<String> denied = decide(ADMIN_KEY, id, "tool-1.1", "{\"decision\":\"deny\",\"argumentsSha256\":\"" + hash + "\",\"reason\":\"not today\"}");
+    // A reason with a right-to-left override (it made "not today" show reversed): shown escaped.
+    HttpResponse<String> denied =
+        decide(ADMIN_KEY, id, "tool-1.1", "{\"decision\":\"deny\",\"argumentsSha256\":\"" + hash + "\",\"reason\":\"not\\u202Etoday\"}");
     assertThat(denied.statusCode()).as(denied.body()).isEqualTo(200);
     HttpResponse<String> again = decide(ADMIN_KEY, id, "tool-1.1", "{\"decision\":\"approve\",\"argumentsSha256\":\"" + hash + "\"}");
     assertThat(again.statusCode()).isIn(409);
@@ -283,7 +297,7 @@ class AgentApprovalsApiTest {
     assertThat(approvals.get(0).data().get("calls").get(0).get("status").asText()).isEqualTo("pending");
     JsonNode decided = approvals.get(1).data().get("calls").get(0);
     assertThat(decided.get("status").asText()).isEqualTo("denied");
-    assertThat(decided.get("reason").asText()).isEqualTo("not today");
+    assertThat(decided.get("reason").asText()).isEqualTo("not\\u202Etoday");
     // The trace shows the denied call as a step that did not run, with the decision.
     JsonNode steps = json(gh.get("/v1/tasks/" + id + "/trace", KEY_A)).get("steps");
     JsonNode notRun = null;
@@ -298,7 +312,7 @@ class AgentApprovalsApiTest {
     assertThat(notRun.get("approval").get("decidedBy").asText()).isNotBlank();
     assertThat(gh.tools.requests.stream().filter(r -> r.equals("POST /echo")).count()).isEqualTo(before);
     JsonNode toolMessage = fake.requests("/v1/chat/completions").get(fake.requests("/v1/chat/completions").size() - 1).json().get("messages").get(2);
-    assertThat(toolMessage.get("content").asText()).contains("approval_denied").contains("not today");
+    assertThat(toolMessage.get("content").asText()).contains("approval_denied").contains("u202Etoday").doesNotContain("\u202E");
   }
 
   /**

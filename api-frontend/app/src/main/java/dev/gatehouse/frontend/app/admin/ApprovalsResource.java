@@ -104,40 +104,48 @@ public class ApprovalsResource {
       @Context SecurityContext auth, @PathParam("id") String id, @PathParam("callId") String callId, InputStream body) {
     AdminCaller admin = admin(auth);
     TaskRecord task = task(admin, id);
-    DecisionBody d = ctx.bodies.read(body, DecisionBody.class);
-    if (!Approvals.APPROVE.equals(d.decision()) && !Approvals.DENY.equals(d.decision())) {
-      throw new ApiException(ErrorCode.INVALID_REQUEST, "'decision' must be 'approve' or 'deny'");
-    }
-    if (d.argumentsSha256() == null || !SHA256.matcher(d.argumentsSha256()).matches()) {
-      throw new ApiException(
-          ErrorCode.INVALID_REQUEST, "'argumentsSha256' (64 lower-case hex digits, from the pending call) is required");
-    }
-    if (d.policyVersion() != null && !POLICY_VERSION.matcher(d.policyVersion()).matches()) {
-      throw new ApiException(ErrorCode.INVALID_REQUEST, "'policyVersion' is the pending call's policyVersion (1 to 64 letters, digits, '.', '_', ':' or '-')");
-    }
-    if (d.reason() != null && d.reason().length() > MAX_REASON) {
-      throw new ApiException(ErrorCode.INVALID_REQUEST, "'reason' holds at most " + MAX_REASON + " characters");
-    }
-    if (!CALL_ID.matcher(callId).matches()) {
-      throw new ApiException(ErrorCode.APPROVAL_NOT_FOUND, "no call of this task waits for that approval");
-    }
-    if (task.status().isClosed()) {
-      throw new ApiException(ErrorCode.TASK_CLOSED, "the task has already ended (" + task.status() + ")");
-    }
-    Approvals.Call decided;
+    // From here on the admin sees the task: every refusal, of the body as of the decision, is audited.
+    String target = CALL_ID.matcher(callId).matches() ? callId : null;
+    String action = "task.approval.decide";
     try {
-      decided = durable.decide(task.id(), new Approvals.Decision(callId, d.decision(), d.argumentsSha256(), d.reason(), admin.keyId(), d.policyVersion()));
+      DecisionBody d = ctx.bodies.read(body, DecisionBody.class);
+      if (!Approvals.APPROVE.equals(d.decision()) && !Approvals.DENY.equals(d.decision())) {
+        throw new ApiException(ErrorCode.INVALID_REQUEST, "'decision' must be 'approve' or 'deny'");
+      }
+      action = "task.approval." + d.decision();
+      if (d.argumentsSha256() == null || !SHA256.matcher(d.argumentsSha256()).matches()) {
+        throw new ApiException(
+            ErrorCode.INVALID_REQUEST, "'argumentsSha256' (64 lower-case hex digits, from the pending call) is required");
+      }
+      if (d.policyVersion() != null && !POLICY_VERSION.matcher(d.policyVersion()).matches()) {
+        throw new ApiException(ErrorCode.INVALID_REQUEST, "'policyVersion' is the pending call's policyVersion (1 to 64 letters, digits, '.', '_', ':' or '-')");
+      }
+      if (d.reason() != null && d.reason().length() > MAX_REASON) {
+        throw new ApiException(ErrorCode.INVALID_REQUEST, "'reason' holds at most " + MAX_REASON + " characters");
+      }
+      if (target == null) {
+        throw new ApiException(ErrorCode.APPROVAL_NOT_FOUND, "no call of this task waits for that approval");
+      }
+      if (task.status().isClosed()) {
+        throw new ApiException(ErrorCode.TASK_CLOSED, "the task has already ended (" + task.status() + ")");
+      }
+      // The reason is shown where operators and the agent's model read it: its unprintable
+      // characters (a bidi override, a terminal escape, a line break) written as \\uXXXX, as a
+      // preview's are.
+      String reason = dev.gatehouse.activities.text.Unprintables.escaped(d.reason());
+      Approvals.Call decided =
+          durable.decide(task.id(), new Approvals.Decision(callId, d.decision(), d.argumentsSha256(), reason, admin.keyId(), d.policyVersion()));
+      ctx.auditTask(
+          admin, task.tenantId(), task.id(), action, callId, "allow", "ok",
+          decided.tool() + " " + decided.argumentsSha256()
+              + (decided.policyVersion() == null ? "" : " policy " + decided.policyVersion())
+              + (reason == null ? "" : ": " + reason));
+      // as the listing shows it: the expiry no later than the task's deadline
+      return task.deadline() == null ? decided : decided.expiringBy(task.deadline());
     } catch (ApiException e) {
-      ctx.auditTask(admin, task.tenantId(), task.id(), "task.approval." + d.decision(), callId, "deny", e.code(), e.getMessage());
+      ctx.auditTask(admin, task.tenantId(), task.id(), action, target, "deny", e.code(), e.getMessage());
       throw e;
     }
-    ctx.auditTask(
-        admin, task.tenantId(), task.id(), "task.approval." + d.decision(), callId, "allow", "ok",
-        decided.tool() + " " + decided.argumentsSha256()
-            + (decided.policyVersion() == null ? "" : " policy " + decided.policyVersion())
-            + (d.reason() == null ? "" : ": " + d.reason()));
-    // as the listing shows it: the expiry no later than the task's deadline
-    return task.deadline() == null ? decided : decided.expiringBy(task.deadline());
   }
 
   /** The task {@code id} of a workflow that may hold approvals, if the admin may see it; 404 {@code task_not_found} otherwise. */
