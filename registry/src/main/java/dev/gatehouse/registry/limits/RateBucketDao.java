@@ -68,11 +68,17 @@ public interface RateBucketDao {
     private TakeAll() {}
   }
 
+  /**
+   * The most a settled bucket may owe, in buckets: nine, so a bucket in the deepest debt (refilling
+   * a bucket a minute) is full again after ten idle minutes, when the idle sweep forgets it.
+   */
+  int MAX_DEBT_BUCKETS = 9;
+
   /** The statement of {@link RateBucketStatements#settle}. */
   String SETTLE =
       "WITH t AS (SELECT * FROM unnest(CAST(:keys AS text[]), CAST(:capacities AS float8[]), CAST(:deltas AS float8[])) AS t(key, capacity, delta)), "
           + "locked AS MATERIALIZED (SELECT r.key FROM rate_buckets r JOIN t ON t.key = r.key ORDER BY r.key FOR UPDATE OF r) "
-          + "UPDATE rate_buckets b SET tokens = GREATEST(-t.capacity, LEAST(t.capacity, b.tokens + t.delta)) "
+          + "UPDATE rate_buckets b SET tokens = GREATEST(-" + MAX_DEBT_BUCKETS + " * t.capacity, LEAST(t.capacity, b.tokens + t.delta)) "
           + "FROM t, locked WHERE b.key = t.key AND locked.key = t.key";
 
   /** Forgets buckets not taken from since {@code before} (a bucket seen again starts full, as an idle one would be). */

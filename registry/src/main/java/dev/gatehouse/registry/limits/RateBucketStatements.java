@@ -46,8 +46,10 @@ public final class RateBucketStatements {
   /**
    * Settles reservations in one statement: bucket {@code keys[i]} gets {@code deltas[i]} tokens
    * back (a reservation above what the call used), or pays {@code -deltas[i]} more (a call that
-   * used more than it reserved), staying within {@code -capacities[i]} and {@code capacities[i]}:
-   * a debt of at most one bucket, which a bucket idle for two of its refill periods has paid. Rows
+   * used more than it reserved), staying within {@code -9 * capacities[i]} and {@code
+   * capacities[i]}: a debt of at most nine buckets ({@link RateBucketDao#MAX_DEBT_BUCKETS}), which a
+   * bucket idle for ten of its refill periods has paid. So one call that used far more than a
+   * bucket (a large {@code n}) is paid for before the next is admitted, up to ten minutes' worth. Rows
    * are locked in key order, as {@link #takeAll} locks them. Returns the rows changed.
    */
   public int settle(String[] keys, double[] capacities, double[] deltas) {

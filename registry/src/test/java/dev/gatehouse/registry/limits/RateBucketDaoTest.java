@@ -133,8 +133,10 @@ class RateBucketDaoTest {
     assertThat(takes.get(1).tokens()).isBetween(0.0, 0.1);
     assertThat(takes.get(2).tokens()).isBetween(600.0, 601.0);
 
-    // Settling: 300 of the 400 reserved were not used; then a call that used 2,000 more than it
-    // reserved leaves a debt of at most one bucket.
+    // Settling: 300 of the 400 reserved were not used; then a call that used 5,000 more than it
+    // reserved leaves that debt (five buckets: it was capped at one, so a call with a large n used
+    // a limit several times over and paid back one minute of it), and one far larger a debt of
+    // nine buckets, which ten idle minutes pay back.
     assertThat(statements.settle(new String[] {"tpm:all-c"}, new double[] {1000}, new double[] {300})).isEqualTo(1);
     assertThat(statements.takeAll(new String[] {"tpm:all-c"}, new double[] {1000}, new double[] {1000 / 60.0}, new double[] {900}).get(0).admitted())
         .isTrue();
@@ -142,7 +144,12 @@ class RateBucketDaoTest {
     RateBucketDao.KeyedTake inDebt =
         statements.takeAll(new String[] {"tpm:all-c"}, new double[] {1000}, new double[] {1000 / 60.0}, new double[] {1}).get(0);
     assertThat(inDebt.admitted()).isFalse();
-    assertThat(inDebt.tokens()).isBetween(-1000.0, -990.0);
+    assertThat(inDebt.tokens()).isBetween(-5000.0, -4990.0);
+    statements.settle(new String[] {"tpm:all-c"}, new double[] {1000}, new double[] {-1_000_000});
+    RateBucketDao.KeyedTake deepest =
+        statements.takeAll(new String[] {"tpm:all-c"}, new double[] {1000}, new double[] {1000 / 60.0}, new double[] {1}).get(0);
+    assertThat(deepest.admitted()).isFalse();
+    assertThat(deepest.tokens()).isBetween(-9000.0, -8990.0);
   }
 
   @Test
