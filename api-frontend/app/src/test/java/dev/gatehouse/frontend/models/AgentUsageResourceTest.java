@@ -61,33 +61,37 @@ class AgentUsageResourceTest {
 
   @Test
   void anAgentSeesOnlyItsOwnUsage() {
-    AgentUsageResource.Report r = resource.report(agent("ten_a", "agt_a"), null, null, null, null);
+    AgentUsageResource.Report r = resource.report(agent("ten_a", "agt_a"), null, null, null, null, null, null);
     assertThat(r.totals().calls()).isEqualTo(3);
     assertThat(r.totals().inputTokens()).isEqualTo(60);
     assertThat(r.days()).hasSize(1);
-    assertThat(resource.report(agent("ten_a", "agt_a"), "fast", null, null, null).totals().inputTokens()).isEqualTo(40);
-    assertThat(resource.report(agent("ten_a", "agt_a"), null, "task-1", null, null).totals().calls()).isEqualTo(1);
-    assertThat(resource.report(agent("ten_a", "agt_nobody"), null, null, null, null).totals().calls()).isZero();
+    assertThat(resource.report(agent("ten_a", "agt_a"), "fast", null, null, null, null, null).totals().inputTokens()).isEqualTo(40);
+    assertThat(resource.report(agent("ten_a", "agt_a"), null, "task-1", null, null, null, null).totals().calls()).isEqualTo(1);
+    assertThat(resource.report(agent("ten_a", "agt_nobody"), null, null, null, null, null, null).totals().calls()).isZero();
   }
 
   @Test
   void callsArePagedAndQueryParametersChecked() {
-    AgentUsageResource.Calls first = resource.calls(agent("ten_a", "agt_a"), null, null, null, null, "2", null);
+    AgentUsageResource.Calls first = resource.calls(agent("ten_a", "agt_a"), null, null, null, null, "2", null, null, null);
     assertThat(first.items()).hasSize(2).allSatisfy(row -> assertThat(row.agentId()).isEqualTo("agt_a"));
-    AgentUsageResource.Calls rest = resource.calls(agent("ten_a", "agt_a"), null, null, null, null, "2", first.nextCursor());
+    AgentUsageResource.Calls rest = resource.calls(agent("ten_a", "agt_a"), null, null, null, null, "2", first.nextCursor(), null, null);
     assertThat(rest.items()).hasSize(1);
     assertThat(rest.nextCursor()).isNull();
     assertThat(rest.items().get(0).tenantId()).isEqualTo("ten_a");
 
     CallerSecurityContext me = agent("ten_a", "agt_a");
     Map<String, ThrowingCallable> bad = new LinkedHashMap<>();
-    bad.put("since not a time", () -> resource.report(me, null, null, "last week", null));
-    bad.put("until without an offset", () -> resource.report(me, null, null, null, "2027-03-01"));
-    bad.put("range over 400 days", () -> resource.report(me, null, null, "2026-01-01T00:00:00Z", "2027-03-01T00:00:00Z"));
-    bad.put("limit 0", () -> resource.calls(me, null, null, null, null, "0", null));
-    bad.put("limit not a number", () -> resource.calls(me, null, null, null, null, "x", null));
-    bad.put("cursor not base64", () -> resource.calls(me, null, null, null, null, null, "!!"));
-    bad.put("cursor not an id", () -> resource.calls(me, null, null, null, null, null, "LTE"));
+    bad.put("since not a time", () -> resource.report(me, null, null, "last week", null, null, null));
+    bad.put("until without an offset", () -> resource.report(me, null, null, null, "2027-03-01", null, null));
+    bad.put("range over 400 days", () -> resource.report(me, null, null, "2026-01-01T00:00:00Z", "2027-03-01T00:00:00Z", null, null));
+    bad.put("limit 0", () -> resource.calls(me, null, null, null, null, "0", null, null, null));
+    bad.put("limit not a number", () -> resource.calls(me, null, null, null, null, "x", null, null, null));
+    bad.put("cursor not base64", () -> resource.calls(me, null, null, null, null, null, "!!", null, null));
+    bad.put("cursor not an id", () -> resource.calls(me, null, null, null, null, null, "LTE", null, null));
+    // the admin API's filters, refused rather than ignored (the answer was the caller's own usage)
+    bad.put("tenant", () -> resource.report(me, null, null, null, null, "ten_b", null));
+    bad.put("agent", () -> resource.report(me, null, null, null, null, null, "agt_b"));
+    bad.put("agent of the calls", () -> resource.calls(me, null, null, null, null, null, null, null, "agt_a"));
     bad.forEach((what, call) -> assertThatThrownBy(call)
         .as(what)
         .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.error()).isEqualTo(ErrorCode.INVALID_REQUEST)));

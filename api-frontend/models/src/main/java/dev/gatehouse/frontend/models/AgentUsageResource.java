@@ -57,7 +57,10 @@ public class AgentUsageResource {
       @QueryParam("model") String model,
       @QueryParam("task") String task,
       @QueryParam("since") String since,
-      @QueryParam("until") String until) {
+      @QueryParam("until") String until,
+      @QueryParam("tenant") String tenant,
+      @QueryParam("agent") String agent) {
+    ownOnly(tenant, agent);
     UsageQuery q = query(agent(auth), model, task, since, until);
     UsageReport r = usage.report(q);
     return new Report(q.since(), q.until(), r.totals(), r.days());
@@ -73,7 +76,10 @@ public class AgentUsageResource {
       @QueryParam("since") String since,
       @QueryParam("until") String until,
       @QueryParam("limit") String limit,
-      @QueryParam("cursor") String cursor) {
+      @QueryParam("cursor") String cursor,
+      @QueryParam("tenant") String tenant,
+      @QueryParam("agent") String agent) {
+    ownOnly(tenant, agent);
     UsageQuery q = query(agent(auth), model, task, since, until);
     int n = limit(limit);
     // One row more than the page tells whether another page follows.
@@ -85,6 +91,18 @@ public class AgentUsageResource {
     String next = Base64.getUrlEncoder().withoutPadding()
         .encodeToString(Long.toString(page.get(n - 1).id()).getBytes(StandardCharsets.UTF_8));
     return new Calls(List.copyOf(page), next);
+  }
+
+  /**
+   * An agent reads its own usage only: the admin API's {@code tenant} and {@code agent} filters are
+   * refused here rather than ignored, so a client does not take its own usage for another's.
+   */
+  private static void ownOnly(String tenant, String agent) {
+    if (tenant != null || agent != null) {
+      throw new ApiException(
+          ErrorCode.INVALID_REQUEST,
+          "an agent reads its own usage only: '" + (tenant != null ? "tenant" : "agent") + "' is a filter of GET /admin/v1/usage, not of this endpoint");
+    }
   }
 
   private static Caller.AgentCaller agent(SecurityContext auth) {
