@@ -204,6 +204,11 @@ final class ModelRouter {
       // holds is counted, as for a stream that did not end whole, or output would be free
       // against token and cost budgets.
       usage = estimate(call, call.kind() == ModelCall.Kind.EMBEDDINGS ? "" : answerText(dialect, answer));
+      if (call.kind() != ModelCall.Kind.EMBEDDINGS && dialect != call.dialect()) {
+        // The translation wrote the caller's usage as 0 tokens: tell it what is metered instead.
+        // (Passed through, the answer stays as the provider wrote it.)
+        Translation.setUsage(call.dialect(), body, usage);
+      }
     }
     x.usage(usage);
     return new ModelAnswer(body, usage, null, p.provider().name(), x.providerModel(), null);
@@ -313,6 +318,8 @@ final class ModelRouter {
     boolean clientWantsUsage =
         call.dialect() == Dialect.OPENAI && call.body().path("stream_options").path("include_usage").asBoolean(false);
     StreamTranslator translator = Translation.stream(dialect, call.dialect(), clientWantsUsage);
+    // A translated stream tells its caller what is metered (below) when the provider reports no usage.
+    translator.estimateUsageWith(relayedText -> partial(call, translator.usage(), relayedText));
     Relay relay = new Relay(x.sink(), start, call.dialect(), p.secrets());
     BlockingHttp.Body in = client.open(p, request);
     ProviderFailure broken = null;

@@ -42,7 +42,10 @@ final class FakeLlm implements AutoCloseable {
     RESET_MIDWAY,
     /** A long, slow stream: 200 chunks 20 ms apart. */
     SLOW_STREAM,
-    /** 200 with a chat completion of 400 words and no {@code usage}, as some compatible servers answer. */
+    /**
+     * 200 with a chat completion of 400 words and no {@code usage}, as some compatible servers
+     * answer (or, asked to stream, a short stream with no usage chunk).
+     */
     ANSWER_WITHOUT_USAGE
   }
 
@@ -131,11 +134,16 @@ final class FakeLlm implements AutoCloseable {
       }
       case RESET_MIDWAY -> stream(ex, 2, 0, true);
       case SLOW_STREAM -> stream(ex, 200, 20, false);
-      case ANSWER_WITHOUT_USAGE ->
-          json(ex, 200,
+      case ANSWER_WITHOUT_USAGE -> {
+        if (stream) {
+          stream(ex, 40, 0, false, false);
+          return;
+        }
+        json(ex, 200,
               "{\"id\":\"chatcmpl-2\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"m-" + name + "\","
                   + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"" + "word ".repeat(400).trim()
                   + "\"},\"finish_reason\":\"stop\"}]}");
+      }
     }
   }
 
@@ -146,6 +154,10 @@ final class FakeLlm implements AutoCloseable {
   }
 
   private void stream(HttpExchange ex, int chunks, long delayMs, boolean breakOff) throws IOException {
+    stream(ex, chunks, delayMs, breakOff, true);
+  }
+
+  private void stream(HttpExchange ex, int chunks, long delayMs, boolean breakOff, boolean withUsage) throws IOException {
     ex.getResponseHeaders().add("Content-Type", "text/event-stream");
     ex.sendResponseHeaders(200, 0);
     OutputStream out = ex.getResponseBody();
@@ -166,7 +178,7 @@ final class FakeLlm implements AutoCloseable {
       }
       out.write(("data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m-" + name + "\","
               + "\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n").getBytes(StandardCharsets.UTF_8));
-      out.write(("data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m-" + name + "\","
+      if (withUsage) out.write(("data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m-" + name + "\","
               + "\"choices\":[],\"usage\":{\"prompt_tokens\":11,\"completion_tokens\":" + chunks + ",\"total_tokens\":" + (11 + chunks) + "}}\n\n")
           .getBytes(StandardCharsets.UTF_8));
       out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));

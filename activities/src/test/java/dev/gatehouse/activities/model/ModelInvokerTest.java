@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.activities.audit.AuditLog;
 import dev.gatehouse.activities.credentials.UpstreamCredentials;
@@ -268,6 +269,36 @@ class ModelInvokerTest {
     assertThat(a.usage().estimated()).isTrue();
     assertThat(a.usage().outputTokens()).as(a.usage().toString()).isGreaterThanOrEqualTo(300);
     assertThat(a.usage().inputTokens()).isPositive();
+  }
+
+  /**
+   * Translated into the caller's dialect, an answer whose provider reported no usage tells the
+   * caller what is metered: it said 0 tokens in and out, while the call was charged its estimate.
+   */
+  @Test
+  void aTranslatedAnswerWithoutUsageTellsTheCallerWhatIsMetered() {
+    fakes.get("a").behave(FakeLlm.Behaviour.ANSWER_WITHOUT_USAGE);
+    ModelAnswer a = invoker.call(anthropicChat("solo", false));
+    assertThat(a.usage().estimated()).isTrue();
+    assertThat(a.usage().outputTokens()).isGreaterThanOrEqualTo(300);
+    assertThat(a.body().get("usage").get("output_tokens").asLong()).isEqualTo(a.usage().outputTokens());
+    assertThat(a.body().get("usage").get("input_tokens").asLong()).isEqualTo(a.usage().inputTokens()).isPositive();
+
+    Collecting sink = new Collecting();
+    ModelAnswer streamed = invoker.stream(anthropicChat("solo", true), sink);
+    assertThat(streamed.usage().estimated()).isTrue();
+    String delta = sink.events.stream().filter(e -> e.contains("\"message_delta\"")).findFirst().orElseThrow();
+    JsonNode usage = readJson(delta).get("usage");
+    assertThat(usage.get("output_tokens").asLong()).isEqualTo(streamed.usage().outputTokens()).isPositive();
+    assertThat(usage.get("input_tokens").asLong()).isEqualTo(streamed.usage().inputTokens());
+  }
+
+  private static JsonNode readJson(String text) {
+    try {
+      return JSON.readTree(text);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(e);
+    }
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.gatehouse.activities.model.translate;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.activities.model.Dialect;
+import dev.gatehouse.activities.model.ModelUsage;
 import dev.gatehouse.activities.model.StreamSink;
 import dev.gatehouse.activities.sse.SseEvent;
 import java.io.IOException;
@@ -68,10 +69,11 @@ final class AnthropicToOpenAiStream extends StreamTap {
       case "message_stop" -> {
         arguments.endAll();
         complete = true;
-        if (clientWantsUsage && usage != null) {
+        ModelUsage shown = usage != null && usageFinal ? usage : estimate != null ? estimate.apply(relayedText()) : usage;
+        if (clientWantsUsage && shown != null) {
           ObjectNode last = envelope();
           last.putArray("choices");
-          last.set("usage", Usages.toOpenAi(usage));
+          last.set("usage", Usages.toOpenAi(shown));
           out.event(null, Json.write(last));
         }
         done = true;

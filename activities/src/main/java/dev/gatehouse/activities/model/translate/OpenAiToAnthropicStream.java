@@ -172,7 +172,8 @@ final class OpenAiToAnthropicStream extends StreamTap {
     closeBlock(out);
     ObjectNode delta = Json.object().put("type", "message_delta");
     delta.putObject("delta").put("stop_reason", StopReasons.toAnthropic(finishReason, refused)).putNull("stop_sequence");
-    delta.set("usage", Usages.toAnthropic(usage == null ? ModelUsage.NONE : usage));
+    ModelUsage shown = usage != null ? usage : estimate != null ? estimate.apply(relayedText()) : ModelUsage.NONE;
+    delta.set("usage", Usages.toAnthropic(shown));
     emit(delta, out);
     emit(Json.object().put("type", "message_stop"), out);
   }

@@ -23,6 +23,8 @@ abstract class StreamTap implements StreamTranslator {
   boolean complete;
   /** Whether {@link #usage} counts the whole answer when the stream is complete ({@link StreamTranslator#usageFinal}). */
   boolean usageFinal = true;
+  /** What Gatehouse meters of a stream whose provider reported no usage ({@link #estimateUsageWith}); null: not given. */
+  java.util.function.Function<CharSequence, ModelUsage> estimate;
 
   StreamTap(Dialect caller) {
     this.caller = caller;
@@ -41,6 +43,11 @@ abstract class StreamTap implements StreamTranslator {
   @Override
   public boolean usageFinal() {
     return usageFinal;
+  }
+
+  @Override
+  public void estimateUsageWith(java.util.function.Function<CharSequence, ModelUsage> estimate) {
+    this.estimate = estimate;
   }
 
   @Override

@@ -50,4 +50,12 @@ public interface StreamTranslator {
 
   /** The output text relayed so far (content, tool-call arguments), for an estimate; bounded. */
   CharSequence relayedText();
+
+  /**
+   * How a translator that writes the caller's usage itself (the provider's is in the other
+   * dialect) counts it when the provider reported none, or no final one: {@code estimate} is given
+   * the text relayed, and answers what Gatehouse meters. Without it such a stream told its caller
+   * the call used 0 tokens. Pass-through streams relay the provider's usage as it is, and ignore it.
+   */
+  default void estimateUsageWith(java.util.function.Function<CharSequence, ModelUsage> estimate) {}
 }

@@ -97,6 +97,15 @@ public final class Translation {
     return to == Dialect.ANTHROPIC ? new AnthropicPassThroughStream() : new AnthropicToOpenAiStream(clientWantsUsage, clock);
   }
 
+  /**
+   * Sets {@code usage} as the usage of {@code answer}, a non-streamed answer translated into
+   * dialect {@code to}: what Gatehouse metered of one whose provider reported none (the
+   * translation wrote 0 tokens).
+   */
+  public static void setUsage(Dialect to, ObjectNode answer, ModelUsage usage) {
+    answer.set("usage", to == Dialect.OPENAI ? Usages.toOpenAi(usage) : Usages.toAnthropic(usage));
+  }
+
   /** The usage in a provider's non-streamed answer of dialect {@code dialect}; null when it has none. */
   public static ModelUsage usage(Dialect dialect, ObjectNode response) {
     return dialect == Dialect.OPENAI ? Usages.fromOpenAi(response.get("usage")) : Usages.fromAnthropic(response.get("usage"));
