@@ -20,7 +20,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * (answered with a body that is not JSON), the template {@code fake://item/{id}} (read as a short
  * text; {@code fake://item/slow-...} only once {@link #releaseSlowReads} is called, counted in
  * {@link #slowReads} as they arrive) and completion of it ({@code from-upstream}; counted in
- * {@link #completions}). Its
+ * {@link #completions}; {@code fake://item/elsewhere} is answered as {@code fake://secret}, as a
+ * server that resolved the URI would). Its
  * listening GET stream waits {@link #NOTIFY_AFTER_MILLIS}, then sends a log message and a progress
  * notification nobody asked for (counted in {@link #notificationsSent}), and stays open a while.
  */
@@ -30,6 +31,8 @@ final class FakeRawMcpUpstream implements AutoCloseable {
   static final long NOTIFY_AFTER_MILLIS = 1000;
 
   final AtomicInteger completions = new AtomicInteger();
+  /** The URIs of {@code fake://item/...} reads that reached this server. */
+  final java.util.List<String> reads = new java.util.concurrent.CopyOnWriteArrayList<>();
   final AtomicInteger notificationsSent = new AtomicInteger();
   final AtomicInteger slowReads = new AtomicInteger();
   private volatile CountDownLatch slowRelease = new CountDownLatch(1);
@@ -107,7 +110,11 @@ final class FakeRawMcpUpstream implements AutoCloseable {
                 Thread.currentThread().interrupt();
               }
             }
-            yield "{\"contents\":[{\"uri\":\"" + uri + "\",\"mimeType\":\"text/plain\",\"text\":\"item text\"}]}";
+            reads.add(uri);
+            // As a server that takes its template's variable for a path and resolves it: the
+            // answer is another resource than the one asked for.
+            String answered = uri.equals("fake://item/elsewhere") ? "fake://secret" : uri;
+            yield "{\"contents\":[{\"uri\":\"" + answered + "\",\"mimeType\":\"text/plain\",\"text\":\"item text\"}]}";
           }
           default -> "{}";
         };

@@ -106,6 +106,66 @@ class McpPassThroughBoundsTest {
     assertThat(fake.completions.get()).as("the upstream was not asked for the refused completions").isEqualTo(asked);
   }
 
+  /**
+   * A resource permission holds for the resource read, not only for the URI as written: an agent
+   * allowed the template's items and denied {@code fake://secret} read it as
+   * {@code fake://item/../secret}, which the template matched and the upstream's URL parser
+   * resolved (a probe, against the TypeScript SDK). Dot segments (plain, percent-encoded, after a
+   * backslash) and control characters are refused before any upstream sees them; a simple
+   * template variable no longer matches across a {@code /}; and an answer that carries another
+   * resource than the agent may read is refused. Every refusal is audited.
+   */
+  @Test
+  void aResourcePermissionHoldsForWhatIsReadNotOnlyForTheUriAsWritten() throws Exception {
+    String tenant = g.db.jdbi().onDemand(AgentDao.class).page(null, null, 100).stream()
+        .filter(a -> a.name().equals("agent-a")).findFirst().orElseThrow().tenantId();
+    HttpResponse<String> created = g.post("/admin/v1/agents", TestGatehouse.ADMIN_KEY,
+        "{\"tenant\":\"" + tenant + "\",\"name\":\"items-only\",\"tools\":{\"allow\":[\"fake.fake://item/*\"],\"deny\":[\"fake.fake://secret\"]}}");
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    String agentId = TestGatehouse.json(created).get("id").asText();
+    HttpResponse<String> keyed = g.post("/admin/v1/agents/" + agentId + "/keys", TestGatehouse.ADMIN_KEY, "");
+    assertThat(keyed.statusCode()).as(keyed.body()).isEqualTo(201);
+    String key = TestGatehouse.json(keyed).get("key").asText();
+    int readsBefore = fake.reads.size();
+    try (McpSyncClient items = McpGatewayTest.client(g, key, "/mcp")) {
+      assertThat(items.readResource(new McpSchema.ReadResourceRequest("fake://item/7")).contents()).hasSize(1);
+      for (String traversing : List.of(
+          "fake://item/../secret", "fake://item/%2e%2e/secret", "fake://item/%2E./secret", "fake://item/..%2Fsecret",
+          "fake://item/..\\secret", "fake://item/%252e%252e%252fsecret", "fake://item/.\t./secret", "fake://item/./x")) {
+        assertThatThrownBy(() -> items.readResource(new McpSchema.ReadResourceRequest(traversing)))
+            .as(traversing)
+            .isInstanceOfSatisfying(McpError.class, e -> assertThat(dataCode(e)).isEqualTo("invalid_params"));
+      }
+      // {id} is one segment, as the SDKs' own matchers read it: fake://item/a/b is no item.
+      assertThatThrownBy(() -> items.readResource(new McpSchema.ReadResourceRequest("fake://item/a/b")))
+          .isInstanceOfSatisfying(McpError.class, e -> assertThat(dataCode(e)).isEqualTo("unknown_resource"));
+      assertThat(fake.reads.subList(readsBefore, fake.reads.size())).containsExactly("fake://item/7");
+      // The upstream answers fake://item/elsewhere with fake://secret: refused as not found.
+      assertThatThrownBy(() -> items.readResource(new McpSchema.ReadResourceRequest("fake://item/elsewhere")))
+          .isInstanceOfSatisfying(McpError.class, e -> assertThat(dataCode(e)).isEqualTo("unknown_resource"));
+      assertThatThrownBy(() -> items.readResource(new McpSchema.ReadResourceRequest("fake://secret")))
+          .isInstanceOfSatisfying(McpError.class, e -> assertThat(dataCode(e)).isEqualTo("unknown_resource"));
+    }
+    g.application().audit().flush();
+    List<String> rows = new java.util.ArrayList<>();
+    for (JsonNode r : TestGatehouse.json(g.get("/admin/v1/audit?agent=" + agentId + "&limit=200", TestGatehouse.ADMIN_KEY)).path("items")) {
+      if (r.path("action").asText().startsWith("mcp.resource.")) {
+        rows.add(r.path("action").asText() + " " + r.path("target").asText("-") + " " + r.path("decision").asText() + " "
+            + r.path("outcome").asText() + " " + r.path("policy").asText("-"));
+      }
+    }
+    java.util.Collections.reverse(rows); // the audit lists newest first
+    List<String> expected = new java.util.ArrayList<>();
+    expected.add("mcp.resource.read fake.fake://item/{id} allow ok -");
+    for (int i = 0; i < 8; i++) {
+      expected.add("mcp.resource.read - deny invalid_params -");
+    }
+    expected.add("mcp.resource.read - deny unknown_resource -"); // fake://item/a/b: no such item
+    expected.add("mcp.resource.read fake.fake://item/{id} deny unknown_resource access"); // answered as fake://secret
+    expected.add("mcp.resource.read - deny unknown_resource -"); // fake://secret: not listed, so no such item
+    assertThat(rows).containsExactlyElementsOf(expected);
+  }
+
   @Test
   void anAnswerOverTheCapOrNotJsonFailsTheRequestAtOnce() {
     try (McpSyncClient client = McpGatewayTest.client(g, KEY_A, "/mcp")) {

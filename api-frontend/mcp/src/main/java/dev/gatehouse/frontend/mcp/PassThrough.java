@@ -11,6 +11,7 @@ import dev.gatehouse.activities.mcp.McpJson;
 import dev.gatehouse.activities.mcp.McpToolResolver.McpItem;
 import dev.gatehouse.activities.mcp.McpToolResolver;
 import dev.gatehouse.activities.mcp.McpUpstreams;
+import dev.gatehouse.activities.mcp.UriTemplates;
 import dev.gatehouse.activities.metrics.GatehouseMetrics;
 import dev.gatehouse.activities.policy.PolicyCatalog;
 import dev.gatehouse.activities.policy.ToolResultPolicies;
@@ -101,14 +102,35 @@ final class PassThrough {
     return result;
   }
 
-  private McpItem resourceFor(McpRequestContext ctx, String uri) {
+  /**
+   * The resource (or the template) URI {@code uri} names, which the agent may read; refused (and
+   * audited as {@code action}) as one that does not exist when there is none or the agent may not
+   * use it, and as {@code invalid_params} when the URI holds a dot segment or a control character
+   * ({@link UriTemplates#traverses}): checked as written, it could name what the server then
+   * resolves to another resource.
+   */
+  private McpItem resourceFor(McpRequestContext ctx, String uri, String action) {
+    if (UriTemplates.traverses(uri)) {
+      throw refused(
+          ctx, action, null, null,
+          McpErrors.of(
+              ErrorCode.INVALID_PARAMS,
+              "a resource URI with a '.' or '..' path segment (also percent-encoded, or after a backslash) or a control character"
+                  + " is refused: name the resource as its server lists it"));
+    }
     McpItem item =
         ctx.virtualServer() == null ? resolver.resource(ctx.caller().agent().tenantId(), uri).orElse(null) : null;
-    if (item == null
-        || !AccessPolicy.tool(ctx.caller().agent().permissions(), ctx.caller().scopes(), item.server().qualify(uri)).allowed()) {
-      throw McpErrors.resourceNotFound(uri);
+    if (item == null) {
+      throw refused(ctx, action, null, null, McpErrors.resourceNotFound(uri));
+    }
+    if (!readable(ctx, item, uri)) {
+      throw refused(ctx, action, item, AccessPolicy.NAME, McpErrors.resourceNotFound(uri));
     }
     return item;
+  }
+
+  private static boolean readable(McpRequestContext ctx, McpItem item, String uri) {
+    return AccessPolicy.tool(ctx.caller().agent().permissions(), ctx.caller().scopes(), item.server().qualify(uri)).allowed();
   }
 
   /**
@@ -117,9 +139,9 @@ final class PassThrough {
    * resources/read checks a resource (the agent's permissions on its gateway name; nothing on a
    * virtual server), and one the agent may not use is answered as one that does not exist.
    */
-  private McpItem templateOrResourceFor(McpRequestContext ctx, String uri) {
+  private McpItem templateOrResourceFor(McpRequestContext ctx, String uri, String action) {
     if (ctx.virtualServer() != null) {
-      throw McpErrors.resourceNotFound(uri);
+      throw refused(ctx, action, null, null, McpErrors.resourceNotFound(uri));
     }
     McpItem template =
         resolver.view(ctx.caller().agent().tenantId()).items(McpCatalogEntry.RESOURCE_TEMPLATE).stream()
@@ -127,10 +149,10 @@ final class PassThrough {
             .findFirst()
             .orElse(null);
     if (template == null) {
-      return resourceFor(ctx, uri);
+      return resourceFor(ctx, uri, action);
     }
-    if (!AccessPolicy.tool(ctx.caller().agent().permissions(), ctx.caller().scopes(), template.server().qualify(uri)).allowed()) {
-      throw McpErrors.resourceNotFound(uri);
+    if (!readable(ctx, template, uri)) {
+      throw refused(ctx, action, template, AccessPolicy.NAME, McpErrors.resourceNotFound(uri));
     }
     return template;
   }
@@ -139,59 +161,121 @@ final class PassThrough {
     McpRequestContext ctx = context(ex);
     requiredText(params, "uri", "resources/read");
     McpSchema.ReadResourceRequest req = McpJson.convert(params, McpSchema.ReadResourceRequest.class);
-    McpItem item = resourceFor(ctx, req.uri());
+    McpItem item = resourceFor(ctx, req.uri(), "mcp.resource.read");
     return governed(
         ctx, "mcp.resource.read", item, item.server().qualify(req.uri()), "the resource",
-        () -> upstreamCall(ex, item.server(), c -> c.readResource(req)));
+        () -> upstreamCall(ex, item.server(), c -> c.readResource(req)),
+        answer -> {
+          // What the server answered must be a resource the agent may read too: a server that
+          // resolved the URI to another (a template's variable it took for a path) is refused.
+          for (JsonNode content : answer.path("contents")) {
+            JsonNode uri = content.get("uri");
+            if (uri != null && uri.isTextual() && !readable(ctx, item, uri.asText())) {
+              return Decision.deny(
+                  AccessPolicy.NAME, ErrorCode.UNKNOWN_RESOURCE.code(), "the server answered with a resource this agent may not read");
+            }
+          }
+          return null;
+        },
+        () -> McpErrors.resourceNotFound(req.uri()));
   }
 
   Object subscribe(McpAsyncServerExchange ex, Object params, boolean on) {
     McpRequestContext ctx = context(ex);
+    String action = on ? "mcp.resource.subscribe" : "mcp.resource.unsubscribe";
     String uri = requiredText(params, "uri", on ? "resources/subscribe" : "resources/unsubscribe");
-    McpItem item = resourceFor(ctx, uri);
-    upstreamCall(
-        ex,
-        item.server(),
-        c -> (on ? c.subscribeResource(new McpSchema.SubscribeRequest(uri)) : c.unsubscribeResource(new McpSchema.UnsubscribeRequest(uri)))
-            .thenReturn(Map.of()));
-    return Map.of();
+    McpItem item = resourceFor(ctx, uri, action);
+    return audited(
+        ctx, action, item,
+        () -> upstreamCall(
+            ex,
+            item.server(),
+            c -> (on ? c.subscribeResource(new McpSchema.SubscribeRequest(uri)) : c.unsubscribeResource(new McpSchema.UnsubscribeRequest(uri)))
+                .thenReturn(Map.of())));
   }
 
   Object getPrompt(McpAsyncServerExchange ex, Object params) {
     McpRequestContext ctx = context(ex);
     String name = requiredText(params, "name", "prompts/get");
     JsonNode p = McpJson.tree(params);
-    McpItem item = promptFor(ctx, name);
+    McpItem item = promptFor(ctx, name, "mcp.prompt.get");
     ObjectNode upstreamParams = ((ObjectNode) p).deepCopy();
     upstreamParams.put("name", item.upstreamName());
     McpSchema.GetPromptRequest req = McpJson.convert(upstreamParams, McpSchema.GetPromptRequest.class);
-    return governed(ctx, "mcp.prompt.get", item, name, "the prompt " + name, () -> upstreamCall(ex, item.server(), c -> c.getPrompt(req)));
+    return governed(
+        ctx, "mcp.prompt.get", item, name, "the prompt " + name, () -> upstreamCall(ex, item.server(), c -> c.getPrompt(req)), null, null);
   }
 
-  private McpItem promptFor(McpRequestContext ctx, String name) {
+  private McpItem promptFor(McpRequestContext ctx, String name, String action) {
     McpItem item =
         ctx.virtualServer() == null ? resolver.find(ctx.caller().agent().tenantId(), McpCatalogEntry.PROMPT, name).orElse(null) : null;
-    if (item == null || !AccessPolicy.tool(ctx.caller().agent().permissions(), ctx.caller().scopes(), name).allowed()) {
-      throw McpErrors.of(ErrorCode.UNKNOWN_PROMPT, "Unknown prompt: " + name);
+    if (item == null) {
+      throw refused(ctx, action, null, null, McpErrors.of(ErrorCode.UNKNOWN_PROMPT, "Unknown prompt: " + name));
+    }
+    if (!AccessPolicy.tool(ctx.caller().agent().permissions(), ctx.caller().scopes(), name).allowed()) {
+      throw refused(ctx, action, item, AccessPolicy.NAME, McpErrors.of(ErrorCode.UNKNOWN_PROMPT, "Unknown prompt: " + name));
     }
     return item;
   }
 
   Object complete(McpAsyncServerExchange ex, Object params) {
     McpRequestContext ctx = context(ex);
+    String action = "mcp.completion.complete";
     ObjectNode p = ((ObjectNode) McpJson.tree(params)).deepCopy();
     JsonNode ref = p.path("ref");
     McpItem item;
     if ("ref/prompt".equals(ref.path("type").asText())) {
-      item = promptFor(ctx, ref.path("name").asText(""));
+      item = promptFor(ctx, ref.path("name").asText(""), action);
       ((ObjectNode) p.get("ref")).put("name", item.upstreamName());
     } else if ("ref/resource".equals(ref.path("type").asText())) {
-      item = templateOrResourceFor(ctx, ref.path("uri").asText(""));
+      item = templateOrResourceFor(ctx, ref.path("uri").asText(""), action);
     } else {
       throw McpErrors.of(ErrorCode.INVALID_PARAMS, "completion/complete needs a ref of type ref/prompt or ref/resource");
     }
     McpSchema.CompleteRequest req = McpJson.convert(p, McpSchema.CompleteRequest.class);
-    return upstreamCall(ex, item.server(), c -> c.completeCompletion(req));
+    return audited(ctx, action, item, () -> upstreamCall(ex, item.server(), c -> c.completeCompletion(req)));
+  }
+
+  /**
+   * {@code refusal}, after its audit row: the agent asked for {@code item} (null when there is no
+   * such item; the name or URI asked for is not written, as it may carry data) and was refused,
+   * by {@code policy} when one refused it.
+   */
+  private McpError refused(McpRequestContext ctx, String action, McpItem item, String policy, McpError refusal) {
+    record(ctx, action, item, "deny", codeOf(refusal), null, policy, null);
+    return refusal;
+  }
+
+  /** What {@code call} answers, with the audit row of its outcome ({@code item}'s catalog name as the target). */
+  private Object audited(McpRequestContext ctx, String action, McpItem item, Supplier<Object> call) {
+    long start = System.nanoTime();
+    String outcome = "ok";
+    try {
+      return call.get();
+    } catch (McpError e) {
+      outcome = codeOf(e);
+      throw e;
+    } catch (RuntimeException e) {
+      outcome = ErrorCode.UPSTREAM_ERROR.code();
+      throw e;
+    } finally {
+      record(ctx, action, item, "allow", outcome, (int) ((System.nanoTime() - start) / 1_000_000), null, null);
+    }
+  }
+
+  /** The catalog code an error carries (ours do; an upstream's own error passed through may carry anything: {@code upstream_error}). */
+  private static String codeOf(McpError e) {
+    Object code = e.getJsonRpcError() != null && e.getJsonRpcError().data() instanceof Map<?, ?> data ? data.get("code") : null;
+    return (code instanceof String c ? ErrorCode.ofCode(c) : Optional.<ErrorCode>empty()).orElse(ErrorCode.UPSTREAM_ERROR).code();
+  }
+
+  private void record(
+      McpRequestContext ctx, String action, McpItem item, String decision, String outcome, Integer latencyMs, String policy, String detail) {
+    Agent agent = ctx.caller().agent();
+    audit.record(
+        new AuditEvent(
+            Instant.now(), agent.tenantId(), agent.id(), agent.id(), ctx.requestId(), null, action,
+            item == null ? null : item.gatewayName(), decision, outcome, latencyMs, policy, detail));
   }
 
   Object setLevel(McpAsyncServerExchange ex, Object params) {
@@ -237,7 +321,9 @@ final class PassThrough {
    * {@code ok} or the error's code, how long it took, and the entries that changed or flagged
    * the answer.
    */
-  private Object governed(McpRequestContext ctx, String action, McpItem item, String target, String what, Supplier<Object> call) {
+  private Object governed(
+      McpRequestContext ctx, String action, McpItem item, String target, String what, Supplier<Object> call,
+      Function<JsonNode, Decision> answerCheck, Supplier<McpError> answerRefused) {
     long start = System.nanoTime();
     Decision denial = null;
     List<Decision> applied = List.of();
@@ -246,6 +332,11 @@ final class PassThrough {
       Object answer = call.get();
       if (!(answer instanceof JsonNode tree)) {
         return answer;
+      }
+      if (answerCheck != null && (denial = answerCheck.apply(tree)) != null) {
+        metrics.policyDecision(denial);
+        outcome = denial.code();
+        throw answerRefused.get();
       }
       ToolResultPolicies.Inspected r = ToolResultPolicies.inspect(policies, ctx.caller().agent(), target, tree, what);
       applied = r.applied();
@@ -262,9 +353,7 @@ final class PassThrough {
       if (denial != null) {
         throw e;
       }
-      // Ours carry a catalog code; an upstream's own error passed through may carry anything.
-      Object code = e.getJsonRpcError() != null && e.getJsonRpcError().data() instanceof Map<?, ?> data ? data.get("code") : null;
-      outcome = (code instanceof String c ? ErrorCode.ofCode(c) : Optional.<ErrorCode>empty()).orElse(ErrorCode.UPSTREAM_ERROR).code();
+      outcome = codeOf(e);
       // The upstream's words in its error go through the same entries as its answers would.
       McpSchema.JSONRPCResponse.JSONRPCError error = e.getJsonRpcError();
       String message = error == null ? e.getMessage() : error.message();
@@ -281,13 +370,10 @@ final class PassThrough {
       outcome = ErrorCode.UPSTREAM_ERROR.code();
       throw e;
     } finally {
-      Agent agent = ctx.caller().agent();
-      audit.record(
-          new AuditEvent(
-              Instant.now(), agent.tenantId(), agent.id(), agent.id(), null, null, action, item.gatewayName(),
-              denial == null ? "allow" : "deny", outcome, (int) ((System.nanoTime() - start) / 1_000_000),
-              denial == null ? null : denial.policy(),
-              applied.isEmpty() ? null : "policies: " + applied.stream().map(Decision::note).collect(Collectors.joining(", "))));
+      record(
+          ctx, action, item, denial == null ? "allow" : "deny", outcome, (int) ((System.nanoTime() - start) / 1_000_000),
+          denial == null ? null : denial.policy(),
+          applied.isEmpty() ? null : "policies: " + applied.stream().map(Decision::note).collect(Collectors.joining(", ")));
     }
   }
 
