@@ -135,8 +135,16 @@ public class McpConnector {
   public McpAsyncClient client(McpServerDefinition server, UpstreamHandlers handlers) {
     UpstreamCredentials.Resolved[] resolved = new UpstreamCredentials.Resolved[1];
     McpClientTransport transport = transport(server, handlers.exited(), resolved);
+    // What the server sends on its own goes to agents and histories: with its secrets redacted
+    UpstreamCredentials.Resolved scrub = resolved[0] != null && resolved[0].redacts() ? resolved[0] : null;
+    var resourceUpdated = handlers.resourceUpdated();
     McpClient.AsyncSpec spec =
-        McpClient.async(transport)
+        McpClient.async(
+                new ResourceUpdates(
+                    transport,
+                    resourceUpdated == null || scrub == null
+                        ? resourceUpdated
+                        : n -> resourceUpdated.apply(new McpSchema.ResourcesUpdatedNotification(scrub.redact(n.uri())))))
             .clientInfo(CLIENT_INFO)
             .jsonSchemaValidator(McpJson.PASS_THROUGH)
             .requestTimeout(server.timeoutOrDefault())
@@ -155,8 +163,6 @@ public class McpConnector {
       caps.roots(true);
     }
     spec.capabilities(caps.build());
-    // What the server sends on its own goes to agents and histories: with its secrets redacted
-    UpstreamCredentials.Resolved scrub = resolved[0] != null && resolved[0].redacts() ? resolved[0] : null;
     if (handlers.progress() != null) {
       var progress = handlers.progress();
       spec.progressConsumer(
@@ -170,9 +176,6 @@ public class McpConnector {
           scrub == null
               ? logging
               : n -> logging.apply(new McpSchema.LoggingMessageNotification(n.level(), scrub.redact(n.logger()), scrub.redact(n.data()), n.meta())));
-    }
-    if (handlers.resourceUpdated() != null) {
-      spec.resourcesUpdateConsumer(handlers.resourceUpdated());
     }
     if (handlers.listChanged() != null) {
       Runnable changed = handlers.listChanged();

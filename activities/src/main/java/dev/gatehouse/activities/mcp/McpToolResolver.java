@@ -127,13 +127,19 @@ public class McpToolResolver {
 
   /** A resource by exact URI, else a server whose resource template matches the URI. */
   public Optional<McpItem> resource(String tenantId, String uri) {
+    return resources(tenantId, uri).stream().findFirst();
+  }
+
+  /**
+   * Every item a resource URI may name, in the order a read tries them: the resources listed under
+   * exactly that URI, then the templates that match it. Resource URIs carry no server prefix, so
+   * two servers may list the same one; the caller takes the first the agent may read.
+   */
+  public List<McpItem> resources(String tenantId, String uri) {
     View view = view(tenantId);
-    Optional<McpItem> exact = view.items(McpCatalogEntry.RESOURCE).stream().filter(i -> i.upstreamName().equals(uri)).findFirst();
-    if (exact.isPresent()) {
-      return exact;
-    }
-    return view.items(McpCatalogEntry.RESOURCE_TEMPLATE).stream()
-        .filter(i -> UriTemplates.matches(i.upstreamName(), uri))
-        .findFirst();
+    List<McpItem> found = new ArrayList<>();
+    view.items(McpCatalogEntry.RESOURCE).stream().filter(i -> i.upstreamName().equals(uri)).forEach(found::add);
+    view.items(McpCatalogEntry.RESOURCE_TEMPLATE).stream().filter(i -> UriTemplates.matches(i.upstreamName(), uri)).forEach(found::add);
+    return found;
   }
 }

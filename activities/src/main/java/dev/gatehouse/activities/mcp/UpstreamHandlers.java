@@ -18,7 +18,7 @@ public record UpstreamHandlers(
     List<McpSchema.Root> roots,
     Function<McpSchema.ProgressNotification, Mono<Void>> progress,
     Function<McpSchema.LoggingMessageNotification, Mono<Void>> logging,
-    Function<List<McpSchema.ResourceContents>, Mono<Void>> resourceUpdated,
+    Function<McpSchema.ResourcesUpdatedNotification, Mono<Void>> resourceUpdated,
     Runnable listChanged,
     Runnable exited) {
 

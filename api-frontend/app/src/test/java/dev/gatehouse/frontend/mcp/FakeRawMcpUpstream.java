@@ -21,7 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * text; {@code fake://item/slow-...} only once {@link #releaseSlowReads} is called, counted in
  * {@link #slowReads} as they arrive) and completion of it ({@code from-upstream}; counted in
  * {@link #completions}; {@code fake://item/elsewhere} is answered as {@code fake://secret}, as a
- * server that resolved the URI would). Its
+ * server that resolved the URI would; a subscription is answered after two update notifications,
+ * of the resource and of {@code fake://secret}). Its
  * listening GET stream waits {@link #NOTIFY_AFTER_MILLIS}, then sends a log message and a progress
  * notification nobody asked for (counted in {@link #notificationsSent}), and stays open a while.
  */
@@ -78,7 +79,7 @@ final class FakeRawMcpUpstream implements AutoCloseable {
         switch (method) {
           case "initialize" -> {
             ex.getResponseHeaders().add("Mcp-Session-Id", "fake-session-1");
-            yield "{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{\"tools\":{},\"resources\":{},\"completions\":{},"
+            yield "{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{\"tools\":{},\"resources\":{\"subscribe\":true},\"completions\":{},"
                 + "\"logging\":{}},\"serverInfo\":{\"name\":\"fake-raw\",\"version\":\"1\"}}";
           }
           case "tools/list" ->
@@ -87,6 +88,23 @@ final class FakeRawMcpUpstream implements AutoCloseable {
           case "resources/list" ->
               "{\"resources\":[{\"uri\":\"fake://big\",\"name\":\"big\"},{\"uri\":\"fake://garbage\",\"name\":\"garbage\"}]}";
           case "resources/templates/list" -> "{\"resourceTemplates\":[{\"uriTemplate\":\"fake://item/{id}\",\"name\":\"item\"}]}";
+          case "resources/subscribe" -> {
+            // Before its answer, on the POST's stream: the resource subscribed to is updated, and so
+            // is fake://secret (which it did not ask for).
+            String uri = msg.path("params").path("uri").asText();
+            String updated = "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/resources/updated\",\"params\":{\"uri\":\"%s\"}}";
+            String events =
+                "event: message\ndata: " + String.format(updated, uri) + "\n\n"
+                    + "event: message\ndata: " + String.format(updated, "fake://secret") + "\n\n"
+                    + "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"result\":{}}\n\n";
+            byte[] body = events.getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().add("Content-Type", "text/event-stream");
+            ex.sendResponseHeaders(200, body.length);
+            try (OutputStream out = ex.getResponseBody()) {
+              out.write(body);
+            }
+            yield null;
+          }
           case "completion/complete" -> {
             completions.incrementAndGet();
             yield "{\"completion\":{\"values\":[\"from-upstream\"],\"total\":1,\"hasMore\":false}}";

@@ -166,6 +166,79 @@ class McpPassThroughBoundsTest {
     assertThat(rows).containsExactlyElementsOf(expected);
   }
 
+  /**
+   * An upstream's resource update reaches the agent as its URI, and only for a resource the agent
+   * may read; Gatehouse does not read the resource itself. The SDK's client read each updated
+   * resource back from the upstream, subscribed or not, for a URI it then relayed: a probe's
+   * server made Gatehouse download a 15 MB resource 30 times.
+   */
+  @Test
+  void aResourceUpdateReachesTheAgentAsItsUriWithoutARead() throws Exception {
+    String tenant = g.db.jdbi().onDemand(AgentDao.class).page(null, null, 100).stream()
+        .filter(a -> a.name().equals("agent-a")).findFirst().orElseThrow().tenantId();
+    HttpResponse<String> created = g.post("/admin/v1/agents", TestGatehouse.ADMIN_KEY,
+        "{\"tenant\":\"" + tenant + "\",\"name\":\"watcher\",\"tools\":{\"allow\":[\"fake.fake://item/*\"]}}");
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    String agentId = TestGatehouse.json(created).get("id").asText();
+    HttpResponse<String> keyed = g.post("/admin/v1/agents/" + agentId + "/keys", TestGatehouse.ADMIN_KEY, "");
+    String key = TestGatehouse.json(keyed).get("key").asText();
+    java.util.concurrent.CountDownLatch updated = new java.util.concurrent.CountDownLatch(1);
+    List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    // The agent's own SDK client reads an updated resource back (through Gatehouse): one read.
+    try (McpSyncClient watcher = McpGatewayTest.client(g, key, "/mcp", spec -> spec.resourcesUpdateConsumer(contents -> {
+      contents.forEach(c -> seen.add(c.uri()));
+      updated.countDown();
+    }))) {
+      watcher.subscribeResource(new McpSchema.SubscribeRequest("fake://item/watched"));
+      assertThat(updated.await(20, java.util.concurrent.TimeUnit.SECONDS)).as("the update reached the agent").isTrue();
+      Thread.sleep(500); // a read Gatehouse made of its own would have come with the notification
+    }
+    assertThat(seen).containsExactly("fake://item/watched");
+    assertThat(fake.reads.stream().filter(u -> u.equals("fake://item/watched")).count()).as("reads of the upstream").isEqualTo(1);
+    // fake://secret, which the watcher may not read, was not relayed: the agent's client made no read of it.
+    g.application().audit().flush();
+    List<String> rows = new java.util.ArrayList<>();
+    for (JsonNode r : TestGatehouse.json(g.get("/admin/v1/audit?agent=" + agentId + "&limit=200", TestGatehouse.ADMIN_KEY)).path("items")) {
+      rows.add(r.path("action").asText() + " " + r.path("decision").asText() + " " + r.path("outcome").asText());
+    }
+    assertThat(rows).containsExactlyInAnyOrder("mcp.resource.subscribe allow ok", "mcp.resource.read allow ok");
+  }
+
+  /**
+   * Resource URIs carry no server prefix, so two servers may list the same one: a read goes to the
+   * first the agent may read. It went to the first of all, and an agent allowed only the second's
+   * resources saw the URI listed and could not read it.
+   */
+  @Test
+  void aUriTwoServersListIsReadFromTheOneTheAgentMayRead() throws Exception {
+    String tenant = g.db.jdbi().onDemand(AgentDao.class).page(null, null, 100).stream()
+        .filter(a -> a.name().equals("agent-a")).findFirst().orElseThrow().tenantId();
+    HttpResponse<String> created = g.post("/admin/v1/agents", TestGatehouse.ADMIN_KEY,
+        "{\"tenant\":\"" + tenant + "\",\"name\":\"second-only\",\"tools\":{\"allow\":[\"zfake.*\"]}}");
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    String agentId = TestGatehouse.json(created).get("id").asText();
+    String key = TestGatehouse.json(g.post("/admin/v1/agents/" + agentId + "/keys", TestGatehouse.ADMIN_KEY, "")).get("key").asText();
+    // The same upstream again, after "fake" in name order: the same template, fake://item/{id}.
+    g.db.jdbi().onDemand(McpServerDao.class).insert(
+        new McpServerDefinition(
+            "zfake", null, McpServerDefinition.STREAMABLE_HTTP, fake.url(), null, null, null, null, null, null,
+            Duration.ofSeconds(60), null, null, null, McpServerDefinition.DIRECT, null));
+    try (McpSyncClient second = McpGatewayTest.client(g, key, "/mcp")) {
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (second.listResourceTemplates().resourceTemplates().stream().noneMatch(t -> t.uriTemplate().equals(TEMPLATE))) {
+        assertThat(System.nanoTime()).as("the second registration discovered in time").isLessThan(deadline);
+        Thread.sleep(100);
+      }
+      assertThat(second.readResource(new McpSchema.ReadResourceRequest("fake://item/9")).contents()).hasSize(1);
+    } finally {
+      g.delete("/admin/v1/mcp-servers/zfake", TestGatehouse.ADMIN_KEY);
+    }
+    g.application().audit().flush();
+    JsonNode rows = TestGatehouse.json(g.get("/admin/v1/audit?agent=" + agentId + "&limit=10", TestGatehouse.ADMIN_KEY)).path("items");
+    assertThat(rows.get(0).path("target").asText()).isEqualTo("zfake.fake://item/{id}");
+    assertThat(rows.get(0).path("outcome").asText()).isEqualTo("ok");
+  }
+
   @Test
   void anAnswerOverTheCapOrNotJsonFailsTheRequestAtOnce() {
     try (McpSyncClient client = McpGatewayTest.client(g, KEY_A, "/mcp")) {

@@ -415,9 +415,12 @@ final class GatewaySession {
           }
           return sdk.isNotificationForLevelAllowed(n.level()) ? toListening(McpSchema.METHOD_NOTIFICATION_MESSAGE, n) : Mono.empty();
         },
-        contents -> {
-          for (McpSchema.ResourceContents c : contents) {
-            notifyAgent(McpSchema.METHOD_NOTIFICATION_RESOURCES_UPDATED, new McpSchema.ResourcesUpdatedNotification(c.uri()));
+        n -> {
+          // Relayed when the agent may read the resource, as resources/read checks it.
+          var who = caller;
+          if (who != null
+              && dev.gatehouse.policies.access.AccessPolicy.tool(who.agent().permissions(), who.scopes(), server.qualify(n.uri())).allowed()) {
+            notifyAgent(McpSchema.METHOD_NOTIFICATION_RESOURCES_UPDATED, n);
           }
           return Mono.empty();
         },

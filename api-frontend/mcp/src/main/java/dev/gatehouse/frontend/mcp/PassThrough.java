@@ -118,15 +118,18 @@ final class PassThrough {
               "a resource URI with a '.' or '..' path segment (also percent-encoded, or after a backslash) or a control character"
                   + " is refused: name the resource as its server lists it"));
     }
-    McpItem item =
-        ctx.virtualServer() == null ? resolver.resource(ctx.caller().agent().tenantId(), uri).orElse(null) : null;
-    if (item == null) {
+    List<McpItem> candidates = ctx.virtualServer() == null ? resolver.resources(ctx.caller().agent().tenantId(), uri) : List.of();
+    if (candidates.isEmpty()) {
       throw refused(ctx, action, null, null, McpErrors.resourceNotFound(uri));
     }
-    if (!readable(ctx, item, uri)) {
-      throw refused(ctx, action, item, AccessPolicy.NAME, McpErrors.resourceNotFound(uri));
+    // Two servers may list one URI (resource URIs carry no prefix): the first the agent may read
+    // takes it, so an agent allowed only the second's reads that one.
+    for (McpItem item : candidates) {
+      if (readable(ctx, item, uri)) {
+        return item;
+      }
     }
-    return item;
+    throw refused(ctx, action, candidates.get(0), AccessPolicy.NAME, McpErrors.resourceNotFound(uri));
   }
 
   private static boolean readable(McpRequestContext ctx, McpItem item, String uri) {
