@@ -7,7 +7,9 @@ import dev.gatehouse.registry.mcp.McpCatalogDao;
 import dev.gatehouse.registry.mcp.McpCatalogEntry;
 import dev.gatehouse.registry.mcp.McpServerDefinition;
 import io.modelcontextprotocol.client.McpAsyncClient;
+import io.modelcontextprotocol.spec.McpError;
 import io.modelcontextprotocol.spec.McpSchema;
+import reactor.core.publisher.Mono;
 import java.time.Duration;
 import java.util.List;
 import org.slf4j.Logger;
@@ -143,9 +145,16 @@ final class UpstreamServer {
                 .client(
                     def,
                     new UpstreamHandlers(
-                        null,
-                        null,
-                        null,
+                        // Declared, so that a server which offers some tools only to clients that
+                        // can sample, elicit or list roots lists them here too (the reference
+                        // server does). With no agent behind this client there is no one to ask:
+                        // sampling fails, elicitation is declined, and the roots are none. An
+                        // agent's own session declares what its client does.
+                        request -> Mono.error(McpError.builder(McpSchema.ErrorCodes.INVALID_REQUEST)
+                            .message("sampling is relayed to an agent on its own MCP session only; this call has none")
+                            .build()),
+                        request -> Mono.just(new McpSchema.ElicitResult(McpSchema.ElicitResult.Action.DECLINE, null, null)),
+                        List.of(),
                         shared.progress()::progressed,
                         null,
                         null,

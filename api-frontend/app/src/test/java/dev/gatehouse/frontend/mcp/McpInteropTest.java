@@ -166,6 +166,17 @@ class McpInteropTest {
     assertTrue(dir.ok() && dir.output().contains("hello.txt"), dir.output());
   }
 
+  /**
+   * The reference server offers its sampling, elicitation and roots tools only to a client that
+   * declares those capabilities: Gatehouse's discovery client declares them, so they are in the
+   * catalog (they never were, and calling one was unknown_tool for any agent).
+   */
+  @Test
+  void toolsAServerOffersOnlyToClientsThatCanSampleElicitOrListRootsAreDiscovered() {
+    McpWire.awaitTools(g, KEY, Duration.ofSeconds(30),
+        "everything.trigger-sampling-request", "everything.trigger-elicitation-request", "everything.get-roots-list");
+  }
+
   @Test
   void inspectorCliListsTools() {
     NodeTools.Result list = inspector("--method", "tools/list");
