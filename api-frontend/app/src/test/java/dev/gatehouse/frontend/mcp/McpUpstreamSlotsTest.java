@@ -143,6 +143,33 @@ class McpUpstreamSlotsTest {
     assertThat(McpWire.message(after.body()).path("result").path("contents").get(0).path("text").asText()).as(after.body()).isEqualTo("item text");
   }
 
+  /**
+   * A pass-through request is cancelled as a tools/call is: notifications/cancelled answers it at
+   * once and gives its slot back (it held both until the server's timeout, 60 s here), and its id
+   * cannot be taken by another request while it is in flight (both ran).
+   */
+  @Test
+  void aSlowReadTheAgentCancelsIsAnsweredAtOnceAndItsIdIsNotReusedMeanwhile() throws Exception {
+    String session = McpWire.initialize(endpoint, KEY_A);
+    int before = fake.slowReads.get();
+    List<CompletableFuture<HttpResponse<String>>> pending = sendAll(session, List.of(read(50, "fake://item/slow-cancel")));
+    try {
+      awaitCount(fake.slowReads::get, before + 1, "the read reached the upstream");
+      HttpResponse<String> sameId = McpWire.post(endpoint, KEY_A, session, read(50, "fake://item/7"));
+      assertThat(McpWire.message(sameId.body()).path("error").path("data").path("code").asText()).as(sameId.body()).isEqualTo("invalid_request");
+      HttpResponse<String> cancel =
+          McpWire.post(endpoint, KEY_A, session, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":50}}");
+      assertThat(cancel.statusCode()).as(cancel.body()).isEqualTo(202);
+      HttpResponse<String> answered = pending.get(0).get(10, TimeUnit.SECONDS);
+      assertThat(McpWire.message(answered.body()).path("error").path("data").path("code").asText()).as(answered.body()).isEqualTo("canceled");
+    } finally {
+      fake.releaseSlowReads();
+    }
+    // The id is free again once its request is over.
+    HttpResponse<String> after = McpWire.post(endpoint, KEY_A, session, read(50, "fake://item/8"));
+    assertThat(McpWire.message(after.body()).path("result").path("contents").get(0).path("text").asText()).as(after.body()).isEqualTo("item text");
+  }
+
   @Test
   void directHttpToolCallsRunAtOnceUpToTheTenantsShare() throws Exception {
     String session = McpWire.initialize(endpoint, KEY_A);

@@ -65,7 +65,6 @@ public final class McpFace implements Face {
       }
     });
     McpSessions sessions = new McpSessions(connector, upstreams, tools, config.getAgentRequestTimeout().toJavaDuration(), config.getUpstreamCredentialsCheck().toJavaDuration());
-    PassThrough pass = new PassThrough(resolver, upstreams, connector, sessions, core.policies(), core.metrics(), core.audit());
     McpToolCallHandler toolCalls =
         new McpToolCallHandler(
             core.tools(),
@@ -79,6 +78,7 @@ public final class McpFace implements Face {
             core.admission(),
             core.audit(),
             core.metrics());
+    PassThrough pass = new PassThrough(resolver, upstreams, connector, sessions, toolCalls, core.policies(), core.metrics(), core.audit());
     sessions
         .onEnded(toolCalls::sessionEnded)
         .onRequest(McpSchema.METHOD_PING, (ex, p) -> Mono.just(Map.of()))

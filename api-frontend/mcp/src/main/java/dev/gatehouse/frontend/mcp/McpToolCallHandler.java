@@ -149,6 +149,21 @@ final class McpToolCallHandler {
   }
 
   /**
+   * Registers a pass-through request of session {@code sessionId} ({@code resources/read},
+   * {@code prompts/get}, ...) in flight under its id {@code id}, so that {@code
+   * notifications/cancelled} and the session's end reach it as they reach a {@code tools/call};
+   * null when a request with that id is in flight already. {@link #leave} when it is done.
+   */
+  InFlight enter(String sessionId, Object id) {
+    InFlight call = new InFlight();
+    return inFlight.putIfAbsent(callKey(sessionId, id), call) == null ? call : null;
+  }
+
+  void leave(String sessionId, Object id, InFlight call) {
+    inFlight.remove(callKey(sessionId, id), call);
+  }
+
+  /**
    * The session {@code sessionId} ended (the agent's DELETE, or its agent was deleted): its calls
    * still in flight stop as if the agent had cancelled them (a direct call's upstream is told, and
    * its slot comes back), since their answers have nowhere to go. A durable call's task runs on: it

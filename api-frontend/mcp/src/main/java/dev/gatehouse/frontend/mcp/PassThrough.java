@@ -66,17 +66,20 @@ final class PassThrough {
   private final McpUpstreams upstreams;
   private final McpConnector connector;
   private final McpSessions sessions;
+  /** Where requests in flight are registered, so that notifications/cancelled reaches them. */
+  private final McpToolCallHandler calls;
   private final PolicyCatalog policies;
   private final GatehouseMetrics metrics;
   private final AuditLog audit;
 
   PassThrough(
-      McpToolResolver resolver, McpUpstreams upstreams, McpConnector connector, McpSessions sessions, PolicyCatalog policies,
-      GatehouseMetrics metrics, AuditLog audit) {
+      McpToolResolver resolver, McpUpstreams upstreams, McpConnector connector, McpSessions sessions, McpToolCallHandler calls,
+      PolicyCatalog policies, GatehouseMetrics metrics, AuditLog audit) {
     this.resolver = resolver;
     this.upstreams = upstreams;
     this.connector = connector;
     this.sessions = sessions;
+    this.calls = calls;
     this.policies = policies;
     this.metrics = metrics;
     this.audit = audit;
@@ -402,13 +405,25 @@ final class PassThrough {
     } catch (RuntimeException e) {
       throw McpErrors.of(ErrorCode.UPSTREAM_UNAVAILABLE, "MCP server " + server.name() + " is not reachable");
     }
+    // In flight under its id, as a tools/call is: notifications/cancelled (or the session's end)
+    // answers it at once and frees its slot; it waited out the server's timeout. An id already in
+    // flight is refused, as for tools/call.
+    Object id = context(ex).jsonRpcId();
+    McpToolCallHandler.InFlight inFlight = session == null || id == null ? null : calls.enter(ex.sessionId(), id);
+    if (session != null && id != null && inFlight == null) {
+      throw McpErrors.of(
+          ErrorCode.INVALID_REQUEST, "a request with this id is still in flight in this session; use a new id for each request");
+    }
     AgentChannel channel = AgentChannel.of(ex);
     if (session != null) {
       session.enter(server.name(), channel);
     }
+    Object answer;
     try {
-      Object answer = call.apply(client).block(server.timeoutOrDefault());
-      return answer == null ? null : connector.redact(client, McpJson.tree(answer));
+      Mono<?> request = call.apply(client);
+      // (suppressCancel: the companion is cancelled when the request completes first, which must
+      // not complete the future, read below as the agent's cancel)
+      answer = (inFlight == null ? request : request.takeUntilOther(Mono.fromFuture(inFlight.cancelled, true))).block(server.timeoutOrDefault());
     } catch (McpError e) {
       throw redacted(server, e); // the upstream's own JSON-RPC error, passed through
     } catch (RuntimeException e) {
@@ -418,7 +433,14 @@ final class PassThrough {
       if (session != null) {
         session.leave(server.name(), channel);
       }
+      if (inFlight != null) {
+        calls.leave(ex.sessionId(), id, inFlight);
+      }
     }
+    if (inFlight != null && inFlight.cancelled.isDone()) {
+      throw McpErrors.of(ErrorCode.CANCELED, "Request canceled");
+    }
+    return answer == null ? null : connector.redact(client, McpJson.tree(answer));
   }
 
   private static McpRequestContext context(McpAsyncServerExchange ex) {
