@@ -67,7 +67,7 @@ class AgentWritesTest {
             "s-stuck", McpSchema.ClientCapabilities.builder().build(), new McpSchema.Implementation("agent", "1"),
             Duration.ofMinutes(1), Map.of(), Map.of());
     sdk.listeningStream(stuck);
-    GatewaySession session = new GatewaySession("s-stuck", "t", "a", null, null, sdk, null, null, Duration.ofMinutes(1));
+    GatewaySession session = new GatewaySession("s-stuck", "t", "a", null, null, sdk, null, null, Duration.ofMinutes(1), new UpstreamPlaces(1, 1));
     try {
       session.notifyAgent(McpSchema.METHOD_NOTIFICATION_TOOLS_LIST_CHANGED, Map.of());
       assertThat(written).as("returned while the write still waits for the agent").isFalse();

@@ -35,6 +35,8 @@ class McpUpstreamSlotsTest {
   private static final int SLOW = 10 * Runtime.getRuntime().availableProcessors() + 4;
   private static TestGatehouse g;
   private static FakeRawMcpUpstream fake;
+  /** The upstream sessions one tenant's agents may hold on the replica, here. */
+  private static final int UPSTREAM_SESSIONS = 4;
   private static ExecutorService agents;
   private static String endpoint;
 
@@ -44,6 +46,7 @@ class McpUpstreamSlotsTest {
     g = TestGatehouse.start(c -> {
       c.getAdmission().setMaxDirectCallsPerTenant(SLOW);
       c.getAdmission().setMaxDirectCalls(SLOW + 8);
+      c.getMcp().setMaxUpstreamSessionsPerTenant(UPSTREAM_SESSIONS);
     });
     g.db.jdbi().onDemand(McpServerDao.class).insert(
         new McpServerDefinition(
@@ -168,6 +171,48 @@ class McpUpstreamSlotsTest {
     // The id is free again once its request is over.
     HttpResponse<String> after = McpWire.post(endpoint, KEY_A, session, read(50, "fake://item/8"));
     assertThat(McpWire.message(after.body()).path("result").path("contents").get(0).path("text").asText()).as(after.body()).isEqualTo("item text");
+  }
+
+  /**
+   * Each agent session opens its own session with each server it uses: one tenant's agents hold at
+   * most {@code mcp.maxUpstreamSessionsPerTenant} of them on the replica (the upstream sessions
+   * multiplied as sessions times servers, a listening stream each, with no bound). Past it a call
+   * that would open another is refused, on the direct path and the pass-through methods alike,
+   * nothing sent; another tenant is served; and a place comes back when a session ends.
+   */
+  @Test
+  void oneTenantsUpstreamSessionsAreBoundedAndComeBackWhenItsSessionsEnd() throws Exception {
+    String echo = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"fake.echo\",\"arguments\":{}}}";
+    List<String> opened = new ArrayList<>();
+    String refused = null;
+    JsonNode refusal = null;
+    // (other tests of this class may hold some of the tenant's places already: at most a few)
+    for (int i = 0; i <= UPSTREAM_SESSIONS && refused == null; i++) {
+      String session = McpWire.initialize(endpoint, KEY_A);
+      JsonNode answer = McpWire.message(McpWire.post(endpoint, KEY_A, session, echo).body());
+      if (answer.has("error")) {
+        refused = session;
+        refusal = answer.path("error");
+      } else {
+        assertThat(answer.path("result").path("isError").asBoolean()).as(answer.toString()).isFalse();
+        opened.add(session);
+      }
+    }
+    assertThat(refusal).as("a call past the tenant's upstream sessions is refused").isNotNull();
+    assertThat(opened).isNotEmpty();
+    assertThat(refusal.path("data").path("code").asText()).as(refusal.toString()).isEqualTo("overloaded");
+    assertThat(refusal.path("message").asText()).contains("mcp.maxUpstreamSessionsPerTenant");
+    JsonNode readRefused = McpWire.message(McpWire.post(endpoint, KEY_A, refused, read(2, "fake://item/1")).body()).path("error");
+    assertThat(readRefused.path("data").path("code").asText()).as(readRefused.toString()).isEqualTo("overloaded");
+
+    String other = McpWire.initialize(endpoint, KEY_B);
+    JsonNode otherAnswer = McpWire.message(McpWire.post(endpoint, KEY_B, other, read(3, "fake://item/7")).body());
+    assertThat(otherAnswer.path("result").path("contents").get(0).path("text").asText()).as(otherAnswer.toString()).isEqualTo("item text");
+
+    HttpResponse<String> ended = McpWire.delete(endpoint, KEY_A, opened.get(0));
+    assertThat(ended.statusCode()).as(ended.body()).isLessThan(300);
+    JsonNode after = McpWire.message(McpWire.post(endpoint, KEY_A, refused, read(4, "fake://item/8")).body());
+    assertThat(after.path("result").path("contents").get(0).path("text").asText()).as(after.toString()).isEqualTo("item text");
   }
 
   @Test

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gatehouse.registry.mcp.McpServerDao;
 import dev.gatehouse.registry.mcp.McpServerDefinition;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -125,6 +126,20 @@ public final class McpWire {
       throw new IllegalStateException("no JSON-RPC answer in: " + body);
     } catch (IOException e) {
       throw new IllegalStateException("unreadable answer: " + body, e);
+    }
+  }
+
+  /** Ends session {@code session} (DELETE). */
+  public static HttpResponse<String> delete(String endpoint, String key, String session) {
+    try {
+      return HTTP.send(
+          HttpRequest.newBuilder(URI.create(endpoint)).header("Authorization", "Bearer " + key).header("Mcp-Session-Id", session).DELETE().build(),
+          HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
     }
   }
 

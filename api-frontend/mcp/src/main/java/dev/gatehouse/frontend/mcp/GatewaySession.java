@@ -50,6 +50,8 @@ final class GatewaySession {
   private final McpUpstreams upstreams;
   /** This session's upstream sessions by server name, each with the record it was opened from. */
   private final Map<String, Upstream> clients = new ConcurrentHashMap<>();
+  /** Where each upstream session this session opens takes a place ({@link UpstreamPlaces}); given back at {@link #close}. */
+  private final UpstreamPlaces upstreamPlaces;
   private final long credentialsCheckNanos;
   private final Map<String, Deque<AgentChannel>> inFlight = new ConcurrentHashMap<>();
   /** Requests Gatehouse sent the agent on a request's own stream, by id, awaiting the agent's answer. */
@@ -78,7 +80,9 @@ final class GatewaySession {
       McpStreamableServerSession sdk,
       McpConnector connector,
       McpUpstreams upstreams,
-      java.time.Duration credentialsCheck) {
+      java.time.Duration credentialsCheck,
+      UpstreamPlaces upstreamPlaces) {
+    this.upstreamPlaces = upstreamPlaces;
     this.id = id;
     this.tenantId = tenantId;
     this.agentId = agentId;
@@ -316,11 +320,25 @@ final class GatewaySession {
       // The agent's roots when it has told them already; otherwise the upstream session starts with
       // none and is given them when the agent answers (no thread waits for an agent here).
       List<McpSchema.Root> roots = capabilities.roots() == null ? null : knownRoots;
-      McpAsyncClient client = connector.client(server, handlers(server, roots == null && capabilities.roots() != null ? List.of() : roots));
+      if (existing == null) {
+        upstreamPlaces.take(tenantId); // a new one (one that replaces another keeps its place); refused: nothing opened
+      }
+      McpAsyncClient client;
+      try {
+        client = connector.client(server, handlers(server, roots == null && capabilities.roots() != null ? List.of() : roots));
+      } catch (RuntimeException e) {
+        if (existing == null) {
+          upstreamPlaces.release(tenantId, 1);
+        }
+        throw e;
+      }
       try {
         client.initialize().block(server.connectTimeoutOrDefault().plusSeconds(5));
       } catch (RuntimeException e) {
         client.close();
+        if (existing == null) {
+          upstreamPlaces.release(tenantId, 1);
+        }
         throw e;
       }
       if (capabilities.roots() != null && roots == null) {
@@ -441,6 +459,7 @@ final class GatewaySession {
       for (Upstream u : clients.values()) {
         u.client.closeGracefully().onErrorResume(e -> Mono.empty()).subscribe();
       }
+      upstreamPlaces.release(tenantId, clients.size());
       clients.clear();
     }
   }

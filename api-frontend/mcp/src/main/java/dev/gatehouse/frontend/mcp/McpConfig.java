@@ -44,6 +44,38 @@ public class McpConfig {
    */
   private int maxSessionsPerTenant = 2500;
 
+  /**
+   * Sessions with upstream MCP servers that agents' sessions hold open on one replica (each agent
+   * session opens its own with every HTTP server it uses); past it a call that would open another is
+   * refused with 429 {@code overloaded}.
+   */
+  @jakarta.validation.constraints.Min(1)
+  private int maxUpstreamSessions = 10000;
+
+  /** As {@link #maxUpstreamSessions}, for one tenant's agents together. */
+  @jakarta.validation.constraints.Min(1)
+  private int maxUpstreamSessionsPerTenant = 2500;
+
+  @JsonProperty
+  public int getMaxUpstreamSessions() {
+    return maxUpstreamSessions;
+  }
+
+  @JsonProperty
+  public void setMaxUpstreamSessions(int n) {
+    this.maxUpstreamSessions = n;
+  }
+
+  @JsonProperty
+  public int getMaxUpstreamSessionsPerTenant() {
+    return maxUpstreamSessionsPerTenant;
+  }
+
+  @JsonProperty
+  public void setMaxUpstreamSessionsPerTenant(int n) {
+    this.maxUpstreamSessionsPerTenant = n;
+  }
+
   @JsonProperty
   public int getMaxSessionsPerTenant() {
     return maxSessionsPerTenant;

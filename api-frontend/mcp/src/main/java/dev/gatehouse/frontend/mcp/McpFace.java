@@ -64,7 +64,10 @@ public final class McpFace implements Face {
         upstreamThreads.dispose();
       }
     });
-    McpSessions sessions = new McpSessions(connector, upstreams, tools, config.getAgentRequestTimeout().toJavaDuration(), config.getUpstreamCredentialsCheck().toJavaDuration());
+    McpSessions sessions =
+        new McpSessions(
+            connector, upstreams, tools, config.getAgentRequestTimeout().toJavaDuration(), config.getUpstreamCredentialsCheck().toJavaDuration(),
+            new UpstreamPlaces(config.getMaxUpstreamSessions(), config.getMaxUpstreamSessionsPerTenant()));
     McpToolCallHandler toolCalls =
         new McpToolCallHandler(
             core.tools(),

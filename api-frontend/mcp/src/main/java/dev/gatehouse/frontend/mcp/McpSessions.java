@@ -48,7 +48,13 @@ final class McpSessions implements McpStreamableServerSession.Factory, AutoClose
   private final Map<String, McpNotificationHandler> notificationHandlers = new HashMap<>();
 
   /** {@code agentRequestTimeout}: how long a request relayed to an agent (sampling, elicitation, roots) may wait. */
-  McpSessions(McpConnector connector, McpUpstreams upstreams, ToolListing tools, Duration agentRequestTimeout, Duration credentialsCheck) {
+  /** The places of the upstream sessions agent sessions open, replica-wide and per tenant. */
+  private final UpstreamPlaces upstreamPlaces;
+
+  McpSessions(
+      McpConnector connector, McpUpstreams upstreams, ToolListing tools, Duration agentRequestTimeout, Duration credentialsCheck,
+      UpstreamPlaces upstreamPlaces) {
+    this.upstreamPlaces = upstreamPlaces;
     this.connector = connector;
     this.upstreams = upstreams;
     this.tools = tools;
@@ -90,7 +96,8 @@ final class McpSessions implements McpStreamableServerSession.Factory, AutoClose
     var agent = ctx.caller().agent();
     GatewaySession session =
         new GatewaySession(
-            id, agent.tenantId(), agent.id(), ctx.virtualServer(), request.capabilities(), sdk, connector, upstreams, credentialsCheck);
+            id, agent.tenantId(), agent.id(), ctx.virtualServer(), request.capabilities(), sdk, connector, upstreams, credentialsCheck,
+            upstreamPlaces);
     session.caller = ctx.caller();
     session.toolsFingerprint = tools.fingerprint(ctx.caller(), ctx.virtualServer());
     ctx.place().keep(); // the session holds the place from now on; close(id) gives it back

@@ -402,6 +402,9 @@ final class PassThrough {
     McpAsyncClient client;
     try {
       client = session == null ? upstreams.client(server) : session.upstream(server);
+    } catch (dev.gatehouse.activities.tool.ToolCallException e) {
+      // refused before anything was opened (no place for another upstream session: overloaded)
+      throw McpErrors.of(ErrorCode.ofFailureType(e.type()).orElse(ErrorCode.UPSTREAM_UNAVAILABLE), e.getMessage());
     } catch (RuntimeException e) {
       throw McpErrors.of(ErrorCode.UPSTREAM_UNAVAILABLE, "MCP server " + server.name() + " is not reachable");
     }
