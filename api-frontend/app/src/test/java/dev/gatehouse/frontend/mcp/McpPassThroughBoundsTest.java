@@ -79,6 +79,19 @@ class McpPassThroughBoundsTest {
         new McpSchema.ResourceReference(TEMPLATE), new McpSchema.CompleteRequest.CompleteArgument("id", "a"));
   }
 
+  /** A new agent of agent-a's tenant, named {@code name}, with the tool permissions {@code tools} (JSON): its id and a key of it. */
+  private static String[] agentOfTenantA(String name, String tools) {
+    String tenant = g.db.jdbi().onDemand(AgentDao.class).page(null, null, 100).stream()
+        .filter(a -> a.name().equals("agent-a")).findFirst().orElseThrow().tenantId();
+    HttpResponse<String> created = g.post("/admin/v1/agents", TestGatehouse.ADMIN_KEY,
+        "{\"tenant\":\"" + tenant + "\",\"name\":\"" + name + "\",\"tools\":" + tools + "}");
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    String agentId = TestGatehouse.json(created).get("id").asText();
+    HttpResponse<String> keyed = g.post("/admin/v1/agents/" + agentId + "/keys", TestGatehouse.ADMIN_KEY, "");
+    assertThat(keyed.statusCode()).as(keyed.body()).isEqualTo(201);
+    return new String[] {agentId, TestGatehouse.json(keyed).get("key").asText()};
+  }
+
   private static String dataCode(McpError e) {
     return String.valueOf(((Map<?, ?>) e.getJsonRpcError().data()).get("code"));
   }
@@ -117,15 +130,9 @@ class McpPassThroughBoundsTest {
    */
   @Test
   void aResourcePermissionHoldsForWhatIsReadNotOnlyForTheUriAsWritten() throws Exception {
-    String tenant = g.db.jdbi().onDemand(AgentDao.class).page(null, null, 100).stream()
-        .filter(a -> a.name().equals("agent-a")).findFirst().orElseThrow().tenantId();
-    HttpResponse<String> created = g.post("/admin/v1/agents", TestGatehouse.ADMIN_KEY,
-        "{\"tenant\":\"" + tenant + "\",\"name\":\"items-only\",\"tools\":{\"allow\":[\"fake.fake://item/*\"],\"deny\":[\"fake.fake://secret\"]}}");
-    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-    String agentId = TestGatehouse.json(created).get("id").asText();
-    HttpResponse<String> keyed = g.post("/admin/v1/agents/" + agentId + "/keys", TestGatehouse.ADMIN_KEY, "");
-    assertThat(keyed.statusCode()).as(keyed.body()).isEqualTo(201);
-    String key = TestGatehouse.json(keyed).get("key").asText();
+    String[] agent = agentOfTenantA("items-only", "{\"allow\":[\"fake.fake://item/*\"],\"deny\":[\"fake.fake://secret\"]}");
+    String agentId = agent[0];
+    String key = agent[1];
     int readsBefore = fake.reads.size();
     try (McpSyncClient items = McpGatewayTest.client(g, key, "/mcp")) {
       assertThat(items.readResource(new McpSchema.ReadResourceRequest("fake://item/7")).contents()).hasSize(1);
@@ -174,14 +181,9 @@ class McpPassThroughBoundsTest {
    */
   @Test
   void aResourceUpdateReachesTheAgentAsItsUriWithoutARead() throws Exception {
-    String tenant = g.db.jdbi().onDemand(AgentDao.class).page(null, null, 100).stream()
-        .filter(a -> a.name().equals("agent-a")).findFirst().orElseThrow().tenantId();
-    HttpResponse<String> created = g.post("/admin/v1/agents", TestGatehouse.ADMIN_KEY,
-        "{\"tenant\":\"" + tenant + "\",\"name\":\"watcher\",\"tools\":{\"allow\":[\"fake.fake://item/*\"]}}");
-    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-    String agentId = TestGatehouse.json(created).get("id").asText();
-    HttpResponse<String> keyed = g.post("/admin/v1/agents/" + agentId + "/keys", TestGatehouse.ADMIN_KEY, "");
-    String key = TestGatehouse.json(keyed).get("key").asText();
+    String[] agent = agentOfTenantA("watcher", "{\"allow\":[\"fake.fake://item/*\"]}");
+    String agentId = agent[0];
+    String key = agent[1];
     java.util.concurrent.CountDownLatch updated = new java.util.concurrent.CountDownLatch(1);
     List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
     // The agent's own SDK client reads an updated resource back (through Gatehouse): one read.
@@ -211,13 +213,9 @@ class McpPassThroughBoundsTest {
    */
   @Test
   void aUriTwoServersListIsReadFromTheOneTheAgentMayRead() throws Exception {
-    String tenant = g.db.jdbi().onDemand(AgentDao.class).page(null, null, 100).stream()
-        .filter(a -> a.name().equals("agent-a")).findFirst().orElseThrow().tenantId();
-    HttpResponse<String> created = g.post("/admin/v1/agents", TestGatehouse.ADMIN_KEY,
-        "{\"tenant\":\"" + tenant + "\",\"name\":\"second-only\",\"tools\":{\"allow\":[\"zfake.*\"]}}");
-    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-    String agentId = TestGatehouse.json(created).get("id").asText();
-    String key = TestGatehouse.json(g.post("/admin/v1/agents/" + agentId + "/keys", TestGatehouse.ADMIN_KEY, "")).get("key").asText();
+    String[] agent = agentOfTenantA("second-only", "{\"allow\":[\"zfake.*\"]}");
+    String agentId = agent[0];
+    String key = agent[1];
     // The same upstream again, after "fake" in name order: the same template, fake://item/{id}.
     g.db.jdbi().onDemand(McpServerDao.class).insert(
         new McpServerDefinition(

@@ -1,8 +1,8 @@
 package dev.gatehouse.frontend.mcp;
 
 import dev.gatehouse.activities.tool.ToolCallException;
+import dev.gatehouse.frontend.core.admission.Shares;
 import dev.gatehouse.workflows.tool.ToolFailureTypes;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -18,7 +18,7 @@ final class UpstreamPlaces {
   private final int max;
   private final int maxPerTenant;
   private final AtomicInteger open = new AtomicInteger();
-  private final ConcurrentHashMap<String, Integer> byTenant = new ConcurrentHashMap<>();
+  private final Shares byTenant = new Shares();
 
   UpstreamPlaces(int max, int maxPerTenant) {
     this.max = max;
@@ -27,37 +27,21 @@ final class UpstreamPlaces {
 
   /** A place for one more upstream session of tenant {@code tenantId}'s agents; refused when there is none. */
   void take(String tenantId) {
-    boolean[] taken = new boolean[1];
-    byTenant.compute(tenantId, (t, n) -> {
-      int now = n == null ? 0 : n;
-      if (now >= maxPerTenant) {
-        return n;
-      }
-      taken[0] = true;
-      return now + 1;
-    });
-    if (!taken[0]) {
+    if (!byTenant.take(tenantId, maxPerTenant)) {
       throw refused(maxPerTenant + " MCP server sessions are held open on this replica by this tenant's agents (mcp.maxUpstreamSessionsPerTenant)");
     }
     if (open.incrementAndGet() > max) {
       open.decrementAndGet();
-      release(tenantId, 1, false);
+      byTenant.giveBack(tenantId);
       throw refused(max + " MCP server sessions are held open on this replica (mcp.maxUpstreamSessions)");
     }
   }
 
   /** Gives back {@code count} places of tenant {@code tenantId}. */
   void release(String tenantId, int count) {
-    release(tenantId, count, true);
-  }
-
-  private void release(String tenantId, int count, boolean total) {
-    if (count <= 0) {
-      return;
-    }
-    byTenant.computeIfPresent(tenantId, (t, n) -> n - count <= 0 ? null : n - count);
-    if (total) {
-      open.addAndGet(-count);
+    for (int i = 0; i < count; i++) {
+      byTenant.giveBack(tenantId);
+      open.decrementAndGet();
     }
   }
 

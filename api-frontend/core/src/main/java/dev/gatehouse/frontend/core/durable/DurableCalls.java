@@ -682,20 +682,13 @@ public final class DurableCalls {
    * one it may already hold.
    */
   static String updateId(dev.gatehouse.workflows.approval.Approvals.Decision decision) {
-    java.security.MessageDigest sha;
-    try {
-      sha = java.security.MessageDigest.getInstance("SHA-256");
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    StringBuilder parts = new StringBuilder();
     for (String part : new String[] {
         decision.callId(), decision.decision(), decision.argumentsSha256(), decision.reason(), decision.decidedBy(), decision.policyVersion()}) {
       // each part with its length (or -1 for none), so no two lists of parts read the same
-      byte[] bytes = part == null ? new byte[0] : part.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-      sha.update(java.nio.ByteBuffer.allocate(4).putInt(part == null ? -1 : bytes.length).array());
-      sha.update(bytes);
+      parts.append(part == null ? -1 : part.length()).append(':').append(part == null ? "" : part);
     }
-    return "decision-" + java.util.HexFormat.of().formatHex(sha.digest());
+    return "decision-" + sha256(parts.toString());
   }
 
   private static boolean deadlineExceeded(Throwable e) {
