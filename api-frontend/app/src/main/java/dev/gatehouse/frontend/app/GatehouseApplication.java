@@ -74,6 +74,7 @@ import dev.gatehouse.frontend.core.http.ContentEncodingFilter;
 import dev.gatehouse.frontend.core.http.DrainRequestBodyFilter;
 import dev.gatehouse.frontend.core.http.HttpMetricsFilter;
 import dev.gatehouse.frontend.core.http.JsonBodies;
+import dev.gatehouse.frontend.core.http.QueryParameters;
 import dev.gatehouse.frontend.core.http.RequestIdFilter;
 import dev.gatehouse.frontend.core.http.SlowBodyFilter;
 import dev.gatehouse.frontend.core.http.SlowReaders;
@@ -531,6 +532,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     BearerAuth auth = new BearerAuth(authenticator, throttle, audit);
     env.jersey().register(new AuthFilter(auth));
     env.jersey().register(new TextParametersFilter());
+    env.jersey().register(new QueryParameters());
     env.jersey().register(new ApiExceptionMapper());
     adminApi(
         env,

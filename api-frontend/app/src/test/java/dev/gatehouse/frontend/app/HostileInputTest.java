@@ -351,6 +351,43 @@ class HostileInputTest {
     return Base64.getUrlEncoder().withoutPadding().encodeToString(s.getBytes(StandardCharsets.UTF_8));
   }
 
+  // ---- query parameters an endpoint does not read
+
+  @Test
+  void aQueryParameterTheEndpointDoesNotReadOrOneGivenTwiceIs400AndChangesNothing() {
+    // A misspelt filter would have listed everything; now it says what the endpoint takes.
+    refused(g.get("/admin/v1/audit?agent_id=x", ADMIN_KEY), 400, "invalid_request", "'agent_id'",
+        "takes tenant, agent, kind, outcome, since, until, limit, cursor");
+    refused(g.get("/admin/v1/agents?tenant=" + tenant + "&name=planner", ADMIN_KEY), 400, "invalid_request", "'name'",
+        "takes tenant, limit, cursor");
+    refused(g.get("/v1/tasks?state=running", KEY_A), 400, "invalid_request", "'state'", "status");
+    // Given twice, one would be read without saying which (also when spelt two ways).
+    refused(g.get("/v1/tasks?limit=5&limit=500", KEY_A), 400, "invalid_request", "'limit'", "2 times");
+    refused(g.get("/admin/v1/audit?lim%69t=5&limit=6", ADMIN_KEY), 400, "invalid_request", "'limit'", "2 times");
+
+    // A write refused for its query changes nothing.
+    int tasks = taskCount();
+    refused(g.post("/v1/tasks?wait=30s", KEY_A, pipeline("[{\"id\":\"a\",\"tool\":\"t.add\",\"args\":{\"a\":1,\"b\":2}}]")),
+        400, "invalid_request", "'wait'", "takes none");
+    assertThat(taskCount()).as("no task started").isEqualTo(tasks);
+    refused(g.post("/admin/v1/agents?dryRun=true", ADMIN_KEY, "{\"tenant\":\"" + tenant + "\",\"name\":\"query-probe\",\"subject\":\"qp\"}"),
+        400, "invalid_request", "'dryRun'");
+    assertThat(json(g.get("/admin/v1/agents?tenant=" + tenant, ADMIN_KEY)).toString()).doesNotContain("query-probe");
+    refused(g.delete("/admin/v1/agents/" + agent + "?force=true", ADMIN_KEY), 400, "invalid_request", "'force'");
+    assertThat(g.get("/admin/v1/agents/" + agent, ADMIN_KEY).statusCode()).as("the agent is still there").isEqualTo(200);
+
+    // Who asks is settled first; and a long name is cut short where the message repeats it.
+    assertThat(g.get("/v1/tasks?nope=1", null).statusCode()).isEqualTo(401);
+    String longName = "x".repeat(5000);
+    HttpResponse<String> r = g.get("/v1/tasks?" + longName + "=1", KEY_A);
+    refused(r, 400, "invalid_request", "'" + "x".repeat(64) + "...'");
+    assertThat(r.body()).doesNotContain("x".repeat(65));
+
+    // What an endpoint declares it still reads.
+    assertThat(g.get("/admin/v1/audit?limit=5&kind=admin.create", ADMIN_KEY).statusCode()).isEqualTo(200);
+    assertThat(g.get("/v1/tasks?limit=5&status=", KEY_A).statusCode()).isEqualTo(200);
+  }
+
   private static int taskCount() {
     return json(g.get("/v1/tasks?limit=200", KEY_A)).path("tasks").size();
   }
