@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import dev.gatehouse.activities.text.UpstreamJson;
 import dev.gatehouse.activities.tool.ToolCallException;
 import dev.gatehouse.registry.tools.HttpEndpoint;
 import dev.gatehouse.registry.tools.ToolDefinition;
@@ -28,7 +29,7 @@ import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
  * the tool's timeout (headers and body together).
  */
 public class HttpToolConnector {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = UpstreamJson.bounded(new ObjectMapper());
 
   private final BlockingHttp client;
   private final int maxResponseBytes;

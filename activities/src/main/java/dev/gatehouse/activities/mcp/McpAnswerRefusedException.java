@@ -1,6 +1,7 @@
 package dev.gatehouse.activities.mcp;
 
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import dev.gatehouse.activities.text.UpstreamJson;
 import io.modelcontextprotocol.spec.McpTransportException;
 
 /**
@@ -26,7 +27,7 @@ public final class McpAnswerRefusedException extends McpTransportException {
   static McpAnswerRefusedException unreadable(Exception cause) {
     return new McpAnswerRefusedException(
         cause instanceof StreamConstraintsException
-            ? "its answer goes past what Gatehouse reads (nesting depth, or the length of a number or string)"
+            ? "its answer goes past what Gatehouse reads (" + UpstreamJson.limits() + ")"
             : "its answer is not valid JSON",
         0);
   }

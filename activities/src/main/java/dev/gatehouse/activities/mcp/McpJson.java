@@ -3,6 +3,7 @@ package dev.gatehouse.activities.mcp;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.activities.text.UpstreamJson;
 import io.modelcontextprotocol.json.McpJsonMapper;
 import io.modelcontextprotocol.json.jackson2.JacksonMcpJsonMapper;
 import io.modelcontextprotocol.json.schema.JsonSchemaValidator;
@@ -10,7 +11,7 @@ import io.modelcontextprotocol.json.schema.JsonSchemaValidator;
 /** The one JSON mapper Gatehouse gives the MCP SDK (Jackson 2), and conversions to and from it. */
 public final class McpJson {
   public static final ObjectMapper OBJECT_MAPPER =
-      new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+      UpstreamJson.bounded(new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES));
   public static final McpJsonMapper MAPPER = new JacksonMcpJsonMapper(OBJECT_MAPPER);
 
   /**

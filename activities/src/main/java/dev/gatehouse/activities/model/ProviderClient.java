@@ -10,6 +10,7 @@ import dev.gatehouse.activities.http.Egress;
 import dev.gatehouse.activities.http.EgressRefusedException;
 import dev.gatehouse.activities.http.NetworkFailures;
 import dev.gatehouse.activities.http.RetryAfter;
+import dev.gatehouse.activities.text.UpstreamJson;
 import dev.gatehouse.activities.tool.ToolCallException;
 import dev.gatehouse.registry.models.ProviderDefinition;
 import java.io.IOException;
@@ -65,7 +66,7 @@ final class ProviderClient {
   ProviderClient(BlockingHttp http, UpstreamCredentials credentials, ObjectMapper json, int maxResponseBytes, Duration credentialsTtl) {
     this.http = http;
     this.credentials = credentials;
-    this.json = json;
+    this.json = UpstreamJson.bounded(json);
     this.maxResponseBytes = maxResponseBytes;
     this.prepared =
         new ReadThroughCache<>(
@@ -164,6 +165,11 @@ final class ProviderClient {
           // not hand Gatehouse's key for it to the agent, nor into a task's history.
           return (ObjectNode) p.secrets().redactTree(o);
         }
+      } catch (com.fasterxml.jackson.core.exc.StreamConstraintsException e) {
+        throw new ProviderFailure(
+            ProviderFailure.Kind.BAD_ANSWER, 200,
+            "provider " + p.provider().name() + " answered with JSON past what Gatehouse reads (" + UpstreamJson.limits() + ")",
+            null);
       } catch (IOException e) {
         // said below
       }

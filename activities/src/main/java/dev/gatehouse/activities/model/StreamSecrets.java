@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.activities.credentials.UpstreamCredentials;
+import dev.gatehouse.activities.text.UpstreamJson;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -34,7 +35,7 @@ import java.util.Set;
  * used by the request's thread.
  */
 final class StreamSecrets {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = UpstreamJson.bounded(new ObjectMapper());
   /** An OpenAI choice's texts besides tool calls' arguments. */
   private static final List<String> OPENAI_TEXTS = List.of("content", "refusal", "reasoning_content", "reasoning");
   /** What an OpenAI text's key ends with when it is a tool call's arguments (after the call's index). */

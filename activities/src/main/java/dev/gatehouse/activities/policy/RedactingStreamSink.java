@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import dev.gatehouse.activities.model.Dialect;
 import dev.gatehouse.activities.model.StreamSink;
 import dev.gatehouse.activities.model.StreamStopped;
+import dev.gatehouse.activities.text.UpstreamJson;
 import dev.gatehouse.policies.Decision;
 import dev.gatehouse.policies.data.CompiledPolicy;
 import dev.gatehouse.policies.pii.PiiFindings;
@@ -40,7 +41,7 @@ import java.util.Map;
  * call after it with {@link #denial()}. One per stream, used by the request's thread.
  */
 final class RedactingStreamSink implements StreamSink {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = UpstreamJson.bounded(new ObjectMapper());
   /** Both APIs' error type for a refusal of the request's content. */
   static final String ERROR_TYPE = "invalid_request_error";
 

@@ -390,7 +390,8 @@ class StreamableHttpClientTransportTest {
 
   /**
    * A direct request's response over the caller's cap (UTF-8, the whole message), or one that
-   * cannot be read (nested past Jackson's limit), fails the call at once, as an SSE event or as a
+   * cannot be read (nested past Jackson's limit, or more JSON tokens than Gatehouse reads of one
+   * message), fails the call at once, as an SSE event or as a
    * JSON body: a probe's deeply nested answer had held its call until its timeout. The session
    * stands after either.
    */
@@ -406,6 +407,8 @@ class StreamableHttpClientTransportTest {
                   switch (name) {
                     case "big-sse", "big-json" -> "{\"content\":[],\"text\":\"" + BIG_TEXT + "\"}";
                     case "deep-sse", "deep-json" -> "{\"content\":[],\"deep\":" + deep + "}";
+                    case "wide-sse", "wide-json" -> "{\"content\":[],\"wide\":[" + "[],".repeat(500_000) + "[]]}";
+                    case "wide-but-fewer" -> "{\"content\":[],\"wide\":[" + "[],".repeat(499_000) + "[]]}";
                     default -> "{\"content\":[],\"ok\":true}";
                   };
               String answer = "{\"jsonrpc\":\"2.0\",\"id\":" + msg.get("id") + ",\"result\":" + result + "}";
@@ -450,6 +453,15 @@ class StreamableHttpClientTransportTest {
             .isInstanceOfSatisfying(McpAnswerRefusedException.class, e -> assertThat(e.tooLarge()).isFalse())
             .hasMessageStartingWith("its answer goes past what Gatehouse reads");
       }
+      for (String name : List.of("wide-sse", "wide-json")) {
+        // 1,000,000 JSON tokens and more (2,000,000 bytes): read into a tree, 16 MiB of them had
+        // taken seconds of CPU and most of a gigabyte.
+        assertThatThrownBy(() -> call(transport, name, 0))
+            .as(name)
+            .isInstanceOfSatisfying(McpAnswerRefusedException.class, e -> assertThat(e.tooLarge()).isFalse())
+            .hasMessageContaining("1,000,000 JSON tokens");
+      }
+      assertThat(call(transport, "wide-but-fewer", 0).path("result").path("wide").size()).isEqualTo(499_001);
       assertThat(call(transport, "loud", cap).path("result").path("ok").asBoolean()).isTrue();
       assertThat(call(transport, "quick", cap).path("result").path("ok").asBoolean()).isTrue();
       client.closeGracefully().block(Duration.ofSeconds(5));

@@ -137,4 +137,41 @@ class ProviderClientTest {
       }
     }
   }
+
+  /**
+   * A provider's answer of more JSON tokens than Gatehouse reads of one message (within the size
+   * cap: 16 MiB of nested empty arrays had taken seconds of CPU and most of a gigabyte) is a bad
+   * answer that says which limit, not a network failure nor "not a JSON object".
+   */
+  @Test
+  void anAnswerOfMoreJsonTokensThanGatehouseReadsIsABadAnswer() throws Exception {
+    byte[] wide = ("{\"choices\":[" + "[],".repeat(500_000) + "[]]}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext(
+        "/v1/chat/completions",
+        ex -> {
+          ex.getRequestBody().readAllBytes();
+          ex.getResponseHeaders().add("Content-Type", "application/json");
+          ex.sendResponseHeaders(200, wide.length);
+          try (var out = ex.getResponseBody()) {
+            out.write(wide);
+          }
+        });
+    server.start();
+    try {
+      // 1.5 MB, within the cap (the default is 8 MiB)
+      ProviderClient client =
+          new ProviderClient(new BlockingHttp(Duration.ofSeconds(10)), new UpstreamCredentials(null, Clock.systemUTC()), new ObjectMapper(), 4 << 20, Duration.ofMinutes(1));
+      ProviderDefinition wideOne =
+          new ProviderDefinition("wide", null, ProviderDefinition.OPENAI, "http://127.0.0.1:" + server.getAddress().getPort() + "/v1", null, Duration.ofSeconds(10), Map.of());
+      com.fasterxml.jackson.databind.node.ObjectNode body =
+          (com.fasterxml.jackson.databind.node.ObjectNode) new ObjectMapper().readTree("{\"model\":\"m\",\"messages\":[]}");
+      ProviderClient.Prepared p = client.prepare(wideOne, ModelCall.Kind.CHAT);
+      assertThatThrownBy(() -> client.send(p, body))
+          .isInstanceOfSatisfying(ProviderFailure.class, e -> assertThat(e.kind()).isEqualTo(ProviderFailure.Kind.BAD_ANSWER))
+          .hasMessage("provider wide answered with JSON past what Gatehouse reads (nesting depth, the length of a number or string, or 1,000,000 JSON tokens)");
+    } finally {
+      server.stop(0);
+    }
+  }
 }

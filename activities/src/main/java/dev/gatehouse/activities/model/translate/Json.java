@@ -10,11 +10,12 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.activities.model.ModelCallException;
 import dev.gatehouse.activities.model.ModelCodes;
+import dev.gatehouse.activities.text.UpstreamJson;
 
 /** The JSON plumbing of translation: one mapper, new nodes, and reading what a provider sent. */
 final class Json {
   /** Strict about trailing text, so {@code {"a":1} x} is not taken for an object. */
-  static final ObjectMapper MAPPER = JsonMapper.builder().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
+  static final ObjectMapper MAPPER = UpstreamJson.bounded(JsonMapper.builder().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build());
 
   private Json() {}
 

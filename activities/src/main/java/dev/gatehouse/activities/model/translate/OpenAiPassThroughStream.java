@@ -8,6 +8,7 @@ import dev.gatehouse.activities.model.Dialect;
 import dev.gatehouse.activities.model.ModelUsage;
 import dev.gatehouse.activities.model.StreamSink;
 import dev.gatehouse.activities.sse.SseEvent;
+import dev.gatehouse.activities.text.UpstreamJson;
 import java.io.IOException;
 
 /**
@@ -17,7 +18,7 @@ import java.io.IOException;
  */
 final class OpenAiPassThroughStream extends StreamTap {
   /** Reads one member's value as a tree, the parser then on its last token (the whole chunk is checked by {@link #scan}). */
-  private static final ObjectMapper TREES = new ObjectMapper();
+  private static final ObjectMapper TREES = UpstreamJson.bounded(new ObjectMapper());
 
   private final boolean clientWantsUsage;
   private final Choices choices = new Choices();
