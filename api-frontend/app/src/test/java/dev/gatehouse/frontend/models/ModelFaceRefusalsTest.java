@@ -183,6 +183,56 @@ class ModelFaceRefusalsTest {
     assertThat(odd.headers().firstValue("X-Request-Id").orElseThrow()).startsWith("req_");
   }
 
+  /**
+   * OpenAI's and Anthropic's endpoints Gatehouse does not serve answer 404 in the SDK's shape,
+   * saying which API it is and what to call instead, once the credential is checked as on the
+   * served ones; a probe's AI SDK, OpenAI Agents SDK and LangChain clients called
+   * {@code /v1/responses} and read "no such resource", and Anthropic's {@code countTokens} with
+   * its {@code x-api-key} was asked for a bearer key.
+   */
+  @Test
+  void endpointsOfTheVendorsApisNotServedSayWhatToCallInstead() {
+    JsonNode responses = openAiError(client.post("/v1/responses", "{\"model\":\"gpt-test\",\"input\":\"hi\"}", bearer(TestGatehouse.KEY_A)), 404, "not_found");
+    assertThat(responses.path("type").asText()).isEqualTo("invalid_request_error");
+    assertThat(responses.path("message").asText()).contains("Responses API", "POST /v1/chat/completions", "openai.chat(model)", "setOpenAIAPI('chat_completions')");
+    openAiError(client.send(client.request("/v1/responses/resp_1", bearer(TestGatehouse.KEY_A))), 404, "not_found");
+    assertThat(openAiError(client.post("/v1/completions", "{}", bearer(TestGatehouse.KEY_A)), 404, "not_found").path("message").asText())
+        .contains("legacy Completions API");
+    openAiError(client.post("/v1/chat/completions/abc", CHAT, bearer(TestGatehouse.KEY_A)), 404, "not_found");
+    openAiError(client.post("/v1/moderations", "{}", bearer(TestGatehouse.KEY_A)), 404, "not_found");
+
+    String[] sdk = {"x-api-key", TestGatehouse.KEY_A, "anthropic-version", "2023-06-01"};
+    HttpResponse<String> count = client.post("/v1/messages/count_tokens", CHAT, sdk);
+    JsonNode counted = anthropicError(count, 404, "not_found");
+    assertThat(counted.path("type").asText()).isEqualTo("not_found_error");
+    assertThat(counted.path("message").asText()).contains("token counting", "POST /v1/messages");
+    // Anthropic's SDKs read the request id from request-id.
+    assertThat(count.headers().firstValue("request-id")).isEqualTo(count.headers().firstValue("X-Request-Id")).isPresent();
+    assertThat(anthropicError(client.send(client.request("/v1/messages/batches", sdk)), 404, "not_found").path("message").asText())
+        .contains("Message Batches API");
+    // A served path with more after it is not that endpoint: nothing is called.
+    anthropicError(client.post("/v1/messages/", CHAT, sdk), 404, "not_found");
+
+    // Who asks is settled first, as on the served endpoints, x-api-key included.
+    openAiError(client.post("/v1/responses", "{}"), 401, "unauthorized");
+    anthropicError(client.post("/v1/messages/count_tokens", CHAT, "x-api-key", "gk_not_a_key_0123456789"), 401, "unauthorized");
+    openAiError(client.post("/v1/responses", "{}", bearer(TestGatehouse.ADMIN_KEY)), 403, "forbidden");
+    // Gatehouse's own API under /v1 is untouched.
+    assertThat(gh.get("/v1/tasks?limit=1", TestGatehouse.KEY_A).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void theAnthropicFaceSendsItsRequestIdWhereAnthropicSdksReadIt() {
+    HttpResponse<String> r = client.post("/v1/messages", "{}", "x-api-key", TestGatehouse.KEY_A, "X-Request-Id", "my-trace.43");
+    anthropicError(r, 400, "invalid_request");
+    assertThat(r.headers().firstValue("request-id")).contains("my-trace.43");
+    HttpResponse<String> models = client.send(client.request("/v1/models", "x-api-key", TestGatehouse.KEY_A, "anthropic-version", "2023-06-01"));
+    assertThat(models.statusCode()).isEqualTo(200);
+    assertThat(models.headers().firstValue("request-id")).isEqualTo(models.headers().firstValue("X-Request-Id")).isPresent();
+    // OpenAI's face keeps to x-request-id, which OpenAI's SDK reads.
+    assertThat(client.post("/v1/chat/completions", "{}", bearer(TestGatehouse.KEY_A)).headers().firstValue("request-id")).isEmpty();
+  }
+
   static byte[] gzip(String s) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (GZIPOutputStream gz = new GZIPOutputStream(out)) {

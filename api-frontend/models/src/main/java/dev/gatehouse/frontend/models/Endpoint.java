@@ -2,6 +2,8 @@ package dev.gatehouse.frontend.models;
 
 import dev.gatehouse.activities.model.Dialect;
 import dev.gatehouse.activities.model.ModelCall;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The model gateway's endpoints: the path, the one method each serves, the dialect its bodies
@@ -19,6 +21,22 @@ enum Endpoint {
 
   /** The mapping that also serves {@code /v1/models/{id}} (the servlet path is then {@code /v1/models}). */
   static final String ONE_MODEL = "/v1/models/*";
+
+  /**
+   * OpenAI's and Anthropic's endpoints Gatehouse does not serve, each with what is under it: a
+   * client that calls one (the AI SDK and OpenAI's Agents SDK call {@code /v1/responses} unless
+   * told otherwise, Anthropic's SDK {@code /v1/messages/count_tokens}) is answered 404 in its SDK's
+   * shape saying so and what to call instead, after its credential is checked as on the served
+   * ones (an Anthropic client's {@code x-api-key} too); Jersey would answer in the REST API's shape
+   * that there is "no such resource", and ask an {@code x-api-key} client for a bearer key.
+   */
+  static final List<String> UNSERVED =
+      List.of(
+          "/v1/responses", "/v1/completions", "/v1/moderations", "/v1/batches", "/v1/files", "/v1/uploads", "/v1/images",
+          "/v1/audio", "/v1/assistants", "/v1/threads", "/v1/vector_stores", "/v1/fine_tuning", "/v1/realtime",
+          "/v1/conversations", "/v1/containers", "/v1/evals", "/v1/complete", "/v1/skills",
+          // under the served ones: stored chat completions, token counting and message batches
+          "/v1/chat/completions", "/v1/messages", "/v1/embeddings");
 
   final String path;
   final String method;
@@ -41,12 +59,50 @@ enum Endpoint {
     return null;
   }
 
+  /**
+   * The endpoint a request is for: its servlet path, and no path below it but for a model's
+   * ({@code /v1/messages/count_tokens} is not {@code /v1/messages}); null for one not served.
+   */
+  static Endpoint of(String servletPath, String pathInfo) {
+    Endpoint e = of(servletPath);
+    return e != null && e != MODELS && pathInfo != null ? null : e;
+  }
+
   static String[] paths() {
-    String[] out = new String[values().length + 1];
-    for (int i = 0; i < values().length; i++) {
-      out[i] = values()[i].path;
+    List<String> out = new ArrayList<>();
+    for (Endpoint e : values()) {
+      out.add(e.path);
     }
-    out[values().length] = ONE_MODEL;
-    return out;
+    out.add(ONE_MODEL);
+    for (String unserved : UNSERVED) {
+      out.add(unserved + "/*"); // the path itself and everything under it
+    }
+    return out.toArray(String[]::new);
+  }
+
+  /** Whether a path not served belongs to Anthropic's API (its answer is then in Anthropic's shape). */
+  static boolean anthropicPath(String servletPath) {
+    return servletPath.equals("/v1/messages") || servletPath.equals("/v1/complete") || servletPath.equals("/v1/skills");
+  }
+
+  /** What the 404 for a path not served says: which API it is, and what Gatehouse serves instead. */
+  static String unserved(String servletPath, String pathInfo) {
+    String what =
+        switch (servletPath) {
+          case "/v1/responses" ->
+              "OpenAI's Responses API (/v1/responses): call POST /v1/chat/completions instead (in the AI SDK, openai.chat(model);"
+                  + " in OpenAI's Agents SDK, setOpenAIAPI('chat_completions'); in LangChain, leave useResponsesApi off)";
+          case "/v1/messages" ->
+              "/v1/messages/count_tokens".equals(servletPath + pathInfo)
+                  ? "Anthropic's token counting (/v1/messages/count_tokens)"
+                  : pathInfo.startsWith("/batches") ? "Anthropic's Message Batches API (/v1/messages/batches)" : "anything under /v1/messages";
+          case "/v1/chat/completions" -> "stored chat completions (anything under /v1/chat/completions)";
+          case "/v1/embeddings" -> "anything under /v1/embeddings";
+          case "/v1/complete" -> "Anthropic's legacy Text Completions API (/v1/complete): call POST /v1/messages instead";
+          case "/v1/completions" -> "OpenAI's legacy Completions API (/v1/completions): call POST /v1/chat/completions instead";
+          default -> servletPath;
+        };
+    return "Gatehouse does not serve " + what + "; its model API is POST /v1/chat/completions, POST /v1/embeddings,"
+        + " GET /v1/models and POST /v1/messages";
   }
 }

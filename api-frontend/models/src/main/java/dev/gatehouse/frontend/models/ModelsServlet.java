@@ -44,6 +44,11 @@ final class ModelsServlet extends HttpServlet {
   /** What {@link RequestIdFilter} accepts as a caller's request id. */
   private static final Pattern SANE_REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
   private static final String SURFACE = "the model API";
+  /**
+   * Where Anthropic's API gives its request id, which Anthropic's SDKs read ({@code _request_id},
+   * an error's {@code requestID}); the Anthropic face sends it beside {@code X-Request-Id}.
+   */
+  private static final String ANTHROPIC_REQUEST_ID = "request-id";
 
   private final transient ModelInvoker invoker;
   private final transient BearerAuth auth;
@@ -75,12 +80,16 @@ final class ModelsServlet extends HttpServlet {
   }
 
   private void serve(HttpServletRequest request, HttpServletResponse response, String requestId) throws IOException {
-    Endpoint endpoint = Endpoint.of(request.getServletPath());
-    Dialect dialect = endpoint == null ? Dialect.OPENAI : dialect(endpoint, request);
+    Endpoint endpoint = Endpoint.of(request.getServletPath(), request.getPathInfo());
+    Dialect dialect = endpoint == null ? unservedDialect(request) : dialect(endpoint, request);
+    if (dialect == Dialect.ANTHROPIC) {
+      response.setHeader(ANTHROPIC_REQUEST_ID, requestId);
+    }
     EventStream stream = null;
     try {
       if (endpoint == null) {
-        throw new ApiException(ErrorCode.NOT_FOUND, "no such endpoint");
+        authenticate(request, dialect, requestId);
+        throw new ApiException(ErrorCode.NOT_FOUND, Endpoint.unserved(request.getServletPath(), request.getPathInfo()));
       }
       if (!endpoint.method.equals(request.getMethod())) {
         throw new ApiException(
@@ -156,6 +165,13 @@ final class ModelsServlet extends HttpServlet {
       return Dialect.ANTHROPIC;
     }
     return endpoint.dialect;
+  }
+
+  /** An endpoint not served answers in Anthropic's shape when it is Anthropic's, or asked by an Anthropic SDK. */
+  private static Dialect unservedDialect(HttpServletRequest request) {
+    return Endpoint.anthropicPath(request.getServletPath()) || request.getHeader("anthropic-version") != null
+        ? Dialect.ANTHROPIC
+        : Dialect.OPENAI;
   }
 
   /**
