@@ -86,10 +86,15 @@ final class ModelRouter {
       wait(f.retryAfter());
     }
 
-    void coolingDown(String provider, Duration left) {
-      byTarget.putIfAbsent(provider, "provider " + provider + " is cooling down after failures");
-      kinds.add(ProviderFailure.Kind.SERVER_ERROR);
-      wait(left);
+    void coolingDown(String provider, CoolDowns.Cooling cooling) {
+      if (cooling.rateLimited()) {
+        byTarget.putIfAbsent(provider, "provider " + provider + " is rate limited (it answered 429)");
+        kinds.add(ProviderFailure.Kind.RATE_LIMITED);
+      } else {
+        byTarget.putIfAbsent(provider, "provider " + provider + " is cooling down after failures");
+        kinds.add(ProviderFailure.Kind.SERVER_ERROR);
+      }
+      wait(cooling.left());
     }
 
     void wait(Duration d) {
@@ -124,8 +129,8 @@ final class ModelRouter {
           failures.skipped++;
           continue;
         }
-        Duration cooling = coolDowns.remaining(provider.name());
-        if (!cooling.isZero()) {
+        CoolDowns.Cooling cooling = coolDowns.cooling(provider.name());
+        if (cooling.active()) {
           failures.coolingDown(provider.name(), cooling);
           continue;
         }
@@ -154,7 +159,8 @@ final class ModelRouter {
             }
             if (f.kind() != ProviderFailure.Kind.EGRESS_REFUSED) {
               // (a refusal costs no call, and cooling down would hide its code behind "cooling down")
-              coolDowns.failure(provider.name(), f.kind() == ProviderFailure.Kind.RATE_LIMITED ? f.retryAfter() : null);
+              boolean rateLimited = f.kind() == ProviderFailure.Kind.RATE_LIMITED;
+              coolDowns.failure(provider.name(), rateLimited, rateLimited ? f.retryAfter() : null);
             }
             failures.add(provider.name() + "/" + target.model(), f);
             if (!f.kind().retry || attempt >= attemptsPerTarget) {
@@ -162,7 +168,7 @@ final class ModelRouter {
             }
             // The provider's Retry-After, else a backoff; and never before a cool-down it just entered ends.
             Duration wait = f.retryAfter() != null ? f.retryAfter() : backoff(retry, attempt);
-            Duration coolingNow = coolDowns.remaining(provider.name());
+            Duration coolingNow = coolDowns.cooling(provider.name()).left();
             if (coolingNow.compareTo(wait) > 0) {
               wait = coolingNow;
             }
@@ -409,7 +415,7 @@ final class ModelRouter {
       throw broken;
     }
     if (broken != null && !x.clientClosed()) {
-      coolDowns.failure(p.provider().name(), null);
+      coolDowns.failure(p.provider().name(), false, null);
       String code = broken.kind() == ProviderFailure.Kind.TIMEOUT ? ModelCodes.TIMED_OUT : ModelCodes.UPSTREAM_ERROR;
       x.streamFailure(code);
       try {

@@ -412,11 +412,43 @@ class ModelInvokerTest {
     assertThat(fakes.get("d").seen()).hasSize(1);
     assertThat(fakes.get("e").seen()).hasSize(1);
 
-    // Both cool down: the next call does not reach them at all.
+    // Both cool down: the next call does not reach them at all, and is still told it is rate limited.
     fakes.get("d").behave(FakeLlm.Behaviour.ANSWER);
     assertThatThrownBy(() -> invoker.call(chat("agt_all", "de", false, "")))
-        .isInstanceOfSatisfying(ModelCallException.class, e -> assertThat(e.retryAfter()).isPositive());
+        .isInstanceOfSatisfying(ModelCallException.class, e -> {
+          assertThat(e.code()).isEqualTo(ModelCodes.RATE_LIMITED);
+          assertThat(e.retryAfter()).isPositive();
+        });
     assertThat(fakes.get("d").seen()).hasSize(1);
+  }
+
+  /**
+   * A provider that keeps answering 429 with a short Retry-After is rate limited, not out: past
+   * the cool-down's three failures it was skipped for the whole 30 s cool-down and every call then
+   * was 503 upstream_unavailable with Retry-After 30 (a probe's SDKs raised server errors and slept
+   * 30 s). Its cool-down ends when it said, and calls meanwhile are rate_limited.
+   */
+  @Test
+  void aProviderThatKeepsAnswering429IsRateLimitedForAsLongAsItSays() throws Exception {
+    fakes.get("f").behave(FakeLlm.Behaviour.RATE_LIMITED_1S);
+    for (int i = 0; i < 3; i++) {
+      // one call that reaches the provider (twice: it waits the second it was told), one that
+      // finds it cooling down and does not
+      for (String call : List.of("calling", "cooling")) {
+        int seen = fakes.get("f").seen().size();
+        assertThatThrownBy(() -> invoker.call(chat("agt_all", "f", false, "")))
+            .as(call + " " + i)
+            .isInstanceOfSatisfying(ModelCallException.class, e -> {
+              assertThat(e.code()).isEqualTo(ModelCodes.RATE_LIMITED);
+              assertThat(e.status()).isEqualTo(429);
+              assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(1));
+            });
+        assertThat(fakes.get("f").seen().size() - seen).as(call + " " + i).isEqualTo(call.equals("calling") ? 2 : 0);
+      }
+      Thread.sleep(1_100);
+    }
+    fakes.get("f").behave(FakeLlm.Behaviour.ANSWER);
+    assertThat(invoker.call(chat("agt_all", "f", false, "")).provider()).as("called again when it said").isEqualTo("p-f");
   }
 
   /** A provider's Retry-After is told on no longer than a cool-down lasts: some clients sleep for whatever it says. */
