@@ -224,12 +224,15 @@ class ModelFacesEndToEndTest {
     JsonNode error = openAiError(limited, 429, "rate_limited");
     assertThat(error.get("type").asText()).isEqualTo("rate_limit_error");
     assertThat(limited.headers().firstValue("Retry-After")).contains("7");
-    // The provider now cools down: the next call finds no provider to ask, and says when to retry.
+    // The provider now cools down for as long as it asked: the next call finds no provider to ask,
+    // is still rate limited (not a server error an SDK would treat as an outage), and says when to retry.
+    int reached = fake.requests().size();
     HttpResponse<String> cooling = client.post("/v1/messages", CHAT.formatted("e2e-limited", ""), "x-api-key", KEY_A);
-    assertThat(anthropicError(cooling, 503, "upstream_unavailable").get("type").asText()).isEqualTo("api_error");
-    assertThat(cooling.headers().firstValue("Retry-After")).isPresent();
+    assertThat(anthropicError(cooling, 429, "rate_limited").get("type").asText()).isEqualTo("rate_limit_error");
+    assertThat(cooling.headers().firstValue("Retry-After").map(Integer::parseInt).orElseThrow()).isBetween(1, 7);
     HttpResponse<String> stream = client.post("/v1/chat/completions", CHAT.formatted("e2e-limited", ",\"stream\":true"), bearer(KEY_A));
-    openAiError(stream, 503, "upstream_unavailable");
+    openAiError(stream, 429, "rate_limited");
+    assertThat(fake.requests().size()).as("the provider was not asked while it cools down").isEqualTo(reached);
 
     HttpResponse<String> broken = client.post("/v1/messages", CHAT.formatted("e2e-broken", ",\"stream\":true"), "x-api-key", KEY_A);
     anthropicError(broken, 503, "upstream_unavailable");
