@@ -72,6 +72,10 @@ public class McpUpstreams implements AutoCloseable {
   private final ProgressRoutes progress = new ProgressRoutes();
   private final UpstreamServer.Shared shared;
   private volatile boolean closed;
+  /** Most replaced shared clients of one server kept open for their calls in flight. */
+  static final int MAX_RETIRED = 2;
+  /** Shared clients replaced while calls may be in flight on them, oldest first, with their server's name. */
+  private final java.util.LinkedHashMap<McpAsyncClient, String> retired = new java.util.LinkedHashMap<>();
 
   public McpUpstreams(
       Jdbi jdbi, McpConnector connector, GatehouseMetrics metrics, Duration refreshInterval, Duration healthInterval) {
@@ -269,7 +273,7 @@ public class McpUpstreams implements AutoCloseable {
   private void forget(String name) {
     UpstreamServer u = upstreams.remove(name);
     if (u != null) {
-      u.closeClient();
+      u.retireClient(); // calls in flight answer: they were let through when the server was there
       metrics.mcpServerRemoved(name);
       listeners.changed(name);
     }
@@ -293,6 +297,48 @@ public class McpUpstreams implements AutoCloseable {
         scheduler.schedule(() -> refreshSoon(name), delayNanos, TimeUnit.NANOSECONDS);
       }
     }
+
+    @Override
+    public void retire(String name, McpAsyncClient client, Duration wait) {
+      McpAsyncClient early = null;
+      synchronized (retired) {
+        if (!closed) {
+          retired.put(client, name);
+          // At most MAX_RETIRED of one server's at once (a tenant admin changing a record in a
+          // loop): the oldest of them is closed now.
+          long same = retired.values().stream().filter(name::equals).count();
+          if (same > MAX_RETIRED) {
+            for (var e : retired.entrySet()) {
+              if (e.getValue().equals(name)) {
+                early = e.getKey();
+                break;
+              }
+            }
+            retired.remove(early);
+          }
+        } else {
+          early = client;
+        }
+      }
+      UpstreamServer.closeQuietly(early);
+      if (early != client) {
+        try {
+          scheduler.schedule(() -> closeRetired(client), wait.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException shutDown) {
+          closeRetired(client);
+        }
+      }
+    }
+  }
+
+  private void closeRetired(McpAsyncClient client) {
+    boolean mine;
+    synchronized (retired) {
+      mine = retired.remove(client) != null;
+    }
+    if (mine) {
+      UpstreamServer.closeQuietly(client);
+    }
   }
 
   @Override
@@ -304,5 +350,11 @@ public class McpUpstreams implements AutoCloseable {
       u.closeClient();
     }
     upstreams.clear();
+    List<McpAsyncClient> left;
+    synchronized (retired) {
+      left = List.copyOf(retired.keySet());
+      retired.clear();
+    }
+    left.forEach(UpstreamServer::closeQuietly);
   }
 }

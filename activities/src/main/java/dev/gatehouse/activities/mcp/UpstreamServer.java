@@ -25,6 +25,8 @@ import org.slf4j.LoggerFactory;
 final class UpstreamServer {
   private static final Logger LOG = LoggerFactory.getLogger(UpstreamServer.class);
   private static final Duration PING_TIMEOUT = Duration.ofSeconds(5);
+  /** How long past its call timeout a replaced client stays open for the calls in flight on it. */
+  static final Duration RETIRE_GRACE = Duration.ofSeconds(5);
 
   /** What a server needs of the registry that holds it. */
   interface Registry {
@@ -35,6 +37,12 @@ final class UpstreamServer {
 
     /** Refreshes server {@code name} (its definition read anew) after {@code delayNanos}. */
     void refreshLater(String name, long delayNanos);
+
+    /**
+     * Closes {@code client}, server {@code name}'s shared client until the registry changed how the
+     * server is reached, once the calls in flight on it have had {@code wait} to answer.
+     */
+    void retire(String name, McpAsyncClient client, Duration wait);
   }
 
   /** What all servers of a registry share. */
@@ -103,7 +111,11 @@ final class UpstreamServer {
       current = changed || due ? null : client;
     }
     if (current != null && !shared.connector().credentialsCurrent(def, current)) {
-      closeClient(current);
+      synchronized (this) {
+        if (client == current) {
+          retireClient();
+        }
+      }
       refresh(def);
       return;
     }
@@ -136,7 +148,7 @@ final class UpstreamServer {
     }
     try {
       if (client == null || !def.equals(definition)) {
-        closeClient();
+        retireClient();
         definition = def;
         McpAsyncClient[] self = new McpAsyncClient[1];
         McpAsyncClient connected =
@@ -236,6 +248,27 @@ final class UpstreamServer {
   synchronized void closeClient() {
     McpAsyncClient c = client;
     client = null;
+    closeQuietly(c);
+  }
+
+  /**
+   * Drops the shared client because the registry changed how the server is reached (its URL,
+   * headers, timeout, a secret they name), or removed it, not because it broke: the next use
+   * connects anew, and the calls in flight on the old client are not cut off. Cut off, a durable
+   * call failed as {@code upstream_error} after the server had run it, and the engine ran it again
+   * (a probe's rotated secret made a 35 s call run twice). The old client is closed once they have
+   * had the call timeout it was opened with.
+   */
+  synchronized void retireClient() {
+    McpAsyncClient c = client;
+    client = null;
+    if (c != null) {
+      Duration timeout = definition == null ? McpServerDefinition.DEFAULT_TIMEOUT : definition.timeoutOrDefault();
+      shared.registry().retire(name, c, timeout.plus(RETIRE_GRACE));
+    }
+  }
+
+  static void closeQuietly(McpAsyncClient c) {
     if (c != null) {
       try {
         c.closeGracefully().block(Duration.ofSeconds(2));

@@ -65,11 +65,12 @@ class McpUpstreamsTest {
             .extracting(McpCatalogEntry::kind, McpCatalogEntry::name)
             .containsExactlyInAnyOrder(
                 org.assertj.core.groups.Tuple.tuple(McpCatalogEntry.TOOL, "read_note"),
+                org.assertj.core.groups.Tuple.tuple(McpCatalogEntry.TOOL, "slow"),
                 org.assertj.core.groups.Tuple.tuple(McpCatalogEntry.TOOL, "work"),
                 org.assertj.core.groups.Tuple.tuple(McpCatalogEntry.TOOL, "write_note"));
         assertThat(catalog.status("notes")).map(McpServerStatus::state).contains(McpServerStatus.UP);
         assertThat(prometheus.getSampleValue("gatehouse_mcp_server_tools", new String[] {"server"}, new String[] {"notes"}))
-            .isEqualTo(3.0);
+            .isEqualTo(4.0);
         assertThat(changed).containsExactly("notes");
         assertThat(upstreams.refreshNow("notes")).isTrue();
         assertThat(changed).as("an unchanged catalog is not announced again").containsExactly("notes");
@@ -112,6 +113,59 @@ class McpUpstreamsTest {
         assertThat(changed).containsExactly("notes", "notes");
       }
     }
+  }
+
+  /**
+   * A change of how a server is reached (its headers here; a secret they name, its URL or timeout
+   * alike) replaces the shared client, and so does removing the server; a call in flight on the
+   * old client still answers, and ran once. Cut off, a durable call failed as upstream_error after
+   * the server had run it, and the engine ran it again (a probe's rotated secret ran a 35 s call
+   * twice).
+   */
+  @Test
+  void aCallInFlightWhenTheRecordChangesOrGoesStillAnswersOnce() throws Exception {
+    try (TestDatabase db = TestDatabase.create();
+        SdkUpstream upstream = new SdkUpstream()) {
+      McpServerDao servers = db.jdbi().onDemand(McpServerDao.class);
+      McpServerDefinition def = server("notes", upstream.url());
+      servers.insert(def);
+      McpConnector connector = new McpConnector(new UpstreamCredentials(null, Clock.systemUTC()));
+      try (McpUpstreams upstreams = new McpUpstreams(db.jdbi(), connector, new GatehouseMetrics(new CollectorRegistry()), LONG, LONG)) {
+        McpAsyncClient old = upstreams.client(def);
+        var inFlight = old.callTool(new McpSchema.CallToolRequest("slow", Map.of("ms", 1500))).toFuture();
+        // and as a durable call sends it, past the SDK's client
+        var durable =
+            java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> connector.streamable(old).call(
+                    McpSchema.METHOD_TOOLS_CALL,
+                    McpJson.OBJECT_MAPPER.createObjectNode().put("name", "slow").set("arguments", McpJson.OBJECT_MAPPER.createObjectNode().put("ms", 1500)),
+                    Duration.ofSeconds(10), reactor.core.publisher.Mono.never(), 1 << 20));
+        awaitSlowCalls(upstream, 2);
+        McpServerDefinition changed =
+            new McpServerDefinition(
+                "notes", null, McpServerDefinition.STREAMABLE_HTTP, upstream.url(), null, null, null, null, Map.of("X-Env", "v2"), null,
+                Duration.ofSeconds(10), Duration.ofSeconds(2), null, null, null, null);
+        McpAsyncClient fresh = upstreams.client(changed);
+        assertThat(fresh).as("the changed record gets a client of its own").isNotSameAs(old);
+        assertThat(text(inFlight.get(10, TimeUnit.SECONDS))).isEqualTo("slept");
+        assertThat(durable.get(10, TimeUnit.SECONDS).path("result").path("content").get(0).path("text").asText()).isEqualTo("slept");
+        assertThat(upstream.slowCalls()).isEqualTo(2);
+
+        var whileRemoved = fresh.callTool(new McpSchema.CallToolRequest("slow", Map.of("ms", 1500))).toFuture();
+        awaitSlowCalls(upstream, 3);
+        servers.delete("notes");
+        assertThat(upstreams.refreshNow("notes")).isFalse();
+        assertThat(text(whileRemoved.get(10, TimeUnit.SECONDS))).isEqualTo("slept");
+        assertThat(upstream.slowCalls()).isEqualTo(3);
+      }
+    }
+  }
+
+  private static void awaitSlowCalls(SdkUpstream upstream, int n) throws InterruptedException {
+    for (int i = 0; i < 200 && upstream.slowCalls() < n; i++) {
+      Thread.sleep(10);
+    }
+    assertThat(upstream.slowCalls()).as("the call reached the server").isEqualTo(n);
   }
 
   /**

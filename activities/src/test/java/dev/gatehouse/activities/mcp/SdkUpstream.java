@@ -15,10 +15,11 @@ import org.eclipse.jetty.server.ServerConnector;
 /**
  * A small real MCP server for tests: the Java SDK's Streamable HTTP servlet transport on Jetty,
  * on loopback. {@code write_note} and {@code read_note} keep notes; {@code work} reports progress
- * (to the progress token its request carried) before it answers.
+ * (to the progress token its request carried) before it answers; {@code slow} sleeps first.
  */
 final class SdkUpstream implements AutoCloseable {
   private final Map<String, String> notes = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicInteger slowCalls = new java.util.concurrent.atomic.AtomicInteger();
   private final Server jetty;
   private final McpSyncServer mcp;
   private final String url;
@@ -48,6 +49,17 @@ final class SdkUpstream implements AutoCloseable {
                             .isError(false)
                             .build()),
                 new SyncToolSpecification(
+                    McpSchema.Tool.builder().name("slow").inputSchema(McpJson.MAPPER, "{\"type\":\"object\"}").build(),
+                    (ex, req) -> {
+                      slowCalls.incrementAndGet();
+                      try {
+                        Thread.sleep(((Number) req.arguments().getOrDefault("ms", 1000)).longValue());
+                      } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                      }
+                      return McpSchema.CallToolResult.builder().addTextContent("slept").isError(false).build();
+                    }),
+                new SyncToolSpecification(
                     McpSchema.Tool.builder().name("work").inputSchema(McpJson.MAPPER, "{\"type\":\"object\"}").build(),
                     (ex, req) -> {
                       Object token = req.meta() == null ? null : req.meta().get("progressToken");
@@ -73,6 +85,11 @@ final class SdkUpstream implements AutoCloseable {
 
   String url() {
     return url;
+  }
+
+  /** How many calls of {@code slow} (which sleeps {@code ms}, 1,000 by default) have begun. */
+  int slowCalls() {
+    return slowCalls.get();
   }
 
   /** Sends notifications/tools/list_changed to every connected client (on its GET stream). */

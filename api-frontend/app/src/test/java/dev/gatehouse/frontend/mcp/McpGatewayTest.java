@@ -692,6 +692,85 @@ class McpGatewayTest {
     }
   }
 
+  /**
+   * How a server is reached changes (its headers; a secret they name alike) while a durable call
+   * to it runs: the shared upstream session is replaced, and the call on the old one answers, having
+   * run once. Cut off with its session, it was recorded upstream_error after the server had run it,
+   * and the engine ran it again (a probe's 35 s call ran twice, its agent waiting 70 s).
+   */
+  @Test
+  void aDurableCallInFlightWhenItsServerRecordChangesAnswersAndRunsOnce() throws Exception {
+    try (NotesUpstream upstream = new NotesUpstream(); McpSyncClient client = client(KEY_A, "/mcp")) {
+      String record = "{\"name\":\"changing\",\"transport\":\"streamable-http\",\"url\":\"" + upstream.url() + "\",\"timeout\":\"20s\"%s}";
+      assertThat(g.post("/admin/v1/mcp-servers", TestGatehouse.ADMIN_KEY, record.formatted("")).statusCode()).isEqualTo(201);
+      try {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (client.listTools().tools().stream().noneMatch(t -> t.name().equals("changing.wait"))) {
+          assertThat(System.nanoTime()).as("changing.wait discovered in time").isLessThan(deadline);
+          Thread.sleep(100);
+        }
+        upstream.waitStarted.drainPermits();
+        var call = java.util.concurrent.CompletableFuture.supplyAsync(() -> client.callTool(new McpSchema.CallToolRequest("changing.wait", Map.of("seconds", 4))));
+        assertThat(upstream.waitStarted.tryAcquire(20, java.util.concurrent.TimeUnit.SECONDS)).as("the call reached the server").isTrue();
+        int ended = upstream.sessionsEnded.get();
+        assertThat(g.put("/admin/v1/mcp-servers/changing", TestGatehouse.ADMIN_KEY, record.formatted(",\"headers\":{\"X-Env\":\"v2\"}")).statusCode())
+            .isEqualTo(200);
+        McpSchema.CallToolResult r = call.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(text(r)).isEqualTo("waited");
+        assertThat(upstream.waitStarted.availablePermits()).as("the server ran the call once").isZero();
+        String taskId = String.valueOf(r.meta().get("dev.gatehouse/task-id"));
+        JsonNode trace = g.json(g.get("/v1/tasks/" + taskId + "/trace", KEY_A));
+        assertThat(trace.findValues("attempts").stream().mapToInt(JsonNode::asInt).max().orElse(0)).isEqualTo(1);
+        // The replaced session was not ended under the call (it is, once its calls have had their timeout).
+        assertThat(upstream.sessionsEnded.get()).isEqualTo(ended);
+
+      } finally {
+        g.delete("/admin/v1/mcp-servers/changing", TestGatehouse.ADMIN_KEY);
+      }
+    }
+  }
+
+  /**
+   * So too an agent session's own upstream session, which direct calls use: the next call after a
+   * change opens a new one, and the old one is not ended under a call in flight on it.
+   */
+  @Test
+  void anAgentSessionsUpstreamSessionIsNotEndedUnderADirectCallWhenItsRecordChanges() throws Exception {
+    try (NotesUpstream upstream = new NotesUpstream(); McpSyncClient client = client(KEY_A, "/mcp")) {
+      String record =
+          "{\"name\":\"changing2\",\"transport\":\"streamable-http\",\"url\":\"" + upstream.url()
+              + "\",\"timeout\":\"20s\",\"toolExecution\":{\"wait\":\"direct\"},\"headers\":{\"X-Probe-Token\":\"%s\"}}";
+      assertThat(g.post("/admin/v1/mcp-servers", TestGatehouse.ADMIN_KEY, record.formatted("v1")).statusCode()).isEqualTo(201);
+      try {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (client.listTools().tools().stream().noneMatch(t -> t.name().equals("changing2.wait"))) {
+          assertThat(System.nanoTime()).as("changing2.wait discovered in time").isLessThan(deadline);
+          Thread.sleep(100);
+        }
+        var read = new McpSchema.CallToolRequest("changing2.read_note", Map.of("name", "n"));
+        client.callTool(read); // opens the agent session's upstream session
+        int ended = upstream.sessionsEnded.get();
+        upstream.waitStarted.drainPermits();
+        var inFlight = java.util.concurrent.CompletableFuture.supplyAsync(() -> client.callTool(new McpSchema.CallToolRequest("changing2.wait", Map.of("seconds", 8))));
+        assertThat(upstream.waitStarted.tryAcquire(20, java.util.concurrent.TimeUnit.SECONDS)).as("the direct call reached the server").isTrue();
+        assertThat(g.put("/admin/v1/mcp-servers/changing2", TestGatehouse.ADMIN_KEY, record.formatted("v2")).statusCode()).isEqualTo(200);
+        // the next call that sees the change opens the agent session's new upstream session
+        deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        do {
+          assertThat(System.nanoTime()).as("the open session still sends the old header").isLessThan(deadline);
+          client.callTool(read);
+        } while (!upstream.probeTokens.get(upstream.probeTokens.size() - 1).equals("v2"));
+        assertThat(inFlight).as("replaced while the call was in flight").isNotDone();
+        McpSchema.CallToolResult waited = inFlight.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(text(waited)).isEqualTo("waited");
+        assertThat(waited.meta() == null ? null : waited.meta().get("dev.gatehouse/task-id")).as("a direct call").isNull();
+        assertThat(upstream.sessionsEnded.get()).as("no upstream session ended under a call").isEqualTo(ended);
+      } finally {
+        g.delete("/admin/v1/mcp-servers/changing2", TestGatehouse.ADMIN_KEY);
+      }
+    }
+  }
+
   @Test
   void aSecretsNewValueReachesOpenAgentSessionsAndTheDurablePathsSharedSession() throws Exception {
     McpServerDao servers = g.db.jdbi().onDemand(McpServerDao.class);

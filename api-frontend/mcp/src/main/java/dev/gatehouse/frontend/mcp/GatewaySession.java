@@ -50,6 +50,10 @@ final class GatewaySession {
   private final McpUpstreams upstreams;
   /** This session's upstream sessions by server name, each with the record it was opened from. */
   private final Map<String, Upstream> clients = new ConcurrentHashMap<>();
+  /** Upstream sessions replaced by a change of the registry, kept for their calls in flight ({@link #retire}). */
+  private final Map<String, McpAsyncClient> retired = new ConcurrentHashMap<>();
+  /** How long past its call timeout a replaced upstream session stays open. */
+  static final Duration RETIRE_GRACE = Duration.ofSeconds(5);
   /** Where each upstream session this session opens takes a place ({@link UpstreamPlaces}); given back at {@link #close}. */
   private final UpstreamPlaces upstreamPlaces;
   private final long credentialsCheckNanos;
@@ -297,7 +301,8 @@ final class GatewaySession {
    * again when the registry changed how the server is reached (a new address, headers, the egress
    * guard) or its credentials resolve to something else now (a secret's new value, a renewed OAuth
    * token; looked at every {@code credentialsCheck}), so changes apply to open sessions too. The
-   * old upstream session is then ended, and calls still in flight on it end with it.
+   * old upstream session is ended once the calls in flight on it have had their timeout ({@link
+   * #retire}).
    */
   McpAsyncClient upstream(McpServerDefinition server) {
     if (McpServerDefinition.STDIO.equals(server.transport())) {
@@ -355,10 +360,30 @@ final class GatewaySession {
       }
       clients.put(server.name(), new Upstream(server, client));
       if (existing != null) {
-        existing.client.closeGracefully().onErrorResume(e -> Mono.empty()).subscribe();
+        retire(server.name(), existing);
       }
       return client;
     }
+  }
+
+  /**
+   * Ends a replaced upstream session once the calls in flight on it have had the timeout it was
+   * opened with (and {@link #RETIRE_GRACE}), not at once: they were let through, and the server
+   * may be running them. One per server is kept so (a second replacement ends the first now).
+   * Called holding {@code clients}.
+   */
+  private void retire(String name, Upstream old) {
+    McpAsyncClient before = retired.put(name, old.client);
+    if (before != null) {
+      before.closeGracefully().onErrorResume(e -> Mono.empty()).subscribe();
+    }
+    Mono.delay(old.server.timeoutOrDefault().plus(RETIRE_GRACE))
+        .subscribe(
+            x -> {
+              if (retired.remove(name, old.client)) {
+                old.client.closeGracefully().onErrorResume(e -> Mono.empty()).subscribe();
+              }
+            });
   }
 
   /** Applies a log level to every upstream session open now (and to those opened later). */
@@ -461,6 +486,10 @@ final class GatewaySession {
       }
       upstreamPlaces.release(tenantId, clients.size());
       clients.clear();
+      for (McpAsyncClient r : retired.values()) {
+        r.closeGracefully().onErrorResume(e -> Mono.empty()).subscribe();
+      }
+      retired.clear();
     }
   }
 }
