@@ -154,6 +154,61 @@ class TaskEventsTest {
   }
 
   /**
+   * A key revoked while its requests wait hands its holder nothing more: a waiting read answers 401
+   * instead of the result, and an event stream ends with an unauthorized error event instead of the
+   * next event (a probe's revoked key received the whole result 21 s after the revocation, and every
+   * later event, though revoking "takes effect at once").
+   */
+  @Test
+  void aKeyRevokedWhileItsRequestsWaitIsHandedNothingMore() throws Exception {
+    String agent = null;
+    for (JsonNode t : json(gh.get("/admin/v1/tenants?limit=200", TestGatehouse.ADMIN_KEY)).path("items")) {
+      if (t.path("name").asText().equals("alpha")) {
+        for (JsonNode a : json(gh.get("/admin/v1/agents?tenant=" + t.path("id").asText() + "&limit=200", TestGatehouse.ADMIN_KEY)).path("items")) {
+          if (a.path("name").asText().equals("agent-a")) {
+            agent = a.path("id").asText();
+          }
+        }
+      }
+    }
+    assertThat(agent).as("agent-a").isNotNull();
+    JsonNode made = json(gh.post("/admin/v1/agents/" + agent + "/keys", TestGatehouse.ADMIN_KEY, "{}"));
+    String key = made.path("key").asText();
+    String id =
+        gh.submit(
+            key,
+            "{\"workflow\":\"pipeline\",\"pipeline\":{\"steps\":["
+                + "{\"id\":\"wait\",\"tool\":\"t.hold\",\"args\":{\"name\":\"ev-revoked\"}},"
+                + "{\"id\":\"then\",\"tool\":\"t.echo\",\"args\":{\"n\":1},\"dependsOn\":[\"wait\"]}]}}");
+    try (Stream s = open(key, id, null)) {
+      List<String> seen = new ArrayList<>();
+      for (Sse e = s.next(); e != null; e = s.next()) {
+        seen.add(summary(e));
+        if (seen.get(seen.size() - 1).equals("step.started wait")) {
+          break;
+        }
+      }
+      var waiting = java.util.concurrent.CompletableFuture.supplyAsync(() -> gh.get("/v1/tasks/" + id + "?wait=30s", key));
+      assertThat(gh.tools.arrived("ev-revoked").await(10, TimeUnit.SECONDS)).isTrue();
+      Thread.sleep(300); // the waiting read is waiting
+      assertThat(waiting).isNotDone();
+      assertThat(gh.delete("/admin/v1/keys/" + made.path("id").asText(), TestGatehouse.ADMIN_KEY).statusCode()).isEqualTo(204);
+      gh.tools.release("ev-revoked");
+
+      HttpResponse<String> read = waiting.get(30, TimeUnit.SECONDS);
+      assertThat(read.statusCode()).as(read.body()).isEqualTo(401);
+      assertThat(json(read).path("error").path("code").asText()).isEqualTo("unauthorized");
+      assertThat(read.body()).doesNotContain("COMPLETED").contains("stopped being valid");
+      List<Sse> rest = s.rest();
+      assertThat(rest).as(rest.toString()).hasSize(1);
+      assertThat(rest.get(0).name()).isEqualTo("error");
+      assertThat(rest.get(0).data().path("code").asText()).isEqualTo("unauthorized");
+    }
+    // The task itself ran on: its agent's other key reads it.
+    assertThat(gh.await(KEY_A, id).path("status").asText()).isEqualTo("COMPLETED");
+  }
+
+  /**
    * The stream of a task that has ended is written whole at once; each such response must end.
    * (Jersey attaches a chunked output to the response and then suspends the request; a stream
    * that wrote and closed in between left a response that never ended: a race that hung this

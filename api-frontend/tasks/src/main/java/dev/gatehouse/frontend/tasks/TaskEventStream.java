@@ -45,6 +45,8 @@ final class TaskEventStream implements Runnable {
   private final Runnable release;
   /** True when a keep-alive should go out now, to find out whether the client has gone. */
   private final java.util.function.BooleanSupplier checkDue;
+  /** Whether the stream's credential still authenticates its caller: asked before events go out. */
+  private final java.util.function.BooleanSupplier stillValid;
   private final Sink sink;
   /** A run's events so far: the engine's, or the archive's once the engine no longer has the task. */
   private final java.util.function.Function<String, List<HistoryEvent>> history;
@@ -65,8 +67,10 @@ final class TaskEventStream implements Runnable {
       long afterEventId,
       Runnable release,
       java.util.function.BooleanSupplier checkDue,
+      java.util.function.BooleanSupplier stillValid,
       Sink sink) {
     this.checkDue = checkDue;
+    this.stillValid = stillValid;
     this.history = history;
     this.sink = sink;
     this.durable = durable;
@@ -107,6 +111,11 @@ final class TaskEventStream implements Runnable {
       } catch (RuntimeException e) {
         LOG.debug("the history of task {} could not be read: {}", taskId, e.toString());
         send(sse.reset().event(null, "error", "{\"code\":\"history_unavailable\",\"message\":\"the task's history could not be read\"}"));
+        return;
+      }
+      if (!events.isEmpty() && events.get(events.size() - 1).getEventId() > seen && !stillValid.getAsBoolean()) {
+        // Revoked (or expired, or its agent deleted) since the stream opened: nothing more goes out.
+        send(sse.reset().event(null, "error", "{\"code\":\"unauthorized\",\"message\":\"" + TasksResource.STOPPED_BEING_VALID + "\"}"));
         return;
       }
       String next = null;

@@ -324,7 +324,8 @@ public class TaskService {
    * {@link #MAX_EVENT_STREAMS} already. Null when {@code lastEventId} is the task's last event
    * ({@code task.ended}): nothing will follow it.
    */
-  public ChunkedOutput<String> events(AgentCaller caller, String id, String lastEventId) {
+  /** {@code stillValid}: whether the request's credential still authenticates it, asked before each batch of events goes out. */
+  public ChunkedOutput<String> events(AgentCaller caller, String id, String lastEventId, java.util.function.BooleanSupplier stillValid) {
     TaskRecord row = durable.owned(caller, id);
     String runId;
     Function<String, List<HistoryEvent>> history;
@@ -395,7 +396,7 @@ public class TaskService {
             }
           }
         };
-    stream[0] = new TaskEventStream(durable, history, id, runId, after, release, release::checkDue, sink);
+    stream[0] = new TaskEventStream(durable, history, id, runId, after, release, release::checkDue, stillValid, sink);
     return output;
   }
 

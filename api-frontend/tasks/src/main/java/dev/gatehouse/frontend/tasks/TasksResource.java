@@ -5,6 +5,7 @@ import dev.gatehouse.frontend.core.durable.DurableCalls;
 import dev.gatehouse.frontend.core.durable.TraceView;
 import dev.gatehouse.frontend.core.http.JsonBodies;
 import dev.gatehouse.frontend.core.auth.Caller;
+import dev.gatehouse.frontend.core.auth.CallerSecurityContext;
 import dev.gatehouse.frontend.core.errors.ApiException;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
 import dev.gatehouse.registry.Durations;
@@ -18,6 +19,7 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.container.AsyncResponse;
+import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.Suspended;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.HttpHeaders;
@@ -37,6 +39,9 @@ public class TasksResource {
   private static final Pattern TASK_ID = Pattern.compile("[A-Za-z0-9_-]{1,128}");
   /** A stored result's id, as Gatehouse makes them: {@code res_} and 20 lower-case letters or digits. */
   private static final Pattern RESULT_ID = Pattern.compile("res_[a-z0-9]{20}");
+
+  /** Said when a request's credential stopped authenticating it while it waited. */
+  static final String STOPPED_BEING_VALID = "the credential stopped being valid while the request waited (revoked or expired, or its agent deleted)";
 
   private final TaskService tasks;
   private final JsonBodies bodies;
@@ -81,8 +86,17 @@ public class TasksResource {
   @GET
   @Path("/{id}")
   public TaskView get(
-      @Context SecurityContext auth, @PathParam("id") String id, @QueryParam("wait") String wait) {
-    return tasks.get(agent(auth), checkId(id), parseWait(wait));
+      @Context SecurityContext auth,
+      @Context ContainerRequestContext request,
+      @PathParam("id") String id,
+      @QueryParam("wait") String wait) {
+    Duration waiting = parseWait(wait);
+    TaskView view = tasks.get(agent(auth), checkId(id), waiting);
+    if (!waiting.isZero() && !CallerSecurityContext.stillValid(request)) {
+      // Revoked (or expired, or its agent deleted) while the request waited: nothing is handed over.
+      throw ApiException.unauthorized(STOPPED_BEING_VALID);
+    }
+    return view;
   }
 
   @GET
@@ -110,6 +124,7 @@ public class TasksResource {
   public void events(
       @Suspended AsyncResponse async,
       @Context SecurityContext auth,
+      @Context ContainerRequestContext request,
       @PathParam("id") String id,
       @HeaderParam("Last-Event-ID") String lastEventId) {
     // Suspended before the response is written: Jersey otherwise suspends a chunked output's
@@ -117,7 +132,12 @@ public class TasksResource {
     // (a task already over) leaves a response that never ends (its issues 2964 and 5439).
     Response response;
     try {
-      var stream = tasks.events(agent(auth), checkId(id), lastEventId);
+      // (read now: the stream asks it later, from a thread of its own)
+      Object validity = request.getProperty(CallerSecurityContext.VALIDITY);
+      var stream =
+          tasks.events(
+              agent(auth), checkId(id), lastEventId,
+              validity instanceof java.util.function.BooleanSupplier v ? v : () -> true);
       // After the task's last event nothing follows: 204, on which EventSource stops reconnecting.
       response =
           stream == null

@@ -35,15 +35,19 @@ public class AuthFilter implements ContainerRequestFilter {
       return;
     }
     Object requestId = request.getProperty(RequestIdFilter.MDC_KEY);
+    String authorization = request.getHeaderString(HttpHeaders.AUTHORIZATION);
     Caller caller =
         auth.authenticate(
             new BearerAuth.Attempt(
-                request.getHeaderString(HttpHeaders.AUTHORIZATION),
+                authorization,
                 servletRequest == null ? null : servletRequest.getRemoteAddr(),
                 "/" + path,
                 requestId == null ? null : requestId.toString()),
             admin ? BearerAuth.Audience.ADMIN : BearerAuth.Audience.AGENT,
             admin ? "the admin API" : "the agent API");
-    request.setSecurityContext(new CallerSecurityContext(caller, request.getSecurityContext().isSecure()));
+    CallerSecurityContext context =
+        new CallerSecurityContext(caller, request.getSecurityContext().isSecure(), () -> auth.stillValid(authorization, caller));
+    request.setSecurityContext(context);
+    request.setProperty(CallerSecurityContext.VALIDITY, (java.util.function.BooleanSupplier) context::stillValid);
   }
 }

@@ -83,6 +83,25 @@ public final class BearerAuth {
     return caller;
   }
 
+  /**
+   * Whether {@code authorization}, which authenticated {@code caller} when its request began, still
+   * authenticates it: not revoked or expired since, its agent not deleted (through another replica,
+   * within the credential cache's time, as for a new request). Neither counted as a failure nor
+   * audited: the request had authenticated.
+   */
+  public boolean stillValid(String authorization, Caller caller) {
+    if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return false;
+    }
+    try {
+      return authenticator.authenticate(authorization.substring(7).trim()).getName().equals(caller.getName());
+    } catch (AuthenticationException e) {
+      return false;
+    } catch (RuntimeException e) {
+      return true; // not known (the database is away): it authenticated when the request began
+    }
+  }
+
   /** The authenticator behind this check, for admin changes that must take effect at once. */
   public Authenticator authenticator() {
     return authenticator;
