@@ -88,7 +88,7 @@ public class IdentityProvidersResource {
     }
     IdentityProvider p = provider(id, existing.tenantId(), b).withEgressGuarded(!admin.isPlatform());
     save(p);
-    ctx.authenticator.invalidate();
+    ctx.authenticator.invalidateKeysOf(id); // even unchanged: its keys are fetched again
     ctx.audit(admin, p.tenantId(), "admin.update", "identity-provider:" + id);
     return p;
   }

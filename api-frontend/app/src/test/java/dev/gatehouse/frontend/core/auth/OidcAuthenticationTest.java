@@ -40,6 +40,7 @@ class OidcAuthenticationTest {
   static HttpServer jwks;
   static final List<JWK> published = new CopyOnWriteArrayList<>();
   static final List<JWK> rotating = new CopyOnWriteArrayList<>();
+  static final List<JWK> revoking = new CopyOnWriteArrayList<>();
   static final AtomicInteger fetches = new AtomicInteger();
   static String rotatingIssuer;
   static RSAKey rsa;
@@ -68,6 +69,14 @@ class OidcAuthenticationTest {
     jwks.createContext("/rotating-jwks", ex -> {
       fetches.incrementAndGet();
       byte[] body = new JWKSet(List.copyOf(rotating)).toString(true).getBytes(StandardCharsets.UTF_8);
+      ex.getResponseHeaders().add("Content-Type", "application/json");
+      ex.sendResponseHeaders(200, body.length);
+      ex.getResponseBody().write(body);
+      ex.close();
+    });
+    // A third provider's, from which a key is removed.
+    jwks.createContext("/revoking-jwks", ex -> {
+      byte[] body = new JWKSet(List.copyOf(revoking)).toString(true).getBytes(StandardCharsets.UTF_8);
       ex.getResponseHeaders().add("Content-Type", "application/json");
       ex.sendResponseHeaders(200, body.length);
       ex.getResponseBody().write(body);
@@ -172,6 +181,31 @@ class OidcAuthenticationTest {
     HttpResponse<String> r = gh.get("/v1/tasks", sign(rotated, JWSAlgorithm.RS256, claims().issuer(rotatingIssuer).build()));
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     assertThat(fetches.get()).isGreaterThan(before);
+  }
+
+  /**
+   * A key removed from a provider's set (a compromised one) is refused once an admin writes the
+   * provider again, even unchanged, rather than for the rest of the set's 15 minutes in the cache
+   * (a probe found only a changed {@code jwksUrl} made Gatehouse fetch the set again).
+   */
+  @Test
+  void aKeyRemovedFromTheSetIsRefusedOnceTheProviderIsWrittenAgain() throws Exception {
+    RSAKey leaked = new RSAKeyGenerator(2048).keyID("rsa-leaked").generate();
+    revoking.add(leaked.toPublicJWK());
+    String base = "http://127.0.0.1:" + jwks.getAddress().getPort();
+    String body =
+        "{\"tenant\":\"" + tenant + "\",\"name\":\"revoking\",\"issuer\":\"" + base + "/revoking-issuer\",\"audience\":\"" + AUDIENCE
+            + "\",\"jwksUrl\":\"" + base + "/revoking-jwks\"}";
+    HttpResponse<String> created = gh.post("/admin/v1/identity-providers", ADMIN_KEY, body);
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    String token = sign(leaked, JWSAlgorithm.RS256, claims().issuer(base + "/revoking-issuer").build());
+    assertThat(gh.get("/v1/tasks", token).statusCode()).isEqualTo(200);
+
+    revoking.clear();
+    assertThat(gh.get("/v1/tasks", token).statusCode()).as("the set is cached").isEqualTo(200);
+    HttpResponse<String> rewritten = gh.put("/admin/v1/identity-providers/" + json(created).get("id").asText(), ADMIN_KEY, body);
+    assertThat(rewritten.statusCode()).as(rewritten.body()).isEqualTo(200);
+    assertRejected(token, "a key no longer in the set");
   }
 
   /**

@@ -173,6 +173,16 @@ public class Authenticator {
     return new String(digest.digest(credential.getBytes(StandardCharsets.UTF_8)), StandardCharsets.ISO_8859_1);
   }
 
+  /**
+   * Forgets cached answers and identity provider {@code id}'s signing keys, which its next token
+   * fetches again (an admin's write of the provider, even unchanged: how a key removed from its set
+   * is refused before the set's cache time is up).
+   */
+  public void invalidateKeysOf(String id) {
+    oidc.forgetKeys(id);
+    invalidate();
+  }
+
   /** Forgets cached answers (after an admin change that must take effect at once). */
   public void invalidate() {
     invalidations.incrementAndGet();

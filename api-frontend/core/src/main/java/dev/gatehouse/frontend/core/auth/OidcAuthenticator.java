@@ -166,6 +166,14 @@ final class OidcAuthenticator {
     return verifiers.size();
   }
 
+  /**
+   * Drops provider {@code id}'s verifier and its cached keys: its next token fetches the key set
+   * again (a key removed from it, say after a compromise, is refused from then on).
+   */
+  void forgetKeys(String id) {
+    verifiers.remove(id);
+  }
+
   /** Drops the verifiers (and their cached keys) of providers that no longer exist. */
   void forgetRemoved() {
     if (!verifiers.isEmpty()) {
