@@ -168,6 +168,39 @@ class ModelFacesEndToEndTest {
     assertThat(page.get("first_id").asText()).isEqualTo(page.get("data").get(0).get("id").asText());
   }
 
+  /**
+   * Anthropic's list is paged as Anthropic pages it: {@code limit}, then {@code after_id} or
+   * {@code before_id} (a probe's {@code models.list({limit: 1})} got every model with {@code
+   * has_more: false}); a bad page is a 400 naming the parameter.
+   */
+  @Test
+  void theAnthropicModelListIsPagedAsAnthropicPagesIt() {
+    String[] sdk = {"x-api-key", KEY_A, "anthropic-version", "2023-06-01"};
+    List<String> all = ids(json(client.send(client.request("/v1/models?limit=1000", sdk))));
+    assertThat(all.size()).isGreaterThan(3);
+    List<String> walked = new java.util.ArrayList<>();
+    String after = null;
+    for (int pages = 0; pages < 100; pages++) {
+      JsonNode page = json(client.send(client.request("/v1/models?limit=2" + (after == null ? "" : "&after_id=" + after), sdk)));
+      walked.addAll(ids(page));
+      assertThat(page.get("data").size()).isLessThanOrEqualTo(2);
+      if (!page.get("has_more").asBoolean()) {
+        break;
+      }
+      after = page.get("last_id").asText();
+    }
+    assertThat(walked).as("page after page, each model once").isEqualTo(all);
+    JsonNode before = json(client.send(client.request("/v1/models?limit=2&before_id=" + all.get(3), sdk)));
+    assertThat(ids(before)).containsExactly(all.get(1), all.get(2));
+    assertThat(before.get("has_more").asBoolean()).as("one more before").isTrue();
+    assertThat(ids(json(client.send(client.request("/v1/models", sdk))))).as("20 by default").hasSize(Math.min(20, all.size()));
+
+    for (String bad : List.of("limit=0", "limit=1001", "limit=x", "after_id=no-such-model", "after_id=" + all.get(0) + "&before_id=" + all.get(1))) {
+      JsonNode error = anthropicError(client.send(client.request("/v1/models?" + bad, sdk)), 400, "invalid_request");
+      assertThat(error.get("param").asText()).as(bad).isIn("limit", "after_id");
+    }
+  }
+
   @Test
   void oneModelIsAnsweredAsTheSdksRetrieveExpectsAndOneTheAgentMayNotUseIsNotFound() {
     HttpResponse<String> gpt = client.send(client.request("/v1/models/e2e-gpt", bearer(limitedKey)));

@@ -2,6 +2,8 @@ package dev.gatehouse.frontend.models;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.activities.model.ModelCallException;
+import dev.gatehouse.activities.model.ModelCodes;
 import dev.gatehouse.registry.models.ModelDefinition;
 import java.util.List;
 
@@ -10,7 +12,8 @@ import java.util.List;
  * {"object":"list","data":[{"id","object":"model","created","owned_by"}]}}) or, for a client that
  * sends {@code anthropic-version}, as Anthropic's ({@code {"data":[{"type":"model","id",
  * "display_name","created_at"}],"has_more","first_id","last_id"}}). Aliases carry no creation
- * time, so {@code created} is 0 (the epoch); {@code owned_by} is {@code gatehouse} for a global
+ * time, so {@code created} is 0 (the epoch); Anthropic's list is paged as Anthropic pages it
+ * ({@code limit}, {@code after_id}, {@code before_id}); {@code owned_by} is {@code gatehouse} for a global
  * model and {@code tenant} for one of the agent's tenant. {@code GET /v1/models/{id}} answers one
  * entry; a model the agent may not use is not found, as one that does not exist.
  */
@@ -37,16 +40,65 @@ final class ModelListing {
     return entry;
   }
 
-  static ObjectNode anthropic(List<ModelDefinition> models) {
+  /** Anthropic's page size when the request sets none, and the largest it may set. */
+  static final int ANTHROPIC_DEFAULT_LIMIT = 20;
+
+  static final int ANTHROPIC_MAX_LIMIT = 1000;
+
+  /**
+   * One page of the models in Anthropic's shape, as Anthropic pages them: {@code limit} (1 to
+   * 1,000, default 20), and the models after {@code after_id} or before {@code before_id} (one of
+   * them); {@code has_more} says whether more lie past the page in its direction.
+   */
+  static ObjectNode anthropic(List<ModelDefinition> models, String limitParam, String afterId, String beforeId) {
+    int limit = ANTHROPIC_DEFAULT_LIMIT;
+    if (limitParam != null) {
+      try {
+        limit = Integer.parseInt(limitParam.trim());
+      } catch (NumberFormatException e) {
+        limit = 0;
+      }
+      if (limit < 1 || limit > ANTHROPIC_MAX_LIMIT) {
+        throw refused("limit must be an integer from 1 to " + ANTHROPIC_MAX_LIMIT, "limit");
+      }
+    }
+    if (afterId != null && beforeId != null) {
+      throw refused("give after_id or before_id, not both", "after_id");
+    }
+    int from = 0;
+    int to = models.size();
+    if (afterId != null) {
+      from = indexOf(models, afterId, "after_id") + 1;
+      to = Math.min(models.size(), from + limit);
+    } else if (beforeId != null) {
+      to = indexOf(models, beforeId, "before_id");
+      from = Math.max(0, to - limit);
+    } else {
+      to = Math.min(models.size(), limit);
+    }
+    List<ModelDefinition> page = models.subList(from, to);
     ObjectNode root = ModelErrors.JSON.createObjectNode();
     ArrayNode data = root.putArray("data");
-    for (ModelDefinition m : models) {
+    for (ModelDefinition m : page) {
       data.add(anthropic(m));
     }
-    root.put("has_more", false);
-    root.put("first_id", models.isEmpty() ? null : models.get(0).name());
-    root.put("last_id", models.isEmpty() ? null : models.get(models.size() - 1).name());
+    root.put("has_more", beforeId != null ? from > 0 : to < models.size());
+    root.put("first_id", page.isEmpty() ? null : page.get(0).name());
+    root.put("last_id", page.isEmpty() ? null : page.get(page.size() - 1).name());
     return root;
+  }
+
+  private static int indexOf(List<ModelDefinition> models, String id, String param) {
+    for (int i = 0; i < models.size(); i++) {
+      if (models.get(i).name().equals(id)) {
+        return i;
+      }
+    }
+    throw refused(param + " is not a model of this listing", param);
+  }
+
+  private static ModelCallException refused(String message, String param) {
+    return new ModelCallException(ModelCodes.INVALID_REQUEST, 400, message, param, null, false);
   }
 
   /** One model in Anthropic's shape. */

@@ -102,7 +102,11 @@ final class ModelsServlet extends HttpServlet {
         var models = invoker.models(agent.agent(), agent.scopes());
         String one = request.getPathInfo();
         if (one == null || one.equals("/")) {
-          writeJson(response, dialect == Dialect.ANTHROPIC ? ModelListing.anthropic(models) : ModelListing.openAi(models));
+          writeJson(
+              response,
+              dialect == Dialect.ANTHROPIC
+                  ? ModelListing.anthropic(models, request.getParameter("limit"), request.getParameter("after_id"), request.getParameter("before_id"))
+                  : ModelListing.openAi(models));
           return;
         }
         String id = one.substring(1);
