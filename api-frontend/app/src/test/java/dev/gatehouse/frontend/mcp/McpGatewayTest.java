@@ -771,6 +771,48 @@ class McpGatewayTest {
     }
   }
 
+  /**
+   * The sessions of a deleted agent end within seconds, with their direct calls in flight: a
+   * probe's deleted agent had its calls run on, and their results reach it, until the once-a-minute
+   * sweep.
+   */
+  @Test
+  void theSessionsOfADeletedAgentEndWithTheirDirectCallsWithinSeconds() throws Exception {
+    try (NotesUpstream upstream = new NotesUpstream()) {
+      assertThat(g.post("/admin/v1/mcp-servers", TestGatehouse.ADMIN_KEY,
+              "{\"name\":\"orphaning\",\"transport\":\"streamable-http\",\"url\":\"" + upstream.url()
+                  + "\",\"timeout\":\"60s\",\"toolExecution\":{\"wait\":\"direct\"}}").statusCode())
+          .isEqualTo(201);
+      try {
+        String tenant = null;
+        for (JsonNode t : g.json(g.get("/admin/v1/tenants?limit=200", TestGatehouse.ADMIN_KEY)).path("items")) {
+          if (t.path("name").asText().equals("alpha")) {
+            tenant = t.path("id").asText();
+          }
+        }
+        JsonNode agent =
+            g.json(g.post("/admin/v1/agents", TestGatehouse.ADMIN_KEY,
+                "{\"tenant\":\"" + tenant + "\",\"name\":\"doomed\",\"tools\":{\"allow\":[\"orphaning.*\"]}}"));
+        String key = g.json(g.post("/admin/v1/agents/" + agent.path("id").asText() + "/keys", TestGatehouse.ADMIN_KEY, "{}")).path("key").asText();
+        McpWire.awaitTools(g, key, Duration.ofSeconds(30), "orphaning.wait");
+        String session = McpWire.initialize(g.api() + "/mcp", key);
+        upstream.waitStarted.drainPermits();
+        var pending =
+            java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> McpWire.post(g.api() + "/mcp", key, session,
+                    "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":\"orphaning.wait\",\"arguments\":{\"seconds\":30}}}"));
+        assertThat(upstream.waitStarted.tryAcquire(20, java.util.concurrent.TimeUnit.SECONDS)).as("the direct call reached the server").isTrue();
+        long deleted = System.nanoTime();
+        assertThat(g.delete("/admin/v1/agents/" + agent.path("id").asText(), TestGatehouse.ADMIN_KEY).statusCode()).isEqualTo(204);
+        HttpResponse<String> answer = pending.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(Duration.ofNanos(System.nanoTime() - deleted)).as("ended with its session").isLessThan(Duration.ofSeconds(15));
+        assertThat(answer.body()).doesNotContain("waited");
+      } finally {
+        g.delete("/admin/v1/mcp-servers/orphaning", TestGatehouse.ADMIN_KEY);
+      }
+    }
+  }
+
   @Test
   void aSecretsNewValueReachesOpenAgentSessionsAndTheDurablePathsSharedSession() throws Exception {
     McpServerDao servers = g.db.jdbi().onDemand(McpServerDao.class);

@@ -56,6 +56,23 @@ final class McpMaintenance implements Managed {
     } catch (RuntimeException e) {
       LOG.warn("MCP tool-list check failed: {}", e.toString());
     }
+    closeOrphaned();
+  }
+
+  /**
+   * Ends the sessions of agents deleted since, with their direct calls in flight (as a DELETE of
+   * the session does), at the list check's pace rather than the idle sweep's: a deleted agent's
+   * calls had run on, and their results reached it, for up to a minute.
+   */
+  private void closeOrphaned() {
+    try {
+      int orphaned = sessions.closeOrphaned(ids -> java.util.Set.copyOf(agents.existing(ids.toArray(String[]::new))));
+      if (orphaned > 0) {
+        LOG.info("closed {} MCP session(s) of deleted agents", orphaned);
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("MCP session check of deleted agents failed: {}", e.toString());
+    }
   }
 
   private void sweep(Duration idle) {
@@ -63,10 +80,6 @@ final class McpMaintenance implements Managed {
       int closed = sessions.expireIdle(idle);
       if (closed > 0) {
         LOG.info("closed {} idle MCP session(s)", closed);
-      }
-      int orphaned = sessions.closeOrphaned(ids -> java.util.Set.copyOf(agents.existing(ids.toArray(String[]::new))));
-      if (orphaned > 0) {
-        LOG.info("closed {} MCP session(s) of deleted agents", orphaned);
       }
     } catch (RuntimeException e) {
       LOG.warn("MCP session sweep failed: {}", e.toString());
