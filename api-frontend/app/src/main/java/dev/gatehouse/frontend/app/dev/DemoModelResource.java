@@ -39,6 +39,80 @@ public class DemoModelResource {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_BODY = 1024 * 1024;
 
+  /** The demo's embeddings have this many dimensions unless a request's {@code dimensions} asks for fewer. */
+  static final int EMBEDDING_DIMENSIONS = 16;
+  /** The most inputs one demo embeddings request takes. */
+  static final int MAX_EMBEDDING_INPUTS = 256;
+
+  /**
+   * Embeddings, so that the SDKs' embeddings examples work in dev mode too: not a model's either,
+   * each a unit vector drawn from the SHA-256 of its text (the same text, the same vector), with
+   * usage counted in words. {@code input} is a string or an array of strings.
+   */
+  @POST
+  @Path("/embeddings")
+  @Consumes(MediaType.WILDCARD)
+  public ObjectNode embeddings(InputStream body) {
+    JsonNode request = DemoToolsResource.read(body, MAX_BODY, "a demo embeddings request");
+    if (request == null || !request.isObject()) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "the body must be an embeddings request with 'input'");
+    }
+    JsonNode input = request.path("input");
+    java.util.List<String> texts = new java.util.ArrayList<>();
+    if (input.isTextual()) {
+      texts.add(input.asText());
+    } else if (input.isArray() && !input.isEmpty() && input.size() <= MAX_EMBEDDING_INPUTS) {
+      for (JsonNode item : input) {
+        if (!item.isTextual()) {
+          throw new ApiException(ErrorCode.INVALID_REQUEST, "the demo model embeds text: 'input' must be a string or an array of strings");
+        }
+        texts.add(item.asText());
+      }
+    } else {
+      throw new ApiException(
+          ErrorCode.INVALID_REQUEST, "'input' must be a string or an array of 1 to " + MAX_EMBEDDING_INPUTS + " strings");
+    }
+    int dimensions = EMBEDDING_DIMENSIONS;
+    if (request.has("dimensions")) {
+      JsonNode d = request.get("dimensions");
+      if (!d.canConvertToInt() || !d.isIntegralNumber() || d.asInt() < 1 || d.asInt() > EMBEDDING_DIMENSIONS) {
+        throw new ApiException(ErrorCode.INVALID_REQUEST, "'dimensions' must be an integer from 1 to " + EMBEDDING_DIMENSIONS);
+      }
+      dimensions = d.asInt();
+    }
+    ObjectNode answer = JSON.createObjectNode().put("object", "list");
+    ArrayNode data = answer.putArray("data");
+    long words = 0;
+    for (int i = 0; i < texts.size(); i++) {
+      String text = texts.get(i);
+      words += WORD.matcher(text).results().count();
+      ObjectNode item = data.addObject().put("object", "embedding").put("index", i);
+      ArrayNode vector = item.putArray("embedding");
+      for (double x : unitVector(text, dimensions)) {
+        vector.add(x);
+      }
+    }
+    answer.put("model", request.path("model").asText("echo"));
+    answer.putObject("usage").put("prompt_tokens", words).put("total_tokens", words);
+    return answer;
+  }
+
+  /** A unit vector of {@code n} (at most 32) dimensions from the SHA-256 of {@code text}. */
+  static double[] unitVector(String text, int n) {
+    byte[] hash = java.util.HexFormat.of().parseHex(dev.gatehouse.frontend.core.durable.DurableCalls.sha256(text));
+    double[] v = new double[n];
+    double norm = 0;
+    for (int i = 0; i < n; i++) {
+      v[i] = (hash[i] & 0xff) / 255.0 - 0.5;
+      norm += v[i] * v[i];
+    }
+    norm = Math.sqrt(norm);
+    for (int i = 0; i < n; i++) {
+      v[i] = norm == 0 ? (i == 0 ? 1 : 0) : v[i] / norm;
+    }
+    return v;
+  }
+
   @POST
   @Path("/chat/completions")
   @Consumes(MediaType.WILDCARD)

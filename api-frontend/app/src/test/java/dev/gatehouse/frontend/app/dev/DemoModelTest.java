@@ -46,6 +46,35 @@ class DemoModelTest {
     return json(r);
   }
 
+  /**
+   * The demo has embeddings too, so an SDK's embeddings example works in dev mode: through the
+   * gateway it was a 502 blaming the provider. The same text has the same unit vector.
+   */
+  @Test
+  void embeddingsThroughTheGatewayAreDeterministicUnitVectors() {
+    HttpResponse<String> r =
+        gh.post("/v1/embeddings", KEY_A, "{\"model\":\"dm-echo\",\"input\":[\"one two\",\"three\",\"one two\"],\"dimensions\":8}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonNode answer = json(r);
+    assertThat(answer.path("data")).hasSize(3);
+    List<Double> first = new ArrayList<>();
+    double norm = 0;
+    for (JsonNode x : answer.at("/data/0/embedding")) {
+      first.add(x.asDouble());
+      norm += x.asDouble() * x.asDouble();
+    }
+    assertThat(first).hasSize(8);
+    assertThat(norm).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-9));
+    assertThat(answer.at("/data/2/embedding")).isEqualTo(answer.at("/data/0/embedding"));
+    assertThat(answer.at("/data/1/embedding")).isNotEqualTo(answer.at("/data/0/embedding"));
+    assertThat(answer.at("/data/1/index").asInt()).isEqualTo(1);
+    assertThat(answer.at("/usage/prompt_tokens").asLong()).isEqualTo(5);
+
+    HttpResponse<String> bad = gh.post("/demo/llm/v1/embeddings", null, "{\"model\":\"echo\",\"input\":[1,2]}");
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(json(bad).at("/error/code").asText()).isEqualTo("invalid_request");
+  }
+
   @Test
   void anAnswerLongerThanMaxTokensIsCutThereAndSaysSo() {
     // "You said: one two three four" is six words.
