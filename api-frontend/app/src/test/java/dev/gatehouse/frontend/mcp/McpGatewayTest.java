@@ -772,6 +772,51 @@ class McpGatewayTest {
   }
 
   /**
+   * An agent session's upstream session replaced by a change of the record stays open for the
+   * calls in flight on it, but what the server sends to all its clients (a log message here)
+   * reaches the agent once, through the session that replaced it, not once through each.
+   */
+  @Test
+  void whatAReplacedUpstreamSessionBroadcastsReachesTheAgentOnce() throws Exception {
+    try (BroadcastingMcpUpstream upstream = new BroadcastingMcpUpstream()) {
+      String record = "{\"name\":\"broadcasting\",\"transport\":\"streamable-http\",\"url\":\"" + upstream.url() + "\",\"headers\":{\"X-Env\":\"%s\"}}";
+      assertThat(g.post("/admin/v1/mcp-servers", TestGatehouse.ADMIN_KEY, record.formatted("v1")).statusCode()).isEqualTo(201);
+      try {
+        McpWire.awaitTools(g, KEY_A, Duration.ofSeconds(30), "broadcasting.echo");
+        String session = initialize(KEY_A);
+        List<String> heard = new CopyOnWriteArrayList<>();
+        java.net.http.HttpRequest get =
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create(g.api() + "/mcp"))
+                .header("Authorization", "Bearer " + KEY_A)
+                .header("Mcp-Session-Id", session)
+                .header("Accept", "text/event-stream")
+                .GET()
+                .build();
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        http.sendAsync(get, HttpResponse.BodyHandlers.ofLines()).thenAccept(r -> r.body().forEach(heard::add));
+        String call = "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"tools/call\",\"params\":{\"name\":\"broadcasting.echo\",\"arguments\":{}}}";
+        assertThat(post(KEY_A, session, call.formatted(1)).statusCode()).isEqualTo(200);
+        assertThat(upstream.callEnvs).containsExactly("v1");
+
+        assertThat(g.put("/admin/v1/mcp-servers/broadcasting", TestGatehouse.ADMIN_KEY, record.formatted("v2")).statusCode()).isEqualTo(200);
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        for (int id = 2; !upstream.callEnvs.get(upstream.callEnvs.size() - 1).equals("v2"); id++) {
+          assertThat(System.nanoTime()).as("the agent session still calls with the old record").isLessThan(deadline);
+          Thread.sleep(100);
+          post(KEY_A, session, call.formatted(id));
+        }
+        Thread.sleep(500); // the new upstream session's GET stream opens
+        upstream.broadcastLog("to-every-client");
+        Thread.sleep(1_500);
+        assertThat(heard.stream().filter(l -> l.contains("to-every-client")).count()).as(String.join("\n", heard)).isEqualTo(1);
+        McpWire.delete(g.api() + "/mcp", KEY_A, session); // and its listening stream
+      } finally {
+        g.delete("/admin/v1/mcp-servers/broadcasting", TestGatehouse.ADMIN_KEY);
+      }
+    }
+  }
+
+  /**
    * The sessions of a deleted agent end within seconds, with their direct calls in flight: a
    * probe's deleted agent had its calls run on, and their results reach it, until the once-a-minute
    * sweep.

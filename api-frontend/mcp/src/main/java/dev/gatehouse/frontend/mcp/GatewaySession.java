@@ -257,11 +257,14 @@ final class GatewaySession {
   private static final class Upstream {
     final McpServerDefinition server;
     final McpAsyncClient client;
+    /** Set once the session is replaced ({@link #retire}): its broadcasts are no longer relayed. */
+    final java.util.concurrent.atomic.AtomicBoolean retired;
     private volatile long checkedNanos = System.nanoTime();
 
-    Upstream(McpServerDefinition server, McpAsyncClient client) {
+    Upstream(McpServerDefinition server, McpAsyncClient client, java.util.concurrent.atomic.AtomicBoolean retired) {
       this.server = server;
       this.client = client;
+      this.retired = retired;
     }
 
     /**
@@ -329,8 +332,9 @@ final class GatewaySession {
         upstreamPlaces.take(tenantId); // a new one (one that replaces another keeps its place); refused: nothing opened
       }
       McpAsyncClient client;
+      var replaced = new java.util.concurrent.atomic.AtomicBoolean();
       try {
-        client = connector.client(server, handlers(server, roots == null && capabilities.roots() != null ? List.of() : roots));
+        client = connector.client(server, handlers(server, roots == null && capabilities.roots() != null ? List.of() : roots, replaced));
       } catch (RuntimeException e) {
         if (existing == null) {
           upstreamPlaces.release(tenantId, 1);
@@ -358,7 +362,7 @@ final class GatewaySession {
       if (logLevel != null) {
         client.setLoggingLevel(logLevel).onErrorResume(e -> Mono.empty()).subscribe();
       }
-      clients.put(server.name(), new Upstream(server, client));
+      clients.put(server.name(), new Upstream(server, client, replaced));
       if (existing != null) {
         retire(server.name(), existing);
       }
@@ -373,6 +377,7 @@ final class GatewaySession {
    * Called holding {@code clients}.
    */
   private void retire(String name, Upstream old) {
+    old.retired.set(true);
     McpAsyncClient before = retired.put(name, old.client);
     if (before != null) {
       before.closeGracefully().onErrorResume(e -> Mono.empty()).subscribe();
@@ -419,7 +424,12 @@ final class GatewaySession {
     return agentRoots;
   }
 
-  private UpstreamHandlers handlers(McpServerDefinition server, List<McpSchema.Root> roots) {
+  /**
+   * What upstream session {@code retired} (set once it is replaced) sends reaches the agent: its
+   * calls' progress always; its log messages and resource updates only while it is the session in
+   * use, since the one that replaced it sends the server's again (the agent had them twice).
+   */
+  private UpstreamHandlers handlers(McpServerDefinition server, List<McpSchema.Root> roots, java.util.concurrent.atomic.AtomicBoolean retired) {
     String name = server.name();
     var sampling =
         capabilities.sampling() == null
@@ -452,6 +462,9 @@ final class GatewaySession {
           return ch != null ? ch.progress(n) : Mono.empty();
         },
         n -> {
+          if (retired.get()) {
+            return Mono.empty();
+          }
           AgentChannel ch = current(name);
           if (ch != null) {
             return ch.log(n);
@@ -461,7 +474,8 @@ final class GatewaySession {
         n -> {
           // Relayed when the agent may read the resource, as resources/read checks it.
           var who = caller;
-          if (who != null
+          if (!retired.get()
+              && who != null
               && dev.gatehouse.policies.access.AccessPolicy.tool(who.agent().permissions(), who.scopes(), server.qualify(n.uri())).allowed()) {
             notifyAgent(McpSchema.METHOD_NOTIFICATION_RESOURCES_UPDATED, n);
           }
