@@ -72,6 +72,11 @@ public class McpUpstreams implements AutoCloseable {
   private final ProgressRoutes progress = new ProgressRoutes();
   private final UpstreamServer.Shared shared;
   private volatile boolean closed;
+  /**
+   * How long past its call timeout an upstream session replaced by a change of the registry stays
+   * open for the calls in flight on it (the shared client's here, an agent session's in the MCP face).
+   */
+  public static final Duration RETIRE_GRACE = Duration.ofSeconds(5);
   /** Most replaced shared clients of one server kept open for their calls in flight. */
   static final int MAX_RETIRED = 2;
   /** Shared clients replaced while calls may be in flight on them, oldest first, with their server's name. */

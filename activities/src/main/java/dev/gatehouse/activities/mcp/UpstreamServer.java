@@ -25,8 +25,6 @@ import org.slf4j.LoggerFactory;
 final class UpstreamServer {
   private static final Logger LOG = LoggerFactory.getLogger(UpstreamServer.class);
   private static final Duration PING_TIMEOUT = Duration.ofSeconds(5);
-  /** How long past its call timeout a replaced client stays open for the calls in flight on it. */
-  static final Duration RETIRE_GRACE = Duration.ofSeconds(5);
 
   /** What a server needs of the registry that holds it. */
   interface Registry {
@@ -264,7 +262,7 @@ final class UpstreamServer {
     client = null;
     if (c != null) {
       Duration timeout = definition == null ? McpServerDefinition.DEFAULT_TIMEOUT : definition.timeoutOrDefault();
-      shared.registry().retire(name, c, timeout.plus(RETIRE_GRACE));
+      shared.registry().retire(name, c, timeout.plus(McpUpstreams.RETIRE_GRACE));
     }
   }
 

@@ -52,8 +52,6 @@ final class GatewaySession {
   private final Map<String, Upstream> clients = new ConcurrentHashMap<>();
   /** Upstream sessions replaced by a change of the registry, kept for their calls in flight ({@link #retire}). */
   private final Map<String, McpAsyncClient> retired = new ConcurrentHashMap<>();
-  /** How long past its call timeout a replaced upstream session stays open. */
-  static final Duration RETIRE_GRACE = Duration.ofSeconds(5);
   /** Where each upstream session this session opens takes a place ({@link UpstreamPlaces}); given back at {@link #close}. */
   private final UpstreamPlaces upstreamPlaces;
   private final long credentialsCheckNanos;
@@ -372,7 +370,7 @@ final class GatewaySession {
 
   /**
    * Ends a replaced upstream session once the calls in flight on it have had the timeout it was
-   * opened with (and {@link #RETIRE_GRACE}), not at once: they were let through, and the server
+   * opened with (and {@link McpUpstreams#RETIRE_GRACE}), not at once: they were let through, and the server
    * may be running them. One per server is kept so (a second replacement ends the first now).
    * Called holding {@code clients}.
    */
@@ -382,7 +380,7 @@ final class GatewaySession {
     if (before != null) {
       before.closeGracefully().onErrorResume(e -> Mono.empty()).subscribe();
     }
-    Mono.delay(old.server.timeoutOrDefault().plus(RETIRE_GRACE))
+    Mono.delay(old.server.timeoutOrDefault().plus(McpUpstreams.RETIRE_GRACE))
         .subscribe(
             x -> {
               if (retired.remove(name, old.client)) {
