@@ -270,7 +270,9 @@ final class McpSessions implements McpStreamableServerSession.Factory, AutoClose
     java.util.Set<String> existing = agents.apply(held);
     int closed = 0;
     for (GatewaySession s : List.copyOf(sessions.values())) {
-      if (!existing.contains(s.agentId)) {
+      // Only an agent that was looked up and is gone: a session opened since, by an agent not
+      // looked up, was closed at once (every 2 s this runs, a new session's chance to be it).
+      if (held.contains(s.agentId) && !existing.contains(s.agentId)) {
         end(s.id);
         s.endStreams();
         closed++;
