@@ -47,7 +47,8 @@ public class DemoModelResource {
   /**
    * Embeddings, so that the SDKs' embeddings examples work in dev mode too: not a model's either,
    * each a unit vector drawn from the SHA-256 of its text (the same text, the same vector), with
-   * usage counted in words. {@code input} is a string or an array of strings.
+   * usage counted in words. {@code input} is a string or an array of strings; {@code
+   * encoding_format} {@code float} (the default) or {@code base64}, which OpenAI's SDKs ask for.
    */
   @POST
   @Path("/embeddings")
@@ -80,6 +81,11 @@ public class DemoModelResource {
       }
       dimensions = d.asInt();
     }
+    String encoding = request.path("encoding_format").asText("float");
+    if (!encoding.equals("float") && !encoding.equals("base64")) {
+      throw new ApiException(ErrorCode.INVALID_REQUEST, "'encoding_format' must be 'float' or 'base64'");
+    }
+    boolean base64 = encoding.equals("base64");
     ObjectNode answer = JSON.createObjectNode().put("object", "list");
     ArrayNode data = answer.putArray("data");
     long words = 0;
@@ -87,9 +93,19 @@ public class DemoModelResource {
       String text = texts.get(i);
       words += WORD.matcher(text).results().count();
       ObjectNode item = data.addObject().put("object", "embedding").put("index", i);
-      ArrayNode vector = item.putArray("embedding");
-      for (double x : unitVector(text, dimensions)) {
-        vector.add(x);
+      double[] unit = unitVector(text, dimensions);
+      if (base64) {
+        // as OpenAI encodes it (and its SDKs ask for it by default): little-endian float32s
+        java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(4 * unit.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (double x : unit) {
+          bytes.putFloat((float) x);
+        }
+        item.put("embedding", java.util.Base64.getEncoder().encodeToString(bytes.array()));
+      } else {
+        ArrayNode vector = item.putArray("embedding");
+        for (double x : unit) {
+          vector.add(x);
+        }
       }
     }
     answer.put("model", request.path("model").asText("echo"));

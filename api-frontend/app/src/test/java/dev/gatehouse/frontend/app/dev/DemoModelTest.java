@@ -70,6 +70,15 @@ class DemoModelTest {
     assertThat(answer.at("/data/1/index").asInt()).isEqualTo(1);
     assertThat(answer.at("/usage/prompt_tokens").asLong()).isEqualTo(5);
 
+    // As OpenAI's SDKs ask for it by default: little-endian float32s in base64, the same vector.
+    JsonNode encoded = json(gh.post("/v1/embeddings", KEY_A, "{\"model\":\"dm-echo\",\"input\":\"one two\",\"dimensions\":8,\"encoding_format\":\"base64\"}"));
+    java.nio.ByteBuffer floats =
+        java.nio.ByteBuffer.wrap(java.util.Base64.getDecoder().decode(encoded.at("/data/0/embedding").asText())).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    assertThat(floats.remaining()).isEqualTo(8 * 4);
+    for (double x : first) {
+      assertThat((double) floats.getFloat()).isCloseTo(x, org.assertj.core.data.Offset.offset(1e-6));
+    }
+
     HttpResponse<String> bad = gh.post("/demo/llm/v1/embeddings", null, "{\"model\":\"echo\",\"input\":[1,2]}");
     assertThat(bad.statusCode()).isEqualTo(400);
     assertThat(json(bad).at("/error/code").asText()).isEqualTo("invalid_request");
