@@ -45,9 +45,7 @@ public class AuthFilter implements ContainerRequestFilter {
                 requestId == null ? null : requestId.toString()),
             admin ? BearerAuth.Audience.ADMIN : BearerAuth.Audience.AGENT,
             admin ? "the admin API" : "the agent API");
-    CallerSecurityContext context =
-        new CallerSecurityContext(caller, request.getSecurityContext().isSecure(), () -> auth.stillValid(authorization, caller));
-    request.setSecurityContext(context);
-    request.setProperty(CallerSecurityContext.VALIDITY, (java.util.function.BooleanSupplier) context::stillValid);
+    request.setSecurityContext(new CallerSecurityContext(caller, request.getSecurityContext().isSecure()));
+    request.setProperty(CallerSecurityContext.VALIDITY, (java.util.function.BooleanSupplier) () -> auth.stillValid(authorization, caller));
   }
 }

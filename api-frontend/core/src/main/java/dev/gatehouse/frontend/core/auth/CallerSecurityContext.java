@@ -7,32 +7,23 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The JAX-RS security context of a request {@link AuthFilter} authenticated: its {@link Caller}, by
- * bearer credential, and whether that credential still authenticates it ({@link #stillValid()}).
+ * bearer credential. Whether that credential still authenticates it is the request's {@link
+ * #VALIDITY} property ({@link #stillValid(ContainerRequestContext)}).
  */
-public record CallerSecurityContext(Caller caller, boolean secure, BooleanSupplier validity) implements SecurityContext {
-  public CallerSecurityContext(Caller caller, boolean secure) {
-    this(caller, secure, () -> true);
-  }
-
+public record CallerSecurityContext(Caller caller, boolean secure) implements SecurityContext {
   /**
-   * Whether the credential the request came with still authenticates its caller (not revoked or
-   * expired, its agent not deleted, since the request began): a request that waits asks before
-   * it hands over what it waited for.
-   */
-  public boolean stillValid() {
-    return validity.getAsBoolean();
-  }
-
-  /**
-   * The request property under which {@link AuthFilter} leaves the request's {@link #stillValid()}
-   * (a resource's injected {@code SecurityContext} is a proxy, not this record).
+   * The request property under which {@link AuthFilter} leaves whether the credential the request
+   * came with still authenticates its caller (not revoked or expired, its agent not deleted, since
+   * the request began): a request that waits asks before it hands over what it waited for. (A
+   * resource's injected {@code SecurityContext} is a proxy, not this record.)
    */
   public static final String VALIDITY = "gatehouse.credential.stillValid";
 
-  /** {@link #stillValid()} of the request, true for one no credential began. */
+  /** Whether the request's credential still authenticates its caller; true for one no credential began. */
   public static boolean stillValid(ContainerRequestContext request) {
     return !(request.getProperty(VALIDITY) instanceof BooleanSupplier validity) || validity.getAsBoolean();
   }
+
   @Override
   public Principal getUserPrincipal() {
     return caller;
