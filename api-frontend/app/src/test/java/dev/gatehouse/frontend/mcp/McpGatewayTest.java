@@ -710,7 +710,7 @@ class McpGatewayTest {
           Thread.sleep(100);
         }
         upstream.waitStarted.drainPermits();
-        var call = java.util.concurrent.CompletableFuture.supplyAsync(() -> client.callTool(new McpSchema.CallToolRequest("changing.wait", Map.of("seconds", 4))));
+        var call = inThread(() -> client.callTool(new McpSchema.CallToolRequest("changing.wait", Map.of("seconds", 4))));
         assertThat(upstream.waitStarted.tryAcquire(20, java.util.concurrent.TimeUnit.SECONDS)).as("the call reached the server").isTrue();
         int ended = upstream.sessionsEnded.get();
         assertThat(g.put("/admin/v1/mcp-servers/changing", TestGatehouse.ADMIN_KEY, record.formatted(",\"headers\":{\"X-Env\":\"v2\"}")).statusCode())
@@ -728,6 +728,25 @@ class McpGatewayTest {
         g.delete("/admin/v1/mcp-servers/changing", TestGatehouse.ADMIN_KEY);
       }
     }
+  }
+
+  /**
+   * {@code call} on a thread of its own: a client's blocking call must not take the common
+   * fork-join pool (one thread on two cores), where the engine client may complete what the front
+   * end waits for; the call would then wait on itself until its timeout.
+   */
+  private static <T> java.util.concurrent.CompletableFuture<T> inThread(java.util.function.Supplier<T> call) {
+    var done = new java.util.concurrent.CompletableFuture<T>();
+    Thread t = new Thread(() -> {
+      try {
+        done.complete(call.get());
+      } catch (Throwable e) {
+        done.completeExceptionally(e);
+      }
+    }, "test-call");
+    t.setDaemon(true);
+    t.start();
+    return done;
   }
 
   /**
@@ -751,7 +770,7 @@ class McpGatewayTest {
         client.callTool(read); // opens the agent session's upstream session
         int ended = upstream.sessionsEnded.get();
         upstream.waitStarted.drainPermits();
-        var inFlight = java.util.concurrent.CompletableFuture.supplyAsync(() -> client.callTool(new McpSchema.CallToolRequest("changing2.wait", Map.of("seconds", 8))));
+        var inFlight = inThread(() -> client.callTool(new McpSchema.CallToolRequest("changing2.wait", Map.of("seconds", 8))));
         assertThat(upstream.waitStarted.tryAcquire(20, java.util.concurrent.TimeUnit.SECONDS)).as("the direct call reached the server").isTrue();
         assertThat(g.put("/admin/v1/mcp-servers/changing2", TestGatehouse.ADMIN_KEY, record.formatted("v2")).statusCode()).isEqualTo(200);
         // the next call that sees the change opens the agent session's new upstream session
@@ -843,7 +862,7 @@ class McpGatewayTest {
         String session = McpWire.initialize(g.api() + "/mcp", key);
         upstream.waitStarted.drainPermits();
         var pending =
-            java.util.concurrent.CompletableFuture.supplyAsync(
+            inThread(
                 () -> McpWire.post(g.api() + "/mcp", key, session,
                     "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":\"orphaning.wait\",\"arguments\":{\"seconds\":30}}}"));
         assertThat(upstream.waitStarted.tryAcquire(20, java.util.concurrent.TimeUnit.SECONDS)).as("the direct call reached the server").isTrue();
