@@ -6,12 +6,10 @@ import com.sun.net.httpserver.HttpServer;
 import dev.gatehouse.activities.mcp.McpJson;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -31,23 +29,11 @@ final class BroadcastingMcpUpstream implements AutoCloseable {
   private final HttpServer server;
 
   BroadcastingMcpUpstream() throws IOException {
-    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    server.setExecutor(Executors.newCachedThreadPool(r -> {
-      Thread t = new Thread(r, "fake-broadcasting-mcp");
-      t.setDaemon(true);
-      return t;
-    }));
-    server.createContext("/mcp", this::handle);
-    server.start();
+    server = FakeRawMcpUpstream.loopback("fake-broadcasting-mcp", this::handle);
   }
 
   String url() {
     return "http://127.0.0.1:" + server.getAddress().getPort() + "/mcp";
-  }
-
-  /** How many GET streams are open now. */
-  int listening() {
-    return listening.size();
   }
 
   /** Sends a log message with {@code text} on every open GET stream. */
@@ -98,12 +84,7 @@ final class BroadcastingMcpUpstream implements AutoCloseable {
           }
           default -> "{}";
         };
-    byte[] body = ("{\"jsonrpc\":\"2.0\",\"id\":" + msg.get("id") + ",\"result\":" + result + "}").getBytes(StandardCharsets.UTF_8);
-    ex.getResponseHeaders().add("Content-Type", "application/json");
-    ex.sendResponseHeaders(200, body.length);
-    try (OutputStream out = ex.getResponseBody()) {
-      out.write(body);
-    }
+    FakeRawMcpUpstream.answer(ex, ("{\"jsonrpc\":\"2.0\",\"id\":" + msg.get("id") + ",\"result\":" + result + "}").getBytes(StandardCharsets.UTF_8));
   }
 
   private void listen(HttpExchange ex) throws IOException {

@@ -41,14 +41,20 @@ final class FakeRawMcpUpstream implements AutoCloseable {
   private volatile boolean closed;
 
   FakeRawMcpUpstream() throws IOException {
-    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server = loopback("fake-raw-mcp", this::handle);
+  }
+
+  /** A JDK HTTP server on loopback serving {@code /mcp} with {@code mcp}, on daemon threads named {@code threads}. */
+  static HttpServer loopback(String threads, com.sun.net.httpserver.HttpHandler mcp) throws IOException {
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     server.setExecutor(Executors.newCachedThreadPool(r -> {
-      Thread t = new Thread(r, "fake-raw-mcp");
+      Thread t = new Thread(r, threads);
       t.setDaemon(true);
       return t;
     }));
-    server.createContext("/mcp", this::handle);
+    server.createContext("/mcp", mcp);
     server.start();
+    return server;
   }
 
   String url() {
@@ -149,7 +155,8 @@ final class FakeRawMcpUpstream implements AutoCloseable {
     release.countDown();
   }
 
-  private static void answer(HttpExchange ex, byte[] body) throws IOException {
+  /** A 200 JSON answer of {@code body}. */
+  static void answer(HttpExchange ex, byte[] body) throws IOException {
     ex.getResponseHeaders().add("Content-Type", "application/json");
     ex.sendResponseHeaders(200, body.length);
     try (OutputStream out = ex.getResponseBody()) {

@@ -704,11 +704,7 @@ class McpGatewayTest {
       String record = "{\"name\":\"changing\",\"transport\":\"streamable-http\",\"url\":\"" + upstream.url() + "\",\"timeout\":\"20s\"%s}";
       assertThat(g.post("/admin/v1/mcp-servers", TestGatehouse.ADMIN_KEY, record.formatted("")).statusCode()).isEqualTo(201);
       try {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (client.listTools().tools().stream().noneMatch(t -> t.name().equals("changing.wait"))) {
-          assertThat(System.nanoTime()).as("changing.wait discovered in time").isLessThan(deadline);
-          Thread.sleep(100);
-        }
+        McpWire.awaitTools(g, KEY_A, Duration.ofSeconds(30), "changing.wait");
         upstream.waitStarted.drainPermits();
         var call = inThread(() -> client.callTool(new McpSchema.CallToolRequest("changing.wait", Map.of("seconds", 4))));
         assertThat(upstream.waitStarted.tryAcquire(20, java.util.concurrent.TimeUnit.SECONDS)).as("the call reached the server").isTrue();
@@ -761,11 +757,7 @@ class McpGatewayTest {
               + "\",\"timeout\":\"20s\",\"toolExecution\":{\"wait\":\"direct\"},\"headers\":{\"X-Probe-Token\":\"%s\"}}";
       assertThat(g.post("/admin/v1/mcp-servers", TestGatehouse.ADMIN_KEY, record.formatted("v1")).statusCode()).isEqualTo(201);
       try {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (client.listTools().tools().stream().noneMatch(t -> t.name().equals("changing2.wait"))) {
-          assertThat(System.nanoTime()).as("changing2.wait discovered in time").isLessThan(deadline);
-          Thread.sleep(100);
-        }
+        McpWire.awaitTools(g, KEY_A, Duration.ofSeconds(30), "changing2.wait");
         var read = new McpSchema.CallToolRequest("changing2.read_note", Map.of("name", "n"));
         client.callTool(read); // opens the agent session's upstream session
         int ended = upstream.sessionsEnded.get();
@@ -774,7 +766,7 @@ class McpGatewayTest {
         assertThat(upstream.waitStarted.tryAcquire(20, java.util.concurrent.TimeUnit.SECONDS)).as("the direct call reached the server").isTrue();
         assertThat(g.put("/admin/v1/mcp-servers/changing2", TestGatehouse.ADMIN_KEY, record.formatted("v2")).statusCode()).isEqualTo(200);
         // the next call that sees the change opens the agent session's new upstream session
-        deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         do {
           assertThat(System.nanoTime()).as("the open session still sends the old header").isLessThan(deadline);
           client.callTool(read);

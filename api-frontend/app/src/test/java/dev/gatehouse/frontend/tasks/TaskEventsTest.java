@@ -122,6 +122,18 @@ class TaskEventsTest {
     return new Stream(r);
   }
 
+  /** The summaries of the events read from {@code s} up to and with the one summed up as {@code last}. */
+  private static List<String> upTo(Stream s, String last) throws Exception {
+    List<String> seen = new ArrayList<>();
+    for (Sse e = s.next(); e != null; e = s.next()) {
+      seen.add(summary(e));
+      if (seen.get(seen.size() - 1).equals(last)) {
+        break;
+      }
+    }
+    return seen;
+  }
+
   private static String summary(Sse e) {
     JsonNode d = e.data();
     return e.name() + (d.has("step") ? " " + d.get("step").asText() : "") + (d.has("status") ? " " + d.get("status").asText() : "");
@@ -135,14 +147,8 @@ class TaskEventsTest {
                 + "{\"id\":\"first\",\"tool\":\"t.echo\",\"args\":{\"n\":1}},"
                 + "{\"id\":\"wait\",\"tool\":\"t.hold\",\"args\":{\"name\":\"ev-wait\"},\"dependsOn\":[\"first\"]}]}}");
     try (Stream s = open(KEY_A, id, null)) {
-      List<String> seen = new ArrayList<>();
       // The hold step is still running: its start arrives before the task ends.
-      for (Sse e = s.next(); e != null; e = s.next()) {
-        seen.add(summary(e));
-        if (seen.get(seen.size() - 1).equals("step.started wait")) {
-          break;
-        }
-      }
+      List<String> seen = upTo(s, "step.started wait");
       assertThat(seen).containsExactly("task.started", "step.started first", "step.finished first COMPLETED", "step.started wait");
       assertThat(gh.tools.arrived("ev-wait").await(10, TimeUnit.SECONDS)).isTrue();
       gh.tools.release("ev-wait");
@@ -181,13 +187,7 @@ class TaskEventsTest {
                 + "{\"id\":\"wait\",\"tool\":\"t.hold\",\"args\":{\"name\":\"ev-revoked\"}},"
                 + "{\"id\":\"then\",\"tool\":\"t.echo\",\"args\":{\"n\":1},\"dependsOn\":[\"wait\"]}]}}");
     try (Stream s = open(key, id, null)) {
-      List<String> seen = new ArrayList<>();
-      for (Sse e = s.next(); e != null; e = s.next()) {
-        seen.add(summary(e));
-        if (seen.get(seen.size() - 1).equals("step.started wait")) {
-          break;
-        }
-      }
+      upTo(s, "step.started wait");
       var waiting = java.util.concurrent.CompletableFuture.supplyAsync(() -> gh.get("/v1/tasks/" + id + "?wait=30s", key));
       assertThat(gh.tools.arrived("ev-revoked").await(10, TimeUnit.SECONDS)).isTrue();
       Thread.sleep(300); // the waiting read is waiting
