@@ -221,17 +221,81 @@ class AgentApprovalsApiTest {
     assertThat(gh.await(id).get("status").asText()).isEqualTo("COMPLETED");
   }
 
-  @Test
-  void anAgentsOwnApprovalRuleHoldsAToolTheRegistryDoesNot() throws Exception {
+  /** agent-a as the admin API shows it. */
+  private static JsonNode agentA() {
     String tenant = json(gh.get("/admin/v1/tenants?limit=200", ADMIN_KEY)).get("items").findValuesAsText("id").stream()
         .filter(t -> json(gh.get("/admin/v1/agents?tenant=" + t + "&limit=200", ADMIN_KEY)).toString().contains("\"agent-a\""))
         .findFirst().orElseThrow();
-    JsonNode agentA = null;
     for (JsonNode a : json(gh.get("/admin/v1/agents?tenant=" + tenant + "&limit=200", ADMIN_KEY)).get("items")) {
       if (a.get("name").asText().equals("agent-a")) {
-        agentA = a;
+        return a;
       }
     }
+    throw new AssertionError("no agent-a");
+  }
+
+  /**
+   * A call whose tool the agent may no longer use (its permission withdrawn while the call waited)
+   * is listed as not approvable, and approving it is refused, audited, and changes nothing; a
+   * probe's operator approved such a call, was answered 200, and the call did not run.
+   */
+  @Test
+  void aCallWhosePermissionWasWithdrawnWhileItWaitedCannotBeApproved() throws Exception {
+    int before = (int) gh.tools.requests.stream().filter(r -> r.equals("POST /echo")).count();
+    fake.enqueue(Reply.toolCall("c1", "t_danger", "{\"id\":9}"), Reply.text("Left it."));
+    String id = gh.submit("{\"workflow\":\"agent\",\"input\":{\"model\":\"ap-model\",\"goal\":\"clean up\",\"tools\":[\"t.danger\"]}}");
+    String hash = waitingTask(id).get("approvals").get(0).get("argumentsSha256").asText();
+    JsonNode listed = json(gh.get("/admin/v1/tasks/" + id + "/approvals", ADMIN_KEY)).get("approvals").get(0);
+    assertThat(listed.get("approvable").asBoolean()).as(listed.toString()).isTrue();
+    assertThat(listed.has("refusal")).isFalse();
+
+    JsonNode agentA = agentA();
+    String withdrawn =
+        "{\"name\":\"agent-a\",\"tools\":{\"allow\":" + agentA.at("/tools/allow") + ",\"deny\":[\"t.danger\"]},\"models\":"
+            + agentA.get("models") + ",\"workflows\":" + agentA.get("workflows") + "}";
+    HttpResponse<String> put = gh.put("/admin/v1/agents/" + agentA.get("id").asText(), ADMIN_KEY, withdrawn);
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+    try {
+      listed = json(gh.get("/admin/v1/tasks/" + id + "/approvals", ADMIN_KEY)).get("approvals").get(0);
+      assertThat(listed.get("status").asText()).isEqualTo("pending");
+      assertThat(listed.get("approvable").asBoolean()).as(listed.toString()).isFalse();
+      assertThat(listed.at("/refusal/code").asText()).isEqualTo("tool_not_allowed");
+      assertThat(listed.at("/refusal/message").asText()).contains("t.danger");
+      JsonNode one = json(gh.get("/admin/v1/tasks/" + id + "/approvals/tool-1.1", ADMIN_KEY));
+      assertThat(one.get("approvable").asBoolean()).as(one.toString()).isFalse();
+      assertThat(one.get("arguments").get("id").asInt()).isEqualTo(9);
+
+      HttpResponse<String> approve = decide(ADMIN_KEY, id, "tool-1.1", "{\"decision\":\"approve\",\"argumentsSha256\":\"" + hash + "\"}");
+      assertThat(approve.statusCode()).as(approve.body()).isEqualTo(403);
+      assertThat(code(approve)).isEqualTo("tool_not_allowed");
+      assertThat(json(approve).at("/error/message").asText()).contains("tool-1.1", "t.danger", "deny it");
+      assertThat(json(gh.get("/v1/tasks/" + id, KEY_A)).get("status").asText()).isEqualTo("WAITING_APPROVAL");
+
+      HttpResponse<String> deny = decide(ADMIN_KEY, id, "tool-1.1", "{\"decision\":\"deny\",\"argumentsSha256\":\"" + hash + "\"}");
+      assertThat(deny.statusCode()).as(deny.body()).isEqualTo(200);
+      assertThat(json(deny).get("status").asText()).isEqualTo("denied");
+      assertThat(gh.await(id).get("result").get("content").asText()).isEqualTo("Left it.");
+      listed = json(gh.get("/admin/v1/tasks/" + id + "/approvals", ADMIN_KEY)).get("approvals").get(0);
+      assertThat(listed.has("approvable")).as("a decided call is neither").isFalse();
+      assertThat(listed.has("refusal")).isFalse();
+    } finally {
+      String restore =
+          "{\"name\":\"agent-a\",\"tools\":" + agentA.get("tools") + ",\"models\":" + agentA.get("models")
+              + ",\"workflows\":" + agentA.get("workflows") + "}";
+      assertThat(gh.put("/admin/v1/agents/" + agentA.get("id").asText(), ADMIN_KEY, restore).statusCode()).isEqualTo(200);
+    }
+    assertThat(gh.tools.requests.stream().filter(r -> r.equals("POST /echo")).count()).as("nothing was called").isEqualTo(before);
+    assertThat(auditOf(id))
+        .extracting(r -> r.get("action") + " " + r.get("target") + " " + r.get("decision") + " " + r.get("outcome"))
+        .containsExactly(
+            "task.approval.request tool-1.1 ask pending",
+            "task.approval.approve tool-1.1 deny tool_not_allowed",
+            "task.approval.deny tool-1.1 allow ok");
+  }
+
+  @Test
+  void anAgentsOwnApprovalRuleHoldsAToolTheRegistryDoesNot() throws Exception {
+    JsonNode agentA = agentA();
     String body =
         "{\"name\":\"agent-a\",\"tools\":" + agentA.get("tools") + ",\"models\":" + agentA.get("models")
             + ",\"workflows\":" + agentA.get("workflows") + ",\"approvals\":{\"tools\":[\"t.add\"]}}";

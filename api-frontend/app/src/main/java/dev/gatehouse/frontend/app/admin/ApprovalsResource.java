@@ -53,9 +53,62 @@ public class ApprovalsResource {
     this.workflows = Set.copyOf(workflows);
   }
 
+  /**
+   * A call as the admin API shows it: {@code approvable} is false, and {@code refusal} says why,
+   * for a pending call its agent may no longer make (its permissions were withdrawn, or the agent
+   * deleted, after the call was held), which an approval would not run; both are absent once the
+   * call is decided.
+   */
+  public record Listed(
+      @com.fasterxml.jackson.annotation.JsonUnwrapped Approvals.Call call,
+      @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL) Boolean approvable,
+      @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL) Refusal refusal) {}
+
+  /** Why approving a call would be refused: an error's code and message, as the decision would answer them. */
+  public record Refusal(String code, String message) {}
+
   @GET
-  public Map<String, List<Approvals.Call>> list(@Context SecurityContext auth, @PathParam("id") String id) {
-    return Map.of("approvals", calls(task(admin(auth), id)));
+  public Map<String, List<Listed>> list(@Context SecurityContext auth, @PathParam("id") String id) {
+    TaskRecord task = task(admin(auth), id);
+    List<Approvals.Call> calls = calls(task);
+    Access access = new Access(task);
+    return Map.of("approvals", calls.stream().map(access::listed).toList());
+  }
+
+  /**
+   * Whether the task's agent may still make a call, as its step would find when it ran: the agent
+   * exists in the task's tenant and its allow and deny lists take the tool. (A token's scopes were
+   * fixed when the task was submitted, and checked then.) Reads the agent once, when first asked.
+   */
+  private final class Access {
+    private final TaskRecord task;
+    private java.util.Optional<dev.gatehouse.registry.agents.Agent> agent;
+
+    Access(TaskRecord task) {
+      this.task = task;
+    }
+
+    /** Why the task's agent may not make {@code call} now; null when it may, or once the call is decided. */
+    Refusal refusal(Approvals.Call call) {
+      if (!call.pending() || call.tool() == null) {
+        return null;
+      }
+      if (agent == null) {
+        agent = new dev.gatehouse.registry.agents.AgentStatements(ctx.jdbi).find(task.agentId())
+            .filter(a -> a.tenantId().equals(task.tenantId()));
+      }
+      if (agent.isEmpty()) {
+        return new Refusal(ErrorCode.TOOL_NOT_ALLOWED.code(), "the agent of this task no longer exists");
+      }
+      dev.gatehouse.policies.Decision d =
+          dev.gatehouse.policies.access.AccessPolicy.tool(agent.get().permissions(), List.of(), call.tool());
+      return d.allowed() ? null : new Refusal(d.code(), d.reason());
+    }
+
+    Listed listed(Approvals.Call call) {
+      Refusal refusal = refusal(call);
+      return new Listed(call, call.pending() ? refusal == null : null, refusal);
+    }
   }
 
   /** The calls of {@code task} that needed approval, as the listing shows them. */
@@ -71,7 +124,7 @@ public class ApprovalsResource {
 
   /** One call that needed approval, with its whole arguments (the {@code preview} is cut). */
   public record CallWithArguments(
-      @com.fasterxml.jackson.annotation.JsonUnwrapped Approvals.Call call, com.fasterxml.jackson.databind.JsonNode arguments) {}
+      @com.fasterxml.jackson.annotation.JsonUnwrapped Listed call, com.fasterxml.jackson.databind.JsonNode arguments) {}
 
   /**
    * One call of the task that needed approval, with the whole arguments its {@code
@@ -94,7 +147,7 @@ public class ApprovalsResource {
       // not the arguments the call was held with (another run of the task has a call of that id)
       throw new ApiException(ErrorCode.APPROVAL_NOT_FOUND, "the task no longer holds the arguments of " + callId);
     }
-    return new CallWithArguments(call, arguments);
+    return new CallWithArguments(new Access(task).listed(call), arguments);
   }
 
   @POST
@@ -128,6 +181,20 @@ public class ApprovalsResource {
       }
       if (task.status().isClosed()) {
         throw new ApiException(ErrorCode.TASK_CLOSED, "the task has already ended (" + task.status() + ")");
+      }
+      if (Approvals.APPROVE.equals(d.decision())) {
+        // An approval its step would refuse (the agent's permissions changed while the call
+        // waited) is refused here, so that an operator is not told a call was approved that will
+        // not run; a denial, or letting it expire, ends the wait.
+        Access access = new Access(task);
+        for (Approvals.Call c : calls(task)) {
+          Refusal refusal = c.callId().equals(callId) ? access.refusal(c) : null;
+          if (refusal != null) {
+            throw new ApiException(
+                ErrorCode.TOOL_NOT_ALLOWED,
+                "cannot approve " + callId + ": " + refusal.message() + "; deny it, or leave it to expire");
+          }
+        }
       }
       // The reason is shown where operators and the agent's model read it: its unprintable
       // characters (a bidi override, a terminal escape, a line break) written as \\uXXXX, as a
