@@ -353,6 +353,8 @@ class McpGatewayTest {
         .allSatisfy(e -> assertThat(e.path("params").path("progressToken").asText()).isEqualTo("tok"));
     assertThat(events.get(3).path("id").asInt()).isEqualTo(5);
     assertThat(events.get(3).has("result")).isTrue();
+    // No SSE ids, which Gatehouse could not resume by (see the listening stream's, below).
+    assertThat(streamed.body().lines()).as(streamed.body()).noneMatch(l -> l.startsWith("id:"));
   }
 
   @Test
@@ -820,6 +822,9 @@ class McpGatewayTest {
         upstream.broadcastLog("to-every-client");
         Thread.sleep(1_500);
         assertThat(heard.stream().filter(l -> l.contains("to-every-client")).count()).as(String.join("\n", heard)).isEqualTo(1);
+        // No SSE ids: the SDK gave every event of the stream the session's id, which MCP's
+        // transport says must be unique across the session's streams, and replayed nothing for it.
+        assertThat(heard).as("no SSE ids on the listening stream").noneMatch(l -> l.startsWith("id:"));
         McpWire.delete(g.api() + "/mcp", KEY_A, session); // and its listening stream
       } finally {
         g.delete("/admin/v1/mcp-servers/broadcasting", TestGatehouse.ADMIN_KEY);

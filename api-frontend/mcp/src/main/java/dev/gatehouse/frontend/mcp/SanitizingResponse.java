@@ -91,12 +91,13 @@ final class SanitizingResponse extends HttpServletResponseWrapper {
     if (!holding()) {
       PrintWriter writer = response.getWriter();
       String type = response.getContentType();
-      if (listening && !response.isCommitted() && response.getStatus() == 200 && type != null && type.startsWith("text/event-stream")) {
+      boolean events = type != null && type.startsWith("text/event-stream");
+      if (listening && events && !response.isCommitted() && response.getStatus() == 200) {
         // On the request thread, before the SDK hands the stream to the threads that write its
         // events (a servlet response is not for two threads at once): nothing else writes yet.
         response.flushBuffer();
       }
-      return writer;
+      return events ? new WithoutEventIds(writer) : writer;
     }
     return new PrintWriter(new java.io.OutputStreamWriter(held, StandardCharsets.UTF_8), true);
   }
@@ -132,5 +133,27 @@ final class SanitizingResponse extends HttpServletResponseWrapper {
     response.setContentType("application/json");
     response.setCharacterEncoding("UTF-8");
     response.getOutputStream().write(JsonRpc.error(null, error, message).toString().getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * An SSE writer that leaves out the events' {@code id} lines. The SDK gives every event of a
+   * session's listening stream the session's id as its SSE id, where MCP's transport says an event
+   * id, if present, MUST be unique across the session's streams; and it replays nothing for a
+   * {@code Last-Event-ID}. Without ids no client tries to resume what cannot be resumed, which is
+   * what the transport says of a server that cannot. The SDK writes an id as one {@code
+   * write("id: ...\n")} before the event's other lines.
+   */
+  static final class WithoutEventIds extends PrintWriter {
+    WithoutEventIds(PrintWriter events) {
+      super(events);
+    }
+
+    @Override
+    public void write(String s) {
+      if (s.startsWith("id:") && s.indexOf('\n') == s.length() - 1) {
+        return;
+      }
+      super.write(s);
+    }
   }
 }
