@@ -48,12 +48,13 @@ public final class TokenEstimator {
   /**
    * The input tokens of a request body in {@code dialect}: its messages (a few tokens each for
    * the framing, the role, the text, reasoning sent back, tool calls and results), system prompt,
-   * tool definitions and the other members a provider reads as input (a {@code response_format}'s
-   * or {@code output_format}'s schema, Anthropic's {@code mcp_servers}: their JSON); each image or
-   * audio part counts {@value #IMAGE_TOKENS}, a text document its text, and a base64 document or
-   * file one token per {@value #BASE64_CHARS_PER_TOKEN} characters of its data (at least {@value
-   * #IMAGE_TOKENS}: a provider reads a PDF's text and an image of each page, some 1,500 to 3,000
-   * tokens a page, and its size is all Gatehouse knows of it). 0 for a null body.
+   * tool definitions and the other members a provider reads as input (a {@code response_format}'s,
+   * {@code output_format}'s or {@code output_config.format}'s schema, Anthropic's {@code
+   * mcp_servers}: their JSON); each image or audio part counts {@value #IMAGE_TOKENS}, a text
+   * document its text, and a base64 document or file one token per {@value
+   * #BASE64_CHARS_PER_TOKEN} characters of its data (at least {@value #IMAGE_TOKENS}: a provider
+   * reads a PDF's text and an image of each page, some 1,500 to 3,000 tokens a page, and its size
+   * is all Gatehouse knows of it). 0 for a null body.
    */
   public static long inputTokens(Dialect dialect, ObjectNode body) {
     if (body == null) {
@@ -160,6 +161,7 @@ public final class TokenEstimator {
       count.json(tool);
     }
     count.json(body.get("output_format"));
+    count.json(body.path("output_config").get("format"));
     count.json(body.get("mcp_servers"));
   }
 

@@ -83,6 +83,14 @@ class TokenEstimatorTest {
     assertThat(TokenEstimator.inputTokens(Dialect.ANTHROPIC,
             body("{\"system\":[{\"type\":\"text\",\"text\":\"Be brief.\"}],\"messages\":[{\"role\":\"user\",\"content\":\"Hello, world!\"}]}")))
         .isEqualTo(11 + system);
+    // Structured output's schema is input too, in the GA member as in the beta's.
+    String format = "{\"type\":\"json_schema\",\"schema\":{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"}}}}";
+    long schema = TokenEstimator.tokens(format);
+    String message = "\"messages\":[{\"role\":\"user\",\"content\":\"Hello, world!\"}]";
+    assertThat(TokenEstimator.inputTokens(Dialect.ANTHROPIC, body("{" + message + ",\"output_config\":{\"format\":" + format + "}}")))
+        .isEqualTo(11 + schema);
+    assertThat(TokenEstimator.inputTokens(Dialect.ANTHROPIC, body("{" + message + ",\"output_format\":" + format + "}")))
+        .isEqualTo(11 + schema);
   }
 
   @Test

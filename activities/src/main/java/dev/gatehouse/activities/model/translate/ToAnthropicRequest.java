@@ -11,7 +11,8 @@ import java.util.Locale;
  * An OpenAI chat-completions request as an Anthropic Messages request. System and developer
  * messages, wherever they stand, become the top-level {@code system}; tool messages become {@code
  * tool_result} blocks of a user message; consecutive messages of one role are merged, since
- * Anthropic wants user and assistant to alternate. What Anthropic cannot do faithfully is refused
+ * Anthropic wants user and assistant to alternate; a {@code json_schema} response format becomes
+ * Anthropic's structured output ({@code output_config.format}). What Anthropic cannot do faithfully is refused
  * ({@code invalid_request} naming the member); members that only tune sampling or bookkeeping and
  * have no Anthropic counterpart ({@code seed}, {@code frequency_penalty}, {@code presence_penalty},
  * {@code logit_bias}, {@code store}, {@code metadata}, {@code service_tier}, ...) are dropped.
@@ -88,10 +89,37 @@ final class ToAnthropicRequest {
       out.putObject("metadata").put("user_id", user);
     }
     tools(body, out);
+    outputFormat(body, out);
     if (stream) {
       out.put("stream", true);
     }
     return out;
+  }
+
+  /**
+   * {@code response_format}: {@code text} is Anthropic's default, and {@code json_schema} is its
+   * structured output, {@code output_config.format} ({@code {"type": "json_schema", "schema":
+   * ...}}; the schema's {@code name}, {@code description} and {@code strict} have no counterpart:
+   * Anthropic's output always follows the schema). {@code json_object} (JSON of no particular
+   * shape) has none, and is refused.
+   */
+  private static void outputFormat(ObjectNode body, ObjectNode out) {
+    if (!Members.present(body, "response_format")) {
+      return;
+    }
+    ObjectNode format = Members.object(body.get("response_format"), "response_format");
+    String type = Members.text(format, "type", "response_format.type");
+    switch (type) {
+      case "text" -> {}
+      case "json_schema" -> {
+        ObjectNode jsonSchema = Members.object(format.get("json_schema"), "response_format.json_schema");
+        ObjectNode schema = Members.object(jsonSchema.get("schema"), "response_format.json_schema.schema");
+        out.putObject("output_config").putObject("format").put("type", "json_schema").set("schema", schema.deepCopy());
+      }
+      default ->
+          throw Members.invalid(
+              "response_format", "of type `" + type + "` cannot be served by an Anthropic model (`text` or `json_schema` with a schema)");
+    }
   }
 
   /** Members whose answer Anthropic cannot give, refused rather than quietly ignored. */
@@ -102,13 +130,6 @@ final class ToAnthropicRequest {
     }
     if (Boolean.TRUE.equals(Members.optionalBoolean(body, "logprobs", "logprobs"))) {
       throw Members.invalid("logprobs", "cannot be served by an Anthropic model");
-    }
-    if (Members.present(body, "response_format")) {
-      ObjectNode format = Members.object(body.get("response_format"), "response_format");
-      String type = Members.text(format, "type", "response_format.type");
-      if (!type.equals("text")) {
-        throw Members.invalid("response_format", "of type `" + type + "` cannot be served by an Anthropic model (only `text`)");
-      }
     }
     if (Members.present(body, "functions") || Members.present(body, "function_call")) {
       throw Members.invalid(Members.present(body, "functions") ? "functions" : "function_call", "is not supported; use tools and tool_choice");

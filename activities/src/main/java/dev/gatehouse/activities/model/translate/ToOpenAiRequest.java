@@ -10,7 +10,8 @@ import java.util.List;
  * An Anthropic Messages request as an OpenAI chat-completions request. The top-level {@code
  * system} becomes the first (system) message; {@code tool_result} blocks become tool messages,
  * placed before the rest of their user message as OpenAI wants them right after the assistant's
- * tool calls; {@code tool_use} blocks become {@code tool_calls} with their input as a JSON string.
+ * tool calls; {@code tool_use} blocks become {@code tool_calls} with their input as a JSON string;
+ * structured output ({@code output_config.format}) becomes a {@code json_schema} response format.
  * Thinking blocks, {@code cache_control}, {@code top_k}, {@code thinking} and {@code is_error} have
  * no OpenAI counterpart and are dropped; server tools, documents and images inside tool results
  * are refused ({@code invalid_request} naming the member).
@@ -67,12 +68,53 @@ final class ToOpenAiRequest {
       }
     }
     tools(body, out);
+    responseFormat(body, out);
     if (stream) {
       out.put("stream", true);
       out.putObject("stream_options").put("include_usage", true);
     }
     return out;
   }
+
+  /**
+   * Anthropic's structured output, {@code output_config.format} (or the beta's top-level {@code
+   * output_format}), {@code {"type": "json_schema", "schema": ...}}, as OpenAI's {@code
+   * response_format} {@code json_schema}, strict as Anthropic's is (its output always follows the
+   * schema), named {@value #SCHEMA_NAME} (OpenAI wants a name, Anthropic has none). Dropping it would
+   * hand the caller free text where it asked for the schema's JSON. The rest of {@code
+   * output_config} (such as {@code effort}) has no counterpart and is dropped.
+   */
+  private static void responseFormat(ObjectNode body, ObjectNode out) {
+    String path = "output_config.format";
+    JsonNode format = null;
+    if (Members.present(body, "output_config")) {
+      format = Members.object(body.get("output_config"), "output_config").get("format");
+    }
+    if (format == null || format.isNull()) {
+      path = "output_format";
+      format = body.get("output_format");
+    } else if (Members.present(body, "output_format")) {
+      throw Members.invalid("output_format", "cannot be sent with output_config.format; send one");
+    }
+    if (format == null || format.isNull()) {
+      return;
+    }
+    ObjectNode given = Members.object(format, path);
+    String type = Members.text(given, "type", path + ".type");
+    if (!type.equals("json_schema")) {
+      throw Members.invalid(path + ".type", "must be `json_schema`");
+    }
+    ObjectNode schema = Members.object(given.get("schema"), path + ".schema");
+    out.putObject("response_format")
+        .put("type", "json_schema")
+        .putObject("json_schema")
+        .put("name", SCHEMA_NAME)
+        .put("strict", true)
+        .set("schema", schema.deepCopy());
+  }
+
+  /** The name OpenAI's {@code json_schema} response format needs, for a schema Anthropic's API gave none. */
+  static final String SCHEMA_NAME = "output";
 
   private static void user(JsonNode content, String path, ArrayNode messages) {
     if (content != null && content.isTextual()) {

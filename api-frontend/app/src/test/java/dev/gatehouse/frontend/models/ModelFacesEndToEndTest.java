@@ -322,6 +322,25 @@ class ModelFacesEndToEndTest {
     HttpResponse<String> anthropicToOpenAi = client.post("/v1/messages", CHAT.formatted("e2e-gpt", ""), "x-api-key", KEY_A);
     assertThat(anthropicToOpenAi.statusCode()).as(anthropicToOpenAi.body()).isEqualTo(200);
     assertThat(json(anthropicToOpenAi).get("content").get(0).get("text").asText()).isEqualTo("hello from the fake");
+
+    // Structured output, each way: OpenAI's json_schema response format is Anthropic's
+    // output_config.format, and back (they were refused, and dropped).
+    String schema = "{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"}},\"required\":[\"n\"],\"additionalProperties\":false}";
+    HttpResponse<String> structured = client.post("/v1/chat/completions", CHAT.formatted("e2e-claude",
+        ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"pick\",\"strict\":true,\"schema\":" + schema + "}}"), bearer(KEY_A));
+    assertThat(structured.statusCode()).as(structured.body()).isEqualTo(200);
+    JsonNode sent = last("/v1/messages").json();
+    assertThat(sent.at("/output_config/format/type").asText()).as(sent.toString()).isEqualTo("json_schema");
+    assertThat(sent.at("/output_config/format/schema")).isEqualTo(parse(schema));
+    assertThat(sent.has("response_format")).isFalse();
+    HttpResponse<String> back = client.post("/v1/messages", CHAT.formatted("e2e-gpt",
+        ",\"output_config\":{\"format\":{\"type\":\"json_schema\",\"schema\":" + schema + "}}"), "x-api-key", KEY_A);
+    assertThat(back.statusCode()).as(back.body()).isEqualTo(200);
+    sent = last("/v1/chat/completions").json();
+    assertThat(sent.at("/response_format/type").asText()).as(sent.toString()).isEqualTo("json_schema");
+    assertThat(sent.at("/response_format/json_schema/strict").asBoolean()).isTrue();
+    assertThat(sent.at("/response_format/json_schema/schema")).isEqualTo(parse(schema));
+    assertThat(sent.has("output_config")).isFalse();
   }
 
   // ---- streams
