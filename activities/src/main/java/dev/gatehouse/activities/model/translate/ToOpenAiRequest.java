@@ -79,10 +79,13 @@ final class ToOpenAiRequest {
   /**
    * Anthropic's structured output, {@code output_config.format} (or the beta's top-level {@code
    * output_format}), {@code {"type": "json_schema", "schema": ...}}, as OpenAI's {@code
-   * response_format} {@code json_schema}, strict as Anthropic's is (its output always follows the
-   * schema), named {@value #SCHEMA_NAME} (OpenAI wants a name, Anthropic has none). Dropping it would
-   * hand the caller free text where it asked for the schema's JSON. The rest of {@code
-   * output_config} (such as {@code effort}) has no counterpart and is dropped.
+   * response_format} {@code json_schema}, named {@value #SCHEMA_NAME} (OpenAI wants a name,
+   * Anthropic has none). Not {@code strict}: OpenAI's strict mode refuses a schema Anthropic
+   * takes (one whose object has a member it does not require, as an SDK's schema of a type with
+   * optional fields has), so the model is given the schema without OpenAI's guarantee that its
+   * answer follows it. Dropping it would hand the caller free text where it asked for the schema's
+   * JSON. The rest of {@code output_config} (such as {@code effort}) has no counterpart and is
+   * dropped.
    */
   private static void responseFormat(ObjectNode body, ObjectNode out) {
     String path = "output_config.format";
@@ -109,7 +112,7 @@ final class ToOpenAiRequest {
         .put("type", "json_schema")
         .putObject("json_schema")
         .put("name", SCHEMA_NAME)
-        .put("strict", true)
+        .put("strict", false)
         .set("schema", schema.deepCopy());
   }
 
