@@ -12,6 +12,9 @@ import dev.gatehouse.workflows.tool.Caller;
  * caller sent, known or not; the invoker never changes it in place), whether it streams, and on
  * whose behalf. {@code taskId}/{@code stepId} are null on the direct path. {@code budget} is what an
  * agent task may still spend on the call (null: not bounded by a task; see {@link CheckTaskBudget}).
+ * {@code betas}: the Anthropic betas the caller asked for that Gatehouse passes on ({@code
+ * anthropic-beta}, on the Anthropic face, of those {@code models.anthropicBetas} allows), sent to
+ * an Anthropic provider when the call is not translated; empty otherwise.
  */
 public record ModelCall(
     Kind kind,
@@ -25,8 +28,30 @@ public record ModelCall(
     String taskId,
     String stepId,
     int attempt,
-    ModelBudget budget)
+    ModelBudget budget,
+    java.util.List<String> betas)
     implements GovernedCall {
+
+  public ModelCall {
+    betas = betas == null ? java.util.List.of() : java.util.List.copyOf(betas);
+  }
+
+  /** A call that asks for no Anthropic beta. */
+  public ModelCall(
+      Kind kind,
+      Dialect dialect,
+      String alias,
+      ObjectNode body,
+      boolean stream,
+      Caller caller,
+      Agent authenticatedAgent,
+      String requestId,
+      String taskId,
+      String stepId,
+      int attempt,
+      ModelBudget budget) {
+    this(kind, dialect, alias, body, stream, caller, authenticatedAgent, requestId, taskId, stepId, attempt, budget, null);
+  }
 
   /** A call no task budget bounds. */
   public ModelCall(
@@ -52,7 +77,7 @@ public record ModelCall(
 
   /** This call with {@code body} in place of its own (a policy redacted it; the original is left as it was). */
   public ModelCall withBody(ObjectNode body) {
-    return new ModelCall(kind, dialect, alias, body, stream, caller, authenticatedAgent, requestId, taskId, stepId, attempt, budget);
+    return new ModelCall(kind, dialect, alias, body, stream, caller, authenticatedAgent, requestId, taskId, stepId, attempt, budget, betas);
   }
 
   @Override

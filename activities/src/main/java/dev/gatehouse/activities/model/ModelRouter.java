@@ -144,6 +144,10 @@ final class ModelRouter {
           x.target(provider.name(), target.model());
           try {
             ProviderClient.Prepared prepared = client.prepare(provider, call.kind());
+            if (dialect == Dialect.ANTHROPIC && call.dialect() == Dialect.ANTHROPIC) {
+              // Betas only where the body is the caller's own: a translated request has none of their members.
+              prepared = prepared.withBetas(call.betas());
+            }
             ModelAnswer answer = call.stream() ? stream(x, model, prepared, request, dialect) : send(x, model, prepared, request, dialect);
             coolDowns.success(provider.name());
             return answer;

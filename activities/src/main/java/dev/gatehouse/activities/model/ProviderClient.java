@@ -45,7 +45,39 @@ final class ProviderClient {
     String redact(String text) {
       return secrets.redactMessage(text);
     }
+
+    /**
+     * This request with {@code betas} added to its {@code anthropic-beta} header: after the
+     * betas the provider's own headers name (an operator's), each once. Itself when there are none.
+     */
+    Prepared withBetas(java.util.List<String> betas) {
+      if (betas.isEmpty()) {
+        return this;
+      }
+      Map<String, String> out = new LinkedHashMap<>(headers);
+      java.util.Set<String> names = new java.util.LinkedHashSet<>();
+      String configured = null;
+      for (String header : headers.keySet()) {
+        if (header.equalsIgnoreCase(ANTHROPIC_BETA)) {
+          configured = header;
+          for (String name : headers.get(header).split(",")) {
+            if (!name.isBlank()) {
+              names.add(name.trim());
+            }
+          }
+        }
+      }
+      names.addAll(betas);
+      if (configured != null) {
+        out.remove(configured);
+      }
+      out.put(ANTHROPIC_BETA, String.join(",", names));
+      return new Prepared(provider, uri, out, secrets);
+    }
   }
+
+  /** The header that switches on Anthropic's betas. */
+  static final String ANTHROPIC_BETA = "anthropic-beta";
 
   private record Key(ProviderDefinition provider, ModelCall.Kind kind) {}
 

@@ -95,6 +95,28 @@ class ProviderClientTest {
     assertThat(credentials.reads.get()).as("read again after forget").isEqualTo(2);
   }
 
+  /**
+   * The betas a call asks for go after those an operator put in the provider's own headers (in
+   * whatever case it wrote the name), each once, in one {@code anthropic-beta} header; the
+   * prepared request itself, shared by every call to the provider, is not changed.
+   */
+  @Test
+  void aCallsBetasJoinTheProvidersOwnInOneHeader() throws Exception {
+    ProviderDefinition anthropic =
+        new ProviderDefinition("a", null, ProviderDefinition.ANTHROPIC, "http://127.0.0.1:9", null, null, Map.of("Anthropic-Beta", "b1, b2"));
+    ProviderClient client = client(new UpstreamCredentials(null, Clock.systemUTC()));
+    ProviderClient.Prepared shared = client.prepare(anthropic, ModelCall.Kind.CHAT);
+
+    ProviderClient.Prepared asked = shared.withBetas(List.of("b2", "b3"));
+    assertThat(asked.headers()).containsEntry("anthropic-beta", "b1,b2,b3").doesNotContainKey("Anthropic-Beta");
+    assertThat(asked.headers()).containsEntry("anthropic-version", ProviderClient.ANTHROPIC_VERSION);
+    assertThat(shared.headers()).containsEntry("Anthropic-Beta", "b1, b2").doesNotContainKey("anthropic-beta");
+    assertThat(shared.withBetas(List.of())).isSameAs(shared);
+
+    ProviderDefinition plain = new ProviderDefinition("b", null, ProviderDefinition.ANTHROPIC, "http://127.0.0.1:9", null, null, Map.of());
+    assertThat(client.prepare(plain, ModelCall.Kind.CHAT).withBetas(List.of("b3")).headers()).containsEntry("anthropic-beta", "b3");
+  }
+
   /** A provider whose secret cannot be read fails as the provider's failure, and nothing is kept. */
   @Test
   void aSecretThatCannotBeReadIsAProviderFailureAndIsNotKept() {

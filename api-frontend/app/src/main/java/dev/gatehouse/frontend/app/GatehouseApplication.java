@@ -554,7 +554,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
         .install(core, env);
     tools.mcpUpstreams().start();
     new McpFace(config.getMcp(), tools.mcpUpstreams(), tools.mcpConnector(), tools.mcpCatalog()).install(core, env);
-    new ModelsFace(tools.models()).install(core, env);
+    new ModelsFace(tools.models(), java.util.Set.copyOf(config.getModels().getAnthropicBetas())).install(core, env);
     if (config.isDemoTools()) {
       env.jersey().register(new DemoToolsResource());
       env.jersey().register(new DemoModelResource());

@@ -314,6 +314,42 @@ class ModelFacesEndToEndTest {
     assertNoAgentCredentialUpstream();
   }
 
+  /**
+   * The Anthropic betas a caller asks for reach an Anthropic provider when the configuration lets
+   * them (they were never passed on, so a Claude client's interleaved thinking was off), the others
+   * are dropped and named in the answer, and none reaches a provider the call is translated for.
+   */
+  @Test
+  void anthropicBetasTheConfigurationAllowsReachAnAnthropicProviderAndTheOthersAreNamedAsDropped() {
+    HttpResponse<String> r = client.post("/v1/messages", CHAT.formatted("e2e-claude", ""), "x-api-key", KEY_A, "anthropic-version", "2023-06-01",
+        "anthropic-beta", "interleaved-thinking-2025-05-14, mcp-client-2025-04-04", "anthropic-beta", "output-128k-2025-02-19");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(last("/v1/messages").header("anthropic-beta")).isEqualTo("interleaved-thinking-2025-05-14,output-128k-2025-02-19");
+    assertThat(r.headers().firstValue("Gatehouse-Dropped-Betas")).hasValue("mcp-client-2025-04-04");
+
+    HttpResponse<String> none = client.post("/v1/messages", CHAT.formatted("e2e-claude", ""), "x-api-key", KEY_A);
+    assertThat(none.statusCode()).as(none.body()).isEqualTo(200);
+    assertThat(last("/v1/messages").header("anthropic-beta")).isNull();
+    assertThat(none.headers().firstValue("Gatehouse-Dropped-Betas")).isEmpty();
+
+    HttpResponse<String> translated = client.post("/v1/messages", CHAT.formatted("e2e-gpt", ""), "x-api-key", KEY_A,
+        "anthropic-beta", "interleaved-thinking-2025-05-14");
+    assertThat(translated.statusCode()).as(translated.body()).isEqualTo(200);
+    assertThat(last("/v1/chat/completions").header("anthropic-beta")).isNull();
+    HttpResponse<String> openAiFace = client.post("/v1/chat/completions", CHAT.formatted("e2e-claude", ""), "Authorization", "Bearer " + KEY_A,
+        "anthropic-beta", "interleaved-thinking-2025-05-14");
+    assertThat(openAiFace.statusCode()).as(openAiFace.body()).isEqualTo(200);
+    assertThat(last("/v1/messages").header("anthropic-beta")).as("the OpenAI face reads no Anthropic header").isNull();
+
+    int before = fake.requests().size();
+    JsonNode bad = anthropicError(client.post("/v1/messages", CHAT.formatted("e2e-claude", ""), "x-api-key", KEY_A,
+        "anthropic-beta", "interleaved thinking"), 400, "invalid_request");
+    assertThat(bad.get("message").asText()).contains("anthropic-beta");
+    String many = IntStream.range(0, 33).mapToObj(i -> "b" + i).collect(Collectors.joining(","));
+    anthropicError(client.post("/v1/messages", CHAT.formatted("e2e-claude", ""), "x-api-key", KEY_A, "anthropic-beta", many), 400, "invalid_request");
+    assertThat(fake.requests()).as("nothing refused went upstream").hasSize(before);
+  }
+
   @Test
   void eachFaceReachesTheOtherProviderType() {
     HttpResponse<String> openAiToAnthropic = client.post("/v1/chat/completions", CHAT.formatted("e2e-claude", ""), bearer(KEY_A));

@@ -14,9 +14,12 @@ import io.dropwizard.core.setup.Environment;
  */
 public final class ModelsFace implements Face {
   private final ModelInvoker invoker;
+  private final java.util.Set<String> anthropicBetas;
 
-  public ModelsFace(ModelInvoker invoker) {
+  /** {@code anthropicBetas}: the Anthropic betas a caller of {@code /v1/messages} may have passed on to an Anthropic provider. */
+  public ModelsFace(ModelInvoker invoker, java.util.Set<String> anthropicBetas) {
     this.invoker = invoker;
+    this.anthropicBetas = java.util.Set.copyOf(anthropicBetas);
   }
 
   @Override
@@ -27,7 +30,8 @@ public final class ModelsFace implements Face {
             core.auth(),
             new ModelRequests(core.bodies(), core.maxRequestBody()),
             core.admission(),
-            core.maxRequestBody());
+            core.maxRequestBody(),
+            new AnthropicBetas(anthropicBetas));
     env.servlets().addServlet("models", servlet).addMapping(Endpoint.paths());
     env.jersey().register(new AgentUsageResource(core.jdbi()));
   }

@@ -55,13 +55,15 @@ final class ModelsServlet extends HttpServlet {
   private final transient ModelRequests requests;
   private final transient Admission admission;
   private final long maxBody;
+  private final transient AnthropicBetas betas;
 
-  ModelsServlet(ModelInvoker invoker, BearerAuth auth, ModelRequests requests, Admission admission, long maxBody) {
+  ModelsServlet(ModelInvoker invoker, BearerAuth auth, ModelRequests requests, Admission admission, long maxBody, AnthropicBetas betas) {
     this.invoker = invoker;
     this.auth = auth;
     this.requests = requests;
     this.admission = admission;
     this.maxBody = maxBody;
+    this.betas = betas;
   }
 
   @Override
@@ -119,7 +121,11 @@ final class ModelsServlet extends HttpServlet {
         writeJson(response, dialect == Dialect.ANTHROPIC ? ModelListing.anthropic(model) : ModelListing.openAi(model));
         return;
       }
+      AnthropicBetas.Asked asked = endpoint == Endpoint.MESSAGES ? betas.asked(request.getHeaders(AnthropicBetas.HEADER)) : AnthropicBetas.NONE;
       ModelRequest body = requests.read(request, endpoint);
+      if (!asked.dropped().isEmpty()) {
+        response.setHeader(AnthropicBetas.DROPPED_HEADER, String.join(",", asked.dropped()));
+      }
       ModelCall call =
           new ModelCall(
               endpoint.kind,
@@ -132,7 +138,9 @@ final class ModelsServlet extends HttpServlet {
               requestId,
               null,
               null,
-              1);
+              1,
+              null,
+              asked.passed());
       ObjectNode answered = null;
       try (Admission.Permit running = admission.directCall(agent.agent().tenantId())) {
         if (body.stream()) {

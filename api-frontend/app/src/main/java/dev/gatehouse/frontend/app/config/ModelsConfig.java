@@ -10,6 +10,7 @@ import io.dropwizard.validation.MinDuration;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** How the model gateway routes around failing providers and bounds their answers. */
@@ -52,6 +53,37 @@ public class ModelsConfig {
   @NotNull
   @MinDuration(value = 1, unit = TimeUnit.SECONDS)
   private Duration maxStreamDuration = Duration.seconds(ModelRoutingSettings.DEFAULT_MAX_STREAM_DURATION.toSeconds());
+
+  /**
+   * The Anthropic betas ({@code anthropic-beta}) a caller of {@code /v1/messages} may have passed
+   * on to an Anthropic provider; the others are dropped. The defaults change only how the model
+   * answers; none lets Anthropic reach out on its own (MCP connector, code execution, web fetch,
+   * Files API), and none is billed at prices a model's registry entry does not say (a 1M-token
+   * context, hour-long cache writes).
+   */
+  @NotNull
+  private List<@NotNull @jakarta.validation.constraints.Pattern(regexp = "[a-z0-9][a-z0-9._-]{0,63}") String> anthropicBetas =
+      DEFAULT_ANTHROPIC_BETAS;
+
+  public static final List<String> DEFAULT_ANTHROPIC_BETAS =
+      List.of(
+          "interleaved-thinking-2025-05-14",
+          "fine-grained-tool-streaming-2025-05-14",
+          "token-efficient-tools-2025-02-19",
+          "output-128k-2025-02-19",
+          "structured-outputs-2025-11-13",
+          "context-management-2025-06-27",
+          "effort-2025-11-24");
+
+  @JsonProperty
+  public List<String> getAnthropicBetas() {
+    return anthropicBetas;
+  }
+
+  @JsonProperty
+  public void setAnthropicBetas(List<String> betas) {
+    this.anthropicBetas = betas;
+  }
 
   public ModelRoutingSettings settings() {
     return new ModelRoutingSettings(

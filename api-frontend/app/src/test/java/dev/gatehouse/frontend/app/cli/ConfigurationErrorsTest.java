@@ -81,6 +81,15 @@ class ConfigurationErrorsTest {
     assertThat(run[1].strip().lines()).hasSize(1);
   }
 
+  /** An Anthropic beta the model face may pass on must be a beta's name; a list of none is allowed. */
+  @Test
+  void anAnthropicBetaThatIsNoBetaNameIsRefused() throws Exception {
+    Path config =
+        Files.writeString(Files.createTempFile("gatehouse-betas", ".yml"), DATABASE + "models: {anthropicBetas: ['context-1m-2025-08-07', 'two words']}\n");
+    String[] run = CliRuns.fails("check", config.toString());
+    assertThat(run[1]).contains(config + " has an error").contains("models.anthropicBetas").doesNotContain("\tat ");
+  }
+
   /**
    * A master key that is not the base64 of 32 bytes is refused where the file is validated: {@code
    * check} says so (it said OK, and the server then failed with a stack trace), without the key.
