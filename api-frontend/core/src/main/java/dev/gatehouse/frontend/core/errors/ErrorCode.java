@@ -187,6 +187,11 @@ public enum ErrorCode {
   CONFLICT("conflict", 409, Rpc.INVALID_PARAMS),
   /** The tenant (or the agent, for its keys) holds the most records of the kind it may. */
   QUOTA_EXCEEDED("quota_exceeded", 409, Rpc.INVALID_PARAMS),
+  /**
+   * An admin write's {@code If-Match} does not match the record's current {@code ETag}: it changed
+   * (or was deleted) since the client read it. Nothing was changed.
+   */
+  PRECONDITION_FAILED("precondition_failed", 412, Rpc.INVALID_PARAMS),
 
   // ---- Gatehouse itself
   INTERRUPTED("interrupted", 503, Rpc.INTERNAL_ERROR, Retry.YES),
