@@ -169,12 +169,17 @@ public final class TestGatehouse implements AutoCloseable {
     return sendBody("POST", path, key, body, headers);
   }
 
-  public HttpResponse<String> put(String path, String key, String body) {
-    return sendBody("PUT", path, key, body);
+  public HttpResponse<String> put(String path, String key, String body, String... headers) {
+    return sendBody("PUT", path, key, body, headers);
   }
 
-  public HttpResponse<String> delete(String path, String key) {
-    return send(HttpRequest.newBuilder(URI.create(api() + path)).DELETE(), key);
+  /** {@code headers}: names and values, in turn (If-Match, say). */
+  public HttpResponse<String> delete(String path, String key, String... headers) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(api() + path)).DELETE();
+    for (int i = 0; i < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
+    }
+    return send(b, key);
   }
 
   public HttpResponse<String> sendBody(String method, String path, String key, String body, String... headers) {

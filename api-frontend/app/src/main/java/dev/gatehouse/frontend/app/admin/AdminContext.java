@@ -43,6 +43,8 @@ public final class AdminContext {
   final Authenticator authenticator;
   final int maxEntries;
   final int maxIdentityProviders;
+  /** ETags and If-Match of single records. */
+  final Conditional conditional;
 
   public AdminContext(Jdbi jdbi, JsonBodies bodies, AuditLog audit, Authenticator authenticator) {
     this(jdbi, bodies, audit, authenticator, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_IDENTITY_PROVIDERS);
@@ -62,6 +64,7 @@ public final class AdminContext {
     this.authenticator = authenticator;
     this.maxEntries = maxEntries;
     this.maxIdentityProviders = maxIdentityProviders;
+    this.conditional = new Conditional(jdbi);
   }
 
   /**

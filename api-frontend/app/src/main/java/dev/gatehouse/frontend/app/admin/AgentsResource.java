@@ -19,6 +19,7 @@ import dev.gatehouse.registry.keys.KeyRecord;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
@@ -35,7 +36,10 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.List;
 
-/** {@code /admin/v1/agents}: agents, their allow/deny lists, and their keys. */
+/**
+ * {@code /admin/v1/agents}: agents, their allow/deny lists, and their keys. One agent's answers
+ * carry its ETag, and PUT and DELETE honour {@code If-Match} ({@link Conditional}).
+ */
 @Path("/admin/v1/agents")
 @Produces(MediaType.APPLICATION_JSON)
 @Consumes(MediaType.WILDCARD)
@@ -82,9 +86,12 @@ public class AgentsResource {
     Agent agent =
         new Agent(Ids.newId("agt"), tenant, AdminContext.name(b.name(), "name"), subject(b.subject()), permissions(b), null, null);
     ctx.roomFor("agents", tenant, "agents");
-    AdminContext.writeUnique(() -> agents.insert(agent), ErrorCode.AGENT_EXISTS, taken(b));
+    var created = ctx.conditional.write(row(agent.id()), null, () -> {
+      AdminContext.writeUnique(() -> agents.insert(agent), ErrorCode.AGENT_EXISTS, taken(b));
+      return AgentView.of(agents.find(agent.id()).orElseThrow());
+    });
     ctx.audit(admin, tenant, "admin.create", "agent:" + agent.id());
-    return Response.status(201).entity(AgentView.of(agents.find(agent.id()).orElseThrow())).build();
+    return created.response(201);
   }
 
   @GET
@@ -99,13 +106,16 @@ public class AgentsResource {
 
   @GET
   @Path("/{id}")
-  public AgentView get(@Context SecurityContext auth, @PathParam("id") String id) {
-    return AgentView.of(agent(admin(auth), id));
+  public Response get(@Context SecurityContext auth, @PathParam("id") String id) {
+    AdminCaller admin = admin(auth);
+    return ctx.conditional.read(row(id), () -> AgentView.of(agent(admin, id))).response(200);
   }
 
   @PUT
   @Path("/{id}")
-  public AgentView update(@Context SecurityContext auth, @PathParam("id") String id, InputStream body) {
+  public Response update(
+      @Context SecurityContext auth, @PathParam("id") String id, @HeaderParam(Conditional.IF_MATCH) String ifMatch, InputStream body) {
+    Conditional.IfMatch condition = Conditional.IfMatch.parse(ifMatch);
     AdminCaller admin = admin(auth);
     Agent existing = agent(admin, id);
     AgentBody b = ctx.bodies.read(body, AgentBody.class);
@@ -115,18 +125,23 @@ public class AgentsResource {
     String name = AdminContext.name(b.name(), "name");
     String subject = subject(b.subject());
     Permissions permissions = permissions(b);
-    AdminContext.writeUnique(() -> agents.update(id, name, subject, permissions), ErrorCode.AGENT_EXISTS, taken(b));
+    var updated = ctx.conditional.write(row(id), condition, () -> {
+      AdminContext.writeUnique(() -> agents.update(id, name, subject, permissions), ErrorCode.AGENT_EXISTS, taken(b));
+      return AgentView.of(agents.find(id).orElseThrow());
+    });
     ctx.authenticator.invalidate();
     ctx.audit(admin, existing.tenantId(), "admin.update", "agent:" + id);
-    return AgentView.of(agents.find(id).orElseThrow());
+    return updated.response(200);
   }
 
   @DELETE
   @Path("/{id}")
-  public Response delete(@Context SecurityContext auth, @PathParam("id") String id) {
+  public Response delete(
+      @Context SecurityContext auth, @PathParam("id") String id, @HeaderParam(Conditional.IF_MATCH) String ifMatch) {
+    Conditional.IfMatch condition = Conditional.IfMatch.parse(ifMatch);
     AdminCaller admin = admin(auth);
     Agent existing = agent(admin, id);
-    agents.delete(id);
+    ctx.conditional.write(row(id), condition, () -> agents.delete(id));
     ctx.authenticator.invalidate();
     ctx.audit(admin, existing.tenantId(), "admin.delete", "agent:" + id);
     // Its running tasks are cancelled: with the agent gone, no key could cancel them, and they
@@ -152,11 +167,14 @@ public class AgentsResource {
     Instant expires = expiry(optionalBody(body).expiresAt());
     ctx.roomForKeys(agent.id());
     ApiKeys.Issued issued = ApiKeys.issue(ApiKeys.AGENT_KIND);
-    keys.insertAgentKey(
-        issued.id(), agent.id(), issued.prefix(), issued.hash(),
-        expires == null ? null : OffsetDateTime.ofInstant(expires, ZoneOffset.UTC));
+    var created = ctx.conditional.write(Conditional.Row.key(issued.id()), null, () -> {
+      keys.insertAgentKey(
+          issued.id(), agent.id(), issued.prefix(), issued.hash(),
+          expires == null ? null : OffsetDateTime.ofInstant(expires, ZoneOffset.UTC));
+      return new CreatedKey(issued.id(), issued.key(), issued.prefix(), agent.id(), expires);
+    });
     ctx.audit(admin, agent.tenantId(), "admin.create", "key:" + issued.id());
-    return Response.status(201).entity(new CreatedKey(issued.id(), issued.key(), issued.prefix(), agent.id(), expires)).build();
+    return created.response(201); // the ETag of GET /admin/v1/keys/{id}
   }
 
   @GET
@@ -174,6 +192,10 @@ public class AgentsResource {
   private KeyBody optionalBody(InputStream body) {
     var json = ctx.bodies.readOptional(body);
     return json == null ? new KeyBody(null) : ctx.bodies.convert(json, KeyBody.class);
+  }
+
+  private static Conditional.Row row(String id) {
+    return Conditional.Row.byId("agents", id, "agent");
   }
 
   private Agent agent(AdminCaller admin, String id) {

@@ -12,6 +12,7 @@ import dev.gatehouse.registry.idp.IdentityProviders;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
@@ -29,7 +30,8 @@ import java.util.List;
  * {@code /admin/v1/identity-providers}: the OIDC issuers whose tokens a tenant's agents may present.
  * A provider a tenant admin writes is egress-guarded: its JWKS is not fetched from an internal
  * address, whatever the host resolves to then ({@code OidcAuthenticator}); a platform admin's
- * write clears that.
+ * write clears that. One provider's answers carry its ETag, and PUT and DELETE honour {@code
+ * If-Match} ({@link Conditional}).
  */
 @Path("/admin/v1/identity-providers")
 @Produces(MediaType.APPLICATION_JSON)
@@ -55,9 +57,12 @@ public class IdentityProvidersResource {
     EgressGuard.check(admin, "jwksUrl", b.jwksUrl());
     IdentityProvider p = provider(Ids.newId("idp"), tenantId, b).withEgressGuarded(!admin.isPlatform());
     ctx.roomFor("identity_providers", tenantId, "identity providers");
-    save(p);
+    var created = ctx.conditional.write(row(p.id()), null, () -> {
+      save(p);
+      return p;
+    });
     ctx.audit(admin, p.tenantId(), "admin.create", "identity-provider:" + p.id());
-    return Response.status(201).entity(p).build();
+    return created.response(201);
   }
 
   @GET
@@ -72,13 +77,16 @@ public class IdentityProvidersResource {
 
   @GET
   @Path("/{id}")
-  public IdentityProvider get(@Context SecurityContext auth, @PathParam("id") String id) {
-    return visible(admin(auth), id);
+  public Response get(@Context SecurityContext auth, @PathParam("id") String id) {
+    AdminCaller admin = admin(auth);
+    return ctx.conditional.read(row(id), () -> visible(admin, id)).response(200);
   }
 
   @PUT
   @Path("/{id}")
-  public IdentityProvider replace(@Context SecurityContext auth, @PathParam("id") String id, InputStream body) {
+  public Response replace(
+      @Context SecurityContext auth, @PathParam("id") String id, @HeaderParam(Conditional.IF_MATCH) String ifMatch, InputStream body) {
+    Conditional.IfMatch condition = Conditional.IfMatch.parse(ifMatch);
     AdminCaller admin = admin(auth);
     IdentityProvider existing = visible(admin, id);
     ProviderBody b = ctx.bodies.read(body, ProviderBody.class);
@@ -87,21 +95,30 @@ public class IdentityProvidersResource {
       throw new ApiException(ErrorCode.INVALID_REQUEST, "an identity provider cannot move to another tenant");
     }
     IdentityProvider p = provider(id, existing.tenantId(), b).withEgressGuarded(!admin.isPlatform());
-    save(p);
+    var replaced = ctx.conditional.write(row(id), condition, () -> {
+      save(p);
+      return p;
+    });
     ctx.authenticator.invalidateKeysOf(id); // even unchanged: its keys are fetched again
     ctx.audit(admin, p.tenantId(), "admin.update", "identity-provider:" + id);
-    return p;
+    return replaced.response(200);
   }
 
   @DELETE
   @Path("/{id}")
-  public Response delete(@Context SecurityContext auth, @PathParam("id") String id) {
+  public Response delete(
+      @Context SecurityContext auth, @PathParam("id") String id, @HeaderParam(Conditional.IF_MATCH) String ifMatch) {
+    Conditional.IfMatch condition = Conditional.IfMatch.parse(ifMatch);
     AdminCaller admin = admin(auth);
     IdentityProvider existing = visible(admin, id);
-    providers.delete(id);
+    ctx.conditional.write(row(id), condition, () -> providers.delete(id));
     ctx.authenticator.invalidate();
     ctx.audit(admin, existing.tenantId(), "admin.delete", "identity-provider:" + id);
     return Response.noContent().build();
+  }
+
+  private static Conditional.Row row(String id) {
+    return Conditional.Row.byId("identity_providers", id, "identity provider");
   }
 
   private void save(IdentityProvider p) {

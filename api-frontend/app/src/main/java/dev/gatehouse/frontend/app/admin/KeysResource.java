@@ -12,6 +12,7 @@ import dev.gatehouse.registry.keys.KeyRecord;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -30,7 +31,8 @@ import java.util.List;
 /**
  * {@code /admin/v1/keys/{id}} (read or revoke any agent or admin key the caller may see) and
  * {@code /admin/v1/admin-keys} (create and list admin keys). No answer ever holds a key except the
- * one that creates it.
+ * one that creates it. One key's answer carries its ETag, and a revoke honours {@code If-Match}
+ * ({@link Conditional}); keys are never replaced, so there is no PUT.
  */
 @Path("/admin/v1")
 @Produces(MediaType.APPLICATION_JSON)
@@ -72,19 +74,22 @@ public class KeysResource {
 
   @GET
   @Path("/keys/{id}")
-  public KeyView get(@Context SecurityContext auth, @PathParam("id") String id) {
-    return view(admin(auth), id);
+  public Response get(@Context SecurityContext auth, @PathParam("id") String id) {
+    AdminCaller admin = admin(auth);
+    return ctx.conditional.read(Conditional.Row.key(id), () -> view(admin, id)).response(200);
   }
 
   @DELETE
   @Path("/keys/{id}")
-  public Response revoke(@Context SecurityContext auth, @PathParam("id") String id) {
+  public Response revoke(
+      @Context SecurityContext auth, @PathParam("id") String id, @HeaderParam(Conditional.IF_MATCH) String ifMatch) {
+    Conditional.IfMatch condition = Conditional.IfMatch.parse(ifMatch);
     AdminCaller admin = admin(auth);
     KeyView key = view(admin, id);
     if (key.id().equals(admin.keyId())) {
       throw new ApiException(ErrorCode.OWN_KEY, "an admin key cannot revoke itself; use another admin key");
     }
-    keys.revokeCount(id);
+    ctx.conditional.write(Conditional.Row.key(id), condition, () -> keys.revokeCount(id));
     ctx.authenticator.invalidate();
     ctx.audit(admin, tenantOf(key), "admin.revoke", "key:" + id);
     return Response.noContent().build();
@@ -105,13 +110,15 @@ public class KeysResource {
     Instant expires = AgentsResource.expiry(b.expiresAt());
     ctx.roomFor("admin_keys", tenant, "admin keys");
     ApiKeys.Issued issued = ApiKeys.issue(ApiKeys.ADMIN_KIND);
-    keys.insertAdminKey(
-        issued.id(), tenant, name, issued.prefix(), issued.hash(),
-        expires == null ? null : OffsetDateTime.ofInstant(expires, ZoneOffset.UTC));
+    String owner = tenant;
+    var created = ctx.conditional.write(Conditional.Row.key(issued.id()), null, () -> {
+      keys.insertAdminKey(
+          issued.id(), owner, name, issued.prefix(), issued.hash(),
+          expires == null ? null : OffsetDateTime.ofInstant(expires, ZoneOffset.UTC));
+      return new CreatedAdminKey(issued.id(), issued.key(), issued.prefix(), name, owner, expires);
+    });
     ctx.audit(admin, tenant, "admin.create", "key:" + issued.id());
-    return Response.status(201)
-        .entity(new CreatedAdminKey(issued.id(), issued.key(), issued.prefix(), name, tenant, expires))
-        .build();
+    return created.response(201);
   }
 
   @GET

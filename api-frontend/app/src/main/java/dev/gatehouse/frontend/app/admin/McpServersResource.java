@@ -102,8 +102,8 @@ public class McpServersResource extends TenantScopedResource<McpServersResource.
 
   @GET
   @Path("/{name}")
-  public McpServerView get(@Context SecurityContext auth, @PathParam("name") String name) {
-    return view(crud.visible(admin(auth), name));
+  public Response get(@Context SecurityContext auth, @PathParam("name") String name) {
+    return crud.read(admin(auth), name, this::view).response(200);
   }
 
   /** Asks the runtime to reconnect to the server and rediscover what it offers; answers at once. */

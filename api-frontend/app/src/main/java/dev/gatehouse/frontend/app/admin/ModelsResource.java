@@ -12,6 +12,7 @@ import dev.gatehouse.registry.yaml.RegistryFile;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
@@ -84,8 +85,8 @@ public class ModelsResource extends TenantScopedResource<ModelsResource.ModelBod
 
   @GET
   @Path("/{name}")
-  public ModelDefinition get(@Context SecurityContext auth, @PathParam("name") String name) {
-    return crud.visible(admin(auth), name);
+  public Response get(@Context SecurityContext auth, @PathParam("name") String name) {
+    return crud.read(admin(auth), name, r -> r).response(200);
   }
 
   @Override
@@ -94,23 +95,26 @@ public class ModelsResource extends TenantScopedResource<ModelsResource.ModelBod
   }
 
   @Override
-  public ModelDefinition replace(SecurityContext auth, String name, java.io.InputStream body) {
-    return oneWriteAtATime(jdbi, () -> super.replace(auth, name, body));
+  public Response replace(SecurityContext auth, String name, String ifMatch, java.io.InputStream body) {
+    return oneWriteAtATime(jdbi, () -> super.replace(auth, name, ifMatch, body));
   }
 
   /** Deletes the model unless another falls back to it. */
   @Override
   @DELETE
   @Path("/{name}")
-  public Response delete(@Context SecurityContext auth, @PathParam("name") String name) {
+  public Response delete(
+      @Context SecurityContext auth, @PathParam("name") String name, @HeaderParam(Conditional.IF_MATCH) String ifMatch) {
+    Conditional.IfMatch condition = Conditional.IfMatch.parse(ifMatch); // a malformed one is 400 before anything else
     return oneWriteAtATime(jdbi, () -> {
       crud.writable(admin(auth), name);
+      crud.precondition(name, condition); // a stale read is 412 before the conflict check's 409
       List<String> using = models.fallingBackTo(name);
       if (!using.isEmpty()) {
         throw new ApiException(
             ErrorCode.CONFLICT, "model '" + name + "' is a fallback of model(s) " + String.join(", ", using) + "; change them first");
       }
-      return super.delete(auth, name);
+      return super.delete(auth, name, ifMatch);
     });
   }
 

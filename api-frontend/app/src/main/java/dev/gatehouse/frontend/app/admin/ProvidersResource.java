@@ -12,6 +12,7 @@ import dev.gatehouse.registry.yaml.RegistryFile;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
@@ -61,24 +62,27 @@ public class ProvidersResource extends TenantScopedResource<ProvidersResource.Pr
 
   @GET
   @Path("/{name}")
-  public ProviderDefinition get(@Context SecurityContext auth, @PathParam("name") String name) {
-    return crud.visible(admin(auth), name);
+  public Response get(@Context SecurityContext auth, @PathParam("name") String name) {
+    return crud.read(admin(auth), name, r -> r).response(200);
   }
 
   /** Deletes the provider unless a model targets it. */
   @Override
   @DELETE
   @Path("/{name}")
-  public Response delete(@Context SecurityContext auth, @PathParam("name") String name) {
+  public Response delete(
+      @Context SecurityContext auth, @PathParam("name") String name, @HeaderParam(Conditional.IF_MATCH) String ifMatch) {
+    Conditional.IfMatch condition = Conditional.IfMatch.parse(ifMatch); // a malformed one is 400 before anything else
     // under the models' write lock, so no model is written to target it between the check and the delete
     return ModelsResource.oneWriteAtATime(jdbi, () -> {
       crud.writable(admin(auth), name);
+      crud.precondition(name, condition); // a stale read is 412 before the conflict check's 409
       List<String> using = models.usingProvider(name);
       if (!using.isEmpty()) {
         throw new ApiException(
             ErrorCode.CONFLICT, "provider '" + name + "' is a target of model(s) " + String.join(", ", using) + "; change them first");
       }
-      return super.delete(auth, name);
+      return super.delete(auth, name, ifMatch);
     });
   }
 

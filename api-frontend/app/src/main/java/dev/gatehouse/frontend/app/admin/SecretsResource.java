@@ -10,6 +10,7 @@ import dev.gatehouse.registry.secrets.Secrets;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -24,7 +25,9 @@ import java.io.InputStream;
 /**
  * {@code /admin/v1/secrets}: write-only. A value goes in with PUT and is never returned by any
  * endpoint; reads show names, scope and dates. Without a tenant a secret is global (platform
- * admins only).
+ * admins only). One secret's answers carry its ETag, its row's version counter and nothing derived
+ * from its value; PUT and DELETE honour {@code If-Match} ({@link Conditional}); a PUT with
+ * {@code If-Match} of a secret that does not exist is 412 (it would create one).
  */
 @Path("/admin/v1/secrets")
 @Produces(MediaType.APPLICATION_JSON)
@@ -46,8 +49,13 @@ public class SecretsResource {
 
   @PUT
   @Path("/{name}")
-  public SecretDao.Info put(
-      @Context SecurityContext auth, @PathParam("name") String name, @QueryParam("tenant") String query, InputStream body) {
+  public Response put(
+      @Context SecurityContext auth,
+      @PathParam("name") String name,
+      @QueryParam("tenant") String query,
+      @HeaderParam(Conditional.IF_MATCH) String ifMatch,
+      InputStream body) {
+    Conditional.IfMatch condition = Conditional.IfMatch.parse(ifMatch);
     AdminCaller admin = admin(auth);
     AdminContext.name(name, "name");
     SecretBody b = ctx.bodies.read(body, SecretBody.class);
@@ -66,9 +74,12 @@ public class SecretsResource {
     if (dao.info(tenant, name).isEmpty()) {
       ctx.roomFor("secrets", tenant, "secrets");
     }
-    secrets.put(tenant, name, b.value());
+    var written = ctx.conditional.write(Conditional.Row.secret(tenant, name), condition, () -> {
+      secrets.put(tenant, name, b.value());
+      return dao.info(tenant, name).orElseThrow();
+    });
     ctx.audit(admin, tenant, "admin.secret.put", "secret:" + name);
-    return dao.info(tenant, name).orElseThrow();
+    return written.response(200);
   }
 
   @GET
@@ -83,18 +94,29 @@ public class SecretsResource {
 
   @GET
   @Path("/{name}")
-  public SecretDao.Info get(@Context SecurityContext auth, @PathParam("name") String name, @QueryParam("tenant") String tenant) {
+  public Response get(@Context SecurityContext auth, @PathParam("name") String name, @QueryParam("tenant") String tenant) {
     AdminCaller admin = admin(auth);
     String scope = scope(admin, tenant);
-    return dao.info(scope, name).orElseThrow(() -> new ApiException(ErrorCode.SECRET_NOT_FOUND, "no secret '" + name + "'"));
+    return ctx.conditional.read(
+            Conditional.Row.secret(scope, name),
+            () -> dao.info(scope, name).orElseThrow(() -> new ApiException(ErrorCode.SECRET_NOT_FOUND, "no secret '" + name + "'")))
+        .response(200);
   }
 
   @DELETE
   @Path("/{name}")
-  public Response delete(@Context SecurityContext auth, @PathParam("name") String name, @QueryParam("tenant") String tenant) {
+  public Response delete(
+      @Context SecurityContext auth,
+      @PathParam("name") String name,
+      @QueryParam("tenant") String tenant,
+      @HeaderParam(Conditional.IF_MATCH) String ifMatch) {
+    Conditional.IfMatch condition = Conditional.IfMatch.parse(ifMatch);
     AdminCaller admin = admin(auth);
     String scope = scope(admin, tenant);
-    if (dao.delete(scope, name) == 0) {
+    if (condition != null && dao.info(scope, name).isEmpty()) {
+      throw new ApiException(ErrorCode.SECRET_NOT_FOUND, "no secret '" + name + "'"); // 404 as without If-Match, not 412
+    }
+    if (ctx.conditional.write(Conditional.Row.secret(scope, name), condition, () -> dao.delete(scope, name)).value() == 0) {
       throw new ApiException(ErrorCode.SECRET_NOT_FOUND, "no secret '" + name + "'");
     }
     ctx.audit(admin, scope, "admin.secret.delete", "secret:" + name);

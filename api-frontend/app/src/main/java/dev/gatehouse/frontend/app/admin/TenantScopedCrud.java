@@ -33,7 +33,10 @@ import java.util.function.Predicate;
  *       not reach an internal address, whatever the host resolves to then), a platform admin's
  *       is not, so a platform admin's rewrite clears what a tenant admin's set;
  *   <li>every committed change leaves one audit row with target {@code <prefix><name>}, then is
- *       told to the kind's listener.
+ *       told to the kind's listener;
+ *   <li>a read, create or replace answers the record's ETag, and a replace or delete with {@code
+ *       If-Match} changes it only if it is still that version, atomically ({@link Conditional};
+ *       412 {@code precondition_failed} otherwise).
  * </ul>
  *
  * @param <B> the request body
@@ -148,16 +151,19 @@ final class TenantScopedCrud<B extends TenantScopedCrud.Body, R> {
     this.committed = committed;
   }
 
-  /** Creates the record the body describes; answers it as stored. */
-  R create(AdminCaller admin, InputStream body) {
+  /** Creates the record the body describes; answers it as stored, with its ETag. */
+  Conditional.Tagged<R> create(AdminCaller admin, InputStream body) {
     R record = record(admin, ctx.bodies.read(body, bodyType), null, null);
     String name = store.name().apply(record);
     ctx.roomFor(kind.table(), tenantOf(record), kind.plural());
-    if (!store.insert().test(record)) {
-      throw new ApiException(kind.exists(), kind.withArticle() + " named '" + name + "' exists");
-    }
+    Conditional.Tagged<R> created = ctx.conditional.write(row(name), null, () -> {
+      if (!store.insert().test(record)) {
+        throw new ApiException(kind.exists(), kind.withArticle() + " named '" + name + "' exists");
+      }
+      return store.find().apply(name).orElseThrow();
+    });
     changed(admin, tenantOf(record), "admin.create", name);
-    return store.find().apply(name).orElseThrow();
+    return created;
   }
 
   /** The page of the records this admin sees; {@code tenant} narrows a platform admin's. */
@@ -173,6 +179,11 @@ final class TenantScopedCrud<B extends TenantScopedCrud.Body, R> {
         .orElseThrow(() -> new ApiException(kind.notFound(), "no " + kind.noun() + " '" + name + "'"));
   }
 
+  /** The record as {@code view} shows it, with its ETag, if this admin sees it; 404 otherwise. */
+  <V> Conditional.Tagged<V> read(AdminCaller admin, String name, Function<R, V> view) {
+    return ctx.conditional.read(row(name), () -> view.apply(visible(admin, name)));
+  }
+
   /** The record, if this admin may change it: 404 when it does not see it, 403 when it is global. */
   R writable(AdminCaller admin, String name) {
     R record = visible(admin, name);
@@ -182,23 +193,39 @@ final class TenantScopedCrud<B extends TenantScopedCrud.Body, R> {
     return record;
   }
 
-  /** Replaces the record with the body's, which keeps its name and owner; answers it as stored. */
-  R replace(AdminCaller admin, String name, InputStream body) {
+  /**
+   * Replaces the record with the body's, which keeps its name and owner, if {@code condition}
+   * (null: none) holds; answers it as stored, with its ETag.
+   */
+  Conditional.Tagged<R> replace(AdminCaller admin, String name, InputStream body, Conditional.IfMatch condition) {
     R existing = writable(admin, name);
     // The owner cannot change: a body that leaves it out keeps the stored one.
     R record = record(admin, ctx.bodies.read(body, bodyType), name, tenantOf(existing));
     if (!Objects.equals(tenantOf(record), tenantOf(existing))) {
       throw new ApiException(ErrorCode.INVALID_REQUEST, kind.withArticle() + " cannot change its owner; delete and create it instead");
     }
-    store.upsert().accept(record);
+    Conditional.Tagged<R> replaced = ctx.conditional.write(row(name), condition, () -> {
+      store.upsert().accept(record);
+      return store.find().apply(name).orElseThrow();
+    });
     changed(admin, tenantOf(record), "admin.update", name);
-    return store.find().apply(name).orElseThrow();
+    return replaced;
   }
 
-  void delete(AdminCaller admin, String name) {
+  /** Deletes the record if {@code condition} (null: none) holds. */
+  void delete(AdminCaller admin, String name, Conditional.IfMatch condition) {
     R existing = writable(admin, name);
-    store.delete().accept(name);
+    ctx.conditional.write(row(name), condition, () -> store.delete().accept(name));
     changed(admin, tenantOf(existing), "admin.delete", name);
+  }
+
+  /** 412 now when {@code condition} (null: none) fails; {@link #replace} and {@link #delete} check again, atomically. */
+  void precondition(String name, Conditional.IfMatch condition) {
+    ctx.conditional.check(row(name), condition);
+  }
+
+  private Conditional.Row row(String name) {
+    return Conditional.Row.byName(kind.table(), name, kind.noun());
   }
 
   /**

@@ -4,6 +4,7 @@ import static dev.gatehouse.frontend.app.admin.AdminContext.admin;
 
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
@@ -18,7 +19,8 @@ import java.io.InputStream;
  * The endpoints every tenant-scoped admin resource has, on {@link TenantScopedCrud}'s rules:
  * {@code POST} creates (201), {@code GET} lists a page, {@code PUT /{name}} replaces, {@code DELETE
  * /{name}} deletes (204). A resource class adds its {@code @Path}, its {@code GET /{name}} (whose
- * answer may show more than the record) and anything of its own.
+ * answer may show more than the record; {@link TenantScopedCrud#read} gives it with its ETag) and
+ * anything of its own. {@code PUT} and {@code DELETE} honour {@code If-Match} ({@link Conditional}).
  */
 public abstract class TenantScopedResource<B extends TenantScopedCrud.Body, R> {
 
@@ -27,7 +29,7 @@ public abstract class TenantScopedResource<B extends TenantScopedCrud.Body, R> {
 
   @POST
   public Response create(@Context SecurityContext auth, InputStream body) {
-    return Response.status(201).entity(crud().create(admin(auth), body)).build();
+    return crud().create(admin(auth), body).response(201);
   }
 
   @GET
@@ -41,14 +43,18 @@ public abstract class TenantScopedResource<B extends TenantScopedCrud.Body, R> {
 
   @PUT
   @Path("/{name}")
-  public R replace(@Context SecurityContext auth, @PathParam("name") String name, InputStream body) {
-    return crud().replace(admin(auth), name, body);
+  public Response replace(
+      @Context SecurityContext auth, @PathParam("name") String name, @HeaderParam(Conditional.IF_MATCH) String ifMatch, InputStream body) {
+    Conditional.IfMatch condition = Conditional.IfMatch.parse(ifMatch);
+    return crud().replace(admin(auth), name, body, condition).response(200);
   }
 
   @DELETE
   @Path("/{name}")
-  public Response delete(@Context SecurityContext auth, @PathParam("name") String name) {
-    crud().delete(admin(auth), name);
+  public Response delete(
+      @Context SecurityContext auth, @PathParam("name") String name, @HeaderParam(Conditional.IF_MATCH) String ifMatch) {
+    Conditional.IfMatch condition = Conditional.IfMatch.parse(ifMatch);
+    crud().delete(admin(auth), name, condition);
     return Response.noContent().build();
   }
 }

@@ -11,6 +11,7 @@ import dev.gatehouse.registry.tenants.TenantDao;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
@@ -24,7 +25,10 @@ import jakarta.ws.rs.core.SecurityContext;
 import java.io.InputStream;
 import java.util.List;
 
-/** {@code /admin/v1/tenants}: platform admins manage tenants; a tenant admin sees its own. */
+/**
+ * {@code /admin/v1/tenants}: platform admins manage tenants; a tenant admin sees its own. One
+ * tenant's answers carry its ETag, and PUT and DELETE honour {@code If-Match} ({@link Conditional}).
+ */
 @Path("/admin/v1/tenants")
 @Produces(MediaType.APPLICATION_JSON)
 @Consumes(MediaType.WILDCARD)
@@ -45,9 +49,12 @@ public class TenantsResource {
     AdminContext.requirePlatform(admin);
     String name = AdminContext.name(ctx.bodies.read(body, TenantBody.class).name(), "name");
     String id = Ids.newId("ten");
-    AdminContext.writeUnique(() -> tenants.insert(id, name), ErrorCode.TENANT_EXISTS, taken(name));
+    var created = ctx.conditional.write(row(id), null, () -> {
+      AdminContext.writeUnique(() -> tenants.insert(id, name), ErrorCode.TENANT_EXISTS, taken(name));
+      return tenants.find(id).orElseThrow();
+    });
     ctx.audit(admin, id, "admin.create", "tenant:" + id);
-    return Response.status(201).entity(tenants.find(id).orElseThrow()).build();
+    return created.response(201);
   }
 
   @GET
@@ -62,33 +69,45 @@ public class TenantsResource {
 
   @GET
   @Path("/{id}")
-  public Tenant get(@Context SecurityContext auth, @PathParam("id") String id) {
-    return ctx.tenant(admin(auth), id);
+  public Response get(@Context SecurityContext auth, @PathParam("id") String id) {
+    AdminCaller admin = admin(auth);
+    return ctx.conditional.read(row(id), () -> ctx.tenant(admin, id)).response(200);
   }
 
   @PUT
   @Path("/{id}")
-  public Tenant rename(@Context SecurityContext auth, @PathParam("id") String id, InputStream body) {
+  public Response rename(
+      @Context SecurityContext auth, @PathParam("id") String id, @HeaderParam(Conditional.IF_MATCH) String ifMatch, InputStream body) {
+    Conditional.IfMatch condition = Conditional.IfMatch.parse(ifMatch);
     AdminCaller admin = admin(auth);
     ctx.tenant(admin, id);
     AdminContext.requirePlatform(admin);
     String name = AdminContext.name(ctx.bodies.read(body, TenantBody.class).name(), "name");
-    AdminContext.writeUnique(() -> tenants.rename(id, name), ErrorCode.TENANT_EXISTS, taken(name));
+    var renamed = ctx.conditional.write(row(id), condition, () -> {
+      AdminContext.writeUnique(() -> tenants.rename(id, name), ErrorCode.TENANT_EXISTS, taken(name));
+      return tenants.find(id).orElseThrow();
+    });
     ctx.audit(admin, id, "admin.update", "tenant:" + id);
-    return tenants.find(id).orElseThrow();
+    return renamed.response(200);
   }
 
   @DELETE
   @Path("/{id}")
-  public Response delete(@Context SecurityContext auth, @PathParam("id") String id) {
+  public Response delete(
+      @Context SecurityContext auth, @PathParam("id") String id, @HeaderParam(Conditional.IF_MATCH) String ifMatch) {
+    Conditional.IfMatch condition = Conditional.IfMatch.parse(ifMatch);
     AdminCaller admin = admin(auth);
     ctx.tenant(admin, id);
     AdminContext.requirePlatform(admin);
-    if (!tenants.deleteIfEmpty(id)) {
+    if (!ctx.conditional.write(row(id), condition, () -> tenants.deleteIfEmpty(id)).value()) {
       throw new ApiException(ErrorCode.TENANT_NOT_EMPTY, "delete the tenant's agents, tools, MCP servers, virtual servers, providers, models, policies, secrets and identity providers and revoke its admin keys first, and let its running tasks end (deleting an agent cancels its tasks)");
     }
     ctx.audit(admin, id, "admin.delete", "tenant:" + id);
     return Response.noContent().build();
+  }
+
+  private static Conditional.Row row(String id) {
+    return Conditional.Row.byId("tenants", id, "tenant");
   }
 
   private static String taken(String name) {

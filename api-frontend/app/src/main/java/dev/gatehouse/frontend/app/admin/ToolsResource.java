@@ -16,6 +16,7 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.SecurityContext;
 
 /**
@@ -56,8 +57,8 @@ public class ToolsResource extends TenantScopedResource<ToolsResource.ToolBody, 
 
   @GET
   @Path("/{name}")
-  public ToolDefinition get(@Context SecurityContext auth, @PathParam("name") String name) {
-    return crud.visible(admin(auth), name);
+  public Response get(@Context SecurityContext auth, @PathParam("name") String name) {
+    return crud.read(admin(auth), name, r -> r).response(200);
   }
 
   private static ToolDefinition tool(ToolBody b, String name, String tenantId) {

@@ -14,6 +14,7 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.SecurityContext;
 import java.util.List;
 
@@ -54,8 +55,8 @@ public class VirtualServersResource extends TenantScopedResource<VirtualServersR
 
   @GET
   @Path("/{name}")
-  public VirtualServer get(@Context SecurityContext auth, @PathParam("name") String name) {
-    return crud.visible(admin(auth), name);
+  public Response get(@Context SecurityContext auth, @PathParam("name") String name) {
+    return crud.read(admin(auth), name, r -> r).response(200);
   }
 
   private static VirtualServer server(VirtualServerBody b, String name, String tenantId) {

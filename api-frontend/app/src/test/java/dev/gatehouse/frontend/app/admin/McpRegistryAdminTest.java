@@ -441,13 +441,13 @@ class McpRegistryAdminTest {
 
     assertThat(resource.create(platform, body("{\"name\":\"hooked\",\"transport\":\"sse\",\"url\":\"http://x/sse\"}")).getStatus())
         .isEqualTo(201);
-    resource.replace(platform, "hooked", body("{\"transport\":\"sse\",\"url\":\"http://y/sse\"}"));
+    resource.replace(platform, "hooked", null, body("{\"transport\":\"sse\",\"url\":\"http://y/sse\"}"));
     assertThat(resource.refresh(platform, "hooked").getStatus()).isEqualTo(202);
-    assertThat(resource.delete(platform, "hooked").getStatus()).isEqualTo(204);
+    assertThat(resource.delete(platform, "hooked", null).getStatus()).isEqualTo(204);
     assertThat(heard).containsExactly("hooked", "hooked", "hooked", "hooked");
 
     // Nothing is heard of a change that did not happen.
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> resource.delete(platform, "hooked")).isInstanceOf(ApiException.class);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> resource.delete(platform, "hooked", null)).isInstanceOf(ApiException.class);
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> resource.create(platform, body("{\"name\":\"x\",\"transport\":\"sse\"}")))
         .isInstanceOf(ApiException.class);
     assertThat(heard).hasSize(4);
@@ -456,7 +456,7 @@ class McpRegistryAdminTest {
     McpServersResource failing = new McpServersResource(ctx, name -> { throw new IllegalStateException("boom"); });
     assertThat(failing.create(platform, body("{\"name\":\"hooked2\",\"transport\":\"sse\",\"url\":\"http://x/sse\"}")).getStatus())
         .isEqualTo(201);
-    assertThat(failing.delete(platform, "hooked2").getStatus()).isEqualTo(204);
+    assertThat(failing.delete(platform, "hooked2", null).getStatus()).isEqualTo(204);
   }
 
   private static ByteArrayInputStream body(String json) {
