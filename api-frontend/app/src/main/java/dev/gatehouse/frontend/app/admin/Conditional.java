@@ -139,9 +139,12 @@ final class Conditional {
       return new IfMatch(false, List.copyOf(tags));
     }
 
-    /** Strong comparison (RFC 9110 8.8.3.2): a weak tag matches nothing. */
+    /**
+     * Strong comparison (RFC 9110 8.8.3.2): a weak tag matches nothing. {@code etag} null (no
+     * current version: the record does not exist) matches nothing either, {@code *} included.
+     */
     boolean matches(String etag) {
-      return any || (etag != null && tags.contains(etag));
+      return etag != null && (any || tags.contains(etag));
     }
 
     private static ApiException malformed() {

@@ -163,6 +163,31 @@ class AdminConditionalWritesTest {
     HttpResponse<String> tool = gh.post("/admin/v1/tools", ADMIN_KEY, tool("etag.race", "start"));
     created(tool);
     race("tool", "/admin/v1/tools/etag.race", etag(tool), i -> tool("etag.race", "race." + i), now -> json(now).get("description").asText());
+
+    // Concurrent DELETEs with one ETag: one deletes; the others find it gone (412 when they got
+    // past the lookup before the winner's commit, 404 after it).
+    HttpResponse<String> doomed = gh.post("/admin/v1/tools", ADMIN_KEY, tool("etag.doomed", "x"));
+    created(doomed);
+    int n = 8;
+    ExecutorService pool = Executors.newFixedThreadPool(n);
+    try {
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<HttpResponse<String>>> answers = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        answers.add(pool.submit(() -> {
+          go.await();
+          return gh.delete("/admin/v1/tools/etag.doomed", ADMIN_KEY, "If-Match", etag(doomed));
+        }));
+      }
+      go.countDown();
+      List<Integer> statuses = new ArrayList<>();
+      for (Future<HttpResponse<String>> a : answers) {
+        statuses.add(a.get().statusCode());
+      }
+      assertThat(statuses).as("statuses").containsOnlyOnce(204).allMatch(st -> st == 204 || st == 412 || st == 404);
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   /**
