@@ -275,6 +275,15 @@ class AgentApprovalsApiTest {
       assertThat(deny.statusCode()).as(deny.body()).isEqualTo(200);
       assertThat(json(deny).get("status").asText()).isEqualTo("denied");
       assertThat(gh.await(id).get("result").get("content").asText()).isEqualTo("Left it.");
+      // The same decision sent again once the task has ended (its answer lost on the way) is that
+      // decision, as while the task ran; any other is too late.
+      HttpResponse<String> again = decide(ADMIN_KEY, id, "tool-1.1", "{\"decision\":\"deny\",\"argumentsSha256\":\"" + hash + "\"}");
+      assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+      assertThat(json(again).get("status").asText()).isEqualTo("denied");
+      HttpResponse<String> other =
+          decide(ADMIN_KEY, id, "tool-1.1", "{\"decision\":\"deny\",\"argumentsSha256\":\"" + hash + "\",\"reason\":\"changed my mind\"}");
+      assertThat(other.statusCode()).as(other.body()).isEqualTo(409);
+      assertThat(code(other)).isEqualTo("task_closed");
       listed = json(gh.get("/admin/v1/tasks/" + id + "/approvals", ADMIN_KEY)).get("approvals").get(0);
       assertThat(listed.has("approvable")).as("a decided call is neither").isFalse();
       assertThat(listed.has("refusal")).isFalse();
@@ -290,7 +299,9 @@ class AgentApprovalsApiTest {
         .containsExactly(
             "task.approval.request tool-1.1 ask pending",
             "task.approval.approve tool-1.1 deny tool_not_allowed",
-            "task.approval.deny tool-1.1 allow ok");
+            "task.approval.deny tool-1.1 allow ok",
+            "task.approval.deny tool-1.1 allow ok",
+            "task.approval.deny tool-1.1 deny task_closed");
   }
 
   @Test

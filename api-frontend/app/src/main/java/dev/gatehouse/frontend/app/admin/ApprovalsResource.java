@@ -180,7 +180,14 @@ public class ApprovalsResource {
         throw new ApiException(ErrorCode.APPROVAL_NOT_FOUND, "no call of this task waits for that approval");
       }
       if (task.status().isClosed()) {
-        throw new ApiException(ErrorCode.TASK_CLOSED, "the task has already ended (" + task.status() + ")");
+        // The same decision sent again (its answer lost on the way) is that decision, as while the
+        // task ran: the task may have ended at once, as a denial of its last call ends it.
+        Approvals.Call same = calls(task).stream().filter(c -> c.callId().equals(callId) && taken(c, d, admin)).findFirst().orElse(null);
+        if (same == null) {
+          throw new ApiException(ErrorCode.TASK_CLOSED, "the task has already ended (" + task.status() + ")");
+        }
+        ctx.auditTask(admin, task.tenantId(), task.id(), action, callId, "allow", "ok", same.tool() + " " + same.argumentsSha256() + " (sent again)");
+        return task.deadline() == null ? same : same.expiringBy(task.deadline());
       }
       if (Approvals.APPROVE.equals(d.decision())) {
         // An approval its step would refuse (the agent's permissions changed while the call
@@ -213,6 +220,19 @@ public class ApprovalsResource {
       ctx.auditTask(admin, task.tenantId(), task.id(), action, target, "deny", e.code(), e.getMessage());
       throw e;
     }
+  }
+
+  /**
+   * Whether {@code call} was decided by {@code d}: the same call, verdict, arguments, reason (as
+   * kept: escaped), policy version and deciding key.
+   */
+  private static boolean taken(Approvals.Call call, DecisionBody d, AdminCaller admin) {
+    String status = Approvals.APPROVE.equals(d.decision()) ? "approved" : "denied";
+    return status.equals(call.status())
+        && admin.keyId().equals(call.decidedBy())
+        && d.argumentsSha256().equals(call.argumentsSha256())
+        && java.util.Objects.equals(dev.gatehouse.activities.text.Unprintables.escaped(d.reason()), call.reason())
+        && (d.policyVersion() == null || d.policyVersion().equals(call.policyVersion()));
   }
 
   /** The task {@code id} of a workflow that may hold approvals, if the admin may see it; 404 {@code task_not_found} otherwise. */
