@@ -6,30 +6,34 @@
 -- Not policies.version either: that one counts changes of the definition only, for decisions to
 -- name (name@version), and is a different thing.
 --
--- row_version starts at 1 and a trigger raises it by one on every UPDATE of the row, whatever
--- wrote it (the admin API, the registry file, key rotation, a revoke), so no statement can forget
--- to. An upsert that changes nothing (ON CONFLICT ... DO UPDATE ... WHERE false) updates no row
--- and keeps it. A value the statement sets is overwritten: only the trigger moves it.
+-- row_version is drawn from one sequence, when the row is inserted and by a trigger on every
+-- UPDATE of it, whatever wrote it (the admin API, the registry file, key rotation, a revoke), so
+-- no statement can forget to. Drawn, not counted from 1: a record deleted and created again under
+-- its name must not take a version its old self had, or a stale If-Match would match the new
+-- record. An upsert that changes nothing (ON CONFLICT ... DO UPDATE ... WHERE false) updates no
+-- row and keeps it. A value the statement sets is overwritten: only the sequence moves it.
+
+CREATE SEQUENCE row_versions;
 
 CREATE FUNCTION gatehouse_bump_row_version() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  NEW.row_version := OLD.row_version + 1;
+  NEW.row_version := nextval('row_versions');
   RETURN NEW;
 END;
 $$;
 
-ALTER TABLE tenants ADD COLUMN row_version bigint NOT NULL DEFAULT 1;
-ALTER TABLE agents ADD COLUMN row_version bigint NOT NULL DEFAULT 1;
-ALTER TABLE api_keys ADD COLUMN row_version bigint NOT NULL DEFAULT 1;
-ALTER TABLE admin_keys ADD COLUMN row_version bigint NOT NULL DEFAULT 1;
-ALTER TABLE identity_providers ADD COLUMN row_version bigint NOT NULL DEFAULT 1;
-ALTER TABLE secrets ADD COLUMN row_version bigint NOT NULL DEFAULT 1;
-ALTER TABLE tools ADD COLUMN row_version bigint NOT NULL DEFAULT 1;
-ALTER TABLE mcp_servers ADD COLUMN row_version bigint NOT NULL DEFAULT 1;
-ALTER TABLE virtual_servers ADD COLUMN row_version bigint NOT NULL DEFAULT 1;
-ALTER TABLE providers ADD COLUMN row_version bigint NOT NULL DEFAULT 1;
-ALTER TABLE models ADD COLUMN row_version bigint NOT NULL DEFAULT 1;
-ALTER TABLE policies ADD COLUMN row_version bigint NOT NULL DEFAULT 1;
+ALTER TABLE tenants ADD COLUMN row_version bigint NOT NULL DEFAULT nextval('row_versions');
+ALTER TABLE agents ADD COLUMN row_version bigint NOT NULL DEFAULT nextval('row_versions');
+ALTER TABLE api_keys ADD COLUMN row_version bigint NOT NULL DEFAULT nextval('row_versions');
+ALTER TABLE admin_keys ADD COLUMN row_version bigint NOT NULL DEFAULT nextval('row_versions');
+ALTER TABLE identity_providers ADD COLUMN row_version bigint NOT NULL DEFAULT nextval('row_versions');
+ALTER TABLE secrets ADD COLUMN row_version bigint NOT NULL DEFAULT nextval('row_versions');
+ALTER TABLE tools ADD COLUMN row_version bigint NOT NULL DEFAULT nextval('row_versions');
+ALTER TABLE mcp_servers ADD COLUMN row_version bigint NOT NULL DEFAULT nextval('row_versions');
+ALTER TABLE virtual_servers ADD COLUMN row_version bigint NOT NULL DEFAULT nextval('row_versions');
+ALTER TABLE providers ADD COLUMN row_version bigint NOT NULL DEFAULT nextval('row_versions');
+ALTER TABLE models ADD COLUMN row_version bigint NOT NULL DEFAULT nextval('row_versions');
+ALTER TABLE policies ADD COLUMN row_version bigint NOT NULL DEFAULT nextval('row_versions');
 
 CREATE TRIGGER tenants_row_version BEFORE UPDATE ON tenants FOR EACH ROW EXECUTE FUNCTION gatehouse_bump_row_version();
 CREATE TRIGGER agents_row_version BEFORE UPDATE ON agents FOR EACH ROW EXECUTE FUNCTION gatehouse_bump_row_version();

@@ -19,10 +19,11 @@ import org.jdbi.v3.core.transaction.TransactionIsolationLevel;
  * the client read (412 {@code precondition_failed} otherwise, and nothing changes). Without
  * {@code If-Match} a write is as it always was: the last one wins.
  *
- * <p>The ETag is the record's {@code row_version} (migration V20), a counter a trigger raises on
- * every update of the row, quoted: {@code "7"}. A counter, not {@code updated_at} (tenants and keys
- * have none, and two writes in one microsecond, or a clock set back, would repeat one) and not a
- * hash of the content (a secret's would tell something of its value).
+ * <p>The ETag is the record's {@code row_version} (migration V20), quoted: {@code "7"}: a number
+ * drawn from one sequence when the row is inserted and again, by a trigger, on every update of it,
+ * so never one the record (or an earlier record of its name, deleted since) had before. Not {@code
+ * updated_at} (tenants and keys have none, and two writes in one microsecond, or a clock set back,
+ * would repeat one) and not a hash of the content (a secret's would tell something of its value).
  *
  * <p>The check and the write are one transaction: the row is read {@code FOR UPDATE}, compared, and
  * written on the same connection (the kinds' on-demand DAOs join the transaction: Jdbi binds its

@@ -25,7 +25,7 @@ import java.io.InputStream;
 /**
  * {@code /admin/v1/secrets}: write-only. A value goes in with PUT and is never returned by any
  * endpoint; reads show names, scope and dates. Without a tenant a secret is global (platform
- * admins only). One secret's answers carry its ETag, its row's version counter and nothing derived
+ * admins only). One secret's answers carry its ETag, its row's version and nothing derived
  * from its value; PUT and DELETE honour {@code If-Match} ({@link Conditional}); a PUT with
  * {@code If-Match} of a secret that does not exist is 412 (it would create one).
  */

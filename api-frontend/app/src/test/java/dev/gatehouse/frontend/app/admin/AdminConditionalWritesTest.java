@@ -123,6 +123,18 @@ class AdminConditionalWritesTest {
 
     assertThat(gh.delete("/admin/v1/tools/etag.tool", ADMIN_KEY, "If-Match", e1).statusCode()).isEqualTo(204);
     assertThat(gh.get("/admin/v1/tools/etag.tool", ADMIN_KEY).statusCode()).isEqualTo(404);
+
+    // Created again under its name, it takes no version its old self had: a probe's stale
+    // If-Match, read before the delete, overwrote the new record when versions counted from 1.
+    HttpResponse<String> again = gh.post("/admin/v1/tools", ADMIN_KEY, tool("etag.tool", "anew"));
+    created(again);
+    assertThat(etag(again)).isNotIn(e0, e1);
+    for (String stale : List.of(e0, e1)) {
+      assertPreconditionFailed(gh.put("/admin/v1/tools/etag.tool", ADMIN_KEY, tool("etag.tool", "stale"), "If-Match", stale));
+      assertPreconditionFailed(gh.delete("/admin/v1/tools/etag.tool", ADMIN_KEY, "If-Match", stale));
+    }
+    assertThat(json(gh.get("/admin/v1/tools/etag.tool", ADMIN_KEY)).get("description").asText()).isEqualTo("anew");
+    assertThat(gh.delete("/admin/v1/tools/etag.tool", ADMIN_KEY, "If-Match", etag(again)).statusCode()).isEqualTo(204);
   }
 
   @Test
@@ -151,6 +163,13 @@ class AdminConditionalWritesTest {
     assertThat(etag(gh.get(path, ADMIN_KEY))).isEqualTo(e1);
     assertThat(gh.delete(path, ADMIN_KEY, "If-Match", e1).statusCode()).isEqualTo(204);
     assertThat(gh.delete(path, ADMIN_KEY, "If-Match", e1).statusCode()).as("gone: 404 as without If-Match").isEqualTo(404);
+
+    // Written again after the delete, the secret has a version neither earlier one had.
+    HttpResponse<String> anew = gh.put(path, ADMIN_KEY, "{\"value\":\"s3cret-anew\"}");
+    assertThat(anew.statusCode()).as(anew.body()).isEqualTo(200);
+    assertThat(etag(anew)).isNotIn(e0, e1);
+    assertPreconditionFailed(gh.put(path, ADMIN_KEY, "{\"value\":\"s3cret-stale\"}", "If-Match", e0));
+    assertThat(gh.delete(path, ADMIN_KEY, "If-Match", etag(anew)).statusCode()).isEqualTo(204);
   }
 
   @Test
