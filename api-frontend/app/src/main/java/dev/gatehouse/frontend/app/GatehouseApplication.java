@@ -533,6 +533,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     env.jersey().register(new AuthFilter(auth));
     env.jersey().register(new TextParametersFilter());
     env.jersey().register(new QueryParameters());
+    env.jersey().register(new dev.gatehouse.frontend.core.http.ConditionalHeaders());
     env.jersey().register(new ApiExceptionMapper());
     adminApi(
         env,

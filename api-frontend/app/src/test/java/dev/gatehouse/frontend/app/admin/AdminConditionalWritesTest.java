@@ -172,6 +172,52 @@ class AdminConditionalWritesTest {
     assertThat(gh.delete(path, ADMIN_KEY, "If-Match", etag(anew)).statusCode()).isEqualTo(204);
   }
 
+  /**
+   * Several If-Match lines are one list; a write carrying a precondition nothing evaluates
+   * (If-None-Match, If-Unmodified-Since, or If-Match where no record's version is compared) is
+   * refused rather than made unconditionally: a probe's PUT with {@code If-None-Match: *}, meant to
+   * create only, overwrote a secret, and a registry apply with a stale If-Match was applied. Reads
+   * ignore them.
+   */
+  @Test
+  void aWriteWithAPreconditionNothingEvaluatesIsRefusedAndSeveralIfMatchLinesAreOneList() {
+    HttpResponse<String> create = gh.post("/admin/v1/tools", ADMIN_KEY, tool("lines.tool", "first"));
+    created(create);
+    String e0 = etag(create);
+    // The first line alone was read: a stale tag first hid the current one, garbage after it passed.
+    HttpResponse<String> both = gh.put("/admin/v1/tools/lines.tool", ADMIN_KEY, tool("lines.tool", "second"), "If-Match", "\"1\"", "If-Match", e0);
+    assertThat(both.statusCode()).as(both.body()).isEqualTo(200);
+    String e1 = etag(both);
+    HttpResponse<String> garbage = gh.put("/admin/v1/tools/lines.tool", ADMIN_KEY, tool("lines.tool", "third"), "If-Match", e1, "If-Match", "garbage");
+    assertThat(garbage.statusCode()).as(garbage.body()).isEqualTo(400);
+    assertThat(json(garbage).at("/error/code").asText()).isEqualTo("invalid_request");
+
+    String path = "/admin/v1/secrets/lines-secret?tenant=" + tenant;
+    assertThat(gh.put(path, ADMIN_KEY, "{\"value\":\"kept\"}").statusCode()).isEqualTo(200);
+    String secretTag = etag(gh.get(path, ADMIN_KEY));
+    for (String[] header : List.of(new String[] {"If-None-Match", "*"}, new String[] {"If-Unmodified-Since", "Thu, 01 Jan 1970 00:00:00 GMT"})) {
+      HttpResponse<String> r = gh.put(path, ADMIN_KEY, "{\"value\":\"overwritten\"}", header);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+      assertThat(json(r).at("/error/message").asText()).contains(header[0], "If-Match");
+      assertThat(gh.delete(path, ADMIN_KEY, header).statusCode()).isEqualTo(400);
+    }
+    assertThat(etag(gh.get(path, ADMIN_KEY))).as("the secret is as it was").isEqualTo(secretTag);
+
+    // If-Match where no version is compared: a create, the whole registry, a decision.
+    HttpResponse<String> post = gh.post("/admin/v1/tools", ADMIN_KEY, tool("lines.other", "x"), "If-Match", "\"99\"");
+    assertThat(post.statusCode()).as(post.body()).isEqualTo(400);
+    assertThat(json(post).at("/error/message").asText()).contains("does not take If-Match");
+    assertThat(gh.get("/admin/v1/tools/lines.other", ADMIN_KEY).statusCode()).isEqualTo(404);
+    HttpResponse<String> registry = gh.put("/admin/v1/registry", ADMIN_KEY, "tools: []\n", "If-Match", "\"999\"");
+    assertThat(registry.statusCode()).as(registry.body()).isEqualTo(400);
+    assertThat(json(registry).at("/error/message").asText()).contains("does not take If-Match");
+
+    // A read ignores them.
+    HttpResponse<String> read = gh.get("/admin/v1/tools/lines.tool", ADMIN_KEY);
+    assertThat(read.statusCode()).isEqualTo(200);
+    assertThat(gh.delete("/admin/v1/tools/lines.tool", ADMIN_KEY, "If-Match", e1).statusCode()).isEqualTo(204);
+  }
+
   @Test
   void ofConcurrentPutsCarryingOneEtagExactlyOneWins() throws Exception {
     HttpResponse<String> create = gh.post("/admin/v1/agents", ADMIN_KEY, agent("etag-race", "\"t.weather\""));
