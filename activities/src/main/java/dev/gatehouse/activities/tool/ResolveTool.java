@@ -26,8 +26,8 @@ public final class ResolveTool implements PolicyStep<ToolExchange> {
   public Decision before(ToolExchange exchange) {
     String name = exchange.request().tool();
     String tenantId = exchange.request().caller().tenantId();
-    Optional<ToolDefinition> http = tools.find(name);
-    if (http.isPresent() && (http.get().tenantId() == null || http.get().tenantId().equals(tenantId))) {
+    Optional<ToolDefinition> http = http(tenantId, name);
+    if (http.isPresent()) {
       exchange.resolved(http.get());
       return PROCEED;
     }
@@ -38,5 +38,15 @@ public final class ResolveTool implements PolicyStep<ToolExchange> {
                 () -> new ToolCallException(ToolFailureTypes.UNKNOWN_TOOL, "tool '" + name + "' is not in the registry", false));
     exchange.resolved(mcp);
     return PROCEED;
+  }
+
+  /** Whether a call of an agent of {@code tenantId} naming {@code name} would find a tool now (an operator's view of a held call). */
+  public boolean finds(String tenantId, String name) {
+    return http(tenantId, name).isPresent() || mcpTools.find(tenantId, McpCatalogEntry.TOOL, name).isPresent();
+  }
+
+  /** The registered HTTP tool {@code name}, if the tenant sees it (its own, or a global one). */
+  private Optional<ToolDefinition> http(String tenantId, String name) {
+    return tools.find(name).filter(t -> t.tenantId() == null || t.tenantId().equals(tenantId));
   }
 }

@@ -590,7 +590,8 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     // Every task type but the pipeline (whose steps never wait for approval) may hold calls.
     Set<String> approving =
         workflowTypes.tasks().stream().map(GatehouseWorkflow::name).filter(n -> !PipelineWorkflow.TYPE.equals(n)).collect(Collectors.toSet());
-    env.jersey().register(new ApprovalsResource(admin, durable, approving));
+    env.jersey().register(
+        new ApprovalsResource(admin, durable, approving, new dev.gatehouse.activities.tool.ResolveTool(tools.catalog(), tools.mcpCatalog())));
   }
 
   public TemporalClients temporal() {

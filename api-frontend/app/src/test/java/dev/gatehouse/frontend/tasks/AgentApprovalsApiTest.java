@@ -304,6 +304,38 @@ class AgentApprovalsApiTest {
             "task.approval.deny tool-1.1 deny task_closed");
   }
 
+  /**
+   * A call whose tool was taken out of the registry while it waited is not approvable either: a
+   * probe's operator approved one (200) and its step then failed {@code unknown_tool}.
+   */
+  @Test
+  void aCallWhoseToolWasDeletedWhileItWaitedCannotBeApproved() throws Exception {
+    created(gh.post("/admin/v1/tools", ADMIN_KEY,
+        "{\"name\":\"t.gone\",\"approval\":\"required\",\"http\":{\"method\":\"POST\",\"url\":\"" + gh.tools.base() + "/echo\"}}"));
+    fake.enqueue(Reply.toolCall("c1", "t_gone", "{\"id\":10}"), Reply.text("Gone, then."));
+    String id = gh.submit("{\"workflow\":\"agent\",\"input\":{\"model\":\"ap-model\",\"goal\":\"clean up\",\"tools\":[\"t.gone\"]}}");
+    String hash = waitingTask(id).get("approvals").get(0).get("argumentsSha256").asText();
+    assertThat(gh.delete("/admin/v1/tools/t.gone", ADMIN_KEY).statusCode()).isEqualTo(204);
+
+    JsonNode listed = null;
+    for (int i = 0; i < 200; i++) { // the tool catalog is cached for a few seconds, as the step reads it
+      listed = json(gh.get("/admin/v1/tasks/" + id + "/approvals", ADMIN_KEY)).get("approvals").get(0);
+      if (!listed.get("approvable").asBoolean()) {
+        break;
+      }
+      Thread.sleep(100);
+    }
+    assertThat(listed.get("approvable").asBoolean()).as(listed.toString()).isFalse();
+    assertThat(listed.at("/refusal/code").asText()).isEqualTo("unknown_tool");
+    HttpResponse<String> approve = decide(ADMIN_KEY, id, "tool-1.1", "{\"decision\":\"approve\",\"argumentsSha256\":\"" + hash + "\"}");
+    assertThat(approve.statusCode()).as(approve.body()).isEqualTo(422);
+    assertThat(code(approve)).isEqualTo("unknown_tool");
+    assertThat(json(approve).at("/error/message").asText()).contains("t.gone", "deny it");
+    HttpResponse<String> deny = decide(ADMIN_KEY, id, "tool-1.1", "{\"decision\":\"deny\",\"argumentsSha256\":\"" + hash + "\"}");
+    assertThat(deny.statusCode()).as(deny.body()).isEqualTo(200);
+    assertThat(gh.await(id).get("result").get("content").asText()).isEqualTo("Gone, then.");
+  }
+
   @Test
   void anAgentsOwnApprovalRuleHoldsAToolTheRegistryDoesNot() throws Exception {
     JsonNode agentA = agentA();

@@ -45,19 +45,24 @@ public class ApprovalsResource {
   private final AdminContext ctx;
   private final DurableCalls durable;
   private final Set<String> workflows;
+  private final dev.gatehouse.activities.tool.ResolveTool tools;
 
-  /** @param workflows the workflow types whose tasks may hold calls for approval */
-  public ApprovalsResource(AdminContext ctx, DurableCalls durable, Set<String> workflows) {
+  /**
+   * @param workflows the workflow types whose tasks may hold calls for approval
+   * @param tools finds a call's tool as its step would
+   */
+  public ApprovalsResource(AdminContext ctx, DurableCalls durable, Set<String> workflows, dev.gatehouse.activities.tool.ResolveTool tools) {
     this.ctx = ctx;
     this.durable = durable;
     this.workflows = Set.copyOf(workflows);
+    this.tools = tools;
   }
 
   /**
    * A call as the admin API shows it: {@code approvable} is false, and {@code refusal} says why,
-   * for a pending call its agent may no longer make (its permissions were withdrawn, or the agent
-   * deleted, after the call was held), which an approval would not run; both are absent once the
-   * call is decided.
+   * for a pending call its agent may no longer make (its permissions were withdrawn, the agent
+   * deleted, or the tool taken out of the registry, after the call was held), which an approval
+   * would not run; both are absent once the call is decided.
    */
   public record Listed(
       @com.fasterxml.jackson.annotation.JsonUnwrapped Approvals.Call call,
@@ -102,7 +107,13 @@ public class ApprovalsResource {
       }
       dev.gatehouse.policies.Decision d =
           dev.gatehouse.policies.access.AccessPolicy.tool(agent.get().permissions(), List.of(), call.tool());
-      return d.allowed() ? null : new Refusal(d.code(), d.reason());
+      if (!d.allowed()) {
+        return new Refusal(d.code(), d.reason());
+      }
+      if (!tools.finds(task.tenantId(), call.tool())) {
+        return new Refusal(ErrorCode.UNKNOWN_TOOL.code(), "tool '" + call.tool() + "' is not in the registry any more");
+      }
+      return null;
     }
 
     Listed listed(Approvals.Call call) {
@@ -198,7 +209,7 @@ public class ApprovalsResource {
           Refusal refusal = c.callId().equals(callId) ? access.refusal(c) : null;
           if (refusal != null) {
             throw new ApiException(
-                ErrorCode.TOOL_NOT_ALLOWED,
+                ErrorCode.ofCode(refusal.code()).orElse(ErrorCode.TOOL_NOT_ALLOWED),
                 "cannot approve " + callId + ": " + refusal.message() + "; deny it, or leave it to expire");
           }
         }
