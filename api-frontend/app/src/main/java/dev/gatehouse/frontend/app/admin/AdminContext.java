@@ -243,8 +243,28 @@ public final class AdminContext {
   }
 
   private static boolean isConflict(RuntimeException e) {
+    return hasState(e, "23505");
+  }
+
+  /**
+   * {@code write}, which inserts a row referring to something the caller found a moment before;
+   * {@code gone} when that was deleted meanwhile (the database refused the reference), as when the
+   * caller had not found it.
+   */
+  static void writeReferring(Runnable write, ErrorCode gone, String message) {
+    try {
+      write.run();
+    } catch (UnableToExecuteStatementException e) {
+      if (!hasState(e, "23503")) {
+        throw e;
+      }
+      throw new ApiException(gone, message);
+    }
+  }
+
+  private static boolean hasState(RuntimeException e, String state) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof java.sql.SQLException sql && "23505".equals(sql.getSQLState())) {
+      if (t instanceof java.sql.SQLException sql && state.equals(sql.getSQLState())) {
         return true;
       }
     }

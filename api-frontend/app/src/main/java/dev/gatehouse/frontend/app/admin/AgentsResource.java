@@ -168,9 +168,13 @@ public class AgentsResource {
     ctx.roomForKeys(agent.id());
     ApiKeys.Issued issued = ApiKeys.issue(ApiKeys.AGENT_KIND);
     var created = ctx.conditional.write(Conditional.Row.key(issued.id()), null, () -> {
-      keys.insertAgentKey(
-          issued.id(), agent.id(), issued.prefix(), issued.hash(),
-          expires == null ? null : OffsetDateTime.ofInstant(expires, ZoneOffset.UTC));
+      // The agent deleted since it was read: not found, as it would have been a moment later.
+      AdminContext.writeReferring(
+          () -> keys.insertAgentKey(
+              issued.id(), agent.id(), issued.prefix(), issued.hash(),
+              expires == null ? null : OffsetDateTime.ofInstant(expires, ZoneOffset.UTC)),
+          ErrorCode.AGENT_NOT_FOUND,
+          "no agent '" + agent.id() + "'");
       return new CreatedKey(issued.id(), issued.key(), issued.prefix(), agent.id(), expires);
     });
     ctx.audit(admin, agent.tenantId(), "admin.create", "key:" + issued.id());
