@@ -12,10 +12,11 @@ import java.util.Locale;
  * messages, wherever they stand, become the top-level {@code system}; tool messages become {@code
  * tool_result} blocks of a user message; consecutive messages of one role are merged, since
  * Anthropic wants user and assistant to alternate; a {@code json_schema} response format becomes
- * Anthropic's structured output ({@code output_config.format}). What Anthropic cannot do faithfully is refused
- * ({@code invalid_request} naming the member); members that only tune sampling or bookkeeping and
- * have no Anthropic counterpart ({@code seed}, {@code frequency_penalty}, {@code presence_penalty},
- * {@code logit_bias}, {@code store}, {@code metadata}, {@code service_tier}, ...) are dropped.
+ * Anthropic's structured output ({@code output_config.format}). What Anthropic cannot do
+ * faithfully is refused ({@code invalid_request} naming the member); members that only tune
+ * sampling or bookkeeping and have no Anthropic counterpart ({@code seed}, {@code
+ * frequency_penalty}, {@code presence_penalty}, {@code logit_bias}, {@code store}, {@code
+ * metadata}, {@code service_tier}, ...) are dropped.
  */
 final class ToAnthropicRequest {
   /** Anthropic requires {@code max_tokens}; OpenAI does not: this is sent when the caller set none. */
