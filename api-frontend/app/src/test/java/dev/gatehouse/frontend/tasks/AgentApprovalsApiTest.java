@@ -221,6 +221,14 @@ class AgentApprovalsApiTest {
     assertThat(gh.await(id).get("status").asText()).isEqualTo("COMPLETED");
   }
 
+  /** Puts agent-a back as {@code agentA} shows it (its permissions; no approval rules). */
+  private static void restore(JsonNode agentA) {
+    String body =
+        "{\"name\":\"agent-a\",\"tools\":" + agentA.get("tools") + ",\"models\":" + agentA.get("models")
+            + ",\"workflows\":" + agentA.get("workflows") + "}";
+    assertThat(gh.put("/admin/v1/agents/" + agentA.get("id").asText(), ADMIN_KEY, body).statusCode()).isEqualTo(200);
+  }
+
   /** agent-a as the admin API shows it. */
   private static JsonNode agentA() {
     String tenant = json(gh.get("/admin/v1/tenants?limit=200", ADMIN_KEY)).get("items").findValuesAsText("id").stream()
@@ -288,10 +296,7 @@ class AgentApprovalsApiTest {
       assertThat(listed.has("approvable")).as("a decided call is neither").isFalse();
       assertThat(listed.has("refusal")).isFalse();
     } finally {
-      String restore =
-          "{\"name\":\"agent-a\",\"tools\":" + agentA.get("tools") + ",\"models\":" + agentA.get("models")
-              + ",\"workflows\":" + agentA.get("workflows") + "}";
-      assertThat(gh.put("/admin/v1/agents/" + agentA.get("id").asText(), ADMIN_KEY, restore).statusCode()).isEqualTo(200);
+      restore(agentA);
     }
     assertThat(gh.tools.requests.stream().filter(r -> r.equals("POST /echo")).count()).as("nothing was called").isEqualTo(before);
     assertThat(auditOf(id))
@@ -370,10 +375,7 @@ class AgentApprovalsApiTest {
           "{\"decision\":\"approve\",\"argumentsSha256\":\"" + call.get("argumentsSha256").asText() + "\"}").statusCode()).isEqualTo(200);
       assertThat(gh.await(id).get("result").get("content").asText()).isEqualTo("Added.");
     } finally {
-      String restore =
-          "{\"name\":\"agent-a\",\"tools\":" + agentA.get("tools") + ",\"models\":" + agentA.get("models")
-              + ",\"workflows\":" + agentA.get("workflows") + "}";
-      assertThat(gh.put("/admin/v1/agents/" + agentA.get("id").asText(), ADMIN_KEY, restore).statusCode()).isEqualTo(200);
+      restore(agentA);
     }
   }
 

@@ -232,18 +232,7 @@ public final class AdminContext {
    * taken) the answer is {@code taken} with {@code message}, and any other failure goes on up.
    */
   static void writeUnique(Runnable write, ErrorCode taken, String message) {
-    try {
-      write.run();
-    } catch (UnableToExecuteStatementException e) {
-      if (!isConflict(e)) {
-        throw e;
-      }
-      throw new ApiException(taken, message);
-    }
-  }
-
-  private static boolean isConflict(RuntimeException e) {
-    return hasState(e, "23505");
+    refusedAs(write, "23505", taken, message);
   }
 
   /**
@@ -252,23 +241,21 @@ public final class AdminContext {
    * caller had not found it.
    */
   static void writeReferring(Runnable write, ErrorCode gone, String message) {
+    refusedAs(write, "23503", gone, message);
+  }
+
+  /** {@code write}; {@code error} when the database refuses it with SQL state {@code state}. */
+  private static void refusedAs(Runnable write, String state, ErrorCode error, String message) {
     try {
       write.run();
     } catch (UnableToExecuteStatementException e) {
-      if (!hasState(e, "23503")) {
-        throw e;
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof java.sql.SQLException sql && state.equals(sql.getSQLState())) {
+          throw new ApiException(error, message);
+        }
       }
-      throw new ApiException(gone, message);
+      throw e;
     }
-  }
-
-  private static boolean hasState(RuntimeException e, String state) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof java.sql.SQLException sql && state.equals(sql.getSQLState())) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** An admin's action on a task (an approval decision), taken ({@code allow}/{@code ok}) or refused ({@code deny}/its code). */

@@ -133,6 +133,11 @@ public class ApprovalsResource {
     return calls;
   }
 
+  /** The call of {@code task} held under {@code callId}, as the listing shows it. */
+  private java.util.Optional<Approvals.Call> held(TaskRecord task, String callId) {
+    return calls(task).stream().filter(c -> c.callId().equals(callId)).findFirst();
+  }
+
   /** One call that needed approval, with its whole arguments (the {@code preview} is cut). */
   public record CallWithArguments(
       @com.fasterxml.jackson.annotation.JsonUnwrapped Listed call, com.fasterxml.jackson.databind.JsonNode arguments) {}
@@ -149,9 +154,7 @@ public class ApprovalsResource {
     if (!CALL_ID.matcher(callId).matches()) {
       throw new ApiException(ErrorCode.APPROVAL_NOT_FOUND, "no call of this task was held for approval under that id");
     }
-    Approvals.Call call = calls(task).stream()
-        .filter(c -> c.callId().equals(callId))
-        .findFirst()
+    Approvals.Call call = held(task, callId)
         .orElseThrow(() -> new ApiException(ErrorCode.APPROVAL_NOT_FOUND, "no call of this task was held for approval under that id"));
     com.fasterxml.jackson.databind.JsonNode arguments = durable.approvalArguments(task.id(), callId);
     if (!Approvals.sha256(arguments).equals(call.argumentsSha256())) {
@@ -193,7 +196,7 @@ public class ApprovalsResource {
       if (task.status().isClosed()) {
         // The same decision sent again (its answer lost on the way) is that decision, as while the
         // task ran: the task may have ended at once, as a denial of its last call ends it.
-        Approvals.Call same = calls(task).stream().filter(c -> c.callId().equals(callId) && taken(c, d, admin)).findFirst().orElse(null);
+        Approvals.Call same = held(task, callId).filter(c -> taken(c, d, admin)).orElse(null);
         if (same == null) {
           throw new ApiException(ErrorCode.TASK_CLOSED, "the task has already ended (" + task.status() + ")");
         }
@@ -204,14 +207,11 @@ public class ApprovalsResource {
         // An approval its step would refuse (the agent's permissions changed while the call
         // waited) is refused here, so that an operator is not told a call was approved that will
         // not run; a denial, or letting it expire, ends the wait.
-        Access access = new Access(task);
-        for (Approvals.Call c : calls(task)) {
-          Refusal refusal = c.callId().equals(callId) ? access.refusal(c) : null;
-          if (refusal != null) {
-            throw new ApiException(
-                ErrorCode.ofCode(refusal.code()).orElse(ErrorCode.TOOL_NOT_ALLOWED),
-                "cannot approve " + callId + ": " + refusal.message() + "; deny it, or leave it to expire");
-          }
+        Refusal refusal = held(task, callId).map(new Access(task)::refusal).orElse(null);
+        if (refusal != null) {
+          throw new ApiException(
+              ErrorCode.ofCode(refusal.code()).orElse(ErrorCode.TOOL_NOT_ALLOWED),
+              "cannot approve " + callId + ": " + refusal.message() + "; deny it, or leave it to expire");
         }
       }
       // The reason is shown where operators and the agent's model read it: its unprintable

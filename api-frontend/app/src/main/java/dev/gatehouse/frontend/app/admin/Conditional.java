@@ -79,8 +79,8 @@ final class Conditional {
     }
   }
 
-  static final String ETAG = "ETag";
-  static final String IF_MATCH = "If-Match";
+  static final String ETAG = jakarta.ws.rs.core.HttpHeaders.ETAG;
+  static final String IF_MATCH = jakarta.ws.rs.core.HttpHeaders.IF_MATCH;
 
   /**
    * What an {@code If-Match} header asks: {@code any} for {@code *}, else the entity tags it lists

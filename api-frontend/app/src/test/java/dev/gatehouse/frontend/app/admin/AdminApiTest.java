@@ -59,39 +59,31 @@ class AdminApiTest {
   @Test
   void anAgentDeletedWhileKeysAreCreatedForItGoesWithEveryKey() throws Exception {
     String tenant = tenant("racing-keys");
-    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(9);
-    try {
-      for (int run = 0; run < 5; run++) {
-        String agentId = agent(tenant, "racer-" + run, "\"t.add\"").get("id").asText();
-        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
-        List<java.util.concurrent.Future<HttpResponse<String>>> posts = new java.util.ArrayList<>();
-        for (int i = 0; i < 8; i++) {
-          posts.add(pool.submit(() -> {
-            go.await();
-            return gh.post("/admin/v1/agents/" + agentId + "/keys", ADMIN_KEY, "");
-          }));
+    for (int run = 0; run < 5; run++) {
+      String agentId = agent(tenant, "racer-" + run, "\"t.add\"").get("id").asText();
+      // eight key requests, and the agent's delete a moment after them
+      List<HttpResponse<String>> answers = AdminConditionalWritesTest.atOnce(9, i -> {
+        if (i < 8) {
+          return gh.post("/admin/v1/agents/" + agentId + "/keys", ADMIN_KEY, "");
         }
-        java.util.concurrent.Future<HttpResponse<String>> delete = pool.submit(() -> {
-          go.await();
+        try {
           Thread.sleep(2);
-          return gh.delete("/admin/v1/agents/" + agentId, ADMIN_KEY);
-        });
-        go.countDown();
-        HttpResponse<String> deleted = delete.get(30, java.util.concurrent.TimeUnit.SECONDS);
-        assertThat(deleted.statusCode()).as("run " + run + ": " + deleted.body()).isEqualTo(204);
-        for (var post : posts) {
-          HttpResponse<String> r = post.get(30, java.util.concurrent.TimeUnit.SECONDS);
-          assertThat(r.statusCode()).as(r.body()).isIn(201, 404);
-          if (r.statusCode() == 404) {
-            assertThat(json(r).at("/error/code").asText()).isEqualTo("agent_not_found");
-          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
         }
-        int left = gh.db.jdbi().withHandle(h -> h.createQuery("SELECT count(*) FROM api_keys WHERE agent_id = :a").bind("a", agentId)
-            .mapTo(Integer.class).one());
-        assertThat(left).as("run " + run + ": keys of the deleted agent").isZero();
+        return gh.delete("/admin/v1/agents/" + agentId, ADMIN_KEY);
+      });
+      HttpResponse<String> deleted = answers.get(8);
+      assertThat(deleted.statusCode()).as("run " + run + ": " + deleted.body()).isEqualTo(204);
+      for (HttpResponse<String> r : answers.subList(0, 8)) {
+        assertThat(r.statusCode()).as(r.body()).isIn(201, 404);
+        if (r.statusCode() == 404) {
+          assertThat(json(r).at("/error/code").asText()).isEqualTo("agent_not_found");
+        }
       }
-    } finally {
-      pool.shutdownNow();
+      int left = gh.db.jdbi().withHandle(h -> h.createQuery("SELECT count(*) FROM api_keys WHERE agent_id = :a").bind("a", agentId)
+          .mapTo(Integer.class).one());
+      assertThat(left).as("run " + run + ": keys of the deleted agent").isZero();
     }
   }
 

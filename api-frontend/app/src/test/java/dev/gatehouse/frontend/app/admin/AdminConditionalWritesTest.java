@@ -233,23 +233,32 @@ class AdminConditionalWritesTest {
     // past the lookup before the winner's commit, 404 after it).
     HttpResponse<String> doomed = gh.post("/admin/v1/tools", ADMIN_KEY, tool("etag.doomed", "x"));
     created(doomed);
-    int n = 8;
+    List<Integer> statuses = new ArrayList<>();
+    for (HttpResponse<String> r : atOnce(8, i -> gh.delete("/admin/v1/tools/etag.doomed", ADMIN_KEY, "If-Match", etag(doomed)))) {
+      statuses.add(r.statusCode());
+    }
+    assertThat(statuses).as("statuses").containsOnlyOnce(204).allMatch(st -> st == 204 || st == 412 || st == 404);
+  }
+
+  /** {@code n} requests, the {@code i}th made by {@code request} of {@code i}, let go at once; their answers in that order. */
+  static List<HttpResponse<String>> atOnce(int n, java.util.function.IntFunction<HttpResponse<String>> request) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(n);
     try {
       CountDownLatch go = new CountDownLatch(1);
       List<Future<HttpResponse<String>>> answers = new ArrayList<>();
       for (int i = 0; i < n; i++) {
+        int k = i;
         answers.add(pool.submit(() -> {
           go.await();
-          return gh.delete("/admin/v1/tools/etag.doomed", ADMIN_KEY, "If-Match", etag(doomed));
+          return request.apply(k);
         }));
       }
       go.countDown();
-      List<Integer> statuses = new ArrayList<>();
+      List<HttpResponse<String>> out = new ArrayList<>();
       for (Future<HttpResponse<String>> a : answers) {
-        statuses.add(a.get().statusCode());
+        out.add(a.get(60, java.util.concurrent.TimeUnit.SECONDS));
       }
-      assertThat(statuses).as("statuses").containsOnlyOnce(204).allMatch(st -> st == 204 || st == 412 || st == 404);
+      return out;
     } finally {
       pool.shutdownNow();
     }
@@ -263,40 +272,27 @@ class AdminConditionalWritesTest {
       String what, String path, String etag, java.util.function.IntFunction<String> body, java.util.function.Function<HttpResponse<String>, String> marker)
       throws Exception {
     int n = 8;
-    ExecutorService pool = Executors.newFixedThreadPool(n);
-    try {
-      CountDownLatch go = new CountDownLatch(1);
-      List<Future<HttpResponse<String>>> answers = new ArrayList<>();
-      for (int i = 0; i < n; i++) {
-        int k = i;
-        answers.add(pool.submit(() -> {
-          go.await();
-          return gh.put(path, ADMIN_KEY, body.apply(k), "If-Match", etag);
-        }));
+    List<HttpResponse<String>> answers = atOnce(n, i -> gh.put(path, ADMIN_KEY, body.apply(i), "If-Match", etag));
+    List<Integer> won = new ArrayList<>();
+    int refused = 0;
+    String winnersEtag = null;
+    for (int i = 0; i < n; i++) {
+      HttpResponse<String> r = answers.get(i);
+      if (r.statusCode() == 200) {
+        won.add(i);
+        winnersEtag = etag(r);
+      } else {
+        assertPreconditionFailed(r);
+        refused++;
       }
-      go.countDown();
-      List<Integer> won = new ArrayList<>();
-      int refused = 0;
-      String winnersEtag = null;
-      for (int i = 0; i < n; i++) {
-        HttpResponse<String> r = answers.get(i).get();
-        if (r.statusCode() == 200) {
-          won.add(i);
-          winnersEtag = etag(r);
-        } else {
-          assertPreconditionFailed(r);
-          refused++;
-        }
-      }
-      assertThat(won).as(what + ": the PUTs that won").hasSize(1);
-      assertThat(refused).isEqualTo(n - 1);
-      HttpResponse<String> now = gh.get(path, ADMIN_KEY);
-      assertThat(marker.apply(now)).isEqualTo("race." + won.get(0));
-      assertThat(etag(now)).isEqualTo(winnersEtag);
-    } finally {
-      pool.shutdownNow();
     }
+    assertThat(won).as(what + ": the PUTs that won").hasSize(1);
+    assertThat(refused).isEqualTo(n - 1);
+    HttpResponse<String> now = gh.get(path, ADMIN_KEY);
+    assertThat(marker.apply(now)).isEqualTo("race." + won.get(0));
+    assertThat(etag(now)).isEqualTo(winnersEtag);
   }
+
 
   /** A kind: where to create one, its record's path, a body for PUT (null: it has none), a change to make it another version. */
   record Kind(String name, String path, String putBody, Supplier<HttpResponse<String>> change) {}

@@ -9,6 +9,7 @@ import jakarta.ws.rs.container.ContainerRequestFilter;
 import jakarta.ws.rs.container.DynamicFeature;
 import jakarta.ws.rs.container.ResourceInfo;
 import jakarta.ws.rs.core.FeatureContext;
+import jakarta.ws.rs.core.HttpHeaders;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Method;
 import java.util.List;
@@ -26,8 +27,8 @@ import java.util.Set;
  * first alone. Read off each method when Jersey builds it.
  */
 public final class ConditionalHeaders implements DynamicFeature {
-  static final String IF_MATCH = "If-Match";
-  private static final List<String> NOT_EVALUATED = List.of("If-None-Match", "If-Unmodified-Since");
+  static final String IF_MATCH = HttpHeaders.IF_MATCH;
+  private static final List<String> NOT_EVALUATED = List.of(HttpHeaders.IF_NONE_MATCH, HttpHeaders.IF_UNMODIFIED_SINCE);
   private static final Set<String> READS = Set.of("GET", "HEAD", "OPTIONS");
 
   @Override
