@@ -1,8 +1,9 @@
 // The official Anthropic SDK (@anthropic-ai/sdk) as an agent would use it, for Gatehouse's model
 // interop tests:
 //   node anthropic-client.mjs <base URL, e.g. http://127.0.0.1:PORT> <key> <model> <mode> [auth]
-// Modes: chat, stream, tools, stream-tools, models, error (a call expected to fail: prints the
-// SDK's error class). auth: "bearer" (default: the SDK's apiKey, which this version sends as
+// Modes: chat, stream, tools, stream-tools, models, count (messages.countTokens of the tools
+// request, with its system prompt), error (a call expected to fail: prints the SDK's error class),
+// count-error (the same for a count). auth: "bearer" (default: the SDK's apiKey, which this version sends as
 // Authorization: Bearer) or "x-api-key" (the key in an x-api-key header, as older SDKs send it).
 // Prints one JSON line. The SDK retries nothing (maxRetries 0).
 import Anthropic from '@anthropic-ai/sdk';
@@ -71,6 +72,17 @@ async function run() {
       for await (const m of client.models.list()) ids.push(m.id);
       return { models: ids };
     }
+    case 'count': {
+      const { max_tokens, ...params } = weather;
+      const counted = await client.messages.countTokens({ ...params, system: 'You are terse.' }).withResponse();
+      return { ...counted.data, tokenCount: counted.response.headers.get('gatehouse-token-count'), requestId: counted.request_id };
+    }
+    case 'count-error':
+      try {
+        return { unexpected: await client.messages.countTokens({ model, messages: hello.messages }) };
+      } catch (e) {
+        return describe(e);
+      }
     case 'error':
       try {
         return { unexpected: await client.messages.create(hello) };

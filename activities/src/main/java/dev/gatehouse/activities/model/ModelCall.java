@@ -72,7 +72,12 @@ public record ModelCall(
   /** What is asked of the model. */
   public enum Kind {
     CHAT,
-    EMBEDDINGS
+    EMBEDDINGS,
+    /**
+     * Counting a chat request's input tokens (Anthropic's {@code /v1/messages/count_tokens}): the
+     * body is a chat request's; nothing is generated and nothing is spent.
+     */
+    COUNT_TOKENS
   }
 
   /** This call with {@code body} in place of its own (a policy redacted it; the original is left as it was). */

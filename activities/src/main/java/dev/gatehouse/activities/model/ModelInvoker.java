@@ -42,6 +42,7 @@ import org.jdbi.v3.core.Jdbi;
  */
 public class ModelInvoker implements AutoCloseable {
   private final PolicyChain<ModelExchange, ModelAnswer> chain;
+  private final PolicyChain<ModelExchange, ModelAnswer> counting;
   private final ModelCatalog catalog;
   private final StreamWatchdog watchdog = new StreamWatchdog();
 
@@ -93,6 +94,20 @@ public class ModelInvoker implements AutoCloseable {
             // takes from the shared buckets.
             ApplyRateLimits.forModels(jdbi, policies));
     this.chain = new PolicyChain<>(steps, router::route, ModelCallFailures.INSTANCE);
+    // A token count generates nothing and costs nothing: no usage row, no budget, no tokens taken
+    // from a rate limit; but who may count what, and what a request policy does to the text
+    // (redacted, or refused) are as for the call the count is for, and it takes a request.
+    List<PolicyStep<? super ModelExchange>> countSteps =
+        List.of(
+            new RecordAudit(audit, "model.count_tokens"),
+            new CountDecisions(metrics),
+            new ResolveAgent(new AgentStatements(jdbi), DenialCodes.MODEL_NOT_ALLOWED),
+            new ValidateModelRequest(),
+            new ResolveModel(catalog),
+            new AuthorizeModel(),
+            new ModelRequestPolicies(policies),
+            ApplyRateLimits.forModelRequests(jdbi, policies));
+    this.counting = new PolicyChain<>(countSteps, router::route, ModelCallFailures.INSTANCE);
   }
 
   /** The kinds of policy entry whose checks a fallback alias must not escape. */
@@ -159,8 +174,30 @@ public class ModelInvoker implements AutoCloseable {
     return run(new ModelExchange(call, Objects.requireNonNull(sink, "sink"), rateLimits));
   }
 
-  /** The chain's answer, with the notes of the policy entries that decided something about the call. */
+  /**
+   * Counts the input tokens of a chat request ({@link ModelCall.Kind#COUNT_TOKENS}, Anthropic's
+   * dialect): the body of Anthropic's {@code count_tokens} answer, as an Anthropic-type provider
+   * counted it, or as Gatehouse counts it for an OpenAI-type one (its usage then marked estimated).
+   * Governed as the call it counts for (the agent, the model, request policies, fallback), and
+   * audited as {@code model.count_tokens}; it takes a request from a rate limit's requests per
+   * minute and nothing else: no tokens, no budget, no usage row.
+   */
+  public ModelAnswer count(ModelCall call, Consumer<RateLimitStatus> rateLimits) {
+    if (call.kind() != ModelCall.Kind.COUNT_TOKENS || call.stream()) {
+      throw ModelCallException.invalid("a token count is a count_tokens call, not streamed", "stream");
+    }
+    return run(counting, new ModelExchange(call, null, rateLimits));
+  }
+
   private ModelAnswer run(ModelExchange x) {
+    if (x.request().kind() == ModelCall.Kind.COUNT_TOKENS) {
+      throw new IllegalArgumentException("a token count goes through count()");
+    }
+    return run(chain, x);
+  }
+
+  /** The chain's answer, with the notes of the policy entries that decided something about the call. */
+  private static ModelAnswer run(PolicyChain<ModelExchange, ModelAnswer> chain, ModelExchange x) {
     ModelAnswer answer = chain.run(x);
     return x.appliedDecisions().isEmpty() ? answer : answer.withPolicies(x.appliedPolicies());
   }

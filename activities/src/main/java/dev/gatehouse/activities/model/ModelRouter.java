@@ -1,5 +1,6 @@
 package dev.gatehouse.activities.model;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.activities.http.BlockingHttp;
 import dev.gatehouse.activities.model.translate.StreamTranslator;
@@ -31,7 +32,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * that policy), then the next target is tried; a provider cooling down is
  * skipped. A refusal of the request itself (a 4xx) ends the call at once: no provider would
  * answer differently. A stream falls back only until its first event reached the client; after
- * that a failure ends the stream with an error event.
+ * that a failure ends the stream with an error event. A token count is routed the same way: an
+ * Anthropic-type target counts it, and the first OpenAI-type target reached is counted by
+ * Gatehouse ({@link TokenEstimator}), no call made.
  */
 final class ModelRouter {
   /** The retry policy of a model that sets none: one retry, soon. */
@@ -129,6 +132,11 @@ final class ModelRouter {
           failures.skipped++;
           continue;
         }
+        if (call.kind() == ModelCall.Kind.COUNT_TOKENS && dialect == Dialect.OPENAI) {
+          // No OpenAI-type provider counts a request's tokens: Gatehouse does, on the request this
+          // provider would be sent, with the encoding of OpenAI's current models. Nothing is called.
+          return estimatedCount(x, provider, target.model());
+        }
         CoolDowns.Cooling cooling = coolDowns.cooling(provider.name());
         if (cooling.active()) {
           failures.coolingDown(provider.name(), cooling);
@@ -137,6 +145,8 @@ final class ModelRouter {
         ObjectNode request =
             call.kind() == ModelCall.Kind.EMBEDDINGS
                 ? embeddingsRequest(call.body(), target.model())
+                : call.kind() == ModelCall.Kind.COUNT_TOKENS
+                ? countRequest(call.body(), target.model())
                 : Translation.request(
                     call.dialect(), dialect, OutputBound.forProvider(call.dialect(), dialect, call.body(), x.model(), model), target.model(),
                     call.stream());
@@ -148,7 +158,10 @@ final class ModelRouter {
               // Betas only where the body is the caller's own: a translated request has none of their members.
               prepared = prepared.withBetas(call.betas());
             }
-            ModelAnswer answer = call.stream() ? stream(x, model, prepared, request, dialect) : send(x, model, prepared, request, dialect);
+            ModelAnswer answer =
+                call.kind() == ModelCall.Kind.COUNT_TOKENS
+                    ? count(x, prepared, request)
+                    : call.stream() ? stream(x, model, prepared, request, dialect) : send(x, model, prepared, request, dialect);
             coolDowns.success(provider.name());
             return answer;
           } catch (ProviderFailure f) {
@@ -222,6 +235,42 @@ final class ModelRouter {
     }
     x.usage(usage);
     return new ModelAnswer(body, usage, null, p.provider().name(), x.providerModel(), null);
+  }
+
+  /** A token count's request to an Anthropic provider: the caller's body, for the provider's model, without {@code stream}. */
+  private static ObjectNode countRequest(ObjectNode body, String providerModel) {
+    ObjectNode copy = Translation.request(Dialect.ANTHROPIC, Dialect.ANTHROPIC, body, providerModel, false);
+    copy.remove("stream"); // (false, or the face would have refused it) Anthropic's count takes none
+    return copy;
+  }
+
+  /**
+   * An Anthropic provider's count of the request's input tokens: its answer as it gave it (its
+   * secrets redacted), once it holds {@code input_tokens} as a whole number.
+   */
+  private ModelAnswer count(ModelExchange x, ProviderClient.Prepared p, ObjectNode request) throws ProviderFailure {
+    ObjectNode answer = client.send(p, request);
+    JsonNode tokens = answer.get("input_tokens");
+    if (tokens == null || !tokens.isIntegralNumber() || !tokens.canConvertToLong() || tokens.longValue() < 0) {
+      throw new ProviderFailure(
+          ProviderFailure.Kind.BAD_ANSWER, 200, "provider " + p.provider().name() + " answered a token count without a whole 'input_tokens'", null);
+    }
+    return new ModelAnswer(answer, new ModelUsage(tokens.longValue(), 0, 0, 0, false), null, p.provider().name(), x.providerModel(), null);
+  }
+
+  /**
+   * Gatehouse's own count of a request's input tokens for an OpenAI-type provider: the request it
+   * would be sent (translated, when the caller speaks Anthropic's API), counted by {@link
+   * TokenEstimator}; the answer in Anthropic's shape, its usage marked estimated.
+   */
+  private static ModelAnswer estimatedCount(ModelExchange x, ProviderDefinition provider, String providerModel) {
+    ModelCall call = x.request();
+    ObjectNode sent = Translation.request(call.dialect(), Dialect.OPENAI, countRequest(call.body(), providerModel), providerModel, false);
+    long tokens = TokenEstimator.inputTokens(Dialect.OPENAI, sent);
+    x.target(provider.name(), providerModel);
+    ObjectNode body = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+    body.put("input_tokens", tokens);
+    return new ModelAnswer(body, new ModelUsage(tokens, 0, 0, 0, true), null, provider.name(), providerModel, null);
   }
 
   /** Thrown out of the SSE parser's listener when the client is gone. */

@@ -30,7 +30,7 @@ import java.util.Map;
  * and {@code anthropic-version}; the provider's extra headers after. Paths follow each SDK's base
  * URL convention: an OpenAI base URL ends where {@code /chat/completions} and {@code /embeddings}
  * go ({@code https://api.openai.com/v1}); an Anthropic one is the host ({@code
- * https://api.anthropic.com}) and calls go to {@code /v1/messages}. Every failure is a {@link
+ * https://api.anthropic.com}) and calls go to {@code /v1/messages} (token counts to {@code /v1/messages/count_tokens}). Every failure is a {@link
  * ProviderFailure} whose message carries no secret, and no answer carries one either: a value of
  * the provider's credentials in an answer (or, streamed, in one event) reaches the caller as
  * {@code [redacted]}.
@@ -146,7 +146,10 @@ final class ProviderClient {
   private Prepared fill(ProviderDefinition provider, ModelCall.Kind kind) throws ProviderFailure {
     String base = provider.baseUrl().endsWith("/") ? provider.baseUrl().substring(0, provider.baseUrl().length() - 1) : provider.baseUrl();
     boolean anthropic = Dialect.ofProviderType(provider.type()) == Dialect.ANTHROPIC;
-    String path = anthropic ? "/v1/messages" : kind == ModelCall.Kind.EMBEDDINGS ? "/embeddings" : "/chat/completions";
+    String path =
+        anthropic
+            ? kind == ModelCall.Kind.COUNT_TOKENS ? "/v1/messages/count_tokens" : "/v1/messages"
+            : kind == ModelCall.Kind.EMBEDDINGS ? "/embeddings" : "/chat/completions";
     Map<String, String> refs = new LinkedHashMap<>();
     if (provider.apiKey() != null) {
       refs.put(anthropic ? "x-api-key" : "Authorization", anthropic ? provider.apiKey() : "Bearer " + provider.apiKey());

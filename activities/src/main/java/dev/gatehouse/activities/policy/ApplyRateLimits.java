@@ -73,7 +73,7 @@ public final class ApplyRateLimits<E extends Exchange<? extends GovernedCall, ?>
   /** What a model call reserved in each of its tokens buckets, settled on completion. */
   public record Reservation(String[] keys, double[] capacities, double[] reserved) {}
 
-  /** How a kind of call counts tokens; null for tool calls, which have none. */
+  /** How a kind of call counts tokens; null for calls that take none (tool calls, token counts). */
   private interface Tokens<E> {
     /** The call's worst case. */
     long reserve(E exchange);
@@ -129,6 +129,14 @@ public final class ApplyRateLimits<E extends Exchange<? extends GovernedCall, ?>
             x.tokenReservation(r);
           }
         });
+  }
+
+  /**
+   * The step of a model chain whose calls take a request and no tokens (a token count: it
+   * generates nothing, and its input is not sent to be answered).
+   */
+  public static ApplyRateLimits<ModelExchange> forModelRequests(Jdbi jdbi, PolicyCatalog policies) {
+    return new ApplyRateLimits<>(jdbi, policies, CallKind.MODEL, null);
   }
 
   /** One bucket a call takes from. */

@@ -137,6 +137,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
   private TemporalClients temporal;
   private EmbeddedTemporal embedded;
   private AuditLog audit;
+  private UsageLog usage;
   private Jdbi jdbi;
 
   public static void main(String[] args) throws Exception {
@@ -468,7 +469,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
             policies,
             budgets);
     // Usage rows are written like audit rows: the audit section's queue and timing apply to both.
-    UsageLog usage =
+    usage =
         new UsageLog(
             jdbi,
             config.getAudit().getQueueSize(),
@@ -605,6 +606,11 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
 
   public AuditLog audit() {
     return audit;
+  }
+
+  /** Where model calls' usage rows are written (tests flush it). */
+  public UsageLog usage() {
+    return usage;
   }
 
   /** The database access every part of this process shares (tests count its statements). */

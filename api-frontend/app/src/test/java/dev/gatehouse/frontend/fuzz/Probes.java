@@ -294,9 +294,10 @@ final class Probes {
     return Arbitraries.frequencyOf(Tuple.of(12, post), Tuple.of(2, others), Tuple.of(1, wrongSessionGet), Tuple.of(1, wellKnown));
   }
 
-  // ---- the model faces: /v1/chat/completions, /v1/embeddings, /v1/messages, /v1/models
+  // ---- the model faces: /v1/chat/completions, /v1/embeddings, /v1/messages, /v1/messages/count_tokens, /v1/models
 
-  private static final List<String> MODEL_PATHS = List.of("/v1/chat/completions", "/v1/embeddings", "/v1/messages", "/v1/models");
+  private static final List<String> MODEL_PATHS =
+      List.of("/v1/chat/completions", "/v1/embeddings", "/v1/messages", "/v1/messages/count_tokens", "/v1/models");
 
   /** Model names: the suite's own (answered by its fake provider), unknown ones, and hostile text. */
   static Arbitrary<String> modelNames(String known) {
@@ -337,12 +338,12 @@ final class Probes {
   }
 
   static Arbitrary<Probe> models(String known) {
-    Arbitrary<String> posts = Arbitraries.of(MODEL_PATHS.subList(0, 3));
+    Arbitrary<String> posts = Arbitraries.of(MODEL_PATHS.subList(0, 4));
     Arbitrary<Probe> call =
         Combinators.combine(keys(KEY, ADMIN), posts, modelBodies(known), contentTypes(), Arbitraries.of(true, false))
             .as((key, path, body, type, apiKey) -> {
               Probe.Http h = new Probe.Http("POST", path);
-              h = apiKey && path.equals("/v1/messages") ? h.header("x-api-key", key).header("anthropic-version", "2023-06-01") : h.bearer(key);
+              h = apiKey && path.startsWith("/v1/messages") ? h.header("x-api-key", key).header("anthropic-version", "2023-06-01") : h.bearer(key);
               return h.body(body.getBytes(StandardCharsets.UTF_8), type).probe("models", "call");
             });
     Arbitrary<Probe> invalidUtf8 =
@@ -372,7 +373,8 @@ final class Probes {
                 .probe("models", "credential in " + header));
     Arbitrary<Probe> methods =
         Combinators.combine(Arbitraries.of("GET", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "FOO", "post"),
-                Arbitraries.of("/v1/chat/completions", "/v1/embeddings", "/v1/messages", "/v1/models", "/v1/chat/completions/", "/v1/chat", "/v1/messages/x", "/v1/models/" + known))
+                Arbitraries.of("/v1/chat/completions", "/v1/embeddings", "/v1/messages", "/v1/messages/count_tokens", "/v1/models", "/v1/chat/completions/", "/v1/chat",
+                    "/v1/messages/x", "/v1/models/" + known))
             .as((method, path) -> new Probe.Http(method, path).bearer(KEY).body(method.equals("PUT") || method.equals("PATCH") ? "{}".getBytes(StandardCharsets.UTF_8) : null, "application/json")
                 .probe("models", "method"));
     return Arbitraries.frequencyOf(

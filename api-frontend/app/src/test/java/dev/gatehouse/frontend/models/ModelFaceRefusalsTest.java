@@ -187,8 +187,8 @@ class ModelFaceRefusalsTest {
    * OpenAI's and Anthropic's endpoints Gatehouse does not serve answer 404 in the SDK's shape,
    * saying which API it is and what to call instead, once the credential is checked as on the
    * served ones; a probe's AI SDK, OpenAI Agents SDK and LangChain clients called
-   * {@code /v1/responses} and read "no such resource", and Anthropic's {@code countTokens} with
-   * its {@code x-api-key} was asked for a bearer key.
+   * {@code /v1/responses} and read "no such resource", and an Anthropic SDK's call with its
+   * {@code x-api-key} (of the token counting not served then) was asked for a bearer key.
    */
   @Test
   void endpointsOfTheVendorsApisNotServedSayWhatToCallInstead() {
@@ -202,20 +202,19 @@ class ModelFaceRefusalsTest {
     openAiError(client.post("/v1/moderations", "{}", bearer(TestGatehouse.KEY_A)), 404, "not_found");
 
     String[] sdk = {"x-api-key", TestGatehouse.KEY_A, "anthropic-version", "2023-06-01"};
-    HttpResponse<String> count = client.post("/v1/messages/count_tokens", CHAT, sdk);
-    JsonNode counted = anthropicError(count, 404, "not_found");
-    assertThat(counted.path("type").asText()).isEqualTo("not_found_error");
-    assertThat(counted.path("message").asText()).contains("token counting", "POST /v1/messages");
+    HttpResponse<String> batches = client.send(client.request("/v1/messages/batches", sdk));
+    JsonNode batch = anthropicError(batches, 404, "not_found");
+    assertThat(batch.path("type").asText()).isEqualTo("not_found_error");
+    assertThat(batch.path("message").asText()).contains("Message Batches API", "POST /v1/messages", "POST /v1/messages/count_tokens");
     // Anthropic's SDKs read the request id from request-id.
-    assertThat(count.headers().firstValue("request-id")).isEqualTo(count.headers().firstValue("X-Request-Id")).isPresent();
-    assertThat(anthropicError(client.send(client.request("/v1/messages/batches", sdk)), 404, "not_found").path("message").asText())
-        .contains("Message Batches API");
+    assertThat(batches.headers().firstValue("request-id")).isEqualTo(batches.headers().firstValue("X-Request-Id")).isPresent();
+    anthropicError(client.post("/v1/messages/count_tokens/x", CHAT, sdk), 404, "not_found");
     // A served path with more after it is not that endpoint: nothing is called.
     anthropicError(client.post("/v1/messages/", CHAT, sdk), 404, "not_found");
 
     // Who asks is settled first, as on the served endpoints, x-api-key included.
     openAiError(client.post("/v1/responses", "{}"), 401, "unauthorized");
-    anthropicError(client.post("/v1/messages/count_tokens", CHAT, "x-api-key", "gk_not_a_key_0123456789"), 401, "unauthorized");
+    anthropicError(client.post("/v1/messages/batches", CHAT, "x-api-key", "gk_not_a_key_0123456789"), 401, "unauthorized");
     openAiError(client.post("/v1/responses", "{}", bearer(TestGatehouse.ADMIN_KEY)), 403, "forbidden");
     // Gatehouse's own API under /v1 is untouched.
     assertThat(gh.get("/v1/tasks?limit=1", TestGatehouse.KEY_A).statusCode()).isEqualTo(200);

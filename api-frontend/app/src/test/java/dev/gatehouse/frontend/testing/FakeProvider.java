@@ -38,7 +38,8 @@ import java.util.function.BooleanSupplier;
 /**
  * A fake LLM provider for tests (not a real model: it answers what the test scripted), on a free
  * loopback port, speaking both OpenAI ({@code POST /v1/chat/completions}, {@code POST
- * /v1/embeddings}, {@code GET /v1/models}) and Anthropic ({@code POST /v1/messages}).
+ * /v1/embeddings}, {@code GET /v1/models}) and Anthropic ({@code POST /v1/messages}; {@code POST
+ * /v1/messages/count_tokens} answers the reply's input tokens as the count).
  *
  * <p>As a provider's base URL: {@link #openaiBase()} ({@code http://127.0.0.1:PORT/v1}) for an
  * {@code openai} provider, {@link #anthropicBase()} ({@code http://127.0.0.1:PORT}) for an
@@ -639,7 +640,7 @@ public final class FakeProvider implements AutoCloseable {
   /** Answers one request; false when the answer was cut short on purpose. */
   private boolean answer(Socket socket, InputStream in, Request request) throws IOException, InterruptedException {
     Wire wire = new Wire(socket, in);
-    boolean anthropic = request.path().equals("/v1/messages")
+    boolean anthropic = request.path().equals("/v1/messages") || request.path().equals("/v1/messages/count_tokens")
         || (request.path().equals("/v1/models") && request.header("anthropic-version") != null);
     if (!request.method().equals("POST") && !(request.method().equals("GET") && request.path().equals("/v1/models"))) {
       wire.json(405, List.of(), error(anthropic, 405, "method not allowed"));
@@ -651,6 +652,7 @@ public final class FakeProvider implements AutoCloseable {
         return true;
       case "/v1/chat/completions":
       case "/v1/messages":
+      case "/v1/messages/count_tokens":
       case "/v1/embeddings":
         break;
       default:
@@ -697,6 +699,10 @@ public final class FakeProvider implements AutoCloseable {
         return true;
       default:
         break;
+    }
+    if (request.path().equals("/v1/messages/count_tokens")) {
+      wire.json(200, extra, "{\"input_tokens\":" + reply.inputTokens + "}");
+      return true;
     }
     String id = (anthropic ? "msg_fake_" : "chatcmpl-fake-") + ids.incrementAndGet();
     String model = body.path("model").asText("fake-model");

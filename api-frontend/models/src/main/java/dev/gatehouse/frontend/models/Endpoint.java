@@ -13,6 +13,8 @@ enum Endpoint {
   CHAT_COMPLETIONS("/v1/chat/completions", "POST", Dialect.OPENAI, ModelCall.Kind.CHAT),
   EMBEDDINGS("/v1/embeddings", "POST", Dialect.OPENAI, ModelCall.Kind.EMBEDDINGS),
   MESSAGES("/v1/messages", "POST", Dialect.ANTHROPIC, ModelCall.Kind.CHAT),
+  /** Anthropic's token counting (the SDKs' {@code messages.countTokens}; Claude Code's {@code /context}). */
+  COUNT_TOKENS("/v1/messages/count_tokens", "POST", Dialect.ANTHROPIC, ModelCall.Kind.COUNT_TOKENS),
   /**
    * Lists in OpenAI's shape, or Anthropic's when the request carries {@code anthropic-version};
    * {@code /v1/models/{id}} answers one model the same way (the SDKs' {@code models.retrieve}).
@@ -25,7 +27,7 @@ enum Endpoint {
   /**
    * OpenAI's and Anthropic's endpoints Gatehouse does not serve, each with what is under it: a
    * client that calls one (the AI SDK and OpenAI's Agents SDK call {@code /v1/responses} unless
-   * told otherwise, Anthropic's SDK {@code /v1/messages/count_tokens}) is answered 404 in its SDK's
+   * told otherwise) is answered 404 in its SDK's
    * shape saying so and what to call instead, after its credential is checked as on the served
    * ones (an Anthropic client's {@code x-api-key} too); Jersey would answer in the REST API's shape
    * that there is "no such resource", and ask an {@code x-api-key} client for a bearer key.
@@ -35,7 +37,7 @@ enum Endpoint {
           "/v1/responses", "/v1/completions", "/v1/moderations", "/v1/batches", "/v1/files", "/v1/uploads", "/v1/images",
           "/v1/audio", "/v1/assistants", "/v1/threads", "/v1/vector_stores", "/v1/fine_tuning", "/v1/realtime",
           "/v1/conversations", "/v1/containers", "/v1/evals", "/v1/complete", "/v1/skills",
-          // under the served ones: stored chat completions, token counting and message batches
+          // under the served ones: stored chat completions and message batches
           "/v1/chat/completions", "/v1/messages", "/v1/embeddings");
 
   final String path;
@@ -61,7 +63,7 @@ enum Endpoint {
 
   /**
    * The endpoint a request is for: its servlet path, and no path below it but for a model's
-   * ({@code /v1/messages/count_tokens} is not {@code /v1/messages}); null for one not served.
+   * ({@code /v1/messages/batches} is not {@code /v1/messages}); null for one not served.
    */
   static Endpoint of(String servletPath, String pathInfo) {
     Endpoint e = of(servletPath);
@@ -93,9 +95,9 @@ enum Endpoint {
               "OpenAI's Responses API (/v1/responses): call POST /v1/chat/completions instead (in the AI SDK, openai.chat(model);"
                   + " in OpenAI's Agents SDK, setOpenAIAPI('chat_completions'); in LangChain, leave useResponsesApi off)";
           case "/v1/messages" ->
-              "/v1/messages/count_tokens".equals(servletPath + pathInfo)
-                  ? "Anthropic's token counting (/v1/messages/count_tokens)"
-                  : pathInfo.startsWith("/batches") ? "Anthropic's Message Batches API (/v1/messages/batches)" : "anything under /v1/messages";
+              pathInfo.startsWith("/batches")
+                  ? "Anthropic's Message Batches API (/v1/messages/batches)"
+                  : "anything under /v1/messages but /v1/messages/count_tokens";
           case "/v1/chat/completions" -> "stored chat completions (anything under /v1/chat/completions)";
           case "/v1/embeddings" -> "anything under /v1/embeddings";
           case "/v1/complete" -> "Anthropic's legacy Text Completions API (/v1/complete): call POST /v1/messages instead";
@@ -103,6 +105,6 @@ enum Endpoint {
           default -> servletPath;
         };
     return "Gatehouse does not serve " + what + "; its model API is POST /v1/chat/completions, POST /v1/embeddings,"
-        + " GET /v1/models and POST /v1/messages";
+        + " GET /v1/models, POST /v1/messages and POST /v1/messages/count_tokens";
   }
 }

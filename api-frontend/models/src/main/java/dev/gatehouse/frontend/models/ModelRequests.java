@@ -86,6 +86,9 @@ final class ModelRequests {
         throw ModelCallException.invalid("'input' must not be empty", "input");
       }
     } else {
+      if (streams && endpoint.kind == ModelCall.Kind.COUNT_TOKENS) {
+        throw ModelCallException.invalid("token counting does not stream; leave 'stream' out", "stream");
+      }
       checkMessages(body.get("messages"));
     }
     return new ModelRequest(body, model.asText(), streams);

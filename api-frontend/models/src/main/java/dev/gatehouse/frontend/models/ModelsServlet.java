@@ -49,6 +49,11 @@ final class ModelsServlet extends HttpServlet {
    * an error's {@code requestID}); the Anthropic face sends it beside {@code X-Request-Id}.
    */
   private static final String ANTHROPIC_REQUEST_ID = "request-id";
+  /**
+   * Who counted a token count's tokens: {@code provider} (an Anthropic-type provider) or {@code
+   * estimated} (Gatehouse, for a model an OpenAI-type provider serves).
+   */
+  static final String TOKEN_COUNT_HEADER = "Gatehouse-Token-Count";
 
   private final transient ModelInvoker invoker;
   private final transient BearerAuth auth;
@@ -121,7 +126,8 @@ final class ModelsServlet extends HttpServlet {
         writeJson(response, dialect == Dialect.ANTHROPIC ? ModelListing.anthropic(model) : ModelListing.openAi(model));
         return;
       }
-      AnthropicBetas.Asked asked = endpoint == Endpoint.MESSAGES ? betas.asked(request.getHeaders(AnthropicBetas.HEADER)) : AnthropicBetas.NONE;
+      AnthropicBetas.Asked asked =
+          endpoint.dialect == Dialect.ANTHROPIC ? betas.asked(request.getHeaders(AnthropicBetas.HEADER)) : AnthropicBetas.NONE;
       ModelRequest body = requests.read(request, endpoint);
       if (!asked.dropped().isEmpty()) {
         response.setHeader(AnthropicBetas.DROPPED_HEADER, String.join(",", asked.dropped()));
@@ -143,7 +149,11 @@ final class ModelsServlet extends HttpServlet {
               asked.passed());
       ObjectNode answered = null;
       try (Admission.Permit running = admission.directCall(agent.agent().tenantId())) {
-        if (body.stream()) {
+        if (endpoint == Endpoint.COUNT_TOKENS) {
+          ModelAnswer count = invoker.count(call, limits -> rateLimitHeaders(response, dialect, limits));
+          response.setHeader(TOKEN_COUNT_HEADER, count.usage() != null && count.usage().estimated() ? "estimated" : "provider");
+          answered = count.body();
+        } else if (body.stream()) {
           // The stream's last bytes (its closing chunk) go out when this request ends, after the
           // slot has come back.
           stream = new EventStream(response);
