@@ -183,8 +183,11 @@ public class ModelInvoker implements AutoCloseable {
    * minute and nothing else: no tokens, no budget, no usage row.
    */
   public ModelAnswer count(ModelCall call, Consumer<RateLimitStatus> rateLimits) {
-    if (call.kind() != ModelCall.Kind.COUNT_TOKENS || call.stream()) {
-      throw ModelCallException.invalid("a token count is a count_tokens call, not streamed", "stream");
+    if (call.kind() != ModelCall.Kind.COUNT_TOKENS) {
+      throw new IllegalArgumentException("not a token count: " + call.kind());
+    }
+    if (call.stream()) {
+      throw ModelCallException.invalid("token counting does not stream; leave 'stream' out", "stream");
     }
     return run(counting, new ModelExchange(call, null, rateLimits));
   }

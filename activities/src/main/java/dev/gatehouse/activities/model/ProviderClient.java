@@ -30,10 +30,10 @@ import java.util.Map;
  * and {@code anthropic-version}; the provider's extra headers after. Paths follow each SDK's base
  * URL convention: an OpenAI base URL ends where {@code /chat/completions} and {@code /embeddings}
  * go ({@code https://api.openai.com/v1}); an Anthropic one is the host ({@code
- * https://api.anthropic.com}) and calls go to {@code /v1/messages} (token counts to {@code /v1/messages/count_tokens}). Every failure is a {@link
- * ProviderFailure} whose message carries no secret, and no answer carries one either: a value of
- * the provider's credentials in an answer (or, streamed, in one event) reaches the caller as
- * {@code [redacted]}.
+ * https://api.anthropic.com}) and calls go to {@code /v1/messages} (token counts to {@code
+ * /v1/messages/count_tokens}). Every failure is a {@link ProviderFailure} whose message carries no
+ * secret, and no answer carries one either: a value of the provider's credentials in an answer
+ * (or, streamed, in one event) reaches the caller as {@code [redacted]}.
  */
 final class ProviderClient {
   static final String ANTHROPIC_VERSION = "2023-06-01";

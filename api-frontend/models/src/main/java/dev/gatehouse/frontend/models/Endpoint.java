@@ -27,10 +27,10 @@ enum Endpoint {
   /**
    * OpenAI's and Anthropic's endpoints Gatehouse does not serve, each with what is under it: a
    * client that calls one (the AI SDK and OpenAI's Agents SDK call {@code /v1/responses} unless
-   * told otherwise) is answered 404 in its SDK's
-   * shape saying so and what to call instead, after its credential is checked as on the served
-   * ones (an Anthropic client's {@code x-api-key} too); Jersey would answer in the REST API's shape
-   * that there is "no such resource", and ask an {@code x-api-key} client for a bearer key.
+   * told otherwise) is answered 404 in its SDK's shape saying so and what to call instead, after
+   * its credential is checked as on the served ones (an Anthropic client's {@code x-api-key} too);
+   * Jersey would answer in the REST API's shape that there is "no such resource", and ask an
+   * {@code x-api-key} client for a bearer key.
    */
   static final List<String> UNSERVED =
       List.of(
