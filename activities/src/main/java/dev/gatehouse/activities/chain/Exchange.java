@@ -100,6 +100,14 @@ public class Exchange<C extends GovernedCall, R> {
     return outcome;
   }
 
+  /**
+   * How the call ended as its records say it (the audit row, the usage row): {@link #outcome()},
+   * unless an exchange knows the call's answer ended otherwise after the chain returned.
+   */
+  public String recordedOutcome() {
+    return outcome();
+  }
+
   /** From the start of the chain to the end of the call and the steps after it; set before completion. */
   public double elapsedSeconds() {
     return elapsedNanos / 1e9;

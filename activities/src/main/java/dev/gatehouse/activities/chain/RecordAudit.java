@@ -36,7 +36,7 @@ public final class RecordAudit implements PolicyStep<Exchange<?, ?>> {
     Caller caller = call.caller();
     String agentId = caller == null ? null : caller.agentId();
     Decision denial = exchange.denial();
-    String outcome = exchange.outcome();
+    String outcome = exchange.recordedOutcome();
     log.record(
         new AuditEvent(
             Instant.now(),

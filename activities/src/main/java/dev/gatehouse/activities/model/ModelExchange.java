@@ -123,6 +123,18 @@ public final class ModelExchange extends Exchange<ModelCall, ModelAnswer> {
   }
 
   /** Whether the client of a stream went away before it ended. */
+  /** How a stream that had begun really ended (its client left, or it broke), else the chain's outcome. */
+  @Override
+  public String recordedOutcome() {
+    if (clientClosed) {
+      return CLIENT_CLOSED;
+    }
+    if (streamFailure != null) {
+      return streamFailure;
+    }
+    return outcome();
+  }
+
   public boolean clientClosed() {
     return clientClosed;
   }

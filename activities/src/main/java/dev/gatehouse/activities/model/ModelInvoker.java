@@ -96,12 +96,15 @@ public class ModelInvoker implements AutoCloseable {
     this.chain = new PolicyChain<>(steps, router::route, ModelCallFailures.INSTANCE);
     // A token count generates nothing and costs nothing: no usage row, no budget, no tokens taken
     // from a rate limit; but who may count what, and what a request policy does to the text
-    // (redacted, or refused) are as for the call the count is for, and it takes a request.
+    // (redacted, or refused) are as for the call the count is for, and it takes a request. Its
+    // answer is a number; a failure's message (the provider's words, which may quote the request)
+    // is read by the answer's PII entries, as a call's is.
     List<PolicyStep<? super ModelExchange>> countSteps =
         List.of(
             new RecordAudit(audit, "model.count_tokens"),
             new CountDecisions(metrics),
             new ResolveAgent(new AgentStatements(jdbi), DenialCodes.MODEL_NOT_ALLOWED),
+            new ModelAnswerPii(policies),
             new ValidateModelRequest(),
             new ResolveModel(catalog),
             new AuthorizeModel(),

@@ -137,7 +137,10 @@ final class ModelRouter {
           // provider would be sent, with the encoding of OpenAI's current models. Nothing is called.
           return estimatedCount(x, provider, target.model());
         }
-        CoolDowns.Cooling cooling = coolDowns.cooling(provider.name());
+        // A token count neither reads nor moves a provider's cool-down: Anthropic limits counting
+        // apart from messages, and a count refused or failing must not turn every tenant's calls away.
+        boolean cools = call.kind() != ModelCall.Kind.COUNT_TOKENS;
+        CoolDowns.Cooling cooling = cools ? coolDowns.cooling(provider.name()) : CoolDowns.Cooling.NONE;
         if (cooling.active()) {
           failures.coolingDown(provider.name(), cooling);
           continue;
@@ -162,7 +165,9 @@ final class ModelRouter {
                 call.kind() == ModelCall.Kind.COUNT_TOKENS
                     ? count(x, prepared, request)
                     : call.stream() ? stream(x, model, prepared, request, dialect) : send(x, model, prepared, request, dialect);
-            coolDowns.success(provider.name());
+            if (cools) {
+              coolDowns.success(provider.name());
+            }
             return answer;
           } catch (ProviderFailure f) {
             if (Thread.currentThread().isInterrupted()) {
@@ -174,7 +179,7 @@ final class ModelRouter {
             if (!f.kind().fallback) {
               throw refusal(f);
             }
-            if (f.kind() != ProviderFailure.Kind.EGRESS_REFUSED) {
+            if (f.kind() != ProviderFailure.Kind.EGRESS_REFUSED && cools) {
               // (a refusal costs no call, and cooling down would hide its code behind "cooling down")
               boolean rateLimited = f.kind() == ProviderFailure.Kind.RATE_LIMITED;
               coolDowns.failure(provider.name(), rateLimited, rateLimited ? f.retryAfter() : null);
@@ -185,7 +190,7 @@ final class ModelRouter {
             }
             // The provider's Retry-After, else a backoff; and never before a cool-down it just entered ends.
             Duration wait = f.retryAfter() != null ? f.retryAfter() : backoff(retry, attempt);
-            Duration coolingNow = coolDowns.cooling(provider.name()).left();
+            Duration coolingNow = cools ? coolDowns.cooling(provider.name()).left() : Duration.ZERO;
             if (coolingNow.compareTo(wait) > 0) {
               wait = coolingNow;
             }
@@ -245,17 +250,45 @@ final class ModelRouter {
   }
 
   /**
-   * An Anthropic provider's count of the request's input tokens: its answer as it gave it (its
-   * secrets redacted), once it holds {@code input_tokens} as a whole number.
+   * An Anthropic provider's count of the request's input tokens: its {@code input_tokens}, a whole
+   * number (and {@code context_management.original_input_tokens}, which Anthropic adds when context
+   * management edits the request); nothing else the provider wrote reaches the agent, as no answer
+   * policy reads a count. A provider that has no token counting (404: an Anthropic-compatible
+   * server, a proxy) gets the request counted by Gatehouse instead, as an OpenAI-type one does.
    */
   private ModelAnswer count(ModelExchange x, ProviderClient.Prepared p, ObjectNode request) throws ProviderFailure {
-    ObjectNode answer = client.send(p, request);
-    JsonNode tokens = answer.get("input_tokens");
-    if (tokens == null || !tokens.isIntegralNumber() || !tokens.canConvertToLong() || tokens.longValue() < 0) {
+    ObjectNode answer;
+    try {
+      answer = client.send(p, request);
+    } catch (ProviderFailure f) {
+      if (f.status() == 404) {
+        return countAnswer(TokenEstimator.inputTokens(Dialect.ANTHROPIC, request), true, p.provider().name(), x.providerModel());
+      }
+      throw f;
+    }
+    long tokens = wholeCount(answer.get("input_tokens"));
+    if (tokens < 0) {
       throw new ProviderFailure(
           ProviderFailure.Kind.BAD_ANSWER, 200, "provider " + p.provider().name() + " answered a token count without a whole 'input_tokens'", null);
     }
-    return new ModelAnswer(answer, new ModelUsage(tokens.longValue(), 0, 0, 0, false), null, p.provider().name(), x.providerModel(), null);
+    ModelAnswer counted = countAnswer(tokens, false, p.provider().name(), x.providerModel());
+    long original = wholeCount(answer.path("context_management").get("original_input_tokens"));
+    if (original >= 0) {
+      counted.body().putObject("context_management").put("original_input_tokens", original);
+    }
+    return counted;
+  }
+
+  /** A count a provider gave: a whole number from 0; else -1. */
+  private static long wholeCount(JsonNode n) {
+    return n != null && n.isIntegralNumber() && n.canConvertToLong() && n.longValue() >= 0 ? n.longValue() : -1;
+  }
+
+  /** Anthropic's answer to a token count, {@code {"input_tokens": N}}; its usage says whether Gatehouse counted. */
+  private static ModelAnswer countAnswer(long tokens, boolean estimated, String provider, String providerModel) {
+    ObjectNode body = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+    body.put("input_tokens", tokens);
+    return new ModelAnswer(body, new ModelUsage(tokens, 0, 0, 0, estimated), null, provider, providerModel, null);
   }
 
   /**
@@ -266,11 +299,8 @@ final class ModelRouter {
   private static ModelAnswer estimatedCount(ModelExchange x, ProviderDefinition provider, String providerModel) {
     ModelCall call = x.request();
     ObjectNode sent = Translation.request(call.dialect(), Dialect.OPENAI, countRequest(call.body(), providerModel), providerModel, false);
-    long tokens = TokenEstimator.inputTokens(Dialect.OPENAI, sent);
     x.target(provider.name(), providerModel);
-    ObjectNode body = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
-    body.put("input_tokens", tokens);
-    return new ModelAnswer(body, new ModelUsage(tokens, 0, 0, 0, true), null, provider.name(), providerModel, null);
+    return countAnswer(TokenEstimator.inputTokens(Dialect.OPENAI, sent), true, provider.name(), providerModel);
   }
 
   /** Thrown out of the SSE parser's listener when the client is gone. */

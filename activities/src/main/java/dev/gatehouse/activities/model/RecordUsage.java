@@ -51,17 +51,6 @@ final class RecordUsage implements PolicyStep<ModelExchange> {
         row.cost());
   }
 
-  /** The outcome a call is recorded with: how a stream that had begun really ended, else the chain's. */
-  static String outcome(ModelExchange x) {
-    if (x.clientClosed()) {
-      return ModelExchange.CLIENT_CLOSED;
-    }
-    if (x.streamFailure() != null) {
-      return x.streamFailure();
-    }
-    return x.outcome();
-  }
-
   static UsageRecord row(ModelExchange x) {
     ModelCall call = x.request();
     Caller caller = call.caller();
@@ -84,7 +73,7 @@ final class RecordUsage implements PolicyStep<ModelExchange> {
         cost,
         Math.round(x.elapsedSeconds() * 1000),
         x.timeToFirstTokenMs(),
-        outcome(x).equals(Exchange.OK) ? Exchange.OK : outcome(x),
+        x.recordedOutcome(),
         call.stream(),
         call.taskId(),
         call.stepId(),

@@ -8,7 +8,8 @@ import dev.gatehouse.policies.Decision;
 /**
  * The request checks every path shares, before anything is sent: the members Gatehouse itself
  * reads must have their JSON types ({@code model} a string, {@code stream} a boolean, {@code
- * messages} an array of objects for chat, {@code input} present for embeddings; on OpenAI's chat
+ * messages} an array of objects for chat, each one's content a string or parts the request
+ * policies can read ({@link #content}), {@code input} present for embeddings; on OpenAI's chat
  * {@code max_tokens}, {@code max_completion_tokens} and {@code n}, on Anthropic's {@code
  * max_tokens}, whole numbers in range, as budgets and rate limits reserve by them). The provider
  * checks the rest; whatever Gatehouse does not read is passed on untouched.
@@ -56,14 +57,25 @@ final class ValidateModelRequest implements PolicyStep<ModelExchange> {
       }
       // Text, parts, or none: the checks read nothing else (an object went on unread), and neither
       // API takes anything else.
-      JsonNode content = messages.get(i).get("content");
-      if (content != null && !content.isNull() && !content.isTextual() && !content.isArray()) {
-        return "'messages[" + i + "].content' must be a string or an array of parts, not " + type(content);
+      String bad = content(messages.get(i).get("content"), "messages[" + i + "].content", 0);
+      for (int k = 0; bad == null && call.dialect() == Dialect.OPENAI && k < ASSISTANT_TEXTS.length; k++) {
+        bad = string(messages.get(i), ASSISTANT_TEXTS[k], "messages[" + i + "]");
+      }
+      if (bad != null) {
+        return bad;
       }
     }
-    JsonNode system = call.dialect() == Dialect.ANTHROPIC ? body.get("system") : null;
-    if (system != null && !system.isNull() && !system.isTextual() && !system.isArray()) {
-      return "'system' must be a string or an array of blocks, not " + type(system);
+    if (call.dialect() == Dialect.OPENAI && body.get("prediction") instanceof ObjectNode prediction) {
+      String bad = content(prediction.get("content"), "prediction.content", NESTED);
+      if (bad != null) {
+        return bad;
+      }
+    }
+    if (call.dialect() == Dialect.ANTHROPIC) {
+      String bad = content(body.get("system"), "system", 0);
+      if (bad != null) {
+        return bad;
+      }
     }
     if (call.dialect() == Dialect.OPENAI) {
       JsonNode options = body.get("stream_options");
@@ -89,6 +101,91 @@ final class ValidateModelRequest implements PolicyStep<ModelExchange> {
       }
     }
     return null;
+  }
+
+  /**
+   * How deep parts inside parts are checked: as deep as the request policies read them (a tool
+   * result, a search result or a text document inside a message's parts, and one of those inside
+   * a tool result; see {@code ChatTexts}).
+   */
+  private static final int NESTED = 2;
+
+  /** The texts of an OpenAI assistant message sent back besides its content, which request policies read. */
+  private static final String[] ASSISTANT_TEXTS = {"refusal", "reasoning_content", "reasoning"};
+
+  /**
+   * Why a content member at {@code path} is not what the request policies can read: it must be
+   * absent, null, a string, or an array of parts, each an object whose {@code text}, {@code
+   * refusal}, a citation's {@code cited_text} and a text document's {@code context} and {@code
+   * data}, when given, are strings, and whose nested content (a tool result's, a search result's,
+   * a content document's) is the same. No provider takes anything else; sent on, a bare string
+   * among the parts, or a tool result whose content is an object, passed PII and guardrail
+   * entries unread (a probe reached a provider with text a blocking entry should have stopped).
+   * Null when it is.
+   */
+  static String content(JsonNode content, String path, int depth) {
+    if (content == null || content.isNull() || content.isTextual()) {
+      return null;
+    }
+    if (!content.isArray()) {
+      return "'" + path + "' must be a string or an array of parts, not " + type(content);
+    }
+    for (int j = 0; j < content.size(); j++) {
+      JsonNode part = content.get(j);
+      String at = path + "[" + j + "]";
+      if (!part.isObject()) {
+        return "'" + at + "' must be an object (a content part), not " + type(part);
+      }
+      for (String member : new String[] {"text", "refusal"}) {
+        String bad = string(part, member, at);
+        if (bad != null) {
+          return bad;
+        }
+      }
+      JsonNode citations = part.get("citations");
+      if (citations != null && citations.isArray()) {
+        for (int c = 0; c < citations.size(); c++) {
+          String bad = citations.get(c).isObject() ? string(citations.get(c), "cited_text", at + ".citations[" + c + "]") : null;
+          if (bad != null) {
+            return bad;
+          }
+        }
+      }
+      if (depth >= NESTED) {
+        continue;
+      }
+      String type = part.path("type").asText();
+      String bad =
+          switch (type) {
+            case "tool_result", "search_result" -> content(part.get("content"), at + ".content", depth + 1);
+            case "document" -> document(part, at, depth);
+            default -> null;
+          };
+      if (bad != null) {
+        return bad;
+      }
+    }
+    return null;
+  }
+
+  /** A document part: its {@code context}, and a text source's {@code data} or a content source's parts. */
+  private static String document(JsonNode part, String at, int depth) {
+    String bad = string(part, "context", at);
+    JsonNode source = part.get("source");
+    if (bad != null || source == null || !source.isObject()) {
+      return bad;
+    }
+    return switch (source.path("type").asText()) {
+      case "text" -> string(source, "data", at + ".source");
+      case "content" -> content(source.get("content"), at + ".source.content", depth + 1);
+      default -> null;
+    };
+  }
+
+  /** Why {@code owner.member}, when given, is not a string; null when it is. */
+  private static String string(JsonNode owner, String member, String at) {
+    JsonNode v = owner.get(member);
+    return v == null || v.isNull() || v.isTextual() ? null : "'" + at + "." + member + "' must be a string, not " + type(v);
   }
 
   /**

@@ -231,6 +231,13 @@ class ModelInvokerTest {
     assertThat(fakes.get("a").seen()).isEmpty();
   }
 
+  /** The newest model call audit row, once the log wrote what it had. */
+  private static dev.gatehouse.registry.audit.AuditDao.Row lastAudit() throws InterruptedException {
+    audit.flush();
+    return db.jdbi().withExtension(
+        dev.gatehouse.registry.audit.AuditDao.class, dao -> dao.page("ten_a", null, "model.call", null, null, null, null, 1)).get(0);
+  }
+
   /** The newest usage row, once the log wrote what it had. */
   private static UsageDao.Row lastUsage() throws InterruptedException {
     usage.flush();
@@ -572,6 +579,63 @@ class ModelInvokerTest {
     assertThat(fakes.get("a").seen()).isEmpty();
   }
 
+  /**
+   * Content the request policies cannot read is refused before anything is sent, on every path:
+   * a probe's bare strings among the parts, a tool result whose content is an object, a text part
+   * whose text is not a string all reached a provider past a PII entry that blocks (the walker read
+   * only object parts with a string text). What no provider takes is refused here, whole.
+   */
+  @Test
+  void contentTheRequestPoliciesCannotReadIsRefusedBeforeAnythingIsSent() throws Exception {
+    String[][] cases = {
+      {"ANTHROPIC", "{\"messages\":[{\"role\":\"user\",\"content\":[\"alice@example.com\"]}]}", "messages[0].content[0]"},
+      {"ANTHROPIC", "{\"system\":[\"alice@example.com\"],\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", "system[0]"},
+      {"ANTHROPIC", "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"a\","
+          + "\"content\":{\"text\":\"alice@example.com\"}}]}]}", "messages[0].content[0].content"},
+      {"ANTHROPIC", "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"a\","
+          + "\"content\":[\"alice@example.com\"]}]}]}", "messages[0].content[0].content[0]"},
+      {"ANTHROPIC", "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":5,\"content\":\"alice@example.com\"}]}]}",
+          "messages[0].content[0].text"},
+      {"ANTHROPIC", "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"document\",\"source\":{\"type\":\"text\","
+          + "\"data\":[\"alice@example.com\"]}}]}]}", "messages[0].content[0].source.data"},
+      {"ANTHROPIC", "{\"messages\":[{\"role\":\"assistant\",\"content\":[{\"type\":\"text\",\"text\":\"x\","
+          + "\"citations\":[{\"cited_text\":{\"t\":\"alice@example.com\"}}]}]}]}", "messages[0].content[0].citations[0].cited_text"},
+      {"OPENAI", "{\"messages\":[{\"role\":\"user\",\"content\":[\"alice@example.com\"]}]}", "messages[0].content[0]"},
+      {"OPENAI", "{\"messages\":[{\"role\":\"assistant\",\"content\":\"x\",\"reasoning_content\":{\"t\":\"alice@example.com\"}}]}",
+          "messages[0].reasoning_content"},
+      {"OPENAI", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"prediction\":{\"content\":[7]}}", "prediction.content[0]"},
+    };
+    java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
+    raw.script(out -> {
+      sent.incrementAndGet();
+      RawLlm.write(out, "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n");
+    });
+    for (String[] c : cases) {
+      // Each dialect to a provider of its own: nothing is translated, so only this step stands in the way.
+      Dialect dialect = Dialect.valueOf(c[0]);
+      String alias = dialect == Dialect.ANTHROPIC ? "raw-anthropic" : "solo";
+      ObjectNode body = (ObjectNode) JSON.readTree(c[1]);
+      body.put("model", alias);
+      ModelCall call = new ModelCall(ModelCall.Kind.CHAT, dialect, alias, body, false, new Caller("ten_a", "agt_all", List.of()), null, "r", null, null, 1);
+      assertThatThrownBy(() -> invoker.call(call))
+          .as(c[1])
+          .isInstanceOfSatisfying(ModelCallException.class, e -> {
+            assertThat(e.status()).isEqualTo(400);
+            assertThat(e.code()).isEqualTo(ModelCodes.INVALID_REQUEST);
+            assertThat(e.param()).isEqualTo(c[2]);
+          });
+    }
+    // What the policies read is still taken: parts, nested tool results, documents, citations.
+    ObjectNode fine = (ObjectNode) JSON.readTree("{\"model\":\"solo\",\"system\":[{\"type\":\"text\",\"text\":\"s\"}],\"messages\":[{\"role\":\"user\","
+        + "\"content\":[{\"type\":\"text\",\"text\":\"hi\"},{\"type\":\"tool_result\",\"tool_use_id\":\"a\",\"content\":[{\"type\":\"text\",\"text\":\"r\"}]},"
+        + "{\"type\":\"document\",\"source\":{\"type\":\"text\",\"data\":\"d\"},\"context\":\"c\"},{\"type\":\"image\",\"source\":{\"type\":\"url\",\"url\":\"u\"}}]}]}");
+    assertThat(ValidateModelRequest.problem(
+        new ModelCall(ModelCall.Kind.CHAT, Dialect.ANTHROPIC, "solo", fine, false, new Caller("ten_a", "agt_all", List.of()), null, "r", null, null, 1)))
+        .isNull();
+    assertThat(fakes.get("a").seen()).isEmpty();
+    assertThat(sent.get()).as("nothing reached the Anthropic provider").isZero();
+  }
+
   @Test
   void theModelsAnAgentMayUseAreListed() {
     Agent some = db.jdbi().onDemand(AgentDao.class).find("agt_some").orElseThrow();
@@ -676,6 +740,7 @@ class ModelInvokerTest {
     assertThat(a.usage().estimated()).isTrue();
     assertThat(abandoned.await(10, TimeUnit.SECONDS)).as("the upstream request was abandoned").isTrue();
     assertThat(lastUsage().outcome()).isEqualTo(ModelExchange.CLIENT_CLOSED);
+    assertThat(lastAudit().outcome()).as("the audit row says how the call ended, as the usage row does").isEqualTo(ModelExchange.CLIENT_CLOSED);
   }
 
   /**
@@ -928,6 +993,9 @@ class ModelInvokerTest {
     assertThat(names).containsExactly("message_start", "error");
     assertThat(datas.get(1)).contains("upstream_error").contains("not a plain name");
     assertThat(lastUsage().outcome()).isEqualTo(ModelCodes.UPSTREAM_ERROR);
+    // It was "ok" in the audit row: the chain had returned when the stream broke.
+    assertThat(lastAudit().outcome()).isEqualTo(ModelCodes.UPSTREAM_ERROR);
+    assertThat(lastAudit().decision()).isEqualTo("allow");
 
     // A sink that refuses an event (IllegalArgumentException) is not the client leaving either.
     raw.script(

@@ -72,7 +72,7 @@ class OutputBoundTest {
             new ModelCall(ModelCall.Kind.CHAT, Dialect.ANTHROPIC, "m",
                 (ObjectNode) JSON.readTree("{\"model\":\"m\",\"system\":{\"text\":\"x\"},\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"),
                 false, new Caller("ten_a", "agt_a", List.of()), null, "r", null, null, 1)))
-        .isEqualTo("'system' must be a string or an array of blocks, not an object");
+        .isEqualTo("'system' must be a string or an array of parts, not an object");
     assertThat(problem(",\"max_tokens\":5")).isNull();
   }
 

@@ -156,15 +156,72 @@ class TokenCountingTest {
     assertCode(count("claude-c", "hi"), 400, "invalid_request", null);
   }
 
+  /**
+   * From a provider's count only the count reaches the agent (no answer policy reads a count, and
+   * a probe's provider added text of its own); a provider with no token counting (404) has the
+   * request counted by Gatehouse; and a count's failure neither cools the provider down for calls
+   * (Anthropic limits counting apart from messages) nor shows the agent what an answer's PII entry
+   * would withhold.
+   */
+  @Test
+  void aCountIsTheProvidersNumberAndItsFailuresStayItsOwn() throws Exception {
+    fake.script(Reply.status(200).withErrorBody(
+        "{\"input_tokens\":7,\"note\":\"call bob@example.com\",\"context_management\":{\"original_input_tokens\":9,\"x\":\"y\"}}"));
+    HttpResponse<String> counted = count("claude-c", "hi");
+    assertThat(counted.statusCode()).as(counted.body()).isEqualTo(200);
+    assertThat(json(counted)).isEqualTo(JSON.readTree("{\"input_tokens\":7,\"context_management\":{\"original_input_tokens\":9}}"));
+
+    fake.reset();
+    fake.script(Reply.status(404));
+    HttpResponse<String> estimated = count("claude-c", "How many tokens does this take?");
+    assertThat(estimated.statusCode()).as(estimated.body()).isEqualTo(200);
+    assertThat(estimated.headers().firstValue("Gatehouse-Token-Count")).contains("estimated");
+    assertThat(json(estimated).path("input_tokens").asLong()).isGreaterThan(5);
+
+    fake.reset();
+    fake.enqueue(Reply.status(429).withRetryAfter("30"));
+    assertCode(count("claude-c", "hi"), 429, "rate_limited", null);
+    fake.script(Reply.text("Still here.").withUsage(3, 2));
+    HttpResponse<String> message = gh.post("/v1/messages", KEY_A,
+        "{\"model\":\"claude-c\",\"max_tokens\":20,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", SDK);
+    assertThat(message.statusCode()).as("a refused count does not cool the provider down: " + message.body()).isEqualTo(200);
+    assertThat(fake.requests("/v1/messages")).hasSize(1);
+
+    policy("count-answers", "\"pii\":{\"action\":\"redact\",\"detectors\":[\"email\"],\"on\":[\"model-answers\"]}");
+    fake.reset();
+    fake.script(Reply.status(400).withErrorBody(
+        "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":\"cannot count for alice@example.com\"}}"));
+    HttpResponse<String> refused = count("claude-c", "hi");
+    assertCode(refused, 400, "invalid_request", "[EMAIL]");
+    assertThat(refused.body()).doesNotContain("alice@example.com");
+  }
+
+  /** Content no provider takes, which request policies could not read, is refused before anything is sent. */
+  @Test
+  void contentThePoliciesCannotReadIsRefusedAndNeverSent() {
+    policy("count-block", "\"pii\":{\"action\":\"block\",\"detectors\":[\"email\"],\"on\":[\"model-requests\"]}");
+    for (String path : new String[] {"/v1/messages/count_tokens", "/v1/messages"}) {
+      assertCode(gh.post(path, KEY_A,
+              "{\"model\":\"claude-c\",\"max_tokens\":20,\"messages\":[{\"role\":\"user\",\"content\":[\"alice@example.com\"]}]}", SDK),
+          400, "invalid_request", "messages[0].content[0]");
+      assertCode(gh.post(path, KEY_A,
+              "{\"model\":\"claude-c\",\"max_tokens\":20,\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\","
+                  + "\"tool_use_id\":\"a\",\"content\":{\"text\":\"alice@example.com\"}}]}]}", SDK),
+          400, "invalid_request", "content");
+    }
+    assertThat(fake.requests()).isEmpty();
+    assertCode(count("claude-c", "Write to alice@example.com"), 422, "pii_detected", null);
+  }
+
   @Test
   void requestPoliciesApplyToWhatIsCountedAndTheBetasTheFaceAllowsArePassedOn() {
     policy("count-pii", "\"pii\":{\"action\":\"redact\",\"detectors\":[\"email\"],\"on\":[\"model-requests\"]}");
     fake.script(Reply.text("unused").withUsage(12, 1));
     HttpResponse<String> r = gh.post("/v1/messages/count_tokens", KEY_A,
         "{\"model\":\"claude-c\",\"messages\":[{\"role\":\"user\",\"content\":\"Write to alice@example.com today.\"}]}",
-        "anthropic-beta", "context-management-2025-06-27,token-counting-2024-11-01");
+        "anthropic-beta", "context-management-2025-06-27,context-1m-2025-08-07");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    assertThat(r.headers().firstValue("Gatehouse-Dropped-Betas")).contains("token-counting-2024-11-01");
+    assertThat(r.headers().firstValue("Gatehouse-Dropped-Betas")).contains("context-1m-2025-08-07");
     FakeProvider.Request sent = fake.last();
     assertThat(sent.body()).contains("[EMAIL]").doesNotContain("alice@example.com");
     assertThat(sent.header("anthropic-beta")).isEqualTo("context-management-2025-06-27");
@@ -188,13 +245,13 @@ class TokenCountingTest {
     long tokenBuckets = gh.db.jdbi().withHandle(h -> h.createQuery("SELECT count(*) FROM rate_buckets WHERE key LIKE 'rl:count-tpm:%'")
         .mapTo(Long.class).one());
     assertThat(tokenBuckets).as("no tokens bucket was taken from").isZero();
-    // The same request as a message is refused by both.
+    // The same request as a message is refused by both, and that refusal has its usage row.
+    long beforeMessage = usageRows();
     HttpResponse<String> message = gh.post("/v1/messages", KEY_A,
         "{\"model\":\"claude-c\",\"max_tokens\":50,\"messages\":[{\"role\":\"user\",\"content\":\"" + long_ + "\"}]}", SDK);
     assertThat(message.statusCode()).as(message.body()).isIn(402, 429);
-    long usageRows = usageRows(); // (the refused message wrote one; no count has)
-    long messageRows = gh.db.jdbi().withHandle(h -> h.createQuery("SELECT count(*) FROM model_usage WHERE model = 'claude-c'").mapTo(Long.class).one());
-    assertThat(messageRows).isOne();
+    long usageRows = usageRows();
+    assertThat(usageRows).isEqualTo(beforeMessage + 1);
 
     policy("count-rpm", "\"rateLimit\":{\"requestsPerMinute\":1,\"per\":\"target\"}");
     HttpResponse<String> admitted = count("claude-c", "hi");
