@@ -556,7 +556,12 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
         .install(core, env);
     tools.mcpUpstreams().start();
     new McpFace(config.getMcp(), tools.mcpUpstreams(), tools.mcpConnector(), tools.mcpCatalog()).install(core, env);
-    new ModelsFace(tools.models(), java.util.Set.copyOf(config.getModels().getAnthropicBetas())).install(core, env);
+    new ModelsFace(
+            tools.models(),
+            java.util.Set.copyOf(config.getModels().getAnthropicBetas()),
+            (int) config.getModels().getMaxRequestBody().toBytes(),
+            config.getModels().largeBodyBytes())
+        .install(core, env);
     if (config.isDemoTools()) {
       env.jersey().register(new DemoToolsResource());
       env.jersey().register(new DemoModelResource());

@@ -165,7 +165,7 @@ class ModelFaceRefusalsTest {
 
   @Test
   void anOversizedBodyIs413WhetherItsLengthIsDeclaredOrNot() {
-    int max = (int) gh.config.getLimits().getMaxRequestBody().toBytes();
+    int max = (int) gh.config.getModels().getMaxRequestBody().toBytes(); // the model faces' own limit, not limits.maxRequestBody
     String big = "{\"model\":\"a\",\"messages\":[{\"role\":\"user\",\"content\":\"" + "x".repeat(max) + "\"}]}";
     openAiError(client.post("/v1/chat/completions", big, bearer(TestGatehouse.KEY_A)), 413, "request_too_large");
     HttpResponse<String> chunked = client.send(client.request("/v1/messages", "x-api-key", TestGatehouse.KEY_A)

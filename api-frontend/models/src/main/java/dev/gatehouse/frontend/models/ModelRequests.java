@@ -28,21 +28,37 @@ final class ModelRequests {
   /** A refused oversized body is read and dropped up to this many times the limit. */
   private static final long DRAIN_FACTOR = 8;
 
-  /** A checked request: the whole body, the alias it names, whether it streams. */
-  record ModelRequest(ObjectNode body, String alias, boolean stream) {}
+  /**
+   * A checked request: the whole body, the alias it names, whether it streams, and what its body
+   * holds of {@link LargeBodies} (to close when its call has ended).
+   */
+  record ModelRequest(ObjectNode body, String alias, boolean stream, LargeBodies.Held held) {}
 
   private final JsonBodies bodies;
   private final long maxBody;
+  private final LargeBodies large;
 
-  ModelRequests(JsonBodies bodies, long maxBody) {
+  ModelRequests(JsonBodies bodies, long maxBody, LargeBodies large) {
     this.bodies = bodies;
     this.maxBody = maxBody;
+    this.large = large;
   }
 
+  /** The request's body, checked; what it holds of {@link LargeBodies} is given back here if it is refused. */
   ModelRequest read(HttpServletRequest request, Endpoint endpoint) throws IOException {
+    LargeBodies.Held held = large.hold();
+    try {
+      return read(request, endpoint, held);
+    } catch (IOException | RuntimeException e) {
+      held.close();
+      throw e;
+    }
+  }
+
+  private ModelRequest read(HttpServletRequest request, Endpoint endpoint, LargeBodies.Held held) throws IOException {
     ContentEncodingFilter.check(request.getHeader("Content-Encoding"));
     checkContentType(request.getHeader("Content-Type"));
-    byte[] bytes = request.getContentLengthLong() > maxBody ? null : readBody(request);
+    byte[] bytes = request.getContentLengthLong() > maxBody ? null : readBody(request, held);
     if (bytes == null) {
       BoundedBody.drain(request.getInputStream(), maxBody * DRAIN_FACTOR);
       throw new ApiException(ErrorCode.REQUEST_TOO_LARGE, "the body is larger than " + maxBody + " bytes");
@@ -91,7 +107,7 @@ final class ModelRequests {
       }
       checkMessages(body.get("messages"));
     }
-    return new ModelRequest(body, model.asText(), streams);
+    return new ModelRequest(body, model.asText(), streams, held);
   }
 
   private static void checkMessages(JsonNode messages) {
@@ -128,15 +144,56 @@ final class ModelRequests {
     }
   }
 
-  /** The body, at most {@code maxBody} bytes (null when longer); a body that cannot be read is the client's 400. */
-  private byte[] readBody(HttpServletRequest request) {
+  /**
+   * The body, at most {@code maxBody} bytes (null when longer), counted against {@link LargeBodies}
+   * before it is held (a declared length at once, any other as it comes); a body that cannot be
+   * read is the client's 400.
+   */
+  private byte[] readBody(HttpServletRequest request, LargeBodies.Held held) {
     try {
       // One of a known length (the usual request) is read into one array of its size; an encoded
       // body (Jetty inflates gzip) is longer than its Content-Length and is read on, within the limit.
       long declared = request.getHeader("Content-Encoding") != null ? -1 : request.getContentLengthLong();
-      return BoundedBody.read(request.getInputStream(), maxBody, declared);
+      if (declared > 0) {
+        held.grow(declared);
+      }
+      InputStream in = request.getInputStream();
+      return BoundedBody.read(declared > 0 ? in : new Counted(in, held), maxBody, declared);
+    } catch (ApiException e) {
+      throw e;
     } catch (IOException | RuntimeException e) {
       throw UnreadableBody.of(e).orElseGet(() -> new ApiException(ErrorCode.MALFORMED_BODY, "the body could not be read"));
+    }
+  }
+
+  /** A body of unknown length, counted against {@link LargeBodies} as it is read. */
+  private static final class Counted extends InputStream {
+    private final InputStream in;
+    private final LargeBodies.Held held;
+    private long read;
+
+    Counted(InputStream in, LargeBodies.Held held) {
+      this.in = in;
+      this.held = held;
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = in.read();
+      if (b >= 0) {
+        held.grow(++read);
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] into, int off, int len) throws IOException {
+      int n = in.read(into, off, len);
+      if (n > 0) {
+        read += n;
+        held.grow(read);
+      }
+      return n;
     }
   }
 

@@ -15,22 +15,33 @@ import io.dropwizard.core.setup.Environment;
 public final class ModelsFace implements Face {
   private final ModelInvoker invoker;
   private final java.util.Set<String> anthropicBetas;
+  private final int maxRequestBody;
+  private final long largeBodyBytes;
 
-  /** {@code anthropicBetas}: the Anthropic betas a caller of {@code /v1/messages} may have passed on to an Anthropic provider. */
-  public ModelsFace(ModelInvoker invoker, java.util.Set<String> anthropicBetas) {
+  /**
+   * {@code anthropicBetas}: the Anthropic betas a caller of {@code /v1/messages} may have passed on
+   * to an Anthropic provider; {@code maxRequestBody}: the largest body a model call may have;
+   * {@code largeBodyBytes}: the bytes of bodies above the common limit held at once ({@link LargeBodies}).
+   */
+  public ModelsFace(ModelInvoker invoker, java.util.Set<String> anthropicBetas, int maxRequestBody, long largeBodyBytes) {
     this.invoker = invoker;
     this.anthropicBetas = java.util.Set.copyOf(anthropicBetas);
+    this.maxRequestBody = maxRequestBody;
+    this.largeBodyBytes = largeBodyBytes;
   }
 
   @Override
   public void install(FaceContext core, Environment env) {
+    // A conversation outgrows the common body limit long before a model's context is full; bodies
+    // above that limit are held within a budget of their own.
+    LargeBodies large = new LargeBodies(core.maxRequestBody(), largeBodyBytes, core.metrics());
     ModelsServlet servlet =
         new ModelsServlet(
             invoker,
             core.auth(),
-            new ModelRequests(core.bodies(), core.maxRequestBody()),
+            new ModelRequests(core.bodies().withMaxBytes(maxRequestBody), maxRequestBody, large),
             core.admission(),
-            core.maxRequestBody(),
+            maxRequestBody,
             new AnthropicBetas(anthropicBetas));
     env.servlets().addServlet("models", servlet).addMapping(Endpoint.paths());
     env.jersey().register(new AgentUsageResource(core.jdbi()));

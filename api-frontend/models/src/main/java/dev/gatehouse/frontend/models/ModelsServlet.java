@@ -93,6 +93,7 @@ final class ModelsServlet extends HttpServlet {
       response.setHeader(ANTHROPIC_REQUEST_ID, requestId);
     }
     EventStream stream = null;
+    LargeBodies.Held held = null;
     try {
       if (endpoint == null) {
         authenticate(request, dialect, requestId);
@@ -129,6 +130,7 @@ final class ModelsServlet extends HttpServlet {
       AnthropicBetas.Asked asked =
           endpoint.dialect == Dialect.ANTHROPIC ? betas.asked(request.getHeaders(AnthropicBetas.HEADER)) : AnthropicBetas.NONE;
       ModelRequest body = requests.read(request, endpoint);
+      held = body.held();
       if (!asked.dropped().isEmpty()) {
         response.setHeader(AnthropicBetas.DROPPED_HEADER, String.join(",", asked.dropped()));
       }
@@ -178,6 +180,10 @@ final class ModelsServlet extends HttpServlet {
     } catch (RuntimeException e) {
       LOG.error("a model request failed inside Gatehouse (request {})", requestId, e);
       refuse(request, response, dialect, Refusal.internal(requestId), requestId, stream);
+    } finally {
+      if (held != null) {
+        held.close(); // the call has ended, and its body is let go
+      }
     }
   }
 

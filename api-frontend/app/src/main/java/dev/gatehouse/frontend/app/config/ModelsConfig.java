@@ -56,10 +56,11 @@ public class ModelsConfig {
 
   /**
    * The Anthropic betas ({@code anthropic-beta}) a caller of {@code /v1/messages} may have passed
-   * on to an Anthropic provider; the others are dropped. The defaults change only how the model
-   * answers; none lets Anthropic reach out on its own (MCP connector, code execution, web fetch,
-   * Files API), and none is billed at prices a model's registry entry does not say (a 1M-token
-   * context, hour-long cache writes).
+   * on to an Anthropic provider; the others are dropped. The defaults change only how the model is
+   * instructed and answers (Claude Code's among them); none lets Anthropic reach out on its own
+   * (MCP connector, code execution, web fetch, Files API, server-side tools), none is billed at
+   * prices a model's registry entry does not say (a 1M-token context, hour-long cache writes), and
+   * none is for credentials other than Gatehouse's own key (OAuth).
    */
   @NotNull
   private List<@NotNull @jakarta.validation.constraints.Pattern(regexp = "[a-z0-9][a-z0-9._-]{0,63}") String> anthropicBetas =
@@ -73,7 +74,19 @@ public class ModelsConfig {
           "output-128k-2025-02-19",
           "structured-outputs-2025-11-13",
           "context-management-2025-06-27",
-          "effort-2025-11-24");
+          "effort-2025-11-24",
+          // What Claude Code sends besides (as of 2.1.x) that changes how the model is instructed,
+          // answers or reports usage: without its beta, a request using what one switches on (a
+          // system message mid-conversation, say) is refused, or loses the feature.
+          "claude-code-20250219",
+          "mid-conversation-system-2026-04-07",
+          "mid-conversation-tool-changes-2026-07-01",
+          "per-turn-control-2026-07-01",
+          "redact-thinking-2026-02-12",
+          "thinking-token-count-2026-05-13",
+          "prompt-caching-scope-2026-01-05",
+          "structured-outputs-2025-12-15",
+          "token-counting-2024-11-01");
 
   @JsonProperty
   public List<String> getAnthropicBetas() {
@@ -83,6 +96,48 @@ public class ModelsConfig {
   @JsonProperty
   public void setAnthropicBetas(List<String> betas) {
     this.anthropicBetas = betas;
+  }
+
+  /**
+   * The largest request body the model faces accept: a whole conversation, which outgrows {@code
+   * limits.maxRequestBody} long before a model's context is full (Anthropic's own limit is 32 MB).
+   */
+  @NotNull
+  @MinDataSize(1024)
+  @MaxDataSize(value = 256, unit = io.dropwizard.util.DataSizeUnit.MEBIBYTES)
+  private DataSize maxRequestBody = DataSize.mebibytes(32);
+
+  /**
+   * How many bytes of model request bodies larger than {@code limits.maxRequestBody} one replica
+   * holds at once (each is read, parsed and copied, some times its size in heap, until its call
+   * ends); past it, such a call is refused 429 {@code overloaded}. Null: an eighth of the heap.
+   */
+  @MinDataSize(1024)
+  private DataSize maxLargeBodyBytes;
+
+  @JsonProperty
+  public DataSize getMaxRequestBody() {
+    return maxRequestBody;
+  }
+
+  @JsonProperty
+  public void setMaxRequestBody(DataSize size) {
+    this.maxRequestBody = size;
+  }
+
+  @JsonProperty
+  public DataSize getMaxLargeBodyBytes() {
+    return maxLargeBodyBytes;
+  }
+
+  @JsonProperty
+  public void setMaxLargeBodyBytes(DataSize size) {
+    this.maxLargeBodyBytes = size;
+  }
+
+  /** {@link #maxLargeBodyBytes}, or an eighth of the heap this JVM may grow to. */
+  public long largeBodyBytes() {
+    return maxLargeBodyBytes != null ? maxLargeBodyBytes.toBytes() : Runtime.getRuntime().maxMemory() / 8;
   }
 
   public ModelRoutingSettings settings() {

@@ -54,6 +54,11 @@ public final class JsonBodies {
     return maxBytes;
   }
 
+  /** These bodies, read up to {@code maxBytes} (a face whose bodies outgrow the common limit). */
+  public JsonBodies withMaxBytes(int maxBytes) {
+    return new JsonBodies(mapper, maxBytes);
+  }
+
   public JsonNode read(InputStream body) {
     byte[] bytes;
     try {

@@ -1,0 +1,144 @@
+package dev.gatehouse.frontend.models;
+
+import static dev.gatehouse.frontend.testing.TestGatehouse.ADMIN_KEY;
+import static dev.gatehouse.frontend.testing.TestGatehouse.KEY_A;
+import static dev.gatehouse.frontend.testing.TestGatehouse.json;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gatehouse.frontend.testing.FakeProvider;
+import dev.gatehouse.frontend.testing.FakeProvider.Reply;
+import dev.gatehouse.frontend.testing.TestGatehouse;
+import io.dropwizard.util.DataSize;
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Model request bodies above the common limit ({@code limits.maxRequestBody}, 512 KiB): a
+ * conversation outgrows it long before a model's context is full (Claude Code's did at about 130k
+ * tokens, answered 413), so the model faces take up to {@code models.maxRequestBody} (2 MiB here),
+ * and bodies above the common limit share {@code models.maxLargeBodyBytes} (1.5 MiB here) on a
+ * replica, for as long as their calls run: past it, 429 {@code overloaded}. A {@link FakeProvider}
+ * (a fake LLM) answers.
+ */
+class ModelLargeBodiesTest {
+  private static final String[] SDK = {"anthropic-version", "2023-06-01"};
+  private static TestGatehouse gh;
+  private static FakeProvider fake;
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  @BeforeAll
+  static void start() throws Exception {
+    fake = new FakeProvider();
+    gh = TestGatehouse.start(c -> {
+      c.getModels().setMaxRequestBody(DataSize.mebibytes(2));
+      c.getModels().setMaxLargeBodyBytes(DataSize.kibibytes(1536));
+    });
+    assertThat(gh.post("/admin/v1/providers", ADMIN_KEY,
+        "{\"name\":\"large-anthropic\",\"type\":\"anthropic\",\"baseUrl\":\"" + fake.anthropicBase() + "\",\"timeout\":\"20s\"}").statusCode())
+        .isEqualTo(201);
+    assertThat(gh.post("/admin/v1/models", ADMIN_KEY,
+        "{\"name\":\"large-claude\",\"targets\":[{\"provider\":\"large-anthropic\",\"model\":\"claude-upstream\"}],\"retry\":{\"maxAttempts\":1}}")
+        .statusCode()).isEqualTo(201);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (gh != null) {
+      gh.close();
+    }
+    if (fake != null) {
+      fake.close();
+    }
+  }
+
+  @AfterEach
+  void reset() {
+    fake.reset();
+  }
+
+  /** A Messages request whose body is about {@code bytes} long. */
+  private static String conversation(int bytes) {
+    return "{\"model\":\"large-claude\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\""
+        + "a long conversation ".repeat(bytes / 20) + "\"}]}";
+  }
+
+  private static HttpResponse<String> post(String body) {
+    return gh.post("/v1/messages", KEY_A, body, SDK);
+  }
+
+  private static CompletableFuture<HttpResponse<String>> postAsync(String body) {
+    HttpRequest r = HttpRequest.newBuilder(URI.create(gh.api() + "/v1/messages"))
+        .header("Authorization", "Bearer " + KEY_A).header("Content-Type", "application/json").header("anthropic-version", "2023-06-01")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).timeout(Duration.ofSeconds(30)).build();
+    return HTTP.sendAsync(r, HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void aConversationPastTheCommonLimitReachesTheProviderWhole() {
+    fake.script(Reply.text("Read it all.").withUsage(150_000, 4));
+    String body = conversation(1_200_000);
+    HttpResponse<String> r = post(body);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(json(r).at("/content/0/text").asText()).isEqualTo("Read it all.");
+    assertThat(fake.last().body().length()).isGreaterThan(1_200_000);
+
+    // Past models.maxRequestBody: 413 in Anthropic's shape, and nothing is sent.
+    fake.reset();
+    HttpResponse<String> tooLarge = post(conversation(2_200_000));
+    assertThat(tooLarge.statusCode()).as(tooLarge.body()).isEqualTo(413);
+    assertThat(json(tooLarge).at("/error/type").asText()).isEqualTo("request_too_large");
+    assertThat(fake.requests()).isEmpty();
+
+    // The common limit still holds everywhere else.
+    HttpResponse<String> task = gh.post("/v1/tasks", KEY_A, "{\"workflow\":\"pipeline\",\"input\":{\"x\":\"" + "y".repeat(600_000) + "\"}}");
+    assertThat(task.statusCode()).as(task.body()).isEqualTo(413);
+  }
+
+  @Test
+  void largeBodiesShareTheirBudgetWhileTheirCallsRunAndGiveItBackAfter() throws Exception {
+    fake.script(Reply.text("Slowly.").withUsage(100_000, 2).withDelay(Duration.ofSeconds(3)));
+    CompletableFuture<HttpResponse<String>> first = postAsync(conversation(1_000_000));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (fake.requests().isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(fake.requests()).as("the first call reached the provider").hasSize(1);
+
+    // Its 1 MB is held until it ends: another large body finds no room, declared or not.
+    HttpResponse<String> second = post(conversation(1_000_000));
+    assertThat(second.statusCode()).as(second.body()).isEqualTo(429);
+    JsonNode error = json(second).get("error");
+    assertThat(error.get("code").asText()).isEqualTo("overloaded");
+    assertThat(error.get("type").asText()).isEqualTo("overloaded_error");
+    assertThat(second.headers().firstValue("Retry-After")).contains("1");
+    HttpRequest chunked = HttpRequest.newBuilder(URI.create(gh.api() + "/v1/messages"))
+        .header("Authorization", "Bearer " + KEY_A).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofInputStream(
+            () -> new ByteArrayInputStream(conversation(1_000_000).getBytes(StandardCharsets.UTF_8))))
+        .timeout(Duration.ofSeconds(30)).build();
+    HttpResponse<String> unknownLength = HTTP.send(chunked, HttpResponse.BodyHandlers.ofString());
+    assertThat(unknownLength.statusCode()).as(unknownLength.body()).isEqualTo(429);
+    // A body within the common limit is not counted.
+    fake.script(Reply.text("Small.").withUsage(3, 1));
+    HttpResponse<String> small = post(conversation(1_000));
+    assertThat(small.statusCode()).as(small.body()).isEqualTo(200);
+
+    assertThat(first.get(20, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+    // Once it has ended, its bytes are free again.
+    HttpResponse<String> after = post(conversation(1_000_000));
+    assertThat(after.statusCode()).as(after.body()).isEqualTo(200);
+    assertThat(fake.requests("/v1/messages")).hasSize(3);
+  }
+}
