@@ -214,7 +214,9 @@ class ModelFaceRefusalsTest {
 
     // Who asks is settled first, as on the served endpoints, x-api-key included.
     openAiError(client.post("/v1/responses", "{}"), 401, "unauthorized");
-    anthropicError(client.post("/v1/messages/batches", CHAT, "x-api-key", "gk_not_a_key_0123456789"), 401, "unauthorized");
+    // (An x-api-key that is not valid was told "the bearer key is not valid".)
+    assertThat(anthropicError(client.post("/v1/messages/batches", CHAT, "x-api-key", "gk_not_a_key_0123456789"), 401, "unauthorized")
+        .path("message").asText()).isEqualTo("the key is not valid");
     openAiError(client.post("/v1/responses", "{}", bearer(TestGatehouse.ADMIN_KEY)), 403, "forbidden");
     // Gatehouse's own API under /v1 is untouched.
     assertThat(gh.get("/v1/tasks?limit=1", TestGatehouse.KEY_A).statusCode()).isEqualTo(200);

@@ -38,7 +38,7 @@ final class KeyAuthenticator {
     byte[] hash = stored == null ? new byte[32] : stored.secretHash();
     boolean same = ApiKeys.matches(key, hash);
     if (stored == null || !same) {
-      throw new AuthenticationException("the bearer key is not valid");
+      throw new AuthenticationException("the key is not valid"); // sent as a bearer or, on the Anthropic face, as x-api-key
     }
     if (!stored.liveAt(now)) {
       throw new AuthenticationException(stored.revokedAt() != null ? "the key was revoked" : "the key has expired");
