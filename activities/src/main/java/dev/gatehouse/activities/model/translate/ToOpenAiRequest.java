@@ -8,7 +8,8 @@ import java.util.List;
 
 /**
  * An Anthropic Messages request as an OpenAI chat-completions request. The top-level {@code
- * system} becomes the first (system) message; {@code tool_result} blocks become tool messages,
+ * system} becomes the first (system) message, and a system message among the messages one in its
+ * place (after the tool results that answer the tool calls before it); {@code tool_result} blocks become tool messages,
  * placed before the rest of their user message as OpenAI wants them right after the assistant's
  * tool calls; {@code tool_use} blocks become {@code tool_calls} with their input as a JSON string;
  * structured output ({@code output_config.format}) becomes a {@code json_schema} response format.
@@ -35,16 +36,38 @@ final class ToOpenAiRequest {
       messages.addObject().put("role", "system").put("content", text);
     }
     ArrayNode input = Members.array(body.get("messages"), "messages");
+    List<String> heldSystem = new ArrayList<>();
     for (int i = 0; i < input.size(); i++) {
       String path = "messages[" + i + "]";
       ObjectNode message = Members.object(input.get(i), path);
       String role = Members.text(message, "role", path + ".role");
       switch (role) {
-        case "user" -> user(message.get("content"), path + ".content", messages);
-        case "assistant" -> messages.add(assistant(message.get("content"), path + ".content"));
-        default -> throw Members.invalid(path + ".role", "must be `user` or `assistant`");
+        case "user" -> {
+          user(message.get("content"), path + ".content", messages);
+          addSystem(heldSystem, messages);
+        }
+        case "assistant" -> {
+          addSystem(heldSystem, messages);
+          messages.add(assistant(message.get("content"), path + ".content"));
+        }
+        case "system" -> {
+          // A system message mid-conversation (Anthropic's mid-conversation-system beta; Claude
+          // Code sends one on its first turn) is one where it stands, as OpenAI takes them
+          // anywhere; but not between an assistant's tool calls and their results, which OpenAI
+          // wants next to each other: there it waits until the results are in.
+          JsonNode content = message.get("content");
+          if (content == null || content.isNull()) {
+            throw Members.invalid(path + ".content", "must be a string or an array of text blocks");
+          }
+          heldSystem.add(content.isTextual() ? content.textValue() : joinedText(content, path + ".content"));
+          if (!awaitingToolResults(messages)) {
+            addSystem(heldSystem, messages);
+          }
+        }
+        default -> throw Members.invalid(path + ".role", "must be `user`, `assistant` or `system`");
       }
     }
+    addSystem(heldSystem, messages);
 
     Long maxTokens = Members.optionalPositive(body, "max_tokens", "max_tokens");
     if (maxTokens != null) {
@@ -247,6 +270,20 @@ final class ToOpenAiRequest {
   }
 
   /** Text blocks (of {@code system} or a tool result) as one string, a blank line between blocks. */
+  /** The system messages held back, added now (and forgotten). */
+  private static void addSystem(List<String> held, ArrayNode messages) {
+    for (String text : held) {
+      messages.addObject().put("role", "system").put("content", text);
+    }
+    held.clear();
+  }
+
+  /** Whether the last message is an assistant's with tool calls, whose results must come next. */
+  private static boolean awaitingToolResults(ArrayNode messages) {
+    JsonNode last = messages.isEmpty() ? null : messages.get(messages.size() - 1);
+    return last != null && "assistant".equals(last.path("role").asText()) && last.path("tool_calls").isArray();
+  }
+
   private static String joinedText(JsonNode blocks, String path) {
     if (!blocks.isArray()) {
       throw Members.invalid(path, "must be a string or an array of text blocks");
