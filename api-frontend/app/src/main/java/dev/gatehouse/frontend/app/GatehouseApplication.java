@@ -559,6 +559,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     new ModelsFace(
             tools.models(),
             java.util.Set.copyOf(config.getModels().getAnthropicBetas()),
+            java.util.Set.copyOf(config.getModels().getAnthropicServerTools()),
             (int) config.getModels().getMaxRequestBody().toBytes(),
             config.getModels().largeBodyBytes())
         .install(core, env);

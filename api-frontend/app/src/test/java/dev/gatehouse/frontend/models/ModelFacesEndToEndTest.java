@@ -143,6 +143,43 @@ class ModelFacesEndToEndTest {
 
   // ---- the model list
 
+  private static com.fasterxml.jackson.databind.node.ObjectNode object(String json) throws IOException {
+    return (com.fasterxml.jackson.databind.node.ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+  }
+
+  /**
+   * A server tool Anthropic runs itself (web search: Claude Code's WebSearch sends one, no beta
+   * needed) reached the provider, letting the model reach out where Gatehouse neither governs nor
+   * meters it. It is refused unless models.anthropicServerTools names it; custom tools and the
+   * Anthropic-defined ones the client runs pass.
+   */
+  @Test
+  void anAnthropicServerToolIsRefusedUnlessTheOperatorAllowsIt() throws Exception {
+    int before = fake.requests("/v1/messages").size();
+    String search = "{\"model\":\"e2e-claude\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"Search.\"}],"
+        + "\"tools\":[{\"name\":\"get_weather\",\"input_schema\":{\"type\":\"object\"}},{\"type\":\"web_search_20250305\",\"name\":\"web_search\"}]}";
+    for (String path : new String[] {"/v1/messages", "/v1/messages/count_tokens"}) {
+      JsonNode refused = anthropicError(client.post(path, search, "x-api-key", KEY_A), 400, "invalid_request");
+      assertThat(refused.path("message").asText()).contains("web_search_20250305", "models.anthropicServerTools");
+    }
+    assertThat(fake.requests("/v1/messages")).as("nothing was sent").hasSize(before);
+
+    String clientTools = "{\"model\":\"e2e-claude\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"List files.\"}],"
+        + "\"tools\":[{\"type\":\"bash_20250124\",\"name\":\"bash\"},{\"type\":\"text_editor_20250728\",\"name\":\"str_replace_based_edit_tool\"},"
+        + "{\"type\":\"custom\",\"name\":\"x\",\"input_schema\":{\"type\":\"object\"}}]}";
+    HttpResponse<String> ok = client.post("/v1/messages", clientTools, "x-api-key", KEY_A);
+    assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+    assertThat(fake.last().json().at("/tools/0/type").asText()).isEqualTo("bash_20250124");
+
+    // Allowed by name (the type without its date), and only that one.
+    AnthropicServerTools allowed = new AnthropicServerTools(java.util.Set.of("web_search"));
+    allowed.check(object(search));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> allowed.check(object("{\"tools\":[{\"type\":\"web_fetch_20250910\",\"name\":\"web_fetch\"}]}")))
+        .hasMessageContaining("web_fetch_20250910");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> allowed.check(object("{\"tools\":[{\"type\":5}]}")))
+        .hasMessageContaining("tools[0].type");
+  }
+
   @Test
   void theModelListHoldsOnlyWhatTheAgentMayUseInEachSdksShape() {
     HttpResponse<String> limited = client.send(client.request("/v1/models", bearer(limitedKey)));

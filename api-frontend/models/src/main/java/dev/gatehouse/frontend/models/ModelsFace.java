@@ -15,17 +15,21 @@ import io.dropwizard.core.setup.Environment;
 public final class ModelsFace implements Face {
   private final ModelInvoker invoker;
   private final java.util.Set<String> anthropicBetas;
+  private final java.util.Set<String> anthropicServerTools;
   private final int maxRequestBody;
   private final long largeBodyBytes;
 
   /**
    * {@code anthropicBetas}: the Anthropic betas a caller of {@code /v1/messages} may have passed on
-   * to an Anthropic provider; {@code maxRequestBody}: the largest body a model call may have;
+   * to an Anthropic provider; {@code anthropicServerTools}: the server tools it may give the model
+   * ({@link AnthropicServerTools}); {@code maxRequestBody}: the largest body a model call may have;
    * {@code largeBodyBytes}: the bytes of bodies above the common limit held at once ({@link LargeBodies}).
    */
-  public ModelsFace(ModelInvoker invoker, java.util.Set<String> anthropicBetas, int maxRequestBody, long largeBodyBytes) {
+  public ModelsFace(
+      ModelInvoker invoker, java.util.Set<String> anthropicBetas, java.util.Set<String> anthropicServerTools, int maxRequestBody, long largeBodyBytes) {
     this.invoker = invoker;
     this.anthropicBetas = java.util.Set.copyOf(anthropicBetas);
+    this.anthropicServerTools = java.util.Set.copyOf(anthropicServerTools);
     this.maxRequestBody = maxRequestBody;
     this.largeBodyBytes = largeBodyBytes;
   }
@@ -42,7 +46,8 @@ public final class ModelsFace implements Face {
             new ModelRequests(core.bodies().withMaxBytes(maxRequestBody), maxRequestBody, large),
             core.admission(),
             maxRequestBody,
-            new AnthropicBetas(anthropicBetas));
+            new AnthropicBetas(anthropicBetas),
+            new AnthropicServerTools(anthropicServerTools));
     env.servlets().addServlet("models", servlet).addMapping(Endpoint.paths());
     env.jersey().register(new AgentUsageResource(core.jdbi()));
   }

@@ -61,14 +61,23 @@ final class ModelsServlet extends HttpServlet {
   private final transient Admission admission;
   private final long maxBody;
   private final transient AnthropicBetas betas;
+  private final transient AnthropicServerTools serverTools;
 
-  ModelsServlet(ModelInvoker invoker, BearerAuth auth, ModelRequests requests, Admission admission, long maxBody, AnthropicBetas betas) {
+  ModelsServlet(
+      ModelInvoker invoker,
+      BearerAuth auth,
+      ModelRequests requests,
+      Admission admission,
+      long maxBody,
+      AnthropicBetas betas,
+      AnthropicServerTools serverTools) {
     this.invoker = invoker;
     this.auth = auth;
     this.requests = requests;
     this.admission = admission;
     this.maxBody = maxBody;
     this.betas = betas;
+    this.serverTools = serverTools;
   }
 
   @Override
@@ -131,6 +140,9 @@ final class ModelsServlet extends HttpServlet {
           endpoint.dialect == Dialect.ANTHROPIC ? betas.asked(request.getHeaders(AnthropicBetas.HEADER)) : AnthropicBetas.NONE;
       ModelRequest body = requests.read(request, endpoint);
       held = body.held();
+      if (endpoint.dialect == Dialect.ANTHROPIC) {
+        serverTools.check(body.body());
+      }
       if (!asked.dropped().isEmpty()) {
         response.setHeader(AnthropicBetas.DROPPED_HEADER, String.join(",", asked.dropped()));
       }

@@ -99,6 +99,25 @@ public class ModelsConfig {
   }
 
   /**
+   * The Anthropic server tools (a tool's {@code type} without its version date: {@code web_search},
+   * {@code web_fetch}, {@code code_execution}, {@code mcp_toolset}) a caller of the Anthropic face
+   * may give the model; others are refused. None by default: Anthropic runs them itself, reaching
+   * out on the agent's behalf where Gatehouse does not govern it, at prices no registry entry says.
+   */
+  @NotNull
+  private List<@NotNull @jakarta.validation.constraints.Pattern(regexp = "[a-z][a-z0-9_]{0,63}") String> anthropicServerTools = List.of();
+
+  @JsonProperty
+  public List<String> getAnthropicServerTools() {
+    return anthropicServerTools;
+  }
+
+  @JsonProperty
+  public void setAnthropicServerTools(List<String> tools) {
+    this.anthropicServerTools = tools;
+  }
+
+  /**
    * The largest request body the model faces accept: a whole conversation, which outgrows {@code
    * limits.maxRequestBody} long before a model's context is full (Anthropic's own limit is 32 MB).
    */
