@@ -9,13 +9,15 @@ import java.util.List;
 /**
  * An Anthropic Messages request as an OpenAI chat-completions request. The top-level {@code
  * system} becomes the first (system) message, and a system message among the messages one in its
- * place (after the tool results that answer the tool calls before it); {@code tool_result} blocks become tool messages,
- * placed before the rest of their user message as OpenAI wants them right after the assistant's
- * tool calls; {@code tool_use} blocks become {@code tool_calls} with their input as a JSON string;
+ * place (after the tool results that answer the tool calls before it); {@code tool_result} blocks
+ * become tool messages, placed before the rest of their user message as OpenAI wants them right
+ * after the assistant's tool calls; {@code tool_use} blocks become {@code tool_calls} with their
+ * input as a JSON string;
  * structured output ({@code output_config.format}) becomes a {@code json_schema} response format.
  * Thinking blocks, {@code cache_control}, {@code top_k}, {@code thinking} and {@code is_error} have
- * no OpenAI counterpart and are dropped; server tools, documents and images inside tool results
- * are refused ({@code invalid_request} naming the member).
+ * no OpenAI counterpart and are dropped; images a tool returned follow the tool messages in the
+ * user message (a tool message holds text only); server tools and documents are refused ({@code
+ * invalid_request} naming the member).
  */
 final class ToOpenAiRequest {
   /**
@@ -151,6 +153,9 @@ final class ToOpenAiRequest {
       throw Members.invalid(path, "must be a string or an array of content blocks");
     }
     List<ObjectNode> parts = new ArrayList<>();
+    // Images a tool returned: an OpenAI tool message holds text only, so they follow the tool
+    // messages in the user message, each tool's after a line saying whose they are.
+    List<ObjectNode> toolImages = new ArrayList<>();
     for (int j = 0; j < content.size(); j++) {
       String blockPath = path + "[" + j + "]";
       ObjectNode block = Members.object(content.get(j), blockPath);
@@ -158,18 +163,48 @@ final class ToOpenAiRequest {
       switch (type) {
         case "tool_result" -> {
           ObjectNode tool = messages.addObject().put("role", "tool");
-          tool.put("tool_call_id", Members.text(block, "tool_use_id", blockPath + ".tool_use_id"));
+          String id = Members.text(block, "tool_use_id", blockPath + ".tool_use_id");
+          tool.put("tool_call_id", id);
           JsonNode result = block.get("content");
-          tool.put("content", result == null || result.isNull() ? "" : result.isTextual() ? result.textValue() : joinedText(result, blockPath + ".content"));
+          tool.put("content", result == null || result.isNull() ? "" : result.isTextual() ? result.textValue() : toolResult(result, id, blockPath + ".content", toolImages));
         }
         case "text" -> parts.add(Json.object().put("type", "text").put("text", Members.text(block, "text", blockPath + ".text")));
         case "image" -> parts.add(image(block, blockPath));
         default -> throw Members.invalid(blockPath + ".type", "`" + type + "` cannot be sent to an OpenAI model (only text, image and tool_result)");
       }
     }
+    parts.addAll(0, toolImages);
     if (!parts.isEmpty()) {
       messages.addObject().put("role", "user").putArray("content").addAll(parts);
     }
+  }
+
+  /**
+   * A tool result's blocks: its text, joined, for the tool message; its images added to {@code
+   * images} (after a text part naming the call) for the user message that follows.
+   */
+  private static String toolResult(JsonNode blocks, String id, String path, List<ObjectNode> images) {
+    if (!blocks.isArray()) {
+      throw Members.invalid(path, "must be a string or an array of text and image blocks");
+    }
+    ArrayNode texts = Json.array();
+    List<ObjectNode> found = new ArrayList<>();
+    for (int k = 0; k < blocks.size(); k++) {
+      String blockPath = path + "[" + k + "]";
+      ObjectNode block = Members.object(blocks.get(k), blockPath);
+      String type = Members.text(block, "type", blockPath + ".type");
+      switch (type) {
+        case "text" -> texts.add(block);
+        case "image" -> found.add(image(block, blockPath));
+        default -> throw Members.invalid(blockPath + ".type", "must be `text` or `image` for an OpenAI model");
+      }
+    }
+    if (!found.isEmpty()) {
+      images.add(Json.object().put("type", "text").put("text", "The image" + (found.size() > 1 ? "s" : "") + " tool call " + id + " returned:"));
+      images.addAll(found);
+    }
+    String text = texts.isEmpty() ? "" : joinedText(texts, path);
+    return found.isEmpty() || !text.isEmpty() ? text : "(the result is the image" + (found.size() > 1 ? "s" : "") + " in the next message)";
   }
 
   private static ObjectNode image(ObjectNode block, String path) {
