@@ -116,9 +116,10 @@ final class ValidateModelRequest implements PolicyStep<ModelExchange> {
   /**
    * Why a content member at {@code path} is not what the request policies can read: it must be
    * absent, null, a string, or an array of parts, each an object whose {@code text}, {@code
-   * refusal}, a citation's {@code cited_text} and a text document's {@code context} and {@code
-   * data}, when given, are strings, and whose nested content (a tool result's, a search result's,
-   * a content document's) is the same. No provider takes anything else; sent on, a bare string
+   * refusal}, a citation's {@code cited_text}, a document's {@code title}, {@code context} and text
+   * {@code data}, and a search result's {@code title} and {@code source}, when given, are strings,
+   * and whose nested content (a tool result's, an MCP connector's tool result's, a search
+   * result's, a content document's) is the same. No provider takes anything else; sent on, a bare string
    * among the parts, or a tool result whose content is an object, passed PII and guardrail
    * entries unread (a probe reached a provider with text a blocking entry should have stopped).
    * Null when it is.
@@ -157,7 +158,12 @@ final class ValidateModelRequest implements PolicyStep<ModelExchange> {
       String type = part.path("type").asText();
       String bad =
           switch (type) {
-            case "tool_result", "search_result" -> content(part.get("content"), at + ".content", depth + 1);
+            case "tool_result", "mcp_tool_result" -> content(part.get("content"), at + ".content", depth + 1);
+            case "search_result" -> {
+              String title = string(part, "title", at);
+              String source = title == null ? string(part, "source", at) : title;
+              yield source != null ? source : content(part.get("content"), at + ".content", depth + 1);
+            }
             case "document" -> document(part, at, depth);
             default -> null;
           };
@@ -168,9 +174,10 @@ final class ValidateModelRequest implements PolicyStep<ModelExchange> {
     return null;
   }
 
-  /** A document part: its {@code context}, and a text source's {@code data} or a content source's parts. */
+  /** A document part: its {@code title} and {@code context}, and a text source's {@code data} or a content source's parts. */
   private static String document(JsonNode part, String at, int depth) {
-    String bad = string(part, "context", at);
+    String bad = string(part, "title", at);
+    bad = bad != null ? bad : string(part, "context", at);
     JsonNode source = part.get("source");
     if (bad != null || source == null || !source.isObject()) {
       return bad;

@@ -22,9 +22,10 @@ import java.util.List;
  *       OpenAI assistant message's {@code refusal} and reasoning ({@code reasoning_content},
  *       {@code reasoning}) and the request's {@code prediction.content} (a string or
  *       parts); Anthropic's {@code system} (a string or parts), and its text documents (a {@code
- *       document} part's {@code context} and its {@code source}: {@code data} of a {@code text}
- *       source, the parts of a {@code content} source) and search results (a {@code
- *       search_result} part's {@code content} parts), also inside a tool result.
+ *       document} part's {@code title}, {@code context} and its {@code source}: {@code data} of a
+ *       {@code text} source, the parts of a {@code content} source) and search results (a {@code
+ *       search_result} part's {@code title}, {@code source} and {@code content} parts), also
+ *       inside a tool result, and the MCP connector's tool results ({@code mcp_tool_result}).
  *   <li>An embeddings request: {@code input} (a string, or each string of an array).
  *   <li>An answer: OpenAI's {@code choices[].message.content} (a string or parts), {@code
  *       refusal}, and the reasoning some OpenAI-compatible providers add ({@code
@@ -194,13 +195,23 @@ final class ChatTexts {
     }
   }
 
-  /** The texts inside a tool result, a search result or a text document part. */
+  /** The texts inside a tool result (an MCP connector's too), a search result (its title and source too) or a text document part (its title and context too). */
   private static void nested(ObjectNode part, Slots s, int depth) {
     switch (part.path("type").asText()) {
-      case "tool_result", "search_result" -> content(part, "content", s, depth);
+      case "tool_result", "mcp_tool_result" -> content(part, "content", s, depth);
+      case "search_result" -> {
+        for (String member : new String[] {"title", "source"}) {
+          if (part.path(member).isTextual()) {
+            s.at(part, member);
+          }
+        }
+        content(part, "content", s, depth);
+      }
       case "document" -> {
-        if (part.path("context").isTextual()) {
-          s.at(part, "context");
+        for (String member : new String[] {"title", "context"}) {
+          if (part.path(member).isTextual()) {
+            s.at(part, member);
+          }
         }
         if (part.get("source") instanceof ObjectNode source) {
           String kind = source.path("type").asText();

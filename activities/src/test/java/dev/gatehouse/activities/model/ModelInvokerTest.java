@@ -600,6 +600,10 @@ class ModelInvokerTest {
           + "\"data\":[\"alice@example.com\"]}}]}]}", "messages[0].content[0].source.data"},
       {"ANTHROPIC", "{\"messages\":[{\"role\":\"assistant\",\"content\":[{\"type\":\"text\",\"text\":\"x\","
           + "\"citations\":[{\"cited_text\":{\"t\":\"alice@example.com\"}}]}]}]}", "messages[0].content[0].citations[0].cited_text"},
+      {"ANTHROPIC", "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"document\",\"title\":[\"alice@example.com\"],"
+          + "\"source\":{\"type\":\"text\",\"data\":\"d\"}}]}]}", "messages[0].content[0].title"},
+      {"ANTHROPIC", "{\"messages\":[{\"role\":\"assistant\",\"content\":[{\"type\":\"mcp_tool_result\",\"tool_use_id\":\"m\","
+          + "\"content\":{\"text\":\"alice@example.com\"}}]}]}", "messages[0].content[0].content"},
       {"OPENAI", "{\"messages\":[{\"role\":\"user\",\"content\":[\"alice@example.com\"]}]}", "messages[0].content[0]"},
       {"OPENAI", "{\"messages\":[{\"role\":\"assistant\",\"content\":\"x\",\"reasoning_content\":{\"t\":\"alice@example.com\"}}]}",
           "messages[0].reasoning_content"},

@@ -200,6 +200,30 @@ class ModelPoliciesTest {
     assertThat(x.appliedPolicies()).containsExactly("req-mask-d@1 redacted EMAIL×5, PHONE×1 in model-requests");
   }
 
+  /**
+   * A document's title, a search result's title and source, and an MCP connector's tool result are
+   * read too: a probe sent an address in each past an entry that blocks, and the model reads them.
+   */
+  @Test
+  void titlesSourcesAndAnMcpConnectorsResultsAreReadToo() {
+    String tenant = tenant(pii("req-mask-t", "redact", List.of("model-requests"), null));
+    ModelExchange x =
+        chat(tenant, Dialect.ANTHROPIC,
+            "{\"model\":\"gpt-x\",\"max_tokens\":8,\"messages\":[{\"role\":\"user\",\"content\":["
+                + "{\"type\":\"document\",\"title\":\"for alice@example.com\",\"source\":{\"type\":\"text\",\"media_type\":\"text/plain\",\"data\":\"x\"}},"
+                + "{\"type\":\"search_result\",\"source\":\"bob@example.com\",\"title\":\"carol@example.org\",\"content\":[{\"type\":\"text\",\"text\":\"y\"}]}]},"
+                + "{\"role\":\"assistant\",\"content\":[{\"type\":\"mcp_tool_result\",\"tool_use_id\":\"m1\",\"content\":[{\"type\":\"text\",\"text\":\"dave@example.net\"}]}]}]}");
+
+    assertThat(requests.before(x).allowed()).isTrue();
+
+    JsonNode messages = x.request().body().get("messages");
+    assertThat(messages.at("/0/content/0/title").asText()).isEqualTo("for [EMAIL]");
+    assertThat(messages.at("/0/content/1/source").asText()).isEqualTo("[EMAIL]");
+    assertThat(messages.at("/0/content/1/title").asText()).isEqualTo("[EMAIL]");
+    assertThat(messages.at("/1/content/0/content/0/text").asText()).isEqualTo("[EMAIL]");
+    assertThat(x.appliedPolicies()).containsExactly("req-mask-t@1 redacted EMAIL×4 in model-requests");
+  }
+
   @Test
   void aCardInARequestIsBlockedWithPiiDetected() {
     String tenant = tenant(pii("req-block", "block", List.of("model-requests"), null));

@@ -162,6 +162,15 @@ class ModelFacesEndToEndTest {
       JsonNode refused = anthropicError(client.post(path, search, "x-api-key", KEY_A), 400, "invalid_request");
       assertThat(refused.path("message").asText()).contains("web_search_20250305", "models.anthropicServerTools");
     }
+    // Nor does a conversation carrying such a tool's call or results, which no request policy reads
+    // (a probe sent a fetched page's text in one past a PII entry that blocks).
+    String fetched = "{\"model\":\"e2e-claude\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"Fetch.\"},"
+        + "{\"role\":\"assistant\",\"content\":[{\"type\":\"server_tool_use\",\"id\":\"s1\",\"name\":\"web_fetch\",\"input\":{}},"
+        + "{\"type\":\"web_fetch_tool_result\",\"tool_use_id\":\"s1\",\"content\":{\"type\":\"web_fetch_result\",\"content\":"
+        + "{\"type\":\"document\",\"source\":{\"type\":\"text\",\"data\":\"alice@example.com\"}}}}]},{\"role\":\"user\",\"content\":\"And?\"}]}";
+    JsonNode blocked = anthropicError(client.post("/v1/messages", fetched, "x-api-key", KEY_A), 400, "invalid_request");
+    assertThat(blocked.path("param").asText()).isEqualTo("messages[1].content[0]");
+    assertThat(blocked.path("message").asText()).contains("web_fetch");
     assertThat(fake.requests("/v1/messages")).as("nothing was sent").hasSize(before);
 
     String clientTools = "{\"model\":\"e2e-claude\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"List files.\"}],"
@@ -178,6 +187,11 @@ class ModelFacesEndToEndTest {
         .hasMessageContaining("web_fetch_20250910");
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> allowed.check(object("{\"tools\":[{\"type\":5}]}")))
         .hasMessageContaining("tools[0].type");
+    allowed.check(object("{\"messages\":[{\"role\":\"assistant\",\"content\":[{\"type\":\"server_tool_use\",\"name\":\"web_search\"},"
+        + "{\"type\":\"web_search_tool_result\"},{\"type\":\"server_tool_use\",\"name\":\"tool_search_tool_regex\"}]}]}"));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> allowed.check(object(
+            "{\"messages\":[{\"role\":\"assistant\",\"content\":[{\"type\":\"mcp_tool_result\"}]}]}")))
+        .hasMessageContaining("mcp_toolset");
   }
 
   @Test

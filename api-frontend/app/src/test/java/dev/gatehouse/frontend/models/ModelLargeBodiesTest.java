@@ -106,6 +106,25 @@ class ModelLargeBodiesTest {
     assertThat(task.statusCode()).as(task.body()).isEqualTo(413);
   }
 
+  /**
+   * A body is weighed as the tree it will be before it is built: a probe's 31 MB of empty objects,
+   * within the budget by its bytes, took more than a gigabyte parsed and ran a 1 GB heap out.
+   */
+  @Test
+  void aBodyOfManySmallValuesIsWeighedAsItsTreeBeforeItIsBuilt() {
+    // 600 KB: within the budget (1.5 MiB) by its bytes, 40 MB or so as a tree.
+    String objects = "{\"model\":\"large-claude\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"x\":["
+        + "{},".repeat(200_000) + "{}]}";
+    HttpResponse<String> refused = post(objects);
+    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(413);
+    assertThat(json(refused).at("/error/message").asText()).contains("models.maxLargeBodyBytes", "JSON values");
+    assertThat(fake.requests()).isEmpty();
+    // The budget it was counted against is given back: a large conversation goes through after it.
+    fake.script(Reply.text("Fine.").withUsage(3, 1));
+    HttpResponse<String> after = post(conversation(1_200_000));
+    assertThat(after.statusCode()).as(after.body()).isEqualTo(200);
+  }
+
   @Test
   void largeBodiesShareTheirBudgetWhileTheirCallsRunAndGiveItBackAfter() throws Exception {
     fake.script(Reply.text("Slowly.").withUsage(100_000, 2).withDelay(Duration.ofSeconds(3)));

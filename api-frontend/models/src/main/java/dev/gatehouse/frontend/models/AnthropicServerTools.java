@@ -31,8 +31,43 @@ final class AnthropicServerTools {
     this.allowed = Set.copyOf(allowed);
   }
 
-  /** Refuses {@code body} when its {@code tools} hold a server tool not allowed here. */
+  /**
+   * The blocks of a server tool's call and results, which a conversation carries back once the
+   * tool ran, by the tool they belong to. The request policies do not read their text; a tool that
+   * may not run here has none, so a conversation carrying one is refused too (a probe sent a
+   * fetched page's text in one past a PII entry that blocks).
+   */
+  private static final java.util.Map<String, String> RESULT_BLOCKS =
+      java.util.Map.of(
+          "web_search_tool_result", "web_search",
+          "web_fetch_tool_result", "web_fetch",
+          "code_execution_tool_result", "code_execution",
+          "bash_code_execution_tool_result", "code_execution",
+          "text_editor_code_execution_tool_result", "code_execution",
+          "mcp_tool_use", "mcp_toolset",
+          "mcp_tool_result", "mcp_toolset");
+
+  /** Refuses {@code body} when its {@code tools}, or its messages' blocks, hold a server tool not allowed here. */
   void check(ObjectNode body) {
+    if (body.get("messages") instanceof ArrayNode messages) {
+      for (int i = 0; i < messages.size(); i++) {
+        if (messages.get(i).get("content") instanceof ArrayNode blocks) {
+          for (int j = 0; j < blocks.size(); j++) {
+            JsonNode block = blocks.get(j);
+            String type = block.path("type").asText("");
+            String tool = type.equals("server_tool_use") ? block.path("name").asText("") : RESULT_BLOCKS.get(type);
+            if (tool != null && !CLIENT_TOOLS.contains(tool) && !allowed.contains(tool)) {
+              String param = "messages[" + i + "].content[" + j + "]";
+              throw ModelCallException.invalid(
+                  "'" + param + "' is a block of Anthropic's server tool `" + dev.gatehouse.activities.text.Unprintables.spaced(
+                      tool.length() > 64 ? tool.substring(0, 64) + "..." : tool)
+                      + "`, which this gateway does not let run (models.anthropicServerTools)",
+                  param);
+            }
+          }
+        }
+      }
+    }
     if (!(body.get("tools") instanceof ArrayNode tools)) {
       return; // (not an array: the provider, or the translation, refuses it)
     }

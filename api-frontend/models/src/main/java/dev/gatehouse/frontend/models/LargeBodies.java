@@ -9,15 +9,23 @@ import java.util.concurrent.Semaphore;
 
 /**
  * The heap model request bodies take, bounded: a body above the common limit ({@code
- * limits.maxRequestBody}) is counted, as it is read, against {@code models.maxLargeBodyBytes} for
- * this replica until its call ends (it is held, parsed and copied, some times its size, all the
- * while); one that finds no room left is refused 429 {@code overloaded}, {@code details.limit}
- * {@code modelBodyBytes}. Bodies up to the common limit are not counted: what they hold is
- * bounded as it always was, by the calls a replica admits. Counted in KiB, never waiting.
+ * limits.maxRequestBody}) is counted against {@code models.maxLargeBodyBytes} for this replica
+ * until its call ends (it is held, parsed and copied all the while): its bytes as they are read,
+ * then, before it is parsed, its bytes plus {@value #BYTES_PER_TOKEN} bytes a JSON token (what its
+ * tree will take). One that finds no room left is refused 429 {@code overloaded}, {@code
+ * details.limit} {@code modelBodyBytes}; one that could never fit, 413. Bodies up to the common
+ * limit are not counted: what they hold is bounded as it always was, by the calls a replica
+ * admits. Counted in KiB, never waiting.
  */
 final class LargeBodies {
   /** The limit a refusal names. */
   static final String LIMIT = "modelBodyBytes";
+  /**
+   * What one JSON token of a body takes in memory once the body is a tree, about: an empty object
+   * node with its map, a small text node. A probe's 31 MB of {@code {}} pairs (10 million objects)
+   * took more than a gigabyte.
+   */
+  static final long BYTES_PER_TOKEN = 96;
   private static final long RETRY_AFTER_SECONDS = 1;
 
   private final long free;
@@ -50,7 +58,9 @@ final class LargeBodies {
       if (wanted > maxKib) {
         // No wait would make room for it.
         throw new ApiException(
-            ErrorCode.REQUEST_TOO_LARGE, "the body is larger than this replica holds for model calls at once (models.maxLargeBodyBytes)");
+            ErrorCode.REQUEST_TOO_LARGE,
+            "the body is larger than this replica holds for model calls at once (models.maxLargeBodyBytes), counting what its"
+                + " JSON values take in memory");
       }
       // In steps of 1 MiB at least: a body read 8 KiB at a time takes the semaphore once a MiB.
       int more = (int) Math.min(Math.max(wanted - permits, 1024), maxKib - permits);
@@ -73,6 +83,16 @@ final class LargeBodies {
 
   Held hold() {
     return new Held();
+  }
+
+  /** Whether a body of {@code bytes} is counted (one above the common limit). */
+  boolean counts(long bytes) {
+    return bytes > free;
+  }
+
+  /** What a body of {@code bytes} and {@code tokens} JSON tokens is counted as once read: its bytes and its tree. */
+  static long weight(long bytes, long tokens) {
+    return bytes + tokens * BYTES_PER_TOKEN;
   }
 
   private ApiException refused() {

@@ -63,6 +63,11 @@ final class ModelRequests {
       BoundedBody.drain(request.getInputStream(), maxBody * DRAIN_FACTOR);
       throw new ApiException(ErrorCode.REQUEST_TOO_LARGE, "the body is larger than " + maxBody + " bytes");
     }
+    if (large.counts(bytes.length)) {
+      // Weighed as the tree it will be before it is built: a body of many small values takes
+      // many times its size (a probe's 31 MB of empty objects ran the heap out).
+      held.grow(LargeBodies.weight(bytes.length, bodies.tokens(bytes)));
+    }
     JsonNode json = bodies.read(new Body(bytes));
     if (!(json instanceof ObjectNode body)) {
       throw ModelCallException.invalid("the body must be a JSON object", null);
@@ -146,19 +151,15 @@ final class ModelRequests {
 
   /**
    * The body, at most {@code maxBody} bytes (null when longer), counted against {@link LargeBodies}
-   * before it is held (a declared length at once, any other as it comes); a body that cannot be
-   * read is the client's 400.
+   * as it comes (not by its declared length: a client that declares much and sends slowly holds
+   * only what it sent); a body that cannot be read is the client's 400.
    */
   private byte[] readBody(HttpServletRequest request, LargeBodies.Held held) {
     try {
       // One of a known length (the usual request) is read into one array of its size; an encoded
       // body (Jetty inflates gzip) is longer than its Content-Length and is read on, within the limit.
       long declared = request.getHeader("Content-Encoding") != null ? -1 : request.getContentLengthLong();
-      if (declared > 0) {
-        held.grow(declared);
-      }
-      InputStream in = request.getInputStream();
-      return BoundedBody.read(declared > 0 ? in : new Counted(in, held), maxBody, declared);
+      return BoundedBody.read(new Counted(request.getInputStream(), held), maxBody, declared);
     } catch (ApiException e) {
       throw e;
     } catch (IOException | RuntimeException e) {
@@ -166,7 +167,7 @@ final class ModelRequests {
     }
   }
 
-  /** A body of unknown length, counted against {@link LargeBodies} as it is read. */
+  /** A body, counted against {@link LargeBodies} as it is read. */
   private static final class Counted extends InputStream {
     private final InputStream in;
     private final LargeBodies.Held held;

@@ -1,5 +1,7 @@
 package dev.gatehouse.frontend.core.http;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -54,9 +56,35 @@ public final class JsonBodies {
     return maxBytes;
   }
 
-  /** These bodies, read up to {@code maxBytes} (a face whose bodies outgrow the common limit). */
+  /**
+   * These bodies, read up to {@code maxBytes} (a face whose bodies outgrow the common limit), a
+   * string in them as long as the body (the reader's default stops at 20 million characters, which
+   * a base64 document of 15 MB passes).
+   */
   public JsonBodies withMaxBytes(int maxBytes) {
-    return new JsonBodies(mapper, maxBytes);
+    ObjectMapper larger = mapper.copy();
+    StreamReadConstraints given = larger.getFactory().streamReadConstraints();
+    larger.getFactory().setStreamReadConstraints(
+        given.rebuild().maxStringLength(Math.max(given.getMaxStringLength(), maxBytes)).build());
+    return new JsonBodies(larger, maxBytes);
+  }
+
+  /**
+   * The JSON tokens of {@code bytes} (each value, member name, start and end) up to the first
+   * error, read without building anything: what a body will take in memory once it is a tree is
+   * about its size plus some 100 bytes a token, and a body of many small values ({@code [{},{},...]})
+   * takes far more than its size. The parse that builds the tree reports what is wrong with it.
+   */
+  public long tokens(byte[] bytes) {
+    long n = 0;
+    try (JsonParser p = mapper.getFactory().createParser(bytes)) {
+      while (p.nextToken() != null) {
+        n++;
+      }
+    } catch (IOException | RuntimeException e) {
+      // counted so far
+    }
+    return n;
   }
 
   public JsonNode read(InputStream body) {

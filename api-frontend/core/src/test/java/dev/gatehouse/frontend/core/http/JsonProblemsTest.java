@@ -129,4 +129,25 @@ class JsonProblemsTest {
   private static java.io.InputStream stream(String s) {
     return new java.io.ByteArrayInputStream(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
+  /**
+   * Bodies for a face whose limit outgrows the common one take a string as long as the body (the
+   * reader's default, 20 million characters, refused a base64 document of about 15 MB), and are
+   * weighed by their tokens before a tree is built.
+   */
+  @Test
+  void aLargerFaceTakesStringsAsLongAsItsBodiesAndTokensAreCountedWithoutATree() throws Exception {
+    String big = "{\"data\":\"" + "A".repeat(21_000_000) + "\"}";
+    java.io.ByteArrayInputStream in = new java.io.ByteArrayInputStream(big.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    assertThatThrownBy(() -> new JsonBodies(JSON, 32 << 20).read(in))
+        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.getMessage()).contains("limit"));
+    JsonBodies larger = new JsonBodies(JSON, 1024).withMaxBytes(32 << 20);
+    assertThat(larger.maxBytes()).isEqualTo(32 << 20);
+    assertThat(larger.read(new java.io.ByteArrayInputStream(big.getBytes(java.nio.charset.StandardCharsets.UTF_8))).get("data").textValue())
+        .hasSize(21_000_000);
+    // The common bodies are left as they were.
+    assertThat(JSON.getFactory().streamReadConstraints().getMaxStringLength()).isEqualTo(20_000_000);
+
+    assertThat(bodies.tokens("{\"a\":[{},{},1],\"b\":\"x\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8))).isEqualTo(12);
+    assertThat(bodies.tokens("{\"a\":[{},".getBytes(java.nio.charset.StandardCharsets.UTF_8))).as("up to the first error").isEqualTo(5);
+  }
 }
