@@ -12,12 +12,11 @@ import java.util.List;
  * place (after the tool results that answer the tool calls before it); {@code tool_result} blocks
  * become tool messages, placed before the rest of their user message as OpenAI wants them right
  * after the assistant's tool calls; {@code tool_use} blocks become {@code tool_calls} with their
- * input as a JSON string;
- * structured output ({@code output_config.format}) becomes a {@code json_schema} response format.
- * Thinking blocks, {@code cache_control}, {@code top_k}, {@code thinking} and {@code is_error} have
- * no OpenAI counterpart and are dropped; images a tool returned follow the tool messages in the
- * user message (a tool message holds text only); server tools and documents are refused ({@code
- * invalid_request} naming the member).
+ * input as a JSON string; structured output ({@code output_config.format}) becomes a {@code
+ * json_schema} response format. Thinking blocks, {@code cache_control}, {@code top_k}, {@code
+ * thinking} and {@code is_error} have no OpenAI counterpart and are dropped; images a tool
+ * returned follow the tool messages in the user message (a tool message holds text only); server
+ * tools and documents are refused ({@code invalid_request} naming the member).
  */
 final class ToOpenAiRequest {
   /**
@@ -304,7 +303,6 @@ final class ToOpenAiRequest {
     }
   }
 
-  /** Text blocks (of {@code system} or a tool result) as one string, a blank line between blocks. */
   /** The system messages held back, added now (and forgotten). */
   private static void addSystem(List<String> held, ArrayNode messages) {
     for (String text : held) {
@@ -319,6 +317,7 @@ final class ToOpenAiRequest {
     return last != null && "assistant".equals(last.path("role").asText()) && last.path("tool_calls").isArray();
   }
 
+  /** Text blocks (of {@code system} or a tool result) as one string, a blank line between blocks. */
   private static String joinedText(JsonNode blocks, String path) {
     if (!blocks.isArray()) {
       throw Members.invalid(path, "must be a string or an array of text blocks");

@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
  * agent's behalf where Gatehouse neither governs nor meters it (Anthropic bills searches and code
  * execution at prices no registry entry says), as the betas of {@link AnthropicBetas} can: it passes
  * only when {@code models.anthropicServerTools} names it (its type without the version date), and
- * is otherwise refused, {@code invalid_request} naming {@code tools[i].type}, nothing sent.
+ * is otherwise refused, {@code invalid_request} naming {@code tools[i].type}, nothing sent; so is a
+ * conversation carrying the blocks of its calls or results ({@code messages[i].content[j]}).
  */
 final class AnthropicServerTools {
   /** Anthropic-defined tools the client runs, and tool search (over the tools the request gives). */
