@@ -28,9 +28,9 @@ import org.junit.jupiter.api.Test;
  * Model request bodies above the common limit ({@code limits.maxRequestBody}, 512 KiB): a
  * conversation outgrows it long before a model's context is full (Claude Code's did at about 130k
  * tokens, answered 413), so the model faces take up to {@code models.maxRequestBody} (2 MiB here),
- * and bodies above the common limit share {@code models.maxLargeBodyBytes} (1.5 MiB here) on a
- * replica, for as long as their calls run: past it, 429 {@code overloaded}. A {@link FakeProvider}
- * (a fake LLM) answers.
+ * and bodies above the common limit share {@code models.maxLargeBodyBytes} (3 MiB here, half of it
+ * for one tenant) on a replica, for as long as their calls run: past it, 429 {@code overloaded}. A
+ * {@link FakeProvider} (a fake LLM) answers.
  */
 class ModelLargeBodiesTest {
   private static final String[] SDK = {"anthropic-version", "2023-06-01"};
@@ -43,7 +43,7 @@ class ModelLargeBodiesTest {
     fake = new FakeProvider();
     gh = TestGatehouse.start(c -> {
       c.getModels().setMaxRequestBody(DataSize.mebibytes(2));
-      c.getModels().setMaxLargeBodyBytes(DataSize.kibibytes(1536));
+      c.getModels().setMaxLargeBodyBytes(DataSize.mebibytes(3));
     });
     assertThat(gh.post("/admin/v1/providers", ADMIN_KEY,
         "{\"name\":\"large-anthropic\",\"type\":\"anthropic\",\"baseUrl\":\"" + fake.anthropicBase() + "\",\"timeout\":\"20s\"}").statusCode())
@@ -112,7 +112,7 @@ class ModelLargeBodiesTest {
    */
   @Test
   void aBodyOfManySmallValuesIsWeighedAsItsTreeBeforeItIsBuilt() {
-    // 600 KB: within the budget (1.5 MiB) by its bytes, 40 MB or so as a tree.
+    // 600 KB: within a tenant's share (1.5 MiB) by its bytes, 40 MB or so as a tree.
     String objects = "{\"model\":\"large-claude\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"x\":["
         + "{},".repeat(200_000) + "{}]}";
     HttpResponse<String> refused = post(objects);
@@ -135,7 +135,8 @@ class ModelLargeBodiesTest {
     }
     assertThat(fake.requests()).as("the first call reached the provider").hasSize(1);
 
-    // Its 1 MB is held until it ends: another large body finds no room, declared or not.
+    // Its 1 MB is held until it ends: another large body of its tenant's finds no room in the
+    // tenant's share, declared or not.
     HttpResponse<String> second = post(conversation(1_000_000));
     assertThat(second.statusCode()).as(second.body()).isEqualTo(429);
     JsonNode error = json(second).get("error");
@@ -149,6 +150,10 @@ class ModelLargeBodiesTest {
         .timeout(Duration.ofSeconds(30)).build();
     HttpResponse<String> unknownLength = HTTP.send(chunked, HttpResponse.BodyHandlers.ofString());
     assertThat(unknownLength.statusCode()).as(unknownLength.body()).isEqualTo(429);
+    // Another tenant's has room: one tenant's bodies take at most half of it all.
+    fake.script(Reply.text("Other tenant.").withUsage(3, 1));
+    HttpResponse<String> other = gh.post("/v1/messages", TestGatehouse.KEY_B, conversation(1_000_000), SDK);
+    assertThat(other.statusCode()).as(other.body()).isEqualTo(200);
     // A body within the common limit is not counted.
     fake.script(Reply.text("Small.").withUsage(3, 1));
     HttpResponse<String> small = post(conversation(1_000));
@@ -158,6 +163,34 @@ class ModelLargeBodiesTest {
     // Once it has ended, its bytes are free again.
     HttpResponse<String> after = post(conversation(1_000_000));
     assertThat(after.statusCode()).as(after.body()).isEqualTo(200);
-    assertThat(fake.requests("/v1/messages")).hasSize(3);
+    assertThat(fake.requests("/v1/messages")).hasSize(4);
+  }
+
+  /** The replica's budget, and each tenant's half of it, as bodies grow and end. */
+  @Test
+  void eachTenantHoldsAtMostHalfAndAllTogetherAtMostTheWhole() {
+    LargeBodies budget = new LargeBodies(0, 4 << 20, null);
+    LargeBodies.Held a = budget.hold("a");
+    a.grow(2 << 20);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> a.grow((2 << 20) + 1))
+        .as("past its tenant's half: larger than it may ever hold").hasMessageContaining("one tenant");
+    LargeBodies.Held a2 = budget.hold("a");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> a2.grow(1))
+        .hasMessageContaining("this tenant's").hasMessageContaining("overloaded");
+    LargeBodies.Held b = budget.hold("b");
+    b.grow(2 << 20);
+    LargeBodies.Held c = budget.hold("c");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> c.grow(1))
+        .as("the whole budget is held").hasMessageContaining("all the memory");
+    a.close();
+    a.close(); // once
+    c.grow(1 << 20);
+    a2.grow(1 << 20);
+    b.close();
+    c.close();
+    a2.close();
+    LargeBodies.Held d = budget.hold("d");
+    d.grow(2 << 20);
+    d.close();
   }
 }

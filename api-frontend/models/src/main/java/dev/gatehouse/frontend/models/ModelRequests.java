@@ -44,9 +44,12 @@ final class ModelRequests {
     this.large = large;
   }
 
-  /** The request's body, checked; what it holds of {@link LargeBodies} is given back here if it is refused. */
-  ModelRequest read(HttpServletRequest request, Endpoint endpoint) throws IOException {
-    LargeBodies.Held held = large.hold();
+  /**
+   * The request's body, checked, for a call of {@code tenant}'s; what it holds of {@link
+   * LargeBodies} is given back here if it is refused.
+   */
+  ModelRequest read(HttpServletRequest request, Endpoint endpoint, String tenant) throws IOException {
+    LargeBodies.Held held = large.hold(tenant);
     try {
       return read(request, endpoint, held);
     } catch (IOException | RuntimeException e) {

@@ -138,7 +138,7 @@ final class ModelsServlet extends HttpServlet {
       }
       AnthropicBetas.Asked asked =
           endpoint.dialect == Dialect.ANTHROPIC ? betas.asked(request.getHeaders(AnthropicBetas.HEADER)) : AnthropicBetas.NONE;
-      ModelRequest body = requests.read(request, endpoint);
+      ModelRequest body = requests.read(request, endpoint, agent.agent().tenantId());
       held = body.held();
       if (endpoint.dialect == Dialect.ANTHROPIC) {
         serverTools.check(body.body());
