@@ -75,20 +75,28 @@ public class ModelInvoker implements AutoCloseable {
         new ModelRouter(
             catalog, client, new CoolDowns(settings.coolDownAfter(), settings.coolDown(), System::nanoTime), watchdog, settings,
             (x, fallback) -> fallbackRefusal(policies, x, fallback));
+    // The steps both chains take (each holds no state of a call's: one instance serves every call).
+    CountDecisions decisions = new CountDecisions(metrics);
+    ResolveAgent resolveAgent = new ResolveAgent(new AgentStatements(jdbi), DenialCodes.MODEL_NOT_ALLOWED);
+    ModelAnswerPii answerPii = new ModelAnswerPii(policies);
+    ValidateModelRequest validate = new ValidateModelRequest();
+    ResolveModel resolveModel = new ResolveModel(catalog);
+    AuthorizeModel authorize = new AuthorizeModel();
+    ModelRequestPolicies requestPolicies = new ModelRequestPolicies(policies);
     List<PolicyStep<? super ModelExchange>> steps =
         List.of(
             // Completion runs in reverse: bookkeeping goes first so it records after every other step completed.
             new RecordAudit(audit, "model.call"),
             new RecordUsage(usage, metrics),
-            new CountDecisions(metrics),
-            new ResolveAgent(new AgentStatements(jdbi), DenialCodes.MODEL_NOT_ALLOWED),
+            decisions,
+            resolveAgent,
             // Its after runs last, once every other step has seen the answer (and its usage) as the provider gave it.
-            new ModelAnswerPii(policies),
-            new ValidateModelRequest(),
-            new ResolveModel(catalog),
-            new AuthorizeModel(),
+            answerPii,
+            validate,
+            resolveModel,
+            authorize,
             new CheckTaskBudget(catalog),
-            new ModelRequestPolicies(policies),
+            requestPolicies,
             new ChargeBudgets<>(policies, budgets, CallKind.MODEL, new ModelBudgetPricing()),
             // Last, after every local refusal and the budgets (a refused call takes no request): only a call that may run
             // takes from the shared buckets.
@@ -102,13 +110,13 @@ public class ModelInvoker implements AutoCloseable {
     List<PolicyStep<? super ModelExchange>> countSteps =
         List.of(
             new RecordAudit(audit, "model.count_tokens"),
-            new CountDecisions(metrics),
-            new ResolveAgent(new AgentStatements(jdbi), DenialCodes.MODEL_NOT_ALLOWED),
-            new ModelAnswerPii(policies),
-            new ValidateModelRequest(),
-            new ResolveModel(catalog),
-            new AuthorizeModel(),
-            new ModelRequestPolicies(policies),
+            decisions,
+            resolveAgent,
+            answerPii,
+            validate,
+            resolveModel,
+            authorize,
+            requestPolicies,
             ApplyRateLimits.forModelRequests(jdbi, policies));
     this.counting = new PolicyChain<>(countSteps, router::route, ModelCallFailures.INSTANCE);
   }

@@ -298,7 +298,8 @@ final class ModelRouter {
    */
   private static ModelAnswer estimatedCount(ModelExchange x, ProviderDefinition provider, String providerModel) {
     ModelCall call = x.request();
-    ObjectNode sent = Translation.request(call.dialect(), Dialect.OPENAI, countRequest(call.body(), providerModel), providerModel, false);
+    // (The translation builds the request anew from the members it knows: no copy first.)
+    ObjectNode sent = Translation.request(call.dialect(), Dialect.OPENAI, call.body(), providerModel, false);
     x.target(provider.name(), providerModel);
     return countAnswer(TokenEstimator.inputTokens(Dialect.OPENAI, sent), true, provider.name(), providerModel);
   }

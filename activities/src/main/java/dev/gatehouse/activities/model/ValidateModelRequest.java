@@ -110,6 +110,9 @@ final class ValidateModelRequest implements PolicyStep<ModelExchange> {
    */
   private static final int NESTED = 2;
 
+  /** A part's own texts, which request policies read. */
+  private static final String[] PART_TEXTS = {"text", "refusal"};
+
   /** The texts of an OpenAI assistant message sent back besides its content, which request policies read. */
   private static final String[] ASSISTANT_TEXTS = {"refusal", "reasoning_content", "reasoning"};
 
@@ -137,7 +140,7 @@ final class ValidateModelRequest implements PolicyStep<ModelExchange> {
       if (!part.isObject()) {
         return "'" + at + "' must be an object (a content part), not " + type(part);
       }
-      for (String member : new String[] {"text", "refusal"}) {
+      for (String member : PART_TEXTS) {
         String bad = string(part, member, at);
         if (bad != null) {
           return bad;

@@ -60,8 +60,7 @@ final class AnthropicServerTools {
             if (tool != null && !CLIENT_TOOLS.contains(tool) && !allowed.contains(tool)) {
               String param = "messages[" + i + "].content[" + j + "]";
               throw ModelCallException.invalid(
-                  "'" + param + "' is a block of Anthropic's server tool `" + dev.gatehouse.activities.text.Unprintables.spaced(
-                      tool.length() > 64 ? tool.substring(0, 64) + "..." : tool)
+                  "'" + param + "' is a block of Anthropic's server tool `" + shown(tool)
                       + "`, which this gateway does not let run (models.anthropicServerTools)",
                   param);
             }
@@ -83,13 +82,17 @@ final class AnthropicServerTools {
       }
       String name = VERSION.matcher(type.textValue()).replaceFirst("");
       if (!CLIENT_TOOLS.contains(name) && !allowed.contains(name)) {
-        String shown = type.textValue().length() > 64 ? type.textValue().substring(0, 64) + "..." : type.textValue();
         throw ModelCallException.invalid(
-            "'" + param + "' `" + dev.gatehouse.activities.text.Unprintables.spaced(shown) + "` is an Anthropic server tool: Anthropic would"
+            "'" + param + "' `" + shown(type.textValue()) + "` is an Anthropic server tool: Anthropic would"
                 + " run it for the agent, beyond what Gatehouse governs and meters; this gateway passes it only when"
                 + " models.anthropicServerTools names it",
             param);
       }
     }
+  }
+
+  /** A name the caller sent, as an answer may quote it: at most 64 characters, control characters as spaces. */
+  private static String shown(String name) {
+    return dev.gatehouse.activities.text.Unprintables.spaced(name.length() > 64 ? name.substring(0, 64) + "..." : name);
   }
 }
