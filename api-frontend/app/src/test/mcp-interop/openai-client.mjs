@@ -1,7 +1,9 @@
 // The official OpenAI SDK (openai) as an agent would use it, for Gatehouse's model interop tests:
 //   node openai-client.mjs <base URL, e.g. http://127.0.0.1:PORT/v1> <key> <model> <mode>
 // Modes: chat, stream, stream-usage (stream_options.include_usage), tools, stream-tools, models,
-// embeddings, error (a chat call expected to fail: prints the SDK's error class).
+// embeddings, error (a chat call expected to fail: prints the SDK's error class); the Responses API:
+// responses, responses-stream, responses-tools (a call, then its output sent back as a second turn),
+// responses-stream-tools, responses-error (a request asking for a stored response).
 // Prints one JSON line. The SDK retries nothing (maxRetries 0), so what is printed is one call's result.
 import OpenAI from 'openai';
 
@@ -85,6 +87,52 @@ async function run() {
       const r = await client.embeddings.create({ model, input: ['one', 'two'] });
       return { count: r.data.length, dimensions: r.data[0].embedding.length,
         numbers: r.data[0].embedding.every((x) => typeof x === 'number'), usage: r.usage ?? null };
+    }
+    case 'responses': {
+      const r = await client.responses.create({ model, instructions: 'You are terse.', input: 'Say hello to the interop test.',
+        max_output_tokens: 64, store: false });
+      return { id: r.id, object: r.object, status: r.status, model: r.model, text: r.output_text,
+        items: r.output.map((i) => i.type), usage: r.usage ?? null };
+    }
+    case 'responses-stream': {
+      // The SDK's stream helper rebuilds the response from the events, and checks their indexes.
+      const stream = client.responses.stream({ model, instructions: 'You are terse.', input: 'Say hello to the interop test.' });
+      const types = [];
+      let deltas = '';
+      const sequence = [];
+      stream.on('event', (e) => { types.push(e.type); sequence.push(e.sequence_number); });
+      stream.on('response.output_text.delta', (e) => { deltas += e.delta; });
+      const r = await stream.finalResponse();
+      return { status: r.status, text: r.output_text, deltas, types, ordered: sequence.every((n, i) => n === i),
+        usage: r.usage ?? null, id: r.id };
+    }
+    case 'responses-tools': {
+      const rtools = tools.map((t) => ({ type: 'function', ...t.function }));
+      const first = await client.responses.create({ model, input: weather, tools: rtools, store: false });
+      const fc = first.output.filter((i) => i.type === 'function_call');
+      const input = [...weather, ...first.output, ...fc.map((c) => ({ type: 'function_call_output', call_id: c.call_id,
+        output: JSON.stringify({ city: JSON.parse(c.arguments).city, celsius: 12 }) }))];
+      const second = await client.responses.create({ model, input, tools: rtools, store: false });
+      return { calls: fc.map((c) => ({ call_id: c.call_id, name: c.name, arguments: JSON.parse(c.arguments) })),
+        second: second.output_text, secondStatus: second.status };
+    }
+    case 'responses-stream-tools': {
+      const rtools = tools.map((t) => ({ type: 'function', ...t.function }));
+      const stream = client.responses.stream({ model, input: weather, tools: rtools });
+      const types = new Set();
+      stream.on('event', (e) => types.add(e.type));
+      const r = await stream.finalResponse();
+      const fc = r.output.filter((i) => i.type === 'function_call');
+      return { status: r.status, calls: fc.map((c) => ({ call_id: c.call_id, name: c.name, arguments: JSON.parse(c.arguments),
+        status: c.status })), types: [...types] };
+    }
+    case 'responses-error': {
+      try {
+        const r = await client.responses.create({ model, input: 'hello', previous_response_id: 'resp_earlier' });
+        return { unexpected: r };
+      } catch (e) {
+        return describe(e);
+      }
     }
     case 'error': {
       try {

@@ -186,16 +186,15 @@ class ModelFaceRefusalsTest {
   /**
    * OpenAI's and Anthropic's endpoints Gatehouse does not serve answer 404 in the SDK's shape,
    * saying which API it is and what to call instead, once the credential is checked as on the
-   * served ones; a probe's AI SDK, OpenAI Agents SDK and LangChain clients called
-   * {@code /v1/responses} and read "no such resource", and an Anthropic SDK's call with its
-   * {@code x-api-key} (of the token counting not served then) was asked for a bearer key.
+   * served ones; a probe's AI SDK, OpenAI Agents SDK and LangChain clients called {@code
+   * /v1/responses} (not served then) and read "no such resource", and an Anthropic SDK's call with
+   * its {@code x-api-key} (of the token counting not served then) was asked for a bearer key.
    */
   @Test
   void endpointsOfTheVendorsApisNotServedSayWhatToCallInstead() {
-    JsonNode responses = openAiError(client.post("/v1/responses", "{\"model\":\"gpt-test\",\"input\":\"hi\"}", bearer(TestGatehouse.KEY_A)), 404, "not_found");
-    assertThat(responses.path("type").asText()).isEqualTo("invalid_request_error");
-    assertThat(responses.path("message").asText()).contains("Responses API", "POST /v1/chat/completions", "openai.chat(model)", "setOpenAIAPI('chat_completions')");
-    openAiError(client.send(client.request("/v1/responses/resp_1", bearer(TestGatehouse.KEY_A))), 404, "not_found");
+    JsonNode stored = openAiError(client.send(client.request("/v1/responses/resp_1", bearer(TestGatehouse.KEY_A))), 404, "not_found");
+    assertThat(stored.path("type").asText()).isEqualTo("invalid_request_error");
+    assertThat(stored.path("message").asText()).contains("stored responses", "send the whole conversation", "POST /v1/responses");
     assertThat(openAiError(client.post("/v1/completions", "{}", bearer(TestGatehouse.KEY_A)), 404, "not_found").path("message").asText())
         .contains("legacy Completions API");
     openAiError(client.post("/v1/chat/completions/abc", CHAT, bearer(TestGatehouse.KEY_A)), 404, "not_found");

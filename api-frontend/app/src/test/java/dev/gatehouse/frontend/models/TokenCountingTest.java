@@ -51,9 +51,7 @@ class TokenCountingTest {
     ok(gh.post("/admin/v1/models", ADMIN_KEY, "{\"name\":\"claude-two\",\"targets\":[{\"provider\":\"count-anthropic\","
         + "\"model\":\"claude-first\"}],\"fallbacks\":[\"claude-second\"],\"retry\":{\"maxAttempts\":1}}"));
     model("forbidden-c", "{\"provider\":\"count-anthropic\",\"model\":\"claude-upstream\"}");
-    ok(gh.put("/admin/v1/agents/" + agentA(), ADMIN_KEY,
-        "{\"name\":\"agent-a\",\"tools\":{\"allow\":[\"*\"]},\"workflows\":{\"allow\":[\"*\"]},"
-            + "\"models\":{\"allow\":[\"*\"],\"deny\":[\"forbidden-*\"]}}"));
+    gh.letAgentAUseModelsBut("forbidden-*");
   }
 
   @AfterAll
@@ -69,9 +67,7 @@ class TokenCountingTest {
   @AfterEach
   void reset() {
     fake.reset();
-    for (JsonNode p : json(gh.get("/admin/v1/policies?limit=200", ADMIN_KEY)).get("items")) {
-      gh.delete("/admin/v1/policies/" + p.get("name").asText(), ADMIN_KEY);
-    }
+    gh.deletePolicies();
   }
 
   @Test
@@ -300,14 +296,6 @@ class TokenCountingTest {
         + "\",\"appliesTo\":{\"models\":[\"claude-*\",\"gpt-c\"]}," + body + "}"));
   }
 
-  private static String agentA() {
-    for (JsonNode a : json(gh.get("/admin/v1/agents?limit=200", ADMIN_KEY)).path("items")) {
-      if (a.path("name").asText().equals("agent-a")) {
-        return a.path("id").asText();
-      }
-    }
-    throw new AssertionError("no agent-a");
-  }
 
   private static void provider(String name, String type, String baseUrl) {
     ok(gh.post("/admin/v1/providers", ADMIN_KEY, "{\"name\":\"" + name + "\",\"type\":\"" + type + "\",\"baseUrl\":\"" + baseUrl

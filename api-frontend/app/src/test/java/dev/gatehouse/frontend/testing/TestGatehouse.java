@@ -165,6 +165,33 @@ public final class TestGatehouse implements AutoCloseable {
     return send(HttpRequest.newBuilder(URI.create(api() + path)).GET(), key);
   }
 
+  /** The id of the agent named {@code name}, as the admin API lists it. */
+  public String agentId(String name) {
+    for (JsonNode a : json(get("/admin/v1/agents?limit=200", ADMIN_KEY)).path("items")) {
+      if (a.path("name").asText().equals(name)) {
+        return a.path("id").asText();
+      }
+    }
+    throw new AssertionError("no agent " + name);
+  }
+
+  /** Lets agent-a use every model but those {@code denied} matches (and every tool and workflow). */
+  public void letAgentAUseModelsBut(String denied) {
+    HttpResponse<String> r = put("/admin/v1/agents/" + agentId("agent-a"), ADMIN_KEY,
+        "{\"name\":\"agent-a\",\"tools\":{\"allow\":[\"*\"]},\"workflows\":{\"allow\":[\"*\"]},"
+            + "\"models\":{\"allow\":[\"*\"],\"deny\":[\"" + denied + "\"]}}");
+    if (r.statusCode() != 200) {
+      throw new AssertionError("agent-a not updated: " + r.statusCode() + " " + r.body());
+    }
+  }
+
+  /** Deletes every policy (tests that add their own, between tests). */
+  public void deletePolicies() {
+    for (JsonNode p : json(get("/admin/v1/policies?limit=200", ADMIN_KEY)).get("items")) {
+      delete("/admin/v1/policies/" + p.get("name").asText(), ADMIN_KEY);
+    }
+  }
+
   public HttpResponse<String> post(String path, String key, String body, String... headers) {
     return sendBody("POST", path, key, body, headers);
   }

@@ -12,6 +12,12 @@ import java.util.List;
 enum Endpoint {
   CHAT_COMPLETIONS("/v1/chat/completions", "POST", Dialect.OPENAI, ModelCall.Kind.CHAT),
   EMBEDDINGS("/v1/embeddings", "POST", Dialect.OPENAI, ModelCall.Kind.EMBEDDINGS),
+  /**
+   * OpenAI's Responses API, served as a chat call: the request is translated to chat completions
+   * ({@code ResponsesRequest}) before anything reads it, and the answer or stream back ({@code
+   * ResponsesAnswer}, {@code ResponsesStream}). Its errors are OpenAI's.
+   */
+  RESPONSES("/v1/responses", "POST", Dialect.OPENAI, ModelCall.Kind.CHAT),
   MESSAGES("/v1/messages", "POST", Dialect.ANTHROPIC, ModelCall.Kind.CHAT),
   /** Anthropic's token counting (the SDKs' {@code messages.countTokens}; Claude Code's {@code /context}). */
   COUNT_TOKENS("/v1/messages/count_tokens", "POST", Dialect.ANTHROPIC, ModelCall.Kind.COUNT_TOKENS),
@@ -26,19 +32,18 @@ enum Endpoint {
 
   /**
    * OpenAI's and Anthropic's endpoints Gatehouse does not serve, each with what is under it: a
-   * client that calls one (the AI SDK and OpenAI's Agents SDK call {@code /v1/responses} unless
-   * told otherwise) is answered 404 in its SDK's shape saying so and what to call instead, after
+   * client that calls one is answered 404 in its SDK's shape saying so and what to call instead, after
    * its credential is checked as on the served ones (an Anthropic client's {@code x-api-key} too);
    * Jersey would answer in the REST API's shape that there is "no such resource", and ask an
    * {@code x-api-key} client for a bearer key.
    */
   static final List<String> UNSERVED =
       List.of(
-          "/v1/responses", "/v1/completions", "/v1/moderations", "/v1/batches", "/v1/files", "/v1/uploads", "/v1/images",
+          "/v1/completions", "/v1/moderations", "/v1/batches", "/v1/files", "/v1/uploads", "/v1/images",
           "/v1/audio", "/v1/assistants", "/v1/threads", "/v1/vector_stores", "/v1/fine_tuning", "/v1/realtime",
           "/v1/conversations", "/v1/containers", "/v1/evals", "/v1/complete", "/v1/skills",
-          // under the served ones: stored chat completions and message batches
-          "/v1/chat/completions", "/v1/messages", "/v1/embeddings");
+          // under the served ones: stored chat completions and responses, message batches
+          "/v1/chat/completions", "/v1/responses", "/v1/messages", "/v1/embeddings");
 
   final String path;
   final String method;
@@ -92,8 +97,8 @@ enum Endpoint {
     String what =
         switch (servletPath) {
           case "/v1/responses" ->
-              "OpenAI's Responses API (/v1/responses): call POST /v1/chat/completions instead (in the AI SDK, openai.chat(model);"
-                  + " in OpenAI's Agents SDK, setOpenAIAPI('chat_completions'); in LangChain, leave useResponsesApi off)";
+              "stored responses (anything under /v1/responses): Gatehouse stores no responses; send the whole conversation as"
+                  + " the input of POST /v1/responses";
           case "/v1/messages" ->
               pathInfo.startsWith("/batches")
                   ? "Anthropic's Message Batches API (/v1/messages/batches)"
@@ -104,7 +109,7 @@ enum Endpoint {
           case "/v1/completions" -> "OpenAI's legacy Completions API (/v1/completions): call POST /v1/chat/completions instead";
           default -> servletPath;
         };
-    return "Gatehouse does not serve " + what + "; its model API is POST /v1/chat/completions, POST /v1/embeddings,"
-        + " GET /v1/models, POST /v1/messages and POST /v1/messages/count_tokens";
+    return "Gatehouse does not serve " + what + "; its model API is POST /v1/chat/completions, POST /v1/responses,"
+        + " POST /v1/embeddings, GET /v1/models, POST /v1/messages and POST /v1/messages/count_tokens";
   }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.activities.model.ModelCall;
 import dev.gatehouse.activities.model.ModelCallException;
+import dev.gatehouse.activities.model.translate.ResponsesRequest;
 import dev.gatehouse.frontend.core.errors.ApiException;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
 import dev.gatehouse.frontend.core.errors.UnreadableBody;
@@ -30,9 +31,11 @@ final class ModelRequests {
 
   /**
    * A checked request: the whole body, the alias it names, whether it streams, and what its body
-   * holds of {@link LargeBodies} (to close when its call has ended).
+   * holds of {@link LargeBodies} (to close when its call has ended). On {@code /v1/responses},
+   * {@code body} is the chat-completions request made of the Responses API request, {@code
+   * responses} (null elsewhere).
    */
-  record ModelRequest(ObjectNode body, String alias, boolean stream, LargeBodies.Held held) {}
+  record ModelRequest(ObjectNode body, String alias, boolean stream, LargeBodies.Held held, ResponsesRequest.Translated responses) {}
 
   private final JsonBodies bodies;
   private final long maxBody;
@@ -109,13 +112,16 @@ final class ModelRequests {
         // Nothing to embed: refused here rather than sent to be refused (and counted) upstream.
         throw ModelCallException.invalid("'input' must not be empty", "input");
       }
+    } else if (endpoint == Endpoint.RESPONSES) {
+      ResponsesRequest.Translated translated = ResponsesRequest.translate(body);
+      return new ModelRequest(translated.chat(), model.asText(), streams, held, translated);
     } else {
       if (streams && endpoint.kind == ModelCall.Kind.COUNT_TOKENS) {
         throw ModelCallException.invalid("token counting does not stream; leave 'stream' out", "stream");
       }
       checkMessages(body.get("messages"));
     }
-    return new ModelRequest(body, model.asText(), streams, held);
+    return new ModelRequest(body, model.asText(), streams, held, null);
   }
 
   private static void checkMessages(JsonNode messages) {

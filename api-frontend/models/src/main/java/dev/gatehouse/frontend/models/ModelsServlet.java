@@ -7,6 +7,9 @@ import dev.gatehouse.activities.model.ModelCall;
 import dev.gatehouse.activities.model.ModelCallException;
 import dev.gatehouse.activities.model.ModelCodes;
 import dev.gatehouse.activities.model.ModelInvoker;
+import dev.gatehouse.activities.model.StreamSink;
+import dev.gatehouse.activities.model.translate.ResponsesAnswer;
+import dev.gatehouse.activities.model.translate.ResponsesStream;
 import dev.gatehouse.activities.policy.RateLimitStatus;
 import dev.gatehouse.registry.models.ModelDefinition;
 import dev.gatehouse.frontend.core.admission.Admission;
@@ -24,6 +27,7 @@ import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.time.Instant;
 import java.util.Map;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -54,6 +58,12 @@ final class ModelsServlet extends HttpServlet {
    * estimated} (Gatehouse, for a model an OpenAI-type provider serves).
    */
   static final String TOKEN_COUNT_HEADER = "Gatehouse-Token-Count";
+  /** A Responses API answer's id: {@code resp_} and random hex (none is stored, so none is looked up). */
+  private static final String RESPONSE_ID_PREFIX = "resp_";
+  /** The top-level members of a Responses API request Gatehouse left out, not knowing them. */
+  static final String IGNORED_MEMBERS_HEADER = "Gatehouse-Ignored-Members";
+  /** The tools of a Responses API request no chat request can offer, left out (web search, custom tools, ...). */
+  static final String DROPPED_TOOLS_HEADER = "Gatehouse-Dropped-Tools";
 
   private final transient ModelInvoker invoker;
   private final transient BearerAuth auth;
@@ -146,6 +156,10 @@ final class ModelsServlet extends HttpServlet {
       if (!asked.dropped().isEmpty()) {
         response.setHeader(AnthropicBetas.DROPPED_HEADER, String.join(",", asked.dropped()));
       }
+      if (body.responses() != null) {
+        named(response, IGNORED_MEMBERS_HEADER, body.responses().ignoredMembers());
+        named(response, DROPPED_TOOLS_HEADER, body.responses().droppedTools());
+      }
       ModelCall call =
           new ModelCall(
               endpoint.kind,
@@ -171,13 +185,21 @@ final class ModelsServlet extends HttpServlet {
           // The stream's last bytes (its closing chunk) go out when this request ends, after the
           // slot has come back.
           stream = new EventStream(response);
-          invoker.stream(call, stream, limits -> rateLimitHeaders(response, dialect, limits));
+          StreamSink sink =
+              body.responses() == null
+                  ? stream
+                  : new ResponsesStream(stream, body.responses(), ResponsesAnswer.newId(RESPONSE_ID_PREFIX), Instant.now().getEpochSecond());
+          invoker.stream(call, sink, limits -> rateLimitHeaders(response, dialect, limits));
         } else {
           ModelAnswer answer = invoker.call(call, limits -> rateLimitHeaders(response, dialect, limits));
           if (answer == null || answer.body() == null) {
             throw new IllegalStateException("the invoker gave no answer body");
           }
-          answered = answer.body();
+          answered =
+              body.responses() == null
+                  ? answer.body()
+                  : ResponsesAnswer.of(
+                      body.responses(), answer.body(), answer.usage(), ResponsesAnswer.newId(RESPONSE_ID_PREFIX), Instant.now().getEpochSecond());
         }
       }
       if (answered != null) {
@@ -255,6 +277,12 @@ final class ModelsServlet extends HttpServlet {
   private static void rateLimitHeaders(HttpServletResponse response, Dialect dialect, RateLimitStatus limits) {
     if (!response.isCommitted()) {
       RateLimitHeaders.of(dialect, limits).forEach(response::setHeader);
+    }
+  }
+
+  private static void named(HttpServletResponse response, String header, java.util.List<String> names) {
+    if (!names.isEmpty()) {
+      response.setHeader(header, String.join(",", names));
     }
   }
 
