@@ -14,9 +14,10 @@ import java.util.List;
  * after the assistant's tool calls; {@code tool_use} blocks become {@code tool_calls} with their
  * input as a JSON string; structured output ({@code output_config.format}) becomes a {@code
  * json_schema} response format. Thinking blocks, {@code cache_control}, {@code top_k}, {@code
- * thinking} and {@code is_error} have no OpenAI counterpart and are dropped; images a tool
- * returned follow the tool messages in the user message (a tool message holds text only); server
- * tools and documents are refused ({@code invalid_request} naming the member).
+ * thinking} and {@code is_error} have no OpenAI counterpart and are dropped; documents become
+ * {@code file} parts (a PDF) or text; images and PDFs a tool returned follow the tool messages in
+ * the user message (a tool message holds text only); server tools, and documents by URL or file id,
+ * are refused ({@code invalid_request} naming the member).
  */
 final class ToOpenAiRequest {
   /**
@@ -152,8 +153,8 @@ final class ToOpenAiRequest {
       throw Members.invalid(path, "must be a string or an array of content blocks");
     }
     List<ObjectNode> parts = new ArrayList<>();
-    // Images a tool returned: an OpenAI tool message holds text only, so they follow the tool
-    // messages in the user message, each tool's after a line saying whose they are.
+    // Images and PDFs a tool returned: an OpenAI tool message holds text only, so they follow the
+    // tool messages in the user message, each tool's after a line saying whose they are.
     List<ObjectNode> toolImages = new ArrayList<>();
     for (int j = 0; j < content.size(); j++) {
       String blockPath = path + "[" + j + "]";
@@ -169,7 +170,8 @@ final class ToOpenAiRequest {
         }
         case "text" -> parts.add(Json.object().put("type", "text").put("text", Members.text(block, "text", blockPath + ".text")));
         case "image" -> parts.add(image(block, blockPath));
-        default -> throw Members.invalid(blockPath + ".type", "`" + type + "` cannot be sent to an OpenAI model (only text, image and tool_result)");
+        case "document" -> parts.addAll(document(block, blockPath));
+        default -> throw Members.invalid(blockPath + ".type", "`" + type + "` cannot be sent to an OpenAI model (only text, image, document and tool_result)");
       }
     }
     parts.addAll(0, toolImages);
@@ -179,12 +181,13 @@ final class ToOpenAiRequest {
   }
 
   /**
-   * A tool result's blocks: its text, joined, for the tool message; its images added to {@code
-   * images} (after a text part naming the call) for the user message that follows.
+   * A tool result's blocks: its text (a text document's too), joined, for the tool message; its
+   * images and PDF documents added to {@code attached} (after a text part naming the call) for the
+   * user message that follows.
    */
-  private static String toolResult(JsonNode blocks, String id, String path, List<ObjectNode> images) {
+  private static String toolResult(JsonNode blocks, String id, String path, List<ObjectNode> attached) {
     if (!blocks.isArray()) {
-      throw Members.invalid(path, "must be a string or an array of text and image blocks");
+      throw Members.invalid(path, "must be a string or an array of text, image and document blocks");
     }
     ArrayNode texts = Json.array();
     List<ObjectNode> found = new ArrayList<>();
@@ -195,15 +198,89 @@ final class ToOpenAiRequest {
       switch (type) {
         case "text" -> texts.add(block);
         case "image" -> found.add(image(block, blockPath));
-        default -> throw Members.invalid(blockPath + ".type", "must be `text` or `image` for an OpenAI model");
+        case "document" -> {
+          for (ObjectNode part : document(block, blockPath)) {
+            if ("text".equals(Json.text(part, "type"))) {
+              texts.add(part);
+            } else {
+              found.add(part);
+            }
+          }
+        }
+        default -> throw Members.invalid(blockPath + ".type", "must be `text`, `image` or `document` for an OpenAI model");
       }
     }
+    String what = attachments(found);
     if (!found.isEmpty()) {
-      images.add(Json.object().put("type", "text").put("text", "The image" + (found.size() > 1 ? "s" : "") + " tool call " + id + " returned:"));
-      images.addAll(found);
+      attached.add(Json.object().put("type", "text").put("text", "The " + what + " tool call " + id + " returned:"));
+      attached.addAll(found);
     }
     String text = texts.isEmpty() ? "" : joinedText(texts, path);
-    return found.isEmpty() || !text.isEmpty() ? text : "(the result is the image" + (found.size() > 1 ? "s" : "") + " in the next message)";
+    return found.isEmpty() || !text.isEmpty() ? text : "(the result is the " + what + " in the next message)";
+  }
+
+  /** What {@code parts} are, in words: "image", "images", "document", "documents" or "attachments". */
+  private static String attachments(List<ObjectNode> parts) {
+    boolean images = parts.stream().allMatch(p -> "image_url".equals(Json.text(p, "type")));
+    boolean files = parts.stream().allMatch(p -> "file".equals(Json.text(p, "type")));
+    String noun = images ? "image" : files ? "document" : "attachment";
+    return parts.size() > 1 || (!images && !files) ? noun + "s" : noun;
+  }
+
+  /**
+   * A document block as OpenAI parts: a PDF ({@code base64} source) as a {@code file} part named by
+   * its title; a {@code text} source as a text part; a {@code content} source as its text and image
+   * parts; the title and context, when given, as a text part before it. A document by URL or by
+   * file id (Anthropic's Files API) has no OpenAI counterpart. Citations, which OpenAI does not give,
+   * are not asked for.
+   */
+  private static List<ObjectNode> document(ObjectNode block, String path) {
+    ObjectNode source = Members.object(block.get("source"), path + ".source");
+    String type = Members.text(source, "type", path + ".source.type");
+    StringBuilder heading = new StringBuilder();
+    String title = Members.optionalText(block, "title", path + ".title");
+    String context = Members.optionalText(block, "context", path + ".context");
+    for (String line : new String[] {title, context}) {
+      if (line != null && !line.isEmpty()) {
+        heading.append(line).append("\n\n");
+      }
+    }
+    List<ObjectNode> parts = new ArrayList<>();
+    switch (type) {
+      case "base64" -> {
+        String mediaType = Members.text(source, "media_type", path + ".source.media_type");
+        if (!mediaType.equals("application/pdf")) {
+          throw Members.invalid(path + ".source.media_type", "must be `application/pdf` for an OpenAI model");
+        }
+        if (heading.length() > 0) {
+          parts.add(Json.object().put("type", "text").put("text", heading.toString().strip()));
+        }
+        ObjectNode file = Json.object().put("filename", title != null && !title.isEmpty() ? title : "document.pdf");
+        file.put("file_data", "data:application/pdf;base64," + Members.text(source, "data", path + ".source.data"));
+        ObjectNode part = Json.object().put("type", "file");
+        part.set("file", file);
+        parts.add(part);
+      }
+      case "text" -> parts.add(Json.object().put("type", "text").put("text", heading + Members.text(source, "data", path + ".source.data")));
+      case "content" -> {
+        if (heading.length() > 0) {
+          parts.add(Json.object().put("type", "text").put("text", heading.toString().strip()));
+        }
+        ArrayNode content = Members.array(source.get("content"), path + ".source.content");
+        for (int i = 0; i < content.size(); i++) {
+          String partPath = path + ".source.content[" + i + "]";
+          ObjectNode inner = Members.object(content.get(i), partPath);
+          String innerType = Members.text(inner, "type", partPath + ".type");
+          switch (innerType) {
+            case "text" -> parts.add(Json.object().put("type", "text").put("text", Members.text(inner, "text", partPath + ".text")));
+            case "image" -> parts.add(image(inner, partPath));
+            default -> throw Members.invalid(partPath + ".type", "must be `text` or `image`");
+          }
+        }
+      }
+      default -> throw Members.invalid(path + ".source.type", "must be `base64` (a PDF), `text` or `content` for an OpenAI model");
+    }
+    return parts;
   }
 
   private static ObjectNode image(ObjectNode block, String path) {
