@@ -565,7 +565,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
         .install(core, env);
     if (config.isDemoTools()) {
       env.jersey().register(new DemoToolsResource());
-      env.jersey().register(new DemoModelResource());
+      env.jersey().register(new DemoModelResource((int) config.getModels().getMaxRequestBody().toBytes()));
     }
   }
 

@@ -37,7 +37,20 @@ public class DemoModelResource {
   private static final java.util.regex.Pattern WORD = java.util.regex.Pattern.compile("\\S+");
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** The most an embeddings request takes. */
   private static final int MAX_BODY = 1024 * 1024;
+
+  /**
+   * The most a chat request takes: what the model faces take ({@code models.maxRequestBody}), so
+   * a conversation that grew past a megabyte (Claude Code sends the whole of it each turn) is
+   * answered as a provider would answer it; a smaller limit cut the gateway's request off mid-body,
+   * and the gateway took the demo provider for a failing one and cooled it down.
+   */
+  private final int maxChatBody;
+
+  public DemoModelResource(int maxChatBody) {
+    this.maxChatBody = maxChatBody;
+  }
 
   /** The demo's embeddings have this many dimensions unless a request's {@code dimensions} asks for fewer. */
   static final int EMBEDDING_DIMENSIONS = 16;
@@ -134,7 +147,7 @@ public class DemoModelResource {
   @Consumes(MediaType.WILDCARD)
   @Produces({MediaType.APPLICATION_JSON, "text/event-stream"})
   public Response chat(InputStream body) {
-    JsonNode request = DemoToolsResource.read(body, MAX_BODY, "a demo model request");
+    JsonNode request = DemoToolsResource.read(body, maxChatBody, "a demo model request");
     if (request == null || !request.isObject() || !request.path("messages").isArray()) {
       throw new ApiException(ErrorCode.INVALID_REQUEST, "the body must be a chat completion request with 'messages'");
     }

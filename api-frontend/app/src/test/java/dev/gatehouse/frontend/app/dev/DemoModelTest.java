@@ -47,6 +47,28 @@ class DemoModelTest {
   }
 
   /**
+   * A conversation past a megabyte (Claude Code sends the whole of it every turn) is answered as
+   * a provider answers it: the demo took at most 1 MiB, so the gateway's request was cut off
+   * mid-body, the call failed as the provider's fault and the demo provider was cooled down for
+   * every later call.
+   */
+  @Test
+  void aConversationPastAMegabyteIsAnsweredAndTheDemoStaysUp() {
+    String earlier = "x".repeat(100_000);
+    StringBuilder body = new StringBuilder("{\"model\":\"dm-echo\",\"messages\":[");
+    for (int i = 0; i < 20; i++) {
+      body.append("{\"role\":\"user\",\"content\":\"").append(earlier).append("\"},{\"role\":\"assistant\",\"content\":\"ok\"},");
+    }
+    body.append("{\"role\":\"user\",\"content\":\"the last words\"}]}");
+
+    for (int call = 0; call < 2; call++) {
+      HttpResponse<String> r = gh.post("/v1/chat/completions", KEY_A, body.toString());
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      assertThat(json(r).at("/choices/0/message/content").asText()).isEqualTo("You said: the last words");
+    }
+  }
+
+  /**
    * The demo has embeddings too, so an SDK's embeddings example works in dev mode: through the
    * gateway it was a 502 blaming the provider. The same text has the same unit vector.
    */
