@@ -75,8 +75,10 @@ public final class ResponsesAnswer {
     echo(request, response, "parallel_tool_calls", true);
     response.putNull("previous_response_id");
     ObjectNode reasoning = response.putObject("reasoning");
-    reasoning.set("effort", request.path("reasoning").path("effort").isTextual() ? request.path("reasoning").get("effort") : null);
-    reasoning.putNull("summary");
+    for (String name : new String[] {"effort", "summary"}) {
+      JsonNode value = request.path("reasoning").path(name);
+      reasoning.set(name, value.isTextual() ? value : null);
+    }
     response.put("store", false);
     echo(request, response, "temperature");
     ObjectNode text = response.putObject("text");

@@ -200,7 +200,8 @@ class ResponsesTranslationTest {
 
   @Test
   void anAnswerIsAMessageItemAndAFunctionCallItemPerCall() {
-    ObjectNode request = json("{'model':'alias','input':'hi','max_output_tokens':5,'tools':[{'type':'function','name':'f'}],'metadata':{'k':'v'}}");
+    ObjectNode request = json("{'model':'alias','input':'hi','max_output_tokens':5,'tools':[{'type':'function','name':'f'}],'metadata':{'k':'v'},"
+        + "'reasoning':{'effort':'low','summary':'auto'}}");
     ObjectNode chat = json("""
         {'id':'chatcmpl-1','object':'chat.completion','model':'gpt-x','choices':[{'index':0,'finish_reason':'length',
           'message':{'role':'assistant','content':'Partial','tool_calls':[{'id':'call_1','type':'function','function':{'name':'f','arguments':'{}'}}]}}],
@@ -223,6 +224,7 @@ class ResponsesTranslationTest {
     assertThat(r.path("max_output_tokens").asLong()).isEqualTo(5);
     assertThat(r.path("metadata").path("k").asText()).isEqualTo("v");
     assertThat(r.path("store").asBoolean(true)).isFalse();
+    assertThat(r.path("reasoning").toString()).isEqualTo("{\"effort\":\"low\",\"summary\":\"auto\"}");
 
     // What Gatehouse metered wins over what the answer says (a provider that reported none).
     ObjectNode metered = ResponsesAnswer.of(ResponsesRequest.translate(request), chat, new ModelUsage(11, 0, 2, 0, true), "resp_y", 1L);
