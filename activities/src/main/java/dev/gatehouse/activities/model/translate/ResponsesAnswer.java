@@ -9,8 +9,10 @@ import java.util.HexFormat;
 
 /**
  * A chat completion as the answer of OpenAI's Responses API: a {@code response} object whose
- * {@code output} holds a {@code message} item (the text, and a refusal when the model refused) and a
- * {@code function_call} item per tool call, in that order; {@code status} {@code completed}, or
+ * {@code output} holds a {@code reasoning} item (when an OpenAI-compatible provider gave its
+ * model's reasoning, as {@code reasoning_content} or {@code reasoning}), a {@code message} item (the
+ * text, and a refusal when the model refused) and a {@code function_call} item per tool call, in
+ * that order; {@code status} {@code completed}, or
  * {@code incomplete} when the model stopped at the output limit ({@code max_output_tokens}) or a
  * content filter; the usage in the Responses API's names. The request's settings are echoed as
  * OpenAI echoes them. Nothing is stored: {@code store} is false.
@@ -40,6 +42,10 @@ public final class ResponsesAnswer {
     String refusal = Json.text(message, "refusal");
     String finish = Json.text(choice, "finish_reason");
     String itemStatus = incompleteReason(finish) == null ? "completed" : "incomplete";
+    String reasoning = reasoning(message);
+    if (reasoning != null && !reasoning.isEmpty()) {
+      output.add(reasoningItem(newId("rs_"), reasoning, "completed"));
+    }
     if ((text != null && !text.isEmpty()) || (refusal != null && !refusal.isEmpty())) {
       ObjectNode item = messageItem(newId("msg_"), itemStatus);
       ArrayNode content = item.putArray("content");
@@ -128,6 +134,30 @@ public final class ResponsesAnswer {
     out.putObject("output_tokens_details").put("reasoning_tokens", usage.reasoningTokens());
     out.put("total_tokens", usage.totalTokens());
     return out;
+  }
+
+  /**
+   * The reasoning an OpenAI-compatible provider put in a message or a delta ({@code
+   * reasoning_content}, or {@code reasoning}); null when it gave none. OpenAI's chat API gives none.
+   */
+  static String reasoning(JsonNode messageOrDelta) {
+    String text = Json.text(messageOrDelta, "reasoning_content");
+    return text != null ? text : Json.text(messageOrDelta, "reasoning");
+  }
+
+  /** A reasoning item holding {@code text} as its {@code reasoning_text} (none while {@code text} is null). */
+  static ObjectNode reasoningItem(String id, String text, String status) {
+    ObjectNode item = Json.object().put("id", id).put("type", "reasoning").put("status", status);
+    item.putArray("summary");
+    ArrayNode content = item.putArray("content");
+    if (text != null) {
+      content.add(reasoningPart(text));
+    }
+    return item;
+  }
+
+  static ObjectNode reasoningPart(String text) {
+    return Json.object().put("type", "reasoning_text").put("text", text);
   }
 
   static ObjectNode messageItem(String id, String status) {

@@ -13,10 +13,13 @@ import java.util.Map;
 /**
  * A chat-completions stream, as the invoker writes it for an OpenAI caller (chunks, the usage
  * chunk, {@code [DONE]}, or an error chunk), written as the events of OpenAI's Responses API:
- * {@code response.created} and {@code response.in_progress} when the stream opens; for the text, a
- * {@code message} item ({@code response.output_item.added}, {@code response.content_part.added},
- * {@code response.output_text.delta} per piece, then the {@code .done} events); for each tool call a
- * {@code function_call} item ({@code response.function_call_arguments.delta} per fragment); an item
+ * {@code response.created} and {@code response.in_progress} when the stream opens; for the
+ * reasoning some OpenAI-compatible providers stream ({@code reasoning_content} or {@code
+ * reasoning}), a {@code reasoning} item ({@code response.reasoning_text.delta} per piece); for the
+ * text, a {@code message} item ({@code response.output_item.added}, {@code
+ * response.content_part.added}, {@code response.output_text.delta} per piece, then the {@code .done}
+ * events); for each tool call a {@code function_call} item ({@code
+ * response.function_call_arguments.delta} per fragment); an item
  * is done when the next begins or the stream ends; then {@code response.completed} (or {@code
  * response.incomplete} at the output limit) with the whole response and its usage. An error chunk
  * (the provider failed after the answer began, or an answer policy blocked) becomes {@code
@@ -39,10 +42,17 @@ public final class ResponsesStream implements StreamSink {
   private boolean started;
   private boolean ended;
 
-  /** An item of the output as it grows: a message (text, refusal) or a function call (arguments). */
+  /** What an output item is. */
+  private enum Kind {
+    REASONING,
+    MESSAGE,
+    CALL
+  }
+
+  /** An item of the output as it grows: reasoning (its text), a message (text, refusal) or a function call (arguments). */
   private static final class Item {
     final String id;
-    final boolean message;
+    final Kind kind;
     final String callId;
     final String name;
     final StringBuilder text = new StringBuilder();
@@ -54,9 +64,9 @@ public final class ResponsesStream implements StreamSink {
     int refusalPart = -1;
     boolean done;
 
-    Item(String id, boolean message, String callId, String name, int index) {
+    Item(String id, Kind kind, String callId, String name, int index) {
       this.id = id;
-      this.message = message;
+      this.kind = kind;
       this.callId = callId;
       this.name = name;
       this.index = index;
@@ -108,6 +118,10 @@ public final class ResponsesStream implements StreamSink {
     }
     JsonNode choice = chunk.path("choices").path(0);
     JsonNode delta = choice.path("delta");
+    String reasoning = ResponsesAnswer.reasoning(delta);
+    if (reasoning != null && !reasoning.isEmpty()) {
+      reasoning(reasoning);
+    }
     String content = Json.text(delta, "content");
     if (content != null && !content.isEmpty()) {
       text(content);
@@ -141,6 +155,18 @@ public final class ResponsesStream implements StreamSink {
     emit(Json.object().put("type", "response.in_progress").set("response", response));
   }
 
+  private void reasoning(String piece) throws IOException {
+    Item item = open != null && open.kind == Kind.REASONING ? open : null;
+    if (item == null) {
+      item = begin(new Item(ResponsesAnswer.newId("rs_"), Kind.REASONING, null, null, items.size()));
+      emit(Json.object().put("type", "response.output_item.added").put("output_index", item.index).set("item", whole(item, "in_progress")));
+      item.textPart = 0;
+      emit(part("response.content_part.added", item, 0).set("part", ResponsesAnswer.reasoningPart("")));
+    }
+    item.text.append(piece);
+    emit(part("response.reasoning_text.delta", item, 0).put("delta", piece));
+  }
+
   private void text(String piece) throws IOException {
     Item item = message();
     if (item.textPart < 0) {
@@ -165,13 +191,11 @@ public final class ResponsesStream implements StreamSink {
 
   /** The message item being written, begun now if the last item is not one. */
   private Item message() throws IOException {
-    if (open != null && open.message) {
+    if (open != null && open.kind == Kind.MESSAGE) {
       return open;
     }
-    Item item = begin(new Item(ResponsesAnswer.newId("msg_"), true, null, null, items.size()));
-    ObjectNode added = ResponsesAnswer.messageItem(item.id, "in_progress");
-    added.putArray("content");
-    emit(Json.object().put("type", "response.output_item.added").put("output_index", item.index).set("item", added));
+    Item item = begin(new Item(ResponsesAnswer.newId("msg_"), Kind.MESSAGE, null, null, items.size()));
+    emit(Json.object().put("type", "response.output_item.added").put("output_index", item.index).set("item", whole(item, "in_progress")));
     return item;
   }
 
@@ -181,7 +205,7 @@ public final class ResponsesStream implements StreamSink {
     if (item == null) {
       String callId = Json.text(call, "id");
       String name = Json.text(call.path("function"), "name");
-      item = begin(new Item(ResponsesAnswer.newId("fc_"), false, callId == null ? ResponsesAnswer.newId("call_") : callId, String.valueOf(name), items.size()));
+      item = begin(new Item(ResponsesAnswer.newId("fc_"), Kind.CALL, callId == null ? ResponsesAnswer.newId("call_") : callId, String.valueOf(name), items.size()));
       calls.put(index, item);
       emit(Json.object()
           .put("type", "response.output_item.added")
@@ -215,7 +239,10 @@ public final class ResponsesStream implements StreamSink {
       return;
     }
     item.done = true;
-    if (item.message) {
+    if (item.kind == Kind.REASONING) {
+      emit(part("response.reasoning_text.done", item, 0).put("text", item.text.toString()));
+      emit(part("response.content_part.done", item, 0).set("part", ResponsesAnswer.reasoningPart(item.text.toString())));
+    } else if (item.kind == Kind.MESSAGE) {
       for (int index = 0; index < item.parts(); index++) {
         if (index == item.textPart) {
           ObjectNode textDone = part("response.output_text.done", item, index).put("text", item.text.toString());
@@ -229,7 +256,7 @@ public final class ResponsesStream implements StreamSink {
       }
     }
     ObjectNode whole = whole(item, status);
-    if (!item.message) {
+    if (item.kind == Kind.CALL) {
       emit(Json.object()
           .put("type", "response.function_call_arguments.done")
           .put("item_id", item.id)
@@ -275,15 +302,18 @@ public final class ResponsesStream implements StreamSink {
   }
 
   private ObjectNode whole(Item item, String status) {
-    if (!item.message) {
-      return ResponsesAnswer.functionCall(asked, item.id, item.callId, item.name, item.arguments.toString(), status);
-    }
-    ObjectNode message = ResponsesAnswer.messageItem(item.id, status);
-    ArrayNode content = message.putArray("content");
-    for (int index = 0; index < item.parts(); index++) {
-      content.add(index == item.textPart ? ResponsesAnswer.textPart(item.text.toString()) : ResponsesAnswer.refusalPart(item.refusal.toString()));
-    }
-    return message;
+    return switch (item.kind) {
+      case CALL -> ResponsesAnswer.functionCall(asked, item.id, item.callId, item.name, item.arguments.toString(), status);
+      case REASONING -> ResponsesAnswer.reasoningItem(item.id, item.textPart < 0 ? null : item.text.toString(), status);
+      case MESSAGE -> {
+        ObjectNode message = ResponsesAnswer.messageItem(item.id, status);
+        ArrayNode content = message.putArray("content");
+        for (int index = 0; index < item.parts(); index++) {
+          content.add(index == item.textPart ? ResponsesAnswer.textPart(item.text.toString()) : ResponsesAnswer.refusalPart(item.refusal.toString()));
+        }
+        yield message;
+      }
+    };
   }
 
   private static ObjectNode part(String type, Item item, int contentIndex) {

@@ -192,6 +192,33 @@ class ResponsesTranslationTest {
     assertThat(streamed.path("name").asText()).isEqualTo("spawn");
   }
 
+  @Test
+  void theReasoningAProviderStreamsIsAReasoningItemBeforeTheText() throws IOException {
+    Golden.RecordingSink out = new Golden.RecordingSink();
+    ResponsesStream stream = new ResponsesStream(out, ResponsesRequest.translate(json("{'model':'alias','input':'hi'}")), "resp_t", 1L);
+
+    stream.event(null, "{'id':'c','choices':[{'index':0,'delta':{'role':'assistant','reasoning_content':'Let me '}}]}".replace('\'', '"'));
+    stream.event(null, "{'id':'c','choices':[{'index':0,'delta':{'reasoning_content':'think.'}}]}".replace('\'', '"'));
+    stream.event(null, "{'id':'c','choices':[{'index':0,'delta':{'content':'Done.'}}]}".replace('\'', '"'));
+    stream.event(null, "[DONE]");
+
+    List<String> types = out.events.stream().map(Golden.Written::name).toList();
+    assertThat(types).containsSubsequence(
+        "response.output_item.added", "response.content_part.added", "response.reasoning_text.delta", "response.reasoning_text.delta",
+        "response.reasoning_text.done", "response.content_part.done", "response.output_item.done",
+        "response.output_item.added", "response.output_text.delta", "response.completed");
+    JsonNode response = parse(out.events.get(out.events.size() - 1).data()).path("response");
+    assertThat(response.path("output").get(0).path("type").asText()).isEqualTo("reasoning");
+    assertThat(response.path("output").get(0).path("content").toString()).isEqualTo("[{\"type\":\"reasoning_text\",\"text\":\"Let me think.\"}]");
+    assertThat(response.path("output").get(1).path("content").get(0).path("text").asText()).isEqualTo("Done.");
+    assertThat(response.path("output").get(1).path("id").asText()).startsWith("msg_");
+
+    ObjectNode chat = json("{'model':'x','choices':[{'index':0,'finish_reason':'stop','message':{'role':'assistant','content':'Done.','reasoning':'Hm.'}}]}");
+    JsonNode answered = ResponsesAnswer.of(ResponsesRequest.translate(json("{'model':'m','input':'hi'}")), chat, null, "resp_u", 1L).path("output");
+    assertThat(answered.get(0).path("content").get(0).path("text").asText()).isEqualTo("Hm.");
+    assertThat(answered.get(1).path("type").asText()).isEqualTo("message");
+  }
+
   private static void refused(String body, String param) {
     assertThatThrownBy(() -> ResponsesRequest.translate(json(body)))
         .as(body)
