@@ -23,8 +23,13 @@ public final class TokenEstimator {
   public static final int MAX_EXACT_CHARS = 256 * 1024;
   /** What one image or document part counts for: OpenAI's count for a 1024x1024 image at high detail. */
   public static final int IMAGE_TOKENS = 765;
-  /** A base64 document or file counts one token per this many characters of its data. */
+  /** A base64 document or file whose pages do not show counts one token per this many characters of its data. */
   public static final int BASE64_CHARS_PER_TOKEN = 3;
+  /**
+   * A PDF page counts this many tokens: the most a provider takes for a page's text and its image
+   * (Anthropic says 1,500 to 3,000), so that what a call reserves of a budget is not short.
+   */
+  public static final int PDF_PAGE_TOKENS = 3_000;
   /** Per message: the tokens that frame a message in OpenAI's chat format. */
   static final int PER_MESSAGE = 3;
   /** Per request: the tokens that prime the reply. */
@@ -51,10 +56,10 @@ public final class TokenEstimator {
    * tool definitions and the other members a provider reads as input (a {@code response_format}'s,
    * {@code output_format}'s or {@code output_config.format}'s schema, Anthropic's {@code
    * mcp_servers}: their JSON); each image or audio part counts {@value #IMAGE_TOKENS}, a text
-   * document its text, and a base64 document or file one token per {@value
-   * #BASE64_CHARS_PER_TOKEN} characters of its data (at least {@value #IMAGE_TOKENS}: a provider
-   * reads a PDF's text and an image of each page, some 1,500 to 3,000 tokens a page, and its size
-   * is all Gatehouse knows of it). 0 for a null body.
+   * document its text, and a base64 document or file (a PDF) {@value #PDF_PAGE_TOKENS} a page (a
+   * provider reads a PDF's text and an image of each page, some 1,500 to 3,000 tokens a page) when
+   * its page objects show, else one token per {@value #BASE64_CHARS_PER_TOKEN} characters of its
+   * data, and at least {@value #IMAGE_TOKENS}. 0 for a null body.
    */
   public static long inputTokens(Dialect dialect, ObjectNode body) {
     if (body == null) {
@@ -165,10 +170,20 @@ public final class TokenEstimator {
     count.json(body.get("mcp_servers"));
   }
 
-  /** A base64 document's or file's tokens: one per {@link #BASE64_CHARS_PER_TOKEN} characters, at least {@link #IMAGE_TOKENS}. */
+  /**
+   * A base64 document's or file's tokens (a data URL's too): {@value #PDF_PAGE_TOKENS} a page when
+   * it is a PDF whose page objects show ({@link PdfPages}); else, by its size, one per {@link
+   * #BASE64_CHARS_PER_TOKEN} characters; at least {@link #IMAGE_TOKENS}.
+   */
   private static long base64Tokens(JsonNode data) {
-    long chars = data.isTextual() ? data.textValue().length() : 0;
-    return Math.max(IMAGE_TOKENS, (chars + BASE64_CHARS_PER_TOKEN - 1) / BASE64_CHARS_PER_TOKEN);
+    String text = data.isTextual() ? data.textValue() : "";
+    if (text.startsWith("data:")) {
+      int comma = text.indexOf(',');
+      text = comma < 0 ? "" : text.substring(comma + 1);
+    }
+    long pages = PdfPages.count(text);
+    long bySize = (text.length() + BASE64_CHARS_PER_TOKEN - 1) / BASE64_CHARS_PER_TOKEN;
+    return Math.max(IMAGE_TOKENS, pages > 0 ? Math.min(bySize, pages * PDF_PAGE_TOKENS) : bySize);
   }
 
   private static void anthropicBlocks(JsonNode blocks, Count count) {

@@ -150,6 +150,24 @@ class TokenEstimatorTest {
         .as("a small PDF counts at least an image, and its title as text").isEqualTo(3 + 1 + TokenEstimator.IMAGE_TOKENS + TokenEstimator.tokens(text) + 3);
   }
 
+  /**
+   * A PDF whose page objects show counts by its pages, not its size: a probe's one-page PDF of
+   * 1.7 MB counted 783,000 tokens, and Claude Code's context, counted so, overflowed at once.
+   */
+  @Test
+  void aPdfCountsItsPagesWhenTheyShow() throws Exception {
+    String pdf = "%PDF-1.4\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n2 0 obj <</Type/Pages/Kids[3 0 R 4 0 R]/Count 2>> endobj\n"
+        + "3 0 obj <</Type /Page /Parent 2 0 R>> endobj\n4 0 obj <</Parent 2 0 R/Type\n/Page>> endobj\n"
+        + "5 0 obj <</Type /PageLabels>> endobj\n6 0 obj <</Length 300000>> stream\n" + "x".repeat(300_000) + "\nendstream endobj\n%%EOF";
+    String data = java.util.Base64.getMimeEncoder().encodeToString(pdf.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1)).replace("\r\n", "\\n");
+    ObjectNode anthropic = body("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"document\","
+        + "\"source\":{\"type\":\"base64\",\"media_type\":\"application/pdf\",\"data\":\"" + data + "\"}}]}]}");
+    assertThat(TokenEstimator.inputTokens(Dialect.ANTHROPIC, anthropic)).isEqualTo(3 + 1 + 2 * TokenEstimator.PDF_PAGE_TOKENS + 3);
+    ObjectNode openai = body("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"file\",\"file\":{\"filename\":\"a.pdf\","
+        + "\"file_data\":\"data:application/pdf;base64," + data + "\"}}]}]}");
+    assertThat(TokenEstimator.inputTokens(Dialect.OPENAI, openai)).isEqualTo(3 + 1 + 2 * TokenEstimator.PDF_PAGE_TOKENS + 3);
+  }
+
   /** What a provider reads as input besides the messages counts too: a probe's schema of 20,000 words counted nothing. */
   @Test
   void schemasFilesAndReasoningSentBackCount() throws Exception {

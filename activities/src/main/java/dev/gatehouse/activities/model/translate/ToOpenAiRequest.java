@@ -219,6 +219,29 @@ final class ToOpenAiRequest {
     return found.isEmpty() || !text.isEmpty() ? text : "(the result is the " + what + " in the next message)";
   }
 
+  /** Whether {@code data} is base64 as Anthropic takes it: not empty, its alphabet, padding and line breaks only (no {@code data:} prefix). */
+  private static boolean base64(String data) {
+    for (int i = 0; i < data.length(); i++) {
+      char c = data.charAt(i);
+      if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=' || c == '\r' || c == '\n')) {
+        return false;
+      }
+    }
+    return !data.isEmpty();
+  }
+
+  /** A file part's name for a document titled {@code title}: its first 128 characters, with no control character, quote or path separator. */
+  private static String filename(String title) {
+    if (title == null || title.isBlank()) {
+      return "document.pdf";
+    }
+    String name = title.codePoints().limit(128)
+        .map(c -> Character.isISOControl(c) || c == '/' || c == '\\' || c == '"' ? '_' : c)
+        .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append)
+        .toString().strip();
+    return name.isEmpty() ? "document.pdf" : name;
+  }
+
   /** What {@code parts} are, in words: "image", "images", "document", "documents" or "attachments". */
   private static String attachments(List<ObjectNode> parts) {
     boolean images = parts.stream().allMatch(p -> "image_url".equals(Json.text(p, "type")));
@@ -229,8 +252,8 @@ final class ToOpenAiRequest {
 
   /**
    * A document block as OpenAI parts: a PDF ({@code base64} source) as a {@code file} part named by
-   * its title; a {@code text} source as a text part; a {@code content} source as its text and image
-   * parts; the title and context, when given, as a text part before it. A document by URL or by
+   * its title (made a safe file name); a {@code text} source as a text part; a {@code content}
+   * source as its text (a string) or its text and image parts; the title and context, when given, as a text part before it. A document by URL or by
    * file id (Anthropic's Files API) has no OpenAI counterpart. Citations, which OpenAI does not give,
    * are not asked for.
    */
@@ -249,14 +272,18 @@ final class ToOpenAiRequest {
     switch (type) {
       case "base64" -> {
         String mediaType = Members.text(source, "media_type", path + ".source.media_type");
-        if (!mediaType.equals("application/pdf")) {
+        if (!mediaType.split(";", 2)[0].strip().equalsIgnoreCase("application/pdf")) {
           throw Members.invalid(path + ".source.media_type", "must be `application/pdf` for an OpenAI model");
+        }
+        String data = Members.text(source, "data", path + ".source.data");
+        if (!base64(data)) {
+          throw Members.invalid(path + ".source.data", "must be the PDF's bytes in base64 (not empty, no data: prefix)");
         }
         if (heading.length() > 0) {
           parts.add(Json.object().put("type", "text").put("text", heading.toString().strip()));
         }
-        ObjectNode file = Json.object().put("filename", title != null && !title.isEmpty() ? title : "document.pdf");
-        file.put("file_data", "data:application/pdf;base64," + Members.text(source, "data", path + ".source.data"));
+        ObjectNode file = Json.object().put("filename", filename(title));
+        file.put("file_data", "data:application/pdf;base64," + data);
         ObjectNode part = Json.object().put("type", "file");
         part.set("file", file);
         parts.add(part);
@@ -266,7 +293,12 @@ final class ToOpenAiRequest {
         if (heading.length() > 0) {
           parts.add(Json.object().put("type", "text").put("text", heading.toString().strip()));
         }
-        ArrayNode content = Members.array(source.get("content"), path + ".source.content");
+        JsonNode given = source.get("content");
+        if (given != null && given.isTextual()) {
+          parts.add(Json.object().put("type", "text").put("text", given.textValue()));
+          return parts;
+        }
+        ArrayNode content = Members.array(given, path + ".source.content");
         for (int i = 0; i < content.size(); i++) {
           String partPath = path + ".source.content[" + i + "]";
           ObjectNode inner = Members.object(content.get(i), partPath);

@@ -125,6 +125,28 @@ class ModelLargeBodiesTest {
     assertThat(after.statusCode()).as(after.body()).isEqualTo(200);
   }
 
+  /**
+   * A Responses API request is two trees while its call runs (its own and the chat request made of
+   * it): the same values weigh twice what they weigh in a Messages request.
+   */
+  @Test
+  void aResponsesRequestIsWeighedAsItsTwoTrees() {
+    assertThat(gh.post("/admin/v1/models", ADMIN_KEY,
+        "{\"name\":\"large-gpt\",\"targets\":[{\"provider\":\"large-anthropic\",\"model\":\"claude-upstream\"}],\"retry\":{\"maxAttempts\":1}}")
+        .statusCode()).isIn(201, 409);
+    fake.script(Reply.text("Fine.").withUsage(3, 1));
+    // About 625 KB and 7,500 JSON values: 1.35 MB as one tree, within a tenant's share (1.5 MiB); 2.07 MB as two.
+    String turn = "{\"role\":\"user\",\"content\":\"" + "a".repeat(460) + "\"},";
+    String turns = turn.repeat(1_249) + turn.substring(0, turn.length() - 1);
+    HttpResponse<String> messages = post("{\"model\":\"large-claude\",\"max_tokens\":16,\"messages\":[" + turns + "]}");
+    assertThat(messages.statusCode()).as(messages.body()).isEqualTo(200);
+
+    fake.reset();
+    HttpResponse<String> responses = gh.post("/v1/responses", KEY_A, "{\"model\":\"large-gpt\",\"max_output_tokens\":16,\"input\":[" + turns + "]}");
+    assertThat(responses.statusCode()).as(responses.body()).isEqualTo(413);
+    assertThat(fake.requests()).isEmpty();
+  }
+
   @Test
   void largeBodiesShareTheirBudgetWhileTheirCallsRunAndGiveItBackAfter() throws Exception {
     fake.script(Reply.text("Slowly.").withUsage(100_000, 2).withDelay(Duration.ofSeconds(3)));

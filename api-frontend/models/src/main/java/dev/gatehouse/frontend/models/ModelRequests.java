@@ -71,8 +71,10 @@ final class ModelRequests {
     }
     if (large.counts(bytes.length)) {
       // Weighed as the tree it will be before it is built: a body of many small values takes
-      // many times its size (a probe's 31 MB of empty objects ran the heap out).
-      held.grow(LargeBodies.weight(bytes.length, bodies.tokens(bytes)));
+      // many times its size (a probe's 31 MB of empty objects ran the heap out). A Responses API
+      // request is translated into a second tree, which shares its strings: its values count twice.
+      long tokens = bodies.tokens(bytes);
+      held.grow(LargeBodies.weight(bytes.length, endpoint == Endpoint.RESPONSES ? 2 * tokens : tokens));
     }
     JsonNode json = bodies.read(new Body(bytes));
     if (!(json instanceof ObjectNode body)) {
