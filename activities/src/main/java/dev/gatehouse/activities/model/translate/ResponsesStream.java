@@ -19,8 +19,10 @@ import java.util.Map;
  * text, a {@code message} item ({@code response.output_item.added}, {@code
  * response.content_part.added}, {@code response.output_text.delta} per piece, then the {@code .done}
  * events); for each tool call a {@code function_call} item ({@code
- * response.function_call_arguments.delta} per fragment); an item
- * is done when the next begins or the stream ends; then {@code response.completed} (or {@code
+ * response.function_call_arguments.delta} per fragment, its call found by its index, or by its id
+ * and then the last call when the provider sends no index); an item
+ * is done when one of another kind begins or the stream ends (calls stay open beside each other, as a
+ * provider may interleave the fragments of parallel calls); then {@code response.completed} (or {@code
  * response.incomplete} at the output limit) with the whole response and its usage. An error chunk
  * (the provider failed after the answer began, or an answer policy blocked) becomes {@code
  * response.failed}, its {@code error} holding Gatehouse's stable code. Every event carries its
@@ -35,6 +37,8 @@ public final class ResponsesStream implements StreamSink {
   /** Chat tool call index → its item. */
   private final Map<Integer, Item> calls = new HashMap<>();
   private Item open;
+  /** The chat index of the call a fragment went to last. */
+  private int lastCall = -1;
   private long sequence;
   private String model;
   private String finish;
@@ -200,7 +204,14 @@ public final class ResponsesStream implements StreamSink {
   }
 
   private void toolCall(JsonNode call) throws IOException {
-    int index = call.path("index").asInt(calls.size());
+    // A provider that leaves out the index (some compatible servers do) gives a new call its id,
+    // and the fragments after it neither.
+    JsonNode given = call.get("index");
+    int index =
+        given != null && given.canConvertToInt()
+            ? given.intValue()
+            : Json.text(call, "id") != null || lastCall < 0 ? calls.size() : lastCall;
+    lastCall = index;
     Item item = calls.get(index);
     if (item == null) {
       String callId = Json.text(call, "id");
@@ -223,10 +234,16 @@ public final class ResponsesStream implements StreamSink {
     }
   }
 
-  /** {@code item} is the one being written now; the one before it is done. */
+  /**
+   * {@code item} is the one being written now; those before it are done, but for calls when it is
+   * a call too (a provider may interleave the fragments of parallel calls): they are done when an
+   * item of another kind begins, or the stream ends.
+   */
   private Item begin(Item item) throws IOException {
-    if (open != null) {
-      done(open, "completed");
+    for (Item earlier : items) {
+      if (item.kind != Kind.CALL || earlier.kind != Kind.CALL) {
+        done(earlier, "completed");
+      }
     }
     items.add(item);
     open = item;

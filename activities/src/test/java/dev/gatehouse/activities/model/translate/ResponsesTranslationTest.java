@@ -219,6 +219,34 @@ class ResponsesTranslationTest {
     assertThat(answered.get(1).path("type").asText()).isEqualTo("message");
   }
 
+  @Test
+  void interleavedCallsAndCallsWithoutAnIndexKeepTheirArguments() throws IOException {
+    Golden.RecordingSink out = new Golden.RecordingSink();
+    ResponsesStream stream = new ResponsesStream(out, ResponsesRequest.translate(json("{'model':'alias','input':'hi'}")), "resp_i", 1L);
+    String call = "{'id':'c','choices':[{'index':0,'delta':{'tool_calls':[%s]}}]}";
+
+    stream.event(null, String.format(call, "{'index':0,'id':'c1','type':'function','function':{'name':'f','arguments':'{\\'a\\''}}").replace('\'', '"'));
+    stream.event(null, String.format(call, "{'index':1,'id':'c2','type':'function','function':{'name':'g','arguments':'{\\'b\\''}}").replace('\'', '"'));
+    stream.event(null, String.format(call, "{'index':0,'function':{'arguments':':1}'}}").replace('\'', '"'));
+    stream.event(null, String.format(call, "{'index':1,'function':{'arguments':':2}'}}").replace('\'', '"'));
+    // A provider that sends no index: a call with an id, then its fragments.
+    stream.event(null, String.format(call, "{'id':'c3','type':'function','function':{'name':'h','arguments':'{\\'c\\''}}").replace('\'', '"'));
+    stream.event(null, String.format(call, "{'function':{'arguments':':3}'}}").replace('\'', '"'));
+    stream.event(null, "[DONE]");
+
+    JsonNode output = parse(out.events.get(out.events.size() - 1).data()).path("response").path("output");
+    assertThat(output.size()).isEqualTo(3);
+    assertThat(output.get(0).path("arguments").asText()).isEqualTo("{\"a\":1}");
+    assertThat(output.get(1).path("arguments").asText()).isEqualTo("{\"b\":2}");
+    assertThat(output.get(2).path("arguments").asText()).isEqualTo("{\"c\":3}");
+    assertThat(output.get(2).path("call_id").asText()).isEqualTo("c3");
+    List<String> argumentsDone = out.events.stream()
+        .filter(w -> w.name().equals("response.function_call_arguments.done"))
+        .map(w -> { try { return parse(w.data()).path("arguments").asText(); } catch (IOException e) { throw new IllegalStateException(e); } })
+        .toList();
+    assertThat(argumentsDone).containsExactly("{\"a\":1}", "{\"b\":2}", "{\"c\":3}");
+  }
+
   private static void refused(String body, String param) {
     assertThatThrownBy(() -> ResponsesRequest.translate(json(body)))
         .as(body)
