@@ -224,7 +224,7 @@ public final class ResponsesRequest {
         heldParts = null;
       }
       switch (type) {
-        case "message" -> messages.add(message(item, path));
+        case "message" -> message(message(item, path), messages);
         case "function_call" -> functionCall(item, path, messages);
         case "function_call_output" -> heldParts = functionOutput(item, path, messages, heldParts);
         case "reasoning" -> {} // the model's own reasoning of an earlier turn: no chat counterpart
@@ -235,6 +235,28 @@ public final class ResponsesRequest {
     if (heldParts != null) {
       messages.addObject().put("role", "user").set("content", heldParts);
     }
+  }
+
+  /**
+   * Adds a message; an assistant's text that came after its own calls (before their outputs) joins
+   * the message that holds the calls, as chat wants the tool messages right after it.
+   */
+  private static void message(ObjectNode message, ArrayNode messages) {
+    JsonNode last = messages.isEmpty() ? null : messages.get(messages.size() - 1);
+    if (!"assistant".equals(Json.text(message, "role")) || last == null || !"assistant".equals(Json.text(last, "role")) || !last.has("tool_calls")) {
+      messages.add(message);
+      return;
+    }
+    ObjectNode calls = (ObjectNode) last;
+    ArrayNode parts = Json.array();
+    for (JsonNode content : new JsonNode[] {calls.get("content"), message.get("content")}) {
+      if (content != null && content.isTextual()) {
+        parts.addObject().put("type", "text").put("text", content.textValue());
+      } else if (content != null && content.isArray()) {
+        parts.addAll((ArrayNode) content);
+      }
+    }
+    calls.set("content", parts);
   }
 
   private static ObjectNode message(ObjectNode item, String path) {

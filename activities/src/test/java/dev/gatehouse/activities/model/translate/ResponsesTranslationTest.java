@@ -105,6 +105,18 @@ class ResponsesTranslationTest {
     assertThat(m.get(2).path("role").asText()).isEqualTo("tool");
     // A call after a tool message is the next turn's: a new assistant message.
     assertThat(m.get(3).path("tool_calls").get(0).path("id").asText()).isEqualTo("c2");
+
+    // The assistant's text after its own call (before the call's output) joins the message with the call.
+    JsonNode after = ResponsesRequest.translate(json("""
+        {'model':'m','input':[{'role':'user','content':'go'},
+          {'type':'function_call','call_id':'c1','name':'f','arguments':'{}'},
+          {'type':'message','role':'assistant','content':[{'type':'output_text','text':'Running it.'}]},
+          {'type':'function_call_output','call_id':'c1','output':'done'}]}
+        """)).chat().get("messages");
+    assertThat(after.size()).isEqualTo(3);
+    assertThat(after.get(1).path("content").toString()).isEqualTo("[{\"type\":\"text\",\"text\":\"Running it.\"}]");
+    assertThat(after.get(1).path("tool_calls").get(0).path("id").asText()).isEqualTo("c1");
+    assertThat(after.get(2).path("role").asText()).isEqualTo("tool");
   }
 
   @Test
