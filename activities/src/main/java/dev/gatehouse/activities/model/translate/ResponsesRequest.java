@@ -95,8 +95,11 @@ public final class ResponsesRequest {
   private final ObjectNode request;
   private final List<String> ignored = new ArrayList<>();
   private final List<String> dropped = new ArrayList<>();
-  /** The chat name of each function tool a namespace groups. */
+  /** The chat name of each function tool a namespace groups, and the other way round. */
   private final Map<String, Namespaced> namespaced = new HashMap<>();
+  private final Map<Namespaced, String> chatNames = new HashMap<>();
+  /** The chat names of the function tools offered. */
+  private final Set<String> offered = new HashSet<>();
   /** The call ids of the function calls read so far. */
   private final Set<String> calls = new HashSet<>();
 
@@ -358,12 +361,8 @@ public final class ResponsesRequest {
 
   /** The chat name of a namespace's function: the one its tool was given, else both names joined. */
   private String chatName(String namespace, String name) {
-    for (Map.Entry<String, Namespaced> e : namespaced.entrySet()) {
-      if (e.getValue().equals(new Namespaced(namespace, name))) {
-        return e.getKey();
-      }
-    }
-    return namespace + NAMESPACE_JOIN + name;
+    String given = chatNames.get(new Namespaced(namespace, name));
+    return given != null ? given : namespace + NAMESPACE_JOIN + name;
   }
 
   /**
@@ -428,7 +427,7 @@ public final class ResponsesRequest {
     if (tools == null || tools.isEmpty()) {
       return null;
     }
-    // Namespaced functions, read first so that a top-level function keeps its name.
+    // A namespace's functions are named after the loop, so that a top-level function keeps its name.
     List<ObjectNode> grouped = new ArrayList<>();
     List<String> groupedPaths = new ArrayList<>();
     List<ObjectNode> chatTools = new ArrayList<>();
@@ -476,8 +475,10 @@ public final class ResponsesRequest {
       }
       function.put("name", chatName);
       namespaced.put(chatName, new Namespaced(namespace, name));
+      chatNames.put(new Namespaced(namespace, name), chatName);
       chatTools.add(function);
     }
+    offered.addAll(names);
     ArrayNode out = Json.array();
     for (ObjectNode function : chatTools) {
       out.add(typed("function", function));
@@ -523,7 +524,7 @@ public final class ResponsesRequest {
     String type = Members.text(chosen, "type", "tool_choice.type");
     switch (type) {
       case "function" -> {
-        String name = chosenName(chosen, "tool_choice", chatTools);
+        String name = chosenName(chosen, "tool_choice");
         out.set("tool_choice", typed("function", Json.object().put("name", name)));
       }
       case "allowed_tools" -> {
@@ -532,6 +533,9 @@ public final class ResponsesRequest {
           throw Members.invalid("tool_choice.mode", "must be `auto` or `required`");
         }
         ArrayNode allowed = Members.array(chosen.get("tools"), "tool_choice.tools");
+        if (allowed.isEmpty()) {
+          throw Members.invalid("tool_choice.tools", "must name at least one function tool");
+        }
         Set<String> kept = new HashSet<>();
         for (int i = 0; i < allowed.size(); i++) {
           String path = "tool_choice.tools[" + i + "]";
@@ -539,15 +543,15 @@ public final class ResponsesRequest {
           if (!"function".equals(Members.text(tool, "type", path + ".type"))) {
             throw Members.invalid(path + ".type", "must be `function`: only function tools are offered to the model here");
           }
-          kept.add(chosenName(tool, path, chatTools));
+          kept.add(chosenName(tool, path));
         }
-        ArrayNode offered = Json.array();
-        for (JsonNode tool : chatTools) {
+        ArrayNode allowedTools = Json.array();
+        for (JsonNode tool : chatTools) { // not null: a name was found among them
           if (kept.contains(tool.path("function").path("name").textValue())) {
-            offered.add(tool);
+            allowedTools.add(tool);
           }
         }
-        out.set("tools", offered);
+        out.set("tools", allowedTools);
         out.put("tool_choice", mode);
       }
       default -> throw Members.invalid("tool_choice.type", "`" + safe(type) + "` is not supported: that tool is not offered to the model here; choose `auto`, `none`, `required`, a function or `allowed_tools`");
@@ -555,18 +559,14 @@ public final class ResponsesRequest {
   }
 
   /** The chat name of the function tool {@code chosen} names (by {@code name}, and {@code namespace} when given); it must be one of the tools. */
-  private String chosenName(ObjectNode chosen, String path, ArrayNode chatTools) {
+  private String chosenName(ObjectNode chosen, String path) {
     String name = Members.text(chosen, "name", path + ".name");
     String namespace = Members.optionalText(chosen, "namespace", path + ".namespace");
     String chatName = namespace == null ? name : chatName(namespace, name);
-    if (chatTools != null) {
-      for (JsonNode tool : chatTools) {
-        if (chatName.equals(tool.path("function").path("name").textValue())) {
-          return chatName;
-        }
-      }
+    if (!offered.contains(chatName)) {
+      throw Members.invalid(path + ".name", "names no function tool of this request");
     }
-    throw Members.invalid(path + ".name", "names no function tool of this request");
+    return chatName;
   }
 
   /** {@code text.format} as {@code response_format}; {@code text.verbosity} as {@code verbosity}; nothing else of {@code text} is read. */

@@ -127,6 +127,9 @@ class ResponsesTranslationTest {
     refused("{'model':'m','input':'hi','background':true}", "background");
     refused("{'model':'m','input':'hi','tools':[{'type':'web_search'}],'tool_choice':{'type':'web_search'}}", "tool_choice.type");
     refused("{'model':'m','input':'hi','tool_choice':'bogus'}", "tool_choice");
+    refused("{'model':'m','input':'hi','tool_choice':{'type':'allowed_tools','mode':'auto','tools':[]}}", "tool_choice.tools");
+    refused("{'model':'m','input':'hi','tool_choice':{'type':'allowed_tools','mode':'auto','tools':[{'type':'function','name':'f'}]}}",
+        "tool_choice.tools[0].name");
     refused("{'model':'m','input':'hi','tools':[{'type':'function','name':'f'}],'tool_choice':{'type':'function','name':'g'}}", "tool_choice.name");
     refused("{'model':'m','input':'hi','tools':[{'type':'function','name':'f'},{'type':'function','name':'f'}]}", "tools[1].name");
     refused("{'model':'m','input':'hi','temperature':'hot'}", "temperature");
