@@ -294,10 +294,10 @@ final class Probes {
     return Arbitraries.frequencyOf(Tuple.of(12, post), Tuple.of(2, others), Tuple.of(1, wrongSessionGet), Tuple.of(1, wellKnown));
   }
 
-  // ---- the model faces: /v1/chat/completions, /v1/embeddings, /v1/messages, /v1/messages/count_tokens, /v1/models
+  // ---- the model faces: /v1/chat/completions, /v1/embeddings, /v1/messages, /v1/messages/count_tokens, /v1/responses, /v1/models
 
   private static final List<String> MODEL_PATHS =
-      List.of("/v1/chat/completions", "/v1/embeddings", "/v1/messages", "/v1/messages/count_tokens", "/v1/models");
+      List.of("/v1/chat/completions", "/v1/embeddings", "/v1/messages", "/v1/messages/count_tokens", "/v1/responses", "/v1/models");
 
   /** Model names: the suite's own (answered by its fake provider), unknown ones, and hostile text. */
   static Arbitrary<String> modelNames(String known) {
@@ -330,6 +330,15 @@ final class Probes {
         v.map(x -> "{\"model\":\"" + known + "\"," + msgs + ",\"stream\":true,\"stream_options\":" + x + "}"),
         v.map(x -> "{\"model\":\"" + known + "\"," + msgs + ",\"response_format\":" + x + ",\"stop\":" + x + "}"),
         v.map(x -> "{\"model\":\"" + known + "\",\"input\":" + x + "}"),
+        // the Responses API's shapes
+        v.map(x -> "{\"model\":\"" + known + "\",\"input\":[" + x + "]}"),
+        v.map(x -> "{\"model\":\"" + known + "\",\"input\":[{\"role\":\"user\",\"content\":[" + x + "]}],\"stream\":true}"),
+        v.map(x -> "{\"model\":\"" + known + "\",\"input\":[{\"type\":\"function_call\",\"call_id\":\"c\",\"name\":\"f\",\"arguments\":\"{}\"},"
+            + "{\"type\":\"function_call_output\",\"call_id\":\"c\",\"output\":" + x + "}]}"),
+        v.map(x -> "{\"model\":\"" + known + "\",\"input\":\"hi\",\"tools\":[" + x + "],\"tool_choice\":" + x + "}"),
+        v.map(x -> "{\"model\":\"" + known + "\",\"input\":\"hi\",\"tools\":[{\"type\":\"namespace\",\"name\":\"n\",\"tools\":[" + x + "]}],"
+            + "\"tool_choice\":{\"type\":\"allowed_tools\",\"mode\":\"auto\",\"tools\":" + x + "}}"),
+        v.map(x -> "{\"model\":\"" + known + "\",\"input\":\"hi\",\"text\":" + x + ",\"reasoning\":" + x + ",\"instructions\":" + x + "}"),
         Combinators.combine(Hostile.names(), v).as((k, x) -> "{\"model\":\"" + known + "\"," + msgs + "," + quote(k) + ":" + x + "}"),
         Hostile.almostJson(),
         Hostile.deepNesting(),
@@ -338,7 +347,7 @@ final class Probes {
   }
 
   static Arbitrary<Probe> models(String known) {
-    Arbitrary<String> posts = Arbitraries.of(MODEL_PATHS.subList(0, 4));
+    Arbitrary<String> posts = Arbitraries.of(MODEL_PATHS.subList(0, 5));
     Arbitrary<Probe> call =
         Combinators.combine(keys(KEY, ADMIN), posts, modelBodies(known), contentTypes(), Arbitraries.of(true, false))
             .as((key, path, body, type, apiKey) -> {
@@ -373,7 +382,8 @@ final class Probes {
                 .probe("models", "credential in " + header));
     Arbitrary<Probe> methods =
         Combinators.combine(Arbitraries.of("GET", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "FOO", "post"),
-                Arbitraries.of("/v1/chat/completions", "/v1/embeddings", "/v1/messages", "/v1/messages/count_tokens", "/v1/models", "/v1/chat/completions/", "/v1/chat",
+                Arbitraries.of("/v1/chat/completions", "/v1/embeddings", "/v1/messages", "/v1/messages/count_tokens", "/v1/responses", "/v1/responses/r",
+                    "/v1/models", "/v1/chat/completions/", "/v1/chat",
                     "/v1/messages/x", "/v1/models/" + known))
             .as((method, path) -> new Probe.Http(method, path).bearer(KEY).body(method.equals("PUT") || method.equals("PATCH") ? "{}".getBytes(StandardCharsets.UTF_8) : null, "application/json")
                 .probe("models", "method"));
