@@ -90,6 +90,7 @@ final class ToAnthropicRequest {
       out.putObject("metadata").put("user_id", user);
     }
     tools(body, out);
+    toolsOfTheHistory(out);
     outputFormat(body, out);
     if (stream) {
       out.put("stream", true);
@@ -181,6 +182,37 @@ final class ToAnthropicRequest {
     if (choice != null) {
       out.set("tool_choice", choice);
     }
+  }
+
+  /**
+   * Anthropic refuses a request whose messages hold tool calls or results but that defines no tools
+   * ("Requests which include tool_use or tool_result blocks must define tools"), where OpenAI takes
+   * it: a client's last turn often leaves the tools out (a summary, an agent handed off to that has
+   * none). Such a request offers the tools its history calls, by name only, with {@code
+   * tool_choice} {@code none}: the model reads the history as it was and calls nothing, as the
+   * client asked.
+   */
+  private static void toolsOfTheHistory(ObjectNode out) {
+    if (out.has("tools")) {
+      return;
+    }
+    java.util.Set<String> called = new java.util.LinkedHashSet<>();
+    for (JsonNode message : out.path("messages")) {
+      for (JsonNode block : message.path("content")) {
+        if ("tool_use".equals(Json.text(block, "type")) && Json.text(block, "name") != null) {
+          called.add(Json.text(block, "name"));
+        }
+      }
+    }
+    if (called.isEmpty()) {
+      return;
+    }
+    ArrayNode tools = out.putArray("tools");
+    for (String name : called) {
+      ObjectNode tool = tools.addObject().put("name", name).put("description", "Not offered for this turn.");
+      tool.putObject("input_schema").put("type", "object");
+    }
+    out.putObject("tool_choice").put("type", "none");
   }
 
   private static ObjectNode toolChoice(JsonNode choice) {
