@@ -39,13 +39,6 @@ final class AnthropicEvents {
     return type;
   }
 
-  /** An {@code error} event ends the stream: thrown as {@code upstream_error}. */
-  static void checkError(String type, ObjectNode data) {
-    if ("error".equals(type)) {
-      throw StreamTap.upstreamFailed(data.get("error"));
-    }
-  }
-
   /** Takes the usage from {@code message_start} and {@code message_delta}; other events are ignored. */
   void tap(String type, ObjectNode data) {
     JsonNode usage =

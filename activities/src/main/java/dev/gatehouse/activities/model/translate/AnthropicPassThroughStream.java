@@ -25,7 +25,7 @@ final class AnthropicPassThroughStream extends StreamTap {
     }
     ObjectNode data = parse(upstream);
     String type = AnthropicEvents.type(upstream, data);
-    AnthropicEvents.checkError(type, data);
+    checkAnthropicError(type, data);
     events.tap(type, data);
     usage = events.usage();
     usageFinal = events.usageFinal();

@@ -59,10 +59,30 @@ abstract class StreamTap implements StreamTranslator {
    * OpenAI: a data-only event {@code {"error":{"message","type","param","code"}}}, as OpenAI sends
    * mid-stream; Anthropic: {@code event: error} with {@code {"type":"error","error":{"type","message"}}}.
    * The type is one the caller's SDK knows ({@code api_error}: the failure is the provider's, after
-   * the answer began); Gatehouse's stable code rides in {@code code}, as in the faces' other errors.
+   * the answer began; for an Anthropic caller, the type an Anthropic provider's own error event
+   * gave, when it is one of {@link #ANTHROPIC_STREAM_ERRORS}); Gatehouse's stable code rides in
+   * {@code code}, as in the faces' other errors.
    */
   /** The SDK error type of a failure after the answer began, in both APIs. */
   static final String STREAM_ERROR_TYPE = "api_error";
+
+  /**
+   * The error types of an Anthropic provider's stream an Anthropic caller is told as they are:
+   * Anthropic's SDKs and Claude Code wait and retry an {@code overloaded_error} as a 529, which
+   * {@code api_error} does not say.
+   */
+  private static final java.util.Set<String> ANTHROPIC_STREAM_ERRORS = java.util.Set.of("overloaded_error", "rate_limit_error", "api_error");
+
+  /** The type of the error an Anthropic provider's stream reported (a plain token), null when it reported none. */
+  private String upstreamErrorType;
+
+  /** An Anthropic provider's {@code error} event ends its stream: what it said is kept for {@link #fail}. */
+  void checkAnthropicError(String type, ObjectNode data) {
+    if ("error".equals(type)) {
+      upstreamErrorType = Json.errorType(data.get("error"));
+      throw upstreamFailed(data.get("error"));
+    }
+  }
 
   @Override
   public void fail(String code, String message, StreamSink out) throws IOException {
@@ -74,7 +94,8 @@ abstract class StreamTap implements StreamTranslator {
       out.event(null, Json.write(event));
     } else {
       event.put("type", "error");
-      event.putObject("error").put("type", STREAM_ERROR_TYPE).put("message", message).put("code", code);
+      String type = upstreamErrorType != null && ANTHROPIC_STREAM_ERRORS.contains(upstreamErrorType) ? upstreamErrorType : STREAM_ERROR_TYPE;
+      event.putObject("error").put("type", type).put("message", message).put("code", code);
       out.event("error", Json.write(event));
     }
   }

@@ -156,6 +156,14 @@ class StreamTranslatorTest {
               assertThat(e.getMessage()).contains("overloaded_error").doesNotContain("Overloaded");
             });
     assertThat(sink.events).as("the error event is not relayed: fail() writes the caller's").hasSize(before);
+
+    // The caller's error event says what the provider said when the caller speaks Anthropic too:
+    // an overloaded_error is retried as one (Claude Code waits and retries a 529).
+    translator.fail(ModelCodes.UPSTREAM_ERROR, "the provider's stream failed (overloaded_error)", sink);
+    JsonNode written = Golden.MAPPER.readTree(sink.events.get(sink.events.size() - 1).data());
+    assertThat(written.at("/error/type").asText())
+        .isEqualTo(caller == Dialect.ANTHROPIC ? "overloaded_error" : "api_error");
+    assertThat(written.at("/error/code").asText()).isEqualTo(ModelCodes.UPSTREAM_ERROR);
   }
 
   @ParameterizedTest
