@@ -297,6 +297,35 @@ class AdminConditionalWritesTest {
   /** A kind: where to create one, its record's path, a body for PUT (null: it has none), a change to make it another version. */
   record Kind(String name, String path, String putBody, Supplier<HttpResponse<String>> change) {}
 
+  /**
+   * A PUT that changes nothing keeps the record's ETag and its updatedAt: an agent's or a tenant's
+   * identical PUT took a new version, so a provisioning tool applying the same definitions on every
+   * run made every client that had read them meet 412 next.
+   */
+  @Test
+  void aPutThatChangesNothingKeepsTheEtag() {
+    String t = created(gh.post("/admin/v1/tenants", ADMIN_KEY, "{\"name\":\"etag-same\"}")).get("id").asText();
+    HttpResponse<String> create = gh.post("/admin/v1/agents", ADMIN_KEY, agent("etag-same", "\"t.weather\""));
+    String id = created(create).get("id").asText();
+    String e0 = etag(create);
+    String updated = json(gh.get("/admin/v1/agents/" + id, ADMIN_KEY)).path("updatedAt").asText();
+
+    HttpResponse<String> same = gh.put("/admin/v1/agents/" + id, ADMIN_KEY, agent("etag-same", "\"t.weather\""), "If-Match", e0);
+    assertThat(same.statusCode()).as(same.body()).isEqualTo(200);
+    assertThat(etag(same)).isEqualTo(e0);
+    assertThat(json(gh.get("/admin/v1/agents/" + id, ADMIN_KEY)).path("updatedAt").asText()).isEqualTo(updated);
+    // A client that read e0 can still write.
+    HttpResponse<String> changed = gh.put("/admin/v1/agents/" + id, ADMIN_KEY, agent("etag-same", "\"t.add\""), "If-Match", e0);
+    assertThat(changed.statusCode()).as(changed.body()).isEqualTo(200);
+    assertThat(etag(changed)).isNotEqualTo(e0);
+
+    String te0 = etag(gh.get("/admin/v1/tenants/" + t, ADMIN_KEY));
+    HttpResponse<String> tenantSame = gh.put("/admin/v1/tenants/" + t, ADMIN_KEY, "{\"name\":\"etag-same\"}");
+    assertThat(tenantSame.statusCode()).as(tenantSame.body()).isEqualTo(200);
+    assertThat(etag(tenantSame)).isEqualTo(te0);
+    assertThat(etag(gh.put("/admin/v1/tenants/" + t, ADMIN_KEY, "{\"name\":\"etag-same-2\"}"))).isNotEqualTo(te0);
+  }
+
   @Test
   void everyKindAnswersAnEtagAndRefusesAStaleIfMatch() {
     String t = created(gh.post("/admin/v1/tenants", ADMIN_KEY, "{\"name\":\"etag-every\"}")).get("id").asText();
