@@ -155,7 +155,7 @@ final class ToOpenAiRequest {
     List<ObjectNode> parts = new ArrayList<>();
     // Images and PDFs a tool returned: an OpenAI tool message holds text only, so they follow the
     // tool messages in the user message, each tool's after a line saying whose they are.
-    List<ObjectNode> toolImages = new ArrayList<>();
+    List<ObjectNode> toolAttachments = new ArrayList<>();
     for (int j = 0; j < content.size(); j++) {
       String blockPath = path + "[" + j + "]";
       ObjectNode block = Members.object(content.get(j), blockPath);
@@ -166,7 +166,7 @@ final class ToOpenAiRequest {
           String id = Members.text(block, "tool_use_id", blockPath + ".tool_use_id");
           tool.put("tool_call_id", id);
           JsonNode result = block.get("content");
-          tool.put("content", result == null || result.isNull() ? "" : result.isTextual() ? result.textValue() : toolResult(result, id, blockPath + ".content", toolImages));
+          tool.put("content", result == null || result.isNull() ? "" : result.isTextual() ? result.textValue() : toolResult(result, id, blockPath + ".content", toolAttachments));
         }
         case "text" -> parts.add(Json.object().put("type", "text").put("text", Members.text(block, "text", blockPath + ".text")));
         case "image" -> parts.add(image(block, blockPath));
@@ -174,7 +174,7 @@ final class ToOpenAiRequest {
         default -> throw Members.invalid(blockPath + ".type", "`" + type + "` cannot be sent to an OpenAI model (only text, image, document and tool_result)");
       }
     }
-    parts.addAll(0, toolImages);
+    parts.addAll(0, toolAttachments);
     if (!parts.isEmpty()) {
       messages.addObject().put("role", "user").putArray("content").addAll(parts);
     }
@@ -253,9 +253,9 @@ final class ToOpenAiRequest {
   /**
    * A document block as OpenAI parts: a PDF ({@code base64} source) as a {@code file} part named by
    * its title (made a safe file name); a {@code text} source as a text part; a {@code content}
-   * source as its text (a string) or its text and image parts; the title and context, when given, as a text part before it. A document by URL or by
-   * file id (Anthropic's Files API) has no OpenAI counterpart. Citations, which OpenAI does not give,
-   * are not asked for.
+   * source as its text (a string) or its text and image parts; the title and context, when given,
+   * as a text part before it. A document by URL or by file id (Anthropic's Files API) has no OpenAI
+   * counterpart. Citations, which OpenAI does not give, are not asked for.
    */
   private static List<ObjectNode> document(ObjectNode block, String path) {
     ObjectNode source = Members.object(block.get("source"), path + ".source");
