@@ -42,7 +42,7 @@ final class CheckTaskBudget implements PolicyStep<ModelExchange> {
     if (output <= 0) {
       return deny("a call with a task budget must set max_tokens, or its worst case has no bound");
     }
-    long input = TokenEstimator.inputTokens(call.dialect(), call.body());
+    long input = exchange.estimatedInputTokens();
     long worst = OutputBound.plus(input, output);
     if (budget.maxTokens() != null && worst > budget.maxTokens()) {
       return deny(

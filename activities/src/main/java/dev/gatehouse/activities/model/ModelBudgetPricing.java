@@ -21,7 +21,7 @@ final class ModelBudgetPricing implements ChargeBudgets.Pricing<ModelExchange> {
   @Override
   public ChargeBudgets.Worst worstCase(ModelExchange x) {
     ModelCall call = x.request();
-    long input = TokenEstimator.inputTokens(call.dialect(), call.body());
+    long input = x.estimatedInputTokens();
     long output = call.kind() == ModelCall.Kind.EMBEDDINGS ? 0 : OutputBound.maxOutput(call.dialect(), call.body(), x.model());
     BigDecimal cost = worstCost(x.model(), input, output);
     String unpriced =

@@ -3,6 +3,7 @@ package dev.gatehouse.activities.model;
 import dev.gatehouse.activities.chain.Exchange;
 import dev.gatehouse.activities.policy.ApplyRateLimits;
 import dev.gatehouse.activities.policy.RateLimitStatus;
+import dev.gatehouse.activities.usage.TokenEstimator;
 import dev.gatehouse.registry.models.ModelDefinition;
 import java.util.Objects;
 import java.util.function.Consumer;
@@ -27,6 +28,9 @@ public final class ModelExchange extends Exchange<ModelCall, ModelAnswer> {
   private Long timeToFirstTokenMs;
   private boolean clientClosed;
   private String streamFailure;
+  /** The body {@link #estimatedInput} was counted for. */
+  private com.fasterxml.jackson.databind.node.ObjectNode estimatedBody;
+  private long estimatedInput;
 
   public ModelExchange(ModelCall call, StreamSink sink) {
     this(call, sink, null);
@@ -48,6 +52,20 @@ public final class ModelExchange extends Exchange<ModelCall, ModelAnswer> {
     if (rateLimitListener != null && status != null && !status.refused()) {
       rateLimitListener.accept(status);
     }
+  }
+
+  /**
+   * The request's input tokens as Gatehouse counts them ({@link TokenEstimator#inputTokens}), which
+   * the task budget, the budgets and the rate limits each reserve by: counted once per body (a
+   * request policy that redacts the body makes a new one), not once per step.
+   */
+  public long estimatedInputTokens() {
+    ModelCall call = request();
+    if (estimatedBody != call.body()) {
+      estimatedInput = TokenEstimator.inputTokens(call.dialect(), call.body());
+      estimatedBody = call.body();
+    }
+    return estimatedInput;
   }
 
   /** The tokens-per-minute reservation the rate-limit step made for this call, settled when it completes; else null. */

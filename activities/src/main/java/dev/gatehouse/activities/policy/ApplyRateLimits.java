@@ -352,7 +352,7 @@ public final class ApplyRateLimits<E extends Exchange<? extends GovernedCall, ?>
   /** A model call's worst case in tokens: its input as counted here, plus the most output it may get. */
   static long worstCase(ModelExchange x) {
     ModelCall call = x.request();
-    long input = TokenEstimator.inputTokens(call.dialect(), call.body());
+    long input = x.estimatedInputTokens();
     if (call.kind() == ModelCall.Kind.EMBEDDINGS) {
       return input;
     }

@@ -27,6 +27,13 @@ final class Json {
     return JsonNodeFactory.instance.arrayNode();
   }
 
+  /** {@code {"type": type, type: value}}: the shape of OpenAI's parts, tools and formats. */
+  static ObjectNode typed(String type, ObjectNode value) {
+    ObjectNode out = object().put("type", type);
+    out.set(type, value);
+    return out;
+  }
+
   /** Compact JSON text of a tree Gatehouse built (which always serializes). */
   static String write(JsonNode node) {
     try {

@@ -320,21 +320,14 @@ public final class ResponsesRequest {
     if (type.equals("input_image")) {
       ObjectNode image = Json.object().put("url", Members.text(part, "image_url", path + ".image_url"));
       putIfPresent(image, "detail", Members.optionalText(part, "detail", path + ".detail"));
-      return typed("image_url", image);
+      return Json.typed("image_url", image);
     }
     if (Members.present(part, "file_url")) {
       throw Members.invalid(path + ".file_url", "is not supported: send the file's data as `file_data`");
     }
     ObjectNode file = Json.object().put("file_data", Members.text(part, "file_data", path + ".file_data"));
     putIfPresent(file, "filename", Members.optionalText(part, "filename", path + ".filename"));
-    return typed("file", file);
-  }
-
-  /** {@code {"type": type, type: value}}, the shape of chat's parts, tools and formats. */
-  private static ObjectNode typed(String type, ObjectNode value) {
-    ObjectNode out = Json.object().put("type", type);
-    out.set(type, value);
-    return out;
+    return Json.typed("file", file);
   }
 
   /** A call the model made: one of the tool calls of the assistant message before it, or of a new one. */
@@ -481,7 +474,7 @@ public final class ResponsesRequest {
     offered.addAll(names);
     ArrayNode out = Json.array();
     for (ObjectNode function : chatTools) {
-      out.add(typed("function", function));
+      out.add(Json.typed("function", function));
     }
     return out;
   }
@@ -525,7 +518,7 @@ public final class ResponsesRequest {
     switch (type) {
       case "function" -> {
         String name = chosenName(chosen, "tool_choice");
-        out.set("tool_choice", typed("function", Json.object().put("name", name)));
+        out.set("tool_choice", Json.typed("function", Json.object().put("name", name)));
       }
       case "allowed_tools" -> {
         String mode = Members.text(chosen, "mode", "tool_choice.mode");
@@ -592,7 +585,7 @@ public final class ResponsesRequest {
         if (strict != null) {
           schema.put("strict", strict);
         }
-        out.set("response_format", typed("json_schema", schema));
+        out.set("response_format", Json.typed("json_schema", schema));
       }
       default -> throw Members.invalid("text.format.type", "must be `text`, `json_object` or `json_schema`");
     }

@@ -284,9 +284,7 @@ final class ToOpenAiRequest {
         }
         ObjectNode file = Json.object().put("filename", filename(title));
         file.put("file_data", "data:application/pdf;base64," + data);
-        ObjectNode part = Json.object().put("type", "file");
-        part.set("file", file);
-        parts.add(part);
+        parts.add(Json.typed("file", file));
       }
       case "text" -> parts.add(Json.object().put("type", "text").put("text", heading + Members.text(source, "data", path + ".source.data")));
       case "content" -> {

@@ -153,9 +153,7 @@ final class ModelsServlet extends HttpServlet {
       if (endpoint.dialect == Dialect.ANTHROPIC) {
         serverTools.check(body.body());
       }
-      if (!asked.dropped().isEmpty()) {
-        response.setHeader(AnthropicBetas.DROPPED_HEADER, String.join(",", asked.dropped()));
-      }
+      named(response, AnthropicBetas.DROPPED_HEADER, asked.dropped());
       if (body.responses() != null) {
         named(response, IGNORED_MEMBERS_HEADER, body.responses().ignoredMembers());
         named(response, DROPPED_TOOLS_HEADER, body.responses().droppedTools());
@@ -280,6 +278,7 @@ final class ModelsServlet extends HttpServlet {
     }
   }
 
+  /** A header listing {@code names}, when there are any: what Gatehouse left out of a request. */
   private static void named(HttpServletResponse response, String header, java.util.List<String> names) {
     if (!names.isEmpty()) {
       response.setHeader(header, String.join(",", names));
