@@ -80,6 +80,14 @@ public record ModelCall(
     COUNT_TOKENS
   }
 
+  /**
+   * A call through a model face, not a task's: its caller runs the tools the answer calls itself,
+   * where a task's are called through Gatehouse (and their arguments pass {@code tool-arguments}).
+   */
+  public boolean callerRunsTools() {
+    return taskId == null;
+  }
+
   /** This call with {@code body} in place of its own (a policy redacted it; the original is left as it was). */
   public ModelCall withBody(ObjectNode body) {
     return new ModelCall(kind, dialect, alias, body, stream, caller, authenticatedAgent, requestId, taskId, stepId, attempt, budget, betas);

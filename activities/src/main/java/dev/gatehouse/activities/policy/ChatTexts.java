@@ -12,9 +12,8 @@ import java.util.List;
 /**
  * The texts of a model request or answer that PII and guardrail entries read, in either dialect,
  * in document order, and a copy with some of them replaced. Only text is read: images, audio and
- * base64 documents (that can run to megabytes), tool definitions, names and ids are not, nor the
- * arguments of tool calls (the model's own output; when a tool is called through Gatehouse its
- * arguments pass the {@code tool-arguments} place).
+ * base64 documents (that can run to megabytes), tool definitions, names and ids are not. The
+ * arguments of tool calls are read as JSON, as a tool's are: {@link CallArguments}.
  *
  * <ul>
  *   <li>A chat request: each message's {@code content} (a string, or each part's {@code text} or

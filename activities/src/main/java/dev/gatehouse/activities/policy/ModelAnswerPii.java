@@ -1,5 +1,6 @@
 package dev.gatehouse.activities.policy;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.activities.chain.PolicyStep;
 import dev.gatehouse.activities.model.ModelAnswer;
@@ -14,10 +15,12 @@ import java.util.List;
 
 /**
  * The PII entries that apply at {@code model-answers}, on every path. A whole answer's texts
- * ({@link ChatTexts}) are redacted, recorded or blocked after the call ({@code pii_detected}: the
- * answer reaches no one). A streamed answer's text deltas go through a {@link RedactingStreamSink}
- * installed before the call, which redacts across chunk boundaries holding back only what could
- * still become a match, and ends the stream with a {@code pii_detected} error event when an entry
+ * ({@link ChatTexts}) and, on the model faces, its tool calls' arguments ({@link CallArguments}; a
+ * task calls its tools through Gatehouse, where {@code tool-arguments} reads them) are redacted, recorded
+ * or blocked after the call ({@code pii_detected}: the answer reaches no one). A streamed answer's
+ * text deltas go through a {@link RedactingStreamSink} installed before the call, which redacts
+ * across chunk boundaries holding back only what could still become a match (and holds a tool
+ * call's arguments until the call is whole), and ends the stream with a {@code pii_detected} error event when an entry
  * that blocks finds something (the client has seen the text before it); the call is then denied
  * after the stream, so the audit row names the entry. Embeddings answers carry no text. A call no
  * entry governs is not read, and its stream is not touched.
@@ -94,12 +97,16 @@ public final class ModelAnswerPii implements PolicyStep<ModelExchange> {
     }
     List<String> before = ChatTexts.ofAnswer(call.dialect(), answer.body());
     List<String> texts = new ArrayList<>(before);
-    Decision denial = TextPolicies.pii(policies, texts, x, Governing.MODEL_ANSWERS, "the model answer");
+    // A task's tool calls are made through Gatehouse, where tool-arguments reads them; a face's caller runs them itself.
+    List<JsonNode> argumentsBefore = call.callerRunsTools() ? CallArguments.values(CallArguments.ofAnswer(call.dialect(), answer.body())) : List.of();
+    List<JsonNode> arguments = new ArrayList<>(argumentsBefore);
+    Decision denial = TextPolicies.pii(policies, texts, arguments, x, Governing.MODEL_ANSWERS, "the model answer");
     if (denial != null) {
       x.deny(denial);
       return;
     }
     ObjectNode body = ChatTexts.withAnswerTexts(call.dialect(), answer.body(), before, texts);
+    body = CallArguments.withArguments(body, argumentsBefore, arguments, body != answer.body(), b -> CallArguments.ofAnswer(call.dialect(), b));
     if (body != answer.body()) {
       x.replaceResponse(
           new ModelAnswer(

@@ -11,8 +11,10 @@ import dev.gatehouse.activities.model.StreamSink;
 import dev.gatehouse.activities.model.StreamStopped;
 import dev.gatehouse.activities.text.UpstreamJson;
 import dev.gatehouse.policies.Decision;
+import dev.gatehouse.policies.DenialCodes;
 import dev.gatehouse.policies.data.CompiledPolicy;
 import dev.gatehouse.policies.pii.PiiFindings;
+import dev.gatehouse.policies.pii.PiiPolicy;
 import dev.gatehouse.policies.pii.StreamingRedactor;
 import java.io.IOException;
 import java.util.Arrays;
@@ -32,8 +34,11 @@ import java.util.Map;
  * own before {@code [DONE]} or an error), in an Anthropic {@code content_block_delta} before the
  * block's {@code content_block_stop}. An OpenAI text sent as parts rather than a string has each
  * of its texts redacted whole, and so is the quote of each citation an Anthropic stream sends
- * ({@code citations_delta}'s {@code cited_text}). Other events (tool calls' arguments, thinking,
- * usage) pass unchanged.
+ * ({@code citations_delta}'s {@code cited_text}). A tool call's arguments are held until the call
+ * is whole (an OpenAI choice's finish, an Anthropic block's stop; at most {@link
+ * #MAX_HELD_ARGUMENTS} at once) and then go out in one delta, read as {@link CallArguments} reads
+ * them: a fragment of JSON cannot be read for a value split across fragments, nor redacted and
+ * stay JSON. Other events (thinking, usage) pass unchanged.
  *
  * <p>When an entry that blocks finds something, the text before the match goes out, then an error
  * event ({@code code} {@code pii_detected}, in the dialect's shape), and the sink throws {@link
@@ -62,6 +67,18 @@ final class RedactingStreamSink implements StreamSink {
   private final Map<Integer, Text> open = new LinkedHashMap<>();
   /** What each entry found in the texts that ended. */
   private final PiiFindings[] found;
+  /**
+   * The most characters of tool calls' arguments held at once (the default bound of a whole
+   * answer, 8 MiB): past it the entries cannot read them, and the stream ends as blocked.
+   */
+  static final long MAX_HELD_ARGUMENTS = 8L * 1024 * 1024;
+
+  /** A tool call of the answer: OpenAI's choice index and call index ({@code -1} a legacy {@code function_call}); Anthropic's block index. */
+  private record Call(int choice, int index) {}
+
+  /** The arguments of the tool calls not whole yet, as they came, in the order the calls began. */
+  private final Map<Call, StringBuilder> held = new LinkedHashMap<>();
+  private long heldChars;
   /** OpenAI: the last chunk, whose id, model and times frame a tail sent in a chunk of its own. */
   private ObjectNode lastChunk;
   private Decision denial;
@@ -200,6 +217,18 @@ final class RedactingStreamSink implements StreamSink {
     }
     lastChunk = chunk;
     boolean changed = false;
+    int at = 0;
+    for (Iterator<JsonNode> it = choices.elements(); it.hasNext(); at++) {
+      if (it.next() instanceof ObjectNode choice) {
+        int index = choice.path("index").asInt(at);
+        if (choice.get("delta") instanceof ObjectNode delta) {
+          changed |= holdArguments(index, delta);
+        }
+        if (choice.hasNonNull("finish_reason") && denial == null) {
+          releaseOpenAi(index); // the choice's calls are whole: their arguments go out before the chunk that ends it
+        }
+      }
+    }
     int position = 0;
     for (Iterator<JsonNode> it = choices.elements(); it.hasNext(); position++) {
       if (!(it.next() instanceof ObjectNode choice)) {
@@ -246,8 +275,172 @@ final class RedactingStreamSink implements StreamSink {
         }
       }
     }
+    if (changed && emptied(chunk)) {
+      stopIfDenied(); // its only news was arguments, now held
+      return;
+    }
     out.event(name, changed ? write(chunk) : data);
     stopIfDenied();
+  }
+
+  /**
+   * Takes the arguments out of {@code delta}'s tool calls (and legacy {@code function_call}) and
+   * holds them until the choice finishes: a call's first fragment goes on with its id and name
+   * and empty arguments, a fragment that was only arguments goes no further. A call without an
+   * {@code index} (some OpenAI-compatible servers send each call whole, in one delta) is read as
+   * it comes, its arguments redacted whole. True when {@code delta} changed.
+   */
+  private boolean holdArguments(int choice, ObjectNode delta) {
+    boolean changed = false;
+    if (delta.get("tool_calls") instanceof ArrayNode calls) {
+      ArrayNode kept = calls.arrayNode();
+      for (JsonNode c : calls) {
+        if (c instanceof ObjectNode call && call.get("function") instanceof ObjectNode function && function.path("arguments").isTextual()) {
+          String arguments = function.get("arguments").textValue();
+          changed = true;
+          if (!call.path("index").canConvertToInt()) {
+            String sent = release(arguments);
+            function.put("arguments", sent == null ? "" : sent);
+            kept.add(call);
+            continue;
+          }
+          hold(new Call(choice, call.get("index").asInt()), arguments);
+          if (call.size() > 2 || function.size() > 1) {
+            function.put("arguments", "");
+            kept.add(call);
+          }
+        } else {
+          kept.add(c);
+        }
+      }
+      if (changed) {
+        if (kept.isEmpty()) {
+          delta.remove("tool_calls");
+        } else {
+          delta.set("tool_calls", kept);
+        }
+      }
+    }
+    if (delta.get("function_call") instanceof ObjectNode function && function.path("arguments").isTextual()) {
+      hold(new Call(choice, -1), function.get("arguments").textValue());
+      changed = true;
+      if (function.size() > 1) {
+        function.put("arguments", "");
+      } else {
+        delta.remove("function_call");
+      }
+    }
+    return changed;
+  }
+
+  /** A chunk that, once its arguments were taken out, says nothing: no delta member, no finish, no usage. */
+  private static boolean emptied(ObjectNode chunk) {
+    if (chunk.hasNonNull("usage")) {
+      return false;
+    }
+    for (JsonNode choice : chunk.get("choices")) {
+      for (Map.Entry<String, JsonNode> e : choice.properties()) {
+        boolean said = switch (e.getKey()) {
+          case "index" -> false;
+          case "delta" -> !e.getValue().isEmpty();
+          default -> !e.getValue().isNull(); // a finish, logprobs, whatever else a server adds
+        };
+        if (said) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /** The arguments of choice {@code choice}'s held calls through the entries, in a chunk of their own (none when an entry blocked). */
+  private void releaseOpenAi(int choice) throws IOException {
+    ArrayNode calls = JSON.createArrayNode();
+    String legacy = null;
+    for (Call c : List.copyOf(held.keySet())) {
+      if (c.choice() != choice) {
+        continue;
+      }
+      String sent = release(held.remove(c).toString());
+      if (sent == null) {
+        return;
+      }
+      if (c.index() < 0) {
+        legacy = sent;
+      } else {
+        calls.addObject().put("index", c.index()).putObject("function").put("arguments", sent);
+      }
+    }
+    if (calls.isEmpty() && legacy == null) {
+      return;
+    }
+    ObjectNode chunk = frame();
+    ObjectNode c = chunk.putArray("choices").addObject().put("index", choice);
+    ObjectNode delta = c.putObject("delta");
+    if (!calls.isEmpty()) {
+      delta.set("tool_calls", calls);
+    }
+    if (legacy != null) {
+      delta.putObject("function_call").put("arguments", legacy);
+    }
+    c.putNull("finish_reason");
+    out.event(null, write(chunk));
+  }
+
+  /** A chunk of its own, framed like the last one (its id, model, times), without choices or usage. */
+  private ObjectNode frame() {
+    ObjectNode chunk = JSON.createObjectNode();
+    lastChunk.properties().forEach(e -> {
+      if (!e.getKey().equals("choices") && !e.getKey().equals("usage")) {
+        chunk.set(e.getKey(), e.getValue());
+      }
+    });
+    return chunk;
+  }
+
+  private void hold(Call call, String fragment) {
+    heldChars += fragment.length();
+    if (heldChars > MAX_HELD_ARGUMENTS) {
+      if (denial == null) {
+        denial = PolicyNotes.uninspectable(policies.get(0).ref(), DenialCodes.PII_DETECTED, "the model answer's tool call arguments",
+            "more than " + MAX_HELD_ARGUMENTS / (1024 * 1024) + " MiB of them");
+      }
+      return;
+    }
+    held.computeIfAbsent(call, k -> new StringBuilder()).append(fragment);
+  }
+
+  /**
+   * A whole call's arguments, as they came, through the entries (read as {@code tool-arguments}
+   * reads a tool's: {@link CallArguments}): what goes out (as they came when nothing was
+   * redacted), or null when an entry blocked.
+   */
+  private String release(String arguments) {
+    CallArguments.Slot slot = CallArguments.ofText(null, null, arguments);
+    JsonNode value = slot.value();
+    boolean changed = false;
+    for (int i = 0; i < policies.size(); i++) {
+      PiiPolicy pii = policies.get(i).pii();
+      PiiPolicy.JsonResult r;
+      try {
+        r = pii.check(value);
+      } catch (IllegalArgumentException e) {
+        if (denial == null) {
+          denial = PolicyNotes.uninspectable(policies.get(i).ref(), DenialCodes.PII_DETECTED, "the model answer's tool call arguments", e.getMessage());
+        }
+        return null;
+      }
+      if (!r.decision().allowed()) {
+        blocked(i, r.findings());
+        return null;
+      }
+      found[i] = found[i].plus(r.findings());
+      if (!r.findings().isEmpty() && pii.action() == PiiPolicy.Action.REDACT) {
+        value = r.tree();
+        changed = true;
+      }
+    }
+    return changed ? slot.text(value) : arguments;
   }
 
   /**
@@ -279,17 +472,16 @@ final class RedactingStreamSink implements StreamSink {
     return node;
   }
 
-  /** Sends what every open text still holds, each in a chunk of its own (a stream that ends without finishing them). */
+  /** Sends the arguments still held, then what every open text still holds, each in a chunk of its own (a stream that ends without finishing them). */
   private void endAllOpenAi() throws IOException {
+    while (!held.isEmpty() && denial == null) {
+      releaseOpenAi(held.keySet().iterator().next().choice());
+    }
+    stopIfDenied();
     for (Integer key : List.copyOf(open.keySet())) {
       String tail = end(key);
       if (!tail.isEmpty() && lastChunk != null) {
-        ObjectNode chunk = JSON.createObjectNode();
-        lastChunk.properties().forEach(e -> {
-          if (!e.getKey().equals("choices") && !e.getKey().equals("usage")) {
-            chunk.set(e.getKey(), e.getValue());
-          }
-        });
+        ObjectNode chunk = frame();
         ObjectNode choice = chunk.putArray("choices").addObject().put("index", key / TEXTS.size());
         choice.putObject("delta").put(TEXTS.get(key % TEXTS.size()), tail);
         choice.putNull("finish_reason");
@@ -310,6 +502,16 @@ final class RedactingStreamSink implements StreamSink {
       case "content_block_start" -> {
         JsonNode node = parse(data);
         JsonNode block = node == null ? null : node.get("content_block");
+        if (block instanceof ObjectNode b && b.get("input") instanceof ObjectNode input && !input.isEmpty()) {
+          // a tool use whose input comes whole in its start (Anthropic's own start with {} and send it in deltas)
+          String sent = release(input.toString());
+          if (sent != null) {
+            b.set("input", parse(sent));
+            out.event(name, write(node));
+          }
+          stopIfDenied();
+          return;
+        }
         if (block instanceof ObjectNode b && "text".equals(b.path("type").asText())) {
           boolean text = b.path("text").isTextual() && !b.get("text").textValue().isEmpty();
           boolean cited = b.get("citations") instanceof ArrayNode citations && !citations.isEmpty();
@@ -343,6 +545,11 @@ final class RedactingStreamSink implements StreamSink {
           stopIfDenied();
           return;
         }
+        if (d instanceof ObjectNode delta && "input_json_delta".equals(delta.path("type").asText()) && delta.path("partial_json").isTextual()) {
+          hold(new Call(0, node.path("index").asInt()), delta.get("partial_json").textValue()); // goes out whole before the block's stop
+          stopIfDenied();
+          return;
+        }
         if (d instanceof ObjectNode delta && "citations_delta".equals(delta.path("type").asText())
             && delta.get("citation") instanceof ObjectNode citation && citation.path("cited_text").isTextual()) {
           wholeCitedText(citation);
@@ -355,6 +562,7 @@ final class RedactingStreamSink implements StreamSink {
       case "content_block_stop" -> {
         JsonNode node = parse(data);
         int index = node == null ? -1 : node.path("index").asInt(-1);
+        releaseAnthropic(index);
         String tail = end(index);
         if (!tail.isEmpty()) {
           out.event("content_block_delta", textDelta(index, tail));
@@ -363,6 +571,10 @@ final class RedactingStreamSink implements StreamSink {
         out.event(name, data);
       }
       case "message_delta", "message_stop", "error" -> {
+        for (Call c : List.copyOf(held.keySet())) {
+          releaseAnthropic(c.index());
+          stopIfDenied();
+        }
         for (Integer index : List.copyOf(open.keySet())) {
           String tail = end(index);
           if (!tail.isEmpty()) {
@@ -373,6 +585,20 @@ final class RedactingStreamSink implements StreamSink {
         out.event(name, data);
       }
       default -> out.event(name, data);
+    }
+  }
+
+  /** Block {@code index}'s held arguments, whole, through the entries, in one {@code input_json_delta} (none when an entry blocked). */
+  private void releaseAnthropic(int index) throws IOException {
+    StringBuilder arguments = held.remove(new Call(0, index));
+    if (arguments == null || denial != null) {
+      return;
+    }
+    String sent = release(arguments.toString());
+    if (sent != null) {
+      ObjectNode event = JSON.createObjectNode().put("type", "content_block_delta").put("index", index);
+      event.putObject("delta").put("type", "input_json_delta").put("partial_json", sent);
+      out.event("content_block_delta", write(event));
     }
   }
 

@@ -6,10 +6,12 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.activities.chain.Exchange;
 import dev.gatehouse.policies.Decision;
+import dev.gatehouse.policies.DenialCodes;
 import dev.gatehouse.policies.data.CompiledPolicy;
 import dev.gatehouse.policies.guardrails.GuardrailResult;
 import dev.gatehouse.policies.pii.PiiFindings;
 import dev.gatehouse.policies.pii.PiiPolicy;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -22,6 +24,15 @@ final class TextPolicies {
 
   /** The PII entries over {@code texts}: null when every one let them pass (redacted or recorded), else the denial. */
   static Decision pii(List<CompiledPolicy> policies, List<String> texts, Exchange<?, ?> x, String place, String subject) {
+    return pii(policies, texts, new ArrayList<>(), x, place, subject);
+  }
+
+  /**
+   * The PII entries over {@code texts} and {@code arguments} (tool calls' arguments, {@link
+   * CallArguments}, read as JSON: every string, number and member name), each entry's findings in
+   * both noted together: null when every one let them pass, else the denial.
+   */
+  static Decision pii(List<CompiledPolicy> policies, List<String> texts, List<JsonNode> arguments, Exchange<?, ?> x, String place, String subject) {
     for (CompiledPolicy p : policies) {
       PiiPolicy pii = p.pii();
       PiiFindings found = PiiFindings.NONE;
@@ -32,6 +43,21 @@ final class TextPolicies {
         }
         found = found.plus(r.findings());
         texts.set(i, r.text());
+      }
+      for (int i = 0; i < arguments.size(); i++) {
+        PiiPolicy.JsonResult r;
+        try {
+          r = pii.check(arguments.get(i));
+        } catch (IllegalArgumentException e) {
+          return PolicyNotes.uninspectable(p.ref(), DenialCodes.PII_DETECTED, subject + "'s tool call arguments", e.getMessage());
+        }
+        if (!r.decision().allowed()) {
+          return PolicyNotes.piiBlocked(p.ref(), subject, r.findings());
+        }
+        found = found.plus(r.findings());
+        if (!r.findings().isEmpty() && pii.action() == PiiPolicy.Action.REDACT) {
+          arguments.set(i, r.tree());
+        }
       }
       Decision note = PolicyNotes.pii(p.ref(), pii.action(), found, place);
       if (note != null) {

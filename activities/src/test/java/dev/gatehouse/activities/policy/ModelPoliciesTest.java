@@ -238,6 +238,44 @@ class ModelPoliciesTest {
     assertThat(d.reason()).contains("model request", "1 CARD").doesNotContain("4111");
   }
 
+  /** A client could put anything in its history's tool calls: a probe's address reached the provider in one. */
+  @Test
+  void theArgumentsOfToolCallsInARequestsHistoryAreRead() throws Exception {
+    String tenant = tenant(pii("req-args", "redact", List.of("model-requests"), null));
+    String body =
+        "{\"model\":\"gpt-x\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},"
+            + "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\","
+            + "\"function\":{\"name\":\"mail\",\"arguments\":\"{\\\"alice@example.com\\\":{\\\"cc\\\":[\\\"bob@example.com\\\"]}}\"}}]},"
+            + "{\"role\":\"tool\",\"tool_call_id\":\"c1\",\"content\":\"sent\"}]}";
+    ModelExchange x = chat(tenant, Dialect.OPENAI, body);
+
+    assertThat(requests.before(x).allowed()).isTrue();
+
+    JsonNode args = JSON.readTree(x.request().body().at("/messages/1/tool_calls/0/function/arguments").asText());
+    assertThat(args.toString()).isEqualTo("{\"[EMAIL]\":{\"cc\":[\"[EMAIL]\"]}}");
+    assertThat(json(body).at("/messages/1/tool_calls/0/function/arguments").asText()).as("the caller's body is not changed").contains("alice");
+    assertThat(x.appliedPolicies()).containsExactly("req-args@1 redacted EMAIL×2 in model-requests");
+
+    // A repeated member name must not hide a value behind the later one: such arguments are read as a text.
+    String repeated =
+        "{\"model\":\"gpt-x\",\"messages\":[{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\","
+            + "\"function\":{\"name\":\"mail\",\"arguments\":\"{\\\"to\\\":\\\"carol@example.com\\\",\\\"to\\\":\\\"x\\\"}\"}}]}]}";
+    ModelExchange twice = chat(tenant, Dialect.OPENAI, repeated);
+    assertThat(requests.before(twice).allowed()).isTrue();
+    assertThat(twice.request().body().at("/messages/0/tool_calls/0/function/arguments").asText()).doesNotContain("carol").contains("[EMAIL]");
+
+    // Anthropic: a tool_use part's input, a JSON value.
+    String tenantBlock = tenant(pii("req-args-block", "block", List.of("model-requests"), null));
+    ModelExchange anthropic =
+        chat(tenantBlock, Dialect.ANTHROPIC,
+            "{\"model\":\"m\",\"max_tokens\":5,\"messages\":[{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\",\"id\":\"t\","
+                + "\"name\":\"pay\",\"input\":{\"card\":\"4111 1111 1111 1111\"}}]}]}");
+    Decision d = requests.before(anthropic);
+    assertThat(d.allowed()).isFalse();
+    assertThat(d.code()).isEqualTo(DenialCodes.PII_DETECTED);
+    assertThat(d.reason()).contains("1 CARD").doesNotContain("4111");
+  }
+
   @Test
   void embeddingsInputIsRead() {
     String tenant = tenant(pii("emb-mask", "redact", List.of("model-requests"), null));
@@ -319,7 +357,35 @@ class ModelPoliciesTest {
                 + "{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"mail\",\"input\":{\"to\":\"bob@example.com\"}}]}");
     assertThat(anthropic.response().body().at("/content/0/text").asText()).isEqualTo("Reach [EMAIL]");
     assertThat(anthropic.response().body().at("/content/1/input/to").asText())
-        .as("a tool call's arguments are checked where the tool is called").isEqualTo("bob@example.com");
+        .as("a tool call's arguments reach a client that runs the tool itself").isEqualTo("[EMAIL]");
+    assertThat(anthropic.appliedPolicies()).containsExactly("ans-mask@1 redacted EMAIL×2 in model-answers");
+  }
+
+  /** A model's tool call carried an address to a client that runs the tool itself, unread. */
+  @Test
+  void aWholeAnswersToolCallArgumentsAreReadAsJsonAndWrittenBackAsJson() throws Exception {
+    String tenant = tenant(pii("ans-args", "redact", List.of("model-answers"), null));
+
+    ModelExchange x =
+        answered(tenant, Dialect.OPENAI,
+            "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":null,\"tool_calls\":["
+                + "{\"id\":\"c1\",\"type\":\"function\",\"function\":{\"name\":\"mail\",\"arguments\":\"{\\\"to\\\": \\\"alice@example.com\\\", \\\"card\\\": 4111111111111111}\"}},"
+                + "{\"id\":\"c2\",\"type\":\"function\",\"function\":{\"name\":\"note\",\"arguments\":\"not json, bob@example.com\"}}]},"
+                + "\"finish_reason\":\"tool_calls\"}]}");
+
+    JsonNode calls = x.response().body().at("/choices/0/message/tool_calls");
+    JsonNode args = JSON.readTree(calls.at("/0/function/arguments").asText());
+    assertThat(args.get("to").asText()).isEqualTo("[EMAIL]");
+    assertThat(args.get("card").asText()).as("a number that is a card becomes the mask").isEqualTo("[CARD]");
+    assertThat(calls.at("/1/function/arguments").asText()).as("arguments that are not JSON are read as a text").isEqualTo("not json, [EMAIL]");
+    assertThat(x.appliedPolicies()).singleElement().asString().contains("EMAIL×2", "CARD×1");
+
+    ModelExchange untouched =
+        answered(tenant, Dialect.OPENAI,
+            "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"tool_calls\":["
+                + "{\"id\":\"c1\",\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{ \\\"q\\\" : 1 }\"}}]}}]}");
+    assertThat(untouched.response().body().at("/choices/0/message/tool_calls/0/function/arguments").asText())
+        .as("arguments in which nothing was found go on as they were written").isEqualTo("{ \"q\" : 1 }");
   }
 
   /** Anthropic's citations quote the document they cite: a probe saw the quote pass unredacted. */
@@ -640,6 +706,133 @@ class ModelPoliciesTest {
     assertThat(last[0]).isEqualTo("error");
     assertThat(json(last[1]).at("/error/code").asText()).isEqualTo(DenialCodes.PII_DETECTED);
     assertThat(client.text()).isEqualTo("key ");
+  }
+
+  private static String toolChunk(int index, String id, String name, String arguments, String finish) {
+    ObjectNode c = json(chunk(null, finish));
+    ObjectNode call = ((ObjectNode) c.at("/choices/0/delta")).putArray("tool_calls").addObject().put("index", index);
+    if (id != null) {
+      call.put("id", id).put("type", "function");
+    }
+    ObjectNode function = call.putObject("function");
+    if (name != null) {
+      function.put("name", name);
+    }
+    function.put("arguments", arguments);
+    return c.toString();
+  }
+
+  /** What the client assembles of call {@code index}'s arguments, as the OpenAI SDK does. */
+  private static String arguments(Recorder client, int index) {
+    StringBuilder sb = new StringBuilder();
+    for (String[] e : client.events) {
+      if (e[1].startsWith("{")) {
+        for (JsonNode call : json(e[1]).at("/choices/0/delta/tool_calls")) {
+          if (call.path("index").asInt() == index) {
+            sb.append(call.at("/function/arguments").asText(""));
+          }
+        }
+      }
+    }
+    return sb.toString();
+  }
+
+  /** A streamed call's arguments went to the client as they came, an address split across fragments unread. */
+  @Test
+  void anOpenAiStreamsToolCallArgumentsAreHeldUntilTheChoiceFinishesThenRedactedWhole() throws Exception {
+    String tenant = tenant(pii("stream-args", "redact", List.of("model-answers"), null));
+    Recorder client = new Recorder();
+    ModelExchange x = streamed(tenant, Dialect.OPENAI, client);
+    StreamSink sink = x.sink();
+
+    sink.event(null, toolChunk(0, "call_1", "mail", "", null));
+    sink.event(null, toolChunk(0, null, null, "{\"to\": \"ali", null));
+    sink.event(null, toolChunk(0, null, null, "ce@example.com\"}", null));
+    sink.event(null, toolChunk(1, "call_2", "note", "{\"text\": \"hi\"}", null));
+    assertThat(client.events).as("the calls' first fragments go on, without their arguments").hasSize(2);
+    assertThat(json(client.events.get(0)[1]).at("/choices/0/delta/tool_calls/0/id").asText()).isEqualTo("call_1");
+    sink.event(null, chunk(null, "tool_calls"));
+    sink.event(null, "[DONE]");
+    answers.after(x);
+
+    assertThat(client.events).noneMatch(e -> e[1].contains("ali"));
+    assertThat(JSON.readTree(arguments(client, 0)).get("to").asText()).isEqualTo("[EMAIL]");
+    assertThat(arguments(client, 1)).as("nothing found: as written").isEqualTo("{\"text\": \"hi\"}");
+    assertThat(client.events.get(client.events.size() - 2)[1]).contains("\"finish_reason\":\"tool_calls\"");
+    assertThat(json(client.events.get(client.events.size() - 3)[1]).at("/choices/0/finish_reason").isNull())
+        .as("the arguments come before the chunk that finishes the choice").isTrue();
+    assertThat(x.appliedPolicies()).containsExactly("stream-args@1 redacted EMAIL×1 in model-answers");
+  }
+
+  @Test
+  void anAnthropicStreamsToolInputIsHeldUntilTheBlockStopsAndABlockingEntryEndsTheStreamThere() throws Exception {
+    String tenant = tenant(pii("stream-args-a", "redact", List.of("model-answers"), null));
+    Recorder client = new Recorder();
+    ModelExchange x = streamed(tenant, Dialect.ANTHROPIC, client);
+    StreamSink sink = x.sink();
+
+    sink.event("content_block_start", "{\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"tool_use\",\"id\":\"t1\",\"name\":\"mail\",\"input\":{}}}");
+    sink.event("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"to\\\":\\\"bob@exa\"}}");
+    sink.event("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"mple.com\\\"}\"}}");
+    assertThat(client.events).hasSize(1);
+    sink.event("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":1}");
+    sink.event("message_stop", "{\"type\":\"message_stop\"}");
+    answers.after(x);
+
+    assertThat(client.events.stream().map(e -> e[0]).toList())
+        .containsExactly("content_block_start", "content_block_delta", "content_block_stop", "message_stop");
+    assertThat(JSON.readTree(json(client.events.get(1)[1]).at("/delta/partial_json").asText()).get("to").asText()).isEqualTo("[EMAIL]");
+    assertThat(x.appliedPolicies()).containsExactly("stream-args-a@1 redacted EMAIL×1 in model-answers");
+
+    String blocking = tenant(pii("stream-args-block", "block", List.of("model-answers"), null));
+    Recorder second = new Recorder();
+    ModelExchange y = streamed(blocking, Dialect.ANTHROPIC, second);
+    y.sink().event("content_block_start", "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"tool_use\",\"id\":\"t1\",\"name\":\"pay\",\"input\":{}}}");
+    y.sink().event("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"card\\\":4111111111111111}\"}}");
+    assertThatThrownBy(() -> y.sink().event("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":0}")).isInstanceOf(StreamStopped.class);
+    answers.after(y);
+
+    assertThat(second.events).noneMatch(e -> e[1].contains("4111"));
+    assertThat(second.events.get(second.events.size() - 1)[0]).isEqualTo("error");
+    assertThat(y.denial().policy()).isEqualTo("stream-args-block@1");
+  }
+
+  /** In a task the tools are called through Gatehouse: tool-arguments reads what they are sent, not these places. */
+  @Test
+  void aTasksToolCallsAreLeftForToolArguments() {
+    String tenant = tenant(pii("task-args", "redact", List.of("model-requests", "model-answers"), null));
+    String call = "{\"id\":\"c1\",\"type\":\"function\",\"function\":{\"name\":\"crm_lookup\",\"arguments\":\"{\\\"email\\\":\\\"alice@example.com\\\"}\"}}";
+    ModelCall inTask =
+        new ModelCall(ModelCall.Kind.CHAT, Dialect.OPENAI, "gpt-x",
+            json("{\"model\":\"gpt-x\",\"messages\":[{\"role\":\"assistant\",\"tool_calls\":[" + call + "]}]}"), false,
+            new Caller(tenant, "agt_1", List.of()), null, null, "task-1", "s1", 1);
+    assertThat(inTask.callerRunsTools()).isFalse();
+    ModelExchange x = new ModelExchange(inTask, null);
+
+    assertThat(requests.before(x).allowed()).isTrue();
+    assertThat(x.request().body().toString()).contains("alice@example.com");
+    x.replaceResponse(new ModelAnswer(json("{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"tool_calls\":[" + call + "]}}]}"),
+        ModelUsage.NONE, null, "p", "m", null));
+    answers.after(x);
+
+    assertThat(x.response().body().toString()).contains("alice@example.com");
+    assertThat(x.appliedPolicies()).isEmpty();
+  }
+
+  /** Some OpenAI-compatible servers send each call whole, without an index: read as it comes. */
+  @Test
+  void aStreamedCallWithoutAnIndexIsRedactedAsItComes() throws Exception {
+    String tenant = tenant(pii("stream-args-noindex", "redact", List.of("model-answers"), null));
+    Recorder client = new Recorder();
+    ModelExchange x = streamed(tenant, Dialect.OPENAI, client);
+
+    ObjectNode c = json(toolChunk(0, "call_1", "mail", "{\"to\":\"dan@example.com\"}", null));
+    ((ObjectNode) c.at("/choices/0/delta/tool_calls/0")).remove("index");
+    x.sink().event(null, c.toString());
+
+    assertThat(client.events).hasSize(1);
+    assertThat(JSON.readTree(json(client.events.get(0)[1]).at("/choices/0/delta/tool_calls/0/function/arguments").asText()).get("to").asText())
+        .isEqualTo("[EMAIL]");
   }
 
   @Test

@@ -266,6 +266,31 @@ class ResponsesApiTest {
     assertThat(fake.requests()).isEmpty();
   }
 
+  /**
+   * A model's tool call carried an address to a client that runs the tool itself, in either
+   * API and either face, streamed and not; a streamed one's arguments are held until the call is
+   * whole and the SDKs assemble JSON of what goes out.
+   */
+  @Test
+  void aToolCallsArgumentsAreRedactedForEverySdkStreamedOrNot() {
+    ok(gh.post("/admin/v1/policies", ADMIN_KEY, "{\"name\":\"responses-args\",\"kind\":\"pii\",\"appliesTo\":{\"models\":[\"gpt-r\",\"claude-r\"]},"
+        + "\"pii\":{\"action\":\"redact\",\"detectors\":[\"email\"],\"on\":[\"model-answers\"]}}"));
+    fake.script(Reply.toolCall("call_w1", "get_weather", "{\"city\":\"alice@example.com\"}").withFragments(5));
+
+    for (String model : List.of("gpt-r", "claude-r")) {
+      for (String mode : List.of("responses-tools", "responses-stream-tools")) {
+        JsonNode r = ModelSdks.openai(gh.api() + "/v1", KEY_A, model, mode);
+        assertThat(r.at("/calls/0/arguments/city").asText()).as(model + " " + mode).isEqualTo("[EMAIL]");
+      }
+      for (String mode : List.of("tools", "stream-tools")) {
+        JsonNode chat = ModelSdks.openai(gh.api() + "/v1", KEY_A, model, mode);
+        assertThat(chat.at("/toolCalls/0/arguments/city").asText()).as(model + " chat " + mode).isEqualTo("[EMAIL]");
+        JsonNode messages = ModelSdks.anthropic(gh.api(), KEY_A, model, mode);
+        assertThat(messages.at("/toolUses/0/input/city").asText()).as(model + " messages " + mode).isEqualTo("[EMAIL]");
+      }
+    }
+  }
+
   private static void refused(String body, String param) {
     JsonNode error = openAiError(gh.post("/v1/responses", KEY_A, body), 400, "invalid_request");
     assertThat(error.path("param").asText()).as(body).isEqualTo(param);
