@@ -73,9 +73,12 @@ async function run() {
       const runner = client.chat.completions.stream({ model, messages: weather, tools });
       let chunks = 0;
       runner.on('chunk', () => chunks++);
+      // The helper's own events: it takes a new index for the end of the call before it.
+      const argumentsDone = [];
+      runner.on('tool_calls.function.arguments.done', (e) => argumentsDone.push({ index: e.index, arguments: e.arguments }));
       const done = await runner.finalChatCompletion();
       const m = done.choices[0].message;
-      return { content: m.content, finish_reason: done.choices[0].finish_reason, toolCalls: calls(m), chunks };
+      return { content: m.content, finish_reason: done.choices[0].finish_reason, toolCalls: calls(m), chunks, argumentsDone };
     }
     case 'models': {
       const ids = [];

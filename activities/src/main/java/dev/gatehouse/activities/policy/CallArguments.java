@@ -1,18 +1,22 @@
 package dev.gatehouse.activities.policy;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.gatehouse.activities.model.Dialect;
 import dev.gatehouse.activities.text.UpstreamJson;
+import java.io.IOException;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The arguments of the tool calls in a model request or answer, which the PII entries read as they
@@ -25,21 +29,23 @@ import java.util.List;
  *
  * <ul>
  *   <li>OpenAI: an assistant message's {@code tool_calls[].function.arguments} and legacy {@code
- *       function_call.arguments}, a JSON text: read parsed, and as one text when it is not one
- *       JSON value (a model's broken JSON, a client's anything; a repeated member name counts as
- *       broken, so no value hides behind a later one). A redacted one is written back compact.
+ *       function_call.arguments}, a JSON text: read parsed (a member name written twice is kept
+ *       twice, the second as {@code name#2}: a reader that keeps the last, or the first, gets
+ *       nothing that was not read), and as one text when it is not one JSON value (a model's
+ *       broken JSON, a client's anything), its numbers with a fraction or an exponent read as
+ *       their plain digits there too. A redacted one is written back compact.
  *   <li>Anthropic: a {@code tool_use}, {@code server_tool_use} or {@code mcp_tool_use} part's
  *       {@code input}, a JSON value.
  * </ul>
  */
 final class CallArguments {
-  /** What a call's JSON text is read with: Jackson's and {@link UpstreamJson}'s limits, one value, no repeated member names. */
-  private static final ObjectMapper STRICT =
-      UpstreamJson.bounded(
-          JsonMapper.builder()
-              .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-              .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-              .build());
+  /** What a call's JSON text is read with: Jackson's and {@link UpstreamJson}'s limits. */
+  private static final JsonFactory JSON = UpstreamJson.bounded(new ObjectMapper()).getFactory();
+
+  private static final JsonNodeFactory NODES = JsonNodeFactory.withExactBigDecimals(true);
+
+  /** A JSON number with a fraction or an exponent, as it may stand in a text that is not JSON. */
+  private static final Pattern DECIMAL = Pattern.compile("(?<![\\w.+-])-?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?(?![\\w.])");
 
   private static final List<String> USES = List.of("tool_use", "server_tool_use", "mcp_tool_use");
 
@@ -49,7 +55,7 @@ final class CallArguments {
   enum Form {
     /** A JSON text that parses: {@link Slot#value} is what it holds. */
     JSON_TEXT,
-    /** A text that is not one JSON value: {@link Slot#value} is the text. */
+    /** A text that is not one JSON value: {@link Slot#value} is the text (its decimal numbers written plain). */
     RAW_TEXT,
     /** A JSON value (Anthropic's {@code input}). */
     VALUE
@@ -75,10 +81,101 @@ final class CallArguments {
   /** {@code text}, a call's arguments as written, as what they hold. */
   static Slot ofText(ObjectNode owner, String member, String text) {
     try {
-      return new Slot(owner, member, STRICT.readTree(text), Form.JSON_TEXT);
-    } catch (JsonProcessingException e) {
-      return new Slot(owner, member, TextNode.valueOf(text), Form.RAW_TEXT);
+      return new Slot(owner, member, read(text), Form.JSON_TEXT);
+    } catch (IOException e) {
+      return new Slot(owner, member, TextNode.valueOf(plainNumbers(text)), Form.RAW_TEXT);
     }
+  }
+
+  /** {@code text}, one JSON value and nothing after it, as a tree; a member name that repeats is kept as {@code name#2}, {@code name#3}... */
+  private static JsonNode read(String text) throws IOException {
+    try (JsonParser p = JSON.createParser(text)) {
+      JsonToken first = p.nextToken();
+      if (first == null) {
+        throw new IOException("no JSON value");
+      }
+      JsonNode value = value(p, first);
+      if (p.nextToken() != null) {
+        throw new IOException("more than one JSON value");
+      }
+      return value;
+    } catch (RuntimeException e) {
+      throw new IOException(e); // a number past Jackson's limits, and the like
+    }
+  }
+
+  private static JsonNode value(JsonParser p, JsonToken t) throws IOException {
+    switch (t) {
+      case START_OBJECT -> {
+        ObjectNode o = NODES.objectNode();
+        for (JsonToken k = p.nextToken(); k != JsonToken.END_OBJECT; k = p.nextToken()) {
+          String name = p.currentName();
+          JsonNode v = value(p, p.nextToken());
+          String key = name;
+          for (int i = 2; o.has(key); i++) {
+            key = name + "#" + i;
+          }
+          o.set(key, v);
+        }
+        return o;
+      }
+      case START_ARRAY -> {
+        ArrayNode a = NODES.arrayNode();
+        for (JsonToken v = p.nextToken(); v != JsonToken.END_ARRAY; v = p.nextToken()) {
+          a.add(value(p, v));
+        }
+        return a;
+      }
+      case VALUE_STRING -> {
+        return NODES.textNode(p.getText());
+      }
+      case VALUE_NUMBER_INT -> {
+        return NODES.numberNode(p.getBigIntegerValue());
+      }
+      case VALUE_NUMBER_FLOAT -> {
+        return NODES.numberNode(p.getDecimalValue());
+      }
+      case VALUE_TRUE, VALUE_FALSE -> {
+        return NODES.booleanNode(t == JsonToken.VALUE_TRUE);
+      }
+      case VALUE_NULL -> {
+        return NODES.nullNode();
+      }
+      default -> throw new IOException("unexpected " + t);
+    }
+  }
+
+  /**
+   * {@code text} with each number that has a fraction or an exponent written as its plain digits
+   * ({@code 4.111111111111111E15} as {@code 4111111111111111}), as a JSON reader would take it
+   * (at most 64 digits; longer ones as they are).
+   */
+  static String plainNumbers(String text) {
+    Matcher m = DECIMAL.matcher(text);
+    StringBuilder out = null;
+    int at = 0;
+    while (m.find()) {
+      String n = m.group();
+      if (n.indexOf('.') < 0 && n.indexOf('e') < 0 && n.indexOf('E') < 0) {
+        continue;
+      }
+      String plain;
+      try {
+        BigDecimal d = new BigDecimal(n).stripTrailingZeros();
+        plain = d.precision() - d.scale() > 64 || d.scale() > 64 ? null : d.toPlainString();
+      } catch (NumberFormatException | ArithmeticException e) {
+        plain = null;
+      }
+      if (plain == null || plain.equals(n)) {
+        continue;
+      }
+      if (out == null) {
+        out = new StringBuilder(text.length());
+      }
+      out.append(text, at, m.start()).append(plain);
+      at = m.end();
+    }
+    return out == null ? text : out.append(text, at, text.length()).toString();
   }
 
   /** The calls' arguments in a chat request's messages, in order. */

@@ -34,11 +34,12 @@ import java.util.Map;
  * own before {@code [DONE]} or an error), in an Anthropic {@code content_block_delta} before the
  * block's {@code content_block_stop}. An OpenAI text sent as parts rather than a string has each
  * of its texts redacted whole, and so is the quote of each citation an Anthropic stream sends
- * ({@code citations_delta}'s {@code cited_text}). A tool call's arguments are held until the call
- * is whole (an OpenAI choice's finish, an Anthropic block's stop; at most {@link
- * #MAX_HELD_ARGUMENTS} at once) and then go out in one delta, read as {@link CallArguments} reads
- * them: a fragment of JSON cannot be read for a value split across fragments, nor redacted and
- * stay JSON. Other events (thinking, usage) pass unchanged.
+ * ({@code citations_delta}'s {@code cited_text}). A tool call is held until it is whole and its
+ * arguments read as {@link CallArguments} reads them (a fragment of JSON cannot be read for a
+ * value split across fragments, nor redacted and stay JSON; at most {@link #MAX_HELD_ARGUMENTS}
+ * held at once): an OpenAI choice's calls go out whole, in index order, in a chunk just before the
+ * one that finishes it (with the text that chunk carried); an Anthropic block's {@code input_json_delta} fragments as one, before its
+ * {@code content_block_stop}. Other events (thinking, usage) pass unchanged.
  *
  * <p>When an entry that blocks finds something, the text before the match goes out, then an error
  * event ({@code code} {@code pii_detected}, in the dialect's shape), and the sink throws {@link
@@ -73,12 +74,28 @@ final class RedactingStreamSink implements StreamSink {
    */
   static final long MAX_HELD_ARGUMENTS = 8L * 1024 * 1024;
 
-  /** A tool call of the answer: OpenAI's choice index and call index ({@code -1} a legacy {@code function_call}); Anthropic's block index. */
+  /**
+   * A tool call of the answer: OpenAI's choice index and call index ({@link #LEGACY} a legacy
+   * {@code function_call}, below it a call sent without an index); Anthropic's block index.
+   */
   private record Call(int choice, int index) {}
 
-  /** The arguments of the tool calls not whole yet, as they came, in the order the calls began. */
-  private final Map<Call, StringBuilder> held = new LinkedHashMap<>();
+  private static final int LEGACY = -1;
+
+  /** A call not whole yet: OpenAI's members as they came (its id, type, function's name, what a server adds), and its arguments. */
+  private static final class Held {
+    final ObjectNode head = JSON.createObjectNode();
+    final ObjectNode function = JSON.createObjectNode();
+    final StringBuilder arguments = new StringBuilder();
+  }
+
+  /** The tool calls not whole yet, in the order they began. */
+  private final Map<Call, Held> held = new LinkedHashMap<>();
+  /** The characters of arguments held now. */
   private long heldChars;
+  /** OpenAI: how many calls without an index began, and the last one's key by choice. */
+  private int unindexed;
+  private final Map<Integer, Call> lastUnindexed = new java.util.HashMap<>();
   /** OpenAI: the last chunk, whose id, model and times frame a tail sent in a chunk of its own. */
   private ObjectNode lastChunk;
   private Decision denial;
@@ -219,14 +236,8 @@ final class RedactingStreamSink implements StreamSink {
     boolean changed = false;
     int at = 0;
     for (Iterator<JsonNode> it = choices.elements(); it.hasNext(); at++) {
-      if (it.next() instanceof ObjectNode choice) {
-        int index = choice.path("index").asInt(at);
-        if (choice.get("delta") instanceof ObjectNode delta) {
-          changed |= holdArguments(index, delta);
-        }
-        if (choice.hasNonNull("finish_reason") && denial == null) {
-          releaseOpenAi(index); // the choice's calls are whole: their arguments go out before the chunk that ends it
-        }
+      if (it.next() instanceof ObjectNode choice && choice.get("delta") instanceof ObjectNode delta) {
+        changed |= holdCalls(choice.path("index").asInt(at), delta);
       }
     }
     int position = 0;
@@ -266,6 +277,26 @@ final class RedactingStreamSink implements StreamSink {
         }
       }
     }
+    // A choice that finishes has its calls whole: they go out just before the chunk that finishes
+    // it, after its text (the OpenAI SDK's stream helper reads a finish before the calls beside
+    // it, and ends the last call there), so its delta goes with them.
+    at = 0;
+    for (Iterator<JsonNode> it = choices.elements(); it.hasNext() && denial == null; at++) {
+      if (it.next() instanceof ObjectNode choice && choice.hasNonNull("finish_reason")) {
+        int index = choice.path("index").asInt(at);
+        ObjectNode released = releaseOpenAi(index);
+        if (released != null && denial == null) {
+          ObjectNode before = frame();
+          ObjectNode c = before.putArray("choices").addObject().put("index", index);
+          ObjectNode delta = choice.get("delta") instanceof ObjectNode d ? d.deepCopy() : JSON.createObjectNode();
+          c.set("delta", delta.setAll(released));
+          c.putNull("finish_reason");
+          out.event(null, write(before));
+          choice.putObject("delta");
+          changed = true;
+        }
+      }
+    }
     if (denial != null) {
       // The answer ends with the error event that follows: no choice is said to have finished well.
       for (JsonNode choice : choices) {
@@ -284,53 +315,98 @@ final class RedactingStreamSink implements StreamSink {
   }
 
   /**
-   * Takes the arguments out of {@code delta}'s tool calls (and legacy {@code function_call}) and
-   * holds them until the choice finishes: a call's first fragment goes on with its id and name
-   * and empty arguments, a fragment that was only arguments goes no further. A call without an
-   * {@code index} (some OpenAI-compatible servers send each call whole, in one delta) is read as
-   * it comes, its arguments redacted whole. True when {@code delta} changed.
+   * Takes {@code delta}'s tool calls (and legacy {@code function_call}) out and holds them until
+   * the choice finishes, when each goes out whole ({@link #releaseOpenAi}): a call's fragments
+   * are joined by its {@code index}; those of a call without one (some OpenAI-compatible servers
+   * send each call whole, in one delta) by its {@code id}, a fragment without one continuing the
+   * last. True when {@code delta} changed.
    */
-  private boolean holdArguments(int choice, ObjectNode delta) {
+  private boolean holdCalls(int choice, ObjectNode delta) {
     boolean changed = false;
     if (delta.get("tool_calls") instanceof ArrayNode calls) {
       ArrayNode kept = calls.arrayNode();
       for (JsonNode c : calls) {
-        if (c instanceof ObjectNode call && call.get("function") instanceof ObjectNode function && function.path("arguments").isTextual()) {
-          String arguments = function.get("arguments").textValue();
-          changed = true;
-          if (!call.path("index").canConvertToInt()) {
-            String sent = release(arguments);
-            function.put("arguments", sent == null ? "" : sent);
-            kept.add(call);
-            continue;
-          }
-          hold(new Call(choice, call.get("index").asInt()), arguments);
-          if (call.size() > 2 || function.size() > 1) {
-            function.put("arguments", "");
-            kept.add(call);
-          }
-        } else {
+        if (!(c instanceof ObjectNode call)) {
           kept.add(c);
+          continue;
         }
-      }
-      if (changed) {
-        if (kept.isEmpty()) {
-          delta.remove("tool_calls");
+        Integer index = index(call.get("index"));
+        Call key;
+        if (index != null) {
+          key = new Call(choice, index);
+        } else if (call.hasNonNull("id") || !lastUnindexed.containsKey(choice)) {
+          key = new Call(choice, LEGACY - 1 - unindexed++);
+          lastUnindexed.put(choice, key);
         } else {
-          delta.set("tool_calls", kept);
+          key = lastUnindexed.get(choice);
         }
+        hold(key, call);
+      }
+      changed = true;
+      if (kept.isEmpty()) {
+        delta.remove("tool_calls");
+      } else {
+        delta.set("tool_calls", kept);
       }
     }
-    if (delta.get("function_call") instanceof ObjectNode function && function.path("arguments").isTextual()) {
-      hold(new Call(choice, -1), function.get("arguments").textValue());
+    if (delta.get("function_call") instanceof ObjectNode function) {
+      hold(new Call(choice, LEGACY), JSON.createObjectNode().set("function", function));
+      delta.remove("function_call");
       changed = true;
-      if (function.size() > 1) {
-        function.put("arguments", "");
-      } else {
-        delta.remove("function_call");
-      }
     }
     return changed;
+  }
+
+  /** A call's {@code index}: a number, or digits in a string (which a JavaScript client reads as the same); null when it has none. */
+  private static Integer index(JsonNode index) {
+    if (index != null && index.canConvertToInt() && index.isIntegralNumber()) {
+      return index.intValue();
+    }
+    if (index != null && index.isTextual() && index.textValue().matches("[0-9]{1,9}")) {
+      return Integer.parseInt(index.textValue());
+    }
+    return null;
+  }
+
+  /** Adds {@code fragment}'s members to call {@code key}: its arguments appended, the rest set as they come. */
+  private void hold(Call key, ObjectNode fragment) {
+    Held h = held.computeIfAbsent(key, k -> new Held());
+    for (Map.Entry<String, JsonNode> e : fragment.properties()) {
+      if (e.getKey().equals("index")) {
+        continue;
+      }
+      if (e.getKey().equals("function") && e.getValue() instanceof ObjectNode function) {
+        for (Map.Entry<String, JsonNode> f : function.properties()) {
+          if (f.getKey().equals("arguments") && f.getValue().isTextual()) {
+            hold(h, f.getValue().textValue());
+          } else {
+            h.function.set(f.getKey(), f.getValue());
+          }
+        }
+      } else {
+        h.head.set(e.getKey(), e.getValue());
+      }
+    }
+  }
+
+  /** Appends to a call's arguments, within {@link #MAX_HELD_ARGUMENTS} held at once. */
+  private void hold(Held h, String fragment) {
+    heldChars += fragment.length();
+    if (heldChars > MAX_HELD_ARGUMENTS) {
+      if (denial == null) {
+        denial = PolicyNotes.uninspectable(policies.get(0).ref(), DenialCodes.PII_DETECTED, "the model answer's tool call arguments",
+            "more than " + MAX_HELD_ARGUMENTS / (1024 * 1024) + " MiB of them at once");
+      }
+      return;
+    }
+    h.arguments.append(fragment);
+  }
+
+  /** Takes call {@code key} from those held, its arguments through the entries: what goes out of them, or null when an entry blocked. */
+  private String release(Call key, Held h) {
+    held.remove(key);
+    heldChars -= h.arguments.length();
+    return release(h.arguments.toString());
   }
 
   /** A chunk that, once its arguments were taken out, says nothing: no delta member, no finish, no usage. */
@@ -353,38 +429,47 @@ final class RedactingStreamSink implements StreamSink {
     return true;
   }
 
-  /** The arguments of choice {@code choice}'s held calls through the entries, in a chunk of their own (none when an entry blocked). */
-  private void releaseOpenAi(int choice) throws IOException {
-    ArrayNode calls = JSON.createArrayNode();
-    String legacy = null;
-    for (Call c : List.copyOf(held.keySet())) {
-      if (c.choice() != choice) {
+  /**
+   * Choice {@code choice}'s held calls, each whole, its arguments through the entries, as the
+   * members of a delta ({@code tool_calls} in index order, then those sent without one, and
+   * {@code function_call}); null when it held none, or when an entry blocked.
+   */
+  private ObjectNode releaseOpenAi(int choice) {
+    List<Map.Entry<Call, Held>> calls = new java.util.ArrayList<>();
+    for (Map.Entry<Call, Held> e : held.entrySet()) {
+      if (e.getKey().choice() == choice) {
+        calls.add(e);
+      }
+    }
+    if (calls.isEmpty()) {
+      return null;
+    }
+    // In index order, as an SDK expects calls to begin (it takes a new index for the end of the one before).
+    calls.sort(java.util.Comparator.comparingInt((Map.Entry<Call, Held> e) -> e.getKey().index() < LEGACY ? Integer.MAX_VALUE : e.getKey().index()));
+    ObjectNode delta = JSON.createObjectNode();
+    ArrayNode toolCalls = JSON.createArrayNode();
+    for (Map.Entry<Call, Held> e : calls) {
+      Held h = e.getValue();
+      String sent = release(e.getKey(), h);
+      if (sent == null) {
+        return null;
+      }
+      ObjectNode function = h.function.deepCopy().put("arguments", sent);
+      if (e.getKey().index() == LEGACY) {
+        delta.set("function_call", function);
         continue;
       }
-      String sent = release(held.remove(c).toString());
-      if (sent == null) {
-        return;
+      ObjectNode call = toolCalls.addObject();
+      if (e.getKey().index() > LEGACY) {
+        call.put("index", e.getKey().index());
       }
-      if (c.index() < 0) {
-        legacy = sent;
-      } else {
-        calls.addObject().put("index", c.index()).putObject("function").put("arguments", sent);
-      }
+      call.setAll(h.head);
+      call.set("function", function);
     }
-    if (calls.isEmpty() && legacy == null) {
-      return;
+    if (!toolCalls.isEmpty()) {
+      delta.set("tool_calls", toolCalls);
     }
-    ObjectNode chunk = frame();
-    ObjectNode c = chunk.putArray("choices").addObject().put("index", choice);
-    ObjectNode delta = c.putObject("delta");
-    if (!calls.isEmpty()) {
-      delta.set("tool_calls", calls);
-    }
-    if (legacy != null) {
-      delta.putObject("function_call").put("arguments", legacy);
-    }
-    c.putNull("finish_reason");
-    out.event(null, write(chunk));
+    return delta;
   }
 
   /** A chunk of its own, framed like the last one (its id, model, times), without choices or usage. */
@@ -396,18 +481,6 @@ final class RedactingStreamSink implements StreamSink {
       }
     });
     return chunk;
-  }
-
-  private void hold(Call call, String fragment) {
-    heldChars += fragment.length();
-    if (heldChars > MAX_HELD_ARGUMENTS) {
-      if (denial == null) {
-        denial = PolicyNotes.uninspectable(policies.get(0).ref(), DenialCodes.PII_DETECTED, "the model answer's tool call arguments",
-            "more than " + MAX_HELD_ARGUMENTS / (1024 * 1024) + " MiB of them");
-      }
-      return;
-    }
-    held.computeIfAbsent(call, k -> new StringBuilder()).append(fragment);
   }
 
   /**
@@ -472,12 +545,8 @@ final class RedactingStreamSink implements StreamSink {
     return node;
   }
 
-  /** Sends the arguments still held, then what every open text still holds, each in a chunk of its own (a stream that ends without finishing them). */
+  /** Sends what every open text still holds, then the calls still held, each in a chunk of its own (a stream that ends without finishing them). */
   private void endAllOpenAi() throws IOException {
-    while (!held.isEmpty() && denial == null) {
-      releaseOpenAi(held.keySet().iterator().next().choice());
-    }
-    stopIfDenied();
     for (Integer key : List.copyOf(open.keySet())) {
       String tail = end(key);
       if (!tail.isEmpty() && lastChunk != null) {
@@ -488,6 +557,16 @@ final class RedactingStreamSink implements StreamSink {
         out.event(null, write(chunk));
       }
       stopIfDenied();
+    }
+    while (!held.isEmpty()) {
+      int choice = held.keySet().iterator().next().choice();
+      ObjectNode released = releaseOpenAi(choice);
+      stopIfDenied();
+      ObjectNode chunk = frame();
+      ObjectNode c = chunk.putArray("choices").addObject().put("index", choice);
+      c.set("delta", released);
+      c.putNull("finish_reason");
+      out.event(null, write(chunk));
     }
   }
 
@@ -546,7 +625,8 @@ final class RedactingStreamSink implements StreamSink {
           return;
         }
         if (d instanceof ObjectNode delta && "input_json_delta".equals(delta.path("type").asText()) && delta.path("partial_json").isTextual()) {
-          hold(new Call(0, node.path("index").asInt()), delta.get("partial_json").textValue()); // goes out whole before the block's stop
+          // goes out whole before the block's stop
+          hold(held.computeIfAbsent(new Call(0, node.path("index").asInt()), k -> new Held()), delta.get("partial_json").textValue());
           stopIfDenied();
           return;
         }
@@ -590,11 +670,12 @@ final class RedactingStreamSink implements StreamSink {
 
   /** Block {@code index}'s held arguments, whole, through the entries, in one {@code input_json_delta} (none when an entry blocked). */
   private void releaseAnthropic(int index) throws IOException {
-    StringBuilder arguments = held.remove(new Call(0, index));
-    if (arguments == null || denial != null) {
+    Call key = new Call(0, index);
+    Held h = held.get(key);
+    if (h == null || denial != null) {
       return;
     }
-    String sent = release(arguments.toString());
+    String sent = release(key, h);
     if (sent != null) {
       ObjectNode event = JSON.createObjectNode().put("type", "content_block_delta").put("index", index);
       event.putObject("delta").put("type", "input_json_delta").put("partial_json", sent);

@@ -256,7 +256,7 @@ class ModelPoliciesTest {
     assertThat(json(body).at("/messages/1/tool_calls/0/function/arguments").asText()).as("the caller's body is not changed").contains("alice");
     assertThat(x.appliedPolicies()).containsExactly("req-args@1 redacted EMAIL×2 in model-requests");
 
-    // A repeated member name must not hide a value behind the later one: such arguments are read as a text.
+    // A repeated member name must not hide a value behind the later one: both are read (the second as to#2).
     String repeated =
         "{\"model\":\"gpt-x\",\"messages\":[{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\","
             + "\"function\":{\"name\":\"mail\",\"arguments\":\"{\\\"to\\\":\\\"carol@example.com\\\",\\\"to\\\":\\\"x\\\"}\"}}]}]}";
@@ -745,23 +745,65 @@ class ModelPoliciesTest {
     ModelExchange x = streamed(tenant, Dialect.OPENAI, client);
     StreamSink sink = x.sink();
 
+    sink.event(null, chunk("Mailing ali", null));
+    sink.event(null, toolChunk(1, "call_2", "note", "", null)); // the second call begins before the first's arguments
     sink.event(null, toolChunk(0, "call_1", "mail", "", null));
     sink.event(null, toolChunk(0, null, null, "{\"to\": \"ali", null));
+    sink.event(null, toolChunk(1, null, null, "{\"text\": \"hi\"}", null));
     sink.event(null, toolChunk(0, null, null, "ce@example.com\"}", null));
-    sink.event(null, toolChunk(1, "call_2", "note", "{\"text\": \"hi\"}", null));
-    assertThat(client.events).as("the calls' first fragments go on, without their arguments").hasSize(2);
-    assertThat(json(client.events.get(0)[1]).at("/choices/0/delta/tool_calls/0/id").asText()).isEqualTo("call_1");
-    sink.event(null, chunk(null, "tool_calls"));
+    assertThat(client.events).as("nothing of the calls goes out before they are whole").hasSize(1);
+    sink.event(null, chunk("ce@example.com.", "tool_calls"));
     sink.event(null, "[DONE]");
     answers.after(x);
 
     assertThat(client.events).noneMatch(e -> e[1].contains("ali"));
-    assertThat(JSON.readTree(arguments(client, 0)).get("to").asText()).isEqualTo("[EMAIL]");
-    assertThat(arguments(client, 1)).as("nothing found: as written").isEqualTo("{\"text\": \"hi\"}");
-    assertThat(client.events.get(client.events.size() - 2)[1]).contains("\"finish_reason\":\"tool_calls\"");
-    assertThat(json(client.events.get(client.events.size() - 3)[1]).at("/choices/0/finish_reason").isNull())
-        .as("the arguments come before the chunk that finishes the choice").isTrue();
-    assertThat(x.appliedPolicies()).containsExactly("stream-args@1 redacted EMAIL×1 in model-answers");
+    assertThat(json(client.events.get(client.events.size() - 2)[1]).at("/choices/0/finish_reason").asText()).isEqualTo("tool_calls");
+    JsonNode released = json(client.events.get(client.events.size() - 3)[1]).at("/choices/0");
+    assertThat(released.get("finish_reason").isNull()).as("the calls come just before the chunk that finishes the choice").isTrue();
+    assertThat(released.at("/delta/content").asText()).as("with the text's tail, before them").isEqualTo("[EMAIL].");
+    JsonNode calls = released.at("/delta/tool_calls");
+    assertThat(calls).as("each call whole, in index order").hasSize(2);
+    assertThat(calls.at("/0/index").asInt()).isEqualTo(0);
+    assertThat(calls.at("/0/id").asText()).isEqualTo("call_1");
+    assertThat(calls.at("/0/type").asText()).isEqualTo("function");
+    assertThat(calls.at("/0/function/name").asText()).isEqualTo("mail");
+    assertThat(JSON.readTree(calls.at("/0/function/arguments").asText()).get("to").asText()).isEqualTo("[EMAIL]");
+    assertThat(calls.at("/1/id").asText()).isEqualTo("call_2");
+    assertThat(calls.at("/1/function/arguments").asText()).as("nothing found: as written").isEqualTo("{\"text\": \"hi\"}");
+    assertThat(x.appliedPolicies()).containsExactly("stream-args@1 redacted EMAIL×2 in model-answers");
+  }
+
+  /**
+   * A probe's hidden card: a member name written twice (a reader keeps the last) and the card as
+   * an exponent; and a call sent without an index, its value split across two fragments.
+   */
+  @Test
+  void aRepeatedMemberNameAndACallWithoutAnIndexHideNothing() throws Exception {
+    String tenant = tenant(pii("stream-args-hidden", "redact", List.of("model-answers"), null));
+    Recorder client = new Recorder();
+    ModelExchange x = streamed(tenant, Dialect.OPENAI, client);
+    StreamSink sink = x.sink();
+
+    sink.event(null, toolChunk(0, "call_1", "pay", "{\"n\":1,\"n\":4.111111111111111E15}", null));
+    ObjectNode first = json(toolChunk(0, "call_2", "mail", "{\"a\":\"alice@exa", null));
+    ((ObjectNode) first.at("/choices/0/delta/tool_calls/0")).remove("index");
+    sink.event(null, first.toString());
+    ObjectNode rest = json(toolChunk(0, null, null, "mple.com\"}", null));
+    ((ObjectNode) rest.at("/choices/0/delta/tool_calls/0")).remove("index");
+    sink.event(null, rest.toString());
+    sink.event(null, chunk(null, "tool_calls"));
+    answers.after(x);
+
+    assertThat(client.events).noneMatch(e -> e[1].contains("4.111") || e[1].contains("alice"));
+    JsonNode calls = json(client.events.get(0)[1]).at("/choices/0/delta/tool_calls");
+    assertThat(calls.at("/0/function/arguments").asText()).isEqualTo("{\"n\":1,\"n#2\":\"[CARD]\"}");
+    assertThat(calls.at("/1/id").asText()).isEqualTo("call_2");
+    assertThat(calls.at("/1/index").isMissingNode()).as("sent as it came, without an index").isTrue();
+    assertThat(calls.at("/1/function/arguments").asText()).isEqualTo("{\"a\":\"[EMAIL]\"}");
+
+    // Broken JSON is read as a text, its decimal numbers as the digits a lenient reader takes.
+    assertThat(CallArguments.ofText(null, null, "{\"n\": 4.111111111111111E15, \"m\": 1.50").value().asText())
+        .isEqualTo("{\"n\": 4111111111111111, \"m\": 1.5");
   }
 
   @Test
@@ -819,7 +861,7 @@ class ModelPoliciesTest {
     assertThat(x.appliedPolicies()).isEmpty();
   }
 
-  /** Some OpenAI-compatible servers send each call whole, without an index: read as it comes. */
+  /** Some OpenAI-compatible servers send each call whole, without an index. */
   @Test
   void aStreamedCallWithoutAnIndexIsRedactedAsItComes() throws Exception {
     String tenant = tenant(pii("stream-args-noindex", "redact", List.of("model-answers"), null));
@@ -829,8 +871,9 @@ class ModelPoliciesTest {
     ObjectNode c = json(toolChunk(0, "call_1", "mail", "{\"to\":\"dan@example.com\"}", null));
     ((ObjectNode) c.at("/choices/0/delta/tool_calls/0")).remove("index");
     x.sink().event(null, c.toString());
+    x.sink().event(null, "[DONE]"); // a stream that ends without a finish sends what it held
 
-    assertThat(client.events).hasSize(1);
+    assertThat(client.events).hasSize(2);
     assertThat(JSON.readTree(json(client.events.get(0)[1]).at("/choices/0/delta/tool_calls/0/function/arguments").asText()).get("to").asText())
         .isEqualTo("[EMAIL]");
   }

@@ -15,8 +15,9 @@ import java.util.Map;
  * <ul>
  *   <li><b>Strings</b> are redacted like any text.
  *   <li><b>Numbers</b> are scanned as they are written ({@code 4111111111111111} is a card number
- *       whether or not it is quoted), and a fractional or exponent one also as its plain digits
- *       ({@code 4.111111111111111E15}); one with a match becomes a string with the mask, since a
+ *       whether or not it is quoted), a fractional or exponent one also as its plain digits
+ *       ({@code 4.111111111111111E15}), and a negative one also without its sign; one with a
+ *       match becomes a string with the mask, since a
  *       mask is not a number. The type changes; the number does not get out.
  *   <li><b>Keys</b> are scanned and redacted too: maps keyed by address or by phone number are
  *       common ({@code {"alice@example.com": {...}}}). Two keys that redact alike would collide, so
@@ -76,11 +77,17 @@ public final class JsonRedactor {
       }
       if (n.isNumber()) {
         String s = text(n.asText());
+        String plain = null;
         if (s == null && !n.isIntegralNumber()) {
           // 4.111111111111111E15 and 4111111111111111.0 are the card number as well: scanned as
           // the plain digits an upstream's parser reads (a probe's passed in both forms).
-          String plain = plain(n);
+          plain = plain(n);
           s = plain == null ? null : text(plain);
+        }
+        if (s == null && n.decimalValue().signum() < 0) {
+          // -4111111111111111 is the card's digits with a sign (a probe's passed): scanned without it
+          String digits = plain != null ? plain : n.isIntegralNumber() ? n.asText() : null;
+          s = digits == null ? null : text(digits.substring(1));
         }
         return s == null ? n : JsonNodeFactory.instance.textNode(s);
       }

@@ -30,10 +30,10 @@ class JsonRedactorTest {
         java.util.Map.entry("EMAIL", 2), java.util.Map.entry("CARD", 1), java.util.Map.entry("PHONE", 1), java.util.Map.entry("IP", 1));
   }
 
-  /** A probe's card numbers written as 4.111111111111111E15 or 4111111111111111.0 reached the upstream whole. */
+  /** A probe's card numbers written as 4.111111111111111E15, 4111111111111111.0 or -4111111111111111 reached the upstream whole. */
   @Test
   void aCardNumberWrittenWithAFractionOrAnExponentIsFoundToo() throws Exception {
-    for (String written : new String[] {"4.111111111111111E15", "4111111111111111.0", "4111111111111111e0"}) {
+    for (String written : new String[] {"4.111111111111111E15", "4111111111111111.0", "4111111111111111e0", "-4111111111111111", "-4.111111111111111E15"}) {
       JsonNode out = redactor.redact(json.readTree("{\"card\":" + written + "}")).tree();
       assertThat(out.get("card").isTextual()).as(written).isTrue();
       assertThat(out.get("card").asText()).as(written).contains("[CARD]").doesNotContain("1111");

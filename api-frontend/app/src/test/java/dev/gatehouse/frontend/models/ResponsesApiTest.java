@@ -275,7 +275,8 @@ class ResponsesApiTest {
   void aToolCallsArgumentsAreRedactedForEverySdkStreamedOrNot() {
     ok(gh.post("/admin/v1/policies", ADMIN_KEY, "{\"name\":\"responses-args\",\"kind\":\"pii\",\"appliesTo\":{\"models\":[\"gpt-r\",\"claude-r\"]},"
         + "\"pii\":{\"action\":\"redact\",\"detectors\":[\"email\"],\"on\":[\"model-answers\"]}}"));
-    fake.script(Reply.toolCall("call_w1", "get_weather", "{\"city\":\"alice@example.com\"}").withFragments(5));
+    fake.script(Reply.toolCall("call_w1", "get_weather", "{\"city\":\"alice@example.com\"}")
+        .withToolCall("call_w2", "get_weather", "{\"city\":\"Rome\"}").withFragments(5));
 
     for (String model : List.of("gpt-r", "claude-r")) {
       for (String mode : List.of("responses-tools", "responses-stream-tools")) {
@@ -285,6 +286,13 @@ class ResponsesApiTest {
       for (String mode : List.of("tools", "stream-tools")) {
         JsonNode chat = ModelSdks.openai(gh.api() + "/v1", KEY_A, model, mode);
         assertThat(chat.at("/toolCalls/0/arguments/city").asText()).as(model + " chat " + mode).isEqualTo("[EMAIL]");
+        assertThat(chat.at("/toolCalls/1/arguments/city").asText()).as(model + " chat " + mode).isEqualTo("Rome");
+        if (mode.equals("stream-tools")) {
+          // The SDK's stream helper ends a call when the next index begins: each call's end, once, whole.
+          assertThat(chat.path("argumentsDone")).as(model + " " + chat).hasSize(2);
+          assertThat(chat.at("/argumentsDone/0/arguments").asText()).isEqualTo("{\"city\":\"[EMAIL]\"}");
+          assertThat(chat.at("/argumentsDone/1/arguments").asText()).isEqualTo("{\"city\":\"Rome\"}");
+        }
         JsonNode messages = ModelSdks.anthropic(gh.api(), KEY_A, model, mode);
         assertThat(messages.at("/toolUses/0/input/city").asText()).as(model + " messages " + mode).isEqualTo("[EMAIL]");
       }
