@@ -320,8 +320,10 @@ final class ModelRouter {
     private final StreamSink sink;
     private final long startNanos;
     private final StreamSecrets secrets;
-    boolean opened;
-    boolean gone;
+    /** Held while writing to the client: by the relaying thread, and by a keep-alive ({@link #keepAlive}). */
+    private final java.util.concurrent.locks.ReentrantLock writes = new java.util.concurrent.locks.ReentrantLock();
+    volatile boolean opened;
+    volatile boolean gone;
     long firstEventNanos;
     /** The provider stream's watch: its idle time stops while an event is written to the client. */
     StreamWatchdog.Watch watch;
@@ -336,12 +338,15 @@ final class ModelRouter {
     @Override
     public void open() throws IOException {
       if (!opened) {
-        opened = true;
+        writes.lock();
         try {
+          opened = true;
           sink.open();
         } catch (IOException e) {
           gone = !(e instanceof StreamStopped);
           throw e;
+        } finally {
+          writes.unlock();
         }
       }
     }
@@ -353,11 +358,15 @@ final class ModelRouter {
         firstEventNanos = System.nanoTime();
       }
       writing(true);
+      writes.lock();
       try {
         if (secrets == null) {
           sink.event(name, data);
         } else {
           secrets.event(name, data, sink);
+        }
+        if (watch != null) {
+          watch.wroteToClient();
         }
       } catch (IllegalArgumentException e) {
         // The sink cannot write the event (a name it refuses): the provider sent it, and the client is still there.
@@ -366,6 +375,7 @@ final class ModelRouter {
         gone = !(e instanceof StreamStopped);
         throw e;
       } finally {
+        writes.unlock();
         writing(false);
       }
     }
@@ -374,14 +384,37 @@ final class ModelRouter {
     public void flush() throws IOException {
       if (opened) {
         writing(true);
+        writes.lock();
         try {
           sink.flush();
         } catch (IOException e) {
           gone = !(e instanceof StreamStopped);
           throw e;
         } finally {
+          writes.unlock();
           writing(false);
         }
+      }
+    }
+
+    /**
+     * From the watchdog's keep-alive pool, while the provider is quiet: a keep-alive comment to
+     * the client, once its stream is open (before that nothing is committed, and the router may
+     * still fall back). Skipped while the relaying thread writes. A client that has left fails the
+     * write: the stream is marked gone and {@code upstream} closed, which ends the relaying
+     * thread's wait on the provider, and the call ends as the client's leaving.
+     */
+    void keepAlive(java.io.InputStream upstream) {
+      if (!opened || gone || !writes.tryLock()) {
+        return;
+      }
+      try {
+        sink.keepAlive();
+      } catch (IOException | RuntimeException e) {
+        gone = true;
+        ProviderClient.closeQuietly(upstream);
+      } finally {
+        writes.unlock();
       }
     }
 
@@ -413,7 +446,8 @@ final class ModelRouter {
     Relay relay = new Relay(x.sink(), start, call.dialect(), p.secrets());
     BlockingHttp.Body in = client.open(p, request);
     ProviderFailure broken = null;
-    try (StreamWatchdog.Watch watch = watchdog.watch(in, p.provider().timeoutOrDefault(), settings.maxStreamDuration())) {
+    try (StreamWatchdog.Watch watch =
+        watchdog.watch(in, p.provider().timeoutOrDefault(), settings.maxStreamDuration(), settings.streamKeepAlive(), () -> relay.keepAlive(in))) {
       relay.watch = watch;
       SseParser parser =
           new SseParser(
@@ -456,6 +490,9 @@ final class ModelRouter {
         try {
           n = in.read(buffer);
         } catch (IOException e) {
+          if (relay.gone) {
+            throw new ClientGone(); // a keep-alive found the client gone and closed the upstream
+          }
           broken =
               watch.overran()
                   ? new ProviderFailure(

@@ -29,4 +29,13 @@ public interface StreamSink {
    * each event as it is written need not do anything.
    */
   default void flush() throws IOException {}
+
+  /**
+   * An SSE comment ({@code : keep-alive}), sent at once, on a stream that is open; nothing on one
+   * that is not. Written while the provider is quiet (from another thread than the relaying one,
+   * never at the same time as its writes): it keeps proxies between Gatehouse and the client from
+   * closing a connection that looks idle, and finds a client that has left (the write fails with
+   * an IOException). SSE readers skip comments. A sink that wraps another passes it on.
+   */
+  default void keepAlive() throws IOException {}
 }

@@ -14,8 +14,31 @@ import java.util.concurrent.TimeUnit;
  * which wakes when the earliest watched stream would reach its timeout (not once per stream:
  * starting and ending a watch only adds it to and removes it from a set, with no timer task of
  * its own), closes those that did and sleeps until the next one would.
+ *
+ * <p>It also keeps the client's side of a quiet stream alive: a watch with a keep-alive has it run
+ * when nothing was written to the client for its interval. The keep-alive writes to the client,
+ * which may block, so it runs on a small pool of its own ({@link #KEEP_ALIVE_THREADS} at most; one
+ * due while they are all busy is skipped, the next comes an interval later), never on the sweep's
+ * thread, and one stream's is never run twice at once.
  */
 final class StreamWatchdog implements AutoCloseable {
+  /** The most keep-alives written at once (each to a client that may be slow to take it). */
+  static final int KEEP_ALIVE_THREADS = 8;
+
+  private final java.util.concurrent.ThreadPoolExecutor keepAlives =
+      new java.util.concurrent.ThreadPoolExecutor(
+          0,
+          KEEP_ALIVE_THREADS,
+          30,
+          TimeUnit.SECONDS,
+          new java.util.concurrent.SynchronousQueue<>(),
+          r -> {
+            Thread t = new Thread(r, "model-stream-keepalive");
+            t.setDaemon(true);
+            return t;
+          },
+          new java.util.concurrent.ThreadPoolExecutor.DiscardPolicy());
+
   private final ScheduledThreadPoolExecutor timer =
       new ScheduledThreadPoolExecutor(
           1,
@@ -51,12 +74,21 @@ final class StreamWatchdog implements AutoCloseable {
     private volatile boolean writing;
     /** When the current write to the client began ({@link System#nanoTime}). */
     private volatile long writeStartNanos;
+    /** What keeps the client's side alive, and after how long without a write (0: never). */
+    private final Runnable keepAlive;
+    private final long keepAliveNanos;
+    /** When an event last reached the client, or a keep-alive was last due ({@link System#nanoTime}). */
+    private volatile long lastWriteNanos;
+    private final java.util.concurrent.atomic.AtomicBoolean keepingAlive = new java.util.concurrent.atomic.AtomicBoolean();
 
-    private Watch(InputStream in, long idleNanos, long maxNanos) {
+    private Watch(InputStream in, long idleNanos, long maxNanos, long keepAliveNanos, Runnable keepAlive) {
       this.in = in;
       this.idleNanos = idleNanos;
       long now = System.nanoTime();
       this.endNanos = maxNanos > Long.MAX_VALUE / 4 ? now + Long.MAX_VALUE / 4 : now + maxNanos;
+      this.keepAlive = keepAliveNanos > 0 ? keepAlive : null;
+      this.keepAliveNanos = keepAliveNanos;
+      this.lastWriteNanos = now;
     }
 
     void activity() {
@@ -82,6 +114,11 @@ final class StreamWatchdog implements AutoCloseable {
       writing = now;
     }
 
+    /** An event reached the client (a flush with nothing new to send is not a write: it keeps nothing alive). */
+    void wroteToClient() {
+      lastWriteNanos = System.nanoTime();
+    }
+
     /** Whether the stream was closed for being idle, or for lasting its longest ({@link #overran}). */
     boolean fired() {
       return fired;
@@ -92,9 +129,42 @@ final class StreamWatchdog implements AutoCloseable {
       return overran;
     }
 
-    private long deadline() {
+    /** When the stream is to be closed: its idle timeout or its longest, whichever is first. */
+    private long closeDeadline() {
       long idle = (writing ? System.nanoTime() : lastNanos) + idleNanos;
       return idle - endNanos < 0 ? idle : endNanos;
+    }
+
+    /** When the sweep must next look at this stream: to close it, or to keep its client's side alive. */
+    private long deadline() {
+      long close = closeDeadline();
+      if (keepAlive == null) {
+        return close;
+      }
+      long alive = (writing ? System.nanoTime() : lastWriteNanos) + keepAliveNanos;
+      return alive - close < 0 ? alive : close;
+    }
+
+    /** Runs the keep-alive on the pool, unless the last one is still running; the next is due an interval from now. */
+    private void keepAlive(long now) {
+      lastWriteNanos = now;
+      if (!keepingAlive.compareAndSet(false, true)) {
+        return;
+      }
+      try {
+        keepAlives.execute(
+            () -> {
+              try {
+                if (!done) {
+                  keepAlive.run();
+                }
+              } finally {
+                keepingAlive.set(false);
+              }
+            });
+      } catch (java.util.concurrent.RejectedExecutionException busy) {
+        keepingAlive.set(false); // every thread is busy (or the watchdog closed): skipped
+      }
     }
 
     private void fire(long now) {
@@ -118,7 +188,16 @@ final class StreamWatchdog implements AutoCloseable {
 
   /** Watches {@code in}: closed after {@code idle} without activity, or {@code max} after now whatever it sends. */
   Watch watch(InputStream in, java.time.Duration idle, java.time.Duration max) {
-    Watch w = new Watch(in, idle.toNanos(), max.toNanos());
+    return watch(in, idle, max, java.time.Duration.ZERO, null);
+  }
+
+  /**
+   * As {@link #watch(InputStream, java.time.Duration, java.time.Duration)}, and runs {@code
+   * keepAlive} (on the keep-alive pool) whenever nothing was written to the client for {@code
+   * keepAliveEvery} (zero: never).
+   */
+  Watch watch(InputStream in, java.time.Duration idle, java.time.Duration max, java.time.Duration keepAliveEvery, Runnable keepAlive) {
+    Watch w = new Watch(in, idle.toNanos(), max.toNanos(), keepAlive == null ? 0 : keepAliveEvery.toNanos(), keepAlive);
     watches.add(w);
     sweepBy(w.deadline());
     return w;
@@ -162,11 +241,16 @@ final class StreamWatchdog implements AutoCloseable {
         it.remove();
         continue;
       }
-      long deadline = w.deadline();
-      if (now - deadline >= 0) {
+      if (now - w.closeDeadline() >= 0) {
         it.remove();
         w.fire(now);
-      } else if (!any || deadline - next < 0) {
+        continue;
+      }
+      if (w.keepAlive != null && !w.writing && now - (w.lastWriteNanos + w.keepAliveNanos) >= 0) {
+        w.keepAlive(now);
+      }
+      long deadline = w.deadline();
+      if (!any || deadline - next < 0) {
         next = deadline;
         any = true;
       }
@@ -179,5 +263,6 @@ final class StreamWatchdog implements AutoCloseable {
   @Override
   public void close() {
     timer.shutdownNow();
+    keepAlives.shutdownNow();
   }
 }

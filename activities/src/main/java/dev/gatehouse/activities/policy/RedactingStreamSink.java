@@ -137,6 +137,11 @@ final class RedactingStreamSink implements StreamSink {
   }
 
   @Override
+  public void keepAlive() throws IOException {
+    out.keepAlive();
+  }
+
+  @Override
   public void event(String name, String data) throws IOException {
     if (denial != null) {
       throw new StreamStopped("the answer was stopped by " + denial.policy());

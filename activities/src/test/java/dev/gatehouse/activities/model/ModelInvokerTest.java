@@ -246,7 +246,7 @@ class ModelInvokerTest {
   }
 
   /** Collects a stream's events; can be told to fail (the client leaving) after some. */
-  private static final class Collecting implements StreamSink {
+  private static class Collecting implements StreamSink {
     final List<String> events = new CopyOnWriteArrayList<>();
     boolean opened;
     int failAfter = Integer.MAX_VALUE;
@@ -745,6 +745,100 @@ class ModelInvokerTest {
     assertThat(abandoned.await(10, TimeUnit.SECONDS)).as("the upstream request was abandoned").isTrue();
     assertThat(lastUsage().outcome()).isEqualTo(ModelExchange.CLIENT_CLOSED);
     assertThat(lastAudit().outcome()).as("the audit row says how the call ended, as the usage row does").isEqualTo(ModelExchange.CLIENT_CLOSED);
+  }
+
+  /** An invoker whose streams get a keep-alive after {@code every} without a write to the client. */
+  private static ModelInvoker keepingAliveEvery(Duration every) {
+    return new ModelInvoker(
+        db.jdbi(),
+        new UpstreamCredentials(secrets, Clock.systemUTC()),
+        new GatehouseMetrics(new CollectorRegistry()),
+        audit,
+        usage,
+        new ModelRoutingSettings(3, Duration.ofSeconds(30), Duration.ofSeconds(2), 1 << 20, 1 << 20, Duration.ZERO,
+            ModelRoutingSettings.DEFAULT_MAX_STREAM_DURATION, every),
+        new PolicyCatalog(db.jdbi(), Duration.ZERO),
+        new BudgetLedger(db.jdbi(), BudgetLedger.DEFAULT_RESERVATION_TTL, null));
+  }
+
+  /**
+   * While the provider is quiet (a model thinking before it answers) the client's stream gets
+   * keep-alive comments, once it is open: a proxy between them closed connections idle for a
+   * minute, and the client never heard the answer.
+   */
+  @Test
+  void aQuietProvidersClientGetsKeepAlivesOnceItsStreamIsOpen() throws Exception {
+    raw.script(
+        out -> {
+          RawLlm.write(out, RawLlm.STREAM_HEAD + RawLlm.chunk(RawLlm.event("Thinking", null)));
+          Thread.sleep(1200); // under the provider's 1.5 s timeout
+          RawLlm.write(out, RawLlm.chunk(RawLlm.event(" done", "stop")) + RawLlm.chunk("data: [DONE]\n\n") + "0\r\n\r\n");
+        });
+    invoker.close();
+    invoker = keepingAliveEvery(Duration.ofMillis(200));
+    List<String> log = new CopyOnWriteArrayList<>();
+    StreamSink sink =
+        new StreamSink() {
+          @Override
+          public void open() {}
+
+          @Override
+          public void event(String name, String data) {
+            log.add(data.startsWith("[DONE]") ? "[DONE]" : "event");
+          }
+
+          @Override
+          public void keepAlive() {
+            log.add("keep-alive");
+          }
+        };
+
+    invoker.stream(chat("agt_all", "raw", true, ""), sink);
+
+    assertThat(log.get(0)).as("nothing before the stream is open").isEqualTo("event");
+    assertThat(log.subList(1, log.size() - 2)).as(log.toString()).hasSizeGreaterThanOrEqualTo(2).containsOnly("keep-alive");
+    assertThat(log.subList(log.size() - 2, log.size())).containsExactly("event", "[DONE]");
+    assertThat(lastUsage().outcome()).isEqualTo("ok");
+  }
+
+  /**
+   * A client that leaves while the provider is quiet is found by a keep-alive, and the upstream
+   * request is abandoned then: it was held until the provider sent again or timed out, and the
+   * call was recorded as the provider's timeout.
+   */
+  @Test
+  void aClientGoneWhileTheProviderIsQuietIsFoundByAKeepAlive() throws Exception {
+    CountDownLatch abandoned = new CountDownLatch(1);
+    raw.script(
+        out -> {
+          RawLlm.write(out, RawLlm.STREAM_HEAD + RawLlm.chunk(RawLlm.event("Thinking", null)));
+          try {
+            for (int i = 0; i < 100; i++) {
+              Thread.sleep(50);
+              RawLlm.write(out, RawLlm.chunk(": still thinking\n\n")); // a comment: not an event, nothing to relay
+            }
+          } catch (IOException e) {
+            abandoned.countDown();
+            throw e;
+          }
+        });
+    invoker.close();
+    invoker = keepingAliveEvery(Duration.ofMillis(200));
+    Collecting sink =
+        new Collecting() {
+          @Override
+          public void keepAlive() throws IOException {
+            throw new IOException("client went away");
+          }
+        };
+
+    ModelAnswer a = invoker.stream(chat("agt_all", "raw", true, ""), sink);
+
+    assertThat(abandoned.await(10, TimeUnit.SECONDS)).as("the upstream request was abandoned").isTrue();
+    assertThat(sink.events).hasSize(1);
+    assertThat(a.usage().estimated()).isTrue();
+    assertThat(lastUsage().outcome()).isEqualTo(ModelExchange.CLIENT_CLOSED);
+    assertThat(lastAudit().outcome()).isEqualTo(ModelExchange.CLIENT_CLOSED);
   }
 
   /**

@@ -148,6 +148,11 @@ public final class ResponsesStream implements StreamSink {
     out.flush();
   }
 
+  @Override
+  public void keepAlive() throws IOException {
+    out.keepAlive();
+  }
+
   /** {@code response.created} and {@code response.in_progress}, once, before anything else. */
   private void start() throws IOException {
     if (started) {

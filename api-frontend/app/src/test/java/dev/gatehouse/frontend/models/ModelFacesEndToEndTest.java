@@ -40,6 +40,12 @@ class ModelFacesEndToEndTest {
   static final String CHAT = "{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":16%s}";
 
   static TestGatehouse gh;
+  /** How long a client's stream goes without a write before a keep-alive, in these tests. */
+  static final long KEEP_ALIVE_MS = 300;
+
+  /** How long the provider model {@code thinker} is quiet after its first piece ({@code deep-thinker}: 8 s). */
+  static final Duration THINKING = Duration.ofMillis(1_500);
+
   /** How many pieces the provider model {@code slow} streams, {@link #SLOW_PACE} apart: 10 s in all. */
   static final int SLOW_CHUNKS = 200;
   static final Duration SLOW_PACE = Duration.ofMillis(50);
@@ -50,7 +56,8 @@ class ModelFacesEndToEndTest {
 
   @BeforeAll
   static void start() throws Exception {
-    gh = TestGatehouse.start();
+    // Keep-alives sooner than the default 15 s, so a test's quiet provider shows them.
+    gh = TestGatehouse.start(c -> c.getModels().setStreamKeepAlive(io.dropwizard.util.Duration.milliseconds(KEEP_ALIVE_MS)));
     fake = fakeProvider();
     client = new FaceClient(gh.api());
     created(gh.put("/admin/v1/secrets/FAKE_PROVIDER_KEY", ADMIN_KEY, "{\"value\":\"" + PROVIDER_SECRET + "\"}"), 200);
@@ -62,6 +69,9 @@ class ModelFacesEndToEndTest {
     model("e2e-claude", "fake-anthropic", "fake-claude", null);
     model("e2e-slow", "fake-openai", "slow", null);
     model("e2e-slow-claude", "fake-anthropic", "slow", null);
+    model("e2e-thinker", "fake-openai", "thinker", null);
+    model("e2e-thinker-claude", "fake-anthropic", "thinker", null);
+    model("e2e-deep-thinker", "fake-openai", "deep-thinker", null);
     model("e2e-embed", "fake-openai", "fake-embed", null);
     model("e2e-forbidden", "fake-openai", "fake-gpt", null);
     model("other-model", "fake-openai", "fake-gpt", null);
@@ -97,7 +107,9 @@ class ModelFacesEndToEndTest {
         .script("rate-limited", Reply.status(429).withRetryAfter("7"))
         .script("broken", Reply.status(500))
         .script("slow", Reply.text(slowText).withFragments(SLOW_CHUNKS).withChunkDelay(SLOW_PACE))
-        .script("sleepy", Reply.text("hello from the fake").withUsage(5, 4).withDelay(sleepy));
+        .script("sleepy", Reply.text("hello from the fake").withUsage(5, 4).withDelay(sleepy))
+        .script("thinker", Reply.text("thought it through").withFragments(2).withChunkDelay(THINKING))
+        .script("deep-thinker", Reply.text("thought it through").withFragments(2).withChunkDelay(Duration.ofSeconds(8)));
   }
 
   static FakeProvider fakeProvider() throws IOException {
@@ -513,6 +525,52 @@ class ModelFacesEndToEndTest {
       List<FakeProvider.Request> seen = fake.requests();
       assertThat(seen.subList(requestsBefore, seen.size())).anyMatch(r -> "slow".equals(r.model()));
     }
+  }
+
+  /**
+   * While the provider is quiet (a model that thinks before it answers) the client's stream gets
+   * SSE comments: a proxy that closes connections idle for a minute closed such streams before the
+   * answer came. SDKs skip them.
+   */
+  @Test
+  void aQuietProvidersStreamKeepsItsClientAliveWithComments() throws Exception {
+    for (String[] face : List.of(
+        new String[] {"/v1/chat/completions", "e2e-thinker", "Authorization", "Bearer " + KEY_A},
+        new String[] {"/v1/messages", "e2e-thinker-claude", "x-api-key", KEY_A})) {
+      Raw raw = Raw.post(gh.api(), face[0], CHAT.formatted(face[1], ",\"stream\":true"), face[2], face[3]);
+      assertThat(raw.head).startsWith("HTTP/1.1 200");
+      String body = raw.readAll();
+      int at = body.indexOf(": keep-alive\n\n");
+      assertThat(at).as(face[0] + ": " + body).isPositive();
+      assertThat(body.substring(0, at)).as(face[0] + ": the stream was open (an event first)").contains("data: ");
+      assertThat(body.split(": keep-alive\n\n", -1).length - 1).as(face[0]).isGreaterThanOrEqualTo(2);
+      assertThat(body).as(face[0]).contains("thought", "through");
+    }
+    // The SDKs' readers skip them.
+    assertThat(ModelSdks.openai(gh.api() + "/v1", KEY_A, "e2e-thinker", "stream").path("content").asText()).isEqualTo("thought it through");
+    assertThat(ModelSdks.anthropic(gh.api(), KEY_A, "e2e-thinker-claude", "stream").path("streamedText").asText()).isEqualTo("thought it through");
+  }
+
+  /**
+   * A client that leaves while the provider is quiet is found by a keep-alive, and the call ends
+   * then as the client's leaving: it was held until the provider spoke again (here 8 s on).
+   */
+  @Test
+  void aClientThatLeavesWhileTheProviderIsQuietIsFoundByAKeepAlive() throws Exception {
+    Raw raw = Raw.post(gh.api(), "/v1/chat/completions", CHAT.formatted("e2e-deep-thinker", ",\"stream\":true"), "Authorization", "Bearer " + KEY_A);
+    assertThat(raw.head).startsWith("HTTP/1.1 200");
+    raw.readUntil("data: ");
+    raw.close();
+
+    String outcome = null;
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (outcome == null && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+      gh.application().usage().flush();
+      outcome = gh.db.jdbi().withHandle(h -> h.createQuery("SELECT outcome FROM model_usage WHERE model = 'e2e-deep-thinker'")
+          .mapTo(String.class).findFirst().orElse(null));
+    }
+    assertThat(outcome).as("recorded as the client's leaving before the provider spoke again").isEqualTo("client_closed");
   }
 
   // ---- helpers

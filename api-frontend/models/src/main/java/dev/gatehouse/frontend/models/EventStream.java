@@ -14,7 +14,8 @@ import java.io.IOException;
  * written (the invoker flushes whenever it has relayed all the provider sent so far, so the client
  * sees each chunk when the provider sends it, and events that arrived together leave in one
  * write). A write or flush that fails (the client has gone) throws, and the invoker cancels the
- * upstream request. Used by the request's thread only.
+ * upstream request. Used by the request's thread, and, while the provider is quiet, by the
+ * invoker's keep-alive ({@link #keepAlive}), never at the same time.
  */
 final class EventStream implements StreamSink {
   private final HttpServletResponse response;
@@ -65,6 +66,21 @@ final class EventStream implements StreamSink {
       out.flush();
     } catch (IllegalStateException e) {
       throw new IOException("the stream could not be flushed", e);
+    }
+  }
+
+  private static final byte[] KEEP_ALIVE = ": keep-alive\n\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+  @Override
+  public void keepAlive() throws IOException {
+    if (!opened) {
+      return;
+    }
+    try {
+      out.write(KEEP_ALIVE);
+      out.flush();
+    } catch (IllegalStateException e) {
+      throw new IOException("the keep-alive could not be written", e);
     }
   }
 

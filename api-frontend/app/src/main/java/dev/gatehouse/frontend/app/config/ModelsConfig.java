@@ -55,6 +55,14 @@ public class ModelsConfig {
   private Duration maxStreamDuration = Duration.seconds(ModelRoutingSettings.DEFAULT_MAX_STREAM_DURATION.toSeconds());
 
   /**
+   * How long a client's stream may go without a write before it is sent a keep-alive comment
+   * (while the provider is quiet: a model that thinks before it answers); {@code 0s}: never.
+   */
+  @NotNull
+  @MinDuration(value = 0, unit = TimeUnit.MILLISECONDS, inclusive = true)
+  private Duration streamKeepAlive = Duration.seconds(ModelRoutingSettings.DEFAULT_STREAM_KEEP_ALIVE.toSeconds());
+
+  /**
    * The Anthropic betas ({@code anthropic-beta}) a caller of {@code /v1/messages} may have passed
    * on to an Anthropic provider; the others are dropped. The defaults change only how the model is
    * instructed and answers (Claude Code's among them); none lets Anthropic reach out on its own
@@ -167,7 +175,18 @@ public class ModelsConfig {
         (int) maxResponse.toBytes(),
         (int) maxStreamEvent.toBytes(),
         cacheTtl.toJavaDuration(),
-        maxStreamDuration.toJavaDuration());
+        maxStreamDuration.toJavaDuration(),
+        streamKeepAlive.toJavaDuration());
+  }
+
+  @JsonProperty
+  public Duration getStreamKeepAlive() {
+    return streamKeepAlive;
+  }
+
+  @JsonProperty
+  public void setStreamKeepAlive(Duration d) {
+    this.streamKeepAlive = d;
   }
 
   @JsonProperty
