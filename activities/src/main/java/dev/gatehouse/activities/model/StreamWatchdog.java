@@ -36,8 +36,7 @@ final class StreamWatchdog implements AutoCloseable {
             Thread t = new Thread(r, "model-stream-keepalive");
             t.setDaemon(true);
             return t;
-          },
-          new java.util.concurrent.ThreadPoolExecutor.DiscardPolicy());
+          }); // when all are busy, execute throws: the keep-alive is skipped (see Watch.keepAlive)
 
   private final ScheduledThreadPoolExecutor timer =
       new ScheduledThreadPoolExecutor(

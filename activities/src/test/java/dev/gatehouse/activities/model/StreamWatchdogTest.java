@@ -56,6 +56,48 @@ class StreamWatchdogTest {
     }
   }
 
+  /**
+   * A stream's keep-alive runs each interval without a write to the client, never while writing,
+   * and a stream whose keep-alive found every thread of the pool busy gets its next one later
+   * (the pool is bounded: a keep-alive writes to a client that may be slow to take it).
+   */
+  @Test
+  void keepAlivesRunEachQuietIntervalAndOneSkippedWhileThePoolIsBusyComesLater() throws Exception {
+    try (StreamWatchdog dog = new StreamWatchdog()) {
+      int streams = StreamWatchdog.KEEP_ALIVE_THREADS + 4;
+      java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+      java.util.concurrent.atomic.AtomicInteger[] runs = new java.util.concurrent.atomic.AtomicInteger[streams];
+      java.util.List<StreamWatchdog.Watch> watches = new java.util.ArrayList<>();
+      for (int i = 0; i < streams; i++) {
+        java.util.concurrent.atomic.AtomicInteger n = runs[i] = new java.util.concurrent.atomic.AtomicInteger();
+        watches.add(dog.watch(new Noted(), Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofMillis(50), () -> {
+          if (n.incrementAndGet() == 1) {
+            try {
+              release.await(); // the first of each holds a thread of the pool: a client slow to take it
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+        }));
+      }
+      Thread.sleep(300);
+      release.countDown();
+      long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (System.nanoTime() < end && java.util.Arrays.stream(runs).anyMatch(n -> n.get() < 3)) {
+        Thread.sleep(20);
+      }
+      assertThat(runs).allSatisfy(n -> assertThat(n.get()).isGreaterThanOrEqualTo(3));
+
+      StreamWatchdog.Watch writing = watches.get(0);
+      writing.writingToClient(true);
+      int before = runs[0].get();
+      Thread.sleep(300);
+      assertThat(runs[0].get()).as("none while the client is being written to").isLessThanOrEqualTo(before + 1);
+      writing.writingToClient(false);
+      watches.forEach(StreamWatchdog.Watch::close);
+    }
+  }
+
   @Test
   void closingTheWatchStopsIt() throws Exception {
     try (StreamWatchdog dog = new StreamWatchdog()) {
