@@ -360,13 +360,15 @@ final class ModelRouter {
       writing(true);
       writes.lock();
       try {
+        long before = sink.written();
         if (secrets == null) {
           sink.event(name, data);
         } else {
           secrets.event(name, data, sink);
         }
-        if (watch != null) {
-          watch.wroteToClient();
+        long after = sink.written();
+        if (watch != null && (after < 0 || after != before)) {
+          watch.wroteToClient(); // what a policy held back reached no one: it keeps nothing alive
         }
       } catch (IllegalArgumentException e) {
         // The sink cannot write the event (a name it refuses): the provider sent it, and the client is still there.

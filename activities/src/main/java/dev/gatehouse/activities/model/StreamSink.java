@@ -38,4 +38,13 @@ public interface StreamSink {
    * an IOException). SSE readers skip comments. A sink that wraps another passes it on.
    */
   default void keepAlive() throws IOException {}
+
+  /**
+   * How many writes (events and keep-alives) have reached the client so far, or -1 when the sink
+   * cannot tell: an event a policy holds back reaches no one, and keeps nothing alive. A sink that
+   * wraps another passes it on.
+   */
+  default long written() {
+    return -1;
+  }
 }

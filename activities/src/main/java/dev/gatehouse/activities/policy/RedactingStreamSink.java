@@ -93,6 +93,8 @@ final class RedactingStreamSink implements StreamSink {
   private final Map<Call, Held> held = new LinkedHashMap<>();
   /** The characters of arguments held now. */
   private long heldChars;
+  /** OpenAI: the choices that have finished (what a provider sends for one after its finish is dropped). */
+  private final java.util.Set<Integer> finished = new java.util.HashSet<>();
   /** OpenAI: how many calls without an index began, and the last one's key by choice. */
   private int unindexed;
   private final Map<Integer, Call> lastUnindexed = new java.util.HashMap<>();
@@ -139,6 +141,11 @@ final class RedactingStreamSink implements StreamSink {
   @Override
   public void keepAlive() throws IOException {
     out.keepAlive();
+  }
+
+  @Override
+  public long written() {
+    return out.written();
   }
 
   @Override
@@ -242,7 +249,17 @@ final class RedactingStreamSink implements StreamSink {
     int at = 0;
     for (Iterator<JsonNode> it = choices.elements(); it.hasNext(); at++) {
       if (it.next() instanceof ObjectNode choice && choice.get("delta") instanceof ObjectNode delta) {
-        changed |= holdCalls(choice.path("index").asInt(at), delta);
+        int index = choice.path("index").asInt(at);
+        if (finished.contains(index)) {
+          // Its calls went out whole and its texts ended at its finish: more of either would
+          // complete a value the entries read without it (a probe's card was finished so).
+          if (!delta.isEmpty()) {
+            choice.putObject("delta");
+            changed = true;
+          }
+          continue;
+        }
+        changed |= holdCalls(index, delta);
       }
     }
     int position = 0;
@@ -289,6 +306,7 @@ final class RedactingStreamSink implements StreamSink {
     for (Iterator<JsonNode> it = choices.elements(); it.hasNext() && denial == null; at++) {
       if (it.next() instanceof ObjectNode choice && choice.hasNonNull("finish_reason")) {
         int index = choice.path("index").asInt(at);
+        finished.add(index);
         ObjectNode released = releaseOpenAi(index);
         if (released != null && denial == null) {
           ObjectNode before = frame();

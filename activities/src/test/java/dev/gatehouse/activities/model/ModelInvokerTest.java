@@ -802,6 +802,58 @@ class ModelInvokerTest {
   }
 
   /**
+   * Events a policy holds back (a tool call's arguments, until the call is whole) reach no one:
+   * the client still gets keep-alives while they flow (a probe's 12 s call, one fragment a second,
+   * kept the client's stream silent all along).
+   */
+  @Test
+  void eventsThatReachNoOneKeepNothingAlive() throws Exception {
+    raw.script(
+        out -> {
+          RawLlm.write(out, RawLlm.STREAM_HEAD + RawLlm.chunk(RawLlm.event("Calling", null)));
+          for (int i = 0; i < 12; i++) {
+            Thread.sleep(100);
+            RawLlm.write(out, RawLlm.chunk(RawLlm.event("held", null)));
+          }
+          RawLlm.write(out, RawLlm.chunk(RawLlm.event(".", "stop")) + RawLlm.chunk("data: [DONE]\n\n") + "0\r\n\r\n");
+        });
+    invoker.close();
+    invoker = keepingAliveEvery(Duration.ofMillis(250));
+    List<String> log = new CopyOnWriteArrayList<>();
+    StreamSink sink =
+        new StreamSink() {
+          long written;
+
+          @Override
+          public void open() {}
+
+          @Override
+          public void event(String name, String data) {
+            if (!data.contains("held")) { // as a policy holding what it cannot read yet
+              log.add("event");
+              written++;
+            }
+          }
+
+          @Override
+          public void keepAlive() {
+            log.add("keep-alive");
+            written++;
+          }
+
+          @Override
+          public long written() {
+            return written;
+          }
+        };
+
+    invoker.stream(chat("agt_all", "raw", true, ""), sink);
+
+    assertThat(log).as(log.toString()).startsWith("event").contains("keep-alive");
+    assertThat(log.stream().filter("keep-alive"::equals).count()).as(log.toString()).isGreaterThanOrEqualTo(2);
+  }
+
+  /**
    * A client that leaves while the provider is quiet is found by a keep-alive, and the upstream
    * request is abandoned then: it was held until the provider sent again or timed out, and the
    * call was recorded as the provider's timeout.

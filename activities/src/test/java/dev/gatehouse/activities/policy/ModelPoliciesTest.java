@@ -861,6 +861,27 @@ class ModelPoliciesTest {
     assertThat(x.appliedPolicies()).isEmpty();
   }
 
+  /** A probe's provider sent the rest of a card after the choice's finish: it completed what the entries had read without it. */
+  @Test
+  void whatAProviderSendsForAChoiceAfterItsFinishIsDropped() throws Exception {
+    String tenant = tenant(pii("stream-args-late", "redact", List.of("model-answers"), null));
+    Recorder client = new Recorder();
+    ModelExchange x = streamed(tenant, Dialect.OPENAI, client);
+    StreamSink sink = x.sink();
+
+    sink.event(null, toolChunk(0, "call_l", "pay", "{\"card\":\"4111 1111", null));
+    sink.event(null, chunk("Paying 4111 1111", "tool_calls"));
+    sink.event(null, toolChunk(0, null, null, " 1111 1111\"}", null));
+    sink.event(null, chunk(" 1111 1111", null));
+    sink.event(null, "[DONE]");
+    answers.after(x);
+
+    assertThat(client.events).noneMatch(e -> e[1].contains(" 1111 1111\"") || e[1].contains("\" 1111 1111"));
+    assertThat(arguments(client, 0)).isEqualTo("{\"card\":\"4111 1111");
+    assertThat(client.text()).isEqualTo("Paying 4111 1111");
+    assertThat(client.events.get(client.events.size() - 1)[1]).isEqualTo("[DONE]");
+  }
+
   /** Some OpenAI-compatible servers send each call whole, without an index. */
   @Test
   void aStreamedCallWithoutAnIndexIsRedactedAsItComes() throws Exception {

@@ -153,6 +153,11 @@ public final class ResponsesStream implements StreamSink {
     out.keepAlive();
   }
 
+  @Override
+  public long written() {
+    return out.written();
+  }
+
   /** {@code response.created} and {@code response.in_progress}, once, before anything else. */
   private void start() throws IOException {
     if (started) {

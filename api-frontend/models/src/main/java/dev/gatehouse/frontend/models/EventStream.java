@@ -51,6 +51,7 @@ final class EventStream implements StreamSink {
     open();
     try {
       encoder.writeTo(out);
+      written++;
     } catch (IllegalStateException e) {
       // A response Jetty has closed: the stream cannot go on.
       throw new IOException("the event could not be written", e);
@@ -69,6 +70,14 @@ final class EventStream implements StreamSink {
     }
   }
 
+  /** Events and keep-alives written; written under the invoker's lock, read by its thread. */
+  private volatile long written;
+
+  @Override
+  public long written() {
+    return written;
+  }
+
   private static final byte[] KEEP_ALIVE = ": keep-alive\n\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
   @Override
@@ -79,6 +88,7 @@ final class EventStream implements StreamSink {
     try {
       out.write(KEEP_ALIVE);
       out.flush();
+      written++;
     } catch (IllegalStateException e) {
       throw new IOException("the keep-alive could not be written", e);
     }
