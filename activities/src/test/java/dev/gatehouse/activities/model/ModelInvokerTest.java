@@ -801,6 +801,48 @@ class ModelInvokerTest {
     assertThat(lastUsage().outcome()).isEqualTo("ok");
   }
 
+  /** A chunk of calls as a server that sends no {@code index} writes them (Gemini's OpenAI-compatible endpoint). */
+  private static String callsChunk(String calls, String finish) {
+    return RawLlm.chunk("data: {\"id\":\"chatcmpl-raw\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m-raw\","
+        + "\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":" + calls + "},\"finish_reason\":" + (finish == null ? "null" : "\"" + finish + "\"") + "}]}\n\n");
+  }
+
+  /**
+   * Tool calls streamed without an {@code index} are given one: the OpenAI SDKs' stream helpers
+   * fail on such calls ("invalid tool call index"), or merge parallel ones. A call with an id
+   * other than the last one's is the next; a fragment without an id continues the last. Chunks
+   * whose calls have their index go on as they came.
+   */
+  @Test
+  void streamedToolCallsWithoutAnIndexAreGivenOne() throws Exception {
+    String indexed = "[{\"index\":0,\"id\":\"call_x\",\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]";
+    raw.script(
+        out -> RawLlm.write(out, RawLlm.STREAM_HEAD
+            + callsChunk("[{\"id\":\"call_a\",\"type\":\"function\",\"function\":{\"name\":\"weather\",\"arguments\":\"{\\\"city\\\":\"}}]", null)
+            + callsChunk("[{\"function\":{\"arguments\":\"\\\"Paris\\\"}\"}}]", null)
+            + callsChunk("[{\"id\":\"call_b\",\"type\":\"function\",\"function\":{\"name\":\"weather\",\"arguments\":\"{\\\"city\\\":\\\"Rome\\\"}\"}}]", "tool_calls")
+            + RawLlm.chunk("data: [DONE]\n\n") + "0\r\n\r\n"));
+    Collecting sink = new Collecting();
+    invoker.stream(chat("agt_all", "raw", true, ""), sink);
+
+    List<JsonNode> calls = new ArrayList<>();
+    for (String e : sink.events) {
+      if (!e.equals("[DONE]")) {
+        JSON.readTree(e).at("/choices/0/delta/tool_calls").forEach(calls::add);
+      }
+    }
+    assertThat(calls).extracting(c -> c.path("index").asInt(-1)).containsExactly(0, 0, 1);
+    assertThat(calls.get(1).at("/function/arguments").asText()).isEqualTo("\"Paris\"}");
+    assertThat(calls.get(2).path("id").asText()).isEqualTo("call_b");
+
+    raw.script(
+        out -> RawLlm.write(out, RawLlm.STREAM_HEAD + callsChunk(indexed, "tool_calls") + RawLlm.chunk("data: [DONE]\n\n") + "0\r\n\r\n"));
+    Collecting same = new Collecting();
+    invoker.stream(chat("agt_all", "raw", true, ""), same);
+    String sent = callsChunk(indexed, "tool_calls");
+    assertThat(same.events.get(0)).as("as it came").isEqualTo(sent.substring(sent.indexOf("data: ") + 6, sent.lastIndexOf("\n\n\r\n")));
+  }
+
   /**
    * Events a policy holds back (a tool call's arguments, until the call is whole) reach no one:
    * the client still gets keep-alives while they flow (a probe's 12 s call, one fragment a second,

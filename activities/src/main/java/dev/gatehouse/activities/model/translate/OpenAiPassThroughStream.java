@@ -14,7 +14,15 @@ import java.io.IOException;
 /**
  * OpenAI to OpenAI: each chunk goes on exactly as the provider sent it, but for the usage-only
  * chunk (no choices, a usage) that Gatehouse asked for, which is dropped when the caller did not
- * ask for it. A chunk is read with the streaming parser, for what the tap needs; no tree is built.
+ * ask for it, and for tool calls sent without an {@code index}, which are given one. A chunk is
+ * read with the streaming parser, for what the tap needs; no tree is built but for a chunk whose
+ * calls are given an index.
+ *
+ * <p>Some OpenAI-compatible servers (Gemini's, older Ollama's) stream tool calls without the
+ * {@code index} OpenAI's chunks always carry, and the OpenAI SDKs' stream helpers then fail
+ * ("invalid tool call index") or merge parallel calls into one. Such a call gets the next index of
+ * its choice when it carries an {@code id} other than the last such call's, and that call's index
+ * when it does not (a fragment continuing it).
  */
 final class OpenAiPassThroughStream extends StreamTap {
   /** Reads one member's value as a tree, the parser then on its last token (the whole chunk is checked by {@link #scan}). */
@@ -22,6 +30,14 @@ final class OpenAiPassThroughStream extends StreamTap {
 
   private final boolean clientWantsUsage;
   private final Choices choices = new Choices();
+  /** Per choice, the index the next call without one gets and the last such call; only for choices whose calls lacked one or had one. */
+  private final java.util.Map<Integer, CallIndexes> callIndexes = new java.util.HashMap<>();
+
+  private static final class CallIndexes {
+    int next;
+    int lastIndex = -1;
+    String lastId;
+  }
   private boolean finishSeen;
   private boolean done;
 
@@ -85,8 +101,58 @@ final class OpenAiPassThroughStream extends StreamTap {
     if (chunk.hasUsage && chunk.noChoices && !clientWantsUsage) {
       return; // the usage chunk Gatehouse asked for, not the caller
     }
-    out.event(null, upstream.data());
+    out.event(null, chunk.calls == null ? upstream.data() : indexed(upstream.data(), chunk.calls));
   }
+
+  /**
+   * Notes the calls' indexes; {@code data} as it came when each had one, else with those that had
+   * none given one.
+   */
+  private String indexed(String data, java.util.List<Call> calls) {
+    boolean missing = false;
+    for (Call c : calls) {
+      if (c.choice < 0 || c.choice >= Choices.MAX_INDEX) {
+        continue; // not followed, as the choices are not: left as they came
+      }
+      if (c.index >= 0) {
+        CallIndexes state = callIndexes.computeIfAbsent(c.choice, k -> new CallIndexes());
+        state.next = Math.max(state.next, c.index + 1);
+      } else {
+        missing = true;
+      }
+    }
+    if (!missing) {
+      return data;
+    }
+    com.fasterxml.jackson.databind.node.ObjectNode tree = (com.fasterxml.jackson.databind.node.ObjectNode) Json.parse(data);
+    int position = 0;
+    for (JsonNode choice : tree.path("choices")) {
+      int choiceIndex = choice.path("index").canConvertToInt() ? choice.path("index").intValue() : position;
+      position++;
+      if (choiceIndex < 0 || choiceIndex >= Choices.MAX_INDEX) {
+        continue;
+      }
+      for (JsonNode call : choice.path("delta").path("tool_calls")) {
+        if (call instanceof com.fasterxml.jackson.databind.node.ObjectNode o && !hasIndex(o.get("index"))) {
+          CallIndexes state = callIndexes.computeIfAbsent(choiceIndex, k -> new CallIndexes());
+          String id = o.path("id").isTextual() ? o.get("id").textValue() : null;
+          if (state.lastIndex < 0 || (id != null && !id.equals(state.lastId))) {
+            state.lastIndex = state.next++;
+            state.lastId = id;
+          }
+          o.put("index", state.lastIndex);
+        }
+      }
+    }
+    return tree.toString();
+  }
+
+  private static boolean hasIndex(JsonNode index) {
+    return index != null && index.isIntegralNumber() && index.canConvertToInt() && index.intValue() >= 0;
+  }
+
+  /** A tool call of a chunk: its choice and its {@code index} (-1 when it has none that is a whole number). */
+  private record Call(int choice, int index) {}
 
   /** What a chunk says that the relay needs; its text goes to {@link #relay} as it is read. */
   private static final class Scan {
@@ -98,6 +164,8 @@ final class OpenAiPassThroughStream extends StreamTap {
     boolean finished;
     /** {@code choices} is an empty array. */
     boolean noChoices;
+    /** Its tool calls, when it has any (most chunks have none). */
+    java.util.List<Call> calls;
   }
 
   /**
@@ -162,6 +230,7 @@ final class OpenAiPassThroughStream extends StreamTap {
     }
     int index = position;
     boolean finishes = false;
+    java.util.List<Integer> calls = null;
     while (p.nextToken() == JsonToken.FIELD_NAME) {
       String name = p.currentName();
       JsonToken value = p.nextToken();
@@ -177,7 +246,7 @@ final class OpenAiPassThroughStream extends StreamTap {
           if ((member.equals("content") || member.equals("refusal")) && v == JsonToken.VALUE_STRING) {
             relay(p.getText());
           } else if (member.equals("tool_calls") && v == JsonToken.START_ARRAY) {
-            toolCalls(p);
+            calls = toolCalls(p, calls == null ? new java.util.ArrayList<>() : calls);
           } else {
             p.skipChildren();
           }
@@ -188,19 +257,34 @@ final class OpenAiPassThroughStream extends StreamTap {
     }
     scan.finished |= finishes;
     choices.seen(index, finishes);
+    if (calls != null) {
+      if (scan.calls == null) {
+        scan.calls = new java.util.ArrayList<>();
+      }
+      for (int call : calls) {
+        scan.calls.add(new Call(index, call));
+      }
+    }
   }
 
-  /** A delta's tool calls (the parser on the array's start): each one's {@code function.arguments}. */
-  private void toolCalls(JsonParser p) throws IOException {
+  /**
+   * A delta's tool calls (the parser on the array's start): each one's {@code function.arguments}
+   * relayed, and its {@code index} (-1 when it has none that is a whole number) added to {@code
+   * indexes}, which is returned.
+   */
+  private java.util.List<Integer> toolCalls(JsonParser p, java.util.List<Integer> indexes) throws IOException {
     while (p.nextToken() != JsonToken.END_ARRAY) {
       if (p.currentToken() != JsonToken.START_OBJECT) {
         p.skipChildren();
         continue;
       }
+      int callIndex = -1;
       while (p.nextToken() == JsonToken.FIELD_NAME) {
         String member = p.currentName();
         JsonToken v = p.nextToken();
-        if (member.equals("function") && v == JsonToken.START_OBJECT) {
+        if (member.equals("index") && v == JsonToken.VALUE_NUMBER_INT && p.getNumberType() == JsonParser.NumberType.INT) {
+          callIndex = Math.max(-1, p.getIntValue());
+        } else if (member.equals("function") && v == JsonToken.START_OBJECT) {
           while (p.nextToken() == JsonToken.FIELD_NAME) {
             String field = p.currentName();
             JsonToken a = p.nextToken();
@@ -214,7 +298,9 @@ final class OpenAiPassThroughStream extends StreamTap {
           p.skipChildren();
         }
       }
+      indexes.add(callIndex);
     }
+    return indexes;
   }
 
   private static <T> T skip(JsonParser p, T none) throws IOException {
