@@ -747,6 +747,39 @@ class ModelInvokerTest {
     assertThat(lastAudit().outcome()).as("the audit row says how the call ended, as the usage row does").isEqualTo(ModelExchange.CLIENT_CLOSED);
   }
 
+  /** What reaches the client, in order: "event", "[DONE]", "keep-alive"; events {@code held} reach no one (and are not written). */
+  private static final class KeepAliveLog implements StreamSink {
+    final List<String> log = new CopyOnWriteArrayList<>();
+    private final java.util.function.Predicate<String> held;
+    private volatile long written;
+
+    KeepAliveLog(java.util.function.Predicate<String> held) {
+      this.held = held;
+    }
+
+    @Override
+    public void open() {}
+
+    @Override
+    public void event(String name, String data) {
+      if (!held.test(data)) {
+        log.add(data.startsWith("[DONE]") ? "[DONE]" : "event");
+        written++;
+      }
+    }
+
+    @Override
+    public void keepAlive() {
+      log.add("keep-alive");
+      written++;
+    }
+
+    @Override
+    public long written() {
+      return written;
+    }
+  }
+
   /** An invoker whose streams get a keep-alive after {@code every} without a write to the client. */
   private static ModelInvoker keepingAliveEvery(Duration every) {
     return new ModelInvoker(
@@ -776,22 +809,8 @@ class ModelInvokerTest {
         });
     invoker.close();
     invoker = keepingAliveEvery(Duration.ofMillis(200));
-    List<String> log = new CopyOnWriteArrayList<>();
-    StreamSink sink =
-        new StreamSink() {
-          @Override
-          public void open() {}
-
-          @Override
-          public void event(String name, String data) {
-            log.add(data.startsWith("[DONE]") ? "[DONE]" : "event");
-          }
-
-          @Override
-          public void keepAlive() {
-            log.add("keep-alive");
-          }
-        };
+    KeepAliveLog sink = new KeepAliveLog(data -> false);
+    List<String> log = sink.log;
 
     invoker.stream(chat("agt_all", "raw", true, ""), sink);
 
@@ -861,33 +880,8 @@ class ModelInvokerTest {
         });
     invoker.close();
     invoker = keepingAliveEvery(Duration.ofMillis(250));
-    List<String> log = new CopyOnWriteArrayList<>();
-    StreamSink sink =
-        new StreamSink() {
-          long written;
-
-          @Override
-          public void open() {}
-
-          @Override
-          public void event(String name, String data) {
-            if (!data.contains("held")) { // as a policy holding what it cannot read yet
-              log.add("event");
-              written++;
-            }
-          }
-
-          @Override
-          public void keepAlive() {
-            log.add("keep-alive");
-            written++;
-          }
-
-          @Override
-          public long written() {
-            return written;
-          }
-        };
+    KeepAliveLog sink = new KeepAliveLog(data -> data.contains("held")); // as a policy holding what it cannot read yet
+    List<String> log = sink.log;
 
     invoker.stream(chat("agt_all", "raw", true, ""), sink);
 
