@@ -74,6 +74,9 @@ final class RedactingStreamSink implements StreamSink {
    */
   static final long MAX_HELD_ARGUMENTS = 8L * 1024 * 1024;
 
+  /** The most tool calls held at once, and the highest choice index whose finish is followed (as {@code n} is bounded). */
+  static final int MAX_HELD_CALLS = 1024;
+
   /**
    * A tool call of the answer: OpenAI's choice index and call index ({@link #LEGACY} a legacy
    * {@code function_call}, below it a call sent without an index); Anthropic's block index.
@@ -306,7 +309,9 @@ final class RedactingStreamSink implements StreamSink {
     for (Iterator<JsonNode> it = choices.elements(); it.hasNext() && denial == null; at++) {
       if (it.next() instanceof ObjectNode choice && choice.hasNonNull("finish_reason")) {
         int index = choice.path("index").asInt(at);
-        finished.add(index);
+        if (index >= 0 && index < MAX_HELD_CALLS) {
+          finished.add(index);
+        }
         ObjectNode released = releaseOpenAi(index);
         if (released != null && denial == null) {
           ObjectNode before = frame();
@@ -393,7 +398,10 @@ final class RedactingStreamSink implements StreamSink {
 
   /** Adds {@code fragment}'s members to call {@code key}: its arguments appended, the rest set as they come. */
   private void hold(Call key, ObjectNode fragment) {
-    Held h = held.computeIfAbsent(key, k -> new Held());
+    Held h = heldFor(key);
+    if (h == null) {
+      return;
+    }
     for (Map.Entry<String, JsonNode> e : fragment.properties()) {
       if (e.getKey().equals("index")) {
         continue;
@@ -410,6 +418,23 @@ final class RedactingStreamSink implements StreamSink {
         h.head.set(e.getKey(), e.getValue());
       }
     }
+  }
+
+  /** Call {@code key} as held so far, begun if it was not; null (the stream then ends as blocked) past {@link #MAX_HELD_CALLS}. */
+  private Held heldFor(Call key) {
+    Held h = held.get(key);
+    if (h == null && held.size() >= MAX_HELD_CALLS) {
+      if (denial == null) {
+        denial = PolicyNotes.uninspectable(policies.get(0).ref(), DenialCodes.PII_DETECTED, "the model answer's tool calls",
+            "more than " + MAX_HELD_CALLS + " of them at once");
+      }
+      return null;
+    }
+    if (h == null) {
+      h = new Held();
+      held.put(key, h);
+    }
+    return h;
   }
 
   /** Appends to a call's arguments, within {@link #MAX_HELD_ARGUMENTS} held at once. */
@@ -649,7 +674,10 @@ final class RedactingStreamSink implements StreamSink {
         }
         if (d instanceof ObjectNode delta && "input_json_delta".equals(delta.path("type").asText()) && delta.path("partial_json").isTextual()) {
           // goes out whole before the block's stop
-          hold(held.computeIfAbsent(new Call(0, node.path("index").asInt()), k -> new Held()), delta.get("partial_json").textValue());
+          Held h = heldFor(new Call(0, node.path("index").asInt()));
+          if (h != null) {
+            hold(h, delta.get("partial_json").textValue());
+          }
           stopIfDenied();
           return;
         }

@@ -882,6 +882,24 @@ class ModelPoliciesTest {
     assertThat(client.events.get(client.events.size() - 1)[1]).isEqualTo("[DONE]");
   }
 
+  /** What a stream holds is bounded: by its calls as by their arguments. */
+  @Test
+  void aStreamWithMoreCallsThanCanBeHeldEndsAsBlocked() throws Exception {
+    String tenant = tenant(pii("stream-args-many", "redact", List.of("model-answers"), null));
+    Recorder client = new Recorder();
+    ModelExchange x = streamed(tenant, Dialect.OPENAI, client);
+
+    for (int i = 0; i < RedactingStreamSink.MAX_HELD_CALLS; i++) {
+      x.sink().event(null, toolChunk(i, "call_" + i, "f", "{}", null));
+    }
+    assertThatThrownBy(() -> x.sink().event(null, toolChunk(RedactingStreamSink.MAX_HELD_CALLS, "call_over", "f", "{}", null)))
+        .isInstanceOf(StreamStopped.class);
+    answers.after(x);
+
+    assertThat(json(client.events.get(client.events.size() - 1)[1]).at("/error/code").asText()).isEqualTo(DenialCodes.PII_DETECTED);
+    assertThat(x.denial().reason()).contains("more than 1024");
+  }
+
   /** Some OpenAI-compatible servers send each call whole, without an index. */
   @Test
   void aStreamedCallWithoutAnIndexIsRedactedAsItComes() throws Exception {
