@@ -401,16 +401,19 @@ final class ModelRouter {
 
     /**
      * From the watchdog's keep-alive pool, while the provider is quiet: a keep-alive comment to
-     * the client, once its stream is open (before that nothing is committed, and the router may
-     * still fall back). Skipped while the relaying thread writes. A client that has left fails the
-     * write: the stream is marked gone and {@code upstream} closed, which ends the relaying
-     * thread's wait on the provider, and the call ends as the client's leaving.
+     * the client. A provider quiet since it answered (a model that thinks before its first event)
+     * has the stream opened here, the status line and headers committed: the router no longer
+     * falls back from it, but the client's connection is kept alive. Skipped while the relaying
+     * thread writes. A client that has left fails the write: the stream is marked gone and {@code
+     * upstream} closed, which ends the relaying thread's wait on the provider, and the call ends
+     * as the client's leaving.
      */
     void keepAlive(java.io.InputStream upstream) {
-      if (!opened || gone || !writes.tryLock()) {
+      if (gone || !writes.tryLock()) {
         return;
       }
       try {
+        open();
         sink.keepAlive();
       } catch (IOException | RuntimeException e) {
         gone = true;

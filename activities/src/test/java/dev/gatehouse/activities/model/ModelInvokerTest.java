@@ -795,16 +795,18 @@ class ModelInvokerTest {
   }
 
   /**
-   * While the provider is quiet (a model thinking before it answers) the client's stream gets
-   * keep-alive comments, once it is open: a proxy between them closed connections idle for a
-   * minute, and the client never heard the answer.
+   * While the provider is quiet (a model thinking before it answers, before its first event or
+   * between two) the client's stream gets keep-alive comments: a proxy between them closed
+   * connections idle for a minute, and the client never heard the answer.
    */
   @Test
-  void aQuietProvidersClientGetsKeepAlivesOnceItsStreamIsOpen() throws Exception {
+  void aQuietProvidersClientGetsKeepAlivesBeforeItsFirstEventAndBetween() throws Exception {
     raw.script(
         out -> {
-          RawLlm.write(out, RawLlm.STREAM_HEAD + RawLlm.chunk(RawLlm.event("Thinking", null)));
-          Thread.sleep(1200); // under the provider's 1.5 s timeout
+          RawLlm.write(out, RawLlm.STREAM_HEAD);
+          Thread.sleep(1000); // under the provider's 1.5 s timeout
+          RawLlm.write(out, RawLlm.chunk(RawLlm.event("Thinking", null)));
+          Thread.sleep(1000);
           RawLlm.write(out, RawLlm.chunk(RawLlm.event(" done", "stop")) + RawLlm.chunk("data: [DONE]\n\n") + "0\r\n\r\n");
         });
     invoker.close();
@@ -814,10 +816,41 @@ class ModelInvokerTest {
 
     invoker.stream(chat("agt_all", "raw", true, ""), sink);
 
-    assertThat(log.get(0)).as("nothing before the stream is open").isEqualTo("event");
-    assertThat(log.subList(1, log.size() - 2)).as(log.toString()).hasSizeGreaterThanOrEqualTo(2).containsOnly("keep-alive");
+    int first = log.indexOf("event");
+    assertThat(log.subList(0, first)).as(log.toString()).hasSizeGreaterThanOrEqualTo(2).containsOnly("keep-alive");
+    assertThat(log.subList(first + 1, log.size() - 2)).as(log.toString()).hasSizeGreaterThanOrEqualTo(2).containsOnly("keep-alive");
     assertThat(log.subList(log.size() - 2, log.size())).containsExactly("event", "[DONE]");
     assertThat(lastUsage().outcome()).isEqualTo("ok");
+  }
+
+  /**
+   * A keep-alive commits the stream: a provider that breaks after one was sent ends the client's
+   * stream with an error event, where one that breaks sooner is fallen back from.
+   */
+  @Test
+  void aStreamAKeepAliveOpenedNoLongerFallsBack() throws Exception {
+    raw.script(
+        out -> {
+          RawLlm.write(out, RawLlm.STREAM_HEAD);
+          Thread.sleep(700);
+          throw new IOException("the provider breaks off before its first event"); // the connection is closed
+        });
+    invoker.close();
+    invoker = keepingAliveEvery(Duration.ofMillis(200));
+    KeepAliveLog sink = new KeepAliveLog(data -> false);
+
+    invoker.stream(chat("agt_all", "raw-then-b", true, ""), sink);
+
+    assertThat(sink.log).as(sink.log.toString()).startsWith("keep-alive").contains("event");
+    assertThat(lastUsage().outcome()).isEqualTo(ModelCodes.UPSTREAM_ERROR);
+    assertThat(lastUsage().provider()).isEqualTo("p-raw");
+
+    invoker.close();
+    invoker = keepingAliveEvery(Duration.ofSeconds(30));
+    KeepAliveLog fellBack = new KeepAliveLog(data -> false);
+    invoker.stream(chat("agt_all", "raw-then-b", true, ""), fellBack);
+    assertThat(fellBack.log).as(fellBack.log.toString()).doesNotContain("keep-alive").endsWith("[DONE]");
+    assertThat(lastUsage().provider()).isNotEqualTo("p-raw");
   }
 
   /** A chunk of calls as a server that sends no {@code index} writes them (Gemini's OpenAI-compatible endpoint). */

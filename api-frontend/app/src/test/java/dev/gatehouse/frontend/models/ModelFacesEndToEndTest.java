@@ -542,7 +542,7 @@ class ModelFacesEndToEndTest {
       String body = raw.readAll();
       int at = body.indexOf(": keep-alive\n\n");
       assertThat(at).as(face[0] + ": " + body).isPositive();
-      assertThat(body.substring(0, at)).as(face[0] + ": the stream was open (an event first)").contains("data: ");
+      assertThat(body.substring(0, at)).as(face[0] + ": the first event, which came at once, before it").contains("data: ");
       assertThat(body.split(": keep-alive\n\n", -1).length - 1).as(face[0]).isGreaterThanOrEqualTo(2);
       assertThat(body).as(face[0]).contains("thought", "through");
     }
