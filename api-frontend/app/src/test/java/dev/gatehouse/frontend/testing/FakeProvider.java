@@ -123,11 +123,14 @@ public final class FakeProvider implements AutoCloseable {
     final String errorBody;
     final int events;
     final Map<String, String> headers;
+    /** A stream's pause after its headers, before its first event (a model that thinks first). */
+    final long thinkMillis;
 
     private Reply(Kind kind, String text, List<ToolCall> toolCalls, int inputTokens, int outputTokens,
         int cachedTokens, int reasoningTokens, String finishReason, int fragments, long chunkDelayMillis,
         long firstByteDelayMillis, int status, String retryAfter, String errorBody, int events,
-        Map<String, String> headers) {
+        Map<String, String> headers, long thinkMillis) {
+      this.thinkMillis = thinkMillis;
       this.kind = kind;
       this.text = text;
       this.toolCalls = List.copyOf(toolCalls);
@@ -147,7 +150,7 @@ public final class FakeProvider implements AutoCloseable {
     }
 
     private static Reply of(Kind kind) {
-      return new Reply(kind, "", List.of(), 10, 5, 0, 0, null, 3, 0, 0, 200, null, null, 0, Map.of());
+      return new Reply(kind, "", List.of(), 10, 5, 0, 0, null, 3, 0, 0, 200, null, null, 0, Map.of(), 0);
     }
 
     /** An answer with this text (usage 10 in, 5 out unless set; streamed in 3 fragments). */
@@ -220,13 +223,13 @@ public final class FakeProvider implements AutoCloseable {
     /** Usage: {@code input} counts all input tokens, cached ones included (OpenAI's convention). */
     public Reply withUsage(int input, int output) {
       return new Reply(kind, text, toolCalls, input, output, cachedTokens, reasoningTokens, finishReason,
-          fragments, chunkDelayMillis, firstByteDelayMillis, status, retryAfter, errorBody, events, headers);
+          fragments, chunkDelayMillis, firstByteDelayMillis, status, retryAfter, errorBody, events, headers, thinkMillis);
     }
 
     /** Cached input tokens (part of the input) and reasoning tokens (part of the output). */
     public Reply withDetails(int cached, int reasoning) {
       return new Reply(kind, text, toolCalls, inputTokens, outputTokens, cached, reasoning, finishReason,
-          fragments, chunkDelayMillis, firstByteDelayMillis, status, retryAfter, errorBody, events, headers);
+          fragments, chunkDelayMillis, firstByteDelayMillis, status, retryAfter, errorBody, events, headers, thinkMillis);
     }
 
     /**
@@ -236,28 +239,35 @@ public final class FakeProvider implements AutoCloseable {
      */
     public Reply withFinishReason(String reason) {
       return new Reply(kind, text, toolCalls, inputTokens, outputTokens, cachedTokens, reasoningTokens, reason,
-          fragments, chunkDelayMillis, firstByteDelayMillis, status, retryAfter, errorBody, events, headers);
+          fragments, chunkDelayMillis, firstByteDelayMillis, status, retryAfter, errorBody, events, headers, thinkMillis);
     }
 
     /** Into how many pieces a stream cuts the text and each tool call's arguments. */
     public Reply withFragments(int n) {
       return new Reply(kind, text, toolCalls, inputTokens, outputTokens, cachedTokens, reasoningTokens,
           finishReason, Math.max(1, n), chunkDelayMillis, firstByteDelayMillis, status, retryAfter, errorBody,
-          events, headers);
+          events, headers, thinkMillis);
+    }
+
+    /** A stream's pause after its status line and headers, before its first event: a model that thinks before it answers. */
+    public Reply withThinking(Duration pause) {
+      return new Reply(kind, text, toolCalls, inputTokens, outputTokens, cachedTokens, reasoningTokens,
+          finishReason, fragments, chunkDelayMillis, firstByteDelayMillis, status, retryAfter, errorBody, events,
+          headers, pause.toMillis());
     }
 
     /** A pause before each stream event after the first. */
     public Reply withChunkDelay(Duration delay) {
       return new Reply(kind, text, toolCalls, inputTokens, outputTokens, cachedTokens, reasoningTokens,
           finishReason, fragments, delay.toMillis(), firstByteDelayMillis, status, retryAfter, errorBody, events,
-          headers);
+          headers, thinkMillis);
     }
 
     /** A pause before the status line (a slow provider; time to first byte). */
     public Reply withDelay(Duration delay) {
       return new Reply(kind, text, toolCalls, inputTokens, outputTokens, cachedTokens, reasoningTokens,
           finishReason, fragments, chunkDelayMillis, delay.toMillis(), status, retryAfter, errorBody, events,
-          headers);
+          headers, thinkMillis);
     }
 
     /** A {@code Retry-After} header (seconds, or an HTTP date) on an error answer. */
@@ -275,13 +285,13 @@ public final class FakeProvider implements AutoCloseable {
       Map<String, String> h = new LinkedHashMap<>(headers);
       h.put(name, value);
       return new Reply(kind, text, toolCalls, inputTokens, outputTokens, cachedTokens, reasoningTokens,
-          finishReason, fragments, chunkDelayMillis, firstByteDelayMillis, status, retryAfter, errorBody, events, h);
+          finishReason, fragments, chunkDelayMillis, firstByteDelayMillis, status, retryAfter, errorBody, events, h, thinkMillis);
     }
 
     private Reply copy(Kind kind, String text, List<ToolCall> calls, int status, String retryAfter,
         String errorBody, int events) {
       return new Reply(kind, text, calls, inputTokens, outputTokens, cachedTokens, reasoningTokens, finishReason,
-          fragments, chunkDelayMillis, firstByteDelayMillis, status, retryAfter, errorBody, events, headers);
+          fragments, chunkDelayMillis, firstByteDelayMillis, status, retryAfter, errorBody, events, headers, thinkMillis);
     }
 
     String openaiFinish() {
@@ -714,6 +724,9 @@ public final class FakeProvider implements AutoCloseable {
       List<String[]> events = anthropic ? anthropicEvents(id, model, reply)
           : openaiEvents(id, model, reply, body.path("stream_options").path("include_usage").asBoolean(false));
       wire.startStream(extra);
+      if (reply.thinkMillis > 0) {
+        wire.sleep(reply.thinkMillis);
+      }
       int n = 0;
       for (String[] e : events) {
         if ((reply.kind == Reply.Kind.STALL || reply.kind == Reply.Kind.RESET) && n == reply.events) {
