@@ -30,7 +30,7 @@ final class OpenAiPassThroughStream extends StreamTap {
 
   private final boolean clientWantsUsage;
   private final Choices choices = new Choices();
-  /** Per choice, the index the next call without one gets and the last such call; only for choices whose calls lacked one or had one. */
+  /** Per choice (of those followed), the index the next call without one gets, and the last such call. */
   private final java.util.Map<Integer, CallIndexes> callIndexes = new java.util.HashMap<>();
 
   private static final class CallIndexes {

@@ -184,6 +184,13 @@ public class ModelsConfig {
     return streamKeepAlive;
   }
 
+  /** A keep-alive every few milliseconds would be a write per stream as often: none, or at least every 100 ms. */
+  @com.fasterxml.jackson.annotation.JsonIgnore
+  @io.dropwizard.validation.ValidationMethod(message = "streamKeepAlive must be 0s (no keep-alives) or at least 100ms")
+  public boolean isStreamKeepAliveSensible() {
+    return streamKeepAlive == null || streamKeepAlive.toMilliseconds() == 0 || streamKeepAlive.toMilliseconds() >= 100;
+  }
+
   @JsonProperty
   public void setStreamKeepAlive(Duration d) {
     this.streamKeepAlive = d;

@@ -90,6 +90,14 @@ class ConfigurationErrorsTest {
     assertThat(run[1]).contains(config + " has an error").contains("models.anthropicBetas").doesNotContain("\tat ");
   }
 
+  /** A keep-alive every millisecond would be a write per quiet stream as often. */
+  @Test
+  void aStreamKeepAliveOfAFewMillisecondsIsRefused() throws Exception {
+    Path config = Files.writeString(Files.createTempFile("gatehouse-keepalive", ".yml"), DATABASE + "models: {streamKeepAlive: 1ms}\n");
+    String[] run = CliRuns.fails("check", config.toString());
+    assertThat(run[1]).contains(config + " has an error").contains("streamKeepAlive").doesNotContain("\tat ");
+  }
+
   /**
    * A master key that is not the base64 of 32 bytes is refused where the file is validated: {@code
    * check} says so (it said OK, and the server then failed with a stack trace), without the key.
