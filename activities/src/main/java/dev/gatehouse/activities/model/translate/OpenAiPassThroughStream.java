@@ -30,14 +30,8 @@ final class OpenAiPassThroughStream extends StreamTap {
 
   private final boolean clientWantsUsage;
   private final Choices choices = new Choices();
-  /** Per choice (of those followed), the index the next call without one gets, and the last such call. */
-  private final java.util.Map<Integer, CallIndexes> callIndexes = new java.util.HashMap<>();
-
-  private static final class CallIndexes {
-    int next;
-    int lastIndex = -1;
-    String lastId;
-  }
+  /** Each followed choice's calls' indexes: their own, or given when the provider sent none. */
+  private final java.util.Map<Integer, ToolCallIndexes> callIndexes = new java.util.HashMap<>();
   private boolean finishSeen;
   private boolean done;
 
@@ -106,53 +100,52 @@ final class OpenAiPassThroughStream extends StreamTap {
 
   /**
    * Notes the calls' indexes; {@code data} as it came when each had one, else with those that had
-   * none given one.
+   * none given one ({@link ToolCallIndexes}, per choice; choices past {@link Choices#MAX_INDEX}
+   * are not followed, and left as they came).
    */
   private String indexed(String data, java.util.List<Call> calls) {
-    boolean missing = false;
+    java.util.List<Integer> given = null;
     for (Call c : calls) {
       if (c.choice < 0 || c.choice >= Choices.MAX_INDEX) {
-        continue; // not followed, as the choices are not: left as they came
+        continue;
       }
-      if (c.index >= 0) {
-        CallIndexes state = callIndexes.computeIfAbsent(c.choice, k -> new CallIndexes());
-        state.next = Math.max(state.next, c.index + 1);
-      } else {
-        missing = true;
+      int index = callIndexes.computeIfAbsent(c.choice, k -> new ToolCallIndexes()).of(c.index, c.id);
+      if (c.index < 0) {
+        if (given == null) {
+          given = new java.util.ArrayList<>();
+        }
+        given.add(index);
       }
     }
-    if (!missing) {
+    if (given == null) {
       return data;
     }
+    // The same calls in the same order as the scan read them: each without an index takes the next given.
+    java.util.Iterator<Integer> next = given.iterator();
     com.fasterxml.jackson.databind.node.ObjectNode tree = (com.fasterxml.jackson.databind.node.ObjectNode) Json.parse(data);
     int position = 0;
     for (JsonNode choice : tree.path("choices")) {
-      int choiceIndex = choice.path("index").canConvertToInt() ? choice.path("index").intValue() : position;
+      // As the scan reads it: a whole number's value (-1 past an int), else its place.
+      JsonNode i = choice.path("index");
+      int choiceIndex = !i.isIntegralNumber() ? position : i.canConvertToInt() ? i.intValue() : -1;
       position++;
       if (choiceIndex < 0 || choiceIndex >= Choices.MAX_INDEX) {
         continue;
       }
       for (JsonNode call : choice.path("delta").path("tool_calls")) {
-        if (call instanceof com.fasterxml.jackson.databind.node.ObjectNode o && !hasIndex(o.get("index"))) {
-          CallIndexes state = callIndexes.computeIfAbsent(choiceIndex, k -> new CallIndexes());
-          String id = o.path("id").isTextual() ? o.get("id").textValue() : null;
-          if (state.lastIndex < 0 || (id != null && !id.equals(state.lastId))) {
-            state.lastIndex = state.next++;
-            state.lastId = id;
-          }
-          o.put("index", state.lastIndex);
+        if (call instanceof com.fasterxml.jackson.databind.node.ObjectNode o && ToolCallIndexes.given(o.get("index")) < 0 && next.hasNext()) {
+          o.put("index", next.next());
         }
       }
     }
     return tree.toString();
   }
 
-  private static boolean hasIndex(JsonNode index) {
-    return index != null && index.isIntegralNumber() && index.canConvertToInt() && index.intValue() >= 0;
-  }
+  /** A tool call of a chunk: its choice, its {@code index} (-1 when it has none that is a whole number from 0 up), its id (or null). */
+  private record Call(int choice, int index, String id) {}
 
-  /** A tool call of a chunk: its choice and its {@code index} (-1 when it has none that is a whole number). */
-  private record Call(int choice, int index) {}
+  /** A call fragment's index and id, as the scan read them. */
+  private record Seen(int index, String id) {}
 
   /** What a chunk says that the relay needs; its text goes to {@link #relay} as it is read. */
   private static final class Scan {
@@ -230,7 +223,7 @@ final class OpenAiPassThroughStream extends StreamTap {
     }
     int index = position;
     boolean finishes = false;
-    java.util.List<Integer> calls = null;
+    java.util.List<Seen> calls = null;
     while (p.nextToken() == JsonToken.FIELD_NAME) {
       String name = p.currentName();
       JsonToken value = p.nextToken();
@@ -261,29 +254,32 @@ final class OpenAiPassThroughStream extends StreamTap {
       if (scan.calls == null) {
         scan.calls = new java.util.ArrayList<>();
       }
-      for (int call : calls) {
-        scan.calls.add(new Call(index, call));
+      for (Seen call : calls) {
+        scan.calls.add(new Call(index, call.index(), call.id()));
       }
     }
   }
 
   /**
    * A delta's tool calls (the parser on the array's start): each one's {@code function.arguments}
-   * relayed, and its {@code index} (-1 when it has none that is a whole number) added to {@code
-   * indexes}, which is returned.
+   * relayed, and its {@code index} (-1 when it has none that is a whole number from 0 up) and
+   * {@code id} added to {@code seen}, which is returned.
    */
-  private java.util.List<Integer> toolCalls(JsonParser p, java.util.List<Integer> indexes) throws IOException {
+  private java.util.List<Seen> toolCalls(JsonParser p, java.util.List<Seen> seen) throws IOException {
     while (p.nextToken() != JsonToken.END_ARRAY) {
       if (p.currentToken() != JsonToken.START_OBJECT) {
         p.skipChildren();
         continue;
       }
       int callIndex = -1;
+      String id = null;
       while (p.nextToken() == JsonToken.FIELD_NAME) {
         String member = p.currentName();
         JsonToken v = p.nextToken();
         if (member.equals("index") && v == JsonToken.VALUE_NUMBER_INT && p.getNumberType() == JsonParser.NumberType.INT) {
           callIndex = Math.max(-1, p.getIntValue());
+        } else if (member.equals("id") && v == JsonToken.VALUE_STRING) {
+          id = p.getText();
         } else if (member.equals("function") && v == JsonToken.START_OBJECT) {
           while (p.nextToken() == JsonToken.FIELD_NAME) {
             String field = p.currentName();
@@ -298,9 +294,9 @@ final class OpenAiPassThroughStream extends StreamTap {
           p.skipChildren();
         }
       }
-      indexes.add(callIndex);
+      seen.add(new Seen(callIndex, id));
     }
-    return indexes;
+    return seen;
   }
 
   private static <T> T skip(JsonParser p, T none) throws IOException {

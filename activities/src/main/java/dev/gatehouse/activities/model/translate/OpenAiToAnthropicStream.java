@@ -20,6 +20,8 @@ import java.util.Map;
  * usage in a chunk of its own after the finish reason. Only the first choice is read.
  */
 final class OpenAiToAnthropicStream extends StreamTap {
+  /** Each call's OpenAI index: its own, or one given when the provider sent none. */
+  private final ToolCallIndexes indexes = new ToolCallIndexes();
   /** OpenAI tool call index → Anthropic content block index. */
   private final Map<Integer, Integer> toolBlocks = new HashMap<>();
   private final StreamedToolArguments arguments = new StreamedToolArguments();
@@ -61,8 +63,8 @@ final class OpenAiToAnthropicStream extends StreamTap {
     if (messageId == null) {
       start(chunk, out);
     }
-    JsonNode choice = choices.path(0);
-    if (choice.isObject() && choice.path("index").asInt(0) == 0) {
+    JsonNode choice = OpenAiChunks.firstChoice(chunk);
+    if (choice.isObject()) {
       JsonNode delta = choice.path("delta");
       text(Json.text(delta, "content"), out);
       String refusal = Json.text(delta, "refusal");
@@ -110,10 +112,7 @@ final class OpenAiToAnthropicStream extends StreamTap {
   }
 
   private void toolCall(JsonNode call, StreamSink out) throws IOException {
-    int index = call.path("index").asInt(0);
-    if (index < 0) {
-      throw Json.upstream("the provider's stream sent a tool call with a negative index", false);
-    }
+    int index = indexes.of(call); // a provider that sends none (some compatible servers): see ToolCallIndexes
     JsonNode function = call.path("function");
     Integer block = toolBlocks.get(index);
     if (block == null) {

@@ -37,8 +37,8 @@ public final class ResponsesStream implements StreamSink {
   /** Chat tool call index → its item. */
   private final Map<Integer, Item> calls = new HashMap<>();
   private Item open;
-  /** The chat index of the call a fragment went to last. */
-  private int lastCall = -1;
+  /** Each call's chat index: its own, or one given when the provider sent none. */
+  private final ToolCallIndexes indexes = new ToolCallIndexes();
   private long sequence;
   private String model;
   private String finish;
@@ -120,7 +120,7 @@ public final class ResponsesStream implements StreamSink {
     if (reported != null && reported.isObject()) {
       usage = reported;
     }
-    JsonNode choice = chunk.path("choices").path(0);
+    JsonNode choice = OpenAiChunks.firstChoice(chunk);
     JsonNode delta = choice.path("delta");
     String reasoning = ResponsesAnswer.reasoning(delta);
     if (reasoning != null && !reasoning.isEmpty()) {
@@ -214,14 +214,8 @@ public final class ResponsesStream implements StreamSink {
   }
 
   private void toolCall(JsonNode call) throws IOException {
-    // A provider that leaves out the index (some compatible servers do) gives a new call its id,
-    // and the fragments after it neither.
-    JsonNode given = call.get("index");
-    int index =
-        given != null && given.canConvertToInt()
-            ? given.intValue()
-            : Json.text(call, "id") != null || lastCall < 0 ? calls.size() : lastCall;
-    lastCall = index;
+    // A provider that leaves out the index (some compatible servers do): see ToolCallIndexes.
+    int index = indexes.of(call);
     Item item = calls.get(index);
     if (item == null) {
       String callId = Json.text(call, "id");

@@ -262,6 +262,24 @@ class ResponsesTranslationTest {
     assertThat(argumentsDone).containsExactly("{\"a\":1}", "{\"b\":2}", "{\"c\":3}");
   }
 
+  /** A probe's provider sent a second choice, unasked: its call was merged into the first's. Only choice 0 is read. */
+  @Test
+  void aStreamReadsTheFirstChoiceOnly() throws IOException {
+    Golden.RecordingSink out = new Golden.RecordingSink();
+    ResponsesStream stream = new ResponsesStream(out, ResponsesRequest.translate(json("{'model':'alias','input':'hi'}")), "resp_n", 1L);
+    String call = "{'id':'c','choices':[{'index':%d,'delta':{'tool_calls':[{'index':0,'id':'%s','type':'function','function':{'name':'f','arguments':'%s'}}]}}]}";
+
+    stream.event(null, String.format(call, 0, "call_a", "{\\'a\\':1}").replace('\'', '"'));
+    stream.event(null, String.format(call, 1, "call_x", "{\\'x\\':1}").replace('\'', '"'));
+    stream.event(null, "{'id':'c','choices':[{'index':1,'delta':{'content':'other'}},{'index':0,'delta':{'content':'mine'}}]}".replace('\'', '"'));
+    stream.event(null, "[DONE]");
+
+    JsonNode output = parse(out.events.get(out.events.size() - 1).data()).path("response").path("output");
+    assertThat(output.toString()).doesNotContain("call_x", "other");
+    assertThat(output.toString()).contains("mine");
+    assertThat(output.findValues("arguments")).extracting(JsonNode::asText).containsExactly("{\"a\":1}");
+  }
+
   private static void refused(String body, String param) {
     assertThatThrownBy(() -> ResponsesRequest.translate(json(body)))
         .as(body)

@@ -370,13 +370,41 @@ class StreamTranslatorTest {
   }
 
   @Test
-  void anOpenAiToolCallWithoutANameOrWithANegativeIndexIsTheProvidersError() {
+  void anOpenAiToolCallWithoutANameIsTheProvidersError() {
     StreamTranslator unnamed = Translation.stream(Dialect.OPENAI, Dialect.ANTHROPIC, false);
     upstreamError(() -> unnamed.accept(openAi("{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{}\"}}]}", null), new Golden.RecordingSink()),
         "without a name");
-    StreamTranslator negative = Translation.stream(Dialect.OPENAI, Dialect.ANTHROPIC, false);
-    upstreamError(() -> negative.accept(openAi("{\"tool_calls\":[{\"index\":-1,\"function\":{\"name\":\"f\"}}]}", null), new Golden.RecordingSink()),
-        "negative index");
+  }
+
+  /**
+   * Calls a provider streams without an index (Gemini's and older Ollama's OpenAI-compatible
+   * endpoints), or with one that is not a whole number from 0 up, each get a block of their own:
+   * a probe's parallel calls all went to the first block, and the stream failed. A fragment
+   * without an id continues the last call; an indexed call among them keeps its index.
+   */
+  @Test
+  void openAiToolCallsWithoutAnIndexEachGetABlock() throws IOException {
+    StreamTranslator translator = Translation.stream(Dialect.OPENAI, Dialect.ANTHROPIC, false);
+    Golden.RecordingSink sink = new Golden.RecordingSink();
+    translator.accept(openAi("{\"tool_calls\":[{\"id\":\"call_a\",\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"a\\\":\"}}]}", null), sink);
+    translator.accept(openAi("{\"tool_calls\":[{\"function\":{\"arguments\":\"1}\"}}]}", null), sink);
+    translator.accept(openAi("{\"tool_calls\":[{\"index\":1,\"id\":\"call_b\",\"type\":\"function\",\"function\":{\"name\":\"g\",\"arguments\":\"{\\\"b\\\":2}\"}}]}", null), sink);
+    translator.accept(openAi("{\"tool_calls\":[{\"index\":-1,\"id\":\"call_c\",\"type\":\"function\",\"function\":{\"name\":\"h\",\"arguments\":\"{\\\"c\\\":3}\"}}]}", null), sink);
+    translator.accept(openAi("{}", "tool_calls"), sink);
+    translator.finish(sink);
+
+    java.util.Map<Integer, String> ids = new java.util.TreeMap<>();
+    java.util.Map<Integer, StringBuilder> inputs = new java.util.TreeMap<>();
+    for (Golden.Written w : sink.events) {
+      com.fasterxml.jackson.databind.JsonNode e = new com.fasterxml.jackson.databind.ObjectMapper().readTree(w.data());
+      if (w.name().equals("content_block_start")) {
+        ids.put(e.path("index").asInt(), e.at("/content_block/id").asText());
+      } else if (w.name().equals("content_block_delta")) {
+        inputs.computeIfAbsent(e.path("index").asInt(), k -> new StringBuilder()).append(e.at("/delta/partial_json").asText());
+      }
+    }
+    assertThat(ids.values()).containsExactly("call_a", "call_b", "call_c");
+    assertThat(inputs.values()).extracting(StringBuilder::toString).containsExactly("{\"a\":1}", "{\"b\":2}", "{\"c\":3}");
   }
 
   @Test
