@@ -540,6 +540,9 @@ final class ModelRouter {
     if (broken != null && !relay.opened && !x.clientClosed()) {
       throw broken;
     }
+    // The first of the provider's events, not Gatehouse's error event below (a stream that broke
+    // before its first event has no time to first token).
+    Long ttft = relay.ttftMs();
     if (broken != null && !x.clientClosed()) {
       coolDowns.failure(p.provider().name(), false, null);
       String code = broken.kind() == ProviderFailure.Kind.TIMEOUT ? ModelCodes.TIMED_OUT : ModelCodes.UPSTREAM_ERROR;
@@ -554,7 +557,6 @@ final class ModelRouter {
     ModelUsage reported = translator.usage();
     ModelUsage usage = whole && reported != null && translator.usageFinal() ? reported : partial(call, reported, translator.relayedText());
     x.usage(usage);
-    Long ttft = relay.ttftMs();
     if (ttft != null) {
       x.timeToFirstToken(ttft);
     }

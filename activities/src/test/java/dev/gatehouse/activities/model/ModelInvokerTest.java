@@ -844,6 +844,7 @@ class ModelInvokerTest {
     assertThat(sink.log).as(sink.log.toString()).startsWith("keep-alive").contains("event");
     assertThat(lastUsage().outcome()).isEqualTo(ModelCodes.UPSTREAM_ERROR);
     assertThat(lastUsage().provider()).isEqualTo("p-raw");
+    assertThat(lastUsage().ttftMs()).as("no event of the provider's: the error event is Gatehouse's").isNull();
 
     invoker.close();
     invoker = keepingAliveEvery(Duration.ofSeconds(30));
