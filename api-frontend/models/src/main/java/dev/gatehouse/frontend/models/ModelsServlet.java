@@ -201,8 +201,12 @@ final class ModelsServlet extends HttpServlet {
         }
       }
       if (answered != null) {
-        // Written once the slot is back: a client that has the whole answer (its Content-Length
-        // reached) and sends its next call at once must not find this one still counted.
+        // Written once the slot is back, and the body let go: a client that has the whole answer
+        // (its Content-Length reached) and sends its next call at once must not find this one
+        // still counted, in calls or in large bodies' bytes.
+        if (held != null) {
+          held.close();
+        }
         writeJson(response, answered);
       }
     } catch (ApiException e) {
@@ -214,7 +218,7 @@ final class ModelsServlet extends HttpServlet {
       refuse(request, response, dialect, Refusal.internal(requestId), requestId, stream);
     } finally {
       if (held != null) {
-        held.close(); // the call has ended, and its body is let go
+        held.close(); // the call has ended, and its body is let go (closing twice is nothing)
       }
     }
   }
