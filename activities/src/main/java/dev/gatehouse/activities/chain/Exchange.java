@@ -128,6 +128,11 @@ public class Exchange<C extends GovernedCall, R> {
     applied.add(decision);
   }
 
+  /** What the audit row says of the call besides its attempt and policies (a model call's fallbacks); null when nothing. */
+  public String auditNote() {
+    return null;
+  }
+
   /** The notes of what {@link #applied} recorded, in order (a new list each time); empty when nothing was. */
   public List<String> appliedPolicies() {
     if (applied == null) {

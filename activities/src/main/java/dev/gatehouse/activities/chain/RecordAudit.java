@@ -22,12 +22,21 @@ public final class RecordAudit implements PolicyStep<Exchange<?, ?>> {
     this.action = action;
   }
 
-  /** {@code attempt N}, and the policy entries that decided something without denying ({@code; policies: a@1 ..., b@2 ...}). */
+  /**
+   * {@code attempt N}, what the exchange notes ({@link Exchange#auditNote}: a model call's
+   * fallbacks), and the policy entries that decided something without denying ({@code; policies:
+   * a@1 ..., b@2 ...}).
+   */
   private static String detail(int attempt, Exchange<?, ?> exchange) {
-    if (exchange.appliedDecisions().isEmpty()) {
-      return "attempt " + attempt;
+    String detail = "attempt " + attempt;
+    String note = exchange.auditNote();
+    if (note != null) {
+      detail += "; " + note;
     }
-    return "attempt " + attempt + "; policies: " + String.join(", ", exchange.appliedPolicies());
+    if (exchange.appliedDecisions().isEmpty()) {
+      return detail;
+    }
+    return detail + "; policies: " + String.join(", ", exchange.appliedPolicies());
   }
 
   @Override

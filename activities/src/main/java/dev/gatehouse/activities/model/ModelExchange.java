@@ -109,6 +109,20 @@ public final class ModelExchange extends Exchange<ModelCall, ModelAnswer> {
     this.model = model;
   }
 
+  /** The targets tried before the one that answered, each with how it failed; null when the first answered. */
+  private String passed;
+
+  /** Notes the targets tried and failed before the one that answers now ({@code provider/model (kind)}, in order). */
+  void passed(java.util.List<String> targets) {
+    this.passed = targets.isEmpty() ? null : String.join(", ", targets);
+  }
+
+  /** A call another target answered: {@code answered by P/M after P1/M1 (server_error 503), ...}. */
+  @Override
+  public String auditNote() {
+    return passed == null || provider == null ? null : "answered by " + provider + "/" + providerModel + " after " + passed;
+  }
+
   /** The provider that answered (or was last tried), or null when none was tried. */
   public String provider() {
     return provider;

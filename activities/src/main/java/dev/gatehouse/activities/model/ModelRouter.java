@@ -79,12 +79,17 @@ final class ModelRouter {
   /** What every failed target said, to pick the answer when none is left. */
   private static final class Failures {
     final Map<String, String> byTarget = new LinkedHashMap<>();
+    /** Each failed attempt as the audit row names it: {@code provider/model (kind status)}; never the provider's words. */
+    final List<String> attempts = new java.util.ArrayList<>();
     final Set<ProviderFailure.Kind> kinds = EnumSet.noneOf(ProviderFailure.Kind.class);
     Duration retryAfter;
     int skipped;
 
     void add(String target, ProviderFailure f) {
       byTarget.put(target, f.getMessage());
+      if (attempts.size() < 16) {
+        attempts.add(target + " (" + f.kind().name().toLowerCase(java.util.Locale.ROOT) + (f.status() > 0 ? " " + f.status() : "") + ")");
+      }
       kinds.add(f.kind());
       wait(f.retryAfter());
     }
@@ -168,6 +173,7 @@ final class ModelRouter {
             if (cools) {
               coolDowns.success(provider.name());
             }
+            x.passed(failures.attempts);
             return answer;
           } catch (ProviderFailure f) {
             if (Thread.currentThread().isInterrupted()) {

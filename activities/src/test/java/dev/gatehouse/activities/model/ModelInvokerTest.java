@@ -1050,6 +1050,9 @@ class ModelInvokerTest {
     ModelAnswer a = invoker.call(chat("agt_all", "raw-then-b", false, ""));
     assertThat(a.provider()).as("fell back").isEqualTo("p-b");
     assertThat(fakes.get("b").seen()).hasSize(1);
+    // The audit row says so, and how the first target failed, without its words.
+    assertThat(lastAudit().detail()).startsWith("attempt 1; answered by p-b/pm-p-b after p-raw/pm-p-raw (bad_answer 200)")
+        .doesNotContain("exploded");
 
     for (String notAnAnswer : List.of("{\"error\":{\"message\":\"upstream exploded\"}}", "{}", "{\"choices\":[],\"error\":{\"type\":\"server_error\"}}")) {
       raw.script(json200(notAnAnswer));
