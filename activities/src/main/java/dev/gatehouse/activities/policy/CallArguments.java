@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.gatehouse.activities.model.Dialect;
 import dev.gatehouse.activities.text.UpstreamJson;
+import dev.gatehouse.policies.pii.JsonRedactor;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.util.ArrayList;
@@ -161,8 +162,7 @@ final class CallArguments {
       }
       String plain;
       try {
-        BigDecimal d = new BigDecimal(n).stripTrailingZeros();
-        plain = d.precision() - d.scale() > 64 || d.scale() > 64 ? null : d.toPlainString();
+        plain = JsonRedactor.plainDigits(new BigDecimal(n));
       } catch (NumberFormatException | ArithmeticException e) {
         plain = null;
       }

@@ -14,7 +14,6 @@ import dev.gatehouse.policies.Decision;
 import dev.gatehouse.policies.DenialCodes;
 import dev.gatehouse.policies.data.CompiledPolicy;
 import dev.gatehouse.policies.pii.PiiFindings;
-import dev.gatehouse.policies.pii.PiiPolicy;
 import dev.gatehouse.policies.pii.StreamingRedactor;
 import java.io.IOException;
 import java.util.Arrays;
@@ -541,25 +540,16 @@ final class RedactingStreamSink implements StreamSink {
     JsonNode value = slot.value();
     boolean changed = false;
     for (int i = 0; i < policies.size(); i++) {
-      PiiPolicy pii = policies.get(i).pii();
-      PiiPolicy.JsonResult r;
-      try {
-        r = pii.check(value);
-      } catch (IllegalArgumentException e) {
+      TextPolicies.Arguments r = TextPolicies.arguments(policies.get(i), value, "the model answer");
+      if (r.denial() != null) {
         if (denial == null) {
-          denial = PolicyNotes.uninspectable(policies.get(i).ref(), DenialCodes.PII_DETECTED, "the model answer's tool call arguments", e.getMessage());
+          denial = r.denial();
         }
         return null;
       }
-      if (!r.decision().allowed()) {
-        blocked(i, r.findings());
-        return null;
-      }
       found[i] = found[i].plus(r.findings());
-      if (!r.findings().isEmpty() && pii.action() == PiiPolicy.Action.REDACT) {
-        value = r.tree();
-        changed = true;
-      }
+      changed |= r.tree() != value;
+      value = r.tree();
     }
     return changed ? slot.text(value) : arguments;
   }

@@ -45,19 +45,12 @@ final class TextPolicies {
         texts.set(i, r.text());
       }
       for (int i = 0; i < arguments.size(); i++) {
-        PiiPolicy.JsonResult r;
-        try {
-          r = pii.check(arguments.get(i));
-        } catch (IllegalArgumentException e) {
-          return PolicyNotes.uninspectable(p.ref(), DenialCodes.PII_DETECTED, subject + "'s tool call arguments", e.getMessage());
-        }
-        if (!r.decision().allowed()) {
-          return PolicyNotes.piiBlocked(p.ref(), subject, r.findings());
+        Arguments r = arguments(p, arguments.get(i), subject);
+        if (r.denial() != null) {
+          return r.denial();
         }
         found = found.plus(r.findings());
-        if (!r.findings().isEmpty() && pii.action() == PiiPolicy.Action.REDACT) {
-          arguments.set(i, r.tree());
-        }
+        arguments.set(i, r.tree());
       }
       Decision note = PolicyNotes.pii(p.ref(), pii.action(), found, place);
       if (note != null) {
@@ -65,6 +58,29 @@ final class TextPolicies {
       }
     }
     return null;
+  }
+
+  /** What one entry made of one call's arguments: the tree to go on with (the same one when nothing was redacted) and what it found, or its denial. */
+  record Arguments(JsonNode tree, PiiFindings findings, Decision denial) {}
+
+  /**
+   * PII entry {@code p} over one tool call's arguments ({@link CallArguments}) of {@code subject}
+   * ("the model answer"): blocked, or not inspectable (nested past the redactor's depth), is a
+   * denial; else the tree, redacted when the entry redacts and found something.
+   */
+  static Arguments arguments(CompiledPolicy p, JsonNode tree, String subject) {
+    PiiPolicy.JsonResult r;
+    try {
+      r = p.pii().check(tree);
+    } catch (IllegalArgumentException e) {
+      return new Arguments(null, PiiFindings.NONE,
+          PolicyNotes.uninspectable(p.ref(), DenialCodes.PII_DETECTED, subject + "'s tool call arguments", e.getMessage()));
+    }
+    if (!r.decision().allowed()) {
+      return new Arguments(null, r.findings(), PolicyNotes.piiBlocked(p.ref(), subject, r.findings()));
+    }
+    boolean redacted = !r.findings().isEmpty() && p.pii().action() == PiiPolicy.Action.REDACT;
+    return new Arguments(redacted ? r.tree() : tree, r.findings(), null);
   }
 
   /**

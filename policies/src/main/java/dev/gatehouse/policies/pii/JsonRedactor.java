@@ -56,6 +56,18 @@ public final class JsonRedactor {
     return w.findings;
   }
 
+  /**
+   * {@code d}'s plain decimal form without trailing zeros ({@code 4.111111111111111E15} as {@code
+   * 4111111111111111}), the digits a reader takes; null when it would run past 64 digits.
+   */
+  public static String plainDigits(java.math.BigDecimal d) {
+    java.math.BigDecimal stripped = d.stripTrailingZeros();
+    if (stripped.precision() - stripped.scale() > 64 || stripped.scale() > 64) {
+      return null; // 1e308 written out is 309 digits: no identifier is that long
+    }
+    return stripped.toPlainString();
+  }
+
   private final class Walk {
     private final boolean rewrite;
     private PiiFindings findings = PiiFindings.NONE;
@@ -116,14 +128,9 @@ public final class JsonRedactor {
       return rewrite ? n.deepCopy() : n;
     }
 
-    /** The redacted text, or null when nothing was found in it. */
-    /** A fractional or exponent number's plain decimal form without trailing zeros; null when it would run past 64 digits. */
+    /** A fractional or exponent number's plain decimal form ({@link JsonRedactor#plainDigits}). */
     private static String plain(JsonNode n) {
-      java.math.BigDecimal d = n.decimalValue().stripTrailingZeros();
-      if (d.precision() - d.scale() > 64 || d.scale() > 64) {
-        return null; // 1e308 written out is 309 digits: no identifier is that long
-      }
-      return d.toPlainString();
+      return plainDigits(n.decimalValue());
     }
 
     /** What the scanner found in {@code s} read with its JSON escapes decoded ({@link dev.gatehouse.policies.text.JsonEscapes}): null when nothing; else {@code s} (scanning) or its decoded form redacted. */
