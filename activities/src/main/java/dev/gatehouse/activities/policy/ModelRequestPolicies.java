@@ -15,8 +15,8 @@ import java.util.List;
  * What a model request goes through before it is sent, on every path (the OpenAI and Anthropic
  * faces, pipeline model steps, the agent loop, teams' workflows): first the PII entries that apply
  * at {@code model-requests}, over the request's texts ({@link ChatTexts}) and, on the model faces,
- * the arguments of the tool calls in its history ({@link CallArguments}), then the guardrail entries' request checks
- * (deny patterns, {@code maxPromptChars}) over its texts, each in name order. Redactions
+ * the arguments of the tool calls in its history ({@link CallArguments}), then the guardrail
+ * entries' request checks (deny patterns, {@code maxPromptChars}) over the same, each in name order. Redactions
  * replace the request (the provider gets a copy; the caller's body is left as it was); a block
  * denies the call ({@code pii_detected} or {@code guardrail_blocked}, 422): nothing is sent. A call
  * no entry governs is not read.
@@ -39,11 +39,11 @@ public final class ModelRequestPolicies implements PolicyStep<ModelExchange> {
     List<String> before = ChatTexts.ofRequest(call);
     List<String> texts = new ArrayList<>(before);
     List<JsonNode> argumentsBefore =
-        pii.isEmpty() || call.kind() == ModelCall.Kind.EMBEDDINGS || !call.callerRunsTools() ? List.of() : CallArguments.values(CallArguments.ofRequest(call.dialect(), call.body()));
+        call.kind() == ModelCall.Kind.EMBEDDINGS || !call.callerRunsTools() ? List.of() : CallArguments.values(CallArguments.ofRequest(call.dialect(), call.body()));
     List<JsonNode> arguments = new ArrayList<>(argumentsBefore);
     Decision denial = TextPolicies.pii(pii, texts, arguments, x, Governing.MODEL_REQUESTS, "the model request");
     if (denial == null) {
-      denial = TextPolicies.guardrails(guardrails, texts, x, Governing.MODEL_REQUESTS);
+      denial = TextPolicies.guardrails(guardrails, texts, arguments, x, Governing.MODEL_REQUESTS);
     }
     if (denial != null) {
       return denial;

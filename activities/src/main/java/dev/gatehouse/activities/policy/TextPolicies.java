@@ -1,13 +1,11 @@
 package dev.gatehouse.activities.policy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.activities.chain.Exchange;
 import dev.gatehouse.policies.Decision;
 import dev.gatehouse.policies.DenialCodes;
 import dev.gatehouse.policies.data.CompiledPolicy;
+import dev.gatehouse.policies.guardrails.GuardrailPolicy;
 import dev.gatehouse.policies.guardrails.GuardrailResult;
 import dev.gatehouse.policies.pii.PiiFindings;
 import dev.gatehouse.policies.pii.PiiPolicy;
@@ -85,23 +83,21 @@ final class TextPolicies {
 
   /**
    * The guardrail entries' request inspection (deny patterns, {@code maxPromptChars}) over {@code
-   * texts}, as if each were one message: null when every one let them pass, else the denial.
+   * texts} and {@code arguments} (tool calls' arguments, {@link CallArguments}: every string and
+   * member name), counted together: null when every one let them pass, else the denial.
    */
-  static Decision guardrails(List<CompiledPolicy> policies, List<String> texts, Exchange<?, ?> x, String place) {
+  static Decision guardrails(List<CompiledPolicy> policies, List<String> texts, List<JsonNode> arguments, Exchange<?, ?> x, String place) {
     for (CompiledPolicy p : policies) {
-      ObjectNode request = JsonNodeFactory.instance.objectNode();
-      ArrayNode messages = request.putArray("messages");
-      for (String t : texts) {
-        messages.addObject().put("role", "user").put("content", t);
-      }
-      GuardrailResult<JsonNode> r = p.guardrail().inspectRequest(request);
+      GuardrailResult<GuardrailPolicy.RequestParts> r = p.guardrail().inspectRequest(texts, arguments);
       if (r.blocked()) {
         return PolicyNotes.guardrailBlocked(p.ref(), r);
       }
       if (r.outcome() == GuardrailResult.Outcome.REDACTED) {
-        JsonNode redacted = r.value().get("messages");
         for (int i = 0; i < texts.size(); i++) {
-          texts.set(i, redacted.get(i).get("content").textValue());
+          texts.set(i, r.value().texts().get(i));
+        }
+        for (int i = 0; i < arguments.size(); i++) {
+          arguments.set(i, r.value().arguments().get(i));
         }
       }
       Decision note = PolicyNotes.guardrail(p.ref(), r, place);

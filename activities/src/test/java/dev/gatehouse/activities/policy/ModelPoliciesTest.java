@@ -321,6 +321,52 @@ class ModelPoliciesTest {
     assertThat(x.appliedPolicies()).containsExactly("req-guard-redact@1 redacted DENY_PATTERN×1 in model-requests");
   }
 
+  /** A client could put a denied phrase in its history's tool calls, where no guardrail entry read it. */
+  @Test
+  void guardrailsReadTheArgumentsOfToolCallsInARequestsHistory() throws Exception {
+    String history =
+        "{\"model\":\"gpt-x\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},"
+            + "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\","
+            + "\"function\":{\"name\":\"note\",\"arguments\":\"{\\\"topic\\\":\\\"Project \\\\u0046alcon\\\",\\\"n\\\":1.5}\"}}]},"
+            + "{\"role\":\"tool\",\"tool_call_id\":\"c1\",\"content\":\"noted\"}]}";
+    String blocking = tenant(guard("req-guard-args", Map.of(), List.of("(?i)project falcon")));
+    Decision denied = requests.before(chat(blocking, Dialect.OPENAI, history));
+    assertThat(denied.code()).isEqualTo(DenialCodes.GUARDRAIL_BLOCKED);
+    assertThat(denied.reason()).isEqualTo("the model request is blocked by req-guard-args@1: deny_pattern (1)");
+
+    String redacting = tenant(guard("req-guard-args-redact", Map.of("deny-pattern", "redact"), List.of("(?i)project falcon")));
+    ModelExchange x = chat(redacting, Dialect.OPENAI, history);
+    assertThat(requests.before(x).allowed()).isTrue();
+    JsonNode args = JSON.readTree(x.request().body().at("/messages/1/tool_calls/0/function/arguments").asText());
+    assertThat(args).isEqualTo(json("{\"topic\":\"[REDACTED]\",\"n\":1.5}"));
+    assertThat(x.appliedPolicies()).containsExactly("req-guard-args-redact@1 redacted DENY_PATTERN×1 in model-requests");
+
+    // Anthropic: a tool_use part's input, member names too.
+    ModelExchange anthropic =
+        chat(redacting, Dialect.ANTHROPIC,
+            "{\"model\":\"m\",\"max_tokens\":5,\"messages\":[{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\",\"id\":\"t\","
+                + "\"name\":\"note\",\"input\":{\"about project falcon\":[\"ok\"]}}]}]}");
+    assertThat(requests.before(anthropic).allowed()).isTrue();
+    assertThat(anthropic.request().body().at("/messages/0/content/0/input")).isEqualTo(json("{\"about [REDACTED]\":[\"ok\"]}"));
+
+    // maxPromptChars counts the arguments with the texts.
+    String small = tenant(new PolicyDefinition("req-guard-args-size", null, PolicyDefinition.GUARDRAIL, null, null, null, null,
+        new PolicyDefinition.Guardrail(null, null, null, List.of(), null, 100), null));
+    String longCall =
+        "{\"model\":\"gpt-x\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},"
+            + "{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\","
+            + "\"function\":{\"name\":\"note\",\"arguments\":\"{\\\"text\\\":\\\"" + "x".repeat(120) + "\\\"}\"}}]}]}";
+    Decision tooLong = requests.before(chat(small, Dialect.OPENAI, longCall));
+    assertThat(tooLong.code()).isEqualTo(DenialCodes.GUARDRAIL_BLOCKED);
+    assertThat(tooLong.reason()).contains("size (1)");
+
+    // A task's calls were made by its own model and go through tool-arguments: not read here.
+    ModelCall inTask =
+        new ModelCall(ModelCall.Kind.CHAT, Dialect.OPENAI, "gpt-x", json(history), false, new Caller(blocking, "agt_1", List.of()), null, null,
+            "task-1", "s1", 1);
+    assertThat(requests.before(new ModelExchange(inTask, null)).allowed()).isTrue();
+  }
+
   @Test
   void aRequestNoEntryGovernsIsNotCopied() {
     String tenant = tenant(pii("answers-only", "block", List.of("model-answers"), null));

@@ -17,10 +17,11 @@ import java.util.Objects;
 
 /**
  * Inspects what reaches a model: tool and MCP results ({@link #inspectResponse}) with every enabled
- * inspector, and model requests ({@link #inspectRequest}) with the deny patterns and the prompt
- * size. Each finding's kind has an action ({@link GuardrailConfig#actions()}): BLOCK denies the
- * value with {@link DenialCodes#GUARDRAIL_BLOCKED}, REDACT passes it with what was found replaced,
- * FLAG passes it unchanged; every finding is in the result, for the trace. Immutable and safe to
+ * inspector, and model requests ({@link #inspectRequest}: their texts and, taken apart, their
+ * tool calls' arguments) with the deny patterns and the prompt size. Each finding's kind has an
+ * action ({@link GuardrailConfig#actions()}): BLOCK denies the value with {@link
+ * DenialCodes#GUARDRAIL_BLOCKED}, REDACT passes it with what was found replaced, FLAG passes it
+ * unchanged; every finding is in the result, for the trace. Immutable and safe to
  * share; built once per configuration (deny patterns are compiled here).
  *
  * <p>A JSON value is inspected string by string: every string value and every member name, in
@@ -157,6 +158,39 @@ public final class GuardrailPolicy {
       }
     }
     return run.result(copy);
+  }
+
+  /** What a model request's inspection passes on: its texts and its tool calls' arguments, each the one given when nothing in it was redacted. */
+  public record RequestParts(List<String> texts, List<JsonNode> arguments) {
+    public RequestParts {
+      texts = List.copyOf(texts);
+      arguments = List.copyOf(arguments);
+    }
+  }
+
+  /**
+   * A model request taken apart: its texts (what {@link #inspectRequest(JsonNode)} reads of a
+   * message, in whatever dialect), then the arguments of the tool calls in its history as JSON
+   * values (every string value and member name, as {@link #inspectResponse(JsonNode)} reads a
+   * result), against the deny patterns and {@code maxPromptChars}, counted over all of them.
+   * Findings' paths are {@code /texts/i} and {@code /arguments/i/...}.
+   */
+  public GuardrailResult<RequestParts> inspectRequest(List<String> texts, List<JsonNode> arguments) {
+    Objects.requireNonNull(texts, "texts");
+    Objects.requireNonNull(arguments, "arguments");
+    Run run = new Run(requestInspectors, config.maxPromptChars(), "the model request");
+    List<String> textsOut = new ArrayList<>(texts.size());
+    for (int i = 0; i < texts.size(); i++) {
+      textsOut.add(run.string(texts.get(i), JsonPath.ROOT.member("texts").element(i), false));
+    }
+    List<JsonNode> argumentsOut = new ArrayList<>(arguments.size());
+    for (int i = 0; i < arguments.size(); i++) {
+      JsonNode value = arguments.get(i);
+      Tree tree = new Tree(run);
+      tree.inspect(value, JsonPath.ROOT.member("arguments").element(i), 0);
+      argumentsOut.add(run.block || tree.changed.isEmpty() ? value : tree.rebuild(value));
+    }
+    return run.result(new RequestParts(textsOut, argumentsOut));
   }
 
   /** One inspection: the size budget, what was found and what to do. */

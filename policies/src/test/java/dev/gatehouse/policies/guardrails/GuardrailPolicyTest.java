@@ -185,6 +185,43 @@ class GuardrailPolicyTest {
     assertThat(body.toString()).isEqualTo(before);
   }
 
+  /** A request taken apart: its texts and its tool calls' arguments, read as JSON, share the deny patterns and the size budget. */
+  @Test
+  void aRequestsTextsAndToolCallArgumentsAreReadTogether() throws Exception {
+    GuardrailPolicy redacting =
+        new GuardrailPolicy(config().maxPromptChars(200).action(FindingKind.DENY_PATTERN, GuardrailAction.REDACT).build());
+    JsonNode clean = json("{\"city\":\"Paris\",\"n\":[1,{\"x\":true}]}");
+    JsonNode secret = json("{\"q\":{\"AKIAABCDEFGHIJKLMNOP\":[\"k AKIAABCDEFGHIJKLMNOP\"]},\"n\":4}");
+    GuardrailResult<GuardrailPolicy.RequestParts> r = redacting.inspectRequest(List.of("hello"), List.of(clean, secret));
+
+    assertThat(r.outcome()).isEqualTo(GuardrailResult.Outcome.REDACTED);
+    assertThat(r.value().texts()).containsExactly("hello");
+    assertThat(r.value().arguments().get(0)).isSameAs(clean);
+    assertThat(r.value().arguments().get(1).toString()).isEqualTo("{\"q\":{\"[REDACTED]\":[\"k [REDACTED]\"]},\"n\":4}");
+    assertThat(secret.toString()).as("the input is not changed").contains("AKIA");
+    assertThat(r.findings()).extracting(Finding::path).containsExactly("/arguments/1/q/AKIAABCDEFGHIJKLMNOP", "/arguments/1/q/AKIAABCDEFGHIJKLMNOP/0");
+    assertThat(r.findings().get(0).inKey()).isTrue();
+
+    GuardrailPolicy blocking = new GuardrailPolicy(config().maxPromptChars(200).build());
+    GuardrailResult<GuardrailPolicy.RequestParts> denied = blocking.inspectRequest(List.of("hello"), List.of(secret));
+    assertThat(denied.blocked()).isTrue();
+    assertThat(denied.value()).isNull();
+    assertThat(denied.decision().reason()).isEqualTo("the model request is blocked by guardrails: deny_pattern (2)");
+
+    // maxPromptChars counts the texts and the arguments together.
+    GuardrailResult<GuardrailPolicy.RequestParts> tooBig =
+        blocking.inspectRequest(List.of("a".repeat(150)), List.of(json("{\"b\":\"" + "b".repeat(100) + "\"}")));
+    assertThat(tooBig.blocked()).isTrue();
+    assertThat(tooBig.findings()).singleElement().satisfies(f -> {
+      assertThat(f.kind()).isEqualTo(FindingKind.SIZE);
+      assertThat(f.path()).isEqualTo("/arguments/0/b");
+      assertThat(f.start()).isEqualTo(49);
+    });
+    GuardrailResult<GuardrailPolicy.RequestParts> fine = blocking.inspectRequest(List.of("a".repeat(150)), List.of(clean));
+    assertThat(fine.outcome()).isEqualTo(GuardrailResult.Outcome.CLEAN);
+    assertThat(fine.value().arguments().get(0)).isSameAs(clean);
+  }
+
   @Test
   void malformedRequestsAreRefusedWithThePlace() {
     GuardrailPolicy p = new GuardrailPolicy(config().build());

@@ -266,6 +266,29 @@ class ResponsesApiTest {
     assertThat(fake.requests()).isEmpty();
   }
 
+  /** The calls in a client's input are text it wrote: a denied phrase there reached the provider past a guardrail entry. */
+  @Test
+  void aGuardrailReadsTheArgumentsOfTheCallsInTheInput() {
+    ok(gh.post("/admin/v1/policies", ADMIN_KEY, "{\"name\":\"responses-guard\",\"kind\":\"guardrail\",\"appliesTo\":{\"models\":[\"gpt-r\"]},"
+        + "\"guardrail\":{\"checks\":[\"deny-pattern\"],\"denyPatterns\":[\"(?i)project falcon\"]}}"));
+    ok(gh.post("/admin/v1/policies", ADMIN_KEY, "{\"name\":\"responses-guard-mask\",\"kind\":\"guardrail\",\"appliesTo\":{\"models\":[\"claude-r\"]},"
+        + "\"guardrail\":{\"checks\":[\"deny-pattern\"],\"denyPatterns\":[\"(?i)project falcon\"],\"actions\":{\"deny-pattern\":\"redact\"}}}"));
+    fake.script(Reply.text("fine"));
+    String input = ",\"input\":[{\"type\":\"function_call\",\"call_id\":\"c1\",\"name\":\"note\","
+        + "\"arguments\":\"{\\\"topic\\\":\\\"the Project Falcon plan\\\"}\"},"
+        + "{\"type\":\"function_call_output\",\"call_id\":\"c1\",\"output\":\"noted\"}]}";
+
+    JsonNode error = openAiError(gh.post("/v1/responses", KEY_A, "{\"model\":\"gpt-r\"" + input), 422, "guardrail_blocked");
+    assertThat(error.path("message").asText()).contains("responses-guard@1").doesNotContain("Falcon");
+    assertThat(fake.requests()).isEmpty();
+
+    HttpResponse<String> r = gh.post("/v1/responses", KEY_A, "{\"model\":\"claude-r\"" + input);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonNode sent = fake.last().json();
+    assertThat(sent.toString()).doesNotContain("Falcon");
+    assertThat(sent.at("/messages/0/content/0/input/topic").asText()).as(sent.toString()).isEqualTo("the [REDACTED] plan");
+  }
+
   /**
    * A model's tool call carried an address to a client that runs the tool itself, in either
    * API and either face, streamed and not; a streamed one's arguments are held until the call is
