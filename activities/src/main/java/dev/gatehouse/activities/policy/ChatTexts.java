@@ -20,7 +20,8 @@ import java.util.List;
  *       {@code refusal}, and a tool result part's own {@code content}, a string or parts); an
  *       OpenAI assistant message's {@code refusal} and reasoning ({@code reasoning_content},
  *       {@code reasoning}) and the request's {@code prediction.content} (a string or
- *       parts); Anthropic's {@code system} (a string or parts), and its text documents (a {@code
+ *       parts); the stop sequences (OpenAI's {@code stop}, a string or strings; Anthropic's {@code
+ *       stop_sequences}); Anthropic's {@code system} (a string or parts), and its text documents (a {@code
  *       document} part's {@code title}, {@code context} and its {@code source}: {@code data} of a
  *       {@code text} source, the parts of a {@code content} source) and search results (a {@code
  *       search_result} part's {@code title}, {@code source} and {@code content} parts), also
@@ -121,6 +122,18 @@ final class ChatTexts {
     }
     if (dialect == Dialect.OPENAI && body.get("prediction") instanceof ObjectNode prediction) {
       content(prediction, "content", s, NESTED);
+    }
+    // Stop sequences: text the client writes, sent to the provider (which may echo the one it met).
+    String stopMember = dialect == Dialect.OPENAI ? "stop" : "stop_sequences";
+    JsonNode stop = body.get(stopMember);
+    if (stop != null && stop.isTextual()) {
+      s.at(body, stopMember);
+    } else if (stop instanceof ArrayNode a) {
+      for (int i = 0; i < a.size(); i++) {
+        if (a.get(i).isTextual()) {
+          s.at(a, i);
+        }
+      }
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.gatehouse.activities.policy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.activities.chain.PolicyStep;
 import dev.gatehouse.activities.model.ModelAnswer;
@@ -23,7 +24,9 @@ import java.util.List;
  * call's arguments until the call is whole), and ends the stream with a {@code pii_detected} error event when an entry
  * that blocks finds something (the client has seen the text before it); the call is then denied
  * after the stream, so the audit row names the entry. Embeddings answers carry no text. A call no
- * entry governs is not read, and its stream is not touched.
+ * entry governs is not read, and its stream is not touched. A governed OpenAI answer, whole or
+ * streamed, goes out without its choices' {@code logprobs} (each token of the text, which cannot be
+ * redacted token by token), and an Anthropic stream's {@code message_start} with no content.
  *
  * <p>A call that failed carries the provider's own words in its message (its error body, which
  * may quote the request), which reach the caller, a task's history and trace and the audit row.
@@ -107,11 +110,36 @@ public final class ModelAnswerPii implements PolicyStep<ModelExchange> {
     }
     ObjectNode body = ChatTexts.withAnswerTexts(call.dialect(), answer.body(), before, texts);
     body = CallArguments.withArguments(body, argumentsBefore, arguments, body != answer.body(), b -> CallArguments.ofAnswer(call.dialect(), b));
+    body = withoutLogprobs(body, body != answer.body());
     if (body != answer.body()) {
       x.replaceResponse(
           new ModelAnswer(
               body, answer.usage(), answer.cost(), answer.provider(), answer.providerModel(), answer.timeToFirstTokenMs(),
               answer.policies()));
     }
+  }
+
+  /**
+   * {@code body} (or a copy, unless {@code copied}) with no choice's {@code logprobs}: the tokens the
+   * text is made of, one by one (with {@code top_logprobs}, others it might have been), which no
+   * entry can redact where it redacts the text.
+   */
+  private static ObjectNode withoutLogprobs(ObjectNode body, boolean copied) {
+    boolean any = false;
+    if (body.get("choices") instanceof ArrayNode choices) {
+      for (JsonNode c : choices) {
+        any |= c.hasNonNull("logprobs");
+      }
+    }
+    if (!any) {
+      return body;
+    }
+    ObjectNode copy = copied ? body : body.deepCopy();
+    for (JsonNode c : copy.get("choices")) {
+      if (c instanceof ObjectNode choice && choice.hasNonNull("logprobs")) {
+        choice.putNull("logprobs");
+      }
+    }
+    return copy;
   }
 }

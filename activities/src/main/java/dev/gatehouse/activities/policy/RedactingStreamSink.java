@@ -250,7 +250,14 @@ final class RedactingStreamSink implements StreamSink {
     boolean changed = false;
     int at = 0;
     for (Iterator<JsonNode> it = choices.elements(); it.hasNext(); at++) {
-      if (it.next() instanceof ObjectNode choice && choice.get("delta") instanceof ObjectNode delta) {
+      if (!(it.next() instanceof ObjectNode choice)) {
+        continue;
+      }
+      if (choice.hasNonNull("logprobs")) {
+        choice.putNull("logprobs"); // each token the text is made of, which no entry can redact one by one
+        changed = true;
+      }
+      if (choice.get("delta") instanceof ObjectNode delta) {
         int index = choice.path("index").asInt(at);
         if (finished.contains(index)) {
           // Its calls went out whole and its texts ended at its finish: more of either would
@@ -616,6 +623,18 @@ final class RedactingStreamSink implements StreamSink {
       return;
     }
     switch (name) {
+      case "message_start" -> {
+        // Anthropic's message starts with no content (it comes in blocks); content a provider put
+        // there anyway would reach the client unread (the SDK's final message keeps it).
+        JsonNode node = parse(data);
+        if (node != null && node.get("message") instanceof ObjectNode message && message.has("content")
+            && !(message.get("content").isArray() && message.get("content").isEmpty())) {
+          message.putArray("content");
+          out.event(name, write(node));
+          return;
+        }
+        out.event(name, data);
+      }
       case "content_block_start" -> {
         JsonNode node = parse(data);
         JsonNode block = node == null ? null : node.get("content_block");

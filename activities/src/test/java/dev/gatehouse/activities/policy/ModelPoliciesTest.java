@@ -148,6 +148,26 @@ class ModelPoliciesTest {
     assertThat(x.request().body().at("/messages/0/content/0/content").asText()).isEqualTo("IBAN [IBAN]");
   }
 
+  /** A probe's stop sequence carried a card, an address and a denied phrase to the provider, past every entry. */
+  @Test
+  void stopSequencesAreRead() {
+    String masking = tenant(pii("req-stop", "redact", List.of("model-requests"), null));
+    ModelExchange one = chat(masking, Dialect.OPENAI, "{\"model\":\"gpt-x\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+        + "\"stop\":\"card 4111 1111 1111 1111\"}");
+    assertThat(requests.before(one).allowed()).isTrue();
+    assertThat(one.request().body().get("stop").asText()).isEqualTo("card [CARD]");
+
+    ModelExchange many = chat(masking, Dialect.OPENAI, "{\"model\":\"gpt-x\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+        + "\"stop\":[\"END\",\"alice@example.com\"]}");
+    assertThat(requests.before(many).allowed()).isTrue();
+    assertThat(many.request().body().get("stop").toString()).isEqualTo("[\"END\",\"[EMAIL]\"]");
+
+    String guarded = tenant(guard("req-stop-guard", Map.of(), List.of("(?i)project falcon")));
+    Decision denied = requests.before(chat(guarded, Dialect.ANTHROPIC, "{\"model\":\"m\",\"max_tokens\":5,"
+        + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stop_sequences\":[\"Project Falcon\"]}"));
+    assertThat(denied.code()).isEqualTo(DenialCodes.GUARDRAIL_BLOCKED);
+  }
+
   @Test
   void anOpenAiRequestsRefusalInHistoryAndItsPredictionAreRead() {
     String tenant = tenant(pii("req-mask-p", "redact", List.of("model-requests"), null));
@@ -407,6 +427,24 @@ class ModelPoliciesTest {
     assertThat(anthropic.appliedPolicies()).containsExactly("ans-mask@1 redacted EMAIL×2 in model-answers");
   }
 
+  /** A probe asked for logprobs: the content came redacted, its tokens one by one did not. */
+  @Test
+  void aGovernedAnswerGoesOutWithoutLogprobs() {
+    String logprobs = "{\"content\":[{\"token\":\"mail\",\"logprob\":-0.1},{\"token\":\" alice@example.com\",\"logprob\":-0.2,"
+        + "\"top_logprobs\":[{\"token\":\" bob@example.com\",\"logprob\":-3}]}]}";
+    String answer = "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"mail alice@example.com\"},"
+        + "\"logprobs\":" + logprobs + ",\"finish_reason\":\"stop\"}]}";
+    ModelExchange masked = answered(tenant(pii("ans-logprobs", "redact", List.of("model-answers"), null)), Dialect.OPENAI, answer);
+    assertThat(masked.response().body().at("/choices/0/message/content").asText()).isEqualTo("mail [EMAIL]");
+    assertThat(masked.response().body().at("/choices/0/logprobs").isNull()).as(masked.response().body().toString()).isTrue();
+
+    // Whatever an entry found: a block entry's or a recording one's answer goes out without them too.
+    ModelExchange recorded = answered(tenant(pii("ans-logprobs-rec", "record", List.of("model-answers"), null)), Dialect.OPENAI,
+        answer.replace("alice@example.com", "the list"));
+    assertThat(recorded.response().body().at("/choices/0/logprobs").isNull()).isTrue();
+    assertThat(recorded.response().body().toString()).doesNotContain("bob@");
+  }
+
   /** A model's tool call carried an address to a client that runs the tool itself, unread. */
   @Test
   void aWholeAnswersToolCallArgumentsAreReadAsJsonAndWrittenBackAsJson() throws Exception {
@@ -634,6 +672,35 @@ class ModelPoliciesTest {
     assertThat(sent.get(1).get("text").asText()).isEqualTo("or card [CARD]");
     assertThat(sent.get(0).get("type").asText()).isEqualTo("text");
     assertThat(x.appliedPolicies()).singleElement().asString().contains("EMAIL×1", "CARD×1");
+  }
+
+  /** A stream's chunks carry each token's logprobs beside the text: the text was held and redacted, the tokens went out at once. */
+  @Test
+  void aGovernedStreamGoesOutWithoutLogprobsAndAnAnthropicStartWithoutContent() throws IOException {
+    String tenant = tenant(pii("stream-logprobs", "redact", List.of("model-answers"), null));
+    Recorder client = new Recorder();
+    ModelExchange x = streamed(tenant, Dialect.OPENAI, client);
+    StreamSink sink = x.sink();
+    for (String piece : List.of("mail ali", "ce@example.com", " now")) {
+      ObjectNode c = json(chunk(piece, null));
+      ((ObjectNode) c.at("/choices/0")).putObject("logprobs").putArray("content").addObject().put("token", piece).put("logprob", -0.5);
+      sink.event(null, c.toString());
+    }
+    sink.event(null, chunk(null, "stop"));
+    sink.event(null, "[DONE]");
+    answers.after(x);
+    assertThat(client.text()).isEqualTo("mail [EMAIL] now");
+    assertThat(client.events).noneMatch(e -> e[1].contains("ali") || e[1].contains("example") || e[1].contains("\"token\""));
+
+    Recorder anthropicClient = new Recorder();
+    ModelExchange a = streamed(tenant, Dialect.ANTHROPIC, anthropicClient);
+    a.sink().event("message_start",
+        "{\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"role\":\"assistant\",\"content\":[{\"type\":\"text\",\"text\":\"mail alice@example.com\"}]}}");
+    a.sink().event("message_stop", "{\"type\":\"message_stop\"}");
+    answers.after(a);
+    JsonNode start = json(anthropicClient.events.get(0)[1]);
+    assertThat(start.at("/message/content").toString()).isEqualTo("[]");
+    assertThat(start.at("/message/id").asText()).isEqualTo("m");
   }
 
   @Test
