@@ -1,5 +1,6 @@
 package dev.gatehouse.policies.pii;
 
+import dev.gatehouse.policies.text.Lookalikes;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -22,7 +23,10 @@ final class Incremental {
 
   private final List<PiiDetector> detectors;
   private final int maxHoldback;
+  /** The text as the detectors read it ({@link Lookalikes}), of the same length as {@link #given}. */
   private final StringBuilder buf = new StringBuilder();
+  /** The text as it came, which is handed out. */
+  private final StringBuilder given = new StringBuilder();
   /** buf[0, decided) is decided text kept as context; buf[decided, length) is undecided. */
   private int decided;
 
@@ -32,7 +36,8 @@ final class Incremental {
   }
 
   Step push(CharSequence chunk) {
-    buf.append(chunk);
+    buf.append(Lookalikes.folded(chunk));
+    given.append(chunk);
     return advance(false);
   }
 
@@ -69,11 +74,12 @@ final class Incremental {
     for (PiiMatch m : merged) {
       step.add(m.shift(-decided));
     }
-    String text = buf.substring(decided, cut);
+    String text = given.substring(decided, cut);
     decided = cut;
     if (decided > PiiScanner.CONTEXT) {
       int drop = decided - PiiScanner.CONTEXT;
       buf.delete(0, drop);
+      given.delete(0, drop);
       decided -= drop;
     }
     return new Step(text, step);

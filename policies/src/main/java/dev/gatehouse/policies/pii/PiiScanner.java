@@ -1,5 +1,6 @@
 package dev.gatehouse.policies.pii;
 
+import dev.gatehouse.policies.text.Lookalikes;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumSet;
@@ -104,8 +105,13 @@ public final class PiiScanner {
     return maxHoldback;
   }
 
-  /** The matches in {@code text}, in order, none overlapping. */
-  public List<PiiMatch> scan(CharSequence text) {
+  /**
+   * The matches in {@code text}, in order, none overlapping. The detectors read it with its
+   * lookalikes folded ({@link Lookalikes}: full-width and other scripts' digits, Unicode spaces
+   * and dashes), which keeps every span where it is.
+   */
+  public List<PiiMatch> scan(CharSequence given) {
+    CharSequence text = Lookalikes.folded(given);
     if (text.length() <= WINDOW) {
       return scanWhole(text);
     }

@@ -22,6 +22,53 @@ class PiiScannerTest {
     }
   }
 
+  /** Each ASCII digit, letter and sign of {@code s} as its full-width form, spaces as ideographic spaces. */
+  static String fullWidth(String s) {
+    StringBuilder out = new StringBuilder();
+    for (char c : s.toCharArray()) {
+      out.append(c == ' ' ? (char) 0x3000 : c > ' ' && c < 0x7F ? (char) (c + 0xFEE0) : c);
+    }
+    return out.toString();
+  }
+
+  /** Each ASCII digit of {@code s} as the digit of the script whose zero is {@code zero}. */
+  static String digits(String s, char zero) {
+    StringBuilder out = new StringBuilder();
+    for (char c : s.toCharArray()) {
+      out.append(c >= '0' && c <= '9' ? (char) (zero + (c - '0')) : c);
+    }
+    return out.toString();
+  }
+
+  /** A probe's values that a model reads as what they spell passed every detector: full-width, other scripts' digits, Unicode spaces and dashes. */
+  @Test
+  void lookalikeDigitsSpacesAndDashesAreReadAsWhatTheySpell() {
+    String nbsp = String.valueOf((char) 0xA0);
+    String thin = String.valueOf((char) 0x2009);
+    String enDash = String.valueOf((char) 0x2013);
+    List<String> values = List.of(
+        fullWidth("4111 1111 1111 1111"),
+        digits("4111 1111 1111 1111", (char) 0x0660), // Arabic-Indic
+        digits("4111 1111 1111 1111", (char) 0x0966), // Devanagari
+        "4111" + nbsp + "1111" + nbsp + "1111" + nbsp + "1111",
+        "4111" + thin + "1111" + thin + "1111" + thin + "1111",
+        fullWidth("536-22-1234"),
+        "536" + enDash + "22" + enDash + "1234",
+        fullWidth("someone@example.com"),
+        "someone" + (char) 0xFF20 + "example.com");
+    List<String> labels = List.of("CARD", "CARD", "CARD", "CARD", "CARD", "SSN", "SSN", "EMAIL", "EMAIL");
+    Redactor redactor = new Redactor(ALL);
+    for (int i = 0; i < values.size(); i++) {
+      String text = "see " + values.get(i) + " now";
+      assertThat(ALL.scan(text)).as(text).extracting(PiiMatch::label).containsExactly(labels.get(i));
+      assertThat(redactor.redact(text).text()).as(text).isEqualTo("see [" + labels.get(i) + "] now");
+    }
+    // Folding is only how the detectors read: what is not found goes on as it came.
+    String plain = fullWidth("hello 42") + nbsp + enDash;
+    assertThat(redactor.redact(plain).text()).isSameAs(plain);
+    assertThat(ALL.scan(fullWidth("4111 1111 1111 1112"))).as("still Luhn-checked").isEmpty();
+  }
+
   @Test
   void theMatchThatStartsFirstWinsThenTheLongest() {
     // The digits are a card number, and the address contains them: the address starts first.

@@ -91,6 +91,16 @@ class StreamingRedactorTest {
     assertThat(s.findings().count("CARD")).isEqualTo(1);
   }
 
+  /** Lookalikes are folded as they arrive, and what is sent is the text as it came. */
+  @Test
+  void aFullWidthCardSplitAcrossChunksIsRedactedAndOtherFullWidthTextGoesOnAsItCame() {
+    String text = PiiScannerTest.fullWidth("Pay 4111 1111 1111 1111 today, ok");
+    List<String> chars = text.chars().mapToObj(ch -> String.valueOf((char) ch)).toList();
+    String out = stream(SCANNER, chars);
+    assertThat(out).isEqualTo(PiiScannerTest.fullWidth("Pay ") + "[CARD]" + PiiScannerTest.fullWidth(" today, ok"));
+    assertThat(out).isEqualTo(ONE_SHOT.redact(text).text());
+  }
+
   @Test
   void anAddressSplitAcrossChunksIsRedactedAndNothingOfItIsSentEarly() {
     StreamingRedactor s = new StreamingRedactor(SCANNER);

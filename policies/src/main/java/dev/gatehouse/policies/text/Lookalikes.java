@@ -1,0 +1,69 @@
+package dev.gatehouse.policies.text;
+
+/**
+ * A text as the PII detectors read it: each character that a reader (a person, a model) takes for
+ * an ASCII digit, letter, sign, space or hyphen read as that character, one for one, so the text
+ * keeps its length and a match found in the folded text covers the same span of the text itself.
+ * A model reads {@code ４１１１ １１１１ １１１１ １１１１} (full-width), {@code ٤١١١} (Arabic-Indic
+ * digits), {@code 536–22–1234} (en dashes) or a card number grouped with no-break spaces as the
+ * values they spell; the detectors, whose patterns are ASCII, did not.
+ *
+ * <ul>
+ *   <li>the full-width forms of ASCII ({@code U+FF01} to {@code U+FF5E}): their ASCII character;
+ *   <li>a decimal digit of any script (Unicode category Nd, in the Basic Multilingual Plane): its
+ *       ASCII digit;
+ *   <li>a space separator (category Zs: no-break, thin, figure, ideographic spaces...): a space;
+ *   <li>the dashes {@code U+2010} to {@code U+2015}, the minus sign {@code U+2212} and the small
+ *       hyphen-minus {@code U+FE63}: a hyphen-minus.
+ * </ul>
+ *
+ * <p>Not folded, since either changes the text's length: characters outside the Basic
+ * Multilingual Plane (mathematical digits), and characters that read as nothing (zero-width
+ * ones), nor encodings such as {@code %40} or {@code &#64;}.
+ */
+public final class Lookalikes {
+  private Lookalikes() {}
+
+  /** {@code text} folded; {@code text} itself when nothing in it folds. */
+  public static CharSequence folded(CharSequence text) {
+    StringBuilder out = null;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c < 0x80) {
+        continue;
+      }
+      char f = fold(c);
+      if (f != c) {
+        if (out == null) {
+          out = new StringBuilder(text);
+        }
+        out.setCharAt(i, f);
+      }
+    }
+    return out == null ? text : out;
+  }
+
+  /** What {@code c} reads as. */
+  static char fold(char c) {
+    if (c < 0x80) {
+      return c;
+    }
+    if (c >= 0xFF01 && c <= 0xFF5E) {
+      return (char) (c - 0xFEE0);
+    }
+    if (c >= 0x2010 && c <= 0x2015 || c == 0x2212 || c == 0xFE63) {
+      return '-';
+    }
+    int type = Character.getType(c);
+    if (type == Character.SPACE_SEPARATOR) {
+      return ' ';
+    }
+    if (type == Character.DECIMAL_DIGIT_NUMBER) {
+      int digit = Character.digit(c, 10);
+      if (digit >= 0) {
+        return (char) ('0' + digit);
+      }
+    }
+    return c;
+  }
+}
