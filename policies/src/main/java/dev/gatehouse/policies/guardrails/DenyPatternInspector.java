@@ -1,6 +1,7 @@
 package dev.gatehouse.policies.guardrails;
 
 import dev.gatehouse.policies.text.BudgetedText;
+import dev.gatehouse.policies.text.Lookalikes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -24,6 +25,10 @@ import java.util.regex.PatternSyntaxException;
  * is reported as a finding of the pattern ("did not finish"), so its action applies, as for a
  * match. Zero-width matches (a lookahead alone) are ignored. The excerpt is always null: a match
  * may be the very secret the pattern guards.
+ *
+ * <p>A text that holds lookalikes ({@link Lookalikes}: full-width forms, other scripts' digits,
+ * Unicode spaces and dashes) is searched twice, as it came and as it reads folded, each with its
+ * own budget: a match in either is a finding (one in the folded text where the first found none).
  */
 public final class DenyPatternInspector implements Inspector {
   public static final int MAX_PATTERNS = 64;
@@ -34,6 +39,9 @@ public final class DenyPatternInspector implements Inspector {
   static final int BASE_STEPS = 65_536;
 
   private final List<Pattern> patterns;
+
+  /** A match, or a pattern that ran out of budget, in one search. */
+  private record Found(int start, int end, String reason) {}
 
   /** @throws IllegalArgumentException naming the index of the first pattern that is not usable */
   public DenyPatternInspector(List<String> patterns) {
@@ -86,8 +94,30 @@ public final class DenyPatternInspector implements Inspector {
 
   @Override
   public void inspect(String text, int limit, FindingSink sink) {
+    CharSequence folded = Lookalikes.folded(text);
     for (int i = 0; i < patterns.size(); i++) {
-      inspect(i, patterns.get(i), text, limit, sink);
+      if (folded == text) {
+        inspect(i, patterns.get(i), text, limit, sink);
+        continue;
+      }
+      // The text as it came, then as it reads with its lookalikes folded (a full-width or
+      // no-break-spaced phrase): a match in either stands, one in the second only where the first
+      // found nothing, so a pattern written for the characters themselves still finds them.
+      List<Found> asGiven = new ArrayList<>();
+      inspect(i, patterns.get(i), text, limit, (k, start, end, reason, excerpt) -> asGiven.add(new Found(start, end, reason)));
+      List<Found> asRead = new ArrayList<>(asGiven);
+      inspect(i, patterns.get(i), folded.toString(), limit, (k, start, end, reason, excerpt) -> {
+        for (Found f : asGiven) {
+          if (start < f.end() && f.start() < end) {
+            return;
+          }
+        }
+        asRead.add(new Found(start, end, reason));
+      });
+      asRead.sort(java.util.Comparator.comparingInt(Found::start));
+      for (Found f : asRead) {
+        sink.report(FindingKind.DENY_PATTERN, f.start(), f.end(), f.reason(), null);
+      }
     }
   }
 

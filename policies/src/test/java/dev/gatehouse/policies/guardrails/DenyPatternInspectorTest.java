@@ -22,6 +22,24 @@ class DenyPatternInspectorTest {
     assertThat(found.get(2).reason()).isEqualTo("matches deny pattern #1");
   }
 
+  /** A probe's full-width and no-break-spaced phrase passed a pattern that matched it written plainly. */
+  @Test
+  void aPhraseWrittenInLookalikesIsFoundWhereItStands() {
+    DenyPatternInspector d = new DenyPatternInspector(List.of("(?i)project falcon", "[\u0660-\u0669]{4}"));
+    StringBuilder fullWidth = new StringBuilder();
+    for (char c : "Project".toCharArray()) {
+      fullWidth.append((char) (c + 0xFEE0));
+    }
+    String text = "about " + fullWidth + (char) 0xA0 + "Falcon, and project falcon";
+    List<Finding> found = d.inspect(text);
+    assertThat(found).extracting(Finding::start).containsExactly(6, 26);
+    assertThat(found.get(0).end()).isEqualTo(6 + "Project Falcon".length());
+
+    // A pattern written for the characters themselves still finds them.
+    String arabic = "code " + (char) 0x0664 + (char) 0x0661 + (char) 0x0661 + (char) 0x0661 + " ok" + (char) 0xA0;
+    assertThat(d.inspect(arabic)).extracting(Finding::reason).containsExactly("matches deny pattern #1");
+  }
+
   @Test
   void refusesUnusablePatternsNamingTheirIndex() {
     assertThatThrownBy(() -> new DenyPatternInspector(List.of("ok", "(unclosed")))
