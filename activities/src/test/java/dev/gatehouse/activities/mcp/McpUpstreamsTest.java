@@ -47,6 +47,37 @@ class McpUpstreamsTest {
     return ((McpSchema.TextContent) result.content().get(0)).text();
   }
 
+  /**
+   * A probe's agent sessions that had used an upstream stayed on the heap after they ended, about
+   * 21 KB each without end: the connector's map kept each client, weakly, under a transport that
+   * referred back to it.
+   */
+  @Test
+  void aClosedClientNoOneHoldsIsLetGo() throws Exception {
+    McpConnector connector = new McpConnector(new UpstreamCredentials(null, Clock.systemUTC()));
+    java.lang.ref.WeakReference<McpAsyncClient> gone;
+    try (SdkUpstream upstream = new SdkUpstream()) {
+      gone = usedAndClosed(connector, server("notes", upstream.url()));
+    }
+    // The server is gone too: the JDK's HTTP client keeps an idle pooled connection's last
+    // exchange (and so one session) until the connection closes, which is bounded by the pool.
+    for (int i = 0; i < 100 && gone.get() != null; i++) {
+      System.gc();
+      Thread.sleep(20);
+    }
+    assertThat(gone.get()).as("the client, after it was closed and dropped").isNull();
+    java.lang.ref.Reference.reachabilityFence(connector);
+  }
+
+  private static java.lang.ref.WeakReference<McpAsyncClient> usedAndClosed(McpConnector connector, McpServerDefinition def) {
+    McpAsyncClient client = connector.client(def, UpstreamHandlers.NONE);
+    client.initialize().block(Duration.ofSeconds(10));
+    client.callTool(new McpSchema.CallToolRequest("write_note", Map.of("name", "a", "text", "hi"))).block(Duration.ofSeconds(10));
+    assertThat(connector.streamable(client)).isNotNull();
+    client.closeGracefully().block(Duration.ofSeconds(10));
+    return new java.lang.ref.WeakReference<>(client);
+  }
+
   @Test
   void discoversARegisteredServerAndSharesItsClient() throws Exception {
     try (TestDatabase db = TestDatabase.create();
