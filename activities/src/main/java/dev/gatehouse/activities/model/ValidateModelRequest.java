@@ -11,7 +11,8 @@ import dev.gatehouse.policies.Decision;
  * messages} an array of objects for chat, each one's content a string or parts the request
  * policies can read ({@link #content}), {@code input} present for embeddings; on OpenAI's chat
  * {@code max_tokens}, {@code max_completion_tokens} and {@code n}, on Anthropic's {@code
- * max_tokens}, whole numbers in range, as budgets and rate limits reserve by them). The provider
+ * max_tokens}, whole numbers in range, as budgets and rate limits reserve by them; the stop
+ * sequences, strings, which the request policies read). The provider
  * checks the rest; whatever Gatehouse does not read is passed on untouched.
  */
 final class ValidateModelRequest implements PolicyStep<ModelExchange> {
@@ -77,6 +78,10 @@ final class ValidateModelRequest implements PolicyStep<ModelExchange> {
         return bad;
       }
     }
+    String badStop = stop(body, call.dialect() == Dialect.OPENAI ? "stop" : "stop_sequences");
+    if (badStop != null) {
+      return badStop;
+    }
     if (call.dialect() == Dialect.OPENAI) {
       JsonNode options = body.get("stream_options");
       if (options != null && !options.isNull() && !options.isObject()) {
@@ -98,6 +103,27 @@ final class ValidateModelRequest implements PolicyStep<ModelExchange> {
       String bad = wholeNumber(body, "max_tokens", 1, Integer.MAX_VALUE);
       if (bad != null) {
         return bad; // here, before a budget reserves by it, not when the request is translated
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Why the stop sequences are not what the request policies read: absent, null, a string or an
+   * array of strings (Anthropic's API takes only the array, and says so itself). A number or an
+   * object went on unread (a probe's card did).
+   */
+  private static String stop(JsonNode body, String member) {
+    JsonNode stop = body.get(member);
+    if (stop == null || stop.isNull() || stop.isTextual()) {
+      return null;
+    }
+    if (!stop.isArray()) {
+      return "'" + member + "' must be a string or an array of strings, not " + type(stop);
+    }
+    for (int i = 0; i < stop.size(); i++) {
+      if (!stop.get(i).isTextual()) {
+        return "'" + member + "[" + i + "]' must be a string, not " + type(stop.get(i));
       }
     }
     return null;

@@ -172,6 +172,13 @@ final class RedactingStreamSink implements StreamSink {
       }
     }
 
+    /**
+     * A high surrogate that ended what went out last, held for the low one that completes its
+     * character: written alone, a half of a pair becomes {@code ?} (a provider that split an
+     * emoji between two chunks had it reach the client as {@code ??}).
+     */
+    private String half = "";
+
     /** What of {@code delta} may go out now. */
     String push(String delta) {
       String s = delta;
@@ -179,15 +186,28 @@ final class RedactingStreamSink implements StreamSink {
         s = redactors[i].push(s);
         if (redactors[i].blocked()) {
           blocked(i, redactors[i].findings());
-          return drain(i + 1, s);
+          return whole(drain(i + 1, s));
         }
       }
-      return s;
+      return whole(s);
     }
 
     /** The text has ended: what is still held. */
     String finish() {
-      return drain(0, "");
+      String rest = half + drain(0, "");
+      half = "";
+      return rest;
+    }
+
+    /** {@code s} after what was held, less a high surrogate at its end, which is held. */
+    private String whole(String s) {
+      String out = half.isEmpty() ? s : half + s;
+      half = "";
+      if (!out.isEmpty() && Character.isHighSurrogate(out.charAt(out.length() - 1))) {
+        half = out.substring(out.length() - 1);
+        out = out.substring(0, out.length() - 1);
+      }
+      return out;
     }
 
     /** {@code s} through the entries from {@code from} on, each then finished (the text ends here). */

@@ -76,6 +76,22 @@ class OutputBoundTest {
     assertThat(problem(",\"max_tokens\":5")).isNull();
   }
 
+  /** A probe's stop sequence given as a number, an object or an array of objects went on unread; the request policies read strings. */
+  @Test
+  void stopSequencesAreStrings() throws Exception {
+    assertThat(problem(",\"stop\":4111111111111111")).isEqualTo("'stop' must be a string or an array of strings, not a number");
+    assertThat(problem(",\"stop\":{\"x\":\"y\"}")).isEqualTo("'stop' must be a string or an array of strings, not an object");
+    assertThat(problem(",\"stop\":[\"ok\",[\"y\"]]")).isEqualTo("'stop[1]' must be a string, not an array");
+    for (String good : List.of("", ",\"stop\":null", ",\"stop\":\"END\"", ",\"stop\":[\"END\",\"STOP\"]", ",\"stop\":[]")) {
+      assertThat(problem(good)).as(good).isNull();
+    }
+    ModelCall anthropic =
+        new ModelCall(ModelCall.Kind.CHAT, Dialect.ANTHROPIC, "m", body(",\"max_tokens\":5,\"stop_sequences\":[\"END\",5]"), false,
+            new Caller("ten_a", "agt_a", List.of()), null, "r", null, null, 1);
+    assertThat(ValidateModelRequest.problem(anthropic)).isEqualTo("'stop_sequences[1]' must be a string, not a number");
+    assertThat(ValidateModelRequest.paramOf("'stop[1]' must be a string, not an array")).isEqualTo("stop[1]");
+  }
+
   @Test
   void everyChoiceIsReserved() throws Exception {
     assertThat(OutputBound.maxOutput(Dialect.OPENAI, body(",\"max_tokens\":100"), model(null))).isEqualTo(100);

@@ -703,6 +703,35 @@ class ModelPoliciesTest {
     assertThat(start.at("/message/id").asText()).isEqualTo("m");
   }
 
+  /** A provider split an emoji between two chunks: each half went out alone, and reached the client as "?". */
+  @Test
+  void aCharacterSplitBetweenTwoChunksGoesOutWhole() throws IOException {
+    for (String action : List.of("redact", "record")) {
+      String tenant = tenant(pii("stream-pairs-" + action, action, List.of("model-answers"), null));
+      Recorder client = new Recorder();
+      ModelExchange x = streamed(tenant, Dialect.OPENAI, client);
+      String emoji = new String(Character.toChars(0x1F600));
+      x.sink().event(null, chunk("a" + emoji.charAt(0), null));
+      x.sink().event(null, chunk(emoji.charAt(1) + "b" + emoji.charAt(0), null));
+      x.sink().event(null, chunk(null, "stop"));
+      x.sink().event(null, "[DONE]");
+      answers.after(x);
+
+      assertThat(client.text()).as(action).isEqualTo("a" + emoji + "b" + emoji.charAt(0));
+      for (String[] e : client.events) {
+        String text = json(e[1].startsWith("{") ? e[1] : "{}").at("/choices/0/delta/content").asText("");
+        for (int i = 0; i < text.length(); i++) {
+          if (Character.isHighSurrogate(text.charAt(i)) && i + 1 < text.length()) {
+            assertThat(Character.isLowSurrogate(text.charAt(i + 1))).as(action + " " + e[1]).isTrue();
+          }
+          if (Character.isLowSurrogate(text.charAt(i))) {
+            assertThat(i > 0 && Character.isHighSurrogate(text.charAt(i - 1))).as(action + " " + e[1]).isTrue();
+          }
+        }
+      }
+    }
+  }
+
   @Test
   void anAnthropicStreamIsRedactedAcrossDeltasAndTheTailPrecedesTheBlocksStop() throws IOException {
     String tenant = tenant(pii("stream-mask-a", "redact", List.of("model-answers"), null));

@@ -28,7 +28,7 @@ import java.util.regex.PatternSyntaxException;
  *
  * <p>A text that holds lookalikes ({@link Lookalikes}: full-width forms, other scripts' digits,
  * Unicode spaces and dashes) is searched twice, as it came and as it reads folded, each with its
- * own budget: a match in either is a finding (one in the folded text where the first found none).
+ * own budget: a match in either is a finding, and overlapping ones of the two are one (their union).
  */
 public final class DenyPatternInspector implements Inspector {
   public static final int MAX_PATTERNS = 64;
@@ -101,22 +101,27 @@ public final class DenyPatternInspector implements Inspector {
         continue;
       }
       // The text as it came, then as it reads with its lookalikes folded (a full-width or
-      // no-break-spaced phrase): a match in either stands, one in the second only where the first
-      // found nothing, so a pattern written for the characters themselves still finds them.
-      List<Found> asGiven = new ArrayList<>();
-      inspect(i, patterns.get(i), text, limit, (k, start, end, reason, excerpt) -> asGiven.add(new Found(start, end, reason)));
-      List<Found> asRead = new ArrayList<>(asGiven);
-      inspect(i, patterns.get(i), folded.toString(), limit, (k, start, end, reason, excerpt) -> {
-        for (Found f : asGiven) {
-          if (start < f.end() && f.start() < end) {
-            return;
-          }
+      // no-break-spaced phrase): a match in either stands, so a pattern written for the characters
+      // themselves still finds them; matches of the two that overlap are one finding, their union
+      // (ACCT-\d+ matches less of ACCT-12 followed by full-width digits as it came than folded).
+      List<Found> found = new ArrayList<>();
+      FindingSink collect = (k, start, end, reason, excerpt) -> found.add(new Found(start, end, reason));
+      inspect(i, patterns.get(i), text, limit, collect);
+      inspect(i, patterns.get(i), folded.toString(), limit, collect);
+      found.sort(java.util.Comparator.comparingInt(Found::start));
+      Found union = null;
+      for (Found f : found) {
+        if (union != null && f.start() < union.end()) {
+          union = new Found(union.start(), Math.max(union.end(), f.end()), union.reason());
+          continue;
         }
-        asRead.add(new Found(start, end, reason));
-      });
-      asRead.sort(java.util.Comparator.comparingInt(Found::start));
-      for (Found f : asRead) {
-        sink.report(FindingKind.DENY_PATTERN, f.start(), f.end(), f.reason(), null);
+        if (union != null) {
+          sink.report(FindingKind.DENY_PATTERN, union.start(), union.end(), union.reason(), null);
+        }
+        union = f;
+      }
+      if (union != null) {
+        sink.report(FindingKind.DENY_PATTERN, union.start(), union.end(), union.reason(), null);
       }
     }
   }

@@ -35,6 +35,14 @@ class DenyPatternInspectorTest {
     assertThat(found).extracting(Finding::start).containsExactly(6, 26);
     assertThat(found.get(0).end()).isEqualTo(6 + "Project Falcon".length());
 
+    // A match that goes on into lookalikes is the longer one, not the part found as it came.
+    DenyPatternInspector account = new DenyPatternInspector(List.of("ACCT-\\d+"));
+    String digits = "ACCT-12" + (char) 0xFF13 + (char) 0xFF14 + " end";
+    assertThat(account.inspect(digits)).singleElement().satisfies(f -> {
+      assertThat(f.start()).isZero();
+      assertThat(f.end()).isEqualTo(9);
+    });
+
     // A pattern written for the characters themselves still finds them.
     String arabic = "code " + (char) 0x0664 + (char) 0x0661 + (char) 0x0661 + (char) 0x0661 + " ok" + (char) 0xA0;
     assertThat(d.inspect(arabic)).extracting(Finding::reason).containsExactly("matches deny pattern #1");
