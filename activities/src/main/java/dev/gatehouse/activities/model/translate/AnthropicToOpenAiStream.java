@@ -17,7 +17,8 @@ import java.util.Map;
  * {@code tool_use} block's start → a {@code tool_calls} chunk with its index, id and name, and each
  * {@code input_json_delta} → an arguments fragment under that index; {@code message_delta} → the
  * chunk with the finish reason; {@code message_stop} → the usage chunk (when the caller asked for
- * usage) and {@code [DONE]}. Thinking, {@code ping} and {@code content_block_stop} produce nothing.
+ * usage) and {@code [DONE]}; a call whose input never came gets {@code "{}"} at its block's stop.
+ * Thinking, server tools' blocks and {@code ping} produce nothing.
  */
 final class AnthropicToOpenAiStream extends StreamTap {
   private final boolean clientWantsUsage;
@@ -27,6 +28,8 @@ final class AnthropicToOpenAiStream extends StreamTap {
   private final Map<Integer, Integer> toolCalls = new HashMap<>();
   /** The blocks the provider started, by index. */
   private final java.util.Set<Integer> blocks = new java.util.HashSet<>();
+  /** The blocks of server tools' calls ({@code server_tool_use}, {@code mcp_tool_use}), which the provider runs itself. */
+  private final java.util.Set<Integer> serverTools = new java.util.HashSet<>();
   private final StreamedToolArguments arguments = new StreamedToolArguments();
   private String id;
   private String model;
@@ -61,7 +64,7 @@ final class AnthropicToOpenAiStream extends StreamTap {
       }
       case "content_block_start" -> blockStart(data, out);
       case "content_block_delta" -> blockDelta(data, out);
-      case "content_block_stop" -> arguments.end(data.path("index").asInt(-1));
+      case "content_block_stop" -> blockStop(data.path("index").asInt(-1), out);
       case "message_delta" -> {
         String finish = StopReasons.toOpenAi(Json.text(data.path("delta"), "stop_reason"));
         out.event(null, Json.write(chunk(Json.object(), finish == null ? "stop" : finish)));
@@ -103,12 +106,39 @@ final class AnthropicToOpenAiStream extends StreamTap {
       int index = toolCalls.size();
       toolCalls.put(data.path("index").asInt(), index);
       arguments.begin(data.path("index").asInt());
+      // Anthropic starts a call with input {} and sends it in deltas; a provider that gives it
+      // whole here (a proxy that does not stream it) has it go out here, as unstreamed it would.
+      JsonNode input = block.get("input");
+      String whole = input instanceof ObjectNode o && !o.isEmpty() ? Json.write(o) : "";
+      if (!whole.isEmpty()) {
+        arguments.add(data.path("index").asInt(), whole);
+      }
       ObjectNode call = Json.object().put("index", index).put("id", Json.text(block, "id")).put("type", "function");
-      call.putObject("function").put("name", Json.text(block, "name")).put("arguments", "");
+      call.putObject("function").put("name", Json.text(block, "name")).put("arguments", whole);
       ObjectNode delta = Json.object();
       delta.putArray("tool_calls").add(call);
       out.event(null, Json.write(chunk(delta, null)));
+    } else if (blockType != null && blockType.endsWith("_tool_use")) {
+      serverTools.add(data.path("index").asInt()); // a server tool's call (web search...): the provider runs it
     }
+  }
+
+  /**
+   * A block ended. A call whose input never came (Claude streams a tool without parameters as
+   * {@code {}} and one empty fragment) gets {@code "{}"}, as unstreamed: {@code ""} is not JSON,
+   * and clients that parse the arguments failed on every call of such a tool.
+   */
+  private void blockStop(int block, StreamSink out) throws IOException {
+    Integer index = toolCalls.get(block);
+    if (index != null && arguments.isEmpty(block)) {
+      arguments.add(block, "{}");
+      ObjectNode call = Json.object().put("index", index);
+      call.putObject("function").put("arguments", "{}");
+      ObjectNode chunkDelta = Json.object();
+      chunkDelta.putArray("tool_calls").add(call);
+      out.event(null, Json.write(chunk(chunkDelta, null)));
+    }
+    arguments.end(block);
   }
 
   private void blockDelta(ObjectNode data, StreamSink out) throws IOException {
@@ -125,6 +155,9 @@ final class AnthropicToOpenAiStream extends StreamTap {
     } else if (deltaType.equals("input_json_delta")) {
       Integer index = toolCalls.get(data.path("index").asInt());
       String fragment = Json.text(delta, "partial_json");
+      if (index == null && serverTools.contains(data.path("index").asInt())) {
+        return; // a server tool's input: not a call the client makes (unstreamed, the block is left out)
+      }
       if (index == null) {
         throw Json.upstream("the provider's stream sent tool input for a block that is not a tool_use", false);
       }

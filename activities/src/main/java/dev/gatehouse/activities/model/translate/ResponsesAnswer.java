@@ -38,7 +38,7 @@ public final class ResponsesAnswer {
     ArrayNode output = response.putArray("output");
     JsonNode choice = chat.path("choices").path(0);
     JsonNode message = choice.path("message");
-    String text = Json.text(message, "content");
+    String text = contentText(message.get("content"));
     String refusal = Json.text(message, "refusal");
     String finish = Json.text(choice, "finish_reason");
     String itemStatus = incompleteReason(finish) == null ? "completed" : "incomplete";
@@ -63,6 +63,25 @@ public final class ResponsesAnswer {
     }
     end(response, finish, usage != null ? usage : Usages.fromOpenAi(chat.get("usage")));
     return response;
+  }
+
+  /**
+   * A chat message's {@code content}: a string, or (which some OpenAI-compatible servers answer)
+   * parts whose texts are joined; null when there is none. A probe's answer of parts came back
+   * "completed" with no output.
+   */
+  private static String contentText(JsonNode content) {
+    if (content == null || !content.isArray()) {
+      return content != null && content.isTextual() ? content.textValue() : null;
+    }
+    StringBuilder sb = new StringBuilder();
+    for (JsonNode part : content) {
+      String t = Json.text(part, "text");
+      if (t != null) {
+        sb.append(t);
+      }
+    }
+    return sb.toString();
   }
 
   /**

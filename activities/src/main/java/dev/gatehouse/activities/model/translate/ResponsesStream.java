@@ -214,13 +214,22 @@ public final class ResponsesStream implements StreamSink {
   }
 
   private void toolCall(JsonNode call) throws IOException {
+    if (ended) {
+      return;
+    }
     // A provider that leaves out the index (some compatible servers do): see ToolCallIndexes.
     int index = indexes.of(call);
     Item item = calls.get(index);
     if (item == null) {
       String callId = Json.text(call, "id");
       String name = Json.text(call.path("function"), "name");
-      item = begin(new Item(ResponsesAnswer.newId("fc_"), Kind.CALL, callId == null ? ResponsesAnswer.newId("call_") : callId, String.valueOf(name), items.size()));
+      if (name == null || name.isEmpty()) {
+        // A call is announced with its name, which the provider gives in its first fragment (one
+        // that gave it later had the call named "null"); as on the Anthropic face, the provider's error.
+        failed(Json.object().put("code", "upstream_error").put("message", "the provider's stream began a tool call without a name"));
+        return;
+      }
+      item = begin(new Item(ResponsesAnswer.newId("fc_"), Kind.CALL, callId == null ? ResponsesAnswer.newId("call_") : callId, name, items.size()));
       calls.put(index, item);
       emit(Json.object()
           .put("type", "response.output_item.added")

@@ -31,6 +31,12 @@ final class StreamedToolArguments {
     sb.append(fragment);
   }
 
+  /** Whether the call under {@code key} is open and has had no arguments yet. */
+  boolean isEmpty(int key) {
+    StringBuilder sb = calls.get(key);
+    return sb != null && sb.toString().isBlank();
+  }
+
   /** The call under {@code key} ended: its arguments must be a JSON object or nothing. */
   void end(int key) {
     StringBuilder sb = calls.remove(key);

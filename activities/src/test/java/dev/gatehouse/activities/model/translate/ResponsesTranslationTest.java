@@ -262,6 +262,29 @@ class ResponsesTranslationTest {
     assertThat(argumentsDone).containsExactly("{\"a\":1}", "{\"b\":2}", "{\"c\":3}");
   }
 
+  /**
+   * A probe's provider gave a call's name in its second fragment: the call was named "null". And an
+   * answer whose content came as parts (as some compatible servers answer) came back with no output.
+   */
+  @Test
+  void aCallBegunWithoutANameFailsTheStreamAndContentPartsAreText() throws IOException {
+    Golden.RecordingSink out = new Golden.RecordingSink();
+    ResponsesStream stream = new ResponsesStream(out, ResponsesRequest.translate(json("{'model':'alias','input':'hi'}")), "resp_q", 1L);
+    String call = "{'id':'c','choices':[{'index':0,'delta':{'tool_calls':[%s]}}]}";
+    stream.event(null, String.format(call, "{'index':0,'id':'c1','type':'function','function':{'arguments':''}}").replace('\'', '"'));
+    stream.event(null, String.format(call, "{'index':0,'function':{'name':'weather','arguments':'{}'}}").replace('\'', '"'));
+    stream.event(null, "[DONE]");
+    Golden.Written last = out.events.get(out.events.size() - 1);
+    assertThat(last.name()).isEqualTo("response.failed");
+    assertThat(parse(last.data()).at("/response/error/code").asText()).isEqualTo("upstream_error");
+    assertThat(out.events).noneMatch(w -> w.data().contains("\"null\""));
+
+    ObjectNode chat = json("{'id':'chatcmpl-p','model':'m','choices':[{'index':0,'finish_reason':'stop',"
+        + "'message':{'role':'assistant','content':[{'type':'text','text':'in '},{'type':'text','text':'parts'}]}}]}");
+    ObjectNode r = ResponsesAnswer.of(ResponsesRequest.translate(json("{'model':'alias','input':'hi'}")), chat, null, "resp_p", 1L);
+    assertThat(r.at("/output/0/content/0/text").asText()).isEqualTo("in parts");
+  }
+
   /** A probe's provider sent a second choice, unasked: its call was merged into the first's. Only choice 0 is read. */
   @Test
   void aStreamReadsTheFirstChoiceOnly() throws IOException {

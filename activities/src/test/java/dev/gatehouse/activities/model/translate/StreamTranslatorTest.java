@@ -423,4 +423,46 @@ class StreamTranslatorTest {
         () -> stray.accept(anthropic("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":3,\"delta\":{\"type\":\"text_delta\",\"text\":\"hi\"}}"), new Golden.RecordingSink()),
         "never started");
   }
+
+  /** The arguments an OpenAI caller assembles for each call, by index, from the chunks it was sent. */
+  private static java.util.Map<Integer, String> assembled(Golden.RecordingSink sink) throws IOException {
+    java.util.Map<Integer, String> out = new java.util.TreeMap<>();
+    for (Golden.Written w : sink.events) {
+      if (!w.data().startsWith("{")) {
+        continue;
+      }
+      for (JsonNode call : Json.MAPPER.readTree(w.data()).at("/choices/0/delta/tool_calls")) {
+        out.merge(call.path("index").asInt(), call.at("/function/arguments").asText(""), String::concat);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A probe's calls of a tool without parameters, streamed as Claude streams them (input {} and one
+   * empty fragment), reached OpenAI callers with arguments "", which is not JSON; a call whose input
+   * came whole in its start lost it; and a server tool's input ended the stream.
+   */
+  @Test
+  void anAnthropicCallsInputIsWholeJsonWhateverWayItCame() throws IOException {
+    SseEvent start = Golden.transcript("anthropic-text.sse").get(0);
+    StreamTranslator t = Translation.stream(Dialect.ANTHROPIC, Dialect.OPENAI, false);
+    Golden.RecordingSink sink = new Golden.RecordingSink();
+    t.accept(start, sink);
+    // 0: no parameters, as Claude streams it
+    t.accept(anthropic("content_block_start", "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"tool_use\",\"id\":\"toolu_0\",\"name\":\"now\",\"input\":{}}}"), sink);
+    t.accept(anthropic("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"\"}}"), sink);
+    t.accept(anthropic("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":0}"), sink);
+    // 1: a server tool's call and its result, which the provider runs
+    t.accept(anthropic("content_block_start", "{\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"server_tool_use\",\"id\":\"srvtoolu_1\",\"name\":\"web_search\",\"input\":{}}}"), sink);
+    t.accept(anthropic("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"query\\\":\\\"x\\\"}\"}}"), sink);
+    t.accept(anthropic("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":1}"), sink);
+    // 2: input whole in the start, no fragments
+    t.accept(anthropic("content_block_start", "{\"type\":\"content_block_start\",\"index\":2,\"content_block\":{\"type\":\"tool_use\",\"id\":\"toolu_2\",\"name\":\"f\",\"input\":{\"a\":1}}}"), sink);
+    t.accept(anthropic("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":2}"), sink);
+    // a stop said twice adds nothing
+    t.accept(anthropic("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":2}"), sink);
+
+    assertThat(assembled(sink)).containsExactly(java.util.Map.entry(0, "{}"), java.util.Map.entry(1, "{\"a\":1}"));
+  }
 }

@@ -15,7 +15,10 @@ import java.util.Arrays;
  * write: the framing every streaming face shares ({@link SseWriter}, the model gateway's streams).
  * A payload is encoded as one {@code data:} line per line of its text, so it cannot end its event
  * early or forge fields; an id, event name or comment with a line break or NUL is refused before
- * anything is encoded. Text is UTF-8, a lone surrogate as {@code ?} (as {@link String#getBytes}).
+ * anything is encoded. Text is UTF-8, a lone surrogate as its JSON escape ({@code \}{@code
+ * ud83d}): every payload Gatehouse sends is JSON, where a lone surrogate can only stand inside a
+ * string and the escape means the same to a reader (a provider that split an emoji between two
+ * events had each half reach the client as {@code ?}, as {@link String#getBytes} writes it).
  * Not thread-safe: one per stream, used by one thread at a time.
  */
 public final class SseEncoder {
@@ -27,8 +30,9 @@ public final class SseEncoder {
   private final CharsetEncoder utf8 =
       StandardCharsets.UTF_8
           .newEncoder()
-          .onMalformedInput(CodingErrorAction.REPLACE)
+          .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPLACE);
+  private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
   private byte[] buf = new byte[512];
   private int len;
 
@@ -123,6 +127,13 @@ public final class SseEncoder {
       while (true) {
         ByteBuffer into = ByteBuffer.wrap(buf, len, buf.length - len);
         CoderResult r = utf8.encode(chars, into, true);
+        if (r.isMalformed()) {
+          len = into.position();
+          for (int i = 0; i < r.length(); i++) {
+            escape(chars.get()); // a lone surrogate (UTF-8 has no bytes for it)
+          }
+          continue;
+        }
         if (!r.isOverflow()) {
           r = utf8.flush(into);
         }
@@ -134,6 +145,16 @@ public final class SseEncoder {
       }
     }
     put((byte) '\n');
+  }
+
+  /** {@code c} as the six characters of its JSON escape. */
+  private void escape(char c) {
+    room(6);
+    buf[len++] = '\\';
+    buf[len++] = 'u';
+    for (int shift = 12; shift >= 0; shift -= 4) {
+      buf[len++] = HEX[(c >> shift) & 0xF];
+    }
   }
 
   private void put(byte b) {
