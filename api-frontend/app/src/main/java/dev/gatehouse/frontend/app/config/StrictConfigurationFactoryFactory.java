@@ -58,8 +58,8 @@ public class StrictConfigurationFactoryFactory<T> extends DefaultConfigurationFa
     }
   }
 
-  /** Dropwizard's "Did you mean?:" list after an unrecognized field: "    * name". */
-  private static final Pattern SUGGESTION = Pattern.compile("(?m)^\\s*\\*\\s*(\\S+)\\s*$");
+  /** Dropwizard's "Did you mean?:" list after an unrecognized field: "      - name" (Dropwizard 5; "* name" before). */
+  private static final Pattern SUGGESTION = Pattern.compile("(?m)^\\s*[-*]\\s*(\\S+)\\s*$");
 
   private static final class Strict<T> extends YamlConfigurationFactory<T> {
     Strict(Class<T> klass, Validator validator, ObjectMapper mapper, String propertyPrefix) {

@@ -28,6 +28,15 @@ class ConfigurationErrorsTest {
         .doesNotContain("Exception");
   }
 
+  /** A probe of the docs found no suggestion after a misspelt setting: Dropwizard 5 lists them as "- name". */
+  @Test
+  void aMisspeltSettingIsGivenTheNamesNearestIt() throws Exception {
+    Path config = Files.writeString(Files.createTempFile("gatehouse-typo", ".yml"), "server:\n  applicationConector: 1\n");
+    String[] run = CliRuns.fails("check", config.toString());
+    assertThat(run[1]).contains("Unrecognized field at: server.applicationConector (did you mean: ").contains("applicationConnectors");
+    assertThat(run[1].strip().lines()).hasSize(1);
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"server", "worker", "check"})
   void aFileThatIsNotThereIsNamedWithoutAStackTrace(String command) throws Exception {
