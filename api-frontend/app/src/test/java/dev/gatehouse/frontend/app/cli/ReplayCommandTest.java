@@ -534,7 +534,10 @@ public class ReplayCommandTest {
       Run badConfig = replay("--task", id, broken.toString());
       assertThat(badConfig.status()).isEqualTo(2);
       assertThat(badConfig.err())
-          .isEqualTo("replay: " + broken + ": Unrecognized field at: temporal.unknownSetting" + System.lineSeparator());
+          .startsWith("replay: " + broken + ": Unrecognized field at: temporal.unknownSetting (did you mean: ")
+          .contains("namespace")
+          .endsWith("?)" + System.lineSeparator());
+      assertThat(badConfig.errLines()).hasSize(1);
 
       // Dropwizard quotes the YAML around a syntax error; the line may hold a secret, so only the headline is printed.
       Path leaky = tmp.resolve("leaky.yml");
