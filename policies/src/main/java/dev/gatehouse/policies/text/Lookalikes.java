@@ -14,7 +14,9 @@ package dev.gatehouse.policies.text;
  *       ASCII digit;
  *   <li>a space separator (category Zs: no-break, thin, figure, ideographic spaces...): a space;
  *   <li>the dashes {@code U+2010} to {@code U+2015}, the minus sign {@code U+2212} and the small
- *       hyphen-minus {@code U+FE63}: a hyphen-minus.
+ *       hyphen-minus {@code U+FE63}: a hyphen-minus;
+ *   <li>a JSON escape ({@code \n}, {@code \t}, {@code \"}, a six-character one...): spaces, as
+ *       many as it has characters; what it stands for is between the values around it.
  * </ul>
  *
  * <p>Not folded, since either changes the text's length: characters outside the Basic
@@ -29,6 +31,19 @@ public final class Lookalikes {
     StringBuilder out = null;
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
+      if (c == '\\') {
+        int escape = escape(text, i);
+        if (escape > 0) {
+          if (out == null) {
+            out = new StringBuilder(text);
+          }
+          for (int k = 0; k < escape; k++) {
+            out.setCharAt(i + k, ' ');
+          }
+          i += escape - 1;
+        }
+        continue;
+      }
       if (c < 0x80) {
         continue;
       }
@@ -41,6 +56,31 @@ public final class Lookalikes {
       }
     }
     return out == null ? text : out;
+  }
+
+  /**
+   * The length of the JSON escape at {@code i} ({@code \n}, {@code \"}, a six-character one...),
+   * 0 when there is none. A text that holds JSON as it was written (a failed call's error body)
+   * has them between the values: {@code "a\n4111 1111 1111 1111"} is a line break and a card to
+   * a JSON reader, and the detectors read {@code n4111} as no card. An escape reads as spaces.
+   */
+  private static int escape(CharSequence text, int i) {
+    if (i + 1 >= text.length()) {
+      return 0;
+    }
+    char e = text.charAt(i + 1);
+    if (e == 'u') {
+      if (i + 5 >= text.length()) {
+        return 0;
+      }
+      for (int k = i + 2; k < i + 6; k++) {
+        if (Character.digit(text.charAt(k), 16) < 0) {
+          return 0;
+        }
+      }
+      return 6;
+    }
+    return "\"\\/bfnrt".indexOf(e) >= 0 ? 2 : 0;
   }
 
   /** What {@code c} reads as. */

@@ -43,6 +43,10 @@ class DenyPatternInspectorTest {
       assertThat(f.end()).isEqualTo(9);
     });
 
+    // A JSON escape reads as the break it stands for (a failed call's error body, JSON as written).
+    DenyPatternInspector word = new DenyPatternInspector(List.of("\\bcodeword\\b"));
+    assertThat(word.inspect("{\"e\":\"x\\ncodeword\\t\"}")).extracting(Finding::start).containsExactly(9);
+
     // A pattern written for the characters themselves still finds them.
     String arabic = "code " + (char) 0x0664 + (char) 0x0661 + (char) 0x0661 + (char) 0x0661 + " ok" + (char) 0xA0;
     assertThat(d.inspect(arabic)).extracting(Finding::reason).containsExactly("matches deny pattern #1");

@@ -69,6 +69,18 @@ class PiiScannerTest {
     assertThat(ALL.scan(fullWidth("4111 1111 1111 1112"))).as("still Luhn-checked").isEmpty();
   }
 
+  /** A failed call's error body, JSON as it was written: a probe's card after a "\\n" passed every entry. */
+  @Test
+  void aJsonEscapeBeforeOrAfterAValueReadsAsTheBreakItStandsFor() {
+    Redactor redactor = new Redactor(ALL);
+    String body = "{\"msg\":\"bad a\\n4111 1111 1111 1111\\tSSN 536-22-1234\\\"\",\"to\":\"x\\u000aalice@example.com\"}";
+    assertThat(ALL.scan(body)).extracting(PiiMatch::label).containsExactly("CARD", "SSN", "EMAIL");
+    assertThat(redactor.redact(body).text())
+        .isEqualTo("{\"msg\":\"bad a\\n[CARD]\\tSSN [SSN]\\\"\",\"to\":\"x\\u000a[EMAIL]\"}");
+    // An escaped backslash is one escape: the letter after it is a letter.
+    assertThat(ALL.scan("path \\\\n4111 1111 1111 1111")).isEmpty();
+  }
+
   @Test
   void theMatchThatStartsFirstWinsThenTheLongest() {
     // The digits are a card number, and the address contains them: the address starts first.

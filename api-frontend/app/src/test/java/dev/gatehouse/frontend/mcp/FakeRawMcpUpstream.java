@@ -138,7 +138,9 @@ final class FakeRawMcpUpstream implements AutoCloseable {
             // As a server that takes its template's variable for a path and resolves it: the
             // answer is another resource than the one asked for.
             String answered = uri.equals("fake://item/elsewhere") ? "fake://secret" : uri;
-            yield "{\"contents\":[{\"uri\":\"" + answered + "\",\"mimeType\":\"text/plain\",\"text\":\"item text\"}]}";
+            // fake://item/half: half of an emoji's pair, alone, as JSON escapes it.
+            String text = uri.equals("fake://item/half") ? "half \\ud83d alone" : "item text";
+            yield "{\"contents\":[{\"uri\":\"" + answered + "\",\"mimeType\":\"text/plain\",\"text\":\"" + text + "\"}]}";
           }
           default -> "{}";
         };

@@ -257,6 +257,18 @@ class McpPassThroughBoundsTest {
     }
   }
 
+  /** A probe's upstream resource held half of an emoji alone: the SDK's writer sent three bytes that are not UTF-8. */
+  @Test
+  void aLoneHalfOfAPairInAPassedThroughAnswerGoesOutEscaped() throws Exception {
+    String endpoint = g.api() + "/mcp";
+    String session = McpWire.initialize(endpoint, KEY_A);
+    HttpResponse<String> read =
+        McpWire.post(endpoint, KEY_A, session,
+            "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"resources/read\",\"params\":{\"uri\":\"fake://item/half\"}}");
+    assertThat(read.body()).as("bytes that are not UTF-8 decode as U+FFFD").doesNotContain("\ufffd").contains("half \\ud83d alone");
+    assertThat(McpWire.message(read.body()).at("/result/contents/0/text").asText()).isEqualTo("half " + (char) 0xD83D + " alone");
+  }
+
   @Test
   void notificationsToAnAgentWithoutAGetStreamLeaveNoErrorInTheLog() throws Exception {
     try (CapturedLogs logged = CapturedLogs.of("io.modelcontextprotocol", Level.WARN)) {

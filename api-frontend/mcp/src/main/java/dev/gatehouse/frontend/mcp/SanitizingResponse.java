@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
 import dev.gatehouse.frontend.core.http.JsonProblems;
 import dev.gatehouse.frontend.core.jsonrpc.JsonRpc;
+import dev.gatehouse.frontend.core.sse.LoneSurrogateEscapes;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.WriteListener;
 import jakarta.servlet.http.HttpServletResponse;
@@ -97,7 +98,10 @@ final class SanitizingResponse extends HttpServletResponseWrapper {
         // events (a servlet response is not for two threads at once): nothing else writes yet.
         response.flushBuffer();
       }
-      return events ? new WithoutEventIds(writer) : writer;
+      // What the SDK writes is JSON: a lone surrogate an upstream sent (a resource's text, a
+      // notification's message) goes out escaped, not as bytes that are not UTF-8.
+      PrintWriter escaping = new PrintWriter(new LoneSurrogateEscapes(writer));
+      return events ? new WithoutEventIds(escaping) : escaping;
     }
     return new PrintWriter(new java.io.OutputStreamWriter(held, StandardCharsets.UTF_8), true);
   }
