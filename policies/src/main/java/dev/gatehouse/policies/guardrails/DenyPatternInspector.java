@@ -94,7 +94,8 @@ public final class DenyPatternInspector implements Inspector {
 
   @Override
   public void inspect(String text, int limit, FindingSink sink) {
-    CharSequence folded = Lookalikes.folded(text);
+    CharSequence lookalikes = Lookalikes.folded(text);
+    String folded = lookalikes == text ? text : lookalikes.toString(); // once, for every pattern
     for (int i = 0; i < patterns.size(); i++) {
       if (folded == text) {
         inspect(i, patterns.get(i), text, limit, sink);
@@ -107,7 +108,7 @@ public final class DenyPatternInspector implements Inspector {
       List<Found> found = new ArrayList<>();
       FindingSink collect = (k, start, end, reason, excerpt) -> found.add(new Found(start, end, reason));
       inspect(i, patterns.get(i), text, limit, collect);
-      inspect(i, patterns.get(i), folded.toString(), limit, collect);
+      inspect(i, patterns.get(i), folded, limit, collect);
       found.sort(java.util.Comparator.comparingInt(Found::start));
       Found union = null;
       for (Found f : found) {

@@ -132,11 +132,7 @@ final class AnthropicToOpenAiStream extends StreamTap {
     Integer index = toolCalls.get(block);
     if (index != null && arguments.isEmpty(block)) {
       arguments.add(block, "{}");
-      ObjectNode call = Json.object().put("index", index);
-      call.putObject("function").put("arguments", "{}");
-      ObjectNode chunkDelta = Json.object();
-      chunkDelta.putArray("tool_calls").add(call);
-      out.event(null, Json.write(chunk(chunkDelta, null)));
+      out.event(null, Json.write(argumentsChunk(index, "{}")));
     }
     arguments.end(block);
   }
@@ -163,13 +159,18 @@ final class AnthropicToOpenAiStream extends StreamTap {
       }
       if (fragment != null && !fragment.isEmpty()) {
         arguments.add(data.path("index").asInt(), fragment);
-        ObjectNode call = Json.object().put("index", index);
-        call.putObject("function").put("arguments", fragment);
-        ObjectNode chunkDelta = Json.object();
-        chunkDelta.putArray("tool_calls").add(call);
-        out.event(null, Json.write(chunk(chunkDelta, null)));
+        out.event(null, Json.write(argumentsChunk(index, fragment)));
       }
     }
+  }
+
+  /** A chunk with a fragment of the arguments of call {@code index}. */
+  private ObjectNode argumentsChunk(int index, String fragment) {
+    ObjectNode call = Json.object().put("index", index);
+    call.putObject("function").put("arguments", fragment);
+    ObjectNode delta = Json.object();
+    delta.putArray("tool_calls").add(call);
+    return chunk(delta, null);
   }
 
   @Override

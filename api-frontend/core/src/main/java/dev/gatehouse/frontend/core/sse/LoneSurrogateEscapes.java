@@ -78,6 +78,11 @@ public final class LoneSurrogateEscapes extends Writer {
   }
 
   private void escape(char c) throws IOException {
-    out.write(new char[] {'\\', 'u', HEX[(c >> 12) & 0xF], HEX[(c >> 8) & 0xF], HEX[(c >> 4) & 0xF], HEX[c & 0xF]});
+    out.write(escaped(c));
+  }
+
+  /** {@code c} as the six ASCII characters of its JSON escape. */
+  static char[] escaped(char c) {
+    return new char[] {'\\', 'u', HEX[(c >> 12) & 0xF], HEX[(c >> 8) & 0xF], HEX[(c >> 4) & 0xF], HEX[c & 0xF]};
   }
 }

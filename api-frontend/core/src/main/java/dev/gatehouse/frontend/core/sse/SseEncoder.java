@@ -32,7 +32,6 @@ public final class SseEncoder {
           .newEncoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPLACE);
-  private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
   private byte[] buf = new byte[512];
   private int len;
 
@@ -147,13 +146,11 @@ public final class SseEncoder {
     put((byte) '\n');
   }
 
-  /** {@code c} as the six characters of its JSON escape. */
+  /** {@code c} as the six characters of its JSON escape ({@link LoneSurrogateEscapes#escaped}). */
   private void escape(char c) {
     room(6);
-    buf[len++] = '\\';
-    buf[len++] = 'u';
-    for (int shift = 12; shift >= 0; shift -= 4) {
-      buf[len++] = HEX[(c >> shift) & 0xF];
+    for (char e : LoneSurrogateEscapes.escaped(c)) {
+      buf[len++] = (byte) e;
     }
   }
 
