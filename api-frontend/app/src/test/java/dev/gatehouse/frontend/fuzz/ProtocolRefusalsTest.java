@@ -224,6 +224,25 @@ class ProtocolRefusalsTest {
     assertThat(McpWire.message(wrong.body()).path("id").asText()).isEqualTo("i-2");
   }
 
+  /** A tools/call whose arguments hold a lone surrogate (PostgreSQL cannot hold it): refused, and the refusal answers its id. */
+  @Test
+  void aToolCallRefusedForTextInItsArgumentsAnswersItsId() {
+    String session = McpWire.initialize(gh.api() + "/mcp", KEY_A);
+    var r =
+        McpWire.post(
+            gh.api() + "/mcp", KEY_A, session,
+            "{\"jsonrpc\":\"2.0\",\"id\":\"c-9\",\"method\":\"tools/call\",\"params\":{\"name\":\"t.add\",\"arguments\":{\"a\":\"x\\udc00\"}}}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+    JsonNode m = McpWire.message(r.body());
+    assertThat(m.path("id").asText()).as(r.body()).isEqualTo("c-9");
+    assertThat(m.path("error").path("code").asInt()).isEqualTo(-32600);
+    assertThat(m.path("error").path("data").path("code").asText()).isEqualTo("invalid_request");
+    assertThat(m.path("error").path("message").asText()).contains("params.arguments.a");
+    // the session still works
+    var list = McpWire.post(gh.api() + "/mcp", KEY_A, session, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}");
+    assertThat(McpWire.message(list.body()).has("result")).as(list.body()).isTrue();
+  }
+
   @Test
   void aResponseToNoPendingRequestOrANotificationNothingHandlesIsAcceptedAndIgnoredWithoutALogLine() {
     String session = McpWire.initialize(gh.api() + "/mcp", KEY_A);

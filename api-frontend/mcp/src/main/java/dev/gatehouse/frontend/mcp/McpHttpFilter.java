@@ -116,7 +116,12 @@ public final class McpHttpFilter implements Filter {
         JsonRpc.writeError(response, refused.error(), refused.getMessage());
       } else {
         // A refusal of a message that was read answers its id, so the agent can match it.
-        JsonRpc.writeError(response, refused, (com.fasterxml.jackson.databind.JsonNode) request.getAttribute(REFUSED_ID));
+        JsonRpc.writeError(
+            response,
+            refused,
+            refused instanceof JsonRpc.RefusedRequest read
+                ? read.id()
+                : (com.fasterxml.jackson.databind.JsonNode) request.getAttribute(REFUSED_ID));
       }
     } finally {
       MDC.remove(RequestIdFilter.MDC_KEY);

@@ -57,7 +57,8 @@ public final class JsonRpc {
    * invalid_json}), a batch ({@code batch_not_supported}: one message per request), or anything
    * that is not a JSON-RPC 2.0 message with a string method and a string or integer id, or that
    * holds text Gatehouse does not accept ({@link dev.gatehouse.frontend.core.http.TextChecks}) ({@code
-   * invalid_request}).
+   * invalid_request}; a {@link RefusedRequest}, which names the request's id, when the id itself is
+   * acceptable).
    */
   public static Message parse(byte[] body) {
     if (!dev.gatehouse.frontend.core.http.Utf8.json(body)) {
@@ -80,7 +81,6 @@ public final class JsonRpc {
     if (message == null || message.isMissingNode()) {
       throw new ApiException(ErrorCode.INVALID_JSON, "Parse error: the body is empty");
     }
-    dev.gatehouse.frontend.core.http.TextChecks.require(message);
     if (message.isArray()) {
       throw new ApiException(
           ErrorCode.BATCH_NOT_SUPPORTED, "JSON-RPC batches are not supported; send one message per request");
@@ -101,10 +101,33 @@ public final class JsonRpc {
       // The SDK holds an id as a long: a larger one would fail there, logged, or wrap around here.
       throw new ApiException(ErrorCode.INVALID_REQUEST, "Invalid Request: an integer 'id' must fit in 64 bits (or send it as a string)");
     }
+    if (id != null && id.isTextual()) {
+      dev.gatehouse.frontend.core.http.TextChecks.require("the 'id'", id.textValue()); // an id that cannot be echoed: answered with none
+    }
+    try {
+      dev.gatehouse.frontend.core.http.TextChecks.require(message);
+    } catch (ApiException refused) {
+      // The message was read, so the refusal answers its id, and the agent can match it.
+      throw method != null && id != null && !id.isNull() ? new RefusedRequest(refused, id) : refused;
+    }
     if (method == null) {
       checkResponse(message, id);
     }
     return new Message((ObjectNode) message, method == null ? null : method.asText(), id);
+  }
+
+  /** A request {@link #parse} read far enough to know its id, refused for what it holds: the refusal answers that id. */
+  public static final class RefusedRequest extends ApiException {
+    private final JsonNode id;
+
+    RefusedRequest(ApiException refused, JsonNode id) {
+      super(refused.error(), refused.getMessage(), refused.headers(), refused.details());
+      this.id = id;
+    }
+
+    public JsonNode id() {
+      return id;
+    }
   }
 
   /**

@@ -75,6 +75,27 @@ class JsonRpcTest {
   }
 
   @Test
+  void aRequestRefusedForTextItHoldsNamesItsIdUnlessTheIdIsTheText() {
+    String lone = "\\ud800";
+    assertThatThrownBy(() -> parse("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"arguments\":{\"t\":\"a" + lone + "\"}}}"))
+        .isInstanceOfSatisfying(JsonRpc.RefusedRequest.class, e -> {
+          assertThat(e.error()).isEqualTo(ErrorCode.INVALID_REQUEST);
+          assertThat(e.getMessage()).contains("params.arguments.t");
+          assertThat(e.id().asLong()).isEqualTo(5);
+        });
+    assertThatThrownBy(() -> parse("{\"jsonrpc\":\"2.0\",\"id\":\"r-1\",\"method\":\"ping\",\"params\":{\"x\\u0000\":1}}"))
+        .isInstanceOfSatisfying(JsonRpc.RefusedRequest.class, e -> assertThat(e.id().asText()).isEqualTo("r-1"));
+    // An id that is itself not acceptable text cannot be echoed; neither has a notification one.
+    assertThatThrownBy(() -> parse("{\"jsonrpc\":\"2.0\",\"id\":\"r" + lone + "\",\"method\":\"ping\"}"))
+        .isInstanceOfSatisfying(ApiException.class, e -> {
+          assertThat(e).isNotInstanceOf(JsonRpc.RefusedRequest.class);
+          assertThat(e.error()).isEqualTo(ErrorCode.INVALID_REQUEST);
+        });
+    assertThatThrownBy(() -> parse("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/x\",\"params\":{\"a\":\"" + lone + "\"}}"))
+        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e).isNotInstanceOf(JsonRpc.RefusedRequest.class));
+  }
+
+  @Test
   void anErrorCarriesTheCatalogsJsonRpcCodeAndGatehousesCode() {
     var request = parse("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\"}");
     var error = JsonRpc.error(request.id(), ErrorCode.TOOL_NOT_ALLOWED, "no");
