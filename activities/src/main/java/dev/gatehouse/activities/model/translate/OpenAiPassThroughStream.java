@@ -34,6 +34,8 @@ final class OpenAiPassThroughStream extends StreamTap {
   private final java.util.Map<Integer, ToolCallIndexes> callIndexes = new java.util.HashMap<>();
   private boolean finishSeen;
   private boolean done;
+  /** The first chunk read: its id, model and time go on a usage chunk Gatehouse writes ({@link #estimatedUsage}). */
+  private Scan first;
 
   /** The choices seen begun and finished, by index (up to {@link #MAX_INDEX}; others are not followed). */
   private static final class Choices {
@@ -68,6 +70,7 @@ final class OpenAiPassThroughStream extends StreamTap {
     if (OpenAiChunks.isDone(upstream)) {
       done = true;
       complete = true;
+      estimatedUsage(out);
       out.event(null, OpenAiChunks.DONE);
       return;
     }
@@ -85,6 +88,9 @@ final class OpenAiPassThroughStream extends StreamTap {
     }
     if (chunk.usage != null) {
       usage = chunk.usage;
+    }
+    if (first == null) {
+      first = chunk;
     }
     finishSeen |= chunk.finished;
     // Complete (the rest is not waited for) at the usage-only chunk that follows the finish, or at a
@@ -150,6 +156,10 @@ final class OpenAiPassThroughStream extends StreamTap {
   /** What a chunk says that the relay needs; its text goes to {@link #relay} as it is read. */
   private static final class Scan {
     JsonNode error;
+    /** Its {@code id}, {@code model} and {@code created}, when they are a string, a string and a whole number. */
+    String id;
+    String model;
+    long created = -1;
     /** Its usage, null when it has none or its counts are not counts. */
     ModelUsage usage;
     /** It has a {@code usage} object (whether or not its counts are counts). */
@@ -186,6 +196,9 @@ final class OpenAiPassThroughStream extends StreamTap {
             scan.usage = scan.hasUsage ? Usages.fromOpenAi(TREES.readTree(p)) : skip(p, null);
           }
           case "choices" -> choices(p, value, scan);
+          case "id" -> scan.id = value == JsonToken.VALUE_STRING ? p.getText() : skip(p, null);
+          case "model" -> scan.model = value == JsonToken.VALUE_STRING ? p.getText() : skip(p, null);
+          case "created" -> scan.created = value == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER ? p.getLongValue() : skip(p, -1L);
           default -> p.skipChildren();
         }
       }
@@ -308,10 +321,30 @@ final class OpenAiPassThroughStream extends StreamTap {
     return Json.upstream("the provider's stream sent an event that is not a JSON object", false);
   }
 
+  /**
+   * When the caller asked for usage ({@code stream_options.include_usage}) and the provider's stream
+   * finished without reporting any, a usage-only chunk with what Gatehouse meters instead (its
+   * estimate, as a translated stream's end carries), so the caller's count and the meter agree.
+   */
+  private void estimatedUsage(StreamSink out) throws IOException {
+    if (!clientWantsUsage || usage != null || estimate == null || first == null || !finishSeen) {
+      return;
+    }
+    com.fasterxml.jackson.databind.node.ObjectNode chunk = Json.object();
+    chunk.put("id", first.id).put("object", "chat.completion.chunk");
+    if (first.created >= 0) {
+      chunk.put("created", first.created);
+    }
+    chunk.put("model", first.model).putArray("choices");
+    chunk.set("usage", Usages.toOpenAi(estimate.apply(relayedText())));
+    out.event(null, Json.write(chunk));
+  }
+
   @Override
   public void finish(StreamSink out) throws IOException {
     if (!done) {
       done = true;
+      estimatedUsage(out);
       out.event(null, OpenAiChunks.DONE);
     }
   }

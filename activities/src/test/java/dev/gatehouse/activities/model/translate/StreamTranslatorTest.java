@@ -88,6 +88,58 @@ class StreamTranslatorTest {
     }
   }
 
+  /**
+   * A compatible server that ignores {@code stream_options}: a caller who asked for usage gets what
+   * Gatehouse meters (its estimate) as the last chunk before {@code [DONE]}, as a translated
+   * stream's end carries it; a caller who did not ask gets none, and neither does a stream that
+   * reported its own.
+   */
+  @Test
+  void aCallerWhoAskedForUsageGetsTheEstimateWhenTheProviderReportsNone() throws IOException {
+    List<SseEvent> reported = Golden.transcript("openai-text.sse");
+    List<SseEvent> none = new java.util.ArrayList<>(reported);
+    none.remove(none.size() - 2); // the usage chunk
+    for (boolean wants : new boolean[] {false, true}) {
+      for (boolean withDone : new boolean[] {false, true}) {
+        StreamTranslator translator = Translation.stream(Dialect.OPENAI, Dialect.OPENAI, wants);
+        java.util.List<CharSequence> estimated = new java.util.ArrayList<>();
+        translator.estimateUsageWith(text -> {
+          estimated.add(text.toString());
+          return new dev.gatehouse.activities.model.ModelUsage(11, 0, 3, 0, true);
+        });
+        Golden.RecordingSink sink = new Golden.RecordingSink();
+        for (SseEvent event : withDone ? none : none.subList(0, none.size() - 1)) {
+          translator.accept(event, sink);
+        }
+        translator.finish(sink);
+        List<String> data = sink.events.stream().map(Golden.Written::data).toList();
+        assertThat(data.get(data.size() - 1)).isEqualTo("[DONE]");
+        if (!wants) {
+          assertThat(data).as("did not ask").noneMatch(d -> d.contains("\"usage\":{"));
+          continue;
+        }
+        JsonNode usage = Json.parse(data.get(data.size() - 2));
+        assertThat(usage.path("choices").isArray() && usage.path("choices").isEmpty()).as(usage.toString()).isTrue();
+        assertThat(usage.path("id").asText()).isEqualTo("chatcmpl-BvRn1V3cJ8Zr9T2xKq4W5mYpLs7Ha");
+        assertThat(usage.path("model").asText()).isEqualTo("gpt-4o-mini-2024-07-18");
+        assertThat(usage.path("created").asLong()).isEqualTo(1753100000L);
+        assertThat(usage.path("object").asText()).isEqualTo("chat.completion.chunk");
+        assertThat(usage.path("usage").path("prompt_tokens").asLong()).isEqualTo(11);
+        assertThat(usage.path("usage").path("completion_tokens").asLong()).isEqualTo(3);
+        assertThat(estimated).containsExactly("Hello! How can I help?");
+      }
+    }
+    // A provider that reported usage: exactly its chunk, byte for byte, and no estimate.
+    StreamTranslator translator = Translation.stream(Dialect.OPENAI, Dialect.OPENAI, true);
+    translator.estimateUsageWith(text -> { throw new AssertionError("estimated a stream that reported its usage"); });
+    Golden.RecordingSink sink = new Golden.RecordingSink();
+    for (SseEvent event : reported) {
+      translator.accept(event, sink);
+    }
+    translator.finish(sink);
+    assertThat(sink.events).extracting(Golden.Written::data).containsExactlyElementsOf(reported.stream().map(SseEvent::data).toList());
+  }
+
   @Test
   void anAnthropicCallerOfAnOpenAiProviderGetsTheUsageInMessageDelta() throws IOException {
     StreamTranslator translator = Translation.stream(Dialect.OPENAI, Dialect.ANTHROPIC, false);

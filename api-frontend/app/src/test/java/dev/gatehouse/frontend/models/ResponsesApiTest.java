@@ -131,6 +131,22 @@ class ResponsesApiTest {
     }
   }
 
+  /** An OpenAI-compatible server that reports no usage: the response carries what Gatehouse meters, as the answer unstreamed does. */
+  @Test
+  void aStreamWhoseProviderReportsNoUsageEndsWithTheEstimateGatehouseMeters() {
+    fake.reset();
+    fake.script(Reply.text("one two three four").withoutUsage().withFragments(4));
+
+    JsonNode r = ModelSdks.openai(gh.api() + "/v1", KEY_A, "gpt-r", "responses-stream");
+
+    assertThat(r.path("status").asText()).isEqualTo("completed");
+    assertThat(r.path("text").asText()).isEqualTo("one two three four");
+    assertThat(r.path("usage").isObject()).as(r.toString()).isTrue();
+    assertThat(r.path("usage").path("output_tokens").asLong()).isGreaterThan(0);
+    assertThat(r.path("usage").path("input_tokens").asLong()).isGreaterThan(0);
+    assertThat(fake.last().json().path("stream_options").path("include_usage").asBoolean()).isTrue();
+  }
+
   @Test
   void aFunctionCallAndItsOutputMakeTheNextTurnsToolMessages() {
     for (String model : List.of("gpt-r", "claude-r")) {

@@ -226,6 +226,18 @@ public final class FakeProvider implements AutoCloseable {
           fragments, chunkDelayMillis, firstByteDelayMillis, status, retryAfter, errorBody, events, headers, thinkMillis);
     }
 
+    /**
+     * An OpenAI-compatible server that reports no usage (OpenAI's API only): its answers carry no
+     * {@code usage}, and its streams no usage chunk even when {@code stream_options} asks for one.
+     */
+    public Reply withoutUsage() {
+      return withUsage(-1, -1);
+    }
+
+    boolean reportsUsage() {
+      return inputTokens >= 0;
+    }
+
     /** Cached input tokens (part of the input) and reasoning tokens (part of the output). */
     public Reply withDetails(int cached, int reasoning) {
       return new Reply(kind, text, toolCalls, inputTokens, outputTokens, cached, reasoning, finishReason,
@@ -797,7 +809,9 @@ public final class FakeProvider implements AutoCloseable {
     }
     choice.putNull("logprobs");
     choice.put("finish_reason", reply.openaiFinish());
-    root.set("usage", openaiUsage(reply));
+    if (reply.reportsUsage()) {
+      root.set("usage", openaiUsage(reply));
+    }
     return root.toString();
   }
 
@@ -851,7 +865,7 @@ public final class FakeProvider implements AutoCloseable {
     ObjectNode last = (ObjectNode) tree(chunk.apply(JSON.createObjectNode()));
     ((ObjectNode) last.path("choices").get(0)).put("finish_reason", reply.openaiFinish());
     events.add(new String[] {null, last.toString()});
-    if (includeUsage) {
+    if (includeUsage && reply.reportsUsage()) {
       ObjectNode root = JSON.createObjectNode();
       root.put("id", id).put("object", "chat.completion.chunk").put("created", created).put("model", model);
       root.putArray("choices");
