@@ -259,7 +259,7 @@ public class McpConnector {
         resolved[0] = credentials.fill("MCP server " + server.name(), server.tenantId(), server.env());
         Map<String, String> env = resolved[0].headers();
         ServerParameters params = ServerParameters.builder(server.command()).args(server.args()).env(env).build();
-        return new StdioTransport(params, server.workingDir(), server.name(), exited);
+        return new StdioTransport(params, server.workingDir(), server.name(), exited, resolved[0]::redactMessage);
       }
       default -> throw new IllegalArgumentException("unknown MCP transport '" + server.transport() + "'");
     }

@@ -30,7 +30,8 @@ import reactor.core.scheduler.Schedulers;
 
 /**
  * The stdio transport to an MCP server Gatehouse runs as a child process: newline-delimited
- * JSON-RPC messages on the child's stdin and stdout, its stderr logged at debug. The child starts
+ * JSON-RPC messages on the child's stdin and stdout, its stderr logged at debug (scrubbed of the
+ * secrets in its environment). The child starts
  * from an empty environment plus what {@code params} holds (the entry's declared variables and
  * the SDK's safe set), in {@code workingDir} if one is given.
  *
@@ -58,6 +59,7 @@ final class StdioTransport implements McpClientTransport {
   private final String name;
   private final Runnable exited;
   private final int maxLineBytes;
+  private final java.util.function.UnaryOperator<String> redact;
   private final McpJsonMapper json = McpJson.MAPPER;
   private final Sinks.Many<JSONRPCMessage> inbound = Sinks.many().unicast().onBackpressureBuffer();
   /** Writes to the child's stdin, which block while it does not read: never on a caller's thread. */
@@ -69,17 +71,27 @@ final class StdioTransport implements McpClientTransport {
   private Process process;
   private volatile boolean closing;
 
-  /** {@code exited} runs once the child has exited (not when this transport closed it). */
-  StdioTransport(ServerParameters params, String workingDir, String name, Runnable exited) {
-    this(params, workingDir, name, exited, MAX_LINE_BYTES);
+  /**
+   * {@code exited} runs once the child has exited (not when this transport closed it); {@code
+   * redact} scrubs a line of its stderr before it is logged of the secrets Gatehouse gave the child
+   * in its environment, which a server may well print (a token it was refused with).
+   */
+  StdioTransport(ServerParameters params, String workingDir, String name, Runnable exited, java.util.function.UnaryOperator<String> redact) {
+    this(params, workingDir, name, exited, MAX_LINE_BYTES, redact);
   }
 
-  StdioTransport(ServerParameters params, String workingDir, String name, Runnable exited, int maxLineBytes) {
+  StdioTransport(ServerParameters params, String workingDir, String name, Runnable exited) {
+    this(params, workingDir, name, exited, MAX_LINE_BYTES, text -> text);
+  }
+
+  StdioTransport(
+      ServerParameters params, String workingDir, String name, Runnable exited, int maxLineBytes, java.util.function.UnaryOperator<String> redact) {
     this.params = params;
     this.workingDir = workingDir;
     this.name = name;
     this.exited = exited;
     this.maxLineBytes = maxLineBytes;
+    this.redact = redact;
     this.writer = Schedulers.newSingle("mcp-stdio-" + name + "-in", true);
   }
 
@@ -181,7 +193,7 @@ final class StdioTransport implements McpClientTransport {
       Lines lines = new Lines(stderr, MAX_STDERR_LINE_BYTES);
       for (Lines.Line line = lines.next(); line != null; line = lines.next()) {
         if (LOG.isDebugEnabled()) {
-          LOG.debug("MCP server {} (stderr): {}", name, line.text() == null ? "(a line of " + line.bytes() + " bytes)" : line.text());
+          LOG.debug("MCP server {} (stderr): {}", name, line.text() == null ? "(a line of " + line.bytes() + " bytes)" : redact.apply(line.text()));
         }
       }
     } catch (IOException e) {

@@ -49,7 +49,8 @@ class StdioTransportTest {
             sh("echo \"starting with token $TOKEN\"; echo; "
                 + "echo '{\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"level\":\"info\",\"data\":\"one\"}}'; "
                 + "read line; printf '%s\\n' \"$line\"; echo \"stderr has $TOKEN\" >&2; sleep 30"),
-            null, "noisy", null);
+            null, "noisy", null,
+            new dev.gatehouse.activities.credentials.UpstreamCredentials.Resolved(Map.of(), java.util.Set.of(SECRET))::redactMessage);
     try {
       transport
           .connect(m -> m.doOnNext(message -> {
@@ -72,6 +73,9 @@ class StdioTransportTest {
       assertThat(logs.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN)).map(ILoggingEvent::getFormattedMessage))
           .as("what the line held is not logged")
           .noneMatch(l -> l.contains(SECRET) || l.contains("starting with token"));
+      // The child's stderr is logged at debug, without the secret Gatehouse gave it in its environment.
+      assertThat(lines).contains("MCP server noisy (stderr): stderr has [redacted]");
+      assertThat(lines).noneMatch(l -> l.contains(SECRET));
     } finally {
       logger.detachAppender(logs);
       logger.setLevel(level);

@@ -16,7 +16,9 @@ import org.slf4j.Marker;
  *
  * <p>Also drops every line below {@code INFO} of the loggers that write what crosses the wire: the
  * MCP SDK's (each JSON-RPC message, as it came), the upstream HTTP client's wire and header logs,
- * and Jetty's HTTP parser and generator (each request header). Those lines carry agents' keys and
+ * Jetty's HTTP parser and generator (each request header), and the JDK's {@code HttpURLConnection}
+ * (each request's headers: Nimbus fetches OAuth tokens and key sets through it, a client secret in
+ * a {@code Basic} header). Those lines carry agents' keys and
  * upstreams' credentials, and a level raised for a while (the admin port's {@code
  * /tasks/log-level}, a logging configuration) would write them to the log.
  */
@@ -27,7 +29,7 @@ public final class UpstreamNoiseLogs extends TurboFilter {
   static final java.util.List<String> WIRE_LOGGERS =
       java.util.List.of(
           "io.modelcontextprotocol", "org.apache.hc.client5.http.wire", "org.apache.hc.client5.http.headers",
-          "org.eclipse.jetty.http");
+          "org.eclipse.jetty.http", "sun.net.www.protocol.http", "sun.net.www.protocol.https");
 
   /** Adds the filter to the process's logging (once). */
   public static void install() {

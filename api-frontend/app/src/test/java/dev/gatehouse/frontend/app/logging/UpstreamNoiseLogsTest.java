@@ -52,6 +52,8 @@ class UpstreamNoiseLogsTest {
     context.getLogger("org.apache.hc.client5.http.headers").debug("http-outgoing-0 >> Authorization: Bearer sk-secret");
     context.getLogger("org.apache.hc.client5.http.wire").trace("http-outgoing-0 >> \"x-api-key: sk-secret\"");
     context.getLogger("org.eclipse.jetty.http.HttpParser").debug("parsedHeader Authorization: Bearer gk_agent");
+    context.getLogger("sun.net.www.protocol.http.HttpURLConnection").debug("{POST /token HTTP/1.1: null}{Authorization: Basic Z2g6c2VjcmV0}");
+    context.getLogger("sun.net.www.protocol.https.DelegateHttpsURLConnection").trace("Authorization: Basic Z2g6c2VjcmV0");
     assertThat(seen.list).isEmpty();
 
     context.getLogger("io.modelcontextprotocol.client.McpAsyncClient").warn("kept: a warning");
@@ -59,5 +61,56 @@ class UpstreamNoiseLogsTest {
     context.getLogger("io.modelcontextprotocolx").debug("kept: another name");
     context.getLogger("dev.gatehouse.x").debug("kept: ours");
     assertThat(seen.list).extracting(ILoggingEvent::getFormattedMessage).allMatch(m -> m.startsWith("kept")).hasSize(4);
+  }
+
+  /**
+   * A probe raised the root logger to DEBUG and fetched an OAuth token: Nimbus posts it through the
+   * JDK's HttpURLConnection, which logged the request's headers through java.util.logging, the
+   * client secret in its Basic header. The real connection, through the bridge the application
+   * installs, at the level the admin port can set.
+   */
+  @Test
+  void theJdksHttpUrlConnectionWritesNoHeaderWhenItsLevelIsRaised() throws Exception {
+    LoggerContext context = (LoggerContext) org.slf4j.LoggerFactory.getILoggerFactory();
+    UpstreamNoiseLogs.install(context);
+    Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    Level before = root.getLevel();
+    ListAppender<ILoggingEvent> seen = new ListAppender<>();
+    seen.start();
+    java.util.logging.Logger jul = java.util.logging.Logger.getLogger("sun.net.www.protocol.http.HttpURLConnection");
+    java.util.logging.Level julBefore = jul.getLevel();
+    boolean bridged = org.slf4j.bridge.SLF4JBridgeHandler.isInstalled();
+    if (!bridged) {
+      org.slf4j.bridge.SLF4JBridgeHandler.install();
+    }
+    com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext("/token", exchange -> {
+      exchange.sendResponseHeaders(204, -1);
+      exchange.close();
+    });
+    server.start();
+    try {
+      root.setLevel(Level.TRACE);
+      root.addAppender(seen);
+      jul.setLevel(java.util.logging.Level.ALL);
+      var connection = (java.net.HttpURLConnection) new java.net.URL("http://127.0.0.1:" + server.getAddress().getPort() + "/token").openConnection();
+      connection.setRequestMethod("POST");
+      connection.setDoOutput(true);
+      connection.setRequestProperty("Authorization", "Basic Z2g6U0VDUkVUWlpa");
+      connection.getOutputStream().write("grant_type=client_credentials".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      assertThat(connection.getResponseCode()).isEqualTo(204);
+      connection.disconnect();
+      org.slf4j.LoggerFactory.getLogger("sun.net.www.protocol.http.HttpURLConnection").info("kept: a line at INFO");
+    } finally {
+      server.stop(0);
+      root.detachAppender(seen);
+      root.setLevel(before);
+      jul.setLevel(julBefore);
+      if (!bridged) {
+        org.slf4j.bridge.SLF4JBridgeHandler.uninstall();
+      }
+    }
+    assertThat(seen.list).extracting(ILoggingEvent::getFormattedMessage).noneMatch(m -> m.contains("Z2g6U0VDUkVUWlpa"));
+    assertThat(seen.list).extracting(ILoggingEvent::getFormattedMessage).contains("kept: a line at INFO");
   }
 }
