@@ -110,14 +110,24 @@ public interface TaskIndexDao {
       @Bind("afterId") String afterId,
       @Bind("limit") int limit);
 
-  /** Marks the RUNNING rows older than {@code before} as FAILED with the given reason. */
+  /**
+   * Closes the RUNNING rows older than {@code before}, whose workflows the engine no longer has: as
+   * FAILED with {@code code} and {@code message}, or, when a cancel of the task was accepted before,
+   * as CANCELED with {@code canceledCode} and {@code canceledMessage} (a cancel always ends its
+   * task as CANCELED).
+   */
   @SqlUpdate(
-      "UPDATE tasks SET status = 'FAILED', error_code = :code, error_message = :message, "
+      "UPDATE tasks SET "
+          + "status = CASE WHEN cancel_requested_at IS NULL THEN 'FAILED' ELSE 'CANCELED' END, "
+          + "error_code = CASE WHEN cancel_requested_at IS NULL THEN :code ELSE :canceledCode END, "
+          + "error_message = CASE WHEN cancel_requested_at IS NULL THEN :message ELSE :canceledMessage END, "
           + "closed_at = now() WHERE status = 'RUNNING' AND created_at < :before")
-  int failRunningBefore(
+  int closeRunningBefore(
       @Bind("before") OffsetDateTime before,
       @Bind("code") String code,
-      @Bind("message") String message);
+      @Bind("message") String message,
+      @Bind("canceledCode") String canceledCode,
+      @Bind("canceledMessage") String canceledMessage);
 
   class TaskMapper implements RowMapper<TaskRecord> {
     @Override

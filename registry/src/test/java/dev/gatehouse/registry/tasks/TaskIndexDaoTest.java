@@ -42,6 +42,29 @@ class TaskIndexDaoTest {
     assertThat(row.closedAt()).isNotNull();
   }
 
+  /** Dev mode's start closes what the engine lost: a task whose cancel was accepted ends CANCELED, as a cancel always does. */
+  @Test
+  void runningRowsAreClosedAsFailedOrAsCanceledWhenACancelWasAccepted() {
+    dao.insert("lost-running", "ten_a", "lost-a", "pipeline", null, "h");
+    dao.insert("lost-canceling", "ten_a", "lost-a", "pipeline", null, "h");
+    dao.insert("lost-done", "ten_a", "lost-a", "pipeline", null, "h");
+    assertThat(dao.requestCancel("lost-canceling")).isTrue();
+    assertThat(dao.close("lost-done", "COMPLETED", null, null)).isTrue();
+
+    int closed = dao.closeRunningBefore(OffsetDateTime.now().plusSeconds(5), "engine_reset", "lost", "canceled", "the task was canceled");
+
+    assertThat(closed).isGreaterThanOrEqualTo(2);
+    TaskRecord failed = dao.find("lost-running").orElseThrow();
+    assertThat(failed.status()).isEqualTo(TaskStatus.FAILED);
+    assertThat(failed.errorCode()).isEqualTo("engine_reset");
+    TaskRecord canceled = dao.find("lost-canceling").orElseThrow();
+    assertThat(canceled.status()).isEqualTo(TaskStatus.CANCELED);
+    assertThat(canceled.errorCode()).isEqualTo("canceled");
+    assertThat(canceled.errorMessage()).isEqualTo("the task was canceled");
+    assertThat(canceled.closedAt()).isNotNull();
+    assertThat(dao.find("lost-done").orElseThrow().status()).isEqualTo(TaskStatus.COMPLETED);
+  }
+
   @Test
   void overdueRowsAndRequestedCancelsAreFoundUntilTheyClose() {
     java.time.Instant now = java.time.Instant.now();

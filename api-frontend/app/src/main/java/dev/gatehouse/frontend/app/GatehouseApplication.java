@@ -370,12 +370,14 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
       // The dev engine keeps workflows in memory: whatever was running before this start is gone.
       int lost =
           jdbi.onDemand(TaskIndexDao.class)
-              .failRunningBefore(
+              .closeRunningBefore(
                   java.time.OffsetDateTime.now(),
                   ErrorCode.ENGINE_RESET.code(),
-                  "dev mode keeps workflows in memory and Gatehouse was restarted while this task ran");
+                  "dev mode keeps workflows in memory and Gatehouse was restarted while this task ran",
+                  ErrorCode.CANCELED.code(),
+                  "the task was canceled");
       if (lost > 0) {
-        LOG.info("marked {} task(s) left running by the previous dev run as FAILED (engine_reset)", lost);
+        LOG.info("closed {} task(s) left running by the previous dev run: FAILED (engine_reset), or CANCELED where a cancel was accepted", lost);
       }
     }
     return jdbi;
