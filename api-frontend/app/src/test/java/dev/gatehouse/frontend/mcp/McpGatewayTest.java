@@ -637,6 +637,74 @@ class McpGatewayTest {
     assertThat(notes.writes.get() - writes).as("the upstream ran the call once").isEqualTo(1);
   }
 
+  /**
+   * The same call again after the engine let its task go (dev mode restarted, its retention
+   * passed): how the task ended, as its index row says, not internal_error; and a call whose task
+   * another request is still starting waits for it, the start failing answered as the engine's.
+   */
+  @Test
+  void aRepeatedDurableCallWhoseWorkflowTheEngineDoesNotHaveAnswersFromTheTaskIndex() throws Exception {
+    String agent = g.agentId("agent-a");
+    String tenant = g.json(g.get("/admin/v1/agents/" + agent, TestGatehouse.ADMIN_KEY)).path("tenant").asText();
+    String arguments = "{\"name\":\"lost\",\"text\":\"once\"}";
+    String hash =
+        dev.gatehouse.frontend.core.durable.DurableCalls.sha256(
+            dev.gatehouse.workflows.tool.ToolCallWorkflow.TYPE + "\nnotes.write_note\n" + McpJson.OBJECT_MAPPER.readTree(arguments));
+    var index = g.db.jdbi().onDemand(dev.gatehouse.registry.tasks.TaskIndexDao.class);
+    String call = "{\"jsonrpc\":\"2.0\",\"id\":21,\"method\":\"tools/call\",\"params\":{\"name\":\"notes.write_note\",\"arguments\":" + arguments + "}}";
+    String session = initialize(KEY_A);
+    int writes = notes.writes.get();
+
+    // Ended while the engine had it, then let go: the row's code and message, as an isError result.
+    String lost = dev.gatehouse.frontend.core.durable.DurableCalls.taskId(agent, "mcp-lost-1");
+    assertThat(index.insert(lost, tenant, agent, "tool-call", "mcp-lost-1", hash)).isTrue();
+    assertThat(index.close(lost, "FAILED", "engine_reset", "dev mode keeps workflows in memory and Gatehouse was restarted while this task ran")).isTrue();
+    JsonNode failed = result(post(KEY_A, session, call, "Idempotency-Key", "mcp-lost-1"));
+    assertThat(failed.path("isError").asBoolean()).as(failed.toString()).isTrue();
+    assertThat(failed.path("_meta").path("dev.gatehouse/error").path("code").asText()).isEqualTo("engine_reset");
+    assertThat(failed.path("_meta").path("dev.gatehouse/task-id").asText()).isEqualTo(lost);
+    assertThat(failed.path("content").get(0).path("text").asText()).contains("restarted").contains(lost);
+
+    // Completed, its history never archived: said so, not a result made up.
+    String done = dev.gatehouse.frontend.core.durable.DurableCalls.taskId(agent, "mcp-lost-2");
+    assertThat(index.insert(done, tenant, agent, "tool-call", "mcp-lost-2", hash)).isTrue();
+    assertThat(index.close(done, "COMPLETED", null, null)).isTrue();
+    JsonNode unkept = result(post(KEY_A, session, call, "Idempotency-Key", "mcp-lost-2"));
+    assertThat(unkept.path("_meta").path("dev.gatehouse/error").path("code").asText()).as(unkept.toString()).isEqualTo("history_unavailable");
+
+    // Being started by another request (its row is there, its workflow not yet): waited for; when
+    // that start fails (its row is taken back), the engine's refusal.
+    String starting = dev.gatehouse.frontend.core.durable.DurableCalls.taskId(agent, "mcp-lost-3");
+    assertThat(index.insert(starting, tenant, agent, "tool-call", "mcp-lost-3", hash)).isTrue();
+    var answer = java.util.concurrent.CompletableFuture.supplyAsync(() -> post(KEY_A, session, call.replace(":21,", ":22,"), "Idempotency-Key", "mcp-lost-3"));
+    Thread.sleep(400);
+    assertThat(answer).as("still waiting for the workflow being started").isNotDone();
+    index.deleteRunning(starting);
+    HttpResponse<String> refused = answer.get(20, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(rpcError(refused).path("data").path("code").asText()).as(refused.body()).isEqualTo("engine_unavailable");
+
+    assertThat(notes.writes.get()).as("nothing reached the upstream").isEqualTo(writes);
+
+    // The race itself: the same call at once from several sessions, one task, every answer its result.
+    List<String> sessions = new java.util.ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      sessions.add(initialize(KEY_A));
+    }
+    String together = call.replace("\"lost\"", "\"together\"");
+    var answers =
+        sessions.stream()
+            .map(s -> java.util.concurrent.CompletableFuture.supplyAsync(() -> post(KEY_A, s, together, "Idempotency-Key", "mcp-together")))
+            .toList();
+    java.util.Set<String> tasks = new java.util.HashSet<>();
+    for (var a : answers) {
+      JsonNode r = result(a.get(30, java.util.concurrent.TimeUnit.SECONDS));
+      assertThat(r.path("isError").asBoolean()).as(r.toString()).isFalse();
+      tasks.add(r.path("_meta").path("dev.gatehouse/task-id").asText());
+    }
+    assertThat(tasks).hasSize(1);
+    assertThat(notes.writes.get() - writes).as("the upstream ran the call once").isEqualTo(1);
+  }
+
   @Test
   void aServerThatIsDownIsReportedWithoutBreakingTheOthers() throws Exception {
     g.db.jdbi().onDemand(McpServerDao.class).insert(server("ghost", "http://127.0.0.1:1/mcp", null, null));

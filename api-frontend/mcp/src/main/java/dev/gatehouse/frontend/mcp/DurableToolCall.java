@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.frontend.core.durable.DurableCalls;
 import dev.gatehouse.frontend.core.errors.ErrorCode;
 import dev.gatehouse.policies.tools.ArgumentSchemaPolicy;
+import dev.gatehouse.registry.tasks.TaskRecord;
+import dev.gatehouse.registry.tasks.TaskStatus;
 import dev.gatehouse.workflows.task.FailureCodes;
 import dev.gatehouse.workflows.tool.ToolCallPolicy;
 import dev.gatehouse.workflows.tool.ToolCallResult;
@@ -97,7 +99,26 @@ final class DurableToolCall {
     } catch (TimeoutException e) {
       return ToolCallAnswers.failed(
           ErrorCode.STILL_RUNNING, "the call is still running as task " + taskId + "; see /v1/tasks/" + taskId, taskId);
+    } catch (DurableCalls.ToolCallGone gone) {
+      return ended(gone.row());
     }
+  }
+
+  /**
+   * A call repeated (its {@code Idempotency-Key} again) after the engine let its task go, with no
+   * result to give: how the task ended, as the task index recorded it.
+   */
+  private static JsonNode ended(TaskRecord row) {
+    if (row.status() == TaskStatus.COMPLETED) {
+      return ToolCallAnswers.failed(
+          ErrorCode.HISTORY_UNAVAILABLE,
+          "the call completed as task " + row.id() + ", but its result is no longer kept (the engine let it go before it was archived)",
+          row.id());
+    }
+    String code = row.errorCode() != null ? row.errorCode() : ErrorCode.WORKFLOW_FAILED.code();
+    boolean retryable = ErrorCode.ofCode(code).map(ErrorCode::retryable).orElse(false);
+    String message = row.errorMessage() != null ? row.errorMessage() : "the call ended " + row.status();
+    return ToolCallAnswers.failed(code, retryable, message + " (task " + row.id() + ")", row.id());
   }
 
   /** How the task failed, named by the failure the workflow let through (the activity's own). */

@@ -83,7 +83,8 @@ final class ToolCallAnswers {
     return failed(error.code(), error.retryable(), message, taskId);
   }
 
-  private static JsonNode failed(String code, boolean retryable, String message, String taskId) {
+  /** The isError result of a tool that ran and failed with {@code code}, a catalog code or a tool's own. */
+  static JsonNode failed(String code, boolean retryable, String message, String taskId) {
     ObjectNode out = JsonNodeFactory.instance.objectNode();
     out.putArray("content").addObject().put("type", "text").put("text", message);
     out.put("isError", true);

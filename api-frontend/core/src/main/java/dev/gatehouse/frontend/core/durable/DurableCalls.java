@@ -257,9 +257,17 @@ public final class DurableCalls {
    * progress} is not null, the tool's progress is read every {@code poll} and each new report is
    * handed to {@code progress}.
    *
+   * <p>When the engine does not know the task's workflow: while its index row is running, the
+   * workflow is being started (another request with the same {@code Idempotency-Key} inserted the
+   * row and starts it), and the result is asked for again shortly; once the row has ended, the
+   * engine let the workflow go (dev mode restarted, its retention passed), and a completed task's
+   * result comes from its archived history; with no row left, the start failed.
+   *
    * @throws TimeoutException the task is still running after {@code max}
    * @throws CancellationException {@code cancelled} completed first
    * @throws io.temporal.client.WorkflowFailedException the task failed (its cause says how)
+   * @throws ToolCallGone the engine no longer has the task, which ended without a result to give
+   * @throws ApiException {@code engine_unavailable}: the task's start failed
    */
   public ToolCallResult awaitToolCall(
       String id, Duration max, CompletableFuture<?> cancelled, Duration poll, Consumer<ToolProgress> progress)
@@ -299,8 +307,62 @@ public final class DurableCalls {
         if (cause instanceof TimeoutException te) {
           throw te;
         }
-        throw cause instanceof RuntimeException re ? re : e;
+        if (!(cause instanceof WorkflowNotFoundException)) {
+          throw cause instanceof RuntimeException re ? re : e;
+        }
       }
+      ToolCallResult kept = withoutWorkflow(id);
+      if (kept != null) {
+        return kept;
+      }
+      try {
+        Thread.sleep(Math.max(1, Math.min(TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()), STARTING_POLL_MILLIS)));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new ApiException(ErrorCode.INTERRUPTED, "Gatehouse is shutting down");
+      }
+      pending = toolCallResult(id, Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+      either = CompletableFuture.anyOf(pending, cancelled);
+    }
+  }
+
+  /** How often a request waits again for a workflow another request is starting. */
+  private static final long STARTING_POLL_MILLIS = 50;
+
+  /**
+   * A tool-call task the engine has no workflow for ({@link #awaitToolCall}): null while its row
+   * is running (its workflow is being started); its archived result once it has completed.
+   */
+  private ToolCallResult withoutWorkflow(String id) {
+    TaskRecord row =
+        index.find(id).orElseThrow(() -> new ApiException(ErrorCode.ENGINE_UNAVAILABLE, "the workflow engine did not accept the task; retry later"));
+    if (row.status() == TaskStatus.RUNNING) {
+      return null;
+    }
+    if (row.status() == TaskStatus.COMPLETED) {
+      Optional<ToolCallResult> result =
+          archive.load(id).flatMap(runs -> TaskOutcomes.archivedResult(runs, client.getOptions().getDataConverter(), ToolCallResult.class));
+      if (result.isPresent()) {
+        return result.get();
+      }
+    }
+    throw new ToolCallGone(row);
+  }
+
+  /**
+   * A tool-call task whose workflow the engine no longer has (dev mode restarted, its retention
+   * passed) and that left no result to give: its index row says how it ended.
+   */
+  public static final class ToolCallGone extends RuntimeException {
+    private final TaskRecord row;
+
+    ToolCallGone(TaskRecord row) {
+      super("task " + row.id() + " ended " + row.status(), null, false, false);
+      this.row = row;
+    }
+
+    public TaskRecord row() {
+      return row;
     }
   }
 

@@ -65,6 +65,11 @@ public final class TaskOutcomes {
 
   /** The result a completed task's archived history ends with (its last run's completion); empty when it has none. */
   static Optional<JsonNode> archivedResult(List<HistoryArchive.Run> runs, io.temporal.common.converter.DataConverter converter) {
+    return archivedResult(runs, converter, JsonNode.class);
+  }
+
+  /** The result of the last run of {@code runs}, as a {@code type}; empty when it did not complete or cannot be read as one. */
+  static <T> Optional<T> archivedResult(List<HistoryArchive.Run> runs, io.temporal.common.converter.DataConverter converter, Class<T> type) {
     if (runs.isEmpty()) {
       return Optional.empty();
     }
@@ -74,7 +79,7 @@ public final class TaskOutcomes {
       if (e.hasWorkflowExecutionCompletedEventAttributes()) {
         var payloads = e.getWorkflowExecutionCompletedEventAttributes().getResult();
         try {
-          return Optional.ofNullable(converter.fromPayloads(0, Optional.of(payloads), JsonNode.class, JsonNode.class));
+          return Optional.ofNullable(converter.fromPayloads(0, Optional.of(payloads), type, type));
         } catch (RuntimeException unreadable) {
           return Optional.empty();
         }
