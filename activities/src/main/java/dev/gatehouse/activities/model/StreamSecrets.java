@@ -27,7 +27,9 @@ import java.util.Set;
  * ends: in the OpenAI chunk that carries the choice's {@code finish_reason}, or a chunk of its own
  * before {@code [DONE]} or an error; in an Anthropic delta of its own before the block's {@code
  * content_block_stop}, {@code message_delta}, {@code message_stop} or {@code error}. The client
- * reads the same text, only cut in other places.
+ * reads the same text, only cut in other places. An OpenAI tool call's name is not held back (a
+ * client reads it whole from the call's first chunk); a piece of one is scrubbed of a value's runs
+ * as an error message is ({@link #callName}).
  *
  * <p>An event is parsed only when a text may hold something: while a tail is held, or when the
  * event has a JSON string that ends with the beginning of a value (or a JSON escape the raw check
@@ -40,6 +42,8 @@ final class StreamSecrets {
   private static final List<String> OPENAI_TEXTS = List.of("content", "refusal", "reasoning_content", "reasoning");
   /** What an OpenAI text's key ends with when it is a tool call's arguments (after the call's index). */
   private static final String TOOL = "tool:";
+  /** A chunk that has it may name a tool call, a name read as in {@link #callName}. */
+  private static final String NAME_MEMBER = "\"name\"";
 
   private final Dialect dialect;
   private final UpstreamCredentials.Resolved secrets;
@@ -74,7 +78,7 @@ final class StreamSecrets {
 
   /** Sends {@code data} (of an event named {@code name}) on to {@code out}: none, one or more events. */
   void event(String name, String data, StreamSink out) throws IOException {
-    if (held.isEmpty() && !mayEndInValue(data)) {
+    if (held.isEmpty() && !mayEndInValue(data) && !(dialect == Dialect.OPENAI && data.contains(NAME_MEMBER))) {
       out.event(name, secrets.redact(data));
     } else if (dialect == Dialect.OPENAI) {
       openAi(name, data, out);
@@ -121,6 +125,13 @@ final class StreamSecrets {
         if (delta.get("tool_calls") instanceof ArrayNode calls) {
           int at = 0;
           for (JsonNode c : calls) {
+            if (c instanceof ObjectNode call && call.get("function") instanceof ObjectNode function && textOf(function, "name") != null) {
+              String clean = callName(textOf(function, "name"));
+              if (!clean.equals(textOf(function, "name"))) {
+                function.put("name", clean);
+                changed = true;
+              }
+            }
             if (c instanceof ObjectNode call && call.get("function") instanceof ObjectNode function
                 && textOf(function, "arguments") != null) {
               String key = prefix + TOOL + call.path("index").asInt(at);
@@ -250,6 +261,16 @@ final class StreamSecrets {
     };
     event.putObject("delta").put("type", h.deltaType()).put(member, h.tail());
     return secrets.redact(write(event));
+  }
+
+  /**
+   * A tool call's name, or a piece of one: with whole values redacted, and every run of a value's
+   * characters long enough to be one's ({@link UpstreamCredentials.Resolved#redactMessage}), since
+   * a provider may cut a name across chunks (OpenAI clients join the pieces, or keep the last), and
+   * a name, unlike a text, is not held back: clients read the name whole from the call's first chunk.
+   */
+  private String callName(String name) {
+    return secrets.redactMessage(name);
   }
 
   // ---- one text

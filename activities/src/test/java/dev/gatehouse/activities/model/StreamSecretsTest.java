@@ -130,6 +130,35 @@ class StreamSecretsTest {
     assertThat(s.beginningOfAValue("a")).isZero();
   }
 
+  /**
+   * A name is not held back (a client reads it whole from the call's first chunk), so a key cut
+   * between a call's name pieces is caught as a run of the key's characters, as in an error
+   * message; a name that only ends like the key's beginning goes out as it came.
+   */
+  @Test
+  void aKeyCutAcrossAToolCallsNamePiecesIsRedacted() throws IOException {
+    StreamSecrets s = new StreamSecrets(Dialect.OPENAI, SECRETS);
+    Events out = new Events();
+    String first = chunk("{\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"f_sk-te\",\"arguments\":\"\"}}]}", null);
+    String second = chunk("{\"tool_calls\":[{\"index\":0,\"function\":{\"name\":\"st-5ecret-Value-42\"}}]}", null);
+    s.event(null, first, out);
+    s.event(null, second, out);
+    s.event(null, chunk("{}", "tool_calls"), out);
+    StringBuilder names = new StringBuilder();
+    for (String[] e : out.events) {
+      for (JsonNode call : JSON.readTree(e[1]).path("choices").path(0).path("delta").path("tool_calls")) {
+        names.append(call.path("function").path("name").asText(""));
+      }
+    }
+    assertThat(names.toString()).isEqualTo("f_sk-te[redacted]");
+    assertThat(out.all()).doesNotContain("5ecret-Value");
+
+    String task = chunk("{\"tool_calls\":[{\"index\":0,\"id\":\"call_2\",\"type\":\"function\",\"function\":{\"name\":\"list_task\",\"arguments\":\"\"}}]}", null);
+    Events plain = new Events();
+    new StreamSecrets(Dialect.OPENAI, SECRETS).event(null, task, plain);
+    assertThat(plain.events.get(0)[1]).isEqualTo(task);
+  }
+
   @Test
   void aKeyCutInAToolCallsArgumentsIsRedacted() throws IOException {
     StreamSecrets s = new StreamSecrets(Dialect.OPENAI, SECRETS);
