@@ -444,6 +444,29 @@ class AgentApprovalsApiTest {
   }
 
   /** A probe's task timed out while its call waited, and the approvals listing still said pending. */
+  /**
+   * A task the engine let go (dev mode restarted while it waited, or its retention passed): its
+   * calls are asked of its workflow, which no longer answers, so a call is 409 task_closed, not
+   * "never held" (a probe's restart found 404 approval_not_found for a call that had been held).
+   */
+  @Test
+  void aCallOfATaskTheEngineNoLongerHasIsTaskClosed() throws Exception {
+    var index = gh.db.jdbi().onDemand(dev.gatehouse.registry.tasks.TaskIndexDao.class);
+    String agent = gh.agentId("agent-a");
+    String tenant = json(gh.get("/admin/v1/agents/" + agent, ADMIN_KEY)).path("tenant").asText();
+    String id = "task_" + "0".repeat(31) + "9";
+    assertThat(index.insert(id, tenant, agent, "agent", null, "h")).isTrue();
+    var running = gh.get("/admin/v1/tasks/" + id + "/approvals/tool-1.1", ADMIN_KEY);
+    assertThat(running.statusCode()).as("a running task's unknown call: " + running.body()).isEqualTo(404);
+    assertThat(code(running)).isEqualTo("approval_not_found");
+    assertThat(index.close(id, "FAILED", "engine_reset", "dev mode keeps workflows in memory and Gatehouse was restarted while this task ran")).isTrue();
+
+    var gone = gh.get("/admin/v1/tasks/" + id + "/approvals/tool-1.1", ADMIN_KEY);
+
+    assertThat(gone.statusCode()).as(gone.body()).isEqualTo(409);
+    assertThat(code(gone)).isEqualTo("task_closed");
+  }
+
   @Test
   void aTaskThatTimesOutWhileItsCallWaitsListsTheCallAsCanceled() throws Exception {
     // A provider of its own: the shared one's replies are taken by other tests' tasks still running.

@@ -81,19 +81,22 @@ public final class AdminContext {
       throw new IllegalArgumentException("not a tenant's table: " + table);
     }
     int max = table.equals("identity_providers") ? maxIdentityProviders : maxEntries;
-    refuseAt(max, "SELECT count(*) FROM " + table + " WHERE tenant_id = :owner", tenantId, "this tenant holds " + max + " " + what);
+    refuseAt(max, "SELECT count(*) FROM " + table + " WHERE tenant_id = :owner", tenantId, "this tenant", what);
   }
 
   /** As {@link #roomFor}, for the keys of one agent. */
   void roomForKeys(String agentId) {
-    refuseAt(maxEntries, "SELECT count(*) FROM api_keys WHERE agent_id = :owner", agentId, "this agent holds " + maxEntries + " keys");
+    refuseAt(maxEntries, "SELECT count(*) FROM api_keys WHERE agent_id = :owner", agentId, "this agent", "keys");
   }
 
-  /** 409 {@code quota_exceeded} ("{@code holds}, the most it may") when {@code count} of {@code owner} is {@code max} or more. */
-  private void refuseAt(int max, String count, String owner, String holds) {
+  /**
+   * 409 {@code quota_exceeded} when {@code count} of {@code owner} is {@code max} or more, saying
+   * how many {@code whose} holds (more than {@code max} after concurrent creates) and the most.
+   */
+  private void refuseAt(int max, String count, String owner, String whose, String what) {
     long held = jdbi.withHandle(h -> h.createQuery(count).bind("owner", owner).mapTo(Long.class).one());
     if (held >= max) {
-      throw new ApiException(ErrorCode.QUOTA_EXCEEDED, holds + ", the most it may");
+      throw new ApiException(ErrorCode.QUOTA_EXCEEDED, whose + " holds " + held + " " + what + ", and may hold at most " + max);
     }
   }
 

@@ -155,7 +155,10 @@ public class ApprovalsResource {
       throw new ApiException(ErrorCode.APPROVAL_NOT_FOUND, "no call of this task was held for approval under that id");
     }
     Approvals.Call call = held(task, callId)
-        .orElseThrow(() -> new ApiException(ErrorCode.APPROVAL_NOT_FOUND, "no call of this task was held for approval under that id"));
+        .orElseThrow(() -> task.status().isClosed() && !durable.engineHas(task.id())
+            // the engine let the task go: whether the call was held, its workflow no longer says
+            ? new ApiException(ErrorCode.TASK_CLOSED, "the task has ended and the engine no longer has it")
+            : new ApiException(ErrorCode.APPROVAL_NOT_FOUND, "no call of this task was held for approval under that id"));
     com.fasterxml.jackson.databind.JsonNode arguments = durable.approvalArguments(task.id(), callId);
     if (!Approvals.sha256(arguments).equals(call.argumentsSha256())) {
       // not the arguments the call was held with (another run of the task has a call of that id)

@@ -49,7 +49,7 @@ class TenantQuotasTest {
     HttpResponse<String> over = create.apply(room);
     assertThat(over.statusCode()).as(what + ": " + over.body()).isEqualTo(409);
     assertThat(json(over).at("/error/code").asText()).isEqualTo("quota_exceeded");
-    assertThat(json(over).at("/error/message").asText()).contains("holds " + limit + " ", "the most it may");
+    assertThat(json(over).at("/error/message").asText()).contains("holds " + limit + " ", "may hold at most " + limit);
   }
 
   @Test
@@ -69,7 +69,7 @@ class TenantQuotasTest {
         "{\"name\":\"quota-p" + i + "\",\"tenant\":\"" + tenant + "\",\"kind\":\"rate-limit\",\"rateLimit\":{\"requestsPerMinute\":60}}"));
     assertThat(json(gh.post("/admin/v1/policies", tenantAdmin,
         "{\"name\":\"quota-p9\",\"tenant\":\"" + tenant + "\",\"kind\":\"rate-limit\",\"rateLimit\":{\"requestsPerMinute\":60}}"))
-        .at("/error/message").asText()).isEqualTo("this tenant holds 3 policies, the most it may");
+        .at("/error/message").asText()).isEqualTo("this tenant holds 3 policies, and may hold at most 3");
 
     bounded("identity providers", 2, 2, i -> gh.post("/admin/v1/identity-providers", tenantAdmin,
         "{\"tenant\":\"" + tenant + "\",\"name\":\"idp" + i + "\",\"issuer\":\"https://q" + i + ".example\",\"audience\":\"a\",\"jwksUrl\":\"https://q" + i + ".example/jwks\"}"));

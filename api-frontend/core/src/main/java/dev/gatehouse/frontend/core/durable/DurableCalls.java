@@ -619,6 +619,22 @@ public final class DurableCalls {
     }
   }
 
+  /**
+   * False once the engine has let the task's workflow go (its retention passed, dev mode
+   * restarted); true while it has it, and when that cannot be told (the engine did not answer).
+   */
+  public boolean engineHas(String id) {
+    try {
+      client.newUntypedWorkflowStub(id).describe();
+      return true;
+    } catch (WorkflowNotFoundException e) {
+      return false;
+    } catch (RuntimeException e) {
+      LOG.debug("could not describe task {}: {}", id, e.toString());
+      return true;
+    }
+  }
+
   private List<dev.gatehouse.workflows.approval.Approvals.Call> approvalsInMemo(WorkflowExecutionInfo execution) {
     var payload = execution.getMemo().getFieldsMap().get(dev.gatehouse.workflows.approval.Approvals.PENDING);
     if (payload == null) {
