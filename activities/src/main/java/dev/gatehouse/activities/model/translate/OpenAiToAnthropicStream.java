@@ -7,23 +7,28 @@ import dev.gatehouse.activities.model.ModelUsage;
 import dev.gatehouse.activities.model.StreamSink;
 import dev.gatehouse.activities.sse.SseEvent;
 import java.io.IOException;
-import java.util.HashMap;
 import java.util.Map;
 
 /**
  * An OpenAI stream as Anthropic events, each written as soon as its chunk arrives: the first
  * chunk → {@code message_start}; content (and refusal) → a text block's start and {@code
- * text_delta}s; a tool call's first fragment (the one with its id) → a {@code tool_use} block's
- * start, its arguments fragments → {@code input_json_delta}s; a block stops when the next begins
- * or the finish reason comes. Only at the end of the stream ({@code [DONE]}, or {@link #finish})
+ * text_delta}s; a tool call → a {@code tool_use} block, begun at the call's first fragment of
+ * arguments (its name may come in pieces before), its arguments fragments → {@code
+ * input_json_delta}s; a block stops when the next begins or the finish reason comes. Anthropic's
+ * blocks come one after another, while a provider may interleave the fragments of parallel calls:
+ * a call that begins while another's arguments are not yet a whole JSON object waits, its
+ * fragments kept, and its block begins (with what was kept) once that object is whole, or when
+ * text or the finish comes. Only at the end of the stream ({@code [DONE]}, or {@link #finish})
  * come {@code message_delta} (stop reason and usage) and {@code message_stop}, since OpenAI reports
  * usage in a chunk of its own after the finish reason. Only the first choice is read.
  */
 final class OpenAiToAnthropicStream extends StreamTap {
   /** Each call's OpenAI index: its own, or one given when the provider sent none. */
   private final ToolCallIndexes indexes = new ToolCallIndexes();
-  /** OpenAI tool call index → Anthropic content block index. */
-  private final Map<Integer, Integer> toolBlocks = new HashMap<>();
+  /** The OpenAI indexes of the calls whose blocks have begun. */
+  private final java.util.Set<Integer> begun = new java.util.HashSet<>();
+  /** Calls seen whose blocks have not begun, in the order they came: what they sent so far. */
+  private final Map<Integer, Waiting> waiting = new java.util.LinkedHashMap<>();
   private final StreamedToolArguments arguments = new StreamedToolArguments();
   /** The OpenAI index of the tool call whose block is open, or -1. */
   private int openTool = -1;
@@ -75,7 +80,7 @@ final class OpenAiToAnthropicStream extends StreamTap {
       }
       if (choice.hasNonNull("finish_reason")) {
         finishReason = choice.get("finish_reason").asText();
-        closeBlock(out);
+        settle(out);
       }
     }
     // Complete once a usage comes with the finish or after it: some servers put a running usage in
@@ -101,7 +106,7 @@ final class OpenAiToAnthropicStream extends StreamTap {
     }
     relay(text);
     if (!textOpen) {
-      closeBlock(out);
+      settle(out);
       ObjectNode block = Json.object().put("type", "text").put("text", "");
       openBlock(block, out);
       textOpen = true;
@@ -111,34 +116,117 @@ final class OpenAiToAnthropicStream extends StreamTap {
     emit(event, out);
   }
 
+  /** A call seen whose block has not begun: its id, its name and arguments as they came so far. */
+  private static final class Waiting {
+    final int index;
+    String id;
+    final StringBuilder name = new StringBuilder();
+    final StringBuilder arguments = new StringBuilder();
+
+    Waiting(int index) {
+      this.index = index;
+    }
+  }
+
   private void toolCall(JsonNode call, StreamSink out) throws IOException {
     int index = indexes.of(call); // a provider that sends none (some compatible servers): see ToolCallIndexes
     JsonNode function = call.path("function");
-    Integer block = toolBlocks.get(index);
-    if (block == null) {
-      closeBlock(out);
-      String id = Json.text(call, "id");
-      String name = Json.text(function, "name");
-      if (name == null || name.isEmpty()) {
-        throw Json.upstream("the provider's stream began a tool call without a name", false);
-      }
-      ObjectNode start = Json.object().put("type", "tool_use");
-      start.put("id", Ids.toolUse(id != null ? id : "toolu_" + messageId.substring(Ids.ANTHROPIC_PREFIX.length()) + "_" + index));
-      start.put("name", name == null ? "" : name);
-      start.putObject("input");
-      block = openBlock(start, out);
-      toolBlocks.put(index, block);
-      this.arguments.begin(index);
-      openTool = index;
-    }
     String arguments = Json.text(function, "arguments");
-    if (arguments != null && !arguments.isEmpty()) {
-      this.arguments.add(index, arguments);
-      relay(arguments);
-      ObjectNode event = Json.object().put("type", "content_block_delta").put("index", block);
-      event.putObject("delta").put("type", "input_json_delta").put("partial_json", arguments);
-      emit(event, out);
+    if (index == openTool) {
+      // (a piece of its name now would come too late: the block's start named it)
+      if (arguments != null && !arguments.isEmpty()) {
+        this.arguments.add(index, arguments);
+        relay(arguments);
+        inputDelta(arguments, out);
+      }
+      if (!waiting.isEmpty() && this.arguments.whole(index)) {
+        closeBlock(out);
+        beginReady(out);
+      }
+      return;
     }
+    if (begun.contains(index)) {
+      throw Json.upstream("the provider's stream sent more of a tool call after it had ended", false);
+    }
+    Waiting w = waiting.computeIfAbsent(index, Waiting::new);
+    String id = Json.text(call, "id");
+    if (w.id == null && id != null) {
+      w.id = id;
+    }
+    String name = Json.text(function, "name");
+    if (name != null) {
+      keep(w.name, name);
+    }
+    if (arguments != null) {
+      keep(w.arguments, arguments);
+    }
+    if (openTool >= 0 && this.arguments.whole(openTool)) {
+      closeBlock(out); // the open call's arguments are whole: another has begun
+    }
+    beginReady(out);
+  }
+
+  private static void keep(StringBuilder kept, String more) {
+    if (kept.length() + more.length() > StreamedToolArguments.MAX_CHARS) {
+      throw Json.upstream("the provider's stream sent a tool call over " + StreamedToolArguments.MAX_CHARS + " characters", false);
+    }
+    kept.append(more);
+  }
+
+  /**
+   * Begins the blocks of the waiting calls that may begin now: while no call's block is open, the
+   * first waiting call once it has arguments (before them, its name may still be coming), and
+   * after it the next, as long as each begun has whole arguments.
+   */
+  private void beginReady(StreamSink out) throws IOException {
+    while (openTool < 0 && !waiting.isEmpty()) {
+      Waiting first = waiting.values().iterator().next();
+      if (first.arguments.length() == 0) {
+        return;
+      }
+      begin(first, out);
+      if (waiting.isEmpty() || !this.arguments.whole(first.index)) {
+        return;
+      }
+      closeBlock(out);
+    }
+  }
+
+  /** Every waiting call's block, begun and ended in turn (text or the finish came), and the open block ended. */
+  private void settle(StreamSink out) throws IOException {
+    for (Waiting w : java.util.List.copyOf(waiting.values())) {
+      begin(w, out);
+    }
+    closeBlock(out);
+  }
+
+  /** The block of waiting call {@code w}, with the arguments it sent so far in one delta. */
+  private void begin(Waiting w, StreamSink out) throws IOException {
+    waiting.remove(w.index);
+    closeBlock(out);
+    if (w.name.length() == 0) {
+      throw Json.upstream("the provider's stream began a tool call without a name", false);
+    }
+    ObjectNode start = Json.object().put("type", "tool_use");
+    start.put("id", Ids.toolUse(w.id != null ? w.id : "toolu_" + messageId.substring(Ids.ANTHROPIC_PREFIX.length()) + "_" + w.index));
+    start.put("name", w.name.toString());
+    start.putObject("input");
+    openBlock(start, out);
+    begun.add(w.index);
+    this.arguments.begin(w.index);
+    openTool = w.index;
+    if (w.arguments.length() > 0) {
+      String kept = w.arguments.toString();
+      this.arguments.add(w.index, kept);
+      relay(kept);
+      inputDelta(kept, out);
+    }
+  }
+
+  private void inputDelta(String partialJson, StreamSink out) throws IOException {
+    ObjectNode event = Json.object().put("type", "content_block_delta").put("index", openBlock);
+    event.putObject("delta").put("type", "input_json_delta").put("partial_json", partialJson);
+    emit(event, out);
   }
 
   private int openBlock(ObjectNode block, StreamSink out) throws IOException {
@@ -168,7 +256,7 @@ final class OpenAiToAnthropicStream extends StreamTap {
     if (messageId == null) {
       return; // the provider sent nothing to answer with
     }
-    closeBlock(out);
+    settle(out);
     ObjectNode delta = Json.object().put("type", "message_delta");
     delta.putObject("delta").put("stop_reason", StopReasons.toAnthropic(finishReason, refused)).putNull("stop_sequence");
     ModelUsage shown = usage != null ? usage : estimate != null ? estimate.apply(relayedText()) : ModelUsage.NONE;

@@ -16,6 +16,47 @@ final class StreamedToolArguments {
   static final int MAX_CHARS = 8 * 1024 * 1024;
 
   private final Map<Integer, StringBuilder> calls = new HashMap<>();
+  /** Where each call's arguments stand as JSON text, read as they pass ({@link #whole}). */
+  private final Map<Integer, Reading> readings = new HashMap<>();
+
+  /**
+   * How far a JSON text has been read: how deep in objects and arrays, and whether inside a string
+   * (after a backslash); {@code opened} once its first character (past white space) was a brace.
+   */
+  private static final class Reading {
+    int depth;
+    boolean opened;
+    boolean other;
+    boolean inString;
+    boolean escaped;
+
+    void read(String fragment) {
+      for (int i = 0; i < fragment.length(); i++) {
+        char c = fragment.charAt(i);
+        if (inString) {
+          if (escaped) {
+            escaped = false;
+          } else if (c == '\\') {
+            escaped = true;
+          } else if (c == '"') {
+            inString = false;
+          }
+        } else if (c == '"') {
+          inString = true;
+        } else if (c == '{' || c == '[') {
+          if (depth == 0 && !opened && !other) {
+            opened = c == '{';
+            other = c != '{';
+          }
+          depth++;
+        } else if (c == '}' || c == ']') {
+          depth--;
+        } else if (depth == 0 && !opened && !Character.isWhitespace(c)) {
+          other = true;
+        }
+      }
+    }
+  }
 
   /** A call began under {@code key}. */
   void begin(int key) {
@@ -29,6 +70,17 @@ final class StreamedToolArguments {
       throw Json.upstream("the provider's stream sent tool call arguments over " + MAX_CHARS + " characters", false);
     }
     sb.append(fragment);
+    readings.computeIfAbsent(key, k -> new Reading()).read(fragment);
+  }
+
+  /**
+   * Whether the arguments of the open call under {@code key} so far are one whole JSON object (its
+   * closing brace came): more of them could only break it, so a call that is whole has ended. Read
+   * as the fragments pass, so asking costs nothing.
+   */
+  boolean whole(int key) {
+    Reading r = readings.get(key);
+    return r != null && r.opened && !r.other && r.depth == 0 && !r.inString;
   }
 
   /** Whether the call under {@code key} is open and has had no arguments yet. */
@@ -39,6 +91,7 @@ final class StreamedToolArguments {
 
   /** The call under {@code key} ended: its arguments must be a JSON object or nothing. */
   void end(int key) {
+    readings.remove(key);
     StringBuilder sb = calls.remove(key);
     if (sb == null || sb.toString().isBlank()) {
       return;

@@ -459,6 +459,100 @@ class StreamTranslatorTest {
     assertThat(inputs.values()).extracting(StringBuilder::toString).containsExactly("{\"a\":1}", "{\"b\":2}", "{\"c\":3}");
   }
 
+  /** Each tool_use block of an Anthropic stream as its caller reads it: its name and its input put together, in block order. */
+  private static java.util.List<String> toolUses(Golden.RecordingSink sink) throws IOException {
+    java.util.Map<Integer, String> names = new java.util.TreeMap<>();
+    java.util.Map<Integer, StringBuilder> inputs = new java.util.TreeMap<>();
+    int open = -1;
+    for (Golden.Written w : sink.events) {
+      JsonNode e = Json.MAPPER.readTree(w.data());
+      switch (w.name()) {
+        case "content_block_start" -> {
+          assertThat(open).as("a block begins only once the one before has stopped").isEqualTo(-1);
+          open = e.path("index").asInt();
+          names.put(open, e.at("/content_block/name").asText());
+          inputs.put(open, new StringBuilder());
+        }
+        case "content_block_delta" -> {
+          assertThat(e.path("index").asInt()).as("a delta goes to the open block").isEqualTo(open);
+          inputs.get(open).append(e.at("/delta/partial_json").asText());
+        }
+        case "content_block_stop" -> {
+          assertThat(e.path("index").asInt()).isEqualTo(open);
+          open = -1;
+        }
+        default -> { }
+      }
+    }
+    java.util.List<String> out = new java.util.ArrayList<>();
+    names.forEach((i, name) -> out.add(name + " " + inputs.get(i)));
+    return out;
+  }
+
+  private static SseEvent callPiece(int index, String id, String name, String arguments) {
+    StringBuilder call = new StringBuilder("{\"index\":" + index);
+    if (id != null) {
+      call.append(",\"id\":\"").append(id).append("\",\"type\":\"function\"");
+    }
+    call.append(",\"function\":{");
+    if (name != null) {
+      call.append("\"name\":\"").append(name).append("\"").append(arguments != null ? "," : "");
+    }
+    if (arguments != null) {
+      call.append("\"arguments\":").append(Json.MAPPER.<JsonNode>valueToTree(arguments).toString());
+    }
+    call.append("}}");
+    return openAi("{\"tool_calls\":[" + call + "]}", null);
+  }
+
+  /**
+   * Anthropic's blocks come one after another; a provider may interleave the fragments of
+   * parallel calls, and cut a call's name in pieces: a probe's interleaved calls ended the Anthropic
+   * caller's stream, and a name's pieces after the first were lost. A call that begins while
+   * another's arguments are not whole waits, and its block follows.
+   */
+  @Test
+  void interleavedParallelCallsAndANameInPiecesReachAnAnthropicCallerAsWholeBlocks() throws IOException {
+    StreamTranslator t = Translation.stream(Dialect.OPENAI, Dialect.ANTHROPIC, false);
+    Golden.RecordingSink sink = new Golden.RecordingSink();
+    t.accept(openAi("{\"role\":\"assistant\",\"content\":null}", null), sink);
+    t.accept(callPiece(0, "call_a", "get_", ""), sink);
+    t.accept(callPiece(0, null, "weather", null), sink);
+    t.accept(callPiece(1, "call_b", "get_time", ""), sink);
+    t.accept(callPiece(0, null, null, "{\"city\":"), sink);
+    t.accept(callPiece(1, null, null, "{\"zone\":"), sink);
+    t.accept(callPiece(0, null, null, "\"Oslo}\"}"), sink);
+    t.accept(callPiece(2, "call_c", "noop", ""), sink);
+    t.accept(callPiece(1, null, null, "\"CET\"}"), sink);
+    t.accept(openAi("{}", "tool_calls"), sink);
+    t.accept(new SseEvent(null, "message", "[DONE]", null), sink);
+
+    assertThat(toolUses(sink)).containsExactly("get_weather {\"city\":\"Oslo}\"}", "get_time {\"zone\":\"CET\"}", "noop ");
+    assertThat(sink.events).extracting(Golden.Written::name).endsWith("message_delta", "message_stop");
+
+    // Calls one after another, as OpenAI sends them, still stream: the first call's fragments go
+    // out as they come, before the second call begins.
+    StreamTranslator s = Translation.stream(Dialect.OPENAI, Dialect.ANTHROPIC, false);
+    Golden.RecordingSink seq = new Golden.RecordingSink();
+    s.accept(openAi("{\"role\":\"assistant\",\"content\":null}", null), seq);
+    s.accept(callPiece(0, "call_a", "f", ""), seq);
+    s.accept(callPiece(0, null, null, "{\"a\":"), seq);
+    assertThat(seq.events).extracting(Golden.Written::name).endsWith("content_block_start", "content_block_delta");
+    s.accept(callPiece(0, null, null, "1}"), seq);
+    s.accept(callPiece(1, "call_b", "g", ""), seq);
+    assertThat(seq.events).extracting(Golden.Written::name).endsWith("content_block_delta", "content_block_delta", "content_block_stop");
+    s.accept(callPiece(1, null, null, "{}"), seq);
+    s.accept(openAi("{}", "tool_calls"), seq);
+    assertThat(toolUses(seq)).containsExactly("f {\"a\":1}", "g {}");
+
+    // A fragment of a call after its block has ended: the provider's error, not a delta to a stopped block.
+    StreamTranslator late = Translation.stream(Dialect.OPENAI, Dialect.ANTHROPIC, false);
+    Golden.RecordingSink lateSink = new Golden.RecordingSink();
+    late.accept(callPiece(0, "call_a", "f", "{}"), lateSink);
+    late.accept(callPiece(1, "call_b", "g", "{}"), lateSink);
+    upstreamError(() -> late.accept(callPiece(0, null, null, " "), lateSink), "after it had ended");
+  }
+
   @Test
   void anAnthropicStreamsToolInputMustBeWholeAndItsDeltasForBlocksItStarted() throws IOException {
     SseEvent start = Golden.transcript("anthropic-text.sse").get(0);
