@@ -58,7 +58,8 @@ public final class ResponsesStream implements StreamSink {
     final String id;
     final Kind kind;
     final String callId;
-    final String name;
+    /** A call's name: its first piece, and any the provider sent after (the done events and the response carry it whole). */
+    String name;
     final StringBuilder text = new StringBuilder();
     final StringBuilder refusal = new StringBuilder();
     final StringBuilder arguments = new StringBuilder();
@@ -213,6 +214,9 @@ public final class ResponsesStream implements StreamSink {
     return item;
   }
 
+  /** The longest a call's name may grow by the pieces that follow its first. */
+  private static final int MAX_NAME_CHARS = 1024;
+
   private void toolCall(JsonNode call) throws IOException {
     if (ended) {
       return;
@@ -235,6 +239,11 @@ public final class ResponsesStream implements StreamSink {
           .put("type", "response.output_item.added")
           .put("output_index", item.index)
           .set("item", ResponsesAnswer.functionCall(asked, item.id, item.callId, item.name, "", "in_progress")));
+    } else {
+      String more = Json.text(call.path("function"), "name");
+      if (more != null && !more.isEmpty() && !item.done && item.name.length() + more.length() <= MAX_NAME_CHARS) {
+        item.name += more; // a name the provider cut in pieces
+      }
     }
     String fragment = Json.text(call.path("function"), "arguments");
     if (fragment != null && !fragment.isEmpty() && !item.done) {

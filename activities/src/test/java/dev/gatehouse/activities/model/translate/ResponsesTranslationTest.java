@@ -285,6 +285,28 @@ class ResponsesTranslationTest {
     assertThat(r.at("/output/0/content/0/text").asText()).isEqualTo("in parts");
   }
 
+  /** A name the provider cut in pieces: the done events and the response name the call whole (its added event had the first piece). */
+  @Test
+  void aCallsNameInPiecesIsWholeWhenTheCallIsDone() throws IOException {
+    Golden.RecordingSink out = new Golden.RecordingSink();
+    ResponsesStream stream = new ResponsesStream(out, ResponsesRequest.translate(json("{'model':'alias','input':'hi'}")), "resp_w", 1L);
+    String call = "{'id':'c','choices':[{'index':0,'delta':{'tool_calls':[%s]}}]}";
+    stream.event(null, String.format(call, "{'index':0,'id':'c1','type':'function','function':{'name':'get_','arguments':''}}").replace('\'', '"'));
+    stream.event(null, String.format(call, "{'index':0,'function':{'name':'weather'}}").replace('\'', '"'));
+    stream.event(null, String.format(call, "{'index':0,'function':{'arguments':'{}'}}").replace('\'', '"'));
+    stream.event(null, "[DONE]");
+    Golden.Written last = out.events.get(out.events.size() - 1);
+    assertThat(last.name()).isEqualTo("response.completed");
+    assertThat(parse(last.data()).at("/response/output/0/name").asText()).isEqualTo("get_weather");
+    for (Golden.Written w : out.events) {
+      if (w.name().equals("response.function_call_arguments.done")) {
+        assertThat(parse(w.data()).path("name").asText()).isEqualTo("get_weather");
+      } else if (w.name().equals("response.output_item.done")) {
+        assertThat(parse(w.data()).at("/item/name").asText()).isEqualTo("get_weather");
+      }
+    }
+  }
+
   /** A probe's provider sent a second choice, unasked: its call was merged into the first's. Only choice 0 is read. */
   @Test
   void aStreamReadsTheFirstChoiceOnly() throws IOException {
