@@ -25,22 +25,55 @@ public final class RegistryDatabase {
   /**
    * Why a process that does not migrate cannot use this database's schema: it has none, or it is
    * older than this Gatehouse's migrations (a process started with {@code migrateOnStart: false}
-   * before {@code db migrate} ran); null when it is up to date (or newer, which Flyway warns of).
+   * before {@code db migrate} ran); null when it is up to date or newer ({@link #check} says so).
    * Without it such a process started and failed its first query with "relation ... does not
    * exist" and a stack trace.
    */
   public static String notMigrated(DataSource dataSource) {
+    return check(dataSource).refusal();
+  }
+
+  /**
+   * How the database's schema stands for this Gatehouse: {@code refusal}, why a process that does
+   * not migrate cannot use it ({@link #notMigrated}); {@code warning}, when it can but the schema
+   * is newer than this Gatehouse's newest migration (a newer release migrated it: this one may not
+   * know what the newer one relies on), which Flyway says only when it migrates; both null when
+   * it is up to date.
+   */
+  public static Check check(DataSource dataSource) {
     var info = flyway(dataSource).load().info();
     if (info.current() == null) {
-      return "the database holds no Gatehouse schema";
+      return new Check("the database holds no Gatehouse schema", null);
     }
     var pending = info.pending();
     if (pending.length > 0) {
-      return "the database's schema is at version " + info.current().getVersion() + " and this Gatehouse needs version "
-          + pending[pending.length - 1].getVersion();
+      return new Check(
+          "the database's schema is at version " + info.current().getVersion() + " and this Gatehouse needs version "
+              + pending[pending.length - 1].getVersion(),
+          null);
     }
-    return null;
+    return new Check(null, newer(info));
   }
+
+  /** See {@link #check}. */
+  public record Check(String refusal, String warning) {}
+
+  /** The warning of {@link #check} for a schema newer than the newest migration this Gatehouse has; null when it is not. */
+  private static String newer(org.flywaydb.core.api.MigrationInfoService info) {
+    var current = info.current();
+    if (current == null || !current.getState().name().startsWith("FUTURE")) {
+      return null;
+    }
+    String known = null;
+    for (var m : info.all()) {
+      if (!m.getState().name().startsWith("FUTURE") && m.getVersion() != null) {
+        known = m.getVersion().getVersion();
+      }
+    }
+    return "the database's schema is at version " + current.getVersion() + ", newer than this Gatehouse's newest migration ("
+        + (known == null ? "none" : known) + "): a newer Gatehouse migrated it, and this one may not work with it (see deployment.md, Upgrades)";
+  }
+
 
   /** Flyway as {@link #migrate} runs it, to configure further (a test migrates to an earlier version first). */
   public static FluentConfiguration flyway(DataSource dataSource) {

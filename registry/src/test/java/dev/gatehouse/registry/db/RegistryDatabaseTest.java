@@ -40,6 +40,15 @@ class RegistryDatabaseTest {
           .startsWith("the database's schema is at version 5 and this Gatehouse needs version ");
       RegistryDatabase.migrate(db.dataSource());
       assertThat(RegistryDatabase.notMigrated(db.dataSource())).isNull();
+      assertThat(RegistryDatabase.check(db.dataSource()).warning()).isNull();
+
+      // A newer Gatehouse migrated it: usable, with a warning to log (Flyway says so only when it migrates).
+      db.jdbi().useHandle(h -> h.execute(
+          "INSERT INTO gatehouse_schema_history (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success) "
+              + "SELECT max(installed_rank) + 1, '999', 'from the future', 'SQL', 'V999__from_the_future.sql', 0, 'test', 0, true FROM gatehouse_schema_history"));
+      RegistryDatabase.Check newer = RegistryDatabase.check(db.dataSource());
+      assertThat(newer.refusal()).isNull();
+      assertThat(newer.warning()).startsWith("the database's schema is at version 999, newer than this Gatehouse's newest migration (");
     }
   }
 }

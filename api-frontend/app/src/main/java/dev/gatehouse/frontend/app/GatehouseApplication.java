@@ -358,10 +358,13 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     if (config.isMigrateOnStart()) {
       RegistryDatabase.migrate(dataSource);
     } else {
-      String why = RegistryDatabase.notMigrated(dataSource);
-      if (why != null) {
+      RegistryDatabase.Check schema = RegistryDatabase.check(dataSource);
+      if (schema.refusal() != null) {
         throw new dev.gatehouse.frontend.app.cli.CommandExit(
-            1, why + ": run `gatehouse db migrate` with this configuration first, or set migrateOnStart: true");
+            1, schema.refusal() + ": run `gatehouse db migrate` with this configuration first, or set migrateOnStart: true");
+      }
+      if (schema.warning() != null) {
+        LOG.warn("{}", schema.warning()); // Flyway says so only when it migrates
       }
     }
     Jdbi jdbi = RegistryDatabase.configure(new JdbiFactory().build(env, config.getDatabase(), dataSource, "postgres"));

@@ -26,10 +26,14 @@ public class DbCommand extends ConfiguredCommand<GatehouseConfiguration> {
       throws Exception {
     CommandDatabase.use(bootstrap, config, "migrations", (dataSource, jdbi) -> {
       MigrateResult result = RegistryDatabase.migrate(dataSource);
+      // Flyway gives no target version when it applied nothing: the schema is where it was.
+      String version = result.targetSchemaVersion != null ? result.targetSchemaVersion : result.initialSchemaVersion;
       System.out.printf(
-          "schema at version %s (%d migration(s) applied)%n",
-          result.targetSchemaVersion == null ? "unchanged" : result.targetSchemaVersion,
-          result.migrationsExecuted);
+          "schema at version %s (%d migration(s) applied)%n", version == null ? "none" : version, result.migrationsExecuted);
+      String newer = RegistryDatabase.check(dataSource).warning();
+      if (newer != null) {
+        System.err.println("db: " + newer);
+      }
     });
   }
 

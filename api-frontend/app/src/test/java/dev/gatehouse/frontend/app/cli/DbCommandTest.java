@@ -30,14 +30,54 @@ class DbCommandTest {
               .formatted(db.url(), TestDatabase.USER, TestDatabase.PASSWORD));
       assertThat(tables(db)).doesNotContain("tools", "tasks", "api_keys");
 
-      new GatehouseApplication().run("db", "migrate", config.toString());
+      String[] first = printed(() -> new GatehouseApplication().run("db", "migrate", config.toString()));
       assertThat(tables(db)).contains("tools", "tasks", "api_keys", "gatehouse_schema_history");
       int applied = migrations(db);
       assertThat(applied).isPositive();
+      String newest = newestVersion(db);
+      assertThat(first[0]).contains("schema at version " + newest + " (" + applied + " migration(s) applied)");
 
-      new GatehouseApplication().run("db", "migrate", config.toString());
+      // Nothing to apply: the version it found (it said "unchanged").
+      String again = printed(() -> new GatehouseApplication().run("db", "migrate", config.toString()))[0];
       assertThat(migrations(db)).isEqualTo(applied);
+      assertThat(again).contains("schema at version " + newest + " (0 migration(s) applied)");
+
+      // A schema a newer Gatehouse migrated: said on stderr (before, only Flyway's log line said it).
+      db.jdbi().useHandle(h -> h.execute(
+          "INSERT INTO gatehouse_schema_history (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success) "
+              + "SELECT max(installed_rank) + 1, '999', 'from the future', 'SQL', 'V999__from_the_future.sql', 0, 'test', 0, true FROM gatehouse_schema_history"));
+      String[] newer = printed(() -> new GatehouseApplication().run("db", "migrate", config.toString()));
+      assertThat(newer[0]).contains("schema at version 999 (0 migration(s) applied)");
+      assertThat(newer[1]).contains("db: the database's schema is at version 999, newer than this Gatehouse's newest migration (" + newest + ")");
     }
+  }
+
+  private interface Run {
+    void run() throws Exception;
+  }
+
+  /** What {@code run} printed: {stdout, stderr}. */
+  private static String[] printed(Run run) throws Exception {
+    java.io.PrintStream out = System.out;
+    java.io.PrintStream err = System.err;
+    var capturedOut = new java.io.ByteArrayOutputStream();
+    var capturedErr = new java.io.ByteArrayOutputStream();
+    System.setOut(new java.io.PrintStream(capturedOut, true, java.nio.charset.StandardCharsets.UTF_8));
+    System.setErr(new java.io.PrintStream(capturedErr, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      run.run();
+    } finally {
+      System.setOut(out);
+      System.setErr(err);
+    }
+    return new String[] {capturedOut.toString(java.nio.charset.StandardCharsets.UTF_8), capturedErr.toString(java.nio.charset.StandardCharsets.UTF_8)};
+  }
+
+  private static String newestVersion(TestDatabase db) {
+    return db.jdbi().withHandle(h ->
+        h.createQuery("SELECT version FROM gatehouse_schema_history WHERE version IS NOT NULL ORDER BY installed_rank DESC LIMIT 1")
+            .mapTo(String.class)
+            .one());
   }
 
   /**
