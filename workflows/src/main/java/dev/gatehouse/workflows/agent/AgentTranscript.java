@@ -77,7 +77,7 @@ public final class AgentTranscript {
     for (JsonNode call : list) {
       n++;
       JsonNode fn = call.path("function");
-      String id = call.path("id").isTextual() ? call.get("id").textValue() : "call_" + n;
+      String id = call.path("id").isTextual() ? call.get("id").textValue() : madeUpId(n);
       String name = fn.path("name").isTextual() ? fn.get("name").textValue() : "";
       JsonNode args = fn.get("arguments");
       String arguments = args == null || args.isNull() ? "{}" : args.isTextual() ? args.textValue() : args.toString();
@@ -110,10 +110,26 @@ public final class AgentTranscript {
       if (!copy.has("role")) {
         copy.put("role", "assistant");
       }
+      if (copy.get("tool_calls") instanceof ArrayNode calls) {
+        // A call the model gave no id is answered under the one {@link #toolCalls} makes up: the
+        // message keeps it too, so the provider finds the call each tool message answers.
+        int n = 0;
+        for (JsonNode call : calls) {
+          n++;
+          if (call instanceof ObjectNode o && !o.path("id").isTextual()) {
+            o.put("id", madeUpId(n));
+          }
+        }
+      }
       return copy;
     }
     ObjectNode m = JSON.objectNode().put("role", "assistant");
     return content == null ? m.putNull("content") : m.put("content", content);
+  }
+
+  /** The id of the {@code n}th call (from 1) of an answer that gave it none. */
+  private static String madeUpId(int n) {
+    return "call_" + n;
   }
 
   /** The tool message answering call {@code id} with {@code content}. */

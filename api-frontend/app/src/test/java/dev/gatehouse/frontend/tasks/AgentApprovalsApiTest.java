@@ -482,6 +482,17 @@ class AgentApprovalsApiTest {
       JsonNode adminListed = json(gh.get("/admin/v1/tasks/" + id + "/approvals", ADMIN_KEY)).get("approvals");
       assertThat(adminListed.get(0).get("expiresAt").asText()).isEqualTo(waiting.get("approvals").get(0).get("expiresAt").asText());
       assertThat(gh.await(id).get("status").asText()).isEqualTo("TIMED_OUT");
+      // So do the task's events and its trace, read off its history (a probe found them a day ahead).
+      java.time.Instant limit = java.time.Instant.parse(waiting.get("createdAt").asText()).plusSeconds(9);
+      List<TaskEventsTest.Sse> events;
+      try (TaskEventsTest.Stream s = TaskEventsTest.open(gh, KEY_A, id, null)) {
+        events = s.rest();
+      }
+      JsonNode requested = events.stream().filter(e -> e.name().equals("approval.requested")).findFirst().orElseThrow().data();
+      assertThat(java.time.Instant.parse(requested.get("calls").get(0).get("expiresAt").asText())).as(requested.toString()).isBefore(limit);
+      List<JsonNode> traced = json(gh.get("/v1/tasks/" + id + "/trace", KEY_A)).findValues("expiresAt");
+      assertThat(traced).isNotEmpty();
+      assertThat(traced).allSatisfy(t -> assertThat(java.time.Instant.parse(t.asText())).isBefore(limit));
       JsonNode listed = json(gh.get("/admin/v1/tasks/" + id + "/approvals", ADMIN_KEY)).get("approvals");
       assertThat(listed).as(listed.toString()).hasSize(1);
       assertThat(listed.get(0).get("status").asText()).isEqualTo("canceled");

@@ -41,6 +41,8 @@ public final class TaskEvents {
   private final Map<Long, Step> steps = new HashMap<>();
   /** The status of each call that needed approval, as the memo last said. */
   private final Map<String, String> approvals = new HashMap<>();
+  /** When the task's run timeout ends it, from the run's first event (null: none seen). */
+  private Instant deadline;
 
   public TaskEvents(DataConverter converter) {
     this.reader = new TraceBuilder(converter);
@@ -53,6 +55,7 @@ public final class TaskEvents {
     switch (e.getEventType()) {
       case EVENT_TYPE_WORKFLOW_EXECUTION_STARTED -> {
         var a = e.getWorkflowExecutionStartedEventAttributes();
+        deadline = TraceBuilder.expiration(e);
         if (!a.getContinuedExecutionRunId().isEmpty()) {
           return Optional.empty(); // a run continued from the one before: the task goes on
         }
@@ -111,7 +114,7 @@ public final class TaskEvents {
         return closed(id, a.getScheduledEventId(), "CANCELED", new TaskError(ErrorCode.CANCELED.code(), "the step was canceled"), at);
       }
       case EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED -> {
-        JsonNode calls = reader.approvals(e);
+        JsonNode calls = reader.approvals(e, deadline);
         com.fasterxml.jackson.databind.node.ArrayNode changed = JSON.arrayNode();
         boolean decided = false;
         for (JsonNode c : calls) {

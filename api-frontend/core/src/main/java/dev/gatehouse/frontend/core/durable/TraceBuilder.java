@@ -85,10 +85,15 @@ final class TraceBuilder {
     Map<String, Instant> askedAt = new HashMap<>();
     // The event that closed the run, if it has: a call it still showed waiting then will never run.
     HistoryEvent closing = null;
+    // When the task's run timeout ends it: a call's expiresAt shows no later (as the approvals listing shows it).
+    Instant deadline = null;
     for (HistoryEvent e : events) {
       EventType type = e.getEventType();
       if (CLOSED.contains(type)) {
         closing = e;
+      }
+      if (type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED) {
+        deadline = expiration(e);
       }
       switch (type) {
         case EVENT_TYPE_ACTIVITY_TASK_SCHEDULED -> {
@@ -147,7 +152,7 @@ final class TraceBuilder {
         }
         case EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED -> {
           // A memo this build cannot read leaves the steps traced without their approvals.
-          for (JsonNode call : approvals(e)) {
+          for (JsonNode call : approvals(e, deadline)) {
             approvals.put(call.path("callId").asText(), call);
             askedAt.putIfAbsent(call.path("callId").asText(), instant(e.getEventTime()));
           }
@@ -337,6 +342,49 @@ final class TraceBuilder {
       }
     }
     return JsonNodeFactory.instance.arrayNode();
+  }
+
+  /**
+   * As {@link #approvals(HistoryEvent)}, each call's {@code expiresAt} no later than {@code
+   * deadline} (null: as written): a call cannot wait past its task, whose memo wrote the wait the
+   * agent's rules give.
+   */
+  JsonNode approvals(HistoryEvent e, Instant deadline) {
+    JsonNode calls = approvals(e);
+    if (deadline == null) {
+      return calls;
+    }
+    for (JsonNode call : calls) {
+      if (call instanceof com.fasterxml.jackson.databind.node.ObjectNode o && o.path("expiresAt").isTextual()) {
+        try {
+          if (Instant.parse(o.path("expiresAt").textValue()).isAfter(deadline)) {
+            o.put("expiresAt", deadline.toString());
+          }
+        } catch (java.time.format.DateTimeParseException unreadable) {
+          // shown as written
+        }
+      }
+    }
+    return calls;
+  }
+
+  /**
+   * When the task whose run {@code started} began ends at the latest (its run timeout), or null
+   * when that is not known: the engine's expiration time, or (Temporal's test server leaves it
+   * out) the first run's start plus the execution timeout.
+   */
+  static Instant expiration(HistoryEvent started) {
+    var a = started.getWorkflowExecutionStartedEventAttributes();
+    if (a.hasWorkflowExecutionExpirationTime()) {
+      return instant(a.getWorkflowExecutionExpirationTime());
+    }
+    if (a.getContinuedExecutionRunId().isEmpty() && a.hasWorkflowExecutionTimeout()) {
+      var timeout = a.getWorkflowExecutionTimeout();
+      if (timeout.getSeconds() > 0 || timeout.getNanos() > 0) {
+        return instant(started.getEventTime()).plusSeconds(timeout.getSeconds()).plusNanos(timeout.getNanos());
+      }
+    }
+    return null;
   }
 
   private static void close(StepState s, String status, HistoryEvent e, TaskError error) {
