@@ -74,7 +74,6 @@ public final class RegistryDatabase {
         + (known == null ? "none" : known) + "): a newer Gatehouse migrated it, and this one may not work with it (see deployment.md, Upgrades)";
   }
 
-
   /** Flyway as {@link #migrate} runs it, to configure further (a test migrates to an earlier version first). */
   public static FluentConfiguration flyway(DataSource dataSource) {
     return Flyway.configure()

@@ -111,8 +111,8 @@ public final class AgentTranscript {
         copy.put("role", "assistant");
       }
       if (copy.get("tool_calls") instanceof ArrayNode calls) {
-        // A call the model gave no id is answered under the one {@link #toolCalls} makes up: the
-        // message keeps it too, so the provider finds the call each tool message answers.
+        // A call the model gave no id is answered under the one toolCalls makes up: the message
+        // keeps it too, so the provider finds the call each tool message answers.
         int n = 0;
         for (JsonNode call : calls) {
           n++;
