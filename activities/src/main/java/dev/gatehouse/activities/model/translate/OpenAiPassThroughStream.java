@@ -196,9 +196,14 @@ final class OpenAiPassThroughStream extends StreamTap {
             scan.usage = scan.hasUsage ? Usages.fromOpenAi(TREES.readTree(p)) : skip(p, null);
           }
           case "choices" -> choices(p, value, scan);
-          case "id" -> scan.id = value == JsonToken.VALUE_STRING ? p.getText() : skip(p, null);
-          case "model" -> scan.model = value == JsonToken.VALUE_STRING ? p.getText() : skip(p, null);
-          case "created" -> scan.created = value == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER ? p.getLongValue() : skip(p, -1L);
+          // read until a first chunk is kept (no text made of them for every chunk after)
+          case "id" -> scan.id = first == null && value == JsonToken.VALUE_STRING ? p.getText() : skip(p, null);
+          case "model" -> scan.model = first == null && value == JsonToken.VALUE_STRING ? p.getText() : skip(p, null);
+          case "created" ->
+              scan.created =
+                  first == null && value == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER
+                      ? p.getLongValue()
+                      : skip(p, -1L);
           default -> p.skipChildren();
         }
       }
