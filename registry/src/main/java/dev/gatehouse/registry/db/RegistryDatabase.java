@@ -23,22 +23,13 @@ public final class RegistryDatabase {
   }
 
   /**
-   * Why a process that does not migrate cannot use this database's schema: it has none, or it is
-   * older than this Gatehouse's migrations (a process started with {@code migrateOnStart: false}
-   * before {@code db migrate} ran); null when it is up to date or newer ({@link #check} says so).
-   * Without it such a process started and failed its first query with "relation ... does not
-   * exist" and a stack trace.
-   */
-  public static String notMigrated(DataSource dataSource) {
-    return check(dataSource).refusal();
-  }
-
-  /**
    * How the database's schema stands for this Gatehouse: {@code refusal}, why a process that does
-   * not migrate cannot use it ({@link #notMigrated}); {@code warning}, when it can but the schema
-   * is newer than this Gatehouse's newest migration (a newer release migrated it: this one may not
-   * know what the newer one relies on), which Flyway says only when it migrates; both null when
-   * it is up to date.
+   * not migrate cannot use it (it has none, or it is older than this Gatehouse's migrations: a
+   * process started with {@code migrateOnStart: false} before {@code db migrate} ran, which without
+   * this check started and failed its first query with "relation ... does not exist" and a stack
+   * trace); {@code warning}, when it can but the schema is newer than this Gatehouse's newest
+   * migration (a newer release migrated it: this one may not know what the newer one relies on),
+   * which Flyway says only when it migrates; both null when it is up to date.
    */
   public static Check check(DataSource dataSource) {
     var info = flyway(dataSource).load().info();

@@ -34,12 +34,12 @@ class RegistryDatabaseTest {
   @Test
   void aDatabaseNotYetMigratedSaysWhyAProcessThatDoesNotMigrateCannotUseIt() {
     try (TestDatabase db = TestDatabase.createEmpty()) {
-      assertThat(RegistryDatabase.notMigrated(db.dataSource())).isEqualTo("the database holds no Gatehouse schema");
+      assertThat(RegistryDatabase.check(db.dataSource()).refusal()).isEqualTo("the database holds no Gatehouse schema");
       RegistryDatabase.flyway(db.dataSource()).target("5").load().migrate();
-      assertThat(RegistryDatabase.notMigrated(db.dataSource()))
+      assertThat(RegistryDatabase.check(db.dataSource()).refusal())
           .startsWith("the database's schema is at version 5 and this Gatehouse needs version ");
       RegistryDatabase.migrate(db.dataSource());
-      assertThat(RegistryDatabase.notMigrated(db.dataSource())).isNull();
+      assertThat(RegistryDatabase.check(db.dataSource()).refusal()).isNull();
       assertThat(RegistryDatabase.check(db.dataSource()).warning()).isNull();
 
       // A newer Gatehouse migrated it: usable, with a warning to log (Flyway says so only when it migrates).

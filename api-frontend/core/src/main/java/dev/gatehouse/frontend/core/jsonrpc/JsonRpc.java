@@ -101,14 +101,14 @@ public final class JsonRpc {
       // The SDK holds an id as a long: a larger one would fail there, logged, or wrap around here.
       throw new ApiException(ErrorCode.INVALID_REQUEST, "Invalid Request: an integer 'id' must fit in 64 bits (or send it as a string)");
     }
-    if (id != null && id.isTextual()) {
-      dev.gatehouse.frontend.core.http.TextChecks.require("the 'id'", id.textValue()); // an id that cannot be echoed: answered with none
-    }
     try {
       dev.gatehouse.frontend.core.http.TextChecks.require(message);
     } catch (ApiException refused) {
-      // The message was read, so the refusal answers its id, and the agent can match it.
-      throw method != null && id != null && !id.isNull() ? new RefusedRequest(refused, id) : refused;
+      // The message was read, so the refusal answers its id, and the agent can match it; an id
+      // that is itself text not accepted cannot be echoed, and the refusal answers none.
+      boolean echoable =
+          method != null && id != null && !id.isNull() && (!id.isTextual() || dev.gatehouse.registry.Texts.problem(id.textValue()) == null);
+      throw echoable ? new RefusedRequest(refused, id) : refused;
     }
     if (method == null) {
       checkResponse(message, id);
