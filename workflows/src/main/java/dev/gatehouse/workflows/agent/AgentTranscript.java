@@ -10,7 +10,9 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import dev.gatehouse.workflows.tool.StoredResult;
 import dev.gatehouse.workflows.tool.ToolResults;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * What the agent loop sends the model and what it reads back: the chat request, the tool calls
@@ -66,18 +68,22 @@ public final class AgentTranscript {
     return body;
   }
 
-  /** The tool calls of an assistant message (OpenAI's {@code tool_calls}); empty when it has none. */
+  /**
+   * The tool calls of an assistant message as {@link #assistantMessage} keeps it (OpenAI's {@code
+   * tool_calls}, each with its id); empty when it has none.
+   */
   static List<ToolCall> toolCalls(ObjectNode message) {
     List<ToolCall> calls = new ArrayList<>();
     JsonNode list = message == null ? null : message.get("tool_calls");
     if (list == null || !list.isArray()) {
       return calls;
     }
-    int n = 0;
     for (JsonNode call : list) {
-      n++;
+      if (!call.isObject()) {
+        continue;
+      }
       JsonNode fn = call.path("function");
-      String id = call.path("id").isTextual() ? call.get("id").textValue() : madeUpId(n);
+      String id = call.path("id").asText("");
       String name = fn.path("name").isTextual() ? fn.get("name").textValue() : "";
       JsonNode args = fn.get("arguments");
       String arguments = args == null || args.isNull() ? "{}" : args.isTextual() ? args.textValue() : args.toString();
@@ -102,23 +108,45 @@ public final class AgentTranscript {
 
   /**
    * The answer's message as the transcript keeps it: the model's message (a copy), or, when the
-   * answer had none, an assistant message with its text.
+   * answer had none, an assistant message with its text. Of its {@code tool_calls}, an entry that
+   * is not an object is not a call and is left out (sent back, a provider refuses the next step);
+   * a call with no id, or with the id of an earlier call of the same answer, gets one made up
+   * from {@code step} and its place, unlike any other id of the answer, so each tool message
+   * answers exactly one call.
    */
-  static ObjectNode assistantMessage(ObjectNode message, String content) {
+  static ObjectNode assistantMessage(ObjectNode message, String content, int step) {
     if (message != null) {
       ObjectNode copy = message.deepCopy();
       if (!copy.has("role")) {
         copy.put("role", "assistant");
       }
       if (copy.get("tool_calls") instanceof ArrayNode calls) {
-        // A call the model gave no id is answered under the one toolCalls makes up: the message
-        // keeps it too, so the provider finds the call each tool message answers.
-        int n = 0;
+        ArrayNode kept = copy.arrayNode();
+        Set<String> given = new HashSet<>();
         for (JsonNode call : calls) {
-          n++;
-          if (call instanceof ObjectNode o && !o.path("id").isTextual()) {
-            o.put("id", madeUpId(n));
+          if (call instanceof ObjectNode o) {
+            kept.add(o);
+            if (o.path("id").isTextual()) {
+              given.add(o.get("id").textValue());
+            }
           }
+        }
+        Set<String> used = new HashSet<>();
+        for (int i = 0; i < kept.size(); i++) {
+          ObjectNode o = (ObjectNode) kept.get(i);
+          if (!o.path("id").isTextual() || !used.add(o.get("id").textValue())) {
+            String id = madeUpId(step, i + 1);
+            for (int k = 2; given.contains(id) || used.contains(id); k++) {
+              id = madeUpId(step, i + 1) + "_" + k;
+            }
+            used.add(id);
+            o.put("id", id);
+          }
+        }
+        if (kept.isEmpty()) {
+          copy.remove("tool_calls");
+        } else {
+          copy.set("tool_calls", kept);
         }
       }
       return copy;
@@ -127,9 +155,9 @@ public final class AgentTranscript {
     return content == null ? m.putNull("content") : m.put("content", content);
   }
 
-  /** The id of the {@code n}th call (from 1) of an answer that gave it none. */
-  private static String madeUpId(int n) {
-    return "call_" + n;
+  /** The id made up for the {@code n}th call (from 1) of step {@code step}'s answer. */
+  private static String madeUpId(int step, int n) {
+    return "call_" + step + "_" + n;
   }
 
   /** The tool message answering call {@code id} with {@code content}. */

@@ -138,7 +138,7 @@ public class AgentWorkflowImpl implements AgentWorkflow {
       modelWaits = 0;
       steps = step;
       count(answer);
-      ObjectNode message = AgentTranscript.assistantMessage(answer.message(), answer.content());
+      ObjectNode message = AgentTranscript.assistantMessage(answer.message(), answer.content(), step);
       recordedChars += AgentTranscript.chars(message);
       append(message);
       lastMessage = message;
