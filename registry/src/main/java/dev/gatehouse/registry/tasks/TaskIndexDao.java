@@ -111,6 +111,25 @@ public interface TaskIndexDao {
       @Bind("limit") int limit);
 
   /**
+   * Writes a {@code task.approval.cancel} audit row for each call that a RUNNING task older than
+   * {@code before} asked approval for ({@code task.approval.request}) and that no decision taken,
+   * expiry or cancel has answered since: run before {@link #closeRunningBefore} closes those tasks,
+   * as the workflow, which the engine no longer has, would have written them. Keyed as the workflow
+   * keys its own, so a row written already is not written twice. Returns how many rows.
+   */
+  @SqlUpdate(
+      "INSERT INTO audit_log (at, tenant_id, agent_id, actor, task_id, action, target, decision, outcome, policy, detail, dedupe_key) "
+          + "SELECT now(), r.tenant_id, r.agent_id, r.actor, r.task_id, 'task.approval.cancel', r.target, 'deny', 'canceled', "
+          + "r.policy, r.detail, replace(r.dedupe_key, '/task.approval.request/', '/task.approval.cancel/') "
+          + "FROM audit_log r JOIN tasks t ON t.id = r.task_id "
+          + "WHERE t.status = 'RUNNING' AND t.created_at < :before AND r.action = 'task.approval.request' "
+          + "AND NOT EXISTS (SELECT 1 FROM audit_log d WHERE d.task_id = r.task_id AND d.target = r.target AND d.at >= r.at "
+          + "AND (d.action IN ('task.approval.expire', 'task.approval.cancel') "
+          + "OR (d.action IN ('task.approval.approve', 'task.approval.deny') AND d.outcome = 'ok'))) "
+          + "ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING")
+  int auditApprovalsLeftBefore(@Bind("before") OffsetDateTime before);
+
+  /**
    * Closes the RUNNING rows older than {@code before}, whose workflows the engine no longer has: as
    * FAILED with {@code code} and {@code message}, or, when a cancel of the task was accepted before,
    * as CANCELED with {@code canceledCode} and {@code canceledMessage} (a cancel always ends its

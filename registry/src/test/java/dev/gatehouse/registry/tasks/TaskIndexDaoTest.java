@@ -65,6 +65,53 @@ class TaskIndexDaoTest {
     assertThat(dao.find("lost-done").orElseThrow().status()).isEqualTo(TaskStatus.COMPLETED);
   }
 
+  /**
+   * A dev restart closed a task that waited for an approval, and the call it had asked about kept
+   * a {@code task.approval.request} row that nothing answered: the audit said it still waited.
+   * The calls such tasks left waiting, and only those, get a {@code task.approval.cancel} row,
+   * once, keyed as the workflow keys its own.
+   */
+  @Test
+  void callsThatLostTasksLeftWaitingAreAuditedAsCancelledOnce() {
+    dao.insert("ap-lost", "ten_a", "ap-a", "agent", null, "h");
+    dao.insert("ap-done", "ten_a", "ap-a", "agent", null, "h");
+    assertThat(dao.close("ap-done", "COMPLETED", null, null)).isTrue();
+    request("ap-lost", "s1-c0"); // waits
+    request("ap-lost", "s1-c1");
+    answer("ap-lost", "s1-c1", "task.approval.approve", "ok"); // decided
+    request("ap-lost", "s1-c2");
+    answer("ap-lost", "s1-c2", "task.approval.deny", "approval_stale"); // a decision refused: still waits
+    request("ap-lost", "s1-c3");
+    answer("ap-lost", "s1-c3", "task.approval.expire", "expired");
+    request("ap-done", "s1-c0"); // its task closed: not this start's to answer
+
+    assertThat(dao.auditApprovalsLeftBefore(OffsetDateTime.now().plusSeconds(5))).isEqualTo(2);
+    assertThat(dao.auditApprovalsLeftBefore(OffsetDateTime.now().plusSeconds(5))).isZero();
+
+    List<String> written =
+        db.jdbi().withHandle(h -> h.createQuery(
+                "SELECT task_id || ' ' || target || ' ' || outcome || ' ' || detail || ' ' || dedupe_key FROM audit_log "
+                    + "WHERE action = 'task.approval.cancel' ORDER BY target")
+            .mapTo(String.class).list());
+    assertThat(written).containsExactly(
+        "ap-lost s1-c0 canceled demo.write sha-s1-c0 ap-lost/run1/task.approval.cancel/s1-c0",
+        "ap-lost s1-c2 canceled demo.write sha-s1-c2 ap-lost/run1/task.approval.cancel/s1-c2");
+  }
+
+  private static void request(String task, String call) {
+    db.jdbi().useHandle(h -> h.execute(
+        "INSERT INTO audit_log (at, tenant_id, agent_id, actor, task_id, action, target, decision, outcome, policy, detail, dedupe_key) "
+            + "VALUES (now(), 'ten_a', 'ap-a', ?, ?, 'task.approval.request', ?, 'ask', 'pending', 'approval', ?, ?)",
+        "task " + task, task, call, "demo.write sha-" + call, task + "/run1/task.approval.request/" + call));
+  }
+
+  private static void answer(String task, String call, String action, String outcome) {
+    db.jdbi().useHandle(h -> h.execute(
+        "INSERT INTO audit_log (at, tenant_id, agent_id, actor, task_id, action, target, decision, outcome, policy) "
+            + "VALUES (now(), 'ten_a', null, 'adm_1', ?, ?, ?, 'allow', ?, 'approval')",
+        task, action, call, outcome));
+  }
+
   @Test
   void overdueRowsAndRequestedCancelsAreFoundUntilTheyClose() {
     java.time.Instant now = java.time.Instant.now();

@@ -371,16 +371,27 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     jdbi.setTemplateEngine(SqlNames.defaultEngine());
     if (config.role() == Role.DEV) {
       // The dev engine keeps workflows in memory: whatever was running before this start is gone.
-      int lost =
-          jdbi.onDemand(TaskIndexDao.class)
-              .closeRunningBefore(
-                  java.time.OffsetDateTime.now(),
-                  ErrorCode.ENGINE_RESET.code(),
-                  "dev mode keeps workflows in memory and Gatehouse was restarted while this task ran",
-                  ErrorCode.CANCELED.code(),
-                  "the task was canceled");
-      if (lost > 0) {
-        LOG.info("closed {} task(s) left running by the previous dev run: FAILED (engine_reset), or CANCELED where a cancel was accepted", lost);
+      // The calls they left waiting for approval are audited as cancelled first, as their workflows would have.
+      java.time.OffsetDateTime before = java.time.OffsetDateTime.now();
+      int[] counts =
+          jdbi.inTransaction(
+              h -> {
+                TaskIndexDao tasks = h.attach(TaskIndexDao.class);
+                int approvals = tasks.auditApprovalsLeftBefore(before);
+                int closed =
+                    tasks.closeRunningBefore(
+                        before,
+                        ErrorCode.ENGINE_RESET.code(),
+                        "dev mode keeps workflows in memory and Gatehouse was restarted while this task ran",
+                        ErrorCode.CANCELED.code(),
+                        "the task was canceled");
+                return new int[] {closed, approvals};
+              });
+      if (counts[0] > 0) {
+        LOG.info(
+            "closed {} task(s) left running by the previous dev run: FAILED (engine_reset), or CANCELED where a cancel was"
+                + " accepted; {} call(s) they left waiting for approval audited as cancelled",
+            counts[0], counts[1]);
       }
     }
     return jdbi;
