@@ -30,8 +30,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * (honouring {@code Retry-After} up to {@link ModelRoutingSettings#maxRetryAfter}) up to its
  * model's {@code retry.maxAttempts} (once, for a durable step: the engine retries the step with
  * that policy), then the next target is tried; a provider cooling down is
- * skipped. A refusal of the request itself (a 4xx) ends the call at once: no provider would
- * answer differently. A stream falls back only until its first event reached the client; after
+ * skipped, and so is a target the request cannot be translated for (then the first such refusal
+ * is the answer when no other target was tried). A refusal of the request itself (a 4xx) ends
+ * the call at once: no provider would answer differently. A stream falls back only until its first event reached the client; after
  * that a failure ends the stream with an error event. A token count is routed the same way: an
  * Anthropic-type target counts it, and the first OpenAI-type target reached is counted by
  * Gatehouse ({@link TokenEstimator}), no call made.
@@ -84,6 +85,7 @@ final class ModelRouter {
     final Set<ProviderFailure.Kind> kinds = EnumSet.noneOf(ProviderFailure.Kind.class);
     Duration retryAfter;
     int skipped;
+    ModelCallException untranslatable;
 
     void add(String target, ProviderFailure f) {
       byTarget.put(target, f.getMessage());
@@ -92,6 +94,18 @@ final class ModelRouter {
       }
       kinds.add(f.kind());
       wait(f.retryAfter());
+    }
+
+    /**
+     * A target that cannot take the request as written (its translation refused it). The first
+     * such refusal is the call's answer when no target was called or is cooling down: the
+     * caller's request, not a provider, is what failed.
+     */
+    void cannotTake(String target, ModelCallException refusal) {
+      byTarget.putIfAbsent(target, target + " cannot take this request: " + refusal.getMessage());
+      if (untranslatable == null) {
+        untranslatable = refusal;
+      }
     }
 
     void coolingDown(String provider, CoolDowns.Cooling cooling) {
@@ -150,14 +164,22 @@ final class ModelRouter {
           failures.coolingDown(provider.name(), cooling);
           continue;
         }
-        ObjectNode request =
-            call.kind() == ModelCall.Kind.EMBEDDINGS
-                ? embeddingsRequest(call.body(), target.model())
-                : call.kind() == ModelCall.Kind.COUNT_TOKENS
-                ? countRequest(call.body(), target.model())
-                : Translation.request(
-                    call.dialect(), dialect, OutputBound.forProvider(call.dialect(), dialect, call.body(), x.model(), model), target.model(),
-                    call.stream());
+        ObjectNode request;
+        try {
+          request =
+              call.kind() == ModelCall.Kind.EMBEDDINGS
+                  ? embeddingsRequest(call.body(), target.model())
+                  : call.kind() == ModelCall.Kind.COUNT_TOKENS
+                  ? countRequest(call.body(), target.model())
+                  : Translation.request(
+                      call.dialect(), dialect, OutputBound.forProvider(call.dialect(), dialect, call.body(), x.model(), model), target.model(),
+                      call.stream());
+        } catch (ModelCallException cannot) {
+          // This target cannot take the request as the caller wrote it (n above 1 for an
+          // Anthropic model, say); another target of the alias may: nothing was sent here.
+          failures.cannotTake(provider.name() + "/" + target.model(), cannot);
+          continue;
+        }
         for (int attempt = 1; ; attempt++) {
           x.target(provider.name(), target.model());
           try {
@@ -690,6 +712,9 @@ final class ModelRouter {
   /** Nothing answered: the code says what kind of failure it was when all were of one kind. */
   private static ModelCallException exhausted(ModelExchange x, Failures failures) {
     String alias = x.request().alias();
+    if (failures.untranslatable != null && failures.kinds.isEmpty()) {
+      return failures.untranslatable;
+    }
     if (failures.byTarget.isEmpty()) {
       if (failures.skipped > 0) {
         return ModelCallException.invalid("model '" + alias + "' has no OpenAI-compatible provider, which embeddings need", "model");

@@ -62,6 +62,13 @@ final class FakeLlm implements AutoCloseable {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     server.setExecutor(Executors.newCachedThreadPool());
     server.createContext("/v1/chat/completions", this::handle);
+    server.createContext(
+        "/",
+        ex -> { // any other path is recorded too, and not found
+          seen.add(new Seen(ex.getRequestHeaders().getFirst("Authorization"), new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8)));
+          ex.sendResponseHeaders(404, -1);
+          ex.close();
+        });
   }
 
   static FakeLlm start(String name) {

@@ -71,7 +71,7 @@ class ModelInvokerTest {
   @BeforeAll
   static void start() throws IOException {
     db = TestDatabase.create();
-    fakes = FakeLlm.named("a", "b", "c", "d", "e", "f");
+    fakes = FakeLlm.named("a", "b", "c", "d", "e", "f", "g");
     raw = new RawLlm();
     db.jdbi().useExtension(TenantDao.class, t -> t.insert("ten_a", "a"));
     db.jdbi().useExtension(TenantDao.class, t -> t.insert("ten_b", "b"));
@@ -86,6 +86,7 @@ class ModelInvokerTest {
     providers.insert(new ProviderDefinition("p-b-tenant", "ten_b", ProviderDefinition.OPENAI, fakes.get("b").baseUrl(), null, null, Map.of()));
     providers.insert(new ProviderDefinition("p-raw", null, ProviderDefinition.OPENAI, raw.baseUrl(), null, Duration.ofMillis(1500), Map.of()));
     providers.insert(new ProviderDefinition("p-raw-anthropic", null, ProviderDefinition.ANTHROPIC, raw.baseUrl(), null, Duration.ofMillis(1500), Map.of()));
+    providers.insert(new ProviderDefinition("p-g-anthropic", null, ProviderDefinition.ANTHROPIC, fakes.get("g").baseUrl(), null, Duration.ofMillis(1500), Map.of()));
     providers.insert(
         new ProviderDefinition("p-raw-keyed", null, ProviderDefinition.OPENAI, raw.baseUrl(), "{{secret:key-a}}", Duration.ofMillis(1500), Map.of()));
     ModelDao models = db.jdbi().onDemand(ModelDao.class);
@@ -98,6 +99,8 @@ class ModelInvokerTest {
     models.insert(model("raw", null, List.of(target("p-raw", 1)), List.of(), fast));
     models.insert(model("raw-then-b", null, List.of(target("p-raw", 1)), List.of("solo-b"), fast));
     models.insert(model("raw-anthropic", null, List.of(target("p-raw-anthropic", 1)), List.of(), fast));
+    models.insert(model("anthropic-then-b", null, List.of(target("p-g-anthropic", 1)), List.of("solo-b"), fast));
+    models.insert(model("anthropic-only", null, List.of(target("p-g-anthropic", 1)), List.of(), fast));
     models.insert(model("raw-keyed", null, List.of(target("p-raw-keyed", 1)), List.of(), fast));
     models.insert(model("private-b", "ten_b", List.of(target("p-b-tenant", 1)), List.of(), fast));
     // Per million tokens: "priced" costs 1 in and 2 out, and may fall back to "pricier", ten times that.
@@ -403,6 +406,41 @@ class ModelInvokerTest {
         });
     assertThat(fakes.get("c").seen()).hasSize(1);
     assertThat(fakes.get("b").seen()).isEmpty();
+  }
+
+  /**
+   * A probe's alias with an Anthropic target and an OpenAI fallback answered a request with
+   * {@code n: 2} (which no Anthropic model serves) 400 {@code invalid_request}, nothing sent: the
+   * target that could answer was never tried, and with weighted targets the same request got a
+   * 400 or a 200 by chance. A target the request cannot be translated for is skipped; its refusal
+   * is the answer only when no target could take the request.
+   */
+  @Test
+  void aTargetThatCannotTakeTheRequestIsSkippedForOneThatCan() {
+    ModelAnswer a = invoker.call(chat("agt_all", "anthropic-then-b", false, ",\"n\":2"));
+
+    assertThat(a.provider()).isEqualTo("p-b");
+    assertThat(fakes.get("b").seen()).hasSize(1);
+    assertThat(fakes.get("b").seen().get(0).body()).contains("\"n\":2");
+    assertThat(fakes.get("g").seen()).isEmpty();
+
+    // No target can take it: the refusal, naming the member, as before.
+    assertThatThrownBy(() -> invoker.call(chat("agt_all", "anthropic-only", false, ",\"n\":2")))
+        .isInstanceOfSatisfying(ModelCallException.class, e -> {
+          assertThat(e.status()).isEqualTo(400);
+          assertThat(e.code()).isEqualTo(ModelCodes.INVALID_REQUEST);
+          assertThat(e.param()).isEqualTo("n");
+        });
+
+    // The target that could take it failed: that failure is the answer, and the skip is said.
+    fakes.get("b").behave(FakeLlm.Behaviour.FAIL_500);
+    assertThatThrownBy(() -> invoker.call(chat("agt_all", "anthropic-then-b", false, ",\"n\":2")))
+        .isInstanceOfSatisfying(ModelCallException.class, e -> {
+          assertThat(e.status()).isEqualTo(503);
+          assertThat(e.code()).isEqualTo(ModelCodes.UPSTREAM_UNAVAILABLE);
+          assertThat(e.getMessage()).contains("p-g-anthropic/pm-p-g-anthropic cannot take this request");
+        });
+    assertThat(fakes.get("g").seen()).isEmpty();
   }
 
   @Test
