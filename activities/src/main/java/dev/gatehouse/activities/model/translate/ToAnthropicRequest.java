@@ -133,6 +133,14 @@ final class ToAnthropicRequest {
     if (Boolean.TRUE.equals(Members.optionalBoolean(body, "logprobs", "logprobs"))) {
       throw Members.invalid("logprobs", "cannot be served by an Anthropic model");
     }
+    JsonNode top = Members.optionalNumber(body, "top_logprobs", "top_logprobs");
+    if (top != null && top.asDouble() > 0) {
+      throw Members.invalid("top_logprobs", "cannot be served by an Anthropic model");
+    }
+    if (Members.present(body, "web_search_options")) {
+      // Searching is what the caller asked for: an answer without it would not say so.
+      throw Members.invalid("web_search_options", "cannot be served by an Anthropic model through this API (Anthropic's web search is a server tool of /v1/messages)");
+    }
     if (Members.present(body, "functions") || Members.present(body, "function_call")) {
       throw Members.invalid(Members.present(body, "functions") ? "functions" : "function_call", "is not supported; use tools and tool_choice");
     }
