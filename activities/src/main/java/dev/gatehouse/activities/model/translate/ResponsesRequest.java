@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.JsonNodeType;
+import dev.gatehouse.activities.model.ModelCallException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -11,6 +12,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A request of OpenAI's Responses API ({@code POST /v1/responses}) as the chat-completions request
@@ -87,7 +90,78 @@ public final class ResponsesRequest {
    * request gives them.
    */
   public record Translated(
-      ObjectNode request, ObjectNode chat, List<String> ignoredMembers, List<String> droppedTools, Map<String, Namespaced> namespaced) {}
+      ObjectNode request,
+      ObjectNode chat,
+      List<String> ignoredMembers,
+      List<String> droppedTools,
+      Map<String, Namespaced> namespaced,
+      Map<Integer, String> messageSources,
+      Map<String, String> callSources,
+      Set<Integer> partsAsSent) {
+
+    public Translated(
+        ObjectNode request, ObjectNode chat, List<String> ignoredMembers, List<String> droppedTools, Map<String, Namespaced> namespaced) {
+      this(request, chat, ignoredMembers, droppedTools, namespaced, Map.of(), Map.of(), Set.of());
+    }
+
+    /**
+     * A refusal of the chat request (its translation for a provider, a policy) as the caller of
+     * the Responses API can read it: its {@code param}, and the member its message starts with,
+     * named as the caller sent it ({@code text.format} for {@code response_format}, the input item
+     * a message or tool call came from), not as Gatehouse's chat request has it.
+     */
+    public ModelCallException asAsked(ModelCallException e) {
+      String param = e.param();
+      String asked = askedPath(param);
+      if (param == null || asked.equals(param)) {
+        return e;
+      }
+      String said = "`" + param + "`";
+      String message = e.getMessage() != null && e.getMessage().startsWith(said) ? "`" + asked + "`" + e.getMessage().substring(said.length()) : e.getMessage();
+      return new ModelCallException(e.code(), e.status(), message, asked, e.retryAfter(), e.retryable(), e.rateLimits());
+    }
+
+    /** The member of the caller's request that chat path {@code chatPath} came from. */
+    String askedPath(String chatPath) {
+      if (chatPath == null) {
+        return null;
+      }
+      Matcher m = CHAT_MESSAGE_PATH.matcher(chatPath);
+      if (m.lookingAt()) {
+        String rest = chatPath.substring(m.end());
+        String call = m.group(3) == null ? null : callSources.get(m.group(1) + "/" + m.group(3));
+        if (call != null) {
+          return rest.startsWith(".function.arguments") ? call + ".arguments" : rest.startsWith(".function.name") ? call + ".name" : call;
+        }
+        String item = messageSources.get(Integer.valueOf(m.group(1)));
+        if (item == null) {
+          return "input";
+        }
+        // A message item's parts are the chat message's, one for one, in order.
+        return m.group(2) != null && partsAsSent.contains(Integer.valueOf(m.group(1))) ? item + m.group(2) : item;
+      }
+      int end = chatPath.length();
+      for (int i = 0; i < chatPath.length(); i++) {
+        if (chatPath.charAt(i) == '.' || chatPath.charAt(i) == '[') {
+          end = i;
+          break;
+        }
+      }
+      return switch (chatPath.substring(0, end)) {
+        case "response_format" -> "text.format";
+        case "max_tokens", "max_completion_tokens" -> "max_output_tokens";
+        case "reasoning_effort" -> "reasoning.effort";
+        case "verbosity" -> "text.verbosity";
+        case "tools" -> "tools"; // some of the caller's tools are not chat tools: the indexes differ
+        case "messages" -> "input";
+        default -> chatPath;
+      };
+    }
+  }
+
+  /** A chat message's path, and a part's or tool call's in it: {@code messages[K]}, {@code messages[K].content[C]}, {@code messages[K].tool_calls[T]}. */
+  private static final Pattern CHAT_MESSAGE_PATH =
+      Pattern.compile("messages\\[(\\d{1,9})\\](?:(\\.content\\[\\d{1,9}\\])|\\.tool_calls\\[(\\d{1,9})\\])?");
 
   /** A function of a {@code namespace} tool: the namespace's name and the function's. */
   public record Namespaced(String namespace, String name) {}
@@ -102,6 +176,12 @@ public final class ResponsesRequest {
   private final Set<String> offered = new HashSet<>();
   /** The call ids of the function calls read so far. */
   private final Set<String> calls = new HashSet<>();
+  /** The member of the request each chat message came from, by the message's index. */
+  private final Map<Integer, String> messageSources = new HashMap<>();
+  /** The input item each tool call came from, by {@code message/call} indexes. */
+  private final Map<String, String> callSources = new HashMap<>();
+  /** The chat messages made from one message item each, whose parts are the item's, one for one. */
+  private final Set<Integer> partsAsSent = new HashSet<>();
 
   private ResponsesRequest(ObjectNode request) {
     this.request = request;
@@ -140,6 +220,7 @@ public final class ResponsesRequest {
     ArrayNode messages = out.putArray("messages");
     String instructions = Members.optionalText(request, "instructions", "instructions");
     if (instructions != null && !instructions.isEmpty()) {
+      messageSources.put(messages.size(), "instructions");
       messages.addObject().put("role", "system").put("content", instructions);
     }
     JsonNode input = request.get("input");
@@ -147,6 +228,7 @@ public final class ResponsesRequest {
       throw Members.invalid("input", "is required: a string or an array of input items");
     }
     if (input.isTextual()) {
+      messageSources.put(messages.size(), "input");
       messages.addObject().put("role", "user").put("content", input.textValue());
     } else {
       items(Members.array(input, "input"), messages);
@@ -174,7 +256,9 @@ public final class ResponsesRequest {
       out.put("stream", true);
       out.putObject("stream_options").put("include_usage", true);
     }
-    return new Translated(request, out, List.copyOf(ignored), List.copyOf(dropped), Map.copyOf(namespaced));
+    return new Translated(
+        request, out, List.copyOf(ignored), List.copyOf(dropped), Map.copyOf(namespaced), Map.copyOf(messageSources), Map.copyOf(callSources),
+        Set.copyOf(partsAsSent));
   }
 
   private static Map<String, JsonNodeType> ordered(Object... namesAndTypes) {
@@ -212,6 +296,7 @@ public final class ResponsesRequest {
   private void items(ArrayNode input, ArrayNode messages) {
     // Images and files among the function outputs just read: they follow the tool messages.
     ArrayNode heldParts = null;
+    String heldFrom = null;
     for (int i = 0; i < input.size(); i++) {
       String path = "input[" + i + "]";
       ObjectNode item = Members.object(input.get(i), path);
@@ -223,32 +308,51 @@ public final class ResponsesRequest {
         type = "message";
       }
       if (!type.equals("function_call_output") && heldParts != null) {
+        messageSources.put(messages.size(), heldFrom);
         messages.addObject().put("role", "user").set("content", heldParts);
         heldParts = null;
       }
+      int before = messages.size();
       switch (type) {
-        case "message" -> message(message(item, path), messages);
+        case "message" -> {
+          if (message(message(item, path), messages)) {
+            partsAsSent.add(messages.size() - 1);
+          }
+        }
         case "function_call" -> functionCall(item, path, messages);
-        case "function_call_output" -> heldParts = functionOutput(item, path, messages, heldParts);
+        case "function_call_output" -> {
+          heldParts = functionOutput(item, path, messages, heldParts);
+          if (heldParts != null && heldFrom == null) {
+            heldFrom = path;
+          }
+        }
         case "reasoning" -> {} // the model's own reasoning of an earlier turn: no chat counterpart
         case "item_reference" -> throw Members.invalid(path + ".type", "`item_reference` is not supported: Gatehouse stores no items; send the item itself");
         default -> throw Members.invalid(path + ".type", "`" + safe(type) + "` is not supported: Gatehouse serves messages, function calls and their outputs");
       }
+      for (int k = before; k < messages.size(); k++) {
+        messageSources.put(k, path);
+      }
+      if (heldParts == null) {
+        heldFrom = null;
+      }
     }
     if (heldParts != null) {
+      messageSources.put(messages.size(), heldFrom);
       messages.addObject().put("role", "user").set("content", heldParts);
     }
   }
 
   /**
    * Adds a message; an assistant's text that came after its own calls (before their outputs) joins
-   * the message that holds the calls, as chat wants the tool messages right after it.
+   * the message that holds the calls, as chat wants the tool messages right after it. True when
+   * the message was added as it is.
    */
-  private static void message(ObjectNode message, ArrayNode messages) {
+  private static boolean message(ObjectNode message, ArrayNode messages) {
     JsonNode last = messages.isEmpty() ? null : messages.get(messages.size() - 1);
     if (!"assistant".equals(Json.text(message, "role")) || last == null || !"assistant".equals(Json.text(last, "role")) || !last.has("tool_calls")) {
       messages.add(message);
-      return;
+      return true;
     }
     ObjectNode calls = (ObjectNode) last;
     ArrayNode parts = Json.array();
@@ -260,6 +364,7 @@ public final class ResponsesRequest {
       }
     }
     calls.set("content", parts);
+    return false;
   }
 
   private static ObjectNode message(ObjectNode item, String path) {
@@ -349,6 +454,7 @@ public final class ResponsesRequest {
       assistant.putNull("content");
     }
     ArrayNode toolCalls = assistant.get("tool_calls") instanceof ArrayNode given ? given : assistant.putArray("tool_calls");
+    callSources.put((messages.size() - 1) + "/" + toolCalls.size(), path);
     toolCalls.add(call);
   }
 

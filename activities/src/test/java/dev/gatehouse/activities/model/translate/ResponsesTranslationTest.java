@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.activities.model.ModelCallException;
 import dev.gatehouse.activities.model.ModelUsage;
+import dev.gatehouse.activities.model.Dialect;
 import java.io.IOException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -153,6 +154,43 @@ class ResponsesTranslationTest {
     refused("{'model':'m','input':'hi','max_output_tokens':0}", "max_output_tokens");
     // Accepted as false or null: nothing is stored or run in the background either way.
     assertThat(ResponsesRequest.translate(json("{'model':'m','input':'hi','background':false,'previous_response_id':null}")).chat().has("background")).isFalse();
+  }
+
+  /**
+   * A probe's Responses API calls to an Anthropic model were refused naming members of the chat
+   * request Gatehouse made of them ({@code response_format}, {@code messages[1].content[0].type},
+   * an index shifted by {@code instructions}): a caller could not find them in what it sent. The
+   * refusal names the caller's member.
+   */
+  @Test
+  void aRefusalOfTheChatRequestNamesTheMemberTheCallerSent() {
+    refusedForAnthropic("{'model':'m','input':'hi','text':{'format':{'type':'json_object'}}}", "text.format");
+    refusedForAnthropic(
+        "{'model':'m','instructions':'be brief','input':[{'role':'user','content':[{'type':'input_text','text':'see'},"
+            + "{'type':'input_image','image_url':'ftp://x/y.png'}]}]}",
+        "input[0].content[1]");
+    refusedForAnthropic(
+        "{'model':'m','instructions':'be brief','input':[{'role':'user','content':'hi'},"
+            + "{'type':'function_call','call_id':'c','name':'f','arguments':'[1,2]'},{'type':'function_call_output','call_id':'c','output':'x'}]}",
+        "input[1].arguments");
+    refusedForAnthropic(
+        "{'model':'m','input':[{'role':'user','content':'hi'},{'role':'user','content':[{'type':'input_file','file_data':'data:text/plain;base64,eA=='}]}]}",
+        "input[1].content[0]");
+    // A member the chat request has as the caller sent it is named as it was.
+    ModelCallException same = ModelCallException.invalid("`temperature` must be at most 1", "temperature");
+    assertThat(ResponsesRequest.translate(json("{'model':'m','input':'hi'}")).asAsked(same)).isSameAs(same);
+  }
+
+  private static void refusedForAnthropic(String body, String param) {
+    ResponsesRequest.Translated t = ResponsesRequest.translate(json(body));
+    assertThatThrownBy(() -> Translation.request(Dialect.OPENAI, Dialect.ANTHROPIC, t.chat(), "claude", false))
+        .isInstanceOfSatisfying(ModelCallException.class, e -> {
+          ModelCallException asked = t.asAsked(e);
+          assertThat(asked.param()).as(e.getMessage()).isEqualTo(param);
+          assertThat(asked.getMessage()).startsWith("`" + param + "`");
+          assertThat(asked.status()).isEqualTo(400);
+          assertThat(asked.code()).isEqualTo(e.code());
+        });
   }
 
   @Test

@@ -227,6 +227,16 @@ class ResponsesApiTest {
     openAiError(gh.get("/v1/responses/resp_123", KEY_A), 404, "not_found");
   }
 
+  /** What an Anthropic model cannot be sent is refused naming the member the caller sent, not the chat request's. */
+  @Test
+  void whatAnAnthropicModelCannotTakeIsRefusedNamingTheCallersMember() {
+    refused("{\"model\":\"claude-r\",\"input\":\"hi\",\"text\":{\"format\":{\"type\":\"json_object\"}}}", "text.format");
+    refused("{\"model\":\"claude-r\",\"instructions\":\"be brief\",\"input\":[{\"role\":\"user\",\"content\":\"hi\"},"
+        + "{\"type\":\"function_call\",\"call_id\":\"c\",\"name\":\"f\",\"arguments\":\"[1,2]\"},"
+        + "{\"type\":\"function_call_output\",\"call_id\":\"c\",\"output\":\"x\"}]}", "input[1].arguments");
+    assertThat(fake.requests()).isEmpty();
+  }
+
   /**
    * Codex 0.171.0's first request as it sent it (its texts shortened): every one was refused for its
    * {@code client_metadata}, then its {@code namespace} tool of sub-agent functions, then its

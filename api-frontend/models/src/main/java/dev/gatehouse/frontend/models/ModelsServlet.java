@@ -9,6 +9,7 @@ import dev.gatehouse.activities.model.ModelCodes;
 import dev.gatehouse.activities.model.ModelInvoker;
 import dev.gatehouse.activities.model.StreamSink;
 import dev.gatehouse.activities.model.translate.ResponsesAnswer;
+import dev.gatehouse.activities.model.translate.ResponsesRequest;
 import dev.gatehouse.activities.model.translate.ResponsesStream;
 import dev.gatehouse.activities.policy.RateLimitStatus;
 import dev.gatehouse.registry.models.ModelDefinition;
@@ -113,6 +114,7 @@ final class ModelsServlet extends HttpServlet {
     }
     EventStream stream = null;
     LargeBodies.Held held = null;
+    ResponsesRequest.Translated responses = null;
     try {
       if (endpoint == null) {
         authenticate(request, dialect, requestId);
@@ -150,6 +152,7 @@ final class ModelsServlet extends HttpServlet {
           endpoint.dialect == Dialect.ANTHROPIC ? betas.asked(request.getHeaders(AnthropicBetas.HEADER)) : AnthropicBetas.NONE;
       ModelRequest body = requests.read(request, endpoint, agent.agent().tenantId());
       held = body.held();
+      responses = body.responses();
       if (endpoint.dialect == Dialect.ANTHROPIC) {
         serverTools.check(body.body());
       }
@@ -212,7 +215,8 @@ final class ModelsServlet extends HttpServlet {
     } catch (ApiException e) {
       refuse(request, response, dialect, Refusal.of(e), requestId, stream);
     } catch (ModelCallException e) {
-      refuse(request, response, dialect, Refusal.of(e, dialect), requestId, stream);
+      // A Responses API caller is told the member it sent, not the chat request's it became.
+      refuse(request, response, dialect, Refusal.of(responses == null ? e : responses.asAsked(e), dialect), requestId, stream);
     } catch (RuntimeException e) {
       LOG.error("a model request failed inside Gatehouse (request {})", requestId, e);
       refuse(request, response, dialect, Refusal.internal(requestId), requestId, stream);
