@@ -465,8 +465,30 @@ public class ReplayCommand extends Command {
 
   /** Where a task's archived runs are read when the engine does not know the task. */
   interface Archive {
-    /** The task's archived runs (empty: not archived); throws when the archive cannot be read. */
+    /**
+     * The task's archived runs (empty: not archived); throws {@link NoHistory} when Gatehouse
+     * knows the task but has no history of it, and anything else when the archive cannot be read.
+     */
     List<Recorded> runs(String task) throws Exception;
+  }
+
+  /** A task Gatehouse's index has, with no archived history: why there is none to replay. */
+  static final class NoHistory extends Exception {
+    NoHistory(String why) {
+      super(why, null, false, false);
+    }
+  }
+
+  /** Why the index row of a task with no archived history has none. */
+  static String whyNoHistory(dev.gatehouse.registry.tasks.TaskRecord row) {
+    String ended = "it ended " + row.status() + (row.errorCode() == null ? "" : " (" + row.errorCode() + ")");
+    if (row.status() == dev.gatehouse.registry.tasks.TaskStatus.RUNNING) {
+      return "Gatehouse's index has it RUNNING, on an engine or namespace other than this one";
+    }
+    if (dev.gatehouse.frontend.core.errors.ErrorCode.ENGINE_RESET.code().equals(row.errorCode())) {
+      return ended + " when dev mode restarted and its in-memory engine lost it, history and all";
+    }
+    return ended + ", and its history is not archived (yet: the archiver looks for ended tasks every tasks.sweepInterval)";
   }
 
   /**
@@ -487,6 +509,10 @@ public class ReplayCommand extends Command {
           (dataSource, jdbi) -> {
             var archived = jdbi.onDemand(dev.gatehouse.registry.tasks.TaskHistoryDao.class).find(task);
             if (archived.isEmpty() || archived.get().history() == null) {
+              var row = jdbi.onDemand(dev.gatehouse.registry.tasks.TaskIndexDao.class).find(task);
+              if (row.isPresent()) {
+                throw new NoHistory(whyNoHistory(row.get()));
+              }
               return;
             }
             List<dev.gatehouse.frontend.core.durable.HistoryArchive.Run> runs =
@@ -547,6 +573,8 @@ public class ReplayCommand extends Command {
     List<Recorded> runs;
     try {
       runs = archive.runs(task);
+    } catch (NoHistory e) {
+      throw unusable(notInTemporal + ", and Gatehouse has no history of it: " + e.getMessage());
     } catch (Exception e) {
       throw unusable(notInTemporal + ", and Gatehouse's archive could not be read (" + oneLine(McpProbeCommand.describe(e)) + ")");
     }

@@ -498,6 +498,19 @@ public class ReplayCommandTest {
         Run nowhere = replay("--task", "task_replay_nowhere", config.toString());
         assertThat(nowhere.status()).isEqualTo(2);
         assertThat(nowhere.err()).contains("nor in Gatehouse's archive");
+
+        // A task the index has and the archive does not (a probe's dev restart lost it) was said
+        // to be in no archive, as if Gatehouse had never heard of it: the line says why there is none.
+        var index = db.jdbi().onDemand(dev.gatehouse.registry.tasks.TaskIndexDao.class);
+        index.insert("task_replay_lost", "ten_x", "agt_x", "pipeline", null, "h");
+        index.close("task_replay_lost", "FAILED", "engine_reset", "dev mode keeps workflows in memory");
+        Run lost = replay("--task", "task_replay_lost", config.toString());
+        assertThat(lost.status()).isEqualTo(2);
+        assertThat(lost.err()).contains("Gatehouse has no history of it: it ended FAILED (engine_reset) when dev mode restarted");
+        index.insert("task_replay_unarchived", "ten_x", "agt_x", "pipeline", null, "h");
+        index.close("task_replay_unarchived", "COMPLETED", null, null);
+        assertThat(replay("--task", "task_replay_unarchived", config.toString()).err())
+            .contains("it ended COMPLETED, and its history is not archived (yet");
       }
     }
 
