@@ -180,8 +180,12 @@ final class TraceBuilder {
         // backoff (scheduled again), the next one: the attempts made so far are one fewer then,
         // and the step is not running (a probe's trace said RUNNING, 2 attempts, during the backoff
         // after the first).
-        boolean running = p.getState() == io.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
-            || p.getState() == io.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED;
+        // Temporal's test server (dev mode) says STARTED during the backoff too: there, the last
+        // attempt ended after the last one started.
+        boolean running = (p.getState() == io.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+                || p.getState() == io.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED)
+            && !(p.hasLastFailure() && p.hasLastAttemptCompleteTime() && p.hasLastStartedTime()
+                && com.google.protobuf.util.Timestamps.compare(p.getLastAttemptCompleteTime(), p.getLastStartedTime()) >= 0);
         s.attempts = Math.max(s.attempts, running ? p.getAttempt() : p.getAttempt() - 1);
         s.attemptKnown = true;
         if (p.hasLastFailure()) {

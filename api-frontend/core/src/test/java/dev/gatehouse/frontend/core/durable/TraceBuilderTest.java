@@ -120,6 +120,16 @@ class TraceBuilderTest {
         builder.build(sofar, List.of(pending.setState(io.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED).build())).get(1);
     assertThat(running.status()).isEqualTo("RUNNING");
     assertThat(running.attempts()).isEqualTo(2);
+
+    // Temporal's test server (dev mode's engine) says STARTED between attempts too, with the
+    // next attempt's number: a probe's dev trace said RUNNING, 2 attempts, while the upstream
+    // had had one and the step waited out its Retry-After. The last attempt ended after the last
+    // start: none is running.
+    TraceView.Step backingOff =
+        builder.build(sofar, List.of(pending.setState(io.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED)
+            .setLastAttemptCompleteTime(com.google.protobuf.Timestamp.newBuilder().setSeconds(1_800_000_002L)).build())).get(1);
+    assertThat(backingOff.status()).isEqualTo("SCHEDULED");
+    assertThat(backingOff.attempts()).isEqualTo(1);
   }
 
   @Test
