@@ -202,7 +202,7 @@ public class ModelActivitiesImpl implements ModelActivities {
             null, null, true);
       }
     } catch (ModelCallException e) {
-      throw failureOf(e, info.getRetryOptions(), info.getAttempt());
+      throw failureOf(e, info.getRetryOptions(), info.getAttempt(), ToolActivitiesImpl.timeLeft(info, java.time.Instant.now()));
     } catch (RuntimeException e) {
       LOG.error("model step {} of task {} failed inside Gatehouse", request.stepId(), info.getWorkflowId(), e);
       throw ApplicationFailure.newFailure("the model call failed inside Gatehouse; see the worker's log", INTERNAL_ERROR);
@@ -315,6 +315,11 @@ public class ModelActivitiesImpl implements ModelActivities {
    * so it does not count against the model's attempts.
    */
   static ApplicationFailure failureOf(ModelCallException e, RetryOptions policy, int attempt) {
+    return failureOf(e, policy, attempt, null);
+  }
+
+  /** As {@link #failureOf(ModelCallException, RetryOptions, int)}, for a step with {@code left} of its time (null: not known). */
+  static ApplicationFailure failureOf(ModelCallException e, RetryOptions policy, int attempt, Duration left) {
     if (e.rateLimits() != null && e.rateLimits().retryAfter() != null) {
       return RateLimitWaits.failure(e.getMessage(), e.rateLimits().retryAfter());
     }
@@ -323,7 +328,9 @@ public class ModelActivitiesImpl implements ModelActivities {
     }
     Duration asked = e.retryAfter();
     if (asked == null) {
-      return ApplicationFailure.newFailure(e.getMessage(), e.code());
+      ApplicationFailure late =
+          ToolActivitiesImpl.tooLate(e.getMessage(), e.code(), null, ToolActivitiesImpl.retryDelay(Duration.ZERO, policy, attempt), policy, attempt, left);
+      return late != null ? late : ApplicationFailure.newFailure(e.getMessage(), e.code());
     }
     if (asked.compareTo(ToolActivitiesImpl.MAX_RETRY_AFTER) > 0) {
       return ApplicationFailure.newNonRetryableFailure(
@@ -331,7 +338,8 @@ public class ModelActivitiesImpl implements ModelActivities {
               + ToolActivitiesImpl.MAX_RETRY_AFTER.toMinutes() + " minutes Gatehouse waits)",
           e.code());
     }
-    return ApplicationFailure.newFailureWithCauseAndDelay(
-        e.getMessage(), e.code(), null, ToolActivitiesImpl.retryDelay(asked, policy, attempt));
+    Duration delay = ToolActivitiesImpl.retryDelay(asked, policy, attempt);
+    ApplicationFailure late = ToolActivitiesImpl.tooLate(e.getMessage(), e.code(), asked, delay, policy, attempt, left);
+    return late != null ? late : ApplicationFailure.newFailureWithCauseAndDelay(e.getMessage(), e.code(), null, delay);
   }
 }

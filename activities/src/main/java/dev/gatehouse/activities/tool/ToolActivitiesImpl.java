@@ -66,7 +66,7 @@ public class ToolActivitiesImpl implements ToolActivities {
         return results.keep(request, info.getWorkflowId(), result);
       } catch (ToolCallException e) {
         beat.throwIfStopped();
-        throw failureOf(e, info.getRetryOptions(), info.getAttempt());
+        throw failureOf(e, info.getRetryOptions(), info.getAttempt(), timeLeft(info, java.time.Instant.now()));
       } catch (RuntimeException e) {
         beat.throwIfStopped();
         if (!(e instanceof ApplicationFailure)) {
@@ -87,6 +87,15 @@ public class ToolActivitiesImpl implements ToolActivities {
    * not count against the tool's attempts.
    */
   static ApplicationFailure failureOf(ToolCallException e, RetryOptions policy, int attempt) {
+    return failureOf(e, policy, attempt, null);
+  }
+
+  /**
+   * As {@link #failureOf(ToolCallException, RetryOptions, int)}, for a step with {@code left} of
+   * its time (null: not known): a retry that would come after that fails the step now, saying so,
+   * where the engine would fail it with the attempt's failure alone.
+   */
+  static ApplicationFailure failureOf(ToolCallException e, RetryOptions policy, int attempt, Duration left) {
     if (e.rateLimits() != null && e.rateLimits().retryAfter() != null) {
       return RateLimitWaits.failure(e.getMessage(), e.rateLimits().retryAfter());
     }
@@ -94,7 +103,8 @@ public class ToolActivitiesImpl implements ToolActivities {
       return ApplicationFailure.newNonRetryableFailure(e.getMessage(), e.type());
     }
     if (e.retryAfter().isEmpty()) {
-      return ApplicationFailure.newFailure(e.getMessage(), e.type());
+      ApplicationFailure late = tooLate(e.getMessage(), e.type(), null, retryDelay(Duration.ZERO, policy, attempt), policy, attempt, left);
+      return late != null ? late : ApplicationFailure.newFailure(e.getMessage(), e.type());
     }
     Duration asked = e.retryAfter().get();
     if (asked.compareTo(MAX_RETRY_AFTER) > 0) {
@@ -103,7 +113,40 @@ public class ToolActivitiesImpl implements ToolActivities {
               + MAX_RETRY_AFTER.toMinutes() + " minutes Gatehouse waits)",
           e.type());
     }
-    return ApplicationFailure.newFailureWithCauseAndDelay(e.getMessage(), e.type(), null, retryDelay(asked, policy, attempt));
+    Duration delay = retryDelay(asked, policy, attempt);
+    ApplicationFailure late = tooLate(e.getMessage(), e.type(), asked, delay, policy, attempt, left);
+    return late != null ? late : ApplicationFailure.newFailureWithCauseAndDelay(e.getMessage(), e.type(), null, delay);
+  }
+
+  /**
+   * The time a step has left for its attempts and the waits between them: until its
+   * schedule-to-close timeout, which the engine sets to the task's timeout when the workflow sets
+   * none, and past which it makes no further attempt. Null when not known.
+   */
+  public static Duration timeLeft(io.temporal.activity.ActivityInfo info, java.time.Instant now) {
+    Duration whole = info.getScheduleToCloseTimeout();
+    if (whole == null || whole.isZero() || whole.isNegative() || info.getScheduledTimestamp() <= 0) {
+      return null;
+    }
+    return Duration.between(now, java.time.Instant.ofEpochMilli(info.getScheduledTimestamp()).plus(whole));
+  }
+
+  /**
+   * The failure of a step whose next attempt, {@code delay} away, would come when its time has run
+   * out ({@code left}): non-retryable, its message saying why no attempt follows. Null when the
+   * attempt would come in time, when none would follow anyway (the policy's last), or when the
+   * time left is not known.
+   */
+  public static ApplicationFailure tooLate(
+      String message, String type, Duration asked, Duration delay, RetryOptions policy, int attempt, Duration left) {
+    if (left == null || delay.compareTo(left) < 0
+        || (policy != null && policy.getMaximumAttempts() > 0 && attempt >= policy.getMaximumAttempts())) {
+      return null;
+    }
+    long seconds = Math.max(0, left.toSeconds() + (left.toNanosPart() > 0 ? 1 : 0));
+    String wait = asked != null && asked.equals(delay) ? "it asked to retry after " + asked.toSeconds() + " s" : "the next attempt would come after " + Math.max(1, delay.toSeconds()) + " s";
+    return ApplicationFailure.newNonRetryableFailure(
+        message + " (" + wait + ", and the step's time, bounded by the task's timeout, runs out in " + seconds + " s)", type);
   }
 
   /**

@@ -64,6 +64,36 @@ class ToolActivitiesImplTest {
         .isEqualTo(Duration.ofMinutes(20));
   }
 
+  /**
+   * A probe's upstream asked to retry after 30 s with 8 s of the task left: the engine failed the
+   * step at once with the attempt's message alone ("answered HTTP 503"), which did not say why no
+   * attempt followed. The step fails so, saying why.
+   */
+  @Test
+  void aRetryThatWouldComeAfterTheStepsTimeEndsTheStepSayingWhy() {
+    ToolCallException busy = new ToolCallException(ToolFailureTypes.UPSTREAM_ERROR, "t answered HTTP 503", true, 503, Duration.ofSeconds(30));
+    ApplicationFailure late = ToolActivitiesImpl.failureOf(busy, POLICY, 1, Duration.ofMillis(7_200));
+    assertThat(late.isNonRetryable()).isTrue();
+    assertThat(late.getType()).isEqualTo(ToolFailureTypes.UPSTREAM_ERROR);
+    assertThat(late.getOriginalMessage())
+        .isEqualTo("t answered HTTP 503 (it asked to retry after 30 s, and the step's time, bounded by the task's timeout, runs out in 8 s)");
+
+    // Time enough: the retry after what it asked.
+    ApplicationFailure inTime = ToolActivitiesImpl.failureOf(busy, POLICY, 1, Duration.ofMinutes(5));
+    assertThat(inTime.isNonRetryable()).isFalse();
+    assertThat(inTime.getNextRetryDelay()).isEqualTo(Duration.ofSeconds(30));
+
+    // No Retry-After: the policy's own backoff is what would come too late.
+    ApplicationFailure byPolicy = ToolActivitiesImpl.failureOf(
+        new ToolCallException(ToolFailureTypes.UPSTREAM_ERROR, "t answered HTTP 500", true, 500, null), POLICY, 1, Duration.ofMillis(200));
+    assertThat(byPolicy.isNonRetryable()).isTrue();
+    assertThat(byPolicy.getOriginalMessage()).contains("(the next attempt would come after 1 s, and the step's time");
+
+    // The policy's last attempt: none would follow anyway, and the message is the attempt's.
+    RetryOptions once = RetryOptions.newBuilder().setMaximumAttempts(1).build();
+    assertThat(ToolActivitiesImpl.failureOf(busy, once, 1, Duration.ofSeconds(7)).getOriginalMessage()).isEqualTo("t answered HTTP 503");
+  }
+
   @Test
   void whatCannotSucceedIsNotRetriedWhateverItsRetryAfter() {
     ApplicationFailure f = ToolActivitiesImpl.failureOf(
