@@ -272,6 +272,12 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     env.getApplicationContext().setErrorHandler(errors);
     env.getAdminContext().setErrorHandler(errors);
     slowReadersCutOff(env, config.getLimits().getMinResponseRate(), metrics);
+    ConnectionLimits.install(
+        env.lifecycle(),
+        config.getLimits().getMaxConnections(),
+        config.getLimits().getIdleTimeoutAtConnectionLimit().toMilliseconds(),
+        config.getLimits().getMaxConnectionsPerAddress(),
+        () -> metrics.admissionRefused("connectionsPerAddress"));
     env.lifecycle().addServerLifecycleListener(jetty -> jetty.setErrorHandler(errors));
     if (role != Role.WORKER) {
       frontEnd(config, env, jdbi, metrics, secrets, tools, workflowTypes);

@@ -26,6 +26,23 @@ public class LimitsConfig {
    */
   @NotNull private DataSize minResponseRate = DataSize.kibibytes(1);
 
+  /**
+   * The most connections the application port holds at once; at the limit it stops accepting
+   * until one closes, and idle connections are closed after {@link #idleTimeoutAtConnectionLimit}.
+   * 0: half the open files the process may have ({@code ConnectionLimits}).
+   */
+  @jakarta.validation.constraints.Min(0)
+  private int maxConnections = 0;
+
+  /** The most connections one client address may hold on the application port; 0: no such limit (behind a proxy every client has its address). */
+  @jakarta.validation.constraints.Min(0)
+  private int maxConnectionsPerAddress = 0;
+
+  /** How long a connection may be idle while the application port is at {@link #maxConnections}. */
+  @NotNull
+  @io.dropwizard.validation.MinDuration(value = 100, unit = java.util.concurrent.TimeUnit.MILLISECONDS)
+  private Duration idleTimeoutAtConnectionLimit = Duration.seconds(5);
+
   /** Largest tool answer stored as a step output; a larger one fails the step (not retried). */
   @NotNull private DataSize maxToolResponse = DataSize.kibibytes(256);
 
@@ -48,6 +65,36 @@ public class LimitsConfig {
   /** The most identity providers a tenant may have (each keeps its signing keys in every replica's memory). */
   @jakarta.validation.constraints.Min(1)
   private int maxIdentityProvidersPerTenant = dev.gatehouse.frontend.app.admin.AdminContext.DEFAULT_MAX_IDENTITY_PROVIDERS;
+
+  @JsonProperty
+  public int getMaxConnections() {
+    return maxConnections;
+  }
+
+  @JsonProperty
+  public void setMaxConnections(int v) {
+    this.maxConnections = v;
+  }
+
+  @JsonProperty
+  public int getMaxConnectionsPerAddress() {
+    return maxConnectionsPerAddress;
+  }
+
+  @JsonProperty
+  public void setMaxConnectionsPerAddress(int v) {
+    this.maxConnectionsPerAddress = v;
+  }
+
+  @JsonProperty
+  public Duration getIdleTimeoutAtConnectionLimit() {
+    return idleTimeoutAtConnectionLimit;
+  }
+
+  @JsonProperty
+  public void setIdleTimeoutAtConnectionLimit(Duration v) {
+    this.idleTimeoutAtConnectionLimit = v;
+  }
 
   @JsonProperty
   public int getMaxEntriesPerTenant() {

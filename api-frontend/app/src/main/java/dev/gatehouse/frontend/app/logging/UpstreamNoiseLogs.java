@@ -16,11 +16,16 @@ import org.slf4j.Marker;
  *
  * <p>Also drops every line below {@code INFO} of the loggers that write what crosses the wire: the
  * MCP SDK's (each JSON-RPC message, as it came), the upstream HTTP client's wire and header logs,
- * Jetty's HTTP parser and generator (each request header), and the JDK's {@code HttpURLConnection}
+ * Jetty's (its parser logs each request header; its endpoints, connections, requests and servlet
+ * content producers each buffer they fill, a request's body and key among them), and the JDK's {@code HttpURLConnection}
  * (each request's headers: Nimbus fetches OAuth tokens and key sets through it, a client secret in
  * a {@code Basic} header). Those lines carry agents' keys and
  * upstreams' credentials, and a level raised for a while (the admin port's {@code
  * /tasks/log-level}, a logging configuration) would write them to the log.
+ *
+ * <p>And Jetty's own line each time the application port reaches or leaves its connection limit
+ * (two lines per connection, under a flood that keeps it there): {@code ConnectionLimits} says
+ * so instead, at most once a minute.
  */
 public final class UpstreamNoiseLogs extends TurboFilter {
   static final String CLIENT_SESSION = "io.modelcontextprotocol.spec.McpClientSession";
@@ -29,7 +34,9 @@ public final class UpstreamNoiseLogs extends TurboFilter {
   static final java.util.List<String> WIRE_LOGGERS =
       java.util.List.of(
           "io.modelcontextprotocol", "org.apache.hc.client5.http.wire", "org.apache.hc.client5.http.headers",
-          "org.eclipse.jetty.http", "sun.net.www.protocol.http", "sun.net.www.protocol.https");
+          "org.eclipse.jetty", "sun.net.www.protocol.http", "sun.net.www.protocol.https");
+  /** Jetty's line each time a connection limit is reached or cleared. */
+  static final String CONNECTION_LIMIT = "org.eclipse.jetty.server.NetworkConnectionLimit";
 
   /** Adds the filter to the process's logging (once). */
   public static void install() {
@@ -46,6 +53,9 @@ public final class UpstreamNoiseLogs extends TurboFilter {
       return FilterReply.NEUTRAL;
     }
     if (level != null && level.toInt() < Level.INFO_INT && wire(logger.getName())) {
+      return FilterReply.DENY;
+    }
+    if (level != null && level.toInt() <= Level.INFO_INT && logger.getName().startsWith(CONNECTION_LIMIT)) {
       return FilterReply.DENY;
     }
     return CLIENT_SESSION.equals(logger.getName()) && format != null && format.startsWith(NOTIFICATION_FAILED)

@@ -52,6 +52,14 @@ class UpstreamNoiseLogsTest {
     context.getLogger("org.apache.hc.client5.http.headers").debug("http-outgoing-0 >> Authorization: Bearer sk-secret");
     context.getLogger("org.apache.hc.client5.http.wire").trace("http-outgoing-0 >> \"x-api-key: sk-secret\"");
     context.getLogger("org.eclipse.jetty.http.HttpParser").debug("parsedHeader Authorization: Bearer gk_agent");
+    // A probe's DEBUG log had a secret's value as it was PUT, and the end of an agent's key, in
+    // the buffers Jetty's endpoints, connections, requests and content producers log.
+    context.getLogger("org.eclipse.jetty.io.SocketChannelEndPoint").debug("filled 231 <<<PUT /admin/v1/secrets/s1 {\"value\":\"SECRET\"}>>>");
+    context.getLogger("org.eclipse.jetty.server.internal.HttpConnection").debug("<<<...RETprobeB0123456789>>>");
+    context.getLogger("org.eclipse.jetty.server.Request").trace("{\"value\":\"SECRET\"}");
+    context.getLogger("org.eclipse.jetty.ee10.servlet.AsyncContentProducer").debug("{\"value\":\"SECRET\"}");
+    // Jetty's line per connection at a connection limit: a flood would write two a connection.
+    context.getLogger("org.eclipse.jetty.server.NetworkConnectionLimit").info("Network connection limit 4 reached");
     context.getLogger("sun.net.www.protocol.http.HttpURLConnection").debug("{POST /token HTTP/1.1: null}{Authorization: Basic Z2g6c2VjcmV0}");
     context.getLogger("sun.net.www.protocol.https.DelegateHttpsURLConnection").trace("Authorization: Basic Z2g6c2VjcmV0");
     assertThat(seen.list).isEmpty();
@@ -60,7 +68,8 @@ class UpstreamNoiseLogsTest {
     context.getLogger("org.apache.hc.client5.http.impl.classic.InternalHttpClient").debug("kept: not the wire");
     context.getLogger("io.modelcontextprotocolx").debug("kept: another name");
     context.getLogger("dev.gatehouse.x").debug("kept: ours");
-    assertThat(seen.list).extracting(ILoggingEvent::getFormattedMessage).allMatch(m -> m.startsWith("kept")).hasSize(4);
+    context.getLogger("org.eclipse.jetty.server.Server").info("kept: Jetty at INFO");
+    assertThat(seen.list).extracting(ILoggingEvent::getFormattedMessage).allMatch(m -> m.startsWith("kept")).hasSize(5);
   }
 
   /**
