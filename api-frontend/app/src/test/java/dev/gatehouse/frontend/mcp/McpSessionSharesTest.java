@@ -35,6 +35,12 @@ class McpSessionSharesTest {
   // HTTP/1.1 as agents speak it here (the default, HTTP/2, would try an h2c upgrade first).
   private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
+  private static final java.util.concurrent.ExecutorService READERS = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "stream-reader");
+    t.setDaemon(true);
+    return t;
+  });
+
   static TestGatehouse gh;
   static String endpoint;
   static String alpha;
@@ -166,5 +172,50 @@ class McpSessionSharesTest {
         }
       }).get(20, TimeUnit.SECONDS)).isGreaterThanOrEqualTo(0);
     }
+  }
+
+  /**
+   * A probe opened 8,000 listening streams on one session and took every file the process could
+   * open. The streams were not what stayed: a session has one, a new GET ends the one before it
+   * (the exchange ends; the agent's connection stays open, idle, as any other, which
+   * {@code limits.maxConnections} bounds), and the session's end ends it.
+   */
+  @Test
+  void aNewListeningStreamEndsTheSessionsEarlierOne() throws Exception {
+    String session = McpWire.initialize(endpoint, KEY_B);
+    HttpResponse<java.io.InputStream> first = listen(session);
+    CompletableFuture<Integer> firstEnd = readToEnd(first);
+    HttpResponse<java.io.InputStream> second = listen(session);
+    CompletableFuture<Integer> secondEnd = readToEnd(second);
+
+    assertThat(firstEnd.get(20, TimeUnit.SECONDS)).as("the earlier stream ends").isGreaterThanOrEqualTo(0);
+    Thread.sleep(500);
+    assertThat(secondEnd).as("the newest stays open").isNotDone();
+
+    assertThat(gh.send(HttpRequest.newBuilder(URI.create(endpoint)).DELETE().header("Mcp-Session-Id", session), KEY_B).statusCode())
+        .isEqualTo(200);
+    assertThat(secondEnd.get(20, TimeUnit.SECONDS)).isGreaterThanOrEqualTo(0);
+  }
+
+  private static HttpResponse<java.io.InputStream> listen(String session) throws Exception {
+    HttpResponse<java.io.InputStream> open =
+        HTTP.sendAsync(
+                HttpRequest.newBuilder(URI.create(endpoint)).GET()
+                    .header("Authorization", "Bearer " + KEY_B).header("Mcp-Session-Id", session).header("Accept", "text/event-stream").build(),
+                HttpResponse.BodyHandlers.ofInputStream())
+            .get(20, TimeUnit.SECONDS);
+    assertThat(open.statusCode()).isEqualTo(200);
+    return open;
+  }
+
+  /** The bytes read until the stream ends (-1: it broke). */
+  private static CompletableFuture<Integer> readToEnd(HttpResponse<java.io.InputStream> open) {
+    return CompletableFuture.supplyAsync(() -> { // on a thread of its own: the read blocks
+      try (java.io.InputStream body = open.body()) {
+        return body.readAllBytes().length;
+      } catch (java.io.IOException e) {
+        return -1;
+      }
+    }, READERS);
   }
 }
