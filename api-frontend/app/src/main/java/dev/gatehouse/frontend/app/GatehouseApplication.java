@@ -171,8 +171,7 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     // Duplicate keys refused; an error names the file and the place, never the values read there.
     bootstrap.setConfigurationFactoryFactory(new dev.gatehouse.frontend.app.config.StrictConfigurationFactoryFactory<>());
     bootstrap.setConfigurationSourceProvider(
-        new SubstitutingSourceProvider(
-            bootstrap.getConfigurationSourceProvider(), new EnvironmentVariableSubstitutor(false)));
+        new dev.gatehouse.frontend.app.config.EnvironmentSubstitution(bootstrap.getConfigurationSourceProvider()));
     // Times as ISO-8601 text in every answer, not epoch numbers.
     bootstrap.getObjectMapper().disable(com.fasterxml.jackson.databind.SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
     bootstrap.addCommand(new DevCommand(this));

@@ -55,8 +55,7 @@ public class DevCommand extends GatehouseServerCommand {
     if (namespace.getString("file") == null) {
       namespace.getAttrs().put("file", DEV_CONFIG);
       bootstrap.setConfigurationSourceProvider(
-          new SubstitutingSourceProvider(
-              new ResourceConfigurationSourceProvider(), new EnvironmentVariableSubstitutor(false)));
+          new dev.gatehouse.frontend.app.config.EnvironmentSubstitution(new ResourceConfigurationSourceProvider()));
     }
     // The keys first: a key that cannot work stops dev mode before anything starts.
     checkKeys();

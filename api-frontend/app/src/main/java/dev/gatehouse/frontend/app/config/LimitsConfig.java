@@ -50,10 +50,14 @@ public class LimitsConfig {
   @NotNull private Duration maxWait = Duration.seconds(60);
 
   /** A task's run timeout when the request does not give one; the task ends TIMED_OUT. */
-  @NotNull private Duration defaultTaskTimeout = Duration.hours(24);
+  @NotNull
+  @io.dropwizard.validation.MinDuration(value = 1, unit = java.util.concurrent.TimeUnit.SECONDS) // 0s timed out every task at once
+  private Duration defaultTaskTimeout = Duration.hours(24);
 
   /** The longest run timeout a task may ask for; a longer one is refused with 400 (bad input, not overload). */
-  @NotNull private Duration maxTaskTimeout = Duration.days(30);
+  @NotNull
+  @io.dropwizard.validation.MinDuration(value = 1, unit = java.util.concurrent.TimeUnit.SECONDS)
+  private Duration maxTaskTimeout = Duration.days(30);
 
   /**
    * The most records a tenant may hold in each admin collection (and an agent keys); past it a

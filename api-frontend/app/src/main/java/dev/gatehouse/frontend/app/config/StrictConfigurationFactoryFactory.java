@@ -90,6 +90,8 @@ public class StrictConfigurationFactoryFactory<T> extends DefaultConfigurationFa
     private T buildWhole(ConfigurationSourceProvider provider, String path) throws IOException, ConfigurationException {
       try {
         return super.build(provider, path);
+      } catch (EnvironmentSubstitution.Unset e) {
+        throw new FileError(path, List.of(e.getMessage()));
       } catch (ConfigurationParsingException e) {
         throw new FileError(path, List.of(headline(first(e), e.getCause())));
       } catch (ConfigurationException e) {

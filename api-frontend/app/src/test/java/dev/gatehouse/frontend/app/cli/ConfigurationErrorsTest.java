@@ -45,6 +45,40 @@ class ConfigurationErrorsTest {
     assertThat(run[1].strip()).isEqualTo("File " + missing + " not found");
   }
 
+  /**
+   * A probe's agent key read {@code ${PROBE_OPS_BOT_KEY}}, the variable unset: {@code check} said
+   * the configuration was OK, and the server took that text, which anyone reading the file knows,
+   * as a working key of an agent allowed everything. A placeholder without a default whose
+   * variable is not set stops every command that reads the file, naming the variable; an empty
+   * default is a default.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"server", "worker", "check", "db", "replay"})
+  void aPlaceholderWhoseVariableIsNotSetStopsTheCommandNamingIt(String command) throws Exception {
+    Path config = Files.writeString(
+        Files.createTempFile("gatehouse-unset", ".yml"),
+        "auth:\n  agentKeys:\n    - {tenant: acme, agent: ops-bot, key: \"${GATEHOUSE_TEST_SURELY_UNSET_KEY}\"}\n");
+    String[] run = CliRuns.fails(commandLine(command, config));
+    assertThat(run[1])
+        .contains(config.toString())
+        .contains("the environment variable GATEHOUSE_TEST_SURELY_UNSET_KEY is not set, and"
+            + " ${GATEHOUSE_TEST_SURELY_UNSET_KEY} in the file has no default (set it, or write ${GATEHOUSE_TEST_SURELY_UNSET_KEY:-default})")
+        .doesNotContain("\tat ");
+    assertThat(run[1].strip().lines()).as(run[1]).hasSize(1);
+
+    Path defaulted = Files.writeString(
+        Files.createTempFile("gatehouse-defaulted", ".yml"), "limits:\n  maxWait: \"${GATEHOUSE_TEST_SURELY_UNSET_WAIT:-}\"\n");
+    assertThat(CliRuns.fails("check", defaulted.toString())[1]).doesNotContain("environment variable");
+  }
+
+  /** A probe set limits.defaultTaskTimeout to 0s: check said OK, and every task without a timeout of its own timed out at once. */
+  @Test
+  void aTaskTimeoutOfNothingIsRefusedNamingTheSetting() throws Exception {
+    Path config = Files.writeString(Files.createTempFile("gatehouse-zero", ".yml"), "limits:\n  defaultTaskTimeout: 0s\n");
+    String[] run = CliRuns.fails("check", config.toString());
+    assertThat(run[1]).contains("limits.defaultTaskTimeout must be greater than or equal to 1 SECONDS").doesNotContain("\tat ");
+  }
+
   /** A database setting that validates (nothing listens there: every case here fails before connecting). */
   private static final String DATABASE = "database: {driverClass: org.postgresql.Driver, url: 'jdbc:postgresql://127.0.0.1:1/x'}\n";
 
