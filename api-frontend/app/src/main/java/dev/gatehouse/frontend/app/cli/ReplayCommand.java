@@ -424,7 +424,10 @@ public class ReplayCommand extends Command {
     try {
       tree = STRICT_JSON.readTree(json);
     } catch (JsonProcessingException e) {
-      throw unusable(file + ": not JSON (" + oneLine(e.getOriginalMessage()) + ")");
+      // Where, not what: the parser's words quote the token it read, and a file given by mistake
+      // (a key file, an env file) is a secret's first characters.
+      var at = e.getLocation();
+      throw unusable(file + ": not JSON" + (at == null || at.getLineNr() < 1 ? "" : " (at line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
     }
     if (tree == null || tree.isMissingNode() || !tree.isObject()) {
       throw unusable(file + ": not a workflow history (not a JSON object)");

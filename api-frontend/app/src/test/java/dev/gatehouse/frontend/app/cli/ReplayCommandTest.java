@@ -351,8 +351,26 @@ public class ReplayCommandTest {
 
     assertThat(run.out()).isEmpty();
     assertThat(run.errLines()).hasSize(1);
-    assertThat(run.err()).startsWith("replay: " + notJson + ": not JSON (").doesNotContain("\tat ");
+    assertThat(run.err()).startsWith("replay: " + notJson + ": not JSON (at line 1, column ").doesNotContain("\tat ");
     assertThat(run.status()).isEqualTo(2);
+  }
+
+  /**
+   * A probe gave dev mode's master key file as a history: the line quoted the parser's words,
+   * which quote the token read, 43 of the key's 44 characters. A file that is not JSON is said to
+   * be so, and where; never what it holds.
+   */
+  @Test
+  void aKeyFileGivenAsAHistoryIsNotQuoted() throws Exception {
+    Path key = dir.resolve("master.key");
+    Files.writeString(key, "w4ML2GqSecretMasterKeyValue0123456789abcdef=\n");
+    Path env = dir.resolve("provider.env");
+    Files.writeString(env, "OPENAI_API_KEY=sk-LEAKME123\n");
+    for (Path file : List.of(key, env)) {
+      Run run = replay("--history", file.toString());
+      assertThat(run.status()).isEqualTo(2);
+      assertThat(run.err()).contains(file + ": not JSON").doesNotContain("w4ML2G").doesNotContain("OPENAI_API_KEY").doesNotContain("LEAKME");
+    }
   }
 
   @Test
