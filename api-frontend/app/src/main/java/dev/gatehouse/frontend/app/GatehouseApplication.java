@@ -208,7 +208,11 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
     AbstractServerFactory server = (AbstractServerFactory) config.getServerFactory();
     server.setRegisterDefaultExceptionMappers(false);
     uncompressedResponses(server);
-    RequestThreadsSetup.apply(server, config.getRequestThreads(), Runtime.version().feature());
+    try {
+      RequestThreadsSetup.apply(server, config.getRequestThreads(), Runtime.version().feature());
+    } catch (IllegalStateException e) {
+      throw new dev.gatehouse.frontend.app.cli.CommandExit(1, e.getMessage()); // a setting this Java cannot honour, said
+    }
     if (role == Role.WORKER && server instanceof DefaultServerFactory d) {
       d.setApplicationConnectors(List.of());
     }
@@ -360,6 +364,22 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
 
   private static Jdbi database(GatehouseConfiguration config, Environment env) {
     ManagedDataSource dataSource = config.getDatabase().build(env.metrics(), "postgres");
+    // The first connection: a database that cannot be used stops the start with one line saying
+    // why (the pool would log its failure with a stack trace, the driver's words, which may quote
+    // the URL's password, among them).
+    var pool = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger("org.apache.tomcat.jdbc.pool");
+    ch.qos.logback.classic.Level poolLevel = pool.getLevel();
+    pool.setLevel(ch.qos.logback.classic.Level.OFF);
+    try (java.sql.Connection first = dataSource.getConnection()) {
+      first.isValid(5);
+    } catch (java.sql.SQLException | RuntimeException e) {
+      throw new dev.gatehouse.frontend.app.cli.CommandExit(
+          1,
+          "cannot use the database at " + dev.gatehouse.frontend.app.cli.DatabaseUrls.redact(config.getDatabase().getUrl())
+              + " (database.url, user, password): " + dev.gatehouse.frontend.app.cli.McpProbeCommand.describe(e));
+    } finally {
+      pool.setLevel(poolLevel);
+    }
     if (config.isMigrateOnStart()) {
       RegistryDatabase.migrate(dataSource);
     } else {
@@ -655,10 +675,12 @@ public class GatehouseApplication extends Application<GatehouseConfiguration> {
       RegistryApplier.ApplyResult r = RegistryApplier.apply(jdbi, PolicyCompiler.checked(RegistryChecker.check(RegistryParser.parse(in))));
       LOG.info("registry {}: {} tenants, {} agents, {} tools, {} MCP servers, {} virtual servers, {} changed",
           file, r.tenants(), r.agents(), r.tools(), r.mcpServers(), r.virtualServers(), r.changed());
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new dev.gatehouse.frontend.app.cli.CommandExit(1, "registryFile " + file + ": no such file");
     } catch (IOException e) {
-      throw new IllegalStateException("cannot read registry file " + file + ": " + e.getMessage());
+      throw new dev.gatehouse.frontend.app.cli.CommandExit(1, "registryFile " + file + ": cannot read it (" + e.getMessage() + ")");
     } catch (RegistryException e) {
-      throw new IllegalStateException("registry file " + file + " is invalid: " + e.getMessage());
+      throw new dev.gatehouse.frontend.app.cli.CommandExit(1, "registryFile " + file + " is invalid: " + e.getMessage());
     }
   }
 

@@ -26,12 +26,32 @@ public class GatehouseServerCommand extends ServerCommand<GatehouseConfiguration
     super(application, name, description);
   }
 
+  /**
+   * Dropwizard's server command logs a start that failed, with its stack trace (a database URL's
+   * password not replaced), and then a second failure stopping what had not started; {@link
+   * #onError} says it once, on stderr, in one line where the reason is known. Its logger is quieted
+   * for that.
+   */
+  @Override
+  protected void run(io.dropwizard.core.setup.Environment environment, Namespace namespace, GatehouseConfiguration configuration)
+      throws Exception {
+    if (org.slf4j.LoggerFactory.getLogger(ServerCommand.class) instanceof ch.qos.logback.classic.Logger logger) {
+      logger.setLevel(ch.qos.logback.classic.Level.OFF);
+    }
+    super.run(environment, namespace, configuration);
+  }
+
   @Override
   public void onError(Cli cli, Namespace namespace, Throwable e) {
+    java.net.BindException bind = cause(e, java.net.BindException.class);
     if (e instanceof ConfigurationException || e instanceof FileNotFoundException) {
       cli.getStdErr().println(String.valueOf(e.getMessage()).strip());
     } else if (e instanceof CommandExit) {
       CommandExit.printOneLine(cli, getName(), e); // a start refused for a reason it says in words
+    } else if (bind != null) {
+      cli.getStdErr().println(
+          getName() + ": cannot listen on a port of server.applicationConnectors or server.adminConnectors: "
+              + McpProbeCommand.describe(e).replaceAll("\\b[a-z]+(\\.[a-z0-9]+)*\\.[A-Z]\\w*(Exception|Error): ", "").strip());
     } else {
       // The stack trace as Dropwizard prints it, a database URL's password replaced by ***.
       java.io.StringWriter trace = new java.io.StringWriter();
@@ -39,5 +59,14 @@ public class GatehouseServerCommand extends ServerCommand<GatehouseConfiguration
       cli.getStdErr().print(DatabaseUrls.redact(trace.toString()));
       cli.getStdErr().flush();
     }
+  }
+
+  private static <X extends Throwable> X cause(Throwable e, Class<X> type) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (type.isInstance(t)) {
+        return type.cast(t);
+      }
+    }
+    return null;
   }
 }

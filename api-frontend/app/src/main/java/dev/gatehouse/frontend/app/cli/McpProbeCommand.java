@@ -186,7 +186,7 @@ public class McpProbeCommand extends Command {
     cli.getStdErr().println("mcp-probe: " + describe(e));
   }
 
-  static String describe(Throwable e) {
+  public static String describe(Throwable e) {
     StringBuilder sb = new StringBuilder();
     Throwable t = e;
     String last = null;

@@ -59,12 +59,29 @@ public final class GatehouseWorker implements Managed {
 
   @Override
   public void start() {
-    factory.start();
+    try {
+      factory.start();
+    } catch (io.grpc.StatusRuntimeException e) {
+      io.grpc.Status.Code code = e.getStatus().getCode();
+      if (code == io.grpc.Status.Code.UNAVAILABLE || code == io.grpc.Status.Code.DEADLINE_EXCEEDED || code == io.grpc.Status.Code.NOT_FOUND) {
+        // The engine cannot be reached, or has no such namespace: said in one line that names the settings.
+        throw new dev.gatehouse.frontend.app.cli.CommandExit(
+            1,
+            "the worker cannot start: the Temporal engine at " + factory.getWorkflowClient().getWorkflowServiceStubs().getOptions().getTarget()
+                + ", namespace " + factory.getWorkflowClient().getOptions().getNamespace()
+                + " (temporal.target, temporal.namespace): " + dev.gatehouse.frontend.app.cli.McpProbeCommand.describe(e));
+      }
+      throw e;
+    }
   }
 
   @Override
   public void stop() throws InterruptedException {
-    factory.shutdown();
+    try {
+      factory.shutdown();
+    } catch (io.grpc.StatusRuntimeException e) {
+      // an engine that was never reached (the start failed) has nothing to be told
+    }
     factory.awaitTermination(10, TimeUnit.SECONDS);
   }
 }

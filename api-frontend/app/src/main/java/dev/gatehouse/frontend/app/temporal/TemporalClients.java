@@ -71,8 +71,11 @@ public final class TemporalClients implements Managed {
         }
       }
       return builder.build();
+    } catch (java.io.FileNotFoundException e) {
+      throw new dev.gatehouse.frontend.app.cli.CommandExit(1, "temporal.tls: cannot read " + e.getMessage());
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the Temporal TLS files", e);
+      throw new dev.gatehouse.frontend.app.cli.CommandExit(
+          1, "temporal.tls: cannot read the certificate, key or CA files (" + dev.gatehouse.frontend.app.cli.McpProbeCommand.describe(e) + ")");
     }
   }
 
