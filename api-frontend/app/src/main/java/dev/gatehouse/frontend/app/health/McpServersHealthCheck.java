@@ -20,7 +20,12 @@ public class McpServersHealthCheck extends HealthCheck {
 
   @Override
   protected Result check() {
-    List<McpServerStatus> all = catalog.statuses();
+    List<McpServerStatus> all;
+    try {
+      all = catalog.statuses();
+    } catch (RuntimeException e) {
+      return Result.unhealthy("cannot read the MCP servers' status from the database: " + DatabaseFailures.reason(e));
+    }
     List<String> down = all.stream().filter(s -> McpServerStatus.DOWN.equals(s.state())).map(McpServerStatus::server).toList();
     ResultBuilder result =
         Result.builder()

@@ -26,7 +26,12 @@ public class SecretsHealthCheck extends HealthCheck {
 
   @Override
   protected Result check() {
-    List<String> problems = Secrets.unopenable(jdbi, box);
+    List<String> problems;
+    try {
+      problems = Secrets.unopenable(jdbi, box);
+    } catch (RuntimeException e) {
+      return Result.unhealthy("cannot read the secrets' master keys from the database: " + DatabaseFailures.reason(e));
+    }
     return problems.isEmpty()
         ? Result.healthy("every master key in use is configured")
         : Result.unhealthy(String.join("; ", problems));

@@ -29,4 +29,22 @@ class SecretsHealthCheckTest {
       assertThat(oldOnly.getMessage()).contains("master key 'k2'").contains("not configured").doesNotContain("sk-rotated");
     }
   }
+
+  /**
+   * A probe dropped the database under a running server: /healthcheck answered the secrets' and the
+   * MCP servers' checks with the exception's stack trace, about 60 frames twice, on a port without
+   * authentication. Each says why in one line, and no stack.
+   */
+  @Test
+  void aDatabaseThatCannotBeReadIsUnhealthyInOneLineWithoutAStack() {
+    org.jdbi.v3.core.Jdbi gone = dev.gatehouse.registry.db.RegistryDatabase.configure(
+        org.jdbi.v3.core.Jdbi.create("jdbc:postgresql://127.0.0.1:1/gatehouse", "postgres", "pw-never-shown"));
+    for (HealthCheck check : java.util.List.of(
+        new SecretsHealthCheck(gone, new SecretBox(Map.of("k1", SecretBox.newMasterKey()), "k1")), new McpServersHealthCheck(gone))) {
+      HealthCheck.Result r = check.execute();
+      assertThat(r.isHealthy()).isFalse();
+      assertThat(r.getError()).as("no exception, so no stack in the answer").isNull();
+      assertThat(r.getMessage()).contains("from the database: ").doesNotContain("\n").doesNotContain("pw-never-shown");
+    }
+  }
 }

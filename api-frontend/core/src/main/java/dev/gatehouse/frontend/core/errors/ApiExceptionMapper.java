@@ -59,6 +59,18 @@ public class ApiExceptionMapper implements ExceptionMapper<Throwable> {
       return respond(unreadable.get().error(), unreadable.get().getMessage()).build();
     }
     java.sql.SQLException sql = sqlCause(e);
+    if (unavailable(sql)) {
+      // The database, not the request: 503 to retry, and one line at most every 10 s (an outage
+      // fails every request; the health check says it too).
+      long now = System.nanoTime();
+      long last = lastUnavailableLog.get();
+      if (now - last > java.util.concurrent.TimeUnit.SECONDS.toNanos(10) && lastUnavailableLog.compareAndSet(last, now)) {
+        LOG.warn("the database cannot be used (request {}): {} {}", MDC.get(RequestIdFilter.MDC_KEY), sql.getSQLState(), rootMessage(e));
+      }
+      return respond(ErrorCode.DATABASE_UNAVAILABLE, "Gatehouse's database cannot be reached right now; retry later")
+          .header("Retry-After", "5")
+          .build();
+    }
     if (sql != null && sql.getSQLState() != null) {
       String state = sql.getSQLState();
       if (state.startsWith("23")) {
@@ -102,6 +114,27 @@ public class ApiExceptionMapper implements ExceptionMapper<Throwable> {
       t = t.getCause();
     }
     return t.getMessage();
+  }
+
+  private static final java.util.concurrent.atomic.AtomicLong lastUnavailableLog =
+      new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - java.util.concurrent.TimeUnit.MINUTES.toNanos(1));
+
+  /**
+   * Whether the database could not be used at all: no connection (SQLState class 08), a server
+   * shutting down or starting (57P01-57P03), no such database (3D000), too many connections
+   * (53300), or the pool's own refusal (no state: none free in time).
+   */
+  static boolean unavailable(java.sql.SQLException sql) {
+    if (sql == null) {
+      return false;
+    }
+    String state = sql.getSQLState();
+    if (state == null) {
+      return sql.getClass().getName().startsWith("org.apache.tomcat.jdbc.pool")
+          || sql instanceof java.sql.SQLTransientConnectionException
+          || sql instanceof java.sql.SQLNonTransientConnectionException;
+    }
+    return state.startsWith("08") || state.startsWith("57P") || state.equals("3D000") || state.equals("53300");
   }
 
   private static java.sql.SQLException sqlCause(Throwable e) {

@@ -116,6 +116,8 @@ public enum ErrorCode {
   WORKFLOW_FAILED("workflow_failed", 500, Rpc.INTERNAL_ERROR),
   ENGINE_RESET("engine_reset", 500, Rpc.INTERNAL_ERROR),
   ENGINE_UNAVAILABLE("engine_unavailable", 503, Rpc.UPSTREAM, Retry.YES),
+  /** Gatehouse's database cannot be reached or used right now (down, restarting, out of connections). */
+  DATABASE_UNAVAILABLE("database_unavailable", 503, Rpc.UPSTREAM, Retry.YES),
   /** An operator's decision names no call of the task that waits for approval. */
   APPROVAL_NOT_FOUND("approval_not_found", 404, Rpc.INVALID_PARAMS),
   /**

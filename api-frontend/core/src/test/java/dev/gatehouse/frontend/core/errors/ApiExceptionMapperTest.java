@@ -44,4 +44,25 @@ class ApiExceptionMapperTest {
     assertThat(r.getStatus()).isEqualTo(500);
     assertThat(((ErrorBody) r.getEntity()).error().code()).isEqualTo("internal_error");
   }
+
+  /**
+   * A probe dropped the database under a running server: every task call answered 500
+   * internal_error, with an ERROR and a stack trace logged for each. An outage is 503
+   * database_unavailable, to retry; a failure of the database that is not an outage is still 500.
+   */
+  @Test
+  void aDatabaseThatCannotBeReachedIs503ToRetry() {
+    for (java.sql.SQLException down : java.util.List.of(
+        new java.sql.SQLException("Connection to 127.0.0.1:5432 refused", "08001"),
+        new java.sql.SQLException("FATAL: database \"gatehouse\" does not exist", "3D000"),
+        new java.sql.SQLException("FATAL: terminating connection due to administrator command", "57P01"),
+        new java.sql.SQLTransientConnectionException("no connection free in time"))) {
+      Response r = mapper.toResponse(new RuntimeException("wrapped", down));
+      assertThat(r.getStatus()).as(down.getMessage()).isEqualTo(503);
+      assertThat(((ErrorBody) r.getEntity()).error().code()).isEqualTo("database_unavailable");
+      assertThat(r.getHeaderString("Retry-After")).isEqualTo("5");
+    }
+    Response other = mapper.toResponse(new RuntimeException("wrapped", new java.sql.SQLException("syntax error", "42601")));
+    assertThat(other.getStatus()).isEqualTo(500);
+  }
 }
