@@ -19,10 +19,18 @@ import org.slf4j.Marker;
  * workflow might be stuck") and again at {@code INFO}, a stack trace in the operator's log for
  * every cancel that lands while a task is busy. Any other failure those two loggers report is
  * logged as before.
+ *
+ * <p>Also drops the SDK's warning, with a stack trace, for each promise of a workflow that failed
+ * and that the workflow never read ("Promise completed with exception and was never accessed"),
+ * written as the workflow's run is closed: a pipeline stops waiting on its other steps once one
+ * fails or it is cancelled, so a probe's fan-outs of 200 steps, cancelled under load, wrote 24,635
+ * of them in four minutes. Each step's failure is in the task's history and trace.
  */
 public final class TemporalRaceLogs extends TurboFilter {
   static final String WORKFLOW_WORKER = "io.temporal.internal.worker.WorkflowWorker";
   static final String POLLER_OPTIONS = "io.temporal.internal.worker.PollerOptions";
+  static final String RUNNER = "io.temporal.internal.sync.DeterministicRunnerImpl";
+  static final String NEVER_ACCESSED = "Promise completed with exception and was never accessed";
 
   /** Adds the filter to the process's logging (once). */
   public static void install() {
@@ -39,6 +47,9 @@ public final class TemporalRaceLogs extends TurboFilter {
       return FilterReply.NEUTRAL;
     }
     String name = logger.getName();
+    if (RUNNER.equals(name) && format != null && format.startsWith(NEVER_ACCESSED)) {
+      return FilterReply.DENY;
+    }
     if (!WORKFLOW_WORKER.equals(name) && !POLLER_OPTIONS.equals(name)) {
       return FilterReply.NEUTRAL;
     }

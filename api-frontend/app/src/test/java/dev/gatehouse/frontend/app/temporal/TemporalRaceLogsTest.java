@@ -49,6 +49,26 @@ class TemporalRaceLogsTest {
         .containsExactly(TemporalRaceLogs.WORKFLOW_WORKER, TemporalRaceLogs.WORKFLOW_WORKER, TemporalRaceLogs.WORKFLOW_WORKER, "io.temporal.somewhere.else");
   }
 
+  /** A probe's cancelled fan-outs wrote one warning with a stack trace per step promise never read. */
+  @Test
+  void aPromiseNeverReadIsNotLoggedAndTheRunnersOtherLinesAre() {
+    LoggerContext context = new LoggerContext();
+    TemporalRaceLogs.install(context);
+    ListAppender<ILoggingEvent> seen = new ListAppender<>();
+    seen.start();
+    Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    root.setLevel(Level.INFO);
+    root.addAppender(seen);
+    Logger runner = context.getLogger(TemporalRaceLogs.RUNNER);
+
+    for (int i = 0; i < 200; i++) {
+      runner.warn("Promise completed with exception and was never accessed. The ignored exception:", new IllegalStateException("step " + i));
+    }
+    runner.warn("kept: another warning of the runner", new IllegalStateException("x"));
+
+    assertThat(seen.list).extracting(ILoggingEvent::getFormattedMessage).containsExactly("kept: another warning of the runner");
+  }
+
   @Test
   void installingTwiceAddsOneFilter() {
     LoggerContext context = new LoggerContext();
