@@ -36,8 +36,8 @@ COPY api-frontend/app/src api-frontend/app/src
 RUN mvn -B -DskipTests -pl api-frontend/app -am package
 
 # ---- runtime -------------------------------------------------------------------------------
-# Java 25 (the jar is built for 17 and runs on either); there requests can also be served on
-# virtual threads (server.enableVirtualThreads, docs/configuration.md).
+# Java 25 (the jar is built for 17 and runs on either); there requests are served on virtual
+# threads (requestThreads: auto, docs/configuration.md).
 FROM eclipse-temurin:25-jre
 
 RUN groupadd --system --gid 10001 gatehouse \
