@@ -32,6 +32,44 @@ public class GatehouseServerCommand extends ServerCommand<GatehouseConfiguration
    * #onError} says it once, on stderr, in one line where the reason is known. Its logger is quieted
    * for that.
    */
+  /**
+   * A start that fails, in the application's wiring or as the server starts, stops what the
+   * application had started by then: every object it gave the lifecycle, whether the server got to
+   * start it or not (the wiring starts some itself: the MCP servers' checks, the budget sweeper).
+   * A process exits after; one that runs on (tests run the commands in their JVM) kept those
+   * threads, and they went on querying a database that had gone.
+   */
+  @Override
+  protected void run(io.dropwizard.core.setup.Bootstrap<GatehouseConfiguration> bootstrap, Namespace namespace, GatehouseConfiguration configuration)
+      throws Exception {
+    try {
+      super.run(bootstrap, namespace, configuration);
+    } catch (Exception | Error e) {
+      stopAll(getEnvironment());
+      throw e;
+    }
+  }
+
+  /** Stops every object of {@code environment}'s lifecycle, last given first, each once more if it was stopped already. */
+  static void stopAll(io.dropwizard.core.setup.Environment environment) {
+    if (environment == null) {
+      return;
+    }
+    java.util.List<org.eclipse.jetty.util.component.LifeCycle> managed = new java.util.ArrayList<>(environment.lifecycle().getManagedObjects());
+    java.util.Collections.reverse(managed);
+    for (org.eclipse.jetty.util.component.LifeCycle l : managed) {
+      try {
+        if (l instanceof io.dropwizard.lifecycle.JettyManaged m) {
+          m.getManaged().stop(); // a lifecycle never started would not stop: its object is told directly
+        } else {
+          l.stop();
+        }
+      } catch (Exception | LinkageError ignored) {
+        // stopping what a failed start left: one that cannot stop does not keep the others running
+      }
+    }
+  }
+
   @Override
   protected void run(io.dropwizard.core.setup.Environment environment, Namespace namespace, GatehouseConfiguration configuration)
       throws Exception {

@@ -60,7 +60,19 @@ class StartFailuresTest {
     assertThat(run[1]).as(run[1]).doesNotContain("\tat ").doesNotContain("Exception:");
     assertThat(run[1].strip().lines()).as(run[1]).hasSize(1);
     assertThat(run[0]).as("nothing logged with a stack trace").doesNotContain("! at ");
+    // What the start had begun is stopped: a test's JVM runs on, and those threads went on querying
+    // this class's database after it was dropped (another test then saw their errors).
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    while (running("mcp-upstreams", "budget-sweeper") && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertThat(running("mcp-upstreams", "budget-sweeper")).as("the MCP servers' checks and the budget sweeper stopped").isFalse();
     return run[1].strip();
+  }
+
+  private static boolean running(String... names) {
+    return Thread.getAllStackTraces().keySet().stream()
+        .anyMatch(t -> t.isAlive() && java.util.Arrays.stream(names).anyMatch(n -> t.getName().equals(n)));
   }
 
   @Test

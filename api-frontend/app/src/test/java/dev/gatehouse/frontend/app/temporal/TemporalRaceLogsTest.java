@@ -19,15 +19,21 @@ import org.junit.jupiter.api.Test;
 class TemporalRaceLogsTest {
   private static final StatusRuntimeException RACE = Status.INVALID_ARGUMENT.withDescription("UnhandledCommand").asRuntimeException();
 
-  @Test
-  void theRaceIsDroppedAndEveryOtherFailureKept() {
-    LoggerContext context = new LoggerContext();
+  /** The lines {@code context}, with the filter installed, writes at INFO and above. */
+  private static ListAppender<ILoggingEvent> filtered(LoggerContext context) {
     TemporalRaceLogs.install(context);
     ListAppender<ILoggingEvent> seen = new ListAppender<>();
     seen.start();
     Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     root.setLevel(Level.INFO);
     root.addAppender(seen);
+    return seen;
+  }
+
+  @Test
+  void theRaceIsDroppedAndEveryOtherFailureKept() {
+    LoggerContext context = new LoggerContext();
+    ListAppender<ILoggingEvent> seen = filtered(context);
     Logger worker = context.getLogger(TemporalRaceLogs.WORKFLOW_WORKER);
     Logger poller = context.getLogger(TemporalRaceLogs.POLLER_OPTIONS);
 
@@ -53,12 +59,7 @@ class TemporalRaceLogsTest {
   @Test
   void aPromiseNeverReadIsNotLoggedAndTheRunnersOtherLinesAre() {
     LoggerContext context = new LoggerContext();
-    TemporalRaceLogs.install(context);
-    ListAppender<ILoggingEvent> seen = new ListAppender<>();
-    seen.start();
-    Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    root.setLevel(Level.INFO);
-    root.addAppender(seen);
+    ListAppender<ILoggingEvent> seen = filtered(context);
     Logger runner = context.getLogger(TemporalRaceLogs.RUNNER);
 
     for (int i = 0; i < 200; i++) {
