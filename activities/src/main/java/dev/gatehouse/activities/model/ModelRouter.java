@@ -32,8 +32,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * that policy), then the next target is tried; a provider cooling down is
  * skipped, and so is a target the request cannot be translated for (then the first such refusal
  * is the answer when no other target was tried). A refusal of the request itself (a 4xx) ends
- * the call at once: no provider would answer differently. A stream falls back only until its first event reached the client; after
- * that a failure ends the stream with an error event. A token count is routed the same way: an
+ * the call at once: no provider would answer differently. A stream falls back only until its
+ * first event reached the client; after that a failure ends the stream with an error event. A
+ * token count is routed the same way: an
  * Anthropic-type target counts it, and the first OpenAI-type target reached is counted by
  * Gatehouse ({@link TokenEstimator}), no call made.
  */

@@ -101,8 +101,6 @@ import dev.gatehouse.registry.yaml.RegistryParser;
 import dev.gatehouse.workflows.agent.AgentWorkflow;
 import dev.gatehouse.workflows.pipeline.PipelineWorkflow;
 import dev.gatehouse.workflows.spi.GatehouseWorkflow;
-import io.dropwizard.configuration.EnvironmentVariableSubstitutor;
-import io.dropwizard.configuration.SubstitutingSourceProvider;
 import io.dropwizard.core.Application;
 import io.dropwizard.core.cli.CheckCommand;
 import io.dropwizard.core.server.AbstractServerFactory;

@@ -13,7 +13,8 @@ import net.sourceforge.argparse4j.inf.Namespace;
  * run it: a configuration file that is not there, does not parse or does not validate is said in
  * Dropwizard's words (the file, the setting, what was expected), as its {@code check} command says
  * it, without the stack trace under them, which says nothing about the file; so is a start refused
- * for a reason it says in words ({@link CommandExit}: a database not yet migrated). Any other
+ * for a reason it says in words ({@link CommandExit}: a database not yet migrated or not usable, an
+ * engine not reached, a registry or TLS file not read), and a port already taken. Any other
  * failure keeps its stack trace, a database URL's password in it replaced by {@code ***}.
  */
 public class GatehouseServerCommand extends ServerCommand<GatehouseConfiguration> {
@@ -26,12 +27,6 @@ public class GatehouseServerCommand extends ServerCommand<GatehouseConfiguration
     super(application, name, description);
   }
 
-  /**
-   * Dropwizard's server command logs a start that failed, with its stack trace (a database URL's
-   * password not replaced), and then a second failure stopping what had not started; {@link
-   * #onError} says it once, on stderr, in one line where the reason is known. Its logger is quieted
-   * for that.
-   */
   /**
    * A start that fails, in the application's wiring or as the server starts, stops what the
    * application had started by then: every object it gave the lifecycle, whether the server got to
@@ -70,6 +65,12 @@ public class GatehouseServerCommand extends ServerCommand<GatehouseConfiguration
     }
   }
 
+  /**
+   * Dropwizard's server command logs a start that failed, with its stack trace (a database URL's
+   * password not replaced), and then a second failure stopping what had not started; {@link
+   * #onError} says it once, on stderr, in one line where the reason is known. Its logger is quieted
+   * for that.
+   */
   @Override
   protected void run(io.dropwizard.core.setup.Environment environment, Namespace namespace, GatehouseConfiguration configuration)
       throws Exception {

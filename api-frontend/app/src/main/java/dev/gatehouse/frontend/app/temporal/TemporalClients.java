@@ -12,7 +12,6 @@ import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.concurrent.TimeUnit;
 
 /** The gRPC connection to Temporal and the workflow client on it; closed on shutdown. */
